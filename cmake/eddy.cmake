@@ -1,0 +1,29 @@
+# eddy_unit_test(NAME name SOURCES a.cc b.cc LIBS lib1 lib2 [LABELS extra])
+# Registers a GoogleTest binary whose tests are discovered into ctest with the label `unit`
+# (or the labels given). Each test case becomes one ctest test so failures are precise.
+function(eddy_test)
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT EDDY_BUILD_TESTS)
+    return()
+  endif()
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main GTest::gmock)
+  gtest_discover_tests(${ARG_NAME}
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    ENVIRONMENT "EDDY_SOURCE_DIR=${CMAKE_SOURCE_DIR};EDDY_BINARY_DIR=${CMAKE_BINARY_DIR}")
+endfunction()
+
+# eddy_library(NAME name SOURCES ... DEPS ...): a module library with src/ on the include path.
+function(eddy_library)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;DEPS" ${ARGN})
+  add_library(${ARG_NAME} STATIC ${ARG_SOURCES})
+  target_include_directories(${ARG_NAME} PUBLIC ${CMAKE_SOURCE_DIR}/src)
+  target_link_libraries(${ARG_NAME} PUBLIC ${ARG_DEPS})
+endfunction()
