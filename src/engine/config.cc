@@ -1,0 +1,385 @@
+#include "engine/config.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace eddy::engine {
+namespace {
+
+// Levenshtein distance, for "did you mean" suggestions on unknown keys.
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Reads one TOML table into a struct, key by key, remembering the file for messages.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string path, std::string_view file_name)
+      : table_(table), path_(std::move(path)), file_name_(file_name) {}
+
+  // Each Read* consumes a key; Finish() reports keys nobody consumed.
+  Status ReadString(const char* key, std::string& out) {
+    const toml::node* node = Take(key);
+    if (node == nullptr) return Status::Ok();
+    if (const auto* value = node->as_string()) {
+      out = value->get();
+      return Status::Ok();
+    }
+    return Error(*node, key, "must be a string (in double quotes)");
+  }
+
+  Status ReadBool(const char* key, bool& out) {
+    const toml::node* node = Take(key);
+    if (node == nullptr) return Status::Ok();
+    if (const auto* value = node->as_boolean()) {
+      out = value->get();
+      return Status::Ok();
+    }
+    return Error(*node, key, "must be true or false");
+  }
+
+  Status ReadUnsigned(const char* key, uint32_t& out, uint32_t minimum, uint32_t maximum) {
+    const toml::node* node = Take(key);
+    if (node == nullptr) return Status::Ok();
+    const auto* value = node->as_integer();
+    if (value == nullptr) return Error(*node, key, "must be an integer (without quotes)");
+    int64_t number = value->get();
+    if (number < minimum || number > maximum) {
+      return Error(*node, key,
+                   "is " + std::to_string(number) + "; it must be between " +
+                       std::to_string(minimum) + " and " + std::to_string(maximum));
+    }
+    out = static_cast<uint32_t>(number);
+    return Status::Ok();
+  }
+
+  Status ReadStringList(const char* key, std::vector<std::string>& out) {
+    const toml::node* node = Take(key);
+    if (node == nullptr) return Status::Ok();
+    const auto* array = node->as_array();
+    if (array == nullptr) return Error(*node, key, "must be a list of strings, like [\"public.orders\"]");
+    out.clear();
+    for (const auto& element : *array) {
+      const auto* text = element.as_string();
+      if (text == nullptr) return Error(element, key, "must contain only strings");
+      out.push_back(text->get());
+    }
+    return Status::Ok();
+  }
+
+  // Returns the sub-table `key` or nullptr; a non-table value is an error.
+  Result<const toml::table*> ReadTable(const char* key) {
+    const toml::node* node = Take(key);
+    if (node == nullptr) return static_cast<const toml::table*>(nullptr);
+    if (const auto* table = node->as_table()) return table;
+    return Error(*node, key, "must be a table ([" + Qualified(key) + "])");
+  }
+
+  // Returns the array of tables `key` ([[key]] entries); a lone table is accepted as one entry.
+  Result<std::vector<const toml::table*>> ReadTableList(const char* key) {
+    std::vector<const toml::table*> tables;
+    const toml::node* node = Take(key);
+    if (node == nullptr) return tables;
+    if (const auto* table = node->as_table()) {
+      tables.push_back(table);
+      return tables;
+    }
+    const auto* array = node->as_array();
+    if (array == nullptr) return Error(*node, key, "must be a list of tables ([[" + Qualified(key) + "]])");
+    for (const auto& element : *array) {
+      const auto* table = element.as_table();
+      if (table == nullptr) return Error(element, key, "must contain only tables ([[" + Qualified(key) + "]])");
+      tables.push_back(table);
+    }
+    return tables;
+  }
+
+  Status Finish(const std::vector<std::string_view>& known) const {
+    for (const auto& [key, node] : table_) {
+      if (consumed_.count(std::string(key.str()))) continue;
+      std::string message = "unknown key '" + Qualified(key.str()) + "'";
+      std::string_view best;
+      size_t best_distance = 3;
+      for (auto candidate : known) {
+        size_t distance = EditDistance(key.str(), candidate);
+        if (distance < best_distance) {
+          best_distance = distance;
+          best = candidate;
+        }
+      }
+      if (!best.empty()) {
+        message += "; did you mean '" + Qualified(best) + "'?";
+      } else {
+        message += "; allowed keys here:";
+        for (auto candidate : known) message += " " + std::string(candidate);
+      }
+      return InvalidArgument(Where(node) + message);
+    }
+    return Status::Ok();
+  }
+
+  std::string Qualified(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  }
+
+  std::string Where(const toml::node& node) const {
+    std::string where(file_name_);
+    if (node.source().begin.line > 0) where += " line " + std::to_string(node.source().begin.line);
+    return where + ": ";
+  }
+
+ private:
+  const toml::node* Take(const char* key) {
+    consumed_.insert(key);
+    return table_.get(key);
+  }
+  Status Error(const toml::node& node, std::string_view key, const std::string& what) const {
+    return InvalidArgument(Where(node) + "'" + Qualified(key) + "' " + what);
+  }
+
+  const toml::table& table_;
+  std::string path_;
+  std::string_view file_name_;
+  std::set<std::string> consumed_;
+};
+
+Status OneOf(std::string_view where, std::string_view key, const std::string& value,
+             std::initializer_list<std::string_view> allowed) {
+  for (auto candidate : allowed) {
+    if (value == candidate) return Status::Ok();
+  }
+  std::string message = std::string(where) + "'" + std::string(key) + "' is '" + value +
+                        "'; allowed values:";
+  for (auto candidate : allowed) message += " " + std::string(candidate);
+  return InvalidArgument(message);
+}
+
+std::vector<std::string> SplitCommaList(std::string_view text) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string part(text.substr(start, comma - start));
+    part.erase(0, part.find_first_not_of(" \t"));
+    part.erase(part.find_last_not_of(" \t") + 1);
+    if (!part.empty()) parts.push_back(part);
+    start = comma + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, file_name);
+  } catch (const toml::parse_error& error) {
+    return InvalidArgument(std::string(file_name) + " line " +
+                           std::to_string(error.source().begin.line) + " column " +
+                           std::to_string(error.source().begin.column) + ": not valid TOML: " +
+                           std::string(error.description()));
+  }
+
+  EngineConfig config;
+  TableReader reader(root, "", file_name);
+  EDDY_RETURN_IF_ERROR(reader.ReadString("data_dir", config.data_dir));
+
+  EDDY_ASSIGN_OR_RETURN(const toml::table* source, reader.ReadTable("source"));
+  if (source != nullptr) {
+    TableReader source_reader(*source, "source", file_name);
+    EDDY_RETURN_IF_ERROR(source_reader.ReadString("url", config.source.url));
+    EDDY_RETURN_IF_ERROR(source_reader.ReadString("slot_name", config.source.slot_name));
+    EDDY_RETURN_IF_ERROR(source_reader.ReadString("publication_name", config.source.publication_name));
+    EDDY_RETURN_IF_ERROR(source_reader.ReadString("snapshot_mode", config.source.snapshot_mode));
+    EDDY_RETURN_IF_ERROR(source_reader.ReadUnsigned("server_id", config.source.server_id, 1, 4294967295u));
+    EDDY_RETURN_IF_ERROR(source_reader.Finish(
+        {"url", "slot_name", "publication_name", "snapshot_mode", "server_id"}));
+    if (!config.source.snapshot_mode.empty()) {
+      EDDY_RETURN_IF_ERROR(OneOf(source_reader.Where(*source), "source.snapshot_mode",
+                                 config.source.snapshot_mode,
+                                 {"initial", "initial_only", "no_data", "when_needed", "always"}));
+    }
+  }
+
+  EDDY_ASSIGN_OR_RETURN(auto streams, reader.ReadTableList("stream"));
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const toml::table& table = *streams[i];
+    StreamConfig stream;
+    TableReader stream_reader(table, "stream", file_name);
+    EDDY_RETURN_IF_ERROR(stream_reader.ReadString("name", stream.name));
+    EDDY_RETURN_IF_ERROR(stream_reader.ReadString("format", stream.format));
+    EDDY_RETURN_IF_ERROR(stream_reader.ReadString("view_type", stream.view_type));
+    EDDY_RETURN_IF_ERROR(stream_reader.ReadStringList("tables", stream.tables));
+    EDDY_RETURN_IF_ERROR(stream_reader.ReadString("ordering", stream.ordering));
+    EDDY_RETURN_IF_ERROR(stream_reader.ReadUnsigned("shards", stream.shards, 1, 1024));
+    EDDY_RETURN_IF_ERROR(stream_reader.ReadUnsigned("retention_hours", stream.retention_hours, 1, 8760));
+    EDDY_RETURN_IF_ERROR(stream_reader.ReadUnsigned("max_record_kib", stream.max_record_kib, 1, 10240));
+    EDDY_RETURN_IF_ERROR(stream_reader.Finish({"name", "format", "view_type", "tables", "ordering",
+                                               "shards", "retention_hours", "max_record_kib"}));
+    std::string where = stream_reader.Where(table);
+    if (stream.name.empty()) {
+      return InvalidArgument(where + "[[stream]] number " + std::to_string(i + 1) +
+                             " has no 'name'; add name = \"my-stream\"");
+    }
+    config.streams.push_back(std::move(stream));
+  }
+
+  EDDY_ASSIGN_OR_RETURN(const toml::table* api, reader.ReadTable("api"));
+  if (api != nullptr) {
+    TableReader api_reader(*api, "api", file_name);
+    EDDY_RETURN_IF_ERROR(api_reader.ReadBool("enabled", config.api.enabled));
+    EDDY_RETURN_IF_ERROR(api_reader.ReadString("listen", config.api.listen));
+    EDDY_RETURN_IF_ERROR(api_reader.ReadString("region", config.api.region));
+    EDDY_RETURN_IF_ERROR(api_reader.Finish({"enabled", "listen", "region"}));
+    auto listen = ParseListenAddress(config.api.listen);
+    if (!listen.ok()) {
+      return InvalidArgument(api_reader.Where(*api) + "'api.listen' " + listen.status().message());
+    }
+  }
+
+  EDDY_ASSIGN_OR_RETURN(const toml::table* logging, reader.ReadTable("log"));
+  if (logging != nullptr) {
+    TableReader log_reader(*logging, "log", file_name);
+    EDDY_RETURN_IF_ERROR(log_reader.ReadString("level", config.logging.level));
+    EDDY_RETURN_IF_ERROR(log_reader.ReadString("format", config.logging.format));
+    EDDY_RETURN_IF_ERROR(log_reader.Finish({"level", "format"}));
+    EDDY_RETURN_IF_ERROR(OneOf(log_reader.Where(*logging), "log.level", config.logging.level,
+                               {"trace", "debug", "info", "warn", "error", "off"}));
+    EDDY_RETURN_IF_ERROR(OneOf(log_reader.Where(*logging), "log.format", config.logging.format,
+                               {"text", "json"}));
+  }
+
+  EDDY_RETURN_IF_ERROR(reader.Finish({"data_dir", "source", "stream", "api", "log"}));
+  return config;
+}
+
+Result<EngineConfig> LoadConfigFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return NotFound("cannot read config file '" + path + "': " + std::strerror(errno));
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  return ParseConfig(text.str(), path);
+}
+
+Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides) {
+  if (overrides.source_url) config.source.url = *overrides.source_url;
+  if (overrides.data_dir) config.data_dir = *overrides.data_dir;
+  if (overrides.api_listen) {
+    auto listen = ParseListenAddress(*overrides.api_listen);
+    if (!listen.ok()) return InvalidArgument("--api-listen " + listen.status().message());
+    config.api.listen = *overrides.api_listen;
+    config.api.enabled = true;
+  }
+  bool stream_flags = overrides.format || overrides.view_type || overrides.tables || overrides.shards;
+  StreamConfig* target = nullptr;
+  if (overrides.stream_name) {
+    for (auto& stream : config.streams) {
+      if (stream.name == *overrides.stream_name) target = &stream;
+    }
+    if (target == nullptr) {
+      StreamConfig added;
+      added.name = *overrides.stream_name;
+      config.streams.push_back(std::move(added));
+      target = &config.streams.back();
+    }
+  } else if (stream_flags) {
+    if (config.streams.size() != 1) {
+      return InvalidArgument(
+          "--format/--view-type/--tables/--shards need --stream NAME to say which stream they "
+          "change (the configuration has " + std::to_string(config.streams.size()) + " streams)");
+    }
+    target = &config.streams.front();
+  }
+  if (target != nullptr) {
+    if (overrides.format) target->format = *overrides.format;
+    if (overrides.view_type) target->view_type = *overrides.view_type;
+    if (overrides.tables) target->tables = SplitCommaList(*overrides.tables);
+    if (overrides.shards) target->shards = *overrides.shards;
+  }
+  return Status::Ok();
+}
+
+Status ValidateForRun(const EngineConfig& config) {
+  if (config.source.url.empty()) {
+    return InvalidArgument("no source: pass --source postgresql://user:pass@host:port/db (or "
+                           "mysql://...), or set [source] url in the config file");
+  }
+  if (config.data_dir.empty()) {
+    return InvalidArgument("no data directory: pass --data-dir DIR or set data_dir in the config file");
+  }
+  if (config.streams.empty()) {
+    return InvalidArgument("no stream: pass --stream NAME or add a [[stream]] table with a name");
+  }
+  std::set<std::string> names;
+  for (const auto& stream : config.streams) {
+    std::string where = "stream '" + stream.name + "': ";
+    // Kinesis stream names: 1-128 characters of [a-zA-Z0-9_.-].
+    if (stream.name.empty() || stream.name.size() > 128 ||
+        !std::all_of(stream.name.begin(), stream.name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+        })) {
+      return InvalidArgument(where + "name must be 1-128 characters of letters, digits, '_', '.', '-'");
+    }
+    if (!names.insert(stream.name).second) return InvalidArgument(where + "defined twice");
+    EDDY_RETURN_IF_ERROR(OneOf(where, "format", stream.format, {"native", "debezium", "dms", "dynamodb"}));
+    EDDY_RETURN_IF_ERROR(OneOf(where, "view_type", stream.view_type,
+                               {"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"}));
+    EDDY_RETURN_IF_ERROR(OneOf(where, "ordering", stream.ordering, {"ORDERED", "UNORDERED"}));
+    if (stream.shards < 1 || stream.shards > 1024) {
+      return InvalidArgument(where + "shards must be between 1 and 1024");
+    }
+    if (stream.ordering == "ORDERED" && stream.shards != 1) {
+      return InvalidArgument(where + "ordering ORDERED keeps total commit order in one shard; set "
+                             "shards = 1 or use ordering = \"UNORDERED\"");
+    }
+    for (const auto& table : stream.tables) {
+      if (table.find('.') == std::string::npos) {
+        return InvalidArgument(where + "table '" + table +
+                               "' must be qualified as schema.table (PostgreSQL) or "
+                               "database.table (MySQL)");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
+    return InvalidArgument("'" + std::string(text) + "' must be HOST:PORT, like 127.0.0.1:4567");
+  }
+  std::string host(text.substr(0, colon));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  auto port_text = text.substr(colon + 1);
+  auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (error != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return InvalidArgument("'" + std::string(text) + "' has an invalid port; use 0-65535");
+  }
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+}  // namespace eddy::engine

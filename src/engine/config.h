@@ -1,0 +1,91 @@
+// eddy's configuration: one TOML file (docs/configuration.md) plus command-line overrides.
+//
+// Why TOML: the Debian-packaged toml++ reports the line and column of every value, so errors
+// can name the key and line; TOML has no indentation pitfalls and keeps integers and strings
+// apart, which matters for ports, server ids and sizes. See docs/design/config.md.
+//
+// Parsing is strict: unknown keys are errors (a typo must not silently fall back to a
+// default), every error names the key and its line, and says what values are allowed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace eddy::engine {
+
+struct SourceConfig {
+  // postgresql://user:pass@host:port/db?... or mysql:// / mariadb:// (see src/source/README.md).
+  std::string url;
+  // PostgreSQL: replication slot and publication, created when missing.
+  std::string slot_name = "eddy";
+  std::string publication_name = "eddy";
+  // initial | initial_only | no_data | when_needed | always
+  std::string snapshot_mode = "initial";
+  // MySQL/MariaDB: the replica server_id eddy registers with; unique among replicas.
+  uint32_t server_id = 0;
+};
+
+struct StreamConfig {
+  std::string name;
+  std::string format = "native";                // native | debezium | dms | dynamodb
+  std::string view_type = "NEW_AND_OLD_IMAGES";  // KEYS_ONLY | NEW_IMAGE | OLD_IMAGE | ...
+  std::vector<std::string> tables;              // "schema.table"; empty means every table
+  std::string ordering = "UNORDERED";           // ORDERED (one shard) | UNORDERED
+  uint32_t shards = 4;
+  uint32_t retention_hours = 24;
+  uint32_t max_record_kib = 1024;
+};
+
+struct ApiConfig {
+  bool enabled = true;
+  std::string listen = "127.0.0.1:4567";
+  std::string region = "us-east-1";
+};
+
+struct LoggingConfig {
+  std::string level = "info";  // trace | debug | info | warn | error | off
+  std::string format = "text"; // text | json
+};
+
+struct EngineConfig {
+  std::string data_dir;
+  SourceConfig source;
+  std::vector<StreamConfig> streams;
+  ApiConfig api;
+  LoggingConfig logging;
+};
+
+// Parses TOML text; `file_name` is used in error messages ("eddy.toml line 7: ...").
+Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_name);
+Result<EngineConfig> LoadConfigFile(const std::string& path);
+
+// Command-line values that override the file. Unset optionals leave the file's value.
+struct ConfigOverrides {
+  std::optional<std::string> source_url;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> stream_name;
+  std::optional<std::string> api_listen;
+  std::optional<std::string> format;
+  std::optional<std::string> view_type;
+  std::optional<std::string> tables;  // comma-separated "a.b,c.d"
+  std::optional<uint32_t> shards;
+};
+
+// Applies overrides: --stream NAME selects (or adds) the stream the stream-level flags apply
+// to; without --stream they apply to the only configured stream, and are an error when there
+// are several.
+Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides);
+
+// Checks the whole configuration for `eddy run`: required values present, enumerations valid,
+// ranges respected, stream names unique and well-formed. Messages name the key.
+Status ValidateForRun(const EngineConfig& config);
+
+// Splits "host:port"; port 0 is allowed (choose a free port).
+Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view text);
+
+}  // namespace eddy::engine

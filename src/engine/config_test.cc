@@ -1,0 +1,126 @@
+#include "engine/config.h"
+
+#include <gtest/gtest.h>
+
+namespace eddy::engine {
+namespace {
+
+TEST(ConfigTest, ParsesAFullFile) {
+  auto config = ParseConfig(R"(
+data_dir = "/var/lib/eddy"
+[source]
+url = "postgresql://eddy:secret@127.0.0.1:5432/shop"
+slot_name = "shop_slot"
+snapshot_mode = "when_needed"
+[[stream]]
+name = "orders"
+format = "debezium"
+view_type = "NEW_IMAGE"
+tables = ["public.orders", "public.items"]
+shards = 8
+[[stream]]
+name = "audit"
+ordering = "ORDERED"
+shards = 1
+[api]
+listen = "127.0.0.1:0"
+[log]
+level = "debug"
+format = "json"
+)", "eddy.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->data_dir, "/var/lib/eddy");
+  EXPECT_EQ(config->source.slot_name, "shop_slot");
+  EXPECT_EQ(config->source.publication_name, "eddy");
+  ASSERT_EQ(config->streams.size(), 2u);
+  EXPECT_EQ(config->streams[0].tables.size(), 2u);
+  EXPECT_EQ(config->streams[0].shards, 8u);
+  EXPECT_EQ(config->streams[1].ordering, "ORDERED");
+  EXPECT_EQ(config->logging.format, "json");
+  EXPECT_TRUE(ValidateForRun(*config).ok()) << ValidateForRun(*config).ToString();
+}
+
+TEST(ConfigTest, UnknownKeyIsNamedWithLineAndSuggestion) {
+  auto config = ParseConfig("data_dir = \"/x\"\n[[stream]]\nname = \"a\"\nsahrds = 3\n", "eddy.toml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(config.status().message(),
+            "eddy.toml line 4: unknown key 'stream.sahrds'; did you mean 'stream.shards'?");
+}
+
+TEST(ConfigTest, WrongTypeAndRangeNameTheKeyAndLine) {
+  auto wrong_type = ParseConfig("[[stream]]\nname = \"a\"\nshards = \"four\"\n", "c.toml");
+  ASSERT_FALSE(wrong_type.ok());
+  EXPECT_EQ(wrong_type.status().message(),
+            "c.toml line 3: 'stream.shards' must be an integer (without quotes)");
+  auto out_of_range = ParseConfig("[[stream]]\nname = \"a\"\nshards = 0\n", "c.toml");
+  ASSERT_FALSE(out_of_range.ok());
+  EXPECT_EQ(out_of_range.status().message(),
+            "c.toml line 3: 'stream.shards' is 0; it must be between 1 and 1024");
+  auto bad_enum = ParseConfig("[source]\nsnapshot_mode = \"sometimes\"\n", "c.toml");
+  ASSERT_FALSE(bad_enum.ok());
+  EXPECT_NE(bad_enum.status().message().find("allowed values: initial initial_only"), std::string::npos)
+      << bad_enum.status().message();
+}
+
+TEST(ConfigTest, SyntaxErrorsGiveLineAndColumn) {
+  auto config = ParseConfig("data_dir = \"/x\"\n[source\n", "broken.toml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message().rfind("broken.toml line 2 column", 0), 0u)
+      << config.status().message();
+}
+
+TEST(ConfigTest, FlagsOverrideTheFile) {
+  auto config = ParseConfig("data_dir = \"/x\"\n[[stream]]\nname = \"a\"\nshards = 2\n", "c.toml");
+  ASSERT_TRUE(config.ok());
+  ConfigOverrides overrides;
+  overrides.source_url = "mysql://root@127.0.0.1:3306/shop";
+  overrides.shards = 6;
+  overrides.tables = "shop.orders, shop.items";
+  ASSERT_TRUE(ApplyOverrides(*config, overrides).ok());
+  EXPECT_EQ(config->source.url, "mysql://root@127.0.0.1:3306/shop");
+  EXPECT_EQ(config->streams[0].shards, 6u);
+  EXPECT_EQ(config->streams[0].tables, (std::vector<std::string>{"shop.orders", "shop.items"}));
+
+  ConfigOverrides new_stream;
+  new_stream.stream_name = "b";
+  new_stream.format = "dms";
+  ASSERT_TRUE(ApplyOverrides(*config, new_stream).ok());
+  ASSERT_EQ(config->streams.size(), 2u);
+  EXPECT_EQ(config->streams[1].format, "dms");
+
+  ConfigOverrides ambiguous;
+  ambiguous.format = "native";
+  EXPECT_FALSE(ApplyOverrides(*config, ambiguous).ok());
+}
+
+TEST(ConfigTest, ValidationExplainsWhatIsMissing) {
+  EngineConfig config;
+  EXPECT_NE(ValidateForRun(config).message().find("--source"), std::string::npos);
+  config.source.url = "postgresql://x@y/z";
+  EXPECT_NE(ValidateForRun(config).message().find("--data-dir"), std::string::npos);
+  config.data_dir = "/tmp/x";
+  EXPECT_NE(ValidateForRun(config).message().find("--stream"), std::string::npos);
+  config.streams.emplace_back();
+  config.streams[0].name = "bad name";
+  EXPECT_NE(ValidateForRun(config).message().find("name must be"), std::string::npos);
+  config.streams[0].name = "good";
+  config.streams[0].ordering = "ORDERED";
+  EXPECT_NE(ValidateForRun(config).message().find("shards = 1"), std::string::npos);
+  config.streams[0].shards = 1;
+  config.streams[0].tables = {"orders"};
+  EXPECT_NE(ValidateForRun(config).message().find("schema.table"), std::string::npos);
+  config.streams[0].tables = {"public.orders"};
+  EXPECT_TRUE(ValidateForRun(config).ok());
+}
+
+TEST(ConfigTest, ListenAddresses) {
+  EXPECT_EQ(ParseListenAddress("127.0.0.1:4567")->second, 4567);
+  EXPECT_EQ(ParseListenAddress("[::1]:80")->first, "::1");
+  EXPECT_FALSE(ParseListenAddress("127.0.0.1").ok());
+  EXPECT_FALSE(ParseListenAddress("127.0.0.1:99999").ok());
+  EXPECT_FALSE(ParseListenAddress(":80").ok());
+}
+
+}  // namespace
+}  // namespace eddy::engine
