@@ -1,0 +1,31 @@
+// eddy: change-data-capture engine. See README.md and `eddy --help`.
+#include <cstdio>
+#include <iostream>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "eddy: change-data-capture from PostgreSQL and MySQL/MariaDB into a durable change log,\n"
+      "served through Kinesis- and DynamoDB-Streams-compatible APIs.",
+      "eddy"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(EDDY_VERSION));
+  eddy::app::CommandRunner runner;
+  eddy::app::RegisterVersionCommand(app, runner);
+  eddy::app::RegisterRunCommand(app, runner);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForVersion& version) {
+    return app.exit(version);
+  } catch (const CLI::ParseError& error) {
+    app.exit(error);
+    return eddy::app::kExitUsage;
+  }
+  if (!runner) return eddy::app::kExitUsage;
+  return runner();
+}
