@@ -1,0 +1,48 @@
+// Renderers turn the canonical ChangeEvent into one output record (one JSON document, no
+// newline) in a chosen format and view type. Rendering is pure: no I/O, no clock; the same
+// event and view always give the same bytes.
+//
+// Thread safety: a Renderer is immutable after construction; Render may be called from any
+// number of threads at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "model/event.h"
+
+namespace eddy::format {
+
+// Which row images a record carries, as DynamoDB Streams defines StreamViewType.
+enum class ViewType : uint8_t {
+  kKeysOnly = 0,          // KEYS_ONLY: only the key columns
+  kNewImage = 1,          // NEW_IMAGE: the row after the change
+  kOldImage = 2,          // OLD_IMAGE: the row before the change
+  kNewAndOldImages = 3,   // NEW_AND_OLD_IMAGES: both (the default)
+};
+
+// "KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES".
+std::string_view ViewTypeName(ViewType view);
+// Accepts the names above (case-insensitive, '-' or '_').
+Result<ViewType> ParseViewType(std::string_view name);
+
+class Renderer {
+ public:
+  virtual ~Renderer() = default;
+  // The format name MakeRenderer accepts ("native", "debezium", ...).
+  virtual std::string_view name() const = 0;
+  // One record as JSON text (UTF-8, no trailing newline).
+  virtual std::string Render(const model::ChangeEvent& event, ViewType view) const = 0;
+};
+
+// Format names: "native", "debezium" (payload only), "debezium-schema" (schema + payload),
+// "dms", "dynamodb". Unknown names: InvalidArgument listing the known ones.
+Result<std::unique_ptr<Renderer>> MakeRenderer(std::string_view format);
+
+// Every name MakeRenderer accepts, in a stable order.
+std::vector<std::string_view> RendererNames();
+
+}  // namespace eddy::format

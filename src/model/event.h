@@ -1,0 +1,114 @@
+// ChangeEvent: the one canonical record of a committed row change that the log stores and
+// every format renders. Plain value type; any thread may use its own copies.
+//
+// Shape by operation:
+//   c insert, r snapshot read: after set, before unset.
+//   u update:                  after set; before set when the source sent the old row
+//                              (PostgreSQL REPLICA IDENTITY FULL / key change, MySQL FULL image).
+//   d delete:                  before set (full row, or only the key columns), after unset.
+//   t truncate:                neither; key empty.
+//   m logical message:         `message` set; table may be empty.
+// `key` always holds the primary key (or replica identity) columns of the row, in key order,
+// taken from after (or before for deletes); empty for tables without a key.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/position.h"
+#include "model/schema.h"
+#include "model/value.h"
+
+namespace eddy::model {
+
+// Serialized. Values never change.
+enum class Operation : uint8_t {
+  kInsert = 1,    // "c"
+  kUpdate = 2,    // "u"
+  kDelete = 3,    // "d"
+  kRead = 4,      // "r" (snapshot)
+  kTruncate = 5,  // "t"
+  kMessage = 6,   // "m" (PostgreSQL logical decoding message)
+};
+
+// The one-letter code used by the native and Debezium formats ("c", "u", ...).
+std::string_view OperationCode(Operation op);
+// Parses a one-letter code.
+Result<Operation> ParseOperationCode(std::string_view code);
+
+// Serialized. Values never change.
+enum class ConnectorKind : uint8_t {
+  kUnknown = 0,
+  kPostgres = 1,
+  kMysql = 2,
+  kMariadb = 3,
+};
+// "postgresql", "mysql", "mariadb" (the `connector` field of the native and Debezium formats).
+std::string_view ConnectorName(ConnectorKind kind);
+
+// Serialized. Debezium's source.snapshot values.
+enum class SnapshotMarker : uint8_t {
+  kFalse = 0,  // streamed change
+  kTrue = 1,   // snapshot row
+  kFirst = 2,  // first row of the snapshot
+  kLast = 3,   // last row of the snapshot
+};
+
+// Where a change came from, beyond its position: what format renderers put in `source`.
+struct SourceInfo {
+  ConnectorKind connector = ConnectorKind::kUnknown;
+  // Logical name of the captured server (Debezium's topic prefix); "" when not configured.
+  std::string server_name;
+  SnapshotMarker snapshot = SnapshotMarker::kFalse;
+  // MySQL/MariaDB only: thread id of the session that made the change, row index within the
+  // binlog rows event, and the original SQL when binlog_rows_query_log_events is on.
+  uint64_t mysql_thread_id = 0;
+  uint32_t mysql_row = 0;
+  std::string query;
+  bool operator==(const SourceInfo&) const = default;
+};
+
+// A PostgreSQL logical decoding message (pg_logical_emit_message).
+struct LogicalMessage {
+  std::string prefix;
+  std::string content;  // bytes
+  bool transactional = true;
+  bool operator==(const LogicalMessage&) const = default;
+};
+
+struct ChangeEvent {
+  Operation op = Operation::kInsert;
+  TableId table;
+  Row key;
+  std::optional<Row> before;
+  std::optional<Row> after;
+  std::optional<LogicalMessage> message;  // op == kMessage only
+
+  SourcePosition position;
+  // Commit time of the source transaction (snapshot reads: time of the snapshot), ns since the
+  // Unix epoch. Sources with microsecond or second precision multiply up.
+  int64_t commit_time_ns = 0;
+  // When eddy captured the change (decoded it), ns since the Unix epoch: the envelope's ts_ms.
+  int64_t capture_time_ns = 0;
+  // Source transaction id as text: PostgreSQL xid ("7421"); MySQL/MariaDB GTID when enabled,
+  // otherwise "file:position" of the transaction's BEGIN.
+  std::string transaction_id;
+  // 0-based index of this event within its transaction (or snapshot).
+  uint64_t ordinal_in_transaction = 0;
+  // Version of the TableSchema the row was decoded with.
+  uint32_t schema_version = 0;
+  SourceInfo source;
+
+  // Table plus primary key values in a stable text form: every change to one row yields the
+  // same key (the log shards by it). Tables without a key yield the table alone, so their
+  // changes stay in one shard in order. Format: "<len>:<database><len>:<schema><len>:<name>"
+  // followed by "<len>:<Value::CanonicalText()>" per key column.
+  std::string PartitionKey() const;
+
+  std::string DebugString() const;
+  bool operator==(const ChangeEvent&) const = default;
+};
+
+}  // namespace eddy::model

@@ -1,0 +1,373 @@
+#include "model/event_codec.h"
+
+#include <bit>
+#include <limits>
+
+#include "base/bytes.h"
+
+namespace eddy::model {
+
+namespace {
+
+void PutTemporalKind(std::string& out, TemporalKind kind) {
+  PutFixed8(out, static_cast<uint8_t>(kind));
+}
+
+void EncodeRow(const Row& row, std::string& out) {
+  PutVarint64(out, row.size());
+  for (const Field& field : row) {
+    PutLengthPrefixed(out, field.name);
+    EncodeValue(field.value, out);
+  }
+}
+
+Result<TemporalKind> ReadTemporalKind(ByteReader& reader) {
+  EDDY_ASSIGN_OR_RETURN(uint8_t raw, reader.ReadFixed8());
+  if (raw > static_cast<uint8_t>(TemporalKind::kZero)) {
+    return Corruption("unknown temporal kind " + std::to_string(raw));
+  }
+  return static_cast<TemporalKind>(raw);
+}
+
+Result<int32_t> ReadSigned32(ByteReader& reader, const char* what) {
+  EDDY_ASSIGN_OR_RETURN(int64_t raw, reader.ReadVarintSigned64());
+  if (raw < std::numeric_limits<int32_t>::min() || raw > std::numeric_limits<int32_t>::max()) {
+    return Corruption(std::string(what) + " " + std::to_string(raw) + " does not fit 32 bits");
+  }
+  return static_cast<int32_t>(raw);
+}
+
+Result<uint32_t> ReadUnsigned32(ByteReader& reader, const char* what) {
+  EDDY_ASSIGN_OR_RETURN(uint64_t raw, reader.ReadVarint64());
+  if (raw > std::numeric_limits<uint32_t>::max()) {
+    return Corruption(std::string(what) + " " + std::to_string(raw) + " does not fit 32 bits");
+  }
+  return static_cast<uint32_t>(raw);
+}
+
+Result<std::string> ReadString(ByteReader& reader) {
+  EDDY_ASSIGN_OR_RETURN(std::string_view bytes, reader.ReadLengthPrefixed());
+  return std::string(bytes);
+}
+
+// Every element takes at least one byte, so a count above the remaining bytes is corrupt;
+// checking it first keeps a hostile count from reserving gigabytes.
+Result<uint64_t> ReadCount(ByteReader& reader, const char* what) {
+  EDDY_ASSIGN_OR_RETURN(uint64_t count, reader.ReadVarint64());
+  if (count > reader.remaining()) {
+    return Corruption(std::string(what) + " count " + std::to_string(count) + " exceeds the " +
+                      std::to_string(reader.remaining()) + " bytes that remain");
+  }
+  return count;
+}
+
+Result<Value> ReadValue(ByteReader& reader, int depth) {
+  EDDY_ASSIGN_OR_RETURN(uint8_t tag, reader.ReadFixed8());
+  if (tag > static_cast<uint8_t>(ValueType::kUnavailable)) {
+    return Corruption("unknown value type " + std::to_string(tag));
+  }
+  switch (static_cast<ValueType>(tag)) {
+    case ValueType::kNull:
+      return Value::Null();
+    case ValueType::kBool: {
+      EDDY_ASSIGN_OR_RETURN(uint8_t raw, reader.ReadFixed8());
+      if (raw > 1) return Corruption("bool value byte " + std::to_string(raw) + " is not 0 or 1");
+      return Value::Bool(raw == 1);
+    }
+    case ValueType::kInt64: {
+      EDDY_ASSIGN_OR_RETURN(int64_t v, reader.ReadVarintSigned64());
+      return Value::Int64(v);
+    }
+    case ValueType::kUint64: {
+      EDDY_ASSIGN_OR_RETURN(uint64_t v, reader.ReadVarint64());
+      return Value::Uint64(v);
+    }
+    case ValueType::kFloat32: {
+      EDDY_ASSIGN_OR_RETURN(uint32_t bits, reader.ReadFixed32());
+      return Value::Float32(std::bit_cast<float>(bits));
+    }
+    case ValueType::kFloat64: {
+      EDDY_ASSIGN_OR_RETURN(uint64_t bits, reader.ReadFixed64());
+      return Value::Float64(std::bit_cast<double>(bits));
+    }
+    case ValueType::kDecimal: {
+      EDDY_ASSIGN_OR_RETURN(std::string text, ReadString(reader));
+      return Value::Decimal(std::move(text));
+    }
+    case ValueType::kText: {
+      EDDY_ASSIGN_OR_RETURN(std::string text, ReadString(reader));
+      return Value::Text(std::move(text));
+    }
+    case ValueType::kBytes: {
+      EDDY_ASSIGN_OR_RETURN(std::string data, ReadString(reader));
+      return Value::Bytes(std::move(data));
+    }
+    case ValueType::kDate: {
+      EDDY_ASSIGN_OR_RETURN(TemporalKind kind, ReadTemporalKind(reader));
+      EDDY_ASSIGN_OR_RETURN(int32_t days, ReadSigned32(reader, "date day count"));
+      return Value::Date(DateValue{kind, days});
+    }
+    case ValueType::kTime: {
+      EDDY_ASSIGN_OR_RETURN(int64_t micros, reader.ReadVarintSigned64());
+      return Value::Time(micros);
+    }
+    case ValueType::kTimeTz: {
+      EDDY_ASSIGN_OR_RETURN(int64_t micros, reader.ReadVarintSigned64());
+      EDDY_ASSIGN_OR_RETURN(int32_t offset, ReadSigned32(reader, "time zone offset"));
+      return Value::TimeTz(TimeTzValue{micros, offset});
+    }
+    case ValueType::kTimestamp: {
+      EDDY_ASSIGN_OR_RETURN(TemporalKind kind, ReadTemporalKind(reader));
+      EDDY_ASSIGN_OR_RETURN(int64_t micros, reader.ReadVarintSigned64());
+      return Value::Timestamp(TimestampValue{kind, micros});
+    }
+    case ValueType::kTimestampTz: {
+      EDDY_ASSIGN_OR_RETURN(TemporalKind kind, ReadTemporalKind(reader));
+      EDDY_ASSIGN_OR_RETURN(int64_t micros, reader.ReadVarintSigned64());
+      return Value::TimestampTz(TimestampTzValue{kind, micros});
+    }
+    case ValueType::kInterval: {
+      EDDY_ASSIGN_OR_RETURN(int32_t months, ReadSigned32(reader, "interval months"));
+      EDDY_ASSIGN_OR_RETURN(int32_t days, ReadSigned32(reader, "interval days"));
+      EDDY_ASSIGN_OR_RETURN(int64_t micros, reader.ReadVarintSigned64());
+      return Value::Interval(IntervalValue{months, days, micros});
+    }
+    case ValueType::kUuid: {
+      EDDY_ASSIGN_OR_RETURN(std::string_view raw, reader.ReadBytes(16));
+      UuidValue uuid;
+      for (size_t i = 0; i < 16; ++i) uuid.bytes[i] = static_cast<uint8_t>(raw[i]);
+      return Value::Uuid(uuid);
+    }
+    case ValueType::kJson: {
+      EDDY_ASSIGN_OR_RETURN(std::string text, ReadString(reader));
+      return Value::Json(std::move(text));
+    }
+    case ValueType::kEnum: {
+      EDDY_ASSIGN_OR_RETURN(std::string label, ReadString(reader));
+      return Value::Enum(std::move(label));
+    }
+    case ValueType::kBits: {
+      EDDY_ASSIGN_OR_RETURN(std::string bits, ReadString(reader));
+      return Value::Bits(std::move(bits));
+    }
+    case ValueType::kArray: {
+      if (depth >= kMaxArrayDepth) {
+        return Corruption("arrays nested deeper than " + std::to_string(kMaxArrayDepth));
+      }
+      EDDY_ASSIGN_OR_RETURN(uint64_t count, ReadCount(reader, "array element"));
+      std::vector<Value> elements;
+      elements.reserve(static_cast<size_t>(count));
+      for (uint64_t i = 0; i < count; ++i) {
+        EDDY_ASSIGN_OR_RETURN(Value element, ReadValue(reader, depth + 1));
+        elements.push_back(std::move(element));
+      }
+      return Value::Array(std::move(elements));
+    }
+    case ValueType::kTypedText: {
+      EDDY_ASSIGN_OR_RETURN(std::string type_name, ReadString(reader));
+      EDDY_ASSIGN_OR_RETURN(std::string text, ReadString(reader));
+      return Value::TypedText(std::move(type_name), std::move(text));
+    }
+    case ValueType::kUnavailable:
+      return Value::Unavailable();
+  }
+  return Corruption("unknown value type " + std::to_string(tag));
+}
+
+Result<Row> ReadRow(ByteReader& reader) {
+  EDDY_ASSIGN_OR_RETURN(uint64_t count, ReadCount(reader, "row field"));
+  Row row;
+  row.reserve(static_cast<size_t>(count));
+  for (uint64_t i = 0; i < count; ++i) {
+    Field field;
+    EDDY_ASSIGN_OR_RETURN(field.name, ReadString(reader));
+    EDDY_ASSIGN_OR_RETURN(field.value, ReadValue(reader, 0));
+    row.push_back(std::move(field));
+  }
+  return row;
+}
+
+Result<ChangeEvent> ReadEvent(ByteReader& reader) {
+  EDDY_ASSIGN_OR_RETURN(uint8_t version, reader.ReadFixed8());
+  if (version == 0 || version > kEventEncodingVersion) {
+    return Corruption("event encoding version " + std::to_string(version) +
+                      " is not supported by this build (it reads 1.." +
+                      std::to_string(kEventEncodingVersion) + "); upgrade eddy to read this log");
+  }
+  ChangeEvent event;
+  EDDY_ASSIGN_OR_RETURN(uint8_t op, reader.ReadFixed8());
+  if (op < static_cast<uint8_t>(Operation::kInsert) ||
+      op > static_cast<uint8_t>(Operation::kMessage)) {
+    return Corruption("unknown operation " + std::to_string(op));
+  }
+  event.op = static_cast<Operation>(op);
+  EDDY_ASSIGN_OR_RETURN(uint8_t flags, reader.ReadFixed8());
+  if ((flags & ~kEventFlagsKnown) != 0) {
+    return Corruption("unknown event flags " + std::to_string(flags));
+  }
+  EDDY_ASSIGN_OR_RETURN(event.table.database, ReadString(reader));
+  EDDY_ASSIGN_OR_RETURN(event.table.schema, ReadString(reader));
+  EDDY_ASSIGN_OR_RETURN(event.table.name, ReadString(reader));
+  EDDY_ASSIGN_OR_RETURN(event.schema_version, ReadUnsigned32(reader, "schema version"));
+  EDDY_ASSIGN_OR_RETURN(event.commit_time_ns, reader.ReadVarintSigned64());
+  EDDY_ASSIGN_OR_RETURN(event.capture_time_ns, reader.ReadVarintSigned64());
+  EDDY_ASSIGN_OR_RETURN(event.transaction_id, ReadString(reader));
+  EDDY_ASSIGN_OR_RETURN(event.ordinal_in_transaction, reader.ReadVarint64());
+
+  EDDY_ASSIGN_OR_RETURN(std::string_view position_bytes, reader.ReadLengthPrefixed());
+  EDDY_ASSIGN_OR_RETURN(event.position, SourcePosition::DecodeFrom(position_bytes));
+  if (!position_bytes.empty()) {
+    return Corruption(std::to_string(position_bytes.size()) +
+                      " unexpected bytes after the source position");
+  }
+
+  EDDY_ASSIGN_OR_RETURN(uint8_t connector, reader.ReadFixed8());
+  if (connector > static_cast<uint8_t>(ConnectorKind::kMariadb)) {
+    return Corruption("unknown connector kind " + std::to_string(connector));
+  }
+  event.source.connector = static_cast<ConnectorKind>(connector);
+  EDDY_ASSIGN_OR_RETURN(event.source.server_name, ReadString(reader));
+  EDDY_ASSIGN_OR_RETURN(uint8_t snapshot, reader.ReadFixed8());
+  if (snapshot > static_cast<uint8_t>(SnapshotMarker::kLast)) {
+    return Corruption("unknown snapshot marker " + std::to_string(snapshot));
+  }
+  event.source.snapshot = static_cast<SnapshotMarker>(snapshot);
+  EDDY_ASSIGN_OR_RETURN(event.source.mysql_thread_id, reader.ReadVarint64());
+  EDDY_ASSIGN_OR_RETURN(event.source.mysql_row, ReadUnsigned32(reader, "mysql row"));
+  EDDY_ASSIGN_OR_RETURN(event.source.query, ReadString(reader));
+
+  EDDY_ASSIGN_OR_RETURN(event.key, ReadRow(reader));
+  if (flags & kEventFlagHasBefore) {
+    EDDY_ASSIGN_OR_RETURN(event.before, ReadRow(reader));
+  }
+  if (flags & kEventFlagHasAfter) {
+    EDDY_ASSIGN_OR_RETURN(event.after, ReadRow(reader));
+  }
+  if (flags & kEventFlagHasMessage) {
+    LogicalMessage message;
+    EDDY_ASSIGN_OR_RETURN(message.prefix, ReadString(reader));
+    EDDY_ASSIGN_OR_RETURN(message.content, ReadString(reader));
+    EDDY_ASSIGN_OR_RETURN(uint8_t transactional, reader.ReadFixed8());
+    if (transactional > 1) return Corruption("message transactional flag is not 0 or 1");
+    message.transactional = transactional == 1;
+    event.message = std::move(message);
+  }
+  return event;
+}
+
+}  // namespace
+
+void EncodeValue(const Value& value, std::string& out) {
+  PutFixed8(out, static_cast<uint8_t>(value.type()));
+  struct Visitor {
+    std::string& out;
+    void operator()(const NullValue&) {}
+    void operator()(bool v) { PutFixed8(out, v ? 1 : 0); }
+    void operator()(int64_t v) { PutVarintSigned64(out, v); }
+    void operator()(uint64_t v) { PutVarint64(out, v); }
+    void operator()(float v) { PutFixed32(out, std::bit_cast<uint32_t>(v)); }
+    void operator()(double v) { PutFixed64(out, std::bit_cast<uint64_t>(v)); }
+    void operator()(const DecimalValue& v) { PutLengthPrefixed(out, v.text); }
+    void operator()(const std::string& v) { PutLengthPrefixed(out, v); }
+    void operator()(const BytesValue& v) { PutLengthPrefixed(out, v.data); }
+    void operator()(const DateValue& v) {
+      PutTemporalKind(out, v.kind);
+      PutVarintSigned64(out, v.days);
+    }
+    void operator()(const TimeValue& v) { PutVarintSigned64(out, v.micros); }
+    void operator()(const TimeTzValue& v) {
+      PutVarintSigned64(out, v.micros);
+      PutVarintSigned64(out, v.utc_offset_seconds);
+    }
+    void operator()(const TimestampValue& v) {
+      PutTemporalKind(out, v.kind);
+      PutVarintSigned64(out, v.micros);
+    }
+    void operator()(const TimestampTzValue& v) {
+      PutTemporalKind(out, v.kind);
+      PutVarintSigned64(out, v.micros);
+    }
+    void operator()(const IntervalValue& v) {
+      PutVarintSigned64(out, v.months);
+      PutVarintSigned64(out, v.days);
+      PutVarintSigned64(out, v.micros);
+    }
+    void operator()(const UuidValue& v) {
+      out.append(reinterpret_cast<const char*>(v.bytes.data()), v.bytes.size());
+    }
+    void operator()(const JsonValue& v) { PutLengthPrefixed(out, v.text); }
+    void operator()(const EnumValue& v) { PutLengthPrefixed(out, v.label); }
+    void operator()(const BitsValue& v) { PutLengthPrefixed(out, v.bits); }
+    void operator()(const ArrayValue& v) {
+      PutVarint64(out, v.elements.size());
+      for (const Value& element : v.elements) EncodeValue(element, out);
+    }
+    void operator()(const TypedTextValue& v) {
+      PutLengthPrefixed(out, v.type_name);
+      PutLengthPrefixed(out, v.text);
+    }
+    void operator()(const UnavailableValue&) {}
+  };
+  std::visit(Visitor{out}, value.storage());
+}
+
+Result<Value> DecodeValue(std::string_view& bytes) {
+  ByteReader reader(bytes);
+  EDDY_ASSIGN_OR_RETURN(Value value, ReadValue(reader, 0));
+  bytes = reader.rest();
+  return value;
+}
+
+void EncodeEvent(const ChangeEvent& event, std::string& out) {
+  PutFixed8(out, kEventEncodingVersion);
+  PutFixed8(out, static_cast<uint8_t>(event.op));
+  uint8_t flags = 0;
+  if (event.before) flags |= kEventFlagHasBefore;
+  if (event.after) flags |= kEventFlagHasAfter;
+  if (event.message) flags |= kEventFlagHasMessage;
+  PutFixed8(out, flags);
+  PutLengthPrefixed(out, event.table.database);
+  PutLengthPrefixed(out, event.table.schema);
+  PutLengthPrefixed(out, event.table.name);
+  PutVarint64(out, event.schema_version);
+  PutVarintSigned64(out, event.commit_time_ns);
+  PutVarintSigned64(out, event.capture_time_ns);
+  PutLengthPrefixed(out, event.transaction_id);
+  PutVarint64(out, event.ordinal_in_transaction);
+  std::string position;
+  event.position.EncodeTo(position);
+  PutLengthPrefixed(out, position);
+  PutFixed8(out, static_cast<uint8_t>(event.source.connector));
+  PutLengthPrefixed(out, event.source.server_name);
+  PutFixed8(out, static_cast<uint8_t>(event.source.snapshot));
+  PutVarint64(out, event.source.mysql_thread_id);
+  PutVarint64(out, event.source.mysql_row);
+  PutLengthPrefixed(out, event.source.query);
+  EncodeRow(event.key, out);
+  if (event.before) EncodeRow(*event.before, out);
+  if (event.after) EncodeRow(*event.after, out);
+  if (event.message) {
+    PutLengthPrefixed(out, event.message->prefix);
+    PutLengthPrefixed(out, event.message->content);
+    PutFixed8(out, event.message->transactional ? 1 : 0);
+  }
+}
+
+std::string EncodeEvent(const ChangeEvent& event) {
+  std::string out;
+  EncodeEvent(event, out);
+  return out;
+}
+
+Result<ChangeEvent> DecodeEvent(std::string_view bytes) {
+  ByteReader reader(bytes);
+  Result<ChangeEvent> event = ReadEvent(reader);
+  if (!event.ok()) return event.status().WithContext("decoding change event");
+  if (!reader.empty()) {
+    return Corruption("decoding change event: " + std::to_string(reader.remaining()) +
+                      " unexpected bytes after the event");
+  }
+  return event;
+}
+
+}  // namespace eddy::model

@@ -1,0 +1,45 @@
+// Compact binary encoding of ChangeEvent for the log (spec: docs/formats/event-encoding.md).
+//
+//   +---------+----+-------+---------------- ... ----------------+
+//   | version | op | flags | fields in a fixed order (see spec)   |
+//   |   u8=1  | u8 |  u8   | varints, zigzag varints, len-prefixed |
+//   +---------+----+-------+---------------- ... ----------------+
+//
+// Decoding treats the bytes as untrusted: every read is bounds-checked, counts are checked
+// against the bytes that remain, nesting is limited, enums are validated; any malformed input
+// returns Corruption, never crashes. Thread-safe (no state).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "model/event.h"
+
+namespace eddy::model {
+
+// The version this build writes. Decoders accept versions 1..kEventEncodingVersion.
+inline constexpr uint8_t kEventEncodingVersion = 1;
+// Arrays nest at most this deep (PostgreSQL allows 6 dimensions).
+inline constexpr int kMaxArrayDepth = 16;
+
+// Flag bits of the third byte.
+inline constexpr uint8_t kEventFlagHasBefore = 0x01;
+inline constexpr uint8_t kEventFlagHasAfter = 0x02;
+inline constexpr uint8_t kEventFlagHasMessage = 0x04;
+inline constexpr uint8_t kEventFlagsKnown = 0x07;
+
+// Appends the encoding of `event` to `out`.
+void EncodeEvent(const ChangeEvent& event, std::string& out);
+std::string EncodeEvent(const ChangeEvent& event);
+
+// Decodes one event that occupies all of `bytes` (trailing bytes are Corruption).
+Result<ChangeEvent> DecodeEvent(std::string_view bytes);
+
+// Value encoding on its own (type byte + payload), used by the event encoding and available
+// for other records (e.g. key values).
+void EncodeValue(const Value& value, std::string& out);
+Result<Value> DecodeValue(std::string_view& bytes);
+
+}  // namespace eddy::model

@@ -1,0 +1,20 @@
+// Fuzz target: DecodeEvent must return a value or Corruption for any bytes, never crash; an
+// event that decodes must re-encode to the same bytes (the encoding is canonical).
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "model/event_codec.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  eddy::Result<eddy::model::ChangeEvent> event = eddy::model::DecodeEvent(bytes);
+  if (!event.ok()) {
+    if (event.status().code() != eddy::ErrorCode::kCorruption) std::abort();
+    return 0;
+  }
+  if (eddy::model::EncodeEvent(*event) != bytes) std::abort();
+  (void)event->PartitionKey();
+  (void)event->DebugString();
+  return 0;
+}
