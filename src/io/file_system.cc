@@ -1,0 +1,282 @@
+#include "io/file_system.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace eddy::io {
+namespace {
+
+Status ErrnoStatus(const std::string& what, const std::string& path, int error) {
+  std::string message = what + " " + path + ": " + std::strerror(error);
+  switch (error) {
+    case ENOENT:
+      return NotFound(message);
+    case EEXIST:
+      return AlreadyExists(message);
+    case ENOSPC:
+    case EDQUOT:
+      return NoSpace(message + " (free disk space; appends resume once space returns)");
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return PermissionDenied(message);
+    default:
+      return IoError(message);
+  }
+}
+
+class PosixFile final : public File {
+ public:
+  PosixFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixFile() override { ::close(fd_); }
+
+  Status Append(std::string_view bytes) override {
+    while (!bytes.empty()) {
+      ssize_t written = ::write(fd_, bytes.data(), bytes.size());
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("writing", path_, errno);
+      }
+      bytes.remove_prefix(static_cast<size_t>(written));
+    }
+    return Status::Ok();
+  }
+
+  Result<size_t> ReadAt(uint64_t offset, size_t size, char* out) const override {
+    size_t total = 0;
+    while (total < size) {
+      ssize_t n = ::pread(fd_, out + total, size - total, static_cast<off_t>(offset + total));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("reading", path_, errno);
+      }
+      if (n == 0) break;
+      total += static_cast<size_t>(n);
+    }
+    return total;
+  }
+
+  Status Sync() override {
+    if (::fdatasync(fd_) != 0) return ErrnoStatus("fsync of", path_, errno);
+    return Status::Ok();
+  }
+
+  Result<uint64_t> Size() const override {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return ErrnoStatus("stat of", path_, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  Status Truncate(uint64_t size) override {
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+      return ErrnoStatus("truncating", path_, errno);
+    }
+    return Status::Ok();
+  }
+
+  const std::string& path() const override { return path_; }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixLock final : public FileLock {
+ public:
+  explicit PosixLock(int fd) : fd_(fd) {}
+  ~PosixLock() override {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+
+ private:
+  int fd_;
+};
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  Result<std::unique_ptr<File>> Open(const std::string& path, OpenMode mode) override {
+    int flags = O_CLOEXEC;
+    switch (mode) {
+      case OpenMode::kReadOnly:
+        flags |= O_RDONLY;
+        break;
+      case OpenMode::kReadWrite:
+        flags |= O_RDWR | O_APPEND;
+        break;
+      case OpenMode::kCreateNew:
+        flags |= O_RDWR | O_APPEND | O_CREAT | O_EXCL;
+        break;
+      case OpenMode::kCreateOrTruncate:
+        flags |= O_RDWR | O_APPEND | O_CREAT | O_TRUNC;
+        break;
+    }
+    int fd = ::open(path.c_str(), flags, 0644);
+    if (fd < 0) return ErrnoStatus("opening", path, errno);
+    return std::unique_ptr<File>(new PosixFile(path, fd));
+  }
+
+  Status SyncDirectory(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("opening directory", path, errno);
+    int rc = ::fsync(fd);
+    int error = errno;
+    ::close(fd);
+    if (rc != 0) return ErrnoStatus("fsync of directory", path, error);
+    return Status::Ok();
+  }
+
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return ErrnoStatus("renaming to " + to + ":", from, errno);
+    }
+    return Status::Ok();
+  }
+
+  Status Remove(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return ErrnoStatus("removing", path, errno);
+    return Status::Ok();
+  }
+
+  Status RemoveDirectory(const std::string& path) override {
+    if (::rmdir(path.c_str()) != 0) return ErrnoStatus("removing directory", path, errno);
+    return Status::Ok();
+  }
+
+  Result<std::vector<std::string>> List(const std::string& path) override {
+    DIR* dir = ::opendir(path.c_str());
+    if (dir == nullptr) return ErrnoStatus("listing", path, errno);
+    std::vector<std::string> names;
+    while (struct dirent* entry = ::readdir(dir)) {
+      std::string name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      names.push_back(std::move(name));
+    }
+    ::closedir(dir);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  Status Truncate(const std::string& path, uint64_t size) override {
+    if (::truncate(path.c_str(), static_cast<off_t>(size)) != 0) {
+      return ErrnoStatus("truncating", path, errno);
+    }
+    return Status::Ok();
+  }
+
+  Result<uint64_t> FileSize(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat of", path, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  Result<bool> Exists(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) return true;
+    if (errno == ENOENT) return false;
+    return ErrnoStatus("stat of", path, errno);
+  }
+
+  Result<bool> IsDirectory(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat of", path, errno);
+    return S_ISDIR(st.st_mode);
+  }
+
+  Status CreateDirectory(const std::string& path) override {
+    if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoStatus("creating directory", path, errno);
+    }
+    return Status::Ok();
+  }
+
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoStatus("opening lock file", path, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int error = errno;
+      ::close(fd);
+      if (error == EWOULDBLOCK) {
+        return FailedPrecondition("lock file " + path +
+                                  " is held by another process (another eddy writes this data "
+                                  "directory; open it read-only or stop the other process)");
+      }
+      return ErrnoStatus("locking", path, error);
+    }
+    return std::unique_ptr<FileLock>(new PosixLock(fd));
+  }
+};
+
+}  // namespace
+
+std::string ParentPath(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string JoinPath(const std::string& a, const std::string& b) {
+  if (a.empty()) return b;
+  if (a.back() == '/') return a + b;
+  return a + "/" + b;
+}
+
+Status FileSystem::WriteFileAtomically(const std::string& path, std::string_view bytes) {
+  std::string temp = path + ".tmp";
+  {
+    EDDY_ASSIGN_OR_RETURN(auto file, Open(temp, OpenMode::kCreateOrTruncate));
+    Status status = file->Append(bytes);
+    if (status.ok()) status = file->Sync();
+    if (!status.ok()) {
+      Remove(temp).IgnoreError();  // best effort; the temp name is never read
+      return status;
+    }
+  }
+  EDDY_RETURN_IF_ERROR(Rename(temp, path));
+  return SyncDirectory(ParentPath(path));
+}
+
+Result<std::string> FileSystem::ReadFile(const std::string& path) {
+  EDDY_ASSIGN_OR_RETURN(auto file, Open(path, OpenMode::kReadOnly));
+  EDDY_ASSIGN_OR_RETURN(uint64_t size, file->Size());
+  std::string bytes(size, '\0');
+  EDDY_ASSIGN_OR_RETURN(size_t read, file->ReadAt(0, size, bytes.data()));
+  bytes.resize(read);
+  return bytes;
+}
+
+Status FileSystem::CreateDirectories(const std::string& path) {
+  EDDY_ASSIGN_OR_RETURN(bool exists, Exists(path));
+  if (exists) return Status::Ok();
+  std::string parent = ParentPath(path);
+  if (parent != path && parent != "." && parent != "/") {
+    EDDY_RETURN_IF_ERROR(CreateDirectories(parent));
+  }
+  EDDY_RETURN_IF_ERROR(CreateDirectory(path));
+  return SyncDirectory(parent);
+}
+
+Status FileSystem::RemoveTree(const std::string& path) {
+  EDDY_ASSIGN_OR_RETURN(bool exists, Exists(path));
+  if (!exists) return Status::Ok();
+  EDDY_ASSIGN_OR_RETURN(bool is_dir, IsDirectory(path));
+  if (!is_dir) return Remove(path);
+  EDDY_ASSIGN_OR_RETURN(auto names, List(path));
+  for (const auto& name : names) EDDY_RETURN_IF_ERROR(RemoveTree(JoinPath(path, name)));
+  return RemoveDirectory(path);
+}
+
+FileSystem* DefaultFileSystem() {
+  static PosixFileSystem file_system;
+  return &file_system;
+}
+
+}  // namespace eddy::io

@@ -1,0 +1,97 @@
+// FileSystem: every file operation eddy performs, behind an interface so tests can inject
+// faults (crash = drop what was not fsync'd, short writes, ENOSPC, EIO).
+//
+// Two implementations: PosixFileSystem (the real one, below) and FaultInjectionFileSystem
+// (io/fault_file_system.h, in memory, for tests).
+//
+// Durability contract (the POSIX one, which the fault-injecting one models):
+// - bytes appended to a file are durable only after File::Sync() returns OK;
+// - a newly created, renamed or removed directory entry is durable only after
+//   SyncDirectory() of the directory that holds it returns OK;
+// - after a failed Sync() the state of the file is unknown; callers must not retry the sync
+//   and assume the data is safe ("fsyncgate"): eddy stops writing and asks for a reopen.
+//
+// Thread safety: FileSystem methods may be called from any thread. A File may be used by
+// several threads for ReadAt concurrently; Append/Truncate/Sync need external serialization.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace eddy::io {
+
+enum class OpenMode : uint8_t {
+  kReadOnly = 0,        // existing file, reads only
+  kReadWrite = 1,       // existing file, reads and appends
+  kCreateNew = 2,       // create; fails with kAlreadyExists when it exists
+  kCreateOrTruncate = 3 // create or truncate to zero length
+};
+
+class File {
+ public:
+  virtual ~File() = default;
+  // Appends all of `bytes` at the end of the file, or returns an error; after an error a prefix
+  // of `bytes` may have been written (a short write), which the caller must truncate away.
+  virtual Status Append(std::string_view bytes) = 0;
+  // Reads up to `size` bytes at `offset` into `out`; returns how many were read (fewer only at
+  // end of file).
+  virtual Result<size_t> ReadAt(uint64_t offset, size_t size, char* out) const = 0;
+  // fdatasync: the file's bytes (and size) are durable when this returns OK.
+  virtual Status Sync() = 0;
+  virtual Result<uint64_t> Size() const = 0;
+  virtual Status Truncate(uint64_t size) = 0;
+  virtual const std::string& path() const = 0;
+};
+
+// An advisory exclusive lock held until destroyed (flock on POSIX).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  virtual Result<std::unique_ptr<File>> Open(const std::string& path, OpenMode mode) = 0;
+  virtual Status SyncDirectory(const std::string& path) = 0;
+  // Atomically replaces `to` with `from` (rename(2)); durable after SyncDirectory of the parent.
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  virtual Status Remove(const std::string& path) = 0;
+  // Removes an empty directory.
+  virtual Status RemoveDirectory(const std::string& path) = 0;
+  // Names (not paths) of the entries in `path`, sorted; kNotFound when it does not exist.
+  virtual Result<std::vector<std::string>> List(const std::string& path) = 0;
+  virtual Status Truncate(const std::string& path, uint64_t size) = 0;
+  virtual Result<uint64_t> FileSize(const std::string& path) = 0;
+  virtual Result<bool> Exists(const std::string& path) = 0;
+  virtual Result<bool> IsDirectory(const std::string& path) = 0;
+  // Creates one directory; OK when it already exists.
+  virtual Status CreateDirectory(const std::string& path) = 0;
+  // Takes an exclusive lock on `path` (created if missing); kFailedPrecondition when another
+  // holder (another process) has it.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
+
+  // Helpers built on the primitives.
+  // Writes `bytes` to `path` atomically and durably: temp file, fsync, rename, fsync dir.
+  Status WriteFileAtomically(const std::string& path, std::string_view bytes);
+  Result<std::string> ReadFile(const std::string& path);
+  // Creates `path` and its missing parents, syncing each parent whose entry was added.
+  Status CreateDirectories(const std::string& path);
+  // Removes a directory tree (files and subdirectories).
+  Status RemoveTree(const std::string& path);
+};
+
+// The process-wide POSIX file system.
+FileSystem* DefaultFileSystem();
+
+// "a/b" from "a/b/c"; "." when there is no slash.
+std::string ParentPath(const std::string& path);
+std::string JoinPath(const std::string& a, const std::string& b);
+
+}  // namespace eddy::io
