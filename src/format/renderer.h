@@ -29,13 +29,29 @@ std::string_view ViewTypeName(ViewType view);
 // Accepts the names above (case-insensitive, '-' or '_').
 Result<ViewType> ParseViewType(std::string_view name);
 
+// What the delivery layer knows about a record that the event itself does not: formats that
+// embed it (DynamoDB Streams: SequenceNumber, eventID, eventSourceARN, awsRegion) use it;
+// others ignore it. Empty fields are rendered from the event (see each format's doc).
+struct RecordContext {
+  std::string sequence_number;  // the log's sequence number as the API renders it
+  std::string stream_arn;
+  std::string region;           // "" renders as "us-east-1"
+};
+
 class Renderer {
  public:
   virtual ~Renderer() = default;
   // The format name MakeRenderer accepts ("native", "debezium", ...).
   virtual std::string_view name() const = 0;
-  // One record as JSON text (UTF-8, no trailing newline).
-  virtual std::string Render(const model::ChangeEvent& event, ViewType view) const = 0;
+
+  // One record as JSON text (valid UTF-8, no trailing newline). Returns "" when the format
+  // has no representation for the event (DynamoDB Streams has no truncate or message records);
+  // callers skip such events for that format.
+  virtual std::string Render(const model::ChangeEvent& event, ViewType view,
+                             const RecordContext& context) const = 0;
+  std::string Render(const model::ChangeEvent& event, ViewType view) const {
+    return Render(event, view, RecordContext{});
+  }
 };
 
 // Format names: "native", "debezium" (payload only), "debezium-schema" (schema + payload),

@@ -1,0 +1,337 @@
+#include "format/json.h"
+
+#include <cctype>
+#include <charconv>
+#include <cstring>
+
+#include <openssl/evp.h>
+
+namespace eddy::format {
+
+namespace {
+
+constexpr char kReplacement[] = "\xef\xbf\xbd";  // U+FFFD
+
+// Length of the valid UTF-8 sequence starting at text[i], or 0 when invalid (RFC 3629 table:
+// no overlongs, no surrogates, nothing above U+10FFFF).
+size_t ValidUtf8Length(std::string_view text, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<uint8_t>(text[k]); };
+  uint8_t b0 = byte(i);
+  size_t left = text.size() - i;
+  auto cont = [&](size_t k) { return (byte(i + k) & 0xC0) == 0x80; };
+  if (b0 < 0x80) return 1;
+  if (b0 >= 0xC2 && b0 <= 0xDF) return left >= 2 && cont(1) ? 2 : 0;
+  if (b0 >= 0xE0 && b0 <= 0xEF) {
+    if (left < 3 || !cont(1) || !cont(2)) return 0;
+    uint8_t b1 = byte(i + 1);
+    if (b0 == 0xE0 && b1 < 0xA0) return 0;  // overlong
+    if (b0 == 0xED && b1 > 0x9F) return 0;  // surrogates
+    return 3;
+  }
+  if (b0 >= 0xF0 && b0 <= 0xF4) {
+    if (left < 4 || !cont(1) || !cont(2) || !cont(3)) return 0;
+    uint8_t b1 = byte(i + 1);
+    if (b0 == 0xF0 && b1 < 0x90) return 0;  // overlong
+    if (b0 == 0xF4 && b1 > 0x8F) return 0;  // above U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+class JsonMinifier {
+ public:
+  explicit JsonMinifier(std::string_view text) : text_(text) {}
+
+  std::optional<std::string> Run() {
+    SkipSpace();
+    if (!Value(0)) return std::nullopt;
+    SkipSpace();
+    if (pos_ != text_.size()) return std::nullopt;
+    return std::move(out_);
+  }
+
+ private:
+  static constexpr int kMaxDepth = 512;
+
+  void SkipSpace() {
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+  bool Literal(std::string_view word) {
+    if (text_.substr(pos_, word.size()) != word) return false;
+    out_ += word;
+    pos_ += word.size();
+    return true;
+  }
+  bool Digits() {
+    size_t start = pos_;
+    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
+    return pos_ > start;
+  }
+  bool Number() {
+    size_t start = pos_;
+    if (text_[pos_] == '-') ++pos_;
+    if (pos_ >= text_.size()) return false;
+    if (text_[pos_] == '0') {
+      ++pos_;
+    } else if (!Digits()) {
+      return false;
+    }
+    if (pos_ < text_.size() && text_[pos_] == '.') {
+      ++pos_;
+      if (!Digits()) return false;
+    }
+    if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+      ++pos_;
+      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
+      if (!Digits()) return false;
+    }
+    out_.append(text_.substr(start, pos_ - start));
+    return true;
+  }
+  bool String() {
+    size_t start = pos_;
+    ++pos_;  // opening quote
+    while (pos_ < text_.size()) {
+      auto c = static_cast<uint8_t>(text_[pos_]);
+      if (c == '"') {
+        ++pos_;
+        out_.append(text_.substr(start, pos_ - start));
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (pos_ + 1 >= text_.size()) return false;
+        char e = text_[pos_ + 1];
+        if (e == 'u') {
+          if (pos_ + 6 > text_.size()) return false;
+          for (size_t k = pos_ + 2; k < pos_ + 6; ++k) {
+            if (!std::isxdigit(static_cast<unsigned char>(text_[k]))) return false;
+          }
+          pos_ += 6;
+        } else if (std::strchr("\"\\/bfnrt", e) != nullptr && e != '\0') {
+          pos_ += 2;
+        } else {
+          return false;
+        }
+        continue;
+      }
+      size_t length = ValidUtf8Length(text_, pos_);
+      if (length == 0) return false;
+      pos_ += length;
+    }
+    return false;
+  }
+  bool Value(int depth) {
+    if (pos_ >= text_.size()) return false;
+    char c = text_[pos_];
+    switch (c) {
+      case '{': {
+        if (depth >= kMaxDepth) return false;
+        ++pos_;
+        out_.push_back('{');
+        SkipSpace();
+        if (pos_ < text_.size() && text_[pos_] == '}') {
+          ++pos_;
+          out_.push_back('}');
+          return true;
+        }
+        while (true) {
+          SkipSpace();
+          if (pos_ >= text_.size() || text_[pos_] != '"' || !String()) return false;
+          SkipSpace();
+          if (pos_ >= text_.size() || text_[pos_] != ':') return false;
+          ++pos_;
+          out_.push_back(':');
+          SkipSpace();
+          if (!Value(depth + 1)) return false;
+          SkipSpace();
+          if (pos_ >= text_.size()) return false;
+          if (text_[pos_] == ',') {
+            ++pos_;
+            out_.push_back(',');
+            continue;
+          }
+          if (text_[pos_] == '}') {
+            ++pos_;
+            out_.push_back('}');
+            return true;
+          }
+          return false;
+        }
+      }
+      case '[': {
+        if (depth >= kMaxDepth) return false;
+        ++pos_;
+        out_.push_back('[');
+        SkipSpace();
+        if (pos_ < text_.size() && text_[pos_] == ']') {
+          ++pos_;
+          out_.push_back(']');
+          return true;
+        }
+        while (true) {
+          SkipSpace();
+          if (!Value(depth + 1)) return false;
+          SkipSpace();
+          if (pos_ >= text_.size()) return false;
+          if (text_[pos_] == ',') {
+            ++pos_;
+            out_.push_back(',');
+            continue;
+          }
+          if (text_[pos_] == ']') {
+            ++pos_;
+            out_.push_back(']');
+            return true;
+          }
+          return false;
+        }
+      }
+      case '"': return String();
+      case 't': return Literal("true");
+      case 'f': return Literal("false");
+      case 'n': return Literal("null");
+      default:
+        if (c == '-' || (c >= '0' && c <= '9')) return Number();
+        return false;
+    }
+  }
+
+  std::string_view text_;
+  size_t pos_ = 0;
+  std::string out_;
+};
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<uint8_t>(text[i]);
+    if (c >= 0x80) {
+      size_t length = ValidUtf8Length(text, i);
+      if (length == 0) {
+        out += kReplacement;
+        ++i;
+      } else {
+        out.append(text.substr(i, length));
+        i += length;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  out.push_back('"');
+}
+
+std::optional<std::string> MinifyJson(std::string_view text) { return JsonMinifier(text).Run(); }
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  if (bytes.empty()) return out;
+  int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(written));
+  return out;
+}
+
+void JsonWriter::BeforeValue() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (!first_.empty()) {
+    if (!first_.back()) out_.push_back(',');
+    first_.back() = false;
+  }
+}
+
+void JsonWriter::BeginObject() {
+  BeforeValue();
+  out_.push_back('{');
+  first_.push_back(true);
+}
+void JsonWriter::EndObject() {
+  out_.push_back('}');
+  first_.pop_back();
+}
+void JsonWriter::BeginArray() {
+  BeforeValue();
+  out_.push_back('[');
+  first_.push_back(true);
+}
+void JsonWriter::EndArray() {
+  out_.push_back(']');
+  first_.pop_back();
+}
+void JsonWriter::Key(std::string_view name) {
+  BeforeValue();
+  AppendJsonString(out_, name);
+  out_.push_back(':');
+  after_key_ = true;
+}
+void JsonWriter::Null() {
+  BeforeValue();
+  out_ += "null";
+}
+void JsonWriter::Bool(bool value) {
+  BeforeValue();
+  out_ += value ? "true" : "false";
+}
+void JsonWriter::Int(int64_t value) {
+  BeforeValue();
+  char buffer[24];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  out_.append(buffer, end);
+}
+void JsonWriter::Uint(uint64_t value) {
+  BeforeValue();
+  char buffer[24];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  out_.append(buffer, end);
+}
+void JsonWriter::Double(double value) {
+  BeforeValue();
+  char buffer[32];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  out_.append(buffer, end);
+}
+void JsonWriter::Float(float value) {
+  BeforeValue();
+  char buffer[32];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  out_.append(buffer, end);
+}
+void JsonWriter::String(std::string_view text) {
+  BeforeValue();
+  AppendJsonString(out_, text);
+}
+void JsonWriter::RawJson(std::string_view json) {
+  BeforeValue();
+  out_ += json;
+}
+
+}  // namespace eddy::format

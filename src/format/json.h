@@ -1,0 +1,69 @@
+// A small streaming JSON writer and JSON text helpers shared by every renderer.
+//
+// Escaping (docs/formats/native.md, "Strings"): `"` and `\` are escaped; U+0000..U+001F become
+// \b \f \n \r \t or \u00XX; everything else valid UTF-8 (including non-BMP characters such as
+// emoji) is written as UTF-8 unchanged. Invalid UTF-8 (stray continuation bytes, truncated or
+// overlong sequences, surrogates, code points above U+10FFFF) is replaced by U+FFFD, one per
+// invalid byte, so the output is always valid UTF-8 and valid JSON.
+//
+// Not thread-safe; one writer per record.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eddy::format {
+
+// Appends `text` as a quoted, escaped JSON string.
+void AppendJsonString(std::string& out, std::string_view text);
+
+// If `text` is one valid JSON value (RFC 8259, UTF-8, surrounding whitespace allowed),
+// returns it with insignificant whitespace removed and number/string spellings untouched
+// (big numbers keep every digit); otherwise nullopt. Nesting deeper than 512 is rejected.
+std::optional<std::string> MinifyJson(std::string_view text);
+
+// Standard base64 with padding (RFC 4648 section 4).
+std::string Base64Encode(std::string_view bytes);
+
+class JsonWriter {
+ public:
+  void BeginObject();
+  void EndObject();
+  void BeginArray();
+  void EndArray();
+  // Inside an object: the next member's name. Must be followed by exactly one value.
+  void Key(std::string_view name);
+
+  void Null();
+  void Bool(bool value);
+  void Int(int64_t value);
+  void Uint(uint64_t value);
+  // Finite values only (callers render NaN/Infinity per their format); shortest round-trip
+  // spelling.
+  void Double(double value);
+  void Float(float value);
+  void String(std::string_view text);
+  // A value that is already valid, minified JSON.
+  void RawJson(std::string_view json);
+
+  // Shorthands for members.
+  void Member(std::string_view name, std::string_view text) { Key(name); String(text); }
+  void MemberInt(std::string_view name, int64_t value) { Key(name); Int(value); }
+  void MemberNull(std::string_view name) { Key(name); Null(); }
+
+  const std::string& str() const { return out_; }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  void BeforeValue();
+
+  std::string out_;
+  // One entry per open container: true until its first element has been written.
+  std::vector<bool> first_;
+  bool after_key_ = false;
+};
+
+}  // namespace eddy::format

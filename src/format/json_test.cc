@@ -1,0 +1,90 @@
+#include "format/json.h"
+
+#include <gtest/gtest.h>
+
+namespace eddy::format {
+namespace {
+
+std::string Quote(std::string_view text) {
+  std::string out;
+  AppendJsonString(out, text);
+  return out;
+}
+
+TEST(JsonStringTest, EscapesQuotesBackslashesAndEveryControlCharacter) {
+  EXPECT_EQ(Quote("a\"b\\c/"), R"("a\"b\\c/")");
+  EXPECT_EQ(Quote("\b\f\n\r\t"), R"("\b\f\n\r\t")");
+  EXPECT_EQ(Quote(std::string_view("\0", 1)), R"("\u0000")");
+  EXPECT_EQ(Quote("\x01\x1f"), R"("\u0001\u001f")");
+  for (int c = 0; c < 0x20; ++c) {
+    std::string quoted = Quote(std::string(1, static_cast<char>(c)));
+    for (char q : quoted) EXPECT_GE(static_cast<unsigned char>(q), 0x20) << c;
+    EXPECT_TRUE(MinifyJson(quoted).has_value()) << quoted;
+  }
+  EXPECT_EQ(Quote("\x7f"), "\"\x7f\"");
+}
+
+TEST(JsonStringTest, KeepsValidUtf8IncludingNonBmp) {
+  std::string text = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf";
+  EXPECT_EQ(Quote(text), "\"" + text + "\"");
+}
+
+TEST(JsonStringTest, ReplacesInvalidUtf8WithReplacementCharacter) {
+  const std::string fffd = "\xef\xbf\xbd";
+  EXPECT_EQ(Quote("a\xff" "b"), "\"a" + fffd + "b\"");                  // invalid byte
+  EXPECT_EQ(Quote("\x80"), "\"" + fffd + "\"");                          // stray continuation
+  EXPECT_EQ(Quote("\xc3"), "\"" + fffd + "\"");                          // truncated at end
+  EXPECT_EQ(Quote("\xc3x"), "\"" + fffd + "x\"");                        // truncated mid-text
+  EXPECT_EQ(Quote("\xc0\xaf"), "\"" + fffd + fffd + "\"");               // overlong '/'
+  EXPECT_EQ(Quote("\xe0\x80\xaf"), "\"" + fffd + fffd + fffd + "\"");    // overlong 3-byte
+  EXPECT_EQ(Quote("\xed\xa0\x80"), "\"" + fffd + fffd + fffd + "\"");    // UTF-16 surrogate
+  EXPECT_EQ(Quote("\xf4\x90\x80\x80"), "\"" + fffd + fffd + fffd + fffd + "\"");  // > U+10FFFF
+  EXPECT_EQ(Quote("\xf5"), "\"" + fffd + "\"");
+}
+
+TEST(MinifyJsonTest, AcceptsValidJsonAndKeepsNumberSpelling) {
+  EXPECT_EQ(MinifyJson(" { \"a\" : [ 1 , 2.50 , -0 , 1E+400 , true , null ] ,\n\"b\":{} } "),
+            R"({"a":[1,2.50,-0,1E+400,true,null],"b":{}})");
+  EXPECT_EQ(MinifyJson("12345678901234567890123"), "12345678901234567890123");
+  EXPECT_EQ(MinifyJson("\"x \\u00e9 \\n\""), "\"x \\u00e9 \\n\"");
+  EXPECT_EQ(MinifyJson("[]"), "[]");
+}
+
+TEST(MinifyJsonTest, RejectsInvalidJson) {
+  for (const char* bad : {"", " ", "{", "{\"a\"}", "{\"a\":1,}", "[1,]", "01", "1.", ".5", "+1",
+                          "NaN", "tru", "\"unterminated", "\"bad \\x escape\"", "{a:1}", "[1] [2]",
+                          "\"tab\tinside\"", "\"\xff\"", "'single'"}) {
+    EXPECT_FALSE(MinifyJson(bad).has_value()) << bad;
+  }
+  EXPECT_FALSE(MinifyJson(std::string(100000, '[')).has_value());  // depth limit, no crash
+}
+
+TEST(Base64Test, Rfc4648Vectors) {
+  EXPECT_EQ(Base64Encode(""), "");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
+  EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(Base64Encode(std::string("\x00\xff\xfe", 3)), "AP/+");
+}
+
+TEST(JsonWriterTest, CommasAndNesting) {
+  JsonWriter writer;
+  writer.BeginObject();
+  writer.MemberInt("a", -1);
+  writer.Key("b");
+  writer.BeginArray();
+  writer.Uint(18446744073709551615u);
+  writer.Double(0.1);
+  writer.Float(1.1f);
+  writer.BeginObject();
+  writer.EndObject();
+  writer.Null();
+  writer.EndArray();
+  writer.Member("c", "x");
+  writer.EndObject();
+  EXPECT_EQ(writer.str(), R"({"a":-1,"b":[18446744073709551615,0.1,1.1,{},null],"c":"x"})");
+}
+
+}  // namespace
+}  // namespace eddy::format

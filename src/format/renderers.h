@@ -1,0 +1,34 @@
+// Internal: the concrete renderers and helpers they share. Users call MakeRenderer.
+#pragma once
+
+#include <memory>
+
+#include "format/json.h"
+#include "format/renderer.h"
+
+namespace eddy::format {
+
+std::unique_ptr<Renderer> MakeNativeRenderer();
+std::unique_ptr<Renderer> MakeDebeziumRenderer(bool include_schema);
+std::unique_ptr<Renderer> MakeDmsRenderer();
+std::unique_ptr<Renderer> MakeDynamoDbRenderer();
+
+// The sentinel for a value the source did not send (unchanged TOAST), in native, DMS and
+// DynamoDB output. Debezium output uses Debezium's own "__debezium_unavailable_value".
+inline constexpr std::string_view kUnavailableSentinel = "__eddy_unavailable_value";
+
+// Native value conventions (docs/formats/native.md); DMS reuses them.
+void WriteNativeValue(JsonWriter& writer, const model::Value& value);
+// A row as an object {column: value} with native value conventions.
+void WriteNativeRow(JsonWriter& writer, const model::Row& row);
+
+// The images a view type keeps for an event. Images the view drops are nullopt; where the
+// view drops the only image that identifies the row (NEW_IMAGE of a delete, OLD_IMAGE of an
+// insert), the key columns take its place so the record still names its row.
+struct Images {
+  std::optional<model::Row> before;
+  std::optional<model::Row> after;
+};
+Images SelectImages(const model::ChangeEvent& event, ViewType view);
+
+}  // namespace eddy::format

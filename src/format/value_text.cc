@@ -1,0 +1,152 @@
+#include "format/value_text.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace eddy::format {
+
+namespace {
+
+constexpr int64_t kMicrosPerSecond = 1000000;
+constexpr int64_t kMicrosPerDay = 86400 * kMicrosPerSecond;
+
+void AppendYear(std::string& out, int64_t year) {
+  char buffer[32];
+  if (year >= 0 && year <= 9999) {
+    std::snprintf(buffer, sizeof(buffer), "%04lld", static_cast<long long>(year));
+  } else {
+    std::snprintf(buffer, sizeof(buffer), "%c%04lld", year < 0 ? '-' : '+',
+                  static_cast<long long>(year < 0 ? -year : year));
+  }
+  out += buffer;
+}
+
+void AppendCivil(std::string& out, int64_t days) {
+  model::CivilDate civil = model::CivilFromDays(days);
+  AppendYear(out, civil.year);
+  char buffer[16];
+  std::snprintf(buffer, sizeof(buffer), "-%02d-%02d", civil.month, civil.day);
+  out += buffer;
+}
+
+// |micros| as H:MM:SS.ffffff with at least two hour digits.
+void AppendClock(std::string& out, uint64_t micros) {
+  char buffer[48];
+  uint64_t seconds = micros / kMicrosPerSecond;
+  std::snprintf(buffer, sizeof(buffer), "%02llu:%02llu:%02llu.%06llu",
+                static_cast<unsigned long long>(seconds / 3600),
+                static_cast<unsigned long long>(seconds / 60 % 60),
+                static_cast<unsigned long long>(seconds % 60),
+                static_cast<unsigned long long>(micros % kMicrosPerSecond));
+  out += buffer;
+}
+
+uint64_t Magnitude(int64_t v) {
+  return v < 0 ? static_cast<uint64_t>(-(v + 1)) + 1 : static_cast<uint64_t>(v);
+}
+
+std::string FormatInstant(model::TemporalKind kind, int64_t micros, bool utc) {
+  switch (kind) {
+    case model::TemporalKind::kPositiveInfinity: return "infinity";
+    case model::TemporalKind::kNegativeInfinity: return "-infinity";
+    case model::TemporalKind::kZero: return utc ? "0000-00-00T00:00:00.000000Z" : "0000-00-00T00:00:00.000000";
+    case model::TemporalKind::kFinite: break;
+  }
+  std::string out;
+  AppendCivil(out, FloorDiv(micros, kMicrosPerDay));
+  out.push_back('T');
+  AppendClock(out, static_cast<uint64_t>(FloorMod(micros, kMicrosPerDay)));
+  if (utc) out.push_back('Z');
+  return out;
+}
+
+}  // namespace
+
+std::string FormatDate(const model::DateValue& date) {
+  switch (date.kind) {
+    case model::TemporalKind::kPositiveInfinity: return "infinity";
+    case model::TemporalKind::kNegativeInfinity: return "-infinity";
+    case model::TemporalKind::kZero: return "0000-00-00";
+    case model::TemporalKind::kFinite: break;
+  }
+  std::string out;
+  AppendCivil(out, date.days);
+  return out;
+}
+
+std::string FormatTime(int64_t micros) {
+  std::string out;
+  if (micros < 0) out.push_back('-');
+  AppendClock(out, Magnitude(micros));
+  return out;
+}
+
+std::string FormatTimeTz(const model::TimeTzValue& time) {
+  std::string out = FormatTime(time.micros);
+  if (time.utc_offset_seconds == 0) {
+    out.push_back('Z');
+    return out;
+  }
+  int64_t offset = time.utc_offset_seconds;
+  out.push_back(offset < 0 ? '-' : '+');
+  uint64_t magnitude = Magnitude(offset);
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%02llu:%02llu",
+                static_cast<unsigned long long>(magnitude / 3600),
+                static_cast<unsigned long long>(magnitude / 60 % 60));
+  out += buffer;
+  if (magnitude % 60 != 0) {
+    std::snprintf(buffer, sizeof(buffer), ":%02llu", static_cast<unsigned long long>(magnitude % 60));
+    out += buffer;
+  }
+  return out;
+}
+
+std::string FormatTimestamp(const model::TimestampValue& timestamp) {
+  return FormatInstant(timestamp.kind, timestamp.micros, false);
+}
+
+std::string FormatTimestampTz(const model::TimestampTzValue& timestamp) {
+  return FormatInstant(timestamp.kind, timestamp.micros, true);
+}
+
+std::string FormatEpochNanos(int64_t nanos) {
+  return FormatInstant(model::TemporalKind::kFinite, FloorDiv(nanos, 1000), true);
+}
+
+std::string FormatInterval(const model::IntervalValue& interval) {
+  std::string out = "P";
+  int64_t years = interval.months / 12;
+  int64_t months = interval.months % 12;
+  if (years != 0) out += std::to_string(years) + "Y";
+  if (months != 0) out += std::to_string(months) + "M";
+  if (interval.days != 0) out += std::to_string(interval.days) + "D";
+  int64_t micros = interval.micros;
+  if (micros != 0) {
+    out.push_back('T');
+    // Each part carries the sign, as PostgreSQL's iso_8601 interval style prints.
+    const char* sign = micros < 0 ? "-" : "";
+    uint64_t magnitude = Magnitude(micros);
+    uint64_t hours = magnitude / (3600 * kMicrosPerSecond);
+    uint64_t minutes = magnitude / (60 * kMicrosPerSecond) % 60;
+    uint64_t seconds = magnitude / kMicrosPerSecond % 60;
+    uint64_t fraction = magnitude % kMicrosPerSecond;
+    if (hours != 0) out += sign + std::to_string(hours) + "H";
+    if (minutes != 0) out += sign + std::to_string(minutes) + "M";
+    if (seconds != 0 || fraction != 0) {
+      out += sign + std::to_string(seconds);
+      if (fraction != 0) {
+        char buffer[16];
+        std::snprintf(buffer, sizeof(buffer), ".%06llu", static_cast<unsigned long long>(fraction));
+        std::string digits = buffer;
+        while (digits.back() == '0') digits.pop_back();
+        out += digits;
+      }
+      out.push_back('S');
+    }
+  }
+  if (out == "P") out = "PT0S";
+  return out;
+}
+
+}  // namespace eddy::format
