@@ -1,0 +1,55 @@
+// Pieces shared by the local servers: their working directory, a free TCP port, and the
+// user a server runs as.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "localdb/process.h"
+
+namespace eddy::localdb {
+
+// The directory a throwaway server lives in. Either a fresh `prefix`-XXXXXX directory under
+// $TMPDIR (or /tmp), or a directory the caller named, which must be absent or empty (we
+// delete it when the server stops, so we refuse to take over one holding anything).
+class ServerDir {
+ public:
+  ServerDir() = default;
+  ~ServerDir();  // removes the directory unless Release()d
+  ServerDir(const ServerDir&) = delete;
+  ServerDir& operator=(const ServerDir&) = delete;
+  ServerDir(ServerDir&& other) noexcept;
+  ServerDir& operator=(ServerDir&& other) noexcept;
+
+  // `requested` empty: a new temp dir. Owned by `owner` when given (so a server running as
+  // that user may write it).
+  static Result<ServerDir> Create(const std::string& requested, const std::string& prefix,
+                                  const std::optional<RunAs>& owner);
+
+  const std::string& path() const { return path_; }
+  // Deletes the directory tree now.
+  Status Remove();
+  // Keeps the directory on destruction.
+  void Release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick for port 0). Another
+// process may take it before the server binds; callers retry on "Address already in use".
+Result<uint16_t> PickFreePort();
+
+// The user servers run as: nullopt when we are not root (they run as us); the named system
+// user when we are root, since PostgreSQL refuses to run as root.
+Result<std::optional<RunAs>> ServerUser(const std::string& system_user);
+
+// Percent-encodes everything but RFC 3986 unreserved characters (for URL user, password, db).
+std::string PercentEncodeUrlPart(const std::string& text);
+
+// The longest path a unix socket can have (sun_path minus the terminator).
+inline constexpr size_t kMaxUnixSocketPath = 107;
+
+}  // namespace eddy::localdb
