@@ -32,12 +32,21 @@ std::vector<std::string_view> RendererNames() {
   return {"native", "debezium", "debezium-schema", "dms", "dynamodb"};
 }
 
-Result<std::unique_ptr<Renderer>> MakeRenderer(std::string_view format) {
+Result<DecimalHandling> ParseDecimalHandling(std::string_view name) {
+  if (name == "precise") return DecimalHandling::kPrecise;
+  if (name == "string") return DecimalHandling::kString;
+  if (name == "double") return DecimalHandling::kDouble;
+  return InvalidArgument("unknown decimal handling \"" + std::string(name) +
+                         "\": use precise, string or double");
+}
+
+Result<std::unique_ptr<Renderer>> MakeRenderer(std::string_view format,
+                                               const RendererOptions& options) {
   if (format == "native") return MakeNativeRenderer();
-  if (format == "debezium" || format == "debezium-schema" || format == "dms" ||
-      format == "dynamodb") {
-    return Unimplemented("format \"" + std::string(format) + "\" is not implemented yet");
-  }
+  if (format == "debezium") return MakeDebeziumRenderer(false, options);
+  if (format == "debezium-schema") return MakeDebeziumRenderer(true, options);
+  if (format == "dms") return MakeDmsRenderer();
+  if (format == "dynamodb") return MakeDynamoDbRenderer();
   std::string known;
   for (std::string_view name : RendererNames()) {
     if (!known.empty()) known += ", ";

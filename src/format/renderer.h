@@ -6,6 +6,7 @@
 // number of threads at once.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,9 +35,20 @@ Result<ViewType> ParseViewType(std::string_view name);
 // others ignore it. Empty fields are rendered from the event (see each format's doc).
 struct RecordContext {
   std::string sequence_number;  // the log's sequence number as the API renders it
-  std::string stream_arn;
   std::string region;           // "" renders as "us-east-1"
 };
+
+// Format options (Debezium's converter settings); other formats ignore them.
+enum class DecimalHandling : uint8_t {
+  kPrecise = 0,  // Debezium default: base64 of the unscaled two's-complement integer
+  kString = 1,   // the exact digits as a string
+  kDouble = 2,   // a JSON number (may lose precision)
+};
+struct RendererOptions {
+  DecimalHandling decimal_handling = DecimalHandling::kPrecise;
+};
+// "precise", "string", "double".
+Result<DecimalHandling> ParseDecimalHandling(std::string_view name);
 
 class Renderer {
  public:
@@ -56,7 +68,8 @@ class Renderer {
 
 // Format names: "native", "debezium" (payload only), "debezium-schema" (schema + payload),
 // "dms", "dynamodb". Unknown names: InvalidArgument listing the known ones.
-Result<std::unique_ptr<Renderer>> MakeRenderer(std::string_view format);
+Result<std::unique_ptr<Renderer>> MakeRenderer(std::string_view format,
+                                               const RendererOptions& options = {});
 
 // Every name MakeRenderer accepts, in a stable order.
 std::vector<std::string_view> RendererNames();

@@ -9,7 +9,7 @@
 namespace eddy::format {
 
 std::unique_ptr<Renderer> MakeNativeRenderer();
-std::unique_ptr<Renderer> MakeDebeziumRenderer(bool include_schema);
+std::unique_ptr<Renderer> MakeDebeziumRenderer(bool include_schema, const RendererOptions& options);
 std::unique_ptr<Renderer> MakeDmsRenderer();
 std::unique_ptr<Renderer> MakeDynamoDbRenderer();
 

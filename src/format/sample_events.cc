@@ -144,7 +144,6 @@ void CheckGoldenFiles(std::string_view format) {
                           ViewType::kKeysOnly}) {
       RecordContext context;
       context.sequence_number = "49590338271490256608559692538361571095921575989136588898";
-      context.stream_arn = "arn:aws:dynamodb:us-east-1:000000000000:table/orders/stream/2024-01-01T00:00:00.000";
       std::string rendered = (*renderer)->Render(sample.event, view, context);
       std::string file_name = sample.name + "." + std::string(ViewTypeName(view)) + ".json";
       std::filesystem::path path = dir / file_name;

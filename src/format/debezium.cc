@@ -1,0 +1,586 @@
+// Debezium's JSON envelope, with ("debezium-schema") or without ("debezium") the Kafka Connect
+// JsonConverter schema part (docs/formats/debezium.md).
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <cstdlib>
+#include <map>
+#include <vector>
+
+#include "format/renderers.h"
+#include "format/value_text.h"
+
+namespace eddy::format {
+
+namespace {
+
+using model::ValueType;
+
+constexpr std::string_view kDebeziumUnavailable = "__debezium_unavailable_value";
+constexpr std::string_view kSourceVersion = "eddy-0.1.0";
+constexpr int64_t kMicrosPerDay = 86400000000;
+// Debezium's MicroDuration counts a month as 365.25 / 12 days = 2629800 seconds.
+constexpr int64_t kMicrosPerAverageMonth = 2629800000000;
+
+// Java BigInteger.toByteArray of the unscaled decimal: minimal big-endian two's complement.
+std::string UnscaledTwosComplement(std::string_view text, int& scale) {
+  bool negative = !text.empty() && text[0] == '-';
+  if (negative) text.remove_prefix(1);
+  scale = 0;
+  std::vector<uint8_t> magnitude;  // big-endian
+  bool after_point = false;
+  for (char c : text) {
+    if (c == '.') {
+      after_point = true;
+      continue;
+    }
+    if (after_point) ++scale;
+    int carry = c - '0';
+    for (size_t i = magnitude.size(); i-- > 0;) {
+      int v = magnitude[i] * 10 + carry;
+      magnitude[i] = static_cast<uint8_t>(v & 0xff);
+      carry = v >> 8;
+    }
+    while (carry > 0) {
+      magnitude.insert(magnitude.begin(), static_cast<uint8_t>(carry & 0xff));
+      carry >>= 8;
+    }
+  }
+  while (!magnitude.empty() && magnitude.front() == 0) magnitude.erase(magnitude.begin());
+  if (magnitude.empty()) return std::string(1, '\0');
+  if (!negative) {
+    if (magnitude.front() & 0x80) magnitude.insert(magnitude.begin(), 0);
+  } else {
+    for (uint8_t& b : magnitude) b = static_cast<uint8_t>(~b);
+    for (size_t i = magnitude.size(); i-- > 0;) {
+      if (++magnitude[i] != 0) break;
+    }
+    if (!(magnitude.front() & 0x80)) magnitude.insert(magnitude.begin(), 0xff);
+  }
+  return std::string(magnitude.begin(), magnitude.end());
+}
+
+int DecimalScale(std::string_view text) {
+  size_t point = text.find('.');
+  return point == std::string_view::npos ? 0 : static_cast<int>(text.size() - point - 1);
+}
+
+// Debezium io.debezium.data.Bits: the bits as bytes, little-endian.
+std::string BitsLittleEndian(std::string_view bits) {
+  size_t count = (bits.size() + 7) / 8;
+  std::string bytes(count, '\0');
+  for (size_t i = 0; i < bits.size(); ++i) {
+    size_t bit = bits.size() - 1 - i;  // bit index counted from the least significant
+    if (bits[i] == '1') bytes[bit / 8] = static_cast<char>(bytes[bit / 8] | (1 << (bit % 8)));
+  }
+  return bytes;
+}
+
+// java.time ISO formatting of the fraction: none, 3, 6 (or 9) digits as needed.
+std::string JavaIsoFraction(int64_t micros_of_second) {
+  if (micros_of_second == 0) return "";
+  char buffer[32];
+  if (micros_of_second % 1000 == 0) {
+    std::snprintf(buffer, sizeof(buffer), ".%03lld", static_cast<long long>(micros_of_second / 1000));
+  } else {
+    std::snprintf(buffer, sizeof(buffer), ".%06lld", static_cast<long long>(micros_of_second));
+  }
+  return buffer;
+}
+
+std::string ZonedTimestamp(const model::TimestampTzValue& v) {
+  if (v.kind != model::TemporalKind::kFinite) return FormatTimestampTz(v);
+  // "2023-11-14T22:13:20.123456Z" with Java's fraction rule.
+  std::string base = FormatTimestampTz({model::TemporalKind::kFinite, FloorDiv(v.micros, 1000000) * 1000000});
+  base.resize(base.size() - 8);  // drop ".000000Z"
+  return base + JavaIsoFraction(FloorMod(v.micros, 1000000)) + "Z";
+}
+
+std::string ZonedTime(const model::TimeTzValue& v) {
+  int64_t utc = FloorMod(v.micros - int64_t{v.utc_offset_seconds} * 1000000, kMicrosPerDay);
+  std::string base = FormatTime(utc - utc % 1000000);
+  base.resize(base.size() - 7);  // drop ".000000"
+  return base + JavaIsoFraction(utc % 1000000) + "Z";
+}
+
+bool AllDigits(std::string_view text) {
+  if (text.empty() || text.size() > 18) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+class DebeziumRenderer final : public Renderer {
+ public:
+  DebeziumRenderer(bool include_schema, RendererOptions options)
+      : include_schema_(include_schema), options_(options) {}
+  using Renderer::Render;
+  std::string_view name() const override { return include_schema_ ? "debezium-schema" : "debezium"; }
+
+  std::string Render(const model::ChangeEvent& event, ViewType view,
+                     const RecordContext& /*context*/) const override {
+    Images images = SelectImages(event, view);
+    JsonWriter writer;
+    if (include_schema_) {
+      writer.BeginObject();
+      writer.Key("schema");
+      WriteEnvelopeSchema(writer, event, images);
+      writer.Key("payload");
+    }
+    writer.BeginObject();
+    if (event.op != model::Operation::kMessage) {
+      writer.Key("before");
+      WriteImage(writer, images.before);
+      writer.Key("after");
+      WriteImage(writer, images.after);
+    }
+    writer.Key("source");
+    WriteSource(writer, event);
+    if (event.op != model::Operation::kMessage) writer.MemberNull("transaction");
+    writer.Member("op", model::OperationCode(event.op));
+    writer.MemberInt("ts_ms", FloorDiv(event.capture_time_ns, 1000000));
+    writer.MemberInt("ts_us", FloorDiv(event.capture_time_ns, 1000));
+    writer.MemberInt("ts_ns", event.capture_time_ns);
+    if (event.message) {
+      writer.Key("message");
+      writer.BeginObject();
+      writer.Member("prefix", event.message->prefix);
+      writer.Member("content", Base64Encode(event.message->content));
+      writer.EndObject();
+    }
+    writer.EndObject();
+    if (include_schema_) writer.EndObject();
+    return writer.Take();
+  }
+
+ private:
+  void WriteImage(JsonWriter& writer, const std::optional<model::Row>& row) const {
+    if (!row) {
+      writer.Null();
+      return;
+    }
+    writer.BeginObject();
+    for (const model::Field& field : *row) {
+      writer.Key(field.name);
+      WriteValue(writer, field.value);
+    }
+    writer.EndObject();
+  }
+
+  void WriteValue(JsonWriter& writer, const model::Value& value) const {
+    struct Visitor {
+      const DebeziumRenderer& self;
+      JsonWriter& writer;
+      void operator()(const model::NullValue&) { writer.Null(); }
+      void operator()(bool v) { writer.Bool(v); }
+      void operator()(int64_t v) { writer.Int(v); }
+      void operator()(uint64_t v) { writer.Uint(v); }
+      void operator()(float v) {
+        if (std::isfinite(v)) {
+          writer.Float(v);
+        } else {
+          writer.String(std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"));
+        }
+      }
+      void operator()(double v) {
+        if (std::isfinite(v)) {
+          writer.Double(v);
+        } else {
+          writer.String(std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"));
+        }
+      }
+      void operator()(const model::DecimalValue& v) {
+        switch (self.options_.decimal_handling) {
+          case DecimalHandling::kString:
+            writer.String(v.text);
+            return;
+          case DecimalHandling::kDouble:
+            if (v.IsSpecial()) {
+              writer.String(v.text);
+            } else {
+              writer.Double(std::strtod(v.text.c_str(), nullptr));
+            }
+            return;
+          case DecimalHandling::kPrecise:
+            if (v.IsSpecial() || !model::DecimalValue::IsWellFormed(v.text)) {
+              writer.Null();  // not representable as Connect Decimal (Debezium does the same)
+            } else {
+              int scale = 0;
+              writer.String(Base64Encode(UnscaledTwosComplement(v.text, scale)));
+            }
+            return;
+        }
+      }
+      void operator()(const std::string& v) { writer.String(v); }
+      void operator()(const model::BytesValue& v) { writer.String(Base64Encode(v.data)); }
+      void operator()(const model::DateValue& v) {
+        switch (v.kind) {
+          case model::TemporalKind::kFinite: writer.Int(v.days); return;
+          case model::TemporalKind::kPositiveInfinity: writer.Int(std::numeric_limits<int32_t>::max()); return;
+          case model::TemporalKind::kNegativeInfinity: writer.Int(std::numeric_limits<int32_t>::min()); return;
+          case model::TemporalKind::kZero: writer.Null(); return;
+        }
+      }
+      void operator()(const model::TimeValue& v) { writer.Int(v.micros); }
+      void operator()(const model::TimeTzValue& v) { writer.String(ZonedTime(v)); }
+      void operator()(const model::TimestampValue& v) {
+        switch (v.kind) {
+          case model::TemporalKind::kFinite: writer.Int(v.micros); return;
+          case model::TemporalKind::kPositiveInfinity: writer.Int(std::numeric_limits<int64_t>::max()); return;
+          case model::TemporalKind::kNegativeInfinity: writer.Int(std::numeric_limits<int64_t>::min()); return;
+          case model::TemporalKind::kZero: writer.Null(); return;
+        }
+      }
+      void operator()(const model::TimestampTzValue& v) {
+        if (v.kind == model::TemporalKind::kZero) {
+          writer.Null();
+        } else {
+          writer.String(ZonedTimestamp(v));
+        }
+      }
+      void operator()(const model::IntervalValue& v) {
+        writer.Int(int64_t{v.months} * kMicrosPerAverageMonth + int64_t{v.days} * kMicrosPerDay + v.micros);
+      }
+      void operator()(const model::UuidValue& v) { writer.String(v.ToString()); }
+      void operator()(const model::JsonValue& v) { writer.String(v.text); }
+      void operator()(const model::EnumValue& v) { writer.String(v.label); }
+      void operator()(const model::BitsValue& v) {
+        if (v.bits.size() == 1) {
+          writer.Bool(v.bits == "1");
+        } else {
+          writer.String(Base64Encode(BitsLittleEndian(v.bits)));
+        }
+      }
+      void operator()(const model::ArrayValue& v) {
+        writer.BeginArray();
+        for (const model::Value& element : v.elements) self.WriteValue(writer, element);
+        writer.EndArray();
+      }
+      void operator()(const model::TypedTextValue& v) { writer.String(v.text); }
+      void operator()(const model::UnavailableValue&) { writer.String(kDebeziumUnavailable); }
+    };
+    std::visit(Visitor{*this, writer}, value.storage());
+  }
+
+  void WriteSource(JsonWriter& writer, const model::ChangeEvent& event) const {
+    writer.BeginObject();
+    writer.Member("version", kSourceVersion);
+    writer.Member("connector", model::ConnectorName(event.source.connector));
+    writer.Member("name", event.source.server_name);
+    writer.MemberInt("ts_ms", FloorDiv(event.commit_time_ns, 1000000));
+    writer.MemberInt("ts_us", FloorDiv(event.commit_time_ns, 1000));
+    writer.MemberInt("ts_ns", event.commit_time_ns);
+    writer.Member("snapshot", SnapshotText(event.source.snapshot));
+    writer.Member("db", event.table.database);
+    if (const PostgresPosition* pg = event.position.postgres()) {
+      writer.Member("sequence", "[\"" + std::to_string(pg->commit_end_lsn.value()) + "\",\"" +
+                                    std::to_string(pg->change_lsn.value()) + "\"]");
+      writer.Member("schema", event.table.schema);
+      writer.Member("table", event.table.name);
+      writer.Key("txId");
+      if (AllDigits(event.transaction_id)) {
+        writer.Int(std::strtoll(event.transaction_id.c_str(), nullptr, 10));
+      } else {
+        writer.Null();
+      }
+      writer.Key("lsn");
+      writer.Uint(pg->change_lsn.value());
+      writer.MemberNull("xmin");
+    } else {
+      writer.MemberNull("sequence");
+      writer.Member("table", event.table.name);
+      const MysqlPosition* my = event.position.mysql();
+      writer.Key("server_id");
+      writer.Uint(my ? my->server_id : 0);
+      writer.Key("gtid");
+      if (my && !my->gtid.empty()) {
+        writer.String(my->gtid.text);
+      } else {
+        writer.Null();
+      }
+      writer.Member("file", my ? std::string_view(my->end.file) : std::string_view());
+      writer.Key("pos");
+      writer.Uint(my ? my->end.offset : 0);
+      writer.Key("row");
+      writer.Uint(event.source.mysql_row);
+      writer.Key("thread");
+      writer.Uint(event.source.mysql_thread_id);
+      writer.Key("query");
+      if (event.source.query.empty()) {
+        writer.Null();
+      } else {
+        writer.String(event.source.query);
+      }
+    }
+    writer.EndObject();
+  }
+
+  static std::string_view SnapshotText(model::SnapshotMarker marker) {
+    switch (marker) {
+      case model::SnapshotMarker::kFalse: return "false";
+      case model::SnapshotMarker::kTrue: return "true";
+      case model::SnapshotMarker::kFirst: return "first";
+      case model::SnapshotMarker::kLast: return "last";
+    }
+    return "false";
+  }
+
+  // --- schema part (Kafka Connect JsonConverter with schemas.enable=true) ---
+
+  static void FieldHeader(JsonWriter& writer, std::string_view type, bool optional,
+                          std::string_view field) {
+    writer.Member("type", type);
+    writer.Key("optional");
+    writer.Bool(optional);
+    if (!field.empty()) writer.Member("field", field);
+  }
+
+  static void Named(JsonWriter& writer, std::string_view name) {
+    writer.Member("name", name);
+    writer.MemberInt("version", 1);
+  }
+
+  // Schema of one value; `sample` is a non-null value of the column when one is known.
+  void WriteValueSchema(JsonWriter& writer, const model::Value* sample, bool optional,
+                        std::string_view field) const {
+    writer.BeginObject();
+    ValueType type = sample ? sample->type() : ValueType::kText;
+    switch (type) {
+      case ValueType::kBool: FieldHeader(writer, "boolean", optional, field); break;
+      case ValueType::kInt64:
+      case ValueType::kUint64: FieldHeader(writer, "int64", optional, field); break;
+      case ValueType::kFloat32: FieldHeader(writer, "float", optional, field); break;
+      case ValueType::kFloat64: FieldHeader(writer, "double", optional, field); break;
+      case ValueType::kDecimal:
+        if (options_.decimal_handling == DecimalHandling::kPrecise) {
+          FieldHeader(writer, "bytes", optional, field);
+          Named(writer, "org.apache.kafka.connect.data.Decimal");
+          writer.Key("parameters");
+          writer.BeginObject();
+          writer.Member("scale", std::to_string(DecimalScale(sample->Get<model::DecimalValue>().text)));
+          writer.EndObject();
+        } else {
+          FieldHeader(writer, options_.decimal_handling == DecimalHandling::kString ? "string" : "double",
+                      optional, field);
+        }
+        break;
+      case ValueType::kBytes: FieldHeader(writer, "bytes", optional, field); break;
+      case ValueType::kDate:
+        FieldHeader(writer, "int32", optional, field);
+        Named(writer, "io.debezium.time.Date");
+        break;
+      case ValueType::kTime:
+        FieldHeader(writer, "int64", optional, field);
+        Named(writer, "io.debezium.time.MicroTime");
+        break;
+      case ValueType::kTimeTz:
+        FieldHeader(writer, "string", optional, field);
+        Named(writer, "io.debezium.time.ZonedTime");
+        break;
+      case ValueType::kTimestamp:
+        FieldHeader(writer, "int64", optional, field);
+        Named(writer, "io.debezium.time.MicroTimestamp");
+        break;
+      case ValueType::kTimestampTz:
+        FieldHeader(writer, "string", optional, field);
+        Named(writer, "io.debezium.time.ZonedTimestamp");
+        break;
+      case ValueType::kInterval:
+        FieldHeader(writer, "int64", optional, field);
+        Named(writer, "io.debezium.time.MicroDuration");
+        break;
+      case ValueType::kUuid:
+        FieldHeader(writer, "string", optional, field);
+        Named(writer, "io.debezium.data.Uuid");
+        break;
+      case ValueType::kJson:
+        FieldHeader(writer, "string", optional, field);
+        Named(writer, "io.debezium.data.Json");
+        break;
+      case ValueType::kEnum:
+        FieldHeader(writer, "string", optional, field);
+        Named(writer, "io.debezium.data.Enum");
+        break;
+      case ValueType::kBits: {
+        const std::string& bits = sample->Get<model::BitsValue>().bits;
+        if (bits.size() == 1) {
+          FieldHeader(writer, "boolean", optional, field);
+        } else {
+          FieldHeader(writer, "bytes", optional, field);
+          Named(writer, "io.debezium.data.Bits");
+          writer.Key("parameters");
+          writer.BeginObject();
+          writer.Member("length", std::to_string(bits.size()));
+          writer.EndObject();
+        }
+        break;
+      }
+      case ValueType::kArray: {
+        FieldHeader(writer, "array", optional, field);
+        const model::Value* element = nullptr;
+        for (const model::Value& candidate : sample->Get<model::ArrayValue>().elements) {
+          if (!candidate.is_null()) {
+            element = &candidate;
+            break;
+          }
+        }
+        writer.Key("items");
+        WriteValueSchema(writer, element, true, "");
+        break;
+      }
+      default: FieldHeader(writer, "string", optional, field); break;
+    }
+    writer.EndObject();
+  }
+
+  void WriteRowSchema(JsonWriter& writer, const model::ChangeEvent& event, const Images& images,
+                      std::string_view field, const std::string& prefix) const {
+    // Columns in image order; a column's type comes from its first non-null value in either
+    // image (without the catalog schema, an always-null column is declared as string).
+    std::vector<std::string> names;
+    std::map<std::string, const model::Value*> samples;
+    for (const auto* image : {&images.after, &images.before}) {
+      if (!*image) continue;
+      for (const model::Field& f : **image) {
+        auto [it, inserted] = samples.emplace(f.name, nullptr);
+        if (inserted) names.push_back(f.name);
+        if (it->second == nullptr && !f.value.is_null() && !f.value.is_unavailable()) it->second = &f.value;
+      }
+    }
+    writer.BeginObject();
+    writer.Member("type", "struct");
+    writer.Key("fields");
+    writer.BeginArray();
+    for (const std::string& column : names) {
+      bool is_key = model::FindField(event.key, column) != nullptr;
+      WriteValueSchema(writer, samples[column], !is_key, column);
+    }
+    writer.EndArray();
+    writer.Key("optional");
+    writer.Bool(true);
+    writer.Member("name", prefix + ".Value");
+    writer.Member("field", field);
+    writer.EndObject();
+  }
+
+  void WriteEnvelopeSchema(JsonWriter& writer, const model::ChangeEvent& event,
+                           const Images& images) const {
+    std::string prefix = event.source.server_name.empty() ? std::string("eddy") : event.source.server_name;
+    if (!event.table.schema.empty()) prefix += "." + event.table.schema;
+    else prefix += "." + event.table.database;
+    prefix += "." + event.table.name;
+    bool postgres = event.position.postgres() != nullptr;
+
+    writer.BeginObject();
+    writer.Member("type", "struct");
+    writer.Key("fields");
+    writer.BeginArray();
+    if (event.op != model::Operation::kMessage) {
+      WriteRowSchema(writer, event, images, "before", prefix);
+      WriteRowSchema(writer, event, images, "after", prefix);
+    }
+    // source
+    writer.BeginObject();
+    writer.Member("type", "struct");
+    writer.Key("fields");
+    writer.BeginArray();
+    auto simple = [&](std::string_view type, bool optional, std::string_view name) {
+      writer.BeginObject();
+      FieldHeader(writer, type, optional, name);
+      writer.EndObject();
+    };
+    simple("string", false, "version");
+    simple("string", false, "connector");
+    simple("string", false, "name");
+    simple("int64", false, "ts_ms");
+    simple("int64", true, "ts_us");
+    simple("int64", true, "ts_ns");
+    writer.BeginObject();
+    FieldHeader(writer, "string", true, "snapshot");
+    writer.Member("name", "io.debezium.data.Enum");
+    writer.MemberInt("version", 1);
+    writer.Key("parameters");
+    writer.BeginObject();
+    writer.Member("allowed", "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental");
+    writer.EndObject();
+    writer.Member("default", "false");
+    writer.EndObject();
+    simple("string", false, "db");
+    simple("string", true, "sequence");
+    if (postgres) {
+      simple("string", false, "schema");
+      simple("string", false, "table");
+      simple("int64", true, "txId");
+      simple("int64", true, "lsn");
+      simple("int64", true, "xmin");
+    } else {
+      simple("string", true, "table");
+      simple("int64", false, "server_id");
+      simple("string", true, "gtid");
+      simple("string", false, "file");
+      simple("int64", false, "pos");
+      simple("int32", false, "row");
+      simple("int64", true, "thread");
+      simple("string", true, "query");
+    }
+    writer.EndArray();
+    writer.Key("optional");
+    writer.Bool(false);
+    writer.Member("name", postgres ? "io.debezium.connector.postgresql.Source"
+                                   : "io.debezium.connector.mysql.Source");
+    writer.Member("field", "source");
+    writer.EndObject();
+    if (event.op != model::Operation::kMessage) {
+      writer.BeginObject();
+      writer.Member("type", "struct");
+      writer.Key("fields");
+      writer.BeginArray();
+      simple("string", false, "id");
+      simple("int64", false, "total_order");
+      simple("int64", false, "data_collection_order");
+      writer.EndArray();
+      writer.Key("optional");
+      writer.Bool(true);
+      writer.Member("name", "event.block");
+      writer.MemberInt("version", 1);
+      writer.Member("field", "transaction");
+      writer.EndObject();
+    }
+    simple("string", false, "op");
+    simple("int64", true, "ts_ms");
+    simple("int64", true, "ts_us");
+    simple("int64", true, "ts_ns");
+    if (event.message) {
+      writer.BeginObject();
+      writer.Member("type", "struct");
+      writer.Key("fields");
+      writer.BeginArray();
+      simple("string", false, "prefix");
+      simple("bytes", true, "content");
+      writer.EndArray();
+      writer.Key("optional");
+      writer.Bool(true);
+      writer.Member("name", "io.debezium.connector.postgresql.Message");
+      writer.Member("field", "message");
+      writer.EndObject();
+    }
+    writer.EndArray();
+    writer.Key("optional");
+    writer.Bool(false);
+    writer.Member("name", prefix + ".Envelope");
+    writer.MemberInt("version", 2);
+    writer.EndObject();
+  }
+
+  bool include_schema_;
+  RendererOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Renderer> MakeDebeziumRenderer(bool include_schema, const RendererOptions& options) {
+  return std::make_unique<DebeziumRenderer>(include_schema, options);
+}
+
+}  // namespace eddy::format
