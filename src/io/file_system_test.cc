@@ -1,1 +1,120 @@
+#include "io/file_system.h"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "io/fault_file_system.h"
+
+namespace eddy::io {
+namespace {
+
+TEST(FaultFileSystemTest, CrashKeepsOnlySyncedBytesAndEntries) {
+  FaultInjectionFileSystem fs;
+  ASSERT_TRUE(fs.CreateDirectory("/d").ok());
+  ASSERT_TRUE(fs.SyncDirectory("/").ok());
+  auto file = fs.Open("/d/a", OpenMode::kCreateNew);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append("hello").ok());
+  ASSERT_TRUE((*file)->Sync().ok());
+  ASSERT_TRUE((*file)->Append(" world").ok());
+  // The file's entry is not durable until /d is synced.
+  fs.SimulateCrash();
+  EXPECT_FALSE(*fs.Exists("/d/a"));
+
+  file = fs.Open("/d/a", OpenMode::kCreateNew);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append("hello").ok());
+  ASSERT_TRUE((*file)->Sync().ok());
+  ASSERT_TRUE(fs.SyncDirectory("/d").ok());
+  ASSERT_TRUE((*file)->Append(" world").ok());
+  EXPECT_EQ(*fs.ReadFile("/d/a"), "hello world");
+  fs.SimulateCrash();
+  EXPECT_EQ(*fs.ReadFile("/d/a"), "hello");
+}
+
+TEST(FaultFileSystemTest, RenameIsDurableOnlyAfterDirectorySync) {
+  FaultInjectionFileSystem fs;
+  ASSERT_TRUE(fs.WriteFileAtomically("/x", "one").ok());
+  {
+    auto file = fs.Open("/x.new", OpenMode::kCreateNew);
+    ASSERT_TRUE((*file)->Append("two").ok());
+    ASSERT_TRUE((*file)->Sync().ok());
+  }
+  ASSERT_TRUE(fs.Rename("/x.new", "/x").ok());
+  EXPECT_EQ(*fs.ReadFile("/x"), "two");
+  fs.SimulateCrash();
+  EXPECT_EQ(*fs.ReadFile("/x"), "one");
+  EXPECT_FALSE(*fs.Exists("/x.new"));
+}
+
+TEST(FaultFileSystemTest, CapacityGivesShortWriteAndNoSpace) {
+  FaultInjectionFileSystem fs;
+  fs.SetCapacity(10);
+  auto file = fs.Open("/f", OpenMode::kCreateNew);
+  ASSERT_TRUE((*file)->Append("12345678").ok());
+  Status status = (*file)->Append("abcdef");
+  EXPECT_EQ(status.code(), ErrorCode::kNoSpace);
+  EXPECT_EQ(*(*file)->Size(), 10u);  // a short write
+  ASSERT_TRUE((*file)->Truncate(8).ok());
+  fs.SetCapacity(0);
+  EXPECT_TRUE((*file)->Append("abcdef").ok());
+}
+
+TEST(FaultFileSystemTest, InjectedFaultsHitChosenCallsOnly) {
+  FaultInjectionFileSystem fs;
+  fs.InjectFault(FaultOperation::kSync, IoError("EIO (simulated)"), "target", 1, 1);
+  auto other = fs.Open("/other", OpenMode::kCreateNew);
+  auto target = fs.Open("/target", OpenMode::kCreateNew);
+  EXPECT_TRUE((*other)->Sync().ok());
+  EXPECT_TRUE((*target)->Sync().ok());  // skipped once
+  EXPECT_EQ((*target)->Sync().code(), ErrorCode::kIoError);
+  EXPECT_TRUE((*target)->Sync().ok());  // one-shot
+}
+
+TEST(FaultFileSystemTest, CorruptByteAndLocks) {
+  FaultInjectionFileSystem fs;
+  ASSERT_TRUE(fs.WriteFileAtomically("/f", "abc").ok());
+  ASSERT_TRUE(fs.CorruptByte("/f", 1, 0x01).ok());
+  EXPECT_EQ(*fs.DurableContent("/f"), "acc");
+  auto lock = fs.LockFile("/LOCK");
+  ASSERT_TRUE(lock.ok());
+  EXPECT_EQ(fs.LockFile("/LOCK").status().code(), ErrorCode::kFailedPrecondition);
+  lock->reset();
+  EXPECT_TRUE(fs.LockFile("/LOCK").ok());
+}
+
+TEST(PosixFileSystemTest, BasicOperationsAndLock) {
+  std::string dir = std::filesystem::temp_directory_path() /
+                    ("eddy_io_test_" + std::to_string(::getpid()));
+  FileSystem* fs = DefaultFileSystem();
+  ASSERT_TRUE(fs->RemoveTree(dir).ok());
+  ASSERT_TRUE(fs->CreateDirectories(dir + "/a/b").ok());
+  ASSERT_TRUE(fs->WriteFileAtomically(dir + "/a/b/f", "payload").ok());
+  EXPECT_EQ(*fs->ReadFile(dir + "/a/b/f"), "payload");
+  auto file = fs->Open(dir + "/a/b/f", OpenMode::kReadWrite);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append("!").ok());
+  ASSERT_TRUE((*file)->Sync().ok());
+  char buffer[4];
+  EXPECT_EQ(*(*file)->ReadAt(3, 4, buffer), 4u);
+  EXPECT_EQ(std::string(buffer, 4), "load");
+  ASSERT_TRUE(fs->Truncate(dir + "/a/b/f", 3).ok());
+  EXPECT_EQ(*fs->FileSize(dir + "/a/b/f"), 3u);
+  EXPECT_EQ(fs->Open(dir + "/a/b/f", OpenMode::kCreateNew).status().code(),
+            ErrorCode::kAlreadyExists);
+  EXPECT_EQ(fs->Open(dir + "/missing", OpenMode::kReadOnly).status().code(),
+            ErrorCode::kNotFound);
+  EXPECT_EQ(*fs->List(dir + "/a/b"), std::vector<std::string>{"f"});
+  auto lock = fs->LockFile(dir + "/LOCK");
+  ASSERT_TRUE(lock.ok());
+  EXPECT_EQ(fs->LockFile(dir + "/LOCK").status().code(), ErrorCode::kFailedPrecondition);
+  lock->reset();
+  EXPECT_TRUE(fs->LockFile(dir + "/LOCK").ok());
+  ASSERT_TRUE(fs->RemoveTree(dir).ok());
+  EXPECT_FALSE(*fs->Exists(dir));
+}
+
+}  // namespace
+}  // namespace eddy::io

@@ -1,0 +1,196 @@
+#include "log/segment_format.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "base/bytes.h"
+#include "base/crc32c.h"
+
+namespace eddy::log {
+
+std::string EncodeSegmentHeader(uint32_t shard_index) {
+  std::string out(kSegmentMagic, sizeof kSegmentMagic);
+  PutFixed32(out, kSegmentVersion);
+  PutFixed32(out, shard_index);
+  return out;
+}
+
+Result<uint32_t> DecodeSegmentHeader(std::string_view bytes) {
+  if (bytes.size() < kSegmentHeaderBytes) {
+    return Corruption("segment header truncated: " + std::to_string(bytes.size()) + " of " +
+                      std::to_string(kSegmentHeaderBytes) + " bytes");
+  }
+  if (std::memcmp(bytes.data(), kSegmentMagic, sizeof kSegmentMagic) != 0) {
+    return Corruption("not an eddy segment file (bad magic)");
+  }
+  uint32_t version = DecodeFixed32(bytes.data() + 8);
+  if (version != kSegmentVersion) {
+    return Corruption("segment format version " + std::to_string(version) +
+                      " is not supported (this build reads version 1)");
+  }
+  return DecodeFixed32(bytes.data() + 12);
+}
+
+void EncodeFrame(const Record& record, std::string& out) {
+  size_t start = out.size();
+  out.append(kFrameHeaderBytes, '\0');
+  PutFixed64(out, record.sequence.value());
+  PutFixed64(out, static_cast<uint64_t>(record.arrival_nanos));
+  PutFixed8(out, static_cast<uint8_t>(record.kind));
+  PutLengthPrefixed(out, record.partition_key);
+  record.position.EncodeTo(out);
+  PutLengthPrefixed(out, record.payload);
+  uint32_t length = static_cast<uint32_t>(out.size() - start - kFrameHeaderBytes);
+  EncodeFixed32(out.data() + start + 4, length);
+  uint32_t crc = crc32c::Value(out.data() + start + 4, out.size() - start - 4);
+  EncodeFixed32(out.data() + start, crc32c::Mask(crc));
+}
+
+size_t FrameSize(const Record& record) {
+  std::string scratch;
+  record.position.EncodeTo(scratch);
+  auto varint_size = [](uint64_t v) {
+    size_t n = 1;
+    while (v >= 0x80) {
+      v >>= 7;
+      ++n;
+    }
+    return n;
+  };
+  return kFrameHeaderBytes + 17 + varint_size(record.partition_key.size()) +
+         record.partition_key.size() + scratch.size() + varint_size(record.payload.size()) +
+         record.payload.size();
+}
+
+FrameDecode DecodeFrame(std::string_view bytes, Record* record) {
+  FrameDecode result;
+  if (bytes.size() < kFrameHeaderBytes) {
+    result.status = FrameStatus::kIncomplete;
+    result.size = kFrameHeaderBytes;
+    return result;
+  }
+  uint32_t stored_crc = crc32c::Unmask(DecodeFixed32(bytes.data()));
+  uint32_t length = DecodeFixed32(bytes.data() + 4);
+  if (length > kMaxFrameBodyBytes || length < 18) {
+    result.status = FrameStatus::kCorrupt;
+    result.error = "frame length " + std::to_string(length) + " is out of range";
+    return result;
+  }
+  if (bytes.size() < kFrameHeaderBytes + length) {
+    result.status = FrameStatus::kIncomplete;
+    result.size = kFrameHeaderBytes + length;
+    return result;
+  }
+  uint32_t crc = crc32c::Value(bytes.data() + 4, 4 + length);
+  if (crc != stored_crc) {
+    result.status = FrameStatus::kCorrupt;
+    result.error = "CRC mismatch";
+    return result;
+  }
+  result.size = kFrameHeaderBytes + length;
+  if (record == nullptr) return result;
+  ByteReader reader(bytes.substr(kFrameHeaderBytes, length));
+  auto fail = [&](const Status& status) {
+    result.status = FrameStatus::kCorrupt;
+    result.error = "bad record body: " + status.message();
+    return result;
+  };
+  auto sequence = reader.ReadFixed64();
+  if (!sequence.ok()) return fail(sequence.status());
+  auto arrival = reader.ReadFixed64();
+  if (!arrival.ok()) return fail(arrival.status());
+  auto kind = reader.ReadFixed8();
+  if (!kind.ok()) return fail(kind.status());
+  if (*kind > static_cast<uint8_t>(RecordKind::kFragment)) {
+    return fail(Corruption("unknown record kind " + std::to_string(*kind)));
+  }
+  auto key = reader.ReadLengthPrefixed();
+  if (!key.ok()) return fail(key.status());
+  std::string_view rest = reader.rest();
+  auto position = SourcePosition::DecodeFrom(rest);
+  if (!position.ok()) return fail(position.status());
+  ByteReader tail(rest);
+  auto payload = tail.ReadLengthPrefixed();
+  if (!payload.ok()) return fail(payload.status());
+  if (!tail.empty()) return fail(Corruption("trailing bytes after the payload"));
+  record->sequence = SequenceNumber(*sequence);
+  record->arrival_nanos = static_cast<int64_t>(*arrival);
+  record->kind = static_cast<RecordKind>(*kind);
+  record->partition_key.assign(key->data(), key->size());
+  record->position = std::move(*position);
+  record->payload.assign(payload->data(), payload->size());
+  return result;
+}
+
+std::string EncodeIndex(const SegmentSummary& summary) {
+  std::string out(kIndexMagic, sizeof kIndexMagic);
+  PutFixed32(out, 1);
+  PutFixed64(out, summary.first_sequence);
+  PutFixed64(out, summary.last_sequence);
+  PutFixed64(out, summary.record_count);
+  PutFixed64(out, static_cast<uint64_t>(summary.min_arrival));
+  PutFixed64(out, static_cast<uint64_t>(summary.max_arrival));
+  PutFixed64(out, summary.bytes);
+  PutFixed32(out, static_cast<uint32_t>(summary.entries.size()));
+  for (const auto& entry : summary.entries) {
+    PutFixed64(out, entry.sequence);
+    PutFixed64(out, entry.offset);
+    PutFixed64(out, static_cast<uint64_t>(entry.arrival_nanos));
+  }
+  PutFixed32(out, crc32c::Mask(crc32c::Value(out)));
+  return out;
+}
+
+Result<SegmentSummary> DecodeIndex(std::string_view bytes) {
+  if (bytes.size() < 8 + 4 + 4 || std::memcmp(bytes.data(), kIndexMagic, 8) != 0) {
+    return Corruption("not a segment index (bad magic or too short)");
+  }
+  uint32_t stored = crc32c::Unmask(DecodeFixed32(bytes.data() + bytes.size() - 4));
+  if (crc32c::Value(bytes.data(), bytes.size() - 4) != stored) {
+    return Corruption("segment index CRC mismatch");
+  }
+  ByteReader reader(bytes.substr(8, bytes.size() - 12));
+  SegmentSummary summary;
+  EDDY_ASSIGN_OR_RETURN(uint32_t version, reader.ReadFixed32());
+  if (version != 1) return Corruption("segment index version " + std::to_string(version));
+  EDDY_ASSIGN_OR_RETURN(summary.first_sequence, reader.ReadFixed64());
+  EDDY_ASSIGN_OR_RETURN(summary.last_sequence, reader.ReadFixed64());
+  EDDY_ASSIGN_OR_RETURN(summary.record_count, reader.ReadFixed64());
+  EDDY_ASSIGN_OR_RETURN(uint64_t min_arrival, reader.ReadFixed64());
+  EDDY_ASSIGN_OR_RETURN(uint64_t max_arrival, reader.ReadFixed64());
+  summary.min_arrival = static_cast<int64_t>(min_arrival);
+  summary.max_arrival = static_cast<int64_t>(max_arrival);
+  EDDY_ASSIGN_OR_RETURN(summary.bytes, reader.ReadFixed64());
+  EDDY_ASSIGN_OR_RETURN(uint32_t count, reader.ReadFixed32());
+  if (static_cast<uint64_t>(count) * 24 != reader.remaining()) {
+    return Corruption("segment index entry count does not match its size");
+  }
+  summary.entries.resize(count);
+  for (auto& entry : summary.entries) {
+    EDDY_ASSIGN_OR_RETURN(entry.sequence, reader.ReadFixed64());
+    EDDY_ASSIGN_OR_RETURN(entry.offset, reader.ReadFixed64());
+    EDDY_ASSIGN_OR_RETURN(uint64_t arrival, reader.ReadFixed64());
+    entry.arrival_nanos = static_cast<int64_t>(arrival);
+  }
+  return summary;
+}
+
+std::string SegmentFileName(uint64_t base_sequence) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%020llu.seg", static_cast<unsigned long long>(base_sequence));
+  return name;
+}
+
+Result<uint64_t> ParseSegmentFileName(std::string_view name) {
+  if (name.size() != 24 || name.substr(20) != ".seg") {
+    return InvalidArgument("not a segment file name: " + std::string(name));
+  }
+  uint64_t value = 0;
+  for (char c : name.substr(0, 20)) {
+    if (c < '0' || c > '9') return InvalidArgument("not a segment file name: " + std::string(name));
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return value;
+}
+
+}  // namespace eddy::log
