@@ -63,6 +63,9 @@ Status MapPgConnectError(const std::string& raw, const SqlEndpoint& endpoint) {
     return NotFound(where + ": database '" + endpoint.database +
                     "' does not exist; fix the database name in the source URL or create it");
   }
+  if (Contains(first, "could not translate host name")) {
+    return Unavailable("cannot reach " + where + ": " + first + "; check the host in the source URL");
+  }
   if (Contains(first, "timeout expired")) {
     return Timeout("cannot reach " + where +
                    ": connection timed out; check the host, port and firewall");
