@@ -38,9 +38,11 @@ struct Shard {
   int64_t last_arrival = 0;
   std::unique_ptr<io::File> writer;  // read-write stores: append handle of the active segment
 
+  // Lowest sequence still readable. Nothing lies between last_sequence and the base of an
+  // empty active segment, so the horizon never passes last_sequence + 1.
   uint64_t TrimHorizon() const {
     if (segments.empty()) return last_sequence + 1;
-    return std::max(segments.front()->base, meta.starting_sequence);
+    return std::max(std::min(segments.front()->base, last_sequence + 1), meta.starting_sequence);
   }
   bool Trimmed(uint64_t sequence) const {
     return sequence < TrimHorizon() && TrimHorizon() > meta.starting_sequence;
