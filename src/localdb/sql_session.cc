@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/logging.h"
+
 namespace eddy::localdb {
 namespace {
 
@@ -41,6 +43,12 @@ std::string Where(const SqlEndpoint& endpoint, std::string_view product) {
     where += endpoint.unix_socket.empty() ? std::string("the default socket") : endpoint.unix_socket;
   }
   return where;
+}
+
+// libpq prints server notices ("relation ... already exists, skipping") on stderr by default;
+// they belong in our log, at debug level.
+void LogPgNotice(void* /*unused*/, const char* message) {
+  logging::Get("localdb")->debug("postgres notice: {}", Trim(message));
 }
 
 // libpq's connection error is several lines ("connection to server at ... failed: FATAL: ...",
@@ -207,6 +215,7 @@ Result<PgSession> PgSession::Connect(const SqlEndpoint& endpoint, std::chrono::s
     }
     return MapPgConnectError(raw, endpoint);
   }
+  PQsetNoticeProcessor(connection, LogPgNotice, nullptr);
   return PgSession(connection);
 }
 
