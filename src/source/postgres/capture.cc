@@ -1,0 +1,803 @@
+#include "source/postgres/capture.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "base/clock.h"
+#include "base/logging.h"
+#include "model/event_codec.h"
+#include "source/postgres/event_builder.h"
+#include "source/postgres/pg_connection.h"
+#include "source/postgres/pgoutput.h"
+#include "source/postgres/transaction_buffer.h"
+
+namespace eddy::source::postgres {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::shared_ptr<spdlog::logger> Logger() { return logging::Get("postgres"); }
+
+int64_t NowNanos() { return SystemClock::Instance().NowNanos(); }
+int64_t NowPostgresMicros() { return NowNanos() / 1000 - kPostgresEpochOffsetMicros; }
+
+bool IsRetriable(const Status& status) {
+  switch (status.code()) {
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kTimeout:
+    case ErrorCode::kIoError:
+    case ErrorCode::kNoSpace:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Catalog lookups over an ordinary connection.
+class SqlCatalog final : public CatalogLookup {
+ public:
+  explicit SqlCatalog(PgConnection* connection) : connection_(connection) {}
+
+  Result<std::vector<std::string>> PrimaryKey(uint32_t relation_id) override {
+    EDDY_ASSIGN_OR_RETURN(
+        QueryRows rows,
+        connection_->QueryParams(
+            "SELECT a.attname FROM pg_index i "
+            "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+            "WHERE i.indrelid = $1::oid AND i.indisprimary ORDER BY k.ord",
+            {std::to_string(relation_id)}));
+    std::vector<std::string> names;
+    for (auto& row : rows.rows) names.push_back(row[0].value_or(""));
+    return names;
+  }
+
+  Result<std::vector<CatalogType>> Types(uint32_t type_oid) override {
+    std::vector<CatalogType> out;
+    std::vector<uint32_t> pending = {type_oid};
+    while (!pending.empty() && out.size() < 16) {
+      uint32_t oid_value = pending.back();
+      pending.pop_back();
+      EDDY_ASSIGN_OR_RETURN(
+          QueryRows rows,
+          connection_->QueryParams(
+              "SELECT n.nspname, t.typname, t.typtype, t.typcategory, t.typbasetype, t.typelem, "
+              "COALESCE(e.typdelim, ',') FROM pg_type t "
+              "JOIN pg_namespace n ON n.oid = t.typnamespace "
+              "LEFT JOIN pg_type e ON e.oid = t.typelem WHERE t.oid = $1::oid",
+              {std::to_string(oid_value)}));
+      if (rows.rows.empty()) continue;
+      const auto& row = rows.rows[0];
+      CatalogType type;
+      type.oid = oid_value;
+      type.schema = row[0].value_or("");
+      type.name = row[1].value_or("");
+      type.kind = row[2].value_or("b").empty() ? 'b' : (*row[2])[0];
+      type.is_array = row[3].value_or("") == "A";
+      type.base_oid = static_cast<uint32_t>(std::stoul(row[4].value_or("0")));
+      type.element_oid = static_cast<uint32_t>(std::stoul(row[5].value_or("0")));
+      type.delimiter = row[6].value_or(",").empty() ? ',' : (*row[6])[0];
+      // Built-in OIDs (below FirstNormalObjectId) are known to the decoder already.
+      if (type.base_oid >= 16384) pending.push_back(type.base_oid);
+      if (type.is_array && type.element_oid >= 16384) pending.push_back(type.element_oid);
+      out.push_back(std::move(type));
+    }
+    return out;
+  }
+
+ private:
+  PgConnection* connection_;
+};
+
+struct SlotState {
+  bool exists = false;
+  std::string wal_status;
+  bool active = false;
+};
+
+}  // namespace
+
+Result<SnapshotMode> ParseSnapshotMode(std::string_view text) {
+  if (text == "initial") return SnapshotMode::kInitial;
+  if (text == "initial_only") return SnapshotMode::kInitialOnly;
+  if (text == "no_data" || text == "never") return SnapshotMode::kNoData;
+  if (text == "when_needed") return SnapshotMode::kWhenNeeded;
+  if (text == "always") return SnapshotMode::kAlways;
+  return InvalidArgument("unknown snapshot mode \"" + std::string(text) +
+                         "\": use initial, initial_only, no_data, when_needed or always");
+}
+
+std::string_view SnapshotModeName(SnapshotMode mode) {
+  switch (mode) {
+    case SnapshotMode::kInitial: return "initial";
+    case SnapshotMode::kInitialOnly: return "initial_only";
+    case SnapshotMode::kNoData: return "no_data";
+    case SnapshotMode::kWhenNeeded: return "when_needed";
+    case SnapshotMode::kAlways: return "always";
+  }
+  return "unknown";
+}
+
+class PostgresCapture::Runner {
+ public:
+  Runner(PostgresCaptureOptions options, std::shared_ptr<log::Stream> stream)
+      : options_(std::move(options)), stream_(std::move(stream)) {
+    file_system_ = options_.file_system != nullptr ? options_.file_system : io::DefaultFileSystem();
+    for (const std::string& table : options_.tables) {
+      table_filter_.push_back(table.find('.') == std::string::npos ? "public." + table : table);
+    }
+  }
+
+  void Run() {
+    std::chrono::milliseconds backoff = options_.reconnect_initial_backoff;
+    Status final_status;
+    while (!StopRequested()) {
+      SetState("starting");
+      Status status = RunOnce();
+      ResetStreamingState();
+      if (StopRequested()) break;
+      if (status.ok()) break;  // finished (initial_only)
+      if (!IsRetriable(status)) {
+        Logger()->error("capture stopped slot={} error=\"{}\"", options_.slot_name,
+                        status.ToString());
+        final_status = status;
+        break;
+      }
+      {
+        std::lock_guard lock(mu_);
+        progress_.reconnects++;
+        progress_.last_error = status.ToString();
+        progress_.state = "reconnecting";
+      }
+      Logger()->warn("replication interrupted; reconnecting slot={} backoff_ms={} error=\"{}\"",
+                     options_.slot_name, backoff.count(), status.ToString());
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, backoff, [&] { return stop_; });
+      backoff = std::min(backoff * 2, options_.reconnect_max_backoff);
+      if (made_progress_) backoff = options_.reconnect_initial_backoff;
+    }
+    std::lock_guard lock(mu_);
+    final_status_ = final_status;
+    progress_.state = final_status.ok() ? "finished" : "failed";
+    if (!final_status.ok()) progress_.last_error = final_status.ToString();
+    finished_ = true;
+    cv_.notify_all();
+  }
+
+  void RequestStop() {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    cv_.notify_all();
+  }
+
+  bool WaitFinished(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return finished_; });
+  }
+
+  Status final_status() const {
+    std::lock_guard lock(mu_);
+    return final_status_;
+  }
+
+  PostgresCaptureProgress progress() const {
+    std::lock_guard lock(mu_);
+    return progress_;
+  }
+
+ private:
+  bool StopRequested() const {
+    std::lock_guard lock(mu_);
+    return stop_;
+  }
+  void SetState(const char* state) {
+    std::lock_guard lock(mu_);
+    progress_.state = state;
+  }
+
+  bool TableSelected(const model::TableId& table) const {
+    if (table_filter_.empty()) return true;
+    std::string name = table.QualifiedName();
+    return std::find(table_filter_.begin(), table_filter_.end(), name) != table_filter_.end();
+  }
+
+  Lsn DurableEnd() {
+    SourcePosition position = stream_->HighestDurablePosition();
+    if (const PostgresPosition* pg = position.postgres()) return pg->commit_end_lsn;
+    return Lsn::Invalid();
+  }
+
+  // ---- setup ----
+
+  Status EnsurePublication(PgConnection& sql) {
+    EDDY_ASSIGN_OR_RETURN(QueryRows rows,
+                          sql.QueryParams("SELECT 1 FROM pg_publication WHERE pubname = $1",
+                                          {options_.publication_name}));
+    if (!rows.rows.empty()) return Status::Ok();
+    std::string ddl = "CREATE PUBLICATION " + QuoteIdentifier(options_.publication_name);
+    if (table_filter_.empty()) {
+      ddl += " FOR ALL TABLES";
+    } else {
+      ddl += " FOR TABLE ";
+      for (size_t i = 0; i < table_filter_.size(); ++i) {
+        size_t dot = table_filter_[i].find('.');
+        if (i > 0) ddl += ", ";
+        ddl += QuoteIdentifier(table_filter_[i].substr(0, dot)) + "." +
+               QuoteIdentifier(table_filter_[i].substr(dot + 1));
+      }
+    }
+    Logger()->info("creating publication publication={} statement=\"{}\"",
+                   options_.publication_name, ddl);
+    return sql.Execute(ddl);
+  }
+
+  Result<SlotState> LookupSlot(PgConnection& sql) {
+    EDDY_ASSIGN_OR_RETURN(
+        QueryRows rows,
+        sql.QueryParams("SELECT COALESCE(wal_status, ''), active::text, plugin, database "
+                        "FROM pg_replication_slots WHERE slot_name = $1",
+                        {options_.slot_name}));
+    SlotState state;
+    if (rows.rows.empty()) return state;
+    state.exists = true;
+    state.wal_status = rows.rows[0][0].value_or("");
+    state.active = rows.rows[0][1].value_or("") == "true";
+    std::string plugin = rows.rows[0][2].value_or("");
+    if (plugin != "pgoutput") {
+      return FailedPrecondition("replication slot \"" + options_.slot_name + "\" uses plugin \"" +
+                                plugin + "\", not pgoutput: choose another slot name or drop it");
+    }
+    return state;
+  }
+
+  Status RunOnce() {
+    made_progress_ = false;
+    EDDY_RETURN_IF_ERROR(file_system_->CreateDirectories(options_.spill_dir));
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> sql,
+                          PgConnection::Connect(options_.conninfo, false));
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> replication,
+                          PgConnection::Connect(options_.conninfo, true));
+    EDDY_ASSIGN_OR_RETURN(SystemIdentity identity, replication->IdentifySystem());
+    int version = replication->server_version();
+    if (version < 100000) {
+      return FailedPrecondition("PostgreSQL " + std::to_string(version / 10000) +
+                                " has no pgoutput; eddy needs PostgreSQL 10 or later");
+    }
+    SqlCatalog catalog(sql.get());
+    builder_ = std::make_unique<EventBuilder>(identity.database, &catalog, options_.server_name);
+
+    EDDY_RETURN_IF_ERROR(EnsurePublication(*sql));
+    EDDY_ASSIGN_OR_RETURN(SlotState slot, LookupSlot(*sql));
+    Lsn durable = DurableEnd();
+    bool have_position = durable.IsValid();
+    bool slot_usable = slot.exists && slot.wal_status != "lost";
+    bool need_snapshot = false;
+    switch (options_.snapshot_mode) {
+      case SnapshotMode::kNoData: need_snapshot = false; break;
+      case SnapshotMode::kInitial:
+      case SnapshotMode::kInitialOnly: need_snapshot = !have_position; break;
+      case SnapshotMode::kWhenNeeded: need_snapshot = !have_position || !slot_usable; break;
+      case SnapshotMode::kAlways: need_snapshot = !snapshot_taken_; break;
+    }
+    if (options_.snapshot_mode == SnapshotMode::kInitialOnly && have_position) {
+      Logger()->info("snapshot already in the log; initial_only has nothing to do");
+      return Status::Ok();
+    }
+    if (!need_snapshot && !slot_usable) {
+      if (slot.exists) {
+        return FailedPrecondition(
+            "replication slot \"" + options_.slot_name +
+            "\" was invalidated (wal_status=lost): PostgreSQL removed WAL it still needed, so "
+            "changes were lost; restart with snapshot mode when_needed or always to re-snapshot");
+      }
+      if (have_position) {
+        return FailedPrecondition(
+            "replication slot \"" + options_.slot_name + "\" does not exist but the log holds "
+            "changes up to " + durable.ToString() + ": the slot was dropped and changes since "
+            "then are lost; restart with snapshot mode when_needed or always to re-snapshot");
+      }
+      EDDY_ASSIGN_OR_RETURN(CreatedSlot created,
+                            replication->CreateLogicalSlot(options_.slot_name, false));
+      Logger()->info("created replication slot slot={} consistent_point={}", created.name,
+                     created.consistent_point.ToString());
+    }
+    if (need_snapshot) {
+      if (slot.exists) {
+        Logger()->info("dropping replication slot to take a consistent snapshot slot={}",
+                       options_.slot_name);
+        EDDY_RETURN_IF_ERROR(sql->QueryParams("SELECT pg_drop_replication_slot($1)",
+                                              {options_.slot_name})
+                                 .status());
+      }
+      EDDY_ASSIGN_OR_RETURN(CreatedSlot created,
+                            replication->CreateLogicalSlot(options_.slot_name, true));
+      Logger()->info("created replication slot with exported snapshot slot={} "
+                     "consistent_point={} snapshot={}",
+                     created.name, created.consistent_point.ToString(), created.snapshot_name);
+      SetState("snapshot");
+      EDDY_RETURN_IF_ERROR(TakeSnapshot(created));
+      snapshot_taken_ = true;
+      durable = DurableEnd();
+      if (options_.snapshot_mode == SnapshotMode::kInitialOnly) return Status::Ok();
+    }
+    snapshot_taken_ = true;
+    return Stream(*replication, version, durable);
+  }
+
+  // ---- snapshot ----
+
+  Status TakeSnapshot(const CreatedSlot& slot) {
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> reader,
+                          PgConnection::Connect(options_.conninfo, false));
+    EDDY_RETURN_IF_ERROR(reader->Execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    EDDY_RETURN_IF_ERROR(
+        reader->Execute("SET TRANSACTION SNAPSHOT " + QuoteLiteral(slot.snapshot_name)));
+    SqlCatalog catalog(reader.get());
+    EventBuilder builder(builder_->database(), &catalog, options_.server_name);
+    EDDY_ASSIGN_OR_RETURN(
+        QueryRows tables,
+        reader->QueryParams(
+            "SELECT c.oid::text, n.nspname, c.relname, GREATEST(c.reltuples, 0)::bigint::text, "
+            "c.relreplident::text FROM pg_publication_tables p "
+            "JOIN pg_namespace n ON n.nspname = p.schemaname "
+            "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
+            "WHERE p.pubname = $1 ORDER BY 2, 3",
+            {options_.publication_name}));
+    uint64_t estimated = 0;
+    for (const auto& row : tables.rows) estimated += std::stoull(row[3].value_or("0"));
+    {
+      std::lock_guard lock(mu_);
+      progress_.snapshot_rows = 0;
+      progress_.snapshot_rows_estimated = estimated;
+    }
+    PostgresPosition position{slot.consistent_point, slot.consistent_point};
+    int64_t snapshot_time = NowNanos();
+    auto started = Clock::now();
+    uint64_t ordinal = 0;
+    std::optional<model::ChangeEvent> held;
+    std::vector<log::AppendRecord> records;
+    auto emit = [&](model::ChangeEvent event) {
+      if (held) {
+        if (held->ordinal_in_transaction == 0) held->source.snapshot = model::SnapshotMarker::kFirst;
+        records.push_back(ToRecord(*held));
+      }
+      held = std::move(event);
+    };
+    for (const auto& table_row : tables.rows) {
+      uint32_t relation_id = static_cast<uint32_t>(std::stoul(table_row[0].value_or("0")));
+      std::string schema = table_row[1].value_or("");
+      std::string name = table_row[2].value_or("");
+      if (!TableSelected({builder.database(), schema, name})) continue;
+      EDDY_ASSIGN_OR_RETURN(
+          QueryRows columns,
+          reader->QueryParams("SELECT attname, atttypid::text, atttypmod::text FROM pg_attribute "
+                              "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped "
+                              "AND attgenerated = '' ORDER BY attnum",
+                              {std::to_string(relation_id)}));
+      std::vector<std::string> column_names;
+      std::vector<RelationColumn> relation_columns;
+      for (const auto& column : columns.rows) column_names.push_back(column[0].value_or(""));
+      for (size_t i = 0; i < columns.rows.size(); ++i) {
+        RelationColumn column;
+        column.name = column_names[i];
+        column.type_oid = static_cast<uint32_t>(std::stoul(columns.rows[i][1].value_or("0")));
+        column.type_modifier = std::stoi(columns.rows[i][2].value_or("-1"));
+        relation_columns.push_back(column);
+      }
+      char identity = table_row[4].value_or("d").empty() ? 'd' : (*table_row[4])[0];
+      RelationInfo relation = builder.MakeRelation(relation_id, schema, name, relation_columns,
+                                                   static_cast<ReplicaIdentity>(identity));
+      relation.schema.version = 1;
+      std::string select = "SELECT ";
+      for (size_t i = 0; i < column_names.size(); ++i) {
+        if (i > 0) select += ", ";
+        select += QuoteIdentifier(column_names[i]);
+      }
+      if (column_names.empty()) select += "NULL";
+      select += " FROM " + QuoteIdentifier(schema) + "." + QuoteIdentifier(name);
+      if (!relation.key_columns.empty()) {
+        select += " ORDER BY ";
+        for (size_t k = 0; k < relation.key_columns.size(); ++k) {
+          if (k > 0) select += ", ";
+          select += QuoteIdentifier(column_names[relation.key_columns[k]]);
+        }
+      }
+      EDDY_RETURN_IF_ERROR(reader->Execute("DECLARE eddy_snapshot NO SCROLL CURSOR FOR " + select));
+      uint64_t table_rows = 0;
+      while (true) {
+        if (StopRequested()) return Aborted("capture stopped during the snapshot");
+        EDDY_ASSIGN_OR_RETURN(QueryRows chunk,
+                              reader->Query("FETCH FORWARD " +
+                                            std::to_string(options_.snapshot_chunk_rows) +
+                                            " FROM eddy_snapshot"));
+        if (chunk.rows.empty()) break;
+        for (const auto& row : chunk.rows) {
+          std::vector<std::optional<std::string_view>> values;
+          values.reserve(column_names.size());
+          for (size_t i = 0; i < column_names.size(); ++i) {
+            if (row[i].has_value()) {
+              values.emplace_back(std::string_view(*row[i]));
+            } else {
+              values.emplace_back(std::nullopt);
+            }
+          }
+          EDDY_ASSIGN_OR_RETURN(model::Row after, builder.RowFromText(relation, values));
+          model::ChangeEvent event;
+          event.op = model::Operation::kRead;
+          event.table = relation.schema.table;
+          event.key = EventBuilder::KeyOf(relation, after);
+          event.after = std::move(after);
+          event.position = SourcePosition(position);
+          event.commit_time_ns = snapshot_time;
+          event.capture_time_ns = NowNanos();
+          event.transaction_id = "snapshot:" + slot.consistent_point.ToString();
+          event.ordinal_in_transaction = ordinal++;
+          event.schema_version = relation.schema.version;
+          event.source.connector = model::ConnectorKind::kPostgres;
+          event.source.server_name = options_.server_name;
+          event.source.snapshot = model::SnapshotMarker::kTrue;
+          emit(std::move(event));
+        }
+        table_rows += chunk.rows.size();
+        // Intermediate chunks carry no end position; the last one marks the snapshot durable.
+        if (!records.empty()) {
+          EDDY_RETURN_IF_ERROR(stream_->AppendTransaction(std::move(records), SourcePosition())
+                                   .status()
+                                   .WithContext("appending snapshot rows"));
+          records.clear();
+        }
+        double seconds =
+            std::chrono::duration<double>(Clock::now() - started).count();
+        uint64_t done = 0;
+        {
+          std::lock_guard lock(mu_);
+          progress_.snapshot_rows += chunk.rows.size();
+          done = progress_.snapshot_rows;
+        }
+        Logger()->info("snapshot progress table={}.{} table_rows={} rows_done={} "
+                       "rows_estimated={} rows_per_second={:.0f}",
+                       schema, name, table_rows, done, estimated,
+                       seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
+      }
+      EDDY_RETURN_IF_ERROR(reader->Execute("CLOSE eddy_snapshot"));
+    }
+    if (held) {
+      held->source.snapshot = held->ordinal_in_transaction == 0 ? model::SnapshotMarker::kFirst
+                                                                : model::SnapshotMarker::kLast;
+      records.push_back(ToRecord(*held));
+    }
+    EDDY_RETURN_IF_ERROR(reader->Execute("COMMIT"));
+    EDDY_ASSIGN_OR_RETURN(log::AppendResult appended,
+                          stream_->AppendTransaction(std::move(records), SourcePosition(position)));
+    (void)appended;
+    Logger()->info("snapshot complete rows={} consistent_point={}", ordinal,
+                   slot.consistent_point.ToString());
+    made_progress_ = true;
+    return Status::Ok();
+  }
+
+  log::AppendRecord ToRecord(const model::ChangeEvent& event) {
+    log::AppendRecord record;
+    record.partition_key = event.PartitionKey();
+    record.payload = model::EncodeEvent(event);
+    record.position = event.position;
+    return record;
+  }
+
+  // ---- streaming ----
+
+  struct OpenTransaction {
+    uint32_t xid = 0;
+    Lsn final_lsn;
+    int64_t commit_time_us = 0;
+    std::unique_ptr<TransactionBuffer> buffer;
+  };
+
+  std::unique_ptr<TransactionBuffer> NewBuffer(uint32_t xid) {
+    std::string path = io::JoinPath(options_.spill_dir, "tx-" + std::to_string(xid) + "-" +
+                                                            std::to_string(++buffer_counter_) +
+                                                            ".spill");
+    return std::make_unique<TransactionBuffer>(file_system_, path,
+                                               options_.transaction_memory_bytes);
+  }
+
+  void ResetStreamingState() {
+    current_.reset();
+    streams_.clear();
+    in_stream_ = false;
+    idle_ack_ = Lsn::Invalid();
+    builder_.reset();  // it points at the catalog connection of the finished attempt
+  }
+
+  bool Idle() const { return !current_.has_value() && streams_.empty(); }
+
+  Lsn FlushPosition() {
+    Lsn flush = DurableEnd();
+    if (Idle() && idle_ack_ > flush) flush = idle_ack_;
+    return flush;
+  }
+
+  Status SendFeedback(PgConnection& replication, bool reply_requested) {
+    (void)reply_requested;
+    Lsn flush = FlushPosition();
+    EDDY_RETURN_IF_ERROR(replication.SendCopyData(
+        EncodeStandbyStatusUpdate(flush, flush, Lsn::Invalid(), NowPostgresMicros(), false)));
+    last_feedback_ = Clock::now();
+    std::lock_guard lock(mu_);
+    progress_.acknowledged_lsn = flush;
+    progress_.durable_lsn = DurableEnd();
+    return Status::Ok();
+  }
+
+  Status Stream(PgConnection& replication, int server_version, Lsn start) {
+    int proto = server_version >= 160000 ? 4 : server_version >= 150000 ? 3
+                : server_version >= 140000 ? 2 : 1;
+    std::string options = "proto_version '" + std::to_string(proto) + "', publication_names " +
+                          QuoteLiteral(QuoteIdentifier(options_.publication_name));
+    if (proto >= 2) {
+      options += ", streaming 'on'";
+      if (options_.capture_messages) options += ", messages 'true'";
+    }
+    EDDY_RETURN_IF_ERROR(replication.StartReplication(options_.slot_name, start, options));
+    Logger()->info("streaming slot={} publication={} start_lsn={} proto_version={}",
+                   options_.slot_name, options_.publication_name, start.ToString(), proto);
+    SetState("streaming");
+    {
+      std::lock_guard lock(mu_);
+      progress_.durable_lsn = DurableEnd();
+    }
+    last_feedback_ = Clock::now();
+    while (true) {
+      if (StopRequested()) {
+        return SendFeedback(replication, false);
+      }
+      auto until_feedback = options_.feedback_interval -
+                            std::chrono::duration_cast<std::chrono::milliseconds>(
+                                Clock::now() - last_feedback_);
+      auto wait = std::clamp(until_feedback, std::chrono::milliseconds(0),
+                             std::chrono::milliseconds(100));
+      EDDY_ASSIGN_OR_RETURN(std::optional<std::string> message, replication.Receive(wait));
+      if (message) {
+        EDDY_ASSIGN_OR_RETURN(CopyDataMessage copy, DecodeCopyData(*message));
+        if (auto* keepalive = std::get_if<PrimaryKeepalive>(&copy)) {
+          if (Idle() && keepalive->wal_end > idle_ack_) idle_ack_ = keepalive->wal_end;
+          if (keepalive->reply_requested) EDDY_RETURN_IF_ERROR(SendFeedback(replication, true));
+        } else {
+          const XLogData& data = std::get<XLogData>(copy);
+          EDDY_RETURN_IF_ERROR(Handle(data));
+        }
+      }
+      if (Clock::now() - last_feedback_ >= options_.feedback_interval ||
+          (ack_soon_ && Clock::now() - last_feedback_ >= std::chrono::milliseconds(500))) {
+        ack_soon_ = false;
+        EDDY_RETURN_IF_ERROR(SendFeedback(replication, false));
+      }
+    }
+  }
+
+  Status Handle(const XLogData& data) {
+    EDDY_ASSIGN_OR_RETURN(PgOutputMessage message,
+                          DecodePgOutput(data.payload, DecodeContext{in_stream_, false}));
+    return std::visit(
+        [&](auto& m) -> Status { return On(m, data); }, message);
+  }
+
+  Status AddChange(uint32_t subxid, model::ChangeEvent event, const XLogData& data) {
+    if (!TableSelected(event.table) && event.op != model::Operation::kMessage) {
+      return Status::Ok();
+    }
+    event.position = SourcePosition(PostgresPosition{Lsn::Invalid(), data.data_start});
+    event.capture_time_ns = NowNanos();
+    if (in_stream_) {
+      auto it = streams_.find(stream_xid_);
+      if (it == streams_.end()) {
+        return Corruption("pgoutput change for streamed transaction " +
+                          std::to_string(stream_xid_) + " without Stream Start");
+      }
+      return it->second->Add(subxid, event);
+    }
+    if (!current_) {
+      return Corruption("pgoutput change outside a transaction at " + data.data_start.ToString());
+    }
+    return current_->buffer->Add(current_->xid, event);
+  }
+
+  Status On(const BeginMessage& m, const XLogData&) {
+    if (current_) return Corruption("pgoutput Begin inside an open transaction");
+    current_ = OpenTransaction{m.xid, m.final_lsn, m.commit_time_us, NewBuffer(m.xid)};
+    return Status::Ok();
+  }
+  Status On(const CommitMessage& m, const XLogData&) {
+    if (!current_) return Corruption("pgoutput Commit without Begin at " + m.commit_lsn.ToString());
+    OpenTransaction transaction = std::move(*current_);
+    current_.reset();
+    return Commit(*transaction.buffer, transaction.xid, m.commit_lsn, m.end_lsn, m.commit_time_us);
+  }
+  Status On(const OriginMessage&, const XLogData&) { return Status::Ok(); }
+  Status On(const RelationMessage& m, const XLogData&) { return builder_->OnRelation(m); }
+  Status On(const TypeMessage& m, const XLogData&) {
+    builder_->OnType(m);
+    return Status::Ok();
+  }
+  Status On(const InsertMessage& m, const XLogData& data) {
+    EDDY_ASSIGN_OR_RETURN(model::ChangeEvent event, builder_->OnInsert(m));
+    return AddChange(m.xid, std::move(event), data);
+  }
+  Status On(const UpdateMessage& m, const XLogData& data) {
+    EDDY_ASSIGN_OR_RETURN(model::ChangeEvent event, builder_->OnUpdate(m));
+    return AddChange(m.xid, std::move(event), data);
+  }
+  Status On(const DeleteMessage& m, const XLogData& data) {
+    EDDY_ASSIGN_OR_RETURN(model::ChangeEvent event, builder_->OnDelete(m));
+    return AddChange(m.xid, std::move(event), data);
+  }
+  Status On(const TruncateMessage& m, const XLogData& data) {
+    EDDY_ASSIGN_OR_RETURN(std::vector<model::ChangeEvent> events, builder_->OnTruncate(m));
+    for (model::ChangeEvent& event : events) {
+      EDDY_RETURN_IF_ERROR(AddChange(m.xid, std::move(event), data));
+    }
+    return Status::Ok();
+  }
+  Status On(const LogicalDecodingMessage& m, const XLogData& data) {
+    if (!options_.capture_messages) return Status::Ok();
+    model::ChangeEvent event = builder_->OnMessage(m);
+    if (m.transactional) return AddChange(m.xid, std::move(event), data);
+    // Non-transactional: its own one-event batch with no end position (delivered at least
+    // once: a reconnect may deliver it again).
+    event.position = SourcePosition(PostgresPosition{Lsn::Invalid(), m.lsn});
+    event.capture_time_ns = NowNanos();
+    event.commit_time_ns = event.capture_time_ns;
+    std::vector<log::AppendRecord> records;
+    records.push_back(ToRecord(event));
+    return stream_->AppendTransaction(std::move(records), SourcePosition()).status();
+  }
+  Status On(const StreamStartMessage& m, const XLogData&) {
+    if (in_stream_) return Corruption("pgoutput Stream Start inside a stream block");
+    in_stream_ = true;
+    stream_xid_ = m.xid;
+    if (streams_.find(m.xid) == streams_.end()) streams_[m.xid] = NewBuffer(m.xid);
+    return Status::Ok();
+  }
+  Status On(const StreamStopMessage&, const XLogData&) {
+    in_stream_ = false;
+    return Status::Ok();
+  }
+  Status On(const StreamCommitMessage& m, const XLogData&) {
+    auto it = streams_.find(m.xid);
+    if (it == streams_.end()) {
+      // Every change of it arrived before a reconnect we discarded: cannot happen, because the
+      // server restarts the stream from the transaction's beginning.
+      return Corruption("pgoutput Stream Commit for unknown transaction " + std::to_string(m.xid));
+    }
+    std::unique_ptr<TransactionBuffer> buffer = std::move(it->second);
+    streams_.erase(it);
+    return Commit(*buffer, m.xid, m.commit_lsn, m.end_lsn, m.commit_time_us);
+  }
+  Status On(const StreamAbortMessage& m, const XLogData&) {
+    auto it = streams_.find(m.xid);
+    if (it == streams_.end()) return Status::Ok();
+    if (m.subxid == m.xid) {
+      streams_.erase(it);
+    } else {
+      it->second->AbortSubtransaction(m.subxid);
+    }
+    return Status::Ok();
+  }
+
+  Status Commit(TransactionBuffer& buffer, uint32_t xid, Lsn commit_lsn, Lsn end_lsn,
+                int64_t commit_time_us) {
+    SourcePosition end(PostgresPosition{end_lsn, commit_lsn});
+    if (end_lsn <= DurableEnd()) {
+      std::lock_guard lock(mu_);
+      progress_.duplicate_transactions++;
+      return Status::Ok();
+    }
+    if (buffer.count() == 0) {
+      // Nothing captured (e.g. only filtered tables): no append; acknowledged when idle.
+      if (Idle() && end_lsn > idle_ack_) idle_ack_ = end_lsn;
+      return Status::Ok();
+    }
+    std::vector<log::AppendRecord> records;
+    records.reserve(buffer.count());
+    uint64_t ordinal = 0;
+    int64_t commit_ns = (commit_time_us + kPostgresEpochOffsetMicros) * 1000;
+    std::string transaction_id = std::to_string(xid);
+    EDDY_RETURN_IF_ERROR(buffer.ForEach([&](model::ChangeEvent&& event) -> Status {
+      const PostgresPosition* change = event.position.postgres();
+      Lsn change_lsn = change != nullptr ? change->change_lsn : Lsn::Invalid();
+      event.position = SourcePosition(PostgresPosition{end_lsn, change_lsn});
+      event.commit_time_ns = commit_ns;
+      event.transaction_id = transaction_id;
+      event.ordinal_in_transaction = ordinal++;
+      records.push_back(ToRecord(event));
+      return Status::Ok();
+    }));
+    bool spilled = buffer.spilled();
+    size_t count = records.size();
+    Result<log::AppendResult> appended = stream_->AppendTransaction(std::move(records), end);
+    if (!appended.ok()) {
+      Status status = appended.status().WithContext("appending transaction " + transaction_id);
+      // A poisoned or misconfigured stream will not recover by reconnecting.
+      if (status.code() == ErrorCode::kFailedPrecondition ||
+          status.code() == ErrorCode::kInvalidArgument) {
+        return status;
+      }
+      return Unavailable(status.ToString());
+    }
+    made_progress_ = true;
+    ack_soon_ = true;
+    std::lock_guard lock(mu_);
+    if (appended->duplicate) {
+      progress_.duplicate_transactions++;
+    } else {
+      progress_.transactions++;
+      progress_.events += count;
+      if (spilled) progress_.spilled_transactions++;
+    }
+    progress_.durable_lsn = end_lsn;
+    return Status::Ok();
+  }
+
+  PostgresCaptureOptions options_;
+  std::shared_ptr<log::Stream> stream_;
+  io::FileSystem* file_system_;
+  std::vector<std::string> table_filter_;
+  std::unique_ptr<EventBuilder> builder_;
+
+  std::optional<OpenTransaction> current_;
+  std::map<uint32_t, std::unique_ptr<TransactionBuffer>> streams_;
+  bool in_stream_ = false;
+  uint32_t stream_xid_ = 0;
+  Lsn idle_ack_;
+  Clock::time_point last_feedback_;
+  bool ack_soon_ = false;
+  uint64_t buffer_counter_ = 0;
+  bool snapshot_taken_ = false;
+  bool made_progress_ = false;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool finished_ = false;
+  Status final_status_;
+  PostgresCaptureProgress progress_;
+};
+
+Result<std::unique_ptr<PostgresCapture>> PostgresCapture::Start(
+    PostgresCaptureOptions options, std::shared_ptr<log::Stream> stream) {
+  if (options.conninfo.empty()) return InvalidArgument("postgres capture: no source URL given");
+  if (options.slot_name.empty() || options.publication_name.empty()) {
+    return InvalidArgument("postgres capture: slot and publication names must not be empty");
+  }
+  if (options.spill_dir.empty()) {
+    return InvalidArgument("postgres capture: a spill directory is required");
+  }
+  if (stream == nullptr) return InvalidArgument("postgres capture: no log stream given");
+  if (options.snapshot_chunk_rows == 0) options.snapshot_chunk_rows = 1;
+  std::unique_ptr<PostgresCapture> capture(new PostgresCapture());
+  capture->runner_ = std::make_unique<Runner>(std::move(options), std::move(stream));
+  Runner* runner = capture->runner_.get();
+  capture->thread_ = std::thread([runner] { runner->Run(); });
+  return capture;
+}
+
+PostgresCapture::~PostgresCapture() {
+  Status status = Stop();
+  status.IgnoreError();  // already logged by the capture thread
+}
+
+Status PostgresCapture::Stop() {
+  if (runner_ == nullptr) return Status::Ok();
+  runner_->RequestStop();
+  if (thread_.joinable()) thread_.join();
+  return runner_->final_status();
+}
+
+bool PostgresCapture::WaitUntilFinished(std::chrono::milliseconds timeout) {
+  return runner_->WaitFinished(timeout);
+}
+
+PostgresCaptureProgress PostgresCapture::progress() const { return runner_->progress(); }
+
+}  // namespace eddy::source::postgres

@@ -1,0 +1,113 @@
+// PostgreSQL capture: a consistent snapshot and then every committed change, streamed with
+// pgoutput into one log stream, exactly once. Design: docs/design/postgres-capture.md.
+//
+// Guarantees
+// - No loss: the flush position acknowledged to PostgreSQL is the end LSN of the last
+//   transaction durable in the log (Stream::HighestDurablePosition), never more; when nothing
+//   is in flight the keepalive's WAL end is acknowledged so an idle slot does not pin WAL.
+//   Feedback goes out at least every `feedback_interval` and whenever the server asks.
+// - Exactly once in the log: each committed transaction is one AppendTransaction whose end
+//   position is PostgresPosition{commit end LSN, commit LSN}; after a restart or reconnect,
+//   streaming resumes at the log's durable position and the log drops any transaction at or
+//   below it (reported as duplicate).
+// - Faults: connection loss, server restart and pg_terminate_backend of the walsender are
+//   retried with exponential backoff (in-flight transactions are discarded; the server resends
+//   them). A missing or invalidated slot is fatal with an error naming the slot, except under
+//   SnapshotMode::kWhenNeeded, which recreates the slot and takes a fresh snapshot.
+// - Memory: a transaction's changes beyond `transaction_memory_bytes` spill to `spill_dir`;
+//   snapshot rows are read through a cursor `snapshot_chunk_rows` at a time.
+//
+// Thread safety: Start/Stop/progress from any thread; the capture runs on its own thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "io/file_system.h"
+#include "log/log_store.h"
+
+namespace eddy::source::postgres {
+
+enum class SnapshotMode : uint8_t {
+  kInitial = 0,      // snapshot when the log has no position for this source (default)
+  kInitialOnly = 1,  // snapshot, then stop without streaming
+  kNoData = 2,       // never snapshot; stream from the slot
+  kWhenNeeded = 3,   // as initial, and also when the slot is missing or lost
+  kAlways = 4,       // snapshot on every start
+};
+Result<SnapshotMode> ParseSnapshotMode(std::string_view text);
+std::string_view SnapshotModeName(SnapshotMode mode);
+
+struct PostgresCaptureOptions {
+  // postgresql://user:pass@host:port/db?... or a libpq key=value string.
+  std::string conninfo;
+  std::string slot_name = "eddy_slot";
+  std::string publication_name = "eddy_publication";
+  // "schema.table" names to capture; empty = every table (publication FOR ALL TABLES).
+  std::vector<std::string> tables;
+  SnapshotMode snapshot_mode = SnapshotMode::kInitial;
+  // Where large transactions spill (created if missing). Required.
+  std::string spill_dir;
+  // Emit pg_logical_emit_message() messages as op `m` events.
+  bool capture_messages = false;
+  // Logical name of the server in events (Debezium's topic prefix).
+  std::string server_name;
+  size_t transaction_memory_bytes = 64u << 20;
+  size_t snapshot_chunk_rows = 10000;
+  std::chrono::milliseconds feedback_interval{10000};
+  std::chrono::milliseconds reconnect_initial_backoff{200};
+  std::chrono::milliseconds reconnect_max_backoff{10000};
+  io::FileSystem* file_system = nullptr;  // nullptr: io::DefaultFileSystem()
+};
+
+struct PostgresCaptureProgress {
+  std::string state;  // "starting", "snapshot", "streaming", "reconnecting", "finished", "failed"
+  Lsn durable_lsn;    // end LSN of the last transaction durable in the log
+  Lsn acknowledged_lsn;  // last flush position sent to the server
+  uint64_t transactions = 0;           // appended (not duplicates)
+  uint64_t duplicate_transactions = 0; // skipped because already in the log
+  uint64_t events = 0;
+  uint64_t snapshot_rows = 0;
+  uint64_t snapshot_rows_estimated = 0;
+  uint64_t reconnects = 0;
+  uint64_t spilled_transactions = 0;
+  std::string last_error;
+};
+
+class PostgresCapture {
+ public:
+  // Validates the options and starts the capture thread. `stream` receives the events; it
+  // must be the only writer that uses PostgreSQL positions on it.
+  static Result<std::unique_ptr<PostgresCapture>> Start(PostgresCaptureOptions options,
+                                                        std::shared_ptr<log::Stream> stream);
+  ~PostgresCapture();  // Stop()
+  PostgresCapture(const PostgresCapture&) = delete;
+  PostgresCapture& operator=(const PostgresCapture&) = delete;
+
+  // Stops the thread (after the transaction being appended, if any). Returns the fatal error
+  // that ended the capture, or OK. Idempotent.
+  Status Stop();
+
+  // Blocks until the capture ends by itself (initial_only finished, fatal error) or `timeout`
+  // passes; true when it ended.
+  bool WaitUntilFinished(std::chrono::milliseconds timeout);
+
+  PostgresCaptureProgress progress() const;
+
+ private:
+  class Runner;
+  PostgresCapture() = default;
+  std::unique_ptr<Runner> runner_;
+  std::thread thread_;
+};
+
+}  // namespace eddy::source::postgres

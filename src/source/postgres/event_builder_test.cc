@@ -1,0 +1,189 @@
+#include "source/postgres/event_builder.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "io/file_system.h"
+#include "source/postgres/transaction_buffer.h"
+
+namespace eddy::source::postgres {
+namespace {
+
+using model::Operation;
+using model::Value;
+
+class FakeCatalog final : public CatalogLookup {
+ public:
+  Result<std::vector<std::string>> PrimaryKey(uint32_t relation_id) override {
+    auto it = keys.find(relation_id);
+    if (it == keys.end()) return std::vector<std::string>{};
+    return it->second;
+  }
+  Result<std::vector<CatalogType>> Types(uint32_t type_oid) override {
+    std::vector<CatalogType> out;
+    if (type_oid == 16400) out.push_back({16400, "public", "mood", 'e', false, 0, 0, ','});
+    return out;
+  }
+  std::map<uint32_t, std::vector<std::string>> keys;
+};
+
+RelationMessage Orders(ReplicaIdentity identity) {
+  RelationMessage m;
+  m.relation_id = 100;
+  m.schema = "public";
+  m.name = "orders";
+  m.replica_identity = identity;
+  bool full = identity == ReplicaIdentity::kFull;
+  m.columns = {{true, "id", oid::kInt4, -1},
+               {full, "body", oid::kText, -1},
+               {full, "feeling", 16400, -1}};
+  return m;
+}
+
+TupleValue T(std::string_view text) { return {TupleValueKind::kText, text}; }
+TupleValue Null() { return {TupleValueKind::kNull, {}}; }
+TupleValue Toast() { return {TupleValueKind::kUnchangedToast, {}}; }
+
+TEST(EventBuilderTest, InsertBuildsKeyAndAfterWithCatalogTypes) {
+  FakeCatalog catalog;
+  catalog.keys[100] = {"id"};
+  EventBuilder builder("shop", &catalog, "prod");
+  ASSERT_TRUE(builder.OnRelation(Orders(ReplicaIdentity::kDefault)).ok());
+  InsertMessage insert{0, 100, {T("7"), T("hello"), T("happy")}};
+  Result<model::ChangeEvent> event = builder.OnInsert(insert);
+  ASSERT_TRUE(event.ok()) << event.status().ToString();
+  EXPECT_EQ(event->op, Operation::kInsert);
+  EXPECT_EQ(event->table.QualifiedName(), "public.orders");
+  EXPECT_EQ(event->table.database, "shop");
+  EXPECT_EQ(event->schema_version, 1u);
+  ASSERT_EQ(event->key.size(), 1u);
+  EXPECT_EQ(event->key[0].value, Value::Int64(7));
+  ASSERT_TRUE(event->after.has_value());
+  EXPECT_EQ((*event->after)[2].value, Value::Enum("happy"));
+  EXPECT_FALSE(event->before.has_value());
+  EXPECT_EQ(event->source.server_name, "prod");
+}
+
+TEST(EventBuilderTest, DefaultIdentityUpdateAndDeleteCarryOnlyTheKey) {
+  EventBuilder builder("shop", nullptr);
+  ASSERT_TRUE(builder.OnRelation(Orders(ReplicaIdentity::kDefault)).ok());
+  // Unchanged TOAST without a full old tuple: Unavailable, not NULL.
+  UpdateMessage update{0, 100, OldTupleKind::kNone, {}, {T("7"), Toast(), Null()}};
+  auto updated = builder.OnUpdate(update);
+  ASSERT_TRUE(updated.ok());
+  EXPECT_FALSE(updated->before.has_value());
+  EXPECT_TRUE((*updated->after)[1].value.is_unavailable());
+  EXPECT_TRUE((*updated->after)[2].value.is_null());
+
+  UpdateMessage key_change{0, 100, OldTupleKind::kKey, {T("7"), Null(), Null()},
+                           {T("8"), T("b"), Null()}};
+  auto moved = builder.OnUpdate(key_change);
+  ASSERT_TRUE(moved.ok());
+  ASSERT_TRUE(moved->before.has_value());
+  ASSERT_EQ(moved->before->size(), 1u);
+  EXPECT_EQ((*moved->before)[0].value, Value::Int64(7));
+  EXPECT_EQ(moved->key[0].value, Value::Int64(8));
+
+  DeleteMessage deleted{0, 100, OldTupleKind::kKey, {T("8"), Null(), Null()}};
+  auto gone = builder.OnDelete(deleted);
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->op, Operation::kDelete);
+  ASSERT_EQ(gone->before->size(), 1u);
+  EXPECT_EQ(gone->key[0].value, Value::Int64(8));
+  EXPECT_FALSE(gone->after.has_value());
+}
+
+TEST(EventBuilderTest, FullIdentityTakesUnchangedToastFromTheOldTuple) {
+  FakeCatalog catalog;
+  catalog.keys[100] = {"id"};
+  EventBuilder builder("shop", &catalog);
+  ASSERT_TRUE(builder.OnRelation(Orders(ReplicaIdentity::kFull)).ok());
+  UpdateMessage update{0, 100, OldTupleKind::kFull, {T("7"), T("big text"), T("sad")},
+                       {T("7"), Toast(), T("happy")}};
+  auto event = builder.OnUpdate(update);
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ((*event->after)[1].value, Value::Text("big text"));
+  EXPECT_EQ((*event->before)[2].value, Value::Enum("sad"));
+  // The key is the primary key even though FULL flags every column.
+  ASSERT_EQ(event->key.size(), 1u);
+  EXPECT_EQ(event->key[0].name, "id");
+}
+
+TEST(EventBuilderTest, SchemaChangeBumpsTheVersion) {
+  EventBuilder builder("shop", nullptr);
+  ASSERT_TRUE(builder.OnRelation(Orders(ReplicaIdentity::kDefault)).ok());
+  ASSERT_TRUE(builder.OnRelation(Orders(ReplicaIdentity::kDefault)).ok());
+  EXPECT_EQ(builder.FindRelation(100)->schema.version, 1u);
+  RelationMessage altered = Orders(ReplicaIdentity::kDefault);
+  altered.columns.push_back({false, "added", oid::kInt8, -1});
+  ASSERT_TRUE(builder.OnRelation(altered).ok());
+  EXPECT_EQ(builder.FindRelation(100)->schema.version, 2u);
+  InsertMessage old_shape{0, 100, {T("1"), T("x"), Null()}};
+  EXPECT_EQ(builder.OnInsert(old_shape).status().code(), ErrorCode::kCorruption);
+  InsertMessage new_shape{0, 100, {T("1"), T("x"), Null(), T("5")}};
+  auto event = builder.OnInsert(new_shape);
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(event->schema_version, 2u);
+  EXPECT_EQ((*event->after)[3].value, Value::Int64(5));
+}
+
+TEST(EventBuilderTest, UnknownRelationAndBadValuesAreErrors) {
+  EventBuilder builder("shop", nullptr);
+  InsertMessage insert{0, 999, {T("1")}};
+  EXPECT_EQ(builder.OnInsert(insert).status().code(), ErrorCode::kCorruption);
+  ASSERT_TRUE(builder.OnRelation(Orders(ReplicaIdentity::kDefault)).ok());
+  InsertMessage bad{0, 100, {T("seven"), T("x"), Null()}};
+  auto event = builder.OnInsert(bad);
+  EXPECT_EQ(event.status().code(), ErrorCode::kCorruption);
+  EXPECT_NE(event.status().message().find("column id"), std::string::npos);
+}
+
+TEST(EventBuilderTest, TruncateAndMessages) {
+  EventBuilder builder("shop", nullptr);
+  ASSERT_TRUE(builder.OnRelation(Orders(ReplicaIdentity::kDefault)).ok());
+  auto events = builder.OnTruncate(TruncateMessage{0, 0, {100}});
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].op, Operation::kTruncate);
+  model::ChangeEvent message = builder.OnMessage({0, true, Lsn(5), "ddl", "ALTER"});
+  EXPECT_EQ(message.op, Operation::kMessage);
+  EXPECT_EQ(message.message->prefix, "ddl");
+  EXPECT_EQ(message.message->content, "ALTER");
+}
+
+TEST(TransactionBufferTest, SpillsBeyondTheBudgetAndDropsAbortedSubtransactions) {
+  std::string dir = std::filesystem::temp_directory_path() /
+                    ("eddy_txbuf_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/tx.spill";
+  {
+    TransactionBuffer buffer(io::DefaultFileSystem(), path, 4096);
+    for (int i = 0; i < 500; ++i) {
+      model::ChangeEvent event;
+      event.op = Operation::kInsert;
+      event.table = {"db", "public", "t"};
+      event.after = model::Row{{"id", Value::Int64(i)}, {"pad", Value::Text(std::string(50, 'x'))}};
+      ASSERT_TRUE(buffer.Add(i % 10 == 3 ? 77 : 1, event).ok());
+    }
+    EXPECT_TRUE(buffer.spilled());
+    EXPECT_TRUE(std::filesystem::exists(path));
+    EXPECT_LE(buffer.memory_bytes(), 4096u + 1024u);
+    buffer.AbortSubtransaction(77);
+    std::vector<int64_t> seen;
+    ASSERT_TRUE(buffer
+                    .ForEach([&](model::ChangeEvent&& event) -> Status {
+                      seen.push_back((*event.after)[0].value.Get<int64_t>());
+                      return Status::Ok();
+                    })
+                    .ok());
+    ASSERT_EQ(seen.size(), 450u);
+    for (size_t i = 1; i < seen.size(); ++i) EXPECT_LT(seen[i - 1], seen[i]);
+    for (int64_t id : seen) EXPECT_NE(id % 10, 3);
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace eddy::source::postgres

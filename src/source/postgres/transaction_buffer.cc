@@ -1,0 +1,86 @@
+#include "source/postgres/transaction_buffer.h"
+
+#include "base/bytes.h"
+#include "base/logging.h"
+#include "model/event_codec.h"
+
+namespace eddy::source::postgres {
+
+TransactionBuffer::TransactionBuffer(io::FileSystem* file_system, std::string spill_path,
+                                     size_t memory_budget_bytes)
+    : file_system_(file_system),
+      spill_path_(std::move(spill_path)),
+      memory_budget_bytes_(memory_budget_bytes) {}
+
+TransactionBuffer::~TransactionBuffer() {
+  if (file_ != nullptr) {
+    file_.reset();
+    Status removed = file_system_->Remove(spill_path_);
+    if (!removed.ok()) {
+      logging::Get("postgres")->warn("cannot remove spill file path={} error=\"{}\"", spill_path_,
+                                     removed.ToString());
+    }
+  }
+}
+
+Status TransactionBuffer::Add(uint32_t subxid, const model::ChangeEvent& event) {
+  Entry entry{subxid, model::EncodeEvent(event)};
+  memory_bytes_ += entry.encoded.size() + sizeof(Entry);
+  entries_.push_back(std::move(entry));
+  ++count_;
+  if (memory_bytes_ > memory_budget_bytes_) return Spill();
+  return Status::Ok();
+}
+
+Status TransactionBuffer::Spill() {
+  if (file_ == nullptr) {
+    EDDY_ASSIGN_OR_RETURN(file_, file_system_->Open(spill_path_, io::OpenMode::kCreateOrTruncate));
+    logging::Get("postgres")->info("transaction exceeds the memory budget; spilling to disk "
+                                   "path={} budget_bytes={}",
+                                   spill_path_, memory_budget_bytes_);
+  }
+  std::string out;
+  out.reserve(memory_bytes_);
+  for (const Entry& entry : entries_) {
+    PutFixed32(out, entry.subxid);
+    PutFixed32(out, static_cast<uint32_t>(entry.encoded.size()));
+    out += entry.encoded;
+  }
+  // No fsync: the spill is scratch space; after a crash the server resends the transaction.
+  EDDY_RETURN_IF_ERROR(file_->Append(out).WithContext("spilling a large transaction to " +
+                                                      spill_path_));
+  spilled_bytes_ += out.size();
+  entries_.clear();
+  entries_.shrink_to_fit();
+  memory_bytes_ = 0;
+  return Status::Ok();
+}
+
+Status TransactionBuffer::ForEach(const std::function<Status(model::ChangeEvent&&)>& visit) {
+  if (file_ != nullptr) {
+    uint64_t offset = 0;
+    std::string header(8, '\0');
+    std::string body;
+    while (offset < spilled_bytes_) {
+      EDDY_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(offset, 8, header.data()));
+      if (got != 8) return Corruption("spill file " + spill_path_ + " is truncated");
+      uint32_t subxid = DecodeFixed32(header.data());
+      uint32_t length = DecodeFixed32(header.data() + 4);
+      body.resize(length);
+      EDDY_ASSIGN_OR_RETURN(got, file_->ReadAt(offset + 8, length, body.data()));
+      if (got != length) return Corruption("spill file " + spill_path_ + " is truncated");
+      offset += 8 + length;
+      if (aborted_.count(subxid) != 0) continue;
+      EDDY_ASSIGN_OR_RETURN(model::ChangeEvent event, model::DecodeEvent(body));
+      EDDY_RETURN_IF_ERROR(visit(std::move(event)));
+    }
+  }
+  for (const Entry& entry : entries_) {
+    if (aborted_.count(entry.subxid) != 0) continue;
+    EDDY_ASSIGN_OR_RETURN(model::ChangeEvent event, model::DecodeEvent(entry.encoded));
+    EDDY_RETURN_IF_ERROR(visit(std::move(event)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace eddy::source::postgres
