@@ -40,19 +40,26 @@ Result<std::unique_ptr<LocalMariadb>> LocalMariadb::Start(const LocalMariadbOpti
                            "--dir or TMPDIR");
   }
 
-  ChildOptions install;
-  install.argv = {kMariadbInstallDb,
-                  "--no-defaults",
-                  "--datadir=" + server->data_dir_,
-                  "--auth-root-authentication-method=normal",
-                  "--skip-test-db",
-                  "--skip-name-resolve",
-                  // Passed on to the bootstrap server: small files, fast start.
-                  "--innodb-log-file-size=8M",
-                  "--innodb-buffer-pool-size=16M"};
-  install.log_path = dir + "/install-db.log";
-  install.run_as = server->run_as_;
-  Status installed = RunToCompletion(install, std::chrono::seconds(120));
+  auto run_install_db = [&](const std::string& data_dir) -> Status {
+    ChildOptions install;
+    install.argv = {kMariadbInstallDb,
+                    "--no-defaults",
+                    "--datadir=" + data_dir,
+                    "--auth-root-authentication-method=normal",
+                    "--skip-test-db",
+                    "--skip-name-resolve",
+                    // Passed on to the bootstrap server: small files, fast start.
+                    "--innodb-log-file-size=8M",
+                    "--innodb-buffer-pool-size=16M"};
+    install.log_path = dir + "/install-db.log";
+    install.run_as = server->run_as_;
+    return RunToCompletion(install, std::chrono::seconds(120));
+  };
+  // The accounts are made after start, so only the programs' versions shape the data dir.
+  const std::string key = "mariadb-" + StableHash(std::string(FileStamp(kMariadbServer)) + "|" +
+                                                  FileStamp(kMariadbInstallDb));
+  Status installed =
+      InitializeFromTemplate(key, server->data_dir_, server->run_as_, run_install_db);
   if (!installed.ok()) {
     return installed.WithContext(
         "mariadb-install-db in " + dir +

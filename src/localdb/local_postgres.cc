@@ -41,20 +41,29 @@ Result<std::unique_ptr<LocalPostgres>> LocalPostgres::Start(const LocalPostgresO
       chown(password_file.c_str(), server->run_as_->uid, server->run_as_->gid) != 0) {
     return IoError("cannot chown " + password_file);
   }
-  ChildOptions initdb;
-  initdb.argv = {std::string(kPostgresBinDir) + "/initdb",
-                 "--pgdata=" + server->data_dir_,
-                 "--username=" + options.superuser,
-                 "--pwfile=" + password_file,
-                 "--auth-local=trust",
-                 "--auth-host=scram-sha-256",
-                 "--encoding=UTF8",
-                 "--locale=C",
-                 "--no-sync",
-                 "--no-instructions"};
-  initdb.log_path = dir + "/initdb.log";
-  initdb.run_as = server->run_as_;
-  Status initialized = RunToCompletion(initdb, std::chrono::seconds(120));
+  const std::string initdb_path = std::string(kPostgresBinDir) + "/initdb";
+  auto run_initdb = [&](const std::string& data_dir) -> Status {
+    ChildOptions initdb;
+    initdb.argv = {initdb_path,
+                   "--pgdata=" + data_dir,
+                   "--username=" + options.superuser,
+                   "--pwfile=" + password_file,
+                   "--auth-local=trust",
+                   "--auth-host=scram-sha-256",
+                   "--encoding=UTF8",
+                   "--locale=C",
+                   "--no-sync",
+                   "--no-instructions"};
+    initdb.log_path = dir + "/initdb.log";
+    initdb.run_as = server->run_as_;
+    return RunToCompletion(initdb, std::chrono::seconds(120));
+  };
+  // initdb's output depends on its version, the superuser and the password only.
+  const std::string key =
+      "postgres15-" + StableHash(FileStamp(initdb_path) + "|" + FileStamp(std::string(kPostgresBinDir) + "/postgres") + "|" +
+                                 options.superuser + "|" + options.password);
+  Status initialized =
+      InitializeFromTemplate(key, server->data_dir_, server->run_as_, run_initdb);
   std::remove(password_file.c_str());
   if (!initialized.ok()) {
     return initialized.WithContext(

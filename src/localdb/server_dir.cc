@@ -1,6 +1,7 @@
 #include "localdb/server_dir.h"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 #include <vector>
 
@@ -104,6 +106,84 @@ Result<uint16_t> PickFreePort() {
   }
   close(fd);
   return static_cast<uint16_t>(ntohs(address.sin_port));
+}
+
+std::string StableHash(const std::string& text) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 0x100000001b3ull;
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof(buffer), "%016llx", static_cast<unsigned long long>(hash));
+  return buffer;
+}
+
+std::string FileStamp(const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) return "";
+  return std::to_string(info.st_size) + "-" + std::to_string(info.st_mtime);
+}
+
+namespace {
+
+// The template cache root, or "" when it cannot be used safely: it must be a real directory
+// owned by us and writable by nobody else (templates are copied into servers' data dirs).
+std::string TemplateRoot() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string base = (tmp != nullptr && *tmp != '\0') ? tmp : "/tmp";
+  std::string root = base + "/eddy-localdb-templates-" + std::to_string(geteuid());
+  if (mkdir(root.c_str(), 0755) != 0 && errno != EEXIST) return "";
+  struct stat info {};
+  if (lstat(root.c_str(), &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != geteuid() ||
+      (info.st_mode & 022) != 0) {
+    return "";
+  }
+  return root;
+}
+
+Status CopyTree(const std::string& from, const std::string& to,
+                const std::optional<RunAs>& run_as) {
+  ChildOptions copy;
+  copy.argv = {"/bin/cp", "-a", from, to};
+  copy.run_as = run_as;
+  return RunToCompletion(copy, std::chrono::seconds(120));
+}
+
+}  // namespace
+
+Status InitializeFromTemplate(const std::string& key, const std::string& data_dir,
+                              const std::optional<RunAs>& run_as,
+                              const std::function<Status(const std::string&)>& initialize) {
+  namespace fs = std::filesystem;
+  const char* disabled = std::getenv("EDDY_LOCALDB_NO_TEMPLATE");
+  const std::string root = (disabled != nullptr && *disabled != '\0') ? "" : TemplateRoot();
+  if (root.empty()) return initialize(data_dir);
+  const std::string final_dir = root + "/" + key;
+  std::error_code error;
+  if (!fs::exists(final_dir + "/ready", error)) {
+    std::string pattern = root + "/building-XXXXXX";
+    std::vector<char> buffer(pattern.begin(), pattern.end());
+    buffer.push_back('\0');
+    if (mkdtemp(buffer.data()) == nullptr) return initialize(data_dir);
+    const std::string building = buffer.data();
+    if (run_as.has_value() && chown(building.c_str(), run_as->uid, run_as->gid) != 0) {
+      fs::remove_all(building, error);
+      return initialize(data_dir);
+    }
+    Status made = initialize(building + "/data");
+    if (!made.ok()) {
+      fs::remove_all(building, error);
+      return made;
+    }
+    std::ofstream(building + "/ready") << key << "\n";
+    // Atomic publish; if another process won the race, its template is as good as ours.
+    if (rename(building.c_str(), final_dir.c_str()) != 0) fs::remove_all(building, error);
+  }
+  Status copied = CopyTree(final_dir + "/data", data_dir, run_as);
+  if (copied.ok()) return Status::Ok();
+  fs::remove_all(data_dir, error);
+  return initialize(data_dir);
 }
 
 std::string PercentEncodeUrlPart(const std::string& text) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -45,6 +46,24 @@ Result<uint16_t> PickFreePort();
 // The user servers run as: nullopt when we are not root (they run as us); the named system
 // user when we are root, since PostgreSQL refuses to run as root.
 Result<std::optional<RunAs>> ServerUser(const std::string& system_user);
+
+// Fills `data_dir` (which must not exist; its parent is owned by `run_as`) with an initialised
+// data directory. The first call for a `key` runs `initialize(dir)` into a template under
+// $TMPDIR/eddy-localdb-templates-<uid>/<key> (made atomically: built in a temp dir, renamed
+// into place); later calls, also from other processes, copy the template (`cp -a`, as
+// `run_as`), which is much cheaper than initdb / mariadb-install-db. The key must cover
+// everything that shapes the result (program version, superuser, password). Falls back to
+// `initialize(data_dir)` when the cache directory is unsafe (not ours, writable by others) or
+// EDDY_LOCALDB_NO_TEMPLATE is set.
+Status InitializeFromTemplate(const std::string& key, const std::string& data_dir,
+                              const std::optional<RunAs>& run_as,
+                              const std::function<Status(const std::string&)>& initialize);
+
+// A stable 64-bit FNV-1a hash in hex, for template keys.
+std::string StableHash(const std::string& text);
+
+// "size-mtime" of a file (to key templates by the installed program's version); "" if absent.
+std::string FileStamp(const std::string& path);
 
 // Percent-encodes everything but RFC 3986 unreserved characters (for URL user, password, db).
 std::string PercentEncodeUrlPart(const std::string& text);
