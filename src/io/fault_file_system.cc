@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <thread>
 
 namespace eddy::io {
 
@@ -27,6 +28,7 @@ struct FaultInjectionFileSystem::State {
   uint64_t capacity = 0;
   std::vector<Fault> faults;
   uint64_t sync_count = 0;
+  std::chrono::microseconds sync_latency{0};
   std::map<std::string, bool> locks;
 
   // Returns the injected error for this call, or OK.
@@ -149,6 +151,12 @@ class MemoryFile final : public File {
   }
 
   Status Sync() override {
+    std::chrono::microseconds latency;
+    {
+      std::lock_guard lock(state_->mutex);
+      latency = state_->sync_latency;
+    }
+    if (latency.count() > 0) std::this_thread::sleep_for(latency);
     std::lock_guard lock(state_->mutex);
     Status fault = state_->Check(FaultOperation::kSync, path_);
     if (!fault.ok()) return fault;
@@ -213,6 +221,11 @@ void FaultInjectionFileSystem::InjectFault(FaultOperation operation, Status erro
   std::lock_guard lock(state_->mutex);
   state_->faults.push_back(Fault{operation, std::move(error), std::move(path_substring), skip,
                                  count});
+}
+
+void FaultInjectionFileSystem::SetSyncLatency(std::chrono::microseconds latency) {
+  std::lock_guard lock(state_->mutex);
+  state_->sync_latency = latency;
 }
 
 void FaultInjectionFileSystem::ClearFaults() {

@@ -14,6 +14,7 @@
 // Thread safety: every method may be called from any thread (one internal mutex).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -51,6 +52,9 @@ class FaultInjectionFileSystem final : public FileSystem {
   void InjectFault(FaultOperation operation, Status error, std::string path_substring = "",
                    uint32_t skip = 0, uint32_t count = 1);
   void ClearFaults();
+  // Makes every File::Sync() take this long (outside the lock), like a real disk's flush, so
+  // that tests of batching see concurrent callers overlap.
+  void SetSyncLatency(std::chrono::microseconds latency);
   // Drops everything not durable, as a power loss would. Open File handles keep working on
   // orphaned state and must not be used afterwards (close the store first).
   void SimulateCrash();

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "base/logging.h"
@@ -390,6 +391,19 @@ Status StreamImpl::ReloadLayoutLocked(const CommitRecord* record) {
     auto commit = commits.find(shard_meta.index);
     if (shard_meta.expired) {
       shard->segments.clear();
+      if (repair) {
+        // Files left by a crash between the retention commit and their removal.
+        auto exists = context_->fs->Exists(shard->dir);
+        if (exists.ok() && *exists) {
+          auto names = context_->fs->List(shard->dir);
+          if (names.ok() && !names->empty()) {
+            Logger()->info("removing files of expired shard dir={}", shard->dir);
+            for (const auto& name : *names) {
+              context_->fs->Remove(io::JoinPath(shard->dir, name)).IgnoreError();
+            }
+          }
+        }
+      }
     } else {
       EDDY_RETURN_IF_ERROR(LoadShard(
           *shard, commit == commits.end() ? nullptr : commit->second, repair));
@@ -629,6 +643,10 @@ Status StreamImpl::CheckWritable() {
 Status StreamImpl::Validate(const std::vector<AppendRecord>& records, bool chunk) const {
   for (const auto& record : records) {
     if (record.partition_key.empty()) return InvalidArgument("partition key must not be empty");
+    if (record.partition_key.size() + kChunkHeaderBytes + 64 > meta_.options.max_record_bytes) {
+      return InvalidArgument("partition key of " + std::to_string(record.partition_key.size()) +
+                             " bytes leaves no room for a payload within the max record size");
+    }
     if (!chunk && record.partition_key.size() + record.payload.size() >
                       meta_.options.max_record_bytes) {
       return InvalidArgument("record of " +
@@ -1205,9 +1223,8 @@ Result<size_t> StreamImpl::EnforceRetention() {
   io::FileSystem* fs = context_->fs;
   int64_t cutoff = context_->clock->NowNanos() - meta_.options.retention_nanos;
   uint64_t size_limit = meta_.options.retention_bytes;
-  size_t dropped = 0;
   bool rolled = false;
-  bool expired_any = false;
+  std::vector<std::pair<std::string, std::shared_ptr<Segment>>> all_drops;
   StreamMeta meta = meta_;
   for (auto& [index, shard] : shards_) {
     if (shard->meta.expired || shard->segments.empty()) continue;
@@ -1239,20 +1256,14 @@ Result<size_t> StreamImpl::EnforceRetention() {
         for (auto& m : meta.shards) {
           if (m.index == index) m.expired = true;
         }
-        expired_any = true;
       }
     }
-    for (const auto& segment : drop) {
-      Logger()->info("retention dropped segment file={} records={} bytes={}", segment->path,
-                     segment->summary.record_count, segment->summary.bytes);
-      EDDY_RETURN_IF_ERROR(fs->Remove(segment->path));
-      std::string index_path = segment->path.substr(0, segment->path.size() - 4) + ".idx";
-      fs->Remove(index_path).IgnoreError();  // a sealed segment may have no index yet
-      ++dropped;
-    }
-    if (!drop.empty()) EDDY_RETURN_IF_ERROR(fs->SyncDirectory(shard->dir));
+    for (auto& segment : drop) all_drops.emplace_back(shard->dir, std::move(segment));
   }
-  if (dropped == 0 && !rolled) return dropped;
+  if (all_drops.empty() && !rolled) return size_t{0};
+  // Make the new layout durable before deleting anything: a crash in between leaves only
+  // orphan files (harmless, retention drops them again), never a commit that names a removed
+  // segment.
   ++meta.meta_version;
   EDDY_RETURN_IF_ERROR(WriteMeta(meta));
   {
@@ -1264,9 +1275,18 @@ Result<size_t> StreamImpl::EnforceRetention() {
     std::lock_guard lock(mu_);
     ++commit_number_;
   }
-  (void)expired_any;
   cv_.notify_all();
-  return dropped;
+  std::set<std::string> directories;
+  for (const auto& [dir, segment] : all_drops) {
+    Logger()->info("retention dropped segment file={} records={} bytes={}", segment->path,
+                   segment->summary.record_count, segment->summary.bytes);
+    EDDY_RETURN_IF_ERROR(fs->Remove(segment->path));
+    std::string index_path = segment->path.substr(0, segment->path.size() - 4) + ".idx";
+    fs->Remove(index_path).IgnoreError();  // a sealed segment may have no index yet
+    directories.insert(dir);
+  }
+  for (const auto& dir : directories) EDDY_RETURN_IF_ERROR(fs->SyncDirectory(dir));
+  return all_drops.size();
 }
 
 // ---------------------------------------------------------------------------------------------

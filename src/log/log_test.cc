@@ -122,9 +122,10 @@ TEST(LogStoreTest, GroupCommitBatchesConcurrentAppenders) {
   FaultStore env;
   env.Open();
   auto stream = *env.store->CreateStream("s", Unordered(2));
+  env.fs.SetSyncLatency(std::chrono::microseconds(500));  // a disk flush takes time
   uint64_t syncs_before = env.fs.sync_count();
   constexpr int kThreads = 8;
-  constexpr int kPerThread = 200;
+  constexpr int kPerThread = 100;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
   for (int t = 0; t < kThreads; ++t) {
@@ -139,8 +140,9 @@ TEST(LogStoreTest, GroupCommitBatchesConcurrentAppenders) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(failures.load(), 0);
   uint64_t syncs = env.fs.sync_count() - syncs_before;
-  // Without batching every append would cost 2 syncs (its shard file + the journal).
-  EXPECT_LT(syncs, 2u * kThreads * kPerThread);
+  // Without batching every append would cost 2 syncs (its shard file + the journal); with 8
+  // appenders overlapping on slow flushes, batches hold several appends each.
+  EXPECT_LT(syncs, 1u * kThreads * kPerThread);
   // Per-appender order is preserved in each shard.
   size_t total = 0;
   for (uint32_t shard = 0; shard < 2; ++shard) {
@@ -558,6 +560,33 @@ TEST(LogStoreTest, RetentionBySize) {
   ASSERT_FALSE(records.empty());
   EXPECT_EQ(records.back().sequence.value(), 100u);
   EXPECT_EQ(records.front().sequence, info.trim_horizon);
+}
+
+TEST(LogStoreTest, CrashBetweenRetentionCommitAndFileRemovalRecovers) {
+  FaultStore env;
+  env.options.segment_bytes = 1024;
+  env.Open();
+  StreamOptions options = Unordered(1);
+  options.retention_nanos = 1'000'000'000;
+  auto stream = *env.store->CreateStream("s", options);
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(stream->Append(MakeRecord("k", std::string(100, 'r'))).ok());
+  }
+  ASSERT_TRUE(stream->SplitShard(0, HashKey{1, 0}).ok());
+  env.clock.Advance(5'000'000'000);
+  ASSERT_TRUE(stream->Append(MakeRecord("k", "fresh")).ok());
+  // Removing the first dropped file fails: the new layout is already committed.
+  env.fs.InjectFault(io::FaultOperation::kRemove, IoError("EIO (simulated)"), ".seg");
+  EXPECT_FALSE(stream->EnforceRetention().ok());
+  stream.reset();
+  env.CrashAndReopen();
+  stream = env.Get("s");
+  EXPECT_EQ(stream->Describe().shards.size(), 2u);  // the parent expired
+  size_t total = 0;
+  for (const auto& shard : stream->Describe().shards) total += ReadAll(*stream, shard.index).size();
+  EXPECT_EQ(total, 1u);
+  ASSERT_TRUE(stream->EnforceRetention().ok());
+  ASSERT_TRUE(stream->Append(MakeRecord("k", "more")).ok());
 }
 
 TEST(LogStoreTest, OversizedPayloadsAreChunkedAndReassembled) {
