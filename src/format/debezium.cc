@@ -91,16 +91,34 @@ std::string JavaIsoFraction(int64_t micros_of_second) {
 std::string ZonedTimestamp(const model::TimestampTzValue& v) {
   if (v.kind != model::TemporalKind::kFinite) return FormatTimestampTz(v);
   // "2023-11-14T22:13:20.123456Z" with Java's fraction rule.
-  std::string base = FormatTimestampTz({model::TemporalKind::kFinite, FloorDiv(v.micros, 1000000) * 1000000});
-  base.resize(base.size() - 8);  // drop ".000000Z"
+  std::string base = FormatTimestampTz(v);
+  base.resize(base.size() - 8);  // drop ".ffffffZ"
   return base + JavaIsoFraction(FloorMod(v.micros, 1000000)) + "Z";
 }
 
 std::string ZonedTime(const model::TimeTzValue& v) {
-  int64_t utc = FloorMod(v.micros - int64_t{v.utc_offset_seconds} * 1000000, kMicrosPerDay);
-  std::string base = FormatTime(utc - utc % 1000000);
-  base.resize(base.size() - 7);  // drop ".000000"
+  int64_t utc = FloorMod(FloorMod(v.micros, kMicrosPerDay) -
+                             FloorMod(int64_t{v.utc_offset_seconds} * 1000000, kMicrosPerDay),
+                         kMicrosPerDay);
+  std::string base = FormatTime(utc);
+  base.resize(base.size() - 7);  // drop ".ffffff"
   return base + JavaIsoFraction(utc % 1000000) + "Z";
+}
+
+// Saturates like Debezium's (long) cast of its double arithmetic, without its rounding.
+int64_t MicroDuration(const model::IntervalValue& v) {
+  int64_t months = 0;
+  int64_t days = 0;
+  int64_t total = 0;
+  bool overflow = __builtin_mul_overflow(int64_t{v.months}, kMicrosPerAverageMonth, &months) ||
+                  __builtin_mul_overflow(int64_t{v.days}, kMicrosPerDay, &days) ||
+                  __builtin_add_overflow(months, days, &total) ||
+                  __builtin_add_overflow(total, v.micros, &total);
+  if (!overflow) return total;
+  // The sign of the exact sum decides the direction of saturation.
+  long double exact = static_cast<long double>(v.months) * kMicrosPerAverageMonth +
+                      static_cast<long double>(v.days) * kMicrosPerDay + static_cast<long double>(v.micros);
+  return exact < 0 ? std::numeric_limits<int64_t>::min() : std::numeric_limits<int64_t>::max();
 }
 
 bool AllDigits(std::string_view text) {
@@ -239,9 +257,7 @@ class DebeziumRenderer final : public Renderer {
           writer.String(ZonedTimestamp(v));
         }
       }
-      void operator()(const model::IntervalValue& v) {
-        writer.Int(int64_t{v.months} * kMicrosPerAverageMonth + int64_t{v.days} * kMicrosPerDay + v.micros);
-      }
+      void operator()(const model::IntervalValue& v) { writer.Int(MicroDuration(v)); }
       void operator()(const model::UuidValue& v) { writer.String(v.ToString()); }
       void operator()(const model::JsonValue& v) { writer.String(v.text); }
       void operator()(const model::EnumValue& v) { writer.String(v.label); }
