@@ -957,7 +957,7 @@ class JsonDecoder {
     }
     out.push_back(is_object ? '{' : '[');
     for (uint64_t i = 0; i < count; ++i) {
-      if (i > 0) out.push_back(',');
+      if (i > 0) out += ", ";  // MySQL's own JSON text puts a space after ',' and ':'
       if (is_object) {
         ByteReader key_entry(container.substr(2 * offset_size + i * key_entry_size));
         EDDY_ASSIGN_OR_RETURN(uint64_t key_offset, ReadLittleEndian(key_entry, offset_size));
@@ -966,7 +966,7 @@ class JsonDecoder {
           return Corruption("JSON object key out of bounds");
         }
         AppendJsonString(out, container.substr(key_offset, key_length));
-        out.push_back(':');
+        out += ": ";
       }
       size_t entry_at = 2 * offset_size + (is_object ? count * key_entry_size : 0) +
                         i * value_entry_size;

@@ -324,7 +324,7 @@ TEST(BinlogTypes, MysqlBinaryJson) {
   std::string document = Hex({0x00}) + object;
   auto json = DecodeMysqlJson(document);
   ASSERT_TRUE(json.ok()) << json.status().ToString();
-  EXPECT_EQ(*json, "{\"a\":1,\"b\":[true,null,\"x\"]}");
+  EXPECT_EQ(*json, "{\"a\": 1, \"b\": [true, null, \"x\"]}");
   EXPECT_EQ(*DecodeMysqlJson(Hex({0x0b}) + Le(0x4009000000000000ULL, 8)), "3.125");
   EXPECT_EQ(*DecodeMysqlJson(""), "null");
   EXPECT_EQ(*DecodeMysqlJson(Hex({0x0c, 0x02}) + "\"\n"), "\"\\\"\\n\"");

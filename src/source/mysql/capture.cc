@@ -1,0 +1,889 @@
+#include "source/mysql/capture.h"
+
+#include <algorithm>
+#include <cctype>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "base/clock.h"
+#include "base/logging.h"
+#include "model/event.h"
+#include "model/event_codec.h"
+#include "source/mysql/binlog_client.h"
+#include "source/mysql/binlog_event.h"
+#include "source/mysql/schema_history.h"
+#include "source/mysql/snapshot.h"
+#include "source/source_url.h"
+
+namespace eddy::source::mysql {
+namespace {
+
+std::string UpperFirstWord(std::string_view query, size_t max_words = 1) {
+  std::string out;
+  size_t i = 0;
+  size_t words = 0;
+  // Skip leading whitespace and /* comments */.
+  while (i < query.size()) {
+    if (std::isspace(static_cast<unsigned char>(query[i]))) {
+      ++i;
+    } else if (query.substr(i, 2) == "/*") {
+      size_t end = query.find("*/", i + 2);
+      i = end == std::string_view::npos ? query.size() : end + 2;
+    } else {
+      break;
+    }
+  }
+  while (i < query.size() && words < max_words) {
+    while (i < query.size() && !std::isspace(static_cast<unsigned char>(query[i])) &&
+           query[i] != ';') {
+      out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(query[i]))));
+      ++i;
+    }
+    ++words;
+    if (words < max_words) {
+      while (i < query.size() && std::isspace(static_cast<unsigned char>(query[i]))) ++i;
+      out.push_back(' ');
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+bool IsSystemDatabase(std::string_view database) {
+  return database == "mysql" || database == "information_schema" ||
+         database == "performance_schema" || database == "sys";
+}
+
+// Bounded queue between the socket reader thread and the decoder.
+class EventQueue {
+ public:
+  explicit EventQueue(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  // Blocks while full; false when closed.
+  bool Push(std::string event) {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return closed_ || bytes_ < max_bytes_ || items_.empty(); });
+    if (closed_) return false;
+    bytes_ += event.size();
+    items_.push_back(std::move(event));
+    not_empty_.notify_one();
+    return true;
+  }
+  void Fail(Status status) {
+    std::lock_guard lock(mu_);
+    if (error_.ok()) error_ = std::move(status);
+    not_empty_.notify_all();
+  }
+  void Close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    not_full_.notify_all();
+    not_empty_.notify_all();
+  }
+  bool Empty() {
+    std::lock_guard lock(mu_);
+    return items_.empty();
+  }
+  // Blocks until an event, the reader's error, or close.
+  Result<std::string> Pop() {
+    std::unique_lock lock(mu_);
+    not_empty_.wait(lock, [&] { return closed_ || !items_.empty() || !error_.ok(); });
+    if (!items_.empty()) {
+      std::string event = std::move(items_.front());
+      items_.pop_front();
+      bytes_ -= event.size();
+      not_full_.notify_one();
+      return event;
+    }
+    if (!error_.ok()) return error_;
+    return Aborted("capture stopping");
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable not_empty_;
+  std::condition_variable not_full_;
+  std::deque<std::string> items_;
+  size_t bytes_ = 0;
+  size_t max_bytes_;
+  bool closed_ = false;
+  Status error_;
+};
+
+struct CachedTable {
+  std::string raw_body;  // the TABLE_MAP body it was built from (maps repeat every transaction)
+  TableMapEvent map;
+  model::TableSchema schema;
+  bool captured = false;
+};
+
+struct PendingTransaction {
+  bool open = false;
+  bool standalone = false;  // MariaDB GTID FL_STANDALONE: no XID/COMMIT follows
+  std::string gtid;
+  BinlogPosition begin;
+  uint32_t thread_id = 0;
+  std::string annotate;
+  std::vector<model::ChangeEvent> events;
+};
+
+}  // namespace
+
+Result<SnapshotMode> ParseSnapshotMode(std::string_view text) {
+  if (text == "initial") return SnapshotMode::kInitial;
+  if (text == "initial_only") return SnapshotMode::kInitialOnly;
+  if (text == "no_data" || text == "never") return SnapshotMode::kNoData;
+  if (text == "when_needed") return SnapshotMode::kWhenNeeded;
+  if (text == "always") return SnapshotMode::kAlways;
+  return InvalidArgument("snapshot mode '" + std::string(text) +
+                         "' is not one of initial, initial_only, no_data, when_needed, always");
+}
+
+std::string_view SnapshotModeName(SnapshotMode mode) {
+  switch (mode) {
+    case SnapshotMode::kInitial: return "initial";
+    case SnapshotMode::kInitialOnly: return "initial_only";
+    case SnapshotMode::kNoData: return "no_data";
+    case SnapshotMode::kWhenNeeded: return "when_needed";
+    case SnapshotMode::kAlways: return "always";
+  }
+  return "initial";
+}
+
+class MysqlCapture::Runner {
+ public:
+  Runner(MysqlCaptureOptions options, std::shared_ptr<log::Stream> stream, SourceUrl url)
+      : options_(std::move(options)), stream_(std::move(stream)), url_(std::move(url)) {
+    for (const std::string& table : options_.tables) filter_.insert(table);
+    progress_.state = "starting";
+  }
+
+  void Run() {
+    Status status = RunLoop();
+    std::lock_guard lock(mu_);
+    if (status.ok() || stopping_) {
+      progress_.state = stopping_ ? "stopped" : "finished";
+    } else {
+      progress_.state = "failed";
+      progress_.last_error = status.ToString();
+      log_->error("mysql capture failed error=\"{}\"", status.ToString());
+    }
+    final_status_ = stopping_ ? Status::Ok() : status;
+    finished_ = true;
+    finished_cv_.notify_all();
+  }
+
+  void RequestStop() {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    if (client_ != nullptr) client_->Interrupt();
+    if (queue_ != nullptr) queue_->Close();
+    if (snapshot_ != nullptr) snapshot_->Cancel();
+    finished_cv_.notify_all();
+  }
+
+  Status final_status() {
+    std::lock_guard lock(mu_);
+    return final_status_;
+  }
+
+  bool WaitUntilFinished(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return finished_cv_.wait_for(lock, timeout, [&] { return finished_; });
+  }
+
+  MysqlCaptureProgress progress() const {
+    std::lock_guard lock(mu_);
+    return progress_;
+  }
+
+  uint64_t dump_connection_id() const {
+    std::lock_guard lock(mu_);
+    return dump_connection_id_;
+  }
+
+ private:
+  bool stopping() const {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  }
+  void SetState(const std::string& state) {
+    std::lock_guard lock(mu_);
+    progress_.state = state;
+  }
+
+  bool Captured(const std::string& database, const std::string& table) const {
+    if (IsSystemDatabase(database)) return false;
+    if (filter_.empty()) return true;
+    return filter_.count(database + "." + table) > 0;
+  }
+  bool DatabaseCaptured(const std::string& database) const {
+    if (IsSystemDatabase(database)) return false;
+    if (filter_.empty()) return true;
+    for (const std::string& entry : filter_) {
+      if (entry.compare(0, database.size() + 1, database + ".") == 0) return true;
+    }
+    return false;
+  }
+
+  BinlogClientOptions ClientOptions() const {
+    BinlogClientOptions client;
+    client.endpoint = url_.ToEndpoint();
+    client.server_id = options_.server_id;
+    client.heartbeat_period = options_.heartbeat_period;
+    client.annotate_rows = options_.include_query;
+    return client;
+  }
+
+  Status LoadCollations(BinlogClient& client) {
+    auto rows = client.Query("SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS");
+    if (!rows.ok()) return Status::Ok();  // the built-in table still applies
+    for (const auto& row : rows->rows) {
+      if (!row[0] || !row[1]) continue;
+      collations_[static_cast<uint32_t>(std::strtoul(row[0]->c_str(), nullptr, 10))] = *row[1];
+    }
+    return Status::Ok();
+  }
+
+  Status RunLoop() {
+    log_ = logging::Get("mysql");
+    EDDY_ASSIGN_OR_RETURN(history_, SchemaHistory::Open(options_.file_system, options_.data_dir));
+    SourcePosition highest = stream_->HighestDurablePosition();
+    if (!highest.empty() && highest.mysql() == nullptr) {
+      return FailedPrecondition("stream " + stream_->name() +
+                                " holds positions of another source kind; give the MySQL "
+                                "capture its own stream");
+    }
+    if (highest.mysql() != nullptr) {
+      resume_ = highest.mysql()->end;
+      durable_ = *highest.mysql();
+    }
+    {
+      std::lock_guard lock(mu_);
+      progress_.durable = durable_.end;
+      progress_.durable_gtid = durable_.gtid.text;
+    }
+
+    std::chrono::milliseconds backoff = options_.reconnect_initial_backoff;
+    uint32_t failures = 0;
+    bool first_connection = true;
+    while (!stopping()) {
+      Status status = Session(first_connection);
+      if (stopping()) return Status::Ok();
+      if (status.ok()) return Status::Ok();  // initial_only finished
+      if (!status.IsRetriable()) return status;
+      ++failures;
+      if (options_.max_reconnect_attempts != 0 && failures > options_.max_reconnect_attempts) {
+        return status.WithContext("giving up after " + std::to_string(failures - 1) +
+                                  " reconnect attempts");
+      }
+      if (made_progress_) {
+        failures = 1;
+        backoff = options_.reconnect_initial_backoff;
+        made_progress_ = false;
+      }
+      {
+        std::lock_guard lock(mu_);
+        progress_.state = "reconnecting";
+        progress_.reconnects++;
+        progress_.last_error = status.ToString();
+        dump_connection_id_ = 0;
+      }
+      log_->warn("mysql binlog connection lost; reconnecting backoff_ms={} error=\"{}\"",
+                 backoff.count(), status.ToString());
+      std::unique_lock lock(mu_);
+      finished_cv_.wait_for(lock, backoff, [&] { return stopping_; });
+      lock.unlock();
+      backoff = std::min(backoff * 2, options_.reconnect_max_backoff);
+      first_connection = false;
+    }
+    return Status::Ok();
+  }
+
+  // One connection: connect, check, (snapshot,) dump and decode until an error or stop.
+  Status Session(bool first_connection) {
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<BinlogClient> client,
+                          BinlogClient::Connect(ClientOptions()));
+    EDDY_RETURN_IF_ERROR(client->CheckPrerequisites());
+    const ServerInfo& server = client->server();
+    if (server.binlog_row_metadata != "FULL") {
+      return FailedPrecondition(
+          "binlog_row_metadata is '" + server.binlog_row_metadata +
+          "'; capture needs FULL (column names, signedness, charsets, ENUM/SET labels and the "
+          "primary key in every TABLE_MAP): SET GLOBAL binlog_row_metadata='FULL' "
+          "(MariaDB 10.5+ / MySQL 8.0.1+)");
+    }
+    mariadb_ = server.mariadb;
+    if (collations_.empty()) EDDY_RETURN_IF_ERROR(LoadCollations(*client));
+
+    if (first_connection) {
+      bool no_position = !resume_.has_value();
+      bool snapshot = options_.snapshot_mode == SnapshotMode::kAlways ||
+                      (no_position && options_.snapshot_mode != SnapshotMode::kNoData);
+      if (snapshot) {
+        EDDY_RETURN_IF_ERROR(RunSnapshot(server));
+        if (options_.snapshot_mode == SnapshotMode::kInitialOnly) return Status::Ok();
+      }
+      if (!resume_.has_value()) {
+        if (options_.start_position.has_value()) {
+          resume_ = *options_.start_position;
+        } else {
+          EDDY_ASSIGN_OR_RETURN(BinlogPosition current, CurrentBinlogPosition(*client));
+          resume_ = current;
+        }
+      }
+    } else if (!resume_.has_value()) {
+      EDDY_ASSIGN_OR_RETURN(BinlogPosition current, CurrentBinlogPosition(*client));
+      resume_ = current;
+    }
+    EDDY_RETURN_IF_ERROR(CheckBinlogAvailable(*client, *resume_));
+
+    // Re-read the durable position: a previous session may have appended more.
+    SourcePosition highest = stream_->HighestDurablePosition();
+    if (highest.mysql() != nullptr && highest.mysql()->end > *resume_) {
+      resume_ = highest.mysql()->end;
+      durable_ = *highest.mysql();
+    }
+    EDDY_RETURN_IF_ERROR(client->StartDump(*resume_));
+    log_->info("mysql binlog streaming start={} server_id={} server=\"{}\"", resume_->ToString(),
+               options_.server_id, server.version);
+    EventQueue queue(options_.queue_bytes);
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return Status::Ok();
+      client_ = client.get();
+      queue_ = &queue;
+      dump_connection_id_ = client->connection_id();
+      progress_.state = "streaming";
+    }
+    BinlogClient* raw_client = client.get();
+    std::thread reader([raw_client, &queue] {
+      while (true) {
+        auto event = raw_client->ReadEvent();
+        if (!event.ok()) {
+          queue.Fail(event.status());
+          return;
+        }
+        if (!queue.Push(std::string(*event))) return;
+      }
+    });
+    Status status = Stream(queue, server);
+    {
+      std::lock_guard lock(mu_);
+      client_ = nullptr;
+      queue_ = nullptr;
+    }
+    raw_client->Interrupt();
+    queue.Close();
+    reader.join();
+    return status;
+  }
+
+  // Fails with a message naming the file when the resume file is no longer on the server.
+  Status CheckBinlogAvailable(BinlogClient& client, const BinlogPosition& position) {
+    auto rows = client.Query("SHOW BINARY LOGS");
+    if (!rows.ok()) return Status::Ok();  // privilege missing: the dump reports it instead
+    for (size_t i = 0; i < rows->rows.size(); ++i) {
+      if (rows->rows[i][0] && *rows->rows[i][0] == position.file) return Status::Ok();
+    }
+    std::string oldest = rows->rows.empty() ? "" : rows->rows[0][0].value_or("");
+    return FailedPrecondition("binlog file " + position.file +
+                              " needed to resume at " + position.ToString() +
+                              " is no longer on the server (oldest is " + oldest +
+                              "; purged or expired): changes after that position are lost to "
+                              "capture; take a new snapshot (snapshot mode always, or a new "
+                              "stream)");
+  }
+
+  Status RunSnapshot(const ServerInfo& server) {
+    SetState("snapshot");
+    SnapshotOptions snapshot_options;
+    snapshot_options.endpoint = url_.ToEndpoint();
+    snapshot_options.tables = options_.tables;
+    snapshot_options.chunk_rows = options_.snapshot_chunk_rows;
+    snapshot_options.server_name = options_.server_name;
+    snapshot_options.mariadb = server.mariadb;
+    snapshot_options.history = history_.get();
+    Snapshotter snapshotter(snapshot_options, stream_);
+    {
+      std::lock_guard lock(mu_);
+      snapshot_ = &snapshotter;
+    }
+    Result<MysqlPosition> result = snapshotter.Run([this](const SnapshotProgress& p) {
+      std::lock_guard lock(mu_);
+      progress_.snapshot_rows = p.rows;
+      progress_.snapshot_tables = p.tables;
+      progress_.snapshot_tables_done = p.tables_done;
+    });
+    {
+      std::lock_guard lock(mu_);
+      snapshot_ = nullptr;
+    }
+    if (!result.ok()) return result.status().WithContext("snapshot");
+    resume_ = result->end;
+    durable_ = *result;
+    made_progress_ = true;
+    std::lock_guard lock(mu_);
+    progress_.durable = durable_.end;
+    progress_.durable_gtid = durable_.gtid.text;
+    return Status::Ok();
+  }
+
+  Status Stream(EventQueue& queue, const ServerInfo& server) {
+    BinlogDecoder decoder(server.binlog_checksum == "CRC32");
+    tables_.clear();
+    pending_ = PendingTransaction{};
+    current_file_ = resume_->file;
+    current_offset_ = resume_->offset;
+    while (true) {
+      if (queue.Empty() && (!batch_.empty() || batch_position_.has_value())) {
+        EDDY_RETURN_IF_ERROR(FlushBatch());
+      }
+      Result<std::string> event = queue.Pop();
+      if (!event.ok()) {
+        if (stopping()) {
+          Status flushed = FlushBatch();
+          return flushed;
+        }
+        // Keep what was decoded: it is whole transactions.
+        Status flushed = FlushBatch();
+        if (!flushed.ok()) return flushed;
+        return event.status();
+      }
+      {
+        std::lock_guard lock(mu_);
+        progress_.binlog_bytes += event->size();
+      }
+      Status status = HandleEvent(decoder, *event);
+      if (!status.ok()) {
+        Status flushed = FlushBatch();
+        if (!flushed.ok()) return flushed;
+        return status.WithContext("at " + current_file_ + ":" + std::to_string(current_offset_));
+      }
+      if (batch_bytes_ >= options_.append_batch_bytes) EDDY_RETURN_IF_ERROR(FlushBatch());
+    }
+  }
+
+  Status HandleEvent(BinlogDecoder& decoder, std::string_view raw) {
+    EDDY_ASSIGN_OR_RETURN(FramedEvent framed, decoder.Frame(raw));
+    const EventHeader& header = framed.header;
+    const uint8_t type = header.type;
+    const bool artificial = (header.flags & kEventFlagArtificial) != 0 || header.log_pos == 0;
+    // Offset just after this event in the current file.
+    uint64_t end_offset = header.log_pos != 0 ? header.log_pos : current_offset_;
+    auto post = [&](uint8_t fallback) { return decoder.PostHeaderLength(type, fallback); };
+
+    switch (static_cast<EventType>(type)) {
+      case EventType::kRotate: {
+        EDDY_ASSIGN_OR_RETURN(RotateEvent rotate, ParseRotate(framed.body, post(8)));
+        current_file_ = rotate.next_file;
+        current_offset_ = rotate.position;
+        tables_.clear();
+        return Status::Ok();
+      }
+      case EventType::kFormatDescription:
+      case EventType::kGtidList:
+      case EventType::kBinlogCheckpoint:
+      case EventType::kMysqlPreviousGtids:
+      case EventType::kStop:
+      case EventType::kIntvar:
+      case EventType::kRand:
+      case EventType::kUserVar:
+      case EventType::kStartEncryption:
+      case EventType::kMysqlTransactionContext:
+      case EventType::kMysqlViewChange:
+        break;
+      case EventType::kHeartbeat:
+      case EventType::kMysqlHeartbeatV2: {
+        std::lock_guard lock(mu_);
+        progress_.heartbeats++;
+        return Status::Ok();  // a heartbeat's log_pos is not an event end in our stream
+      }
+      case EventType::kMariadbGtid: {
+        EDDY_ASSIGN_OR_RETURN(MariadbGtidEvent gtid, ParseMariadbGtid(framed.body, header.server_id));
+        if (gtid.flags & (kGtidFlagPreparedXa)) {
+          // XA PREPARE: the group is prepared, not committed; XA COMMIT comes later as a query.
+          return Unimplemented("XA transactions (XA PREPARE in the binlog) are not supported");
+        }
+        BeginTransaction(gtid.Text(), (gtid.flags & kGtidFlagStandalone) != 0, end_offset);
+        break;
+      }
+      case EventType::kMysqlGtid:
+      case EventType::kMysqlAnonymousGtid: {
+        EDDY_ASSIGN_OR_RETURN(MysqlGtidEvent gtid, ParseMysqlGtid(framed.body));
+        BeginTransaction(type == static_cast<uint8_t>(EventType::kMysqlGtid) ? gtid.Text() : "",
+                         false, end_offset);
+        break;
+      }
+      case EventType::kAnnotateRows:
+      case EventType::kRowsQuery: {
+        if (options_.include_query) {
+          EDDY_ASSIGN_OR_RETURN(pending_.annotate, ParseAnnotateRows(type, framed.body));
+        }
+        break;
+      }
+      case EventType::kQuery:
+      case EventType::kQueryCompressed: {
+        EDDY_ASSIGN_OR_RETURN(QueryEvent query, ParseQuery(type, framed.body, post(13)));
+        EDDY_RETURN_IF_ERROR(HandleQuery(query, header, end_offset));
+        break;
+      }
+      case EventType::kXid: {
+        EDDY_RETURN_IF_ERROR(ParseXid(framed.body).status());
+        EDDY_RETURN_IF_ERROR(Commit(header, end_offset));
+        break;
+      }
+      case EventType::kTableMap: {
+        EDDY_RETURN_IF_ERROR(HandleTableMap(framed.body, post(8), end_offset));
+        break;
+      }
+      case EventType::kIncident:
+        return FailedPrecondition("the server wrote an INCIDENT event into the binlog (events "
+                                  "may be missing, e.g. after a failed non-transactional "
+                                  "statement); capture cannot guarantee completeness past it");
+      case EventType::kMysqlTransactionPayload:
+        return Unimplemented("MySQL binlog_transaction_compression (TRANSACTION_PAYLOAD events) "
+                             "is not supported; set binlog_transaction_compression=OFF");
+      case EventType::kMysqlPartialUpdateRows:
+        return FailedPrecondition("PARTIAL_UPDATE_ROWS events (binlog_row_value_options="
+                                  "PARTIAL_JSON) carry partial JSON images; unset "
+                                  "binlog_row_value_options");
+      default:
+        if (IsRowsEvent(type)) {
+          EDDY_RETURN_IF_ERROR(HandleRows(type, framed.body, post(8), header));
+        }
+        break;
+    }
+    if (!artificial) current_offset_ = end_offset;
+    return Status::Ok();
+  }
+
+  void BeginTransaction(std::string gtid, bool standalone, uint64_t end_offset) {
+    if (pending_.open && !pending_.events.empty()) {
+      log_->warn("mysql transaction without commit dropped gtid={} events={}", pending_.gtid,
+                 pending_.events.size());
+    }
+    pending_ = PendingTransaction{};
+    pending_.open = true;
+    pending_.standalone = standalone;
+    pending_.gtid = std::move(gtid);
+    pending_.begin = BinlogPosition{current_file_, end_offset};
+  }
+
+  static bool IsStatementDml(const std::string& word) {
+    return word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "REPLACE" ||
+           word == "LOAD";
+  }
+
+  Status HandleQuery(const QueryEvent& query, const EventHeader& header, uint64_t end_offset) {
+    std::string word = UpperFirstWord(query.query);
+    if (word == "BEGIN" || word == "XA") {
+      if (!pending_.open) BeginTransaction("", false, end_offset);
+      pending_.thread_id = query.thread_id;
+      return Status::Ok();
+    }
+    if (word == "COMMIT" || word == "ROLLBACK") {
+      // ROLLBACK is logged only when non-transactional tables were changed: those changes are
+      // permanent and are in the row events before it.
+      if (word == "ROLLBACK" && UpperFirstWord(query.query, 2) == "ROLLBACK TO") return Status::Ok();
+      pending_.thread_id = pending_.thread_id ? pending_.thread_id : query.thread_id;
+      return Commit(header, end_offset);
+    }
+    if (word == "SAVEPOINT") return Status::Ok();
+    if (IsStatementDml(word)) {
+      if (query.database.empty() || DatabaseCaptured(query.database)) {
+        return FailedPrecondition(
+            "statement-based event in the binlog (" + word + " in database '" + query.database +
+            "', thread " + std::to_string(query.thread_id) +
+            "): its rows cannot be captured; the session used binlog_format=STATEMENT or MIXED. "
+            "Set binlog_format=ROW globally and for every session");
+      }
+      return Status::Ok();
+    }
+    // DDL (or another statement without rows): record it, then end its event group.
+    if (query.database.empty() || DatabaseCaptured(query.database) || filter_.empty()) {
+      EDDY_RETURN_IF_ERROR(history_->RecordDdl(query.database, query.query,
+                                               BinlogPosition{current_file_, end_offset}));
+      std::lock_guard lock(mu_);
+      progress_.ddl_statements++;
+    }
+    tables_.clear();  // table ids are reassigned after DDL
+    if (!pending_.open || pending_.standalone || pending_.events.empty()) {
+      pending_.thread_id = query.thread_id;
+      return Commit(header, end_offset);
+    }
+    return Status::Ok();
+  }
+
+  Status HandleTableMap(std::string_view body, uint8_t post_header, uint64_t end_offset) {
+    EDDY_ASSIGN_OR_RETURN(uint64_t table_id, PeekRowsTableId(body, post_header));
+    auto it = tables_.find(table_id);
+    if (it != tables_.end() && it->second.raw_body == body) return Status::Ok();
+    EDDY_ASSIGN_OR_RETURN(TableMapEvent map, ParseTableMap(body, post_header));
+    CachedTable cached;
+    cached.raw_body = std::string(body);
+    cached.captured = Captured(map.database, map.table);
+    for (ColumnInfo& column : map.columns) {
+      if ((column.IsCharacter() || column.IsEnumOrSet()) && column.collation != 0) {
+        auto known = collations_.find(column.collation);
+        if (known != collations_.end()) column.charset = known->second;
+      }
+    }
+    if (cached.captured) {
+      if (!map.has_column_names) {
+        return FailedPrecondition("TABLE_MAP of " + map.database + "." + map.table +
+                                  " has no column names: set binlog_row_metadata=FULL");
+      }
+      model::TableSchema& schema = cached.schema;
+      schema.table = model::TableId{map.database, "", map.table};
+      for (size_t i = 0; i < map.columns.size(); ++i) {
+        const ColumnInfo& info = map.columns[i];
+        model::Column column;
+        column.name = info.name;
+        column.source_type = info.SourceTypeName();
+        column.type = info.ValueType();
+        column.nullable = info.nullable;
+        schema.columns.push_back(std::move(column));
+      }
+      for (size_t k = 0; k < map.primary_key.size(); ++k) {
+        model::Column& column = schema.columns[map.primary_key[k]];
+        column.primary_key_ordinal = static_cast<int>(k + 1);
+        schema.primary_key.push_back(column.name);
+      }
+      EDDY_RETURN_IF_ERROR(
+          history_->AssignVersion(schema, BinlogPosition{current_file_, end_offset}));
+    }
+    cached.map = std::move(map);
+    tables_[table_id] = std::move(cached);
+    return Status::Ok();
+  }
+
+  Status HandleRows(uint8_t type, std::string_view body, uint8_t post_header,
+                    const EventHeader& header) {
+    EDDY_ASSIGN_OR_RETURN(uint64_t table_id, PeekRowsTableId(body, post_header));
+    if (table_id == 0x00FFFFFF) return Status::Ok();  // dummy event that frees table maps
+    auto it = tables_.find(table_id);
+    if (it == tables_.end()) {
+      return Corruption("rows event " + EventTypeName(type) + " for table id " +
+                        std::to_string(table_id) +
+                        " without a preceding TABLE_MAP (did streaming start inside a "
+                        "transaction?)");
+    }
+    const CachedTable& table = it->second;
+    if (!table.captured) return Status::Ok();
+    EDDY_ASSIGN_OR_RETURN(RowsEvent rows, ParseRowsEvent(type, body, post_header, table.map));
+    if (!pending_.open) BeginTransaction("", false, current_offset_);
+    const size_t columns = table.map.columns.size();
+    auto to_row = [&](const RowImage& image) -> Result<model::Row> {
+      model::Row row;
+      row.reserve(columns);
+      for (size_t i = 0; i < columns; ++i) {
+        if (!image[i].has_value()) {
+          return FailedPrecondition(
+              "partial row image for " + table.map.database + "." + table.map.table +
+              " (column " + table.map.columns[i].name +
+              " missing): the session used binlog_row_image=MINIMAL or NOBLOB; capture needs "
+              "FULL images");
+        }
+        row.push_back(model::Field{table.map.columns[i].name, *image[i]});
+      }
+      return row;
+    };
+    auto key_of = [&](const model::Row& row) {
+      model::Row key;
+      for (uint32_t index : table.map.primary_key) key.push_back(row[index]);
+      return key;
+    };
+    const size_t step = rows.kind == RowsKind::kUpdate ? 2 : 1;
+    for (size_t r = 0; r + step <= rows.rows.size(); r += step) {
+      model::ChangeEvent event;
+      event.table = table.schema.table;
+      event.schema_version = table.schema.version;
+      event.source.connector = mariadb_ ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
+      event.source.server_name = options_.server_name;
+      event.source.mysql_row = static_cast<uint32_t>(r / step);
+      if (options_.include_query) event.source.query = pending_.annotate;
+      switch (rows.kind) {
+        case RowsKind::kWrite: {
+          event.op = model::Operation::kInsert;
+          EDDY_ASSIGN_OR_RETURN(model::Row after, to_row(rows.rows[r]));
+          event.key = key_of(after);
+          event.after = std::move(after);
+          break;
+        }
+        case RowsKind::kDelete: {
+          event.op = model::Operation::kDelete;
+          EDDY_ASSIGN_OR_RETURN(model::Row before, to_row(rows.rows[r]));
+          event.key = key_of(before);
+          event.before = std::move(before);
+          break;
+        }
+        case RowsKind::kUpdate: {
+          event.op = model::Operation::kUpdate;
+          EDDY_ASSIGN_OR_RETURN(model::Row before, to_row(rows.rows[r]));
+          EDDY_ASSIGN_OR_RETURN(model::Row after, to_row(rows.rows[r + 1]));
+          event.key = key_of(after);
+          event.before = std::move(before);
+          event.after = std::move(after);
+          break;
+        }
+      }
+      pending_.events.push_back(std::move(event));
+    }
+    (void)header;
+    return Status::Ok();
+  }
+
+  Status Commit(const EventHeader& header, uint64_t end_offset) {
+    MysqlPosition position;
+    position.server_id = header.server_id;
+    position.end = BinlogPosition{current_file_, end_offset};
+    position.gtid = Gtid{pending_.gtid};
+    PendingTransaction transaction = std::move(pending_);
+    pending_ = PendingTransaction{};
+    if (durable_.end.file.size() > 0 && position.end <= durable_.end) {
+      std::lock_guard lock(mu_);
+      progress_.duplicate_transactions++;
+      return Status::Ok();
+    }
+    if (batch_position_.has_value() && position.end <= batch_position_->end) {
+      return Status::Ok();
+    }
+    const int64_t commit_ns = static_cast<int64_t>(header.timestamp) * 1'000'000'000;
+    const int64_t capture_ns = SystemClock::Instance().NowNanos();
+    const std::string transaction_id =
+        transaction.gtid.empty() ? transaction.begin.ToString() : transaction.gtid;
+    const SourcePosition source_position(position);
+    uint64_t ordinal = 0;
+    for (model::ChangeEvent& event : transaction.events) {
+      event.position = source_position;
+      event.commit_time_ns = commit_ns;
+      event.capture_time_ns = capture_ns;
+      event.transaction_id = transaction_id;
+      event.ordinal_in_transaction = ordinal++;
+      event.source.mysql_thread_id = transaction.thread_id;
+      log::AppendRecord record;
+      record.partition_key = event.PartitionKey();
+      model::EncodeEvent(event, record.payload);
+      record.position = source_position;
+      batch_bytes_ += record.payload.size() + record.partition_key.size();
+      batch_.push_back(std::move(record));
+    }
+    batch_events_ += transaction.events.size();
+    batch_transactions_++;
+    batch_position_ = position;
+    return Status::Ok();
+  }
+
+  Status FlushBatch() {
+    if (!batch_position_.has_value()) return Status::Ok();
+    MysqlPosition position = *batch_position_;
+    size_t records = batch_.size();
+    auto result = stream_->AppendTransaction(std::move(batch_), SourcePosition(position));
+    batch_.clear();
+    batch_position_.reset();
+    uint64_t transactions = batch_transactions_;
+    uint64_t events = batch_events_;
+    batch_bytes_ = 0;
+    batch_transactions_ = 0;
+    batch_events_ = 0;
+    if (!result.ok()) return result.status().WithContext("appending to the log");
+    durable_ = position;
+    resume_ = position.end;
+    made_progress_ = true;
+    std::lock_guard lock(mu_);
+    if (result->duplicate) {
+      progress_.duplicate_transactions += transactions;
+    } else {
+      progress_.transactions += transactions;
+      progress_.events += events;
+    }
+    progress_.durable = position.end;
+    progress_.durable_gtid = position.gtid.text;
+    (void)records;
+    return Status::Ok();
+  }
+
+  MysqlCaptureOptions options_;
+  std::shared_ptr<log::Stream> stream_;
+  SourceUrl url_;
+  std::set<std::string> filter_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::unique_ptr<SchemaHistory> history_;
+  std::map<uint32_t, std::string> collations_;
+  bool mariadb_ = true;
+
+  // Streaming state (capture thread only).
+  std::optional<BinlogPosition> resume_;
+  MysqlPosition durable_;
+  bool made_progress_ = false;
+  std::string current_file_;
+  uint64_t current_offset_ = 0;
+  std::map<uint64_t, CachedTable> tables_;
+  PendingTransaction pending_;
+  std::vector<log::AppendRecord> batch_;
+  std::optional<MysqlPosition> batch_position_;
+  size_t batch_bytes_ = 0;
+  uint64_t batch_transactions_ = 0;
+  uint64_t batch_events_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable finished_cv_;
+  bool stopping_ = false;
+  bool finished_ = false;
+  Status final_status_;
+  MysqlCaptureProgress progress_;
+  BinlogClient* client_ = nullptr;
+  EventQueue* queue_ = nullptr;
+  Snapshotter* snapshot_ = nullptr;
+  uint64_t dump_connection_id_ = 0;
+};
+
+Result<std::unique_ptr<MysqlCapture>> MysqlCapture::Start(MysqlCaptureOptions options,
+                                                          std::shared_ptr<log::Stream> stream) {
+  if (stream == nullptr) return InvalidArgument("MySQL capture needs a log stream");
+  if (options.data_dir.empty()) {
+    return InvalidArgument("MySQL capture needs a data directory for its schema history");
+  }
+  if (options.server_id == 0) {
+    return InvalidArgument("MySQL capture needs a replica server_id: a non-zero number unique "
+                           "among the server's replicas (and different from its own)");
+  }
+  for (const std::string& table : options.tables) {
+    if (table.find('.') == std::string::npos) {
+      return InvalidArgument("table '" + table + "' must be written database.table");
+    }
+  }
+  EDDY_ASSIGN_OR_RETURN(SourceUrl url, ParseSourceUrl(options.url));
+  if (url.kind != SourceKind::kMysql) {
+    return InvalidArgument("MySQL capture needs a mysql:// or mariadb:// URL, got " +
+                           url.ToString());
+  }
+  std::unique_ptr<MysqlCapture> capture(new MysqlCapture());
+  capture->runner_ = std::make_unique<Runner>(std::move(options), std::move(stream), std::move(url));
+  Runner* runner = capture->runner_.get();
+  capture->thread_ = std::thread([runner] { runner->Run(); });
+  return capture;
+}
+
+MysqlCapture::~MysqlCapture() { Stop().IgnoreError(); }
+
+Status MysqlCapture::Stop() {
+  if (runner_ == nullptr) return Status::Ok();
+  runner_->RequestStop();
+  if (thread_.joinable()) thread_.join();
+  return runner_->final_status();
+}
+
+bool MysqlCapture::WaitUntilFinished(std::chrono::milliseconds timeout) {
+  return runner_->WaitUntilFinished(timeout);
+}
+
+MysqlCaptureProgress MysqlCapture::progress() const { return runner_->progress(); }
+
+uint64_t MysqlCapture::dump_connection_id() const { return runner_->dump_connection_id(); }
+
+}  // namespace eddy::source::mysql

@@ -1,0 +1,133 @@
+// MySQL/MariaDB capture: (optionally) a consistent snapshot, then every committed row change
+// from the binlog, appended to one log stream exactly once. Design: docs/design/mysql-capture.md;
+// value mapping: docs/formats/types-mysql.md.
+//
+// Guarantees
+// - Transactions: events are grouped from GTID/BEGIN to XID/COMMIT (DDL: GTID + QUERY) and
+//   appended with AppendTransaction; the end position is MysqlPosition{server_id, end = binlog
+//   file and offset just after the commit event, gtid}. Several committed transactions may be
+//   appended in one call (end = the last one's), so readers still never see half of one.
+// - Exactly once: on start and after every reconnect, streaming resumes at the log's highest
+//   durable position (file/offset of the last logged commit), and any transaction at or below
+//   it is skipped (the log also refuses it as a duplicate).
+// - Faults: a lost connection, a killed dump thread or a restarted server is retried with
+//   exponential backoff; the transaction in flight is dropped and re-read. Fatal (capture
+//   stops, progress().state = "failed", Stop() returns the error): a purged binlog (the error
+//   names the file), a replica server_id clash, statement-based DML or partial row images in a
+//   captured table, binlog settings capture cannot work with, undecodable events.
+// - Schema: tables are decoded with the TABLE_MAP of their own transaction (binlog_row_metadata
+//   =FULL gives names, signedness, charsets, ENUM/SET labels and the primary key); each distinct
+//   column list gets a version in the schema history kept in `data_dir`, and DDL statements are
+//   recorded there, durably, across restarts.
+// - Memory: the event queue between the socket reader and the decoder is bounded; a single
+//   source transaction is held in memory until it commits (no spilling yet).
+//
+// Thread safety: Start/Stop/progress from any thread; the capture runs on its own threads.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "base/position.h"
+#include "base/status.h"
+#include "io/file_system.h"
+#include "log/log_store.h"
+
+namespace eddy::source::mysql {
+
+enum class SnapshotMode : uint8_t {
+  kInitial = 0,      // snapshot when the log has no position for this source (default)
+  kInitialOnly = 1,  // snapshot, then stop without streaming
+  kNoData = 2,       // never snapshot; stream from the log's position or the server's current one
+  kWhenNeeded = 3,   // as initial
+  kAlways = 4,       // snapshot on every start
+};
+Result<SnapshotMode> ParseSnapshotMode(std::string_view text);
+std::string_view SnapshotModeName(SnapshotMode mode);
+
+struct MysqlCaptureOptions {
+  // mysql://user:pass@host:port/db?ssl_mode=... (also mariadb://).
+  std::string url;
+  // The replica id to register with: non-zero, unique among the server's replicas.
+  uint32_t server_id = 0;
+  // "database.table" names to capture; empty = every table outside the system databases.
+  std::vector<std::string> tables;
+  SnapshotMode snapshot_mode = SnapshotMode::kInitial;
+  // Holds the schema history (created if missing). Required.
+  std::string data_dir;
+  // Logical server name in events (Debezium's topic prefix).
+  std::string server_name;
+  // Where to start when the log has no position and no snapshot runs; empty = the server's
+  // current position (SHOW MASTER STATUS).
+  std::optional<BinlogPosition> start_position;
+  // Keep the SQL text of ANNOTATE_ROWS events in source.query.
+  bool include_query = false;
+  size_t snapshot_chunk_rows = 10000;
+  std::chrono::milliseconds heartbeat_period{5000};
+  std::chrono::milliseconds reconnect_initial_backoff{200};
+  std::chrono::milliseconds reconnect_max_backoff{10000};
+  // Consecutive failed reconnects before giving up; 0 = never give up.
+  uint32_t max_reconnect_attempts = 0;
+  // An append is issued when the decoded batch reaches this many bytes, or when no more
+  // events are waiting.
+  size_t append_batch_bytes = 8u << 20;
+  size_t queue_bytes = 64u << 20;  // events read ahead of the decoder
+  io::FileSystem* file_system = nullptr;  // nullptr: io::DefaultFileSystem()
+};
+
+struct MysqlCaptureProgress {
+  // "starting", "snapshot", "streaming", "reconnecting", "finished", "failed", "stopped"
+  std::string state;
+  BinlogPosition durable;  // end of the last transaction durable in the log
+  std::string durable_gtid;
+  uint64_t transactions = 0;            // appended (not duplicates)
+  uint64_t duplicate_transactions = 0;  // skipped because already in the log
+  uint64_t events = 0;                  // change events appended
+  uint64_t ddl_statements = 0;
+  uint64_t heartbeats = 0;
+  uint64_t snapshot_rows = 0;
+  uint64_t snapshot_tables_done = 0;
+  uint64_t snapshot_tables = 0;
+  uint64_t reconnects = 0;
+  uint64_t binlog_bytes = 0;
+  std::string last_error;
+};
+
+class MysqlCapture {
+ public:
+  // Validates the options and starts the capture thread. `stream` receives the events; it
+  // must be the only writer using MySQL positions on it.
+  static Result<std::unique_ptr<MysqlCapture>> Start(MysqlCaptureOptions options,
+                                                     std::shared_ptr<log::Stream> stream);
+  ~MysqlCapture();  // Stop()
+  MysqlCapture(const MysqlCapture&) = delete;
+  MysqlCapture& operator=(const MysqlCapture&) = delete;
+
+  // Stops the threads (the transaction being appended completes first). Returns the fatal
+  // error that ended the capture, or OK. Idempotent.
+  Status Stop();
+
+  // Blocks until the capture ends by itself (initial_only finished, fatal error) or `timeout`
+  // passes; true when it ended.
+  bool WaitUntilFinished(std::chrono::milliseconds timeout);
+
+  MysqlCaptureProgress progress() const;
+
+  // The binlog connection's server thread id (to find or KILL the dump thread in tests);
+  // 0 when not connected.
+  uint64_t dump_connection_id() const;
+
+ private:
+  class Runner;
+  MysqlCapture() = default;
+  std::unique_ptr<Runner> runner_;
+  std::thread thread_;
+};
+
+}  // namespace eddy::source::mysql

@@ -1,0 +1,488 @@
+#include "source/mysql/snapshot.h"
+
+#include <mysql.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <set>
+
+#include "base/clock.h"
+#include "base/logging.h"
+#include "model/event.h"
+#include "model/event_codec.h"
+#include "source/mysql/schema_history.h"
+
+namespace eddy::source::mysql {
+namespace {
+
+using model::Value;
+using model::ValueType;
+
+bool IsSystemDatabase(std::string_view database) {
+  return database == "mysql" || database == "information_schema" ||
+         database == "performance_schema" || database == "sys";
+}
+
+Result<int64_t> ParseInt(std::string_view text, std::string_view what) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return Corruption("snapshot value '" + std::string(text) + "' is not a valid " +
+                      std::string(what));
+  }
+  return value;
+}
+
+Result<uint64_t> ParseUint(std::string_view text) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return Corruption("snapshot value '" + std::string(text) + "' is not an unsigned integer");
+  }
+  return value;
+}
+
+// "123456" fraction digits (1..6) -> microseconds.
+Result<int64_t> ParseFraction(std::string_view digits) {
+  if (digits.empty() || digits.size() > 6) return Corruption("bad fraction '" + std::string(digits) + "'");
+  EDDY_ASSIGN_OR_RETURN(int64_t v, ParseInt(digits, "fraction"));
+  for (size_t i = digits.size(); i < 6; ++i) v *= 10;
+  return v;
+}
+
+struct DateParts {
+  int64_t year = 0, month = 0, day = 0;
+};
+
+Result<DateParts> ParseDate(std::string_view text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') {
+    return Corruption("snapshot date '" + std::string(text) + "' is not YYYY-MM-DD");
+  }
+  DateParts parts;
+  EDDY_ASSIGN_OR_RETURN(parts.year, ParseInt(text.substr(0, 4), "year"));
+  EDDY_ASSIGN_OR_RETURN(parts.month, ParseInt(text.substr(5, 2), "month"));
+  EDDY_ASSIGN_OR_RETURN(parts.day, ParseInt(text.substr(8, 2), "day"));
+  return parts;
+}
+
+bool IsCivil(const DateParts& d) { return d.month >= 1 && d.month <= 12 && d.day >= 1 && d.day <= 31; }
+
+// "hh:mm:ss[.ffffff]" (hours may have 3 digits) -> microseconds (non-negative).
+Result<int64_t> ParseClock(std::string_view text) {
+  size_t colon1 = text.find(':');
+  size_t colon2 = text.find(':', colon1 + 1);
+  if (colon1 == std::string_view::npos || colon2 == std::string_view::npos) {
+    return Corruption("snapshot time '" + std::string(text) + "' is not hh:mm:ss");
+  }
+  EDDY_ASSIGN_OR_RETURN(int64_t hours, ParseInt(text.substr(0, colon1), "hour"));
+  EDDY_ASSIGN_OR_RETURN(int64_t minutes, ParseInt(text.substr(colon1 + 1, colon2 - colon1 - 1), "minute"));
+  std::string_view seconds_text = text.substr(colon2 + 1);
+  int64_t micros = 0;
+  size_t dot = seconds_text.find('.');
+  if (dot != std::string_view::npos) {
+    EDDY_ASSIGN_OR_RETURN(micros, ParseFraction(seconds_text.substr(dot + 1)));
+    seconds_text = seconds_text.substr(0, dot);
+  }
+  EDDY_ASSIGN_OR_RETURN(int64_t seconds, ParseInt(seconds_text, "second"));
+  return ((hours * 60 + minutes) * 60 + seconds) * 1'000'000 + micros;
+}
+
+std::string QuoteIdentifier(std::string_view name) { return localdb::QuoteMysqlIdentifier(name); }
+
+}  // namespace
+
+SnapshotColumn DescribeSnapshotColumn(const std::string& name, const std::string& data_type,
+                                      const std::string& column_type,
+                                      const std::string& character_set, bool nullable,
+                                      int numeric_precision, int numeric_scale, int fsp,
+                                      bool mariadb) {
+  (void)mariadb;
+  SnapshotColumn column;
+  column.name = name;
+  column.data_type = data_type;
+  column.column_type = column_type;
+  column.nullable = nullable;
+  column.fsp = fsp;
+  column.is_unsigned = column_type.find("unsigned") != std::string::npos;
+  const std::string suffix = column.is_unsigned ? " unsigned" : "";
+  const std::string& t = data_type;
+  auto with_fsp = [&](const std::string& base) {
+    return fsp > 0 ? base + "(" + std::to_string(fsp) + ")" : base;
+  };
+  if (t == "tinyint" || t == "smallint" || t == "mediumint" || t == "int" || t == "bigint") {
+    column.type = column.is_unsigned ? ValueType::kUint64 : ValueType::kInt64;
+    column.source_type = t + suffix;
+  } else if (t == "year") {
+    column.type = ValueType::kInt64;
+    column.source_type = "year";
+  } else if (t == "float") {
+    column.type = ValueType::kFloat32;
+    column.source_type = "float" + suffix;
+  } else if (t == "double" || t == "real") {
+    column.type = ValueType::kFloat64;
+    column.source_type = "double" + suffix;
+  } else if (t == "decimal" || t == "numeric") {
+    column.type = ValueType::kDecimal;
+    column.source_type = "decimal(" + std::to_string(numeric_precision) + "," +
+                         std::to_string(numeric_scale) + ")" + suffix;
+  } else if (t == "date") {
+    column.type = ValueType::kDate;
+    column.source_type = "date";
+  } else if (t == "time") {
+    column.type = ValueType::kTime;
+    column.source_type = with_fsp("time");
+  } else if (t == "datetime") {
+    column.type = ValueType::kTimestamp;
+    column.source_type = with_fsp("datetime");
+  } else if (t == "timestamp") {
+    column.type = ValueType::kTimestampTz;
+    column.source_type = with_fsp("timestamp");
+  } else if (t == "bit") {
+    column.type = ValueType::kBits;
+    column.source_type = "bit";
+  } else if (t == "json") {
+    column.type = ValueType::kJson;
+    column.source_type = "json";
+  } else if (t == "enum") {
+    column.type = ValueType::kEnum;
+    column.source_type = "enum";
+  } else if (t == "set") {
+    column.type = ValueType::kTypedText;
+    column.source_type = "set";
+  } else if (t == "geometry" || t == "point" || t == "linestring" || t == "polygon" ||
+             t == "multipoint" || t == "multilinestring" || t == "multipolygon" ||
+             t == "geometrycollection") {
+    column.type = ValueType::kBytes;
+    column.source_type = "geometry";
+    column.binary = true;
+  } else if (t == "binary" || t == "varbinary" || t == "tinyblob" || t == "blob" ||
+             t == "mediumblob" || t == "longblob") {
+    column.type = ValueType::kBytes;
+    column.source_type = t;
+    column.binary = true;
+  } else if (character_set == "binary") {
+    column.type = ValueType::kBytes;
+    column.binary = true;
+    column.source_type = t == "char" ? "binary" : t == "varchar" ? "varbinary" : t;
+  } else {
+    column.type = ValueType::kText;
+    column.source_type = t;  // char, varchar, tinytext, text, mediumtext, longtext
+  }
+  return column;
+}
+
+Result<Value> ParseTextValue(const SnapshotColumn& column, std::string_view text) {
+  switch (column.type) {
+    case ValueType::kInt64: {
+      EDDY_ASSIGN_OR_RETURN(int64_t v, ParseInt(text, "integer"));
+      return Value::Int64(v);
+    }
+    case ValueType::kUint64: {
+      EDDY_ASSIGN_OR_RETURN(uint64_t v, ParseUint(text));
+      return Value::Uint64(v);
+    }
+    case ValueType::kFloat32: {
+      std::string copy(text);
+      errno = 0;
+      char* end = nullptr;
+      float v = std::strtof(copy.c_str(), &end);
+      if (end != copy.c_str() + copy.size()) return Corruption("bad float '" + copy + "'");
+      return Value::Float32(v);
+    }
+    case ValueType::kFloat64: {
+      std::string copy(text);
+      char* end = nullptr;
+      double v = std::strtod(copy.c_str(), &end);
+      if (end != copy.c_str() + copy.size()) return Corruption("bad double '" + copy + "'");
+      return Value::Float64(v);
+    }
+    case ValueType::kDecimal: {
+      if (!model::DecimalValue::IsWellFormed(text)) {
+        return Corruption("snapshot decimal '" + std::string(text) + "' is malformed");
+      }
+      return Value::Decimal(std::string(text));
+    }
+    case ValueType::kDate: {
+      EDDY_ASSIGN_OR_RETURN(DateParts d, ParseDate(text));
+      if (d.year == 0 && d.month == 0 && d.day == 0) {
+        return Value::Date(model::DateValue{model::TemporalKind::kZero, 0});
+      }
+      if (!IsCivil(d)) return Value::TypedText("date", std::string(text));
+      return Value::Date(model::DateValue::FromCivil(d.year, static_cast<int>(d.month),
+                                                     static_cast<int>(d.day)));
+    }
+    case ValueType::kTimestamp:
+    case ValueType::kTimestampTz: {
+      if (text.size() < 19 || text[10] != ' ') {
+        return Corruption("snapshot datetime '" + std::string(text) + "' is malformed");
+      }
+      EDDY_ASSIGN_OR_RETURN(DateParts d, ParseDate(text.substr(0, 10)));
+      EDDY_ASSIGN_OR_RETURN(int64_t clock, ParseClock(text.substr(11)));
+      bool zero = d.year == 0 && d.month == 0 && d.day == 0 && clock == 0;
+      if (column.type == ValueType::kTimestampTz) {
+        if (zero) return Value::TimestampTz(model::TimestampTzValue{model::TemporalKind::kZero, 0});
+        int64_t days = model::DaysFromCivil(
+            model::CivilDate{d.year, static_cast<int>(d.month), static_cast<int>(d.day)});
+        return Value::TimestampTz(
+            model::TimestampTzValue{model::TemporalKind::kFinite, days * 86400000000LL + clock});
+      }
+      if (zero) return Value::Timestamp(model::TimestampValue{model::TemporalKind::kZero, 0});
+      if (!IsCivil(d)) return Value::TypedText("datetime", std::string(text));
+      int64_t days = model::DaysFromCivil(
+          model::CivilDate{d.year, static_cast<int>(d.month), static_cast<int>(d.day)});
+      return Value::Timestamp(
+          model::TimestampValue{model::TemporalKind::kFinite, days * 86400000000LL + clock});
+    }
+    case ValueType::kTime: {
+      bool negative = !text.empty() && text[0] == '-';
+      EDDY_ASSIGN_OR_RETURN(int64_t micros, ParseClock(negative ? text.substr(1) : text));
+      return Value::Time(negative ? -micros : micros);
+    }
+    case ValueType::kBits: {
+      // The text protocol sends BIT(M) as (M+7)/8 big-endian bytes; M from column_type.
+      size_t open = column.column_type.find('(');
+      int64_t bits = open == std::string::npos ? 1 : std::atoi(column.column_type.c_str() + open + 1);
+      if (bits < 1 || bits > 64) return Corruption("bad BIT type " + column.column_type);
+      uint64_t v = 0;
+      for (char c : text) v = (v << 8) | static_cast<uint8_t>(c);
+      std::string out(static_cast<size_t>(bits), '0');
+      for (int64_t i = 0; i < bits; ++i) {
+        if (v & (uint64_t{1} << i)) out[static_cast<size_t>(bits - 1 - i)] = '1';
+      }
+      return Value::Bits(std::move(out));
+    }
+    case ValueType::kJson:
+      return Value::Json(std::string(text));
+    case ValueType::kEnum:
+      return Value::Enum(std::string(text));
+    case ValueType::kTypedText:
+      return Value::TypedText("set", std::string(text));
+    case ValueType::kBytes:
+      return Value::Bytes(std::string(text));
+    default:
+      return Value::Text(std::string(text));
+  }
+}
+
+Result<MysqlPosition> Snapshotter::Run(
+    const std::function<void(const SnapshotProgress&)>& on_progress) {
+  auto log = logging::Get("mysql");
+  EDDY_ASSIGN_OR_RETURN(localdb::MariadbSession session,
+                        localdb::MariadbSession::Connect(options_.endpoint));
+  EDDY_RETURN_IF_ERROR(session.Execute("SET NAMES utf8mb4"));
+  EDDY_RETURN_IF_ERROR(session.Execute("SET SESSION time_zone = '+00:00'"));
+  EDDY_RETURN_IF_ERROR(session.Execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+
+  MysqlPosition position;
+  if (options_.mariadb) {
+    EDDY_RETURN_IF_ERROR(session.Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT"));
+    EDDY_ASSIGN_OR_RETURN(localdb::SqlRows status,
+                          session.Query("SHOW STATUS LIKE 'binlog_snapshot_%'"));
+    for (const auto& row : status.rows) {
+      std::string name = row[0].value_or("");
+      if (name == "Binlog_snapshot_file") position.end.file = row[1].value_or("");
+      if (name == "Binlog_snapshot_position") {
+        position.end.offset = std::strtoull(row[1].value_or("0").c_str(), nullptr, 10);
+      }
+    }
+    if (position.end.file.empty()) {
+      return FailedPrecondition("the server reports no binlog_snapshot_file: binary logging "
+                                "must be on (log_bin) for a consistent snapshot");
+    }
+    auto gtid = session.Query("SELECT BINLOG_GTID_POS(" + session.Quote(position.end.file) + ", " +
+                              std::to_string(position.end.offset) + ")");
+    if (gtid.ok() && !gtid->rows.empty()) position.gtid.text = gtid->rows[0][0].value_or("");
+  } else {
+    // MySQL: no snapshot status variables; hold a global read lock only while reading the
+    // position.
+    EDDY_RETURN_IF_ERROR(session.Execute("FLUSH TABLES WITH READ LOCK"));
+    EDDY_RETURN_IF_ERROR(session.Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT"));
+    auto status = session.Query("SHOW MASTER STATUS");
+    Status unlock = session.Execute("UNLOCK TABLES");
+    if (!status.ok()) return status.status();
+    EDDY_RETURN_IF_ERROR(unlock);
+    if (status->rows.empty()) return FailedPrecondition("SHOW MASTER STATUS is empty: log_bin is off");
+    position.end.file = status->Get(0, "File").value_or("");
+    position.end.offset = std::strtoull(status->Get(0, "Position").value_or("0").c_str(), nullptr, 10);
+    position.gtid.text = status->Get(0, "Executed_Gtid_Set").value_or("");
+  }
+  {
+    auto server_id = session.Query("SELECT @@server_id");
+    if (server_id.ok() && !server_id->rows.empty()) {
+      position.server_id = static_cast<uint32_t>(
+          std::strtoul(server_id->rows[0][0].value_or("0").c_str(), nullptr, 10));
+    }
+  }
+  log->info("mysql snapshot started position={} gtid={}", position.end.ToString(), position.gtid.text);
+
+  // Tables to copy.
+  std::set<std::string> filter(options_.tables.begin(), options_.tables.end());
+  EDDY_ASSIGN_OR_RETURN(localdb::SqlRows table_rows,
+                        session.Query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+                                      "WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, "
+                                      "TABLE_NAME"));
+  std::vector<model::TableId> tables;
+  for (const auto& row : table_rows.rows) {
+    std::string database = row[0].value_or("");
+    std::string name = row[1].value_or("");
+    if (IsSystemDatabase(database)) continue;
+    if (!filter.empty() && filter.count(database + "." + name) == 0) continue;
+    tables.push_back(model::TableId{database, "", name});
+  }
+  SnapshotProgress progress;
+  progress.tables = tables.size();
+  on_progress(progress);
+
+  const int64_t snapshot_ns = SystemClock::Instance().NowNanos();
+  const SourcePosition snapshot_position(position);
+  std::vector<log::AppendRecord> chunk;
+  std::optional<model::ChangeEvent> held;  // one event held back to mark the last row
+  uint64_t ordinal = 0;
+  auto flush = [&](bool final_chunk) -> Status {
+    if (chunk.empty() && !final_chunk) return Status::Ok();
+    auto result = stream_->AppendTransaction(std::move(chunk),
+                                             final_chunk ? snapshot_position : SourcePosition());
+    chunk.clear();
+    return result.status();
+  };
+  auto emit = [&](model::ChangeEvent event) -> Status {
+    if (held.has_value()) {
+      log::AppendRecord record;
+      record.partition_key = held->PartitionKey();
+      model::EncodeEvent(*held, record.payload);
+      record.position = snapshot_position;
+      chunk.push_back(std::move(record));
+      if (chunk.size() >= options_.chunk_rows) EDDY_RETURN_IF_ERROR(flush(false));
+    }
+    held = std::move(event);
+    return Status::Ok();
+  };
+
+  for (const model::TableId& table : tables) {
+    if (cancelled_) return Aborted("snapshot cancelled");
+    EDDY_ASSIGN_OR_RETURN(
+        localdb::SqlRows column_rows,
+        session.Query("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IFNULL(CHARACTER_SET_NAME,''), "
+                      "IS_NULLABLE, IFNULL(NUMERIC_PRECISION,0), IFNULL(NUMERIC_SCALE,0), "
+                      "IFNULL(DATETIME_PRECISION,0) FROM information_schema.COLUMNS WHERE "
+                      "TABLE_SCHEMA = " + session.Quote(table.database) + " AND TABLE_NAME = " +
+                      session.Quote(table.name) + " ORDER BY ORDINAL_POSITION"));
+    EDDY_ASSIGN_OR_RETURN(
+        localdb::SqlRows key_rows,
+        session.Query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE "
+                      "CONSTRAINT_NAME = 'PRIMARY' AND TABLE_SCHEMA = " +
+                      session.Quote(table.database) + " AND TABLE_NAME = " +
+                      session.Quote(table.name) + " ORDER BY ORDINAL_POSITION"));
+    std::vector<SnapshotColumn> columns;
+    model::TableSchema schema;
+    schema.table = table;
+    for (const auto& row : column_rows.rows) {
+      SnapshotColumn column = DescribeSnapshotColumn(
+          row[0].value_or(""), row[1].value_or(""), row[2].value_or(""), row[3].value_or(""),
+          row[4].value_or("") == "YES", std::atoi(row[5].value_or("0").c_str()),
+          std::atoi(row[6].value_or("0").c_str()), std::atoi(row[7].value_or("0").c_str()),
+          options_.mariadb);
+      model::Column model_column;
+      model_column.name = column.name;
+      model_column.source_type = column.source_type;
+      model_column.type = column.type;
+      model_column.nullable = column.nullable;
+      schema.columns.push_back(std::move(model_column));
+      columns.push_back(std::move(column));
+    }
+    std::vector<size_t> key_indexes;
+    for (const auto& row : key_rows.rows) {
+      std::string name = row[0].value_or("");
+      for (size_t i = 0; i < columns.size(); ++i) {
+        if (columns[i].name == name) {
+          key_indexes.push_back(i);
+          schema.columns[i].primary_key_ordinal = static_cast<int>(key_indexes.size());
+          schema.primary_key.push_back(name);
+        }
+      }
+    }
+    if (options_.history != nullptr) {
+      EDDY_RETURN_IF_ERROR(options_.history->AssignVersion(schema, position.end));
+    }
+
+    std::string select = "SELECT * FROM " + QuoteIdentifier(table.database) + "." +
+                         QuoteIdentifier(table.name);
+    MYSQL* mysql = session.raw();
+    if (mysql_real_query(mysql, select.data(), select.size()) != 0) {
+      return Unavailable("snapshot of " + table.QualifiedName() + ": " + mysql_error(mysql));
+    }
+    MYSQL_RES* result = mysql_use_result(mysql);
+    if (result == nullptr) {
+      return Unavailable("snapshot of " + table.QualifiedName() + ": " + mysql_error(mysql));
+    }
+    std::unique_ptr<MYSQL_RES, void (*)(MYSQL_RES*)> result_guard(result, mysql_free_result);
+    if (mysql_num_fields(result) != columns.size()) {
+      return FailedPrecondition("snapshot of " + table.QualifiedName() +
+                                ": the table's columns changed while reading its schema");
+    }
+    while (MYSQL_ROW row = mysql_fetch_row(result)) {
+      if (cancelled_) return Aborted("snapshot cancelled");
+      unsigned long* lengths = mysql_fetch_lengths(result);
+      model::Row values;
+      values.reserve(columns.size());
+      for (size_t i = 0; i < columns.size(); ++i) {
+        if (row[i] == nullptr) {
+          values.push_back(model::Field{columns[i].name, Value::Null()});
+          continue;
+        }
+        auto value = ParseTextValue(columns[i], std::string_view(row[i], lengths[i]));
+        if (!value.ok()) {
+          return value.status().WithContext("snapshot of " + table.QualifiedName() + " column " +
+                                            columns[i].name);
+        }
+        values.push_back(model::Field{columns[i].name, std::move(*value)});
+      }
+      model::ChangeEvent event;
+      event.op = model::Operation::kRead;
+      event.table = table;
+      for (size_t index : key_indexes) event.key.push_back(values[index]);
+      event.after = std::move(values);
+      event.position = snapshot_position;
+      event.commit_time_ns = snapshot_ns;
+      event.capture_time_ns = SystemClock::Instance().NowNanos();
+      event.transaction_id = "snapshot:" + position.end.ToString();
+      event.ordinal_in_transaction = ordinal;
+      event.schema_version = schema.version;
+      event.source.connector =
+          options_.mariadb ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
+      event.source.server_name = options_.server_name;
+      event.source.snapshot = ordinal == 0 ? model::SnapshotMarker::kFirst : model::SnapshotMarker::kTrue;
+      ++ordinal;
+      EDDY_RETURN_IF_ERROR(emit(std::move(event)));
+      progress.rows++;
+      if (progress.rows % 10000 == 0) on_progress(progress);
+    }
+    if (mysql_errno(mysql) != 0) {
+      return Unavailable("snapshot of " + table.QualifiedName() + " interrupted: " +
+                         mysql_error(mysql));
+    }
+    progress.tables_done++;
+    on_progress(progress);
+    log->info("mysql snapshot table done table={} rows_total={}", table.QualifiedName(), progress.rows);
+  }
+  if (held.has_value()) {
+    if (held->source.snapshot != model::SnapshotMarker::kFirst) {
+      held->source.snapshot = model::SnapshotMarker::kLast;
+    }
+    log::AppendRecord record;
+    record.partition_key = held->PartitionKey();
+    model::EncodeEvent(*held, record.payload);
+    record.position = snapshot_position;
+    chunk.push_back(std::move(record));
+    held.reset();
+  }
+  EDDY_RETURN_IF_ERROR(flush(true));
+  EDDY_RETURN_IF_ERROR(session.Execute("COMMIT"));
+  on_progress(progress);
+  log->info("mysql snapshot finished rows={} tables={} position={}", progress.rows,
+            progress.tables, position.end.ToString());
+  return position;
+}
+
+}  // namespace eddy::source::mysql
