@@ -504,6 +504,7 @@ class PostgresCapture::Runner {
 
   void ResetStreamingState() {
     current_.reset();
+    skip_current_ = false;
     streams_.clear();
     in_stream_ = false;
     idle_ack_ = Lsn::Invalid();
@@ -600,18 +601,27 @@ class PostgresCapture::Runner {
     if (!current_) {
       return Corruption("pgoutput change outside a transaction at " + data.data_start.ToString());
     }
+    if (skip_current_) return Status::Ok();
     return current_->buffer->Add(current_->xid, event);
   }
 
   Status On(const BeginMessage& m, const XLogData&) {
     if (current_) return Corruption("pgoutput Begin inside an open transaction");
     current_ = OpenTransaction{m.xid, m.final_lsn, m.commit_time_us, NewBuffer(m.xid)};
+    // Already in the log (its commit record starts below the durable end): do not buffer it.
+    skip_current_ = m.final_lsn < DurableEnd();
     return Status::Ok();
   }
   Status On(const CommitMessage& m, const XLogData&) {
     if (!current_) return Corruption("pgoutput Commit without Begin at " + m.commit_lsn.ToString());
     OpenTransaction transaction = std::move(*current_);
     current_.reset();
+    if (skip_current_) {
+      skip_current_ = false;
+      std::lock_guard lock(mu_);
+      progress_.duplicate_transactions++;
+      return Status::Ok();
+    }
     return Commit(*transaction.buffer, transaction.xid, m.commit_lsn, m.end_lsn, m.commit_time_us);
   }
   Status On(const OriginMessage&, const XLogData&) { return Status::Ok(); }
@@ -752,6 +762,7 @@ class PostgresCapture::Runner {
   Lsn idle_ack_;
   Clock::time_point last_feedback_;
   bool ack_soon_ = false;
+  bool skip_current_ = false;
   uint64_t buffer_counter_ = 0;
   bool snapshot_taken_ = false;
   bool made_progress_ = false;

@@ -490,5 +490,34 @@ TEST_F(CaptureTest, DroppedSlotIsAClearErrorAndWhenNeededResnapshots) {
   EXPECT_TRUE(capture_->Stop().ok());
 }
 
+// An idle captured table on a busy cluster: the slot still advances (keepalive WAL ends are
+// acknowledged when nothing is in flight), so it does not pin WAL.
+TEST_F(CaptureTest, IdleSlotAdvancesWhileOtherTablesWrite) {
+  Sql("CREATE TABLE idle_t (id int PRIMARY KEY)");
+  Sql("CREATE TABLE busy_t (id int PRIMARY KEY, pad text)");
+  Sql("INSERT INTO idle_t VALUES (1)");
+  StartCapture(Options({"public.idle_t"}));
+  WaitStreaming();
+  WaitForEvents(1);
+  Lsn durable = stream_->HighestDurablePosition().postgres()->commit_end_lsn;
+  Sql("INSERT INTO busy_t SELECT g, repeat('y', 200) FROM generate_series(1, 5000) g");
+  auto sql = PgConnection::Connect(server->Url(), false);
+  ASSERT_TRUE(sql.ok());
+  auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  Lsn confirmed;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto slot = (*sql)->Query("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
+                              "WHERE slot_name = 'slot_" + name_ + "'");
+    ASSERT_TRUE(slot.ok());
+    confirmed = *Lsn::Parse(*slot->rows.at(0).at(0));
+    if (confirmed > durable) break;
+    capture_->WaitUntilFinished(milliseconds(100));
+  }
+  EXPECT_GT(confirmed, durable) << "the slot did not advance past " << durable.ToString();
+  // Nothing of busy_t reached the log.
+  EXPECT_EQ(ReadAll().size(), 1u);
+  EXPECT_TRUE(capture_->Stop().ok());
+}
+
 }  // namespace
 }  // namespace eddy::source::postgres

@@ -1,0 +1,201 @@
+// PostgreSQL capture benchmark (issue 4). One PostgreSQL 15 (src/localdb), one workload on
+// `retail_trans` (inserts, then updates, then deletes, in transactions of --batch rows), two
+// slots created before it. Then, in the same run:
+//   1. pg_recvlogical drains slot A (pgoutput, proto 3, to /dev/null) up to the workload's end;
+//   2. eddy's PostgresCapture drains slot B into a durable log stream up to the same point;
+// and prints events/s of each and the ratio eddy / pg_recvlogical (target >= 0.9).
+// With --big-transaction=N it also captures one N-row transaction and prints eddy's peak RSS
+// (VmHWM of this process) while doing so.
+//
+//   postgres_capture_bench [--inserts=1000000] [--updates=500000] [--deletes=200000]
+//                          [--batch=10000] [--big-transaction=0] [--dir=/tmp]
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "base/logging.h"
+#include "localdb/local_postgres.h"
+#include "log/log_store.h"
+#include "source/postgres/capture.h"
+#include "source/postgres/pg_connection.h"
+
+namespace {
+
+using namespace eddy;
+using SteadyClock = std::chrono::steady_clock;
+
+long Flag(int argc, char** argv, const char* name, long fallback) {
+  std::string prefix = std::string("--") + name + "=";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
+      return std::strtol(argv[i] + prefix.size(), nullptr, 10);
+    }
+  }
+  return fallback;
+}
+
+std::string StringFlag(int argc, char** argv, const char* name, std::string fallback) {
+  std::string prefix = std::string("--") + name + "=";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) return argv[i] + prefix.size();
+  }
+  return fallback;
+}
+
+long PeakRssKb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return -1;
+}
+
+void Check(const Status& status, const char* what) {
+  if (!status.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what, status.ToString().c_str());
+    std::exit(1);
+  }
+}
+
+template <typename T>
+T Check(Result<T> result, const char* what) {
+  Check(result.status(), what);
+  return std::move(*result);
+}
+
+std::string One(source::postgres::PgConnection& sql, const std::string& query) {
+  auto rows = Check(sql.Query(query), query.c_str());
+  return rows.rows.at(0).at(0).value_or("");
+}
+
+// Drains `slot` with eddy until `events` events are durable; returns seconds and events.
+std::pair<double, uint64_t> DrainWithEddy(const std::string& url, const std::string& slot,
+                                          const std::string& dir, uint64_t events_wanted,
+                                          const std::string& stream_name) {
+  auto store = Check(log::LogStore::Open(dir + "/log"), "open log");
+  log::StreamOptions stream_options;
+  stream_options.shard_count = 4;
+  auto stream = Check(store->CreateStream(stream_name, stream_options), "create stream");
+  source::postgres::PostgresCaptureOptions options;
+  options.conninfo = url;
+  options.slot_name = slot;
+  options.publication_name = "bench_pub";
+  options.snapshot_mode = source::postgres::SnapshotMode::kNoData;
+  options.spill_dir = dir + "/spill";
+  auto started = SteadyClock::now();
+  auto capture = Check(source::postgres::PostgresCapture::Start(options, stream), "start");
+  while (true) {
+    auto progress = capture->progress();
+    if (progress.state == "failed") {
+      std::fprintf(stderr, "capture failed: %s\n", progress.last_error.c_str());
+      std::exit(1);
+    }
+    if (progress.events >= events_wanted) break;
+    capture->WaitUntilFinished(std::chrono::milliseconds(5));
+  }
+  double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
+  uint64_t events = capture->progress().events;
+  Check(capture->Stop(), "stop");
+  return {seconds, events};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  logging::Configure("warn", logging::Format::kText);
+  long inserts = Flag(argc, argv, "inserts", 1'000'000);
+  long updates = Flag(argc, argv, "updates", 500'000);
+  long deletes = Flag(argc, argv, "deletes", 200'000);
+  long batch = Flag(argc, argv, "batch", 10'000);
+  long big = Flag(argc, argv, "big-transaction", 0);
+  std::string base = StringFlag(argc, argv, "dir", std::filesystem::temp_directory_path());
+  std::string dir = base + "/eddy_pg_bench_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+
+  localdb::LocalPostgresOptions server_options;
+  server_options.settings.push_back({"max_wal_size", "4GB"});
+  auto server = Check(localdb::LocalPostgres::Start(server_options), "start PostgreSQL");
+  std::string url = server->Url();
+  auto sql = Check(source::postgres::PgConnection::Connect(url, false), "connect");
+  Check(sql->Execute("CREATE TABLE retail_trans (id bigint PRIMARY KEY, store_id int, "
+                     "item text, quantity int, price numeric(10,2), sold_at timestamptz)"),
+        "create table");
+  Check(sql->Execute("CREATE PUBLICATION bench_pub FOR TABLE retail_trans"), "publication");
+  Check(sql->Execute("SELECT pg_create_logical_replication_slot('bench_recvlogical', 'pgoutput')"),
+        "slot A");
+  Check(sql->Execute("SELECT pg_create_logical_replication_slot('bench_eddy', 'pgoutput')"),
+        "slot B");
+
+  auto workload_started = SteadyClock::now();
+  for (long from = 1; from <= inserts; from += batch) {
+    long to = std::min(inserts, from + batch - 1);
+    Check(sql->Execute("INSERT INTO retail_trans SELECT g, g % 100, 'item-' || g, g % 7, "
+                       "(g % 10000) / 100.0, now() FROM generate_series(" +
+                       std::to_string(from) + ", " + std::to_string(to) + ") g"),
+          "insert");
+  }
+  for (long from = 1; from <= updates; from += batch) {
+    long to = std::min(updates, from + batch - 1);
+    Check(sql->Execute("UPDATE retail_trans SET quantity = quantity + 1 WHERE id BETWEEN " +
+                       std::to_string(from) + " AND " + std::to_string(to)),
+          "update");
+  }
+  for (long from = 1; from <= deletes; from += batch) {
+    long to = std::min(deletes, from + batch - 1);
+    Check(sql->Execute("DELETE FROM retail_trans WHERE id BETWEEN " + std::to_string(from) +
+                       " AND " + std::to_string(to)),
+          "delete");
+  }
+  std::string end_text = One(*sql, "SELECT pg_current_wal_lsn()::text");
+  double workload_seconds = std::chrono::duration<double>(SteadyClock::now() - workload_started).count();
+  long total = inserts + updates + deletes;
+  std::printf("workload: %ld inserts, %ld updates, %ld deletes (%ld events) in %.1f s, end %s\n",
+              inserts, updates, deletes, total, workload_seconds, end_text.c_str());
+
+  // 1. pg_recvlogical, to /dev/null, up to the workload's end.
+  std::string command = std::string(localdb::kPostgresBinDir) + "/pg_recvlogical -d '" + url +
+                        "' --slot bench_recvlogical --start -o proto_version=3 "
+                        "-o publication_names=bench_pub --endpos=" + end_text +
+                        " --no-loop -f /dev/null";
+  auto recv_started = SteadyClock::now();
+  int recv_status = std::system(command.c_str());
+  double recv_seconds = std::chrono::duration<double>(SteadyClock::now() - recv_started).count();
+  if (recv_status != 0) {
+    std::fprintf(stderr, "pg_recvlogical failed with status %d\n", recv_status);
+    return 1;
+  }
+  double recv_rate = static_cast<double>(total) / recv_seconds;
+  std::printf("pg_recvlogical: %.2f s, %.0f events/s\n", recv_seconds, recv_rate);
+
+  // 2. eddy into a durable log (fsync per transaction), until every event is durable.
+  auto [eddy_seconds, eddy_events] =
+      DrainWithEddy(url, "bench_eddy", dir, static_cast<uint64_t>(total), "bench");
+  double eddy_rate = static_cast<double>(eddy_events) / eddy_seconds;
+  std::printf("eddy:           %.2f s, %.0f events/s (%llu events durable)\n", eddy_seconds,
+              eddy_rate, static_cast<unsigned long long>(eddy_events));
+  std::printf("ratio eddy / pg_recvlogical: %.2f (target >= 0.90)\n", eddy_rate / recv_rate);
+
+  if (big > 0) {
+    Check(sql->Execute("SELECT pg_create_logical_replication_slot('bench_big', 'pgoutput')"),
+          "slot big");
+    Check(sql->Execute("INSERT INTO retail_trans SELECT g, g % 100, 'item-' || g, g % 7, "
+                       "(g % 10000) / 100.0, now() FROM generate_series(10000001, " +
+                       std::to_string(10000000 + big) + ") g"),
+          "big transaction");
+    long rss_before = PeakRssKb();
+    auto [big_seconds, big_events] =
+        DrainWithEddy(url, "bench_big", dir + "/big", static_cast<uint64_t>(big), "big");
+    std::printf("one %ld-row transaction: %.2f s, %llu events, peak RSS %ld MB (before: %ld MB)\n",
+                big, big_seconds, static_cast<unsigned long long>(big_events),
+                PeakRssKb() / 1024, rss_before / 1024);
+  }
+  std::filesystem::remove_all(dir);
+  return 0;
+}
