@@ -138,7 +138,7 @@ class DebeziumRenderer final : public Renderer {
 
   std::string Render(const model::ChangeEvent& event, ViewType view,
                      const RecordContext& /*context*/) const override {
-    Images images = SelectImages(event, view);
+    Images images(event, view);
     JsonWriter writer;
     if (include_schema_) {
       writer.BeginObject();
@@ -149,9 +149,9 @@ class DebeziumRenderer final : public Renderer {
     writer.BeginObject();
     if (event.op != model::Operation::kMessage) {
       writer.Key("before");
-      WriteImage(writer, images.before);
+      WriteImage(writer, images.before());
       writer.Key("after");
-      WriteImage(writer, images.after);
+      WriteImage(writer, images.after());
     }
     writer.Key("source");
     WriteSource(writer, event);
@@ -173,7 +173,7 @@ class DebeziumRenderer final : public Renderer {
   }
 
  private:
-  void WriteImage(JsonWriter& writer, const std::optional<model::Row>& row) const {
+  void WriteImage(JsonWriter& writer, const model::Row* row) const {
     if (!row) {
       writer.Null();
       return;
@@ -456,9 +456,9 @@ class DebeziumRenderer final : public Renderer {
     // image (without the catalog schema, an always-null column is declared as string).
     std::vector<std::string> names;
     std::map<std::string, const model::Value*> samples;
-    for (const auto* image : {&images.after, &images.before}) {
-      if (!*image) continue;
-      for (const model::Field& f : **image) {
+    for (const model::Row* image : {images.after(), images.before()}) {
+      if (image == nullptr) continue;
+      for (const model::Field& f : *image) {
         auto [it, inserted] = samples.emplace(f.name, nullptr);
         if (inserted) names.push_back(f.name);
         if (it->second == nullptr && !f.value.is_null() && !f.value.is_unavailable()) it->second = &f.value;

@@ -13,14 +13,15 @@ class DmsRenderer final : public Renderer {
 
   std::string Render(const model::ChangeEvent& event, ViewType view,
                      const RecordContext& /*context*/) const override {
-    Images images = SelectImages(event, view);
+    Images images(event, view);
     bool control = event.op == model::Operation::kTruncate || event.op == model::Operation::kMessage;
     JsonWriter writer;
     writer.BeginObject();
     if (!control) {
       // DMS puts the row in "data": the new row, or the deleted row for deletes.
-      const std::optional<model::Row>& data =
-          event.op == model::Operation::kDelete ? images.before : (images.after ? images.after : images.before);
+      const model::Row* data = event.op == model::Operation::kDelete
+                                   ? images.before()
+                                   : (images.after() ? images.after() : images.before());
       writer.Key("data");
       if (data) {
         WriteNativeRow(writer, *data);
@@ -28,9 +29,9 @@ class DmsRenderer final : public Renderer {
         writer.BeginObject();
         writer.EndObject();
       }
-      if (event.op == model::Operation::kUpdate && images.before && images.after) {
+      if (event.op == model::Operation::kUpdate && images.before() && images.after()) {
         writer.Key("before-image");
-        WriteNativeRow(writer, *images.before);
+        WriteNativeRow(writer, *images.before());
       }
     }
     writer.Key("metadata");

@@ -34,16 +34,16 @@ class NativeRenderer final : public Renderer {
     writer.BeginObject();
     writer.Member("type", "full");
     writer.Member("op", model::OperationCode(event.op));
-    Images images = SelectImages(event, view);
+    Images images(event, view);
     writer.Key("before");
-    if (images.before) {
-      WriteNativeRow(writer, *images.before);
+    if (images.before()) {
+      WriteNativeRow(writer, *images.before());
     } else {
       writer.Null();
     }
     writer.Key("after");
-    if (images.after) {
-      WriteNativeRow(writer, *images.after);
+    if (images.after()) {
+      WriteNativeRow(writer, *images.after());
     } else {
       writer.Null();
     }

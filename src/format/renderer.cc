@@ -68,32 +68,36 @@ model::Row KeyColumns(const model::ChangeEvent& event, const std::optional<model
 }
 }  // namespace
 
-Images SelectImages(const model::ChangeEvent& event, ViewType view) {
-  Images images;
+Images::Images(const model::ChangeEvent& event, ViewType view) {
+  const model::Row* event_before = event.before ? &*event.before : nullptr;
+  const model::Row* event_after = event.after ? &*event.after : nullptr;
+  auto keys_of = [&](const std::optional<model::Row>& image, model::Row& storage) {
+    storage = KeyColumns(event, image);
+    return &storage;
+  };
   switch (view) {
     case ViewType::kNewAndOldImages:
-      images.before = event.before;
-      images.after = event.after;
+      before_ = event_before;
+      after_ = event_after;
       break;
     case ViewType::kNewImage:
-      images.after = event.after;
-      if (event.op == model::Operation::kDelete) images.before = KeyColumns(event, event.before);
+      after_ = event_after;
+      if (event.op == model::Operation::kDelete) before_ = keys_of(event.before, before_storage_);
       break;
     case ViewType::kOldImage:
-      images.before = event.before;
-      if (!images.before && event.op == model::Operation::kUpdate) {
-        images.before = event.key;  // the source sent no old row: keep the key at least
+      before_ = event_before;
+      if (before_ == nullptr && event.op == model::Operation::kUpdate) {
+        before_ = &event.key;  // the source sent no old row: keep the key at least
       }
       if (event.op == model::Operation::kInsert || event.op == model::Operation::kRead) {
-        images.after = KeyColumns(event, event.after);
+        after_ = keys_of(event.after, after_storage_);
       }
       break;
     case ViewType::kKeysOnly:
-      if (event.before) images.before = KeyColumns(event, event.before);
-      if (event.after) images.after = KeyColumns(event, event.after);
+      if (event.before) before_ = keys_of(event.before, before_storage_);
+      if (event.after) after_ = keys_of(event.after, after_storage_);
       break;
   }
-  return images;
 }
 
 }  // namespace eddy::format

@@ -25,10 +25,22 @@ void WriteNativeRow(JsonWriter& writer, const model::Row& row);
 // The images a view type keeps for an event. Images the view drops are nullopt; where the
 // view drops the only image that identifies the row (NEW_IMAGE of a delete, OLD_IMAGE of an
 // insert), the key columns take its place so the record still names its row.
-struct Images {
-  std::optional<model::Row> before;
-  std::optional<model::Row> after;
+// Points into the event where the view keeps an image whole (no copy on the hot path); owns
+// the reduced key-only rows otherwise. Lives no longer than the event; not copyable.
+class Images {
+ public:
+  Images(const model::ChangeEvent& event, ViewType view);
+  Images(const Images&) = delete;
+  Images& operator=(const Images&) = delete;
+
+  const model::Row* before() const { return before_; }
+  const model::Row* after() const { return after_; }
+
+ private:
+  const model::Row* before_ = nullptr;
+  const model::Row* after_ = nullptr;
+  model::Row before_storage_;
+  model::Row after_storage_;
 };
-Images SelectImages(const model::ChangeEvent& event, ViewType view);
 
 }  // namespace eddy::format
