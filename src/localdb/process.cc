@@ -161,14 +161,33 @@ std::string TailOfFile(const std::string& path, int max_lines) {
   return out;
 }
 
+std::string ErrorLinesOfFile(const std::string& path, int max_lines) {
+  std::ifstream in(path);
+  std::string out;
+  std::string line;
+  int kept = 0;
+  while (kept < max_lines && std::getline(in, line)) {
+    if (line.find("ERROR") == std::string::npos && line.find("[ERROR]") == std::string::npos &&
+        line.find("FATAL") == std::string::npos) {
+      continue;
+    }
+    if (!out.empty()) out += "\n";
+    out += line;
+    ++kept;
+  }
+  return out;
+}
+
 Status RunToCompletion(const ChildOptions& options, std::chrono::milliseconds timeout) {
   EDDY_ASSIGN_OR_RETURN(ChildProcess child, ChildProcess::Start(options));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (std::optional<int> status = child.TryWait()) {
       if (WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return Status::Ok();
-      return Internal(options.argv[0] + " failed (" + DescribeWaitStatus(*status) +
-                      "); its output ends with:\n" + TailOfFile(options.log_path, 15));
+      std::string errors = ErrorLinesOfFile(options.log_path, 10);
+      return Internal(options.argv[0] + " failed (" + DescribeWaitStatus(*status) + "); " +
+                      (errors.empty() ? "" : "its errors:\n" + errors + "\n") +
+                      "its output ends with:\n" + TailOfFile(options.log_path, 15));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

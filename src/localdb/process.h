@@ -75,4 +75,7 @@ std::string DescribeWaitStatus(int status);
 // The last `max_lines` lines of a text file ("" when unreadable); for error messages.
 std::string TailOfFile(const std::string& path, int max_lines);
 
+// The first `max_lines` lines of a text file that mention ERROR or FATAL; for error messages.
+std::string ErrorLinesOfFile(const std::string& path, int max_lines);
+
 }  // namespace eddy::localdb
