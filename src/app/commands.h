@@ -17,5 +17,9 @@ using CommandRunner = std::function<int()>;
 // Each Register* adds a subcommand to `app` and stores its runner in `runner` when parsed.
 void RegisterVersionCommand(CLI::App& app, CommandRunner& runner);
 void RegisterRunCommand(CLI::App& app, CommandRunner& runner);
+void RegisterTailCommand(CLI::App& app, CommandRunner& runner);
+void RegisterLogCommand(CLI::App& app, CommandRunner& runner);
+void RegisterCheckCommand(CLI::App& app, CommandRunner& runner);
+void RegisterServeCommand(CLI::App& app, CommandRunner& runner);
 
 }  // namespace eddy::app

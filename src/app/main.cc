@@ -13,7 +13,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(EDDY_VERSION));
   eddy::app::CommandRunner runner;
   eddy::app::RegisterVersionCommand(app, runner);
+  eddy::app::RegisterCheckCommand(app, runner);
   eddy::app::RegisterRunCommand(app, runner);
+  eddy::app::RegisterTailCommand(app, runner);
+  eddy::app::RegisterServeCommand(app, runner);
+  eddy::app::RegisterLogCommand(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {

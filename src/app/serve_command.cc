@@ -1,0 +1,75 @@
+// `eddy serve`: the change log and the stream API without a capture: a local, durable
+// Kinesis Data Streams endpoint (streams made with CreateStream accept PutRecord/PutRecords)
+// that also serves the CDC streams another `eddy run` wrote earlier into the same directory.
+#include <cstdio>
+
+#include "app/commands.h"
+#include "app/shutdown.h"
+#include "base/logging.h"
+#include "engine/engine.h"
+
+namespace eddy::app {
+namespace {
+
+struct ServeFlags {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:4567";
+  std::string region = "us-east-1";
+  std::string port_file;
+  std::string log_level = "info";
+};
+
+int Serve(const ServeFlags& flags) {
+  logging::Configure(flags.log_level, logging::Format::kText);
+  engine::EngineConfig config;
+  config.data_dir = flags.data_dir;
+  config.api.listen = flags.listen;
+  config.api.region = flags.region;
+  if (auto listen = engine::ParseListenAddress(flags.listen); !listen.ok()) {
+    std::fprintf(stderr, "eddy serve: --listen %s\n", listen.status().message().c_str());
+    return kExitUsage;
+  }
+  ShutdownSignal& shutdown = ShutdownSignal::Install();
+  auto engine = engine::Engine::Start(config);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "eddy serve: %s\n", engine.status().message().c_str());
+    return kExitFailure;
+  }
+  uint16_t port = (*engine)->api_port();
+  if (!flags.port_file.empty()) {
+    // Written to a temporary name and renamed, so a reader never sees a partial number.
+    std::string temporary = flags.port_file + ".tmp";
+    if (FILE* file = std::fopen(temporary.c_str(), "w")) {
+      std::fprintf(file, "%u\n", port);
+      std::fclose(file);
+      std::rename(temporary.c_str(), flags.port_file.c_str());
+    }
+  }
+  std::fprintf(stderr, "eddy serve: Kinesis and DynamoDB Streams API on http://127.0.0.1:%u "
+                       "(data in %s); Ctrl-C stops\n", port, flags.data_dir.c_str());
+  shutdown.Wait();
+  Status stopped = (*engine)->Stop();
+  if (!stopped.ok()) {
+    std::fprintf(stderr, "eddy serve: %s\n", stopped.message().c_str());
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterServeCommand(CLI::App& app, CommandRunner& runner) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* command = app.add_subcommand(
+      "serve", "Serve the change log through the Kinesis/DynamoDB Streams API, without capture");
+  command->add_option("--data-dir", flags->data_dir, "The data directory")->required();
+  command->add_option("--api-listen,--listen", flags->listen, "HOST:PORT (port 0: a free one)");
+  command->add_option("--region", flags->region, "Region shown in ARNs");
+  command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
+  command->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off");
+  command->callback([&runner, flags] {
+    runner = [flags] { return Serve(*flags); };
+  });
+}
+
+}  // namespace eddy::app

@@ -1,0 +1,103 @@
+#include "engine/engine.h"
+
+#include "api/api_context.h"
+#include "base/logging.h"
+
+namespace eddy::engine {
+namespace {
+constexpr auto kRetentionInterval = std::chrono::seconds(60);
+}  // namespace
+
+Result<log::StreamOptions> CdcStreamOptions(const StreamConfig& stream) {
+  log::StreamOptions options;
+  options.ordering =
+      stream.ordering == "ORDERED" ? log::OrderingMode::kOrdered : log::OrderingMode::kUnordered;
+  options.shard_count = stream.ordering == "ORDERED" ? 1 : stream.shards;
+  options.retention_nanos = static_cast<int64_t>(stream.retention_hours) * 3600 * 1'000'000'000;
+  options.max_record_bytes = stream.max_record_kib * 1024u;
+  options.tags[std::string(api::kTagCdc)] = "true";
+  options.tags[std::string(api::kTagFormat)] = stream.format;
+  options.tags[std::string(api::kTagViewType)] = stream.view_type;
+  if (!stream.tables.empty()) {
+    std::string tables;
+    for (const auto& table : stream.tables) tables += (tables.empty() ? "" : ",") + table;
+    options.tags["eddy:tables"] = tables;
+  }
+  return options;
+}
+
+Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config) {
+  auto logger = logging::Get("engine");
+  std::unique_ptr<Engine> engine(new Engine());
+  engine->config_ = config;
+
+  EDDY_ASSIGN_OR_RETURN(engine->store_, log::LogStore::Open(config.data_dir));
+  for (const auto& stream : config.streams) {
+    auto existing = engine->store_->GetStream(stream.name);
+    if (existing.ok()) {
+      log::StreamInfo info = (*existing)->Describe();
+      size_t open_shards = 0;
+      for (const auto& shard : info.shards) open_shards += shard.open ? 1 : 0;
+      if (open_shards != stream.shards && stream.ordering != "ORDERED") {
+        logger->warn("stream={} has {} open shards; the configuration asks for {}: keeping the "
+                     "existing shards (reshard through the API to change them)",
+                     stream.name, open_shards, stream.shards);
+      }
+      continue;
+    }
+    if (existing.status().code() != ErrorCode::kNotFound) return existing.status();
+    EDDY_ASSIGN_OR_RETURN(log::StreamOptions options, CdcStreamOptions(stream));
+    auto created = engine->store_->CreateStream(stream.name, options);
+    if (!created.ok()) return created.status().WithContext("creating stream '" + stream.name + "'");
+    logger->info("created stream={} shards={} format={} view_type={}", stream.name,
+                 options.shard_count, stream.format, stream.view_type);
+  }
+
+  if (config.api.enabled) {
+    api::ServerOptions options;
+    options.listen = config.api.listen;
+    options.region = config.api.region;
+    auto server = api::Server::Start(options, engine->store_.get());
+    if (!server.ok()) return server.status().WithContext("starting the API on " + config.api.listen);
+    engine->server_ = std::move(*server);
+    logger->info("api listening on port={}", engine->server_->port());
+  }
+
+  engine->retention_thread_ = std::thread([raw = engine.get()] { raw->RetentionLoop(); });
+  return engine;
+}
+
+void Engine::RetentionLoop() {
+  auto logger = logging::Get("engine");
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (stop_changed_.wait_for(lock, kRetentionInterval, [this] { return stopping_; })) break;
+    lock.unlock();
+    auto dropped = store_->EnforceRetention();
+    if (!dropped.ok()) {
+      logger->error("retention: {}", dropped.status().ToString());
+    } else if (*dropped > 0) {
+      logger->info("retention dropped segments={}", *dropped);
+    }
+    lock.lock();
+  }
+}
+
+Status Engine::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return Status::Ok();
+    stopping_ = true;
+    stopped_ = true;
+  }
+  stop_changed_.notify_all();
+  if (server_) server_->Stop();
+  if (retention_thread_.joinable()) retention_thread_.join();
+  server_.reset();
+  store_.reset();
+  return Status::Ok();
+}
+
+Engine::~Engine() { Stop().IgnoreError(); }
+
+}  // namespace eddy::engine

@@ -1,0 +1,61 @@
+// Engine: the running parts of `eddy run` / `eddy serve` / `eddy demo` wired together.
+//
+//   change log (LogStore, read-write, owns the data directory lock)
+//     <- source capture (PostgreSQL or MySQL/MariaDB; absent for `eddy serve`)
+//     -> stream API server (Kinesis + DynamoDB Streams), retention enforcement
+//
+// Start() opens the log, creates the configured CDC streams that do not exist yet (tagged so
+// the API serves them read-only in their format and view type), starts the API server and the
+// retention thread. Stop() stops them in reverse order; the log is closed last, so nothing
+// acknowledged is lost on a clean stop (and nothing durable is lost on a crash: see
+// src/log/log_store.h).
+//
+// Thread safety: Start/Stop from one owner thread; accessors from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "api/server.h"
+#include "base/status.h"
+#include "engine/config.h"
+#include "log/log_store.h"
+
+namespace eddy::engine {
+
+// Stream options and tags for a configured CDC stream.
+Result<log::StreamOptions> CdcStreamOptions(const StreamConfig& stream);
+
+class Engine {
+ public:
+  // `config` must have passed ValidateForRun, except that an empty source URL starts no
+  // capture (`eddy serve`) and no configured stream is required then.
+  static Result<std::unique_ptr<Engine>> Start(const EngineConfig& config);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  Status Stop();
+
+  log::LogStore* store() { return store_.get(); }
+  // 0 when the API is disabled.
+  uint16_t api_port() const { return server_ ? server_->port() : 0; }
+
+ private:
+  Engine() = default;
+  void RetentionLoop();
+
+  EngineConfig config_;
+  std::unique_ptr<log::LogStore> store_;
+  std::unique_ptr<api::Server> server_;
+  std::thread retention_thread_;
+  std::mutex mutex_;
+  std::condition_variable stop_changed_;
+  bool stopping_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace eddy::engine
