@@ -119,9 +119,10 @@ class ModelTest {
   }
 
   // Reads the shard from `start` with the reassembler and compares with the model.
-  void CheckShard(uint32_t index, StartPosition start) {
+  void CheckShard(uint32_t index, StartPosition start, Stream* through = nullptr) {
     const ModelShard& shard = shards_[index];
-    auto reader = stream_->OpenReader(index, start);
+    if (through == nullptr) through = stream_.get();
+    auto reader = through->OpenReader(index, start);
     if (!reader.ok()) {
       ASSERT_EQ(reader.status().code(), ErrorCode::kNotFound) << reader.status().ToString();
       ASSERT_TRUE(shard.records.empty() && !shard.open);
@@ -202,7 +203,24 @@ class ModelTest {
         }
         break;
     }
-    CheckShard(index, start);
+    // A third of the reads go through a read-only store, as another process would.
+    if (random_() % 3 == 0) {
+      if (!viewer_) OpenViewer();
+      CheckShard(index, start, viewer_stream_.get());
+    } else {
+      CheckShard(index, start);
+    }
+  }
+
+  void OpenViewer() {
+    LogStoreOptions options = env_.options;
+    options.read_only = true;
+    auto viewer = LogStore::Open("/data", options);
+    ASSERT_TRUE(viewer.ok()) << viewer.status().ToString();
+    viewer_ = std::move(*viewer);
+    auto stream = viewer_->GetStream("m");
+    ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+    viewer_stream_ = *stream;
   }
 
   void Trim() {
@@ -298,6 +316,8 @@ class ModelTest {
       }
     }
     stream_.reset();
+    viewer_stream_.reset();
+    viewer_.reset();
     env_.CrashAndReopen();
     if (::testing::Test::HasFatalFailure()) return;
     stream_ = env_.Get("m");
@@ -352,6 +372,8 @@ class ModelTest {
   std::mt19937_64 random_;
   FaultStore env_;
   std::shared_ptr<Stream> stream_;
+  std::unique_ptr<LogStore> viewer_;  // read-only, like `eddy tail` in another process
+  std::shared_ptr<Stream> viewer_stream_;
   std::map<uint32_t, ModelShard> shards_;
   uint64_t lsn_ = 0;
   uint64_t durable_lsn_ = 0;

@@ -1417,7 +1417,17 @@ Result<ReadBatch> ShardReaderImpl::Read(const ReadLimits& limits) {
       size_t index = pos == segments.begin() ? 0 : static_cast<size_t>(pos - segments.begin()) - 1;
       Segment& segment = *segments[index];
       if (index + 1 < segments.size()) next_base = segments[index + 1]->base;
-      EDDY_ASSIGN_OR_RETURN(file, stream.ReadHandle(segment));
+      auto handle = stream.ReadHandle(segment);
+      if (!handle.ok()) {
+        if (!batch.records.empty()) break;
+        if (handle.status().code() == ErrorCode::kNotFound) {
+          // Only retention removes a committed segment (seen late by a read-only store).
+          return Trimmed("segment " + segment.path + " holding position " +
+                         std::to_string(next_) + " was dropped by retention");
+        }
+        return handle.status();
+      }
+      file = std::move(*handle);
       end = segment.summary.bytes;
       corrupt_offset = segment.corrupt_offset;
       corrupt_reason = segment.corrupt_reason;

@@ -1,5 +1,6 @@
 // Operator tools behind `eddy log verify` and `eddy log dump`. Both open the data directory
 // read-only (safe next to a running writer) and print human-readable lines.
+// Thread safety: independent calls may run concurrently; each writes only to its `out`.
 #pragma once
 
 #include <cstdint>
