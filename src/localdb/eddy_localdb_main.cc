@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/logging.h"
 #include "localdb/local_mariadb.h"
@@ -45,6 +46,8 @@ int main(int argc, char** argv) {
   std::string url_file;
   std::string log_level = "warn";
   bool capture_user = false;
+  bool no_log_bin = false;
+  std::vector<std::string> settings;
   start->add_option("kind", kind, "postgres or mariadb")
       ->required()
       ->check(CLI::IsMember({"postgres", "postgresql", "mariadb", "mysql"}));
@@ -56,6 +59,10 @@ int main(int argc, char** argv) {
   start->add_flag("--capture-user", capture_user,
                   "also create the user eddy_capture/capture with capture privileges and print "
                   "its URL on a second line");
+  start->add_option("--set", settings,
+                    "server setting NAME=VALUE, repeatable, applied last (postgres: -c NAME=VALUE, "
+                    "e.g. wal_level=replica; mariadb: --NAME=VALUE, e.g. binlog_format=STATEMENT)");
+  start->add_flag("--no-log-bin", no_log_bin, "mariadb: start without the binary log");
   start->add_option("--log-level", log_level, "trace, debug, info, warn, error, off");
   CLI11_PARSE(app, argc, argv);
   if (!eddy::logging::Configure(log_level, eddy::logging::Format::kText)) {
@@ -80,6 +87,13 @@ int main(int argc, char** argv) {
   if (kind == "postgres" || kind == "postgresql") {
     eddy::localdb::LocalPostgresOptions options;
     options.dir = dir;
+    for (const std::string& setting : settings) {
+      const size_t equals = setting.find('=');
+      if (equals == std::string::npos || equals == 0) {
+        return Fail("--set needs NAME=VALUE, got '" + setting + "'");
+      }
+      options.settings.emplace_back(setting.substr(0, equals), setting.substr(equals + 1));
+    }
     auto started = eddy::localdb::LocalPostgres::Start(options);
     if (!started.ok()) return Fail(started.status().ToString());
     postgres = std::move(*started);
@@ -93,6 +107,14 @@ int main(int argc, char** argv) {
   } else {
     eddy::localdb::LocalMariadbOptions options;
     options.dir = dir;
+    options.log_bin = !no_log_bin;
+    for (const std::string& setting : settings) {
+      const size_t equals = setting.find('=');
+      if (equals == std::string::npos || equals == 0) {
+        return Fail("--set needs NAME=VALUE, got '" + setting + "'");
+      }
+      options.extra_arguments.push_back("--" + setting);
+    }
     auto started = eddy::localdb::LocalMariadb::Start(options);
     if (!started.ok()) return Fail(started.status().ToString());
     mariadb = std::move(*started);

@@ -290,7 +290,8 @@ struct ToolRun {
   std::string url;
 };
 
-ToolRun StartTool(const std::string& kind, const std::string& name) {
+ToolRun StartTool(const std::string& kind, const std::string& name,
+                  const std::vector<std::string>& extra = {}) {
   ToolRun run;
   const std::string base = std::filesystem::temp_directory_path() / ("eddy-tool-" + name + "-" +
                                                                       std::to_string(getpid()));
@@ -301,6 +302,7 @@ ToolRun StartTool(const std::string& kind, const std::string& name) {
   const std::string url_file = base + "/url";
   ChildOptions options;
   options.argv = {EDDY_LOCALDB_BINARY, "start", kind, "--dir", run.dir, "--url-file", url_file};
+  options.argv.insert(options.argv.end(), extra.begin(), extra.end());
   options.log_path = base + "/tool.log";
   auto started = ChildProcess::Start(options);
   EXPECT_TRUE(started.ok()) << started.status().ToString();
@@ -337,6 +339,37 @@ TEST(EddyLocaldbToolTest, SigtermStopsServerAndCleansUp) {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << DescribeWaitStatus(status);
     EXPECT_TRUE(WaitFor([&] { return ProcessGone(server_pid); }, seconds(10)));
     EXPECT_FALSE(std::filesystem::exists(run.dir)) << "the tool deletes its directory";
+    std::filesystem::remove_all(std::filesystem::path(run.dir).parent_path());
+  }
+}
+
+TEST(EddyLocaldbToolTest, SetStartsServersMisconfigured) {
+  {
+    ToolRun run = StartTool("postgres", "set-postgres", {"--set", "wal_level=replica"});
+    ASSERT_FALSE(run.url.empty());
+    SqlEndpoint endpoint;
+    endpoint.host = "127.0.0.1";
+    endpoint.port = static_cast<uint16_t>(std::stoi(run.url.substr(run.url.rfind(':') + 1)));
+    endpoint.user = endpoint.password = endpoint.database = "eddy";
+    auto session = PgSession::Connect(endpoint);
+    ASSERT_TRUE(session.ok()) << session.status().ToString();
+    EXPECT_EQ(QueryOne(*session, "SHOW wal_level"), "replica");
+    run.process.Stop(SIGTERM, seconds(60));
+    std::filesystem::remove_all(std::filesystem::path(run.dir).parent_path());
+  }
+  {
+    ToolRun run = StartTool("mariadb", "set-mariadb",
+                            {"--set", "binlog_format=STATEMENT", "--set", "binlog_row_image=MINIMAL"});
+    ASSERT_FALSE(run.url.empty());
+    SqlEndpoint endpoint;
+    endpoint.host = "127.0.0.1";
+    endpoint.port = static_cast<uint16_t>(std::stoi(run.url.substr(run.url.rfind(':') + 1)));
+    endpoint.user = endpoint.password = endpoint.database = "eddy";
+    auto session = MariadbSession::Connect(endpoint);
+    ASSERT_TRUE(session.ok()) << session.status().ToString();
+    EXPECT_EQ(QueryOne(*session, "SELECT @@binlog_format"), "STATEMENT");
+    EXPECT_EQ(QueryOne(*session, "SELECT @@binlog_row_image"), "MINIMAL");
+    run.process.Stop(SIGTERM, seconds(60));
     std::filesystem::remove_all(std::filesystem::path(run.dir).parent_path());
   }
 }
