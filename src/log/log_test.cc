@@ -295,8 +295,8 @@ TEST(LogStoreTest, FullDiskStopsAppendsKeepsDataAndRecovers) {
   EXPECT_TRUE(failure.IsRetriable());
   EXPECT_EQ(stream->Append(MakeRecord("k", std::string(400, 'z'))).status().code(),
             ErrorCode::kNoSpace);
-  uint32_t shard = stream->Append(MakeRecord("k", "probe")).ok() ? 99 : 0;
-  (void)shard;
+  // A small record may still fit; either way nothing acknowledged is affected.
+  stream->Append(MakeRecord("k", "probe")).status().IgnoreError();
   // Space returns: appends resume on the same stream object.
   env.fs.SetCapacity(0);
   ASSERT_TRUE(stream->Append(MakeRecord("k", "after")).ok());
