@@ -9,6 +9,18 @@ void AppendJsonString(std::string& out, std::string_view value) {
   out.push_back('"');
   size_t i = 0;
   while (i < value.size()) {
+    // Copy the longest run that needs no escaping in one append.
+    size_t run = i;
+    while (run < value.size()) {
+      unsigned char r = static_cast<unsigned char>(value[run]);
+      if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(value.data() + i, run - i);
+      i = run;
+      continue;
+    }
     unsigned char c = static_cast<unsigned char>(value[i]);
     if (c < 0x80) {
       switch (c) {
@@ -131,7 +143,7 @@ void JsonWriter::TimestampMillis(int64_t epoch_millis) {
 void JsonWriter::Base64(std::string_view bytes) {
   BeforeValue();
   out_.push_back('"');
-  out_ += EncodeBase64(bytes);
+  AppendBase64(out_, bytes);
   out_.push_back('"');
 }
 void JsonWriter::RawValue(std::string_view json) {
@@ -140,18 +152,26 @@ void JsonWriter::RawValue(std::string_view json) {
 }
 
 std::string EncodeBase64(std::string_view bytes) {
+  std::string out;
+  AppendBase64(out, bytes);
+  return out;
+}
+
+void AppendBase64(std::string& out, std::string_view bytes) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t start = out.size();
+  size_t whole = bytes.size() / 3;
+  out.resize(start + whole * 4);
+  char* cursor = out.data() + start;
   size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) |
                  (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
+    *cursor++ = kAlphabet[(v >> 18) & 63];
+    *cursor++ = kAlphabet[(v >> 12) & 63];
+    *cursor++ = kAlphabet[(v >> 6) & 63];
+    *cursor++ = kAlphabet[v & 63];
   }
   size_t rest = bytes.size() - i;
   if (rest == 1) {
@@ -166,7 +186,6 @@ std::string EncodeBase64(std::string_view bytes) {
     out.push_back(kAlphabet[(v >> 6) & 63]);
     out.push_back('=');
   }
-  return out;
 }
 
 bool DecodeBase64(std::string_view text, std::string* out) {

@@ -33,6 +33,7 @@ class JsonWriter {
   void Base64(std::string_view bytes);
   // An already-serialised JSON value, inserted verbatim.
   void RawValue(std::string_view json);
+  void Reserve(size_t bytes) { out_.reserve(bytes); }
 
   // Shorthands for one member.
   void Member(std::string_view key, std::string_view value) { Key(key); String(value); }
@@ -56,6 +57,7 @@ void AppendJsonString(std::string& out, std::string_view value);
 
 // Standard padded base64 (RFC 4648 §4).
 std::string EncodeBase64(std::string_view bytes);
+void AppendBase64(std::string& out, std::string_view bytes);
 // Strict decoder: standard alphabet, padding required, no whitespace. False on bad input.
 bool DecodeBase64(std::string_view text, std::string* out);
 

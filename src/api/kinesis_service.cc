@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 
+#include "api/sequence_format.h"
 #include "log/chunking.h"
 
 namespace eddy::api {
@@ -727,11 +728,16 @@ std::optional<ApiError> Handler::GetRecords() {
   }
 
   bool cdc = IsCdcStream(info);
+  // Base64 grows payloads by 4/3; about 150 bytes of JSON per record besides.
+  out_.Reserve(bytes / 3 * 4 + records.size() * 160 + 256);
+  std::string sequence_number;
   out_.BeginObject();
   out_.Key("Records");
   out_.BeginArray();
   for (const auto& record : records) {
-    std::string sequence_number = this_shard->FormatSequence(record.sequence);
+    sequence_number.clear();
+    AppendSequenceNumber(sequence_number, record.sequence, this_shard->index,
+                         this_shard->creation_nanos);
     std::string data_storage;
     std::string_view data = record.payload;
     if (cdc && context_->rendering.kinesis_data) {

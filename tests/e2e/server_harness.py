@@ -86,9 +86,17 @@ def main():
             server.send_signal(signal.SIGTERM)
             try:
                 server.wait(timeout=20)
+                if server.returncode != 0:
+                    # e.g. a sanitizer report at exit (leaks) or a failing shutdown
+                    print(f"server_harness: the server exited with status {server.returncode} "
+                          "on SIGTERM", file=sys.stderr)
+                    status = status or 1
             except subprocess.TimeoutExpired:
+                print("server_harness: the server did not stop within 20 s of SIGTERM",
+                      file=sys.stderr)
                 server.kill()
                 server.wait()
+                status = status or 1
         if status != 0:
             server_log.seek(0)
             tail = server_log.read()[-4000:]
