@@ -16,6 +16,8 @@ namespace eddy::source::mysql {
 namespace {
 
 constexpr uint16_t kDumpFlagSendAnnotateRows = 0x02;
+// ER_SLAVE_SAME_ID (MariaDB 10.x): another replica registered with our server_id.
+constexpr unsigned int kErrorReplicaSameId = 4052;
 
 std::string Upper(std::string text) {
   for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -125,6 +127,12 @@ Status BinlogClient::MapCommandError(const std::string& what) {
   unsigned int code = mysql_errno(mysql);
   std::string text = mysql_error(mysql);
   std::string message = what + ": " + text + " (error " + std::to_string(code) + ")";
+  if (code == kErrorReplicaSameId || text.find("same server_uuid/server_id") != std::string::npos) {
+    return FailedPrecondition(message + "; the replica server_id " +
+                              std::to_string(options_.server_id) +
+                              " is already used by another replica of this server: configure a "
+                              "unique server_id for the capture");
+  }
   switch (code) {
     case ER_MASTER_FATAL_ERROR_READING_BINLOG: {  // 1236
       std::string lower = text;

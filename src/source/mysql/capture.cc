@@ -274,7 +274,18 @@ class MysqlCapture::Runner {
       Status status = Session(first_connection);
       if (stopping()) return Status::Ok();
       if (status.ok()) return Status::Ok();  // initial_only finished
-      if (!status.IsRetriable()) return status;
+      bool same_id = status.message().find("is already used by another replica") != std::string::npos;
+      // Our own previous dump thread may still be ending (after a kill or a network drop) when
+      // we reconnect; the server then reports the id as taken. A few retries tell the two apart.
+      if (same_id && ++same_id_errors_ < kMaxSameIdErrors) {
+        log_->warn("mysql replica server_id reported in use; retrying server_id={} attempt={}",
+                   options_.server_id, same_id_errors_);
+      } else if (!status.IsRetriable()) {
+        return status;
+      }
+      if (!same_id) same_id_errors_ = 0;
+      EDDY_RETURN_IF_ERROR(CheckFlapping(status));
+      session_started_ = {};
       ++failures;
       if (options_.max_reconnect_attempts != 0 && failures > options_.max_reconnect_attempts) {
         return status.WithContext("giving up after " + std::to_string(failures - 1) +
@@ -347,7 +358,9 @@ class MysqlCapture::Runner {
       resume_ = highest.mysql()->end;
       durable_ = *highest.mysql();
     }
+    EDDY_RETURN_IF_ERROR(CheckServerIdUnused(*client));
     EDDY_RETURN_IF_ERROR(client->StartDump(*resume_));
+    session_started_ = std::chrono::steady_clock::now();
     log_->info("mysql binlog streaming start={} server_id={} server=\"{}\"", resume_->ToString(),
                options_.server_id, server.version);
     EventQueue queue(options_.queue_bytes);
@@ -380,6 +393,53 @@ class MysqlCapture::Runner {
     queue.Close();
     reader.join();
     return status;
+  }
+
+  // Another replica registered with our server_id makes the server kill one of the two dump
+  // threads whenever the other connects: an endless disconnect loop. SHOW SLAVE HOSTS (needs
+  // REPLICATION MASTER ADMIN on MariaDB 10.5+) lists registered replicas; our own previous
+  // registration disappears when our old dump thread ends, so a hit is re-checked briefly.
+  Status CheckServerIdUnused(BinlogClient& client) {
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      auto rows = client.Query("SHOW SLAVE HOSTS");
+      if (!rows.ok()) return Status::Ok();  // no privilege: the flapping check below applies
+      bool taken = false;
+      for (size_t i = 0; i < rows->rows.size(); ++i) {
+        if (rows->Get(i, "Server_id").value_or("") == std::to_string(options_.server_id)) {
+          taken = true;
+        }
+      }
+      if (!taken) return Status::Ok();
+      std::unique_lock lock(mu_);
+      if (finished_cv_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_; })) {
+        return Aborted("capture stopping");
+      }
+    }
+    return FailedPrecondition("another replica is registered with server_id " +
+                              std::to_string(options_.server_id) +
+                              " (SHOW SLAVE HOSTS); the server would disconnect one of them "
+                              "whenever the other connects. Give this capture a unique "
+                              "server_id");
+  }
+
+  // Called after a session ended by a lost connection: many short-lived sessions in a row mean
+  // the server keeps dropping us, which is what a duplicate server_id looks like when SHOW
+  // SLAVE HOSTS is not permitted.
+  Status CheckFlapping(const Status& lost) {
+    auto lived = std::chrono::steady_clock::now() - session_started_;
+    if (session_started_.time_since_epoch().count() != 0 && lived < std::chrono::seconds(3)) {
+      ++short_sessions_;
+    } else {
+      short_sessions_ = 0;
+    }
+    if (short_sessions_ >= kMaxShortSessions) {
+      return FailedPrecondition(
+          "the server closed the binlog connection " + std::to_string(short_sessions_) +
+          " times in a row within seconds of each start (last: " + lost.message() +
+          "); this is what happens when another replica uses the same server_id " +
+          std::to_string(options_.server_id) + ": give this capture a unique server_id");
+    }
+    return Status::Ok();
   }
 
   // Fails with a message naming the file when the resume file is no longer on the server.
@@ -820,6 +880,11 @@ class MysqlCapture::Runner {
   std::optional<BinlogPosition> resume_;
   MysqlPosition durable_;
   bool made_progress_ = false;
+  static constexpr int kMaxShortSessions = 8;
+  static constexpr int kMaxSameIdErrors = 3;
+  int same_id_errors_ = 0;
+  std::chrono::steady_clock::time_point session_started_{};
+  int short_sessions_ = 0;
   std::string current_file_;
   uint64_t current_offset_ = 0;
   std::map<uint64_t, CachedTable> tables_;

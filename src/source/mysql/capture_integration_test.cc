@@ -488,6 +488,42 @@ TEST_F(MysqlCaptureTest, ServerIdEqualToTheServersIsRefused) {
   EXPECT_NE(status.message().find("server_id"), std::string::npos) << status.ToString();
 }
 
+TEST_F(MysqlCaptureTest, DuplicateReplicaServerIdIsAClearError) {
+  // A second capture (its own stream) registers with the same replica server_id.
+  std::unique_ptr<log::LogStore> other_store;
+  {
+    auto store = log::LogStore::Open((dir_ / "other").string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    other_store = std::move(*store);
+  }
+  log::StreamOptions stream_options;
+  stream_options.ordering = log::OrderingMode::kOrdered;
+  auto other_stream = other_store->CreateStream("cdc", stream_options);
+  ASSERT_TRUE(other_stream.ok());
+  StartCapture(Options(SnapshotMode::kNoData));
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (capture_->dump_connection_id() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
+  options.data_dir = (dir_ / "other-data").string();
+  auto second = MysqlCapture::Start(options, *other_stream);
+  ASSERT_TRUE(second.ok());
+  // One of the two gives up with an error that names the server_id.
+  deadline = std::chrono::steady_clock::now() + 120s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (capture_->progress().state == "failed" || (*second)->progress().state == "failed") break;
+    std::this_thread::sleep_for(20ms);
+  }
+  Status first_status = capture_->Stop();
+  Status second_status = (*second)->Stop();
+  Status failed = first_status.ok() ? second_status : first_status;
+  EXPECT_EQ(failed.code(), ErrorCode::kFailedPrecondition) << failed.ToString();
+  EXPECT_NE(failed.message().find("server_id " + std::to_string(kCaptureServerId)),
+            std::string::npos)
+      << failed.ToString();
+}
+
 TEST_F(MysqlCaptureTest, EventsOver16MegabytesAreReassembled) {
   Exec("CREATE TABLE " + database_ + ".big (id INT PRIMARY KEY, data LONGBLOB)");
   MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
