@@ -391,6 +391,82 @@ TEST_F(ApiTest, CdcStreamsAreReadOnlyAndServedByDynamoDbStreams) {
             "ResourceNotFoundException");
 }
 
+// Retention trims old segments: DynamoDB Streams answers TrimmedDataAccessException for a
+// trimmed position, Kinesis starts such an iterator at the trim horizon; DynamoDB Streams
+// iterators live 15 minutes.
+TEST_F(ApiTest, TrimmedPositionsAndDynamoDbIteratorExpiry) {
+  router_.reset();
+  store_.reset();
+  log::LogStoreOptions store_options;
+  store_options.clock = &clock_;
+  store_options.segment_bytes = 4096;
+  auto reopened = log::LogStore::Open(directory_.string(), store_options);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(reopened).value();
+  context_.store = store_.get();
+  router_ = std::make_unique<ApiRouter>(&context_, nullptr);
+
+  log::StreamOptions options;
+  options.shard_count = 1;
+  options.retention_nanos = 3600LL * 1'000'000'000;
+  options.tags["eddy:cdc"] = "true";
+  auto stream = store_->CreateStream("trim", options);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  auto append = [&](int i) {
+    model::ChangeEvent event;
+    event.op = model::Operation::kInsert;
+    event.table = model::TableId{"shop", "public", "t"};
+    event.key = model::Row{model::Field{"id", model::Value::Int64(i)}};
+    event.after = model::Row{model::Field{"id", model::Value::Int64(i)},
+                             model::Field{"pad", model::Value::Text(std::string(300, 'p'))}};
+    log::AppendRecord record;
+    record.partition_key = event.PartitionKey();
+    record.payload = model::EncodeEvent(event);
+    std::vector<log::AppendRecord> records;
+    records.push_back(record);
+    auto appended = (*stream)->AppendTransaction(std::move(records), SourcePosition());
+    EXPECT_TRUE(appended.ok()) << appended.status().ToString();
+    return appended.ok() ? appended->records[0].sequence.value() : 0;
+  };
+  uint64_t first = append(0);
+  for (int i = 1; i < 40; ++i) append(i);
+  clock_.Advance(2 * 3600LL * 1'000'000'000);
+  for (int i = 40; i < 60; ++i) append(i);
+  auto dropped = (*stream)->EnforceRetention();
+  ASSERT_TRUE(dropped.ok()) << dropped.status().ToString();
+  ASSERT_GT(*dropped, 0u);
+
+  std::string arn = Streams("ListStreams", "{}").Str("/Streams/0/StreamArn");
+  Reply describe = Streams("DescribeStream", R"({"StreamArn":")" + arn + "\"}");
+  std::string shard_id = describe.Str("/StreamDescription/Shards/0/ShardId");
+  Reply trimmed = Streams("GetShardIterator", R"({"StreamArn":")" + arn + R"(","ShardId":")" + shard_id +
+                                                  R"(","ShardIteratorType":"AT_SEQUENCE_NUMBER","SequenceNumber":")" +
+                                                  DynamoDbSequenceNumber(first) + "\"}");
+  EXPECT_EQ(trimmed.Type(), "TrimmedDataAccessException") << trimmed.body;
+
+  auto shard = (*stream)->DescribeShard(0);
+  ASSERT_TRUE(shard.ok());
+  Reply kinesis_iterator = Kinesis("GetShardIterator", R"({"StreamName":"trim","ShardId":"shardId-000000000000","ShardIteratorType":"AT_SEQUENCE_NUMBER","StartingSequenceNumber":")" +
+                                                           shard->FormatSequence(SequenceNumber(first)) + "\"}");
+  ASSERT_EQ(kinesis_iterator.status, 200) << kinesis_iterator.body;
+  Reply from_horizon = Kinesis("GetRecords", R"({"ShardIterator":")" + kinesis_iterator.Str("/ShardIterator") + "\"}");
+  ASSERT_GT(from_horizon.Size("/Records"), 0u) << from_horizon.body;
+  EXPECT_EQ(from_horizon.Str("/Records/0/SequenceNumber"),
+            shard->FormatSequence(shard->trim_horizon));
+
+  Reply iterator = Streams("GetShardIterator", R"({"StreamArn":")" + arn + R"(","ShardId":")" + shard_id +
+                                                   R"(","ShardIteratorType":"TRIM_HORIZON"})");
+  std::string token = iterator.Str("/ShardIterator");
+  clock_.Advance(10LL * 60 * 1'000'000'000);
+  EXPECT_EQ(Streams("GetRecords", R"({"ShardIterator":")" + token + "\"}").status, 200);
+  clock_.Advance(6LL * 60 * 1'000'000'000);
+  EXPECT_EQ(Streams("GetRecords", R"({"ShardIterator":")" + token + "\"}").Type(),
+            "ExpiredIteratorException");
+  // A Kinesis iterator is not a DynamoDB Streams iterator and vice versa.
+  EXPECT_EQ(Kinesis("GetRecords", R"({"ShardIterator":")" + token + "\"}").Type(),
+            "InvalidArgumentException");
+}
+
 TEST(DynamoDbIdentities, ShardIdsAndSequenceNumbersRoundTrip) {
   std::string id = DynamoDbShardId(0x1234, 1'414'562'045'508'000'000);
   EXPECT_EQ(id, "shardId-00000001414562045508-00001234");
