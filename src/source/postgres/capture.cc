@@ -596,13 +596,13 @@ class PostgresCapture::Runner {
         return Corruption("pgoutput change for streamed transaction " +
                           std::to_string(stream_xid_) + " without Stream Start");
       }
-      return it->second->Add(subxid, event);
+      return it->second->Add(subxid, std::move(event));
     }
     if (!current_) {
       return Corruption("pgoutput change outside a transaction at " + data.data_start.ToString());
     }
     if (skip_current_) return Status::Ok();
-    return current_->buffer->Add(current_->xid, event);
+    return current_->buffer->Add(current_->xid, std::move(event));
   }
 
   Status On(const BeginMessage& m, const XLogData&) {

@@ -23,10 +23,46 @@ TransactionBuffer::~TransactionBuffer() {
   }
 }
 
-Status TransactionBuffer::Add(uint32_t subxid, const model::ChangeEvent& event) {
-  Entry entry{subxid, model::EncodeEvent(event)};
-  memory_bytes_ += entry.encoded.size() + sizeof(Entry);
-  entries_.push_back(std::move(entry));
+namespace {
+
+size_t ApproxBytes(const model::Value& value) {
+  size_t bytes = sizeof(model::Value);
+  if (const auto* text = value.TryGet<std::string>()) bytes += text->capacity();
+  else if (const auto* decimal = value.TryGet<model::DecimalValue>()) bytes += decimal->text.size();
+  else if (const auto* data = value.TryGet<model::BytesValue>()) bytes += data->data.size();
+  else if (const auto* json = value.TryGet<model::JsonValue>()) bytes += json->text.size();
+  else if (const auto* typed = value.TryGet<model::TypedTextValue>()) bytes += typed->text.size() + typed->type_name.size();
+  else if (const auto* label = value.TryGet<model::EnumValue>()) bytes += label->label.size();
+  else if (const auto* bits = value.TryGet<model::BitsValue>()) bytes += bits->bits.size();
+  else if (const auto* array = value.TryGet<model::ArrayValue>()) {
+    for (const model::Value& element : array->elements) bytes += ApproxBytes(element);
+  }
+  return bytes;
+}
+
+size_t ApproxBytes(const model::Row& row) {
+  size_t bytes = sizeof(model::Row);
+  for (const model::Field& field : row) {
+    bytes += sizeof(model::Field) - sizeof(model::Value) + field.name.capacity() + ApproxBytes(field.value);
+  }
+  return bytes;
+}
+
+// An estimate of the heap and object bytes an event holds (the budget is approximate).
+size_t ApproxBytes(const model::ChangeEvent& event) {
+  size_t bytes = sizeof(model::ChangeEvent) + event.table.database.size() +
+                 event.table.schema.size() + event.table.name.size() + ApproxBytes(event.key);
+  if (event.before) bytes += ApproxBytes(*event.before);
+  if (event.after) bytes += ApproxBytes(*event.after);
+  if (event.message) bytes += event.message->prefix.size() + event.message->content.size();
+  return bytes;
+}
+
+}  // namespace
+
+Status TransactionBuffer::Add(uint32_t subxid, model::ChangeEvent event) {
+  memory_bytes_ += ApproxBytes(event) + sizeof(Entry) - sizeof(model::ChangeEvent);
+  entries_.push_back(Entry{subxid, std::move(event)});
   ++count_;
   if (memory_bytes_ > memory_budget_bytes_) return Spill();
   return Status::Ok();
@@ -41,10 +77,13 @@ Status TransactionBuffer::Spill() {
   }
   std::string out;
   out.reserve(memory_bytes_);
+  std::string encoded;
   for (const Entry& entry : entries_) {
+    encoded.clear();
+    model::EncodeEvent(entry.event, encoded);
     PutFixed32(out, entry.subxid);
-    PutFixed32(out, static_cast<uint32_t>(entry.encoded.size()));
-    out += entry.encoded;
+    PutFixed32(out, static_cast<uint32_t>(encoded.size()));
+    out += encoded;
   }
   // No fsync: the spill is scratch space; after a crash the server resends the transaction.
   EDDY_RETURN_IF_ERROR(file_->Append(out).WithContext("spilling a large transaction to " +
@@ -75,11 +114,11 @@ Status TransactionBuffer::ForEach(const std::function<Status(model::ChangeEvent&
       EDDY_RETURN_IF_ERROR(visit(std::move(event)));
     }
   }
-  for (const Entry& entry : entries_) {
-    if (aborted_.count(entry.subxid) != 0) continue;
-    EDDY_ASSIGN_OR_RETURN(model::ChangeEvent event, model::DecodeEvent(entry.encoded));
-    EDDY_RETURN_IF_ERROR(visit(std::move(event)));
+  for (Entry& entry : entries_) {
+    if (!aborted_.empty() && aborted_.count(entry.subxid) != 0) continue;
+    EDDY_RETURN_IF_ERROR(visit(std::move(entry.event)));
   }
+  entries_.clear();
   return Status::Ok();
 }
 

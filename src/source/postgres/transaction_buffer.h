@@ -3,9 +3,10 @@
 // stays bounded whatever the transaction size (streamed in-progress transactions can be
 // arbitrarily large and several can be open at once).
 //
-// Each entry is one change event (encoded with the model's event codec) tagged with the
-// (sub)transaction xid that made it, so a Stream Abort of one subtransaction drops only its
-// changes. Spill file layout (private, deleted on Finish/Discard; never read after a restart):
+// Each entry is one change event tagged with the (sub)transaction xid that made it, so a Stream
+// Abort of one subtransaction drops only its changes. In memory, events are kept as objects
+// (their size estimated); spilled ones are encoded with the model's event codec. Spill file
+// layout (private, deleted on Finish/Discard; never read after a restart):
 //
 //   entry := u32 LE subxid | u32 LE length | length bytes of EncodeEvent
 //
@@ -34,11 +35,12 @@ class TransactionBuffer {
   TransactionBuffer(const TransactionBuffer&) = delete;
   TransactionBuffer& operator=(const TransactionBuffer&) = delete;
 
-  Status Add(uint32_t subxid, const model::ChangeEvent& event);
+  Status Add(uint32_t subxid, model::ChangeEvent event);
   // Marks a subtransaction aborted: its changes are skipped by ForEach.
   void AbortSubtransaction(uint32_t subxid) { aborted_.insert(subxid); }
 
-  // Calls `visit` for every change not aborted, in arrival order.
+  // Calls `visit` for every change not aborted, in arrival order. Moves the in-memory events
+  // out: call once.
   Status ForEach(const std::function<Status(model::ChangeEvent&&)>& visit);
 
   size_t count() const { return count_; }
@@ -49,7 +51,7 @@ class TransactionBuffer {
  private:
   struct Entry {
     uint32_t subxid;
-    std::string encoded;
+    model::ChangeEvent event;
   };
   Status Spill();
 
