@@ -321,6 +321,30 @@ void CheckPublication(PgSession& session, const CheckOptions& options, bool supe
                           ""});
 }
 
+// Opens a logical replication connection (replication=database) like capture will and runs
+// IDENTIFY_SYSTEM: catches what the catalog cannot show (pg_hba.conf rules, TLS settings,
+// walsender start-up errors).
+void CheckReplicationConnection(const SourceUrl& url, const CheckOptions& options,
+                                CheckReport& report) {
+  localdb::SqlEndpoint endpoint = url.ToEndpoint();
+  endpoint.parameters.emplace_back("replication", "database");
+  Result<PgSession> session = PgSession::Connect(endpoint, options.connect_timeout);
+  Status status = session.ok() ? session->Execute("IDENTIFY_SYSTEM") : session.status();
+  if (status.ok()) {
+    report.items.push_back({"replication_connection", CheckStatus::kOk,
+                            "a logical replication connection works (IDENTIFY_SYSTEM)", ""});
+  } else {
+    report.items.push_back(
+        {"replication_connection", CheckStatus::kFail,
+         "a logical replication connection (replication=database) fails: " + status.message(),
+         "check the error: pg_hba.conf must admit this user to database " +
+             (url.database.empty() ? url.user : url.database) +
+             " (logical replication connections match the database name, not the "
+             "'replication' keyword; then SELECT pg_reload_conf();), and the server must have a "
+             "free WAL sender"});
+  }
+}
+
 }  // namespace
 
 Result<CheckReport> CheckPrerequisites(const SourceUrl& url, const CheckOptions& options) {
@@ -346,6 +370,15 @@ Result<CheckReport> CheckPrerequisites(const SourceUrl& url, const CheckOptions&
                               Value(*settings, "database_name"),
                           ""});
   CheckSettings(*settings, report);
+  // Only meaningful when the catalog says it should work; otherwise it repeats a failure.
+  const CheckItem* privilege = report.Find("replication_privilege");
+  const CheckItem* senders = report.Find("wal_senders");
+  const CheckItem* wal_level = report.Find("wal_level");
+  if (privilege != nullptr && privilege->status == CheckStatus::kOk && senders != nullptr &&
+      senders->status == CheckStatus::kOk && wal_level != nullptr &&
+      wal_level->status == CheckStatus::kOk) {
+    CheckReplicationConnection(url, options, report);
+  }
   const bool superuser = Value(*settings, "superuser") == "true";
   CheckTables(session, options, Value(*settings, "user_name"), superuser, report);
   if (!options.publication.empty()) CheckPublication(session, options, superuser, report);

@@ -1,7 +1,8 @@
 // `eddy check` for PostgreSQL: connects with the source URL's credentials and reports every
 // prerequisite of logical-decoding capture (pgoutput):
 //   server_version, wal_level, replication_privilege, replication_slots, wal_senders,
-//   select_privilege, one "table <schema>.<name>" item per table without a primary key or
+//   replication_connection (a real walsender connection), select_privilege, one
+//   "table <schema>.<name>" item per table without a primary key or
 //   replica identity, and "publication" when CheckOptions::publication is set.
 // Each failed item carries the exact SQL or setting that fixes it.
 //
