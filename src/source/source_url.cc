@@ -168,7 +168,8 @@ Result<SourceUrl> ParseSourceUrl(std::string_view url) {
     }
   }
   std::string_view port_text;
-  if (!host_port.empty() && host_port.front() == '[') {
+  const bool bracketed = !host_port.empty() && host_port.front() == '[';
+  if (bracketed) {
     const size_t close = host_port.find(']');
     if (close == std::string_view::npos) {
       return InvalidArgument("source URL host: '[' of an IPv6 address is not closed by ']'");
@@ -194,8 +195,26 @@ Result<SourceUrl> ParseSourceUrl(std::string_view url) {
     return InvalidArgument("source URL names several hosts ('" + parsed.host +
                            "'); give exactly one");
   }
-  if (parsed.host.find_first_of(" /@?") != std::string::npos) {
-    return InvalidArgument("source URL host '" + parsed.host + "' is not a host name or address");
+  if (bracketed) {
+    // IPv6: hex digits, ':' and '.', then an optional %zone.
+    const size_t zone = parsed.host.find('%');
+    const std::string address = parsed.host.substr(0, zone);
+    const std::string zone_name = zone == std::string::npos ? "" : parsed.host.substr(zone + 1);
+    if (address.find(':') == std::string::npos ||
+        address.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos ||
+        (zone != std::string::npos &&
+         (zone_name.empty() || !std::all_of(zone_name.begin(), zone_name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+         })))) {
+      return InvalidArgument("source URL host '[" + parsed.host + "]' is not an IPv6 address");
+    }
+  } else if (!std::all_of(parsed.host.begin(), parsed.host.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
+                      c == '_';
+             })) {
+    return InvalidArgument("source URL host '" + parsed.host +
+                           "' is not a host name or IPv4 address (write IPv6 addresses in "
+                           "brackets: [::1])");
   }
   if (!port_text.empty()) {
     if (port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string::npos) {
@@ -290,7 +309,9 @@ std::string SourceUrl::ToString() const {
   } else {
     out += Encode(host);
   }
-  if (!host.empty()) out += ":" + std::to_string(port);
+  const uint16_t default_port =
+      kind == SourceKind::kPostgres ? kDefaultPostgresPort : kDefaultMysqlPort;
+  if (!host.empty() || port != default_port) out += ":" + std::to_string(port);
   out += "/" + Encode(database);
   char separator = '?';
   for (const auto& [key, value] : parameters) {
