@@ -42,7 +42,8 @@ class DmsRenderer final : public Renderer {
     writer.Member("partition-key-type", event.key.empty() ? "schema-table" : "primary-key");
     writer.Member("schema-name", event.table.schema.empty() ? event.table.database : event.table.schema);
     writer.Member("table-name", event.table.name);
-    if (!event.transaction_id.empty()) {
+    // Loads (snapshot rows) belong to no source transaction; DMS omits the id for them.
+    if (!event.transaction_id.empty() && event.op != model::Operation::kRead) {
       writer.Key("transaction-id");
       bool digits = event.transaction_id.size() <= 15;
       for (char c : event.transaction_id) digits = digits && c >= '0' && c <= '9';

@@ -93,7 +93,8 @@ struct ChangeEvent {
   // When eddy captured the change (decoded it), ns since the Unix epoch: the envelope's ts_ms.
   int64_t capture_time_ns = 0;
   // Source transaction id as text: PostgreSQL xid ("7421"); MySQL/MariaDB GTID when enabled,
-  // otherwise "file:position" of the transaction's BEGIN.
+  // otherwise "file:position" of the transaction's BEGIN; snapshot rows: the source's snapshot
+  // id ("snapshot:<position>").
   std::string transaction_id;
   // 0-based index of this event within its transaction (or snapshot).
   uint64_t ordinal_in_transaction = 0;

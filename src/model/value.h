@@ -232,8 +232,9 @@ class Value {
   bool is_null() const { return type() == ValueType::kNull; }
   bool is_unavailable() const { return type() == ValueType::kUnavailable; }
 
-  // Typed access. `Get<T>` requires the value to hold T (assert); `TryGet<T>` returns nullptr
-  // otherwise. T is one of the Storage alternatives (bool, int64_t, std::string for text, ...).
+  // Typed access. `Get<T>` requires the value to hold T (std::get: throws
+  // std::bad_variant_access otherwise, which is a bug in the caller); `TryGet<T>` returns
+  // nullptr instead. T is one of the Storage alternatives (bool, int64_t, std::string for text, ...).
   template <typename T>
   const T& Get() const {
     return std::get<T>(storage_);
