@@ -63,6 +63,7 @@ SELECT current_setting('server_version') AS server_version,
        r.rolreplication::text AS replication,
        ((SELECT count(*) FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
           WHERE g.rolname = 'rds_replication' AND m.member = r.oid) > 0)::text AS rds_replication,
+       current_setting('max_slot_wal_keep_size') AS slot_wal_keep,
        current_user AS user_name,
        current_database() AS database_name
 FROM pg_roles r WHERE r.rolname = current_user
@@ -148,6 +149,22 @@ void CheckSettings(const SqlRows& settings, CheckReport& report) {
                                 std::to_string(max_slots) + ", in use " +
                                 std::to_string(used_slots) + "); capture needs one",
                             fix});
+  }
+
+  // PostgreSQL invalidates a slot whose retained WAL exceeds max_slot_wal_keep_size: capture
+  // stopped that long loses its position and needs a new snapshot.
+  const std::string keep = Value(settings, "slot_wal_keep");
+  if (keep.empty() || keep == "-1") {
+    report.items.push_back({"slot_wal_retention", CheckStatus::kOk,
+                            "max_slot_wal_keep_size = -1 (slots keep WAL until consumed)", ""});
+  } else {
+    report.items.push_back(
+        {"slot_wal_retention", CheckStatus::kWarn,
+         "max_slot_wal_keep_size = " + keep +
+             "; if capture falls that far behind PostgreSQL invalidates its slot and capture "
+             "must start over with a snapshot",
+         "ALTER SYSTEM SET max_slot_wal_keep_size = -1; SELECT pg_reload_conf(); (or a size "
+         "larger than the longest capture outage you must survive)"});
   }
 
   const int64_t max_senders = Number(settings, "max_senders");

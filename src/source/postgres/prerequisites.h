@@ -1,6 +1,7 @@
 // `eddy check` for PostgreSQL: connects with the source URL's credentials and reports every
 // prerequisite of logical-decoding capture (pgoutput):
 //   server_version, wal_level, replication_privilege, replication_slots, wal_senders,
+//   slot_wal_retention (warn when max_slot_wal_keep_size is bounded),
 //   replication_connection (a real walsender connection), select_privilege, one
 //   "table <schema>.<name>" item per table without a primary key or
 //   replica identity, and "publication" when CheckOptions::publication is set.

@@ -229,6 +229,20 @@ TEST(PostgresMisconfiguredTest, WalLevelReplicaFails) {
   EXPECT_NE(report->Find("wal_level")->detail.find("'replica'"), std::string::npos);
 }
 
+TEST(PostgresMisconfiguredTest, BoundedSlotWalRetentionWarns) {
+  LocalPostgresOptions options;
+  options.settings = {{"max_slot_wal_keep_size", "64MB"}};
+  auto server = LocalPostgres::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  auto report = CheckSource((*server)->Url());
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  std::cout << report->ToText();
+  ExpectItem(*report, "slot_wal_retention", CheckStatus::kWarn,
+             "ALTER SYSTEM SET max_slot_wal_keep_size = -1;");
+  EXPECT_NE(report->Find("slot_wal_retention")->detail.find("64MB"), std::string::npos);
+  EXPECT_TRUE(report->CanCapture()) << "a warning does not block capture";
+}
+
 TEST(PostgresMisconfiguredTest, NoFreeReplicationSlotOrWalSenderFails) {
   LocalPostgresOptions options;
   options.max_replication_slots = 1;
