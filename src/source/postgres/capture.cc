@@ -1,6 +1,8 @@
 #include "source/postgres/capture.h"
 
 #include <algorithm>
+#include <atomic>
+#include <deque>
 #include <map>
 #include <optional>
 
@@ -130,6 +132,7 @@ class PostgresCapture::Runner {
   }
 
   void Run() {
+    std::thread appender([this] { AppenderLoop(); });
     std::chrono::milliseconds backoff = options_.reconnect_initial_backoff;
     Status final_status;
     while (!StopRequested()) {
@@ -157,6 +160,12 @@ class PostgresCapture::Runner {
       backoff = std::min(backoff * 2, options_.reconnect_max_backoff);
       if (made_progress_) backoff = options_.reconnect_initial_backoff;
     }
+    {
+      std::lock_guard lock(append_mu_);
+      appender_stop_ = true;
+      append_cv_.notify_all();
+    }
+    appender.join();
     std::lock_guard lock(mu_);
     final_status_ = final_status;
     progress_.state = final_status.ok() ? "finished" : "failed";
@@ -468,9 +477,16 @@ class PostgresCapture::Runner {
       records.push_back(ToRecord(*held));
     }
     EDDY_RETURN_IF_ERROR(reader->Execute("COMMIT"));
-    EDDY_ASSIGN_OR_RETURN(log::AppendResult appended,
-                          stream_->AppendTransaction(std::move(records), SourcePosition(position)));
-    (void)appended;
+    if (records.empty()) {
+      // Nothing to store (every table empty). No position is recorded: a restart before the
+      // first streamed transaction takes the (empty) snapshot again, which is harmless.
+      Logger()->info("snapshot found no rows consistent_point={}",
+                     slot.consistent_point.ToString());
+    } else {
+      EDDY_ASSIGN_OR_RETURN(log::AppendResult appended,
+                            stream_->AppendTransaction(std::move(records), SourcePosition(position)));
+      (void)appended;
+    }
     Logger()->info("snapshot complete rows={} consistent_point={}", ordinal,
                    slot.consistent_point.ToString());
     made_progress_ = true;
@@ -503,6 +519,15 @@ class PostgresCapture::Runner {
   }
 
   void ResetStreamingState() {
+    // Whatever was queued is appended (or dropped after an append error) before the next
+    // attempt reads the durable position to resume from.
+    Status drained = DrainAppends();
+    drained.IgnoreError();  // already returned by the attempt that hit it
+    {
+      std::lock_guard lock(append_mu_);
+      append_error_ = Status::Ok();
+    }
+    last_enqueued_end_ = Lsn::Invalid();
     current_.reset();
     skip_current_ = false;
     streams_.clear();
@@ -511,7 +536,13 @@ class PostgresCapture::Runner {
     builder_.reset();  // it points at the catalog connection of the finished attempt
   }
 
-  bool Idle() const { return !current_.has_value() && streams_.empty(); }
+  bool Idle() { return !current_.has_value() && streams_.empty() && AppendsIdle(); }
+
+  // The end of the last transaction durable or queued for appending.
+  Lsn CapturedEnd() {
+    Lsn durable = DurableEnd();
+    return last_enqueued_end_ > durable ? last_enqueued_end_ : durable;
+  }
 
   Lsn FlushPosition() {
     Lsn flush = DurableEnd();
@@ -551,8 +582,10 @@ class PostgresCapture::Runner {
     last_feedback_ = Clock::now();
     while (true) {
       if (StopRequested()) {
+        EDDY_RETURN_IF_ERROR(DrainAppends());
         return SendFeedback(replication, false);
       }
+      EDDY_RETURN_IF_ERROR(AppendError());
       auto until_feedback = options_.feedback_interval -
                             std::chrono::duration_cast<std::chrono::milliseconds>(
                                 Clock::now() - last_feedback_);
@@ -609,7 +642,7 @@ class PostgresCapture::Runner {
     if (current_) return Corruption("pgoutput Begin inside an open transaction");
     current_ = OpenTransaction{m.xid, m.final_lsn, m.commit_time_us, NewBuffer(m.xid)};
     // Already in the log (its commit record starts below the durable end): do not buffer it.
-    skip_current_ = m.final_lsn < DurableEnd();
+    skip_current_ = m.final_lsn < CapturedEnd();
     return Status::Ok();
   }
   Status On(const CommitMessage& m, const XLogData&) {
@@ -658,9 +691,11 @@ class PostgresCapture::Runner {
     event.position = SourcePosition(PostgresPosition{Lsn::Invalid(), m.lsn});
     event.capture_time_ns = NowNanos();
     event.commit_time_ns = event.capture_time_ns;
-    std::vector<log::AppendRecord> records;
-    records.push_back(ToRecord(event));
-    return stream_->AppendTransaction(std::move(records), SourcePosition()).status();
+    PendingAppend pending;
+    pending.records.push_back(ToRecord(event));
+    pending.count = 1;
+    pending.transaction_id = "message";
+    return Enqueue(std::move(pending));
   }
   Status On(const StreamStartMessage& m, const XLogData&) {
     if (in_stream_) return Corruption("pgoutput Stream Start inside a stream block");
@@ -698,7 +733,7 @@ class PostgresCapture::Runner {
   Status Commit(TransactionBuffer& buffer, uint32_t xid, Lsn commit_lsn, Lsn end_lsn,
                 int64_t commit_time_us) {
     SourcePosition end(PostgresPosition{end_lsn, commit_lsn});
-    if (end_lsn <= DurableEnd()) {
+    if (end_lsn <= CapturedEnd()) {
       std::lock_guard lock(mu_);
       progress_.duplicate_transactions++;
       return Status::Ok();
@@ -723,31 +758,114 @@ class PostgresCapture::Runner {
       records.push_back(ToRecord(event));
       return Status::Ok();
     }));
-    bool spilled = buffer.spilled();
-    size_t count = records.size();
-    Result<log::AppendResult> appended = stream_->AppendTransaction(std::move(records), end);
-    if (!appended.ok()) {
-      Status status = appended.status().WithContext("appending transaction " + transaction_id);
-      // A poisoned or misconfigured stream will not recover by reconnecting.
-      if (status.code() == ErrorCode::kFailedPrecondition ||
-          status.code() == ErrorCode::kInvalidArgument) {
-        return status;
-      }
-      return Unavailable(status.ToString());
+    PendingAppend pending;
+    pending.spilled = buffer.spilled();
+    pending.count = records.size();
+    pending.records = std::move(records);
+    pending.end = end;
+    pending.end_lsn = end_lsn;
+    pending.transaction_id = std::move(transaction_id);
+    last_enqueued_end_ = end_lsn;
+    return Enqueue(std::move(pending));
+  }
+
+  // ---- the appender thread: appends committed transactions in order while the capture
+  // thread decodes the next ones (the log's fsync overlaps with decoding). The queue is
+  // bounded in bytes and entries; acknowledgements read the log's durable position, so
+  // nothing queued is ever acknowledged.
+
+  struct PendingAppend {
+    std::vector<log::AppendRecord> records;
+    SourcePosition end;  // empty for non-transactional messages
+    Lsn end_lsn;
+    size_t count = 0;
+    size_t bytes = 0;
+    bool spilled = false;
+    std::string transaction_id;
+  };
+
+  Status Enqueue(PendingAppend pending) {
+    for (const log::AppendRecord& record : pending.records) {
+      pending.bytes += record.payload.size() + record.partition_key.size() + 64;
     }
-    made_progress_ = true;
-    ack_soon_ = true;
-    std::lock_guard lock(mu_);
-    if (appended->duplicate) {
-      progress_.duplicate_transactions++;
-    } else {
-      progress_.transactions++;
-      progress_.events += count;
-      if (spilled) progress_.spilled_transactions++;
-    }
-    progress_.durable_lsn = end_lsn;
+    std::unique_lock lock(append_mu_);
+    append_cv_.wait(lock, [&] {
+      return !append_error_.ok() || append_queue_.empty() ||
+             (append_queue_.size() < kMaxQueuedTransactions &&
+              queued_bytes_ + pending.bytes <= options_.transaction_memory_bytes);
+    });
+    if (!append_error_.ok()) return append_error_;
+    queued_bytes_ += pending.bytes;
+    append_queue_.push_back(std::move(pending));
+    append_cv_.notify_all();
     return Status::Ok();
   }
+
+  void AppenderLoop() {
+    std::unique_lock lock(append_mu_);
+    while (true) {
+      append_cv_.wait(lock, [&] { return appender_stop_ || !append_queue_.empty(); });
+      if (append_queue_.empty()) return;  // stop requested and drained
+      PendingAppend& pending = append_queue_.front();
+      appending_ = true;
+      lock.unlock();
+      Result<log::AppendResult> appended =
+          stream_->AppendTransaction(std::move(pending.records), pending.end);
+      Status status = appended.status();
+      if (appended.ok()) {
+        made_progress_ = true;
+        ack_soon_ = true;
+        std::lock_guard progress_lock(mu_);
+        if (appended->duplicate) {
+          progress_.duplicate_transactions++;
+        } else if (!pending.end.empty()) {
+          progress_.transactions++;
+          progress_.events += pending.count;
+          if (pending.spilled) progress_.spilled_transactions++;
+          progress_.durable_lsn = pending.end_lsn;
+        } else {
+          progress_.events += pending.count;
+        }
+      }
+      lock.lock();
+      appending_ = false;
+      queued_bytes_ -= pending.bytes;
+      std::string transaction_id = pending.transaction_id;
+      append_queue_.pop_front();
+      if (!status.ok() && append_error_.ok()) {
+        status = status.WithContext("appending transaction " + transaction_id);
+        // A poisoned or misconfigured stream will not recover by reconnecting.
+        if (status.code() != ErrorCode::kFailedPrecondition &&
+            status.code() != ErrorCode::kInvalidArgument) {
+          status = Unavailable(status.ToString());
+        }
+        append_error_ = status;
+        // The server resends everything not acknowledged: drop what is queued behind it.
+        append_queue_.clear();
+        queued_bytes_ = 0;
+      }
+      append_cv_.notify_all();
+    }
+  }
+
+  // Waits until every queued transaction is appended (or failed); returns the append error.
+  Status DrainAppends() {
+    std::unique_lock lock(append_mu_);
+    append_cv_.wait(lock, [&] { return append_queue_.empty() && !appending_; });
+    return append_error_;
+  }
+
+  Status AppendError() {
+    std::lock_guard lock(append_mu_);
+    return append_error_;
+  }
+
+  bool AppendsIdle() {
+    std::lock_guard lock(append_mu_);
+    return append_queue_.empty() && !appending_;
+  }
+
+  static constexpr size_t kMaxQueuedTransactions = 64;
 
   PostgresCaptureOptions options_;
   std::shared_ptr<log::Stream> stream_;
@@ -761,11 +879,19 @@ class PostgresCapture::Runner {
   uint32_t stream_xid_ = 0;
   Lsn idle_ack_;
   Clock::time_point last_feedback_;
-  bool ack_soon_ = false;
+  std::atomic<bool> ack_soon_{false};
   bool skip_current_ = false;
+  Lsn last_enqueued_end_;
+  std::mutex append_mu_;
+  std::condition_variable append_cv_;
+  std::deque<PendingAppend> append_queue_;
+  size_t queued_bytes_ = 0;
+  bool appending_ = false;
+  bool appender_stop_ = false;
+  Status append_error_;
   uint64_t buffer_counter_ = 0;
   bool snapshot_taken_ = false;
-  bool made_progress_ = false;
+  std::atomic<bool> made_progress_{false};
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
