@@ -937,21 +937,26 @@ std::optional<ApiError> Handler::PutRecords() {
     out_.EndObject();
     return std::nullopt;
   }
-  std::map<uint32_t, log::ShardInfo> shard_cache;
-  for (const auto& shard : (*stream.value)->Describe().shards) shard_cache[shard.index] = shard;
+  // Shards as described before the append; a shard created by a concurrent reshard is
+  // looked up on demand.
+  std::map<uint32_t, int64_t> shard_created;
+  for (const auto& shard : info.shards) shard_created[shard.index] = shard.creation_nanos;
   out_.MemberInt("FailedRecordCount", 0);
   out_.Key("Records");
   out_.BeginArray();
+  std::string sequence_number;
   for (const auto& record : *appended) {
-    auto it = shard_cache.find(record.shard_index);
-    out_.BeginObject();
-    if (it == shard_cache.end()) {
-      out_.Member("ShardId", log::FormatShardId(record.shard_index));
-      out_.Member("SequenceNumber", std::to_string(record.sequence.value()));
-    } else {
-      out_.Member("ShardId", it->second.id);
-      out_.Member("SequenceNumber", it->second.FormatSequence(record.sequence));
+    auto it = shard_created.find(record.shard_index);
+    if (it == shard_created.end()) {
+      auto shard = (*stream.value)->DescribeShard(record.shard_index);
+      if (!shard.ok()) return ApiErrorFromStatus(shard.status());
+      it = shard_created.emplace(record.shard_index, shard->creation_nanos).first;
     }
+    sequence_number.clear();
+    AppendSequenceNumber(sequence_number, record.sequence, record.shard_index, it->second);
+    out_.BeginObject();
+    out_.Member("SequenceNumber", sequence_number);
+    out_.Member("ShardId", log::FormatShardId(record.shard_index));
     out_.EndObject();
   }
   out_.EndArray();
