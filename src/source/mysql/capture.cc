@@ -350,7 +350,13 @@ class MysqlCapture::Runner {
       EDDY_ASSIGN_OR_RETURN(BinlogPosition current, CurrentBinlogPosition(*client));
       resume_ = current;
     }
-    EDDY_RETURN_IF_ERROR(CheckBinlogAvailable(*client, *resume_));
+    Status available = CheckBinlogAvailable(*client, *resume_);
+    if (!available.ok()) {
+      if (options_.snapshot_mode != SnapshotMode::kWhenNeeded) return available;
+      log_->warn("mysql resume position lost; taking a fresh snapshot (when_needed) error=\"{}\"",
+                 available.ToString());
+      EDDY_RETURN_IF_ERROR(RunSnapshot(server));
+    }
 
     // Re-read the durable position: a previous session may have appended more.
     SourcePosition highest = stream_->HighestDurablePosition();
@@ -558,9 +564,27 @@ class MysqlCapture::Runner {
         break;
       case EventType::kHeartbeat:
       case EventType::kMysqlHeartbeatV2: {
-        std::lock_guard lock(mu_);
-        progress_.heartbeats++;
-        return Status::Ok();  // a heartbeat's log_pos is not an event end in our stream
+        {
+          std::lock_guard lock(mu_);
+          progress_.heartbeats++;
+        }
+        // The server sends a heartbeat only when it has nothing else to send: every event up
+        // to its position (in the file it names) has been processed. With no group open, that
+        // position is a safe resume point; logging it keeps an idle capture's position current
+        // (e.g. across a binlog rotation) without re-reading skipped events after a restart.
+        if (type == static_cast<uint8_t>(EventType::kHeartbeat) && !pending_.open &&
+            header.log_pos >= 4 && !framed.body.empty()) {
+          BinlogPosition at{std::string(framed.body), header.log_pos};
+          const MysqlPosition& last = batch_position_.has_value() ? *batch_position_ : durable_;
+          if (last.end.file.empty() || at > last.end) {
+            MysqlPosition position;
+            position.server_id = last.server_id != 0 ? last.server_id : header.server_id;
+            position.end = at;
+            position.gtid = last.gtid;
+            batch_position_ = position;
+          }
+        }
+        return Status::Ok();
       }
       case EventType::kMariadbGtid: {
         EDDY_ASSIGN_OR_RETURN(MariadbGtidEvent gtid, ParseMariadbGtid(framed.body, header.server_id));

@@ -45,7 +45,7 @@ enum class SnapshotMode : uint8_t {
   kInitial = 0,      // snapshot when the log has no position for this source (default)
   kInitialOnly = 1,  // snapshot, then stop without streaming
   kNoData = 2,       // never snapshot; stream from the log's position or the server's current one
-  kWhenNeeded = 3,   // as initial
+  kWhenNeeded = 3,   // as initial, and again when the resume binlog file was purged
   kAlways = 4,       // snapshot on every start
 };
 Result<SnapshotMode> ParseSnapshotMode(std::string_view text);

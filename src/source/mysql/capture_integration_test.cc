@@ -94,6 +94,21 @@ class MysqlCaptureTest : public ::testing::Test {
                           std::stoull(rows->Get(0, "Position").value_or("0"))};
   }
 
+  // PURGE skips files a (just stopped) dump thread still has open: retry until they are gone.
+  void PurgeTo(const std::string& file) {
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      Exec("PURGE BINARY LOGS TO '" + file + "'");
+      auto session = server_->Connect();
+      ASSERT_TRUE(session.ok());
+      auto logs = session->Query("SHOW BINARY LOGS");
+      ASSERT_TRUE(logs.ok());
+      if (!logs->rows.empty() && logs->rows[0][0].value_or("") == file) return;
+      std::this_thread::sleep_for(50ms);
+    }
+    FAIL() << "binlogs before " << file << " were not purged";
+  }
+
   MysqlCaptureOptions Options(SnapshotMode mode = SnapshotMode::kNoData) {
     MysqlCaptureOptions options;
     options.url = capture_url_;
@@ -468,7 +483,7 @@ TEST_F(MysqlCaptureTest, PurgedBinlogNamesTheFile) {
   Exec("FLUSH BINARY LOGS");
   Exec("CREATE TABLE " + database_ + ".p (id INT PRIMARY KEY)");
   BinlogPosition now = MasterPosition();
-  Exec("PURGE BINARY LOGS TO '" + now.file + "'");
+  PurgeTo(now.file);
   MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
   options.start_position = old;
   StartCapture(options);
@@ -476,6 +491,28 @@ TEST_F(MysqlCaptureTest, PurgedBinlogNamesTheFile) {
   Status status = capture_->Stop();
   EXPECT_EQ(status.code(), ErrorCode::kFailedPrecondition) << status.ToString();
   EXPECT_NE(status.message().find(old.file), std::string::npos) << status.ToString();
+}
+
+TEST_F(MysqlCaptureTest, PurgedBinlogUnderWhenNeededTakesAFreshSnapshot) {
+  Exec("CREATE TABLE " + database_ + ".w (id INT PRIMARY KEY)");
+  Exec("INSERT INTO " + database_ + ".w VALUES (1), (2)");
+  MysqlCaptureOptions options = Options(SnapshotMode::kWhenNeeded);
+  options.tables = {database_ + ".w"};
+  StartCapture(options);
+  WaitForPosition(MasterPosition());
+  ASSERT_TRUE(capture_->Stop().ok());
+  capture_.reset();
+  Exec("INSERT INTO " + database_ + ".w VALUES (3)");
+  Exec("FLUSH BINARY LOGS");
+  BinlogPosition now = MasterPosition();
+  PurgeTo(now.file);
+  StartCapture(options);
+  WaitForPosition(MasterPosition());
+  std::vector<ChangeEvent> events = EventsOf("w", ReadEvents());
+  // Two snapshots: {1,2} then {1,2,3}; row 3's insert was in the purged file.
+  ASSERT_EQ(events.size(), 5u);
+  for (const auto& event : events) EXPECT_EQ(event.op, model::Operation::kRead);
+  EXPECT_EQ(events[4].key[0].value, Value::Int64(3));
 }
 
 TEST_F(MysqlCaptureTest, ServerIdEqualToTheServersIsRefused) {
