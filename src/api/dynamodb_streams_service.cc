@@ -337,11 +337,13 @@ std::optional<ApiError> Handler::GetRecords() {
   log::Reassembler reassembler;
   std::vector<log::Record> records;
   log::ReadBatch batch;
+  SequenceNumber pending_head;  // head of the chunked payload being reassembled
   for (int round = 0; round < 64; ++round) {
     auto read = (*reader)->Read(limits);
     if (!read.ok()) return StreamsErrorFromStatus(read.status());
     batch = std::move(read).value();
     for (auto& record : batch.records) {
+      if (record.kind == log::RecordKind::kChunkedHead) pending_head = record.sequence;
       auto whole = reassembler.Add(std::move(record));
       if (!whole.ok()) return StreamsErrorFromStatus(whole.status());
       if (whole->has_value()) records.push_back(std::move(**whole));
@@ -349,9 +351,7 @@ std::optional<ApiError> Handler::GetRecords() {
     if (!reassembler.pending() || batch.records.empty() || batch.end_of_shard) break;
   }
   SequenceNumber resume = batch.next_sequence;
-  if (reassembler.pending() && !records.empty()) {
-    resume = SequenceNumber(records.back().sequence.value() + 1);
-  }
+  if (reassembler.pending()) resume = pending_head;  // re-read the incomplete group next time
   out_.BeginObject();
   out_.Key("Records");
   out_.BeginArray();

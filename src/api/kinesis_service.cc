@@ -703,6 +703,7 @@ std::optional<ApiError> Handler::GetRecords() {
   log::Reassembler reassembler;
   std::vector<log::Record> records;
   log::ReadBatch batch;
+  SequenceNumber pending_head;  // head of the chunked payload being reassembled
   SequenceNumber resume;
   size_t bytes = 0;
   for (int round = 0; round < 64; ++round) {
@@ -710,6 +711,7 @@ std::optional<ApiError> Handler::GetRecords() {
     if (!read.ok()) return ApiErrorFromStatus(read.status());
     batch = std::move(read).value();
     for (auto& record : batch.records) {
+      if (record.kind == log::RecordKind::kChunkedHead) pending_head = record.sequence;
       bytes += record.payload.size() + record.partition_key.size();
       auto whole = reassembler.Add(std::move(record));
       if (!whole.ok()) return ApiErrorFromStatus(whole.status());
@@ -722,9 +724,8 @@ std::optional<ApiError> Handler::GetRecords() {
   }
   resume = batch.next_sequence;
   if (reassembler.pending()) {
-    // The group did not complete (caught up mid-commit cannot happen; a byte cap can): resume
-    // at its head next time.
-    resume = records.empty() ? resume : SequenceNumber(records.back().sequence.value() + 1);
+    // The group did not complete within the caps: the next call starts again at its head.
+    resume = pending_head;
   }
 
   bool cdc = IsCdcStream(info);

@@ -467,6 +467,55 @@ TEST_F(ApiTest, TrimmedPositionsAndDynamoDbIteratorExpiry) {
             "InvalidArgumentException");
 }
 
+// A CDC event larger than the stream's max record size is stored chunked; readers get it
+// whole even when Limit cuts the group, in both APIs.
+TEST_F(ApiTest, ChunkedPayloadsAreReassembled) {
+  log::StreamOptions options;
+  options.shard_count = 1;
+  options.max_record_bytes = 1024;
+  options.tags["eddy:cdc"] = "true";
+  auto stream = store_->CreateStream("big", options);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  std::vector<log::AppendRecord> records;
+  for (int i = 0; i < 3; ++i) {
+    model::ChangeEvent event;
+    event.op = model::Operation::kInsert;
+    event.table = model::TableId{"shop", "public", "t"};
+    event.key = model::Row{model::Field{"id", model::Value::Int64(i)}};
+    event.after = model::Row{model::Field{"id", model::Value::Int64(i)},
+                             model::Field{"blob", model::Value::Text(std::string(i == 1 ? 5000 : 10, 'z'))}};
+    log::AppendRecord record;
+    record.partition_key = event.PartitionKey();
+    record.payload = model::EncodeEvent(event);
+    records.push_back(std::move(record));
+  }
+  ASSERT_TRUE((*stream)->AppendTransaction(std::move(records), SourcePosition()).ok());
+
+  Reply it = Kinesis("GetShardIterator", R"({"StreamName":"big","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"})");
+  std::string iterator = it.Str("/ShardIterator");
+  std::vector<std::string> payloads;
+  for (int call = 0; call < 20 && payloads.size() < 3; ++call) {
+    Reply got = Kinesis("GetRecords", R"({"Limit":2,"ShardIterator":")" + iterator + "\"}");
+    ASSERT_EQ(got.status, 200) << got.body;
+    for (size_t i = 0; i < got.Size("/Records"); ++i) {
+      std::string data;
+      ASSERT_TRUE(DecodeBase64(got.Str("/Records/" + std::to_string(i) + "/Data"), &data));
+      payloads.push_back(data);
+    }
+    iterator = got.Str("/NextShardIterator");
+  }
+  ASSERT_EQ(payloads.size(), 3u);
+  EXPECT_NE(payloads[1].find(std::string(5000, 'z')), std::string::npos);
+
+  std::string arn = Streams("ListStreams", "{}").Str("/Streams/0/StreamArn");
+  std::string shard_id = Streams("DescribeStream", R"({"StreamArn":")" + arn + "\"}").Str("/StreamDescription/Shards/0/ShardId");
+  Reply ddb_it = Streams("GetShardIterator", R"({"StreamArn":")" + arn + R"(","ShardId":")" + shard_id +
+                                                 R"(","ShardIteratorType":"TRIM_HORIZON"})");
+  Reply ddb = Streams("GetRecords", R"({"ShardIterator":")" + ddb_it.Str("/ShardIterator") + "\"}");
+  ASSERT_EQ(ddb.Size("/Records"), 3u) << ddb.body;
+  EXPECT_EQ(ddb.Str("/Records/1/dynamodb/NewImage/blob/S"), std::string(5000, 'z'));
+}
+
 TEST(DynamoDbIdentities, ShardIdsAndSequenceNumbersRoundTrip) {
   std::string id = DynamoDbShardId(0x1234, 1'414'562'045'508'000'000);
   EXPECT_EQ(id, "shardId-00000001414562045508-00001234");
