@@ -77,9 +77,11 @@ TEST(BinlogTypes, IntegersAtTheirLimits) {
 
 TEST(BinlogTypes, DecimalKnownVectors) {
   // From the server's decimal2bin documentation: DECIMAL(14,4).
-  ByteReader positive(Hex({0x81, 0x0D, 0xFB, 0x38, 0xD2, 0x04, 0xD2}));
+  const std::string positive_bytes = Hex({0x81, 0x0D, 0xFB, 0x38, 0xD2, 0x04, 0xD2});
+  const std::string negative_bytes = Hex({0x7E, 0xF2, 0x04, 0xC7, 0x2D, 0xFB, 0x2D});
+  ByteReader positive(positive_bytes);
   EXPECT_EQ(*DecodeNewDecimal(positive, 14, 4), "1234567890.1234");
-  ByteReader negative(Hex({0x7E, 0xF2, 0x04, 0xC7, 0x2D, 0xFB, 0x2D}));
+  ByteReader negative(negative_bytes);
   EXPECT_EQ(*DecodeNewDecimal(negative, 14, 4), "-1234567890.1234");
   EXPECT_EQ(NewDecimalBinarySize(14, 4), 7u);
   EXPECT_EQ(NewDecimalBinarySize(65, 30), 30u);
@@ -281,7 +283,8 @@ TEST(BinlogTypes, StringsCharsetsAndBinary) {
             Value::Bytes(std::string("\0\xFF\x01", 3)));
   EXPECT_EQ(Decode(Column(ColumnType::kBlob, 4), Le(2, 4) + "{}"), Value::Text("{}"));
   // Invalid UTF-8 in a utf8mb4 column is Corruption, not garbage.
-  ByteReader bad(std::string("\x01\xFF", 2));
+  const std::string bad_bytes("\x01\xFF", 2);
+  ByteReader bad(bad_bytes);
   EXPECT_EQ(DecodeColumnValue(Column(ColumnType::kVarchar, 40), bad).status().code(),
             ErrorCode::kCorruption);
 }
@@ -292,7 +295,8 @@ TEST(BinlogTypes, EnumAndSet) {
   e.enum_values = {"small", "medium", "large"};
   EXPECT_EQ(Decode(e, Hex({2})), Value::Enum("medium"));
   EXPECT_EQ(Decode(e, Hex({0})), Value::Enum(""));
-  ByteReader beyond(Hex({4}));
+  const std::string beyond_bytes = Hex({4});
+  ByteReader beyond(beyond_bytes);
   EXPECT_FALSE(DecodeColumnValue(e, beyond).ok());
   ColumnInfo s = Column(ColumnType::kString, static_cast<uint16_t>((0xF8 << 8) | 1));
   s.enum_values = {"a", "b", "c"};
@@ -341,7 +345,8 @@ TEST(BinlogTypes, TruncatedValuesAreCorruption) {
       Column(ColumnType::kVarchar, 300), Column(ColumnType::kBlob, 3), Column(ColumnType::kJson, 4),
   };
   for (const ColumnInfo& column : columns) {
-    ByteReader reader(Hex({0x7F}));
+    const std::string truncated = Hex({0x7F});
+    ByteReader reader(truncated);
     auto value = DecodeColumnValue(column, reader);
     EXPECT_EQ(value.status().code(), ErrorCode::kCorruption) << ColumnTypeName(column.type);
   }
