@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -268,6 +269,33 @@ TEST(LocalServersTest, StartsWithoutTheTemplateCache) {
   ASSERT_TRUE(mariadb.ok()) << mariadb.status().ToString();
   EXPECT_TRUE((*postgres)->Execute("SELECT 1").ok());
   EXPECT_TRUE((*mariadb)->Execute("SELECT 1").ok());
+}
+
+TEST(LocalServersTest, SweepsDirectoriesOfDeadOwners) {
+  // A pid that surely is dead: a child that exited and was reaped.
+  pid_t dead = fork();
+  ASSERT_GE(dead, 0);
+  if (dead == 0) _exit(0);
+  ASSERT_EQ(waitpid(dead, nullptr, 0), dead);
+  const std::string base = std::filesystem::temp_directory_path();
+  const std::string abandoned = base + "/eddy-pg-Dead" + std::to_string(10 + dead % 90);
+  const std::string alive = base + "/eddy-pg-Live" + std::to_string(10 + getpid() % 90);
+  const std::string unowned = base + "/eddy-pg-NoOwnr";
+  for (const std::string& dir : {abandoned, alive, unowned}) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir + "/data");
+  }
+  std::ofstream(abandoned + "/owner.pid") << dead << "\n";
+  std::ofstream(alive + "/owner.pid") << getpid() << "\n";
+  auto server = LocalPostgres::Start();
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(abandoned)) << "a dead owner's directory is removed";
+  EXPECT_TRUE(std::filesystem::exists(alive)) << "a live owner's directory stays";
+  EXPECT_TRUE(std::filesystem::exists(unowned)) << "a directory without owner file stays";
+  EXPECT_TRUE(std::filesystem::exists((*server)->dir() + "/owner.pid"));
+  std::filesystem::remove_all(alive);
+  std::filesystem::remove_all(unowned);
+  std::filesystem::remove_all(abandoned);
 }
 
 TEST(LocalServersTest, RefusesNonEmptyDirectory) {

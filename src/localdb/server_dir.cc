@@ -1,6 +1,7 @@
 #include "localdb/server_dir.h"
 
 #include <arpa/inet.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -14,6 +15,8 @@
 #include <fstream>
 #include <system_error>
 #include <vector>
+
+#include "base/logging.h"
 
 namespace eddy::localdb {
 
@@ -32,6 +35,37 @@ ServerDir& ServerDir::operator=(ServerDir&& other) noexcept {
   return *this;
 }
 
+namespace {
+
+constexpr char kOwnerFile[] = "owner.pid";
+
+// Deletes `<base>/<prefix>-XXXXXX` directories whose owning process is gone: a test killed by
+// a timeout or a crash leaves its server directory behind (the kernel stops the server, but
+// only a live owner can delete files). Directories without an owner file, or whose owner still
+// exists (or cannot be signalled), are left alone.
+void SweepAbandonedDirs(const std::string& base, const std::string& prefix) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  for (fs::directory_iterator it(base, error), end; !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() != prefix.size() + 7 || name.compare(0, prefix.size() + 1, prefix + "-") != 0) {
+      continue;
+    }
+    std::ifstream in(it->path() / kOwnerFile);
+    long pid = 0;
+    if (!(in >> pid) || pid <= 0) continue;
+    if (kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    std::error_code ignored;
+    fs::remove_all(it->path(), ignored);
+    if (!ignored) {
+      logging::Get("localdb")->info("removed abandoned server dir={} owner_pid={}",
+                                    it->path().string(), pid);
+    }
+  }
+}
+
+}  // namespace
+
 Result<ServerDir> ServerDir::Create(const std::string& requested, const std::string& prefix,
                                     const std::optional<RunAs>& owner) {
   namespace fs = std::filesystem;
@@ -39,6 +73,7 @@ Result<ServerDir> ServerDir::Create(const std::string& requested, const std::str
   if (requested.empty()) {
     const char* tmp = std::getenv("TMPDIR");
     std::string base = (tmp != nullptr && *tmp != '\0') ? tmp : "/tmp";
+    SweepAbandonedDirs(base, prefix);
     std::string pattern = base + "/" + prefix + "-XXXXXX";
     std::vector<char> buffer(pattern.begin(), pattern.end());
     buffer.push_back('\0');
@@ -47,6 +82,7 @@ Result<ServerDir> ServerDir::Create(const std::string& requested, const std::str
                      std::strerror(errno) + "; set TMPDIR to a writable directory");
     }
     path = buffer.data();
+    std::ofstream(path + "/" + kOwnerFile) << getpid() << "\n";
   } else {
     std::error_code error;
     fs::path absolute = fs::absolute(requested, error);
