@@ -28,6 +28,7 @@ struct FaultInjectionFileSystem::State {
   uint64_t capacity = 0;
   std::vector<Fault> faults;
   uint64_t sync_count = 0;
+  uint64_t bytes_read = 0;
   std::chrono::microseconds sync_latency{0};
   std::map<std::string, bool> locks;
 
@@ -147,6 +148,7 @@ class MemoryFile final : public File {
     if (offset >= node_->data.size()) return size_t{0};
     size_t n = std::min<uint64_t>(size, node_->data.size() - offset);
     std::copy_n(node_->data.data() + offset, n, out);
+    state_->bytes_read += n;
     return n;
   }
 
@@ -242,6 +244,11 @@ void FaultInjectionFileSystem::SimulateCrash() {
 uint64_t FaultInjectionFileSystem::BytesUsed() const {
   std::lock_guard lock(state_->mutex);
   return state_->Used(*state_->root);
+}
+
+uint64_t FaultInjectionFileSystem::bytes_read() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->bytes_read;
 }
 
 uint64_t FaultInjectionFileSystem::sync_count() const {

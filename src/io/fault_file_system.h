@@ -66,6 +66,8 @@ class FaultInjectionFileSystem final : public FileSystem {
   // Overwrites one byte of a file, durable at once (simulates media corruption).
   Status CorruptByte(const std::string& path, uint64_t offset, char xor_mask = 0x5a);
   uint64_t sync_count() const;
+  // Bytes returned by File::ReadAt so far (to check that recovery reads little).
+  uint64_t bytes_read() const;
 
   // --- FileSystem ---
   Result<std::unique_ptr<File>> Open(const std::string& path, OpenMode mode) override;

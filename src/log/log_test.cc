@@ -734,6 +734,27 @@ TEST(LogStoreTest, ClosedShardExpiresAfterRetention) {
   EXPECT_EQ(env.Get("s")->Describe().shards.size(), 2u);
 }
 
+TEST(LogStoreTest, RecoveryReadsIndexesNotSealedSegments) {
+  FaultStore env;
+  env.options.segment_bytes = 8192;
+  env.options.commit_journal_bytes = 16384;
+  env.Open();
+  auto stream = *env.store->CreateStream("s", Unordered(1));
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_TRUE(stream->Append(MakeRecord("k", std::string(200, 'b'))).ok());
+  }
+  uint64_t log_bytes = stream->DescribeShard(0)->bytes;
+  ASSERT_GT(log_bytes, 400'000u);
+  stream.reset();
+  uint64_t before = env.fs.bytes_read();
+  env.Open();  // clean restart: index files are present
+  uint64_t recovery_read = env.fs.bytes_read() - before;
+  // At most the active segment, the current commit journal, the indexes and the metadata;
+  // not the whole log.
+  EXPECT_LT(recovery_read, 8192u + 16384u + 12'000u) << "log bytes " << log_bytes;
+  EXPECT_EQ(testing::ReadAll(*env.Get("s"), 0).size(), 2000u);
+}
+
 TEST(LogStoreTest, MissingIndexFilesAreRebuilt) {
   FaultStore env;
   env.options.segment_bytes = 1024;
