@@ -3,6 +3,7 @@
 //
 //   eddy-api-testserver --data-dir DIR [--listen 127.0.0.1:0] [--port-file FILE]
 //                       [--cdc-stream NAME --cdc-format FORMAT --cdc-events N]
+//                       [--credentials ACCESS_KEY_ID:SECRET]   (verify SigV4 signatures)
 //
 // Writes the bound port to --port-file (atomically: write then rename) once serving, and
 // runs until SIGTERM/SIGINT. --cdc-stream creates a CDC stream (eddy:cdc=true) and appends
@@ -54,6 +55,7 @@ eddy::model::ChangeEvent SampleEvent(int i) {
 int main(int argc, char** argv) {
   std::string data_dir, listen = "127.0.0.1:0", port_file, cdc_stream, cdc_format = "native";
   int cdc_events = 0;
+  std::string credentials;  // AKID:SECRET enables signature verification
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -63,6 +65,7 @@ int main(int argc, char** argv) {
     else if (arg == "--cdc-stream") cdc_stream = value();
     else if (arg == "--cdc-format") cdc_format = value();
     else if (arg == "--cdc-events") cdc_events = std::atoi(value().c_str());
+    else if (arg == "--credentials") credentials = value();
     else return Fail("unknown argument " + arg);
   }
   if (data_dir.empty()) return Fail("--data-dir is required");
@@ -104,6 +107,12 @@ int main(int argc, char** argv) {
 
   eddy::api::ServerOptions options;
   options.listen = listen;
+  if (!credentials.empty()) {
+    size_t colon = credentials.find(':');
+    if (colon == std::string::npos) return Fail("--credentials wants ACCESS_KEY_ID:SECRET");
+    options.verifier = eddy::api::MakeStaticCredentialVerifier(
+        {{credentials.substr(0, colon), credentials.substr(colon + 1)}});
+  }
   auto server = eddy::api::Server::Start(options, store->get());
   if (!server.ok()) return Fail(server.status().ToString());
   if (!port_file.empty()) {

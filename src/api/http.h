@@ -18,6 +18,7 @@ struct HttpRequest {
   std::string target;  // request-target (HTTP/1.1) or :path (HTTP/2)
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercase
   std::string body;
+  std::string authority;  // HTTP/2 :authority (HTTP/1.1 carries Host as a header)
   int http_major = 1;  // 1 or 2
   int http_minor = 1;
 

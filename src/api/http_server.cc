@@ -178,8 +178,10 @@ int OnHeader(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t
     stream->request.method = std::move(header_value);
   } else if (header_name == ":path") {
     stream->request.target = std::move(header_value);
+  } else if (header_name == ":authority") {
+    stream->request.authority = std::move(header_value);  // SigV4 signs it as host
   } else if (!header_name.empty() && header_name.front() == ':') {
-    // :scheme and :authority are not needed by the API.
+    // :scheme is not needed by the API.
   } else {
     stream->request.headers.emplace_back(std::string(header_name), std::move(header_value));
   }

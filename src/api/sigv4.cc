@@ -1,5 +1,11 @@
 #include "api/sigv4.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
 #include <cctype>
 #include <string_view>
 
@@ -140,6 +146,143 @@ SigV4Outcome ParseSigV4(const HttpRequest& request) {
   }
   outcome.authorization = std::move(parsed);
   return outcome;
+}
+
+}  // namespace eddy::api
+
+// ---- Verification --------------------------------------------------------------------------
+
+namespace eddy::api {
+namespace {
+
+std::string Hex(const unsigned char* bytes, size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(size * 2);
+  for (size_t i = 0; i < size; ++i) {
+    out.push_back(kDigits[bytes[i] >> 4]);
+    out.push_back(kDigits[bytes[i] & 0xf]);
+  }
+  return out;
+}
+
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &length);
+  return std::string(reinterpret_cast<char*>(digest), length);
+}
+
+// Trims and collapses runs of spaces, as SigV4 canonical header values require.
+std::string CanonicalHeaderValue(std::string_view value) {
+  std::string out;
+  bool space = false;
+  for (char c : value) {
+    if (c == ' ' || c == '\t') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return Hex(digest, sizeof(digest));
+}
+
+std::string SigV4CanonicalRequest(const HttpRequest& request,
+                                  const std::vector<std::string>& signed_headers) {
+  std::string target = request.target.empty() ? "/" : request.target;
+  size_t question = target.find('?');
+  std::string path = target.substr(0, question);
+  std::vector<std::string> query;
+  if (question != std::string::npos) {
+    std::string_view rest = std::string_view(target).substr(question + 1);
+    while (!rest.empty()) {
+      size_t amp = rest.find('&');
+      std::string pair(rest.substr(0, amp));
+      if (pair.find('=') == std::string::npos) pair += '=';
+      query.push_back(std::move(pair));
+      if (amp == std::string_view::npos) break;
+      rest.remove_prefix(amp + 1);
+    }
+    std::sort(query.begin(), query.end());
+  }
+  std::string canonical = request.method + "\n" + path + "\n";
+  for (size_t i = 0; i < query.size(); ++i) {
+    if (i > 0) canonical += '&';
+    canonical += query[i];
+  }
+  canonical += '\n';
+  for (const std::string& name : signed_headers) {
+    std::string values;
+    for (const auto& [header, value] : request.headers) {
+      if (header != name) continue;
+      if (!values.empty()) values += ',';
+      values += CanonicalHeaderValue(value);
+    }
+    if (values.empty() && (name == "host" || name == ":authority")) values = request.authority;
+    canonical += name + ":" + values + "\n";
+  }
+  canonical += '\n';
+  for (size_t i = 0; i < signed_headers.size(); ++i) {
+    if (i > 0) canonical += ';';
+    canonical += signed_headers[i];
+  }
+  canonical += '\n';
+  const std::string* payload_hash = request.Header("x-amz-content-sha256");
+  canonical += payload_hash != nullptr && *payload_hash != "UNSIGNED-PAYLOAD"
+                   ? *payload_hash
+                   : Sha256Hex(request.body);
+  return canonical;
+}
+
+std::string SigV4Signature(std::string_view secret, const SigV4Authorization& scope,
+                           std::string_view amz_date, std::string_view canonical_request) {
+  std::string credential_scope =
+      scope.date + "/" + scope.region + "/" + scope.service + "/aws4_request";
+  std::string string_to_sign = "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" +
+                               credential_scope + "\n" + Sha256Hex(canonical_request);
+  std::string key = HmacSha256("AWS4" + std::string(secret), scope.date);
+  key = HmacSha256(key, scope.region);
+  key = HmacSha256(key, scope.service);
+  key = HmacSha256(key, "aws4_request");
+  std::string signature = HmacSha256(key, string_to_sign);
+  return Hex(reinterpret_cast<const unsigned char*>(signature.data()), signature.size());
+}
+
+CredentialVerifier MakeStaticCredentialVerifier(std::map<std::string, std::string> secrets) {
+  return [secrets = std::move(secrets)](const SigV4Authorization& authorization,
+                                        const HttpRequest& request) -> std::optional<ApiError> {
+    auto secret = secrets.find(authorization.access_key_id);
+    if (secret == secrets.end()) {
+      return MakeApiError("UnrecognizedClientException",
+                          "The security token included in the request is invalid.");
+    }
+    const std::string* date = request.Header("x-amz-date");
+    if (date == nullptr) date = request.Header("date");
+    std::string expected =
+        SigV4Signature(secret->second, authorization, date ? *date : "",
+                       SigV4CanonicalRequest(request, authorization.signed_headers));
+    std::string provided = authorization.signature;
+    std::transform(provided.begin(), provided.end(), provided.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (expected.size() != provided.size() ||
+        CRYPTO_memcmp(expected.data(), provided.data(), expected.size()) != 0) {
+      return MakeApiError("InvalidSignatureException",
+                          "The request signature we calculated does not match the signature "
+                          "you provided. Check your AWS Secret Access Key and signing method.");
+    }
+    return std::nullopt;
+  };
 }
 
 }  // namespace eddy::api

@@ -1,17 +1,17 @@
 // AWS Signature Version 4: parsing of the Authorization header, and the hook where signature
 // verification plugs in.
 //
-// Today eddy parses the header and rejects missing or malformed ones exactly as AWS (and
-// kinesalite) do, but does not verify the signature: local endpoints are used with dummy
-// credentials, and the JS SDK over HTTP/2 signs the `:authority` pseudo-header, which a
-// verifier must reconstruct from the HTTP/2 request. A CredentialVerifier set in the server
-// options is called with the parsed header and the request; that is where verification
-// against configured credentials goes.
+// By default eddy parses the header and rejects missing or malformed ones exactly as AWS (and
+// kinesalite) do, without verifying the signature: local endpoints are used with dummy
+// credentials. A CredentialVerifier in the server options is called with the parsed header
+// and the request; MakeStaticCredentialVerifier verifies signatures against configured
+// credentials (HTTP/1.1 Host or HTTP/2 :authority, as the JS SDK signs over h2).
 //
 // Thread safety: stateless functions; a CredentialVerifier must be callable concurrently.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,5 +46,20 @@ SigV4Outcome ParseSigV4(const HttpRequest& request);
 // InvalidSignatureException) to reject the request.
 using CredentialVerifier =
     std::function<std::optional<ApiError>(const SigV4Authorization&, const HttpRequest&)>;
+
+// Verifies signatures against a fixed set of credentials (access key id -> secret key):
+// rebuilds the canonical request (method, path, sorted query, the signed headers — `host`
+// taken from HTTP/2's :authority when there is no Host header — and the SHA-256 of the body),
+// derives the signing key from the credential scope and compares in constant time. Unknown
+// access keys answer UnrecognizedClientException, mismatches InvalidSignatureException.
+CredentialVerifier MakeStaticCredentialVerifier(std::map<std::string, std::string> secrets);
+
+// Hex SHA-256 and the SigV4 signature, exposed for tests.
+std::string Sha256Hex(std::string_view bytes);
+std::string SigV4Signature(std::string_view secret, const SigV4Authorization& scope,
+                           std::string_view amz_date, std::string_view canonical_request);
+// The canonical request for `request` as signed with `signed_headers`.
+std::string SigV4CanonicalRequest(const HttpRequest& request,
+                                  const std::vector<std::string>& signed_headers);
 
 }  // namespace eddy::api

@@ -67,3 +67,50 @@ TEST(SigV4, HeaderAndQueryAuthenticationTogetherIsInvalidSignature) {
 
 }  // namespace
 }  // namespace eddy::api
+
+namespace eddy::api {
+namespace {
+
+// AWS's SigV4 test suite case "get-vanilla" (also what botocore computes for it).
+HttpRequest GetVanilla(std::string signature) {
+  HttpRequest request;
+  request.method = "GET";
+  request.target = "/";
+  request.headers.emplace_back("host", "example.amazonaws.com");
+  request.headers.emplace_back("x-amz-date", "20150830T123600Z");
+  request.headers.emplace_back(
+      "authorization",
+      "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+      "SignedHeaders=host;x-amz-date, Signature=" + signature);
+  return request;
+}
+
+TEST(SigV4Verify, AcceptsTheReferenceSignatureAndRejectsOthers) {
+  auto verifier =
+      MakeStaticCredentialVerifier({{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}});
+  HttpRequest good =
+      GetVanilla("5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+  auto parsed = ParseSigV4(good);
+  ASSERT_TRUE(parsed.authorization);
+  EXPECT_FALSE(verifier(*parsed.authorization, good));
+
+  HttpRequest bad =
+      GetVanilla("5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf32");
+  auto bad_parsed = ParseSigV4(bad);
+  auto rejected = verifier(*bad_parsed.authorization, bad);
+  ASSERT_TRUE(rejected);
+  EXPECT_EQ(rejected->type, "InvalidSignatureException");
+
+  // The same request over HTTP/2: no Host header, :authority instead.
+  HttpRequest h2 = good;
+  h2.headers.erase(h2.headers.begin());
+  h2.authority = "example.amazonaws.com";
+  EXPECT_FALSE(verifier(*parsed.authorization, h2));
+
+  auto unknown = MakeStaticCredentialVerifier({{"OTHER", "x"}})(*parsed.authorization, good);
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->type, "UnrecognizedClientException");
+}
+
+}  // namespace
+}  // namespace eddy::api
