@@ -185,14 +185,28 @@ int main(int argc, char** argv) {
   if (big > 0) {
     Check(sql->Execute("SELECT pg_create_logical_replication_slot('bench_big', 'pgoutput')"),
           "slot big");
+    Check(sql->Execute("SELECT pg_create_logical_replication_slot('bench_big_recv', 'pgoutput')"),
+          "slot big recv");
     Check(sql->Execute("INSERT INTO retail_trans SELECT g, g % 100, 'item-' || g, g % 7, "
                        "(g % 10000) / 100.0, now() FROM generate_series(10000001, " +
                        std::to_string(10000000 + big) + ") g"),
           "big transaction");
+    std::string big_end = One(*sql, "SELECT pg_current_wal_lsn()::text");
+    std::string big_command = std::string(localdb::kPostgresBinDir) + "/pg_recvlogical -d '" +
+                              url + "' --slot bench_big_recv --start -o proto_version=3 "
+                              "-o publication_names=bench_pub --endpos=" + big_end +
+                              " --no-loop -f /dev/null";
+    auto big_recv_started = SteadyClock::now();
+    if (std::system(big_command.c_str()) != 0) {
+      std::fprintf(stderr, "pg_recvlogical failed on the big transaction\n");
+      return 1;
+    }
+    std::printf("one %ld-row transaction, pg_recvlogical: %.2f s\n", big,
+                std::chrono::duration<double>(SteadyClock::now() - big_recv_started).count());
     long rss_before = PeakRssKb();
     auto [big_seconds, big_events] =
         DrainWithEddy(url, "bench_big", dir + "/big", static_cast<uint64_t>(big), "big");
-    std::printf("one %ld-row transaction: %.2f s, %llu events, peak RSS %ld MB (before: %ld MB)\n",
+    std::printf("one %ld-row transaction, eddy: %.2f s, %llu events, peak RSS %ld MB (before: %ld MB)\n",
                 big, big_seconds, static_cast<unsigned long long>(big_events),
                 PeakRssKb() / 1024, rss_before / 1024);
   }
