@@ -125,13 +125,17 @@ Status ApplyStringValues(std::string_view value, std::vector<ColumnInfo>& column
   return Status::Ok();
 }
 
-Status ApplyOptionalMetadata(uint8_t field, std::string_view value, TableMapEvent& table) {
+Status ApplyOptionalMetadata(uint8_t field, std::string_view value, TableMapEvent& table,
+                             bool mariadb) {
   std::vector<ColumnInfo>& columns = table.columns;
   switch (field) {
     case kSignedness: {
       size_t numeric = 0;
       for (ColumnInfo& column : columns) {
-        if (!column.IsNumeric()) continue;
+        // MariaDB's YEAR is a numeric field (always flagged unsigned); MySQL skips it.
+        bool counted = column.IsNumeric() ||
+                       (mariadb && column.type == static_cast<uint8_t>(ColumnType::kYear));
+        if (!counted) continue;
         if (numeric / 8 >= value.size()) return Corruption("SIGNEDNESS bitmap too short");
         column.is_unsigned = BitSetMsb(value, numeric);
         ++numeric;
@@ -332,6 +336,13 @@ Result<FormatDescriptionEvent> ParseFormatDescription(std::string_view event) {
       fde.checksum_algorithm = kChecksumAlgorithmCrc32;
       uint32_t stored = DecodeFixed32(table.data() + table.size() - 4);
       uint32_t computed = BinlogCrc32(event.substr(0, event.size() - 4));
+      if (stored != computed && (header.flags & kEventFlagBinlogInUse) != 0) {
+        // The server sets LOG_EVENT_BINLOG_IN_USE_F in the file's FDE after computing its
+        // checksum (and clears it on close): the CRC covers the header without that flag.
+        std::string copy(event.substr(0, event.size() - 4));
+        copy[17] = static_cast<char>(static_cast<uint8_t>(copy[17]) & ~kEventFlagBinlogInUse);
+        computed = BinlogCrc32(copy);
+      }
       if (stored != computed) {
         return EventError(kType, body.size() - 4, "checksum mismatch (stored " +
                                                       std::to_string(stored) + ", computed " +
@@ -620,7 +631,8 @@ Result<std::string> InflateMariadbPayload(std::string_view payload, uint64_t max
   return out;
 }
 
-Result<TableMapEvent> ParseTableMap(std::string_view body, uint8_t post_header_length) {
+Result<TableMapEvent> ParseTableMap(std::string_view body, uint8_t post_header_length,
+                                    bool mariadb) {
   constexpr uint8_t kType = static_cast<uint8_t>(EventType::kTableMap);
   ByteReader reader(body);
   TableMapEvent table;
@@ -688,7 +700,7 @@ Result<TableMapEvent> ParseTableMap(std::string_view body, uint8_t post_header_l
   while (!reader.empty()) {
     EDDY_EVENT_ASSIGN(uint8_t field, reader.ReadFixed8(), kType, reader);
     EDDY_EVENT_ASSIGN(std::string_view value, ReadLengthEncodedBytes(reader), kType, reader);
-    Status status = ApplyOptionalMetadata(field, value, table);
+    Status status = ApplyOptionalMetadata(field, value, table, mariadb);
     if (!status.ok()) {
       return EventError(kType, reader,
                         status.WithContext("optional metadata field " + std::to_string(field)));

@@ -82,6 +82,7 @@ std::string EventTypeName(uint8_t type);
 
 inline constexpr size_t kEventHeaderSize = 19;
 inline constexpr size_t kChecksumSize = 4;
+inline constexpr uint16_t kEventFlagBinlogInUse = 0x0001;  // LOG_EVENT_BINLOG_IN_USE_F (FDE)
 inline constexpr uint16_t kEventFlagArtificial = 0x0020;  // LOG_EVENT_ARTIFICIAL_F
 inline constexpr uint8_t kChecksumAlgorithmOff = 0;
 inline constexpr uint8_t kChecksumAlgorithmCrc32 = 1;
@@ -193,8 +194,10 @@ struct TableMapEvent {
 };
 
 // Decodes a TABLE_MAP body (after the common header, without the checksum).
-// `post_header_length` is 6 (old 4-byte table ids) or 8.
-Result<TableMapEvent> ParseTableMap(std::string_view body, uint8_t post_header_length);
+// `post_header_length` is 6 (old 4-byte table ids) or 8. `mariadb`: the server is MariaDB,
+// whose SIGNEDNESS bitmap also has a bit for YEAR columns (MySQL's does not).
+Result<TableMapEvent> ParseTableMap(std::string_view body, uint8_t post_header_length,
+                                    bool mariadb = true);
 
 enum class RowsKind : uint8_t { kWrite = 1, kUpdate = 2, kDelete = 3 };
 

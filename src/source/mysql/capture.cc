@@ -706,7 +706,7 @@ class MysqlCapture::Runner {
     EDDY_ASSIGN_OR_RETURN(uint64_t table_id, PeekRowsTableId(body, post_header));
     auto it = tables_.find(table_id);
     if (it != tables_.end() && it->second.raw_body == body) return Status::Ok();
-    EDDY_ASSIGN_OR_RETURN(TableMapEvent map, ParseTableMap(body, post_header));
+    EDDY_ASSIGN_OR_RETURN(TableMapEvent map, ParseTableMap(body, post_header, mariadb_));
     CachedTable cached;
     cached.raw_body = std::string(body);
     cached.captured = Captured(map.database, map.table);
