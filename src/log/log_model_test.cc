@@ -386,14 +386,14 @@ uint64_t SeedFromEnvironment(uint64_t fallback) {
 
 TEST(LogModelTest, RandomOperationsMatchTheModel) {
   uint64_t base = SeedFromEnvironment(std::random_device{}());
-  int runs = std::getenv("EDDY_TEST_SEED") ? 1 : 4;
+  int runs = std::getenv("EDDY_TEST_SEED") ? 1 : 6;
   for (int run = 0; run < runs; ++run) {
     uint64_t seed = base + static_cast<uint64_t>(run);
     std::cout << "LogModelTest seed=" << seed << " (replay with EDDY_TEST_SEED=" << seed << ")"
               << std::endl;
     SCOPED_TRACE("EDDY_TEST_SEED=" + std::to_string(seed));
     ModelTest test(seed);
-    test.Run(600);
+    test.Run(1000);
     if (::testing::Test::HasFailure()) break;
   }
 }

@@ -1714,11 +1714,18 @@ Result<size_t> LogStoreImpl::EnforceRetention() {
     std::lock_guard lock(mu_);
     for (const auto& [name, stream] : streams_) streams.push_back(stream);
   }
+  // One failing stream (e.g. poisoned) does not stop retention of the others.
   size_t total = 0;
+  Status first_error;
   for (const auto& stream : streams) {
-    EDDY_ASSIGN_OR_RETURN(size_t dropped, stream->EnforceRetention());
-    total += dropped;
+    auto dropped = stream->EnforceRetention();
+    if (dropped.ok()) {
+      total += *dropped;
+    } else if (first_error.ok()) {
+      first_error = dropped.status().WithContext("retention of stream " + stream->name());
+    }
   }
+  if (!first_error.ok()) return first_error;
   return total;
 }
 
