@@ -1,5 +1,7 @@
 #include "source/postgres/transaction_buffer.h"
 
+#include <algorithm>
+
 #include "base/bytes.h"
 #include "base/logging.h"
 #include "model/event_codec.h"
@@ -97,18 +99,38 @@ Status TransactionBuffer::Spill() {
 
 Status TransactionBuffer::ForEach(const std::function<Status(model::ChangeEvent&&)>& visit) {
   if (file_ != nullptr) {
-    uint64_t offset = 0;
-    std::string header(8, '\0');
-    std::string body;
-    while (offset < spilled_bytes_) {
-      EDDY_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(offset, 8, header.data()));
-      if (got != 8) return Corruption("spill file " + spill_path_ + " is truncated");
-      uint32_t subxid = DecodeFixed32(header.data());
-      uint32_t length = DecodeFixed32(header.data() + 4);
-      body.resize(length);
-      EDDY_ASSIGN_OR_RETURN(got, file_->ReadAt(offset + 8, length, body.data()));
-      if (got != length) return Corruption("spill file " + spill_path_ + " is truncated");
-      offset += 8 + length;
+    // Read the file in large blocks; entries may straddle block boundaries.
+    constexpr size_t kBlockBytes = 1u << 20;
+    uint64_t file_offset = 0;
+    std::string window;
+    size_t position = 0;
+    auto ensure = [&](size_t needed) -> Status {
+      while (window.size() - position < needed) {
+        if (file_offset >= spilled_bytes_) {
+          return Corruption("spill file " + spill_path_ + " is truncated");
+        }
+        window.erase(0, position);
+        position = 0;
+        size_t want = static_cast<size_t>(
+            std::min<uint64_t>(std::max(kBlockBytes, needed), spilled_bytes_ - file_offset));
+        size_t old_size = window.size();
+        window.resize(old_size + want);
+        EDDY_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(file_offset, want, window.data() + old_size));
+        if (got != want) return Corruption("spill file " + spill_path_ + " is truncated");
+        file_offset += got;
+      }
+      return Status::Ok();
+    };
+    uint64_t consumed = 0;
+    while (consumed < spilled_bytes_) {
+      EDDY_RETURN_IF_ERROR(ensure(8));
+      uint32_t subxid = DecodeFixed32(window.data() + position);
+      uint32_t length = DecodeFixed32(window.data() + position + 4);
+      position += 8;
+      EDDY_RETURN_IF_ERROR(ensure(length));
+      std::string_view body(window.data() + position, length);
+      position += length;
+      consumed += 8 + static_cast<uint64_t>(length);
       if (aborted_.count(subxid) != 0) continue;
       EDDY_ASSIGN_OR_RETURN(model::ChangeEvent event, model::DecodeEvent(body));
       EDDY_RETURN_IF_ERROR(visit(std::move(event)));
