@@ -1,5 +1,7 @@
 #include "source/postgres/capture.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <atomic>
 #include <deque>
@@ -208,7 +210,18 @@ class PostgresCapture::Runner {
   bool TableSelected(const model::TableId& table) const {
     if (table_filter_.empty()) return true;
     std::string name = table.QualifiedName();
-    return std::find(table_filter_.begin(), table_filter_.end(), name) != table_filter_.end();
+    for (const std::string& pattern : table_filter_) {
+      if (fnmatch(pattern.c_str(), name.c_str(), 0) == 0) return true;
+    }
+    return false;
+  }
+
+  // Table entries with shell-glob characters cannot be listed in a publication: such a
+  // configuration publishes every table and filters here.
+  bool FilterHasPatterns() const {
+    return std::any_of(table_filter_.begin(), table_filter_.end(), [](const std::string& t) {
+      return t.find_first_of("*?[") != std::string::npos;
+    });
   }
 
   Lsn DurableEnd() {
@@ -225,7 +238,7 @@ class PostgresCapture::Runner {
                                           {options_.publication_name}));
     if (!rows.rows.empty()) return Status::Ok();
     std::string ddl = "CREATE PUBLICATION " + QuoteIdentifier(options_.publication_name);
-    if (table_filter_.empty()) {
+    if (table_filter_.empty() || FilterHasPatterns()) {
       ddl += " FOR ALL TABLES";
     } else {
       ddl += " FOR TABLE ";

@@ -52,7 +52,10 @@ struct PostgresCaptureOptions {
   std::string conninfo;
   std::string slot_name = "eddy_slot";
   std::string publication_name = "eddy_publication";
-  // "schema.table" names to capture; empty = every table (publication FOR ALL TABLES).
+  // "schema.table" names ("table" means "public.table") to capture; empty = every table
+  // (publication FOR ALL TABLES). Shell globs ("public.*", "sales.order_?") are allowed: the
+  // publication is then FOR ALL TABLES and changes are filtered here. An existing publication
+  // is reused as it is.
   std::vector<std::string> tables;
   SnapshotMode snapshot_mode = SnapshotMode::kInitial;
   // Where large transactions spill (created if missing). Required.

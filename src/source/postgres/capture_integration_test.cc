@@ -519,5 +519,22 @@ TEST_F(CaptureTest, IdleSlotAdvancesWhileOtherTablesWrite) {
   EXPECT_TRUE(capture_->Stop().ok());
 }
 
+TEST_F(CaptureTest, GlobTableFilterPublishesAllAndFiltersHere) {
+  Sql("CREATE TABLE glob_a1 (id int PRIMARY KEY); CREATE TABLE glob_a2 (id int PRIMARY KEY); "
+      "CREATE TABLE glob_b (id int PRIMARY KEY)");
+  Sql("INSERT INTO glob_a1 VALUES (1); INSERT INTO glob_b VALUES (1)");
+  StartCapture(Options({"public.glob_a*"}));
+  WaitStreaming();
+  Sql("INSERT INTO glob_a2 VALUES (2); INSERT INTO glob_b VALUES (2); "
+      "INSERT INTO glob_a1 VALUES (3)");
+  std::vector<ChangeEvent> events = WaitForEvents(3);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].op, Operation::kRead);
+  EXPECT_EQ(events[0].table.name, "glob_a1");
+  EXPECT_EQ(events[1].table.name, "glob_a2");
+  EXPECT_EQ(events[2].table.name, "glob_a1");
+  EXPECT_TRUE(capture_->Stop().ok());
+}
+
 }  // namespace
 }  // namespace eddy::source::postgres
