@@ -129,6 +129,8 @@ void ApiRouter::Respond(const HttpRequest& request, HttpResponse* response) {
   JsonWriter out;
   std::optional<ApiError> error = kinesis ? kinesis_.Handle(operation, body, out)
                                           : dynamodb_streams_.Handle(operation, body, out);
+  body = RequestBody();
+  RequestBody::TrimThreadParser();
   if (error) {
     send_error(*error);
     return;

@@ -43,8 +43,19 @@ bool IsDecimalNumber(std::string_view text, size_t max_digits) {
   return true;
 }
 
-std::optional<ApiError> RequestBody::Parse(std::string_view body, RequestBody* out) {
+namespace {
+simdjson::dom::parser& ThreadParser() {
   thread_local simdjson::dom::parser parser;
+  return parser;
+}
+}  // namespace
+
+void RequestBody::TrimThreadParser() {
+  if (ThreadParser().capacity() > (1u << 20)) ThreadParser() = simdjson::dom::parser();
+}
+
+std::optional<ApiError> RequestBody::Parse(std::string_view body, RequestBody* out) {
+  simdjson::dom::parser& parser = ThreadParser();
   std::string_view text = body;
   bool blank = true;
   for (char c : text) {

@@ -50,6 +50,11 @@ class RequestBody {
 
   const std::optional<ApiError>& error() const { return error_; }
 
+  // Frees this thread's parser buffers when a large body grew them past 1 MiB, so idle
+  // keep-alive connections do not each hold the memory of their largest request. Call only
+  // when no RequestBody of this thread is in use.
+  static void TrimThreadParser();
+
  private:
   std::optional<simdjson::dom::element> Member(std::string_view name);
   void TypeError(std::string_view name, simdjson::dom::element value, std::string_view wanted);
