@@ -297,9 +297,15 @@ class PostgresCapture::Runner {
     bool need_snapshot = false;
     switch (options_.snapshot_mode) {
       case SnapshotMode::kNoData: need_snapshot = false; break;
+      // A snapshot this process already took counts as a position even when it stored no
+      // rows (an empty snapshot records no position in the log).
       case SnapshotMode::kInitial:
-      case SnapshotMode::kInitialOnly: need_snapshot = !have_position; break;
-      case SnapshotMode::kWhenNeeded: need_snapshot = !have_position || !slot_usable; break;
+      case SnapshotMode::kInitialOnly:
+        need_snapshot = !have_position && !(snapshot_taken_ && slot_usable);
+        break;
+      case SnapshotMode::kWhenNeeded:
+        need_snapshot = (!have_position && !snapshot_taken_) || !slot_usable;
+        break;
       case SnapshotMode::kAlways: need_snapshot = !snapshot_taken_; break;
     }
     if (options_.snapshot_mode == SnapshotMode::kInitialOnly && have_position) {

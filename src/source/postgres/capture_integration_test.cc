@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <algorithm>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "localdb/local_postgres.h"
@@ -533,6 +535,75 @@ TEST_F(CaptureTest, GlobTableFilterPublishesAllAndFiltersHere) {
   EXPECT_EQ(events[0].table.name, "glob_a1");
   EXPECT_EQ(events[1].table.name, "glob_a2");
   EXPECT_EQ(events[2].table.name, "glob_a1");
+  EXPECT_TRUE(capture_->Stop().ok());
+}
+
+// Terminating the walsender while large transactions are being streamed in S..E blocks: the
+// partial in-progress transactions are discarded and received again whole.
+TEST_F(CaptureTest, WalsenderKilledDuringStreamedTransactions) {
+  Sql("CREATE TABLE kill_big_t (id int PRIMARY KEY, pad text)");
+  PostgresCaptureOptions options = Options({"public.kill_big_t"});
+  options.transaction_memory_bytes = 128 * 1024;
+  StartCapture(options);
+  WaitStreaming();
+  const int kRounds = 3;
+  const int kRows = 5000;
+  for (int round = 0; round < kRounds; ++round) {
+    Sql("INSERT INTO kill_big_t SELECT g, repeat('z', 100) FROM generate_series(" +
+        std::to_string(round * kRows + 1) + ", " + std::to_string((round + 1) * kRows) + ") g");
+    Sql("SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = "
+        "'eddy'");
+  }
+  std::vector<ChangeEvent> events = WaitForEvents(kRounds * kRows);
+  std::map<int64_t, int> seen;
+  for (const ChangeEvent& event : events) seen[event.key.at(0).value.Get<int64_t>()]++;
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kRounds * kRows));
+  for (const auto& [id, count] : seen) {
+    if (count != 1) {
+      ADD_FAILURE() << "id " << id << " seen " << count << " times";
+      break;
+    }
+  }
+  EXPECT_EQ(events.size(), static_cast<size_t>(kRounds * kRows));
+  EXPECT_GE(capture_->progress().reconnects, 1u);
+  // A reconnect resumes streaming; it never re-snapshots (the initial snapshot was empty).
+  size_t inserts = std::count_if(events.begin(), events.end(), [](const ChangeEvent& event) {
+    return event.op == Operation::kInsert;
+  });
+  EXPECT_EQ(inserts, events.size());
+  EXPECT_TRUE(capture_->Stop().ok());
+}
+
+TEST_F(CaptureTest, SnapshotReadsInChunksWithMarkers) {
+  Sql("CREATE TABLE chunk_t (a int, b text, PRIMARY KEY (b, a))");
+  Sql("INSERT INTO chunk_t SELECT g, 'k' || (g % 3) FROM generate_series(1, 100) g");
+  Sql("CREATE TABLE chunk_empty_t (id int PRIMARY KEY)");
+  PostgresCaptureOptions options = Options({"public.chunk_t", "public.chunk_empty_t"});
+  options.snapshot_chunk_rows = 7;
+  StartCapture(options);
+  WaitStreaming();
+  std::vector<ChangeEvent> events = WaitForEvents(100);
+  ASSERT_EQ(events.size(), 100u);
+  std::set<std::pair<std::string, int64_t>> keys;
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].op, Operation::kRead);
+    EXPECT_EQ(events[i].ordinal_in_transaction, i);
+    ASSERT_EQ(events[i].key.size(), 2u);
+    EXPECT_EQ(events[i].key[0].name, "b");
+    keys.insert({events[i].key[0].value.Get<std::string>(), events[i].key[1].value.Get<int64_t>()});
+    model::SnapshotMarker expected = i == 0    ? model::SnapshotMarker::kFirst
+                                     : i == 99 ? model::SnapshotMarker::kLast
+                                               : model::SnapshotMarker::kTrue;
+    EXPECT_EQ(events[i].source.snapshot, expected) << i;
+  }
+  EXPECT_EQ(keys.size(), 100u);
+  // Rows come in primary key order.
+  EXPECT_TRUE(std::is_sorted(events.begin(), events.end(), [](const ChangeEvent& x, const ChangeEvent& y) {
+    return std::make_pair(x.key[0].value.Get<std::string>(), x.key[1].value.Get<int64_t>()) <
+           std::make_pair(y.key[0].value.Get<std::string>(), y.key[1].value.Get<int64_t>());
+  }));
+  PostgresCaptureProgress progress = capture_->progress();
+  EXPECT_EQ(progress.snapshot_rows, 100u);
   EXPECT_TRUE(capture_->Stop().ok());
 }
 
