@@ -425,7 +425,16 @@ void HttpServer::AcceptLoop() {
     }
     if (ready <= 0 || (fds[0].revents & POLLIN) == 0) continue;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors or memory: the pending connection stays queued and poll would
+        // report it again at once; back off (waking early on Stop) instead of spinning.
+        Log()->warn("accept failed, backing off error=\"{}\"", std::strerror(errno));
+        pollfd wake = {wake_fd_, POLLIN, 0};
+        ::poll(&wake, 1, 100);
+      }
+      continue;
+    }
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     timeval receive_timeout{options_.idle_timeout_seconds, 0};
