@@ -516,6 +516,36 @@ TEST_F(ApiTest, ChunkedPayloadsAreReassembled) {
   EXPECT_EQ(ddb.Str("/Records/1/dynamodb/NewImage/blob/S"), std::string(5000, 'z'));
 }
 
+// DynamoDB Streams lineage after a split: CHILD_SHARDS lists the children with the parent as
+// ParentShardId, and the parent's last GetRecords has no NextShardIterator.
+TEST_F(ApiTest, DynamoDbStreamsChildShardsAfterSplit) {
+  log::StreamOptions options;
+  options.shard_count = 1;
+  options.tags["eddy:cdc"] = "true";
+  auto stream = store_->CreateStream("lineage", options);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  ASSERT_TRUE((*stream)->SplitShard(0, log::EvenHashKeyRange(1, 2).start).ok());
+  std::string arn = Streams("ListStreams", "{}").Str("/Streams/0/StreamArn");
+  Reply all = Streams("DescribeStream", R"({"StreamArn":")" + arn + "\"}");
+  ASSERT_EQ(all.Size("/StreamDescription/Shards"), 3u) << all.body;
+  std::string parent = all.Str("/StreamDescription/Shards/0/ShardId");
+  EXPECT_TRUE(all.Has("/StreamDescription/Shards/0/SequenceNumberRange/EndingSequenceNumber"));
+  Reply children = Streams("DescribeStream", R"({"StreamArn":")" + arn +
+                                                 R"(","ShardFilter":{"Type":"CHILD_SHARDS","ShardId":")" +
+                                                 parent + "\"}}");
+  ASSERT_EQ(children.Size("/StreamDescription/Shards"), 2u) << children.body;
+  EXPECT_EQ(children.Str("/StreamDescription/Shards/0/ParentShardId"), parent);
+  EXPECT_EQ(children.Str("/StreamDescription/Shards/1/ParentShardId"), parent);
+  Reply iterator = Streams("GetShardIterator", R"({"StreamArn":")" + arn + R"(","ShardId":")" + parent +
+                                                   R"(","ShardIteratorType":"TRIM_HORIZON"})");
+  Reply end = Streams("GetRecords", R"({"ShardIterator":")" + iterator.Str("/ShardIterator") + "\"}");
+  ASSERT_EQ(end.status, 200) << end.body;
+  EXPECT_FALSE(end.Has("/NextShardIterator")) << end.body;
+  Reply paged = Streams("DescribeStream", R"({"StreamArn":")" + arn + R"(","Limit":2})");
+  EXPECT_EQ(paged.Size("/StreamDescription/Shards"), 2u);
+  EXPECT_TRUE(paged.Has("/StreamDescription/LastEvaluatedShardId"));
+}
+
 TEST(DynamoDbIdentities, ShardIdsAndSequenceNumbersRoundTrip) {
   std::string id = DynamoDbShardId(0x1234, 1'414'562'045'508'000'000);
   EXPECT_EQ(id, "shardId-00000001414562045508-00001234");
