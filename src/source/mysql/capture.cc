@@ -523,7 +523,9 @@ class MysqlCapture::Runner {
         std::lock_guard lock(mu_);
         progress_.binlog_bytes += event->size();
       }
+      auto decode_began = std::chrono::steady_clock::now();
       Status status = HandleEvent(decoder, *event);
+      decode_nanos_ += (std::chrono::steady_clock::now() - decode_began).count();
       if (!status.ok()) {
         Status flushed = FlushBatch();
         if (!flushed.ok()) return flushed;
@@ -761,7 +763,7 @@ class MysqlCapture::Runner {
     EDDY_ASSIGN_OR_RETURN(RowsEvent rows, ParseRowsEvent(type, body, post_header, table.map));
     if (!pending_.open) BeginTransaction("", false, current_offset_);
     const size_t columns = table.map.columns.size();
-    auto to_row = [&](const RowImage& image) -> Result<model::Row> {
+    auto to_row = [&](RowImage& image) -> Result<model::Row> {
       model::Row row;
       row.reserve(columns);
       for (size_t i = 0; i < columns; ++i) {
@@ -772,7 +774,7 @@ class MysqlCapture::Runner {
               " missing): the session used binlog_row_image=MINIMAL or NOBLOB; capture needs "
               "FULL images");
         }
-        row.push_back(model::Field{table.map.columns[i].name, *image[i]});
+        row.push_back(model::Field{table.map.columns[i].name, std::move(*image[i])});
       }
       return row;
     };
@@ -866,7 +868,9 @@ class MysqlCapture::Runner {
     if (!batch_position_.has_value()) return Status::Ok();
     MysqlPosition position = *batch_position_;
     size_t records = batch_.size();
+    auto append_began = std::chrono::steady_clock::now();
     auto result = stream_->AppendTransaction(std::move(batch_), SourcePosition(position));
+    int64_t append_nanos = (std::chrono::steady_clock::now() - append_began).count();
     batch_.clear();
     batch_position_.reset();
     uint64_t transactions = batch_transactions_;
@@ -879,6 +883,8 @@ class MysqlCapture::Runner {
     resume_ = position.end;
     made_progress_ = true;
     std::lock_guard lock(mu_);
+    progress_.append_nanos += append_nanos;
+    progress_.decode_nanos = decode_nanos_;
     if (result->duplicate) {
       progress_.duplicate_transactions += transactions;
     } else {
@@ -918,6 +924,7 @@ class MysqlCapture::Runner {
   size_t batch_bytes_ = 0;
   uint64_t batch_transactions_ = 0;
   uint64_t batch_events_ = 0;
+  int64_t decode_nanos_ = 0;
 
   mutable std::mutex mu_;
   std::condition_variable finished_cv_;

@@ -96,6 +96,10 @@ struct MysqlCaptureProgress {
   uint64_t snapshot_tables = 0;
   uint64_t reconnects = 0;
   uint64_t binlog_bytes = 0;
+  // Time the capture thread spent decoding events (incl. encoding change events) and waiting
+  // for durable appends: where a slow capture spends its time.
+  int64_t decode_nanos = 0;
+  int64_t append_nanos = 0;
   std::string last_error;
 };
 

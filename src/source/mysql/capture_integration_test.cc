@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <thread>
+#include <cstdio>
 
 #include "localdb/local_mariadb.h"
 #include "log/chunking.h"
@@ -581,6 +582,55 @@ TEST_F(MysqlCaptureTest, EventsOver16MegabytesAreReassembled) {
   ASSERT_NE(data, nullptr);
   ASSERT_EQ(data->type(), model::ValueType::kBytes);
   EXPECT_EQ(data->Get<model::BytesValue>().data, std::string(20u << 20, 'A'));
+}
+
+// Large transactions (200,000-row insert, update and delete statements) arrive whole; prints
+// eddy's capture rate next to mariadb-binlog decoding the same binlog range (a figure, not a
+// timed assertion).
+TEST_F(MysqlCaptureTest, LargeTransactionsArriveWholeAndRateIsReported) {
+  constexpr int kRows = 200000;
+  Exec("CREATE TABLE " + database_ + ".retail_trans (id BIGINT PRIMARY KEY, store INT, "
+       "amount DECIMAL(10,2), note VARCHAR(40), ts DATETIME(6))");
+  BinlogPosition start = MasterPosition();
+  Exec("USE " + database_ + "; INSERT INTO retail_trans SELECT seq, seq % 97, seq / 7, "
+       "CONCAT('note ', seq), '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_" +
+       std::to_string(kRows) + "; UPDATE retail_trans SET amount = amount + 1; "
+       "DELETE FROM retail_trans");
+  BinlogPosition end = MasterPosition();
+  MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
+  options.start_position = start;
+  options.include_query = false;
+  auto began = std::chrono::steady_clock::now();
+  StartCapture(options);
+  WaitForPosition(end, 300s);
+  double eddy_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  std::vector<ChangeEvent> events = EventsOf("retail_trans", ReadEvents());
+  ASSERT_EQ(events.size(), static_cast<size_t>(3 * kRows));
+  EXPECT_EQ(events[0].op, model::Operation::kInsert);
+  EXPECT_EQ(events[kRows].op, model::Operation::kUpdate);
+  EXPECT_EQ(events[2 * kRows].op, model::Operation::kDelete);
+  EXPECT_EQ(events[kRows - 1].ordinal_in_transaction, static_cast<uint64_t>(kRows - 1));
+  EXPECT_EQ(events[0].transaction_id, events[kRows - 1].transaction_id);
+
+  // mariadb-binlog decoding the same range from the server, rows printed (-v), to /dev/null.
+  std::string command = "mariadb-binlog --read-from-remote-server --host=127.0.0.1 --port=" +
+                        std::to_string(server_->port()) + " --user=eddy --password=eddy -v "
+                        "--start-position=" + std::to_string(start.offset) +
+                        " --stop-position=" + std::to_string(end.offset) + " " + start.file +
+                        " > /dev/null 2>&1";
+  auto tool_began = std::chrono::steady_clock::now();
+  int rc = std::system(command.c_str());
+  double tool_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - tool_began).count();
+  EXPECT_EQ(rc, 0) << command;
+  auto progress = capture_->progress();
+  std::printf("[ figures ] capture thread: decode %.2f s, durable appends %.2f s\n",
+              progress.decode_nanos / 1e9, progress.append_nanos / 1e9);
+  std::printf("[ figures ] %d row changes: eddy capture (decode + durable log) %.2f s = %.0f "
+              "changes/s; mariadb-binlog -v %.2f s = %.0f changes/s; ratio eddy/mariadb-binlog "
+              "= %.2f\n",
+              3 * kRows, eddy_seconds, 3 * kRows / eddy_seconds, tool_seconds,
+              3 * kRows / tool_seconds, tool_seconds / eddy_seconds);
 }
 
 TEST_F(MysqlCaptureTest, InitialSnapshotThenStreamingHasNoGapOrOverlap) {
