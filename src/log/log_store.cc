@@ -965,9 +965,11 @@ Status StreamImpl::WriteBatch(std::vector<Request*>& batch) {
     Status status = shard->writer->Append(p.bytes);
     if (!status.ok()) return rollback(status);
   }
-  {
+  if (!pending.empty()) {
     // Shard files are flushed in parallel: a batch spanning N shards waits for about one
-    // flush, not N in a row.
+    // flush, not N in a row. A batch of only empty transactions (a source that moves its
+    // position without changes, e.g. a snapshot of an empty table) touches no shard and only
+    // writes the commit record below.
     std::vector<io::File*> files;
     for (auto& [shard, p] : pending) files.push_back(shard->writer.get());
     std::vector<std::future<Status>> others;

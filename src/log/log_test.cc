@@ -366,6 +366,27 @@ TEST(LogStoreTest, ExactlyOnceBySourcePosition) {
             ErrorCode::kInvalidArgument);
 }
 
+// A transaction with no records (a snapshot of an empty table, a source that only moves its
+// position) still moves the durable position, and survives a crash.
+TEST(LogStoreTest, EmptyTransactionAdvancesTheDurablePosition) {
+  FaultStore env;
+  env.Open();
+  auto stream = *env.store->CreateStream("s", Unordered(2));
+  auto empty = stream->AppendTransaction({}, PgPosition(100));
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_FALSE(empty->duplicate);
+  EXPECT_TRUE(empty->records.empty());
+  EXPECT_EQ(stream->HighestDurablePosition(), PgPosition(100));
+  EXPECT_TRUE(stream->AppendTransaction({}, PgPosition(100))->duplicate);
+  stream.reset();
+  env.CrashAndReopen();
+  stream = env.Get("s");
+  EXPECT_EQ(stream->HighestDurablePosition(), PgPosition(100));
+  EXPECT_TRUE(stream->AppendTransaction({MakeRecord("a", "x", PgPosition(90))}, PgPosition(90))
+                  ->duplicate);
+  EXPECT_EQ(ReadAll(*stream, 0).size() + ReadAll(*stream, 1).size(), 0u);
+}
+
 TEST(LogStoreTest, FailedTransactionIsInvisibleEverywhere) {
   FaultStore env;
   env.Open();
