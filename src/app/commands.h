@@ -21,5 +21,6 @@ void RegisterTailCommand(CLI::App& app, CommandRunner& runner);
 void RegisterLogCommand(CLI::App& app, CommandRunner& runner);
 void RegisterCheckCommand(CLI::App& app, CommandRunner& runner);
 void RegisterServeCommand(CLI::App& app, CommandRunner& runner);
+void RegisterDemoCommand(CLI::App& app, CommandRunner& runner);
 
 }  // namespace eddy::app

@@ -5,6 +5,7 @@
 #include "app/shutdown.h"
 #include "base/logging.h"
 #include "engine/config.h"
+#include "engine/engine.h"
 
 namespace eddy::app {
 namespace {
@@ -15,6 +16,38 @@ struct RunFlags {
   std::string log_level;
   std::string log_format;
 };
+
+constexpr auto kProgressInterval = std::chrono::seconds(10);
+
+// Runs until SIGINT/SIGTERM or until a capture ends by itself; logs progress meanwhile.
+int Supervise(engine::Engine& engine, ShutdownSignal& shutdown) {
+  auto log = logging::Get("run");
+  auto next_progress = std::chrono::steady_clock::now() + kProgressInterval;
+  int exit_code = kExitOk;
+  while (!shutdown.requested()) {
+    if (auto ended = engine.WaitForCaptureEnd(std::chrono::milliseconds(500))) {
+      if (ended->second.ok()) {
+        log->info("capture for stream={} finished", ended->first);
+      } else {
+        log->error("capture for stream={} failed: {}", ended->first, ended->second.message());
+        exit_code = kExitFailure;
+      }
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= next_progress) {
+      for (const auto& line : engine.ProgressLines()) log->info("progress {}", line);
+      next_progress += kProgressInterval;
+    }
+  }
+  if (shutdown.requested()) log->info("stopping (signal {})", shutdown.signal_number());
+  Status stopped = engine.Stop();
+  if (!stopped.ok()) {
+    log->error("stop: {}", stopped.message());
+    return kExitFailure;
+  }
+  log->info("stopped cleanly");
+  return exit_code;
+}
 
 int Run(const RunFlags& flags) {
   engine::EngineConfig config;
@@ -39,11 +72,17 @@ int Run(const RunFlags& flags) {
   logging::Configure(config.logging.level,
                      config.logging.format == "json" ? logging::Format::kJson : logging::Format::kText);
   auto log = logging::Get("run");
-  std::fprintf(stderr,
-               "eddy run: capture is not available in this build yet: the PostgreSQL and "
-               "MySQL capture modules are pending (configuration for %zu stream(s) is valid)\n",
-               config.streams.size());
-  return kExitFailure;
+  ShutdownSignal& shutdown = ShutdownSignal::Install();
+  auto engine = engine::Engine::Start(config);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "eddy run: %s\n", engine.status().message().c_str());
+    return kExitFailure;
+  }
+  if ((*engine)->api_port() != 0) {
+    log->info("serving the Kinesis and DynamoDB Streams API on http://127.0.0.1:{}",
+              (*engine)->api_port());
+  }
+  return Supervise(**engine, shutdown);
 }
 
 }  // namespace
@@ -71,10 +110,7 @@ void RegisterRunCommand(CLI::App& app, CommandRunner& runner) {
   command->add_option("--log-format", flags->log_format, "text|json")
       ->check(CLI::IsMember({"text", "json"}));
   command->callback([&runner, flags] {
-    runner = [flags] {
-      ShutdownSignal::Install();
-      return Run(*flags);
-    };
+    runner = [flags] { return Run(*flags); };
   });
 }
 

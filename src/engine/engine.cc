@@ -53,6 +53,19 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config) {
                  options.shard_count, stream.format, stream.view_type);
   }
 
+  if (!config.source.url.empty()) {
+    for (size_t i = 0; i < config.streams.size(); ++i) {
+      const StreamConfig& stream_config = config.streams[i];
+      EDDY_ASSIGN_OR_RETURN(auto stream, engine->store_->GetStream(stream_config.name));
+      auto capture = StartCapture(config, stream_config, i, config.streams.size(), stream);
+      if (!capture.ok()) {
+        return capture.status().WithContext("starting the capture for stream '" +
+                                            stream_config.name + "'");
+      }
+      engine->captures_.emplace_back(stream_config.name, std::move(*capture));
+    }
+  }
+
   if (config.api.enabled) {
     api::ServerOptions options;
     options.listen = config.api.listen;
@@ -91,11 +104,41 @@ Status Engine::Stop() {
     stopped_ = true;
   }
   stop_changed_.notify_all();
+  Status first_error;
+  // Captures first: they are the only writers; the log closes after the last append.
+  for (auto& [name, capture] : captures_) {
+    Status status = capture->Stop();
+    if (!status.ok() && first_error.ok()) first_error = status.WithContext("stream " + name);
+  }
   if (server_) server_->Stop();
   if (retention_thread_.joinable()) retention_thread_.join();
   server_.reset();
+  captures_.clear();
   store_.reset();
-  return Status::Ok();
+  return first_error;
+}
+
+std::optional<std::pair<std::string, Status>> Engine::WaitForCaptureEnd(
+    std::chrono::milliseconds timeout) {
+  if (captures_.empty()) {
+    std::unique_lock lock(mutex_);
+    stop_changed_.wait_for(lock, timeout, [this] { return stopping_; });
+    return std::nullopt;
+  }
+  // Each capture gets a share of the timeout; one capture is the common case.
+  auto share = timeout / static_cast<int>(captures_.size());
+  for (auto& [name, capture] : captures_) {
+    if (capture->WaitUntilFinished(share)) return std::make_pair(name, capture->Stop());
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> Engine::ProgressLines() const {
+  std::vector<std::string> lines;
+  for (const auto& [name, capture] : captures_) {
+    lines.push_back("stream=" + name + " " + capture->ProgressLine());
+  }
+  return lines;
 }
 
 Engine::~Engine() { Stop().IgnoreError(); }

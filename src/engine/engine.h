@@ -16,11 +16,14 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <vector>
 #include <string>
 #include <thread>
 
 #include "api/server.h"
 #include "base/status.h"
+#include "engine/capture.h"
 #include "engine/config.h"
 #include "log/log_store.h"
 
@@ -40,6 +43,12 @@ class Engine {
 
   Status Stop();
 
+  // Waits up to `timeout` for a capture to end by itself (fatal error, or an initial_only
+  // snapshot that finished); returns its stream name and Stop() status when one did.
+  std::optional<std::pair<std::string, Status>> WaitForCaptureEnd(std::chrono::milliseconds timeout);
+  // One progress line per capture, "stream=NAME state=...".
+  std::vector<std::string> ProgressLines() const;
+
   log::LogStore* store() { return store_.get(); }
   // 0 when the API is disabled.
   uint16_t api_port() const { return server_ ? server_->port() : 0; }
@@ -51,6 +60,7 @@ class Engine {
   EngineConfig config_;
   std::unique_ptr<log::LogStore> store_;
   std::unique_ptr<api::Server> server_;
+  std::vector<std::pair<std::string, std::unique_ptr<Capture>>> captures_;
   std::thread retention_thread_;
   std::mutex mutex_;
   std::condition_variable stop_changed_;

@@ -1,0 +1,238 @@
+// `eddy demo`: the main job on embedded defaults. Starts a throwaway PostgreSQL 15 and
+// MariaDB 10.11, creates retail_trans on both, runs a generator of inserts/updates/deletes,
+// captures both databases into a change log in a temporary directory (streams
+// retail-postgres and retail-mariadb), serves the Kinesis/DynamoDB Streams API on 127.0.0.1,
+// prints the changes as they arrive and the aws CLI / boto3 commands that read them, and stops
+// cleanly on Ctrl-C (or after --duration), leaving nothing running.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "app/commands.h"
+#include "app/shutdown.h"
+#include "app/stream_follower.h"
+#include "base/logging.h"
+#include "demo/demo_databases.h"
+#include "engine/capture.h"
+#include "engine/engine.h"
+#include "source/source_url.h"
+
+namespace eddy::app {
+namespace {
+
+struct DemoFlags {
+  std::string api_listen = "127.0.0.1:4567";
+  std::string data_dir;  // empty: a temporary directory, removed at the end
+  std::string format = "native";
+  double rate = 5;
+  int duration_seconds = 0;  // 0: until Ctrl-C
+  bool quiet = false;        // do not print every change
+  std::string log_level = "warn";
+  uint64_t seed = 1;
+};
+
+constexpr const char* kPostgresStream = "retail-postgres";
+constexpr const char* kMariadbStream = "retail-mariadb";
+
+void PrintInstructions(uint16_t port) {
+  std::printf(R"(
+eddy demo is running: PostgreSQL and MariaDB each get a stream of inserts, updates and deletes
+on retail_trans; eddy captures both and serves them on http://127.0.0.1:%u
+
+Read the changes with the aws CLI:
+  export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1
+  aws --endpoint-url http://127.0.0.1:%u kinesis list-streams
+  aws --endpoint-url http://127.0.0.1:%u kinesis list-shards --stream-name %s
+  ITERATOR=$(aws --endpoint-url http://127.0.0.1:%u kinesis get-shard-iterator \
+      --stream-name %s --shard-id shardId-000000000000 \
+      --shard-iterator-type TRIM_HORIZON --query ShardIterator --output text)
+  aws --endpoint-url http://127.0.0.1:%u kinesis get-records --shard-iterator "$ITERATOR"
+
+or with boto3:
+  python3 - <<'PY'
+  import boto3, json
+  kinesis = boto3.client("kinesis", endpoint_url="http://127.0.0.1:%u", region_name="us-east-1",
+                         aws_access_key_id="demo", aws_secret_access_key="demo")
+  for shard in kinesis.list_shards(StreamName="%s")["Shards"]:
+      it = kinesis.get_shard_iterator(StreamName="%s", ShardId=shard["ShardId"],
+                                      ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+      for record in kinesis.get_records(ShardIterator=it, Limit=10)["Records"]:
+          print(json.loads(record["Data"]))
+  PY
+
+Changes as they arrive (Ctrl-C stops the demo and removes everything it started):
+)",
+              port, port, port, kPostgresStream, port, kPostgresStream, port, port, kMariadbStream,
+              kMariadbStream);
+  std::fflush(stdout);
+}
+
+int Demo(const DemoFlags& flags) {
+  logging::Configure(flags.log_level, logging::Format::kText);
+  ShutdownSignal& shutdown = ShutdownSignal::Install();
+  auto fail = [](const std::string& what, const Status& status) {
+    std::fprintf(stderr, "eddy demo: %s: %s\n", what.c_str(), status.message().c_str());
+    return kExitFailure;
+  };
+
+  std::string data_dir = flags.data_dir;
+  bool remove_data_dir = false;
+  if (data_dir.empty()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "eddy-demo-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) return fail("creating a data directory", IoError(std::strerror(errno)));
+    data_dir = pattern;
+    remove_data_dir = true;
+  }
+
+  std::fprintf(stderr, "eddy demo: starting PostgreSQL 15 and MariaDB 10.11 ...\n");
+  demo::DemoOptions demo_options;
+  demo_options.rate_per_second = flags.rate;
+  demo_options.seed = flags.seed;
+  auto databases = demo::DemoDatabases::Start(demo_options);
+  if (!databases.ok()) return fail("starting the databases", databases.status());
+
+  engine::EngineConfig config;
+  config.data_dir = data_dir + "/log";
+  config.api.listen = flags.api_listen;
+  for (const char* name : {kPostgresStream, kMariadbStream}) {
+    engine::StreamConfig stream;
+    stream.name = name;
+    stream.format = flags.format;
+    stream.shards = 2;
+    config.streams.push_back(stream);
+  }
+  auto engine = engine::Engine::Start(config);  // no source: captures are started below
+  if (!engine.ok()) return fail("starting the change log and the API", engine.status());
+
+  std::vector<std::pair<std::string, std::unique_ptr<engine::Capture>>> captures;
+  const std::pair<const char*, std::string> sources[] = {
+      // PostgreSQL: the superuser, since creating a publication needs table ownership (in
+      // production an administrator creates it once; eddy check says so).
+      {kPostgresStream, (*databases)->postgres_url()},
+      {kMariadbStream, (*databases)->mariadb_capture_url()}};
+  for (size_t i = 0; i < 2; ++i) {
+    engine::EngineConfig source_config = config;
+    source_config.source.url = sources[i].second;
+    source_config.source.server_id = 4400;
+    auto url = source::ParseSourceUrl(sources[i].second);
+    if (!url.ok()) return fail("parsing a capture URL", url.status());
+    // Capture only the demo table: the capture users are not superusers, and a publication
+    // FOR ALL TABLES needs one.
+    engine::StreamConfig stream_config = config.streams[i];
+    stream_config.tables = {(i == 0 ? std::string("public") : url->database) + ".retail_trans"};
+    auto stream = (*engine)->store()->GetStream(sources[i].first);
+    if (!stream.ok()) return fail("opening a stream", stream.status());
+    auto capture = engine::StartCapture(source_config, stream_config, i, 1, *stream);
+    if (!capture.ok()) return fail(std::string("starting capture for ") + sources[i].first, capture.status());
+    captures.emplace_back(sources[i].first, std::move(*capture));
+  }
+  if (Status status = (*databases)->StartWorkload(); !status.ok()) {
+    return fail("starting the workload", status);
+  }
+  PrintInstructions((*engine)->api_port());
+
+  std::vector<std::pair<std::string, std::unique_ptr<StreamFollower>>> followers;
+  for (const char* name : {kPostgresStream, kMariadbStream}) {
+    auto stream = (*engine)->store()->GetStream(name);
+    if (!stream.ok()) return fail("opening a stream", stream.status());
+    auto follower = StreamFollower::Create(*stream, FollowerOptions{});
+    if (!follower.ok()) return fail("following a stream", follower.status());
+    followers.emplace_back(name, std::move(*follower));
+  }
+
+  int exit_code = kExitOk;
+  auto deadline = flags.duration_seconds > 0
+                      ? std::chrono::steady_clock::now() + std::chrono::seconds(flags.duration_seconds)
+                      : std::chrono::steady_clock::time_point::max();
+  uint64_t printed = 0;
+  while (!shutdown.requested() && std::chrono::steady_clock::now() < deadline) {
+    for (auto& [name, follower] : followers) {
+      const std::string prefix = name == kPostgresStream ? "[postgres] " : "[mariadb]  ";
+      Status status = follower->Poll([&](const std::string& line) {
+        ++printed;
+        if (!flags.quiet) std::printf("%s%s\n", prefix.c_str(), line.c_str());
+      });
+      if (!status.ok()) {
+        fail("reading " + name, status);
+        exit_code = kExitFailure;
+      }
+    }
+    std::fflush(stdout);
+    if (exit_code != kExitOk) break;
+    bool capture_ended = false;
+    for (auto& [name, capture] : captures) {
+      if (capture->WaitUntilFinished(std::chrono::milliseconds(0))) {
+        fail("capture for " + name + " ended", capture->Stop());
+        capture_ended = true;
+      }
+    }
+    if (capture_ended) {
+      exit_code = kExitFailure;
+      break;
+    }
+    // Short waits keep both streams moving; shutdown is checked between them.
+    followers.front().second->WaitForData(std::chrono::steady_clock::now() +
+                                          std::chrono::milliseconds(100));
+  }
+
+  std::fprintf(stderr, "\neddy demo: stopping ...\n");
+  for (auto& [name, capture] : captures) {
+    std::fprintf(stderr, "eddy demo: %s: %s\n", name.c_str(), capture->ProgressLine().c_str());
+    if (Status status = capture->Stop(); !status.ok()) {
+      fail("capture for " + name, status);
+      exit_code = kExitFailure;
+    }
+  }
+  auto postgres_counts = (*databases)->postgres_counts();
+  auto mariadb_counts = (*databases)->mariadb_counts();
+  if (Status status = (*databases)->Stop(); !status.ok()) {
+    fail("workload", status);
+    exit_code = kExitFailure;
+  }
+  followers.clear();
+  if (Status status = (*engine)->Stop(); !status.ok()) {
+    fail("stopping", status);
+    exit_code = kExitFailure;
+  }
+  std::fprintf(stderr,
+               "eddy demo: postgres workload inserts=%llu updates=%llu deletes=%llu; mariadb "
+               "workload inserts=%llu updates=%llu deletes=%llu; %llu change records printed\n",
+               static_cast<unsigned long long>(postgres_counts.inserts),
+               static_cast<unsigned long long>(postgres_counts.updates),
+               static_cast<unsigned long long>(postgres_counts.deletes),
+               static_cast<unsigned long long>(mariadb_counts.inserts),
+               static_cast<unsigned long long>(mariadb_counts.updates),
+               static_cast<unsigned long long>(mariadb_counts.deletes),
+               static_cast<unsigned long long>(printed));
+  if (remove_data_dir) {
+    std::error_code ignored;
+    std::filesystem::remove_all(data_dir, ignored);
+  }
+  std::fprintf(stderr, "eddy demo: stopped; nothing left running\n");
+  return exit_code;
+}
+
+}  // namespace
+
+void RegisterDemoCommand(CLI::App& app, CommandRunner& runner) {
+  auto flags = std::make_shared<DemoFlags>();
+  auto* command = app.add_subcommand(
+      "demo", "The main job on embedded defaults: throwaway PostgreSQL and MariaDB, a workload, "
+              "capture, the stream API, changes printed as they arrive");
+  command->add_option("--api-listen", flags->api_listen, "HOST:PORT of the API (default 127.0.0.1:4567)");
+  command->add_option("--data-dir", flags->data_dir, "Keep the change log here (default: a temporary directory)");
+  command->add_option("--format", flags->format, "native|debezium|dms|dynamodb");
+  command->add_option("--rate", flags->rate, "Changes per second per database (default 5)");
+  command->add_option("--duration", flags->duration_seconds, "Stop after this many seconds (default: at Ctrl-C)");
+  command->add_flag("--quiet", flags->quiet, "Do not print every change");
+  command->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off");
+  command->add_option("--seed", flags->seed, "Workload seed");
+  command->callback([&runner, flags] {
+    runner = [flags] { return Demo(*flags); };
+  });
+}
+
+}  // namespace eddy::app
