@@ -67,6 +67,7 @@ RelationInfo EventBuilder::MakeRelation(uint32_t relation_id, std::string_view s
     info.schema.columns.push_back(
         DescribeColumn(column.name, column.type_oid, column.type_modifier, types_));
     info.type_oids.push_back(column.type_oid);
+    info.types.push_back(ResolveType(column.type_oid, types_));
     info.type_modifiers.push_back(column.type_modifier);
   }
 
@@ -181,7 +182,7 @@ Result<Row> EventBuilder::BuildRow(const RelationInfo& relation, const TupleData
         if (old_full != nullptr && i < old_full->size() &&
             (*old_full)[i].kind == TupleValueKind::kText) {
           EDDY_ASSIGN_OR_RETURN(field.value,
-                                DecodeTextValue(relation.type_oids[i], (*old_full)[i].data, types_));
+                                DecodeTextValueAs(relation.types[i], (*old_full)[i].data, types_));
         } else if (old_full != nullptr && i < old_full->size() &&
                    (*old_full)[i].kind == TupleValueKind::kNull) {
           field.value = Value::Null();
@@ -190,7 +191,7 @@ Result<Row> EventBuilder::BuildRow(const RelationInfo& relation, const TupleData
         }
         break;
       case TupleValueKind::kText: {
-        Result<Value> value = DecodeTextValue(relation.type_oids[i], tuple[i].data, types_);
+        Result<Value> value = DecodeTextValueAs(relation.types[i], tuple[i].data, types_);
         if (!value.ok()) {
           return value.status().WithContext("table " + relation.schema.table.QualifiedName() +
                                             " column " + columns[i].name);

@@ -53,6 +53,7 @@ struct RelationInfo {
   uint32_t relation_id = 0;
   model::TableSchema schema;
   std::vector<uint32_t> type_oids;  // per column
+  std::vector<ResolvedType> types;  // per column, resolved when the relation arrived
   std::vector<int32_t> type_modifiers;
   ReplicaIdentity replica_identity = ReplicaIdentity::kDefault;
   std::vector<size_t> key_columns;  // indexes into schema.columns, in key order

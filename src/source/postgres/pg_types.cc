@@ -491,7 +491,11 @@ class ArrayParser {
  public:
   ArrayParser(std::string_view text, const ResolvedType& type, const TypeRegistry& registry,
               int depth)
-      : text_(text), type_(type), registry_(registry), depth_(depth) {}
+      : text_(text),
+        type_(type),
+        registry_(registry),
+        depth_(depth),
+        element_type_(ResolveType(type.element_oid, registry)) {}
 
   Result<Value> Parse() {
     if (!text_.empty() && text_[0] == '[') {
@@ -570,14 +574,14 @@ class ArrayParser {
       }
     }
     (void)quoted;
-    ResolvedType element_type = ResolveType(type_.element_oid, registry_);
-    return DecodeResolved(element_type, element, registry_, depth_ + 1);
+    return DecodeResolved(element_type_, element, registry_, depth_ + 1);
   }
 
   std::string_view text_;
   const ResolvedType& type_;
   const TypeRegistry& registry_;
   int depth_;
+  ResolvedType element_type_;
   size_t pos_ = 0;
 };
 
@@ -786,6 +790,11 @@ model::Column DescribeColumn(std::string_view name, uint32_t type_oid, int32_t t
 Result<Value> DecodeTextValue(uint32_t type_oid, std::string_view text,
                               const TypeRegistry& registry) {
   return DecodeResolved(ResolveType(type_oid, registry), text, registry, 0);
+}
+
+Result<Value> DecodeTextValueAs(const ResolvedType& type, std::string_view text,
+                                const TypeRegistry& registry) {
+  return DecodeResolved(type, text, registry, 0);
 }
 
 Result<Value> DecodeTextArray(std::string_view text, const ResolvedType& array_type,

@@ -117,6 +117,10 @@ model::Column DescribeColumn(std::string_view name, uint32_t type_oid, int32_t t
 Result<model::Value> DecodeTextValue(uint32_t type_oid, std::string_view text,
                                      const TypeRegistry& registry);
 
+// Decodes with a type resolved once (callers cache ResolvedType per column).
+Result<model::Value> DecodeTextValueAs(const ResolvedType& type, std::string_view text,
+                                       const TypeRegistry& registry);
+
 // Exposed for tests.
 Result<model::Value> DecodeTextArray(std::string_view text, const ResolvedType& array_type,
                                      const TypeRegistry& registry);
