@@ -22,5 +22,6 @@ void RegisterLogCommand(CLI::App& app, CommandRunner& runner);
 void RegisterCheckCommand(CLI::App& app, CommandRunner& runner);
 void RegisterServeCommand(CLI::App& app, CommandRunner& runner);
 void RegisterDemoCommand(CLI::App& app, CommandRunner& runner);
+void RegisterStatusCommand(CLI::App& app, CommandRunner& runner);
 
 }  // namespace eddy::app

@@ -1,8 +1,13 @@
 // `eddy run`: capture from one source into the change log and serve the stream API.
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "app/commands.h"
 #include "app/shutdown.h"
+#include "base/clock.h"
 #include "base/logging.h"
 #include "engine/config.h"
 #include "engine/engine.h"
@@ -18,11 +23,32 @@ struct RunFlags {
 };
 
 constexpr auto kProgressInterval = std::chrono::seconds(10);
+constexpr auto kStatusInterval = std::chrono::seconds(2);
+
+// Writes the captures' progress to DATA_DIR/status for `eddy status` (temporary file + rename,
+// so a reader never sees a partial file). The status file is informational: failing to write
+// it is logged, not fatal.
+void WriteStatusFile(const std::string& data_dir, const std::vector<std::string>& lines,
+                     const std::string& state) {
+  std::string path = data_dir + "/status";
+  std::string temporary = path + ".tmp";
+  FILE* file = std::fopen(temporary.c_str(), "w");
+  if (file == nullptr) return;
+  std::fprintf(file, "pid=%d state=%s updated_ms=%lld\n", static_cast<int>(getpid()), state.c_str(),
+               static_cast<long long>(SystemClock::Instance().NowMillis()));
+  for (const auto& line : lines) std::fprintf(file, "%s\n", line.c_str());
+  bool ok = std::fflush(file) == 0;
+  ok = std::fclose(file) == 0 && ok;
+  if (!ok || std::rename(temporary.c_str(), path.c_str()) != 0) {
+    logging::Get("run")->warn("could not write {}: {}", path, std::strerror(errno));
+  }
+}
 
 // Runs until SIGINT/SIGTERM or until a capture ends by itself; logs progress meanwhile.
-int Supervise(engine::Engine& engine, ShutdownSignal& shutdown) {
+int Supervise(engine::Engine& engine, ShutdownSignal& shutdown, const std::string& data_dir) {
   auto log = logging::Get("run");
   auto next_progress = std::chrono::steady_clock::now() + kProgressInterval;
+  auto next_status = std::chrono::steady_clock::now();
   int exit_code = kExitOk;
   while (!shutdown.requested()) {
     if (auto ended = engine.WaitForCaptureEnd(std::chrono::milliseconds(500))) {
@@ -34,13 +60,19 @@ int Supervise(engine::Engine& engine, ShutdownSignal& shutdown) {
       }
       break;
     }
+    if (std::chrono::steady_clock::now() >= next_status) {
+      WriteStatusFile(data_dir, engine.ProgressLines(), "running");
+      next_status += kStatusInterval;
+    }
     if (std::chrono::steady_clock::now() >= next_progress) {
       for (const auto& line : engine.ProgressLines()) log->info("progress {}", line);
       next_progress += kProgressInterval;
     }
   }
   if (shutdown.requested()) log->info("stopping (signal {})", shutdown.signal_number());
+  std::vector<std::string> last_progress = engine.ProgressLines();
   Status stopped = engine.Stop();
+  WriteStatusFile(data_dir, last_progress, stopped.ok() && exit_code == kExitOk ? "stopped" : "failed");
   if (!stopped.ok()) {
     log->error("stop: {}", stopped.message());
     return kExitFailure;
@@ -82,7 +114,7 @@ int Run(const RunFlags& flags) {
     log->info("serving the Kinesis and DynamoDB Streams API on http://127.0.0.1:{}",
               (*engine)->api_port());
   }
-  return Supervise(**engine, shutdown);
+  return Supervise(**engine, shutdown, config.data_dir);
 }
 
 }  // namespace

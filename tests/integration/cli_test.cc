@@ -225,6 +225,17 @@ TEST_F(CliTest, RunCapturesPostgresTailReadsAndRestartIsExactlyOnce) {
     EXPECT_EQ(CountLines(out, "\"op\":\"c\""), 2u) << out;
     EXPECT_EQ(CountLines(out, "\"op\":\"u\""), 1u) << out;
     EXPECT_EQ(CountLines(out, "\"op\":\"d\""), 1u) << out;
+    // `eddy status` shows the running capture's progress and the stream's durable position.
+    auto deadline = steady_clock::now() + std::chrono::seconds(30);
+    Outcome status;
+    while (steady_clock::now() < deadline) {
+      status = RunEddy({"status", "--data-dir", data_dir});
+      if (status.out.find("state=streaming") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    EXPECT_EQ(status.code, 0) << status.err;
+    EXPECT_NE(status.out.find("stream=items state=streaming"), std::string::npos) << status.out;
+    EXPECT_NE(status.out.find("stream items: open_shards=4"), std::string::npos) << status.out;
     run->Signal(SIGTERM);
     auto code = run->Wait(std::chrono::seconds(60));
     ASSERT_TRUE(code.has_value());
