@@ -496,16 +496,11 @@ class PostgresCapture::Runner {
       records.push_back(ToRecord(*held));
     }
     EDDY_RETURN_IF_ERROR(reader->Execute("COMMIT"));
-    if (records.empty()) {
-      // Nothing to store (every table empty). No position is recorded: a restart before the
-      // first streamed transaction takes the (empty) snapshot again, which is harmless.
-      Logger()->info("snapshot found no rows consistent_point={}",
-                     slot.consistent_point.ToString());
-    } else {
-      EDDY_ASSIGN_OR_RETURN(log::AppendResult appended,
-                            stream_->AppendTransaction(std::move(records), SourcePosition(position)));
-      (void)appended;
-    }
+    // Also when every table was empty: the end position alone records that the snapshot is
+    // complete, so a restart streams instead of snapshotting again.
+    EDDY_ASSIGN_OR_RETURN(log::AppendResult appended,
+                          stream_->AppendTransaction(std::move(records), SourcePosition(position)));
+    (void)appended;
     Logger()->info("snapshot complete rows={} consistent_point={}", ordinal,
                    slot.consistent_point.ToString());
     made_progress_ = true;
