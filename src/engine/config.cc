@@ -235,8 +235,42 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(stream_reader.ReadUnsigned("shards", stream.shards, 1, 1024));
     EDDY_RETURN_IF_ERROR(stream_reader.ReadUnsigned("retention_hours", stream.retention_hours, 1, 8760));
     EDDY_RETURN_IF_ERROR(stream_reader.ReadUnsigned("max_record_kib", stream.max_record_kib, 1, 10240));
+    EDDY_RETURN_IF_ERROR(stream_reader.ReadStringList("exclude_tables", stream.exclude_tables));
+    EDDY_RETURN_IF_ERROR(stream_reader.ReadStringList("include_columns", stream.include_columns));
+    EDDY_RETURN_IF_ERROR(stream_reader.ReadStringList("exclude_columns", stream.exclude_columns));
+    EDDY_ASSIGN_OR_RETURN(auto masks, stream_reader.ReadTableList("mask"));
+    for (const toml::table* mask_table : masks) {
+      MaskConfig mask;
+      TableReader mask_reader(*mask_table, "stream.mask", file_name);
+      EDDY_RETURN_IF_ERROR(mask_reader.ReadString("columns", mask.columns));
+      EDDY_RETURN_IF_ERROR(mask_reader.ReadString("kind", mask.kind));
+      EDDY_RETURN_IF_ERROR(mask_reader.ReadUnsigned("length", mask.length, 0, 1024));
+      EDDY_RETURN_IF_ERROR(mask_reader.ReadString("salt", mask.salt));
+      EDDY_RETURN_IF_ERROR(mask_reader.Finish({"columns", "kind", "length", "salt"}));
+      std::string where = mask_reader.Where(*mask_table);
+      if (mask.columns.empty()) {
+        return InvalidArgument(where + "[[stream.mask]] needs columns = \"schema.table.column\" (globs allowed)");
+      }
+      EDDY_RETURN_IF_ERROR(OneOf(where, "stream.mask.kind", mask.kind, {"asterisks", "hash", "truncate"}));
+      stream.masks.push_back(std::move(mask));
+    }
+    EDDY_ASSIGN_OR_RETURN(auto keys, stream_reader.ReadTableList("key"));
+    for (const toml::table* key_table : keys) {
+      KeyConfig key;
+      TableReader key_reader(*key_table, "stream.key", file_name);
+      EDDY_RETURN_IF_ERROR(key_reader.ReadString("table", key.table));
+      EDDY_RETURN_IF_ERROR(key_reader.ReadStringList("columns", key.columns));
+      EDDY_RETURN_IF_ERROR(key_reader.Finish({"table", "columns"}));
+      if (key.table.empty() || key.columns.empty()) {
+        return InvalidArgument(key_reader.Where(*key_table) +
+                               "[[stream.key]] needs table = \"schema.table\" and columns = [\"...\"]");
+      }
+      stream.keys.push_back(std::move(key));
+    }
     EDDY_RETURN_IF_ERROR(stream_reader.Finish({"name", "format", "view_type", "tables", "ordering",
-                                               "shards", "retention_hours", "max_record_kib"}));
+                                               "shards", "retention_hours", "max_record_kib",
+                                               "exclude_tables", "include_columns",
+                                               "exclude_columns", "mask", "key"}));
     std::string where = stream_reader.Where(table);
     if (stream.name.empty()) {
       return InvalidArgument(where + "[[stream]] number " + std::to_string(i + 1) +

@@ -30,6 +30,20 @@ struct SourceConfig {
   uint32_t server_id = 0;
 };
 
+// A column mask: [[stream.mask]] columns = "public.users.email", kind = "hash", salt = "..."
+struct MaskConfig {
+  std::string columns;         // "<schema or database>.<table>.<column>" glob
+  std::string kind = "asterisks";  // asterisks | hash | truncate
+  uint32_t length = 8;         // asterisks count / characters kept
+  std::string salt;            // hash only
+};
+
+// A message key override: [[stream.key]] table = "public.orders", columns = ["customer_id"]
+struct KeyConfig {
+  std::string table;  // qualified table glob
+  std::vector<std::string> columns;
+};
+
 struct StreamConfig {
   std::string name;
   std::string format = "native";                // native | debezium | dms | dynamodb
@@ -39,6 +53,18 @@ struct StreamConfig {
   uint32_t shards = 4;
   uint32_t retention_hours = 24;
   uint32_t max_record_kib = 1024;
+  // Shaping, applied before events are stored (format/shaping.h): an excluded column or a
+  // masked value never reaches the disk.
+  std::vector<std::string> exclude_tables;
+  std::vector<std::string> include_columns;  // "<table>.<column>" globs; empty: all
+  std::vector<std::string> exclude_columns;
+  std::vector<MaskConfig> masks;
+  std::vector<KeyConfig> keys;
+
+  bool HasShaping() const {
+    return !exclude_tables.empty() || !include_columns.empty() || !exclude_columns.empty() ||
+           !masks.empty() || !keys.empty();
+  }
 };
 
 struct ApiConfig {

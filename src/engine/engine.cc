@@ -2,6 +2,7 @@
 
 #include "api/api_context.h"
 #include "base/logging.h"
+#include "engine/shaping_stream.h"
 
 namespace eddy::engine {
 namespace {
@@ -24,6 +25,30 @@ Result<log::StreamOptions> CdcStreamOptions(const StreamConfig& stream) {
     options.tags["eddy:tables"] = tables;
   }
   return options;
+}
+
+Result<format::Shaper> MakeShaper(const StreamConfig& stream) {
+  format::ShapingRules rules;
+  rules.include_tables = stream.tables;
+  rules.exclude_tables = stream.exclude_tables;
+  rules.include_columns = stream.include_columns;
+  rules.exclude_columns = stream.exclude_columns;
+  for (const auto& mask : stream.masks) {
+    format::MaskRule rule;
+    rule.column_pattern = mask.columns;
+    rule.kind = mask.kind == "hash"       ? format::MaskKind::kHash
+                : mask.kind == "truncate" ? format::MaskKind::kTruncate
+                                          : format::MaskKind::kAsterisks;
+    rule.length = static_cast<int>(mask.length);
+    rule.salt = mask.salt;
+    rules.masks.push_back(std::move(rule));
+  }
+  for (const auto& key : stream.keys) {
+    rules.key_overrides.push_back(format::KeyOverride{key.table, key.columns});
+  }
+  auto shaper = format::Shaper::Make(std::move(rules));
+  if (!shaper.ok()) return shaper.status().WithContext("stream '" + stream.name + "' shaping");
+  return shaper;
 }
 
 Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config) {
@@ -56,7 +81,12 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config) {
   if (!config.source.url.empty()) {
     for (size_t i = 0; i < config.streams.size(); ++i) {
       const StreamConfig& stream_config = config.streams[i];
-      EDDY_ASSIGN_OR_RETURN(auto stream, engine->store_->GetStream(stream_config.name));
+      EDDY_ASSIGN_OR_RETURN(std::shared_ptr<log::Stream> stream,
+                            engine->store_->GetStream(stream_config.name));
+      if (stream_config.HasShaping()) {
+        EDDY_ASSIGN_OR_RETURN(format::Shaper shaper, MakeShaper(stream_config));
+        stream = MakeShapingStream(std::move(stream), std::move(shaper));
+      }
       auto capture = StartCapture(config, stream_config, i, config.streams.size(), stream);
       if (!capture.ok()) {
         return capture.status().WithContext("starting the capture for stream '" +

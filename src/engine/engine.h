@@ -25,12 +25,16 @@
 #include "base/status.h"
 #include "engine/capture.h"
 #include "engine/config.h"
+#include "format/shaping.h"
 #include "log/log_store.h"
 
 namespace eddy::engine {
 
 // Stream options and tags for a configured CDC stream.
 Result<log::StreamOptions> CdcStreamOptions(const StreamConfig& stream);
+
+// The Shaper for a stream's filters, masks and key overrides (call when HasShaping()).
+Result<format::Shaper> MakeShaper(const StreamConfig& stream);
 
 class Engine {
  public:
