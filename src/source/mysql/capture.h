@@ -25,6 +25,8 @@
 // Thread safety: Start/Stop/progress from any thread; the capture runs on its own threads.
 #pragma once
 
+#include "source/snapshot_mode.h"
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -41,15 +43,10 @@
 
 namespace eddy::source::mysql {
 
-enum class SnapshotMode : uint8_t {
-  kInitial = 0,      // snapshot when the log has no position for this source (default)
-  kInitialOnly = 1,  // snapshot, then stop without streaming
-  kNoData = 2,       // never snapshot; stream from the log's position or the server's current one
-  kWhenNeeded = 3,   // as initial, and again when the resume binlog file was purged
-  kAlways = 4,       // snapshot on every start
-};
-Result<SnapshotMode> ParseSnapshotMode(std::string_view text);
-std::string_view SnapshotModeName(SnapshotMode mode);
+// Shared by every source: source/snapshot_mode.h.
+using source::SnapshotMode;
+using source::ParseSnapshotMode;
+using source::SnapshotModeName;
 
 struct MysqlCaptureOptions {
   // mysql://user:pass@host:port/db?ssl_mode=... (also mariadb://).

@@ -20,6 +20,8 @@
 // Thread safety: Start/Stop/progress from any thread; the capture runs on its own thread.
 #pragma once
 
+#include "source/snapshot_mode.h"
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -37,15 +39,10 @@
 
 namespace eddy::source::postgres {
 
-enum class SnapshotMode : uint8_t {
-  kInitial = 0,      // snapshot when the log has no position for this source (default)
-  kInitialOnly = 1,  // snapshot, then stop without streaming
-  kNoData = 2,       // never snapshot; stream from the slot
-  kWhenNeeded = 3,   // as initial, and also when the slot is missing or lost
-  kAlways = 4,       // snapshot on every start
-};
-Result<SnapshotMode> ParseSnapshotMode(std::string_view text);
-std::string_view SnapshotModeName(SnapshotMode mode);
+// Shared by every source: source/snapshot_mode.h.
+using source::SnapshotMode;
+using source::ParseSnapshotMode;
+using source::SnapshotModeName;
 
 struct PostgresCaptureOptions {
   // postgresql://user:pass@host:port/db?... or a libpq key=value string.
