@@ -18,9 +18,28 @@ class ShapingStream final : public log::Stream {
 
   Result<log::AppendResult> AppendTransaction(std::vector<log::AppendRecord> records,
                                               SourcePosition end_position) override {
+    std::vector<size_t> kept;  // input index of each shaped record
+    EDDY_ASSIGN_OR_RETURN(std::vector<log::AppendRecord> shaped, Shape(records, &kept));
+    EDDY_ASSIGN_OR_RETURN(log::AppendResult result,
+                          inner_->AppendTransaction(std::move(shaped), std::move(end_position)));
+    if (result.duplicate) return result;
+    // Report one entry per input record, as the contract says; filtered records point at
+    // nothing (shard 0, sequence 0).
+    std::vector<log::AppendedRecord> per_input(records.size());
+    for (size_t j = 0; j < kept.size() && j < result.records.size(); ++j) {
+      per_input[kept[j]] = result.records[j];
+    }
+    result.records = std::move(per_input);
+    return result;
+  }
+
+  Result<std::unique_ptr<log::TransactionAppender>> BeginTransaction() override;
+
+  // Shapes `records` (change events); `kept` receives the input index of each output record.
+  Result<std::vector<log::AppendRecord>> Shape(std::vector<log::AppendRecord>& records,
+                                               std::vector<size_t>* kept) const {
     std::vector<log::AppendRecord> shaped;
     shaped.reserve(records.size());
-    std::vector<size_t> kept;  // input index of each shaped record
     for (size_t i = 0; i < records.size(); ++i) {
       auto event = model::DecodeEvent(records[i].payload);
       if (!event.ok()) {
@@ -34,19 +53,9 @@ class ShapingStream final : public log::Stream {
       record.payload = model::EncodeEvent(*result);
       record.position = std::move(records[i].position);
       shaped.push_back(std::move(record));
-      kept.push_back(i);
+      if (kept != nullptr) kept->push_back(i);
     }
-    EDDY_ASSIGN_OR_RETURN(log::AppendResult result,
-                          inner_->AppendTransaction(std::move(shaped), std::move(end_position)));
-    if (result.duplicate) return result;
-    // Report one entry per input record, as the contract says; filtered records point at
-    // nothing (shard 0, sequence 0).
-    std::vector<log::AppendedRecord> per_input(records.size());
-    for (size_t j = 0; j < kept.size() && j < result.records.size(); ++j) {
-      per_input[kept[j]] = result.records[j];
-    }
-    result.records = std::move(per_input);
-    return result;
+    return shaped;
   }
 
   Result<log::AppendedRecord> Append(log::AppendRecord) override {
@@ -78,6 +87,36 @@ class ShapingStream final : public log::Stream {
   std::shared_ptr<log::Stream> inner_;
   format::Shaper shaper_;
 };
+
+// Shapes each part before handing it to the wrapped stream's appender, so a transaction
+// appended in parts is shaped exactly like one given to AppendTransaction.
+class ShapingTransactionAppender final : public log::TransactionAppender {
+ public:
+  ShapingTransactionAppender(const ShapingStream* stream,
+                             std::unique_ptr<log::TransactionAppender> inner)
+      : stream_(stream), inner_(std::move(inner)) {}
+
+  Status Append(std::vector<log::AppendRecord> records) override {
+    EDDY_ASSIGN_OR_RETURN(std::vector<log::AppendRecord> shaped, stream_->Shape(records, nullptr));
+    if (shaped.empty()) return Status::Ok();
+    return inner_->Append(std::move(shaped));
+  }
+  Result<log::TransactionCommitResult> Commit(SourcePosition end_position) override {
+    return inner_->Commit(std::move(end_position));
+  }
+  Status Abort() override { return inner_->Abort(); }
+
+ private:
+  const ShapingStream* stream_;  // outlives the appender: the caller holds the stream
+  std::unique_ptr<log::TransactionAppender> inner_;
+};
+
+Result<std::unique_ptr<log::TransactionAppender>> ShapingStream::BeginTransaction() {
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<log::TransactionAppender> inner,
+                        inner_->BeginTransaction());
+  return std::unique_ptr<log::TransactionAppender>(
+      std::make_unique<ShapingTransactionAppender>(this, std::move(inner)));
+}
 
 }  // namespace
 

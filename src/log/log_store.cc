@@ -109,6 +109,10 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   Result<ShardInfo> DescribeShard(uint32_t shard_index) override;
   Result<AppendResult> AppendTransaction(std::vector<AppendRecord> records,
                                          SourcePosition end_position) override;
+  Result<std::unique_ptr<TransactionAppender>> BeginTransaction() override {
+    // Implemented next (issue 4: transactions larger than memory).
+    return Unimplemented("appending a transaction in parts is not built yet");
+  }
   Result<AppendedRecord> Append(AppendRecord record) override;
   Result<std::vector<AppendedRecord>> AppendRecords(std::vector<AppendRecord> records) override;
   SourcePosition HighestDurablePosition() override;

@@ -159,6 +159,47 @@ struct ReadLimits {
 
 class Stream;
 
+// The result of committing a transaction appended in parts (TransactionAppender::Commit).
+// It reports counts and the sequence range, not one AppendedRecord per record, because the
+// point of appending in parts is that the transaction need not fit in memory.
+struct TransactionCommitResult {
+  // True when the end position was at or below the stream's durable high-water mark: the
+  // parts written were discarded and nothing became visible.
+  bool duplicate = false;
+  uint64_t record_count = 0;  // records stored (after chunking), 0 when duplicate
+  SequenceNumber first_sequence;  // lowest sequence number given to the transaction
+  SequenceNumber last_sequence;   // highest; both 0 when nothing was stored
+};
+
+// Appends one source transaction in parts, for transactions too large to hold in memory (a
+// 5,000,000-row UPDATE). Parts are routed, chunked, numbered and written to the shard files
+// as they arrive, but nothing becomes visible to any reader, in this process or another,
+// until Commit writes the one commit record that covers the whole transaction; Commit returns
+// only once every part and that commit record are fsync'd. A crash, an error or Abort before
+// Commit leaves no trace: recovery (and Abort) truncate the shard files back to the last
+// commit, exactly as for a torn AppendTransaction.
+//
+// While an appender is open it owns the stream's append path: AppendTransaction, Append,
+// AppendRecords and other BeginTransaction calls wait until it commits or aborts, and
+// resharding fails with kFailedPrecondition. Records keep consecutive sequence numbers per
+// shard across parts, in input order.
+//
+// Not thread-safe: one thread drives an appender. Destroying an appender that was neither
+// committed nor aborted aborts it. After an error from Append the appender is aborted and
+// every later call returns that error.
+class TransactionAppender {
+ public:
+  virtual ~TransactionAppender() = default;
+  // Writes `records` (not fsync'd yet). Memory use is bounded by the part, not the whole.
+  [[nodiscard]] virtual Status Append(std::vector<AppendRecord> records) = 0;
+  // Makes the transaction durable and visible as a whole, with `end_position` as its end
+  // (the same exactly-once rule as AppendTransaction: at or below the high-water mark, the
+  // parts are discarded and `duplicate` is set; an empty position disables the check).
+  [[nodiscard]] virtual Result<TransactionCommitResult> Commit(SourcePosition end_position) = 0;
+  // Discards every part written; the stream is as before BeginTransaction.
+  [[nodiscard]] virtual Status Abort() = 0;
+};
+
 // Reads one shard in sequence order, from a resolved position. Cheap to create (seek via the
 // segment index), so stateless API iterators may create one per GetRecords call.
 class ShardReader {
@@ -190,6 +231,9 @@ class Stream {
   // disables the check (and does not move the high-water mark).
   virtual Result<AppendResult> AppendTransaction(std::vector<AppendRecord> records,
                                                  SourcePosition end_position) = 0;
+  // Starts a transaction appended in parts (see TransactionAppender). Waits for in-flight
+  // appends to finish first. kFailedPrecondition on a read-only store or poisoned stream.
+  virtual Result<std::unique_ptr<TransactionAppender>> BeginTransaction() = 0;
   // Kinesis PutRecord / PutRecords: no source position, no chunking (kInvalidArgument when a
   // record exceeds max_record_bytes). PutRecords is atomic here although Kinesis need not be.
   virtual Result<AppendedRecord> Append(AppendRecord record) = 0;
