@@ -67,6 +67,10 @@ class DmsRenderer final : public Renderer {
       case model::Operation::kRead: return "load";
       case model::Operation::kTruncate: return "truncate-table";
       case model::Operation::kMessage: return "message";
+      case model::Operation::kSchemaChange: return "schema-change";  // refined by kind
+      case model::Operation::kTransactionBegin: return "begin";
+      case model::Operation::kTransactionEnd: return "commit";
+      case model::Operation::kHeartbeat: return "heartbeat";
     }
     return "insert";
   }

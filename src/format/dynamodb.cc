@@ -114,7 +114,11 @@ class DynamoDbRenderer final : public Renderer {
       case model::Operation::kUpdate: event_name = "MODIFY"; break;
       case model::Operation::kDelete: event_name = "REMOVE"; break;
       case model::Operation::kTruncate:
-      case model::Operation::kMessage: return "";  // no DynamoDB Streams equivalent
+      case model::Operation::kMessage:
+      case model::Operation::kSchemaChange:
+      case model::Operation::kTransactionBegin:
+      case model::Operation::kTransactionEnd:
+      case model::Operation::kHeartbeat: return "";  // no DynamoDB Streams equivalent
     }
     std::string sequence = context.sequence_number;
     if (sequence.empty()) {

@@ -32,8 +32,35 @@ std::string_view OperationCode(Operation op) {
     case Operation::kRead: return "r";
     case Operation::kTruncate: return "t";
     case Operation::kMessage: return "m";
+    case Operation::kSchemaChange: return "s";
+    case Operation::kTransactionBegin: return "b";
+    case Operation::kTransactionEnd: return "e";
+    case Operation::kHeartbeat: return "h";
   }
   return "?";
+}
+
+bool IsRowChange(Operation op) {
+  return op == Operation::kInsert || op == Operation::kUpdate || op == Operation::kDelete ||
+         op == Operation::kRead;
+}
+
+std::string_view SchemaChangeKindName(SchemaChangeKind kind) {
+  switch (kind) {
+    case SchemaChangeKind::kOther: return "other";
+    case SchemaChangeKind::kCreateTable: return "create-table";
+    case SchemaChangeKind::kDropTable: return "drop-table";
+    case SchemaChangeKind::kAlterTable: return "alter-table";
+    case SchemaChangeKind::kRenameTable: return "rename-table";
+    case SchemaChangeKind::kAddColumn: return "add-column";
+    case SchemaChangeKind::kDropColumn: return "drop-column";
+    case SchemaChangeKind::kRenameColumn: return "rename-column";
+    case SchemaChangeKind::kColumnTypeChange: return "column-type-change";
+    case SchemaChangeKind::kCreateDatabase: return "create-database";
+    case SchemaChangeKind::kDropDatabase: return "drop-database";
+    case SchemaChangeKind::kAlterDatabase: return "alter-database";
+  }
+  return "other";
 }
 
 Result<Operation> ParseOperationCode(std::string_view code) {
@@ -43,8 +70,12 @@ Result<Operation> ParseOperationCode(std::string_view code) {
   if (code == "r") return Operation::kRead;
   if (code == "t") return Operation::kTruncate;
   if (code == "m") return Operation::kMessage;
+  if (code == "s") return Operation::kSchemaChange;
+  if (code == "b") return Operation::kTransactionBegin;
+  if (code == "e") return Operation::kTransactionEnd;
+  if (code == "h") return Operation::kHeartbeat;
   return InvalidArgument("unknown operation code \"" + std::string(code) +
-                         "\" (expected one of c, u, d, r, t, m)");
+                         "\" (expected one of c, u, d, r, t, m, s, b, e, h)");
 }
 
 std::string_view ConnectorName(ConnectorKind kind) {
@@ -90,6 +121,17 @@ std::string ChangeEvent::DebugString() const {
     AppendRow(out, *after);
   }
   if (message) out += " message.prefix=" + message->prefix;
+  if (schema_change) {
+    out += " ddl.kind=" + std::string(SchemaChangeKindName(schema_change->kind)) +
+           " ddl=" + schema_change->ddl;
+  }
+  if (transaction_order) {
+    out += " tx.total_order=" + std::to_string(transaction_order->total_order) +
+           " tx.collection_order=" + std::to_string(transaction_order->data_collection_order);
+  }
+  if (transaction_summary) {
+    out += " tx.event_count=" + std::to_string(transaction_summary->event_count);
+  }
   out += " position=" + position.ToString() + " commit_ns=" + std::to_string(commit_time_ns) +
          " tx=" + transaction_id + " ordinal=" + std::to_string(ordinal_in_transaction);
   return out;

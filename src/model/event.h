@@ -8,6 +8,13 @@
 //   d delete:                  before set (full row, or only the key columns), after unset.
 //   t truncate:                neither; key empty.
 //   m logical message:         `message` set; table may be empty.
+//   s schema change:           `schema_change` set; `table` names the table (name empty for
+//                              database-level DDL); key, before, after empty.
+//   b transaction begin:       neither image; `transaction_id` set; table empty.
+//   e transaction end:         `transaction_summary` set (event counts); table empty.
+//   h heartbeat:               nothing but position and times; table empty.
+// Begin, end and heartbeat records are written by eddy itself (engine/shaping_stream.h,
+// engine heartbeats), never by a source.
 // `key` always holds the primary key (or replica identity) columns of the row, in key order,
 // taken from after (or before for deletes); empty for tables without a key.
 #pragma once
@@ -16,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/position.h"
 #include "model/schema.h"
@@ -31,7 +39,16 @@ enum class Operation : uint8_t {
   kRead = 4,      // "r" (snapshot)
   kTruncate = 5,  // "t"
   kMessage = 6,   // "m" (PostgreSQL logical decoding message)
+  kSchemaChange = 7,      // "s" (DDL: CREATE/ALTER/DROP/RENAME TABLE, CREATE/DROP DATABASE)
+  kTransactionBegin = 8,  // "b" (transaction metadata: BEGIN record)
+  kTransactionEnd = 9,    // "e" (transaction metadata: END record with event counts)
+  kHeartbeat = 10,        // "h" (liveness record of an idle stream)
 };
+inline constexpr Operation kLastOperation = Operation::kHeartbeat;
+
+// True for the operations that carry a row change (c, u, d, r): the ones that have a key and
+// images and that consumers apply to a table.
+bool IsRowChange(Operation op);
 
 // The one-letter code used by the native and Debezium formats ("c", "u", ...).
 std::string_view OperationCode(Operation op);
@@ -78,6 +95,62 @@ struct LogicalMessage {
   bool operator==(const LogicalMessage&) const = default;
 };
 
+// Serialized. Values never change. What a DDL statement did, as far as the source classified
+// it; formats map it to their own vocabulary (DMS control operations, Debezium tableChanges
+// type). A statement that does several things (ALTER TABLE ... ADD x, DROP y) is kAlterTable.
+enum class SchemaChangeKind : uint8_t {
+  kOther = 0,            // anything else (CREATE INDEX, GRANT, ...): ddl text only
+  kCreateTable = 1,
+  kDropTable = 2,
+  kAlterTable = 3,       // unclassified or several alterations in one statement
+  kRenameTable = 4,      // `previous_name` holds the old table name
+  kAddColumn = 5,
+  kDropColumn = 6,
+  kRenameColumn = 7,
+  kColumnTypeChange = 8,
+  kCreateDatabase = 9,
+  kDropDatabase = 10,
+  kAlterDatabase = 11,
+};
+inline constexpr SchemaChangeKind kLastSchemaChangeKind = SchemaChangeKind::kAlterDatabase;
+// "other", "create-table", "drop-table", "alter-table", "rename-table", "add-column",
+// "drop-column", "rename-column", "column-type-change", "create-database", "drop-database",
+// "alter-database".
+std::string_view SchemaChangeKindName(SchemaChangeKind kind);
+
+// A DDL statement the source applied (op == kSchemaChange). The table it changed is the
+// event's `table` (TableId::name empty for database-level statements).
+struct SchemaChange {
+  SchemaChangeKind kind = SchemaChangeKind::kOther;
+  std::string ddl;  // the statement as the source logged it
+  // The table's columns and primary key after the statement (create/alter/rename), as the
+  // source's catalog reports them; nullopt for drops, database-level and unclassified DDL.
+  std::optional<TableSchema> table_schema;
+  // kRenameTable: the table's name before the statement; "" otherwise.
+  std::string previous_name;
+  bool operator==(const SchemaChange&) const = default;
+};
+
+// Debezium's per-event `transaction` block, set on every row change of a stream with
+// transaction metadata on (engine/shaping_stream.h).
+struct TransactionOrder {
+  uint64_t total_order = 0;            // 1-based position among the transaction's events
+  uint64_t data_collection_order = 0;  // 1-based position among its events of this table
+  bool operator==(const TransactionOrder&) const = default;
+};
+
+// The counts a transaction END record carries (op == kTransactionEnd).
+struct TransactionSummary {
+  struct Collection {
+    std::string name;  // TableId::QualifiedName() ("public.orders", "shop.orders")
+    uint64_t event_count = 0;
+    bool operator==(const Collection&) const = default;
+  };
+  uint64_t event_count = 0;  // the transaction's records in this stream (after shaping)
+  std::vector<Collection> data_collections;  // in order of first appearance
+  bool operator==(const TransactionSummary&) const = default;
+};
+
 struct ChangeEvent {
   Operation op = Operation::kInsert;
   TableId table;
@@ -85,6 +158,9 @@ struct ChangeEvent {
   std::optional<Row> before;
   std::optional<Row> after;
   std::optional<LogicalMessage> message;  // op == kMessage only
+  std::optional<SchemaChange> schema_change;  // op == kSchemaChange only
+  std::optional<TransactionOrder> transaction_order;  // row changes, transaction metadata on
+  std::optional<TransactionSummary> transaction_summary;  // op == kTransactionEnd only
 
   SourcePosition position;
   // Commit time of the source transaction (snapshot reads: time of the snapshot), ns since the

@@ -187,6 +187,91 @@ Result<Row> ReadRow(ByteReader& reader) {
   return row;
 }
 
+Result<ValueType> ReadValueType(ByteReader& reader, const char* what) {
+  EDDY_ASSIGN_OR_RETURN(uint8_t raw, reader.ReadFixed8());
+  if (raw > static_cast<uint8_t>(ValueType::kUnavailable)) {
+    return Corruption(std::string("unknown ") + what + " " + std::to_string(raw));
+  }
+  return static_cast<ValueType>(raw);
+}
+
+Result<bool> ReadBool(ByteReader& reader, const char* what) {
+  EDDY_ASSIGN_OR_RETURN(uint8_t raw, reader.ReadFixed8());
+  if (raw > 1) return Corruption(std::string(what) + " byte " + std::to_string(raw) + " is not 0 or 1");
+  return raw == 1;
+}
+
+// Column modifier presence bits.
+constexpr uint8_t kColumnHasLength = 0x01;
+constexpr uint8_t kColumnHasPrecision = 0x02;
+constexpr uint8_t kColumnHasScale = 0x04;
+
+void EncodeTableSchema(const TableSchema& schema, std::string& out) {
+  PutLengthPrefixed(out, schema.table.database);
+  PutLengthPrefixed(out, schema.table.schema);
+  PutLengthPrefixed(out, schema.table.name);
+  PutVarint64(out, schema.version);
+  PutVarint64(out, schema.columns.size());
+  for (const Column& column : schema.columns) {
+    PutLengthPrefixed(out, column.name);
+    PutLengthPrefixed(out, column.source_type);
+    PutFixed8(out, static_cast<uint8_t>(column.type));
+    PutFixed8(out, static_cast<uint8_t>(column.element_type));
+    PutFixed8(out, column.nullable ? 1 : 0);
+    PutVarintSigned64(out, column.primary_key_ordinal);
+    uint8_t present = 0;
+    if (column.length) present |= kColumnHasLength;
+    if (column.precision) present |= kColumnHasPrecision;
+    if (column.scale) present |= kColumnHasScale;
+    PutFixed8(out, present);
+    if (column.length) PutVarintSigned64(out, *column.length);
+    if (column.precision) PutVarintSigned64(out, *column.precision);
+    if (column.scale) PutVarintSigned64(out, *column.scale);
+  }
+  PutVarint64(out, schema.primary_key.size());
+  for (const std::string& name : schema.primary_key) PutLengthPrefixed(out, name);
+}
+
+Result<TableSchema> ReadTableSchema(ByteReader& reader) {
+  TableSchema schema;
+  EDDY_ASSIGN_OR_RETURN(schema.table.database, ReadString(reader));
+  EDDY_ASSIGN_OR_RETURN(schema.table.schema, ReadString(reader));
+  EDDY_ASSIGN_OR_RETURN(schema.table.name, ReadString(reader));
+  EDDY_ASSIGN_OR_RETURN(schema.version, ReadUnsigned32(reader, "table schema version"));
+  EDDY_ASSIGN_OR_RETURN(uint64_t columns, ReadCount(reader, "column"));
+  schema.columns.reserve(static_cast<size_t>(columns));
+  for (uint64_t i = 0; i < columns; ++i) {
+    Column column;
+    EDDY_ASSIGN_OR_RETURN(column.name, ReadString(reader));
+    EDDY_ASSIGN_OR_RETURN(column.source_type, ReadString(reader));
+    EDDY_ASSIGN_OR_RETURN(column.type, ReadValueType(reader, "column type"));
+    EDDY_ASSIGN_OR_RETURN(column.element_type, ReadValueType(reader, "column element type"));
+    EDDY_ASSIGN_OR_RETURN(column.nullable, ReadBool(reader, "column nullable"));
+    EDDY_ASSIGN_OR_RETURN(column.primary_key_ordinal, ReadSigned32(reader, "primary key ordinal"));
+    EDDY_ASSIGN_OR_RETURN(uint8_t present, reader.ReadFixed8());
+    if ((present & ~(kColumnHasLength | kColumnHasPrecision | kColumnHasScale)) != 0) {
+      return Corruption("unknown column modifier bits " + std::to_string(present));
+    }
+    if (present & kColumnHasLength) {
+      EDDY_ASSIGN_OR_RETURN(column.length, ReadSigned32(reader, "column length"));
+    }
+    if (present & kColumnHasPrecision) {
+      EDDY_ASSIGN_OR_RETURN(column.precision, ReadSigned32(reader, "column precision"));
+    }
+    if (present & kColumnHasScale) {
+      EDDY_ASSIGN_OR_RETURN(column.scale, ReadSigned32(reader, "column scale"));
+    }
+    schema.columns.push_back(std::move(column));
+  }
+  EDDY_ASSIGN_OR_RETURN(uint64_t keys, ReadCount(reader, "primary key column"));
+  schema.primary_key.reserve(static_cast<size_t>(keys));
+  for (uint64_t i = 0; i < keys; ++i) {
+    EDDY_ASSIGN_OR_RETURN(std::string name, ReadString(reader));
+    schema.primary_key.push_back(std::move(name));
+  }
+  return schema;
+}
+
 Result<ChangeEvent> ReadEvent(ByteReader& reader) {
   EDDY_ASSIGN_OR_RETURN(uint8_t version, reader.ReadFixed8());
   if (version == 0 || version > kEventEncodingVersion) {
@@ -196,14 +281,17 @@ Result<ChangeEvent> ReadEvent(ByteReader& reader) {
   }
   ChangeEvent event;
   EDDY_ASSIGN_OR_RETURN(uint8_t op, reader.ReadFixed8());
-  if (op < static_cast<uint8_t>(Operation::kInsert) ||
-      op > static_cast<uint8_t>(Operation::kMessage)) {
-    return Corruption("unknown operation " + std::to_string(op));
+  const Operation last_op = version == 1 ? Operation::kMessage : kLastOperation;
+  if (op < static_cast<uint8_t>(Operation::kInsert) || op > static_cast<uint8_t>(last_op)) {
+    return Corruption("unknown operation " + std::to_string(op) + " in encoding version " +
+                      std::to_string(version));
   }
   event.op = static_cast<Operation>(op);
   EDDY_ASSIGN_OR_RETURN(uint8_t flags, reader.ReadFixed8());
-  if ((flags & ~kEventFlagsKnown) != 0) {
-    return Corruption("unknown event flags " + std::to_string(flags));
+  const uint8_t known_flags = version == 1 ? kEventFlagsKnownV1 : kEventFlagsKnown;
+  if ((flags & ~known_flags) != 0) {
+    return Corruption("unknown event flags " + std::to_string(flags) + " in encoding version " +
+                      std::to_string(version));
   }
   EDDY_ASSIGN_OR_RETURN(event.table.database, ReadString(reader));
   EDDY_ASSIGN_OR_RETURN(event.table.schema, ReadString(reader));
@@ -251,6 +339,40 @@ Result<ChangeEvent> ReadEvent(ByteReader& reader) {
     if (transactional > 1) return Corruption("message transactional flag is not 0 or 1");
     message.transactional = transactional == 1;
     event.message = std::move(message);
+  }
+  if (flags & kEventFlagHasSchemaChange) {
+    SchemaChange change;
+    EDDY_ASSIGN_OR_RETURN(uint8_t kind, reader.ReadFixed8());
+    if (kind > static_cast<uint8_t>(kLastSchemaChangeKind)) {
+      return Corruption("unknown schema change kind " + std::to_string(kind));
+    }
+    change.kind = static_cast<SchemaChangeKind>(kind);
+    EDDY_ASSIGN_OR_RETURN(change.ddl, ReadString(reader));
+    EDDY_ASSIGN_OR_RETURN(change.previous_name, ReadString(reader));
+    EDDY_ASSIGN_OR_RETURN(bool has_schema, ReadBool(reader, "table schema present"));
+    if (has_schema) {
+      EDDY_ASSIGN_OR_RETURN(change.table_schema, ReadTableSchema(reader));
+    }
+    event.schema_change = std::move(change);
+  }
+  if (flags & kEventFlagHasTransactionOrder) {
+    TransactionOrder order;
+    EDDY_ASSIGN_OR_RETURN(order.total_order, reader.ReadVarint64());
+    EDDY_ASSIGN_OR_RETURN(order.data_collection_order, reader.ReadVarint64());
+    event.transaction_order = order;
+  }
+  if (flags & kEventFlagHasTransactionSummary) {
+    TransactionSummary summary;
+    EDDY_ASSIGN_OR_RETURN(summary.event_count, reader.ReadVarint64());
+    EDDY_ASSIGN_OR_RETURN(uint64_t collections, ReadCount(reader, "data collection"));
+    summary.data_collections.reserve(static_cast<size_t>(collections));
+    for (uint64_t i = 0; i < collections; ++i) {
+      TransactionSummary::Collection collection;
+      EDDY_ASSIGN_OR_RETURN(collection.name, ReadString(reader));
+      EDDY_ASSIGN_OR_RETURN(collection.event_count, reader.ReadVarint64());
+      summary.data_collections.push_back(std::move(collection));
+    }
+    event.transaction_summary = std::move(summary);
   }
   return event;
 }
@@ -319,12 +441,17 @@ Result<Value> DecodeValue(std::string_view& bytes) {
 }
 
 void EncodeEvent(const ChangeEvent& event, std::string& out) {
-  PutFixed8(out, kEventEncodingVersion);
-  PutFixed8(out, static_cast<uint8_t>(event.op));
   uint8_t flags = 0;
   if (event.before) flags |= kEventFlagHasBefore;
   if (event.after) flags |= kEventFlagHasAfter;
   if (event.message) flags |= kEventFlagHasMessage;
+  if (event.schema_change) flags |= kEventFlagHasSchemaChange;
+  if (event.transaction_order) flags |= kEventFlagHasTransactionOrder;
+  if (event.transaction_summary) flags |= kEventFlagHasTransactionSummary;
+  const bool needs_v2 = (flags & ~kEventFlagsKnownV1) != 0 ||
+                        static_cast<uint8_t>(event.op) > static_cast<uint8_t>(Operation::kMessage);
+  PutFixed8(out, needs_v2 ? 2 : 1);
+  PutFixed8(out, static_cast<uint8_t>(event.op));
   PutFixed8(out, flags);
   PutLengthPrefixed(out, event.table.database);
   PutLengthPrefixed(out, event.table.schema);
@@ -350,6 +477,26 @@ void EncodeEvent(const ChangeEvent& event, std::string& out) {
     PutLengthPrefixed(out, event.message->prefix);
     PutLengthPrefixed(out, event.message->content);
     PutFixed8(out, event.message->transactional ? 1 : 0);
+  }
+  if (event.schema_change) {
+    const SchemaChange& change = *event.schema_change;
+    PutFixed8(out, static_cast<uint8_t>(change.kind));
+    PutLengthPrefixed(out, change.ddl);
+    PutLengthPrefixed(out, change.previous_name);
+    PutFixed8(out, change.table_schema ? 1 : 0);
+    if (change.table_schema) EncodeTableSchema(*change.table_schema, out);
+  }
+  if (event.transaction_order) {
+    PutVarint64(out, event.transaction_order->total_order);
+    PutVarint64(out, event.transaction_order->data_collection_order);
+  }
+  if (event.transaction_summary) {
+    PutVarint64(out, event.transaction_summary->event_count);
+    PutVarint64(out, event.transaction_summary->data_collections.size());
+    for (const auto& collection : event.transaction_summary->data_collections) {
+      PutLengthPrefixed(out, collection.name);
+      PutVarint64(out, collection.event_count);
+    }
   }
 }
 

@@ -2,7 +2,7 @@
 //
 //   +---------+----+-------+---------------- ... ----------------+
 //   | version | op | flags | fields in a fixed order (see spec)   |
-//   |   u8=1  | u8 |  u8   | varints, zigzag varints, len-prefixed |
+//   |  u8=1|2 | u8 |  u8   | varints, zigzag varints, len-prefixed |
 //   +---------+----+-------+---------------- ... ----------------+
 //
 // Decoding treats the bytes as untrusted: every read is bounds-checked, counts are checked
@@ -19,8 +19,12 @@
 
 namespace eddy::model {
 
-// The version this build writes. Decoders accept versions 1..kEventEncodingVersion.
-inline constexpr uint8_t kEventEncodingVersion = 1;
+// The newest version this build writes. Decoders accept versions 1..kEventEncodingVersion.
+// The encoder writes the lowest version that can hold the event: version 1 for row changes,
+// truncates and messages without transaction metadata (so older builds keep reading logs that
+// use no newer feature), version 2 for schema changes, transaction records, heartbeats and
+// events carrying a transaction block.
+inline constexpr uint8_t kEventEncodingVersion = 2;
 // Arrays nest at most this deep (PostgreSQL allows 6 dimensions).
 inline constexpr int kMaxArrayDepth = 16;
 
@@ -28,7 +32,11 @@ inline constexpr int kMaxArrayDepth = 16;
 inline constexpr uint8_t kEventFlagHasBefore = 0x01;
 inline constexpr uint8_t kEventFlagHasAfter = 0x02;
 inline constexpr uint8_t kEventFlagHasMessage = 0x04;
-inline constexpr uint8_t kEventFlagsKnown = 0x07;
+inline constexpr uint8_t kEventFlagHasSchemaChange = 0x08;        // version 2
+inline constexpr uint8_t kEventFlagHasTransactionOrder = 0x10;     // version 2
+inline constexpr uint8_t kEventFlagHasTransactionSummary = 0x20;   // version 2
+inline constexpr uint8_t kEventFlagsKnownV1 = 0x07;
+inline constexpr uint8_t kEventFlagsKnown = 0x3F;
 
 // Appends the encoding of `event` to `out`.
 void EncodeEvent(const ChangeEvent& event, std::string& out);

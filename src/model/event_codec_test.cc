@@ -35,12 +35,67 @@ TEST(EventCodecTest, RoundTripsSampleAndStartsWithVersion) {
   ChangeEvent event = SampleUpdate();
   std::string bytes = EncodeEvent(event);
   ASSERT_GE(bytes.size(), 3u);
-  EXPECT_EQ(static_cast<uint8_t>(bytes[0]), kEventEncodingVersion);
+  // A row change without transaction metadata needs nothing newer than version 1.
+  EXPECT_EQ(static_cast<uint8_t>(bytes[0]), 1);
   EXPECT_EQ(static_cast<uint8_t>(bytes[1]), static_cast<uint8_t>(Operation::kUpdate));
   EXPECT_EQ(static_cast<uint8_t>(bytes[2]), kEventFlagHasBefore | kEventFlagHasAfter);
   auto decoded = DecodeEvent(bytes);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(*decoded, event);
+}
+
+ChangeEvent SampleSchemaChange() {
+  ChangeEvent event;
+  event.op = Operation::kSchemaChange;
+  event.table = {"shop", "", "orders"};
+  event.position = SourcePosition(MysqlPosition{7, BinlogPosition{"mysql-bin.000003", 1234}, {}});
+  event.commit_time_ns = 1700000000000000000;
+  event.capture_time_ns = 1700000000100000000;
+  event.source.connector = ConnectorKind::kMysql;
+  SchemaChange change;
+  change.kind = SchemaChangeKind::kAddColumn;
+  change.ddl = "ALTER TABLE orders ADD COLUMN note varchar(20)";
+  TableSchema schema;
+  schema.table = event.table;
+  schema.version = 3;
+  schema.columns.push_back(Column{"id", "int", ValueType::kInt64, ValueType::kNull, false, 1, {}, {}, {}});
+  schema.columns.push_back(Column{"note", "varchar", ValueType::kText, ValueType::kNull, true, 0, 20, {}, {}});
+  schema.columns.push_back(Column{"price", "decimal", ValueType::kDecimal, ValueType::kNull, true, 0, {}, 10, 2});
+  schema.primary_key = {"id"};
+  change.table_schema = std::move(schema);
+  event.schema_change = std::move(change);
+  return event;
+}
+
+TEST(EventCodecTest, NewRecordKindsRoundTripAsVersion2) {
+  ChangeEvent ddl = SampleSchemaChange();
+  ChangeEvent begin;
+  begin.op = Operation::kTransactionBegin;
+  begin.transaction_id = "7421";
+  ChangeEvent end = begin;
+  end.op = Operation::kTransactionEnd;
+  end.transaction_summary = TransactionSummary{3, {{"public.orders", 2}, {"public.items", 1}}};
+  ChangeEvent heartbeat;
+  heartbeat.op = Operation::kHeartbeat;
+  heartbeat.position = SourcePosition(PostgresPosition{Lsn(0x100), Lsn(0x100)});
+  ChangeEvent ordered = SampleUpdate();
+  ordered.transaction_order = TransactionOrder{3, 2};
+  for (const ChangeEvent& event : {ddl, begin, end, heartbeat, ordered}) {
+    std::string bytes = EncodeEvent(event);
+    EXPECT_EQ(static_cast<uint8_t>(bytes[0]), 2) << event.DebugString();
+    auto decoded = DecodeEvent(bytes);
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    EXPECT_EQ(*decoded, event);
+    // A version-1 header cannot carry the new ops or flags.
+    bytes[0] = 1;
+    EXPECT_EQ(DecodeEvent(bytes).status().code(), ErrorCode::kCorruption) << event.DebugString();
+  }
+  // Every truncation of a schema change is corrupt, never a crash.
+  std::string bytes = EncodeEvent(ddl);
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    EXPECT_EQ(DecodeEvent(std::string_view(bytes).substr(0, length)).status().code(),
+              ErrorCode::kCorruption) << length;
+  }
 }
 
 TEST(EventCodecTest, EveryValueTypeRoundTrips) {
@@ -86,12 +141,12 @@ TEST(EventCodecTest, TrailingBytesUnknownVersionOpAndFlagsAreCorruption) {
   std::string bytes = EncodeEvent(SampleUpdate());
   EXPECT_EQ(DecodeEvent(bytes + "x").status().code(), ErrorCode::kCorruption);
   std::string bad = bytes;
-  bad[0] = 2;
+  bad[0] = 3;
   auto decoded = DecodeEvent(bad);
   EXPECT_EQ(decoded.status().code(), ErrorCode::kCorruption);
-  EXPECT_NE(decoded.status().message().find("version 2"), std::string::npos);
+  EXPECT_NE(decoded.status().message().find("version 3"), std::string::npos);
   bad = bytes;
-  bad[1] = 9;
+  bad[1] = 11;
   EXPECT_EQ(DecodeEvent(bad).status().code(), ErrorCode::kCorruption);
   bad = bytes;
   bad[2] = static_cast<char>(0x80 | bad[2]);
@@ -159,11 +214,17 @@ TEST(EventCodecTest, SeedCorpusDecodesAndReencodesIdentically) {
   std::filesystem::path corpus = std::filesystem::path(source_dir) / "fuzz/corpus/event";
   if (const char* write = std::getenv("EDDY_WRITE_EVENT_CORPUS"); write && *write == '1') {
     std::filesystem::create_directories(corpus);
-    std::mt19937_64 random(20261121);
-    std::vector<ChangeEvent> events = {SampleUpdate()};
-    for (int i = 0; i < 11; ++i) events.push_back(testing::RandomEvent(random));
+    // event-v1-*.bin were written by the version-1 build and are never rewritten; this
+    // writes the version-2 seeds: one per new record kind plus random events.
+    std::mt19937_64 random(20261122);
+    std::vector<ChangeEvent> events = {SampleSchemaChange()};
+    while (events.size() < 12) {
+      ChangeEvent event = testing::RandomEvent(random);
+      std::string bytes = EncodeEvent(event);
+      if (bytes[0] == 2) events.push_back(std::move(event));
+    }
     for (size_t i = 0; i < events.size(); ++i) {
-      std::ofstream out(corpus / ("event-v1-" + std::to_string(i) + ".bin"), std::ios::binary);
+      std::ofstream out(corpus / ("event-v2-" + std::to_string(i) + ".bin"), std::ios::binary);
       out << EncodeEvent(events[i]);
     }
   }
@@ -176,7 +237,7 @@ TEST(EventCodecTest, SeedCorpusDecodesAndReencodesIdentically) {
     EXPECT_EQ(EncodeEvent(*decoded), bytes) << entry.path();
     ++files;
   }
-  EXPECT_GE(files, 10);
+  EXPECT_GE(files, 24);
 }
 
 }  // namespace

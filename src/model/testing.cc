@@ -122,7 +122,7 @@ Value RandomValue(std::mt19937_64& random, int max_depth) {
 
 ChangeEvent RandomEvent(std::mt19937_64& random) {
   ChangeEvent event;
-  event.op = static_cast<Operation>(1 + random() % 6);
+  event.op = static_cast<Operation>(1 + random() % static_cast<int>(kLastOperation));
   event.table = TableId{RandomString(random), random() % 2 ? "public" : "", "t" + std::to_string(random() % 100)};
   size_t columns = 1 + random() % 6;
   Row row = RandomRow(random, columns);
@@ -146,6 +146,58 @@ ChangeEvent RandomEvent(std::mt19937_64& random) {
       event.key.clear();
       event.message = LogicalMessage{RandomString(random), RandomString(random), random() % 2 == 0};
       break;
+    case Operation::kSchemaChange: {
+      event.key.clear();
+      SchemaChange change;
+      change.kind = static_cast<SchemaChangeKind>(random() %
+                                                  (static_cast<int>(kLastSchemaChangeKind) + 1));
+      change.ddl = "ALTER TABLE " + event.table.name + " ADD COLUMN " + RandomString(random);
+      if (change.kind == SchemaChangeKind::kRenameTable) change.previous_name = RandomString(random);
+      if (random() % 2) {
+        TableSchema schema;
+        schema.table = event.table;
+        schema.version = static_cast<uint32_t>(random() % 5);
+        for (size_t i = 0; i < columns; ++i) {
+          Column column;
+          column.name = row[i].name;
+          column.source_type = Pick<const char*>(random, {"int", "varchar", "numeric", "text[]"});
+          column.type = static_cast<ValueType>(random() % (static_cast<int>(ValueType::kUnavailable) + 1));
+          column.element_type = column.type == ValueType::kArray ? ValueType::kInt64 : ValueType::kNull;
+          column.nullable = random() % 2 == 0;
+          column.primary_key_ordinal = i == 0 ? 1 : 0;
+          if (random() % 2) column.length = static_cast<int32_t>(random() % 1000);
+          if (random() % 2) column.precision = static_cast<int32_t>(random() % 38);
+          if (random() % 2) column.scale = -static_cast<int32_t>(random() % 10);
+          schema.columns.push_back(std::move(column));
+        }
+        schema.primary_key = {row[0].name};
+        change.table_schema = std::move(schema);
+      }
+      event.schema_change = std::move(change);
+      break;
+    }
+    case Operation::kTransactionBegin:
+    case Operation::kHeartbeat:
+      event.key.clear();
+      event.table = TableId{};
+      break;
+    case Operation::kTransactionEnd: {
+      event.key.clear();
+      event.table = TableId{};
+      TransactionSummary summary;
+      size_t collections = random() % 4;
+      for (size_t i = 0; i < collections; ++i) {
+        uint64_t count = 1 + random() % 100;
+        summary.data_collections.push_back({"public.t" + std::to_string(i), count});
+        summary.event_count += count;
+      }
+      event.transaction_summary = std::move(summary);
+      break;
+    }
+  }
+  if (IsRowChange(event.op) && random() % 3 == 0) {
+    uint64_t total = 1 + random() % 1000;
+    event.transaction_order = TransactionOrder{total, 1 + random() % total};
   }
   if (random() % 2) {
     event.position = SourcePosition(PostgresPosition{Lsn(random()), Lsn(random())});
