@@ -1,5 +1,6 @@
 // Debezium's JSON envelope, with ("debezium-schema") or without ("debezium") the Kafka Connect
 // JsonConverter schema part (docs/formats/debezium.md).
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -138,6 +139,13 @@ class DebeziumRenderer final : public Renderer {
 
   std::string Render(const model::ChangeEvent& event, ViewType view,
                      const RecordContext& /*context*/) const override {
+    switch (event.op) {
+      case model::Operation::kSchemaChange: return RenderSchemaChange(event);
+      case model::Operation::kTransactionBegin:
+      case model::Operation::kTransactionEnd: return RenderTransaction(event);
+      case model::Operation::kHeartbeat: return RenderHeartbeat(event);
+      default: break;
+    }
     Images images(event, view);
     JsonWriter writer;
     if (include_schema_) {
@@ -155,7 +163,14 @@ class DebeziumRenderer final : public Renderer {
     }
     writer.Key("source");
     WriteSource(writer, event);
-    if (event.op != model::Operation::kMessage) writer.MemberNull("transaction");
+    if (event.op != model::Operation::kMessage) {
+      writer.Key("transaction");
+      if (event.transaction_order) {
+        WriteTransactionBlock(writer, event);
+      } else {
+        writer.Null();
+      }
+    }
     writer.Member("op", model::OperationCode(event.op));
     writer.MemberInt("ts_ms", FloorDiv(event.capture_time_ns, 1000000));
     writer.MemberInt("ts_us", FloorDiv(event.capture_time_ns, 1000));
@@ -173,6 +188,357 @@ class DebeziumRenderer final : public Renderer {
   }
 
  private:
+  // --- schema change, transaction and heartbeat records ---
+
+  // Wraps `payload` as {"schema":..,"payload":..} when the schema part is on.
+  std::string Wrap(const std::string& schema, const std::string& payload) const {
+    if (!include_schema_) return payload;
+    JsonWriter writer;
+    writer.BeginObject();
+    writer.Key("schema");
+    writer.RawJson(schema);
+    writer.Key("payload");
+    writer.RawJson(payload);
+    writer.EndObject();
+    return writer.Take();
+  }
+
+  static void OptionalInt(JsonWriter& writer, std::string_view name, const std::optional<int32_t>& v) {
+    writer.Key(name);
+    if (v) {
+      writer.Int(*v);
+    } else {
+      writer.Null();
+    }
+  }
+
+  // java.sql.Types of a column, from its model type and source type name.
+  static int JdbcType(const model::Column& column, bool postgres) {
+    std::string type;
+    for (char c : column.source_type) type.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    switch (column.type) {
+      case ValueType::kBool: return 16;  // BOOLEAN
+      case ValueType::kInt64:
+      case ValueType::kUint64:
+        if (type.rfind("tinyint", 0) == 0) return -6;  // TINYINT
+        if (type.rfind("smallint", 0) == 0 || type == "int2") return 5;
+        if (type.rfind("int", 0) == 0 || type.rfind("mediumint", 0) == 0 || type == "integer" ||
+            type == "int4" || type == "serial") {
+          return type.rfind("int8", 0) == 0 ? -5 : 4;
+        }
+        if (type.rfind("year", 0) == 0) return 91;  // DATE, as Debezium reports YEAR
+        return -5;  // BIGINT
+      case ValueType::kFloat32: return 7;   // REAL
+      case ValueType::kFloat64: return 8;   // DOUBLE
+      case ValueType::kDecimal: return postgres ? 2 : 3;  // NUMERIC / DECIMAL
+      case ValueType::kText:
+        if (type.rfind("char", 0) == 0 || type.rfind("bpchar", 0) == 0) return 1;  // CHAR
+        if (type.find("text") != std::string::npos) return postgres ? 12 : -1;   // LONGVARCHAR
+        return 12;  // VARCHAR
+      case ValueType::kBytes:
+        if (type.find("blob") != std::string::npos) return 2004;  // BLOB
+        if (type.rfind("binary", 0) == 0) return -2;  // BINARY
+        return -3;  // VARBINARY (bytea)
+      case ValueType::kDate: return 91;
+      case ValueType::kTime: return 92;
+      case ValueType::kTimeTz: return 2013;
+      case ValueType::kTimestamp: return 93;
+      case ValueType::kTimestampTz: return postgres ? 2014 : 93;
+      case ValueType::kEnum: return postgres ? 12 : 1;
+      case ValueType::kBits: return -7;  // BIT
+      case ValueType::kArray: return 2003;
+      default: return 1111;  // OTHER: interval, uuid, json, typed text
+    }
+  }
+
+  // Debezium's TableId.toDoubleQuotedString: "db"."table" (MySQL), "db"."schema"."table".
+  static std::string QuotedTableId(const model::TableId& table) {
+    std::string out;
+    for (const std::string* part : {&table.database, &table.schema, &table.name}) {
+      if (part->empty()) continue;
+      if (!out.empty()) out.push_back('.');
+      out += "\"" + *part + "\"";
+    }
+    return out;
+  }
+
+  static std::string_view TableChangeType(model::SchemaChangeKind kind) {
+    switch (kind) {
+      case model::SchemaChangeKind::kCreateTable: return "CREATE";
+      case model::SchemaChangeKind::kDropTable: return "DROP";
+      case model::SchemaChangeKind::kAlterTable:
+      case model::SchemaChangeKind::kRenameTable:
+      case model::SchemaChangeKind::kAddColumn:
+      case model::SchemaChangeKind::kDropColumn:
+      case model::SchemaChangeKind::kRenameColumn:
+      case model::SchemaChangeKind::kColumnTypeChange: return "ALTER";
+      default: return "";  // database-level and other statements change no table
+    }
+  }
+
+  std::string RenderSchemaChange(const model::ChangeEvent& event) const {
+    const model::SchemaChange empty;
+    const model::SchemaChange& change = event.schema_change ? *event.schema_change : empty;
+    bool postgres = event.position.postgres() != nullptr;
+    JsonWriter writer;
+    writer.BeginObject();
+    writer.Key("source");
+    WriteSource(writer, event);
+    writer.MemberInt("ts_ms", FloorDiv(event.capture_time_ns, 1000000));
+    writer.Member("databaseName", event.table.database);
+    writer.Key("schemaName");
+    if (event.table.schema.empty()) {
+      writer.Null();
+    } else {
+      writer.String(event.table.schema);
+    }
+    writer.Member("ddl", change.ddl);
+    writer.Key("tableChanges");
+    writer.BeginArray();
+    std::string_view type = TableChangeType(change.kind);
+    if (!type.empty() && !event.table.name.empty()) {
+      writer.BeginObject();
+      writer.Member("type", type);
+      writer.Member("id", QuotedTableId(event.table));
+      writer.Key("table");
+      if (!change.table_schema) {
+        writer.Null();
+      } else {
+        const model::TableSchema& schema = *change.table_schema;
+        writer.BeginObject();
+        writer.MemberNull("defaultCharsetName");
+        writer.Key("primaryKeyColumnNames");
+        writer.BeginArray();
+        for (const std::string& name : schema.primary_key) writer.String(name);
+        writer.EndArray();
+        writer.Key("columns");
+        writer.BeginArray();
+        int position = 0;
+        for (const model::Column& column : schema.columns) {
+          writer.BeginObject();
+          writer.Member("name", column.name);
+          writer.MemberInt("jdbcType", JdbcType(column, postgres));
+          writer.MemberNull("nativeType");
+          std::string type_name;
+          for (char c : column.source_type) {
+            type_name.push_back(postgres ? c : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+          }
+          writer.Member("typeName", type_name);
+          writer.Member("typeExpression", type_name);
+          writer.MemberNull("charsetName");
+          OptionalInt(writer, "length", column.length ? column.length : column.precision);
+          OptionalInt(writer, "scale", column.scale);
+          writer.MemberInt("position", ++position);
+          writer.Key("optional");
+          writer.Bool(column.nullable);
+          writer.Key("autoIncremented");
+          writer.Bool(false);
+          writer.Key("generated");
+          writer.Bool(false);
+          writer.MemberNull("comment");
+          writer.Key("hasDefaultValue");
+          writer.Bool(false);
+          writer.Key("enumValues");
+          writer.BeginArray();
+          writer.EndArray();
+          writer.EndObject();
+        }
+        writer.EndArray();
+        writer.Key("attributes");
+        writer.BeginArray();
+        writer.EndArray();
+        writer.MemberNull("comment");
+        writer.EndObject();
+      }
+      writer.EndObject();
+    }
+    writer.EndArray();
+    writer.EndObject();
+    if (!include_schema_) return writer.Take();
+    return Wrap(SchemaChangeSchema(postgres), writer.Take());
+  }
+
+  static std::string SchemaChangeSchema(bool postgres) {
+    JsonWriter writer;
+    auto simple = [&](std::string_view type, bool optional, std::string_view name) {
+      SimpleField(writer, type, optional, name);
+    };
+    auto struct_end = [&](bool optional, std::string_view name, std::string_view field) {
+      writer.EndArray();
+      writer.Key("optional");
+      writer.Bool(optional);
+      writer.Member("name", name);
+      writer.MemberInt("version", 1);
+      if (!field.empty()) writer.Member("field", field);
+      writer.EndObject();
+    };
+    auto struct_begin = [&]() {
+      writer.BeginObject();
+      writer.Member("type", "struct");
+      writer.Key("fields");
+      writer.BeginArray();
+    };
+    auto string_array = [&](std::string_view field) {
+      writer.BeginObject();
+      writer.Member("type", "array");
+      writer.Key("items");
+      writer.BeginObject();
+      FieldHeader(writer, "string", false, "");
+      writer.EndObject();
+      writer.Key("optional");
+      writer.Bool(true);
+      writer.Member("field", field);
+      writer.EndObject();
+    };
+    struct_begin();
+    WriteSourceSchema(writer, postgres);
+    simple("int64", false, "ts_ms");
+    simple("string", true, "databaseName");
+    simple("string", true, "schemaName");
+    simple("string", true, "ddl");
+    writer.BeginObject();
+    writer.Member("type", "array");
+    writer.Key("items");
+    struct_begin();
+    simple("string", false, "type");
+    simple("string", false, "id");
+    struct_begin();
+    simple("string", true, "defaultCharsetName");
+    string_array("primaryKeyColumnNames");
+    writer.BeginObject();
+    writer.Member("type", "array");
+    writer.Key("items");
+    struct_begin();
+    simple("string", false, "name");
+    simple("int32", false, "jdbcType");
+    simple("int32", true, "nativeType");
+    simple("string", false, "typeName");
+    simple("string", true, "typeExpression");
+    simple("string", true, "charsetName");
+    simple("int32", true, "length");
+    simple("int32", true, "scale");
+    simple("int32", false, "position");
+    simple("boolean", true, "optional");
+    simple("boolean", true, "autoIncremented");
+    simple("boolean", true, "generated");
+    simple("string", true, "comment");
+    simple("boolean", true, "hasDefaultValue");
+    string_array("enumValues");
+    struct_end(false, "io.debezium.connector.schema.Column", "");
+    writer.Key("optional");
+    writer.Bool(false);
+    writer.Member("field", "columns");
+    writer.EndObject();
+    writer.BeginObject();
+    writer.Member("type", "array");
+    writer.Key("items");
+    writer.BeginObject();
+    FieldHeader(writer, "string", false, "");
+    writer.EndObject();
+    writer.Key("optional");
+    writer.Bool(true);
+    writer.Member("field", "attributes");
+    writer.EndObject();
+    simple("string", true, "comment");
+    struct_end(true, "io.debezium.connector.schema.Table", "table");
+    struct_end(false, "io.debezium.connector.schema.Change", "");
+    writer.Key("optional");
+    writer.Bool(false);
+    writer.Member("field", "tableChanges");
+    writer.EndObject();
+    struct_end(false, postgres ? "io.debezium.connector.postgresql.SchemaChangeValue"
+                               : "io.debezium.connector.mysql.SchemaChangeValue", "");
+    return writer.Take();
+  }
+
+  // Debezium's transaction topic record (TransactionMetadataValue).
+  std::string RenderTransaction(const model::ChangeEvent& event) const {
+    bool end = event.op == model::Operation::kTransactionEnd;
+    JsonWriter writer;
+    writer.BeginObject();
+    writer.Member("status", end ? "END" : "BEGIN");
+    writer.Member("id", event.transaction_id);
+    if (end && event.transaction_summary) {
+      writer.Key("event_count");
+      writer.Uint(event.transaction_summary->event_count);
+      writer.Key("data_collections");
+      writer.BeginArray();
+      for (const auto& collection : event.transaction_summary->data_collections) {
+        writer.BeginObject();
+        writer.Member("data_collection", collection.name);
+        writer.Key("event_count");
+        writer.Uint(collection.event_count);
+        writer.EndObject();
+      }
+      writer.EndArray();
+    } else {
+      writer.MemberNull("event_count");
+      writer.MemberNull("data_collections");
+    }
+    writer.MemberInt("ts_ms", FloorDiv(event.commit_time_ns, 1000000));
+    writer.EndObject();
+    if (!include_schema_) return writer.Take();
+    JsonWriter schema;
+    schema.BeginObject();
+    schema.Member("type", "struct");
+    schema.Key("fields");
+    schema.BeginArray();
+    SimpleField(schema, "string", false, "status");
+    SimpleField(schema, "string", false, "id");
+    SimpleField(schema, "int64", true, "event_count");
+    schema.BeginObject();
+    schema.Member("type", "array");
+    schema.Key("items");
+    schema.BeginObject();
+    schema.Member("type", "struct");
+    schema.Key("fields");
+    schema.BeginArray();
+    SimpleField(schema, "string", false, "data_collection");
+    SimpleField(schema, "int64", false, "event_count");
+    schema.EndArray();
+    schema.Key("optional");
+    schema.Bool(false);
+    schema.EndObject();
+    schema.Key("optional");
+    schema.Bool(true);
+    schema.Member("field", "data_collections");
+    schema.EndObject();
+    SimpleField(schema, "int64", false, "ts_ms");
+    schema.EndArray();
+    schema.Key("optional");
+    schema.Bool(false);
+    schema.Member("name", "io.debezium.connector.common.TransactionMetadataValue");
+    schema.MemberInt("version", 1);
+    schema.EndObject();
+    return Wrap(schema.Take(), writer.Take());
+  }
+
+  // Debezium's heartbeat value {"ts_ms":..}, plus eddy's `source` (the position the stream has
+  // reached).
+  std::string RenderHeartbeat(const model::ChangeEvent& event) const {
+    JsonWriter writer;
+    writer.BeginObject();
+    writer.MemberInt("ts_ms", FloorDiv(event.capture_time_ns, 1000000));
+    writer.Key("source");
+    WriteSource(writer, event);
+    writer.EndObject();
+    if (!include_schema_) return writer.Take();
+    JsonWriter schema;
+    schema.BeginObject();
+    schema.Member("type", "struct");
+    schema.Key("fields");
+    schema.BeginArray();
+    SimpleField(schema, "int64", false, "ts_ms");
+    WriteSourceSchema(schema, event.position.postgres() != nullptr);
+    schema.EndArray();
+    schema.Key("optional");
+    schema.Bool(false);
+    schema.Member("name", "io.debezium.connector.common.Heartbeat");
+    schema.MemberInt("version", 1);
+    schema.EndObject();
+    return Wrap(schema.Take(), writer.Take());
+  }
+
   void WriteImage(JsonWriter& writer, const model::Row* row) const {
     if (!row) {
       writer.Null();
@@ -480,31 +846,21 @@ class DebeziumRenderer final : public Renderer {
     writer.EndObject();
   }
 
-  void WriteEnvelopeSchema(JsonWriter& writer, const model::ChangeEvent& event,
-                           const Images& images) const {
-    std::string prefix = event.source.server_name.empty() ? std::string("eddy") : event.source.server_name;
-    if (!event.table.schema.empty()) prefix += "." + event.table.schema;
-    else prefix += "." + event.table.database;
-    prefix += "." + event.table.name;
-    bool postgres = event.position.postgres() != nullptr;
-
+  static void SimpleField(JsonWriter& writer, std::string_view type, bool optional,
+                          std::string_view name) {
     writer.BeginObject();
-    writer.Member("type", "struct");
-    writer.Key("fields");
-    writer.BeginArray();
-    if (event.op != model::Operation::kMessage) {
-      WriteRowSchema(writer, event, images, "before", prefix);
-      WriteRowSchema(writer, event, images, "after", prefix);
-    }
-    // source
+    FieldHeader(writer, type, optional, name);
+    writer.EndObject();
+  }
+
+  // The schema of the `source` struct (field "source").
+  static void WriteSourceSchema(JsonWriter& writer, bool postgres) {
     writer.BeginObject();
     writer.Member("type", "struct");
     writer.Key("fields");
     writer.BeginArray();
     auto simple = [&](std::string_view type, bool optional, std::string_view name) {
-      writer.BeginObject();
-      FieldHeader(writer, type, optional, name);
-      writer.EndObject();
+      SimpleField(writer, type, optional, name);
     };
     simple("string", false, "version");
     simple("string", false, "connector");
@@ -547,6 +903,28 @@ class DebeziumRenderer final : public Renderer {
                                    : "io.debezium.connector.mysql.Source");
     writer.Member("field", "source");
     writer.EndObject();
+  }
+
+  void WriteEnvelopeSchema(JsonWriter& writer, const model::ChangeEvent& event,
+                           const Images& images) const {
+    std::string prefix = event.source.server_name.empty() ? std::string("eddy") : event.source.server_name;
+    if (!event.table.schema.empty()) prefix += "." + event.table.schema;
+    else prefix += "." + event.table.database;
+    prefix += "." + event.table.name;
+    bool postgres = event.position.postgres() != nullptr;
+
+    writer.BeginObject();
+    writer.Member("type", "struct");
+    writer.Key("fields");
+    writer.BeginArray();
+    if (event.op != model::Operation::kMessage) {
+      WriteRowSchema(writer, event, images, "before", prefix);
+      WriteRowSchema(writer, event, images, "after", prefix);
+    }
+    WriteSourceSchema(writer, postgres);
+    auto simple = [&](std::string_view type, bool optional, std::string_view name) {
+      SimpleField(writer, type, optional, name);
+    };
     if (event.op != model::Operation::kMessage) {
       writer.BeginObject();
       writer.Member("type", "struct");

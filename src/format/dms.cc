@@ -14,7 +14,7 @@ class DmsRenderer final : public Renderer {
   std::string Render(const model::ChangeEvent& event, ViewType view,
                      const RecordContext& /*context*/) const override {
     Images images(event, view);
-    bool control = event.op == model::Operation::kTruncate || event.op == model::Operation::kMessage;
+    bool control = !model::IsRowChange(event.op);
     JsonWriter writer;
     writer.BeginObject();
     if (!control) {
@@ -34,11 +34,21 @@ class DmsRenderer final : public Renderer {
         WriteNativeRow(writer, *images.before());
       }
     }
+    if (event.schema_change) {
+      // eddy's addition: DMS control records carry no statement; the native object does.
+      writer.Key("control");
+      WriteNativeSchemaChange(writer, *event.schema_change);
+    } else if (event.op == model::Operation::kTransactionBegin ||
+               event.op == model::Operation::kTransactionEnd) {
+      writer.Key("control");
+      WriteTransactionBlock(writer, event);
+    }
     writer.Key("metadata");
     writer.BeginObject();
     writer.Member("timestamp", FormatEpochNanos(event.commit_time_ns));
     writer.Member("record-type", control ? "control" : "data");
-    writer.Member("operation", Operation(event.op));
+    writer.Member("operation", event.schema_change ? model::SchemaChangeKindName(event.schema_change->kind)
+                                                   : Operation(event.op));
     writer.Member("partition-key-type", event.key.empty() ? "schema-table" : "primary-key");
     writer.Member("schema-name", event.table.schema.empty() ? event.table.database : event.table.schema);
     writer.Member("table-name", event.table.name);
@@ -52,6 +62,11 @@ class DmsRenderer final : public Renderer {
       } else {
         writer.String(event.transaction_id);
       }
+    }
+    if (event.transaction_order) {
+      // DMS IncludeTransactionDetails' record offset within the transaction (1-based here).
+      writer.Key("transaction-record-id");
+      writer.Uint(event.transaction_order->total_order);
     }
     writer.EndObject();
     writer.EndObject();
@@ -67,9 +82,9 @@ class DmsRenderer final : public Renderer {
       case model::Operation::kRead: return "load";
       case model::Operation::kTruncate: return "truncate-table";
       case model::Operation::kMessage: return "message";
-      case model::Operation::kSchemaChange: return "schema-change";  // refined by kind
-      case model::Operation::kTransactionBegin: return "begin";
-      case model::Operation::kTransactionEnd: return "commit";
+      case model::Operation::kSchemaChange: return "other";  // the kind's name when known
+      case model::Operation::kTransactionBegin: return "transaction-begin";
+      case model::Operation::kTransactionEnd: return "transaction-end";
       case model::Operation::kHeartbeat: return "heartbeat";
     }
     return "insert";

@@ -2,6 +2,9 @@
 // that hold for every format.
 #include <gtest/gtest.h>
 
+#include <simdjson.h>
+
+#include <map>
 #include <random>
 
 #include "format/json.h"
@@ -181,6 +184,8 @@ TEST(AllFormatsTest, KeysOnlyCarriesNoOtherColumn) {
   for (std::string_view name : RendererNames()) {
     auto renderer = Make(name);
     for (const auto& sample : testing::SampleEvents()) {
+      // Schema changes carry column definitions (names, no values) by design.
+      if (sample.event.op == model::Operation::kSchemaChange) continue;
       std::string json = renderer->Render(sample.event, ViewType::kKeysOnly);
       for (const char* column : {"\"customer\"", "\"amount\"", "\"qty\"", "\"doc\""}) {
         if (name == "debezium-schema") continue;  // the schema names columns by design
@@ -188,6 +193,90 @@ TEST(AllFormatsTest, KeysOnlyCarriesNoOtherColumn) {
       }
     }
   }
+}
+
+// Every schema change kind maps to DMS's control operation and Debezium's tableChanges type;
+// DynamoDB Streams has no such records.
+TEST(SchemaChangeRenderingTest, KindsMapToEachFormatsVocabulary) {
+  auto dms = Make("dms");
+  auto debezium = Make("debezium");
+  auto dynamodb = Make("dynamodb");
+  simdjson::dom::parser parser;
+  struct Case {
+    model::SchemaChangeKind kind;
+    const char* dms_operation;
+    const char* debezium_type;  // "" = no tableChanges entry
+  };
+  for (const Case& c : std::vector<Case>{
+           {model::SchemaChangeKind::kCreateTable, "create-table", "CREATE"},
+           {model::SchemaChangeKind::kDropTable, "drop-table", "DROP"},
+           {model::SchemaChangeKind::kAlterTable, "alter-table", "ALTER"},
+           {model::SchemaChangeKind::kRenameTable, "rename-table", "ALTER"},
+           {model::SchemaChangeKind::kAddColumn, "add-column", "ALTER"},
+           {model::SchemaChangeKind::kDropColumn, "drop-column", "ALTER"},
+           {model::SchemaChangeKind::kRenameColumn, "rename-column", "ALTER"},
+           {model::SchemaChangeKind::kColumnTypeChange, "column-type-change", "ALTER"},
+           {model::SchemaChangeKind::kCreateDatabase, "create-database", ""},
+           {model::SchemaChangeKind::kOther, "other", ""}}) {
+    model::ChangeEvent event;
+    for (const auto& sample : testing::SampleEvents()) {
+      if (sample.name == "mysql_add_column") event = sample.event;
+    }
+    event.schema_change->kind = c.kind;
+    SCOPED_TRACE(c.dms_operation);
+    simdjson::dom::element doc = parser.parse(dms->Render(event, ViewType::kNewAndOldImages));
+    EXPECT_EQ(std::string_view(doc["metadata"]["record-type"].get_string()), "control");
+    EXPECT_EQ(std::string_view(doc["metadata"]["operation"].get_string()), c.dms_operation);
+    EXPECT_EQ(std::string_view(doc["metadata"]["table-name"].get_string()), "orders");
+    doc = parser.parse(debezium->Render(event, ViewType::kNewAndOldImages));
+    EXPECT_EQ(std::string_view(doc["ddl"].get_string()), event.schema_change->ddl);
+    EXPECT_EQ(std::string_view(doc["databaseName"].get_string()), "shop");
+    simdjson::dom::array changes = doc["tableChanges"].get_array();
+    if (*c.debezium_type == '\0') {
+      EXPECT_EQ(changes.size(), 0u);
+    } else {
+      ASSERT_EQ(changes.size(), 1u);
+      EXPECT_EQ(std::string_view(changes.at(0)["type"].get_string()), c.debezium_type);
+      EXPECT_EQ(std::string_view(changes.at(0)["id"].get_string()), "\"shop\".\"orders\"");
+      EXPECT_EQ(changes.at(0)["table"]["columns"].get_array().size(), 4u);
+    }
+    EXPECT_EQ(dynamodb->Render(event, ViewType::kNewAndOldImages), "");
+  }
+}
+
+// BEGIN/END records, the transaction block and heartbeats: Debezium's field names in every
+// format that has them; DynamoDB Streams skips them.
+TEST(TransactionRenderingTest, BeginEndBlockAndHeartbeat) {
+  std::map<std::string, model::ChangeEvent> samples;
+  for (const auto& sample : testing::SampleEvents()) samples[sample.name] = sample.event;
+  simdjson::dom::parser parser;
+  for (std::string_view name : {"native", "dms"}) {
+    auto renderer = Make(name);
+    std::string key = name == "native" ? "transaction" : "control";
+    simdjson::dom::element end = parser.parse(renderer->Render(samples["pg_tx_end"], ViewType::kNewAndOldImages));
+    EXPECT_EQ(std::string_view(end[key]["status"].get_string()), "END");
+    EXPECT_EQ(int64_t(end[key]["event_count"].get_int64()), 3);
+    EXPECT_EQ(std::string_view(end[key]["data_collections"].at(1)["data_collection"].get_string()),
+              "public.order_lines");
+  }
+  auto debezium = Make("debezium");
+  simdjson::dom::element begin = parser.parse(debezium->Render(samples["pg_tx_begin"], ViewType::kNewAndOldImages));
+  EXPECT_EQ(std::string_view(begin["status"].get_string()), "BEGIN");
+  EXPECT_TRUE(begin["event_count"].is_null());
+  simdjson::dom::element row = parser.parse(
+      debezium->Render(samples["pg_insert_with_transaction"], ViewType::kNewAndOldImages));
+  EXPECT_EQ(std::string_view(row["transaction"]["id"].get_string()), "7421");
+  EXPECT_EQ(int64_t(row["transaction"]["total_order"].get_int64()), 2);
+  EXPECT_EQ(int64_t(row["transaction"]["data_collection_order"].get_int64()), 1);
+  simdjson::dom::element plain = parser.parse(debezium->Render(samples["pg_insert"], ViewType::kNewAndOldImages));
+  EXPECT_TRUE(plain["transaction"].is_null());
+  simdjson::dom::element heartbeat = parser.parse(debezium->Render(samples["pg_heartbeat"], ViewType::kNewAndOldImages));
+  EXPECT_EQ(int64_t(heartbeat["ts_ms"].get_int64()), 1700000000223);
+  auto dynamodb = Make("dynamodb");
+  for (const char* name : {"pg_tx_begin", "pg_tx_end", "pg_heartbeat"}) {
+    EXPECT_EQ(dynamodb->Render(samples[name], ViewType::kNewAndOldImages), "") << name;
+  }
+  EXPECT_NE(dynamodb->Render(samples["pg_insert_with_transaction"], ViewType::kNewAndOldImages), "");
 }
 
 }  // namespace

@@ -56,6 +56,15 @@ class NativeRenderer final : public Renderer {
       writer.Bool(event.message->transactional);
       writer.EndObject();
     }
+    if (event.schema_change) {
+      writer.Key("schema_change");
+      WriteNativeSchemaChange(writer, *event.schema_change);
+    }
+    if (event.op == model::Operation::kTransactionBegin ||
+        event.op == model::Operation::kTransactionEnd || event.transaction_order) {
+      writer.Key("transaction");
+      WriteTransactionBlock(writer, event);
+    }
     writer.Key("source");
     writer.BeginObject();
     writer.Member("version", "1.0");
@@ -91,6 +100,96 @@ class NativeRenderer final : public Renderer {
 };
 
 }  // namespace
+
+void WriteOptionalInt(JsonWriter& writer, std::string_view name, const std::optional<int32_t>& value) {
+  writer.Key(name);
+  if (value) {
+    writer.Int(*value);
+  } else {
+    writer.Null();
+  }
+}
+
+void WriteNativeSchemaChange(JsonWriter& writer, const model::SchemaChange& change) {
+  writer.BeginObject();
+  writer.Member("kind", model::SchemaChangeKindName(change.kind));
+  writer.Member("ddl", change.ddl);
+  writer.Key("previous_table");
+  if (change.previous_name.empty()) {
+    writer.Null();
+  } else {
+    writer.String(change.previous_name);
+  }
+  writer.Key("table_schema");
+  if (!change.table_schema) {
+    writer.Null();
+  } else {
+    const model::TableSchema& schema = *change.table_schema;
+    writer.BeginObject();
+    writer.Key("version");
+    writer.Uint(schema.version);
+    writer.Key("primary_key");
+    writer.BeginArray();
+    for (const std::string& name : schema.primary_key) writer.String(name);
+    writer.EndArray();
+    writer.Key("columns");
+    writer.BeginArray();
+    for (const model::Column& column : schema.columns) {
+      writer.BeginObject();
+      writer.Member("name", column.name);
+      writer.Member("source_type", column.source_type);
+      writer.Member("type", model::ValueTypeName(column.type));
+      if (column.type == model::ValueType::kArray) {
+        writer.Member("element_type", model::ValueTypeName(column.element_type));
+      }
+      writer.Key("nullable");
+      writer.Bool(column.nullable);
+      writer.MemberInt("primary_key_ordinal", column.primary_key_ordinal);
+      WriteOptionalInt(writer, "length", column.length);
+      WriteOptionalInt(writer, "precision", column.precision);
+      WriteOptionalInt(writer, "scale", column.scale);
+      writer.EndObject();
+    }
+    writer.EndArray();
+    writer.EndObject();
+  }
+  writer.EndObject();
+}
+
+void WriteTransactionBlock(JsonWriter& writer, const model::ChangeEvent& event) {
+  writer.BeginObject();
+  if (event.op == model::Operation::kTransactionBegin) {
+    writer.Member("status", "BEGIN");
+    writer.Member("id", event.transaction_id);
+  } else if (event.op == model::Operation::kTransactionEnd) {
+    writer.Member("status", "END");
+    writer.Member("id", event.transaction_id);
+    const model::TransactionSummary empty;
+    const model::TransactionSummary& summary =
+        event.transaction_summary ? *event.transaction_summary : empty;
+    writer.Key("event_count");
+    writer.Uint(summary.event_count);
+    writer.Key("data_collections");
+    writer.BeginArray();
+    for (const auto& collection : summary.data_collections) {
+      writer.BeginObject();
+      writer.Member("data_collection", collection.name);
+      writer.Key("event_count");
+      writer.Uint(collection.event_count);
+      writer.EndObject();
+    }
+    writer.EndArray();
+  } else {
+    writer.Member("id", event.transaction_id);
+    const model::TransactionOrder order =
+        event.transaction_order ? *event.transaction_order : model::TransactionOrder{};
+    writer.Key("total_order");
+    writer.Uint(order.total_order);
+    writer.Key("data_collection_order");
+    writer.Uint(order.data_collection_order);
+  }
+  writer.EndObject();
+}
 
 void WriteNativeValue(JsonWriter& writer, const model::Value& value) {
   struct Visitor {

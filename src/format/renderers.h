@@ -22,6 +22,13 @@ void WriteNativeValue(JsonWriter& writer, const model::Value& value);
 // A row as an object {column: value} with native value conventions.
 void WriteNativeRow(JsonWriter& writer, const model::Row& row);
 
+// The native `schema_change` object (docs/formats/native.md), shared with DMS.
+void WriteNativeSchemaChange(JsonWriter& writer, const model::SchemaChange& change);
+// The `transaction` object, Debezium's field names: BEGIN/END records
+// {"status","id"[,"event_count","data_collections":[{"data_collection","event_count"}]]};
+// row changes {"id","total_order","data_collection_order"}.
+void WriteTransactionBlock(JsonWriter& writer, const model::ChangeEvent& event);
+
 // The images a view type keeps for an event. Images the view drops are nullopt; where the
 // view drops the only image that identifies the row (NEW_IMAGE of a delete, OLD_IMAGE of an
 // insert), the key columns take its place so the record still names its row.

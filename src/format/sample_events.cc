@@ -127,6 +127,62 @@ std::vector<NamedEvent> SampleEvents() {
   my_delete.key = my_insert.key;
   my_delete.before = my_update.after;
   events.push_back({"mysql_delete", my_delete});
+
+  // Schema changes: a column added (with the table's new columns), a table dropped (no
+  // columns), a database-level statement (no table).
+  ChangeEvent my_add_column = MysqlBase(Operation::kSchemaChange);
+  my_add_column.transaction_id.clear();
+  my_add_column.source.query.clear();
+  model::SchemaChange add_column;
+  add_column.kind = model::SchemaChangeKind::kAddColumn;
+  add_column.ddl = "ALTER TABLE orders ADD COLUMN note varchar(40) NULL";
+  model::TableSchema schema;
+  schema.table = my_add_column.table;
+  schema.version = 2;
+  schema.columns = {
+      {"id", "bigint unsigned", model::ValueType::kUint64, model::ValueType::kNull, false, 1, {}, {}, {}},
+      {"qty", "int", model::ValueType::kInt64, model::ValueType::kNull, true, 0, {}, {}, {}},
+      {"price", "decimal", model::ValueType::kDecimal, model::ValueType::kNull, true, 0, {}, 10, 2},
+      {"note", "varchar", model::ValueType::kText, model::ValueType::kNull, true, 0, 40, {}, {}}};
+  schema.primary_key = {"id"};
+  add_column.table_schema = schema;
+  my_add_column.schema_change = add_column;
+  events.push_back({"mysql_add_column", my_add_column});
+
+  ChangeEvent my_drop_table = MysqlBase(Operation::kSchemaChange);
+  my_drop_table.transaction_id.clear();
+  my_drop_table.table.name = "old_orders";
+  my_drop_table.schema_change = model::SchemaChange{model::SchemaChangeKind::kDropTable,
+                                                    "DROP TABLE `old_orders`", std::nullopt, ""};
+  events.push_back({"mysql_drop_table", my_drop_table});
+
+  ChangeEvent my_create_database = MysqlBase(Operation::kSchemaChange);
+  my_create_database.transaction_id.clear();
+  my_create_database.table = {"archive", "", ""};
+  my_create_database.schema_change = model::SchemaChange{
+      model::SchemaChangeKind::kCreateDatabase, "CREATE DATABASE archive", std::nullopt, ""};
+  events.push_back({"mysql_create_database", my_create_database});
+
+  // Transaction metadata: BEGIN, an insert with its transaction block, END.
+  ChangeEvent begin = PostgresBase(Operation::kTransactionBegin);
+  begin.table = {};
+  events.push_back({"pg_tx_begin", begin});
+  ChangeEvent in_transaction = insert;
+  in_transaction.ordinal_in_transaction = 1;
+  in_transaction.transaction_order = model::TransactionOrder{2, 1};
+  events.push_back({"pg_insert_with_transaction", in_transaction});
+  ChangeEvent end = PostgresBase(Operation::kTransactionEnd);
+  end.table = {};
+  end.transaction_summary =
+      model::TransactionSummary{3, {{"public.orders", 2}, {"public.order_lines", 1}}};
+  events.push_back({"pg_tx_end", end});
+
+  // A heartbeat: the position the capture has made durable, eddy's clock.
+  ChangeEvent heartbeat = PostgresBase(Operation::kHeartbeat);
+  heartbeat.table = {};
+  heartbeat.transaction_id.clear();
+  heartbeat.commit_time_ns = kCaptureNs;
+  events.push_back({"pg_heartbeat", heartbeat});
   return events;
 }
 

@@ -16,7 +16,8 @@ struct NamedEvent {
 };
 
 // pg_insert, pg_update, pg_update_no_before, pg_delete, pg_read, pg_truncate, pg_message,
-// mysql_insert, mysql_update, mysql_delete.
+// mysql_insert, mysql_update, mysql_delete, mysql_add_column, mysql_drop_table,
+// mysql_create_database, pg_tx_begin, pg_insert_with_transaction, pg_tx_end, pg_heartbeat.
 std::vector<NamedEvent> SampleEvents();
 
 // Renders every sample event in every view type with `format` and compares with

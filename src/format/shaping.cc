@@ -2,6 +2,9 @@
 
 #include <fnmatch.h>
 
+#include <cctype>
+#include <set>
+
 #include <openssl/evp.h>
 
 #include "format/json.h"
@@ -104,11 +107,121 @@ model::Value Shaper::Mask(const std::string& qualified_column, const model::Valu
   return value;
 }
 
+bool Shaper::HidesColumn(const std::string& qualified_column, bool is_key) const {
+  if (MatchesAny(rules_.exclude_columns, qualified_column)) return true;
+  return !is_key && !rules_.include_columns.empty() &&
+         !MatchesAny(rules_.include_columns, qualified_column);
+}
+
+bool Shaper::MentionsHiddenColumn(const std::string& table, std::string_view text,
+                                  const std::set<std::string>& known_columns,
+                                  bool include_masked) const {
+  if (rules_.exclude_columns.empty() && rules_.include_columns.empty() &&
+      (!include_masked || rules_.masks.empty())) {
+    return false;
+  }
+  auto hidden = [&](const std::string& identifier) {
+    std::string qualified = table + "." + identifier;
+    for (const std::string& pattern : rules_.exclude_columns) {
+      if (fnmatch(pattern.c_str(), qualified.c_str(), FNM_CASEFOLD) == 0) return true;
+    }
+    if (include_masked) {
+      for (const MaskRule& mask : rules_.masks) {
+        if (fnmatch(mask.column_pattern.c_str(), qualified.c_str(), FNM_CASEFOLD) == 0) return true;
+      }
+    }
+    // Include lists: only names known to be columns count (keywords are not columns).
+    return known_columns.count(identifier) > 0 && !rules_.include_columns.empty() &&
+           !MatchesAny(rules_.include_columns, qualified);
+  };
+  // Identifiers: bare words, `backquoted` and "double-quoted" names.
+  size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == '`' || c == '"') {
+      size_t close = text.find(c, i + 1);
+      if (close == std::string_view::npos) close = text.size();
+      if (hidden(std::string(text.substr(i + 1, close - i - 1)))) return true;
+      i = close + 1;
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
+               static_cast<unsigned char>(c) >= 0x80) {
+      size_t start = i;
+      while (i < text.size() &&
+             (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_' ||
+              text[i] == '$' || static_cast<unsigned char>(text[i]) >= 0x80)) {
+        ++i;
+      }
+      if (hidden(std::string(text.substr(start, i - start)))) return true;
+    } else if (c == '\'') {
+      size_t close = text.find('\'', i + 1);  // string literals are no identifiers
+      i = close == std::string_view::npos ? text.size() : close + 1;
+    } else {
+      ++i;
+    }
+  }
+  return false;
+}
+
+std::optional<model::ChangeEvent> Shaper::ApplySchemaChange(const model::ChangeEvent& event) const {
+  // Database-level statements name no table: every stream of the database sees them.
+  if (!event.table.name.empty() && !IncludesTable(event.table)) return std::nullopt;
+  model::ChangeEvent shaped = event;
+  if (!shaped.schema_change || event.table.name.empty()) return shaped;
+  model::SchemaChange& change = *shaped.schema_change;
+  std::string table = event.table.QualifiedName();
+  std::set<std::string> known;
+  if (change.table_schema) {
+    model::TableSchema& schema = *change.table_schema;
+    std::vector<model::Column> columns;
+    for (model::Column& column : schema.columns) {
+      known.insert(column.name);
+      std::string qualified = table + "." + column.name;
+      if (HidesColumn(qualified, column.primary_key_ordinal > 0)) continue;
+      columns.push_back(std::move(column));
+    }
+    schema.columns = std::move(columns);
+    std::vector<std::string> key;
+    for (std::string& name : schema.primary_key) {
+      if (!MatchesAny(rules_.exclude_columns, table + "." + name)) key.push_back(std::move(name));
+    }
+    schema.primary_key = std::move(key);
+  }
+  // The statement text names columns; a statement naming a hidden one is withheld. Without
+  // the table's columns, a column-level statement under an include list cannot be checked.
+  bool column_level = change.kind == model::SchemaChangeKind::kAlterTable ||
+                      change.kind == model::SchemaChangeKind::kAddColumn ||
+                      change.kind == model::SchemaChangeKind::kDropColumn ||
+                      change.kind == model::SchemaChangeKind::kRenameColumn ||
+                      change.kind == model::SchemaChangeKind::kColumnTypeChange ||
+                      change.kind == model::SchemaChangeKind::kOther;
+  bool unverifiable = !rules_.include_columns.empty() && !change.table_schema && column_level;
+  if (unverifiable || MentionsHiddenColumn(table, change.ddl, known, false)) change.ddl.clear();
+  if (MentionsHiddenColumn(table, shaped.source.query, known, true)) shaped.source.query.clear();
+  return shaped;
+}
+
 std::optional<model::ChangeEvent> Shaper::Apply(const model::ChangeEvent& event) const {
-  if (event.op == model::Operation::kMessage) return event;
+  switch (event.op) {
+    case model::Operation::kMessage:
+    case model::Operation::kTransactionBegin:
+    case model::Operation::kTransactionEnd:
+    case model::Operation::kHeartbeat: return event;
+    case model::Operation::kSchemaChange: return ApplySchemaChange(event);
+    default: break;
+  }
   if (!IncludesTable(event.table)) return std::nullopt;
   model::ChangeEvent shaped = event;
   std::string table = event.table.QualifiedName();
+  if (!shaped.source.query.empty()) {
+    // The original SQL (MySQL rows_query) holds values: withheld when it names a column the
+    // stream excludes, masks or leaves out.
+    std::set<std::string> known;
+    for (const std::optional<model::Row>* image : {&event.before, &event.after}) {
+      if (!*image) continue;
+      for (const model::Field& field : **image) known.insert(field.name);
+    }
+    if (MentionsHiddenColumn(table, shaped.source.query, known, true)) shaped.source.query.clear();
+  }
   for (const KeyOverride& key : rules_.key_overrides) {
     if (!Matches(key.table_pattern, table)) continue;
     const std::optional<model::Row>& image = event.after ? event.after : event.before;

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,12 +54,25 @@ class Shaper {
   static Result<Shaper> Make(ShapingRules rules);
 
   bool IncludesTable(const model::TableId& table) const;
-  // The shaped event, or nullopt when the stream excludes the event's table. Logical messages
-  // (no table) pass unchanged.
+  // The shaped event, or nullopt when the stream excludes the event's table. Logical messages,
+  // transaction BEGIN/END records and heartbeats (no table) pass unchanged.
+  // Schema changes: kept when their table is included (database-level statements always);
+  // hidden columns are removed from the table schema, and the DDL text is withheld ("") when
+  // it names a hidden column (or, under an include list, when a column-level statement comes
+  // without the table's columns to check against).
+  // Row changes: the original SQL (source.query) is withheld when it names a column that is
+  // excluded, masked or left out by an include list.
   std::optional<model::ChangeEvent> Apply(const model::ChangeEvent& event) const;
 
  private:
   explicit Shaper(ShapingRules rules) : rules_(std::move(rules)) {}
+  std::optional<model::ChangeEvent> ApplySchemaChange(const model::ChangeEvent& event) const;
+  bool HidesColumn(const std::string& qualified_column, bool is_key) const;
+  // Whether `text` (SQL) names, as an identifier, a column of `table` that the stream hides:
+  // excluded (any identifier), masked (when include_masked), or left out by the include list
+  // (identifiers in `known_columns` only). Matching ignores case (MySQL names do).
+  bool MentionsHiddenColumn(const std::string& table, std::string_view text,
+                            const std::set<std::string>& known_columns, bool include_masked) const;
   model::Value Mask(const std::string& qualified_column, const model::Value& value) const;
 
   ShapingRules rules_;

@@ -55,6 +55,95 @@ TEST(ShapingTest, ExcludedColumnAppearsInNoFormat) {
   }
 }
 
+const model::ChangeEvent& Sample(const std::string& name) {
+  static const auto* samples = new std::vector<testing::NamedEvent>(testing::SampleEvents());
+  for (const auto& sample : *samples) {
+    if (sample.name == name) return sample.event;
+  }
+  ADD_FAILURE() << "no sample " << name;
+  return samples->front().event;
+}
+
+std::vector<std::string> RenderEverywhere(const model::ChangeEvent& event) {
+  std::vector<std::string> out;
+  for (std::string_view name : RendererNames()) {
+    auto renderer = MakeRenderer(name);
+    EXPECT_TRUE(renderer.ok());
+    for (ViewType view : {ViewType::kKeysOnly, ViewType::kNewImage, ViewType::kOldImage,
+                          ViewType::kNewAndOldImages}) {
+      out.push_back((*renderer)->Render(event, view));
+    }
+  }
+  return out;
+}
+
+// Schema changes and the original SQL of row changes name columns too: an excluded column's
+// definition is dropped, and statements naming an excluded (or masked) column are withheld.
+TEST(ShapingTest, ExcludedColumnAppearsInNoSchemaChangeOrQuery) {
+  ShapingRules rules;
+  rules.exclude_columns = {"shop.orders.note"};
+  rules.masks = {{"shop.orders.QTY", MaskKind::kAsterisks, 3, ""}};
+  Shaper shaper = MakeShaper(rules);
+
+  auto ddl = shaper.Apply(Sample("mysql_add_column"));
+  ASSERT_TRUE(ddl.has_value());
+  ASSERT_TRUE(ddl->schema_change && ddl->schema_change->table_schema);
+  EXPECT_EQ(ddl->schema_change->ddl, "");  // "ADD COLUMN note ..." names the excluded column
+  EXPECT_EQ(ddl->schema_change->table_schema->columns.size(), 3u);
+  EXPECT_EQ(ddl->schema_change->table_schema->FindColumn("note"), nullptr);
+  EXPECT_NE(ddl->schema_change->table_schema->FindColumn("qty"), nullptr);  // masks keep columns
+  for (const std::string& json : RenderEverywhere(*ddl)) {
+    EXPECT_EQ(json.find("note"), std::string::npos) << json;
+  }
+
+  // "UPDATE orders SET qty = 5": qty is masked (case-insensitive match), so the SQL, which holds
+  // the raw value, is withheld.
+  auto update = shaper.Apply(Sample("mysql_update"));
+  ASSERT_TRUE(update.has_value());
+  EXPECT_EQ(update->source.query, "");
+  for (const std::string& json : RenderEverywhere(*update)) {
+    EXPECT_EQ(json.find("SET qty"), std::string::npos) << json;
+  }
+
+  // A statement naming no hidden column keeps its text; one naming it in a string literal too.
+  model::ChangeEvent rename = Sample("mysql_add_column");
+  rename.schema_change->ddl = "ALTER TABLE orders COMMENT 'note'";
+  EXPECT_EQ(shaper.Apply(rename)->schema_change->ddl, rename.schema_change->ddl);
+  rename.schema_change->ddl = "ALTER TABLE orders DROP COLUMN `NOTE`";
+  EXPECT_EQ(shaper.Apply(rename)->schema_change->ddl, "");
+
+  // Excluded tables drop their schema changes; database-level statements always pass.
+  ShapingRules tables;
+  tables.include_tables = {"shop.customers"};
+  Shaper table_shaper = MakeShaper(tables);
+  EXPECT_FALSE(table_shaper.Apply(Sample("mysql_add_column")).has_value());
+  EXPECT_TRUE(table_shaper.Apply(Sample("mysql_create_database")).has_value());
+  // Transaction records and heartbeats have no table and always pass.
+  EXPECT_TRUE(table_shaper.Apply(Sample("pg_tx_begin")).has_value());
+  EXPECT_TRUE(table_shaper.Apply(Sample("pg_tx_end")).has_value());
+  EXPECT_TRUE(table_shaper.Apply(Sample("pg_heartbeat")).has_value());
+}
+
+TEST(ShapingTest, IncludeColumnsShapeSchemaChanges) {
+  ShapingRules rules;
+  rules.include_columns = {"shop.orders.price"};
+  Shaper shaper = MakeShaper(rules);
+  auto ddl = shaper.Apply(Sample("mysql_add_column"));
+  ASSERT_TRUE(ddl.has_value());
+  const model::TableSchema& schema = *ddl->schema_change->table_schema;
+  ASSERT_EQ(schema.columns.size(), 2u);  // the key column stays, as in row images
+  EXPECT_EQ(schema.columns[0].name, "id");
+  EXPECT_EQ(schema.columns[1].name, "price");
+  EXPECT_EQ(ddl->schema_change->ddl, "");  // names "note", a known column left out
+  // Without the table's columns, a column-level statement cannot be checked: withheld.
+  model::ChangeEvent bare = Sample("mysql_add_column");
+  bare.schema_change->table_schema.reset();
+  bare.schema_change->ddl = "ALTER TABLE orders ADD COLUMN secret int";
+  EXPECT_EQ(shaper.Apply(bare)->schema_change->ddl, "");
+  // Table-level statements are kept.
+  EXPECT_EQ(shaper.Apply(Sample("mysql_drop_table"))->schema_change->ddl, "DROP TABLE `old_orders`");
+}
+
 TEST(ShapingTest, ExcludedKeyColumnIsRemovedFromTheKeyToo) {
   ShapingRules rules;
   rules.exclude_columns = {"public.orders.id"};
