@@ -9,6 +9,7 @@
 //
 //   mysql_capture_bench [--inserts=1000000] [--updates=500000] [--deletes=200000]
 //                       [--batch=10000] [--big-transaction=0] [--skip-workload=0] [--dir=/tmp]
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -76,6 +77,13 @@ T Check(Result<T> result, const char* what) {
   return std::move(*result);
 }
 
+double CpuSeconds(int who) {
+  struct rusage usage {};
+  ::getrusage(who, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
 BinlogPosition MasterPosition(const localdb::LocalMariadb& server) {
   auto session = Check(server.Connect(), "connect");
   auto rows = Check(session.Query("SHOW MASTER STATUS"), "SHOW MASTER STATUS");
@@ -84,15 +92,18 @@ BinlogPosition MasterPosition(const localdb::LocalMariadb& server) {
 }
 
 // mariadb-binlog decoding [start, end) from the server with rows printed, to /dev/null.
-double RunMariadbBinlog(const localdb::LocalMariadb& server, const BinlogPosition& start,
+// Returns wall seconds; adds the tool's CPU seconds to *cpu_seconds.
+double RunMariadbBinlog(double* cpu_seconds, const localdb::LocalMariadb& server, const BinlogPosition& start,
                         const BinlogPosition& end) {
   std::string command = "mariadb-binlog --read-from-remote-server --host=127.0.0.1 --port=" +
                         std::to_string(server.port()) + " --user=" + server.options().user +
                         " --password=" + server.options().password + " -v --start-position=" +
                         std::to_string(start.offset) + " --stop-position=" +
                         std::to_string(end.offset) + " " + start.file + " > /dev/null";
+  double cpu_began = CpuSeconds(RUSAGE_CHILDREN);
   auto began = SteadyClock::now();
   int rc = std::system(command.c_str());
+  *cpu_seconds = CpuSeconds(RUSAGE_CHILDREN) - cpu_began;
   double seconds = std::chrono::duration<double>(SteadyClock::now() - began).count();
   if (rc != 0) {
     std::fprintf(stderr, "mariadb-binlog failed with status %d\n", rc);
@@ -103,6 +114,8 @@ double RunMariadbBinlog(const localdb::LocalMariadb& server, const BinlogPositio
 
 struct EddyRun {
   double seconds = 0;
+  double cpu_seconds = 0;  // user + system time of this process while capturing
+  uint64_t log_bytes = 0;  // segment bytes of the stream afterwards
   source::mysql::MysqlCaptureProgress progress;
 };
 
@@ -121,6 +134,7 @@ EddyRun RunEddy(const localdb::LocalMariadb& server, const BinlogPosition& start
   options.data_dir = dir + "/data";
   options.server_name = "bench";
   options.start_position = start;
+  double cpu_began = CpuSeconds(RUSAGE_SELF);
   auto began = SteadyClock::now();
   auto capture = Check(source::mysql::MysqlCapture::Start(options, stream), "start capture");
   EddyRun run;
@@ -134,8 +148,10 @@ EddyRun RunEddy(const localdb::LocalMariadb& server, const BinlogPosition& start
     capture->WaitUntilFinished(std::chrono::milliseconds(2));
   }
   run.seconds = std::chrono::duration<double>(SteadyClock::now() - began).count();
+  run.cpu_seconds = CpuSeconds(RUSAGE_SELF) - cpu_began;
   Check(capture->Stop(), "stop capture");
   run.progress = capture->progress();
+  for (const auto& shard : stream->Describe().shards) run.log_bytes += shard.bytes;
   return run;
 }
 
@@ -201,23 +217,29 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(start.offset),
                 static_cast<unsigned long long>(end.offset), (end.offset - start.offset) / 1e6);
 
-    double tool_seconds = RunMariadbBinlog(*server, start, end);
+    double tool_cpu = 0;
+    double tool_seconds = RunMariadbBinlog(&tool_cpu, *server, start, end);
     double tool_rate = static_cast<double>(total) / tool_seconds;
-    std::printf("mariadb-binlog -v: %.2f s, %.0f changes/s\n", tool_seconds, tool_rate);
+    std::printf("mariadb-binlog -v: %.2f s, %.0f changes/s, %.2f CPU s\n", tool_seconds,
+                tool_rate, tool_cpu);
 
     EddyRun eddy = RunEddy(*server, start, end, dir + "/run");
     double eddy_rate = static_cast<double>(eddy.progress.events) / eddy.seconds;
-    std::printf("eddy:              %.2f s, %.0f changes/s (%llu changes durable in %llu "
-                "transactions; capture thread: decode %.2f s, appends %.2f s)\n",
-                eddy.seconds, eddy_rate, static_cast<unsigned long long>(eddy.progress.events),
-                static_cast<unsigned long long>(eddy.progress.transactions),
-                eddy.progress.decode_nanos / 1e9, eddy.progress.append_nanos / 1e9);
+    std::printf("eddy:              %.2f s, %.0f changes/s, %.2f CPU s (%llu changes durable in "
+                "%llu transactions, %.0f MB of log; decode %.2f s, appends %.2f s of which the "
+                "decoder waited %.2f s)\n",
+                eddy.seconds, eddy_rate, eddy.cpu_seconds,
+                static_cast<unsigned long long>(eddy.progress.events),
+                static_cast<unsigned long long>(eddy.progress.transactions), eddy.log_bytes / 1e6,
+                eddy.progress.decode_nanos / 1e9, eddy.progress.append_nanos / 1e9,
+                eddy.progress.append_wait_nanos / 1e9);
     if (eddy.progress.events != static_cast<uint64_t>(total)) {
       std::fprintf(stderr, "eddy captured %llu changes, expected %ld\n",
                    static_cast<unsigned long long>(eddy.progress.events), total);
       return 1;
     }
-    std::printf("ratio eddy / mariadb-binlog: %.2f (target > 1)\n", eddy_rate / tool_rate);
+    std::printf("ratio eddy / mariadb-binlog: %.2f (target > 1); CPU ratio mariadb-binlog / eddy: "
+                "%.2f\n", eddy_rate / tool_rate, tool_cpu / eddy.cpu_seconds);
   }
 
   if (big > 0) {
@@ -230,7 +252,8 @@ int main(int argc, char** argv) {
     BinlogPosition end = MasterPosition(*server);
     std::printf("one %ld-row transaction: binlog %.0f MB\n", big, (end.offset - start.offset) / 1e6);
     if (end.file == start.file) {
-      double tool_seconds = RunMariadbBinlog(*server, start, end);
+      double tool_cpu = 0;
+      double tool_seconds = RunMariadbBinlog(&tool_cpu, *server, start, end);
       std::printf("one %ld-row transaction, mariadb-binlog -v: %.2f s\n", big, tool_seconds);
     }
     ResetPeakRss();

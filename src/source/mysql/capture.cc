@@ -4,6 +4,7 @@
 #include <cctype>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -120,14 +121,105 @@ struct CachedTable {
   bool captured = false;
 };
 
+// A rows event of an open transaction, kept as the raw bytes the reader received (moved, not
+// copied): rows are decoded into change events only at commit, when the transaction's end
+// position, commit time and id are known. Raw rows are several times smaller than decoded
+// events, and decoding straight into encoded records avoids holding ChangeEvents at all.
+struct PendingRows {
+  std::string raw;  // the whole event as received
+  size_t body_offset = 0;
+  size_t body_size = 0;
+  uint8_t type = 0;
+  uint8_t post_header = 0;
+  std::shared_ptr<const CachedTable> table;
+  std::shared_ptr<const std::string> annotate;  // ANNOTATE_ROWS text in force (include_query)
+  std::string_view body() const { return std::string_view(raw).substr(body_offset, body_size); }
+};
+
 struct PendingTransaction {
   bool open = false;
   bool standalone = false;  // MariaDB GTID FL_STANDALONE: no XID/COMMIT follows
   std::string gtid;
   BinlogPosition begin;
   uint32_t thread_id = 0;
-  std::string annotate;
-  std::vector<model::ChangeEvent> events;
+  std::shared_ptr<const std::string> annotate;
+  std::vector<PendingRows> rows;
+  size_t raw_bytes = 0;
+};
+
+// Appends batches on its own thread so that decoding the next transactions overlaps the
+// durable append (write + fsync) of the previous batch. One batch in flight at a time: Submit
+// waits for the previous one first, so batches reach the log in order and at most two are in
+// memory. `done` runs on the worker thread after each append (success or not).
+class AppendWorker {
+ public:
+  struct Job {
+    std::vector<log::AppendRecord> records;
+    MysqlPosition position;
+    uint64_t transactions = 0;
+    uint64_t events = 0;
+  };
+  using Done = std::function<void(const Job&, const Result<log::AppendResult>&, int64_t)>;
+
+  AppendWorker(log::Stream* stream, Done done)
+      : stream_(stream), done_(std::move(done)), thread_([this] { Loop(); }) {}
+  ~AppendWorker() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+      cv_.notify_all();
+    }
+    thread_.join();
+  }
+  AppendWorker(const AppendWorker&) = delete;
+  AppendWorker& operator=(const AppendWorker&) = delete;
+
+  // Waits for the batch in flight, then hands `job` over. Returns the previous batch's error.
+  Status Submit(Job job) {
+    EDDY_RETURN_IF_ERROR(Wait());
+    std::lock_guard lock(mu_);
+    job_ = std::move(job);
+    busy_ = true;
+    cv_.notify_all();
+    return Status::Ok();
+  }
+  // Waits until no batch is in flight; returns (and clears) the error of the last one.
+  Status Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !busy_; });
+    Status error = std::move(error_);
+    error_ = Status::Ok();
+    return error;
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stop_ || busy_; });
+      if (!busy_) return;  // stopping and idle
+      Job job = std::move(job_);
+      lock.unlock();
+      auto began = std::chrono::steady_clock::now();
+      auto result = stream_->AppendTransaction(std::move(job.records), SourcePosition(job.position));
+      int64_t nanos = (std::chrono::steady_clock::now() - began).count();
+      done_(job, result, nanos);
+      lock.lock();
+      if (!result.ok()) error_ = result.status().WithContext("appending to the log");
+      busy_ = false;
+      cv_.notify_all();
+    }
+  }
+
+  log::Stream* stream_;
+  Done done_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  Job job_;
+  bool busy_ = false;
+  bool stop_ = false;
+  Status error_;
+  std::thread thread_;  // last: starts after the members above exist
 };
 
 }  // namespace
@@ -143,6 +235,7 @@ class MysqlCapture::Runner {
 
   void Run() {
     Status status = RunLoop();
+    appender_.reset();  // idle by now: every session drains it before returning
     std::lock_guard lock(mu_);
     if (status.ok() || stopping_) {
       progress_.state = stopping_ ? "stopped" : "finished";
@@ -230,6 +323,9 @@ class MysqlCapture::Runner {
 
   Status RunLoop() {
     log_ = logging::Get("mysql");
+    appender_ = std::make_unique<AppendWorker>(
+        stream_.get(), [this](const AppendWorker::Job& job, const Result<log::AppendResult>& result,
+                              int64_t nanos) { AppendDone(job, result, nanos); });
     EDDY_ASSIGN_OR_RETURN(history_, SchemaHistory::Open(options_.file_system, options_.data_dir));
     SourcePosition highest = stream_->HighestDurablePosition();
     if (!highest.empty() && highest.mysql() == nullptr) {
@@ -484,19 +580,16 @@ class MysqlCapture::Runner {
     pending_ = PendingTransaction{};
     current_file_ = resume_->file;
     current_offset_ = resume_->offset;
+    submitted_ = durable_;
     while (true) {
-      if (queue.Empty() && (!batch_.empty() || batch_position_.has_value())) {
+      if (queue.Empty() && batch_position_.has_value()) {
         EDDY_RETURN_IF_ERROR(FlushBatch());
       }
       Result<std::string> event = queue.Pop();
       if (!event.ok()) {
-        if (stopping()) {
-          Status flushed = FlushBatch();
-          return flushed;
-        }
         // Keep what was decoded: it is whole transactions.
-        Status flushed = FlushBatch();
-        if (!flushed.ok()) return flushed;
+        Status drained = DrainAppends();
+        if (stopping() || !drained.ok()) return drained;
         return event.status();
       }
       {
@@ -507,15 +600,16 @@ class MysqlCapture::Runner {
       Status status = HandleEvent(decoder, *event);
       decode_nanos_ += (std::chrono::steady_clock::now() - decode_began).count();
       if (!status.ok()) {
-        Status flushed = FlushBatch();
-        if (!flushed.ok()) return flushed;
+        Status drained = DrainAppends();
+        if (!drained.ok()) return drained;
         return status.WithContext("at " + current_file_ + ":" + std::to_string(current_offset_));
       }
       if (batch_bytes_ >= options_.append_batch_bytes) EDDY_RETURN_IF_ERROR(FlushBatch());
     }
   }
 
-  Status HandleEvent(BinlogDecoder& decoder, std::string_view raw) {
+  // `raw` may be moved from (rows events are kept until their transaction commits).
+  Status HandleEvent(BinlogDecoder& decoder, std::string& raw) {
     EDDY_ASSIGN_OR_RETURN(FramedEvent framed, decoder.Frame(raw));
     const EventHeader& header = framed.header;
     const uint8_t type = header.type;
@@ -557,7 +651,7 @@ class MysqlCapture::Runner {
         if (type == static_cast<uint8_t>(EventType::kHeartbeat) && !pending_.open &&
             header.log_pos >= 4 && !framed.body.empty()) {
           BinlogPosition at{std::string(framed.body), header.log_pos};
-          const MysqlPosition& last = batch_position_.has_value() ? *batch_position_ : durable_;
+          const MysqlPosition& last = batch_position_.has_value() ? *batch_position_ : submitted_;
           if (last.end.file.empty() || at > last.end) {
             MysqlPosition position;
             position.server_id = last.server_id != 0 ? last.server_id : header.server_id;
@@ -587,7 +681,8 @@ class MysqlCapture::Runner {
       case EventType::kAnnotateRows:
       case EventType::kRowsQuery: {
         if (options_.include_query) {
-          EDDY_ASSIGN_OR_RETURN(pending_.annotate, ParseAnnotateRows(type, framed.body));
+          EDDY_ASSIGN_OR_RETURN(std::string text, ParseAnnotateRows(type, framed.body));
+          pending_.annotate = std::make_shared<const std::string>(std::move(text));
         }
         break;
       }
@@ -619,7 +714,7 @@ class MysqlCapture::Runner {
                                   "binlog_row_value_options");
       default:
         if (IsRowsEvent(type)) {
-          EDDY_RETURN_IF_ERROR(HandleRows(type, framed.body, post(8), header));
+          EDDY_RETURN_IF_ERROR(HandleRows(type, raw, framed.body, post(8)));
         }
         break;
     }
@@ -628,9 +723,9 @@ class MysqlCapture::Runner {
   }
 
   void BeginTransaction(std::string gtid, bool standalone, uint64_t end_offset) {
-    if (pending_.open && !pending_.events.empty()) {
-      log_->warn("mysql transaction without commit dropped gtid={} events={}", pending_.gtid,
-                 pending_.events.size());
+    if (pending_.open && !pending_.rows.empty()) {
+      log_->warn("mysql transaction without commit dropped gtid={} rows_events={}", pending_.gtid,
+                 pending_.rows.size());
     }
     pending_ = PendingTransaction{};
     pending_.open = true;
@@ -677,7 +772,7 @@ class MysqlCapture::Runner {
       progress_.ddl_statements++;
     }
     tables_.clear();  // table ids are reassigned after DDL
-    if (!pending_.open || pending_.standalone || pending_.events.empty()) {
+    if (!pending_.open || pending_.standalone || pending_.rows.empty()) {
       pending_.thread_id = query.thread_id;
       return Commit(header, end_offset);
     }
@@ -687,7 +782,7 @@ class MysqlCapture::Runner {
   Status HandleTableMap(std::string_view body, uint8_t post_header, uint64_t end_offset) {
     EDDY_ASSIGN_OR_RETURN(uint64_t table_id, PeekRowsTableId(body, post_header));
     auto it = tables_.find(table_id);
-    if (it != tables_.end() && it->second.raw_body == body) return Status::Ok();
+    if (it != tables_.end() && it->second->raw_body == body) return Status::Ok();
     EDDY_ASSIGN_OR_RETURN(TableMapEvent map, ParseTableMap(body, post_header, mariadb_));
     CachedTable cached;
     cached.raw_body = std::string(body);
@@ -723,12 +818,11 @@ class MysqlCapture::Runner {
           history_->AssignVersion(schema, BinlogPosition{current_file_, end_offset}));
     }
     cached.map = std::move(map);
-    tables_[table_id] = std::move(cached);
+    tables_[table_id] = std::make_shared<const CachedTable>(std::move(cached));
     return Status::Ok();
   }
 
-  Status HandleRows(uint8_t type, std::string_view body, uint8_t post_header,
-                    const EventHeader& header) {
+  Status HandleRows(uint8_t type, std::string& raw, std::string_view body, uint8_t post_header) {
     EDDY_ASSIGN_OR_RETURN(uint64_t table_id, PeekRowsTableId(body, post_header));
     if (table_id == 0x00FFFFFF) return Status::Ok();  // dummy event that frees table maps
     auto it = tables_.find(table_id);
@@ -738,69 +832,120 @@ class MysqlCapture::Runner {
                         " without a preceding TABLE_MAP (did streaming start inside a "
                         "transaction?)");
     }
-    const CachedTable& table = it->second;
-    if (!table.captured) return Status::Ok();
-    EDDY_ASSIGN_OR_RETURN(RowsEvent rows, ParseRowsEvent(type, body, post_header, table.map));
+    if (!it->second->captured) return Status::Ok();
     if (!pending_.open) BeginTransaction("", false, current_offset_);
-    const size_t columns = table.map.columns.size();
-    auto to_row = [&](RowImage& image) -> Result<model::Row> {
-      model::Row row;
-      row.reserve(columns);
-      for (size_t i = 0; i < columns; ++i) {
-        if (!image[i].has_value()) {
-          return FailedPrecondition(
-              "partial row image for " + table.map.database + "." + table.map.table +
-              " (column " + table.map.columns[i].name +
-              " missing): the session used binlog_row_image=MINIMAL or NOBLOB; capture needs "
-              "FULL images");
-        }
-        row.push_back(model::Field{table.map.columns[i].name, std::move(*image[i])});
-      }
-      return row;
-    };
-    auto key_of = [&](const model::Row& row) {
-      model::Row key;
-      for (uint32_t index : table.map.primary_key) key.push_back(row[index]);
-      return key;
-    };
-    const size_t step = rows.kind == RowsKind::kUpdate ? 2 : 1;
-    for (size_t r = 0; r + step <= rows.rows.size(); r += step) {
-      model::ChangeEvent event;
-      event.table = table.schema.table;
-      event.schema_version = table.schema.version;
-      event.source.connector = mariadb_ ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
-      event.source.server_name = options_.server_name;
-      event.source.mysql_row = static_cast<uint32_t>(r / step);
-      if (options_.include_query) event.source.query = pending_.annotate;
-      switch (rows.kind) {
-        case RowsKind::kWrite: {
-          event.op = model::Operation::kInsert;
-          EDDY_ASSIGN_OR_RETURN(model::Row after, to_row(rows.rows[r]));
-          event.key = key_of(after);
-          event.after = std::move(after);
-          break;
-        }
-        case RowsKind::kDelete: {
-          event.op = model::Operation::kDelete;
-          EDDY_ASSIGN_OR_RETURN(model::Row before, to_row(rows.rows[r]));
-          event.key = key_of(before);
-          event.before = std::move(before);
-          break;
-        }
-        case RowsKind::kUpdate: {
-          event.op = model::Operation::kUpdate;
-          EDDY_ASSIGN_OR_RETURN(model::Row before, to_row(rows.rows[r]));
-          EDDY_ASSIGN_OR_RETURN(model::Row after, to_row(rows.rows[r + 1]));
-          event.key = key_of(after);
-          event.before = std::move(before);
-          event.after = std::move(after);
-          break;
-        }
-      }
-      pending_.events.push_back(std::move(event));
-    }
-    (void)header;
+    PendingRows rows;
+    rows.type = type;
+    rows.post_header = post_header;
+    rows.table = it->second;
+    rows.annotate = pending_.annotate;
+    rows.body_offset = static_cast<size_t>(body.data() - raw.data());
+    rows.body_size = body.size();
+    pending_.raw_bytes += raw.size();
+    rows.raw = std::move(raw);  // `body` points into the moved buffer, which stays put
+    pending_.rows.push_back(std::move(rows));
     return Status::Ok();
+  }
+
+  // Fills `row` (reusing its capacity) with the columns of `image`.
+  static Status FillRow(const CachedTable& table, RowImage& image, model::Row& row) {
+    const size_t columns = table.map.columns.size();
+    row.resize(columns);
+    for (size_t i = 0; i < columns; ++i) {
+      if (!image[i].has_value()) {
+        return FailedPrecondition(
+            "partial row image for " + table.map.database + "." + table.map.table +
+            " (column " + table.map.columns[i].name +
+            " missing): the session used binlog_row_image=MINIMAL or NOBLOB; capture needs "
+            "FULL images");
+      }
+      row[i].name = table.map.columns[i].name;
+      row[i].value = std::move(*image[i]);
+    }
+    return Status::Ok();
+  }
+
+  // Decodes the transaction's rows events straight into encoded change-event records appended
+  // to `out` (one scratch ChangeEvent whose rows keep their capacity: no per-row event
+  // objects). Returns the number of events.
+  Result<uint64_t> EncodeTransaction(const PendingTransaction& transaction,
+                                     const MysqlPosition& position, uint32_t timestamp,
+                                     std::vector<log::AppendRecord>& out) {
+    model::ChangeEvent& event = scratch_;
+    event.position = SourcePosition(position);
+    event.commit_time_ns = static_cast<int64_t>(timestamp) * 1'000'000'000;
+    event.capture_time_ns = SystemClock::Instance().NowNanos();
+    event.transaction_id = transaction.gtid.empty() ? transaction.begin.ToString() : transaction.gtid;
+    event.source.connector = mariadb_ ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
+    event.source.server_name = options_.server_name;
+    event.source.mysql_thread_id = transaction.thread_id;
+    event.source.query.clear();
+    uint64_t ordinal = 0;
+    const CachedTable* last_table = nullptr;
+    for (const PendingRows& pending : transaction.rows) {
+      const CachedTable& table = *pending.table;
+      EDDY_ASSIGN_OR_RETURN(RowsEvent rows, ParseRowsEvent(pending.type, pending.body(),
+                                                           pending.post_header, table.map));
+      if (&table != last_table) {
+        event.table = table.schema.table;
+        event.schema_version = table.schema.version;
+        last_table = &table;
+      }
+      if (options_.include_query) {
+        event.source.query = pending.annotate != nullptr ? *pending.annotate : std::string();
+      }
+      const size_t step = rows.kind == RowsKind::kUpdate ? 2 : 1;
+      const std::vector<uint32_t>& key_columns = table.map.primary_key;
+      for (size_t r = 0; r + step <= rows.rows.size(); r += step) {
+        event.source.mysql_row = static_cast<uint32_t>(r / step);
+        event.ordinal_in_transaction = ordinal++;
+        const model::Row* key_source = nullptr;
+        switch (rows.kind) {
+          case RowsKind::kWrite:
+            event.op = model::Operation::kInsert;
+            EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r], spare_after_));
+            event.after.emplace(std::move(spare_after_));
+            key_source = &*event.after;
+            break;
+          case RowsKind::kDelete:
+            event.op = model::Operation::kDelete;
+            EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r], spare_before_));
+            event.before.emplace(std::move(spare_before_));
+            key_source = &*event.before;
+            break;
+          case RowsKind::kUpdate:
+            event.op = model::Operation::kUpdate;
+            EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r], spare_before_));
+            EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r + 1], spare_after_));
+            event.before.emplace(std::move(spare_before_));
+            event.after.emplace(std::move(spare_after_));
+            key_source = &*event.after;
+            break;
+        }
+        event.key.resize(key_columns.size());
+        for (size_t k = 0; k < key_columns.size(); ++k) {
+          event.key[k].name = (*key_source)[key_columns[k]].name;
+          event.key[k].value = (*key_source)[key_columns[k]].value;
+        }
+        log::AppendRecord record;
+        record.partition_key = event.PartitionKey();
+        record.payload.reserve(payload_hint_);
+        model::EncodeEvent(event, record.payload);
+        payload_hint_ = record.payload.size() + 32;
+        record.position = event.position;
+        batch_bytes_ += record.payload.size() + record.partition_key.size();
+        out.push_back(std::move(record));
+        if (event.before.has_value()) {
+          spare_before_ = std::move(*event.before);
+          event.before.reset();
+        }
+        if (event.after.has_value()) {
+          spare_after_ = std::move(*event.after);
+          event.after.reset();
+        }
+      }
+    }
+    return ordinal;
   }
 
   Status Commit(const EventHeader& header, uint64_t end_offset) {
@@ -810,7 +955,7 @@ class MysqlCapture::Runner {
     position.gtid = Gtid{pending_.gtid};
     PendingTransaction transaction = std::move(pending_);
     pending_ = PendingTransaction{};
-    if (durable_.end.file.size() > 0 && position.end <= durable_.end) {
+    if (!submitted_.end.file.empty() && position.end <= submitted_.end) {
       std::lock_guard lock(mu_);
       progress_.duplicate_transactions++;
       return Status::Ok();
@@ -818,63 +963,69 @@ class MysqlCapture::Runner {
     if (batch_position_.has_value() && position.end <= batch_position_->end) {
       return Status::Ok();
     }
-    const int64_t commit_ns = static_cast<int64_t>(header.timestamp) * 1'000'000'000;
-    const int64_t capture_ns = SystemClock::Instance().NowNanos();
-    const std::string transaction_id =
-        transaction.gtid.empty() ? transaction.begin.ToString() : transaction.gtid;
-    const SourcePosition source_position(position);
-    uint64_t ordinal = 0;
-    for (model::ChangeEvent& event : transaction.events) {
-      event.position = source_position;
-      event.commit_time_ns = commit_ns;
-      event.capture_time_ns = capture_ns;
-      event.transaction_id = transaction_id;
-      event.ordinal_in_transaction = ordinal++;
-      event.source.mysql_thread_id = transaction.thread_id;
-      log::AppendRecord record;
-      record.partition_key = event.PartitionKey();
-      model::EncodeEvent(event, record.payload);
-      record.position = source_position;
-      batch_bytes_ += record.payload.size() + record.partition_key.size();
-      batch_.push_back(std::move(record));
-    }
-    batch_events_ += transaction.events.size();
+    EDDY_ASSIGN_OR_RETURN(uint64_t events,
+                          EncodeTransaction(transaction, position, header.timestamp, batch_));
+    batch_events_ += events;
     batch_transactions_++;
     batch_position_ = position;
     return Status::Ok();
   }
 
+  // Hands the decoded batch to the append worker (waiting for the batch before it first).
   Status FlushBatch() {
     if (!batch_position_.has_value()) return Status::Ok();
-    MysqlPosition position = *batch_position_;
-    size_t records = batch_.size();
-    auto append_began = std::chrono::steady_clock::now();
-    auto result = stream_->AppendTransaction(std::move(batch_), SourcePosition(position));
-    int64_t append_nanos = (std::chrono::steady_clock::now() - append_began).count();
-    batch_.clear();
+    AppendWorker::Job job;
+    job.records = std::move(batch_);
+    job.position = *batch_position_;
+    job.transactions = batch_transactions_;
+    job.events = batch_events_;
+    batch_ = {};
     batch_position_.reset();
-    uint64_t transactions = batch_transactions_;
-    uint64_t events = batch_events_;
     batch_bytes_ = 0;
     batch_transactions_ = 0;
     batch_events_ = 0;
-    if (!result.ok()) return result.status().WithContext("appending to the log");
-    durable_ = position;
-    resume_ = position.end;
-    made_progress_ = true;
-    std::lock_guard lock(mu_);
-    progress_.append_nanos += append_nanos;
-    progress_.decode_nanos = decode_nanos_;
-    if (result->duplicate) {
-      progress_.duplicate_transactions += transactions;
-    } else {
-      progress_.transactions += transactions;
-      progress_.events += events;
+    submitted_ = job.position;
+    {
+      std::lock_guard lock(mu_);
+      progress_.decode_nanos = decode_nanos_;
     }
-    progress_.durable = position.end;
-    progress_.durable_gtid = position.gtid.text;
-    (void)records;
-    return Status::Ok();
+    auto began = std::chrono::steady_clock::now();
+    Status status = appender_->Submit(std::move(job));
+    append_wait_nanos_ += (std::chrono::steady_clock::now() - began).count();
+    return status;
+  }
+
+  // Flushes and waits until everything handed over is durable (or failed).
+  Status DrainAppends() {
+    Status flushed = FlushBatch();
+    auto began = std::chrono::steady_clock::now();
+    Status waited = appender_->Wait();
+    append_wait_nanos_ += (std::chrono::steady_clock::now() - began).count();
+    {
+      std::lock_guard lock(mu_);
+      progress_.append_wait_nanos = append_wait_nanos_;
+    }
+    return flushed.ok() ? waited : flushed;
+  }
+
+  // Runs on the append worker after each append.
+  void AppendDone(const AppendWorker::Job& job, const Result<log::AppendResult>& result,
+                  int64_t nanos) {
+    std::lock_guard lock(mu_);
+    progress_.append_nanos += nanos;
+    progress_.append_wait_nanos = append_wait_nanos_;
+    if (!result.ok()) return;
+    durable_ = job.position;
+    resume_ = job.position.end;
+    made_progress_ = true;
+    if (result->duplicate) {
+      progress_.duplicate_transactions += job.transactions;
+    } else {
+      progress_.transactions += job.transactions;
+      progress_.events += job.events;
+    }
+    progress_.durable = job.position.end;
+    progress_.durable_gtid = job.position.gtid.text;
   }
 
   MysqlCaptureOptions options_;
@@ -897,7 +1048,7 @@ class MysqlCapture::Runner {
   int short_sessions_ = 0;
   std::string current_file_;
   uint64_t current_offset_ = 0;
-  std::map<uint64_t, CachedTable> tables_;
+  std::map<uint64_t, std::shared_ptr<const CachedTable>> tables_;
   PendingTransaction pending_;
   std::vector<log::AppendRecord> batch_;
   std::optional<MysqlPosition> batch_position_;
@@ -905,6 +1056,16 @@ class MysqlCapture::Runner {
   uint64_t batch_transactions_ = 0;
   uint64_t batch_events_ = 0;
   int64_t decode_nanos_ = 0;
+  int64_t append_wait_nanos_ = 0;
+  // Streaming state read and written by the capture thread only; durable_, resume_ and
+  // made_progress_ are written by the append worker (under mu_) and read by the capture
+  // thread only once the worker is idle (AppendWorker::Wait orders the two).
+  MysqlPosition submitted_;  // end of the last batch handed to the append worker
+  std::unique_ptr<AppendWorker> appender_;
+  model::ChangeEvent scratch_;
+  model::Row spare_before_;
+  model::Row spare_after_;
+  size_t payload_hint_ = 256;
 
   mutable std::mutex mu_;
   std::condition_variable finished_cv_;

@@ -4,7 +4,9 @@
 //
 // Guarantees
 // - Transactions: events are grouped from GTID/BEGIN to XID/COMMIT (DDL: GTID + QUERY) and
-//   appended with AppendTransaction; the end position is MysqlPosition{server_id, end = binlog
+//   appended with AppendTransaction (on an append thread, so decoding the next transactions
+//   overlaps the fsync of the previous batch; positions are reported durable only after it
+//   returns); the end position is MysqlPosition{server_id, end = binlog
 //   file and offset just after the commit event, gtid}. Several committed transactions may be
 //   appended in one call (end = the last one's), so readers still never see half of one.
 // - Exactly once: on start and after every reconnect, streaming resumes at the log's highest
@@ -97,6 +99,9 @@ struct MysqlCaptureProgress {
   // for durable appends: where a slow capture spends its time.
   int64_t decode_nanos = 0;
   int64_t append_nanos = 0;
+  // Appends run on their own thread, overlapping decoding: this is the time the capture thread
+  // spent waiting for the append before it (the part of append_nanos not hidden).
+  int64_t append_wait_nanos = 0;
   std::string last_error;
 };
 
