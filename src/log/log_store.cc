@@ -109,10 +109,7 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   Result<ShardInfo> DescribeShard(uint32_t shard_index) override;
   Result<AppendResult> AppendTransaction(std::vector<AppendRecord> records,
                                          SourcePosition end_position) override;
-  Result<std::unique_ptr<TransactionAppender>> BeginTransaction() override {
-    // Implemented next (issue 4: transactions larger than memory).
-    return Unimplemented("appending a transaction in parts is not built yet");
-  }
+  Result<std::unique_ptr<TransactionAppender>> BeginTransaction() override;
   Result<AppendedRecord> Append(AppendRecord record) override;
   Result<std::vector<AppendedRecord>> AppendRecords(std::vector<AppendRecord> records) override;
   SourcePosition HighestDurablePosition() override;
@@ -136,6 +133,7 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
 
  private:
   friend class ShardReaderImpl;
+  friend class TransactionAppenderImpl;
 
   struct Request {
     std::vector<AppendRecord> records;
@@ -186,8 +184,13 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   bool deleted_ = false;
   Status poisoned_;
 
-  // Held by the group-commit leader, resharding and retention: one writer at a time.
+  // Held by the group-commit leader, resharding, retention and a TransactionAppender while it
+  // writes a part or commits: one writer at a time.
   std::mutex write_mu_;
+  // Guarded by write_mu_: a TransactionAppender owns the append path (group-commit batches
+  // and BeginTransaction wait on appender_cv_ until it commits or aborts).
+  bool appender_open_ = false;
+  std::condition_variable appender_cv_;
   uint64_t journal_generation_ = 0;
   std::unique_ptr<io::File> journal_;
   uint64_t journal_size_ = 0;
@@ -714,7 +717,8 @@ Result<AppendResult> StreamImpl::Submit(std::vector<AppendRecord> records, Sourc
 }
 
 void StreamImpl::ProcessBatch(std::vector<Request*>& batch) {
-  std::lock_guard write_lock(write_mu_);
+  std::unique_lock write_lock(write_mu_);
+  appender_cv_.wait(write_lock, [&] { return !appender_open_; });
   Status status = WriteBatch(batch);
   if (!status.ok()) {
     for (Request* request : batch) {
@@ -1032,6 +1036,387 @@ Status StreamImpl::WriteBatch(std::vector<Request*>& batch) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Transactions appended in parts
+
+// Writes parts beyond the committed ends of the active segments (rolling private segments when
+// a segment fills), keeping only per-shard write state: the summary of the segment being
+// written (bounded by the segment size), summaries of segments rolled away during the
+// transaction (one index entry per index_interval_bytes), and a small encode buffer. Nothing
+// is published until Commit; Discard truncates everything back.
+class TransactionAppenderImpl final : public TransactionAppender {
+ public:
+  TransactionAppenderImpl(std::shared_ptr<StreamImpl> stream, uint64_t last_sequence)
+      : stream_(std::move(stream)), sequence_(last_sequence) {}
+  ~TransactionAppenderImpl() override {
+    if (state_ == State::kOpen) Abort().IgnoreError();
+  }
+
+  Status Append(std::vector<AppendRecord> records) override;
+  Result<TransactionCommitResult> Commit(SourcePosition end_position) override;
+  Status Abort() override;
+
+ private:
+  enum class State : uint8_t { kOpen, kCommitted, kAborted, kFailed };
+
+  // One shard this transaction wrote to.
+  struct Touched {
+    Shard* shard = nullptr;
+    uint64_t start = 0;      // committed end of the shard's active segment at the first write
+    SegmentSummary summary;  // of the segment being written (committed part included)
+    // Final summary of the committed active segment once the transaction rolled away from it.
+    std::optional<SegmentSummary> first_sealed;
+    // Segments rolled during the transaction (files exist or are being created); all but the
+    // last are full and their summaries final.
+    std::vector<std::shared_ptr<Segment>> rolled;
+    std::unique_ptr<io::File> writer;  // of rolled.back(); shard->writer before any roll
+    uint64_t last_sequence = 0;
+    int64_t last_arrival = 0;
+    std::string buffer;  // encoded frames not yet written
+    io::File& Writer() { return writer ? *writer : *shard->writer; }
+  };
+
+  // Leaves the appender in a terminal state and hands the append path back.
+  void Finish(State state, std::unique_lock<std::mutex>& write_lock);
+  Status Fail(Status cause, std::unique_lock<std::mutex>& write_lock);
+  Status CheckOpen() const;
+  Status AppendLocked(std::vector<AppendRecord>& records);
+  Status Flush(Touched& touched);
+  Status Roll(Touched& touched, uint64_t base);
+  // Truncates every touched shard back to its committed end and removes rolled segments;
+  // poisons the stream when that fails.
+  Status Discard();
+
+  static constexpr size_t kFlushBytes = 1u << 20;
+
+  std::shared_ptr<StreamImpl> stream_;
+  uint64_t sequence_;  // last sequence number given out
+  uint64_t first_sequence_ = 0;
+  uint64_t record_count_ = 0;
+  std::map<uint32_t, Touched> touched_;
+  State state_ = State::kOpen;
+  Status error_;
+};
+
+Result<std::unique_ptr<TransactionAppender>> StreamImpl::BeginTransaction() {
+  EDDY_RETURN_IF_ERROR(CheckWritable());
+  std::unique_lock write_lock(write_mu_);
+  appender_cv_.wait(write_lock, [&] { return !appender_open_; });
+  EDDY_RETURN_IF_ERROR(CheckWritable());  // poisoned or deleted while waiting
+  appender_open_ = true;
+  return std::unique_ptr<TransactionAppender>(
+      new TransactionAppenderImpl(shared_from_this(), last_sequence_));
+}
+
+Status TransactionAppenderImpl::CheckOpen() const {
+  switch (state_) {
+    case State::kOpen:
+      return Status::Ok();
+    case State::kCommitted:
+      return FailedPrecondition("the transaction was already committed");
+    case State::kAborted:
+      return FailedPrecondition("the transaction was aborted");
+    case State::kFailed:
+      return error_;
+  }
+  return Internal("appender state");
+}
+
+void TransactionAppenderImpl::Finish(State state, std::unique_lock<std::mutex>& write_lock) {
+  state_ = state;
+  touched_.clear();
+  stream_->appender_open_ = false;
+  write_lock.unlock();
+  stream_->appender_cv_.notify_all();
+}
+
+Status TransactionAppenderImpl::Fail(Status cause, std::unique_lock<std::mutex>& write_lock) {
+  Status undo = Discard();
+  error_ = undo.ok() ? cause : undo;
+  Finish(State::kFailed, write_lock);
+  return error_;
+}
+
+Status TransactionAppenderImpl::Append(std::vector<AppendRecord> records) {
+  EDDY_RETURN_IF_ERROR(CheckOpen());
+  std::unique_lock write_lock(stream_->write_mu_);
+  Status status = AppendLocked(records);
+  if (!status.ok()) return Fail(std::move(status), write_lock);
+  return Status::Ok();
+}
+
+Status TransactionAppenderImpl::AppendLocked(std::vector<AppendRecord>& records) {
+  StreamImpl& stream = *stream_;
+  EDDY_RETURN_IF_ERROR(stream.CheckWritable());
+  uint32_t max_record_bytes;
+  std::vector<Shard*> open_shards;
+  {
+    std::lock_guard lock(stream.mu_);
+    EDDY_RETURN_IF_ERROR(stream.Validate(records, true));
+    max_record_bytes = stream.meta_.options.max_record_bytes;
+    for (auto& [index, shard] : stream.shards_) {
+      if (shard->meta.open) open_shards.push_back(shard.get());
+    }
+  }
+  const int64_t now = stream.context_->clock->NowNanos();
+  const uint64_t segment_bytes = stream.context_->options.segment_bytes;
+  const uint32_t interval = stream.context_->options.index_interval_bytes;
+  for (AppendRecord& input : records) {
+    HashKey key = input.explicit_hash_key ? *input.explicit_hash_key
+                                          : HashKey::FromPartitionKey(input.partition_key);
+    Shard* target = nullptr;
+    for (Shard* shard : open_shards) {
+      if (shard->meta.hash_range.Contains(key)) {
+        target = shard;
+        break;
+      }
+    }
+    if (target == nullptr) return Internal("no open shard covers hash key " + key.ToString());
+    auto [it, inserted] = touched_.try_emplace(target->meta.index);
+    Touched& t = it->second;
+    if (inserted) {
+      // Only this appender writes while it is open, so the committed state is stable.
+      std::lock_guard lock(stream.mu_);
+      t.shard = target;
+      t.start = target->segments.back()->summary.bytes;
+      t.summary = target->segments.back()->summary;
+      t.last_sequence = target->last_sequence;
+      t.last_arrival = target->last_arrival;
+    }
+    // Roll at record boundaries, so segments stay near segment_bytes however large the part.
+    if (t.summary.bytes >= segment_bytes) {
+      EDDY_RETURN_IF_ERROR(Flush(t));
+      EDDY_RETURN_IF_ERROR(Roll(t, sequence_ + 1));
+    }
+    int64_t arrival = std::max(now, t.last_arrival);
+    std::vector<ChunkPiece> pieces =
+        SplitPayload(input.partition_key, input.payload, max_record_bytes);
+    std::string().swap(input.payload);  // the part's memory goes as it is encoded
+    for (auto& piece : pieces) {
+      Record record;
+      record.sequence = SequenceNumber(++sequence_);
+      record.arrival_nanos = arrival;
+      record.kind = piece.kind;
+      record.partition_key = input.partition_key;
+      record.payload = std::move(piece.payload);
+      record.position = input.position;
+      uint64_t offset = t.summary.bytes;
+      size_t before = t.buffer.size();
+      EncodeFrame(record, t.buffer);
+      AddToSummary(t.summary, record, offset, t.buffer.size() - before, interval);
+      t.last_sequence = sequence_;
+      t.last_arrival = arrival;
+      if (first_sequence_ == 0) first_sequence_ = sequence_;
+      ++record_count_;
+      if (t.buffer.size() >= kFlushBytes) EDDY_RETURN_IF_ERROR(Flush(t));
+    }
+  }
+  for (auto& [index, t] : touched_) EDDY_RETURN_IF_ERROR(Flush(t));
+  return Status::Ok();
+}
+
+Status TransactionAppenderImpl::Flush(Touched& t) {
+  if (t.buffer.empty()) return Status::Ok();
+  EDDY_RETURN_IF_ERROR(t.Writer().Append(t.buffer));
+  if (t.buffer.capacity() > 4 * kFlushBytes) {
+    std::string().swap(t.buffer);  // after a chunked 10 MiB record
+  } else {
+    t.buffer.clear();
+  }
+  return Status::Ok();
+}
+
+Status TransactionAppenderImpl::Roll(Touched& t, uint64_t base) {
+  io::FileSystem* fs = stream_->context_->fs;
+  // The full segment's bytes are flushed now (a crash later still drops them: recovery
+  // truncates to the last commit record and removes segments above the committed one).
+  EDDY_RETURN_IF_ERROR(t.Writer().Sync());
+  auto segment = std::make_shared<Segment>();
+  segment->base = base;
+  segment->path = io::JoinPath(t.shard->dir, SegmentFileName(base));
+  segment->summary.bytes = kSegmentHeaderBytes;
+  t.rolled.push_back(segment);  // before the file exists: Discard removes it either way
+  EDDY_ASSIGN_OR_RETURN(auto file, fs->Open(segment->path, io::OpenMode::kCreateOrTruncate));
+  EDDY_RETURN_IF_ERROR(file->Append(EncodeSegmentHeader(t.shard->meta.index)));
+  EDDY_RETURN_IF_ERROR(file->Sync());
+  EDDY_RETURN_IF_ERROR(fs->SyncDirectory(t.shard->dir));
+  if (t.rolled.size() == 1) {
+    t.first_sealed = std::move(t.summary);
+  } else {
+    t.rolled[t.rolled.size() - 2]->summary = std::move(t.summary);
+  }
+  t.summary = segment->summary;
+  t.writer = std::move(file);
+  return Status::Ok();
+}
+
+Status TransactionAppenderImpl::Discard() {
+  io::FileSystem* fs = stream_->context_->fs;
+  for (auto& [index, t] : touched_) {
+    t.writer.reset();
+    Status status = t.shard->writer->Truncate(t.start);
+    for (const auto& segment : t.rolled) {
+      if (!status.ok()) break;
+      Status removed = fs->Remove(segment->path);
+      if (!removed.ok() && removed.code() != ErrorCode::kNotFound) status = removed;
+    }
+    if (status.ok() && !t.rolled.empty()) status = fs->SyncDirectory(t.shard->dir);
+    if (!status.ok()) {
+      return stream_->Poison(
+          status.WithContext("discarding a transaction appended in parts"));
+    }
+    if (!t.rolled.empty()) {
+      Logger()->info("discarded transaction removed segments stream={} shard={} count={}",
+                     stream_->name_, FormatShardId(index), t.rolled.size());
+    }
+  }
+  return Status::Ok();
+}
+
+Status TransactionAppenderImpl::Abort() {
+  if (state_ == State::kAborted) return Status::Ok();
+  EDDY_RETURN_IF_ERROR(CheckOpen());
+  std::unique_lock write_lock(stream_->write_mu_);
+  Status status = Discard();
+  if (!status.ok()) {
+    error_ = status;
+    Finish(State::kFailed, write_lock);
+    return status;
+  }
+  Finish(State::kAborted, write_lock);
+  return Status::Ok();
+}
+
+Result<TransactionCommitResult> TransactionAppenderImpl::Commit(SourcePosition end_position) {
+  EDDY_RETURN_IF_ERROR(CheckOpen());
+  StreamImpl& stream = *stream_;
+  std::unique_lock write_lock(stream.write_mu_);
+  Status writable = stream.CheckWritable();
+  if (!writable.ok()) return Fail(std::move(writable), write_lock);
+
+  // Exactly once by source position.
+  SourcePosition position;
+  {
+    std::lock_guard lock(stream.mu_);
+    position = stream.highest_;
+  }
+  if (!end_position.empty() && !position.empty()) {
+    auto order = end_position.CompareTransaction(position);
+    if (order == std::partial_ordering::unordered) {
+      return Fail(InvalidArgument("source position " + end_position.ToString() +
+                                  " is of a different source kind than the stream's " +
+                                  position.ToString()),
+                  write_lock);
+    }
+    if (order <= 0) {
+      Status undo = Discard();
+      if (!undo.ok()) {
+        error_ = undo;
+        Finish(State::kFailed, write_lock);
+        return undo;
+      }
+      Finish(State::kCommitted, write_lock);
+      TransactionCommitResult result;
+      result.duplicate = true;
+      return result;
+    }
+  }
+  if (!end_position.empty()) position = end_position;
+
+  // 1. Every part is durable (segments rolled away were synced when rolled).
+  for (auto& [index, t] : touched_) {
+    Status status = Flush(t);
+    if (!status.ok()) return Fail(std::move(status), write_lock);
+  }
+  if (!touched_.empty()) {
+    std::vector<io::File*> files;
+    for (auto& [index, t] : touched_) files.push_back(&t.Writer());
+    std::vector<std::future<Status>> others;
+    for (size_t i = 1; i < files.size(); ++i) {
+      others.push_back(std::async(std::launch::async, [file = files[i]] { return file->Sync(); }));
+    }
+    std::vector<Status> results = {files.front()->Sync()};
+    for (auto& other : others) results.push_back(other.get());
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (!results[i].ok()) {
+        // As for AppendTransaction: a failed fsync poisons (the page cache state is unknown).
+        error_ = stream.Poison(results[i].WithContext("fsync of " + files[i]->path()));
+        Finish(State::kFailed, write_lock);
+        return error_;
+      }
+    }
+  }
+
+  // 2. One commit record covers the whole transaction.
+  CommitRecord commit = stream.BuildCommit(sequence_, position, {});
+  for (auto& shard_commit : commit.shards) {
+    auto it = touched_.find(shard_commit.shard_index);
+    if (it == touched_.end()) continue;
+    const Touched& t = it->second;
+    shard_commit.segment_base =
+        t.rolled.empty() ? t.shard->segments.back()->base : t.rolled.back()->base;
+    shard_commit.end_offset = t.summary.bytes;
+    shard_commit.last_sequence = t.last_sequence;
+    shard_commit.last_arrival = t.last_arrival;
+  }
+  Status status = stream.WriteCommit(commit);
+  if (!status.ok()) {
+    {
+      std::lock_guard lock(stream.mu_);
+      if (!stream.poisoned_.ok()) {
+        error_ = status;
+        Finish(State::kFailed, write_lock);
+        return status;
+      }
+    }
+    return Fail(std::move(status), write_lock);
+  }
+
+  // 3. Publish.
+  std::vector<std::shared_ptr<Segment>> sealed;  // to write index files for
+  {
+    std::lock_guard lock(stream.mu_);
+    for (auto& [index, t] : touched_) {
+      Shard& shard = *t.shard;
+      if (t.rolled.empty()) {
+        shard.segments.back()->summary = std::move(t.summary);
+      } else {
+        std::shared_ptr<Segment> old = shard.segments.back();
+        old->summary = std::move(*t.first_sealed);
+        old->sealed = true;
+        sealed.push_back(old);
+        for (size_t i = 0; i + 1 < t.rolled.size(); ++i) {
+          t.rolled[i]->sealed = true;
+          sealed.push_back(t.rolled[i]);
+        }
+        t.rolled.back()->summary = std::move(t.summary);
+        for (auto& segment : t.rolled) shard.segments.push_back(segment);
+        shard.writer = std::move(t.writer);
+      }
+      shard.last_sequence = t.last_sequence;
+      shard.last_arrival = t.last_arrival;
+    }
+    stream.last_sequence_ = sequence_;
+    stream.commit_number_ = commit.commit_number;
+    stream.highest_ = position;
+  }
+  stream.cv_.notify_all();
+  // Index files are a cache (rebuilt when missing or torn): written without fsync.
+  for (const auto& segment : sealed) {
+    std::string index_path = segment->path.substr(0, segment->path.size() - 4) + ".idx";
+    auto index_file = stream.context_->fs->Open(index_path, io::OpenMode::kCreateOrTruncate);
+    if (index_file.ok()) (*index_file)->Append(EncodeIndex(segment->summary)).IgnoreError();
+  }
+  TransactionCommitResult result;
+  result.record_count = record_count_;
+  if (record_count_ > 0) {
+    result.first_sequence = SequenceNumber(first_sequence_);
+    result.last_sequence = SequenceNumber(sequence_);
+  }
+  Finish(State::kCommitted, write_lock);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Metadata changes: resharding, options, retention
 
 Status StreamImpl::WriteMeta(const StreamMeta& meta) {
@@ -1042,6 +1427,11 @@ Result<std::vector<uint32_t>> StreamImpl::SplitShard(uint32_t shard_index,
                                                      HashKey new_starting_hash_key) {
   EDDY_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard write_lock(write_mu_);
+  if (appender_open_) {
+    return FailedPrecondition("stream " + name_ +
+                              " has a transaction being appended in parts; reshard after it "
+                              "commits or aborts");
+  }
   StreamMeta meta;
   {
     std::lock_guard lock(mu_);
@@ -1111,6 +1501,11 @@ Result<std::vector<uint32_t>> StreamImpl::SplitShard(uint32_t shard_index,
 Result<uint32_t> StreamImpl::MergeShards(uint32_t shard_index, uint32_t adjacent_shard_index) {
   EDDY_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard write_lock(write_mu_);
+  if (appender_open_) {
+    return FailedPrecondition("stream " + name_ +
+                              " has a transaction being appended in parts; reshard after it "
+                              "commits or aborts");
+  }
   StreamMeta meta;
   {
     std::lock_guard lock(mu_);
@@ -1239,6 +1634,9 @@ Status StreamImpl::UpdateOptions(int64_t retention_nanos, uint64_t retention_byt
 Result<size_t> StreamImpl::EnforceRetention() {
   EDDY_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard write_lock(write_mu_);
+  // An open TransactionAppender has written beyond the active segments' committed ends (and
+  // may have rolled private segments): retention waits for the next call after it finishes.
+  if (appender_open_) return size_t{0};
   io::FileSystem* fs = context_->fs;
   int64_t cutoff = context_->clock->NowNanos() - meta_.options.retention_nanos;
   uint64_t size_limit = meta_.options.retention_bytes;

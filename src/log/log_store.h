@@ -180,13 +180,22 @@ struct TransactionCommitResult {
 // commit, exactly as for a torn AppendTransaction.
 //
 // While an appender is open it owns the stream's append path: AppendTransaction, Append,
-// AppendRecords and other BeginTransaction calls wait until it commits or aborts, and
-// resharding fails with kFailedPrecondition. Records keep consecutive sequence numbers per
-// shard across parts, in input order.
+// AppendRecords and other BeginTransaction calls wait until it commits or aborts (so the
+// thread driving an appender must not call them on the same stream), resharding fails with
+// kFailedPrecondition, and EnforceRetention drops nothing (returns 0) until it finishes.
+// Records keep consecutive sequence numbers per shard across parts, in input order; a
+// segment may roll between records, never inside a chunked record.
+//
+// Memory: a part's records are released as they are encoded; the appender keeps per touched
+// shard a write buffer of about 1 MiB and the sparse index of the segments it wrote (one entry
+// per index_interval_bytes), never the records or one AppendedRecord per record.
 //
 // Not thread-safe: one thread drives an appender. Destroying an appender that was neither
-// committed nor aborted aborts it. After an error from Append the appender is aborted and
-// every later call returns that error.
+// committed nor aborted aborts it. After an error from Append or Commit the appender is
+// aborted (the stream is as before BeginTransaction) and every later call returns that error;
+// after Commit or Abort, Append and Commit return kFailedPrecondition and Abort is a no-op.
+// An error while discarding (truncate or remove failing) poisons the stream, like a failed
+// rollback of AppendTransaction.
 class TransactionAppender {
  public:
   virtual ~TransactionAppender() = default;
