@@ -311,6 +311,18 @@ class PostgresCapture::Runner {
                      created.consistent_point.ToString());
     }
     if (need_snapshot) {
+      if (slot.exists && !have_position && options_.snapshot_mode != SnapshotMode::kAlways) {
+        Logger()->warn("stream {} holds no completed snapshot but slot {} exists: an earlier "
+                       "snapshot did not finish (its rows never became visible); the snapshot "
+                       "restarts from the beginning",
+                       stream_->name(), options_.slot_name);
+      }
+      if (slot.exists && slot.active) {
+        // Typically the walsender of a process that just died, not yet gone: retry shortly.
+        return Unavailable("replication slot \"" + options_.slot_name +
+                           "\" is still in use by another connection; cannot recreate it for "
+                           "the snapshot yet");
+      }
       if (slot.exists) {
         Logger()->info("dropping replication slot to take a consistent snapshot slot={}",
                        options_.slot_name);
@@ -365,12 +377,32 @@ class PostgresCapture::Runner {
     uint64_t ordinal = 0;
     std::optional<model::ChangeEvent> held;
     std::vector<log::AppendRecord> records;
+    size_t records_bytes = 0;
+    // The whole snapshot is one transaction ending at the consistent point: parts are written
+    // as chunks are read, but nothing is visible until the last row is in, so a snapshot
+    // interrupted by a crash leaves no trace and the next one does not duplicate its rows.
+    // A snapshot that fits in one part is a single AppendTransaction.
+    std::unique_ptr<log::TransactionAppender> appender;
     auto emit = [&](model::ChangeEvent event) {
       if (held) {
         if (held->ordinal_in_transaction == 0) held->source.snapshot = model::SnapshotMarker::kFirst;
         records.push_back(ToRecord(*held));
+        records_bytes += RecordBytes(records.back());
       }
       held = std::move(event);
+    };
+    auto write_part = [&]() -> Status {
+      if (appender == nullptr) {
+        EDDY_ASSIGN_OR_RETURN(appender, stream_->BeginTransaction());
+      }
+      size_t count = records.size();
+      EDDY_RETURN_IF_ERROR(appender->Append(std::move(records)));
+      records.clear();
+      records_bytes = 0;
+      AppendStep step;
+      step.kind = AppendStep::Kind::kSnapshotPart;
+      step.records = count;
+      return CallHook(step);
     };
     for (const auto& table_row : tables.rows) {
       uint32_t relation_id = static_cast<uint32_t>(std::stoul(table_row[0].value_or("0")));
@@ -448,12 +480,9 @@ class PostgresCapture::Runner {
           emit(std::move(event));
         }
         table_rows += chunk.rows.size();
-        // Intermediate chunks carry no end position; the last one marks the snapshot durable.
-        if (!records.empty()) {
-          EDDY_RETURN_IF_ERROR(stream_->AppendTransaction(std::move(records), SourcePosition())
-                                   .status()
-                                   .WithContext("appending snapshot rows"));
-          records.clear();
+        if (records.size() >= options_.append_part_records ||
+            records_bytes >= options_.append_part_bytes) {
+          EDDY_RETURN_IF_ERROR(write_part().WithContext("appending snapshot rows"));
         }
         double seconds =
             std::chrono::duration<double>(Clock::now() - started).count();
@@ -478,9 +507,17 @@ class PostgresCapture::Runner {
     EDDY_RETURN_IF_ERROR(reader->Execute("COMMIT"));
     // Also when every table was empty: the end position alone records that the snapshot is
     // complete, so a restart streams instead of snapshotting again.
-    EDDY_ASSIGN_OR_RETURN(log::AppendResult appended,
-                          stream_->AppendTransaction(std::move(records), SourcePosition(position)));
-    (void)appended;
+    if (appender == nullptr) {
+      EDDY_RETURN_IF_ERROR(
+          stream_->AppendTransaction(std::move(records), SourcePosition(position)).status());
+    } else {
+      if (!records.empty()) EDDY_RETURN_IF_ERROR(write_part());
+      EDDY_RETURN_IF_ERROR(appender->Commit(SourcePosition(position)).status());
+    }
+    AppendStep step;
+    step.kind = AppendStep::Kind::kSnapshotCommit;
+    step.records = ordinal;
+    EDDY_RETURN_IF_ERROR(CallHook(step));
     Logger()->info("snapshot complete rows={} consistent_point={}", ordinal,
                    slot.consistent_point.ToString());
     made_progress_ = true;
@@ -518,9 +555,14 @@ class PostgresCapture::Runner {
     Status drained = DrainAppends();
     drained.IgnoreError();  // already returned by the attempt that hit it
     {
+      // The appender thread is idle (queue empty): a transaction whose parts were queued but
+      // whose commit never was (the attempt failed or stopped mid-way) is discarded here.
       std::lock_guard lock(append_mu_);
+      AbortOpenAppender("the attempt ended before its commit");
       append_error_ = Status::Ok();
     }
+    replication_ = nullptr;
+    committing_ = false;
     last_enqueued_end_ = Lsn::Invalid();
     current_.reset();
     skip_current_ = false;
@@ -530,7 +572,9 @@ class PostgresCapture::Runner {
     builder_.reset();  // it points at the catalog connection of the finished attempt
   }
 
-  bool Idle() { return !current_.has_value() && streams_.empty() && AppendsIdle(); }
+  bool Idle() {
+    return !committing_ && !current_.has_value() && streams_.empty() && AppendsIdle();
+  }
 
   // The end of the last transaction durable or queued for appending.
   Lsn CapturedEnd() {
@@ -566,6 +610,7 @@ class PostgresCapture::Runner {
       if (options_.capture_messages) options += ", messages 'true'";
     }
     EDDY_RETURN_IF_ERROR(replication.StartReplication(options_.slot_name, start, options));
+    replication_ = &replication;
     Logger()->info("streaming slot={} publication={} start_lsn={} proto_version={}",
                    options_.slot_name, options_.publication_name, start.ToString(), proto);
     SetState("streaming");
@@ -687,6 +732,7 @@ class PostgresCapture::Runner {
     event.commit_time_ns = event.capture_time_ns;
     PendingAppend pending;
     pending.records.push_back(ToRecord(event));
+    pending.kind = PendingAppend::Kind::kMessage;
     pending.count = 1;
     pending.transaction_id = "message";
     return Enqueue(std::move(pending));
@@ -737,30 +783,67 @@ class PostgresCapture::Runner {
       if (Idle() && end_lsn > idle_ack_) idle_ack_ = end_lsn;
       return Status::Ok();
     }
-    std::vector<log::AppendRecord> records;
-    records.reserve(buffer.count());
     uint64_t ordinal = 0;
     int64_t commit_ns = (commit_time_us + kPostgresEpochOffsetMicros) * 1000;
     std::string transaction_id = std::to_string(xid);
-    EDDY_RETURN_IF_ERROR(buffer.ForEach([&](model::ChangeEvent&& event) -> Status {
+    // Records are built part by part: a transaction that fits in one part is one
+    // AppendTransaction; a larger one goes to the appender thread part by part (bounded by the
+    // queue's byte budget) and is committed with its end position after the last part, so
+    // memory stays bounded and the transaction still becomes visible only as a whole.
+    PendingAppend part;
+    size_t part_bytes = 0;
+    size_t parts = 0;
+    committing_ = true;
+    Status replayed = buffer.ForEach([&](model::ChangeEvent&& event) -> Status {
       const PostgresPosition* change = event.position.postgres();
       Lsn change_lsn = change != nullptr ? change->change_lsn : Lsn::Invalid();
       event.position = SourcePosition(PostgresPosition{end_lsn, change_lsn});
       event.commit_time_ns = commit_ns;
       event.transaction_id = transaction_id;
       event.ordinal_in_transaction = ordinal++;
-      records.push_back(ToRecord(event));
-      return Status::Ok();
-    }));
-    PendingAppend pending;
-    pending.spilled = buffer.spilled();
-    pending.count = records.size();
-    pending.records = std::move(records);
-    pending.end = end;
-    pending.end_lsn = end_lsn;
-    pending.transaction_id = std::move(transaction_id);
+      part.records.push_back(ToRecord(event));
+      part_bytes += RecordBytes(part.records.back());
+      if (part.records.size() < options_.append_part_records &&
+          part_bytes < options_.append_part_bytes) {
+        return Status::Ok();
+      }
+      if (StopRequested()) return Aborted("capture stopped while appending transaction " +
+                                          transaction_id);
+      part.kind = PendingAppend::Kind::kPart;
+      part.count = part.records.size();
+      part.transaction_id = transaction_id;
+      EDDY_RETURN_IF_ERROR(Enqueue(std::move(part)));
+      part = PendingAppend();
+      part_bytes = 0;
+      ++parts;
+      // Replaying millions of rows takes longer than wal_sender_timeout: keep the walsender
+      // from declaring us dead (the flush position does not move until the commit).
+      return KeepWalsenderAlive();
+    });
+    committing_ = false;
+    // An open part is aborted by ResetStreamingState once the attempt ends.
+    EDDY_RETURN_IF_ERROR(replayed);
+    part.kind = parts == 0 ? PendingAppend::Kind::kTransaction : PendingAppend::Kind::kCommit;
+    part.spilled = buffer.spilled();
+    part.count = part.records.size();
+    part.total = ordinal;
+    part.end = end;
+    part.end_lsn = end_lsn;
+    part.commit_time_ns = commit_ns;
+    part.transaction_id = std::move(transaction_id);
     last_enqueued_end_ = end_lsn;
-    return Enqueue(std::move(pending));
+    return Enqueue(std::move(part));
+  }
+
+  static size_t RecordBytes(const log::AppendRecord& record) {
+    return record.payload.size() + record.partition_key.size() + 64;
+  }
+
+  Status KeepWalsenderAlive() {
+    if (replication_ == nullptr || Clock::now() - last_feedback_ < std::chrono::seconds(1)) {
+      return Status::Ok();
+    }
+    return SendFeedback(*replication_, false);
   }
 
   // ---- the appender thread: appends committed transactions in order while the capture
@@ -769,19 +852,26 @@ class PostgresCapture::Runner {
   // nothing queued is ever acknowledged.
 
   struct PendingAppend {
+    enum class Kind {
+      kTransaction,  // AppendTransaction(records, end)
+      kMessage,      // a non-transactional message: AppendTransaction(records, {})
+      kPart,         // part of a large transaction: BeginTransaction when none is open, Append
+      kCommit,       // its last part: Append, then Commit(end)
+    };
+    Kind kind = Kind::kTransaction;
     std::vector<log::AppendRecord> records;
     SourcePosition end;  // empty for non-transactional messages
     Lsn end_lsn;
-    size_t count = 0;
+    int64_t commit_time_ns = 0;
+    size_t count = 0;  // records in this entry
+    size_t total = 0;  // kCommit: records in the whole transaction
     size_t bytes = 0;
     bool spilled = false;
     std::string transaction_id;
   };
 
   Status Enqueue(PendingAppend pending) {
-    for (const log::AppendRecord& record : pending.records) {
-      pending.bytes += record.payload.size() + record.partition_key.size() + 64;
-    }
+    for (const log::AppendRecord& record : pending.records) pending.bytes += RecordBytes(record);
     std::unique_lock lock(append_mu_);
     append_cv_.wait(lock, [&] {
       return !append_error_.ok() || append_queue_.empty() ||
@@ -803,24 +893,7 @@ class PostgresCapture::Runner {
       PendingAppend& pending = append_queue_.front();
       appending_ = true;
       lock.unlock();
-      Result<log::AppendResult> appended =
-          stream_->AppendTransaction(std::move(pending.records), pending.end);
-      Status status = appended.status();
-      if (appended.ok()) {
-        made_progress_ = true;
-        ack_soon_ = true;
-        std::lock_guard progress_lock(mu_);
-        if (appended->duplicate) {
-          progress_.duplicate_transactions++;
-        } else if (!pending.end.empty()) {
-          progress_.transactions++;
-          progress_.events += pending.count;
-          if (pending.spilled) progress_.spilled_transactions++;
-          progress_.durable_lsn = pending.end_lsn;
-        } else {
-          progress_.events += pending.count;
-        }
-      }
+      Status status = AppendOne(pending);
       lock.lock();
       appending_ = false;
       queued_bytes_ -= pending.bytes;
@@ -840,6 +913,100 @@ class PostgresCapture::Runner {
       }
       append_cv_.notify_all();
     }
+  }
+
+  // Runs on the appender thread (or, for the snapshot, on the capture thread while the
+  // appender thread is idle).
+  Status CallHook(const AppendStep& step) {
+    if (!options_.append_hook) return Status::Ok();
+    return options_.append_hook(step);
+  }
+
+  // Discards a transaction being appended in parts (nothing of it became visible).
+  void AbortOpenAppender(const std::string& why) {
+    if (open_appender_ == nullptr) return;
+    Status aborted = open_appender_->Abort();
+    Logger()->warn("discarded a transaction appended in parts ({}): the server sends it again "
+                   "abort_status=\"{}\"",
+                   why, aborted.ToString());
+    open_appender_.reset();
+  }
+
+  Status AppendOne(PendingAppend& pending) {
+    using Kind = PendingAppend::Kind;
+    if (pending.kind == Kind::kTransaction || pending.kind == Kind::kMessage) {
+      Result<log::AppendResult> appended =
+          stream_->AppendTransaction(std::move(pending.records), pending.end);
+      EDDY_RETURN_IF_ERROR(appended.status());
+      made_progress_ = true;
+      ack_soon_ = true;
+      {
+        std::lock_guard progress_lock(mu_);
+        if (appended->duplicate) {
+          progress_.duplicate_transactions++;
+        } else if (pending.kind == Kind::kTransaction) {
+          progress_.transactions++;
+          progress_.events += pending.count;
+          if (pending.spilled) progress_.spilled_transactions++;
+          progress_.durable_lsn = pending.end_lsn;
+        } else {
+          progress_.events += pending.count;
+        }
+      }
+      AppendStep step;
+      step.kind = pending.kind == Kind::kMessage ? AppendStep::Kind::kMessage
+                                                 : AppendStep::Kind::kTransaction;
+      step.records = pending.count;
+      step.end_lsn = pending.end_lsn;
+      step.commit_time_ns = pending.commit_time_ns;
+      step.duplicate = appended->duplicate;
+      return CallHook(step);
+    }
+    Status status = AppendPart(pending);
+    if (!status.ok()) AbortOpenAppender("append failed: " + status.ToString());
+    return status;
+  }
+
+  Status AppendPart(PendingAppend& pending) {
+    if (open_appender_ == nullptr) {
+      EDDY_ASSIGN_OR_RETURN(open_appender_, stream_->BeginTransaction());
+    }
+    if (!pending.records.empty()) {
+      EDDY_RETURN_IF_ERROR(open_appender_->Append(std::move(pending.records)));
+    }
+    if (pending.kind == PendingAppend::Kind::kPart) {
+      AppendStep step;
+      step.kind = AppendStep::Kind::kPart;
+      step.records = pending.count;
+      return CallHook(step);
+    }
+    Result<log::TransactionCommitResult> committed = open_appender_->Commit(pending.end);
+    open_appender_.reset();
+    EDDY_RETURN_IF_ERROR(committed.status());
+    made_progress_ = true;
+    ack_soon_ = true;
+    {
+      std::lock_guard progress_lock(mu_);
+      if (committed->duplicate) {
+        progress_.duplicate_transactions++;
+      } else {
+        progress_.transactions++;
+        progress_.parted_transactions++;
+        progress_.events += pending.total;
+        if (pending.spilled) progress_.spilled_transactions++;
+        progress_.durable_lsn = pending.end_lsn;
+      }
+    }
+    Logger()->info("appended a large transaction in parts xid={} records={} end_lsn={}{}",
+                   pending.transaction_id, pending.total, pending.end_lsn.ToString(),
+                   committed->duplicate ? " (duplicate: already in the log)" : "");
+    AppendStep step;
+    step.kind = AppendStep::Kind::kCommit;
+    step.records = pending.total;
+    step.end_lsn = pending.end_lsn;
+    step.commit_time_ns = pending.commit_time_ns;
+    step.duplicate = committed->duplicate;
+    return CallHook(step);
   }
 
   // Waits until every queued transaction is appended (or failed); returns the append error.
@@ -868,6 +1035,10 @@ class PostgresCapture::Runner {
   std::unique_ptr<EventBuilder> builder_;
 
   std::optional<OpenTransaction> current_;
+  // Driven by the appender thread; touched by the capture thread only while that one is idle.
+  std::unique_ptr<log::TransactionAppender> open_appender_;
+  PgConnection* replication_ = nullptr;  // during Stream()
+  bool committing_ = false;              // a transaction is being replayed into the queue
   std::map<uint32_t, std::unique_ptr<TransactionBuffer>> streams_;
   bool in_stream_ = false;
   uint32_t stream_xid_ = 0;

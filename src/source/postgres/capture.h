@@ -15,7 +15,13 @@
 //   them). A missing or invalidated slot is fatal with an error naming the slot, except under
 //   SnapshotMode::kWhenNeeded, which recreates the slot and takes a fresh snapshot.
 // - Memory: a transaction's changes beyond `transaction_memory_bytes` spill to `spill_dir`;
-//   snapshot rows are read through a cursor `snapshot_chunk_rows` at a time.
+//   at commit a transaction larger than one part (`append_part_records` records or
+//   `append_part_bytes` bytes) is replayed into the log in parts through
+//   Stream::BeginTransaction, so memory stays bounded whatever the transaction size; it still
+//   becomes visible only as a whole, at its commit. Snapshot rows are read through a cursor
+//   `snapshot_chunk_rows` at a time and appended the same way: the whole snapshot is one
+//   transaction ending at the slot's consistent point, so an interrupted snapshot leaves
+//   nothing visible and is taken again from the beginning (a warning names the stream).
 //
 // Thread safety: Start/Stop/progress from any thread; the capture runs on its own thread.
 #pragma once
@@ -26,6 +32,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,6 +50,23 @@ namespace eddy::source::postgres {
 using source::SnapshotMode;
 using source::ParseSnapshotMode;
 using source::SnapshotModeName;
+
+// One step of the append path, given to PostgresCaptureOptions::append_hook.
+struct AppendStep {
+  enum class Kind {
+    kTransaction,     // a whole transaction appended with AppendTransaction (durable)
+    kPart,            // a part of a large transaction written (not visible, not durable)
+    kCommit,          // a transaction appended in parts committed (durable, visible)
+    kSnapshotPart,    // snapshot rows written (not visible until kSnapshotCommit)
+    kSnapshotCommit,  // the snapshot committed at the slot's consistent point
+    kMessage,         // a non-transactional logical message appended
+  };
+  Kind kind = Kind::kTransaction;
+  uint64_t records = 0;        // in this step; for kCommit/kSnapshotCommit the whole total
+  Lsn end_lsn;                 // kTransaction/kCommit: the commit's end LSN
+  int64_t commit_time_ns = 0;  // kTransaction/kCommit: the source commit time
+  bool duplicate = false;      // kTransaction/kCommit: already in the log, nothing appended
+};
 
 struct PostgresCaptureOptions {
   // postgresql://user:pass@host:port/db?... or a libpq key=value string.
@@ -63,6 +87,15 @@ struct PostgresCaptureOptions {
   std::string server_name;
   size_t transaction_memory_bytes = 64u << 20;
   size_t snapshot_chunk_rows = 10000;
+  // A transaction (or snapshot) with more records or payload bytes than this is appended in
+  // parts of this size (Stream::BeginTransaction); smaller ones with one AppendTransaction.
+  size_t append_part_records = 10000;
+  size_t append_part_bytes = 8u << 20;
+  // Test and benchmark hook, called on the appending thread after each step succeeded. A
+  // non-OK result is handled as a failure of that step (fault injection): a transaction being
+  // appended in parts is aborted, and the capture reconnects (retriable codes: kUnavailable,
+  // kIoError, kTimeout, kNoSpace) or stops with the error. Empty: no hook.
+  std::function<Status(const AppendStep&)> append_hook;
   std::chrono::milliseconds feedback_interval{10000};
   std::chrono::milliseconds reconnect_initial_backoff{200};
   std::chrono::milliseconds reconnect_max_backoff{10000};
@@ -80,6 +113,7 @@ struct PostgresCaptureProgress {
   uint64_t snapshot_rows_estimated = 0;
   uint64_t reconnects = 0;
   uint64_t spilled_transactions = 0;
+  uint64_t parted_transactions = 0;    // appended in parts (larger than one part)
   std::string last_error;
 };
 

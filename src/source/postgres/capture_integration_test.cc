@@ -1,8 +1,19 @@
 // Integration tests of PostgreSQL capture against a real PostgreSQL 15 (src/localdb): snapshot
 // plus streaming with every type, replica identity and TOAST, schema change, large and streamed
-// transactions with spill, walsender termination, restart exactly-once, and a dropped slot.
+// transactions with spill, walsender termination, restart exactly-once, and a dropped slot;
+// transactions appended in parts (invisible until commit, aborted on error, a crash mid-way),
+// a crash in the middle of the snapshot, and PostgreSQL restarts (fast and immediate).
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <sstream>
 
 #include <chrono>
 #include <cmath>
@@ -163,6 +174,73 @@ class CaptureTest : public ::testing::Test {
       if (event.table.name == table) out.push_back(event);
     }
     return out;
+  }
+
+  // Runs a capture over the log in a child process that SIGKILLs itself from the append hook
+  // when `crash_at` says so: a crash at an exact point of the append path, with no Abort and
+  // no destructor run. Returns once the child is dead, with the log reopened (recovered).
+  void CaptureInChildAndCrash(PostgresCaptureOptions options,
+                              std::function<bool(const AppendStep&)> crash_at) {
+    stream_.reset();
+    store_.reset();  // the child takes the log directory's lock
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::alarm(120);  // never outlive a broken test
+      auto store = log::LogStore::Open(dir_ + "/log");
+      if (!store.ok()) ::_exit(2);
+      auto stream = (*store)->GetStream("cdc");
+      if (!stream.ok()) ::_exit(2);
+      options.append_hook = [crash_at](const AppendStep& step) -> Status {
+        if (crash_at(step)) ::kill(::getpid(), SIGKILL);
+        return Status::Ok();
+      };
+      auto capture = PostgresCapture::Start(options, *stream);
+      if (!capture.ok()) ::_exit(3);
+      (*capture)->WaitUntilFinished(milliseconds(110000));
+      ::_exit(4);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        << "the child did not crash where intended; wait status " << status;
+    OpenLog();
+  }
+
+  // Waits until no connection uses the slot (the walsender of a dead process has exited).
+  void WaitSlotInactive(const std::string& slot) {
+    auto sql = PgConnection::Connect(server->Url(), false);
+    ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+    auto deadline = std::chrono::steady_clock::now() + seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto rows = (*sql)->Query("SELECT active::text FROM pg_replication_slots WHERE slot_name = " +
+                                QuoteLiteral(slot));
+      ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+      if (rows->rows.empty() || rows->rows[0][0].value_or("") == "false") return;
+      auto waited = (*sql)->Query("SELECT pg_sleep(0.05)");  // the server paces the poll
+      ASSERT_TRUE(waited.ok());
+    }
+    FAIL() << "slot " << slot << " stayed active";
+  }
+
+  // Every key of `table` in the log, with how often it appears, per op.
+  static std::map<int64_t, int> KeyCounts(const std::vector<ChangeEvent>& events,
+                                          const std::string& table, Operation op) {
+    std::map<int64_t, int> seen;
+    for (const ChangeEvent& event : events) {
+      if (event.table.name == table && event.op == op) seen[event.key.at(0).value.Get<int64_t>()]++;
+    }
+    return seen;
+  }
+
+  static void ExpectEachOnce(const std::map<int64_t, int>& seen, int64_t from, int64_t to) {
+    EXPECT_EQ(seen.size(), static_cast<size_t>(to - from + 1));
+    int reported = 0;
+    for (int64_t id = from; id <= to; ++id) {
+      auto it = seen.find(id);
+      int count = it == seen.end() ? 0 : it->second;
+      if (count != 1 && reported++ < 5) ADD_FAILURE() << "id " << id << " seen " << count << " times";
+    }
   }
 
   std::string name_;
@@ -605,6 +683,327 @@ TEST_F(CaptureTest, SnapshotReadsInChunksWithMarkers) {
   PostgresCaptureProgress progress = capture_->progress();
   EXPECT_EQ(progress.snapshot_rows, 100u);
   EXPECT_TRUE(capture_->Stop().ok());
+}
+
+// A transaction far larger than one part, streamed by the server (logical_decoding_work_mem is
+// 64kB) and spilled here: appended in parts, and no reader — in this process or a read-only
+// store as another process would open — sees any of it before the commit.
+TEST_F(CaptureTest, LargeTransactionIsAppendedInPartsAndInvisibleUntilCommit) {
+  Sql("CREATE TABLE huge_t (id int PRIMARY KEY, pad text)");
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    int parts = 0;
+    bool reached = false;
+    bool released = false;
+  };
+  auto gate = std::make_shared<Gate>();
+  PostgresCaptureOptions options = Options({"public.huge_t"});
+  options.transaction_memory_bytes = 1 << 20;
+  options.append_hook = [gate](const AppendStep& step) -> Status {
+    if (step.kind != AppendStep::Kind::kPart) return Status::Ok();
+    std::unique_lock lock(gate->mu);
+    if (++gate->parts == 2) {
+      gate->reached = true;
+      gate->cv.notify_all();
+      gate->cv.wait_for(lock, seconds(120), [&] { return gate->released; });
+    }
+    return Status::Ok();
+  };
+  auto release = [gate] {
+    std::lock_guard lock(gate->mu);
+    gate->released = true;
+    gate->cv.notify_all();
+  };
+  StartCapture(options);
+  WaitStreaming();
+  const int kRows = 200000;
+  Sql("INSERT INTO huge_t SELECT g, 'row ' || g FROM generate_series(1, " +
+      std::to_string(kRows) + ") g");
+  {
+    std::unique_lock lock(gate->mu);
+    bool reached = gate->cv.wait_for(lock, seconds(180), [&] { return gate->reached; });
+    if (!reached) {
+      lock.unlock();
+      release();
+      FAIL() << "the second part was never written; state=" << capture_->progress().state
+             << " error=" << capture_->progress().last_error;
+    }
+  }
+  // Two parts (20,000 records) are in the shard files, not committed.
+  EXPECT_EQ(ReadAll().size(), 0u);
+  log::LogStoreOptions read_only;
+  read_only.read_only = true;
+  auto other = log::LogStore::Open(dir_ + "/log", read_only);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  auto other_stream = (*other)->GetStream("cdc");
+  ASSERT_TRUE(other_stream.ok());
+  auto other_reader = (*other_stream)->OpenReader(0, log::StartPosition::TrimHorizon());
+  ASSERT_TRUE(other_reader.ok());
+  auto other_batch = (*other_reader)->Read(log::ReadLimits{});
+  ASSERT_TRUE(other_batch.ok());
+  EXPECT_EQ(other_batch->records.size(), 0u);
+  // The durable position is still the (empty) snapshot's consistent point.
+  ASSERT_NE((*other_stream)->HighestDurablePosition().postgres(), nullptr);
+  EXPECT_EQ((*other_stream)->HighestDurablePosition().postgres()->commit_end_lsn,
+            stream_->HighestDurablePosition().postgres()->commit_end_lsn);
+  release();
+
+  std::vector<ChangeEvent> events = WaitForEvents(kRows, seconds(300));
+  ASSERT_EQ(events.size(), static_cast<size_t>(kRows));
+  std::string transaction = events[0].transaction_id;
+  Lsn end = events[0].position.postgres()->commit_end_lsn;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (events[i].transaction_id != transaction || events[i].ordinal_in_transaction != i ||
+        events[i].position.postgres()->commit_end_lsn != end) {
+      ADD_FAILURE() << "event " << i << " has transaction " << events[i].transaction_id
+                    << " ordinal " << events[i].ordinal_in_transaction;
+      break;
+    }
+  }
+  ExpectEachOnce(KeyCounts(events, "huge_t", Operation::kInsert), 1, kRows);
+  EXPECT_EQ(stream_->HighestDurablePosition().postgres()->commit_end_lsn, end);
+  PostgresCaptureProgress progress = capture_->progress();
+  EXPECT_EQ(progress.parted_transactions, 1u);
+  EXPECT_GE(progress.spilled_transactions, 1u);
+  {
+    std::lock_guard lock(gate->mu);
+    EXPECT_GE(gate->parts, kRows / 10000 - 1);
+  }
+  EXPECT_TRUE(capture_->Stop().ok());
+}
+
+// An append failure in the middle of a transaction being appended in parts: the parts are
+// discarded, the capture reconnects, the server sends the transaction again, and the log has
+// it exactly once (with the small transactions around it).
+TEST_F(CaptureTest, AppendErrorMidTransactionDiscardsPartsAndResendsExactlyOnce) {
+  Sql("CREATE TABLE fault_t (id int PRIMARY KEY)");
+  auto parts = std::make_shared<std::atomic<int>>(0);
+  PostgresCaptureOptions options = Options({"public.fault_t"});
+  options.append_part_records = 1000;
+  options.append_hook = [parts](const AppendStep& step) -> Status {
+    if (step.kind == AppendStep::Kind::kPart && ++*parts == 3) {
+      return IoError("injected failure after the third part");
+    }
+    return Status::Ok();
+  };
+  StartCapture(options);
+  WaitStreaming();
+  Sql("INSERT INTO fault_t VALUES (1)");
+  Sql("INSERT INTO fault_t SELECT generate_series(2, 20001)");
+  Sql("INSERT INTO fault_t VALUES (20002)");
+  std::vector<ChangeEvent> events = WaitForEvents(20002);
+  EXPECT_EQ(events.size(), 20002u);
+  ExpectEachOnce(KeyCounts(events, "fault_t", Operation::kInsert), 1, 20002);
+  PostgresCaptureProgress progress = capture_->progress();
+  EXPECT_GE(progress.reconnects, 1u);
+  EXPECT_EQ(progress.parted_transactions, 1u);
+  EXPECT_GT(parts->load(), 3);
+  EXPECT_TRUE(capture_->Stop().ok());
+}
+
+// The process dies (SIGKILL, no Abort) after some parts of a large transaction were written:
+// recovery leaves no trace of them, and the restarted capture, which the slot sends the
+// transaction again, stores it exactly once.
+TEST_F(CaptureTest, CrashMidTransactionLeavesNothingAndRestartCapturesOnce) {
+  Sql("CREATE TABLE crash_t (id int PRIMARY KEY, pad text)");
+  Sql("INSERT INTO crash_t VALUES (0, 'snapshot')");
+  PostgresCaptureOptions options = Options({"public.crash_t"});
+  options.append_part_records = 2000;
+  options.transaction_memory_bytes = 512 * 1024;
+  StartCapture(options);
+  WaitForEvents(1);
+  ASSERT_TRUE(capture_->Stop().ok());
+  capture_.reset();
+  Lsn before_crash = stream_->HighestDurablePosition().postgres()->commit_end_lsn;
+
+  Sql("INSERT INTO crash_t SELECT g, repeat('c', 50) FROM generate_series(1, 30000) g");
+  auto parts = std::make_shared<int>(0);
+  CaptureInChildAndCrash(options, [parts](const AppendStep& step) {
+    return step.kind == AppendStep::Kind::kPart && ++*parts == 4;
+  });
+  // Only the snapshot row: the four parts written before the crash were never committed.
+  std::vector<ChangeEvent> after_crash = ReadAll();
+  ASSERT_EQ(after_crash.size(), 1u);
+  EXPECT_EQ(after_crash[0].op, Operation::kRead);
+  EXPECT_EQ(stream_->HighestDurablePosition().postgres()->commit_end_lsn, before_crash);
+
+  WaitSlotInactive(options.slot_name);
+  Sql("INSERT INTO crash_t VALUES (30001, 'after')");
+  StartCapture(options);
+  std::vector<ChangeEvent> events = WaitForEvents(30002);
+  EXPECT_EQ(events.size(), 30002u);
+  ExpectEachOnce(KeyCounts(events, "crash_t", Operation::kInsert), 1, 30001);
+  EXPECT_EQ(capture_->progress().parted_transactions, 1u);
+  EXPECT_TRUE(capture_->Stop().ok());
+}
+
+// A crash in the middle of the initial snapshot: the snapshot is one transaction ending at the
+// slot's consistent point, so nothing of the interrupted attempt is visible; the restart takes
+// the snapshot again (no gap, no duplicate) and then streams.
+TEST_F(CaptureTest, SnapshotInterruptedByCrashRestartsWithoutGapOrDuplicate) {
+  Sql("CREATE TABLE snapcrash_t (id int PRIMARY KEY, pad text)");
+  Sql("INSERT INTO snapcrash_t SELECT g, 'initial' FROM generate_series(1, 30000) g");
+  Sql("ANALYZE snapcrash_t");
+  PostgresCaptureOptions options = Options({"public.snapcrash_t"});
+  options.snapshot_chunk_rows = 1000;
+  options.append_part_records = 5000;
+  auto parts = std::make_shared<int>(0);
+  CaptureInChildAndCrash(options, [parts](const AppendStep& step) {
+    return step.kind == AppendStep::Kind::kSnapshotPart && ++*parts == 2;
+  });
+  EXPECT_EQ(ReadAll().size(), 0u);
+  EXPECT_TRUE(stream_->HighestDurablePosition().empty());
+
+  // Changes while the capture is down belong to the next snapshot.
+  Sql("INSERT INTO snapcrash_t SELECT g, 'while down' FROM generate_series(30001, 30010) g");
+  Sql("UPDATE snapcrash_t SET pad = 'updated while down' WHERE id = 1");
+  WaitSlotInactive(options.slot_name);
+  StartCapture(options);
+  WaitStreaming();
+  Sql("INSERT INTO snapcrash_t SELECT g, 'streamed' FROM generate_series(30011, 30020) g");
+  std::vector<ChangeEvent> events = WaitForEvents(30020);
+  EXPECT_EQ(events.size(), 30020u);
+  ExpectEachOnce(KeyCounts(events, "snapcrash_t", Operation::kRead), 1, 30010);
+  ExpectEachOnce(KeyCounts(events, "snapcrash_t", Operation::kInsert), 30011, 30020);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(Field(events[0], "pad"), Value::Text("updated while down"));
+  EXPECT_EQ(events[0].source.snapshot, model::SnapshotMarker::kFirst);
+  EXPECT_EQ(events[30009].source.snapshot, model::SnapshotMarker::kLast);
+  PostgresCaptureProgress progress = capture_->progress();
+  EXPECT_EQ(progress.snapshot_rows, 30010u);
+  EXPECT_GE(progress.snapshot_rows_estimated, 30000u);
+  EXPECT_TRUE(capture_->Stop().ok());
+}
+
+// pg_ctl on a server's data directory (as the postgres user when we are root, as localdb runs
+// it). `pg_ctl restart` reuses the previous command line (postmaster.opts): same port, same
+// settings. The restarted postmaster is no longer localdb's child, so the test stops it.
+Status PgCtl(const localdb::LocalPostgres& pg, const std::string& arguments) {
+  std::string output = pg.dir() + "/pg_ctl.out";
+  std::string command = std::string(localdb::kPostgresBinDir) + "/pg_ctl -D '" + pg.dir() +
+                        "/data' -w -t 60 " + arguments;
+  if (::geteuid() == 0) command = "runuser -u postgres -- " + command;
+  command += " > '" + output + "' 2>&1";
+  int status = std::system(command.c_str());
+  if (status == 0) return Status::Ok();
+  std::ifstream in(output);
+  std::stringstream text;
+  text << in.rdbuf();
+  return Internal("pg_ctl " + arguments + " failed (status " + std::to_string(status) +
+                  "): " + text.str());
+}
+
+// PostgreSQL is restarted twice (fast, then immediate: crash recovery) while a writer commits
+// one-row transactions: the capture reconnects with backoff and the log has every committed
+// row exactly once.
+TEST_F(CaptureTest, ServerRestartsMidStreamLoseAndDuplicateNothing) {
+  localdb::LocalPostgresOptions server_options;
+  // localdb turns synchronous_commit off for speed; then an immediate shutdown loses the last
+  // commits the writer was told had succeeded. With it on, every acknowledged commit survives.
+  server_options.settings.push_back({"synchronous_commit", "on"});
+  auto started = localdb::LocalPostgres::Start(server_options);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  std::unique_ptr<localdb::LocalPostgres> pg = std::move(*started);
+  bool restarted = false;
+  struct StopRestarted {
+    localdb::LocalPostgres* pg;
+    bool* restarted;
+    ~StopRestarted() {
+      if (*restarted) {
+        Status stopped = PgCtl(*pg, "stop -m fast");
+        if (!stopped.ok()) ADD_FAILURE() << stopped.ToString();
+      }
+    }
+  } stop_restarted{pg.get(), &restarted};
+  ASSERT_TRUE(pg->Execute("CREATE TABLE restart_srv_t (id int PRIMARY KEY)").ok());
+
+  PostgresCaptureOptions options = Options({"public.restart_srv_t"});
+  options.conninfo = pg->Url();
+  StartCapture(options);
+  WaitStreaming();
+
+  const int kRows = 3000;
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    int committed = 0;
+    int errors = 0;
+    bool done = false;
+    std::string failure;
+  };
+  auto shared = std::make_shared<Shared>();
+  std::string url = pg->Url();
+  std::thread writer([shared, url] {
+    std::unique_ptr<PgConnection> sql;
+    auto deadline = std::chrono::steady_clock::now() + seconds(240);
+    for (int id = 1; id <= kRows;) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        std::lock_guard lock(shared->mu);
+        shared->failure = "writer ran out of time at id " + std::to_string(id);
+        break;
+      }
+      if (sql == nullptr) {
+        auto connected = PgConnection::Connect(url, false);
+        if (!connected.ok()) {
+          std::unique_lock lock(shared->mu);
+          shared->errors++;
+          // The server is restarting: retry, paced (bounded by the deadline above).
+          shared->cv.wait_for(lock, milliseconds(20));
+          continue;
+        }
+        sql = std::move(*connected);
+      }
+      // A commit whose outcome was lost with the connection is retried; ON CONFLICT makes the
+      // retry harmless either way.
+      Status inserted = sql->Execute("INSERT INTO restart_srv_t VALUES (" + std::to_string(id) +
+                                     ") ON CONFLICT DO NOTHING");
+      if (!inserted.ok()) {
+        sql.reset();
+        std::lock_guard lock(shared->mu);
+        shared->errors++;
+        continue;
+      }
+      std::lock_guard lock(shared->mu);
+      shared->committed = id;
+      shared->cv.notify_all();
+      ++id;
+    }
+    std::lock_guard lock(shared->mu);
+    shared->done = true;
+    shared->cv.notify_all();
+  });
+  auto wait_committed = [&](int count) {
+    std::unique_lock lock(shared->mu);
+    return shared->cv.wait_for(lock, seconds(120),
+                               [&] { return shared->committed >= count || shared->done; });
+  };
+  EXPECT_TRUE(wait_committed(kRows / 3));
+  Status fast = PgCtl(*pg, "restart -m fast -l '" + pg->dir() + "/restart.log'");
+  restarted = true;
+  EXPECT_TRUE(fast.ok()) << fast.ToString();
+  EXPECT_TRUE(wait_committed(2 * kRows / 3));
+  Status immediate = PgCtl(*pg, "restart -m immediate -l '" + pg->dir() + "/restart.log'");
+  EXPECT_TRUE(immediate.ok()) << immediate.ToString();
+  writer.join();
+  {
+    std::lock_guard lock(shared->mu);
+    ASSERT_TRUE(shared->failure.empty()) << shared->failure;
+    EXPECT_EQ(shared->committed, kRows);
+  }
+  // The table after the restarts holds every row the writer was told was committed.
+  auto count = PgConnection::Connect(pg->Url(), false);
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  auto rows = (*count)->Query("SELECT count(*)::text, min(id)::text, max(id)::text FROM "
+                              "restart_srv_t");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->rows.at(0).at(0).value_or(""), std::to_string(kRows));
+  std::vector<ChangeEvent> events = WaitForEvents(kRows, seconds(120));
+  EXPECT_EQ(events.size(), static_cast<size_t>(kRows));
+  ExpectEachOnce(KeyCounts(events, "restart_srv_t", Operation::kInsert), 1, kRows);
+  EXPECT_GE(capture_->progress().reconnects, 2u);
+  EXPECT_TRUE(capture_->Stop().ok());
+  capture_.reset();
 }
 
 }  // namespace

@@ -196,6 +196,13 @@ Result<std::optional<std::string>> PgConnection::Receive(std::chrono::millisecon
     if (length == -1) {
       // The server ended the copy: collect the final result for its error text.
       ResultPtr result(PQgetResult(connection_));
+      if (result != nullptr && PQresultStatus(result.get()) != PGRES_FATAL_ERROR) {
+        // Ended without an error: the walsender stops streaming when the server shuts down
+        // (it sends CopyDone after the last WAL). Retriable: the server comes back.
+        while (PGresult* rest = PQgetResult(connection_)) PQclear(rest);
+        return Unavailable("PostgreSQL ended the replication stream without an error (server "
+                           "shutting down?)");
+      }
       Status status = ErrorFromResult(result.get(), "replication stream");
       // Drain what remains so the connection can be closed cleanly.
       while (PGresult* rest = PQgetResult(connection_)) PQclear(rest);
