@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 
+#include "base/bytes.h"
 #include "base/clock.h"
 #include "base/logging.h"
 #include "model/event.h"
@@ -143,8 +144,121 @@ struct PendingTransaction {
   BinlogPosition begin;
   uint32_t thread_id = 0;
   std::shared_ptr<const std::string> annotate;
-  std::vector<PendingRows> rows;
+  std::vector<PendingRows> rows;  // in memory until the transaction spills
   size_t raw_bytes = 0;
+  uint64_t row_events = 0;
+  // Beyond large_transaction_bytes the rows events go to the spill file instead of `rows`;
+  // `spill_tables` are the tables they refer to (by index).
+  bool spilled = false;
+  std::vector<std::shared_ptr<const CachedTable>> spill_tables;
+  const std::string* spill_annotate = nullptr;  // last annotate text written to the spill
+  std::shared_ptr<const std::string> spill_annotate_owner;
+};
+
+// The rows events of one large open transaction, written to a file in the data directory as
+// they arrive and read back at its commit, so that memory stays bounded whatever the
+// transaction's size. Frames: u8 kind (1 rows, 2 annotate text) | u32 table index | u8 event
+// type | u8 post-header length | u32 size | size bytes (the rows event body, or the text).
+// The file is scratch: truncated for every spilled transaction, never read after a restart.
+class SpillFile {
+ public:
+  static constexpr uint8_t kRows = 1;
+  static constexpr uint8_t kAnnotate = 2;
+  struct Frame {
+    uint8_t kind = 0;
+    uint32_t table_index = 0;
+    uint8_t type = 0;
+    uint8_t post_header = 0;
+    std::string_view bytes;  // valid until the next Next()
+  };
+
+  SpillFile(io::FileSystem* file_system, std::string path)
+      : file_system_(file_system), path_(std::move(path)) {}
+  ~SpillFile() {
+    if (file_ != nullptr) {
+      file_.reset();
+      file_system_->Remove(path_).IgnoreError();
+    }
+  }
+
+  Status Start() {
+    EDDY_ASSIGN_OR_RETURN(file_, file_system_->Open(path_, io::OpenMode::kCreateOrTruncate));
+    buffer_.clear();
+    written_ = 0;
+    return Status::Ok();
+  }
+  Status Write(uint8_t kind, uint32_t table_index, uint8_t type, uint8_t post_header,
+               std::string_view bytes) {
+    buffer_.push_back(static_cast<char>(kind));
+    PutFixed32(buffer_, table_index);
+    buffer_.push_back(static_cast<char>(type));
+    buffer_.push_back(static_cast<char>(post_header));
+    PutFixed32(buffer_, static_cast<uint32_t>(bytes.size()));
+    buffer_.append(bytes);
+    if (buffer_.size() >= kBufferBytes) return FlushBuffer();
+    return Status::Ok();
+  }
+  // Ends writing; reading starts at the beginning.
+  Status StartReading() {
+    EDDY_RETURN_IF_ERROR(FlushBuffer());
+    read_offset_ = 0;
+    buffer_.clear();
+    buffer_pos_ = 0;
+    return Status::Ok();
+  }
+  // The next frame, or std::nullopt at the end.
+  Result<std::optional<Frame>> Next() {
+    constexpr size_t kHeader = 11;
+    if (read_offset_ + (buffer_.size() - buffer_pos_) == written_) return std::optional<Frame>();
+    EDDY_RETURN_IF_ERROR(Fill(kHeader));
+    std::string_view header(buffer_.data() + buffer_pos_, kHeader);
+    ByteReader reader(header);
+    Frame frame;
+    EDDY_ASSIGN_OR_RETURN(frame.kind, reader.ReadFixed8());
+    EDDY_ASSIGN_OR_RETURN(frame.table_index, reader.ReadFixed32());
+    EDDY_ASSIGN_OR_RETURN(frame.type, reader.ReadFixed8());
+    EDDY_ASSIGN_OR_RETURN(frame.post_header, reader.ReadFixed8());
+    EDDY_ASSIGN_OR_RETURN(uint32_t size, reader.ReadFixed32());
+    EDDY_RETURN_IF_ERROR(Fill(kHeader + size));
+    frame.bytes = std::string_view(buffer_.data() + buffer_pos_ + kHeader, size);
+    buffer_pos_ += kHeader + size;
+    return std::optional<Frame>(frame);
+  }
+  uint64_t size() const { return written_; }
+
+ private:
+  static constexpr size_t kBufferBytes = 1u << 20;
+
+  Status FlushBuffer() {
+    if (buffer_.empty()) return Status::Ok();
+    EDDY_RETURN_IF_ERROR(file_->Append(buffer_).WithContext("writing the spill file " + path_));
+    written_ += buffer_.size();
+    buffer_.clear();
+    return Status::Ok();
+  }
+  // Makes at least `size` unread bytes available in the buffer.
+  Status Fill(size_t size) {
+    size_t have = buffer_.size() - buffer_pos_;
+    if (have >= size) return Status::Ok();
+    buffer_.erase(0, buffer_pos_);
+    buffer_pos_ = 0;
+    size_t want = std::max(size - have, kBufferBytes);
+    want = static_cast<size_t>(std::min<uint64_t>(want, written_ - read_offset_));
+    if (have + want < size) return Corruption("spill file " + path_ + " ends inside a frame");
+    buffer_.resize(have + want);
+    EDDY_ASSIGN_OR_RETURN(size_t got, file_->ReadAt(read_offset_, want, buffer_.data() + have));
+    if (got != want) return Corruption("short read from the spill file " + path_);
+    read_offset_ += want;
+    return Status::Ok();
+  }
+
+  io::FileSystem* file_system_;
+  std::string path_;
+  std::unique_ptr<io::File> file_;
+  std::string buffer_;
+  size_t buffer_pos_ = 0;
+  uint64_t written_ = 0;
+  uint64_t read_offset_ = 0;
 };
 
 // Appends batches on its own thread so that decoding the next transactions overlaps the
@@ -323,6 +437,7 @@ class MysqlCapture::Runner {
 
   Status RunLoop() {
     log_ = logging::Get("mysql");
+    file_system_ = options_.file_system != nullptr ? options_.file_system : io::DefaultFileSystem();
     appender_ = std::make_unique<AppendWorker>(
         stream_.get(), [this](const AppendWorker::Job& job, const Result<log::AppendResult>& result,
                               int64_t nanos) { AppendDone(job, result, nanos); });
@@ -723,9 +838,9 @@ class MysqlCapture::Runner {
   }
 
   void BeginTransaction(std::string gtid, bool standalone, uint64_t end_offset) {
-    if (pending_.open && !pending_.rows.empty()) {
+    if (pending_.open && pending_.row_events > 0) {
       log_->warn("mysql transaction without commit dropped gtid={} rows_events={}", pending_.gtid,
-                 pending_.rows.size());
+                 pending_.row_events);
     }
     pending_ = PendingTransaction{};
     pending_.open = true;
@@ -772,7 +887,7 @@ class MysqlCapture::Runner {
       progress_.ddl_statements++;
     }
     tables_.clear();  // table ids are reassigned after DDL
-    if (!pending_.open || pending_.standalone || pending_.rows.empty()) {
+    if (!pending_.open || pending_.standalone || pending_.row_events == 0) {
       pending_.thread_id = query.thread_id;
       return Commit(header, end_offset);
     }
@@ -842,9 +957,42 @@ class MysqlCapture::Runner {
     rows.body_offset = static_cast<size_t>(body.data() - raw.data());
     rows.body_size = body.size();
     pending_.raw_bytes += raw.size();
+    pending_.row_events++;
+    if (pending_.spilled) return SpillRows(rows.table, type, post_header, body, rows.annotate);
     rows.raw = std::move(raw);  // `body` points into the moved buffer, which stays put
     pending_.rows.push_back(std::move(rows));
+    if (pending_.raw_bytes > options_.large_transaction_bytes) {
+      // Too large to hold: move what we have to the spill file, and the rest as it comes.
+      if (spill_ == nullptr) {
+        spill_ = std::make_unique<SpillFile>(file_system_,
+                                             io::JoinPath(options_.data_dir, "mysql-transaction.spill"));
+      }
+      EDDY_RETURN_IF_ERROR(spill_->Start());
+      pending_.spilled = true;
+      std::vector<PendingRows> held = std::move(pending_.rows);
+      pending_.rows = {};
+      for (const PendingRows& pending : held) {
+        EDDY_RETURN_IF_ERROR(SpillRows(pending.table, pending.type, pending.post_header,
+                                       pending.body(), pending.annotate));
+      }
+      std::lock_guard lock(mu_);
+      progress_.spilled_transactions++;
+    }
     return Status::Ok();
+  }
+
+  Status SpillRows(const std::shared_ptr<const CachedTable>& table, uint8_t type,
+                   uint8_t post_header, std::string_view body,
+                   const std::shared_ptr<const std::string>& annotate) {
+    if (annotate != nullptr && annotate.get() != pending_.spill_annotate) {
+      EDDY_RETURN_IF_ERROR(spill_->Write(SpillFile::kAnnotate, 0, 0, 0, *annotate));
+      pending_.spill_annotate = annotate.get();
+      pending_.spill_annotate_owner = annotate;
+    }
+    uint32_t index = 0;
+    while (index < pending_.spill_tables.size() && pending_.spill_tables[index] != table) ++index;
+    if (index == pending_.spill_tables.size()) pending_.spill_tables.push_back(table);
+    return spill_->Write(SpillFile::kRows, index, type, post_header, body);
   }
 
   // Fills `row` (reusing its capacity) with the columns of `image`.
@@ -865,12 +1013,9 @@ class MysqlCapture::Runner {
     return Status::Ok();
   }
 
-  // Decodes the transaction's rows events straight into encoded change-event records appended
-  // to `out` (one scratch ChangeEvent whose rows keep their capacity: no per-row event
-  // objects). Returns the number of events.
-  Result<uint64_t> EncodeTransaction(const PendingTransaction& transaction,
-                                     const MysqlPosition& position, uint32_t timestamp,
-                                     std::vector<log::AppendRecord>& out) {
+  // Sets the fields every event of the transaction shares on the scratch event.
+  void PrepareScratch(const PendingTransaction& transaction, const MysqlPosition& position,
+                      uint32_t timestamp) {
     model::ChangeEvent& event = scratch_;
     event.position = SourcePosition(position);
     event.commit_time_ns = static_cast<int64_t>(timestamp) * 1'000'000'000;
@@ -880,72 +1025,173 @@ class MysqlCapture::Runner {
     event.source.server_name = options_.server_name;
     event.source.mysql_thread_id = transaction.thread_id;
     event.source.query.clear();
-    uint64_t ordinal = 0;
-    const CachedTable* last_table = nullptr;
-    for (const PendingRows& pending : transaction.rows) {
-      const CachedTable& table = *pending.table;
-      EDDY_ASSIGN_OR_RETURN(RowsEvent rows, ParseRowsEvent(pending.type, pending.body(),
-                                                           pending.post_header, table.map));
-      if (&table != last_table) {
-        event.table = table.schema.table;
-        event.schema_version = table.schema.version;
-        last_table = &table;
-      }
-      if (options_.include_query) {
-        event.source.query = pending.annotate != nullptr ? *pending.annotate : std::string();
-      }
-      const size_t step = rows.kind == RowsKind::kUpdate ? 2 : 1;
-      const std::vector<uint32_t>& key_columns = table.map.primary_key;
-      for (size_t r = 0; r + step <= rows.rows.size(); r += step) {
-        event.source.mysql_row = static_cast<uint32_t>(r / step);
-        event.ordinal_in_transaction = ordinal++;
-        const model::Row* key_source = nullptr;
-        switch (rows.kind) {
-          case RowsKind::kWrite:
-            event.op = model::Operation::kInsert;
-            EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r], spare_after_));
-            event.after.emplace(std::move(spare_after_));
-            key_source = &*event.after;
-            break;
-          case RowsKind::kDelete:
-            event.op = model::Operation::kDelete;
-            EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r], spare_before_));
-            event.before.emplace(std::move(spare_before_));
-            key_source = &*event.before;
-            break;
-          case RowsKind::kUpdate:
-            event.op = model::Operation::kUpdate;
-            EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r], spare_before_));
-            EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r + 1], spare_after_));
-            event.before.emplace(std::move(spare_before_));
-            event.after.emplace(std::move(spare_after_));
-            key_source = &*event.after;
-            break;
-        }
-        event.key.resize(key_columns.size());
-        for (size_t k = 0; k < key_columns.size(); ++k) {
-          event.key[k].name = (*key_source)[key_columns[k]].name;
-          event.key[k].value = (*key_source)[key_columns[k]].value;
-        }
-        log::AppendRecord record;
-        record.partition_key = event.PartitionKey();
-        record.payload.reserve(payload_hint_);
-        model::EncodeEvent(event, record.payload);
-        payload_hint_ = record.payload.size() + 32;
-        record.position = event.position;
-        batch_bytes_ += record.payload.size() + record.partition_key.size();
-        out.push_back(std::move(record));
-        if (event.before.has_value()) {
-          spare_before_ = std::move(*event.before);
-          event.before.reset();
-        }
-        if (event.after.has_value()) {
-          spare_after_ = std::move(*event.after);
-          event.after.reset();
-        }
+    scratch_table_ = nullptr;
+    scratch_ordinal_ = 0;
+  }
+
+  // Decodes one rows event straight into encoded change-event records appended to `out` (one
+  // scratch ChangeEvent whose rows keep their capacity: no per-row event objects); adds their
+  // bytes to `bytes`. Returns the number of events.
+  Result<uint64_t> EncodeRowsEvent(uint8_t type, uint8_t post_header, std::string_view body,
+                                   const CachedTable& table, const std::string* annotate,
+                                   std::vector<log::AppendRecord>& out, size_t& bytes) {
+    model::ChangeEvent& event = scratch_;
+    EDDY_ASSIGN_OR_RETURN(RowsEvent rows, ParseRowsEvent(type, body, post_header, table.map));
+    if (&table != scratch_table_) {
+      event.table = table.schema.table;
+      event.schema_version = table.schema.version;
+      scratch_table_ = &table;
+    }
+    if (options_.include_query) {
+      if (annotate != nullptr) {
+        event.source.query = *annotate;
+      } else {
+        event.source.query.clear();
       }
     }
-    return ordinal;
+    const size_t step = rows.kind == RowsKind::kUpdate ? 2 : 1;
+    const std::vector<uint32_t>& key_columns = table.map.primary_key;
+    uint64_t count = 0;
+    for (size_t r = 0; r + step <= rows.rows.size(); r += step) {
+      event.source.mysql_row = static_cast<uint32_t>(r / step);
+      event.ordinal_in_transaction = scratch_ordinal_++;
+      const model::Row* key_source = nullptr;
+      switch (rows.kind) {
+        case RowsKind::kWrite:
+          event.op = model::Operation::kInsert;
+          EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r], spare_after_));
+          event.after.emplace(std::move(spare_after_));
+          key_source = &*event.after;
+          break;
+        case RowsKind::kDelete:
+          event.op = model::Operation::kDelete;
+          EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r], spare_before_));
+          event.before.emplace(std::move(spare_before_));
+          key_source = &*event.before;
+          break;
+        case RowsKind::kUpdate:
+          event.op = model::Operation::kUpdate;
+          EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r], spare_before_));
+          EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r + 1], spare_after_));
+          event.before.emplace(std::move(spare_before_));
+          event.after.emplace(std::move(spare_after_));
+          key_source = &*event.after;
+          break;
+      }
+      event.key.resize(key_columns.size());
+      for (size_t k = 0; k < key_columns.size(); ++k) {
+        event.key[k].name = (*key_source)[key_columns[k]].name;
+        event.key[k].value = (*key_source)[key_columns[k]].value;
+      }
+      log::AppendRecord record;
+      record.partition_key = event.PartitionKey();
+      record.payload.reserve(payload_hint_);
+      model::EncodeEvent(event, record.payload);
+      payload_hint_ = record.payload.size() + 32;
+      record.position = event.position;
+      bytes += record.payload.size() + record.partition_key.size();
+      out.push_back(std::move(record));
+      ++count;
+      if (event.before.has_value()) {
+        spare_before_ = std::move(*event.before);
+        event.before.reset();
+      }
+      if (event.after.has_value()) {
+        spare_after_ = std::move(*event.after);
+        event.after.reset();
+      }
+    }
+    return count;
+  }
+
+  // Appends a spilled transaction in parts (log TransactionAppender): the spill file is read
+  // back one rows event at a time, so neither the source rows nor the encoded events are ever
+  // all in memory. Nothing is visible until the final Commit; any error aborts the parts.
+  Status CommitSpilled(const PendingTransaction& transaction, const MysqlPosition& position,
+                       uint32_t timestamp) {
+    EDDY_RETURN_IF_ERROR(DrainAppends());  // batches before it reach the log first
+    EDDY_RETURN_IF_ERROR(spill_->StartReading());
+    auto began = std::chrono::steady_clock::now();
+    PrepareScratch(transaction, position, timestamp);
+    auto appender = stream_->BeginTransaction();
+    if (!appender.ok() && appender.status().code() != ErrorCode::kUnimplemented) {
+      return appender.status().WithContext("starting a transaction appended in parts");
+    }
+    // Without TransactionAppender support in the log, the transaction is appended whole (the
+    // source rows still stay on disk until the commit).
+    log::TransactionAppender* parts = appender.ok() ? appender->get() : nullptr;
+    std::vector<log::AppendRecord> part;
+    size_t part_bytes = 0;
+    uint64_t events = 0;
+    const std::string* annotate = nullptr;
+    std::string annotate_text;
+    Status status = [&]() -> Status {
+      while (true) {
+        EDDY_ASSIGN_OR_RETURN(std::optional<SpillFile::Frame> frame, spill_->Next());
+        if (!frame.has_value()) return Status::Ok();
+        if (frame->kind == SpillFile::kAnnotate) {
+          annotate_text.assign(frame->bytes);
+          annotate = &annotate_text;
+          continue;
+        }
+        if (frame->table_index >= transaction.spill_tables.size()) {
+          return Corruption("spill file refers to table " + std::to_string(frame->table_index));
+        }
+        EDDY_ASSIGN_OR_RETURN(uint64_t count,
+                              EncodeRowsEvent(frame->type, frame->post_header, frame->bytes,
+                                              *transaction.spill_tables[frame->table_index],
+                                              annotate, part, part_bytes));
+        events += count;
+        if (parts != nullptr && part_bytes >= options_.append_batch_bytes) {
+          EDDY_RETURN_IF_ERROR(parts->Append(std::move(part)));
+          part = {};
+          part_bytes = 0;
+        }
+      }
+    }();
+    decode_nanos_ += (std::chrono::steady_clock::now() - began).count();
+    if (!status.ok()) {
+      if (parts != nullptr) parts->Abort().IgnoreError();
+      return status;
+    }
+    bool duplicate = false;
+    auto append_began = std::chrono::steady_clock::now();
+    if (parts != nullptr) {
+      if (!part.empty()) {
+        Status appended = parts->Append(std::move(part));
+        if (!appended.ok()) {
+          parts->Abort().IgnoreError();
+          return appended.WithContext("appending a large transaction to the log");
+        }
+      }
+      auto committed = parts->Commit(SourcePosition(position));
+      if (!committed.ok()) {
+        parts->Abort().IgnoreError();
+        return committed.status().WithContext("committing a large transaction to the log");
+      }
+      duplicate = committed->duplicate;
+    } else {
+      auto appended = stream_->AppendTransaction(std::move(part), SourcePosition(position));
+      if (!appended.ok()) return appended.status().WithContext("appending to the log");
+      duplicate = appended->duplicate;
+    }
+    int64_t append_nanos = (std::chrono::steady_clock::now() - append_began).count();
+    submitted_ = position;
+    durable_ = position;
+    resume_ = position.end;
+    made_progress_ = true;
+    std::lock_guard lock(mu_);
+    progress_.append_nanos += append_nanos;
+    progress_.decode_nanos = decode_nanos_;
+    if (duplicate) {
+      progress_.duplicate_transactions++;
+    } else {
+      progress_.transactions++;
+      progress_.events += events;
+    }
+    progress_.durable = position.end;
+    progress_.durable_gtid = position.gtid.text;
+    return Status::Ok();
   }
 
   Status Commit(const EventHeader& header, uint64_t end_offset) {
@@ -963,8 +1209,16 @@ class MysqlCapture::Runner {
     if (batch_position_.has_value() && position.end <= batch_position_->end) {
       return Status::Ok();
     }
-    EDDY_ASSIGN_OR_RETURN(uint64_t events,
-                          EncodeTransaction(transaction, position, header.timestamp, batch_));
+    if (transaction.spilled) return CommitSpilled(transaction, position, header.timestamp);
+    PrepareScratch(transaction, position, header.timestamp);
+    uint64_t events = 0;
+    for (const PendingRows& pending : transaction.rows) {
+      EDDY_ASSIGN_OR_RETURN(uint64_t count,
+                            EncodeRowsEvent(pending.type, pending.post_header, pending.body(),
+                                            *pending.table, pending.annotate.get(), batch_,
+                                            batch_bytes_));
+      events += count;
+    }
     batch_events_ += events;
     batch_transactions_++;
     batch_position_ = position;
@@ -1066,6 +1320,10 @@ class MysqlCapture::Runner {
   model::Row spare_before_;
   model::Row spare_after_;
   size_t payload_hint_ = 256;
+  const CachedTable* scratch_table_ = nullptr;
+  uint64_t scratch_ordinal_ = 0;
+  std::unique_ptr<SpillFile> spill_;
+  io::FileSystem* file_system_ = nullptr;
 
   mutable std::mutex mu_;
   std::condition_variable finished_cv_;

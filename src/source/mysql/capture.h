@@ -21,8 +21,10 @@
 //   =FULL gives names, signedness, charsets, ENUM/SET labels and the primary key); each distinct
 //   column list gets a version in the schema history kept in `data_dir`, and DDL statements are
 //   recorded there, durably, across restarts.
-// - Memory: the event queue between the socket reader and the decoder is bounded; a single
-//   source transaction is held in memory until it commits (no spilling yet).
+// - Memory: the event queue between the socket reader and the decoder is bounded; a source
+//   transaction's rows are held in memory (as binlog bytes) up to large_transaction_bytes, and
+//   beyond that spill to the data directory and are appended in parts at the commit (nothing
+//   visible before the log commits the whole; an error or crash in between leaves no trace).
 //
 // Thread safety: Start/Stop/progress from any thread; the capture runs on its own threads.
 #pragma once
@@ -77,6 +79,10 @@ struct MysqlCaptureOptions {
   // events are waiting.
   size_t append_batch_bytes = 8u << 20;
   size_t queue_bytes = 64u << 20;  // events read ahead of the decoder
+  // Binlog bytes of one source transaction's rows held in memory until its commit; a larger
+  // transaction spills them to `data_dir` and is appended to the log in parts of
+  // append_batch_bytes (log TransactionAppender), so memory stays bounded.
+  size_t large_transaction_bytes = 8u << 20;
   io::FileSystem* file_system = nullptr;  // nullptr: io::DefaultFileSystem()
 };
 
@@ -89,6 +95,7 @@ struct MysqlCaptureProgress {
   uint64_t duplicate_transactions = 0;  // skipped because already in the log
   uint64_t events = 0;                  // change events appended
   uint64_t ddl_statements = 0;
+  uint64_t spilled_transactions = 0;  // larger than large_transaction_bytes
   uint64_t heartbeats = 0;
   uint64_t snapshot_rows = 0;
   uint64_t snapshot_tables_done = 0;

@@ -11,6 +11,7 @@
 #include <thread>
 #include <cstdio>
 
+#include "io/fault_file_system.h"
 #include "localdb/local_mariadb.h"
 #include "log/chunking.h"
 #include "log/log_store.h"
@@ -661,6 +662,75 @@ TEST_F(MysqlCaptureTest, InitialSnapshotThenStreamingHasNoGapOrOverlap) {
   EXPECT_EQ(state.size(), 26u);
   EXPECT_EQ(state[0], "c");
   EXPECT_EQ(state[100], "b");
+}
+
+// A transaction far beyond large_transaction_bytes spills to the data directory and is
+// appended in parts: every row once, in order, as one transaction; a restart adds nothing.
+TEST_F(MysqlCaptureTest, HugeTransactionSpillsAndIsCapturedOnceWhole) {
+  constexpr int kRows = 200000;
+  Exec("CREATE TABLE " + database_ + ".huge (id BIGINT PRIMARY KEY, note VARCHAR(40))");
+  BinlogPosition start = MasterPosition();
+  Exec("USE " + database_ + "; INSERT INTO huge SELECT seq, CONCAT('note ', seq) FROM seq_1_to_" +
+       std::to_string(kRows));
+  BinlogPosition end = MasterPosition();
+  MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
+  options.start_position = start;
+  options.large_transaction_bytes = 1u << 20;
+  options.append_batch_bytes = 1u << 20;
+  StartCapture(options);
+  WaitForPosition(end, 300s);
+  EXPECT_EQ(capture_->progress().spilled_transactions, 1u);
+  std::vector<ChangeEvent> events = EventsOf("huge", ReadEvents());
+  ASSERT_EQ(events.size(), static_cast<size_t>(kRows));
+  for (size_t i = 0; i < events.size(); ++i) {
+    ASSERT_EQ(events[i].key[0].value, Value::Int64(static_cast<int64_t>(i + 1))) << i;
+    ASSERT_EQ(events[i].ordinal_in_transaction, i);
+    ASSERT_EQ(events[i].transaction_id, events[0].transaction_id);
+    ASSERT_NE(events[i].source.query.find("INSERT INTO huge"), std::string::npos);
+  }
+  EXPECT_EQ(events.back().position.mysql()->end, end);
+  // Restart: the transaction is not captured again.
+  ASSERT_TRUE(capture_->Stop().ok());
+  capture_.reset();
+  Exec("INSERT INTO " + database_ + ".huge VALUES (0, 'after')");
+  OpenStore();
+  StartCapture(Options(SnapshotMode::kNoData));
+  WaitForPosition(MasterPosition());
+  events = EventsOf("huge", ReadEvents());
+  ASSERT_EQ(events.size(), static_cast<size_t>(kRows + 1));
+  EXPECT_EQ(events.back().key[0].value, Value::Int64(0));
+}
+
+// A failure in the middle of a spilled transaction (disk full while spilling) leaves nothing of
+// it in the log; the capture reconnects, reads the transaction again and appends it once.
+TEST_F(MysqlCaptureTest, HugeTransactionFailureIsRetriedOnce) {
+  constexpr int kRows = 100000;
+  Exec("CREATE TABLE " + database_ + ".huge (id BIGINT PRIMARY KEY, note VARCHAR(40))");
+  BinlogPosition start = MasterPosition();
+  Exec("USE " + database_ + "; INSERT INTO huge SELECT seq, CONCAT('note ', seq) FROM seq_1_to_" +
+       std::to_string(kRows));
+  BinlogPosition end = MasterPosition();
+  io::FaultInjectionFileSystem data_fs;
+  // The spill buffer writes 1 MiB at a time (~2 MiB of rows here): the second write fails.
+  data_fs.InjectFault(io::FaultOperation::kAppend, NoSpace("injected: disk full"),
+                      "mysql-transaction.spill", /*skip=*/1, /*count=*/1);
+  MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
+  options.start_position = start;
+  options.file_system = &data_fs;
+  options.data_dir = "/data";
+  options.large_transaction_bytes = 1u << 20;
+  options.append_batch_bytes = 1u << 20;
+  StartCapture(options);
+  WaitForPosition(end, 300s);
+  auto progress = capture_->progress();
+  EXPECT_GE(progress.reconnects, 1u);
+  EXPECT_EQ(progress.spilled_transactions, 2u);
+  EXPECT_EQ(progress.transactions, 1u);
+  std::vector<ChangeEvent> events = EventsOf("huge", ReadEvents());
+  ASSERT_EQ(events.size(), static_cast<size_t>(kRows));
+  for (size_t i = 0; i < events.size(); ++i) {
+    ASSERT_EQ(events[i].key[0].value, Value::Int64(static_cast<int64_t>(i + 1))) << i;
+  }
 }
 
 }  // namespace
