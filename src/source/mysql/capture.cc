@@ -556,10 +556,15 @@ class MysqlCapture::Runner {
       durable_ = *highest.mysql();
     }
     EDDY_RETURN_IF_ERROR(CheckServerIdUnused(*client));
-    EDDY_RETURN_IF_ERROR(client->StartDump(*resume_));
+    std::string gtid_state = server.mariadb ? GtidStateAt(*client, *resume_) : std::string();
+    EDDY_RETURN_IF_ERROR(client->StartDump(*resume_, gtid_state));
     session_started_ = std::chrono::steady_clock::now();
-    log_->info("mysql binlog streaming start={} server_id={} server=\"{}\"", resume_->ToString(),
-               options_.server_id, server.version);
+    log_->info("mysql binlog streaming start={} gtid_state=\"{}\" server_id={} server=\"{}\"",
+               resume_->ToString(), gtid_state, options_.server_id, server.version);
+    {
+      std::lock_guard lock(mu_);
+      progress_.resume_gtid_state = gtid_state;
+    }
     EventQueue queue(options_.queue_bytes);
     {
       std::lock_guard lock(mu_);
@@ -637,6 +642,22 @@ class MysqlCapture::Runner {
           std::to_string(options_.server_id) + ": give this capture a unique server_id");
     }
     return Status::Ok();
+  }
+
+  // MariaDB: the server's GTID state (every domain's last GTID) at the binlog position `at`
+  // (BINLOG_GTID_POS), so the dump resumes by GTID (@slave_connect_state) at exactly the
+  // transaction after our checkpoint, with the server checking the GTID sequence. Empty (resume
+  // by file/offset) when the server has no GTIDs, or cannot map the position.
+  std::string GtidStateAt(BinlogClient& client, const BinlogPosition& at) {
+    for (char c : at.file) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') {
+        return "";
+      }
+    }
+    auto rows = client.Query("SELECT BINLOG_GTID_POS('" + at.file + "', " +
+                             std::to_string(at.offset) + ")");
+    if (!rows.ok() || rows->rows.empty() || !rows->rows[0][0].has_value()) return "";
+    return *rows->rows[0][0];
   }
 
   // Fails with a message naming the file when the resume file is no longer on the server.

@@ -10,8 +10,9 @@
 //   file and offset just after the commit event, gtid}. Several committed transactions may be
 //   appended in one call (end = the last one's), so readers still never see half of one.
 // - Exactly once: on start and after every reconnect, streaming resumes at the log's highest
-//   durable position (file/offset of the last logged commit), and any transaction at or below
-//   it is skipped (the log also refuses it as a duplicate).
+//   durable position (file/offset of the last logged commit; on MariaDB by GTID: the server's
+//   GTID state at that position, BINLOG_GTID_POS, as @slave_connect_state), and any
+//   transaction at or below it is skipped (the log also refuses it as a duplicate).
 // - Faults: a lost connection, a killed dump thread or a restarted server is retried with
 //   exponential backoff; the transaction in flight is dropped and re-read. Fatal (capture
 //   stops, progress().state = "failed", Stop() returns the error): a purged binlog (the error
@@ -110,6 +111,9 @@ struct MysqlCaptureProgress {
   // spent waiting for the append before it (the part of append_nanos not hidden).
   int64_t append_wait_nanos = 0;
   std::string last_error;
+  // MariaDB: the GTID state the current session's dump resumed from (@slave_connect_state);
+  // empty when it resumed by binlog file/offset.
+  std::string resume_gtid_state;
 };
 
 class MysqlCapture {

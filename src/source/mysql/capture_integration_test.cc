@@ -733,5 +733,42 @@ TEST_F(MysqlCaptureTest, HugeTransactionFailureIsRetriedOnce) {
   }
 }
 
+// MariaDB resumes by GTID (the server's state at the checkpoint as @slave_connect_state), also
+// when binlog rotations happened while running and while stopped: every row exactly once.
+TEST_F(MysqlCaptureTest, RestartAfterRotationResumesByGtid) {
+  Exec("CREATE TABLE " + database_ + ".rot (id INT PRIMARY KEY)");
+  auto insert = [&](int from, int to) {
+    std::string sql = "USE " + database_ + ";";
+    for (int i = from; i < to; ++i) sql += " INSERT INTO rot VALUES (" + std::to_string(i) + ");";
+    Exec(sql);
+  };
+  MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
+  options.start_position = MasterPosition();
+  StartCapture(options);
+  insert(0, 10);
+  Exec("FLUSH BINARY LOGS");
+  insert(10, 20);
+  WaitForPosition(MasterPosition());
+  EXPECT_FALSE(capture_->progress().resume_gtid_state.empty());
+  ASSERT_TRUE(capture_->Stop().ok());
+  capture_.reset();
+  SourcePosition durable = stream_->HighestDurablePosition();
+  ASSERT_NE(durable.mysql(), nullptr);
+  insert(20, 30);
+  Exec("FLUSH BINARY LOGS");
+  insert(30, 40);
+  OpenStore();
+  StartCapture(Options(SnapshotMode::kNoData));
+  WaitForPosition(MasterPosition());
+  // One GTID domain: the state at the checkpoint is the last captured transaction's GTID.
+  EXPECT_EQ(capture_->progress().resume_gtid_state, durable.mysql()->gtid.text);
+  std::vector<ChangeEvent> events = EventsOf("rot", ReadEvents());
+  ASSERT_EQ(events.size(), 40u);
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(events[static_cast<size_t>(i)].key[0].value, Value::Int64(i));
+  }
+  EXPECT_NE(events.front().position.mysql()->end.file, events.back().position.mysql()->end.file);
+}
+
 }  // namespace
 }  // namespace eddy::source::mysql
