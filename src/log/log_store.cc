@@ -1,5 +1,9 @@
 #include "log/log_store.h"
 
+#include <poll.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -81,6 +85,44 @@ struct StoreContext {
 
 class StreamImpl;
 
+// Wakes a read-only reader when a file in a stream directory changes (the writer appending
+// to or rolling the commit journal, replacing stream.meta, deleting the stream). Linux inotify
+// on the real file system; Watch() fails elsewhere and the caller polls.
+class DirectoryWatch {
+ public:
+  DirectoryWatch() = default;
+  DirectoryWatch(const DirectoryWatch&) = delete;
+  DirectoryWatch& operator=(const DirectoryWatch&) = delete;
+  ~DirectoryWatch() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool Watch(const std::string& dir) {
+    fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd_ < 0) return false;
+    constexpr uint32_t kMask = IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF |
+                               IN_MOVE_SELF;
+    if (::inotify_add_watch(fd_, dir.c_str(), kMask) < 0) {
+      ::close(fd_);
+      fd_ = -1;
+      return false;
+    }
+    return true;
+  }
+  // Waits up to `timeout` for an event and drains the queue. Returns whether one came.
+  bool Wait(std::chrono::milliseconds timeout) {
+    pollfd entry{fd_, POLLIN, 0};
+    int ready = ::poll(&entry, 1, static_cast<int>(timeout.count()));
+    if (ready <= 0) return false;
+    alignas(inotify_event) char buffer[4096];
+    while (::read(fd_, buffer, sizeof buffer) > 0) {
+    }
+    return true;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 class ShardReaderImpl final : public ShardReader {
  public:
   ShardReaderImpl(std::shared_ptr<StreamImpl> stream, uint32_t shard, uint64_t next)
@@ -94,6 +136,9 @@ class ShardReaderImpl final : public ShardReader {
   std::shared_ptr<StreamImpl> stream_;
   uint32_t shard_;
   uint64_t next_;
+  // Read-only stores: set up by the first WaitForData.
+  bool watch_tried_ = false;
+  std::unique_ptr<DirectoryWatch> watch_;
 };
 
 class StreamImpl final : public Stream, public std::enable_shared_from_this<StreamImpl> {
@@ -1917,7 +1962,23 @@ Status ShardReaderImpl::WaitForData(std::chrono::steady_clock::time_point deadli
     stream.cv_.wait_until(lock, deadline, ready);
     return Status::Ok();
   }
-  // Another process writes: re-read the commit journal's tail until data or the deadline.
+  // Another process writes: re-read the commit journal's tail whenever the stream directory
+  // changes (inotify), at least every follow_recheck_millis, until data or the deadline.
+  // The watch is set before the first check, so a commit in between still wakes the poll.
+  if (!watch_tried_) {
+    watch_tried_ = true;
+    if (stream.context_->fs == io::DefaultFileSystem()) {
+      auto watch = std::make_unique<DirectoryWatch>();
+      if (watch->Watch(stream.dir_)) {
+        watch_ = std::move(watch);
+      } else {
+        Logger()->debug("inotify unavailable for {}; following the writer by polling",
+                        stream.dir_);
+      }
+    }
+  }
+  const std::chrono::milliseconds interval(
+      std::max<uint32_t>(1, stream.context_->options.follow_recheck_millis));
   while (true) {
     EDDY_RETURN_IF_ERROR(stream.Refresh());
     {
@@ -1926,8 +1987,14 @@ Status ShardReaderImpl::WaitForData(std::chrono::steady_clock::time_point deadli
     }
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return Status::Ok();
-    std::this_thread::sleep_for(
-        std::min<std::chrono::steady_clock::duration>(deadline - now, std::chrono::milliseconds(20)));
+    auto wait = std::min<std::chrono::steady_clock::duration>(deadline - now, interval);
+    if (watch_) {
+      // Round up so a wait never spins at 0 ms before the deadline.
+      auto millis = std::chrono::ceil<std::chrono::milliseconds>(wait);
+      watch_->Wait(millis);
+    } else {
+      std::this_thread::sleep_for(wait);
+    }
   }
 }
 

@@ -219,8 +219,10 @@ class ShardReader {
   virtual Result<ReadBatch> Read(const ReadLimits& limits) = 0;
   // Blocks until a record at or after the current position is committed, the shard closes,
   // or `deadline` passes (then returns OK as well: callers Read and find nothing). In-process
-  // this waits on a condition variable; a read-only store in another process re-checks the
-  // commit journal every few milliseconds.
+  // this waits on a condition variable; a read-only store (another process) is woken by
+  // inotify on the stream directory when the writer appends to the commit journal, and
+  // re-checks the journal every LogStoreOptions::follow_recheck_millis regardless (the only
+  // wake-up where inotify is unavailable).
   virtual Status WaitForData(std::chrono::steady_clock::time_point deadline) = 0;
   virtual SequenceNumber next_sequence() const = 0;
   virtual uint32_t shard_index() const = 0;
@@ -282,6 +284,12 @@ struct LogStoreOptions {
   uint64_t segment_bytes = 64u << 20;         // roll the active segment past this size
   uint64_t commit_journal_bytes = 4u << 20;   // start a new commit journal past this size
   uint32_t index_interval_bytes = 64u << 10;  // one segment index entry per this many bytes
+  // Read-only stores: ShardReader::WaitForData watches the stream directory with inotify (on
+  // the default file system, Linux) and wakes as soon as the writer appends a commit record;
+  // it re-checks the journal at least this often anyway (file systems whose changes inotify
+  // does not report, e.g. network mounts), and polls at this interval where inotify is
+  // unavailable (other FileSystem implementations, inotify limits reached).
+  uint32_t follow_recheck_millis = 200;
 };
 
 class LogStore {

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -799,6 +804,65 @@ TEST(LogStoreTest, MissingIndexFilesAreRebuilt) {
   stream = env.Get("s");
   EXPECT_EQ(ReadAll(*stream, 0).size(), 60u);
   EXPECT_EQ(ReadAll(*stream, 0, StartPosition::AtSequence(SequenceNumber(33))).front().sequence.value(), 33u);
+}
+
+
+TEST(LogStoreTest, ReadOnlyWaitWakesOnCommitThroughInotify) {
+  // A real directory: inotify watches the real file system. The read-only store's periodic
+  // re-check is set far beyond the deadline, so a wait that ends early with data was woken by
+  // the directory watch (or found the commit already there at its first check).
+  std::string dir = std::filesystem::temp_directory_path() /
+                    ("eddy_log_inotify_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto store = *LogStore::Open(dir);
+  auto stream = *store->CreateStream("s", Unordered(1));
+  LogStoreOptions read_only;
+  read_only.read_only = true;
+  read_only.follow_recheck_millis = 600'000;
+  auto view = *LogStore::Open(dir, read_only);
+  auto other = *view->GetStream("s");
+  auto reader = *other->OpenReader(0, StartPosition::Latest());
+  // Nothing committed: the wait honours its deadline.
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(reader->WaitForData(start + std::chrono::milliseconds(50)).ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+  EXPECT_TRUE(reader->Read(ReadLimits{})->records.empty());
+  for (int round = 0; round < 5; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    std::mutex mu;
+    std::condition_variable cv;
+    bool waiting = false;
+    std::chrono::steady_clock::time_point woke;
+    Status waited;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    std::thread waiter([&] {
+      {
+        std::lock_guard lock(mu);
+        waiting = true;
+      }
+      cv.notify_all();
+      waited = reader->WaitForData(deadline);
+      woke = std::chrono::steady_clock::now();
+    });
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return waiting; });
+    }
+    ASSERT_TRUE(stream->Append(MakeRecord("k", "r" + std::to_string(round))).ok());
+    waiter.join();
+    ASSERT_TRUE(waited.ok()) << waited.ToString();
+    // Returned because of data, long before the deadline (generous bound: a loaded machine).
+    ASSERT_LT(woke, deadline - std::chrono::seconds(15));
+    auto batch = reader->Read(ReadLimits{});
+    ASSERT_TRUE(batch.ok());
+    ASSERT_EQ(Payloads(batch->records), std::vector<std::string>{"r" + std::to_string(round)});
+  }
+  reader.reset();
+  other.reset();
+  view.reset();
+  stream.reset();
+  store.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
