@@ -6,8 +6,16 @@
 //
 //   log_bench [--dir=/path] [--seconds-per-case=N]
 //
+// With --memory it instead checks that memory stays flat (issues 4 and 6): peak RSS
+// (getrusage ru_maxrss) and current RSS while
+//  a. one source transaction of --tx-rows rows (default 5,000,000 x 200 B, ~1 GB) is appended
+//     in parts of 10,000 rows through Stream::BeginTransaction and committed;
+//  b. the log grows to --memory-gib GiB (default 4; 2 KiB records over 4 shards, 4 MiB
+//     AppendRecords calls), with figures at every GiB, then is read back whole.
+//
 // The directory defaults to $TMPDIR or /tmp; it is created and removed.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -210,6 +218,133 @@ void ReadBench(const std::string& dir, size_t payload_size, uint64_t target_byte
               bytes / best / 1e6);
 }
 
+// --- memory stays flat ---------------------------------------------------------------------
+
+double PeakRssMiB() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;  // KiB on Linux
+}
+
+double CurrentRssMiB() {
+  long pages = 0;
+  long resident = 0;
+  if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(statm, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(statm);
+  }
+  return resident * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1 << 20);
+}
+
+void PrintMemory(const char* when) {
+  std::printf("  %-44s peak RSS %7.1f MiB   current RSS %7.1f MiB\n", when, PeakRssMiB(),
+              CurrentRssMiB());
+  std::fflush(stdout);
+}
+
+void Fail(const Status& status, const char* what) {
+  std::fprintf(stderr, "%s: %s\n", what, status.ToString().c_str());
+  std::exit(1);
+}
+
+// A 5,000,000-row UPDATE as the PostgreSQL/MySQL capture appends it: parts of 10,000 rows.
+void BigTransactionMemory(const std::string& dir, uint64_t rows) {
+  constexpr uint64_t kPartRows = 10000;
+  constexpr size_t kRowBytes = 200;
+  auto store = LogStore::Open(dir);
+  if (!store.ok()) Fail(store.status(), "open");
+  StreamOptions options;
+  options.shard_count = 4;
+  auto stream = (*store)->CreateStream("tx", options);
+  if (!stream.ok()) Fail(stream.status(), "create");
+  PrintMemory("before the transaction:");
+  auto start = Clock::now();
+  auto appender = (*stream)->BeginTransaction();
+  if (!appender.ok()) Fail(appender.status(), "begin");
+  for (uint64_t done = 0; done < rows;) {
+    uint64_t count = std::min(kPartRows, rows - done);
+    std::vector<AppendRecord> part(count);
+    for (uint64_t i = 0; i < count; ++i) {
+      part[i].partition_key = "{\"id\":" + std::to_string(done + i) + "}";
+      part[i].payload.assign(kRowBytes, static_cast<char>('a' + (done + i) % 26));
+    }
+    Status status = (*appender)->Append(std::move(part));
+    if (!status.ok()) Fail(status, "append part");
+    done += count;
+    if (done == rows / 2) PrintMemory("half the rows appended (uncommitted):");
+  }
+  auto committed = (*appender)->Commit(SourcePosition());
+  if (!committed.ok()) Fail(committed.status(), "commit");
+  double seconds = Seconds(Clock::now() - start);
+  uint64_t bytes = 0;
+  for (const auto& shard : (*stream)->Describe().shards) bytes += shard.bytes;
+  std::printf("transaction of %llu rows x %zu B in parts of %llu: %llu records, %.2f GB of "
+              "segments, %.1f s (%.0f rows/s)\n",
+              static_cast<unsigned long long>(rows), kRowBytes,
+              static_cast<unsigned long long>(kPartRows),
+              static_cast<unsigned long long>(committed->record_count), bytes / 1e9, seconds,
+              rows / seconds);
+  PrintMemory("after commit:");
+}
+
+void GrowingLogMemory(const std::string& dir, uint64_t gib) {
+  constexpr size_t kPayload = 2048;
+  constexpr size_t kPerCall = (4u << 20) / kPayload;  // 4 MiB per AppendRecords call
+  auto store = LogStore::Open(dir);
+  if (!store.ok()) Fail(store.status(), "open");
+  StreamOptions options;
+  options.shard_count = 4;
+  auto stream = (*store)->CreateStream("grow", options);
+  if (!stream.ok()) Fail(stream.status(), "create");
+  std::vector<AppendRecord> batch(kPerCall);
+  for (size_t i = 0; i < kPerCall; ++i) {
+    batch[i].partition_key = "k" + std::to_string(i);
+    batch[i].payload.assign(kPayload, static_cast<char>('a' + i % 26));
+  }
+  const uint64_t target = gib << 30;
+  uint64_t appended = 0;
+  uint64_t next_report = 1ull << 30;
+  auto start = Clock::now();
+  while (appended < target) {
+    auto result = (*stream)->AppendRecords(batch);
+    if (!result.ok()) Fail(result.status(), "append");
+    appended += kPerCall * kPayload;
+    if (appended >= next_report) {
+      std::string when = "log at " + std::to_string(next_report >> 30) + " GiB:";
+      PrintMemory(when.c_str());
+      next_report += 1ull << 30;
+    }
+  }
+  double append_seconds = Seconds(Clock::now() - start);
+  std::printf("appended %.2f GiB in %.1f s (%.0f MB/s)\n", appended / double(1 << 30),
+              append_seconds, appended / append_seconds / 1e6);
+  start = Clock::now();
+  uint64_t read_bytes = 0;
+  uint64_t records = 0;
+  for (const auto& shard : (*stream)->Describe().shards) {
+    auto reader = (*stream)->OpenReader(shard.index, StartPosition::TrimHorizon());
+    if (!reader.ok()) Fail(reader.status(), "open reader");
+    while (true) {
+      auto result = (*reader)->Read(ReadLimits{});
+      if (!result.ok()) Fail(result.status(), "read");
+      if (result->records.empty()) break;
+      records += result->records.size();
+      for (const auto& record : result->records) read_bytes += record.payload.size();
+    }
+  }
+  double read_seconds = Seconds(Clock::now() - start);
+  std::printf("read back %llu records, %.2f GiB of payload in %.1f s (%.0f MB/s)\n",
+              static_cast<unsigned long long>(records), read_bytes / double(1 << 30),
+              read_seconds, read_bytes / read_seconds / 1e6);
+  if (read_bytes != appended) {
+    std::fprintf(stderr, "read %llu bytes, appended %llu\n",
+                 static_cast<unsigned long long>(read_bytes),
+                 static_cast<unsigned long long>(appended));
+    std::exit(1);
+  }
+  PrintMemory("after reading the whole log:");
+}
+
 struct CaseFigures {
   AppendFigures log;
   double plain_seconds = 0;
@@ -241,8 +376,14 @@ int main(int argc, char** argv) {
   std::string root = std::string(tmp ? tmp : "/tmp") + "/eddy_log_bench_" + std::to_string(::getpid());
   double seconds_per_case = 3;
   bool read_only = false;
+  bool memory = false;
+  uint64_t memory_gib = 4;
+  uint64_t tx_rows = 5'000'000;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--memory") memory = true;
+    if (arg.rfind("--memory-gib=", 0) == 0) memory_gib = std::strtoull(arg.c_str() + 13, nullptr, 10);
+    if (arg.rfind("--tx-rows=", 0) == 0) tx_rows = std::strtoull(arg.c_str() + 10, nullptr, 10);
     if (arg.rfind("--dir=", 0) == 0) root = arg.substr(6) + "/eddy_log_bench_" + std::to_string(::getpid());
     if (arg == "--read-only") read_only = true;
     if (arg.rfind("--seconds-per-case=", 0) == 0) seconds_per_case = std::atof(arg.c_str() + 19);
@@ -250,6 +391,14 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(root);
   std::filesystem::create_directories(root);
   std::printf("eddy log benchmark in %s\n", root.c_str());
+  if (memory) {
+    PrintMemory("start:");
+    if (tx_rows > 0) BigTransactionMemory(root + "/tx", tx_rows);
+    std::filesystem::remove_all(root + "/tx");
+    if (memory_gib > 0) GrowingLogMemory(root + "/grow", memory_gib);
+    std::filesystem::remove_all(root);
+    return 0;
+  }
   if (!read_only) {
     for (size_t payload : {size_t{200}, size_t{2048}}) {
       CaseFigures c = RunCase(root, payload, 8, 1, 1, seconds_per_case, 3);
