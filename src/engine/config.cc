@@ -238,6 +238,20 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(stream_reader.ReadStringList("exclude_tables", stream.exclude_tables));
     EDDY_RETURN_IF_ERROR(stream_reader.ReadStringList("include_columns", stream.include_columns));
     EDDY_RETURN_IF_ERROR(stream_reader.ReadStringList("exclude_columns", stream.exclude_columns));
+    EDDY_RETURN_IF_ERROR(stream_reader.ReadBool("transaction_metadata", stream.transaction_metadata));
+    {
+      std::string interval;
+      EDDY_RETURN_IF_ERROR(stream_reader.ReadString("heartbeat_interval", interval));
+      if (!interval.empty()) {
+        auto millis = ParseDurationMillis(interval);
+        if (!millis.ok() || *millis < 100 || *millis > 24 * 3600 * 1000) {
+          return InvalidArgument(stream_reader.Where(table) + "'stream.heartbeat_interval' is \"" +
+                                 interval + "\"; use a duration between \"100ms\" and \"24h\", "
+                                 "like \"10s\" (units ms, s, m, h)");
+        }
+        stream.heartbeat_interval_ms = *millis;
+      }
+    }
     EDDY_ASSIGN_OR_RETURN(auto masks, stream_reader.ReadTableList("mask"));
     for (const toml::table* mask_table : masks) {
       MaskConfig mask;
@@ -270,7 +284,8 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(stream_reader.Finish({"name", "format", "view_type", "tables", "ordering",
                                                "shards", "retention_hours", "max_record_kib",
                                                "exclude_tables", "include_columns",
-                                               "exclude_columns", "mask", "key"}));
+                                               "exclude_columns", "mask", "key",
+                                               "transaction_metadata", "heartbeat_interval"}));
     std::string where = stream_reader.Where(table);
     if (stream.name.empty()) {
       return InvalidArgument(where + "[[stream]] number " + std::to_string(i + 1) +
@@ -398,6 +413,20 @@ Status ValidateForRun(const EngineConfig& config) {
     }
   }
   return Status::Ok();
+}
+
+Result<int64_t> ParseDurationMillis(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  std::string_view unit = text.substr(digits);
+  int64_t scale = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : unit == "h" ? 3600000 : 0;
+  if (digits == 0 || digits > 9 || scale == 0) {
+    return InvalidArgument("'" + std::string(text) +
+                           "' is not a duration; write digits and a unit (ms, s, m, h), like \"10s\"");
+  }
+  int64_t number = 0;
+  std::from_chars(text.data(), text.data() + digits, number);
+  return number * scale;
 }
 
 Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view text) {

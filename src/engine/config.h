@@ -60,6 +60,18 @@ struct StreamConfig {
   std::vector<std::string> exclude_columns;
   std::vector<MaskConfig> masks;
   std::vector<KeyConfig> keys;
+  // Transaction metadata: BEGIN/END records per source transaction and the transaction block
+  // on each change (engine/shaping_stream.h).
+  bool transaction_metadata = false;
+  // Heartbeat records when the stream had no record for this long; 0 = off. Configured as a
+  // duration string: heartbeat_interval = "10s" ("500ms", "10s", "5m", "1h"; 100ms..24h).
+  int64_t heartbeat_interval_ms = 0;
+
+  // Whether the capture writes through a ShapingStream (shaping, transaction metadata or
+  // heartbeats configured).
+  bool NeedsShapingStream() const {
+    return HasShaping() || transaction_metadata || heartbeat_interval_ms > 0;
+  }
 
   bool HasShaping() const {
     return !exclude_tables.empty() || !include_columns.empty() || !exclude_columns.empty() ||
@@ -110,6 +122,9 @@ Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides);
 // Checks the whole configuration for `eddy run`: required values present, enumerations valid,
 // ranges respected, stream names unique and well-formed. Messages name the key.
 Status ValidateForRun(const EngineConfig& config);
+
+// Parses a duration "<digits><unit>", unit ms, s, m or h ("10s", "500ms") into milliseconds.
+Result<int64_t> ParseDurationMillis(std::string_view text);
 
 // Splits "host:port"; port 0 is allowed (choose a free port).
 Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view text);

@@ -3,6 +3,7 @@
 #include "api/api_context.h"
 #include "base/logging.h"
 #include "engine/shaping_stream.h"
+#include "source/source_url.h"
 
 namespace eddy::engine {
 namespace {
@@ -78,14 +79,29 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config) {
                  options.shard_count, stream.format, stream.view_type);
   }
 
+  std::vector<Heartbeater::Entry> heartbeat_entries;
   if (!config.source.url.empty()) {
     for (size_t i = 0; i < config.streams.size(); ++i) {
       const StreamConfig& stream_config = config.streams[i];
       EDDY_ASSIGN_OR_RETURN(std::shared_ptr<log::Stream> stream,
                             engine->store_->GetStream(stream_config.name));
-      if (stream_config.HasShaping()) {
-        EDDY_ASSIGN_OR_RETURN(format::Shaper shaper, MakeShaper(stream_config));
-        stream = MakeShapingStream(std::move(stream), std::move(shaper));
+      if (stream_config.NeedsShapingStream()) {
+        ShapingStreamOptions options;
+        if (stream_config.HasShaping()) {
+          EDDY_ASSIGN_OR_RETURN(options.shaper, MakeShaper(stream_config));
+        }
+        options.transaction_metadata = stream_config.transaction_metadata;
+        if (auto url = source::ParseSourceUrl(config.source.url); url.ok()) {
+          options.connector = url->kind == source::SourceKind::kPostgres ? model::ConnectorKind::kPostgres
+                              : url->scheme == "mariadb"                  ? model::ConnectorKind::kMariadb
+                                                                          : model::ConnectorKind::kMysql;
+          options.server_name = url->database;
+        }
+        std::shared_ptr<ShapingStream> shaping = MakeShapingStream(std::move(stream), std::move(options));
+        if (stream_config.heartbeat_interval_ms > 0) {
+          heartbeat_entries.push_back({shaping, stream_config.heartbeat_interval_ms * 1'000'000});
+        }
+        stream = std::move(shaping);
       }
       auto capture = StartCapture(config, stream_config, i, config.streams.size(), stream);
       if (!capture.ok()) {
@@ -94,6 +110,9 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config) {
       }
       engine->captures_.emplace_back(stream_config.name, std::move(*capture));
     }
+  }
+  if (!heartbeat_entries.empty()) {
+    engine->heartbeater_ = std::make_unique<Heartbeater>(std::move(heartbeat_entries));
   }
 
   if (config.api.enabled) {
@@ -135,7 +154,9 @@ Status Engine::Stop() {
   }
   stop_changed_.notify_all();
   Status first_error;
-  // Captures first: they are the only writers; the log closes after the last append.
+  // Heartbeats first, then the captures: they are the only writers; the log closes after the
+  // last append.
+  if (heartbeater_) heartbeater_->Stop();
   for (auto& [name, capture] : captures_) {
     Status status = capture->Stop();
     if (!status.ok() && first_error.ok()) first_error = status.WithContext("stream " + name);
@@ -144,6 +165,7 @@ Status Engine::Stop() {
   if (retention_thread_.joinable()) retention_thread_.join();
   server_.reset();
   captures_.clear();
+  heartbeater_.reset();
   store_.reset();
   return first_error;
 }

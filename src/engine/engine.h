@@ -25,6 +25,7 @@
 #include "base/status.h"
 #include "engine/capture.h"
 #include "engine/config.h"
+#include "engine/shaping_stream.h"
 #include "format/shaping.h"
 #include "log/log_store.h"
 
@@ -65,6 +66,7 @@ class Engine {
   std::unique_ptr<log::LogStore> store_;
   std::unique_ptr<api::Server> server_;
   std::vector<std::pair<std::string, std::unique_ptr<Capture>>> captures_;
+  std::unique_ptr<Heartbeater> heartbeater_;  // streams with heartbeat_interval set
   std::thread retention_thread_;
   std::mutex mutex_;
   std::condition_variable stop_changed_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "engine/config.h"
 #include "engine/engine.h"
@@ -141,6 +142,245 @@ TEST_F(ShapingStreamTest, NonEventPayloadsAndPlainAppendsAreRefused) {
             ErrorCode::kInternal);
   EXPECT_FALSE(stream->Append(garbage).ok());
   EXPECT_TRUE(ReadAll(**inner).empty());
+}
+
+model::ChangeEvent TxEvent(int64_t id, const std::string& table, const std::string& tx, uint64_t lsn) {
+  model::ChangeEvent event = UserEvent(id, table, lsn);
+  event.transaction_id = tx;
+  event.commit_time_ns = static_cast<int64_t>(lsn) * 1000;
+  event.capture_time_ns = static_cast<int64_t>(lsn) * 1000 + 1;
+  event.source.connector = model::ConnectorKind::kPostgres;
+  event.source.server_name = "pg1";
+  return event;
+}
+
+SourcePosition Pg(uint64_t lsn) { return SourcePosition(PostgresPosition{Lsn(lsn), Lsn(lsn)}); }
+
+std::shared_ptr<ShapingStream> TransactionStream(std::shared_ptr<log::Stream> inner,
+                                                 const Clock* clock = &SystemClock::Instance()) {
+  format::ShapingRules rules;
+  rules.exclude_tables = {"public.audit"};
+  rules.exclude_columns = {"public.*.ssn"};
+  ShapingStreamOptions options;
+  options.shaper = std::move(format::Shaper::Make(rules)).value();
+  options.transaction_metadata = true;
+  options.clock = clock;
+  return MakeShapingStream(std::move(inner), std::move(options));
+}
+
+// Checks BEGIN, the changes with their transaction blocks, END; returns the index after END.
+size_t ExpectTransaction(const std::vector<model::ChangeEvent>& events, size_t at,
+                         const std::string& id,
+                         const std::vector<std::pair<std::string, uint64_t>>& changes) {
+  EXPECT_LT(at + changes.size() + 1, events.size());
+  if (at + changes.size() + 1 >= events.size()) return events.size();
+  EXPECT_EQ(events[at].op, model::Operation::kTransactionBegin);
+  EXPECT_EQ(events[at].transaction_id, id);
+  EXPECT_EQ(events[at].position, events[at + 1].position);  // the first change's
+  EXPECT_TRUE(events[at].table.name.empty());
+  std::map<std::string, uint64_t> per_table;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const model::ChangeEvent& event = events[at + 1 + i];
+    EXPECT_EQ(event.table.QualifiedName(), changes[i].first) << i;
+    EXPECT_EQ(event.transaction_id, id);
+    EXPECT_TRUE(event.transaction_order.has_value()) << i;
+    if (!event.transaction_order) continue;
+    EXPECT_EQ(event.transaction_order->total_order, i + 1);
+    EXPECT_EQ(event.transaction_order->data_collection_order, ++per_table[changes[i].first]);
+  }
+  const model::ChangeEvent& end = events[at + 1 + changes.size()];
+  EXPECT_EQ(end.op, model::Operation::kTransactionEnd);
+  EXPECT_EQ(end.transaction_id, id);
+  EXPECT_EQ(end.position, events[at + changes.size()].position);  // the last change's
+  EXPECT_TRUE(end.transaction_summary.has_value());
+  if (end.transaction_summary) {
+    EXPECT_EQ(end.transaction_summary->event_count, changes.size());
+    uint64_t sum = 0;
+    for (const auto& collection : end.transaction_summary->data_collections) {
+      EXPECT_EQ(collection.event_count, per_table[collection.name]) << collection.name;
+      sum += collection.event_count;
+    }
+    EXPECT_EQ(end.transaction_summary->data_collections.size(), per_table.size());
+    EXPECT_EQ(sum, changes.size());
+  }
+  return at + changes.size() + 2;
+}
+
+TEST_F(ShapingStreamTest, TransactionMetadataFramesEachTransaction) {
+  auto inner = store_->CreateStream("tx", log::StreamOptions{});
+  ASSERT_TRUE(inner.ok());
+  auto stream = TransactionStream(*inner);
+  // One transaction with a filtered change in the middle.
+  auto result = stream->AppendTransaction(
+      {AsRecord(TxEvent(1, "users", "10", 100)), AsRecord(TxEvent(2, "orders", "10", 101)),
+       AsRecord(TxEvent(3, "audit", "10", 102)), AsRecord(TxEvent(4, "users", "10", 103))},
+      Pg(103));
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_EQ(result->records.size(), 4u);  // one per input; BEGIN/END are not reported
+  EXPECT_EQ(result->records[2].sequence, SequenceNumber());  // filtered
+  EXPECT_NE(result->records[3].sequence, SequenceNumber());
+  // Two transactions in one append, then snapshot reads (never framed).
+  model::ChangeEvent read = TxEvent(9, "users", "snapshot:1", 300);
+  read.op = model::Operation::kRead;
+  ASSERT_TRUE(stream->AppendTransaction({AsRecord(TxEvent(5, "orders", "11", 200)),
+                                         AsRecord(TxEvent(6, "orders", "12", 201)),
+                                         AsRecord(TxEvent(7, "users", "12", 202))},
+                                        Pg(202)).ok());
+  ASSERT_TRUE(stream->AppendTransaction({AsRecord(read)}, Pg(300)).ok());
+  // A transaction whose every change is filtered gets no framing.
+  ASSERT_TRUE(stream->AppendTransaction({AsRecord(TxEvent(8, "audit", "13", 400))}, Pg(400)).ok());
+
+  auto events = ReadAll(**inner);
+  size_t at = ExpectTransaction(events, 0, "10",
+                                {{"public.users", 0}, {"public.orders", 0}, {"public.users", 0}});
+  at = ExpectTransaction(events, at, "11", {{"public.orders", 0}});
+  at = ExpectTransaction(events, at, "12", {{"public.orders", 0}, {"public.users", 0}});
+  ASSERT_EQ(events.size(), at + 1);
+  EXPECT_EQ(events[at].op, model::Operation::kRead);
+  EXPECT_FALSE(events[at].transaction_order.has_value());
+  EXPECT_EQ(stream->HighestDurablePosition(), Pg(400));
+  // Nothing of the excluded table or column shows anywhere, BEGIN/END included.
+  for (const auto& event : events) {
+    for (auto name : format::RendererNames()) {
+      auto renderer = format::MakeRenderer(name);
+      std::string text = (*renderer)->Render(event, format::ViewType::kNewAndOldImages);
+      EXPECT_EQ(text.find("audit"), std::string::npos) << text;
+      EXPECT_EQ(text.find("123-45-6789"), std::string::npos) << text;
+    }
+  }
+}
+
+TEST_F(ShapingStreamTest, TransactionMetadataAccumulatesAcrossParts) {
+  auto inner = store_->CreateStream("parts", log::StreamOptions{});
+  ASSERT_TRUE(inner.ok());
+  auto stream = TransactionStream(*inner);
+  {
+    // An aborted transaction leaves nothing, and its counts do not carry over.
+    auto appender = stream->BeginTransaction();
+    ASSERT_TRUE(appender.ok()) << appender.status().ToString();
+    ASSERT_TRUE((*appender)->Append({AsRecord(TxEvent(1, "users", "20", 100))}).ok());
+    ASSERT_TRUE((*appender)->Abort().ok());
+  }
+  auto appender = stream->BeginTransaction();
+  ASSERT_TRUE(appender.ok());
+  ASSERT_TRUE((*appender)->Append({AsRecord(TxEvent(1, "users", "21", 100)),
+                                   AsRecord(TxEvent(2, "orders", "21", 101))}).ok());
+  ASSERT_TRUE((*appender)->Append({AsRecord(TxEvent(3, "audit", "21", 102))}).ok());  // filtered
+  ASSERT_TRUE((*appender)->Append({AsRecord(TxEvent(4, "orders", "21", 103)),
+                                   AsRecord(TxEvent(5, "users", "21", 104))}).ok());
+  auto committed = (*appender)->Commit(Pg(104));
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  EXPECT_EQ(committed->record_count, 6u);  // BEGIN + 4 changes + END
+  auto events = ReadAll(**inner);
+  size_t at = ExpectTransaction(events, 0, "21",
+                                {{"public.users", 0}, {"public.orders", 0},
+                                 {"public.orders", 0}, {"public.users", 0}});
+  EXPECT_EQ(at, events.size());
+  // A duplicate replay in parts stores nothing, BEGIN/END included.
+  auto replay = stream->BeginTransaction();
+  ASSERT_TRUE(replay.ok());
+  ASSERT_TRUE((*replay)->Append({AsRecord(TxEvent(1, "users", "21", 100))}).ok());
+  auto duplicate = (*replay)->Commit(Pg(104));
+  ASSERT_TRUE(duplicate.ok());
+  EXPECT_TRUE(duplicate->duplicate);
+  EXPECT_EQ(ReadAll(**inner).size(), events.size());
+}
+
+TEST_F(ShapingStreamTest, HeartbeatWhenIdleWithTheDurablePosition) {
+  auto inner = store_->CreateStream("hb", log::StreamOptions{});
+  ASSERT_TRUE(inner.ok());
+  ManualClock clock;
+  auto stream = TransactionStream(*inner, &clock);
+  constexpr int64_t kInterval = 10'000'000'000;  // 10 s
+  auto appended = stream->AppendHeartbeatIfIdle(kInterval);
+  ASSERT_TRUE(appended.ok());
+  EXPECT_FALSE(*appended);  // just created: not idle yet
+  clock.Advance(kInterval);
+  appended = stream->AppendHeartbeatIfIdle(kInterval);
+  ASSERT_TRUE(appended.ok() && *appended);
+  EXPECT_FALSE(*stream->AppendHeartbeatIfIdle(kInterval));  // the heartbeat counts as activity
+
+  clock.Advance(kInterval / 2);
+  ASSERT_TRUE(stream->AppendTransaction({AsRecord(TxEvent(1, "users", "30", 500))}, Pg(500)).ok());
+  clock.Advance(kInterval - 1);
+  EXPECT_FALSE(*stream->AppendHeartbeatIfIdle(kInterval));  // appended 10 s - 1 ns ago
+  clock.Advance(1);
+  ASSERT_TRUE(*stream->AppendHeartbeatIfIdle(kInterval));
+
+  // No heartbeat while a transaction is being appended in parts, however long it takes.
+  auto appender = stream->BeginTransaction();
+  ASSERT_TRUE(appender.ok());
+  clock.Advance(10 * kInterval);
+  EXPECT_FALSE(*stream->AppendHeartbeatIfIdle(kInterval));
+  ASSERT_TRUE((*appender)->Abort().ok());
+  appender->reset();
+  EXPECT_TRUE(*stream->AppendHeartbeatIfIdle(kInterval));
+
+  auto events = ReadAll(**inner);
+  std::vector<model::ChangeEvent> heartbeats;
+  for (const auto& event : events) {
+    if (event.op == model::Operation::kHeartbeat) heartbeats.push_back(event);
+  }
+  ASSERT_EQ(heartbeats.size(), 3u);
+  EXPECT_TRUE(heartbeats[0].position.empty());  // nothing durable yet
+  EXPECT_EQ(heartbeats[0].commit_time_ns, clock.NowNanos() - 10 * kInterval - kInterval - kInterval / 2);
+  EXPECT_EQ(heartbeats[1].position, Pg(500));   // the capture's durable position
+  EXPECT_EQ(heartbeats[1].source.connector, model::ConnectorKind::kPostgres);
+  EXPECT_EQ(heartbeats[1].source.server_name, "pg1");
+  EXPECT_EQ(heartbeats[2].commit_time_ns, clock.NowNanos());
+  // Heartbeats never move the exactly-once high-water mark.
+  EXPECT_EQ(stream->HighestDurablePosition(), Pg(500));
+  EXPECT_TRUE(stream->AppendTransaction({AsRecord(TxEvent(1, "users", "30", 500))}, Pg(500))->duplicate);
+}
+
+// The background heartbeater appends to an idle stream; waits on the log, not on a sleep.
+TEST_F(ShapingStreamTest, HeartbeaterAppendsToIdleStreams) {
+  auto inner = store_->CreateStream("idle", log::StreamOptions{});
+  ASSERT_TRUE(inner.ok());
+  ShapingStreamOptions options;
+  options.connector = model::ConnectorKind::kMysql;
+  options.server_name = "shop";
+  auto stream = MakeShapingStream(*inner, std::move(options));
+  Heartbeater heartbeater({{stream, 100'000'000}});  // 100 ms
+  auto reader = (*inner)->OpenReader(0, log::StartPosition::TrimHorizon());
+  ASSERT_TRUE(reader.ok());
+  std::vector<model::ChangeEvent> seen;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (seen.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_TRUE((*reader)->WaitForData(deadline).ok());
+    auto batch = (*reader)->Read(log::ReadLimits{});
+    ASSERT_TRUE(batch.ok());
+    for (const auto& record : batch->records) seen.push_back(*model::DecodeEvent(record.payload));
+  }
+  heartbeater.Stop();
+  ASSERT_GE(seen.size(), 2u);
+  EXPECT_GE(heartbeater.heartbeats(), 2u);
+  EXPECT_EQ(seen[0].op, model::Operation::kHeartbeat);
+  EXPECT_EQ(seen[0].source.connector, model::ConnectorKind::kMysql);
+  EXPECT_EQ(seen[0].source.server_name, "shop");
+  EXPECT_GE(seen[1].commit_time_ns - seen[0].commit_time_ns, 100'000'000);
+}
+
+TEST(ShapingConfigTest, TransactionMetadataAndHeartbeatKeys) {
+  auto config = ParseConfig("[[stream]]\nname = \"s\"\ntransaction_metadata = true\n"
+                            "heartbeat_interval = \"10s\"\n", "t.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_TRUE(config->streams[0].transaction_metadata);
+  EXPECT_EQ(config->streams[0].heartbeat_interval_ms, 10000);
+  EXPECT_TRUE(config->streams[0].NeedsShapingStream());
+  EXPECT_FALSE(config->streams[0].HasShaping());
+  EXPECT_EQ(*ParseDurationMillis("500ms"), 500);
+  EXPECT_EQ(*ParseDurationMillis("5m"), 300000);
+  EXPECT_EQ(*ParseDurationMillis("1h"), 3600000);
+  for (const char* bad : {"10", "s", "1.5s", "-1s", "10 s", "10sec"}) {
+    EXPECT_FALSE(ParseDurationMillis(bad).ok()) << bad;
+  }
+  auto too_short = ParseConfig("[[stream]]\nname = \"s\"\nheartbeat_interval = \"10ms\"\n", "t.toml");
+  ASSERT_FALSE(too_short.ok());
+  EXPECT_NE(too_short.status().message().find("'stream.heartbeat_interval' is \"10ms\""),
+            std::string::npos) << too_short.status().message();
+  auto not_bool = ParseConfig("[[stream]]\nname = \"s\"\ntransaction_metadata = \"yes\"\n", "t.toml");
+  EXPECT_FALSE(not_bool.ok());
 }
 
 TEST(ShapingConfigTest, MaskAndKeyErrorsNameTheKey) {
