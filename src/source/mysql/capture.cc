@@ -16,6 +16,7 @@
 #include "model/event_codec.h"
 #include "source/mysql/binlog_client.h"
 #include "source/mysql/binlog_event.h"
+#include "source/mysql/ddl_parser.h"
 #include "source/mysql/schema_history.h"
 #include "source/mysql/snapshot.h"
 #include "source/source_url.h"
@@ -134,6 +135,8 @@ struct PendingRows {
   uint8_t post_header = 0;
   std::shared_ptr<const CachedTable> table;
   std::shared_ptr<const std::string> annotate;  // ANNOTATE_ROWS text in force (include_query)
+  // Set instead of the above for a DDL statement: one schema change (or truncate) event.
+  std::shared_ptr<const DdlChange> ddl;
   std::string_view body() const { return std::string_view(raw).substr(body_offset, body_size); }
 };
 
@@ -146,11 +149,14 @@ struct PendingTransaction {
   std::shared_ptr<const std::string> annotate;
   std::vector<PendingRows> rows;  // in memory until the transaction spills
   size_t raw_bytes = 0;
-  uint64_t row_events = 0;
+  uint64_t row_events = 0;  // rows events and DDL items
+  uint64_t ddl_items = 0;
+  bool ddl_only() const { return row_events == ddl_items; }
   // Beyond large_transaction_bytes the rows events go to the spill file instead of `rows`;
   // `spill_tables` are the tables they refer to (by index).
   bool spilled = false;
   std::vector<std::shared_ptr<const CachedTable>> spill_tables;
+  std::vector<std::shared_ptr<const DdlChange>> spill_ddls;  // kDdl frames refer to these
   const std::string* spill_annotate = nullptr;  // last annotate text written to the spill
   std::shared_ptr<const std::string> spill_annotate_owner;
 };
@@ -164,6 +170,7 @@ class SpillFile {
  public:
   static constexpr uint8_t kRows = 1;
   static constexpr uint8_t kAnnotate = 2;
+  static constexpr uint8_t kDdl = 3;  // table index = index into spill_ddls
   struct Frame {
     uint8_t kind = 0;
     uint32_t table_index = 0;
@@ -900,15 +907,38 @@ class MysqlCapture::Runner {
       }
       return Status::Ok();
     }
-    // DDL (or another statement without rows): record it, then end its event group.
+    // DDL (or another statement without rows): record it, emit a schema change event for
+    // each captured table (or database) it changes, then end its event group.
     if (query.database.empty() || DatabaseCaptured(query.database) || filter_.empty()) {
       EDDY_RETURN_IF_ERROR(history_->RecordDdl(query.database, query.query,
                                                BinlogPosition{current_file_, end_offset}));
       std::lock_guard lock(mu_);
       progress_.ddl_statements++;
     }
+    for (DdlChange& change : ClassifyDdl(query.database, query.query, mariadb_)) {
+      bool captured = !change.table.empty()
+                          ? Captured(change.database, change.table) ||
+                                (!change.change.previous_name.empty() &&
+                                 Captured(change.database, change.change.previous_name))
+                          : !change.database.empty() && DatabaseCaptured(change.database);
+      if (!captured) continue;
+      if (!pending_.open) BeginTransaction("", true, current_offset_);
+      auto shared = std::make_shared<const DdlChange>(std::move(change));
+      pending_.row_events++;
+      pending_.ddl_items++;
+      if (pending_.spilled) {
+        pending_.spill_ddls.push_back(shared);
+        EDDY_RETURN_IF_ERROR(spill_->Write(SpillFile::kDdl,
+                                           static_cast<uint32_t>(pending_.spill_ddls.size() - 1),
+                                           0, 0, {}));
+      } else {
+        PendingRows item;
+        item.ddl = std::move(shared);
+        pending_.rows.push_back(std::move(item));
+      }
+    }
     tables_.clear();  // table ids are reassigned after DDL
-    if (!pending_.open || pending_.standalone || pending_.row_events == 0) {
+    if (!pending_.open || pending_.standalone || pending_.ddl_only()) {
       pending_.thread_id = query.thread_id;
       return Commit(header, end_offset);
     }
@@ -993,6 +1023,12 @@ class MysqlCapture::Runner {
       std::vector<PendingRows> held = std::move(pending_.rows);
       pending_.rows = {};
       for (const PendingRows& pending : held) {
+        if (pending.ddl != nullptr) {
+          pending_.spill_ddls.push_back(pending.ddl);
+          EDDY_RETURN_IF_ERROR(spill_->Write(
+              SpillFile::kDdl, static_cast<uint32_t>(pending_.spill_ddls.size() - 1), 0, 0, {}));
+          continue;
+        }
         EDDY_RETURN_IF_ERROR(SpillRows(pending.table, pending.type, pending.post_header,
                                        pending.body(), pending.annotate));
       }
@@ -1125,6 +1161,30 @@ class MysqlCapture::Runner {
     return count;
   }
 
+  // One schema change (or truncate) event for a DDL item of the transaction.
+  void EncodeDdl(const DdlChange& ddl, std::vector<log::AppendRecord>& out, size_t& bytes) {
+    model::ChangeEvent& event = scratch_;
+    event.op = ddl.action == DdlChange::Action::kTruncate ? model::Operation::kTruncate
+                                                           : model::Operation::kSchemaChange;
+    event.table = model::TableId{ddl.database, "", ddl.table};
+    event.schema_version = 0;
+    scratch_table_ = nullptr;  // the next rows event sets its table again
+    event.key.clear();
+    event.source.mysql_row = 0;
+    event.ordinal_in_transaction = scratch_ordinal_++;
+    if (ddl.action == DdlChange::Action::kSchemaChange) event.schema_change = ddl.change;
+    std::string query = std::move(event.source.query);
+    event.source.query.clear();
+    log::AppendRecord record;
+    record.partition_key = event.PartitionKey();
+    model::EncodeEvent(event, record.payload);
+    record.position = event.position;
+    bytes += record.payload.size() + record.partition_key.size();
+    out.push_back(std::move(record));
+    event.schema_change.reset();
+    event.source.query = std::move(query);
+  }
+
   // Appends a spilled transaction in parts (log TransactionAppender): the spill file is read
   // back one rows event at a time, so neither the source rows nor the encoded events are ever
   // all in memory. Nothing is visible until the final Commit; any error aborts the parts.
@@ -1153,6 +1213,14 @@ class MysqlCapture::Runner {
         if (frame->kind == SpillFile::kAnnotate) {
           annotate_text.assign(frame->bytes);
           annotate = &annotate_text;
+          continue;
+        }
+        if (frame->kind == SpillFile::kDdl) {
+          if (frame->table_index >= transaction.spill_ddls.size()) {
+            return Corruption("spill file refers to DDL " + std::to_string(frame->table_index));
+          }
+          EncodeDdl(*transaction.spill_ddls[frame->table_index], part, part_bytes);
+          ++events;
           continue;
         }
         if (frame->table_index >= transaction.spill_tables.size()) {
@@ -1234,6 +1302,11 @@ class MysqlCapture::Runner {
     PrepareScratch(transaction, position, header.timestamp);
     uint64_t events = 0;
     for (const PendingRows& pending : transaction.rows) {
+      if (pending.ddl != nullptr) {
+        EncodeDdl(*pending.ddl, batch_, batch_bytes_);
+        ++events;
+        continue;
+      }
       EDDY_ASSIGN_OR_RETURN(uint64_t count,
                             EncodeRowsEvent(pending.type, pending.post_header, pending.body(),
                                             *pending.table, pending.annotate.get(), batch_,

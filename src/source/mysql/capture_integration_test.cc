@@ -172,10 +172,14 @@ class MysqlCaptureTest : public ::testing::Test {
     return events;
   }
 
+  // The row changes (c, u, d, r) of `table`.
   std::vector<ChangeEvent> EventsOf(const std::string& table, const std::vector<ChangeEvent>& all) {
     std::vector<ChangeEvent> out;
     for (const auto& event : all) {
-      if (event.table.database == database_ && event.table.name == table) out.push_back(event);
+      if (event.table.database == database_ && event.table.name == table &&
+          model::IsRowChange(event.op)) {
+        out.push_back(event);
+      }
     }
     return out;
   }
@@ -768,6 +772,58 @@ TEST_F(MysqlCaptureTest, RestartAfterRotationResumesByGtid) {
     EXPECT_EQ(events[static_cast<size_t>(i)].key[0].value, Value::Int64(i));
   }
   EXPECT_NE(events.front().position.mysql()->end.file, events.back().position.mysql()->end.file);
+}
+
+// Every DDL on a captured table becomes one schema change event (database, table, ddl text,
+// CREATE TABLE columns) in order with the row events around it; TRUNCATE is op `t`.
+TEST_F(MysqlCaptureTest, SchemaChangeEventsAreInOrderWithRows) {
+  MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
+  options.start_position = MasterPosition();
+  StartCapture(options);
+  Exec("USE " + database_ + "; CREATE TABLE ddl (id INT PRIMARY KEY, v VARCHAR(10) NOT NULL); "
+       "INSERT INTO ddl VALUES (1, 'a'); ALTER TABLE ddl ADD COLUMN w BIGINT; "
+       "INSERT INTO ddl VALUES (2, 'b', 7); TRUNCATE TABLE ddl; RENAME TABLE ddl TO ddl2; "
+       "INSERT INTO ddl2 VALUES (3, 'c', 8); DROP TABLE ddl2");
+  WaitForPosition(MasterPosition());
+  std::vector<ChangeEvent> all = ReadEvents();
+  std::vector<ChangeEvent> events;
+  for (const auto& event : all) {
+    if (event.table.database == database_ &&
+        (event.table.name == "ddl" || event.table.name == "ddl2")) {
+      events.push_back(event);
+    }
+  }
+  ASSERT_EQ(events.size(), 8u);
+  using model::Operation;
+  using model::SchemaChangeKind;
+  EXPECT_EQ(events[0].op, Operation::kSchemaChange);
+  ASSERT_TRUE(events[0].schema_change.has_value());
+  EXPECT_EQ(events[0].schema_change->kind, SchemaChangeKind::kCreateTable);
+  EXPECT_NE(events[0].schema_change->ddl.find("CREATE TABLE ddl"), std::string::npos);
+  ASSERT_TRUE(events[0].schema_change->table_schema.has_value());
+  const model::TableSchema& created = *events[0].schema_change->table_schema;
+  ASSERT_EQ(created.columns.size(), 2u);
+  EXPECT_EQ(created.columns[1].name, "v");
+  EXPECT_FALSE(created.columns[1].nullable);
+  EXPECT_EQ(created.primary_key, std::vector<std::string>{"id"});
+  EXPECT_FALSE(events[0].position.mysql()->gtid.empty());
+  EXPECT_EQ(events[1].op, Operation::kInsert);
+  EXPECT_EQ(events[2].op, Operation::kSchemaChange);
+  EXPECT_EQ(events[2].schema_change->kind, SchemaChangeKind::kAddColumn);
+  EXPECT_EQ(events[3].op, Operation::kInsert);
+  EXPECT_EQ(events[3].after->size(), 3u);
+  EXPECT_EQ(events[4].op, Operation::kTruncate);
+  EXPECT_EQ(events[5].op, Operation::kSchemaChange);
+  EXPECT_EQ(events[5].schema_change->kind, SchemaChangeKind::kRenameTable);
+  EXPECT_EQ(events[5].table.name, "ddl2");
+  EXPECT_EQ(events[5].schema_change->previous_name, "ddl");
+  EXPECT_EQ(events[6].op, Operation::kInsert);
+  EXPECT_EQ(events[7].op, Operation::kSchemaChange);
+  EXPECT_EQ(events[7].schema_change->kind, SchemaChangeKind::kDropTable);
+  // Each DDL is its own transaction, after the previous row change.
+  for (size_t i = 1; i < 8; ++i) {
+    EXPECT_LT(events[i - 1].position.mysql()->end, events[i].position.mysql()->end) << i;
+  }
 }
 
 }  // namespace
