@@ -5,13 +5,23 @@
 //   2. eddy's PostgresCapture drains slot B into a durable log stream up to the same point;
 // and prints events/s of each and the ratio eddy / pg_recvlogical (target >= 0.9).
 // With --big-transaction=N it also captures one N-row transaction and prints eddy's peak RSS
-// (VmHWM of this process) while doing so.
+// (VmHWM of this process, reset before that phase) while doing so.
+// With --latency-rate=R it also measures commit-to-durable latency: a paced writer commits
+// transactions of --latency-rows rows at R rows/s for --latency-seconds while eddy captures;
+// latency = the moment AppendTransaction returned (the transaction is fsync'd in the log)
+// minus the transaction's commit timestamp in PostgreSQL (same machine clock). Prints
+// p50/p90/p99/p99.9/max.
 //
 //   postgres_capture_bench [--inserts=1000000] [--updates=500000] [--deletes=200000]
 //                          [--batch=10000] [--big-transaction=0] [--dir=/tmp]
+//                          [--latency-rate=0] [--latency-rows=5] [--latency-seconds=20]
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -106,6 +116,105 @@ std::pair<double, uint64_t> DrainWithEddy(const std::string& url, const std::str
   return {seconds, events};
 }
 
+// Forgets the peak RSS so far (Linux: writing 5 to clear_refs resets VmHWM).
+void ResetPeakRss() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+}
+
+int64_t RealtimeNanos() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
+void MeasureLatency(const std::string& url, const std::string& dir, long rate, long rows_per_tx,
+                    long seconds) {
+  auto sql = Check(source::postgres::PgConnection::Connect(url, false), "connect");
+  // localdb runs with synchronous_commit = off: commits then reach WAL (and the walsender)
+  // only at the WAL writer's next round (wal_writer_delay, 200 ms). Real deployments commit
+  // synchronously; so does this writer.
+  Check(sql->Execute("SET synchronous_commit = on"), "synchronous_commit");
+  Check(sql->Execute("CREATE TABLE latency_t (id bigint PRIMARY KEY, payload text)"),
+        "latency table");
+  Check(sql->Execute("CREATE PUBLICATION latency_pub FOR TABLE latency_t"), "publication");
+  auto store = Check(log::LogStore::Open(dir + "/latency-log"), "open log");
+  log::StreamOptions stream_options;
+  stream_options.shard_count = 4;
+  auto stream = Check(store->CreateStream("latency", stream_options), "create stream");
+
+  std::mutex mu;
+  std::vector<int64_t> latencies_ns;
+  uint64_t durable_rows = 0;
+  source::postgres::PostgresCaptureOptions options;
+  options.conninfo = url;
+  options.slot_name = "bench_latency";
+  options.publication_name = "latency_pub";
+  options.snapshot_mode = source::postgres::SnapshotMode::kInitial;
+  options.spill_dir = dir + "/latency-spill";
+  options.append_hook = [&](const source::postgres::AppendStep& step) -> Status {
+    using Kind = source::postgres::AppendStep::Kind;
+    if (step.kind != Kind::kTransaction && step.kind != Kind::kCommit) return Status::Ok();
+    int64_t now = RealtimeNanos();
+    std::lock_guard lock(mu);
+    latencies_ns.push_back(now - step.commit_time_ns);
+    durable_rows += step.records;
+    return Status::Ok();
+  };
+  auto capture = Check(source::postgres::PostgresCapture::Start(options, stream), "start");
+  while (capture->progress().state != "streaming") {
+    if (capture->progress().state == "failed") {
+      std::fprintf(stderr, "capture failed: %s\n", capture->progress().last_error.c_str());
+      std::exit(1);
+    }
+    capture->WaitUntilFinished(std::chrono::milliseconds(5));
+  }
+
+  // The writer: one transaction of `rows_per_tx` rows every rows_per_tx / rate seconds, on an
+  // absolute schedule (a late transaction does not shift the ones after it).
+  long transactions = rate * seconds / rows_per_tx;
+  auto interval = std::chrono::nanoseconds(1'000'000'000LL * rows_per_tx / rate);
+  auto start = SteadyClock::now();
+  long id = 1;
+  for (long t = 0; t < transactions; ++t) {
+    std::this_thread::sleep_until(start + interval * t);
+    Check(sql->Execute("INSERT INTO latency_t SELECT g, 'payload ' || g FROM generate_series(" +
+                       std::to_string(id) + ", " + std::to_string(id + rows_per_tx - 1) + ") g"),
+          "latency insert");
+    id += rows_per_tx;
+  }
+  double wrote_seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  uint64_t wanted = static_cast<uint64_t>(transactions * rows_per_tx);
+  while (true) {
+    {
+      std::lock_guard lock(mu);
+      if (durable_rows >= wanted) break;
+    }
+    if (capture->progress().state == "failed") {
+      std::fprintf(stderr, "capture failed: %s\n", capture->progress().last_error.c_str());
+      std::exit(1);
+    }
+    capture->WaitUntilFinished(std::chrono::milliseconds(5));
+  }
+  Check(capture->Stop(), "stop");
+  std::vector<int64_t> sorted;
+  {
+    std::lock_guard lock(mu);
+    sorted = latencies_ns;
+  }
+  std::sort(sorted.begin(), sorted.end());
+  auto at = [&](double q) {
+    size_t index = std::min(sorted.size() - 1, static_cast<size_t>(q * static_cast<double>(sorted.size())));
+    return static_cast<double>(sorted[index]) / 1e6;
+  };
+  std::printf("latency: %ld transactions of %ld rows at %.0f rows/s (target %ld) for %.1f s\n",
+              transactions, rows_per_tx, static_cast<double>(wanted) / wrote_seconds, rate,
+              wrote_seconds);
+  std::printf("commit-to-durable latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f "
+              "(%zu transactions)\n",
+              at(0.50), at(0.90), at(0.99), at(0.999), at(1.0), sorted.size());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,6 +224,9 @@ int main(int argc, char** argv) {
   long deletes = Flag(argc, argv, "deletes", 200'000);
   long batch = Flag(argc, argv, "batch", 10'000);
   long big = Flag(argc, argv, "big-transaction", 0);
+  long latency_rate = Flag(argc, argv, "latency-rate", 0);
+  long latency_rows = std::max(1L, Flag(argc, argv, "latency-rows", 5));
+  long latency_seconds = Flag(argc, argv, "latency-seconds", 20);
   std::string base = StringFlag(argc, argv, "dir", std::filesystem::temp_directory_path());
   std::string dir = base + "/eddy_pg_bench_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
@@ -159,28 +271,31 @@ int main(int argc, char** argv) {
   std::printf("workload: %ld inserts, %ld updates, %ld deletes (%ld events) in %.1f s, end %s\n",
               inserts, updates, deletes, total, workload_seconds, end_text.c_str());
 
-  // 1. pg_recvlogical, to /dev/null, up to the workload's end.
-  std::string command = std::string(localdb::kPostgresBinDir) + "/pg_recvlogical -d '" + url +
-                        "' --slot bench_recvlogical --start -o proto_version=3 "
-                        "-o publication_names=bench_pub --endpos=" + end_text +
-                        " --no-loop -f /dev/null";
-  auto recv_started = SteadyClock::now();
-  int recv_status = std::system(command.c_str());
-  double recv_seconds = std::chrono::duration<double>(SteadyClock::now() - recv_started).count();
-  if (recv_status != 0) {
-    std::fprintf(stderr, "pg_recvlogical failed with status %d\n", recv_status);
-    return 1;
-  }
-  double recv_rate = static_cast<double>(total) / recv_seconds;
-  std::printf("pg_recvlogical: %.2f s, %.0f events/s\n", recv_seconds, recv_rate);
+  if (total > 0) {
+    // 1. pg_recvlogical, to /dev/null, up to the workload's end.
+    std::string command = std::string(localdb::kPostgresBinDir) + "/pg_recvlogical -d '" + url +
+                          "' --slot bench_recvlogical --start -o proto_version=3 "
+                          "-o publication_names=bench_pub --endpos=" + end_text +
+                          " --no-loop -f /dev/null";
+    auto recv_started = SteadyClock::now();
+    int recv_status = std::system(command.c_str());
+    double recv_seconds = std::chrono::duration<double>(SteadyClock::now() - recv_started).count();
+    if (recv_status != 0) {
+      std::fprintf(stderr, "pg_recvlogical failed with status %d\n", recv_status);
+      return 1;
+    }
+    double recv_rate = static_cast<double>(total) / recv_seconds;
+    std::printf("pg_recvlogical: %.2f s, %.0f events/s\n", recv_seconds, recv_rate);
 
-  // 2. eddy into a durable log (fsync per transaction), until every event is durable.
-  auto [eddy_seconds, eddy_events] =
-      DrainWithEddy(url, "bench_eddy", dir, static_cast<uint64_t>(total), "bench");
-  double eddy_rate = static_cast<double>(eddy_events) / eddy_seconds;
-  std::printf("eddy:           %.2f s, %.0f events/s (%llu events durable)\n", eddy_seconds,
-              eddy_rate, static_cast<unsigned long long>(eddy_events));
-  std::printf("ratio eddy / pg_recvlogical: %.2f (target >= 0.90)\n", eddy_rate / recv_rate);
+    // 2. eddy into a durable log (fsync per transaction), until every event is durable.
+    auto [eddy_seconds, eddy_events] =
+        DrainWithEddy(url, "bench_eddy", dir, static_cast<uint64_t>(total), "bench");
+    double eddy_rate = static_cast<double>(eddy_events) / eddy_seconds;
+    std::printf("eddy:           %.2f s, %.0f events/s (%llu events durable)\n", eddy_seconds,
+                eddy_rate, static_cast<unsigned long long>(eddy_events));
+    std::printf("ratio eddy / pg_recvlogical: %.2f (target >= 0.90)\n", eddy_rate / recv_rate);
+
+  }
 
   if (big > 0) {
     Check(sql->Execute("SELECT pg_create_logical_replication_slot('bench_big', 'pgoutput')"),
@@ -204,12 +319,14 @@ int main(int argc, char** argv) {
     std::printf("one %ld-row transaction, pg_recvlogical: %.2f s\n", big,
                 std::chrono::duration<double>(SteadyClock::now() - big_recv_started).count());
     long rss_before = PeakRssKb();
+    ResetPeakRss();
     auto [big_seconds, big_events] =
         DrainWithEddy(url, "bench_big", dir + "/big", static_cast<uint64_t>(big), "big");
-    std::printf("one %ld-row transaction, eddy: %.2f s, %llu events, peak RSS %ld MB (before: %ld MB)\n",
+    std::printf("one %ld-row transaction, eddy: %.2f s, %llu events, peak RSS %ld MB (peak before this phase: %ld MB)\n",
                 big, big_seconds, static_cast<unsigned long long>(big_events),
                 PeakRssKb() / 1024, rss_before / 1024);
   }
+  if (latency_rate > 0) MeasureLatency(url, dir, latency_rate, latency_rows, latency_seconds);
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -890,15 +890,36 @@ class PostgresCapture::Runner {
     while (true) {
       append_cv_.wait(lock, [&] { return appender_stop_ || !append_queue_.empty(); });
       if (append_queue_.empty()) return;  // stop requested and drained
-      PendingAppend& pending = append_queue_.front();
+      // Group commit: consecutive small transactions waiting in the queue go to the log in one
+      // AppendTransaction (one fsync) ending at the last one's position. None of them is in
+      // the log yet (duplicates are skipped before they are queued), each stays atomic and in
+      // commit order, and a crash loses all of the batch or none, which the server resends.
+      std::vector<PendingAppend*> batch = {&append_queue_.front()};
+      if (batch[0]->kind == PendingAppend::Kind::kTransaction) {
+        size_t records = batch[0]->count;
+        size_t bytes = batch[0]->bytes;
+        for (size_t i = 1; i < append_queue_.size(); ++i) {
+          PendingAppend& next = append_queue_[i];
+          if (next.kind != PendingAppend::Kind::kTransaction ||
+              records + next.count > options_.append_part_records ||
+              bytes + next.bytes > options_.append_part_bytes) {
+            break;
+          }
+          records += next.count;
+          bytes += next.bytes;
+          batch.push_back(&next);  // deque elements stay put while the other thread appends
+        }
+      }
       appending_ = true;
       lock.unlock();
-      Status status = AppendOne(pending);
+      Status status = batch.size() == 1 ? AppendOne(*batch[0]) : AppendBatch(batch);
       lock.lock();
       appending_ = false;
-      queued_bytes_ -= pending.bytes;
-      std::string transaction_id = pending.transaction_id;
-      append_queue_.pop_front();
+      std::string transaction_id = batch[0]->transaction_id;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        queued_bytes_ -= append_queue_.front().bytes;
+        append_queue_.pop_front();
+      }
       if (!status.ok() && append_error_.ok()) {
         status = status.WithContext("appending transaction " + transaction_id);
         // A poisoned or misconfigured stream will not recover by reconnecting.
@@ -967,6 +988,45 @@ class PostgresCapture::Runner {
     return status;
   }
 
+  Status AppendBatch(const std::vector<PendingAppend*>& batch) {
+    std::vector<log::AppendRecord> records;
+    size_t total = 0;
+    for (const PendingAppend* pending : batch) total += pending->records.size();
+    records.reserve(total);
+    for (PendingAppend* pending : batch) {
+      for (log::AppendRecord& record : pending->records) records.push_back(std::move(record));
+      pending->records.clear();
+    }
+    Result<log::AppendResult> appended =
+        stream_->AppendTransaction(std::move(records), batch.back()->end);
+    EDDY_RETURN_IF_ERROR(appended.status());
+    made_progress_ = true;
+    ack_soon_ = true;
+    {
+      std::lock_guard progress_lock(mu_);
+      if (appended->duplicate) {
+        progress_.duplicate_transactions += batch.size();
+      } else {
+        for (const PendingAppend* pending : batch) {
+          progress_.transactions++;
+          progress_.events += pending->count;
+          if (pending->spilled) progress_.spilled_transactions++;
+        }
+        progress_.durable_lsn = batch.back()->end_lsn;
+      }
+    }
+    for (const PendingAppend* pending : batch) {
+      AppendStep step;
+      step.kind = AppendStep::Kind::kTransaction;
+      step.records = pending->count;
+      step.end_lsn = pending->end_lsn;
+      step.commit_time_ns = pending->commit_time_ns;
+      step.duplicate = appended->duplicate;
+      EDDY_RETURN_IF_ERROR(CallHook(step));
+    }
+    return Status::Ok();
+  }
+
   Status AppendPart(PendingAppend& pending) {
     if (open_appender_ == nullptr) {
       EDDY_ASSIGN_OR_RETURN(open_appender_, stream_->BeginTransaction());
@@ -1026,7 +1086,7 @@ class PostgresCapture::Runner {
     return append_queue_.empty() && !appending_;
   }
 
-  static constexpr size_t kMaxQueuedTransactions = 64;
+  static constexpr size_t kMaxQueuedTransactions = 1024;
 
   PostgresCaptureOptions options_;
   std::shared_ptr<log::Stream> stream_;

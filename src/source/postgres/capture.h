@@ -6,8 +6,9 @@
 //   transaction durable in the log (Stream::HighestDurablePosition), never more; when nothing
 //   is in flight the keepalive's WAL end is acknowledged so an idle slot does not pin WAL.
 //   Feedback goes out at least every `feedback_interval` and whenever the server asks.
-// - Exactly once in the log: each committed transaction is one AppendTransaction whose end
-//   position is PostgresPosition{commit end LSN, commit LSN}; after a restart or reconnect,
+// - Exactly once in the log: each committed transaction is one AppendTransaction (or, when
+//   larger than one part, one BeginTransaction..Commit) whose end position is
+//   PostgresPosition{commit end LSN, commit LSN}; after a restart or reconnect,
 //   streaming resumes at the log's durable position and the log drops any transaction at or
 //   below it (reported as duplicate).
 // - Faults: connection loss, server restart and pg_terminate_backend of the walsender are
