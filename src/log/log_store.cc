@@ -1273,8 +1273,10 @@ Status TransactionAppenderImpl::Flush(Touched& t) {
 Status TransactionAppenderImpl::Roll(Touched& t, uint64_t base) {
   io::FileSystem* fs = stream_->context_->fs;
   // The full segment's bytes are flushed now (a crash later still drops them: recovery
-  // truncates to the last commit record and removes segments above the committed one).
-  EDDY_RETURN_IF_ERROR(t.Writer().Sync());
+  // truncates to the last commit record and removes segments above the committed one). A
+  // failed fsync poisons, as everywhere: the page cache can no longer be trusted.
+  Status synced = t.Writer().Sync();
+  if (!synced.ok()) return stream_->Poison(synced.WithContext("fsync of " + t.Writer().path()));
   auto segment = std::make_shared<Segment>();
   segment->base = base;
   segment->path = io::JoinPath(t.shard->dir, SegmentFileName(base));

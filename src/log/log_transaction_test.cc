@@ -525,6 +525,58 @@ TEST(LogTransactionTest, FailedCommitRecordDiscardsTheTransaction) {
   EXPECT_EQ(AllPayloads(*stream).size(), 6u);
 }
 
+TEST(LogTransactionTest, CrashAtEverySyncPointIsAllOrNothing) {
+  // Fail every fsync from the k-th on (a dying disk), then crash: the transaction is either
+  // wholly there (only if Commit returned OK... or its commit record made it) or wholly gone.
+  int commits = 0;
+  int failures = 0;
+  for (uint32_t skip = 0; skip < 12; ++skip) {
+    SCOPED_TRACE("skip " + std::to_string(skip));
+    FaultStore env;
+    env.options.segment_bytes = 2048;
+    env.Open();
+    auto stream = *env.store->CreateStream("s", Unordered(2));
+    ASSERT_TRUE(stream->AppendTransaction(Part("base", 6), PgPosition(1)).ok());
+    auto appender = *stream->BeginTransaction();
+    env.fs.InjectFault(io::FaultOperation::kSync, IoError("EIO (simulated)"), "", skip,
+                       UINT32_MAX);
+    std::vector<std::vector<AppendRecord>> parts;
+    bool ok = true;
+    for (int p = 0; p < 3 && ok; ++p) {
+      parts.push_back(Part("p" + std::to_string(p), 20, 100));
+      ok = appender->Append(parts.back()).ok();
+    }
+    bool committed = ok && appender->Commit(PgPosition(2)).ok();
+    ++(committed ? commits : failures);
+    if (!ok || !committed) {
+      // The disk keeps failing: later appends fail too (poisoned by a failed fsync of data,
+      // or failing their own fsync).
+      auto code = stream->Append(MakeRecord("k", "x")).status().code();
+      EXPECT_TRUE(code == ErrorCode::kFailedPrecondition || code == ErrorCode::kIoError)
+          << static_cast<int>(code);
+    }
+    appender.reset();
+    stream.reset();
+    env.CrashAndReopen();
+    stream = env.Get("s");
+    auto all = AllPayloads(*stream);
+    auto base = PayloadSet({Part("base", 6)});
+    auto whole = base;
+    for (auto& p : PayloadSet(parts)) whole.insert(p);
+    if (committed) {
+      EXPECT_EQ(all, whole);
+      EXPECT_EQ(stream->HighestDurablePosition(), PgPosition(2));
+    } else {
+      EXPECT_TRUE(all == base || (ok && all == whole)) << all.size();
+      EXPECT_EQ(stream->HighestDurablePosition(), all == base ? PgPosition(1) : PgPosition(2));
+    }
+    ASSERT_TRUE(stream->Append(MakeRecord("k", "after")).ok());
+  }
+  // The sweep covers failures during parts (segment rolls), at commit, and none at all.
+  EXPECT_GT(failures, 3);
+  EXPECT_GT(commits, 0);
+}
+
 TEST(LogTransactionTest, ReadOnlyStoreCannotBegin) {
   FaultStore env;
   env.Open();
