@@ -795,6 +795,24 @@ class PostgresCapture::Runner {
     size_t parts = 0;
     committing_ = true;
     Status replayed = buffer.ForEach([&](model::ChangeEvent&& event) -> Status {
+      // The part is full and another record follows: hand the part over first (so a
+      // transaction of exactly one part's size is still a single AppendTransaction).
+      if (part.records.size() >= options_.append_part_records ||
+          part_bytes >= options_.append_part_bytes) {
+        if (StopRequested()) {
+          return Aborted("capture stopped while appending transaction " + transaction_id);
+        }
+        part.kind = PendingAppend::Kind::kPart;
+        part.count = part.records.size();
+        part.transaction_id = transaction_id;
+        EDDY_RETURN_IF_ERROR(Enqueue(std::move(part)));
+        part = PendingAppend();
+        part_bytes = 0;
+        ++parts;
+        // Replaying millions of rows takes longer than wal_sender_timeout: keep the walsender
+        // from declaring us dead (the flush position does not move until the commit).
+        EDDY_RETURN_IF_ERROR(KeepWalsenderAlive());
+      }
       const PostgresPosition* change = event.position.postgres();
       Lsn change_lsn = change != nullptr ? change->change_lsn : Lsn::Invalid();
       event.position = SourcePosition(PostgresPosition{end_lsn, change_lsn});
@@ -803,22 +821,7 @@ class PostgresCapture::Runner {
       event.ordinal_in_transaction = ordinal++;
       part.records.push_back(ToRecord(event));
       part_bytes += RecordBytes(part.records.back());
-      if (part.records.size() < options_.append_part_records &&
-          part_bytes < options_.append_part_bytes) {
-        return Status::Ok();
-      }
-      if (StopRequested()) return Aborted("capture stopped while appending transaction " +
-                                          transaction_id);
-      part.kind = PendingAppend::Kind::kPart;
-      part.count = part.records.size();
-      part.transaction_id = transaction_id;
-      EDDY_RETURN_IF_ERROR(Enqueue(std::move(part)));
-      part = PendingAppend();
-      part_bytes = 0;
-      ++parts;
-      // Replaying millions of rows takes longer than wal_sender_timeout: keep the walsender
-      // from declaring us dead (the flush position does not move until the commit).
-      return KeepWalsenderAlive();
+      return Status::Ok();
     });
     committing_ = false;
     // An open part is aborted by ResetStreamingState once the attempt ends.

@@ -128,8 +128,10 @@ class PostgresCapture {
   PostgresCapture(const PostgresCapture&) = delete;
   PostgresCapture& operator=(const PostgresCapture&) = delete;
 
-  // Stops the thread (after the transaction being appended, if any). Returns the fatal error
-  // that ended the capture, or OK. Idempotent.
+  // Stops the thread (after the transaction being appended, if any; a large transaction still
+  // being replayed in parts is abandoned instead: nothing of it is visible, and the slot sends
+  // it again on the next start). Returns the fatal error that ended the capture, or OK.
+  // Idempotent.
   Status Stop();
 
   // Blocks until the capture ends by itself (initial_only finished, fatal error) or `timeout`
