@@ -1232,7 +1232,8 @@ class MysqlCapture::Runner {
                                               annotate, part, part_bytes));
         events += count;
         if (parts != nullptr && part_bytes >= options_.append_batch_bytes) {
-          EDDY_RETURN_IF_ERROR(parts->Append(std::move(part)));
+          EDDY_RETURN_IF_ERROR(
+              parts->Append(std::move(part)).WithContext("appending a large transaction part"));
           part = {};
           part_bytes = 0;
         }

@@ -826,5 +826,62 @@ TEST_F(MysqlCaptureTest, SchemaChangeEventsAreInOrderWithRows) {
   }
 }
 
+// The log fails (disk full) while the parts of a huge transaction are being appended: the
+// appender is aborted and nothing of the transaction is visible; the capture retries and the
+// transaction arrives once. After a simulated power loss it is still there, once.
+TEST_F(MysqlCaptureTest, LogFailureInsideAHugeTransactionIsRetriedOnce) {
+  constexpr int kRows = 100000;
+  Exec("CREATE TABLE " + database_ + ".huge (id BIGINT PRIMARY KEY, note VARCHAR(40))");
+  BinlogPosition start = MasterPosition();
+  Exec("USE " + database_ + "; INSERT INTO huge SELECT seq, CONCAT('note ', seq) FROM seq_1_to_" +
+       std::to_string(kRows));
+  BinlogPosition end = MasterPosition();
+  io::FaultInjectionFileSystem fs;
+  log::LogStoreOptions store_options;
+  store_options.file_system = &fs;
+  auto open_stream = [&](std::unique_ptr<log::LogStore>& store) {
+    auto opened = log::LogStore::Open("/log", store_options);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store = std::move(*opened);
+    auto stream = store->GetStream("cdc");
+    if (!stream.ok()) {
+      log::StreamOptions options;
+      options.ordering = log::OrderingMode::kOrdered;
+      stream = store->CreateStream("cdc", options);
+    }
+    ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+    stream_ = *stream;
+  };
+  std::unique_ptr<log::LogStore> store;
+  open_stream(store);
+  // Parts are ~1 MiB: the second segment append of the transaction fails (a short write).
+  fs.InjectFault(io::FaultOperation::kAppend, NoSpace("injected: disk full"), ".seg",
+                 /*skip=*/1, /*count=*/1);
+  MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
+  options.start_position = start;
+  options.file_system = &fs;
+  options.data_dir = "/data";
+  options.large_transaction_bytes = 1u << 20;
+  options.append_batch_bytes = 1u << 20;
+  StartCapture(options);
+  WaitForPosition(end, 300s);
+  auto progress = capture_->progress();
+  EXPECT_GE(progress.reconnects, 1u);
+  EXPECT_EQ(progress.transactions, 1u);
+  EXPECT_EQ(EventsOf("huge", ReadEvents()).size(), static_cast<size_t>(kRows));
+  ASSERT_TRUE(capture_->Stop().ok());
+  capture_.reset();
+  stream_.reset();
+  store.reset();
+  fs.SimulateCrash();
+  open_stream(store);
+  std::vector<ChangeEvent> events = EventsOf("huge", ReadEvents());
+  ASSERT_EQ(events.size(), static_cast<size_t>(kRows));
+  for (size_t i = 0; i < events.size(); ++i) {
+    ASSERT_EQ(events[i].key[0].value, Value::Int64(static_cast<int64_t>(i + 1))) << i;
+  }
+  stream_.reset();
+}
+
 }  // namespace
 }  // namespace eddy::source::mysql
