@@ -136,9 +136,6 @@ class ShardReaderImpl final : public ShardReader {
   std::shared_ptr<StreamImpl> stream_;
   uint32_t shard_;
   uint64_t next_;
-  // Read-only stores: set up by the first WaitForData.
-  bool watch_tried_ = false;
-  std::unique_ptr<DirectoryWatch> watch_;
 };
 
 class StreamImpl final : public Stream, public std::enable_shared_from_this<StreamImpl> {
@@ -174,6 +171,13 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   }
   // Read-only stores: picks up commits made by the writer process.
   Status Refresh();
+  // Read-only stores: a count of changes seen in the stream directory, and a wait for it to
+  // move past `seen` (at most `timeout`). False when no inotify watch can be set (then the
+  // caller sleeps). One shared watch per stream, however many readers wait: one waiter polls
+  // the descriptor, the others wait for its result.
+  bool WatchAvailable();
+  uint64_t WatchEvents();
+  void WaitForChange(uint64_t seen, std::chrono::milliseconds timeout);
   bool read_only() const { return context_->options.read_only; }
 
  private:
@@ -242,6 +246,14 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   // Read-only refresh position in the journal.
   uint64_t read_generation_ = 0;
   uint64_t read_offset_ = 0;
+
+  // Read-only stores: the inotify watch of dir_ (guarded by watch_mu_).
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool watch_tried_ = false;
+  std::unique_ptr<DirectoryWatch> watch_;
+  bool watch_polling_ = false;  // a waiter is in poll() on the descriptor
+  uint64_t watch_events_ = 0;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -1966,22 +1978,13 @@ Status ShardReaderImpl::WaitForData(std::chrono::steady_clock::time_point deadli
   }
   // Another process writes: re-read the commit journal's tail whenever the stream directory
   // changes (inotify), at least every follow_recheck_millis, until data or the deadline.
-  // The watch is set before the first check, so a commit in between still wakes the poll.
-  if (!watch_tried_) {
-    watch_tried_ = true;
-    if (stream.context_->fs == io::DefaultFileSystem()) {
-      auto watch = std::make_unique<DirectoryWatch>();
-      if (watch->Watch(stream.dir_)) {
-        watch_ = std::move(watch);
-      } else {
-        Logger()->debug("inotify unavailable for {}; following the writer by polling",
-                        stream.dir_);
-      }
-    }
-  }
+  // The event count is taken before each check, so a commit landing between the check and
+  // the wait still ends the wait at once.
+  const bool watched = stream.WatchAvailable();
   const std::chrono::milliseconds interval(
       std::max<uint32_t>(1, stream.context_->options.follow_recheck_millis));
   while (true) {
+    uint64_t seen = watched ? stream.WatchEvents() : 0;
     EDDY_RETURN_IF_ERROR(stream.Refresh());
     {
       std::lock_guard lock(stream.mu_);
@@ -1990,14 +1993,52 @@ Status ShardReaderImpl::WaitForData(std::chrono::steady_clock::time_point deadli
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return Status::Ok();
     auto wait = std::min<std::chrono::steady_clock::duration>(deadline - now, interval);
-    if (watch_) {
-      // Round up so a wait never spins at 0 ms before the deadline.
-      auto millis = std::chrono::ceil<std::chrono::milliseconds>(wait);
-      watch_->Wait(millis);
+    if (watched) {
+      // Round up so a wait never spins at 0 ms just before the deadline.
+      stream.WaitForChange(seen, std::chrono::ceil<std::chrono::milliseconds>(wait));
     } else {
       std::this_thread::sleep_for(wait);
     }
   }
+}
+
+bool StreamImpl::WatchAvailable() {
+  std::lock_guard lock(watch_mu_);
+  if (!watch_tried_) {
+    watch_tried_ = true;
+    if (context_->fs == io::DefaultFileSystem()) {
+      auto watch = std::make_unique<DirectoryWatch>();
+      if (watch->Watch(dir_)) {
+        watch_ = std::move(watch);
+      } else {
+        Logger()->info("inotify unavailable for {}; following the writer by polling every {} ms",
+                       dir_, context_->options.follow_recheck_millis);
+      }
+    }
+  }
+  return watch_ != nullptr;
+}
+
+uint64_t StreamImpl::WatchEvents() {
+  std::lock_guard lock(watch_mu_);
+  return watch_events_;
+}
+
+void StreamImpl::WaitForChange(uint64_t seen, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(watch_mu_);
+  if (watch_events_ != seen) return;
+  if (!watch_polling_) {
+    watch_polling_ = true;
+    lock.unlock();
+    bool event = watch_->Wait(timeout);
+    lock.lock();
+    watch_polling_ = false;
+    if (event) ++watch_events_;
+    watch_cv_.notify_all();
+    return;
+  }
+  // Another waiter polls: wait for its result (then poll ourselves if it timed out first).
+  watch_cv_.wait_for(lock, timeout, [&] { return watch_events_ != seen || !watch_polling_; });
 }
 
 // ---------------------------------------------------------------------------------------------

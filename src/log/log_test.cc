@@ -865,5 +865,66 @@ TEST(LogStoreTest, ReadOnlyWaitWakesOnCommitThroughInotify) {
   std::filesystem::remove_all(dir);
 }
 
+
+TEST(LogStoreTest, ManyReadOnlyWaitersShareOneWatchAndAllWake) {
+  std::string dir = std::filesystem::temp_directory_path() /
+                    ("eddy_log_inotify_many_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto store = *LogStore::Open(dir);
+  constexpr uint32_t kShards = 4;
+  auto stream = *store->CreateStream("s", Unordered(kShards));
+  LogStoreOptions read_only;
+  read_only.read_only = true;
+  read_only.follow_recheck_millis = 600'000;  // only the watch can wake them
+  auto view = *LogStore::Open(dir, read_only);
+  auto other = *view->GetStream("s");
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    // Two waiters per shard; one transaction touching every shard wakes all of them.
+    std::vector<std::unique_ptr<ShardReader>> readers;
+    for (uint32_t shard = 0; shard < kShards * 2; ++shard) {
+      readers.push_back(*other->OpenReader(shard % kShards, StartPosition::Latest()));
+    }
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t started = 0;
+    std::atomic<size_t> with_data{0};
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    std::vector<std::thread> waiters;
+    for (auto& reader : readers) {
+      waiters.emplace_back([&, r = reader.get()] {
+        {
+          std::lock_guard lock(mu);
+          ++started;
+        }
+        cv.notify_all();
+        if (!r->WaitForData(deadline).ok()) return;
+        if (std::chrono::steady_clock::now() < deadline - std::chrono::seconds(15)) {
+          auto batch = r->Read(ReadLimits{});
+          if (batch.ok() && !batch->records.empty()) ++with_data;
+        }
+      });
+    }
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return started == readers.size(); });
+    }
+    std::vector<AppendRecord> records;
+    for (int i = 0; i < 64; ++i) records.push_back(MakeRecord("k" + std::to_string(i), "v"));
+    auto appended = stream->AppendTransaction(records, PgPosition(round + 1));
+    ASSERT_TRUE(appended.ok());
+    std::set<uint32_t> shards;
+    for (const auto& record : appended->records) shards.insert(record.shard_index);
+    ASSERT_EQ(shards.size(), kShards);  // 64 keys spread over every shard
+    for (auto& waiter : waiters) waiter.join();
+    EXPECT_EQ(with_data.load(), readers.size());
+  }
+  other.reset();
+  view.reset();
+  stream.reset();
+  store.reset();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace eddy::log
