@@ -1341,6 +1341,10 @@ class MysqlCapture::Runner {
     auto began = std::chrono::steady_clock::now();
     Status status = appender_->Submit(std::move(job));
     append_wait_nanos_ += (std::chrono::steady_clock::now() - began).count();
+    {
+      std::lock_guard lock(mu_);
+      progress_.append_wait_nanos = append_wait_nanos_;
+    }
     return status;
   }
 
@@ -1362,7 +1366,6 @@ class MysqlCapture::Runner {
                   int64_t nanos) {
     std::lock_guard lock(mu_);
     progress_.append_nanos += nanos;
-    progress_.append_wait_nanos = append_wait_nanos_;
     if (!result.ok()) return;
     durable_ = job.position;
     resume_ = job.position.end;
