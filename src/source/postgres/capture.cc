@@ -174,7 +174,9 @@ class PostgresCapture::Runner {
 
   PostgresCaptureProgress progress() const {
     std::lock_guard lock(mu_);
-    return progress_;
+    PostgresCaptureProgress progress = progress_;
+    progress.queued_appends = queued_appends_.load();
+    return progress;
   }
 
  private:
@@ -884,6 +886,7 @@ class PostgresCapture::Runner {
     if (!append_error_.ok()) return append_error_;
     queued_bytes_ += pending.bytes;
     append_queue_.push_back(std::move(pending));
+    queued_appends_ = append_queue_.size();
     append_cv_.notify_all();
     return Status::Ok();
   }
@@ -923,6 +926,7 @@ class PostgresCapture::Runner {
         queued_bytes_ -= append_queue_.front().bytes;
         append_queue_.pop_front();
       }
+      queued_appends_ = append_queue_.size();
       if (!status.ok() && append_error_.ok()) {
         status = status.WithContext("appending transaction " + transaction_id);
         // A poisoned or misconfigured stream will not recover by reconnecting.
@@ -934,6 +938,7 @@ class PostgresCapture::Runner {
         // The server resends everything not acknowledged: drop what is queued behind it.
         append_queue_.clear();
         queued_bytes_ = 0;
+        queued_appends_ = 0;
       }
       append_cv_.notify_all();
     }
@@ -969,6 +974,7 @@ class PostgresCapture::Runner {
         if (appended->duplicate) {
           progress_.duplicate_transactions++;
         } else if (pending.kind == Kind::kTransaction) {
+          progress_.log_commits++;
           progress_.transactions++;
           progress_.events += pending.count;
           if (pending.spilled) progress_.spilled_transactions++;
@@ -1010,6 +1016,7 @@ class PostgresCapture::Runner {
       if (appended->duplicate) {
         progress_.duplicate_transactions += batch.size();
       } else {
+        progress_.log_commits++;
         for (const PendingAppend* pending : batch) {
           progress_.transactions++;
           progress_.events += pending->count;
@@ -1053,6 +1060,7 @@ class PostgresCapture::Runner {
       if (committed->duplicate) {
         progress_.duplicate_transactions++;
       } else {
+        progress_.log_commits++;
         progress_.transactions++;
         progress_.parted_transactions++;
         progress_.events += pending.total;
@@ -1120,6 +1128,7 @@ class PostgresCapture::Runner {
   uint64_t buffer_counter_ = 0;
   bool snapshot_taken_ = false;
   std::atomic<bool> made_progress_{false};
+  std::atomic<uint64_t> queued_appends_{0};
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

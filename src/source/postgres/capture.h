@@ -115,6 +115,9 @@ struct PostgresCaptureProgress {
   uint64_t reconnects = 0;
   uint64_t spilled_transactions = 0;
   uint64_t parted_transactions = 0;    // appended in parts (larger than one part)
+  uint64_t log_commits = 0;            // log appends that made transactions durable (queued
+                                       // small transactions are group-committed: fewer)
+  uint64_t queued_appends = 0;         // entries waiting for the appender thread now
   std::string last_error;
 };
 

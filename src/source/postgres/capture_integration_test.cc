@@ -876,6 +876,65 @@ TEST_F(CaptureTest, SnapshotInterruptedByCrashRestartsWithoutGapOrDuplicate) {
   EXPECT_TRUE(capture_->Stop().ok());
 }
 
+// Small transactions that queue up while the log is busy are group-committed: one append (one
+// fsync) for the batch, each transaction still exactly once and in commit order.
+TEST_F(CaptureTest, QueuedSmallTransactionsAreGroupCommittedExactlyOnce) {
+  Sql("CREATE TABLE group_t (id int PRIMARY KEY)");
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool held = false;
+    bool released = false;
+  };
+  auto gate = std::make_shared<Gate>();
+  PostgresCaptureOptions options = Options({"public.group_t"});
+  options.append_hook = [gate](const AppendStep& step) -> Status {
+    if (step.kind != AppendStep::Kind::kTransaction) return Status::Ok();
+    std::unique_lock lock(gate->mu);
+    if (!gate->held) {  // hold the appender thread after the first transaction
+      gate->held = true;
+      gate->cv.wait_for(lock, seconds(120), [&] { return gate->released; });
+    }
+    return Status::Ok();
+  };
+  StartCapture(options);
+  WaitStreaming();
+  const int kTransactions = 50;
+  for (int i = 1; i <= kTransactions; ++i) Sql("INSERT INTO group_t VALUES (" + std::to_string(i) + ")");
+  // All but the held one (or two, when the second arrived before the first append began)
+  // wait in the queue.
+  auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while (capture_->progress().queued_appends < kTransactions - 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    capture_->WaitUntilFinished(milliseconds(10));
+  }
+  auto settle = std::chrono::steady_clock::now() + seconds(2);
+  while (capture_->progress().queued_appends < kTransactions - 1 &&
+         std::chrono::steady_clock::now() < settle) {
+    capture_->WaitUntilFinished(milliseconds(10));
+  }
+  EXPECT_GE(capture_->progress().queued_appends, static_cast<uint64_t>(kTransactions - 2));
+  {
+    std::lock_guard lock(gate->mu);
+    gate->released = true;
+    gate->cv.notify_all();
+  }
+  std::vector<ChangeEvent> events = WaitForEvents(kTransactions);
+  ASSERT_EQ(events.size(), static_cast<size_t>(kTransactions));
+  for (int i = 0; i < kTransactions; ++i) {
+    EXPECT_EQ(events[i].key.at(0).value, Value::Int64(i + 1));
+    EXPECT_EQ(events[i].ordinal_in_transaction, 0u);
+  }
+  PostgresCaptureProgress progress = capture_->progress();
+  EXPECT_EQ(progress.transactions, static_cast<uint64_t>(kTransactions));
+  // The first one, then the ones queued behind it in one batch.
+  EXPECT_GE(progress.log_commits, 2u);
+  EXPECT_LE(progress.log_commits, 3u);
+  EXPECT_EQ(stream_->HighestDurablePosition().postgres()->commit_end_lsn,
+            events.back().position.postgres()->commit_end_lsn);
+  EXPECT_TRUE(capture_->Stop().ok());
+}
+
 // pg_ctl on a server's data directory (as the postgres user when we are root, as localdb runs
 // it). `pg_ctl restart` reuses the previous command line (postmaster.opts): same port, same
 // settings. The restarted postmaster is no longer localdb's child, so the test stops it.
