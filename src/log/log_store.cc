@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -240,6 +241,16 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   // and BeginTransaction wait on appender_cv_ until it commits or aborts).
   bool appender_open_ = false;
   std::condition_variable appender_cv_;
+  // The thread driving the open appender (default id when none): an append or
+  // BeginTransaction from that thread would wait for itself, so it fails instead.
+  std::atomic<std::thread::id> appender_thread_{};
+  Status CheckNotAppenderThread() const {
+    if (appender_thread_.load() == std::this_thread::get_id()) {
+      return FailedPrecondition("this thread holds an open TransactionAppender on stream " +
+                                name_ + ": commit or abort it before appending otherwise");
+    }
+    return Status::Ok();
+  }
   uint64_t journal_generation_ = 0;
   std::unique_ptr<io::File> journal_;
   uint64_t journal_size_ = 0;
@@ -743,6 +754,7 @@ Result<std::vector<AppendedRecord>> StreamImpl::AppendRecords(std::vector<Append
 Result<AppendResult> StreamImpl::Submit(std::vector<AppendRecord> records, SourcePosition end,
                                         bool chunk) {
   EDDY_RETURN_IF_ERROR(CheckWritable());
+  EDDY_RETURN_IF_ERROR(CheckNotAppenderThread());
   {
     std::lock_guard lock(mu_);
     EDDY_RETURN_IF_ERROR(Validate(records, chunk));
@@ -1156,10 +1168,12 @@ class TransactionAppenderImpl final : public TransactionAppender {
 
 Result<std::unique_ptr<TransactionAppender>> StreamImpl::BeginTransaction() {
   EDDY_RETURN_IF_ERROR(CheckWritable());
+  EDDY_RETURN_IF_ERROR(CheckNotAppenderThread());
   std::unique_lock write_lock(write_mu_);
   appender_cv_.wait(write_lock, [&] { return !appender_open_; });
   EDDY_RETURN_IF_ERROR(CheckWritable());  // poisoned or deleted while waiting
   appender_open_ = true;
+  appender_thread_.store(std::this_thread::get_id());
   return std::unique_ptr<TransactionAppender>(
       new TransactionAppenderImpl(shared_from_this(), last_sequence_));
 }
@@ -1182,6 +1196,7 @@ void TransactionAppenderImpl::Finish(State state, std::unique_lock<std::mutex>& 
   state_ = state;
   touched_.clear();
   stream_->appender_open_ = false;
+  stream_->appender_thread_.store(std::thread::id());
   write_lock.unlock();
   stream_->appender_cv_.notify_all();
 }
@@ -1195,6 +1210,7 @@ Status TransactionAppenderImpl::Fail(Status cause, std::unique_lock<std::mutex>&
 
 Status TransactionAppenderImpl::Append(std::vector<AppendRecord> records) {
   EDDY_RETURN_IF_ERROR(CheckOpen());
+  stream_->appender_thread_.store(std::this_thread::get_id());  // the driving thread
   std::unique_lock write_lock(stream_->write_mu_);
   Status status = AppendLocked(records);
   if (!status.ok()) return Fail(std::move(status), write_lock);

@@ -180,8 +180,9 @@ struct TransactionCommitResult {
 // commit, exactly as for a torn AppendTransaction.
 //
 // While an appender is open it owns the stream's append path: AppendTransaction, Append,
-// AppendRecords and other BeginTransaction calls wait until it commits or aborts (so the
-// thread driving an appender must not call them on the same stream), resharding fails with
+// AppendRecords and other BeginTransaction calls wait until it commits or aborts (from the
+// thread driving the appender they fail at once with kFailedPrecondition instead of waiting
+// for themselves), resharding fails with
 // kFailedPrecondition, and EnforceRetention drops nothing (returns 0) until it finishes.
 // Records keep consecutive sequence numbers per shard across parts, in input order; a
 // segment may roll between records, never inside a chunked record.

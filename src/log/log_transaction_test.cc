@@ -373,6 +373,13 @@ TEST(LogTransactionTest, OtherAppendersWaitUntilTheTransactionEnds) {
     EXPECT_FALSE(cv.wait_until(lock, Clock::now() + std::chrono::milliseconds(200),
                                [&] { return append_done || begin_done; }));
   }
+  // From the thread driving the appender, appends fail at once instead of waiting for
+  // themselves; the appender is unaffected.
+  EXPECT_EQ(stream->Append(MakeRecord("k", "self")).status().code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(stream->AppendTransaction(Part("self", 1), PgPosition(15)).status().code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(stream->BeginTransaction().status().code(), ErrorCode::kFailedPrecondition);
   // Resharding is refused and retention is deferred while the appender is open.
   EXPECT_EQ(stream->SplitShard(0, HashKey{0, 1}).status().code(),
             ErrorCode::kFailedPrecondition);
