@@ -1,12 +1,24 @@
 // Kinesis API load: eddy (`eddy serve`, durable, fsync per batch) against kinesalite (npm,
-// in-memory) on the same machine in one run, same client, same records. Prints records/s of
-// PutRecords and of GetRecords for each, and eddy's ratio to kinesalite (issue 5's target: 20x).
+// in-memory) on the same machine in one run, with the same client work against both. Prints
+// records/s of PutRecords and of GetRecords for each, and eddy's ratio to kinesalite (issue 5's
+// target: 20x).
 //
-//   node bench/api/kinesis_vs_kinesalite.mjs EDDY_BINARY [--records=N] [--size=B] [--concurrency=C]
+//   node bench/api/kinesis_vs_kinesalite.mjs EDDY_BINARY [--records=200000] [--size=200]
+//        [--workers=4] [--concurrency=4] [--shards=8] [--client=raw|sdk] [--only=eddy|kinesalite]
 //
-// The client (AWS SDK for JavaScript v3 over HTTP/1.1 keep-alive, since kinesalite speaks no
-// HTTP/2) runs in this process; each server runs in its own process. Modules come from
-// tests/e2e/node_modules (installed by scripts/install-deps.sh from the lock file).
+// The load generator is --workers worker threads (each its own event loop and V8 heap, so
+// several cores), each with --concurrency requests in flight on keep-alive HTTP/1.1
+// connections (kinesalite speaks no HTTP/2). PutRecords: the batches (500 records of --size
+// bytes, partition keys key-0..key-N spread over every shard) are divided among the workers.
+// GetRecords: the shards are divided among the workers; each reads its shards from
+// TRIM_HORIZON with Limit 10000 until an empty reply.
+//
+// --client=raw (default) sends pre-built JSON 1.1 requests with a well-formed (unverified)
+// SigV4 Authorization header and parses each reply with JSON.parse (records are counted, Data
+// is not base64-decoded): the client costs little, so the servers are what is measured.
+// --client=sdk uses the AWS SDK for JavaScript v3 in every worker (the SDK builds, signs and
+// decodes everything: about 100k records/s per core, which then bounds eddy's figures).
+// Modules come from tests/e2e/node_modules (installed from its lock file).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -15,20 +27,130 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const e2e = path.join(here, "..", "..", "tests", "e2e");
 const require = createRequire(path.join(e2e, "package.json"));
-const kinesisSdk = require("@aws-sdk/client-kinesis");
-const { NodeHttpHandler } = require("@smithy/node-http-handler");
+const STREAM = "bench";
+const BATCH = 500;
 
-const args = Object.fromEntries(process.argv.slice(3).map((a) => a.replace(/^--/, "").split("=")));
-const eddyBinary = process.argv[2];
-const records = Number(args.records ?? 20000);
-const size = Number(args.size ?? 200);
-const concurrency = Number(args.concurrency ?? 8);
-const batch = 500;
-const shards = 4;
+// ---- client work (runs in worker threads) ---------------------------------------------------
+
+function sdkClient(port, concurrency) {
+  const kinesisSdk = require("@aws-sdk/client-kinesis");
+  const { NodeHttpHandler } = require("@smithy/node-http-handler");
+  const client = new kinesisSdk.KinesisClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: "us-east-1",
+    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+    requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: concurrency }) }),
+    maxAttempts: 1,
+  });
+  const commands = {
+    PutRecords: kinesisSdk.PutRecordsCommand,
+    GetShardIterator: kinesisSdk.GetShardIteratorCommand,
+    GetRecords: kinesisSdk.GetRecordsCommand,
+  };
+  return {
+    async call(operation, input) {
+      const copy = { ...input };
+      if (operation === "PutRecords") {
+        copy.Records = input.Records.map((r) => ({ Data: Buffer.from(r.Data, "base64"), PartitionKey: r.PartitionKey }));
+      }
+      const reply = await client.send(new commands[operation](copy));
+      if (operation === "GetRecords") return { Records: { length: reply.Records.length }, NextShardIterator: reply.NextShardIterator };
+      return reply;
+    },
+    destroy() { client.destroy(); },
+  };
+}
+
+function rawClient(port, concurrency) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const date = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
+  const authorization = `AWS4-HMAC-SHA256 Credential=bench/${date.slice(0, 8)}/us-east-1/kinesis/aws4_request, ` +
+                        `SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=${"0".repeat(64)}`;
+  return {
+    call(operation, input, prebuilt) {
+      const body = prebuilt ?? JSON.stringify(input);
+      return new Promise((resolve, reject) => {
+        const request = http.request({
+          host: "127.0.0.1", port, method: "POST", path: "/", agent,
+          headers: {
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": `Kinesis_20131202.${operation}`,
+            "X-Amz-Date": date,
+            Authorization: authorization,
+            "Content-Length": Buffer.byteLength(body),
+          },
+        }, (response) => {
+          const chunks = [];
+          response.on("data", (c) => chunks.push(c));
+          response.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            if (response.statusCode !== 200) {
+              reject(new Error(`${operation}: HTTP ${response.statusCode} ${text.slice(0, 300)}`));
+              return;
+            }
+            resolve(JSON.parse(text));
+          });
+          response.on("error", reject);
+        });
+        request.on("error", reject);
+        request.end(body);
+      });
+    },
+    destroy() { agent.destroy(); },
+  };
+}
+
+async function workerMain() {
+  const { port, phase, client: kind, concurrency, size, records, firstBatch, batchStep, shardIds } = workerData;
+  const client = kind === "sdk" ? sdkClient(port, concurrency) : rawClient(port, concurrency);
+  let count = 0;
+  if (phase === "put") {
+    const data = Buffer.alloc(size, 120).toString("base64");
+    const batches = [];
+    for (let index = firstBatch; index * BATCH < records; index += batchStep) batches.push(index);
+    // Build every request body before the clock starts (the same for both servers).
+    const bodies = batches.map((index) => {
+      const entries = [];
+      for (let i = index * BATCH; i < Math.min(records, (index + 1) * BATCH); i++) {
+        entries.push({ Data: data, PartitionKey: `key-${i}` });
+      }
+      return { input: { StreamName: STREAM, Records: entries }, json: JSON.stringify({ StreamName: STREAM, Records: entries }) };
+    });
+    parentPort.postMessage({ ready: true });
+    await new Promise((resolve) => parentPort.once("message", resolve));
+    let next = 0;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++];
+        const reply = await client.call("PutRecords", body.input, kind === "raw" ? body.json : undefined);
+        if (reply.FailedRecordCount) throw new Error(`${reply.FailedRecordCount} records failed`);
+        count += body.input.Records.length;
+      }
+    }));
+  } else {
+    parentPort.postMessage({ ready: true });
+    await new Promise((resolve) => parentPort.once("message", resolve));
+    await Promise.all(shardIds.map(async (shardId) => {
+      let iterator = (await client.call("GetShardIterator", {
+        StreamName: STREAM, ShardId: shardId, ShardIteratorType: "TRIM_HORIZON" })).ShardIterator;
+      for (;;) {
+        const reply = await client.call("GetRecords", { ShardIterator: iterator, Limit: 10000 });
+        count += reply.Records.length;
+        iterator = reply.NextShardIterator;
+        if (reply.Records.length === 0 || !iterator) break;
+      }
+    }));
+  }
+  client.destroy();
+  parentPort.postMessage({ done: true, count });
+}
+
+// ---- driver (main thread) -------------------------------------------------------------------
 
 function freePort() {
   return new Promise((resolve) => {
@@ -49,17 +171,7 @@ async function waitFor(condition, seconds, what) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function client(port) {
-  return new kinesisSdk.KinesisClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: "us-east-1",
-    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
-    requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }) }),
-    maxAttempts: 1,
-  });
-}
-
-async function startEddy(work) {
+async function startEddy(eddyBinary, work) {
   const portFile = path.join(work, "port");
   const child = spawn(eddyBinary, ["serve", "--data-dir", path.join(work, "data"), "--listen",
                                    "127.0.0.1:0", "--port-file", portFile, "--log-level", "warn"],
@@ -81,64 +193,88 @@ async function startKinesalite() {
   return { child, port };
 }
 
-async function run(name, server) {
-  const kinesis = client(server.port);
-  const stream = "bench";
-  await kinesis.send(new kinesisSdk.CreateStreamCommand({ StreamName: stream, ShardCount: shards }));
-  await waitFor(async () => (await kinesis.send(new kinesisSdk.DescribeStreamSummaryCommand({ StreamName: stream })))
-    .StreamDescriptionSummary.StreamStatus === "ACTIVE", 30, "stream ACTIVE");
-  const payload = Buffer.alloc(size, 120);
-  const batches = Math.ceil(records / batch);
-  let next = 0;
-  const putStart = process.hrtime.bigint();
-  async function worker() {
-    while (next < batches) {
-      const index = next++;
-      const entries = [];
-      for (let i = 0; i < batch && index * batch + i < records; i++) {
-        entries.push({ Data: payload, PartitionKey: `key-${index * batch + i}` });
-      }
-      const reply = await kinesis.send(new kinesisSdk.PutRecordsCommand({ StreamName: stream, Records: entries }));
-      if (reply.FailedRecordCount) throw new Error(`${name}: ${reply.FailedRecordCount} records failed`);
-    }
-  }
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const putSeconds = Number(process.hrtime.bigint() - putStart) / 1e9;
-
-  const listed = await kinesis.send(new kinesisSdk.ListShardsCommand({ StreamName: stream }));
-  const getStart = process.hrtime.bigint();
-  let read = 0;
-  await Promise.all(listed.Shards.map(async (shard) => {
-    let iterator = (await kinesis.send(new kinesisSdk.GetShardIteratorCommand({
-      StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: "TRIM_HORIZON" }))).ShardIterator;
-    for (;;) {
-      const reply = await kinesis.send(new kinesisSdk.GetRecordsCommand({ ShardIterator: iterator, Limit: 10000 }));
-      read += reply.Records.length;
-      iterator = reply.NextShardIterator;
-      if (reply.Records.length === 0 || !iterator) break;
-    }
+// Runs one phase on every worker: waits until all are ready (bodies built), then times from
+// the start signal to the last worker's end.
+async function runPhase(options, phase, perWorker) {
+  const workers = perWorker.map((extra) => new Worker(fileURLToPath(import.meta.url), {
+    workerData: { ...options, phase, ...extra } }));
+  const ready = workers.map((worker) => new Promise((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
   }));
-  const getSeconds = Number(process.hrtime.bigint() - getStart) / 1e9;
-  if (read !== records) throw new Error(`${name}: read ${read} of ${records} records`);
-  kinesis.destroy();
-  return { put: records / putSeconds, get: records / getSeconds };
+  await Promise.all(ready);
+  const done = workers.map((worker) => new Promise((resolve, reject) => {
+    worker.on("message", (m) => m.done && resolve(m.count));
+    worker.on("error", reject);
+  }));
+  const start = process.hrtime.bigint();
+  for (const worker of workers) worker.postMessage("go");
+  const counts = await Promise.all(done);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await Promise.all(workers.map((worker) => worker.terminate()));
+  return { count: counts.reduce((a, b) => a + b, 0), seconds };
 }
 
-const work = mkdtempSync(path.join(os.tmpdir(), "eddy-api-bench-"));
-const results = {};
-try {
-  for (const [name, start] of [["eddy", () => startEddy(work)], ["kinesalite", startKinesalite]]) {
-    const server = await start();
-    try {
-      results[name] = await run(name, server);
-    } finally {
-      server.child.kill("SIGTERM");
-    }
-  }
-} finally {
-  rmSync(work, { recursive: true, force: true });
+async function run(name, server, settings) {
+  const kinesisSdk = require("@aws-sdk/client-kinesis");
+  const { NodeHttpHandler } = require("@smithy/node-http-handler");
+  const admin = new kinesisSdk.KinesisClient({
+    endpoint: `http://127.0.0.1:${server.port}`, region: "us-east-1",
+    credentials: { accessKeyId: "bench", secretAccessKey: "bench" }, maxAttempts: 1,
+    requestHandler: new NodeHttpHandler() });  // HTTP/1.1: kinesalite has no HTTP/2
+  await admin.send(new kinesisSdk.CreateStreamCommand({ StreamName: STREAM, ShardCount: settings.shards }));
+  await waitFor(async () => (await admin.send(new kinesisSdk.DescribeStreamSummaryCommand({ StreamName: STREAM })))
+    .StreamDescriptionSummary.StreamStatus === "ACTIVE", 30, "stream ACTIVE");
+  const options = { port: server.port, client: settings.client, concurrency: settings.concurrency,
+                    size: settings.size, records: settings.records };
+  const workers = Array.from({ length: settings.workers }, (_, w) => w);
+  const put = await runPhase(options, "put", workers.map((w) => ({ firstBatch: w, batchStep: settings.workers })));
+  if (put.count !== settings.records) throw new Error(`${name}: wrote ${put.count} of ${settings.records}`);
+  const shardIds = (await admin.send(new kinesisSdk.ListShardsCommand({ StreamName: STREAM }))).Shards.map((s) => s.ShardId);
+  const get = await runPhase(options, "get", workers.map((w) => ({ shardIds: shardIds.filter((_, i) => i % settings.workers === w) })));
+  if (get.count !== settings.records) throw new Error(`${name}: read ${get.count} of ${settings.records}`);
+  admin.destroy();
+  return { put: put.count / put.seconds, get: get.count / get.seconds };
 }
-const fmt = (n) => Math.round(n).toLocaleString("en-US");
-console.log(`records=${records} size=${size}B batch=${batch} concurrency=${concurrency} shards=${shards}`);
-console.log(`PutRecords  eddy ${fmt(results.eddy.put)} rec/s   kinesalite ${fmt(results.kinesalite.put)} rec/s   ratio ${(results.eddy.put / results.kinesalite.put).toFixed(1)}x`);
-console.log(`GetRecords  eddy ${fmt(results.eddy.get)} rec/s   kinesalite ${fmt(results.kinesalite.get)} rec/s   ratio ${(results.eddy.get / results.kinesalite.get).toFixed(1)}x`);
+
+async function main() {
+  const eddyBinary = process.argv[2];
+  const args = Object.fromEntries(process.argv.slice(3).map((a) => a.replace(/^--/, "").split("=")));
+  const settings = {
+    records: Number(args.records ?? 200000),
+    size: Number(args.size ?? 200),
+    workers: Number(args.workers ?? 4),
+    concurrency: Number(args.concurrency ?? 4),
+    shards: Number(args.shards ?? 8),
+    client: args.client ?? "raw",
+  };
+  const work = mkdtempSync(path.join(os.tmpdir(), "eddy-api-bench-"));
+  const results = {};
+  const servers = [["eddy", () => startEddy(eddyBinary, work)], ["kinesalite", startKinesalite]]
+    .filter(([name]) => !args.only || args.only === name);
+  try {
+    for (const [name, start] of servers) {
+      const server = await start();
+      try {
+        results[name] = await run(name, server, settings);
+      } finally {
+        server.child.kill("SIGTERM");
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const fmt = (n) => (n === undefined ? "-" : Math.round(n).toLocaleString("en-US"));
+  const ratio = (op) => (results.eddy && results.kinesalite ? `${(results.eddy[op] / results.kinesalite[op]).toFixed(1)}x` : "-");
+  console.log(`records=${settings.records} size=${settings.size}B batch=${BATCH} workers=${settings.workers} ` +
+              `concurrency=${settings.concurrency}/worker shards=${settings.shards} client=${settings.client}`);
+  for (const [label, op] of [["PutRecords", "put"], ["GetRecords", "get"]]) {
+    console.log(`${label}  eddy ${fmt(results.eddy?.[op])} rec/s   kinesalite ${fmt(results.kinesalite?.[op])} rec/s   ratio ${ratio(op)}`);
+  }
+}
+
+if (isMainThread) {
+  await main();
+} else {
+  await workerMain();
+}

@@ -57,11 +57,9 @@ void RequestBody::TrimThreadParser() {
 std::optional<ApiError> RequestBody::Parse(std::string_view body, RequestBody* out) {
   simdjson::dom::parser& parser = ThreadParser();
   std::string_view text = body;
-  bool blank = true;
-  for (char c : text) {
-    if (!std::isspace(static_cast<unsigned char>(c))) blank = false;
-  }
-  if (blank) text = "{}";
+  // A blank body means an empty object (the SDKs send none for operations without input).
+  // Stops at the first non-blank byte: this runs on every request, bodies are up to 12 MiB.
+  if (text.find_first_not_of(" \t\r\n\v\f") == std::string_view::npos) text = "{}";
   simdjson::dom::element root;
   auto error = parser.parse(text.data(), text.size()).get(root);
   if (error) {

@@ -47,6 +47,45 @@ TEST(Base64, RoundTripsAndRejectsBadInput) {
   EXPECT_FALSE(DecodeBase64("a===", &out));
   EXPECT_FALSE(DecodeBase64("ab=c", &out));
   EXPECT_FALSE(DecodeBase64("ab==abcd", &out));
+  EXPECT_FALSE(DecodeBase64("====", &out));
+  EXPECT_FALSE(DecodeBase64("=abc", &out));
+  EXPECT_FALSE(DecodeBase64("abc\x80", &out));
+  ASSERT_TRUE(DecodeBase64("YQ==", &out));
+  EXPECT_EQ(out, "a");
+  ASSERT_TRUE(DecodeBase64("YWI=", &out));
+  EXPECT_EQ(out, "ab");
+  ASSERT_TRUE(DecodeBase64("Zm9vYmFy", &out));
+  EXPECT_EQ(out, "foobar");
+  ASSERT_TRUE(DecodeBase64("", &out));
+  EXPECT_EQ(out, "");
+}
+
+TEST(Base64, AppendsAfterExistingText) {
+  std::string out = "x:";
+  AppendBase64(out, "foobar");
+  AppendBase64(out, "");
+  AppendBase64(out, "fo");
+  EXPECT_EQ(out, "x:Zm9vYmFyZm8=");
+  EXPECT_EQ(EncodeBase64(std::string(300, '\xff')).size(), 400u);
+}
+
+TEST(JsonWriter, EscapesOnlyWhatNeedsIt) {
+  std::string out;
+  AppendJsonString(out, "shardId-000000000001");
+  AppendJsonString(out, "");
+  AppendJsonString(out, "a\"b\\c\n\x01");
+  EXPECT_EQ(out, "\"shardId-000000000001\"\"\"\"a\\\"b\\\\c\\n\\u0001\"");
+}
+
+TEST(JsonWriter, TimestampsAndIntegers) {
+  JsonWriter w;
+  w.BeginArray();
+  w.TimestampMillis(1700000000123);
+  w.TimestampMillis(5);
+  w.TimestampMillis(-1500);
+  w.UInt(18446744073709551615u);
+  w.EndArray();
+  EXPECT_EQ(w.Take(), "[1700000000.123,0.005,-1.500,18446744073709551615]");
 }
 
 TEST(RequestBody, ReadsTypedMembersAndTreatsNullAsAbsent) {

@@ -1,14 +1,36 @@
 #include "api/json_writer.h"
 
-#include "format/json.h"
+#include <openssl/evp.h>
 
-#include <cstdio>
+#include <array>
+#include <charconv>
+#include <cstdint>
+
+#include "format/json.h"
 
 namespace eddy::api {
 
 // One escaping for every JSON eddy writes: see format/json.h.
 void AppendJsonString(std::string& out, std::string_view value) {
-  format::AppendJsonString(out, value);
+  // Fast path for the common case (sequence numbers, shard ids, ASCII partition keys): nothing
+  // to escape, so append in one piece instead of byte by byte. Anything else goes through
+  // format's escaping, so there is still one set of escaping rules.
+  bool plain = true;
+  for (char c : value) {
+    auto byte = static_cast<uint8_t>(c);
+    if (byte < 0x20 || byte >= 0x80 || c == '"' || c == '\\') {
+      plain = false;
+      break;
+    }
+  }
+  if (!plain) {
+    format::AppendJsonString(out, value);
+    return;
+  }
+  out.reserve(out.size() + value.size() + 2);
+  out.push_back('"');
+  out.append(value);
+  out.push_back('"');
 }
 
 void JsonWriter::BeforeValue() {
@@ -59,7 +81,8 @@ void JsonWriter::Int(int64_t value) {
 }
 void JsonWriter::UInt(uint64_t value) {
   BeforeValue();
-  out_ += std::to_string(value);
+  char buffer[24];
+  out_.append(buffer, static_cast<size_t>(std::to_chars(buffer, buffer + sizeof(buffer), value).ptr - buffer));
 }
 void JsonWriter::Bool(bool value) {
   BeforeValue();
@@ -76,10 +99,13 @@ void JsonWriter::TimestampMillis(int64_t epoch_millis) {
     epoch_millis = -epoch_millis;
   }
   char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%lld.%03lld",
-                static_cast<long long>(epoch_millis / 1000),
-                static_cast<long long>(epoch_millis % 1000));
-  out_ += buffer;
+  char* end = std::to_chars(buffer, buffer + sizeof(buffer), epoch_millis / 1000).ptr;
+  int64_t millis = epoch_millis % 1000;
+  *end++ = '.';
+  *end++ = static_cast<char>('0' + millis / 100);
+  *end++ = static_cast<char>('0' + millis / 10 % 10);
+  *end++ = static_cast<char>('0' + millis % 10);
+  out_.append(buffer, static_cast<size_t>(end - buffer));
 }
 void JsonWriter::Base64(std::string_view bytes) {
   BeforeValue();
@@ -98,43 +124,57 @@ std::string EncodeBase64(std::string_view bytes) {
   return out;
 }
 
-void AppendBase64(std::string& out, std::string_view bytes) { out += format::Base64Encode(bytes); }
+void AppendBase64(std::string& out, std::string_view bytes) {
+  // Encodes in place at the end of `out` (no temporary: GetRecords encodes every payload).
+  size_t start = out.size();
+  out.resize(start + 4 * ((bytes.size() + 2) / 3) + 1);  // EVP_EncodeBlock writes a NUL
+  int written = bytes.empty() ? 0
+                              : EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + start),
+                                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                                static_cast<int>(bytes.size()));
+  out.resize(start + static_cast<size_t>(written));
+}
+
+namespace {
+// Value of each base64 alphabet byte, 0xFF for every other byte.
+constexpr std::array<uint8_t, 256> kBase64Values = [] {
+  std::array<uint8_t, 256> table{};
+  table.fill(0xFF);
+  constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (size_t i = 0; i < kAlphabet.size(); ++i) {
+    table[static_cast<uint8_t>(kAlphabet[i])] = static_cast<uint8_t>(i);
+  }
+  return table;
+}();
+}  // namespace
 
 bool DecodeBase64(std::string_view text, std::string* out) {
-  auto value_of = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
   if (text.size() % 4 != 0) return false;
-  out->clear();
-  out->reserve(text.size() / 4 * 3);
-  for (size_t i = 0; i < text.size(); i += 4) {
-    bool last = i + 4 == text.size();
-    int a = value_of(text[i]);
-    int b = value_of(text[i + 1]);
-    if (a < 0 || b < 0) return false;
-    if (last && text[i + 2] == '=') {
-      if (text[i + 3] != '=') return false;
-      out->push_back(static_cast<char>((a << 2) | (b >> 4)));
-      return true;
-    }
-    int c = value_of(text[i + 2]);
-    if (c < 0) return false;
-    if (last && text[i + 3] == '=') {
-      out->push_back(static_cast<char>((a << 2) | (b >> 4)));
-      out->push_back(static_cast<char>(((b & 0x0f) << 4) | (c >> 2)));
-      return true;
-    }
-    int d = value_of(text[i + 3]);
-    if (d < 0) return false;
-    out->push_back(static_cast<char>((a << 2) | (b >> 4)));
-    out->push_back(static_cast<char>(((b & 0x0f) << 4) | (c >> 2)));
-    out->push_back(static_cast<char>(((c & 0x03) << 6) | d));
+  size_t padding = 0;
+  if (!text.empty() && text.back() == '=') padding = text[text.size() - 2] == '=' ? 2 : 1;
+  // Decodes straight into the sized buffer (every PutRecords entry's Data passes here).
+  out->resize(text.size() / 4 * 3 - padding);
+  auto* dest = reinterpret_cast<uint8_t*>(out->data());
+  auto value = [&](size_t i) { return kBase64Values[static_cast<uint8_t>(text[i])]; };
+  size_t full = padding == 0 ? text.size() : text.size() - 4;
+  for (size_t i = 0; i < full; i += 4) {
+    uint32_t a = value(i), b = value(i + 1), c = value(i + 2), d = value(i + 3);
+    if ((a | b | c | d) & 0x80) return false;
+    uint32_t bits = (a << 18) | (b << 12) | (c << 6) | d;
+    *dest++ = static_cast<uint8_t>(bits >> 16);
+    *dest++ = static_cast<uint8_t>(bits >> 8);
+    *dest++ = static_cast<uint8_t>(bits);
   }
+  if (padding == 0) return true;
+  size_t i = full;
+  uint32_t a = value(i), b = value(i + 1);
+  if ((a | b) & 0x80) return false;
+  *dest++ = static_cast<uint8_t>((a << 2) | (b >> 4));
+  if (padding == 2) return true;  // "xx=="
+  uint32_t c = value(i + 2);
+  if (c & 0x80) return false;
+  *dest = static_cast<uint8_t>(((b & 0x0f) << 4) | (c >> 2));
   return true;
 }
 

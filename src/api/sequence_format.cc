@@ -1,6 +1,7 @@
 #include "api/sequence_format.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 
 namespace eddy::api {
@@ -39,11 +40,15 @@ void AppendSequenceNumber(std::string& out, SequenceNumber sequence, uint32_t sh
   if (count == 0) {
     buffer[length++] = '0';
   } else {
-    length += std::snprintf(buffer, sizeof(buffer), "%llu",
-                            static_cast<unsigned long long>(chunks[count - 1]));
+    // to_chars, not snprintf: this runs for every record of every GetRecords/PutRecords.
+    length = static_cast<int>(std::to_chars(buffer, buffer + sizeof(buffer), chunks[count - 1]).ptr - buffer);
     for (int i = count - 2; i >= 0; --i) {
-      length += std::snprintf(buffer + length, sizeof(buffer) - static_cast<size_t>(length),
-                              "%019llu", static_cast<unsigned long long>(chunks[i]));
+      uint64_t chunk = chunks[i];
+      for (int digit = 18; digit >= 0; --digit) {  // 19 digits, zero-padded
+        buffer[length + digit] = static_cast<char>('0' + chunk % 10);
+        chunk /= 10;
+      }
+      length += 19;
     }
   }
   out.append(buffer, static_cast<size_t>(length));
