@@ -21,7 +21,9 @@
 // - Schema: tables are decoded with the TABLE_MAP of their own transaction (binlog_row_metadata
 //   =FULL gives names, signedness, charsets, ENUM/SET labels and the primary key); each distinct
 //   column list gets a version in the schema history kept in `data_dir`, and DDL statements are
-//   recorded there, durably, across restarts.
+//   recorded there, durably, across restarts. Each DDL on a captured table (or database) also
+//   becomes a schema change event (op `s`: kind, table, statement, CREATE TABLE columns; see
+//   ddl_parser.h) in binlog order with the row events; TRUNCATE TABLE becomes op `t`.
 // - Memory: the event queue between the socket reader and the decoder is bounded; a source
 //   transaction's rows are held in memory (as binlog bytes) up to large_transaction_bytes, and
 //   beyond that spill to the data directory and are appended in parts at the commit (nothing
