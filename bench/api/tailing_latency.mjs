@@ -3,7 +3,7 @@
 //
 //   node bench/api/tailing_latency.mjs EDDY_BINARY EDDY_LOCALDB_BINARY
 //        [--rate=5000] [--seconds=20] [--warmup=3] [--rows-per-txn=10] [--shards=4]
-//        [--idle-ms=10]
+//        [--idle-ms=10] [--wait-ms=0]
 //
 // Starts a throwaway PostgreSQL (`eddy-localdb start postgres`), runs `eddy run` capturing one
 // table into a stream served by the Kinesis API, and then, at the same time:
@@ -15,6 +15,9 @@
 //    connection): GetShardIterator LATEST, then GetRecords in a loop that re-polls at once
 //    when it got records and waits --idle-ms otherwise (KCL's idleTimeBetweenReadsInMillis,
 //    made small).
+//    --wait-ms=N sends eddy's opt-in `x-eddy-get-records-wait-ms: N` header: GetRecords on an
+//    empty open shard then waits up to N ms for a commit instead of answering at once, and the
+//    consumer re-polls at once after an empty reply (the server did the waiting).
 // Latency of a row = the consumer's wall-clock time when the GetRecords reply is decoded -
 // the row's written time. Rows written during the warm-up are read but not counted. Prints
 // the count and p50/p95/p99/max. Both clocks are the same machine's CLOCK_REALTIME.
@@ -44,6 +47,7 @@ const warmup = Number(args.warmup ?? 3);
 const rowsPerTxn = Number(args["rows-per-txn"] ?? 10);
 const shards = Number(args.shards ?? 4);
 const idleMs = Number(args["idle-ms"] ?? 10);
+const waitMs = Number(args["wait-ms"] ?? 0);
 const stream = "ticks";
 
 const nowMicros = () => (performance.timeOrigin + performance.now()) * 1000;
@@ -136,6 +140,12 @@ try {
   let emptyPolls = 0;
   const consumers = await Promise.all(listed.Shards.map(async (shard) => {
     const client = kinesis(shard.ShardId);
+    if (waitMs > 0) {
+      client.middlewareStack.add((next) => async (call) => {
+        call.request.headers["x-eddy-get-records-wait-ms"] = String(waitMs);
+        return next(call);
+      }, { step: "build", name: "eddyGetRecordsWait" });
+    }
     let iterator = (await client.send(new kinesisSdk.GetShardIteratorCommand({
       StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: "LATEST" }))).ShardIterator;
     return { loop: (async () => {
@@ -158,7 +168,7 @@ try {
         iterator = reply.NextShardIterator;
         if (reply.Records.length === 0) {
           emptyPolls++;
-          await sleep(idleMs);
+          if (waitMs === 0) await sleep(idleMs);
         }
       }
       client.destroy();
@@ -201,7 +211,7 @@ try {
            `max ${f(values[values.length - 1])}`;
   };
   console.log(`rate=${rate}/s (achieved ${Math.round(written / writeSeconds)}/s) rows-per-txn=${rowsPerTxn} ` +
-              `shards=${shards} idle-ms=${idleMs} seconds=${seconds} warmup=${warmup}`);
+              `shards=${shards} idle-ms=${idleMs} wait-ms=${waitMs} seconds=${seconds} warmup=${warmup}`);
   console.log(`rows read ${received} of ${total}; GetRecords calls ${polls} (${emptyPolls} empty)`);
   console.log(`latency ms, ${latencies.length} rows:`);
   console.log(`  commit -> GetRecords reply     ${summary(latencies)}`);

@@ -1,5 +1,7 @@
 #include "api/api_router.h"
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -127,7 +129,15 @@ void ApiRouter::Respond(const HttpRequest& request, HttpResponse* response) {
     return;
   }
   JsonWriter out;
-  std::optional<ApiError> error = kinesis ? kinesis_.Handle(operation, body, out)
+  int wait_ms = 0;
+  if (const std::string* wait = request.Header(KinesisService::kGetRecordsWaitHeader)) {
+    int64_t value = 0;
+    auto [end, ec] = std::from_chars(wait->data(), wait->data() + wait->size(), value);
+    if (ec == std::errc() && end == wait->data() + wait->size() && value > 0) {
+      wait_ms = static_cast<int>(std::min<int64_t>(value, KinesisService::kMaxGetRecordsWaitMs));
+    }
+  }
+  std::optional<ApiError> error = kinesis ? kinesis_.Handle(operation, body, out, wait_ms)
                                           : dynamodb_streams_.Handle(operation, body, out);
   body = RequestBody();
   RequestBody::TrimThreadParser();

@@ -33,8 +33,8 @@ bool IsArnChar(char c) { return c > 0x20 && c < 0x7f; }
 
 class Handler {
  public:
-  Handler(const ApiContext* context, RequestBody& in, JsonWriter& out)
-      : context_(context), in_(in), out_(out) {}
+  Handler(const ApiContext* context, RequestBody& in, JsonWriter& out, int get_records_wait_ms)
+      : context_(context), in_(in), out_(out), get_records_wait_ms_(get_records_wait_ms) {}
 
   std::optional<ApiError> Run(std::string_view operation);
 
@@ -92,6 +92,7 @@ class Handler {
   const ApiContext* context_;
   RequestBody& in_;
   JsonWriter& out_;
+  int get_records_wait_ms_ = 0;  // opt-in GetRecords wait (0: answer at once, as AWS)
 };
 
 const std::map<std::string_view, std::optional<ApiError> (Handler::*)()>& Operations() {
@@ -710,6 +711,16 @@ std::optional<ApiError> Handler::GetRecords() {
     auto read = (*reader)->Read(limits);
     if (!read.ok()) return ApiErrorFromStatus(read.status());
     batch = std::move(read).value();
+    if (round == 0 && batch.records.empty() && !batch.end_of_shard && get_records_wait_ms_ > 0) {
+      // Opt-in short wait on an empty open shard: woken by the next commit, so a tailing
+      // consumer sees a record without its idle-poll delay.
+      Status waited = (*reader)->WaitForData(std::chrono::steady_clock::now() +
+                                             std::chrono::milliseconds(get_records_wait_ms_));
+      if (!waited.ok()) return ApiErrorFromStatus(waited);
+      read = (*reader)->Read(limits);
+      if (!read.ok()) return ApiErrorFromStatus(read.status());
+      batch = std::move(read).value();
+    }
     for (auto& record : batch.records) {
       if (record.kind == log::RecordKind::kChunkedHead) pending_head = record.sequence;
       bytes += record.payload.size() + record.partition_key.size();
@@ -1332,8 +1343,8 @@ bool KinesisService::Knows(std::string_view operation) {
 }
 
 std::optional<ApiError> KinesisService::Handle(std::string_view operation, RequestBody& input,
-                                               JsonWriter& out) {
-  Handler handler(context_, input, out);
+                                               JsonWriter& out, int get_records_wait_ms) {
+  Handler handler(context_, input, out, get_records_wait_ms);
   return handler.Run(operation);
 }
 

@@ -24,7 +24,16 @@ class KinesisService {
   static bool Knows(std::string_view operation);
   // Runs a known operation: writes the response JSON object into `out` and returns nullopt,
   // or returns the error (and `out` is discarded by the caller).
-  std::optional<ApiError> Handle(std::string_view operation, RequestBody& input, JsonWriter& out);
+  // `get_records_wait_ms` > 0 (opt-in, see kGetRecordsWaitHeader): a GetRecords that finds
+  // an open shard empty waits up to that long for a record before answering.
+  std::optional<ApiError> Handle(std::string_view operation, RequestBody& input, JsonWriter& out,
+                                 int get_records_wait_ms = 0);
+
+  // Request header a client may send to let GetRecords wait briefly on an empty open shard
+  // (eddy extension; AWS answers at once and so does eddy without it). Values are clamped to
+  // [0, kMaxGetRecordsWaitMs].
+  static constexpr std::string_view kGetRecordsWaitHeader = "x-eddy-get-records-wait-ms";
+  static constexpr int kMaxGetRecordsWaitMs = 1000;
 
   // Iterator expiry (Kinesis: 5 minutes).
   static constexpr int64_t kIteratorLifetimeMillis = 300'000;

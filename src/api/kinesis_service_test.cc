@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <chrono>
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "api/api_router.h"
 #include "api/dynamodb_streams_service.h"
 #include "api/json_writer.h"
+#include "api/kinesis_service.h"
 #include "api/record_rendering.h"
 #include "log/log_store.h"
 #include "model/event.h"
@@ -234,6 +237,52 @@ TEST_F(ApiTest, PutAndGetRecordsWithAllIteratorTypes) {
             "ResourceNotFoundException");
   EXPECT_EQ(Kinesis("GetShardIterator", R"({"StreamName":"s","ShardId":"shardId-000000000000","ShardIteratorType":"AT_TIMESTAMP","Timestamp":9999999999})").Type(),
             "InvalidArgumentException");
+}
+
+TEST_F(ApiTest, GetRecordsWaitsOnlyWhenTheClientOptsIn) {
+  ASSERT_EQ(Kinesis("CreateStream", R"({"StreamName":"w","ShardCount":1})").status, 200);
+  std::string iterator = Kinesis("GetShardIterator", R"({"StreamName":"w","ShardId":"shardId-000000000000","ShardIteratorType":"LATEST"})")
+                             .Str("/ShardIterator");
+  auto get_records = [&](const std::string& wait_header) {
+    HttpRequest request;
+    request.method = "POST";
+    request.target = "/";
+    request.headers.emplace_back("x-amz-target", "Kinesis_20131202.GetRecords");
+    request.headers.emplace_back("content-type", "application/x-amz-json-1.1");
+    request.headers.emplace_back("x-amz-date", "20261121T111701Z");
+    request.headers.emplace_back("authorization", kAuthorization);
+    if (!wait_header.empty()) {
+      request.headers.emplace_back(std::string(KinesisService::kGetRecordsWaitHeader), wait_header);
+    }
+    request.body = R"({"ShardIterator":")" + iterator + "\"}";
+    HttpResponse response;
+    router_->Handle(request, &response);
+    return response;
+  };
+  // Without the header (AWS semantics) and with an invalid one: an empty shard answers at once.
+  EXPECT_NE(get_records("").body.find(R"("Records":[])"), std::string::npos);
+  EXPECT_NE(get_records("soon").body.find(R"("Records":[])"), std::string::npos);
+  // With it, an empty shard is waited on until the deadline...
+  auto start = std::chrono::steady_clock::now();
+  HttpResponse empty = get_records("60");
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(55));
+  EXPECT_EQ(empty.status, 200);
+  EXPECT_NE(empty.body.find(R"("Records":[])"), std::string::npos);
+  // ...and a record committed meanwhile is returned by the waiting call (the deadline is far
+  // away, so an answer before it means the commit woke the wait).
+  HttpResponse waited;
+  std::chrono::steady_clock::duration took{};
+  std::thread reader([&] {
+    auto begin = std::chrono::steady_clock::now();
+    waited = get_records("1000");
+    took = std::chrono::steady_clock::now() - begin;
+  });
+  Reply put = Kinesis("PutRecord", R"({"StreamName":"w","PartitionKey":"k","Data":"eA=="})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  reader.join();
+  EXPECT_EQ(waited.status, 200);
+  EXPECT_NE(waited.body.find(R"("Data":"eA==")"), std::string::npos) << waited.body;
+  EXPECT_LT(took, std::chrono::milliseconds(900));
 }
 
 TEST_F(ApiTest, IteratorsAreCheckedForForgeryExpiryAndDeletedStreams) {
