@@ -4,6 +4,7 @@
 //   eddy-api-testserver --data-dir DIR [--listen 127.0.0.1:0] [--port-file FILE]
 //                       [--cdc-stream NAME --cdc-format FORMAT --cdc-events N]
 //                       [--credentials ACCESS_KEY_ID:SECRET]   (verify SigV4 signatures)
+//                       [--tls-cert CERT.pem --tls-key KEY.pem]  (HTTPS, h2/http1.1 by ALPN)
 //
 // Writes the bound port to --port-file (atomically: write then rename) once serving, and
 // runs until SIGTERM/SIGINT. --cdc-stream creates a CDC stream (eddy:cdc=true) and appends
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   std::string data_dir, listen = "127.0.0.1:0", port_file, cdc_stream, cdc_format = "native";
   int cdc_events = 0;
   std::string credentials;  // AKID:SECRET enables signature verification
+  std::string tls_cert, tls_key;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -66,6 +68,8 @@ int main(int argc, char** argv) {
     else if (arg == "--cdc-format") cdc_format = value();
     else if (arg == "--cdc-events") cdc_events = std::atoi(value().c_str());
     else if (arg == "--credentials") credentials = value();
+    else if (arg == "--tls-cert") tls_cert = value();
+    else if (arg == "--tls-key") tls_key = value();
     else return Fail("unknown argument " + arg);
   }
   if (data_dir.empty()) return Fail("--data-dir is required");
@@ -107,6 +111,8 @@ int main(int argc, char** argv) {
 
   eddy::api::ServerOptions options;
   options.listen = listen;
+  options.tls_cert = tls_cert;
+  options.tls_key = tls_key;
   if (!credentials.empty()) {
     size_t colon = credentials.find(':');
     if (colon == std::string::npos) return Fail("--credentials wants ACCESS_KEY_ID:SECRET");

@@ -6,11 +6,16 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <nghttp2/nghttp2.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -25,6 +30,84 @@ constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 std::shared_ptr<spdlog::logger> Log() {
   static auto logger = logging::Get("api");
   return logger;
+}
+
+class SocketTransport : public Transport {
+ public:
+  explicit SocketTransport(int fd) : fd_(fd) {}
+  ssize_t Receive(char* buffer, size_t size) override;
+  bool SendAll(const char* data, size_t size) override;
+
+ private:
+  int fd_;
+};
+
+class TlsTransport : public Transport {
+ public:
+  explicit TlsTransport(SSL* ssl) : ssl_(ssl) {}
+  ssize_t Receive(char* buffer, size_t size) override {
+    int n = SSL_read(ssl_, buffer, static_cast<int>(std::min<size_t>(size, 1u << 30)));
+    if (n > 0) return n;
+    return SSL_get_error(ssl_, n) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+  }
+  bool SendAll(const char* data, size_t size) override {
+    while (size > 0) {
+      size_t written = 0;
+      if (SSL_write_ex(ssl_, data, size, &written) != 1) return false;
+      data += written;
+      size -= written;
+    }
+    return true;
+  }
+
+ private:
+  SSL* ssl_;
+};
+
+std::string OpenSslError() {
+  unsigned long code = ERR_get_error();
+  if (code == 0) return "unknown error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof(text));
+  ERR_clear_error();
+  return text;
+}
+
+// ALPN: h2 when the client offers it, else http/1.1; a client offering neither is refused.
+int SelectAlpn(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* in,
+               unsigned int in_length, void*) {
+  static const unsigned char kPreference[] = "\x02h2\x08http/1.1";
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, out_length, kPreference, sizeof(kPreference) - 1, in,
+                            in_length) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  }
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+Result<std::shared_ptr<void>> MakeTlsContext(const HttpServerOptions& options) {
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return InvalidArgument("TLS needs both a certificate file and a key file");
+  }
+  if (options.tls_cert_file.empty()) return std::shared_ptr<void>();
+  SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
+  if (raw == nullptr) return IoError("TLS: " + OpenSslError());
+  std::shared_ptr<void> context(raw, [](void* p) { SSL_CTX_free(static_cast<SSL_CTX*>(p)); });
+  SSL_CTX_set_min_proto_version(raw, TLS1_2_VERSION);
+  SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_use_certificate_chain_file(raw, options.tls_cert_file.c_str()) != 1) {
+    return InvalidArgument("TLS certificate " + options.tls_cert_file + ": " + OpenSslError());
+  }
+  if (SSL_CTX_use_PrivateKey_file(raw, options.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return InvalidArgument("TLS key " + options.tls_key_file + ": " + OpenSslError());
+  }
+  if (SSL_CTX_check_private_key(raw) != 1) {
+    return InvalidArgument("TLS key " + options.tls_key_file + " does not match certificate " +
+                           options.tls_cert_file);
+  }
+  SSL_CTX_set_alpn_select_cb(raw, SelectAlpn, nullptr);
+  return context;
 }
 
 bool SendAll(int fd, const char* data, size_t size) {
@@ -50,6 +133,11 @@ ssize_t ReceiveSome(int fd, char* buffer, size_t size) {
   }
 }
 
+ssize_t SocketTransport::Receive(char* buffer, size_t size) { return ReceiveSome(fd_, buffer, size); }
+bool SocketTransport::SendAll(const char* data, size_t size) {
+  return ::eddy::api::SendAll(fd_, data, size);
+}
+
 HttpResponse PlainError(int status, const std::string& message) {
   HttpResponse response;
   response.status = status;
@@ -60,7 +148,7 @@ HttpResponse PlainError(int status, const std::string& message) {
 
 // ---- HTTP/1.1 -------------------------------------------------------------------------------
 
-void ServeHttp1(int fd, std::string buffer, const HttpServerOptions& options,
+void ServeHttp1(Transport& io, std::string buffer, const HttpServerOptions& options,
                 const HttpHandler& handler, const std::atomic<bool>& stopping) {
   char chunk[64 * 1024];
   bool sent_continue = false;
@@ -72,7 +160,7 @@ void ServeHttp1(int fd, std::string buffer, const HttpServerOptions& options,
                    parsed.error_message);
       std::string out =
           SerializeHttp1Response(PlainError(parsed.error_status, parsed.error_message), false);
-      SendAll(fd, out.data(), out.size());
+      io.SendAll(out.data(), out.size());
       return;
     }
     if (parsed.state == Http1ParseState::kComplete) {
@@ -82,15 +170,15 @@ void ServeHttp1(int fd, std::string buffer, const HttpServerOptions& options,
       HttpResponse response;
       handler(request, &response);
       std::string out = SerializeHttp1Response(response, keep_alive);
-      if (!SendAll(fd, out.data(), out.size()) || !keep_alive) return;
+      if (!io.SendAll(out.data(), out.size()) || !keep_alive) return;
       continue;
     }
     if (parsed.expect_continue && !sent_continue) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      if (!SendAll(fd, kContinue.data(), kContinue.size())) return;
+      if (!io.SendAll(kContinue.data(), kContinue.size())) return;
       sent_continue = true;
     }
-    ssize_t n = ReceiveSome(fd, chunk, sizeof(chunk));
+    ssize_t n = io.Receive(chunk, sizeof(chunk));
     if (n <= 0) return;
     buffer.append(chunk, static_cast<size_t>(n));
   }
@@ -229,17 +317,17 @@ int OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t, void* user_data
   return 0;
 }
 
-bool FlushHttp2(int fd, nghttp2_session* session) {
+bool FlushHttp2(Transport& io, nghttp2_session* session) {
   while (true) {
     const uint8_t* data = nullptr;
     ssize_t n = nghttp2_session_mem_send(session, &data);
     if (n < 0) return false;
     if (n == 0) return true;
-    if (!SendAll(fd, reinterpret_cast<const char*>(data), static_cast<size_t>(n))) return false;
+    if (!io.SendAll(reinterpret_cast<const char*>(data), static_cast<size_t>(n))) return false;
   }
 }
 
-void ServeHttp2(int fd, const std::string& initial, const HttpServerOptions& options,
+void ServeHttp2(Transport& io, const std::string& initial, const HttpServerOptions& options,
                 const HttpHandler& handler, const std::atomic<bool>& stopping) {
   Http2Connection connection;
   connection.options = &options;
@@ -270,22 +358,22 @@ void ServeHttp2(int fd, const std::string& initial, const HttpServerOptions& opt
         connection.session, reinterpret_cast<const uint8_t*>(initial.data()), initial.size());
     ok = consumed >= 0;
   }
-  ok = ok && FlushHttp2(fd, connection.session);
+  ok = ok && FlushHttp2(io, connection.session);
   char chunk[64 * 1024];
   while (ok && !stopping.load(std::memory_order_relaxed) &&
          (nghttp2_session_want_read(connection.session) ||
           nghttp2_session_want_write(connection.session))) {
-    ssize_t n = ReceiveSome(fd, chunk, sizeof(chunk));
+    ssize_t n = io.Receive(chunk, sizeof(chunk));
     if (n <= 0) break;
     ssize_t consumed = nghttp2_session_mem_recv(
         connection.session, reinterpret_cast<const uint8_t*>(chunk), static_cast<size_t>(n));
     if (consumed < 0) {
       Log()->debug("closing HTTP/2 connection reason=\"{}\"",
                    nghttp2_strerror(static_cast<int>(consumed)));
-      FlushHttp2(fd, connection.session);  // sends GOAWAY when nghttp2 queued one
+      FlushHttp2(io, connection.session);  // sends GOAWAY when nghttp2 queued one
       break;
     }
-    ok = FlushHttp2(fd, connection.session);
+    ok = FlushHttp2(io, connection.session);
   }
   nghttp2_session_del(connection.session);
 }
@@ -344,33 +432,40 @@ Result<int> BindListener(const std::string& listen, uint16_t* port) {
 
 void ServeHttpConnection(int fd, const HttpServerOptions& options, const HttpHandler& handler,
                          const std::atomic<bool>& stopping) {
+  SocketTransport transport(fd);
+  ServeHttpConnection(transport, options, handler, stopping);
+}
+
+void ServeHttpConnection(Transport& io, const HttpServerOptions& options,
+                         const HttpHandler& handler, const std::atomic<bool>& stopping) {
   // Read until the first bytes tell HTTP/2's preface from an HTTP/1.1 request line.
   std::string buffer;
   char chunk[4096];
   while (buffer.size() < kHttp2Preface.size() &&
          kHttp2Preface.substr(0, buffer.size()) == buffer) {
-    ssize_t n = ReceiveSome(fd, chunk, sizeof(chunk));
+    ssize_t n = io.Receive(chunk, sizeof(chunk));
     if (n <= 0) return;
     buffer.append(chunk, static_cast<size_t>(n));
   }
   if (buffer.size() >= kHttp2Preface.size() && buffer.compare(0, kHttp2Preface.size(), kHttp2Preface) == 0) {
-    ServeHttp2(fd, buffer, options, handler, stopping);
+    ServeHttp2(io, buffer, options, handler, stopping);
   } else {
-    ServeHttp1(fd, std::move(buffer), options, handler, stopping);
+    ServeHttp1(io, std::move(buffer), options, handler, stopping);
   }
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
                                                       HttpHandler handler) {
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(options), std::move(handler)));
+  EDDY_ASSIGN_OR_RETURN(server->tls_context_, MakeTlsContext(server->options_));
   EDDY_ASSIGN_OR_RETURN(server->listen_fd_, BindListener(server->options_.listen, &server->port_));
   server->wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (server->wake_fd_ < 0) {
     return IoError(std::string("eventfd: ") + std::strerror(errno));
   }
   server->accept_thread_ = std::thread([raw = server.get()] { raw->AcceptLoop(); });
-  Log()->info("listening address={} port={} protocols=http/1.1,h2c", server->options_.listen,
-              server->port_);
+  Log()->info("listening address={} port={} protocols={}", server->options_.listen,
+              server->port_, server->tls_context_ ? "https(h2,http/1.1)" : "http/1.1,h2c");
   return server;
 }
 
@@ -455,7 +550,28 @@ void HttpServer::AcceptLoop() {
 }
 
 void HttpServer::ServeConnection(Connection* connection) {
-  ServeHttpConnection(connection->fd, options_, handler_, stopping_);
+  if (tls_context_) {
+    // OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a peer gone mid-write would raise
+    // SIGPIPE. Blocked on this thread it stays pending and the write fails with EPIPE.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    SSL* ssl = SSL_new(static_cast<SSL_CTX*>(tls_context_.get()));
+    if (ssl != nullptr && SSL_set_fd(ssl, connection->fd) == 1) {
+      if (SSL_accept(ssl) == 1) {
+        TlsTransport transport(ssl);
+        ServeHttpConnection(transport, options_, handler_, stopping_);
+        SSL_shutdown(ssl);  // best effort close_notify
+      } else {
+        Log()->debug("TLS handshake failed reason=\"{}\"", OpenSslError());
+      }
+    }
+    SSL_free(ssl);
+    ERR_clear_error();  // the error queue is per thread; leave it empty
+  } else {
+    ServeHttpConnection(connection->fd, options_, handler_, stopping_);
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ::close(connection->fd);

@@ -4,6 +4,9 @@
 // the AWS SDKs need: boto3 and the aws CLI speak HTTP/1.1, the JavaScript SDK v3 and the Java
 // SDK v2 speak h2c to http:// endpoints.
 //
+// TLS (optional, OpenSSL): with tls_cert_file/tls_key_file the same port serves HTTPS, HTTP/1.1
+// and h2 chosen by ALPN; the handshake runs on the connection's thread.
+//
 // Model: one accept thread plus one thread per connection (bounded by max_connections; above
 // the bound new connections are closed at once). Requests on one connection are handled in
 // order on its thread by the HttpHandler, which therefore may block (e.g. on an fsync).
@@ -15,6 +18,8 @@
 // Thread safety: Start/Stop/port from one owner thread; the handler is called concurrently
 // from connection threads.
 #pragma once
+
+#include <sys/types.h>
 
 #include <atomic>
 #include <cstdint>
@@ -36,6 +41,20 @@ struct HttpServerOptions {
   size_t max_connections = 256;
   int idle_timeout_seconds = 300;  // an idle keep-alive connection is closed after this
   int send_timeout_seconds = 30;   // a peer that stops reading is disconnected after this
+  // TLS (both or neither): PEM certificate chain and private key files. When set, the port
+  // speaks HTTPS only; ALPN offers h2 and http/1.1 (a client without ALPN gets HTTP/1.1, or
+  // HTTP/2 if it starts with the preface).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+};
+
+// One connection's byte stream: the plain socket or a TLS session over it.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Bytes read (blocking up to the socket's receive timeout); 0 on orderly close, -1 on error.
+  virtual ssize_t Receive(char* buffer, size_t size) = 0;
+  virtual bool SendAll(const char* data, size_t size) = 0;
 };
 
 class HttpServer {
@@ -63,6 +82,7 @@ class HttpServer {
 
   HttpServerOptions options_;
   HttpHandler handler_;
+  std::shared_ptr<void> tls_context_;  // SSL_CTX when TLS is configured
   int listen_fd_ = -1;
   int wake_fd_ = -1;  // eventfd that wakes the accept loop on Stop()
   uint16_t port_ = 0;
@@ -76,5 +96,7 @@ class HttpServer {
 // becomes true. Exposed for tests; HttpServer calls it on each connection thread.
 void ServeHttpConnection(int fd, const HttpServerOptions& options, const HttpHandler& handler,
                          const std::atomic<bool>& stopping);
+void ServeHttpConnection(Transport& transport, const HttpServerOptions& options,
+                         const HttpHandler& handler, const std::atomic<bool>& stopping);
 
 }  // namespace eddy::api

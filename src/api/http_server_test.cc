@@ -187,6 +187,24 @@ TEST(HttpServer, ServesHttp2WithPriorKnowledge) {
   EXPECT_EQ(client.bodies[second], "echo:");
 }
 
+TEST(HttpServer, RejectsIncompleteOrUnreadableTlsSettings) {
+  auto handler = [](const HttpRequest&, HttpResponse*) {};
+  HttpServerOptions only_cert;
+  only_cert.listen = "127.0.0.1:0";
+  only_cert.tls_cert_file = "/nonexistent/cert.pem";
+  auto started = HttpServer::Start(only_cert, handler);
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.status().message().find("both a certificate file and a key file"), std::string::npos);
+
+  HttpServerOptions missing = only_cert;
+  missing.tls_key_file = "/nonexistent/key.pem";
+  started = HttpServer::Start(missing, handler);
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(started.status().message().find("/nonexistent/cert.pem"), std::string::npos)
+      << started.status().message();
+}
+
 TEST(HttpServer, StopClosesIdleConnections) {
   auto server = StartEchoServer();
   int fd = Connect(server->port());

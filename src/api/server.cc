@@ -56,6 +56,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, log::LogSto
   http.max_connections = options.max_connections;
   http.limits.max_body_bytes = options.max_body_bytes;
   http.idle_timeout_seconds = options.idle_timeout_seconds;
+  http.tls_cert_file = options.tls_cert;
+  http.tls_key_file = options.tls_key;
   ApiRouter* router = state->router.get();
   EDDY_ASSIGN_OR_RETURN(state->http,
                         HttpServer::Start(http, [router](const HttpRequest& request,

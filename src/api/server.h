@@ -36,6 +36,10 @@ struct ServerOptions {
   std::string iterator_key;
   // Optional SigV4 verification (see sigv4.h); empty: headers are parsed, not verified.
   CredentialVerifier verifier;
+  // HTTPS (optional): PEM certificate chain and private key file paths, both or neither.
+  // When set, the port serves TLS only, with h2 and http/1.1 chosen by ALPN.
+  std::string tls_cert;
+  std::string tls_key;
   // Record rendering; empty hooks are replaced by StandardRecordRendering(region).
   RecordRendering rendering;
 };
