@@ -199,8 +199,14 @@ bool Http1KeepAlive(const HttpRequest& request) {
 }
 
 std::string SerializeHttp1Response(const HttpResponse& response, bool keep_alive) {
+  std::string out = SerializeHttp1ResponseHead(response, keep_alive);
+  out += response.body;
+  return out;
+}
+
+std::string SerializeHttp1ResponseHead(const HttpResponse& response, bool keep_alive) {
   std::string out;
-  out.reserve(256 + response.body.size());
+  out.reserve(256);
   out += "HTTP/1.1 ";
   out += std::to_string(response.status);
   out += ' ';
@@ -217,7 +223,6 @@ std::string SerializeHttp1Response(const HttpResponse& response, bool keep_alive
   out += "\r\n";
   if (!keep_alive) out += "connection: close\r\n";
   out += "\r\n";
-  out += response.body;
   return out;
 }
 

@@ -47,5 +47,8 @@ bool Http1KeepAlive(const HttpRequest& request);
 
 // Serialises a response with Content-Length and the given headers.
 std::string SerializeHttp1Response(const HttpResponse& response, bool keep_alive);
+// The status line and headers only (up to the blank line), for sending a large body from
+// where it is instead of copying it behind the head.
+std::string SerializeHttp1ResponseHead(const HttpResponse& response, bool keep_alive);
 
 }  // namespace eddy::api

@@ -25,6 +25,8 @@
 namespace eddy::api {
 namespace {
 
+// HTTP/1.1 responses with a smaller body go out as one buffer (one segment with TCP_NODELAY).
+constexpr size_t kCopyBodyBelow = 64 * 1024;
 constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 std::shared_ptr<spdlog::logger> Log() {
@@ -169,8 +171,17 @@ void ServeHttp1(Transport& io, std::string buffer, const HttpServerOptions& opti
       bool keep_alive = Http1KeepAlive(request);
       HttpResponse response;
       handler(request, &response);
-      std::string out = SerializeHttp1Response(response, keep_alive);
-      if (!io.SendAll(out.data(), out.size()) || !keep_alive) return;
+      bool sent;
+      if (response.body.size() < kCopyBodyBelow) {
+        std::string out = SerializeHttp1Response(response, keep_alive);
+        sent = io.SendAll(out.data(), out.size());
+      } else {
+        // Large bodies (GetRecords: megabytes) are sent from the response, not copied.
+        std::string head = SerializeHttp1ResponseHead(response, keep_alive);
+        sent = io.SendAll(head.data(), head.size()) &&
+               io.SendAll(response.body.data(), response.body.size());
+      }
+      if (!sent || !keep_alive) return;
       continue;
     }
     if (parsed.expect_continue && !sent_continue) {
