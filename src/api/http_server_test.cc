@@ -74,6 +74,22 @@ TEST(HttpServer, ServesPipelinedHttp1RequestsOnOneConnection) {
       << reply;
 }
 
+TEST(HttpServer, SendsLargeBodiesIntactOnAKeptAliveConnection) {
+  auto server = StartEchoServer();
+  int fd = Connect(server->port());
+  std::string big(300 * 1024, 'q');  // above the size sent without copying
+  big[0] = 'a';
+  big.back() = 'z';
+  SendAll(fd, "POST / HTTP/1.1\r\nContent-Length: " + std::to_string(big.size()) + "\r\n\r\n" + big +
+                  "POST / HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+  std::string reply = ReadUntilClosed(fd);
+  ::close(fd);
+  std::string first = "content-length: " + std::to_string(big.size() + 5) + "\r\n\r\necho:" + big +
+                      "HTTP/1.1 200";
+  EXPECT_NE(reply.find(first), std::string::npos) << reply.size();
+  EXPECT_NE(reply.find("connection: close\r\n\r\necho:ok"), std::string::npos);
+}
+
 TEST(HttpServer, AnswersExpectContinueAndRejectsOversizedBodies) {
   HttpServerOptions options;
   options.limits.max_body_bytes = 16;
