@@ -108,10 +108,9 @@ void FrameTransactions(std::vector<Outgoing>& events, TransactionState& state,
       state.last_commit_ns = event.commit_time_ns;
       state.last_capture_ns = event.capture_time_ns;
       state.last_source = event.source;
-    } else if (state.open && event.op != model::Operation::kRead) {
-      // A schema change or message between transactions ends the open one first.
-      CloseTransaction(state, out);
     }
+    // Other records (snapshot reads, messages, schema changes) pass without touching the
+    // framing: a transactional message stays inside its transaction.
     out.push_back(std::move(item));
   }
   events.clear();

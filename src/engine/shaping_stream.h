@@ -9,9 +9,10 @@
 //   - appends heartbeat records when asked (AppendHeartbeatIfIdle), so an idle stream shows
 //     liveness and the capture's durable position.
 //
-// Transactions: each run of consecutive streamed changes (insert, update, delete, truncate)
-// with the same transaction_id is one transaction; snapshot reads, messages and schema changes
-// get no framing. An AppendTransaction holds whole transactions (BEGIN and END are written in
+// Transactions: each run of streamed changes (insert, update, delete, truncate) with the same
+// transaction_id is one transaction; snapshot reads, messages and schema changes are neither
+// framed nor counted, and do not end a run (a transactional message stays inside its
+// transaction's BEGIN/END). An AppendTransaction holds whole transactions (BEGIN and END are written in
 // the same atomic append). A TransactionAppender (a transaction appended in parts) writes BEGIN
 // with the first part that has a change, accumulates the counts across parts, and writes END
 // as a last part at Commit; Abort forgets them. Counts are of the records the stream stores

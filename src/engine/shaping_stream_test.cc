@@ -250,6 +250,30 @@ TEST_F(ShapingStreamTest, TransactionMetadataFramesEachTransaction) {
   }
 }
 
+// A logical message inside a transaction stays inside its BEGIN/END, uncounted.
+TEST_F(ShapingStreamTest, MessagesInsideATransactionKeepItWhole) {
+  auto inner = store_->CreateStream("messages", log::StreamOptions{});
+  ASSERT_TRUE(inner.ok());
+  auto stream = TransactionStream(*inner);
+  model::ChangeEvent message = TxEvent(0, "", "40", 501);
+  message.op = model::Operation::kMessage;
+  message.table = {"shop", "", ""};
+  message.key.clear();
+  message.after.reset();
+  message.message = model::LogicalMessage{"audit", "hello", true};
+  ASSERT_TRUE(stream->AppendTransaction({AsRecord(TxEvent(1, "users", "40", 500)), AsRecord(message),
+                                         AsRecord(TxEvent(2, "users", "40", 502))},
+                                        Pg(502)).ok());
+  auto events = ReadAll(**inner);
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[0].op, model::Operation::kTransactionBegin);
+  EXPECT_EQ(events[2].op, model::Operation::kMessage);
+  EXPECT_FALSE(events[2].transaction_order.has_value());
+  EXPECT_EQ(events[3].transaction_order->total_order, 2u);
+  EXPECT_EQ(events[4].op, model::Operation::kTransactionEnd);
+  EXPECT_EQ(events[4].transaction_summary->event_count, 2u);
+}
+
 TEST_F(ShapingStreamTest, TransactionMetadataAccumulatesAcrossParts) {
   auto inner = store_->CreateStream("parts", log::StreamOptions{});
   ASSERT_TRUE(inner.ok());
