@@ -179,6 +179,10 @@ try {
   // Paced writer: psql reading statements from a pipe, one autocommit INSERT per transaction.
   const psql = spawn("psql", [url, "-v", "ON_ERROR_STOP=1", "-q"], { stdio: ["pipe", "ignore", "inherit"] });
   children.push(psql);
+  // PostgreSQL's default. The throwaway server runs with synchronous_commit=off (test speed);
+  // then a commit's WAL reaches the walsender only when the WAL writer flushes it (every
+  // wal_writer_delay, 200 ms), which would measure the server's flush delay, not eddy.
+  psql.stdin.write("SET synchronous_commit = on;\n");
   const statement = `INSERT INTO ticks (pad) SELECT 'x' FROM generate_series(1, ${rowsPerTxn});\n`;
   const start = performance.now();
   measureFromMicros = nowMicros() + warmup * 1e6;
