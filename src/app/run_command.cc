@@ -111,8 +111,8 @@ int Run(const RunFlags& flags) {
     return kExitFailure;
   }
   if ((*engine)->api_port() != 0) {
-    log->info("serving the Kinesis and DynamoDB Streams API on http://127.0.0.1:{}",
-              (*engine)->api_port());
+    log->info("serving the Kinesis and DynamoDB Streams API on {}://127.0.0.1:{}",
+              config.api.tls_cert.empty() ? "http" : "https", (*engine)->api_port());
   }
   return Supervise(**engine, shutdown, config.data_dir);
 }

@@ -15,6 +15,8 @@ struct ServeFlags {
   std::string data_dir;
   std::string listen = "127.0.0.1:4567";
   std::string region = "us-east-1";
+  std::string tls_cert;
+  std::string tls_key;
   std::string port_file;
   std::string log_level = "info";
 };
@@ -25,6 +27,8 @@ int Serve(const ServeFlags& flags) {
   config.data_dir = flags.data_dir;
   config.api.listen = flags.listen;
   config.api.region = flags.region;
+  config.api.tls_cert = flags.tls_cert;
+  config.api.tls_key = flags.tls_key;
   if (auto listen = engine::ParseListenAddress(flags.listen); !listen.ok()) {
     std::fprintf(stderr, "eddy serve: --listen %s\n", listen.status().message().c_str());
     return kExitUsage;
@@ -45,8 +49,9 @@ int Serve(const ServeFlags& flags) {
       std::rename(temporary.c_str(), flags.port_file.c_str());
     }
   }
-  std::fprintf(stderr, "eddy serve: Kinesis and DynamoDB Streams API on http://127.0.0.1:%u "
-                       "(data in %s); Ctrl-C stops\n", port, flags.data_dir.c_str());
+  std::fprintf(stderr, "eddy serve: Kinesis and DynamoDB Streams API on %s://127.0.0.1:%u "
+                       "(data in %s); Ctrl-C stops\n", flags.tls_cert.empty() ? "http" : "https",
+               port, flags.data_dir.c_str());
   shutdown.Wait();
   Status stopped = (*engine)->Stop();
   if (!stopped.ok()) {
@@ -65,6 +70,9 @@ void RegisterServeCommand(CLI::App& app, CommandRunner& runner) {
   command->add_option("--data-dir", flags->data_dir, "The data directory")->required();
   command->add_option("--api-listen,--listen", flags->listen, "HOST:PORT (port 0: a free one)");
   command->add_option("--region", flags->region, "Region shown in ARNs");
+  command->add_option("--tls-cert", flags->tls_cert,
+                      "PEM certificate chain: serve HTTPS (with --tls-key)");
+  command->add_option("--tls-key", flags->tls_key, "PEM private key of --tls-cert");
   command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
   command->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off");
   command->callback([&runner, flags] {

@@ -300,7 +300,15 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(api_reader.ReadBool("enabled", config.api.enabled));
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("listen", config.api.listen));
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("region", config.api.region));
-    EDDY_RETURN_IF_ERROR(api_reader.Finish({"enabled", "listen", "region"}));
+    EDDY_RETURN_IF_ERROR(api_reader.ReadString("tls_cert", config.api.tls_cert));
+    EDDY_RETURN_IF_ERROR(api_reader.ReadString("tls_key", config.api.tls_key));
+    EDDY_RETURN_IF_ERROR(
+        api_reader.Finish({"enabled", "listen", "region", "tls_cert", "tls_key"}));
+    if (config.api.tls_cert.empty() != config.api.tls_key.empty()) {
+      return InvalidArgument(api_reader.Where(*api) +
+                             "'api.tls_cert' and 'api.tls_key' go together: set both (PEM "
+                             "certificate chain and private key) for HTTPS, or neither");
+    }
     auto listen = ParseListenAddress(config.api.listen);
     if (!listen.ok()) {
       return InvalidArgument(api_reader.Where(*api) + "'api.listen' " + listen.status().message());

@@ -83,6 +83,10 @@ struct ApiConfig {
   bool enabled = true;
   std::string listen = "127.0.0.1:4567";
   std::string region = "us-east-1";
+  // PEM files; both set makes the port HTTPS-only (HTTP/1.1 and h2 by ALPN), neither is
+  // plain HTTP. Checked when the server starts (file names and OpenSSL's reason on error).
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 struct LoggingConfig {

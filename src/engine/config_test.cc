@@ -122,5 +122,23 @@ TEST(ConfigTest, ListenAddresses) {
   EXPECT_FALSE(ParseListenAddress(":80").ok());
 }
 
+TEST(ConfigTest, TlsCertificateAndKeyGoTogether) {
+  auto both = ParseConfig(
+      "[api]\ntls_cert = \"/etc/eddy/cert.pem\"\ntls_key = \"/etc/eddy/key.pem\"\n", "c.toml");
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  EXPECT_EQ(both->api.tls_cert, "/etc/eddy/cert.pem");
+  EXPECT_EQ(both->api.tls_key, "/etc/eddy/key.pem");
+
+  auto plain = ParseConfig("[api]\nlisten = \"127.0.0.1:0\"\n", "c.toml");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_TRUE(plain->api.tls_cert.empty());
+
+  auto only_cert = ParseConfig("[api]\ntls_cert = \"/etc/eddy/cert.pem\"\n", "c.toml");
+  ASSERT_FALSE(only_cert.ok());
+  EXPECT_NE(only_cert.status().message().find("'api.tls_cert' and 'api.tls_key' go together"),
+            std::string::npos)
+      << only_cert.status().ToString();
+}
+
 }  // namespace
 }  // namespace eddy::engine

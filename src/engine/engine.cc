@@ -119,6 +119,8 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config) {
     api::ServerOptions options;
     options.listen = config.api.listen;
     options.region = config.api.region;
+    options.tls_cert = config.api.tls_cert;
+    options.tls_key = config.api.tls_key;
     auto server = api::Server::Start(options, engine->store_.get());
     if (!server.ok()) return server.status().WithContext("starting the API on " + config.api.listen);
     engine->server_ = std::move(*server);
