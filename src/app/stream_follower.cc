@@ -73,6 +73,15 @@ Status StreamFollower::Refill(ShardCursor& cursor) {
 }
 
 Status StreamFollower::Poll(const std::function<void(const std::string& line)>& emit) {
+  return PollRecords([&](const log::Record& record, const std::string& sequence,
+                         uint32_t shard_index) -> Status {
+    EDDY_ASSIGN_OR_RETURN(std::string line, Render(record, sequence, shard_index));
+    if (!line.empty()) emit(line);
+    return Status::Ok();
+  });
+}
+
+Status StreamFollower::PollRecords(const RecordCallback& each) {
   EDDY_RETURN_IF_ERROR(OpenNewShards());
   while (true) {
     ShardCursor* next = nullptr;
@@ -86,8 +95,9 @@ Status StreamFollower::Poll(const std::function<void(const std::string& line)>& 
     if (next == nullptr) return Status::Ok();
     log::Record record = std::move(next->buffered.front());
     next->buffered.pop_front();
-    EDDY_ASSIGN_OR_RETURN(std::string line, Render(*next, record));
-    if (!line.empty()) emit(line);
+    std::string sequence =
+        log::FormatSequenceNumber(record.sequence, next->shard_index, next->creation_nanos);
+    EDDY_RETURN_IF_ERROR(each(record, sequence, next->shard_index));
   }
 }
 
@@ -101,14 +111,13 @@ void StreamFollower::WaitForData(std::chrono::steady_clock::time_point deadline)
   }
 }
 
-Result<std::string> StreamFollower::Render(const ShardCursor& cursor, const log::Record& record) {
-  std::string sequence =
-      log::FormatSequenceNumber(record.sequence, cursor.shard_index, cursor.creation_nanos);
+Result<std::string> StreamFollower::Render(const log::Record& record, const std::string& sequence,
+                                          uint32_t shard_index) {
   if (cdc_) {
     auto event = model::DecodeEvent(record.payload);
     if (!event.ok()) {
       return event.status().WithContext("record " + sequence + " of " +
-                                        log::FormatShardId(cursor.shard_index));
+                                        log::FormatShardId(shard_index));
     }
     format::RecordContext context;
     context.sequence_number = sequence;
@@ -117,7 +126,7 @@ Result<std::string> StreamFollower::Render(const ShardCursor& cursor, const log:
   format::JsonWriter writer;
   writer.BeginObject();
   writer.Member("SequenceNumber", sequence);
-  writer.Member("ShardId", log::FormatShardId(cursor.shard_index));
+  writer.Member("ShardId", log::FormatShardId(shard_index));
   writer.Member("PartitionKey", record.partition_key);
   writer.Member("Data", format::Base64Encode(record.payload));
   writer.MemberInt("ApproximateArrivalTimestamp", record.arrival_nanos / 1'000'000);

@@ -38,6 +38,18 @@ class StreamFollower {
   // (no newline) each. Stops at the first error.
   Status Poll(const std::function<void(const std::string& line)>& emit);
 
+  // Like Poll, but hands over each whole record (chunks reassembled), unrendered, with its
+  // Kinesis sequence number text and shard index. Stops at the first error `each` returns.
+  using RecordCallback = std::function<Status(const log::Record& record,
+                                              const std::string& sequence, uint32_t shard_index)>;
+  Status PollRecords(const RecordCallback& each);
+
+  // True when the stream holds change events (written by a capture); then renderer() and
+  // view_type() are the format and view chosen by the options or the stream's tags.
+  bool cdc() const { return cdc_; }
+  const format::Renderer* renderer() const { return renderer_.get(); }
+  format::ViewType view_type() const { return view_; }
+
   // Waits until an open shard may have new data, or `deadline`.
   void WaitForData(std::chrono::steady_clock::time_point deadline);
 
@@ -54,7 +66,8 @@ class StreamFollower {
   StreamFollower() = default;
   Status OpenNewShards();
   Status Refill(ShardCursor& cursor);
-  Result<std::string> Render(const ShardCursor& cursor, const log::Record& record);
+  Result<std::string> Render(const log::Record& record, const std::string& sequence,
+                             uint32_t shard_index);
 
   std::shared_ptr<log::Stream> stream_;
   FollowerOptions options_;
