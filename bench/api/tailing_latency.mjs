@@ -135,7 +135,7 @@ try {
   let received = 0;
   const latencies = [];
   const captureLatencies = [];  // row written -> record appended (ApproximateArrivalTimestamp)
-  const apiLatencies = [];      // record appended -> GetRecords reply decoded
+  const apiLatencies = [];      // log arrival (batch start, before its fsyncs) -> reply decoded
   let polls = 0;
   let emptyPolls = 0;
   const consumers = await Promise.all(listed.Shards.map(async (shard) => {
@@ -219,8 +219,8 @@ try {
   console.log(`rows read ${received} of ${total}; GetRecords calls ${polls} (${emptyPolls} empty)`);
   console.log(`latency ms, ${latencies.length} rows:`);
   console.log(`  commit -> GetRecords reply     ${summary(latencies)}`);
-  console.log(`  commit -> appended to the log  ${summary(captureLatencies)}   (ApproximateArrivalTimestamp, 1 ms resolution)`);
-  console.log(`  appended -> GetRecords reply   ${summary(apiLatencies)}`);
+  console.log(`  commit -> log arrival          ${summary(captureLatencies)}   (ApproximateArrivalTimestamp: batch start, before its fsyncs; 1 ms resolution)`);
+  console.log(`  log arrival -> GetRecords reply ${summary(apiLatencies)}   (the log's fsyncs, wake-up, rendering, the client round trip)`);
 } finally {
   await stopAll();
   rmSync(work, { recursive: true, force: true });
