@@ -61,6 +61,18 @@ struct Shard {
   }
 };
 
+// The open shard whose hash range holds the record's hash key (explicit, or MD5 of the
+// partition key). Open shards' ranges partition the key space, so exactly one matches.
+Result<Shard*> RouteToOpenShard(const std::vector<Shard*>& open_shards,
+                                const AppendRecord& record) {
+  HashKey key = record.explicit_hash_key ? *record.explicit_hash_key
+                                         : HashKey::FromPartitionKey(record.partition_key);
+  for (Shard* shard : open_shards) {
+    if (shard->meta.hash_range.Contains(key)) return shard;
+  }
+  return Internal("no open shard covers hash key " + key.ToString());
+}
+
 void AddToSummary(SegmentSummary& summary, const Record& record, uint64_t offset, size_t size,
                   uint32_t interval) {
   uint64_t sequence = record.sequence.value();
@@ -956,17 +968,7 @@ Status StreamImpl::WriteBatch(std::vector<Request*>& batch) {
   std::map<Shard*, bool> touched;
   for (Request* request : live) {
     for (size_t i = 0; i < request->records.size(); ++i) {
-      const AppendRecord& record = request->records[i];
-      HashKey key = record.explicit_hash_key ? *record.explicit_hash_key
-                                             : HashKey::FromPartitionKey(record.partition_key);
-      Shard* target = nullptr;
-      for (Shard* shard : open_shards) {
-        if (shard->meta.hash_range.Contains(key)) {
-          target = shard;
-          break;
-        }
-      }
-      if (target == nullptr) return Internal("no open shard covers hash key " + key.ToString());
+      EDDY_ASSIGN_OR_RETURN(Shard * target, RouteToOpenShard(open_shards, request->records[i]));
       routed.push_back({request, i, target});
       touched[target] = true;
     }
@@ -1234,16 +1236,7 @@ Status TransactionAppenderImpl::AppendLocked(std::vector<AppendRecord>& records)
   const uint64_t segment_bytes = stream.context_->options.segment_bytes;
   const uint32_t interval = stream.context_->options.index_interval_bytes;
   for (AppendRecord& input : records) {
-    HashKey key = input.explicit_hash_key ? *input.explicit_hash_key
-                                          : HashKey::FromPartitionKey(input.partition_key);
-    Shard* target = nullptr;
-    for (Shard* shard : open_shards) {
-      if (shard->meta.hash_range.Contains(key)) {
-        target = shard;
-        break;
-      }
-    }
-    if (target == nullptr) return Internal("no open shard covers hash key " + key.ToString());
+    EDDY_ASSIGN_OR_RETURN(Shard * target, RouteToOpenShard(open_shards, input));
     auto [it, inserted] = touched_.try_emplace(target->meta.index);
     Touched& t = it->second;
     if (inserted) {
