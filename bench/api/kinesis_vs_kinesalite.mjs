@@ -193,9 +193,17 @@ async function startKinesalite() {
   return { child, port };
 }
 
+// CPU seconds (user + system) a process has used so far, from /proc (10 ms resolution).
+function processCpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;  // utime, stime (clock ticks)
+}
+
 // Runs one phase on every worker: waits until all are ready (bodies built), then times from
-// the start signal to the last worker's end.
-async function runPhase(options, phase, perWorker) {
+// the start signal to the last worker's end, with the CPU the server and this load generator
+// (all its threads) used meanwhile.
+async function runPhase(options, phase, perWorker, serverPid) {
   const workers = perWorker.map((extra) => new Worker(fileURLToPath(import.meta.url), {
     workerData: { ...options, phase, ...extra } }));
   const ready = workers.map((worker) => new Promise((resolve, reject) => {
@@ -207,12 +215,17 @@ async function runPhase(options, phase, perWorker) {
     worker.on("message", (m) => m.done && resolve(m.count));
     worker.on("error", reject);
   }));
+  const serverCpu = processCpuSeconds(serverPid);
+  const clientCpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (const worker of workers) worker.postMessage("go");
   const counts = await Promise.all(done);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const client = process.cpuUsage(clientCpu);
+  const server = processCpuSeconds(serverPid) - serverCpu;
   await Promise.all(workers.map((worker) => worker.terminate()));
-  return { count: counts.reduce((a, b) => a + b, 0), seconds };
+  return { count: counts.reduce((a, b) => a + b, 0), seconds, serverCpu: server,
+           clientCpu: (client.user + client.system) / 1e6 };
 }
 
 async function run(name, server, settings) {
@@ -228,13 +241,14 @@ async function run(name, server, settings) {
   const options = { port: server.port, client: settings.client, concurrency: settings.concurrency,
                     size: settings.size, records: settings.records };
   const workers = Array.from({ length: settings.workers }, (_, w) => w);
-  const put = await runPhase(options, "put", workers.map((w) => ({ firstBatch: w, batchStep: settings.workers })));
+  const pid = server.child.pid;
+  const put = await runPhase(options, "put", workers.map((w) => ({ firstBatch: w, batchStep: settings.workers })), pid);
   if (put.count !== settings.records) throw new Error(`${name}: wrote ${put.count} of ${settings.records}`);
   const shardIds = (await admin.send(new kinesisSdk.ListShardsCommand({ StreamName: STREAM }))).Shards.map((s) => s.ShardId);
-  const get = await runPhase(options, "get", workers.map((w) => ({ shardIds: shardIds.filter((_, i) => i % settings.workers === w) })));
+  const get = await runPhase(options, "get", workers.map((w) => ({ shardIds: shardIds.filter((_, i) => i % settings.workers === w) })), pid);
   if (get.count !== settings.records) throw new Error(`${name}: read ${get.count} of ${settings.records}`);
   admin.destroy();
-  return { put: put.count / put.seconds, get: get.count / get.seconds };
+  return { put: put.count / put.seconds, get: get.count / get.seconds, phases: { put, get } };
 }
 
 async function main() {
@@ -270,6 +284,13 @@ async function main() {
               `concurrency=${settings.concurrency}/worker shards=${settings.shards} client=${settings.client}`);
   for (const [label, op] of [["PutRecords", "put"], ["GetRecords", "get"]]) {
     console.log(`${label}  eddy ${fmt(results.eddy?.[op])} rec/s   kinesalite ${fmt(results.kinesalite?.[op])} rec/s   ratio ${ratio(op)}`);
+  }
+  // Where the CPU went: the servers and the load generator share the machine's cores.
+  for (const [name, result] of Object.entries(results)) {
+    for (const [op, phase] of Object.entries(result.phases)) {
+      console.log(`  ${name} ${op}: ${phase.seconds.toFixed(3)} s wall, server ${phase.serverCpu.toFixed(2)} s CPU ` +
+                  `(${(phase.serverCpu / phase.count * 1e6).toFixed(2)} us/record), load generator ${phase.clientCpu.toFixed(2)} s CPU`);
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include <exception>
 #include <random>
 
+#include "api/body_buffers.h"
 #include "api/json_input.h"
 #include "api/json_writer.h"
 #include "base/logging.h"
@@ -128,7 +129,7 @@ void ApiRouter::Respond(const HttpRequest& request, HttpResponse* response) {
     send_error(*error);
     return;
   }
-  JsonWriter out;
+  JsonWriter out(TakeBodyBuffer());  // given back by the HTTP server once sent
   int wait_ms = 0;
   if (const std::string* wait = request.Header(KinesisService::kGetRecordsWaitHeader)) {
     int64_t value = 0;
@@ -142,6 +143,7 @@ void ApiRouter::Respond(const HttpRequest& request, HttpResponse* response) {
   body = RequestBody();
   RequestBody::TrimThreadParser();
   if (error) {
+    ReturnBodyBuffer(out.Take());
     send_error(*error);
     return;
   }

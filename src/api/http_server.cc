@@ -20,6 +20,7 @@
 #include <cstring>
 #include <map>
 
+#include "api/body_buffers.h"
 #include "base/logging.h"
 
 namespace eddy::api {
@@ -181,6 +182,7 @@ void ServeHttp1(Transport& io, std::string buffer, const HttpServerOptions& opti
         sent = io.SendAll(head.data(), head.size()) &&
                io.SendAll(response.body.data(), response.body.size());
       }
+      ReturnBodyBuffer(std::move(response.body));
       if (!sent || !keep_alive) return;
       continue;
     }
@@ -324,7 +326,10 @@ int OnFrameReceived(nghttp2_session* session, const nghttp2_frame* frame, void* 
 
 int OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t, void* user_data) {
   auto* connection = static_cast<Http2Connection*>(user_data);
-  connection->streams.erase(stream_id);
+  auto it = connection->streams.find(stream_id);
+  if (it == connection->streams.end()) return 0;
+  ReturnBodyBuffer(std::move(it->second->response.body));
+  connection->streams.erase(it);
   return 0;
 }
 

@@ -1,4 +1,7 @@
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <random>
 
 #include "api/json_input.h"
 #include "api/json_writer.h"
@@ -33,6 +36,26 @@ TEST(JsonWriter, ReplacesInvalidUtf8) {
   std::string out;
   AppendJsonString(out, "ok\xc3\xa9\xff\xed\xa0\x80");
   EXPECT_EQ(out, "\"ok\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+}
+
+// The table encoder equals OpenSSL's on every length and byte value.
+TEST(Base64, EncodesLikeOpenSsl) {
+  std::mt19937 random(7);
+  for (size_t length = 0; length < 400; ++length) {
+    for (int round = 0; round < 4; ++round) {
+      std::string bytes(length, '\0');
+      for (char& c : bytes) c = static_cast<char>(random());
+      std::string expected(4 * ((length + 2) / 3) + 1, '\0');
+      int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(expected.data()),
+                                    reinterpret_cast<const unsigned char*>(bytes.data()),
+                                    static_cast<int>(length));
+      expected.resize(static_cast<size_t>(written));
+      std::string out = "prefix";
+      AppendBase64(out, bytes);
+      ASSERT_EQ(out, "prefix" + expected) << length;
+    }
+  }
+  EXPECT_EQ(EncodeBase64(std::string("\xff\xfe\xfd", 3)), "//79");
 }
 
 TEST(Base64, RoundTripsAndRejectsBadInput) {

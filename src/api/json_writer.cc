@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 
 #include "format/json.h"
 
@@ -94,8 +95,12 @@ void JsonWriter::Null() {
 }
 void JsonWriter::TimestampMillis(int64_t epoch_millis) {
   BeforeValue();
+  AppendTimestampMillis(out_, epoch_millis);
+}
+
+void AppendTimestampMillis(std::string& out, int64_t epoch_millis) {
   if (epoch_millis < 0) {
-    out_.push_back('-');
+    out.push_back('-');
     epoch_millis = -epoch_millis;
   }
   char buffer[32];
@@ -105,7 +110,7 @@ void JsonWriter::TimestampMillis(int64_t epoch_millis) {
   *end++ = static_cast<char>('0' + millis / 100);
   *end++ = static_cast<char>('0' + millis / 10 % 10);
   *end++ = static_cast<char>('0' + millis % 10);
-  out_.append(buffer, static_cast<size_t>(end - buffer));
+  out.append(buffer, static_cast<size_t>(end - buffer));
 }
 void JsonWriter::Base64(std::string_view bytes) {
   BeforeValue();
@@ -124,15 +129,46 @@ std::string EncodeBase64(std::string_view bytes) {
   return out;
 }
 
+namespace {
+constexpr char kBase64Alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+// Two alphabet characters for each 12-bit value: 3 input bytes become 4 output characters
+// with two table loads (GetRecords encodes every payload).
+struct Base64Pairs {
+  char pairs[4096][2];
+};
+constexpr Base64Pairs kBase64Pairs = [] {
+  Base64Pairs table{};
+  for (int i = 0; i < 4096; ++i) {
+    table.pairs[i][0] = kBase64Alphabet[i >> 6];
+    table.pairs[i][1] = kBase64Alphabet[i & 63];
+  }
+  return table;
+}();
+}  // namespace
+
 void AppendBase64(std::string& out, std::string_view bytes) {
-  // Encodes in place at the end of `out` (no temporary: GetRecords encodes every payload).
+  // Encodes in place at the end of `out` (no temporary).
   size_t start = out.size();
-  out.resize(start + 4 * ((bytes.size() + 2) / 3) + 1);  // EVP_EncodeBlock writes a NUL
-  int written = bytes.empty() ? 0
-                              : EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + start),
-                                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                                static_cast<int>(bytes.size()));
-  out.resize(start + static_cast<size_t>(written));
+  out.resize(start + 4 * ((bytes.size() + 2) / 3));
+  char* to = out.data() + start;
+  const auto* from = reinterpret_cast<const uint8_t*>(bytes.data());
+  size_t whole = bytes.size() / 3 * 3;
+  for (size_t i = 0; i < whole; i += 3) {
+    uint32_t triple = (uint32_t{from[i]} << 16) | (uint32_t{from[i + 1]} << 8) | from[i + 2];
+    std::memcpy(to, kBase64Pairs.pairs[triple >> 12], 2);
+    std::memcpy(to + 2, kBase64Pairs.pairs[triple & 0xFFF], 2);
+    to += 4;
+  }
+  size_t rest = bytes.size() - whole;
+  if (rest > 0) {
+    uint32_t triple = uint32_t{from[whole]} << 16;
+    if (rest == 2) triple |= uint32_t{from[whole + 1]} << 8;
+    to[0] = kBase64Alphabet[triple >> 18];
+    to[1] = kBase64Alphabet[(triple >> 12) & 63];
+    to[2] = rest == 2 ? kBase64Alphabet[(triple >> 6) & 63] : '=';
+    to[3] = '=';
+  }
 }
 
 namespace {

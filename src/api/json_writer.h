@@ -16,6 +16,10 @@ namespace eddy::api {
 
 class JsonWriter {
  public:
+  JsonWriter() = default;
+  // Writes into `buffer` (cleared first), keeping its capacity (see body_buffers.h).
+  explicit JsonWriter(std::string buffer) : out_(std::move(buffer)) { out_.clear(); }
+
   void BeginObject();
   void EndObject();
   void BeginArray();
@@ -33,6 +37,12 @@ class JsonWriter {
   void Base64(std::string_view bytes);
   // An already-serialised JSON value, inserted verbatim.
   void RawValue(std::string_view json);
+  // Writes what precedes a value (a comma if needed) and returns the buffer: the caller appends
+  // exactly one complete JSON value to it (GetRecords renders its records this way).
+  std::string& BeginRawValue() {
+    BeforeValue();
+    return out_;
+  }
   void Reserve(size_t bytes) { out_.reserve(bytes); }
 
   // Shorthands for one member.
@@ -54,6 +64,9 @@ class JsonWriter {
 
 // Appends `value` as a quoted, escaped JSON string.
 void AppendJsonString(std::string& out, std::string_view value);
+
+// Epoch milliseconds as epoch seconds with three decimals (see JsonWriter::TimestampMillis).
+void AppendTimestampMillis(std::string& out, int64_t epoch_millis);
 
 // Standard padded base64 (RFC 4648 §4).
 std::string EncodeBase64(std::string_view bytes);

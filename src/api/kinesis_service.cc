@@ -721,6 +721,18 @@ std::optional<ApiError> Handler::GetRecords() {
       if (!read.ok()) return ApiErrorFromStatus(read.status());
       batch = std::move(read).value();
     }
+    bool whole_records = round == 0 && std::all_of(batch.records.begin(), batch.records.end(),
+                                                    [](const log::Record& record) {
+                                                      return record.kind == log::RecordKind::kData;
+                                                    });
+    if (whole_records) {
+      // The common case (no chunked payloads): the batch is the reply, without the reassembler.
+      for (const auto& record : batch.records) {
+        bytes += record.payload.size() + record.partition_key.size();
+      }
+      records = std::move(batch.records);
+      break;
+    }
     for (auto& record : batch.records) {
       if (record.kind == log::RecordKind::kChunkedHead) pending_head = record.sequence;
       bytes += record.payload.size() + record.partition_key.size();
@@ -742,16 +754,23 @@ std::optional<ApiError> Handler::GetRecords() {
   bool cdc = IsCdcStream(info);
   // Base64 grows payloads by 4/3; about 150 bytes of JSON per record besides.
   out_.Reserve(bytes / 3 * 4 + records.size() * 160 + 256);
+  // The records are written straight into the reply (constant keys as literals, sequence
+  // numbers rendered incrementally, the arrival time reused while it repeats); the partition
+  // key still goes through the JSON escaping.
+  SequenceRenderer sequences(this_shard->index, this_shard->creation_nanos);
   std::string sequence_number;
+  int64_t last_arrival_millis = -1;
+  std::string arrival_text;
   out_.BeginObject();
   out_.Key("Records");
-  out_.BeginArray();
+  std::string& json = out_.BeginRawValue();
+  json.push_back('[');
+  bool first = true;
   for (const auto& record : records) {
     sequence_number.clear();
-    AppendSequenceNumber(sequence_number, record.sequence, this_shard->index,
-                         this_shard->creation_nanos);
-    std::string data_storage;
+    sequences.Append(sequence_number, record.sequence);
     std::string_view data = record.payload;
+    std::string data_storage;
     if (cdc && context_->rendering.kinesis_data) {
       auto rendered = context_->rendering.kinesis_data(info, record, sequence_number);
       if (!rendered.ok()) return ApiErrorFromStatus(rendered.status());
@@ -759,16 +778,24 @@ std::optional<ApiError> Handler::GetRecords() {
       data_storage = std::move(**rendered);
       data = data_storage;
     }
-    out_.BeginObject();
-    out_.Member("SequenceNumber", sequence_number);
-    out_.Key("ApproximateArrivalTimestamp");
-    out_.TimestampMillis(record.arrival_nanos / kNanosPerMilli);
-    out_.Key("Data");
-    out_.Base64(data);
-    out_.Member("PartitionKey", record.partition_key);
-    out_.EndObject();
+    int64_t arrival_millis = record.arrival_nanos / kNanosPerMilli;
+    if (arrival_millis != last_arrival_millis) {
+      arrival_text.clear();
+      AppendTimestampMillis(arrival_text, arrival_millis);
+      last_arrival_millis = arrival_millis;
+    }
+    json.append(first ? R"({"SequenceNumber":")" : R"(,{"SequenceNumber":")");
+    first = false;
+    json.append(sequence_number);
+    json.append(R"(","ApproximateArrivalTimestamp":)");
+    json.append(arrival_text);
+    json.append(R"(,"Data":")");
+    AppendBase64(json, data);
+    json.append(R"(","PartitionKey":)");
+    AppendJsonString(json, record.partition_key);
+    json.push_back('}');
   }
-  out_.EndArray();
+  json.push_back(']');
   out_.MemberInt("MillisBehindLatest", batch.millis_behind_latest);
   if (batch.end_of_shard && !reassembler.pending()) {
     // KCL: no NextShardIterator exactly when ChildShards lists the children.

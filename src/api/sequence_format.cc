@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
+#include <string_view>
 
 namespace eddy::api {
 namespace {
@@ -52,6 +54,41 @@ void AppendSequenceNumber(std::string& out, SequenceNumber sequence, uint32_t sh
     }
   }
   out.append(buffer, static_cast<size_t>(length));
+}
+
+void SequenceRenderer::Append(std::string& out, SequenceNumber sequence) {
+  // 2^80 in decimal, least significant digit first.
+  static constexpr std::string_view kTwoTo80Reversed = "6716074719264169185298021";
+  uint64_t value = sequence.value();
+  if (have_last_ && value == last_ + 1 && value != 0) {
+    int carry = 0;
+    size_t i = 0;
+    for (size_t position = kWidth; position-- > 0; ++i) {
+      if (i >= kTwoTo80Reversed.size() && carry == 0) break;
+      if (position < start_) {
+        digits_[position] = '0';
+        start_ = position;
+      }
+      int digit = digits_[position] - '0' + carry +
+                  (i < kTwoTo80Reversed.size() ? kTwoTo80Reversed[i] - '0' : 0);
+      carry = digit >= 10 ? 1 : 0;
+      digits_[position] = static_cast<char>('0' + digit - 10 * carry);
+    }
+    last_ = value;
+    out.append(digits_ + start_, kWidth - start_);
+    return;
+  }
+  std::string rendered;
+  AppendSequenceNumber(rendered, sequence, shard_index_, shard_creation_nanos_);
+  if (rendered.size() < kWidth - 1 - kTwoTo80Reversed.size()) {  // room for the carries
+    start_ = kWidth - rendered.size();
+    std::memcpy(digits_ + start_, rendered.data(), rendered.size());
+    have_last_ = true;
+    last_ = value;
+  } else {
+    have_last_ = false;
+  }
+  out += rendered;
 }
 
 std::string FormatSequenceNumberFast(SequenceNumber sequence, uint32_t shard_index,
