@@ -27,7 +27,7 @@ import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -176,6 +176,10 @@ try {
   }));
 
   progress("consumers waiting at LATEST; writing");
+  // How late this process's own event loop runs (writer pacing, SDK decoding, GC): a reply
+  // that arrives while the loop is busy is stamped that much later.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   // Paced writer: psql reading statements from a pipe, one autocommit INSERT per transaction.
   const psql = spawn("psql", [url, "-v", "ON_ERROR_STOP=1", "-q"], { stdio: ["pipe", "ignore", "inherit"] });
   children.push(psql);
@@ -199,6 +203,7 @@ try {
     await sleep(1);
   }
   const writeSeconds = (performance.now() - start) / 1000;
+  loopDelay.disable();
   progress(`wrote ${written} rows in ${writeSeconds.toFixed(1)} s; ${received} read so far`);
   psql.stdin.end();
   await new Promise((resolve) => psql.on("exit", resolve));
@@ -221,6 +226,9 @@ try {
   console.log(`  commit -> GetRecords reply     ${summary(latencies)}`);
   console.log(`  commit -> log arrival          ${summary(captureLatencies)}   (ApproximateArrivalTimestamp: batch start, before its fsyncs; 1 ms resolution)`);
   console.log(`  log arrival -> GetRecords reply ${summary(apiLatencies)}   (the log's fsyncs, wake-up, rendering, the client round trip)`);
+  const ms = (ns) => (ns / 1e6).toFixed(1);
+  console.log(`  load generator event loop delay p50 ${ms(loopDelay.percentile(50))} p99 ${ms(loopDelay.percentile(99))} ` +
+              `max ${ms(loopDelay.max)}   (while writing; 1 ms sampling)`);
 } finally {
   await stopAll();
   rmSync(work, { recursive: true, force: true });

@@ -333,14 +333,26 @@ int OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t, void* user_data
   return 0;
 }
 
+// Sends what nghttp2 has queued. nghttp2 hands out one frame at a time (a reply is a HEADERS
+// frame and 16 KiB DATA frames); they are gathered into writes of up to kHttp2WriteBytes so a
+// small reply is one send(2) (one segment with TCP_NODELAY) and a large one a few.
+constexpr size_t kHttp2WriteBytes = 256 * 1024;
+
 bool FlushHttp2(Transport& io, nghttp2_session* session) {
+  thread_local std::string pending;
+  pending.clear();
   while (true) {
     const uint8_t* data = nullptr;
     ssize_t n = nghttp2_session_mem_send(session, &data);
     if (n < 0) return false;
-    if (n == 0) return true;
-    if (!io.SendAll(reinterpret_cast<const char*>(data), static_cast<size_t>(n))) return false;
+    if (n == 0) break;
+    if (!pending.empty() && pending.size() + static_cast<size_t>(n) > kHttp2WriteBytes) {
+      if (!io.SendAll(pending.data(), pending.size())) return false;
+      pending.clear();
+    }
+    pending.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
   }
+  return pending.empty() || io.SendAll(pending.data(), pending.size());
 }
 
 void ServeHttp2(Transport& io, const std::string& initial, const HttpServerOptions& options,
