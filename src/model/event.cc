@@ -88,12 +88,20 @@ std::string_view ConnectorName(ConnectorKind kind) {
   return "unknown";
 }
 
-std::string ChangeEvent::PartitionKey() const {
-  std::string out;
+void AppendPartitionKeyTable(const TableId& table, std::string& out) {
   AppendLengthPrefixed(out, table.database);
   AppendLengthPrefixed(out, table.schema);
   AppendLengthPrefixed(out, table.name);
-  for (const Field& field : key) AppendLengthPrefixed(out, field.value.CanonicalText());
+}
+
+void AppendPartitionKeyValue(const Value& value, std::string& out) {
+  AppendLengthPrefixed(out, value.CanonicalText());
+}
+
+std::string ChangeEvent::PartitionKey() const {
+  std::string out;
+  AppendPartitionKeyTable(table, out);
+  for (const Field& field : key) AppendPartitionKeyValue(field.value, out);
   return out;
 }
 

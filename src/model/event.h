@@ -188,4 +188,9 @@ struct ChangeEvent {
   bool operator==(const ChangeEvent&) const = default;
 };
 
+// PartitionKey() in pieces, for encoders that build the key without a ChangeEvent: the table
+// part once, then one part per key column value in key order.
+void AppendPartitionKeyTable(const TableId& table, std::string& out);
+void AppendPartitionKeyValue(const Value& value, std::string& out);
+
 }  // namespace eddy::model

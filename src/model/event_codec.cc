@@ -1,6 +1,7 @@
 #include "model/event_codec.h"
 
 #include <bit>
+#include <cassert>
 #include <limits>
 
 #include "base/bytes.h"
@@ -499,6 +500,48 @@ void EncodeEvent(const ChangeEvent& event, std::string& out) {
     }
   }
 }
+
+void RowEventEncoder::SetShared(const ChangeEvent& shared) {
+  assert(!shared.message && !shared.schema_change && !shared.transaction_order &&
+         !shared.transaction_summary);
+  up_to_ordinal_.clear();
+  PutLengthPrefixed(up_to_ordinal_, shared.table.database);
+  PutLengthPrefixed(up_to_ordinal_, shared.table.schema);
+  PutLengthPrefixed(up_to_ordinal_, shared.table.name);
+  PutVarint64(up_to_ordinal_, shared.schema_version);
+  PutVarintSigned64(up_to_ordinal_, shared.commit_time_ns);
+  PutVarintSigned64(up_to_ordinal_, shared.capture_time_ns);
+  PutLengthPrefixed(up_to_ordinal_, shared.transaction_id);
+  after_ordinal_.clear();
+  std::string position;
+  shared.position.EncodeTo(position);
+  PutLengthPrefixed(after_ordinal_, position);
+  PutFixed8(after_ordinal_, static_cast<uint8_t>(shared.source.connector));
+  PutLengthPrefixed(after_ordinal_, shared.source.server_name);
+  PutFixed8(after_ordinal_, static_cast<uint8_t>(shared.source.snapshot));
+  PutVarint64(after_ordinal_, shared.source.mysql_thread_id);
+  query_.clear();
+  PutLengthPrefixed(query_, shared.source.query);
+}
+
+void RowEventEncoder::BeginEvent(Operation op, bool has_before, bool has_after,
+                                 uint64_t ordinal_in_transaction, uint32_t mysql_row,
+                                 std::string& out) const {
+  assert(static_cast<uint8_t>(op) <= static_cast<uint8_t>(Operation::kRead));
+  uint8_t flags = (has_before ? kEventFlagHasBefore : 0) | (has_after ? kEventFlagHasAfter : 0);
+  PutFixed8(out, 1);
+  PutFixed8(out, static_cast<uint8_t>(op));
+  PutFixed8(out, flags);
+  out += up_to_ordinal_;
+  PutVarint64(out, ordinal_in_transaction);
+  out += after_ordinal_;
+  PutVarint64(out, mysql_row);
+  out += query_;
+}
+
+void AppendRowFieldCount(uint64_t count, std::string& out) { PutVarint64(out, count); }
+
+void AppendFieldName(std::string_view name, std::string& out) { PutLengthPrefixed(out, name); }
 
 std::string EncodeEvent(const ChangeEvent& event) {
   std::string out;

@@ -50,4 +50,30 @@ Result<ChangeEvent> DecodeEvent(std::string_view bytes);
 void EncodeValue(const Value& value, std::string& out);
 Result<Value> DecodeValue(std::string_view& bytes);
 
+// Encodes row changes (ops c, u, d, r) that share every field but the op, the ordinal in the
+// transaction, the source row number and the rows (the rows of one binlog rows event, say)
+// without building a ChangeEvent per row: SetShared encodes what they share once; BeginEvent
+// then appends only what differs, and the caller appends the rows (key, then before if
+// present, then after if present) as AppendRowFieldCount followed by, per field,
+// AppendFieldName (or bytes it produced earlier) and EncodeValue. The result is byte for byte
+// what EncodeEvent writes for the equivalent ChangeEvent (version 1). Not thread-safe.
+class RowEventEncoder {
+ public:
+  // Takes the table, schema version, times, transaction id, position and source fields of
+  // `shared` (its op, ordinal, mysql_row and rows are ignored). `shared` must carry no
+  // message, schema change or transaction block: those events go through EncodeEvent.
+  void SetShared(const ChangeEvent& shared);
+  // Appends the event's fields up to (not including) its key row.
+  void BeginEvent(Operation op, bool has_before, bool has_after, uint64_t ordinal_in_transaction,
+                  uint32_t mysql_row, std::string& out) const;
+
+ private:
+  std::string up_to_ordinal_;  // table .. transaction id
+  std::string after_ordinal_;  // position .. mysql thread id
+  std::string query_;          // length-prefixed source.query
+};
+
+void AppendRowFieldCount(uint64_t count, std::string& out);
+void AppendFieldName(std::string_view name, std::string& out);
+
 }  // namespace eddy::model
