@@ -73,21 +73,29 @@ Result<Shard*> RouteToOpenShard(const std::vector<Shard*>& open_shards,
   return Internal("no open shard covers hash key " + key.ToString());
 }
 
-void AddToSummary(SegmentSummary& summary, const Record& record, uint64_t offset, size_t size,
-                  uint32_t interval) {
-  uint64_t sequence = record.sequence.value();
+void AddToSummary(SegmentSummary& summary, const FrameFields& frame, uint64_t offset,
+                  size_t size, uint32_t interval) {
+  const uint64_t sequence = frame.sequence.value();
   if (summary.record_count == 0) {
     summary.first_sequence = sequence;
-    summary.min_arrival = record.arrival_nanos;
+    summary.min_arrival = frame.arrival_nanos;
   }
   if (summary.entries.empty() || offset - summary.entries.back().offset >= interval) {
-    summary.entries.push_back(IndexEntry{sequence, offset, record.arrival_nanos});
+    summary.entries.push_back(IndexEntry{sequence, offset, frame.arrival_nanos});
   }
   summary.last_sequence = sequence;
-  summary.max_arrival = std::max(summary.max_arrival, record.arrival_nanos);
-  summary.min_arrival = std::min(summary.min_arrival, record.arrival_nanos);
+  summary.max_arrival = std::max(summary.max_arrival, frame.arrival_nanos);
+  summary.min_arrival = std::min(summary.min_arrival, frame.arrival_nanos);
   ++summary.record_count;
   summary.bytes = offset + size;
+}
+
+void AddToSummary(SegmentSummary& summary, const Record& record, uint64_t offset, size_t size,
+                  uint32_t interval) {
+  FrameFields frame;
+  frame.sequence = record.sequence;
+  frame.arrival_nanos = record.arrival_nanos;
+  AddToSummary(summary, frame, offset, size, interval);
 }
 
 struct StoreContext {
@@ -990,6 +998,7 @@ Status StreamImpl::WriteBatch(std::vector<Request*>& batch) {
     SegmentSummary summary;  // additions
     uint64_t last_sequence = 0;
     int64_t last_arrival = 0;
+    size_t reserve = 0;  // estimated bytes of the frames
   };
   std::map<Shard*, Pending> pending;
   for (auto& [shard, unused] : touched) {
@@ -999,37 +1008,40 @@ Status StreamImpl::WriteBatch(std::vector<Request*>& batch) {
     p.last_sequence = shard->last_sequence;
     p.last_arrival = shard->last_arrival;
   }
+  // Sized up front: growing a multi-megabyte buffer by doubling copies it again and again.
+  for (auto& [request, index, shard] : routed) {
+    const AppendRecord& input = request->records[index];
+    pending[shard].reserve += input.partition_key.size() + input.payload.size() + 64;
+  }
+  for (auto& [shard, p] : pending) p.bytes.reserve(p.reserve);
   uint32_t interval = context_->options.index_interval_bytes;
   for (auto& [request, index, shard] : routed) {
     AppendRecord& input = request->records[index];
     Pending& p = pending[shard];
     int64_t arrival = std::max(now, p.last_arrival);
-    std::vector<ChunkPiece> pieces;
-    if (request->chunk) {
-      pieces = SplitPayload(input.partition_key, input.payload, max_record_bytes);
-    } else {
-      pieces.push_back({RecordKind::kData, std::move(input.payload)});
-    }
-    bool first = true;
-    for (auto& piece : pieces) {
-      Record record;
-      record.sequence = SequenceNumber(++sequence);
-      record.arrival_nanos = arrival;
-      record.kind = piece.kind;
-      record.partition_key = input.partition_key;
-      record.payload = std::move(piece.payload);
-      record.position = input.position;
+    const SourcePosition* position = input.position.empty() ? nullptr : &input.position;
+    auto encode = [&](RecordKind kind, std::string_view payload) {
+      FrameFields frame{SequenceNumber(++sequence), arrival, kind, input.partition_key, position,
+                        payload};
       uint64_t offset = p.start + p.bytes.size();
       size_t before = p.bytes.size();
-      EncodeFrame(record, p.bytes);
-      AddToSummary(p.summary, record, offset, p.bytes.size() - before, interval);
-      p.last_sequence = record.sequence.value();
+      EncodeFrame(frame, p.bytes);
+      AddToSummary(p.summary, frame, offset, p.bytes.size() - before, interval);
+      p.last_sequence = frame.sequence.value();
       p.last_arrival = arrival;
-      if (first) {
-        request->result.records.push_back(AppendedRecord{shard->meta.index, record.sequence});
-        first = false;
+    };
+    const uint64_t first_sequence = sequence + 1;
+    if (!request->chunk ||
+        input.partition_key.size() + input.payload.size() <= max_record_bytes) {
+      encode(RecordKind::kData, input.payload);  // the common case: no copy before the frame
+    } else {
+      for (const ChunkPiece& piece :
+           SplitPayload(input.partition_key, input.payload, max_record_bytes)) {
+        encode(piece.kind, piece.payload);
       }
     }
+    request->result.records.push_back(
+        AppendedRecord{shard->meta.index, SequenceNumber(first_sequence)});
   }
 
   // 5. Write and fsync every touched shard; roll back on failure.
@@ -1254,26 +1266,29 @@ Status TransactionAppenderImpl::AppendLocked(std::vector<AppendRecord>& records)
       EDDY_RETURN_IF_ERROR(Roll(t, sequence_ + 1));
     }
     int64_t arrival = std::max(now, t.last_arrival);
-    std::vector<ChunkPiece> pieces =
-        SplitPayload(input.partition_key, input.payload, max_record_bytes);
-    std::string().swap(input.payload);  // the part's memory goes as it is encoded
-    for (auto& piece : pieces) {
-      Record record;
-      record.sequence = SequenceNumber(++sequence_);
-      record.arrival_nanos = arrival;
-      record.kind = piece.kind;
-      record.partition_key = input.partition_key;
-      record.payload = std::move(piece.payload);
-      record.position = input.position;
+    const SourcePosition* position = input.position.empty() ? nullptr : &input.position;
+    auto encode = [&](RecordKind kind, std::string_view payload) -> Status {
+      FrameFields frame{SequenceNumber(++sequence_), arrival, kind, input.partition_key, position,
+                        payload};
       uint64_t offset = t.summary.bytes;
       size_t before = t.buffer.size();
-      EncodeFrame(record, t.buffer);
-      AddToSummary(t.summary, record, offset, t.buffer.size() - before, interval);
+      EncodeFrame(frame, t.buffer);
+      AddToSummary(t.summary, frame, offset, t.buffer.size() - before, interval);
       t.last_sequence = sequence_;
       t.last_arrival = arrival;
       if (first_sequence_ == 0) first_sequence_ = sequence_;
       ++record_count_;
-      if (t.buffer.size() >= kFlushBytes) EDDY_RETURN_IF_ERROR(Flush(t));
+      if (t.buffer.size() >= kFlushBytes) return Flush(t);
+      return Status::Ok();
+    };
+    if (input.partition_key.size() + input.payload.size() <= max_record_bytes) {
+      EDDY_RETURN_IF_ERROR(encode(RecordKind::kData, input.payload));
+      std::string().swap(input.payload);  // the part's memory goes as it is encoded
+    } else {
+      std::vector<ChunkPiece> pieces =
+          SplitPayload(input.partition_key, input.payload, max_record_bytes);
+      std::string().swap(input.payload);
+      for (const ChunkPiece& piece : pieces) EDDY_RETURN_IF_ERROR(encode(piece.kind, piece.payload));
     }
   }
   for (auto& [index, t] : touched_) EDDY_RETURN_IF_ERROR(Flush(t));

@@ -31,19 +31,29 @@ Result<uint32_t> DecodeSegmentHeader(std::string_view bytes) {
   return DecodeFixed32(bytes.data() + 12);
 }
 
-void EncodeFrame(const Record& record, std::string& out) {
+void EncodeFrame(const FrameFields& frame, std::string& out) {
   size_t start = out.size();
   out.append(kFrameHeaderBytes, '\0');
-  PutFixed64(out, record.sequence.value());
-  PutFixed64(out, static_cast<uint64_t>(record.arrival_nanos));
-  PutFixed8(out, static_cast<uint8_t>(record.kind));
-  PutLengthPrefixed(out, record.partition_key);
-  record.position.EncodeTo(out);
-  PutLengthPrefixed(out, record.payload);
+  PutFixed64(out, frame.sequence.value());
+  PutFixed64(out, static_cast<uint64_t>(frame.arrival_nanos));
+  PutFixed8(out, static_cast<uint8_t>(frame.kind));
+  PutLengthPrefixed(out, frame.partition_key);
+  if (frame.position != nullptr) {
+    frame.position->EncodeTo(out);
+  } else {
+    SourcePosition().EncodeTo(out);
+  }
+  PutLengthPrefixed(out, frame.payload);
   uint32_t length = static_cast<uint32_t>(out.size() - start - kFrameHeaderBytes);
   EncodeFixed32(out.data() + start + 4, length);
   uint32_t crc = crc32c::Value(out.data() + start + 4, out.size() - start - 4);
   EncodeFixed32(out.data() + start, crc32c::Mask(crc));
+}
+
+void EncodeFrame(const Record& record, std::string& out) {
+  EncodeFrame(FrameFields{record.sequence, record.arrival_nanos, record.kind, record.partition_key,
+                          &record.position, record.payload},
+              out);
 }
 
 size_t FrameSize(const Record& record) {

@@ -49,7 +49,19 @@ std::string EncodeSegmentHeader(uint32_t shard_index);
 // Checks magic and version; returns the shard index.
 Result<uint32_t> DecodeSegmentHeader(std::string_view bytes);
 
+// One frame's fields, borrowed: what the append paths encode straight from the records they
+// were given, without first copying key, position and payload into a Record.
+struct FrameFields {
+  SequenceNumber sequence;
+  int64_t arrival_nanos = 0;
+  RecordKind kind = RecordKind::kData;
+  std::string_view partition_key;
+  const SourcePosition* position = nullptr;  // null: no position (encoded as empty)
+  std::string_view payload;
+};
+
 // Appends one frame to `out`.
+void EncodeFrame(const FrameFields& frame, std::string& out);
 void EncodeFrame(const Record& record, std::string& out);
 // Bytes the frame of `record` takes.
 size_t FrameSize(const Record& record);
