@@ -9,9 +9,13 @@
 //
 //   mysql_capture_bench [--inserts=1000000] [--updates=500000] [--deletes=200000]
 //                       [--batch=10000] [--big-transaction=0] [--skip-workload=0] [--dir=/tmp]
+//                       [--repeat=1] [--keep=0]
+// --repeat=N times both decoders N times over the same binlog range, alternating (each run is
+// printed, then the median ratio); --keep=1 leaves the data directory (the logs) in place.
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "base/logging.h"
 #include "localdb/local_mariadb.h"
@@ -56,6 +61,13 @@ long StatusKb(const char* field) {
     if (line.compare(0, length, field) == 0) return std::strtol(line.c_str() + length, nullptr, 10);
   }
   return -1;
+}
+
+std::string LoadAverage() {
+  std::ifstream loadavg("/proc/loadavg");
+  std::string one, five, fifteen;
+  loadavg >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
 }
 
 // Lowers VmHWM to the current RSS so the next reading is the peak of what follows.
@@ -121,7 +133,7 @@ struct EddyRun {
 
 // eddy captures [start, end) into a fresh durable log stream; returns when `end` is durable.
 EddyRun RunEddy(const localdb::LocalMariadb& server, const BinlogPosition& start,
-                const BinlogPosition& end, const std::string& dir) {
+                const BinlogPosition& end, const std::string& dir, uint32_t server_id = 4242) {
   std::filesystem::create_directories(dir);
   auto store = Check(log::LogStore::Open(dir + "/log"), "open log");
   log::StreamOptions stream_options;
@@ -129,7 +141,7 @@ EddyRun RunEddy(const localdb::LocalMariadb& server, const BinlogPosition& start
   auto stream = Check(store->CreateStream("bench", stream_options), "create stream");
   source::mysql::MysqlCaptureOptions options;
   options.url = server.Url();
-  options.server_id = 4242;
+  options.server_id = server_id;  // one per run: the previous run's dump thread may linger
   options.snapshot_mode = source::mysql::SnapshotMode::kNoData;
   options.data_dir = dir + "/data";
   options.server_name = "bench";
@@ -165,6 +177,8 @@ int main(int argc, char** argv) {
   long batch = Flag(argc, argv, "batch", 10'000);
   long big = Flag(argc, argv, "big-transaction", 0);
   bool skip_workload = Flag(argc, argv, "skip-workload", 0) != 0;
+  long repeat = std::max(1L, Flag(argc, argv, "repeat", 1));
+  bool keep = Flag(argc, argv, "keep", 0) != 0;
   std::string base = StringFlag(argc, argv, "dir", std::filesystem::temp_directory_path());
   std::string dir = base + "/eddy_mysql_bench_" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
@@ -217,29 +231,41 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(start.offset),
                 static_cast<unsigned long long>(end.offset), (end.offset - start.offset) / 1e6);
 
-    double tool_cpu = 0;
-    double tool_seconds = RunMariadbBinlog(&tool_cpu, *server, start, end);
-    double tool_rate = static_cast<double>(total) / tool_seconds;
-    std::printf("mariadb-binlog -v: %.2f s, %.0f changes/s, %.2f CPU s\n", tool_seconds,
-                tool_rate, tool_cpu);
+    std::vector<double> ratios;
+    for (long run = 1; run <= repeat; ++run) {
+      if (repeat > 1) std::printf("run %ld of %ld (load average %s)\n", run, repeat, LoadAverage().c_str());
+      double tool_cpu = 0;
+      double tool_seconds = RunMariadbBinlog(&tool_cpu, *server, start, end);
+      double tool_rate = static_cast<double>(total) / tool_seconds;
+      std::printf("mariadb-binlog -v: %.2f s, %.0f changes/s, %.2f CPU s\n", tool_seconds,
+                  tool_rate, tool_cpu);
 
-    EddyRun eddy = RunEddy(*server, start, end, dir + "/run");
-    double eddy_rate = static_cast<double>(eddy.progress.events) / eddy.seconds;
-    std::printf("eddy:              %.2f s, %.0f changes/s, %.2f CPU s (%llu changes durable in "
-                "%llu transactions, %.0f MB of log; decode %.2f s, appends %.2f s of which the "
-                "decoder waited %.2f s)\n",
-                eddy.seconds, eddy_rate, eddy.cpu_seconds,
-                static_cast<unsigned long long>(eddy.progress.events),
-                static_cast<unsigned long long>(eddy.progress.transactions), eddy.log_bytes / 1e6,
-                eddy.progress.decode_nanos / 1e9, eddy.progress.append_nanos / 1e9,
-                eddy.progress.append_wait_nanos / 1e9);
-    if (eddy.progress.events != static_cast<uint64_t>(total)) {
-      std::fprintf(stderr, "eddy captured %llu changes, expected %ld\n",
-                   static_cast<unsigned long long>(eddy.progress.events), total);
-      return 1;
+      EddyRun eddy = RunEddy(*server, start, end, dir + "/run" + std::to_string(run),
+                             static_cast<uint32_t>(4242 + run));
+      double eddy_rate = static_cast<double>(eddy.progress.events) / eddy.seconds;
+      std::printf("eddy:              %.2f s, %.0f changes/s, %.2f CPU s (%llu changes durable in "
+                  "%llu transactions, %.0f MB of log; decode %.2f s, appends %.2f s of which the "
+                  "decoder waited %.2f s)\n",
+                  eddy.seconds, eddy_rate, eddy.cpu_seconds,
+                  static_cast<unsigned long long>(eddy.progress.events),
+                  static_cast<unsigned long long>(eddy.progress.transactions),
+                  eddy.log_bytes / 1e6, eddy.progress.decode_nanos / 1e9,
+                  eddy.progress.append_nanos / 1e9, eddy.progress.append_wait_nanos / 1e9);
+      if (eddy.progress.events != static_cast<uint64_t>(total)) {
+        std::fprintf(stderr, "eddy captured %llu changes, expected %ld\n",
+                     static_cast<unsigned long long>(eddy.progress.events), total);
+        return 1;
+      }
+      std::printf("ratio eddy / mariadb-binlog: %.2f (target > 1); CPU ratio mariadb-binlog / "
+                  "eddy: %.2f\n", eddy_rate / tool_rate, tool_cpu / eddy.cpu_seconds);
+      ratios.push_back(eddy_rate / tool_rate);
+      if (!keep) std::filesystem::remove_all(dir + "/run" + std::to_string(run));
     }
-    std::printf("ratio eddy / mariadb-binlog: %.2f (target > 1); CPU ratio mariadb-binlog / eddy: "
-                "%.2f\n", eddy_rate / tool_rate, tool_cpu / eddy.cpu_seconds);
+    if (repeat > 1) {
+      std::sort(ratios.begin(), ratios.end());
+      std::printf("median ratio of %ld runs: %.2f (min %.2f, max %.2f)\n", repeat,
+                  ratios[ratios.size() / 2], ratios.front(), ratios.back());
+    }
   }
 
   if (big > 0) {
@@ -264,6 +290,10 @@ int main(int argc, char** argv) {
                 big, eddy.seconds, static_cast<unsigned long long>(eddy.progress.events),
                 StatusKb("VmHWM:") / 1024, rss_before / 1024);
   }
-  std::filesystem::remove_all(dir);
+  if (keep) {
+    std::printf("kept %s\n", dir.c_str());
+  } else {
+    std::filesystem::remove_all(dir);
+  }
   return 0;
 }

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <tuple>
 
+#include "model/event_codec.h"
+
 namespace eddy::source::mysql {
 namespace {
 
@@ -747,13 +749,17 @@ RowsShape ShapeOf(uint8_t type) {
   }
 }
 
-Result<RowImage> DecodeRowImage(ByteReader& reader, const TableMapEvent& table,
-                                std::string_view present, size_t present_count) {
+// Decodes one row image into `image`, reusing its storage (values are assigned in place).
+Status DecodeRowImage(ByteReader& reader, const TableMapEvent& table, std::string_view present,
+                      size_t present_count, RowImage& image) {
   EDDY_ASSIGN_OR_RETURN(std::string_view nulls, reader.ReadBytes((present_count + 7) / 8));
-  RowImage image(table.columns.size());
+  image.resize(table.columns.size());
   size_t present_index = 0;
   for (size_t i = 0; i < table.columns.size(); ++i) {
-    if (!BitSetLsb(present, i)) continue;
+    if (!BitSetLsb(present, i)) {
+      image[i].reset();
+      continue;
+    }
     bool is_null = BitSetLsb(nulls, present_index++);
     if (is_null) {
       image[i] = model::Value::Null();
@@ -768,7 +774,38 @@ Result<RowImage> DecodeRowImage(ByteReader& reader, const TableMapEvent& table,
     }
     image[i] = std::move(*value);
   }
-  return image;
+  return Status::Ok();
+}
+
+Status EncodeRowImage(ByteReader& reader, const TableMapEvent& table, std::string_view present,
+                      size_t present_count, EncodedRowImage& image) {
+  EDDY_ASSIGN_OR_RETURN(std::string_view nulls, reader.ReadBytes((present_count + 7) / 8));
+  image.values.clear();
+  image.offsets.resize(table.columns.size() + 1);
+  size_t present_index = 0;
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    image.offsets[i] = static_cast<uint32_t>(image.values.size());
+    if (!BitSetLsb(present, i)) continue;
+    if (BitSetLsb(nulls, present_index++)) {
+      model::EncodeValue(model::Value::Null(), image.values);
+      continue;
+    }
+    Status status = EncodeColumnValue(table.columns[i], reader, image.values);
+    if (!status.ok()) {
+      const ColumnInfo& column = table.columns[i];
+      return status.WithContext("column " + std::to_string(i) +
+                                (column.name.empty() ? "" : " (" + column.name + ")") + " of " +
+                                table.database + "." + table.table);
+    }
+  }
+  image.offsets[table.columns.size()] = static_cast<uint32_t>(image.values.size());
+  return Status::Ok();
+}
+
+size_t CountBits(std::string_view bitmap, size_t width) {
+  size_t count = 0;
+  for (size_t i = 0; i < width; ++i) count += BitSetLsb(bitmap, i) ? 1 : 0;
+  return count;
 }
 
 }  // namespace
@@ -778,16 +815,19 @@ Result<uint64_t> PeekRowsTableId(std::string_view body, uint8_t post_header_leng
   return ReadLittleEndian(reader, post_header_length == 6 ? 4 : 6);
 }
 
-Result<RowsEvent> ParseRowsEvent(uint8_t type, std::string_view body, uint8_t post_header_length,
-                                 const TableMapEvent& table) {
+Status RowsEventReader::Open(uint8_t type, std::string_view body, uint8_t post_header_length,
+                             const TableMapEvent& table) {
   if (!IsRowsEvent(type)) return EventError(type, 0, "not a rows event");
   RowsShape shape = ShapeOf(type);
+  type_ = type;
+  table_ = &table;
+  header_ = RowsEvent{};
+  inflated_.clear();
   ByteReader reader(body);
-  RowsEvent rows;
-  rows.kind = shape.kind;
+  header_.kind = shape.kind;
   size_t id_size = post_header_length == 6 ? 4 : 6;
-  EDDY_EVENT_ASSIGN(rows.table_id, ReadLittleEndian(reader, id_size), type, reader);
-  EDDY_EVENT_ASSIGN(rows.flags, reader.ReadFixed16(), type, reader);
+  EDDY_EVENT_ASSIGN(header_.table_id, ReadLittleEndian(reader, id_size), type, reader);
+  EDDY_EVENT_ASSIGN(header_.flags, reader.ReadFixed16(), type, reader);
   size_t fixed = id_size + 2;
   if (shape.v2) {
     EDDY_EVENT_ASSIGN(uint16_t extra_length, reader.ReadFixed16(), type, reader);
@@ -801,8 +841,8 @@ Result<RowsEvent> ParseRowsEvent(uint8_t type, std::string_view body, uint8_t po
                       reader);
     (void)skip;
   }
-  if (rows.table_id != table.table_id) {
-    return EventError(type, 0, "table id " + std::to_string(rows.table_id) +
+  if (header_.table_id != table.table_id) {
+    return EventError(type, 0, "table id " + std::to_string(header_.table_id) +
                                    " does not match the table map's " +
                                    std::to_string(table.table_id));
   }
@@ -813,44 +853,61 @@ Result<RowsEvent> ParseRowsEvent(uint8_t type, std::string_view body, uint8_t po
                           table.database + "." + table.table + " has " +
                           std::to_string(table.columns.size()));
   }
-  rows.column_count = static_cast<uint32_t>(width);
+  header_.column_count = static_cast<uint32_t>(width);
   size_t bitmap_size = (width + 7) / 8;
-  EDDY_EVENT_ASSIGN(std::string_view present, reader.ReadBytes(bitmap_size), type, reader);
-  std::string_view present_after = present;
+  EDDY_EVENT_ASSIGN(present_, reader.ReadBytes(bitmap_size), type, reader);
+  present_after_ = present_;
   if (shape.kind == RowsKind::kUpdate) {
-    EDDY_EVENT_ASSIGN(present_after, reader.ReadBytes(bitmap_size), type, reader);
+    EDDY_EVENT_ASSIGN(present_after_, reader.ReadBytes(bitmap_size), type, reader);
   }
-  auto count_bits = [width](std::string_view bitmap) {
-    size_t count = 0;
-    for (size_t i = 0; i < width; ++i) count += BitSetLsb(bitmap, i) ? 1 : 0;
-    return count;
-  };
-  size_t present_count = count_bits(present);
-  size_t present_after_count = count_bits(present_after);
+  present_count_ = CountBits(present_, width);
+  present_after_count_ = CountBits(present_after_, width);
 
-  std::string inflated;
   std::string_view data = reader.rest();
   if (shape.compressed) {
     auto result = InflateMariadbPayload(data);
     if (!result.ok()) return EventError(type, reader, result.status());
-    inflated = std::move(*result);
-    data = inflated;
+    inflated_ = std::move(*result);
+    data = inflated_;
   }
-  size_t data_offset = reader.consumed();
-  ByteReader row_reader(data);
-  while (!row_reader.empty()) {
-    auto before = DecodeRowImage(row_reader, table, present, present_count);
-    if (!before.ok()) {
-      return EventError(type, data_offset + row_reader.consumed(), before.status().message());
-    }
-    rows.rows.push_back(std::move(*before));
-    if (shape.kind == RowsKind::kUpdate) {
-      auto after = DecodeRowImage(row_reader, table, present_after, present_after_count);
-      if (!after.ok()) {
-        return EventError(type, data_offset + row_reader.consumed(), after.status().message());
-      }
-      rows.rows.push_back(std::move(*after));
-    }
+  data_offset_ = reader.consumed();
+  rows_ = ByteReader(data);
+  return Status::Ok();
+}
+
+Status RowsEventReader::Next(RowImage& first, RowImage& second) {
+  Status status = DecodeRowImage(rows_, *table_, present_, present_count_, first);
+  if (!status.ok()) return EventError(type_, data_offset_ + rows_.consumed(), status.message());
+  if (header_.kind == RowsKind::kUpdate) {
+    status = DecodeRowImage(rows_, *table_, present_after_, present_after_count_, second);
+    if (!status.ok()) return EventError(type_, data_offset_ + rows_.consumed(), status.message());
+  }
+  return Status::Ok();
+}
+
+Status RowsEventReader::NextEncoded(EncodedRowImage& first, EncodedRowImage& second) {
+  Status status = EncodeRowImage(rows_, *table_, present_, present_count_, first);
+  if (!status.ok()) return EventError(type_, data_offset_ + rows_.consumed(), status.message());
+  if (header_.kind == RowsKind::kUpdate) {
+    status = EncodeRowImage(rows_, *table_, present_after_, present_after_count_, second);
+    if (!status.ok()) return EventError(type_, data_offset_ + rows_.consumed(), status.message());
+  }
+  return Status::Ok();
+}
+
+Result<RowsEvent> ParseRowsEvent(uint8_t type, std::string_view body, uint8_t post_header_length,
+                                 const TableMapEvent& table) {
+  RowsEventReader reader;
+  EDDY_RETURN_IF_ERROR(reader.Open(type, body, post_header_length, table));
+  RowsEvent rows = reader.header();
+  RowImage before;
+  RowImage after;
+  while (!reader.done()) {
+    EDDY_RETURN_IF_ERROR(reader.Next(before, after));
+    rows.rows.push_back(std::move(before));
+    if (rows.kind == RowsKind::kUpdate) rows.rows.push_back(std::move(after));
+    before.clear();
+    after.clear();
   }
   return rows;
 }

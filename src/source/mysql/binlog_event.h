@@ -205,6 +205,19 @@ enum class RowsKind : uint8_t { kWrite = 1, kUpdate = 2, kDelete = 3 };
 // column (MINIMAL/NOBLOB row images), which is not the same as NULL.
 using RowImage = std::vector<std::optional<model::Value>>;
 
+// A row image in the change-event value encoding (model::EncodeValue per column, as
+// EncodeColumnValue writes it): column i's value is values[offsets[i], offsets[i + 1]); a
+// column the image does not include (MINIMAL/NOBLOB) has an empty range (every encoded value,
+// NULL included, takes at least one byte).
+struct EncodedRowImage {
+  std::string values;
+  std::vector<uint32_t> offsets;  // column count + 1 entries
+  bool Has(size_t column) const { return offsets[column + 1] > offsets[column]; }
+  std::string_view Value(size_t column) const {
+    return std::string_view(values).substr(offsets[column], offsets[column + 1] - offsets[column]);
+  }
+};
+
 struct RowsEvent {
   RowsKind kind = RowsKind::kWrite;
   uint64_t table_id = 0;
@@ -223,6 +236,40 @@ bool IsRowsEvent(uint8_t type);
 // table id; the caller looks it up with PeekRowsTableId). Compressed events are inflated.
 Result<RowsEvent> ParseRowsEvent(uint8_t type, std::string_view body, uint8_t post_header_length,
                                  const TableMapEvent& table);
+// Decodes a rows event one row at a time into caller-owned images that keep their storage
+// from row to row (no allocation per row once the values have capacity); ParseRowsEvent is
+// this plus a vector. Open validates the header against `table` (same table id, same column
+// count) and inflates compressed events; `body` and `table` must outlive the reader's use.
+class RowsEventReader {
+ public:
+  RowsEventReader() = default;
+  RowsEventReader(const RowsEventReader&) = delete;  // rows_ may point into inflated_
+  RowsEventReader& operator=(const RowsEventReader&) = delete;
+
+  [[nodiscard]] Status Open(uint8_t type, std::string_view body, uint8_t post_header_length,
+                            const TableMapEvent& table);
+  // kind, table id, flags and column count (`rows` stays empty).
+  const RowsEvent& header() const { return header_; }
+  bool done() const { return rows_.empty(); }
+  // Decodes the next row: `first` is the after image of a write and the before image of an
+  // update or a delete; `second` is the after image of an update (untouched otherwise).
+  [[nodiscard]] Status Next(RowImage& first, RowImage& second);
+  // The same, with the images in the event encoding (no model::Value for common types).
+  [[nodiscard]] Status NextEncoded(EncodedRowImage& first, EncodedRowImage& second);
+
+ private:
+  uint8_t type_ = 0;
+  const TableMapEvent* table_ = nullptr;
+  RowsEvent header_;
+  std::string_view present_;
+  std::string_view present_after_;
+  size_t present_count_ = 0;
+  size_t present_after_count_ = 0;
+  std::string inflated_;
+  size_t data_offset_ = 0;
+  ByteReader rows_{std::string_view()};
+};
+
 // The table id of a rows event, to find its table map first.
 Result<uint64_t> PeekRowsTableId(std::string_view body, uint8_t post_header_length);
 

@@ -9,6 +9,9 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
+
+#include "model/event_codec.h"
 
 namespace eddy::source::mysql {
 namespace {
@@ -90,22 +93,30 @@ Value DateValueOf(int64_t year, int64_t month, int64_t day) {
                                                  static_cast<int>(day)));
 }
 
-Value DateTimeValueOf(int64_t year, int64_t month, int64_t day, int64_t hour, int64_t minute,
-                      int64_t second, int64_t micros, int fsp) {
+// A DATETIME from its parts when it is the zero date-time or a civil date-time; std::nullopt
+// otherwise (a zero month or day), which DateTimeValueOf renders as text.
+std::optional<model::TimestampValue> DateTimeOf(int64_t year, int64_t month, int64_t day,
+                                                int64_t hour, int64_t minute, int64_t second,
+                                                int64_t micros) {
   if (year == 0 && month == 0 && day == 0 && hour == 0 && minute == 0 && second == 0 &&
       micros == 0) {
-    return Value::Timestamp(model::TimestampValue{model::TemporalKind::kZero, 0});
+    return model::TimestampValue{model::TemporalKind::kZero, 0};
   }
-  if (!IsCivil(year, month, day)) {
-    return Value::TypedText("datetime", DateText(year, month, day) + " " + TwoDigits(hour) + ":" +
-                                            TwoDigits(minute) + ":" + TwoDigits(second) +
-                                            FractionText(micros, fsp));
-  }
+  if (!IsCivil(year, month, day)) return std::nullopt;
   int64_t days = model::DaysFromCivil(
       model::CivilDate{year, static_cast<int>(month), static_cast<int>(day)});
   int64_t total = ((days * 24 + hour) * 60 + minute) * 60 + second;
-  return Value::Timestamp(
-      model::TimestampValue{model::TemporalKind::kFinite, total * 1'000'000 + micros});
+  return model::TimestampValue{model::TemporalKind::kFinite, total * 1'000'000 + micros};
+}
+
+Value DateTimeValueOf(int64_t year, int64_t month, int64_t day, int64_t hour, int64_t minute,
+                      int64_t second, int64_t micros, int fsp) {
+  if (auto value = DateTimeOf(year, month, day, hour, minute, second, micros)) {
+    return Value::Timestamp(*value);
+  }
+  return Value::TypedText("datetime", DateText(year, month, day) + " " + TwoDigits(hour) + ":" +
+                                          TwoDigits(minute) + ":" + TwoDigits(second) +
+                                          FractionText(micros, fsp));
 }
 
 // TIME2 (fsp 0..6) -> signed microseconds.
@@ -169,14 +180,22 @@ Result<int64_t> DecodeTime2(ByteReader& reader, int fsp) {
 }
 
 // Integer part of a packed DATETIME (as in DATETIME2 and JSON opaque temporal values).
-Value DateTimeFromPackedParts(uint64_t intpart, int64_t micros, int fsp) {
+struct DateTimeParts {
+  int64_t year, month, day, hour, minute, second;
+};
+
+DateTimeParts UnpackDateTime2(uint64_t intpart) {
   uint64_t ymd = intpart >> 17;
   uint64_t ym = ymd >> 5;
   uint64_t hms = intpart % (1u << 17);
-  return DateTimeValueOf(static_cast<int64_t>(ym / 13), static_cast<int64_t>(ym % 13),
-                         static_cast<int64_t>(ymd % 32), static_cast<int64_t>(hms >> 12),
-                         static_cast<int64_t>((hms >> 6) % 64), static_cast<int64_t>(hms % 64),
-                         micros, fsp);
+  return {static_cast<int64_t>(ym / 13),        static_cast<int64_t>(ym % 13),
+          static_cast<int64_t>(ymd % 32),       static_cast<int64_t>(hms >> 12),
+          static_cast<int64_t>((hms >> 6) % 64), static_cast<int64_t>(hms % 64)};
+}
+
+Value DateTimeFromPackedParts(uint64_t intpart, int64_t micros, int fsp) {
+  DateTimeParts p = UnpackDateTime2(intpart);
+  return DateTimeValueOf(p.year, p.month, p.day, p.hour, p.minute, p.second, micros, fsp);
 }
 
 constexpr std::array<int, 10> kDigitsToBytes = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
@@ -513,36 +532,61 @@ size_t NewDecimalBinarySize(int precision, int scale) {
                              (scale / 9) * 4 + kDigitsToBytes[static_cast<size_t>(scale % 9)]);
 }
 
-Result<std::string> DecodeNewDecimal(ByteReader& reader, int precision, int scale) {
+namespace {
+
+// Appends `value` in decimal, left-padded with zeros to `width` digits (width ≤ 20).
+void AppendPadded(std::string& out, uint64_t value, int width) {
+  char digits[20];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0 && n < 20);
+  for (int i = n; i < width; ++i) out.push_back('0');
+  while (n > 0) out.push_back(digits[--n]);
+}
+
+}  // namespace
+
+Status AppendNewDecimal(ByteReader& reader, int precision, int scale, std::string& out) {
   if (precision < 1 || precision > 65 || scale < 0 || scale > 38 || scale > precision) {
     return Corruption("DECIMAL(" + std::to_string(precision) + "," + std::to_string(scale) +
                       ") is not a valid precision and scale");
   }
   size_t size = NewDecimalBinarySize(precision, scale);
   EDDY_ASSIGN_OR_RETURN(std::string_view raw, reader.ReadBytes(size));
-  std::string bytes(raw);
-  bool negative = (static_cast<uint8_t>(bytes[0]) & 0x80) == 0;
+  // At most 65 digits: 7 groups of 9 in 4 bytes each plus 2 partial groups, under 40 bytes.
+  char bytes[40];
+  std::memcpy(bytes, raw.data(), size);
+  const bool negative = (static_cast<uint8_t>(bytes[0]) & 0x80) == 0;
   bytes[0] = static_cast<char>(static_cast<uint8_t>(bytes[0]) ^ 0x80);
   if (negative) {
-    for (char& c : bytes) c = static_cast<char>(~static_cast<uint8_t>(c));
+    for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>(~static_cast<uint8_t>(bytes[i]));
   }
-  ByteReader digits_reader(bytes);
-  int integral = precision - scale;
-  int leading_digits = integral % 9;
-  int full_integral_groups = integral / 9;
-  int full_fraction_groups = scale / 9;
-  int trailing_digits = scale % 9;
+  ByteReader digits_reader(std::string_view(bytes, size));
+  const int integral = precision - scale;
+  const int leading_digits = integral % 9;
+  const int full_integral_groups = integral / 9;
+  const int full_fraction_groups = scale / 9;
+  const int trailing_digits = scale % 9;
 
-  std::string integer_text;
+  const size_t start = out.size();
+  out.push_back('-');  // removed below unless negative and non-zero
+  bool any_integer = false;
+  bool all_zero = true;
   auto append_integer = [&](uint64_t value, int width) -> Status {
     uint64_t limit = 1;
     for (int i = 0; i < width; ++i) limit *= 10;
     if (value >= limit) return Corruption("DECIMAL digit group " + std::to_string(value) +
                                           " has more than " + std::to_string(width) + " digits");
-    if (integer_text.empty()) {
-      if (value != 0) integer_text = std::to_string(value);
+    if (value != 0) all_zero = false;
+    if (!any_integer) {
+      if (value != 0) {
+        AppendPadded(out, value, 1);
+        any_integer = true;
+      }
     } else {
-      integer_text += PadDigits(value, static_cast<size_t>(width));
+      AppendPadded(out, value, width);
     }
     return Status::Ok();
   };
@@ -556,12 +600,13 @@ Result<std::string> DecodeNewDecimal(ByteReader& reader, int precision, int scal
     EDDY_ASSIGN_OR_RETURN(uint64_t v, ReadBigEndian(digits_reader, 4));
     EDDY_RETURN_IF_ERROR(append_integer(v, 9));
   }
-  if (integer_text.empty()) integer_text = "0";
-  std::string fraction_text;
+  if (!any_integer) out.push_back('0');
+  if (full_fraction_groups > 0 || trailing_digits > 0) out.push_back('.');
   for (int i = 0; i < full_fraction_groups; ++i) {
     EDDY_ASSIGN_OR_RETURN(uint64_t v, ReadBigEndian(digits_reader, 4));
     if (v > 999999999) return Corruption("DECIMAL fraction group " + std::to_string(v) + " too large");
-    fraction_text += PadDigits(v, 9);
+    if (v != 0) all_zero = false;
+    AppendPadded(out, v, 9);
   }
   if (trailing_digits > 0) {
     EDDY_ASSIGN_OR_RETURN(uint64_t v,
@@ -570,12 +615,16 @@ Result<std::string> DecodeNewDecimal(ByteReader& reader, int precision, int scal
     uint64_t limit = 1;
     for (int i = 0; i < trailing_digits; ++i) limit *= 10;
     if (v >= limit) return Corruption("DECIMAL fraction group " + std::to_string(v) + " too large");
-    fraction_text += PadDigits(v, static_cast<size_t>(trailing_digits));
+    if (v != 0) all_zero = false;
+    AppendPadded(out, v, trailing_digits);
   }
-  std::string text = integer_text;
-  if (!fraction_text.empty()) text += "." + fraction_text;
-  bool all_zero = text.find_first_not_of("0.") == std::string::npos;
-  if (negative && !all_zero) text.insert(0, "-");
+  if (!negative || all_zero) out.erase(start, 1);
+  return Status::Ok();
+}
+
+Result<std::string> DecodeNewDecimal(ByteReader& reader, int precision, int scale) {
+  std::string text;
+  EDDY_RETURN_IF_ERROR(AppendNewDecimal(reader, precision, scale, text));
   return text;
 }
 
@@ -1190,6 +1239,131 @@ Result<Value> DecodeColumnValue(const ColumnInfo& column, ByteReader& reader) {
     default:
       return TypeError(type, "type not supported in row events");
   }
+}
+
+namespace {
+
+void PutTag(std::string& out, model::ValueType type) {
+  PutFixed8(out, static_cast<uint8_t>(type));
+}
+
+bool IsUtf8Charset(std::string_view charset) {
+  return charset == "utf8mb4" || charset == "utf8mb3" || charset == "utf8" || charset.empty() ||
+         charset == "ascii";
+}
+
+}  // namespace
+
+// The common column types are written straight into the encoding; each case must produce
+// exactly EncodeValue(DecodeColumnValue(...)) (binlog_types_test compares the two), and
+// anything unusual (a non-civil date, another character set, invalid bytes) takes the
+// general path so that its error or text form stays in one place.
+Status EncodeColumnValue(const ColumnInfo& column, ByteReader& reader, std::string& out) {
+  const uint8_t type = column.real_type;
+  const uint16_t meta = column.metadata;
+  switch (static_cast<ColumnType>(type)) {
+    case ColumnType::kTiny:
+    case ColumnType::kShort:
+    case ColumnType::kInt24:
+    case ColumnType::kLong:
+    case ColumnType::kLongLong: {
+      size_t width = type == static_cast<uint8_t>(ColumnType::kTiny)    ? 1
+                     : type == static_cast<uint8_t>(ColumnType::kShort) ? 2
+                     : type == static_cast<uint8_t>(ColumnType::kInt24) ? 3
+                     : type == static_cast<uint8_t>(ColumnType::kLong)  ? 4
+                                                                        : 8;
+      if (reader.remaining() < width) break;  // the general path reports it
+      EDDY_ASSIGN_OR_RETURN(uint64_t raw, ReadLittleEndian(reader, width));
+      if (column.is_unsigned) {
+        PutTag(out, model::ValueType::kUint64);
+        PutVarint64(out, raw);
+        return Status::Ok();
+      }
+      if (width < 8) {
+        uint64_t sign_bit = uint64_t{1} << (width * 8 - 1);
+        if (raw & sign_bit) raw |= ~((sign_bit << 1) - 1);
+      }
+      PutTag(out, model::ValueType::kInt64);
+      PutVarintSigned64(out, static_cast<int64_t>(raw));
+      return Status::Ok();
+    }
+    case ColumnType::kNewDecimal: {
+      PutTag(out, model::ValueType::kDecimal);
+      // Length-prefixed text: digits first, then the varint length moved in front of them.
+      const size_t at = out.size();
+      Status status = AppendNewDecimal(reader, meta & 0xFF, meta >> 8, out);
+      if (!status.ok()) return status.WithContext("column type " + ColumnTypeName(type));
+      const size_t length = out.size() - at;
+      if (length < 0x80) {
+        out.insert(out.begin() + static_cast<std::ptrdiff_t>(at), static_cast<char>(length));
+      } else {
+        std::string prefix;
+        PutVarint64(prefix, length);
+        out.insert(at, prefix);
+      }
+      return Status::Ok();
+    }
+    case ColumnType::kDateTime2: {
+      if (meta > 6 || reader.remaining() < 5) break;
+      ByteReader probe = reader;
+      EDDY_ASSIGN_OR_RETURN(uint64_t raw, ReadBigEndian(probe, 5));
+      auto micros = ReadFraction(probe, meta);
+      if (!micros.ok() || raw < 0x8000000000ULL) break;
+      DateTimeParts p = UnpackDateTime2(raw - 0x8000000000ULL);
+      auto value = DateTimeOf(p.year, p.month, p.day, p.hour, p.minute, p.second, *micros);
+      if (!value) break;
+      reader = probe;
+      PutTag(out, model::ValueType::kTimestamp);
+      PutFixed8(out, static_cast<uint8_t>(value->kind));
+      PutVarintSigned64(out, value->micros);
+      return Status::Ok();
+    }
+    case ColumnType::kTimestamp2: {
+      if (meta > 6 || reader.remaining() < 4) break;
+      ByteReader probe = reader;
+      EDDY_ASSIGN_OR_RETURN(uint64_t seconds, ReadBigEndian(probe, 4));
+      auto micros = ReadFraction(probe, meta);
+      if (!micros.ok()) break;
+      reader = probe;
+      bool zero = seconds == 0 && *micros == 0;
+      PutTag(out, model::ValueType::kTimestampTz);
+      PutFixed8(out, static_cast<uint8_t>(zero ? model::TemporalKind::kZero
+                                               : model::TemporalKind::kFinite));
+      PutVarintSigned64(out, zero ? 0 : static_cast<int64_t>(seconds) * 1'000'000 + *micros);
+      return Status::Ok();
+    }
+    case ColumnType::kDouble: {
+      if (reader.remaining() < 8) break;
+      EDDY_ASSIGN_OR_RETURN(uint64_t raw, reader.ReadFixed64());
+      PutTag(out, model::ValueType::kFloat64);
+      PutFixed64(out, raw);
+      return Status::Ok();
+    }
+    case ColumnType::kVarchar:
+    case ColumnType::kVarString:
+    case ColumnType::kString: {
+      if (column.charset == "binary" || column.collation == kBinaryCollation ||
+          !IsUtf8Charset(column.charset)) {
+        break;
+      }
+      size_t prefix = meta < 256 ? 1 : 2;
+      if (reader.remaining() < prefix) break;
+      ByteReader probe = reader;
+      EDDY_ASSIGN_OR_RETURN(uint64_t length, ReadLittleEndian(probe, prefix));
+      if (probe.remaining() < length) break;
+      EDDY_ASSIGN_OR_RETURN(std::string_view data, probe.ReadBytes(length));
+      if (!IsValidUtf8(data)) break;
+      reader = probe;
+      PutTag(out, model::ValueType::kText);
+      PutLengthPrefixed(out, data);
+      return Status::Ok();
+    }
+    default:
+      break;
+  }
+  EDDY_ASSIGN_OR_RETURN(Value value, DecodeColumnValue(column, reader));
+  model::EncodeValue(value, out);
+  return Status::Ok();
 }
 
 }  // namespace eddy::source::mysql

@@ -98,10 +98,20 @@ void ResolveRealType(ColumnInfo& column);
 
 // Decodes one non-NULL value of `column` from `reader`.
 Result<model::Value> DecodeColumnValue(const ColumnInfo& column, ByteReader& reader);
+// Appends the column's value in the change-event value encoding, byte for byte
+// model::EncodeValue(DecodeColumnValue(column, reader)), without building a model::Value for
+// the common types (integers, DOUBLE, DECIMAL, DATETIME2, TIMESTAMP2, UTF-8 and ASCII
+// strings); the rest go through DecodeColumnValue. The same errors; on error `out` may hold
+// part of a value and the caller discards it.
+[[nodiscard]] Status EncodeColumnValue(const ColumnInfo& column, ByteReader& reader,
+                                       std::string& out);
 
 // Building blocks, exposed for tests.
 // NEWDECIMAL(precision, scale) binary -> decimal text; `size` receives the bytes used.
 Result<std::string> DecodeNewDecimal(ByteReader& reader, int precision, int scale);
+// The same, appended to `out` (on error `out` may hold part of the text).
+[[nodiscard]] Status AppendNewDecimal(ByteReader& reader, int precision, int scale,
+                                      std::string& out);
 size_t NewDecimalBinarySize(int precision, int scale);
 // MySQL binary JSON document -> JSON text.
 Result<std::string> DecodeMysqlJson(std::string_view bytes);

@@ -121,6 +121,10 @@ struct CachedTable {
   TableMapEvent map;
   model::TableSchema schema;
   bool captured = false;
+  // Encoded once per table map, copied into every event (captured tables only): each column
+  // name as the event encoding writes it, and the table part of the partition key.
+  std::vector<std::string> encoded_names;
+  std::string partition_key_table;
 };
 
 // A rows event of an open transaction, kept as the raw bytes the reader received (moved, not
@@ -982,6 +986,11 @@ class MysqlCapture::Runner {
       }
       EDDY_RETURN_IF_ERROR(
           history_->AssignVersion(schema, BinlogPosition{current_file_, end_offset}));
+      for (const ColumnInfo& info : map.columns) {
+        std::string& name = cached.encoded_names.emplace_back();
+        model::AppendFieldName(info.name, name);
+      }
+      model::AppendPartitionKeyTable(schema.table, cached.partition_key_table);
     }
     cached.map = std::move(map);
     tables_[table_id] = std::make_shared<const CachedTable>(std::move(cached));
@@ -1052,22 +1061,25 @@ class MysqlCapture::Runner {
     return spill_->Write(SpillFile::kRows, index, type, post_header, body);
   }
 
-  // Fills `row` (reusing its capacity) with the columns of `image`.
-  static Status FillRow(const CachedTable& table, RowImage& image, model::Row& row) {
+  // Appends `image` as an encoded row (every column; all must be present).
+  static Status EncodeImage(const CachedTable& table, const EncodedRowImage& image,
+                            std::string& out) {
     const size_t columns = table.map.columns.size();
-    row.resize(columns);
+    model::AppendRowFieldCount(columns, out);
     for (size_t i = 0; i < columns; ++i) {
-      if (!image[i].has_value()) {
-        return FailedPrecondition(
-            "partial row image for " + table.map.database + "." + table.map.table +
-            " (column " + table.map.columns[i].name +
-            " missing): the session used binlog_row_image=MINIMAL or NOBLOB; capture needs "
-            "FULL images");
-      }
-      row[i].name = table.map.columns[i].name;
-      row[i].value = std::move(*image[i]);
+      if (!image.Has(i)) return PartialImage(table, i);
+      out += table.encoded_names[i];
+      out += image.Value(i);
     }
     return Status::Ok();
+  }
+
+  static Status PartialImage(const CachedTable& table, size_t column) {
+    return FailedPrecondition(
+        "partial row image for " + table.map.database + "." + table.map.table + " (column " +
+        table.map.columns[column].name +
+        " missing): the session used binlog_row_image=MINIMAL or NOBLOB; capture needs FULL "
+        "images");
   }
 
   // Sets the fields every event of the transaction shares on the scratch event.
@@ -1082,7 +1094,6 @@ class MysqlCapture::Runner {
     event.source.server_name = options_.server_name;
     event.source.mysql_thread_id = transaction.thread_id;
     event.source.query.clear();
-    scratch_table_ = nullptr;
     scratch_ordinal_ = 0;
   }
 
@@ -1093,12 +1104,9 @@ class MysqlCapture::Runner {
                                    const CachedTable& table, const std::string* annotate,
                                    std::vector<log::AppendRecord>& out, size_t& bytes) {
     model::ChangeEvent& event = scratch_;
-    EDDY_ASSIGN_OR_RETURN(RowsEvent rows, ParseRowsEvent(type, body, post_header, table.map));
-    if (&table != scratch_table_) {
-      event.table = table.schema.table;
-      event.schema_version = table.schema.version;
-      scratch_table_ = &table;
-    }
+    EDDY_RETURN_IF_ERROR(rows_reader_.Open(type, body, post_header, table.map));
+    event.table = table.schema.table;
+    event.schema_version = table.schema.version;
     if (options_.include_query) {
       if (annotate != nullptr) {
         event.source.query = *annotate;
@@ -1106,57 +1114,43 @@ class MysqlCapture::Runner {
         event.source.query.clear();
       }
     }
-    const size_t step = rows.kind == RowsKind::kUpdate ? 2 : 1;
+    encoder_.SetShared(event);
+    const RowsKind kind = rows_reader_.header().kind;
+    const model::Operation op = kind == RowsKind::kWrite    ? model::Operation::kInsert
+                                : kind == RowsKind::kUpdate ? model::Operation::kUpdate
+                                                            : model::Operation::kDelete;
     const std::vector<uint32_t>& key_columns = table.map.primary_key;
     uint64_t count = 0;
-    for (size_t r = 0; r + step <= rows.rows.size(); r += step) {
-      event.source.mysql_row = static_cast<uint32_t>(r / step);
-      event.ordinal_in_transaction = scratch_ordinal_++;
-      const model::Row* key_source = nullptr;
-      switch (rows.kind) {
-        case RowsKind::kWrite:
-          event.op = model::Operation::kInsert;
-          EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r], spare_after_));
-          event.after.emplace(std::move(spare_after_));
-          key_source = &*event.after;
-          break;
-        case RowsKind::kDelete:
-          event.op = model::Operation::kDelete;
-          EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r], spare_before_));
-          event.before.emplace(std::move(spare_before_));
-          key_source = &*event.before;
-          break;
-        case RowsKind::kUpdate:
-          event.op = model::Operation::kUpdate;
-          EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r], spare_before_));
-          EDDY_RETURN_IF_ERROR(FillRow(table, rows.rows[r + 1], spare_after_));
-          event.before.emplace(std::move(spare_before_));
-          event.after.emplace(std::move(spare_after_));
-          key_source = &*event.after;
-          break;
-      }
-      event.key.resize(key_columns.size());
-      for (size_t k = 0; k < key_columns.size(); ++k) {
-        event.key[k].name = (*key_source)[key_columns[k]].name;
-        event.key[k].value = (*key_source)[key_columns[k]].value;
-      }
+    while (!rows_reader_.done()) {
+      EDDY_RETURN_IF_ERROR(rows_reader_.NextEncoded(first_image_, second_image_));
+      // The key comes from the after image of an update (a key change moves the row).
+      const EncodedRowImage& key_image = kind == RowsKind::kUpdate ? second_image_ : first_image_;
       log::AppendRecord record;
-      record.partition_key = event.PartitionKey();
-      record.payload.reserve(payload_hint_);
-      model::EncodeEvent(event, record.payload);
-      payload_hint_ = record.payload.size() + 32;
-      record.position = event.position;
-      bytes += record.payload.size() + record.partition_key.size();
+      record.partition_key.reserve(table.partition_key_table.size() + 16 * key_columns.size());
+      record.partition_key = table.partition_key_table;
+      for (uint32_t column : key_columns) {
+        if (!key_image.Has(column)) return PartialImage(table, column);
+        std::string_view encoded = key_image.Value(column);
+        EDDY_ASSIGN_OR_RETURN(model::Value value, model::DecodeValue(encoded));
+        model::AppendPartitionKeyValue(value, record.partition_key);
+      }
+      std::string& payload = record.payload;
+      payload.reserve(payload_hint_);
+      encoder_.BeginEvent(op, kind != RowsKind::kWrite, kind != RowsKind::kDelete,
+                          scratch_ordinal_++, static_cast<uint32_t>(count), payload);
+      model::AppendRowFieldCount(key_columns.size(), payload);
+      for (uint32_t column : key_columns) {
+        payload += table.encoded_names[column];
+        payload += key_image.Value(column);
+      }
+      EDDY_RETURN_IF_ERROR(EncodeImage(table, first_image_, payload));
+      if (kind == RowsKind::kUpdate) EDDY_RETURN_IF_ERROR(EncodeImage(table, second_image_, payload));
+      payload_hint_ = payload.size() + 32;
+      // The record carries no position of its own: the payload has the event's, and the
+      // transaction's end position goes to the log with the batch (AppendTransaction).
+      bytes += payload.size() + record.partition_key.size();
       out.push_back(std::move(record));
       ++count;
-      if (event.before.has_value()) {
-        spare_before_ = std::move(*event.before);
-        event.before.reset();
-      }
-      if (event.after.has_value()) {
-        spare_after_ = std::move(*event.after);
-        event.after.reset();
-      }
     }
     return count;
   }
@@ -1168,7 +1162,6 @@ class MysqlCapture::Runner {
                                                            : model::Operation::kSchemaChange;
     event.table = model::TableId{ddl.database, "", ddl.table};
     event.schema_version = 0;
-    scratch_table_ = nullptr;  // the next rows event sets its table again
     event.key.clear();
     event.source.mysql_row = 0;
     event.ordinal_in_transaction = scratch_ordinal_++;
@@ -1415,10 +1408,11 @@ class MysqlCapture::Runner {
   MysqlPosition submitted_;  // end of the last batch handed to the append worker
   std::unique_ptr<AppendWorker> appender_;
   model::ChangeEvent scratch_;
-  model::Row spare_before_;
-  model::Row spare_after_;
+  RowsEventReader rows_reader_;
+  model::RowEventEncoder encoder_;
+  EncodedRowImage first_image_;
+  EncodedRowImage second_image_;
   size_t payload_hint_ = 256;
-  const CachedTable* scratch_table_ = nullptr;
   uint64_t scratch_ordinal_ = 0;
   std::unique_ptr<SpillFile> spill_;
   io::FileSystem* file_system_ = nullptr;
