@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
-#include <string_view>
 
 namespace eddy::api {
 namespace {
@@ -56,39 +55,85 @@ void AppendSequenceNumber(std::string& out, SequenceNumber sequence, uint32_t sh
   out.append(buffer, static_cast<size_t>(length));
 }
 
-void SequenceRenderer::Append(std::string& out, SequenceNumber sequence) {
-  // 2^80 in decimal, least significant digit first.
-  static constexpr std::string_view kTwoTo80Reversed = "6716074719264169185298021";
-  uint64_t value = sequence.value();
-  if (have_last_ && value == last_ + 1 && value != 0) {
-    int carry = 0;
-    size_t i = 0;
-    for (size_t position = kWidth; position-- > 0; ++i) {
-      if (i >= kTwoTo80Reversed.size() && carry == 0) break;
-      if (position < start_) {
-        digits_[position] = '0';
-        start_ = position;
-      }
-      int digit = digits_[position] - '0' + carry +
-                  (i < kTwoTo80Reversed.size() ? kTwoTo80Reversed[i] - '0' : 0);
-      carry = digit >= 10 ? 1 : 0;
-      digits_[position] = static_cast<char>('0' + digit - 10 * carry);
+namespace {
+constexpr uint64_t kBillion = 1'000'000'000;
+// 2^80 in base 10^9, least significant limb first.
+constexpr uint64_t kTwoTo80[3] = {174'706'176, 819'614'629, 1'208'925};
+}  // namespace
+
+SequenceRenderer::SequenceRenderer(uint32_t shard_index, int64_t shard_creation_nanos) {
+  std::string constant;
+  AppendSequenceNumber(constant, SequenceNumber(0), shard_index, shard_creation_nanos);
+  // Decimal digits to base 10^9 limbs, from the least significant end.
+  int limb = 0;
+  for (size_t end = constant.size(); end > 0 && limb < kLimbs; ++limb) {
+    size_t begin = end >= 9 ? end - 9 : 0;
+    uint64_t value = 0;
+    for (size_t i = begin; i < end; ++i) value = value * 10 + static_cast<uint64_t>(constant[i] - '0');
+    base_[limb] = value;
+    end = begin;
+  }
+}
+
+namespace {
+// "00" .. "99".
+constexpr struct DigitPairs {
+  char pairs[100][2];
+  constexpr DigitPairs() : pairs() {
+    for (int i = 0; i < 100; ++i) {
+      pairs[i][0] = static_cast<char>('0' + i / 10);
+      pairs[i][1] = static_cast<char>('0' + i % 10);
     }
-    last_ = value;
-    out.append(digits_ + start_, kWidth - start_);
-    return;
   }
-  std::string rendered;
-  AppendSequenceNumber(rendered, sequence, shard_index_, shard_creation_nanos_);
-  if (rendered.size() < kWidth - 1 - kTwoTo80Reversed.size()) {  // room for the carries
-    start_ = kWidth - rendered.size();
-    std::memcpy(digits_ + start_, rendered.data(), rendered.size());
-    have_last_ = true;
-    last_ = value;
+} kDigitPairs;
+
+// Nine digits of `limb` (< 10^9), zero-padded, at `to`.
+void WriteNineDigits(char* to, uint64_t limb) {
+  for (int pair = 3; pair >= 0; --pair) {
+    std::memcpy(to + 1 + 2 * pair, kDigitPairs.pairs[limb % 100], 2);
+    limb /= 100;
+  }
+  to[0] = static_cast<char>('0' + limb);
+}
+}  // namespace
+
+void SequenceRenderer::Append(std::string& out, SequenceNumber sequence) {
+  uint64_t value = sequence.value();
+  uint64_t counter[3] = {value % kBillion, value / kBillion % kBillion, value / kBillion / kBillion};
+  // limbs = C + counter * 2^80: column sums stay below 2^64 (at most 3 products < 10^18 each,
+  // plus a limb of C and a carry).
+  uint64_t limbs[kLimbs];
+  uint64_t carry = 0;
+  for (int i = 0; i < kLimbs; ++i) {
+    uint64_t column = base_[i] + carry;
+    for (int a = 0; a < 3; ++a) {
+      int b = i - a;
+      if (b >= 0 && b < 3) column += counter[a] * kTwoTo80[b];
+    }
+    limbs[i] = column % kBillion;
+    carry = column / kBillion;
+  }
+  int top = kLimbs - 1;
+  while (top > 0 && limbs[top] == 0) --top;
+  if (top == last_top_ && limbs[top] == last_limbs_[top]) {
+    // Same length and leading limb: rewrite only the nine-digit groups that changed.
+    for (int i = 0; i < top; ++i) {
+      if (limbs[i] != last_limbs_[i]) {
+        WriteNineDigits(text_ + text_length_ - 9 * static_cast<size_t>(i + 1), limbs[i]);
+        last_limbs_[i] = limbs[i];
+      }
+    }
   } else {
-    have_last_ = false;
+    char* end = std::to_chars(text_, text_ + sizeof(text_), limbs[top]).ptr;
+    for (int i = top - 1; i >= 0; --i) {
+      WriteNineDigits(end, limbs[i]);
+      end += 9;
+    }
+    text_length_ = static_cast<size_t>(end - text_);
+    std::memcpy(last_limbs_, limbs, sizeof(limbs));
+    last_top_ = top;
   }
-  out += rendered;
+  out.append(text_, text_length_);
 }
 
 std::string FormatSequenceNumberFast(SequenceNumber sequence, uint32_t shard_index,

@@ -30,8 +30,8 @@ TEST(SequenceFormat, EqualsLogRendering) {
   }
 }
 
-// The incremental renderer equals the full rendering over runs of consecutive numbers (with
-// carries across many digits), gaps, repeats and descending steps.
+// The limb renderer equals the full rendering over runs of consecutive numbers, gaps, repeats,
+// descending steps, the extremes and the counter's wrap.
 TEST(SequenceFormat, RendererEqualsLogRendering) {
   uint64_t seed = std::random_device{}();
   if (const char* env = std::getenv("EDDY_TEST_SEED")) seed = std::strtoull(env, nullptr, 10);
@@ -58,6 +58,16 @@ TEST(SequenceFormat, RendererEqualsLogRendering) {
         default: sequence += 1; break;                 // consecutive
       }
     }
+  }
+  // Arbitrary values in any order through one renderer (lengths and leading limbs change).
+  SequenceRenderer any(~uint32_t{0}, 1'700'000'000'000'000'000);
+  for (int i = 0; i < 20000; ++i) {
+    uint64_t sequence = random() >> (random() % 64);
+    std::string rendered;
+    any.Append(rendered, SequenceNumber(sequence));
+    ASSERT_EQ(rendered, log::FormatSequenceNumber(SequenceNumber(sequence), ~uint32_t{0},
+                                                  1'700'000'000'000'000'000))
+        << sequence;
   }
   // Wrap-around of the 64-bit counter renders correctly too.
   SequenceRenderer renderer(1, 1);
