@@ -108,6 +108,12 @@ class ByteReader {
     EDDY_RETURN_IF_ERROR(Need(count, "byte string"));
     return Take(count);
   }
+  // For hot paths that checked remaining() first: takes `count` bytes without building a
+  // Result. Reading past the end is a caller bug, not an input error.
+  std::string_view TakeVerified(size_t count) {
+    assert(count <= bytes_.size());
+    return Take(count);
+  }
   Result<std::string_view> ReadLengthPrefixed() {
     EDDY_ASSIGN_OR_RETURN(uint64_t length, ReadVarint64());
     if (length > bytes_.size()) {
@@ -118,13 +124,15 @@ class ByteReader {
   }
 
  private:
+  // Inlined check; the message is built out of line, so the common path stays a compare.
   Status Need(size_t count, const char* what) const {
-    if (bytes_.size() < count) {
-      return Corruption(std::string("truncated input: reading ") + what + " needs " +
-                        std::to_string(count) + " bytes, " + std::to_string(bytes_.size()) +
-                        " remain (at byte " + std::to_string(consumed_) + ")");
-    }
-    return Status::Ok();
+    if (bytes_.size() >= count) [[likely]] return Status::Ok();
+    return Truncated(count, what);
+  }
+  [[gnu::cold, gnu::noinline]] Status Truncated(size_t count, const char* what) const {
+    return Corruption(std::string("truncated input: reading ") + what + " needs " +
+                      std::to_string(count) + " bytes, " + std::to_string(bytes_.size()) +
+                      " remain (at byte " + std::to_string(consumed_) + ")");
   }
   std::string_view Take(size_t count) {
     std::string_view taken = bytes_.substr(0, count);

@@ -1,6 +1,11 @@
 #include "log/kinesis.h"
 
-#include <openssl/evp.h>
+// MD5_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, but still shipped (Debian
+// builds them): for the short partition keys hashed once per appended record, the EVP path
+// (provider dispatch, context reset and cleanse per call) measured 140 ns against 91 ns for the
+// direct functions, 0.08 s of a 1.7M-change capture.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/md5.h>
 
 #include <algorithm>
 #include <array>
@@ -77,38 +82,12 @@ Result<Wide192> FromDecimal(std::string_view text) {
 
 }  // namespace
 
-namespace {
-
-// EVP_Digest looks the MD5 implementation up in OpenSSL's provider table and allocates a
-// context on every call, which measured ~2.5x the cost of the digest itself for short keys
-// (one call per appended record). The algorithm is fetched once per process and each thread
-// reuses one context.
-struct Md5Hasher {
-  EVP_MD* md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
-  EVP_MD_CTX* context = EVP_MD_CTX_new();
-  ~Md5Hasher() {
-    EVP_MD_CTX_free(context);
-    EVP_MD_free(md5);
-  }
-  // False when OpenSSL could not provide MD5 (a FIPS-only configuration); callers fall back.
-  bool Digest(std::string_view data, unsigned char* digest) {
-    unsigned int length = 0;
-    return md5 != nullptr && context != nullptr &&
-           EVP_DigestInit_ex2(context, md5, nullptr) == 1 &&
-           EVP_DigestUpdate(context, data.data(), data.size()) == 1 &&
-           EVP_DigestFinal_ex(context, digest, &length) == 1;
-  }
-};
-
-}  // namespace
-
 HashKey HashKey::FromPartitionKey(std::string_view partition_key) {
-  unsigned char digest[EVP_MAX_MD_SIZE] = {};
-  thread_local Md5Hasher hasher;
-  if (!hasher.Digest(partition_key, digest)) {
-    unsigned int length = 0;
-    EVP_Digest(partition_key.data(), partition_key.size(), digest, &length, EVP_md5(), nullptr);
-  }
+  unsigned char digest[MD5_DIGEST_LENGTH] = {};
+  MD5_CTX context;
+  MD5_Init(&context);
+  MD5_Update(&context, partition_key.data(), partition_key.size());
+  MD5_Final(digest, &context);
   uint64_t high = 0;
   uint64_t low = 0;
   for (int i = 0; i < 8; ++i) high = (high << 8) | digest[i];

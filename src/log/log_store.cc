@@ -172,6 +172,8 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   Result<ShardInfo> DescribeShard(uint32_t shard_index) override;
   Result<AppendResult> AppendTransaction(std::vector<AppendRecord> records,
                                          SourcePosition end_position) override;
+  Result<AppendResult> AppendTransactionReusing(std::vector<AppendRecord>* records,
+                                                SourcePosition end_position) override;
   Result<std::unique_ptr<TransactionAppender>> BeginTransaction() override;
   Result<AppendedRecord> Append(AppendRecord record) override;
   Result<std::vector<AppendedRecord>> AppendRecords(std::vector<AppendRecord> records) override;
@@ -217,7 +219,9 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   std::string ShardDir(uint32_t index) const { return io::JoinPath(dir_, FormatShardId(index)); }
   Status CheckWritable();
   Status Validate(const std::vector<AppendRecord>& records, bool chunk) const;
-  Result<AppendResult> Submit(std::vector<AppendRecord> records, SourcePosition end, bool chunk);
+  // `spent`, when set, receives the records back after the append (their memory reused).
+  Result<AppendResult> Submit(std::vector<AppendRecord> records, SourcePosition end, bool chunk,
+                              std::vector<AppendRecord>* spent = nullptr);
   void ProcessBatch(std::vector<Request*>& batch);
   Status WriteBatch(std::vector<Request*>& batch);
   Status RollSegment(Shard& shard, uint64_t base);
@@ -759,6 +763,13 @@ Result<AppendResult> StreamImpl::AppendTransaction(std::vector<AppendRecord> rec
   return Submit(std::move(records), std::move(end_position), true);
 }
 
+Result<AppendResult> StreamImpl::AppendTransactionReusing(std::vector<AppendRecord>* records,
+                                                          SourcePosition end_position) {
+  std::vector<AppendRecord> taken = std::move(*records);
+  records->clear();
+  return Submit(std::move(taken), std::move(end_position), true, records);
+}
+
 Result<AppendedRecord> StreamImpl::Append(AppendRecord record) {
   std::vector<AppendRecord> records;
   records.push_back(std::move(record));
@@ -772,7 +783,7 @@ Result<std::vector<AppendedRecord>> StreamImpl::AppendRecords(std::vector<Append
 }
 
 Result<AppendResult> StreamImpl::Submit(std::vector<AppendRecord> records, SourcePosition end,
-                                        bool chunk) {
+                                        bool chunk, std::vector<AppendRecord>* spent) {
   EDDY_RETURN_IF_ERROR(CheckWritable());
   EDDY_RETURN_IF_ERROR(CheckNotAppenderThread());
   {
@@ -801,6 +812,7 @@ Result<AppendResult> StreamImpl::Submit(std::vector<AppendRecord> records, Sourc
       queue_cv_.wait(lock);
     }
   }
+  if (spent != nullptr) *spent = std::move(request.records);
   if (!request.status.ok()) return request.status;
   return std::move(request.result);
 }

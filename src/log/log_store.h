@@ -243,6 +243,17 @@ class Stream {
   // disables the check (and does not move the high-water mark).
   virtual Result<AppendResult> AppendTransaction(std::vector<AppendRecord> records,
                                                  SourcePosition end_position) = 0;
+  // The same, taking the records from `*records` and handing them back afterwards (success
+  // or not) with contents unspecified but their strings' memory kept, so that a producer
+  // appending batch after batch reuses it instead of allocating and freeing every record's
+  // key and payload. The default (streams that keep or transform the records) leaves
+  // `*records` empty.
+  virtual Result<AppendResult> AppendTransactionReusing(std::vector<AppendRecord>* records,
+                                                        SourcePosition end_position) {
+    auto result = AppendTransaction(std::move(*records), std::move(end_position));
+    records->clear();
+    return result;
+  }
   // Starts a transaction appended in parts (see TransactionAppender). Waits for in-flight
   // appends to finish first. kFailedPrecondition on a read-only store or poisoned stream.
   virtual Result<std::unique_ptr<TransactionAppender>> BeginTransaction() = 0;

@@ -563,7 +563,14 @@ Status AppendNewDecimal(ByteReader& reader, int precision, int scale, std::strin
   if (negative) {
     for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>(~static_cast<uint8_t>(bytes[i]));
   }
-  ByteReader digits_reader(std::string_view(bytes, size));
+  // Group reads stay within `size` bytes: NewDecimalBinarySize is the sum of the group sizes.
+  size_t next = 0;
+  auto read_group = [&](size_t width) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < width; ++i) v = (v << 8) | static_cast<uint8_t>(bytes[next + i]);
+    next += width;
+    return v;
+  };
   const int integral = precision - scale;
   const int leading_digits = integral % 9;
   const int full_integral_groups = integral / 9;
@@ -591,27 +598,23 @@ Status AppendNewDecimal(ByteReader& reader, int precision, int scale, std::strin
     return Status::Ok();
   };
   if (leading_digits > 0) {
-    EDDY_ASSIGN_OR_RETURN(uint64_t v,
-                          ReadBigEndian(digits_reader, static_cast<size_t>(
-                                                           kDigitsToBytes[static_cast<size_t>(leading_digits)])));
+    uint64_t v = read_group(static_cast<size_t>(kDigitsToBytes[static_cast<size_t>(leading_digits)]));
     EDDY_RETURN_IF_ERROR(append_integer(v, leading_digits));
   }
   for (int i = 0; i < full_integral_groups; ++i) {
-    EDDY_ASSIGN_OR_RETURN(uint64_t v, ReadBigEndian(digits_reader, 4));
+    uint64_t v = read_group(4);
     EDDY_RETURN_IF_ERROR(append_integer(v, 9));
   }
   if (!any_integer) out.push_back('0');
   if (full_fraction_groups > 0 || trailing_digits > 0) out.push_back('.');
   for (int i = 0; i < full_fraction_groups; ++i) {
-    EDDY_ASSIGN_OR_RETURN(uint64_t v, ReadBigEndian(digits_reader, 4));
+    uint64_t v = read_group(4);
     if (v > 999999999) return Corruption("DECIMAL fraction group " + std::to_string(v) + " too large");
     if (v != 0) all_zero = false;
     AppendPadded(out, v, 9);
   }
   if (trailing_digits > 0) {
-    EDDY_ASSIGN_OR_RETURN(uint64_t v,
-                          ReadBigEndian(digits_reader, static_cast<size_t>(
-                                                           kDigitsToBytes[static_cast<size_t>(trailing_digits)])));
+    uint64_t v = read_group(static_cast<size_t>(kDigitsToBytes[static_cast<size_t>(trailing_digits)]));
     uint64_t limit = 1;
     for (int i = 0; i < trailing_digits; ++i) limit *= 10;
     if (v >= limit) return Corruption("DECIMAL fraction group " + std::to_string(v) + " too large");
@@ -1273,7 +1276,9 @@ Status EncodeColumnValue(const ColumnInfo& column, ByteReader& reader, std::stri
                      : type == static_cast<uint8_t>(ColumnType::kLong)  ? 4
                                                                         : 8;
       if (reader.remaining() < width) break;  // the general path reports it
-      EDDY_ASSIGN_OR_RETURN(uint64_t raw, ReadLittleEndian(reader, width));
+      std::string_view b = reader.TakeVerified(width);
+      uint64_t raw = 0;
+      for (size_t i = 0; i < width; ++i) raw |= uint64_t{static_cast<uint8_t>(b[i])} << (8 * i);
       if (column.is_unsigned) {
         PutTag(out, model::ValueType::kUint64);
         PutVarint64(out, raw);
@@ -1334,7 +1339,7 @@ Status EncodeColumnValue(const ColumnInfo& column, ByteReader& reader, std::stri
     }
     case ColumnType::kDouble: {
       if (reader.remaining() < 8) break;
-      EDDY_ASSIGN_OR_RETURN(uint64_t raw, reader.ReadFixed64());
+      uint64_t raw = DecodeFixed64(reader.TakeVerified(8).data());
       PutTag(out, model::ValueType::kFloat64);
       PutFixed64(out, raw);
       return Status::Ok();
@@ -1347,13 +1352,14 @@ Status EncodeColumnValue(const ColumnInfo& column, ByteReader& reader, std::stri
         break;
       }
       size_t prefix = meta < 256 ? 1 : 2;
-      if (reader.remaining() < prefix) break;
-      ByteReader probe = reader;
-      EDDY_ASSIGN_OR_RETURN(uint64_t length, ReadLittleEndian(probe, prefix));
-      if (probe.remaining() < length) break;
-      EDDY_ASSIGN_OR_RETURN(std::string_view data, probe.ReadBytes(length));
+      std::string_view rest = reader.rest();
+      if (rest.size() < prefix) break;
+      size_t length = static_cast<uint8_t>(rest[0]);
+      if (prefix == 2) length |= size_t{static_cast<uint8_t>(rest[1])} << 8;
+      if (rest.size() - prefix < length) break;
+      std::string_view data = rest.substr(prefix, length);
       if (!IsValidUtf8(data)) break;
-      reader = probe;
+      reader.TakeVerified(prefix + length);
       PutTag(out, model::ValueType::kText);
       PutLengthPrefixed(out, data);
       return Status::Ok();

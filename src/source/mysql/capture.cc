@@ -300,9 +300,12 @@ class AppendWorker {
   AppendWorker& operator=(const AppendWorker&) = delete;
 
   // Waits for the batch in flight, then hands `job` over. Returns the previous batch's error.
-  Status Submit(Job job) {
+  // `spent` receives the records of the batch before (their memory, for reuse).
+  Status Submit(Job job, std::vector<log::AppendRecord>* spent) {
     EDDY_RETURN_IF_ERROR(Wait());
     std::lock_guard lock(mu_);
+    spent->swap(spent_);
+    spent_.clear();
     job_ = std::move(job);
     busy_ = true;
     cv_.notify_all();
@@ -326,10 +329,11 @@ class AppendWorker {
       Job job = std::move(job_);
       lock.unlock();
       auto began = std::chrono::steady_clock::now();
-      auto result = stream_->AppendTransaction(std::move(job.records), SourcePosition(job.position));
+      auto result = stream_->AppendTransactionReusing(&job.records, SourcePosition(job.position));
       int64_t nanos = (std::chrono::steady_clock::now() - began).count();
       done_(job, result, nanos);
       lock.lock();
+      spent_ = std::move(job.records);
       if (!result.ok()) error_ = result.status().WithContext("appending to the log");
       busy_ = false;
       cv_.notify_all();
@@ -341,6 +345,7 @@ class AppendWorker {
   std::mutex mu_;
   std::condition_variable cv_;
   Job job_;
+  std::vector<log::AppendRecord> spent_;  // the last batch's records, back from the log
   bool busy_ = false;
   bool stop_ = false;
   Status error_;
@@ -1125,8 +1130,7 @@ class MysqlCapture::Runner {
       EDDY_RETURN_IF_ERROR(rows_reader_.NextEncoded(first_image_, second_image_));
       // The key comes from the after image of an update (a key change moves the row).
       const EncodedRowImage& key_image = kind == RowsKind::kUpdate ? second_image_ : first_image_;
-      log::AppendRecord record;
-      record.partition_key.reserve(table.partition_key_table.size() + 16 * key_columns.size());
+      log::AppendRecord& record = NextRecord(out);
       record.partition_key = table.partition_key_table;
       for (uint32_t column : key_columns) {
         if (!key_image.Has(column)) return PartialImage(table, column);
@@ -1149,10 +1153,26 @@ class MysqlCapture::Runner {
       // The record carries no position of its own: the payload has the event's, and the
       // transaction's end position goes to the log with the batch (AppendTransaction).
       bytes += payload.size() + record.partition_key.size();
-      out.push_back(std::move(record));
       ++count;
     }
     return count;
+  }
+
+  // Appends a record to `out` for the caller to fill: a spent one from the append worker when
+  // there is one (its key and payload keep their memory), else a new one.
+  log::AppendRecord& NextRecord(std::vector<log::AppendRecord>& out) {
+    if (spare_records_.empty()) return out.emplace_back();
+    log::AppendRecord& record = out.emplace_back(std::move(spare_records_.back()));
+    spare_records_.pop_back();
+    record.partition_key.clear();
+    if (record.payload.capacity() > (64u << 10)) {
+      std::string().swap(record.payload);  // a rare huge row's memory is not kept
+    } else {
+      record.payload.clear();
+    }
+    record.explicit_hash_key.reset();
+    record.position = SourcePosition();
+    return record;
   }
 
   // One schema change (or truncate) event for a DDL item of the transaction.
@@ -1295,17 +1315,24 @@ class MysqlCapture::Runner {
     if (transaction.spilled) return CommitSpilled(transaction, position, header.timestamp);
     PrepareScratch(transaction, position, header.timestamp);
     uint64_t events = 0;
+    // A transaction that fails to decode must leave none of its records in the batch: the
+    // error path still appends the batch (whole transactions before it) to the log.
+    const size_t batch_records_before = batch_.size();
+    const size_t batch_bytes_before = batch_bytes_;
     for (const PendingRows& pending : transaction.rows) {
       if (pending.ddl != nullptr) {
         EncodeDdl(*pending.ddl, batch_, batch_bytes_);
         ++events;
         continue;
       }
-      EDDY_ASSIGN_OR_RETURN(uint64_t count,
-                            EncodeRowsEvent(pending.type, pending.post_header, pending.body(),
-                                            *pending.table, pending.annotate.get(), batch_,
-                                            batch_bytes_));
-      events += count;
+      auto count = EncodeRowsEvent(pending.type, pending.post_header, pending.body(),
+                                   *pending.table, pending.annotate.get(), batch_, batch_bytes_);
+      if (!count.ok()) {
+        batch_.resize(batch_records_before);
+        batch_bytes_ = batch_bytes_before;
+        return count.status();
+      }
+      events += *count;
     }
     batch_events_ += events;
     batch_transactions_++;
@@ -1322,6 +1349,9 @@ class MysqlCapture::Runner {
     job.transactions = batch_transactions_;
     job.events = batch_events_;
     batch_ = {};
+    // Batches are alike in size: growing the next one by doubling would move its records ~15
+    // times.
+    batch_.reserve(job.records.size());
     batch_position_.reset();
     batch_bytes_ = 0;
     batch_transactions_ = 0;
@@ -1332,7 +1362,7 @@ class MysqlCapture::Runner {
       progress_.decode_nanos = decode_nanos_;
     }
     auto began = std::chrono::steady_clock::now();
-    Status status = appender_->Submit(std::move(job));
+    Status status = appender_->Submit(std::move(job), &spare_records_);
     append_wait_nanos_ += (std::chrono::steady_clock::now() - began).count();
     {
       std::lock_guard lock(mu_);
@@ -1412,6 +1442,7 @@ class MysqlCapture::Runner {
   model::RowEventEncoder encoder_;
   EncodedRowImage first_image_;
   EncodedRowImage second_image_;
+  std::vector<log::AppendRecord> spare_records_;  // spent records whose memory is reused
   size_t payload_hint_ = 256;
   uint64_t scratch_ordinal_ = 0;
   std::unique_ptr<SpillFile> spill_;

@@ -504,6 +504,28 @@ TEST_F(MysqlCaptureTest, StatementBasedEventIsAClearError) {
   EXPECT_NE(status.message().find("binlog_format=ROW"), std::string::npos) << status.ToString();
 }
 
+// A transaction that fails to decode (here a MINIMAL row image in its middle) must leave none
+// of its rows in the log, although the transactions decoded before it in the same batch are
+// appended on the way out.
+TEST_F(MysqlCaptureTest, TransactionFailingMidwayLeavesNoneOfItsRows) {
+  Exec("CREATE TABLE " + database_ + ".half (id INT PRIMARY KEY, v INT)");
+  BinlogPosition start = MasterPosition();
+  Exec("INSERT INTO " + database_ + ".half VALUES (1, 1)");
+  Exec("USE " + database_ + "; BEGIN; INSERT INTO half VALUES (2, 2), (3, 3); "
+       "SET SESSION binlog_row_image = 'MINIMAL'; UPDATE half SET v = 9 WHERE id = 1; COMMIT");
+  MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
+  options.start_position = start;
+  StartCapture(options);
+  ASSERT_TRUE(capture_->WaitUntilFinished(30s));
+  Status status = capture_->Stop();
+  EXPECT_EQ(status.code(), ErrorCode::kFailedPrecondition) << status.ToString();
+  EXPECT_NE(status.message().find("binlog_row_image"), std::string::npos) << status.ToString();
+  std::vector<ChangeEvent> rows = EventsOf("half", ReadEvents());
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].op, model::Operation::kInsert);
+  EXPECT_EQ(rows[0].after->front().value, model::Value::Int64(1));
+}
+
 TEST_F(MysqlCaptureTest, PurgedBinlogNamesTheFile) {
   BinlogPosition old = MasterPosition();
   Exec("FLUSH BINARY LOGS");
