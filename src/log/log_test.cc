@@ -340,6 +340,28 @@ TEST(LogStoreTest, FailedFsyncPoisonsUntilReopen) {
   EXPECT_EQ(Payloads(ReadAll(*stream, 0)), (std::vector<std::string>{"one", "four"}));
 }
 
+// AppendTransactionReusing appends exactly what AppendTransaction appends (duplicates
+// included) and hands the records back for their memory; records without a position of their
+// own are stored with none.
+TEST(LogStoreTest, AppendTransactionReusingHandsTheRecordsBack) {
+  FaultStore env;
+  env.Open();
+  auto stream = *env.store->CreateStream("s", Unordered(1));
+  std::vector<AppendRecord> records = {MakeRecord("a", std::string(300, 'x')),
+                                       MakeRecord("b", "second")};
+  auto result = stream->AppendTransactionReusing(&records, PgPosition(10));
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_FALSE(result->duplicate);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_GE(records[0].payload.capacity(), 300u);
+  records = {MakeRecord("c", "again")};
+  EXPECT_TRUE(stream->AppendTransactionReusing(&records, PgPosition(10))->duplicate);
+  EXPECT_EQ(Payloads(ReadAll(*stream, 0)),
+            (std::vector<std::string>{std::string(300, 'x'), "second"}));
+  EXPECT_TRUE(ReadAll(*stream, 0)[0].position.empty());
+  EXPECT_EQ(stream->HighestDurablePosition(), PgPosition(10));
+}
+
 TEST(LogStoreTest, ExactlyOnceBySourcePosition) {
   FaultStore env;
   env.Open();
