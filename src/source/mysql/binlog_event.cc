@@ -778,19 +778,29 @@ Status DecodeRowImage(ByteReader& reader, const TableMapEvent& table, std::strin
 }
 
 Status EncodeRowImage(ByteReader& reader, const TableMapEvent& table, std::string_view present,
-                      size_t present_count, EncodedRowImage& image) {
+                      size_t present_count, const std::vector<std::string>* field_prefixes,
+                      EncodedRowImage& image) {
   EDDY_ASSIGN_OR_RETURN(std::string_view nulls, reader.ReadBytes((present_count + 7) / 8));
-  image.values.clear();
-  image.offsets.resize(table.columns.size() + 1);
+  const size_t columns = table.columns.size();
+  image.fields.clear();
+  image.field_offsets.resize(columns + 1);
+  image.value_offsets.resize(columns);
+  image.missing = 0;
   size_t present_index = 0;
-  for (size_t i = 0; i < table.columns.size(); ++i) {
-    image.offsets[i] = static_cast<uint32_t>(image.values.size());
-    if (!BitSetLsb(present, i)) continue;
-    if (BitSetLsb(nulls, present_index++)) {
-      model::EncodeValue(model::Value::Null(), image.values);
+  for (size_t i = 0; i < columns; ++i) {
+    image.field_offsets[i] = static_cast<uint32_t>(image.fields.size());
+    if (!BitSetLsb(present, i)) {
+      image.value_offsets[i] = image.field_offsets[i];
+      ++image.missing;
       continue;
     }
-    Status status = EncodeColumnValue(table.columns[i], reader, image.values);
+    if (field_prefixes != nullptr) image.fields += (*field_prefixes)[i];
+    image.value_offsets[i] = static_cast<uint32_t>(image.fields.size());
+    if (BitSetLsb(nulls, present_index++)) {
+      model::EncodeValue(model::Value::Null(), image.fields);
+      continue;
+    }
+    Status status = EncodeColumnValue(table.columns[i], reader, image.fields);
     if (!status.ok()) {
       const ColumnInfo& column = table.columns[i];
       return status.WithContext("column " + std::to_string(i) +
@@ -798,7 +808,7 @@ Status EncodeRowImage(ByteReader& reader, const TableMapEvent& table, std::strin
                                 table.database + "." + table.table);
     }
   }
-  image.offsets[table.columns.size()] = static_cast<uint32_t>(image.values.size());
+  image.field_offsets[columns] = static_cast<uint32_t>(image.fields.size());
   return Status::Ok();
 }
 
@@ -885,11 +895,17 @@ Status RowsEventReader::Next(RowImage& first, RowImage& second) {
   return Status::Ok();
 }
 
-Status RowsEventReader::NextEncoded(EncodedRowImage& first, EncodedRowImage& second) {
-  Status status = EncodeRowImage(rows_, *table_, present_, present_count_, first);
+Status RowsEventReader::NextEncoded(EncodedRowImage& first, EncodedRowImage& second,
+                                    const std::vector<std::string>* field_prefixes) {
+  if (field_prefixes != nullptr && field_prefixes->size() != table_->columns.size()) {
+    return InvalidArgument("field prefixes for " + std::to_string(field_prefixes->size()) +
+                           " columns, the table has " + std::to_string(table_->columns.size()));
+  }
+  Status status = EncodeRowImage(rows_, *table_, present_, present_count_, field_prefixes, first);
   if (!status.ok()) return EventError(type_, data_offset_ + rows_.consumed(), status.message());
   if (header_.kind == RowsKind::kUpdate) {
-    status = EncodeRowImage(rows_, *table_, present_after_, present_after_count_, second);
+    status = EncodeRowImage(rows_, *table_, present_after_, present_after_count_, field_prefixes,
+                            second);
     if (!status.ok()) return EventError(type_, data_offset_ + rows_.consumed(), status.message());
   }
   return Status::Ok();

@@ -205,16 +205,25 @@ enum class RowsKind : uint8_t { kWrite = 1, kUpdate = 2, kDelete = 3 };
 // column (MINIMAL/NOBLOB row images), which is not the same as NULL.
 using RowImage = std::vector<std::optional<model::Value>>;
 
-// A row image in the change-event value encoding (model::EncodeValue per column, as
-// EncodeColumnValue writes it): column i's value is values[offsets[i], offsets[i + 1]); a
+// A row image in the change-event encoding: per column, the caller's prefix for it (an
+// encoded field name; see NextEncoded) and then model::EncodeValue of the value, as
+// EncodeColumnValue writes it, one column after another in `fields`. Column i's bytes are
+// fields[field_offsets[i], field_offsets[i + 1]), its value starting at value_offsets[i]. A
 // column the image does not include (MINIMAL/NOBLOB) has an empty range (every encoded value,
 // NULL included, takes at least one byte).
 struct EncodedRowImage {
-  std::string values;
-  std::vector<uint32_t> offsets;  // column count + 1 entries
-  bool Has(size_t column) const { return offsets[column + 1] > offsets[column]; }
+  std::string fields;
+  std::vector<uint32_t> field_offsets;  // column count + 1 entries
+  std::vector<uint32_t> value_offsets;  // column count entries
+  size_t missing = 0;                   // columns the image does not include
+  bool Has(size_t column) const { return field_offsets[column + 1] > field_offsets[column]; }
+  std::string_view Field(size_t column) const {
+    return std::string_view(fields).substr(field_offsets[column],
+                                           field_offsets[column + 1] - field_offsets[column]);
+  }
   std::string_view Value(size_t column) const {
-    return std::string_view(values).substr(offsets[column], offsets[column + 1] - offsets[column]);
+    return std::string_view(fields).substr(value_offsets[column],
+                                           field_offsets[column + 1] - value_offsets[column]);
   }
 };
 
@@ -254,8 +263,11 @@ class RowsEventReader {
   // Decodes the next row: `first` is the after image of a write and the before image of an
   // update or a delete; `second` is the after image of an update (untouched otherwise).
   [[nodiscard]] Status Next(RowImage& first, RowImage& second);
-  // The same, with the images in the event encoding (no model::Value for common types).
-  [[nodiscard]] Status NextEncoded(EncodedRowImage& first, EncodedRowImage& second);
+  // The same, with the images in the event encoding (no model::Value for common types);
+  // `field_prefixes` (one per column, e.g. the encoded column names) go before each value,
+  // or nothing when null.
+  [[nodiscard]] Status NextEncoded(EncodedRowImage& first, EncodedRowImage& second,
+                                   const std::vector<std::string>* field_prefixes = nullptr);
 
  private:
   uint8_t type_ = 0;

@@ -1070,12 +1070,13 @@ class MysqlCapture::Runner {
   static Status EncodeImage(const CachedTable& table, const EncodedRowImage& image,
                             std::string& out) {
     const size_t columns = table.map.columns.size();
-    model::AppendRowFieldCount(columns, out);
-    for (size_t i = 0; i < columns; ++i) {
-      if (!image.Has(i)) return PartialImage(table, i);
-      out += table.encoded_names[i];
-      out += image.Value(i);
+    if (image.missing != 0) {
+      for (size_t i = 0; i < columns; ++i) {
+        if (!image.Has(i)) return PartialImage(table, i);
+      }
     }
+    model::AppendRowFieldCount(columns, out);
+    out += image.fields;  // names and values, already in field order
     return Status::Ok();
   }
 
@@ -1127,7 +1128,8 @@ class MysqlCapture::Runner {
     const std::vector<uint32_t>& key_columns = table.map.primary_key;
     uint64_t count = 0;
     while (!rows_reader_.done()) {
-      EDDY_RETURN_IF_ERROR(rows_reader_.NextEncoded(first_image_, second_image_));
+      EDDY_RETURN_IF_ERROR(
+          rows_reader_.NextEncoded(first_image_, second_image_, &table.encoded_names));
       // The key comes from the after image of an update (a key change moves the row).
       const EncodedRowImage& key_image = kind == RowsKind::kUpdate ? second_image_ : first_image_;
       log::AppendRecord& record = NextRecord(out);
@@ -1143,10 +1145,7 @@ class MysqlCapture::Runner {
       encoder_.BeginEvent(op, kind != RowsKind::kWrite, kind != RowsKind::kDelete,
                           scratch_ordinal_++, static_cast<uint32_t>(count), payload);
       model::AppendRowFieldCount(key_columns.size(), payload);
-      for (uint32_t column : key_columns) {
-        payload += table.encoded_names[column];
-        payload += key_image.Value(column);
-      }
+      for (uint32_t column : key_columns) payload += key_image.Field(column);
       EDDY_RETURN_IF_ERROR(EncodeImage(table, first_image_, payload));
       if (kind == RowsKind::kUpdate) EDDY_RETURN_IF_ERROR(EncodeImage(table, second_image_, payload));
       payload_hint_ = payload.size() + 32;
