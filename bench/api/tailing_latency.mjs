@@ -3,7 +3,7 @@
 //
 //   node bench/api/tailing_latency.mjs EDDY_BINARY EDDY_LOCALDB_BINARY
 //        [--rate=5000] [--seconds=20] [--warmup=3] [--rows-per-txn=10] [--shards=4]
-//        [--idle-ms=10] [--wait-ms=0]
+//        [--idle-ms=10] [--wait-ms=0] [--consumer-threads]
 //
 // Starts a throwaway PostgreSQL (`eddy-localdb start postgres`), runs `eddy run` capturing one
 // table into a stream served by the Kinesis API, and then, at the same time:
@@ -18,6 +18,9 @@
 //    --wait-ms=N sends eddy's opt-in `x-eddy-get-records-wait-ms: N` header: GetRecords on an
 //    empty open shard then waits up to N ms for a commit instead of answering at once, and the
 //    consumer re-polls at once after an empty reply (the server did the waiting).
+//    --consumer-threads runs each shard's consumer on its own worker thread (own event loop,
+//    like the KCL's thread per shard) instead of all of them on the writer's event loop, so a
+//    reply is not stamped late because another shard's reply or the writer held the loop.
 // Latency of a row = the consumer's wall-clock time when the GetRecords reply is decoded -
 // the row's written time. Rows written during the warm-up are read but not counted. Prints
 // the count and p50/p95/p99/max. Both clocks are the same machine's CLOCK_REALTIME.
@@ -29,12 +32,62 @@ import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const e2e = path.join(here, "..", "..", "tests", "e2e");
 const require = createRequire(path.join(e2e, "package.json"));
 const kinesisSdk = require("@aws-sdk/client-kinesis");
 
+const nowMicros = () => (performance.timeOrigin + performance.now()) * 1000;
+const progress = (what) => process.stderr.write(`[${new Date().toISOString()}] ${what}\n`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// One shard's consumer: GetShardIterator LATEST, then GetRecords in a loop. Returns the loop
+// (to start once the iterator exists); onReply(at, rows, empty) gets each reply's decode time
+// and its rows as [written_us, arrival_us].
+async function shardConsumer({ port, shardId, stream, waitMs, idleMs }, onReply, stopped) {
+  const client = new kinesisSdk.KinesisClient({
+    endpoint: `http://127.0.0.1:${port}`, region: "us-east-1",
+    credentials: { accessKeyId: "bench", secretAccessKey: "bench" }, maxAttempts: 1,
+  });
+  if (waitMs > 0) {
+    client.middlewareStack.add((next) => async (call) => {
+      call.request.headers["x-eddy-get-records-wait-ms"] = String(waitMs);
+      return next(call);
+    }, { step: "build", name: "eddyGetRecordsWait" });
+  }
+  let iterator = (await client.send(new kinesisSdk.GetShardIteratorCommand({
+    StreamName: stream, ShardId: shardId, ShardIteratorType: "LATEST" }))).ShardIterator;
+  return async () => {
+    while (!stopped() && iterator) {
+      const reply = await client.send(new kinesisSdk.GetRecordsCommand({ ShardIterator: iterator, Limit: 10000 }));
+      const at = nowMicros();
+      const rows = [];
+      for (const record of reply.Records) {
+        const event = JSON.parse(Buffer.from(record.Data).toString("utf8"));
+        if (!event.after) continue;
+        rows.push([Number(event.after.written_us), record.ApproximateArrivalTimestamp.getTime() * 1000]);  // ms precision
+      }
+      onReply(at, rows, reply.Records.length === 0);
+      iterator = reply.NextShardIterator;
+      if (reply.Records.length === 0 && waitMs === 0) await sleep(idleMs);
+    }
+    client.destroy();
+  };
+}
+
+if (!isMainThread) {
+  // --consumer-threads: this worker is one shard's consumer; replies go to the main thread.
+  let stopped = false;
+  parentPort.on("message", (message) => { if (message === "stop") stopped = true; });
+  const loop = await shardConsumer(workerData, (at, rows, empty) => parentPort.postMessage({ at, rows, empty }),
+                                   () => stopped);
+  parentPort.postMessage({ ready: true });
+  await loop();
+  parentPort.postMessage({ done: true });
+  parentPort.close();
+} else {
 const [eddyBinary, localdbBinary] = process.argv.slice(2, 4);
 if (!eddyBinary || !localdbBinary) {
   console.error("usage: tailing_latency.mjs EDDY_BINARY EDDY_LOCALDB_BINARY [--rate=N ...]");
@@ -48,11 +101,9 @@ const rowsPerTxn = Number(args["rows-per-txn"] ?? 10);
 const shards = Number(args.shards ?? 4);
 const idleMs = Number(args["idle-ms"] ?? 10);
 const waitMs = Number(args["wait-ms"] ?? 0);
+const consumerThreads = "consumer-threads" in args;
 const stream = "ticks";
 
-const nowMicros = () => (performance.timeOrigin + performance.now()) * 1000;
-const progress = (what) => process.stderr.write(`[${new Date().toISOString()}] ${what}\n`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function freePort() {
   return new Promise((resolve) => {
@@ -138,41 +189,37 @@ try {
   const apiLatencies = [];      // log arrival (batch start, before its fsyncs) -> reply decoded
   let polls = 0;
   let emptyPolls = 0;
-  const consumers = await Promise.all(listed.Shards.map(async (shard) => {
-    const client = kinesis(shard.ShardId);
-    if (waitMs > 0) {
-      client.middlewareStack.add((next) => async (call) => {
-        call.request.headers["x-eddy-get-records-wait-ms"] = String(waitMs);
-        return next(call);
-      }, { step: "build", name: "eddyGetRecordsWait" });
-    }
-    let iterator = (await client.send(new kinesisSdk.GetShardIteratorCommand({
-      StreamName: stream, ShardId: shard.ShardId, ShardIteratorType: "LATEST" }))).ShardIterator;
-    return { loop: (async () => {
-      while (!stopConsumers && iterator) {
-        const reply = await client.send(new kinesisSdk.GetRecordsCommand({ ShardIterator: iterator, Limit: 10000 }));
-        const at = nowMicros();
-        polls++;
-        for (const record of reply.Records) {
-          const event = JSON.parse(Buffer.from(record.Data).toString("utf8"));
-          if (!event.after) continue;
-          const written = Number(event.after.written_us);
-          received++;
-          if (written >= measureFromMicros) {
-            const arrived = record.ApproximateArrivalTimestamp.getTime() * 1000;  // ms precision
-            latencies.push((at - written) / 1000);
-            captureLatencies.push((arrived - written) / 1000);
-            apiLatencies.push((at - arrived) / 1000);
-          }
-        }
-        iterator = reply.NextShardIterator;
-        if (reply.Records.length === 0) {
-          emptyPolls++;
-          if (waitMs === 0) await sleep(idleMs);
-        }
+  const onReply = (at, rows, empty) => {
+    polls++;
+    if (empty) emptyPolls++;
+    for (const [written, arrived] of rows) {
+      received++;
+      if (written >= measureFromMicros) {
+        latencies.push((at - written) / 1000);
+        captureLatencies.push((arrived - written) / 1000);
+        apiLatencies.push((at - arrived) / 1000);
       }
-      client.destroy();
-    })() };
+    }
+  };
+  const consumers = await Promise.all(listed.Shards.map(async (shard) => {
+    const settings = { port, shardId: shard.ShardId, stream, waitMs, idleMs };
+    if (!consumerThreads) {
+      const loop = await shardConsumer(settings, onReply, () => stopConsumers);
+      return { loop: loop(), stop() {} };
+    }
+    const worker = new Worker(fileURLToPath(import.meta.url), { workerData: settings });
+    let ready;
+    const readyPromise = new Promise((resolve, reject) => { ready = resolve; worker.once("error", reject); });
+    const finished = new Promise((resolve, reject) => {
+      worker.on("message", (message) => {
+        if (message.ready) ready();
+        else if (message.done) resolve();
+        else onReply(message.at, message.rows, message.empty);
+      });
+      worker.on("error", reject);
+    });
+    await readyPromise;
+    return { loop: finished, stop() { worker.postMessage("stop"); } };
   }));
 
   progress("consumers waiting at LATEST; writing");
@@ -210,6 +257,7 @@ try {
 
   await waitFor(() => received >= total, 60, `all ${total} rows through GetRecords (have ${received})`);
   stopConsumers = true;
+  consumers.forEach((consumer) => consumer.stop());
   await Promise.all(consumers.map((consumer) => consumer.loop));
   admin.destroy();
 
@@ -220,7 +268,8 @@ try {
            `max ${f(values[values.length - 1])}`;
   };
   console.log(`rate=${rate}/s (achieved ${Math.round(written / writeSeconds)}/s) rows-per-txn=${rowsPerTxn} ` +
-              `shards=${shards} idle-ms=${idleMs} wait-ms=${waitMs} seconds=${seconds} warmup=${warmup}`);
+              `shards=${shards} idle-ms=${idleMs} wait-ms=${waitMs} seconds=${seconds} warmup=${warmup}` +
+              (consumerThreads ? " consumer-threads" : ""));
   console.log(`rows read ${received} of ${total}; GetRecords calls ${polls} (${emptyPolls} empty)`);
   console.log(`latency ms, ${latencies.length} rows:`);
   console.log(`  commit -> GetRecords reply     ${summary(latencies)}`);
@@ -232,4 +281,5 @@ try {
 } finally {
   await stopAll();
   rmSync(work, { recursive: true, force: true });
+}
 }
