@@ -46,18 +46,11 @@ inline uint64_t DecodeFixed64(const char* src) {
 
 // Unsigned LEB128.
 inline void PutVarint64(std::string& out, uint64_t v) {
-  if (v < 0x80) {  // most lengths and counts: one push_back
-    out.push_back(static_cast<char>(v));
-    return;
-  }
-  char bytes[10];
-  size_t n = 0;
   while (v >= 0x80) {
-    bytes[n++] = static_cast<char>((v & 0x7f) | 0x80);
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
     v >>= 7;
   }
-  bytes[n++] = static_cast<char>(v);
-  out.append(bytes, n);  // one capacity check instead of one per byte
+  out.push_back(static_cast<char>(v));
 }
 // Zigzag-encoded signed varint.
 inline void PutVarintSigned64(std::string& out, int64_t v) {

@@ -1,6 +1,7 @@
 #include "model/event_codec.h"
 
 #include <bit>
+#include <charconv>
 #include <cassert>
 #include <limits>
 
@@ -542,6 +543,39 @@ void RowEventEncoder::BeginEvent(Operation op, bool has_before, bool has_after,
 void AppendRowFieldCount(uint64_t count, std::string& out) { PutVarint64(out, count); }
 
 void AppendFieldName(std::string_view name, std::string& out) { PutLengthPrefixed(out, name); }
+
+Status AppendPartitionKeyValueEncoded(std::string_view encoded, std::string& out) {
+  if (!encoded.empty() && (encoded[0] == static_cast<char>(ValueType::kInt64) ||
+                           encoded[0] == static_cast<char>(ValueType::kUint64))) {
+    ByteReader reader(encoded.substr(1));
+    auto raw = reader.ReadVarint64();
+    if (raw.ok() && reader.empty()) {
+      // Value::CanonicalText is "<type>:<decimal>", length-prefixed as "<length>:<text>".
+      char text[24];
+      text[0] = static_cast<char>('0' + encoded[0]);
+      text[1] = ':';
+      std::to_chars_result end;
+      if (encoded[0] == static_cast<char>(ValueType::kInt64)) {
+        int64_t v = static_cast<int64_t>((*raw >> 1) ^ (~(*raw & 1) + 1));
+        end = std::to_chars(text + 2, text + sizeof(text), v);
+      } else {
+        end = std::to_chars(text + 2, text + sizeof(text), *raw);
+      }
+      size_t length = static_cast<size_t>(end.ptr - text);
+      char prefix[8];
+      auto prefix_end = std::to_chars(prefix, prefix + sizeof(prefix), length);
+      out.append(prefix, static_cast<size_t>(prefix_end.ptr - prefix));
+      out.push_back(':');
+      out.append(text, length);
+      return Status::Ok();
+    }
+  }
+  std::string_view rest = encoded;
+  EDDY_ASSIGN_OR_RETURN(Value value, DecodeValue(rest));
+  if (!rest.empty()) return Corruption("partition key value has trailing bytes");
+  AppendPartitionKeyValue(value, out);
+  return Status::Ok();
+}
 
 std::string EncodeEvent(const ChangeEvent& event) {
   std::string out;

@@ -74,6 +74,10 @@ class RowEventEncoder {
 };
 
 void AppendRowFieldCount(uint64_t count, std::string& out);
+// AppendPartitionKeyValue for a value given in its encoding (one EncodeValue output); integer
+// keys, the common case, are rendered without decoding a Value. Corruption when `encoded` is
+// not one whole encoded value.
+[[nodiscard]] Status AppendPartitionKeyValueEncoded(std::string_view encoded, std::string& out);
 void AppendFieldName(std::string_view name, std::string& out);
 
 }  // namespace eddy::model

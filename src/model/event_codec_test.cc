@@ -281,5 +281,27 @@ TEST(EventCodecTest, RowEventEncoderMatchesEncodeEvent) {
   EXPECT_GT(compared, 200);
 }
 
+TEST(EventCodecTest, PartitionKeyFromEncodedValueMatchesTheValuePath) {
+  uint64_t seed = testing::TestSeed();
+  std::mt19937_64 random(seed);
+  std::vector<Value> values = {Value::Int64(0), Value::Int64(-1), Value::Int64(INT64_MIN),
+                               Value::Int64(INT64_MAX), Value::Uint64(0),
+                               Value::Uint64(UINT64_MAX), Value::Text("k"), Value::Null()};
+  for (int i = 0; i < 3000; ++i) values.push_back(testing::RandomValue(random));
+  for (int i = 0; i < 3000; ++i) values.push_back(Value::Int64(static_cast<int64_t>(random())));
+  for (const Value& value : values) {
+    std::string encoded;
+    EncodeValue(value, encoded);
+    std::string fast = "x";
+    ASSERT_TRUE(AppendPartitionKeyValueEncoded(encoded, fast).ok());
+    std::string expected = "x";
+    AppendPartitionKeyValue(value, expected);
+    ASSERT_EQ(fast, expected) << "seed=" << seed << " " << value.DebugString();
+  }
+  std::string out;
+  EXPECT_FALSE(AppendPartitionKeyValueEncoded("", out).ok());
+  EXPECT_FALSE(AppendPartitionKeyValueEncoded(std::string(1, '\x02'), out).ok());
+}
+
 }  // namespace
 }  // namespace eddy::model

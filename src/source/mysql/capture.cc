@@ -1136,9 +1136,8 @@ class MysqlCapture::Runner {
       record.partition_key = table.partition_key_table;
       for (uint32_t column : key_columns) {
         if (!key_image.Has(column)) return PartialImage(table, column);
-        std::string_view encoded = key_image.Value(column);
-        EDDY_ASSIGN_OR_RETURN(model::Value value, model::DecodeValue(encoded));
-        model::AppendPartitionKeyValue(value, record.partition_key);
+        EDDY_RETURN_IF_ERROR(
+            model::AppendPartitionKeyValueEncoded(key_image.Value(column), record.partition_key));
       }
       std::string& payload = record.payload;
       payload.reserve(payload_hint_);
