@@ -37,7 +37,9 @@ struct Record {
 struct AppendRecord {
   std::string partition_key;  // 1..256 bytes for Kinesis clients; any non-empty for CDC
   std::string payload;
-  // Overrides MD5(partition_key) for shard selection (Kinesis ExplicitHashKey).
+  // Overrides MD5(partition_key) for shard selection (Kinesis ExplicitHashKey). A producer may
+  // also set it to HashKey::FromPartitionKey(partition_key), the same routing, to hash on its
+  // own thread instead of the log's append path.
   std::optional<HashKey> explicit_hash_key;
   SourcePosition position;
 };

@@ -14,6 +14,7 @@
 #include "base/logging.h"
 #include "model/event.h"
 #include "model/event_codec.h"
+#include "log/kinesis.h"
 #include "source/mysql/binlog_client.h"
 #include "source/mysql/binlog_event.h"
 #include "source/mysql/ddl_parser.h"
@@ -1139,6 +1140,9 @@ class MysqlCapture::Runner {
         EDDY_RETURN_IF_ERROR(
             model::AppendPartitionKeyValueEncoded(key_image.Value(column), record.partition_key));
       }
+      // The shard hash (MD5 of the key) is computed here rather than on the append thread,
+      // which is the busier of the two (the routing is the same).
+      record.explicit_hash_key = log::HashKey::FromPartitionKey(record.partition_key);
       std::string& payload = record.payload;
       payload.reserve(payload_hint_);
       encoder_.BeginEvent(op, kind != RowsKind::kWrite, kind != RowsKind::kDelete,
