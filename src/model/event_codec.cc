@@ -15,6 +15,28 @@ void PutTemporalKind(std::string& out, TemporalKind kind) {
   PutFixed8(out, static_cast<uint8_t>(kind));
 }
 
+// The header fields between the flags and the ordinal, and between the ordinal and the
+// source row number (shared by EncodeEvent and RowEventEncoder, which encodes them once).
+void EncodeFieldsUpToOrdinal(const ChangeEvent& event, std::string& out) {
+  PutLengthPrefixed(out, event.table.database);
+  PutLengthPrefixed(out, event.table.schema);
+  PutLengthPrefixed(out, event.table.name);
+  PutVarint64(out, event.schema_version);
+  PutVarintSigned64(out, event.commit_time_ns);
+  PutVarintSigned64(out, event.capture_time_ns);
+  PutLengthPrefixed(out, event.transaction_id);
+}
+
+void EncodeFieldsAfterOrdinal(const ChangeEvent& event, std::string& out) {
+  std::string position;
+  event.position.EncodeTo(position);
+  PutLengthPrefixed(out, position);
+  PutFixed8(out, static_cast<uint8_t>(event.source.connector));
+  PutLengthPrefixed(out, event.source.server_name);
+  PutFixed8(out, static_cast<uint8_t>(event.source.snapshot));
+  PutVarint64(out, event.source.mysql_thread_id);
+}
+
 void EncodeRow(const Row& row, std::string& out) {
   PutVarint64(out, row.size());
   for (const Field& field : row) {
@@ -455,21 +477,9 @@ void EncodeEvent(const ChangeEvent& event, std::string& out) {
   PutFixed8(out, needs_v2 ? 2 : 1);
   PutFixed8(out, static_cast<uint8_t>(event.op));
   PutFixed8(out, flags);
-  PutLengthPrefixed(out, event.table.database);
-  PutLengthPrefixed(out, event.table.schema);
-  PutLengthPrefixed(out, event.table.name);
-  PutVarint64(out, event.schema_version);
-  PutVarintSigned64(out, event.commit_time_ns);
-  PutVarintSigned64(out, event.capture_time_ns);
-  PutLengthPrefixed(out, event.transaction_id);
+  EncodeFieldsUpToOrdinal(event, out);
   PutVarint64(out, event.ordinal_in_transaction);
-  std::string position;
-  event.position.EncodeTo(position);
-  PutLengthPrefixed(out, position);
-  PutFixed8(out, static_cast<uint8_t>(event.source.connector));
-  PutLengthPrefixed(out, event.source.server_name);
-  PutFixed8(out, static_cast<uint8_t>(event.source.snapshot));
-  PutVarint64(out, event.source.mysql_thread_id);
+  EncodeFieldsAfterOrdinal(event, out);
   PutVarint64(out, event.source.mysql_row);
   PutLengthPrefixed(out, event.source.query);
   EncodeRow(event.key, out);
@@ -506,21 +516,9 @@ void RowEventEncoder::SetShared(const ChangeEvent& shared) {
   assert(!shared.message && !shared.schema_change && !shared.transaction_order &&
          !shared.transaction_summary);
   up_to_ordinal_.clear();
-  PutLengthPrefixed(up_to_ordinal_, shared.table.database);
-  PutLengthPrefixed(up_to_ordinal_, shared.table.schema);
-  PutLengthPrefixed(up_to_ordinal_, shared.table.name);
-  PutVarint64(up_to_ordinal_, shared.schema_version);
-  PutVarintSigned64(up_to_ordinal_, shared.commit_time_ns);
-  PutVarintSigned64(up_to_ordinal_, shared.capture_time_ns);
-  PutLengthPrefixed(up_to_ordinal_, shared.transaction_id);
+  EncodeFieldsUpToOrdinal(shared, up_to_ordinal_);
   after_ordinal_.clear();
-  std::string position;
-  shared.position.EncodeTo(position);
-  PutLengthPrefixed(after_ordinal_, position);
-  PutFixed8(after_ordinal_, static_cast<uint8_t>(shared.source.connector));
-  PutLengthPrefixed(after_ordinal_, shared.source.server_name);
-  PutFixed8(after_ordinal_, static_cast<uint8_t>(shared.source.snapshot));
-  PutVarint64(after_ordinal_, shared.source.mysql_thread_id);
+  EncodeFieldsAfterOrdinal(shared, after_ordinal_);
   query_.clear();
   PutLengthPrefixed(query_, shared.source.query);
 }

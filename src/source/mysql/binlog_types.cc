@@ -22,6 +22,24 @@ Status TypeError(uint8_t type, const std::string& what) {
   return Corruption("column type " + ColumnTypeName(type) + ": " + what);
 }
 
+// Bytes of an integer column of `type` (TINY .. LONGLONG).
+size_t IntegerWidth(uint8_t type) {
+  switch (static_cast<ColumnType>(type)) {
+    case ColumnType::kTiny: return 1;
+    case ColumnType::kShort: return 2;
+    case ColumnType::kInt24: return 3;
+    case ColumnType::kLong: return 4;
+    default: return 8;
+  }
+}
+
+// Sign-extends a `width`-byte two's-complement integer to 64 bits.
+uint64_t SignExtend(uint64_t raw, size_t width) {
+  if (width >= 8) return raw;
+  uint64_t sign_bit = uint64_t{1} << (width * 8 - 1);
+  return (raw & sign_bit) ? raw | ~((sign_bit << 1) - 1) : raw;
+}
+
 // Wraps a reader error with the column type.
 template <typename T>
 Result<T> WithType(uint8_t type, Result<T> result) {
@@ -1067,17 +1085,10 @@ Result<Value> DecodeColumnValue(const ColumnInfo& column, ByteReader& reader) {
     case ColumnType::kInt24:
     case ColumnType::kLong:
     case ColumnType::kLongLong: {
-      size_t width = type == static_cast<uint8_t>(ColumnType::kTiny)    ? 1
-                     : type == static_cast<uint8_t>(ColumnType::kShort) ? 2
-                     : type == static_cast<uint8_t>(ColumnType::kInt24) ? 3
-                     : type == static_cast<uint8_t>(ColumnType::kLong)  ? 4
-                                                                        : 8;
+      const size_t width = IntegerWidth(type);
       EDDY_ASSIGN_OR_RETURN(uint64_t raw, WithType(type, ReadLittleEndian(reader, width)));
       if (column.is_unsigned) return Value::Uint64(raw);
-      if (width < 8) {
-        uint64_t sign_bit = uint64_t{1} << (width * 8 - 1);
-        if (raw & sign_bit) raw |= ~((sign_bit << 1) - 1);
-      }
+      raw = SignExtend(raw, width);
       return Value::Int64(static_cast<int64_t>(raw));
     }
     case ColumnType::kYear: {
@@ -1270,11 +1281,7 @@ Status EncodeColumnValue(const ColumnInfo& column, ByteReader& reader, std::stri
     case ColumnType::kInt24:
     case ColumnType::kLong:
     case ColumnType::kLongLong: {
-      size_t width = type == static_cast<uint8_t>(ColumnType::kTiny)    ? 1
-                     : type == static_cast<uint8_t>(ColumnType::kShort) ? 2
-                     : type == static_cast<uint8_t>(ColumnType::kInt24) ? 3
-                     : type == static_cast<uint8_t>(ColumnType::kLong)  ? 4
-                                                                        : 8;
+      const size_t width = IntegerWidth(type);
       if (reader.remaining() < width) break;  // the general path reports it
       std::string_view b = reader.TakeVerified(width);
       uint64_t raw = 0;
@@ -1284,10 +1291,7 @@ Status EncodeColumnValue(const ColumnInfo& column, ByteReader& reader, std::stri
         PutVarint64(out, raw);
         return Status::Ok();
       }
-      if (width < 8) {
-        uint64_t sign_bit = uint64_t{1} << (width * 8 - 1);
-        if (raw & sign_bit) raw |= ~((sign_bit << 1) - 1);
-      }
+      raw = SignExtend(raw, width);
       PutTag(out, model::ValueType::kInt64);
       PutVarintSigned64(out, static_cast<int64_t>(raw));
       return Status::Ok();
