@@ -4,7 +4,8 @@
 // target: 20x).
 //
 //   node bench/api/kinesis_vs_kinesalite.mjs EDDY_BINARY [--records=200000] [--size=200]
-//        [--workers=4] [--concurrency=4] [--shards=8] [--client=raw|sdk] [--only=eddy|kinesalite]
+//        [--workers=4] [--concurrency=4] [--shards=8] [--client=raw|sdk|native]
+//        [--native=build/.../bench/kinesis_load] [--only=eddy|kinesalite]
 //
 // The load generator is --workers worker threads (each its own event loop and V8 heap, so
 // several cores), each with --concurrency requests in flight on keep-alive HTTP/1.1
@@ -18,6 +19,10 @@
 // is not base64-decoded): the client costs little, so the servers are what is measured.
 // --client=sdk uses the AWS SDK for JavaScript v3 in every worker (the SDK builds, signs and
 // decodes everything: about 100k records/s per core, which then bounds eddy's figures).
+// --client=native runs each phase in bench/api/kinesis_load.cc (built as `kinesis_load` next to
+// eddy): workers x concurrency keep-alive connections, one thread each, the same requests, and
+// every reply parsed in full by simdjson and checked (FailedRecordCount 0, result counts, each
+// record's Data and SequenceNumber); a fraction of JSON.parse's CPU per record.
 // Modules come from tests/e2e/node_modules (installed from its lock file).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, existsSync, rmSync } from "node:fs";
@@ -228,6 +233,45 @@ async function runPhase(options, phase, perWorker, serverPid) {
            clientCpu: (client.user + client.system) / 1e6 };
 }
 
+// --client=native: the same phase run by bench/api/kinesis_load.cc (one process, a thread
+// per connection, replies parsed in full by simdjson), which needs far less CPU per record than
+// a JavaScript client and so leaves the 2 cores to the server under test.
+async function runNativePhase(settings, port, phase, extra, serverPid) {
+  const args = [phase, `--port=${port}`, `--stream=${STREAM}`,
+                `--connections=${settings.workers * settings.concurrency}`];
+  if (phase === "put") args.push(`--records=${settings.records}`, `--size=${settings.size}`);
+  else args.push(`--shards=${extra.shardIds.join(",")}`);
+  const child = spawn(settings.native, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = [];
+  let waiting = null;
+  let buffered = "";
+  child.stdout.on("data", (chunk) => {
+    buffered += chunk.toString();
+    let newline;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      lines.push(buffered.slice(0, newline));
+      buffered = buffered.slice(newline + 1);
+      if (waiting) waiting();
+    }
+  });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  const nextLine = async () => {
+    while (lines.length === 0) {
+      await Promise.race([new Promise((resolve) => { waiting = resolve; }), exited]);
+      if (lines.length === 0 && child.exitCode !== null) throw new Error(`kinesis_load ${phase} exited ${child.exitCode}`);
+    }
+    return lines.shift();
+  };
+  if ((await nextLine()) !== "ready") throw new Error("kinesis_load did not get ready");
+  const serverCpu = processCpuSeconds(serverPid);
+  child.stdin.write("go\n");
+  const result = JSON.parse(await nextLine());
+  const server = processCpuSeconds(serverPid) - serverCpu;
+  await exited;
+  if (child.exitCode !== 0) throw new Error(`kinesis_load ${phase} exited ${child.exitCode}`);
+  return { count: result.count, seconds: result.seconds, serverCpu: server, clientCpu: result.cpu };
+}
+
 async function run(name, server, settings) {
   const kinesisSdk = require("@aws-sdk/client-kinesis");
   const { NodeHttpHandler } = require("@smithy/node-http-handler");
@@ -242,10 +286,13 @@ async function run(name, server, settings) {
                     size: settings.size, records: settings.records };
   const workers = Array.from({ length: settings.workers }, (_, w) => w);
   const pid = server.child.pid;
-  const put = await runPhase(options, "put", workers.map((w) => ({ firstBatch: w, batchStep: settings.workers })), pid);
+  const native = settings.client === "native";
+  const put = native ? await runNativePhase(settings, server.port, "put", {}, pid)
+                     : await runPhase(options, "put", workers.map((w) => ({ firstBatch: w, batchStep: settings.workers })), pid);
   if (put.count !== settings.records) throw new Error(`${name}: wrote ${put.count} of ${settings.records}`);
   const shardIds = (await admin.send(new kinesisSdk.ListShardsCommand({ StreamName: STREAM }))).Shards.map((s) => s.ShardId);
-  const get = await runPhase(options, "get", workers.map((w) => ({ shardIds: shardIds.filter((_, i) => i % settings.workers === w) })), pid);
+  const get = native ? await runNativePhase(settings, server.port, "get", { shardIds }, pid)
+                     : await runPhase(options, "get", workers.map((w) => ({ shardIds: shardIds.filter((_, i) => i % settings.workers === w) })), pid);
   if (get.count !== settings.records) throw new Error(`${name}: read ${get.count} of ${settings.records}`);
   admin.destroy();
   return { put: put.count / put.seconds, get: get.count / get.seconds, phases: { put, get } };
@@ -261,6 +308,8 @@ async function main() {
     concurrency: Number(args.concurrency ?? 4),
     shards: Number(args.shards ?? 8),
     client: args.client ?? "raw",
+    // --client=native: the load generator binary, next to eddy's build by default.
+    native: args.native ?? path.join(path.dirname(eddyBinary), "../../bench/kinesis_load"),
   };
   const work = mkdtempSync(path.join(os.tmpdir(), "eddy-api-bench-"));
   const results = {};
