@@ -932,6 +932,7 @@ class MysqlCapture::Runner {
                                  Captured(change.database, change.change.previous_name))
                           : !change.database.empty() && DatabaseCaptured(change.database);
       if (!captured) continue;
+      TrackSchema(change);
       if (!pending_.open) BeginTransaction("", true, current_offset_);
       auto shared = std::make_shared<const DdlChange>(std::move(change));
       pending_.row_events++;
@@ -953,6 +954,59 @@ class MysqlCapture::Runner {
       return Commit(header, end_offset);
     }
     return Status::Ok();
+  }
+
+  // Keeps known_schemas_ (each captured table's columns as of the current binlog position)
+  // through a DDL statement, and gives an ALTER TABLE's schema change event the table's new
+  // columns when its columns before are known: from a TABLE_MAP or a CREATE TABLE seen since
+  // this capture started and followed through every DDL since. Otherwise (after a restart, or
+  // an ALTER the parser cannot follow) the event carries no column list rather than a guess.
+  void TrackSchema(DdlChange& change) {
+    using model::SchemaChangeKind;
+    if (change.table.empty()) return;
+    const std::string key = SchemaKey(change.database, change.table);
+    const std::string previous_key =
+        change.change.previous_name.empty() ? key
+                                            : SchemaKey(change.database, change.change.previous_name);
+    switch (change.change.kind) {
+      case SchemaChangeKind::kCreateTable:
+        if (change.change.table_schema) {
+          known_schemas_[key] = *change.change.table_schema;
+        } else {
+          known_schemas_.erase(key);
+        }
+        return;
+      case SchemaChangeKind::kDropTable:
+        known_schemas_.erase(key);
+        return;
+      case SchemaChangeKind::kOther:  // CREATE/DROP INDEX, TRUNCATE: the columns stay
+        return;
+      default:
+        break;
+    }
+    auto before = known_schemas_.find(previous_key);
+    if (before == known_schemas_.end()) return;
+    std::optional<model::TableSchema> after;
+    if (change.change.ddl.size() >= 5 && Lowercase(change.change.ddl.substr(0, 5)) == "alter") {
+      after = ApplyAlterTable(before->second, change.change.ddl, mariadb_);
+    } else if (change.change.kind == SchemaChangeKind::kRenameTable) {  // RENAME TABLE a TO b
+      after = before->second;
+      after->table = model::TableId{change.database, "", change.table};
+      after->version = 0;
+    }
+    known_schemas_.erase(before);
+    if (!after) return;
+    change.change.table_schema = *after;
+    known_schemas_[key] = std::move(*after);
+  }
+
+  static std::string SchemaKey(const std::string& database, const std::string& table) {
+    return database + '\0' + table;
+  }
+
+  static std::string Lowercase(std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
   }
 
   Status HandleTableMap(std::string_view body, uint8_t post_header, uint64_t end_offset) {
@@ -997,6 +1051,7 @@ class MysqlCapture::Runner {
         model::AppendFieldName(info.name, name);
       }
       model::AppendPartitionKeyTable(schema.table, cached.partition_key_table);
+      known_schemas_[SchemaKey(map.database, map.table)] = schema;
     }
     cached.map = std::move(map);
     tables_[table_id] = std::make_shared<const CachedTable>(std::move(cached));
@@ -1426,6 +1481,8 @@ class MysqlCapture::Runner {
   std::string current_file_;
   uint64_t current_offset_ = 0;
   std::map<uint64_t, std::shared_ptr<const CachedTable>> tables_;
+  // Captured tables' columns as of the current position (see TrackSchema), by SchemaKey.
+  std::map<std::string, model::TableSchema> known_schemas_;
   PendingTransaction pending_;
   std::vector<log::AppendRecord> batch_;
   std::optional<MysqlPosition> batch_position_;

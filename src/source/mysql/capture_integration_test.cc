@@ -846,6 +846,13 @@ TEST_F(MysqlCaptureTest, SchemaChangeEventsAreInOrderWithRows) {
   EXPECT_EQ(events[1].op, Operation::kInsert);
   EXPECT_EQ(events[2].op, Operation::kSchemaChange);
   EXPECT_EQ(events[2].schema_change->kind, SchemaChangeKind::kAddColumn);
+  // The ALTER's event carries the table's new columns (followed from the CREATE and the rows).
+  ASSERT_TRUE(events[2].schema_change->table_schema.has_value());
+  const model::TableSchema& altered = *events[2].schema_change->table_schema;
+  ASSERT_EQ(altered.columns.size(), 3u);
+  EXPECT_EQ(altered.columns[2].name, "w");
+  EXPECT_EQ(altered.columns[2].type, model::ValueType::kInt64);
+  EXPECT_EQ(altered.primary_key, std::vector<std::string>{"id"});
   EXPECT_EQ(events[3].op, Operation::kInsert);
   EXPECT_EQ(events[3].after->size(), 3u);
   EXPECT_EQ(events[4].op, Operation::kTruncate);
@@ -853,6 +860,9 @@ TEST_F(MysqlCaptureTest, SchemaChangeEventsAreInOrderWithRows) {
   EXPECT_EQ(events[5].schema_change->kind, SchemaChangeKind::kRenameTable);
   EXPECT_EQ(events[5].table.name, "ddl2");
   EXPECT_EQ(events[5].schema_change->previous_name, "ddl");
+  ASSERT_TRUE(events[5].schema_change->table_schema.has_value());
+  EXPECT_EQ(events[5].schema_change->table_schema->table.name, "ddl2");
+  EXPECT_EQ(events[5].schema_change->table_schema->columns.size(), 3u);
   EXPECT_EQ(events[6].op, Operation::kInsert);
   EXPECT_EQ(events[7].op, Operation::kSchemaChange);
   EXPECT_EQ(events[7].schema_change->kind, SchemaChangeKind::kDropTable);
@@ -860,6 +870,51 @@ TEST_F(MysqlCaptureTest, SchemaChangeEventsAreInOrderWithRows) {
   for (size_t i = 1; i < 8; ++i) {
     EXPECT_LT(events[i - 1].position.mysql()->end, events[i].position.mysql()->end) << i;
   }
+}
+
+// ALTERs in a row, with no rows between them, are followed one after the other; after a
+// restart the capture has not seen the table's columns, so the first ALTER carries none (rather
+// than a guess), and the next rows' TABLE_MAP makes them known again.
+TEST_F(MysqlCaptureTest, AlterColumnsAreFollowedAndUnknownAfterARestart) {
+  MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
+  options.start_position = MasterPosition();
+  StartCapture(options);
+  Exec("USE " + database_ + "; CREATE TABLE alt (id INT PRIMARY KEY, a INT, b TEXT); "
+       "ALTER TABLE alt ADD COLUMN c DECIMAL(8,2) AFTER id; ALTER TABLE alt DROP COLUMN a; "
+       "ALTER TABLE alt CHANGE b note VARCHAR(20) NOT NULL, ENGINE=InnoDB");
+  WaitForPosition(MasterPosition());
+  ASSERT_TRUE(capture_->Stop().ok());
+  capture_.reset();
+  options.start_position = BinlogPosition{};  // resume from the log
+  StartCapture(options);
+  Exec("USE " + database_ + "; ALTER TABLE alt ADD COLUMN d INT; INSERT INTO alt VALUES "
+       "(1, 2.5, 'n', 4); ALTER TABLE alt MODIFY d BIGINT");
+  WaitForPosition(MasterPosition());
+  std::vector<ChangeEvent> events;
+  for (const auto& event : ReadEvents()) {
+    if (event.table.database == database_ && event.table.name == "alt") events.push_back(event);
+  }
+  ASSERT_EQ(events.size(), 7u);
+  auto names = [](const ChangeEvent& event) {
+    std::vector<std::string> out;
+    if (event.schema_change && event.schema_change->table_schema) {
+      for (const auto& column : event.schema_change->table_schema->columns) out.push_back(column.name);
+    }
+    return out;
+  };
+  using Strings = std::vector<std::string>;
+  EXPECT_EQ(names(events[0]), (Strings{"id", "a", "b"}));
+  EXPECT_EQ(names(events[1]), (Strings{"id", "c", "a", "b"}));
+  EXPECT_EQ(names(events[2]), (Strings{"id", "c", "b"}));
+  EXPECT_EQ(names(events[3]), (Strings{"id", "c", "note"}));
+  EXPECT_EQ(events[3].schema_change->table_schema->columns[2].type, model::ValueType::kText);
+  EXPECT_FALSE(events[3].schema_change->table_schema->columns[2].nullable);
+  EXPECT_EQ(events[1].schema_change->table_schema->columns[1].source_type, "decimal(8,2)");
+  // After the restart: no columns known for the first ALTER; the insert's TABLE_MAP fixes that.
+  EXPECT_FALSE(events[4].schema_change->table_schema.has_value());
+  EXPECT_EQ(events[5].op, model::Operation::kInsert);
+  EXPECT_EQ(names(events[6]), (Strings{"id", "c", "note", "d"}));
+  EXPECT_EQ(events[6].schema_change->table_schema->columns[3].type, model::ValueType::kInt64);
 }
 
 // The log fails (disk full) while the parts of a huge transaction are being appended: the

@@ -1,7 +1,9 @@
 #include "source/mysql/ddl_parser.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <optional>
 
 #include "source/mysql/snapshot.h"
 
@@ -192,6 +194,105 @@ std::vector<std::string> ColumnList(Cursor& cursor) {
   return names;
 }
 
+struct ColumnDefinition {
+  model::Column column;
+  bool inline_primary_key = false;
+  bool first = false;   // FIRST (ALTER TABLE placement)
+  std::string after;    // AFTER <column>
+};
+
+// One column definition: name, type [ (args) ] [UNSIGNED|SIGNED|ZEROFILL] [CHARACTER SET x]
+// [COLLATE y], then attributes up to the next top-level ',' or ')'; nullopt when the tokens are
+// not one.
+std::optional<ColumnDefinition> ReadColumnDefinition(Cursor& cursor, bool mariadb) {
+  ColumnDefinition definition;
+  if (cursor.done()) return std::nullopt;
+  const Token& name = cursor.Next();
+  if (name.kind != Token::kWord && name.kind != Token::kQuoted) return std::nullopt;
+  const Token* type = cursor.peek();
+  if (type == nullptr || type->kind != Token::kWord) return std::nullopt;
+  cursor.Next();
+  std::string data_type = Lower(type->text);
+  if (data_type == "integer") data_type = "int";
+  if (data_type == "bool" || data_type == "boolean") data_type = "tinyint";
+  if (data_type == "dec" || data_type == "fixed") data_type = "decimal";
+  size_t type_begin = cursor.position() - 1;
+  std::vector<std::string> args;
+  if (cursor.AcceptPunct('(')) {
+    int depth = 1;
+    std::string current;
+    while (!cursor.done() && depth > 0) {
+      const Token& token = cursor.Next();
+      if (token.kind == Token::kPunct && token.text == "(") ++depth;
+      if (token.kind == Token::kPunct && token.text == ")" && --depth == 0) break;
+      if (token.kind == Token::kPunct && token.text == "," && depth == 1) {
+        args.push_back(current);
+        current.clear();
+      } else {
+        current += token.text;
+      }
+    }
+    args.push_back(current);
+  }
+  if (data_type == "double") cursor.Accept("PRECISION");
+  bool is_unsigned = false;
+  std::string charset = "utf8mb4";
+  while (!cursor.done()) {
+    if (cursor.Accept("UNSIGNED")) {
+      is_unsigned = true;
+    } else if (cursor.Accept("SIGNED") || cursor.Accept("ZEROFILL")) {
+      continue;
+    } else if (cursor.IsWord("CHARACTER") && cursor.IsWord("SET", 1)) {
+      cursor.Next();
+      cursor.Next();
+      if (!cursor.done()) charset = Lower(cursor.Next().text);
+    } else if (cursor.Accept("CHARSET")) {
+      if (!cursor.done()) charset = Lower(cursor.Next().text);
+    } else if (cursor.Accept("COLLATE")) {
+      if (!cursor.done()) cursor.Next();
+    } else if (cursor.Accept("BINARY")) {
+      charset = "binary";
+    } else {
+      break;
+    }
+  }
+  std::string column_type = Lower(cursor.Text(type_begin, cursor.position()));
+  bool nullable = true;
+  definition.inline_primary_key = false;
+  while (!cursor.done() && !cursor.IsPunct(',') && !cursor.IsPunct(')')) {
+    if (cursor.IsWord("NOT") && cursor.IsWord("NULL", 1)) nullable = false;
+    if (cursor.IsWord("PRIMARY") && cursor.IsWord("KEY", 1)) definition.inline_primary_key = true;
+    if (cursor.IsWord("FIRST")) definition.first = true;
+    if (cursor.IsWord("AFTER") && cursor.peek(1) != nullptr) definition.after = cursor.peek(1)->text;
+    if (cursor.AcceptPunct('(')) {
+      SkipParens(cursor);
+      continue;
+    }
+    cursor.Next();
+  }
+  int precision = 10;
+  int scale = 0;
+  int fsp = 0;
+  if (data_type == "decimal" || data_type == "numeric") {
+    if (!args.empty()) precision = std::atoi(args[0].c_str());
+    if (args.size() > 1) scale = std::atoi(args[1].c_str());
+  } else if ((data_type == "datetime" || data_type == "time" || data_type == "timestamp") &&
+             !args.empty()) {
+    fsp = std::atoi(args[0].c_str());
+  }
+  if (data_type == "float" && args.size() == 1 && std::atoi(args[0].c_str()) > 24) {
+    data_type = "double";
+  }
+  SnapshotColumn described = DescribeSnapshotColumn(
+      name.text, data_type, column_type + (is_unsigned ? " unsigned" : ""), charset,
+      nullable && !definition.inline_primary_key, precision, scale, fsp, mariadb);
+  definition.column.name = name.text;
+  definition.column.source_type = described.source_type;
+  definition.column.type = described.type;
+  definition.column.nullable = described.nullable;
+  return definition;
+}
+
 // The column list of CREATE TABLE name ( ... ); nullopt when it cannot be read whole.
 std::optional<model::TableSchema> ReadColumns(Cursor& cursor, const model::TableId& table,
                                               bool mariadb) {
@@ -227,92 +328,10 @@ std::optional<model::TableSchema> ReadColumns(Cursor& cursor, const model::Table
       }
       continue;
     }
-    // A column: name, type [ (args) ] [UNSIGNED|SIGNED|ZEROFILL] [CHARACTER SET x] [COLLATE y],
-    // then attributes.
-    const Token& name = cursor.Next();
-    if (name.kind != Token::kWord && name.kind != Token::kQuoted) return std::nullopt;
-    const Token* type = cursor.peek();
-    if (type == nullptr || type->kind != Token::kWord) return std::nullopt;
-    cursor.Next();
-    std::string data_type = Lower(type->text);
-    if (data_type == "integer") data_type = "int";
-    if (data_type == "bool" || data_type == "boolean") data_type = "tinyint";
-    if (data_type == "dec" || data_type == "fixed") data_type = "decimal";
-    size_t type_begin = cursor.position() - 1;
-    std::vector<std::string> args;
-    if (cursor.AcceptPunct('(')) {
-      int depth = 1;
-      std::string current;
-      while (!cursor.done() && depth > 0) {
-        const Token& token = cursor.Next();
-        if (token.kind == Token::kPunct && token.text == "(") ++depth;
-        if (token.kind == Token::kPunct && token.text == ")" && --depth == 0) break;
-        if (token.kind == Token::kPunct && token.text == "," && depth == 1) {
-          args.push_back(current);
-          current.clear();
-        } else {
-          current += token.text;
-        }
-      }
-      args.push_back(current);
-    }
-    if (data_type == "double") cursor.Accept("PRECISION");
-    bool is_unsigned = false;
-    std::string charset = "utf8mb4";
-    while (!cursor.done()) {
-      if (cursor.Accept("UNSIGNED")) {
-        is_unsigned = true;
-      } else if (cursor.Accept("SIGNED") || cursor.Accept("ZEROFILL")) {
-        continue;
-      } else if (cursor.IsWord("CHARACTER") && cursor.IsWord("SET", 1)) {
-        cursor.Next();
-        cursor.Next();
-        if (!cursor.done()) charset = Lower(cursor.Next().text);
-      } else if (cursor.Accept("CHARSET")) {
-        if (!cursor.done()) charset = Lower(cursor.Next().text);
-      } else if (cursor.Accept("COLLATE")) {
-        if (!cursor.done()) cursor.Next();
-      } else if (cursor.Accept("BINARY")) {
-        charset = "binary";
-      } else {
-        break;
-      }
-    }
-    std::string column_type = Lower(cursor.Text(type_begin, cursor.position()));
-    bool nullable = true;
-    bool inline_pk = false;
-    while (!cursor.done() && !cursor.IsPunct(',') && !cursor.IsPunct(')')) {
-      if (cursor.IsWord("NOT") && cursor.IsWord("NULL", 1)) nullable = false;
-      if (cursor.IsWord("PRIMARY") && cursor.IsWord("KEY", 1)) inline_pk = true;
-      if (cursor.AcceptPunct('(')) {
-        SkipParens(cursor);
-        continue;
-      }
-      cursor.Next();
-    }
-    int precision = 10;
-    int scale = 0;
-    int fsp = 0;
-    if (data_type == "decimal" || data_type == "numeric") {
-      if (!args.empty()) precision = std::atoi(args[0].c_str());
-      if (args.size() > 1) scale = std::atoi(args[1].c_str());
-    } else if ((data_type == "datetime" || data_type == "time" || data_type == "timestamp") &&
-               !args.empty()) {
-      fsp = std::atoi(args[0].c_str());
-    }
-    if (data_type == "float" && args.size() == 1 && std::atoi(args[0].c_str()) > 24) {
-      data_type = "double";
-    }
-    SnapshotColumn described = DescribeSnapshotColumn(
-        name.text, data_type, column_type + (is_unsigned ? " unsigned" : ""), charset,
-        nullable && !inline_pk, precision, scale, fsp, mariadb);
-    model::Column column;
-    column.name = name.text;
-    column.source_type = described.source_type;
-    column.type = described.type;
-    column.nullable = described.nullable;
-    schema.columns.push_back(std::move(column));
-    if (inline_pk) primary_key = {name.text};
+    auto definition = ReadColumnDefinition(cursor, mariadb);
+    if (!definition) return std::nullopt;
+    schema.columns.push_back(definition->column);
+    if (definition->inline_primary_key) primary_key = {definition->column.name};
   }
   if (schema.columns.empty()) return std::nullopt;
   for (size_t k = 0; k < primary_key.size(); ++k) {
@@ -385,7 +404,197 @@ model::SchemaChangeKind AlterKind(Cursor& cursor, std::string& renamed_to) {
   return kind;
 }
 
+// Skips to the end of the current ALTER clause (the next top-level ',').
+void SkipClause(Cursor& cursor) {
+  while (!cursor.done() && !cursor.IsPunct(',')) {
+    if (cursor.AcceptPunct('(')) {
+      SkipParens(cursor);
+      continue;
+    }
+    cursor.Next();
+  }
+}
+
+bool SameName(std::string_view a, std::string_view b) { return Lower(a) == Lower(b); }
+
+// Places `definition` into `columns`: at FIRST, AFTER a column, at `index` (CHANGE/MODIFY keep
+// the column's place), or at the end. False when AFTER names no column.
+bool PlaceColumn(std::vector<model::Column>& columns, ColumnDefinition definition, size_t index) {
+  if (definition.first) {
+    columns.insert(columns.begin(), std::move(definition.column));
+    return true;
+  }
+  if (!definition.after.empty()) {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (SameName(columns[i].name, definition.after)) {
+        columns.insert(columns.begin() + static_cast<std::ptrdiff_t>(i + 1),
+                       std::move(definition.column));
+        return true;
+      }
+    }
+    return false;
+  }
+  index = std::min(index, columns.size());
+  columns.insert(columns.begin() + static_cast<std::ptrdiff_t>(index), std::move(definition.column));
+  return true;
+}
+
 }  // namespace
+
+std::optional<model::TableSchema> ApplyAlterTable(const model::TableSchema& before,
+                                                  std::string_view ddl, bool mariadb) {
+  std::vector<Token> tokens = Tokenize(ddl);
+  Cursor cursor(tokens, ddl);
+  if (!cursor.Accept("ALTER")) return std::nullopt;
+  cursor.Accept("ONLINE");
+  cursor.Accept("IGNORE");
+  if (!cursor.Accept("TABLE")) return std::nullopt;
+  cursor.SkipIfExists();
+  std::string database;
+  std::string name;
+  if (!cursor.Name(before.table.database, database, name)) return std::nullopt;
+  model::TableSchema after = before;
+  after.version = 0;  // assigned when rows with this schema arrive (TABLE_MAP)
+  std::vector<model::Column>& columns = after.columns;
+  std::vector<std::string>& primary_key = after.primary_key;
+  auto find = [&columns](std::string_view column) -> std::optional<size_t> {
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (SameName(columns[i].name, column)) return i;
+    }
+    return std::nullopt;
+  };
+  auto rename_in_key = [&primary_key](std::string_view from, const std::string& to) {
+    for (std::string& key : primary_key) {
+      if (SameName(key, from)) key = to;
+    }
+  };
+  while (!cursor.done()) {
+    if (cursor.AcceptPunct(',')) continue;
+    if (cursor.Accept("ADD")) {
+      if (cursor.IsWord("PRIMARY")) {
+        while (!cursor.done() && !cursor.IsPunct('(')) cursor.Next();
+        primary_key = ColumnList(cursor);
+        SkipClause(cursor);
+        continue;
+      }
+      if (cursor.IsWord("INDEX") || cursor.IsWord("KEY") || cursor.IsWord("UNIQUE") ||
+          cursor.IsWord("CONSTRAINT") || cursor.IsWord("FOREIGN") || cursor.IsWord("FULLTEXT") ||
+          cursor.IsWord("SPATIAL") || cursor.IsWord("CHECK") || cursor.IsWord("PERIOD") ||
+          cursor.IsWord("PARTITION") || cursor.IsWord("SYSTEM")) {
+        SkipClause(cursor);
+        continue;
+      }
+      cursor.Accept("COLUMN");
+      cursor.SkipIfExists();
+      if (cursor.AcceptPunct('(')) {  // ADD (a INT, b INT)
+        while (!cursor.done() && !cursor.AcceptPunct(')')) {
+          if (cursor.AcceptPunct(',')) continue;
+          auto definition = ReadColumnDefinition(cursor, mariadb);
+          if (!definition || find(definition->column.name)) return std::nullopt;
+          if (definition->inline_primary_key) primary_key = {definition->column.name};
+          columns.push_back(std::move(definition->column));
+        }
+        continue;
+      }
+      auto definition = ReadColumnDefinition(cursor, mariadb);
+      if (!definition || find(definition->column.name)) return std::nullopt;
+      if (definition->inline_primary_key) primary_key = {definition->column.name};
+      if (!PlaceColumn(columns, std::move(*definition), columns.size())) return std::nullopt;
+      continue;
+    }
+    if (cursor.Accept("DROP")) {
+      if (cursor.Accept("PRIMARY")) {
+        primary_key.clear();
+        SkipClause(cursor);
+        continue;
+      }
+      if (cursor.IsWord("INDEX") || cursor.IsWord("KEY") || cursor.IsWord("FOREIGN") ||
+          cursor.IsWord("CONSTRAINT") || cursor.IsWord("CHECK") || cursor.IsWord("PARTITION") ||
+          cursor.IsWord("SYSTEM")) {
+        SkipClause(cursor);
+        continue;
+      }
+      cursor.Accept("COLUMN");
+      cursor.SkipIfExists();
+      if (cursor.done()) return std::nullopt;
+      std::string column = cursor.Next().text;
+      auto index = find(column);
+      if (!index) return std::nullopt;
+      columns.erase(columns.begin() + static_cast<std::ptrdiff_t>(*index));
+      std::erase_if(primary_key, [&](const std::string& key) { return SameName(key, column); });
+      SkipClause(cursor);  // RESTRICT / CASCADE
+      continue;
+    }
+    if (cursor.Accept("MODIFY") || cursor.Accept("CHANGE")) {
+      const bool change = tokens[cursor.position() - 1].upper == "CHANGE";
+      cursor.Accept("COLUMN");
+      cursor.SkipIfExists();
+      std::string old_name = change ? (cursor.done() ? "" : cursor.Next().text) : "";
+      size_t definition_at = cursor.position();
+      auto definition = ReadColumnDefinition(cursor, mariadb);
+      if (!definition) return std::nullopt;
+      if (!change) old_name = tokens[definition_at].text;
+      auto index = find(old_name);
+      if (!index) return std::nullopt;
+      columns.erase(columns.begin() + static_cast<std::ptrdiff_t>(*index));
+      rename_in_key(old_name, definition->column.name);
+      if (definition->inline_primary_key) primary_key = {definition->column.name};
+      if (!PlaceColumn(columns, std::move(*definition), *index)) return std::nullopt;
+      continue;
+    }
+    if (cursor.IsWord("RENAME") && cursor.IsWord("COLUMN", 1)) {
+      cursor.Next();
+      cursor.Next();
+      if (cursor.done()) return std::nullopt;
+      std::string from = cursor.Next().text;
+      if (!cursor.Accept("TO") || cursor.done()) return std::nullopt;
+      std::string to = cursor.Next().text;
+      auto index = find(from);
+      if (!index) return std::nullopt;
+      columns[*index].name = to;
+      rename_in_key(from, to);
+      continue;
+    }
+    if (cursor.Accept("RENAME")) {
+      if (cursor.IsWord("INDEX") || cursor.IsWord("KEY")) {
+        SkipClause(cursor);
+        continue;
+      }
+      if (!cursor.Accept("TO")) cursor.Accept("AS");
+      std::string renamed_database;
+      std::string renamed;
+      if (!cursor.Name(after.table.database, renamed_database, renamed)) return std::nullopt;
+      after.table.database = renamed_database;
+      after.table.name = renamed;
+      continue;
+    }
+    if (cursor.IsWord("ALTER")) {  // ALTER [COLUMN] c SET DEFAULT / DROP DEFAULT, ALTER INDEX
+      SkipClause(cursor);
+      continue;
+    }
+    // Table options and operations that leave the columns as they are.
+    static constexpr const char* kNoColumnChange[] = {
+        "ENGINE", "COMMENT", "ALGORITHM", "LOCK", "FORCE", "ROW_FORMAT", "AUTO_INCREMENT",
+        "DEFAULT", "CHARACTER", "CHARSET", "COLLATE", "CONVERT", "ORDER", "KEY_BLOCK_SIZE",
+        "STATS_AUTO_RECALC", "STATS_PERSISTENT", "STATS_SAMPLE_PAGES", "PACK_KEYS", "CHECKSUM",
+        "ENABLE", "DISABLE", "AVG_ROW_LENGTH", "MAX_ROWS", "MIN_ROWS", "PAGE_CHECKSUM",
+        "TRANSACTIONAL", "DELAY_KEY_WRITE", "INSERT_METHOD", "ENCRYPTED", "ENCRYPTION_KEY_ID",
+        "PAGE_COMPRESSED", "PAGE_COMPRESSION_LEVEL", "IETF_QUOTES", "SEQUENCE", "WAIT", "NOWAIT"};
+    bool known = false;
+    for (const char* word : kNoColumnChange) known = known || cursor.IsWord(word);
+    if (!known) return std::nullopt;
+    SkipClause(cursor);
+  }
+  for (model::Column& column : columns) column.primary_key_ordinal = 0;
+  for (size_t k = 0; k < primary_key.size(); ++k) {
+    auto index = find(primary_key[k]);
+    if (!index) return std::nullopt;
+    columns[*index].primary_key_ordinal = static_cast<int>(k + 1);
+    columns[*index].nullable = false;
+    primary_key[k] = columns[*index].name;
+  }
+  return after;
+}
 
 std::vector<DdlChange> ClassifyDdl(std::string_view default_database, std::string_view ddl,
                                    bool mariadb) {
