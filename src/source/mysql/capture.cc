@@ -986,14 +986,8 @@ class MysqlCapture::Runner {
     }
     auto before = known_schemas_.find(previous_key);
     if (before == known_schemas_.end()) return;
-    std::optional<model::TableSchema> after;
-    if (change.change.ddl.size() >= 5 && Lowercase(change.change.ddl.substr(0, 5)) == "alter") {
-      after = ApplyAlterTable(before->second, change.change.ddl, mariadb_);
-    } else if (change.change.kind == SchemaChangeKind::kRenameTable) {  // RENAME TABLE a TO b
-      after = before->second;
-      after->table = model::TableId{change.database, "", change.table};
-      after->version = 0;
-    }
+    std::optional<model::TableSchema> after =
+        TableSchemaAfter(before->second, change.change.ddl, mariadb_);
     known_schemas_.erase(before);
     if (!after) return;
     change.change.table_schema = *after;
@@ -1002,11 +996,6 @@ class MysqlCapture::Runner {
 
   static std::string SchemaKey(const std::string& database, const std::string& table) {
     return database + '\0' + table;
-  }
-
-  static std::string Lowercase(std::string text) {
-    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return text;
   }
 
   Status HandleTableMap(std::string_view body, uint8_t post_header, uint64_t end_offset) {

@@ -441,10 +441,28 @@ bool PlaceColumn(std::vector<model::Column>& columns, ColumnDefinition definitio
 
 }  // namespace
 
-std::optional<model::TableSchema> ApplyAlterTable(const model::TableSchema& before,
-                                                  std::string_view ddl, bool mariadb) {
+std::optional<model::TableSchema> TableSchemaAfter(const model::TableSchema& before,
+                                                   std::string_view ddl, bool mariadb) {
   std::vector<Token> tokens = Tokenize(ddl);
   Cursor cursor(tokens, ddl);
+  if (cursor.Accept("RENAME")) {  // RENAME TABLE a TO b [, c TO d ...]: the pair naming `before`
+    if (!cursor.Accept("TABLE") && !cursor.Accept("TABLES")) return std::nullopt;
+    do {
+      std::string from_database, from, to_database, to;
+      if (!cursor.Name(before.table.database, from_database, from) || !cursor.Accept("TO") ||
+          !cursor.Name(before.table.database, to_database, to)) {
+        return std::nullopt;
+      }
+      if (from_database == before.table.database && from == before.table.name) {
+        model::TableSchema after = before;
+        after.version = 0;
+        after.table.database = to_database;
+        after.table.name = to;
+        return after;
+      }
+    } while (cursor.AcceptPunct(','));
+    return std::nullopt;
+  }
   if (!cursor.Accept("ALTER")) return std::nullopt;
   cursor.Accept("ONLINE");
   cursor.Accept("IGNORE");

@@ -3,8 +3,8 @@
 // CREATE/ALTER/DROP/RENAME/TRUNCATE TABLE, CREATE/ALTER/DROP DATABASE (SCHEMA) and
 // CREATE/DROP INDEX, names the table(s) (backquoted or not, optionally database-qualified), and
 // for CREATE TABLE (...) reads the column list (names, types, NULL-ability, primary key) into a
-// TableSchema with the same type mapping as the snapshot (DescribeSnapshotColumn); ApplyAlterTable
-// follows an ALTER TABLE from the columns before to the columns after. Anything it does not
+// TableSchema with the same type mapping as the snapshot (DescribeSnapshotColumn); TableSchemaAfter
+// follows an ALTER or RENAME TABLE from the columns before to the columns after. Anything it does not
 // recognise yields no change (the statement is still in the schema history).
 //
 // Thread safety: pure functions.
@@ -32,12 +32,13 @@ struct DdlChange {
 std::vector<DdlChange> ClassifyDdl(std::string_view default_database, std::string_view ddl,
                                    bool mariadb);
 
-// The table's columns after `ddl` (an ALTER TABLE of it), given its columns before: ADD, DROP,
+// The table's columns after `ddl`, given its columns before: for ALTER TABLE, ADD, DROP,
 // MODIFY, CHANGE and RENAME COLUMN with FIRST/AFTER placement, primary key changes and table
-// renames; index and table-option clauses leave the columns as they are. std::nullopt when a
-// clause is not understood, so that the caller emits the event without a column list rather
-// than a wrong one. The result's version is 0 (assigned when rows with it arrive).
-std::optional<model::TableSchema> ApplyAlterTable(const model::TableSchema& before,
-                                                  std::string_view ddl, bool mariadb);
+// renames (index and table-option clauses leave the columns as they are); for RENAME TABLE,
+// the same columns under the new name. std::nullopt for any other statement or a clause it
+// does not understand, so that the caller emits the event without a column list rather than a
+// wrong one. The result's version is 0 (assigned when rows with it arrive).
+std::optional<model::TableSchema> TableSchemaAfter(const model::TableSchema& before,
+                                                   std::string_view ddl, bool mariadb);
 
 }  // namespace eddy::source::mysql

@@ -104,7 +104,7 @@ std::vector<std::string> Names(const model::TableSchema& schema) {
 
 TEST(DdlParser, AlterTableAddsDropsAndMovesColumns) {
   using Strings = std::vector<std::string>;
-  auto after = ApplyAlterTable(Base(), "ALTER TABLE t ADD COLUMN c DATETIME(3) NOT NULL", true);
+  auto after = TableSchemaAfter(Base(), "ALTER TABLE t ADD COLUMN c DATETIME(3) NOT NULL", true);
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(Names(*after), (Strings{"id", "a", "b", "c"}));
   EXPECT_EQ(after->columns[3].source_type, "datetime(3)");
@@ -112,53 +112,53 @@ TEST(DdlParser, AlterTableAddsDropsAndMovesColumns) {
   EXPECT_FALSE(after->columns[3].nullable);
   EXPECT_EQ(after->version, 0u);
 
-  after = ApplyAlterTable(Base(), "ALTER TABLE shop.t ADD c INT FIRST, ADD d TEXT AFTER a", true);
+  after = TableSchemaAfter(Base(), "ALTER TABLE shop.t ADD c INT FIRST, ADD d TEXT AFTER a", true);
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(Names(*after), (Strings{"c", "id", "a", "d", "b"}));
   EXPECT_EQ(after->columns[1].primary_key_ordinal, 1);
 
-  after = ApplyAlterTable(Base(), "ALTER TABLE t ADD COLUMN IF NOT EXISTS (x INT, y DECIMAL(5,1))",
+  after = TableSchemaAfter(Base(), "ALTER TABLE t ADD COLUMN IF NOT EXISTS (x INT, y DECIMAL(5,1))",
                           true);
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(Names(*after), (Strings{"id", "a", "b", "x", "y"}));
   EXPECT_EQ(after->columns[4].source_type, "decimal(5,1)");
 
-  after = ApplyAlterTable(Base(), "ALTER TABLE `t` DROP COLUMN a, DROP b", true);
+  after = TableSchemaAfter(Base(), "ALTER TABLE `t` DROP COLUMN a, DROP b", true);
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(Names(*after), (Strings{"id"}));
 }
 
 TEST(DdlParser, AlterTableChangesTypesNamesAndKeys) {
   using Strings = std::vector<std::string>;
-  auto after = ApplyAlterTable(Base(), "ALTER TABLE t MODIFY a BIGINT UNSIGNED", true);
+  auto after = TableSchemaAfter(Base(), "ALTER TABLE t MODIFY a BIGINT UNSIGNED", true);
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(Names(*after), (Strings{"id", "a", "b"}));
   EXPECT_EQ(after->columns[1].type, model::ValueType::kUint64);
 
-  after = ApplyAlterTable(Base(), "ALTER TABLE t CHANGE COLUMN id key_id BIGINT NOT NULL AFTER b",
+  after = TableSchemaAfter(Base(), "ALTER TABLE t CHANGE COLUMN id key_id BIGINT NOT NULL AFTER b",
                           true);
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(Names(*after), (Strings{"a", "b", "key_id"}));
   EXPECT_EQ(after->primary_key, Strings{"key_id"});
   EXPECT_EQ(after->columns[2].primary_key_ordinal, 1);
 
-  after = ApplyAlterTable(Base(), "ALTER TABLE t RENAME COLUMN b TO c, ALGORITHM=INPLACE", true);
+  after = TableSchemaAfter(Base(), "ALTER TABLE t RENAME COLUMN b TO c, ALGORITHM=INPLACE", true);
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(Names(*after), (Strings{"id", "a", "c"}));
 
-  after = ApplyAlterTable(Base(), "ALTER TABLE t DROP PRIMARY KEY, ADD PRIMARY KEY (a, id)", true);
+  after = TableSchemaAfter(Base(), "ALTER TABLE t DROP PRIMARY KEY, ADD PRIMARY KEY (a, id)", true);
   ASSERT_TRUE(after.has_value());
   EXPECT_EQ(after->primary_key, (Strings{"a", "id"}));
   EXPECT_EQ(after->columns[1].primary_key_ordinal, 1);
   EXPECT_FALSE(after->columns[1].nullable);
   EXPECT_EQ(after->columns[0].primary_key_ordinal, 2);
 
-  after = ApplyAlterTable(Base(), "ALTER TABLE t DROP COLUMN id", true);
+  after = TableSchemaAfter(Base(), "ALTER TABLE t DROP COLUMN id", true);
   ASSERT_TRUE(after.has_value());
   EXPECT_TRUE(after->primary_key.empty());
 
   // Index and option clauses leave the columns; a table rename is followed.
-  after = ApplyAlterTable(Base(),
+  after = TableSchemaAfter(Base(),
                           "ALTER TABLE t ADD INDEX k (a), ENGINE=InnoDB, COMMENT 'x', "
                           "ALTER COLUMN b SET DEFAULT 3, RENAME TO t2",
                           true);
@@ -168,12 +168,25 @@ TEST(DdlParser, AlterTableChangesTypesNamesAndKeys) {
 }
 
 TEST(DdlParser, AlterTableItCannotFollowGivesNoColumns) {
-  EXPECT_FALSE(ApplyAlterTable(Base(), "ALTER TABLE t DROP COLUMN missing", true).has_value());
-  EXPECT_FALSE(ApplyAlterTable(Base(), "ALTER TABLE t ADD COLUMN a INT", true).has_value());
-  EXPECT_FALSE(ApplyAlterTable(Base(), "ALTER TABLE t ADD c INT AFTER nowhere", true).has_value());
-  EXPECT_FALSE(ApplyAlterTable(Base(), "ALTER TABLE t SOMETHING NEW", true).has_value());
-  EXPECT_FALSE(ApplyAlterTable(Base(), "ALTER TABLE t MODIFY", true).has_value());
-  EXPECT_FALSE(ApplyAlterTable(Base(), "DROP TABLE t", true).has_value());
+  EXPECT_FALSE(TableSchemaAfter(Base(), "ALTER TABLE t DROP COLUMN missing", true).has_value());
+  EXPECT_FALSE(TableSchemaAfter(Base(), "ALTER TABLE t ADD COLUMN a INT", true).has_value());
+  EXPECT_FALSE(TableSchemaAfter(Base(), "ALTER TABLE t ADD c INT AFTER nowhere", true).has_value());
+  EXPECT_FALSE(TableSchemaAfter(Base(), "ALTER TABLE t SOMETHING NEW", true).has_value());
+  EXPECT_FALSE(TableSchemaAfter(Base(), "ALTER TABLE t MODIFY", true).has_value());
+  EXPECT_FALSE(TableSchemaAfter(Base(), "DROP TABLE t", true).has_value());
+  EXPECT_FALSE(TableSchemaAfter(Base(), "RENAME TABLE other TO x", true).has_value());
+}
+
+TEST(DdlParser, RenameTableKeepsTheColumnsUnderTheNewName) {
+  auto after = TableSchemaAfter(Base(), "/* moved */ RENAME TABLE a TO b, shop.t TO archive.t2", true);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->table.database, "archive");
+  EXPECT_EQ(after->table.name, "t2");
+  EXPECT_EQ(Names(*after), (std::vector<std::string>{"id", "a", "b"}));
+  EXPECT_EQ(after->primary_key, std::vector<std::string>{"id"});
+  after = TableSchemaAfter(Base(), "  /* c */ ALTER TABLE t ADD z INT", true);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->columns.back().name, "z");
 }
 
 }  // namespace

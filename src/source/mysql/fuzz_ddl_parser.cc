@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return changes.empty() || !changes[0].change.table_schema ? eddy::model::TableSchema{}
                                                                 : *changes[0].change.table_schema;
   }();
-  auto after = ApplyAlterTable(base, ddl, true);
+  auto after = TableSchemaAfter(base, ddl, true);
   if (after) {
     // What it returns is self-consistent: every key column exists.
     for (const std::string& key : after->primary_key) {
