@@ -198,6 +198,32 @@ void Report(const Totals& totals, std::chrono::steady_clock::time_point began, d
             << ",\"cpu\":" << CpuSeconds() - cpu << "}" << std::endl;
 }
 
+// Opens `connections` connections, prints "ready", waits for the go line, then runs
+// work(connection, parser, index) for every index below `items`, spread over one thread per
+// connection, and prints the result line.
+template <typename Work>
+void RunOnConnections(int port, int connections, size_t items, const Totals& totals, Work work) {
+  std::vector<std::unique_ptr<Connection>> pool;
+  for (int i = 0; i < connections; ++i) pool.push_back(std::make_unique<Connection>(port));
+  std::cout << "ready" << std::endl;
+  std::string line;
+  std::getline(std::cin, line);
+  std::atomic<size_t> next{0};
+  const double cpu = CpuSeconds();
+  auto began = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < connections; ++c) {
+    threads.emplace_back([&, c] {
+      simdjson::dom::parser parser;
+      for (size_t index; (index = next.fetch_add(1)) < items;) {
+        work(*pool[static_cast<size_t>(c)], parser, index);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  Report(totals, began, cpu);
+}
+
 void RunPut(int port, const std::string& stream, uint64_t records, size_t size,
             int connections, Totals& totals) {
   constexpr uint64_t kBatch = 500;
@@ -230,86 +256,55 @@ void RunPut(int port, const std::string& stream, uint64_t records, size_t size,
     bodies.push_back(std::move(body));
     sizes.push_back(last - first);
   }
-  std::vector<std::unique_ptr<Connection>> pool;
-  for (int i = 0; i < connections; ++i) pool.push_back(std::make_unique<Connection>(port));
-  std::cout << "ready" << std::endl;
-  std::string line;
-  std::getline(std::cin, line);
-  std::atomic<size_t> next{0};
-  const double cpu = CpuSeconds();
-  auto began = std::chrono::steady_clock::now();
-  std::vector<std::thread> threads;
-  for (int c = 0; c < connections; ++c) {
-    threads.emplace_back([&, c] {
-      simdjson::dom::parser parser;
-      for (size_t index; (index = next.fetch_add(1)) < bodies.size();) {
-        std::string_view reply = pool[static_cast<size_t>(c)]->Call("PutRecords", bodies[index]);
-        simdjson::dom::element document = Parse(parser, reply, "PutRecords");
-        int64_t failed = 0;
-        if (document["FailedRecordCount"].get(failed) || failed != 0) {
-          Fail("PutRecords: FailedRecordCount " + std::to_string(failed));
-        }
-        simdjson::dom::array results;
-        if (document["Records"].get(results) || results.size() != sizes[index]) {
-          Fail("PutRecords: wrong number of results");
-        }
-        totals.count += sizes[index];
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  Report(totals, began, cpu);
+  RunOnConnections(port, connections, bodies.size(), totals,
+                   [&](Connection& connection, simdjson::dom::parser& parser, size_t index) {
+    std::string_view reply = connection.Call("PutRecords", bodies[index]);
+    simdjson::dom::element document = Parse(parser, reply, "PutRecords");
+    int64_t failed = 0;
+    if (document["FailedRecordCount"].get(failed) || failed != 0) {
+      Fail("PutRecords: FailedRecordCount " + std::to_string(failed));
+    }
+    simdjson::dom::array results;
+    if (document["Records"].get(results) || results.size() != sizes[index]) {
+      Fail("PutRecords: wrong number of results");
+    }
+    totals.count += sizes[index];
+  });
 }
 
 void RunGet(int port, const std::string& stream, const std::vector<std::string>& shards,
             int connections, Totals& totals) {
-  std::vector<std::unique_ptr<Connection>> pool;
-  for (int i = 0; i < connections; ++i) pool.push_back(std::make_unique<Connection>(port));
-  std::cout << "ready" << std::endl;
-  std::string line;
-  std::getline(std::cin, line);
-  std::atomic<size_t> next{0};
-  const double cpu = CpuSeconds();
-  auto began = std::chrono::steady_clock::now();
-  std::vector<std::thread> threads;
-  for (int c = 0; c < connections; ++c) {
-    threads.emplace_back([&, c] {
-      simdjson::dom::parser parser;
-      Connection& connection = *pool[static_cast<size_t>(c)];
-      for (size_t index; (index = next.fetch_add(1)) < shards.size();) {
-        std::string request = "{\"StreamName\":\"" + stream + "\",\"ShardId\":\"" + shards[index] +
-                              "\",\"ShardIteratorType\":\"TRIM_HORIZON\"}";
-        std::string_view reply = connection.Call("GetShardIterator", request);
-        std::string_view iterator_view;
-        if (Parse(parser, reply, "GetShardIterator")["ShardIterator"].get(iterator_view)) {
-          Fail("GetShardIterator: no ShardIterator");
+  RunOnConnections(port, connections, shards.size(), totals,
+                   [&](Connection& connection, simdjson::dom::parser& parser, size_t index) {
+    std::string request = "{\"StreamName\":\"" + stream + "\",\"ShardId\":\"" + shards[index] +
+                          "\",\"ShardIteratorType\":\"TRIM_HORIZON\"}";
+    std::string_view reply = connection.Call("GetShardIterator", request);
+    std::string_view iterator_view;
+    if (Parse(parser, reply, "GetShardIterator")["ShardIterator"].get(iterator_view)) {
+      Fail("GetShardIterator: no ShardIterator");
+    }
+    std::string iterator(iterator_view);
+    for (;;) {
+      std::string body = "{\"ShardIterator\":\"" + iterator + "\",\"Limit\":10000}";
+      simdjson::dom::element document =
+          Parse(parser, connection.Call("GetRecords", body), "GetRecords");
+      simdjson::dom::array records;
+      if (document["Records"].get(records)) Fail("GetRecords: no Records");
+      size_t count = 0;
+      for (simdjson::dom::element record : records) {
+        std::string_view data;
+        std::string_view sequence;
+        if (record["Data"].get(data) || record["SequenceNumber"].get(sequence)) {
+          Fail("GetRecords: a record without Data or SequenceNumber");
         }
-        std::string iterator(iterator_view);
-        for (;;) {
-          std::string body = "{\"ShardIterator\":\"" + iterator + "\",\"Limit\":10000}";
-          simdjson::dom::element document =
-              Parse(parser, connection.Call("GetRecords", body), "GetRecords");
-          simdjson::dom::array records;
-          if (document["Records"].get(records)) Fail("GetRecords: no Records");
-          size_t count = 0;
-          for (simdjson::dom::element record : records) {
-            std::string_view data;
-            std::string_view sequence;
-            if (record["Data"].get(data) || record["SequenceNumber"].get(sequence)) {
-              Fail("GetRecords: a record without Data or SequenceNumber");
-            }
-            ++count;
-          }
-          totals.count += count;
-          std::string_view next_iterator;
-          if (count == 0 || document["NextShardIterator"].get(next_iterator)) break;
-          iterator.assign(next_iterator);
-        }
+        ++count;
       }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  Report(totals, began, cpu);
+      totals.count += count;
+      std::string_view next_iterator;
+      if (count == 0 || document["NextShardIterator"].get(next_iterator)) break;
+      iterator.assign(next_iterator);
+    }
+  });
 }
 
 }  // namespace
