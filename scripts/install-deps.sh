@@ -17,9 +17,12 @@ PACKAGES=(
   libpq-dev libmariadb-dev libssl-dev librdkafka-dev libnghttp2-dev libsimdjson-dev
   libzstd-dev libsnappy-dev zlib1g-dev libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcurl4-openssl-dev prometheus-cpp-dev
   # real peers for integration and e2e tests
   postgresql-15 postgresql-client-15 mariadb-server mariadb-client
   python3 python3-boto3 awscli kcat nodejs
+  # promtool (checks the /metrics output); the server it ships is never started
+  prometheus
   # tooling
   clang-format procps
 )

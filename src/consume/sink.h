@@ -1,0 +1,144 @@
+// The sink contract: what a destination implements, and what the sink runner (consume/)
+// does around it for every destination alike.
+//
+// A sink is a supervised consumer of one stream of the change log, named uniquely in the data
+// directory, with its own durable checkpoint. The runner (consume/sink_runner.h) owns
+// everything destinations share:
+//   - reading the stream from the checkpoint (consume::StreamReader: every shard, parents
+//     before children, chunks reassembled), rendering each record in the sink's `format`;
+//   - the `filter`, batching by records, bytes and time (`batch_size`, `batch_bytes`,
+//     `max_batching_window`), `parallelization_factor` lanes per shard that keep per-key order;
+//   - retries with the one Backoff (base/backoff.h) while the sink is IMPAIRED, the limits
+//     `maximum_retry_attempts` and `maximum_record_age`, `bisect_batch_on_function_error`, and
+//     `on_failure` for what the limits give up on;
+//   - the checkpoint, written only after the destination acknowledged (CheckpointStore);
+//   - states, metrics (delivered records and bytes, failures by reason, retries, batch
+//     latency, lag, state), pause/resume/reset, and draining on stop.
+// A destination adds only its protocol: how one batch reaches it and what it answered.
+//
+// Per-key order: a record of a partition key is never handed to Deliver before every earlier
+// record of that key was acknowledged (or given up on by the configured limits), across
+// retries, lanes and restarts. Records of one Deliver call are in sequence order per key.
+//
+// Threads: Open/Close are called from the runner's control thread. Deliver may be called
+// concurrently from several lane threads, each call with records of disjoint keys; a
+// destination that cannot deliver concurrently serializes internally.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/position.h"
+#include "base/status.h"
+#include "model/event.h"
+
+namespace eddy::consume {
+
+// Lifecycle states, named as Aurora DSQL names a CDC stream's. Persisted by name in the
+// checkpoint file (docs/formats/consumer-checkpoint.md); values never change.
+enum class SinkState : uint8_t {
+  kCreating = 0,  // opening the destination, resolving the starting position
+  kActive = 1,    // delivering
+  kImpaired = 2,  // the destination fails retriably; retrying with backoff (reason + since)
+  kPaused = 3,    // stopped by the operator (`eddy sink pause`); the checkpoint holds
+  kFailed = 4,    // a permanent error or the backlog limit; needs the operator (reason: the fix)
+  kDeleting = 5,  // being removed
+};
+
+// One whole record (chunk groups reassembled) as a destination receives it.
+struct SinkRecord {
+  uint32_t shard_index = 0;
+  std::string shard_id;         // "shardId-000000000003"
+  SequenceNumber sequence;      // the log's sequence number (the chunk head's for a group)
+  std::string sequence_number;  // its Kinesis text form, as the API returns it
+  std::string partition_key;
+  int64_t arrival_nanos = 0;    // when the log accepted it (ApproximateArrivalTimestamp)
+  SourcePosition position;      // of the change in the source; empty for plain appends
+  // The record rendered in the sink's `format` (what GetRecords returns as Data). Records
+  // whose format has no rendering (a truncate in `dynamodb`) are never handed over.
+  std::string data;
+  // The decoded change event on a CDC stream (for destinations that lay out rows themselves:
+  // tables, documents, Kafka keys); null on a plain Kinesis stream.
+  std::shared_ptr<const model::ChangeEvent> event;
+};
+
+// Where a consumer stands in one shard: the next record to deliver has sequence >= `next`.
+// `finished` once a closed shard was read to its end (its children are then read).
+struct ShardCheckpoint {
+  SequenceNumber next;
+  bool finished = false;
+};
+
+// A consumer's durable position in its stream, per shard. Encoded as text for destinations
+// that keep it with the data (EncodeCheckpoint / DecodeCheckpoint in consume/checkpoint.h).
+struct Checkpoint {
+  std::map<uint32_t, ShardCheckpoint> shards;
+  friend bool operator==(const Checkpoint&, const Checkpoint&) = default;
+};
+
+struct SinkBatch {
+  std::string sink_name;
+  std::string stream_name;
+  std::vector<SinkRecord> records;
+  uint64_t data_bytes = 0;  // sum of records[i].data.size()
+  // The sink's checkpoint once this batch (and every batch before it) is acknowledged: a
+  // destination that can commit it with the data (a Kafka transaction, an Iceberg snapshot
+  // summary, a row in the target database) does so, and ReadCheckpoint returns it.
+  Checkpoint checkpoint_after;
+};
+
+// A destination's answer to one batch.
+struct DeliveryOutcome {
+  // records[0, acknowledged) are acknowledged; == records.size() is full success.
+  size_t acknowledged = 0;
+  // Set when acknowledged < records.size(): why the rest failed. IsRetriable() decides whether
+  // the runner retries (IMPAIRED) or applies the limits / goes FAILED.
+  Status failure;
+  // The destination says records[acknowledged] itself is bad (a Lambda batchItemFailures
+  // reply, a per-item 400 from a bulk API), as opposed to the whole call failing: bisection
+  // and on_failure then single it out.
+  bool item_failure = false;
+};
+
+// The destination side of a sink: the only part a sink module writes.
+class Destination {
+ public:
+  virtual ~Destination() = default;
+  // Connects and checks the destination (endpoint reachable, credentials, topic/bucket/table
+  // exists). Called before the first batch; an error stops `eddy run` from starting, with the
+  // message naming the setting and the fix.
+  [[nodiscard]] virtual Status Open() = 0;
+  // Delivers one batch (see the thread rules above). Must not return before the destination
+  // acknowledged what it reports as acknowledged.
+  virtual DeliveryOutcome Deliver(const SinkBatch& batch) = 0;
+  // The checkpoint stored in the destination, for destinations that commit it with the data;
+  // nullopt when the destination keeps none (the runner's checkpoint file then decides).
+  [[nodiscard]] virtual Result<std::optional<Checkpoint>> ReadCheckpoint() {
+    return std::optional<Checkpoint>();
+  }
+  // Flushes and releases connections; no Deliver follows.
+  [[nodiscard]] virtual Status Close() = 0;
+};
+
+// A sink as configured: `[[sink]]` in TOML or `eddy run --sink URL`. Settings are the URL's
+// query parameters (URL-decoded) and the TOML table's keys, by the same names.
+struct SinkSpec {
+  std::string name;    // unique in the data directory; 1-128 of [A-Za-z0-9_.-]
+  std::string stream;  // the stream it reads
+  std::string url;     // scheme selects the destination (webhook+http://, kafka://, ...)
+  std::map<std::string, std::string> settings;
+  std::string data_dir;  // for destinations that keep files (on_failure, file://)
+};
+
+// Builds a destination from a spec. It parses and validates the settings it owns (those the
+// runner does not: consume/sink_settings.h lists the runner's) and rejects unknown ones with
+// an error naming the key; it does no I/O (Open does).
+using DestinationFactory =
+    std::function<Result<std::unique_ptr<Destination>>(const SinkSpec& spec)>;
+
+}  // namespace eddy::consume
