@@ -247,6 +247,10 @@ class ShapingStreamImpl final : public ShapingStream {
                               "' is a CDC stream; plain appends are not accepted");
   }
   SourcePosition HighestDurablePosition() override { return inner_->HighestDurablePosition(); }
+  uint64_t CommitNumber() override { return inner_->CommitNumber(); }
+  Status WaitForCommit(uint64_t seen, std::chrono::steady_clock::time_point deadline) override {
+    return inner_->WaitForCommit(seen, deadline);
+  }
   Result<std::unique_ptr<log::ShardReader>> OpenReader(uint32_t shard_index,
                                                        log::StartPosition start) override {
     return inner_->OpenReader(shard_index, start);
@@ -261,7 +265,10 @@ class ShapingStreamImpl final : public ShapingStream {
                        std::map<std::string, std::string> tags) override {
     return inner_->UpdateOptions(retention_nanos, retention_bytes, std::move(tags));
   }
-  Result<size_t> EnforceRetention() override { return inner_->EnforceRetention(); }
+  Result<size_t> EnforceRetention(const log::RetentionHolds& holds) override {
+    return inner_->EnforceRetention(holds);
+  }
+  using Stream::EnforceRetention;
 
   void Touch() { last_append_nanos_.store(options_.clock->NowNanos()); }
   const ShapingStreamOptions& options() const { return options_; }

@@ -178,6 +178,8 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   Result<AppendedRecord> Append(AppendRecord record) override;
   Result<std::vector<AppendedRecord>> AppendRecords(std::vector<AppendRecord> records) override;
   SourcePosition HighestDurablePosition() override;
+  uint64_t CommitNumber() override;
+  Status WaitForCommit(uint64_t seen, std::chrono::steady_clock::time_point deadline) override;
   Result<std::unique_ptr<ShardReader>> OpenReader(uint32_t shard_index,
                                                   StartPosition start) override;
   Result<std::vector<uint32_t>> SplitShard(uint32_t shard_index,
@@ -185,7 +187,8 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   Result<uint32_t> MergeShards(uint32_t shard_index, uint32_t adjacent_shard_index) override;
   Status UpdateOptions(int64_t retention_nanos, uint64_t retention_bytes,
                        std::map<std::string, std::string> tags) override;
-  Result<size_t> EnforceRetention() override;
+  Result<size_t> EnforceRetention(const RetentionHolds& holds) override;
+  using Stream::EnforceRetention;
 
   void MarkDeleted() {
     std::lock_guard lock(mu_);
@@ -1726,7 +1729,7 @@ Status StreamImpl::UpdateOptions(int64_t retention_nanos, uint64_t retention_byt
   return Status::Ok();
 }
 
-Result<size_t> StreamImpl::EnforceRetention() {
+Result<size_t> StreamImpl::EnforceRetention(const RetentionHolds& holds) {
   EDDY_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard write_lock(write_mu_);
   // An open TransactionAppender has written beyond the active segments' committed ends (and
@@ -1759,6 +1762,12 @@ Result<size_t> StreamImpl::EnforceRetention() {
                           : oldest->summary.max_arrival < cutoff;
         bool by_size = size_limit > 0 && total > size_limit && (oldest->sealed || last);
         if (!by_age && !by_size) break;
+        if (auto hold = holds.keep_from.find(index); hold != holds.keep_from.end() &&
+                                                     oldest->summary.record_count > 0 &&
+                                                     oldest->summary.last_sequence >=
+                                                         hold->second.value()) {
+          break;  // a registered consumer has not delivered this segment yet
+        }
         total -= oldest->summary.bytes;
         drop.push_back(oldest);
         shard->segments.erase(shard->segments.begin());
@@ -2032,6 +2041,41 @@ Status ShardReaderImpl::WaitForData(std::chrono::steady_clock::time_point deadli
     if (watched) {
       // Round up so a wait never spins at 0 ms just before the deadline.
       stream.WaitForChange(seen, std::chrono::ceil<std::chrono::milliseconds>(wait));
+    } else {
+      std::this_thread::sleep_for(wait);
+    }
+  }
+}
+
+uint64_t StreamImpl::CommitNumber() {
+  if (read_only()) Refresh().IgnoreError();  // a failed refresh shows the last number seen
+  std::lock_guard lock(mu_);
+  return commit_number_;
+}
+
+Status StreamImpl::WaitForCommit(uint64_t seen, std::chrono::steady_clock::time_point deadline) {
+  auto ready = [&]() { return deleted_ || !poisoned_.ok() || commit_number_ > seen; };
+  if (!read_only()) {
+    std::unique_lock lock(mu_);
+    cv_.wait_until(lock, deadline, ready);
+    return Status::Ok();
+  }
+  // As ShardReaderImpl::WaitForData for a read-only store.
+  const bool watched = WatchAvailable();
+  const std::chrono::milliseconds interval(
+      std::max<uint32_t>(1, context_->options.follow_recheck_millis));
+  while (true) {
+    uint64_t events = watched ? WatchEvents() : 0;
+    EDDY_RETURN_IF_ERROR(Refresh());
+    {
+      std::lock_guard lock(mu_);
+      if (ready()) return Status::Ok();
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return Status::Ok();
+    auto wait = std::min<std::chrono::steady_clock::duration>(deadline - now, interval);
+    if (watched) {
+      WaitForChange(events, std::chrono::ceil<std::chrono::milliseconds>(wait));
     } else {
       std::this_thread::sleep_for(wait);
     }

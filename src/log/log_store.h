@@ -159,6 +159,14 @@ struct ReadLimits {
 
 class Stream;
 
+// What retention must keep for consumers registered with a stream (sinks with a durable
+// checkpoint): per shard index, the lowest sequence number some consumer has not delivered
+// yet. No segment holding a record at or above it is dropped, whatever its age or the size
+// limit. Shards not named are not held.
+struct RetentionHolds {
+  std::map<uint32_t, SequenceNumber> keep_from;
+};
+
 // The result of committing a transaction appended in parts (TransactionAppender::Commit).
 // It reports counts and the sequence range, not one AppendedRecord per record, because the
 // point of appending in parts is that the transaction need not fit in memory.
@@ -264,6 +272,15 @@ class Stream {
 
   virtual SourcePosition HighestDurablePosition() = 0;
 
+  // A number that moves up with every commit, reshard and option change of the stream, as this
+  // process sees it (a read-only store sees the writer's once it re-reads the journal).
+  virtual uint64_t CommitNumber() = 0;
+  // Blocks until CommitNumber() > `seen`, the stream is deleted or poisoned, or `deadline`
+  // passes (then OK as well: callers re-read and find nothing). A stream-level wait for
+  // readers of every shard; wakes as ShardReader::WaitForData does (a condition variable in
+  // process, inotify plus a periodic re-check for a read-only store).
+  virtual Status WaitForCommit(uint64_t seen, std::chrono::steady_clock::time_point deadline) = 0;
+
   // kNotFound for an unknown or expired shard; kTrimmed for a sequence behind the horizon;
   // kInvalidArgument for an AT_TIMESTAMP in the future.
   virtual Result<std::unique_ptr<ShardReader>> OpenReader(uint32_t shard_index,
@@ -282,9 +299,10 @@ class Stream {
                                std::map<std::string, std::string> tags) = 0;
 
   // Drops whole segments older than the retention period (or beyond the size limit) as of the
-  // clock's now. Returns how many segments were dropped. Called periodically by the store's
-  // owner (engine) and by tests.
-  virtual Result<size_t> EnforceRetention() = 0;
+  // clock's now, except those `holds` keeps for registered consumers. Returns how many
+  // segments were dropped. Called periodically by the store's owner (engine) and by tests.
+  virtual Result<size_t> EnforceRetention(const RetentionHolds& holds) = 0;
+  Result<size_t> EnforceRetention() { return EnforceRetention(RetentionHolds{}); }
 };
 
 struct LogStoreOptions {
@@ -320,7 +338,7 @@ class LogStore {
   virtual std::vector<std::string> ListStreams() = 0;
   // kNotFound when absent. A read-only store also finds streams created after it opened.
   virtual Result<std::shared_ptr<Stream>> GetStream(const std::string& name) = 0;
-  // EnforceRetention on every stream; total segments dropped.
+  // EnforceRetention on every stream, without holds; total segments dropped.
   virtual Result<size_t> EnforceRetention() = 0;
   virtual bool read_only() const = 0;
   virtual const std::string& path() const = 0;
