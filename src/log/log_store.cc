@@ -109,17 +109,17 @@ Result<std::shared_ptr<Stream>> LogStoreImpl::CreateStream(const std::string& na
   meta.name = name;
   meta.options = options;
   meta.creation_nanos = now;
-  meta.next_shard_index = options.shard_count;
+  meta.next_shard_index = ShardIndex(options.shard_count);
   CommitRecord commit;
   commit.commit_number = 1;
   commit.meta_version = meta.meta_version;
   commit.commit_nanos = now;
   for (uint32_t i = 0; i < options.shard_count; ++i) {
     ShardMeta shard;
-    shard.index = i;
+    shard.index = ShardIndex(i);
     shard.hash_range = EvenHashKeyRange(i, options.shard_count);
     shard.creation_nanos = now;
-    shard.starting_sequence = 1;
+    shard.starting_sequence = SequenceNumber(1);
     meta.shards.push_back(shard);
     std::string shard_dir = io::JoinPath(temp_dir, FormatShardId(i));
     EDDY_RETURN_IF_ERROR(fs->CreateDirectory(shard_dir));
@@ -128,7 +128,8 @@ Result<std::shared_ptr<Stream>> LogStoreImpl::CreateStream(const std::string& na
     EDDY_RETURN_IF_ERROR(file->Append(EncodeSegmentHeader(i)));
     EDDY_RETURN_IF_ERROR(file->Sync());
     EDDY_RETURN_IF_ERROR(fs->SyncDirectory(shard_dir));
-    commit.shards.push_back(ShardCommit{i, 1, kSegmentHeaderBytes, 0, 0});
+    commit.shards.push_back(
+        ShardCommit{ShardIndex(i), SequenceNumber(1), kSegmentHeaderBytes, SequenceNumber(), 0});
   }
   std::string journal(kJournalMagic, sizeof kJournalMagic);
   EncodeCommitFrame(commit, journal);

@@ -10,7 +10,7 @@ namespace {
 
 class ShardReaderImpl final : public ShardReader {
  public:
-  ShardReaderImpl(std::shared_ptr<StreamImpl> stream, uint32_t shard, uint64_t next)
+  ShardReaderImpl(std::shared_ptr<StreamImpl> stream, ShardIndex shard, SequenceNumber next)
       : stream_(std::move(stream)), shard_(shard), next_(next) {}
   Result<ReadBatch> Read(const ReadLimits& limits) override {
     return stream_->ReadShard(shard_, &next_, limits);
@@ -18,19 +18,19 @@ class ShardReaderImpl final : public ShardReader {
   Status WaitForData(std::chrono::steady_clock::time_point deadline) override {
     return stream_->WaitForShardData(shard_, next_, deadline);
   }
-  SequenceNumber next_sequence() const override { return SequenceNumber(next_); }
-  uint32_t shard_index() const override { return shard_; }
+  SequenceNumber next_sequence() const override { return next_; }
+  uint32_t shard_index() const override { return shard_.value(); }
 
  private:
   std::shared_ptr<StreamImpl> stream_;
-  uint32_t shard_;
-  uint64_t next_;
+  ShardIndex shard_;
+  SequenceNumber next_;
 };
 
 }  // namespace
 
-std::unique_ptr<ShardReader> NewShardReader(std::shared_ptr<StreamImpl> stream, uint32_t shard,
-                                            uint64_t next) {
+std::unique_ptr<ShardReader> NewShardReader(std::shared_ptr<StreamImpl> stream, ShardIndex shard,
+                                            SequenceNumber next) {
   return std::make_unique<ShardReaderImpl>(std::move(stream), shard, next);
 }
 
@@ -43,7 +43,7 @@ Result<std::shared_ptr<io::File>> StreamImpl::ReadHandle(Segment& segment) {
   return segment.file;
 }
 
-Result<uint64_t> StreamImpl::FindTimestamp(Shard& shard, int64_t timestamp) {
+Result<SequenceNumber> StreamImpl::FindTimestamp(Shard& shard, int64_t timestamp) {
   // Called with mu_ held. First record with arrival >= timestamp.
   for (auto& segment : shard.segments) {
     if (segment->summary.record_count == 0 || segment->summary.max_arrival < timestamp) continue;
@@ -53,12 +53,12 @@ Result<uint64_t> StreamImpl::FindTimestamp(Shard& shard, int64_t timestamp) {
       if (entry.arrival_nanos < timestamp) start = entry.offset;
     }
     EDDY_ASSIGN_OR_RETURN(auto file, ReadHandle(*segment));
-    std::optional<uint64_t> found;
+    std::optional<SequenceNumber> found;
     EDDY_ASSIGN_OR_RETURN(ScanOutcome outcome,
                           ScanFrames(*file, start, segment->summary.bytes, true,
                                      [&](Record& record, uint64_t, size_t) {
                                        if (record.arrival_nanos >= timestamp) {
-                                         found = record.sequence.value();
+                                         found = record.sequence;
                                          return false;
                                        }
                                        return true;
@@ -69,23 +69,23 @@ Result<uint64_t> StreamImpl::FindTimestamp(Shard& shard, int64_t timestamp) {
                         std::to_string(outcome.stop_offset) + ": " + outcome.error);
     }
   }
-  return shard.last_sequence + 1;
+  return Next(shard.last_sequence);
 }
 
-Result<uint64_t> StreamImpl::ResolveStart(Shard& shard, const StartPosition& start) {
+Result<SequenceNumber> StreamImpl::ResolveStart(Shard& shard, const StartPosition& start) {
   switch (start.type) {
     case IteratorType::kTrimHorizon:
       return shard.TrimHorizon();
     case IteratorType::kLatest:
-      return shard.last_sequence + 1;
+      return Next(shard.last_sequence);
     case IteratorType::kAtSequenceNumber:
     case IteratorType::kAfterSequenceNumber: {
-      uint64_t sequence =
-          start.sequence.value() + (start.type == IteratorType::kAfterSequenceNumber ? 1 : 0);
+      SequenceNumber sequence(start.sequence.value() +
+                              (start.type == IteratorType::kAfterSequenceNumber ? 1 : 0));
       if (shard.Trimmed(sequence)) {
         return Trimmed("sequence number " + std::to_string(start.sequence.value()) + " of " +
                        FormatShardId(shard.meta.index) + " is behind the trim horizon " +
-                       std::to_string(shard.TrimHorizon()) + " (dropped by retention)");
+                       std::to_string(shard.TrimHorizon().value()) + " (dropped by retention)");
       }
       return std::max(sequence, shard.TrimHorizon());
     }
@@ -104,15 +104,15 @@ Result<std::unique_ptr<ShardReader>> StreamImpl::OpenReader(uint32_t shard_index
   EDDY_RETURN_IF_ERROR(Refresh());
   std::lock_guard lock(mu_);
   if (deleted_) return NotFound("stream " + name_ + " was deleted");
-  auto it = shards_.find(shard_index);
+  auto it = shards_.find(ShardIndex(shard_index));
   if (it == shards_.end() || it->second->meta.expired) {
     return NotFound("shard " + FormatShardId(shard_index) + " does not exist in stream " + name_);
   }
-  EDDY_ASSIGN_OR_RETURN(uint64_t next, ResolveStart(*it->second, start));
-  return NewShardReader(shared_from_this(), shard_index, next);
+  EDDY_ASSIGN_OR_RETURN(SequenceNumber next, ResolveStart(*it->second, start));
+  return NewShardReader(shared_from_this(), ShardIndex(shard_index), next);
 }
 
-Result<ReadBatch> StreamImpl::ReadShard(uint32_t shard_index, uint64_t* next,
+Result<ReadBatch> StreamImpl::ReadShard(ShardIndex shard_index, SequenceNumber* next,
                                         const ReadLimits& limits) {
   EDDY_RETURN_IF_ERROR(Refresh());
   ReadBatch batch;
@@ -124,8 +124,8 @@ Result<ReadBatch> StreamImpl::ReadShard(uint32_t shard_index, uint64_t* next,
     std::shared_ptr<io::File> file;
     uint64_t offset = 0;
     uint64_t end = 0;
-    uint64_t last_sequence = 0;
-    std::optional<uint64_t> next_base;
+    SequenceNumber last_sequence;
+    std::optional<SequenceNumber> next_base;
     std::string path;
     std::optional<uint64_t> corrupt_offset;
     std::string corrupt_reason;
@@ -138,22 +138,24 @@ Result<ReadBatch> StreamImpl::ReadShard(uint32_t shard_index, uint64_t* next,
       shard_last_arrival = shard.last_arrival;
       if (shard.meta.expired || shard.Trimmed(*next)) {
         if (!batch.records.empty()) break;
-        return Trimmed("position " + std::to_string(*next) + " of " + FormatShardId(shard_index) +
-                       " is behind the trim horizon " + std::to_string(shard.TrimHorizon()) +
-                       " (dropped by retention)");
+        return Trimmed("position " + std::to_string(next->value()) + " of " +
+                       FormatShardId(shard_index) + " is behind the trim horizon " +
+                       std::to_string(shard.TrimHorizon().value()) + " (dropped by retention)");
       }
       if (*next > shard.last_sequence) {
         caught_up = true;
         if (!shard.meta.open) {
           batch.end_of_shard = true;
-          batch.child_indexes = shard.meta.child_indexes;
+          for (ShardIndex child : shard.meta.child_indexes) {
+            batch.child_indexes.push_back(child.value());
+          }
         }
         break;
       }
       auto& segments = shard.segments;
       auto pos = std::upper_bound(
           segments.begin(), segments.end(), *next,
-          [](uint64_t s, const std::shared_ptr<Segment>& seg) { return s < seg->base; });
+          [](SequenceNumber s, const std::shared_ptr<Segment>& seg) { return s < seg->base; });
       size_t index = pos == segments.begin() ? 0 : static_cast<size_t>(pos - segments.begin()) - 1;
       Segment& segment = *segments[index];
       if (index + 1 < segments.size()) next_base = segments[index + 1]->base;
@@ -162,8 +164,8 @@ Result<ReadBatch> StreamImpl::ReadShard(uint32_t shard_index, uint64_t* next,
         if (!batch.records.empty()) break;
         if (handle.status().code() == ErrorCode::kNotFound) {
           // Only retention removes a committed segment (seen late by a read-only store).
-          return Trimmed("segment " + segment.path + " holding position " + std::to_string(*next) +
-                         " was dropped by retention");
+          return Trimmed("segment " + segment.path + " holding position " +
+                         std::to_string(next->value()) + " was dropped by retention");
         }
         return handle.status();
       }
@@ -174,8 +176,9 @@ Result<ReadBatch> StreamImpl::ReadShard(uint32_t shard_index, uint64_t* next,
       if (corrupt_offset && *corrupt_offset < end) end = *corrupt_offset;
       offset = kSegmentHeaderBytes;
       const auto& entries = segment.summary.entries;
-      auto entry = std::upper_bound(entries.begin(), entries.end(), *next,
-                                    [](uint64_t s, const IndexEntry& e) { return s < e.sequence; });
+      auto entry = std::upper_bound(
+          entries.begin(), entries.end(), *next,
+          [](SequenceNumber s, const IndexEntry& e) { return s.value() < e.sequence; });
       if (entry != entries.begin()) offset = std::prev(entry)->offset;
       last_sequence = shard.last_sequence;
       path = segment.path;
@@ -184,7 +187,7 @@ Result<ReadBatch> StreamImpl::ReadShard(uint32_t shard_index, uint64_t* next,
     EDDY_ASSIGN_OR_RETURN(
         ScanOutcome outcome,
         ScanFrames(*file, offset, end, true, [&](Record& record, uint64_t, size_t) {
-          uint64_t sequence = record.sequence.value();
+          const SequenceNumber sequence = record.sequence;
           if (sequence < *next) return true;
           if (sequence > last_sequence) {
             limit_hit = true;
@@ -198,7 +201,7 @@ Result<ReadBatch> StreamImpl::ReadShard(uint32_t shard_index, uint64_t* next,
           }
           bytes += size;
           last_returned_arrival = record.arrival_nanos;
-          *next = sequence + 1;
+          *next = Next(sequence);
           batch.records.push_back(std::move(record));
           return true;
         }));
@@ -215,10 +218,10 @@ Result<ReadBatch> StreamImpl::ReadShard(uint32_t shard_index, uint64_t* next,
     } else if (*next <= last_sequence) {
       // The active segment ended before the committed last sequence: it was truncated.
       return Corruption("segment " + path + " ends at offset " + std::to_string(end) +
-                        " before committed sequence " + std::to_string(last_sequence));
+                        " before committed sequence " + std::to_string(last_sequence.value()));
     }
   }
-  batch.next_sequence = SequenceNumber(*next);
+  batch.next_sequence = *next;
   if (!caught_up && !batch.records.empty()) {
     batch.millis_behind_latest =
         std::max<int64_t>(0, (shard_last_arrival - last_returned_arrival) / 1'000'000);
@@ -226,7 +229,7 @@ Result<ReadBatch> StreamImpl::ReadShard(uint32_t shard_index, uint64_t* next,
   return batch;
 }
 
-bool StreamImpl::ShardReadyLocked(uint32_t shard_index, uint64_t next) const {
+bool StreamImpl::ShardReadyLocked(ShardIndex shard_index, SequenceNumber next) const {
   if (deleted_ || !poisoned_.ok()) return true;
   auto it = shards_.find(shard_index);
   if (it == shards_.end()) return true;
@@ -234,7 +237,7 @@ bool StreamImpl::ShardReadyLocked(uint32_t shard_index, uint64_t next) const {
   return shard.last_sequence >= next || !shard.meta.open || shard.meta.expired;
 }
 
-Status StreamImpl::WaitForShardData(uint32_t shard_index, uint64_t next,
+Status StreamImpl::WaitForShardData(ShardIndex shard_index, SequenceNumber next,
                                     std::chrono::steady_clock::time_point deadline) {
   return WaitUntil([&] { return ShardReadyLocked(shard_index, next); }, deadline);
 }

@@ -102,12 +102,13 @@ ShardWrite StreamImpl::StartShardWrite(Shard* shard) {
 }
 
 Status StreamImpl::EncodeRecord(ShardWrite& write, AppendRecord& input, const EncodeOptions& how,
-                                uint64_t* sequence, const std::function<Status()>& after_frame) {
+                                SequenceNumber* sequence,
+                                const std::function<Status()>& after_frame) {
   const uint32_t interval = context_->options.index_interval_bytes;
   const SourcePosition* position = input.position.empty() ? nullptr : &input.position;
   auto encode = [&](RecordKind kind, std::string_view payload) -> Status {
-    FrameFields frame{SequenceNumber(++*sequence), how.arrival, kind,
-                      input.partition_key,         position,    payload};
+    FrameFields frame{(*sequence = Next(*sequence)), how.arrival, kind,
+                      input.partition_key,           position,    payload};
     const uint64_t offset = write.summary.bytes;
     const size_t before = write.buffer.size();
     EncodeFrame(frame, write.buffer);
@@ -175,7 +176,7 @@ Status StreamImpl::WriteBatch(std::vector<Request*>& batch) {
     Shard* shard;
   };
   std::vector<Routed> routed;
-  std::map<uint32_t, Shard*> touched;
+  std::map<ShardIndex, Shard*> touched;
   for (Request* request : live) {
     for (size_t i = 0; i < request->records.size(); ++i) {
       EDDY_ASSIGN_OR_RETURN(Shard * target, RouteToOpenShard(open_shards, request->records[i]));
@@ -185,17 +186,17 @@ Status StreamImpl::WriteBatch(std::vector<Request*>& batch) {
   }
 
   // 3. Roll full segments before numbering, so new segments are named below their records.
-  uint64_t sequence = last_sequence_;
+  SequenceNumber sequence = last_sequence_;
   for (auto& [index, shard] : touched) {
     if (shard->segments.back()->summary.bytes >= context_->options.segment_bytes) {
-      EDDY_RETURN_IF_ERROR(RollSegment(*shard, sequence + 1));
+      EDDY_RETURN_IF_ERROR(RollSegment(*shard, Next(sequence)));
     }
   }
 
   // 4. Number and encode. Buffers are sized up front: growing a multi-megabyte buffer by
   // doubling copies it again and again.
   ShardWrites writes;
-  std::map<uint32_t, size_t> reserve;
+  std::map<ShardIndex, size_t> reserve;
   for (auto& [index, shard] : touched) writes.emplace(index, StartShardWrite(shard));
   for (const auto& [request, record, shard] : routed) {
     const AppendRecord& input = request->records[record];
@@ -208,10 +209,9 @@ Status StreamImpl::WriteBatch(std::vector<Request*>& batch) {
     how.chunk = request->chunk;
     how.max_record_bytes = max_record_bytes;
     how.arrival = std::max(now, write.last_arrival);
-    const uint64_t first_sequence = sequence + 1;
+    const SequenceNumber first_sequence = Next(sequence);
     EDDY_RETURN_IF_ERROR(EncodeRecord(write, request->records[record], how, &sequence, nullptr));
-    request->result.records.push_back(
-        AppendedRecord{shard->meta.index, SequenceNumber(first_sequence)});
+    request->result.records.push_back(AppendedRecord{shard->meta.index.value(), first_sequence});
   }
 
   // 5. Write, fsync, commit, publish. A batch of only empty transactions (a source that moves
@@ -220,7 +220,7 @@ Status StreamImpl::WriteBatch(std::vector<Request*>& batch) {
   return CommitWrites(writes, sequence, high);
 }
 
-Status StreamImpl::CommitWrites(ShardWrites& writes, uint64_t last_sequence,
+Status StreamImpl::CommitWrites(ShardWrites& writes, SequenceNumber last_sequence,
                                 const SourcePosition& position) {
   // 1. Every encoded byte is written; a failed or short write is truncated away and the stream
   // keeps working (e.g. a full disk).
@@ -247,7 +247,7 @@ Status StreamImpl::CommitWrites(ShardWrites& writes, uint64_t last_sequence,
   }
 
   // 3. One commit record makes every write visible at once, durable before we return.
-  std::map<uint32_t, ShardCommitEnd> ends;
+  std::map<ShardIndex, ShardCommitEnd> ends;
   for (auto& [index, write] : writes) {
     ShardCommitEnd& end = ends[index];
     end.segment_base =
@@ -321,11 +321,11 @@ Status StreamImpl::RollbackWrites(ShardWrites& writes) {
   return Status::Ok();
 }
 
-Status StreamImpl::RollSegment(Shard& shard, uint64_t base) {
+Status StreamImpl::RollSegment(Shard& shard, SequenceNumber base) {
   io::FileSystem* fs = context_->fs;
   std::string path = io::JoinPath(shard.dir, SegmentFileName(base));
   EDDY_ASSIGN_OR_RETURN(auto file, fs->Open(path, io::OpenMode::kCreateOrTruncate));
-  EDDY_RETURN_IF_ERROR(file->Append(EncodeSegmentHeader(shard.meta.index)));
+  EDDY_RETURN_IF_ERROR(file->Append(EncodeSegmentHeader(shard.meta.index.value())));
   EDDY_RETURN_IF_ERROR(file->Sync());
   EDDY_RETURN_IF_ERROR(fs->SyncDirectory(shard.dir));
   auto segment = std::make_shared<Segment>();
@@ -343,8 +343,8 @@ Status StreamImpl::RollSegment(Shard& shard, uint64_t base) {
   return Status::Ok();
 }
 
-CommitRecord StreamImpl::BuildCommit(uint64_t last_sequence, const SourcePosition& position,
-                                     const std::map<uint32_t, ShardCommitEnd>& ends) const {
+CommitRecord StreamImpl::BuildCommit(SequenceNumber last_sequence, const SourcePosition& position,
+                                     const std::map<ShardIndex, ShardCommitEnd>& ends) const {
   // Called with write_mu_ held; reads shard state that only the writer changes.
   CommitRecord record;
   record.commit_number = commit_number_ + 1;

@@ -54,10 +54,10 @@ Status StreamImpl::LoadSealed(Segment& segment, bool repair) {
 Status StreamImpl::LoadShard(Shard& shard, const ShardCommit* commit, bool repair) {
   io::FileSystem* fs = context_->fs;
   EDDY_ASSIGN_OR_RETURN(auto names, fs->List(shard.dir));
-  std::vector<uint64_t> bases;
+  std::vector<SequenceNumber> bases;
   for (const auto& name : names) {
     auto base = ParseSegmentFileName(name);
-    if (base.ok()) bases.push_back(*base);
+    if (base.ok()) bases.push_back(SequenceNumber(*base));
   }
   std::sort(bases.begin(), bases.end());
   if (bases.empty()) {
@@ -67,16 +67,16 @@ Status StreamImpl::LoadShard(Shard& shard, const ShardCommit* commit, bool repai
     }
     return Corruption("shard directory " + shard.dir + " has no segment file");
   }
-  uint64_t active_base = commit ? commit->segment_base : bases.front();
+  SequenceNumber active_base = commit ? commit->segment_base : bases.front();
   uint64_t committed_end = commit ? commit->end_offset : kSegmentHeaderBytes;
   if (!std::binary_search(bases.begin(), bases.end(), active_base)) {
     return Corruption("shard " + shard.dir + ": committed active segment " +
                       SegmentFileName(active_base) + " is missing");
   }
-  std::map<uint64_t, std::shared_ptr<Segment>> existing;
+  std::map<SequenceNumber, std::shared_ptr<Segment>> existing;
   for (auto& segment : shard.segments) existing[segment->base] = segment;
   std::vector<std::shared_ptr<Segment>> segments;
-  for (uint64_t base : bases) {
+  for (SequenceNumber base : bases) {
     std::string path = io::JoinPath(shard.dir, SegmentFileName(base));
     if (base > active_base) {
       // Created by a roll whose commit never became durable: holds nothing acknowledged.
@@ -158,7 +158,7 @@ Status StreamImpl::LoadShard(Shard& shard, const ShardCommit* commit, bool repai
     for (const auto& name : names) {
       if (name.size() == 24 && name.substr(20) == ".idx") {
         auto base = ParseSegmentFileName(name.substr(0, 20) + ".seg");
-        if (base.ok() && !std::binary_search(bases.begin(), bases.end(), *base)) {
+        if (base.ok() && !std::binary_search(bases.begin(), bases.end(), SequenceNumber(*base))) {
           fs->Remove(io::JoinPath(shard.dir, name)).IgnoreError();
         }
       }
@@ -180,11 +180,11 @@ Status StreamImpl::ReloadLayoutLocked(const CommitRecord* record) {
   EDDY_ASSIGN_OR_RETURN(std::string meta_bytes,
                         context_->fs->ReadFile(io::JoinPath(dir_, kMetaFile)));
   EDDY_ASSIGN_OR_RETURN(StreamMeta meta, DecodeStreamMeta(meta_bytes));
-  std::map<uint32_t, const ShardCommit*> commits;
+  std::map<ShardIndex, const ShardCommit*> commits;
   if (record) {
     for (const auto& shard : record->shards) commits[shard.shard_index] = &shard;
   }
-  std::map<uint32_t, std::unique_ptr<Shard>> shards;
+  std::map<ShardIndex, std::unique_ptr<Shard>> shards;
   for (const auto& shard_meta : meta.shards) {
     auto it = shards_.find(shard_meta.index);
     std::unique_ptr<Shard> shard;
@@ -222,7 +222,7 @@ Status StreamImpl::ReloadLayoutLocked(const CommitRecord* record) {
     EDDY_ASSIGN_OR_RETURN(auto names, context_->fs->List(dir_));
     for (const auto& name : names) {
       auto index = ParseShardId(name);
-      if (index.ok() && !shards.count(*index)) {
+      if (index.ok() && !shards.count(ShardIndex(*index))) {
         Logger()->warn("recovery removed shard directory of an unfinished reshard dir={}",
                        io::JoinPath(dir_, name));
         EDDY_RETURN_IF_ERROR(context_->fs->RemoveTree(io::JoinPath(dir_, name)));

@@ -6,13 +6,13 @@
 
 namespace eddy::log::internal {
 
-Status StreamImpl::CreateShardFiles(uint32_t index, uint64_t base) {
+Status StreamImpl::CreateShardFiles(ShardIndex index, SequenceNumber base) {
   io::FileSystem* fs = context_->fs;
   std::string dir = ShardDir(index);
   EDDY_RETURN_IF_ERROR(fs->CreateDirectory(dir));
   EDDY_ASSIGN_OR_RETURN(auto file, fs->Open(io::JoinPath(dir, SegmentFileName(base)),
                                             io::OpenMode::kCreateOrTruncate));
-  EDDY_RETURN_IF_ERROR(file->Append(EncodeSegmentHeader(index)));
+  EDDY_RETURN_IF_ERROR(file->Append(EncodeSegmentHeader(index.value())));
   EDDY_RETURN_IF_ERROR(file->Sync());
   EDDY_RETURN_IF_ERROR(fs->SyncDirectory(dir));
   return fs->SyncDirectory(dir_);
@@ -40,7 +40,7 @@ Result<std::vector<uint32_t>> StreamImpl::SplitShard(uint32_t shard_index,
     return FailedPrecondition("stream " + name_ + " is ORDERED (one shard); it cannot be split");
   }
   auto it = std::find_if(meta.shards.begin(), meta.shards.end(),
-                         [&](const ShardMeta& s) { return s.index == shard_index; });
+                         [&](const ShardMeta& s) { return s.index == ShardIndex(shard_index); });
   if (it == meta.shards.end() || it->expired) {
     return NotFound("shard " + FormatShardId(shard_index) + " does not exist in stream " + name_);
   }
@@ -57,26 +57,26 @@ Result<std::vector<uint32_t>> StreamImpl::SplitShard(uint32_t shard_index,
   HashKey before = new_starting_hash_key;
   if (before.low == 0) --before.high;
   --before.low;
-  uint64_t base = last_sequence_ + 1;
+  SequenceNumber base = Next(last_sequence_);
   int64_t now = context_->clock->NowNanos();
-  uint32_t first = meta.next_shard_index;
-  std::vector<uint32_t> children = {first, first + 1};
-  for (uint32_t child : children) EDDY_RETURN_IF_ERROR(CreateShardFiles(child, base));
+  ShardIndex first = meta.next_shard_index;
+  std::vector<ShardIndex> children = {first, ShardIndex(first.value() + 1)};
+  for (ShardIndex child : children) EDDY_RETURN_IF_ERROR(CreateShardFiles(child, base));
   it->open = false;
   it->ending_sequence = last_sequence_;
   it->child_indexes = children;
   ShardMeta left;
   left.index = first;
-  left.parent_index = shard_index;
+  left.parent_index = ShardIndex(shard_index);
   left.hash_range = HashKeyRange{range.start, before};
   left.creation_nanos = now;
   left.starting_sequence = base;
   ShardMeta right = left;
-  right.index = first + 1;
+  right.index = children[1];
   right.hash_range = HashKeyRange{new_starting_hash_key, range.end};
   meta.shards.push_back(left);
   meta.shards.push_back(right);
-  meta.next_shard_index = first + 2;
+  meta.next_shard_index = ShardIndex(first.value() + 2);
   ++meta.meta_version;
   EDDY_RETURN_IF_ERROR(WriteMeta(meta));
   {
@@ -86,10 +86,10 @@ Result<std::vector<uint32_t>> StreamImpl::SplitShard(uint32_t shard_index,
   }
   // A commit record with the new layout version tells readers in other processes.
   EDDY_RETURN_IF_ERROR(CommitLayoutChange());
-  shards_[shard_index]->writer.reset();  // closed: no more appends
+  shards_[ShardIndex(shard_index)]->writer.reset();  // closed: no more appends
   Logger()->info("split shard stream={} parent={} children={},{}", name_,
-                 FormatShardId(shard_index), FormatShardId(first), FormatShardId(first + 1));
-  return children;
+                 FormatShardId(shard_index), FormatShardId(first), FormatShardId(children[1]));
+  return std::vector<uint32_t>{first.value(), children[1].value()};
 }
 
 Result<uint32_t> StreamImpl::MergeShards(uint32_t shard_index, uint32_t adjacent_shard_index) {
@@ -108,14 +108,14 @@ Result<uint32_t> StreamImpl::MergeShards(uint32_t shard_index, uint32_t adjacent
   if (meta.options.ordering == OrderingMode::kOrdered) {
     return FailedPrecondition("stream " + name_ + " is ORDERED (one shard); it cannot be merged");
   }
-  auto find = [&](uint32_t index) -> ShardMeta* {
+  auto find = [&](ShardIndex index) -> ShardMeta* {
     for (auto& shard : meta.shards) {
       if (shard.index == index && !shard.expired) return &shard;
     }
     return nullptr;
   };
-  ShardMeta* a = find(shard_index);
-  ShardMeta* b = find(adjacent_shard_index);
+  ShardMeta* a = find(ShardIndex(shard_index));
+  ShardMeta* b = find(ShardIndex(adjacent_shard_index));
   if (a == nullptr || b == nullptr || shard_index == adjacent_shard_index) {
     return NotFound("shards to merge must be two existing shards of stream " + name_);
   }
@@ -140,8 +140,8 @@ Result<uint32_t> StreamImpl::MergeShards(uint32_t shard_index, uint32_t adjacent
                            FormatShardId(adjacent_shard_index) +
                            " are not an adjacent pair of shards eligible for merging");
   }
-  uint64_t base = last_sequence_ + 1;
-  uint32_t child = meta.next_shard_index;
+  SequenceNumber base = Next(last_sequence_);
+  ShardIndex child = meta.next_shard_index;
   EDDY_RETURN_IF_ERROR(CreateShardFiles(child, base));
   for (ShardMeta* parent : {a, b}) {
     parent->open = false;
@@ -150,13 +150,13 @@ Result<uint32_t> StreamImpl::MergeShards(uint32_t shard_index, uint32_t adjacent
   }
   ShardMeta shard;
   shard.index = child;
-  shard.parent_index = shard_index;
-  shard.adjacent_parent_index = adjacent_shard_index;
+  shard.parent_index = ShardIndex(shard_index);
+  shard.adjacent_parent_index = ShardIndex(adjacent_shard_index);
   shard.hash_range = merged;
   shard.creation_nanos = context_->clock->NowNanos();
   shard.starting_sequence = base;
   meta.shards.push_back(shard);
-  meta.next_shard_index = child + 1;
+  meta.next_shard_index = ShardIndex(child.value() + 1);
   ++meta.meta_version;
   EDDY_RETURN_IF_ERROR(WriteMeta(meta));
   {
@@ -165,12 +165,12 @@ Result<uint32_t> StreamImpl::MergeShards(uint32_t shard_index, uint32_t adjacent
     if (!status.ok()) return Poison(status);
   }
   EDDY_RETURN_IF_ERROR(CommitLayoutChange());
-  shards_[shard_index]->writer.reset();  // closed: no more appends
-  shards_[adjacent_shard_index]->writer.reset();
+  shards_[ShardIndex(shard_index)]->writer.reset();  // closed: no more appends
+  shards_[ShardIndex(adjacent_shard_index)]->writer.reset();
   Logger()->info("merged shards stream={} parents={},{} child={}", name_,
                  FormatShardId(shard_index), FormatShardId(adjacent_shard_index),
                  FormatShardId(child));
-  return child;
+  return child.value();
 }
 
 Status StreamImpl::InstallMetaLocked(const StreamMeta& meta) {

@@ -24,7 +24,7 @@ Result<size_t> StreamImpl::EnforceRetention(const RetentionHolds& holds) {
     bool active_expired = active->summary.record_count > 0 && active->summary.max_arrival < cutoff;
     if (active_expired && shard->meta.open) {
       // Roll so the expired active segment becomes sealed and can go.
-      EDDY_RETURN_IF_ERROR(RollSegment(*shard, last_sequence_ + 1));
+      EDDY_RETURN_IF_ERROR(RollSegment(*shard, Next(last_sequence_)));
       rolled = true;
     }
     std::vector<std::shared_ptr<Segment>> drop;
@@ -38,7 +38,7 @@ Result<size_t> StreamImpl::EnforceRetention(const RetentionHolds& holds) {
                                                         : oldest->summary.max_arrival < cutoff;
         bool by_size = size_limit > 0 && total > size_limit && (oldest->sealed || last);
         if (!by_age && !by_size) break;
-        if (auto hold = holds.keep_from.find(index);
+        if (auto hold = holds.keep_from.find(index.value());
             hold != holds.keep_from.end() && oldest->summary.record_count > 0 &&
             oldest->summary.last_sequence >= hold->second.value()) {
           break;  // a registered consumer has not delivered this segment yet

@@ -64,8 +64,8 @@ Result<Admission> AdmitByPosition(const SourcePosition& end, const SourcePositio
   return order <= 0 ? Admission::kDuplicate : Admission::kNew;
 }
 
-std::string StreamImpl::ShardDir(uint32_t index) const {
-  return io::JoinPath(dir_, FormatShardId(index));
+std::string StreamImpl::ShardDir(ShardIndex index) const {
+  return io::JoinPath(dir_, FormatShardId(index.value()));
 }
 
 void StreamImpl::MarkDeleted() {
@@ -125,20 +125,24 @@ Status StreamImpl::Poison(const Status& cause) {
 }
 
 ShardInfo StreamImpl::InfoLocked(const Shard& shard) const {
+  // The public API passes shard indexes as uint32_t.
+  auto raw = [](std::optional<ShardIndex> index) -> std::optional<uint32_t> {
+    if (!index) return std::nullopt;
+    return index->value();
+  };
   ShardInfo info;
-  info.index = shard.meta.index;
-  info.id = FormatShardId(shard.meta.index);
-  info.parent_index = shard.meta.parent_index;
-  info.adjacent_parent_index = shard.meta.adjacent_parent_index;
-  info.child_indexes = shard.meta.child_indexes;
+  info.index = shard.meta.index.value();
+  info.id = FormatShardId(info.index);
+  info.parent_index = raw(shard.meta.parent_index);
+  info.adjacent_parent_index = raw(shard.meta.adjacent_parent_index);
+  for (ShardIndex child : shard.meta.child_indexes) info.child_indexes.push_back(child.value());
   info.hash_range = shard.meta.hash_range;
   info.creation_nanos = shard.meta.creation_nanos;
-  info.starting_sequence = SequenceNumber(shard.meta.starting_sequence);
-  if (shard.meta.ending_sequence)
-    info.ending_sequence = SequenceNumber(*shard.meta.ending_sequence);
+  info.starting_sequence = shard.meta.starting_sequence;
+  info.ending_sequence = shard.meta.ending_sequence;
   info.open = shard.meta.open;
-  info.trim_horizon = SequenceNumber(shard.TrimHorizon());
-  info.last_sequence = SequenceNumber(shard.last_sequence);
+  info.trim_horizon = shard.TrimHorizon();
+  info.last_sequence = shard.last_sequence;
   info.last_arrival_nanos = shard.last_arrival;
   info.bytes = shard.Bytes();
   info.expired = shard.meta.expired;
@@ -163,7 +167,7 @@ StreamInfo StreamImpl::Describe() {
 Result<ShardInfo> StreamImpl::DescribeShard(uint32_t shard_index) {
   Refresh().IgnoreError();
   std::lock_guard lock(mu_);
-  auto it = shards_.find(shard_index);
+  auto it = shards_.find(ShardIndex(shard_index));
   if (it == shards_.end()) {
     return NotFound("shard " + FormatShardId(shard_index) + " does not exist in stream " + name_);
   }

@@ -49,8 +49,10 @@
 #include "base/position.h"
 #include "base/status.h"
 #include "io/file_system.h"
+#include "log/kinesis.h"
 #include "log/log_store.h"
 #include "log/segment_format.h"
+#include "log/sequence.h"
 #include "log/stream_format.h"
 #include "log/sync_pool.h"
 
@@ -87,7 +89,7 @@ void AddToSummary(SegmentSummary& summary, const Record& record, uint64_t offset
                   uint32_t interval);
 
 struct Segment {
-  uint64_t base = 0;
+  SequenceNumber base;  // no record in it is below it; names the file
   std::string path;
   std::shared_ptr<io::File> file;  // read handle, opened lazily (under StreamImpl::mu_)
   SegmentSummary summary;          // summary.bytes: committed end (header included)
@@ -100,18 +102,18 @@ struct Shard {
   ShardMeta meta;
   std::string dir;
   std::vector<std::shared_ptr<Segment>> segments;  // ascending base; last is active
-  uint64_t last_sequence = 0;                      // last committed record; 0 when none
+  SequenceNumber last_sequence;                    // last committed record; 0 when none
   int64_t last_arrival = 0;
   // Read-write stores: append handle of the active segment (guarded by write_mu_).
   std::unique_ptr<io::File> writer;
 
   // Lowest sequence still readable. Nothing lies between last_sequence and the base of an
   // empty active segment, so the horizon never passes last_sequence + 1.
-  uint64_t TrimHorizon() const {
-    if (segments.empty()) return last_sequence + 1;
-    return std::max(std::min(segments.front()->base, last_sequence + 1), meta.starting_sequence);
+  SequenceNumber TrimHorizon() const {
+    if (segments.empty()) return Next(last_sequence);
+    return std::max(std::min(segments.front()->base, Next(last_sequence)), meta.starting_sequence);
   }
-  bool Trimmed(uint64_t sequence) const {
+  bool Trimmed(SequenceNumber sequence) const {
     return sequence < TrimHorizon() && TrimHorizon() > meta.starting_sequence;
   }
   uint64_t Bytes() const {
@@ -139,7 +141,7 @@ struct ShardWrite {
   // last are full and their summaries final.
   std::vector<std::shared_ptr<Segment>> rolled;
   std::unique_ptr<io::File> writer;  // of rolled.back(); shard->writer before any roll
-  uint64_t last_sequence = 0;
+  SequenceNumber last_sequence;
   int64_t last_arrival = 0;
   std::string buffer;  // encoded frames not yet written to the file
   io::File& Writer() { return writer ? *writer : *shard->writer; }
@@ -148,7 +150,7 @@ struct ShardWrite {
 inline constexpr size_t kPartFlushBytes = 1u << 20;
 
 // Touched shards by index: the commit record and the fsync fan-out visit them in index order.
-using ShardWrites = std::map<uint32_t, ShardWrite>;
+using ShardWrites = std::map<ShardIndex, ShardWrite>;
 
 // The exactly-once rule shared by both commit paths: a transaction whose end position is at or
 // below the stream's high-water mark `high` was already committed.
@@ -160,9 +162,9 @@ Result<Admission> AdmitByPosition(const SourcePosition& end, const SourcePositio
 // Overrides of one shard's entry in a commit record (BuildCommit): where the shard's committed
 // data ends after this commit.
 struct ShardCommitEnd {
-  uint64_t segment_base = 0;
+  SequenceNumber segment_base;
   uint64_t end_offset = 0;
-  uint64_t last_sequence = 0;
+  SequenceNumber last_sequence;
   int64_t last_arrival = 0;
 };
 
@@ -203,21 +205,22 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
 
   // --- ShardReader (shard_reader.cc) ---
   // Reads committed records of `shard` from `*next` on, advancing `*next`.
-  Result<ReadBatch> ReadShard(uint32_t shard, uint64_t* next, const ReadLimits& limits);
+  Result<ReadBatch> ReadShard(ShardIndex shard, SequenceNumber* next, const ReadLimits& limits);
   // Blocks until `shard` has a record at or above `next`, closes, or `deadline` passes.
-  Status WaitForShardData(uint32_t shard, uint64_t next,
+  Status WaitForShardData(ShardIndex shard, SequenceNumber next,
                           std::chrono::steady_clock::time_point deadline);
 
   // --- TransactionAppender (transaction_appender.cc) ---
   // Encodes and writes one part into `writes` (not fsync'd), numbering from `*sequence` on and
   // rolling private segments at record boundaries. Takes write_mu_ for the call. On error the
   // caller discards (RollbackWrites).
-  Status WritePart(ShardWrites& writes, std::vector<AppendRecord>& records, uint64_t* sequence,
-                   uint64_t* first_sequence, uint64_t* record_count);
+  Status WritePart(ShardWrites& writes, std::vector<AppendRecord>& records,
+                   SequenceNumber* sequence, SequenceNumber* first_sequence,
+                   uint64_t* record_count);
   // Commits or discards a transaction appended in parts, then hands the append path back.
   // `end` follows the exactly-once rule (duplicate: the parts are discarded).
-  Result<TransactionCommitResult> CommitPart(ShardWrites& writes, uint64_t last_sequence,
-                                             uint64_t first_sequence, uint64_t record_count,
+  Result<TransactionCommitResult> CommitPart(ShardWrites& writes, SequenceNumber last_sequence,
+                                             SequenceNumber first_sequence, uint64_t record_count,
                                              SourcePosition end);
   Status AbortPart(ShardWrites& writes);
 
@@ -232,7 +235,7 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
     AppendResult result;
   };
 
-  std::string ShardDir(uint32_t index) const;
+  std::string ShardDir(ShardIndex index) const;
   Status CheckWritable();
   Status CheckNotAppenderThread() const;
   // Requires mu_.
@@ -267,24 +270,25 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   // Encodes one input record into `write`, numbering its frames from `*sequence` + 1;
   // `after_frame` (may be empty) runs after every frame.
   Status EncodeRecord(ShardWrite& write, AppendRecord& input, const EncodeOptions& how,
-                      uint64_t* sequence, const std::function<Status()>& after_frame);
+                      SequenceNumber* sequence, const std::function<Status()>& after_frame);
   Status FlushWrite(ShardWrite& write);
   // Seals the private segment `write` writes and starts a new one at `base` (appender only).
-  Status RollWrite(ShardWrite& write, uint64_t base);
+  Status RollWrite(ShardWrite& write, SequenceNumber base);
   // Writes, fsyncs (bounded fan-out), commits and publishes `writes` as one commit whose
   // stream counter ends at `last_sequence` and whose position is `position`. On failure
   // before the commit record is durable the writes are rolled back (unless the stream was
   // poisoned) and the error returned.
-  Status CommitWrites(ShardWrites& writes, uint64_t last_sequence, const SourcePosition& position);
+  Status CommitWrites(ShardWrites& writes, SequenceNumber last_sequence,
+                      const SourcePosition& position);
   // Truncates every touched shard back to its committed end and removes rolled segments;
   // poisons the stream (and returns that) when it cannot.
   Status RollbackWrites(ShardWrites& writes);
   // Hands the append path back after a TransactionAppender finished.
   void ReleaseAppendPath();
-  Status RollSegment(Shard& shard, uint64_t base);
-  Status CreateShardFiles(uint32_t index, uint64_t base);
-  CommitRecord BuildCommit(uint64_t last_sequence, const SourcePosition& position,
-                           const std::map<uint32_t, ShardCommitEnd>& ends) const;
+  Status RollSegment(Shard& shard, SequenceNumber base);
+  Status CreateShardFiles(ShardIndex index, SequenceNumber base);
+  CommitRecord BuildCommit(SequenceNumber last_sequence, const SourcePosition& position,
+                           const std::map<ShardIndex, ShardCommitEnd>& ends) const;
   Status WriteCommit(const CommitRecord& record);
   // A commit record that only announces a layout/option change (no new data): readers in
   // other processes see the new stream.meta, waiters here wake.
@@ -297,9 +301,9 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
 
   // Reads (shard_reader.cc). Require mu_.
   Result<std::shared_ptr<io::File>> ReadHandle(Segment& segment);
-  Result<uint64_t> ResolveStart(Shard& shard, const StartPosition& start);
-  Result<uint64_t> FindTimestamp(Shard& shard, int64_t timestamp);
-  bool ShardReadyLocked(uint32_t shard, uint64_t next) const;
+  Result<SequenceNumber> ResolveStart(Shard& shard, const StartPosition& start);
+  Result<SequenceNumber> FindTimestamp(Shard& shard, int64_t timestamp);
+  bool ShardReadyLocked(ShardIndex shard, SequenceNumber next) const;
 
   // Waiting (stream_wait.cc). Blocks until `ready_locked` (evaluated under mu_) holds or the
   // deadline passes; read-only stores refresh from the journal between checks.
@@ -321,12 +325,12 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   mutable std::mutex mu_;
   std::condition_variable cv_;  // signals commits, deletion and poisoning (with mu_)
   StreamMeta meta_;             // guarded by mu_ (+ write_mu_ to change)
-  std::map<uint32_t, std::unique_ptr<Shard>> shards_;  // guarded by mu_ (+ write_mu_ to change)
-  uint64_t last_sequence_ = 0;                         // guarded by mu_ (+ write_mu_ to change)
-  uint64_t commit_number_ = 0;                         // guarded by mu_ (+ write_mu_ to change)
-  SourcePosition highest_;                             // guarded by mu_ (+ write_mu_ to change)
-  bool deleted_ = false;                               // guarded by mu_
-  Status poisoned_;                                    // guarded by mu_
+  std::map<ShardIndex, std::unique_ptr<Shard>> shards_;  // guarded by mu_ (+ write_mu_ to change)
+  SequenceNumber last_sequence_;                         // guarded by mu_ (+ write_mu_ to change)
+  uint64_t commit_number_ = 0;                           // guarded by mu_ (+ write_mu_ to change)
+  SourcePosition highest_;                               // guarded by mu_ (+ write_mu_ to change)
+  bool deleted_ = false;                                 // guarded by mu_
+  Status poisoned_;                                      // guarded by mu_
   uint64_t read_generation_ = 0;  // guarded by mu_: read-only journal refresh position
   uint64_t read_offset_ = 0;      // guarded by mu_
 
@@ -360,9 +364,9 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
 
 // The ShardReader and TransactionAppender implementations (shard_reader.cc,
 // transaction_appender.cc). Each keeps `stream` alive.
-std::unique_ptr<ShardReader> NewShardReader(std::shared_ptr<StreamImpl> stream, uint32_t shard,
-                                            uint64_t next);
+std::unique_ptr<ShardReader> NewShardReader(std::shared_ptr<StreamImpl> stream, ShardIndex shard,
+                                            SequenceNumber next);
 std::unique_ptr<TransactionAppender> NewTransactionAppender(std::shared_ptr<StreamImpl> stream,
-                                                            uint64_t last_sequence);
+                                                            SequenceNumber last_sequence);
 
 }  // namespace eddy::log::internal

@@ -14,7 +14,7 @@ namespace {
 
 class TransactionAppenderImpl final : public TransactionAppender {
  public:
-  TransactionAppenderImpl(std::shared_ptr<StreamImpl> stream, uint64_t last_sequence)
+  TransactionAppenderImpl(std::shared_ptr<StreamImpl> stream, SequenceNumber last_sequence)
       : stream_(std::move(stream)), sequence_(last_sequence) {}
   ~TransactionAppenderImpl() override {
     if (state_ == State::kOpen) Abort().IgnoreError();
@@ -73,8 +73,8 @@ class TransactionAppenderImpl final : public TransactionAppender {
 
   std::shared_ptr<StreamImpl> stream_;
   ShardWrites writes_;
-  uint64_t sequence_;  // last sequence number given out
-  uint64_t first_sequence_ = 0;
+  SequenceNumber sequence_;        // last sequence number given out
+  SequenceNumber first_sequence_;  // 0 until the first record
   uint64_t record_count_ = 0;
   State state_ = State::kOpen;
   Status error_;
@@ -83,7 +83,7 @@ class TransactionAppenderImpl final : public TransactionAppender {
 }  // namespace
 
 std::unique_ptr<TransactionAppender> NewTransactionAppender(std::shared_ptr<StreamImpl> stream,
-                                                            uint64_t last_sequence) {
+                                                            SequenceNumber last_sequence) {
   return std::make_unique<TransactionAppenderImpl>(std::move(stream), last_sequence);
 }
 
@@ -106,7 +106,8 @@ void StreamImpl::ReleaseAppendPath() {
 }
 
 Status StreamImpl::WritePart(ShardWrites& writes, std::vector<AppendRecord>& records,
-                             uint64_t* sequence, uint64_t* first_sequence, uint64_t* record_count) {
+                             SequenceNumber* sequence, SequenceNumber* first_sequence,
+                             uint64_t* record_count) {
   appender_thread_.store(std::this_thread::get_id());  // the driving thread
   std::lock_guard write_lock(write_mu_);
   Status status = [&]() -> Status {
@@ -132,11 +133,11 @@ Status StreamImpl::WritePart(ShardWrites& writes, std::vector<AppendRecord>& rec
       // Roll at record boundaries, so segments stay near segment_bytes however large the part.
       if (write.summary.bytes >= segment_bytes) {
         EDDY_RETURN_IF_ERROR(FlushWrite(write));
-        EDDY_RETURN_IF_ERROR(RollWrite(write, *sequence + 1));
+        EDDY_RETURN_IF_ERROR(RollWrite(write, Next(*sequence)));
       }
       how.arrival = std::max(now, write.last_arrival);
       EDDY_RETURN_IF_ERROR(EncodeRecord(write, input, how, sequence, [&]() -> Status {
-        if (*first_sequence == 0) *first_sequence = *sequence;
+        if (first_sequence->value() == 0) *first_sequence = *sequence;
         ++*record_count;
         if (write.buffer.size() >= kPartFlushBytes) return FlushWrite(write);
         return Status::Ok();
@@ -152,7 +153,7 @@ Status StreamImpl::WritePart(ShardWrites& writes, std::vector<AppendRecord>& rec
   return undo.ok() ? status : undo;
 }
 
-Status StreamImpl::RollWrite(ShardWrite& write, uint64_t base) {
+Status StreamImpl::RollWrite(ShardWrite& write, SequenceNumber base) {
   io::FileSystem* fs = context_->fs;
   // The full segment's bytes are flushed now (a crash later still drops them: recovery
   // truncates to the last commit record and removes segments above the committed one). A
@@ -165,7 +166,7 @@ Status StreamImpl::RollWrite(ShardWrite& write, uint64_t base) {
   segment->summary.bytes = kSegmentHeaderBytes;
   write.rolled.push_back(segment);  // before the file exists: a rollback removes it either way
   EDDY_ASSIGN_OR_RETURN(auto file, fs->Open(segment->path, io::OpenMode::kCreateOrTruncate));
-  EDDY_RETURN_IF_ERROR(file->Append(EncodeSegmentHeader(write.shard->meta.index)));
+  EDDY_RETURN_IF_ERROR(file->Append(EncodeSegmentHeader(write.shard->meta.index.value())));
   EDDY_RETURN_IF_ERROR(file->Sync());
   EDDY_RETURN_IF_ERROR(fs->SyncDirectory(write.shard->dir));
   if (write.rolled.size() == 1) {
@@ -178,8 +179,9 @@ Status StreamImpl::RollWrite(ShardWrite& write, uint64_t base) {
   return Status::Ok();
 }
 
-Result<TransactionCommitResult> StreamImpl::CommitPart(ShardWrites& writes, uint64_t last_sequence,
-                                                       uint64_t first_sequence,
+Result<TransactionCommitResult> StreamImpl::CommitPart(ShardWrites& writes,
+                                                       SequenceNumber last_sequence,
+                                                       SequenceNumber first_sequence,
                                                        uint64_t record_count, SourcePosition end) {
   std::lock_guard write_lock(write_mu_);
   // Whatever happens below, the append path is free again when this returns.
@@ -210,8 +212,8 @@ Result<TransactionCommitResult> StreamImpl::CommitPart(ShardWrites& writes, uint
   EDDY_RETURN_IF_ERROR(CommitWrites(writes, last_sequence, position));
   result.record_count = record_count;
   if (record_count > 0) {
-    result.first_sequence = SequenceNumber(first_sequence);
-    result.last_sequence = SequenceNumber(last_sequence);
+    result.first_sequence = first_sequence;
+    result.last_sequence = last_sequence;
   }
   return result;
 }
