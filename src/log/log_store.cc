@@ -15,6 +15,7 @@
 
 #include "base/logging.h"
 #include "log/chunking.h"
+#include "log/log_metrics.h"
 #include "log/segment_format.h"
 #include "log/segment_scan.h"
 #include "log/stream_format.h"
@@ -939,7 +940,7 @@ Status StreamImpl::WriteCommit(const CommitRecord& record) {
     if (!undo.ok()) return Poison(undo.WithContext("rolling back a failed commit write"));
     return status;
   }
-  status = journal_->Sync();
+  status = TimedSync(*journal_);
   if (!status.ok()) return Poison(status.WithContext("fsync of the commit journal"));
   journal_size_ += frame.size();
   return Status::Ok();
@@ -947,6 +948,7 @@ Status StreamImpl::WriteCommit(const CommitRecord& record) {
 
 Status StreamImpl::WriteBatch(std::vector<Request*>& batch) {
   EDDY_RETURN_IF_ERROR(CheckWritable());
+  const auto started = std::chrono::steady_clock::now();  // eddy_log_commit_duration_seconds
   const int64_t now = context_->clock->NowNanos();
 
   // 1. Dedupe by source position, in queue order.
@@ -1080,9 +1082,10 @@ Status StreamImpl::WriteBatch(std::vector<Request*>& batch) {
     for (auto& [shard, p] : pending) files.push_back(shard->writer.get());
     std::vector<std::future<Status>> others;
     for (size_t i = 1; i < files.size(); ++i) {
-      others.push_back(std::async(std::launch::async, [file = files[i]] { return file->Sync(); }));
+      others.push_back(
+          std::async(std::launch::async, [file = files[i]] { return TimedSync(*file); }));
     }
-    Status first = files.front()->Sync();
+    Status first = TimedSync(*files.front());
     std::vector<Status> results = {first};
     for (auto& other : others) results.push_back(other.get());
     for (size_t i = 0; i < results.size(); ++i) {
@@ -1118,6 +1121,9 @@ Status StreamImpl::WriteBatch(std::vector<Request*>& batch) {
   }
 
   // 7. Publish.
+  uint64_t appended_bytes = 0;
+  for (auto& [shard, p] : pending) appended_bytes += p.bytes.size();
+  RecordLogCommit(name_, sequence - last_sequence_, appended_bytes, started);
   {
     std::lock_guard lock(mu_);
     for (auto& [shard, p] : pending) {
@@ -1190,6 +1196,7 @@ class TransactionAppenderImpl final : public TransactionAppender {
   uint64_t sequence_;  // last sequence number given out
   uint64_t first_sequence_ = 0;
   uint64_t record_count_ = 0;
+  uint64_t appended_bytes_ = 0;  // written to segment files (eddy_log_appended_bytes_total)
   std::map<uint32_t, Touched> touched_;
   State state_ = State::kOpen;
   Status error_;
@@ -1313,6 +1320,7 @@ Status TransactionAppenderImpl::AppendLocked(std::vector<AppendRecord>& records)
 Status TransactionAppenderImpl::Flush(Touched& t) {
   if (t.buffer.empty()) return Status::Ok();
   EDDY_RETURN_IF_ERROR(t.Writer().Append(t.buffer));
+  appended_bytes_ += t.buffer.size();
   if (t.buffer.capacity() > 4 * kFlushBytes) {
     std::string().swap(t.buffer);  // after a chunked 10 MiB record
   } else {
@@ -1387,6 +1395,7 @@ Status TransactionAppenderImpl::Abort() {
 Result<TransactionCommitResult> TransactionAppenderImpl::Commit(SourcePosition end_position) {
   EDDY_RETURN_IF_ERROR(CheckOpen());
   StreamImpl& stream = *stream_;
+  const auto started = std::chrono::steady_clock::now();  // eddy_log_commit_duration_seconds
   std::unique_lock write_lock(stream.write_mu_);
   Status writable = stream.CheckWritable();
   if (!writable.ok()) return Fail(std::move(writable), write_lock);
@@ -1430,9 +1439,10 @@ Result<TransactionCommitResult> TransactionAppenderImpl::Commit(SourcePosition e
     for (auto& [index, t] : touched_) files.push_back(&t.Writer());
     std::vector<std::future<Status>> others;
     for (size_t i = 1; i < files.size(); ++i) {
-      others.push_back(std::async(std::launch::async, [file = files[i]] { return file->Sync(); }));
+      others.push_back(
+          std::async(std::launch::async, [file = files[i]] { return TimedSync(*file); }));
     }
-    std::vector<Status> results = {files.front()->Sync()};
+    std::vector<Status> results = {TimedSync(*files.front())};
     for (auto& other : others) results.push_back(other.get());
     for (size_t i = 0; i < results.size(); ++i) {
       if (!results[i].ok()) {
@@ -1504,6 +1514,7 @@ Result<TransactionCommitResult> TransactionAppenderImpl::Commit(SourcePosition e
     auto index_file = stream.context_->fs->Open(index_path, io::OpenMode::kCreateOrTruncate);
     if (index_file.ok()) (*index_file)->Append(EncodeIndex(segment->summary)).IgnoreError();
   }
+  RecordLogCommit(stream.name_, record_count_, appended_bytes_, started);
   TransactionCommitResult result;
   result.record_count = record_count_;
   if (record_count_ > 0) {
@@ -1802,6 +1813,7 @@ Result<size_t> StreamImpl::EnforceRetention(const RetentionHolds& holds) {
     Logger()->info("retention dropped segment file={} records={} bytes={}", segment->path,
                    segment->summary.record_count, segment->summary.bytes);
     EDDY_RETURN_IF_ERROR(fs->Remove(segment->path));
+    RecordRetentionDrop(name_, segment->summary.bytes);
     std::string index_path = segment->path.substr(0, segment->path.size() - 4) + ".idx";
     fs->Remove(index_path).IgnoreError();  // a sealed segment may have no index yet
     directories.insert(dir);
