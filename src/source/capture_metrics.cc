@@ -10,6 +10,20 @@ namespace {
 constexpr std::array<std::string_view, 4> kWalStatuses = {"reserved", "extended", "unreserved",
                                                           "lost"};
 
+// Sets the gauge of `labels`, or removes it when `value` is unknown. No pointer to the gauge is
+// kept: two probes of one stream name (a capture restarted while the old one winds down, or
+// tests) share the sample, and one removing it must not leave the other a dangling pointer.
+void SetOptionalGauge(prometheus::Family<prometheus::Gauge>& family,
+                      const prometheus::Labels& labels, std::optional<int64_t> value) {
+  static std::mutex mutex;  // Has + Add + Remove as one step
+  std::lock_guard lock(mutex);
+  if (!value) {
+    if (family.Has(labels)) family.Remove(&family.Add(labels));
+    return;
+  }
+  family.Add(labels).Set(static_cast<double>(*value));
+}
+
 }  // namespace
 
 prometheus::Counter& TableCounters::For(model::Operation op) {
@@ -149,14 +163,7 @@ void CaptureProbe::TransactionsDurable(const std::vector<CommitRun>& runs, int64
 }
 
 void CaptureProbe::SetSourceLagBytes(std::optional<int64_t> bytes) {
-  std::lock_guard lock(mutex_);
-  if (!bytes) {
-    if (lag_bytes_ != nullptr) lag_bytes_family_.Remove(lag_bytes_);
-    lag_bytes_ = nullptr;
-    return;
-  }
-  if (lag_bytes_ == nullptr) lag_bytes_ = &lag_bytes_family_.Add({{"stream", stream_}});
-  lag_bytes_->Set(static_cast<double>(*bytes));
+  SetOptionalGauge(lag_bytes_family_, {{"stream", stream_}}, bytes);
 }
 
 void CaptureProbe::SetSlotWalStatus(std::string_view status) {
@@ -167,16 +174,7 @@ void CaptureProbe::SetSlotWalStatus(std::string_view status) {
 }
 
 void CaptureProbe::SetSlotSafeWalSize(std::optional<int64_t> bytes) {
-  std::lock_guard lock(mutex_);
-  if (!bytes) {
-    if (safe_wal_size_ != nullptr) safe_wal_size_family_.Remove(safe_wal_size_);
-    safe_wal_size_ = nullptr;
-    return;
-  }
-  if (safe_wal_size_ == nullptr) {
-    safe_wal_size_ = &safe_wal_size_family_.Add({{"stream", stream_}});
-  }
-  safe_wal_size_->Set(static_cast<double>(*bytes));
+  SetOptionalGauge(safe_wal_size_family_, {{"stream", stream_}}, bytes);
 }
 
 void CaptureProbe::AddSnapshotRows(const std::string& qualified_table, uint64_t rows) {

@@ -141,10 +141,8 @@ class CaptureProbe {
   prometheus::Family<prometheus::Gauge>& safe_wal_size_family_;
   prometheus::Family<prometheus::Counter>& snapshot_rows_;
   prometheus::Gauge& snapshot_tables_remaining_;
-  std::mutex mutex_;  // guards tables_ and the optional samples
+  std::mutex mutex_;  // guards tables_
   std::map<std::string, std::unique_ptr<TableCounters>, std::less<>> tables_;
-  prometheus::Gauge* lag_bytes_ = nullptr;
-  prometheus::Gauge* safe_wal_size_ = nullptr;
 };
 
 // Runs `poll` on a thread of its own: at once, then every `interval`, and soon after Poke(),

@@ -123,6 +123,20 @@ TEST(CaptureProbe, SlotStatusLagBytesAndSnapshotProgress) {
       << text;
 }
 
+TEST(CaptureProbe, TwoProbesOfOneStreamShareTheOptionalSamplesSafely) {
+  CaptureProbe first("probe-twice");
+  CaptureProbe second("probe-twice");  // e.g. a restarted capture while the old one ends
+  first.SetSourceLagBytes(10);
+  second.SetSourceLagBytes(std::nullopt);  // removes the shared sample
+  first.SetSourceLagBytes(20);             // and the first probe sets it again
+  EXPECT_TRUE(Has(metrics::SerializeText(), "eddy_source_lag_bytes{stream=\"probe-twice\"} 20\n"));
+  first.SetSlotSafeWalSize(5);
+  second.SetSlotSafeWalSize(std::nullopt);
+  second.SetSlotSafeWalSize(7);
+  EXPECT_TRUE(Has(metrics::SerializeText(),
+                  "eddy_source_slot_safe_wal_size_bytes{stream=\"probe-twice\"} 7\n"));
+}
+
 TEST(PeriodicPoller, PollsAtOnceAgainWhenPokedAndStopsOnDestruction) {
   std::mutex mutex;
   std::condition_variable changed;
