@@ -636,6 +636,7 @@ class MysqlCapture::Runner {
       dump_connection_id_ = client->connection_id();
       progress_.state = "streaming";
     }
+    binlog_poller_->Poke();  // a position is known now: report the lag without waiting
     BinlogClient* raw_client = client.get();
     std::thread reader([raw_client, &queue] {
       while (true) {
