@@ -146,9 +146,10 @@ class CaptureProbe {
 };
 
 // Runs `poll` on a thread of its own: at once, then every `interval`, and soon after Poke(),
-// until destroyed (the destructor waits for a running poll). Used for the source lag queries,
-// which run on their own database connection so that the replication stream never waits on
-// them.
+// until destroyed (the destructor waits for a running poll, so a poll must bound its own
+// time: the captures' lag queries use connect and statement/read timeouts of a few seconds).
+// Used for the source lag queries, which run on their own database connection so that the
+// replication stream never waits on them.
 class PeriodicPoller {
  public:
   PeriodicPoller(std::chrono::milliseconds interval, std::function<void()> poll);

@@ -235,6 +235,8 @@ class PostgresCapture::Runner {
     Status status = [&]() -> Status {
       if (slot_connection_ == nullptr) {
         EDDY_ASSIGN_OR_RETURN(slot_connection_, PgConnection::Connect(options_.conninfo, false));
+        // Bounds how long Stop() can wait for a poll on a struggling server.
+        EDDY_RETURN_IF_ERROR(slot_connection_->Execute("SET statement_timeout = '5s'"));
       }
       // wal_status and safe_wal_size exist from PostgreSQL 13.
       bool has_wal_status = slot_connection_->server_version() >= 130000;
