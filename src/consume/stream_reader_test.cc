@@ -1,9 +1,11 @@
 #include "consume/stream_reader.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -388,6 +390,58 @@ TEST(StreamReaderTest, WaitForCommitWakesOnAppendAndReturnsAtDeadline) {
   EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(10));
   appender.join();
   EXPECT_EQ(Payloads(Drain(*reader)), std::vector<std::string>{"wake"});
+}
+
+// `eddy tail --follow` beside `eddy run`: the reader on a read-only store of a real directory
+// is woken by the writer's commits (inotify; the periodic re-check is set far beyond the
+// deadline) and picks up the writer's reshard, reading the parent before its children.
+TEST(StreamReaderTest, ReadOnlyStoreFollowsTheWriterAcrossAReshard) {
+  std::string dir = std::filesystem::temp_directory_path() /
+                    ("eddy_consume_follow_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto writer_store = *log::LogStore::Open(dir);
+  auto stream = *writer_store->CreateStream("s", Unordered(2));
+  log::LogStoreOptions read_only;
+  read_only.read_only = true;
+  read_only.follow_recheck_millis = 600'000;
+  auto view = *log::LogStore::Open(dir, read_only);
+  auto reader = OpenReader(*view->GetStream("s"), Options(1000, log::StartPosition::Latest()));
+  ASSERT_NE(reader, nullptr);
+  EXPECT_TRUE(Drain(*reader).empty());
+  std::map<std::string, int> counts;
+  std::vector<ReadRecord> all;
+  for (int round = 0; round < 4; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    if (round == 2) {
+      log::HashKeyRange range0 = log::EvenHashKeyRange(0, 2);
+      ASSERT_TRUE(stream->SplitShard(0, log::HashKey{range0.end.high / 2, 0}).ok());
+      EXPECT_TRUE(Drain(*reader).empty());  // sees the reshard's commit, no records
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    Status waited;
+    std::thread waiter([&] { waited = reader->WaitForCommit(deadline); });
+    std::vector<log::AppendRecord> records;
+    for (int k = 0; k < 8; ++k) {
+      std::string key = "k" + std::to_string(k);
+      records.push_back(MakeRecord(key, key + "/" + std::to_string(counts[key]++)));
+    }
+    ASSERT_TRUE(stream->AppendTransaction(std::move(records), {}).ok());
+    waiter.join();
+    ASSERT_TRUE(waited.ok()) << waited.ToString();
+    // Woken by the commit, long before the deadline (a generous bound for a loaded machine).
+    EXPECT_LT(std::chrono::steady_clock::now(), deadline - std::chrono::seconds(15));
+    auto batch = Drain(*reader);
+    EXPECT_EQ(batch.size(), 8u);
+    for (auto& record : batch) all.push_back(std::move(record));
+  }
+  ExpectIncreasingSequences(all);
+  ExpectPerKeyOrder(all, counts);
+  EXPECT_EQ(reader->checkpoint().shards.size(), 4u);  // the parents and both children
+  reader.reset();
+  view.reset();
+  stream.reset();
+  writer_store.reset();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(StreamReaderTest, BacklogCountsWhatIsNotReturnedYet) {
