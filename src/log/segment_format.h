@@ -76,14 +76,14 @@ struct FrameDecode {
 FrameDecode DecodeFrame(std::string_view bytes, Record* record);
 
 struct IndexEntry {
-  uint64_t sequence = 0;
+  SequenceNumber sequence;
   uint64_t offset = 0;
   int64_t arrival_nanos = 0;
 };
 
 struct SegmentSummary {
-  uint64_t first_sequence = 0;  // 0 when empty
-  uint64_t last_sequence = 0;
+  SequenceNumber first_sequence;  // 0 when empty
+  SequenceNumber last_sequence;
   uint64_t record_count = 0;
   int64_t min_arrival = 0;
   int64_t max_arrival = 0;

@@ -40,7 +40,7 @@ Result<size_t> StreamImpl::EnforceRetention(const RetentionHolds& holds) {
         if (!by_age && !by_size) break;
         if (auto hold = holds.keep_from.find(index.value());
             hold != holds.keep_from.end() && oldest->summary.record_count > 0 &&
-            oldest->summary.last_sequence >= hold->second.value()) {
+            oldest->summary.last_sequence >= hold->second) {
           break;  // a registered consumer has not delivered this segment yet
         }
         total -= oldest->summary.bytes;

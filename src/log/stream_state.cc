@@ -21,7 +21,7 @@ void WriteIndexFile(io::FileSystem& fs, const std::string& segment_path,
 
 void AddToSummary(SegmentSummary& summary, const FrameFields& frame, uint64_t offset, size_t size,
                   uint32_t interval) {
-  const uint64_t sequence = frame.sequence.value();
+  const SequenceNumber sequence = frame.sequence;
   if (summary.record_count == 0) {
     summary.first_sequence = sequence;
     summary.min_arrival = frame.arrival_nanos;
