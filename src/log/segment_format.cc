@@ -206,4 +206,8 @@ Result<uint64_t> ParseSegmentFileName(std::string_view name) {
   return value;
 }
 
+std::string SegmentIndexPath(const std::string& segment_path) {
+  return segment_path.substr(0, segment_path.size() - 4) + ".idx";
+}
+
 }  // namespace eddy::log

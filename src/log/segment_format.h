@@ -99,5 +99,7 @@ std::string SegmentFileName(uint64_t base_sequence);
 inline std::string SegmentFileName(SequenceNumber base) { return SegmentFileName(base.value()); }
 // Returns the base sequence of a "<20 digits>.seg" name, or nullopt-like error.
 Result<uint64_t> ParseSegmentFileName(std::string_view name);
+// The index file of the segment at `segment_path`: "<base>.idx" beside "<base>.seg".
+std::string SegmentIndexPath(const std::string& segment_path);
 
 }  // namespace eddy::log

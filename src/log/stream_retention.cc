@@ -72,7 +72,8 @@ Result<size_t> StreamImpl::EnforceRetention(const RetentionHolds& holds) {
     Logger()->info("retention dropped segment file={} records={} bytes={}", segment->path,
                    segment->summary.record_count, segment->summary.bytes);
     EDDY_RETURN_IF_ERROR(fs->Remove(segment->path));
-    fs->Remove(IndexPath(segment->path)).IgnoreError();  // a sealed segment may have no index yet
+    fs->Remove(SegmentIndexPath(segment->path))
+        .IgnoreError();  // a sealed segment may have no index yet
     directories.insert(dir);
   }
   for (const auto& dir : directories) EDDY_RETURN_IF_ERROR(fs->SyncDirectory(dir));

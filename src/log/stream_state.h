@@ -74,8 +74,6 @@ struct StoreContext {
   std::unique_ptr<SyncPool> sync_pool;
 };
 
-// The index file that caches a segment's summary: "<base>.idx" beside "<base>.seg".
-std::string IndexPath(const std::string& segment_path);
 // Writes a segment's index file. The index is a cache (rebuilt when missing, stale or torn), so
 // it is written without fsync and a failure is ignored.
 void WriteIndexFile(io::FileSystem& fs, const std::string& segment_path,
