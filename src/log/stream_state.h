@@ -86,6 +86,8 @@ void AddToSummary(SegmentSummary& summary, const FrameFields& frame, uint64_t of
 void AddToSummary(SegmentSummary& summary, const Record& record, uint64_t offset, size_t size,
                   uint32_t interval);
 
+// Segment and Shard fields are published state (see "What guards what" above) unless a
+// comment says otherwise.
 struct Segment {
   SequenceNumber base;  // no record in it is below it; names the file
   std::string path;
