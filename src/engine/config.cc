@@ -11,6 +11,8 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "base/duration.h"
+
 namespace eddy::engine {
 namespace {
 
@@ -424,17 +426,8 @@ Status ValidateForRun(const EngineConfig& config) {
 }
 
 Result<int64_t> ParseDurationMillis(std::string_view text) {
-  size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  std::string_view unit = text.substr(digits);
-  int64_t scale = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : unit == "h" ? 3600000 : 0;
-  if (digits == 0 || digits > 9 || scale == 0) {
-    return InvalidArgument("'" + std::string(text) +
-                           "' is not a duration; write digits and a unit (ms, s, m, h), like \"10s\"");
-  }
-  int64_t number = 0;
-  std::from_chars(text.data(), text.data() + digits, number);
-  return number * scale;
+  EDDY_ASSIGN_OR_RETURN(std::chrono::milliseconds duration, ParseDuration(text));
+  return static_cast<int64_t>(duration.count());
 }
 
 Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view text) {

@@ -127,7 +127,8 @@ Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides);
 // ranges respected, stream names unique and well-formed. Messages name the key.
 Status ValidateForRun(const EngineConfig& config);
 
-// Parses a duration "<digits><unit>", unit ms, s, m or h ("10s", "500ms") into milliseconds.
+// Parses a duration "<digits><unit>", unit ms, s, m, h or d ("10s", "500ms") into milliseconds
+// (eddy::ParseDuration, base/duration.h).
 Result<int64_t> ParseDurationMillis(std::string_view text);
 
 // Splits "host:port"; port 0 is allowed (choose a free port).
