@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "base/duration.h"
+#include "engine/sink_config.h"
 
 namespace eddy::engine {
 namespace {
@@ -329,7 +330,10 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
                                {"text", "json"}));
   }
 
-  EDDY_RETURN_IF_ERROR(reader.Finish({"data_dir", "source", "stream", "api", "log"}));
+  EDDY_ASSIGN_OR_RETURN(auto sink_tables, reader.ReadTableList("sink"));
+  EDDY_ASSIGN_OR_RETURN(config.sinks, ParseSinkTables(sink_tables, file_name));
+
+  EDDY_RETURN_IF_ERROR(reader.Finish({"data_dir", "source", "stream", "api", "log", "sink"}));
   return config;
 }
 
@@ -378,6 +382,15 @@ Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides) {
     if (overrides.tables) target->tables = SplitCommaList(*overrides.tables);
     if (overrides.shards) target->shards = *overrides.shards;
   }
+  for (size_t i = 0; i < overrides.sink_urls.size(); ++i) {
+    EDDY_ASSIGN_OR_RETURN(consume::SinkSpec spec, ParseSinkUrl(overrides.sink_urls[i], i + 1));
+    config.sinks.push_back(std::move(spec));
+  }
+  std::vector<std::string> stream_names;
+  for (const auto& stream : config.streams) stream_names.push_back(stream.name);
+  for (auto& sink : config.sinks) {
+    if (sink.stream.empty() && stream_names.size() == 1) sink.stream = stream_names.front();
+  }
   return Status::Ok();
 }
 
@@ -422,6 +435,10 @@ Status ValidateForRun(const EngineConfig& config) {
       }
     }
   }
+  std::vector<consume::SinkSpec> sinks = config.sinks;
+  std::vector<std::string> stream_names;
+  for (const auto& stream : config.streams) stream_names.push_back(stream.name);
+  EDDY_RETURN_IF_ERROR(ResolveSinks(sinks, stream_names, /*require_configured_stream=*/true));
   return Status::Ok();
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "consume/sink.h"
 
 namespace eddy::engine {
 
@@ -98,6 +99,9 @@ struct EngineConfig {
   std::string data_dir;
   SourceConfig source;
   std::vector<StreamConfig> streams;
+  // `[[sink]]` tables and `--sink URL` flags (engine/sink_config.h); settings are checked when
+  // the engine starts (consume::ParseSinkSettings and the destination's factory).
+  std::vector<consume::SinkSpec> sinks;
   ApiConfig api;
   LoggingConfig logging;
 };
@@ -116,11 +120,13 @@ struct ConfigOverrides {
   std::optional<std::string> view_type;
   std::optional<std::string> tables;  // comma-separated "a.b,c.d"
   std::optional<uint32_t> shards;
+  std::vector<std::string> sink_urls;  // --sink URL, repeatable
 };
 
 // Applies overrides: --stream NAME selects (or adds) the stream the stream-level flags apply
 // to; without --stream they apply to the only configured stream, and are an error when there
-// are several.
+// are several. --sink URLs are added to the file's sinks, and every sink without a stream
+// gets the only configured stream.
 Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides);
 
 // Checks the whole configuration for `eddy run`: required values present, enumerations valid,

@@ -1,7 +1,10 @@
 #include "engine/engine.h"
 
+#include <fmt/format.h>
+
 #include "api/api_context.h"
 #include "base/logging.h"
+#include "consume/sink_settings.h"
 #include "engine/shaping_stream.h"
 #include "source/source_url.h"
 
@@ -52,10 +55,35 @@ Result<format::Shaper> MakeShaper(const StreamConfig& stream) {
   return shaper;
 }
 
-Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config) {
+Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkServices services) {
   auto logger = logging::Get("engine");
   std::unique_ptr<Engine> engine(new Engine());
   engine->config_ = config;
+  engine->services_ = std::move(services);
+
+  // Every sink is checked before anything starts: settings, scheme, the destination's own
+  // settings (its factory does no I/O).
+  for (const auto& configured : config.sinks) {
+    PreparedSink prepared;
+    prepared.spec = configured;
+    prepared.spec.data_dir = config.data_dir;
+    EDDY_ASSIGN_OR_RETURN(prepared.settings, consume::ParseSinkSettings(prepared.spec));
+    if (!prepared.settings.filter.empty()) {
+      if (!engine->services_.make_filter) {
+        return InvalidArgument("sink '" + prepared.spec.name +
+                               "' setting filter: this build has no filter pattern matcher; "
+                               "remove the filter setting");
+      }
+      auto filter = engine->services_.make_filter(prepared.settings.filter);
+      if (!filter.ok()) {
+        return filter.status().WithContext("sink '" + prepared.spec.name + "' setting filter");
+      }
+      prepared.filter = std::move(*filter);
+    }
+    EDDY_ASSIGN_OR_RETURN(prepared.destination,
+                          engine->services_.destinations.Create(prepared.spec));
+    engine->prepared_sinks_.push_back(std::move(prepared));
+  }
 
   EDDY_ASSIGN_OR_RETURN(engine->store_, log::LogStore::Open(config.data_dir));
   for (const auto& stream : config.streams) {
@@ -127,8 +155,40 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config) {
     logger->info("api listening on port={}", engine->server_->port());
   }
 
+  // On error the engine's destructor stops what started.
+  EDDY_RETURN_IF_ERROR(engine->StartSinks());
+
   engine->retention_thread_ = std::thread([raw = engine.get()] { raw->RetentionLoop(); });
   return engine;
+}
+
+Status Engine::StartSinks() {
+  auto opened = consume::CheckpointStore::Open(config_.data_dir);
+  if (!opened.ok()) {
+    // A build without the checkpoint store (consume/interim.cc) runs without sinks.
+    if (prepared_sinks_.empty() && opened.status().code() == ErrorCode::kUnimplemented) {
+      return Status::Ok();
+    }
+    return opened.status().WithContext("opening the sinks' checkpoints in " + config_.data_dir);
+  }
+  checkpoints_ = std::move(*opened);
+  for (auto& prepared : prepared_sinks_) {
+    auto stream = store_->GetStream(prepared.spec.stream);
+    if (!stream.ok()) {
+      return stream.status().WithContext("sink '" + prepared.spec.name + "' stream '" +
+                                         prepared.spec.stream + "'");
+    }
+    consume::SinkRunnerOptions options;
+    options.filter = prepared.filter;
+    options.failure_handler = services_.failure_handler;
+    EDDY_ASSIGN_OR_RETURN(auto runner,
+                          consume::SinkRunner::Start(prepared.spec, prepared.settings, *stream,
+                                                     checkpoints_.get(),
+                                                     std::move(prepared.destination), options));
+    sinks_.push_back(std::move(runner));
+  }
+  prepared_sinks_.clear();
+  return Status::Ok();
 }
 
 void Engine::RetentionLoop() {
@@ -137,11 +197,26 @@ void Engine::RetentionLoop() {
   while (!stopping_) {
     if (stop_changed_.wait_for(lock, kRetentionInterval, [this] { return stopping_; })) break;
     lock.unlock();
-    auto dropped = store_->EnforceRetention();
-    if (!dropped.ok()) {
-      logger->error("retention: {}", dropped.status().ToString());
-    } else if (*dropped > 0) {
-      logger->info("retention dropped segments={}", *dropped);
+    for (const auto& name : store_->ListStreams()) {
+      auto stream = store_->GetStream(name);
+      if (!stream.ok()) continue;  // deleted meanwhile
+      log::RetentionHolds holds;
+      if (checkpoints_) {
+        auto consumer_holds = checkpoints_->Holds(name);
+        if (!consumer_holds.ok()) {
+          // Without the holds nothing is dropped: a consumer may still need the records.
+          logger->error("retention stream={}: reading the consumers' positions: {}", name,
+                        consumer_holds.status().ToString());
+          continue;
+        }
+        holds = std::move(*consumer_holds);
+      }
+      auto dropped = (*stream)->EnforceRetention(holds);
+      if (!dropped.ok()) {
+        logger->error("retention stream={}: {}", name, dropped.status().ToString());
+      } else if (*dropped > 0) {
+        logger->info("retention stream={} dropped segments={}", name, *dropped);
+      }
     }
     lock.lock();
   }
@@ -156,8 +231,13 @@ Status Engine::Stop() {
   }
   stop_changed_.notify_all();
   Status first_error;
-  // Heartbeats first, then the captures: they are the only writers; the log closes after the
-  // last append.
+  // Sinks drain first (their batches in flight finish and are checkpointed).
+  for (auto& sink : sinks_) {
+    Status status = sink->Stop();
+    if (!status.ok() && first_error.ok()) first_error = status;
+  }
+  // Heartbeats, then the captures: they are the only writers; the log closes after the last
+  // append.
   if (heartbeater_) heartbeater_->Stop();
   for (auto& [name, capture] : captures_) {
     Status status = capture->Stop();
@@ -166,6 +246,8 @@ Status Engine::Stop() {
   if (server_) server_->Stop();
   if (retention_thread_.joinable()) retention_thread_.join();
   server_.reset();
+  sinks_.clear();
+  checkpoints_.reset();
   captures_.clear();
   heartbeater_.reset();
   store_.reset();
@@ -192,7 +274,26 @@ std::vector<std::string> Engine::ProgressLines() const {
   for (const auto& [name, capture] : captures_) {
     lines.push_back("stream=" + name + " " + capture->ProgressLine());
   }
+  for (const auto& sink : SinkStatuses()) {
+    std::string line = "sink=" + sink.name + " stream=" + sink.stream +
+                       " state=" + std::string(consume::SinkStateName(sink.state)) +
+                       " lag_records=" + std::to_string(sink.lag_records) +
+                       " lag_seconds=" + fmt::format("{:.3f}", sink.lag_seconds) +
+                       " delivered_records=" + std::to_string(sink.delivered_records) +
+                       " failed_records=" + std::to_string(sink.failed_records);
+    if (!sink.last_delivered_position.empty()) {
+      line += " last_delivered_position=" + sink.last_delivered_position.ToString();
+    }
+    if (!sink.reason.empty()) line += " reason=\"" + sink.reason + "\"";
+    lines.push_back(std::move(line));
+  }
   return lines;
+}
+
+std::vector<consume::SinkStatus> Engine::SinkStatuses() const {
+  std::vector<consume::SinkStatus> statuses;
+  for (const auto& sink : sinks_) statuses.push_back(sink->status());
+  return statuses;
 }
 
 Engine::~Engine() { Stop().IgnoreError(); }

@@ -3,12 +3,16 @@
 //   change log (LogStore, read-write, owns the data directory lock)
 //     <- source capture (PostgreSQL or MySQL/MariaDB; absent for `eddy serve`)
 //     -> stream API server (Kinesis + DynamoDB Streams), retention enforcement
+//     -> sinks (consume::SinkRunner per configured sink, with the consumers' CheckpointStore)
 //
-// Start() opens the log, creates the configured CDC streams that do not exist yet (tagged so
-// the API serves them read-only in their format and view type), starts the API server and the
-// retention thread. Stop() stops them in reverse order; the log is closed last, so nothing
-// acknowledged is lost on a clean stop (and nothing durable is lost on a crash: see
-// src/log/log_store.h).
+// Start() first checks every sink (settings, URL scheme, the destination's own settings), so
+// a bad sink starts nothing. It then opens the log, creates the configured CDC streams that do
+// not exist yet (tagged so the API serves them read-only in their format and view type),
+// starts the captures, the API server, the sinks (each opens its destination: an error stops
+// everything started and is returned) and the retention thread. Retention keeps what the
+// registered consumers have not delivered (CheckpointStore::Holds). Stop() stops in reverse
+// order: the sinks drain first, then captures, API, and the log last, so nothing acknowledged
+// is lost on a clean stop (and nothing durable is lost on a crash: see src/log/log_store.h).
 //
 // Thread safety: Start/Stop from one owner thread; accessors from any thread.
 #pragma once
@@ -23,8 +27,11 @@
 
 #include "api/server.h"
 #include "base/status.h"
+#include "consume/checkpoint_store.h"
+#include "consume/sink_runner.h"
 #include "engine/capture.h"
 #include "engine/config.h"
+#include "engine/destination_registry.h"
 #include "engine/shaping_stream.h"
 #include "format/shaping.h"
 #include "log/log_store.h"
@@ -41,7 +48,10 @@ class Engine {
  public:
   // `config` must have passed ValidateForRun, except that an empty source URL starts no
   // capture (`eddy serve`) and no configured stream is required then.
-  static Result<std::unique_ptr<Engine>> Start(const EngineConfig& config);
+  // `services` supplies the sink destinations by URL scheme (and the filter and on_failure
+  // hooks); without them a configured sink is an error naming its scheme.
+  static Result<std::unique_ptr<Engine>> Start(const EngineConfig& config,
+                                               SinkServices services = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -51,8 +61,10 @@ class Engine {
   // Waits up to `timeout` for a capture to end by itself (fatal error, or an initial_only
   // snapshot that finished); returns its stream name and Stop() status when one did.
   std::optional<std::pair<std::string, Status>> WaitForCaptureEnd(std::chrono::milliseconds timeout);
-  // One progress line per capture, "stream=NAME state=...".
+  // One progress line per capture, "stream=NAME state=...", then one per sink,
+  // "sink=NAME stream=S state=ACTIVE lag_records=N lag_seconds=X ...".
   std::vector<std::string> ProgressLines() const;
+  std::vector<consume::SinkStatus> SinkStatuses() const;
 
   log::LogStore* store() { return store_.get(); }
   // 0 when the API is disabled.
@@ -61,12 +73,24 @@ class Engine {
  private:
   Engine() = default;
   void RetentionLoop();
+  Status StartSinks();
 
   EngineConfig config_;
   std::unique_ptr<log::LogStore> store_;
   std::unique_ptr<api::Server> server_;
   std::vector<std::pair<std::string, std::unique_ptr<Capture>>> captures_;
   std::unique_ptr<Heartbeater> heartbeater_;  // streams with heartbeat_interval set
+  SinkServices services_;
+  // Checked before anything starts: each sink's settings and destination.
+  struct PreparedSink {
+    consume::SinkSpec spec;
+    consume::SinkSettings settings;
+    std::unique_ptr<consume::Destination> destination;
+    RecordFilter filter;
+  };
+  std::vector<PreparedSink> prepared_sinks_;
+  std::unique_ptr<consume::CheckpointStore> checkpoints_;  // null when unavailable
+  std::vector<std::unique_ptr<consume::SinkRunner>> sinks_;
   std::thread retention_thread_;
   std::mutex mutex_;
   std::condition_variable stop_changed_;
