@@ -125,15 +125,36 @@ int Request(const SinkFlags& flags, consume::ControlRequest request, const char*
         flags.name.c_str(), verb, flags.data_dir.c_str());
     return kExitOk;
   }
+  // The running sink adopts a request before each of its own saves, but a save that read the
+  // state just before this one was written can still replace it: when the request is gone
+  // without its effect showing, it is recorded again (at most twice).
+  auto applied = [&](const consume::ConsumerState& current) {
+    switch (request) {
+      case consume::ControlRequest::kPause:
+        return current.state == consume::SinkState::kPaused;
+      case consume::ControlRequest::kResume:
+        return current.state != consume::SinkState::kPaused;
+      default:
+        return true;  // a reset leaves no lasting mark; the request was taken
+    }
+  };
+  int reissued = 0;
   auto deadline = std::chrono::steady_clock::now() + kApplyWait;
   while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(kApplyPoll);
     auto current = (*store)->Load(flags.name);
-    if (current.ok() && current->request == consume::ControlRequest::kNone) {
+    if (!current.ok() || current->request != consume::ControlRequest::kNone) continue;
+    if (applied(*current)) {
       std::printf("sink %s: %s applied by the running eddy (state %s)\n", flags.name.c_str(), verb,
                   std::string(consume::SinkStateName(current->state)).c_str());
       return kExitOk;
     }
-    std::this_thread::sleep_for(kApplyPoll);
+    if (reissued < 2) {
+      ++reissued;
+      current->request = request;
+      current->reset_to = to;
+      (*store)->Save(*current).IgnoreError();  // the next round looks again
+    }
   }
   std::printf(
       "sink %s: %s recorded; the running eddy has not applied it yet (it does within a "

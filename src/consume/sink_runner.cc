@@ -355,6 +355,7 @@ class SinkRunner::Impl {
   bool checkpoint_dirty_ = false;
   std::optional<Request> inbox_;     // adopted, not applied yet
   std::optional<Request> consumed_;  // applied, still in the stored state until the next save
+  bool applying_ = false;            // the control thread is applying a request
   bool stopping_ = false;
   bool stopped_ = false;
   bool paused_ = false;
@@ -584,11 +585,19 @@ void SinkRunner::Impl::ControlLoop() {
       std::lock_guard lock(mu_);
       if (stopping_) break;
       request = std::exchange(inbox_, std::nullopt);
-      if (request) consumed_ = request;
+      if (request) {
+        consumed_ = request;
+        applying_ = true;
+      }
     }
     if (request) {
       ApplyRequest(*request);
       SaveState().IgnoreError();  // logged by SaveState; the next save retries
+      {
+        std::lock_guard lock(mu_);
+        applying_ = false;
+      }
+      status_cv_.notify_all();
       continue;
     }
     {
@@ -1271,6 +1280,7 @@ SinkStatus SinkRunner::Impl::StatusLocked() const {
   status.last_delivered_position = last_delivered_position_;
   status.last_delivered_arrival_nanos = last_delivered_arrival_nanos_;
   status.checkpoint = CheckpointLocked(nullptr);
+  status.request_pending = inbox_.has_value() || applying_;
   return status;
 }
 

@@ -108,6 +108,9 @@ struct SinkStatus {
   SourcePosition last_delivered_position;
   int64_t last_delivered_arrival_nanos = 0;
   Checkpoint checkpoint;
+  // An operator request (Pause, Resume, Reset, or one found in the saved state) is waiting or
+  // being applied.
+  bool request_pending = false;
 };
 
 class SinkRunner {
