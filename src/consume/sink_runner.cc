@@ -430,7 +430,9 @@ Status SinkRunner::Impl::Start() {
     }
   }
 
-  if (Status opened = destination_->Open(); !opened.ok()) return in_context(opened);
+  if (!options_.destination_open) {
+    if (Status opened = destination_->Open(); !opened.ok()) return in_context(opened);
+  }
   auto destination_checkpoint = destination_->ReadCheckpoint();
   if (!destination_checkpoint.ok()) return in_context(destination_checkpoint.status());
 

@@ -88,6 +88,10 @@ struct SinkRunnerOptions {
   std::chrono::milliseconds control_interval{1000};
   // Longest wait for new commits before the control thread looks at its state again.
   std::chrono::milliseconds idle_wait{200};
+  // The caller opened the destination already (the engine opens every sink's destination
+  // before it starts anything, so an unreachable one starts nothing); Start does not call
+  // Open again. Close is still the runner's.
+  bool destination_open = false;
   // Back-pressure: the control thread stops reading while this many records are queued in
   // the lanes (at least one batch_size per lane is always allowed).
   size_t max_queued_records = 20'000;

@@ -253,6 +253,14 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
                           engine->services_.destinations.Create(prepared.spec));
     engine->prepared_sinks_.push_back(std::move(prepared));
   }
+  // Then every destination is opened (reachable, credentials, ...), still before anything
+  // starts; the engine's destructor closes the opened ones when one fails.
+  for (auto& prepared : engine->prepared_sinks_) {
+    if (Status opened = prepared.destination->Open(); !opened.ok()) {
+      return opened.WithContext("sink '" + prepared.spec.name + "'");
+    }
+    prepared.opened = true;
+  }
 
   {
     EDDY_ASSIGN_OR_RETURN(std::unique_ptr<log::LogStore> store,
@@ -362,6 +370,8 @@ Status Engine::StartSinks() {
                                          prepared.spec.stream + "'");
     }
     consume::SinkRunnerOptions options;
+    options.destination_open = prepared.opened;
+    prepared.opened = false;  // the runner closes it from now on
     options.filter = prepared.filter;
     options.failure_handler = services_.failure_handler;
     EDDY_ASSIGN_OR_RETURN(auto runner,
@@ -415,6 +425,11 @@ Status Engine::Stop() {
     stopped_ = true;
   }
   stop_changed_.notify_all();
+  // Destinations opened for sinks that never started (a later one failed).
+  for (auto& prepared : prepared_sinks_) {
+    if (prepared.opened) prepared.destination->Close().IgnoreError();
+  }
+  prepared_sinks_.clear();
   // Retention reads the log and the checkpoints: it stops before them.
   if (retention_thread_.joinable()) retention_thread_.join();
   // Sinks drain first, then captures and heartbeats (the only writers), the API, the log last.

@@ -97,6 +97,7 @@ class Engine {
     consume::SinkSettings settings;
     std::unique_ptr<consume::Destination> destination;
     RecordFilter filter;
+    bool opened = false;  // Open succeeded; closed by ~Engine unless a runner took it
   };
   std::vector<PreparedSink> prepared_sinks_;
   std::unique_ptr<consume::CheckpointStore> checkpoints_;  // null when unavailable

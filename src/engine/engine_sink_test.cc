@@ -90,5 +90,63 @@ TEST_F(EngineSinkTest, DestinationSettingErrorsAndMissingFilterMatcherStartNothi
   ExpectNothingStarted();
 }
 
+class CountingDestination final : public consume::Destination {
+ public:
+  CountingDestination(Status open_status, int* opened, int* closed)
+      : open_status_(std::move(open_status)), opened_(opened), closed_(closed) {}
+  Status Open() override {
+    ++*opened_;
+    return open_status_;
+  }
+  consume::DeliveryOutcome Deliver(const consume::SinkBatch& batch) override {
+    return consume::DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  }
+  Status Close() override {
+    ++*closed_;
+    return Status::Ok();
+  }
+
+ private:
+  Status open_status_;
+  int* opened_;
+  int* closed_;
+};
+
+TEST_F(EngineSinkTest, AnUnreachableDestinationStartsNothingAndTheOpenedOnesAreClosed) {
+  consume::SinkSpec second = config_.sinks[0];
+  second.name = "down";
+  second.url = "fake+down://receiver/";
+  config_.sinks[0].url = "fake+up://receiver/";
+  config_.sinks.push_back(second);
+  int opened = 0;
+  int closed = 0;
+  SinkServices services;
+  ASSERT_TRUE(
+      services.destinations
+          .Register("fake+up",
+                    [&](const consume::SinkSpec&) -> Result<std::unique_ptr<consume::Destination>> {
+                      return std::unique_ptr<consume::Destination>(
+                          new CountingDestination(Status::Ok(), &opened, &closed));
+                    })
+          .ok());
+  ASSERT_TRUE(
+      services.destinations
+          .Register("fake+down",
+                    [&](const consume::SinkSpec&) -> Result<std::unique_ptr<consume::Destination>> {
+                      return std::unique_ptr<consume::Destination>(new CountingDestination(
+                          Unavailable("connect to receiver:443: connection refused"), &opened,
+                          &closed));
+                    })
+          .ok());
+  auto engine = Engine::Start(config_, std::move(services));
+  ASSERT_FALSE(engine.ok());
+  EXPECT_NE(engine.status().message().find("sink 'down': connect to receiver:443"),
+            std::string::npos)
+      << engine.status().message();
+  EXPECT_EQ(opened, 2);
+  EXPECT_EQ(closed, 1);  // the one that opened
+  ExpectNothingStarted();
+}
+
 }  // namespace
 }  // namespace eddy::engine
