@@ -219,33 +219,6 @@ struct Request {
 
 }  // namespace
 
-std::string_view SinkStateName(SinkState state) {
-  switch (state) {
-    case SinkState::kCreating:
-      return "CREATING";
-    case SinkState::kActive:
-      return "ACTIVE";
-    case SinkState::kImpaired:
-      return "IMPAIRED";
-    case SinkState::kPaused:
-      return "PAUSED";
-    case SinkState::kFailed:
-      return "FAILED";
-    case SinkState::kDeleting:
-      return "DELETING";
-  }
-  return "CREATING";
-}
-
-Result<SinkState> ParseSinkState(std::string_view name) {
-  for (SinkState state : kAllStates) {
-    if (SinkStateName(state) == name) return state;
-  }
-  return InvalidArgument("'" + std::string(name) +
-                         "' is not a sink state; expected CREATING, ACTIVE, IMPAIRED, PAUSED, "
-                         "FAILED or DELETING");
-}
-
 class SinkRunner::Impl {
  public:
   Impl(SinkSpec spec, SinkSettings settings, std::shared_ptr<log::Stream> stream,

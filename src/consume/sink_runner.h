@@ -61,8 +61,9 @@
 
 namespace eddy::consume {
 
-std::string_view SinkStateName(SinkState state);  // "ACTIVE", ...
-Result<SinkState> ParseSinkState(std::string_view name);
+// "ACTIVE", ...: the names the consumer checkpoint format stores (defined with it, in
+// consume/checkpoint_store.cc).
+std::string_view SinkStateName(SinkState state);
 
 // Opens the runner's reader; tests substitute their own. The default is StreamReader::Open.
 using ReaderOpener = std::function<Result<std::unique_ptr<StreamReader>>(

@@ -66,7 +66,11 @@ class TestStreamReader final : public StreamReader {
       limits.max_records = options_.max_records;
       EDDY_ASSIGN_OR_RETURN(log::ReadBatch batch, reader->Read(limits));
       for (auto& record : batch.records) {
-        read.push_back(ReadRecord{index, creation_[index], std::move(record)});
+        ReadRecord read_record;
+        read_record.shard_index = index;
+        read_record.shard_creation_nanos = creation_[index];
+        read_record.record = std::move(record);
+        read.push_back(std::move(read_record));
       }
       positions_[index].next = batch.next_sequence;
     }
