@@ -52,6 +52,7 @@
 #include "base/backoff.h"
 #include "base/clock.h"
 #include "base/status.h"
+#include "consume/checkpoint_format.h"  // SinkStateName
 #include "consume/checkpoint_store.h"
 #include "consume/sink.h"
 #include "consume/sink_settings.h"
@@ -60,10 +61,6 @@
 #include "log/log_store.h"
 
 namespace eddy::consume {
-
-// "ACTIVE", ...: the names the consumer checkpoint format stores (defined with it, in
-// consume/checkpoint_store.cc).
-std::string_view SinkStateName(SinkState state);
 
 // Opens the runner's reader; tests substitute their own. The default is StreamReader::Open.
 using ReaderOpener = std::function<Result<std::unique_ptr<StreamReader>>(

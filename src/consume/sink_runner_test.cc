@@ -1,6 +1,6 @@
-// SinkRunner against a real change log (on the in-memory fault-injecting file system), a
-// private minimal StreamReader over it, an in-memory CheckpointStore and a scriptable fake
-// Destination. No test sleeps to wait: each waits on the runner's status with a deadline.
+// SinkRunner against a real change log (on the in-memory fault-injecting file system) read by
+// the StreamReader, an in-memory CheckpointStore and a scriptable fake Destination. No test sleeps
+// to wait: each waits on the runner's status with a deadline.
 #include "consume/sink_runner.h"
 
 #include <gtest/gtest.h>
@@ -23,99 +23,6 @@ using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
 constexpr auto kWait = std::chrono::seconds(20);
-
-// ---- A private StreamReader: every shard from a position, merged by sequence (no chunking or
-// resharding, which these tests do not use). The real one is consume/stream_reader.cc.
-class TestStreamReader final : public StreamReader {
- public:
-  static Result<std::unique_ptr<StreamReader>> Open(std::shared_ptr<log::Stream> stream,
-                                                    StreamReaderOptions options,
-                                                    std::optional<Checkpoint> checkpoint) {
-    auto reader = std::unique_ptr<TestStreamReader>(new TestStreamReader());
-    reader->stream_ = stream;
-    reader->options_ = options;
-    reader->seen_ = stream->CommitNumber();
-    for (const auto& shard : stream->Describe().shards) {
-      log::StartPosition start = options.start;
-      if (checkpoint) {
-        auto it = checkpoint->shards.find(shard.index);
-        start = it == checkpoint->shards.end() ? log::StartPosition::TrimHorizon()
-                                               : log::StartPosition::AtSequence(it->second.next);
-        if (it != checkpoint->shards.end() &&
-            (shard.last_sequence.value() == 0 || shard.last_sequence < it->second.next)) {
-          start = log::StartPosition::Latest();
-        }
-      } else if (start.type == log::IteratorType::kAtSequenceNumber) {
-        start = shard.last_sequence.value() == 0 || shard.last_sequence < start.sequence
-                    ? log::StartPosition::Latest()
-                    : log::StartPosition::AtSequence(std::max(start.sequence, shard.trim_horizon));
-      }
-      EDDY_ASSIGN_OR_RETURN(auto shard_reader, stream->OpenReader(shard.index, start));
-      reader->positions_[shard.index] = ShardCheckpoint{shard_reader->next_sequence(), false};
-      reader->creation_[shard.index] = shard.creation_nanos;
-      reader->readers_[shard.index] = std::move(shard_reader);
-    }
-    return std::unique_ptr<StreamReader>(std::move(reader));
-  }
-
-  Status Next(std::vector<ReadRecord>* out) override {
-    seen_ = stream_->CommitNumber();
-    std::vector<ReadRecord> read;
-    for (auto& [index, reader] : readers_) {
-      log::ReadLimits limits;
-      limits.max_records = options_.max_records;
-      EDDY_ASSIGN_OR_RETURN(log::ReadBatch batch, reader->Read(limits));
-      for (auto& record : batch.records) {
-        ReadRecord read_record;
-        read_record.shard_index = index;
-        read_record.shard_creation_nanos = creation_[index];
-        read_record.record = std::move(record);
-        read.push_back(std::move(read_record));
-      }
-      positions_[index].next = batch.next_sequence;
-    }
-    std::sort(read.begin(), read.end(), [](const ReadRecord& a, const ReadRecord& b) {
-      return a.record.sequence < b.record.sequence;
-    });
-    for (auto& record : read) out->push_back(std::move(record));
-    return Status::Ok();
-  }
-
-  Checkpoint checkpoint() const override {
-    Checkpoint checkpoint;
-    checkpoint.shards = positions_;
-    return checkpoint;
-  }
-
-  Status WaitForCommit(steady_clock::time_point deadline) override {
-    return stream_->WaitForCommit(seen_, deadline);
-  }
-
-  Backlog backlog() override {
-    Backlog backlog;
-    for (const auto& [index, position] : positions_) {
-      auto reader = stream_->OpenReader(index, log::StartPosition::AtSequence(position.next));
-      if (!reader.ok()) continue;
-      auto batch = (*reader)->Read(log::ReadLimits{});
-      if (!batch.ok()) continue;
-      backlog.records += batch->records.size();
-      if (!batch->records.empty() &&
-          (backlog.oldest_arrival_nanos == 0 ||
-           batch->records[0].arrival_nanos < backlog.oldest_arrival_nanos)) {
-        backlog.oldest_arrival_nanos = batch->records[0].arrival_nanos;
-      }
-    }
-    return backlog;
-  }
-
- private:
-  std::shared_ptr<log::Stream> stream_;
-  StreamReaderOptions options_;
-  uint64_t seen_ = 0;
-  std::map<uint32_t, std::unique_ptr<log::ShardReader>> readers_;
-  std::map<uint32_t, ShardCheckpoint> positions_;
-  std::map<uint32_t, int64_t> creation_;
-};
 
 // ---- An in-memory CheckpointStore.
 class MemoryCheckpointStore final : public CheckpointStore {
@@ -280,7 +187,6 @@ class SinkRunnerTest : public ::testing::Test {
     options.file_system = &fs_;
     options.backoff.initial = milliseconds(1);
     options.backoff.max = milliseconds(5);
-    options.open_reader = &TestStreamReader::Open;
     options.control_interval = milliseconds(20);
     options.idle_wait = milliseconds(20);
     return options;

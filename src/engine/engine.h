@@ -8,7 +8,8 @@
 // Start() first checks every sink (settings, URL scheme, the destination's own settings), so
 // a bad sink starts nothing. It then opens the log, creates the configured CDC streams that do
 // not exist yet (tagged so the API serves them read-only in their format and view type),
-// starts the API server, the captures, the sinks (each opens its destination: an error stops
+// starts the API server (with `GET /metrics` beside the AWS protocol) and the separate
+// metrics port when configured, the captures, the sinks (each opens its destination: an error stops
 // everything started and is returned) and the retention thread. Each running part is a
 // component of the engine's Supervisor (engine/supervisor.h), with a typed state. Retention
 // keeps what the registered consumers have not delivered (CheckpointStore::Holds). Stop()
@@ -23,10 +24,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <vector>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "api/http_server.h"
 #include "api/server.h"
 #include "base/status.h"
 #include "consume/checkpoint_store.h"
@@ -79,6 +81,8 @@ class Engine {
   log::LogStore* store() { return store_; }
   // 0 when the API is disabled.
   uint16_t api_port() const { return server_ ? server_->port() : 0; }
+  // The separate metrics port (config.metrics.listen); 0 when none.
+  uint16_t metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
 
  private:
   Engine() = default;
@@ -90,6 +94,7 @@ class Engine {
   std::unique_ptr<Supervisor> supervisor_ = std::make_unique<Supervisor>();
   log::LogStore* store_ = nullptr;  // owned by the supervisor's log component
   api::Server* server_ = nullptr;   // owned by its API component; null when disabled
+  api::HttpServer* metrics_server_ = nullptr;  // GET /metrics only; owned by its component
   SinkServices services_;
   // Checked before anything starts: each sink's settings and destination.
   struct PreparedSink {
