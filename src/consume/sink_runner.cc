@@ -907,7 +907,7 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
       if (!too_old.empty()) {
         Status error = InvalidArgument("older than maximum_record_age = " +
                                        DescribeDuration(*settings_.maximum_record_age));
-        if (!GiveUp(lane_index, std::move(too_old), error, "RecordAgeExceeded")) {
+        if (!GiveUp(lane_index, std::move(too_old), error, "MaximumRecordAgeExceeded")) {
           Requeue(lane_index, parts);
           return;
         }

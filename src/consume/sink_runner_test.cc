@@ -391,7 +391,7 @@ TEST_F(SinkRunnerTest, MaximumRecordAgeGivesUpOldRecords) {
   auto failures = fs_.ReadFile("/data/failures/old.jsonl");
   ASSERT_TRUE(failures.ok()) << failures.status().ToString();
   EXPECT_EQ(std::count(failures->begin(), failures->end(), '\n'), 5);
-  EXPECT_NE(failures->find("RecordAgeExceeded"), std::string::npos);
+  EXPECT_NE(failures->find("MaximumRecordAgeExceeded"), std::string::npos);
 }
 
 TEST_F(SinkRunnerTest, RestartsFromTheCheckpoint) {
