@@ -149,6 +149,56 @@ HttpClient::~HttpClient() {
   if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
 
+void HttpClient::Prepare(const std::string& url, char* error_buffer, void* transfer) {
+  CURL* curl = static_cast<CURL*>(curl_);
+  // Reset keeps the connection cache, TLS sessions and DNS cache; only options go.
+  curl_easy_reset(curl);
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!options_.ca_pem.empty()) {
+    curl_blob ca_blob{};
+    ca_blob.data = const_cast<char*>(options_.ca_pem.data());
+    ca_blob.len = options_.ca_pem.size();
+    ca_blob.flags = CURL_BLOB_NOCOPY;  // options_ outlives every transfer
+    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca_blob);
+  }
+  if (options_.cancel != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, transfer);
+  }
+}
+
+Status HttpClient::CheckConnection(std::string_view url) {
+  if (options_.cancel != nullptr && options_.cancel->load()) {
+    return Aborted("connecting to " + RedactUrl(url) + ": cancelled (shutting down)");
+  }
+  HttpResponse unused;
+  Transfer transfer{&unused, options_.max_response_bytes, false, options_.cancel};
+  char error[CURL_ERROR_SIZE] = {0};
+  std::string url_text(url);
+  Prepare(url_text, error, &transfer);
+  CURL* curl = static_cast<CURL*>(curl_);
+  curl_easy_setopt(curl, CURLOPT_CONNECT_ONLY, 1L);
+  CURLcode code = curl_easy_perform(curl);
+  // The connect-only connection cannot carry requests; drop it with the handle's state.
+  curl_easy_cleanup(curl);
+  curl_ = curl_easy_init();
+  if (curl_ == nullptr) return Internal("libcurl could not create a handle");
+  if (code != CURLE_OK) return MapError(code, error, transfer, "connecting to", url);
+  return Status::Ok();
+}
+
 Result<HttpResponse> HttpClient::Send(std::string_view method, std::string_view url,
                                       const HttpHeaders& headers, std::string_view body) {
   if (options_.cancel != nullptr && options_.cancel->load()) {
@@ -158,8 +208,6 @@ Result<HttpResponse> HttpClient::Send(std::string_view method, std::string_view 
     return InvalidArgument("'" + std::string(method) + "' is not an HTTP method");
   }
   CURL* curl = static_cast<CURL*>(curl_);
-  // Reset keeps the connection cache, TLS sessions and DNS cache; only options go.
-  curl_easy_reset(curl);
 
   HttpResponse response;
   Transfer transfer{&response, options_.max_response_bytes, false, options_.cancel};
@@ -191,35 +239,12 @@ Result<HttpResponse> HttpClient::Send(std::string_view method, std::string_view 
 
   std::string url_text(url);
   std::string method_text(method);
-  curl_easy_setopt(curl, CURLOPT_URL, url_text.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(options_.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, options_.user_agent.c_str());
-  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_blob ca_blob{};
-  if (!options_.ca_pem.empty()) {
-    ca_blob.data = const_cast<char*>(options_.ca_pem.data());
-    ca_blob.len = options_.ca_pem.size();
-    ca_blob.flags = CURL_BLOB_NOCOPY;
-    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca_blob);
-  }
+  Prepare(url_text, error, &transfer);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list.get());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-  if (options_.cancel != nullptr) {
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
-  }
   if (method == "GET" && body.empty()) {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
   } else if (method == "HEAD") {

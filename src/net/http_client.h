@@ -88,10 +88,17 @@ class HttpClient {
     return Send("GET", url, headers, {});
   }
 
+  // Connects to the URL's host and port (and completes the TLS handshake, verifying the
+  // certificate, for https) without sending a request: a start-up check that an endpoint is
+  // reachable. Errors as for Send. The connection is not reused for requests.
+  Status CheckConnection(std::string_view url);
+
   const HttpClientOptions& options() const { return options_; }
 
  private:
   explicit HttpClient(HttpClientOptions options) : options_(std::move(options)) {}
+  // Resets the handle and sets the options every transfer shares.
+  void Prepare(const std::string& url, char* error_buffer, void* transfer);
 
   HttpClientOptions options_;
   void* curl_ = nullptr;  // CURL*
