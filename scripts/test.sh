@@ -3,13 +3,15 @@
 # MariaDB 10.11 started in temporary directories) and e2e (real client programs).
 #
 #   scripts/test.sh                      # every test twice: `dev` preset (warnings as errors),
-#                                        # then `debug` (AddressSanitizer + UBSan)
-#   scripts/test.sh --preset dev|debug|release [extra ctest args, e.g. -L unit]
+#                                        # then `debug` (AddressSanitizer + UBSan); then the
+#                                        # unit tests of the concurrency-heavy modules (log,
+#                                        # consume, sinks) under `tsan` (ThreadSanitizer)
+#   scripts/test.sh --preset dev|debug|tsan|release [extra ctest args, e.g. -L unit]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-presets=(dev debug)
+presets=(dev debug tsan)
 if [[ ${1:-} == --preset ]]; then
   presets=("$2")
   shift 2
