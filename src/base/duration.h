@@ -1,6 +1,9 @@
-// Durations as settings spell them: plain seconds, as the AWS APIs name them
-// (`MaximumBatchingWindowInSeconds=60` -> "60", "0.5"), or eddy's duration strings with a unit
-// ("500ms", "30s", "5m", "1h").
+// Durations as eddy's configuration and command line write them.
+//
+// Two spellings, one parser for the whole codebase:
+// - eddy's duration strings: digits and a unit, "500ms", "10s", "5m", "1h", "7d";
+// - plain seconds, as the AWS APIs name their settings (MaximumBatchingWindowInSeconds=60 is
+//   `max_batching_window = 60`): only where a setting accepts both (ParseSecondsOrDuration).
 //
 // Thread safety: pure functions.
 #pragma once
@@ -12,9 +15,11 @@
 
 namespace eddy {
 
-// "30" and "1.5" are seconds; "<digits>ms|s|m|h" carries its unit. At most 3 decimals for
-// plain seconds (millisecond resolution), no sign, no exponent, at most 9 integer digits.
-// InvalidArgument names the text and shows the accepted spellings.
+// "<digits><unit>", unit ms, s, m, h or d; at most 9 digits. kInvalidArgument otherwise, with
+// a message saying how to write one.
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
+
+// Plain digits are seconds ("60"); anything else is ParseDuration's form ("60s", "5m").
+Result<std::chrono::milliseconds> ParseSecondsOrDuration(std::string_view text);
 
 }  // namespace eddy

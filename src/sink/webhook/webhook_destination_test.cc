@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "api/http_server.h"
+#include "sink/webhook/on_failure_webhook.h"
 
 namespace eddy::sink::webhook {
 namespace {
@@ -214,6 +215,42 @@ TEST(WebhookDestination, CloseCancelsARequestInFlight) {
   cv.notify_all();
   EXPECT_EQ(outcome.acknowledged, 0u);
   EXPECT_EQ(outcome.failure.code(), ErrorCode::kAborted) << outcome.failure.ToString();
+}
+
+TEST(OnFailureWebhook, PostsLambdasOnFailureRecordAndNeedsA2xx) {
+  Received received;
+  auto server = StartReceiver(received);
+  ManualClock clock(1573691886021000000);
+  OnFailureWebhookOptions options;
+  options.clock = &clock;
+  options.headers = {{"Authorization", "Bearer t"}};
+  auto poster = OnFailureWebhook::Create(options);
+  ASSERT_TRUE(poster.ok()) << poster.status().ToString();
+  std::string url = "webhook+http://127.0.0.1:" + std::to_string(server->port()) + "/failed";
+  Status posted =
+      (*poster)->Post(url, Batch(3), Unavailable("HTTP 500"), "RecordAgeExceeded", 500, 4);
+  ASSERT_TRUE(posted.ok()) << posted.ToString();
+  {
+    std::lock_guard lock(received.mutex);
+    ASSERT_EQ(received.requests.size(), 1u);
+    EXPECT_EQ(received.requests[0].target, "/failed");
+    EXPECT_EQ(*received.requests[0].Header("authorization"), "Bearer t");
+    simdjson::dom::parser parser;
+    simdjson::dom::element record = parser.parse(received.requests[0].body);
+    EXPECT_EQ(std::string_view(record["requestContext"]["condition"]), "MaximumRecordAgeExceeded");
+    EXPECT_EQ(int64_t(record["requestContext"]["approximateInvokeCount"]), 4);
+    EXPECT_EQ(int64_t(record["responseContext"]["statusCode"]), 500);
+    EXPECT_EQ(std::string_view(record["timestamp"]), "2019-11-14T00:38:06.021Z");
+    EXPECT_EQ(int64_t(record["KinesisBatchInfo"]["batchSize"]), 3);
+    EXPECT_EQ(std::string_view(record["KinesisBatchInfo"]["startSequenceNumber"]), "1000");
+    EXPECT_EQ(std::string_view(record["KinesisBatchInfo"]["endSequenceNumber"]), "1002");
+    received.status = 503;
+  }
+  Status refused = (*poster)->Post(url, Batch(1), Unavailable("x"), "RetryAttemptsExhausted");
+  EXPECT_EQ(refused.code(), ErrorCode::kUnavailable) << refused.ToString();
+  EXPECT_EQ(
+      (*poster)->Post("ftp://x/", Batch(1), Unavailable("x"), "RetryAttemptsExhausted").code(),
+      ErrorCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ Result<bool> ParseBool(std::string_view key, std::string_view text) {
 
 Result<std::chrono::milliseconds> ParseTimeout(std::string_view key, std::string_view text,
                                                std::chrono::milliseconds max) {
-  auto parsed = ParseDuration(text);
+  auto parsed = ParseSecondsOrDuration(text);
   if (!parsed.ok() || parsed->count() < 1 || *parsed > max) {
     return InvalidArgument("webhook setting '" + std::string(key) + "' is \"" + std::string(text) +
                            "\"; use a duration from 1ms to " + std::to_string(max.count() / 1000) +
@@ -211,6 +211,14 @@ std::string EventSourceArn(const WebhookSettings& settings, std::string_view str
   }
   return "arn:aws:kinesis:" + settings.region + ":" + settings.account_id + ":stream/" +
          std::string(stream_name);
+}
+
+consume::FilterOptions FilterOptionsFor(const WebhookSettings& settings) {
+  consume::FilterOptions options;
+  options.subject = settings.event == EventShape::kDynamoDb ? consume::FilterSubject::kDynamoDb
+                                                            : consume::FilterSubject::kKinesis;
+  options.view_type = settings.view_type;
+  return options;
 }
 
 }  // namespace eddy::sink::webhook

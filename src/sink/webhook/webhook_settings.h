@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "consume/filter_pattern.h"
 #include "consume/sink.h"
 #include "format/renderer.h"
 
@@ -55,5 +56,10 @@ bool IsRunnerSetting(std::string_view key);
 // "arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/eddy" for the DynamoDB shape, or the
 // configured override.
 std::string EventSourceArn(const WebhookSettings& settings, std::string_view stream_name);
+
+// How the sink's `filter` sees records: Lambda matches a Kinesis source's patterns against the
+// Kinesis record and a DynamoDB Streams source's against the DynamoDB record, so the engine
+// parses the runner's `filter` with these options (consume::FilterPattern::Parse).
+consume::FilterOptions FilterOptionsFor(const WebhookSettings& settings);
 
 }  // namespace eddy::sink::webhook

@@ -52,7 +52,7 @@ TEST(WebhookSettings, EndpointDropsTheQueryAndGetsAPath) {
 TEST(WebhookSettings, ParsesEveryOwnSetting) {
   auto parsed =
       ParseWebhookSettings(Spec("webhook+http://h:1/", {{"event", "dynamodb"},
-                                                        {"request_timeout", "2.5"},
+                                                        {"request_timeout", "2500ms"},
                                                         {"connect_timeout", "500ms"},
                                                         {"header.Authorization", "Bearer x"},
                                                         {"header.X-Trace", ""},
@@ -133,6 +133,17 @@ TEST(WebhookSettings, RejectsBadValuesNamingTheKey) {
 TEST(WebhookSettings, RejectsUnknownKeysNamingThem) {
   ExpectInvalid(Spec("webhook+http://h/", {{"timeout", "3"}}), "unknown webhook setting 'timeout'");
   ExpectInvalid(Spec("webhook+http://h/", {{"headers.X", "3"}}), "'headers.X'");
+}
+
+TEST(WebhookSettings, FiltersSeeTheRecordShapeOfTheEvent) {
+  auto kinesis = ParseWebhookSettings(Spec("webhook+http://h/"));
+  ASSERT_TRUE(kinesis.ok());
+  EXPECT_EQ(FilterOptionsFor(*kinesis).subject, consume::FilterSubject::kKinesis);
+  auto dynamodb = ParseWebhookSettings(
+      Spec("webhook+http://h/", {{"event", "dynamodb"}, {"view_type", "NEW_IMAGE"}}));
+  ASSERT_TRUE(dynamodb.ok());
+  EXPECT_EQ(FilterOptionsFor(*dynamodb).subject, consume::FilterSubject::kDynamoDb);
+  EXPECT_EQ(FilterOptionsFor(*dynamodb).view_type, format::ViewType::kNewImage);
 }
 
 TEST(WebhookSettings, ConnectTimeoutNeverExceedsTheRequestTimeout) {
