@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "format/sample_events.h"
 
 namespace eddy::consume {
@@ -175,6 +178,23 @@ TEST(FilterPattern, MatchesDynamoDbRecordsRenderedFromTheEvent) {
   SinkRecord plain;
   plain.data = R"({"eventName":"INSERT"})";
   EXPECT_FALSE(inserts.Matches(plain)) << "no change event";
+}
+
+TEST(FilterPattern, OnePatternMatchesFromManyThreads) {
+  auto pattern = Pattern(R"({"data":{"n":[{"numeric":[">=",50]}]}})");
+  std::atomic<int> matched{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int n = 0; n < 100; ++n) {
+        SinkRecord record;
+        record.data = R"({"n":)" + std::to_string(n) + "}";
+        if (pattern.Matches(record)) ++matched;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(matched.load(), 4 * 50);
 }
 
 TEST(FilterPattern, RejectsMalformedPatternsNamingWhatIsWrong) {
