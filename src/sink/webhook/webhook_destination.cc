@@ -63,7 +63,12 @@ class WebhookDestination final : public consume::Destination {
     auto reply = (*client)->Post(settings_.endpoint, headers_, **body);
     Return(std::move(client).value());
     if (!reply.ok()) {
-      outcome.failure = reply.status();
+      // An oversized reply is the endpoint misbehaving, retried like any failed call; other
+      // client errors keep their class (a certificate that stopped verifying needs the
+      // operator).
+      outcome.failure = reply.status().code() == ErrorCode::kResourceExhausted
+                            ? Unavailable(reply.status().message())
+                            : reply.status();
       return outcome;
     }
     return InterpretReply(batch, reply->status, reply->body, settings_.report_batch_item_failures);

@@ -159,6 +159,13 @@ TEST(WebhookDestination, ReportsFailuresAndPartialFailures) {
   auto partial = destination->Deliver(Batch(3));
   EXPECT_EQ(partial.acknowledged, 2u);
   EXPECT_TRUE(partial.item_failure);
+  {
+    std::lock_guard lock(received.mutex);
+    received.reply = std::string(17u << 20, ' ');  // above the client's 16 MiB reply limit
+  }
+  auto oversized = destination->Deliver(Batch(3));
+  EXPECT_EQ(oversized.acknowledged, 0u);
+  EXPECT_EQ(oversized.failure.code(), ErrorCode::kUnavailable) << oversized.failure.ToString();
   ASSERT_TRUE(destination->Close().ok());
 }
 
