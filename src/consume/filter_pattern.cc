@@ -453,6 +453,25 @@ class PatternCompiler {
   std::string where_;
 };
 
+// {"Filters":[{"Pattern":"..."}, ...]}: exactly that shape, so a pattern on a record field
+// named Filters (whose value would be a matcher list) is never taken for it.
+bool IsFilterCriteria(const Json& value) {
+  if (value.type != Json::Type::kObject || value.members.size() != 1 ||
+      value.members.front().first != "Filters") {
+    return false;
+  }
+  const Json& filters = value.members.front().second;
+  if (filters.type != Json::Type::kArray || filters.elements.empty()) return false;
+  for (const Json& filter : filters.elements) {
+    if (filter.type != Json::Type::kObject || filter.members.size() != 1 ||
+        filter.members.front().first != "Pattern" ||
+        filter.members.front().second.type != Json::Type::kString) {
+      return false;
+    }
+  }
+  return true;
+}
+
 const format::Renderer& DynamoDbRenderer() {
   static const std::unique_ptr<format::Renderer> renderer =
       std::move(format::MakeRenderer("dynamodb")).value();
@@ -470,6 +489,25 @@ Result<FilterPattern> FilterPattern::Parse(std::string_view json_array_or_object
   if (!parsed)
     return InvalidArgument("filter is not valid JSON (or nests deeper than " +
                            std::to_string(kMaxDepth) + " levels); " + std::string(kShape));
+  // Lambda's FilterCriteria as CloudFormation and the API write it,
+  // {"Filters":[{"Pattern":"<pattern as a JSON string>"}, ...]}, is accepted as well.
+  std::vector<Json> unwrapped;
+  if (IsFilterCriteria(*parsed)) {
+    const std::vector<Json>& filters = parsed->members.front().second.elements;
+    unwrapped.reserve(filters.size());
+    for (const Json& filter : filters) {
+      std::optional<Json> pattern = ParseJson(filter.members.front().second.text);
+      if (!pattern) {
+        return InvalidArgument("filter: Filters[" + std::to_string(unwrapped.size()) +
+                               "].Pattern is not valid JSON; " + std::string(kShape));
+      }
+      unwrapped.push_back(std::move(*pattern));
+    }
+    Json list;
+    list.type = Json::Type::kArray;
+    list.elements = std::move(unwrapped);
+    parsed = std::move(list);
+  }
   std::vector<const Json*> objects;
   if (parsed->type == Json::Type::kObject) {
     objects.push_back(&*parsed);

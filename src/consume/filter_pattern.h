@@ -3,7 +3,8 @@
 // skipped (and checkpointed past), as Lambda skips them.
 //
 // Input: one pattern object, or a JSON array of 1 to 5 pattern objects that are OR'd (Lambda's
-// default quota of filters per event source mapping).
+// default quota of filters per event source mapping), or Lambda's FilterCriteria as written in
+// CloudFormation and the API: {"Filters":[{"Pattern":"<a pattern as a JSON string>"}, ...]}.
 //
 // What a pattern is matched against (Lambda's record shapes):
 //   kKinesis (default): {"kinesisSchemaVersion":"1.0","partitionKey","sequenceNumber",

@@ -131,6 +131,18 @@ TEST(FilterPattern, PatternsOfAListAreOred) {
   EXPECT_FALSE(pattern.MatchesJson("not json"));
 }
 
+TEST(FilterPattern, AcceptsLambdasFilterCriteriaShape) {
+  auto pattern = Pattern(
+      R"({"Filters":[{"Pattern":"{\"data\":{\"op\":[\"c\"]}}"},{"Pattern":"{\"a\":[1]}"}]})");
+  EXPECT_EQ(pattern.pattern_count(), 2u);
+  EXPECT_TRUE(pattern.MatchesJson(R"({"data":{"op":"c"}})"));
+  EXPECT_TRUE(pattern.MatchesJson(R"({"a":1})"));
+  EXPECT_FALSE(pattern.MatchesJson(R"({"data":{"op":"u"}})"));
+  // A pattern on a record field named Filters stays a pattern.
+  EXPECT_TRUE(Pattern(R"({"Filters":["x"]})").MatchesJson(R"({"Filters":"x"})"));
+  ExpectRejected(R"({"Filters":[{"Pattern":"{"}]})", "Filters[0].Pattern is not valid JSON");
+}
+
 TEST(FilterPattern, MatchesKinesisRecordsOnDataAndMetadata) {
   SinkRecord record;
   record.partition_key = "vip-7";
