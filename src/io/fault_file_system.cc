@@ -2,15 +2,16 @@
 
 #include <algorithm>
 #include <climits>
+#include <condition_variable>
 #include <thread>
 
 namespace eddy::io {
 
 struct FaultInjectionFileSystem::Node {
   bool is_directory = false;
-  std::string data;         // files: current bytes
-  std::string synced_data;  // files: bytes as of the last Sync()
-  std::map<std::string, std::shared_ptr<Node>> children;         // directories: current
+  std::string data;                                       // files: current bytes
+  std::string synced_data;                                // files: bytes as of the last Sync()
+  std::map<std::string, std::shared_ptr<Node>> children;  // directories: current
   std::map<std::string, std::shared_ptr<Node>> synced_children;  // as of the last sync
 };
 
@@ -22,6 +23,15 @@ struct Fault {
   uint32_t count;
 };
 
+// What a MemoryWatch waits on; the file system bumps `changes` (its own lock is a leaf, taken
+// while State::mutex is held).
+struct WatchSignal {
+  std::mutex mutex;
+  std::condition_variable changed;
+  uint64_t changes = 0;
+  uint64_t consumed = 0;
+};
+
 struct FaultInjectionFileSystem::State {
   mutable std::mutex mutex;
   std::shared_ptr<Node> root;
@@ -31,6 +41,41 @@ struct FaultInjectionFileSystem::State {
   uint64_t bytes_read = 0;
   std::chrono::microseconds sync_latency{0};
   std::map<std::string, bool> locks;
+  // Directory watches by normalized directory path.
+  std::map<std::string, std::vector<std::weak_ptr<WatchSignal>>> watches;
+
+  static std::string Normalize(const std::string& path) {
+    std::string normalized;
+    for (const auto& part : Split(path)) normalized += "/" + part;
+    return normalized.empty() ? "/" : normalized;
+  }
+
+  // Signals the watches of the directory holding `path` and of `path` itself (a watched
+  // directory removed or renamed). Called with `mutex` held.
+  void Changed(const std::string& path) {
+    if (watches.empty()) return;
+    std::string normalized = Normalize(path);
+    size_t slash = normalized.find_last_of('/');
+    std::string parent = slash == 0 ? "/" : normalized.substr(0, slash);
+    for (const std::string& dir : {parent, normalized}) {
+      auto it = watches.find(dir);
+      if (it == watches.end()) continue;
+      auto& list = it->second;
+      for (auto signal = list.begin(); signal != list.end();) {
+        if (auto live = signal->lock()) {
+          {
+            std::lock_guard lock(live->mutex);
+            ++live->changes;
+          }
+          live->changed.notify_all();
+          ++signal;
+        } else {
+          signal = list.erase(signal);
+        }
+      }
+      if (list.empty()) watches.erase(it);
+    }
+  }
 
   // Returns the injected error for this call, or OK.
   Status Check(FaultOperation operation, const std::string& path) {
@@ -118,7 +163,9 @@ class MemoryFile final : public File {
  public:
   MemoryFile(std::shared_ptr<State> state, std::shared_ptr<Node> node, std::string path,
              bool writable)
-      : state_(std::move(state)), node_(std::move(node)), path_(std::move(path)),
+      : state_(std::move(state)),
+        node_(std::move(node)),
+        path_(std::move(path)),
         writable_(writable) {}
 
   Status Append(std::string_view bytes) override {
@@ -127,6 +174,7 @@ class MemoryFile final : public File {
     Status fault = state_->Check(FaultOperation::kAppend, path_);
     if (!fault.ok()) {
       node_->data.append(bytes.data(), bytes.size() / 2);
+      state_->Changed(path_);
       return fault;
     }
     if (state_->capacity != 0) {
@@ -134,10 +182,12 @@ class MemoryFile final : public File {
       uint64_t room = used >= state_->capacity ? 0 : state_->capacity - used;
       if (bytes.size() > room) {
         node_->data.append(bytes.data(), room);
+        state_->Changed(path_);
         return NoSpace("writing " + path_ + ": No space left on device (simulated)");
       }
     }
     node_->data.append(bytes.data(), bytes.size());
+    state_->Changed(path_);
     return Status::Ok();
   }
 
@@ -177,6 +227,7 @@ class MemoryFile final : public File {
     Status fault = state_->Check(FaultOperation::kTruncate, path_);
     if (!fault.ok()) return fault;
     node_->data.resize(size, '\0');
+    state_->Changed(path_);
     return Status::Ok();
   }
 
@@ -187,6 +238,22 @@ class MemoryFile final : public File {
   std::shared_ptr<Node> node_;
   std::string path_;
   bool writable_;
+};
+
+class MemoryWatch final : public DirectoryWatch {
+ public:
+  explicit MemoryWatch(std::shared_ptr<WatchSignal> signal) : signal_(std::move(signal)) {}
+
+  bool Wait(std::chrono::milliseconds timeout) override {
+    std::unique_lock lock(signal_->mutex);
+    bool changed = signal_->changed.wait_for(lock, timeout,
+                                             [&] { return signal_->changes != signal_->consumed; });
+    signal_->consumed = signal_->changes;
+    return changed;
+  }
+
+ private:
+  std::shared_ptr<WatchSignal> signal_;
 };
 
 class MemoryLock final : public FileLock {
@@ -221,8 +288,8 @@ void FaultInjectionFileSystem::InjectFault(FaultOperation operation, Status erro
                                            std::string path_substring, uint32_t skip,
                                            uint32_t count) {
   std::lock_guard lock(state_->mutex);
-  state_->faults.push_back(Fault{operation, std::move(error), std::move(path_substring), skip,
-                                 count});
+  state_->faults.push_back(
+      Fault{operation, std::move(error), std::move(path_substring), skip, count});
 }
 
 void FaultInjectionFileSystem::SetSyncLatency(std::chrono::microseconds latency) {
@@ -287,16 +354,19 @@ Result<std::unique_ptr<File>> FaultInjectionFileSystem::Open(const std::string& 
     node = it->second;
     if (node->is_directory) return InvalidArgument(path + " is a directory");
     if (mode == OpenMode::kCreateNew) return AlreadyExists("file " + path + " exists");
-    if (mode == OpenMode::kCreateOrTruncate) node->data.clear();
+    if (mode == OpenMode::kCreateOrTruncate) {
+      node->data.clear();
+      state_->Changed(path);
+    }
   } else {
     if (mode == OpenMode::kReadOnly || mode == OpenMode::kReadWrite) {
       return NotFound("opening " + path + ": No such file or directory");
     }
     node = std::make_shared<Node>();
     directory->children[name] = node;
+    state_->Changed(path);
   }
-  return std::unique_ptr<File>(
-      new MemoryFile(state_, node, path, mode != OpenMode::kReadOnly));
+  return std::unique_ptr<File>(new MemoryFile(state_, node, path, mode != OpenMode::kReadOnly));
 }
 
 Status FaultInjectionFileSystem::SyncDirectory(const std::string& path) {
@@ -321,6 +391,8 @@ Status FaultInjectionFileSystem::Rename(const std::string& from, const std::stri
   auto node = it->second;
   source.first->children.erase(it);
   target.first->children[target.second] = node;
+  state_->Changed(from);
+  state_->Changed(to);
   return Status::Ok();
 }
 
@@ -333,6 +405,7 @@ Status FaultInjectionFileSystem::Remove(const std::string& path) {
   if (it == parent.first->children.end()) return NotFound("removing " + path + ": not found");
   if (it->second->is_directory) return InvalidArgument(path + " is a directory");
   parent.first->children.erase(it);
+  state_->Changed(path);
   return Status::Ok();
 }
 
@@ -344,6 +417,7 @@ Status FaultInjectionFileSystem::RemoveDirectory(const std::string& path) {
   if (!it->second->is_directory) return InvalidArgument(path + " is not a directory");
   if (!it->second->children.empty()) return FailedPrecondition(path + " is not empty");
   parent.first->children.erase(it);
+  state_->Changed(path);
   return Status::Ok();
 }
 
@@ -364,6 +438,7 @@ Status FaultInjectionFileSystem::Truncate(const std::string& path, uint64_t size
   auto node = state_->Lookup(path);
   if (node == nullptr || node->is_directory) return NotFound("truncating " + path);
   node->data.resize(size, '\0');
+  state_->Changed(path);
   return Status::Ok();
 }
 
@@ -397,6 +472,7 @@ Status FaultInjectionFileSystem::CreateDirectory(const std::string& path) {
   auto node = std::make_shared<Node>();
   node->is_directory = true;
   parent.first->children[parent.second] = node;
+  state_->Changed(path);
   return Status::Ok();
 }
 
@@ -407,6 +483,17 @@ Result<std::unique_ptr<FileLock>> FaultInjectionFileSystem::LockFile(const std::
   }
   state_->locks[path] = true;
   return std::unique_ptr<FileLock>(new MemoryLock(state_, path));
+}
+
+Result<std::unique_ptr<DirectoryWatch>> FaultInjectionFileSystem::WatchDirectory(
+    const std::string& path) {
+  std::lock_guard lock(state_->mutex);
+  auto node = state_->Lookup(path);
+  if (node == nullptr || !node->is_directory)
+    return NotFound("watching " + path + ": no directory");
+  auto signal = std::make_shared<WatchSignal>();
+  state_->watches[State::Normalize(path)].push_back(signal);
+  return std::unique_ptr<DirectoryWatch>(new MemoryWatch(std::move(signal)));
 }
 
 }  // namespace eddy::io

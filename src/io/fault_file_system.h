@@ -10,6 +10,9 @@
 // write), and one-shot or persistent failures injected on chosen operations, optionally only
 // for paths containing a substring.
 //
+// Directory watches (WatchDirectory) are signalled by every change this file system makes in
+// the watched directory: a file created, appended to, truncated, renamed or removed there.
+//
 // Paths are absolute-looking strings ("/data/streams/x"); the root "/" always exists.
 // Thread safety: every method may be called from any thread (one internal mutex).
 #pragma once
@@ -82,6 +85,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   Result<bool> IsDirectory(const std::string& path) override;
   Status CreateDirectory(const std::string& path) override;
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
+  Result<std::unique_ptr<DirectoryWatch>> WatchDirectory(const std::string& path) override;
 
   struct Node;
   struct State;

@@ -2,7 +2,9 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,6 +87,27 @@ class PosixFile final : public File {
 
  private:
   std::string path_;
+  int fd_;
+};
+
+// inotify on one directory. The events themselves are not needed: any of them means "look
+// again", so Wait drains the queue and reports that something came.
+class InotifyWatch final : public DirectoryWatch {
+ public:
+  explicit InotifyWatch(int fd) : fd_(fd) {}
+  ~InotifyWatch() override { ::close(fd_); }
+
+  bool Wait(std::chrono::milliseconds timeout) override {
+    pollfd entry{fd_, POLLIN, 0};
+    int ready = ::poll(&entry, 1, static_cast<int>(timeout.count()));
+    if (ready <= 0) return false;
+    alignas(inotify_event) char buffer[4096];
+    while (::read(fd_, buffer, sizeof buffer) > 0) {
+    }
+    return true;
+  }
+
+ private:
   int fd_;
 };
 
@@ -212,6 +235,19 @@ class PosixFileSystem final : public FileSystem {
     }
     return std::unique_ptr<FileLock>(new PosixLock(fd));
   }
+
+  Result<std::unique_ptr<DirectoryWatch>> WatchDirectory(const std::string& path) override {
+    int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("creating an inotify instance to watch", path, errno);
+    constexpr uint32_t kMask =
+        IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF;
+    if (::inotify_add_watch(fd, path.c_str(), kMask) < 0) {
+      int error = errno;
+      ::close(fd);
+      return ErrnoStatus("watching directory", path, error);
+    }
+    return std::unique_ptr<DirectoryWatch>(new InotifyWatch(fd));
+  }
 };
 
 }  // namespace
@@ -242,6 +278,10 @@ Status FileSystem::WriteFileAtomically(const std::string& path, std::string_view
   }
   EDDY_RETURN_IF_ERROR(Rename(temp, path));
   return SyncDirectory(ParentPath(path));
+}
+
+Result<std::unique_ptr<DirectoryWatch>> FileSystem::WatchDirectory(const std::string& path) {
+  return Unimplemented("this file system cannot watch directory " + path + "; poll instead");
 }
 
 Result<std::string> FileSystem::ReadFile(const std::string& path) {

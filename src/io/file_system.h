@@ -15,6 +15,7 @@
 // several threads for ReadAt concurrently; Append/Truncate/Sync need external serialization.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -26,10 +27,10 @@
 namespace eddy::io {
 
 enum class OpenMode : uint8_t {
-  kReadOnly = 0,        // existing file, reads only
-  kReadWrite = 1,       // existing file, reads and appends
-  kCreateNew = 2,       // create; fails with kAlreadyExists when it exists
-  kCreateOrTruncate = 3 // create or truncate to zero length
+  kReadOnly = 0,         // existing file, reads only
+  kReadWrite = 1,        // existing file, reads and appends
+  kCreateNew = 2,        // create; fails with kAlreadyExists when it exists
+  kCreateOrTruncate = 3  // create or truncate to zero length
 };
 
 class File {
@@ -54,6 +55,21 @@ class FileLock {
   virtual ~FileLock() = default;
 };
 
+// Wakes a waiter when an entry of one directory changes: a file in it created, appended to,
+// truncated, renamed or removed, or the directory itself removed or moved. Created by
+// FileSystem::WatchDirectory; destroying it stops the watch.
+//
+// Thread safety: one thread at a time calls Wait (callers sharing a watch elect one waiter).
+class DirectoryWatch {
+ public:
+  virtual ~DirectoryWatch() = default;
+  // Waits up to `timeout` for a change not yet reported (a change since the previous Wait
+  // returned, or since the watch was created, ends the wait at once) and consumes every
+  // pending change. Returns whether there was one. A false return is no proof of no change:
+  // callers re-check what they wait for at an interval of their own as well.
+  virtual bool Wait(std::chrono::milliseconds timeout) = 0;
+};
+
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
@@ -76,6 +92,10 @@ class FileSystem {
   // Takes an exclusive lock on `path` (created if missing); kFailedPrecondition when another
   // holder (another process) has it.
   virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
+  // Watches the existing directory `path` (see DirectoryWatch). kUnimplemented by default, and
+  // an error where no watch can be set (POSIX: inotify unavailable or its limits reached):
+  // callers then poll.
+  virtual Result<std::unique_ptr<DirectoryWatch>> WatchDirectory(const std::string& path);
 
   // Helpers built on the primitives.
   // Writes `bytes` to `path` atomically and durably: temp file, fsync, rename, fsync dir.

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "io/fault_file_system.h"
 
@@ -85,9 +87,72 @@ TEST(FaultFileSystemTest, CorruptByteAndLocks) {
   EXPECT_TRUE(fs.LockFile("/LOCK").ok());
 }
 
+TEST(FaultFileSystemTest, DirectoryWatchIsSignalledByChangesInItsDirectoryOnly) {
+  using std::chrono::milliseconds;
+  FaultInjectionFileSystem fs;
+  ASSERT_TRUE(fs.CreateDirectory("/d").ok());
+  ASSERT_TRUE(fs.CreateDirectory("/d/sub").ok());
+  ASSERT_TRUE(fs.CreateDirectory("/other").ok());
+  EXPECT_EQ(fs.WatchDirectory("/missing").status().code(), ErrorCode::kNotFound);
+  auto watch = fs.WatchDirectory("/d/");  // the spelling of the path does not matter
+  ASSERT_TRUE(watch.ok()) << watch.status().ToString();
+  EXPECT_FALSE((*watch)->Wait(milliseconds(0)));
+
+  auto file = *fs.Open("/d/a", OpenMode::kCreateNew);  // created
+  EXPECT_TRUE((*watch)->Wait(milliseconds(0)));
+  EXPECT_FALSE((*watch)->Wait(milliseconds(0)));  // consumed
+  ASSERT_TRUE(file->Append("x").ok());            // appended to
+  ASSERT_TRUE(file->Append("y").ok());
+  EXPECT_TRUE((*watch)->Wait(milliseconds(0)));
+  EXPECT_FALSE((*watch)->Wait(milliseconds(0)));  // both appends consumed at once
+  ASSERT_TRUE(file->Truncate(0).ok());
+  EXPECT_TRUE((*watch)->Wait(milliseconds(0)));
+  ASSERT_TRUE(fs.Rename("/d/a", "/d/b").ok());
+  EXPECT_TRUE((*watch)->Wait(milliseconds(0)));
+  ASSERT_TRUE(fs.Remove("/d/b").ok());
+  EXPECT_TRUE((*watch)->Wait(milliseconds(0)));
+
+  // Changes elsewhere, or deeper, do not signal it; syncs and reads neither.
+  auto elsewhere = *fs.Open("/other/a", OpenMode::kCreateNew);
+  ASSERT_TRUE(elsewhere->Append("x").ok());
+  auto deeper = *fs.Open("/d/sub/a", OpenMode::kCreateNew);
+  ASSERT_TRUE(deeper->Append("x").ok());
+  ASSERT_TRUE(deeper->Sync().ok());
+  ASSERT_TRUE(fs.SyncDirectory("/d").ok());
+  EXPECT_FALSE((*watch)->Wait(milliseconds(0)));
+
+  // A waiter blocked in Wait is woken by a write from another thread.
+  bool woke = false;
+  std::thread waiter([&] { woke = (*watch)->Wait(milliseconds(30'000)); });
+  auto writer = *fs.Open("/d/c", OpenMode::kCreateNew);
+  ASSERT_TRUE(writer->Append("x").ok());
+  waiter.join();
+  EXPECT_TRUE(woke);
+}
+
+TEST(PosixFileSystemTest, DirectoryWatchWakesOnAWriteInTheDirectory) {
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("eddy_io_watch_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  FileSystem* fs = DefaultFileSystem();
+  ASSERT_TRUE(fs->CreateDirectory(dir).ok());
+  EXPECT_FALSE(fs->WatchDirectory(JoinPath(dir, "missing")).ok());
+  auto watch = fs->WatchDirectory(dir);
+  ASSERT_TRUE(watch.ok()) << watch.status().ToString();
+  EXPECT_FALSE((*watch)->Wait(std::chrono::milliseconds(0)));
+  {
+    auto file = *fs->Open(JoinPath(dir, "a"), OpenMode::kCreateNew);
+    ASSERT_TRUE(file->Append("x").ok());
+  }
+  EXPECT_TRUE((*watch)->Wait(std::chrono::milliseconds(30'000)));
+  EXPECT_FALSE((*watch)->Wait(std::chrono::milliseconds(0)));  // drained
+  watch->reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(PosixFileSystemTest, BasicOperationsAndLock) {
-  std::string dir = std::filesystem::temp_directory_path() /
-                    ("eddy_io_test_" + std::to_string(::getpid()));
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("eddy_io_test_" + std::to_string(::getpid()));
   FileSystem* fs = DefaultFileSystem();
   ASSERT_TRUE(fs->RemoveTree(dir).ok());
   ASSERT_TRUE(fs->CreateDirectories(dir + "/a/b").ok());
@@ -104,8 +169,7 @@ TEST(PosixFileSystemTest, BasicOperationsAndLock) {
   EXPECT_EQ(*fs->FileSize(dir + "/a/b/f"), 3u);
   EXPECT_EQ(fs->Open(dir + "/a/b/f", OpenMode::kCreateNew).status().code(),
             ErrorCode::kAlreadyExists);
-  EXPECT_EQ(fs->Open(dir + "/missing", OpenMode::kReadOnly).status().code(),
-            ErrorCode::kNotFound);
+  EXPECT_EQ(fs->Open(dir + "/missing", OpenMode::kReadOnly).status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(*fs->List(dir + "/a/b"), std::vector<std::string>{"f"});
   auto lock = fs->LockFile(dir + "/LOCK");
   ASSERT_TRUE(lock.ok());

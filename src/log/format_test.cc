@@ -84,13 +84,14 @@ CommitRecord SampleCommit(uint64_t number) {
   CommitRecord record;
   record.commit_number = number;
   record.meta_version = 1;
-  record.last_sequence = number * 10;
+  record.last_sequence = SequenceNumber(number * 10);
   record.commit_nanos = 5;
   PostgresPosition pg;
   pg.commit_end_lsn = Lsn(number * 100);
   record.position = SourcePosition(pg);
-  record.shards = {ShardCommit{0, 1, 160 + number, number * 10, 7},
-                   ShardCommit{1, 1, 16, 0, 0}};
+  record.shards = {
+      ShardCommit{ShardIndex(0), SequenceNumber(1), 160 + number, SequenceNumber(number * 10), 7},
+      ShardCommit{ShardIndex(1), SequenceNumber(1), 16, SequenceNumber(0), 0}};
   return record;
 }
 
@@ -130,18 +131,18 @@ TEST(LogFormatTest, StreamMetaRoundTrip) {
   meta.options.shard_count = 2;
   meta.options.tags = {{"format", "dms"}};
   meta.meta_version = 4;
-  meta.next_shard_index = 3;
+  meta.next_shard_index = ShardIndex(3);
   ShardMeta parent;
-  parent.index = 0;
+  parent.index = ShardIndex(0);
   parent.open = false;
-  parent.ending_sequence = 99;
-  parent.child_indexes = {2};
+  parent.ending_sequence = SequenceNumber(99);
+  parent.child_indexes = {ShardIndex(2)};
   parent.hash_range = HashKeyRange{HashKey{}, HashKey{5, 6}};
   ShardMeta child;
-  child.index = 2;
-  child.parent_index = 0;
-  child.adjacent_parent_index = 1;
-  child.starting_sequence = 100;
+  child.index = ShardIndex(2);
+  child.parent_index = ShardIndex(0);
+  child.adjacent_parent_index = ShardIndex(1);
+  child.starting_sequence = SequenceNumber(100);
   meta.shards = {parent, child};
   std::string bytes = EncodeStreamMeta(meta);
   auto decoded = DecodeStreamMeta(bytes);
@@ -151,11 +152,11 @@ TEST(LogFormatTest, StreamMetaRoundTrip) {
   EXPECT_EQ(decoded->meta_version, 4u);
   ASSERT_EQ(decoded->shards.size(), 2u);
   EXPECT_FALSE(decoded->shards[0].open);
-  EXPECT_EQ(decoded->shards[0].ending_sequence, 99u);
+  EXPECT_EQ(decoded->shards[0].ending_sequence, SequenceNumber(99));
   EXPECT_EQ(decoded->shards[0].hash_range.end, (HashKey{5, 6}));
-  EXPECT_EQ(decoded->shards[1].parent_index, 0u);
-  EXPECT_EQ(decoded->shards[1].adjacent_parent_index, 1u);
-  EXPECT_EQ(decoded->shards[1].starting_sequence, 100u);
+  EXPECT_EQ(decoded->shards[1].parent_index, ShardIndex(0));
+  EXPECT_EQ(decoded->shards[1].adjacent_parent_index, ShardIndex(1));
+  EXPECT_EQ(decoded->shards[1].starting_sequence, SequenceNumber(100));
   bytes[12] ^= 1;
   EXPECT_EQ(DecodeStreamMeta(bytes).status().code(), ErrorCode::kCorruption);
 }

@@ -53,8 +53,8 @@ enum class OrderingMode : uint8_t {
   kUnordered = 2,  // N shards by MD5(partition key): per-key order
 };
 
-inline constexpr uint32_t kDefaultMaxRecordBytes = 1u << 20;     // 1 MiB
-inline constexpr uint32_t kLargestMaxRecordBytes = 10u << 20;    // 10 MiB
+inline constexpr uint32_t kDefaultMaxRecordBytes = 1u << 20;   // 1 MiB
+inline constexpr uint32_t kLargestMaxRecordBytes = 10u << 20;  // 10 MiB
 inline constexpr int64_t kDefaultRetentionNanos = 24LL * 3600 * 1'000'000'000;
 
 struct StreamOptions {
@@ -75,10 +75,10 @@ struct ShardInfo {
   std::string id;  // "shardId-000000000000"
   std::optional<uint32_t> parent_index;
   std::optional<uint32_t> adjacent_parent_index;  // set on a merge child
-  std::vector<uint32_t> child_indexes;           // set once closed by split/merge
+  std::vector<uint32_t> child_indexes;            // set once closed by split/merge
   HashKeyRange hash_range;
   int64_t creation_nanos = 0;
-  SequenceNumber starting_sequence;              // no record in the shard is below it
+  SequenceNumber starting_sequence;               // no record in the shard is below it
   std::optional<SequenceNumber> ending_sequence;  // set when closed: its last sequence number
   bool open = true;
 
@@ -122,7 +122,7 @@ enum class IteratorType : uint8_t {
 
 struct StartPosition {
   IteratorType type = IteratorType::kTrimHorizon;
-  SequenceNumber sequence;    // for kAt/kAfterSequenceNumber
+  SequenceNumber sequence;      // for kAt/kAfterSequenceNumber
   int64_t timestamp_nanos = 0;  // for kAtTimestamp
 
   static StartPosition TrimHorizon() { return {IteratorType::kTrimHorizon, {}, 0}; }
@@ -174,7 +174,7 @@ struct TransactionCommitResult {
   // True when the end position was at or below the stream's durable high-water mark: the
   // parts written were discarded and nothing became visible.
   bool duplicate = false;
-  uint64_t record_count = 0;  // records stored (after chunking), 0 when duplicate
+  uint64_t record_count = 0;      // records stored (after chunking), 0 when duplicate
   SequenceNumber first_sequence;  // lowest sequence number given to the transaction
   SequenceNumber last_sequence;   // highest; both 0 when nothing was stored
 };
@@ -228,8 +228,8 @@ class ShardReader {
   virtual Result<ReadBatch> Read(const ReadLimits& limits) = 0;
   // Blocks until a record at or after the current position is committed, the shard closes,
   // or `deadline` passes (then returns OK as well: callers Read and find nothing). In-process
-  // this waits on a condition variable; a read-only store (another process) is woken by
-  // inotify on the stream directory when the writer appends to the commit journal, and
+  // this waits on a condition variable; a read-only store (another process) is woken by a
+  // watch of the stream directory (inotify) when the writer appends to the commit journal, and
   // re-checks the journal every LogStoreOptions::follow_recheck_millis regardless (the only
   // wake-up where inotify is unavailable).
   virtual Status WaitForData(std::chrono::steady_clock::time_point deadline) = 0;
@@ -314,12 +314,16 @@ struct LogStoreOptions {
   uint64_t segment_bytes = 64u << 20;         // roll the active segment past this size
   uint64_t commit_journal_bytes = 4u << 20;   // start a new commit journal past this size
   uint32_t index_interval_bytes = 64u << 10;  // one segment index entry per this many bytes
-  // Read-only stores: ShardReader::WaitForData watches the stream directory with inotify (on
-  // the default file system, Linux) and wakes as soon as the writer appends a commit record;
-  // it re-checks the journal at least this often anyway (file systems whose changes inotify
-  // does not report, e.g. network mounts), and polls at this interval where inotify is
-  // unavailable (other FileSystem implementations, inotify limits reached).
+  // Read-only stores: ShardReader::WaitForData watches the stream directory
+  // (io::FileSystem::WatchDirectory: inotify on the POSIX file system, a signal from the
+  // in-memory one) and wakes as soon as the writer appends a commit record; it re-checks the
+  // journal at least this often anyway (file systems whose changes inotify does not report,
+  // e.g. network mounts), and polls at this interval where no watch can be set (file systems
+  // without one, inotify limits reached).
   uint32_t follow_recheck_millis = 200;
+  // A commit fsyncs the shard files it touched in parallel, at most this many at once (the
+  // committing thread plus helper threads the store owns; 0 counts as 1).
+  uint32_t max_parallel_syncs = 4;
 };
 
 class LogStore {

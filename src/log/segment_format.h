@@ -96,6 +96,7 @@ Result<SegmentSummary> DecodeIndex(std::string_view bytes);
 
 // "00000000000000000042.seg".
 std::string SegmentFileName(uint64_t base_sequence);
+inline std::string SegmentFileName(SequenceNumber base) { return SegmentFileName(base.value()); }
 // Returns the base sequence of a "<20 digits>.seg" name, or nullopt-like error.
 Result<uint64_t> ParseSegmentFileName(std::string_view name);
 

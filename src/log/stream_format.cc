@@ -21,15 +21,15 @@ Result<HashKey> ReadHashKey(ByteReader& reader) {
   return key;
 }
 
-void PutOptional(std::string& out, const std::optional<uint32_t>& value) {
-  PutVarint64(out, value ? uint64_t{*value} + 1 : 0);
+void PutOptional(std::string& out, const std::optional<ShardIndex>& value) {
+  PutVarint64(out, value ? uint64_t{value->value()} + 1 : 0);
 }
 
-Result<std::optional<uint32_t>> ReadOptional(ByteReader& reader) {
+Result<std::optional<ShardIndex>> ReadOptional(ByteReader& reader) {
   EDDY_ASSIGN_OR_RETURN(uint64_t raw, reader.ReadVarint64());
-  if (raw == 0) return std::optional<uint32_t>();
+  if (raw == 0) return std::optional<ShardIndex>();
   if (raw - 1 > UINT32_MAX) return Corruption("shard index out of range");
-  return std::optional<uint32_t>(static_cast<uint32_t>(raw - 1));
+  return std::optional<ShardIndex>(ShardIndex(static_cast<uint32_t>(raw - 1)));
 }
 
 }  // namespace
@@ -50,19 +50,19 @@ std::string EncodeStreamMeta(const StreamMeta& meta) {
   }
   PutVarintSigned64(out, meta.creation_nanos);
   PutVarint64(out, meta.meta_version);
-  PutVarint64(out, meta.next_shard_index);
+  PutVarint64(out, meta.next_shard_index.value());
   PutVarint64(out, meta.shards.size());
   for (const auto& shard : meta.shards) {
-    PutVarint64(out, shard.index);
+    PutVarint64(out, shard.index.value());
     PutOptional(out, shard.parent_index);
     PutOptional(out, shard.adjacent_parent_index);
     PutVarint64(out, shard.child_indexes.size());
-    for (uint32_t child : shard.child_indexes) PutVarint64(out, child);
+    for (ShardIndex child : shard.child_indexes) PutVarint64(out, child.value());
     PutHashKey(out, shard.hash_range.start);
     PutHashKey(out, shard.hash_range.end);
     PutVarintSigned64(out, shard.creation_nanos);
-    PutVarint64(out, shard.starting_sequence);
-    PutVarint64(out, shard.ending_sequence ? *shard.ending_sequence + 1 : 0);
+    PutVarint64(out, shard.starting_sequence.value());
+    PutVarint64(out, shard.ending_sequence ? shard.ending_sequence->value() + 1 : 0);
     PutFixed8(out, static_cast<uint8_t>((shard.open ? 1 : 0) | (shard.expired ? 2 : 0)));
   }
   PutFixed32(out, crc32c::Mask(crc32c::Value(out)));
@@ -101,27 +101,28 @@ Result<StreamMeta> DecodeStreamMeta(std::string_view bytes) {
   EDDY_ASSIGN_OR_RETURN(meta.creation_nanos, reader.ReadVarintSigned64());
   EDDY_ASSIGN_OR_RETURN(meta.meta_version, reader.ReadVarint64());
   EDDY_ASSIGN_OR_RETURN(uint64_t next_index, reader.ReadVarint64());
-  meta.next_shard_index = static_cast<uint32_t>(next_index);
+  meta.next_shard_index = ShardIndex(static_cast<uint32_t>(next_index));
   EDDY_ASSIGN_OR_RETURN(uint64_t count, reader.ReadVarint64());
   if (count > reader.remaining()) return Corruption("shard count exceeds the file");
   for (uint64_t i = 0; i < count; ++i) {
     ShardMeta shard;
     EDDY_ASSIGN_OR_RETURN(uint64_t index, reader.ReadVarint64());
-    shard.index = static_cast<uint32_t>(index);
+    shard.index = ShardIndex(static_cast<uint32_t>(index));
     EDDY_ASSIGN_OR_RETURN(shard.parent_index, ReadOptional(reader));
     EDDY_ASSIGN_OR_RETURN(shard.adjacent_parent_index, ReadOptional(reader));
     EDDY_ASSIGN_OR_RETURN(uint64_t children, reader.ReadVarint64());
     if (children > reader.remaining()) return Corruption("child count exceeds the file");
     for (uint64_t c = 0; c < children; ++c) {
       EDDY_ASSIGN_OR_RETURN(uint64_t child, reader.ReadVarint64());
-      shard.child_indexes.push_back(static_cast<uint32_t>(child));
+      shard.child_indexes.push_back(ShardIndex(static_cast<uint32_t>(child)));
     }
     EDDY_ASSIGN_OR_RETURN(shard.hash_range.start, ReadHashKey(reader));
     EDDY_ASSIGN_OR_RETURN(shard.hash_range.end, ReadHashKey(reader));
     EDDY_ASSIGN_OR_RETURN(shard.creation_nanos, reader.ReadVarintSigned64());
-    EDDY_ASSIGN_OR_RETURN(shard.starting_sequence, reader.ReadVarint64());
+    EDDY_ASSIGN_OR_RETURN(uint64_t starting, reader.ReadVarint64());
+    shard.starting_sequence = SequenceNumber(starting);
     EDDY_ASSIGN_OR_RETURN(uint64_t ending, reader.ReadVarint64());
-    if (ending != 0) shard.ending_sequence = ending - 1;
+    if (ending != 0) shard.ending_sequence = SequenceNumber(ending - 1);
     EDDY_ASSIGN_OR_RETURN(uint8_t flags, reader.ReadFixed8());
     shard.open = (flags & 1) != 0;
     shard.expired = (flags & 2) != 0;
@@ -137,15 +138,15 @@ void EncodeCommitFrame(const CommitRecord& record, std::string& out) {
   out.append(8, '\0');
   PutFixed64(out, record.commit_number);
   PutFixed64(out, record.meta_version);
-  PutFixed64(out, record.last_sequence);
+  PutFixed64(out, record.last_sequence.value());
   PutFixed64(out, static_cast<uint64_t>(record.commit_nanos));
   record.position.EncodeTo(out);
   PutVarint64(out, record.shards.size());
   for (const auto& shard : record.shards) {
-    PutVarint64(out, shard.shard_index);
-    PutVarint64(out, shard.segment_base);
+    PutVarint64(out, shard.shard_index.value());
+    PutVarint64(out, shard.segment_base.value());
     PutVarint64(out, shard.end_offset);
-    PutVarint64(out, shard.last_sequence);
+    PutVarint64(out, shard.last_sequence.value());
     PutVarintSigned64(out, shard.last_arrival);
   }
   uint32_t length = static_cast<uint32_t>(out.size() - start - kCommitFrameHeaderBytes);
@@ -182,7 +183,8 @@ std::optional<std::pair<CommitRecord, size_t>> DecodeCommitFrame(std::string_vie
   auto parse = [&]() -> Status {
     EDDY_ASSIGN_OR_RETURN(record.commit_number, reader.ReadFixed64());
     EDDY_ASSIGN_OR_RETURN(record.meta_version, reader.ReadFixed64());
-    EDDY_ASSIGN_OR_RETURN(record.last_sequence, reader.ReadFixed64());
+    EDDY_ASSIGN_OR_RETURN(uint64_t last_sequence, reader.ReadFixed64());
+    record.last_sequence = SequenceNumber(last_sequence);
     EDDY_ASSIGN_OR_RETURN(uint64_t nanos, reader.ReadFixed64());
     record.commit_nanos = static_cast<int64_t>(nanos);
     std::string_view rest = reader.rest();
@@ -194,10 +196,12 @@ std::optional<std::pair<CommitRecord, size_t>> DecodeCommitFrame(std::string_vie
     for (uint64_t i = 0; i < count; ++i) {
       ShardCommit shard;
       EDDY_ASSIGN_OR_RETURN(uint64_t index, reader.ReadVarint64());
-      shard.shard_index = static_cast<uint32_t>(index);
-      EDDY_ASSIGN_OR_RETURN(shard.segment_base, reader.ReadVarint64());
+      shard.shard_index = ShardIndex(static_cast<uint32_t>(index));
+      EDDY_ASSIGN_OR_RETURN(uint64_t segment_base, reader.ReadVarint64());
+      shard.segment_base = SequenceNumber(segment_base);
       EDDY_ASSIGN_OR_RETURN(shard.end_offset, reader.ReadVarint64());
-      EDDY_ASSIGN_OR_RETURN(shard.last_sequence, reader.ReadVarint64());
+      EDDY_ASSIGN_OR_RETURN(uint64_t shard_last, reader.ReadVarint64());
+      shard.last_sequence = SequenceNumber(shard_last);
       EDDY_ASSIGN_OR_RETURN(shard.last_arrival, reader.ReadVarintSigned64());
       record.shards.push_back(shard);
     }

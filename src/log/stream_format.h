@@ -27,11 +27,15 @@
 #include <vector>
 
 #include "base/position.h"
+#include "base/shard_index.h"
 #include "base/status.h"
 #include "log/kinesis.h"
 #include "log/log_store.h"
 
 namespace eddy::log {
+
+// "shardId-000000000003" for index 3 (kinesis.h takes the raw index).
+inline std::string FormatShardId(ShardIndex index) { return FormatShardId(index.value()); }
 
 inline constexpr char kMetaMagic[8] = {'E', 'D', 'D', 'Y', 'M', 'E', 'T', 'A'};
 inline constexpr char kJournalMagic[8] = {'E', 'D', 'D', 'Y', 'C', 'J', '0', '1'};
@@ -39,14 +43,14 @@ inline constexpr uint32_t kCommitMarker = 0x544d4345;
 inline constexpr size_t kCommitFrameHeaderBytes = 12;
 
 struct ShardMeta {
-  uint32_t index = 0;
-  std::optional<uint32_t> parent_index;
-  std::optional<uint32_t> adjacent_parent_index;
-  std::vector<uint32_t> child_indexes;
+  ShardIndex index;
+  std::optional<ShardIndex> parent_index;
+  std::optional<ShardIndex> adjacent_parent_index;
+  std::vector<ShardIndex> child_indexes;
   HashKeyRange hash_range;
   int64_t creation_nanos = 0;
-  uint64_t starting_sequence = 0;
-  std::optional<uint64_t> ending_sequence;
+  SequenceNumber starting_sequence;
+  std::optional<SequenceNumber> ending_sequence;
   bool open = true;
   bool expired = false;
 };
@@ -56,7 +60,7 @@ struct StreamMeta {
   StreamOptions options;
   int64_t creation_nanos = 0;
   uint64_t meta_version = 1;
-  uint32_t next_shard_index = 0;
+  ShardIndex next_shard_index;
   std::vector<ShardMeta> shards;  // by index
 };
 
@@ -64,17 +68,17 @@ std::string EncodeStreamMeta(const StreamMeta& meta);
 Result<StreamMeta> DecodeStreamMeta(std::string_view bytes);
 
 struct ShardCommit {
-  uint32_t shard_index = 0;
-  uint64_t segment_base = 0;
+  ShardIndex shard_index;
+  SequenceNumber segment_base;  // the active segment's base sequence (its file name)
   uint64_t end_offset = 0;
-  uint64_t last_sequence = 0;
+  SequenceNumber last_sequence;  // 0 when the shard has no record
   int64_t last_arrival = 0;
 };
 
 struct CommitRecord {
   uint64_t commit_number = 0;
   uint64_t meta_version = 0;
-  uint64_t last_sequence = 0;
+  SequenceNumber last_sequence;  // the stream counter
   int64_t commit_nanos = 0;
   SourcePosition position;
   std::vector<ShardCommit> shards;

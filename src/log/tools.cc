@@ -97,9 +97,9 @@ struct Verifier {
     }
     if (!commit) return Problem(dir + ": no valid commit record");
     out << "stream " << name << ": " << meta->shards.size() << " shards, last sequence "
-        << commit->last_sequence << ", commit " << commit->commit_number << ", position "
+        << commit->last_sequence.value() << ", commit " << commit->commit_number << ", position "
         << commit->position.ToString() << "\n";
-    std::map<uint32_t, ShardCommit> commits;
+    std::map<ShardIndex, ShardCommit> commits;
     for (const auto& shard : commit->shards) commits[shard.shard_index] = shard;
     for (const auto& shard : meta->shards) {
       if (shard.expired) {
@@ -121,7 +121,7 @@ struct Verifier {
     }
     std::sort(bases.begin(), bases.end());
     if (bases.empty()) return Problem(dir + ": no segment files");
-    uint64_t active = commit ? commit->segment_base : bases.front();
+    uint64_t active = commit ? commit->segment_base.value() : bases.front();
     uint64_t records = 0;
     uint64_t previous = 0;
     for (uint64_t base : bases) {
@@ -143,7 +143,7 @@ struct Verifier {
         Problem(path + " offset 0: " + shard_index.status().message());
         continue;
       }
-      if (*shard_index != meta.index) {
+      if (ShardIndex(*shard_index) != meta.index) {
         Problem(path + " offset 12: header names shard " + std::to_string(*shard_index));
       }
       uint64_t end = base == active && commit ? std::min(commit->end_offset, size) : size;
@@ -153,19 +153,18 @@ struct Verifier {
       }
       uint64_t segment_records = 0;
       bool order_ok = true;
-      auto scan = ScanFrames(**file, kSegmentHeaderBytes, end, true,
-                             [&](Record& record, uint64_t offset, size_t) {
-                               uint64_t sequence = record.sequence.value();
-                               if (sequence <= previous || sequence < base) {
-                                 Problem(path + " offset " + std::to_string(offset) +
-                                         ": sequence " + std::to_string(sequence) +
-                                         " out of order");
-                                 order_ok = false;
-                               }
-                               previous = sequence;
-                               ++segment_records;
-                               return true;
-                             });
+      auto scan = ScanFrames(
+          **file, kSegmentHeaderBytes, end, true, [&](Record& record, uint64_t offset, size_t) {
+            uint64_t sequence = record.sequence.value();
+            if (sequence <= previous || sequence < base) {
+              Problem(path + " offset " + std::to_string(offset) + ": sequence " +
+                      std::to_string(sequence) + " out of order");
+              order_ok = false;
+            }
+            previous = sequence;
+            ++segment_records;
+            return true;
+          });
       if (!scan.ok()) {
         Problem(path + ": " + scan.status().message());
         continue;
@@ -174,8 +173,8 @@ struct Verifier {
         Problem(path + " offset " + std::to_string(scan->stop_offset) + ": " + scan->error);
       }
       records += segment_records;
-      out << "    segment " << path << ": " << segment_records << " records, " << end
-          << " bytes" << (base == active ? " (active)" : "") << (order_ok ? "" : " (ORDER)");
+      out << "    segment " << path << ": " << segment_records << " records, " << end << " bytes"
+          << (base == active ? " (active)" : "") << (order_ok ? "" : " (ORDER)");
       if (size > end) out << ", " << (size - end) << " uncommitted bytes (recovery truncates)";
       out << "\n";
       if (base != active) {
@@ -245,9 +244,8 @@ Status DumpDataDirectory(const std::string& path, const DumpOptions& options, st
       if (options.shard_index >= 0 && shard.index != static_cast<uint32_t>(options.shard_index)) {
         continue;
       }
-      out << "  " << shard.id << (shard.open ? " open" : " closed")
-          << " hash=[" << shard.hash_range.start.ToString() << ", "
-          << shard.hash_range.end.ToString() << "]";
+      out << "  " << shard.id << (shard.open ? " open" : " closed") << " hash=["
+          << shard.hash_range.start.ToString() << ", " << shard.hash_range.end.ToString() << "]";
       if (shard.parent_index) out << " parent=" << FormatShardId(*shard.parent_index);
       if (shard.adjacent_parent_index) {
         out << " adjacent_parent=" << FormatShardId(*shard.adjacent_parent_index);
@@ -271,10 +269,9 @@ Status DumpDataDirectory(const std::string& path, const DumpOptions& options, st
         if (batch->records.empty()) break;
         for (const auto& record : batch->records) {
           if (printed >= options.max_records) break;
-          out << "    " << record.sequence.value() << " " << FormatTime(record.arrival_nanos)
-              << " " << KindName(record.kind) << " key=" << Escape(record.partition_key, 64)
-              << " position=" << record.position.ToString()
-              << " bytes=" << record.payload.size();
+          out << "    " << record.sequence.value() << " " << FormatTime(record.arrival_nanos) << " "
+              << KindName(record.kind) << " key=" << Escape(record.partition_key, 64)
+              << " position=" << record.position.ToString() << " bytes=" << record.payload.size();
           if (options.payloads) out << " payload=" << Escape(record.payload, 200);
           out << "\n";
           ++printed;

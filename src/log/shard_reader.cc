@@ -1,0 +1,245 @@
+// StreamImpl: resolving a reader's start position and reading one shard in sequence order;
+// ShardReader is a cursor over ReadShard.
+#include <algorithm>
+
+#include "log/segment_scan.h"
+#include "log/stream_state.h"
+
+namespace eddy::log::internal {
+namespace {
+
+class ShardReaderImpl final : public ShardReader {
+ public:
+  ShardReaderImpl(std::shared_ptr<StreamImpl> stream, ShardIndex shard, SequenceNumber next)
+      : stream_(std::move(stream)), shard_(shard), next_(next) {}
+  Result<ReadBatch> Read(const ReadLimits& limits) override {
+    return stream_->ReadShard(shard_, &next_, limits);
+  }
+  Status WaitForData(std::chrono::steady_clock::time_point deadline) override {
+    return stream_->WaitForShardData(shard_, next_, deadline);
+  }
+  SequenceNumber next_sequence() const override { return next_; }
+  uint32_t shard_index() const override { return shard_.value(); }
+
+ private:
+  std::shared_ptr<StreamImpl> stream_;
+  ShardIndex shard_;
+  SequenceNumber next_;
+};
+
+}  // namespace
+
+std::unique_ptr<ShardReader> NewShardReader(std::shared_ptr<StreamImpl> stream, ShardIndex shard,
+                                            SequenceNumber next) {
+  return std::make_unique<ShardReaderImpl>(std::move(stream), shard, next);
+}
+
+Result<std::shared_ptr<io::File>> StreamImpl::ReadHandle(Segment& segment) {
+  // Called with mu_ held.
+  if (!segment.file) {
+    EDDY_ASSIGN_OR_RETURN(auto file, context_->fs->Open(segment.path, io::OpenMode::kReadOnly));
+    segment.file = std::move(file);
+  }
+  return segment.file;
+}
+
+Result<SequenceNumber> StreamImpl::FindTimestamp(Shard& shard, int64_t timestamp) {
+  // Called with mu_ held. First record with arrival >= timestamp.
+  for (auto& segment : shard.segments) {
+    if (segment->summary.record_count == 0 || segment->summary.max_arrival < timestamp) continue;
+    const auto& entries = segment->summary.entries;
+    uint64_t start = kSegmentHeaderBytes;
+    for (const auto& entry : entries) {
+      if (entry.arrival_nanos < timestamp) start = entry.offset;
+    }
+    EDDY_ASSIGN_OR_RETURN(auto file, ReadHandle(*segment));
+    std::optional<SequenceNumber> found;
+    EDDY_ASSIGN_OR_RETURN(ScanOutcome outcome,
+                          ScanFrames(*file, start, segment->summary.bytes, true,
+                                     [&](Record& record, uint64_t, size_t) {
+                                       if (record.arrival_nanos >= timestamp) {
+                                         found = record.sequence;
+                                         return false;
+                                       }
+                                       return true;
+                                     }));
+    if (found) return *found;
+    if (outcome.status != FrameStatus::kOk) {
+      return Corruption("segment " + segment->path + " offset " +
+                        std::to_string(outcome.stop_offset) + ": " + outcome.error);
+    }
+  }
+  return Next(shard.last_sequence);
+}
+
+Result<SequenceNumber> StreamImpl::ResolveStart(Shard& shard, const StartPosition& start) {
+  switch (start.type) {
+    case IteratorType::kTrimHorizon:
+      return shard.TrimHorizon();
+    case IteratorType::kLatest:
+      return Next(shard.last_sequence);
+    case IteratorType::kAtSequenceNumber:
+    case IteratorType::kAfterSequenceNumber: {
+      SequenceNumber sequence(start.sequence.value() +
+                              (start.type == IteratorType::kAfterSequenceNumber ? 1 : 0));
+      if (shard.Trimmed(sequence)) {
+        return Trimmed("sequence number " + std::to_string(start.sequence.value()) + " of " +
+                       FormatShardId(shard.meta.index) + " is behind the trim horizon " +
+                       std::to_string(shard.TrimHorizon().value()) + " (dropped by retention)");
+      }
+      return std::max(sequence, shard.TrimHorizon());
+    }
+    case IteratorType::kAtTimestamp:
+      if (start.timestamp_nanos > context_->clock->NowNanos()) {
+        return InvalidArgument("timestamp " + std::to_string(start.timestamp_nanos) +
+                               " is in the future");
+      }
+      return FindTimestamp(shard, start.timestamp_nanos);
+  }
+  return InvalidArgument("unknown iterator type");
+}
+
+Result<std::unique_ptr<ShardReader>> StreamImpl::OpenReader(uint32_t shard_index,
+                                                            StartPosition start) {
+  EDDY_RETURN_IF_ERROR(Refresh());
+  std::lock_guard lock(mu_);
+  if (deleted_) return NotFound("stream " + name_ + " was deleted");
+  auto it = shards_.find(ShardIndex(shard_index));
+  if (it == shards_.end() || it->second->meta.expired) {
+    return NotFound("shard " + FormatShardId(shard_index) + " does not exist in stream " + name_);
+  }
+  EDDY_ASSIGN_OR_RETURN(SequenceNumber next, ResolveStart(*it->second, start));
+  return NewShardReader(shared_from_this(), ShardIndex(shard_index), next);
+}
+
+Result<ReadBatch> StreamImpl::ReadShard(ShardIndex shard_index, SequenceNumber* next,
+                                        const ReadLimits& limits) {
+  EDDY_RETURN_IF_ERROR(Refresh());
+  ReadBatch batch;
+  size_t bytes = 0;
+  int64_t last_returned_arrival = 0;
+  int64_t shard_last_arrival = 0;
+  bool caught_up = false;
+  while (batch.records.size() < limits.max_records && (bytes < limits.max_bytes)) {
+    std::shared_ptr<io::File> file;
+    uint64_t offset = 0;
+    uint64_t end = 0;
+    SequenceNumber last_sequence;
+    std::optional<SequenceNumber> next_base;
+    std::string path;
+    std::optional<uint64_t> corrupt_offset;
+    std::string corrupt_reason;
+    {
+      std::lock_guard lock(mu_);
+      if (deleted_) return NotFound("stream " + name_ + " was deleted");
+      auto it = shards_.find(shard_index);
+      if (it == shards_.end()) return NotFound("shard " + FormatShardId(shard_index) + " is gone");
+      Shard& shard = *it->second;
+      shard_last_arrival = shard.last_arrival;
+      if (shard.meta.expired || shard.Trimmed(*next)) {
+        if (!batch.records.empty()) break;
+        return Trimmed("position " + std::to_string(next->value()) + " of " +
+                       FormatShardId(shard_index) + " is behind the trim horizon " +
+                       std::to_string(shard.TrimHorizon().value()) + " (dropped by retention)");
+      }
+      if (*next > shard.last_sequence) {
+        caught_up = true;
+        if (!shard.meta.open) {
+          batch.end_of_shard = true;
+          for (ShardIndex child : shard.meta.child_indexes) {
+            batch.child_indexes.push_back(child.value());
+          }
+        }
+        break;
+      }
+      auto& segments = shard.segments;
+      auto pos = std::upper_bound(
+          segments.begin(), segments.end(), *next,
+          [](SequenceNumber s, const std::shared_ptr<Segment>& seg) { return s < seg->base; });
+      size_t index = pos == segments.begin() ? 0 : static_cast<size_t>(pos - segments.begin()) - 1;
+      Segment& segment = *segments[index];
+      if (index + 1 < segments.size()) next_base = segments[index + 1]->base;
+      auto handle = ReadHandle(segment);
+      if (!handle.ok()) {
+        if (!batch.records.empty()) break;
+        if (handle.status().code() == ErrorCode::kNotFound) {
+          // Only retention removes a committed segment (seen late by a read-only store).
+          return Trimmed("segment " + segment.path + " holding position " +
+                         std::to_string(next->value()) + " was dropped by retention");
+        }
+        return handle.status();
+      }
+      file = std::move(*handle);
+      end = segment.summary.bytes;
+      corrupt_offset = segment.corrupt_offset;
+      corrupt_reason = segment.corrupt_reason;
+      if (corrupt_offset && *corrupt_offset < end) end = *corrupt_offset;
+      offset = kSegmentHeaderBytes;
+      const auto& entries = segment.summary.entries;
+      auto entry = std::upper_bound(
+          entries.begin(), entries.end(), *next,
+          [](SequenceNumber s, const IndexEntry& e) { return s.value() < e.sequence; });
+      if (entry != entries.begin()) offset = std::prev(entry)->offset;
+      last_sequence = shard.last_sequence;
+      path = segment.path;
+    }
+    bool limit_hit = false;
+    EDDY_ASSIGN_OR_RETURN(
+        ScanOutcome outcome,
+        ScanFrames(*file, offset, end, true, [&](Record& record, uint64_t, size_t) {
+          const SequenceNumber sequence = record.sequence;
+          if (sequence < *next) return true;
+          if (sequence > last_sequence) {
+            limit_hit = true;
+            return false;
+          }
+          size_t size = record.partition_key.size() + record.payload.size();
+          if (!batch.records.empty() &&
+              (batch.records.size() >= limits.max_records || bytes + size > limits.max_bytes)) {
+            limit_hit = true;
+            return false;
+          }
+          bytes += size;
+          last_returned_arrival = record.arrival_nanos;
+          *next = Next(sequence);
+          batch.records.push_back(std::move(record));
+          return true;
+        }));
+    if (limit_hit) break;
+    if (outcome.status != FrameStatus::kOk ||
+        (corrupt_offset && outcome.stop_offset >= end && end == *corrupt_offset)) {
+      if (!batch.records.empty()) break;
+      uint64_t at = outcome.status != FrameStatus::kOk ? outcome.stop_offset : *corrupt_offset;
+      std::string reason = outcome.status != FrameStatus::kOk ? outcome.error : corrupt_reason;
+      return Corruption("segment " + path + " offset " + std::to_string(at) + ": " + reason);
+    }
+    if (next_base) {
+      *next = std::max(*next, *next_base);
+    } else if (*next <= last_sequence) {
+      // The active segment ended before the committed last sequence: it was truncated.
+      return Corruption("segment " + path + " ends at offset " + std::to_string(end) +
+                        " before committed sequence " + std::to_string(last_sequence.value()));
+    }
+  }
+  batch.next_sequence = *next;
+  if (!caught_up && !batch.records.empty()) {
+    batch.millis_behind_latest =
+        std::max<int64_t>(0, (shard_last_arrival - last_returned_arrival) / 1'000'000);
+  }
+  return batch;
+}
+
+bool StreamImpl::ShardReadyLocked(ShardIndex shard_index, SequenceNumber next) const {
+  if (deleted_ || !poisoned_.ok()) return true;
+  auto it = shards_.find(shard_index);
+  if (it == shards_.end()) return true;
+  const Shard& shard = *it->second;
+  return shard.last_sequence >= next || !shard.meta.open || shard.meta.expired;
+}
+
+Status StreamImpl::WaitForShardData(ShardIndex shard_index, SequenceNumber next,
+                                    std::chrono::steady_clock::time_point deadline) {
+  return WaitUntil([&] { return ShardReadyLocked(shard_index, next); }, deadline);
+}
+
+}  // namespace eddy::log::internal
