@@ -53,8 +53,25 @@ void ApiRouter::Handle(const HttpRequest& request, HttpResponse* response) {
     response->body = R"({"__type":"InternalFailure","message":"Internal service failure."})";
   }
   requests_.fetch_add(1, std::memory_order_relaxed);
+  const std::string* target = request.Header("x-amz-target");
+  std::string_view service = "unknown";
+  std::string_view operation = "unknown";
+  if (target != nullptr) {
+    std::string_view text(*target);
+    if (text.substr(0, kKinesisTargetPrefix.size()) == kKinesisTargetPrefix) {
+      service = "kinesis";
+      std::string_view name = text.substr(kKinesisTargetPrefix.size());
+      if (KinesisService::Knows(name)) operation = name;
+    } else if (text.substr(0, kDynamoDbStreamsTargetPrefix.size()) ==
+               kDynamoDbStreamsTargetPrefix) {
+      service = "dynamodbstreams";
+      std::string_view name = text.substr(kDynamoDbStreamsTargetPrefix.size());
+      if (DynamoDbStreamsService::Knows(name)) operation = name;
+    }
+  }
+  probe_.Record(service, operation, response->status,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (Log()->should_log(spdlog::level::debug)) {
-    const std::string* target = request.Header("x-amz-target");
     Log()->debug("request target={} status={} http={} micros={}", target ? *target : "-",
                  response->status, request.http_major,
                  std::chrono::duration_cast<std::chrono::microseconds>(

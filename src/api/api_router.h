@@ -3,6 +3,9 @@
 // checks SigV4 authentication, decodes the JSON body and shapes every error as AWS does:
 // HTTP status, `{"__type": ..., "message": ...}`, `x-amzn-RequestId` and `x-amzn-ErrorType`.
 //
+// Every request is counted in the API probe (api_metrics.h: by service, operation and status,
+// with its handling time).
+//
 // Thread safety: Handle may be called concurrently from connection threads.
 #pragma once
 
@@ -10,6 +13,7 @@
 #include <memory>
 
 #include "api/api_context.h"
+#include "api/api_metrics.h"
 #include "api/dynamodb_streams_service.h"
 #include "api/http.h"
 #include "api/kinesis_service.h"
@@ -39,6 +43,7 @@ class ApiRouter {
   KinesisService kinesis_;
   DynamoDbStreamsService dynamodb_streams_;
   std::atomic<uint64_t> requests_{0};
+  ApiProbe probe_;
 };
 
 // A random request id in UUID form ("8c3f...-...").

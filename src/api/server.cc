@@ -59,11 +59,12 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, log::LogSto
   http.tls_cert_file = options.tls_cert;
   http.tls_key_file = options.tls_key;
   ApiRouter* router = state->router.get();
-  EDDY_ASSIGN_OR_RETURN(state->http,
-                        HttpServer::Start(http, [router](const HttpRequest& request,
-                                                         HttpResponse* response) {
-                          router->Handle(request, response);
-                        }));
+  HttpRoutes routes;
+  for (HttpRoute& route : options.routes) routes.Add(std::move(route));
+  routes.SetFallback([router](const HttpRequest& request, HttpResponse* response) {
+    router->Handle(request, response);
+  });
+  EDDY_ASSIGN_OR_RETURN(state->http, HttpServer::Start(http, routes.ToHandler()));
   return std::unique_ptr<Server>(new Server(std::move(state)));
 }
 

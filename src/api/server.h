@@ -13,8 +13,10 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/api_context.h"
+#include "api/http_routes.h"
 #include "api/sigv4.h"
 #include "base/clock.h"
 #include "base/status.h"
@@ -42,6 +44,10 @@ struct ServerOptions {
   std::string tls_key;
   // Record rendering; empty hooks are replaced by StandardRecordRendering(region).
   RecordRendering rendering;
+  // Extra exact method+path routes served on the same port (e.g. MetricsRoute() from
+  // api/metrics_endpoint.h), checked before the AWS JSON protocol, which answers every other
+  // request (http_routes.h).
+  std::vector<HttpRoute> routes;
 };
 
 class Server {

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/build_info.h"
 #include "app/commands.h"
 
 int main(int argc, char** argv) {
@@ -33,5 +34,6 @@ int main(int argc, char** argv) {
     return eddy::app::kExitUsage;
   }
   if (!runner) return eddy::app::kExitUsage;
+  eddy::app::RegisterBuildInfo();
   return runner();
 }

@@ -114,6 +114,11 @@ int Run(const RunFlags& flags) {
     log->info("serving the Kinesis and DynamoDB Streams API on {}://127.0.0.1:{}",
               config.api.tls_cert.empty() ? "http" : "https", (*engine)->api_port());
   }
+  if ((*engine)->metrics_port() != 0) {
+    auto host = engine::ParseListenAddress(config.metrics.listen);
+    log->info("serving Prometheus metrics on http://{}:{}/metrics",
+              host.ok() ? host->first : std::string("127.0.0.1"), (*engine)->metrics_port());
+  }
   return Supervise(**engine, shutdown, config.data_dir);
 }
 
@@ -131,6 +136,9 @@ void RegisterRunCommand(CLI::App& app, CommandRunner& runner) {
   command->add_option("--stream", flags->overrides.stream_name, "Stream the changes go to");
   command->add_option("--api-listen", flags->overrides.api_listen,
                       "HOST:PORT for the Kinesis/DynamoDB Streams API (default 127.0.0.1:4567)");
+  command->add_option("--metrics-listen", flags->overrides.metrics_listen,
+                      "HOST:PORT serving GET /metrics on a port of its own (the API port "
+                      "always serves it)");
   command->add_option("--format", flags->overrides.format, "native|debezium|dms|dynamodb");
   command->add_option("--view-type", flags->overrides.view_type,
                       "NEW_AND_OLD_IMAGES|NEW_IMAGE|OLD_IMAGE|KEYS_ONLY");

@@ -14,6 +14,7 @@ namespace {
 struct ServeFlags {
   std::string data_dir;
   std::string listen = "127.0.0.1:4567";
+  std::string metrics_listen;
   std::string region = "us-east-1";
   std::string tls_cert;
   std::string tls_key;
@@ -32,6 +33,13 @@ int Serve(const ServeFlags& flags) {
   if (auto listen = engine::ParseListenAddress(flags.listen); !listen.ok()) {
     std::fprintf(stderr, "eddy serve: --listen %s\n", listen.status().message().c_str());
     return kExitUsage;
+  }
+  if (!flags.metrics_listen.empty()) {
+    if (auto listen = engine::ParseListenAddress(flags.metrics_listen); !listen.ok()) {
+      std::fprintf(stderr, "eddy serve: --metrics-listen %s\n", listen.status().message().c_str());
+      return kExitUsage;
+    }
+    config.metrics.listen = flags.metrics_listen;
   }
   ShutdownSignal& shutdown = ShutdownSignal::Install();
   auto engine = engine::Engine::Start(config);
@@ -52,6 +60,11 @@ int Serve(const ServeFlags& flags) {
   std::fprintf(stderr, "eddy serve: Kinesis and DynamoDB Streams API on %s://127.0.0.1:%u "
                        "(data in %s); Ctrl-C stops\n", flags.tls_cert.empty() ? "http" : "https",
                port, flags.data_dir.c_str());
+  if ((*engine)->metrics_port() != 0) {
+    auto host = engine::ParseListenAddress(flags.metrics_listen);
+    std::fprintf(stderr, "eddy serve: Prometheus metrics on http://%s:%u/metrics\n",
+                 host.ok() ? host->first.c_str() : "127.0.0.1", (*engine)->metrics_port());
+  }
   shutdown.Wait();
   Status stopped = (*engine)->Stop();
   if (!stopped.ok()) {
@@ -69,6 +82,9 @@ void RegisterServeCommand(CLI::App& app, CommandRunner& runner) {
       "serve", "Serve the change log through the Kinesis/DynamoDB Streams API, without capture");
   command->add_option("--data-dir", flags->data_dir, "The data directory")->required();
   command->add_option("--api-listen,--listen", flags->listen, "HOST:PORT (port 0: a free one)");
+  command->add_option("--metrics-listen", flags->metrics_listen,
+                      "HOST:PORT serving GET /metrics on a port of its own (the API port "
+                      "always serves it)");
   command->add_option("--region", flags->region, "Region shown in ARNs");
   command->add_option("--tls-cert", flags->tls_cert,
                       "PEM certificate chain: serve HTTPS (with --tls-key)");

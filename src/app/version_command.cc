@@ -1,5 +1,6 @@
 #include <cstdio>
 
+#include "app/build_info.h"
 #include "app/commands.h"
 
 namespace eddy::app {
@@ -8,7 +9,8 @@ void RegisterVersionCommand(CLI::App& app, CommandRunner& runner) {
   auto* command = app.add_subcommand("version", "Print eddy's version");
   command->callback([&runner] {
     runner = [] {
-      std::printf("eddy %s\n", EDDY_VERSION);
+      std::string commit = BuildCommit();
+      std::printf("eddy %s%s%s\n", EDDY_VERSION, commit.empty() ? "" : " commit ", commit.c_str());
       return kExitOk;
     };
   });

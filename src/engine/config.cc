@@ -302,8 +302,9 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("region", config.api.region));
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("tls_cert", config.api.tls_cert));
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("tls_key", config.api.tls_key));
-    EDDY_RETURN_IF_ERROR(
-        api_reader.Finish({"enabled", "listen", "region", "tls_cert", "tls_key"}));
+    EDDY_RETURN_IF_ERROR(api_reader.ReadString("metrics_listen", config.metrics.listen));
+    EDDY_RETURN_IF_ERROR(api_reader.Finish(
+        {"enabled", "listen", "region", "tls_cert", "tls_key", "metrics_listen"}));
     if (config.api.tls_cert.empty() != config.api.tls_key.empty()) {
       return InvalidArgument(api_reader.Where(*api) +
                              "'api.tls_cert' and 'api.tls_key' go together: set both (PEM "
@@ -312,6 +313,32 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     auto listen = ParseListenAddress(config.api.listen);
     if (!listen.ok()) {
       return InvalidArgument(api_reader.Where(*api) + "'api.listen' " + listen.status().message());
+    }
+    if (!config.metrics.listen.empty()) {
+      if (auto metrics_listen = ParseListenAddress(config.metrics.listen); !metrics_listen.ok()) {
+        return InvalidArgument(api_reader.Where(*api) + "'api.metrics_listen' " +
+                               metrics_listen.status().message());
+      }
+    }
+  }
+
+  EDDY_ASSIGN_OR_RETURN(const toml::table* metrics, reader.ReadTable("metrics"));
+  if (metrics != nullptr) {
+    TableReader metrics_reader(*metrics, "metrics", file_name);
+    std::string listen;
+    EDDY_RETURN_IF_ERROR(metrics_reader.ReadString("listen", listen));
+    EDDY_RETURN_IF_ERROR(metrics_reader.Finish({"listen"}));
+    if (!config.metrics.listen.empty() && !listen.empty() && listen != config.metrics.listen) {
+      return InvalidArgument(metrics_reader.Where(*metrics) + "'metrics.listen' (" + listen +
+                             ") and 'api.metrics_listen' (" + config.metrics.listen +
+                             ") name the same setting: keep one");
+    }
+    if (!listen.empty()) {
+      if (auto parsed = ParseListenAddress(listen); !parsed.ok()) {
+        return InvalidArgument(metrics_reader.Where(*metrics) + "'metrics.listen' " +
+                               parsed.status().message());
+      }
+      config.metrics.listen = listen;
     }
   }
 
@@ -327,7 +354,7 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
                                {"text", "json"}));
   }
 
-  EDDY_RETURN_IF_ERROR(reader.Finish({"data_dir", "source", "stream", "api", "log"}));
+  EDDY_RETURN_IF_ERROR(reader.Finish({"data_dir", "source", "stream", "api", "metrics", "log"}));
   return config;
 }
 
@@ -349,6 +376,11 @@ Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides) {
     if (!listen.ok()) return InvalidArgument("--api-listen " + listen.status().message());
     config.api.listen = *overrides.api_listen;
     config.api.enabled = true;
+  }
+  if (overrides.metrics_listen) {
+    auto listen = ParseListenAddress(*overrides.metrics_listen);
+    if (!listen.ok()) return InvalidArgument("--metrics-listen " + listen.status().message());
+    config.metrics.listen = *overrides.metrics_listen;
   }
   bool stream_flags = overrides.format || overrides.view_type || overrides.tables || overrides.shards;
   StreamConfig* target = nullptr;

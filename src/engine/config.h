@@ -89,6 +89,13 @@ struct ApiConfig {
   std::string tls_key;
 };
 
+// Prometheus metrics (docs/operations/metrics.md). `GET /metrics` is always served on the API
+// port; `listen` ("host:port", `[metrics] listen`, also accepted as `[api] metrics_listen`,
+// or --metrics-listen) serves it on a port of its own as well. Empty: no separate port.
+struct MetricsConfig {
+  std::string listen;
+};
+
 struct LoggingConfig {
   std::string level = "info";  // trace | debug | info | warn | error | off
   std::string format = "text"; // text | json
@@ -99,6 +106,7 @@ struct EngineConfig {
   SourceConfig source;
   std::vector<StreamConfig> streams;
   ApiConfig api;
+  MetricsConfig metrics;
   LoggingConfig logging;
 };
 
@@ -112,6 +120,7 @@ struct ConfigOverrides {
   std::optional<std::string> data_dir;
   std::optional<std::string> stream_name;
   std::optional<std::string> api_listen;
+  std::optional<std::string> metrics_listen;
   std::optional<std::string> format;
   std::optional<std::string> view_type;
   std::optional<std::string> tables;  // comma-separated "a.b,c.d"

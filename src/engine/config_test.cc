@@ -140,5 +140,34 @@ TEST(ConfigTest, TlsCertificateAndKeyGoTogether) {
       << only_cert.status().ToString();
 }
 
+TEST(ConfigTest, MetricsListenFromEitherTableOrTheCommandLine) {
+  auto metrics = ParseConfig("[metrics]\nlisten = \"127.0.0.1:9464\"\n", "c.toml");
+  ASSERT_TRUE(metrics.ok()) << metrics.status().ToString();
+  EXPECT_EQ(metrics->metrics.listen, "127.0.0.1:9464");
+  auto api = ParseConfig("[api]\nmetrics_listen = \"0.0.0.0:9465\"\n", "c.toml");
+  ASSERT_TRUE(api.ok()) << api.status().ToString();
+  EXPECT_EQ(api->metrics.listen, "0.0.0.0:9465");
+  EXPECT_TRUE(ParseConfig("", "c.toml")->metrics.listen.empty());
+
+  auto both = ParseConfig(
+      "[api]\nmetrics_listen = \"127.0.0.1:1\"\n[metrics]\nlisten = \"127.0.0.1:2\"\n", "c.toml");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("name the same setting"), std::string::npos)
+      << both.status().message();
+  auto bad = ParseConfig("[metrics]\nlisten = \"nonsense\"\n", "c.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'metrics.listen'"), std::string::npos)
+      << bad.status().message();
+
+  EngineConfig config;
+  ConfigOverrides overrides;
+  overrides.metrics_listen = "127.0.0.1:0";
+  ASSERT_TRUE(ApplyOverrides(config, overrides).ok());
+  EXPECT_EQ(config.metrics.listen, "127.0.0.1:0");
+  overrides.metrics_listen = "no-port";
+  Status rejected = ApplyOverrides(config, overrides);
+  EXPECT_NE(rejected.message().find("--metrics-listen"), std::string::npos) << rejected.message();
+}
+
 }  // namespace
 }  // namespace eddy::engine

@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include "api/api_context.h"
+#include "api/metrics_endpoint.h"
 #include "base/logging.h"
 #include "engine/shaping_stream.h"
 #include "source/source_url.h"
@@ -121,10 +122,23 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config) {
     options.region = config.api.region;
     options.tls_cert = config.api.tls_cert;
     options.tls_key = config.api.tls_key;
+    options.routes.push_back(api::MetricsRoute());
     auto server = api::Server::Start(options, engine->store_.get());
     if (!server.ok()) return server.status().WithContext("starting the API on " + config.api.listen);
     engine->server_ = std::move(*server);
     logger->info("api listening on port={}", engine->server_->port());
+  }
+  if (!config.metrics.listen.empty()) {
+    api::HttpServerOptions options;
+    options.listen = config.metrics.listen;
+    api::HttpRoutes routes;
+    routes.Add(api::MetricsRoute());
+    auto server = api::HttpServer::Start(options, routes.ToHandler());
+    if (!server.ok()) {
+      return server.status().WithContext("starting the metrics port on " + config.metrics.listen);
+    }
+    engine->metrics_server_ = std::move(*server);
+    logger->info("metrics listening on port={}", engine->metrics_server_->port());
   }
 
   engine->retention_thread_ = std::thread([raw = engine.get()] { raw->RetentionLoop(); });
@@ -164,8 +178,10 @@ Status Engine::Stop() {
     if (!status.ok() && first_error.ok()) first_error = status.WithContext("stream " + name);
   }
   if (server_) server_->Stop();
+  if (metrics_server_) metrics_server_->Stop();
   if (retention_thread_.joinable()) retention_thread_.join();
   server_.reset();
+  metrics_server_.reset();
   captures_.clear();
   heartbeater_.reset();
   store_.reset();

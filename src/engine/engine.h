@@ -5,7 +5,8 @@
 //     -> stream API server (Kinesis + DynamoDB Streams), retention enforcement
 //
 // Start() opens the log, creates the configured CDC streams that do not exist yet (tagged so
-// the API serves them read-only in their format and view type), starts the API server and the
+// the API serves them read-only in their format and view type), starts the API server (with
+// `GET /metrics` beside the AWS protocol), the separate metrics port when configured, and the
 // retention thread. Stop() stops them in reverse order; the log is closed last, so nothing
 // acknowledged is lost on a clean stop (and nothing durable is lost on a crash: see
 // src/log/log_store.h).
@@ -17,10 +18,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <vector>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "api/http_server.h"
 #include "api/server.h"
 #include "base/status.h"
 #include "engine/capture.h"
@@ -57,6 +59,8 @@ class Engine {
   log::LogStore* store() { return store_.get(); }
   // 0 when the API is disabled.
   uint16_t api_port() const { return server_ ? server_->port() : 0; }
+  // The separate metrics port (config.metrics.listen); 0 when none.
+  uint16_t metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
 
  private:
   Engine() = default;
@@ -65,6 +69,7 @@ class Engine {
   EngineConfig config_;
   std::unique_ptr<log::LogStore> store_;
   std::unique_ptr<api::Server> server_;
+  std::unique_ptr<api::HttpServer> metrics_server_;  // GET /metrics only
   std::vector<std::pair<std::string, std::unique_ptr<Capture>>> captures_;
   std::unique_ptr<Heartbeater> heartbeater_;  // streams with heartbeat_interval set
   std::thread retention_thread_;

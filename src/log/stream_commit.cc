@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "log/chunking.h"
+#include "log/log_metrics.h"
 #include "log/stream_state.h"
 
 namespace eddy::log::internal {
@@ -132,6 +133,7 @@ Status StreamImpl::EncodeRecord(ShardWrite& write, AppendRecord& input, const En
 Status StreamImpl::FlushWrite(ShardWrite& write) {
   if (write.buffer.empty()) return Status::Ok();
   EDDY_RETURN_IF_ERROR(write.Writer().Append(write.buffer));
+  write.written_bytes += write.buffer.size();
   if (write.buffer.capacity() > 4 * kPartFlushBytes) {
     std::string().swap(write.buffer);  // after a chunked 10 MiB record
   } else {
@@ -222,6 +224,7 @@ Status StreamImpl::WriteBatch(std::vector<Request*>& batch) {
 
 Status StreamImpl::CommitWrites(ShardWrites& writes, SequenceNumber last_sequence,
                                 const SourcePosition& position) {
+  const auto started = std::chrono::steady_clock::now();  // eddy_log_commit_duration_seconds
   // 1. Every encoded byte is written; a failed or short write is truncated away and the stream
   // keeps working (e.g. a full disk).
   for (auto& [index, write] : writes) {
@@ -269,6 +272,9 @@ Status StreamImpl::CommitWrites(ShardWrites& writes, SequenceNumber last_sequenc
   }
 
   // 4. Publish.
+  uint64_t written_bytes = 0;
+  for (const auto& [index, write] : writes) written_bytes += write.written_bytes;
+  RecordLogCommit(name_, last_sequence.value() - last_sequence_.value(), written_bytes, started);
   std::vector<std::shared_ptr<Segment>> sealed;  // rolled away: their index files are due
   {
     std::lock_guard lock(mu_);
@@ -401,7 +407,7 @@ Status StreamImpl::WriteCommit(const CommitRecord& record) {
     if (!undo.ok()) return Poison(undo.WithContext("rolling back a failed commit write"));
     return status;
   }
-  status = journal_->Sync();
+  status = TimedSync(*journal_);
   if (!status.ok()) return Poison(status.WithContext("fsync of the commit journal"));
   journal_size_ += frame.size();
   return Status::Ok();

@@ -2,6 +2,7 @@
 // size limit, except what RetentionHolds keeps for registered consumers.
 #include <set>
 
+#include "log/log_metrics.h"
 #include "log/stream_state.h"
 
 namespace eddy::log::internal {
@@ -72,6 +73,7 @@ Result<size_t> StreamImpl::EnforceRetention(const RetentionHolds& holds) {
     Logger()->info("retention dropped segment file={} records={} bytes={}", segment->path,
                    segment->summary.record_count, segment->summary.bytes);
     EDDY_RETURN_IF_ERROR(fs->Remove(segment->path));
+    RecordRetentionDrop(name_, segment->summary.bytes);
     fs->Remove(IndexPath(segment->path)).IgnoreError();  // a sealed segment may have no index yet
     directories.insert(dir);
   }

@@ -144,6 +144,7 @@ struct ShardWrite {
   SequenceNumber last_sequence;
   int64_t last_arrival = 0;
   std::string buffer;  // encoded frames not yet written to the file
+  uint64_t written_bytes = 0;  // appended to the shard's files (eddy_log_appended_bytes_total)
   io::File& Writer() { return writer ? *writer : *shard->writer; }
 };
 // A TransactionAppender writes a shard's buffered frames out once they pass this size.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 
+#include "log/log_metrics.h"
+
 namespace eddy::log::internal {
 
 // One SyncAll call. Lives on the caller's stack: the caller returns only once no helper works
@@ -28,7 +30,7 @@ SyncPool::~SyncPool() {
 void SyncPool::Work(Job& job) {
   const size_t count = job.files->size();
   for (size_t i = job.next.fetch_add(1); i < count; i = job.next.fetch_add(1)) {
-    (*job.results)[i] = (*job.files)[i]->Sync();
+    (*job.results)[i] = TimedSync(*(*job.files)[i]);
   }
 }
 
@@ -57,7 +59,7 @@ std::vector<Status> SyncPool::SyncAll(const std::vector<io::File*>& files) {
   std::vector<Status> results(files.size());
   if (files.empty()) return results;
   if (files.size() == 1 || max_parallel_ == 1) {
-    for (size_t i = 0; i < files.size(); ++i) results[i] = files[i]->Sync();
+    for (size_t i = 0; i < files.size(); ++i) results[i] = TimedSync(*files[i]);
     return results;
   }
   Job job;

@@ -12,9 +12,10 @@
 #include "base/bytes.h"
 #include "base/clock.h"
 #include "base/logging.h"
+#include "log/kinesis.h"
 #include "model/event.h"
 #include "model/event_codec.h"
-#include "log/kinesis.h"
+#include "source/capture_metrics.h"
 #include "source/mysql/binlog_client.h"
 #include "source/mysql/binlog_event.h"
 #include "source/mysql/ddl_parser.h"
@@ -126,6 +127,7 @@ struct CachedTable {
   // name as the event encoding writes it, and the table part of the partition key.
   std::vector<std::string> encoded_names;
   std::string partition_key_table;
+  TableCounters* counters = nullptr;  // captured tables: the table's event counters (metrics)
 };
 
 // A rows event of an open transaction, kept as the raw bytes the reader received (moved, not
@@ -284,6 +286,8 @@ class AppendWorker {
     MysqlPosition position;
     uint64_t transactions = 0;
     uint64_t events = 0;
+    EventTally tally;                              // events by table and op (metrics)
+    std::vector<CaptureProbe::CommitRun> commits;  // commit times of its transactions
   };
   using Done = std::function<void(const Job&, const Result<log::AppendResult>&, int64_t)>;
 
@@ -362,10 +366,14 @@ class MysqlCapture::Runner {
       : options_(std::move(options)), stream_(std::move(stream)), url_(std::move(url)) {
     for (const std::string& table : options_.tables) filter_.insert(table);
     progress_.state = "starting";
+    probe_ = std::make_unique<CaptureProbe>(stream_->name());
   }
 
   void Run() {
+    binlog_poller_ = std::make_unique<PeriodicPoller>(options_.lag_metrics_interval,
+                                                      [this] { PollBinlogLag(); });
     Status status = RunLoop();
+    binlog_poller_.reset();
     appender_.reset();  // idle by now: every session drains it before returning
     std::lock_guard lock(mu_);
     if (status.ok() || stopping_) {
@@ -450,6 +458,43 @@ class MysqlCapture::Runner {
       collations_[static_cast<uint32_t>(std::strtoul(row[0]->c_str(), nullptr, 10))] = *row[1];
     }
     return Status::Ok();
+  }
+
+  // On the poller's thread, with a connection of its own: binlog bytes on the server after
+  // the log's durable position (SHOW BINARY LOGS sizes), so the dump connection never waits.
+  void PollBinlogLag() {
+    Status status = [&]() -> Status {
+      const MysqlPosition* durable = nullptr;
+      SourcePosition highest = stream_->HighestDurablePosition();
+      durable = highest.mysql();
+      if (durable == nullptr || durable->end.file.empty()) {
+        probe_->SetSourceLagBytes(std::nullopt);
+        return Status::Ok();
+      }
+      if (lag_client_ == nullptr) {
+        BinlogClientOptions client = ClientOptions();
+        client.connect_timeout = std::chrono::seconds(5);
+        EDDY_ASSIGN_OR_RETURN(lag_client_, BinlogClient::Connect(client));
+      }
+      EDDY_ASSIGN_OR_RETURN(auto rows, lag_client_->Query("SHOW BINARY LOGS"));
+      std::optional<int64_t> behind;
+      for (const auto& row : rows.rows) {
+        if (!row[0] || !row[1]) continue;
+        int64_t size = std::strtoll(row[1]->c_str(), nullptr, 10);
+        if (*row[0] == durable->end.file) {
+          behind = std::max<int64_t>(size - static_cast<int64_t>(durable->end.offset), 0);
+        } else if (behind.has_value()) {
+          *behind += size;  // files after the durable one (listed in order)
+        }
+      }
+      probe_->SetSourceLagBytes(behind);  // unknown when the durable file is gone
+      return Status::Ok();
+    }();
+    if (!status.ok()) {
+      lag_client_.reset();
+      probe_->SetSourceLagBytes(std::nullopt);
+      log_->debug("binlog lag query failed error=\"{}\"", status.ToString());
+    }
   }
 
   Status RunLoop() {
@@ -591,6 +636,7 @@ class MysqlCapture::Runner {
       dump_connection_id_ = client->connection_id();
       progress_.state = "streaming";
     }
+    binlog_poller_->Poke();  // a position is known now: report the lag without waiting
     BinlogClient* raw_client = client.get();
     std::thread reader([raw_client, &queue] {
       while (true) {
@@ -707,7 +753,15 @@ class MysqlCapture::Runner {
       std::lock_guard lock(mu_);
       snapshot_ = &snapshotter;
     }
-    Result<MysqlPosition> result = snapshotter.Run([this](const SnapshotProgress& p) {
+    uint64_t rows_counted = 0;
+    std::map<std::string, uint64_t> table_rows;  // counted as op r events once durable
+    Result<MysqlPosition> result = snapshotter.Run([&](const SnapshotProgress& p) {
+      if (p.rows > rows_counted && !p.table.empty()) {
+        probe_->AddSnapshotRows(p.table, p.rows - rows_counted);
+        table_rows[p.table] += p.rows - rows_counted;
+      }
+      rows_counted = p.rows;
+      probe_->SetSnapshotTablesRemaining(p.tables - p.tables_done);
       std::lock_guard lock(mu_);
       progress_.snapshot_rows = p.rows;
       progress_.snapshot_tables = p.tables;
@@ -718,6 +772,9 @@ class MysqlCapture::Runner {
       snapshot_ = nullptr;
     }
     if (!result.ok()) return result.status().WithContext("snapshot");
+    for (const auto& [table, rows] : table_rows) {
+      probe_->Table(table)->For(model::Operation::kRead).Increment(static_cast<double>(rows));
+    }
     resume_ = result->end;
     durable_ = *result;
     made_progress_ = true;
@@ -1040,6 +1097,7 @@ class MysqlCapture::Runner {
         model::AppendFieldName(info.name, name);
       }
       model::AppendPartitionKeyTable(schema.table, cached.partition_key_table);
+      cached.counters = probe_->Table(schema.table);
       known_schemas_[SchemaKey(map.database, map.table)] = schema;
     }
     cached.map = std::move(map);
@@ -1153,7 +1211,8 @@ class MysqlCapture::Runner {
   // bytes to `bytes`. Returns the number of events.
   Result<uint64_t> EncodeRowsEvent(uint8_t type, uint8_t post_header, std::string_view body,
                                    const CachedTable& table, const std::string* annotate,
-                                   std::vector<log::AppendRecord>& out, size_t& bytes) {
+                                   std::vector<log::AppendRecord>& out, size_t& bytes,
+                                   EventTally& tally) {
     model::ChangeEvent& event = scratch_;
     EDDY_RETURN_IF_ERROR(rows_reader_.Open(type, body, post_header, table.map));
     event.table = table.schema.table;
@@ -1201,6 +1260,7 @@ class MysqlCapture::Runner {
       bytes += payload.size() + record.partition_key.size();
       ++count;
     }
+    tally.Add(table.counters, op, count);
     return count;
   }
 
@@ -1222,7 +1282,8 @@ class MysqlCapture::Runner {
   }
 
   // One schema change (or truncate) event for a DDL item of the transaction.
-  void EncodeDdl(const DdlChange& ddl, std::vector<log::AppendRecord>& out, size_t& bytes) {
+  void EncodeDdl(const DdlChange& ddl, std::vector<log::AppendRecord>& out, size_t& bytes,
+                 EventTally& tally) {
     model::ChangeEvent& event = scratch_;
     event.op = ddl.action == DdlChange::Action::kTruncate ? model::Operation::kTruncate
                                                            : model::Operation::kSchemaChange;
@@ -1240,6 +1301,7 @@ class MysqlCapture::Runner {
     record.position = event.position;
     bytes += record.payload.size() + record.partition_key.size();
     out.push_back(std::move(record));
+    tally.Add(probe_->Table(event.table), event.op);
     event.schema_change.reset();
     event.source.query = std::move(query);
   }
@@ -1263,6 +1325,7 @@ class MysqlCapture::Runner {
     std::vector<log::AppendRecord> part;
     size_t part_bytes = 0;
     uint64_t events = 0;
+    EventTally tally;
     const std::string* annotate = nullptr;
     std::string annotate_text;
     Status status = [&]() -> Status {
@@ -1278,17 +1341,17 @@ class MysqlCapture::Runner {
           if (frame->table_index >= transaction.spill_ddls.size()) {
             return Corruption("spill file refers to DDL " + std::to_string(frame->table_index));
           }
-          EncodeDdl(*transaction.spill_ddls[frame->table_index], part, part_bytes);
+          EncodeDdl(*transaction.spill_ddls[frame->table_index], part, part_bytes, tally);
           ++events;
           continue;
         }
         if (frame->table_index >= transaction.spill_tables.size()) {
           return Corruption("spill file refers to table " + std::to_string(frame->table_index));
         }
-        EDDY_ASSIGN_OR_RETURN(uint64_t count,
-                              EncodeRowsEvent(frame->type, frame->post_header, frame->bytes,
-                                              *transaction.spill_tables[frame->table_index],
-                                              annotate, part, part_bytes));
+        EDDY_ASSIGN_OR_RETURN(
+            uint64_t count, EncodeRowsEvent(frame->type, frame->post_header, frame->bytes,
+                                            *transaction.spill_tables[frame->table_index], annotate,
+                                            part, part_bytes, tally));
         events += count;
         if (parts != nullptr && part_bytes >= options_.append_batch_bytes) {
           EDDY_RETURN_IF_ERROR(
@@ -1325,6 +1388,11 @@ class MysqlCapture::Runner {
       duplicate = appended->duplicate;
     }
     int64_t append_nanos = (std::chrono::steady_clock::now() - append_began).count();
+    if (!duplicate) {
+      tally.Apply();
+      probe_->TransactionDurable(static_cast<int64_t>(timestamp) * 1'000'000'000,
+                                 SystemClock::Instance().NowNanos());
+    }
     submitted_ = position;
     durable_ = position;
     resume_ = position.end;
@@ -1365,14 +1433,16 @@ class MysqlCapture::Runner {
     // error path still appends the batch (whole transactions before it) to the log.
     const size_t batch_records_before = batch_.size();
     const size_t batch_bytes_before = batch_bytes_;
+    transaction_tally_.Clear();
     for (const PendingRows& pending : transaction.rows) {
       if (pending.ddl != nullptr) {
-        EncodeDdl(*pending.ddl, batch_, batch_bytes_);
+        EncodeDdl(*pending.ddl, batch_, batch_bytes_, transaction_tally_);
         ++events;
         continue;
       }
-      auto count = EncodeRowsEvent(pending.type, pending.post_header, pending.body(),
-                                   *pending.table, pending.annotate.get(), batch_, batch_bytes_);
+      auto count =
+          EncodeRowsEvent(pending.type, pending.post_header, pending.body(), *pending.table,
+                          pending.annotate.get(), batch_, batch_bytes_, transaction_tally_);
       if (!count.ok()) {
         batch_.resize(batch_records_before);
         batch_bytes_ = batch_bytes_before;
@@ -1383,6 +1453,13 @@ class MysqlCapture::Runner {
     batch_events_ += events;
     batch_transactions_++;
     batch_position_ = position;
+    batch_tally_.Merge(transaction_tally_);
+    const int64_t commit_ns = static_cast<int64_t>(header.timestamp) * 1'000'000'000;
+    if (!batch_commits_.empty() && batch_commits_.back().commit_time_ns == commit_ns) {
+      batch_commits_.back().transactions++;
+    } else {
+      batch_commits_.push_back({commit_ns, 1});
+    }
     return Status::Ok();
   }
 
@@ -1394,6 +1471,10 @@ class MysqlCapture::Runner {
     job.position = *batch_position_;
     job.transactions = batch_transactions_;
     job.events = batch_events_;
+    job.tally = std::move(batch_tally_);
+    job.commits = std::move(batch_commits_);
+    batch_tally_.Clear();
+    batch_commits_.clear();
     batch_ = {};
     // Batches are alike in size: growing the next one by doubling would move its records ~15
     // times.
@@ -1444,6 +1525,8 @@ class MysqlCapture::Runner {
     } else {
       progress_.transactions += job.transactions;
       progress_.events += job.events;
+      job.tally.Apply();
+      probe_->TransactionsDurable(job.commits, SystemClock::Instance().NowNanos());
     }
     progress_.durable = job.position.end;
     progress_.durable_gtid = job.position.gtid.text;
@@ -1478,6 +1561,12 @@ class MysqlCapture::Runner {
   size_t batch_bytes_ = 0;
   uint64_t batch_transactions_ = 0;
   uint64_t batch_events_ = 0;
+  EventTally batch_tally_;                              // the batch's events (metrics)
+  std::vector<CaptureProbe::CommitRun> batch_commits_;  // its transactions' commit times
+  EventTally transaction_tally_;                        // scratch for Commit
+  std::unique_ptr<CaptureProbe> probe_;
+  std::unique_ptr<PeriodicPoller> binlog_poller_;  // created and reset by Run()
+  std::unique_ptr<BinlogClient> lag_client_;       // the poller's thread only
   int64_t decode_nanos_ = 0;
   int64_t append_wait_nanos_ = 0;
   // Streaming state read and written by the capture thread only; durable_, resume_ and

@@ -29,6 +29,11 @@
 //   beyond that spill to the data directory and are appended in parts at the commit (nothing
 //   visible before the log commits the whole; an error or crash in between leaves no trace).
 //
+// Metrics (source/capture_metrics.h, labelled with the stream's name): events by table and
+// op, counted per batch once it is durable (each table's counters are resolved once, with its
+// TABLE_MAP); commit-to-durable lag (whole seconds: the binlog's commit timestamps are);
+// snapshot rows and tables remaining; binlog bytes behind, polled every lag_metrics_interval.
+//
 // Thread safety: Start/Stop/progress from any thread; the capture runs on its own threads.
 #pragma once
 
@@ -86,6 +91,9 @@ struct MysqlCaptureOptions {
   // transaction spills them to `data_dir` and is appended to the log in parts of
   // append_batch_bytes (log TransactionAppender), so memory stays bounded.
   size_t large_transaction_bytes = 8u << 20;
+  // How often the binlog bytes behind the durable position are measured for the metrics
+  // (SHOW BINARY LOGS on a connection of its own; source/capture_metrics.h).
+  std::chrono::milliseconds lag_metrics_interval{10000};
   io::FileSystem* file_system = nullptr;  // nullptr: io::DefaultFileSystem()
 };
 

@@ -361,6 +361,7 @@ Result<MysqlPosition> Snapshotter::Run(
 
   for (const model::TableId& table : tables) {
     if (cancelled_) return Aborted("snapshot cancelled");
+    progress.table = table.QualifiedName();
     EDDY_ASSIGN_OR_RETURN(
         localdb::SqlRows column_rows,
         session.Query("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IFNULL(CHARACTER_SET_NAME,''), "

@@ -43,6 +43,7 @@ struct SnapshotProgress {
   uint64_t tables = 0;
   uint64_t tables_done = 0;
   uint64_t rows = 0;
+  std::string table;  // QualifiedName() of the table being read (rows since the last report)
 };
 
 // One column as information_schema describes it, with the value mapping of the binlog path.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <deque>
 #include <map>
 #include <optional>
@@ -11,6 +12,7 @@
 #include "base/clock.h"
 #include "base/logging.h"
 #include "model/event_codec.h"
+#include "source/capture_metrics.h"
 #include "source/postgres/event_builder.h"
 #include "source/postgres/pg_connection.h"
 #include "source/postgres/pgoutput.h"
@@ -111,10 +113,13 @@ class PostgresCapture::Runner {
     for (const std::string& table : options_.tables) {
       table_filter_.push_back(table.find('.') == std::string::npos ? "public." + table : table);
     }
+    probe_ = std::make_unique<CaptureProbe>(stream_->name());
   }
 
   void Run() {
     std::thread appender([this] { AppenderLoop(); });
+    slot_poller_ = std::make_unique<PeriodicPoller>(options_.slot_metrics_interval,
+                                                    [this] { PollSlotMetrics(); });
     std::chrono::milliseconds backoff = options_.reconnect_initial_backoff;
     Status final_status;
     while (!StopRequested()) {
@@ -148,6 +153,7 @@ class PostgresCapture::Runner {
       append_cv_.notify_all();
     }
     appender.join();
+    slot_poller_.reset();
     std::lock_guard lock(mu_);
     final_status_ = final_status;
     progress_.state = final_status.ok() ? "finished" : "failed";
@@ -210,6 +216,65 @@ class PostgresCapture::Runner {
     SourcePosition position = stream_->HighestDurablePosition();
     if (const PostgresPosition* pg = position.postgres()) return pg->commit_end_lsn;
     return Lsn::Invalid();
+  }
+
+  // ---- metrics ----
+
+  // The counters of `table`, cached for runs of events of one table (capture thread only).
+  TableCounters* CountersFor(const model::TableId& table) {
+    if (last_counters_ == nullptr || !(table == last_table_)) {
+      last_counters_ = probe_->Table(table);
+      last_table_ = table;
+    }
+    return last_counters_;
+  }
+
+  // On the poller's thread, with a connection of its own: the replication connection never
+  // waits for these queries, and they keep reporting while the capture reconnects.
+  void PollSlotMetrics() {
+    Status status = [&]() -> Status {
+      if (slot_connection_ == nullptr) {
+        EDDY_ASSIGN_OR_RETURN(slot_connection_, PgConnection::Connect(options_.conninfo, false));
+        // Bounds how long Stop() can wait for a poll on a struggling server.
+        EDDY_RETURN_IF_ERROR(slot_connection_->Execute("SET statement_timeout = '5s'"));
+      }
+      // wal_status and safe_wal_size exist from PostgreSQL 13.
+      bool has_wal_status = slot_connection_->server_version() >= 130000;
+      EDDY_ASSIGN_OR_RETURN(
+          QueryRows rows,
+          slot_connection_->QueryParams(
+              std::string("SELECT pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN "
+                          "pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END, "
+                          "confirmed_flush_lsn)::bigint::text, ") +
+                  (has_wal_status ? "wal_status, safe_wal_size::text " : "NULL, NULL ") +
+                  "FROM pg_replication_slots WHERE slot_name = $1",
+              {options_.slot_name}));
+      if (rows.rows.empty()) {
+        probe_->SetSourceLagBytes(std::nullopt);
+        probe_->SetSlotWalStatus("");
+        probe_->SetSlotSafeWalSize(std::nullopt);
+        return Status::Ok();
+      }
+      auto number = [](const std::optional<std::string>& text) -> std::optional<int64_t> {
+        int64_t value = 0;
+        if (!text || text->empty() ||
+            std::from_chars(text->data(), text->data() + text->size(), value).ec != std::errc()) {
+          return std::nullopt;
+        }
+        return value;
+      };
+      probe_->SetSourceLagBytes(number(rows.rows[0][0]));
+      probe_->SetSlotWalStatus(rows.rows[0][1].value_or(""));
+      probe_->SetSlotSafeWalSize(number(rows.rows[0][2]));
+      return Status::Ok();
+    }();
+    if (!status.ok()) {
+      // Unknown rather than stale; the next poll reconnects.
+      slot_connection_.reset();
+      probe_->SetSourceLagBytes(std::nullopt);
+      Logger()->debug("slot metrics query failed slot={} error=\"{}\"", options_.slot_name,
+                      status.ToString());
+    }
   }
 
   // ---- setup ----
@@ -367,7 +432,15 @@ class PostgresCapture::Runner {
             "WHERE p.pubname = $1 ORDER BY 2, 3",
             {options_.publication_name}));
     uint64_t estimated = 0;
-    for (const auto& row : tables.rows) estimated += std::stoull(row[3].value_or("0"));
+    uint64_t tables_remaining = 0;
+    for (const auto& row : tables.rows) {
+      estimated += std::stoull(row[3].value_or("0"));
+      if (TableSelected({builder.database(), row[1].value_or(""), row[2].value_or("")})) {
+        ++tables_remaining;
+      }
+    }
+    probe_->SetSnapshotTablesRemaining(tables_remaining);
+    EventTally snapshot_tally;  // applied once the snapshot is durable
     {
       std::lock_guard lock(mu_);
       progress_.snapshot_rows = 0;
@@ -447,6 +520,7 @@ class PostgresCapture::Runner {
       }
       EDDY_RETURN_IF_ERROR(reader->Execute("DECLARE eddy_snapshot NO SCROLL CURSOR FOR " + select));
       uint64_t table_rows = 0;
+      const std::string qualified_name = relation.schema.table.QualifiedName();
       while (true) {
         if (StopRequested()) return Aborted("capture stopped during the snapshot");
         EDDY_ASSIGN_OR_RETURN(QueryRows chunk,
@@ -482,6 +556,7 @@ class PostgresCapture::Runner {
           emit(std::move(event));
         }
         table_rows += chunk.rows.size();
+        probe_->AddSnapshotRows(qualified_name, chunk.rows.size());
         if (records.size() >= options_.append_part_records ||
             records_bytes >= options_.append_part_bytes) {
           EDDY_RETURN_IF_ERROR(write_part().WithContext("appending snapshot rows"));
@@ -500,6 +575,11 @@ class PostgresCapture::Runner {
                        seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
       }
       EDDY_RETURN_IF_ERROR(reader->Execute("CLOSE eddy_snapshot"));
+      if (table_rows > 0) {
+        snapshot_tally.Add(probe_->Table(relation.schema.table), model::Operation::kRead,
+                           table_rows);
+      }
+      probe_->SetSnapshotTablesRemaining(--tables_remaining);
     }
     if (held) {
       held->source.snapshot = held->ordinal_in_transaction == 0 ? model::SnapshotMarker::kFirst
@@ -516,6 +596,7 @@ class PostgresCapture::Runner {
       if (!records.empty()) EDDY_RETURN_IF_ERROR(write_part());
       EDDY_RETURN_IF_ERROR(appender->Commit(SourcePosition(position)).status());
     }
+    snapshot_tally.Apply();
     AppendStep step;
     step.kind = AppendStep::Kind::kSnapshotCommit;
     step.records = ordinal;
@@ -616,6 +697,7 @@ class PostgresCapture::Runner {
     Logger()->info("streaming slot={} publication={} start_lsn={} proto_version={}",
                    options_.slot_name, options_.publication_name, start.ToString(), proto);
     SetState("streaming");
+    slot_poller_->Poke();  // the slot exists now: report its state without waiting
     {
       std::lock_guard lock(mu_);
       progress_.durable_lsn = DurableEnd();
@@ -736,6 +818,7 @@ class PostgresCapture::Runner {
     pending.records.push_back(ToRecord(event));
     pending.kind = PendingAppend::Kind::kMessage;
     pending.count = 1;
+    pending.tally.Add(CountersFor(event.table), model::Operation::kMessage);
     pending.transaction_id = "message";
     return Enqueue(std::move(pending));
   }
@@ -795,6 +878,7 @@ class PostgresCapture::Runner {
     PendingAppend part;
     size_t part_bytes = 0;
     size_t parts = 0;
+    EventTally tally;  // the whole transaction's, applied once it is durable
     committing_ = true;
     Status replayed = buffer.ForEach([&](model::ChangeEvent&& event) -> Status {
       // The part is full and another record follows: hand the part over first (so a
@@ -821,6 +905,7 @@ class PostgresCapture::Runner {
       event.commit_time_ns = commit_ns;
       event.transaction_id = transaction_id;
       event.ordinal_in_transaction = ordinal++;
+      tally.Add(CountersFor(event.table), event.op);
       part.records.push_back(ToRecord(event));
       part_bytes += RecordBytes(part.records.back());
       return Status::Ok();
@@ -836,6 +921,7 @@ class PostgresCapture::Runner {
     part.end_lsn = end_lsn;
     part.commit_time_ns = commit_ns;
     part.transaction_id = std::move(transaction_id);
+    part.tally = std::move(tally);
     last_enqueued_end_ = end_lsn;
     return Enqueue(std::move(part));
   }
@@ -873,6 +959,7 @@ class PostgresCapture::Runner {
     size_t bytes = 0;
     bool spilled = false;
     std::string transaction_id;
+    EventTally tally;  // kTransaction, kMessage, kCommit: the events it makes durable
   };
 
   Status Enqueue(PendingAppend pending) {
@@ -983,6 +1070,12 @@ class PostgresCapture::Runner {
           progress_.events += pending.count;
         }
       }
+      if (!appended->duplicate) {
+        pending.tally.Apply();
+        if (pending.kind == Kind::kTransaction) {
+          probe_->TransactionDurable(pending.commit_time_ns, NowNanos());
+        }
+      }
       AppendStep step;
       step.kind = pending.kind == Kind::kMessage ? AppendStep::Kind::kMessage
                                                  : AppendStep::Kind::kTransaction;
@@ -1023,6 +1116,13 @@ class PostgresCapture::Runner {
           if (pending->spilled) progress_.spilled_transactions++;
         }
         progress_.durable_lsn = batch.back()->end_lsn;
+      }
+    }
+    if (!appended->duplicate) {
+      int64_t now = NowNanos();
+      for (const PendingAppend* pending : batch) {
+        pending->tally.Apply();
+        probe_->TransactionDurable(pending->commit_time_ns, now);
       }
     }
     for (const PendingAppend* pending : batch) {
@@ -1068,6 +1168,10 @@ class PostgresCapture::Runner {
         progress_.durable_lsn = pending.end_lsn;
       }
     }
+    if (!committed->duplicate) {
+      pending.tally.Apply();
+      probe_->TransactionDurable(pending.commit_time_ns, NowNanos());
+    }
     Logger()->info("appended a large transaction in parts xid={} records={} end_lsn={}{}",
                    pending.transaction_id, pending.total, pending.end_lsn.ToString(),
                    committed->duplicate ? " (duplicate: already in the log)" : "");
@@ -1098,6 +1202,12 @@ class PostgresCapture::Runner {
   }
 
   static constexpr size_t kMaxQueuedTransactions = 1024;
+
+  std::unique_ptr<CaptureProbe> probe_;
+  std::unique_ptr<PeriodicPoller> slot_poller_;    // created and reset by Run()
+  std::unique_ptr<PgConnection> slot_connection_;  // the poller's thread only
+  model::TableId last_table_;                      // CountersFor: capture thread only
+  TableCounters* last_counters_ = nullptr;
 
   PostgresCaptureOptions options_;
   std::shared_ptr<log::Stream> stream_;

@@ -24,7 +24,13 @@
 //   transaction ending at the slot's consistent point, so an interrupted snapshot leaves
 //   nothing visible and is taken again from the beginning (a warning names the stream).
 //
-// Thread safety: Start/Stop/progress from any thread; the capture runs on its own thread.
+// Metrics (source/capture_metrics.h, labelled with the stream's name): events by table and
+// op and the commit-to-durable lag, counted once a transaction is durable; snapshot rows and
+// tables remaining; the slot's lag in bytes, wal_status and safe_wal_size, polled on a
+// separate connection every slot_metrics_interval.
+//
+// Thread safety: Start/Stop/progress from any thread; the capture runs on its own thread (plus
+// the append thread and the slot metrics poller).
 #pragma once
 
 #include "source/snapshot_mode.h"
@@ -98,6 +104,10 @@ struct PostgresCaptureOptions {
   // kIoError, kTimeout, kNoSpace) or stops with the error. Empty: no hook.
   std::function<Status(const AppendStep&)> append_hook;
   std::chrono::milliseconds feedback_interval{10000};
+  // How often the slot's lag (WAL bytes from confirmed_flush_lsn to the current LSN),
+  // wal_status and safe_wal_size are queried for the metrics, on a connection of their own
+  // (source/capture_metrics.h); also once streaming starts.
+  std::chrono::milliseconds slot_metrics_interval{10000};
   std::chrono::milliseconds reconnect_initial_backoff{200};
   std::chrono::milliseconds reconnect_max_backoff{10000};
   io::FileSystem* file_system = nullptr;  // nullptr: io::DefaultFileSystem()
