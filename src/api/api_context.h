@@ -2,17 +2,8 @@
 // iterator codec, the identity the API presents (region, account), limits, and the hooks that
 // render stored records for clients.
 //
-// Stream metadata conventions (kept in log::StreamOptions::tags; keys with the reserved
-// "eddy:" prefix are internal and never listed by ListTagsForStream):
-//   eddy:cdc          "true" for change-data-capture streams created from config: read-only
-//                     through the API (PutRecord/PutRecords answer AccessDeniedException),
-//                     and the streams DynamoDB Streams operations serve.
-//   eddy:format       record format of a CDC stream ("native", "debezium", "dms", "dynamodb").
-//   eddy:view_type    StreamViewType of a CDC stream (default NEW_AND_OLD_IMAGES).
-//   eddy:table        TableName shown by DynamoDB Streams (default: the stream name).
-//   eddy:key_columns  comma-separated key columns: the first is the HASH key, the second the
-//                     RANGE key (DynamoDB Streams KeySchema).
-//   eddy:stream_mode  PROVISIONED or ON_DEMAND (Kinesis StreamModeDetails).
+// Stream metadata conventions (the eddy: tags) are the log's vocabulary (log/stream_tags.h);
+// the API uses them under the same names.
 //
 // Thread safety: immutable after construction except what the log itself synchronises.
 #pragma once
@@ -27,16 +18,17 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "log/log_store.h"
+#include "log/stream_tags.h"
 
 namespace eddy::api {
 
-inline constexpr std::string_view kReservedTagPrefix = "eddy:";
-inline constexpr std::string_view kTagCdc = "eddy:cdc";
-inline constexpr std::string_view kTagFormat = "eddy:format";
-inline constexpr std::string_view kTagViewType = "eddy:view_type";
-inline constexpr std::string_view kTagTable = "eddy:table";
-inline constexpr std::string_view kTagKeyColumns = "eddy:key_columns";
-inline constexpr std::string_view kTagStreamMode = "eddy:stream_mode";
+using log::kReservedTagPrefix;
+using log::kTagCdc;
+using log::kTagFormat;
+using log::kTagKeyColumns;
+using log::kTagStreamMode;
+using log::kTagTable;
+using log::kTagViewType;
 
 // Renders stored records for clients. A hook returns the rendering, std::nullopt to skip the
 // record (a format without a representation for it, e.g. DynamoDB Streams and TRUNCATE), or
@@ -68,10 +60,7 @@ struct ApiContext {
   }
 };
 
-// True when the stream's metadata marks it as a CDC stream.
-bool IsCdcStream(const log::StreamInfo& info);
-// A tag value or `fallback`.
-std::string StreamTag(const log::StreamInfo& info, std::string_view key,
-                      std::string_view fallback = {});
+using log::IsCdcStream;
+using log::StreamTag;
 
 }  // namespace eddy::api

@@ -1352,17 +1352,6 @@ std::optional<ApiError> Handler::DescribeLimits() {
 
 }  // namespace
 
-bool IsCdcStream(const log::StreamInfo& info) {
-  auto it = info.options.tags.find(std::string(kTagCdc));
-  return it != info.options.tags.end() && it->second == "true";
-}
-
-std::string StreamTag(const log::StreamInfo& info, std::string_view key,
-                      std::string_view fallback) {
-  auto it = info.options.tags.find(std::string(key));
-  return it == info.options.tags.end() ? std::string(fallback) : it->second;
-}
-
 ApiError ApiErrorFromStatus(const Status& status, std::string_view what) {
   std::string message = status.message();
   if (!what.empty() && message.find(what) == std::string::npos) {

@@ -6,15 +6,16 @@
 // cleanly on Ctrl-C (or after --duration), leaving nothing running.
 #include <unistd.h>
 
-#include <cstdio>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include "app/commands.h"
+#include "app/record_printer.h"
 #include "app/shutdown.h"
-#include "app/stream_follower.h"
 #include "base/logging.h"
+#include "consume/stream_reader.h"
 #include "demo/demo_databases.h"
 #include "engine/capture.h"
 #include "engine/engine.h"
@@ -134,13 +135,22 @@ int Demo(const DemoFlags& flags) {
   }
   PrintInstructions((*engine)->api_port());
 
-  std::vector<std::pair<std::string, std::unique_ptr<StreamFollower>>> followers;
+  struct Follower {
+    std::string name;
+    std::string prefix;
+    std::unique_ptr<consume::StreamReader> reader;
+    RecordPrinter printer;
+  };
+  std::vector<Follower> followers;
   for (const char* name : {kPostgresStream, kMariadbStream}) {
     auto stream = (*engine)->store()->GetStream(name);
     if (!stream.ok()) return fail("opening a stream", stream.status());
-    auto follower = StreamFollower::Create(*stream, FollowerOptions{});
-    if (!follower.ok()) return fail("following a stream", follower.status());
-    followers.emplace_back(name, std::move(*follower));
+    auto printer = RecordPrinter::Create((*stream)->Describe(), RecordPrinterOptions{});
+    if (!printer.ok()) return fail("following a stream", printer.status());
+    auto reader = consume::StreamReader::Open(*stream, consume::StreamReaderOptions{});
+    if (!reader.ok()) return fail("following a stream", reader.status());
+    std::string prefix = name == std::string(kPostgresStream) ? "[postgres] " : "[mariadb]  ";
+    followers.push_back(Follower{name, std::move(prefix), std::move(*reader), std::move(*printer)});
   }
 
   int exit_code = kExitOk;
@@ -149,17 +159,32 @@ int Demo(const DemoFlags& flags) {
                       : std::chrono::steady_clock::time_point::max();
   uint64_t printed = 0;
   while (!shutdown.requested() && std::chrono::steady_clock::now() < deadline) {
-    for (auto& [name, follower] : followers) {
-      const std::string prefix = name == kPostgresStream ? "[postgres] " : "[mariadb]  ";
-      Status status = follower->Poll([&](const std::string& line) {
-        ++printed;
-        if (!flags.quiet) std::printf("%s%s\n", prefix.c_str(), line.c_str());
-      });
+    std::string out;
+    for (Follower& follower : followers) {
+      // Every record durable now, one prefixed line each.
+      Status status = Status::Ok();
+      std::vector<consume::ReadRecord> batch;
+      do {
+        batch.clear();
+        status = follower.reader->Next(&batch);
+        for (size_t i = 0; status.ok() && i < batch.size(); ++i) {
+          size_t before = out.size();
+          out += follower.prefix;
+          status = follower.printer.AppendLine(batch[i], &out);
+          if (out.size() == before + follower.prefix.size()) {
+            out.resize(before);  // the format has no record for this event
+            continue;
+          }
+          ++printed;
+          if (flags.quiet) out.resize(before);
+        }
+      } while (status.ok() && !batch.empty());
       if (!status.ok()) {
-        fail("reading " + name, status);
+        fail("reading " + follower.name, status);
         exit_code = kExitFailure;
       }
     }
+    std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
     if (exit_code != kExitOk) break;
     bool capture_ended = false;
@@ -174,8 +199,9 @@ int Demo(const DemoFlags& flags) {
       break;
     }
     // Short waits keep both streams moving; shutdown is checked between them.
-    followers.front().second->WaitForData(std::chrono::steady_clock::now() +
-                                          std::chrono::milliseconds(100));
+    followers.front()
+        .reader->WaitForCommit(std::chrono::steady_clock::now() + std::chrono::milliseconds(100))
+        .IgnoreError();
   }
 
   std::fprintf(stderr, "\neddy demo: stopping ...\n");

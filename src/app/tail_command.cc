@@ -3,12 +3,15 @@
 // Without --follow it exits after every durable record; with --follow it keeps printing new
 // ones until SIGINT/SIGTERM. --dedupe prints the latest image per primary key instead
 // (app/tail_dedupe.h).
+#include <chrono>
 #include <cstdio>
+#include <vector>
 
 #include "app/commands.h"
+#include "app/record_printer.h"
 #include "app/shutdown.h"
-#include "app/stream_follower.h"
 #include "app/tail_dedupe.h"
+#include "consume/stream_reader.h"
 #include "engine/config.h"
 #include "log/kinesis.h"
 
@@ -26,15 +29,18 @@ struct TailFlags {
   std::string dedupe_window = "1s";
 };
 
+// Lines are rendered into one buffer and written in chunks of about this size.
+constexpr size_t kOutputChunkBytes = 1u << 20;
+// With --follow, lines wait in the buffer at most this long while records keep arriving.
+constexpr auto kFollowFlushInterval = std::chrono::milliseconds(100);
+
 int Fail(const Status& status, int code = kExitFailure) {
   std::fprintf(stderr, "eddy tail: %s\n", status.message().c_str());
   return code;
 }
 
 int Tail(const TailFlags& flags) {
-  FollowerOptions options;
-  options.format = flags.format;
-  options.view_type = flags.view_type;
+  consume::StreamReaderOptions options;
   if (flags.from == "trim-horizon") {
     options.start = log::StartPosition::TrimHorizon();
   } else if (flags.from == "latest") {
@@ -85,18 +91,47 @@ int Tail(const TailFlags& flags) {
                  static_cast<unsigned long long>(stats->printed));
     return kExitOk;
   }
-  auto follower = StreamFollower::Create(*stream, options);
-  if (!follower.ok()) return Fail(follower.status(), kExitUsage);
+  auto printer = RecordPrinter::Create((*stream)->Describe(), {flags.format, flags.view_type});
+  if (!printer.ok()) return Fail(printer.status(), kExitUsage);
+  auto reader = consume::StreamReader::Open(*stream, options);
+  if (!reader.ok()) return Fail(reader.status());
 
-  auto print = [](const std::string& line) {
-    std::fwrite(line.data(), 1, line.size(), stdout);
-    std::fputc('\n', stdout);
+  std::string out;
+  out.reserve(kOutputChunkBytes + (64u << 10));
+  auto last_flush = std::chrono::steady_clock::now();
+  auto write_out = [&] {
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    out.clear();
   };
-  while (true) {
-    if (Status status = (*follower)->Poll(print); !status.ok()) return Fail(status);
+  auto flush = [&] {
+    write_out();
     std::fflush(stdout);
+    last_flush = std::chrono::steady_clock::now();
+  };
+  std::vector<consume::ReadRecord> records;
+  while (true) {
+    records.clear();
+    Status status = (*reader)->Next(&records);
+    for (size_t i = 0; status.ok() && i < records.size(); ++i) {
+      status = printer->AppendLine(records[i], &out);
+      if (out.size() >= kOutputChunkBytes) write_out();
+    }
+    if (!status.ok()) {
+      flush();
+      return Fail(status);
+    }
+    if (!records.empty()) {
+      if (flags.follow && std::chrono::steady_clock::now() - last_flush >= kFollowFlushInterval) {
+        flush();
+      }
+      continue;
+    }
+    flush();  // caught up
     if (!flags.follow || shutdown.requested()) break;
-    (*follower)->WaitForData(std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+    // A failed wait only means the next Next reads sooner (and reports a lasting problem).
+    (*reader)
+        ->WaitForCommit(std::chrono::steady_clock::now() + std::chrono::milliseconds(200))
+        .IgnoreError();
     if (shutdown.requested()) break;
   }
   return kExitOk;

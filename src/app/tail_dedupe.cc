@@ -3,7 +3,8 @@
 #include <chrono>
 
 #include "app/dedupe.h"
-#include "app/stream_follower.h"
+#include "app/record_printer.h"
+#include "consume/stream_reader.h"
 #include "format/renderer.h"
 #include "log/kinesis.h"
 #include "model/event_codec.h"
@@ -13,36 +14,58 @@ namespace eddy::app {
 Result<DedupeTailStats> RunDedupeTail(std::shared_ptr<log::Stream> stream,
                                       const DedupeTailOptions& options,
                                       const ShutdownSignal* shutdown, std::FILE* out) {
-  FollowerOptions follower_options;
-  follower_options.format = options.format;
-  follower_options.view_type = options.view_type;
-  follower_options.start = options.start;
-  const std::string stream_name = stream->name();
-  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<StreamFollower> follower,
-                        StreamFollower::Create(std::move(stream), follower_options));
-  if (!follower->cdc()) {
-    return InvalidArgument("--dedupe needs a CDC stream (written by eddy run); '" + stream_name +
+  EDDY_ASSIGN_OR_RETURN(
+      RecordPrinter printer,
+      RecordPrinter::Create(stream->Describe(), {options.format, options.view_type}));
+  if (!printer.cdc()) {
+    return InvalidArgument("--dedupe needs a CDC stream (written by eddy run); '" + stream->name() +
                            "' holds plain Kinesis records without keys");
   }
-  const format::Renderer& renderer = *follower->renderer();
-  const format::ViewType view = follower->view_type();
+  consume::StreamReaderOptions reader_options;
+  reader_options.start = options.start;
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<consume::StreamReader> reader,
+                        consume::StreamReader::Open(std::move(stream), reader_options));
+  const format::Renderer& renderer = *printer.renderer();
+  const format::ViewType view = printer.view_type();
 
   DedupeTailStats stats;
   LastWriterWins state;
-  auto add = [&](const log::Record& record, const std::string& sequence, uint32_t shard) -> Status {
+  auto add = [&](const consume::ReadRecord& read) -> Status {
+    const log::Record& record = read.record;
+    std::string sequence =
+        log::FormatSequenceNumber(record.sequence, read.shard_index, read.shard_creation_nanos);
     auto event = model::DecodeEvent(record.payload);
     if (!event.ok()) {
-      return event.status().WithContext("record " + sequence + " of " + log::FormatShardId(shard));
+      return event.status().WithContext("record " + sequence + " of " +
+                                        log::FormatShardId(read.shard_index));
     }
     ++stats.records;
     ChangeOrder order{event->commit_time_ns, record.sequence.value()};
     switch (state.Add(std::move(*event), order, sequence)) {
-      case LastWriterWins::Outcome::kApplied: ++stats.applied; break;
-      case LastWriterWins::Outcome::kStale: ++stats.stale; break;
-      case LastWriterWins::Outcome::kKeyless: ++stats.keyless; break;
-      case LastWriterWins::Outcome::kIgnored: ++stats.ignored; break;
+      case LastWriterWins::Outcome::kApplied:
+        ++stats.applied;
+        break;
+      case LastWriterWins::Outcome::kStale:
+        ++stats.stale;
+        break;
+      case LastWriterWins::Outcome::kKeyless:
+        ++stats.keyless;
+        break;
+      case LastWriterWins::Outcome::kIgnored:
+        ++stats.ignored;
+        break;
     }
     return Status::Ok();
+  };
+  // Every record durable now.
+  std::vector<consume::ReadRecord> batch;
+  auto read_all = [&]() -> Status {
+    while (true) {
+      batch.clear();
+      EDDY_RETURN_IF_ERROR(reader->Next(&batch));
+      if (batch.empty()) return Status::Ok();
+      for (const auto& read : batch) EDDY_RETURN_IF_ERROR(add(read));
+    }
   };
   auto print = [&](const std::vector<const LastWriterWins::Entry*>& entries) {
     for (const auto* entry : entries) {
@@ -58,22 +81,25 @@ Result<DedupeTailStats> RunDedupeTail(std::shared_ptr<log::Stream> stream,
   };
 
   if (!options.follow) {
-    EDDY_RETURN_IF_ERROR(follower->PollRecords(add));
+    EDDY_RETURN_IF_ERROR(read_all());
     print(state.Live());
     return stats;
   }
   auto window = std::chrono::milliseconds(options.window_ms);
   auto next_flush = std::chrono::steady_clock::now() + window;
   while (shutdown == nullptr || !shutdown->requested()) {
-    EDDY_RETURN_IF_ERROR(follower->PollRecords(add));
+    EDDY_RETURN_IF_ERROR(read_all());
     if (std::chrono::steady_clock::now() >= next_flush) {
       print(state.TakeChanged());
       next_flush = std::chrono::steady_clock::now() + window;
     }
-    follower->WaitForData(std::min(next_flush, std::chrono::steady_clock::now() +
-                                                   std::chrono::milliseconds(200)));
+    // A failed wait only means the next read comes sooner (and reports a lasting problem).
+    reader
+        ->WaitForCommit(
+            std::min(next_flush, std::chrono::steady_clock::now() + std::chrono::milliseconds(200)))
+        .IgnoreError();
   }
-  EDDY_RETURN_IF_ERROR(follower->PollRecords(add));
+  EDDY_RETURN_IF_ERROR(read_all());
   print(state.TakeChanged());
   return stats;
 }

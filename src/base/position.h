@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 
 #include "base/status.h"
@@ -79,6 +80,9 @@ enum class SourceKind : uint8_t { kNone = 0, kPostgres = 1, kMysql = 2 };
 // between positions of the same kind (one source feeds one log stream).
 class SourcePosition {
  public:
+  // The alternatives in the order of their encoded kind byte (static_asserts below).
+  using Storage = std::variant<std::monostate, PostgresPosition, MysqlPosition>;
+
   SourcePosition() = default;
   explicit SourcePosition(PostgresPosition position) : value_(position) {}
   explicit SourcePosition(MysqlPosition position) : value_(std::move(position)) {}
@@ -102,7 +106,25 @@ class SourcePosition {
   bool operator==(const SourcePosition&) const = default;
 
  private:
-  std::variant<std::monostate, PostgresPosition, MysqlPosition> value_;
+  Storage value_;
 };
+
+// The encoded kind byte is the variant index and the SourceKind value
+// (docs/formats/source-position.md): reordering the alternatives would change the disk format,
+// so it must not compile.
+namespace position_layout {
+template <SourceKind kKind, typename T>
+constexpr bool IndexIs() {
+  return std::is_same_v<
+      std::variant_alternative_t<static_cast<size_t>(kKind), SourcePosition::Storage>, T>;
+}
+static_assert(IndexIs<SourceKind::kNone, std::monostate>());
+static_assert(IndexIs<SourceKind::kPostgres, PostgresPosition>());
+static_assert(IndexIs<SourceKind::kMysql, MysqlPosition>());
+static_assert(std::variant_size_v<SourcePosition::Storage> == 3);
+static_assert(static_cast<uint8_t>(SourceKind::kNone) == 0 &&
+              static_cast<uint8_t>(SourceKind::kPostgres) == 1 &&
+              static_cast<uint8_t>(SourceKind::kMysql) == 2);
+}  // namespace position_layout
 
 }  // namespace eddy

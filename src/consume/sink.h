@@ -72,6 +72,7 @@ struct SinkRecord {
 struct ShardCheckpoint {
   SequenceNumber next;
   bool finished = false;
+  friend bool operator==(const ShardCheckpoint&, const ShardCheckpoint&) = default;
 };
 
 // A consumer's durable position in its stream, per shard. Encoded as text for destinations

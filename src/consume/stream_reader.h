@@ -32,6 +32,11 @@ struct ReadRecord {
   uint32_t shard_index = 0;
   int64_t shard_creation_nanos = 0;  // for the Kinesis sequence number text
   log::Record record;                // kind kData; chunk groups reassembled
+  // The shard position just after this record (after its last fragment for a chunk group):
+  // where a consumer that acknowledged it resumes in this shard. Zero in records a
+  // StreamReader did not produce; After() then falls back to record.sequence + 1, which also
+  // resumes correctly (fragments without their head are skipped), only with a longer read.
+  SequenceNumber next_in_shard;
 };
 
 struct StreamReaderOptions {

@@ -63,17 +63,17 @@ TEST(LogFormatTest, SegmentHeaderAndNames) {
 
 TEST(LogFormatTest, IndexRoundTripAndCrc) {
   SegmentSummary summary;
-  summary.first_sequence = 5;
-  summary.last_sequence = 90;
+  summary.first_sequence = SequenceNumber(5);
+  summary.last_sequence = SequenceNumber(90);
   summary.record_count = 40;
   summary.min_arrival = 1;
   summary.max_arrival = 2;
   summary.bytes = 4096;
-  summary.entries = {{5, 16, 1}, {50, 2000, 2}};
+  summary.entries = {{SequenceNumber(5), 16, 1}, {SequenceNumber(50), 2000, 2}};
   std::string bytes = EncodeIndex(summary);
   auto decoded = DecodeIndex(bytes);
   ASSERT_TRUE(decoded.ok());
-  EXPECT_EQ(decoded->last_sequence, 90u);
+  EXPECT_EQ(decoded->last_sequence, SequenceNumber(90));
   EXPECT_EQ(decoded->entries.size(), 2u);
   EXPECT_EQ(decoded->entries[1].offset, 2000u);
   bytes[20] ^= 1;

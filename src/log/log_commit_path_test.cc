@@ -239,6 +239,35 @@ TEST_P(LogSyncFanOutTest, CommitOverManyShardsSyncsInParallelWithinTheBound) {
   }
 }
 
+TEST(LogCommitPathTest, OneFailedFlushAmongManyPoisonsAndNothingBecomesVisible) {
+  constexpr uint32_t kShards = 32;
+  FaultStore env;
+  env.fs.SetSyncLatency(std::chrono::milliseconds(1));
+  env.Open();
+  auto stream = *env.store->CreateStream("wide", Unordered(kShards));
+  ASSERT_TRUE(stream->AppendTransaction(Records("before", 64), PgPosition(1)).ok());
+  // The flush of one shard file fails while the others run in parallel helpers.
+  env.fs.InjectFault(io::FaultOperation::kSync, IoError("EIO (simulated)"), "shardId-000000000017");
+  auto failed = stream->AppendTransaction(Records("lost", 256), PgPosition(2));
+  ASSERT_EQ(failed.status().code(), ErrorCode::kIoError);
+  EXPECT_NE(failed.status().message().find("shardId-000000000017"), std::string::npos)
+      << failed.status().ToString();
+  EXPECT_EQ(TotalRecords(*stream), 64u);  // the commit record was never written
+  EXPECT_EQ(stream->HighestDurablePosition(), PgPosition(1));
+  // Poisoned: both commit paths refuse until the store is reopened.
+  EXPECT_EQ(stream->AppendTransaction(Records("x", 1), PgPosition(3)).status().code(),
+            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(stream->BeginTransaction().status().code(), ErrorCode::kFailedPrecondition);
+  stream.reset();
+  env.Open();
+  stream = env.Get("wide");
+  EXPECT_EQ(TotalRecords(*stream), 64u);
+  auto again = stream->AppendTransaction(Records("lost", 256), PgPosition(2));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_FALSE(again->duplicate);
+  EXPECT_EQ(TotalRecords(*stream), 64u + 256u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Bounds, LogSyncFanOutTest,
                          ::testing::Values(FanOutCase{4, false}, FanOutCase{4, true},
                                            FanOutCase{1, false}, FanOutCase{2, true}),

@@ -135,15 +135,15 @@ FrameDecode DecodeFrame(std::string_view bytes, Record* record) {
 std::string EncodeIndex(const SegmentSummary& summary) {
   std::string out(kIndexMagic, sizeof kIndexMagic);
   PutFixed32(out, 1);
-  PutFixed64(out, summary.first_sequence);
-  PutFixed64(out, summary.last_sequence);
+  PutFixed64(out, summary.first_sequence.value());
+  PutFixed64(out, summary.last_sequence.value());
   PutFixed64(out, summary.record_count);
   PutFixed64(out, static_cast<uint64_t>(summary.min_arrival));
   PutFixed64(out, static_cast<uint64_t>(summary.max_arrival));
   PutFixed64(out, summary.bytes);
   PutFixed32(out, static_cast<uint32_t>(summary.entries.size()));
   for (const auto& entry : summary.entries) {
-    PutFixed64(out, entry.sequence);
+    PutFixed64(out, entry.sequence.value());
     PutFixed64(out, entry.offset);
     PutFixed64(out, static_cast<uint64_t>(entry.arrival_nanos));
   }
@@ -163,8 +163,10 @@ Result<SegmentSummary> DecodeIndex(std::string_view bytes) {
   SegmentSummary summary;
   EDDY_ASSIGN_OR_RETURN(uint32_t version, reader.ReadFixed32());
   if (version != 1) return Corruption("segment index version " + std::to_string(version));
-  EDDY_ASSIGN_OR_RETURN(summary.first_sequence, reader.ReadFixed64());
-  EDDY_ASSIGN_OR_RETURN(summary.last_sequence, reader.ReadFixed64());
+  EDDY_ASSIGN_OR_RETURN(uint64_t first_sequence, reader.ReadFixed64());
+  EDDY_ASSIGN_OR_RETURN(uint64_t last_sequence, reader.ReadFixed64());
+  summary.first_sequence = SequenceNumber(first_sequence);
+  summary.last_sequence = SequenceNumber(last_sequence);
   EDDY_ASSIGN_OR_RETURN(summary.record_count, reader.ReadFixed64());
   EDDY_ASSIGN_OR_RETURN(uint64_t min_arrival, reader.ReadFixed64());
   EDDY_ASSIGN_OR_RETURN(uint64_t max_arrival, reader.ReadFixed64());
@@ -177,7 +179,8 @@ Result<SegmentSummary> DecodeIndex(std::string_view bytes) {
   }
   summary.entries.resize(count);
   for (auto& entry : summary.entries) {
-    EDDY_ASSIGN_OR_RETURN(entry.sequence, reader.ReadFixed64());
+    EDDY_ASSIGN_OR_RETURN(uint64_t sequence, reader.ReadFixed64());
+    entry.sequence = SequenceNumber(sequence);
     EDDY_ASSIGN_OR_RETURN(entry.offset, reader.ReadFixed64());
     EDDY_ASSIGN_OR_RETURN(uint64_t arrival, reader.ReadFixed64());
     entry.arrival_nanos = static_cast<int64_t>(arrival);
@@ -201,6 +204,10 @@ Result<uint64_t> ParseSegmentFileName(std::string_view name) {
     value = value * 10 + static_cast<uint64_t>(c - '0');
   }
   return value;
+}
+
+std::string SegmentIndexPath(const std::string& segment_path) {
+  return segment_path.substr(0, segment_path.size() - 4) + ".idx";
 }
 
 }  // namespace eddy::log

@@ -76,14 +76,14 @@ struct FrameDecode {
 FrameDecode DecodeFrame(std::string_view bytes, Record* record);
 
 struct IndexEntry {
-  uint64_t sequence = 0;
+  SequenceNumber sequence;
   uint64_t offset = 0;
   int64_t arrival_nanos = 0;
 };
 
 struct SegmentSummary {
-  uint64_t first_sequence = 0;  // 0 when empty
-  uint64_t last_sequence = 0;
+  SequenceNumber first_sequence;  // 0 when empty
+  SequenceNumber last_sequence;
   uint64_t record_count = 0;
   int64_t min_arrival = 0;
   int64_t max_arrival = 0;
@@ -99,5 +99,7 @@ std::string SegmentFileName(uint64_t base_sequence);
 inline std::string SegmentFileName(SequenceNumber base) { return SegmentFileName(base.value()); }
 // Returns the base sequence of a "<20 digits>.seg" name, or nullopt-like error.
 Result<uint64_t> ParseSegmentFileName(std::string_view name);
+// The index file of the segment at `segment_path`: "<base>.idx" beside "<base>.seg".
+std::string SegmentIndexPath(const std::string& segment_path);
 
 }  // namespace eddy::log

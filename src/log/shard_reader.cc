@@ -176,9 +176,9 @@ Result<ReadBatch> StreamImpl::ReadShard(ShardIndex shard_index, SequenceNumber* 
       if (corrupt_offset && *corrupt_offset < end) end = *corrupt_offset;
       offset = kSegmentHeaderBytes;
       const auto& entries = segment.summary.entries;
-      auto entry = std::upper_bound(
-          entries.begin(), entries.end(), *next,
-          [](SequenceNumber s, const IndexEntry& e) { return s.value() < e.sequence; });
+      auto entry =
+          std::upper_bound(entries.begin(), entries.end(), *next,
+                           [](SequenceNumber s, const IndexEntry& e) { return s < e.sequence; });
       if (entry != entries.begin()) offset = std::prev(entry)->offset;
       last_sequence = shard.last_sequence;
       path = segment.path;

@@ -9,7 +9,7 @@ namespace eddy::log::internal {
 
 Status StreamImpl::LoadSealed(Segment& segment, bool repair) {
   io::FileSystem* fs = context_->fs;
-  const std::string index_path = IndexPath(segment.path);
+  const std::string index_path = SegmentIndexPath(segment.path);
   auto bytes = fs->ReadFile(index_path);
   if (bytes.ok()) {
     auto summary = DecodeIndex(*bytes);

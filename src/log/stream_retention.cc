@@ -41,7 +41,7 @@ Result<size_t> StreamImpl::EnforceRetention(const RetentionHolds& holds) {
         if (!by_age && !by_size) break;
         if (auto hold = holds.keep_from.find(index.value());
             hold != holds.keep_from.end() && oldest->summary.record_count > 0 &&
-            oldest->summary.last_sequence >= hold->second.value()) {
+            oldest->summary.last_sequence >= hold->second) {
           break;  // a registered consumer has not delivered this segment yet
         }
         total -= oldest->summary.bytes;
@@ -74,7 +74,8 @@ Result<size_t> StreamImpl::EnforceRetention(const RetentionHolds& holds) {
                    segment->summary.record_count, segment->summary.bytes);
     EDDY_RETURN_IF_ERROR(fs->Remove(segment->path));
     RecordRetentionDrop(name_, segment->summary.bytes);
-    fs->Remove(IndexPath(segment->path)).IgnoreError();  // a sealed segment may have no index yet
+    // A sealed segment may have no index yet.
+    fs->Remove(SegmentIndexPath(segment->path)).IgnoreError();
     directories.insert(dir);
   }
   for (const auto& dir : directories) EDDY_RETURN_IF_ERROR(fs->SyncDirectory(dir));

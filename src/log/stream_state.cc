@@ -8,20 +8,15 @@ namespace eddy::log::internal {
 
 std::shared_ptr<spdlog::logger> Logger() { return logging::Get("log"); }
 
-std::string IndexPath(const std::string& segment_path) {
-  // "<20-digit base>.seg" -> "<20-digit base>.idx"
-  return segment_path.substr(0, segment_path.size() - 4) + ".idx";
-}
-
 void WriteIndexFile(io::FileSystem& fs, const std::string& segment_path,
                     const SegmentSummary& summary) {
-  auto index_file = fs.Open(IndexPath(segment_path), io::OpenMode::kCreateOrTruncate);
+  auto index_file = fs.Open(SegmentIndexPath(segment_path), io::OpenMode::kCreateOrTruncate);
   if (index_file.ok()) (*index_file)->Append(EncodeIndex(summary)).IgnoreError();
 }
 
 void AddToSummary(SegmentSummary& summary, const FrameFields& frame, uint64_t offset, size_t size,
                   uint32_t interval) {
-  const uint64_t sequence = frame.sequence.value();
+  const SequenceNumber sequence = frame.sequence;
   if (summary.record_count == 0) {
     summary.first_sequence = sequence;
     summary.min_arrival = frame.arrival_nanos;

@@ -74,8 +74,6 @@ struct StoreContext {
   std::unique_ptr<SyncPool> sync_pool;
 };
 
-// The index file that caches a segment's summary: "<base>.idx" beside "<base>.seg".
-std::string IndexPath(const std::string& segment_path);
 // Writes a segment's index file. The index is a cache (rebuilt when missing, stale or torn), so
 // it is written without fsync and a failure is ignored.
 void WriteIndexFile(io::FileSystem& fs, const std::string& segment_path,
@@ -88,6 +86,8 @@ void AddToSummary(SegmentSummary& summary, const FrameFields& frame, uint64_t of
 void AddToSummary(SegmentSummary& summary, const Record& record, uint64_t offset, size_t size,
                   uint32_t interval);
 
+// Segment and Shard fields are published state (see "What guards what" above) unless a
+// comment says otherwise.
 struct Segment {
   SequenceNumber base;  // no record in it is below it; names the file
   std::string path;

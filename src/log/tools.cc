@@ -178,7 +178,7 @@ struct Verifier {
       if (size > end) out << ", " << (size - end) << " uncommitted bytes (recovery truncates)";
       out << "\n";
       if (base != active) {
-        std::string index_path = path.substr(0, path.size() - 4) + ".idx";
+        std::string index_path = SegmentIndexPath(path);
         auto bytes = fs->ReadFile(index_path);
         if (!bytes.ok()) {
           out << "    index " << index_path << ": missing (rebuilt on open)\n";

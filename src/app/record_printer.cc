@@ -1,0 +1,56 @@
+#include "app/record_printer.h"
+
+#include "format/json.h"
+#include "log/kinesis.h"
+#include "log/stream_tags.h"
+#include "model/event_codec.h"
+
+namespace eddy::app {
+
+Result<RecordPrinter> RecordPrinter::Create(const log::StreamInfo& info,
+                                            const RecordPrinterOptions& options) {
+  RecordPrinter printer;
+  if (!log::IsCdcStream(info)) return printer;
+  std::string format =
+      options.format.empty() ? log::StreamTag(info, log::kTagFormat, "native") : options.format;
+  std::string view = options.view_type.empty()
+                         ? log::StreamTag(info, log::kTagViewType, "NEW_AND_OLD_IMAGES")
+                         : options.view_type;
+  EDDY_ASSIGN_OR_RETURN(std::unique_ptr<format::Renderer> renderer, format::MakeRenderer(format));
+  printer.renderer_ = std::move(renderer);
+  EDDY_ASSIGN_OR_RETURN(printer.view_, format::ParseViewType(view));
+  return printer;
+}
+
+Status RecordPrinter::AppendLine(const consume::ReadRecord& read, std::string* out) const {
+  const log::Record& record = read.record;
+  std::string sequence =
+      log::FormatSequenceNumber(record.sequence, read.shard_index, read.shard_creation_nanos);
+  if (renderer_ != nullptr) {
+    auto event = model::DecodeEvent(record.payload);
+    if (!event.ok()) {
+      return event.status().WithContext("record " + sequence + " of " +
+                                        log::FormatShardId(read.shard_index));
+    }
+    format::RecordContext context;
+    context.sequence_number = std::move(sequence);
+    std::string line = renderer_->Render(*event, view_, context);
+    if (line.empty()) return Status::Ok();  // the format has no record for this event
+    out->append(line);
+    out->push_back('\n');
+    return Status::Ok();
+  }
+  format::JsonWriter writer;
+  writer.BeginObject();
+  writer.Member("SequenceNumber", sequence);
+  writer.Member("ShardId", log::FormatShardId(read.shard_index));
+  writer.Member("PartitionKey", record.partition_key);
+  writer.Member("Data", format::Base64Encode(record.payload));
+  writer.MemberInt("ApproximateArrivalTimestamp", record.arrival_nanos / 1'000'000);
+  writer.EndObject();
+  out->append(writer.str());
+  out->push_back('\n');
+  return Status::Ok();
+}
+
+}  // namespace eddy::app
