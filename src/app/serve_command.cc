@@ -4,9 +4,11 @@
 #include <cstdio>
 
 #include "app/commands.h"
+#include "app/sink_destinations.h"
 #include "app/shutdown.h"
 #include "base/logging.h"
 #include "engine/engine.h"
+#include "engine/sink_config.h"
 
 namespace eddy::app {
 namespace {
@@ -20,6 +22,7 @@ struct ServeFlags {
   std::string tls_key;
   std::string port_file;
   std::string log_level = "info";
+  std::vector<std::string> sinks;  // --sink URL, repeatable
 };
 
 int Serve(const ServeFlags& flags) {
@@ -41,8 +44,22 @@ int Serve(const ServeFlags& flags) {
     }
     config.metrics.listen = flags.metrics_listen;
   }
+  for (size_t i = 0; i < flags.sinks.size(); ++i) {
+    auto spec = engine::ParseSinkUrl(flags.sinks[i], i + 1);
+    if (!spec.ok()) {
+      std::fprintf(stderr, "eddy serve: --sink %s\n", spec.status().message().c_str());
+      return kExitUsage;
+    }
+    if (spec->stream.empty()) {
+      std::fprintf(stderr, "eddy serve: --sink %s: name the stream it reads with the stream= "
+                           "query parameter (eddy serve has no configured stream)\n",
+                   flags.sinks[i].c_str());
+      return kExitUsage;
+    }
+    config.sinks.push_back(std::move(*spec));
+  }
   ShutdownSignal& shutdown = ShutdownSignal::Install();
-  auto engine = engine::Engine::Start(config);
+  auto engine = engine::Engine::Start(config, MakeSinkServices());
   if (!engine.ok()) {
     std::fprintf(stderr, "eddy serve: %s\n", engine.status().message().c_str());
     return kExitFailure;
@@ -90,6 +107,9 @@ void RegisterServeCommand(CLI::App& app, CommandRunner& runner) {
                       "PEM certificate chain: serve HTTPS (with --tls-key)");
   command->add_option("--tls-key", flags->tls_key, "PEM private key of --tls-cert");
   command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
+  command->add_option("--sink", flags->sinks,
+                      "Deliver a stream to a sink: URL with stream=NAME and the sink's settings "
+                      "as query parameters (repeatable)");
   command->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off");
   command->callback([&runner, flags] {
     runner = [flags] { return Serve(*flags); };

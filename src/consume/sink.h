@@ -104,6 +104,9 @@ struct DeliveryOutcome {
   // reply, a per-item 400 from a bulk API), as opposed to the whole call failing: bisection
   // and on_failure then single it out.
   bool item_failure = false;
+  // The destination protocol's status of the last call (an HTTP status), 0 when it gave none
+  // (no reply: timeout, reset). The on-failure record's responseContext.statusCode.
+  int protocol_status = 0;
 };
 
 // The destination side of a sink: the only part a sink module writes.

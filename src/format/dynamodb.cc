@@ -168,6 +168,7 @@ class DynamoDbRenderer final : public Renderer {
     writer.MemberInt("SizeBytes", static_cast<int64_t>(keys.size() + new_image.size() + old_image.size()));
     writer.Member("StreamViewType", ViewTypeName(view));
     writer.EndObject();
+    if (!context.event_source_arn.empty()) writer.Member("eventSourceARN", context.event_source_arn);
     writer.EndObject();
     return writer.Take();
   }

@@ -36,6 +36,9 @@ Result<ViewType> ParseViewType(std::string_view name);
 struct RecordContext {
   std::string sequence_number;  // the log's sequence number as the API renders it
   std::string region;           // "" renders as "us-east-1"
+  // DynamoDB Streams: the record's `eventSourceARN` (as Lambda events carry it); "" leaves the
+  // member out, as GetRecords records have none.
+  std::string event_source_arn;
 };
 
 // Format options (Debezium's converter settings); other formats ignore them.

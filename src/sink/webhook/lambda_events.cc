@@ -1,0 +1,183 @@
+#include "sink/webhook/lambda_events.h"
+
+#include <simdjson.h>
+
+#include <unordered_map>
+
+#include "format/json.h"
+#include "format/renderer.h"
+
+namespace eddy::sink::webhook {
+
+namespace {
+
+// Epoch seconds with milliseconds as the fraction, as Lambda writes
+// approximateArrivalTimestamp (1545084650.987).
+double ArrivalSeconds(int64_t arrival_nanos) {
+  int64_t millis = arrival_nanos / 1'000'000;
+  return static_cast<double>(millis) / 1000.0;
+}
+
+void WriteKinesisRecord(format::JsonWriter& writer, const consume::SinkRecord& record,
+                        const WebhookSettings& settings, const std::string& source_arn) {
+  writer.BeginObject();
+  writer.Key("kinesis");
+  writer.BeginObject();
+  writer.Member("kinesisSchemaVersion", "1.0");
+  writer.Member("partitionKey", record.partition_key);
+  writer.Member("sequenceNumber", record.sequence_number);
+  writer.Member("data", format::Base64Encode(record.data));
+  writer.Key("approximateArrivalTimestamp");
+  writer.Double(ArrivalSeconds(record.arrival_nanos));
+  writer.EndObject();
+  writer.Member("eventSource", "aws:kinesis");
+  writer.Member("eventVersion", "1.0");
+  writer.Member("eventID", record.shard_id + ":" + record.sequence_number);
+  writer.Member("eventName", "aws:kinesis:record");
+  writer.Member("invokeIdentityArn", "arn:aws:iam::" + settings.account_id + ":role/eddy");
+  writer.Member("awsRegion", settings.region);
+  writer.Member("eventSourceARN", source_arn);
+  writer.EndObject();
+}
+
+// A short, printable excerpt of a reply for messages.
+std::string Excerpt(std::string_view body) {
+  constexpr size_t kMax = 200;
+  std::string out;
+  for (char c : body.substr(0, kMax)) {
+    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
+  }
+  if (body.size() > kMax) out += "...";
+  return out;
+}
+
+consume::DeliveryOutcome Failed(int status, std::string message) {
+  consume::DeliveryOutcome outcome;
+  outcome.acknowledged = 0;
+  outcome.failure = Unavailable(std::move(message));
+  outcome.protocol_status = status;
+  return outcome;
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> BuildEventBody(const consume::SinkBatch& batch,
+                                                  const WebhookSettings& settings) {
+  std::string source_arn = EventSourceArn(settings, batch.stream_name);
+  format::JsonWriter writer;
+  writer.BeginObject();
+  writer.Key("Records");
+  writer.BeginArray();
+  size_t written = 0;
+  if (settings.event == EventShape::kKinesis) {
+    for (const consume::SinkRecord& record : batch.records) {
+      WriteKinesisRecord(writer, record, settings, source_arn);
+      ++written;
+    }
+  } else {
+    static const std::unique_ptr<format::Renderer> renderer =
+        std::move(format::MakeRenderer("dynamodb")).value();
+    format::RecordContext context;
+    context.region = settings.region;
+    context.event_source_arn = source_arn;
+    for (const consume::SinkRecord& record : batch.records) {
+      if (record.event == nullptr) {
+        return FailedPrecondition(
+            "event=dynamodb needs a change-data-capture stream, and stream '" + batch.stream_name +
+            "' holds plain records; use event=kinesis (the records' data, base64) for it");
+      }
+      context.sequence_number = record.sequence_number;
+      std::string rendered = renderer->Render(*record.event, settings.view_type, context);
+      if (rendered.empty()) continue;  // no DynamoDB Streams equivalent (truncate, ...)
+      writer.RawJson(rendered);
+      ++written;
+    }
+  }
+  writer.EndArray();
+  writer.EndObject();
+  if (written == 0) return std::optional<std::string>();
+  return std::optional<std::string>(writer.Take());
+}
+
+consume::DeliveryOutcome InterpretReply(const consume::SinkBatch& batch, int status,
+                                        std::string_view body, bool report_batch_item_failures) {
+  if (status < 200 || status > 299) {
+    std::string message = "the endpoint answered HTTP " + std::to_string(status);
+    if (!body.empty()) message += ": " + Excerpt(body);
+    if (status >= 400 && status < 500 && status != 429) {
+      message +=
+          " (retried like a Lambda function error until maximum_retry_attempts or "
+          "maximum_record_age give up)";
+    }
+    return Failed(status, std::move(message));
+  }
+  consume::DeliveryOutcome success;
+  success.acknowledged = batch.records.size();
+  success.protocol_status = status;
+  if (!report_batch_item_failures) return success;
+
+  size_t first = body.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return success;  // empty reply: full success
+
+  auto malformed = [&](std::string_view why) {
+    return Failed(status,
+                  "the endpoint's batchItemFailures reply " + std::string(why) +
+                      ", so the whole batch counts as failed (Lambda's rule): " + Excerpt(body));
+  };
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::dom::element document;
+  if (parser.parse(padded).get(document) != simdjson::SUCCESS) return malformed("is not JSON");
+  if (document.is_null()) return success;
+  simdjson::dom::object object;
+  if (document.get(object) != simdjson::SUCCESS) return malformed("is not a JSON object");
+  simdjson::dom::element failures_element;
+  if (object["batchItemFailures"].get(failures_element) != simdjson::SUCCESS ||
+      failures_element.is_null()) {
+    return success;
+  }
+  simdjson::dom::array failures;
+  if (failures_element.get(failures) != simdjson::SUCCESS) {
+    return malformed("has a batchItemFailures that is not a list");
+  }
+  if (failures.size() == 0) return success;
+
+  std::unordered_map<std::string_view, size_t> index_of;
+  index_of.reserve(batch.records.size());
+  for (size_t i = 0; i < batch.records.size(); ++i) {
+    index_of.emplace(batch.records[i].sequence_number, i);
+  }
+  size_t lowest = batch.records.size();
+  for (simdjson::dom::element failure : failures) {
+    simdjson::dom::object entry;
+    if (failure.get(entry) != simdjson::SUCCESS) {
+      return malformed("has an entry that is not an object");
+    }
+    simdjson::dom::element identifier_element;
+    if (entry["itemIdentifier"].get(identifier_element) != simdjson::SUCCESS) {
+      return malformed("has an entry without itemIdentifier");
+    }
+    std::string_view identifier;
+    if (identifier_element.get(identifier) != simdjson::SUCCESS) {
+      return malformed("has an itemIdentifier that is not a string");
+    }
+    if (identifier.empty()) return malformed("has an empty itemIdentifier");
+    auto found = index_of.find(identifier);
+    if (found == index_of.end()) {
+      return malformed("names itemIdentifier \"" + Excerpt(identifier) +
+                       "\", which is no sequence number of the batch");
+    }
+    lowest = std::min(lowest, found->second);
+  }
+  consume::DeliveryOutcome partial;
+  partial.acknowledged = lowest;
+  partial.item_failure = true;
+  partial.protocol_status = status;
+  partial.failure =
+      Unavailable("the endpoint reported record " + batch.records[lowest].sequence_number + " (" +
+                  std::to_string(lowest + 1) + " of " + std::to_string(batch.records.size()) +
+                  " in the batch) failed (batchItemFailures); retrying from it");
+  return partial;
+}
+
+}  // namespace eddy::sink::webhook

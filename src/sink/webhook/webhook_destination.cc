@@ -1,0 +1,123 @@
+#include "sink/webhook/webhook_destination.h"
+
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+#include "io/file_system.h"
+#include "net/http_client.h"
+#include "sink/webhook/lambda_events.h"
+#include "sink/webhook/webhook_settings.h"
+
+namespace eddy::sink::webhook {
+
+namespace {
+
+class WebhookDestination final : public consume::Destination {
+ public:
+  WebhookDestination(std::string sink_name, WebhookSettings settings)
+      : sink_name_(std::move(sink_name)), settings_(std::move(settings)) {
+    headers_.emplace_back("Content-Type", "application/json");
+    for (const auto& header : settings_.headers) headers_.push_back(header);
+  }
+
+  Status Open() override {
+    client_options_.request_timeout = settings_.request_timeout;
+    client_options_.connect_timeout = settings_.connect_timeout;
+    client_options_.cancel = &closing_;
+    if (!settings_.ca_file.empty()) {
+      auto pem = io::DefaultFileSystem()->ReadFile(settings_.ca_file);
+      if (!pem.ok()) {
+        return FailedPrecondition(Where() + "webhook setting 'ca_file': " + pem.status().message() +
+                                  "; point it at a readable PEM file of CA certificates");
+      }
+      client_options_.ca_pem = std::move(pem).value();
+    }
+    EDDY_ASSIGN_OR_RETURN(auto probe, net::HttpClient::Create(client_options_));
+    Status reachable = probe->CheckConnection(settings_.endpoint);
+    if (!reachable.ok()) {
+      std::string fix = reachable.code() == ErrorCode::kFailedPrecondition
+                            ? ""
+                            : "; start the receiver or correct the sink URL";
+      return Status(reachable.code(), Where() + reachable.message() + fix);
+    }
+    return Status::Ok();
+  }
+
+  consume::DeliveryOutcome Deliver(const consume::SinkBatch& batch) override {
+    consume::DeliveryOutcome outcome;
+    auto body = BuildEventBody(batch, settings_);
+    if (!body.ok()) {
+      outcome.failure = body.status();
+      return outcome;
+    }
+    if (!body->has_value()) {  // nothing in the batch has a representation in the shape
+      outcome.acknowledged = batch.records.size();
+      return outcome;
+    }
+    auto client = Borrow();
+    if (!client.ok()) {
+      outcome.failure = client.status();
+      return outcome;
+    }
+    auto reply = (*client)->Post(settings_.endpoint, headers_, **body);
+    Return(std::move(client).value());
+    if (!reply.ok()) {
+      // An oversized reply is the endpoint misbehaving, retried like any failed call; other
+      // client errors keep their class (a certificate that stopped verifying needs the
+      // operator).
+      outcome.failure = reply.status().code() == ErrorCode::kResourceExhausted
+                            ? Unavailable(reply.status().message())
+                            : reply.status();
+      return outcome;
+    }
+    return InterpretReply(batch, reply->status, reply->body, settings_.report_batch_item_failures);
+  }
+
+  Status Close() override {
+    closing_ = true;
+    std::lock_guard lock(mutex_);
+    idle_.clear();
+    return Status::Ok();
+  }
+
+ private:
+  std::string Where() const { return "sink '" + sink_name_ + "': "; }
+
+  Result<std::unique_ptr<net::HttpClient>> Borrow() {
+    {
+      std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        auto client = std::move(idle_.back());
+        idle_.pop_back();
+        return client;
+      }
+    }
+    return net::HttpClient::Create(client_options_);
+  }
+
+  void Return(std::unique_ptr<net::HttpClient> client) {
+    std::lock_guard lock(mutex_);
+    if (!closing_) idle_.push_back(std::move(client));
+  }
+
+  const std::string sink_name_;
+  const WebhookSettings settings_;
+  net::HttpHeaders headers_;
+  net::HttpClientOptions client_options_;  // set by Open, read-only afterwards
+  std::atomic<bool> closing_{false};
+  std::mutex mutex_;  // guards idle_
+  std::vector<std::unique_ptr<net::HttpClient>> idle_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<consume::Destination>> MakeWebhookDestination(
+    const consume::SinkSpec& spec) {
+  auto settings = ParseWebhookSettings(spec);
+  if (!settings.ok()) return settings.status().WithContext("sink '" + spec.name + "'");
+  return std::unique_ptr<consume::Destination>(
+      new WebhookDestination(spec.name, std::move(settings).value()));
+}
+
+}  // namespace eddy::sink::webhook
