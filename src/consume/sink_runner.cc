@@ -16,17 +16,13 @@
 #include "format/json.h"
 #include "format/renderer.h"
 #include "log/kinesis.h"
+#include "log/stream_tags.h"
 #include "model/event_codec.h"
 
 namespace eddy::consume {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-// The stream tags a capture sets (the same names as api/api_context.h's kTag* constants; the
-// tag vocabulary belongs in log/ once it moves there).
-constexpr std::string_view kTagCdc = "eddy:cdc";
-constexpr std::string_view kTagViewType = "eddy:view_type";
 
 constexpr std::array<SinkState, 6> kAllStates = {
     SinkState::kCreating, SinkState::kActive, SinkState::kImpaired,
@@ -371,18 +367,16 @@ Status SinkRunner::Impl::Start() {
                            "': this build cannot deliver failures to a URL; use a file name");
   }
   log::StreamInfo info = stream_->Describe();
-  auto cdc_tag = info.options.tags.find(std::string(kTagCdc));
-  cdc_ = cdc_tag != info.options.tags.end() && cdc_tag->second == "true";
+  cdc_ = log::IsCdcStream(info);
   if (cdc_) {
     auto renderer = format::MakeRenderer(settings_.format);
     if (!renderer.ok()) return in_context(renderer.status());
     renderer_ = std::move(*renderer);
     if (settings_.view_type) {
       view_ = *settings_.view_type;
-    } else if (auto tag = info.options.tags.find(std::string(kTagViewType));
-               tag != info.options.tags.end()) {
-      auto view = format::ParseViewType(tag->second);
-      if (view.ok()) view_ = *view;
+    } else if (auto view = format::ParseViewType(log::StreamTag(info, log::kTagViewType));
+               view.ok()) {
+      view_ = *view;  // the stream's view type
     }
   }
 
