@@ -266,7 +266,7 @@ class SinkRunner::Impl {
   // Lane threads.
   void LaneLoop(size_t index);
   void DeliverBatch(size_t lane_index, std::vector<SinkRecord> records);
-  bool GiveUp(size_t lane_index, std::vector<SinkRecord> records, const Status& error,
+  bool GiveUp(size_t lane_index, const std::vector<SinkRecord>& records, const Status& error,
               std::string_view condition);
   Status WriteFailures(const std::vector<SinkRecord>& records, const Status& error,
                        std::string_view condition);
@@ -901,7 +901,11 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
       if (!too_old.empty()) {
         Status error = InvalidArgument("older than maximum_record_age = " +
                                        DescribeDuration(*settings_.maximum_record_age));
-        if (!GiveUp(lane_index, std::move(too_old), error, "MaximumRecordAgeExceeded")) {
+        if (!GiveUp(lane_index, too_old, error, "MaximumRecordAgeExceeded")) {
+          // Interrupted while on_failure fails: they stay outstanding and go first again (a
+          // key's older records precede its younger ones).
+          part.records.insert(part.records.begin(), std::make_move_iterator(too_old.begin()),
+                              std::make_move_iterator(too_old.end()));
           Requeue(lane_index, parts);
           return;
         }
@@ -989,7 +993,7 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
           part.attempts > settings_.maximum_retry_attempts) {
         std::vector<SinkRecord> given_up = std::move(part.records);
         parts.pop_front();
-        if (!GiveUp(lane_index, std::move(given_up), failure, "RetryAttemptsExhausted")) {
+        if (!GiveUp(lane_index, given_up, failure, "RetryAttemptsExhausted")) {
           // Put them back: they are still outstanding and come first.
           Part back;
           back.records = std::move(given_up);
@@ -1015,7 +1019,7 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
   }
 }
 
-bool SinkRunner::Impl::GiveUp(size_t lane_index, std::vector<SinkRecord> records,
+bool SinkRunner::Impl::GiveUp(size_t lane_index, const std::vector<SinkRecord>& records,
                               const Status& error, std::string_view condition) {
   Backoff backoff(options_.backoff);
   while (true) {
