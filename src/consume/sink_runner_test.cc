@@ -381,6 +381,35 @@ TEST_F(SinkRunnerTest, RetryLimitAndBisectionSingleOutAPoisonRecordForOnFailure)
   EXPECT_EQ(checkpoints_.Load("hook")->failed_records, 1u);
 }
 
+TEST_F(SinkRunnerTest, GivenUpRecordsWaitWhileOnFailureCannotBeWritten) {
+  Append(3, 3);
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+      if (batch.records[i].partition_key == "key-1") {
+        return DeliveryOutcome{i, InvalidArgument("function error"), true};
+      }
+    }
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  // The first two appends to the failures file fail (a short write each, cut away again).
+  fs_.InjectFault(io::FaultOperation::kAppend, IoError("injected: disk error"), "failures/", 0, 2);
+  auto runner =
+      StartRunner({{"maximum_retry_attempts", "0"}, {"bisect_batch_on_function_error", "true"}});
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) {
+    return s.state == SinkState::kImpaired &&
+           s.reason.find("writing given-up records to /data/failures/hook.jsonl") !=
+               std::string::npos;
+  }));
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) {
+    return s.state == SinkState::kActive && s.failed_records == 1 && s.delivered_records == 2;
+  }));
+  ASSERT_TRUE(runner->Stop().ok());
+  auto failures = fs_.ReadFile("/data/failures/hook.jsonl");
+  ASSERT_TRUE(failures.ok()) << failures.status().ToString();
+  EXPECT_EQ(std::count(failures->begin(), failures->end(), '\n'), 1);  // whole lines only
+  EXPECT_EQ(failures->front(), '{');
+}
+
 TEST_F(SinkRunnerTest, MaximumRecordAgeGivesUpOldRecords) {
   destination_->answer = [&](const SinkBatch&, uint64_t) {
     return DeliveryOutcome{0, Timeout("no answer in 30s"), false};
