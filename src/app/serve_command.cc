@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "app/commands.h"
-#include "app/sink_destinations.h"
 #include "app/shutdown.h"
+#include "app/sink_destinations.h"
 #include "base/logging.h"
 #include "engine/engine.h"
 #include "engine/sink_config.h"
@@ -22,7 +22,7 @@ struct ServeFlags {
   std::string tls_key;
   std::string port_file;
   std::string log_level = "info";
-  std::vector<std::string> sinks;  // --sink URL, repeatable
+  std::vector<std::string> sink_urls;
 };
 
 int Serve(const ServeFlags& flags) {
@@ -44,25 +44,26 @@ int Serve(const ServeFlags& flags) {
     }
     config.metrics.listen = flags.metrics_listen;
   }
-  for (size_t i = 0; i < flags.sinks.size(); ++i) {
-    auto spec = engine::ParseSinkUrl(flags.sinks[i], i + 1);
+  // Sinks of streams already in the directory (there are no configured streams: name each
+  // sink's stream with ?stream=NAME).
+  for (size_t i = 0; i < flags.sink_urls.size(); ++i) {
+    auto spec = engine::ParseSinkUrl(flags.sink_urls[i], i + 1);
     if (!spec.ok()) {
-      std::fprintf(stderr, "eddy serve: --sink %s\n", spec.status().message().c_str());
-      return kExitUsage;
-    }
-    if (spec->stream.empty()) {
-      std::fprintf(stderr, "eddy serve: --sink %s: name the stream it reads with the stream= "
-                           "query parameter (eddy serve has no configured stream)\n",
-                   flags.sinks[i].c_str());
+      std::fprintf(stderr, "eddy serve: %s\n", spec.status().message().c_str());
       return kExitUsage;
     }
     config.sinks.push_back(std::move(*spec));
+  }
+  if (Status sinks = engine::ResolveSinks(config.sinks, {}, /*require_configured_stream=*/false);
+      !sinks.ok()) {
+    std::fprintf(stderr, "eddy serve: %s\n", sinks.message().c_str());
+    return kExitUsage;
   }
   ShutdownSignal& shutdown = ShutdownSignal::Install();
   auto engine = engine::Engine::Start(config, MakeSinkServices());
   if (!engine.ok()) {
     std::fprintf(stderr, "eddy serve: %s\n", engine.status().message().c_str());
-    return kExitFailure;
+    return engine.status().code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   uint16_t port = (*engine)->api_port();
   if (!flags.port_file.empty()) {
@@ -107,9 +108,9 @@ void RegisterServeCommand(CLI::App& app, CommandRunner& runner) {
                       "PEM certificate chain: serve HTTPS (with --tls-key)");
   command->add_option("--tls-key", flags->tls_key, "PEM private key of --tls-cert");
   command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
-  command->add_option("--sink", flags->sinks,
-                      "Deliver a stream to a sink: URL with stream=NAME and the sink's settings "
-                      "as query parameters (repeatable)");
+  command->add_option("--sink", flags->sink_urls,
+                      "Deliver a stream to URL (repeatable): webhook+https://host/path?"
+                      "stream=S&batch_size=100; query parameters are the sink's settings");
   command->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off");
   command->callback([&runner, flags] {
     runner = [flags] { return Serve(*flags); };
