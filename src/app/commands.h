@@ -23,5 +23,6 @@ void RegisterCheckCommand(CLI::App& app, CommandRunner& runner);
 void RegisterServeCommand(CLI::App& app, CommandRunner& runner);
 void RegisterDemoCommand(CLI::App& app, CommandRunner& runner);
 void RegisterStatusCommand(CLI::App& app, CommandRunner& runner);
+void RegisterSinkCommand(CLI::App& app, CommandRunner& runner);
 
 }  // namespace eddy::app

@@ -105,10 +105,9 @@ int Demo(const DemoFlags& flags) {
     stream.shards = 2;
     config.streams.push_back(stream);
   }
-  auto engine = engine::Engine::Start(config);  // no source: captures are started below
+  auto engine = engine::Engine::Start(config);  // no source: captures are added below
   if (!engine.ok()) return fail("starting the change log and the API", engine.status());
 
-  std::vector<std::pair<std::string, std::unique_ptr<engine::Capture>>> captures;
   const std::pair<const char*, std::string> sources[] = {
       // PostgreSQL: the superuser, since creating a publication needs table ownership (in
       // production an administrator creates it once; eddy check says so).
@@ -124,11 +123,10 @@ int Demo(const DemoFlags& flags) {
     // FOR ALL TABLES needs one.
     engine::StreamConfig stream_config = config.streams[i];
     stream_config.tables = {(i == 0 ? std::string("public") : url->database) + ".retail_trans"};
-    auto stream = (*engine)->store()->GetStream(sources[i].first);
-    if (!stream.ok()) return fail("opening a stream", stream.status());
-    auto capture = engine::StartCapture(source_config, stream_config, i, 1, *stream);
-    if (!capture.ok()) return fail(std::string("starting capture for ") + sources[i].first, capture.status());
-    captures.emplace_back(sources[i].first, std::move(*capture));
+    // The engine supervises both captures with the log and the API (one stream each).
+    if (Status added = (*engine)->AddCapture(source_config, stream_config, i, 1); !added.ok()) {
+      return fail(std::string("starting capture for ") + sources[i].first, added);
+    }
   }
   if (Status status = (*databases)->StartWorkload(); !status.ok()) {
     return fail("starting the workload", status);
@@ -187,14 +185,8 @@ int Demo(const DemoFlags& flags) {
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
     if (exit_code != kExitOk) break;
-    bool capture_ended = false;
-    for (auto& [name, capture] : captures) {
-      if (capture->WaitUntilFinished(std::chrono::milliseconds(0))) {
-        fail("capture for " + name + " ended", capture->Stop());
-        capture_ended = true;
-      }
-    }
-    if (capture_ended) {
+    if (auto ended = (*engine)->WaitForCaptureEnd(std::chrono::milliseconds(0))) {
+      fail("capture for " + ended->first + " ended", ended->second);
       exit_code = kExitFailure;
       break;
     }
@@ -205,22 +197,19 @@ int Demo(const DemoFlags& flags) {
   }
 
   std::fprintf(stderr, "\neddy demo: stopping ...\n");
-  for (auto& [name, capture] : captures) {
-    std::fprintf(stderr, "eddy demo: %s: %s\n", name.c_str(), capture->ProgressLine().c_str());
-    if (Status status = capture->Stop(); !status.ok()) {
-      fail("capture for " + name, status);
-      exit_code = kExitFailure;
-    }
+  for (const auto& line : (*engine)->ProgressLines()) {
+    std::fprintf(stderr, "eddy demo: %s\n", line.c_str());
+  }
+  // The engine stops its captures before the log; the databases stop after the captures.
+  followers.clear();
+  if (Status status = (*engine)->Stop(); !status.ok()) {
+    fail("stopping", status);
+    exit_code = kExitFailure;
   }
   auto postgres_counts = (*databases)->postgres_counts();
   auto mariadb_counts = (*databases)->mariadb_counts();
   if (Status status = (*databases)->Stop(); !status.ok()) {
     fail("workload", status);
-    exit_code = kExitFailure;
-  }
-  followers.clear();
-  if (Status status = (*engine)->Stop(); !status.ok()) {
-    fail("stopping", status);
     exit_code = kExitFailure;
   }
   std::fprintf(stderr,

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   eddy::app::RegisterServeCommand(app, runner);
   eddy::app::RegisterDemoCommand(app, runner);
   eddy::app::RegisterStatusCommand(app, runner);
+  eddy::app::RegisterSinkCommand(app, runner);
   eddy::app::RegisterLogCommand(app, runner);
   try {
     app.parse(argc, argv);

@@ -7,6 +7,7 @@
 
 #include "app/commands.h"
 #include "app/shutdown.h"
+#include "app/sink_destinations.h"
 #include "base/clock.h"
 #include "base/logging.h"
 #include "engine/config.h"
@@ -105,10 +106,10 @@ int Run(const RunFlags& flags) {
                      config.logging.format == "json" ? logging::Format::kJson : logging::Format::kText);
   auto log = logging::Get("run");
   ShutdownSignal& shutdown = ShutdownSignal::Install();
-  auto engine = engine::Engine::Start(config);
+  auto engine = engine::Engine::Start(config, MakeSinkServices());
   if (!engine.ok()) {
     std::fprintf(stderr, "eddy run: %s\n", engine.status().message().c_str());
-    return kExitFailure;
+    return engine.status().code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   if ((*engine)->api_port() != 0) {
     log->info("serving the Kinesis and DynamoDB Streams API on {}://127.0.0.1:{}",
@@ -145,6 +146,9 @@ void RegisterRunCommand(CLI::App& app, CommandRunner& runner) {
   command->add_option("--tables", flags->overrides.tables, "Tables to capture: a.b,c.d");
   command->add_option("--shards", flags->overrides.shards, "Number of shards of the stream")
       ->check(CLI::Range(1, 1024));
+  command->add_option("--sink", flags->overrides.sink_urls,
+                      "Deliver a stream to URL (repeatable): webhook+https://host/path?"
+                      "batch_size=100&name=N&stream=S; query parameters are the sink's settings");
   command->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   command->add_option("--log-format", flags->log_format, "text|json")

@@ -1,14 +1,61 @@
 // `eddy status --data-dir DIR`: what a running (or the last) `eddy run` on DIR reports about
-// its captures (state, positions, counts, snapshot progress), and each stream's shards and
-// durable position, read from the log without disturbing the writer.
+// its captures (state, positions, counts, snapshot progress) and sinks, each stream's shards
+// and durable position, read from the log without disturbing the writer, and each sink's saved
+// state (state, reason, lag in records and seconds, last delivered position).
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "app/commands.h"
+#include "base/clock.h"
+#include "consume/checkpoint_store.h"
+#include "consume/sink_runner.h"
+#include "consume/stream_reader.h"
 #include "log/log_store.h"
 
 namespace eddy::app {
+namespace {
+
+// Each sink's saved state, with its lag measured from the log (records after its checkpoint,
+// age of the oldest).
+void PrintSinks(const std::string& data_dir, log::LogStore& store) {
+  auto checkpoints = consume::CheckpointStore::Open(data_dir);
+  if (!checkpoints.ok()) {
+    std::cout << "sinks: " << checkpoints.status().message() << "\n";
+    return;
+  }
+  auto states = (*checkpoints)->List();
+  if (!states.ok()) {
+    std::cout << "sinks: " << states.status().message() << "\n";
+    return;
+  }
+  for (const auto& state : *states) {
+    std::cout << "sink " << state.name << ": stream=" << state.stream
+              << " state=" << consume::SinkStateName(state.state);
+    auto stream = store.GetStream(state.stream);
+    if (stream.ok()) {
+      auto reader = consume::StreamReader::Open(*stream, {}, state.checkpoint);
+      if (reader.ok()) {
+        consume::StreamReader::Backlog backlog = (*reader)->backlog();
+        double seconds =
+            backlog.oldest_arrival_nanos == 0
+                ? 0.0
+                : (SystemClock::Instance().NowNanos() - backlog.oldest_arrival_nanos) / 1e9;
+        std::cout << " lag_records=" << backlog.records << " lag_seconds=" << seconds;
+      } else {
+        std::cout << " lag=unknown (" << reader.status().message() << ")";
+      }
+    }
+    std::cout << " delivered_records=" << state.delivered_records
+              << " failed_records=" << state.failed_records << " last_delivered_position="
+              << (state.last_delivered_position.empty() ? std::string("-")
+                                                        : state.last_delivered_position.ToString());
+    if (!state.reason.empty()) std::cout << "\n  reason: " << state.reason;
+    std::cout << "\n";
+  }
+}
+
+}  // namespace
 
 void RegisterStatusCommand(CLI::App& app, CommandRunner& runner) {
   auto data_dir = std::make_shared<std::string>();
@@ -48,6 +95,7 @@ void RegisterStatusCommand(CLI::App& app, CommandRunner& runner) {
                   << " bytes=" << bytes << " durable_position=" << info.highest_position.ToString()
                   << "\n";
       }
+      PrintSinks(*data_dir, **store);
       return kExitOk;
     };
   });

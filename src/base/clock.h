@@ -2,6 +2,7 @@
 // A Clock interface lets tests control time for retention and iterator expiry.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 
@@ -28,16 +29,17 @@ class SystemClock final : public Clock {
   }
 };
 
-// A clock that moves only when told to; for tests.
+// A clock that moves only when told to; for tests. A test thread may move it while the code
+// under test reads it on its own threads.
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(int64_t start_nanos = 1'700'000'000'000'000'000) : now_(start_nanos) {}
-  int64_t NowNanos() const override { return now_; }
-  void Advance(int64_t nanos) { now_ += nanos; }
-  void Set(int64_t nanos) { now_ = nanos; }
+  int64_t NowNanos() const override { return now_.load(std::memory_order_relaxed); }
+  void Advance(int64_t nanos) { now_.fetch_add(nanos, std::memory_order_relaxed); }
+  void Set(int64_t nanos) { now_.store(nanos, std::memory_order_relaxed); }
 
  private:
-  int64_t now_;
+  std::atomic<int64_t> now_;
 };
 
 }  // namespace eddy

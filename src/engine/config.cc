@@ -11,6 +11,9 @@
 #include <sstream>
 #include <toml++/toml.h>
 
+#include "base/duration.h"
+#include "engine/sink_config.h"
+
 namespace eddy::engine {
 namespace {
 
@@ -354,7 +357,11 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
                                {"text", "json"}));
   }
 
-  EDDY_RETURN_IF_ERROR(reader.Finish({"data_dir", "source", "stream", "api", "metrics", "log"}));
+  EDDY_ASSIGN_OR_RETURN(auto sink_tables, reader.ReadTableList("sink"));
+  EDDY_ASSIGN_OR_RETURN(config.sinks, ParseSinkTables(sink_tables, file_name));
+
+  EDDY_RETURN_IF_ERROR(
+      reader.Finish({"data_dir", "source", "stream", "api", "metrics", "log", "sink"}));
   return config;
 }
 
@@ -408,6 +415,15 @@ Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides) {
     if (overrides.tables) target->tables = SplitCommaList(*overrides.tables);
     if (overrides.shards) target->shards = *overrides.shards;
   }
+  for (size_t i = 0; i < overrides.sink_urls.size(); ++i) {
+    EDDY_ASSIGN_OR_RETURN(consume::SinkSpec spec, ParseSinkUrl(overrides.sink_urls[i], i + 1));
+    config.sinks.push_back(std::move(spec));
+  }
+  std::vector<std::string> stream_names;
+  for (const auto& stream : config.streams) stream_names.push_back(stream.name);
+  for (auto& sink : config.sinks) {
+    if (sink.stream.empty() && stream_names.size() == 1) sink.stream = stream_names.front();
+  }
   return Status::Ok();
 }
 
@@ -452,21 +468,16 @@ Status ValidateForRun(const EngineConfig& config) {
       }
     }
   }
+  std::vector<consume::SinkSpec> sinks = config.sinks;
+  std::vector<std::string> stream_names;
+  for (const auto& stream : config.streams) stream_names.push_back(stream.name);
+  EDDY_RETURN_IF_ERROR(ResolveSinks(sinks, stream_names, /*require_configured_stream=*/true));
   return Status::Ok();
 }
 
 Result<int64_t> ParseDurationMillis(std::string_view text) {
-  size_t digits = 0;
-  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  std::string_view unit = text.substr(digits);
-  int64_t scale = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : unit == "h" ? 3600000 : 0;
-  if (digits == 0 || digits > 9 || scale == 0) {
-    return InvalidArgument("'" + std::string(text) +
-                           "' is not a duration; write digits and a unit (ms, s, m, h), like \"10s\"");
-  }
-  int64_t number = 0;
-  std::from_chars(text.data(), text.data() + digits, number);
-  return number * scale;
+  EDDY_ASSIGN_OR_RETURN(std::chrono::milliseconds duration, ParseDuration(text));
+  return static_cast<int64_t>(duration.count());
 }
 
 Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view text) {

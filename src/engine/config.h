@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "consume/sink.h"
 
 namespace eddy::engine {
 
@@ -105,6 +106,9 @@ struct EngineConfig {
   std::string data_dir;
   SourceConfig source;
   std::vector<StreamConfig> streams;
+  // `[[sink]]` tables and `--sink URL` flags (engine/sink_config.h); settings are checked when
+  // the engine starts (consume::ParseSinkSettings and the destination's factory).
+  std::vector<consume::SinkSpec> sinks;
   ApiConfig api;
   MetricsConfig metrics;
   LoggingConfig logging;
@@ -125,18 +129,21 @@ struct ConfigOverrides {
   std::optional<std::string> view_type;
   std::optional<std::string> tables;  // comma-separated "a.b,c.d"
   std::optional<uint32_t> shards;
+  std::vector<std::string> sink_urls;  // --sink URL, repeatable
 };
 
 // Applies overrides: --stream NAME selects (or adds) the stream the stream-level flags apply
 // to; without --stream they apply to the only configured stream, and are an error when there
-// are several.
+// are several. --sink URLs are added to the file's sinks, and every sink without a stream
+// gets the only configured stream.
 Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides);
 
 // Checks the whole configuration for `eddy run`: required values present, enumerations valid,
 // ranges respected, stream names unique and well-formed. Messages name the key.
 Status ValidateForRun(const EngineConfig& config);
 
-// Parses a duration "<digits><unit>", unit ms, s, m or h ("10s", "500ms") into milliseconds.
+// Parses a duration "<digits><unit>", unit ms, s, m, h or d ("10s", "500ms") into milliseconds
+// (eddy::ParseDuration, base/duration.h).
 Result<int64_t> ParseDurationMillis(std::string_view text);
 
 // Splits "host:port"; port 0 is allowed (choose a free port).

@@ -1,14 +1,209 @@
 #include "engine/engine.h"
 
+#include <fmt/format.h>
+
+#include <atomic>
+
 #include "api/api_context.h"
 #include "api/metrics_endpoint.h"
 #include "base/logging.h"
+#include "consume/sink_settings.h"
 #include "engine/shaping_stream.h"
+#include "engine/supervisor.h"
 #include "source/source_url.h"
 
 namespace eddy::engine {
 namespace {
 constexpr auto kRetentionInterval = std::chrono::seconds(60);
+
+// The change log: started first, stopped last.
+class LogComponent final : public Component {
+ public:
+  explicit LogComponent(std::unique_ptr<log::LogStore> store)
+      : store_(std::move(store)), name_(store_->path()) {}
+  ComponentKind kind() const override { return ComponentKind::kLog; }
+  const std::string& name() const override { return name_; }
+  ComponentState state() const override {
+    std::lock_guard lock(mu_);
+    return store_ ? ComponentState::kRunning : ComponentState::kStopped;
+  }
+  std::string ProgressLine() const override { return ""; }
+  Status Stop() override {
+    std::unique_ptr<log::LogStore> store;
+    {
+      std::lock_guard lock(mu_);
+      store = std::move(store_);
+    }
+    return Status::Ok();  // closing releases the directory lock; appends were durable already
+  }
+  log::LogStore* store() const { return store_.get(); }
+
+ private:
+  mutable std::mutex mu_;
+  std::unique_ptr<log::LogStore> store_;
+  std::string name_;
+};
+
+class ApiComponent final : public Component {
+ public:
+  explicit ApiComponent(std::unique_ptr<api::Server> server) : server_(std::move(server)) {}
+  ComponentKind kind() const override { return ComponentKind::kApi; }
+  const std::string& name() const override { return name_; }
+  ComponentState state() const override {
+    return stopped_ ? ComponentState::kStopped : ComponentState::kRunning;
+  }
+  std::string ProgressLine() const override { return ""; }
+  Status Stop() override {
+    server_->Stop();
+    stopped_ = true;
+    return Status::Ok();
+  }
+  api::Server* server() const { return server_.get(); }
+
+ private:
+  std::unique_ptr<api::Server> server_;
+  std::string name_ = "api";
+  std::atomic<bool> stopped_{false};
+};
+
+// The separate metrics port (`GET /metrics` only), stopped with the API.
+class MetricsComponent final : public Component {
+ public:
+  explicit MetricsComponent(std::unique_ptr<api::HttpServer> server) : server_(std::move(server)) {}
+  ComponentKind kind() const override { return ComponentKind::kApi; }
+  const std::string& name() const override { return name_; }
+  ComponentState state() const override {
+    return stopped_ ? ComponentState::kStopped : ComponentState::kRunning;
+  }
+  std::string ProgressLine() const override { return ""; }
+  Status Stop() override {
+    server_->Stop();
+    stopped_ = true;
+    return Status::Ok();
+  }
+  api::HttpServer* server() const { return server_.get(); }
+
+ private:
+  std::unique_ptr<api::HttpServer> server_;
+  std::string name_ = "metrics";
+  std::atomic<bool> stopped_{false};
+};
+
+// A capture; it may end by itself (fatal error, finished initial_only snapshot), which a
+// watcher thread blocked in WaitUntilFinished reports to the supervisor.
+class CaptureComponent final : public Component {
+ public:
+  CaptureComponent(std::string stream, std::unique_ptr<Capture> capture)
+      : name_(std::move(stream)), capture_(std::move(capture)) {}
+  ~CaptureComponent() override { Stop().IgnoreError(); }
+  ComponentKind kind() const override { return ComponentKind::kCapture; }
+  const std::string& name() const override { return name_; }
+  ComponentState state() const override {
+    std::lock_guard lock(mu_);
+    return state_;
+  }
+  std::string ProgressLine() const override {
+    return "stream=" + name_ + " " + capture_->ProgressLine();
+  }
+  void WatchEnd(std::function<void()> ended) override {
+    watcher_ = std::thread([this, ended = std::move(ended)] {
+      while (!capture_->WaitUntilFinished(std::chrono::hours(1))) {
+      }
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+        ended_by_itself_ = true;
+      }
+      ended();
+    });
+  }
+  Status Stop() override {
+    {
+      std::lock_guard lock(mu_);
+      if (stopped_) return status_;
+      stopping_ = true;
+    }
+    Status status = capture_->Stop();
+    if (watcher_.joinable()) watcher_.join();
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+    status_ = status;
+    state_ = !ended_by_itself_ ? ComponentState::kStopped
+             : status.ok()     ? ComponentState::kFinished
+                               : ComponentState::kFailed;
+    return status_;
+  }
+
+ private:
+  std::string name_;
+  std::unique_ptr<Capture> capture_;
+  std::thread watcher_;
+  mutable std::mutex mu_;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  bool ended_by_itself_ = false;
+  Status status_;
+  ComponentState state_ = ComponentState::kRunning;
+};
+
+// Heartbeat records on an idle stream: a writer like its capture, stopped before it.
+class HeartbeatComponent final : public Component {
+ public:
+  HeartbeatComponent(std::string stream, std::unique_ptr<Heartbeater> heartbeater)
+      : name_("heartbeat:" + std::move(stream)), heartbeater_(std::move(heartbeater)) {}
+  ComponentKind kind() const override { return ComponentKind::kCapture; }
+  const std::string& name() const override { return name_; }
+  ComponentState state() const override {
+    return stopped_ ? ComponentState::kStopped : ComponentState::kRunning;
+  }
+  std::string ProgressLine() const override { return ""; }
+  Status Stop() override {
+    heartbeater_->Stop();
+    stopped_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  std::string name_;
+  std::unique_ptr<Heartbeater> heartbeater_;
+  std::atomic<bool> stopped_{false};
+};
+
+class SinkComponent final : public Component {
+ public:
+  explicit SinkComponent(std::unique_ptr<consume::SinkRunner> runner)
+      : runner_(std::move(runner)) {}
+  ComponentKind kind() const override { return ComponentKind::kSink; }
+  const std::string& name() const override { return runner_->name(); }
+  ComponentState state() const override {
+    return stopped_ ? ComponentState::kStopped : ComponentState::kRunning;
+  }
+  std::string ProgressLine() const override {
+    consume::SinkStatus sink = runner_->status();
+    std::string line = "sink=" + sink.name + " stream=" + sink.stream +
+                       " state=" + std::string(consume::SinkStateName(sink.state)) +
+                       " lag_records=" + std::to_string(sink.lag_records) +
+                       " lag_seconds=" + fmt::format("{:.3f}", sink.lag_seconds) +
+                       " delivered_records=" + std::to_string(sink.delivered_records) +
+                       " failed_records=" + std::to_string(sink.failed_records);
+    if (!sink.last_delivered_position.empty()) {
+      line += " last_delivered_position=" + sink.last_delivered_position.ToString();
+    }
+    if (!sink.reason.empty()) line += " reason=\"" + sink.reason + "\"";
+    return line;
+  }
+  Status Stop() override {
+    Status status = runner_->Stop();
+    stopped_ = true;
+    return status;
+  }
+  consume::SinkRunner* runner() const { return runner_.get(); }
+
+ private:
+  std::unique_ptr<consume::SinkRunner> runner_;
+  std::atomic<bool> stopped_{false};
+};
+
 }  // namespace
 
 Result<log::StreamOptions> CdcStreamOptions(const StreamConfig& stream) {
@@ -53,12 +248,51 @@ Result<format::Shaper> MakeShaper(const StreamConfig& stream) {
   return shaper;
 }
 
-Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config) {
+Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkServices services) {
   auto logger = logging::Get("engine");
   std::unique_ptr<Engine> engine(new Engine());
   engine->config_ = config;
+  engine->services_ = std::move(services);
 
-  EDDY_ASSIGN_OR_RETURN(engine->store_, log::LogStore::Open(config.data_dir));
+  // Every sink is checked before anything starts: settings, scheme, the destination's own
+  // settings (its factory does no I/O).
+  for (const auto& configured : config.sinks) {
+    PreparedSink prepared;
+    prepared.spec = configured;
+    prepared.spec.data_dir = config.data_dir;
+    EDDY_ASSIGN_OR_RETURN(prepared.settings, consume::ParseSinkSettings(prepared.spec));
+    if (!prepared.settings.filter.empty()) {
+      if (!engine->services_.make_filter) {
+        return InvalidArgument("sink '" + prepared.spec.name +
+                               "' setting filter: this build has no filter pattern matcher; "
+                               "remove the filter setting");
+      }
+      auto filter = engine->services_.make_filter(prepared.settings.filter);
+      if (!filter.ok()) {
+        return filter.status().WithContext("sink '" + prepared.spec.name + "' setting filter");
+      }
+      prepared.filter = std::move(*filter);
+    }
+    EDDY_ASSIGN_OR_RETURN(prepared.destination,
+                          engine->services_.destinations.Create(prepared.spec));
+    engine->prepared_sinks_.push_back(std::move(prepared));
+  }
+  // Then every destination is opened (reachable, credentials, ...), still before anything
+  // starts; the engine's destructor closes the opened ones when one fails.
+  for (auto& prepared : engine->prepared_sinks_) {
+    if (Status opened = prepared.destination->Open(); !opened.ok()) {
+      return opened.WithContext("sink '" + prepared.spec.name + "'");
+    }
+    prepared.opened = true;
+  }
+
+  {
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<log::LogStore> store,
+                          log::LogStore::Open(config.data_dir));
+    auto log = std::make_unique<LogComponent>(std::move(store));
+    engine->store_ = log->store();
+    engine->supervisor_->Add(std::move(log));
+  }
   for (const auto& stream : config.streams) {
     auto existing = engine->store_->GetStream(stream.name);
     if (existing.ok()) {
@@ -80,42 +314,6 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config) {
                  options.shard_count, stream.format, stream.view_type);
   }
 
-  std::vector<Heartbeater::Entry> heartbeat_entries;
-  if (!config.source.url.empty()) {
-    for (size_t i = 0; i < config.streams.size(); ++i) {
-      const StreamConfig& stream_config = config.streams[i];
-      EDDY_ASSIGN_OR_RETURN(std::shared_ptr<log::Stream> stream,
-                            engine->store_->GetStream(stream_config.name));
-      if (stream_config.NeedsShapingStream()) {
-        ShapingStreamOptions options;
-        if (stream_config.HasShaping()) {
-          EDDY_ASSIGN_OR_RETURN(options.shaper, MakeShaper(stream_config));
-        }
-        options.transaction_metadata = stream_config.transaction_metadata;
-        if (auto url = source::ParseSourceUrl(config.source.url); url.ok()) {
-          options.connector = url->kind == source::SourceKind::kPostgres ? model::ConnectorKind::kPostgres
-                              : url->scheme == "mariadb"                  ? model::ConnectorKind::kMariadb
-                                                                          : model::ConnectorKind::kMysql;
-          options.server_name = url->database;
-        }
-        std::shared_ptr<ShapingStream> shaping = MakeShapingStream(std::move(stream), std::move(options));
-        if (stream_config.heartbeat_interval_ms > 0) {
-          heartbeat_entries.push_back({shaping, stream_config.heartbeat_interval_ms * 1'000'000});
-        }
-        stream = std::move(shaping);
-      }
-      auto capture = StartCapture(config, stream_config, i, config.streams.size(), stream);
-      if (!capture.ok()) {
-        return capture.status().WithContext("starting the capture for stream '" +
-                                            stream_config.name + "'");
-      }
-      engine->captures_.emplace_back(stream_config.name, std::move(*capture));
-    }
-  }
-  if (!heartbeat_entries.empty()) {
-    engine->heartbeater_ = std::make_unique<Heartbeater>(std::move(heartbeat_entries));
-  }
-
   if (config.api.enabled) {
     api::ServerOptions options;
     options.listen = config.api.listen;
@@ -123,9 +321,11 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config) {
     options.tls_cert = config.api.tls_cert;
     options.tls_key = config.api.tls_key;
     options.routes.push_back(api::MetricsRoute());
-    auto server = api::Server::Start(options, engine->store_.get());
+    auto server = api::Server::Start(options, engine->store_);
     if (!server.ok()) return server.status().WithContext("starting the API on " + config.api.listen);
-    engine->server_ = std::move(*server);
+    auto api_component = std::make_unique<ApiComponent>(std::move(*server));
+    engine->server_ = api_component->server();
+    engine->supervisor_->Add(std::move(api_component));
     logger->info("api listening on port={}", engine->server_->port());
   }
   if (!config.metrics.listen.empty()) {
@@ -137,12 +337,88 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config) {
     if (!server.ok()) {
       return server.status().WithContext("starting the metrics port on " + config.metrics.listen);
     }
-    engine->metrics_server_ = std::move(*server);
+    auto metrics = std::make_unique<MetricsComponent>(std::move(*server));
+    engine->metrics_server_ = metrics->server();
+    engine->supervisor_->Add(std::move(metrics));
     logger->info("metrics listening on port={}", engine->metrics_server_->port());
   }
 
+  if (!config.source.url.empty()) {
+    for (size_t i = 0; i < config.streams.size(); ++i) {
+      EDDY_RETURN_IF_ERROR(
+          engine->AddCapture(config, config.streams[i], i, config.streams.size()));
+    }
+  }
+
+  // On error the engine's destructor stops what started.
+  EDDY_RETURN_IF_ERROR(engine->StartSinks());
+
   engine->retention_thread_ = std::thread([raw = engine.get()] { raw->RetentionLoop(); });
   return engine;
+}
+
+Status Engine::AddCapture(const EngineConfig& source_config, const StreamConfig& stream_config,
+                          size_t stream_index, size_t stream_count) {
+  EDDY_ASSIGN_OR_RETURN(std::shared_ptr<log::Stream> stream, store_->GetStream(stream_config.name));
+  std::shared_ptr<ShapingStream> heartbeat_stream;
+  if (stream_config.NeedsShapingStream()) {
+    ShapingStreamOptions options;
+    if (stream_config.HasShaping()) {
+      EDDY_ASSIGN_OR_RETURN(options.shaper, MakeShaper(stream_config));
+    }
+    options.transaction_metadata = stream_config.transaction_metadata;
+    if (auto url = source::ParseSourceUrl(source_config.source.url); url.ok()) {
+      options.connector = url->kind == source::SourceKind::kPostgres ? model::ConnectorKind::kPostgres
+                          : url->scheme == "mariadb"                  ? model::ConnectorKind::kMariadb
+                                                                      : model::ConnectorKind::kMysql;
+      options.server_name = url->database;
+    }
+    std::shared_ptr<ShapingStream> shaping = MakeShapingStream(std::move(stream), std::move(options));
+    if (stream_config.heartbeat_interval_ms > 0) heartbeat_stream = shaping;
+    stream = std::move(shaping);
+  }
+  auto capture = StartCapture(source_config, stream_config, stream_index, stream_count, stream);
+  if (!capture.ok()) {
+    return capture.status().WithContext("starting the capture for stream '" + stream_config.name +
+                                        "'");
+  }
+  supervisor_->Add(std::make_unique<CaptureComponent>(stream_config.name, std::move(*capture)));
+  if (heartbeat_stream) {
+    std::vector<Heartbeater::Entry> entries;
+    entries.push_back({heartbeat_stream, stream_config.heartbeat_interval_ms * 1'000'000});
+    supervisor_->Add(std::make_unique<HeartbeatComponent>(
+        stream_config.name, std::make_unique<Heartbeater>(std::move(entries))));
+  }
+  return Status::Ok();
+}
+
+Status Engine::StartSinks() {
+  auto opened = consume::CheckpointStore::Open(config_.data_dir);
+  if (!opened.ok()) {
+    return opened.status().WithContext("opening the sinks' checkpoints in " + config_.data_dir);
+  }
+  checkpoints_ = std::move(*opened);
+  for (auto& prepared : prepared_sinks_) {
+    auto stream = store_->GetStream(prepared.spec.stream);
+    if (!stream.ok()) {
+      return stream.status().WithContext("sink '" + prepared.spec.name + "' stream '" +
+                                         prepared.spec.stream + "'");
+    }
+    consume::SinkRunnerOptions options;
+    options.destination_open = prepared.opened;
+    prepared.opened = false;  // the runner closes it from now on
+    options.filter = prepared.filter;
+    options.failure_handler = services_.failure_handler;
+    EDDY_ASSIGN_OR_RETURN(auto runner,
+                          consume::SinkRunner::Start(prepared.spec, prepared.settings, *stream,
+                                                     checkpoints_.get(),
+                                                     std::move(prepared.destination), options));
+    auto component = std::make_unique<SinkComponent>(std::move(runner));
+    sinks_.push_back(component->runner());
+    supervisor_->Add(std::move(component));
+  }
+  prepared_sinks_.clear();
+  return Status::Ok();
 }
 
 void Engine::RetentionLoop() {
@@ -151,11 +427,26 @@ void Engine::RetentionLoop() {
   while (!stopping_) {
     if (stop_changed_.wait_for(lock, kRetentionInterval, [this] { return stopping_; })) break;
     lock.unlock();
-    auto dropped = store_->EnforceRetention();
-    if (!dropped.ok()) {
-      logger->error("retention: {}", dropped.status().ToString());
-    } else if (*dropped > 0) {
-      logger->info("retention dropped segments={}", *dropped);
+    for (const auto& name : store_->ListStreams()) {
+      auto stream = store_->GetStream(name);
+      if (!stream.ok()) continue;  // deleted meanwhile
+      log::RetentionHolds holds;
+      if (checkpoints_) {
+        auto consumer_holds = checkpoints_->Holds(name);
+        if (!consumer_holds.ok()) {
+          // Without the holds nothing is dropped: a consumer may still need the records.
+          logger->error("retention stream={}: reading the consumers' positions: {}", name,
+                        consumer_holds.status().ToString());
+          continue;
+        }
+        holds = std::move(*consumer_holds);
+      }
+      auto dropped = (*stream)->EnforceRetention(holds);
+      if (!dropped.ok()) {
+        logger->error("retention stream={}: {}", name, dropped.status().ToString());
+      } else if (*dropped > 0) {
+        logger->info("retention stream={} dropped segments={}", name, *dropped);
+      }
     }
     lock.lock();
   }
@@ -169,46 +460,37 @@ Status Engine::Stop() {
     stopped_ = true;
   }
   stop_changed_.notify_all();
-  Status first_error;
-  // Heartbeats first, then the captures: they are the only writers; the log closes after the
-  // last append.
-  if (heartbeater_) heartbeater_->Stop();
-  for (auto& [name, capture] : captures_) {
-    Status status = capture->Stop();
-    if (!status.ok() && first_error.ok()) first_error = status.WithContext("stream " + name);
+  // Destinations opened for sinks that never started (a later one failed).
+  for (auto& prepared : prepared_sinks_) {
+    if (prepared.opened) prepared.destination->Close().IgnoreError();
   }
-  if (server_) server_->Stop();
-  if (metrics_server_) metrics_server_->Stop();
+  prepared_sinks_.clear();
+  // Retention reads the log and the checkpoints: it stops before them.
   if (retention_thread_.joinable()) retention_thread_.join();
-  server_.reset();
-  metrics_server_.reset();
-  captures_.clear();
-  heartbeater_.reset();
-  store_.reset();
+  // Sinks drain first, then captures and heartbeats (the only writers), the API, the log last.
+  Status first_error = supervisor_->StopAll();
+  sinks_.clear();
+  server_ = nullptr;
+  metrics_server_ = nullptr;
+  store_ = nullptr;
+  supervisor_.reset();
+  checkpoints_.reset();
   return first_error;
 }
 
 std::optional<std::pair<std::string, Status>> Engine::WaitForCaptureEnd(
     std::chrono::milliseconds timeout) {
-  if (captures_.empty()) {
-    std::unique_lock lock(mutex_);
-    stop_changed_.wait_for(lock, timeout, [this] { return stopping_; });
-    return std::nullopt;
-  }
-  // Each capture gets a share of the timeout; one capture is the common case.
-  auto share = timeout / static_cast<int>(captures_.size());
-  for (auto& [name, capture] : captures_) {
-    if (capture->WaitUntilFinished(share)) return std::make_pair(name, capture->Stop());
-  }
-  return std::nullopt;
+  return supervisor_->WaitForEnd(timeout);
 }
 
 std::vector<std::string> Engine::ProgressLines() const {
-  std::vector<std::string> lines;
-  for (const auto& [name, capture] : captures_) {
-    lines.push_back("stream=" + name + " " + capture->ProgressLine());
-  }
-  return lines;
+  return supervisor_ ? supervisor_->ProgressLines() : std::vector<std::string>();
+}
+
+std::vector<consume::SinkStatus> Engine::SinkStatuses() const {
+  std::vector<consume::SinkStatus> statuses;
+  for (const auto& sink : sinks_) statuses.push_back(sink->status());
+  return statuses;
 }
 
 Engine::~Engine() { Stop().IgnoreError(); }

@@ -3,12 +3,18 @@
 //   change log (LogStore, read-write, owns the data directory lock)
 //     <- source capture (PostgreSQL or MySQL/MariaDB; absent for `eddy serve`)
 //     -> stream API server (Kinesis + DynamoDB Streams), retention enforcement
+//     -> sinks (consume::SinkRunner per configured sink, with the consumers' CheckpointStore)
 //
-// Start() opens the log, creates the configured CDC streams that do not exist yet (tagged so
-// the API serves them read-only in their format and view type), starts the API server (with
-// `GET /metrics` beside the AWS protocol), the separate metrics port when configured, and the
-// retention thread. Stop() stops them in reverse order; the log is closed last, so nothing
-// acknowledged is lost on a clean stop (and nothing durable is lost on a crash: see
+// Start() first checks every sink (settings, URL scheme, the destination's own settings), so
+// a bad sink starts nothing. It then opens the log, creates the configured CDC streams that do
+// not exist yet (tagged so the API serves them read-only in their format and view type),
+// starts the API server (with `GET /metrics` beside the AWS protocol) and the separate
+// metrics port when configured, the captures, the sinks (each opens its destination: an error stops
+// everything started and is returned) and the retention thread. Each running part is a
+// component of the engine's Supervisor (engine/supervisor.h), with a typed state. Retention
+// keeps what the registered consumers have not delivered (CheckpointStore::Holds). Stop()
+// stops in reverse order: the sinks drain first, then captures, API, and the log last, so
+// nothing acknowledged is lost on a clean stop (and nothing durable is lost on a crash: see
 // src/log/log_store.h).
 //
 // Thread safety: Start/Stop from one owner thread; accessors from any thread.
@@ -25,8 +31,12 @@
 #include "api/http_server.h"
 #include "api/server.h"
 #include "base/status.h"
+#include "consume/checkpoint_store.h"
+#include "consume/sink_runner.h"
 #include "engine/capture.h"
 #include "engine/config.h"
+#include "engine/destination_registry.h"
+#include "engine/supervisor.h"
 #include "engine/shaping_stream.h"
 #include "format/shaping.h"
 #include "log/log_store.h"
@@ -43,7 +53,10 @@ class Engine {
  public:
   // `config` must have passed ValidateForRun, except that an empty source URL starts no
   // capture (`eddy serve`) and no configured stream is required then.
-  static Result<std::unique_ptr<Engine>> Start(const EngineConfig& config);
+  // `services` supplies the sink destinations by URL scheme (and the filter and on_failure
+  // hooks); without them a configured sink is an error naming its scheme.
+  static Result<std::unique_ptr<Engine>> Start(const EngineConfig& config,
+                                               SinkServices services = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -51,12 +64,21 @@ class Engine {
   Status Stop();
 
   // Waits up to `timeout` for a capture to end by itself (fatal error, or an initial_only
-  // snapshot that finished); returns its stream name and Stop() status when one did.
+  // snapshot that finished); returns its stream name and Stop() status when one did. Woken by
+  // the supervisor, not by polling.
   std::optional<std::pair<std::string, Status>> WaitForCaptureEnd(std::chrono::milliseconds timeout);
-  // One progress line per capture, "stream=NAME state=...".
+  // One progress line per capture, "stream=NAME state=...", then one per sink,
+  // "sink=NAME stream=S state=ACTIVE lag_records=N lag_seconds=X ...".
   std::vector<std::string> ProgressLines() const;
+  std::vector<consume::SinkStatus> SinkStatuses() const;
 
-  log::LogStore* store() { return store_.get(); }
+  // Starts a capture of `source_config.source` into the configured stream `stream_config`
+  // under the engine's supervisor (`eddy demo` captures two sources into one engine this
+  // way); `stream_index` and `stream_count` as for engine::StartCapture.
+  Status AddCapture(const EngineConfig& source_config, const StreamConfig& stream_config,
+                    size_t stream_index, size_t stream_count);
+
+  log::LogStore* store() { return store_; }
   // 0 when the API is disabled.
   uint16_t api_port() const { return server_ ? server_->port() : 0; }
   // The separate metrics port (config.metrics.listen); 0 when none.
@@ -65,13 +87,26 @@ class Engine {
  private:
   Engine() = default;
   void RetentionLoop();
+  Status StartSinks();
 
   EngineConfig config_;
-  std::unique_ptr<log::LogStore> store_;
-  std::unique_ptr<api::Server> server_;
-  std::unique_ptr<api::HttpServer> metrics_server_;  // GET /metrics only
-  std::vector<std::pair<std::string, std::unique_ptr<Capture>>> captures_;
-  std::unique_ptr<Heartbeater> heartbeater_;  // streams with heartbeat_interval set
+  // Owns the running parts: the log, the API, captures (and their heartbeats), sinks.
+  std::unique_ptr<Supervisor> supervisor_ = std::make_unique<Supervisor>();
+  log::LogStore* store_ = nullptr;  // owned by the supervisor's log component
+  api::Server* server_ = nullptr;   // owned by its API component; null when disabled
+  api::HttpServer* metrics_server_ = nullptr;  // GET /metrics only; owned by its component
+  SinkServices services_;
+  // Checked before anything starts: each sink's settings and destination.
+  struct PreparedSink {
+    consume::SinkSpec spec;
+    consume::SinkSettings settings;
+    std::unique_ptr<consume::Destination> destination;
+    RecordFilter filter;
+    bool opened = false;  // Open succeeded; closed by ~Engine unless a runner took it
+  };
+  std::vector<PreparedSink> prepared_sinks_;
+  std::unique_ptr<consume::CheckpointStore> checkpoints_;  // null when unavailable
+  std::vector<consume::SinkRunner*> sinks_;  // owned by the supervisor's sink components
   std::thread retention_thread_;
   std::mutex mutex_;
   std::condition_variable stop_changed_;

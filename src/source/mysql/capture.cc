@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 
+#include "base/backoff.h"
 #include "base/bytes.h"
 #include "base/clock.h"
 #include "base/logging.h"
@@ -520,7 +521,10 @@ class MysqlCapture::Runner {
       progress_.durable_gtid = durable_.gtid.text;
     }
 
-    std::chrono::milliseconds backoff = options_.reconnect_initial_backoff;
+    BackoffPolicy policy;
+    policy.initial = options_.reconnect_initial_backoff;
+    policy.max = options_.reconnect_max_backoff;
+    Backoff backoff(policy);
     uint32_t failures = 0;
     bool first_connection = true;
     while (!stopping()) {
@@ -546,7 +550,7 @@ class MysqlCapture::Runner {
       }
       if (made_progress_) {
         failures = 1;
-        backoff = options_.reconnect_initial_backoff;
+        backoff.Reset();
         made_progress_ = false;
       }
       {
@@ -556,12 +560,12 @@ class MysqlCapture::Runner {
         progress_.last_error = status.ToString();
         dump_connection_id_ = 0;
       }
+      std::chrono::milliseconds delay = backoff.NextDelay();
       log_->warn("mysql binlog connection lost; reconnecting backoff_ms={} error=\"{}\"",
-                 backoff.count(), status.ToString());
+                 delay.count(), status.ToString());
       std::unique_lock lock(mu_);
-      finished_cv_.wait_for(lock, backoff, [&] { return stopping_; });
+      finished_cv_.wait_for(lock, delay, [&] { return stopping_; });
       lock.unlock();
-      backoff = std::min(backoff * 2, options_.reconnect_max_backoff);
       first_connection = false;
     }
     return Status::Ok();

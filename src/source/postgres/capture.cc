@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 
+#include "base/backoff.h"
 #include "base/clock.h"
 #include "base/logging.h"
 #include "model/event_codec.h"
@@ -28,16 +29,17 @@ std::shared_ptr<spdlog::logger> Logger() { return logging::Get("postgres"); }
 int64_t NowNanos() { return SystemClock::Instance().NowNanos(); }
 int64_t NowPostgresMicros() { return NowNanos() / 1000 - kPostgresEpochOffsetMicros; }
 
-bool IsRetriable(const Status& status) {
-  switch (status.code()) {
-    case ErrorCode::kUnavailable:
-    case ErrorCode::kTimeout:
-    case ErrorCode::kIoError:
-    case ErrorCode::kNoSpace:
-      return true;
-    default:
-      return false;
+// A failed append to the log, or an injected failure of an append step (append_hook): the
+// log rolled the batch back, and the server sends everything not acknowledged again after a
+// reconnect, so the failure is retriable (kUnavailable) where it is produced; except for a
+// poisoned stream (kFailedPrecondition) or records it refuses (kInvalidArgument), which a
+// reconnect does not fix. Status::IsRetriable() then decides at the retry loop, as everywhere.
+Status AsAppendFailure(Status status) {
+  if (status.ok() || status.IsRetriable() || status.code() == ErrorCode::kFailedPrecondition ||
+      status.code() == ErrorCode::kInvalidArgument) {
+    return status;
   }
+  return Unavailable(status.ToString());
 }
 
 // Catalog lookups over an ordinary connection.
@@ -120,7 +122,10 @@ class PostgresCapture::Runner {
     std::thread appender([this] { AppenderLoop(); });
     slot_poller_ = std::make_unique<PeriodicPoller>(options_.slot_metrics_interval,
                                                     [this] { PollSlotMetrics(); });
-    std::chrono::milliseconds backoff = options_.reconnect_initial_backoff;
+    BackoffPolicy policy;
+    policy.initial = options_.reconnect_initial_backoff;
+    policy.max = options_.reconnect_max_backoff;
+    Backoff backoff(policy);
     Status final_status;
     while (!StopRequested()) {
       SetState("starting");
@@ -128,7 +133,7 @@ class PostgresCapture::Runner {
       ResetStreamingState();
       if (StopRequested()) break;
       if (status.ok()) break;  // finished (initial_only)
-      if (!IsRetriable(status)) {
+      if (!status.IsRetriable()) {
         Logger()->error("capture stopped slot={} error=\"{}\"", options_.slot_name,
                         status.ToString());
         final_status = status;
@@ -140,12 +145,13 @@ class PostgresCapture::Runner {
         progress_.last_error = status.ToString();
         progress_.state = "reconnecting";
       }
+      // A session that got somewhere starts the delays over.
+      if (made_progress_) backoff.Reset();
+      std::chrono::milliseconds delay = backoff.NextDelay();
       Logger()->warn("replication interrupted; reconnecting slot={} backoff_ms={} error=\"{}\"",
-                     options_.slot_name, backoff.count(), status.ToString());
+                     options_.slot_name, delay.count(), status.ToString());
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, backoff, [&] { return stop_; });
-      backoff = std::min(backoff * 2, options_.reconnect_max_backoff);
-      if (made_progress_) backoff = options_.reconnect_initial_backoff;
+      cv_.wait_for(lock, delay, [&] { return stop_; });
     }
     {
       std::lock_guard lock(append_mu_);
@@ -559,7 +565,7 @@ class PostgresCapture::Runner {
         probe_->AddSnapshotRows(qualified_name, chunk.rows.size());
         if (records.size() >= options_.append_part_records ||
             records_bytes >= options_.append_part_bytes) {
-          EDDY_RETURN_IF_ERROR(write_part().WithContext("appending snapshot rows"));
+          EDDY_RETURN_IF_ERROR(AsAppendFailure(write_part().WithContext("appending snapshot rows")));
         }
         double seconds =
             std::chrono::duration<double>(Clock::now() - started).count();
@@ -590,11 +596,11 @@ class PostgresCapture::Runner {
     // Also when every table was empty: the end position alone records that the snapshot is
     // complete, so a restart streams instead of snapshotting again.
     if (appender == nullptr) {
-      EDDY_RETURN_IF_ERROR(
-          stream_->AppendTransaction(std::move(records), SourcePosition(position)).status());
+      EDDY_RETURN_IF_ERROR(AsAppendFailure(
+          stream_->AppendTransaction(std::move(records), SourcePosition(position)).status()));
     } else {
-      if (!records.empty()) EDDY_RETURN_IF_ERROR(write_part());
-      EDDY_RETURN_IF_ERROR(appender->Commit(SourcePosition(position)).status());
+      if (!records.empty()) EDDY_RETURN_IF_ERROR(AsAppendFailure(write_part()));
+      EDDY_RETURN_IF_ERROR(AsAppendFailure(appender->Commit(SourcePosition(position)).status()));
     }
     snapshot_tally.Apply();
     AppendStep step;
@@ -1015,12 +1021,7 @@ class PostgresCapture::Runner {
       }
       queued_appends_ = append_queue_.size();
       if (!status.ok() && append_error_.ok()) {
-        status = status.WithContext("appending transaction " + transaction_id);
-        // A poisoned or misconfigured stream will not recover by reconnecting.
-        if (status.code() != ErrorCode::kFailedPrecondition &&
-            status.code() != ErrorCode::kInvalidArgument) {
-          status = Unavailable(status.ToString());
-        }
+        status = AsAppendFailure(status.WithContext("appending transaction " + transaction_id));
         append_error_ = status;
         // The server resends everything not acknowledged: drop what is queued behind it.
         append_queue_.clear();
@@ -1035,7 +1036,7 @@ class PostgresCapture::Runner {
   // appender thread is idle).
   Status CallHook(const AppendStep& step) {
     if (!options_.append_hook) return Status::Ok();
-    return options_.append_hook(step);
+    return AsAppendFailure(options_.append_hook(step));
   }
 
   // Discards a transaction being appended in parts (nothing of it became visible).

@@ -100,8 +100,9 @@ struct PostgresCaptureOptions {
   size_t append_part_bytes = 8u << 20;
   // Test and benchmark hook, called on the appending thread after each step succeeded. A
   // non-OK result is handled as a failure of that step (fault injection): a transaction being
-  // appended in parts is aborted, and the capture reconnects (retriable codes: kUnavailable,
-  // kIoError, kTimeout, kNoSpace) or stops with the error. Empty: no hook.
+  // appended in parts is aborted, and the capture reconnects, as after a failed append to the
+  // log (any error but kFailedPrecondition and kInvalidArgument, which stop the capture).
+  // Empty: no hook.
   std::function<Status(const AppendStep&)> append_hook;
   std::chrono::milliseconds feedback_interval{10000};
   // How often the slot's lag (WAL bytes from confirmed_flush_lsn to the current LSN),

@@ -1,0 +1,1335 @@
+#include "consume/sink_runner.h"
+
+#include <algorithm>
+#include <array>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "base/logging.h"
+#include "base/metrics.h"
+#include "format/json.h"
+#include "format/renderer.h"
+#include "log/kinesis.h"
+#include "model/event_codec.h"
+
+namespace eddy::consume {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// The stream tags a capture sets (the same names as api/api_context.h's kTag* constants; the
+// tag vocabulary belongs in log/ once it moves there).
+constexpr std::string_view kTagCdc = "eddy:cdc";
+constexpr std::string_view kTagViewType = "eddy:view_type";
+
+constexpr std::array<SinkState, 6> kAllStates = {
+    SinkState::kCreating, SinkState::kActive, SinkState::kImpaired,
+    SinkState::kPaused,   SinkState::kFailed, SinkState::kDeleting,
+};
+
+// The module's metric families (its probe), registered once in the process registry.
+struct SinkMetricFamilies {
+  prometheus::Family<prometheus::Counter>& delivered_records;
+  prometheus::Family<prometheus::Counter>& delivered_bytes;
+  prometheus::Family<prometheus::Counter>& failures;
+  prometheus::Family<prometheus::Counter>& retries;
+  prometheus::Family<prometheus::Histogram>& batch_duration;
+  prometheus::Family<prometheus::Gauge>& lag_records;
+  prometheus::Family<prometheus::Gauge>& lag_seconds;
+  prometheus::Family<prometheus::Gauge>& state;
+
+  static SinkMetricFamilies& Get() {
+    static SinkMetricFamilies* families = [] {
+      auto& registry = metrics::Registry();
+      return new SinkMetricFamilies{
+          prometheus::BuildCounter()
+              .Name("eddy_sink_delivered_records_total")
+              .Help("Records a sink's destination acknowledged")
+              .Register(registry),
+          prometheus::BuildCounter()
+              .Name("eddy_sink_delivered_bytes_total")
+              .Help("Rendered bytes of the records a sink's destination acknowledged")
+              .Register(registry),
+          prometheus::BuildCounter()
+              .Name("eddy_sink_failures_total")
+              .Help("Failed deliveries and given-up records of a sink, by reason")
+              .Register(registry),
+          prometheus::BuildCounter()
+              .Name("eddy_sink_retries_total")
+              .Help("Batches a sink delivered again after a failure")
+              .Register(registry),
+          prometheus::BuildHistogram()
+              .Name("eddy_sink_batch_duration_seconds")
+              .Help("Time a sink's destination took to answer one batch")
+              .Register(registry),
+          prometheus::BuildGauge()
+              .Name("eddy_sink_lag_records")
+              .Help("Records committed to the stream that a sink has not delivered yet")
+              .Register(registry),
+          prometheus::BuildGauge()
+              .Name("eddy_sink_lag_seconds")
+              .Help("Age of the oldest record a sink has not delivered yet")
+              .Register(registry),
+          prometheus::BuildGauge()
+              .Name("eddy_sink_state")
+              .Help("1 for a sink's current state, 0 for the others")
+              .Register(registry),
+      };
+    }();
+    return *families;
+  }
+};
+
+// One sink's children of the families.
+struct SinkProbe {
+  SinkProbe(const std::string& stream, const std::string& sink)
+      : families(SinkMetricFamilies::Get()),
+        labels{{"stream", stream}, {"sink", sink}},
+        delivered_records(families.delivered_records.Add(labels)),
+        delivered_bytes(families.delivered_bytes.Add(labels)),
+        retries(families.retries.Add(labels)),
+        batch_duration(families.batch_duration.Add(labels, metrics::LatencyBuckets())),
+        lag_records(families.lag_records.Add(labels)),
+        lag_seconds(families.lag_seconds.Add(labels)) {
+    for (size_t i = 0; i < kAllStates.size(); ++i) {
+      auto state_labels = labels;
+      state_labels["state"] = std::string(SinkStateName(kAllStates[i]));
+      states[i] = &families.state.Add(state_labels);
+    }
+  }
+
+  void Failure(std::string_view reason, double count = 1) {
+    auto failure_labels = labels;
+    failure_labels["reason"] = std::string(reason);
+    families.failures.Add(failure_labels).Increment(count);
+  }
+
+  void State(SinkState current) {
+    for (size_t i = 0; i < kAllStates.size(); ++i) {
+      states[i]->Set(kAllStates[i] == current ? 1 : 0);
+    }
+  }
+
+  SinkMetricFamilies& families;
+  std::map<std::string, std::string> labels;
+  prometheus::Counter& delivered_records;
+  prometheus::Counter& delivered_bytes;
+  prometheus::Counter& retries;
+  prometheus::Histogram& batch_duration;
+  prometheus::Gauge& lag_records;
+  prometheus::Gauge& lag_seconds;
+  std::array<prometheus::Gauge*, kAllStates.size()> states{};
+};
+
+std::string FormatTime(int64_t nanos) {
+  std::time_t seconds = static_cast<std::time_t>(nanos / 1'000'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// The URL as logs and states show it: no credentials, no query (it may carry tokens).
+std::string RedactUrl(const std::string& url) {
+  std::string shown = url.substr(0, url.find_first_of("?#"));
+  auto scheme_end = shown.find("://");
+  if (scheme_end == std::string::npos) return shown;
+  auto authority_start = scheme_end + 3;
+  auto path_start = shown.find('/', authority_start);
+  auto at = shown.rfind('@', path_start == std::string::npos ? shown.size() : path_start);
+  if (at != std::string::npos && at >= authority_start)
+    shown.erase(authority_start, at + 1 - authority_start);
+  return shown;
+}
+
+std::string DescribeDuration(std::chrono::milliseconds duration) {
+  auto millis = duration.count();
+  if (millis % 86'400'000 == 0) return std::to_string(millis / 86'400'000) + "d";
+  if (millis % 3'600'000 == 0) return std::to_string(millis / 3'600'000) + "h";
+  if (millis % 60'000 == 0) return std::to_string(millis / 60'000) + "m";
+  if (millis % 1000 == 0) return std::to_string(millis / 1000) + "s";
+  return std::to_string(millis) + "ms";
+}
+
+std::string DescribeStart(const log::StartPosition& start) {
+  switch (start.type) {
+    case log::IteratorType::kTrimHorizon:
+      return "trim-horizon";
+    case log::IteratorType::kLatest:
+      return "latest";
+    case log::IteratorType::kAtSequenceNumber:
+    case log::IteratorType::kAfterSequenceNumber:
+      return "sequence " + std::to_string(start.sequence.value());
+    case log::IteratorType::kAtTimestamp:
+      return "timestamp " + FormatTime(start.timestamp_nanos);
+  }
+  return "trim-horizon";
+}
+
+// The later of two checkpoints, shard by shard.
+Checkpoint LaterCheckpoint(const Checkpoint& a, const Checkpoint& b) {
+  Checkpoint merged = a;
+  for (const auto& [shard, position] : b.shards) {
+    auto it = merged.shards.find(shard);
+    if (it == merged.shards.end()) {
+      merged.shards.emplace(shard, position);
+    } else if (position.finished || (!it->second.finished && it->second.next < position.next)) {
+      it->second = position;
+    }
+  }
+  return merged;
+}
+
+struct QueuedRecord {
+  SinkRecord record;
+  SteadyClock::time_point queued_at;
+};
+
+struct Lane {
+  std::deque<QueuedRecord> queue;
+  uint64_t queued_bytes = 0;
+  bool busy = false;  // a batch is in flight
+  std::string impaired_reason;
+  int64_t impaired_since_nanos = 0;
+  std::thread thread;
+};
+
+// A part of a batch being delivered: bisection splits a batch into parts delivered in order.
+struct Part {
+  std::vector<SinkRecord> records;
+  int32_t attempts = 0;  // failed attempts of this part
+};
+
+struct Request {
+  ControlRequest request = ControlRequest::kNone;
+  log::StartPosition reset_to;
+  friend bool operator==(const Request& a, const Request& b) {
+    return a.request == b.request && a.reset_to.type == b.reset_to.type &&
+           a.reset_to.sequence == b.reset_to.sequence &&
+           a.reset_to.timestamp_nanos == b.reset_to.timestamp_nanos;
+  }
+};
+
+}  // namespace
+
+class SinkRunner::Impl {
+ public:
+  Impl(SinkSpec spec, SinkSettings settings, std::shared_ptr<log::Stream> stream,
+       CheckpointStore* store, std::unique_ptr<Destination> destination, SinkRunnerOptions options)
+      : spec_(std::move(spec)),
+        settings_(std::move(settings)),
+        stream_(std::move(stream)),
+        store_(store),
+        destination_(std::move(destination)),
+        options_(std::move(options)),
+        clock_(options_.clock != nullptr ? options_.clock : &SystemClock::Instance()),
+        file_system_(options_.file_system != nullptr ? options_.file_system
+                                                     : io::DefaultFileSystem()),
+        shown_url_(RedactUrl(spec_.url)),
+        probe_(spec_.stream, spec_.name),
+        lanes_(settings_.parallelization_factor) {
+    if (!options_.open_reader) {
+      options_.open_reader = [](std::shared_ptr<log::Stream> s, StreamReaderOptions o,
+                                std::optional<Checkpoint> c) {
+        return StreamReader::Open(std::move(s), std::move(o), std::move(c));
+      };
+    }
+  }
+
+  Status Start();
+  Status Stop();
+  void Post(Request request);
+  SinkStatus Status_() const {
+    std::lock_guard lock(mu_);
+    return StatusLocked();
+  }
+  bool WaitFor(const std::function<bool(const SinkStatus&)>& predicate,
+               SteadyClock::time_point deadline) const {
+    std::unique_lock lock(mu_);
+    return status_cv_.wait_until(lock, deadline, [&] { return predicate(StatusLocked()); });
+  }
+  const std::string& name() const { return spec_.name; }
+
+ private:
+  // Control thread.
+  void ControlLoop();
+  Status OpenReader(std::optional<Checkpoint> checkpoint, log::StartPosition start);
+  Result<std::optional<SinkRecord>> MakeRecord(ReadRecord read);
+  void Dispatch(std::vector<ReadRecord> records);
+  void ApplyRequest(const Request& request);
+  void UpdateLag();
+  void PollStore();
+
+  // Lane threads.
+  void LaneLoop(size_t index);
+  void DeliverBatch(size_t lane_index, std::vector<SinkRecord> records);
+  bool GiveUp(size_t lane_index, std::vector<SinkRecord> records, const Status& error,
+              std::string_view condition);
+  Status WriteFailures(const std::vector<SinkRecord>& records, const Status& error,
+                       std::string_view condition);
+  void Acknowledge(const std::vector<SinkRecord>& records, bool given_up);
+  void Requeue(size_t lane_index, std::deque<Part>& parts);
+  void SetLaneImpaired(size_t lane_index, const std::string& reason);
+  void ClearLaneImpaired(size_t lane_index);
+  bool WaitInterruptibly(SteadyClock::time_point deadline);
+
+  // Any thread.
+  void Fail(const std::string& reason, bool backlog);
+  Status SaveState();
+  void AdoptLocked(const ConsumerState& loaded);
+  bool InterruptedLocked() const { return stopping_ || paused_ || failed_ || resetting_; }
+  bool CanDeliverLocked() const { return !paused_ && !failed_ && !resetting_; }
+  void UpdateStateLocked();
+  Checkpoint CheckpointLocked(const std::set<std::pair<uint32_t, uint64_t>>* excluding) const;
+  SinkStatus StatusLocked() const;
+  ConsumerState BuildStateLocked() const;
+
+  const SinkSpec spec_;
+  const SinkSettings settings_;
+  const std::shared_ptr<log::Stream> stream_;
+  CheckpointStore* const store_;
+  const std::unique_ptr<Destination> destination_;
+  SinkRunnerOptions options_;
+  const Clock* const clock_;
+  io::FileSystem* const file_system_;
+  const std::string shown_url_;
+  std::shared_ptr<spdlog::logger> logger_ = logging::Get("sink");
+  SinkProbe probe_;
+
+  // Rendering (immutable after Start).
+  bool cdc_ = false;
+  std::unique_ptr<format::Renderer> renderer_;
+  format::ViewType view_ = format::ViewType::kNewAndOldImages;
+
+  // Control thread only.
+  std::unique_ptr<StreamReader> reader_;
+  std::thread control_thread_;
+
+  std::mutex control_mu_;  // Stop callers
+  std::mutex save_mu_;     // one checkpoint write at a time
+  std::mutex failure_mu_;  // one on_failure write at a time
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable status_cv_;  // any status change; the control thread waits
+  std::condition_variable work_cv_;            // lanes wait for work or interruption
+  std::vector<Lane> lanes_;
+  size_t queued_records_ = 0;
+  // Outstanding records per shard: sequence -> arrival nanos.
+  std::map<uint32_t, std::map<uint64_t, int64_t>> outstanding_;
+  size_t outstanding_count_ = 0;
+  Checkpoint read_frontier_;  // the reader's checkpoint after the last Next
+  bool checkpoint_dirty_ = false;
+  std::optional<Request> inbox_;     // adopted, not applied yet
+  std::optional<Request> consumed_;  // applied, still in the stored state until the next save
+  bool applying_ = false;            // the control thread is applying a request
+  bool stopping_ = false;
+  bool stopped_ = false;
+  bool paused_ = false;
+  bool resetting_ = false;
+  bool failed_ = false;
+  std::string failed_reason_;
+  bool holds_retention_ = true;
+  std::string reader_impaired_reason_;
+  int64_t reader_impaired_since_nanos_ = 0;
+  SinkState state_ = SinkState::kCreating;
+  std::string reason_;
+  int64_t state_since_nanos_ = 0;
+  uint64_t delivered_records_ = 0;
+  uint64_t delivered_bytes_ = 0;
+  uint64_t failed_records_ = 0;
+  SourcePosition last_delivered_position_;
+  int64_t last_delivered_arrival_nanos_ = 0;
+  uint64_t last_delivered_sequence_ = 0;
+  uint64_t lag_records_ = 0;
+  double lag_seconds_ = 0;
+  int64_t position_chosen_nanos_ = 0;  // a new sink's start or the last reset; 0 on a restart
+  ::eddy::Status stop_status_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Start and stop
+
+Status SinkRunner::Impl::Start() {
+  auto in_context = [this](const ::eddy::Status& status) {
+    return status.WithContext("sink '" + spec_.name + "' (" + shown_url_ + ")");
+  };
+  {
+    std::lock_guard lock(mu_);
+    state_since_nanos_ = clock_->NowNanos();
+    probe_.State(state_);
+  }
+  if (settings_.on_failure.kind == OnFailureKind::kWebhook && !options_.failure_handler) {
+    return InvalidArgument("sink '" + spec_.name + "' setting on_failure = '" +
+                           settings_.on_failure.url +
+                           "': this build cannot deliver failures to a URL; use a file name");
+  }
+  log::StreamInfo info = stream_->Describe();
+  auto cdc_tag = info.options.tags.find(std::string(kTagCdc));
+  cdc_ = cdc_tag != info.options.tags.end() && cdc_tag->second == "true";
+  if (cdc_) {
+    auto renderer = format::MakeRenderer(settings_.format);
+    if (!renderer.ok()) return in_context(renderer.status());
+    renderer_ = std::move(*renderer);
+    if (settings_.view_type) {
+      view_ = *settings_.view_type;
+    } else if (auto tag = info.options.tags.find(std::string(kTagViewType));
+               tag != info.options.tags.end()) {
+      auto view = format::ParseViewType(tag->second);
+      if (view.ok()) view_ = *view;
+    }
+  }
+
+  // The saved state: where to resume, and what the operator asked while eddy was stopped.
+  std::optional<ConsumerState> saved;
+  if (store_ != nullptr) {
+    auto loaded = store_->Load(spec_.name);
+    if (loaded.ok()) {
+      if (loaded->stream != spec_.stream) {
+        return InvalidArgument("sink '" + spec_.name + "' reads stream '" + spec_.stream +
+                               "', but the data directory has a sink of that name reading '" +
+                               loaded->stream +
+                               "': choose another name, or remove the old one's state");
+      }
+      saved = std::move(*loaded);
+    } else if (loaded.status().code() != ErrorCode::kNotFound) {
+      return in_context(loaded.status());
+    }
+  }
+
+  if (!options_.destination_open) {
+    if (Status opened = destination_->Open(); !opened.ok()) return in_context(opened);
+  }
+  auto destination_checkpoint = destination_->ReadCheckpoint();
+  if (!destination_checkpoint.ok()) return in_context(destination_checkpoint.status());
+
+  std::optional<Checkpoint> resume;
+  if (saved) resume = saved->checkpoint;
+  if (*destination_checkpoint) {
+    resume = resume ? LaterCheckpoint(*resume, **destination_checkpoint) : **destination_checkpoint;
+  }
+  std::optional<Request> pending;
+  if (saved) {
+    delivered_records_ = saved->delivered_records;
+    delivered_bytes_ = saved->delivered_bytes;
+    failed_records_ = saved->failed_records;
+    last_delivered_position_ = saved->last_delivered_position;
+    last_delivered_arrival_nanos_ = saved->last_delivered_arrival_nanos;
+    if (saved->request != ControlRequest::kNone) {
+      pending = Request{saved->request, saved->reset_to};
+    }
+    paused_ = saved->state == SinkState::kPaused;
+    // A sink that failed for its backlog stays failed until it is reset: retention no longer
+    // kept its records. Other failures are retried by a restart.
+    if (saved->state == SinkState::kFailed && !saved->holds_retention) {
+      failed_ = true;
+      holds_retention_ = false;
+      failed_reason_ = saved->reason;
+    }
+  }
+  if (!saved) position_chosen_nanos_ = clock_->NowNanos();
+  log::StartPosition start = log::StartPosition::TrimHorizon();
+  switch (settings_.starting_position) {
+    case StartingPosition::kTrimHorizon:
+      break;
+    case StartingPosition::kLatest:
+      start = log::StartPosition::Latest();
+      break;
+    case StartingPosition::kAtTimestamp:
+      start = log::StartPosition::AtTimestamp(settings_.starting_position_timestamp_nanos);
+      break;
+  }
+  if (pending) {
+    // Applied now, before anything is read.
+    switch (pending->request) {
+      case ControlRequest::kPause:
+        paused_ = true;
+        break;
+      case ControlRequest::kResume:
+        paused_ = false;
+        if (holds_retention_) failed_ = false;
+        break;
+      case ControlRequest::kReset:
+        resume.reset();
+        position_chosen_nanos_ = clock_->NowNanos();
+        start = pending->reset_to;
+        paused_ = false;
+        failed_ = false;
+        holds_retention_ = true;
+        logger_->info("sink={} reset to {} as requested", spec_.name, DescribeStart(start));
+        break;
+      case ControlRequest::kNone:
+        break;
+    }
+    consumed_ = pending;
+  }
+  if (Status opened = OpenReader(resume, start); !opened.ok()) {
+    destination_->Close().IgnoreError();  // the open error is what the operator needs
+    if (opened.code() == ErrorCode::kTrimmed) {
+      return in_context(::eddy::Status(
+          ErrorCode::kTrimmed, opened.message() +
+                                   "; its checkpoint fell behind the stream's retention: reset it "
+                                   "with `eddy sink reset --name " +
+                                   spec_.name +
+                                   " --to trim-horizon` (records in between are lost to it)"));
+    }
+    return in_context(opened);
+  }
+  {
+    std::lock_guard lock(mu_);
+    UpdateStateLocked();
+  }
+  if (Status saved_state = SaveState(); !saved_state.ok()) {
+    destination_->Close().IgnoreError();
+    return in_context(saved_state);
+  }
+  for (size_t i = 0; i < lanes_.size(); ++i) {
+    lanes_[i].thread = std::thread([this, i] { LaneLoop(i); });
+  }
+  control_thread_ = std::thread([this] { ControlLoop(); });
+  logger_->info("sink={} stream={} url={} started state={} lanes={}", spec_.name, spec_.stream,
+                shown_url_, SinkStateName(state_), lanes_.size());
+  return ::eddy::Status::Ok();
+}
+
+Status SinkRunner::Impl::OpenReader(std::optional<Checkpoint> checkpoint,
+                                    log::StartPosition start) {
+  StreamReaderOptions reader_options;
+  reader_options.start = start;
+  reader_options.max_records = std::max<size_t>(settings_.batch_size, 100);
+  reader_options.max_bytes = std::max<uint64_t>(settings_.batch_bytes, 1u << 20);
+  auto reader = options_.open_reader(stream_, reader_options, std::move(checkpoint));
+  if (!reader.ok()) return reader.status();
+  reader_ = std::move(*reader);
+  std::lock_guard lock(mu_);
+  read_frontier_ = reader_->checkpoint();
+  return ::eddy::Status::Ok();
+}
+
+Status SinkRunner::Impl::Stop() {
+  std::lock_guard control(control_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return stop_status_;
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  status_cv_.notify_all();
+  if (control_thread_.joinable()) control_thread_.join();
+  for (auto& lane : lanes_) {
+    if (lane.thread.joinable()) lane.thread.join();
+  }
+  ::eddy::Status saved = SaveState();
+  ::eddy::Status closed = destination_->Close();
+  std::lock_guard lock(mu_);
+  stopped_ = true;
+  stop_status_ = !saved.ok() ? saved : closed;
+  if (!stop_status_.ok()) {
+    stop_status_ = stop_status_.WithContext("stopping sink '" + spec_.name + "'");
+  }
+  logger_->info("sink={} stopped delivered_records={} checkpoint_saved={}", spec_.name,
+                delivered_records_, saved.ok());
+  status_cv_.notify_all();
+  return stop_status_;
+}
+
+void SinkRunner::Impl::Post(Request request) {
+  {
+    std::lock_guard lock(mu_);
+    inbox_ = std::move(request);
+  }
+  status_cv_.notify_all();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The control thread
+
+void SinkRunner::Impl::ControlLoop() {
+  Backoff read_backoff(options_.backoff);
+  auto next_poll = SteadyClock::now() + options_.control_interval;
+  while (true) {
+    std::optional<Request> request;
+    bool can_read = false;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) break;
+      request = std::exchange(inbox_, std::nullopt);
+      if (request) {
+        consumed_ = request;
+        applying_ = true;
+      }
+    }
+    if (request) {
+      ApplyRequest(*request);
+      SaveState().IgnoreError();  // logged by SaveState; the next save retries
+      {
+        std::lock_guard lock(mu_);
+        applying_ = false;
+      }
+      status_cv_.notify_all();
+      continue;
+    }
+    {
+      std::lock_guard lock(mu_);
+      size_t limit = std::max(options_.max_queued_records,
+                              static_cast<size_t>(settings_.batch_size) * lanes_.size());
+      can_read = !paused_ && !failed_ && queued_records_ < limit;
+    }
+    bool read_any = false;
+    if (can_read) {
+      std::vector<ReadRecord> records;
+      ::eddy::Status read = reader_->Next(&records);
+      if (!read.ok()) {
+        if (read.code() == ErrorCode::kTrimmed) {
+          Fail("sink '" + spec_.name + "' fell behind the retention of stream '" + spec_.stream +
+                   "': " + read.message() + "; reset it with `eddy sink reset --name " +
+                   spec_.name + " --to trim-horizon`",
+               /*backlog=*/false);
+          continue;
+        }
+        {
+          std::lock_guard lock(mu_);
+          if (reader_impaired_reason_.empty()) reader_impaired_since_nanos_ = clock_->NowNanos();
+          reader_impaired_reason_ = "reading stream '" + spec_.stream + "' fails since " +
+                                    FormatTime(reader_impaired_since_nanos_) + ": " +
+                                    read.ToString();
+          UpdateStateLocked();
+        }
+        SaveState().IgnoreError();
+        WaitInterruptibly(SteadyClock::now() + read_backoff.NextDelay());
+        continue;
+      }
+      read_backoff.Reset();
+      bool was_impaired = false;
+      {
+        std::lock_guard lock(mu_);
+        was_impaired = !reader_impaired_reason_.empty();
+        reader_impaired_reason_.clear();
+        if (was_impaired) UpdateStateLocked();
+      }
+      read_any = !records.empty();
+      if (read_any) Dispatch(std::move(records));
+    }
+    UpdateLag();
+    bool save = false;
+    {
+      std::lock_guard lock(mu_);
+      save = std::exchange(checkpoint_dirty_, false);
+    }
+    if (save) SaveState().IgnoreError();
+    if (store_ != nullptr && SteadyClock::now() >= next_poll) {
+      PollStore();
+      next_poll = SteadyClock::now() + options_.control_interval;
+    }
+    if (read_any) continue;
+    auto deadline = std::min(SteadyClock::now() + options_.idle_wait, next_poll);
+    if (can_read) {
+      // A failed wait only means the next Next comes sooner.
+      reader_->WaitForCommit(deadline).IgnoreError();
+    } else {
+      std::unique_lock lock(mu_);
+      size_t limit = std::max(options_.max_queued_records,
+                              static_cast<size_t>(settings_.batch_size) * lanes_.size());
+      status_cv_.wait_until(lock, deadline, [&] {
+        return stopping_ || inbox_.has_value() || (!paused_ && !failed_ && queued_records_ < limit);
+      });
+    }
+  }
+}
+
+Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) {
+  SinkRecord record;
+  record.shard_index = read.shard_index;
+  record.shard_id = log::FormatShardId(read.shard_index);
+  record.sequence = read.record.sequence;
+  record.sequence_number =
+      log::FormatSequenceNumber(read.record.sequence, read.shard_index, read.shard_creation_nanos);
+  record.partition_key = std::move(read.record.partition_key);
+  record.arrival_nanos = read.record.arrival_nanos;
+  record.position = std::move(read.record.position);
+  if (cdc_) {
+    auto event = model::DecodeEvent(read.record.payload);
+    if (!event.ok()) {
+      return event.status().WithContext("record " + record.sequence_number + " of " +
+                                        record.shard_id);
+    }
+    format::RecordContext context;
+    context.sequence_number = record.sequence_number;
+    record.data = renderer_->Render(*event, view_, context);
+    if (record.data.empty()) return std::optional<SinkRecord>();  // no rendering in this format
+    record.event = std::make_shared<const model::ChangeEvent>(std::move(*event));
+  } else {
+    // A plain stream: the record as Kinesis GetRecords returns it.
+    format::JsonWriter writer;
+    writer.BeginObject();
+    writer.Member("SequenceNumber", record.sequence_number);
+    writer.Member("ShardId", record.shard_id);
+    writer.Member("PartitionKey", record.partition_key);
+    writer.Member("Data", format::Base64Encode(read.record.payload));
+    writer.MemberInt("ApproximateArrivalTimestamp", record.arrival_nanos / 1'000'000);
+    writer.EndObject();
+    record.data = writer.Take();
+  }
+  if (options_.filter && !options_.filter(record)) return std::optional<SinkRecord>();
+  return std::optional<SinkRecord>(std::move(record));
+}
+
+void SinkRunner::Impl::Dispatch(std::vector<ReadRecord> records) {
+  Checkpoint frontier = reader_->checkpoint();
+  std::vector<SinkRecord> kept;
+  kept.reserve(records.size());
+  bool skipped = false;
+  for (auto& read : records) {
+    auto record = MakeRecord(std::move(read));
+    if (!record.ok()) {
+      // A stored record that does not decode is corruption, not a delivery problem: stop here
+      // (before it) so nothing after it is delivered out of order, and tell the operator.
+      Fail("sink '" + spec_.name + "': " + record.status().ToString() +
+               "; skip it with `eddy sink reset --name " + spec_.name +
+               " --to SEQUENCE` (the record after it)",
+           /*backlog=*/false);
+      return;
+    }
+    if (*record) {
+      kept.push_back(std::move(**record));
+    } else {
+      skipped = true;
+    }
+  }
+  auto now = SteadyClock::now();
+  {
+    std::lock_guard lock(mu_);
+    for (auto& record : kept) {
+      outstanding_[record.shard_index].emplace(record.sequence.value(), record.arrival_nanos);
+      ++outstanding_count_;
+      size_t lane_index = std::hash<std::string>{}(record.partition_key) % lanes_.size();
+      Lane& lane = lanes_[lane_index];
+      lane.queued_bytes += record.data.size();
+      lane.queue.push_back(QueuedRecord{std::move(record), now});
+      ++queued_records_;
+    }
+    read_frontier_ = std::move(frontier);
+    if (skipped) checkpoint_dirty_ = true;
+  }
+  work_cv_.notify_all();
+}
+
+void SinkRunner::Impl::ApplyRequest(const Request& request) {
+  switch (request.request) {
+    case ControlRequest::kNone:
+      return;
+    case ControlRequest::kPause: {
+      std::lock_guard lock(mu_);
+      paused_ = true;
+      UpdateStateLocked();
+      logger_->info("sink={} paused", spec_.name);
+      break;
+    }
+    case ControlRequest::kResume: {
+      std::lock_guard lock(mu_);
+      paused_ = false;
+      if (holds_retention_) failed_ = false;  // a backlog failure needs a reset
+      UpdateStateLocked();
+      logger_->info("sink={} resumed state={}", spec_.name, SinkStateName(state_));
+      break;
+    }
+    case ControlRequest::kReset: {
+      std::unique_lock lock(mu_);
+      resetting_ = true;
+      UpdateStateLocked();
+      work_cv_.notify_all();
+      // The batches in flight finish (their retries stop); then nothing is outstanding.
+      status_cv_.wait(lock, [&] {
+        return stopping_ ||
+               std::none_of(lanes_.begin(), lanes_.end(), [](const Lane& l) { return l.busy; });
+      });
+      if (stopping_) {
+        resetting_ = false;
+        return;
+      }
+      for (auto& lane : lanes_) {
+        lane.queue.clear();
+        lane.queued_bytes = 0;
+      }
+      queued_records_ = 0;
+      outstanding_.clear();
+      outstanding_count_ = 0;
+      lock.unlock();
+      ::eddy::Status opened = OpenReader(std::nullopt, request.reset_to);
+      lock.lock();
+      resetting_ = false;
+      if (!opened.ok()) {
+        lock.unlock();
+        Fail("sink '" + spec_.name + "' could not reset to " + DescribeStart(request.reset_to) +
+                 ": " + opened.ToString(),
+             /*backlog=*/false);
+        return;
+      }
+      failed_ = false;
+      paused_ = false;
+      holds_retention_ = true;
+      position_chosen_nanos_ = clock_->NowNanos();
+      UpdateStateLocked();
+      logger_->info("sink={} reset to {}", spec_.name, DescribeStart(request.reset_to));
+      break;
+    }
+  }
+  work_cv_.notify_all();
+  status_cv_.notify_all();
+}
+
+void SinkRunner::Impl::UpdateLag() {
+  StreamReader::Backlog backlog = reader_->backlog();
+  int64_t now = clock_->NowNanos();
+  bool over_limit = false;
+  std::string over_by;
+  {
+    std::lock_guard lock(mu_);
+    int64_t oldest = backlog.oldest_arrival_nanos;
+    for (const auto& [shard, records] : outstanding_) {
+      if (records.empty()) continue;
+      int64_t arrival = records.begin()->second;
+      if (oldest == 0 || arrival < oldest) oldest = arrival;
+    }
+    lag_records_ = backlog.records + outstanding_count_;
+    lag_seconds_ = oldest == 0 ? 0.0 : std::max<double>(0, (now - oldest) / 1e9);
+    probe_.lag_records.Set(static_cast<double>(lag_records_));
+    probe_.lag_seconds.Set(lag_seconds_);
+    // The limit counts from when the records arrived, or from when the operator chose this
+    // position (a new sink, a reset), whichever is later: a sink started at the horizon of a
+    // week-old stream has not fallen behind.
+    int64_t behind_since = std::max(oldest, position_chosen_nanos_);
+    if (holds_retention_ && oldest != 0 &&
+        now - behind_since >
+            std::chrono::duration_cast<std::chrono::nanoseconds>(settings_.max_backlog).count()) {
+      over_limit = true;
+      over_by = DescribeDuration(std::chrono::milliseconds((now - behind_since) / 1'000'000));
+    }
+  }
+  status_cv_.notify_all();
+  if (over_limit) {
+    Fail("sink '" + spec_.name + "' is " + over_by + " behind stream '" + spec_.stream +
+             "', more than max_backlog = " + DescribeDuration(settings_.max_backlog) +
+             "; it no longer holds the stream's retention. Fix the destination, then `eddy sink "
+             "reset --name " +
+             spec_.name +
+             " --to trim-horizon` (or --to latest to skip the backlog); raise max_backlog to "
+             "allow longer outages",
+         /*backlog=*/true);
+  }
+}
+
+void SinkRunner::Impl::PollStore() {
+  std::lock_guard save(save_mu_);
+  auto loaded = store_->Load(spec_.name);
+  if (!loaded.ok()) return;
+  std::lock_guard lock(mu_);
+  AdoptLocked(*loaded);
+}
+
+void SinkRunner::Impl::AdoptLocked(const ConsumerState& loaded) {
+  if (loaded.request == ControlRequest::kNone) return;
+  Request request{loaded.request, loaded.reset_to};
+  if (consumed_ && *consumed_ == request) return;  // applied; the next save clears it
+  if (inbox_ && *inbox_ == request) return;
+  inbox_ = request;
+  status_cv_.notify_all();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lanes
+
+void SinkRunner::Impl::LaneLoop(size_t index) {
+  Lane& lane = lanes_[index];
+  std::unique_lock lock(mu_);
+  while (true) {
+    work_cv_.wait(lock, [&] { return stopping_ || (CanDeliverLocked() && !lane.queue.empty()); });
+    if (stopping_) break;
+    if (settings_.max_batching_window.count() > 0) {
+      auto deadline = lane.queue.front().queued_at + settings_.max_batching_window;
+      work_cv_.wait_until(lock, deadline, [&] {
+        return stopping_ || !CanDeliverLocked() || lane.queue.size() >= settings_.batch_size ||
+               lane.queued_bytes >= settings_.batch_bytes;
+      });
+      if (stopping_) break;
+      if (!CanDeliverLocked() || lane.queue.empty()) continue;
+    }
+    std::vector<SinkRecord> batch;
+    uint64_t bytes = 0;
+    while (!lane.queue.empty() && batch.size() < settings_.batch_size) {
+      const SinkRecord& next = lane.queue.front().record;
+      if (!batch.empty() && bytes + next.data.size() > settings_.batch_bytes) break;
+      bytes += next.data.size();
+      lane.queued_bytes -= next.data.size();
+      batch.push_back(std::move(lane.queue.front().record));
+      lane.queue.pop_front();
+      --queued_records_;
+    }
+    lane.busy = true;
+    lock.unlock();
+    status_cv_.notify_all();  // room in the queues
+    DeliverBatch(index, std::move(batch));
+    lock.lock();
+    lane.busy = false;
+    status_cv_.notify_all();
+  }
+}
+
+bool SinkRunner::Impl::WaitInterruptibly(SteadyClock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  return !work_cv_.wait_until(lock, deadline, [&] { return InterruptedLocked(); });
+}
+
+void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> records) {
+  std::deque<Part> parts;
+  parts.push_back(Part{std::move(records), 0});
+  Backoff backoff(options_.backoff);
+  bool failed_before = false;
+  while (!parts.empty()) {
+    Part& part = parts.front();
+    if (settings_.maximum_record_age) {
+      int64_t oldest_allowed =
+          clock_->NowNanos() -
+          std::chrono::duration_cast<std::chrono::nanoseconds>(*settings_.maximum_record_age)
+              .count();
+      std::vector<SinkRecord> too_old;
+      std::vector<SinkRecord> young;
+      for (auto& record : part.records) {
+        (record.arrival_nanos < oldest_allowed ? too_old : young).push_back(std::move(record));
+      }
+      part.records = std::move(young);
+      if (!too_old.empty()) {
+        Status error = InvalidArgument("older than maximum_record_age = " +
+                                       DescribeDuration(*settings_.maximum_record_age));
+        if (!GiveUp(lane_index, std::move(too_old), error, "MaximumRecordAgeExceeded")) {
+          Requeue(lane_index, parts);
+          return;
+        }
+      }
+    }
+    if (part.records.empty()) {
+      parts.pop_front();
+      continue;
+    }
+    bool interrupted = false;
+    {
+      std::lock_guard lock(mu_);
+      // A batch taken before an interruption (stop, pause, reset, another lane's permanent
+      // failure) is delivered once; its retries are not.
+      interrupted = InterruptedLocked() && failed_before;
+    }
+    if (interrupted) {
+      Requeue(lane_index, parts);
+      ClearLaneImpaired(lane_index);
+      return;
+    }
+
+    SinkBatch batch;
+    batch.sink_name = spec_.name;
+    batch.stream_name = spec_.stream;
+    batch.records = part.records;
+    for (const auto& record : batch.records) batch.data_bytes += record.data.size();
+    {
+      std::set<std::pair<uint32_t, uint64_t>> in_batch;
+      for (const auto& record : batch.records) {
+        in_batch.emplace(record.shard_index, record.sequence.value());
+      }
+      std::lock_guard lock(mu_);
+      batch.checkpoint_after = CheckpointLocked(&in_batch);
+    }
+    auto started = SteadyClock::now();
+    DeliveryOutcome outcome = destination_->Deliver(batch);
+    probe_.batch_duration.Observe(
+        std::chrono::duration<double>(SteadyClock::now() - started).count());
+
+    size_t acknowledged = std::min(outcome.acknowledged, part.records.size());
+    if (acknowledged > 0) {
+      std::vector<SinkRecord> done(
+          std::make_move_iterator(part.records.begin()),
+          std::make_move_iterator(part.records.begin() + static_cast<ptrdiff_t>(acknowledged)));
+      part.records.erase(part.records.begin(),
+                         part.records.begin() + static_cast<ptrdiff_t>(acknowledged));
+      Acknowledge(done, /*given_up=*/false);
+    }
+    if (part.records.empty()) {
+      parts.pop_front();
+      backoff.Reset();
+      ClearLaneImpaired(lane_index);
+      continue;
+    }
+
+    Status failure =
+        outcome.failure.ok()
+            ? Internal("the destination acknowledged " + std::to_string(acknowledged) + " of " +
+                       std::to_string(batch.records.size()) + " records without saying why")
+            : outcome.failure;
+    probe_.Failure(ErrorCodeName(failure.code()));
+    failed_before = true;
+    if (!failure.IsRetriable() && !outcome.item_failure) {
+      Fail("delivering to " + shown_url_ + " failed: " + failure.ToString() +
+               "; fix the destination or the sink's settings, then `eddy sink resume --name " +
+               spec_.name + "` (or restart eddy)",
+           /*backlog=*/false);
+      Requeue(lane_index, parts);
+      return;
+    }
+    if (settings_.bisect_batch_on_function_error && part.records.size() > 1) {
+      // Split the failing part: at the record the destination named, else in halves. The
+      // halves are delivered in order, so per-key order holds; a split is not a retry.
+      size_t split = outcome.item_failure ? 1 : part.records.size() / 2;
+      Part rest;
+      rest.records.assign(
+          std::make_move_iterator(part.records.begin() + static_cast<ptrdiff_t>(split)),
+          std::make_move_iterator(part.records.end()));
+      part.records.resize(split);
+      parts.insert(parts.begin() + 1, std::move(rest));
+    } else {
+      ++part.attempts;
+      if (settings_.maximum_retry_attempts >= 0 &&
+          part.attempts > settings_.maximum_retry_attempts) {
+        std::vector<SinkRecord> given_up = std::move(part.records);
+        parts.pop_front();
+        if (!GiveUp(lane_index, std::move(given_up), failure, "RetryAttemptsExhausted")) {
+          // Put them back: they are still outstanding and come first.
+          Part back;
+          back.records = std::move(given_up);
+          parts.push_front(std::move(back));
+          Requeue(lane_index, parts);
+          return;
+        }
+        backoff.Reset();
+        continue;
+      }
+      probe_.retries.Increment();
+    }
+    std::string reason;
+    {
+      std::lock_guard lock(mu_);
+      Lane& lane = lanes_[lane_index];
+      int64_t since = lane.impaired_reason.empty() ? clock_->NowNanos() : lane.impaired_since_nanos;
+      reason = "delivering to " + shown_url_ + " fails since " + FormatTime(since) + ": " +
+               failure.ToString() + " (attempt " + std::to_string(backoff.attempts() + 1) + ")";
+    }
+    SetLaneImpaired(lane_index, reason);
+    WaitInterruptibly(SteadyClock::now() + backoff.NextDelay());
+  }
+}
+
+bool SinkRunner::Impl::GiveUp(size_t lane_index, std::vector<SinkRecord> records,
+                              const Status& error, std::string_view condition) {
+  Backoff backoff(options_.backoff);
+  while (true) {
+    Status written = WriteFailures(records, error, condition);
+    if (written.ok()) break;
+    std::string where = settings_.on_failure.kind == OnFailureKind::kFile
+                            ? settings_.on_failure.file_path
+                            : RedactUrl(settings_.on_failure.url);
+    SetLaneImpaired(lane_index,
+                    "writing given-up records to " + where + " fails: " + written.ToString());
+    if (!WaitInterruptibly(SteadyClock::now() + backoff.NextDelay())) return false;
+  }
+  logger_->warn("sink={} gave up records={} condition={} error={} on_failure={}", spec_.name,
+                records.size(), condition, error.ToString(),
+                settings_.on_failure.kind == OnFailureKind::kFile
+                    ? settings_.on_failure.file_path
+                    : RedactUrl(settings_.on_failure.url));
+  probe_.Failure(condition, static_cast<double>(records.size()));
+  Acknowledge(records, /*given_up=*/true);
+  return true;
+}
+
+Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, const Status& error,
+                                       std::string_view condition) {
+  std::lock_guard failure(failure_mu_);
+  if (settings_.on_failure.kind == OnFailureKind::kWebhook) {
+    SinkBatch batch;
+    batch.sink_name = spec_.name;
+    batch.stream_name = spec_.stream;
+    batch.records = records;
+    for (const auto& record : records) batch.data_bytes += record.data.size();
+    return options_.failure_handler(settings_.on_failure, batch, error, condition);
+  }
+  std::string lines;
+  int64_t now = clock_->NowNanos();
+  for (const auto& record : records) {
+    format::JsonWriter writer;
+    writer.BeginObject();
+    writer.Member("timestamp", FormatTime(now));
+    writer.Member("condition", condition);
+    writer.Member("error", error.ToString());
+    writer.Member("sink", spec_.name);
+    writer.Member("stream", spec_.stream);
+    writer.Member("shardId", record.shard_id);
+    writer.Member("sequenceNumber", record.sequence_number);
+    writer.Member("partitionKey", record.partition_key);
+    writer.Key("approximateArrivalTimestamp");
+    writer.Double(static_cast<double>(record.arrival_nanos) / 1e9);
+    if (!record.position.empty()) writer.Member("sourcePosition", record.position.ToString());
+    // `data` is the record as rendered for the destination: always one JSON document.
+    writer.Key("data");
+    writer.RawJson(record.data);
+    writer.EndObject();
+    lines += writer.Take();
+    lines += '\n';
+  }
+  const std::string& path = settings_.on_failure.file_path;
+  std::string directory = io::ParentPath(path);
+  EDDY_RETURN_IF_ERROR(file_system_->CreateDirectories(directory));
+  EDDY_ASSIGN_OR_RETURN(bool exists, file_system_->Exists(path));
+  EDDY_ASSIGN_OR_RETURN(
+      std::unique_ptr<io::File> file,
+      file_system_->Open(path, exists ? io::OpenMode::kReadWrite : io::OpenMode::kCreateNew));
+  EDDY_ASSIGN_OR_RETURN(uint64_t size, file->Size());
+  if (Status appended = file->Append(lines); !appended.ok()) {
+    // Cut a short write away so the file stays whole lines.
+    file->Truncate(size).IgnoreError();
+    return appended.WithContext("appending to " + path);
+  }
+  EDDY_RETURN_IF_ERROR(file->Sync());
+  if (!exists) EDDY_RETURN_IF_ERROR(file_system_->SyncDirectory(directory));
+  return Status::Ok();
+}
+
+void SinkRunner::Impl::Acknowledge(const std::vector<SinkRecord>& records, bool given_up) {
+  uint64_t bytes = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& record : records) {
+      auto shard = outstanding_.find(record.shard_index);
+      if (shard != outstanding_.end() && shard->second.erase(record.sequence.value()) > 0) {
+        --outstanding_count_;
+      }
+      if (given_up) continue;
+      bytes += record.data.size();
+      if (record.sequence.value() >= last_delivered_sequence_ ||
+          record.arrival_nanos > last_delivered_arrival_nanos_) {
+        last_delivered_sequence_ = record.sequence.value();
+        last_delivered_arrival_nanos_ = record.arrival_nanos;
+        if (!record.position.empty()) last_delivered_position_ = record.position;
+      }
+    }
+    if (given_up) {
+      failed_records_ += records.size();
+    } else {
+      delivered_records_ += records.size();
+      delivered_bytes_ += bytes;
+    }
+  }
+  if (!given_up) {
+    probe_.delivered_records.Increment(static_cast<double>(records.size()));
+    probe_.delivered_bytes.Increment(static_cast<double>(bytes));
+  }
+  status_cv_.notify_all();
+  SaveState().IgnoreError();  // logged; the next save carries the position
+}
+
+void SinkRunner::Impl::Requeue(size_t lane_index, std::deque<Part>& parts) {
+  {
+    std::lock_guard lock(mu_);
+    Lane& lane = lanes_[lane_index];
+    auto now = SteadyClock::now();
+    for (auto part = parts.rbegin(); part != parts.rend(); ++part) {
+      for (auto record = part->records.rbegin(); record != part->records.rend(); ++record) {
+        lane.queued_bytes += record->data.size();
+        lane.queue.push_front(QueuedRecord{std::move(*record), now});
+        ++queued_records_;
+      }
+    }
+  }
+  parts.clear();
+  work_cv_.notify_all();
+}
+
+void SinkRunner::Impl::SetLaneImpaired(size_t lane_index, const std::string& reason) {
+  bool changed = false;
+  {
+    std::lock_guard lock(mu_);
+    Lane& lane = lanes_[lane_index];
+    if (lane.impaired_reason.empty()) lane.impaired_since_nanos = clock_->NowNanos();
+    lane.impaired_reason = reason;
+    SinkState before = state_;
+    UpdateStateLocked();
+    changed = before != state_;
+  }
+  if (changed) {
+    logger_->warn("sink={} IMPAIRED: {}", spec_.name, reason);
+    SaveState().IgnoreError();
+  }
+}
+
+void SinkRunner::Impl::ClearLaneImpaired(size_t lane_index) {
+  bool changed = false;
+  {
+    std::lock_guard lock(mu_);
+    Lane& lane = lanes_[lane_index];
+    if (lane.impaired_reason.empty()) return;
+    lane.impaired_reason.clear();
+    SinkState before = state_;
+    UpdateStateLocked();
+    changed = before != state_;
+  }
+  if (changed) {
+    logger_->info("sink={} {} again", spec_.name, SinkStateName(SinkState::kActive));
+    SaveState().IgnoreError();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+void SinkRunner::Impl::Fail(const std::string& reason, bool backlog) {
+  {
+    std::lock_guard lock(mu_);
+    failed_ = true;
+    failed_reason_ = reason;
+    if (backlog) holds_retention_ = false;
+    UpdateStateLocked();
+  }
+  logger_->error("sink={} FAILED: {}", spec_.name, reason);
+  work_cv_.notify_all();
+  status_cv_.notify_all();
+  SaveState().IgnoreError();
+}
+
+void SinkRunner::Impl::UpdateStateLocked() {
+  SinkState state = SinkState::kActive;
+  std::string reason;
+  if (failed_) {
+    state = SinkState::kFailed;
+    reason = failed_reason_;
+  } else if (paused_) {
+    state = SinkState::kPaused;
+    reason = "paused by the operator (`eddy sink resume --name " + spec_.name + "` resumes it)";
+  } else if (!reader_impaired_reason_.empty()) {
+    state = SinkState::kImpaired;
+    reason = reader_impaired_reason_;
+  } else {
+    for (const auto& lane : lanes_) {
+      if (!lane.impaired_reason.empty()) {
+        state = SinkState::kImpaired;
+        reason = lane.impaired_reason;
+        break;
+      }
+    }
+  }
+  if (state != state_) {
+    state_since_nanos_ = clock_->NowNanos();
+    probe_.State(state);
+  }
+  state_ = state;
+  reason_ = std::move(reason);
+  status_cv_.notify_all();
+}
+
+Checkpoint SinkRunner::Impl::CheckpointLocked(
+    const std::set<std::pair<uint32_t, uint64_t>>* excluding) const {
+  Checkpoint checkpoint = read_frontier_;
+  for (const auto& [shard, records] : outstanding_) {
+    for (const auto& [sequence, arrival] : records) {
+      if (excluding != nullptr && excluding->count({shard, sequence}) > 0) continue;
+      checkpoint.shards[shard] = ShardCheckpoint{SequenceNumber(sequence), false};
+      break;
+    }
+  }
+  return checkpoint;
+}
+
+SinkStatus SinkRunner::Impl::StatusLocked() const {
+  SinkStatus status;
+  status.name = spec_.name;
+  status.stream = spec_.stream;
+  status.state = state_;
+  status.reason = reason_;
+  status.state_since_nanos = state_since_nanos_;
+  status.delivered_records = delivered_records_;
+  status.delivered_bytes = delivered_bytes_;
+  status.failed_records = failed_records_;
+  status.lag_records = lag_records_;
+  status.lag_seconds = lag_seconds_;
+  status.last_delivered_position = last_delivered_position_;
+  status.last_delivered_arrival_nanos = last_delivered_arrival_nanos_;
+  status.checkpoint = CheckpointLocked(nullptr);
+  status.request_pending = inbox_.has_value() || applying_;
+  return status;
+}
+
+ConsumerState SinkRunner::Impl::BuildStateLocked() const {
+  ConsumerState state;
+  state.name = spec_.name;
+  state.stream = spec_.stream;
+  state.url = shown_url_;
+  state.state = state_;
+  state.reason = reason_;
+  state.state_since_nanos = state_since_nanos_;
+  state.checkpoint = CheckpointLocked(nullptr);
+  state.last_delivered_position = last_delivered_position_;
+  state.last_delivered_arrival_nanos = last_delivered_arrival_nanos_;
+  state.delivered_records = delivered_records_;
+  state.delivered_bytes = delivered_bytes_;
+  state.failed_records = failed_records_;
+  if (inbox_) {
+    state.request = inbox_->request;
+    state.reset_to = inbox_->reset_to;
+  }
+  state.holds_retention = holds_retention_;
+  return state;
+}
+
+Status SinkRunner::Impl::SaveState() {
+  if (store_ == nullptr) return Status::Ok();
+  std::lock_guard save(save_mu_);
+  // An operator's request written since the last save is adopted before it is overwritten.
+  auto loaded = store_->Load(spec_.name);
+  ConsumerState state;
+  std::optional<Request> consumed;
+  {
+    std::lock_guard lock(mu_);
+    if (loaded.ok()) AdoptLocked(*loaded);
+    state = BuildStateLocked();
+    consumed = consumed_;
+  }
+  Status saved = store_->Save(state);
+  if (!saved.ok()) {
+    logger_->error("sink={} saving its checkpoint failed: {}", spec_.name, saved.ToString());
+    return saved;
+  }
+  std::lock_guard lock(mu_);
+  if (consumed_ == consumed) consumed_.reset();  // the stored request is gone now
+  return saved;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SinkRunner
+
+SinkRunner::SinkRunner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SinkRunner::~SinkRunner() { Stop().IgnoreError(); }
+
+Result<std::unique_ptr<SinkRunner>> SinkRunner::Start(SinkSpec spec, SinkSettings settings,
+                                                      std::shared_ptr<log::Stream> stream,
+                                                      CheckpointStore* store,
+                                                      std::unique_ptr<Destination> destination,
+                                                      SinkRunnerOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(spec), std::move(settings), std::move(stream), store,
+                                     std::move(destination), std::move(options));
+  EDDY_RETURN_IF_ERROR(impl->Start());
+  return std::unique_ptr<SinkRunner>(new SinkRunner(std::move(impl)));
+}
+
+Status SinkRunner::Stop() { return impl_->Stop(); }
+void SinkRunner::Pause() { impl_->Post(Request{ControlRequest::kPause, {}}); }
+void SinkRunner::Resume() { impl_->Post(Request{ControlRequest::kResume, {}}); }
+void SinkRunner::Reset(log::StartPosition to) { impl_->Post(Request{ControlRequest::kReset, to}); }
+SinkStatus SinkRunner::status() const { return impl_->Status_(); }
+const std::string& SinkRunner::name() const { return impl_->name(); }
+bool SinkRunner::WaitFor(const std::function<bool(const SinkStatus&)>& predicate,
+                         std::chrono::steady_clock::time_point deadline) const {
+  return impl_->WaitFor(predicate, deadline);
+}
+
+}  // namespace eddy::consume

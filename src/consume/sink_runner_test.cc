@@ -1,0 +1,645 @@
+// SinkRunner against a real change log (on the in-memory fault-injecting file system) read by
+// the StreamReader, an in-memory CheckpointStore and a scriptable fake Destination. No test sleeps
+// to wait: each waits on the runner's status with a deadline.
+#include "consume/sink_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "base/metrics.h"
+#include "io/fault_file_system.h"
+
+namespace eddy::consume {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr auto kWait = std::chrono::seconds(20);
+
+// ---- An in-memory CheckpointStore.
+class MemoryCheckpointStore final : public CheckpointStore {
+ public:
+  Result<ConsumerState> Load(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    auto it = states_.find(name);
+    if (it == states_.end()) return NotFound("no consumer " + name);
+    return it->second;
+  }
+  Status Save(const ConsumerState& state) override {
+    std::lock_guard lock(mu_);
+    states_[state.name] = state;
+    saved_.notify_all();
+    return Status::Ok();
+  }
+  // Waits until the saved state of `name` satisfies `predicate`.
+  bool WaitForSaved(const std::string& name,
+                    const std::function<bool(const ConsumerState&)>& predicate) {
+    std::unique_lock lock(mu_);
+    return saved_.wait_for(lock, kWait, [&] {
+      auto it = states_.find(name);
+      return it != states_.end() && predicate(it->second);
+    });
+  }
+  Status Remove(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    states_.erase(name);
+    return Status::Ok();
+  }
+  Result<std::vector<ConsumerState>> List() override {
+    std::lock_guard lock(mu_);
+    std::vector<ConsumerState> list;
+    for (const auto& [name, state] : states_) list.push_back(state);
+    return list;
+  }
+  Result<log::RetentionHolds> Holds(const std::string&) override { return log::RetentionHolds{}; }
+
+  // What `eddy sink pause|resume|reset` does: records a request in the stored state.
+  void Request(const std::string& name, ControlRequest request, log::StartPosition to = {}) {
+    std::lock_guard lock(mu_);
+    states_[name].request = request;
+    states_[name].reset_to = to;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, ConsumerState> states_;
+  std::condition_variable saved_;
+};
+
+// ---- A scriptable destination that records what it acknowledged.
+class FakeDestination final : public Destination {
+ public:
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable changed;
+    // Every acknowledged record: (partition key, sequence), in acknowledgement order.
+    std::vector<std::pair<std::string, uint64_t>> acknowledged;
+    std::map<std::string, int> in_flight_keys;  // keys of Deliver calls now running
+    bool overlapping_keys = false;              // two concurrent calls shared a key
+    uint64_t calls = 0;
+    bool closed = false;
+    bool opened = false;
+    // Behaviour, changeable while running.
+    std::function<DeliveryOutcome(const SinkBatch&, uint64_t call)> answer;
+    Status open_error;
+  };
+
+  explicit FakeDestination(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+
+  Status Open() override {
+    std::lock_guard lock(shared_->mu);
+    shared_->opened = true;
+    return shared_->open_error;
+  }
+
+  DeliveryOutcome Deliver(const SinkBatch& batch) override {
+    std::function<DeliveryOutcome(const SinkBatch&, uint64_t)> answer;
+    uint64_t call = 0;
+    {
+      std::lock_guard lock(shared_->mu);
+      call = shared_->calls++;
+      answer = shared_->answer;
+      std::set<std::string> keys;
+      for (const auto& record : batch.records) keys.insert(record.partition_key);
+      for (const auto& key : keys) {
+        if (shared_->in_flight_keys[key]++ > 0) shared_->overlapping_keys = true;
+      }
+    }
+    DeliveryOutcome outcome;
+    if (answer) {
+      outcome = answer(batch, call);
+    } else {
+      outcome.acknowledged = batch.records.size();
+    }
+    std::lock_guard lock(shared_->mu);
+    std::set<std::string> keys;
+    for (const auto& record : batch.records) keys.insert(record.partition_key);
+    for (const auto& key : keys) --shared_->in_flight_keys[key];
+    for (size_t i = 0; i < std::min(outcome.acknowledged, batch.records.size()); ++i) {
+      shared_->acknowledged.emplace_back(batch.records[i].partition_key,
+                                         batch.records[i].sequence.value());
+    }
+    shared_->changed.notify_all();
+    return outcome;
+  }
+
+  Status Close() override {
+    std::lock_guard lock(shared_->mu);
+    shared_->closed = true;
+    return Status::Ok();
+  }
+
+ private:
+  std::shared_ptr<Shared> shared_;
+};
+
+class SinkRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log::LogStoreOptions options;
+    options.file_system = &fs_;
+    options.clock = &clock_;
+    auto store = log::LogStore::Open("/data", options);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    log::StreamOptions stream_options;
+    stream_options.shard_count = 4;
+    auto stream = store_->CreateStream("s", stream_options);
+    ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+    stream_ = *stream;
+    destination_ = std::make_shared<FakeDestination::Shared>();
+  }
+
+  // Appends `count` records over `keys` keys; key k's records carry increasing payloads.
+  void Append(int count, int keys = 10) {
+    std::vector<log::AppendRecord> records;
+    for (int i = 0; i < count; ++i) {
+      log::AppendRecord record;
+      record.partition_key = "key-" + std::to_string(i % keys);
+      record.payload = "{\"n\":" + std::to_string(appended_++) + "}";
+      records.push_back(std::move(record));
+    }
+    auto appended = stream_->AppendRecords(std::move(records));
+    ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+  }
+
+  SinkSpec Spec(std::map<std::string, std::string> settings = {}) {
+    SinkSpec spec;
+    spec.name = "hook";
+    spec.stream = "s";
+    spec.url = "fake://user:secret@receiver/path?token=abc";
+    spec.data_dir = "/data";
+    spec.settings = std::move(settings);
+    return spec;
+  }
+
+  SinkRunnerOptions Options() {
+    SinkRunnerOptions options;
+    options.clock = &clock_;
+    options.file_system = &fs_;
+    options.backoff.initial = milliseconds(1);
+    options.backoff.max = milliseconds(5);
+    options.control_interval = milliseconds(20);
+    options.idle_wait = milliseconds(20);
+    return options;
+  }
+
+  std::unique_ptr<SinkRunner> StartRunner(std::map<std::string, std::string> settings = {},
+                                          std::optional<SinkRunnerOptions> options = {}) {
+    SinkSpec spec = Spec(std::move(settings));
+    auto parsed = ParseSinkSettings(spec);
+    EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+    if (!parsed.ok()) return nullptr;
+    auto runner = SinkRunner::Start(spec, *parsed, stream_, &checkpoints_,
+                                    std::make_unique<FakeDestination>(destination_),
+                                    options ? *options : Options());
+    EXPECT_TRUE(runner.ok()) << runner.status().ToString();
+    return runner.ok() ? std::move(*runner) : nullptr;
+  }
+
+  bool WaitFor(SinkRunner& runner, const std::function<bool(const SinkStatus&)>& predicate) {
+    return runner.WaitFor(predicate, steady_clock::now() + kWait);
+  }
+  static bool Delivered(SinkRunner& runner, uint64_t count) {
+    return runner.WaitFor([&](const SinkStatus& s) { return s.delivered_records >= count; },
+                          steady_clock::now() + kWait);
+  }
+
+  std::vector<std::pair<std::string, uint64_t>> Acknowledged() {
+    std::lock_guard lock(destination_->mu);
+    return destination_->acknowledged;
+  }
+
+  // Every record acknowledged once and each key's records in sequence order.
+  void ExpectOnceInKeyOrder(size_t expected_count) {
+    auto acknowledged = Acknowledged();
+    std::set<uint64_t> sequences;
+    std::map<std::string, uint64_t> last_of_key;
+    for (const auto& [key, sequence] : acknowledged) {
+      EXPECT_TRUE(sequences.insert(sequence).second) << "delivered twice: " << sequence;
+      auto& last = last_of_key[key];
+      EXPECT_LT(last, sequence) << "key " << key << " out of order";
+      last = sequence;
+    }
+    EXPECT_EQ(sequences.size(), expected_count);
+  }
+
+  io::FaultInjectionFileSystem fs_;
+  ManualClock clock_;
+  std::unique_ptr<log::LogStore> store_;
+  std::shared_ptr<log::Stream> stream_;
+  MemoryCheckpointStore checkpoints_;
+  std::shared_ptr<FakeDestination::Shared> destination_;
+  int appended_ = 0;
+};
+
+TEST_F(SinkRunnerTest, DeliversEveryRecordOnceInKeyOrderWithPartialAcknowledgements) {
+  std::mt19937 random(7);
+  std::mutex random_mu;
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    std::lock_guard lock(random_mu);
+    DeliveryOutcome outcome;
+    outcome.acknowledged = std::uniform_int_distribution<size_t>(0, batch.records.size())(random);
+    if (outcome.acknowledged < batch.records.size()) outcome.failure = Unavailable("busy");
+    return outcome;
+  };
+  Append(300);
+  auto runner = StartRunner({{"batch_size", "17"}});
+  ASSERT_NE(runner, nullptr);
+  ASSERT_TRUE(Delivered(*runner, 300));
+  ASSERT_TRUE(runner->Stop().ok());
+  ExpectOnceInKeyOrder(300);
+  auto saved = checkpoints_.Load("hook");
+  ASSERT_TRUE(saved.ok());
+  EXPECT_EQ(saved->delivered_records, 300u);
+  EXPECT_EQ(saved->url, "fake://receiver/path");  // no credentials, no query
+  for (const auto& shard : stream_->Describe().shards) {
+    EXPECT_EQ(saved->checkpoint.shards.at(shard.index).next.value(),
+              shard.last_sequence.value() + 1)
+        << shard.id;
+  }
+}
+
+TEST_F(SinkRunnerTest, BatchesCarryTheCheckpointAfterThem) {
+  std::mutex mu;
+  std::vector<Checkpoint> checkpoints;
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    std::lock_guard lock(mu);
+    checkpoints.push_back(batch.checkpoint_after);
+    EXPECT_LE(batch.records.size(), 5u);
+    uint64_t bytes = 0;
+    for (const auto& record : batch.records) bytes += record.data.size();
+    EXPECT_EQ(batch.data_bytes, bytes);
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  Append(20);
+  auto runner = StartRunner({{"batch_size", "5"}});
+  ASSERT_TRUE(Delivered(*runner, 20));
+  ASSERT_TRUE(runner->Stop().ok());
+  std::lock_guard lock(mu);
+  ASSERT_FALSE(checkpoints.empty());
+  EXPECT_EQ(checkpoints.back(), checkpoints_.Load("hook")->checkpoint);
+}
+
+TEST_F(SinkRunnerTest, RetriableFailuresImpairThenRecover) {
+  std::atomic<bool> healthy{false};
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    if (!healthy) return DeliveryOutcome{0, Unavailable("connection refused"), false};
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  Append(30);
+  auto runner = StartRunner();
+  ASSERT_TRUE(
+      WaitFor(*runner, [](const SinkStatus& s) { return s.state == SinkState::kImpaired; }));
+  SinkStatus impaired = runner->status();
+  EXPECT_NE(impaired.reason.find("connection refused"), std::string::npos) << impaired.reason;
+  EXPECT_NE(impaired.reason.find("fails since"), std::string::npos) << impaired.reason;
+  EXPECT_EQ(impaired.delivered_records, 0u);
+  healthy = true;
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) {
+    return s.state == SinkState::kActive && s.delivered_records == 30;
+  }));
+  EXPECT_TRUE(runner->status().reason.empty());
+  ASSERT_TRUE(runner->Stop().ok());
+  ExpectOnceInKeyOrder(30);
+  std::string text = metrics::SerializeText();
+  EXPECT_NE(text.find("eddy_sink_retries_total{sink=\"hook\",stream=\"s\"}"), std::string::npos);
+  EXPECT_NE(
+      text.find("eddy_sink_failures_total{reason=\"Unavailable\",sink=\"hook\",stream=\"s\"}"),
+      std::string::npos);
+}
+
+TEST_F(SinkRunnerTest, PermanentFailureFailsAndKeepsTheCheckpoint) {
+  destination_->answer = [&](const SinkBatch&, uint64_t) {
+    return DeliveryOutcome{0, PermissionDenied("401 Unauthorized"), false};
+  };
+  Append(10);
+  auto runner = StartRunner();
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) { return s.state == SinkState::kFailed; }));
+  SinkStatus failed = runner->status();
+  EXPECT_NE(failed.reason.find("401 Unauthorized"), std::string::npos) << failed.reason;
+  EXPECT_NE(failed.reason.find("eddy sink resume --name hook"), std::string::npos);
+  EXPECT_EQ(failed.delivered_records, 0u);
+  ASSERT_TRUE(runner->Stop().ok());
+  auto saved = checkpoints_.Load("hook");
+  ASSERT_TRUE(saved.ok());
+  EXPECT_EQ(saved->state, SinkState::kFailed);
+  EXPECT_TRUE(saved->holds_retention);  // a restart retries it
+  for (const auto& shard : stream_->Describe().shards) {
+    if (shard.last_sequence.value() == 0) continue;
+    auto it = saved->checkpoint.shards.find(shard.index);
+    ASSERT_NE(it, saved->checkpoint.shards.end());
+    EXPECT_LE(it->second.next, shard.last_sequence) << "moved past undelivered records";
+  }
+  EXPECT_TRUE(Acknowledged().empty());
+  std::string text = metrics::SerializeText();
+  EXPECT_NE(text.find("eddy_sink_state{sink=\"hook\",state=\"FAILED\",stream=\"s\"} 1"),
+            std::string::npos);
+}
+
+TEST_F(SinkRunnerTest, RetryLimitAndBisectionSingleOutAPoisonRecordForOnFailure) {
+  Append(40);
+  // The record with payload n = 13 is rejected by the function every time.
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+      if (batch.records[i].data.find("eyJuIjoxM30=") != std::string::npos) {  // {"n":13}
+        return DeliveryOutcome{i, InvalidArgument("function error: bad record"), true};
+      }
+    }
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  auto runner = StartRunner({{"batch_size", "10"},
+                             {"maximum_retry_attempts", "2"},
+                             {"bisect_batch_on_function_error", "true"}});
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) {
+    return s.delivered_records == 39 && s.failed_records == 1;
+  }));
+  ASSERT_TRUE(runner->Stop().ok());
+  ExpectOnceInKeyOrder(39);
+  auto failures = fs_.ReadFile("/data/failures/hook.jsonl");
+  ASSERT_TRUE(failures.ok()) << failures.status().ToString();
+  EXPECT_EQ(std::count(failures->begin(), failures->end(), '\n'), 1);
+  EXPECT_NE(failures->find("\"condition\":\"RetryAttemptsExhausted\""), std::string::npos);
+  EXPECT_NE(failures->find("function error: bad record"), std::string::npos);
+  EXPECT_NE(failures->find("\"stream\":\"s\""), std::string::npos);
+  EXPECT_NE(failures->find("\"shardId\":\"shardId-"), std::string::npos);
+  EXPECT_NE(failures->find("\"sequenceNumber\":\""), std::string::npos);
+  EXPECT_NE(failures->find("\"data\":{\"SequenceNumber\""), std::string::npos);
+  // Given up is not lost: the checkpoint moved past it.
+  EXPECT_EQ(checkpoints_.Load("hook")->failed_records, 1u);
+}
+
+TEST_F(SinkRunnerTest, MaximumRecordAgeGivesUpOldRecords) {
+  destination_->answer = [&](const SinkBatch&, uint64_t) {
+    return DeliveryOutcome{0, Timeout("no answer in 30s"), false};
+  };
+  Append(5, 5);
+  auto runner = StartRunner({{"maximum_record_age", "60"}, {"on_failure", "old.jsonl"}});
+  ASSERT_TRUE(
+      WaitFor(*runner, [](const SinkStatus& s) { return s.state == SinkState::kImpaired; }));
+  clock_.Advance(61'000'000'000);
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) { return s.failed_records == 5; }));
+  ASSERT_TRUE(runner->Stop().ok());
+  auto failures = fs_.ReadFile("/data/failures/old.jsonl");
+  ASSERT_TRUE(failures.ok()) << failures.status().ToString();
+  EXPECT_EQ(std::count(failures->begin(), failures->end(), '\n'), 5);
+  EXPECT_NE(failures->find("MaximumRecordAgeExceeded"), std::string::npos);
+}
+
+TEST_F(SinkRunnerTest, RestartsFromTheCheckpoint) {
+  Append(50);
+  {
+    auto runner = StartRunner({{"batch_size", "7"}});
+    ASSERT_TRUE(Delivered(*runner, 50));
+    ASSERT_TRUE(runner->Stop().ok());
+  }
+  Append(50);
+  auto runner = StartRunner({{"batch_size", "7"}});
+  ASSERT_TRUE(Delivered(*runner, 100));  // the saved count goes on
+  ASSERT_TRUE(runner->Stop().ok());
+  ExpectOnceInKeyOrder(100);  // nothing of the first 50 came again
+}
+
+TEST_F(SinkRunnerTest, ResumesFromTheLaterOfStoreAndDestinationCheckpoints) {
+  Append(20);
+  {
+    auto runner = StartRunner();
+    ASSERT_TRUE(Delivered(*runner, 20));
+    ASSERT_TRUE(runner->Stop().ok());
+  }
+  // The store lost its position (an older copy); the destination's is current.
+  ConsumerState state = *checkpoints_.Load("hook");
+  Checkpoint current = state.checkpoint;
+  for (auto& [shard, position] : state.checkpoint.shards) position.next = SequenceNumber(1);
+  ASSERT_TRUE(checkpoints_.Save(state).ok());
+
+  class CheckpointingDestination final : public Destination {
+   public:
+    explicit CheckpointingDestination(Checkpoint checkpoint, std::atomic<int>* delivered)
+        : checkpoint_(std::move(checkpoint)), delivered_(delivered) {}
+    Status Open() override { return Status::Ok(); }
+    DeliveryOutcome Deliver(const SinkBatch& batch) override {
+      *delivered_ += static_cast<int>(batch.records.size());
+      return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+    }
+    Result<std::optional<Checkpoint>> ReadCheckpoint() override {
+      return std::optional<Checkpoint>(checkpoint_);
+    }
+    Status Close() override { return Status::Ok(); }
+
+   private:
+    Checkpoint checkpoint_;
+    std::atomic<int>* delivered_;
+  };
+  std::atomic<int> delivered{0};
+  Append(5);
+  SinkSpec spec = Spec();
+  auto runner =
+      SinkRunner::Start(spec, *ParseSinkSettings(spec), stream_, &checkpoints_,
+                        std::make_unique<CheckpointingDestination>(current, &delivered), Options());
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  ASSERT_TRUE(Delivered(**runner, 25));
+  ASSERT_TRUE((*runner)->Stop().ok());
+  EXPECT_EQ(delivered.load(), 5);
+}
+
+TEST_F(SinkRunnerTest, PauseResumeAndReset) {
+  auto runner = StartRunner();
+  Append(10);
+  ASSERT_TRUE(Delivered(*runner, 10));
+
+  runner->Pause();
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) { return s.state == SinkState::kPaused; }));
+  EXPECT_NE(runner->status().reason.find("paused"), std::string::npos);
+  Append(10);
+  // Paused: nothing more is delivered (a bounded wait that must run out).
+  EXPECT_FALSE(runner->WaitFor([](const SinkStatus& s) { return s.delivered_records > 10; },
+                               steady_clock::now() + milliseconds(200)));
+
+  runner->Resume();
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) {
+    return s.state == SinkState::kActive && s.delivered_records == 20;
+  }));
+
+  runner->Reset(log::StartPosition::TrimHorizon());
+  ASSERT_TRUE(Delivered(*runner, 40));  // everything again
+  EXPECT_EQ(Acknowledged().size(), 40u);
+
+  runner->Reset(log::StartPosition::Latest());
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) { return !s.request_pending; }));
+  Append(3);
+  ASSERT_TRUE(Delivered(*runner, 43));
+  ASSERT_TRUE(runner->Stop().ok());
+  EXPECT_EQ(Acknowledged().size(), 43u);
+}
+
+TEST_F(SinkRunnerTest, ControlRequestsInTheStoredStateReachARunningSink) {
+  auto runner = StartRunner();
+  Append(4);
+  ASSERT_TRUE(Delivered(*runner, 4));
+  // Requests land between the sink's saves (see the CLI's re-issue for the window within one).
+  ASSERT_TRUE(checkpoints_.WaitForSaved(
+      "hook", [](const ConsumerState& state) { return state.delivered_records == 4; }));
+  checkpoints_.Request("hook", ControlRequest::kPause);
+  ASSERT_TRUE(checkpoints_.WaitForSaved("hook", [](const ConsumerState& state) {
+    return state.state == SinkState::kPaused && state.request == ControlRequest::kNone;
+  }));
+  checkpoints_.Request("hook", ControlRequest::kReset, log::StartPosition::TrimHorizon());
+  ASSERT_TRUE(Delivered(*runner, 8));
+  ASSERT_TRUE(runner->Stop().ok());
+  auto saved = checkpoints_.Load("hook");
+  EXPECT_EQ(saved->request, ControlRequest::kNone);  // applied and cleared
+  EXPECT_EQ(saved->state, SinkState::kActive);
+}
+
+TEST_F(SinkRunnerTest, ARequestRecordedWhileStoppedAppliesAtStart) {
+  Append(6);
+  {
+    auto runner = StartRunner();
+    ASSERT_TRUE(Delivered(*runner, 6));
+    ASSERT_TRUE(runner->Stop().ok());
+  }
+  checkpoints_.Request("hook", ControlRequest::kPause);
+  auto runner = StartRunner();
+  EXPECT_EQ(runner->status().state, SinkState::kPaused);
+  checkpoints_.Request("hook", ControlRequest::kResume);
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) { return s.state == SinkState::kActive; }));
+  ASSERT_TRUE(runner->Stop().ok());
+}
+
+TEST_F(SinkRunnerTest, LanesKeepPerKeyOrderUnderConcurrency) {
+  std::mt19937 random(11);
+  std::mutex random_mu;
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    int spins = 0;
+    size_t acknowledged = 0;
+    {
+      std::lock_guard lock(random_mu);
+      spins = std::uniform_int_distribution<int>(0, 2000)(random);
+      acknowledged = std::uniform_int_distribution<size_t>(0, batch.records.size())(random);
+    }
+    for (int i = 0; i < spins; ++i) std::this_thread::yield();
+    DeliveryOutcome outcome;
+    outcome.acknowledged = acknowledged;
+    if (acknowledged < batch.records.size()) outcome.failure = Unavailable("throttled");
+    return outcome;
+  };
+  auto runner = StartRunner({{"batch_size", "8"}, {"parallelization_factor", "4"}});
+  for (int round = 0; round < 10; ++round) Append(50, 23);
+  ASSERT_TRUE(Delivered(*runner, 500));
+  ASSERT_TRUE(runner->Stop().ok());
+  ExpectOnceInKeyOrder(500);
+  std::lock_guard lock(destination_->mu);
+  EXPECT_FALSE(destination_->overlapping_keys) << "two lanes delivered one key at once";
+}
+
+TEST_F(SinkRunnerTest, FilteredRecordsAreSkippedAndCheckpointed) {
+  SinkRunnerOptions options = Options();
+  options.filter = [](const SinkRecord& record) { return record.partition_key != "key-0"; };
+  Append(20, 2);
+  auto runner = StartRunner({}, options);
+  ASSERT_TRUE(Delivered(*runner, 10));
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) { return s.lag_records == 0; }));
+  ASSERT_TRUE(runner->Stop().ok());
+  for (const auto& [key, sequence] : Acknowledged()) EXPECT_EQ(key, "key-1");
+  auto saved = checkpoints_.Load("hook");
+  for (const auto& shard : stream_->Describe().shards) {
+    if (shard.last_sequence.value() == 0) continue;
+    EXPECT_EQ(saved->checkpoint.shards.at(shard.index).next.value(),
+              shard.last_sequence.value() + 1);
+  }
+}
+
+TEST_F(SinkRunnerTest, StopDrainsTheBatchInFlight) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false;
+  bool release = false;
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    std::unique_lock lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  Append(5, 5);
+  auto runner = StartRunner();
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, kWait, [&] { return entered; }));
+  }
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    EXPECT_TRUE(runner->Stop().ok());
+    stopped = true;
+  });
+  EXPECT_FALSE(stopped.load());  // waits for the batch
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  stopper.join();
+  EXPECT_TRUE(stopped.load());
+  std::lock_guard lock(destination_->mu);
+  EXPECT_TRUE(destination_->closed);
+  EXPECT_EQ(checkpoints_.Load("hook")->delivered_records, 5u);
+}
+
+TEST_F(SinkRunnerTest, BacklogLimitFailsTheSinkAndReleasesRetention) {
+  destination_->answer = [&](const SinkBatch&, uint64_t) {
+    return DeliveryOutcome{0, Unavailable("down"), false};
+  };
+  Append(3);
+  auto runner = StartRunner({{"max_backlog", "1h"}});
+  ASSERT_TRUE(
+      WaitFor(*runner, [](const SinkStatus& s) { return s.state == SinkState::kImpaired; }));
+  clock_.Advance(3601LL * 1'000'000'000);
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) { return s.state == SinkState::kFailed; }));
+  SinkStatus failed = runner->status();
+  EXPECT_NE(failed.reason.find("sink 'hook'"), std::string::npos) << failed.reason;
+  EXPECT_NE(failed.reason.find("max_backlog = 1h"), std::string::npos) << failed.reason;
+  EXPECT_NE(failed.reason.find("eddy sink reset --name hook"), std::string::npos);
+  ASSERT_TRUE(runner->Stop().ok());
+  EXPECT_FALSE(checkpoints_.Load("hook")->holds_retention);
+  // A restart keeps it failed; a reset clears it.
+  runner = StartRunner({{"max_backlog", "1h"}});
+  EXPECT_EQ(runner->status().state, SinkState::kFailed);
+  destination_->answer = nullptr;
+  runner->Reset(log::StartPosition::TrimHorizon());
+  ASSERT_TRUE(Delivered(*runner, 3));
+  ASSERT_TRUE(runner->Stop().ok());
+  EXPECT_TRUE(checkpoints_.Load("hook")->holds_retention);
+}
+
+TEST_F(SinkRunnerTest, StartFailsWhenTheDestinationCannotOpen) {
+  destination_->open_error = Unavailable("connect to receiver:443: connection refused");
+  SinkSpec spec = Spec();
+  auto runner = SinkRunner::Start(spec, *ParseSinkSettings(spec), stream_, &checkpoints_,
+                                  std::make_unique<FakeDestination>(destination_), Options());
+  ASSERT_FALSE(runner.ok());
+  EXPECT_NE(runner.status().message().find("sink 'hook' (fake://receiver/path)"), std::string::npos)
+      << runner.status().message();
+  EXPECT_NE(runner.status().message().find("connection refused"), std::string::npos);
+}
+
+TEST_F(SinkRunnerTest, LatestStartSkipsWhatWasThere) {
+  Append(10);
+  auto runner = StartRunner({{"starting_position", "LATEST"}});
+  Append(4);
+  ASSERT_TRUE(Delivered(*runner, 4));
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) { return s.lag_records == 0; }));
+  ASSERT_TRUE(runner->Stop().ok());
+  EXPECT_EQ(Acknowledged().size(), 4u);
+}
+
+}  // namespace
+}  // namespace eddy::consume

@@ -1,0 +1,48 @@
+// DestinationRegistry: the sink destinations this build has, by URL scheme. The engine owns
+// one; app/ registers the destination modules (webhook+http, webhook+https, ...) before the
+// engine starts, so the engine imports no sink module (layering: sinks sit above consume/,
+// the wiring above them).
+//
+// Thread safety: Register before the engine starts; Create from the starting thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "consume/sink.h"
+#include "consume/sink_runner.h"
+
+namespace eddy::engine {
+
+class DestinationRegistry {
+ public:
+  // kAlreadyExists when `scheme` is registered already.
+  Status Register(std::string scheme, consume::DestinationFactory factory);
+  // Builds the destination for `spec` by its URL's scheme. An unknown scheme is
+  // kInvalidArgument naming the sink, the scheme and the schemes this build has.
+  Result<std::unique_ptr<consume::Destination>> Create(const consume::SinkSpec& spec) const;
+  std::vector<std::string> Schemes() const;
+
+ private:
+  std::map<std::string, consume::DestinationFactory, std::less<>> factories_;
+};
+
+// A sink's record filter, built from its `filter` setting (a Lambda filter pattern).
+using RecordFilter = std::function<bool(const consume::SinkRecord&)>;
+using FilterFactory = std::function<Result<RecordFilter>(std::string_view pattern)>;
+
+// What the engine's sinks take from the layers above it; app/ fills it in.
+struct SinkServices {
+  DestinationRegistry destinations;
+  // Empty: a sink with a `filter` setting is a configuration error in this build.
+  FilterFactory make_filter;
+  // Delivers given-up records to an `on_failure` URL; empty: such URLs are errors.
+  consume::FailureHandler failure_handler;
+};
+
+}  // namespace eddy::engine
