@@ -1,14 +1,39 @@
 #include "app/sink_destinations.h"
 
+#include <memory>
+#include <string>
+
+#include "consume/filter_pattern.h"
+#include "sink/webhook/on_failure_webhook.h"
+#include "sink/webhook/webhook_destination.h"
+
 namespace eddy::app {
 
 engine::SinkServices MakeSinkServices() {
   engine::SinkServices services;
-  // The webhook module (src/sink/webhook/) registers here once it is part of the build:
-  //   services.destinations.Register("webhook+http", sink::webhook::MakeWebhookDestination);
-  //   services.destinations.Register("webhook+https", sink::webhook::MakeWebhookDestination);
-  // together with its Lambda filter-pattern matcher (services.make_filter) and on_failure URL
-  // delivery (services.failure_handler). Until then every scheme is reported as unknown.
+  // A fresh registry: these schemes cannot be taken already.
+  for (const char* scheme : {"webhook+http", "webhook+https"}) {
+    services.destinations.Register(scheme, sink::webhook::MakeWebhookDestination).IgnoreError();
+  }
+  // Lambda's filter criteria. The pattern sees the Kinesis record shape (`data` holds the
+  // rendered record), which is what every sink's records are.
+  services.make_filter = [](std::string_view text) -> Result<engine::RecordFilter> {
+    EDDY_ASSIGN_OR_RETURN(consume::FilterPattern pattern, consume::FilterPattern::Parse(text));
+    return engine::RecordFilter([pattern = std::move(pattern)](const consume::SinkRecord& record) {
+      return pattern.Matches(record);
+    });
+  };
+  // on_failure = webhook+http(s)://...: Lambda's on-failure record, POSTed.
+  services.failure_handler = [poster = std::shared_ptr<sink::webhook::OnFailureWebhook>()](
+                                 const consume::OnFailureTarget& target,
+                                 const consume::SinkBatch& given_up, const Status& error,
+                                 std::string_view condition) mutable -> Status {
+    if (poster == nullptr) {
+      EDDY_ASSIGN_OR_RETURN(auto created, sink::webhook::OnFailureWebhook::Create({}));
+      poster = std::move(created);
+    }
+    return poster->Post(target.url, given_up, error, condition);
+  };
   return services;
 }
 
