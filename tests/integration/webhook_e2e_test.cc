@@ -229,7 +229,11 @@ TEST_F(WebhookEndToEnd, EveryChangeArrivesInKeyOrderAcrossAFailingReceiver) {
                   .ok());
   StartEddy((*postgres)->Url());
 
-  // The snapshot (v = 0), then five rounds of updates, each one transaction over every key.
+  // The snapshot (v = 0) first: changes made before it would be folded into it.
+  Delivered snapshot =
+      WaitForDeliveries([&](const Delivered& d) { return AllKeysReached(d, kKeys, 0); }, 120s);
+  ASSERT_TRUE(AllKeysReached(snapshot, kKeys, 0)) << EddyStderr();
+  // Then five rounds of updates, each one transaction over every key.
   for (int round = 1; round <= 5; ++round) {
     ASSERT_TRUE((*postgres)->Execute("UPDATE items SET v = v + 1").ok());
   }

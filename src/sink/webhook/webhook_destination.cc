@@ -15,8 +15,7 @@ namespace {
 
 class WebhookDestination final : public consume::Destination {
  public:
-  WebhookDestination(std::string sink_name, WebhookSettings settings)
-      : sink_name_(std::move(sink_name)), settings_(std::move(settings)) {
+  explicit WebhookDestination(WebhookSettings settings) : settings_(std::move(settings)) {
     headers_.emplace_back("Content-Type", "application/json");
     for (const auto& header : settings_.headers) headers_.push_back(header);
   }
@@ -28,7 +27,7 @@ class WebhookDestination final : public consume::Destination {
     if (!settings_.ca_file.empty()) {
       auto pem = io::DefaultFileSystem()->ReadFile(settings_.ca_file);
       if (!pem.ok()) {
-        return FailedPrecondition(Where() + "webhook setting 'ca_file': " + pem.status().message() +
+        return FailedPrecondition("webhook setting 'ca_file': " + pem.status().message() +
                                   "; point it at a readable PEM file of CA certificates");
       }
       client_options_.ca_pem = std::move(pem).value();
@@ -39,7 +38,7 @@ class WebhookDestination final : public consume::Destination {
       std::string fix = reachable.code() == ErrorCode::kFailedPrecondition
                             ? ""
                             : "; start the receiver or correct the sink URL";
-      return Status(reachable.code(), Where() + reachable.message() + fix);
+      return Status(reachable.code(), reachable.message() + fix);
     }
     return Status::Ok();
   }
@@ -82,8 +81,6 @@ class WebhookDestination final : public consume::Destination {
   }
 
  private:
-  std::string Where() const { return "sink '" + sink_name_ + "': "; }
-
   Result<std::unique_ptr<net::HttpClient>> Borrow() {
     {
       std::lock_guard lock(mutex_);
@@ -101,7 +98,6 @@ class WebhookDestination final : public consume::Destination {
     if (!closing_) idle_.push_back(std::move(client));
   }
 
-  const std::string sink_name_;
   const WebhookSettings settings_;
   net::HttpHeaders headers_;
   net::HttpClientOptions client_options_;  // set by Open, read-only afterwards
@@ -115,9 +111,8 @@ class WebhookDestination final : public consume::Destination {
 Result<std::unique_ptr<consume::Destination>> MakeWebhookDestination(
     const consume::SinkSpec& spec) {
   auto settings = ParseWebhookSettings(spec);
-  if (!settings.ok()) return settings.status().WithContext("sink '" + spec.name + "'");
-  return std::unique_ptr<consume::Destination>(
-      new WebhookDestination(spec.name, std::move(settings).value()));
+  if (!settings.ok()) return settings.status();
+  return std::unique_ptr<consume::Destination>(new WebhookDestination(std::move(settings).value()));
 }
 
 }  // namespace eddy::sink::webhook

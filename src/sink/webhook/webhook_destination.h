@@ -24,7 +24,8 @@ namespace eddy::sink::webhook {
 
 // Parses the spec (URL and settings; InvalidArgument naming the key) without I/O. Open reads
 // ca_file (through io::FileSystem) and checks that the endpoint accepts connections (TCP,
-// and the TLS handshake with certificate verification for https).
+// and the TLS handshake with certificate verification for https). Messages leave the sink's
+// name to the caller (the engine prefixes "sink 'NAME': ").
 Result<std::unique_ptr<consume::Destination>> MakeWebhookDestination(const consume::SinkSpec& spec);
 
 }  // namespace eddy::sink::webhook
