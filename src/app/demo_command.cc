@@ -41,7 +41,8 @@ struct DemoFlags {
 constexpr const char* kPostgresStream = "retail-postgres";
 constexpr const char* kMariadbStream = "retail-mariadb";
 
-void PrintInstructions(uint16_t port, const std::string& function_dir) {
+void PrintInstructions(uint16_t port, const std::string& function_dir,
+                       const std::string& log_dir) {
   std::printf(R"(
 eddy demo is running: PostgreSQL and MariaDB each get a stream of inserts, updates and deletes
 on retail_trans; eddy captures both and serves them on http://127.0.0.1:%u
@@ -70,12 +71,12 @@ or with boto3:
 Every change is also pushed, as AWS Lambda's Kinesis event, to a local function (the webhook
 sink, eddy run --sink webhook+http://...); it appends each event it receives to a file:
   tail -n 1 %s/%s.jsonl | python3 -m json.tool | head -30
-  eddy sink list --data-dir %s/../log
+  eddy sink list --data-dir %s
 
 Changes as they arrive (Ctrl-C stops the demo and removes everything it started):
 )",
               port, port, port, kPostgresStream, port, kPostgresStream, port, port, kMariadbStream,
-              kMariadbStream, function_dir.c_str(), kPostgresStream, function_dir.c_str());
+              kMariadbStream, function_dir.c_str(), kPostgresStream, log_dir.c_str());
   std::fflush(stdout);
 }
 
@@ -151,7 +152,7 @@ int Demo(const DemoFlags& flags) {
   if (Status status = (*databases)->StartWorkload(); !status.ok()) {
     return fail("starting the workload", status);
   }
-  PrintInstructions((*engine)->api_port(), (*function)->dir());
+  PrintInstructions((*engine)->api_port(), (*function)->dir(), config.data_dir);
 
   struct Follower {
     std::string name;
