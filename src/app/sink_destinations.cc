@@ -6,6 +6,7 @@
 #include "consume/filter_pattern.h"
 #include "sink/webhook/on_failure_webhook.h"
 #include "sink/webhook/webhook_destination.h"
+#include "sink/webhook/webhook_settings.h"
 
 namespace eddy::app {
 
@@ -15,10 +16,18 @@ engine::SinkServices MakeSinkServices() {
   for (const char* scheme : {"webhook+http", "webhook+https"}) {
     services.destinations.Register(scheme, sink::webhook::MakeWebhookDestination).IgnoreError();
   }
-  // Lambda's filter criteria. The pattern sees the Kinesis record shape (`data` holds the
-  // rendered record), which is what every sink's records are.
-  services.make_filter = [](std::string_view text) -> Result<engine::RecordFilter> {
-    EDDY_ASSIGN_OR_RETURN(consume::FilterPattern pattern, consume::FilterPattern::Parse(text));
+  // Lambda's filter criteria, over the record shape the sink delivers: the DynamoDB Streams
+  // record for a webhook sink with event=dynamodb, the Kinesis record (`data` holds the
+  // rendered record) otherwise.
+  services.make_filter = [](const consume::SinkSpec& spec,
+                            std::string_view text) -> Result<engine::RecordFilter> {
+    consume::FilterOptions options;
+    if (spec.url.starts_with("webhook+")) {
+      EDDY_ASSIGN_OR_RETURN(auto settings, sink::webhook::ParseWebhookSettings(spec));
+      options = sink::webhook::FilterOptionsFor(settings);
+    }
+    EDDY_ASSIGN_OR_RETURN(consume::FilterPattern pattern,
+                          consume::FilterPattern::Parse(text, options));
     return engine::RecordFilter([pattern = std::move(pattern)](const consume::SinkRecord& record) {
       return pattern.Matches(record);
     });

@@ -34,7 +34,10 @@ class DestinationRegistry {
 
 // A sink's record filter, built from its `filter` setting (a Lambda filter pattern).
 using RecordFilter = std::function<bool(const consume::SinkRecord&)>;
-using FilterFactory = std::function<Result<RecordFilter>(std::string_view pattern)>;
+// `spec` tells which record shape the pattern sees (Lambda matches a DynamoDB Streams source's
+// patterns against the DynamoDB record: a webhook sink with event=dynamodb).
+using FilterFactory = std::function<Result<RecordFilter>(const consume::SinkSpec& spec,
+                                                         std::string_view pattern)>;
 
 // What the engine's sinks take from the layers above it; app/ fills it in.
 struct SinkServices {
