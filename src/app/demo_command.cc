@@ -12,13 +12,16 @@
 #include <filesystem>
 
 #include "app/commands.h"
+#include "app/sink_destinations.h"
 #include "app/record_printer.h"
 #include "app/shutdown.h"
 #include "base/logging.h"
 #include "consume/stream_reader.h"
 #include "demo/demo_databases.h"
+#include "demo/local_function.h"
 #include "engine/capture.h"
 #include "engine/engine.h"
+#include "engine/sink_config.h"
 #include "source/source_url.h"
 
 namespace eddy::app {
@@ -38,7 +41,7 @@ struct DemoFlags {
 constexpr const char* kPostgresStream = "retail-postgres";
 constexpr const char* kMariadbStream = "retail-mariadb";
 
-void PrintInstructions(uint16_t port) {
+void PrintInstructions(uint16_t port, const std::string& function_dir) {
   std::printf(R"(
 eddy demo is running: PostgreSQL and MariaDB each get a stream of inserts, updates and deletes
 on retail_trans; eddy captures both and serves them on http://127.0.0.1:%u
@@ -64,10 +67,15 @@ or with boto3:
           print(json.loads(record["Data"]))
   PY
 
+Every change is also pushed, as AWS Lambda's Kinesis event, to a local function (the webhook
+sink, eddy run --sink webhook+http://...); it appends each event it receives to a file:
+  tail -n 1 %s/%s.jsonl | python3 -m json.tool | head -30
+  eddy sink list --data-dir %s/../log
+
 Changes as they arrive (Ctrl-C stops the demo and removes everything it started):
 )",
               port, port, port, kPostgresStream, port, kPostgresStream, port, port, kMariadbStream,
-              kMariadbStream);
+              kMariadbStream, function_dir.c_str(), kPostgresStream, function_dir.c_str());
   std::fflush(stdout);
 }
 
@@ -105,7 +113,19 @@ int Demo(const DemoFlags& flags) {
     stream.shards = 2;
     config.streams.push_back(stream);
   }
-  auto engine = engine::Engine::Start(config);  // no source: captures are added below
+  // The webhook sink's embedded default: a local function that takes Lambda's Kinesis events
+  // (demo/local_function.h); each stream is pushed to it and lands in <data>/function/.
+  auto function = demo::LocalFunction::Start(data_dir + "/function");
+  if (!function.ok()) return fail("starting the local function", function.status());
+  for (const char* name : {kPostgresStream, kMariadbStream}) {
+    std::string url = "webhook+" + (*function)->base_url() + "/" + name + "?name=function-" +
+                      name + "&stream=" + name + "&max_batching_window=1";
+    auto sink = engine::ParseSinkUrl(url, config.sinks.size() + 1);
+    if (!sink.ok()) return fail("configuring the webhook sink", sink.status());
+    config.sinks.push_back(std::move(*sink));
+  }
+  // No source: captures are added below.
+  auto engine = engine::Engine::Start(config, MakeSinkServices());
   if (!engine.ok()) return fail("starting the change log and the API", engine.status());
 
   const std::pair<const char*, std::string> sources[] = {
@@ -131,7 +151,7 @@ int Demo(const DemoFlags& flags) {
   if (Status status = (*databases)->StartWorkload(); !status.ok()) {
     return fail("starting the workload", status);
   }
-  PrintInstructions((*engine)->api_port());
+  PrintInstructions((*engine)->api_port(), (*function)->dir());
 
   struct Follower {
     std::string name;
@@ -206,6 +226,10 @@ int Demo(const DemoFlags& flags) {
     fail("stopping", status);
     exit_code = kExitFailure;
   }
+  (*function)->Stop();
+  std::fprintf(stderr, "eddy demo: the local function received %llu events with %llu records\n",
+               static_cast<unsigned long long>((*function)->events()),
+               static_cast<unsigned long long>((*function)->records()));
   auto postgres_counts = (*databases)->postgres_counts();
   auto mariadb_counts = (*databases)->mariadb_counts();
   if (Status status = (*databases)->Stop(); !status.ok()) {

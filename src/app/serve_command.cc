@@ -5,8 +5,10 @@
 
 #include "app/commands.h"
 #include "app/shutdown.h"
+#include "app/sink_destinations.h"
 #include "base/logging.h"
 #include "engine/engine.h"
+#include "engine/sink_config.h"
 
 namespace eddy::app {
 namespace {
@@ -20,6 +22,7 @@ struct ServeFlags {
   std::string tls_key;
   std::string port_file;
   std::string log_level = "info";
+  std::vector<std::string> sink_urls;
 };
 
 int Serve(const ServeFlags& flags) {
@@ -41,11 +44,26 @@ int Serve(const ServeFlags& flags) {
     }
     config.metrics.listen = flags.metrics_listen;
   }
+  // Sinks of streams already in the directory (there are no configured streams: name each
+  // sink's stream with ?stream=NAME).
+  for (size_t i = 0; i < flags.sink_urls.size(); ++i) {
+    auto spec = engine::ParseSinkUrl(flags.sink_urls[i], i + 1);
+    if (!spec.ok()) {
+      std::fprintf(stderr, "eddy serve: %s\n", spec.status().message().c_str());
+      return kExitUsage;
+    }
+    config.sinks.push_back(std::move(*spec));
+  }
+  if (Status sinks = engine::ResolveSinks(config.sinks, {}, /*require_configured_stream=*/false);
+      !sinks.ok()) {
+    std::fprintf(stderr, "eddy serve: %s\n", sinks.message().c_str());
+    return kExitUsage;
+  }
   ShutdownSignal& shutdown = ShutdownSignal::Install();
-  auto engine = engine::Engine::Start(config);
+  auto engine = engine::Engine::Start(config, MakeSinkServices());
   if (!engine.ok()) {
     std::fprintf(stderr, "eddy serve: %s\n", engine.status().message().c_str());
-    return kExitFailure;
+    return engine.status().code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   uint16_t port = (*engine)->api_port();
   if (!flags.port_file.empty()) {
@@ -90,6 +108,9 @@ void RegisterServeCommand(CLI::App& app, CommandRunner& runner) {
                       "PEM certificate chain: serve HTTPS (with --tls-key)");
   command->add_option("--tls-key", flags->tls_key, "PEM private key of --tls-cert");
   command->add_option("--port-file", flags->port_file, "Write the bound port to this file");
+  command->add_option("--sink", flags->sink_urls,
+                      "Deliver a stream to URL (repeatable): webhook+https://host/path?"
+                      "stream=S&batch_size=100; query parameters are the sink's settings");
   command->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off");
   command->callback([&runner, flags] {
     runner = [flags] { return Serve(*flags); };

@@ -1,48 +1,64 @@
 #include "app/sink_destinations.h"
 
 #include <memory>
-#include <string>
+#include <mutex>
 
 #include "consume/filter_pattern.h"
 #include "sink/webhook/on_failure_webhook.h"
 #include "sink/webhook/webhook_destination.h"
-#include "sink/webhook/webhook_settings.h"
 
 namespace eddy::app {
+namespace {
 
-engine::SinkServices MakeSinkServices() {
-  engine::SinkServices services;
-  // A fresh registry: these schemes cannot be taken already.
-  for (const char* scheme : {"webhook+http", "webhook+https"}) {
-    services.destinations.Register(scheme, sink::webhook::MakeWebhookDestination).IgnoreError();
+// The filter's record shape follows the sink's: a webhook with event=dynamodb matches Lambda's
+// DynamoDB Streams record, every other sink the Kinesis one.
+Result<engine::RecordFilter> MakeFilter(const consume::SinkSpec& spec,
+                                        const consume::SinkSettings& settings) {
+  consume::FilterOptions options;
+  auto event = spec.settings.find("event");
+  if (event != spec.settings.end() && event->second == "dynamodb") {
+    options.subject = consume::FilterSubject::kDynamoDb;
   }
-  // Lambda's filter criteria, over the record shape the sink delivers: the DynamoDB Streams
-  // record for a webhook sink with event=dynamodb, the Kinesis record (`data` holds the
-  // rendered record) otherwise.
-  services.make_filter = [](const consume::SinkSpec& spec,
-                            std::string_view text) -> Result<engine::RecordFilter> {
-    consume::FilterOptions options;
-    if (spec.url.starts_with("webhook+")) {
-      EDDY_ASSIGN_OR_RETURN(auto settings, sink::webhook::ParseWebhookSettings(spec));
-      options = sink::webhook::FilterOptionsFor(settings);
-    }
-    EDDY_ASSIGN_OR_RETURN(consume::FilterPattern pattern,
-                          consume::FilterPattern::Parse(text, options));
-    return engine::RecordFilter([pattern = std::move(pattern)](const consume::SinkRecord& record) {
-      return pattern.Matches(record);
-    });
+  options.view_type = settings.view_type.value_or(format::ViewType::kNewAndOldImages);
+  EDDY_ASSIGN_OR_RETURN(consume::FilterPattern pattern,
+                        consume::FilterPattern::Parse(settings.filter, options));
+  auto shared = std::make_shared<const consume::FilterPattern>(std::move(pattern));
+  return engine::RecordFilter(
+      [shared](const consume::SinkRecord& record) { return shared->Matches(record); });
+}
+
+// One on-failure poster for every sink whose on_failure is a URL (given-up batches are rare;
+// posts are serialized on one kept-alive connection).
+consume::FailureHandler MakeFailureHandler() {
+  struct Shared {
+    std::mutex mutex;
+    std::unique_ptr<sink::webhook::OnFailureWebhook> poster;
   };
-  // on_failure = webhook+http(s)://...: Lambda's on-failure record, POSTed.
-  services.failure_handler = [poster = std::shared_ptr<sink::webhook::OnFailureWebhook>()](
-                                 const consume::OnFailureTarget& target,
-                                 const consume::SinkBatch& given_up, const Status& error,
-                                 std::string_view condition) mutable -> Status {
-    if (poster == nullptr) {
-      EDDY_ASSIGN_OR_RETURN(auto created, sink::webhook::OnFailureWebhook::Create({}));
-      poster = std::move(created);
+  auto shared = std::make_shared<Shared>();
+  return [shared](const consume::OnFailureTarget& target, const consume::SinkBatch& given_up,
+                  const Status& error, std::string_view condition) -> Status {
+    sink::webhook::OnFailureWebhook* poster = nullptr;
+    {
+      std::lock_guard lock(shared->mutex);
+      if (!shared->poster) {
+        EDDY_ASSIGN_OR_RETURN(shared->poster, sink::webhook::OnFailureWebhook::Create({}));
+      }
+      poster = shared->poster.get();
     }
     return poster->Post(target.url, given_up, error, condition);
   };
+}
+
+}  // namespace
+
+engine::SinkServices MakeSinkServices() {
+  engine::SinkServices services;
+  for (const char* scheme : {"webhook+http", "webhook+https"}) {
+    // Registering a fixed, distinct scheme list into a fresh registry cannot collide.
+    services.destinations.Register(scheme, sink::webhook::MakeWebhookDestination).IgnoreError();
+  }
+  services.make_filter = MakeFilter;
+  services.failure_handler = MakeFailureHandler();
   return services;
 }
 

@@ -16,17 +16,13 @@
 #include "format/json.h"
 #include "format/renderer.h"
 #include "log/kinesis.h"
+#include "log/stream_tags.h"
 #include "model/event_codec.h"
 
 namespace eddy::consume {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-// The stream tags a capture sets (the same names as api/api_context.h's kTag* constants; the
-// tag vocabulary belongs in log/ once it moves there).
-constexpr std::string_view kTagCdc = "eddy:cdc";
-constexpr std::string_view kTagViewType = "eddy:view_type";
 
 constexpr std::array<SinkState, 6> kAllStates = {
     SinkState::kCreating, SinkState::kActive, SinkState::kImpaired,
@@ -270,7 +266,7 @@ class SinkRunner::Impl {
   // Lane threads.
   void LaneLoop(size_t index);
   void DeliverBatch(size_t lane_index, std::vector<SinkRecord> records);
-  bool GiveUp(size_t lane_index, std::vector<SinkRecord> records, const Status& error,
+  bool GiveUp(size_t lane_index, const std::vector<SinkRecord>& records, const Status& error,
               std::string_view condition);
   Status WriteFailures(const std::vector<SinkRecord>& records, const Status& error,
                        std::string_view condition);
@@ -371,18 +367,16 @@ Status SinkRunner::Impl::Start() {
                            "': this build cannot deliver failures to a URL; use a file name");
   }
   log::StreamInfo info = stream_->Describe();
-  auto cdc_tag = info.options.tags.find(std::string(kTagCdc));
-  cdc_ = cdc_tag != info.options.tags.end() && cdc_tag->second == "true";
+  cdc_ = log::IsCdcStream(info);
   if (cdc_) {
     auto renderer = format::MakeRenderer(settings_.format);
     if (!renderer.ok()) return in_context(renderer.status());
     renderer_ = std::move(*renderer);
     if (settings_.view_type) {
       view_ = *settings_.view_type;
-    } else if (auto tag = info.options.tags.find(std::string(kTagViewType));
-               tag != info.options.tags.end()) {
-      auto view = format::ParseViewType(tag->second);
-      if (view.ok()) view_ = *view;
+    } else if (auto view = format::ParseViewType(log::StreamTag(info, log::kTagViewType));
+               view.ok()) {
+      view_ = *view;  // the stream's view type
     }
   }
 
@@ -907,7 +901,11 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
       if (!too_old.empty()) {
         Status error = InvalidArgument("older than maximum_record_age = " +
                                        DescribeDuration(*settings_.maximum_record_age));
-        if (!GiveUp(lane_index, std::move(too_old), error, "MaximumRecordAgeExceeded")) {
+        if (!GiveUp(lane_index, too_old, error, "MaximumRecordAgeExceeded")) {
+          // Interrupted while on_failure fails: they stay outstanding and go first again (a
+          // key's older records precede its younger ones).
+          part.records.insert(part.records.begin(), std::make_move_iterator(too_old.begin()),
+                              std::make_move_iterator(too_old.end()));
           Requeue(lane_index, parts);
           return;
         }
@@ -995,7 +993,7 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
           part.attempts > settings_.maximum_retry_attempts) {
         std::vector<SinkRecord> given_up = std::move(part.records);
         parts.pop_front();
-        if (!GiveUp(lane_index, std::move(given_up), failure, "RetryAttemptsExhausted")) {
+        if (!GiveUp(lane_index, given_up, failure, "RetryAttemptsExhausted")) {
           // Put them back: they are still outstanding and come first.
           Part back;
           back.records = std::move(given_up);
@@ -1021,7 +1019,7 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
   }
 }
 
-bool SinkRunner::Impl::GiveUp(size_t lane_index, std::vector<SinkRecord> records,
+bool SinkRunner::Impl::GiveUp(size_t lane_index, const std::vector<SinkRecord>& records,
                               const Status& error, std::string_view condition) {
   Backoff backoff(options_.backoff);
   while (true) {

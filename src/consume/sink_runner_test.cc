@@ -14,7 +14,11 @@
 #include <thread>
 
 #include "base/metrics.h"
+#include "format/renderer.h"
 #include "io/fault_file_system.h"
+#include "log/stream_tags.h"
+#include "model/event_codec.h"
+#include "model/testing.h"
 
 namespace eddy::consume {
 namespace {
@@ -377,6 +381,35 @@ TEST_F(SinkRunnerTest, RetryLimitAndBisectionSingleOutAPoisonRecordForOnFailure)
   EXPECT_EQ(checkpoints_.Load("hook")->failed_records, 1u);
 }
 
+TEST_F(SinkRunnerTest, GivenUpRecordsWaitWhileOnFailureCannotBeWritten) {
+  Append(3, 3);
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+      if (batch.records[i].partition_key == "key-1") {
+        return DeliveryOutcome{i, InvalidArgument("function error"), true};
+      }
+    }
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  // The first two appends to the failures file fail (a short write each, cut away again).
+  fs_.InjectFault(io::FaultOperation::kAppend, IoError("injected: disk error"), "failures/", 0, 2);
+  auto runner =
+      StartRunner({{"maximum_retry_attempts", "0"}, {"bisect_batch_on_function_error", "true"}});
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) {
+    return s.state == SinkState::kImpaired &&
+           s.reason.find("writing given-up records to /data/failures/hook.jsonl") !=
+               std::string::npos;
+  }));
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) {
+    return s.state == SinkState::kActive && s.failed_records == 1 && s.delivered_records == 2;
+  }));
+  ASSERT_TRUE(runner->Stop().ok());
+  auto failures = fs_.ReadFile("/data/failures/hook.jsonl");
+  ASSERT_TRUE(failures.ok()) << failures.status().ToString();
+  EXPECT_EQ(std::count(failures->begin(), failures->end(), '\n'), 1);  // whole lines only
+  EXPECT_EQ(failures->front(), '{');
+}
+
 TEST_F(SinkRunnerTest, MaximumRecordAgeGivesUpOldRecords) {
   destination_->answer = [&](const SinkBatch&, uint64_t) {
     return DeliveryOutcome{0, Timeout("no answer in 30s"), false};
@@ -639,6 +672,58 @@ TEST_F(SinkRunnerTest, LatestStartSkipsWhatWasThere) {
   ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) { return s.lag_records == 0; }));
   ASSERT_TRUE(runner->Stop().ok());
   EXPECT_EQ(Acknowledged().size(), 4u);
+}
+
+TEST_F(SinkRunnerTest, CdcRecordsAreRenderedInTheSinksFormatAndViewType) {
+  log::StreamOptions options;
+  options.tags[std::string(log::kTagCdc)] = "true";
+  options.tags[std::string(log::kTagViewType)] = "NEW_IMAGE";
+  auto cdc = store_->CreateStream("cdc", options);
+  ASSERT_TRUE(cdc.ok()) << cdc.status().ToString();
+  std::mt19937_64 random(model::testing::TestSeed());
+  std::vector<model::ChangeEvent> events;
+  std::vector<log::AppendRecord> records;
+  for (int i = 0; i < 5; ++i) {
+    model::ChangeEvent event;
+    do {  // row changes: every format renders them
+      event = model::testing::RandomEvent(random);
+    } while (event.op != model::Operation::kInsert && event.op != model::Operation::kUpdate &&
+             event.op != model::Operation::kDelete && event.op != model::Operation::kRead);
+    events.push_back(std::move(event));
+    log::AppendRecord record;
+    record.partition_key = "row-" + std::to_string(i);
+    record.payload = model::EncodeEvent(events.back());
+    records.push_back(std::move(record));
+  }
+  ASSERT_TRUE((*cdc)->AppendRecords(std::move(records)).ok());
+
+  std::mutex mu;
+  std::vector<SinkRecord> received;
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    std::lock_guard lock(mu);
+    for (const auto& record : batch.records) received.push_back(record);
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  SinkSpec spec = Spec({{"format", "debezium"}});
+  spec.stream = "cdc";
+  auto runner = SinkRunner::Start(spec, *ParseSinkSettings(spec), *cdc, &checkpoints_,
+                                  std::make_unique<FakeDestination>(destination_), Options());
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  ASSERT_TRUE(Delivered(**runner, 5));
+  ASSERT_TRUE((*runner)->Stop().ok());
+
+  auto debezium = format::MakeRenderer("debezium");
+  ASSERT_TRUE(debezium.ok());
+  std::lock_guard lock(mu);
+  ASSERT_EQ(received.size(), 5u);
+  for (const auto& record : received) {
+    ASSERT_NE(record.event, nullptr);
+    int index = std::stoi(record.partition_key.substr(4));
+    format::RecordContext context;
+    context.sequence_number = record.sequence_number;
+    EXPECT_EQ(record.data,
+              (*debezium)->Render(events[index], format::ViewType::kNewImage, context));
+  }
 }
 
 }  // namespace

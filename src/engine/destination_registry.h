@@ -32,12 +32,12 @@ class DestinationRegistry {
   std::map<std::string, consume::DestinationFactory, std::less<>> factories_;
 };
 
-// A sink's record filter, built from its `filter` setting (a Lambda filter pattern).
+// A sink's record filter, built from its `filter` setting (a Lambda filter pattern, in
+// settings.filter); the spec tells which record shape the pattern is written against (a
+// webhook's event=dynamodb matches the DynamoDB Streams shape).
 using RecordFilter = std::function<bool(const consume::SinkRecord&)>;
-// `spec` tells which record shape the pattern sees (Lambda matches a DynamoDB Streams source's
-// patterns against the DynamoDB record: a webhook sink with event=dynamodb).
 using FilterFactory = std::function<Result<RecordFilter>(const consume::SinkSpec& spec,
-                                                         std::string_view pattern)>;
+                                                         const consume::SinkSettings& settings)>;
 
 // What the engine's sinks take from the layers above it; app/ fills it in.
 struct SinkServices {

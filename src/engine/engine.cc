@@ -267,7 +267,7 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
                                "' setting filter: this build has no filter pattern matcher; "
                                "remove the filter setting");
       }
-      auto filter = engine->services_.make_filter(prepared.spec, prepared.settings.filter);
+      auto filter = engine->services_.make_filter(prepared.spec, prepared.settings);
       if (!filter.ok()) {
         return filter.status().WithContext("sink '" + prepared.spec.name + "' setting filter");
       }
