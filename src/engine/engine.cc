@@ -44,9 +44,13 @@ class LogComponent final : public Component {
   std::string name_;
 };
 
-class ApiComponent final : public Component {
+// A listening server: the API port, or the separate metrics port (`GET /metrics` only),
+// which stops with the API.
+template <typename ServerT>
+class ServerComponent final : public Component {
  public:
-  explicit ApiComponent(std::unique_ptr<api::Server> server) : server_(std::move(server)) {}
+  ServerComponent(std::string name, std::unique_ptr<ServerT> server)
+      : server_(std::move(server)), name_(std::move(name)) {}
   ComponentKind kind() const override { return ComponentKind::kApi; }
   const std::string& name() const override { return name_; }
   ComponentState state() const override {
@@ -58,36 +62,15 @@ class ApiComponent final : public Component {
     stopped_ = true;
     return Status::Ok();
   }
-  api::Server* server() const { return server_.get(); }
+  ServerT* server() const { return server_.get(); }
 
  private:
-  std::unique_ptr<api::Server> server_;
-  std::string name_ = "api";
+  std::unique_ptr<ServerT> server_;
+  std::string name_;
   std::atomic<bool> stopped_{false};
 };
-
-// The separate metrics port (`GET /metrics` only), stopped with the API.
-class MetricsComponent final : public Component {
- public:
-  explicit MetricsComponent(std::unique_ptr<api::HttpServer> server) : server_(std::move(server)) {}
-  ComponentKind kind() const override { return ComponentKind::kApi; }
-  const std::string& name() const override { return name_; }
-  ComponentState state() const override {
-    return stopped_ ? ComponentState::kStopped : ComponentState::kRunning;
-  }
-  std::string ProgressLine() const override { return ""; }
-  Status Stop() override {
-    server_->Stop();
-    stopped_ = true;
-    return Status::Ok();
-  }
-  api::HttpServer* server() const { return server_.get(); }
-
- private:
-  std::unique_ptr<api::HttpServer> server_;
-  std::string name_ = "metrics";
-  std::atomic<bool> stopped_{false};
-};
+using ApiComponent = ServerComponent<api::Server>;
+using MetricsComponent = ServerComponent<api::HttpServer>;
 
 // A capture; it may end by itself (fatal error, finished initial_only snapshot), which a
 // watcher thread blocked in WaitUntilFinished reports to the supervisor.
@@ -323,7 +306,7 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     options.routes.push_back(api::MetricsRoute());
     auto server = api::Server::Start(options, engine->store_);
     if (!server.ok()) return server.status().WithContext("starting the API on " + config.api.listen);
-    auto api_component = std::make_unique<ApiComponent>(std::move(*server));
+    auto api_component = std::make_unique<ApiComponent>("api", std::move(*server));
     engine->server_ = api_component->server();
     engine->supervisor_->Add(std::move(api_component));
     logger->info("api listening on port={}", engine->server_->port());
@@ -337,7 +320,7 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     if (!server.ok()) {
       return server.status().WithContext("starting the metrics port on " + config.metrics.listen);
     }
-    auto metrics = std::make_unique<MetricsComponent>(std::move(*server));
+    auto metrics = std::make_unique<MetricsComponent>("metrics", std::move(*server));
     engine->metrics_server_ = metrics->server();
     engine->supervisor_->Add(std::move(metrics));
     logger->info("metrics listening on port={}", engine->metrics_server_->port());

@@ -1,10 +1,12 @@
 #include "sink/webhook/webhook_settings.h"
 
+#include "consume/sink_settings.h"
 #include <algorithm>
 #include <array>
 #include <string_view>
 
 #include "base/duration.h"
+#include "consume/sink_settings.h"
 
 namespace eddy::sink::webhook {
 
@@ -91,25 +93,6 @@ Status ParseEndpoint(std::string_view url, WebhookSettings& settings) {
 
 }  // namespace
 
-bool IsRunnerSetting(std::string_view key) {
-  // consume/sink.h: the runner parses these for every destination alike.
-  static constexpr std::array<std::string_view, 14> kRunnerKeys = {"batch_size",
-                                                                   "batch_bytes",
-                                                                   "max_batching_window",
-                                                                   "parallelization_factor",
-                                                                   "starting_position",
-                                                                   "starting_position_timestamp",
-                                                                   "maximum_retry_attempts",
-                                                                   "maximum_record_age",
-                                                                   "bisect_batch_on_function_error",
-                                                                   "on_failure",
-                                                                   "format",
-                                                                   "view_type",
-                                                                   "filter",
-                                                                   "max_backlog"};
-  return std::find(kRunnerKeys.begin(), kRunnerKeys.end(), key) != kRunnerKeys.end();
-}
-
 Result<WebhookSettings> ParseWebhookSettings(const consume::SinkSpec& spec) {
   WebhookSettings settings;
   EDDY_RETURN_IF_ERROR(ParseEndpoint(spec.url, settings));
@@ -190,7 +173,7 @@ Result<WebhookSettings> ParseWebhookSettings(const consume::SinkSpec& spec) {
       auto view = format::ParseViewType(value);
       if (!view.ok()) return view.status().WithContext("webhook setting 'view_type'");
       settings.view_type = *view;
-    } else if (!IsRunnerSetting(key)) {
+    } else if (!consume::IsRunnerSetting(key)) {
       std::string known;
       for (std::string_view own : kOwnKeys) known += std::string(own) + ", ";
       return InvalidArgument("unknown webhook setting '" + key + "'; the webhook sink knows " +

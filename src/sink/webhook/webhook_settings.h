@@ -49,9 +49,6 @@ struct WebhookSettings {
 // accepted values. No I/O.
 Result<WebhookSettings> ParseWebhookSettings(const consume::SinkSpec& spec);
 
-// True for the keys the sink runner parses (consume/sink.h lists what it does).
-bool IsRunnerSetting(std::string_view key);
-
 // "arn:aws:kinesis:REGION:ACCOUNT:stream/NAME" for the Kinesis shape,
 // "arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/eddy" for the DynamoDB shape, or the
 // configured override.
