@@ -209,9 +209,23 @@ class JsonMinifier {
 
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Most text (base64, identifiers, sequence numbers) needs no escaping: runs of printable
+  // ASCII other than `"` and `\` are appended whole, one append per run instead of per byte.
+  out.reserve(out.size() + text.size() + 2);
   out.push_back('"');
   size_t i = 0;
   while (i < text.size()) {
+    size_t run = i;
+    while (run < text.size()) {
+      auto c = static_cast<uint8_t>(text[run]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(text.data() + i, run - i);
+      i = run;
+      if (i == text.size()) break;
+    }
     auto c = static_cast<uint8_t>(text[i]);
     if (c >= 0x80) {
       size_t length = ValidUtf8Length(text, i);
@@ -232,14 +246,10 @@ void AppendJsonString(std::string& out, std::string_view text) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+      default: {
+        char escaped[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out.append(escaped, sizeof(escaped));
+      }
     }
     ++i;
   }
