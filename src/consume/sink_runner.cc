@@ -665,7 +665,7 @@ Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) 
     writer.Member("SequenceNumber", record.sequence_number);
     writer.Member("ShardId", record.shard_id);
     writer.Member("PartitionKey", record.partition_key);
-    writer.Member("Data", format::Base64Encode(read.record.payload));
+    writer.MemberBase64("Data", read.record.payload);
     writer.MemberInt("ApproximateArrivalTimestamp", record.arrival_nanos / 1'000'000);
     writer.EndObject();
     record.data = writer.Take();

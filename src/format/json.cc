@@ -339,6 +339,19 @@ void JsonWriter::String(std::string_view text) {
   BeforeValue();
   AppendJsonString(out_, text);
 }
+void JsonWriter::Base64String(std::string_view bytes) {
+  BeforeValue();
+  size_t start = out_.size();
+  size_t encoded = 4 * ((bytes.size() + 2) / 3);
+  out_.resize(start + encoded + 2);
+  out_[start] = '"';
+  if (!bytes.empty()) {
+    EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out_.data() + start + 1),
+                    reinterpret_cast<const unsigned char*>(bytes.data()),
+                    static_cast<int>(bytes.size()));
+  }
+  out_[start + 1 + encoded] = '"';  // overwrites the NUL EVP_EncodeBlock writes
+}
 void JsonWriter::RawJson(std::string_view json) {
   BeforeValue();
   out_ += json;
