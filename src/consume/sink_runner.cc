@@ -661,6 +661,9 @@ Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) 
   } else {
     // A plain stream: the record as Kinesis GetRecords returns it.
     format::JsonWriter writer;
+    // Sized once: growing from empty would reallocate and copy the record several times.
+    writer.Reserve(4 * ((read.record.payload.size() + 2) / 3) + record.sequence_number.size() +
+                   record.shard_id.size() + 2 * record.partition_key.size() + 128);
     writer.BeginObject();
     writer.Member("SequenceNumber", record.sequence_number);
     writer.Member("ShardId", record.shard_id);

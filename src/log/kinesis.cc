@@ -24,12 +24,17 @@ HashKey FromWide(Uint128 value) {
 // A 192-bit unsigned integer as 6 little-endian 32-bit limbs, for sequence renderings.
 using Wide192 = std::array<uint32_t, 6>;
 
+// ORs the low `width` bits of `bits` into `value` at `low_bit`, a limb at a time.
 void SetBits(Wide192& value, int low_bit, int width, uint64_t bits) {
-  for (int i = 0; i < width; ++i) {
-    if ((bits >> i) & 1) {
-      int bit = low_bit + i;
-      value[static_cast<size_t>(bit / 32)] |= 1u << (bit % 32);
-    }
+  if (width < 64) bits &= (uint64_t{1} << width) - 1;
+  int shift = low_bit % 32;
+  // `bits` << shift spans at most three limbs.
+  uint32_t parts[3] = {static_cast<uint32_t>(bits << shift),
+                       static_cast<uint32_t>((bits << shift) >> 32),
+                       shift == 0 ? 0u : static_cast<uint32_t>(bits >> (64 - shift))};
+  for (size_t part = 0, limb = static_cast<size_t>(low_bit / 32); part < 3 && limb < value.size();
+       ++part, ++limb) {
+    value[limb] |= parts[part];
   }
 }
 
