@@ -30,6 +30,11 @@ std::string Base64Encode(std::string_view bytes);
 
 class JsonWriter {
  public:
+  JsonWriter() = default;
+  // Writes into `buffer`, emptied first: its capacity is reused (a caller that writes large
+  // documents repeatedly passes back what Take returned).
+  explicit JsonWriter(std::string buffer) : out_(std::move(buffer)) { out_.clear(); }
+
   void BeginObject();
   void EndObject();
   void BeginArray();

@@ -67,8 +67,16 @@ consume::DeliveryOutcome Failed(int status, std::string message) {
 
 Result<std::optional<std::string>> BuildEventBody(const consume::SinkBatch& batch,
                                                   const WebhookSettings& settings) {
+  std::string body;
+  EDDY_ASSIGN_OR_RETURN(bool any, BuildEventBodyInto(batch, settings, &body));
+  if (!any) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(body));
+}
+
+Result<bool> BuildEventBodyInto(const consume::SinkBatch& batch, const WebhookSettings& settings,
+                                std::string* body) {
   std::string source_arn = EventSourceArn(settings, batch.stream_name);
-  format::JsonWriter writer;
+  format::JsonWriter writer(std::move(*body));
   writer.BeginObject();
   writer.Key("Records");
   writer.BeginArray();
@@ -108,8 +116,8 @@ Result<std::optional<std::string>> BuildEventBody(const consume::SinkBatch& batc
   }
   writer.EndArray();
   writer.EndObject();
-  if (written == 0) return std::optional<std::string>();
-  return std::optional<std::string>(writer.Take());
+  *body = writer.Take();
+  return written > 0;
 }
 
 consume::DeliveryOutcome InterpretReply(const consume::SinkBatch& batch, int status,
