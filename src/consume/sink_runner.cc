@@ -258,7 +258,8 @@ class SinkRunner::Impl {
   void ControlLoop();
   Status OpenReader(std::optional<Checkpoint> checkpoint, log::StartPosition start);
   Result<std::optional<SinkRecord>> MakeRecord(ReadRecord read);
-  void Dispatch(std::vector<ReadRecord> records);
+  // Consumes `records` (moved from; the control loop clears it and keeps its capacity).
+  void Dispatch(std::vector<ReadRecord>& records);
   void ApplyRequest(const Request& request);
   void UpdateLag();
   void PollStore();
@@ -547,6 +548,9 @@ void SinkRunner::Impl::Post(Request request) {
 void SinkRunner::Impl::ControlLoop() {
   Backoff read_backoff(options_.backoff);
   auto next_poll = SteadyClock::now() + options_.control_interval;
+  // Reused across reads: a read returns up to batch_size records, and growing a fresh vector
+  // to that size each time moved every record several times.
+  std::vector<ReadRecord> records;
   while (true) {
     std::optional<Request> request;
     bool can_read = false;
@@ -577,7 +581,7 @@ void SinkRunner::Impl::ControlLoop() {
     }
     bool read_any = false;
     if (can_read) {
-      std::vector<ReadRecord> records;
+      records.clear();
       ::eddy::Status read = reader_->Next(&records);
       if (!read.ok()) {
         if (read.code() == ErrorCode::kTrimmed) {
@@ -608,7 +612,7 @@ void SinkRunner::Impl::ControlLoop() {
         if (was_impaired) UpdateStateLocked();
       }
       read_any = !records.empty();
-      if (read_any) Dispatch(std::move(records));
+      if (read_any) Dispatch(records);
     }
     UpdateLag();
     bool save = false;
@@ -677,7 +681,7 @@ Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) 
   return std::optional<SinkRecord>(std::move(record));
 }
 
-void SinkRunner::Impl::Dispatch(std::vector<ReadRecord> records) {
+void SinkRunner::Impl::Dispatch(std::vector<ReadRecord>& records) {
   Checkpoint frontier = reader_->checkpoint();
   std::vector<SinkRecord> kept;
   kept.reserve(records.size());
