@@ -18,11 +18,23 @@ double ArrivalSeconds(int64_t arrival_nanos) {
   return static_cast<double>(millis) / 1000.0;
 }
 
-// `identity_arn` and `event_id` are the caller's: the ARN is the same for every record and
-// the event ID's buffer is reused, so a record costs no allocations of its own here.
+// The members every record of a batch repeats, each value escaped and quoted once per batch
+// rather than once per record.
+struct BatchConstants {
+  std::string region;
+  std::string source_arn;
+  std::string identity_arn;
+};
+
+std::string Quoted(std::string_view text) {
+  std::string out;
+  format::AppendJsonString(out, text);
+  return out;
+}
+
+// `event_id` is the caller's buffer, reused so a record costs no allocation of its own here.
 void WriteKinesisRecord(format::JsonWriter& writer, const consume::SinkRecord& record,
-                        const WebhookSettings& settings, const std::string& source_arn,
-                        const std::string& identity_arn, std::string& event_id) {
+                        const BatchConstants& constants, std::string& event_id) {
   writer.BeginObject();
   writer.Key("kinesis");
   writer.BeginObject();
@@ -38,9 +50,12 @@ void WriteKinesisRecord(format::JsonWriter& writer, const consume::SinkRecord& r
   event_id.assign(record.shard_id).append(":").append(record.sequence_number);
   writer.Member("eventID", event_id);
   writer.Member("eventName", "aws:kinesis:record");
-  writer.Member("invokeIdentityArn", identity_arn);
-  writer.Member("awsRegion", settings.region);
-  writer.Member("eventSourceARN", source_arn);
+  writer.Key("invokeIdentityArn");
+  writer.RawJson(constants.identity_arn);
+  writer.Key("awsRegion");
+  writer.RawJson(constants.region);
+  writer.Key("eventSourceARN");
+  writer.RawJson(constants.source_arn);
   writer.EndObject();
 }
 
@@ -83,6 +98,8 @@ Result<bool> BuildEventBodyInto(const consume::SinkBatch& batch, const WebhookSe
   size_t written = 0;
   if (settings.event == EventShape::kKinesis) {
     const std::string identity_arn = "arn:aws:iam::" + settings.account_id + ":role/eddy";
+    const BatchConstants constants{Quoted(settings.region), Quoted(source_arn),
+                                   Quoted(identity_arn)};
     std::string event_id;
     // Base64 grows the data by 4/3; the rest of a record's event is a few hundred bytes.
     size_t estimate = 64;
@@ -92,7 +109,7 @@ Result<bool> BuildEventBodyInto(const consume::SinkBatch& batch, const WebhookSe
     }
     writer.Reserve(estimate);
     for (const consume::SinkRecord& record : batch.records) {
-      WriteKinesisRecord(writer, record, settings, source_arn, identity_arn, event_id);
+      WriteKinesisRecord(writer, record, constants, event_id);
       ++written;
     }
   } else {
