@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "base/logging.h"
@@ -308,6 +309,7 @@ class SinkRunner::Impl {
 
   // Control thread only.
   std::unique_ptr<StreamReader> reader_;
+  std::unordered_map<uint32_t, std::string> shard_ids_;  // by shard index, formatted once
   std::thread control_thread_;
 
   std::mutex control_mu_;  // Stop callers
@@ -645,7 +647,11 @@ void SinkRunner::Impl::ControlLoop() {
 Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) {
   SinkRecord record;
   record.shard_index = read.shard_index;
-  record.shard_id = log::FormatShardId(read.shard_index);
+  auto shard_id = shard_ids_.find(read.shard_index);
+  if (shard_id == shard_ids_.end()) {
+    shard_id = shard_ids_.emplace(read.shard_index, log::FormatShardId(read.shard_index)).first;
+  }
+  record.shard_id = shard_id->second;
   record.sequence = read.record.sequence;
   record.sequence_number =
       log::FormatSequenceNumber(read.record.sequence, read.shard_index, read.shard_creation_nanos);
@@ -863,6 +869,7 @@ void SinkRunner::Impl::LaneLoop(size_t index) {
       if (!CanDeliverLocked() || lane.queue.empty()) continue;
     }
     std::vector<SinkRecord> batch;
+    batch.reserve(std::min<size_t>(lane.queue.size(), settings_.batch_size));
     uint64_t bytes = 0;
     while (!lane.queue.empty() && batch.size() < settings_.batch_size) {
       const SinkRecord& next = lane.queue.front().record;
