@@ -1,5 +1,6 @@
 #include "format/json.h"
 
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -207,11 +208,28 @@ class JsonMinifier {
 
 }  // namespace
 
+// Bytes a JSON string holds as they are: printable ASCII other than `"` and `\`.
+constexpr std::array<bool, 256> kPlainJsonByte = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x80; ++c) plain[static_cast<size_t>(c)] = c != '"' && c != '\\';
+  return plain;
+}();
+
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Most text (base64, identifiers, sequence numbers) needs no escaping: runs of printable
+  // ASCII other than `"` and `\` are appended whole, one append per run instead of per byte.
+  out.reserve(out.size() + text.size() + 2);
   out.push_back('"');
   size_t i = 0;
   while (i < text.size()) {
+    size_t run = i;
+    while (run < text.size() && kPlainJsonByte[static_cast<uint8_t>(text[run])]) ++run;
+    if (run > i) {
+      out.append(text.data() + i, run - i);
+      i = run;
+      if (i == text.size()) break;
+    }
     auto c = static_cast<uint8_t>(text[i]);
     if (c >= 0x80) {
       size_t length = ValidUtf8Length(text, i);
@@ -232,14 +250,10 @@ void AppendJsonString(std::string& out, std::string_view text) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+      default: {
+        char escaped[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out.append(escaped, sizeof(escaped));
+      }
     }
     ++i;
   }
@@ -328,6 +342,19 @@ void JsonWriter::Float(float value) {
 void JsonWriter::String(std::string_view text) {
   BeforeValue();
   AppendJsonString(out_, text);
+}
+void JsonWriter::Base64String(std::string_view bytes) {
+  BeforeValue();
+  size_t start = out_.size();
+  size_t encoded = 4 * ((bytes.size() + 2) / 3);
+  out_.resize(start + encoded + 2);
+  out_[start] = '"';
+  if (!bytes.empty()) {
+    EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out_.data() + start + 1),
+                    reinterpret_cast<const unsigned char*>(bytes.data()),
+                    static_cast<int>(bytes.size()));
+  }
+  out_[start + 1 + encoded] = '"';  // overwrites the NUL EVP_EncodeBlock writes
 }
 void JsonWriter::RawJson(std::string_view json) {
   BeforeValue();

@@ -30,6 +30,11 @@ std::string Base64Encode(std::string_view bytes);
 
 class JsonWriter {
  public:
+  JsonWriter() = default;
+  // Writes into `buffer`, emptied first: its capacity is reused (a caller that writes large
+  // documents repeatedly passes back what Take returned).
+  explicit JsonWriter(std::string buffer) : out_(std::move(buffer)) { out_.clear(); }
+
   void BeginObject();
   void EndObject();
   void BeginArray();
@@ -46,13 +51,20 @@ class JsonWriter {
   void Double(double value);
   void Float(float value);
   void String(std::string_view text);
+  // A string value holding `bytes` in base64 (as Base64Encode), encoded straight into the
+  // output: base64's alphabet needs no escaping, so no intermediate string or scan.
+  void Base64String(std::string_view bytes);
   // A value that is already valid, minified JSON.
   void RawJson(std::string_view json);
 
   // Shorthands for members.
   void Member(std::string_view name, std::string_view text) { Key(name); String(text); }
+  void MemberBase64(std::string_view name, std::string_view bytes) { Key(name); Base64String(bytes); }
   void MemberInt(std::string_view name, int64_t value) { Key(name); Int(value); }
   void MemberNull(std::string_view name) { Key(name); Null(); }
+
+  // Room for `bytes` of output, so a large document is not copied as it grows.
+  void Reserve(size_t bytes) { out_.reserve(bytes); }
 
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }

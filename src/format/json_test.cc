@@ -24,6 +24,31 @@ TEST(JsonStringTest, EscapesQuotesBackslashesAndEveryControlCharacter) {
   EXPECT_EQ(Quote("\x7f"), "\"\x7f\"");
 }
 
+TEST(JsonStringTest, EscapesBetweenRunsOfPlainText) {
+  EXPECT_EQ(Quote(""), R"("")");
+  EXPECT_EQ(Quote("plain text"), R"("plain text")");
+  EXPECT_EQ(Quote("ab\"cd\nef\\"), R"("ab\"cd\nef\\")");
+  EXPECT_EQ(Quote("\"lead and trail\n"), R"("\"lead and trail\n")");
+}
+
+TEST(JsonWriterTest, Base64StringMatchesBase64Encode) {
+  for (std::string_view bytes : {std::string_view(""), std::string_view("f"),
+                                 std::string_view("fo"), std::string_view("foo"),
+                                 std::string_view("\0\xff binary \x01", 12)}) {
+    JsonWriter direct;
+    direct.BeginObject();
+    direct.MemberBase64("data", bytes);
+    direct.MemberInt("after", 1);
+    direct.EndObject();
+    JsonWriter copied;
+    copied.BeginObject();
+    copied.Member("data", Base64Encode(bytes));
+    copied.MemberInt("after", 1);
+    copied.EndObject();
+    EXPECT_EQ(direct.str(), copied.str());
+  }
+}
+
 TEST(JsonStringTest, KeepsValidUtf8IncludingNonBmp) {
   std::string text = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xf4\x8f\xbf\xbf";
   EXPECT_EQ(Quote(text), "\"" + text + "\"");

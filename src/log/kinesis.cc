@@ -24,12 +24,17 @@ HashKey FromWide(Uint128 value) {
 // A 192-bit unsigned integer as 6 little-endian 32-bit limbs, for sequence renderings.
 using Wide192 = std::array<uint32_t, 6>;
 
+// ORs the low `width` bits of `bits` into `value` at `low_bit`, a limb at a time.
 void SetBits(Wide192& value, int low_bit, int width, uint64_t bits) {
-  for (int i = 0; i < width; ++i) {
-    if ((bits >> i) & 1) {
-      int bit = low_bit + i;
-      value[static_cast<size_t>(bit / 32)] |= 1u << (bit % 32);
-    }
+  if (width < 64) bits &= (uint64_t{1} << width) - 1;
+  int shift = low_bit % 32;
+  // `bits` << shift spans at most three limbs.
+  uint32_t parts[3] = {static_cast<uint32_t>(bits << shift),
+                       static_cast<uint32_t>((bits << shift) >> 32),
+                       shift == 0 ? 0u : static_cast<uint32_t>(bits >> (64 - shift))};
+  for (size_t part = 0, limb = static_cast<size_t>(low_bit / 32); part < 3 && limb < value.size();
+       ++part, ++limb) {
+    value[limb] |= parts[part];
   }
 }
 
@@ -43,22 +48,30 @@ uint64_t GetBits(const Wide192& value, int low_bit, int width) {
 }
 
 std::string ToDecimal(Wide192 value) {
-  std::string digits;
+  // Divides by 10^9 per pass (nine digits per pass over the limbs, not one): every record a
+  // sink delivers formats its sequence number, so this is on the per-record path.
+  constexpr uint64_t kChunk = 1'000'000'000;
   auto is_zero = [&] {
     return std::all_of(value.begin(), value.end(), [](uint32_t limb) { return limb == 0; });
   };
   if (is_zero()) return "0";
+  char buffer[64];  // 2^192 has 58 decimal digits
+  size_t begin = sizeof(buffer);
   while (!is_zero()) {
     uint64_t remainder = 0;
     for (size_t i = value.size(); i-- > 0;) {
       uint64_t current = (remainder << 32) | value[i];
-      value[i] = static_cast<uint32_t>(current / 10);
-      remainder = current % 10;
+      value[i] = static_cast<uint32_t>(current / kChunk);
+      remainder = current % kChunk;
     }
-    digits.push_back(static_cast<char>('0' + remainder));
+    bool last = is_zero();
+    // Nine digits, zero-padded, except the most significant chunk, which has no leading zeros.
+    for (int digit = 0; digit < 9 && (!last || remainder != 0); ++digit) {
+      buffer[--begin] = static_cast<char>('0' + remainder % 10);
+      remainder /= 10;
+    }
   }
-  std::reverse(digits.begin(), digits.end());
-  return digits;
+  return std::string(buffer + begin, sizeof(buffer) - begin);
 }
 
 // Parses a decimal into 192 bits; kInvalidArgument on non-digits or overflow.

@@ -29,6 +29,11 @@ namespace eddy::sink::webhook {
 // events (a plain Kinesis stream).
 Result<std::optional<std::string>> BuildEventBody(const consume::SinkBatch& batch,
                                                   const WebhookSettings& settings);
+// The same, written into `*body` (emptied first, its capacity reused: a batch's body is
+// megabytes, and allocating it afresh per batch costs page faults and heap consolidation).
+// False, with `*body` unspecified, where BuildEventBody returns nullopt.
+Result<bool> BuildEventBodyInto(const consume::SinkBatch& batch, const WebhookSettings& settings,
+                                std::string* body);
 
 // What the endpoint's reply means for the batch (`status` an HTTP status, `body` the reply):
 // - non-2xx: the batch failed (kUnavailable, retried: Lambda retries function errors, 4xx
