@@ -9,7 +9,6 @@
 #include <mutex>
 #include <set>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "base/logging.h"
@@ -285,8 +284,7 @@ class SinkRunner::Impl {
   bool InterruptedLocked() const { return stopping_ || paused_ || failed_ || resetting_; }
   bool CanDeliverLocked() const { return !paused_ && !failed_ && !resetting_; }
   void UpdateStateLocked();
-  // `excluding`: sorted (shard, sequence) pairs of records to treat as acknowledged.
-  Checkpoint CheckpointLocked(const std::vector<std::pair<uint32_t, uint64_t>>* excluding) const;
+  Checkpoint CheckpointLocked(const std::set<std::pair<uint32_t, uint64_t>>* excluding) const;
   SinkStatus StatusLocked() const;
   ConsumerState BuildStateLocked() const;
 
@@ -309,7 +307,6 @@ class SinkRunner::Impl {
 
   // Control thread only.
   std::unique_ptr<StreamReader> reader_;
-  std::unordered_map<uint32_t, std::string> shard_ids_;  // by shard index, formatted once
   std::thread control_thread_;
 
   std::mutex control_mu_;  // Stop callers
@@ -647,11 +644,7 @@ void SinkRunner::Impl::ControlLoop() {
 Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) {
   SinkRecord record;
   record.shard_index = read.shard_index;
-  auto shard_id = shard_ids_.find(read.shard_index);
-  if (shard_id == shard_ids_.end()) {
-    shard_id = shard_ids_.emplace(read.shard_index, log::FormatShardId(read.shard_index)).first;
-  }
-  record.shard_id = shard_id->second;
+  record.shard_id = log::FormatShardId(read.shard_index);
   record.sequence = read.record.sequence;
   record.sequence_number =
       log::FormatSequenceNumber(read.record.sequence, read.shard_index, read.shard_creation_nanos);
@@ -869,7 +862,6 @@ void SinkRunner::Impl::LaneLoop(size_t index) {
       if (!CanDeliverLocked() || lane.queue.empty()) continue;
     }
     std::vector<SinkRecord> batch;
-    batch.reserve(std::min<size_t>(lane.queue.size(), settings_.batch_size));
     uint64_t bytes = 0;
     while (!lane.queue.empty() && batch.size() < settings_.batch_size) {
       const SinkRecord& next = lane.queue.front().record;
@@ -946,17 +938,13 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
     SinkBatch batch;
     batch.sink_name = spec_.name;
     batch.stream_name = spec_.stream;
-    // Lent to the batch for the call and taken back after it: copying every record (its
-    // data, sequence number, shard ID) per delivery was a large share of the push's CPU.
-    batch.records = std::move(part.records);
+    batch.records = part.records;
     for (const auto& record : batch.records) batch.data_bytes += record.data.size();
     {
-      std::vector<std::pair<uint32_t, uint64_t>> in_batch;
-      in_batch.reserve(batch.records.size());
+      std::set<std::pair<uint32_t, uint64_t>> in_batch;
       for (const auto& record : batch.records) {
-        in_batch.emplace_back(record.shard_index, record.sequence.value());
+        in_batch.emplace(record.shard_index, record.sequence.value());
       }
-      std::sort(in_batch.begin(), in_batch.end());
       std::lock_guard lock(mu_);
       batch.checkpoint_after = CheckpointLocked(&in_batch);
     }
@@ -964,14 +952,9 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
     DeliveryOutcome outcome = destination_->Deliver(batch);
     probe_.batch_duration.Observe(
         std::chrono::duration<double>(SteadyClock::now() - started).count());
-    part.records = std::move(batch.records);
-    const size_t batch_size = part.records.size();
 
     size_t acknowledged = std::min(outcome.acknowledged, part.records.size());
-    if (acknowledged == part.records.size()) {
-      Acknowledge(part.records, /*given_up=*/false);
-      part.records.clear();
-    } else if (acknowledged > 0) {
+    if (acknowledged > 0) {
       std::vector<SinkRecord> done(
           std::make_move_iterator(part.records.begin()),
           std::make_move_iterator(part.records.begin() + static_cast<ptrdiff_t>(acknowledged)));
@@ -989,7 +972,7 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
     Status failure =
         outcome.failure.ok()
             ? Internal("the destination acknowledged " + std::to_string(acknowledged) + " of " +
-                       std::to_string(batch_size) + " records without saying why")
+                       std::to_string(batch.records.size()) + " records without saying why")
             : outcome.failure;
     probe_.Failure(ErrorCodeName(failure.code()));
     failed_before = true;
@@ -1250,14 +1233,11 @@ void SinkRunner::Impl::UpdateStateLocked() {
 }
 
 Checkpoint SinkRunner::Impl::CheckpointLocked(
-    const std::vector<std::pair<uint32_t, uint64_t>>* excluding) const {
+    const std::set<std::pair<uint32_t, uint64_t>>* excluding) const {
   Checkpoint checkpoint = read_frontier_;
   for (const auto& [shard, records] : outstanding_) {
     for (const auto& [sequence, arrival] : records) {
-      if (excluding != nullptr &&
-          std::binary_search(excluding->begin(), excluding->end(), std::pair(shard, sequence))) {
-        continue;
-      }
+      if (excluding != nullptr && excluding->count({shard, sequence}) > 0) continue;
       checkpoint.shards[shard] = ShardCheckpoint{SequenceNumber(sequence), false};
       break;
     }
