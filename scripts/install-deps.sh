@@ -20,7 +20,7 @@ PACKAGES=(
   libcurl4-openssl-dev prometheus-cpp-dev
   # real peers for integration and e2e tests
   postgresql-15 postgresql-client-15 mariadb-server mariadb-client
-  python3 python3-boto3 awscli kcat nodejs
+  python3 python3-boto3 python3-confluent-kafka awscli kcat nodejs
   # promtool (checks the /metrics output); the server it ships is never started
   prometheus
   # tooling
