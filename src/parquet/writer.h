@@ -128,7 +128,7 @@ struct ColumnStatistics {
   PhysicalType physical = PhysicalType::kByteArray;
   uint64_t value_count = 0;  // values including nulls (= rows)
   uint64_t null_count = 0;
-  uint64_t nan_count = 0;    // float/double columns: NaN values (never part of min/max)
+  uint64_t nan_count = 0;           // float/double columns: NaN values (never part of min/max)
   uint64_t compressed_bytes = 0;    // the column's chunks on disk, page headers included
   uint64_t uncompressed_bytes = 0;  // the same before compression
   // Bounds over the non-null (and non-NaN) values; unset when there is none, or when the
@@ -155,8 +155,7 @@ class ParquetWriter {
   // synced). Fails with kInvalidArgument on options that cannot work (field id count, sizes,
   // zstd level, a column without a name or with duplicate names).
   static Result<std::unique_ptr<ParquetWriter>> Open(const model::TableSchema& schema,
-                                                     const WriterOptions& options,
-                                                     io::File* file);
+                                                     const WriterOptions& options, io::File* file);
   // The same, written into `out` (cleared first).
   static Result<std::unique_ptr<ParquetWriter>> OpenBuffer(const model::TableSchema& schema,
                                                            const WriterOptions& options,
