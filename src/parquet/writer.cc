@@ -96,7 +96,8 @@ int32_t DecimalBytes(int32_t precision) {
   return 16;
 }
 
-ColumnSpec Resolve(const model::Column& column, const WriterOptions& options) {
+ColumnSpec Resolve(const model::TableSchema& schema, const model::Column& column,
+                   const WriterOptions& options) {
   ColumnSpec spec;
   spec.layout.name = column.name;
   spec.layout.optional = column.nullable || options.cdc_columns;
@@ -174,6 +175,12 @@ ColumnSpec Resolve(const model::Column& column, const WriterOptions& options) {
       spec.layout.logical = "DATE";
       break;
     case model::ValueType::kTime:
+      // MySQL TIME is a duration (±838:59:59); Parquet TIME is a time of day, and readers
+      // fail on values outside it (DuckDB's statistics rendering aborts on negative times).
+      if (schema.table.schema.empty()) {
+        as_string();
+        break;
+      }
       spec.kind = Kind::kTime;
       spec.layout.physical = PhysicalType::kInt64;
       spec.layout.logical = "TIME(MICROS,local)";
@@ -641,7 +648,7 @@ class WriterImpl final : public ParquetWriter {
                                column.name + "'");
       }
       ColumnState state;
-      state.spec = Resolve(column, options_);
+      state.spec = Resolve(schema, column, options_);
       columns_.push_back(std::move(state));
     }
     table_columns_ = columns_.size();
@@ -951,6 +958,10 @@ class WriterImpl final : public ParquetWriter {
         scratch_ = ::eddy::format::FormatInterval(value.Get<model::IntervalValue>());
         text = scratch_;
         break;
+      case model::ValueType::kTime:
+        scratch_ = ::eddy::format::FormatTime(value.Get<model::TimeValue>().micros);
+        text = scratch_;
+        break;
       case model::ValueType::kTimeTz:
         scratch_ = ::eddy::format::FormatTimeTz(value.Get<model::TimeTzValue>());
         text = scratch_;
@@ -1048,10 +1059,11 @@ class WriterImpl final : public ParquetWriter {
         if (date == nullptr) return Mismatch(column, value);
         int32_t days = date->days;
         if (date->kind == model::TemporalKind::kZero) return Null(column, "a zero date");
+        // ±infinity as DuckDB and PostgreSQL spell them: the largest magnitudes, symmetric.
         if (date->kind == model::TemporalKind::kPositiveInfinity) {
           days = std::numeric_limits<int32_t>::max();
         } else if (date->kind == model::TemporalKind::kNegativeInfinity) {
-          days = std::numeric_limits<int32_t>::min();
+          days = -std::numeric_limits<int32_t>::max();
         }
         AppendFixed32(column, static_cast<uint32_t>(days));
         column.chunk_bounds.Signed(days);
@@ -1078,10 +1090,11 @@ class WriterImpl final : public ParquetWriter {
           return Mismatch(column, value);
         }
         if (kind == model::TemporalKind::kZero) return Null(column, "a zero timestamp");
+        // ±infinity as DuckDB reads them (INT64_MIN is out of its timestamp range).
         if (kind == model::TemporalKind::kPositiveInfinity) {
           micros = std::numeric_limits<int64_t>::max();
         } else if (kind == model::TemporalKind::kNegativeInfinity) {
-          micros = std::numeric_limits<int64_t>::min();
+          micros = -std::numeric_limits<int64_t>::max();
         }
         AppendFixed64(column, static_cast<uint64_t>(micros));
         column.chunk_bounds.Signed(micros);
@@ -1446,8 +1459,9 @@ std::string_view CompressionName(Compression compression) {
   return "none";
 }
 
-ColumnLayout ColumnLayoutFor(const model::Column& column, const WriterOptions& options) {
-  return Resolve(column, options).layout;
+ColumnLayout ColumnLayoutFor(const model::TableSchema& schema, const model::Column& column,
+                             const WriterOptions& options) {
+  return Resolve(schema, column, options).layout;
 }
 
 Result<std::unique_ptr<ParquetWriter>> ParquetWriter::Open(const model::TableSchema& schema,

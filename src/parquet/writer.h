@@ -106,7 +106,7 @@ enum class PhysicalType : uint8_t {
   kFixedLenByteArray = 7,
 };
 
-// How one table column is written; derived from the model::Column alone (ColumnLayoutFor).
+// How one table column is written; derived from the catalog schema alone (ColumnLayoutFor).
 struct ColumnLayout {
   std::string name;
   PhysicalType physical = PhysicalType::kByteArray;
@@ -116,8 +116,12 @@ struct ColumnLayout {
   // "DECIMAL(10,2)", "TIMESTAMP(MICROS,UTC)", "STRING", "UUID", ...
   std::string logical;
 };
-// The layout the writer uses for `column` (see docs/formats/parquet.md for the table).
-ColumnLayout ColumnLayoutFor(const model::Column& column, const WriterOptions& options);
+// The layout the writer uses for `column` of `schema` (docs/formats/parquet.md has the table).
+// The table matters for one type: TIME is a time of day in PostgreSQL (Parquet TIME) but a
+// signed duration up to ±838 hours in MySQL/MariaDB (tables whose TableId::schema is empty),
+// which Parquet TIME cannot hold, so MySQL TIME columns are STRING ("-838:59:59.000000").
+ColumnLayout ColumnLayoutFor(const model::TableSchema& schema, const model::Column& column,
+                             const WriterOptions& options);
 
 // Per-column figures of a finished file, in file order (table columns, then CDC columns): what
 // Iceberg manifests record (value_counts, null_value_counts, nan_value_counts, column_sizes,

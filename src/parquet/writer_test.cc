@@ -410,7 +410,12 @@ TEST(ParquetWriter, LogicalTypesConvertedTypesAndFieldIds) {
   EXPECT_EQ(kv[1].Field(f::kValue)->binary, "v");
 
   options.uuid_as_string = true;
-  EXPECT_EQ(ColumnLayoutFor(schema.columns[8], options).physical, PhysicalType::kByteArray);
+  EXPECT_EQ(ColumnLayoutFor(schema, schema.columns[8], options).physical, PhysicalType::kByteArray);
+  // MySQL TIME (a table without a schema part) is a duration: STRING, not Parquet TIME.
+  TableSchema mysql = schema;
+  mysql.table.schema = "";
+  EXPECT_EQ(ColumnLayoutFor(mysql, schema.columns[7], options).logical, "STRING");
+  EXPECT_EQ(ColumnLayoutFor(schema, schema.columns[7], options).logical, "TIME(MICROS,local)");
 }
 
 TEST(ParquetWriter, BadInputGetsClearErrors) {
