@@ -57,8 +57,8 @@ std::string_view CompressionName(Compression compression);  // "none", "snappy",
 // Names and types (docs/formats/parquet.md):
 //   _eddy_op              STRING, REQUIRED   "c" insert, "u" update, "d" delete, "r" snapshot read
 //   _eddy_commit_time     TIMESTAMP(MICROS, UTC-adjusted) INT64, REQUIRED   source commit time
-//   _eddy_position        STRING, REQUIRED   the source position (SourcePosition::ToString():
-//                                            PostgreSQL LSN, MySQL binlog file:pos/GTID)
+//   _eddy_position        STRING, REQUIRED   the source position, SourcePosition::ToString()
+//                                            ("lsn 16/B374D848 (commit end 16/B374D900)")
 //   _eddy_transaction_id  STRING, OPTIONAL   source transaction id (NULL when the source gave none)
 inline constexpr std::string_view kCdcOpColumn = "_eddy_op";
 inline constexpr std::string_view kCdcCommitTimeColumn = "_eddy_commit_time";
