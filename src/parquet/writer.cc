@@ -630,6 +630,10 @@ class WriterImpl final : public ParquetWriter {
       return InvalidArgument("parquet page size " + std::to_string(options_.page_bytes) +
                              " bytes is out of range: use 1 byte to 256 MiB");
     }
+    if (options_.page_rows > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
+      return InvalidArgument("parquet page_rows " + std::to_string(options_.page_rows) +
+                             " exceeds a page's int32 value count");
+    }
     if (options_.page_rows == 0 || options_.row_group_rows == 0 || options_.row_group_bytes == 0) {
       return InvalidArgument("parquet page_rows, row_group_rows and row_group_bytes must be > 0");
     }
@@ -685,7 +689,6 @@ class WriterImpl final : public ParquetWriter {
       if (zstd_ == nullptr) return Internal("ZSTD_createCCtx failed");
     }
     slots_.resize(table_columns_);
-    for (ColumnState& column : columns_) column.values.reserve(options_.page_bytes + 1024);
     return WriteBytes(format::kMagic);
   }
 

@@ -23,8 +23,11 @@
 //
 // Thread safety: one thread at a time per writer. Ownership: the writer keeps a pointer to the
 // output (File or string) given to Open*; the caller keeps it alive until Finish() or until the
-// writer is destroyed. After an error from Append*/Finish the writer is unusable (every later
-// call returns the same error) and the output holds a partial file the caller discards.
+// writer is destroyed. An error that refuses a call before anything of it is appended (an
+// event that is not a row change, AppendRow with the CDC columns on) leaves the writer usable.
+// Any other error from Append*/Finish (a value that does not fit its column, an output error)
+// makes it unusable: every later call returns that error and the output holds a partial file
+// the caller discards.
 #pragma once
 
 #include <cstdint>
