@@ -202,6 +202,7 @@ struct Lane {
 struct Part {
   std::vector<SinkRecord> records;
   int32_t attempts = 0;  // failed attempts of this part
+  int last_status = 0;   // DeliveryOutcome::protocol_status of its last failed attempt
 };
 
 struct Request {
@@ -269,9 +270,9 @@ class SinkRunner::Impl {
   void LaneLoop(size_t index);
   void DeliverBatch(size_t lane_index, std::vector<SinkRecord> records);
   bool GiveUp(size_t lane_index, const std::vector<SinkRecord>& records, const Status& error,
-              std::string_view condition);
+              const GiveUpContext& context);
   Status WriteFailures(const std::vector<SinkRecord>& records, const Status& error,
-                       std::string_view condition);
+                       const GiveUpContext& context);
   void Acknowledge(const std::vector<SinkRecord>& records, bool given_up);
   void Requeue(size_t lane_index, std::deque<Part>& parts);
   void SetLaneImpaired(size_t lane_index, const std::string& reason);
@@ -894,7 +895,9 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
       if (!too_old.empty()) {
         Status error = InvalidArgument("older than maximum_record_age = " +
                                        DescribeDuration(*settings_.maximum_record_age));
-        if (!GiveUp(lane_index, too_old, error, "MaximumRecordAgeExceeded")) {
+        GiveUpContext context{"MaximumRecordAgeExceeded", part.last_status,
+                              static_cast<uint32_t>(part.attempts)};
+        if (!GiveUp(lane_index, too_old, error, context)) {
           // Interrupted while on_failure fails: they stay outstanding and go first again (a
           // key's older records precede its younger ones).
           part.records.insert(part.records.begin(), std::make_move_iterator(too_old.begin()),
@@ -971,6 +974,7 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
             : outcome.failure;
     probe_.Failure(ErrorCodeName(failure.code()));
     failed_before = true;
+    part.last_status = outcome.protocol_status;
     if (!failure.IsRetriable() && !outcome.item_failure) {
       Fail("delivering to " + shown_url_ + " failed: " + failure.ToString() +
                "; fix the destination or the sink's settings, then `eddy sink resume --name " +
@@ -984,6 +988,7 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
       // halves are delivered in order, so per-key order holds; a split is not a retry.
       size_t split = outcome.item_failure ? 1 : part.records.size() / 2;
       Part rest;
+      rest.last_status = outcome.protocol_status;
       rest.records.assign(
           std::make_move_iterator(part.records.begin() + static_cast<ptrdiff_t>(split)),
           std::make_move_iterator(part.records.end()));
@@ -995,7 +1000,9 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
           part.attempts > settings_.maximum_retry_attempts) {
         std::vector<SinkRecord> given_up = std::move(part.records);
         parts.pop_front();
-        if (!GiveUp(lane_index, given_up, failure, "RetryAttemptsExhausted")) {
+        GiveUpContext context{"RetryAttemptsExhausted", outcome.protocol_status,
+                              static_cast<uint32_t>(part.attempts)};
+        if (!GiveUp(lane_index, given_up, failure, context)) {
           // Put them back: they are still outstanding and come first.
           Part back;
           back.records = std::move(given_up);
@@ -1022,10 +1029,11 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
 }
 
 bool SinkRunner::Impl::GiveUp(size_t lane_index, const std::vector<SinkRecord>& records,
-                              const Status& error, std::string_view condition) {
+                              const Status& error, const GiveUpContext& context) {
+  const std::string_view condition = context.condition;
   Backoff backoff(options_.backoff);
   while (true) {
-    Status written = WriteFailures(records, error, condition);
+    Status written = WriteFailures(records, error, context);
     if (written.ok()) break;
     std::string where = settings_.on_failure.kind == OnFailureKind::kFile
                             ? settings_.on_failure.file_path
@@ -1045,7 +1053,8 @@ bool SinkRunner::Impl::GiveUp(size_t lane_index, const std::vector<SinkRecord>& 
 }
 
 Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, const Status& error,
-                                       std::string_view condition) {
+                                       const GiveUpContext& context) {
+  const std::string_view condition = context.condition;
   std::lock_guard failure(failure_mu_);
   if (settings_.on_failure.kind == OnFailureKind::kWebhook) {
     SinkBatch batch;
@@ -1053,7 +1062,7 @@ Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, c
     batch.stream_name = spec_.stream;
     batch.records = records;
     for (const auto& record : records) batch.data_bytes += record.data.size();
-    return options_.failure_handler(settings_.on_failure, batch, error, condition);
+    return options_.failure_handler(settings_.on_failure, batch, error, context);
   }
   std::string lines;
   int64_t now = clock_->NowNanos();

@@ -12,6 +12,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "base/metrics.h"
 #include "format/renderer.h"
@@ -380,6 +381,36 @@ TEST_F(SinkRunnerTest, RetryLimitAndBisectionSingleOutAPoisonRecordForOnFailure)
   EXPECT_NE(failures->find("\"data\":{\"n\":13}"), std::string::npos);
   // Given up is not lost: the checkpoint moved past it.
   EXPECT_EQ(checkpoints_.Load("hook")->failed_records, 1u);
+}
+
+TEST_F(SinkRunnerTest, OnFailureHandlerHearsTheLastStatusAndTheAttempts) {
+  Append(4, 1);
+  destination_->answer = [&](const SinkBatch&, uint64_t) {
+    DeliveryOutcome outcome{0, Unavailable("the endpoint answered HTTP 503"), false};
+    outcome.protocol_status = 503;
+    return outcome;
+  };
+  std::mutex mu;
+  std::vector<std::tuple<std::string, int, uint32_t, size_t>> calls;
+  SinkRunnerOptions options = Options();
+  options.failure_handler = [&](const OnFailureTarget& target, const SinkBatch& given_up,
+                                const Status&, const GiveUpContext& context) {
+    EXPECT_EQ(target.url, "webhook+http://127.0.0.1:9/failed");
+    std::lock_guard lock(mu);
+    calls.emplace_back(std::string(context.condition), context.status_code, context.attempts,
+                       given_up.records.size());
+    return Status::Ok();
+  };
+  auto runner = StartRunner({{"batch_size", "10"},
+                             {"maximum_retry_attempts", "2"},
+                             {"on_failure", "webhook+http://127.0.0.1:9/failed"}},
+                            options);
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) { return s.failed_records == 4; }));
+  ASSERT_TRUE(runner->Stop().ok());
+  std::lock_guard lock(mu);
+  ASSERT_EQ(calls.size(), 1u);
+  // The first try and two retries failed: three invocations, the last answered 503.
+  EXPECT_EQ(calls[0], std::make_tuple(std::string("RetryAttemptsExhausted"), 503, 3u, size_t{4}));
 }
 
 TEST_F(SinkRunnerTest, GivenUpRecordsWaitWhileOnFailureCannotBeWritten) {
