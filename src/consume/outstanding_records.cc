@@ -29,6 +29,14 @@ bool OutstandingRecords::Remove(uint32_t shard, uint64_t sequence) {
   auto found = shards_.find(shard);
   if (found == shards_.end()) return false;
   std::deque<Entry>& entries = found->second.entries;
+  if (!entries.empty() && entries.front().sequence == sequence) {
+    // The common case: acknowledgements arrive in read order.
+    entries.pop_front();
+    --count_;
+    while (!entries.empty() && entries.front().removed) entries.pop_front();
+    if (entries.empty()) shards_.erase(found);
+    return true;
+  }
   auto at = std::lower_bound(entries.begin(), entries.end(), sequence,
                              [](const Entry& e, uint64_t s) { return e.sequence < s; });
   if (at == entries.end() || at->sequence != sequence || at->removed) return false;

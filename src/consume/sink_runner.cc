@@ -310,6 +310,7 @@ class SinkRunner::Impl {
 
   // Control thread only.
   std::unique_ptr<StreamReader> reader_;
+  std::vector<std::string> shard_ids_;  // by shard index, formatted once
   std::thread control_thread_;
 
   std::mutex control_mu_;  // Stop callers
@@ -645,7 +646,10 @@ void SinkRunner::Impl::ControlLoop() {
 Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) {
   SinkRecord record;
   record.shard_index = read.shard_index;
-  record.shard_id = log::FormatShardId(read.shard_index);
+  if (read.shard_index >= shard_ids_.size()) shard_ids_.resize(read.shard_index + 1);
+  std::string& shard_id = shard_ids_[read.shard_index];
+  if (shard_id.empty()) shard_id = log::FormatShardId(read.shard_index);
+  record.shard_id = shard_id;
   record.sequence = read.record.sequence;
   record.sequence_number =
       log::FormatSequenceNumber(read.record.sequence, read.shard_index, read.shard_creation_nanos);
