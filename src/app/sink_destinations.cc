@@ -36,7 +36,7 @@ consume::FailureHandler MakeFailureHandler() {
   };
   auto shared = std::make_shared<Shared>();
   return [shared](const consume::OnFailureTarget& target, const consume::SinkBatch& given_up,
-                  const Status& error, std::string_view condition) -> Status {
+                  const Status& error, const consume::GiveUpContext& context) -> Status {
     sink::webhook::OnFailureWebhook* poster = nullptr;
     {
       std::lock_guard lock(shared->mutex);
@@ -45,7 +45,8 @@ consume::FailureHandler MakeFailureHandler() {
       }
       poster = shared->poster.get();
     }
-    return poster->Post(target.url, given_up, error, condition);
+    return poster->Post(target.url, given_up, error, context.condition, context.status_code,
+                        context.attempts);
   };
 }
 

@@ -67,10 +67,17 @@ using ReaderOpener = std::function<Result<std::unique_ptr<StreamReader>>(
     std::shared_ptr<log::Stream> stream, StreamReaderOptions options,
     std::optional<Checkpoint> checkpoint)>;
 
+// What the runner knew about the deliveries of records it gave up on.
+struct GiveUpContext {
+  std::string_view condition;  // "RetryAttemptsExhausted" or "MaximumRecordAgeExceeded"
+  int status_code = 0;         // DeliveryOutcome::protocol_status of the last try; 0: none
+  uint32_t attempts = 0;       // deliveries tried (Lambda's approximateInvokeCount)
+};
+
 // Delivers given-up records to an on_failure URL (the webhook module registers one).
 using FailureHandler =
     std::function<Status(const OnFailureTarget& target, const SinkBatch& given_up,
-                         const Status& error, std::string_view condition)>;
+                         const Status& error, const GiveUpContext& context)>;
 
 struct SinkRunnerOptions {
   const Clock* clock = nullptr;           // nullptr: SystemClock (record age, lag, since)

@@ -12,6 +12,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "base/metrics.h"
 #include "format/renderer.h"
@@ -354,7 +355,7 @@ TEST_F(SinkRunnerTest, RetryLimitAndBisectionSingleOutAPoisonRecordForOnFailure)
   // The record with payload n = 13 is rejected by the function every time.
   destination_->answer = [&](const SinkBatch& batch, uint64_t) {
     for (size_t i = 0; i < batch.records.size(); ++i) {
-      if (batch.records[i].data.find("eyJuIjoxM30=") != std::string::npos) {  // {"n":13}
+      if (batch.records[i].data == R"({"n":13})") {
         return DeliveryOutcome{i, InvalidArgument("function error: bad record"), true};
       }
     }
@@ -376,9 +377,40 @@ TEST_F(SinkRunnerTest, RetryLimitAndBisectionSingleOutAPoisonRecordForOnFailure)
   EXPECT_NE(failures->find("\"stream\":\"s\""), std::string::npos);
   EXPECT_NE(failures->find("\"shardId\":\"shardId-"), std::string::npos);
   EXPECT_NE(failures->find("\"sequenceNumber\":\""), std::string::npos);
-  EXPECT_NE(failures->find("\"data\":{\"SequenceNumber\""), std::string::npos);
+  // A plain stream's record is its payload, as GetRecords returns it in Data.
+  EXPECT_NE(failures->find("\"data\":{\"n\":13}"), std::string::npos);
   // Given up is not lost: the checkpoint moved past it.
   EXPECT_EQ(checkpoints_.Load("hook")->failed_records, 1u);
+}
+
+TEST_F(SinkRunnerTest, OnFailureHandlerHearsTheLastStatusAndTheAttempts) {
+  Append(4, 1);
+  destination_->answer = [&](const SinkBatch&, uint64_t) {
+    DeliveryOutcome outcome{0, Unavailable("the endpoint answered HTTP 503"), false};
+    outcome.protocol_status = 503;
+    return outcome;
+  };
+  std::mutex mu;
+  std::vector<std::tuple<std::string, int, uint32_t, size_t>> calls;
+  SinkRunnerOptions options = Options();
+  options.failure_handler = [&](const OnFailureTarget& target, const SinkBatch& given_up,
+                                const Status&, const GiveUpContext& context) {
+    EXPECT_EQ(target.url, "webhook+http://127.0.0.1:9/failed");
+    std::lock_guard lock(mu);
+    calls.emplace_back(std::string(context.condition), context.status_code, context.attempts,
+                       given_up.records.size());
+    return Status::Ok();
+  };
+  auto runner = StartRunner({{"batch_size", "10"},
+                             {"maximum_retry_attempts", "2"},
+                             {"on_failure", "webhook+http://127.0.0.1:9/failed"}},
+                            options);
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) { return s.failed_records == 4; }));
+  ASSERT_TRUE(runner->Stop().ok());
+  std::lock_guard lock(mu);
+  ASSERT_EQ(calls.size(), 1u);
+  // The first try and two retries failed: three invocations, the last answered 503.
+  EXPECT_EQ(calls[0], std::make_tuple(std::string("RetryAttemptsExhausted"), 503, 3u, size_t{4}));
 }
 
 TEST_F(SinkRunnerTest, GivenUpRecordsWaitWhileOnFailureCannotBeWritten) {

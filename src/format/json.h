@@ -27,6 +27,8 @@ std::optional<std::string> MinifyJson(std::string_view text);
 
 // Standard base64 with padding (RFC 4648 section 4).
 std::string Base64Encode(std::string_view bytes);
+// Appends the base64 of `bytes` as a quoted JSON string (base64 needs no escaping).
+void AppendJsonBase64(std::string& out, std::string_view bytes);
 
 class JsonWriter {
  public:
@@ -58,10 +60,22 @@ class JsonWriter {
   void RawJson(std::string_view json);
 
   // Shorthands for members.
-  void Member(std::string_view name, std::string_view text) { Key(name); String(text); }
-  void MemberBase64(std::string_view name, std::string_view bytes) { Key(name); Base64String(bytes); }
-  void MemberInt(std::string_view name, int64_t value) { Key(name); Int(value); }
-  void MemberNull(std::string_view name) { Key(name); Null(); }
+  void Member(std::string_view name, std::string_view text) {
+    Key(name);
+    String(text);
+  }
+  void MemberBase64(std::string_view name, std::string_view bytes) {
+    Key(name);
+    Base64String(bytes);
+  }
+  void MemberInt(std::string_view name, int64_t value) {
+    Key(name);
+    Int(value);
+  }
+  void MemberNull(std::string_view name) {
+    Key(name);
+    Null();
+  }
 
   // Room for `bytes` of output, so a large document is not copied as it grows.
   void Reserve(size_t bytes) { out_.reserve(bytes); }
