@@ -612,5 +612,27 @@ TEST(ParquetWriter, RandomNullPatternsRoundTrip) {
   }
 }
 
+TEST(ParquetWriter, OutputErrorsAreReturnedWithContextAndStick) {
+  TableSchema schema = Schema({Col("id", ValueType::kInt64, "int8", false)});
+  WriterOptions options;
+  options.row_group_rows = 10;
+  io::FaultInjectionFileSystem fs;
+  auto file = fs.Open("/full.parquet", io::OpenMode::kCreateNew);
+  ASSERT_TRUE(file.ok());
+  auto writer = ParquetWriter::Open(schema, options, file->get());
+  ASSERT_TRUE(writer.ok());
+  // The disk fills up at the first row group.
+  fs.SetCapacity(*(*file)->Size() + 16);
+  Status status;
+  for (int64_t i = 0; i < 10 && status.ok(); ++i)
+    status = (*writer)->AppendRow({{"id", Value::Int64(i)}});
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), ErrorCode::kNoSpace);
+  EXPECT_NE(status.message().find("writing parquet file"), std::string::npos) << status.message();
+  EXPECT_TRUE(status.IsRetriable());  // the caller retries with a fresh file once space returns
+  EXPECT_EQ((*writer)->AppendRow({{"id", Value::Int64(99)}}).code(), ErrorCode::kNoSpace);
+  EXPECT_EQ((*writer)->Finish().status().code(), ErrorCode::kNoSpace);
+}
+
 }  // namespace
 }  // namespace eddy::parquet
