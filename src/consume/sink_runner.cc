@@ -260,6 +260,8 @@ class SinkRunner::Impl {
   void ControlLoop();
   Status OpenReader(std::optional<Checkpoint> checkpoint, log::StartPosition start);
   Result<std::optional<SinkRecord>> MakeRecord(ReadRecord read);
+  // The recorded schema of `event`'s table for SinkRecord::table_schema (see sink.h).
+  std::shared_ptr<const model::TableSchema> SchemaOf(const model::ChangeEvent& event);
   // Consumes `records` (moved from; the control loop clears it and keeps its capacity).
   void Dispatch(std::vector<ReadRecord>& records);
   void ApplyRequest(const Request& request);
@@ -311,6 +313,9 @@ class SinkRunner::Impl {
   // Control thread only.
   std::unique_ptr<StreamReader> reader_;
   std::vector<std::string> shard_ids_;  // by shard index, formatted once
+  // The schema of the last record's table (records come in runs of one table and version).
+  std::shared_ptr<const model::TableSchema> last_schema_;
+  std::set<std::pair<model::TableId, uint32_t>> missing_schemas_;  // warned about once
   std::thread control_thread_;
 
   std::mutex control_mu_;  // Stop callers
@@ -643,6 +648,49 @@ void SinkRunner::Impl::ControlLoop() {
   }
 }
 
+std::shared_ptr<const model::TableSchema> SinkRunner::Impl::SchemaOf(
+    const model::ChangeEvent& event) {
+  model::SchemaRegistry* schemas = options_.schemas.get();
+  if (schemas == nullptr || event.table.name.empty()) return nullptr;
+  if (event.op == model::Operation::kSchemaChange) {
+    if (!event.schema_change || !event.schema_change->table_schema) return nullptr;
+    const model::TableSchema& reported = *event.schema_change->table_schema;
+    // The recorded version when the capture recorded this shape already; otherwise the
+    // statement's schema as the source reported it, version 0 (not recorded: the table's next
+    // row change brings the version its rows are decoded with).
+    std::shared_ptr<const model::TableSchema> latest = schemas->Latest(event.table);
+    if (latest != nullptr && model::SameShape(*latest, reported)) return latest;
+    auto copy = std::make_shared<model::TableSchema>(reported);
+    copy->version = 0;
+    return copy;
+  }
+  if (!model::IsRowChange(event.op) && event.op != model::Operation::kTruncate) return nullptr;
+  if (event.schema_version == 0) {
+    // Events a capture stamps with no version (a MySQL TRUNCATE statement): the table's
+    // latest schema.
+    return schemas->Latest(event.table);
+  }
+  if (last_schema_ != nullptr && last_schema_->version == event.schema_version &&
+      last_schema_->table == event.table) {
+    return last_schema_;
+  }
+  Result<std::shared_ptr<const model::TableSchema>> found =
+      schemas->Find(event.table, event.schema_version);
+  if (!found.ok()) {
+    // Records written before the stream kept schemas (or by a capture that did not record
+    // them): delivered without one.
+    if (missing_schemas_.emplace(event.table, event.schema_version).second) {
+      logger_->warn("no recorded schema for a record's table sink={} table={} version={} "
+                    "error=\"{}\"",
+                    spec_.name, event.table.ToString(), event.schema_version,
+                    found.status().ToString());
+    }
+    return nullptr;
+  }
+  last_schema_ = *found;
+  return last_schema_;
+}
+
 Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) {
   SinkRecord record;
   record.shard_index = read.shard_index;
@@ -666,6 +714,7 @@ Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) 
     context.sequence_number = record.sequence_number;
     record.data = renderer_->Render(*event, view_, context);
     if (record.data.empty()) return std::optional<SinkRecord>();  // no rendering in this format
+    record.table_schema = SchemaOf(*event);
     record.event = std::make_shared<const model::ChangeEvent>(std::move(*event));
   } else {
     // A plain stream: the record's bytes, as GetRecords returns them in Data.

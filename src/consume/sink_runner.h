@@ -59,6 +59,7 @@
 #include "consume/stream_reader.h"
 #include "io/file_system.h"
 #include "log/log_store.h"
+#include "model/schema_registry.h"
 
 namespace eddy::consume {
 
@@ -100,6 +101,9 @@ struct SinkRunnerOptions {
   // Back-pressure: the control thread stops reading while this many records are queued in
   // the lanes (at least one batch_size per lane is always allowed).
   size_t max_queued_records = 20'000;
+  // The stream's table schemas (schema/schema_history.h): fills SinkRecord::table_schema.
+  // Null: every record's table_schema stays null.
+  std::shared_ptr<model::SchemaRegistry> schemas;
 };
 
 // What `eddy status` and the metrics show about a sink.

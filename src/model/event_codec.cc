@@ -1,8 +1,8 @@
 #include "model/event_codec.h"
 
 #include <bit>
-#include <charconv>
 #include <cassert>
+#include <charconv>
 #include <limits>
 
 #include "base/bytes.h"
@@ -221,7 +221,8 @@ Result<ValueType> ReadValueType(ByteReader& reader, const char* what) {
 
 Result<bool> ReadBool(ByteReader& reader, const char* what) {
   EDDY_ASSIGN_OR_RETURN(uint8_t raw, reader.ReadFixed8());
-  if (raw > 1) return Corruption(std::string(what) + " byte " + std::to_string(raw) + " is not 0 or 1");
+  if (raw > 1)
+    return Corruption(std::string(what) + " byte " + std::to_string(raw) + " is not 0 or 1");
   return raw == 1;
 }
 
@@ -579,6 +580,21 @@ std::string EncodeEvent(const ChangeEvent& event) {
   std::string out;
   EncodeEvent(event, out);
   return out;
+}
+
+void AppendTableSchema(const TableSchema& schema, std::string& out) {
+  EncodeTableSchema(schema, out);
+}
+
+Result<TableSchema> DecodeTableSchema(std::string_view bytes) {
+  ByteReader reader(bytes);
+  Result<TableSchema> schema = ReadTableSchema(reader);
+  if (!schema.ok()) return schema.status().WithContext("decoding table schema");
+  if (!reader.empty()) {
+    return Corruption("decoding table schema: " + std::to_string(reader.remaining()) +
+                      " unexpected bytes after the schema");
+  }
+  return schema;
 }
 
 Result<ChangeEvent> DecodeEvent(std::string_view bytes) {

@@ -33,8 +33,8 @@ inline constexpr uint8_t kEventFlagHasBefore = 0x01;
 inline constexpr uint8_t kEventFlagHasAfter = 0x02;
 inline constexpr uint8_t kEventFlagHasMessage = 0x04;
 inline constexpr uint8_t kEventFlagHasSchemaChange = 0x08;        // version 2
-inline constexpr uint8_t kEventFlagHasTransactionOrder = 0x10;     // version 2
-inline constexpr uint8_t kEventFlagHasTransactionSummary = 0x20;   // version 2
+inline constexpr uint8_t kEventFlagHasTransactionOrder = 0x10;    // version 2
+inline constexpr uint8_t kEventFlagHasTransactionSummary = 0x20;  // version 2
 inline constexpr uint8_t kEventFlagsKnownV1 = 0x07;
 inline constexpr uint8_t kEventFlagsKnown = 0x3F;
 
@@ -72,6 +72,12 @@ class RowEventEncoder {
   std::string after_ordinal_;  // position .. mysql thread id
   std::string query_;          // length-prefixed source.query
 };
+
+// A TableSchema on its own, in the layout a schema change event carries it (the spec's
+// "table schema"): the schema history (schema/schema_history.h) stores schemas this way.
+// Decoding is as strict as DecodeEvent's; the schema must occupy all of `bytes`.
+void AppendTableSchema(const TableSchema& schema, std::string& out);
+Result<TableSchema> DecodeTableSchema(std::string_view bytes);
 
 void AppendRowFieldCount(uint64_t count, std::string& out);
 // AppendPartitionKeyValue for a value given in its encoding (one EncodeValue output); integer
