@@ -28,8 +28,10 @@ bool IsFramed(const model::ChangeEvent& event) {
     case model::Operation::kInsert:
     case model::Operation::kUpdate:
     case model::Operation::kDelete:
-    case model::Operation::kTruncate: return true;
-    default: return false;
+    case model::Operation::kTruncate:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -45,8 +47,9 @@ struct TransactionState {
   model::SourceInfo last_source;
 };
 
-model::ChangeEvent Marker(model::Operation op, const std::string& id, const SourcePosition& position,
-                          int64_t commit_ns, int64_t capture_ns, model::SourceInfo source) {
+model::ChangeEvent Marker(model::Operation op, const std::string& id,
+                          const SourcePosition& position, int64_t commit_ns, int64_t capture_ns,
+                          model::SourceInfo source) {
   model::ChangeEvent marker;
   marker.op = op;
   marker.transaction_id = id;
@@ -80,9 +83,9 @@ void FrameTransactions(std::vector<Outgoing>& events, TransactionState& state,
       if (state.open && state.id != event.transaction_id) CloseTransaction(state, out);
       if (!state.open) {
         Outgoing begin;
-        begin.event = Marker(model::Operation::kTransactionBegin, event.transaction_id,
-                             event.position, event.commit_time_ns, event.capture_time_ns,
-                             event.source);
+        begin.event =
+            Marker(model::Operation::kTransactionBegin, event.transaction_id, event.position,
+                   event.commit_time_ns, event.capture_time_ns, event.source);
         begin.position = event.position;
         out.push_back(std::move(begin));
         state.open = true;
@@ -223,7 +226,8 @@ class ShapingStreamImpl final : public ShapingStream {
       heartbeat.source.server_name = last_source_.server_name;
     }
     if (heartbeat.source.connector == model::ConnectorKind::kUnknown) {
-      if (heartbeat.position.postgres()) heartbeat.source.connector = model::ConnectorKind::kPostgres;
+      if (heartbeat.position.postgres())
+        heartbeat.source.connector = model::ConnectorKind::kPostgres;
       if (heartbeat.position.mysql()) heartbeat.source.connector = model::ConnectorKind::kMysql;
     }
     std::vector<log::AppendRecord> records(1);
@@ -376,8 +380,8 @@ void Heartbeater::Stop() {
 void Heartbeater::Loop() {
   int64_t shortest = entries_.front().interval_nanos;
   for (const Entry& entry : entries_) shortest = std::min(shortest, entry.interval_nanos);
-  auto period = std::chrono::nanoseconds(
-      std::clamp<int64_t>(shortest / 4, 25'000'000, 1'000'000'000));
+  auto period =
+      std::chrono::nanoseconds(std::clamp<int64_t>(shortest / 4, 25'000'000, 1'000'000'000));
   auto logger = logging::Get("engine");
   std::unique_lock lock(mutex_);
   while (!stopping_) {
@@ -400,6 +404,44 @@ std::shared_ptr<ShapingStream> MakeShapingStream(std::shared_ptr<log::Stream> in
   ShapingStreamOptions options;
   options.shaper = std::move(shaper);
   return MakeShapingStream(std::move(inner), std::move(options));
+}
+
+namespace {
+
+class ShapingSchemaRegistry final : public model::SchemaRegistry {
+ public:
+  ShapingSchemaRegistry(std::shared_ptr<model::SchemaRegistry> inner, format::Shaper shaper)
+      : inner_(std::move(inner)), shaper_(std::move(shaper)) {}
+
+  Result<uint32_t> AssignVersion(const model::TableSchema& schema) override {
+    model::ChangeEvent event;
+    event.op = model::Operation::kSchemaChange;
+    event.table = schema.table;
+    event.schema_change.emplace();
+    event.schema_change->kind = model::SchemaChangeKind::kAlterTable;
+    event.schema_change->table_schema = schema;
+    std::optional<model::ChangeEvent> shaped = shaper_.Apply(event);
+    if (!shaped || !shaped->schema_change || !shaped->schema_change->table_schema) return 0u;
+    return inner_->AssignVersion(*shaped->schema_change->table_schema);
+  }
+  Result<std::shared_ptr<const model::TableSchema>> Find(const model::TableId& table,
+                                                         uint32_t version) override {
+    return inner_->Find(table, version);
+  }
+  std::shared_ptr<const model::TableSchema> Latest(const model::TableId& table) override {
+    return inner_->Latest(table);
+  }
+
+ private:
+  const std::shared_ptr<model::SchemaRegistry> inner_;
+  const format::Shaper shaper_;
+};
+
+}  // namespace
+
+std::shared_ptr<model::SchemaRegistry> MakeShapingSchemaRegistry(
+    std::shared_ptr<model::SchemaRegistry> inner, format::Shaper shaper) {
+  return std::make_shared<ShapingSchemaRegistry>(std::move(inner), std::move(shaper));
 }
 
 }  // namespace eddy::engine
