@@ -78,9 +78,8 @@ void RegisterLogCommand(CLI::App& app, CommandRunner& runner) {
 
   auto data_dir = std::make_shared<std::string>();
   auto* verify = command->add_subcommand(
-      "verify",
-      "Check every stream, shard and segment (framing, CRCs, order, indexes); exit 1 "
-      "when anything is corrupt");
+      "verify", "Check every stream, shard and segment (framing, CRCs, order, indexes); exit 1 "
+                "when anything is corrupt");
   verify->add_option("--data-dir", *data_dir, "The data directory")->required();
   verify->callback([&runner, data_dir] {
     runner = [data_dir] {
@@ -101,8 +100,7 @@ void RegisterLogCommand(CLI::App& app, CommandRunner& runner) {
   dump->add_option("--stream", dump_options->stream, "Only this stream");
   dump->add_option("--shard", dump_options->shard_index, "Only this shard index");
   dump->add_flag("--payloads", dump_options->payloads, "Print payloads (escaped, first 200 bytes)");
-  dump->add_option("--max-records", dump_options->max_records,
-                   "At most this many records per shard");
+  dump->add_option("--max-records", dump_options->max_records, "At most this many records per shard");
   dump->callback([&runner, dump_dir, dump_options] {
     runner = [dump_dir, dump_options] {
       Status status = log::DumpDataDirectory(*dump_dir, *dump_options, std::cout);

@@ -28,10 +28,8 @@ bool IsFramed(const model::ChangeEvent& event) {
     case model::Operation::kInsert:
     case model::Operation::kUpdate:
     case model::Operation::kDelete:
-    case model::Operation::kTruncate:
-      return true;
-    default:
-      return false;
+    case model::Operation::kTruncate: return true;
+    default: return false;
   }
 }
 
@@ -47,9 +45,8 @@ struct TransactionState {
   model::SourceInfo last_source;
 };
 
-model::ChangeEvent Marker(model::Operation op, const std::string& id,
-                          const SourcePosition& position, int64_t commit_ns, int64_t capture_ns,
-                          model::SourceInfo source) {
+model::ChangeEvent Marker(model::Operation op, const std::string& id, const SourcePosition& position,
+                          int64_t commit_ns, int64_t capture_ns, model::SourceInfo source) {
   model::ChangeEvent marker;
   marker.op = op;
   marker.transaction_id = id;
@@ -83,9 +80,9 @@ void FrameTransactions(std::vector<Outgoing>& events, TransactionState& state,
       if (state.open && state.id != event.transaction_id) CloseTransaction(state, out);
       if (!state.open) {
         Outgoing begin;
-        begin.event =
-            Marker(model::Operation::kTransactionBegin, event.transaction_id, event.position,
-                   event.commit_time_ns, event.capture_time_ns, event.source);
+        begin.event = Marker(model::Operation::kTransactionBegin, event.transaction_id,
+                             event.position, event.commit_time_ns, event.capture_time_ns,
+                             event.source);
         begin.position = event.position;
         out.push_back(std::move(begin));
         state.open = true;
@@ -226,8 +223,7 @@ class ShapingStreamImpl final : public ShapingStream {
       heartbeat.source.server_name = last_source_.server_name;
     }
     if (heartbeat.source.connector == model::ConnectorKind::kUnknown) {
-      if (heartbeat.position.postgres())
-        heartbeat.source.connector = model::ConnectorKind::kPostgres;
+      if (heartbeat.position.postgres()) heartbeat.source.connector = model::ConnectorKind::kPostgres;
       if (heartbeat.position.mysql()) heartbeat.source.connector = model::ConnectorKind::kMysql;
     }
     std::vector<log::AppendRecord> records(1);
@@ -380,8 +376,8 @@ void Heartbeater::Stop() {
 void Heartbeater::Loop() {
   int64_t shortest = entries_.front().interval_nanos;
   for (const Entry& entry : entries_) shortest = std::min(shortest, entry.interval_nanos);
-  auto period =
-      std::chrono::nanoseconds(std::clamp<int64_t>(shortest / 4, 25'000'000, 1'000'000'000));
+  auto period = std::chrono::nanoseconds(
+      std::clamp<int64_t>(shortest / 4, 25'000'000, 1'000'000'000));
   auto logger = logging::Get("engine");
   std::unique_lock lock(mutex_);
   while (!stopping_) {

@@ -98,10 +98,7 @@ TEST_F(SchemaHistoryTest, TornTailIsTruncatedAndEarlierEntriesKept) {
   // Garbage appended after valid entries (bad CRC) is dropped too.
   {
     std::ofstream out(file, std::ios::app | std::ios::binary);
-    out << std::string(
-        "\x05\x00\x00\x00\xde\xad\xbe\xef"
-        "abcde",
-        13);
+    out << std::string("\x05\x00\x00\x00\xde\xad\xbe\xef" "abcde", 13);
   }
   auto history = Open();
   EXPECT_EQ(history->Latest(model::TableId{"db", "", "t"})->version, 2u);

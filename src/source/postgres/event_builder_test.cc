@@ -41,8 +41,9 @@ RelationMessage Orders(ReplicaIdentity identity) {
   m.name = "orders";
   m.replica_identity = identity;
   bool full = identity == ReplicaIdentity::kFull;
-  m.columns = {
-      {true, "id", oid::kInt4, -1}, {full, "body", oid::kText, -1}, {full, "feeling", 16400, -1}};
+  m.columns = {{true, "id", oid::kInt4, -1},
+               {full, "body", oid::kText, -1},
+               {full, "feeling", 16400, -1}};
   return m;
 }
 
@@ -81,8 +82,8 @@ TEST(EventBuilderTest, DefaultIdentityUpdateAndDeleteCarryOnlyTheKey) {
   EXPECT_TRUE((*updated->after)[1].value.is_unavailable());
   EXPECT_TRUE((*updated->after)[2].value.is_null());
 
-  UpdateMessage key_change{
-      0, 100, OldTupleKind::kKey, {T("7"), Null(), Null()}, {T("8"), T("b"), Null()}};
+  UpdateMessage key_change{0, 100, OldTupleKind::kKey, {T("7"), Null(), Null()},
+                           {T("8"), T("b"), Null()}};
   auto moved = builder.OnUpdate(key_change);
   ASSERT_TRUE(moved.ok());
   ASSERT_TRUE(moved->before.has_value());
@@ -104,10 +105,7 @@ TEST(EventBuilderTest, FullIdentityTakesUnchangedToastFromTheOldTuple) {
   catalog.keys[100] = {"id"};
   EventBuilder builder("shop", &catalog);
   ASSERT_TRUE(builder.OnRelation(Orders(ReplicaIdentity::kFull)).ok());
-  UpdateMessage update{0,
-                       100,
-                       OldTupleKind::kFull,
-                       {T("7"), T("big text"), T("sad")},
+  UpdateMessage update{0, 100, OldTupleKind::kFull, {T("7"), T("big text"), T("sad")},
                        {T("7"), Toast(), T("happy")}};
   auto event = builder.OnUpdate(update);
   ASSERT_TRUE(event.ok());
@@ -240,8 +238,8 @@ TEST(EventBuilderTest, TruncateAndMessages) {
 }
 
 TEST(TransactionBufferTest, SpillsBeyondTheBudgetAndDropsAbortedSubtransactions) {
-  std::string dir =
-      std::filesystem::temp_directory_path() / ("eddy_txbuf_" + std::to_string(::getpid()));
+  std::string dir = std::filesystem::temp_directory_path() /
+                    ("eddy_txbuf_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::string path = dir + "/tx.spill";
   {
