@@ -103,7 +103,7 @@ class TableSchemasTest : public ::testing::Test {
   }
 
   void StartEddy(const std::string& source, const std::string& tables) {
-    log_path_ = dir_ + "/eddy.log";
+    log_path_ = dir_ + "/eddy-" + std::to_string(++starts_) + ".log";
     std::vector<std::string> args = {EDDY_BINARY,  "run",     "--source",     source,
                                      "--data-dir", data_dir_, "--stream",     "s",
                                      "--tables",   tables,    "--api-listen", "127.0.0.1:0"};
@@ -124,7 +124,10 @@ class TableSchemasTest : public ::testing::Test {
   void WaitForRow(int64_t id) {
     auto deadline = steady_clock::now() + std::chrono::seconds(90);
     while (steady_clock::now() < deadline) {
-      ASSERT_FALSE(eddy_.TryWait().has_value()) << "eddy exited:\n" << ReadFile(log_path_);
+      if (auto status = eddy_.TryWait()) {
+        FAIL() << "eddy exited (" << localdb::DescribeWaitStatus(*status) << "):\n"
+               << ReadFile(log_path_);
+      }
       log::LogStoreOptions options;
       options.read_only = true;
       auto store = log::LogStore::Open(data_dir_, options);
@@ -245,6 +248,7 @@ class TableSchemasTest : public ::testing::Test {
   std::string dir_;
   std::string data_dir_;
   std::string log_path_;
+  int starts_ = 0;
   localdb::ChildProcess eddy_;
 };
 
@@ -322,6 +326,7 @@ TEST_F(TableSchemasTest, PostgresSchemasBeforeAndAfterAlterAndAcrossARestart) {
   std::vector<CatalogColumn> catalog_before = PgCatalog(**pg);
 
   StartEddy((*pg)->Url(), "public.types_t");
+  WaitForRow(2);  // the snapshot is in: what follows is streamed
   ASSERT_TRUE((*pg)->Execute("INSERT INTO types_t VALUES " + PgRow(101)).ok());
   WaitForRow(101);
   ASSERT_TRUE((*pg)
@@ -450,6 +455,7 @@ TEST_F(TableSchemasTest, MariadbSchemasBeforeAndAfterAlterAndAcrossARestart) {
   std::vector<CatalogColumn> catalog_before = MariadbCatalog(**db);
 
   StartEddy((*db)->Url(), "eddy.types");
+  WaitForRow(2);  // the snapshot is in: what follows is streamed
   ASSERT_TRUE((*db)->Execute("INSERT INTO types VALUES " + MariadbRow(101), "eddy").ok());
   WaitForRow(101);
   ASSERT_TRUE((*db)
@@ -461,6 +467,20 @@ TEST_F(TableSchemasTest, MariadbSchemasBeforeAndAfterAlterAndAcrossARestart) {
   WaitForRow(201);
   std::vector<CatalogColumn> catalog_after = MariadbCatalog(**db);
   StopEddy();
+
+  // The server forgets the stopped replica's registration a moment after its connection
+  // closes; until then the capture refuses to register the same server_id (by design).
+  auto admin = (*db)->Connect();
+  ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+  auto registered_deadline = steady_clock::now() + std::chrono::seconds(60);
+  while (true) {
+    auto hosts = admin->Query("SHOW SLAVE HOSTS");
+    ASSERT_TRUE(hosts.ok()) << hosts.status().ToString();
+    if (hosts->rows.empty()) break;
+    ASSERT_LT(steady_clock::now(), registered_deadline) << "the replica stays registered";
+    // Waiting for the server to notice a closed connection: nothing to block on.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 
   StartEddy((*db)->Url(), "eddy.types");
   ASSERT_TRUE((*db)->Execute("INSERT INTO types (id, extra) VALUES (301, 3.5)", "eddy").ok());
