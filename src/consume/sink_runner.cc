@@ -680,10 +680,10 @@ std::shared_ptr<const model::TableSchema> SinkRunner::Impl::SchemaOf(
     // Records written before the stream kept schemas (or by a capture that did not record
     // them): delivered without one.
     if (missing_schemas_.emplace(event.table, event.schema_version).second) {
-      logger_->warn("no recorded schema for a record's table sink={} table={} version={} "
-                    "error=\"{}\"",
-                    spec_.name, event.table.ToString(), event.schema_version,
-                    found.status().ToString());
+      logger_->warn(
+          "no recorded schema for a record's table sink={} table={} version={} "
+          "error=\"{}\"",
+          spec_.name, event.table.ToString(), event.schema_version, found.status().ToString());
     }
     return nullptr;
   }

@@ -33,8 +33,8 @@ inline constexpr uint8_t kEventFlagHasBefore = 0x01;
 inline constexpr uint8_t kEventFlagHasAfter = 0x02;
 inline constexpr uint8_t kEventFlagHasMessage = 0x04;
 inline constexpr uint8_t kEventFlagHasSchemaChange = 0x08;        // version 2
-inline constexpr uint8_t kEventFlagHasTransactionOrder = 0x10;    // version 2
-inline constexpr uint8_t kEventFlagHasTransactionSummary = 0x20;  // version 2
+inline constexpr uint8_t kEventFlagHasTransactionOrder = 0x10;     // version 2
+inline constexpr uint8_t kEventFlagHasTransactionSummary = 0x20;   // version 2
 inline constexpr uint8_t kEventFlagsKnownV1 = 0x07;
 inline constexpr uint8_t kEventFlagsKnown = 0x3F;
 

@@ -752,6 +752,7 @@ class MysqlCapture::Runner {
     snapshot_options.server_name = options_.server_name;
     snapshot_options.mariadb = server.mariadb;
     snapshot_options.history = history_.get();
+    snapshot_options.schemas = options_.schemas.get();
     Snapshotter snapshotter(snapshot_options, stream_);
     {
       std::lock_guard lock(mu_);
@@ -1094,8 +1095,18 @@ class MysqlCapture::Runner {
         column.primary_key_ordinal = static_cast<int>(k + 1);
         schema.primary_key.push_back(column.name);
       }
-      EDDY_RETURN_IF_ERROR(
-          history_->AssignVersion(schema, BinlogPosition{current_file_, end_offset}));
+      if (options_.schemas != nullptr) {
+        SetTypeModifiers(schema);
+        Result<uint32_t> version = options_.schemas->AssignVersion(schema);
+        if (!version.ok()) {
+          return version.status().WithContext("recording the schema of " +
+                                              schema.table.QualifiedName());
+        }
+        schema.version = *version;
+      } else {
+        EDDY_RETURN_IF_ERROR(
+            history_->AssignVersion(schema, BinlogPosition{current_file_, end_offset}));
+      }
       for (const ColumnInfo& info : map.columns) {
         std::string& name = cached.encoded_names.emplace_back();
         model::AppendFieldName(info.name, name);

@@ -403,7 +403,14 @@ Result<MysqlPosition> Snapshotter::Run(
         }
       }
     }
-    if (options_.history != nullptr) {
+    if (options_.schemas != nullptr) {
+      SetTypeModifiers(schema);
+      Result<uint32_t> version = options_.schemas->AssignVersion(schema);
+      if (!version.ok()) {
+        return version.status().WithContext("recording the schema of " + table.QualifiedName());
+      }
+      schema.version = *version;
+    } else if (options_.history != nullptr) {
       EDDY_RETURN_IF_ERROR(options_.history->AssignVersion(schema, position.end));
     }
 

@@ -24,6 +24,7 @@
 #include "localdb/sql_session.h"
 #include "log/log_store.h"
 #include "model/schema.h"
+#include "model/schema_registry.h"
 #include "model/value.h"
 
 namespace eddy::source::mysql {
@@ -37,6 +38,9 @@ struct SnapshotOptions {
   std::string server_name;
   bool mariadb = true;
   SchemaHistory* history = nullptr;  // optional: schema versions shared with streaming
+  // Optional: the stream's schema registry; when set it gives the versions (not `history`)
+  // and schemas carry precision and scale (SetTypeModifiers).
+  model::SchemaRegistry* schemas = nullptr;
 };
 
 struct SnapshotProgress {
