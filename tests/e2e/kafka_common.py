@@ -84,6 +84,7 @@ def metric_state(api_port, sink):
     except OSError:
         return None
     for line in text.splitlines():
-        if line.startswith("eddy_sink_state{") and f'sink="{sink}"' in line and line.endswith(" 1"):
+        if (line.startswith("eddy_sink_state{") and f'sink="{sink}"' in line
+                and float(line.rsplit(" ", 1)[1]) == 1):
             return line.split('state="')[1].split('"')[0]
     return None

@@ -129,8 +129,9 @@ batch_size = 200
         open(work + "/pg.toml", "w").write(config)
         run = subprocess.Popen([args.eddy, "run", "--config", work + "/pg.toml"],
                                stdout=open(work + "/pg-eddy.log", "w"), stderr=subprocess.STDOUT)
-        wait_for(lambda: run.poll() is not None or orders_topic in list_topics(bootstrap), 60,
-                 "eddy to publish the snapshot")
+        offsets_topic = f"__eddy_offsets.{PREFIX}.{SINK}"
+        wait_for(lambda: run.poll() is not None or offsets_topic in list_topics(bootstrap), 60,
+                 "eddy to open the sink (its offsets topic)")
         assert run.poll() is None, f"eddy exited: {open(work + '/pg-eddy.log').read()[-3000:]}"
         psql("UPDATE orders SET note = 'changed' WHERE id = 1")
         psql("UPDATE orders SET id = 105 WHERE id = 5")

@@ -21,6 +21,8 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+constexpr int kAdminTimeoutMs = 3000;
+
 // A per-shard merge keeping the later position: every committed checkpoint is safe on its own
 // (its batch and everything acknowledged before it are committed), so their per-shard maximum
 // is too, whatever order lanes' batches commit in.
@@ -151,10 +153,8 @@ class KafkaDestination final : public consume::Destination {
     }
     for (size_t i = 0; i < batch.records.size(); ++i) {
       if (skip[i]) continue;
-      size_t before = messages_.size();
       mapper_.Map(batch.records[i], &messages_);
       record_of_message_.resize(messages_.size(), i);
-      (void)before;
     }
     for (const KafkaMessage& message : messages_) {
       if (Status ensured = EnsureTopic(message.topic, false); !ensured.ok()) {
@@ -209,7 +209,12 @@ class KafkaDestination final : public consume::Destination {
                              {"acks", "all"},
                              {"partitioner", "murmur2_random"},
                              {"message.timeout.ms", std::to_string(settings_.delivery_timeout.count())}});
-      if (settings_.exactly_once) own.emplace_back("transactional.id", settings_.transactional_id);
+      if (settings_.exactly_once) {
+        own.emplace_back("transactional.id", settings_.transactional_id);
+        // librdkafka requires message.timeout.ms <= transaction.timeout.ms.
+        own.emplace_back("transaction.timeout.ms",
+                         std::to_string(std::max<int64_t>(60'000, 2 * settings_.delivery_timeout.count())));
+      }
     } else {
       own.insert(own.end(), {{"group.id", "eddy-checkpoint-reader." + settings_.sink_name},
                              {"isolation.level", "read_committed"},
@@ -480,11 +485,14 @@ class KafkaDestination final : public consume::Destination {
       if (offsets) rd_kafka_NewTopic_set_config(new_topic, "cleanup.policy", "compact");
       rd_kafka_AdminOptions_t* options =
           rd_kafka_AdminOptions_new(producer_, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-      rd_kafka_AdminOptions_set_request_timeout(options, TimeoutMs(settings_.delivery_timeout),
-                                                error, sizeof(error));
+      // A cluster that cannot create topics through the admin API (no controller in its
+      // metadata, as librdkafka's mock cluster) would hold every first write for the whole
+      // delivery_timeout: the answer is awaited for at most kAdminTimeout.
+      int admin_timeout = std::min(TimeoutMs(settings_.delivery_timeout), kAdminTimeoutMs);
+      rd_kafka_AdminOptions_set_request_timeout(options, admin_timeout, error, sizeof(error));
       rd_kafka_queue_t* queue = rd_kafka_queue_new(producer_);
       rd_kafka_CreateTopics(producer_, &new_topic, 1, options, queue);
-      rd_kafka_event_t* event = rd_kafka_queue_poll(queue, TimeoutMs(settings_.delivery_timeout) + 1000);
+      rd_kafka_event_t* event = rd_kafka_queue_poll(queue, admin_timeout + 1000);
       rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
       if (event != nullptr) {
         err = rd_kafka_event_error(event);
