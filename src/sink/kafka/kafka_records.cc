@@ -103,6 +103,11 @@ void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessa
     return;
   }
   const model::ChangeEvent& event = *record.event;
+  if (event.op == model::Operation::kInsert || event.op == model::Operation::kUpdate ||
+      event.op == model::Operation::kDelete || event.op == model::Operation::kTruncate) {
+    char code = model::OperationCode(event.op)[0];
+    if (settings_.skipped_operations.find(code) != std::string::npos) return;
+  }
   switch (event.op) {
     case model::Operation::kSchemaChange: {
       if (event.position.postgres() != nullptr) return;  // Debezium's PostgreSQL has no topic

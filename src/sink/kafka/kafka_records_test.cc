@@ -190,6 +190,23 @@ TEST(KafkaRecords, OtherTopics) {
             R"("payload":{"databaseName":"inv"}})");
 }
 
+TEST(KafkaRecords, SkippedOperations) {
+  KafkaSettings settings = Settings("debezium");
+  auto truncate = PostgresEvent(model::Operation::kTruncate);
+  std::vector<KafkaMessage> out;
+  RecordMapper::Make(settings)->Map(Record(truncate), &out);
+  EXPECT_TRUE(out.empty());  // Debezium skips truncates by default
+  settings.skipped_operations = "u";
+  RecordMapper::Make(settings)->Map(Record(truncate), &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].key.has_value());
+  auto update = PostgresEvent(model::Operation::kUpdate);
+  update.after = Row2(1, "a");
+  update.key = {model::Field{"id", model::Value::Int64(1)}};
+  RecordMapper::Make(settings)->Map(Record(update), &out);
+  EXPECT_EQ(out.size(), 1u);
+}
+
 TEST(KafkaRecords, TopicTemplate) {
   KafkaSettings settings = Settings();
   settings.topic_template = "{prefix}.all-{schema}.{table}";

@@ -15,11 +15,11 @@ constexpr std::string_view kLibrdkafkaPrefix = "kafka.";
 constexpr size_t kMaxTopicLength = 249;
 
 // The keys this destination owns (besides kafka.NAME), in the order the docs list them.
-constexpr std::array<std::string_view, 14> kOwnKeys = {
+constexpr std::array<std::string_view, 15> kOwnKeys = {
     "topic_prefix",       "topic",           "message.key.columns", "tombstones_on_delete",
     "exactly_once",       "transactional_id", "offsets_topic",      "schema_change_topic",
     "transaction_topic",  "heartbeat_topic", "partitions",          "replication_factor",
-    "delivery_timeout",   "format"};
+    "delivery_timeout",   "format",          "skipped.operations"};
 
 // librdkafka properties the sink sets itself: overriding them would break what it promises.
 constexpr std::array<std::string_view, 5> kReservedLibrdkafka = {
@@ -191,6 +191,23 @@ Result<KafkaSettings> ParseKafkaSettings(const consume::SinkSpec& spec) {
       settings.topic_template = value;
     } else if (key == "message.key.columns") {
       EDDY_RETURN_IF_ERROR(ParseKeyColumns(value, settings));
+    } else if (key == "skipped.operations") {
+      std::string operations;
+      if (value != "none") {
+        std::string_view rest = value;
+        while (!rest.empty()) {
+          size_t comma = rest.find(',');
+          std::string_view op = rest.substr(0, comma);
+          rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+          while (!op.empty() && op.front() == ' ') op.remove_prefix(1);
+          while (!op.empty() && op.back() == ' ') op.remove_suffix(1);
+          if (op.size() != 1 || std::string_view("cudt").find(op[0]) == std::string_view::npos) {
+            return Invalid(key, value, "use a comma-separated list of c, u, d, t, or none");
+          }
+          operations += op[0];
+        }
+      }
+      settings.skipped_operations = operations;
     } else if (key == "tombstones_on_delete") {
       EDDY_ASSIGN_OR_RETURN(settings.tombstones_on_delete, ParseBool(key, value));
     } else if (key == "exactly_once") {

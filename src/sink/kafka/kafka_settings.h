@@ -41,6 +41,10 @@ struct KafkaSettings {
   std::string topic_template;
   std::vector<KeyColumnsRule> key_columns;
   bool tombstones_on_delete = true;
+  // Debezium's skipped.operations: the operations not published, any of 'c' (create), 'u'
+  // (update), 'd' (delete), 't' (truncate); snapshot reads are always published. Debezium's
+  // default skips truncates; "none" publishes everything.
+  std::string skipped_operations = "t";
   // A Kafka transaction per batch holding the records and the sink's checkpoint; false:
   // at-least-once with the idempotent producer.
   bool exactly_once = true;

@@ -28,6 +28,7 @@ TEST(KafkaSettings, Defaults) {
   EXPECT_EQ(settings->heartbeat_topic, "__debezium-heartbeat.shop");
   EXPECT_EQ(settings->format, "debezium-schema");
   EXPECT_FALSE(settings->partitions.has_value());
+  EXPECT_EQ(settings->skipped_operations, "t");  // Debezium's default
 }
 
 TEST(KafkaSettings, EverySetting) {
@@ -43,7 +44,8 @@ TEST(KafkaSettings, EverySetting) {
        {"delivery_timeout", "5s"},
        {"kafka.compression.type", "lz4"},
        {"batch_size", "500"},
-       {"format", "debezium"}}));
+       {"format", "debezium"},
+       {"skipped.operations", "u, d"}}));
   ASSERT_TRUE(settings.ok()) << settings.status().ToString();
   EXPECT_EQ(settings->bootstrap_servers, "127.0.0.1:1");
   EXPECT_EQ(settings->topic_template, "{prefix}.all");
@@ -58,6 +60,7 @@ TEST(KafkaSettings, EverySetting) {
   ASSERT_EQ(settings->librdkafka.size(), 1u);
   EXPECT_EQ(settings->librdkafka[0].first, "compression.type");
   EXPECT_EQ(settings->format, "debezium");
+  EXPECT_EQ(settings->skipped_operations, "ud");
 }
 
 void ExpectError(const consume::SinkSpec& spec, std::string_view needle) {
@@ -87,6 +90,8 @@ TEST(KafkaSettings, BadInputIsNamed) {
               "sets this librdkafka property itself");
   ExpectError(Spec("kafka://k:1", {{"topic_prefix", "p"}, {"colour", "red"}}),
               "unknown kafka setting 'colour'");
+  ExpectError(Spec("kafka://k:1", {{"topic_prefix", "p"}, {"skipped.operations", "x"}}),
+              "c, u, d, t, or none");
   ExpectError(Spec("kafka://k:1", {{"topic_prefix", "p"}, {"delivery_timeout", "1ms"}}),
               "delivery_timeout");
 }
