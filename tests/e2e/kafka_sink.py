@@ -64,7 +64,16 @@ class Collector:
             if message is not None and message.error() is None:
                 self.records.append(message)
             return condition(self.records)
-        return wait_for(step, seconds, what)
+        try:
+            return wait_for(step, seconds, what)
+        except AssertionError:
+            counts = {}
+            for r in self.records:
+                counts[r.topic()] = counts.get(r.topic(), 0) + 1
+            for r in self.records:
+                if "heartbeat" not in r.topic():
+                    print(r.topic(), r.partition(), r.key(), (r.value() or b"")[-300:], r.headers(), file=sys.stderr)
+            raise AssertionError(f"{what}: records so far by topic {counts}")
 
     def close(self):
         self.consumer.close()
@@ -133,6 +142,10 @@ batch_size = 200
         wait_for(lambda: run.poll() is not None or offsets_topic in list_topics(bootstrap), 60,
                  "eddy to open the sink (its offsets topic)")
         assert run.poll() is None, f"eddy exited: {open(work + '/pg-eddy.log').read()[-3000:]}"
+        # The snapshot first, so each later statement is one change.
+        snapshot = Collector(bootstrap, [orders_topic], "e2e-snapshot")
+        snapshot.poll_until(lambda records: len(records) >= 20, 90, "the 20 snapshot rows")
+        snapshot.close()
         psql("UPDATE orders SET note = 'changed' WHERE id = 1")
         psql("UPDATE orders SET id = 105 WHERE id = 5")
         psql("DELETE FROM orders WHERE id = 6")
