@@ -47,7 +47,6 @@ from kafka_common import KafkaMockCluster, consumer, free_port, metric_state, wa
 
 KEYS = 40
 BATCH_SIZE = 50
-PARALLELIZATION = 2
 SINK = "kv-kafka"
 
 
@@ -153,7 +152,7 @@ def main():
         cluster.create(topic, 3)
         api_port = free_port()
         sink = (f"kafka://{cluster.bootstrap}?topic_prefix=crash&name={SINK}&format=debezium"
-                f"&batch_size={BATCH_SIZE}&parallelization_factor={PARALLELIZATION}"
+                f"&batch_size={BATCH_SIZE}"
                 f"&delivery_timeout=5s")
         command = [args.eddy, "run", "--source", url, "--data-dir", work + "/data",
                    "--stream", "kv", "--tables", "public.kv", "--shards", "4",

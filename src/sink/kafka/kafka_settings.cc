@@ -265,6 +265,19 @@ Result<KafkaSettings> ParseKafkaSettings(const consume::SinkSpec& spec) {
                              "docs/sinks/kafka.md");
     }
   }
+  if (settings.exactly_once) {
+    // The checkpoint committed with a batch is one position per shard: with several lanes a
+    // lane behind another holds every shard's position back, so a restart would repeat the
+    // other lane's committed batches. One lane delivers in order and the position is exact
+    // (a transactional producer commits one batch at a time anyway).
+    auto lanes = spec.settings.find("parallelization_factor");
+    if (lanes != spec.settings.end() && lanes->second != "1") {
+      return InvalidArgument("kafka setting 'parallelization_factor' is \"" + lanes->second +
+                             "\" with exactly_once: exactly-once delivery commits one batch at "
+                             "a time in order; remove parallelization_factor (or set "
+                             "exactly_once=false for concurrent batches)");
+    }
+  }
   if (settings.topic_prefix.empty()) {
     return InvalidArgument(
         "kafka setting 'topic_prefix' is missing; every topic name starts with it, as Debezium's "

@@ -88,6 +88,8 @@ TEST(KafkaSettings, BadInputIsNamed) {
               "not a regular expression");
   ExpectError(Spec("kafka://k:1", {{"topic_prefix", "p"}, {"kafka.transactional.id", "x"}}),
               "sets this librdkafka property itself");
+  ExpectError(Spec("kafka://k:1", {{"topic_prefix", "p"}, {"parallelization_factor", "2"}}),
+              "commits one batch at a time in order");
   ExpectError(Spec("kafka://k:1", {{"topic_prefix", "p"}, {"colour", "red"}}),
               "unknown kafka setting 'colour'");
   ExpectError(Spec("kafka://k:1", {{"topic_prefix", "p"}, {"skipped.operations", "x"}}),
