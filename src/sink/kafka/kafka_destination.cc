@@ -95,6 +95,13 @@ class KafkaDestination final : public consume::Destination {
     logger_->info("sink={} connected brokers={} bootstrap={}", settings_.sink_name,
                   metadata->broker_cnt, settings_.bootstrap_servers);
     rd_kafka_metadata_destroy(metadata);
+    // CreateTopics goes to the controller; a cluster whose metadata names none (librdkafka's
+    // mock cluster) cannot create topics that way, and asking would only wait for a timeout.
+    if (rd_kafka_controllerid(producer_, 1000) < 0) {
+      admin_unsupported_ = true;
+      logger_->info("sink={} the cluster's metadata names no controller: topics are left to its "
+                    "auto-creation", settings_.sink_name);
+    }
     if (!settings_.exactly_once) return Status::Ok();
     EDDY_RETURN_IF_ERROR(EnsureTopic(settings_.offsets_topic, /*offsets=*/true));
     ErrorHolder init(rd_kafka_init_transactions(producer_, TimeoutMs(settings_.delivery_timeout)));
