@@ -18,23 +18,35 @@ const std::set<std::string, std::less<>> kAcceptedAsIs = {
     "value.converter",
     "key.converter.schemas.enable",  // read below
     "value.converter.schemas.enable",
-    "plugin.name",                   // checked below: pgoutput only
-    "include.schema.changes",        // checked below: true only
-    "schema.history.internal.kafka.topic",              // eddy keeps schema history in its log
+    "plugin.name",                          // checked below: pgoutput only
+    "include.schema.changes",               // checked below: true only
+    "schema.history.internal.kafka.topic",  // eddy keeps schema history in its log
     "schema.history.internal.kafka.bootstrap.servers",
-    "database.server.name",          // the pre-2.0 name of topic.prefix
+    "database.server.name",  // the pre-2.0 name of topic.prefix
     "topic.prefix",
     "connector.class",
     "name",
 };
 
 const std::set<std::string, std::less<>> kMapped = {
-    "database.hostname",      "database.port",           "database.user",
-    "database.password",      "database.dbname",         "database.include.list",
-    "table.include.list",     "table.exclude.list",      "column.include.list",
-    "column.exclude.list",    "message.key.columns",     "tombstones.on.delete",
-    "provide.transaction.metadata", "heartbeat.interval.ms", "snapshot.mode",
-    "skipped.operations",     "slot.name",               "publication.name",
+    "database.hostname",
+    "database.port",
+    "database.user",
+    "database.password",
+    "database.dbname",
+    "database.include.list",
+    "table.include.list",
+    "table.exclude.list",
+    "column.include.list",
+    "column.exclude.list",
+    "message.key.columns",
+    "tombstones.on.delete",
+    "provide.transaction.metadata",
+    "heartbeat.interval.ms",
+    "snapshot.mode",
+    "skipped.operations",
+    "slot.name",
+    "publication.name",
     "database.server.id",
 };
 
@@ -114,8 +126,9 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
   simdjson::padded_string padded(json);
   simdjson::dom::element root;
   if (parser.parse(padded).get(root) != simdjson::SUCCESS || !root.is_object()) {
-    return InvalidArgument(where + "not a JSON object; give the connector configuration as "
-                                   "posted to Kafka Connect ({\"name\":...,\"config\":{...}})");
+    return InvalidArgument(where +
+                           "not a JSON object; give the connector configuration as "
+                           "posted to Kafka Connect ({\"name\":...,\"config\":{...}})");
   }
   std::string connector_name;
   simdjson::dom::object config_object;
@@ -124,7 +137,8 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
     if (!nested.is_object()) return InvalidArgument(where + "'config' is not a JSON object");
     config_object = nested.get_object().value_unsafe();
     std::string_view name;
-    if (root["name"].get_string().get(name) == simdjson::SUCCESS) connector_name = std::string(name);
+    if (root["name"].get_string().get(name) == simdjson::SUCCESS)
+      connector_name = std::string(name);
   } else {
     config_object = root.get_object().value_unsafe();
   }
@@ -166,8 +180,8 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
     return it == properties.end() ? std::string() : it->second;
   };
   auto invalid = [&](std::string_view key, std::string_view fix) {
-    return InvalidArgument(where + "'" + std::string(key) + "' = \"" + get(key) + "\": " +
-                           std::string(fix));
+    return InvalidArgument(where + "'" + std::string(key) + "' = \"" + get(key) +
+                           "\": " + std::string(fix));
   };
 
   EngineConfig config;
@@ -185,7 +199,8 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
                    "io.debezium.connector.mysql.MySqlConnector and "
                    "io.debezium.connector.mariadb.MariaDbConnector");
   }
-  if (get("database.hostname").empty()) return invalid("database.hostname", "set the database host");
+  if (get("database.hostname").empty())
+    return invalid("database.hostname", "set the database host");
   std::string database = get("database.dbname");
   if (scheme != "postgresql" && database.empty()) {
     auto databases = SplitList(get("database.include.list"));
@@ -218,8 +233,8 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
   std::string snapshot = get("snapshot.mode");
   if (!snapshot.empty()) {
     static const std::map<std::string, std::string, std::less<>> kSnapshotModes = {
-        {"initial", "initial"},   {"initial_only", "initial_only"}, {"no_data", "no_data"},
-        {"never", "no_data"},     {"schema_only", "no_data"},       {"when_needed", "when_needed"},
+        {"initial", "initial"}, {"initial_only", "initial_only"}, {"no_data", "no_data"},
+        {"never", "no_data"},   {"schema_only", "no_data"},       {"when_needed", "when_needed"},
         {"always", "always"}};
     auto it = kSnapshotModes.find(snapshot);
     if (it == kSnapshotModes.end()) {
@@ -240,7 +255,8 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
   }
   stream.format = "debezium";
   EDDY_ASSIGN_OR_RETURN(stream.tables, Globs("table.include.list", get("table.include.list")));
-  EDDY_ASSIGN_OR_RETURN(stream.exclude_tables, Globs("table.exclude.list", get("table.exclude.list")));
+  EDDY_ASSIGN_OR_RETURN(stream.exclude_tables,
+                        Globs("table.exclude.list", get("table.exclude.list")));
   EDDY_ASSIGN_OR_RETURN(stream.include_columns,
                         Globs("column.include.list", get("column.include.list")));
   EDDY_ASSIGN_OR_RETURN(stream.exclude_columns,
@@ -280,8 +296,9 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
   config.streams.push_back(std::move(stream));
 
   if (kafka_bootstrap.empty()) {
-    return InvalidArgument(where + "which Kafka cluster? pass --kafka-bootstrap HOST:PORT[,...] "
-                                   "(Debezium takes it from the Connect worker)");
+    return InvalidArgument(where +
+                           "which Kafka cluster? pass --kafka-bootstrap HOST:PORT[,...] "
+                           "(Debezium takes it from the Connect worker)");
   }
   consume::SinkSpec sink;
   sink.name = connector_name.empty() ? "debezium" : connector_name;

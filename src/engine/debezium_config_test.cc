@@ -34,7 +34,8 @@ constexpr std::string_view kPostgres = R"({
 TEST(DebeziumConfig, MapsAPostgresConnector) {
   auto config = MapDebeziumConnector(kPostgres, "c.json", "k1:9092,k2:9092");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
-  EXPECT_EQ(config->source.url, "postgresql://debezium:p%40ss%20word@db.example.com:5432/inventory");
+  EXPECT_EQ(config->source.url,
+            "postgresql://debezium:p%40ss%20word@db.example.com:5432/inventory");
   EXPECT_EQ(config->source.slot_name, "dbz");
   EXPECT_EQ(config->source.publication_name, "dbz_pub");
   EXPECT_EQ(config->source.snapshot_mode, "no_data");
@@ -85,15 +86,19 @@ TEST(DebeziumConfig, NamesEveryUnsupportedProperty) {
 }
 
 TEST(DebeziumConfig, BadValuesAreNamed) {
-  auto expect = [](std::string_view json, std::string_view needle, std::string_view bootstrap = "k:1") {
+  auto expect = [](std::string_view json, std::string_view needle,
+                   std::string_view bootstrap = "k:1") {
     auto config = MapDebeziumConnector(json, "c.json", bootstrap);
     ASSERT_FALSE(config.ok()) << json;
-    EXPECT_NE(config.status().message().find(needle), std::string::npos) << config.status().message();
+    EXPECT_NE(config.status().message().find(needle), std::string::npos)
+        << config.status().message();
   };
   expect("[1]", "not a JSON object");
-  expect(R"({"connector.class": "io.debezium.connector.oracle.OracleConnector"})", "connector.class");
+  expect(R"({"connector.class": "io.debezium.connector.oracle.OracleConnector"})",
+         "connector.class");
   expect(R"({"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-             "database.hostname": "h"})", "topic.prefix");
+             "database.hostname": "h"})",
+         "topic.prefix");
   expect(R"({"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
              "database.hostname": "h", "topic.prefix": "p", "plugin.name": "decoderbufs"})",
          "pgoutput");
@@ -101,7 +106,8 @@ TEST(DebeziumConfig, BadValuesAreNamed) {
              "database.hostname": "h", "topic.prefix": "p", "table.include.list": "public.[ab]"})",
          "regular-expression syntax");
   expect(R"({"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-             "database.hostname": "h", "topic.prefix": "p"})", "--kafka-bootstrap", "");
+             "database.hostname": "h", "topic.prefix": "p"})",
+         "--kafka-bootstrap", "");
 }
 
 }  // namespace

@@ -88,9 +88,9 @@ int main(int argc, char** argv) {
       if (!ParsePositive(id_text, brokers, &id)) {
         reply = "ERROR broker id must be 1 to " + std::to_string(brokers);
       } else {
-        rd_kafka_resp_err_t err = command == "down"
-                                      ? rd_kafka_mock_broker_set_down(cluster, static_cast<int32_t>(id))
-                                      : rd_kafka_mock_broker_set_up(cluster, static_cast<int32_t>(id));
+        rd_kafka_resp_err_t err =
+            command == "down" ? rd_kafka_mock_broker_set_down(cluster, static_cast<int32_t>(id))
+                              : rd_kafka_mock_broker_set_up(cluster, static_cast<int32_t>(id));
         reply = err ? std::string("ERROR ") + rd_kafka_err2str(err) : "OK " + line;
       }
     } else if (command == "create") {

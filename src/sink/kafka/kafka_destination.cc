@@ -50,7 +50,8 @@ bool IsAuthorizationError(rd_kafka_resp_err_t err) {
   return err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
          err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED ||
          err == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED ||
-         err == RD_KAFKA_RESP_ERR__AUTHENTICATION || err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED;
+         err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+         err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED;
 }
 
 bool IsUnknownTopic(rd_kafka_resp_err_t err) {
@@ -73,7 +74,9 @@ struct ErrorHolder {
 class KafkaDestination final : public consume::Destination {
  public:
   KafkaDestination(KafkaSettings settings, RecordMapper mapper)
-      : settings_(std::move(settings)), mapper_(std::move(mapper)), logger_(logging::Get("sink.kafka")) {}
+      : settings_(std::move(settings)),
+        mapper_(std::move(mapper)),
+        logger_(logging::Get("sink.kafka")) {}
 
   ~KafkaDestination() override {
     if (producer_ != nullptr) rd_kafka_destroy(producer_);
@@ -99,23 +102,27 @@ class KafkaDestination final : public consume::Destination {
     // mock cluster) cannot create topics that way, and asking would only wait for a timeout.
     if (rd_kafka_controllerid(producer_, 1000) < 0) {
       admin_unsupported_ = true;
-      logger_->info("sink={} the cluster's metadata names no controller: topics are left to its "
-                    "auto-creation", settings_.sink_name);
+      logger_->info(
+          "sink={} the cluster's metadata names no controller: topics are left to its "
+          "auto-creation",
+          settings_.sink_name);
     }
     if (!settings_.exactly_once) return Status::Ok();
     EDDY_RETURN_IF_ERROR(EnsureTopic(settings_.offsets_topic, /*offsets=*/true));
     ErrorHolder init(rd_kafka_init_transactions(producer_, TimeoutMs(settings_.delivery_timeout)));
     if (init) {
-      std::string what = "initializing transactional.id '" + settings_.transactional_id +
-                         "': " + init.text();
+      std::string what =
+          "initializing transactional.id '" + settings_.transactional_id + "': " + init.text();
       if (IsAuthorizationError(rd_kafka_error_code(init.error))) {
-        return PermissionDenied(what + "; grant the principal Write and Describe on the "
-                                       "transactional id, or set exactly_once=false");
+        return PermissionDenied(what +
+                                "; grant the principal Write and Describe on the "
+                                "transactional id, or set exactly_once=false");
       }
       if (rd_kafka_error_is_fatal(init.error) ||
           rd_kafka_error_code(init.error) == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) {
-        return FailedPrecondition(what + "; the cluster does not support transactions: set "
-                                         "exactly_once=false for at-least-once delivery");
+        return FailedPrecondition(what +
+                                  "; the cluster does not support transactions: set "
+                                  "exactly_once=false for at-least-once delivery");
       }
       return Unavailable(what + "; check that the brokers are up");
     }
@@ -179,8 +186,10 @@ class KafkaDestination final : public consume::Destination {
     Status result = Status::Ok();
     if (settings_.exactly_once) {
       if (commit_in_doubt_) {
-        ErrorHolder commit(rd_kafka_commit_transaction(producer_, TimeoutMs(settings_.delivery_timeout)));
-        if (commit) result = Unavailable("the last transaction's commit is in doubt: " + commit.text());
+        ErrorHolder commit(
+            rd_kafka_commit_transaction(producer_, TimeoutMs(settings_.delivery_timeout)));
+        if (commit)
+          result = Unavailable("the last transaction's commit is in doubt: " + commit.text());
       }
     } else if (rd_kafka_flush(producer_, TimeoutMs(settings_.delivery_timeout)) !=
                RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -212,15 +221,17 @@ class KafkaDestination final : public consume::Destination {
         {"log_level", "4"},
     };
     if (type == RD_KAFKA_PRODUCER) {
-      own.insert(own.end(), {{"enable.idempotence", "true"},
-                             {"acks", "all"},
-                             {"partitioner", "murmur2_random"},
-                             {"message.timeout.ms", std::to_string(settings_.delivery_timeout.count())}});
+      own.insert(own.end(),
+                 {{"enable.idempotence", "true"},
+                  {"acks", "all"},
+                  {"partitioner", "murmur2_random"},
+                  {"message.timeout.ms", std::to_string(settings_.delivery_timeout.count())}});
       if (settings_.exactly_once) {
         own.emplace_back("transactional.id", settings_.transactional_id);
         // librdkafka requires message.timeout.ms <= transaction.timeout.ms.
-        own.emplace_back("transaction.timeout.ms",
-                         std::to_string(std::max<int64_t>(60'000, 2 * settings_.delivery_timeout.count())));
+        own.emplace_back(
+            "transaction.timeout.ms",
+            std::to_string(std::max<int64_t>(60'000, 2 * settings_.delivery_timeout.count())));
       }
     } else {
       own.insert(own.end(), {{"group.id", "eddy-checkpoint-reader." + settings_.sink_name},
@@ -277,7 +288,8 @@ class KafkaDestination final : public consume::Destination {
     size_t index = static_cast<size_t>(tag & 0xffffffffu);
     if (index >= self->reports_.size()) return;
     self->reports_[index] = message->err == RD_KAFKA_RESP_ERR_NO_ERROR ? 1 : 2;
-    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR && self->first_error_ == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+        self->first_error_ == RD_KAFKA_RESP_ERR_NO_ERROR) {
       self->first_error_ = message->err;
       self->first_error_topic_ = rd_kafka_topic_name(message->rkt);
       self->first_error_index_ = index;
@@ -287,16 +299,18 @@ class KafkaDestination final : public consume::Destination {
   Status ProduceError(rd_kafka_resp_err_t err, const std::string& topic) const {
     std::string what = "producing to topic '" + topic + "': " + rd_kafka_err2str(err);
     if (IsUnknownTopic(err)) {
-      return FailedPrecondition(what + "; the topic does not exist and the cluster neither let "
-                                       "eddy create it nor auto-creates topics: create it, or "
-                                       "allow CreateTopics or auto.create.topics.enable");
+      return FailedPrecondition(what +
+                                "; the topic does not exist and the cluster neither let "
+                                "eddy create it nor auto-creates topics: create it, or "
+                                "allow CreateTopics or auto.create.topics.enable");
     }
     if (IsAuthorizationError(err)) {
       return PermissionDenied(what + "; grant the principal Write on the topic");
     }
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE) {
-      return FailedPrecondition(what + "; raise the topic's max.message.bytes (and "
-                                       "kafka.message.max.bytes) or lower batch_bytes");
+      return FailedPrecondition(what +
+                                "; raise the topic's max.message.bytes (and "
+                                "kafka.message.max.bytes) or lower batch_bytes");
     }
     return Unavailable(what);
   }
@@ -322,9 +336,10 @@ class KafkaDestination final : public consume::Destination {
                               header.value.data(), static_cast<ssize_t>(header.value.size()));
         }
       }
-      const std::string* key = is_checkpoint ? &settings_.sink_name
-                                             : (message->key ? &*message->key : nullptr);
-      const std::string* value = is_checkpoint ? checkpoint : (message->value ? &*message->value : nullptr);
+      const std::string* key =
+          is_checkpoint ? &settings_.sink_name : (message->key ? &*message->key : nullptr);
+      const std::string* value =
+          is_checkpoint ? checkpoint : (message->value ? &*message->value : nullptr);
       int32_t partition = is_checkpoint ? 0 : RD_KAFKA_PARTITION_UA;
       while (true) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -349,7 +364,8 @@ class KafkaDestination final : public consume::Destination {
       }
     }
     rd_kafka_resp_err_t flushed = rd_kafka_flush(producer_, RemainingMs(deadline));
-    if (first_error_ != RD_KAFKA_RESP_ERR_NO_ERROR) return ProduceError(first_error_, first_error_topic_);
+    if (first_error_ != RD_KAFKA_RESP_ERR_NO_ERROR)
+      return ProduceError(first_error_, first_error_topic_);
     if (flushed != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return Unavailable("the brokers did not acknowledge " +
                          std::to_string(rd_kafka_outq_len(producer_)) + " Kafka records within " +
@@ -391,8 +407,8 @@ class KafkaDestination final : public consume::Destination {
     if (error == nullptr || !rd_kafka_error_is_fatal(error)) return;
     char text[512];
     rd_kafka_resp_err_t code = rd_kafka_fatal_error(producer_, text, sizeof(text));
-    if (code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED || code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH ||
-        code == RD_KAFKA_RESP_ERR__FENCED) {
+    if (code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+        code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH || code == RD_KAFKA_RESP_ERR__FENCED) {
       fatal_ = FailedPrecondition(
           "another producer with transactional.id '" + settings_.transactional_id +
           "' took over (a second eddy writing this sink?): this one is fenced (" + text +
@@ -440,7 +456,8 @@ class KafkaDestination final : public consume::Destination {
     ErrorHolder begin(rd_kafka_begin_transaction(producer_));
     if (begin) {
       CheckFatal(begin.error);
-      outcome.failure = fatal_.ok() ? Unavailable("beginning a transaction: " + begin.text()) : fatal_;
+      outcome.failure =
+          fatal_.ok() ? Unavailable("beginning a transaction: " + begin.text()) : fatal_;
       return outcome;
     }
     consume::Checkpoint next = Later(committed_, batch.checkpoint_after);
@@ -507,10 +524,12 @@ class KafkaDestination final : public consume::Destination {
           create_error = rd_kafka_event_error_string(event);
         } else if (const auto* result = rd_kafka_event_CreateTopics_result(event)) {
           size_t count = 0;
-          const rd_kafka_topic_result_t** topics = rd_kafka_CreateTopics_result_topics(result, &count);
+          const rd_kafka_topic_result_t** topics =
+              rd_kafka_CreateTopics_result_topics(result, &count);
           if (count > 0) {
             err = rd_kafka_topic_result_error(topics[0]);
-            if (err != RD_KAFKA_RESP_ERR_NO_ERROR && rd_kafka_topic_result_error_string(topics[0])) {
+            if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+                rd_kafka_topic_result_error_string(topics[0])) {
               create_error = rd_kafka_topic_result_error_string(topics[0]);
             }
           }
@@ -529,11 +548,14 @@ class KafkaDestination final : public consume::Destination {
         create_error.clear();
       } else {
         if (create_error.empty()) create_error = rd_kafka_err2str(err);
-        if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE || err == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION ||
-            err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT) {
+        if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
+            err == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION || err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
+            err == RD_KAFKA_RESP_ERR__TRANSPORT) {
           admin_unsupported_ = true;
-          logger_->info("sink={} the cluster does not create topics through the admin API ({}); "
-                        "relying on its auto-creation", settings_.sink_name, create_error);
+          logger_->info(
+              "sink={} the cluster does not create topics through the admin API ({}); "
+              "relying on its auto-creation",
+              settings_.sink_name, create_error);
         }
       }
     }
@@ -544,13 +566,15 @@ class KafkaDestination final : public consume::Destination {
     bool answered = false;
     for (int attempt = 0; attempt < 10 && SteadyClock::now() < deadline; ++attempt) {
       const rd_kafka_metadata_t* metadata = nullptr;
-      rd_kafka_resp_err_t err = rd_kafka_metadata(producer_, 0, handle, &metadata, RemainingMs(deadline));
+      rd_kafka_resp_err_t err =
+          rd_kafka_metadata(producer_, 0, handle, &metadata, RemainingMs(deadline));
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         topic_err = err;
         continue;
       }
       answered = true;
-      topic_err = metadata->topic_cnt > 0 ? metadata->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+      topic_err = metadata->topic_cnt > 0 ? metadata->topics[0].err
+                                          : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
       bool has_partitions = metadata->topic_cnt > 0 && metadata->topics[0].partition_cnt > 0;
       rd_kafka_metadata_destroy(metadata);
       if (topic_err == RD_KAFKA_RESP_ERR_NO_ERROR && has_partitions) break;

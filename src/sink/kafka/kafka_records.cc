@@ -28,7 +28,8 @@ std::optional<model::Row> Project(const model::Row& row, const std::vector<std::
 }
 
 void ReplaceAll(std::string& text, std::string_view what, std::string_view with) {
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size())) {
+  for (size_t at = text.find(what); at != std::string::npos;
+       at = text.find(what, at + with.size())) {
     text.replace(at, what.size(), with);
   }
 }
@@ -62,7 +63,8 @@ std::string RecordMapper::TableTopic(const model::TableId& table) const {
 
 std::vector<std::string> RecordMapper::KeyColumns(const model::ChangeEvent& event) const {
   if (!settings_.key_columns.empty()) {
-    const std::string& middle = event.table.schema.empty() ? event.table.database : event.table.schema;
+    const std::string& middle =
+        event.table.schema.empty() ? event.table.database : event.table.schema;
     std::string qualified = middle + "." + event.table.name;
     for (const KeyColumnsRule& rule : settings_.key_columns) {
       if (std::regex_match(qualified, rule.table)) return rule.columns;
@@ -88,7 +90,8 @@ std::optional<std::string> RecordMapper::RowKey(const model::ChangeEvent& event,
   // the event's own key still names the row.
   if (!fields) fields = event.key;
   if (fields->empty()) return std::nullopt;
-  const std::string& middle = event.table.schema.empty() ? event.table.database : event.table.schema;
+  const std::string& middle =
+      event.table.schema.empty() ? event.table.database : event.table.schema;
   return Key(*fields, settings_.topic_prefix + "." + middle + "." + event.table.name + ".Key", 0);
 }
 
@@ -113,7 +116,9 @@ void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessa
       if (event.position.postgres() != nullptr) return;  // Debezium's PostgreSQL has no topic
       model::Row key{model::Field{"databaseName", model::Value::Text(event.table.database)}};
       out->push_back({settings_.schema_change_topic,
-                      Key(key, "io.debezium.connector.mysql.SchemaChangeKey", 1), record.data, {}});
+                      Key(key, "io.debezium.connector.mysql.SchemaChangeKey", 1),
+                      record.data,
+                      {}});
       return;
     }
     case model::Operation::kTransactionBegin:
@@ -121,18 +126,21 @@ void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessa
       model::Row key{model::Field{"id", model::Value::Text(event.transaction_id)}};
       out->push_back({settings_.transaction_topic,
                       Key(key, "io.debezium.connector.common.TransactionMetadataKey", 1),
-                      record.data, {}});
+                      record.data,
+                      {}});
       return;
     }
     case model::Operation::kHeartbeat: {
       model::Row key{model::Field{"serverName", model::Value::Text(settings_.topic_prefix)}};
       out->push_back({settings_.heartbeat_topic,
-                      Key(key, "io.debezium.connector.common.ServerNameKey", 1), record.data, {}});
+                      Key(key, "io.debezium.connector.common.ServerNameKey", 1),
+                      record.data,
+                      {}});
       return;
     }
     case model::Operation::kMessage:
-      out->push_back({SanitizeTopicName(settings_.topic_prefix + ".message"), std::nullopt,
-                      record.data, {}});
+      out->push_back(
+          {SanitizeTopicName(settings_.topic_prefix + ".message"), std::nullopt, record.data, {}});
       return;
     case model::Operation::kTruncate:
       out->push_back({TableTopic(event.table), std::nullopt, record.data, {}});
@@ -142,8 +150,7 @@ void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessa
   }
   std::string topic = TableTopic(event.table);
   if (event.op == model::Operation::kDelete) {
-    std::optional<std::string> key =
-        RowKey(event, event.before ? *event.before : event.key);
+    std::optional<std::string> key = RowKey(event, event.before ? *event.before : event.key);
     out->push_back({topic, key, record.data, {}});
     if (settings_.tombstones_on_delete && key) out->push_back({topic, key, std::nullopt, {}});
     return;
@@ -161,10 +168,14 @@ void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessa
       model::ChangeEvent created = event;
       created.op = model::Operation::kInsert;
       created.before.reset();
-      out->push_back({topic, old_key, renderer_->Render(deleted, settings_.view_type),
+      out->push_back({topic,
+                      old_key,
+                      renderer_->Render(deleted, settings_.view_type),
                       {KafkaHeader{std::string(kNewKeyHeader), *key}}});
       if (settings_.tombstones_on_delete) out->push_back({topic, old_key, std::nullopt, {}});
-      out->push_back({topic, key, renderer_->Render(created, settings_.view_type),
+      out->push_back({topic,
+                      key,
+                      renderer_->Render(created, settings_.view_type),
                       {KafkaHeader{std::string(kOldKeyHeader), *old_key}}});
       return;
     }

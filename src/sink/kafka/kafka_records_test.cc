@@ -72,8 +72,8 @@ TEST(KafkaRecords, MysqlTopicUsesDatabaseAndKeyColumnsOverride) {
   consume::SinkSpec spec;
   spec.name = "k";
   spec.url = "kafka://h:1";
-  spec.settings = {{"topic_prefix", "my"}, {"format", "debezium"},
-                   {"message.key.columns", "inv\\.items:name"}};
+  spec.settings = {
+      {"topic_prefix", "my"}, {"format", "debezium"}, {"message.key.columns", "inv\\.items:name"}};
   auto settings = ParseKafkaSettings(spec);
   ASSERT_TRUE(settings.ok());
   auto mapper = RecordMapper::Make(*settings);
@@ -174,20 +174,23 @@ TEST(KafkaRecords, OtherTopics) {
   mapper->Map(Record(pg_ddl), &out);  // PostgreSQL: Debezium has no schema change topic
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].topic, "shop.transaction");
-  EXPECT_EQ(*out[0].key,
-            R"({"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"}],)"
-            R"("optional":false,"name":"io.debezium.connector.common.TransactionMetadataKey","version":1},)"
-            R"("payload":{"id":"571:100"}})");
+  EXPECT_EQ(
+      *out[0].key,
+      R"({"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"}],)"
+      R"("optional":false,"name":"io.debezium.connector.common.TransactionMetadataKey","version":1},)"
+      R"("payload":{"id":"571:100"}})");
   EXPECT_EQ(out[1].topic, "__debezium-heartbeat.shop");
-  EXPECT_EQ(*out[1].key,
-            R"({"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"serverName"}],)"
-            R"("optional":false,"name":"io.debezium.connector.common.ServerNameKey","version":1},)"
-            R"("payload":{"serverName":"shop"}})");
+  EXPECT_EQ(
+      *out[1].key,
+      R"({"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"serverName"}],)"
+      R"("optional":false,"name":"io.debezium.connector.common.ServerNameKey","version":1},)"
+      R"("payload":{"serverName":"shop"}})");
   EXPECT_EQ(out[2].topic, "shop");
-  EXPECT_EQ(*out[2].key,
-            R"({"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"databaseName"}],)"
-            R"("optional":false,"name":"io.debezium.connector.mysql.SchemaChangeKey","version":1},)"
-            R"("payload":{"databaseName":"inv"}})");
+  EXPECT_EQ(
+      *out[2].key,
+      R"({"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"databaseName"}],)"
+      R"("optional":false,"name":"io.debezium.connector.mysql.SchemaChangeKey","version":1},)"
+      R"("payload":{"databaseName":"inv"}})");
 }
 
 TEST(KafkaRecords, SkippedOperations) {

@@ -16,10 +16,14 @@ constexpr size_t kMaxTopicLength = 249;
 
 // The keys this destination owns (besides kafka.NAME), in the order the docs list them.
 constexpr std::array<std::string_view, 15> kOwnKeys = {
-    "topic_prefix",       "topic",           "message.key.columns", "tombstones_on_delete",
-    "exactly_once",       "transactional_id", "offsets_topic",      "schema_change_topic",
-    "transaction_topic",  "heartbeat_topic", "partitions",          "replication_factor",
-    "delivery_timeout",   "format",          "skipped.operations"};
+    "topic_prefix",        "topic",
+    "message.key.columns", "tombstones_on_delete",
+    "exactly_once",        "transactional_id",
+    "offsets_topic",       "schema_change_topic",
+    "transaction_topic",   "heartbeat_topic",
+    "partitions",          "replication_factor",
+    "delivery_timeout",    "format",
+    "skipped.operations"};
 
 // librdkafka properties the sink sets itself: overriding them would break what it promises.
 constexpr std::array<std::string_view, 5> kReservedLibrdkafka = {
@@ -57,8 +61,9 @@ Status ParseBootstrap(std::string_view url, KafkaSettings& settings) {
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.empty()) return invalid("no broker is given");
   if (rest.find('@') != std::string_view::npos) {
-    return invalid("credentials in the URL are not supported (use kafka.sasl.username and "
-                   "kafka.sasl.password)");
+    return invalid(
+        "credentials in the URL are not supported (use kafka.sasl.username and "
+        "kafka.sasl.password)");
   }
   std::string servers;
   while (!rest.empty()) {
@@ -71,8 +76,9 @@ Status ParseBootstrap(std::string_view url, KafkaSettings& settings) {
     }
     std::string_view host = broker.substr(0, colon);
     std::string_view port = broker.substr(colon + 1);
-    bool port_ok = !port.empty() && port.size() <= 5 &&
-                   std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool port_ok =
+        !port.empty() && port.size() <= 5 &&
+        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!port_ok || std::stoi(std::string(port)) == 0 || std::stoi(std::string(port)) > 65535) {
       return invalid("the port of '" + std::string(broker) + "' is not a number from 1 to 65535");
     }
@@ -109,8 +115,9 @@ Status ParseKeyColumns(std::string_view text, KafkaSettings& settings) {
     try {
       rule.table = std::regex(rule.table_text, std::regex::ECMAScript);
     } catch (const std::regex_error& error) {
-      return Invalid(kKey, text,
-                     "'" + rule.table_text + "' is not a regular expression (" + error.what() + ")");
+      return Invalid(
+          kKey, text,
+          "'" + rule.table_text + "' is not a regular expression (" + error.what() + ")");
     }
     std::string_view columns = entry.substr(colon + 1);
     while (!columns.empty()) {
@@ -160,8 +167,9 @@ Result<KafkaSettings> ParseKafkaSettings(const consume::SinkSpec& spec) {
     if (key.starts_with(kLibrdkafkaPrefix)) {
       std::string name = key.substr(kLibrdkafkaPrefix.size());
       if (name.empty()) {
-        return InvalidArgument("kafka setting 'kafka.': name a librdkafka property, like "
-                               "kafka.compression.type=lz4");
+        return InvalidArgument(
+            "kafka setting 'kafka.': name a librdkafka property, like "
+            "kafka.compression.type=lz4");
       }
       if (std::find(kReservedLibrdkafka.begin(), kReservedLibrdkafka.end(), name) !=
           kReservedLibrdkafka.end()) {

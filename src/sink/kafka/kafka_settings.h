@@ -48,8 +48,8 @@ struct KafkaSettings {
   // A Kafka transaction per batch holding the records and the sink's checkpoint; false:
   // at-least-once with the idempotent producer.
   bool exactly_once = true;
-  std::string transactional_id;  // default "eddy.<topic_prefix>.<sink name>"
-  std::string offsets_topic;     // default "__eddy_offsets.<topic_prefix>.<sink name>"
+  std::string transactional_id;     // default "eddy.<topic_prefix>.<sink name>"
+  std::string offsets_topic;        // default "__eddy_offsets.<topic_prefix>.<sink name>"
   std::string schema_change_topic;  // default "<topic_prefix>"
   std::string transaction_topic;    // default "<topic_prefix>.transaction"
   std::string heartbeat_topic;      // default "__debezium-heartbeat.<topic_prefix>"

@@ -33,19 +33,18 @@ TEST(KafkaSettings, Defaults) {
 
 TEST(KafkaSettings, EverySetting) {
   auto settings = ParseKafkaSettings(Spec(
-      "kafka://127.0.0.1:1/",
-      {{"topic_prefix", "p"},
-       {"topic", "{prefix}.all"},
-       {"message.key.columns", "public.orders:customer_id,id;inv\\..*:sku"},
-       {"tombstones_on_delete", "false"},
-       {"exactly_once", "false"},
-       {"partitions", "6"},
-       {"replication_factor", "3"},
-       {"delivery_timeout", "5s"},
-       {"kafka.compression.type", "lz4"},
-       {"batch_size", "500"},
-       {"format", "debezium"},
-       {"skipped.operations", "u, d"}}));
+      "kafka://127.0.0.1:1/", {{"topic_prefix", "p"},
+                               {"topic", "{prefix}.all"},
+                               {"message.key.columns", "public.orders:customer_id,id;inv\\..*:sku"},
+                               {"tombstones_on_delete", "false"},
+                               {"exactly_once", "false"},
+                               {"partitions", "6"},
+                               {"replication_factor", "3"},
+                               {"delivery_timeout", "5s"},
+                               {"kafka.compression.type", "lz4"},
+                               {"batch_size", "500"},
+                               {"format", "debezium"},
+                               {"skipped.operations", "u, d"}}));
   ASSERT_TRUE(settings.ok()) << settings.status().ToString();
   EXPECT_EQ(settings->bootstrap_servers, "127.0.0.1:1");
   EXPECT_EQ(settings->topic_template, "{prefix}.all");
