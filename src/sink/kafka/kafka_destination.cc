@@ -97,15 +97,20 @@ class KafkaDestination final : public consume::Destination {
     }
     logger_->info("sink={} connected brokers={} bootstrap={}", settings_.sink_name,
                   metadata->broker_cnt, settings_.bootstrap_servers);
+    // CreateTopics goes to the controller; a cluster whose metadata names no broker as
+    // controller (librdkafka's mock cluster says 0, its brokers are 1..N) cannot create topics
+    // that way, and asking would only wait for a timeout.
+    int32_t controller = rd_kafka_controllerid(producer_, 1000);
+    bool controller_known = false;
+    for (int i = 0; i < metadata->broker_cnt; ++i) {
+      controller_known = controller_known || metadata->brokers[i].id == controller;
+    }
     rd_kafka_metadata_destroy(metadata);
-    // CreateTopics goes to the controller; a cluster whose metadata names none (librdkafka's
-    // mock cluster) cannot create topics that way, and asking would only wait for a timeout.
-    if (rd_kafka_controllerid(producer_, 1000) < 0) {
+    if (!controller_known) {
       admin_unsupported_ = true;
-      logger_->info(
-          "sink={} the cluster's metadata names no controller: topics are left to its "
-          "auto-creation",
-          settings_.sink_name);
+      logger_->info("sink={} the cluster's metadata names no broker as controller: topics are "
+                    "left to its auto-creation",
+                    settings_.sink_name);
     }
     if (!settings_.exactly_once) return Status::Ok();
     EDDY_RETURN_IF_ERROR(EnsureTopic(settings_.offsets_topic, /*offsets=*/true));
