@@ -39,6 +39,19 @@ def wait_for(condition, seconds, what):
     raise SystemExit(f"timed out after {seconds}s waiting for {what}")
 
 
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def metric(port, name):
+    import urllib.request
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name))
+
+
 def percentile(sorted_values, p):
     if not sorted_values:
         return float("nan")
@@ -58,6 +71,7 @@ def main():
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--exactly-once", default="true")
+    parser.add_argument("--sink-settings", default="", help="more sink settings: a=b&c=d")
     args = parser.parse_args()
     from confluent_kafka import Consumer
 
@@ -92,7 +106,10 @@ def main():
         reader = threading.Thread(target=consume, daemon=True)
         reader.start()
         try:
-            db = subprocess.Popen([args.localdb, "start", "postgres", "--url-file", work + "/url"],
+            # synchronous_commit=on, PostgreSQL's default: the throwaway server's own (off) leaves
+            # commits to the WAL writer's 200 ms cycle, which logical decoding waits for.
+            db = subprocess.Popen([args.localdb, "start", "postgres", "--url-file", work + "/url",
+                                   "--set", "synchronous_commit=on"],
                                   stdout=subprocess.DEVNULL, stderr=open(work + "/localdb.log", "w"))
             url = wait_for(lambda: os.path.exists(work + "/url") and open(work + "/url").read().strip(),
                            120, "PostgreSQL to start")
@@ -100,11 +117,14 @@ def main():
                             "CREATE TABLE lat (id bigserial PRIMARY KEY, written_us bigint NOT NULL "
                             "DEFAULT (extract(epoch from clock_timestamp()) * 1000000)::bigint, pad text)"],
                            check=True, stdout=subprocess.DEVNULL)
+            api_port = free_port()
             sink = (f"kafka://{cluster.bootstrap}?topic_prefix=lat&format=debezium&max_batching_window=0"
                     f"&batch_size={args.batch_size}&exactly_once={args.exactly_once}")
+            if args.sink_settings:
+                sink += "&" + args.sink_settings
             run = subprocess.Popen([args.eddy, "run", "--source", url, "--data-dir", work + "/data",
                                     "--stream", "lat", "--tables", "public.lat", "--shards", str(args.shards),
-                                    "--api-listen", "127.0.0.1:0", "--sink", sink],
+                                    "--api-listen", f"127.0.0.1:{api_port}", "--sink", sink],
                                    stdout=open(work + "/eddy.log", "w"), stderr=subprocess.STDOUT)
             subprocess.run(["psql", url, "-q", "-c", "INSERT INTO lat (pad) VALUES ('probe')"],
                            check=True, stdout=subprocess.DEVNULL)
@@ -131,6 +151,10 @@ def main():
             total = 1 + sent * args.rows_per_txn
             wait_for(lambda: len(latencies) >= total, 120, "every row to reach the consumer")
             elapsed = time.monotonic() - start
+            batches = metric(api_port, "eddy_sink_batch_duration_seconds_count")
+            in_deliver = metric(api_port, "eddy_sink_batch_duration_seconds_sum")
+            print(f"{batches:.0f} batches, {total / max(batches, 1):.1f} records each, "
+                  f"{1000 * in_deliver / max(batches, 1):.1f} ms each in the destination's Deliver")
             with lock:
                 measured = sorted(latency for written, latency, _ in latencies if written >= warm_until_us)
                 captured = sorted(part for written, _, part in latencies if written >= warm_until_us)
