@@ -4,6 +4,8 @@
 #include <mutex>
 
 #include "consume/filter_pattern.h"
+#include "sink/kafka/kafka_destination.h"
+#include "sink/kafka/kafka_settings.h"
 #include "sink/webhook/on_failure_webhook.h"
 #include "sink/webhook/webhook_destination.h"
 
@@ -57,6 +59,13 @@ engine::SinkServices MakeSinkServices() {
   for (const char* scheme : {"webhook+http", "webhook+https"}) {
     // Registering a fixed, distinct scheme list into a fresh registry cannot collide.
     services.destinations.Register(scheme, sink::webhook::MakeWebhookDestination).IgnoreError();
+  }
+  // Kafka (Debezium's topics and keys; exactly once by a Kafka transaction per batch).
+  services.destinations.Register("kafka", sink::kafka::MakeKafkaDestination).IgnoreError();
+  {
+    std::map<std::string, std::string> defaults;
+    for (auto& [key, value] : sink::kafka::KafkaRunnerDefaults()) defaults.emplace(key, value);
+    services.destinations.SetDefaults("kafka", std::move(defaults));
   }
   services.make_filter = MakeFilter;
   services.failure_handler = MakeFailureHandler();

@@ -243,6 +243,7 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     PreparedSink prepared;
     prepared.spec = configured;
     prepared.spec.data_dir = config.data_dir;
+    engine->services_.destinations.ApplyDefaults(prepared.spec);
     EDDY_ASSIGN_OR_RETURN(prepared.settings, consume::ParseSinkSettings(prepared.spec));
     if (!prepared.settings.filter.empty()) {
       if (!engine->services_.make_filter) {

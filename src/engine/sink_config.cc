@@ -97,6 +97,29 @@ std::string Where(std::string_view file_name, const toml::node& node) {
   return where + ": ";
 }
 
+// `type = "kafka"` with `bootstrap_servers = "HOST:PORT,..."` instead of a url: the same sink
+// as url = "kafka://HOST:PORT,...".
+Status UrlFromType(consume::SinkSpec& spec, const std::string& where) {
+  auto type = spec.settings.find("type");
+  if (type == spec.settings.end()) return Status::Ok();
+  if (type->second != "kafka") {
+    return InvalidArgument(where + "'sink.type' = \"" + type->second +
+                           "\" is not a sink type; use type = \"kafka\", or set url");
+  }
+  auto servers = spec.settings.find("bootstrap_servers");
+  if (spec.url.empty()) {
+    if (servers == spec.settings.end() || servers->second.empty()) {
+      return InvalidArgument(where + "type = \"kafka\" needs bootstrap_servers = \"HOST:PORT,...\"");
+    }
+    spec.url = "kafka://" + servers->second;
+  } else if (UrlScheme(spec.url) != "kafka") {
+    return InvalidArgument(where + "type = \"kafka\" but url is '" + spec.url + "'; keep one");
+  }
+  if (servers != spec.settings.end()) spec.settings.erase(servers);
+  spec.settings.erase("type");
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string_view UrlScheme(std::string_view url) {
@@ -140,6 +163,7 @@ Result<std::vector<consume::SinkSpec>> ParseSinkTables(
       }
     }
     std::string where = Where(file_name, table) + "[[sink]] #" + std::to_string(i + 1) + ": ";
+    EDDY_RETURN_IF_ERROR(UrlFromType(spec, where));
     if (spec.url.empty()) {
       return InvalidArgument(where + "'sink.url' is missing; set url = \"webhook+https://...\"");
     }
