@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "consume/filter_pattern.h"
+#include "sink/kinesis/kinesis_destination.h"
 #include "sink/webhook/on_failure_webhook.h"
 #include "sink/webhook/webhook_destination.h"
 
@@ -56,6 +57,10 @@ engine::SinkServices MakeSinkServices() {
   for (const char* scheme : {"webhook+http", "webhook+https"}) {
     // Registering a fixed, distinct scheme list into a fresh registry cannot collide.
     services.destinations.Register(scheme, sink::webhook::MakeWebhookDestination).IgnoreError();
+  }
+  // Kinesis Data Streams (sink/kinesis/): AWS or any compatible endpoint.
+  for (const char* scheme : {"kinesis+http", "kinesis+https"}) {
+    services.destinations.Register(scheme, sink::kinesis::MakeKinesisDestination).IgnoreError();
   }
   services.make_filter = MakeFilter;
   services.failure_handler = MakeFailureHandler();
