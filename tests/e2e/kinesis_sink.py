@@ -115,6 +115,10 @@ def main():
             for start in range(0, len(statements), 10):
                 psql(url, "BEGIN;" + "".join(statements[start:start + 10]) + "COMMIT;")
 
+        # The snapshot (v = 1 for every key) first, so each later value is one change.
+        for name, kinesis in (("kinesalite", to_kinesalite), ("eddy serve", to_eddy)):
+            wait_for(lambda: run.poll() is not None or complete(kinesis, final), 120,
+                     f"the snapshot rows in {name}", interval=0.2)
         write(600)
         # One change larger than a Kinesis record (chunked), then the row back to small.
         final[7] += 2
@@ -165,7 +169,10 @@ def main():
             (f"kinesis+http://127.0.0.1:{kl_port}?stream=missing", env, "create the stream"),
             (f"kinesis+http://127.0.0.1:{kl_port}?stream=out", no_credentials,
              "no AWS credentials: set AWS_ACCESS_KEY_ID"),
-            ("kinesis+ftp://127.0.0.1:1?stream=out", env, "write kinesis+https://"),
+            ("kinesis+ftp://127.0.0.1:1?stream=out", env,
+             "url scheme 'kinesis+ftp' is not one this build delivers to"),
+            (f"kinesis+http://127.0.0.1:{kl_port}/streams?stream=out", env,
+             "Kinesis takes no path after the host; write kinesis+https://"),
             (f"kinesis+http://127.0.0.1:{kl_port}", env, "add ?stream=NAME"),
             (f"kinesis+http://127.0.0.1:{closed}?stream=out", env,
              "start the Kinesis endpoint or correct the sink URL"),
