@@ -10,7 +10,7 @@ into the same target; prints the ratio.
 2. Target: a second `eddy serve` (data directory B), streams `dst-eddy-N` and `dst-ref-N`
    of --shards shards each.
 3. eddy: `eddy serve` on A restarted with `--sink kinesis+http://B?stream=dst-eddy-N
-   &batch_size=500&starting_position=TRIM_HORIZON&max_batching_window=0`: it reads `src` and
+   &source_stream=src&batch_size=500&starting_position=TRIM_HORIZON&max_batching_window=0`: it reads `src` and
    puts every record into B (PutRecords, SigV4-signed, one lane per shard). Timed from the
    sink's start until its eddy_sink_delivered_records_total reaches --records (polled on
    A's /metrics every 20 ms).
@@ -158,7 +158,7 @@ def main():
             # eddy's sink.
             create(to_target, f"dst-eddy-{round_index}", args.shards)
             sink = (f"kinesis+http://127.0.0.1:{target_port}?stream=dst-eddy-{round_index}"
-                    f"&name=bench-{round_index}&batch_size=500&max_batching_window=0"
+                    f"&source_stream=src&name=bench-{round_index}&batch_size=500&max_batching_window=0"
                     f"&starting_position=TRIM_HORIZON")
             started = time.monotonic()
             source = serve(args.eddy, work + "/a", source_port, sink)
