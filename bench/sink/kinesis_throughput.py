@@ -4,13 +4,14 @@ into the same target; prints the ratio.
 
     /usr/bin/python3 bench/sink/kinesis_throughput.py EDDY_BINARY
         [--records=100000] [--size=200] [--keys=20000] [--shards=4] [--repeat=3]
+        [--batch-size=10000]
 
 1. Source: `eddy serve` (data directory A) with stream `src` of --shards shards, filled with
    --records records of --size bytes and --keys distinct partition keys (boto3 PutRecords).
 2. Target: a second `eddy serve` (data directory B), streams `dst-eddy-N` and `dst-ref-N`
    of --shards shards each.
 3. eddy: `eddy serve` on A restarted with `--sink kinesis+http://B?stream=dst-eddy-N
-   &source_stream=src&batch_size=500&starting_position=TRIM_HORIZON&max_batching_window=0`: it reads `src` and
+   &source_stream=src&batch_size=B&starting_position=TRIM_HORIZON&max_batching_window=0`: it reads `src` and
    puts every record into B (PutRecords, SigV4-signed, one lane per shard). Timed from the
    sink's start until its eddy_sink_delivered_records_total reaches --records (polled on
    A's /metrics every 20 ms).
@@ -132,6 +133,9 @@ def main():
     parser.add_argument("--keys", type=int, default=20_000)
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=3)
+    # The runner's batch (its checkpoint is written once per batch); the sink splits a batch
+    # into PutRecords calls of at most 500 records.
+    parser.add_argument("--batch-size", type=int, default=10_000)
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="eddy-bench-kinesis-")
     processes = []
@@ -153,12 +157,21 @@ def main():
         assert sum(len(r) for r in per_shard.values()) == args.records
         stop(source)
 
+        # What start-up alone costs (eddy serve on A until its port answers), for the reader
+        # of the eddy figure, which includes it.
+        started = time.monotonic()
+        source = serve(args.eddy, work + "/a", source_port)
+        startup = time.monotonic() - started
+        stop(source)
+        print(f"eddy serve start-up on the source data: {startup:.2f} s", flush=True)
+
         ratios = []
         for round_index in range(args.repeat):
             # eddy's sink.
             create(to_target, f"dst-eddy-{round_index}", args.shards)
             sink = (f"kinesis+http://127.0.0.1:{target_port}?stream=dst-eddy-{round_index}"
-                    f"&source_stream=src&name=bench-{round_index}&batch_size=500&max_batching_window=0"
+                    f"&source_stream=src&name=bench-{round_index}&batch_size={args.batch_size}"
+                    f"&max_batching_window=0"
                     f"&starting_position=TRIM_HORIZON")
             started = time.monotonic()
             source = serve(args.eddy, work + "/a", source_port, sink)
@@ -166,6 +179,14 @@ def main():
             wait_for(lambda: delivered(source_port, f"bench-{round_index}") >= args.records, 600,
                      "the sink to deliver every record")
             eddy_seconds = time.monotonic() - started
+            if os.environ.get("EDDY_BENCH_DEBUG"):
+                with urllib.request.urlopen(f"http://127.0.0.1:{target_port}/metrics") as r:
+                    print("\n".join(l for l in r.read().decode().splitlines()
+                                    if "PutRecords" in l and "count" in l))
+                with urllib.request.urlopen(f"http://127.0.0.1:{source_port}/metrics") as r:
+                    print("\n".join(l for l in r.read().decode().splitlines()
+                                    if "eddy_sink_batch_duration_seconds_count" in l or
+                                    "eddy_sink_batch_duration_seconds_sum" in l))
             stop(source)
 
             # boto3 putting the same records, one thread per source shard.
@@ -205,7 +226,8 @@ def main():
         copied = sum(len(r) for r in read_shards(to_target, f"dst-eddy-{args.repeat - 1}").values())
         assert copied >= args.records, f"the sink's target stream holds {copied} records"
         print(f"median ratio eddy / boto3: {statistics.median(ratios):.2f} "
-              f"({args.records} records of {args.size} B, {args.keys} keys, {args.shards} shards)")
+              f"({args.records} records of {args.size} B, {args.keys} keys, {args.shards} shards, "
+              f"batch_size {args.batch_size})")
         return 0
     finally:
         for process in processes:
