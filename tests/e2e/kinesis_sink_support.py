@@ -113,6 +113,9 @@ def read_all(kinesis, stream):
                 entries += 1
                 key, data = record["PartitionKey"], record["Data"]
                 group = groups.get(key)
+                if group is not None and data[:4] == CHUNK_MAGIC and len(data) >= 20:
+                    del groups[key]  # a group cut by a producer crash: put again from its head
+                    group = None
                 if group is not None:
                     group[2].append(data)
                     group[0] -= 1
