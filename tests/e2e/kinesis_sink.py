@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """The Kinesis sink end to end: `eddy run` capturing a real PostgreSQL 15 into two Kinesis
 targets at once, kinesalite (npm) and `eddy serve` (eddy's own Kinesis API), both read back
-with boto3.
+with boto3,
+and a third over HTTPS that verifies every request's SigV4 signature (eddy-api-testserver
+--credentials --tls-cert, certificate made by the openssl CLI, trusted through ca_file).
 
-    kinesis_sink.py EDDY_BINARY EDDY_LOCALDB_BINARY
+    kinesis_sink.py EDDY_BINARY EDDY_LOCALDB_BINARY EDDY_API_TESTSERVER_BINARY
 
 Checks, for each target: every committed change arrives (none lost) exactly once (no
 failures happen in this phase, so duplicates are counted and must be 0), each key's changes
@@ -26,8 +28,9 @@ import sys
 import tempfile
 import shutil
 
-from kinesis_sink_support import (changes, client, create_stream, free_port, read_all,
-                                  sink_state, start_eddy_serve, start_kinesalite, wait_for)
+from kinesis_sink_support import (changes, client, create_stream, free_port, make_certificate,
+                                  read_all, sink_state, start_eddy_serve, start_kinesalite,
+                                  start_verifying_server, wait_for)
 
 KEYS = 40
 BIG = 1_500_000
@@ -67,7 +70,7 @@ def complete(kinesis, final):
 
 
 def main():
-    eddy, localdb = sys.argv[1], sys.argv[2]
+    eddy, localdb, testserver = sys.argv[1], sys.argv[2], sys.argv[3]
     seed = int(os.environ.get("EDDY_TEST_SEED", str(random.randrange(1 << 30))))
     rng = random.Random(seed)
     print(f"kinesis_sink: seed {seed}", flush=True)
@@ -94,6 +97,12 @@ def main():
         to_kinesalite, to_eddy = client(kl_port), client(es_port)
         create_stream(to_kinesalite, "out", 2)
         create_stream(to_eddy, "out", 2)
+        cert, key = make_certificate(work)
+        verifying, tls_port = start_verifying_server(testserver, work + "/verifying", cert, key,
+                                                     "AKIDEDDYTEST:eddy-test-secret")
+        processes.append(verifying)
+        to_tls = client(tls_port, tls_ca=cert, region="eu-west-1")
+        create_stream(to_tls, "out", 1)
 
         metrics_port = free_port()
         common = "batch_size=100&max_batching_window=0&parallelization_factor=2"
@@ -101,7 +110,9 @@ def main():
                    "--tables", "public.kv", "--shards", "4", "--api-listen", "127.0.0.1:0",
                    "--metrics-listen", f"127.0.0.1:{metrics_port}",
                    "--sink", f"kinesis+http://127.0.0.1:{kl_port}?stream=out&name=to-kinesalite&{common}",
-                   "--sink", f"kinesis+http://127.0.0.1:{es_port}?stream=out&name=to-eddy&{common}"]
+                   "--sink", f"kinesis+http://127.0.0.1:{es_port}?stream=out&name=to-eddy&{common}",
+                   "--sink", f"kinesis+https://127.0.0.1:{tls_port}?stream=out&name=to-tls"
+                             f"&ca_file={cert}&region=eu-west-1&{common}"]
         run_log = open(work + "/eddy.log", "a")
         run = subprocess.Popen(command, stdout=run_log, stderr=subprocess.STDOUT, env=env)
         processes.append(run)
@@ -116,7 +127,9 @@ def main():
                 psql(url, "BEGIN;" + "".join(statements[start:start + 10]) + "COMMIT;")
 
         # The snapshot (v = 1 for every key) first, so each later value is one change.
-        for name, kinesis in (("kinesalite", to_kinesalite), ("eddy serve", to_eddy)):
+        targets = (("kinesalite", to_kinesalite), ("eddy serve", to_eddy),
+                   ("HTTPS + SigV4 verification", to_tls))
+        for name, kinesis in targets:
             wait_for(lambda: run.poll() is not None or complete(kinesis, final), 120,
                      f"the snapshot rows in {name}", interval=0.2)
         write(600)
@@ -126,7 +139,7 @@ def main():
                   "UPDATE kv SET v = v + 1, pad = '' WHERE k = 7; COMMIT;")
         write(300)
 
-        for name, kinesis in (("kinesalite", to_kinesalite), ("eddy serve", to_eddy)):
+        for name, kinesis in targets:
             wait_for(lambda: run.poll() is not None or complete(kinesis, final), 180,
                      f"every change in {name}", interval=0.5)
             assert run.poll() is None, f"eddy run exited with {run.returncode}; see {work}/eddy.log"
@@ -176,6 +189,12 @@ def main():
             (f"kinesis+http://127.0.0.1:{kl_port}", env, "add ?stream=NAME"),
             (f"kinesis+http://127.0.0.1:{closed}?stream=out", env,
              "start the Kinesis endpoint or correct the sink URL"),
+            (f"kinesis+https://127.0.0.1:{tls_port}?stream=out&ca_file={cert}", env,
+             "no AWS region: give it in the URL, or set AWS_REGION"),
+            (f"kinesis+https://127.0.0.1:{tls_port}?stream=out&ca_file={cert}&region=eu-west-1",
+             dict(env, AWS_SECRET_ACCESS_KEY="wrong"), "InvalidSignatureException"),
+            (f"kinesis+https://127.0.0.1:{tls_port}?stream=out&region=eu-west-1", env,
+             "certificate"),
         ]
         for index, (sink, case_env, needle) in enumerate(cases):
             bad = subprocess.run([eddy, "run", "--source", url, "--data-dir", f"{work}/bad{index}",

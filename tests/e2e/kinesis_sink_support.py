@@ -84,11 +84,36 @@ def start_eddy_serve(eddy, data_dir, port=None, log=None):
     return process, port
 
 
-def client(port):
-    return boto3.client("kinesis", endpoint_url=f"http://127.0.0.1:{port}",
-                        region_name="us-east-1", aws_access_key_id="AKIDEDDYTEST",
-                        aws_secret_access_key="eddy-test-secret",
+def client(port, tls_ca=None, region="us-east-1"):
+    scheme = "https" if tls_ca else "http"
+    return boto3.client("kinesis", endpoint_url=f"{scheme}://127.0.0.1:{port}",
+                        region_name=region, aws_access_key_id="AKIDEDDYTEST",
+                        aws_secret_access_key="eddy-test-secret", verify=tls_ca or True,
                         config=botocore.config.Config(retries={"max_attempts": 5}))
+
+
+def make_certificate(directory):
+    """A self-signed certificate for 127.0.0.1 made by the openssl CLI."""
+    cert, key = os.path.join(directory, "tls.pem"), os.path.join(directory, "tls.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
+def start_verifying_server(testserver, data_dir, cert, key, credentials):
+    """eddy-api-testserver over HTTPS, verifying every request's SigV4 signature."""
+    port_file = data_dir + ".port"
+    process = subprocess.Popen([testserver, "--data-dir", data_dir, "--listen", "127.0.0.1:0",
+                                "--port-file", port_file, "--credentials", credentials,
+                                "--tls-cert", cert, "--tls-key", key],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = wait_for(lambda: process.poll() is not None or
+                    (os.path.exists(port_file) and open(port_file).read().strip()), 60,
+                    "eddy-api-testserver to listen")
+    if process.poll() is not None:
+        raise AssertionError(f"eddy-api-testserver exited with {process.returncode}")
+    return process, int(port)
 
 
 def create_stream(kinesis, name, shards):
