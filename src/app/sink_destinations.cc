@@ -6,6 +6,8 @@
 #include "consume/filter_pattern.h"
 #include "sink/kafka/kafka_destination.h"
 #include "sink/kafka/kafka_settings.h"
+  }
+#include "sink/kinesis/kinesis_destination.h"
 #include "sink/webhook/on_failure_webhook.h"
 #include "sink/webhook/webhook_destination.h"
 
@@ -66,6 +68,10 @@ engine::SinkServices MakeSinkServices() {
     std::map<std::string, std::string> defaults;
     for (auto& [key, value] : sink::kafka::KafkaRunnerDefaults()) defaults.emplace(key, value);
     services.destinations.SetDefaults("kafka", std::move(defaults));
+  }
+  // Kinesis Data Streams (sink/kinesis/): AWS or any compatible endpoint.
+  for (const char* scheme : {"kinesis+http", "kinesis+https"}) {
+    services.destinations.Register(scheme, sink::kinesis::MakeKinesisDestination).IgnoreError();
   }
   services.make_filter = MakeFilter;
   services.failure_handler = MakeFailureHandler();

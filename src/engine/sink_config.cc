@@ -70,7 +70,10 @@ Status TakeQuery(consume::SinkSpec* spec, const std::string& where) {
     std::string value = std::move(*value_decoded);
     if (key == "name") {
       spec->name = value;
-    } else if (key == "stream") {
+    } else if ((key == "stream" && !UrlScheme(spec->url).starts_with("kinesis+")) ||
+               key == "source_stream") {
+      // A Kinesis target names the stream it puts into as ?stream= (a destination setting);
+      // its sink reads ?source_stream=, the `stream` key or the only stream.
       spec->stream = value;
     } else if (key == "url") {
       return InvalidArgument(where + "query parameter 'url' is not a setting");

@@ -113,6 +113,18 @@ TEST(SinkConfigTest, SinkUrlQueryParametersAreSettings) {
   EXPECT_FALSE(ParseSinkUrl("webhook+http://h/?novalue", 1).ok());
 }
 
+TEST(SinkConfigTest, KinesisUrlsKeepStreamAsTheTargetStream) {
+  auto spec = ParseSinkUrl(
+      "kinesis+https://kinesis.eu-west-1.amazonaws.com?stream=out&source_stream=orders", 1);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->url, "kinesis+https://kinesis.eu-west-1.amazonaws.com");
+  EXPECT_EQ(spec->settings.at("stream"), "out");
+  EXPECT_EQ(spec->stream, "orders");
+  auto other = ParseSinkUrl("webhook+http://h/?source_stream=orders", 1);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->stream, "orders");
+}
+
 TEST(SinkConfigTest, ResolveChecksNamesStreamsAndSchemes) {
   std::vector<std::string> streams = {"a", "b"};
   auto resolve = [&](consume::SinkSpec spec) {
