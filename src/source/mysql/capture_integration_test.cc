@@ -652,6 +652,45 @@ TEST_F(MysqlCaptureTest, ServerIdEqualToTheServersIsRefused) {
   EXPECT_NE(status.message().find("server_id"), std::string::npos) << status.ToString();
 }
 
+// A cleanly stopped capture ends its dump thread on the server at once, so `eddy run` started
+// again right away finds its server_id free (the old registration would otherwise stay until
+// the idle dump thread's next heartbeat, 30 s here).
+TEST_F(MysqlCaptureTest, StopEndsTheDumpThreadSoARestartFindsTheServerIdFree) {
+  MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
+  options.heartbeat_period = 30s;
+  StartCapture(options);
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (capture_->progress().state != "streaming") {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << capture_->progress().last_error;
+    capture_->WaitUntilFinished(10ms);
+  }
+  ASSERT_TRUE(capture_->Stop().ok());
+  auto registered = [&] {
+    auto session = server_->Connect();
+    EXPECT_TRUE(session.ok());
+    auto hosts = session->Query("SHOW SLAVE HOSTS");
+    EXPECT_TRUE(hosts.ok());
+    for (size_t i = 0; hosts.ok() && i < hosts->rows.size(); ++i) {
+      if (hosts->Get(i, "Server_id").value_or("") == std::to_string(kCaptureServerId)) return true;
+    }
+    return false;
+  };
+  deadline = std::chrono::steady_clock::now() + 10s;
+  while (registered()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << "server_id " << kCaptureServerId << " is still registered after Stop";
+    std::this_thread::sleep_for(20ms);  // polling the server's replica list, bounded
+  }
+  // Started again at once, it streams (no "another replica is registered" refusal).
+  StartCapture(options);
+  deadline = std::chrono::steady_clock::now() + 30s;
+  while (capture_->progress().state != "streaming") {
+    ASSERT_NE(capture_->progress().state, "failed") << capture_->progress().last_error;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << capture_->progress().last_error;
+    capture_->WaitUntilFinished(10ms);
+  }
+}
+
 TEST_F(MysqlCaptureTest, DuplicateReplicaServerIdIsAClearError) {
   // A second capture (its own stream) registers with the same replica server_id.
   std::unique_ptr<log::LogStore> other_store;
