@@ -19,7 +19,7 @@
 // eddy.retail_trans` is run once before the workload (it records its starting position) and
 // stopped; each run starts it again from a copy of that stopped state and times it until
 // `eddy status` shows the stream's durable binlog position at the end of the workload
-// (polled every --poll-ms=20), then stops it:
+// (polled every --poll-ms=50 after the previous poll returned), then stops it:
 //   mysql_capture_bench --table=seeds --batch=5000 --eddy=build/dev/src/app/eddy --repeat=5
 #include <signal.h>
 #include <sys/resource.h>
@@ -248,14 +248,18 @@ pid_t StartEddyRun(const std::string& eddy, const localdb::LocalMariadb& server,
   return pid;
 }
 
-void StopEddyRun(pid_t pid, const std::string& data_dir) {
+// Stops eddy run; returns its CPU seconds (user + system).
+double StopEddyRun(pid_t pid, const std::string& data_dir) {
   ::kill(pid, SIGTERM);
   int status = 0;
-  if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  struct rusage usage {};
+  if (::wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::fprintf(stderr, "eddy run did not stop cleanly (wait status %d); see %s.log\n", status,
                  data_dir.c_str());
     std::exit(1);
   }
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
 }
 
 // Whether the child has exited (then it failed: eddy run only stops when told to).
@@ -283,12 +287,13 @@ void PrepareStoppedState(const std::string& eddy, const localdb::LocalMariadb& s
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling a file, bounded
   }
-  StopEddyRun(pid, data_dir);
+  (void)StopEddyRun(pid, data_dir);
 }
 
 struct BinaryRun {
   double seconds = 0;
-  double cpu_seconds = 0;  // the child's user + system time
+  double cpu_seconds = 0;       // eddy run's user + system time (with its start and stop)
+  double poll_cpu_seconds = 0;  // the `eddy status` polls'
   int polls = 0;
 };
 
@@ -314,9 +319,8 @@ BinaryRun RunEddyBinary(const std::string& eddy, const localdb::LocalMariadb& se
     std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));  // the poll interval
   }
   run.seconds = std::chrono::duration<double>(SteadyClock::now() - began).count();
-  StopEddyRun(pid, data_dir);
-  // Includes the `eddy status` polls (small) and eddy run's shutdown.
-  run.cpu_seconds = CpuSeconds(RUSAGE_CHILDREN) - cpu_began;
+  run.cpu_seconds = StopEddyRun(pid, data_dir);
+  run.poll_cpu_seconds = CpuSeconds(RUSAGE_CHILDREN) - cpu_began - run.cpu_seconds;
   return run;
 }
 
@@ -335,7 +339,7 @@ int main(int argc, char** argv) {
   }
   long batch = Flag(argc, argv, "batch", seeds ? 5'000 : 10'000);
   const std::string eddy_binary = StringFlag(argc, argv, "eddy", "");
-  const int poll_ms = static_cast<int>(Flag(argc, argv, "poll-ms", 20));
+  const int poll_ms = static_cast<int>(Flag(argc, argv, "poll-ms", 50));
   long big = Flag(argc, argv, "big-transaction", 0);
   bool skip_workload = Flag(argc, argv, "skip-workload", 0) != 0;
   long repeat = std::max(1L, Flag(argc, argv, "repeat", 1));
@@ -425,9 +429,10 @@ int main(int argc, char** argv) {
         BinaryRun binary = RunEddyBinary(eddy_binary, *server, stopped_state,
                                          dir + "/run" + std::to_string(run), end, poll_ms);
         double eddy_rate = static_cast<double>(total) / binary.seconds;
-        std::printf("eddy run (binary): %.2f s, %.0f changes/s, %.2f CPU s (eddy run and %d "
-                    "eddy status polls)\n",
-                    binary.seconds, eddy_rate, binary.cpu_seconds, binary.polls);
+        std::printf("eddy run (binary): %.2f s, %.0f changes/s, %.2f CPU s (%d eddy status "
+                    "polls: %.2f CPU s)\n",
+                    binary.seconds, eddy_rate, binary.cpu_seconds, binary.polls,
+                    binary.poll_cpu_seconds);
         std::printf("ratio eddy / mariadb-binlog: %.2f (target > 1)\n", eddy_rate / tool_rate);
         ratios.push_back(eddy_rate / tool_rate);
         if (!keep) std::filesystem::remove_all(dir + "/run" + std::to_string(run));
