@@ -1,6 +1,7 @@
 #include "format/native_encoded.h"
 
 #include <cmath>
+#include <optional>
 
 #include "base/bytes.h"
 #include "format/renderers.h"
@@ -52,6 +53,20 @@ bool RenderRow(ByteReader& reader, JsonWriter* writer) {
         if (writer != nullptr) writer->String(*text);
         continue;
       }
+      case model::ValueType::kTimestamp:
+      case model::ValueType::kTimestampTz: {
+        (void)reader.TakeVerified(1);
+        auto kind = reader.ReadFixed8();
+        if (!kind.ok() || *kind > static_cast<uint8_t>(model::TemporalKind::kZero)) return false;
+        auto micros = reader.ReadVarintSigned64();
+        if (!micros.ok()) return false;
+        if (writer == nullptr) continue;
+        const auto temporal_kind = static_cast<model::TemporalKind>(*kind);
+        writer->String(tag == model::ValueType::kTimestamp
+                           ? FormatTimestamp({temporal_kind, *micros})
+                           : FormatTimestampTz({temporal_kind, *micros}));
+        continue;
+      }
       default: {
         std::string_view rest = reader.rest();
         auto value = model::DecodeValue(rest);
@@ -95,9 +110,29 @@ bool Render(std::string_view encoded, JsonWriter& writer) {
   if (!transaction_id.ok() || !reader.ReadVarint64().ok()) return false;
   auto position_bytes = reader.ReadLengthPrefixed();
   if (!position_bytes.ok()) return false;
+  // A MySQL position is read in place (file and GTID as views); PostgreSQL's and none through
+  // the general decoder. Layout: base/position.h SourcePosition::EncodeTo.
   std::string_view position_view = *position_bytes;
-  auto position = SourcePosition::DecodeFrom(position_view);
-  if (!position.ok() || !position_view.empty()) return false;
+  std::optional<SourcePosition> position;
+  std::string_view binlog_file, gtid;
+  uint32_t server_id = 0;
+  uint64_t binlog_offset = 0;
+  if (!position_view.empty() && position_view[0] == static_cast<char>(SourceKind::kMysql)) {
+    ByteReader position_reader(position_view.substr(1));
+    auto id = position_reader.ReadFixed32();
+    auto file = id.ok() ? position_reader.ReadLengthPrefixed() : Result<std::string_view>(id.status());
+    auto offset = file.ok() ? position_reader.ReadVarint64() : Result<uint64_t>(file.status());
+    auto gtid_text = offset.ok() ? position_reader.ReadLengthPrefixed() : Result<std::string_view>(offset.status());
+    if (!gtid_text.ok() || !position_reader.empty()) return false;
+    server_id = *id;
+    binlog_file = *file;
+    binlog_offset = *offset;
+    gtid = *gtid_text;
+  } else {
+    auto decoded = SourcePosition::DecodeFrom(position_view);
+    if (!decoded.ok() || !position_view.empty()) return false;
+    position = std::move(*decoded);
+  }
   auto connector = reader.ReadFixed8();
   if (!connector.ok() || *connector > static_cast<uint8_t>(model::ConnectorKind::kMariadb)) {
     return false;
@@ -139,21 +174,21 @@ bool Render(std::string_view encoded, JsonWriter& writer) {
   writer.Member("db", *database);
   writer.Member("schema", schema->empty() ? *database : *schema);
   writer.Member("table", *table);
-  if (const PostgresPosition* pg = position->postgres()) {
-    writer.Member("lsn", pg->change_lsn.ToString());
-    writer.Member("commit_lsn", pg->commit_end_lsn.ToString());
-  } else if (const MysqlPosition* my = position->mysql()) {
-    writer.Member("file", my->end.file);
+  if (!position.has_value()) {  // MySQL, read in place above
+    writer.Member("file", binlog_file);
     writer.Key("pos");
-    writer.Uint(my->end.offset);
+    writer.Uint(binlog_offset);
     writer.Key("gtid");
-    if (my->gtid.empty()) {
+    if (gtid.empty()) {
       writer.Null();
     } else {
-      writer.String(my->gtid.text);
+      writer.String(gtid);
     }
     writer.Key("server_id");
-    writer.Uint(my->server_id);
+    writer.Uint(server_id);
+  } else if (const PostgresPosition* pg = position->postgres()) {
+    writer.Member("lsn", pg->change_lsn.ToString());
+    writer.Member("commit_lsn", pg->commit_end_lsn.ToString());
   }
   writer.EndObject();
   writer.MemberInt("ts_ms", FloorDiv(*capture_ns, 1000000));
