@@ -1,6 +1,9 @@
 #include "format/native_encoded.h"
 
-#include <cmath>
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstring>
 #include <optional>
 
 #include "base/bytes.h"
@@ -13,34 +16,105 @@ namespace {
 
 constexpr int64_t kMaxSafeInteger = int64_t{1} << 53;  // as native.cc
 
-// Reads a row's fields (name, value) and writes {name: value, ...} when `writer` is non-null
-// (the key row is only checked). Common value types are written straight from the bytes; the
-// others are decoded by model::DecodeValue (the general decoder, with its checks) and written
-// by WriteNativeValue, so the conventions stay in one place.
-bool RenderRow(ByteReader& reader, JsonWriter* writer) {
+// Bytes JSON strings carry unescaped: printable ASCII other than `"` and `\` (json.cc's rule).
+constexpr std::array<bool, 256> kPlainByte = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x7f; ++c) plain[static_cast<size_t>(c)] = c != '"' && c != '\\';
+  return plain;
+}();
+
+// Appends to a std::string through a cursor: the string is grown ahead (never shrunk while
+// writing) so each small write is a bounds compare and a copy. Finish() trims it to what was
+// written. Strings that need escaping go through json.cc's AppendJsonString, so the escaping
+// rules stay in one place.
+class Output {
+ public:
+  explicit Output(std::string& out) : out_(out), size_(out.size()) {}
+  size_t size() const { return size_; }
+  void Finish() { out_.resize(size_); }
+  void Truncate(size_t size) { size_ = size; }
+
+  void Raw(std::string_view text) {
+    char* at = Room(text.size());
+    std::memcpy(at, text.data(), text.size());
+    size_ += text.size();
+  }
+  template <size_t N>
+  void Literal(const char (&text)[N]) {
+    Raw(std::string_view(text, N - 1));
+  }
+  void Char(char c) {
+    *Room(1) = c;
+    ++size_;
+  }
+  void String(std::string_view text) {
+    bool plain = true;
+    for (char c : text) plain &= kPlainByte[static_cast<uint8_t>(c)];
+    if (plain) {
+      char* at = Room(text.size() + 2);
+      at[0] = '"';
+      std::memcpy(at + 1, text.data(), text.size());
+      at[text.size() + 1] = '"';
+      size_ += text.size() + 2;
+      return;
+    }
+    out_.resize(size_);
+    AppendJsonString(out_, text);
+    size_ = out_.size();
+  }
+  void Key(std::string_view name) {
+    String(name);
+    Char(':');
+  }
+  template <typename Integer>
+  void Number(Integer value) {
+    char* at = Room(24);
+    size_ = static_cast<size_t>(std::to_chars(at, at + 24, value).ptr - out_.data());
+  }
+
+ private:
+  // Grows by a little at a time: resize zero-fills what it adds, and the string's own
+  // reallocation is geometric already.
+  char* Room(size_t bytes) {
+    if (out_.size() - size_ < bytes) out_.resize(size_ + bytes + 512);
+    return out_.data() + size_;
+  }
+
+  std::string& out_;
+  size_t size_;
+};
+
+// Reads a row's fields (name, value) and writes {name: value, ...} when `out` is non-null (the
+// key row is only checked). Common value types are written straight from the bytes; the others
+// are decoded by model::DecodeValue (the general decoder, with its checks) and written by
+// WriteNativeValue, so the conventions stay in one place.
+bool RenderRow(ByteReader& reader, Output* out) {
   auto count = reader.ReadVarint64();
   if (!count.ok() || *count > reader.remaining()) return false;
-  if (writer != nullptr) writer->BeginObject();
+  if (out != nullptr) out->Char('{');
   for (uint64_t i = 0; i < *count; ++i) {
     auto name = reader.ReadLengthPrefixed();
     if (!name.ok() || reader.empty()) return false;
-    if (writer != nullptr) writer->Key(*name);
+    if (out != nullptr) {
+      if (i > 0) out->Char(',');
+      out->Key(*name);
+    }
     const auto tag = static_cast<model::ValueType>(static_cast<uint8_t>(reader.rest()[0]));
     switch (tag) {
       case model::ValueType::kNull: {
         (void)reader.TakeVerified(1);
-        if (writer != nullptr) writer->Null();
+        if (out != nullptr) out->Literal("null");
         continue;
       }
       case model::ValueType::kInt64: {
         (void)reader.TakeVerified(1);
         auto v = reader.ReadVarintSigned64();
         if (!v.ok()) return false;
-        if (writer == nullptr) continue;
+        if (out == nullptr) continue;
         if (*v >= -kMaxSafeInteger && *v <= kMaxSafeInteger) {
-          writer->Int(*v);
+          out->Number(*v);
         } else {
-          writer->String(std::to_string(*v));
+          out->String(std::to_string(*v));
         }
         continue;
       }
@@ -50,7 +124,7 @@ bool RenderRow(ByteReader& reader, JsonWriter* writer) {
         (void)reader.TakeVerified(1);
         auto text = reader.ReadLengthPrefixed();
         if (!text.ok()) return false;
-        if (writer != nullptr) writer->String(*text);
+        if (out != nullptr) out->String(*text);
         continue;
       }
       case model::ValueType::kTimestamp:
@@ -60,11 +134,11 @@ bool RenderRow(ByteReader& reader, JsonWriter* writer) {
         if (!kind.ok() || *kind > static_cast<uint8_t>(model::TemporalKind::kZero)) return false;
         auto micros = reader.ReadVarintSigned64();
         if (!micros.ok()) return false;
-        if (writer == nullptr) continue;
+        if (out == nullptr) continue;
         const auto temporal_kind = static_cast<model::TemporalKind>(*kind);
-        writer->String(tag == model::ValueType::kTimestamp
-                           ? FormatTimestamp({temporal_kind, *micros})
-                           : FormatTimestampTz({temporal_kind, *micros}));
+        out->String(tag == model::ValueType::kTimestamp
+                        ? FormatTimestamp({temporal_kind, *micros})
+                        : FormatTimestampTz({temporal_kind, *micros}));
         continue;
       }
       default: {
@@ -72,16 +146,20 @@ bool RenderRow(ByteReader& reader, JsonWriter* writer) {
         auto value = model::DecodeValue(rest);
         if (!value.ok()) return false;
         (void)reader.TakeVerified(reader.remaining() - rest.size());
-        if (writer != nullptr) WriteNativeValue(*writer, *value);
+        if (out != nullptr) {
+          JsonWriter writer;
+          WriteNativeValue(writer, *value);
+          out->Raw(writer.str());
+        }
         continue;
       }
     }
   }
-  if (writer != nullptr) writer->EndObject();
+  if (out != nullptr) out->Char('}');
   return true;
 }
 
-bool Render(std::string_view encoded, JsonWriter& writer) {
+bool Render(std::string_view encoded, Output& out) {
   ByteReader reader(encoded);
   auto version = reader.ReadFixed8();
   if (!version.ok() || *version == 0 || *version > model::kEventEncodingVersion) return false;
@@ -122,7 +200,8 @@ bool Render(std::string_view encoded, JsonWriter& writer) {
     auto id = position_reader.ReadFixed32();
     auto file = id.ok() ? position_reader.ReadLengthPrefixed() : Result<std::string_view>(id.status());
     auto offset = file.ok() ? position_reader.ReadVarint64() : Result<uint64_t>(file.status());
-    auto gtid_text = offset.ok() ? position_reader.ReadLengthPrefixed() : Result<std::string_view>(offset.status());
+    auto gtid_text =
+        offset.ok() ? position_reader.ReadLengthPrefixed() : Result<std::string_view>(offset.status());
     if (!gtid_text.ok() || !position_reader.empty()) return false;
     server_id = *id;
     binlog_file = *file;
@@ -148,52 +227,60 @@ bool Render(std::string_view encoded, JsonWriter& writer) {
   if (!reader.ReadLengthPrefixed().ok()) return false;  // the query
   if (!RenderRow(reader, nullptr)) return false;       // the key: checked, not rendered
 
-  writer.BeginObject();
-  writer.Member("type", "full");
-  writer.Member("op", model::OperationCode(op));
-  writer.Key("before");
+  // The same members in the same order as NativeRenderer::Render.
+  out.Literal("{\"type\":\"full\",\"op\":");
+  out.String(model::OperationCode(op));
+  out.Literal(",\"before\":");
   if (*flags & model::kEventFlagHasBefore) {
-    if (!RenderRow(reader, &writer)) return false;
+    if (!RenderRow(reader, &out)) return false;
   } else {
-    writer.Null();
+    out.Literal("null");
   }
-  writer.Key("after");
+  out.Literal(",\"after\":");
   if (*flags & model::kEventFlagHasAfter) {
-    if (!RenderRow(reader, &writer)) return false;
+    if (!RenderRow(reader, &out)) return false;
   } else {
-    writer.Null();
+    out.Literal("null");
   }
   if (!reader.empty()) return false;  // trailing bytes: the general decoder says what is wrong
-  writer.Key("source");
-  writer.BeginObject();
-  writer.Member("version", "1.0");
-  writer.Member("connector", model::ConnectorName(static_cast<model::ConnectorKind>(*connector)));
-  writer.MemberInt("ts_ms", FloorDiv(*commit_ns, 1000000));
-  writer.MemberInt("ts_ns", *commit_ns);
-  writer.Member("txId", *transaction_id);
-  writer.Member("db", *database);
-  writer.Member("schema", schema->empty() ? *database : *schema);
-  writer.Member("table", *table);
+  out.Literal(",\"source\":{\"version\":\"1.0\",\"connector\":");
+  out.String(model::ConnectorName(static_cast<model::ConnectorKind>(*connector)));
+  out.Literal(",\"ts_ms\":");
+  out.Number(FloorDiv(*commit_ns, 1000000));
+  out.Literal(",\"ts_ns\":");
+  out.Number(*commit_ns);
+  out.Literal(",\"txId\":");
+  out.String(*transaction_id);
+  out.Literal(",\"db\":");
+  out.String(*database);
+  out.Literal(",\"schema\":");
+  out.String(schema->empty() ? *database : *schema);
+  out.Literal(",\"table\":");
+  out.String(*table);
   if (!position.has_value()) {  // MySQL, read in place above
-    writer.Member("file", binlog_file);
-    writer.Key("pos");
-    writer.Uint(binlog_offset);
-    writer.Key("gtid");
+    out.Literal(",\"file\":");
+    out.String(binlog_file);
+    out.Literal(",\"pos\":");
+    out.Number(binlog_offset);
+    out.Literal(",\"gtid\":");
     if (gtid.empty()) {
-      writer.Null();
+      out.Literal("null");
     } else {
-      writer.String(gtid);
+      out.String(gtid);
     }
-    writer.Key("server_id");
-    writer.Uint(server_id);
+    out.Literal(",\"server_id\":");
+    out.Number(server_id);
   } else if (const PostgresPosition* pg = position->postgres()) {
-    writer.Member("lsn", pg->change_lsn.ToString());
-    writer.Member("commit_lsn", pg->commit_end_lsn.ToString());
+    out.Literal(",\"lsn\":");
+    out.String(pg->change_lsn.ToString());
+    out.Literal(",\"commit_lsn\":");
+    out.String(pg->commit_end_lsn.ToString());
   }
-  writer.EndObject();
-  writer.MemberInt("ts_ms", FloorDiv(*capture_ns, 1000000));
-  writer.MemberInt("ts_ns", *capture_ns);
-  writer.EndObject();
+  out.Literal("},\"ts_ms\":");
+  out.Number(FloorDiv(*capture_ns, 1000000));
+  out.Literal(",\"ts_ns\":");
+  out.Number(*capture_ns);
+  out.Char('}');
   return true;
 }
 
@@ -201,12 +288,11 @@ bool Render(std::string_view encoded, JsonWriter& writer) {
 
 bool AppendNativeRecord(std::string_view encoded_event, ViewType view, std::string* out) {
   if (view != ViewType::kNewAndOldImages) return false;
-  const size_t original_size = out->size();
-  JsonWriter writer = JsonWriter::Appending(std::move(*out));
-  bool rendered = Render(encoded_event, writer);
-  *out = writer.Take();
-  if (!rendered) out->resize(original_size);
-  return rendered;
+  Output output(*out);
+  const size_t original_size = output.size();
+  if (!Render(encoded_event, output)) output.Truncate(original_size);
+  output.Finish();
+  return output.size() != original_size;
 }
 
 }  // namespace eddy::format
