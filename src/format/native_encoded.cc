@@ -62,6 +62,14 @@ class Output {
     AppendJsonString(out_, text);
     size_ = out_.size();
   }
+  // A timestamp's text (value_text.h; plain ASCII, so no escaping) in quotes.
+  void Instant(model::TemporalKind kind, int64_t micros, bool utc) {
+    out_.resize(size_);
+    out_.push_back('"');
+    AppendInstant(out_, kind, micros, utc);
+    out_.push_back('"');
+    size_ = out_.size();
+  }
   void Key(std::string_view name) {
     String(name);
     Char(':');
@@ -84,16 +92,40 @@ class Output {
   size_t size_;
 };
 
+// ByteReader's varint and length-prefixed reads with the one-byte case inline (most lengths
+// and small integers), the same checks otherwise.
+inline Result<uint64_t> Varint(ByteReader& reader) {
+  std::string_view rest = reader.rest();
+  if (!rest.empty() && static_cast<uint8_t>(rest[0]) < 0x80) {
+    (void)reader.TakeVerified(1);
+    return static_cast<uint8_t>(rest[0]);
+  }
+  return reader.ReadVarint64();
+}
+inline Result<int64_t> SignedVarint(ByteReader& reader) {
+  EDDY_ASSIGN_OR_RETURN(uint64_t raw, Varint(reader));
+  return static_cast<int64_t>((raw >> 1) ^ (~(raw & 1) + 1));
+}
+inline Result<std::string_view> LengthPrefixed(ByteReader& reader) {
+  std::string_view rest = reader.rest();
+  if (!rest.empty() && static_cast<uint8_t>(rest[0]) < 0x80 &&
+      static_cast<uint8_t>(rest[0]) < rest.size()) {
+    (void)reader.TakeVerified(1);
+    return reader.TakeVerified(static_cast<uint8_t>(rest[0]));
+  }
+  return reader.ReadLengthPrefixed();
+}
+
 // Reads a row's fields (name, value) and writes {name: value, ...} when `out` is non-null (the
 // key row is only checked). Common value types are written straight from the bytes; the others
 // are decoded by model::DecodeValue (the general decoder, with its checks) and written by
 // WriteNativeValue, so the conventions stay in one place.
 bool RenderRow(ByteReader& reader, Output* out) {
-  auto count = reader.ReadVarint64();
+  auto count = Varint(reader);
   if (!count.ok() || *count > reader.remaining()) return false;
   if (out != nullptr) out->Char('{');
   for (uint64_t i = 0; i < *count; ++i) {
-    auto name = reader.ReadLengthPrefixed();
+    auto name = LengthPrefixed(reader);
     if (!name.ok() || reader.empty()) return false;
     if (out != nullptr) {
       if (i > 0) out->Char(',');
@@ -108,7 +140,7 @@ bool RenderRow(ByteReader& reader, Output* out) {
       }
       case model::ValueType::kInt64: {
         (void)reader.TakeVerified(1);
-        auto v = reader.ReadVarintSigned64();
+        auto v = SignedVarint(reader);
         if (!v.ok()) return false;
         if (out == nullptr) continue;
         if (*v >= -kMaxSafeInteger && *v <= kMaxSafeInteger) {
@@ -122,7 +154,7 @@ bool RenderRow(ByteReader& reader, Output* out) {
       case model::ValueType::kDecimal:
       case model::ValueType::kEnum: {
         (void)reader.TakeVerified(1);
-        auto text = reader.ReadLengthPrefixed();
+        auto text = LengthPrefixed(reader);
         if (!text.ok()) return false;
         if (out != nullptr) out->String(*text);
         continue;
@@ -132,13 +164,12 @@ bool RenderRow(ByteReader& reader, Output* out) {
         (void)reader.TakeVerified(1);
         auto kind = reader.ReadFixed8();
         if (!kind.ok() || *kind > static_cast<uint8_t>(model::TemporalKind::kZero)) return false;
-        auto micros = reader.ReadVarintSigned64();
+        auto micros = SignedVarint(reader);
         if (!micros.ok()) return false;
-        if (out == nullptr) continue;
-        const auto temporal_kind = static_cast<model::TemporalKind>(*kind);
-        out->String(tag == model::ValueType::kTimestamp
-                        ? FormatTimestamp({temporal_kind, *micros})
-                        : FormatTimestampTz({temporal_kind, *micros}));
+        if (out != nullptr) {
+          out->Instant(static_cast<model::TemporalKind>(*kind), *micros,
+                       tag == model::ValueType::kTimestampTz);
+        }
         continue;
       }
       default: {
@@ -175,18 +206,18 @@ bool Render(std::string_view encoded, Output& out) {
   if (!flags.ok() || (*flags & ~(model::kEventFlagHasBefore | model::kEventFlagHasAfter)) != 0) {
     return false;
   }
-  auto database = reader.ReadLengthPrefixed();
-  auto schema = database.ok() ? reader.ReadLengthPrefixed() : database;
-  auto table = schema.ok() ? reader.ReadLengthPrefixed() : schema;
+  auto database = LengthPrefixed(reader);
+  auto schema = database.ok() ? LengthPrefixed(reader) : database;
+  auto table = schema.ok() ? LengthPrefixed(reader) : schema;
   if (!table.ok()) return false;
-  auto schema_version = reader.ReadVarint64();
+  auto schema_version = Varint(reader);
   if (!schema_version.ok() || *schema_version > UINT32_MAX) return false;
-  auto commit_ns = reader.ReadVarintSigned64();
-  auto capture_ns = commit_ns.ok() ? reader.ReadVarintSigned64() : commit_ns;
+  auto commit_ns = SignedVarint(reader);
+  auto capture_ns = commit_ns.ok() ? SignedVarint(reader) : commit_ns;
   if (!capture_ns.ok()) return false;
-  auto transaction_id = reader.ReadLengthPrefixed();
-  if (!transaction_id.ok() || !reader.ReadVarint64().ok()) return false;
-  auto position_bytes = reader.ReadLengthPrefixed();
+  auto transaction_id = LengthPrefixed(reader);
+  if (!transaction_id.ok() || !Varint(reader).ok()) return false;
+  auto position_bytes = LengthPrefixed(reader);
   if (!position_bytes.ok()) return false;
   // A MySQL position is read in place (file and GTID as views); PostgreSQL's and none through
   // the general decoder. Layout: base/position.h SourcePosition::EncodeTo.
@@ -198,10 +229,10 @@ bool Render(std::string_view encoded, Output& out) {
   if (!position_view.empty() && position_view[0] == static_cast<char>(SourceKind::kMysql)) {
     ByteReader position_reader(position_view.substr(1));
     auto id = position_reader.ReadFixed32();
-    auto file = id.ok() ? position_reader.ReadLengthPrefixed() : Result<std::string_view>(id.status());
-    auto offset = file.ok() ? position_reader.ReadVarint64() : Result<uint64_t>(file.status());
+    auto file = id.ok() ? LengthPrefixed(position_reader) : Result<std::string_view>(id.status());
+    auto offset = file.ok() ? Varint(position_reader) : Result<uint64_t>(file.status());
     auto gtid_text =
-        offset.ok() ? position_reader.ReadLengthPrefixed() : Result<std::string_view>(offset.status());
+        offset.ok() ? LengthPrefixed(position_reader) : Result<std::string_view>(offset.status());
     if (!gtid_text.ok() || !position_reader.empty()) return false;
     server_id = *id;
     binlog_file = *file;
@@ -216,15 +247,15 @@ bool Render(std::string_view encoded, Output& out) {
   if (!connector.ok() || *connector > static_cast<uint8_t>(model::ConnectorKind::kMariadb)) {
     return false;
   }
-  auto server_name = reader.ReadLengthPrefixed();
+  auto server_name = LengthPrefixed(reader);
   auto snapshot = server_name.ok() ? reader.ReadFixed8() : Result<uint8_t>(server_name.status());
   if (!snapshot.ok() || *snapshot > static_cast<uint8_t>(model::SnapshotMarker::kLast)) {
     return false;
   }
-  auto thread_id = reader.ReadVarint64();
-  auto mysql_row = thread_id.ok() ? reader.ReadVarint64() : thread_id;
+  auto thread_id = Varint(reader);
+  auto mysql_row = thread_id.ok() ? Varint(reader) : thread_id;
   if (!mysql_row.ok() || *mysql_row > UINT32_MAX) return false;
-  if (!reader.ReadLengthPrefixed().ok()) return false;  // the query
+  if (!LengthPrefixed(reader).ok()) return false;  // the query
   if (!RenderRow(reader, nullptr)) return false;       // the key: checked, not rendered
 
   // The same members in the same order as NativeRenderer::Render.

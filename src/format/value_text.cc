@@ -55,21 +55,27 @@ uint64_t Magnitude(int64_t v) {
 }
 
 std::string FormatInstant(model::TemporalKind kind, int64_t micros, bool utc) {
-  switch (kind) {
-    case model::TemporalKind::kPositiveInfinity: return "infinity";
-    case model::TemporalKind::kNegativeInfinity: return "-infinity";
-    case model::TemporalKind::kZero: return utc ? "0000-00-00T00:00:00.000000Z" : "0000-00-00T00:00:00.000000";
-    case model::TemporalKind::kFinite: break;
-  }
   std::string out;
-  AppendCivil(out, FloorDiv(micros, kMicrosPerDay));
-  out.push_back('T');
-  AppendClock(out, static_cast<uint64_t>(FloorMod(micros, kMicrosPerDay)));
-  if (utc) out.push_back('Z');
+  AppendInstant(out, kind, micros, utc);
   return out;
 }
 
 }  // namespace
+
+void AppendInstant(std::string& out, model::TemporalKind kind, int64_t micros, bool utc) {
+  switch (kind) {
+    case model::TemporalKind::kPositiveInfinity: out += "infinity"; return;
+    case model::TemporalKind::kNegativeInfinity: out += "-infinity"; return;
+    case model::TemporalKind::kZero:
+      out += utc ? "0000-00-00T00:00:00.000000Z" : "0000-00-00T00:00:00.000000";
+      return;
+    case model::TemporalKind::kFinite: break;
+  }
+  AppendCivil(out, FloorDiv(micros, kMicrosPerDay));
+  out.push_back('T');
+  AppendClock(out, static_cast<uint64_t>(FloorMod(micros, kMicrosPerDay)));
+  if (utc) out.push_back('Z');
+}
 
 std::string FormatDate(const model::DateValue& date) {
   switch (date.kind) {
