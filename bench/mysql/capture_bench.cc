@@ -242,7 +242,7 @@ pid_t StartEddyRun(const std::string& eddy, const localdb::LocalMariadb& server,
     std::string source = server.Url();
     ::execl(eddy.c_str(), eddy.c_str(), "run", "--source", source.c_str(), "--data-dir",
             data_dir.c_str(), "--stream", "cdc", "--tables", "eddy.retail_trans", "--api-listen",
-            "127.0.0.1:0", "--log-level", "warn", static_cast<char*>(nullptr));
+            "127.0.0.1:0", "--log-level", "info", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   return pid;
