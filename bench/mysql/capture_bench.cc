@@ -382,17 +382,20 @@ int main(int argc, char** argv) {
                 seeds ? "INSERT INTO retail_trans SELECT seq, seq % 100000, ELT(1 + seq % 5, "
                         "'purchase', 'return', 'view', 'add_to_cart', 'refund'), CONCAT('SKU-', "
                         "LPAD(seq % 100000, 5, '0')), ELT(1 + seq % 4, 'ios', 'android', 'web', "
-                        "'pos'), CONCAT('store-', seq % 250), NOW(6) FROM " + range
+                        "'pos'), CONCAT('store-', seq % 250), NOW(6) FROM " +
+                            range
                       : "INSERT INTO retail_trans SELECT seq, seq % 100, CONCAT('item-', seq), "
-                        "seq % 7, (seq % 10000) / 100.0, NOW(6) FROM " + range),
+                        "seq % 7, (seq % 10000) / 100.0, NOW(6) FROM " +
+                            range),
             "insert");
     }
     for (long from = 1; from <= updates; from += batch) {
       long to = std::min(updates, from + batch - 1);
-      std::string where = " WHERE " + key + " BETWEEN " + std::to_string(from) + " AND " +
-                          std::to_string(to);
+      std::string where =
+          " WHERE " + key + " BETWEEN " + std::to_string(from) + " AND " + std::to_string(to);
       Check(session.Execute(seeds ? "UPDATE retail_trans SET event = 'refund', trans_datetime = "
-                                    "NOW(6)" + where
+                                    "NOW(6)" +
+                                        where
                                   : "UPDATE retail_trans SET quantity = quantity + 1" + where),
             "update");
     }
@@ -429,10 +432,10 @@ int main(int argc, char** argv) {
         BinaryRun binary = RunEddyBinary(eddy_binary, *server, stopped_state,
                                          dir + "/run" + std::to_string(run), end, poll_ms);
         double eddy_rate = static_cast<double>(total) / binary.seconds;
-        std::printf("eddy run (binary): %.2f s, %.0f changes/s, %.2f CPU s (%d eddy status "
-                    "polls: %.2f CPU s)\n",
-                    binary.seconds, eddy_rate, binary.cpu_seconds, binary.polls,
-                    binary.poll_cpu_seconds);
+        std::printf(
+            "eddy run (binary): %.2f s, %.0f changes/s, %.2f CPU s (%d eddy status "
+            "polls: %.2f CPU s)\n",
+            binary.seconds, eddy_rate, binary.cpu_seconds, binary.polls, binary.poll_cpu_seconds);
         std::printf("ratio eddy / mariadb-binlog: %.2f (target > 1)\n", eddy_rate / tool_rate);
         ratios.push_back(eddy_rate / tool_rate);
         if (!keep) std::filesystem::remove_all(dir + "/run" + std::to_string(run));

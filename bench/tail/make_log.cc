@@ -63,9 +63,9 @@ model::Row RowOf(int64_t id, bool updated) {
   row.push_back({"sku", model::Value::Text(sku)});
   row.push_back({"device", model::Value::Text(kDevices[id % 4])});
   row.push_back({"store", model::Value::Text("store-" + std::to_string(id % 250))});
-  row.push_back({"trans_datetime",
-                 model::Value::Timestamp({model::TemporalKind::kFinite,
-                                          kBaseMicros + id * 1'000 + (updated ? 7 : 0)})});
+  row.push_back(
+      {"trans_datetime", model::Value::Timestamp({model::TemporalKind::kFinite,
+                                                  kBaseMicros + id * 1'000 + (updated ? 7 : 0)})});
   return row;
 }
 
@@ -79,8 +79,9 @@ int main(int argc, char** argv) {
   const long deletes = Flag(argc, argv, "deletes", 200'000);
   const long batch = Flag(argc, argv, "batch", 5'000);
   if (data_dir.empty() || batch <= 0) {
-    std::fprintf(stderr, "usage: tail_bench_make_log --data-dir=DIR [--stream=cdc] "
-                         "[--inserts=N] [--updates=M] [--deletes=K] [--batch=B]\n");
+    std::fprintf(stderr,
+                 "usage: tail_bench_make_log --data-dir=DIR [--stream=cdc] "
+                 "[--inserts=N] [--updates=M] [--deletes=K] [--batch=B]\n");
     return 2;
   }
   auto store = log::LogStore::Open(data_dir);

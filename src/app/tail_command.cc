@@ -153,8 +153,8 @@ int Tail(const TailFlags& flags) {
       TailBatch batch;
       batch.status = (*reader)->Next(&batch.records);
       const bool caught_up = batch.status.ok() && batch.records.empty();
-      const bool stop = !batch.status.ok() ||
-                        (caught_up && (!flags.follow || shutdown.requested()));
+      const bool stop =
+          !batch.status.ok() || (caught_up && (!flags.follow || shutdown.requested()));
       batch.last = stop;
       if (!queue.Push(std::move(batch)) || stop) return;
       if (caught_up) {

@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool fast_rendered =
       eddy::format::AppendNativeRecord(bytes, eddy::format::ViewType::kNewAndOldImages, &fast);
   if (fast_rendered && !event.ok()) std::abort();
-  if (fast_rendered && fast != Renderers()[0]->Render(*event, eddy::format::ViewType::kNewAndOldImages)) {
+  if (fast_rendered &&
+      fast != Renderers()[0]->Render(*event, eddy::format::ViewType::kNewAndOldImages)) {
     std::abort();
   }
   if (!event.ok()) return 0;

@@ -256,7 +256,7 @@ bool Render(std::string_view encoded, Output& out) {
   auto mysql_row = thread_id.ok() ? Varint(reader) : thread_id;
   if (!mysql_row.ok() || *mysql_row > UINT32_MAX) return false;
   if (!LengthPrefixed(reader).ok()) return false;  // the query
-  if (!RenderRow(reader, nullptr)) return false;       // the key: checked, not rendered
+  if (!RenderRow(reader, nullptr)) return false;   // the key: checked, not rendered
 
   // The same members in the same order as NativeRenderer::Render.
   out.Literal("{\"type\":\"full\",\"op\":");

@@ -26,7 +26,8 @@ void AppendPadded(std::string& out, uint64_t value, int width) {
 
 void AppendYear(std::string& out, int64_t year) {
   if (year < 0 || year > 9999) out.push_back(year < 0 ? '-' : '+');
-  AppendPadded(out, year < 0 ? static_cast<uint64_t>(-(year + 1)) + 1 : static_cast<uint64_t>(year), 4);
+  AppendPadded(out, year < 0 ? static_cast<uint64_t>(-(year + 1)) + 1 : static_cast<uint64_t>(year),
+               4);
 }
 
 void AppendCivil(std::string& out, int64_t days) {
@@ -64,8 +65,12 @@ std::string FormatInstant(model::TemporalKind kind, int64_t micros, bool utc) {
 
 void AppendInstant(std::string& out, model::TemporalKind kind, int64_t micros, bool utc) {
   switch (kind) {
-    case model::TemporalKind::kPositiveInfinity: out += "infinity"; return;
-    case model::TemporalKind::kNegativeInfinity: out += "-infinity"; return;
+    case model::TemporalKind::kPositiveInfinity:
+      out += "infinity";
+      return;
+    case model::TemporalKind::kNegativeInfinity:
+      out += "-infinity";
+      return;
     case model::TemporalKind::kZero:
       out += utc ? "0000-00-00T00:00:00.000000Z" : "0000-00-00T00:00:00.000000";
       return;

@@ -440,9 +440,8 @@ TEST_F(MysqlCaptureTest, SnapshotValuesEqualStreamedValues) {
   ASSERT_TRUE(capture_->WaitUntilFinished(60s));
   ASSERT_TRUE(capture_->Stop().ok()) << capture_->progress().last_error;
   std::vector<ChangeEvent> snapshot_all = ReadEvents();
-  for (const auto& [table, streamed] :
-       {std::pair{std::string("types"), streamed_types},
-        std::pair{std::string("floats"), streamed_floats}}) {
+  for (const auto& [table, streamed] : {std::pair{std::string("types"), streamed_types},
+                                        std::pair{std::string("floats"), streamed_floats}}) {
     std::vector<ChangeEvent> snapshot = EventsOf(table, snapshot_all);
     ASSERT_EQ(snapshot.size(), streamed.size()) << table;
     for (size_t r = 0; r < snapshot.size(); ++r) {

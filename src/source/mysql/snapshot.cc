@@ -92,7 +92,8 @@ std::string QuoteIdentifier(std::string_view name) { return localdb::QuoteMysqlI
 
 }  // namespace
 
-std::string SnapshotSelect(const model::TableId& table, const std::vector<SnapshotColumn>& columns) {
+std::string SnapshotSelect(const model::TableId& table,
+                           const std::vector<SnapshotColumn>& columns) {
   std::string select = "SELECT ";
   for (size_t i = 0; i < columns.size(); ++i) {
     if (i > 0) select += ", ";

@@ -299,13 +299,19 @@ TEST_F(CaptureTest, EveryTypeThroughSnapshotAndStreaming) {
       "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
   // Floating-point values whose text needs every digit (9 for float4, 17 for float8), and -0.
   const std::string row4 =
-      "(4, NULL, NULL, NULL, NULL, NULL, NULL, '3.4028235e38', '0.1', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
+      "(4, NULL, NULL, NULL, NULL, NULL, NULL, '3.4028235e38', '0.1', NULL, NULL, NULL, NULL, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
   const std::string row5 =
-      "(5, NULL, NULL, NULL, NULL, NULL, NULL, '7.0000005', '-0', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
+      "(5, NULL, NULL, NULL, NULL, NULL, NULL, '7.0000005', '-0', NULL, NULL, NULL, NULL, NULL, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
   const std::string row6 =
-      "(6, NULL, NULL, NULL, NULL, NULL, NULL, '1.17549435e-38', '123456789.12345679', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
-  Sql("INSERT INTO types_t VALUES " + row1 + ", " + row2 + ", " + row3 + ", " + row4 + ", " +
-      row5 + ", " + row6);
+      "(6, NULL, NULL, NULL, NULL, NULL, NULL, '1.17549435e-38', '123456789.12345679', NULL, NULL, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
+  Sql("INSERT INTO types_t VALUES " + row1 + ", " + row2 + ", " + row3 + ", " + row4 + ", " + row5 +
+      ", " + row6);
 
   StartCapture(Options({"public.types_t"}));
   std::vector<ChangeEvent> snapshot = WaitForEvents(6);
