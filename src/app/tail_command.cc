@@ -73,11 +73,29 @@ class BatchQueue {
     closed_ = true;
     changed_.notify_all();
   }
+  // Rendered records go back to the reader thread, which frees them (memory is cheapest to
+  // free on the thread that allocated it) and reuses the vector.
+  void Recycle(std::vector<consume::ReadRecord> records) {
+    std::lock_guard lock(mu_);
+    if (spent_.size() < kCapacity) spent_.push_back(std::move(records));
+  }
+  std::vector<consume::ReadRecord> TakeRecycled() {
+    std::vector<consume::ReadRecord> records;
+    {
+      std::lock_guard lock(mu_);
+      if (spent_.empty()) return records;
+      records = std::move(spent_.back());
+      spent_.pop_back();
+    }
+    records.clear();
+    return records;
+  }
 
  private:
   std::mutex mu_;
   std::condition_variable changed_;
   std::deque<TailBatch> batches_;  // guarded by mu_
+  std::vector<std::vector<consume::ReadRecord>> spent_;  // guarded by mu_
   bool closed_ = false;            // guarded by mu_
 };
 
@@ -151,6 +169,7 @@ int Tail(const TailFlags& flags) {
   std::thread reader_thread([&] {
     while (true) {
       TailBatch batch;
+      batch.records = queue.TakeRecycled();
       batch.status = (*reader)->Next(&batch.records);
       const bool caught_up = batch.status.ok() && batch.records.empty();
       const bool stop =
@@ -197,7 +216,9 @@ int Tail(const TailFlags& flags) {
       exit_code = Fail(status);
       break;
     }
-    if (!batch.records.empty()) {
+    const bool had_records = !batch.records.empty();
+    queue.Recycle(std::move(batch.records));
+    if (had_records) {
       if (flags.follow && std::chrono::steady_clock::now() - last_flush >= kFollowFlushInterval) {
         flush();
       }
