@@ -36,6 +36,12 @@ class JsonWriter {
   // Writes into `buffer`, emptied first: its capacity is reused (a caller that writes large
   // documents repeatedly passes back what Take returned).
   explicit JsonWriter(std::string buffer) : out_(std::move(buffer)) { out_.clear(); }
+  // Writes after what `buffer` holds (records rendered one after another into one output).
+  static JsonWriter Appending(std::string buffer) {
+    JsonWriter writer;
+    writer.out_ = std::move(buffer);
+    return writer;
+  }
 
   void BeginObject();
   void EndObject();

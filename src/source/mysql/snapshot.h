@@ -70,6 +70,10 @@ SnapshotColumn DescribeSnapshotColumn(const std::string& name, const std::string
                                       int numeric_precision, int numeric_scale, int fsp,
                                       bool mariadb);
 
+// The SELECT the snapshot reads `table` with: the columns in order, FLOAT widened to DOUBLE so
+// its text is exact (ParseTextValue narrows it back).
+std::string SnapshotSelect(const model::TableId& table, const std::vector<SnapshotColumn>& columns);
+
 // Parses one text-protocol value (session time_zone '+00:00', character set utf8mb4).
 Result<model::Value> ParseTextValue(const SnapshotColumn& column, std::string_view text);
 
