@@ -6,7 +6,6 @@
 #include "consume/filter_pattern.h"
 #include "sink/kafka/kafka_destination.h"
 #include "sink/kafka/kafka_settings.h"
-  }
 #include "sink/kinesis/kinesis_destination.h"
 #include "sink/webhook/on_failure_webhook.h"
 #include "sink/webhook/webhook_destination.h"
