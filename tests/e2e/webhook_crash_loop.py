@@ -79,6 +79,14 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
+            def setup(self):
+                # A connection belongs to the eddy process that opened it: its requests count in
+                # that run's epoch even when a loaded machine handles them after a restart
+                # began (a killed process's last request may still be in the socket buffer).
+                super().setup()
+                with receiver.lock:
+                    self.epoch = receiver.epoch
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
@@ -99,7 +107,7 @@ class Receiver:
                 with receiver.lock:
                     receiver.requests += 1
                     for k, v in rows:
-                        receiver.received.append((receiver.epoch, k, v))
+                        receiver.received.append((self.epoch, k, v))
                 reply = b"{}"
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
