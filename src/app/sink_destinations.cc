@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "consume/filter_pattern.h"
+#include "sink/objects/objects_destination.h"
 #include "sink/webhook/on_failure_webhook.h"
 #include "sink/webhook/webhook_destination.h"
 
@@ -56,6 +57,10 @@ engine::SinkServices MakeSinkServices() {
   for (const char* scheme : {"webhook+http", "webhook+https"}) {
     // Registering a fixed, distinct scheme list into a fresh registry cannot collide.
     services.destinations.Register(scheme, sink::webhook::MakeWebhookDestination).IgnoreError();
+  }
+  // Objects in S3 or a local directory, in Firehose's layout (sink/objects/).
+  for (const char* scheme : {"s3", "file"}) {
+    services.destinations.Register(scheme, sink::objects::MakeObjectsDestination).IgnoreError();
   }
   services.make_filter = MakeFilter;
   services.failure_handler = MakeFailureHandler();
