@@ -1,13 +1,12 @@
 #include "api/sigv4.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cctype>
 #include <string_view>
+
+#include "aws/sigv4.h"
 
 namespace eddy::api {
 namespace {
@@ -52,8 +51,8 @@ SigV4Outcome ParseSigV4(const HttpRequest& request) {
           "Query-string (presigned) authentication is not supported by this endpoint; sign "
           "requests with the Authorization header.");
     } else {
-      outcome.error = MakeApiError("MissingAuthenticationTokenException",
-                                   "Missing Authentication Token", 403);
+      outcome.error =
+          MakeApiError("MissingAuthenticationTokenException", "Missing Authentication Token", 403);
     }
     return outcome;
   }
@@ -74,14 +73,18 @@ SigV4Outcome ParseSigV4(const HttpRequest& request) {
   while (!parameters.empty()) {
     size_t comma = parameters.find(',');
     std::string_view part = Trim(parameters.substr(0, comma));
-    parameters = comma == std::string_view::npos ? std::string_view() : parameters.substr(comma + 1);
+    parameters =
+        comma == std::string_view::npos ? std::string_view() : parameters.substr(comma + 1);
     size_t equals = part.find('=');
     if (equals == std::string_view::npos) continue;
     std::string_view name = Trim(part.substr(0, equals));
     std::string_view value = Trim(part.substr(equals + 1));
-    if (name == "Credential") credential = value;
-    else if (name == "SignedHeaders") signed_headers = value;
-    else if (name == "Signature") signature = value;
+    if (name == "Credential")
+      credential = value;
+    else if (name == "SignedHeaders")
+      signed_headers = value;
+    else if (name == "Signature")
+      signature = value;
   }
 
   std::string message;
@@ -114,10 +117,10 @@ SigV4Outcome ParseSigV4(const HttpRequest& request) {
   }
   if (scope.size() != 5 || scope[0].empty() || scope[1].size() != 8 || !IsDigits(scope[1]) ||
       scope[2].empty() || scope[3].empty() || scope[4] != "aws4_request") {
-    outcome.error = MakeApiError(
-        "IncompleteSignatureException",
-        "Credential must have exactly 5 slash-delimited elements, e.g. "
-        "keyid/date/region/service/term, got '" + std::string(*credential) + "'");
+    outcome.error = MakeApiError("IncompleteSignatureException",
+                                 "Credential must have exactly 5 slash-delimited elements, e.g. "
+                                 "keyid/date/region/service/term, got '" +
+                                     std::string(*credential) + "'");
     return outcome;
   }
   parsed.access_key_id = std::string(scope[0]);
@@ -150,113 +153,51 @@ SigV4Outcome ParseSigV4(const HttpRequest& request) {
 
 }  // namespace eddy::api
 
-// ---- Verification --------------------------------------------------------------------------
+// ---- Verification (the SigV4 algorithm itself is aws/sigv4.h) ------------------------------
 
 namespace eddy::api {
-namespace {
 
-std::string Hex(const unsigned char* bytes, size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (size_t i = 0; i < size; ++i) {
-    out.push_back(kDigits[bytes[i] >> 4]);
-    out.push_back(kDigits[bytes[i] & 0xf]);
-  }
-  return out;
-}
-
-std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &length);
-  return std::string(reinterpret_cast<char*>(digest), length);
-}
-
-// Trims and collapses runs of spaces, as SigV4 canonical header values require.
-std::string CanonicalHeaderValue(std::string_view value) {
-  std::string out;
-  bool space = false;
-  for (char c : value) {
-    if (c == ' ' || c == '\t') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return Hex(digest, sizeof(digest));
-}
+std::string Sha256Hex(std::string_view bytes) { return aws::Sha256Hex(bytes); }
 
 std::string SigV4CanonicalRequest(const HttpRequest& request,
                                   const std::vector<std::string>& signed_headers) {
-  std::string target = request.target.empty() ? "/" : request.target;
+  std::string_view target = request.target.empty() ? std::string_view("/") : request.target;
   size_t question = target.find('?');
-  std::string path = target.substr(0, question);
-  std::vector<std::string> query;
-  if (question != std::string::npos) {
-    std::string_view rest = std::string_view(target).substr(question + 1);
-    while (!rest.empty()) {
-      size_t amp = rest.find('&');
-      std::string pair(rest.substr(0, amp));
-      if (pair.find('=') == std::string::npos) pair += '=';
-      query.push_back(std::move(pair));
-      if (amp == std::string_view::npos) break;
-      rest.remove_prefix(amp + 1);
+  std::string_view path = target.substr(0, question);
+  std::string_view query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+  // HTTP/2 carries the host as :authority; clients sign it as `host`.
+  const aws::HeaderList* headers = &request.headers;
+  aws::HeaderList with_authority;
+  if (request.Header("host") == nullptr && !request.authority.empty()) {
+    with_authority = request.headers;
+    with_authority.emplace_back("host", request.authority);
+    if (request.Header(":authority") == nullptr) {
+      with_authority.emplace_back(":authority", request.authority);
     }
-    std::sort(query.begin(), query.end());
+    headers = &with_authority;
   }
-  std::string canonical = request.method + "\n" + path + "\n";
-  for (size_t i = 0; i < query.size(); ++i) {
-    if (i > 0) canonical += '&';
-    canonical += query[i];
-  }
-  canonical += '\n';
-  for (const std::string& name : signed_headers) {
-    std::string values;
-    for (const auto& [header, value] : request.headers) {
-      if (header != name) continue;
-      if (!values.empty()) values += ',';
-      values += CanonicalHeaderValue(value);
-    }
-    if (values.empty() && (name == "host" || name == ":authority")) values = request.authority;
-    canonical += name + ":" + values + "\n";
-  }
-  canonical += '\n';
-  for (size_t i = 0; i < signed_headers.size(); ++i) {
-    if (i > 0) canonical += ';';
-    canonical += signed_headers[i];
-  }
-  canonical += '\n';
+  // The payload hash a client put in x-amz-content-sha256 (S3-style clients) is what it
+  // signed, UNSIGNED-PAYLOAD included; otherwise the body's hash.
   const std::string* payload_hash = request.Header("x-amz-content-sha256");
-  canonical += payload_hash != nullptr && *payload_hash != "UNSIGNED-PAYLOAD"
-                   ? *payload_hash
-                   : Sha256Hex(request.body);
-  return canonical;
+  std::string body_hash;
+  if (payload_hash == nullptr) body_hash = aws::Sha256Hex(request.body);
+  aws::CanonicalRequestParts parts;
+  parts.method = request.method;
+  parts.path = path;
+  parts.query = query;
+  parts.headers = headers;
+  parts.signed_headers = &signed_headers;
+  parts.payload_hash = payload_hash != nullptr ? std::string_view(*payload_hash) : body_hash;
+  return aws::CanonicalRequest(parts);
 }
 
 std::string SigV4Signature(std::string_view secret, const SigV4Authorization& scope,
                            std::string_view amz_date, std::string_view canonical_request) {
-  std::string credential_scope =
-      scope.date + "/" + scope.region + "/" + scope.service + "/aws4_request";
-  std::string string_to_sign = "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" +
-                               credential_scope + "\n" + Sha256Hex(canonical_request);
-  std::string key = HmacSha256("AWS4" + std::string(secret), scope.date);
-  key = HmacSha256(key, scope.region);
-  key = HmacSha256(key, scope.service);
-  key = HmacSha256(key, "aws4_request");
-  std::string signature = HmacSha256(key, string_to_sign);
-  return Hex(reinterpret_cast<const unsigned char*>(signature.data()), signature.size());
+  return aws::Signature(
+      aws::SigningKey(secret, scope.date, scope.region, scope.service),
+      aws::StringToSign(amz_date, aws::CredentialScope(scope.date, scope.region, scope.service),
+                        canonical_request));
 }
 
 CredentialVerifier MakeStaticCredentialVerifier(std::map<std::string, std::string> secrets) {

@@ -54,7 +54,7 @@ using CredentialVerifier =
 // access keys answer UnrecognizedClientException, mismatches InvalidSignatureException.
 CredentialVerifier MakeStaticCredentialVerifier(std::map<std::string, std::string> secrets);
 
-// Hex SHA-256 and the SigV4 signature, exposed for tests.
+// Hex SHA-256 and the SigV4 signature, exposed for tests; the algorithm is aws/sigv4.h's.
 std::string Sha256Hex(std::string_view bytes);
 std::string SigV4Signature(std::string_view secret, const SigV4Authorization& scope,
                            std::string_view amz_date, std::string_view canonical_request);

@@ -37,8 +37,7 @@ TEST(SigV4, MissingHeaderIsMissingAuthenticationToken) {
 TEST(SigV4, IncompleteOrMalformedHeadersAreRejected) {
   for (std::string header :
        {std::string("AWS4-HMAC-SHA256 Credential=A/20261121/us-east-1/kinesis/aws4_request"),
-        std::string("AWS4-HMAC-SHA256 SignedHeaders=host, Signature=ab"),
-        std::string("garbage"),
+        std::string("AWS4-HMAC-SHA256 SignedHeaders=host, Signature=ab"), std::string("garbage"),
         std::string("AWS4-HMAC-SHA256 Credential=A/2026/us-east-1/kinesis/aws4_request, "
                     "SignedHeaders=host, Signature=ab"),
         std::string("AWS4-HMAC-SHA256 Credential=A/20261121/us-east-1/kinesis/aws4_request, "
@@ -47,10 +46,10 @@ TEST(SigV4, IncompleteOrMalformedHeadersAreRejected) {
     ASSERT_TRUE(outcome.error) << header;
     EXPECT_EQ(outcome.error->type, "IncompleteSignatureException") << header;
   }
-  auto no_date = ParseSigV4(WithAuthorization(
-      "AWS4-HMAC-SHA256 Credential=A/20261121/us-east-1/kinesis/aws4_request, "
-      "SignedHeaders=host, Signature=ab",
-      false));
+  auto no_date = ParseSigV4(
+      WithAuthorization("AWS4-HMAC-SHA256 Credential=A/20261121/us-east-1/kinesis/aws4_request, "
+                        "SignedHeaders=host, Signature=ab",
+                        false));
   ASSERT_TRUE(no_date.error);
   EXPECT_EQ(no_date.error->type, "IncompleteSignatureException");
 }
@@ -81,21 +80,20 @@ HttpRequest GetVanilla(std::string signature) {
   request.headers.emplace_back(
       "authorization",
       "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
-      "SignedHeaders=host;x-amz-date, Signature=" + signature);
+      "SignedHeaders=host;x-amz-date, Signature=" +
+          signature);
   return request;
 }
 
 TEST(SigV4Verify, AcceptsTheReferenceSignatureAndRejectsOthers) {
   auto verifier =
       MakeStaticCredentialVerifier({{"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}});
-  HttpRequest good =
-      GetVanilla("5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+  HttpRequest good = GetVanilla("5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
   auto parsed = ParseSigV4(good);
   ASSERT_TRUE(parsed.authorization);
   EXPECT_FALSE(verifier(*parsed.authorization, good));
 
-  HttpRequest bad =
-      GetVanilla("5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf32");
+  HttpRequest bad = GetVanilla("5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf32");
   auto bad_parsed = ParseSigV4(bad);
   auto rejected = verifier(*bad_parsed.authorization, bad);
   ASSERT_TRUE(rejected);
@@ -110,6 +108,81 @@ TEST(SigV4Verify, AcceptsTheReferenceSignatureAndRejectsOthers) {
   auto unknown = MakeStaticCredentialVerifier({{"OTHER", "x"}})(*parsed.authorization, good);
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->type, "UnrecognizedClientException");
+}
+
+}  // namespace
+}  // namespace eddy::api
+
+// Round trip: requests signed by the clients' signer (aws/request_signer.h) verify here.
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+#include "aws/request_signer.h"
+
+namespace eddy::api {
+namespace {
+
+HttpRequest SignedRequest(std::string method, std::string url, std::string body,
+                          std::string_view payload_hash, const aws::Credentials& credentials) {
+  aws::HeaderList headers = {{"Content-Type", "application/x-amz-json-1.1"},
+                             {"X-Amz-Target", "Kinesis_20131202.PutRecords"}};
+  aws::SigningInput input{method,
+                          url,
+                          payload_hash,
+                          &credentials,
+                          "eu-west-1",
+                          "kinesis",
+                          std::chrono::system_clock::now()};
+  EXPECT_TRUE(aws::SignRequest(input, &headers).ok());
+  auto parts = aws::SplitUrl(url);
+  HttpRequest request;
+  request.method = method;
+  request.target = parts->path + (parts->query.empty() ? "" : "?" + parts->query);
+  for (auto& [name, value] : headers) {
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    request.headers.emplace_back(name, value);
+  }
+  request.body = std::move(body);
+  return request;
+}
+
+TEST(SigV4RoundTrip, ClientSignedRequestsVerify) {
+  aws::Credentials credentials;
+  credentials.access_key_id = "AKIDEXAMPLE";
+  credentials.secret_access_key = "secret/with+chars";
+  credentials.session_token = "session";
+  auto verifier = MakeStaticCredentialVerifier({{"AKIDEXAMPLE", "secret/with+chars"}});
+  std::string body = R"({"StreamName":"s","Records":[]})";
+  for (const std::string& url :
+       {std::string("http://127.0.0.1:4567/"), std::string("http://localhost/a%20b/c?z=1&a=x%2Fy"),
+        std::string("https://kinesis.eu-west-1.amazonaws.com")}) {
+    for (bool unsigned_payload : {false, true}) {
+      std::string hash =
+          unsigned_payload ? std::string(aws::kUnsignedPayload) : aws::Sha256Hex(body);
+      HttpRequest request = SignedRequest("POST", url, body, hash, credentials);
+      auto parsed = ParseSigV4(request);
+      ASSERT_TRUE(parsed.authorization) << url;
+      EXPECT_EQ(parsed.authorization->region, "eu-west-1");
+      EXPECT_EQ(parsed.authorization->service, "kinesis");
+      EXPECT_FALSE(verifier(*parsed.authorization, request)) << url;
+
+      HttpRequest tampered = request;
+      for (auto& [name, value] : tampered.headers) {
+        if (name == "x-amz-target") value = "Kinesis_20131202.DeleteStream";
+      }
+      auto rejected = verifier(*parsed.authorization, tampered);
+      ASSERT_TRUE(rejected) << url;
+      EXPECT_EQ(rejected->type, "InvalidSignatureException");
+    }
+  }
+  auto wrong_secret = MakeStaticCredentialVerifier({{"AKIDEXAMPLE", "other"}});
+  HttpRequest request =
+      SignedRequest("POST", "http://127.0.0.1:1/", body, aws::Sha256Hex(body), credentials);
+  auto parsed = ParseSigV4(request);
+  ASSERT_TRUE(parsed.authorization);
+  EXPECT_TRUE(wrong_secret(*parsed.authorization, request));
 }
 
 }  // namespace
