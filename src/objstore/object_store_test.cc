@@ -121,11 +121,5 @@ TEST(S3ObjectStoreTest, UnreachableEndpointIsRetriableWithTheFix) {
   EXPECT_NE(checked.message().find("endpoint="), std::string::npos) << checked.ToString();
 }
 
-TEST(S3ObjectStoreTest, Sha256AndUriEncoding) {
-  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(UriEncode("a b/c~d=é", true), "a%20b/c~d%3D%C3%A9");
-  EXPECT_EQ(UriEncode("a/b", false), "a%2Fb");
-}
-
 }  // namespace
 }  // namespace eddy::objstore

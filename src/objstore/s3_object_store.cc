@@ -1,10 +1,10 @@
 #include "objstore/s3_object_store.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <thread>
 
+#include "aws/request_signer.h"
+#include "aws/sigv4.h"
 #include "base/logging.h"
 #include "objstore/s3_xml.h"
 
@@ -19,36 +19,21 @@ bool RetriableHttp(int status) { return status == 429 || status >= 500; }
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xF]);
-  }
-  return hex;
-}
-
-std::string UriEncode(std::string_view text, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xF]);
-    }
-  }
-  return out;
+RequestSigner MakeSigV4Signer(aws::Credentials credentials, std::string region) {
+  auto shared = std::make_shared<const aws::Credentials>(std::move(credentials));
+  return [shared, region = std::move(region)](std::string_view method, std::string_view url,
+                                              std::string_view payload_hash,
+                                              net::HttpHeaders* headers) -> Status {
+    aws::SigningInput input;
+    input.method = method;
+    input.url = url;
+    input.payload_hash = payload_hash;
+    input.credentials = shared.get();
+    input.region = region;
+    input.service = "s3";
+    input.time = std::chrono::system_clock::now();
+    return aws::SignRequest(input, headers);
+  };
 }
 
 Status ValidateBucketName(std::string_view bucket) {
@@ -100,7 +85,7 @@ std::string S3ObjectStore::ObjectUrl(std::string_view key, std::string_view quer
   } else {
     url = options_.endpoint + "/" + options_.bucket + "/";
   }
-  url += UriEncode(key, /*keep_slash=*/true);
+  url += aws::UriEncode(key, /*keep_slash=*/true);
   if (!query.empty()) url += "?" + std::string(query);
   return url;
 }
@@ -130,7 +115,7 @@ void S3ObjectStore::Return(std::unique_ptr<net::HttpClient> client) {
 
 Result<net::HttpResponse> S3ObjectStore::Send(std::string_view method, const std::string& url,
                                               net::HttpHeaders headers, std::string_view body) {
-  std::string payload_hash = Sha256Hex(body);
+  std::string payload_hash = aws::Sha256Hex(body);
   headers.emplace_back("x-amz-content-sha256", payload_hash);
   Backoff backoff(options_.backoff);
   Result<net::HttpResponse> last = Unavailable("no attempt made");
@@ -214,7 +199,7 @@ Status S3ObjectStore::PutMultipart(std::string_view key, std::string_view bytes,
     return S3ErrorStatus(created.status, created.body, operation, options_.bucket);
   }
   EDDY_ASSIGN_OR_RETURN(std::string upload_id, ParseUploadId(created.body));
-  std::string id_query = "uploadId=" + UriEncode(upload_id, false);
+  std::string id_query = "uploadId=" + aws::UriEncode(upload_id, false);
 
   auto abort = [&](const Status& why) -> Status {
     auto aborted = Send("DELETE", ObjectUrl(key, id_query), {}, "");
@@ -306,10 +291,11 @@ Result<ListPage> S3ObjectStore::List(std::string_view prefix, std::string_view s
                                      std::string_view continuation, size_t max_keys) {
   // Parameters in the canonical (sorted) order SigV4 also uses.
   std::string query;
-  if (!continuation.empty()) query += "continuation-token=" + UriEncode(continuation, false) + "&";
+  if (!continuation.empty())
+    query += "continuation-token=" + aws::UriEncode(continuation, false) + "&";
   query += "list-type=2&max-keys=" + std::to_string(std::clamp<size_t>(max_keys, 1, 1000));
-  query += "&prefix=" + UriEncode(prefix, false);
-  if (!start_after.empty()) query += "&start-after=" + UriEncode(start_after, false);
+  query += "&prefix=" + aws::UriEncode(prefix, false);
+  if (!start_after.empty()) query += "&start-after=" + aws::UriEncode(start_after, false);
   std::string url =
       options_.endpoint.empty()
           ? "https://" + options_.bucket + ".s3." + options_.region + ".amazonaws.com/?" + query

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "aws/credentials.h"
 #include "base/backoff.h"
 #include "net/http_client.h"
 #include "objstore/object_store.h"
@@ -99,9 +100,7 @@ class S3ObjectStore final : public ObjectStore {
   std::vector<std::unique_ptr<net::HttpClient>> idle_;
 };
 
-// The lowercase hex SHA-256 of `bytes` (x-amz-content-sha256).
-std::string Sha256Hex(std::string_view bytes);
-// Percent-encodes every byte outside A-Z a-z 0-9 - _ . ~ (and '/' when keep_slash).
-std::string UriEncode(std::string_view text, bool keep_slash);
+// A signer with SigV4 (aws/request_signer.h) for service "s3" in `region`.
+RequestSigner MakeSigV4Signer(aws::Credentials credentials, std::string region);
 
 }  // namespace eddy::objstore

@@ -60,7 +60,7 @@ def main():
     try:
         db = Postgres(args.localdb, work)
         db.sql("CREATE TABLE kv (k int PRIMARY KEY, v bigint NOT NULL, part int NOT NULL)")
-        db.sql("INSERT INTO kv SELECT k, 1, k % 3 FROM generate_series(1, %d) k" % KEYS)
+        db.sql(f"INSERT INTO kv SELECT k, 1, k % 3 FROM generate_series(1, {KEYS}) k")
         for k in range(1, KEYS + 1):
             committed[k] = 1
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 
+#include "aws/credentials.h"
 #include "base/logging.h"
 #include "format/json.h"
 #include "objstore/local_object_store.h"
@@ -68,6 +69,40 @@ Status Retriable(const Status& error) {
   }
 }
 
+Result<std::unique_ptr<objstore::ObjectStore>> MakeStore(const ObjectsSettings& settings) {
+  if (settings.backend == Backend::kFile) {
+    return std::unique_ptr<objstore::ObjectStore>(
+        std::make_unique<objstore::LocalObjectStore>(settings.directory));
+  }
+  objstore::S3Options options;
+  options.bucket = settings.bucket;
+  options.region = settings.region;
+  io::FileSystem& fs = *io::DefaultFileSystem();
+  if (options.region.empty()) {
+    options.region = aws::ResolveRegion(aws::ProcessEnvironment(), fs).value_or("us-east-1");
+  }
+  auto credentials = aws::ResolveCredentials(aws::ProcessEnvironment(), fs);
+  if (credentials.ok()) {
+    options.signer = objstore::MakeSigV4Signer(std::move(credentials).value(), options.region);
+  } else if (settings.endpoint.empty() ||
+             credentials.status().code() != ErrorCode::kPermissionDenied) {
+    // AWS needs credentials; half-set variables or a broken file are errors everywhere.
+    return credentials.status().WithContext("s3://" + settings.bucket);
+  } else {
+    logging::Get("sink.objects")
+        ->warn("bucket={} endpoint={}: no AWS credentials found; sending unsigned requests",
+               settings.bucket, settings.endpoint);
+  }
+  options.endpoint = settings.endpoint;
+  options.honours_if_none_match = settings.if_none_match;
+  options.multipart_threshold = settings.multipart_threshold_bytes;
+  options.part_size = settings.part_size_bytes;
+  options.http.request_timeout = std::chrono::milliseconds(120'000);
+  options.http.connect_timeout = std::chrono::milliseconds(10'000);
+  EDDY_ASSIGN_OR_RETURN(auto store, objstore::S3ObjectStore::Create(std::move(options)));
+  return std::unique_ptr<objstore::ObjectStore>(std::move(store));
+}
+
 class ObjectsDestination final : public consume::Destination {
  public:
   ObjectsDestination(ObjectsSettings settings, std::unique_ptr<objstore::ObjectStore> store)
@@ -85,6 +120,10 @@ class ObjectsDestination final : public consume::Destination {
   }
 
   Status Open() override {
+    if (store_ == nullptr) {
+      // Credentials and region are read here, not in the factory (which does no I/O).
+      EDDY_ASSIGN_OR_RETURN(store_, MakeStore(settings_));
+    }
     Status checked = store_->Check();
     if (!checked.ok()) return checked.WithContext(store_->Describe(""));
     return Status::Ok();
@@ -103,7 +142,7 @@ class ObjectsDestination final : public consume::Destination {
   }
 
   Status Close() override {
-    store_->Close();
+    if (store_ != nullptr) store_->Close();
     return Status::Ok();
   }
 
@@ -198,30 +237,12 @@ class ObjectsDestination final : public consume::Destination {
   }
 
   const ObjectsSettings settings_;
-  const std::unique_ptr<objstore::ObjectStore> store_;
+  std::unique_ptr<objstore::ObjectStore> store_;  // set by Open at the latest
   const std::unique_ptr<ObjectEncoder> encoder_;
   std::shared_ptr<spdlog::logger> logger_;
   std::mutex mutex_;  // serializes Deliver (and guards parser_)
   simdjson::dom::parser parser_;
 };
-
-Result<std::unique_ptr<objstore::ObjectStore>> MakeStore(const ObjectsSettings& settings) {
-  if (settings.backend == Backend::kFile) {
-    return std::unique_ptr<objstore::ObjectStore>(
-        std::make_unique<objstore::LocalObjectStore>(settings.directory));
-  }
-  objstore::S3Options options;
-  options.bucket = settings.bucket;
-  options.region = settings.region.empty() ? "us-east-1" : settings.region;
-  options.endpoint = settings.endpoint;
-  options.honours_if_none_match = settings.if_none_match;
-  options.multipart_threshold = settings.multipart_threshold_bytes;
-  options.part_size = settings.part_size_bytes;
-  options.http.request_timeout = std::chrono::milliseconds(120'000);
-  options.http.connect_timeout = std::chrono::milliseconds(10'000);
-  EDDY_ASSIGN_OR_RETURN(auto store, objstore::S3ObjectStore::Create(std::move(options)));
-  return std::unique_ptr<objstore::ObjectStore>(std::move(store));
-}
 
 }  // namespace
 
@@ -235,9 +256,8 @@ Result<std::unique_ptr<consume::Destination>> MakeObjectsDestinationWithStore(
 Result<std::unique_ptr<consume::Destination>> MakeObjectsDestination(
     const consume::SinkSpec& spec) {
   EDDY_ASSIGN_OR_RETURN(ObjectsSettings settings, ParseObjectsSettings(spec));
-  EDDY_ASSIGN_OR_RETURN(auto store, MakeStore(settings));
   return std::unique_ptr<consume::Destination>(
-      new ObjectsDestination(std::move(settings), std::move(store)));
+      new ObjectsDestination(std::move(settings), nullptr));
 }
 
 }  // namespace eddy::sink::objects
