@@ -10,11 +10,26 @@ namespace {
 // past its end tag. nullopt when absent.
 std::optional<std::string_view> Element(std::string_view body, std::string_view name,
                                         size_t from = 0, size_t* next = nullptr) {
-  std::string open = "<" + std::string(name) + ">";
+  std::string open = "<" + std::string(name);
   std::string close = "</" + std::string(name) + ">";
   size_t start = body.find(open, from);
+  // The start tag is <name> or <name attributes...> (S3 adds xmlns="..."), not <nameSuffix>.
+  while (start != std::string_view::npos) {
+    size_t after = start + open.size();
+    if (after < body.size() && (body[after] == '>' || body[after] == ' ' || body[after] == '\t' ||
+                                body[after] == '\n' || body[after] == '\r')) {
+      break;
+    }
+    start = body.find(open, after);
+  }
   if (start == std::string_view::npos) return std::nullopt;
-  start += open.size();
+  size_t tag_end = body.find('>', start);
+  if (tag_end == std::string_view::npos) return std::nullopt;
+  if (body[tag_end - 1] == '/') {  // <name/>: empty
+    if (next != nullptr) *next = tag_end + 1;
+    return body.substr(tag_end + 1, 0);
+  }
+  start = tag_end + 1;
   size_t end = body.find(close, start);
   if (end == std::string_view::npos) return std::nullopt;
   if (next != nullptr) *next = end + close.size();
