@@ -147,7 +147,7 @@ def main():
         print(f"objects_s3: {len(keys)} objects, e.g. {keys[0]}")
 
         # DuckDB reads what the aws CLI fetched: gzip from the extension, Hive partitions.
-        result = duckdb(NODE, [work + "/download/**/*.json.gz"])
+        result = duckdb(NODE, [work + "/download/**/*.json.gz", "hive"])
         assert all(row["table_partition"] == "items" for row in result["rows"]), result["rows"][:2]
         changes = [(row["op"], json.loads(row["after"]) if row["after"] else None,
                     json.loads(row["before"]) if row["before"] else None)
