@@ -59,6 +59,7 @@ S3ObjectStore::S3ObjectStore(S3Options options) : options_(std::move(options)) {
     options_.endpoint.pop_back();
   options_.part_size = std::max(options_.part_size, uint64_t{1});
   options_.max_attempts = std::max(options_.max_attempts, 1);
+  options_.part_concurrency = std::max(options_.part_concurrency, 1);
 }
 
 S3ObjectStore::~S3ObjectStore() { Close(); }
@@ -213,28 +214,57 @@ Status S3ObjectStore::PutMultipart(std::string_view key, std::string_view bytes,
     return why;
   };
 
+  // Parts go up concurrently (part_concurrency clients from the pool); the first failure
+  // stops the others from starting new parts, and the upload is aborted.
+  uint64_t part_count = (bytes.size() + part_size - 1) / part_size;
+  std::vector<std::string> etags(part_count);
+  std::atomic<uint64_t> next_part{0};
+  std::mutex failure_mutex;
+  Status failure = Status::Ok();
+  auto upload_parts = [&] {
+    while (true) {
+      {
+        std::lock_guard lock(failure_mutex);
+        if (!failure.ok()) return;
+      }
+      uint64_t index = next_part++;
+      if (index >= part_count) return;
+      uint64_t part_number = index + 1;
+      std::string_view part = bytes.substr(index * part_size, part_size);
+      std::string query = "partNumber=" + std::to_string(part_number) + "&" + id_query;
+      std::string what = "UploadPart " + std::to_string(part_number) + " of " + std::string(key);
+      auto uploaded = Send("PUT", ObjectUrl(key, query), {}, part);
+      Status error = Status::Ok();
+      if (!uploaded.ok()) {
+        error = uploaded.status().WithContext(what);
+      } else if (uploaded->status / 100 != 2) {
+        error = S3ErrorStatus(uploaded->status, uploaded->body, what, options_.bucket);
+      } else if (const std::string* etag = uploaded->Header("etag");
+                 etag == nullptr || etag->empty()) {
+        error = Unavailable(what + " answered without an ETag; retrying");
+      } else {
+        etags[index] = *etag;
+      }
+      if (!error.ok()) {
+        std::lock_guard lock(failure_mutex);
+        if (failure.ok()) failure = error;
+        return;
+      }
+    }
+  };
+  {
+    size_t workers = static_cast<size_t>(
+        std::min<uint64_t>(part_count, static_cast<uint64_t>(options_.part_concurrency)));
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < workers; ++i) threads.emplace_back(upload_parts);
+    upload_parts();
+    for (auto& thread : threads) thread.join();
+  }
+  if (!failure.ok()) return abort(failure);
   std::string complete = "<CompleteMultipartUpload>";
-  uint64_t part_number = 0;
-  for (uint64_t offset = 0; offset < bytes.size(); offset += part_size) {
-    ++part_number;
-    std::string_view part = bytes.substr(offset, part_size);
-    std::string query = "partNumber=" + std::to_string(part_number) + "&" + id_query;
-    auto uploaded = Send("PUT", ObjectUrl(key, query), {}, part);
-    if (!uploaded.ok())
-      return abort(uploaded.status().WithContext("UploadPart " + std::to_string(part_number)));
-    if (uploaded->status / 100 != 2) {
-      return abort(
-          S3ErrorStatus(uploaded->status, uploaded->body,
-                        "UploadPart " + std::to_string(part_number) + " of " + std::string(key),
-                        options_.bucket));
-    }
-    const std::string* etag = uploaded->Header("etag");
-    if (etag == nullptr || etag->empty()) {
-      return abort(Unavailable("UploadPart " + std::to_string(part_number) + " of " +
-                               std::string(key) + " answered without an ETag; retrying"));
-    }
-    complete += "<Part><PartNumber>" + std::to_string(part_number) + "</PartNumber><ETag>" +
-                EscapeXmlText(*etag) + "</ETag></Part>";
+  for (uint64_t index = 0; index < part_count; ++index) {
+    complete += "<Part><PartNumber>" + std::to_string(index + 1) + "</PartNumber><ETag>" +
+                EscapeXmlText(etags[index]) + "</ETag></Part>";
   }
   complete += "</CompleteMultipartUpload>";
   net::HttpHeaders headers;

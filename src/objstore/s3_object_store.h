@@ -11,7 +11,8 @@
 // Retries: a request that fails retriably (network error, timeout, HTTP 5xx, 429, SlowDown)
 // is repeated up to `max_attempts` times with eddy::Backoff's delays; the last failure is
 // returned (retriable), so the caller's own retry (the sink runner's IMPAIRED state) takes
-// over. Each multipart part is retried on its own; a multipart upload that still fails is
+// over. Parts of a multipart upload go up `part_concurrency` at a time, each retried on its
+// own; a multipart upload that still fails is
 // aborted (AbortMultipartUpload; a server that refuses the abort, such as s3rver, leaves the
 // parts for the bucket's lifecycle rule, and a warning is logged).
 //
@@ -55,6 +56,8 @@ struct S3Options {
   // 5 GiB except the last, at most 10,000 of them; part_size grows to stay within that).
   uint64_t multipart_threshold = 16u << 20;
   uint64_t part_size = 8u << 20;
+  // Parts of one upload in flight at once (each on its own pooled connection).
+  int part_concurrency = 4;
   int max_attempts = 3;
   BackoffPolicy backoff{std::chrono::milliseconds(100), std::chrono::milliseconds(2000), 2.0, 0.5};
   net::HttpClientOptions http;
