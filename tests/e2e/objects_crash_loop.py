@@ -6,8 +6,9 @@
 Starts a throwaway PostgreSQL 15 (eddy-localdb). A writer thread commits transactions that
 bump per-key counters (`v` goes 1, 2, 3, ... for each key `k`), so every change is
 identifiable. `eddy run --sink file://DIR?buffer_interval=1&buffer_size_mb=1&compression=GZIP`
-(a 4-shard stream, a Hive-style prefix) is killed with SIGKILL at random moments (a seeded
-random 0.3-2.5 s into each run, so some kills land inside a flush) and restarted, N rounds,
+(a 4-shard stream, a Hive-style prefix) is killed with SIGKILL at random moments (in
+even rounds at a seeded random 0.3-2.5 s into the run, in odd rounds the moment a new object
+appears, racing the checkpoint that follows it) and restarted, N rounds,
 while the writer keeps writing; then the writer stops and the last eddy runs until the
 objects hold every change.
 
@@ -119,7 +120,15 @@ def main():
                      f"round {round_index}: an object to be written")
             if run.poll() is not None:
                 raise AssertionError(f"eddy exited with {run.returncode}; see {work}/eddy.log")
-            time.sleep(rng.uniform(0.3, 2.5))  # the random crash moment
+            if round_index % 2 == 0:
+                time.sleep(rng.uniform(0.3, 2.5))  # the random crash moment
+            else:
+                # Kill the moment the next object appears: most likely between a flush's
+                # objects and its checkpoint, the window the exactly-once argument is about.
+                count = len(local_objects(lake))
+                deadline = time.monotonic() + 30
+                while len(local_objects(lake)) == count and time.monotonic() < deadline:
+                    pass  # a busy race against the flush, bounded by the deadline
             run.send_signal(signal.SIGKILL)
             run.wait()
             crashes += 1
