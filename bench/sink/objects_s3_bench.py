@@ -59,6 +59,8 @@ def main():
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--compression", default="GZIP")
     parser.add_argument("--buffer-mb", type=int, default=16)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the work directory (the captured data directory) for profiling")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="eddy-objects-bench-")
     env = dict(os.environ, **S3_ENV)
@@ -128,7 +130,10 @@ def main():
             s3.stop()
         if db is not None:
             db.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"objects_s3_bench: work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
