@@ -174,11 +174,11 @@ class ObjectsDestination final : public consume::Destination {
                                    simdjson::error_message(error));
         }
       }
-      Result<std::string> prefix = parsed;
-      if (parsed.ok()) {
-        prefix = settings_.prefix.Evaluate(
-            record.arrival_nanos, [&](std::string_view name) { return LookupField(root, name); });
-      }
+      Result<std::string> prefix =
+          parsed.ok() ? settings_.prefix.Evaluate(
+                            record.arrival_nanos,
+                            [&](std::string_view name) { return LookupField(root, name); })
+                      : Result<std::string>(parsed);
       if (prefix.ok()) {
         add(std::move(prefix).value(), record, record.data);
         continue;
