@@ -64,6 +64,7 @@ def main():
     parser.add_argument("--rows-per-txn", type=int, default=10)
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--series", help="write 'written_us latency_ms' per measured row here")
     args = parser.parse_args()
 
     lock = threading.Lock()
@@ -107,7 +108,11 @@ def main():
     work = tempfile.mkdtemp(prefix="eddy-webhook-latency-")
     db = run = None
     try:
-        db = subprocess.Popen([args.localdb, "start", "postgres", "--url-file", work + "/url"],
+        # synchronous_commit=on, PostgreSQL's default: the throwaway server's own default (off)
+        # leaves commits to the WAL writer (wal_writer_delay, 200 ms), which logical decoding
+        # then waits for, so it would measure the server's setting, not eddy.
+        db = subprocess.Popen([args.localdb, "start", "postgres", "--url-file", work + "/url",
+                               "--set", "synchronous_commit=on"],
                               stdout=subprocess.DEVNULL, stderr=open(work + "/localdb.log", "w"))
         url = wait_for(lambda: os.path.exists(work + "/url") and open(work + "/url").read().strip(),
                        120, "PostgreSQL to start")
@@ -153,6 +158,11 @@ def main():
             measured = sorted(latency for written, latency, _ in latencies
                               if written >= warm_until_us)
             captured = sorted(part for written, _, part in latencies if written >= warm_until_us)
+        if args.series:
+            with open(args.series, "w") as out, lock:
+                for written, latency, _ in sorted(latencies):
+                    if written >= warm_until_us:
+                        out.write(f"{written} {latency:.3f}\n")
         elapsed = time.monotonic() - start
         print(f"rows {len(measured)} measured ({total_rows} written at "
               f"{sent * args.rows_per_txn / elapsed:,.0f} rows/s), latency ms: "

@@ -10,7 +10,8 @@ Kinesis load client, in the same run; prints the ratio (issue 12 target: >= 0.8)
 2. Reference: `kinesis_load get` drains every shard through GetRecords (16 keep-alive
    connections, every reply parsed by simdjson). Rate = records / its own timed seconds.
 3. eddy: `eddy serve` restarted on the same data directory with
-   `--sink webhook+http://127.0.0.1:R/?stream=S&batch_size=B&starting_position=TRIM_HORIZON`.
+   `--sink webhook+http://127.0.0.1:R/?stream=S&batch_size=B&starting_position=TRIM_HORIZON
+   &parallelization_factor=P` (P = --shards by default: Lambda's concurrency on that stream).
    The receiver (this process, a raw-socket HTTP/1.1 server on its own thread) acknowledges
    every POST at once with 200 {} and counts the Lambda records in each body (occurrences of
    `"eventID"`). Timed from the first request's arrival to the moment the receiver has every
@@ -146,6 +147,10 @@ def main():
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=3)
+    # Lambda runs one batch per shard at a time (its ParallelizationFactor multiplies that);
+    # eddy's lanes are per stream, so the factor that matches Lambda's default concurrency on
+    # an N-shard stream is N. 0 means --shards.
+    parser.add_argument("--parallelization-factor", type=int, default=0)
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="eddy-push-bench-")
@@ -197,7 +202,8 @@ def main():
             stop_server(server)
             receiver.reset()
             sink = (f"webhook+http://127.0.0.1:{receiver.port}/?name=bench{run}&stream={STREAM}"
-                    f"&batch_size={args.batch_size}&starting_position=TRIM_HORIZON")
+                    f"&batch_size={args.batch_size}&starting_position=TRIM_HORIZON"
+                    f"&parallelization_factor={args.parallelization_factor or args.shards}")
             started = time.monotonic()
             server, port = start_server(["--sink", sink])
             wait_for(lambda: receiver.count >= args.records, 600, "every record to be pushed")

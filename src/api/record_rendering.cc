@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 
+#include "format/native_encoded.h"
 #include "format/renderer.h"
 #include "model/event_codec.h"
 
@@ -35,6 +36,13 @@ Result<std::optional<std::string>> RenderEvent(RendererCache& cache, const std::
   EDDY_ASSIGN_OR_RETURN(const format::Renderer* renderer, cache.Get(format));
   EDDY_ASSIGN_OR_RETURN(format::ViewType view,
                         format::ParseViewType(StreamTag(info, kTagViewType, "NEW_AND_OLD_IMAGES")));
+  if (renderer->name() == "native") {
+    // Row changes straight from the encoded event (format/native_encoded.h).
+    std::string rendered;
+    if (format::AppendNativeRecord(record.payload, view, &rendered)) {
+      return std::optional<std::string>(std::move(rendered));
+    }
+  }
   auto event = model::DecodeEvent(record.payload);
   if (!event.ok()) {
     return event.status().WithContext("stream " + info.name + " record " +

@@ -1,11 +1,76 @@
-// `eddy log verify` and `eddy log dump`: operator tools over a data directory, safe to run
-// next to a running `eddy run` (they open it read-only).
+// `eddy log verify`, `eddy log dump` and `eddy log schemas`: operator tools over a data
+// directory, safe to run next to a running `eddy run` (they open it read-only).
 #include <iostream>
 
 #include "app/commands.h"
+#include "io/file_system.h"
+#include "log/log_store.h"
 #include "log/tools.h"
+#include "schema/schema_history.h"
 
 namespace eddy::app {
+namespace {
+
+// "numeric(7,3)", "varchar(20)", "timestamp(3)": the source type with its modifiers.
+std::string ShownType(const model::Column& column) {
+  std::string type = column.source_type;
+  if (type.find('(') != std::string::npos) return type;
+  if (column.precision && column.scale) {
+    return type + "(" + std::to_string(*column.precision) + "," + std::to_string(*column.scale) +
+           ")";
+  }
+  if (column.length) return type + "(" + std::to_string(*column.length) + ")";
+  if (column.precision) return type + "(" + std::to_string(*column.precision) + ")";
+  return type;
+}
+
+// Prints every schema version recorded for `stream` (schema/schema_history.h), oldest first
+// per table.
+Status PrintSchemas(const std::string& data_dir, const std::string& stream, std::ostream& out) {
+  io::FileSystem* fs = io::DefaultFileSystem();
+  EDDY_RETURN_IF_ERROR(log::ValidateStreamName(stream));
+  EDDY_ASSIGN_OR_RETURN(bool exists,
+                        fs->IsDirectory(io::JoinPath(io::JoinPath(data_dir, "streams"), stream)));
+  if (!exists) {
+    return NotFound("stream '" + stream + "' does not exist in " + data_dir +
+                    " (`eddy log dump --data-dir " + data_dir + "` lists the streams)");
+  }
+  schema::SchemaHistoryOptions options;
+  options.read_only = true;
+  EDDY_ASSIGN_OR_RETURN(auto history, schema::SchemaHistory::Open(
+                                          schema::SchemaHistoryPath(data_dir, stream), options));
+  auto schemas = history->All();
+  if (schemas.empty()) {
+    out << "no table schemas recorded for stream " << stream
+        << " (a capture records them as it meets each table)\n";
+    return Status::Ok();
+  }
+  for (const auto& schema : schemas) {
+    out << schema->table.QualifiedName() << " version " << schema->version << " ("
+        << schema->table.ToString() << "): " << schema->columns.size() << " columns, ";
+    if (schema->primary_key.empty()) {
+      out << "no primary key\n";
+    } else {
+      out << "primary key (";
+      for (size_t i = 0; i < schema->primary_key.size(); ++i) {
+        out << (i > 0 ? ", " : "") << schema->primary_key[i];
+      }
+      out << ")\n";
+    }
+    for (const model::Column& column : schema->columns) {
+      out << "  " << column.name << " " << ShownType(column) << (column.nullable ? "" : " NOT NULL")
+          << " -> " << model::ValueTypeName(column.type);
+      if (column.type == model::ValueType::kArray) {
+        out << " of " << model::ValueTypeName(column.element_type);
+      }
+      if (column.primary_key_ordinal > 0) out << ", key " << column.primary_key_ordinal;
+      out << "\n";
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 void RegisterLogCommand(CLI::App& app, CommandRunner& runner) {
   auto* command = app.add_subcommand("log", "Inspect a change-log data directory");
@@ -41,6 +106,25 @@ void RegisterLogCommand(CLI::App& app, CommandRunner& runner) {
       Status status = log::DumpDataDirectory(*dump_dir, *dump_options, std::cout);
       if (!status.ok()) {
         std::cerr << "eddy log dump: " << status.message() << "\n";
+        return kExitFailure;
+      }
+      return kExitOk;
+    };
+  });
+
+  auto schemas_dir = std::make_shared<std::string>();
+  auto schemas_stream = std::make_shared<std::string>();
+  auto* schemas = command->add_subcommand(
+      "schemas",
+      "Print the table schema versions a stream's capture recorded (from the source "
+      "catalog), as sinks receive them");
+  schemas->add_option("--data-dir", *schemas_dir, "The data directory")->required();
+  schemas->add_option("--stream", *schemas_stream, "The stream")->required();
+  schemas->callback([&runner, schemas_dir, schemas_stream] {
+    runner = [schemas_dir, schemas_stream] {
+      Status status = PrintSchemas(*schemas_dir, *schemas_stream, std::cout);
+      if (!status.ok()) {
+        std::cerr << "eddy log schemas: " << status.message() << "\n";
         return kExitFailure;
       }
       return kExitOk;

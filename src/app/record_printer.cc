@@ -1,6 +1,7 @@
 #include "app/record_printer.h"
 
 #include "format/json.h"
+#include "format/native_encoded.h"
 #include "log/kinesis.h"
 #include "log/stream_tags.h"
 #include "model/event_codec.h"
@@ -17,6 +18,7 @@ Result<RecordPrinter> RecordPrinter::Create(const log::StreamInfo& info,
                          ? log::StreamTag(info, log::kTagViewType, "NEW_AND_OLD_IMAGES")
                          : options.view_type;
   EDDY_ASSIGN_OR_RETURN(std::unique_ptr<format::Renderer> renderer, format::MakeRenderer(format));
+  printer.native_ = renderer->name() == "native";
   printer.renderer_ = std::move(renderer);
   EDDY_ASSIGN_OR_RETURN(printer.view_, format::ParseViewType(view));
   return printer;
@@ -24,6 +26,12 @@ Result<RecordPrinter> RecordPrinter::Create(const log::StreamInfo& info,
 
 Status RecordPrinter::AppendLine(const consume::ReadRecord& read, std::string* out) const {
   const log::Record& record = read.record;
+  // Native row changes are written straight from the encoded event (format/native_encoded.h);
+  // the native record has no sequence number, so none is formatted.
+  if (native_ && format::AppendNativeRecord(record.payload, view_, out)) {
+    out->push_back('\n');
+    return Status::Ok();
+  }
   std::string sequence =
       log::FormatSequenceNumber(record.sequence, read.shard_index, read.shard_creation_nanos);
   if (renderer_ != nullptr) {

@@ -45,6 +45,7 @@ class RecordPrinter {
   RecordPrinter() = default;
   std::shared_ptr<const format::Renderer> renderer_;  // null on a plain Kinesis stream
   format::ViewType view_ = format::ViewType::kNewAndOldImages;
+  bool native_ = false;  // the native format: its fast path applies
 };
 
 }  // namespace eddy::app

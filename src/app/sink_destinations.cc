@@ -4,6 +4,9 @@
 #include <mutex>
 
 #include "consume/filter_pattern.h"
+#include "sink/kafka/kafka_destination.h"
+#include "sink/kafka/kafka_settings.h"
+#include "sink/kinesis/kinesis_destination.h"
 #include "sink/objects/objects_destination.h"
 #include "sink/webhook/on_failure_webhook.h"
 #include "sink/webhook/webhook_destination.h"
@@ -37,7 +40,7 @@ consume::FailureHandler MakeFailureHandler() {
   };
   auto shared = std::make_shared<Shared>();
   return [shared](const consume::OnFailureTarget& target, const consume::SinkBatch& given_up,
-                  const Status& error, std::string_view condition) -> Status {
+                  const Status& error, const consume::GiveUpContext& context) -> Status {
     sink::webhook::OnFailureWebhook* poster = nullptr;
     {
       std::lock_guard lock(shared->mutex);
@@ -46,7 +49,8 @@ consume::FailureHandler MakeFailureHandler() {
       }
       poster = shared->poster.get();
     }
-    return poster->Post(target.url, given_up, error, condition);
+    return poster->Post(target.url, given_up, error, context.condition, context.status_code,
+                        context.attempts);
   };
 }
 
@@ -57,6 +61,17 @@ engine::SinkServices MakeSinkServices() {
   for (const char* scheme : {"webhook+http", "webhook+https"}) {
     // Registering a fixed, distinct scheme list into a fresh registry cannot collide.
     services.destinations.Register(scheme, sink::webhook::MakeWebhookDestination).IgnoreError();
+  }
+  // Kafka (Debezium's topics and keys; exactly once by a Kafka transaction per batch).
+  services.destinations.Register("kafka", sink::kafka::MakeKafkaDestination).IgnoreError();
+  {
+    std::map<std::string, std::string> defaults;
+    for (auto& [key, value] : sink::kafka::KafkaRunnerDefaults()) defaults.emplace(key, value);
+    services.destinations.SetDefaults("kafka", std::move(defaults));
+  }
+  // Kinesis Data Streams (sink/kinesis/): AWS or any compatible endpoint.
+  for (const char* scheme : {"kinesis+http", "kinesis+https"}) {
+    services.destinations.Register(scheme, sink::kinesis::MakeKinesisDestination).IgnoreError();
   }
   // Objects in S3 or a local directory, in Firehose's layout (sink/objects/).
   for (const char* scheme : {"s3", "file"}) {

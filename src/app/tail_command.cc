@@ -2,9 +2,14 @@
 // format (or --format). Opens the data directory read-only, so it runs beside `eddy run`.
 // Without --follow it exits after every durable record; with --follow it keeps printing new
 // ones until SIGINT/SIGTERM. --dedupe prints the latest image per primary key instead
-// (app/tail_dedupe.h).
+// (app/tail_dedupe.h). A reader thread reads the log while this thread renders and writes
+// (see Tail); native row changes render straight from their encoding (format/native_encoded.h).
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "app/commands.h"
@@ -33,6 +38,66 @@ struct TailFlags {
 constexpr size_t kOutputChunkBytes = 1u << 20;
 // With --follow, lines wait in the buffer at most this long while records keep arriving.
 constexpr auto kFollowFlushInterval = std::chrono::milliseconds(100);
+
+// One reader hand-over: records in log order, or the reader's error; `last` ends the tail.
+struct TailBatch {
+  std::vector<consume::ReadRecord> records;
+  Status status;
+  bool last = false;
+};
+
+// Batches from the reader thread to the rendering thread, at most kCapacity in flight (bounded
+// memory when the output is slower than the log). Close() makes Push return false.
+class BatchQueue {
+ public:
+  static constexpr size_t kCapacity = 4;
+
+  bool Push(TailBatch batch) {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] { return closed_ || batches_.size() < kCapacity; });
+    if (closed_) return false;
+    batches_.push_back(std::move(batch));
+    changed_.notify_all();
+    return true;
+  }
+  TailBatch Pop() {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] { return !batches_.empty(); });
+    TailBatch batch = std::move(batches_.front());
+    batches_.pop_front();
+    changed_.notify_all();
+    return batch;
+  }
+  void Close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    changed_.notify_all();
+  }
+  // Rendered records go back to the reader thread, which frees them (memory is cheapest to
+  // free on the thread that allocated it) and reuses the vector.
+  void Recycle(std::vector<consume::ReadRecord> records) {
+    std::lock_guard lock(mu_);
+    if (spent_.size() < kCapacity) spent_.push_back(std::move(records));
+  }
+  std::vector<consume::ReadRecord> TakeRecycled() {
+    std::vector<consume::ReadRecord> records;
+    {
+      std::lock_guard lock(mu_);
+      if (spent_.empty()) return records;
+      records = std::move(spent_.back());
+      spent_.pop_back();
+    }
+    records.clear();
+    return records;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<TailBatch> batches_;  // guarded by mu_
+  std::vector<std::vector<consume::ReadRecord>> spent_;  // guarded by mu_
+  bool closed_ = false;            // guarded by mu_
+};
 
 int Fail(const Status& status, int code = kExitFailure) {
   std::fprintf(stderr, "eddy tail: %s\n", status.message().c_str());
@@ -96,6 +161,36 @@ int Tail(const TailFlags& flags) {
   auto reader = consume::StreamReader::Open(*stream, options);
   if (!reader.ok()) return Fail(reader.status());
 
+  // Reading (frames, CRCs, reassembly) and rendering share the work about evenly, so they run
+  // on two threads: a reader thread hands batches of records, in order, through a small
+  // bounded queue to this thread, which renders and writes them. In follow mode the reader
+  // thread also does the waiting; a batch with no records tells this thread it caught up.
+  BatchQueue queue;
+  std::thread reader_thread([&] {
+    while (true) {
+      TailBatch batch;
+      batch.records = queue.TakeRecycled();
+      batch.status = (*reader)->Next(&batch.records);
+      const bool caught_up = batch.status.ok() && batch.records.empty();
+      const bool stop =
+          !batch.status.ok() || (caught_up && (!flags.follow || shutdown.requested()));
+      batch.last = stop;
+      if (!queue.Push(std::move(batch)) || stop) return;
+      if (caught_up) {
+        // A failed wait only means the next Next reads sooner (and reports a lasting problem).
+        (*reader)
+            ->WaitForCommit(std::chrono::steady_clock::now() + std::chrono::milliseconds(200))
+            .IgnoreError();
+        if (shutdown.requested()) {
+          TailBatch end;
+          end.last = true;
+          queue.Push(std::move(end));
+          return;
+        }
+      }
+    }
+  });
+
   std::string out;
   out.reserve(kOutputChunkBytes + (64u << 10));
   auto last_flush = std::chrono::steady_clock::now();
@@ -108,33 +203,33 @@ int Tail(const TailFlags& flags) {
     std::fflush(stdout);
     last_flush = std::chrono::steady_clock::now();
   };
-  std::vector<consume::ReadRecord> records;
+  int exit_code = kExitOk;
   while (true) {
-    records.clear();
-    Status status = (*reader)->Next(&records);
-    for (size_t i = 0; status.ok() && i < records.size(); ++i) {
-      status = printer->AppendLine(records[i], &out);
+    TailBatch batch = queue.Pop();
+    Status status = batch.status;
+    for (size_t i = 0; status.ok() && i < batch.records.size(); ++i) {
+      status = printer->AppendLine(batch.records[i], &out);
       if (out.size() >= kOutputChunkBytes) write_out();
     }
     if (!status.ok()) {
       flush();
-      return Fail(status);
+      exit_code = Fail(status);
+      break;
     }
-    if (!records.empty()) {
+    const bool had_records = !batch.records.empty();
+    queue.Recycle(std::move(batch.records));
+    if (had_records) {
       if (flags.follow && std::chrono::steady_clock::now() - last_flush >= kFollowFlushInterval) {
         flush();
       }
-      continue;
+      if (!batch.last) continue;
     }
     flush();  // caught up
-    if (!flags.follow || shutdown.requested()) break;
-    // A failed wait only means the next Next reads sooner (and reports a lasting problem).
-    (*reader)
-        ->WaitForCommit(std::chrono::steady_clock::now() + std::chrono::milliseconds(200))
-        .IgnoreError();
-    if (shutdown.requested()) break;
+    if (batch.last) break;
   }
-  return kExitOk;
+  queue.Close();  // the reader thread stops at its next hand-over
+  reader_thread.join();
+  return exit_code;
 }
 
 }  // namespace

@@ -37,6 +37,7 @@
 #include "base/position.h"
 #include "base/status.h"
 #include "model/event.h"
+#include "model/schema.h"
 
 namespace eddy::consume {
 
@@ -66,6 +67,9 @@ struct SinkRecord {
   // The decoded change event on a CDC stream (for destinations that lay out rows themselves:
   // tables, documents, Kafka keys); null on a plain Kinesis stream.
   std::shared_ptr<const model::ChangeEvent> event;
+  // The source catalog's schema of the event's table at event->schema_version; null for
+  // plain streams and events without a table (heartbeats, transaction markers).
+  std::shared_ptr<const model::TableSchema> table_schema;
 };
 
 // Where a consumer stands in one shard: the next record to deliver has sequence >= `next`.

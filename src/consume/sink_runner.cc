@@ -13,6 +13,7 @@
 
 #include "base/logging.h"
 #include "base/metrics.h"
+#include "consume/outstanding_records.h"
 #include "format/json.h"
 #include "format/renderer.h"
 #include "log/kinesis.h"
@@ -201,6 +202,7 @@ struct Lane {
 struct Part {
   std::vector<SinkRecord> records;
   int32_t attempts = 0;  // failed attempts of this part
+  int last_status = 0;   // DeliveryOutcome::protocol_status of its last failed attempt
 };
 
 struct Request {
@@ -258,6 +260,8 @@ class SinkRunner::Impl {
   void ControlLoop();
   Status OpenReader(std::optional<Checkpoint> checkpoint, log::StartPosition start);
   Result<std::optional<SinkRecord>> MakeRecord(ReadRecord read);
+  // The recorded schema of `event`'s table for SinkRecord::table_schema (see sink.h).
+  std::shared_ptr<const model::TableSchema> SchemaOf(const model::ChangeEvent& event);
   // Consumes `records` (moved from; the control loop clears it and keeps its capacity).
   void Dispatch(std::vector<ReadRecord>& records);
   void ApplyRequest(const Request& request);
@@ -268,9 +272,9 @@ class SinkRunner::Impl {
   void LaneLoop(size_t index);
   void DeliverBatch(size_t lane_index, std::vector<SinkRecord> records);
   bool GiveUp(size_t lane_index, const std::vector<SinkRecord>& records, const Status& error,
-              std::string_view condition);
+              const GiveUpContext& context);
   Status WriteFailures(const std::vector<SinkRecord>& records, const Status& error,
-                       std::string_view condition);
+                       const GiveUpContext& context);
   void Acknowledge(const std::vector<SinkRecord>& records, bool given_up);
   void Requeue(size_t lane_index, std::deque<Part>& parts);
   void SetLaneImpaired(size_t lane_index, const std::string& reason);
@@ -284,7 +288,8 @@ class SinkRunner::Impl {
   bool InterruptedLocked() const { return stopping_ || paused_ || failed_ || resetting_; }
   bool CanDeliverLocked() const { return !paused_ && !failed_ && !resetting_; }
   void UpdateStateLocked();
-  Checkpoint CheckpointLocked(const std::set<std::pair<uint32_t, uint64_t>>* excluding) const;
+  // `excluding`: records to treat as acknowledged (a batch about to be delivered).
+  Checkpoint CheckpointLocked(const OutstandingRecords::SortedKeys* excluding) const;
   SinkStatus StatusLocked() const;
   ConsumerState BuildStateLocked() const;
 
@@ -307,6 +312,10 @@ class SinkRunner::Impl {
 
   // Control thread only.
   std::unique_ptr<StreamReader> reader_;
+  std::vector<std::string> shard_ids_;  // by shard index, formatted once
+  // The schema of the last record's table (records come in runs of one table and version).
+  std::shared_ptr<const model::TableSchema> last_schema_;
+  std::set<std::pair<model::TableId, uint32_t>> missing_schemas_;  // warned about once
   std::thread control_thread_;
 
   std::mutex control_mu_;  // Stop callers
@@ -318,9 +327,7 @@ class SinkRunner::Impl {
   std::condition_variable work_cv_;            // lanes wait for work or interruption
   std::vector<Lane> lanes_;
   size_t queued_records_ = 0;
-  // Outstanding records per shard: sequence -> arrival nanos.
-  std::map<uint32_t, std::map<uint64_t, int64_t>> outstanding_;
-  size_t outstanding_count_ = 0;
+  OutstandingRecords outstanding_;
   Checkpoint read_frontier_;  // the reader's checkpoint after the last Next
   bool checkpoint_dirty_ = false;
   std::optional<Request> inbox_;     // adopted, not applied yet
@@ -641,10 +648,56 @@ void SinkRunner::Impl::ControlLoop() {
   }
 }
 
+std::shared_ptr<const model::TableSchema> SinkRunner::Impl::SchemaOf(
+    const model::ChangeEvent& event) {
+  model::SchemaRegistry* schemas = options_.schemas.get();
+  if (schemas == nullptr || event.table.name.empty()) return nullptr;
+  if (event.op == model::Operation::kSchemaChange) {
+    if (!event.schema_change || !event.schema_change->table_schema) return nullptr;
+    const model::TableSchema& reported = *event.schema_change->table_schema;
+    // The recorded version when the capture recorded this shape already; otherwise the
+    // statement's schema as the source reported it, version 0 (not recorded: the table's next
+    // row change brings the version its rows are decoded with).
+    std::shared_ptr<const model::TableSchema> latest = schemas->Latest(event.table);
+    if (latest != nullptr && model::SameShape(*latest, reported)) return latest;
+    auto copy = std::make_shared<model::TableSchema>(reported);
+    copy->version = 0;
+    return copy;
+  }
+  if (!model::IsRowChange(event.op) && event.op != model::Operation::kTruncate) return nullptr;
+  if (event.schema_version == 0) {
+    // Events a capture stamps with no version (a MySQL TRUNCATE statement): the table's
+    // latest schema.
+    return schemas->Latest(event.table);
+  }
+  if (last_schema_ != nullptr && last_schema_->version == event.schema_version &&
+      last_schema_->table == event.table) {
+    return last_schema_;
+  }
+  Result<std::shared_ptr<const model::TableSchema>> found =
+      schemas->Find(event.table, event.schema_version);
+  if (!found.ok()) {
+    // Records written before the stream kept schemas (or by a capture that did not record
+    // them): delivered without one.
+    if (missing_schemas_.emplace(event.table, event.schema_version).second) {
+      logger_->warn(
+          "no recorded schema for a record's table sink={} table={} version={} "
+          "error=\"{}\"",
+          spec_.name, event.table.ToString(), event.schema_version, found.status().ToString());
+    }
+    return nullptr;
+  }
+  last_schema_ = *found;
+  return last_schema_;
+}
+
 Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) {
   SinkRecord record;
   record.shard_index = read.shard_index;
-  record.shard_id = log::FormatShardId(read.shard_index);
+  if (read.shard_index >= shard_ids_.size()) shard_ids_.resize(read.shard_index + 1);
+  std::string& shard_id = shard_ids_[read.shard_index];
+  if (shard_id.empty()) shard_id = log::FormatShardId(read.shard_index);
+  record.shard_id = shard_id;
   record.sequence = read.record.sequence;
   record.sequence_number =
       log::FormatSequenceNumber(read.record.sequence, read.shard_index, read.shard_creation_nanos);
@@ -661,21 +714,11 @@ Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) 
     context.sequence_number = record.sequence_number;
     record.data = renderer_->Render(*event, view_, context);
     if (record.data.empty()) return std::optional<SinkRecord>();  // no rendering in this format
+    record.table_schema = SchemaOf(*event);
     record.event = std::make_shared<const model::ChangeEvent>(std::move(*event));
   } else {
-    // A plain stream: the record as Kinesis GetRecords returns it.
-    format::JsonWriter writer;
-    // Sized once: growing from empty would reallocate and copy the record several times.
-    writer.Reserve(4 * ((read.record.payload.size() + 2) / 3) + record.sequence_number.size() +
-                   record.shard_id.size() + 2 * record.partition_key.size() + 128);
-    writer.BeginObject();
-    writer.Member("SequenceNumber", record.sequence_number);
-    writer.Member("ShardId", record.shard_id);
-    writer.Member("PartitionKey", record.partition_key);
-    writer.MemberBase64("Data", read.record.payload);
-    writer.MemberInt("ApproximateArrivalTimestamp", record.arrival_nanos / 1'000'000);
-    writer.EndObject();
-    record.data = writer.Take();
+    // A plain stream: the record's bytes, as GetRecords returns them in Data.
+    record.data = std::move(read.record.payload);
   }
   if (options_.filter && !options_.filter(record)) return std::optional<SinkRecord>();
   return std::optional<SinkRecord>(std::move(record));
@@ -707,8 +750,7 @@ void SinkRunner::Impl::Dispatch(std::vector<ReadRecord>& records) {
   {
     std::lock_guard lock(mu_);
     for (auto& record : kept) {
-      outstanding_[record.shard_index].emplace(record.sequence.value(), record.arrival_nanos);
-      ++outstanding_count_;
+      outstanding_.Add(record.shard_index, record.sequence.value(), record.arrival_nanos);
       size_t lane_index = std::hash<std::string>{}(record.partition_key) % lanes_.size();
       Lane& lane = lanes_[lane_index];
       lane.queued_bytes += record.data.size();
@@ -759,8 +801,7 @@ void SinkRunner::Impl::ApplyRequest(const Request& request) {
         lane.queued_bytes = 0;
       }
       queued_records_ = 0;
-      outstanding_.clear();
-      outstanding_count_ = 0;
+      outstanding_.Clear();
       lock.unlock();
       ::eddy::Status opened = OpenReader(std::nullopt, request.reset_to);
       lock.lock();
@@ -793,12 +834,11 @@ void SinkRunner::Impl::UpdateLag() {
   {
     std::lock_guard lock(mu_);
     int64_t oldest = backlog.oldest_arrival_nanos;
-    for (const auto& [shard, records] : outstanding_) {
-      if (records.empty()) continue;
-      int64_t arrival = records.begin()->second;
-      if (oldest == 0 || arrival < oldest) oldest = arrival;
+    if (int64_t arrival = outstanding_.OldestArrivalNanos();
+        arrival != 0 && (oldest == 0 || arrival < oldest)) {
+      oldest = arrival;
     }
-    lag_records_ = backlog.records + outstanding_count_;
+    lag_records_ = backlog.records + outstanding_.size();
     lag_seconds_ = oldest == 0 ? 0.0 : std::max<double>(0, (now - oldest) / 1e9);
     probe_.lag_records.Set(static_cast<double>(lag_records_));
     probe_.lag_seconds.Set(lag_seconds_);
@@ -908,7 +948,9 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
       if (!too_old.empty()) {
         Status error = InvalidArgument("older than maximum_record_age = " +
                                        DescribeDuration(*settings_.maximum_record_age));
-        if (!GiveUp(lane_index, too_old, error, "MaximumRecordAgeExceeded")) {
+        GiveUpContext context{"MaximumRecordAgeExceeded", part.last_status,
+                              static_cast<uint32_t>(part.attempts)};
+        if (!GiveUp(lane_index, too_old, error, context)) {
           // Interrupted while on_failure fails: they stay outstanding and go first again (a
           // key's older records precede its younger ones).
           part.records.insert(part.records.begin(), std::make_move_iterator(too_old.begin()),
@@ -938,13 +980,17 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
     SinkBatch batch;
     batch.sink_name = spec_.name;
     batch.stream_name = spec_.stream;
-    batch.records = part.records;
+    // Lent to the batch for the call and taken back after it: copying every record (its data,
+    // sequence number, shard ID) per delivery was a large share of a push's CPU.
+    batch.records = std::move(part.records);
     for (const auto& record : batch.records) batch.data_bytes += record.data.size();
     {
-      std::set<std::pair<uint32_t, uint64_t>> in_batch;
+      OutstandingRecords::SortedKeys in_batch;
+      in_batch.reserve(batch.records.size());
       for (const auto& record : batch.records) {
-        in_batch.emplace(record.shard_index, record.sequence.value());
+        in_batch.emplace_back(record.shard_index, record.sequence.value());
       }
+      std::sort(in_batch.begin(), in_batch.end());
       std::lock_guard lock(mu_);
       batch.checkpoint_after = CheckpointLocked(&in_batch);
     }
@@ -952,9 +998,14 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
     DeliveryOutcome outcome = destination_->Deliver(batch);
     probe_.batch_duration.Observe(
         std::chrono::duration<double>(SteadyClock::now() - started).count());
+    part.records = std::move(batch.records);
+    const size_t batch_size = part.records.size();
 
     size_t acknowledged = std::min(outcome.acknowledged, part.records.size());
-    if (acknowledged > 0) {
+    if (acknowledged == part.records.size()) {
+      Acknowledge(part.records, /*given_up=*/false);
+      part.records.clear();
+    } else if (acknowledged > 0) {
       std::vector<SinkRecord> done(
           std::make_move_iterator(part.records.begin()),
           std::make_move_iterator(part.records.begin() + static_cast<ptrdiff_t>(acknowledged)));
@@ -972,10 +1023,11 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
     Status failure =
         outcome.failure.ok()
             ? Internal("the destination acknowledged " + std::to_string(acknowledged) + " of " +
-                       std::to_string(batch.records.size()) + " records without saying why")
+                       std::to_string(batch_size) + " records without saying why")
             : outcome.failure;
     probe_.Failure(ErrorCodeName(failure.code()));
     failed_before = true;
+    part.last_status = outcome.protocol_status;
     if (!failure.IsRetriable() && !outcome.item_failure) {
       Fail("delivering to " + shown_url_ + " failed: " + failure.ToString() +
                "; fix the destination or the sink's settings, then `eddy sink resume --name " +
@@ -989,6 +1041,7 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
       // halves are delivered in order, so per-key order holds; a split is not a retry.
       size_t split = outcome.item_failure ? 1 : part.records.size() / 2;
       Part rest;
+      rest.last_status = outcome.protocol_status;
       rest.records.assign(
           std::make_move_iterator(part.records.begin() + static_cast<ptrdiff_t>(split)),
           std::make_move_iterator(part.records.end()));
@@ -1000,7 +1053,9 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
           part.attempts > settings_.maximum_retry_attempts) {
         std::vector<SinkRecord> given_up = std::move(part.records);
         parts.pop_front();
-        if (!GiveUp(lane_index, given_up, failure, "RetryAttemptsExhausted")) {
+        GiveUpContext context{"RetryAttemptsExhausted", outcome.protocol_status,
+                              static_cast<uint32_t>(part.attempts)};
+        if (!GiveUp(lane_index, given_up, failure, context)) {
           // Put them back: they are still outstanding and come first.
           Part back;
           back.records = std::move(given_up);
@@ -1027,10 +1082,11 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
 }
 
 bool SinkRunner::Impl::GiveUp(size_t lane_index, const std::vector<SinkRecord>& records,
-                              const Status& error, std::string_view condition) {
+                              const Status& error, const GiveUpContext& context) {
+  const std::string_view condition = context.condition;
   Backoff backoff(options_.backoff);
   while (true) {
-    Status written = WriteFailures(records, error, condition);
+    Status written = WriteFailures(records, error, context);
     if (written.ok()) break;
     std::string where = settings_.on_failure.kind == OnFailureKind::kFile
                             ? settings_.on_failure.file_path
@@ -1050,7 +1106,8 @@ bool SinkRunner::Impl::GiveUp(size_t lane_index, const std::vector<SinkRecord>& 
 }
 
 Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, const Status& error,
-                                       std::string_view condition) {
+                                       const GiveUpContext& context) {
+  const std::string_view condition = context.condition;
   std::lock_guard failure(failure_mu_);
   if (settings_.on_failure.kind == OnFailureKind::kWebhook) {
     SinkBatch batch;
@@ -1058,7 +1115,7 @@ Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, c
     batch.stream_name = spec_.stream;
     batch.records = records;
     for (const auto& record : records) batch.data_bytes += record.data.size();
-    return options_.failure_handler(settings_.on_failure, batch, error, condition);
+    return options_.failure_handler(settings_.on_failure, batch, error, context);
   }
   std::string lines;
   int64_t now = clock_->NowNanos();
@@ -1106,10 +1163,7 @@ void SinkRunner::Impl::Acknowledge(const std::vector<SinkRecord>& records, bool 
   {
     std::lock_guard lock(mu_);
     for (const auto& record : records) {
-      auto shard = outstanding_.find(record.shard_index);
-      if (shard != outstanding_.end() && shard->second.erase(record.sequence.value()) > 0) {
-        --outstanding_count_;
-      }
+      outstanding_.Remove(record.shard_index, record.sequence.value());
       if (given_up) continue;
       bytes += record.data.size();
       if (record.sequence.value() >= last_delivered_sequence_ ||
@@ -1233,15 +1287,9 @@ void SinkRunner::Impl::UpdateStateLocked() {
 }
 
 Checkpoint SinkRunner::Impl::CheckpointLocked(
-    const std::set<std::pair<uint32_t, uint64_t>>* excluding) const {
+    const OutstandingRecords::SortedKeys* excluding) const {
   Checkpoint checkpoint = read_frontier_;
-  for (const auto& [shard, records] : outstanding_) {
-    for (const auto& [sequence, arrival] : records) {
-      if (excluding != nullptr && excluding->count({shard, sequence}) > 0) continue;
-      checkpoint.shards[shard] = ShardCheckpoint{SequenceNumber(sequence), false};
-      break;
-    }
-  }
+  outstanding_.LowestInto(&checkpoint, excluding);
   return checkpoint;
 }
 

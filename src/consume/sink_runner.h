@@ -59,6 +59,7 @@
 #include "consume/stream_reader.h"
 #include "io/file_system.h"
 #include "log/log_store.h"
+#include "model/schema_registry.h"
 
 namespace eddy::consume {
 
@@ -67,10 +68,17 @@ using ReaderOpener = std::function<Result<std::unique_ptr<StreamReader>>(
     std::shared_ptr<log::Stream> stream, StreamReaderOptions options,
     std::optional<Checkpoint> checkpoint)>;
 
+// What the runner knew about the deliveries of records it gave up on.
+struct GiveUpContext {
+  std::string_view condition;  // "RetryAttemptsExhausted" or "MaximumRecordAgeExceeded"
+  int status_code = 0;         // DeliveryOutcome::protocol_status of the last try; 0: none
+  uint32_t attempts = 0;       // deliveries tried (Lambda's approximateInvokeCount)
+};
+
 // Delivers given-up records to an on_failure URL (the webhook module registers one).
 using FailureHandler =
     std::function<Status(const OnFailureTarget& target, const SinkBatch& given_up,
-                         const Status& error, std::string_view condition)>;
+                         const Status& error, const GiveUpContext& context)>;
 
 struct SinkRunnerOptions {
   const Clock* clock = nullptr;           // nullptr: SystemClock (record age, lag, since)
@@ -93,6 +101,9 @@ struct SinkRunnerOptions {
   // Back-pressure: the control thread stops reading while this many records are queued in
   // the lanes (at least one batch_size per lane is always allowed).
   size_t max_queued_records = 20'000;
+  // The stream's table schemas (schema/schema_history.h): fills SinkRecord::table_schema.
+  // Null: every record's table_schema stays null.
+  std::shared_ptr<model::SchemaRegistry> schemas;
 };
 
 // What `eddy status` and the metrics show about a sink.

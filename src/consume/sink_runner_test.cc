@@ -12,6 +12,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "base/metrics.h"
 #include "format/renderer.h"
@@ -19,6 +20,7 @@
 #include "log/stream_tags.h"
 #include "model/event_codec.h"
 #include "model/testing.h"
+#include "schema/schema_history.h"
 
 namespace eddy::consume {
 namespace {
@@ -354,7 +356,7 @@ TEST_F(SinkRunnerTest, RetryLimitAndBisectionSingleOutAPoisonRecordForOnFailure)
   // The record with payload n = 13 is rejected by the function every time.
   destination_->answer = [&](const SinkBatch& batch, uint64_t) {
     for (size_t i = 0; i < batch.records.size(); ++i) {
-      if (batch.records[i].data.find("eyJuIjoxM30=") != std::string::npos) {  // {"n":13}
+      if (batch.records[i].data == R"({"n":13})") {
         return DeliveryOutcome{i, InvalidArgument("function error: bad record"), true};
       }
     }
@@ -376,9 +378,40 @@ TEST_F(SinkRunnerTest, RetryLimitAndBisectionSingleOutAPoisonRecordForOnFailure)
   EXPECT_NE(failures->find("\"stream\":\"s\""), std::string::npos);
   EXPECT_NE(failures->find("\"shardId\":\"shardId-"), std::string::npos);
   EXPECT_NE(failures->find("\"sequenceNumber\":\""), std::string::npos);
-  EXPECT_NE(failures->find("\"data\":{\"SequenceNumber\""), std::string::npos);
+  // A plain stream's record is its payload, as GetRecords returns it in Data.
+  EXPECT_NE(failures->find("\"data\":{\"n\":13}"), std::string::npos);
   // Given up is not lost: the checkpoint moved past it.
   EXPECT_EQ(checkpoints_.Load("hook")->failed_records, 1u);
+}
+
+TEST_F(SinkRunnerTest, OnFailureHandlerHearsTheLastStatusAndTheAttempts) {
+  Append(4, 1);
+  destination_->answer = [&](const SinkBatch&, uint64_t) {
+    DeliveryOutcome outcome{0, Unavailable("the endpoint answered HTTP 503"), false};
+    outcome.protocol_status = 503;
+    return outcome;
+  };
+  std::mutex mu;
+  std::vector<std::tuple<std::string, int, uint32_t, size_t>> calls;
+  SinkRunnerOptions options = Options();
+  options.failure_handler = [&](const OnFailureTarget& target, const SinkBatch& given_up,
+                                const Status&, const GiveUpContext& context) {
+    EXPECT_EQ(target.url, "webhook+http://127.0.0.1:9/failed");
+    std::lock_guard lock(mu);
+    calls.emplace_back(std::string(context.condition), context.status_code, context.attempts,
+                       given_up.records.size());
+    return Status::Ok();
+  };
+  auto runner = StartRunner({{"batch_size", "10"},
+                             {"maximum_retry_attempts", "2"},
+                             {"on_failure", "webhook+http://127.0.0.1:9/failed"}},
+                            options);
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) { return s.failed_records == 4; }));
+  ASSERT_TRUE(runner->Stop().ok());
+  std::lock_guard lock(mu);
+  ASSERT_EQ(calls.size(), 1u);
+  // The first try and two retries failed: three invocations, the last answered 503.
+  EXPECT_EQ(calls[0], std::make_tuple(std::string("RetryAttemptsExhausted"), 503, 3u, size_t{4}));
 }
 
 TEST_F(SinkRunnerTest, GivenUpRecordsWaitWhileOnFailureCannotBeWritten) {
@@ -724,6 +757,115 @@ TEST_F(SinkRunnerTest, CdcRecordsAreRenderedInTheSinksFormatAndViewType) {
     EXPECT_EQ(record.data,
               (*debezium)->Render(events[index], format::ViewType::kNewImage, context));
   }
+}
+
+TEST_F(SinkRunnerTest, CdcRecordsCarryTheSchemaTheirTableWasDecodedWith) {
+  log::StreamOptions options;
+  options.tags[std::string(log::kTagCdc)] = "true";
+  auto cdc = store_->CreateStream("tables", options);
+  ASSERT_TRUE(cdc.ok()) << cdc.status().ToString();
+  auto history = schema::SchemaHistory::Open(schema::SchemaHistoryPath("/data", "tables"), {&fs_});
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+
+  model::TableSchema v1;
+  v1.table = {"shop", "public", "orders"};
+  model::Column id;
+  id.name = "id";
+  id.source_type = "int4";
+  id.type = model::ValueType::kInt64;
+  id.nullable = false;
+  id.primary_key_ordinal = 1;
+  v1.columns = {id};
+  v1.primary_key = {"id"};
+  model::TableSchema v2 = v1;
+  model::Column note;
+  note.name = "note";
+  note.source_type = "varchar";
+  note.type = model::ValueType::kText;
+  note.length = 20;
+  v2.columns.push_back(note);
+  ASSERT_EQ(*(*history)->AssignVersion(v1), 1u);
+  ASSERT_EQ(*(*history)->AssignVersion(v2), 2u);
+
+  auto row_event = [&](int n, uint32_t version, bool with_note) {
+    model::ChangeEvent event;
+    event.op = model::Operation::kInsert;
+    event.table = v1.table;
+    event.key = {{"id", model::Value::Int64(n)}};
+    event.after = event.key;
+    if (with_note) event.after->push_back({"note", model::Value::Null()});
+    event.schema_version = version;
+    event.transaction_id = std::to_string(n);
+    return event;
+  };
+  std::vector<model::ChangeEvent> events;
+  events.push_back(row_event(1, 1, false));
+  events.push_back(row_event(2, 1, false));
+  model::ChangeEvent alter;
+  alter.op = model::Operation::kSchemaChange;
+  alter.table = v1.table;
+  alter.schema_change.emplace();
+  alter.schema_change->kind = model::SchemaChangeKind::kAddColumn;
+  alter.schema_change->ddl = "ALTER TABLE orders ADD note varchar(20)";
+  alter.schema_change->table_schema = v2;
+  alter.schema_change->table_schema->version = 7;  // whatever the source said
+  events.push_back(alter);
+  events.push_back(row_event(3, 2, true));
+  model::ChangeEvent truncate;
+  truncate.op = model::Operation::kTruncate;
+  truncate.table = v1.table;
+  truncate.schema_version = 0;
+  events.push_back(truncate);
+  events.push_back(row_event(4, 9, true));  // a version nobody recorded
+  model::ChangeEvent message;
+  message.op = model::Operation::kMessage;
+  message.message = model::LogicalMessage{"p", "hello", true};
+  events.push_back(message);
+  std::vector<log::AppendRecord> records;
+  for (size_t i = 0; i < events.size(); ++i) {
+    log::AppendRecord record;
+    record.partition_key = "k";  // one shard, one lane: records arrive in order
+    record.payload = model::EncodeEvent(events[i]);
+    records.push_back(std::move(record));
+  }
+  ASSERT_TRUE((*cdc)->AppendRecords(std::move(records)).ok());
+
+  std::mutex mu;
+  std::vector<SinkRecord> received;
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    std::lock_guard lock(mu);
+    for (const auto& record : batch.records) received.push_back(record);
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  SinkSpec spec = Spec({{"format", "native"}});
+  spec.stream = "tables";
+  SinkRunnerOptions runner_options = Options();
+  runner_options.schemas = *history;
+  auto runner = SinkRunner::Start(spec, *ParseSinkSettings(spec), *cdc, &checkpoints_,
+                                  std::make_unique<FakeDestination>(destination_), runner_options);
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  ASSERT_TRUE(Delivered(**runner, events.size()));
+  ASSERT_TRUE((*runner)->Stop().ok());
+
+  std::lock_guard lock(mu);
+  ASSERT_EQ(received.size(), events.size());
+  auto expect_schema = [&](size_t index, const model::TableSchema& expected, uint32_t version) {
+    SCOPED_TRACE("record " + std::to_string(index));
+    ASSERT_NE(received[index].table_schema, nullptr);
+    model::TableSchema want = expected;
+    want.version = version;
+    EXPECT_EQ(*received[index].table_schema, want);
+  };
+  expect_schema(0, v1, 1);
+  expect_schema(1, v1, 1);
+  // One allocation per version, shared by its records and by the history.
+  EXPECT_EQ(received[0].table_schema.get(), received[1].table_schema.get());
+  EXPECT_EQ(received[0].table_schema.get(), (*history)->Find(v1.table, 1)->get());
+  expect_schema(2, v2, 2);  // the statement's schema, as recorded
+  expect_schema(3, v2, 2);
+  expect_schema(4, v2, 2);                       // no version on the event: the table's latest
+  EXPECT_EQ(received[5].table_schema, nullptr);  // unrecorded version: none, never a guess
+  EXPECT_EQ(received[6].table_schema, nullptr);  // no table
 }
 
 }  // namespace

@@ -84,7 +84,8 @@ class MysqlCaptureHandle final : public Capture {
 Result<std::unique_ptr<Capture>> StartCapture(const EngineConfig& config,
                                               const StreamConfig& stream_config,
                                               size_t stream_index, size_t stream_count,
-                                              std::shared_ptr<log::Stream> stream) {
+                                              std::shared_ptr<log::Stream> stream,
+                                              std::shared_ptr<model::SchemaRegistry> schemas) {
   EDDY_ASSIGN_OR_RETURN(source::SourceUrl url, source::ParseSourceUrl(config.source.url));
   std::string state_dir = config.data_dir + "/capture/" + stream_config.name;
   if (url.kind == source::SourceKind::kPostgres) {
@@ -101,6 +102,7 @@ Result<std::unique_ptr<Capture>> StartCapture(const EngineConfig& config,
                           source::postgres::ParseSnapshotMode(config.source.snapshot_mode));
     options.spill_dir = state_dir + "/spill";
     options.server_name = url.database;
+    options.schemas = schemas;
     EDDY_ASSIGN_OR_RETURN(auto capture,
                           source::postgres::PostgresCapture::Start(options, std::move(stream)));
     return std::unique_ptr<Capture>(new PostgresCaptureHandle(std::move(capture)));
@@ -122,6 +124,7 @@ Result<std::unique_ptr<Capture>> StartCapture(const EngineConfig& config,
                         source::mysql::ParseSnapshotMode(config.source.snapshot_mode));
   options.data_dir = state_dir;
   options.server_name = url.database;
+  options.schemas = std::move(schemas);
   EDDY_ASSIGN_OR_RETURN(auto capture,
                         source::mysql::MysqlCapture::Start(options, std::move(stream)));
   return std::unique_ptr<Capture>(new MysqlCaptureHandle(std::move(capture)));

@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "engine/config.h"
 #include "log/log_store.h"
+#include "model/schema_registry.h"
 
 namespace eddy::engine {
 
@@ -31,9 +32,11 @@ class Capture {
 // PostgreSQL or MySQL/MariaDB by the URL scheme. `stream_count` is the number of configured
 // streams: with more than one, each stream gets its own PostgreSQL slot and publication
 // (`<slot_name>_<stream>`), since each stream keeps its own exactly-once position.
-Result<std::unique_ptr<Capture>> StartCapture(const EngineConfig& config,
-                                              const StreamConfig& stream_config,
-                                              size_t stream_index, size_t stream_count,
-                                              std::shared_ptr<log::Stream> stream);
+// `schemas` is the stream's schema registry (the capture records every table schema it
+// decodes with there); null only in tests.
+Result<std::unique_ptr<Capture>> StartCapture(
+    const EngineConfig& config, const StreamConfig& stream_config, size_t stream_index,
+    size_t stream_count, std::shared_ptr<log::Stream> stream,
+    std::shared_ptr<model::SchemaRegistry> schemas = nullptr);
 
 }  // namespace eddy::engine

@@ -34,4 +34,15 @@ std::vector<std::string> DestinationRegistry::Schemes() const {
   return schemes;
 }
 
+void DestinationRegistry::SetDefaults(std::string scheme,
+                                      std::map<std::string, std::string> settings) {
+  defaults_[std::move(scheme)] = std::move(settings);
+}
+
+void DestinationRegistry::ApplyDefaults(consume::SinkSpec& spec) const {
+  auto it = defaults_.find(UrlScheme(spec.url));
+  if (it == defaults_.end()) return;
+  for (const auto& [key, value] : it->second) spec.settings.emplace(key, value);
+}
+
 }  // namespace eddy::engine

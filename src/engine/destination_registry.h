@@ -27,9 +27,14 @@ class DestinationRegistry {
   // kInvalidArgument naming the sink, the scheme and the schemes this build has.
   Result<std::unique_ptr<consume::Destination>> Create(const consume::SinkSpec& spec) const;
   std::vector<std::string> Schemes() const;
+  // Defaults a destination gives the runner's settings (the Kafka sink's format is
+  // debezium-schema, Kafka Connect's default); ApplyDefaults adds those `spec` leaves unset.
+  void SetDefaults(std::string scheme, std::map<std::string, std::string> settings);
+  void ApplyDefaults(consume::SinkSpec& spec) const;
 
  private:
   std::map<std::string, consume::DestinationFactory, std::less<>> factories_;
+  std::map<std::string, std::map<std::string, std::string>, std::less<>> defaults_;
 };
 
 // A sink's record filter, built from its `filter` setting (a Lambda filter pattern, in

@@ -243,6 +243,7 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     PreparedSink prepared;
     prepared.spec = configured;
     prepared.spec.data_dir = config.data_dir;
+    engine->services_.destinations.ApplyDefaults(prepared.spec);
     EDDY_ASSIGN_OR_RETURN(prepared.settings, consume::ParseSinkSettings(prepared.spec));
     if (!prepared.settings.filter.empty()) {
       if (!engine->services_.make_filter) {
@@ -348,11 +349,14 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
 Status Engine::AddCapture(const EngineConfig& source_config, const StreamConfig& stream_config,
                           size_t stream_index, size_t stream_count) {
   EDDY_ASSIGN_OR_RETURN(std::shared_ptr<log::Stream> stream, store_->GetStream(stream_config.name));
+  EDDY_ASSIGN_OR_RETURN(std::shared_ptr<model::SchemaRegistry> schemas,
+                        StreamSchemas(stream_config.name));
   std::shared_ptr<ShapingStream> heartbeat_stream;
   if (stream_config.NeedsShapingStream()) {
     ShapingStreamOptions options;
     if (stream_config.HasShaping()) {
       EDDY_ASSIGN_OR_RETURN(options.shaper, MakeShaper(stream_config));
+      schemas = MakeShapingSchemaRegistry(std::move(schemas), *options.shaper);
     }
     options.transaction_metadata = stream_config.transaction_metadata;
     if (auto url = source::ParseSourceUrl(source_config.source.url); url.ok()) {
@@ -365,7 +369,8 @@ Status Engine::AddCapture(const EngineConfig& source_config, const StreamConfig&
     if (stream_config.heartbeat_interval_ms > 0) heartbeat_stream = shaping;
     stream = std::move(shaping);
   }
-  auto capture = StartCapture(source_config, stream_config, stream_index, stream_count, stream);
+  auto capture = StartCapture(source_config, stream_config, stream_index, stream_count, stream,
+                              std::move(schemas));
   if (!capture.ok()) {
     return capture.status().WithContext("starting the capture for stream '" + stream_config.name +
                                         "'");
@@ -378,6 +383,18 @@ Status Engine::AddCapture(const EngineConfig& source_config, const StreamConfig&
         stream_config.name, std::make_unique<Heartbeater>(std::move(entries))));
   }
   return Status::Ok();
+}
+
+Result<std::shared_ptr<schema::SchemaHistory>> Engine::StreamSchemas(const std::string& stream) {
+  std::lock_guard lock(schemas_mu_);
+  auto it = schemas_.find(stream);
+  if (it != schemas_.end()) return it->second;
+  auto opened = schema::SchemaHistory::Open(schema::SchemaHistoryPath(store_->path(), stream));
+  if (!opened.ok()) {
+    return opened.status().WithContext("opening the table schemas of stream '" + stream + "'");
+  }
+  schemas_[stream] = *opened;
+  return *opened;
 }
 
 Status Engine::StartSinks() {
@@ -393,6 +410,7 @@ Status Engine::StartSinks() {
                                          prepared.spec.stream + "'");
     }
     consume::SinkRunnerOptions options;
+    EDDY_ASSIGN_OR_RETURN(options.schemas, StreamSchemas(prepared.spec.stream));
     options.destination_open = prepared.opened;
     prepared.opened = false;  // the runner closes it from now on
     options.filter = prepared.filter;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,6 +41,7 @@
 #include "engine/shaping_stream.h"
 #include "format/shaping.h"
 #include "log/log_store.h"
+#include "schema/schema_history.h"
 
 namespace eddy::engine {
 
@@ -88,6 +90,9 @@ class Engine {
   Engine() = default;
   void RetentionLoop();
   Status StartSinks();
+  // The stream's schema history (schema/schema_history.h), opened once and shared by its
+  // capture and sinks.
+  Result<std::shared_ptr<schema::SchemaHistory>> StreamSchemas(const std::string& stream);
 
   EngineConfig config_;
   // Owns the running parts: the log, the API, captures (and their heartbeats), sinks.
@@ -108,6 +113,8 @@ class Engine {
   std::unique_ptr<consume::CheckpointStore> checkpoints_;  // null when unavailable
   std::vector<consume::SinkRunner*> sinks_;  // owned by the supervisor's sink components
   std::thread retention_thread_;
+  std::mutex schemas_mu_;
+  std::map<std::string, std::shared_ptr<schema::SchemaHistory>> schemas_;  // by stream
   std::mutex mutex_;
   std::condition_variable stop_changed_;
   bool stopping_ = false;

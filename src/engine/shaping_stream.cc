@@ -402,4 +402,42 @@ std::shared_ptr<ShapingStream> MakeShapingStream(std::shared_ptr<log::Stream> in
   return MakeShapingStream(std::move(inner), std::move(options));
 }
 
+namespace {
+
+class ShapingSchemaRegistry final : public model::SchemaRegistry {
+ public:
+  ShapingSchemaRegistry(std::shared_ptr<model::SchemaRegistry> inner, format::Shaper shaper)
+      : inner_(std::move(inner)), shaper_(std::move(shaper)) {}
+
+  Result<uint32_t> AssignVersion(const model::TableSchema& schema) override {
+    model::ChangeEvent event;
+    event.op = model::Operation::kSchemaChange;
+    event.table = schema.table;
+    event.schema_change.emplace();
+    event.schema_change->kind = model::SchemaChangeKind::kAlterTable;
+    event.schema_change->table_schema = schema;
+    std::optional<model::ChangeEvent> shaped = shaper_.Apply(event);
+    if (!shaped || !shaped->schema_change || !shaped->schema_change->table_schema) return 0u;
+    return inner_->AssignVersion(*shaped->schema_change->table_schema);
+  }
+  Result<std::shared_ptr<const model::TableSchema>> Find(const model::TableId& table,
+                                                         uint32_t version) override {
+    return inner_->Find(table, version);
+  }
+  std::shared_ptr<const model::TableSchema> Latest(const model::TableId& table) override {
+    return inner_->Latest(table);
+  }
+
+ private:
+  const std::shared_ptr<model::SchemaRegistry> inner_;
+  const format::Shaper shaper_;
+};
+
+}  // namespace
+
+std::shared_ptr<model::SchemaRegistry> MakeShapingSchemaRegistry(
+    std::shared_ptr<model::SchemaRegistry> inner, format::Shaper shaper) {
+  return std::make_shared<ShapingSchemaRegistry>(std::move(inner), std::move(shaper));
+}
+
 }  // namespace eddy::engine

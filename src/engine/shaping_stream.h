@@ -40,6 +40,7 @@
 #include "format/shaping.h"
 #include "log/log_store.h"
 #include "model/event.h"
+#include "model/schema_registry.h"
 
 namespace eddy::engine {
 
@@ -94,5 +95,13 @@ class Heartbeater {
 // Shaping only (no transaction metadata).
 std::shared_ptr<ShapingStream> MakeShapingStream(std::shared_ptr<log::Stream> inner,
                                                  format::Shaper shaper);
+
+// The schema registry a capture writes through when its stream shapes events: each schema is
+// shaped as the stream shapes a schema change's (columns the stream hides are not in it)
+// before `inner` versions and records it, so a recorded schema has exactly the columns the
+// stream's rows have. A table the stream excludes is not recorded (version 0: its events
+// never reach the log). Find and Latest are `inner`'s.
+std::shared_ptr<model::SchemaRegistry> MakeShapingSchemaRegistry(
+    std::shared_ptr<model::SchemaRegistry> inner, format::Shaper shaper);
 
 }  // namespace eddy::engine

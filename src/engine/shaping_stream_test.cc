@@ -9,6 +9,8 @@
 #include "engine/engine.h"
 #include "format/renderer.h"
 #include "model/event_codec.h"
+#include "io/fault_file_system.h"
+#include "schema/schema_history.h"
 
 namespace eddy::engine {
 namespace {
@@ -415,6 +417,49 @@ TEST(ShapingConfigTest, MaskAndKeyErrorsNameTheKey) {
   auto no_columns = ParseConfig("[[stream]]\nname = \"s\"\n[[stream.key]]\ntable = \"a.b\"\n", "t.toml");
   ASSERT_FALSE(no_columns.ok());
   EXPECT_NE(no_columns.status().message().find("[[stream.key]] needs"), std::string::npos);
+}
+
+
+TEST(ShapingSchemaRegistryTest, RecordsSchemasWithTheColumnsTheStreamKeeps) {
+  format::ShapingRules rules;
+  rules.exclude_tables = {"public.audit"};
+  rules.exclude_columns = {"public.users.ssn"};
+  auto shaper = format::Shaper::Make(rules);
+  ASSERT_TRUE(shaper.ok()) << shaper.status().ToString();
+  io::FaultInjectionFileSystem fs;
+  ASSERT_TRUE(fs.CreateDirectories("/data/streams/users").ok());
+  auto history = schema::SchemaHistory::Open("/data/streams/users/table-schemas", {&fs});
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  auto registry = MakeShapingSchemaRegistry(*history, std::move(*shaper));
+
+  model::TableSchema users;
+  users.table = {"db", "public", "users"};
+  for (const char* name : {"id", "ssn", "email"}) {
+    model::Column column;
+    column.name = name;
+    column.source_type = "text";
+    column.type = model::ValueType::kText;
+    column.primary_key_ordinal = std::string(name) == "id" ? 1 : 0;
+    users.columns.push_back(column);
+  }
+  users.primary_key = {"id"};
+  auto version = registry->AssignVersion(users);
+  ASSERT_TRUE(version.ok()) << version.status().ToString();
+  EXPECT_EQ(*version, 1u);
+  auto recorded = registry->Find(users.table, 1);
+  ASSERT_TRUE(recorded.ok());
+  ASSERT_EQ((*recorded)->columns.size(), 2u);  // ssn is never in the stream's rows
+  EXPECT_EQ((*recorded)->columns[0].name, "id");
+  EXPECT_EQ((*recorded)->columns[1].name, "email");
+  EXPECT_EQ(registry->Latest(users.table).get(), recorded->get());
+  // Changing only a hidden column changes nothing the stream shows: same version.
+  users.columns[1].source_type = "varchar";
+  EXPECT_EQ(*registry->AssignVersion(users), 1u);
+
+  model::TableSchema audit = users;
+  audit.table.name = "audit";
+  EXPECT_EQ(*registry->AssignVersion(audit), 0u);  // excluded: not recorded
+  EXPECT_EQ(registry->Latest(audit.table), nullptr);
 }
 
 }  // namespace

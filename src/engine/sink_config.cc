@@ -70,7 +70,10 @@ Status TakeQuery(consume::SinkSpec* spec, const std::string& where) {
     std::string value = std::move(*value_decoded);
     if (key == "name") {
       spec->name = value;
-    } else if (key == "stream") {
+    } else if ((key == "stream" && !UrlScheme(spec->url).starts_with("kinesis+")) ||
+               key == "source_stream") {
+      // A Kinesis target names the stream it puts into as ?stream= (a destination setting);
+      // its sink reads ?source_stream=, the `stream` key or the only stream.
       spec->stream = value;
     } else if (key == "url") {
       return InvalidArgument(where + "query parameter 'url' is not a setting");
@@ -95,6 +98,29 @@ std::string Where(std::string_view file_name, const toml::node& node) {
   std::string where(file_name);
   if (node.source().begin.line > 0) where += " line " + std::to_string(node.source().begin.line);
   return where + ": ";
+}
+
+// `type = "kafka"` with `bootstrap_servers = "HOST:PORT,..."` instead of a url: the same sink
+// as url = "kafka://HOST:PORT,...".
+Status UrlFromType(consume::SinkSpec& spec, const std::string& where) {
+  auto type = spec.settings.find("type");
+  if (type == spec.settings.end()) return Status::Ok();
+  if (type->second != "kafka") {
+    return InvalidArgument(where + "'sink.type' = \"" + type->second +
+                           "\" is not a sink type; use type = \"kafka\", or set url");
+  }
+  auto servers = spec.settings.find("bootstrap_servers");
+  if (spec.url.empty()) {
+    if (servers == spec.settings.end() || servers->second.empty()) {
+      return InvalidArgument(where + "type = \"kafka\" needs bootstrap_servers = \"HOST:PORT,...\"");
+    }
+    spec.url = "kafka://" + servers->second;
+  } else if (UrlScheme(spec.url) != "kafka") {
+    return InvalidArgument(where + "type = \"kafka\" but url is '" + spec.url + "'; keep one");
+  }
+  if (servers != spec.settings.end()) spec.settings.erase(servers);
+  spec.settings.erase("type");
+  return Status::Ok();
 }
 
 }  // namespace
@@ -140,6 +166,7 @@ Result<std::vector<consume::SinkSpec>> ParseSinkTables(
       }
     }
     std::string where = Where(file_name, table) + "[[sink]] #" + std::to_string(i + 1) + ": ";
+    EDDY_RETURN_IF_ERROR(UrlFromType(spec, where));
     if (spec.url.empty()) {
       return InvalidArgument(where + "'sink.url' is missing; set url = \"webhook+https://...\"");
     }

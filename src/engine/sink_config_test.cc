@@ -43,6 +43,34 @@ url = "webhook+http://127.0.0.1:9000/"
   EXPECT_TRUE(ValidateForRun(*config).ok());
 }
 
+TEST(SinkConfigTest, KafkaTypeBuildsTheUrlFromBootstrapServers) {
+  auto config = ParseConfig(R"(
+data_dir = "/d"
+[[stream]]
+name = "orders"
+[[sink]]
+type = "kafka"
+bootstrap_servers = "k1:9092,k2:9092"
+topic_prefix = "shop"
+)",
+                            "eddy.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->sinks.size(), 1u);
+  EXPECT_EQ(config->sinks[0].url, "kafka://k1:9092,k2:9092");
+  EXPECT_EQ(config->sinks[0].name, "kafka-1");
+  EXPECT_EQ(config->sinks[0].settings.count("type"), 0u);
+  EXPECT_EQ(config->sinks[0].settings.count("bootstrap_servers"), 0u);
+  EXPECT_EQ(config->sinks[0].settings.at("topic_prefix"), "shop");
+
+  auto missing = ParseConfig("data_dir = \"/d\"\n[[sink]]\ntype = \"kafka\"\n", "eddy.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("bootstrap_servers"), std::string::npos)
+      << missing.status().message();
+  auto unknown = ParseConfig("data_dir = \"/d\"\n[[sink]]\ntype = \"carrier-pigeon\"\n", "eddy.toml");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("not a sink type"), std::string::npos);
+}
+
 TEST(SinkConfigTest, SinkTableErrorsNameTheLineAndKey) {
   auto missing_url = ParseConfig("[[sink]]\nname = \"x\"\n", "eddy.toml");
   ASSERT_FALSE(missing_url.ok());
@@ -83,6 +111,18 @@ TEST(SinkConfigTest, SinkUrlQueryParametersAreSettings) {
   ASSERT_FALSE(bad_escape.ok());
   EXPECT_NE(bad_escape.status().message().find("--sink 'webhook+http://h/'"), std::string::npos);
   EXPECT_FALSE(ParseSinkUrl("webhook+http://h/?novalue", 1).ok());
+}
+
+TEST(SinkConfigTest, KinesisUrlsKeepStreamAsTheTargetStream) {
+  auto spec = ParseSinkUrl(
+      "kinesis+https://kinesis.eu-west-1.amazonaws.com?stream=out&source_stream=orders", 1);
+  ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+  EXPECT_EQ(spec->url, "kinesis+https://kinesis.eu-west-1.amazonaws.com");
+  EXPECT_EQ(spec->settings.at("stream"), "out");
+  EXPECT_EQ(spec->stream, "orders");
+  auto other = ParseSinkUrl("webhook+http://h/?source_stream=orders", 1);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->stream, "orders");
 }
 
 TEST(SinkConfigTest, ResolveChecksNamesStreamsAndSchemes) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <vector>
 
+#include "format/debezium_key.h"
 #include "format/renderers.h"
 #include "format/value_text.h"
 
@@ -136,6 +137,40 @@ class DebeziumRenderer final : public Renderer {
       : include_schema_(include_schema), options_(options) {}
   using Renderer::Render;
   std::string_view name() const override { return include_schema_ ? "debezium-schema" : "debezium"; }
+
+  // A key struct as JsonConverter writes it (see RenderDebeziumKey in format/debezium_key.h).
+  std::string RenderKey(const model::Row& fields, std::string_view schema_name,
+                        int schema_version) const {
+    JsonWriter writer;
+    if (include_schema_) {
+      writer.BeginObject();
+      writer.Key("schema");
+      writer.BeginObject();
+      writer.Member("type", "struct");
+      writer.Key("fields");
+      writer.BeginArray();
+      for (const model::Field& field : fields) {
+        const model::Value* sample =
+            field.value.is_null() || field.value.is_unavailable() ? nullptr : &field.value;
+        WriteValueSchema(writer, sample, false, field.name);
+      }
+      writer.EndArray();
+      writer.Key("optional");
+      writer.Bool(false);
+      writer.Member("name", schema_name);
+      if (schema_version > 0) writer.MemberInt("version", schema_version);
+      writer.EndObject();
+      writer.Key("payload");
+    }
+    writer.BeginObject();
+    for (const model::Field& field : fields) {
+      writer.Key(field.name);
+      WriteValue(writer, field.value);
+    }
+    writer.EndObject();
+    if (include_schema_) writer.EndObject();
+    return writer.Take();
+  }
 
   std::string Render(const model::ChangeEvent& event, ViewType view,
                      const RecordContext& /*context*/) const override {
@@ -975,6 +1010,12 @@ class DebeziumRenderer final : public Renderer {
 
 std::unique_ptr<Renderer> MakeDebeziumRenderer(bool include_schema, const RendererOptions& options) {
   return std::make_unique<DebeziumRenderer>(include_schema, options);
+}
+
+std::string RenderDebeziumKey(const model::Row& fields, std::string_view schema_name,
+                              bool include_schema, int schema_version,
+                              const RendererOptions& options) {
+  return DebeziumRenderer(include_schema, options).RenderKey(fields, schema_name, schema_version);
 }
 
 }  // namespace eddy::format

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "format/json.h"
+#include "format/native_encoded.h"
 #include "format/renderer.h"
 #include "format/shaping.h"
 #include "model/event_codec.h"
@@ -28,7 +29,17 @@ const std::vector<std::unique_ptr<eddy::format::Renderer>>& Renderers() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto event = eddy::model::DecodeEvent(std::string_view(reinterpret_cast<const char*>(data), size));
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  auto event = eddy::model::DecodeEvent(bytes);
+  // The native fast path renders only what decodes, and then exactly as the native renderer.
+  std::string fast;
+  const bool fast_rendered =
+      eddy::format::AppendNativeRecord(bytes, eddy::format::ViewType::kNewAndOldImages, &fast);
+  if (fast_rendered && !event.ok()) std::abort();
+  if (fast_rendered &&
+      fast != Renderers()[0]->Render(*event, eddy::format::ViewType::kNewAndOldImages)) {
+    std::abort();
+  }
   if (!event.ok()) return 0;
   (void)event->PartitionKey();
   for (const auto& renderer : Renderers()) {

@@ -1,11 +1,11 @@
 #include "format/json.h"
 
+#include <openssl/evp.h>
+
 #include <array>
 #include <cctype>
 #include <charconv>
 #include <cstring>
-
-#include <openssl/evp.h>
 
 namespace eddy::format {
 
@@ -55,8 +55,8 @@ class JsonMinifier {
   static constexpr int kMaxDepth = 512;
 
   void SkipSpace() {
-    while (pos_ < text_.size() &&
-           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -191,10 +191,14 @@ class JsonMinifier {
           return false;
         }
       }
-      case '"': return String();
-      case 't': return Literal("true");
-      case 'f': return Literal("false");
-      case 'n': return Literal("null");
+      case '"':
+        return String();
+      case 't':
+        return Literal("true");
+      case 'f':
+        return Literal("false");
+      case 'n':
+        return Literal("null");
       default:
         if (c == '-' || (c >= '0' && c <= '9')) return Number();
         return false;
@@ -243,13 +247,27 @@ void AppendJsonString(std::string& out, std::string_view text) {
       continue;
     }
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default: {
         char escaped[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
         out.append(escaped, sizeof(escaped));
@@ -345,16 +363,20 @@ void JsonWriter::String(std::string_view text) {
 }
 void JsonWriter::Base64String(std::string_view bytes) {
   BeforeValue();
-  size_t start = out_.size();
+  AppendJsonBase64(out_, bytes);
+}
+
+void AppendJsonBase64(std::string& out, std::string_view bytes) {
+  size_t start = out.size();
   size_t encoded = 4 * ((bytes.size() + 2) / 3);
-  out_.resize(start + encoded + 2);
-  out_[start] = '"';
+  out.resize(start + encoded + 2);
+  out[start] = '"';
   if (!bytes.empty()) {
-    EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out_.data() + start + 1),
+    EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + start + 1),
                     reinterpret_cast<const unsigned char*>(bytes.data()),
                     static_cast<int>(bytes.size()));
   }
-  out_[start + 1 + encoded] = '"';  // overwrites the NUL EVP_EncodeBlock writes
+  out[start + 1 + encoded] = '"';  // overwrites the NUL EVP_EncodeBlock writes
 }
 void JsonWriter::RawJson(std::string_view json) {
   BeforeValue();

@@ -27,6 +27,8 @@ std::optional<std::string> MinifyJson(std::string_view text);
 
 // Standard base64 with padding (RFC 4648 section 4).
 std::string Base64Encode(std::string_view bytes);
+// Appends the base64 of `bytes` as a quoted JSON string (base64 needs no escaping).
+void AppendJsonBase64(std::string& out, std::string_view bytes);
 
 class JsonWriter {
  public:
@@ -34,6 +36,12 @@ class JsonWriter {
   // Writes into `buffer`, emptied first: its capacity is reused (a caller that writes large
   // documents repeatedly passes back what Take returned).
   explicit JsonWriter(std::string buffer) : out_(std::move(buffer)) { out_.clear(); }
+  // Writes after what `buffer` holds (records rendered one after another into one output).
+  static JsonWriter Appending(std::string buffer) {
+    JsonWriter writer;
+    writer.out_ = std::move(buffer);
+    return writer;
+  }
 
   void BeginObject();
   void EndObject();
@@ -58,10 +66,22 @@ class JsonWriter {
   void RawJson(std::string_view json);
 
   // Shorthands for members.
-  void Member(std::string_view name, std::string_view text) { Key(name); String(text); }
-  void MemberBase64(std::string_view name, std::string_view bytes) { Key(name); Base64String(bytes); }
-  void MemberInt(std::string_view name, int64_t value) { Key(name); Int(value); }
-  void MemberNull(std::string_view name) { Key(name); Null(); }
+  void Member(std::string_view name, std::string_view text) {
+    Key(name);
+    String(text);
+  }
+  void MemberBase64(std::string_view name, std::string_view bytes) {
+    Key(name);
+    Base64String(bytes);
+  }
+  void MemberInt(std::string_view name, int64_t value) {
+    Key(name);
+    Int(value);
+  }
+  void MemberNull(std::string_view name) {
+    Key(name);
+    Null();
+  }
 
   // Room for `bytes` of output, so a large document is not copied as it grows.
   void Reserve(size_t bytes) { out_.reserve(bytes); }

@@ -10,35 +10,45 @@ namespace {
 constexpr int64_t kMicrosPerSecond = 1000000;
 constexpr int64_t kMicrosPerDay = 86400 * kMicrosPerSecond;
 
+// `value` in decimal, zero-padded to at least `width` digits (snprintf's "%0*llu" without its
+// cost: these run for every temporal value a renderer writes).
+void AppendPadded(std::string& out, uint64_t value, int width) {
+  char buffer[24];
+  char* end = buffer + sizeof(buffer);
+  char* begin = end;
+  do {
+    *--begin = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  while (end - begin < width) *--begin = '0';
+  out.append(begin, end);
+}
+
 void AppendYear(std::string& out, int64_t year) {
-  char buffer[32];
-  if (year >= 0 && year <= 9999) {
-    std::snprintf(buffer, sizeof(buffer), "%04lld", static_cast<long long>(year));
-  } else {
-    std::snprintf(buffer, sizeof(buffer), "%c%04lld", year < 0 ? '-' : '+',
-                  static_cast<long long>(year < 0 ? -year : year));
-  }
-  out += buffer;
+  if (year < 0 || year > 9999) out.push_back(year < 0 ? '-' : '+');
+  AppendPadded(out, year < 0 ? static_cast<uint64_t>(-(year + 1)) + 1 : static_cast<uint64_t>(year),
+               4);
 }
 
 void AppendCivil(std::string& out, int64_t days) {
   model::CivilDate civil = model::CivilFromDays(days);
   AppendYear(out, civil.year);
-  char buffer[16];
-  std::snprintf(buffer, sizeof(buffer), "-%02d-%02d", civil.month, civil.day);
-  out += buffer;
+  out.push_back('-');
+  AppendPadded(out, static_cast<uint64_t>(civil.month), 2);
+  out.push_back('-');
+  AppendPadded(out, static_cast<uint64_t>(civil.day), 2);
 }
 
 // |micros| as H:MM:SS.ffffff with at least two hour digits.
 void AppendClock(std::string& out, uint64_t micros) {
-  char buffer[48];
   uint64_t seconds = micros / kMicrosPerSecond;
-  std::snprintf(buffer, sizeof(buffer), "%02llu:%02llu:%02llu.%06llu",
-                static_cast<unsigned long long>(seconds / 3600),
-                static_cast<unsigned long long>(seconds / 60 % 60),
-                static_cast<unsigned long long>(seconds % 60),
-                static_cast<unsigned long long>(micros % kMicrosPerSecond));
-  out += buffer;
+  AppendPadded(out, seconds / 3600, 2);
+  out.push_back(':');
+  AppendPadded(out, seconds / 60 % 60, 2);
+  out.push_back(':');
+  AppendPadded(out, seconds % 60, 2);
+  out.push_back('.');
+  AppendPadded(out, micros % kMicrosPerSecond, 6);
 }
 
 uint64_t Magnitude(int64_t v) {
@@ -46,21 +56,31 @@ uint64_t Magnitude(int64_t v) {
 }
 
 std::string FormatInstant(model::TemporalKind kind, int64_t micros, bool utc) {
-  switch (kind) {
-    case model::TemporalKind::kPositiveInfinity: return "infinity";
-    case model::TemporalKind::kNegativeInfinity: return "-infinity";
-    case model::TemporalKind::kZero: return utc ? "0000-00-00T00:00:00.000000Z" : "0000-00-00T00:00:00.000000";
-    case model::TemporalKind::kFinite: break;
-  }
   std::string out;
-  AppendCivil(out, FloorDiv(micros, kMicrosPerDay));
-  out.push_back('T');
-  AppendClock(out, static_cast<uint64_t>(FloorMod(micros, kMicrosPerDay)));
-  if (utc) out.push_back('Z');
+  AppendInstant(out, kind, micros, utc);
   return out;
 }
 
 }  // namespace
+
+void AppendInstant(std::string& out, model::TemporalKind kind, int64_t micros, bool utc) {
+  switch (kind) {
+    case model::TemporalKind::kPositiveInfinity:
+      out += "infinity";
+      return;
+    case model::TemporalKind::kNegativeInfinity:
+      out += "-infinity";
+      return;
+    case model::TemporalKind::kZero:
+      out += utc ? "0000-00-00T00:00:00.000000Z" : "0000-00-00T00:00:00.000000";
+      return;
+    case model::TemporalKind::kFinite: break;
+  }
+  AppendCivil(out, FloorDiv(micros, kMicrosPerDay));
+  out.push_back('T');
+  AppendClock(out, static_cast<uint64_t>(FloorMod(micros, kMicrosPerDay)));
+  if (utc) out.push_back('Z');
+}
 
 std::string FormatDate(const model::DateValue& date) {
   switch (date.kind) {

@@ -21,6 +21,8 @@ std::string FormatDate(const model::DateValue& date);
 std::string FormatTime(int64_t micros);
 std::string FormatTimeTz(const model::TimeTzValue& time);
 std::string FormatTimestamp(const model::TimestampValue& timestamp);
+// FormatTimestamp (utc false) / FormatTimestampTz (utc true) appended to `out`.
+void AppendInstant(std::string& out, model::TemporalKind kind, int64_t micros, bool utc);
 std::string FormatTimestampTz(const model::TimestampTzValue& timestamp);
 std::string FormatInterval(const model::IntervalValue& interval);
 // Nanoseconds since the epoch as RFC 3339 UTC with microseconds ("...T10:15:30.123456Z").

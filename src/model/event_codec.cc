@@ -581,6 +581,21 @@ std::string EncodeEvent(const ChangeEvent& event) {
   return out;
 }
 
+void AppendTableSchema(const TableSchema& schema, std::string& out) {
+  EncodeTableSchema(schema, out);
+}
+
+Result<TableSchema> DecodeTableSchema(std::string_view bytes) {
+  ByteReader reader(bytes);
+  Result<TableSchema> schema = ReadTableSchema(reader);
+  if (!schema.ok()) return schema.status().WithContext("decoding table schema");
+  if (!reader.empty()) {
+    return Corruption("decoding table schema: " + std::to_string(reader.remaining()) +
+                      " unexpected bytes after the schema");
+  }
+  return schema;
+}
+
 Result<ChangeEvent> DecodeEvent(std::string_view bytes) {
   ByteReader reader(bytes);
   Result<ChangeEvent> event = ReadEvent(reader);

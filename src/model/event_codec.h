@@ -73,6 +73,12 @@ class RowEventEncoder {
   std::string query_;          // length-prefixed source.query
 };
 
+// A TableSchema on its own, in the layout a schema change event carries it (the spec's
+// "table schema"): the schema history (schema/schema_history.h) stores schemas this way.
+// Decoding is as strict as DecodeEvent's; the schema must occupy all of `bytes`.
+void AppendTableSchema(const TableSchema& schema, std::string& out);
+Result<TableSchema> DecodeTableSchema(std::string_view bytes);
+
 void AppendRowFieldCount(uint64_t count, std::string& out);
 // AppendPartitionKeyValue for a value given in its encoding (one EncodeValue output); integer
 // keys, the common case, are rendered without decoding a Value. Corruption when `encoded` is

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <charconv>
 #include <unordered_map>
 
 #include "format/json.h"
@@ -32,31 +33,33 @@ std::string Quoted(std::string_view text) {
   return out;
 }
 
-// `event_id` is the caller's buffer, reused so a record costs no allocation of its own here.
-void WriteKinesisRecord(format::JsonWriter& writer, const consume::SinkRecord& record,
-                        const BatchConstants& constants, std::string& event_id) {
-  writer.BeginObject();
-  writer.Key("kinesis");
-  writer.BeginObject();
-  writer.Member("kinesisSchemaVersion", "1.0");
-  writer.Member("partitionKey", record.partition_key);
-  writer.Member("sequenceNumber", record.sequence_number);
-  writer.MemberBase64("data", record.data);
-  writer.Key("approximateArrivalTimestamp");
-  writer.Double(ArrivalSeconds(record.arrival_nanos));
-  writer.EndObject();
-  writer.Member("eventSource", "aws:kinesis");
-  writer.Member("eventVersion", "1.0");
-  event_id.assign(record.shard_id).append(":").append(record.sequence_number);
-  writer.Member("eventID", event_id);
-  writer.Member("eventName", "aws:kinesis:record");
-  writer.Key("invokeIdentityArn");
-  writer.RawJson(constants.identity_arn);
-  writer.Key("awsRegion");
-  writer.RawJson(constants.region);
-  writer.Key("eventSourceARN");
-  writer.RawJson(constants.source_arn);
-  writer.EndObject();
+// One record of a Kinesis event, appended straight to the body: every member but the
+// partition key is either a constant of the batch, digits, or base64, none of which needs
+// escaping, so only the partition key goes through the JSON escaper.
+void AppendKinesisRecord(std::string& out, const consume::SinkRecord& record,
+                         const BatchConstants& constants) {
+  out += R"({"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":)";
+  format::AppendJsonString(out, record.partition_key);
+  out += R"(,"sequenceNumber":")";
+  out += record.sequence_number;  // decimal digits
+  out += R"(","data":)";
+  format::AppendJsonBase64(out, record.data);
+  out += R"(,"approximateArrivalTimestamp":)";
+  char number[32];
+  auto [end, error] =
+      std::to_chars(number, number + sizeof(number), ArrivalSeconds(record.arrival_nanos));
+  out.append(number, end);
+  out += R"(},"eventSource":"aws:kinesis","eventVersion":"1.0","eventID":")";
+  out += record.shard_id;  // shardId- and digits
+  out += ':';
+  out += record.sequence_number;
+  out += R"(","eventName":"aws:kinesis:record","invokeIdentityArn":)";
+  out += constants.identity_arn;
+  out += R"(,"awsRegion":)";
+  out += constants.region;
+  out += R"(,"eventSourceARN":)";
+  out += constants.source_arn;
+  out += '}';
 }
 
 // A short, printable excerpt of a reply for messages.
@@ -91,45 +94,50 @@ Result<std::optional<std::string>> BuildEventBody(const consume::SinkBatch& batc
 Result<bool> BuildEventBodyInto(const consume::SinkBatch& batch, const WebhookSettings& settings,
                                 std::string* body) {
   std::string source_arn = EventSourceArn(settings, batch.stream_name);
-  format::JsonWriter writer(std::move(*body));
-  writer.BeginObject();
-  writer.Key("Records");
-  writer.BeginArray();
   size_t written = 0;
   if (settings.event == EventShape::kKinesis) {
     const std::string identity_arn = "arn:aws:iam::" + settings.account_id + ":role/eddy";
     const BatchConstants constants{Quoted(settings.region), Quoted(source_arn),
                                    Quoted(identity_arn)};
-    std::string event_id;
     // Base64 grows the data by 4/3; the rest of a record's event is a few hundred bytes.
     size_t estimate = 64;
     for (const consume::SinkRecord& record : batch.records) {
       estimate += 4 * ((record.data.size() + 2) / 3) + 2 * record.sequence_number.size() +
                   record.partition_key.size() + source_arn.size() + identity_arn.size() + 320;
     }
-    writer.Reserve(estimate);
+    std::string& out = *body;  // its capacity is reused
+    out.clear();
+    out.reserve(estimate);
+    out += R"({"Records":[)";
     for (const consume::SinkRecord& record : batch.records) {
-      WriteKinesisRecord(writer, record, constants, event_id);
+      if (written > 0) out += ',';
+      AppendKinesisRecord(out, record, constants);
       ++written;
     }
-  } else {
-    static const std::unique_ptr<format::Renderer> renderer =
-        std::move(format::MakeRenderer("dynamodb")).value();
-    format::RecordContext context;
-    context.region = settings.region;
-    context.event_source_arn = source_arn;
-    for (const consume::SinkRecord& record : batch.records) {
-      if (record.event == nullptr) {
-        return FailedPrecondition(
-            "event=dynamodb needs a change-data-capture stream, and stream '" + batch.stream_name +
-            "' holds plain records; use event=kinesis (the records' data, base64) for it");
-      }
-      context.sequence_number = record.sequence_number;
-      std::string rendered = renderer->Render(*record.event, settings.view_type, context);
-      if (rendered.empty()) continue;  // no DynamoDB Streams equivalent (truncate, ...)
-      writer.RawJson(rendered);
-      ++written;
+    out += "]}";
+    return written > 0;
+  }
+  static const std::unique_ptr<format::Renderer> renderer =
+      std::move(format::MakeRenderer("dynamodb")).value();
+  format::JsonWriter writer(std::move(*body));
+  writer.BeginObject();
+  writer.Key("Records");
+  writer.BeginArray();
+  format::RecordContext context;
+  context.region = settings.region;
+  context.event_source_arn = source_arn;
+  for (const consume::SinkRecord& record : batch.records) {
+    if (record.event == nullptr) {
+      *body = writer.Take();
+      return FailedPrecondition(
+          "event=dynamodb needs a change-data-capture stream, and stream '" + batch.stream_name +
+          "' holds plain records; use event=kinesis (the records' data, base64) for it");
     }
+    context.sequence_number = record.sequence_number;
+    std::string rendered = renderer->Render(*record.event, settings.view_type, context);
+    if (rendered.empty()) continue;  // no DynamoDB Streams equivalent (truncate, ...)
+    writer.RawJson(rendered);
+    ++written;
   }
   writer.EndArray();
   writer.EndObject();

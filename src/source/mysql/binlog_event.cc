@@ -145,12 +145,19 @@ Status ApplyOptionalMetadata(uint8_t field, std::string_view value, TableMapEven
       table.has_signedness = true;
       return Status::Ok();
     }
+    // MariaDB gives GEOMETRY columns (blobs with the binary collation) an entry among the
+    // character columns; MySQL does not. Skipping it there shifted every later column's
+    // collation by one (a TEXT column after a GEOMETRY one came out binary).
     case kDefaultCharset:
-      return ApplyDefaultCharset(value, columns,
-                                 [](const ColumnInfo& c) { return c.IsCharacter(); });
+      return ApplyDefaultCharset(value, columns, [mariadb](const ColumnInfo& c) {
+        return c.IsCharacter() ||
+               (mariadb && c.real_type == static_cast<uint8_t>(ColumnType::kGeometry));
+      });
     case kColumnCharset:
-      return ApplyColumnCharset(value, columns,
-                                [](const ColumnInfo& c) { return c.IsCharacter(); });
+      return ApplyColumnCharset(value, columns, [mariadb](const ColumnInfo& c) {
+        return c.IsCharacter() ||
+               (mariadb && c.real_type == static_cast<uint8_t>(ColumnType::kGeometry));
+      });
     case kEnumAndSetDefaultCharset:
       return ApplyDefaultCharset(value, columns,
                                  [](const ColumnInfo& c) { return c.IsEnumOrSet(); });

@@ -132,6 +132,29 @@ TableMapEvent SampleTable() {
   return table.ok() ? *table : TableMapEvent{};
 }
 
+// MariaDB lists a GEOMETRY column among the character columns of the charset metadata (with
+// the binary collation); MySQL does not. A TEXT column after it must keep its own charset.
+TEST(BinlogEvent, MariadbCountsGeometryAmongCharacterColumns) {
+  for (bool default_form : {true, false}) {
+    TableMapBuilder builder(18, "shop", "places");
+    builder.Add(ColumnType::kLong, "", false);                     // id int
+    builder.Add(ColumnType::kGeometry, std::string("\x04", 1), true);  // g geometry
+    builder.Add(ColumnType::kBlob, std::string("\x02", 1), true);      // note text
+    if (default_form) {
+      builder.DefaultCharset(45, {{0, 63}});  // utf8mb4; the first character column binary
+    } else {
+      builder.ColumnCharsets({63, 45});
+    }
+    builder.Names({"id", "g", "note"});
+    auto table = ParseTableMap(builder.Body(), 8, /*mariadb=*/true);
+    ASSERT_TRUE(table.ok()) << table.status().ToString();
+    ASSERT_EQ(table->columns.size(), 3u);
+    EXPECT_EQ(table->columns[2].charset, "utf8mb4") << "default form " << default_form;
+    EXPECT_EQ(table->columns[2].SourceTypeName(), "text");
+    EXPECT_EQ(table->columns[2].ValueType(), model::ValueType::kText);
+  }
+}
+
 TEST(BinlogEvent, TableMapWithFullMetadata) {
   TableMapEvent table = SampleTable();
   EXPECT_EQ(table.table_id, 17u);

@@ -658,10 +658,29 @@ class MysqlCapture::Runner {
       client_ = nullptr;
       queue_ = nullptr;
     }
+    const uint64_t dump_thread = raw_client->connection_id();
     raw_client->Interrupt();
     queue.Close();
     reader.join();
+    if (stopping()) EndDumpThread(dump_thread);
     return status;
+  }
+
+  // The server's dump thread notices a closed connection only when it next writes (an event or
+  // a heartbeat, up to heartbeat_period later); until then it stays registered under our
+  // server_id, and a capture started again at once would find the id taken
+  // (CheckServerIdUnused). On a clean stop the dump thread is ended at once: a user may kill
+  // the threads of its own connections. Best effort: a failure only means the next start may
+  // wait for the old registration to go.
+  void EndDumpThread(uint64_t connection_id) {
+    if (connection_id == 0) return;
+    auto session = localdb::MariadbSession::Connect(url_.ToEndpoint(), std::chrono::seconds(5));
+    if (!session.ok()) return;
+    Status killed = session->Execute("KILL CONNECTION " + std::to_string(connection_id));
+    if (!killed.ok()) {
+      log_->debug("mysql could not end the dump thread id={} error=\"{}\"", connection_id,
+                  killed.ToString());
+    }
   }
 
   // Another replica registered with our server_id makes the server kill one of the two dump
@@ -752,6 +771,7 @@ class MysqlCapture::Runner {
     snapshot_options.server_name = options_.server_name;
     snapshot_options.mariadb = server.mariadb;
     snapshot_options.history = history_.get();
+    snapshot_options.schemas = options_.schemas.get();
     Snapshotter snapshotter(snapshot_options, stream_);
     {
       std::lock_guard lock(mu_);
@@ -1094,8 +1114,18 @@ class MysqlCapture::Runner {
         column.primary_key_ordinal = static_cast<int>(k + 1);
         schema.primary_key.push_back(column.name);
       }
-      EDDY_RETURN_IF_ERROR(
-          history_->AssignVersion(schema, BinlogPosition{current_file_, end_offset}));
+      if (options_.schemas != nullptr) {
+        SetTypeModifiers(schema);
+        Result<uint32_t> version = options_.schemas->AssignVersion(schema);
+        if (!version.ok()) {
+          return version.status().WithContext("recording the schema of " +
+                                              schema.table.QualifiedName());
+        }
+        schema.version = *version;
+      } else {
+        EDDY_RETURN_IF_ERROR(
+            history_->AssignVersion(schema, BinlogPosition{current_file_, end_offset}));
+      }
       for (const ColumnInfo& info : map.columns) {
         std::string& name = cached.encoded_names.emplace_back();
         model::AppendFieldName(info.name, name);

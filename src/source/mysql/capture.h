@@ -52,6 +52,7 @@
 #include "base/status.h"
 #include "io/file_system.h"
 #include "log/log_store.h"
+#include "model/schema_registry.h"
 
 namespace eddy::source::mysql {
 
@@ -95,6 +96,10 @@ struct MysqlCaptureOptions {
   // (SHOW BINARY LOGS on a connection of its own; source/capture_metrics.h).
   std::chrono::milliseconds lag_metrics_interval{10000};
   io::FileSystem* file_system = nullptr;  // nullptr: io::DefaultFileSystem()
+  // The stream's table schemas (schema/schema_history.h): every TABLE_MAP's and snapshot
+  // table's schema gets its version here, recorded before an event uses it. Null (tests):
+  // versions come from the capture's own history in `data_dir`.
+  std::shared_ptr<model::SchemaRegistry> schemas;
 };
 
 struct MysqlCaptureProgress {

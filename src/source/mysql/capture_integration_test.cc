@@ -384,6 +384,84 @@ TEST_F(MysqlCaptureTest, EveryTypeMatchesTheServersOwnOutput) {
   EXPECT_EQ(capture_->progress().snapshot_rows, 3u);
 }
 
+// A row renders the same whether it came from the snapshot or from the binlog: every column of
+// the type table plus FLOAT/DOUBLE values the text protocol cannot carry exactly (FLOAT's
+// largest and smallest values, -0, subnormals, values needing 9 significant digits), read both
+// ways and compared value for value (floating-point values bit for bit). The text protocol
+// prints FLOAT with 6 significant digits and -0 as 0, hence the snapshot's binary protocol.
+TEST_F(MysqlCaptureTest, SnapshotValuesEqualStreamedValues) {
+  Exec(std::string("USE ") + database_ + "; " + kTypesTable);
+  Exec("CREATE TABLE " + database_ +
+       ".floats (id INT PRIMARY KEY, f FLOAT, fu FLOAT UNSIGNED, fmd FLOAT(7,3), d DOUBLE, "
+       "dmd DOUBLE(12,4))");
+  BinlogPosition start = MasterPosition();
+  MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
+  options.start_position = start;
+  StartCapture(options);
+  auto session = server_->Connect(database_);
+  ASSERT_TRUE(session.ok());
+  ASSERT_TRUE(session->Execute("SET NAMES utf8mb4").ok());
+  ASSERT_TRUE(session->Execute("SET time_zone = '+00:00'").ok());
+  ASSERT_TRUE(session->Execute("SET sql_mode = ''").ok());
+  for (const char* row : kTypeRows) {
+    Status status = session->Execute(std::string("INSERT INTO types VALUES ") + row);
+    ASSERT_TRUE(status.ok()) << status.ToString();
+  }
+  const char* float_rows[] = {
+      "(1, 3.4028235e38, 3.4028235e38, 1234.5678, 1.7976931348623157e308, 12345678.12345)",
+      "(2, -3.4028235e38, 0, -1234.567, -1.7976931348623157e308, -0.00005)",
+      // A FLOAT underflowing to zero keeps its sign: -0 (the server turns -0 literals into 0).
+      "(3, -1e-50, -1e-50, -1e-50, -1e-300 * 1e-300, -1e-50)",
+      "(4, 1.17549435e-38, 1.4e-45, 0.001, 4.9e-324, 0.0001)",
+      "(5, 0.1, 16777217, 9999.999, 0.1, 99999999.9999)",
+      "(6, 123456.789, 7.0000005, -0.0005, 2.2250738585072014e-308, 1e-10)",
+      "(7, 1e-45, 3.3e38, 1, 123456789.123456789, 0.5)",
+  };
+  for (const char* row : float_rows) {
+    Status status = session->Execute(std::string("INSERT INTO floats VALUES ") + row);
+    ASSERT_TRUE(status.ok()) << status.ToString() << " " << row;
+  }
+  WaitForPosition(MasterPosition());
+  std::vector<ChangeEvent> all = ReadEvents();
+  std::vector<ChangeEvent> streamed_types = EventsOf("types", all);
+  std::vector<ChangeEvent> streamed_floats = EventsOf("floats", all);
+  ASSERT_EQ(streamed_types.size(), std::size(kTypeRows));
+  ASSERT_EQ(streamed_floats.size(), std::size(float_rows));
+  // The binlog keeps FLOAT's sign of zero and all of its bits.
+  EXPECT_TRUE(std::signbit((*streamed_floats[2].after)[1].value.Get<float>()));
+  EXPECT_EQ((*streamed_floats[0].after)[1].value, Value::Float32(3.4028235e38f));
+
+  capture_.reset();
+  std::filesystem::remove_all(dir_ / "log");
+  OpenStore();
+  MysqlCaptureOptions snapshot_options = Options(SnapshotMode::kInitialOnly);
+  snapshot_options.tables = {database_ + ".types", database_ + ".floats"};
+  StartCapture(snapshot_options);
+  ASSERT_TRUE(capture_->WaitUntilFinished(60s));
+  ASSERT_TRUE(capture_->Stop().ok()) << capture_->progress().last_error;
+  std::vector<ChangeEvent> snapshot_all = ReadEvents();
+  for (const auto& [table, streamed] : {std::pair{std::string("types"), streamed_types},
+                                        std::pair{std::string("floats"), streamed_floats}}) {
+    std::vector<ChangeEvent> snapshot = EventsOf(table, snapshot_all);
+    ASSERT_EQ(snapshot.size(), streamed.size()) << table;
+    for (size_t r = 0; r < snapshot.size(); ++r) {
+      EXPECT_EQ(snapshot[r].op, model::Operation::kRead);
+      EXPECT_EQ(snapshot[r].key, streamed[r].key) << table << " row " << r;
+      EXPECT_EQ(snapshot[r].PartitionKey(), streamed[r].PartitionKey());
+      ASSERT_TRUE(snapshot[r].after.has_value() && streamed[r].after.has_value());
+      const model::Row& got = *snapshot[r].after;
+      const model::Row& want = *streamed[r].after;
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t c = 0; c < got.size(); ++c) {
+        EXPECT_EQ(got[c].name, want[c].name);
+        EXPECT_EQ(got[c].value, want[c].value)
+            << table << " row " << r << " column " << want[c].name << ": snapshot "
+            << got[c].value.DebugString() << ", binlog " << want[c].value.DebugString();
+      }
+    }
+  }
+}
+
 TEST_F(MysqlCaptureTest, InsertUpdateDeleteAndDdlMidStream) {
   Exec("CREATE TABLE " + database_ + ".items (id INT PRIMARY KEY, name VARCHAR(20), qty INT)");
   MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
@@ -571,6 +649,45 @@ TEST_F(MysqlCaptureTest, ServerIdEqualToTheServersIsRefused) {
   Status status = capture_->Stop();
   EXPECT_EQ(status.code(), ErrorCode::kFailedPrecondition) << status.ToString();
   EXPECT_NE(status.message().find("server_id"), std::string::npos) << status.ToString();
+}
+
+// A cleanly stopped capture ends its dump thread on the server at once, so `eddy run` started
+// again right away finds its server_id free (the old registration would otherwise stay until
+// the idle dump thread's next heartbeat, 30 s here).
+TEST_F(MysqlCaptureTest, StopEndsTheDumpThreadSoARestartFindsTheServerIdFree) {
+  MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
+  options.heartbeat_period = 30s;
+  StartCapture(options);
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (capture_->progress().state != "streaming") {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << capture_->progress().last_error;
+    capture_->WaitUntilFinished(10ms);
+  }
+  ASSERT_TRUE(capture_->Stop().ok());
+  auto registered = [&] {
+    auto session = server_->Connect();
+    EXPECT_TRUE(session.ok());
+    auto hosts = session->Query("SHOW SLAVE HOSTS");
+    EXPECT_TRUE(hosts.ok());
+    for (size_t i = 0; hosts.ok() && i < hosts->rows.size(); ++i) {
+      if (hosts->Get(i, "Server_id").value_or("") == std::to_string(kCaptureServerId)) return true;
+    }
+    return false;
+  };
+  deadline = std::chrono::steady_clock::now() + 10s;
+  while (registered()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << "server_id " << kCaptureServerId << " is still registered after Stop";
+    std::this_thread::sleep_for(20ms);  // polling the server's replica list, bounded
+  }
+  // Started again at once, it streams (no "another replica is registered" refusal).
+  StartCapture(options);
+  deadline = std::chrono::steady_clock::now() + 30s;
+  while (capture_->progress().state != "streaming") {
+    ASSERT_NE(capture_->progress().state, "failed") << capture_->progress().last_error;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << capture_->progress().last_error;
+    capture_->WaitUntilFinished(10ms);
+  }
 }
 
 TEST_F(MysqlCaptureTest, DuplicateReplicaServerIdIsAClearError) {

@@ -1,5 +1,8 @@
 #include "source/mysql/schema_history.h"
 
+#include <optional>
+#include <string_view>
+
 #include "base/bytes.h"
 #include "base/crc32c.h"
 #include "base/logging.h"
@@ -51,7 +54,36 @@ Result<model::TableSchema> DecodeSchema(ByteReader& reader) {
   return schema;
 }
 
+std::optional<int32_t> ParseModifier(std::string_view text) {
+  int32_t value = 0;
+  if (text.empty() || text.size() > 4) return std::nullopt;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
 }  // namespace
+
+void SetTypeModifiers(model::TableSchema& schema) {
+  for (model::Column& column : schema.columns) {
+    std::string_view type = column.source_type;
+    size_t open = type.find('(');
+    size_t close = type.find(')', open == std::string_view::npos ? 0 : open);
+    if (open == std::string_view::npos || close == std::string_view::npos) continue;
+    std::string_view base = type.substr(0, open);
+    std::string_view inside = type.substr(open + 1, close - open - 1);
+    if (base == "decimal") {
+      size_t comma = inside.find(',');
+      if (comma == std::string_view::npos) continue;
+      column.precision = ParseModifier(inside.substr(0, comma));
+      column.scale = ParseModifier(inside.substr(comma + 1));
+    } else if (base == "time" || base == "datetime" || base == "timestamp") {
+      column.precision = ParseModifier(inside);
+    }
+  }
+}
 
 Result<std::unique_ptr<SchemaHistory>> SchemaHistory::Open(io::FileSystem* file_system,
                                                            const std::string& directory) {

@@ -30,6 +30,13 @@ namespace eddy::source::mysql {
 
 inline constexpr char kSchemaHistoryFileName[] = "mysql-schema-history";
 
+// Sets each column's precision and scale from its source type name, the one both the binlog
+// TABLE_MAP and the snapshot's information_schema produce alike: "decimal(p,s)" gives
+// precision p and scale s; "time(n)", "datetime(n)", "timestamp(n)" give precision n
+// (fractional-second digits). Lengths are left unset: the binlog gives byte lengths where the
+// catalog gives characters.
+void SetTypeModifiers(model::TableSchema& schema);
+
 class SchemaHistory {
  public:
   // Opens (creating) `directory`/mysql-schema-history.

@@ -104,5 +104,30 @@ TEST_F(SchemaHistoryTest, TornTailIsTruncatedAndEarlierEntriesKept) {
   EXPECT_EQ(history->Latest(model::TableId{"db", "", "t"})->version, 2u);
 }
 
+TEST(SetTypeModifiersTest, PrecisionAndScaleComeFromTheSourceTypeName) {
+  model::TableSchema schema;
+  for (const char* type : {"decimal(10,2)", "decimal(18,9) unsigned", "datetime(6)", "time(3)",
+                           "timestamp(2)", "datetime", "varchar", "int unsigned", "decimal(x,2)"}) {
+    model::Column column;
+    column.name = type;
+    column.source_type = type;
+    schema.columns.push_back(column);
+  }
+  SetTypeModifiers(schema);
+  auto& c = schema.columns;
+  EXPECT_EQ(c[0].precision, 10);
+  EXPECT_EQ(c[0].scale, 2);
+  EXPECT_EQ(c[1].precision, 18);
+  EXPECT_EQ(c[1].scale, 9);
+  EXPECT_EQ(c[2].precision, 6);
+  EXPECT_FALSE(c[2].scale.has_value());
+  EXPECT_EQ(c[3].precision, 3);
+  EXPECT_EQ(c[4].precision, 2);
+  for (size_t i = 5; i < c.size(); ++i) {
+    EXPECT_FALSE(c[i].precision.has_value()) << c[i].source_type;
+    EXPECT_FALSE(c[i].length.has_value()) << c[i].source_type;
+  }
+}
+
 }  // namespace
 }  // namespace eddy::source::mysql

@@ -92,6 +92,27 @@ std::string QuoteIdentifier(std::string_view name) { return localdb::QuoteMysqlI
 
 }  // namespace
 
+std::string SnapshotSelect(const model::TableId& table,
+                           const std::vector<SnapshotColumn>& columns) {
+  std::string select = "SELECT ";
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (i > 0) select += ", ";
+    const std::string name = QuoteIdentifier(columns[i].name);
+    if (columns[i].type == ValueType::kFloat32 || columns[i].type == ValueType::kFloat64) {
+      // The text protocol prints FLOAT with 6 significant digits and any zero as "0". FLOAT
+      // widened to DOUBLE (exact) prints as the shortest text that reads back to the same
+      // double, which narrows back to the stored float bit for bit; a zero whose sign is
+      // negative (ATAN2(-0, -1) is -pi) is sent as "-0".
+      select += "IF(" + name + " = 0 AND ATAN2(" + name + ", -1) < 0, '-0', CAST(" + name +
+                " AS DOUBLE))";
+    } else {
+      select += name;
+    }
+  }
+  select += " FROM " + QuoteIdentifier(table.database) + "." + QuoteIdentifier(table.name);
+  return select;
+}
+
 SnapshotColumn DescribeSnapshotColumn(const std::string& name, const std::string& data_type,
                                       const std::string& column_type,
                                       const std::string& character_set, bool nullable,
@@ -183,12 +204,13 @@ Result<Value> ParseTextValue(const SnapshotColumn& column, std::string_view text
       return Value::Uint64(v);
     }
     case ValueType::kFloat32: {
+      // Read as a double, then narrowed: SnapshotSelect widens FLOAT to DOUBLE, whose text
+      // round-trips; a direct strtof of a rounded decimal could land on a neighbouring float.
       std::string copy(text);
-      errno = 0;
       char* end = nullptr;
-      float v = std::strtof(copy.c_str(), &end);
+      double v = std::strtod(copy.c_str(), &end);
       if (end != copy.c_str() + copy.size()) return Corruption("bad float '" + copy + "'");
-      return Value::Float32(v);
+      return Value::Float32(static_cast<float>(v));
     }
     case ValueType::kFloat64: {
       std::string copy(text);
@@ -403,12 +425,18 @@ Result<MysqlPosition> Snapshotter::Run(
         }
       }
     }
-    if (options_.history != nullptr) {
+    if (options_.schemas != nullptr) {
+      SetTypeModifiers(schema);
+      Result<uint32_t> version = options_.schemas->AssignVersion(schema);
+      if (!version.ok()) {
+        return version.status().WithContext("recording the schema of " + table.QualifiedName());
+      }
+      schema.version = *version;
+    } else if (options_.history != nullptr) {
       EDDY_RETURN_IF_ERROR(options_.history->AssignVersion(schema, position.end));
     }
 
-    std::string select = "SELECT * FROM " + QuoteIdentifier(table.database) + "." +
-                         QuoteIdentifier(table.name);
+    std::string select = SnapshotSelect(table, columns);
     MYSQL* mysql = session.raw();
     if (mysql_real_query(mysql, select.data(), select.size()) != 0) {
       return Unavailable("snapshot of " + table.QualifiedName() + ": " + mysql_error(mysql));

@@ -24,6 +24,7 @@
 #include "localdb/sql_session.h"
 #include "log/log_store.h"
 #include "model/schema.h"
+#include "model/schema_registry.h"
 #include "model/value.h"
 
 namespace eddy::source::mysql {
@@ -37,6 +38,9 @@ struct SnapshotOptions {
   std::string server_name;
   bool mariadb = true;
   SchemaHistory* history = nullptr;  // optional: schema versions shared with streaming
+  // Optional: the stream's schema registry; when set it gives the versions (not `history`)
+  // and schemas carry precision and scale (SetTypeModifiers).
+  model::SchemaRegistry* schemas = nullptr;
 };
 
 struct SnapshotProgress {
@@ -65,6 +69,10 @@ SnapshotColumn DescribeSnapshotColumn(const std::string& name, const std::string
                                       const std::string& character_set, bool nullable,
                                       int numeric_precision, int numeric_scale, int fsp,
                                       bool mariadb);
+
+// The SELECT the snapshot reads `table` with: the columns in order, FLOAT widened to DOUBLE so
+// its text is exact (ParseTextValue narrows it back).
+std::string SnapshotSelect(const model::TableId& table, const std::vector<SnapshotColumn>& columns);
 
 // Parses one text-protocol value (session time_zone '+00:00', character set utf8mb4).
 Result<model::Value> ParseTextValue(const SnapshotColumn& column, std::string_view text);

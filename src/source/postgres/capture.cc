@@ -61,6 +61,18 @@ class SqlCatalog final : public CatalogLookup {
     return names;
   }
 
+  Result<std::vector<std::string>> NotNullColumns(uint32_t relation_id) override {
+    EDDY_ASSIGN_OR_RETURN(
+        QueryRows rows,
+        connection_->QueryParams("SELECT attname FROM pg_attribute WHERE attrelid = $1::oid "
+                                 "AND attnum > 0 AND NOT attisdropped AND attnotnull "
+                                 "ORDER BY attnum",
+                                 {std::to_string(relation_id)}));
+    std::vector<std::string> names;
+    for (auto& row : rows.rows) names.push_back(row[0].value_or(""));
+    return names;
+  }
+
   Result<std::vector<CatalogType>> Types(uint32_t type_oid) override {
     std::vector<CatalogType> out;
     std::vector<uint32_t> pending = {type_oid};
@@ -340,7 +352,8 @@ class PostgresCapture::Runner {
                                 " has no pgoutput; eddy needs PostgreSQL 10 or later");
     }
     SqlCatalog catalog(sql.get());
-    builder_ = std::make_unique<EventBuilder>(identity.database, &catalog, options_.server_name);
+    builder_ = std::make_unique<EventBuilder>(identity.database, &catalog, options_.server_name,
+                                              options_.schemas.get());
 
     EDDY_RETURN_IF_ERROR(EnsurePublication(*sql));
     EDDY_ASSIGN_OR_RETURN(SlotState slot, LookupSlot(*sql));
@@ -427,7 +440,8 @@ class PostgresCapture::Runner {
     EDDY_RETURN_IF_ERROR(
         reader->Execute("SET TRANSACTION SNAPSHOT " + QuoteLiteral(slot.snapshot_name)));
     SqlCatalog catalog(reader.get());
-    EventBuilder builder(builder_->database(), &catalog, options_.server_name);
+    EventBuilder builder(builder_->database(), &catalog, options_.server_name,
+                         options_.schemas.get());
     EDDY_ASSIGN_OR_RETURN(
         QueryRows tables,
         reader->QueryParams(
@@ -509,7 +523,7 @@ class PostgresCapture::Runner {
       char identity = table_row[4].value_or("d").empty() ? 'd' : (*table_row[4])[0];
       RelationInfo relation = builder.MakeRelation(relation_id, schema, name, relation_columns,
                                                    static_cast<ReplicaIdentity>(identity));
-      relation.schema.version = 1;
+      EDDY_RETURN_IF_ERROR(builder.StampVersion(relation));
       std::string select = "SELECT ";
       for (size_t i = 0; i < column_names.size(); ++i) {
         if (i > 0) select += ", ";

@@ -50,6 +50,7 @@
 #include "base/status.h"
 #include "io/file_system.h"
 #include "log/log_store.h"
+#include "model/schema_registry.h"
 
 namespace eddy::source::postgres {
 
@@ -112,6 +113,10 @@ struct PostgresCaptureOptions {
   std::chrono::milliseconds reconnect_initial_backoff{200};
   std::chrono::milliseconds reconnect_max_backoff{10000};
   io::FileSystem* file_system = nullptr;  // nullptr: io::DefaultFileSystem()
+  // The stream's table schemas (schema/schema_history.h): every relation (streamed or
+  // snapshot) gets its version here, recorded before an event uses it. Null (tests): versions
+  // count from 1 per process.
+  std::shared_ptr<model::SchemaRegistry> schemas;
 };
 
 struct PostgresCaptureProgress {

@@ -297,23 +297,37 @@ TEST_F(CaptureTest, EveryTypeThroughSnapshotAndStreaming) {
       "'2024-02-29', '13:45:01.5', NULL, '1970-01-01 00:00:00', '1970-01-01 01:00:00+01', "
       "'1 year 2 mons 3 days 04:05:06.789', NULL, NULL, NULL, '[0:1]={7,8}', NULL, NULL, NULL, "
       "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
-  Sql("INSERT INTO types_t VALUES " + row1 + ", " + row2 + ", " + row3);
+  // Floating-point values whose text needs every digit (9 for float4, 17 for float8), and -0.
+  const std::string row4 =
+      "(4, NULL, NULL, NULL, NULL, NULL, NULL, '3.4028235e38', '0.1', NULL, NULL, NULL, NULL, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
+  const std::string row5 =
+      "(5, NULL, NULL, NULL, NULL, NULL, NULL, '7.0000005', '-0', NULL, NULL, NULL, NULL, NULL, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
+  const std::string row6 =
+      "(6, NULL, NULL, NULL, NULL, NULL, NULL, '1.17549435e-38', '123456789.12345679', NULL, NULL, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)";
+  Sql("INSERT INTO types_t VALUES " + row1 + ", " + row2 + ", " + row3 + ", " + row4 + ", " + row5 +
+      ", " + row6);
 
   StartCapture(Options({"public.types_t"}));
-  std::vector<ChangeEvent> snapshot = WaitForEvents(3);
-  ASSERT_EQ(snapshot.size(), 3u);
+  std::vector<ChangeEvent> snapshot = WaitForEvents(6);
+  ASSERT_EQ(snapshot.size(), 6u);
   for (const ChangeEvent& event : snapshot) EXPECT_EQ(event.op, Operation::kRead);
   EXPECT_EQ(snapshot[0].source.snapshot, model::SnapshotMarker::kFirst);
-  EXPECT_EQ(snapshot[2].source.snapshot, model::SnapshotMarker::kLast);
+  EXPECT_EQ(snapshot[5].source.snapshot, model::SnapshotMarker::kLast);
 
   Sql("INSERT INTO types_t SELECT id + 100, b, i2, i4, i8, n, nn, f4, f8, t, vc, c, by, d, tm, "
       "ttz, ts, tstz, iv, u, j, jb, ai, at, e, ea, dom, inet_v, cidr_v, mac, bits, vbits, "
       "money_v, x, pt, bx, circ, rng, tsr, oid_v FROM types_t");
-  std::vector<ChangeEvent> all = WaitForEvents(6);
-  ASSERT_EQ(all.size(), 6u);
-  for (size_t i = 0; i < 3; ++i) {
+  std::vector<ChangeEvent> all = WaitForEvents(12);
+  ASSERT_EQ(all.size(), 12u);
+  for (size_t i = 0; i < 6; ++i) {
     const ChangeEvent& read = all[i];
-    const ChangeEvent& streamed = all[i + 3];
+    const ChangeEvent& streamed = all[i + 6];
     EXPECT_EQ(streamed.op, Operation::kInsert);
     ASSERT_EQ(read.after->size(), streamed.after->size());
     for (size_t c = 1; c < read.after->size(); ++c) {
@@ -334,7 +348,7 @@ TEST_F(CaptureTest, EveryTypeThroughSnapshotAndStreaming) {
       "SELECT a.attname, a.atttypid::text FROM pg_attribute a WHERE a.attrelid = "
       "'types_t'::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum");
   ASSERT_TRUE(types.ok());
-  const ChangeEvent& streamed_row1 = all[3];
+  const ChangeEvent& streamed_row1 = all[6];
   int compared = 0;
   for (size_t c = 0; c < rows->columns.size(); ++c) {
     uint32_t type_oid = static_cast<uint32_t>(std::stoul(*types->rows[c][1]));
@@ -388,6 +402,12 @@ TEST_F(CaptureTest, EveryTypeThroughSnapshotAndStreaming) {
   EXPECT_EQ(Field(r3, "f4"), Value::Float32(-0.0f));
   EXPECT_EQ(Field(r3, "tstz"), Value::TimestampTz({TemporalKind::kFinite, 0}));
   EXPECT_EQ(Field(r3, "ai"), Value::Array({Value::Int64(7), Value::Int64(8)}));
+  EXPECT_EQ(Field(all[3], "f4"), Value::Float32(3.4028235e38f));
+  EXPECT_EQ(Field(all[3], "f8"), Value::Float64(0.1));
+  EXPECT_EQ(Field(all[4], "f4"), Value::Float32(7.0000005f));
+  EXPECT_EQ(Field(all[4], "f8"), Value::Float64(-0.0));
+  EXPECT_EQ(Field(all[5], "f4"), Value::Float32(1.17549435e-38f));
+  EXPECT_EQ(Field(all[5], "f8"), Value::Float64(123456789.12345679));
   EXPECT_TRUE(capture_->Stop().ok());
 }
 

@@ -38,8 +38,32 @@ std::string QuoteIdent(std::string_view name) {
 
 }  // namespace
 
-EventBuilder::EventBuilder(std::string database, CatalogLookup* catalog, std::string server_name)
-    : database_(std::move(database)), catalog_(catalog), server_name_(std::move(server_name)) {}
+EventBuilder::EventBuilder(std::string database, CatalogLookup* catalog, std::string server_name,
+                           model::SchemaRegistry* schemas)
+    : database_(std::move(database)),
+      catalog_(catalog),
+      server_name_(std::move(server_name)),
+      schemas_(schemas) {}
+
+Status EventBuilder::StampVersion(RelationInfo& relation) {
+  if (schemas_ == nullptr) {
+    // No registry (tests): the builder's own count, which starts over in every process.
+    uint32_t& version = versions_[relation.relation_id];
+    auto existing = relations_.find(relation.relation_id);
+    if (version == 0 || existing == relations_.end() || !SameShape(existing->second, relation)) {
+      ++version;
+    }
+    relation.schema.version = version;
+    return Status::Ok();
+  }
+  Result<uint32_t> version = schemas_->AssignVersion(relation.schema);
+  if (!version.ok()) {
+    return version.status().WithContext("recording the schema of table " +
+                                        relation.schema.table.QualifiedName());
+  }
+  relation.schema.version = *version;
+  return Status::Ok();
+}
 
 void EventBuilder::EnsureTypesKnown(uint32_t type_oid) {
   if (types_.Knows(type_oid) || catalog_ == nullptr) return;
@@ -99,6 +123,19 @@ RelationInfo EventBuilder::MakeRelation(uint32_t relation_id, std::string_view s
       if (columns[i].is_key) key.push_back(i);
     }
   }
+  if (catalog_ != nullptr) {
+    Result<std::vector<std::string>> not_null = catalog_->NotNullColumns(relation_id);
+    if (not_null.ok()) {
+      for (model::Column& column : info.schema.columns) {
+        if (std::find(not_null->begin(), not_null->end(), column.name) != not_null->end()) {
+          column.nullable = false;
+        }
+      }
+    } else {
+      Logger()->warn("cannot read the NOT NULL columns of table={} error=\"{}\"",
+                     info.schema.table.QualifiedName(), not_null.status().ToString());
+    }
+  }
   info.key_columns = key;
   for (size_t k = 0; k < key.size(); ++k) {
     info.schema.columns[key[k]].primary_key_ordinal = static_cast<int>(k + 1);
@@ -112,15 +149,12 @@ Status EventBuilder::OnRelation(const RelationMessage& message) {
   RelationInfo info = MakeRelation(message.relation_id, message.schema, message.name,
                                    message.columns, message.replica_identity);
   auto existing = relations_.find(message.relation_id);
-  uint32_t& version = versions_[message.relation_id];
-  if (existing == relations_.end() || !SameShape(existing->second, info)) {
-    ++version;
-    if (existing != relations_.end()) {
-      Logger()->info("table schema changed table={} version={} columns={}",
-                     info.schema.table.QualifiedName(), version, info.schema.columns.size());
-    }
+  EDDY_RETURN_IF_ERROR(StampVersion(info));
+  if (existing != relations_.end() && existing->second.schema.version != info.schema.version) {
+    Logger()->info("table schema changed table={} version={} columns={}",
+                   info.schema.table.QualifiedName(), info.schema.version,
+                   info.schema.columns.size());
   }
-  info.schema.version = version;
 
   bool has_identity = std::any_of(message.columns.begin(), message.columns.end(),
                                   [](const RelationColumn& c) { return c.is_key; });

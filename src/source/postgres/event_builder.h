@@ -33,6 +33,7 @@
 
 #include "base/status.h"
 #include "model/event.h"
+#include "model/schema_registry.h"
 #include "source/postgres/pg_types.h"
 #include "source/postgres/pgoutput.h"
 
@@ -47,6 +48,11 @@ class CatalogLookup {
   virtual Result<std::vector<std::string>> PrimaryKey(uint32_t relation_id) = 0;
   // pg_type rows for `type_oid` and the types it refers to (array element, domain base).
   virtual Result<std::vector<CatalogType>> Types(uint32_t type_oid) = 0;
+  // Names of the table's NOT NULL columns (pgoutput Relation messages do not say). The
+  // default knows none: every column but the key's is then nullable.
+  virtual Result<std::vector<std::string>> NotNullColumns(uint32_t /*relation_id*/) {
+    return std::vector<std::string>();
+  }
 };
 
 struct RelationInfo {
@@ -62,8 +68,11 @@ struct RelationInfo {
 class EventBuilder {
  public:
   // `database` names the captured database in TableIds; `catalog` may be null (then the key
-  // is the replica identity and unknown types stay typed text).
-  EventBuilder(std::string database, CatalogLookup* catalog, std::string server_name = "");
+  // is the replica identity and unknown types stay typed text). `schemas` (may be null; must
+  // outlive the builder) gives relations their schema versions and records them durably
+  // before any event uses them; without it versions count from 1 in this builder.
+  EventBuilder(std::string database, CatalogLookup* catalog, std::string server_name = "",
+               model::SchemaRegistry* schemas = nullptr);
 
   // Caches the relation. Warns once per table that cannot be captured correctly.
   Status OnRelation(const RelationMessage& message);
@@ -86,6 +95,10 @@ class EventBuilder {
   // The key of `row` for `relation` (empty when the relation has no key).
   static model::Row KeyOf(const RelationInfo& relation, const model::Row& row);
 
+  // Gives `relation.schema` its version (see the constructor) without caching the relation:
+  // the snapshot's relations, built by MakeRelation.
+  [[nodiscard]] Status StampVersion(RelationInfo& relation);
+
   // Makes a RelationInfo from catalog facts (the snapshot, before any Relation message).
   RelationInfo MakeRelation(uint32_t relation_id, std::string_view schema, std::string_view name,
                             const std::vector<RelationColumn>& columns,
@@ -102,6 +115,7 @@ class EventBuilder {
   std::string database_;
   CatalogLookup* catalog_;
   std::string server_name_;
+  model::SchemaRegistry* schemas_;
   TypeRegistry types_;
   std::unordered_map<uint32_t, RelationInfo> relations_;
   std::unordered_map<uint32_t, uint32_t> versions_;

@@ -25,7 +25,13 @@ class FakeCatalog final : public CatalogLookup {
     if (type_oid == 16400) out.push_back({16400, "public", "mood", 'e', false, 0, 0, ','});
     return out;
   }
+  Result<std::vector<std::string>> NotNullColumns(uint32_t relation_id) override {
+    auto it = not_null.find(relation_id);
+    if (it == not_null.end()) return std::vector<std::string>{};
+    return it->second;
+  }
   std::map<uint32_t, std::vector<std::string>> keys;
+  std::map<uint32_t, std::vector<std::string>> not_null;
 };
 
 RelationMessage Orders(ReplicaIdentity identity) {
@@ -126,6 +132,85 @@ TEST(EventBuilderTest, SchemaChangeBumpsTheVersion) {
   ASSERT_TRUE(event.ok());
   EXPECT_EQ(event->schema_version, 2u);
   EXPECT_EQ((*event->after)[3].value, Value::Int64(5));
+}
+
+// An in-memory registry with the SchemaHistory rule (latest shape keeps its version).
+class MemoryRegistry final : public model::SchemaRegistry {
+ public:
+  Result<uint32_t> AssignVersion(const model::TableSchema& schema) override {
+    auto& versions = schemas[schema.table];
+    if (!versions.empty() && model::SameShape(*versions.rbegin()->second, schema)) {
+      return versions.rbegin()->first;
+    }
+    if (fail) return Status(ErrorCode::kIoError, "disk gone");
+    uint32_t version = versions.empty() ? 1 : versions.rbegin()->first + 1;
+    auto recorded = std::make_shared<model::TableSchema>(schema);
+    recorded->version = version;
+    versions[version] = recorded;
+    return version;
+  }
+  Result<std::shared_ptr<const model::TableSchema>> Find(const model::TableId& table,
+                                                         uint32_t version) override {
+    auto it = schemas[table].find(version);
+    if (it == schemas[table].end()) return NotFound("no such version");
+    return std::shared_ptr<const model::TableSchema>(it->second);
+  }
+  std::shared_ptr<const model::TableSchema> Latest(const model::TableId& table) override {
+    auto& versions = schemas[table];
+    return versions.empty() ? nullptr : versions.rbegin()->second;
+  }
+  std::map<model::TableId, std::map<uint32_t, std::shared_ptr<model::TableSchema>>> schemas;
+  bool fail = false;
+};
+
+TEST(EventBuilderTest, RegistryVersionsContinueAcrossBuildersAndMatchTheSnapshot) {
+  MemoryRegistry registry;
+  FakeCatalog catalog;
+  catalog.keys[100] = {"id"};
+  catalog.not_null[100] = {"id", "body"};
+  {
+    EventBuilder builder("shop", &catalog, "", &registry);
+    // The snapshot meets the table first, from catalog columns.
+    RelationInfo snapshot = builder.MakeRelation(100, "public", "orders",
+                                                 {{false, "id", oid::kInt4, -1},
+                                                  {false, "body", oid::kText, -1},
+                                                  {false, "feeling", 16400, -1}},
+                                                 ReplicaIdentity::kDefault);
+    ASSERT_TRUE(builder.StampVersion(snapshot).ok());
+    EXPECT_EQ(snapshot.schema.version, 1u);
+    // Streaming's Relation message of the same shape: the same version.
+    ASSERT_TRUE(builder.OnRelation(Orders(ReplicaIdentity::kDefault)).ok());
+    const model::TableSchema& schema = builder.FindRelation(100)->schema;
+    EXPECT_EQ(schema.version, 1u);
+    EXPECT_TRUE(model::SameShape(schema, snapshot.schema));
+    EXPECT_FALSE(schema.columns[0].nullable);
+    EXPECT_FALSE(schema.columns[1].nullable);  // NOT NULL from the catalog
+    EXPECT_TRUE(schema.columns[2].nullable);
+    RelationMessage altered = Orders(ReplicaIdentity::kDefault);
+    altered.columns.push_back({false, "added", oid::kNumeric, (12 << 16 | 3) + 4});
+    ASSERT_TRUE(builder.OnRelation(altered).ok());
+    EXPECT_EQ(builder.FindRelation(100)->schema.version, 2u);
+  }
+  // A restarted capture (a new builder) meets the current shape: version 2 again, not 1.
+  EventBuilder restarted("shop", &catalog, "", &registry);
+  RelationMessage altered = Orders(ReplicaIdentity::kDefault);
+  altered.columns.push_back({false, "added", oid::kNumeric, (12 << 16 | 3) + 4});
+  ASSERT_TRUE(restarted.OnRelation(altered).ok());
+  EXPECT_EQ(restarted.FindRelation(100)->schema.version, 2u);
+  auto event = restarted.OnInsert({0, 100, {T("1"), T("x"), Null(), T("1.500")}});
+  ASSERT_TRUE(event.ok());
+  EXPECT_EQ(event->schema_version, 2u);
+  auto recorded = registry.Find(event->table, 2);
+  ASSERT_TRUE(recorded.ok());
+  EXPECT_EQ((*recorded)->columns[3].precision, 12);
+  EXPECT_EQ((*recorded)->columns[3].scale, 3);
+  // A registry that cannot record fails the Relation message: no event without its schema.
+  registry.fail = true;
+  RelationMessage again = altered;
+  again.columns.push_back({false, "more", oid::kInt8, -1});
+  Status status = restarted.OnRelation(again);
+  EXPECT_EQ(status.code(), ErrorCode::kIoError);
+  EXPECT_NE(status.message().find("public.orders"), std::string::npos) << status.ToString();
 }
 
 TEST(EventBuilderTest, UnknownRelationAndBadValuesAreErrors) {

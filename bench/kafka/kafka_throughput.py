@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Kafka publishing throughput: eddy's Kafka sink (the `eddy` binary) against `kcat -P` pushing
+the same rendered records from a file, into the same librdkafka mock cluster, in one run.
+
+    python3 bench/kafka/kafka_throughput.py EDDY LOCALDB KAFKA_MOCK_CLUSTER
+        [--rows=200000] [--pad=100] [--batch-size=2000] [--shards=4]
+
+1. A throwaway PostgreSQL (eddy-localdb) gets --rows rows; `eddy run` (no sink) captures them
+   (the snapshot) into a change log, and stops.
+2. `eddy run --sink kafka://...` on that log, exactly_once=true (a transaction per batch) and
+   then exactly_once=false (idempotent producer) into fresh topics: seconds from the process's
+   start until eddy_sink_delivered_records_total (its /metrics) reaches --rows.
+3. `eddy tail --format debezium` writes the same rendered records; each becomes a line
+   `KEY<TAB>VALUE` (KEY the Debezium key, as the sink writes it); `kcat -P -K'\t' -l` sends
+   the file with the same partitioner (murmur2_random) and idempotence; seconds of the kcat run.
+Prints records/s of each and the ratio kcat seconds / eddy seconds (> 1: eddy faster).
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
+from kafka_cluster import KafkaMockCluster  # noqa: E402
+
+
+def wait_for(condition, seconds, what):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)  # polling a condition with a deadline
+    raise SystemExit(f"timed out after {seconds}s waiting for {what}")
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def metric(port, name, sink=None):
+    try:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    except OSError:
+        return 0.0
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and (sink is None or f'sink="{sink}"' in line):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("eddy")
+    parser.add_argument("localdb")
+    parser.add_argument("mock")
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--pad", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--shards", type=int, default=4)
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="eddy-kafka-bench-")
+    db = None
+    try:
+        with KafkaMockCluster(args.mock, brokers=1) as cluster:
+            db = subprocess.Popen([args.localdb, "start", "postgres", "--url-file", work + "/url"],
+                                  stdout=subprocess.DEVNULL, stderr=open(work + "/localdb.log", "w"))
+            url = wait_for(lambda: os.path.exists(work + "/url") and open(work + "/url").read().strip(),
+                           120, "PostgreSQL to start")
+            subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c",
+                            f"CREATE TABLE t (id bigint PRIMARY KEY, pad text NOT NULL); "
+                            f"INSERT INTO t SELECT i, repeat('x', {args.pad}) FROM generate_series(1, {args.rows}) i"],
+                           check=True, stdout=subprocess.DEVNULL)
+            base = [args.eddy, "run", "--source", url, "--data-dir", work + "/data", "--stream", "t",
+                    "--tables", "public.t", "--shards", str(args.shards)]
+            port = free_port()
+            capture = subprocess.Popen(base + ["--api-listen", f"127.0.0.1:{port}"],
+                                       stdout=open(work + "/capture.log", "w"), stderr=subprocess.STDOUT)
+            wait_for(lambda: metric(port, "eddy_log_appended_records_total") >= args.rows, 600,
+                     "the snapshot to be captured")
+            capture.send_signal(signal.SIGTERM)
+            capture.wait(timeout=60)
+
+            results = {}
+            for exactly_once in ("true", "false"):
+                name = f"bench-eo-{exactly_once}"
+                port = free_port()
+                for partitions_topic in (f"{name}.public.t",):
+                    cluster.create(partitions_topic, 4)
+                sink = (f"kafka://{cluster.bootstrap}?topic_prefix={name}&name={name}&format=debezium"
+                        f"&batch_size={args.batch_size}&exactly_once={exactly_once}")
+                started = time.monotonic()
+                run = subprocess.Popen(base + ["--api-listen", f"127.0.0.1:{port}", "--sink", sink],
+                                       stdout=open(work + f"/{name}.log", "w"), stderr=subprocess.STDOUT)
+                # From the process's start, and from its first delivered batch (without the
+                # start: connecting to PostgreSQL and Kafka, the CreateTopics probe).
+                wait_for(lambda: run.poll() is not None or
+                         metric(port, "eddy_sink_delivered_records_total", name) > 0, 600,
+                         f"{name}: the first batch")
+                first = time.monotonic()
+                first_count = metric(port, "eddy_sink_delivered_records_total", name)
+                wait_for(lambda: run.poll() is not None or
+                         metric(port, "eddy_sink_delivered_records_total", name) >= args.rows, 600,
+                         f"{name}: every record delivered")
+                seconds = time.monotonic() - started
+                steady = (args.rows - first_count) / max(time.monotonic() - first, 1e-6)
+                batches = metric(port, "eddy_sink_batch_duration_seconds_count", name)
+                in_deliver = metric(port, "eddy_sink_batch_duration_seconds_sum", name)
+                print(f"{name}: {batches:.0f} batches, {args.rows / max(batches, 1):.0f} records each, "
+                      f"{in_deliver:.2f} s in the destination's Deliver", flush=True)
+                if run.poll() is not None:
+                    raise SystemExit(f"eddy exited; see {work}/{name}.log")
+                run.send_signal(signal.SIGTERM)
+                run.wait(timeout=60)
+                results[exactly_once] = (seconds, steady)
+
+            # The reference: the same rendered records from a file through kcat -P.
+            tail = subprocess.run([args.eddy, "tail", "--data-dir", work + "/data", "--stream", "t",
+                                   "--format", "debezium"], capture_output=True, check=True)
+            lines = []
+            for line in tail.stdout.decode().splitlines():
+                if not line.startswith("{"):
+                    continue
+                after = json.loads(line).get("after")
+                if after is None:
+                    continue
+                lines.append(json.dumps({"id": after["id"]}, separators=(",", ":")) + "\t" + line)
+            assert len(lines) == args.rows, f"eddy tail printed {len(lines)} rows"
+            with open(work + "/records.txt", "w") as out:
+                out.write("\n".join(lines) + "\n")
+            cluster.create("bench-kcat", 4)
+            started = time.monotonic()
+            subprocess.run(["kcat", "-P", "-b", cluster.bootstrap, "-t", "bench-kcat", "-K", "\t",
+                            "-X", "partitioner=murmur2_random", "-X", "enable.idempotence=true",
+                            "-l", work + "/records.txt"], check=True)
+            kcat_seconds = time.monotonic() - started
+            size = os.path.getsize(work + "/records.txt")
+            print(f"{args.rows} records ({size / args.rows:.0f} B each as key+value), batch_size {args.batch_size}")
+            print(f"kcat -P from a file:          {kcat_seconds:7.2f} s  {args.rows / kcat_seconds:10,.0f} records/s")
+            for exactly_once, (seconds, steady) in results.items():
+                print(f"eddy exactly_once={exactly_once:<5}:     {seconds:7.2f} s  {args.rows / seconds:10,.0f} "
+                      f"records/s  ratio kcat/eddy {kcat_seconds / seconds:.2f} (target >= 1.0); after "
+                      f"the first batch {steady:,.0f} records/s, ratio {steady / (args.rows / kcat_seconds):.2f}")
+        return 0
+    finally:
+        if db is not None:
+            db.send_signal(signal.SIGTERM)
+            try:
+                db.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                db.kill()
+        if not os.environ.get("EDDY_KEEP_WORK"):
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

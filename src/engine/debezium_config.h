@@ -1,0 +1,25 @@
+// `eddy run --debezium-config FILE`: a Debezium connector configuration (the JSON posted to
+// Kafka Connect, `{"name":..,"config":{..}}` or the bare config map) mapped onto eddy's
+// source, stream, shaping and Kafka sink, so a Debezium deployment moves over without
+// rewriting its configuration. Every property eddy does not support is named in the error
+// instead of being ignored (docs/migrating-from-debezium.md has the table).
+//
+// Thread safety: a pure function.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "engine/config.h"
+
+namespace eddy::engine {
+
+// Maps the connector configuration in `json` onto a configuration with one source, one stream
+// (named after topic.prefix) and one Kafka sink writing to `kafka_bootstrap`
+// ("HOST:PORT,..."). InvalidArgument naming the property (or every unsupported property at
+// once) on anything eddy cannot honour. `file_name` prefixes messages.
+Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_view file_name,
+                                          std::string_view kafka_bootstrap);
+
+}  // namespace eddy::engine

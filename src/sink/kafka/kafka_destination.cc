@@ -1,0 +1,725 @@
+#include "sink/kafka/kafka_destination.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/logging.h"
+#include "consume/checkpoint_store.h"
+#include "sink/kafka/kafka_records.h"
+#include "sink/kafka/kafka_settings.h"
+
+namespace eddy::sink::kafka {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr int kAdminTimeoutMs = 3000;
+
+// A per-shard merge keeping the later position: every committed checkpoint is safe on its own
+// (its batch and everything acknowledged before it are committed), so their per-shard maximum
+// is too, whatever order lanes' batches commit in.
+consume::Checkpoint Later(const consume::Checkpoint& a, const consume::Checkpoint& b) {
+  consume::Checkpoint merged = a;
+  for (const auto& [shard, position] : b.shards) {
+    auto it = merged.shards.find(shard);
+    if (it == merged.shards.end()) {
+      merged.shards.emplace(shard, position);
+    } else if (position.finished || (!it->second.finished && it->second.next < position.next)) {
+      it->second = position;
+    }
+  }
+  return merged;
+}
+
+int TimeoutMs(std::chrono::milliseconds timeout) { return static_cast<int>(timeout.count()); }
+
+int RemainingMs(SteadyClock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+  return static_cast<int>(std::max<int64_t>(left.count(), 1));
+}
+
+bool IsAuthorizationError(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+         err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED ||
+         err == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED ||
+         err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+         err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED;
+}
+
+bool IsUnknownTopic(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+}
+
+// Owns an rd_kafka_error_t.
+struct ErrorHolder {
+  rd_kafka_error_t* error = nullptr;
+  explicit ErrorHolder(rd_kafka_error_t* e) : error(e) {}
+  ErrorHolder(const ErrorHolder&) = delete;
+  ErrorHolder& operator=(const ErrorHolder&) = delete;
+  ~ErrorHolder() {
+    if (error != nullptr) rd_kafka_error_destroy(error);
+  }
+  explicit operator bool() const { return error != nullptr; }
+  std::string text() const { return error ? rd_kafka_error_string(error) : ""; }
+};
+
+class KafkaDestination final : public consume::Destination {
+ public:
+  KafkaDestination(KafkaSettings settings, RecordMapper mapper)
+      : settings_(std::move(settings)),
+        mapper_(std::move(mapper)),
+        logger_(logging::Get("sink.kafka")) {}
+
+  ~KafkaDestination() override {
+    if (producer_ != nullptr) rd_kafka_destroy(producer_);
+  }
+
+  Status Open() override {
+    EDDY_ASSIGN_OR_RETURN(producer_, NewHandle(RD_KAFKA_PRODUCER));
+    // Reachable: cluster metadata from a bootstrap broker.
+    const rd_kafka_metadata_t* metadata = nullptr;
+    rd_kafka_resp_err_t err =
+        rd_kafka_metadata(producer_, 0, nullptr, &metadata, TimeoutMs(settings_.delivery_timeout));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Unavailable("no Kafka broker answered at " + settings_.bootstrap_servers + " within " +
+                         std::to_string(settings_.delivery_timeout.count()) + " ms (" +
+                         rd_kafka_err2str(err) +
+                         "); start the cluster, or correct the sink URL or the kafka.security.* / "
+                         "kafka.sasl.* settings");
+    }
+    logger_->info("sink={} connected brokers={} bootstrap={}", settings_.sink_name,
+                  metadata->broker_cnt, settings_.bootstrap_servers);
+    // CreateTopics goes to the controller; a cluster whose metadata names no broker as
+    // controller (librdkafka's mock cluster says 0, its brokers are 1..N) cannot create topics
+    // that way, and asking would only wait for a timeout.
+    int32_t controller = rd_kafka_controllerid(producer_, 1000);
+    bool controller_known = false;
+    for (int i = 0; i < metadata->broker_cnt; ++i) {
+      controller_known = controller_known || metadata->brokers[i].id == controller;
+    }
+    rd_kafka_metadata_destroy(metadata);
+    if (!controller_known) {
+      admin_unsupported_ = true;
+      logger_->info(
+          "sink={} the cluster's metadata names no broker as controller: topics are "
+          "left to its auto-creation",
+          settings_.sink_name);
+    }
+    if (!settings_.exactly_once) return Status::Ok();
+    EDDY_RETURN_IF_ERROR(EnsureTopic(settings_.offsets_topic, /*offsets=*/true));
+    ErrorHolder init(rd_kafka_init_transactions(producer_, TimeoutMs(settings_.delivery_timeout)));
+    if (init) {
+      std::string what =
+          "initializing transactional.id '" + settings_.transactional_id + "': " + init.text();
+      if (IsAuthorizationError(rd_kafka_error_code(init.error))) {
+        return PermissionDenied(what +
+                                "; grant the principal Write and Describe on the "
+                                "transactional id, or set exactly_once=false");
+      }
+      if (rd_kafka_error_is_fatal(init.error) ||
+          rd_kafka_error_code(init.error) == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE) {
+        return FailedPrecondition(what +
+                                  "; the cluster does not support transactions: set "
+                                  "exactly_once=false for at-least-once delivery");
+      }
+      return Unavailable(what + "; check that the brokers are up");
+    }
+    return Status::Ok();
+  }
+
+  Result<std::optional<consume::Checkpoint>> ReadCheckpoint() override {
+    if (!settings_.exactly_once) return std::optional<consume::Checkpoint>();
+    EDDY_ASSIGN_OR_RETURN(rd_kafka_t * consumer, NewHandle(RD_KAFKA_CONSUMER));
+    auto result = ReadCheckpointWith(consumer);
+    rd_kafka_consumer_close(consumer);
+    rd_kafka_destroy(consumer);
+    if (result.ok() && *result) {
+      std::lock_guard lock(mutex_);
+      committed_ = **result;
+    }
+    return result;
+  }
+
+  consume::DeliveryOutcome Deliver(const consume::SinkBatch& batch) override {
+    std::lock_guard lock(mutex_);
+    consume::DeliveryOutcome outcome;
+    if (!fatal_.ok()) {
+      outcome.failure = fatal_;
+      return outcome;
+    }
+    auto deadline = SteadyClock::now() + settings_.delivery_timeout;
+    // Kafka records per log record, in order; records already committed by a transaction whose
+    // commit was in doubt are not produced again.
+    messages_.clear();
+    record_of_message_.clear();
+    std::vector<bool> skip(batch.records.size(), false);
+    if (settings_.exactly_once) {
+      if (Status resolved = ResolveInDoubt(deadline); !resolved.ok()) {
+        outcome.failure = resolved;
+        return outcome;
+      }
+      for (size_t i = 0; i < batch.records.size(); ++i) {
+        const auto& record = batch.records[i];
+        skip[i] = committed_in_doubt_.erase({record.shard_index, record.sequence.value()}) > 0;
+      }
+    }
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+      if (skip[i]) continue;
+      mapper_.Map(batch.records[i], &messages_);
+      record_of_message_.resize(messages_.size(), i);
+    }
+    for (const KafkaMessage& message : messages_) {
+      if (Status ensured = EnsureTopic(message.topic, false); !ensured.ok()) {
+        outcome.failure = ensured;
+        return outcome;
+      }
+    }
+    if (settings_.exactly_once) return DeliverTransaction(batch, deadline);
+    return DeliverIdempotent(batch, deadline);
+  }
+
+  Status Close() override {
+    std::lock_guard lock(mutex_);
+    if (producer_ == nullptr) return Status::Ok();
+    Status result = Status::Ok();
+    if (settings_.exactly_once) {
+      if (commit_in_doubt_) {
+        ErrorHolder commit(
+            rd_kafka_commit_transaction(producer_, TimeoutMs(settings_.delivery_timeout)));
+        if (commit)
+          result = Unavailable("the last transaction's commit is in doubt: " + commit.text());
+      }
+    } else if (rd_kafka_flush(producer_, TimeoutMs(settings_.delivery_timeout)) !=
+               RD_KAFKA_RESP_ERR_NO_ERROR) {
+      result = Unavailable(std::to_string(rd_kafka_outq_len(producer_)) +
+                           " Kafka records were still unacknowledged at close");
+    }
+    rd_kafka_destroy(producer_);
+    producer_ = nullptr;
+    return result;
+  }
+
+ private:
+  Result<rd_kafka_t*> NewHandle(rd_kafka_type_t type) {
+    char error[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    auto set = [&](const std::string& name, const std::string& value,
+                   const std::string& setting) -> Status {
+      if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof(error)) !=
+          RD_KAFKA_CONF_OK) {
+        return InvalidArgument("kafka setting '" + setting + "' = \"" + value +
+                               "\": librdkafka rejects it: " + error +
+                               " (see librdkafka's CONFIGURATION.md)");
+      }
+      return Status::Ok();
+    };
+    std::vector<std::pair<std::string, std::string>> own = {
+        {"bootstrap.servers", settings_.bootstrap_servers},
+        {"client.id", "eddy-" + settings_.sink_name},
+        {"log_level", "4"},
+        // Requests are pipelined; with Nagle's algorithm a small one waits for the broker's
+        // delayed ACK of the previous one.
+        {"socket.nagle.disable", "true"},
+    };
+    if (type == RD_KAFKA_PRODUCER) {
+      // The runner batches already; librdkafka's own wait (5 ms by default) only adds latency.
+      own.emplace_back("linger.ms", "1");
+    }
+    if (type == RD_KAFKA_PRODUCER) {
+      own.insert(own.end(),
+                 {{"enable.idempotence", "true"},
+                  {"acks", "all"},
+                  {"partitioner", "murmur2_random"},
+                  {"message.timeout.ms", std::to_string(settings_.delivery_timeout.count())}});
+      if (settings_.exactly_once) {
+        own.emplace_back("transactional.id", settings_.transactional_id);
+        // librdkafka requires message.timeout.ms <= transaction.timeout.ms.
+        own.emplace_back(
+            "transaction.timeout.ms",
+            std::to_string(std::max<int64_t>(60'000, 2 * settings_.delivery_timeout.count())));
+      }
+    } else {
+      own.insert(own.end(), {{"group.id", "eddy-checkpoint-reader." + settings_.sink_name},
+                             {"isolation.level", "read_committed"},
+                             {"enable.partition.eof", "true"},
+                             {"enable.auto.commit", "false"},
+                             {"auto.offset.reset", "earliest"}});
+    }
+    for (const auto& [name, value] : own) {
+      if (Status s = set(name, value, name); !s.ok()) {
+        rd_kafka_conf_destroy(conf);
+        return s;
+      }
+    }
+    for (const auto& [name, value] : settings_.librdkafka) {
+      if (type == RD_KAFKA_CONSUMER) {
+        // The properties were checked on the producer; producer-only ones do not apply here.
+        rd_kafka_conf_set(conf, name.c_str(), value.c_str(), error, sizeof(error));
+        continue;
+      }
+      if (Status s = set(name, value, "kafka." + name); !s.ok()) {
+        rd_kafka_conf_destroy(conf);
+        return s;
+      }
+    }
+    rd_kafka_conf_set_opaque(conf, this);
+    rd_kafka_conf_set_log_cb(conf, &KafkaDestination::OnLog);
+    if (type == RD_KAFKA_PRODUCER) rd_kafka_conf_set_dr_msg_cb(conf, &KafkaDestination::OnDelivery);
+    rd_kafka_t* handle = rd_kafka_new(type, conf, error, sizeof(error));
+    if (handle == nullptr) {
+      rd_kafka_conf_destroy(conf);
+      return InvalidArgument(std::string("the kafka settings do not make a librdkafka client: ") +
+                             error + "; correct the kafka.* settings");
+    }
+    return handle;
+  }
+
+  static void OnLog(const rd_kafka_t* handle, int level, const char* facility, const char* text) {
+    auto* self = static_cast<KafkaDestination*>(rd_kafka_opaque(handle));
+    if (self == nullptr) return;
+    if (level <= 3) {
+      self->logger_->error("sink={} librdkafka {}: {}", self->settings_.sink_name, facility, text);
+    } else {
+      self->logger_->warn("sink={} librdkafka {}: {}", self->settings_.sink_name, facility, text);
+    }
+  }
+
+  // Delivery reports arrive on the thread that polls or flushes: the Deliver thread, under
+  // mutex_. Reports of an earlier batch (purged by an abort) carry an older generation.
+  static void OnDelivery(rd_kafka_t* /*handle*/, const rd_kafka_message_t* message, void* opaque) {
+    auto* self = static_cast<KafkaDestination*>(opaque);
+    auto tag = reinterpret_cast<uintptr_t>(message->_private);
+    if ((tag >> 32) != (self->generation_ & 0xffffffffu)) return;
+    size_t index = static_cast<size_t>(tag & 0xffffffffu);
+    if (index >= self->reports_.size()) return;
+    if (self->reports_[index] == 0 && self->outstanding_ > 0) --self->outstanding_;
+    self->reports_[index] = message->err == RD_KAFKA_RESP_ERR_NO_ERROR ? 1 : 2;
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+        self->first_error_ == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      self->first_error_ = message->err;
+      self->first_error_topic_ = rd_kafka_topic_name(message->rkt);
+      self->first_error_index_ = index;
+    }
+  }
+
+  Status ProduceError(rd_kafka_resp_err_t err, const std::string& topic) const {
+    std::string what = "producing to topic '" + topic + "': " + rd_kafka_err2str(err);
+    if (IsUnknownTopic(err)) {
+      return FailedPrecondition(what +
+                                "; the topic does not exist and the cluster neither let "
+                                "eddy create it nor auto-creates topics: create it, or "
+                                "allow CreateTopics or auto.create.topics.enable");
+    }
+    if (IsAuthorizationError(err)) {
+      return PermissionDenied(what + "; grant the principal Write on the topic");
+    }
+    if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE) {
+      return FailedPrecondition(what +
+                                "; raise the topic's max.message.bytes (and "
+                                "kafka.message.max.bytes) or lower batch_bytes");
+    }
+    return Unavailable(what);
+  }
+
+  // Produces messages_ (and, in a transaction, the checkpoint record); waits until every one
+  // is acknowledged or the deadline passes. Reports go to reports_ (0 none, 1 ok, 2 failed).
+  Status ProduceAll(const std::string* checkpoint, SteadyClock::time_point deadline) {
+    ++generation_;
+    reports_.assign(messages_.size() + (checkpoint ? 1 : 0), 0);
+    outstanding_ = reports_.size();
+    first_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
+    first_error_topic_.clear();
+    first_error_index_ = 0;
+    for (size_t i = 0; i < reports_.size(); ++i) {
+      const bool is_checkpoint = i == messages_.size();
+      const KafkaMessage* message = is_checkpoint ? nullptr : &messages_[i];
+      const std::string& topic = is_checkpoint ? settings_.offsets_topic : message->topic;
+      void* tag = reinterpret_cast<void*>(((generation_ & 0xffffffffu) << 32) | i);
+      rd_kafka_headers_t* headers = nullptr;
+      if (message != nullptr && !message->headers.empty()) {
+        headers = rd_kafka_headers_new(message->headers.size());
+        for (const auto& header : message->headers) {
+          rd_kafka_header_add(headers, header.name.data(), static_cast<ssize_t>(header.name.size()),
+                              header.value.data(), static_cast<ssize_t>(header.value.size()));
+        }
+      }
+      const std::string* key =
+          is_checkpoint ? &settings_.sink_name : (message->key ? &*message->key : nullptr);
+      const std::string* value =
+          is_checkpoint ? checkpoint : (message->value ? &*message->value : nullptr);
+      int32_t partition = is_checkpoint ? 0 : RD_KAFKA_PARTITION_UA;
+      while (true) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            producer_, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY(key ? key->data() : nullptr, key ? key->size() : 0),
+            RD_KAFKA_V_VALUE(value ? const_cast<char*>(value->data()) : nullptr,
+                             value ? value->size() : 0),
+            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(tag), RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && SteadyClock::now() < deadline) {
+          rd_kafka_poll(producer_, 10);  // serves delivery reports, which frees queue space
+          continue;
+        }
+        if (headers != nullptr) rd_kafka_headers_destroy(headers);
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+          return Unavailable("librdkafka's queue stayed full for delivery_timeout (" +
+                             std::to_string(settings_.delivery_timeout.count()) +
+                             " ms): the brokers do not keep up or are down");
+        }
+        return ProduceError(err, topic);
+      }
+    }
+    // Waits for the delivery reports by polling, not with rd_kafka_flush: librdkafka 2.0.2's
+    // flush takes about 44 ms however fast the brokers acknowledge (measured against the mock
+    // cluster: 0.1-5 ms per acknowledgement), which would be most of each batch's latency.
+    while (outstanding_ > 0 && SteadyClock::now() < deadline) {
+      rd_kafka_poll(producer_, std::min(RemainingMs(deadline), 10));
+    }
+    if (first_error_ != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return ProduceError(first_error_, first_error_topic_);
+    }
+    if (outstanding_ > 0) {
+      return Unavailable("the brokers did not acknowledge " + std::to_string(outstanding_) +
+                         " Kafka records within " +
+                         std::to_string(settings_.delivery_timeout.count()) +
+                         " ms (delivery_timeout): a broker is down or unreachable");
+    }
+    return Status::Ok();
+  }
+
+  consume::DeliveryOutcome DeliverIdempotent(const consume::SinkBatch& batch,
+                                             SteadyClock::time_point deadline) {
+    consume::DeliveryOutcome outcome;
+    Status produced = ProduceAll(nullptr, deadline);
+    if (produced.ok()) {
+      outcome.acknowledged = batch.records.size();
+      return outcome;
+    }
+    // Acknowledged: the records before the first one with a Kafka record not acknowledged.
+    size_t acknowledged = batch.records.size();
+    for (size_t i = 0; i < messages_.size(); ++i) {
+      if (reports_[i] != 1) {
+        acknowledged = std::min(acknowledged, record_of_message_[i]);
+        break;
+      }
+    }
+    outcome.acknowledged = acknowledged;
+    outcome.failure = produced;
+    return outcome;
+  }
+
+  // Aborts the open transaction; an abort that cannot finish now is finished before the next.
+  void Abort(SteadyClock::time_point deadline) {
+    ErrorHolder abort(rd_kafka_abort_transaction(producer_, RemainingMs(deadline)));
+    abort_pending_ = static_cast<bool>(abort);
+    if (abort) CheckFatal(abort.error);
+  }
+
+  void CheckFatal(rd_kafka_error_t* error) {
+    if (error == nullptr || !rd_kafka_error_is_fatal(error)) return;
+    char text[512];
+    rd_kafka_resp_err_t code = rd_kafka_fatal_error(producer_, text, sizeof(text));
+    if (code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+        code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH || code == RD_KAFKA_RESP_ERR__FENCED) {
+      fatal_ = FailedPrecondition(
+          "another producer with transactional.id '" + settings_.transactional_id +
+          "' took over (a second eddy writing this sink?): this one is fenced (" + text +
+          "); stop the other writer, then restart eddy");
+    } else {
+      fatal_ = FailedPrecondition(std::string("the transactional producer failed fatally: ") +
+                                  (code ? text : rd_kafka_error_string(error)) +
+                                  "; restart eddy (it resumes from the last committed batch)");
+    }
+  }
+
+  // Finishes what a failed earlier batch left: an abort, or a commit whose outcome is unknown.
+  Status ResolveInDoubt(SteadyClock::time_point deadline) {
+    if (abort_pending_) {
+      Abort(deadline);
+      if (!fatal_.ok()) return fatal_;
+      if (abort_pending_) return Unavailable("aborting the previous transaction has not finished");
+    }
+    if (!commit_in_doubt_) return Status::Ok();
+    ErrorHolder commit(rd_kafka_commit_transaction(producer_, RemainingMs(deadline)));
+    if (!commit) {
+      committed_ = in_doubt_checkpoint_;
+      committed_in_doubt_ = std::move(in_doubt_records_);
+      in_doubt_records_.clear();
+      commit_in_doubt_ = false;
+      return Status::Ok();
+    }
+    CheckFatal(commit.error);
+    if (!fatal_.ok()) return fatal_;
+    if (rd_kafka_error_is_retriable(commit.error)) {
+      return Unavailable("committing the previous batch's transaction: " + commit.text());
+    }
+    // Not committed: abort it; the retried batch is produced afresh.
+    commit_in_doubt_ = false;
+    in_doubt_records_.clear();
+    Abort(deadline);
+    if (!fatal_.ok()) return fatal_;
+    return abort_pending_ ? Unavailable("aborting the previous transaction: " + commit.text())
+                          : Status::Ok();
+  }
+
+  consume::DeliveryOutcome DeliverTransaction(const consume::SinkBatch& batch,
+                                              SteadyClock::time_point deadline) {
+    consume::DeliveryOutcome outcome;
+    ErrorHolder begin(rd_kafka_begin_transaction(producer_));
+    if (begin) {
+      CheckFatal(begin.error);
+      outcome.failure =
+          fatal_.ok() ? Unavailable("beginning a transaction: " + begin.text()) : fatal_;
+      return outcome;
+    }
+    consume::Checkpoint next = Later(committed_, batch.checkpoint_after);
+    std::string checkpoint = consume::EncodeCheckpoint(next);
+    Status produced = ProduceAll(&checkpoint, deadline);
+    if (!produced.ok()) {
+      Abort(deadline);
+      outcome.failure = fatal_.ok() ? produced : fatal_;
+      return outcome;
+    }
+    ErrorHolder commit(rd_kafka_commit_transaction(producer_, RemainingMs(deadline)));
+    if (!commit) {
+      committed_ = std::move(next);
+      outcome.acknowledged = batch.records.size();
+      return outcome;
+    }
+    CheckFatal(commit.error);
+    if (!fatal_.ok()) {
+      outcome.failure = fatal_;
+      return outcome;
+    }
+    if (rd_kafka_error_txn_requires_abort(commit.error)) {
+      Abort(deadline);
+    } else {
+      // Timed out or otherwise retriable: it may still commit. The next batch settles it.
+      commit_in_doubt_ = true;
+      in_doubt_checkpoint_ = std::move(next);
+      for (const auto& record : batch.records) {
+        in_doubt_records_.insert({record.shard_index, record.sequence.value()});
+      }
+    }
+    outcome.failure = Unavailable("committing the transaction: " + commit.text());
+    return outcome;
+  }
+
+  // Makes sure `topic` exists: created through the admin API with the configured partitions
+  // and replication where the cluster allows, else left to the cluster's auto-creation (asked
+  // for by a metadata request); a topic that exists after neither is a permanent error.
+  Status EnsureTopic(const std::string& topic, bool offsets) {
+    if (known_topics_.count(topic) > 0) return Status::Ok();
+    std::string create_error;
+    if (!admin_unsupported_) {
+      char error[512];
+      int partitions = offsets ? 1 : settings_.partitions.value_or(-1);
+      int replication = settings_.replication_factor.value_or(-1);
+      rd_kafka_NewTopic_t* new_topic =
+          rd_kafka_NewTopic_new(topic.c_str(), partitions, replication, error, sizeof(error));
+      if (new_topic == nullptr) return InvalidArgument("topic '" + topic + "': " + error);
+      if (offsets) rd_kafka_NewTopic_set_config(new_topic, "cleanup.policy", "compact");
+      rd_kafka_AdminOptions_t* options =
+          rd_kafka_AdminOptions_new(producer_, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+      // A cluster that cannot create topics through the admin API (no controller in its
+      // metadata, as librdkafka's mock cluster) would hold every first write for the whole
+      // delivery_timeout: the answer is awaited for at most kAdminTimeout.
+      int admin_timeout = std::min(TimeoutMs(settings_.delivery_timeout), kAdminTimeoutMs);
+      rd_kafka_AdminOptions_set_request_timeout(options, admin_timeout, error, sizeof(error));
+      rd_kafka_queue_t* queue = rd_kafka_queue_new(producer_);
+      rd_kafka_CreateTopics(producer_, &new_topic, 1, options, queue);
+      rd_kafka_event_t* event = rd_kafka_queue_poll(queue, admin_timeout + 1000);
+      rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+      if (event != nullptr) {
+        err = rd_kafka_event_error(event);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          create_error = rd_kafka_event_error_string(event);
+        } else if (const auto* result = rd_kafka_event_CreateTopics_result(event)) {
+          size_t count = 0;
+          const rd_kafka_topic_result_t** topics =
+              rd_kafka_CreateTopics_result_topics(result, &count);
+          if (count > 0) {
+            err = rd_kafka_topic_result_error(topics[0]);
+            if (err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+                rd_kafka_topic_result_error_string(topics[0])) {
+              create_error = rd_kafka_topic_result_error_string(topics[0]);
+            }
+          }
+        }
+        rd_kafka_event_destroy(event);
+      } else {
+        create_error = "no answer";
+      }
+      rd_kafka_queue_destroy(queue);
+      rd_kafka_AdminOptions_destroy(options);
+      rd_kafka_NewTopic_destroy(new_topic);
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        logger_->info("sink={} created topic={} partitions={} replication_factor={}",
+                      settings_.sink_name, topic, partitions, replication);
+      } else if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        create_error.clear();
+      } else {
+        if (create_error.empty()) create_error = rd_kafka_err2str(err);
+        if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
+            err == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION || err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
+            err == RD_KAFKA_RESP_ERR__TRANSPORT) {
+          admin_unsupported_ = true;
+          logger_->info(
+              "sink={} the cluster does not create topics through the admin API ({}); "
+              "relying on its auto-creation",
+              settings_.sink_name, create_error);
+        }
+      }
+    }
+    // Metadata for the topic: confirms it, or asks the cluster to auto-create it.
+    rd_kafka_topic_t* handle = rd_kafka_topic_new(producer_, topic.c_str(), nullptr);
+    rd_kafka_resp_err_t topic_err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    auto deadline = SteadyClock::now() + settings_.delivery_timeout;
+    bool answered = false;
+    for (int attempt = 0; attempt < 10 && SteadyClock::now() < deadline; ++attempt) {
+      const rd_kafka_metadata_t* metadata = nullptr;
+      rd_kafka_resp_err_t err =
+          rd_kafka_metadata(producer_, 0, handle, &metadata, RemainingMs(deadline));
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        topic_err = err;
+        continue;
+      }
+      answered = true;
+      topic_err = metadata->topic_cnt > 0 ? metadata->topics[0].err
+                                          : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+      bool has_partitions = metadata->topic_cnt > 0 && metadata->topics[0].partition_cnt > 0;
+      rd_kafka_metadata_destroy(metadata);
+      if (topic_err == RD_KAFKA_RESP_ERR_NO_ERROR && has_partitions) break;
+      if (IsAuthorizationError(topic_err)) break;
+      rd_kafka_poll(producer_, 50);  // a topic being created: ask again shortly
+    }
+    rd_kafka_topic_destroy(handle);
+    if (topic_err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      known_topics_.insert(topic);
+      return Status::Ok();
+    }
+    if (!answered) {
+      return Unavailable("looking up topic '" + topic + "': " + rd_kafka_err2str(topic_err) +
+                         "; the brokers at " + settings_.bootstrap_servers + " do not answer");
+    }
+    if (IsAuthorizationError(topic_err)) {
+      return PermissionDenied("topic '" + topic + "': " + rd_kafka_err2str(topic_err) +
+                              "; grant the principal Describe and Write on it");
+    }
+    return FailedPrecondition(
+        "topic '" + topic + "' does not exist and cannot be created (CreateTopics: " +
+        (create_error.empty() ? std::string("not tried") : create_error) +
+        "; the cluster does not auto-create it: " + rd_kafka_err2str(topic_err) +
+        "); create the topic, or let eddy's principal create topics");
+  }
+
+  Result<std::optional<consume::Checkpoint>> ReadCheckpointWith(rd_kafka_t* consumer) {
+    const std::string& topic = settings_.offsets_topic;
+    int64_t low = 0;
+    int64_t high = 0;
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        consumer, topic.c_str(), 0, &low, &high, TimeoutMs(settings_.delivery_timeout));
+    if (IsUnknownTopic(err)) return std::optional<consume::Checkpoint>();
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Unavailable("reading the sink's checkpoint from topic '" + topic +
+                         "': " + rd_kafka_err2str(err));
+    }
+    if (high <= low) return std::optional<consume::Checkpoint>();
+    // Every record of the offsets topic is this sink's checkpoint (one key, one writer); the
+    // last committed one is near the end. Read the tail first, the whole log if the tail holds
+    // none (a run of aborted transactions).
+    for (int64_t window : {int64_t{256}, high - low}) {
+      int64_t start = std::max(low, high - window);
+      rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+      rd_kafka_topic_partition_list_add(list, topic.c_str(), 0)->offset = start;
+      err = rd_kafka_assign(consumer, list);
+      rd_kafka_topic_partition_list_destroy(list);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return Unavailable("reading topic '" + topic + "': " + rd_kafka_err2str(err));
+      }
+      std::optional<std::string> last;
+      auto deadline = SteadyClock::now() + settings_.delivery_timeout;
+      while (true) {
+        if (SteadyClock::now() >= deadline) {
+          return Unavailable("reading the sink's checkpoint from topic '" + topic +
+                             "' did not reach its end within delivery_timeout");
+        }
+        rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 100);
+        if (message == nullptr) continue;
+        rd_kafka_resp_err_t message_err = message->err;
+        if (message_err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          std::string_view key(static_cast<const char*>(message->key), message->key_len);
+          if (key == settings_.sink_name && message->payload != nullptr) {
+            last.emplace(static_cast<const char*>(message->payload), message->len);
+          }
+        }
+        std::string text = message_err ? rd_kafka_message_errstr(message) : "";
+        rd_kafka_message_destroy(message);
+        if (message_err == RD_KAFKA_RESP_ERR__PARTITION_EOF) break;
+        if (message_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          return Unavailable("reading the sink's checkpoint from topic '" + topic + "': " + text);
+        }
+      }
+      if (last) {
+        auto decoded = consume::DecodeCheckpoint(*last);
+        if (!decoded.ok()) {
+          return Corruption("the checkpoint in topic '" + topic + "' does not decode (" +
+                            decoded.status().message() +
+                            "); the topic holds records eddy did not write: use another "
+                            "offsets_topic, or delete the topic to start from starting_position");
+        }
+        logger_->info("sink={} resumes from the checkpoint committed in topic={}",
+                      settings_.sink_name, topic);
+        return std::optional<consume::Checkpoint>(std::move(*decoded));
+      }
+      if (start == low) break;
+    }
+    return std::optional<consume::Checkpoint>();
+  }
+
+  const KafkaSettings settings_;
+  const RecordMapper mapper_;
+  std::shared_ptr<spdlog::logger> logger_;
+  rd_kafka_t* producer_ = nullptr;
+
+  std::mutex mutex_;  // serializes Deliver (one transaction at a time) and guards what follows
+  std::set<std::string> known_topics_;
+  bool admin_unsupported_ = false;
+  Status fatal_ = Status::Ok();
+  consume::Checkpoint committed_;  // the last checkpoint committed to the offsets topic
+  bool abort_pending_ = false;
+  bool commit_in_doubt_ = false;
+  consume::Checkpoint in_doubt_checkpoint_;
+  std::set<std::pair<uint32_t, uint64_t>> in_doubt_records_;
+  // Records of a batch whose in-doubt commit turned out committed, not yet seen again.
+  std::set<std::pair<uint32_t, uint64_t>> committed_in_doubt_;
+  // The batch being delivered.
+  std::vector<KafkaMessage> messages_;
+  std::vector<size_t> record_of_message_;
+  std::vector<uint8_t> reports_;
+  size_t outstanding_ = 0;  // entries of reports_ still 0
+  uint64_t generation_ = 0;
+  rd_kafka_resp_err_t first_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
+  std::string first_error_topic_;
+  size_t first_error_index_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<consume::Destination>> MakeKafkaDestination(const consume::SinkSpec& spec) {
+  EDDY_ASSIGN_OR_RETURN(KafkaSettings settings, ParseKafkaSettings(spec));
+  EDDY_ASSIGN_OR_RETURN(RecordMapper mapper, RecordMapper::Make(settings));
+  return std::unique_ptr<consume::Destination>(
+      new KafkaDestination(std::move(settings), std::move(mapper)));
+}
+
+}  // namespace eddy::sink::kafka

@@ -1,0 +1,72 @@
+// How the change log's records become Kafka records, as Debezium publishes them: topic names,
+// keys (JsonConverter bytes, format/debezium_key.h), values (the record as the runner rendered
+// it in the sink's format), tombstones and primary-key changes. Pure: no I/O.
+//
+//   row change (c, u, r)  -> <prefix>.<schema|database>.<table>  key, value
+//   delete (d)            -> same topic: key, value; then key, null (tombstone) unless
+//                            tombstones_on_delete=false
+//   primary-key update    -> delete with header __debezium.newkey=<new key>, tombstone of the
+//                            old key, create with header __debezium.oldkey=<old key>
+//   truncate (t)          -> the table's topic, null key
+//   message (m)           -> <prefix>.message, null key
+//   schema change (s)     -> <prefix> (MySQL/MariaDB only; PostgreSQL has no such topic),
+//                            key {databaseName}
+//   BEGIN/END (b, e)      -> <prefix>.transaction, key {id}
+//   heartbeat (h)         -> __debezium-heartbeat.<prefix>, key {serverName}
+//   plain record (no CDC) -> the `topic` template or <prefix>, key = the partition key
+//
+// Thread safety: a RecordMapper is immutable after Make; Map may run on any thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "consume/sink.h"
+#include "format/renderer.h"
+#include "sink/kafka/kafka_settings.h"
+
+namespace eddy::sink::kafka {
+
+inline constexpr std::string_view kNewKeyHeader = "__debezium.newkey";
+inline constexpr std::string_view kOldKeyHeader = "__debezium.oldkey";
+
+struct KafkaHeader {
+  std::string name;
+  std::string value;
+};
+
+struct KafkaMessage {
+  std::string topic;
+  std::optional<std::string> key;    // nullopt: a null key (random partition)
+  std::optional<std::string> value;  // nullopt: a tombstone
+  std::vector<KafkaHeader> headers;
+};
+
+class RecordMapper {
+ public:
+  // InvalidArgument when the sink's format has no renderer.
+  static Result<RecordMapper> Make(const KafkaSettings& settings);
+
+  // Appends the Kafka records of one log record (none for a PostgreSQL schema change).
+  void Map(const consume::SinkRecord& record, std::vector<KafkaMessage>* out) const;
+
+  // The topic of a table's changes.
+  std::string TableTopic(const model::TableId& table) const;
+  // The key of a row change (nullopt for a table without key columns).
+  std::optional<std::string> RowKey(const model::ChangeEvent& event, const model::Row& image) const;
+
+ private:
+  RecordMapper(const KafkaSettings& settings, std::shared_ptr<const format::Renderer> renderer);
+  // The key columns of `event`'s table: message.key.columns or the primary key.
+  std::vector<std::string> KeyColumns(const model::ChangeEvent& event) const;
+  std::string Key(const model::Row& fields, std::string_view schema_name, int version) const;
+
+  KafkaSettings settings_;
+  std::shared_ptr<const format::Renderer> renderer_;
+  bool include_schema_ = true;
+};
+
+}  // namespace eddy::sink::kafka

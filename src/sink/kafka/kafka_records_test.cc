@@ -1,0 +1,223 @@
+#include "sink/kafka/kafka_records.h"
+
+#include <gtest/gtest.h>
+
+namespace eddy::sink::kafka {
+namespace {
+
+KafkaSettings Settings(std::string format = "debezium-schema") {
+  consume::SinkSpec spec;
+  spec.name = "k";
+  spec.url = "kafka://127.0.0.1:9092";
+  spec.settings = {{"topic_prefix", "shop"}, {"format", std::move(format)}};
+  auto settings = ParseKafkaSettings(spec);
+  EXPECT_TRUE(settings.ok()) << settings.status().ToString();
+  return *settings;
+}
+
+model::Row Row2(int64_t id, std::string name) {
+  return {model::Field{"id", model::Value::Int64(id)},
+          model::Field{"name", model::Value::Text(std::move(name))}};
+}
+
+consume::SinkRecord Record(model::ChangeEvent event, std::string data = "{\"v\":1}") {
+  consume::SinkRecord record;
+  record.data = std::move(data);
+  record.event = std::make_shared<const model::ChangeEvent>(std::move(event));
+  return record;
+}
+
+model::ChangeEvent PostgresEvent(model::Operation op) {
+  model::ChangeEvent event;
+  event.op = op;
+  event.table = {"shopdb", "public", "orders"};
+  event.source.connector = model::ConnectorKind::kPostgres;
+  event.source.server_name = "shop";
+  PostgresPosition position;
+  position.commit_end_lsn = Lsn(100);
+  position.change_lsn = Lsn(90);
+  event.position = SourcePosition(position);
+  return event;
+}
+
+// Kafka Connect JsonConverter with schemas.enable=true writes a Debezium key struct as
+// {"schema":{"type":"struct","fields":[...],"optional":false,"name":...},"payload":{...}}
+// with Jackson's compact output (no spaces), fields in the order of the struct.
+constexpr std::string_view kGoldenKeyWithSchema =
+    R"({"schema":{"type":"struct","fields":[{"type":"int64","optional":false,"field":"id"}],)"
+    R"("optional":false,"name":"shop.public.orders.Key"},"payload":{"id":7}})";
+constexpr std::string_view kGoldenKeyPayloadOnly = R"({"id":7})";
+
+TEST(KafkaRecords, InsertGoesToDebeziumTopicWithJsonConverterKey) {
+  auto mapper = RecordMapper::Make(Settings());
+  ASSERT_TRUE(mapper.ok());
+  auto event = PostgresEvent(model::Operation::kInsert);
+  event.after = Row2(7, "a");
+  event.key = {model::Field{"id", model::Value::Int64(7)}};
+  std::vector<KafkaMessage> out;
+  mapper->Map(Record(event), &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].topic, "shop.public.orders");
+  EXPECT_EQ(*out[0].key, kGoldenKeyWithSchema);
+  EXPECT_EQ(*out[0].value, "{\"v\":1}");
+  EXPECT_TRUE(out[0].headers.empty());
+
+  auto payload_only = RecordMapper::Make(Settings("debezium"));
+  out.clear();
+  payload_only->Map(Record(event), &out);
+  EXPECT_EQ(*out[0].key, kGoldenKeyPayloadOnly);
+}
+
+TEST(KafkaRecords, MysqlTopicUsesDatabaseAndKeyColumnsOverride) {
+  consume::SinkSpec spec;
+  spec.name = "k";
+  spec.url = "kafka://h:1";
+  spec.settings = {
+      {"topic_prefix", "my"}, {"format", "debezium"}, {"message.key.columns", "inv\\.items:name"}};
+  auto settings = ParseKafkaSettings(spec);
+  ASSERT_TRUE(settings.ok());
+  auto mapper = RecordMapper::Make(*settings);
+  model::ChangeEvent event;
+  event.op = model::Operation::kInsert;
+  event.table = {"inv", "", "items"};
+  event.after = Row2(1, "x\"y");
+  event.key = {model::Field{"id", model::Value::Int64(1)}};
+  std::vector<KafkaMessage> out;
+  mapper->Map(Record(event), &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].topic, "my.inv.items");
+  EXPECT_EQ(*out[0].key, R"({"name":"x\"y"})");
+}
+
+TEST(KafkaRecords, KeylessTableHasNullKey) {
+  auto mapper = RecordMapper::Make(Settings());
+  auto event = PostgresEvent(model::Operation::kInsert);
+  event.after = Row2(1, "a");
+  std::vector<KafkaMessage> out;
+  mapper->Map(Record(event), &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].key.has_value());
+}
+
+TEST(KafkaRecords, DeleteIsFollowedByTombstoneUnlessOff) {
+  auto mapper = RecordMapper::Make(Settings("debezium"));
+  auto event = PostgresEvent(model::Operation::kDelete);
+  event.before = Row2(7, "a");
+  event.key = {model::Field{"id", model::Value::Int64(7)}};
+  std::vector<KafkaMessage> out;
+  mapper->Map(Record(event), &out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(*out[0].key, kGoldenKeyPayloadOnly);
+  EXPECT_TRUE(out[0].value.has_value());
+  EXPECT_EQ(*out[1].key, kGoldenKeyPayloadOnly);
+  EXPECT_FALSE(out[1].value.has_value());
+
+  KafkaSettings no_tombstones = Settings("debezium");
+  no_tombstones.tombstones_on_delete = false;
+  out.clear();
+  RecordMapper::Make(no_tombstones)->Map(Record(event), &out);
+  EXPECT_EQ(out.size(), 1u);
+}
+
+TEST(KafkaRecords, PrimaryKeyChangeBecomesDeleteTombstoneCreate) {
+  auto mapper = RecordMapper::Make(Settings("debezium"));
+  auto event = PostgresEvent(model::Operation::kUpdate);
+  event.before = Row2(7, "a");
+  event.after = Row2(8, "a");
+  event.key = {model::Field{"id", model::Value::Int64(8)}};
+  std::vector<KafkaMessage> out;
+  mapper->Map(Record(event), &out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(*out[0].key, R"({"id":7})");
+  ASSERT_EQ(out[0].headers.size(), 1u);
+  EXPECT_EQ(out[0].headers[0].name, "__debezium.newkey");
+  EXPECT_EQ(out[0].headers[0].value, R"({"id":8})");
+  EXPECT_NE(out[0].value->find(R"("op":"d")"), std::string::npos) << *out[0].value;
+  EXPECT_NE(out[0].value->find(R"("after":null)"), std::string::npos) << *out[0].value;
+  EXPECT_FALSE(out[1].value.has_value());
+  EXPECT_EQ(*out[1].key, R"({"id":7})");
+  EXPECT_EQ(*out[2].key, R"({"id":8})");
+  EXPECT_EQ(out[2].headers[0].name, "__debezium.oldkey");
+  EXPECT_EQ(out[2].headers[0].value, R"({"id":7})");
+  EXPECT_NE(out[2].value->find(R"("op":"c")"), std::string::npos) << *out[2].value;
+  EXPECT_NE(out[2].value->find(R"("before":null)"), std::string::npos) << *out[2].value;
+}
+
+TEST(KafkaRecords, UpdateWithSameKeyIsOneRecord) {
+  auto mapper = RecordMapper::Make(Settings("debezium"));
+  auto event = PostgresEvent(model::Operation::kUpdate);
+  event.before = Row2(7, "a");
+  event.after = Row2(7, "b");
+  event.key = {model::Field{"id", model::Value::Int64(7)}};
+  std::vector<KafkaMessage> out;
+  mapper->Map(Record(event), &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].value, "{\"v\":1}");
+}
+
+TEST(KafkaRecords, OtherTopics) {
+  auto mapper = RecordMapper::Make(Settings());
+  std::vector<KafkaMessage> out;
+  model::ChangeEvent begin;
+  begin.op = model::Operation::kTransactionBegin;
+  begin.transaction_id = "571:100";
+  mapper->Map(Record(begin), &out);
+  model::ChangeEvent heartbeat;
+  heartbeat.op = model::Operation::kHeartbeat;
+  mapper->Map(Record(heartbeat), &out);
+  model::ChangeEvent ddl;
+  ddl.op = model::Operation::kSchemaChange;
+  ddl.table = {"inv", "", "items"};
+  ddl.position = SourcePosition(MysqlPosition{});
+  mapper->Map(Record(ddl), &out);
+  auto pg_ddl = PostgresEvent(model::Operation::kSchemaChange);
+  mapper->Map(Record(pg_ddl), &out);  // PostgreSQL: Debezium has no schema change topic
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].topic, "shop.transaction");
+  EXPECT_EQ(
+      *out[0].key,
+      R"({"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"id"}],)"
+      R"("optional":false,"name":"io.debezium.connector.common.TransactionMetadataKey","version":1},)"
+      R"("payload":{"id":"571:100"}})");
+  EXPECT_EQ(out[1].topic, "__debezium-heartbeat.shop");
+  EXPECT_EQ(
+      *out[1].key,
+      R"({"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"serverName"}],)"
+      R"("optional":false,"name":"io.debezium.connector.common.ServerNameKey","version":1},)"
+      R"("payload":{"serverName":"shop"}})");
+  EXPECT_EQ(out[2].topic, "shop");
+  EXPECT_EQ(
+      *out[2].key,
+      R"({"schema":{"type":"struct","fields":[{"type":"string","optional":false,"field":"databaseName"}],)"
+      R"("optional":false,"name":"io.debezium.connector.mysql.SchemaChangeKey","version":1},)"
+      R"("payload":{"databaseName":"inv"}})");
+}
+
+TEST(KafkaRecords, SkippedOperations) {
+  KafkaSettings settings = Settings("debezium");
+  auto truncate = PostgresEvent(model::Operation::kTruncate);
+  std::vector<KafkaMessage> out;
+  RecordMapper::Make(settings)->Map(Record(truncate), &out);
+  EXPECT_TRUE(out.empty());  // Debezium skips truncates by default
+  settings.skipped_operations = "u";
+  RecordMapper::Make(settings)->Map(Record(truncate), &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].key.has_value());
+  auto update = PostgresEvent(model::Operation::kUpdate);
+  update.after = Row2(1, "a");
+  update.key = {model::Field{"id", model::Value::Int64(1)}};
+  RecordMapper::Make(settings)->Map(Record(update), &out);
+  EXPECT_EQ(out.size(), 1u);
+}
+
+TEST(KafkaRecords, TopicTemplate) {
+  KafkaSettings settings = Settings();
+  settings.topic_template = "{prefix}.all-{schema}.{table}";
+  auto mapper = RecordMapper::Make(settings);
+  EXPECT_EQ(mapper->TableTopic({"db", "public", "order lines"}), "shop.all-public.order_lines");
+  settings.topic_template = "everything";
+  EXPECT_EQ(RecordMapper::Make(settings)->TableTopic({"db", "public", "x"}), "everything");
+}
+
+}  // namespace
+}  // namespace eddy::sink::kafka
