@@ -12,9 +12,9 @@
 #include <filesystem>
 
 #include "app/commands.h"
-#include "app/sink_destinations.h"
 #include "app/record_printer.h"
 #include "app/shutdown.h"
+#include "app/sink_destinations.h"
 #include "base/logging.h"
 #include "consume/stream_reader.h"
 #include "demo/demo_databases.h"
@@ -41,8 +41,7 @@ struct DemoFlags {
 constexpr const char* kPostgresStream = "retail-postgres";
 constexpr const char* kMariadbStream = "retail-mariadb";
 
-void PrintInstructions(uint16_t port, const std::string& function_dir,
-                       const std::string& log_dir) {
+void PrintInstructions(uint16_t port, const std::string& function_dir, const std::string& log_dir) {
   std::printf(R"(
 eddy demo is running: PostgreSQL and MariaDB each get a stream of inserts, updates and deletes
 on retail_trans; eddy captures both and serves them on http://127.0.0.1:%u
@@ -92,7 +91,8 @@ int Demo(const DemoFlags& flags) {
   bool remove_data_dir = false;
   if (data_dir.empty()) {
     std::string pattern = (std::filesystem::temp_directory_path() / "eddy-demo-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) return fail("creating a data directory", IoError(std::strerror(errno)));
+    if (mkdtemp(pattern.data()) == nullptr)
+      return fail("creating a data directory", IoError(std::strerror(errno)));
     data_dir = pattern;
     remove_data_dir = true;
   }
@@ -119,10 +119,22 @@ int Demo(const DemoFlags& flags) {
   auto function = demo::LocalFunction::Start(data_dir + "/function");
   if (!function.ok()) return fail("starting the local function", function.status());
   for (const char* name : {kPostgresStream, kMariadbStream}) {
-    std::string url = "webhook+" + (*function)->base_url() + "/" + name + "?name=function-" +
-                      name + "&stream=" + name + "&max_batching_window=1";
+    std::string url = "webhook+" + (*function)->base_url() + "/" + name + "?name=function-" + name +
+                      "&stream=" + name + "&max_batching_window=1";
     auto sink = engine::ParseSinkUrl(url, config.sinks.size() + 1);
     if (!sink.ok()) return fail("configuring the webhook sink", sink.status());
+    config.sinks.push_back(std::move(*sink));
+  }
+  // The objects sink's embedded default: JSON lines objects in Firehose's layout under
+  // <data>/objects/, Hive-style by stream, table and day, flushed every 10 seconds.
+  for (const char* name : {kPostgresStream, kMariadbStream}) {
+    std::string url = "file://" + data_dir + "/objects?name=objects-" + std::string(name) +
+                      "&stream=" + name + "&buffer_interval=10&compression=GZIP&prefix=stream%3D" +
+                      name +
+                      "/table%3D!%7BpartitionKeyFromQuery%3Asource.table%7D"
+                      "/dt%3D!%7Btimestamp%3Ayyyy-MM-dd%7D/";
+    auto sink = engine::ParseSinkUrl(url, config.sinks.size() + 1);
+    if (!sink.ok()) return fail("configuring the objects sink", sink.status());
     config.sinks.push_back(std::move(*sink));
   }
   // No source: captures are added below.
@@ -152,6 +164,16 @@ int Demo(const DemoFlags& flags) {
   if (Status status = (*databases)->StartWorkload(); !status.ok()) {
     return fail("starting the workload", status);
   }
+  std::printf(
+      R"(Every change also lands in JSON lines objects in Firehose's layout (the objects sink,
+eddy run --sink file://... or s3://...), a gzip file per table and flush every 10 seconds:
+  find %s/objects -name '*.json.gz' | sort | tail -3
+  find %s/objects -name '*.json.gz' -exec zcat {} + | jq -c '{op, after}' | tail -5
+  # DuckDB: SELECT op, after FROM read_ndjson('%s/objects/**/*.json.gz', hive_partitioning=true)
+
+)",
+      data_dir.c_str(), data_dir.c_str(), data_dir.c_str());
+  std::fflush(stdout);
   PrintInstructions((*engine)->api_port(), (*function)->dir(), config.data_dir);
 
   struct Follower {
@@ -173,9 +195,9 @@ int Demo(const DemoFlags& flags) {
   }
 
   int exit_code = kExitOk;
-  auto deadline = flags.duration_seconds > 0
-                      ? std::chrono::steady_clock::now() + std::chrono::seconds(flags.duration_seconds)
-                      : std::chrono::steady_clock::time_point::max();
+  auto deadline = flags.duration_seconds > 0 ? std::chrono::steady_clock::now() +
+                                                   std::chrono::seconds(flags.duration_seconds)
+                                             : std::chrono::steady_clock::time_point::max();
   uint64_t printed = 0;
   while (!shutdown.requested() && std::chrono::steady_clock::now() < deadline) {
     std::string out;
@@ -260,19 +282,21 @@ int Demo(const DemoFlags& flags) {
 void RegisterDemoCommand(CLI::App& app, CommandRunner& runner) {
   auto flags = std::make_shared<DemoFlags>();
   auto* command = app.add_subcommand(
-      "demo", "The main job on embedded defaults: throwaway PostgreSQL and MariaDB, a workload, "
-              "capture, the stream API, changes printed as they arrive");
-  command->add_option("--api-listen", flags->api_listen, "HOST:PORT of the API (default 127.0.0.1:4567)");
-  command->add_option("--data-dir", flags->data_dir, "Keep the change log here (default: a temporary directory)");
+      "demo",
+      "The main job on embedded defaults: throwaway PostgreSQL and MariaDB, a workload, "
+      "capture, the stream API, changes printed as they arrive");
+  command->add_option("--api-listen", flags->api_listen,
+                      "HOST:PORT of the API (default 127.0.0.1:4567)");
+  command->add_option("--data-dir", flags->data_dir,
+                      "Keep the change log here (default: a temporary directory)");
   command->add_option("--format", flags->format, "native|debezium|dms|dynamodb");
   command->add_option("--rate", flags->rate, "Changes per second per database (default 5)");
-  command->add_option("--duration", flags->duration_seconds, "Stop after this many seconds (default: at Ctrl-C)");
+  command->add_option("--duration", flags->duration_seconds,
+                      "Stop after this many seconds (default: at Ctrl-C)");
   command->add_flag("--quiet", flags->quiet, "Do not print every change");
   command->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off");
   command->add_option("--seed", flags->seed, "Workload seed");
-  command->callback([&runner, flags] {
-    runner = [flags] { return Demo(*flags); };
-  });
+  command->callback([&runner, flags] { runner = [flags] { return Demo(*flags); }; });
 }
 
 }  // namespace eddy::app

@@ -7,6 +7,7 @@
 #include "sink/kafka/kafka_destination.h"
 #include "sink/kafka/kafka_settings.h"
 #include "sink/kinesis/kinesis_destination.h"
+#include "sink/objects/objects_destination.h"
 #include "sink/webhook/on_failure_webhook.h"
 #include "sink/webhook/webhook_destination.h"
 
@@ -71,6 +72,10 @@ engine::SinkServices MakeSinkServices() {
   // Kinesis Data Streams (sink/kinesis/): AWS or any compatible endpoint.
   for (const char* scheme : {"kinesis+http", "kinesis+https"}) {
     services.destinations.Register(scheme, sink::kinesis::MakeKinesisDestination).IgnoreError();
+  }
+  // Objects in S3 or a local directory, in Firehose's layout (sink/objects/).
+  for (const char* scheme : {"s3", "file"}) {
+    services.destinations.Register(scheme, sink::objects::MakeObjectsDestination).IgnoreError();
   }
   services.make_filter = MakeFilter;
   services.failure_handler = MakeFailureHandler();

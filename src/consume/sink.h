@@ -25,6 +25,7 @@
 // destination that cannot deliver concurrently serializes internally.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -58,8 +59,8 @@ struct SinkRecord {
   SequenceNumber sequence;      // the log's sequence number (the chunk head's for a group)
   std::string sequence_number;  // its Kinesis text form, as the API returns it
   std::string partition_key;
-  int64_t arrival_nanos = 0;    // when the log accepted it (ApproximateArrivalTimestamp)
-  SourcePosition position;      // of the change in the source; empty for plain appends
+  int64_t arrival_nanos = 0;  // when the log accepted it (ApproximateArrivalTimestamp)
+  SourcePosition position;    // of the change in the source; empty for plain appends
   // The record rendered in the sink's `format` (what GetRecords returns as Data). Records
   // whose format has no rendering (a truncate in `dynamodb`) are never handed over.
   std::string data;
@@ -113,10 +114,24 @@ struct DeliveryOutcome {
   int protocol_status = 0;
 };
 
+// Batching a destination imposes instead of the runner's batch_size, batch_bytes and
+// max_batching_window: destinations whose unit of delivery is large and time-bounded (an
+// object per flush, Firehose's buffer_size_mb and buffer_interval) need limits beyond the
+// runner's Lambda ranges. A batch is still cut at whichever limit comes first.
+struct BatchingOverride {
+  uint32_t batch_size = 0;              // records, >= 1
+  uint64_t batch_bytes = 0;             // sum of rendered record sizes, >= 1
+  std::chrono::milliseconds window{0};  // 0: deliver as soon as records are there
+};
+
 // The destination side of a sink: the only part a sink module writes.
 class Destination {
  public:
   virtual ~Destination() = default;
+  // The batching this destination needs, applied by the engine over the runner's settings
+  // before the runner starts; nullopt (the default) keeps the runner's. Called once, before
+  // Open, from the starting thread.
+  virtual std::optional<BatchingOverride> Batching() const { return std::nullopt; }
   // Connects and checks the destination (endpoint reachable, credentials, topic/bucket/table
   // exists). Called before the first batch; an error stops `eddy run` from starting, with the
   // message naming the setting and the fix.

@@ -259,6 +259,11 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     }
     EDDY_ASSIGN_OR_RETURN(prepared.destination,
                           engine->services_.destinations.Create(prepared.spec));
+    if (auto batching = prepared.destination->Batching()) {
+      prepared.settings.batch_size = batching->batch_size;
+      prepared.settings.batch_bytes = batching->batch_bytes;
+      prepared.settings.max_batching_window = batching->window;
+    }
     engine->prepared_sinks_.push_back(std::move(prepared));
   }
   // Then every destination is opened (reachable, credentials, ...), still before anything

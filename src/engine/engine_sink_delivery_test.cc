@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 
 #include "consume/checkpoint_store.h"
 #include "engine/engine.h"
@@ -18,16 +19,21 @@ struct Received {
   std::mutex mu;
   std::condition_variable changed;
   std::vector<std::string> keys;
+  std::vector<size_t> batch_sizes;
   int closes = 0;
 };
 
 class CollectingDestination final : public consume::Destination {
  public:
-  explicit CollectingDestination(Received* received) : received_(received) {}
+  explicit CollectingDestination(Received* received,
+                                 std::optional<consume::BatchingOverride> batching = {})
+      : received_(received), batching_(batching) {}
+  std::optional<consume::BatchingOverride> Batching() const override { return batching_; }
   Status Open() override { return Status::Ok(); }
   consume::DeliveryOutcome Deliver(const consume::SinkBatch& batch) override {
     std::lock_guard lock(received_->mu);
     for (const auto& record : batch.records) received_->keys.push_back(record.partition_key);
+    received_->batch_sizes.push_back(batch.records.size());
     received_->changed.notify_all();
     return consume::DeliveryOutcome{batch.records.size(), Status::Ok(), false};
   }
@@ -39,6 +45,7 @@ class CollectingDestination final : public consume::Destination {
 
  private:
   Received* received_;
+  std::optional<consume::BatchingOverride> batching_;
 };
 
 class EngineSinkDeliveryTest : public ::testing::Test {
@@ -61,17 +68,16 @@ class EngineSinkDeliveryTest : public ::testing::Test {
   }
   void TearDown() override { io::DefaultFileSystem()->RemoveTree(root_).IgnoreError(); }
 
-  SinkServices Services() {
+  SinkServices Services(std::optional<consume::BatchingOverride> batching = {}) {
     SinkServices services;
-    EXPECT_TRUE(
-        services.destinations
-            .Register(
-                "collect",
-                [this](const consume::SinkSpec&) -> Result<std::unique_ptr<consume::Destination>> {
-                  return std::unique_ptr<consume::Destination>(
-                      new CollectingDestination(&received_));
-                })
-            .ok());
+    EXPECT_TRUE(services.destinations
+                    .Register("collect",
+                              [this, batching](const consume::SinkSpec&)
+                                  -> Result<std::unique_ptr<consume::Destination>> {
+                                return std::unique_ptr<consume::Destination>(
+                                    new CollectingDestination(&received_, batching));
+                              })
+                    .ok());
     return services;
   }
 
@@ -127,6 +133,23 @@ TEST_F(EngineSinkDeliveryTest, DeliversAndResumesFromTheCheckpointAfterARestart)
   EXPECT_EQ(received_.keys.size(), 25u);  // nothing of the first 20 again
   EXPECT_EQ(received_.keys.back(), "k24");
   EXPECT_EQ(received_.closes, 2);
+}
+
+// A destination's Batching replaces the runner's batch_size (7 here) and window: 20 records
+// wait for one another (up to the 30 s window) and arrive as one batch of 20.
+TEST_F(EngineSinkDeliveryTest, TheDestinationsBatchingReplacesTheRunners) {
+  consume::BatchingOverride batching;
+  batching.batch_size = 20;
+  batching.batch_bytes = 1u << 20;
+  batching.window = std::chrono::seconds(30);
+  auto engine = Engine::Start(config_, Services(batching));
+  ASSERT_TRUE(engine.ok()) << engine.status().ToString();
+  Append((*engine)->store(), 0, 20);
+  ASSERT_TRUE(WaitForReceived(20));
+  ASSERT_TRUE((*engine)->Stop().ok());
+  std::lock_guard lock(received_.mu);
+  ASSERT_EQ(received_.batch_sizes.size(), 1u);
+  EXPECT_EQ(received_.batch_sizes[0], 20u);
 }
 
 }  // namespace

@@ -1,0 +1,263 @@
+#include "sink/objects/objects_destination.h"
+
+#include <simdjson.h>
+
+#include <map>
+#include <mutex>
+
+#include "aws/credentials.h"
+#include "base/logging.h"
+#include "format/json.h"
+#include "objstore/local_object_store.h"
+#include "objstore/s3_object_store.h"
+#include "sink/objects/object_encoder.h"
+#include "sink/objects/object_name.h"
+#include "sink/objects/objects_settings.h"
+
+namespace eddy::sink::objects {
+
+namespace {
+
+constexpr std::string_view kProcessingFailed = "processing-failed";
+
+// A record field by dotted path, from the record as delivered.
+Result<std::optional<std::string>> LookupField(simdjson::dom::element root, std::string_view path) {
+  simdjson::dom::element current = root;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t dot = path.find('.', start);
+    std::string_view name =
+        path.substr(start, dot == std::string_view::npos ? path.npos : dot - start);
+    simdjson::dom::object object;
+    if (current.get_object().get(object) != simdjson::SUCCESS) {
+      return InvalidArgument("'" + std::string(path.substr(0, start == 0 ? 0 : start - 1)) +
+                             "' is not an object in the record");
+    }
+    if (object[name].get(current) != simdjson::SUCCESS) {
+      return InvalidArgument("the record has no field '" + std::string(path) + "'");
+    }
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  switch (current.type()) {
+    case simdjson::dom::element_type::NULL_VALUE:
+      return std::optional<std::string>();
+    case simdjson::dom::element_type::STRING:
+      return std::optional<std::string>(std::string(current.get_string().value_unsafe()));
+    case simdjson::dom::element_type::ARRAY:
+    case simdjson::dom::element_type::OBJECT:
+      return InvalidArgument("the field '" + std::string(path) +
+                             "' is an object or array, not a value to partition by");
+    default:
+      return std::optional<std::string>(simdjson::minify(current));
+  }
+}
+
+// Deliver-time errors the operator fixes while the sink waits (a missing bucket, refused
+// credentials, a read-only directory) are retried (IMPAIRED), not FAILED: nothing is lost,
+// and the sink resumes on its own once the cause is gone.
+Status Retriable(const Status& error) {
+  switch (error.code()) {
+    case ErrorCode::kNotFound:
+    case ErrorCode::kPermissionDenied:
+    case ErrorCode::kFailedPrecondition:
+    case ErrorCode::kIoError:
+    case ErrorCode::kUnimplemented:
+      return Unavailable(error.message());
+    default:
+      return error;
+  }
+}
+
+Result<std::unique_ptr<objstore::ObjectStore>> MakeStore(const ObjectsSettings& settings) {
+  if (settings.backend == Backend::kFile) {
+    return std::unique_ptr<objstore::ObjectStore>(
+        std::make_unique<objstore::LocalObjectStore>(settings.directory));
+  }
+  objstore::S3Options options;
+  options.bucket = settings.bucket;
+  options.region = settings.region;
+  io::FileSystem& fs = *io::DefaultFileSystem();
+  if (options.region.empty()) {
+    options.region = aws::ResolveRegion(aws::ProcessEnvironment(), fs).value_or("us-east-1");
+  }
+  auto credentials = aws::ResolveCredentials(aws::ProcessEnvironment(), fs);
+  if (credentials.ok()) {
+    options.signer = objstore::MakeSigV4Signer(std::move(credentials).value(), options.region);
+  } else if (settings.endpoint.empty() ||
+             credentials.status().code() != ErrorCode::kPermissionDenied) {
+    // AWS needs credentials; half-set variables or a broken file are errors everywhere.
+    return credentials.status().WithContext("s3://" + settings.bucket);
+  } else {
+    logging::Get("sink.objects")
+        ->warn("bucket={} endpoint={}: no AWS credentials found; sending unsigned requests",
+               settings.bucket, settings.endpoint);
+  }
+  options.endpoint = settings.endpoint;
+  options.honours_if_none_match = settings.if_none_match;
+  options.multipart_threshold = settings.multipart_threshold_bytes;
+  options.part_size = settings.part_size_bytes;
+  options.http.request_timeout = std::chrono::milliseconds(120'000);
+  options.http.connect_timeout = std::chrono::milliseconds(10'000);
+  EDDY_ASSIGN_OR_RETURN(auto store, objstore::S3ObjectStore::Create(std::move(options)));
+  return std::unique_ptr<objstore::ObjectStore>(std::move(store));
+}
+
+class ObjectsDestination final : public consume::Destination {
+ public:
+  ObjectsDestination(ObjectsSettings settings, std::unique_ptr<objstore::ObjectStore> store)
+      : settings_(std::move(settings)),
+        store_(std::move(store)),
+        encoder_(MakeJsonLinesEncoder(settings_.compression)),
+        logger_(logging::Get("sink.objects")) {}
+
+  std::optional<consume::BatchingOverride> Batching() const override {
+    consume::BatchingOverride batching;
+    batching.batch_size = kMaxRecordsPerFlush;
+    batching.batch_bytes = settings_.buffer_bytes;
+    batching.window = settings_.buffer_interval;
+    return batching;
+  }
+
+  Status Open() override {
+    if (store_ == nullptr) {
+      // Credentials and region are read here, not in the factory (which does no I/O).
+      EDDY_ASSIGN_OR_RETURN(store_, MakeStore(settings_));
+    }
+    Status checked = store_->Check();
+    if (!checked.ok()) return checked.WithContext(store_->Describe(""));
+    return Status::Ok();
+  }
+
+  consume::DeliveryOutcome Deliver(const consume::SinkBatch& batch) override {
+    std::lock_guard lock(mutex_);
+    consume::DeliveryOutcome outcome;
+    Status written = Flush(batch);
+    if (!written.ok()) {
+      outcome.failure = Retriable(written);
+      return outcome;
+    }
+    outcome.acknowledged = batch.records.size();
+    return outcome;
+  }
+
+  Status Close() override {
+    if (store_ != nullptr) store_->Close();
+    return Status::Ok();
+  }
+
+ private:
+  struct Group {
+    std::string prefix;
+    const consume::SinkRecord* first = nullptr;
+    std::vector<std::string_view> lines;
+  };
+
+  Status Flush(const consume::SinkBatch& batch) {
+    std::vector<Group> groups;
+    std::map<std::string, size_t, std::less<>> by_prefix;
+    std::vector<std::string> error_lines;  // owned here; groups point into them
+    error_lines.reserve(batch.records.size());
+    auto add = [&](std::string prefix, const consume::SinkRecord& record, std::string_view line) {
+      auto [it, inserted] = by_prefix.emplace(prefix, groups.size());
+      if (inserted) groups.push_back(Group{std::move(prefix), &record, {}});
+      groups[it->second].lines.push_back(line);
+    };
+    const bool needs_fields = !settings_.prefix.fields().empty();
+    for (const consume::SinkRecord& record : batch.records) {
+      simdjson::dom::element root;
+      Status parsed = Status::Ok();
+      if (needs_fields) {
+        simdjson::error_code error = parser_.parse(record.data).get(root);
+        if (error != simdjson::SUCCESS) {
+          parsed = InvalidArgument(std::string("the record is not JSON: ") +
+                                   simdjson::error_message(error));
+        }
+      }
+      Result<std::string> prefix =
+          parsed.ok() ? settings_.prefix.Evaluate(
+                            record.arrival_nanos,
+                            [&](std::string_view name) { return LookupField(root, name); })
+                      : Result<std::string>(parsed);
+      if (prefix.ok()) {
+        add(std::move(prefix).value(), record, record.data);
+        continue;
+      }
+      EDDY_ASSIGN_OR_RETURN(
+          std::string error_prefix,
+          settings_.error_prefix.Evaluate(
+              record.arrival_nanos, [](std::string_view) { return std::optional<std::string>(); },
+              kProcessingFailed));
+      error_lines.push_back(ErrorLine(record, prefix.status()));
+      add(std::move(error_prefix), record, error_lines.back());
+    }
+    for (const Group& group : groups) {
+      ObjectNameParts name;
+      name.stream = batch.stream_name;
+      name.version = settings_.version;
+      name.first_arrival_nanos = group.first->arrival_nanos;
+      name.first_shard = group.first->shard_index;
+      name.first_sequence = group.first->sequence.value();
+      std::string key = group.prefix + ObjectName(name, settings_.file_extension);
+      EDDY_ASSIGN_OR_RETURN(std::string bytes, encoder_->Encode(group.lines));
+      EDDY_RETURN_IF_ERROR(Write(key, bytes));
+    }
+    return Status::Ok();
+  }
+
+  Status Write(const std::string& key, const std::string& bytes) {
+    objstore::PutOptions options;
+    options.content_type = std::string(encoder_->content_type());
+    options.if_none_match = store_->HonoursIfNoneMatch();
+    Status put = store_->Put(key, bytes, options);
+    if (put.code() == ErrorCode::kAlreadyExists) {
+      // Left by a flush that was interrupted before its checkpoint: these records (and maybe
+      // fewer or more of the same run) are being delivered again under the same first record.
+      logger_->info("replacing object={} left by an interrupted flush", store_->Describe(key));
+      options.if_none_match = false;
+      put = store_->Put(key, bytes, options);
+    }
+    if (!put.ok()) return put.WithContext("writing " + store_->Describe(key));
+    return Status::Ok();
+  }
+
+  // Firehose's processing-failed record, with the log's coordinates of the record.
+  static std::string ErrorLine(const consume::SinkRecord& record, const Status& error) {
+    format::JsonWriter writer;
+    writer.BeginObject();
+    writer.Member("errorCode", "PartitionKeyQueryFailed");
+    writer.Member("errorMessage", error.message());
+    writer.MemberInt("approximateArrivalTimestamp", record.arrival_nanos / 1'000'000);
+    writer.Member("shardId", record.shard_id);
+    writer.Member("sequenceNumber", record.sequence_number);
+    writer.Member("partitionKey", record.partition_key);
+    writer.MemberBase64("rawData", record.data);
+    writer.EndObject();
+    return writer.Take();
+  }
+
+  const ObjectsSettings settings_;
+  std::unique_ptr<objstore::ObjectStore> store_;  // set by Open at the latest
+  const std::unique_ptr<ObjectEncoder> encoder_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::mutex mutex_;  // serializes Deliver (and guards parser_)
+  simdjson::dom::parser parser_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<consume::Destination>> MakeObjectsDestinationWithStore(
+    const consume::SinkSpec& spec, std::unique_ptr<objstore::ObjectStore> store) {
+  EDDY_ASSIGN_OR_RETURN(ObjectsSettings settings, ParseObjectsSettings(spec));
+  return std::unique_ptr<consume::Destination>(
+      new ObjectsDestination(std::move(settings), std::move(store)));
+}
+
+Result<std::unique_ptr<consume::Destination>> MakeObjectsDestination(
+    const consume::SinkSpec& spec) {
+  EDDY_ASSIGN_OR_RETURN(ObjectsSettings settings, ParseObjectsSettings(spec));
+  return std::unique_ptr<consume::Destination>(
+      new ObjectsDestination(std::move(settings), nullptr));
+}
+
+}  // namespace eddy::sink::objects

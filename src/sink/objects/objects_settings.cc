@@ -1,0 +1,256 @@
+#include "sink/objects/objects_settings.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+
+#include "base/duration.h"
+#include "consume/sink_settings.h"
+#include "objstore/s3_object_store.h"
+
+namespace eddy::sink::objects {
+
+namespace {
+
+constexpr std::array<std::string_view, 13> kOwnKeys = {
+    "buffer_size_mb",         "buffer_interval", "prefix", "error_prefix", "compression",
+    "file_extension",         "version",         "region", "endpoint",     "if_none_match",
+    "multipart_threshold_mb", "part_size_mb",    "type"};
+
+constexpr std::string_view kDefaultTimestamp = "!{timestamp:yyyy/MM/dd/HH/}";
+constexpr std::string_view kDefaultErrorPrefix = "!{firehose:error-output-type}/";
+
+Status Invalid(std::string_view key, std::string_view value, std::string_view allowed) {
+  return InvalidArgument("objects setting '" + std::string(key) + "' is \"" +
+                         std::string(value.substr(0, 200)) + "\"; " + std::string(allowed));
+}
+
+Result<int64_t> Integer(std::string_view key, std::string_view text, int64_t min, int64_t max) {
+  int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return Invalid(key, text,
+                   "use an integer from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return value;
+}
+
+Result<bool> Bool(std::string_view key, std::string_view text) {
+  if (text == "true" || text == "1") return true;
+  if (text == "false" || text == "0") return false;
+  return Invalid(key, text, "use true or false");
+}
+
+std::string Upper(std::string_view text) {
+  std::string upper(text);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return upper;
+}
+
+// Splits the URL into the backend's location and the literal prefix before `prefix`.
+Status ParseLocation(std::string_view url, ObjectsSettings& settings, std::string* url_prefix) {
+  std::string_view shown = url.substr(0, url.find('?'));
+  auto invalid = [&](std::string_view what) {
+    return InvalidArgument("sink URL '" + std::string(shown.substr(0, 200)) +
+                           "': " + std::string(what) +
+                           "; write s3://BUCKET/PREFIX?region=R[&endpoint=URL] or file:///DIR");
+  };
+  std::string_view rest = url.substr(0, url.find_first_of("?#"));
+  for (char c : rest) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) return invalid("it contains control characters");
+  }
+  if (rest.starts_with("file://")) {
+    settings.backend = Backend::kFile;
+    std::string_view path = rest.substr(7);
+    if (path.empty() || path.front() != '/') {
+      return invalid("a file:// URL needs an absolute directory (three slashes: file:///DIR)");
+    }
+    std::string directory(path);
+    while (directory.size() > 1 && directory.back() == '/') directory.pop_back();
+    if (directory.find("/../") != std::string::npos || directory.ends_with("/..")) {
+      return invalid("the directory contains '..'; give it without");
+    }
+    settings.directory = std::move(directory);
+    url_prefix->clear();
+    return Status::Ok();
+  }
+  if (rest.starts_with("s3://")) {
+    settings.backend = Backend::kS3;
+    std::string_view after = rest.substr(5);
+    size_t slash = after.find('/');
+    std::string_view bucket = after.substr(0, slash);
+    if (bucket.empty()) return invalid("the bucket is missing");
+    Status valid = objstore::ValidateBucketName(bucket);
+    if (!valid.ok()) return invalid(valid.message());
+    settings.bucket = std::string(bucket);
+    std::string prefix(slash == std::string_view::npos ? std::string_view()
+                                                       : after.substr(slash + 1));
+    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    if (prefix.starts_with("/") || prefix.find("//") != std::string::npos) {
+      return invalid("the prefix has an empty segment ('//')");
+    }
+    *url_prefix = std::move(prefix);
+    return Status::Ok();
+  }
+  return invalid("the scheme is not s3:// or file://");
+}
+
+Status ParseEndpoint(std::string_view value, ObjectsSettings& settings) {
+  std::string endpoint(value);
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  bool valid = endpoint.starts_with("http://") || endpoint.starts_with("https://");
+  std::string_view authority =
+      valid ? std::string_view(endpoint).substr(endpoint.find("//") + 2) : std::string_view();
+  valid = valid && !authority.empty() && authority.find_first_of("/?#@ ") == std::string_view::npos;
+  if (!valid) {
+    return Invalid("endpoint", value,
+                   "use the server's base URL without a path, like http://127.0.0.1:4568");
+  }
+  settings.endpoint = std::move(endpoint);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string_view CompressionName(Compression compression) {
+  switch (compression) {
+    case Compression::kNone:
+      return "UNCOMPRESSED";
+    case Compression::kGzip:
+      return "GZIP";
+    case Compression::kZstd:
+      return "ZSTD";
+  }
+  return "UNCOMPRESSED";
+}
+
+Result<ObjectsSettings> ParseObjectsSettings(const consume::SinkSpec& spec) {
+  ObjectsSettings settings;
+  std::string url_prefix;
+  EDDY_RETURN_IF_ERROR(ParseLocation(spec.url, settings, &url_prefix));
+  const bool s3 = settings.backend == Backend::kS3;
+  std::string prefix_text;
+  std::string error_prefix_text(kDefaultErrorPrefix);
+  bool extension_set = false;
+  std::optional<bool> if_none_match;
+  for (const auto& [key, value] : spec.settings) {
+    if (key == "buffer_size_mb") {
+      EDDY_ASSIGN_OR_RETURN(int64_t mb, Integer(key, value, 1, 128));
+      settings.buffer_bytes = static_cast<uint64_t>(mb) << 20;
+    } else if (key == "buffer_interval") {
+      auto interval = ParseSecondsOrDuration(value);
+      if (!interval.ok() || interval->count() < 0 || interval->count() > 900'000) {
+        return Invalid(key, value,
+                       "use 0 to 900 seconds, as seconds (\"300\") or with a unit (\"5m\")");
+      }
+      settings.buffer_interval = *interval;
+    } else if (key == "prefix") {
+      prefix_text = value;
+    } else if (key == "error_prefix") {
+      error_prefix_text = value;
+    } else if (key == "compression") {
+      std::string upper = Upper(value);
+      if (upper == "UNCOMPRESSED" || upper == "NONE") {
+        settings.compression = Compression::kNone;
+      } else if (upper == "GZIP") {
+        settings.compression = Compression::kGzip;
+      } else if (upper == "ZSTD") {
+        settings.compression = Compression::kZstd;
+      } else {
+        return Invalid(key, value,
+                       "use UNCOMPRESSED, GZIP or ZSTD (Snappy and ZIP are not offered for JSON "
+                       "lines: DuckDB and Athena read gzip and zstd)");
+      }
+    } else if (key == "file_extension") {
+      // Firehose's FileExtension rule.
+      bool valid = value.size() >= 2 && value.size() <= 128 && value.front() == '.' &&
+                   std::all_of(value.begin(), value.end(), [](char c) {
+                     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                            std::string_view("!-_.*'()").find(c) != std::string_view::npos;
+                   });
+      if (!valid) {
+        return Invalid(key, value,
+                       "start it with '.' and use only 0-9 a-z ! - _ . * ' ( ), like .json.gz");
+      }
+      settings.file_extension = value;
+      extension_set = true;
+    } else if (key == "version") {
+      EDDY_ASSIGN_OR_RETURN(int64_t version, Integer(key, value, 1, 1'000'000));
+      settings.version = static_cast<uint32_t>(version);
+    } else if (key == "region") {
+      if (!s3) return Invalid(key, value, "region applies to s3:// URLs only; remove it");
+      if (value.empty() || value.size() > 32 ||
+          !std::all_of(value.begin(), value.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+          })) {
+        return Invalid(key, value, "use an AWS region name like us-east-1");
+      }
+      settings.region = value;
+    } else if (key == "endpoint") {
+      if (!s3) return Invalid(key, value, "endpoint applies to s3:// URLs only; remove it");
+      EDDY_RETURN_IF_ERROR(ParseEndpoint(value, settings));
+    } else if (key == "if_none_match") {
+      if (!s3) return Invalid(key, value, "if_none_match applies to s3:// URLs only; remove it");
+      EDDY_ASSIGN_OR_RETURN(bool on, Bool(key, value));
+      if_none_match = on;
+    } else if (key == "multipart_threshold_mb" || key == "part_size_mb") {
+      if (!s3) return Invalid(key, value, "applies to s3:// URLs only; remove it");
+      EDDY_ASSIGN_OR_RETURN(int64_t mb, Integer(key, value, 5, 5120));
+      (key == "part_size_mb" ? settings.part_size_bytes : settings.multipart_threshold_bytes) =
+          static_cast<uint64_t>(mb) << 20;
+    } else if (key == "type") {
+      std::string_view expected = s3 ? "s3" : "file";
+      if (value != expected) {
+        return Invalid(key, value,
+                       "the URL's scheme makes this a " + std::string(expected) +
+                           " sink; remove type or make it match the URL");
+      }
+    } else if (key == "batch_size" || key == "batch_bytes" || key == "max_batching_window") {
+      return Invalid(key, value,
+                     "an objects sink flushes by buffer_size_mb (1-128) and buffer_interval "
+                     "(0-900 s), as Firehose does; use those instead");
+    } else if (key == "parallelization_factor") {
+      if (value != "1") {
+        return Invalid(key, value,
+                       "an objects sink writes with one writer in log order (its object names "
+                       "come from the first record they hold); remove the setting");
+      }
+    } else if (!consume::IsRunnerSetting(key)) {
+      std::string known;
+      for (std::string_view own : kOwnKeys) known += std::string(own) + ", ";
+      return InvalidArgument("unknown objects setting '" + key + "'; the objects sink knows " +
+                             known + "and the sink settings of docs/sinks/objects.md");
+    }
+  }
+  settings.if_none_match = if_none_match.value_or(settings.endpoint.empty());
+  if (!extension_set) {
+    settings.file_extension = settings.compression == Compression::kGzip   ? ".json.gz"
+                              : settings.compression == Compression::kZstd ? ".json.zst"
+                                                                           : ".json";
+  }
+  std::string base = url_prefix.empty() ? "" : url_prefix + "/";
+  EDDY_ASSIGN_OR_RETURN(settings.prefix,
+                        PrefixExpression::Parse(base + prefix_text, PrefixKind::kData, "prefix"));
+  if (!settings.prefix.has_timestamp()) {
+    std::string text = settings.prefix.text();
+    if (!text.empty() && text.back() != '/') text += "/";
+    EDDY_ASSIGN_OR_RETURN(settings.prefix,
+                          PrefixExpression::Parse(text + std::string(kDefaultTimestamp),
+                                                  PrefixKind::kData, "prefix"));
+  }
+  EDDY_ASSIGN_OR_RETURN(
+      settings.error_prefix,
+      PrefixExpression::Parse(base + error_prefix_text, PrefixKind::kError, "error_prefix"));
+  if (!settings.error_prefix.has_timestamp()) {
+    std::string text = settings.error_prefix.text();
+    if (!text.empty() && text.back() != '/') text += "/";
+    EDDY_ASSIGN_OR_RETURN(settings.error_prefix,
+                          PrefixExpression::Parse(text + std::string(kDefaultTimestamp),
+                                                  PrefixKind::kError, "error_prefix"));
+  }
+  return settings;
+}
+
+}  // namespace eddy::sink::objects

@@ -1,0 +1,104 @@
+#include "sink/objects/objects_settings.h"
+
+#include <gtest/gtest.h>
+
+namespace eddy::sink::objects {
+namespace {
+
+consume::SinkSpec Spec(std::string url, std::map<std::string, std::string> settings = {}) {
+  consume::SinkSpec spec;
+  spec.name = "lake";
+  spec.stream = "orders";
+  spec.url = std::move(url);
+  spec.settings = std::move(settings);
+  return spec;
+}
+
+TEST(ObjectsSettingsTest, FirehoseDefaults) {
+  auto settings = ParseObjectsSettings(Spec("s3://my-lake/cdc/orders/"));
+  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  EXPECT_EQ(settings->backend, Backend::kS3);
+  EXPECT_EQ(settings->bucket, "my-lake");
+  EXPECT_EQ(settings->buffer_bytes, 5u << 20);
+  EXPECT_EQ(settings->buffer_interval, std::chrono::seconds(300));
+  EXPECT_EQ(settings->prefix.text(), "cdc/orders/!{timestamp:yyyy/MM/dd/HH/}");
+  EXPECT_EQ(settings->error_prefix.text(),
+            "cdc/orders/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH/}");
+  EXPECT_EQ(settings->compression, Compression::kNone);
+  EXPECT_EQ(settings->file_extension, ".json");
+  EXPECT_TRUE(settings->if_none_match);  // AWS honours it
+  EXPECT_TRUE(settings->endpoint.empty());
+}
+
+TEST(ObjectsSettingsTest, EverySetting) {
+  auto settings = ParseObjectsSettings(Spec(
+      "s3://lake/base", {{"buffer_size_mb", "128"},
+                         {"buffer_interval", "0"},
+                         {"prefix", "table=!{partitionKeyFromQuery:source.table}/"},
+                         {"error_prefix", "err/!{firehose:error-output-type}/!{timestamp:yyyy}/"},
+                         {"compression", "gzip"},
+                         {"version", "3"},
+                         {"region", "eu-west-1"},
+                         {"endpoint", "http://127.0.0.1:4568/"},
+                         {"multipart_threshold_mb", "5"},
+                         {"part_size_mb", "5"},
+                         {"type", "s3"},
+                         {"format", "dms"}}));
+  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  EXPECT_EQ(settings->buffer_bytes, 128u << 20);
+  EXPECT_EQ(settings->buffer_interval.count(), 0);
+  EXPECT_EQ(settings->prefix.text(),
+            "base/table=!{partitionKeyFromQuery:source.table}/!{timestamp:yyyy/MM/dd/HH/}");
+  EXPECT_EQ(settings->error_prefix.text(),
+            "base/err/!{firehose:error-output-type}/!{timestamp:yyyy}/");
+  EXPECT_EQ(settings->file_extension, ".json.gz");
+  EXPECT_EQ(settings->version, 3u);
+  EXPECT_EQ(settings->endpoint, "http://127.0.0.1:4568");
+  EXPECT_FALSE(settings->if_none_match);  // custom endpoints: off unless asked for
+  EXPECT_EQ(settings->part_size_bytes, 5u << 20);
+
+  auto file = ParseObjectsSettings(Spec("file:///var/lake/", {{"compression", "ZSTD"}}));
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(file->backend, Backend::kFile);
+  EXPECT_EQ(file->directory, "/var/lake");
+  EXPECT_EQ(file->file_extension, ".json.zst");
+  EXPECT_EQ(file->prefix.text(), "!{timestamp:yyyy/MM/dd/HH/}");
+}
+
+TEST(ObjectsSettingsTest, BadInputNamesTheKeyAndTheFix) {
+  struct Case {
+    std::string url;
+    std::map<std::string, std::string> settings;
+    const char* says;
+  };
+  for (const Case& bad : {
+           Case{"s3://", {}, "bucket is missing"},
+           Case{"s3://UPPER/x", {}, "bucket name"},
+           Case{"s3://ok-bucket//x", {}, "empty segment"},
+           Case{"file://relative/dir", {}, "absolute directory"},
+           Case{"ftp://x", {}, "not s3:// or file://"},
+           Case{"s3://lake", {{"buffer_size_mb", "0"}}, "1 to 128"},
+           Case{"s3://lake", {{"buffer_size_mb", "129"}}, "1 to 128"},
+           Case{"s3://lake", {{"buffer_interval", "901"}}, "0 to 900"},
+           Case{"s3://lake", {{"compression", "snappy"}}, "UNCOMPRESSED, GZIP or ZSTD"},
+           Case{"s3://lake", {{"file_extension", "json"}}, "start it with '.'"},
+           Case{"s3://lake", {{"prefix", "!{timestamp:QQ}"}}, "'QQ'"},
+           Case{"s3://lake", {{"error_prefix", "errors/"}}, "error-output-type"},
+           Case{"s3://lake", {{"endpoint", "127.0.0.1:4568"}}, "base URL"},
+           Case{"s3://lake", {{"region", "US East"}}, "region name"},
+           Case{"file:///lake", {{"region", "us-east-1"}}, "s3:// URLs only"},
+           Case{"s3://lake", {{"batch_size", "10"}}, "buffer_size_mb"},
+           Case{"s3://lake", {{"parallelization_factor", "2"}}, "one writer"},
+           Case{"s3://lake", {{"type", "file"}}, "make it match"},
+           Case{"s3://lake", {{"bucket", "x"}}, "unknown objects setting 'bucket'"},
+       }) {
+    auto settings = ParseObjectsSettings(Spec(bad.url, bad.settings));
+    ASSERT_FALSE(settings.ok()) << bad.url << " " << bad.says;
+    EXPECT_EQ(settings.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(settings.status().message().find(bad.says), std::string::npos)
+        << settings.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace eddy::sink::objects
