@@ -118,7 +118,6 @@ struct SlotState {
 
 }  // namespace
 
-
 class PostgresCapture::Runner {
  public:
   Runner(PostgresCaptureOptions options, std::shared_ptr<log::Stream> stream)
@@ -362,7 +361,9 @@ class PostgresCapture::Runner {
     bool slot_usable = slot.exists && slot.wal_status != "lost";
     bool need_snapshot = false;
     switch (options_.snapshot_mode) {
-      case SnapshotMode::kNoData: need_snapshot = false; break;
+      case SnapshotMode::kNoData:
+        need_snapshot = false;
+        break;
       // A snapshot this process already took counts as a position even when it stored no
       // rows (an empty snapshot records no position in the log).
       case SnapshotMode::kInitial:
@@ -372,7 +373,9 @@ class PostgresCapture::Runner {
       case SnapshotMode::kWhenNeeded:
         need_snapshot = (!have_position && !snapshot_taken_) || !slot_usable;
         break;
-      case SnapshotMode::kAlways: need_snapshot = !snapshot_taken_; break;
+      case SnapshotMode::kAlways:
+        need_snapshot = !snapshot_taken_;
+        break;
     }
     if (options_.snapshot_mode == SnapshotMode::kInitialOnly && have_position) {
       Logger()->info("snapshot already in the log; initial_only has nothing to do");
@@ -387,8 +390,11 @@ class PostgresCapture::Runner {
       }
       if (have_position) {
         return FailedPrecondition(
-            "replication slot \"" + options_.slot_name + "\" does not exist but the log holds "
-            "changes up to " + durable.ToString() + ": the slot was dropped and changes since "
+            "replication slot \"" + options_.slot_name +
+            "\" does not exist but the log holds "
+            "changes up to " +
+            durable.ToString() +
+            ": the slot was dropped and changes since "
             "then are lost; restart with snapshot mode when_needed or always to re-snapshot");
       }
       EDDY_ASSIGN_OR_RETURN(CreatedSlot created,
@@ -398,10 +404,11 @@ class PostgresCapture::Runner {
     }
     if (need_snapshot) {
       if (slot.exists && !have_position && options_.snapshot_mode != SnapshotMode::kAlways) {
-        Logger()->warn("stream {} holds no completed snapshot but slot {} exists: an earlier "
-                       "snapshot did not finish (its rows never became visible); the snapshot "
-                       "restarts from the beginning",
-                       stream_->name(), options_.slot_name);
+        Logger()->warn(
+            "stream {} holds no completed snapshot but slot {} exists: an earlier "
+            "snapshot did not finish (its rows never became visible); the snapshot "
+            "restarts from the beginning",
+            stream_->name(), options_.slot_name);
       }
       if (slot.exists && slot.active) {
         // Typically the walsender of a process that just died, not yet gone: retry shortly.
@@ -412,15 +419,15 @@ class PostgresCapture::Runner {
       if (slot.exists) {
         Logger()->info("dropping replication slot to take a consistent snapshot slot={}",
                        options_.slot_name);
-        EDDY_RETURN_IF_ERROR(sql->QueryParams("SELECT pg_drop_replication_slot($1)",
-                                              {options_.slot_name})
-                                 .status());
+        EDDY_RETURN_IF_ERROR(
+            sql->QueryParams("SELECT pg_drop_replication_slot($1)", {options_.slot_name}).status());
       }
       EDDY_ASSIGN_OR_RETURN(CreatedSlot created,
                             replication->CreateLogicalSlot(options_.slot_name, true));
-      Logger()->info("created replication slot with exported snapshot slot={} "
-                     "consistent_point={} snapshot={}",
-                     created.name, created.consistent_point.ToString(), created.snapshot_name);
+      Logger()->info(
+          "created replication slot with exported snapshot slot={} "
+          "consistent_point={} snapshot={}",
+          created.name, created.consistent_point.ToString(), created.snapshot_name);
       SetState("snapshot");
       EDDY_RETURN_IF_ERROR(TakeSnapshot(created));
       snapshot_taken_ = true;
@@ -480,7 +487,8 @@ class PostgresCapture::Runner {
     std::unique_ptr<log::TransactionAppender> appender;
     auto emit = [&](model::ChangeEvent event) {
       if (held) {
-        if (held->ordinal_in_transaction == 0) held->source.snapshot = model::SnapshotMarker::kFirst;
+        if (held->ordinal_in_transaction == 0)
+          held->source.snapshot = model::SnapshotMarker::kFirst;
         records.push_back(ToRecord(*held));
         records_bytes += RecordBytes(records.back());
       }
@@ -538,15 +546,30 @@ class PostgresCapture::Runner {
           select += QuoteIdentifier(column_names[relation.key_columns[k]]);
         }
       }
-      EDDY_RETURN_IF_ERROR(reader->Execute("DECLARE eddy_snapshot NO SCROLL CURSOR FOR " + select));
+      if (Status declared = reader->Execute("DECLARE eddy_snapshot NO SCROLL CURSOR FOR " + select);
+          !declared.ok()) {
+        // PostgreSQL resolves names against the current catalog, not the exported snapshot's:
+        // a column or table dropped or renamed after the slot was created (undefined_column
+        // 42703, undefined_table 42P01) fails the SELECT although the snapshot's catalog has
+        // it. The snapshot starts over (a new slot and snapshot, after the DDL) instead of
+        // stopping the capture.
+        const std::string& text = declared.message();
+        if (text.find("[42703]") != std::string::npos ||
+            text.find("[42P01]") != std::string::npos) {
+          return Unavailable("table " + QuoteIdentifier(schema) + "." + QuoteIdentifier(name) +
+                             " changed while the snapshot started (" + text +
+                             "); the snapshot starts again");
+        }
+        return declared;
+      }
       uint64_t table_rows = 0;
       const std::string qualified_name = relation.schema.table.QualifiedName();
       while (true) {
         if (StopRequested()) return Aborted("capture stopped during the snapshot");
-        EDDY_ASSIGN_OR_RETURN(QueryRows chunk,
-                              reader->Query("FETCH FORWARD " +
-                                            std::to_string(options_.snapshot_chunk_rows) +
-                                            " FROM eddy_snapshot"));
+        EDDY_ASSIGN_OR_RETURN(
+            QueryRows chunk,
+            reader->Query("FETCH FORWARD " + std::to_string(options_.snapshot_chunk_rows) +
+                          " FROM eddy_snapshot"));
         if (chunk.rows.empty()) break;
         for (const auto& row : chunk.rows) {
           std::vector<std::optional<std::string_view>> values;
@@ -579,20 +602,21 @@ class PostgresCapture::Runner {
         probe_->AddSnapshotRows(qualified_name, chunk.rows.size());
         if (records.size() >= options_.append_part_records ||
             records_bytes >= options_.append_part_bytes) {
-          EDDY_RETURN_IF_ERROR(AsAppendFailure(write_part().WithContext("appending snapshot rows")));
+          EDDY_RETURN_IF_ERROR(
+              AsAppendFailure(write_part().WithContext("appending snapshot rows")));
         }
-        double seconds =
-            std::chrono::duration<double>(Clock::now() - started).count();
+        double seconds = std::chrono::duration<double>(Clock::now() - started).count();
         uint64_t done = 0;
         {
           std::lock_guard lock(mu_);
           progress_.snapshot_rows += chunk.rows.size();
           done = progress_.snapshot_rows;
         }
-        Logger()->info("snapshot progress table={}.{} table_rows={} rows_done={} "
-                       "rows_estimated={} rows_per_second={:.0f}",
-                       schema, name, table_rows, done, estimated,
-                       seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
+        Logger()->info(
+            "snapshot progress table={}.{} table_rows={} rows_done={} "
+            "rows_estimated={} rows_per_second={:.0f}",
+            schema, name, table_rows, done, estimated,
+            seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
       }
       EDDY_RETURN_IF_ERROR(reader->Execute("CLOSE eddy_snapshot"));
       if (table_rows > 0) {
@@ -645,9 +669,9 @@ class PostgresCapture::Runner {
   };
 
   std::unique_ptr<TransactionBuffer> NewBuffer(uint32_t xid) {
-    std::string path = io::JoinPath(options_.spill_dir, "tx-" + std::to_string(xid) + "-" +
-                                                            std::to_string(++buffer_counter_) +
-                                                            ".spill");
+    std::string path =
+        io::JoinPath(options_.spill_dir, "tx-" + std::to_string(xid) + "-" +
+                                             std::to_string(++buffer_counter_) + ".spill");
     return std::make_unique<TransactionBuffer>(file_system_, path,
                                                options_.transaction_memory_bytes);
   }
@@ -675,9 +699,7 @@ class PostgresCapture::Runner {
     builder_.reset();  // it points at the catalog connection of the finished attempt
   }
 
-  bool Idle() {
-    return !committing_ && !current_.has_value() && streams_.empty() && AppendsIdle();
-  }
+  bool Idle() { return !committing_ && !current_.has_value() && streams_.empty() && AppendsIdle(); }
 
   // The end of the last transaction durable or queued for appending.
   Lsn CapturedEnd() {
@@ -704,8 +726,10 @@ class PostgresCapture::Runner {
   }
 
   Status Stream(PgConnection& replication, int server_version, Lsn start) {
-    int proto = server_version >= 160000 ? 4 : server_version >= 150000 ? 3
-                : server_version >= 140000 ? 2 : 1;
+    int proto = server_version >= 160000   ? 4
+                : server_version >= 150000 ? 3
+                : server_version >= 140000 ? 2
+                                           : 1;
     std::string options = "proto_version '" + std::to_string(proto) + "', publication_names " +
                           QuoteLiteral(QuoteIdentifier(options_.publication_name));
     if (proto >= 2) {
@@ -729,11 +753,11 @@ class PostgresCapture::Runner {
         return SendFeedback(replication, false);
       }
       EDDY_RETURN_IF_ERROR(AppendError());
-      auto until_feedback = options_.feedback_interval -
-                            std::chrono::duration_cast<std::chrono::milliseconds>(
-                                Clock::now() - last_feedback_);
-      auto wait = std::clamp(until_feedback, std::chrono::milliseconds(0),
-                             std::chrono::milliseconds(100));
+      auto until_feedback =
+          options_.feedback_interval -
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_feedback_);
+      auto wait =
+          std::clamp(until_feedback, std::chrono::milliseconds(0), std::chrono::milliseconds(100));
       EDDY_ASSIGN_OR_RETURN(std::optional<std::string> message, replication.Receive(wait));
       if (message) {
         EDDY_ASSIGN_OR_RETURN(CopyDataMessage copy, DecodeCopyData(*message));
@@ -756,8 +780,7 @@ class PostgresCapture::Runner {
   Status Handle(const XLogData& data) {
     EDDY_ASSIGN_OR_RETURN(PgOutputMessage message,
                           DecodePgOutput(data.payload, DecodeContext{in_stream_, false}));
-    return std::visit(
-        [&](auto& m) -> Status { return On(m, data); }, message);
+    return std::visit([&](auto& m) -> Status { return On(m, data); }, message);
   }
 
   Status AddChange(uint32_t subxid, model::ChangeEvent event, const XLogData& data) {
@@ -1057,9 +1080,10 @@ class PostgresCapture::Runner {
   void AbortOpenAppender(const std::string& why) {
     if (open_appender_ == nullptr) return;
     Status aborted = open_appender_->Abort();
-    Logger()->warn("discarded a transaction appended in parts ({}): the server sends it again "
-                   "abort_status=\"{}\"",
-                   why, aborted.ToString());
+    Logger()->warn(
+        "discarded a transaction appended in parts ({}): the server sends it again "
+        "abort_status=\"{}\"",
+        why, aborted.ToString());
     open_appender_.reset();
   }
 
