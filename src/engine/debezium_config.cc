@@ -223,8 +223,9 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
   if (!get("slot.name").empty()) config.source.slot_name = get("slot.name");
   if (!get("publication.name").empty()) config.source.publication_name = get("publication.name");
   if (!get("database.server.id").empty()) {
+    const std::string server_id = get("database.server.id");  // `end` points into it
     char* end = nullptr;
-    unsigned long id = std::strtoul(get("database.server.id").c_str(), &end, 10);
+    unsigned long id = std::strtoul(server_id.c_str(), &end, 10);
     if (*end != '\0' || id == 0 || id > 4294967295ul) {
       return invalid("database.server.id", "use a number from 1 to 4294967295");
     }
