@@ -424,8 +424,10 @@ TEST_F(SinkRunnerTest, GivenUpRecordsWaitWhileOnFailureCannotBeWritten) {
     }
     return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
   };
-  // The first two appends to the failures file fail (a short write each, cut away again).
-  fs_.InjectFault(io::FaultOperation::kAppend, IoError("injected: disk error"), "failures/", 0, 2);
+  // Appends to the failures file fail (a short write each, cut away again) until the test has
+  // seen the sink IMPAIRED by them; then the disk recovers.
+  fs_.InjectFault(io::FaultOperation::kAppend, IoError("injected: disk error"), "failures/", 0,
+                  UINT32_MAX);
   auto runner =
       StartRunner({{"maximum_retry_attempts", "0"}, {"bisect_batch_on_function_error", "true"}});
   ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) {
@@ -433,6 +435,7 @@ TEST_F(SinkRunnerTest, GivenUpRecordsWaitWhileOnFailureCannotBeWritten) {
            s.reason.find("writing given-up records to /data/failures/hook.jsonl") !=
                std::string::npos;
   }));
+  fs_.ClearFaults();
   ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) {
     return s.state == SinkState::kActive && s.failed_records == 1 && s.delivered_records == 2;
   }));
