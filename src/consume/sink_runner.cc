@@ -491,12 +491,17 @@ Status SinkRunner::Impl::Start() {
     destination_->Close().IgnoreError();
     return in_context(saved_state);
   }
+  SinkState started_state;
+  {
+    std::lock_guard lock(mu_);  // lanes change the state as soon as they run
+    started_state = state_;
+  }
   for (size_t i = 0; i < lanes_.size(); ++i) {
     lanes_[i].thread = std::thread([this, i] { LaneLoop(i); });
   }
   control_thread_ = std::thread([this] { ControlLoop(); });
   logger_->info("sink={} stream={} url={} started state={} lanes={}", spec_.name, spec_.stream,
-                shown_url_, SinkStateName(state_), lanes_.size());
+                shown_url_, SinkStateName(started_state), lanes_.size());
   return ::eddy::Status::Ok();
 }
 
