@@ -11,7 +11,8 @@ Kinesis load client, in the same run; prints the ratio (issue 12 target: >= 0.8)
    connections, every reply parsed by simdjson). Rate = records / its own timed seconds.
 3. eddy: `eddy serve` restarted on the same data directory with
    `--sink webhook+http://127.0.0.1:R/?stream=S&batch_size=B&starting_position=TRIM_HORIZON
-   &parallelization_factor=P` (P = --shards by default: Lambda's concurrency on that stream).
+   &parallelization_factor=P` (P = 1 by default; --parallelization-factor=0 gives one lane per
+   shard, Lambda's concurrency on that stream).
    The receiver (this process, a raw-socket HTTP/1.1 server on its own thread) acknowledges
    every POST at once with 200 {} and counts the Lambda records in each body (occurrences of
    `"eventID"`). Timed from the first request's arrival to the moment the receiver has every
@@ -147,10 +148,10 @@ def main():
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=3)
-    # Lambda runs one batch per shard at a time (its ParallelizationFactor multiplies that);
-    # eddy's lanes are per stream, so the factor that matches Lambda's default concurrency on
-    # an N-shard stream is N. 0 means --shards.
-    parser.add_argument("--parallelization-factor", type=int, default=0)
+    # eddy's lanes are per stream (Lambda runs one batch per shard at a time, so N lanes on an
+    # N-shard stream is Lambda's default concurrency). 0 means --shards. One lane is faster on
+    # two cores: it sends full batches.
+    parser.add_argument("--parallelization-factor", type=int, default=1)
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="eddy-push-bench-")
