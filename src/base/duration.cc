@@ -56,4 +56,17 @@ Result<std::chrono::milliseconds> ParseSecondsOrDuration(std::string_view text) 
   return duration;
 }
 
+Result<std::chrono::milliseconds> ParseTimeoutSetting(std::string_view owner, std::string_view key,
+                                                      std::string_view text,
+                                                      std::chrono::milliseconds max) {
+  auto parsed = ParseSecondsOrDuration(text);
+  if (!parsed.ok() || parsed->count() < 1 || *parsed > max) {
+    return InvalidArgument(std::string(owner) + " setting '" + std::string(key) + "' is \"" +
+                           std::string(text) + "\"; use a duration from 1ms to " +
+                           std::to_string(max.count() / 1000) +
+                           " seconds, as seconds (\"30\") or with a unit (\"500ms\", \"30s\")");
+  }
+  return *parsed;
+}
+
 }  // namespace eddy

@@ -22,4 +22,10 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text);
 // Plain digits are seconds ("60"); anything else is ParseDuration's form ("60s", "5m").
 Result<std::chrono::milliseconds> ParseSecondsOrDuration(std::string_view text);
 
+// A timeout setting of `owner` ("webhook", "kinesis"): ParseSecondsOrDuration's form, from 1 ms
+// to `max`. kInvalidArgument names the setting, its value and the accepted range.
+Result<std::chrono::milliseconds> ParseTimeoutSetting(std::string_view owner, std::string_view key,
+                                                      std::string_view text,
+                                                      std::chrono::milliseconds max);
+
 }  // namespace eddy

@@ -35,3 +35,23 @@ TEST(DurationTest, PlainDigitsAreSeconds) {
 
 }  // namespace
 }  // namespace eddy
+
+namespace eddy {
+namespace {
+
+TEST(DurationTest, TimeoutSettingNamesTheSettingAndTheRange) {
+  auto seconds = ParseTimeoutSetting("webhook", "timeout", "30", std::chrono::milliseconds(60'000));
+  ASSERT_TRUE(seconds.ok());
+  EXPECT_EQ(*seconds, std::chrono::milliseconds(30'000));
+  EXPECT_EQ(*ParseTimeoutSetting("kinesis", "t", "500ms", std::chrono::milliseconds(1000)),
+            std::chrono::milliseconds(500));
+  for (const char* bad : {"0", "0ms", "61", "soon"}) {
+    auto parsed = ParseTimeoutSetting("webhook", "timeout", bad, std::chrono::milliseconds(60'000));
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_NE(parsed.status().message().find("webhook setting 'timeout'"), std::string::npos);
+    EXPECT_NE(parsed.status().message().find("from 1ms to 60 seconds"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace eddy

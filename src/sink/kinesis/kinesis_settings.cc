@@ -40,17 +40,6 @@ Result<int64_t> ParseInteger(std::string_view key, std::string_view text, int64_
   return value;
 }
 
-Result<std::chrono::milliseconds> ParseTimeout(std::string_view key, std::string_view text,
-                                               std::chrono::milliseconds max) {
-  auto parsed = ParseSecondsOrDuration(text);
-  if (!parsed.ok() || parsed->count() < 1 || *parsed > max) {
-    return InvalidArgument("kinesis setting '" + std::string(key) + "' is \"" + std::string(text) +
-                           "\"; use a duration from 1ms to " + std::to_string(max.count() / 1000) +
-                           " seconds, as seconds (\"30\") or with a unit (\"500ms\", \"30s\")");
-  }
-  return *parsed;
-}
-
 Status ParseEndpoint(std::string_view url, KinesisSettings& settings) {
   auto invalid = [&](std::string_view what) {
     return InvalidArgument("sink URL '" + std::string(url.substr(0, url.find('?'))) +
@@ -145,11 +134,13 @@ Result<KinesisSettings> ParseKinesisSettings(const consume::SinkSpec& spec) {
       EDDY_ASSIGN_OR_RETURN(int64_t bytes, ParseInteger(key, value, 1024, 10 << 20));
       settings.max_record_bytes = static_cast<size_t>(bytes);
     } else if (key == "request_timeout") {
-      EDDY_ASSIGN_OR_RETURN(settings.request_timeout,
-                            ParseTimeout(key, value, std::chrono::milliseconds(900'000)));
+      EDDY_ASSIGN_OR_RETURN(
+          settings.request_timeout,
+          ParseTimeoutSetting("kinesis", key, value, std::chrono::milliseconds(900'000)));
     } else if (key == "connect_timeout") {
-      EDDY_ASSIGN_OR_RETURN(settings.connect_timeout,
-                            ParseTimeout(key, value, std::chrono::milliseconds(300'000)));
+      EDDY_ASSIGN_OR_RETURN(
+          settings.connect_timeout,
+          ParseTimeoutSetting("kinesis", key, value, std::chrono::milliseconds(300'000)));
     } else if (key == "ca_file") {
       if (value.empty()) {
         return InvalidArgument("kinesis setting 'ca_file' is empty; give the path of a PEM file");

@@ -1,6 +1,5 @@
 #include "sink/webhook/webhook_settings.h"
 
-#include "consume/sink_settings.h"
 #include <algorithm>
 #include <array>
 #include <string_view>
@@ -36,17 +35,6 @@ Result<bool> ParseBool(std::string_view key, std::string_view text) {
   if (text == "false" || text == "0") return false;
   return InvalidArgument("webhook setting '" + std::string(key) + "' is \"" + std::string(text) +
                          "\"; use true or false");
-}
-
-Result<std::chrono::milliseconds> ParseTimeout(std::string_view key, std::string_view text,
-                                               std::chrono::milliseconds max) {
-  auto parsed = ParseSecondsOrDuration(text);
-  if (!parsed.ok() || parsed->count() < 1 || *parsed > max) {
-    return InvalidArgument("webhook setting '" + std::string(key) + "' is \"" + std::string(text) +
-                           "\"; use a duration from 1ms to " + std::to_string(max.count() / 1000) +
-                           " seconds, as seconds (\"30\") or with a unit (\"500ms\", \"30s\")");
-  }
-  return *parsed;
 }
 
 Status ParseEndpoint(std::string_view url, WebhookSettings& settings) {
@@ -126,11 +114,13 @@ Result<WebhookSettings> ParseWebhookSettings(const consume::SinkSpec& spec) {
                                "(Lambda's DynamoDB Streams event)");
       }
     } else if (key == "request_timeout") {
-      EDDY_ASSIGN_OR_RETURN(settings.request_timeout,
-                            ParseTimeout(key, value, std::chrono::milliseconds(900'000)));
+      EDDY_ASSIGN_OR_RETURN(
+          settings.request_timeout,
+          ParseTimeoutSetting("webhook", key, value, std::chrono::milliseconds(900'000)));
     } else if (key == "connect_timeout") {
-      EDDY_ASSIGN_OR_RETURN(settings.connect_timeout,
-                            ParseTimeout(key, value, std::chrono::milliseconds(300'000)));
+      EDDY_ASSIGN_OR_RETURN(
+          settings.connect_timeout,
+          ParseTimeoutSetting("webhook", key, value, std::chrono::milliseconds(300'000)));
     } else if (key == "ca_file") {
       if (value.empty()) {
         return InvalidArgument("webhook setting 'ca_file' is empty; give the path of a PEM file");
