@@ -715,11 +715,12 @@ Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) 
       return event.status().WithContext("record " + record.sequence_number + " of " +
                                         record.shard_id);
     }
+    record.table_schema = SchemaOf(*event);
     format::RecordContext context;
     context.sequence_number = record.sequence_number;
+    context.table_schema = record.table_schema.get();
     record.data = renderer_->Render(*event, view_, context);
     if (record.data.empty()) return std::optional<SinkRecord>();  // no rendering in this format
-    record.table_schema = SchemaOf(*event);
     record.event = std::make_shared<const model::ChangeEvent>(std::move(*event));
   } else {
     // A plain stream: the record's bytes, as GetRecords returns them in Data.
