@@ -11,6 +11,7 @@
 // Threads: see target.h.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -53,9 +54,11 @@ class PostgresDialect final : public TargetDialect {
                                std::string_view checkpoint) const override;
 };
 
-// Parses a postgresql:// URL into a Target (no I/O; the password stays out of display_url).
-// Settings left in `remaining` are the ones this engine does not own (the replica core's).
-Result<Target> MakePostgresTarget(const std::string& url);
+// Parses a postgresql:// URL and the destination's settings (consume::DestinationSettings:
+// `schema`, libpq's parameters listed above; the replica core's keys are left to it; others
+// are InvalidArgument) into a Target. No I/O; the password stays out of display_url.
+Result<Target> MakePostgresTarget(const std::string& url,
+                                  const std::map<std::string, std::string>& settings);
 
 // The `postgresql` / `postgres` scheme's DestinationFactory.
 Result<std::unique_ptr<consume::Destination>> MakePostgresDestination(

@@ -170,8 +170,7 @@ class TargetDialect {
                              const std::vector<std::string>& key_columns,
                              const std::vector<TextRow>& rows) const = 0;
   // Deletes the rows whose `key_columns` equal one of `keys`.
-  virtual std::string Delete(const TargetTable& table,
-                             const std::vector<std::string>& key_columns,
+  virtual std::string Delete(const TargetTable& table, const std::vector<std::string>& key_columns,
                              const std::vector<TextRow>& keys) const = 0;
   // Deletes one row equal to `row` in every listed column (NULL equal to NULL): the delete of
   // a table without a primary key.
