@@ -86,8 +86,11 @@ ValueClass ClassifyMariadbType(std::string_view type, std::string_view column_ty
       type == "mediumtext" || type == "longtext") {
     return ValueClass::kText;
   }
+  // Spatial values compare by their stored bytes (SRID + WKB), as the capture carries them.
   if (type == "binary" || type == "varbinary" || type == "tinyblob" || type == "blob" ||
-      type == "mediumblob" || type == "longblob") {
+      type == "mediumblob" || type == "longblob" || type == "geometry" || type == "point" ||
+      type == "linestring" || type == "polygon" || type == "multipoint" ||
+      type == "multilinestring" || type == "multipolygon" || type == "geometrycollection") {
     return ValueClass::kBinary;
   }
   if (type == "date") return ValueClass::kDate;
@@ -160,7 +163,13 @@ std::string CanonicalExpression(Engine engine, const ColumnInfo& column) {
       case ValueClass::kTimestampTz:
         return "to_char(" + c + " AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')";
       case ValueClass::kTime:
-        return "to_char(DATE '2000-01-01' + " + c + ", 'HH24:MI:SS.US')";
+        // time's text is HH:MM:SS[.f...] (24:00:00 included): six fraction digits appended.
+        return "CASE WHEN position('.' in " + c + "::text) > 0 THEN rpad(" + c +
+               "::text, 15, '0') ELSE " + c + "::text || '.000000' END";
+      case ValueClass::kOther:
+        // The type's output function (format), as clients and the capture see the value:
+        // inet's cast to text would add a netmask ('::1/128') that its output leaves out.
+        return "CASE WHEN " + c + " IS NULL THEN NULL ELSE format('%s', " + c + ") END";
       default:
         return c + "::text";
     }

@@ -193,24 +193,37 @@ Result<ChunkSum> SumChunk(Side& side, const std::string& table, const std::vecto
   return out;
 }
 
-// key text -> row hash for every row of a chunk.
-Result<std::map<std::string, std::string>> ChunkRows(Side& side, const std::string& table,
-                                                     const std::vector<ColumnInfo>& key,
-                                                     const std::vector<ColumnInfo>& columns,
-                                                     const std::vector<std::string>* lower,
-                                                     const std::vector<std::string>* upper) {
+// A row of a differing chunk: its hash and each column's hash (to name the columns that
+// differ).
+struct RowDigest {
+  std::string hash;
+  std::vector<std::string> column_hashes;
+};
+
+// key text -> digest for every row of a chunk.
+Result<std::map<std::string, RowDigest>> ChunkRows(Side& side, const std::string& table,
+                                                   const std::vector<ColumnInfo>& key,
+                                                   const std::vector<ColumnInfo>& columns,
+                                                   const std::vector<std::string>* lower,
+                                                   const std::vector<std::string>* upper) {
   const Engine engine = side.engine();
   std::string select;
   for (const ColumnInfo& column : key) select += CanonicalExpression(engine, column) + ", ";
-  EDDY_ASSIGN_OR_RETURN(
-      localdb::SqlRows rows,
-      side.Query("SELECT " + select + RowHashExpression(engine, columns) + " FROM " + table +
-                 " WHERE " + RangeCondition(engine, key, lower, upper)));
-  std::map<std::string, std::string> out;
+  select += RowHashExpression(engine, columns);
+  for (const ColumnInfo& column : columns) select += ", " + RowHashExpression(engine, {column});
+  EDDY_ASSIGN_OR_RETURN(localdb::SqlRows rows,
+                        side.Query("SELECT " + select + " FROM " + table + " WHERE " +
+                                   RangeCondition(engine, key, lower, upper)));
+  std::map<std::string, RowDigest> out;
   for (const auto& row : rows.rows) {
     std::vector<std::string> values;
     for (size_t i = 0; i < key.size(); ++i) values.push_back(row[i].value_or("NULL"));
-    out[JoinKey(key, values)] = row[key.size()].value_or("");
+    RowDigest digest;
+    digest.hash = row[key.size()].value_or("");
+    for (size_t i = key.size() + 1; i < row.size(); ++i) {
+      digest.column_hashes.push_back(row[i].value_or(""));
+    }
+    out[JoinKey(key, values)] = std::move(digest);
   }
   return out;
 }
@@ -333,15 +346,23 @@ Status CompareTable(Side& source, Side& target, const std::string& name,
                                                       source_columns, lower, upper));
     EDDY_ASSIGN_OR_RETURN(auto target_rows, ChunkRows(target, target_table, target_key,
                                                       target_columns, lower, upper));
-    for (const auto& [key, hash] : source_rows) {
+    for (const auto& [key, digest] : source_rows) {
       auto other = target_rows.find(key);
       if (other == target_rows.end()) {
         AddKey(report, Difference::kMissing, key, options.max_keys_listed);
-      } else if (other->second != hash) {
-        AddKey(report, Difference::kDifferent, key, options.max_keys_listed);
+      } else if (other->second.hash != digest.hash) {
+        std::string named = key + " (columns";
+        for (size_t i = 0; i < source_columns.size() && i < digest.column_hashes.size() &&
+                           i < other->second.column_hashes.size();
+             ++i) {
+          if (digest.column_hashes[i] != other->second.column_hashes[i]) {
+            named += " " + source_columns[i].name;
+          }
+        }
+        AddKey(report, Difference::kDifferent, named + ")", options.max_keys_listed);
       }
     }
-    for (const auto& [key, hash] : target_rows) {
+    for (const auto& [key, digest] : target_rows) {
       if (source_rows.find(key) == source_rows.end()) {
         AddKey(report, Difference::kExtra, key, options.max_keys_listed);
       }

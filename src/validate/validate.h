@@ -42,7 +42,9 @@ enum class Difference : uint8_t {
 
 struct KeyDifference {
   Difference kind = Difference::kMissing;
-  std::string key;  // "id=5" or "a=1, b=x": canonical texts of the key columns
+  // "id=5" or "a=1, b=x": canonical texts of the key columns; for kDifferent followed by the
+  // columns whose values differ: "id=5 (columns price name)".
+  std::string key;
 };
 
 struct TableReport {

@@ -122,12 +122,13 @@ TEST_F(ValidateTest, PostgresTablesEqualThenChangedMissingAndExtraRowsNamed) {
   EXPECT_EQ(orders.missing, 1);
   EXPECT_EQ(orders.extra, 1);
   EXPECT_EQ(orders.different, 1);
-  EXPECT_TRUE(Listed(orders, Difference::kDifferent, "region=us, id=1")) << different.ToText();
+  EXPECT_TRUE(Listed(orders, Difference::kDifferent, "region=us, id=1 (columns amount)"))
+      << different.ToText();
   EXPECT_TRUE(Listed(orders, Difference::kMissing, "region=ä, id=3")) << different.ToText();
   EXPECT_TRUE(Listed(orders, Difference::kExtra, "region=zz, id=1000")) << different.ToText();
   const TableReport& types = different.tables[1];
   EXPECT_EQ(types.different, 1);
-  EXPECT_TRUE(Listed(types, Difference::kDifferent, "id=1")) << different.ToText();
+  EXPECT_TRUE(Listed(types, Difference::kDifferent, "id=1 (columns tz)")) << different.ToText();
   const std::string text = different.ToText();
   EXPECT_NE(text.find("missing in the target: 1"), std::string::npos) << text;
   EXPECT_NE(text.find("region=ä, id=3"), std::string::npos) << text;
@@ -166,7 +167,8 @@ TEST_F(ValidateTest, MariadbTablesEqualThenDifferencesNamed) {
         "INSERT INTO words VALUES ('new', 8)");
   ValidateReport different = MustValidate(source, target, options);
   EXPECT_FALSE(different.equal());
-  EXPECT_TRUE(Listed(different.tables[0], Difference::kDifferent, "id=1")) << different.ToText();
+  EXPECT_TRUE(Listed(different.tables[0], Difference::kDifferent, "id=1 (columns f)"))
+      << different.ToText();
   EXPECT_TRUE(Listed(different.tables[1], Difference::kMissing, "w=Apple")) << different.ToText();
   EXPECT_TRUE(Listed(different.tables[1], Difference::kExtra, "w=new")) << different.ToText();
   EXPECT_EQ(different.tables[1].missing + different.tables[1].extra + different.tables[1].different,
@@ -228,8 +230,9 @@ TEST_F(ValidateTest, PostgresAndMariadbAgreeOnTheCommonTypes) {
         "code = 'beta'");
   ValidateReport different = MustValidate(pg, maria, options);
   EXPECT_FALSE(different.equal());
-  EXPECT_TRUE(Listed(different.tables[0], Difference::kDifferent, "id=1")) << different.ToText();
-  EXPECT_TRUE(Listed(different.tables[1], Difference::kDifferent, "code=beta"))
+  EXPECT_TRUE(Listed(different.tables[0], Difference::kDifferent, "id=1 (columns r)"))
+      << different.ToText();
+  EXPECT_TRUE(Listed(different.tables[1], Difference::kDifferent, "code=beta (columns n)"))
       << different.ToText();
   EXPECT_EQ(different.tables[1].different, 1) << different.ToText();
 }

@@ -85,7 +85,8 @@ TEST(ValidateCliTest, ExitCodesAndMessages) {
       << different.out;
   EXPECT_NE(different.out.find("extra in the target: 1\n    id=1001\n"), std::string::npos)
       << different.out;
-  EXPECT_NE(different.out.find("different values: 1\n    id=42\n"), std::string::npos)
+  EXPECT_NE(different.out.find("different values: 1\n    id=42 (columns name)\n"),
+            std::string::npos)
       << different.out;
 
   Outcome missing =
