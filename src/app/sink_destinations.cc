@@ -8,6 +8,7 @@
 #include "sink/kafka/kafka_settings.h"
 #include "sink/kinesis/kinesis_destination.h"
 #include "sink/objects/objects_destination.h"
+#include "sink/replica/mariadb_target.h"
 #include "sink/replica/postgres_target.h"
 #include "sink/webhook/on_failure_webhook.h"
 #include "sink/webhook/webhook_destination.h"
@@ -82,6 +83,11 @@ engine::SinkServices MakeSinkServices() {
   // transaction each with the checkpoint row.
   for (const char* scheme : {"postgresql", "postgres"}) {
     services.destinations.Register(scheme, sink::replica::MakePostgresDestination).IgnoreError();
+    services.destinations.SetDefaults(scheme, {{"batch_size", "10000"}});
+  }
+  // Replica tables in a MySQL/MariaDB target (sink/replica/mariadb_target.h), same core.
+  for (const char* scheme : {"mysql", "mariadb"}) {
+    services.destinations.Register(scheme, sink::replica::MakeMariadbDestination).IgnoreError();
     services.destinations.SetDefaults(scheme, {{"batch_size", "10000"}});
   }
   services.make_filter = MakeFilter;
