@@ -236,12 +236,13 @@ def main():
                          "public.types_t,public.labels", log, metrics_port=metrics_port)
         wait_for(lambda: alive() and sink_state(metrics_port, "replica") == "ACTIVE", 60,
                  "ACTIVE after the restart")
-        blocker = subprocess.Popen(pg_target.args(), stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE, text=True)
+        blocker = subprocess.Popen(pg_target.args() + ["--batch", "--skip-column-names",
+                                                       "--unbuffered"],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         blocker.stdin.write("START TRANSACTION; SELECT n FROM labels WHERE code = 'a' AND n = 1 "
                             "FOR UPDATE; SELECT 'locked';\n")
         blocker.stdin.flush()
-        assert "locked" in blocker.stdout.readline() + blocker.stdout.readline()
+        wait_for(lambda: "locked" in blocker.stdout.readline(), 30, "the row lock")
         pg.sql("UPDATE labels SET extra = 999 WHERE code = 'a' AND n = 1")
         wait_for(lambda: alive() and sink_state(metrics_port, "replica") == "IMPAIRED", 60,
                  "the sink to turn IMPAIRED on the lock wait timeout")
