@@ -15,6 +15,8 @@
 3. ADD and DROP COLUMN in the source mid-stream reach the target.
 4. A lock wait timeout on the target (another session holds the row): the sink turns IMPAIRED
    naming error 1205, then ACTIVE once the lock is gone, the change applied once.
+   The target kills the sink's connections mid-stream (as a restart does): reconnect, retry,
+   equal.
 5. A target table altered by hand so inserts fail (a CHECK constraint): FAILED, naming the
    table.
 A failing server start is a failure, never a skip.
@@ -256,6 +258,23 @@ def main():
                  "the sink to recover after the lock is released")
         print("replica_mariadb: lock wait timeout: IMPAIRED (error 1205), then ACTIVE, equal",
               flush=True)
+
+        # 4b. The target drops the sink's connection (what a target restart does to it) while
+        # changes flow: the sink reconnects and retries; nothing lost or doubled.
+        killed = 0
+        for round_index in range(3):
+            pg.sql(f"INSERT INTO labels SELECT 'k{round_index}-' || g, g, g FROM "
+                   f"generate_series(1, 200) g")
+            ids = pg_target.query("SELECT ID FROM information_schema.PROCESSLIST WHERE "
+                                  "DB = 'from_pg' AND ID <> CONNECTION_ID()").split()
+            for connection in ids:
+                pg_target.query(f"KILL CONNECTION {connection}", check=False)
+            killed += len(ids)
+        assert killed > 0, "the sink had no connection to kill"
+        wait_for(lambda: alive() and sink_state(metrics_port, "replica") == "ACTIVE" and
+                 validate(args.eddy, pg_url_public, pg_target.url(), "labels")[0] == 0, 120,
+                 "the sink to recover after its connections were killed")
+        print(f"replica_mariadb: {killed} sink connections killed mid-stream: equal", flush=True)
 
         # 5. A target table altered by hand so inserts fail.
         pg_target.sql("ALTER TABLE labels ADD CONSTRAINT small_n CHECK (n < 1000)")
