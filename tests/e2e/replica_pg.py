@@ -66,7 +66,7 @@ TYPE_ROWS = [
 ]
 # Array lower bounds are not part of eddy's value model (model/value.h): '[0:1]={7,8}'
 # arrives as '{7,8}' (docs/sinks/replica.md lists it).
-KNOWN = {("ai", "3"): "{7,8}", ("ai", "103"): "{7,8}"}
+KNOWN = {("ai", "3"): '"{7,8}"', ("ai", "103"): '"{7,8}"'}
 
 
 def columns_of(db, table, schema="public"):
@@ -76,7 +76,8 @@ def columns_of(db, table, schema="public"):
 
 
 def column_values(db, table, column):
-    text = db.query(f"SELECT id, CASE WHEN {column} IS NULL THEN '<NULL>' ELSE {column}::text END "
+    # to_json escapes the newlines and tabs some values hold, so each row is one line.
+    text = db.query(f"SELECT id, COALESCE(to_json({column}::text)::text, '<NULL>') "
                     f"FROM {table} ORDER BY id")
     return dict(line.split("\t", 1) for line in text.splitlines() if line)
 
