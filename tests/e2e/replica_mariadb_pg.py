@@ -125,8 +125,8 @@ def normalize(kind, text):
         from decimal import Decimal
         return Decimal(text)
     if kind in ("time", "timestamp", "date"):
-        if text.startswith("0000-00-00"):
-            return None  # the zero date lands as NULL
+        if re.match(r"\d{4}-(00-\d\d|\d\d-00)", text):
+            return None  # zero and partly-zero dates land as NULL
         text = re.sub(r"\+00$", "", text)
         if "." in text:
             text = text.rstrip("0").rstrip(".")

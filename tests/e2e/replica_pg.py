@@ -15,11 +15,14 @@ second PostgreSQL (pg_ctl, so it can be restarted), and the test checks, in orde
    target comes back, the sink is ACTIVE again and nothing is lost or doubled;
 5. a target table altered by hand so inserts fail (a CHECK constraint): the sink turns FAILED
    and the reason names the target table.
+Before that, bad sink URLs (unreachable port, wrong password, unknown setting, no database,
+a bad create_tables) stop `eddy run` with a message naming the problem and the fix.
 A failing server start is a failure, never a skip.
 """
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -97,6 +100,25 @@ def main():
         source.sql("INSERT INTO types_t VALUES " + ", ".join(TYPE_ROWS))
         source.sql("CREATE TABLE kv (k int PRIMARY KEY, v bigint NOT NULL, note text)")
         source.sql("INSERT INTO kv SELECT k, k, 'n' || k FROM generate_series(1, 50) k")
+        # Bad input: eddy does not start, and says what is wrong and how to fix it.
+        bad = [(f"postgresql://eddy:target@127.0.0.1:{free_port()}/postgres",
+                "check that the server runs"),
+               (target.url.replace(":target@", ":wrong@"), "check the user and password"),
+               (target.url + "?colour=red", "unknown postgresql sink setting 'colour'"),
+               (target.url.rsplit("/", 1)[0], "names no database"),
+               (target.url + "?create_tables=maybe", "'create_tables'")]
+        for url, expected in bad:
+            result = subprocess.run(
+                [args.eddy, "run", "--source", source.url, "--data-dir", work + "/bad",
+                 "--stream", "bad", "--tables", "public.kv", "--api-listen", "127.0.0.1:0",
+                 "--sink", url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                timeout=120)
+            if result.returncode == 0 or expected not in result.stdout:
+                raise AssertionError(f"--sink {url}: exit {result.returncode}, expected "
+                                     f"{expected!r} in:\n{result.stdout[-2000:]}")
+            if "wrong" in url and "wrong" in result.stdout:
+                raise AssertionError("the password appears in the output")
+        print(f"replica_pg: {len(bad)} bad sink URLs refused with the fix named", flush=True)
         metrics_port = free_port()
         sink = target.url + "?schema=replica&name=replica"
         target.sql("CREATE SCHEMA replica")

@@ -407,8 +407,17 @@ Result<TextValue> RenderScalar(const model::Value& value, const model::Column& c
                             ArrayText(value.Get<model::ArrayValue>(), column, source));
       return TextValue(text);
     }
-    case ValueType::kTypedText:
-      return TextValue(value.Get<model::TypedTextValue>().text);
+    case ValueType::kTypedText: {
+      const auto& typed = value.Get<model::TypedTextValue>();
+      // MySQL dates with a zero month or day ('2020-00-00') arrive as their text: PostgreSQL
+      // has no such date, so they land as NULL like the all-zero date (docs/sinks/replica.md).
+      if (source != ConnectorKind::kPostgres &&
+          (typed.type_name == "date" || typed.type_name == "datetime" ||
+           typed.type_name == "timestamp")) {
+        return TextValue();
+      }
+      return TextValue(typed.text);
+    }
     case ValueType::kUnavailable:
       break;
   }
