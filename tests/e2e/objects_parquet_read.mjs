@@ -154,17 +154,16 @@ for (const path of parquetFiles(root)) {
 }
 
 // The whole directory as one table, with the Hive partitions as columns.
-if (duckdbOnly || out.files.length === 0) {
-  out.hive = { rows: 0, partitions: {} };
-  process.stdout.write(JSON.stringify(out));
-  process.exit(0);
+out.hive = { rows: 0, partitions: {} };
+if (!duckdbOnly && out.files.length > 0) {
+  const glob = quote(join(root, '**', '*.parquet'));
+  const [{ rows }] = await sql(`SELECT count(*)::INTEGER AS rows FROM read_parquet(${glob}, ` +
+                               `hive_partitioning = true, union_by_name = true)`);
+  const partitionRows = await sql(`SELECT "table" AS t, count(*)::INTEGER AS n FROM read_parquet(${glob}, ` +
+                                  `hive_partitioning = true, union_by_name = true) GROUP BY 1 ORDER BY 1`);
+  out.hive = { rows, partitions: Object.fromEntries(partitionRows.map((row) => [row.t, row.n])) };
 }
-const glob = quote(join(root, '**', '*.parquet'));
-const [{ rows }] = await sql(`SELECT count(*)::INTEGER AS rows FROM read_parquet(${glob}, ` +
-                             `hive_partitioning = true, union_by_name = true)`);
-const partitionRows = await sql(`SELECT "table" AS t, count(*)::INTEGER AS n FROM read_parquet(${glob}, ` +
-                                `hive_partitioning = true, union_by_name = true) GROUP BY 1 ORDER BY 1`);
-out.hive = { rows, partitions: Object.fromEntries(partitionRows.map((row) => [row.t, row.n])) };
-process.stdout.write(JSON.stringify(out));
 duck.closeSync();
 instance.closeSync();
+// No process.exit: it would cut a large write to a pipe short.
+process.stdout.write(JSON.stringify(out));
