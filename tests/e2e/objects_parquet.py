@@ -453,6 +453,20 @@ def check_postgres(work):
               flush=True)
         for row_id in unconvertible:
             del db_rows[row_id]
+        run.terminate()
+        run.wait(timeout=60)
+        run = None
+        # Bad settings stop `eddy run` at start with what is wrong and what is allowed.
+        for settings, says in (({"compression": "GZIP"}, "with format=parquet use SNAPPY"),
+                               ({"format": "avro"}, "must be one of native")):
+            sink = f"file://{work}/bad?" + quote({**common, **settings})
+            refused = subprocess.run(
+                [EDDY, "run", "--source", db.url, "--data-dir", work + "/bad-data", "--stream", "m",
+                 "--tables", "public.types_t", "--api-listen", "127.0.0.1:0", "--sink", sink],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+            assert refused.returncode != 0 and says in refused.stdout, refused.stdout[-1500:]
+            print("objects_parquet: refused at start: " + refused.stdout.strip().splitlines()[-1],
+                  flush=True)
         check_files("objects_parquet postgres file:// zstd", read_local, PG_COLUMNS, db_rows,
                     "types_t", added=("added", "INTEGER"))
         check_files("objects_parquet postgres s3rver snappy", read_s3, PG_COLUMNS, db_rows,
