@@ -8,6 +8,7 @@
 #include "sink/kafka/kafka_settings.h"
 #include "sink/kinesis/kinesis_destination.h"
 #include "sink/objects/objects_destination.h"
+#include "sink/objects/objects_settings.h"
 #include "sink/replica/mariadb_target.h"
 #include "sink/replica/postgres_target.h"
 #include "sink/webhook/on_failure_webhook.h"
@@ -78,6 +79,8 @@ engine::SinkServices MakeSinkServices() {
   // Objects in S3 or a local directory, in Firehose's layout (sink/objects/).
   for (const char* scheme : {"s3", "file"}) {
     services.destinations.Register(scheme, sink::objects::MakeObjectsDestination).IgnoreError();
+    // format=parquet: the objects sink encodes Parquet itself from the decoded rows.
+    services.destinations.AddOwnFormat(scheme, std::string(sink::objects::kParquetFormat));
   }
   // Replica tables in a PostgreSQL target (sink/replica/): large batches, one target
   // transaction each with the checkpoint row.
