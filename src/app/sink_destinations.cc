@@ -8,6 +8,7 @@
 #include "sink/kafka/kafka_settings.h"
 #include "sink/kinesis/kinesis_destination.h"
 #include "sink/objects/objects_destination.h"
+#include "sink/opensearch/opensearch_destination.h"
 #include "sink/webhook/on_failure_webhook.h"
 #include "sink/webhook/webhook_destination.h"
 
@@ -76,6 +77,11 @@ engine::SinkServices MakeSinkServices() {
   // Objects in S3 or a local directory, in Firehose's layout (sink/objects/).
   for (const char* scheme : {"s3", "file"}) {
     services.destinations.Register(scheme, sink::objects::MakeObjectsDestination).IgnoreError();
+  }
+  // OpenSearch / Elasticsearch indexes kept equal to the source tables (sink/opensearch/).
+  for (const char* scheme : {"opensearch+http", "opensearch+https"}) {
+    services.destinations.Register(scheme, sink::opensearch::MakeOpenSearchDestination)
+        .IgnoreError();
   }
   services.make_filter = MakeFilter;
   services.failure_handler = MakeFailureHandler();
