@@ -10,7 +10,7 @@ It is not OpenSearch: one shard, no replicas, no analysis or scoring, searches a
 (and `ids`/`term` on `_id`), a refresh is a no-op (writes are visible at once).
 
     opensearch_standin.py [--port N] [--port-file F] [--data FILE] [--gc-deletes SECONDS]
-                          [--user U --password P]
+                          [--user U --password P] [--record DIR]
 
 What it implements, as the spec describes it:
 - `_bulk`: NDJSON (the body must end in '\\n'; chunked bodies are accepted), actions index,
@@ -168,8 +168,10 @@ def apply_filter(value, paths):
 
 
 class Store:
-    def __init__(self, data_file, gc_deletes):
+    def __init__(self, data_file, gc_deletes, record_dir=None):
         self.lock = threading.Lock()
+        self.record_dir = record_dir
+        self.recorded = 0
         self.indexes = {}
         self.data_file = data_file
         self.gc_deletes = gc_deletes
@@ -365,7 +367,18 @@ class Store:
                      "_seq_no": index.seq_no, "_primary_term": PRIMARY_TERM, "status": status})
         return body
 
+    def record(self, body):
+        """--record: every _bulk body to DIR/NNNNNNNN.ndjson (the benchmark replays them)."""
+        if not self.record_dir:
+            return
+        with self.lock:
+            self.recorded += 1
+            number = self.recorded
+        with open(os.path.join(self.record_dir, "%08d.ndjson" % number), "wb") as f:
+            f.write(body)
+
     def bulk(self, body, default_index):
+        self.record(body)
         if not body.endswith(b"\n"):
             raise Error(400, "illegal_argument_exception",
                         "The bulk request must be terminated by a newline [\\n]")
@@ -682,8 +695,9 @@ def main():
     parser.add_argument("--gc-deletes", type=float, default=60.0)
     parser.add_argument("--user")
     parser.add_argument("--password", default="")
+    parser.add_argument("--record", help="write every _bulk body to this directory")
     args = parser.parse_args()
-    store = Store(args.data, args.gc_deletes)
+    store = Store(args.data, args.gc_deletes, args.record)
     auth = (args.user, args.password) if args.user else None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(store, auth))
     server.daemon_threads = True
