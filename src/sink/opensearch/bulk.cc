@@ -240,15 +240,15 @@ ItemOutcome ClassifyItem(ActionKind kind, const BulkItemResult& item) {
   return ItemOutcome::kPermanent;
 }
 
-Result<uint64_t> ExternalVersion(const SourcePosition& position) {
+Result<uint64_t> ExternalVersion(const SourcePosition& position, uint64_t ordinal) {
   if (const PostgresPosition* postgres = position.postgres()) {
     uint64_t lsn = postgres->commit_end_lsn.value();
-    if (lsn == 0) lsn = postgres->change_lsn.value();
-    if (lsn == 0 || lsn > kMaxVersion) {
+    if (lsn == 0 || lsn >= (uint64_t{1} << (63 - kPostgresOrdinalBits))) {
       return InvalidArgument("the change's PostgreSQL position " + position.ToString() +
-                             " gives no external version");
+                             " gives no external version (a commit LSN from 1 to 2^47 is needed)");
     }
-    return lsn;
+    uint64_t low = std::min<uint64_t>(ordinal, (uint64_t{1} << kPostgresOrdinalBits) - 1);
+    return (lsn << kPostgresOrdinalBits) | low;
   }
   if (const MysqlPosition* mysql = position.mysql()) {
     std::string_view file = mysql->end.file;
@@ -257,12 +257,13 @@ Result<uint64_t> ExternalVersion(const SourcePosition& position) {
     uint64_t number = 0;
     auto [end, error] = std::from_chars(suffix.data(), suffix.data() + suffix.size(), number);
     if (suffix.empty() || error != std::errc() || end != suffix.data() + suffix.size() ||
-        number >= (uint64_t{1} << 23) || mysql->end.offset >= (uint64_t{1} << 40)) {
+        number >= (uint64_t{1} << 20) || mysql->end.offset >= (uint64_t{1} << 32)) {
       return InvalidArgument("the change's binlog position " + position.ToString() +
                              " gives no external version (a binlog file name ending in a number "
-                             "below 2^23 and an offset below 2^40 is needed)");
+                             "below 2^20 and an offset below 2^32 are needed)");
     }
-    return (number << 40) | mysql->end.offset;
+    uint64_t low = std::min<uint64_t>(ordinal, (uint64_t{1} << kMysqlOrdinalBits) - 1);
+    return (((number << 32) | mysql->end.offset) << kMysqlOrdinalBits) | low;
   }
   return InvalidArgument(
       "the record has no source position; the opensearch sink needs a CDC stream (eddy run "

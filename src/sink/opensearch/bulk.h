@@ -12,12 +12,13 @@
 //   {"errors":B,"items":[{"index":{"status":201}},{"delete":{"status":404}},
 //                        {"index":{"status":409,"error":{"type":T,"reason":R}}}, ...]}
 //
-// Versions: V is the source position of the change's transaction (ExternalVersion), the
-// same for every change of one transaction and larger for every later transaction. With
-// `external_gte` the server applies a write whose version is >= the stored one and answers
-// 409 for an older one: a replay or late retry of an older transaction never overwrites
-// newer state (409 = already applied), while later changes of one key inside one transaction
-// (equal versions) still apply in order; the runner delivers each key's changes in order.
+// Versions: V is derived from the change's source position and its place in its transaction
+// (ExternalVersion): strictly increasing in the order the source applied the changes. The
+// server applies a write whose version is >= the stored one (`external_gte`) and answers 409
+// for an older one: a replay or late retry never overwrites newer state (409 = already
+// applied). `external_gte` rather than `external` so that re-sending the change the index
+// already holds is a no-op instead of an error, and changes past the ordinal bits (which share
+// a version) still apply in per-key order.
 //
 // Thread safety: pure functions.
 #pragma once
@@ -81,10 +82,20 @@ enum class ItemOutcome : uint8_t {
 };
 ItemOutcome ClassifyItem(ActionKind kind, const BulkItemResult& item);
 
-// The external version of a change at `position`: PostgreSQL, the transaction's commit end
-// LSN; MySQL/MariaDB, the binlog file's number * 2^40 + the offset after the commit.
-// InvalidArgument for an empty position or one beyond kMaxVersion.
-Result<uint64_t> ExternalVersion(const SourcePosition& position);
+// The external version of the change at `position` that is the `ordinal`-th (0-based) of its
+// transaction: the transaction's place in the source log, then the change's place in the
+// transaction, so versions strictly increase in the order the source applied the changes.
+//   PostgreSQL:        commit end LSN << 16 | ordinal       (LSN below 2^47: 128 TiB of WAL)
+//   MySQL/MariaDB:     (binlog file number << 32 | offset after the commit) << 11 | ordinal
+//                      (file number below 2^20, offset below 2^32)
+// An ordinal beyond the bits (the 65,536th change of a PostgreSQL transaction, the 2,048th of
+// a MySQL one) saturates: later changes of that transaction share the version, which
+// `external_gte` still applies in per-key order. Snapshot rows carry the snapshot's position,
+// below every change streamed after it. InvalidArgument for an empty position or one beyond
+// the bits.
+inline constexpr int kPostgresOrdinalBits = 16;
+inline constexpr int kMysqlOrdinalBits = 11;
+Result<uint64_t> ExternalVersion(const SourcePosition& position, uint64_t ordinal);
 
 // `_id` of a row: the key columns' values in key order, each as text (numbers as digits,
 // text as is, bytes in base64, dates and times in ISO 8601, uuid canonical, others as their

@@ -55,14 +55,22 @@ TEST(Bulk, MalformedRepliesAreCorruption) {
 TEST(Bulk, VersionsFollowTheSourcePosition) {
   SourcePosition first(PostgresPosition{Lsn(0x16B374D848), Lsn(0x16B374D000)});
   SourcePosition later(PostgresPosition{Lsn(0x16B374E000), Lsn(0x16B374D100)});
-  EXPECT_EQ(*ExternalVersion(first), 0x16B374D848u);
-  EXPECT_LT(*ExternalVersion(first), *ExternalVersion(later));
+  EXPECT_EQ(*ExternalVersion(first, 0), uint64_t{0x16B374D848} << 16);
+  EXPECT_LT(*ExternalVersion(first, 0), *ExternalVersion(first, 1));
+  // Ordinals saturate below the next transaction's versions.
+  EXPECT_EQ(*ExternalVersion(first, 70'000), *ExternalVersion(first, 65'535));
+  EXPECT_LT(*ExternalVersion(first, 70'000), *ExternalVersion(later, 0));
+  EXPECT_FALSE(
+      ExternalVersion(SourcePosition(PostgresPosition{Lsn(uint64_t{1} << 47), Lsn(1)}), 0).ok());
   MysqlPosition a{1, BinlogPosition{"mysql-bin.000009", 999'999}, {}};
   MysqlPosition b{1, BinlogPosition{"mysql-bin.000010", 4}, {}};
-  EXPECT_LT(*ExternalVersion(SourcePosition(a)), *ExternalVersion(SourcePosition(b)));
-  EXPECT_FALSE(ExternalVersion(SourcePosition()).ok());
+  EXPECT_LT(*ExternalVersion(SourcePosition(a), 5000), *ExternalVersion(SourcePosition(b), 0));
+  EXPECT_LT(*ExternalVersion(SourcePosition(a), 1), *ExternalVersion(SourcePosition(a), 2));
+  EXPECT_LE(*ExternalVersion(SourcePosition(MysqlPosition{1, {"b.999999", 0xFFFFFFFF}, {}}), 9),
+            kMaxVersion);
+  EXPECT_FALSE(ExternalVersion(SourcePosition(), 0).ok());
   MysqlPosition unnumbered{1, BinlogPosition{"binlog", 4}, {}};
-  EXPECT_FALSE(ExternalVersion(SourcePosition(unnumbered)).ok());
+  EXPECT_FALSE(ExternalVersion(SourcePosition(unnumbered), 0).ok());
 }
 
 TEST(Bulk, DocumentIdsAreStable) {

@@ -296,7 +296,8 @@ class OpenSearchDestination final : public consume::Destination {
           "the record carries no change event; the opensearch sink needs a CDC stream");
     }
     if (!model::IsRowChange(event->op)) return Status::Ok();
-    EDDY_ASSIGN_OR_RETURN(uint64_t version, ExternalVersion(event->position));
+    EDDY_ASSIGN_OR_RETURN(uint64_t version,
+                          ExternalVersion(event->position, event->ordinal_in_transaction));
     std::string index =
         IndexName(settings_.index, settings_.rotation, event->table, record.arrival_nanos);
     if (settings_.create_index) EDDY_RETURN_IF_ERROR(EnsureIndex(index, record));
