@@ -19,7 +19,8 @@ the ratio says how close eddy gets to a client that only sends ready-made bodies
    eddy_sink_delivered_records_total reaches --rows (eddy's /metrics, polled every 20 ms). The
    stand-in records every request body (--record).
 3. Reference: a fresh stand-in, and one curl process posting the recorded bodies one after the
-   other on one kept-alive connection (`curl -K`: the same requests, no client-side work).
+   other on one kept-alive connection (`curl -K`: the same requests, same URL with eddy's
+   filter_path, no client-side work).
    Timed from curl's start to its exit.
 --repeat alternates the two and prints the median ratio eddy / curl.
 """
@@ -39,6 +40,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
 from opensearch_support import (Standin, free_port, psql, start_postgres, stop_all,  # noqa: E402
                                 wait_for)
+
+
+# The query eddy's requests carry (sink/opensearch/bulk.h, kBulkFilterPath): the same requests.
+FILTER = "filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason"
 
 
 def delivered(metrics_port, sink):
@@ -121,7 +126,7 @@ def main():
                 for i, body in enumerate(bodies):
                     if i:
                         f.write("next\n")
-                    f.write(f'url = "http://127.0.0.1:{reference.port}/_bulk"\n'
+                    f.write(f'url = "http://127.0.0.1:{reference.port}/_bulk?{FILTER}"\n'
                             f'data-binary = "@{os.path.join(record, body)}"\n'
                             'header = "Content-Type: application/x-ndjson"\n'
                             'output = "/dev/null"\nsilent\nfail\n')

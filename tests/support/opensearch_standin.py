@@ -42,6 +42,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -454,6 +455,12 @@ def make_handler(store, auth):
 
         def log_message(self, *args):
             pass
+
+        def setup(self):
+            super().setup()
+            # As OpenSearch's HTTP layer (http.tcp.no_delay, on by default): a reply's header
+            # and body writes are not held back waiting for the client's delayed ACK.
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def reply(self, status, body, query=None):
             if query and "filter_path" in query and isinstance(body, dict):
