@@ -4,7 +4,7 @@ bodies into the same stand-in, in one run; prints the ratio (the client-side cos
 and sending bulk requests).
 
     /usr/bin/python3 bench/sink/opensearch_bulk.py EDDY_BINARY EDDY_LOCALDB_BINARY
-        [--rows=50000] [--repeat=3] [--shards=2]
+        [--rows=50000] [--repeat=3] [--shards=2] [--sink-settings=bulk_window=0]
 
 No OpenSearch server can be installed here, so both sides write into
 tests/support/opensearch_standin.py (python, in memory): its own cost bounds both figures, and
@@ -69,6 +69,8 @@ def main():
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--shards", type=int, default=2)
+    parser.add_argument("--sink-settings", default="bulk_window=0",
+                        help="extra query settings of the eddy sink URL")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="eddy-bench-opensearch-")
     processes = []
@@ -106,7 +108,7 @@ def main():
                 [args.eddy, "serve", "--data-dir", data, "--api-listen", "127.0.0.1:0",
                  "--metrics-listen", f"127.0.0.1:{metrics_port}", "--sink",
                  f"opensearch+http://127.0.0.1:{target.port}?source_stream=s&name={sink}"
-                 "&index=bench&bulk_window=0"],
+                 f"&index=bench&{args.sink_settings}"],
                 stdout=open(work + f"/serve-{n}.log", "w"), stderr=subprocess.STDOUT)
             wait_for(lambda: serve.poll() is not None or
                      delivered(metrics_port, sink) >= args.rows, 600, "eddy to index every row",
