@@ -9,6 +9,7 @@
 #include "sink/kinesis/kinesis_destination.h"
 #include "sink/objects/objects_destination.h"
 #include "sink/objects/objects_settings.h"
+#include "sink/opensearch/opensearch_destination.h"
 #include "sink/replica/mariadb_target.h"
 #include "sink/replica/postgres_target.h"
 #include "sink/webhook/on_failure_webhook.h"
@@ -92,6 +93,11 @@ engine::SinkServices MakeSinkServices() {
   for (const char* scheme : {"mysql", "mariadb"}) {
     services.destinations.Register(scheme, sink::replica::MakeMariadbDestination).IgnoreError();
     services.destinations.SetDefaults(scheme, {{"batch_size", "10000"}});
+  }
+  // OpenSearch / Elasticsearch indexes kept equal to the source tables (sink/opensearch/).
+  for (const char* scheme : {"opensearch+http", "opensearch+https"}) {
+    services.destinations.Register(scheme, sink::opensearch::MakeOpenSearchDestination)
+        .IgnoreError();
   }
   services.make_filter = MakeFilter;
   services.failure_handler = MakeFailureHandler();

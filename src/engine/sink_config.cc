@@ -125,10 +125,28 @@ Status UrlFromType(consume::SinkSpec& spec, const std::string& where) {
     spec.settings.erase(type);
     return Status::Ok();
   }
+  // `type = "opensearch"` with `endpoint = "http(s)://HOST:PORT"`: url = "opensearch+" + endpoint.
+  if (type->second == "opensearch") {
+    auto endpoint = spec.settings.find("endpoint");
+    if (spec.url.empty()) {
+      if (endpoint == spec.settings.end() ||
+          !(endpoint->second.starts_with("http://") || endpoint->second.starts_with("https://"))) {
+        return InvalidArgument(where +
+                               "type = \"opensearch\" needs endpoint = \"https://HOST:PORT\"");
+      }
+      spec.url = "opensearch+" + endpoint->second;
+    } else if (!UrlScheme(spec.url).starts_with("opensearch+")) {
+      return InvalidArgument(where + "type = \"opensearch\" but url is '" + spec.url +
+                             "'; keep one");
+    }
+    if (endpoint != spec.settings.end()) spec.settings.erase(endpoint);
+    spec.settings.erase("type");
+    return Status::Ok();
+  }
   if (type->second != "kafka") {
     return InvalidArgument(where + "'sink.type' = \"" + type->second +
-                           "\" is not a sink type; use type = \"kafka\", \"postgresql\", \"mysql\" "
-                           "or \"mariadb\", or set url");
+                           "\" is not a sink type; use type = \"kafka\", \"opensearch\", "
+                           "\"postgresql\", \"mysql\" or \"mariadb\", or set url");
   }
   auto servers = spec.settings.find("bootstrap_servers");
   if (spec.url.empty()) {
