@@ -34,8 +34,11 @@ Result<bool> ParseBool(std::string_view key, std::string_view value) {
                          "\"; write true or false");
 }
 
-// See kafka's merge: every committed checkpoint is safe on its own, so is their maximum.
+// The checkpoint to commit after `b` given the committed `a`: within one generation every
+// committed checkpoint is safe on its own, so is their per-shard maximum; a later generation (the
+// operator reset the sink, possibly backwards) supersedes the earlier one whole.
 consume::Checkpoint Later(const consume::Checkpoint& a, const consume::Checkpoint& b) {
+  if (a.generation != b.generation) return a.generation > b.generation ? a : b;
   consume::Checkpoint merged = a;
   for (const auto& [shard, position] : b.shards) {
     auto it = merged.shards.find(shard);

@@ -274,6 +274,21 @@ TEST(ReplicaDestination, OneTransactionPerBatchWithTheCheckpointRow) {
   EXPECT_EQ((*stored)->shards.at(0).next, SequenceNumber(6));
 }
 
+TEST(ReplicaDestination, AResetCheckpointSupersedesTheCommittedOne) {
+  Harness h;
+  ASSERT_TRUE(h.Deliver({h.Change(Operation::kInsert, 1, "a")}).failure.ok());
+  // `eddy sink reset` to an earlier position: the next batch carries generation 1.
+  consume::SinkBatch batch;
+  batch.records = {h.Change(Operation::kInsert, 2, "b")};
+  batch.checkpoint_after.generation = 1;
+  batch.checkpoint_after.shards[0].next = SequenceNumber(1);
+  ASSERT_TRUE(h.destination->Deliver(batch).failure.ok());
+  auto stored = h.destination->ReadCheckpoint();
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->generation, 1u);
+  EXPECT_EQ((*stored)->shards.at(0).next, SequenceNumber(1));
+}
+
 TEST(ReplicaDestination, UnchangedToastValuesAreLeftAlone) {
   Harness h;
   ASSERT_TRUE(h.Deliver({h.Change(Operation::kInsert, 1, "big")}).failure.ok());
