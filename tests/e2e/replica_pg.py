@@ -11,9 +11,10 @@ second PostgreSQL (pg_ctl, so it can be restarted), and the test checks, in orde
    column as the servers print them; the one documented difference: array lower bounds;
 2. updates, deletes and a truncate land;
 3. ADD COLUMN and DROP COLUMN in the source mid-stream reach the target;
-4. the target stopped mid-run: the sink turns IMPAIRED (eddy_sink_state on /metrics), the
+4. a lock held on a target table past the sink's lock_timeout: IMPAIRED, then ACTIVE;
+5. the target stopped mid-run: the sink turns IMPAIRED (eddy_sink_state on /metrics), the
    target comes back, the sink is ACTIVE again and nothing is lost or doubled;
-5. a target table altered by hand so inserts fail (a CHECK constraint): the sink turns FAILED
+6. a target table altered by hand so inserts fail (a CHECK constraint): the sink turns FAILED
    and the reason names the target table.
 Before that, bad sink URLs (unreachable port, wrong password, unknown setting, no database,
 a bad create_tables) stop `eddy run` with a message naming the problem and the fix.
@@ -26,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 
-from replica_support import (LocalServer, TargetPostgres, free_port, sink_state, start_eddy,
+from replica_support import (ENV, LocalServer, TargetPostgres, free_port, sink_state, start_eddy,
                              stop_process, wait_for)
 
 TYPES_DDL = """
@@ -120,7 +121,8 @@ def main():
                 raise AssertionError("the password appears in the output")
         print(f"replica_pg: {len(bad)} bad sink URLs refused with the fix named", flush=True)
         metrics_port = free_port()
-        sink = target.url + "?schema=replica&name=replica"
+        sink = (target.url + "?schema=replica&name=replica"
+                "&options=-c%20lock_timeout%3D1s")
         target.sql("CREATE SCHEMA replica")
         log = open(work + "/eddy.log", "a")
         run = start_eddy(args.eddy, source.url, work + "/data", sink,
@@ -179,7 +181,33 @@ def main():
         source.sql("TRUNCATE types_t")
         wait_for(lambda: alive() and count("types_t") == 0, 60, "the truncate in the target")
 
-        # 4. The target stops and starts again.
+        # 4. A lock held on the target table: the batch's lock wait times out (55P03, the
+        # sink's options=-c lock_timeout=1s), retriable: IMPAIRED until the lock goes.
+        wait_for(lambda: sink_state(metrics_port, "replica") == "ACTIVE", 30, "ACTIVE")
+        holder = subprocess.Popen(["psql", target.url, "-v", "ON_ERROR_STOP=1", "-q"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                                  env=ENV)
+        holder.stdin.write("BEGIN; LOCK TABLE replica.kv IN ACCESS EXCLUSIVE MODE;\n")
+        holder.stdin.flush()
+        wait_for(lambda: target.query("SELECT count(*) FROM pg_locks WHERE granted AND mode = "
+                                      "'AccessExclusiveLock' AND relation = "
+                                      "'replica.kv'::regclass").strip() == "1", 30,
+                 "the lock to be held")
+        source.sql("INSERT INTO kv SELECT k, k, NULL FROM generate_series(2500, 2509) k")
+        wait_for(lambda: alive() and sink_state(metrics_port, "replica") == "IMPAIRED", 60,
+                 "the sink to turn IMPAIRED on the lock timeout")
+        holder.stdin.write("COMMIT;\n\\q\n")
+        holder.stdin.close()
+        holder.wait(timeout=60)
+        wait_for(lambda: alive() and sink_state(metrics_port, "replica") == "ACTIVE"
+                 and same("kv", "k, v, extra"), 120, "the sink to recover after the lock")
+        log.flush()
+        if "lock timeout" not in open(work + "/eddy.log").read():
+            raise AssertionError("the IMPAIRED reason does not say lock timeout; see the log")
+        print("replica_pg: lock timeout on the target: IMPAIRED, then ACTIVE, kv equal",
+              flush=True)
+
+        # 5. The target stops and starts again.
         wait_for(lambda: sink_state(metrics_port, "replica") == "ACTIVE", 30, "ACTIVE")
         target.stop()
         source.sql("INSERT INTO kv SELECT k, k, NULL FROM generate_series(3000, 3099) k")
@@ -190,7 +218,7 @@ def main():
                  and same("kv", "k, v, extra"), 120, "the sink to recover after the restart")
         print("replica_pg: target restart: IMPAIRED, then ACTIVE, kv equal", flush=True)
 
-        # 5. A target table altered by hand so inserts fail.
+        # 6. A target table altered by hand so inserts fail.
         target.sql("ALTER TABLE replica.kv ADD CONSTRAINT small_v CHECK (v < 1000000)")
         source.sql("INSERT INTO kv VALUES (4000, 5000000, 'too big')")
         wait_for(lambda: alive() and sink_state(metrics_port, "replica") == "FAILED", 60,

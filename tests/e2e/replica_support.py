@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import urllib.request
 
-from objects_support import free_port, wait_for  # noqa: F401 (re-exported)
+from e2e_common import free_port, stop_process, wait_for  # noqa: F401 (re-exported)
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 ENV = dict(os.environ, PGTZ="UTC", PGDATESTYLE="ISO, YMD", PGCLIENTENCODING="UTF8")
@@ -138,14 +138,3 @@ def start_eddy(eddy, source_url, data_dir, sink_url, tables, log, metrics_port=N
     if metrics_port:
         command += ["--metrics-listen", f"127.0.0.1:{metrics_port}"]
     return subprocess.Popen(command + list(extra), stdout=log, stderr=subprocess.STDOUT)
-
-
-def stop_process(process, sig=signal.SIGTERM):
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(sig)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

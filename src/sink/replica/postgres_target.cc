@@ -791,8 +791,11 @@ class PostgresConnection final : public TargetConnection {
   PGconn* connection_;
 };
 
-constexpr std::array<std::string_view, 6> kLibpqKeys = {
-    "sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout", "application_name"};
+// libpq's connection parameters passed through; `options` sets server settings for the
+// sink's session (e.g. "-c lock_timeout=5s -c statement_timeout=60s").
+constexpr std::array<std::string_view, 7> kLibpqKeys = {
+    "sslmode",         "sslrootcert",      "sslcert", "sslkey",
+    "connect_timeout", "application_name", "options"};
 
 std::string DisplayUrl(std::string_view base) {
   size_t scheme = base.find("://");
@@ -839,10 +842,11 @@ Result<Target> MakePostgresTarget(const std::string& url,
     if (libpq) {
       params.emplace_back(key, value);
     } else if (!IsReplicaSetting(key) && !consume::IsRunnerSetting(key)) {
-      return InvalidArgument("unknown postgresql sink setting '" + key +
-                             "'; it knows schema, table_name, tables, create_tables, sslmode, "
-                             "sslrootcert, sslcert, sslkey, connect_timeout, application_name "
-                             "and the sink settings of docs/sinks/replica.md");
+      return InvalidArgument(
+          "unknown postgresql sink setting '" + key +
+          "'; it knows schema, table_name, tables, create_tables, sslmode, "
+          "sslrootcert, sslcert, sslkey, connect_timeout, application_name, options "
+          "and the sink settings of docs/sinks/replica.md");
     }
   }
   bool has_timeout = false;

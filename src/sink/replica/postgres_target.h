@@ -5,7 +5,8 @@
 //
 // URL parameters besides `schema` are the replica core's settings (table_name, tables,
 // create_tables) and libpq's connection parameters that are safe to pass through
-// (sslmode, sslrootcert, sslcert, sslkey, connect_timeout, application_name); anything else
+// (sslmode, sslrootcert, sslcert, sslkey, connect_timeout, application_name, options); anything
+// else
 // is InvalidArgument naming it.
 //
 // Threads: see target.h.

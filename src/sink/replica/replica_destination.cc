@@ -34,8 +34,11 @@ Result<bool> ParseBool(std::string_view key, std::string_view value) {
                          "\"; write true or false");
 }
 
-// See kafka's merge: every committed checkpoint is safe on its own, so is their maximum.
+// The checkpoint to commit after `b` given the committed `a`: within one generation every
+// committed checkpoint is safe on its own, so is their per-shard maximum; a later generation (the
+// operator reset the sink, possibly backwards) supersedes the earlier one whole.
 consume::Checkpoint Later(const consume::Checkpoint& a, const consume::Checkpoint& b) {
+  if (a.generation != b.generation) return a.generation > b.generation ? a : b;
   consume::Checkpoint merged = a;
   for (const auto& [shard, position] : b.shards) {
     auto it = merged.shards.find(shard);
@@ -67,7 +70,7 @@ struct TableState {
 // The collapsed change of one key within a batch.
 struct KeyOp {
   bool is_delete = false;
-  bool bulk = false;          // only snapshot rows so far: the bulk path may load it
+  bool bulk = false;          // a new row (op r or c) alone in the batch: bulk path
   TextRow row;                // upserts: every column of the schema, in order
   std::vector<bool> present;  // upserts: which columns the change carries
   TextRow key;                // deletes: the key values in key order
@@ -448,7 +451,7 @@ class ReplicaDestination final : public consume::Destination {
   }
 
   void PutUpsert(PendingTable& pending, TextRow key, TextRow row, std::vector<bool> present,
-                 bool snapshot) {
+                 bool new_row) {
     std::string text = KeyText(key);
     KeyOp op;
     op.key = std::move(key);
@@ -456,7 +459,7 @@ class ReplicaDestination final : public consume::Destination {
     op.present = std::move(present);
     auto it = pending.index.find(text);
     if (it == pending.index.end()) {
-      op.bulk = snapshot && allow_bulk_ &&
+      op.bulk = new_row && allow_bulk_ &&
                 std::all_of(op.present.begin(), op.present.end(), [](bool p) { return p; });
       pending.index.emplace(std::move(text), pending.ops.size());
       pending.ops.push_back(std::move(op));
@@ -520,8 +523,12 @@ class ReplicaDestination final : public consume::Destination {
       auto old_key = RenderKey(state, *event.before);
       if (old_key.ok() && *old_key != key) PutDelete(pending, std::move(*old_key));
     }
+    // A snapshot row or an insert is a new row in the target (exactly once: nothing of the
+    // key is there yet), so when its key sees nothing else in the batch it can take the bulk
+    // path; a row that is there after all (a table filled by hand, a snapshot started over)
+    // makes the batch fall back to upserts.
     PutUpsert(pending, std::move(key), std::move(row), std::move(present),
-              event.op == Operation::kRead);
+              event.op == Operation::kRead || event.op == Operation::kInsert);
     return Status::Ok();
   }
 

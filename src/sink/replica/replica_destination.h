@@ -9,8 +9,9 @@
 //   - row changes are collapsed per key in sequence order (the last change of a key decides
 //     what the target holds: an upsert of its full row or a delete; an update without some
 //     values, PostgreSQL's unchanged TOAST, updates only the columns it has); snapshot rows
-//     (op r) whose key saw nothing else in the batch go through the bulk path (COPY), the
-//     rest as multi-row upserts and deletes; a truncate or a schema change first applies what
+//     and inserts (op r, c) whose key saw nothing else in the batch go through the bulk path
+//     (COPY; on a duplicate key the batch is applied again as upserts), the rest as multi-row
+//     upserts and deletes; a truncate or a schema change first applies what
 //     was collected before it;
 //   - the sink's checkpoint (the batch's checkpoint_after merged per shard with the last one
 //     committed) is upserted into kCheckpointTable; then COMMIT.

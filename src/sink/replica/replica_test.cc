@@ -117,6 +117,11 @@ TEST(PostgresDialect, RendersValuesInInputSyntax) {
   EXPECT_EQ(
       render(Value::Array({Value::Text("a\"b"), Value::Null(), Value::Array({Value::Int64(1)})})),
       "{\"a\\\"b\",NULL,{\"1\"}}");
+  // MySQL dates with a zero month or day have no PostgreSQL twin: NULL, like the zero date.
+  EXPECT_EQ(render(Value::TypedText("datetime", "2020-00-00 00:00:00"), ConnectorKind::kMariadb),
+            "<null>");
+  EXPECT_EQ(render(Value::Date({model::TemporalKind::kZero, 0}), ConnectorKind::kMariadb),
+            "<null>");
   EXPECT_FALSE(d.RenderValue(Value::Text(std::string("a\0b", 3)),
                              Col("c", "text", ValueType::kText), ConnectorKind::kPostgres)
                    .ok());
@@ -269,6 +274,21 @@ TEST(ReplicaDestination, OneTransactionPerBatchWithTheCheckpointRow) {
   EXPECT_EQ((*stored)->shards.at(0).next, SequenceNumber(6));
 }
 
+TEST(ReplicaDestination, AResetCheckpointSupersedesTheCommittedOne) {
+  Harness h;
+  ASSERT_TRUE(h.Deliver({h.Change(Operation::kInsert, 1, "a")}).failure.ok());
+  // `eddy sink reset` to an earlier position: the next batch carries generation 1.
+  consume::SinkBatch batch;
+  batch.records = {h.Change(Operation::kInsert, 2, "b")};
+  batch.checkpoint_after.generation = 1;
+  batch.checkpoint_after.shards[0].next = SequenceNumber(1);
+  ASSERT_TRUE(h.destination->Deliver(batch).failure.ok());
+  auto stored = h.destination->ReadCheckpoint();
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->generation, 1u);
+  EXPECT_EQ((*stored)->shards.at(0).next, SequenceNumber(1));
+}
+
 TEST(ReplicaDestination, UnchangedToastValuesAreLeftAlone) {
   Harness h;
   ASSERT_TRUE(h.Deliver({h.Change(Operation::kInsert, 1, "big")}).failure.ok());
@@ -285,7 +305,7 @@ TEST(ReplicaDestination, RetriableFailureRollsBackAndRetries) {
   Harness h;
   h.recorder->fail_on = "INSERT INTO \"s\".\"t\"";
   h.recorder->failure = Unavailable("deadlock detected (SQLSTATE 40P01)");
-  auto outcome = h.Deliver({h.Change(Operation::kInsert, 1, "a")});
+  auto outcome = h.Deliver({h.Change(Operation::kUpdate, 1, "a")});
   EXPECT_EQ(outcome.acknowledged, 0u);
   EXPECT_TRUE(outcome.failure.IsRetriable());
   EXPECT_NE(outcome.failure.message().find("s.t"), std::string::npos);
@@ -298,10 +318,28 @@ TEST(ReplicaDestination, RefusedStatementIsPermanentAndNamesTheTable) {
   Harness h;
   h.recorder->fail_on = "INSERT INTO \"s\".\"t\"";
   h.recorder->failure = FailedPrecondition("column \"x\" violates not-null (SQLSTATE 23502)");
-  auto outcome = h.Deliver({h.Change(Operation::kInsert, 1, "a")});
+  auto outcome = h.Deliver({h.Change(Operation::kUpdate, 1, "a")});
   EXPECT_FALSE(outcome.failure.ok());
   EXPECT_FALSE(outcome.failure.IsRetriable());
   EXPECT_NE(outcome.failure.message().find("target table s.t"), std::string::npos);
+}
+
+TEST(ReplicaDestination, InsertsTakeTheBulkPathAndFallBackToUpsertsOnDuplicates) {
+  Harness h;
+  ASSERT_TRUE(
+      h.Deliver({h.Change(Operation::kInsert, 1, "a"), h.Change(Operation::kInsert, 2, "b")})
+          .failure.ok());
+  ASSERT_EQ(h.recorder->bulk.size(), 1u);
+  EXPECT_EQ(h.recorder->bulk[0].second, 2u);
+  h.recorder->fail_on = "COPY";
+  h.recorder->failure = FailedPrecondition("duplicate key value (SQLSTATE 23505)");
+  auto outcome = h.Deliver({h.Change(Operation::kInsert, 1, "a")});
+  ASSERT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
+  EXPECT_EQ(outcome.acknowledged, 1u);
+  std::string all;
+  for (const auto& statement : h.recorder->statements) all += statement + "\n";
+  EXPECT_NE(all.find("ROLLBACK"), std::string::npos) << all;
+  EXPECT_NE(all.find("VALUES ('1','a') ON CONFLICT"), std::string::npos) << all;
 }
 
 TEST(ReplicaDestination, SchemaVersionsBecomeAlters) {
