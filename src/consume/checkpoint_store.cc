@@ -181,6 +181,20 @@ Result<ConsumerState> DecodeConsumerState(std::string_view bytes) {
 // with ":finished" appended for finished shards, e.g. "v1 0:120 1:97:finished 2:131". A
 // checkpoint of generation N > 0 (after a reset) is "v2 g<N>" followed by the same entries.
 
+Checkpoint LaterCheckpoint(const Checkpoint& a, const Checkpoint& b) {
+  if (a.generation != b.generation) return a.generation > b.generation ? a : b;
+  Checkpoint merged = a;
+  for (const auto& [shard, position] : b.shards) {
+    auto it = merged.shards.find(shard);
+    if (it == merged.shards.end()) {
+      merged.shards.emplace(shard, position);
+    } else if (position.finished || (!it->second.finished && it->second.next < position.next)) {
+      it->second = position;
+    }
+  }
+  return merged;
+}
+
 std::string EncodeCheckpoint(const Checkpoint& checkpoint) {
   std::string text = "v1";
   if (checkpoint.generation > 0) text = "v2 g" + std::to_string(checkpoint.generation);

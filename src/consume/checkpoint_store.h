@@ -35,9 +35,9 @@ struct ConsumerState {
   std::string stream;
   std::string url;  // credentials removed
   SinkState state = SinkState::kCreating;
-  std::string reason;          // why IMPAIRED/FAILED/PAUSED; empty when ACTIVE
+  std::string reason;  // why IMPAIRED/FAILED/PAUSED; empty when ACTIVE
   int64_t state_since_nanos = 0;
-  Checkpoint checkpoint;       // the next records to deliver
+  Checkpoint checkpoint;  // the next records to deliver
   SourcePosition last_delivered_position;
   int64_t last_delivered_arrival_nanos = 0;
   uint64_t delivered_records = 0;
@@ -66,6 +66,14 @@ class CheckpointStore {
   // per shard the lowest checkpointed sequence among them.
   [[nodiscard]] virtual Result<log::RetentionHolds> Holds(const std::string& stream) = 0;
 };
+
+// The later of two checkpoints: the one of the later generation whole (a reset, possibly
+// backwards, happened after the other was taken), else shard by shard the later position (a
+// finished shard is later than any position). Within one generation every committed checkpoint
+// is safe on its own, so their per-shard maximum is too, whatever order batches of different
+// lanes commit in. The runner resumes from the later of the store's and the destination's
+// checkpoint; destinations that commit checkpoints with their data merge with it.
+Checkpoint LaterCheckpoint(const Checkpoint& a, const Checkpoint& b);
 
 // Text encoding of a Checkpoint for destinations that store it with the data (a Kafka
 // transaction, an Iceberg snapshot summary, a row): stable, versioned, ASCII.

@@ -170,22 +170,6 @@ std::string DescribeStart(const log::StartPosition& start) {
   return "trim-horizon";
 }
 
-// The later of two checkpoints: the one of the later generation (a reset happened after the
-// other was taken), else shard by shard.
-Checkpoint LaterCheckpoint(const Checkpoint& a, const Checkpoint& b) {
-  if (a.generation != b.generation) return a.generation > b.generation ? a : b;
-  Checkpoint merged = a;
-  for (const auto& [shard, position] : b.shards) {
-    auto it = merged.shards.find(shard);
-    if (it == merged.shards.end()) {
-      merged.shards.emplace(shard, position);
-    } else if (position.finished || (!it->second.finished && it->second.next < position.next)) {
-      it->second = position;
-    }
-  }
-  return merged;
-}
-
 struct QueuedRecord {
   SinkRecord record;
   SteadyClock::time_point queued_at;

@@ -23,22 +23,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr int kAdminTimeoutMs = 3000;
 
-// A per-shard merge keeping the later position: every committed checkpoint is safe on its own
-// (its batch and everything acknowledged before it are committed), so their per-shard maximum
-// is too, whatever order lanes' batches commit in.
-consume::Checkpoint Later(const consume::Checkpoint& a, const consume::Checkpoint& b) {
-  consume::Checkpoint merged = a;
-  for (const auto& [shard, position] : b.shards) {
-    auto it = merged.shards.find(shard);
-    if (it == merged.shards.end()) {
-      merged.shards.emplace(shard, position);
-    } else if (position.finished || (!it->second.finished && it->second.next < position.next)) {
-      it->second = position;
-    }
-  }
-  return merged;
-}
-
 int TimeoutMs(std::chrono::milliseconds timeout) { return static_cast<int>(timeout.count()); }
 
 int RemainingMs(SteadyClock::time_point deadline) {
@@ -481,7 +465,7 @@ class KafkaDestination final : public consume::Destination {
           fatal_.ok() ? Unavailable("beginning a transaction: " + begin.text()) : fatal_;
       return outcome;
     }
-    consume::Checkpoint next = Later(committed_, batch.checkpoint_after);
+    consume::Checkpoint next = consume::LaterCheckpoint(committed_, batch.checkpoint_after);
     std::string checkpoint = consume::EncodeCheckpoint(next);
     Status produced = ProduceAll(&checkpoint, deadline);
     if (!produced.ok()) {

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "base/duration.h"
+#include "base/setting_parse.h"
 #include "consume/sink_settings.h"
 
 namespace eddy::sink::kafka {
@@ -35,9 +36,7 @@ Status Invalid(std::string_view key, std::string_view value, std::string_view fi
 }
 
 Result<bool> ParseBool(std::string_view key, std::string_view text) {
-  if (text == "true" || text == "1") return true;
-  if (text == "false" || text == "0") return false;
-  return Invalid(key, text, "use true or false");
+  return ParseBoolSetting("kafka", key, text);
 }
 
 bool IsTopicName(std::string_view name) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "base/duration.h"
+#include "base/setting_parse.h"
 #include "consume/sink_settings.h"
 #include "sink/kinesis/put_records.h"
 
@@ -30,14 +31,7 @@ bool IsRegion(std::string_view value) {
 
 Result<int64_t> ParseInteger(std::string_view key, std::string_view text, int64_t min,
                              int64_t max) {
-  int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return InvalidArgument("kinesis setting '" + std::string(key) + "' is \"" + std::string(text) +
-                           "\"; use a whole number from " + std::to_string(min) + " to " +
-                           std::to_string(max));
-  }
-  return value;
+  return ParseIntegerSetting("kinesis", key, text, min, max);
 }
 
 Status ParseEndpoint(std::string_view url, KinesisSettings& settings) {

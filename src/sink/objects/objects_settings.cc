@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "base/duration.h"
+#include "base/setting_parse.h"
 #include "consume/sink_settings.h"
 #include "objstore/s3_object_store.h"
 
@@ -21,24 +22,15 @@ constexpr std::string_view kDefaultTimestamp = "!{timestamp:yyyy/MM/dd/HH/}";
 constexpr std::string_view kDefaultErrorPrefix = "!{firehose:error-output-type}/";
 
 Status Invalid(std::string_view key, std::string_view value, std::string_view allowed) {
-  return InvalidArgument("objects setting '" + std::string(key) + "' is \"" +
-                         std::string(value.substr(0, 200)) + "\"; " + std::string(allowed));
+  return InvalidSetting("objects", key, value, allowed);
 }
 
 Result<int64_t> Integer(std::string_view key, std::string_view text, int64_t min, int64_t max) {
-  int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return Invalid(key, text,
-                   "use an integer from " + std::to_string(min) + " to " + std::to_string(max));
-  }
-  return value;
+  return ParseIntegerSetting("objects", key, text, min, max);
 }
 
 Result<bool> Bool(std::string_view key, std::string_view text) {
-  if (text == "true" || text == "1") return true;
-  if (text == "false" || text == "0") return false;
-  return Invalid(key, text, "use true or false");
+  return ParseBoolSetting("objects", key, text);
 }
 
 std::string Upper(std::string_view text) {

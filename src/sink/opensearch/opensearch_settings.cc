@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "base/duration.h"
+#include "base/setting_parse.h"
 #include "consume/sink_settings.h"
 
 namespace eddy::sink::opensearch {
@@ -30,21 +31,11 @@ constexpr std::string_view kUrlForms =
 
 Result<int64_t> ParseInteger(std::string_view key, std::string_view text, int64_t min,
                              int64_t max) {
-  int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return InvalidArgument("opensearch setting '" + std::string(key) + "' is \"" +
-                           std::string(text) + "\"; use a whole number from " +
-                           std::to_string(min) + " to " + std::to_string(max));
-  }
-  return value;
+  return ParseIntegerSetting("opensearch", key, text, min, max);
 }
 
 Result<bool> ParseBool(std::string_view key, std::string_view text) {
-  if (text == "true") return true;
-  if (text == "false") return false;
-  return InvalidArgument("opensearch setting '" + std::string(key) + "' is \"" + std::string(text) +
-                         "\"; use true or false");
+  return ParseBoolSetting("opensearch", key, text);
 }
 
 int HexDigit(char c) {

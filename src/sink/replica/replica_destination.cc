@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "base/logging.h"
+#include "base/setting_parse.h"
 #include "consume/checkpoint_store.h"
 #include "model/event.h"
 
@@ -28,27 +29,7 @@ std::string Replace(std::string text, std::string_view from, std::string_view to
 }
 
 Result<bool> ParseBool(std::string_view key, std::string_view value) {
-  if (value == "true" || value == "1") return true;
-  if (value == "false" || value == "0") return false;
-  return InvalidArgument("replica setting '" + std::string(key) + "' is \"" + std::string(value) +
-                         "\"; write true or false");
-}
-
-// The checkpoint to commit after `b` given the committed `a`: within one generation every
-// committed checkpoint is safe on its own, so is their per-shard maximum; a later generation (the
-// operator reset the sink, possibly backwards) supersedes the earlier one whole.
-consume::Checkpoint Later(const consume::Checkpoint& a, const consume::Checkpoint& b) {
-  if (a.generation != b.generation) return a.generation > b.generation ? a : b;
-  consume::Checkpoint merged = a;
-  for (const auto& [shard, position] : b.shards) {
-    auto it = merged.shards.find(shard);
-    if (it == merged.shards.end()) {
-      merged.shards.emplace(shard, position);
-    } else if (position.finished || (!it->second.finished && it->second.next < position.next)) {
-      it->second = position;
-    }
-  }
-  return merged;
+  return ParseBoolSetting("replica", key, value);
 }
 
 // A statement the target refused, with the table (and DDL) named for the operator.
@@ -169,7 +150,7 @@ class ReplicaDestination final : public consume::Destination {
 
   Status DeliverLocked(const consume::SinkBatch& batch) {
     EDDY_RETURN_IF_ERROR(ConnectLocked());
-    consume::Checkpoint next = Later(committed_, batch.checkpoint_after);
+    consume::Checkpoint next = consume::LaterCheckpoint(committed_, batch.checkpoint_after);
     if (in_doubt_) {
       // The last COMMIT's outcome was unknown: the checkpoint row says whether it happened.
       EDDY_ASSIGN_OR_RETURN(std::optional<consume::Checkpoint> stored, ReadStoredLocked());

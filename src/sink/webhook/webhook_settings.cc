@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "base/duration.h"
+#include "base/setting_parse.h"
 #include "consume/sink_settings.h"
 
 namespace eddy::sink::webhook {
@@ -31,10 +32,7 @@ bool IsTokenChar(char c) {
 }
 
 Result<bool> ParseBool(std::string_view key, std::string_view text) {
-  if (text == "true" || text == "1") return true;
-  if (text == "false" || text == "0") return false;
-  return InvalidArgument("webhook setting '" + std::string(key) + "' is \"" + std::string(text) +
-                         "\"; use true or false");
+  return ParseBoolSetting("webhook", key, text);
 }
 
 Status ParseEndpoint(std::string_view url, WebhookSettings& settings) {
