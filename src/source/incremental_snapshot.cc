@@ -16,8 +16,22 @@ Result<SnapshotType> ParseSnapshotType(std::string_view text) {
 
 std::string_view SnapshotTypeName(SnapshotType type) {
   switch (type) {
-    case SnapshotType::kBlocking: return "blocking";
-    case SnapshotType::kIncremental: return "incremental";
+    case SnapshotType::kBlocking:
+      return "blocking";
+    case SnapshotType::kIncremental:
+      return "incremental";
+  }
+  return "unknown";
+}
+
+std::string_view SnapshotControlName(SnapshotControl::Kind kind) {
+  switch (kind) {
+    case SnapshotControl::Kind::kPause:
+      return "pause-snapshot";
+    case SnapshotControl::Kind::kResume:
+      return "resume-snapshot";
+    case SnapshotControl::Kind::kStop:
+      return "stop-snapshot";
   }
   return "unknown";
 }
@@ -40,10 +54,10 @@ size_t IncrementalSnapshotState::Reconcile(const SourcePosition& durable) {
   size_t rolled_back = 0;
   for (TableSnapshotProgress& table : tables) {
     if (table.pending_position.empty()) continue;
-    bool in_log = !durable.empty() && durable.CompareTransaction(table.pending_position) !=
-                                          std::partial_ordering::less &&
-                  durable.CompareTransaction(table.pending_position) !=
-                      std::partial_ordering::unordered;
+    bool in_log =
+        !durable.empty() &&
+        durable.CompareTransaction(table.pending_position) != std::partial_ordering::less &&
+        durable.CompareTransaction(table.pending_position) != std::partial_ordering::unordered;
     if (!in_log) {
       table.last_key = table.previous_key;
       // A table finished by that chunk is pending again.

@@ -39,6 +39,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "base/position.h"
@@ -96,6 +97,24 @@ std::string EncodeIncrementalSnapshotState(const IncrementalSnapshotState& state
 // kCorruption for bytes that are not a valid version-1 file; kFailedPrecondition for another
 // version.
 Result<IncrementalSnapshotState> DecodeIncrementalSnapshotState(std::string_view bytes);
+
+// An on-demand incremental snapshot (Debezium's execute-snapshot): tables as written by the
+// user ("schema.table"; PostgreSQL also takes "table" for "public.table"), each optionally
+// limited by an SQL condition (Debezium's additional-conditions).
+struct SnapshotRequest {
+  std::string origin;  // "request:<id>", "signal:<id>": logged and kept in the progress file
+  std::vector<std::string> tables;
+  std::vector<std::pair<std::string, std::string>> conditions;  // table -> SQL condition
+};
+
+// Debezium's pause-snapshot, resume-snapshot and stop-snapshot.
+struct SnapshotControl {
+  enum class Kind : uint8_t { kPause = 0, kResume = 1, kStop = 2 };
+  Kind kind = Kind::kPause;
+  std::string origin;
+  std::vector<std::string> tables;  // kStop: the tables to drop; empty = the whole snapshot
+};
+std::string_view SnapshotControlName(SnapshotControl::Kind kind);
 
 // Watermark payloads: "<snapshot id>:<chunk sequence>:low" / ":high".
 struct Watermark {

@@ -23,6 +23,15 @@
 //   `snapshot_chunk_rows` at a time and appended the same way: the whole snapshot is one
 //   transaction ending at the slot's consistent point, so an interrupted snapshot leaves
 //   nothing visible and is taken again from the beginning (a warning names the stream).
+// - Incremental snapshots (snapshot_type kIncremental; docs/snapshots.md): streaming starts at
+//   once and each selected table is read in primary-key order, `snapshot_chunk_rows` rows per
+//   chunk, between a low and a high watermark written with pg_logical_emit_message (DBLog). At
+//   the high watermark the chunk's rows that the stream changed inside the window are dropped
+//   and the rest are appended as one log transaction at the watermark's commit position, op
+//   `r` with source.snapshot = kIncremental. Progress is written per chunk to
+//   `<state_dir>/incremental_snapshot` before that append (source/incremental_snapshot.h says
+//   why the two cannot disagree), so a crash or reconnect resumes at the last chunk in the log.
+//   No long transaction, no lock. RequestSnapshot() starts one on demand.
 //
 // Metrics (source/capture_metrics.h, labelled with the stream's name): events by table and
 // op and the commit-to-durable lag, counted once a transaction is durable; snapshot rows and
@@ -33,6 +42,7 @@
 // the append thread and the slot metrics poller).
 #pragma once
 
+#include "source/incremental_snapshot.h"
 #include "source/snapshot_mode.h"
 
 #include <atomic>
@@ -87,6 +97,11 @@ struct PostgresCaptureOptions {
   // is reused as it is.
   std::vector<std::string> tables;
   SnapshotMode snapshot_mode = SnapshotMode::kInitial;
+  // How the initial snapshot is read: one consistent transaction (kBlocking) or DBLog chunks
+  // while streaming (kIncremental; PostgreSQL 14 or later, every table needs a primary key).
+  SnapshotType snapshot_type = SnapshotType::kBlocking;
+  // Where the incremental snapshot's progress file lives (created if missing); empty: spill_dir.
+  std::string state_dir;
   // Where large transactions spill (created if missing). Required.
   std::string spill_dir;
   // Emit pg_logical_emit_message() messages as op `m` events.
@@ -94,6 +109,7 @@ struct PostgresCaptureOptions {
   // Logical name of the server in events (Debezium's topic prefix).
   std::string server_name;
   size_t transaction_memory_bytes = 64u << 20;
+  // Rows per FETCH of the blocking snapshot and per chunk of an incremental snapshot.
   size_t snapshot_chunk_rows = 10000;
   // A transaction (or snapshot) with more records or payload bytes than this is appended in
   // parts of this size (Stream::BeginTransaction); smaller ones with one AppendTransaction.
@@ -135,6 +151,11 @@ struct PostgresCaptureProgress {
                                        // small transactions are group-committed: fewer)
   uint64_t queued_appends = 0;         // entries waiting for the appender thread now
   std::string last_error;
+  // Incremental snapshot: "" (none), "running", "paused" or "complete"; rows appended and
+  // chunks finished by this process.
+  std::string incremental_snapshot;
+  uint64_t incremental_rows = 0;
+  uint64_t incremental_chunks = 0;
 };
 
 class PostgresCapture {
@@ -158,6 +179,13 @@ class PostgresCapture {
   bool WaitUntilFinished(std::chrono::milliseconds timeout);
 
   PostgresCaptureProgress progress() const;
+
+  // Queues an incremental snapshot of `request.tables` (added to a running one); the capture
+  // thread picks it up while streaming. Tables outside the capture's table filter are refused
+  // when the request is taken (logged error). Any thread.
+  void RequestSnapshot(SnapshotRequest request);
+  // Pauses, resumes or stops (some tables of) the running incremental snapshot. Any thread.
+  void ControlSnapshot(SnapshotControl control);
 
  private:
   class Runner;
