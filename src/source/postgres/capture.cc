@@ -1,5 +1,6 @@
 #include "source/postgres/capture.h"
 
+#include <fmt/ranges.h>
 #include <fnmatch.h>
 
 #include <algorithm>
@@ -9,8 +10,6 @@
 #include <map>
 #include <optional>
 #include <random>
-
-#include <fmt/ranges.h>
 
 #include "base/backoff.h"
 #include "base/clock.h"
@@ -844,8 +843,10 @@ class PostgresCapture::Runner {
 
   Status AddRequest(const SnapshotRequest& request) {
     if (proto_version_ < 2) {
-      Logger()->error("snapshot request refused origin={}: incremental snapshots need "
-                      "PostgreSQL 14 or later", request.origin);
+      Logger()->error(
+          "snapshot request refused origin={}: incremental snapshots need "
+          "PostgreSQL 14 or later",
+          request.origin);
       return Status::Ok();
     }
     if (!incremental_.has_value() || incremental_->Complete()) {
@@ -856,15 +857,16 @@ class PostgresCapture::Runner {
     }
     size_t added = 0;
     for (const std::string& requested : request.tables) {
-      std::string name = requested.find('.') == std::string::npos ? "public." + requested
-                                                                  : requested;
+      std::string name =
+          requested.find('.') == std::string::npos ? "public." + requested : requested;
       size_t dot = name.find('.');
       model::TableId id{builder_ != nullptr ? builder_->database() : "", name.substr(0, dot),
                         name.substr(dot + 1)};
       if (!TableSelected(id)) {
-        Logger()->error("snapshot request origin={} names table {} which this stream does not "
-                        "capture; it is ignored (the stream's tables: {})",
-                        request.origin, name, fmt::join(options_.tables, ", "));
+        Logger()->error(
+            "snapshot request origin={} names table {} which this stream does not "
+            "capture; it is ignored (the stream's tables: {})",
+            request.origin, name, fmt::join(options_.tables, ", "));
         continue;
       }
       TableSnapshotProgress table;
@@ -963,9 +965,9 @@ class PostgresCapture::Runner {
     }
     std::string identity_text = found.rows[0][1].value_or("d");
     char identity = identity_text.empty() ? 'd' : identity_text[0];
-    RelationInfo relation = snapshot_builder_->MakeRelation(
-        static_cast<uint32_t>(std::stoul(oid)), schema, name, relation_columns,
-        static_cast<ReplicaIdentity>(identity));
+    RelationInfo relation =
+        snapshot_builder_->MakeRelation(static_cast<uint32_t>(std::stoul(oid)), schema, name,
+                                        relation_columns, static_cast<ReplicaIdentity>(identity));
     EDDY_RETURN_IF_ERROR(snapshot_builder_->StampVersion(relation));
     snapshot_type_names_[table] = std::move(type_names);
     return &snapshot_relations_.emplace(table, std::move(relation)).first->second;
@@ -990,8 +992,7 @@ class PostgresCapture::Runner {
     // The previous chunk must be durable before the next one moves the progress on: the file
     // keeps one pending chunk per table, and its rollback key must be in the log.
     auto below = [](const SourcePosition& durable, const SourcePosition& pending) {
-      return durable.empty() ||
-             durable.CompareTransaction(pending) == std::partial_ordering::less;
+      return durable.empty() || durable.CompareTransaction(pending) == std::partial_ordering::less;
     };
     SourcePosition durable = stream_->HighestDurablePosition();
     for (TableSnapshotProgress& table : incremental_->tables) {
@@ -1013,8 +1014,7 @@ class PostgresCapture::Runner {
         uint64_t rows = 0;
         for (const TableSnapshotProgress& done : incremental_->tables) rows += done.rows;
         Logger()->info("incremental snapshot complete snapshot={} origin={} tables={} rows={}",
-                       incremental_->id, incremental_->origin, incremental_->tables.size(),
-                       rows);
+                       incremental_->id, incremental_->origin, incremental_->tables.size(), rows);
         EDDY_RETURN_IF_ERROR(SaveIncremental());
       }
       return Status::Ok();
@@ -1023,9 +1023,9 @@ class PostgresCapture::Runner {
     if (snapshot_sql_ == nullptr) {
       EDDY_ASSIGN_OR_RETURN(snapshot_sql_, PgConnection::Connect(options_.conninfo, false));
       snapshot_catalog_ = std::make_unique<SqlCatalog>(snapshot_sql_.get());
-      snapshot_builder_ = std::make_unique<EventBuilder>(
-          builder_->database(), snapshot_catalog_.get(), options_.server_name,
-          options_.schemas.get());
+      snapshot_builder_ =
+          std::make_unique<EventBuilder>(builder_->database(), snapshot_catalog_.get(),
+                                         options_.server_name, options_.schemas.get());
       run_id_ = NewSnapshotId();
     }
     Result<const RelationInfo*> found = SnapshotRelation(table->table);
@@ -1064,8 +1064,7 @@ class PostgresCapture::Runner {
     if (!table->last_key.empty()) {
       if (table->last_key.size() != relation.key_columns.size()) {
         return FailedPrecondition("incremental snapshot of " + table->table +
-                                  ": the stored key has " +
-                                  std::to_string(table->last_key.size()) +
+                                  ": the stored key has " + std::to_string(table->last_key.size()) +
                                   " columns but the primary key now has " +
                                   std::to_string(relation.key_columns.size()));
       }

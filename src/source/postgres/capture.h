@@ -42,9 +42,6 @@
 // the append thread and the slot metrics poller).
 #pragma once
 
-#include "source/incremental_snapshot.h"
-#include "source/snapshot_mode.h"
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -61,12 +58,14 @@
 #include "io/file_system.h"
 #include "log/log_store.h"
 #include "model/schema_registry.h"
+#include "source/incremental_snapshot.h"
+#include "source/snapshot_mode.h"
 
 namespace eddy::source::postgres {
 
 // Shared by every source: source/snapshot_mode.h.
-using source::SnapshotMode;
 using source::ParseSnapshotMode;
+using source::SnapshotMode;
 using source::SnapshotModeName;
 
 // One step of the append path, given to PostgresCaptureOptions::append_hook.
@@ -138,18 +137,18 @@ struct PostgresCaptureOptions {
 struct PostgresCaptureProgress {
   std::string state;  // "starting", "snapshot", "streaming", "reconnecting", "finished", "failed"
   Lsn durable_lsn;    // end LSN of the last transaction durable in the log
-  Lsn acknowledged_lsn;  // last flush position sent to the server
-  uint64_t transactions = 0;           // appended (not duplicates)
-  uint64_t duplicate_transactions = 0; // skipped because already in the log
+  Lsn acknowledged_lsn;                 // last flush position sent to the server
+  uint64_t transactions = 0;            // appended (not duplicates)
+  uint64_t duplicate_transactions = 0;  // skipped because already in the log
   uint64_t events = 0;
   uint64_t snapshot_rows = 0;
   uint64_t snapshot_rows_estimated = 0;
   uint64_t reconnects = 0;
   uint64_t spilled_transactions = 0;
-  uint64_t parted_transactions = 0;    // appended in parts (larger than one part)
-  uint64_t log_commits = 0;            // log appends that made transactions durable (queued
-                                       // small transactions are group-committed: fewer)
-  uint64_t queued_appends = 0;         // entries waiting for the appender thread now
+  uint64_t parted_transactions = 0;  // appended in parts (larger than one part)
+  uint64_t log_commits = 0;          // log appends that made transactions durable (queued
+                                     // small transactions are group-committed: fewer)
+  uint64_t queued_appends = 0;       // entries waiting for the appender thread now
   std::string last_error;
   // Incremental snapshot: "" (none), "running", "paused" or "complete"; rows appended and
   // chunks finished by this process.
