@@ -34,6 +34,16 @@ struct SnapshotSignal {
   std::string message;      // kLog
 };
 
+// Request files (`eddy snapshot`): `<capture state dir>/snapshot-requests/<id>.request` holds
+// an execute-snapshot `data` JSON. The running capture persists the request in its progress
+// file and renames the file to `<id>.accepted` (or writes `<id>.rejected` with the error and
+// removes the request); when the incremental snapshot completes, `.accepted` becomes `.done`.
+inline constexpr std::string_view kSnapshotRequestDirectory = "snapshot-requests";
+inline constexpr std::string_view kRequestSuffix = ".request";
+inline constexpr std::string_view kAcceptedSuffix = ".accepted";
+inline constexpr std::string_view kRejectedSuffix = ".rejected";
+inline constexpr std::string_view kDoneSuffix = ".done";
+
 // `origin` names where the signal came from in logs and the progress file ("signal:<id>",
 // "request:<id>").
 Result<SnapshotSignal> ParseSnapshotSignal(std::string_view origin, std::string_view type,

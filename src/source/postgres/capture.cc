@@ -20,6 +20,7 @@
 #include "source/postgres/pg_connection.h"
 #include "source/postgres/pgoutput.h"
 #include "source/postgres/transaction_buffer.h"
+#include "source/snapshot_signal.h"
 
 namespace eddy::source::postgres {
 namespace {
@@ -129,6 +130,11 @@ class PostgresCapture::Runner {
       table_filter_.push_back(table.find('.') == std::string::npos ? "public." + table : table);
     }
     probe_ = std::make_unique<CaptureProbe>(stream_->name());
+    if (!options_.signal_table.empty()) {
+      signal_table_ = options_.signal_table.find('.') == std::string::npos
+                          ? "public." + options_.signal_table
+                          : options_.signal_table;
+    }
   }
 
   void Run() {
@@ -312,22 +318,100 @@ class PostgresCapture::Runner {
     EDDY_ASSIGN_OR_RETURN(QueryRows rows,
                           sql.QueryParams("SELECT 1 FROM pg_publication WHERE pubname = $1",
                                           {options_.publication_name}));
-    if (!rows.rows.empty()) return Status::Ok();
+    EDDY_RETURN_IF_ERROR(EnsureSignalTable(sql));
+    if (!rows.rows.empty()) {
+      if (!signal_table_.empty()) {
+        size_t dot = signal_table_.find('.');
+        EDDY_ASSIGN_OR_RETURN(
+            QueryRows published,
+            sql.QueryParams("SELECT 1 FROM pg_publication_tables WHERE "
+                            "pubname = $1 AND schemaname = $2 AND tablename = $3",
+                            {options_.publication_name, signal_table_.substr(0, dot),
+                             signal_table_.substr(dot + 1)}));
+        if (published.rows.empty()) {
+          Logger()->warn(
+              "signal table {} is not in publication {}: its signals are not seen; fix: ALTER "
+              "PUBLICATION {} ADD TABLE {}",
+              signal_table_, options_.publication_name, QuoteIdentifier(options_.publication_name),
+              QualifiedSql(signal_table_));
+        }
+      }
+      return Status::Ok();
+    }
     std::string ddl = "CREATE PUBLICATION " + QuoteIdentifier(options_.publication_name);
     if (table_filter_.empty() || FilterHasPatterns()) {
       ddl += " FOR ALL TABLES";
     } else {
       ddl += " FOR TABLE ";
       for (size_t i = 0; i < table_filter_.size(); ++i) {
-        size_t dot = table_filter_[i].find('.');
         if (i > 0) ddl += ", ";
-        ddl += QuoteIdentifier(table_filter_[i].substr(0, dot)) + "." +
-               QuoteIdentifier(table_filter_[i].substr(dot + 1));
+        ddl += QualifiedSql(table_filter_[i]);
+      }
+      if (!signal_table_.empty() && std::find(table_filter_.begin(), table_filter_.end(),
+                                              signal_table_) == table_filter_.end()) {
+        ddl += ", " + QualifiedSql(signal_table_);
       }
     }
     Logger()->info("creating publication publication={} statement=\"{}\"",
                    options_.publication_name, ddl);
     return sql.Execute(ddl);
+  }
+
+  static std::string QualifiedSql(const std::string& table) {
+    size_t dot = table.find('.');
+    return QuoteIdentifier(table.substr(0, dot)) + "." + QuoteIdentifier(table.substr(dot + 1));
+  }
+
+  bool IsSignalTable(const model::TableId& table) const {
+    return !signal_table_.empty() && table.QualifiedName() == signal_table_;
+  }
+
+  // Debezium's signal table layout, created when missing.
+  Status EnsureSignalTable(PgConnection& sql) {
+    if (signal_table_.empty()) return Status::Ok();
+    Status created = sql.Execute("CREATE TABLE IF NOT EXISTS " + QualifiedSql(signal_table_) +
+                                 " (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, "
+                                 "data varchar(2048) NULL)");
+    if (!created.ok()) {
+      return FailedPrecondition("signal table " + signal_table_ +
+                                " does not exist and cannot be created (" + created.message() +
+                                "): create it as (id varchar(42) PRIMARY KEY, type varchar(32) "
+                                "NOT NULL, data varchar(2048) NULL) or grant CREATE on its "
+                                "schema, or unset source.signal_table");
+    }
+    return Status::Ok();
+  }
+
+  // A committed row of the signal table: queued for the next snapshot step; a bad one is
+  // logged and ignored.
+  void OnSignalRow(const model::Row& row) {
+    auto text = [&](const char* column) -> std::string {
+      const model::Value* value = model::FindField(row, column);
+      if (value == nullptr) return "";
+      if (const std::string* string = value->TryGet<std::string>()) return *string;
+      return "";
+    };
+    std::string id = text("id");
+    std::string type = text("type");
+    Result<SnapshotSignal> signal = ParseSnapshotSignal("signal:" + id, type, text("data"));
+    if (!signal.ok()) {
+      Logger()->error("ignoring a bad signal row table={} error=\"{}\"", signal_table_,
+                      signal.status().message());
+      return;
+    }
+    Logger()->info("signal received table={} id={} type={}", signal_table_, id, type);
+    std::lock_guard lock(mu_);
+    switch (signal->kind) {
+      case SnapshotSignal::Kind::kExecute:
+        requests_.push_back(std::move(signal->request));
+        break;
+      case SnapshotSignal::Kind::kControl:
+        controls_.push_back(std::move(signal->control));
+        break;
+      case SnapshotSignal::Kind::kLog:
+        Logger()->info("signal log id={} message=\"{}\"", id, signal->message);
+        break;
+    }
   }
 
   Result<SlotState> LookupSlot(PgConnection& sql) {
@@ -828,7 +912,69 @@ class PostgresCapture::Runner {
   }
 
   // Requests queued by RequestSnapshot / ControlSnapshot, taken on the capture thread.
+  std::string RequestDirectory() const {
+    return io::JoinPath(options_.state_dir.empty() ? options_.spill_dir : options_.state_dir,
+                        std::string(kSnapshotRequestDirectory));
+  }
+
+  static bool EndsWith(const std::string& text, std::string_view suffix) {
+    return text.size() > suffix.size() &&
+           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
+
+  // `eddy snapshot` request files, looked at twice a second: each is persisted in the progress
+  // file (AddRequest) before it is renamed to .accepted; a bad one gets a .rejected file that
+  // says why.
+  Status PollRequestFiles() {
+    auto now = Clock::now();
+    if (now - last_request_poll_ < std::chrono::milliseconds(500)) return Status::Ok();
+    last_request_poll_ = now;
+    std::string directory = RequestDirectory();
+    EDDY_ASSIGN_OR_RETURN(bool exists, file_system_->Exists(directory));
+    if (!exists) return Status::Ok();
+    EDDY_ASSIGN_OR_RETURN(std::vector<std::string> names, file_system_->List(directory));
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+      if (!EndsWith(name, kRequestSuffix)) continue;
+      std::string id = name.substr(0, name.size() - kRequestSuffix.size());
+      std::string path = io::JoinPath(directory, name);
+      EDDY_ASSIGN_OR_RETURN(std::string data, file_system_->ReadFile(path));
+      Result<SnapshotSignal> signal =
+          ParseSnapshotSignal("request:" + id, "execute-snapshot", data);
+      if (!signal.ok()) {
+        Logger()->error("rejecting snapshot request file={} error=\"{}\"", path,
+                        signal.status().message());
+        EDDY_RETURN_IF_ERROR(file_system_->WriteFileAtomically(
+            io::JoinPath(directory, id + std::string(kRejectedSuffix)),
+            signal.status().message() + "\n"));
+        EDDY_RETURN_IF_ERROR(file_system_->Remove(path));
+        continue;
+      }
+      EDDY_RETURN_IF_ERROR(AddRequest(signal->request));
+      EDDY_RETURN_IF_ERROR(
+          file_system_->Rename(path, io::JoinPath(directory, id + std::string(kAcceptedSuffix))));
+      EDDY_RETURN_IF_ERROR(file_system_->SyncDirectory(directory));
+    }
+    return Status::Ok();
+  }
+
+  // The snapshot is complete: every accepted request file becomes .done.
+  Status MarkRequestsDone() {
+    std::string directory = RequestDirectory();
+    EDDY_ASSIGN_OR_RETURN(bool exists, file_system_->Exists(directory));
+    if (!exists) return Status::Ok();
+    EDDY_ASSIGN_OR_RETURN(std::vector<std::string> names, file_system_->List(directory));
+    for (const std::string& name : names) {
+      if (!EndsWith(name, kAcceptedSuffix)) continue;
+      std::string id = name.substr(0, name.size() - kAcceptedSuffix.size());
+      EDDY_RETURN_IF_ERROR(file_system_->Rename(
+          io::JoinPath(directory, name), io::JoinPath(directory, id + std::string(kDoneSuffix))));
+    }
+    return file_system_->SyncDirectory(directory);
+  }
+
   Status TakeRequests() {
+    EDDY_RETURN_IF_ERROR(PollRequestFiles());
     std::vector<SnapshotRequest> requests;
     std::vector<SnapshotControl> controls;
     {
@@ -1016,6 +1162,7 @@ class PostgresCapture::Runner {
         Logger()->info("incremental snapshot complete snapshot={} origin={} tables={} rows={}",
                        incremental_->id, incremental_->origin, incremental_->tables.size(), rows);
         EDDY_RETURN_IF_ERROR(SaveIncremental());
+        EDDY_RETURN_IF_ERROR(MarkRequestsDone());
       }
       return Status::Ok();
     }
@@ -1330,7 +1477,8 @@ class PostgresCapture::Runner {
   }
 
   Status AddChange(uint32_t subxid, model::ChangeEvent event, const XLogData& data) {
-    if (!TableSelected(event.table) && event.op != model::Operation::kMessage) {
+    if (!TableSelected(event.table) && event.op != model::Operation::kMessage &&
+        !IsSignalTable(event.table)) {
       return Status::Ok();
     }
     event.position = SourcePosition(PostgresPosition{Lsn::Invalid(), data.data_start});
@@ -1480,6 +1628,13 @@ class PostgresCapture::Runner {
     EventTally tally;  // the whole transaction's, applied once it is durable
     committing_ = true;
     Status replayed = buffer.ForEach([&](model::ChangeEvent&& event) -> Status {
+      if (IsSignalTable(event.table)) {
+        // Acted on at its commit, in commit order; not appended to the log.
+        if (event.op == model::Operation::kInsert && event.after.has_value()) {
+          OnSignalRow(*event.after);
+        }
+        return Status::Ok();
+      }
       if (chunk_.has_value()) chunk_->window.OnChange(event);
       // The part is full and another record follows: hand the part over first (so a
       // transaction of exactly one part's size is still a single AppendTransaction).
@@ -1846,6 +2001,8 @@ class PostgresCapture::Runner {
   std::string run_id_;  // names this attempt's watermarks
   uint64_t chunk_sequence_ = 0;
   bool incremental_complete_logged_ = false;
+  std::string signal_table_;  // "schema.table"; empty: none
+  Clock::time_point last_request_poll_;
   std::vector<SnapshotRequest> requests_;
   std::vector<SnapshotControl> controls_;
   std::atomic<bool> made_progress_{false};

@@ -31,7 +31,8 @@
 //   `r` with source.snapshot = kIncremental. Progress is written per chunk to
 //   `<state_dir>/incremental_snapshot` before that append (source/incremental_snapshot.h says
 //   why the two cannot disagree), so a crash or reconnect resumes at the last chunk in the log.
-//   No long transaction, no lock. RequestSnapshot() starts one on demand.
+//   No long transaction, no lock. RequestSnapshot(), the signal table and request files in
+//   `<state_dir>/snapshot-requests/` (`eddy snapshot`) start one on demand.
 //
 // Metrics (source/capture_metrics.h, labelled with the stream's name): events by table and
 // op and the commit-to-durable lag, counted once a transaction is durable; snapshot rows and
@@ -99,6 +100,12 @@ struct PostgresCaptureOptions {
   // How the initial snapshot is read: one consistent transaction (kBlocking) or DBLog chunks
   // while streaming (kIncremental; PostgreSQL 14 or later, every table needs a primary key).
   SnapshotType snapshot_type = SnapshotType::kBlocking;
+  // The Debezium-style signal table ("schema.table"; columns id, type, data): its inserts, in
+  // commit order, start, stop, pause and resume incremental snapshots (source/snapshot_signal.h;
+  // a bad row is logged and ignored). Created when missing (id varchar(42) primary key, type
+  // varchar(32), data varchar(2048)) and added to a publication eddy creates; its rows are not
+  // appended to the log. Empty: no signal table.
+  std::string signal_table;
   // Where the incremental snapshot's progress file lives (created if missing); empty: spill_dir.
   std::string state_dir;
   // Where large transactions spill (created if missing). Required.

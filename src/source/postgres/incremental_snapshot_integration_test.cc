@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -466,6 +467,98 @@ TEST_F(IncrementalSnapshotTest, OnDemandWithConditionPauseResumeAndStop) {
   capture_->RequestSnapshot({"request:foreign", {"public.not_captured"}, {}});
   WaitCaughtUp();
   EXPECT_EQ(capture_->progress().state, "streaming");
+}
+
+// Debezium's signal table: execute-snapshot with additional-conditions, pause and resume; a
+// bad row is logged and ignored while capture goes on. Signal rows are not in the log.
+TEST_F(IncrementalSnapshotTest, SignalTableDrivesSnapshots) {
+  std::string t = "t_" + name_;
+  std::string signals = "signal_" + name_;
+  Sql("CREATE TABLE " + t + " (id bigint PRIMARY KEY, v bigint NOT NULL)");
+  Sql("CREATE TABLE marker_" + name_ + " (id bigint PRIMARY KEY)");
+  PostgresCaptureOptions options = Options({"public." + t, "public.marker_" + name_}, 20);
+  options.snapshot_type = SnapshotType::kBlocking;
+  options.signal_table = "public." + signals;  // created by the capture
+  StartCapture(options);
+  WaitCaughtUp();
+  Sql("INSERT INTO " + t + " SELECT g, g FROM generate_series(1, 300) g");
+
+  // Bad rows: unknown type, data that is not JSON, no tables. Each is logged and ignored.
+  Sql("INSERT INTO " + signals +
+      " VALUES ('bad-1', 'explode', '{}'), "
+      "('bad-2', 'execute-snapshot', '{not json'), ('bad-3', 'execute-snapshot', "
+      "'{\"data-collections\": []}')");
+  Sql("INSERT INTO " + signals + " VALUES ('log-1', 'log', '{\"message\": \"hello\"}')");
+  Sql("INSERT INTO " + signals +
+      " VALUES ('ad-hoc-1', 'execute-snapshot', "
+      "'{\"data-collections\": [\"public." +
+      t +
+      "\"], \"type\": \"incremental\", "
+      "\"additional-conditions\": [{\"data-collection\": \"public." +
+      t + "\", \"filter\": \"id <= 100\"}]}')");
+  WaitSnapshotState("complete");
+  WaitCaughtUp();
+  std::vector<ChangeEvent> events = ReadAll();
+  std::map<int64_t, int> counts = ReadCounts(events, t);
+  EXPECT_EQ(counts.size(), 100u);
+  EXPECT_EQ(counts.rbegin()->first, 100);
+  for (const ChangeEvent& event : events) EXPECT_NE(event.table.name, signals);
+
+  // pause-snapshot right after execute-snapshot, in one transaction: no chunk is read until
+  // resume-snapshot.
+  Sql("BEGIN; INSERT INTO " + signals +
+      " VALUES ('ad-hoc-2', 'execute-snapshot', "
+      "'{\"data-collections\": [\"" +
+      t + "\"]}'); INSERT INTO " + signals + " VALUES ('pause-1', 'pause-snapshot', NULL); COMMIT");
+  WaitSnapshotState("paused");
+  WaitCaughtUp();
+  EXPECT_EQ(ReadCounts(ReadAll(), t).size(), 100u);
+  Sql("INSERT INTO " + signals + " VALUES ('resume-1', 'resume-snapshot', NULL)");
+  WaitSnapshotState("complete");
+  WaitCaughtUp();
+  counts = ReadCounts(ReadAll(), t);
+  EXPECT_EQ(counts.size(), 300u);
+  EXPECT_EQ(counts[1], 2);  // read by both snapshots
+  EXPECT_EQ(counts[300], 1);
+  EXPECT_EQ(capture_->progress().state, "streaming");
+}
+
+// `eddy snapshot` talks to the running capture through request files.
+TEST_F(IncrementalSnapshotTest, RequestFilesAreAcceptedRejectedAndDone) {
+  std::string t = "t_" + name_;
+  Sql("CREATE TABLE " + t + " (id bigint PRIMARY KEY, v bigint NOT NULL)");
+  Sql("CREATE TABLE marker_" + name_ + " (id bigint PRIMARY KEY)");
+  PostgresCaptureOptions options = Options({"public." + t, "public.marker_" + name_}, 50);
+  options.snapshot_type = SnapshotType::kBlocking;
+  StartCapture(options);
+  WaitCaughtUp();
+  Sql("INSERT INTO " + t + " SELECT g, g FROM generate_series(1, 120) g");
+  std::string requests = dir_ + "/state/snapshot-requests";
+  std::filesystem::create_directories(requests);
+  auto wait_for = [&](const std::string& path) {
+    auto deadline = std::chrono::steady_clock::now() + seconds(30);
+    while (std::chrono::steady_clock::now() < deadline && !std::filesystem::exists(path)) {
+      ASSERT_NE(capture_->progress().state, "failed");
+      capture_->WaitUntilFinished(milliseconds(20));
+    }
+    ASSERT_TRUE(std::filesystem::exists(path)) << path;
+  };
+  {
+    std::ofstream bad(requests + "/r1.request");
+    bad << "{\"data-collections\": 5}";
+  }
+  wait_for(requests + "/r1.rejected");
+  EXPECT_FALSE(std::filesystem::exists(requests + "/r1.request"));
+  {
+    std::ofstream good(requests + "/r2.request");
+    good << "{\"data-collections\": [\"public." + t +
+                "\"], \"additional-conditions\": "
+                "[{\"data-collection\": \"public." +
+                t + "\", \"filter\": \"v > 20\"}]}";
+  }
+  wait_for(requests + "/r2.done");
+  WaitCaughtUp();
+  EXPECT_EQ(ReadCounts(ReadAll(), t).size(), 100u);
 }
 
 }  // namespace
