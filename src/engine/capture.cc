@@ -40,6 +40,11 @@ class PostgresCaptureHandle final : public Capture {
       line += " snapshot_rows=" + std::to_string(p.snapshot_rows) + "/" +
               std::to_string(p.snapshot_rows_estimated);
     }
+    if (!p.incremental_snapshot.empty()) {
+      line += " incremental_snapshot=" + p.incremental_snapshot +
+              " incremental_rows=" + std::to_string(p.incremental_rows) +
+              " incremental_chunks=" + std::to_string(p.incremental_chunks);
+    }
     if (p.reconnects > 0) line += " reconnects=" + std::to_string(p.reconnects);
     if (!p.last_error.empty()) line += " last_error=\"" + p.last_error + "\"";
     return line;

@@ -473,7 +473,8 @@ class PostgresCapture::Runner {
         need_snapshot = !have_position && !(snapshot_taken_ && slot_usable) && !incremental_planned;
         break;
       case SnapshotMode::kWhenNeeded:
-        need_snapshot = (!have_position && !snapshot_taken_) || !slot_usable;
+        need_snapshot =
+            (!have_position && !snapshot_taken_ && !incremental_planned) || !slot_usable;
         break;
       case SnapshotMode::kAlways:
         need_snapshot = !snapshot_taken_;
@@ -877,7 +878,7 @@ class PostgresCapture::Runner {
     std::string without_key;
     for (const auto& row : tables.rows) {
       model::TableId id{database, row[0].value_or(""), row[1].value_or("")};
-      if (!TableSelected(id)) continue;
+      if (!TableSelected(id) || IsSignalTable(id)) continue;
       if (row[2].value_or("") != "true") {
         without_key += (without_key.empty() ? "" : ", ") + id.QualifiedName();
         continue;
