@@ -190,11 +190,13 @@ class PostgresCapture::Runner {
   void RequestSnapshot(SnapshotRequest request) {
     std::lock_guard lock(mu_);
     requests_.push_back(std::move(request));
+    requests_queued_ = true;
   }
 
   void ControlSnapshot(SnapshotControl control) {
     std::lock_guard lock(mu_);
     controls_.push_back(std::move(control));
+    requests_queued_ = true;
   }
 
   void RequestStop() {
@@ -404,9 +406,11 @@ class PostgresCapture::Runner {
     switch (signal->kind) {
       case SnapshotSignal::Kind::kExecute:
         requests_.push_back(std::move(signal->request));
+        requests_queued_ = true;
         break;
       case SnapshotSignal::Kind::kControl:
         controls_.push_back(std::move(signal->control));
+        requests_queued_ = true;
         break;
       case SnapshotSignal::Kind::kLog:
         Logger()->info("signal log id={} message=\"{}\"", id, signal->message);
@@ -978,7 +982,8 @@ class PostgresCapture::Runner {
     EDDY_RETURN_IF_ERROR(PollRequestFiles());
     std::vector<SnapshotRequest> requests;
     std::vector<SnapshotControl> controls;
-    {
+    // Checked without the lock on every loop turn; mu_ also guards progress().
+    if (requests_queued_.exchange(false)) {
       std::lock_guard lock(mu_);
       requests.swap(requests_);
       controls.swap(controls_);
@@ -2006,6 +2011,7 @@ class PostgresCapture::Runner {
   Clock::time_point last_request_poll_;
   std::vector<SnapshotRequest> requests_;
   std::vector<SnapshotControl> controls_;
+  std::atomic<bool> requests_queued_{false};
   std::atomic<bool> made_progress_{false};
   std::atomic<uint64_t> queued_appends_{0};
 
