@@ -25,5 +25,6 @@ void RegisterDemoCommand(CLI::App& app, CommandRunner& runner);
 void RegisterStatusCommand(CLI::App& app, CommandRunner& runner);
 void RegisterSinkCommand(CLI::App& app, CommandRunner& runner);
 void RegisterValidateCommand(CLI::App& app, CommandRunner& runner);
+void RegisterSnapshotCommand(CLI::App& app, CommandRunner& runner);
 
 }  // namespace eddy::app

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   eddy::app::RegisterDemoCommand(app, runner);
   eddy::app::RegisterStatusCommand(app, runner);
   eddy::app::RegisterSinkCommand(app, runner);
+  eddy::app::RegisterSnapshotCommand(app, runner);
   eddy::app::RegisterLogCommand(app, runner);
   eddy::app::RegisterValidateCommand(app, runner);
   try {

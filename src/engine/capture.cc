@@ -40,6 +40,11 @@ class PostgresCaptureHandle final : public Capture {
       line += " snapshot_rows=" + std::to_string(p.snapshot_rows) + "/" +
               std::to_string(p.snapshot_rows_estimated);
     }
+    if (!p.incremental_snapshot.empty()) {
+      line += " incremental_snapshot=" + p.incremental_snapshot +
+              " incremental_rows=" + std::to_string(p.incremental_rows) +
+              " incremental_chunks=" + std::to_string(p.incremental_chunks);
+    }
     if (p.reconnects > 0) line += " reconnects=" + std::to_string(p.reconnects);
     if (!p.last_error.empty()) line += " last_error=\"" + p.last_error + "\"";
     return line;
@@ -101,11 +106,21 @@ Result<std::unique_ptr<Capture>> StartCapture(const EngineConfig& config,
     EDDY_ASSIGN_OR_RETURN(options.snapshot_mode,
                           source::postgres::ParseSnapshotMode(config.source.snapshot_mode));
     options.spill_dir = state_dir + "/spill";
+    options.state_dir = state_dir;
+    EDDY_ASSIGN_OR_RETURN(options.snapshot_type,
+                          source::ParseSnapshotType(config.source.snapshot_type));
+    options.snapshot_chunk_rows = config.source.snapshot_chunk_size;
+    options.signal_table = config.source.signal_table;
     options.server_name = url.database;
     options.schemas = schemas;
     EDDY_ASSIGN_OR_RETURN(auto capture,
                           source::postgres::PostgresCapture::Start(options, std::move(stream)));
     return std::unique_ptr<Capture>(new PostgresCaptureHandle(std::move(capture)));
+  }
+  if (config.source.snapshot_type != "blocking" || !config.source.signal_table.empty()) {
+    return InvalidArgument(
+        "source.snapshot_type = \"incremental\" and source.signal_table are available for "
+        "PostgreSQL only so far; for MySQL/MariaDB remove them (the blocking snapshot is used)");
   }
   source::mysql::MysqlCaptureOptions options;
   options.url = config.source.url;

@@ -216,8 +216,15 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(source_reader.ReadString("publication_name", config.source.publication_name));
     EDDY_RETURN_IF_ERROR(source_reader.ReadString("snapshot_mode", config.source.snapshot_mode));
     EDDY_RETURN_IF_ERROR(source_reader.ReadUnsigned("server_id", config.source.server_id, 1, 4294967295u));
-    EDDY_RETURN_IF_ERROR(source_reader.Finish(
-        {"url", "slot_name", "publication_name", "snapshot_mode", "server_id"}));
+    EDDY_RETURN_IF_ERROR(source_reader.ReadString("snapshot_type", config.source.snapshot_type));
+    EDDY_RETURN_IF_ERROR(source_reader.ReadUnsigned(
+        "snapshot_chunk_size", config.source.snapshot_chunk_size, 1, 10000000));
+    EDDY_RETURN_IF_ERROR(source_reader.ReadString("signal_table", config.source.signal_table));
+    EDDY_RETURN_IF_ERROR(source_reader.Finish({"url", "slot_name", "publication_name",
+                                               "snapshot_mode", "server_id", "snapshot_type",
+                                               "snapshot_chunk_size", "signal_table"}));
+    EDDY_RETURN_IF_ERROR(OneOf(source_reader.Where(*source), "source.snapshot_type",
+                               config.source.snapshot_type, {"blocking", "incremental"}));
     if (!config.source.snapshot_mode.empty()) {
       EDDY_RETURN_IF_ERROR(OneOf(source_reader.Where(*source), "source.snapshot_mode",
                                  config.source.snapshot_mode,

@@ -27,6 +27,14 @@ struct SourceConfig {
   std::string publication_name = "eddy";
   // initial | initial_only | no_data | when_needed | always
   std::string snapshot_mode = "initial";
+  // blocking (one consistent transaction) | incremental (DBLog chunks while streaming);
+  // docs/snapshots.md.
+  std::string snapshot_type = "blocking";
+  // Rows per chunk of an incremental snapshot (and per FETCH of a blocking one).
+  uint32_t snapshot_chunk_size = 10000;
+  // PostgreSQL: the Debezium-style signal table ("schema.table", columns id, type, data) whose
+  // inserts start, pause, resume and stop incremental snapshots; "" = none.
+  std::string signal_table;
   // MySQL/MariaDB: the replica server_id eddy registers with; unique among replicas.
   uint32_t server_id = 0;
 };

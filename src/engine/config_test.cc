@@ -63,6 +63,27 @@ TEST(ConfigTest, WrongTypeAndRangeNameTheKeyAndLine) {
       << bad_enum.status().message();
 }
 
+TEST(ConfigTest, SnapshotSettings) {
+  auto config = ParseConfig(
+      "[source]\nsnapshot_type = \"incremental\"\nsnapshot_chunk_size = 500\n"
+      "signal_table = \"public.eddy_signal\"\n",
+      "c.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->source.snapshot_type, "incremental");
+  EXPECT_EQ(config->source.snapshot_chunk_size, 500u);
+  EXPECT_EQ(config->source.signal_table, "public.eddy_signal");
+  auto defaults = ParseConfig("[source]\n", "c.toml");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->source.snapshot_type, "blocking");
+  auto bad_type = ParseConfig("[source]\nsnapshot_type = \"parallel\"\n", "c.toml");
+  ASSERT_FALSE(bad_type.ok());
+  EXPECT_NE(bad_type.status().message().find("blocking incremental"), std::string::npos)
+      << bad_type.status().message();
+  auto bad_chunk = ParseConfig("[source]\nsnapshot_chunk_size = 0\n", "c.toml");
+  ASSERT_FALSE(bad_chunk.ok());
+  EXPECT_NE(bad_chunk.status().message().find("snapshot_chunk_size"), std::string::npos);
+}
+
 TEST(ConfigTest, SyntaxErrorsGiveLineAndColumn) {
   auto config = ParseConfig("data_dir = \"/x\"\n[source\n", "broken.toml");
   ASSERT_FALSE(config.ok());

@@ -765,6 +765,7 @@ class DebeziumRenderer final : public Renderer {
       case model::SnapshotMarker::kTrue: return "true";
       case model::SnapshotMarker::kFirst: return "first";
       case model::SnapshotMarker::kLast: return "last";
+      case model::SnapshotMarker::kIncremental: return "incremental";
     }
     return "false";
   }

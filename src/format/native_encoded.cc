@@ -249,7 +249,7 @@ bool Render(std::string_view encoded, Output& out) {
   }
   auto server_name = LengthPrefixed(reader);
   auto snapshot = server_name.ok() ? reader.ReadFixed8() : Result<uint8_t>(server_name.status());
-  if (!snapshot.ok() || *snapshot > static_cast<uint8_t>(model::SnapshotMarker::kLast)) {
+  if (!snapshot.ok() || *snapshot > static_cast<uint8_t>(model::SnapshotMarker::kIncremental)) {
     return false;
   }
   auto thread_id = Varint(reader);

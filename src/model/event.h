@@ -71,6 +71,7 @@ enum class SnapshotMarker : uint8_t {
   kTrue = 1,   // snapshot row
   kFirst = 2,  // first row of the snapshot
   kLast = 3,   // last row of the snapshot
+  kIncremental = 4,  // row of an incremental (DBLog) snapshot chunk (source/incremental_snapshot.h)
 };
 
 // Where a change came from, beyond its position: what format renderers put in `source`.

@@ -340,7 +340,7 @@ Result<ChangeEvent> ReadEvent(ByteReader& reader) {
   event.source.connector = static_cast<ConnectorKind>(connector);
   EDDY_ASSIGN_OR_RETURN(event.source.server_name, ReadString(reader));
   EDDY_ASSIGN_OR_RETURN(uint8_t snapshot, reader.ReadFixed8());
-  if (snapshot > static_cast<uint8_t>(SnapshotMarker::kLast)) {
+  if (snapshot > static_cast<uint8_t>(SnapshotMarker::kIncremental)) {
     return Corruption("unknown snapshot marker " + std::to_string(snapshot));
   }
   event.source.snapshot = static_cast<SnapshotMarker>(snapshot);

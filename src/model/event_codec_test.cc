@@ -67,6 +67,16 @@ ChangeEvent SampleSchemaChange() {
   return event;
 }
 
+TEST(EventCodecTest, IncrementalSnapshotMarkerRoundTrips) {
+  ChangeEvent event = SampleUpdate();
+  event.op = Operation::kRead;
+  event.before.reset();
+  event.source.snapshot = SnapshotMarker::kIncremental;
+  auto decoded = DecodeEvent(EncodeEvent(event));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, event);
+}
+
 TEST(EventCodecTest, NewRecordKindsRoundTripAsVersion2) {
   ChangeEvent ddl = SampleSchemaChange();
   ChangeEvent begin;

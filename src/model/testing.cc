@@ -215,7 +215,7 @@ ChangeEvent RandomEvent(std::mt19937_64& random) {
     if (random() % 3 == 0) event.source.query = "INSERT INTO t VALUES (1)";
   }
   event.source.server_name = random() % 2 ? "server1" : "";
-  event.source.snapshot = static_cast<SnapshotMarker>(random() % 4);
+  event.source.snapshot = static_cast<SnapshotMarker>(random() % 5);
   event.commit_time_ns = RandomInt(random);
   event.capture_time_ns = RandomInt(random);
   event.ordinal_in_transaction = random() % 1000;

@@ -1,5 +1,6 @@
 #include "source/postgres/capture.h"
 
+#include <fmt/ranges.h>
 #include <fnmatch.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <random>
 
 #include "base/backoff.h"
 #include "base/clock.h"
@@ -18,6 +20,7 @@
 #include "source/postgres/pg_connection.h"
 #include "source/postgres/pgoutput.h"
 #include "source/postgres/transaction_buffer.h"
+#include "source/snapshot_signal.h"
 
 namespace eddy::source::postgres {
 namespace {
@@ -127,6 +130,11 @@ class PostgresCapture::Runner {
       table_filter_.push_back(table.find('.') == std::string::npos ? "public." + table : table);
     }
     probe_ = std::make_unique<CaptureProbe>(stream_->name());
+    if (!options_.signal_table.empty()) {
+      signal_table_ = options_.signal_table.find('.') == std::string::npos
+                          ? "public." + options_.signal_table
+                          : options_.signal_table;
+    }
   }
 
   void Run() {
@@ -177,6 +185,18 @@ class PostgresCapture::Runner {
     if (!final_status.ok()) progress_.last_error = final_status.ToString();
     finished_ = true;
     cv_.notify_all();
+  }
+
+  void RequestSnapshot(SnapshotRequest request) {
+    std::lock_guard lock(mu_);
+    requests_.push_back(std::move(request));
+    requests_queued_ = true;
+  }
+
+  void ControlSnapshot(SnapshotControl control) {
+    std::lock_guard lock(mu_);
+    controls_.push_back(std::move(control));
+    requests_queued_ = true;
   }
 
   void RequestStop() {
@@ -300,22 +320,102 @@ class PostgresCapture::Runner {
     EDDY_ASSIGN_OR_RETURN(QueryRows rows,
                           sql.QueryParams("SELECT 1 FROM pg_publication WHERE pubname = $1",
                                           {options_.publication_name}));
-    if (!rows.rows.empty()) return Status::Ok();
+    EDDY_RETURN_IF_ERROR(EnsureSignalTable(sql));
+    if (!rows.rows.empty()) {
+      if (!signal_table_.empty()) {
+        size_t dot = signal_table_.find('.');
+        EDDY_ASSIGN_OR_RETURN(
+            QueryRows published,
+            sql.QueryParams("SELECT 1 FROM pg_publication_tables WHERE "
+                            "pubname = $1 AND schemaname = $2 AND tablename = $3",
+                            {options_.publication_name, signal_table_.substr(0, dot),
+                             signal_table_.substr(dot + 1)}));
+        if (published.rows.empty()) {
+          Logger()->warn(
+              "signal table {} is not in publication {}: its signals are not seen; fix: ALTER "
+              "PUBLICATION {} ADD TABLE {}",
+              signal_table_, options_.publication_name, QuoteIdentifier(options_.publication_name),
+              QualifiedSql(signal_table_));
+        }
+      }
+      return Status::Ok();
+    }
     std::string ddl = "CREATE PUBLICATION " + QuoteIdentifier(options_.publication_name);
     if (table_filter_.empty() || FilterHasPatterns()) {
       ddl += " FOR ALL TABLES";
     } else {
       ddl += " FOR TABLE ";
       for (size_t i = 0; i < table_filter_.size(); ++i) {
-        size_t dot = table_filter_[i].find('.');
         if (i > 0) ddl += ", ";
-        ddl += QuoteIdentifier(table_filter_[i].substr(0, dot)) + "." +
-               QuoteIdentifier(table_filter_[i].substr(dot + 1));
+        ddl += QualifiedSql(table_filter_[i]);
+      }
+      if (!signal_table_.empty() && std::find(table_filter_.begin(), table_filter_.end(),
+                                              signal_table_) == table_filter_.end()) {
+        ddl += ", " + QualifiedSql(signal_table_);
       }
     }
     Logger()->info("creating publication publication={} statement=\"{}\"",
                    options_.publication_name, ddl);
     return sql.Execute(ddl);
+  }
+
+  static std::string QualifiedSql(const std::string& table) {
+    size_t dot = table.find('.');
+    return QuoteIdentifier(table.substr(0, dot)) + "." + QuoteIdentifier(table.substr(dot + 1));
+  }
+
+  bool IsSignalTable(const model::TableId& table) const {
+    return !signal_table_.empty() && table.QualifiedName() == signal_table_;
+  }
+
+  // Debezium's signal table layout, created when missing.
+  Status EnsureSignalTable(PgConnection& sql) {
+    if (signal_table_.empty()) return Status::Ok();
+    Status created = sql.Execute("CREATE TABLE IF NOT EXISTS " + QualifiedSql(signal_table_) +
+                                 " (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, "
+                                 "data varchar(2048) NULL)");
+    if (!created.ok()) {
+      return FailedPrecondition("signal table " + signal_table_ +
+                                " does not exist and cannot be created (" + created.message() +
+                                "): create it as (id varchar(42) PRIMARY KEY, type varchar(32) "
+                                "NOT NULL, data varchar(2048) NULL) or grant CREATE on its "
+                                "schema, or unset source.signal_table");
+    }
+    return Status::Ok();
+  }
+
+  // A committed row of the signal table: queued for the next snapshot step; a bad one is
+  // logged and ignored.
+  void OnSignalRow(const model::Row& row) {
+    auto text = [&](const char* column) -> std::string {
+      const model::Value* value = model::FindField(row, column);
+      if (value == nullptr) return "";
+      if (const std::string* string = value->TryGet<std::string>()) return *string;
+      return "";
+    };
+    std::string id = text("id");
+    std::string type = text("type");
+    Result<SnapshotSignal> signal = ParseSnapshotSignal("signal:" + id, type, text("data"));
+    if (!signal.ok()) {
+      Logger()->error("ignoring a bad signal row table={} error=\"{}\"", signal_table_,
+                      signal.status().message());
+      return;
+    }
+    Logger()->info("signal received table={} id={} type={}", signal_table_, id, type);
+    std::lock_guard lock(mu_);
+    switch (signal->kind) {
+      case SnapshotSignal::Kind::kExecute:
+        requests_.push_back(std::move(signal->request));
+        requests_queued_ = true;
+        break;
+      case SnapshotSignal::Kind::kControl:
+        controls_.push_back(std::move(signal->control));
+        requests_queued_ = true;
+        break;
+      case SnapshotSignal::Kind::kLog:
+        Logger()->info("signal log id={} message=\"{}\"", id, signal->message);
+        break;
+    }
   }
 
   Result<SlotState> LookupSlot(PgConnection& sql) {
@@ -359,6 +459,12 @@ class PostgresCapture::Runner {
     Lsn durable = DurableEnd();
     bool have_position = durable.IsValid();
     bool slot_usable = slot.exists && slot.wal_status != "lost";
+    proto_version_ = version >= 160000 ? 4 : version >= 150000 ? 3 : version >= 140000 ? 2 : 1;
+    EDDY_RETURN_IF_ERROR(LoadIncremental());
+    // An incremental initial snapshot already planned (running or complete) counts as taken.
+    bool incremental_planned =
+        incremental_.has_value() && incremental_->origin == "initial" && slot_usable;
+    bool incremental = options_.snapshot_type == SnapshotType::kIncremental;
     bool need_snapshot = false;
     switch (options_.snapshot_mode) {
       case SnapshotMode::kNoData:
@@ -368,16 +474,18 @@ class PostgresCapture::Runner {
       // rows (an empty snapshot records no position in the log).
       case SnapshotMode::kInitial:
       case SnapshotMode::kInitialOnly:
-        need_snapshot = !have_position && !(snapshot_taken_ && slot_usable);
+        need_snapshot = !have_position && !(snapshot_taken_ && slot_usable) && !incremental_planned;
         break;
       case SnapshotMode::kWhenNeeded:
-        need_snapshot = (!have_position && !snapshot_taken_) || !slot_usable;
+        need_snapshot =
+            (!have_position && !snapshot_taken_ && !incremental_planned) || !slot_usable;
         break;
       case SnapshotMode::kAlways:
         need_snapshot = !snapshot_taken_;
         break;
     }
-    if (options_.snapshot_mode == SnapshotMode::kInitialOnly && have_position) {
+    if (options_.snapshot_mode == SnapshotMode::kInitialOnly && have_position &&
+        !(incremental_planned && !incremental_->Complete())) {
       Logger()->info("snapshot already in the log; initial_only has nothing to do");
       return Status::Ok();
     }
@@ -401,6 +509,32 @@ class PostgresCapture::Runner {
                             replication->CreateLogicalSlot(options_.slot_name, false));
       Logger()->info("created replication slot slot={} consistent_point={}", created.name,
                      created.consistent_point.ToString());
+    }
+    if (need_snapshot && incremental) {
+      if (proto_version_ < 2) {
+        return FailedPrecondition(
+            "incremental snapshots need PostgreSQL 14 or later (pgoutput messages carry the "
+            "watermarks); set source.snapshot_type = \"blocking\"");
+      }
+      if (slot.exists && slot.active) {
+        return Unavailable("replication slot \"" + options_.slot_name +
+                           "\" is still in use by another connection");
+      }
+      if (!slot_usable) {
+        if (slot.exists) {
+          Logger()->info("dropping the invalidated replication slot slot={}", options_.slot_name);
+          EDDY_RETURN_IF_ERROR(
+              sql->QueryParams("SELECT pg_drop_replication_slot($1)", {options_.slot_name})
+                  .status());
+        }
+        EDDY_ASSIGN_OR_RETURN(CreatedSlot created,
+                              replication->CreateLogicalSlot(options_.slot_name, false));
+        Logger()->info("created replication slot slot={} consistent_point={}", created.name,
+                       created.consistent_point.ToString());
+      }
+      EDDY_RETURN_IF_ERROR(PlanInitialIncremental(*sql, identity.database));
+      snapshot_taken_ = true;
+      return Stream(*replication, version, durable);
     }
     if (need_snapshot) {
       if (slot.exists && !have_position && options_.snapshot_mode != SnapshotMode::kAlways) {
@@ -659,6 +793,555 @@ class PostgresCapture::Runner {
     return record;
   }
 
+  // ---- incremental snapshots (DBLog; source/incremental_snapshot.h, docs/snapshots.md) ----
+
+  // A chunk read between its watermarks, waiting for the stream to reach its high watermark.
+  struct Chunk {
+    uint64_t sequence = 0;
+    ChunkWindow window;
+    std::vector<model::ChangeEvent> rows;  // op r, position set at the high watermark
+    std::vector<std::string> last_key;     // text key of the last row read
+    bool last = false;                     // fewer rows than a chunk: the table is done
+  };
+
+  std::string IncrementalPath() const {
+    return io::JoinPath(options_.state_dir.empty() ? options_.spill_dir : options_.state_dir,
+                        std::string(kIncrementalSnapshotFile));
+  }
+
+  // Reads the progress file (if any) and applies the pending chunk rule against the log.
+  Status LoadIncremental() {
+    incremental_.reset();
+    std::string path = IncrementalPath();
+    EDDY_ASSIGN_OR_RETURN(bool exists, file_system_->Exists(path));
+    if (!exists) return Status::Ok();
+    EDDY_ASSIGN_OR_RETURN(std::string bytes, file_system_->ReadFile(path));
+    Result<IncrementalSnapshotState> state = DecodeIncrementalSnapshotState(bytes);
+    if (!state.ok()) {
+      return Status(state.status().code(),
+                    state.status().message() + " (" + path +
+                        "; remove the file to forget the incremental snapshot's progress)");
+    }
+    incremental_ = std::move(*state);
+    size_t rolled_back = incremental_->Reconcile(stream_->HighestDurablePosition());
+    if (rolled_back > 0) {
+      Logger()->info(
+          "incremental snapshot: the last chunk of {} table(s) never reached the log; "
+          "reading it again snapshot={}",
+          rolled_back, incremental_->id);
+    }
+    if (!incremental_->Complete()) {
+      const TableSnapshotProgress* current = incremental_->Current();
+      Logger()->info("incremental snapshot resumes snapshot={} origin={} table={} rows_done={}",
+                     incremental_->id, incremental_->origin, current->table, current->rows);
+    }
+    PublishIncrementalState();
+    return Status::Ok();
+  }
+
+  Status SaveIncremental() {
+    std::string path = IncrementalPath();
+    EDDY_RETURN_IF_ERROR(file_system_->CreateDirectories(io::ParentPath(path)));
+    EDDY_RETURN_IF_ERROR(
+        file_system_->WriteFileAtomically(path, EncodeIncrementalSnapshotState(*incremental_))
+            .WithContext("writing the incremental snapshot progress " + path));
+    PublishIncrementalState();
+    return Status::Ok();
+  }
+
+  void PublishIncrementalState() {
+    std::lock_guard lock(mu_);
+    if (!incremental_.has_value()) {
+      progress_.incremental_snapshot = "";
+    } else if (incremental_->Complete()) {
+      progress_.incremental_snapshot = "complete";
+    } else {
+      progress_.incremental_snapshot = incremental_->paused ? "paused" : "running";
+    }
+  }
+
+  static std::string NewSnapshotId() {
+    std::random_device random;
+    uint64_t value = (static_cast<uint64_t>(random()) << 32) ^ random();
+    return fmt::format("{:016x}", value);
+  }
+
+  // Every selected table of the publication, in name order. Refuses tables without a primary
+  // key, naming them: chunks are read in key order.
+  Result<std::vector<std::string>> PublishedTables(PgConnection& sql, const std::string& database) {
+    EDDY_ASSIGN_OR_RETURN(
+        QueryRows tables,
+        sql.QueryParams("SELECT p.schemaname, p.tablename, "
+                        "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND "
+                        "i.indisprimary)::text FROM pg_publication_tables p "
+                        "JOIN pg_namespace n ON n.nspname = p.schemaname "
+                        "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
+                        "WHERE p.pubname = $1 ORDER BY 1, 2",
+                        {options_.publication_name}));
+    std::vector<std::string> names;
+    std::string without_key;
+    for (const auto& row : tables.rows) {
+      model::TableId id{database, row[0].value_or(""), row[1].value_or("")};
+      if (!TableSelected(id) || IsSignalTable(id)) continue;
+      if (row[2].value_or("") != "true") {
+        without_key += (without_key.empty() ? "" : ", ") + id.QualifiedName();
+        continue;
+      }
+      names.push_back(id.QualifiedName());
+    }
+    if (!without_key.empty()) {
+      return FailedPrecondition(
+          "incremental snapshots read each table in primary-key order, and table(s) " +
+          without_key +
+          " have no primary key: add one (ALTER TABLE ... ADD PRIMARY KEY (...)), leave the "
+          "table(s) out of the stream's tables, or set source.snapshot_type = \"blocking\"");
+    }
+    return names;
+  }
+
+  Status PlanInitialIncremental(PgConnection& sql, const std::string& database) {
+    EDDY_ASSIGN_OR_RETURN(std::vector<std::string> names, PublishedTables(sql, database));
+    IncrementalSnapshotState state;
+    state.id = NewSnapshotId();
+    state.origin = "initial";
+    for (std::string& name : names) {
+      TableSnapshotProgress table;
+      table.table = std::move(name);
+      state.tables.push_back(std::move(table));
+    }
+    incremental_ = std::move(state);
+    EDDY_RETURN_IF_ERROR(SaveIncremental());
+    Logger()->info("incremental snapshot planned snapshot={} tables={} chunk_rows={}",
+                   incremental_->id, incremental_->tables.size(), options_.snapshot_chunk_rows);
+    return Status::Ok();
+  }
+
+  // Requests queued by RequestSnapshot / ControlSnapshot, taken on the capture thread.
+  std::string RequestDirectory() const {
+    return io::JoinPath(options_.state_dir.empty() ? options_.spill_dir : options_.state_dir,
+                        std::string(kSnapshotRequestDirectory));
+  }
+
+  static bool EndsWith(const std::string& text, std::string_view suffix) {
+    return text.size() > suffix.size() &&
+           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+  }
+
+  // `eddy snapshot` request files, looked at twice a second: each is persisted in the progress
+  // file (AddRequest) before it is renamed to .accepted; a bad one gets a .rejected file that
+  // says why.
+  Status PollRequestFiles() {
+    auto now = Clock::now();
+    if (now - last_request_poll_ < std::chrono::milliseconds(500)) return Status::Ok();
+    last_request_poll_ = now;
+    std::string directory = RequestDirectory();
+    EDDY_ASSIGN_OR_RETURN(bool exists, file_system_->Exists(directory));
+    if (!exists) return Status::Ok();
+    EDDY_ASSIGN_OR_RETURN(std::vector<std::string> names, file_system_->List(directory));
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+      if (!EndsWith(name, kRequestSuffix)) continue;
+      std::string id = name.substr(0, name.size() - kRequestSuffix.size());
+      std::string path = io::JoinPath(directory, name);
+      EDDY_ASSIGN_OR_RETURN(std::string data, file_system_->ReadFile(path));
+      Result<SnapshotSignal> signal =
+          ParseSnapshotSignal("request:" + id, "execute-snapshot", data);
+      if (!signal.ok()) {
+        Logger()->error("rejecting snapshot request file={} error=\"{}\"", path,
+                        signal.status().message());
+        EDDY_RETURN_IF_ERROR(file_system_->WriteFileAtomically(
+            io::JoinPath(directory, id + std::string(kRejectedSuffix)),
+            signal.status().message() + "\n"));
+        EDDY_RETURN_IF_ERROR(file_system_->Remove(path));
+        continue;
+      }
+      EDDY_RETURN_IF_ERROR(AddRequest(signal->request));
+      EDDY_RETURN_IF_ERROR(
+          file_system_->Rename(path, io::JoinPath(directory, id + std::string(kAcceptedSuffix))));
+      EDDY_RETURN_IF_ERROR(file_system_->SyncDirectory(directory));
+    }
+    return Status::Ok();
+  }
+
+  // The snapshot is complete: every accepted request file becomes .done.
+  Status MarkRequestsDone() {
+    std::string directory = RequestDirectory();
+    EDDY_ASSIGN_OR_RETURN(bool exists, file_system_->Exists(directory));
+    if (!exists) return Status::Ok();
+    EDDY_ASSIGN_OR_RETURN(std::vector<std::string> names, file_system_->List(directory));
+    for (const std::string& name : names) {
+      if (!EndsWith(name, kAcceptedSuffix)) continue;
+      std::string id = name.substr(0, name.size() - kAcceptedSuffix.size());
+      EDDY_RETURN_IF_ERROR(file_system_->Rename(
+          io::JoinPath(directory, name), io::JoinPath(directory, id + std::string(kDoneSuffix))));
+    }
+    return file_system_->SyncDirectory(directory);
+  }
+
+  Status TakeRequests() {
+    EDDY_RETURN_IF_ERROR(PollRequestFiles());
+    std::vector<SnapshotRequest> requests;
+    std::vector<SnapshotControl> controls;
+    // Checked without the lock on every loop turn; mu_ also guards progress().
+    if (requests_queued_.exchange(false)) {
+      std::lock_guard lock(mu_);
+      requests.swap(requests_);
+      controls.swap(controls_);
+    }
+    for (SnapshotRequest& request : requests) EDDY_RETURN_IF_ERROR(AddRequest(request));
+    for (const SnapshotControl& control : controls) EDDY_RETURN_IF_ERROR(ApplyControl(control));
+    return Status::Ok();
+  }
+
+  Status AddRequest(const SnapshotRequest& request) {
+    if (proto_version_ < 2) {
+      Logger()->error(
+          "snapshot request refused origin={}: incremental snapshots need "
+          "PostgreSQL 14 or later",
+          request.origin);
+      return Status::Ok();
+    }
+    if (!incremental_.has_value() || incremental_->Complete()) {
+      IncrementalSnapshotState state;
+      state.id = NewSnapshotId();
+      state.origin = request.origin;
+      incremental_ = std::move(state);
+    }
+    size_t added = 0;
+    for (const std::string& requested : request.tables) {
+      std::string name =
+          requested.find('.') == std::string::npos ? "public." + requested : requested;
+      size_t dot = name.find('.');
+      model::TableId id{builder_ != nullptr ? builder_->database() : "", name.substr(0, dot),
+                        name.substr(dot + 1)};
+      if (!TableSelected(id)) {
+        Logger()->error(
+            "snapshot request origin={} names table {} which this stream does not "
+            "capture; it is ignored (the stream's tables: {})",
+            request.origin, name, fmt::join(options_.tables, ", "));
+        continue;
+      }
+      TableSnapshotProgress table;
+      table.table = name;
+      for (const auto& [condition_table, condition] : request.conditions) {
+        std::string qualified = condition_table.find('.') == std::string::npos
+                                    ? "public." + condition_table
+                                    : condition_table;
+        if (qualified == name) table.condition = condition;
+      }
+      incremental_->tables.push_back(std::move(table));
+      ++added;
+    }
+    if (added == 0) {
+      if (incremental_->tables.empty()) incremental_.reset();
+      PublishIncrementalState();
+      return Status::Ok();
+    }
+    Logger()->info("incremental snapshot requested snapshot={} origin={} tables_added={}",
+                   incremental_->id, request.origin, added);
+    return SaveIncremental();
+  }
+
+  Status ApplyControl(const SnapshotControl& control) {
+    if (!incremental_.has_value() || incremental_->Complete()) {
+      Logger()->warn("{}: no incremental snapshot is running; ignored",
+                     SnapshotControlName(control.kind));
+      return Status::Ok();
+    }
+    switch (control.kind) {
+      case SnapshotControl::Kind::kPause:
+        incremental_->paused = true;
+        break;
+      case SnapshotControl::Kind::kResume:
+        incremental_->paused = false;
+        break;
+      case SnapshotControl::Kind::kStop:
+        for (TableSnapshotProgress& table : incremental_->tables) {
+          std::string name = table.table;
+          bool named = control.tables.empty();
+          for (const std::string& wanted : control.tables) {
+            if (wanted == name || "public." + wanted == name) named = true;
+          }
+          if (named && table.state == TableSnapshotState::kPending) {
+            table.state = TableSnapshotState::kSkipped;
+            table.reason = "stopped by " + control.origin;
+            // A chunk of it in flight is dropped at its high watermark.
+            if (chunk_.has_value() && chunk_->window.table().QualifiedName() == name) {
+              chunk_->rows.clear();
+              chunk_->last = true;
+            }
+          }
+        }
+        break;
+    }
+    Logger()->info("incremental snapshot {} snapshot={} origin={}",
+                   SnapshotControlName(control.kind), incremental_->id, control.origin);
+    return SaveIncremental();
+  }
+
+  // The relation of `table` as the snapshot reads it (catalog columns, primary key).
+  Result<const RelationInfo*> SnapshotRelation(const std::string& table) {
+    auto cached = snapshot_relations_.find(table);
+    if (cached != snapshot_relations_.end()) return &cached->second;
+    size_t dot = table.find('.');
+    std::string schema = table.substr(0, dot);
+    std::string name = table.substr(dot + 1);
+    EDDY_ASSIGN_OR_RETURN(
+        QueryRows found,
+        snapshot_sql_->QueryParams(
+            "SELECT c.oid::text, c.relreplident::text FROM pg_class c JOIN pg_namespace n ON "
+            "n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+            {schema, name}));
+    if (found.rows.empty()) return NotFound("table " + table + " does not exist");
+    std::string oid = found.rows[0][0].value_or("0");
+    EDDY_ASSIGN_OR_RETURN(
+        QueryRows columns,
+        snapshot_sql_->QueryParams(
+            "SELECT attname, atttypid::text, atttypmod::text, format_type(atttypid, atttypmod) "
+            "FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped "
+            "AND attgenerated = '' ORDER BY attnum",
+            {oid}));
+    std::vector<RelationColumn> relation_columns;
+    std::vector<std::string> type_names;
+    // RelationColumn holds views: the names live until MakeRelation has copied them.
+    std::vector<std::string> column_names;
+    for (const auto& column : columns.rows) column_names.push_back(column[0].value_or(""));
+    for (size_t i = 0; i < columns.rows.size(); ++i) {
+      const auto& column = columns.rows[i];
+      RelationColumn relation_column;
+      relation_column.name = column_names[i];
+      relation_column.type_oid = static_cast<uint32_t>(std::stoul(column[1].value_or("0")));
+      relation_column.type_modifier = std::stoi(column[2].value_or("-1"));
+      relation_columns.push_back(relation_column);
+      type_names.push_back(column[3].value_or("text"));
+    }
+    std::string identity_text = found.rows[0][1].value_or("d");
+    char identity = identity_text.empty() ? 'd' : identity_text[0];
+    RelationInfo relation =
+        snapshot_builder_->MakeRelation(static_cast<uint32_t>(std::stoul(oid)), schema, name,
+                                        relation_columns, static_cast<ReplicaIdentity>(identity));
+    EDDY_RETURN_IF_ERROR(snapshot_builder_->StampVersion(relation));
+    snapshot_type_names_[table] = std::move(type_names);
+    return &snapshot_relations_.emplace(table, std::move(relation)).first->second;
+  }
+
+  Status EmitWatermark(const Watermark& watermark) {
+    return snapshot_sql_
+        ->QueryParams("SELECT pg_logical_emit_message(true, $1, $2)",
+                      {std::string(kWatermarkPrefix), FormatWatermark(watermark)})
+        .status()
+        .WithContext("writing an incremental snapshot watermark");
+  }
+
+  // On the capture thread between replication messages (DBLog's "pause log processing"): when
+  // no chunk is in flight and the previous one is durable, reads the next chunk between two
+  // watermarks. Its rows reach the log when the stream reaches the high watermark.
+  Status StepIncremental() {
+    EDDY_RETURN_IF_ERROR(TakeRequests());
+    if (!incremental_.has_value() || incremental_->paused || chunk_.has_value()) {
+      return Status::Ok();
+    }
+    // The previous chunk must be durable before the next one moves the progress on: the file
+    // keeps one pending chunk per table, and its rollback key must be in the log.
+    auto below = [](const SourcePosition& durable, const SourcePosition& pending) {
+      return durable.empty() || durable.CompareTransaction(pending) == std::partial_ordering::less;
+    };
+    SourcePosition durable = stream_->HighestDurablePosition();
+    for (TableSnapshotProgress& table : incremental_->tables) {
+      if (table.pending_position.empty()) continue;
+      if (below(durable, table.pending_position)) {
+        // The appender has it queued: waiting here (one fsync) keeps chunks flowing on an idle
+        // stream instead of waiting for the next replication message.
+        EDDY_RETURN_IF_ERROR(DrainAppends());
+        durable = stream_->HighestDurablePosition();
+        if (below(durable, table.pending_position)) return Status::Ok();
+      }
+      table.pending_position = SourcePosition();
+      table.previous_key.clear();
+    }
+    TableSnapshotProgress* table = incremental_->Current();
+    if (table == nullptr) {
+      if (!incremental_complete_logged_) {
+        incremental_complete_logged_ = true;
+        uint64_t rows = 0;
+        for (const TableSnapshotProgress& done : incremental_->tables) rows += done.rows;
+        Logger()->info("incremental snapshot complete snapshot={} origin={} tables={} rows={}",
+                       incremental_->id, incremental_->origin, incremental_->tables.size(), rows);
+        EDDY_RETURN_IF_ERROR(SaveIncremental());
+        EDDY_RETURN_IF_ERROR(MarkRequestsDone());
+      }
+      return Status::Ok();
+    }
+    incremental_complete_logged_ = false;
+    if (snapshot_sql_ == nullptr) {
+      EDDY_ASSIGN_OR_RETURN(snapshot_sql_, PgConnection::Connect(options_.conninfo, false));
+      snapshot_catalog_ = std::make_unique<SqlCatalog>(snapshot_sql_.get());
+      snapshot_builder_ =
+          std::make_unique<EventBuilder>(builder_->database(), snapshot_catalog_.get(),
+                                         options_.server_name, options_.schemas.get());
+      run_id_ = NewSnapshotId();
+    }
+    Result<const RelationInfo*> found = SnapshotRelation(table->table);
+    if (!found.ok() || (*found)->key_columns.empty()) {
+      table->state = TableSnapshotState::kSkipped;
+      table->reason = !found.ok() ? found.status().message()
+                                  : "table " + table->table +
+                                        " has no primary key: incremental snapshots read in "
+                                        "key order (add a primary key)";
+      Logger()->error("incremental snapshot skips table={} reason=\"{}\"", table->table,
+                      table->reason);
+      return SaveIncremental();
+    }
+    const RelationInfo& relation = **found;
+    const std::vector<std::string>& type_names = snapshot_type_names_[table->table];
+    const auto& columns = relation.schema.columns;
+    std::string select = "SELECT ";
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (i > 0) select += ", ";
+      select += QuoteIdentifier(columns[i].name);
+    }
+    if (columns.empty()) select += "NULL";
+    std::string key_list;
+    std::string parameters;
+    std::vector<std::string> key_names;
+    for (size_t k = 0; k < relation.key_columns.size(); ++k) {
+      size_t index = relation.key_columns[k];
+      key_list += (k > 0 ? ", " : "") + QuoteIdentifier(columns[index].name);
+      parameters += (k > 0 ? ", $" : "$") + std::to_string(k + 1) + "::" + type_names[index];
+      key_names.push_back(columns[index].name);
+    }
+    select += " FROM " + QuoteIdentifier(relation.schema.table.schema) + "." +
+              QuoteIdentifier(relation.schema.table.name);
+    std::vector<std::string> where;
+    if (!table->condition.empty()) where.push_back("(" + table->condition + ")");
+    if (!table->last_key.empty()) {
+      if (table->last_key.size() != relation.key_columns.size()) {
+        return FailedPrecondition("incremental snapshot of " + table->table +
+                                  ": the stored key has " + std::to_string(table->last_key.size()) +
+                                  " columns but the primary key now has " +
+                                  std::to_string(relation.key_columns.size()));
+      }
+      where.push_back("(" + key_list + ") > (" + parameters + ")");
+    }
+    for (size_t i = 0; i < where.size(); ++i) select += (i == 0 ? " WHERE " : " AND ") + where[i];
+    select += " ORDER BY " + key_list + " LIMIT " + std::to_string(options_.snapshot_chunk_rows);
+
+    Chunk chunk{++chunk_sequence_, ChunkWindow(relation.schema.table, key_names), {}, {}, false};
+    EDDY_RETURN_IF_ERROR(EmitWatermark({run_id_, chunk.sequence, false}));
+    Result<QueryRows> rows = snapshot_sql_->QueryParams(select, table->last_key);
+    if (!rows.ok()) {
+      // A bad additional condition (or a table changed under us): the table is skipped with
+      // the server's words, the capture goes on.
+      table->state = TableSnapshotState::kSkipped;
+      table->reason = "reading a chunk failed: " + rows.status().message();
+      Logger()->error("incremental snapshot skips table={} statement=\"{}\" error=\"{}\"",
+                      table->table, select, rows.status().ToString());
+      snapshot_relations_.erase(table->table);
+      return SaveIncremental();
+    }
+    EDDY_RETURN_IF_ERROR(EmitWatermark({run_id_, chunk.sequence, true}));
+    chunk.last = rows->rows.size() < options_.snapshot_chunk_rows;
+    chunk.rows.reserve(rows->rows.size());
+    for (const auto& row : rows->rows) {
+      std::vector<std::optional<std::string_view>> values;
+      values.reserve(columns.size());
+      for (size_t i = 0; i < columns.size(); ++i) {
+        if (row[i].has_value()) {
+          values.emplace_back(std::string_view(*row[i]));
+        } else {
+          values.emplace_back(std::nullopt);
+        }
+      }
+      EDDY_ASSIGN_OR_RETURN(model::Row after, snapshot_builder_->RowFromText(relation, values));
+      model::ChangeEvent event;
+      event.op = model::Operation::kRead;
+      event.table = relation.schema.table;
+      event.key = EventBuilder::KeyOf(relation, after);
+      event.after = std::move(after);
+      event.schema_version = relation.schema.version;
+      event.source.connector = model::ConnectorKind::kPostgres;
+      event.source.server_name = options_.server_name;
+      event.source.snapshot = model::SnapshotMarker::kIncremental;
+      chunk.rows.push_back(std::move(event));
+    }
+    if (!rows->rows.empty()) {
+      chunk.last_key.clear();
+      for (size_t index : relation.key_columns) {
+        chunk.last_key.push_back(rows->rows.back()[index].value_or(""));
+      }
+    } else {
+      chunk.last_key = table->last_key;
+    }
+    chunk_ = std::move(chunk);
+    return Status::Ok();
+  }
+
+  // A watermark's transaction committed (in commit order). Returns true when the chunk's rows
+  // were queued for the log at its position (the transaction needs nothing else).
+  Result<bool> OnWatermark(const std::string& text, Lsn commit_lsn, Lsn end_lsn,
+                           int64_t commit_time_us) {
+    std::optional<Watermark> watermark = ParseWatermark(text);
+    // Another attempt's (or another eddy's) watermark: not ours to act on.
+    if (!watermark || !chunk_.has_value() || watermark->snapshot_id != run_id_ ||
+        watermark->chunk != chunk_->sequence) {
+      return false;
+    }
+    if (!watermark->high) {
+      chunk_->window.Open();
+      return false;
+    }
+    if (!chunk_->window.open()) {
+      return Corruption("incremental snapshot: high watermark " + text +
+                        " arrived before its low watermark");
+    }
+    Chunk chunk = std::move(*chunk_);
+    chunk_.reset();
+    size_t read = chunk.rows.size();
+    std::vector<model::ChangeEvent> kept = chunk.window.Filter(std::move(chunk.rows));
+    TableSnapshotProgress* table = incremental_->Current();
+    if (table == nullptr || table->table != chunk.window.table().QualifiedName()) {
+      return false;  // the table was stopped while the chunk was in flight
+    }
+    SourcePosition end(PostgresPosition{end_lsn, commit_lsn});
+    table->previous_key = table->last_key;
+    table->last_key = chunk.last_key;
+    table->rows += kept.size();
+    if (chunk.last) table->state = TableSnapshotState::kDone;
+    if (!kept.empty()) table->pending_position = end;
+    // Durable before the rows are handed to the log (the pending chunk rule).
+    EDDY_RETURN_IF_ERROR(SaveIncremental());
+    {
+      std::lock_guard lock(mu_);
+      progress_.incremental_chunks++;
+      progress_.incremental_rows += kept.size();
+    }
+    probe_->AddSnapshotRows(table->table, kept.size());
+    Logger()->debug("incremental snapshot chunk table={} chunk={} read={} kept={} rows_done={}",
+                    table->table, chunk.sequence, read, kept.size(), table->rows);
+    if (kept.empty()) return false;
+    int64_t commit_ns = (commit_time_us + kPostgresEpochOffsetMicros) * 1000;
+    PendingAppend pending;
+    pending.kind = PendingAppend::Kind::kTransaction;
+    pending.transaction_id = "snapshot:" + incremental_->id + ":" + std::to_string(chunk.sequence);
+    uint64_t ordinal = 0;
+    for (model::ChangeEvent& event : kept) {
+      event.position = SourcePosition(PostgresPosition{end_lsn, commit_lsn});
+      event.commit_time_ns = commit_ns;
+      event.capture_time_ns = NowNanos();
+      event.transaction_id = pending.transaction_id;
+      event.ordinal_in_transaction = ordinal++;
+      pending.records.push_back(ToRecord(event));
+    }
+    pending.tally.Add(CountersFor(kept.front().table), model::Operation::kRead, kept.size());
+    pending.count = kept.size();
+    pending.end = end;
+    pending.end_lsn = end_lsn;
+    pending.commit_time_ns = commit_ns;
+    last_enqueued_end_ = end_lsn;
+    EDDY_RETURN_IF_ERROR(Enqueue(std::move(pending)));
+    return true;
+  }
+
   // ---- streaming ----
 
   struct OpenTransaction {
@@ -666,6 +1349,7 @@ class PostgresCapture::Runner {
     Lsn final_lsn;
     int64_t commit_time_us = 0;
     std::unique_ptr<TransactionBuffer> buffer;
+    std::string watermark;  // an incremental snapshot's watermark written in this transaction
   };
 
   std::unique_ptr<TransactionBuffer> NewBuffer(uint32_t xid) {
@@ -697,6 +1381,14 @@ class PostgresCapture::Runner {
     in_stream_ = false;
     idle_ack_ = Lsn::Invalid();
     builder_.reset();  // it points at the catalog connection of the finished attempt
+    // The chunk in flight is read again (its watermarks name this attempt only); the progress
+    // file is reloaded by the next attempt.
+    chunk_.reset();
+    incremental_.reset();
+    snapshot_builder_.reset();
+    snapshot_catalog_.reset();
+    snapshot_sql_.reset();
+    snapshot_relations_.clear();
   }
 
   bool Idle() { return !committing_ && !current_.has_value() && streams_.empty() && AppendsIdle(); }
@@ -733,8 +1425,8 @@ class PostgresCapture::Runner {
     std::string options = "proto_version '" + std::to_string(proto) + "', publication_names " +
                           QuoteLiteral(QuoteIdentifier(options_.publication_name));
     if (proto >= 2) {
-      options += ", streaming 'on'";
-      if (options_.capture_messages) options += ", messages 'true'";
+      // Messages also carry the incremental snapshots' watermarks (never captured as events).
+      options += ", streaming 'on', messages 'true'";
     }
     EDDY_RETURN_IF_ERROR(replication.StartReplication(options_.slot_name, start, options));
     replication_ = &replication;
@@ -753,6 +1445,13 @@ class PostgresCapture::Runner {
         return SendFeedback(replication, false);
       }
       EDDY_RETURN_IF_ERROR(AppendError());
+      EDDY_RETURN_IF_ERROR(StepIncremental());
+      if (options_.snapshot_mode == SnapshotMode::kInitialOnly && incremental_.has_value() &&
+          incremental_->origin == "initial" && incremental_->Complete() && !chunk_.has_value()) {
+        EDDY_RETURN_IF_ERROR(DrainAppends());
+        Logger()->info("incremental snapshot complete; initial_only stops streaming");
+        return SendFeedback(replication, false);
+      }
       auto until_feedback =
           options_.feedback_interval -
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - last_feedback_);
@@ -784,7 +1483,8 @@ class PostgresCapture::Runner {
   }
 
   Status AddChange(uint32_t subxid, model::ChangeEvent event, const XLogData& data) {
-    if (!TableSelected(event.table) && event.op != model::Operation::kMessage) {
+    if (!TableSelected(event.table) && event.op != model::Operation::kMessage &&
+        !IsSignalTable(event.table)) {
       return Status::Ok();
     }
     event.position = SourcePosition(PostgresPosition{Lsn::Invalid(), data.data_start});
@@ -806,7 +1506,7 @@ class PostgresCapture::Runner {
 
   Status On(const BeginMessage& m, const XLogData&) {
     if (current_) return Corruption("pgoutput Begin inside an open transaction");
-    current_ = OpenTransaction{m.xid, m.final_lsn, m.commit_time_us, NewBuffer(m.xid)};
+    current_ = OpenTransaction{m.xid, m.final_lsn, m.commit_time_us, NewBuffer(m.xid), {}};
     // Already in the log (its commit record starts below the durable end): do not buffer it.
     skip_current_ = m.final_lsn < CapturedEnd();
     return Status::Ok();
@@ -820,6 +1520,11 @@ class PostgresCapture::Runner {
       std::lock_guard lock(mu_);
       progress_.duplicate_transactions++;
       return Status::Ok();
+    }
+    if (!transaction.watermark.empty()) {
+      EDDY_ASSIGN_OR_RETURN(bool appended, OnWatermark(transaction.watermark, m.commit_lsn,
+                                                       m.end_lsn, m.commit_time_us));
+      if (appended) return Status::Ok();
     }
     return Commit(*transaction.buffer, transaction.xid, m.commit_lsn, m.end_lsn, m.commit_time_us);
   }
@@ -849,6 +1554,11 @@ class PostgresCapture::Runner {
     return Status::Ok();
   }
   Status On(const LogicalDecodingMessage& m, const XLogData& data) {
+    if (m.prefix == kWatermarkPrefix) {
+      // Handled at the transaction's commit, in commit order with the changes around it.
+      if (m.transactional && current_ && !in_stream_) current_->watermark = std::string(m.content);
+      return Status::Ok();
+    }
     if (!options_.capture_messages) return Status::Ok();
     model::ChangeEvent event = builder_->OnMessage(m);
     if (m.transactional) return AddChange(m.xid, std::move(event), data);
@@ -924,6 +1634,14 @@ class PostgresCapture::Runner {
     EventTally tally;  // the whole transaction's, applied once it is durable
     committing_ = true;
     Status replayed = buffer.ForEach([&](model::ChangeEvent&& event) -> Status {
+      if (IsSignalTable(event.table)) {
+        // Acted on at its commit, in commit order; not appended to the log.
+        if (event.op == model::Operation::kInsert && event.after.has_value()) {
+          OnSignalRow(*event.after);
+        }
+        return Status::Ok();
+      }
+      if (chunk_.has_value()) chunk_->window.OnChange(event);
       // The part is full and another record follows: hand the part over first (so a
       // transaction of exactly one part's size is still a single AppendTransaction).
       if (part.records.size() >= options_.append_part_records ||
@@ -1276,6 +1994,24 @@ class PostgresCapture::Runner {
   Status append_error_;
   uint64_t buffer_counter_ = 0;
   bool snapshot_taken_ = false;
+  int proto_version_ = 1;
+
+  // Incremental snapshots: capture thread only (requests_/controls_ under mu_).
+  std::optional<IncrementalSnapshotState> incremental_;
+  std::optional<Chunk> chunk_;
+  std::unique_ptr<PgConnection> snapshot_sql_;
+  std::unique_ptr<SqlCatalog> snapshot_catalog_;
+  std::unique_ptr<EventBuilder> snapshot_builder_;
+  std::map<std::string, RelationInfo> snapshot_relations_;
+  std::map<std::string, std::vector<std::string>> snapshot_type_names_;
+  std::string run_id_;  // names this attempt's watermarks
+  uint64_t chunk_sequence_ = 0;
+  bool incremental_complete_logged_ = false;
+  std::string signal_table_;  // "schema.table"; empty: none
+  Clock::time_point last_request_poll_;
+  std::vector<SnapshotRequest> requests_;
+  std::vector<SnapshotControl> controls_;
+  std::atomic<bool> requests_queued_{false};
   std::atomic<bool> made_progress_{false};
   std::atomic<uint64_t> queued_appends_{0};
 
@@ -1322,5 +2058,13 @@ bool PostgresCapture::WaitUntilFinished(std::chrono::milliseconds timeout) {
 }
 
 PostgresCaptureProgress PostgresCapture::progress() const { return runner_->progress(); }
+
+void PostgresCapture::RequestSnapshot(SnapshotRequest request) {
+  runner_->RequestSnapshot(std::move(request));
+}
+
+void PostgresCapture::ControlSnapshot(SnapshotControl control) {
+  runner_->ControlSnapshot(std::move(control));
+}
 
 }  // namespace eddy::source::postgres

@@ -23,6 +23,16 @@
 //   `snapshot_chunk_rows` at a time and appended the same way: the whole snapshot is one
 //   transaction ending at the slot's consistent point, so an interrupted snapshot leaves
 //   nothing visible and is taken again from the beginning (a warning names the stream).
+// - Incremental snapshots (snapshot_type kIncremental; docs/snapshots.md): streaming starts at
+//   once and each selected table is read in primary-key order, `snapshot_chunk_rows` rows per
+//   chunk, between a low and a high watermark written with pg_logical_emit_message (DBLog). At
+//   the high watermark the chunk's rows that the stream changed inside the window are dropped
+//   and the rest are appended as one log transaction at the watermark's commit position, op
+//   `r` with source.snapshot = kIncremental. Progress is written per chunk to
+//   `<state_dir>/incremental_snapshot` before that append (source/incremental_snapshot.h says
+//   why the two cannot disagree), so a crash or reconnect resumes at the last chunk in the log.
+//   No long transaction, no lock. RequestSnapshot(), the signal table and request files in
+//   `<state_dir>/snapshot-requests/` (`eddy snapshot`) start one on demand.
 //
 // Metrics (source/capture_metrics.h, labelled with the stream's name): events by table and
 // op and the commit-to-durable lag, counted once a transaction is durable; snapshot rows and
@@ -32,8 +42,6 @@
 // Thread safety: Start/Stop/progress from any thread; the capture runs on its own thread (plus
 // the append thread and the slot metrics poller).
 #pragma once
-
-#include "source/snapshot_mode.h"
 
 #include <atomic>
 #include <chrono>
@@ -51,12 +59,14 @@
 #include "io/file_system.h"
 #include "log/log_store.h"
 #include "model/schema_registry.h"
+#include "source/incremental_snapshot.h"
+#include "source/snapshot_mode.h"
 
 namespace eddy::source::postgres {
 
 // Shared by every source: source/snapshot_mode.h.
-using source::SnapshotMode;
 using source::ParseSnapshotMode;
+using source::SnapshotMode;
 using source::SnapshotModeName;
 
 // One step of the append path, given to PostgresCaptureOptions::append_hook.
@@ -87,6 +97,17 @@ struct PostgresCaptureOptions {
   // is reused as it is.
   std::vector<std::string> tables;
   SnapshotMode snapshot_mode = SnapshotMode::kInitial;
+  // How the initial snapshot is read: one consistent transaction (kBlocking) or DBLog chunks
+  // while streaming (kIncremental; PostgreSQL 14 or later, every table needs a primary key).
+  SnapshotType snapshot_type = SnapshotType::kBlocking;
+  // The Debezium-style signal table ("schema.table"; columns id, type, data): its inserts, in
+  // commit order, start, stop, pause and resume incremental snapshots (source/snapshot_signal.h;
+  // a bad row is logged and ignored). Created when missing (id varchar(42) primary key, type
+  // varchar(32), data varchar(2048)) and added to a publication eddy creates; its rows are not
+  // appended to the log. Empty: no signal table.
+  std::string signal_table;
+  // Where the incremental snapshot's progress file lives (created if missing); empty: spill_dir.
+  std::string state_dir;
   // Where large transactions spill (created if missing). Required.
   std::string spill_dir;
   // Emit pg_logical_emit_message() messages as op `m` events.
@@ -94,6 +115,7 @@ struct PostgresCaptureOptions {
   // Logical name of the server in events (Debezium's topic prefix).
   std::string server_name;
   size_t transaction_memory_bytes = 64u << 20;
+  // Rows per FETCH of the blocking snapshot and per chunk of an incremental snapshot.
   size_t snapshot_chunk_rows = 10000;
   // A transaction (or snapshot) with more records or payload bytes than this is appended in
   // parts of this size (Stream::BeginTransaction); smaller ones with one AppendTransaction.
@@ -122,19 +144,24 @@ struct PostgresCaptureOptions {
 struct PostgresCaptureProgress {
   std::string state;  // "starting", "snapshot", "streaming", "reconnecting", "finished", "failed"
   Lsn durable_lsn;    // end LSN of the last transaction durable in the log
-  Lsn acknowledged_lsn;  // last flush position sent to the server
-  uint64_t transactions = 0;           // appended (not duplicates)
-  uint64_t duplicate_transactions = 0; // skipped because already in the log
+  Lsn acknowledged_lsn;                 // last flush position sent to the server
+  uint64_t transactions = 0;            // appended (not duplicates)
+  uint64_t duplicate_transactions = 0;  // skipped because already in the log
   uint64_t events = 0;
   uint64_t snapshot_rows = 0;
   uint64_t snapshot_rows_estimated = 0;
   uint64_t reconnects = 0;
   uint64_t spilled_transactions = 0;
-  uint64_t parted_transactions = 0;    // appended in parts (larger than one part)
-  uint64_t log_commits = 0;            // log appends that made transactions durable (queued
-                                       // small transactions are group-committed: fewer)
-  uint64_t queued_appends = 0;         // entries waiting for the appender thread now
+  uint64_t parted_transactions = 0;  // appended in parts (larger than one part)
+  uint64_t log_commits = 0;          // log appends that made transactions durable (queued
+                                     // small transactions are group-committed: fewer)
+  uint64_t queued_appends = 0;       // entries waiting for the appender thread now
   std::string last_error;
+  // Incremental snapshot: "" (none), "running", "paused" or "complete"; rows appended and
+  // chunks finished by this process.
+  std::string incremental_snapshot;
+  uint64_t incremental_rows = 0;
+  uint64_t incremental_chunks = 0;
 };
 
 class PostgresCapture {
@@ -158,6 +185,13 @@ class PostgresCapture {
   bool WaitUntilFinished(std::chrono::milliseconds timeout);
 
   PostgresCaptureProgress progress() const;
+
+  // Queues an incremental snapshot of `request.tables` (added to a running one); the capture
+  // thread picks it up while streaming. Tables outside the capture's table filter are refused
+  // when the request is taken (logged error). Any thread.
+  void RequestSnapshot(SnapshotRequest request);
+  // Pauses, resumes or stops (some tables of) the running incremental snapshot. Any thread.
+  void ControlSnapshot(SnapshotControl control);
 
  private:
   class Runner;

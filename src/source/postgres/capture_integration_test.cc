@@ -945,6 +945,12 @@ TEST_F(CaptureTest, QueuedSmallTransactionsAreGroupCommittedExactlyOnce) {
     EXPECT_EQ(events[i].key.at(0).value, Value::Int64(i + 1));
     EXPECT_EQ(events[i].ordinal_in_transaction, 0u);
   }
+  // The counters follow the append that made the events readable: wait for them.
+  auto counted = std::chrono::steady_clock::now() + seconds(10);
+  while (capture_->progress().transactions < static_cast<uint64_t>(kTransactions) &&
+         std::chrono::steady_clock::now() < counted) {
+    capture_->WaitUntilFinished(milliseconds(10));
+  }
   PostgresCaptureProgress progress = capture_->progress();
   EXPECT_EQ(progress.transactions, static_cast<uint64_t>(kTransactions));
   // The first one, then the ones queued behind it in one batch.
