@@ -247,7 +247,9 @@ def main():
         # Restart: it is back, and delivers new changes.
         eddy.stop()
         eddy = Eddy(binary, work, db, port, configured_url)
-        again = admin.sink("runtime-hook")
+        # The API answers before the sinks have started: wait for it to list the sink.
+        again = wait_for(lambda: (lambda r: r[2] if r[0] == 200 else None)(
+            admin.call("GET", "sinks/runtime-hook")), 30, "the created sink after the restart")
         assert again["origin"] == "runtime" and again["delivered_records"] >= 25, again
         db.sql("UPDATE kv SET v = 3 WHERE k = 7")
         wait_for(lambda: (7, 3) in receiver.got("/runtime"), 30, "the recreated sink's delivery")
@@ -266,7 +268,8 @@ def main():
         eddy.stop()
         eddy = Eddy(binary, work, db, port, configured_url, token=None, listen_host="0.0.0.0")
         assert "has no token" in eddy.log(), eddy.log()
-        names = [s["name"] for s in admin.call("GET", "sinks", token=None)[2]["sinks"]]
+        names = wait_for(lambda: [s["name"] for s in admin.call("GET", "sinks", token=None)[2]["sinks"]],
+                         30, "the sinks after the restart")
         assert names == ["configured-hook"], names
         eddy.stop()
         eddy = None
