@@ -11,7 +11,8 @@
 // reports that through the callback WatchEnd gave it; WaitForEnd wakes on it (no polling).
 //
 // Removing: Remove takes one component out (a sink deleted at run time) and stops it; Visit
-// and Find keep what they hand out alive while the caller uses it.
+// and Find keep what they hand out alive while the caller uses it. The owner does not call
+// Remove once StopAll has begun (the engine's admin lock orders them).
 //
 // Thread safety: Add, StopAll and WaitForEnd from the owner's threads; Remove, Find,
 // ProgressLines and Visit from any thread. Lock order: the supervisor's mutex is never held while a component
