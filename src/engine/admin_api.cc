@@ -4,7 +4,9 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 
 #include "api/json_writer.h"
 #include "base/logging.h"
@@ -75,15 +77,19 @@ std::string Iso8601(int64_t nanos) {
 void WriteStream(api::JsonWriter& json, const log::StreamInfo& info) {
   json.BeginObject();
   json.Member("name", info.name);
+  // Sequence numbers count the stream's records (one counter for all its shards), so the
+  // records it holds are the span from the lowest trim horizon to the highest last sequence
+  // (an upper bound when shards were trimmed unevenly; chunks of a large record count each).
   size_t open_shards = 0;
-  uint64_t records = 0;
+  uint64_t lowest = UINT64_MAX;
+  uint64_t highest = 0;
   for (const auto& shard : info.shards) {
     open_shards += shard.open ? 1 : 0;
-    if (shard.last_sequence.value() >= shard.trim_horizon.value() &&
-        shard.last_sequence.value() != 0) {
-      records += shard.last_sequence.value() - shard.trim_horizon.value() + 1;
-    }
+    if (shard.last_sequence.value() == 0) continue;  // empty shard
+    lowest = std::min(lowest, std::max<uint64_t>(shard.trim_horizon.value(), 1));
+    highest = std::max(highest, shard.last_sequence.value());
   }
+  uint64_t records = highest >= lowest && highest != 0 ? highest - lowest + 1 : 0;
   json.MemberInt("open_shards", static_cast<int64_t>(open_shards));
   json.MemberInt("shards", static_cast<int64_t>(info.shards.size()));
   json.Key("records");
