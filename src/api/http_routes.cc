@@ -39,7 +39,7 @@ void HttpRoutes::Handle(const HttpRequest& request, HttpResponse* response) cons
       route.handler(request, response);
       return;
     }
-    allowed += (allowed.empty() ? "" : ", ") + route.method;
+    if (!route.other_methods_to_fallback) allowed += (allowed.empty() ? "" : ", ") + route.method;
   }
   if (!allowed.empty()) {
     response->status = 405;

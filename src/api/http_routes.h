@@ -31,6 +31,9 @@ struct HttpRoute {
   // The route serves every path that starts with `path` ("/admin/v1/"), whatever the method
   // (its handler answers 405 itself). Exact routes are checked first.
   bool prefix = false;
+  // Requests of other methods on this exact path go to the fallback instead of a 405 (the
+  // console's GET / beside the AWS protocol's POST /).
+  bool other_methods_to_fallback = false;
 };
 
 class HttpRoutes {

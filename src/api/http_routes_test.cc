@@ -61,6 +61,16 @@ TEST(HttpRoutes, WrongMethodIs405WithAllow) {
   EXPECT_EQ(*FindHeader(response, "allow"), "GET");
 }
 
+TEST(HttpRoutes, ARouteCanLeaveOtherMethodsToTheFallback) {
+  HttpRoutes routes;
+  HttpRoute console{"GET", "/", Reply("console")};
+  console.other_methods_to_fallback = true;
+  routes.Add(console);
+  routes.SetFallback(Reply("aws"));
+  EXPECT_EQ(Call(routes, "GET", "/").body, "console");
+  EXPECT_EQ(Call(routes, "POST", "/").body, "aws");
+}
+
 TEST(HttpRoutes, PrefixRoutesServeEveryMethodUnderTheirPathAfterExactRoutes) {
   HttpRoutes routes;
   routes.Add(HttpRoute{"", "/admin/v1/", Reply("admin"), true});

@@ -10,6 +10,7 @@
 #include "base/logging.h"
 #include "consume/sink_settings.h"
 #include "engine/admin_api.h"
+#include "engine/admin_console.h"
 #include "engine/runtime_sinks.h"
 #include "engine/shaping_stream.h"
 #include "engine/sink_config.h"
@@ -318,6 +319,7 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     options.tls_key = config.api.tls_key;
     options.routes.push_back(api::MetricsRoute());
     options.routes.push_back(AdminHttpRoute(engine.get(), config.api.admin_token));
+    options.routes.push_back(AdminConsoleRoute());
     if (config.api.admin_token.empty() && !IsLoopbackListen(config.api.listen)) {
       logger->warn("api listen={} is reachable beyond this machine and the admin API "
                    "(/admin/v1/) has no token: anyone who reaches the port can pause, reset, "
