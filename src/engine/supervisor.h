@@ -15,8 +15,8 @@
 // Remove once StopAll has begun (the engine's admin lock orders them).
 //
 // Thread safety: Add, StopAll and WaitForEnd from the owner's threads; Remove, Find,
-// ProgressLines and Visit from any thread. Lock order: the supervisor's mutex is never held while a component
-// is stopped.
+// ProgressLines and Visit from any thread. Lock order: the supervisor's mutex is never held
+// while a component is stopped.
 #pragma once
 
 #include <chrono>
