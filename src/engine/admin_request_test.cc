@@ -118,6 +118,7 @@ TEST(AdminCreateSinkBody, BadBodiesNameTheField) {
   expect(R"({"name":"a","url":"webhook+http://h/?k=1","settings":{"k":"2"}})",
          "'settings.k' is also given");
   expect("", "not valid JSON");
+  expect(std::string(kMaxAdminBodyBytes + 1, ' '), "the limit is");
 }
 
 TEST(AdminAuth, BearerTokenMatchesExactly) {

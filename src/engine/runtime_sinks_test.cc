@@ -1,8 +1,11 @@
 #include "engine/runtime_sinks.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
+
+#include "base/crc32c.h"
 
 namespace eddy::engine {
 namespace {
@@ -46,6 +49,25 @@ TEST(RuntimeSinks, DamageIsCorruptionNamingTheFile) {
   std::string flipped = text;
   flipped[25] ^= 1;
   EXPECT_EQ(DecodeRuntimeSinks(flipped, "f").status().code(), ErrorCode::kCorruption);
+}
+
+TEST(RuntimeSinks, WellFramedButWrongLinesAreCorruption) {
+  auto framed = [](std::string body) {
+    // A valid CRC over a wrong body: the line checks must catch it.
+    std::string text = "eddy-runtime-sinks 1\n" + body;
+    return text + fmt::format("crc32c {:08x}\n", crc32c::Mask(crc32c::Value(text)));
+  };
+  for (const char* body :
+       {"setting a b\n", "sink a s\n", "sink a s u\nsink a s u\n",
+        "sink a s u\nsetting k 1\nsetting k 2\n", "sink a s %zz\n", "surprise\n"}) {
+    auto decoded = DecodeRuntimeSinks(framed(body), "f");
+    EXPECT_EQ(decoded.status().code(), ErrorCode::kCorruption) << body;
+  }
+  EXPECT_TRUE(DecodeRuntimeSinks(framed("sink a s u\nsetting k %20\n"), "f").ok());
+  std::string other_version = "eddy-runtime-sinks 2\n";
+  other_version += fmt::format("crc32c {:08x}\n", crc32c::Mask(crc32c::Value(other_version)));
+  EXPECT_NE(DecodeRuntimeSinks(other_version, "f").status().message().find("another version"),
+            std::string::npos);
 }
 
 TEST(RuntimeSinks, SaveAndLoadThroughTheFileSystem) {
