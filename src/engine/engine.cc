@@ -367,7 +367,9 @@ Result<Engine::PreparedSink> Engine::PrepareSink(const consume::SinkSpec& spec) 
   prepared.spec = spec;
   prepared.spec.data_dir = config_.data_dir;
   services_.destinations.ApplyDefaults(prepared.spec);
-  EDDY_ASSIGN_OR_RETURN(prepared.settings, consume::ParseSinkSettings(prepared.spec));
+  EDDY_ASSIGN_OR_RETURN(consume::SinkSpec runner_spec,
+                        services_.destinations.RunnerSpec(prepared.spec));
+  EDDY_ASSIGN_OR_RETURN(prepared.settings, consume::ParseSinkSettings(runner_spec));
   if (!prepared.settings.filter.empty()) {
     if (!services_.make_filter) {
       return InvalidArgument("sink '" + prepared.spec.name +

@@ -71,6 +71,33 @@ topic_prefix = "shop"
   EXPECT_NE(unknown.status().message().find("not a sink type"), std::string::npos);
 }
 
+TEST(SinkConfigTest, OpenSearchTypeBuildsTheUrlFromTheEndpoint) {
+  auto config = ParseConfig(R"(
+data_dir = "/d"
+[[stream]]
+name = "orders"
+[[sink]]
+name = "search"
+type = "opensearch"
+endpoint = "https://search.internal:9200"
+username = "eddy"
+index = "shop-${table}"
+)",
+                            "eddy.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->sinks.size(), 1u);
+  EXPECT_EQ(config->sinks[0].url, "opensearch+https://search.internal:9200");
+  EXPECT_EQ(config->sinks[0].settings.count("type"), 0u);
+  EXPECT_EQ(config->sinks[0].settings.count("endpoint"), 0u);
+  EXPECT_EQ(config->sinks[0].settings.at("username"), "eddy");
+
+  auto missing =
+      ParseConfig("data_dir = \"/d\"\n[[sink]]\ntype = \"opensearch\"\n", "eddy.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("endpoint"), std::string::npos)
+      << missing.status().message();
+}
+
 TEST(SinkConfigTest, SinkTableErrorsNameTheLineAndKey) {
   auto missing_url = ParseConfig("[[sink]]\nname = \"x\"\n", "eddy.toml");
   ASSERT_FALSE(missing_url.ok());
