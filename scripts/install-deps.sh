@@ -23,6 +23,8 @@ PACKAGES=(
   python3 python3-boto3 python3-confluent-kafka awscli kcat nodejs
   # promtool (checks the /metrics output); the server it ships is never started
   prometheus
+  # the browser the web console test drives headless (through playwright-core from npm)
+  chromium
   # tooling
   clang-format procps
 )

@@ -15,7 +15,8 @@ HttpRoutes& HttpRoutes::Add(std::string method, std::string path, HttpHandler ha
 
 HttpRoutes& HttpRoutes::Add(HttpRoute route) {
   for (HttpRoute& existing : routes_) {
-    if (existing.method == route.method && existing.path == route.path) {
+    if (existing.prefix == route.prefix && existing.path == route.path &&
+        (route.prefix || existing.method == route.method)) {
       existing = std::move(route);
       return *this;
     }
@@ -33,18 +34,29 @@ void HttpRoutes::Handle(const HttpRequest& request, HttpResponse* response) cons
   std::string_view path = RequestPath(request.target);
   std::string allowed;
   for (const HttpRoute& route : routes_) {
-    if (route.path != path) continue;
+    if (route.prefix || route.path != path) continue;
     if (route.method == request.method) {
       route.handler(request, response);
       return;
     }
-    allowed += (allowed.empty() ? "" : ", ") + route.method;
+    if (!route.other_methods_to_fallback) allowed += (allowed.empty() ? "" : ", ") + route.method;
   }
   if (!allowed.empty()) {
     response->status = 405;
     response->headers.emplace_back("allow", allowed);
     response->headers.emplace_back("content-type", "text/plain; charset=utf-8");
     response->body = std::string(path) + " allows " + allowed + "\n";
+    return;
+  }
+  const HttpRoute* longest = nullptr;
+  for (const HttpRoute& route : routes_) {
+    if (route.prefix && path.substr(0, route.path.size()) == route.path &&
+        (!longest || route.path.size() > longest->path.size())) {
+      longest = &route;
+    }
+  }
+  if (longest) {
+    longest->handler(request, response);
     return;
   }
   if (fallback_) {

@@ -7,7 +7,8 @@
 //   routes.SetFallback(aws_json_handler);              // everything else (POST / X-Amz-Target)
 //   HttpServer::Start(options, routes.ToHandler());
 //
-// Matching: the request path is the target up to '?' (the query string is ignored). A path
+// Matching: the request path is the target up to '?' (the query string is ignored). Exact
+// routes first, then prefix routes (the longest prefix wins), then the fallback. A path
 // that has routes but not for the request's method gets 405 with an `allow` header; a request
 // no route matches goes to the fallback, or gets 404 when there is none.
 //
@@ -24,9 +25,15 @@
 namespace eddy::api {
 
 struct HttpRoute {
-  std::string method;  // "GET", "POST", ...
+  std::string method;  // "GET", "POST", ...; ignored for a prefix route
   std::string path;    // exact, starts with '/': "/metrics"
   HttpHandler handler;
+  // The route serves every path that starts with `path` ("/admin/v1/"), whatever the method
+  // (its handler answers 405 itself). Exact routes are checked first.
+  bool prefix = false;
+  // Requests of other methods on this exact path go to the fallback instead of a 405 (the
+  // console's GET / beside the AWS protocol's POST /).
+  bool other_methods_to_fallback = false;
 };
 
 class HttpRoutes {

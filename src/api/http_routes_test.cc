@@ -61,6 +61,29 @@ TEST(HttpRoutes, WrongMethodIs405WithAllow) {
   EXPECT_EQ(*FindHeader(response, "allow"), "GET");
 }
 
+TEST(HttpRoutes, ARouteCanLeaveOtherMethodsToTheFallback) {
+  HttpRoutes routes;
+  HttpRoute console{"GET", "/", Reply("console")};
+  console.other_methods_to_fallback = true;
+  routes.Add(console);
+  routes.SetFallback(Reply("aws"));
+  EXPECT_EQ(Call(routes, "GET", "/").body, "console");
+  EXPECT_EQ(Call(routes, "POST", "/").body, "aws");
+}
+
+TEST(HttpRoutes, PrefixRoutesServeEveryMethodUnderTheirPathAfterExactRoutes) {
+  HttpRoutes routes;
+  routes.Add(HttpRoute{"", "/admin/v1/", Reply("admin"), true});
+  routes.Add(HttpRoute{"", "/admin/v1/sinks/", Reply("sinks"), true});
+  routes.Add("GET", "/admin/v1/exact", Reply("exact"));
+  routes.SetFallback(Reply("aws"));
+  EXPECT_EQ(Call(routes, "DELETE", "/admin/v1/streams").body, "admin");
+  EXPECT_EQ(Call(routes, "POST", "/admin/v1/sinks/a/pause?x=1").body, "sinks");  // longest
+  EXPECT_EQ(Call(routes, "GET", "/admin/v1/exact").body, "exact");
+  EXPECT_EQ(Call(routes, "GET", "/admin/v2/").body, "aws");
+  EXPECT_EQ(Call(routes, "GET", "/admin/v1").body, "aws");  // not under the prefix
+}
+
 TEST(HttpRoutes, NoRouteAndNoFallbackIs404) {
   HttpRoutes routes;
   routes.Add("GET", "/metrics", Reply("metrics"));

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "app/commands.h"
@@ -120,6 +121,12 @@ int Run(const RunFlags& flags) {
   if (Status status = engine::ApplyOverrides(config, flags.overrides); !status.ok()) {
     std::fprintf(stderr, "eddy run: %s\n", status.message().c_str());
     return kExitUsage;
+  }
+  if (config.api.admin_token.empty()) {
+    // The admin API's token may come from the environment, to keep it out of the file.
+    if (const char* token = std::getenv("EDDY_ADMIN_TOKEN"); token != nullptr) {
+      config.api.admin_token = token;
+    }
   }
   if (Status status = engine::ValidateForRun(config); !status.ok()) {
     std::fprintf(stderr, "eddy run: %s\n", status.message().c_str());

@@ -2,6 +2,7 @@
 // Kinesis Data Streams endpoint (streams made with CreateStream accept PutRecord/PutRecords)
 // that also serves the CDC streams another `eddy run` wrote earlier into the same directory.
 #include <cstdio>
+#include <cstdlib>
 
 #include "app/commands.h"
 #include "app/shutdown.h"
@@ -33,6 +34,10 @@ int Serve(const ServeFlags& flags) {
   config.api.region = flags.region;
   config.api.tls_cert = flags.tls_cert;
   config.api.tls_key = flags.tls_key;
+  // The admin API's token (docs/admin-api.md); `eddy serve` has no config file for it.
+  if (const char* token = std::getenv("EDDY_ADMIN_TOKEN"); token != nullptr) {
+    config.api.admin_token = token;
+  }
   if (auto listen = engine::ParseListenAddress(flags.listen); !listen.ok()) {
     std::fprintf(stderr, "eddy serve: --listen %s\n", listen.status().message().c_str());
     return kExitUsage;

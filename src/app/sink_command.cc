@@ -14,6 +14,7 @@
 #include "app/commands.h"
 #include "consume/checkpoint_store.h"
 #include "consume/sink_runner.h"
+#include "engine/admin_request.h"
 #include "io/file_system.h"
 #include "log/kinesis.h"
 
@@ -37,18 +38,6 @@ std::string FormatTime(int64_t nanos) {
   char text[32];
   std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
   return text;
-}
-
-Result<log::StartPosition> ParseResetTarget(const std::string& to) {
-  if (to == "trim-horizon" || to == "TRIM_HORIZON") return log::StartPosition::TrimHorizon();
-  if (to == "latest" || to == "LATEST") return log::StartPosition::Latest();
-  auto sequence = log::ParseSequenceNumber(to);
-  if (!sequence.ok()) {
-    return InvalidArgument("--to '" + to +
-                           "' must be trim-horizon, latest or a sequence number (as GetRecords "
-                           "shows it, or the plain counter)");
-  }
-  return log::StartPosition::AtSequence(sequence->sequence);
 }
 
 int List(const SinkFlags& flags) {
@@ -89,9 +78,9 @@ int List(const SinkFlags& flags) {
 int Request(const SinkFlags& flags, consume::ControlRequest request, const char* verb) {
   log::StartPosition to;
   if (request == consume::ControlRequest::kReset) {
-    auto parsed = ParseResetTarget(flags.to);
+    auto parsed = engine::ParseResetTarget(flags.to);
     if (!parsed.ok()) {
-      std::fprintf(stderr, "eddy sink %s: %s\n", verb, parsed.status().message().c_str());
+      std::fprintf(stderr, "eddy sink %s: --to %s\n", verb, parsed.status().message().c_str());
       return kExitUsage;
     }
     to = *parsed;

@@ -313,8 +313,9 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("tls_cert", config.api.tls_cert));
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("tls_key", config.api.tls_key));
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("metrics_listen", config.metrics.listen));
-    EDDY_RETURN_IF_ERROR(api_reader.Finish(
-        {"enabled", "listen", "region", "tls_cert", "tls_key", "metrics_listen"}));
+    EDDY_RETURN_IF_ERROR(api_reader.ReadString("admin_token", config.api.admin_token));
+    EDDY_RETURN_IF_ERROR(api_reader.Finish({"enabled", "listen", "region", "tls_cert", "tls_key",
+                                            "metrics_listen", "admin_token"}));
     if (config.api.tls_cert.empty() != config.api.tls_key.empty()) {
       return InvalidArgument(api_reader.Where(*api) +
                              "'api.tls_cert' and 'api.tls_key' go together: set both (PEM "

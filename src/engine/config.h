@@ -96,6 +96,9 @@ struct ApiConfig {
   // plain HTTP. Checked when the server starts (file names and OpenSSL's reason on error).
   std::string tls_cert;
   std::string tls_key;
+  // Bearer token the admin API (/admin/v1/, docs/admin-api.md) requires; empty: none.
+  // `[api] admin_token`, or the EDDY_ADMIN_TOKEN environment variable when that is unset.
+  std::string admin_token;
 };
 
 // Prometheus metrics (docs/operations/metrics.md). `GET /metrics` is always served on the API

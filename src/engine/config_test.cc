@@ -161,6 +161,19 @@ TEST(ConfigTest, TlsCertificateAndKeyGoTogether) {
       << only_cert.status().ToString();
 }
 
+TEST(ConfigTest, AdminTokenIsAnApiSetting) {
+  auto config = ParseConfig("[api]\nadmin_token = \"s3cret\"\n", "c.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->api.admin_token, "s3cret");
+  auto none = ParseConfig("[api]\nlisten = \"127.0.0.1:0\"\n", "c.toml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->api.admin_token.empty());
+  auto wrong = ParseConfig("[api]\nadmin_token = 5\n", "c.toml");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("admin_token"), std::string::npos)
+      << wrong.status().ToString();
+}
+
 TEST(ConfigTest, MetricsListenFromEitherTableOrTheCommandLine) {
   auto metrics = ParseConfig("[metrics]\nlisten = \"127.0.0.1:9464\"\n", "c.toml");
   ASSERT_TRUE(metrics.ok()) << metrics.status().ToString();

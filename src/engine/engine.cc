@@ -2,14 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "api/api_context.h"
 #include "api/metrics_endpoint.h"
 #include "base/logging.h"
 #include "consume/sink_settings.h"
+#include "engine/admin_api.h"
+#include "engine/admin_console.h"
+#include "engine/runtime_sinks.h"
 #include "engine/shaping_stream.h"
+#include "engine/sink_config.h"
 #include "engine/supervisor.h"
+#include "io/file_system.h"
 #include "source/source_url.h"
 
 namespace eddy::engine {
@@ -238,35 +244,35 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
   engine->services_ = std::move(services);
 
   // Every sink is checked before anything starts: settings, scheme, the destination's own
-  // settings (its factory does no I/O).
+  // settings (its factory does no I/O). Sinks created at run time (DATA/runtime-sinks) come
+  // after the configured ones; a configured sink of the same name wins.
+  auto runtime = LoadRuntimeSinks(io::DefaultFileSystem(), config.data_dir);
+  if (!runtime.ok()) return runtime.status();
   for (const auto& configured : config.sinks) {
-    PreparedSink prepared;
-    prepared.spec = configured;
-    prepared.spec.data_dir = config.data_dir;
-    engine->services_.destinations.ApplyDefaults(prepared.spec);
-    EDDY_ASSIGN_OR_RETURN(consume::SinkSpec runner_spec,
-                          engine->services_.destinations.RunnerSpec(prepared.spec));
-    EDDY_ASSIGN_OR_RETURN(prepared.settings, consume::ParseSinkSettings(runner_spec));
-    if (!prepared.settings.filter.empty()) {
-      if (!engine->services_.make_filter) {
-        return InvalidArgument("sink '" + prepared.spec.name +
-                               "' setting filter: this build has no filter pattern matcher; "
-                               "remove the filter setting");
-      }
-      auto filter = engine->services_.make_filter(prepared.spec, prepared.settings);
-      if (!filter.ok()) {
-        return filter.status().WithContext("sink '" + prepared.spec.name + "' setting filter");
-      }
-      prepared.filter = std::move(*filter);
+    engine->configured_sink_names_.push_back(configured.name);
+  }
+  std::vector<consume::SinkSpec> sinks = config.sinks;
+  for (auto& created : *runtime) {
+    if (std::find(engine->configured_sink_names_.begin(), engine->configured_sink_names_.end(),
+                  created.name) != engine->configured_sink_names_.end()) {
+      logger->warn("sink={} is configured and was also created at run time: the configured "
+                   "one runs (DELETE /admin/v1/sinks/{} cannot remove it; remove the entry by "
+                   "removing the [[sink]] table, restarting and deleting it)",
+                   created.name, created.name);
+      continue;
     }
-    EDDY_ASSIGN_OR_RETURN(prepared.destination,
-                          engine->services_.destinations.Create(prepared.spec));
-    if (auto batching = prepared.destination->Batching()) {
-      prepared.settings.batch_size = batching->batch_size;
-      prepared.settings.batch_bytes = batching->batch_bytes;
-      prepared.settings.max_batching_window = batching->window;
+    engine->runtime_sinks_.push_back(created);
+    sinks.push_back(std::move(created));
+  }
+  for (const auto& spec : sinks) {
+    auto prepared = engine->PrepareSink(spec);
+    if (!prepared.ok()) {
+      if (!engine->IsRuntimeSink(spec.name)) return prepared.status();
+      return prepared.status().WithContext(
+          "sink '" + spec.name + "' (created at run time, recorded in " +
+          io::JoinPath(config.data_dir, std::string(kRuntimeSinksFile)) + ")");
     }
-    engine->prepared_sinks_.push_back(std::move(prepared));
+    engine->prepared_sinks_.push_back(std::move(*prepared));
   }
   // Then every destination is opened (reachable, credentials, ...), still before anything
   // starts; the engine's destructor closes the opened ones when one fails.
@@ -312,6 +318,14 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     options.tls_cert = config.api.tls_cert;
     options.tls_key = config.api.tls_key;
     options.routes.push_back(api::MetricsRoute());
+    options.routes.push_back(AdminHttpRoute(engine.get(), config.api.admin_token));
+    options.routes.push_back(AdminConsoleRoute());
+    if (config.api.admin_token.empty() && !IsLoopbackListen(config.api.listen)) {
+      logger->warn("api listen={} is reachable beyond this machine and the admin API "
+                   "(/admin/v1/) has no token: anyone who reaches the port can pause, reset, "
+                   "create and delete sinks; set [api] admin_token or EDDY_ADMIN_TOKEN",
+                   config.api.listen);
+    }
     auto server = api::Server::Start(options, engine->store_);
     if (!server.ok()) return server.status().WithContext("starting the API on " + config.api.listen);
     auto api_component = std::make_unique<ApiComponent>("api", std::move(*server));
@@ -346,6 +360,35 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
 
   engine->retention_thread_ = std::thread([raw = engine.get()] { raw->RetentionLoop(); });
   return engine;
+}
+
+Result<Engine::PreparedSink> Engine::PrepareSink(const consume::SinkSpec& spec) {
+  PreparedSink prepared;
+  prepared.spec = spec;
+  prepared.spec.data_dir = config_.data_dir;
+  services_.destinations.ApplyDefaults(prepared.spec);
+  EDDY_ASSIGN_OR_RETURN(consume::SinkSpec runner_spec,
+                        services_.destinations.RunnerSpec(prepared.spec));
+  EDDY_ASSIGN_OR_RETURN(prepared.settings, consume::ParseSinkSettings(runner_spec));
+  if (!prepared.settings.filter.empty()) {
+    if (!services_.make_filter) {
+      return InvalidArgument("sink '" + prepared.spec.name +
+                             "' setting filter: this build has no filter pattern matcher; "
+                             "remove the filter setting");
+    }
+    auto filter = services_.make_filter(prepared.spec, prepared.settings);
+    if (!filter.ok()) {
+      return filter.status().WithContext("sink '" + prepared.spec.name + "' setting filter");
+    }
+    prepared.filter = std::move(*filter);
+  }
+  EDDY_ASSIGN_OR_RETURN(prepared.destination, services_.destinations.Create(prepared.spec));
+  if (auto batching = prepared.destination->Batching()) {
+    prepared.settings.batch_size = batching->batch_size;
+    prepared.settings.batch_bytes = batching->batch_bytes;
+    prepared.settings.max_batching_window = batching->window;
+  }
+  return prepared;
 }
 
 Status Engine::AddCapture(const EngineConfig& source_config, const StreamConfig& stream_config,
@@ -405,27 +448,28 @@ Status Engine::StartSinks() {
     return opened.status().WithContext("opening the sinks' checkpoints in " + config_.data_dir);
   }
   checkpoints_ = std::move(*opened);
-  for (auto& prepared : prepared_sinks_) {
-    auto stream = store_->GetStream(prepared.spec.stream);
-    if (!stream.ok()) {
-      return stream.status().WithContext("sink '" + prepared.spec.name + "' stream '" +
-                                         prepared.spec.stream + "'");
-    }
-    consume::SinkRunnerOptions options;
-    EDDY_ASSIGN_OR_RETURN(options.schemas, StreamSchemas(prepared.spec.stream));
-    options.destination_open = prepared.opened;
-    prepared.opened = false;  // the runner closes it from now on
-    options.filter = prepared.filter;
-    options.failure_handler = services_.failure_handler;
-    EDDY_ASSIGN_OR_RETURN(auto runner,
-                          consume::SinkRunner::Start(prepared.spec, prepared.settings, *stream,
-                                                     checkpoints_.get(),
-                                                     std::move(prepared.destination), options));
-    auto component = std::make_unique<SinkComponent>(std::move(runner));
-    sinks_.push_back(component->runner());
-    supervisor_->Add(std::move(component));
-  }
+  for (auto& prepared : prepared_sinks_) EDDY_RETURN_IF_ERROR(StartSink(prepared));
   prepared_sinks_.clear();
+  return Status::Ok();
+}
+
+Status Engine::StartSink(PreparedSink& prepared) {
+  auto stream = store_->GetStream(prepared.spec.stream);
+  if (!stream.ok()) {
+    return stream.status().WithContext("sink '" + prepared.spec.name + "' stream '" +
+                                       prepared.spec.stream + "'");
+  }
+  consume::SinkRunnerOptions options;
+  EDDY_ASSIGN_OR_RETURN(options.schemas, StreamSchemas(prepared.spec.stream));
+  options.destination_open = prepared.opened;
+  prepared.opened = false;  // the runner closes it from now on
+  options.filter = prepared.filter;
+  options.failure_handler = services_.failure_handler;
+  EDDY_ASSIGN_OR_RETURN(auto runner,
+                        consume::SinkRunner::Start(prepared.spec, prepared.settings, *stream,
+                                                   checkpoints_.get(),
+                                                   std::move(prepared.destination), options));
+  supervisor_->Add(std::make_unique<SinkComponent>(std::move(runner)));
   return Status::Ok();
 }
 
@@ -468,6 +512,11 @@ Status Engine::Stop() {
     stopped_ = true;
   }
   stop_changed_.notify_all();
+  {
+    // Waits for an admin change in progress; none starts after this.
+    std::lock_guard admin_lock(admin_mu_);
+    admin_closed_ = true;
+  }
   // Destinations opened for sinks that never started (a later one failed).
   for (auto& prepared : prepared_sinks_) {
     if (prepared.opened) prepared.destination->Close().IgnoreError();
@@ -477,7 +526,6 @@ Status Engine::Stop() {
   if (retention_thread_.joinable()) retention_thread_.join();
   // Sinks drain first, then captures and heartbeats (the only writers), the API, the log last.
   Status first_error = supervisor_->StopAll();
-  sinks_.clear();
   server_ = nullptr;
   metrics_server_ = nullptr;
   store_ = nullptr;
@@ -497,8 +545,139 @@ std::vector<std::string> Engine::ProgressLines() const {
 
 std::vector<consume::SinkStatus> Engine::SinkStatuses() const {
   std::vector<consume::SinkStatus> statuses;
-  for (const auto& sink : sinks_) statuses.push_back(sink->status());
+  if (!supervisor_) return statuses;
+  supervisor_->Visit([&](const Component& component) {
+    if (component.kind() != ComponentKind::kSink) return;
+    statuses.push_back(static_cast<const SinkComponent&>(component).runner()->status());
+  });
   return statuses;
+}
+
+Result<consume::SinkStatus> Engine::FindSinkStatus(const std::string& name) const {
+  std::shared_ptr<Component> component =
+      supervisor_ ? supervisor_->Find(ComponentKind::kSink, name) : nullptr;
+  if (!component) return NotFound("no sink named '" + name + "' runs");
+  return static_cast<const SinkComponent&>(*component).runner()->status();
+}
+
+Result<consume::ConsumerState> Engine::SavedSinkState(const std::string& name) const {
+  if (!checkpoints_) return NotFound("no sink state");
+  return checkpoints_->Load(name);
+}
+
+bool Engine::IsRuntimeSink(const std::string& name) const {
+  std::lock_guard lock(admin_mu_);
+  for (const auto& spec : runtime_sinks_) {
+    if (spec.name == name) return true;
+  }
+  return false;
+}
+
+Result<bool> Engine::ControlSink(const std::string& name, consume::ControlRequest request,
+                                 log::StartPosition to, std::chrono::milliseconds wait) {
+  std::shared_ptr<Component> component =
+      supervisor_ ? supervisor_->Find(ComponentKind::kSink, name) : nullptr;
+  if (!component) return NotFound("no sink named '" + name + "' runs");
+  consume::SinkRunner* runner = static_cast<const SinkComponent&>(*component).runner();
+  switch (request) {
+    case consume::ControlRequest::kPause:
+      runner->Pause();
+      break;
+    case consume::ControlRequest::kResume:
+      runner->Resume();
+      break;
+    case consume::ControlRequest::kReset:
+      runner->Reset(to);
+      break;
+    case consume::ControlRequest::kNone:
+      return true;
+  }
+  return runner->WaitFor(
+      [request](const consume::SinkStatus& status) {
+        if (status.request_pending) return false;
+        switch (request) {
+          case consume::ControlRequest::kPause:
+            return status.state == consume::SinkState::kPaused;
+          case consume::ControlRequest::kResume:
+            return status.state != consume::SinkState::kPaused;
+          default:
+            return true;
+        }
+      },
+      std::chrono::steady_clock::now() + wait);
+}
+
+Status Engine::CreateSink(consume::SinkSpec spec) {
+  auto logger = logging::Get("engine");
+  std::lock_guard lock(admin_mu_);
+  if (admin_closed_) return Unavailable("eddy is stopping; create the sink after it restarts");
+  if (std::find(configured_sink_names_.begin(), configured_sink_names_.end(), spec.name) !=
+      configured_sink_names_.end()) {
+    return AlreadyExists("sink '" + spec.name +
+                         "' is configured in the config file; choose another name");
+  }
+  if (supervisor_->Find(ComponentKind::kSink, spec.name)) {
+    return AlreadyExists("sink '" + spec.name +
+                         "' exists (created at run time); DELETE it first or choose another name");
+  }
+  std::vector<consume::SinkSpec> resolved{spec};
+  EDDY_RETURN_IF_ERROR(ResolveSinks(resolved, store_->ListStreams(), true));
+  spec = resolved.front();
+  EDDY_ASSIGN_OR_RETURN(PreparedSink prepared, PrepareSink(spec));
+  if (Status opened = prepared.destination->Open(); !opened.ok()) {
+    return opened.WithContext("sink '" + spec.name + "'");
+  }
+  prepared.opened = true;
+  std::vector<consume::SinkSpec> recorded = runtime_sinks_;
+  recorded.push_back(spec);
+  if (Status saved = SaveRuntimeSinks(io::DefaultFileSystem(), config_.data_dir, recorded);
+      !saved.ok()) {
+    prepared.destination->Close().IgnoreError();
+    return saved.WithContext("recording sink '" + spec.name + "'");
+  }
+  if (Status started = StartSink(prepared); !started.ok()) {
+    if (prepared.opened) prepared.destination->Close().IgnoreError();
+    SaveRuntimeSinks(io::DefaultFileSystem(), config_.data_dir, runtime_sinks_).IgnoreError();
+    return started;
+  }
+  runtime_sinks_ = std::move(recorded);
+  logger->info("sink={} stream={} created at run time", spec.name, spec.stream);
+  return Status::Ok();
+}
+
+Status Engine::DeleteSink(const std::string& name) {
+  auto logger = logging::Get("engine");
+  std::lock_guard lock(admin_mu_);
+  if (admin_closed_) return Unavailable("eddy is stopping; delete the sink after it restarts");
+  auto it = std::find_if(runtime_sinks_.begin(), runtime_sinks_.end(),
+                         [&](const consume::SinkSpec& spec) { return spec.name == name; });
+  if (it == runtime_sinks_.end()) {
+    if (std::find(configured_sink_names_.begin(), configured_sink_names_.end(), name) !=
+        configured_sink_names_.end()) {
+      return FailedPrecondition("sink '" + name +
+                                "' is configured in the config file; remove its [[sink]] table "
+                                "(or --sink flag) and restart eddy");
+    }
+    return NotFound("no sink named '" + name + "'");
+  }
+  std::vector<consume::SinkSpec> remaining = runtime_sinks_;
+  remaining.erase(remaining.begin() + (it - runtime_sinks_.begin()));
+  // Recorded first: a crash after this leaves at most a checkpoint state without its sink,
+  // never a sink that starts again after it was deleted.
+  EDDY_RETURN_IF_ERROR(SaveRuntimeSinks(io::DefaultFileSystem(), config_.data_dir, remaining));
+  runtime_sinks_ = std::move(remaining);
+  Status stopped = supervisor_->Remove(ComponentKind::kSink, name);
+  if (!stopped.ok() && stopped.code() != ErrorCode::kNotFound) {
+    logger->warn("sink={} deleted; stopping it reported: {}", name, stopped.message());
+  }
+  if (checkpoints_) {
+    if (Status removed = checkpoints_->Remove(name);
+        !removed.ok() && removed.code() != ErrorCode::kNotFound) {
+      return removed.WithContext("sink '" + name + "' deleted, but removing its checkpoint");
+    }
+  }
+  logger->info("sink={} deleted at run time", name);
+  return Status::Ok();
 }
 
 Engine::~Engine() { Stop().IgnoreError(); }

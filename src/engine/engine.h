@@ -74,6 +74,31 @@ class Engine {
   std::vector<std::string> ProgressLines() const;
   std::vector<consume::SinkStatus> SinkStatuses() const;
 
+  // Run-time management of sinks (the admin API, engine/admin_api.h). From any thread; the
+  // calls are serialized with each other and with Stop().
+  //
+  // Pauses, resumes or resets the running sink `name` through the runner's operator
+  // controls (the path a request recorded by `eddy sink` reaches too) and waits up to `wait`
+  // for it to apply; true when it did. kNotFound for a sink that is not running.
+  Result<bool> ControlSink(const std::string& name, consume::ControlRequest request,
+                           log::StartPosition to, std::chrono::milliseconds wait);
+  // Checks `spec` as a configured sink is checked (names, stream, the runner's settings, the
+  // destination registry and the destination's own settings), opens the destination, records
+  // the sink in DATA/runtime-sinks (engine/runtime_sinks.h) and starts it under the
+  // supervisor. kAlreadyExists when a sink of that name runs (configured or created);
+  // kInvalidArgument for a bad spec; the destination's error when it cannot be opened.
+  Status CreateSink(consume::SinkSpec spec);
+  // Removes a sink created at run time: out of DATA/runtime-sinks, stopped (draining what is
+  // in flight), and its checkpoint state removed. kNotFound for an unknown sink;
+  // kFailedPrecondition for a sink of the config file (removed there).
+  Status DeleteSink(const std::string& name);
+  // True when the running sink `name` was created at run time.
+  bool IsRuntimeSink(const std::string& name) const;
+  // The running sink's status, or kNotFound.
+  Result<consume::SinkStatus> FindSinkStatus(const std::string& name) const;
+  // The saved state of sink `name` (URL without credentials, checkpoint, counters).
+  Result<consume::ConsumerState> SavedSinkState(const std::string& name) const;
+
   // Starts a capture of `source_config.source` into the configured stream `stream_config`
   // under the engine's supervisor (`eddy demo` captures two sources into one engine this
   // way); `stream_index` and `stream_count` as for engine::StartCapture.
@@ -110,8 +135,16 @@ class Engine {
     bool opened = false;  // Open succeeded; closed by ~Engine unless a runner took it
   };
   std::vector<PreparedSink> prepared_sinks_;
+  // The checks of a sink before it starts (settings, filter, destination without I/O).
+  Result<PreparedSink> PrepareSink(const consume::SinkSpec& spec);
+  // Starts an opened prepared sink under the supervisor.
+  Status StartSink(PreparedSink& prepared);
   std::unique_ptr<consume::CheckpointStore> checkpoints_;  // null when unavailable
-  std::vector<consume::SinkRunner*> sinks_;  // owned by the supervisor's sink components
+  // The admin lock: serializes CreateSink, DeleteSink and Stop's closing of the admin API.
+  mutable std::mutex admin_mu_;
+  bool admin_closed_ = false;                        // Stop() began; no more changes
+  std::vector<std::string> configured_sink_names_;   // from the config file / --sink
+  std::vector<consume::SinkSpec> runtime_sinks_;     // as recorded in DATA/runtime-sinks
   std::thread retention_thread_;
   std::mutex schemas_mu_;
   std::map<std::string, std::shared_ptr<schema::SchemaHistory>> schemas_;  // by stream

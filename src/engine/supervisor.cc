@@ -122,14 +122,42 @@ std::vector<std::string> Supervisor::ProgressLines() const {
 }
 
 void Supervisor::Visit(const std::function<void(const Component&)>& visit) const {
-  std::vector<const Component*> components;
+  std::vector<std::shared_ptr<const Component>> components;
   {
     std::lock_guard lock(mu_);
     for (const auto& component : components_) {
-      if (component) components.push_back(component.get());
+      if (component) components.push_back(component);
     }
   }
-  for (const Component* component : components) visit(*component);
+  for (const auto& component : components) visit(*component);
+}
+
+std::shared_ptr<Component> Supervisor::Find(ComponentKind kind, std::string_view name) const {
+  std::lock_guard lock(mu_);
+  for (const auto& component : components_) {
+    if (component && component->kind() == kind && component->name() == name) return component;
+  }
+  return nullptr;
+}
+
+Status Supervisor::Remove(ComponentKind kind, std::string_view name) {
+  std::shared_ptr<Component> removed;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = components_.begin(); it != components_.end(); ++it) {
+      if (*it && (*it)->kind() == kind && (*it)->name() == name) {
+        removed = std::move(*it);
+        components_.erase(it);
+        break;
+      }
+    }
+    if (!removed) {
+      return NotFound(std::string(ComponentKindName(kind)) + " '" + std::string(name) +
+                      "' is not running");
+    }
+    ended_.erase(std::remove(ended_.begin(), ended_.end(), removed.get()), ended_.end());
+  }
+  return removed->Stop();
 }
 
 }  // namespace eddy::engine

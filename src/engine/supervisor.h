@@ -10,9 +10,13 @@
 // Ending by itself: a capture ends on a fatal error or a finished initial_only snapshot. It
 // reports that through the callback WatchEnd gave it; WaitForEnd wakes on it (no polling).
 //
-// Thread safety: Add, StopAll and WaitForEnd from the owner's threads; ProgressLines and
-// Visit from any thread. Lock order: the supervisor's mutex is never held while a component
-// is stopped.
+// Removing: Remove takes one component out (a sink deleted at run time) and stops it; Visit
+// and Find keep what they hand out alive while the caller uses it. The owner does not call
+// Remove once StopAll has begun (the engine's admin lock orders them).
+//
+// Thread safety: Add, StopAll and WaitForEnd from the owner's threads; Remove, Find,
+// ProgressLines and Visit from any thread. Lock order: the supervisor's mutex is never held
+// while a component is stopped.
 #pragma once
 
 #include <chrono>
@@ -78,13 +82,18 @@ class Supervisor {
   std::vector<std::string> ProgressLines() const;
   // Calls `visit` with each component (in start order) while holding no component lock.
   void Visit(const std::function<void(const Component&)>& visit) const;
+  // The component of `kind` named `name`, or null.
+  std::shared_ptr<Component> Find(ComponentKind kind, std::string_view name) const;
+  // Takes the component of `kind` named `name` out and stops it (outside the lock); returns
+  // its Stop() status, or kNotFound.
+  Status Remove(ComponentKind kind, std::string_view name);
 
  private:
   std::vector<Component*> StopOrder() const;
 
   mutable std::mutex mu_;
   std::condition_variable ended_cv_;
-  std::vector<std::unique_ptr<Component>> components_;
+  std::vector<std::shared_ptr<Component>> components_;
   std::deque<Component*> ended_;  // ended by themselves, not reported yet
   bool stopping_ = false;
 };

@@ -43,6 +43,28 @@ class FakeComponent final : public Component {
   std::function<void()> ended_;
 };
 
+TEST(SupervisorTest, FindAndRemoveOneComponentWhileTheOthersRun) {
+  std::mutex mu;
+  std::vector<std::string> stops;
+  Supervisor supervisor;
+  supervisor.Add(std::make_unique<FakeComponent>(ComponentKind::kLog, "log", &stops, &mu));
+  supervisor.Add(std::make_unique<FakeComponent>(ComponentKind::kSink, "a", &stops, &mu));
+  supervisor.Add(std::make_unique<FakeComponent>(ComponentKind::kSink, "b", &stops, &mu));
+  std::shared_ptr<Component> found = supervisor.Find(ComponentKind::kSink, "a");
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(supervisor.Find(ComponentKind::kCapture, "a"), nullptr);
+  EXPECT_EQ(supervisor.Find(ComponentKind::kSink, "c"), nullptr);
+
+  ASSERT_TRUE(supervisor.Remove(ComponentKind::kSink, "a").ok());
+  EXPECT_EQ(stops, std::vector<std::string>{"a"});
+  EXPECT_EQ(found->state(), ComponentState::kStopped);  // kept alive by the caller's pointer
+  EXPECT_EQ(supervisor.Find(ComponentKind::kSink, "a"), nullptr);
+  EXPECT_EQ(supervisor.Remove(ComponentKind::kSink, "a").code(), ErrorCode::kNotFound);
+  EXPECT_EQ(supervisor.ProgressLines().size(), 2u);
+  ASSERT_TRUE(supervisor.StopAll().ok());
+  EXPECT_EQ(stops, (std::vector<std::string>{"a", "b", "log"}));
+}
+
 TEST(SupervisorTest, StopsSinksFirstThenCapturesThenApiThenLog) {
   std::mutex mu;
   std::vector<std::string> stops;

@@ -1,0 +1,326 @@
+#include "engine/admin_api.h"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+
+#include "api/json_writer.h"
+#include "base/logging.h"
+#include "consume/checkpoint_format.h"
+#include "engine/admin_request.h"
+#include "engine/config.h"
+#include "engine/engine.h"
+#include "log/kinesis.h"
+
+namespace eddy::engine {
+namespace {
+
+// How long a pause, resume or reset waits for the sink to apply it before answering 202.
+constexpr auto kControlWait = std::chrono::seconds(5);
+
+void Reply(api::HttpResponse* response, int status, std::string body) {
+  response->status = status;
+  response->headers.emplace_back("content-type", "application/json");
+  response->headers.emplace_back("cache-control", "no-store");
+  response->body = std::move(body);
+  response->body += '\n';
+}
+
+void ReplyError(api::HttpResponse* response, const AdminError& error) {
+  api::JsonWriter json;
+  json.BeginObject();
+  json.Key("error");
+  json.BeginObject();
+  json.MemberInt("status", error.http_status);
+  json.Member("code", error.code);
+  json.Member("message", error.message);
+  json.EndObject();
+  json.EndObject();
+  Reply(response, error.http_status, json.Take());
+  if (!error.allow.empty()) response->headers.emplace_back("allow", error.allow);
+  if (error.http_status == 401) {
+    response->headers.emplace_back("www-authenticate", "Bearer realm=\"eddy admin\"");
+  }
+}
+
+AdminError FromStatus(const Status& status) {
+  switch (status.code()) {
+    case ErrorCode::kInvalidArgument:
+      return AdminBadRequest(status.message());
+    case ErrorCode::kNotFound:
+      return AdminNotFound(status.message());
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kFailedPrecondition:
+      return AdminConflict(status.message());
+    case ErrorCode::kPermissionDenied:
+      return {502, "DestinationRefused", status.message(), ""};
+    default:
+      if (status.IsRetriable()) return {503, "Unavailable", status.message(), ""};
+      return {500, "Internal", status.message(), ""};
+  }
+}
+
+std::string Iso8601(int64_t nanos) {
+  if (nanos == 0) return "";
+  std::time_t seconds = static_cast<std::time_t>(nanos / 1'000'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+void WriteStream(api::JsonWriter& json, const log::StreamInfo& info) {
+  json.BeginObject();
+  json.Member("name", info.name);
+  // Sequence numbers count the stream's records (one counter for all its shards), so the
+  // records it holds are the span from the lowest trim horizon to the highest last sequence
+  // (an upper bound when shards were trimmed unevenly; chunks of a large record count each).
+  size_t open_shards = 0;
+  uint64_t lowest = UINT64_MAX;
+  uint64_t highest = 0;
+  for (const auto& shard : info.shards) {
+    open_shards += shard.open ? 1 : 0;
+    if (shard.last_sequence.value() == 0) continue;  // empty shard
+    lowest = std::min(lowest, std::max<uint64_t>(shard.trim_horizon.value(), 1));
+    highest = std::max(highest, shard.last_sequence.value());
+  }
+  uint64_t records = highest >= lowest && highest != 0 ? highest - lowest + 1 : 0;
+  json.MemberInt("open_shards", static_cast<int64_t>(open_shards));
+  json.MemberInt("shards", static_cast<int64_t>(info.shards.size()));
+  json.Key("records");
+  json.UInt(records);
+  json.MemberInt("retention_hours", info.options.retention_nanos / 3'600'000'000'000);
+  json.Member("ordering",
+              info.options.ordering == log::OrderingMode::kOrdered ? "ORDERED" : "UNORDERED");
+  auto tag = [&](std::string_view name) -> std::string {
+    auto it = info.options.tags.find(std::string(name));
+    return it == info.options.tags.end() ? "" : it->second;
+  };
+  json.Member("format", tag("eddy:format"));
+  json.Member("created", Iso8601(info.creation_nanos));
+  json.Key("shard_list");
+  json.BeginArray();
+  for (const auto& shard : info.shards) {
+    json.BeginObject();
+    json.Member("id", shard.id);
+    json.MemberBool("open", shard.open);
+    json.Member("trim_horizon", std::to_string(shard.trim_horizon.value()));
+    json.Member("last_sequence", std::to_string(shard.last_sequence.value()));
+    json.EndObject();
+  }
+  json.EndArray();
+  json.EndObject();
+}
+
+void WriteSink(api::JsonWriter& json, Engine& engine, const consume::SinkStatus& sink) {
+  json.BeginObject();
+  json.Member("name", sink.name);
+  json.Member("stream", sink.stream);
+  if (auto saved = engine.SavedSinkState(sink.name); saved.ok()) json.Member("url", saved->url);
+  json.Member("origin", engine.IsRuntimeSink(sink.name) ? "runtime" : "config");
+  json.Member("state", consume::SinkStateName(sink.state));
+  json.Member("reason", sink.reason);
+  json.Member("state_since", Iso8601(sink.state_since_nanos));
+  json.Key("lag_records");
+  json.UInt(sink.lag_records);
+  json.Key("lag_seconds");
+  json.RawValue(fmt::format("{:.3f}", sink.lag_seconds));
+  json.Key("delivered_records");
+  json.UInt(sink.delivered_records);
+  json.Key("delivered_bytes");
+  json.UInt(sink.delivered_bytes);
+  json.Key("failed_records");
+  json.UInt(sink.failed_records);
+  json.Member("last_delivered_position", sink.last_delivered_position.empty()
+                                             ? std::string()
+                                             : sink.last_delivered_position.ToString());
+  json.MemberBool("request_pending", sink.request_pending);
+  json.Key("checkpoint");
+  json.BeginObject();
+  json.Key("generation");
+  json.UInt(sink.checkpoint.generation);
+  json.Key("shards");
+  json.BeginArray();
+  for (const auto& [index, shard] : sink.checkpoint.shards) {
+    json.BeginObject();
+    json.Member("shard_id", log::FormatShardId(index));
+    json.Member("next_sequence", std::to_string(shard.next.value()));
+    json.MemberBool("finished", shard.finished);
+    json.EndObject();
+  }
+  json.EndArray();
+  json.EndObject();
+  json.EndObject();
+}
+
+void Handle(Engine& engine, const std::string& token, const api::HttpRequest& request,
+            api::HttpResponse* response) {
+  if (!token.empty()) {
+    const std::string* authorization = request.Header("authorization");
+    if (authorization == nullptr || !AdminAuthorized(*authorization, token)) {
+      ReplyError(response,
+                 {401, "Unauthorized",
+                  authorization == nullptr
+                      ? "the admin API needs a token: send Authorization: Bearer TOKEN (the "
+                        "[api] admin_token or EDDY_ADMIN_TOKEN of this eddy)"
+                      : "the bearer token does not match this eddy's [api] admin_token",
+                  ""});
+      return;
+    }
+  }
+  AdminRoute route;
+  if (auto error = ParseAdminRoute(request.method, api::RequestPath(request.target), &route)) {
+    ReplyError(response, *error);
+    return;
+  }
+  api::JsonWriter json;
+  switch (route.operation) {
+    case AdminOperation::kListStreams: {
+      json.BeginObject();
+      json.Key("streams");
+      json.BeginArray();
+      for (const auto& name : engine.store()->ListStreams()) {
+        auto stream = engine.store()->GetStream(name);
+        if (!stream.ok()) continue;  // deleted meanwhile
+        WriteStream(json, (*stream)->Describe());
+      }
+      json.EndArray();
+      json.EndObject();
+      Reply(response, 200, json.Take());
+      return;
+    }
+    case AdminOperation::kListSinks: {
+      json.BeginObject();
+      json.Key("sinks");
+      json.BeginArray();
+      for (const auto& sink : engine.SinkStatuses()) WriteSink(json, engine, sink);
+      json.EndArray();
+      json.EndObject();
+      Reply(response, 200, json.Take());
+      return;
+    }
+    case AdminOperation::kGetSink: {
+      auto sink = engine.FindSinkStatus(route.sink);
+      if (!sink.ok()) {
+        ReplyError(response, AdminNotFound("no sink named '" + route.sink +
+                                           "' (GET /admin/v1/sinks lists them)"));
+        return;
+      }
+      WriteSink(json, engine, *sink);
+      Reply(response, 200, json.Take());
+      return;
+    }
+    case AdminOperation::kPauseSink:
+    case AdminOperation::kResumeSink:
+    case AdminOperation::kResetSink: {
+      log::StartPosition to;
+      consume::ControlRequest control = consume::ControlRequest::kPause;
+      if (route.operation == AdminOperation::kResetSink) {
+        if (auto error = ParseResetBody(request.body, &to)) {
+          ReplyError(response, *error);
+          return;
+        }
+        control = consume::ControlRequest::kReset;
+      } else if (route.operation == AdminOperation::kResumeSink) {
+        control = consume::ControlRequest::kResume;
+      }
+      auto applied = engine.ControlSink(route.sink, control, to, kControlWait);
+      if (!applied.ok()) {
+        ReplyError(response, applied.status().code() == ErrorCode::kNotFound
+                                 ? AdminNotFound("no sink named '" + route.sink +
+                                                 "' (GET /admin/v1/sinks lists them)")
+                                 : FromStatus(applied.status()));
+        return;
+      }
+      auto sink = engine.FindSinkStatus(route.sink);
+      if (!sink.ok()) {
+        ReplyError(response, AdminNotFound("sink '" + route.sink + "' was deleted meanwhile"));
+        return;
+      }
+      // 202: taken, not applied yet (the sink applies it when its batch in flight ends).
+      WriteSink(json, engine, *sink);
+      Reply(response, *applied ? 200 : 202, json.Take());
+      return;
+    }
+    case AdminOperation::kCreateSink: {
+      consume::SinkSpec spec;
+      if (auto error = ParseCreateSinkBody(request.body, &spec)) {
+        ReplyError(response, *error);
+        return;
+      }
+      std::string name = spec.name;
+      if (Status created = engine.CreateSink(std::move(spec)); !created.ok()) {
+        ReplyError(response, FromStatus(created));
+        return;
+      }
+      auto sink = engine.FindSinkStatus(name);
+      if (!sink.ok()) {
+        ReplyError(response, AdminNotFound("sink '" + name + "' was deleted meanwhile"));
+        return;
+      }
+      WriteSink(json, engine, *sink);
+      Reply(response, 201, json.Take());
+      response->headers.emplace_back("location", std::string(kAdminPrefix) + "sinks/" + name);
+      return;
+    }
+    case AdminOperation::kDeleteSink: {
+      if (Status deleted = engine.DeleteSink(route.sink); !deleted.ok()) {
+        ReplyError(response, FromStatus(deleted));
+        return;
+      }
+      json.BeginObject();
+      json.Member("deleted", route.sink);
+      json.EndObject();
+      Reply(response, 200, json.Take());
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+bool AdminAuthorized(std::string_view authorization, std::string_view token) {
+  constexpr std::string_view kScheme = "Bearer ";
+  if (token.empty() || authorization.size() < kScheme.size()) return false;
+  // The scheme is case-insensitive (RFC 9110 section 11.1).
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) !=
+        std::tolower(static_cast<unsigned char>(kScheme[i]))) {
+      return false;
+    }
+  }
+  std::string_view given = authorization.substr(kScheme.size());
+  unsigned char given_hash[SHA256_DIGEST_LENGTH];
+  unsigned char token_hash[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(given.data()), given.size(), given_hash);
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), token_hash);
+  return CRYPTO_memcmp(given_hash, token_hash, SHA256_DIGEST_LENGTH) == 0;
+}
+
+bool IsLoopbackListen(std::string_view listen) {
+  auto parsed = ParseListenAddress(listen);
+  if (!parsed.ok()) return false;
+  std::string_view host = parsed->first;
+  if (!host.empty() && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "localhost" || host == "::1" || host.substr(0, 4) == "127.";
+}
+
+api::HttpRoute AdminHttpRoute(Engine* engine, std::string token) {
+  api::HttpRoute route;
+  route.path = std::string(kAdminPrefix);
+  route.prefix = true;
+  route.handler = [engine, token = std::move(token)](const api::HttpRequest& request,
+                                                     api::HttpResponse* response) {
+    Handle(*engine, token, request, response);
+  };
+  return route;
+}
+
+}  // namespace eddy::engine

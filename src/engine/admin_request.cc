@@ -1,0 +1,290 @@
+#include "engine/admin_request.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "engine/sink_config.h"
+#include "log/kinesis.h"
+
+namespace eddy::engine {
+namespace {
+
+bool IsSinkNameCharacter(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
+}
+
+std::string Shown(std::string_view text) {
+  constexpr size_t kMax = 80;
+  std::string shown;
+  for (char c : text.substr(0, kMax)) {
+    shown +=
+        (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) ? '?' : c;
+  }
+  if (text.size() > kMax) shown += "...";
+  return shown;
+}
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> segments;
+  size_t begin = 0;
+  while (begin <= path.size()) {
+    size_t end = path.find('/', begin);
+    if (end == std::string_view::npos) end = path.size();
+    segments.push_back(path.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  return segments;
+}
+
+AdminError MethodNotAllowed(std::string_view method, std::string_view path, std::string allow) {
+  AdminError error;
+  error.http_status = 405;
+  error.code = "MethodNotAllowed";
+  error.message =
+      fmt::format("{} {} is not supported; this path allows {}", Shown(method), Shown(path), allow);
+  error.allow = std::move(allow);
+  return error;
+}
+
+std::string_view JsonTypeName(simdjson::dom::element_type type) {
+  switch (type) {
+    case simdjson::dom::element_type::ARRAY:
+      return "an array";
+    case simdjson::dom::element_type::OBJECT:
+      return "an object";
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64:
+    case simdjson::dom::element_type::DOUBLE:
+      return "a number";
+    case simdjson::dom::element_type::STRING:
+      return "a string";
+    case simdjson::dom::element_type::BOOL:
+      return "a boolean";
+    case simdjson::dom::element_type::NULL_VALUE:
+      return "null";
+  }
+  return "a value";
+}
+
+// Parses `body` as one JSON object; `parser` owns the result.
+std::optional<AdminError> ParseObject(simdjson::dom::parser& parser, std::string_view body,
+                                      simdjson::dom::object* out) {
+  if (body.size() > kMaxAdminBodyBytes) {
+    return AdminBadRequest(
+        fmt::format("request body is {} bytes; the limit is {}", body.size(), kMaxAdminBodyBytes));
+  }
+  simdjson::dom::element document;
+  if (auto error = parser.parse(body.data(), body.size()).get(document); error) {
+    return AdminBadRequest(std::string("request body is not valid JSON (") +
+                           simdjson::error_message(error) +
+                           "); send a JSON object with Content-Type: application/json");
+  }
+  if (document.get_object().get(*out)) {
+    return AdminBadRequest(std::string("request body must be a JSON object, not ") +
+                           std::string(JsonTypeName(document.type())));
+  }
+  return std::nullopt;
+}
+
+std::optional<AdminError> CheckKnown(simdjson::dom::object object,
+                                     const std::vector<std::string_view>& known) {
+  for (auto field : object) {
+    bool found = false;
+    for (auto name : known) found = found || field.key == name;
+    if (!found) {
+      std::string names;
+      for (auto name : known) names += (names.empty() ? "" : ", ") + std::string(name);
+      return AdminBadRequest(
+          fmt::format("field '{}' is not known; the fields are {}", Shown(field.key), names));
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<AdminError> StringField(simdjson::dom::object object, std::string_view name,
+                                      std::optional<std::string>* out) {
+  simdjson::dom::element value;
+  if (object.at_key(name).get(value)) return std::nullopt;  // absent
+  if (value.is_null()) return std::nullopt;
+  std::string_view text;
+  if (value.get_string().get(text)) {
+    return AdminBadRequest(
+        fmt::format("field '{}' must be a string, not {}", name, JsonTypeName(value.type())));
+  }
+  *out = std::string(text);
+  return std::nullopt;
+}
+
+}  // namespace
+
+AdminError AdminBadRequest(std::string message) {
+  return {400, "BadRequest", std::move(message), ""};
+}
+AdminError AdminNotFound(std::string message) { return {404, "NotFound", std::move(message), ""}; }
+AdminError AdminConflict(std::string message) { return {409, "Conflict", std::move(message), ""}; }
+
+std::optional<AdminError> ParseAdminRoute(std::string_view method, std::string_view path,
+                                          AdminRoute* out) {
+  std::string_view rest = path;
+  if (rest.substr(0, kAdminPrefix.size()) != kAdminPrefix) {
+    return AdminNotFound(fmt::format("no admin resource at {}; the admin API is under {}",
+                                     Shown(path), kAdminPrefix));
+  }
+  rest.remove_prefix(kAdminPrefix.size());
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  std::vector<std::string_view> segments = Segments(rest);
+  auto not_found = [&] {
+    return AdminNotFound(fmt::format(
+        "no admin resource at {}; the resources are {}streams, {}sinks and {}sinks/NAME "
+        "(with /pause, /resume, /reset)",
+        Shown(path), kAdminPrefix, kAdminPrefix, kAdminPrefix));
+  };
+  *out = AdminRoute{};
+  if (segments.size() == 1 && segments[0] == "streams") {
+    if (method != "GET") return MethodNotAllowed(method, path, "GET");
+    out->operation = AdminOperation::kListStreams;
+    return std::nullopt;
+  }
+  if (segments.empty() || segments[0] != "sinks") return not_found();
+  if (segments.size() == 1) {
+    if (method == "GET") {
+      out->operation = AdminOperation::kListSinks;
+    } else if (method == "POST") {
+      out->operation = AdminOperation::kCreateSink;
+    } else {
+      return MethodNotAllowed(method, path, "GET, POST");
+    }
+    return std::nullopt;
+  }
+  std::string_view name = segments[1];
+  if (name.empty() || name.size() > 128 ||
+      !std::all_of(name.begin(), name.end(), IsSinkNameCharacter)) {
+    return AdminNotFound(fmt::format(
+        "no sink named '{}': sink names are 1-128 characters of letters, digits, '_', '.', '-' "
+        "(GET {}sinks lists them)",
+        Shown(name), kAdminPrefix));
+  }
+  out->sink = std::string(name);
+  if (segments.size() == 2) {
+    if (method == "GET") {
+      out->operation = AdminOperation::kGetSink;
+    } else if (method == "DELETE") {
+      out->operation = AdminOperation::kDeleteSink;
+    } else {
+      return MethodNotAllowed(method, path, "GET, DELETE");
+    }
+    return std::nullopt;
+  }
+  if (segments.size() != 3) return not_found();
+  if (segments[2] == "pause") {
+    out->operation = AdminOperation::kPauseSink;
+  } else if (segments[2] == "resume") {
+    out->operation = AdminOperation::kResumeSink;
+  } else if (segments[2] == "reset") {
+    out->operation = AdminOperation::kResetSink;
+  } else {
+    return not_found();
+  }
+  if (method != "POST") return MethodNotAllowed(method, path, "POST");
+  return std::nullopt;
+}
+
+Result<log::StartPosition> ParseResetTarget(std::string_view to) {
+  if (to == "trim-horizon" || to == "TRIM_HORIZON") return log::StartPosition::TrimHorizon();
+  if (to == "latest" || to == "LATEST") return log::StartPosition::Latest();
+  auto sequence = log::ParseSequenceNumber(to);
+  if (!sequence.ok()) {
+    return InvalidArgument("'" + Shown(to) +
+                           "' must be trim-horizon, latest or a sequence number (as GetRecords "
+                           "shows it, or the plain counter)");
+  }
+  return log::StartPosition::AtSequence(sequence->sequence);
+}
+
+std::optional<AdminError> ParseResetBody(std::string_view body, log::StartPosition* out) {
+  *out = log::StartPosition::TrimHorizon();
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return std::nullopt;
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (auto error = ParseObject(parser, body, &object)) return error;
+  if (auto error = CheckKnown(object, {"to"})) return error;
+  std::optional<std::string> to;
+  if (auto error = StringField(object, "to", &to)) return error;
+  if (!to) return std::nullopt;
+  auto parsed = ParseResetTarget(*to);
+  if (!parsed.ok()) return AdminBadRequest("field 'to': " + parsed.status().message());
+  *out = *parsed;
+  return std::nullopt;
+}
+
+std::optional<AdminError> ParseCreateSinkBody(std::string_view body, consume::SinkSpec* out) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (auto error = ParseObject(parser, body, &object)) return error;
+  if (auto error = CheckKnown(object, {"name", "url", "stream", "settings"})) return error;
+  std::optional<std::string> name, url, stream;
+  if (auto error = StringField(object, "name", &name)) return error;
+  if (auto error = StringField(object, "url", &url)) return error;
+  if (auto error = StringField(object, "stream", &stream)) return error;
+  if (!name || name->empty()) {
+    return AdminBadRequest(
+        "field 'name' is required: the sink's name (1-128 characters of "
+        "letters, digits, '_', '.', '-')");
+  }
+  if (!url || url->empty()) {
+    return AdminBadRequest(
+        "field 'url' is required: the destination, like webhook+https://host/path");
+  }
+  auto spec = ParseSinkUrl(*url, 1);
+  if (!spec.ok()) return AdminBadRequest("field 'url': " + spec.status().message());
+  spec->name = *name;
+  if (stream) spec->stream = *stream;
+
+  simdjson::dom::element settings;
+  if (!object.at_key("settings").get(settings) && !settings.is_null()) {
+    simdjson::dom::object entries;
+    if (settings.get_object().get(entries)) {
+      return AdminBadRequest(
+          fmt::format("field 'settings' must be an object of setting names to values, not {}",
+                      JsonTypeName(settings.type())));
+    }
+    for (auto entry : entries) {
+      std::string key(entry.key);
+      std::string value;
+      switch (entry.value.type()) {
+        case simdjson::dom::element_type::STRING:
+          value = std::string(std::string_view(entry.value));
+          break;
+        case simdjson::dom::element_type::INT64:
+          value = std::to_string(int64_t(entry.value));
+          break;
+        case simdjson::dom::element_type::UINT64:
+          value = std::to_string(uint64_t(entry.value));
+          break;
+        case simdjson::dom::element_type::DOUBLE:
+          value = fmt::format("{}", double(entry.value));
+          break;
+        case simdjson::dom::element_type::BOOL:
+          value = bool(entry.value) ? "true" : "false";
+          break;
+        default:
+          return AdminBadRequest(
+              fmt::format("field 'settings.{}' must be a string, number or boolean, not {}",
+                          Shown(key), JsonTypeName(entry.value.type())));
+      }
+      if (key.empty()) return AdminBadRequest("field 'settings' has an empty setting name");
+      if (!spec->settings.emplace(key, std::move(value)).second) {
+        return AdminBadRequest(fmt::format(
+            "field 'settings.{}' is also given in the url's query; give it once", Shown(key)));
+      }
+    }
+  }
+  *out = std::move(*spec);
+  return std::nullopt;
+}
+
+}  // namespace eddy::engine

@@ -1,0 +1,143 @@
+#include "engine/admin_request.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/admin_api.h"
+
+namespace eddy::engine {
+namespace {
+
+AdminRoute Route(std::string_view method, std::string_view path) {
+  AdminRoute route;
+  auto error = ParseAdminRoute(method, path, &route);
+  EXPECT_FALSE(error.has_value()) << method << " " << path << ": " << error->message;
+  return route;
+}
+
+AdminError RouteError(std::string_view method, std::string_view path) {
+  AdminRoute route;
+  auto error = ParseAdminRoute(method, path, &route);
+  EXPECT_TRUE(error.has_value()) << method << " " << path;
+  return error.value_or(AdminError{});
+}
+
+TEST(AdminRoute, ParsesEveryResource) {
+  EXPECT_EQ(Route("GET", "/admin/v1/streams").operation, AdminOperation::kListStreams);
+  EXPECT_EQ(Route("GET", "/admin/v1/sinks").operation, AdminOperation::kListSinks);
+  EXPECT_EQ(Route("GET", "/admin/v1/sinks/").operation, AdminOperation::kListSinks);
+  EXPECT_EQ(Route("POST", "/admin/v1/sinks").operation, AdminOperation::kCreateSink);
+  AdminRoute get = Route("GET", "/admin/v1/sinks/orders-hook");
+  EXPECT_EQ(get.operation, AdminOperation::kGetSink);
+  EXPECT_EQ(get.sink, "orders-hook");
+  EXPECT_EQ(Route("DELETE", "/admin/v1/sinks/a.b_c").operation, AdminOperation::kDeleteSink);
+  EXPECT_EQ(Route("POST", "/admin/v1/sinks/a/pause").operation, AdminOperation::kPauseSink);
+  EXPECT_EQ(Route("POST", "/admin/v1/sinks/a/resume").operation, AdminOperation::kResumeSink);
+  AdminRoute reset = Route("POST", "/admin/v1/sinks/a/reset");
+  EXPECT_EQ(reset.operation, AdminOperation::kResetSink);
+  EXPECT_EQ(reset.sink, "a");
+}
+
+TEST(AdminRoute, UnknownPathsAre404AndWrongMethods405WithAllow) {
+  AdminError missing = RouteError("GET", "/admin/v1/nothing");
+  EXPECT_EQ(missing.http_status, 404);
+  EXPECT_NE(missing.message.find("/admin/v1/streams"), std::string::npos) << missing.message;
+  EXPECT_EQ(RouteError("POST", "/admin/v1/sinks/a/explode").http_status, 404);
+  EXPECT_EQ(RouteError("GET", "/admin/v1/sinks/a/pause/x").http_status, 404);
+  AdminError bad_name = RouteError("GET", "/admin/v1/sinks/a%20b");
+  EXPECT_EQ(bad_name.http_status, 404);
+  EXPECT_NE(bad_name.message.find("letters, digits"), std::string::npos);
+
+  AdminError method = RouteError("GET", "/admin/v1/sinks/a/pause");
+  EXPECT_EQ(method.http_status, 405);
+  EXPECT_EQ(method.allow, "POST");
+  EXPECT_EQ(RouteError("PUT", "/admin/v1/sinks").allow, "GET, POST");
+  EXPECT_EQ(RouteError("POST", "/admin/v1/sinks/a").allow, "GET, DELETE");
+  EXPECT_EQ(RouteError("DELETE", "/admin/v1/streams").allow, "GET");
+}
+
+TEST(AdminResetBody, AcceptsTheThreeTargetsAndNamesTheFieldOtherwise) {
+  log::StartPosition to;
+  EXPECT_FALSE(ParseResetBody("", &to));
+  EXPECT_EQ(to.type, log::IteratorType::kTrimHorizon);
+  EXPECT_FALSE(ParseResetBody(R"({"to":"latest"})", &to));
+  EXPECT_EQ(to.type, log::IteratorType::kLatest);
+  EXPECT_FALSE(ParseResetBody(R"({"to":"trim-horizon"})", &to));
+  EXPECT_EQ(to.type, log::IteratorType::kTrimHorizon);
+  EXPECT_FALSE(ParseResetBody(R"({"to":"42"})", &to));
+  EXPECT_EQ(to.type, log::IteratorType::kAtSequenceNumber);
+  EXPECT_EQ(to.sequence.value(), 42u);
+
+  auto bad = ParseResetBody(R"({"to":"yesterday"})", &to);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->http_status, 400);
+  EXPECT_NE(bad->message.find("field 'to'"), std::string::npos) << bad->message;
+  bad = ParseResetBody(R"({"to":5})", &to);
+  ASSERT_TRUE(bad);
+  EXPECT_NE(bad->message.find("'to' must be a string"), std::string::npos) << bad->message;
+  bad = ParseResetBody(R"({"from":"latest"})", &to);
+  ASSERT_TRUE(bad);
+  EXPECT_NE(bad->message.find("field 'from' is not known"), std::string::npos) << bad->message;
+  bad = ParseResetBody("{not json", &to);
+  ASSERT_TRUE(bad);
+  EXPECT_NE(bad->message.find("not valid JSON"), std::string::npos) << bad->message;
+  bad = ParseResetBody("[1]", &to);
+  ASSERT_TRUE(bad);
+  EXPECT_NE(bad->message.find("must be a JSON object, not an array"), std::string::npos);
+}
+
+TEST(AdminCreateSinkBody, ParsesFieldsSettingsAndTheUrlQuery) {
+  consume::SinkSpec spec;
+  auto error = ParseCreateSinkBody(
+      R"({"name":"hook","url":"webhook+http://127.0.0.1:9/x?max_batching_window=0",
+          "stream":"orders","settings":{"batch_size":50,"bisect_on_error":true,"x":"y"}})",
+      &spec);
+  ASSERT_FALSE(error) << error->message;
+  EXPECT_EQ(spec.name, "hook");
+  EXPECT_EQ(spec.stream, "orders");
+  EXPECT_EQ(spec.url, "webhook+http://127.0.0.1:9/x");
+  EXPECT_EQ(spec.settings.at("batch_size"), "50");
+  EXPECT_EQ(spec.settings.at("bisect_on_error"), "true");
+  EXPECT_EQ(spec.settings.at("max_batching_window"), "0");
+  EXPECT_EQ(spec.settings.at("x"), "y");
+}
+
+TEST(AdminCreateSinkBody, BadBodiesNameTheField) {
+  consume::SinkSpec spec;
+  auto expect = [&](std::string_view body, std::string_view wanted) {
+    auto error = ParseCreateSinkBody(body, &spec);
+    ASSERT_TRUE(error) << body;
+    EXPECT_EQ(error->http_status, 400);
+    EXPECT_NE(error->message.find(wanted), std::string::npos) << error->message;
+  };
+  expect(R"({"url":"webhook+http://h/"})", "field 'name' is required");
+  expect(R"({"name":"a"})", "field 'url' is required");
+  expect(R"({"name":7,"url":"webhook+http://h/"})", "field 'name' must be a string");
+  expect(R"({"name":"a","url":"webhook+http://h/","colour":"red"})", "field 'colour'");
+  expect(R"({"name":"a","url":"webhook+http://h/","settings":[1]})", "field 'settings' must be");
+  expect(R"({"name":"a","url":"webhook+http://h/","settings":{"k":{}}})", "'settings.k'");
+  expect(R"({"name":"a","url":"webhook+http://h/?k=1","settings":{"k":"2"}})",
+         "'settings.k' is also given");
+  expect("", "not valid JSON");
+  expect(std::string(kMaxAdminBodyBytes + 1, ' '), "the limit is");
+}
+
+TEST(AdminAuth, BearerTokenMatchesExactly) {
+  EXPECT_TRUE(AdminAuthorized("Bearer s3cret", "s3cret"));
+  EXPECT_TRUE(AdminAuthorized("bearer s3cret", "s3cret"));
+  EXPECT_FALSE(AdminAuthorized("Bearer s3cre", "s3cret"));
+  EXPECT_FALSE(AdminAuthorized("Bearer s3cret2", "s3cret"));
+  EXPECT_FALSE(AdminAuthorized("Basic s3cret", "s3cret"));
+  EXPECT_FALSE(AdminAuthorized("", "s3cret"));
+  EXPECT_FALSE(AdminAuthorized("Bearer ", ""));
+}
+
+TEST(AdminAuth, LoopbackListenAddresses) {
+  EXPECT_TRUE(IsLoopbackListen("127.0.0.1:4567"));
+  EXPECT_TRUE(IsLoopbackListen("localhost:0"));
+  EXPECT_TRUE(IsLoopbackListen("[::1]:4567"));
+  EXPECT_FALSE(IsLoopbackListen("0.0.0.0:4567"));
+  EXPECT_FALSE(IsLoopbackListen("10.0.0.5:4567"));
+}
+
+}  // namespace
+}  // namespace eddy::engine

@@ -1,0 +1,28 @@
+// Fuzz target: any bytes as an admin request body (POST /admin/v1/sinks, .../reset) and as a
+// request path, and as a DATA/runtime-sinks file, either parse or give a clean error; nothing
+// crashes. The bodies come from the network.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "engine/admin_request.h"
+#include "engine/runtime_sinks.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  eddy::consume::SinkSpec spec;
+  if (auto error = eddy::engine::ParseCreateSinkBody(text, &spec)) {
+    if (error->http_status != 400 || error->message.empty()) std::abort();
+  } else if (spec.name.empty() || spec.url.empty()) {
+    std::abort();
+  }
+  eddy::log::StartPosition to;
+  if (auto error = eddy::engine::ParseResetBody(text, &to)) {
+    if (error->http_status != 400) std::abort();
+  }
+  eddy::engine::AdminRoute route;
+  (void)eddy::engine::ParseAdminRoute("POST", text, &route);
+  auto sinks = eddy::engine::DecodeRuntimeSinks(text, "fuzz");
+  if (!sinks.ok() && sinks.status().code() != eddy::ErrorCode::kCorruption) std::abort();
+  return 0;
+}

@@ -1,0 +1,57 @@
+// The web console at `/` in a real browser: Debian's Chromium, headless, driven by
+// playwright-core (npm). Called by admin_console.py, which runs eddy and a workload:
+//
+//   node admin_console.mjs BASE_URL TOKEN ARTIFACT_DIR
+//
+// Checks: the page loads without console errors or failed requests; the streams and sinks
+// tables fill from the admin API; the stream's record count changes while the workload runs;
+// the sink's Pause button pauses it (the page then shows PAUSED; admin_console.py checks the
+// API). Screenshots go to ARTIFACT_DIR. Waits are Playwright's condition waits with timeouts.
+import { chromium } from "playwright-core";
+
+const [base, token, artifacts] = process.argv.slice(2);
+const problems = [];
+let closing = false;  // requests cut off by closing the browser are not the page's problems
+const browser = await chromium.launch({
+  executablePath: process.env.EDDY_CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox"],
+  headless: true,
+});
+try {
+  const page = await browser.newPage();
+  page.on("console", (message) => {
+    if (message.type() === "error" && !closing) problems.push("console error: " + message.text());
+  });
+  page.on("pageerror", (error) => problems.push("page error: " + error.message));
+  page.on("requestfailed", (request) => {
+    if (!closing) problems.push("request failed: " + request.url() + " " + request.failure()?.errorText);
+  });
+  await page.addInitScript((value) => sessionStorage.setItem("eddy-admin-token", value), token);
+  const response = await page.goto(base + "/");
+  if (response.status() !== 200) throw new Error("GET / answered " + response.status());
+
+  const sinkRow = page.locator('#sinks tr[data-sink="configured-hook"]');
+  const streamRecords = page.locator('#streams tr[data-stream="kv"] td:nth-child(3)');
+  await sinkRow.locator("td.state", { hasText: "ACTIVE" }).waitFor({ timeout: 30000 });
+  const before = Number(await streamRecords.textContent());
+  await page.screenshot({ path: artifacts + "/console-active.png", fullPage: true });
+
+  // The workload keeps writing: the page's numbers move on its own refreshes.
+  await page.waitForFunction(
+      (previous) => Number(document.querySelector('#streams tr[data-stream="kv"] td:nth-child(3)')
+                               .textContent) > previous,
+      before, { timeout: 30000 });
+
+  await sinkRow.locator("button.pause").click();
+  await sinkRow.locator("td.state", { hasText: "PAUSED" }).waitFor({ timeout: 30000 });
+  await sinkRow.locator("button.resume").waitFor({ timeout: 30000 });
+  await page.screenshot({ path: artifacts + "/console-paused.png", fullPage: true });
+  console.log(JSON.stringify({ records_before: before, paused: true }));
+} finally {
+  closing = true;
+  await browser.close();
+}
+if (problems.length > 0) {
+  console.error(problems.join("\n"));
+  process.exit(1);
+}
