@@ -6,7 +6,8 @@ local files, read back by third-party readers.
 
 1. Mirror: a workload of inserts, updates, deletes, a delete and re-insert, one key changed
    many times in one transaction, a primary-key change, NULLs and a column NULL in every row,
-   into a keyed table and a table without a primary key. The keyed table read by icebird (npm;
+   ADD and DROP COLUMN mid-stream (a new schema, field ids kept), into a keyed table and a
+   table without a primary key. The keyed table read by icebird (npm;
    tests/e2e/iceberg_read.mjs) equals the source table; DuckDB re-derives the same state from
    the data and delete files with Iceberg's sequence-number rules; every metadata version reads
    (time travel) without duplicate keys; structural checks (required metadata fields,
@@ -157,6 +158,23 @@ def main():
             assert len(ids) == len(set(ids)), f"v{version['version']}: duplicate keys"
         print(f"iceberg_sink: icebird and DuckDB read the source table's {KEYS - 2} rows; "
               f"{len(result['versions'])} versions read, no problems", flush=True)
+
+        # ADD and DROP COLUMN mid-stream: a new Iceberg schema, field ids kept, old files read
+        # with the new column NULL.
+        db.sql("ALTER TABLE items ADD COLUMN extra int")
+        db.sql("UPDATE items SET extra = id * 7 WHERE id <= 6")
+        db.sql("ALTER TABLE items DROP COLUMN note")
+        db.sql("INSERT INTO items (id, name, qty, price, flag, extra) VALUES (300, 'new', 3, 3.00, true, 9)")
+        columns[:] = ["id", "name", "qty", "price", "flag", "extra"]
+        result = wait_for(mirrored, 120, "the table to follow ADD and DROP COLUMN")
+        assert not result["problems"], result["problems"]
+        assert rows_of(result["duckdb"], columns) == source_rows(db, "items", columns)
+        metadata = json.load(open(f"{table_dir}/metadata/v{len(result['versions'])}.metadata.json"))
+        schema = next(s for s in metadata["schemas"] if s["schema-id"] == metadata["current-schema-id"])
+        ids = {f["name"]: f["id"] for f in schema["fields"]}
+        assert ids["id"] == 1 and ids["qty"] == 3 and ids["extra"] == 7 and "note" not in ids, ids
+        print(f"iceberg_sink: ADD/DROP COLUMN: schema {schema['schema-id']} with ids {ids}",
+              flush=True)
 
         events_dir = f"{lake}/{database}/public/events"
         events = wait_for(lambda: (lambda r: r if r and len(r["versions"][-1]["rows"]) == 25 else None)(
