@@ -1,11 +1,13 @@
 // Reads an Iceberg table eddy wrote, with two independent readers, and checks its structure.
 //
 //   node iceberg_read.mjs TABLE_DIR KEY_COLUMN
+//   node iceberg_read.mjs s3://BUCKET/TABLE_KEY KEY_COLUMN S3_ENDPOINT
 //
 // Prints JSON: {"versions": [{"version": N, "rows": [...]}...], "duckdb": [...rows...],
 //               "problems": [...]} where
 // - versions: icebird (npm) reading the table at every metadata version (time travel), through
-//   a file:// fetch shim (Range requests served from disk); the last one is the current state;
+//   a file:// fetch shim (Range requests served from disk), or from an S3 endpoint (s3rver) by
+//   mapping the AWS URLs icebird makes of s3:// paths onto it; the last one is the current state;
 // - duckdb: the current state re-derived by DuckDB (@duckdb/node-api) from the data and delete
 //   files with Iceberg's sequence-number rules (an equality delete removes rows of data files
 //   with a strictly smaller sequence number), the file list taken from the manifests;
@@ -13,17 +15,21 @@
 //   record counts versus the files, file_size_in_bytes versus the file on disk, Parquet field
 //   ids versus the schema.
 // Rows are objects sorted by KEY_COLUMN, values as JSON (bigints as numbers, Dates as ISO).
-import { readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { icebergManifests, icebergMetadata, icebergRead } from 'icebird';
 
-const [tableDir, keyColumn] = process.argv.slice(2);
-const tableUrl = `file://${tableDir}`;
+const [tableDir, keyColumn, s3Endpoint] = process.argv.slice(2);
+const onS3 = tableDir.startsWith('s3://');
+const tableUrl = onS3 ? tableDir : `file://${tableDir}`;
 
 // file:// for icebird's fetch (hyparquet asks for byte ranges).
 const realFetch = globalThis.fetch;
 globalThis.fetch = async (url, init) => {
   const text = String(url);
+  const aws = /^https:\/\/([^/]+)\.s3\.amazonaws\.com\/(.*)$/.exec(text);
+  if (aws && s3Endpoint) return realFetch(`${s3Endpoint}/${aws[1]}/${aws[2]}`, init);
   if (!text.startsWith('file://')) return realFetch(url, init);
   let bytes;
   try {
@@ -40,6 +46,25 @@ globalThis.fetch = async (url, init) => {
   return new Response(bytes, { status: 200, headers: { 'content-length': String(bytes.length) } });
 };
 
+// A path inside the table (or a full file:// / s3:// URI) as bytes, and its size.
+function toUrl(pathOrUri) {
+  if (pathOrUri.startsWith('s3://')) {
+    const rest = pathOrUri.slice(5);
+    return `${s3Endpoint}/${rest}`;
+  }
+  return pathOrUri.startsWith('file://') ? pathOrUri : `file://${pathOrUri}`;
+}
+async function readText(pathOrUri) {
+  const reply = await globalThis.fetch(toUrl(pathOrUri));
+  if (!reply.ok) throw new Error(`${pathOrUri}: ${reply.status}`);
+  return reply.text();
+}
+async function sizeOf(pathOrUri) {
+  if (!onS3) return (await stat(pathOrUri.replace(/^file:\/\//, ''))).size;
+  const reply = await realFetch(toUrl(pathOrUri), { method: 'HEAD' });
+  return Number(reply.headers.get('content-length'));
+}
+
 function plain(value) {
   if (typeof value === 'bigint') return Number(value);
   if (value instanceof Date) return value.toISOString();
@@ -55,12 +80,12 @@ function canonical(rows) {
 const problems = [];
 const check = (ok, what) => { if (!ok) problems.push(what); };
 
-const hint = Number((await readFile(`${tableDir}/metadata/version-hint.text`, 'utf8')).trim());
+const hint = Number((await readText(`${tableDir}/metadata/version-hint.text`)).trim());
 const versions = [];
 let previousSequence = 0;
 for (let version = 1; version <= hint; version++) {
   const metadataFileName = `v${version}.metadata.json`;
-  const metadata = JSON.parse(await readFile(`${tableDir}/metadata/${metadataFileName}`, 'utf8'));
+  const metadata = JSON.parse(await readText(`${tableDir}/metadata/${metadataFileName}`));
   for (const field of ['format-version', 'table-uuid', 'location', 'last-sequence-number',
     'last-updated-ms', 'last-column-id', 'schemas', 'current-schema-id', 'partition-specs',
     'default-spec-id', 'last-partition-id', 'sort-orders', 'default-sort-order-id']) {
@@ -85,15 +110,23 @@ const schema = metadata.schemas.find((s) => s['schema-id'] === metadata['current
 const manifests = await icebergManifests(metadata);
 const dataFiles = [];
 const deleteFiles = [];
+const scratch = onS3 ? await mkdtemp(`${tmpdir()}/iceberg-read-`) : '';
 for (const { entries } of manifests) {
   for (const entry of entries) {
     const file = entry.data_file;
-    const path = file.file_path.slice('file://'.length);
-    const size = (await stat(path)).size;
+    const path = onS3 ? file.file_path : file.file_path.slice('file://'.length);
+    const size = await sizeOf(path);
     check(size === Number(file.file_size_in_bytes),
           `${path}: file_size_in_bytes ${file.file_size_in_bytes}, the file has ${size}`);
+    // DuckDB (no httpfs offline) reads local copies of files on S3.
+    let local = path;
+    if (onS3) {
+      local = `${scratch}/${path.split('/').pop()}`;
+      const reply = await realFetch(toUrl(path));
+      await writeFile(local, Buffer.from(await reply.arrayBuffer()));
+    }
     (file.content === 2 ? deleteFiles : dataFiles)
-      .push({ path, sequence: Number(entry.sequence_number), records: Number(file.record_count),
+      .push({ path: local, sequence: Number(entry.sequence_number), records: Number(file.record_count),
               equalityIds: file.equality_ids });
   }
 }

@@ -20,6 +20,8 @@ local files, read back by third-party readers.
    changing rows, N rounds (default 3), then run to the end: the table equals the source, no
    duplicate keys (exactly once: every snapshot carries the sink's checkpoint).
 4. Bad input: wrong URLs and settings stop `eddy run` at start with a message naming the fix.
+5. iceberg+s3:// into s3rver (npm; no real S3 offline): a second stream mirrored into a bucket,
+   read by icebird over HTTP from s3rver and by DuckDB from downloaded copies.
 Waits are bounded polls on conditions, never fixed sleeps (kill moments are random by design).
 """
 import argparse
@@ -35,7 +37,7 @@ import threading
 import time
 from decimal import Decimal
 
-from objects_support import Postgres, wait_for
+from objects_support import S3_ENV, Postgres, S3rver, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KEYS = 30
@@ -63,8 +65,8 @@ def source_rows(db, table, columns):
     return rows_of(json.loads(text), columns)
 
 
-def read_table(node, table_dir, key):
-    reply = subprocess.run([node, HERE + "/iceberg_read.mjs", table_dir, key],
+def read_table(node, table_dir, key, endpoint=None):
+    reply = subprocess.run([node, HERE + "/iceberg_read.mjs", table_dir, key] + ([endpoint] if endpoint else []),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
     if reply.returncode != 0:
         return None, reply.stderr
@@ -248,6 +250,40 @@ def main():
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=60)
         run = None
+
+        # ---- 5. iceberg+s3:// into s3rver ----
+        s3 = S3rver(work + "/s3", "lake")
+        try:
+            s3_command = [args.eddy, "run", "--source", db.url, "--data-dir", work + "/data-s3",
+                          "--stream", "lake-s3", "--tables", "public.items", "--shards", "1",
+                          "--api-listen", "127.0.0.1:0",
+                          "--sink", f"iceberg+s3://lake/warehouse?endpoint={s3.endpoint}"
+                                    "&commit_interval=1"]
+            run = subprocess.Popen(s3_command, stdout=log, stderr=subprocess.STDOUT,
+                                   env=dict(os.environ, **S3_ENV))
+            db.sql("UPDATE items SET qty = qty + 1000 WHERE id % 4 = 0")
+            db.sql("DELETE FROM items WHERE id % 9 = 0")
+            s3_table = f"s3://lake/warehouse/{database}/public/items"
+
+            def mirrored_on_s3():
+                if run.poll() is not None:
+                    raise AssertionError(f"eddy exited with {run.returncode}; see {work}/eddy.log")
+                result, _ = read_table(args.node, s3_table, "id", s3.endpoint)
+                if result is None:
+                    return None
+                current = rows_of(result["versions"][-1]["rows"], columns)
+                return result if current == source_rows(db, "items", columns) else None
+
+            result = wait_for(mirrored_on_s3, 180, "the Iceberg table on s3rver to equal the source")
+            assert not result["problems"], result["problems"]
+            assert rows_of(result["duckdb"], columns) == source_rows(db, "items", columns)
+            print(f"iceberg_sink: iceberg+s3:// (s3rver): icebird and DuckDB read the source "
+                  f"table, {len(result['versions'])} versions", flush=True)
+            run.send_signal(signal.SIGTERM)
+            run.wait(timeout=60)
+            run = None
+        finally:
+            s3.stop()
         print("iceberg_sink: OK", flush=True)
     except BaseException:
         print(f"iceberg_sink: FAILED (seed {args.seed}); work directory kept: {work}", flush=True)
