@@ -10,7 +10,8 @@ local files, read back by third-party readers.
    table without a primary key. The keyed table read by icebird (npm;
    tests/e2e/iceberg_read.mjs) equals the source table; DuckDB re-derives the same state from
    the data and delete files with Iceberg's sequence-number rules; every metadata version reads
-   (time travel) without duplicate keys; structural checks (required metadata fields,
+   (time travel) without duplicate keys, and a version still reads the source state it
+   mirrored after every later commit; structural checks (required metadata fields,
    sequence numbers, manifest counts, file sizes, Parquet field ids) pass. The table without a
    key holds every inserted row (append-only).
 2. The warehouse failing and coming back: the table's data directory replaced by a file, so
@@ -158,6 +159,10 @@ def main():
         for version in result["versions"]:
             ids = [row["id"] for row in version["rows"]]
             assert len(ids) == len(set(ids)), f"v{version['version']}: duplicate keys"
+        # Time travel: this version must read the same later, whatever is committed after it.
+        mirrored_version = len(result["versions"])
+        mirrored_columns = list(columns)
+        mirrored_state = source_rows(db, "items", mirrored_columns)
         print(f"iceberg_sink: icebird and DuckDB read the source table's {KEYS - 2} rows; "
               f"{len(result['versions'])} versions read, no problems", flush=True)
 
@@ -245,6 +250,9 @@ def main():
         for version in result["versions"]:
             ids = [row["id"] for row in version["rows"]]
             assert len(ids) == len(set(ids)), f"v{version['version']}: duplicate keys"
+        old = result["versions"][mirrored_version - 1]
+        assert rows_of(old["rows"], mirrored_columns) == mirrored_state, \
+            f"v{mirrored_version} reads differently after later commits"
         print(f"iceberg_sink: {args.rounds} kill -9 rounds: the table equals the source, "
               f"no duplicates in any of {len(result['versions'])} versions", flush=True)
         run.send_signal(signal.SIGTERM)
