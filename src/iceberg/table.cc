@@ -248,8 +248,14 @@ Result<LoadedTable> HadoopCatalog::CommitDelta(std::string_view table_key,
   if (!delta.rows.empty() || !has_data_manifest) {
     // Readers such as icebird need a data manifest in every snapshot: the first one gets a
     // data file even when it has no rows.
+    // The file's columns are OPTIONAL unless the Iceberg field is required (key columns).
+    model::TableSchema file_schema = table;
+    for (model::Column& column : file_schema.columns) {
+      const Field* field = schema.FindField(column.name);
+      column.nullable = field == nullptr || !field->required;
+    }
     EDDY_ASSIGN_OR_RETURN(WrittenFile file,
-                          WriteParquet(table, schema, delta.rows, table, options));
+                          WriteParquet(file_schema, schema, delta.rows, file_schema, options));
     std::string key = prefix + "data/" + file_stem + "-data.parquet";
     EDDY_RETURN_IF_ERROR(put_file(key, file.bytes));
     DataFile data_file = Describe(kContentData, store_->Describe(key), file);

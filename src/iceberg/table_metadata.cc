@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "format/json.h"
 #include "iceberg/iceberg_format.h"
 #include "parquet/writer.h"
@@ -114,7 +116,12 @@ Schema SchemaFor(const model::TableSchema& table, const Schema* current, int32_t
     Field field;
     field.name = column.name;
     field.type = IcebergTypeFor(table, column);
-    field.required = !column.nullable;
+    // Only key columns are required: a NOT NULL column can still lack a value in a change
+    // (an unchanged TOAST value the source did not send), which is written as NULL rather than
+    // failing the commit.
+    field.required = !column.nullable &&
+                     std::find(table.primary_key.begin(), table.primary_key.end(), column.name) !=
+                         table.primary_key.end();
     const Field* existing = current == nullptr ? nullptr : current->FindField(column.name);
     if (existing != nullptr && existing->type == field.type) {
       field.id = existing->id;

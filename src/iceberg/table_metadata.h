@@ -3,8 +3,9 @@
 //
 // Field ids are stable: SchemaFor reuses the id of a column whose name and Iceberg type are
 // unchanged in the table's current schema, and gives every other column the next id after
-// `last-column-id` (a dropped column's id is never reused). identifier-field-ids are the
-// primary key's field ids when every key column is required.
+// `last-column-id` (a dropped column's id is never reused). Key columns that are NOT NULL are
+// required, every other column optional; identifier-field-ids are the primary key's field ids
+// when every key column is required.
 //
 // Plain value types; no I/O. ParseTableMetadata accepts what eddy writes (format version 2,
 // primitive types, unpartitioned, unsorted) and refuses anything else with kFailedPrecondition

@@ -84,6 +84,15 @@ TEST(IcebergSchemaTest, FieldIdsStayStableAcrossVersions) {
   EXPECT_EQ(last_column_id, 5);
 }
 
+TEST(IcebergSchemaTest, OnlyKeyColumnsAreRequired) {
+  model::TableSchema table = Orders();
+  table.columns[1].nullable = false;  // NOT NULL, but an update may lack its value (TOAST)
+  int32_t last_column_id = 0;
+  Schema schema = SchemaFor(table, nullptr, &last_column_id);
+  EXPECT_TRUE(schema.fields[0].required);
+  EXPECT_FALSE(schema.fields[1].required);
+}
+
 TEST(IcebergSchemaTest, NullableKeyHasNoIdentifierFields) {
   model::TableSchema table = Orders();
   table.columns[0].nullable = true;

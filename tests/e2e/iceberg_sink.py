@@ -101,7 +101,7 @@ def main():
         db = Postgres(args.localdb, work)
         database = db.url.rsplit("/", 1)[1].split("?")[0]
         table_dir = f"{lake}/{database}/public/items"
-        db.sql("CREATE TABLE items (id int PRIMARY KEY, name text, qty int, price numeric(10,2), "
+        db.sql("CREATE TABLE items (id int PRIMARY KEY, name text, qty int NOT NULL, price numeric(10,2), "
                "flag boolean, note text)")
         db.sql("CREATE TABLE events (msg text, n int)")
         db.sql(f"INSERT INTO items SELECT k, 'item' || k, k * 10, k + 0.25, k % 2 = 0, NULL "
