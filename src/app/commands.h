@@ -24,5 +24,6 @@ void RegisterServeCommand(CLI::App& app, CommandRunner& runner);
 void RegisterDemoCommand(CLI::App& app, CommandRunner& runner);
 void RegisterStatusCommand(CLI::App& app, CommandRunner& runner);
 void RegisterSinkCommand(CLI::App& app, CommandRunner& runner);
+void RegisterValidateCommand(CLI::App& app, CommandRunner& runner);
 
 }  // namespace eddy::app

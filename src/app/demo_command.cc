@@ -137,6 +137,16 @@ int Demo(const DemoFlags& flags) {
     if (!sink.ok()) return fail("configuring the objects sink", sink.status());
     config.sinks.push_back(std::move(*sink));
   }
+  // Its Parquet sibling: one Parquet file per table per flush under <data>/parquet/, typed from
+  // the source catalog, Hive-style by stream and table.
+  for (const char* name : {kPostgresStream, kMariadbStream}) {
+    std::string url = "file://" + data_dir + "/parquet?name=parquet-" + std::string(name) +
+                      "&stream=" + name + "&format=parquet&buffer_interval=10&prefix=stream%3D" +
+                      name + "/table%3D!%7BpartitionKeyFromQuery%3Asource.table%7D/";
+    auto sink = engine::ParseSinkUrl(url, config.sinks.size() + 1);
+    if (!sink.ok()) return fail("configuring the Parquet objects sink", sink.status());
+    config.sinks.push_back(std::move(*sink));
+  }
   // No source: captures are added below.
   auto engine = engine::Engine::Start(config, MakeSinkServices());
   if (!engine.ok()) return fail("starting the change log and the API", engine.status());
@@ -173,6 +183,13 @@ eddy run --sink file://... or s3://...), a gzip file per table and flush every 1
 
 )",
       data_dir.c_str(), data_dir.c_str(), data_dir.c_str());
+  std::printf(
+      R"(And in Parquet (format=parquet), a file per table and flush, columns typed from the
+source catalog plus _eddy_op, _eddy_commit_time, _eddy_position, _eddy_transaction_id:
+  duckdb -c "SELECT stream, _eddy_op, count(*) FROM read_parquet('%s/parquet/**/*.parquet', hive_partitioning=true, union_by_name=true) GROUP BY ALL"
+
+)",
+      data_dir.c_str());
   std::fflush(stdout);
   PrintInstructions((*engine)->api_port(), (*function)->dir(), config.data_dir);
 

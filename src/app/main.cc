@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   eddy::app::RegisterStatusCommand(app, runner);
   eddy::app::RegisterSinkCommand(app, runner);
   eddy::app::RegisterLogCommand(app, runner);
+  eddy::app::RegisterValidateCommand(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {

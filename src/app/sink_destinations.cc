@@ -9,6 +9,9 @@
 #include "sink/kafka/kafka_settings.h"
 #include "sink/kinesis/kinesis_destination.h"
 #include "sink/objects/objects_destination.h"
+#include "sink/objects/objects_settings.h"
+#include "sink/replica/mariadb_target.h"
+#include "sink/replica/postgres_target.h"
 #include "sink/webhook/on_failure_webhook.h"
 #include "sink/webhook/webhook_destination.h"
 
@@ -77,6 +80,19 @@ engine::SinkServices MakeSinkServices() {
   // Objects in S3 or a local directory, in Firehose's layout (sink/objects/).
   for (const char* scheme : {"s3", "file"}) {
     services.destinations.Register(scheme, sink::objects::MakeObjectsDestination).IgnoreError();
+    // format=parquet: the objects sink encodes Parquet itself from the decoded rows.
+    services.destinations.AddOwnFormat(scheme, std::string(sink::objects::kParquetFormat));
+  }
+  // Replica tables in a PostgreSQL target (sink/replica/): large batches, one target
+  // transaction each with the checkpoint row.
+  for (const char* scheme : {"postgresql", "postgres"}) {
+    services.destinations.Register(scheme, sink::replica::MakePostgresDestination).IgnoreError();
+    services.destinations.SetDefaults(scheme, {{"batch_size", "10000"}});
+  }
+  // Replica tables in a MySQL/MariaDB target (sink/replica/mariadb_target.h), same core.
+  for (const char* scheme : {"mysql", "mariadb"}) {
+    services.destinations.Register(scheme, sink::replica::MakeMariadbDestination).IgnoreError();
+    services.destinations.SetDefaults(scheme, {{"batch_size", "10000"}});
   }
   // Iceberg v2 tables mirroring the source tables (sink/iceberg/).
   for (const char* scheme : {"iceberg+file", "iceberg+s3"}) {

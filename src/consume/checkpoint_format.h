@@ -17,12 +17,13 @@
 //                                 "AFTER_SEQUENCE_NUMBER", "AT_TIMESTAMP")
 //   varint reset-to sequence | zigzag reset-to timestamp (ns)
 //   u8 holds retention (0 or 1)
+//   varint checkpoint generation (version 2; 0 when a version-1 file is read)
 //   u32 masked CRC-32C of every byte before it
 // (`lp` = varint length + bytes; integers little-endian; varints unsigned LEB128; zigzag =
 // signed varints as base/bytes.h writes them.)
 //
 // Enumerations are stored by name, so their in-memory values may change without a format
-// change; an unknown name is corruption. Version 1 readers reject other versions with
+// change; an unknown name is corruption. Readers reject versions they do not know with
 // kFailedPrecondition (a newer eddy wrote the file); a new version appends fields.
 //
 // Thread safety: pure functions.
@@ -38,12 +39,12 @@
 namespace eddy::consume {
 
 inline constexpr std::string_view kCheckpointMagic = "EDDYCONS";
-inline constexpr uint32_t kCheckpointVersion = 1;
+inline constexpr uint32_t kCheckpointVersion = 2;  // writes 2; reads 1 and 2
 inline constexpr std::string_view kCheckpointFileSuffix = ".checkpoint";
 inline constexpr std::string_view kConsumersDirectory = "consumers";
 
 std::string EncodeConsumerState(const ConsumerState& state);
-// kCorruption for bytes that are not a valid version-1 file (the message says what is
+// kCorruption for bytes that are not a valid version-1 or version-2 file (the message says what is
 // wrong, not which file: callers add that); kFailedPrecondition for another version.
 Result<ConsumerState> DecodeConsumerState(std::string_view bytes);
 

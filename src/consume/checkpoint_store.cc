@@ -94,6 +94,7 @@ std::string EncodeConsumerState(const ConsumerState& state) {
   PutVarint64(out, state.reset_to.sequence.value());
   PutVarintSigned64(out, state.reset_to.timestamp_nanos);
   PutFixed8(out, state.holds_retention ? 1 : 0);
+  PutVarint64(out, state.checkpoint.generation);  // version 2
   PutFixed32(out, crc32c::Mask(crc32c::Value(out)));
   return out;
 }
@@ -113,7 +114,7 @@ Result<ConsumerState> DecodeConsumerState(std::string_view bytes) {
   }
   ByteReader reader(body.substr(kCheckpointMagic.size()));
   EDDY_ASSIGN_OR_RETURN(uint32_t version, reader.ReadFixed32());
-  if (version != kCheckpointVersion) {
+  if (version != 1 && version != kCheckpointVersion) {
     return FailedPrecondition("consumer checkpoint version " + std::to_string(version) +
                               " is not supported (this eddy reads version " +
                               std::to_string(kCheckpointVersion) +
@@ -166,6 +167,9 @@ Result<ConsumerState> DecodeConsumerState(std::string_view bytes) {
   if (holds > 1)
     return Corruption("holds-retention flag " + std::to_string(holds) + " is not 0 or 1");
   state.holds_retention = holds == 1;
+  if (version >= 2) {
+    EDDY_ASSIGN_OR_RETURN(state.checkpoint.generation, reader.ReadVarint64());
+  }
   if (!reader.empty()) {
     return Corruption(std::to_string(reader.remaining()) + " unexpected bytes before the CRC");
   }
@@ -174,10 +178,12 @@ Result<ConsumerState> DecodeConsumerState(std::string_view bytes) {
 
 // ---------------------------------------------------------------------------------------------
 // The text form of a checkpoint: "v1" then " <shard>:<next>" per shard in ascending order,
-// with ":finished" appended for finished shards, e.g. "v1 0:120 1:97:finished 2:131".
+// with ":finished" appended for finished shards, e.g. "v1 0:120 1:97:finished 2:131". A
+// checkpoint of generation N > 0 (after a reset) is "v2 g<N>" followed by the same entries.
 
 std::string EncodeCheckpoint(const Checkpoint& checkpoint) {
   std::string text = "v1";
+  if (checkpoint.generation > 0) text = "v2 g" + std::to_string(checkpoint.generation);
   for (const auto& [index, shard] : checkpoint.shards) {
     text += ' ';
     text += std::to_string(index);
@@ -192,7 +198,7 @@ Result<Checkpoint> DecodeCheckpoint(std::string_view text) {
   auto bad = [&](const std::string& why) {
     return Corruption("'" + std::string(text.substr(0, 200)) +
                       "' is not an eddy checkpoint (expected \"v1 <shard>:<next>[:finished] "
-                      "...\"): " +
+                      "...\" or \"v2 g<generation> <shard>:<next>...\"): " +
                       why);
   };
   auto parse_number = [](std::string_view digits, uint64_t& out) {
@@ -200,11 +206,21 @@ Result<Checkpoint> DecodeCheckpoint(std::string_view text) {
     auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
     return error == std::errc() && end == digits.data() + digits.size();
   };
-  if (text.substr(0, 2) != "v1") {
+  bool v2 = text.substr(0, 2) == "v2";
+  if (text.substr(0, 2) != "v1" && !v2) {
     return bad(text.size() >= 2 && text[0] == 'v' ? "unsupported version" : "no version");
   }
   Checkpoint checkpoint;
   std::string_view rest = text.substr(2);
+  if (v2) {
+    if (rest.substr(0, 2) != " g") return bad("version 2 begins with \" g<generation>\"");
+    rest.remove_prefix(2);
+    std::string_view digits = rest.substr(0, rest.find(' '));
+    if (!parse_number(digits, checkpoint.generation)) {
+      return bad("generation '" + std::string(digits) + "' is not a number");
+    }
+    rest.remove_prefix(digits.size());
+  }
   std::optional<uint32_t> previous;
   while (!rest.empty()) {
     if (rest[0] != ' ') return bad("entries are separated by one space");

@@ -169,7 +169,7 @@ TEST(CheckpointStoreTest, CorruptFileIsReportedNamingTheFile) {
         << size;
   }
   std::string other_version = bytes;
-  other_version[8] = 2;  // the version follows the 8-byte magic
+  other_version[8] = 3;  // the version follows the 8-byte magic; 3 is not known
   std::string body = other_version.substr(0, other_version.size() - 4);
   std::string reframed = body;
   PutFixed32(reframed, crc32c::Mask(crc32c::Value(body)));
@@ -199,12 +199,27 @@ TEST(CheckpointStoreTest, SeedCorpusFilesDecodeAndReencodeIdentically) {
     } else {
       auto state = DecodeConsumerState(*bytes);
       ASSERT_TRUE(state.ok()) << file << ": " << state.status().ToString();
-      EXPECT_EQ(EncodeConsumerState(*state), *bytes) << file;
+      ASSERT_GE(bytes->size(), 12u);
+      uint32_t version = DecodeFixed32(bytes->data() + kCheckpointMagic.size());
+      if (version == kCheckpointVersion) {
+        EXPECT_EQ(EncodeConsumerState(*state), *bytes) << file;
+      } else {
+        // An older version reads, and is written back in the current one unchanged.
+        EXPECT_EQ(version, 1u) << file;
+        EXPECT_EQ(state->checkpoint.generation, 0u) << file;
+        auto again = DecodeConsumerState(EncodeConsumerState(*state));
+        ASSERT_TRUE(again.ok()) << file;
+        EXPECT_EQ(again->checkpoint, state->checkpoint) << file;
+        EXPECT_EQ(again->request, state->request) << file;
+      }
+      if (file == "reset-generation-v2.bin") {
+        EXPECT_EQ(state->checkpoint.generation, 3u);
+      }
       EXPECT_EQ(state->name, "orders-webhook") << file;
     }
     ++decoded_files;
   }
-  EXPECT_EQ(decoded_files, 4);
+  EXPECT_EQ(decoded_files, 6);
 }
 
 TEST(CheckpointStoreTest, CheckpointTextFormRoundTripsAndRejectsGarbage) {
@@ -219,8 +234,15 @@ TEST(CheckpointStoreTest, CheckpointTextFormRoundTripsAndRejectsGarbage) {
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(*decoded, checkpoint);
   EXPECT_EQ(*DecodeCheckpoint("v1"), Checkpoint{});
+  // After a reset the generation leads: "v2 g<N>".
+  checkpoint.generation = 3;
+  text = EncodeCheckpoint(checkpoint);
+  EXPECT_EQ(text, "v2 g3 0:120 1:97:finished 12:18446744073709551615");
+  decoded = DecodeCheckpoint(text);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, checkpoint);
   for (const char* garbage :
-       {"", "v2 0:1", "v1 0:", "v1 :5", "v1 0:5:done", "v1  0:5", "v1 0:5 ", "v1 1:5 0:6",
+       {"", "v2 0:1", "v2 g", "v2 gx 0:1", "v2g3", "v3 0:1", "v1 0:", "v1 :5", "v1 0:5:done", "v1  0:5", "v1 0:5 ", "v1 1:5 0:6",
         "v1 0:5 0:6", "v1 0:-5", "v1 4294967296:1", "v1 0:18446744073709551616", "x1 0:1"}) {
     EXPECT_EQ(DecodeCheckpoint(garbage).status().code(), ErrorCode::kCorruption) << garbage;
   }

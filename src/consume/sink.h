@@ -84,6 +84,11 @@ struct ShardCheckpoint {
 // that keep it with the data (EncodeCheckpoint / DecodeCheckpoint in consume/checkpoint.h).
 struct Checkpoint {
   std::map<uint32_t, ShardCheckpoint> shards;
+  // Incremented by each reset of the sink (`eddy sink reset`). A checkpoint of a later
+  // generation supersedes one of an earlier generation whatever their positions, so a reset
+  // backwards is not undone by a destination that still holds the pre-reset checkpoint with
+  // its data; within one generation the later position of each shard wins.
+  uint64_t generation = 0;
   friend bool operator==(const Checkpoint&, const Checkpoint&) = default;
 };
 

@@ -170,8 +170,10 @@ std::string DescribeStart(const log::StartPosition& start) {
   return "trim-horizon";
 }
 
-// The later of two checkpoints, shard by shard.
+// The later of two checkpoints: the one of the later generation (a reset happened after the
+// other was taken), else shard by shard.
 Checkpoint LaterCheckpoint(const Checkpoint& a, const Checkpoint& b) {
+  if (a.generation != b.generation) return a.generation > b.generation ? a : b;
   Checkpoint merged = a;
   for (const auto& [shard, position] : b.shards) {
     auto it = merged.shards.find(shard);
@@ -329,6 +331,7 @@ class SinkRunner::Impl {
   size_t queued_records_ = 0;
   OutstandingRecords outstanding_;
   Checkpoint read_frontier_;  // the reader's checkpoint after the last Next
+  uint64_t generation_ = 0;   // of every checkpoint handed out; +1 on each reset
   bool checkpoint_dirty_ = false;
   std::optional<Request> inbox_;     // adopted, not applied yet
   std::optional<Request> consumed_;  // applied, still in the stored state until the next save
@@ -416,6 +419,7 @@ Status SinkRunner::Impl::Start() {
   if (*destination_checkpoint) {
     resume = resume ? LaterCheckpoint(*resume, **destination_checkpoint) : **destination_checkpoint;
   }
+  generation_ = resume ? resume->generation : 0;
   std::optional<Request> pending;
   if (saved) {
     delivered_records_ = saved->delivered_records;
@@ -459,6 +463,7 @@ Status SinkRunner::Impl::Start() {
         break;
       case ControlRequest::kReset:
         resume.reset();
+        ++generation_;  // the destination's pre-reset checkpoint no longer counts
         position_chosen_nanos_ = clock_->NowNanos();
         start = pending->reset_to;
         paused_ = false;
@@ -715,11 +720,12 @@ Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) 
       return event.status().WithContext("record " + record.sequence_number + " of " +
                                         record.shard_id);
     }
+    record.table_schema = SchemaOf(*event);
     format::RecordContext context;
     context.sequence_number = record.sequence_number;
+    context.table_schema = record.table_schema.get();
     record.data = renderer_->Render(*event, view_, context);
     if (record.data.empty()) return std::optional<SinkRecord>();  // no rendering in this format
-    record.table_schema = SchemaOf(*event);
     record.event = std::make_shared<const model::ChangeEvent>(std::move(*event));
   } else {
     // A plain stream: the record's bytes, as GetRecords returns them in Data.
@@ -821,6 +827,7 @@ void SinkRunner::Impl::ApplyRequest(const Request& request) {
       failed_ = false;
       paused_ = false;
       holds_retention_ = true;
+      ++generation_;  // the destination's pre-reset checkpoint no longer counts
       position_chosen_nanos_ = clock_->NowNanos();
       UpdateStateLocked();
       logger_->info("sink={} reset to {}", spec_.name, DescribeStart(request.reset_to));
@@ -1295,6 +1302,7 @@ Checkpoint SinkRunner::Impl::CheckpointLocked(
     const OutstandingRecords::SortedKeys* excluding) const {
   Checkpoint checkpoint = read_frontier_;
   outstanding_.LowestInto(&checkpoint, excluding);
+  checkpoint.generation = generation_;
   return checkpoint;
 }
 

@@ -520,6 +520,75 @@ TEST_F(SinkRunnerTest, ResumesFromTheLaterOfStoreAndDestinationCheckpoints) {
   EXPECT_EQ(delivered.load(), 5);
 }
 
+// A destination that commits the checkpoint with its data (as the Kafka sink does) must not
+// undo a reset: the pre-reset checkpoint it still holds is of an earlier generation.
+TEST_F(SinkRunnerTest, AResetIsNotUndoneByTheCheckpointTheDestinationHolds) {
+  struct Committed {
+    std::mutex mu;
+    std::optional<Checkpoint> checkpoint;
+    int delivered = 0;
+  };
+  class CommittingDestination final : public Destination {
+   public:
+    explicit CommittingDestination(Committed* committed) : committed_(committed) {}
+    Status Open() override { return Status::Ok(); }
+    DeliveryOutcome Deliver(const SinkBatch& batch) override {
+      std::lock_guard lock(committed_->mu);
+      committed_->delivered += static_cast<int>(batch.records.size());
+      committed_->checkpoint = batch.checkpoint_after;  // with the data, atomically
+      return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+    }
+    Result<std::optional<Checkpoint>> ReadCheckpoint() override {
+      std::lock_guard lock(committed_->mu);
+      return committed_->checkpoint;
+    }
+    Status Close() override { return Status::Ok(); }
+
+   private:
+    Committed* committed_;
+  };
+  Committed committed;
+  SinkSpec spec = Spec();
+  auto start = [&] {
+    auto runner = SinkRunner::Start(spec, *ParseSinkSettings(spec), stream_, &checkpoints_,
+                                    std::make_unique<CommittingDestination>(&committed), Options());
+    EXPECT_TRUE(runner.ok()) << runner.status().ToString();
+    return std::move(runner).value();
+  };
+  Append(10);
+  {
+    auto runner = start();
+    ASSERT_TRUE(Delivered(*runner, 10));
+    ASSERT_TRUE(runner->Stop().ok());
+  }
+  checkpoints_.Request("hook", ControlRequest::kReset, log::StartPosition::TrimHorizon());
+  {
+    auto runner = start();
+    ASSERT_TRUE(Delivered(*runner, 20));  // the 10 again, as the reset asked
+    ASSERT_TRUE(runner->Stop().ok());
+  }
+  {
+    std::lock_guard lock(committed.mu);
+    EXPECT_EQ(committed.delivered, 20);
+    ASSERT_TRUE(committed.checkpoint.has_value());
+    EXPECT_EQ(committed.checkpoint->generation, 1u);
+  }
+  // The store's copy lost (an older one): the destination's post-reset checkpoint counts, and
+  // nothing is delivered a third time.
+  ConsumerState state = *checkpoints_.Load("hook");
+  EXPECT_EQ(state.checkpoint.generation, 1u);
+  state.checkpoint = Checkpoint{};
+  ASSERT_TRUE(checkpoints_.Save(state).ok());
+  Append(2);
+  {
+    auto runner = start();
+    ASSERT_TRUE(Delivered(*runner, 22));
+    ASSERT_TRUE(runner->Stop().ok());
+  }
+  std::lock_guard lock(committed.mu);
+  EXPECT_EQ(committed.delivered, 22);
+}
+
 TEST_F(SinkRunnerTest, PauseResumeAndReset) {
   auto runner = StartRunner();
   Append(10);

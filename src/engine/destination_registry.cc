@@ -1,6 +1,9 @@
 #include "engine/destination_registry.h"
 
+#include <algorithm>
+
 #include "engine/sink_config.h"
+#include "format/renderer.h"
 
 namespace eddy::engine {
 
@@ -43,6 +46,32 @@ void DestinationRegistry::ApplyDefaults(consume::SinkSpec& spec) const {
   auto it = defaults_.find(UrlScheme(spec.url));
   if (it == defaults_.end()) return;
   for (const auto& [key, value] : it->second) spec.settings.emplace(key, value);
+}
+
+void DestinationRegistry::AddOwnFormat(std::string scheme, std::string format) {
+  own_formats_[std::move(scheme)].push_back(std::move(format));
+}
+
+Result<consume::SinkSpec> DestinationRegistry::RunnerSpec(const consume::SinkSpec& spec) const {
+  auto own = own_formats_.find(UrlScheme(spec.url));
+  auto format = spec.settings.find("format");
+  if (own == own_formats_.end() || format == spec.settings.end()) return spec;
+  const std::vector<std::string>& formats = own->second;
+  if (std::find(formats.begin(), formats.end(), format->second) != formats.end()) {
+    consume::SinkSpec runner = spec;
+    runner.settings.erase("format");
+    return runner;
+  }
+  auto names = format::RendererNames();
+  if (std::find(names.begin(), names.end(), format->second) != names.end()) return spec;
+  std::string allowed;
+  for (std::string_view name : names) allowed += std::string(name) + ", ";
+  for (size_t i = 0; i < formats.size(); ++i) {
+    allowed +=
+        (i + 1 == formats.size() ? "or " : "") + formats[i] + (i + 1 == formats.size() ? "" : ", ");
+  }
+  return InvalidArgument("sink '" + spec.name + "' setting format = '" +
+                         format->second.substr(0, 100) + "': must be one of " + allowed);
 }
 
 }  // namespace eddy::engine

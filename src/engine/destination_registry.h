@@ -31,10 +31,19 @@ class DestinationRegistry {
   // debezium-schema, Kafka Connect's default); ApplyDefaults adds those `spec` leaves unset.
   void SetDefaults(std::string scheme, std::map<std::string, std::string> settings);
   void ApplyDefaults(consume::SinkSpec& spec) const;
+  // A `format` a destination encodes itself instead of a renderer's (the objects sink's
+  // `parquet`). For a sink whose format is one of its scheme's, the runner renders records in
+  // its default format and the destination reads `format` from the spec.
+  void AddOwnFormat(std::string scheme, std::string format);
+  // The spec the runner's settings are parsed from: `spec` without an own `format` of its
+  // scheme. kInvalidArgument when `format` is neither a renderer nor one of the scheme's own,
+  // listing both.
+  Result<consume::SinkSpec> RunnerSpec(const consume::SinkSpec& spec) const;
 
  private:
   std::map<std::string, consume::DestinationFactory, std::less<>> factories_;
   std::map<std::string, std::map<std::string, std::string>, std::less<>> defaults_;
+  std::map<std::string, std::vector<std::string>, std::less<>> own_formats_;
 };
 
 // A sink's record filter, built from its `filter` setting (a Lambda filter pattern, in

@@ -244,7 +244,9 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     prepared.spec = configured;
     prepared.spec.data_dir = config.data_dir;
     engine->services_.destinations.ApplyDefaults(prepared.spec);
-    EDDY_ASSIGN_OR_RETURN(prepared.settings, consume::ParseSinkSettings(prepared.spec));
+    EDDY_ASSIGN_OR_RETURN(consume::SinkSpec runner_spec,
+                          engine->services_.destinations.RunnerSpec(prepared.spec));
+    EDDY_ASSIGN_OR_RETURN(prepared.settings, consume::ParseSinkSettings(runner_spec));
     if (!prepared.settings.filter.empty()) {
       if (!engine->services_.make_filter) {
         return InvalidArgument("sink '" + prepared.spec.name +

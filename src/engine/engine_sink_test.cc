@@ -148,5 +148,36 @@ TEST_F(EngineSinkTest, AnUnreachableDestinationStartsNothingAndTheOpenedOnesAreC
   ExpectNothingStarted();
 }
 
+// A format a destination encodes itself reaches the destination; the runner renders in its
+// default format; anything else is an error that lists renderers and own formats.
+TEST(DestinationRegistryTest, OwnFormatsBypassTheRunnersRendererCheck) {
+  DestinationRegistry registry;
+  registry.AddOwnFormat("file", "parquet");
+  consume::SinkSpec spec;
+  spec.name = "lake";
+  spec.url = "file:///lake";
+  spec.settings["format"] = "parquet";
+  auto runner = registry.RunnerSpec(spec);
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  EXPECT_EQ(runner->settings.count("format"), 0u);
+  spec.settings["format"] = "dms";
+  runner = registry.RunnerSpec(spec);
+  ASSERT_TRUE(runner.ok());
+  EXPECT_EQ(runner->settings.at("format"), "dms");
+  spec.settings["format"] = "avro";
+  runner = registry.RunnerSpec(spec);
+  ASSERT_FALSE(runner.ok());
+  EXPECT_NE(runner.status().message().find("format = 'avro': must be one of native"),
+            std::string::npos)
+      << runner.status().ToString();
+  EXPECT_NE(runner.status().message().find("or parquet"), std::string::npos);
+  // Other schemes keep the runner's own check.
+  spec.url = "webhook+http://127.0.0.1:1/";
+  spec.settings["format"] = "parquet";
+  runner = registry.RunnerSpec(spec);
+  ASSERT_TRUE(runner.ok());
+  EXPECT_EQ(runner->settings.at("format"), "parquet");
+}
+
 }  // namespace
 }  // namespace eddy::engine

@@ -105,9 +105,30 @@ std::string Where(std::string_view file_name, const toml::node& node) {
 Status UrlFromType(consume::SinkSpec& spec, const std::string& where) {
   auto type = spec.settings.find("type");
   if (type == spec.settings.end()) return Status::Ok();
+  // `type = "postgresql"` names the replica sink; its url carries the connection.
+  if (type->second == "postgresql") {
+    std::string_view scheme = UrlScheme(spec.url);
+    if (scheme != "postgresql" && scheme != "postgres") {
+      return InvalidArgument(where + "type = \"postgresql\" needs url = "
+                             "\"postgresql://USER:PASSWORD@HOST:PORT/DATABASE?schema=SCHEMA\"");
+    }
+    spec.settings.erase(type);
+    return Status::Ok();
+  }
+  // `type = "mysql"` / `"mariadb"`: the replica sink into MySQL/MariaDB; the url connects.
+  if (type->second == "mysql" || type->second == "mariadb") {
+    std::string_view scheme = UrlScheme(spec.url);
+    if (scheme != "mysql" && scheme != "mariadb") {
+      return InvalidArgument(where + "type = \"" + type->second + "\" needs url = \"" +
+                             type->second + "://USER:PASSWORD@HOST:PORT/DATABASE\"");
+    }
+    spec.settings.erase(type);
+    return Status::Ok();
+  }
   if (type->second != "kafka") {
     return InvalidArgument(where + "'sink.type' = \"" + type->second +
-                           "\" is not a sink type; use type = \"kafka\", or set url");
+                           "\" is not a sink type; use type = \"kafka\", \"postgresql\", \"mysql\" "
+                           "or \"mariadb\", or set url");
   }
   auto servers = spec.settings.find("bootstrap_servers");
   if (spec.url.empty()) {

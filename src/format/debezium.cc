@@ -131,6 +131,31 @@ bool AllDigits(std::string_view text) {
   return true;
 }
 
+// Kafka Connect's integer schema type for a source integer column, as Debezium's connectors
+// choose it: PostgreSQL smallint int16, integer int32, bigint int64; MySQL/MariaDB tinyint and
+// smallint int16, mediumint and int int32, bigint int64, and an unsigned type one size up
+// (tinyint unsigned int16, smallint unsigned int32, int unsigned int64). Without the column
+// (no catalog schema known) every integer is int64, which holds every value.
+std::string_view ConnectIntegerType(const model::Column* column) {
+  if (column == nullptr) return "int64";
+  std::string word;
+  for (char c : column->source_type) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) break;
+    word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  bool is_unsigned = column->source_type.find("unsigned") != std::string::npos ||
+                     column->source_type.find("UNSIGNED") != std::string::npos;
+  if (word == "tinyint") return "int16";
+  if (word == "smallint" || word == "int2" || word == "smallserial" || word == "serial2") {
+    return is_unsigned ? "int32" : "int16";
+  }
+  if (word == "mediumint") return "int32";
+  if (word == "int" || word == "integer" || word == "int4" || word == "serial" || word == "serial4") {
+    return is_unsigned ? "int64" : "int32";
+  }
+  return "int64";
+}
+
 class DebeziumRenderer final : public Renderer {
  public:
   DebeziumRenderer(bool include_schema, RendererOptions options)
@@ -140,7 +165,7 @@ class DebeziumRenderer final : public Renderer {
 
   // A key struct as JsonConverter writes it (see RenderDebeziumKey in format/debezium_key.h).
   std::string RenderKey(const model::Row& fields, std::string_view schema_name,
-                        int schema_version) const {
+                        int schema_version, const model::TableSchema* table_schema) const {
     JsonWriter writer;
     if (include_schema_) {
       writer.BeginObject();
@@ -152,7 +177,8 @@ class DebeziumRenderer final : public Renderer {
       for (const model::Field& field : fields) {
         const model::Value* sample =
             field.value.is_null() || field.value.is_unavailable() ? nullptr : &field.value;
-        WriteValueSchema(writer, sample, false, field.name);
+        WriteValueSchema(writer, sample, false, field.name,
+                         table_schema ? table_schema->FindColumn(field.name) : nullptr);
       }
       writer.EndArray();
       writer.Key("optional");
@@ -173,7 +199,7 @@ class DebeziumRenderer final : public Renderer {
   }
 
   std::string Render(const model::ChangeEvent& event, ViewType view,
-                     const RecordContext& /*context*/) const override {
+                     const RecordContext& context) const override {
     switch (event.op) {
       case model::Operation::kSchemaChange: return RenderSchemaChange(event);
       case model::Operation::kTransactionBegin:
@@ -186,7 +212,7 @@ class DebeziumRenderer final : public Renderer {
     if (include_schema_) {
       writer.BeginObject();
       writer.Key("schema");
-      WriteEnvelopeSchema(writer, event, images);
+      WriteEnvelopeSchema(writer, event, images, context.table_schema);
       writer.Key("payload");
     }
     writer.BeginObject();
@@ -758,15 +784,16 @@ class DebeziumRenderer final : public Renderer {
     writer.MemberInt("version", 1);
   }
 
-  // Schema of one value; `sample` is a non-null value of the column when one is known.
+  // Schema of one value; `sample` is a non-null value of the column when one is known, and
+  // `column` the column in the source catalog when the caller knows the table's schema.
   void WriteValueSchema(JsonWriter& writer, const model::Value* sample, bool optional,
-                        std::string_view field) const {
+                        std::string_view field, const model::Column* column = nullptr) const {
     writer.BeginObject();
     ValueType type = sample ? sample->type() : ValueType::kText;
     switch (type) {
       case ValueType::kBool: FieldHeader(writer, "boolean", optional, field); break;
       case ValueType::kInt64:
-      case ValueType::kUint64: FieldHeader(writer, "int64", optional, field); break;
+      case ValueType::kUint64: FieldHeader(writer, ConnectIntegerType(column), optional, field); break;
       case ValueType::kFloat32: FieldHeader(writer, "float", optional, field); break;
       case ValueType::kFloat64: FieldHeader(writer, "double", optional, field); break;
       case ValueType::kDecimal:
@@ -852,7 +879,8 @@ class DebeziumRenderer final : public Renderer {
   }
 
   void WriteRowSchema(JsonWriter& writer, const model::ChangeEvent& event, const Images& images,
-                      std::string_view field, const std::string& prefix) const {
+                      std::string_view field, const std::string& prefix,
+                      const model::TableSchema* table_schema) const {
     // Columns in image order; a column's type comes from its first non-null value in either
     // image (without the catalog schema, an always-null column is declared as string).
     std::vector<std::string> names;
@@ -871,7 +899,8 @@ class DebeziumRenderer final : public Renderer {
     writer.BeginArray();
     for (const std::string& column : names) {
       bool is_key = model::FindField(event.key, column) != nullptr;
-      WriteValueSchema(writer, samples[column], !is_key, column);
+      WriteValueSchema(writer, samples[column], !is_key, column,
+                       table_schema ? table_schema->FindColumn(column) : nullptr);
     }
     writer.EndArray();
     writer.Key("optional");
@@ -941,7 +970,7 @@ class DebeziumRenderer final : public Renderer {
   }
 
   void WriteEnvelopeSchema(JsonWriter& writer, const model::ChangeEvent& event,
-                           const Images& images) const {
+                           const Images& images, const model::TableSchema* table_schema) const {
     std::string prefix = event.source.server_name.empty() ? std::string("eddy") : event.source.server_name;
     if (!event.table.schema.empty()) prefix += "." + event.table.schema;
     else prefix += "." + event.table.database;
@@ -953,8 +982,8 @@ class DebeziumRenderer final : public Renderer {
     writer.Key("fields");
     writer.BeginArray();
     if (event.op != model::Operation::kMessage) {
-      WriteRowSchema(writer, event, images, "before", prefix);
-      WriteRowSchema(writer, event, images, "after", prefix);
+      WriteRowSchema(writer, event, images, "before", prefix, table_schema);
+      WriteRowSchema(writer, event, images, "after", prefix, table_schema);
     }
     WriteSourceSchema(writer, postgres);
     auto simple = [&](std::string_view type, bool optional, std::string_view name) {
@@ -1014,8 +1043,10 @@ std::unique_ptr<Renderer> MakeDebeziumRenderer(bool include_schema, const Render
 
 std::string RenderDebeziumKey(const model::Row& fields, std::string_view schema_name,
                               bool include_schema, int schema_version,
-                              const RendererOptions& options) {
-  return DebeziumRenderer(include_schema, options).RenderKey(fields, schema_name, schema_version);
+                              const RendererOptions& options,
+                              const model::TableSchema* table_schema) {
+  return DebeziumRenderer(include_schema, options)
+      .RenderKey(fields, schema_name, schema_version, table_schema);
 }
 
 }  // namespace eddy::format

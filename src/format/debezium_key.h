@@ -20,11 +20,15 @@
 
 #include "format/renderer.h"
 #include "model/event.h"
+#include "model/schema.h"
 
 namespace eddy::format {
 
+// `table_schema`, when known, types integer key columns as Debezium does (int16/int32/int64
+// from the source column type; see ConnectIntegerType); without it integers are int64.
 std::string RenderDebeziumKey(const model::Row& fields, std::string_view schema_name,
                               bool include_schema, int schema_version = 0,
-                              const RendererOptions& options = {});
+                              const RendererOptions& options = {},
+                              const model::TableSchema* table_schema = nullptr);
 
 }  // namespace eddy::format

@@ -61,6 +61,39 @@ std::string RenderedColumn(std::string_view format, Value value, RendererOptions
 
 TEST(FormatsGoldenTest, Debezium) { testing::CheckGoldenFiles("debezium"); }
 TEST(FormatsGoldenTest, DebeziumWithSchema) { testing::CheckGoldenFiles("debezium-schema"); }
+
+// With the table's catalog schema in the context, the envelope types integer columns as
+// Debezium does (smallint int16, integer int32); without it every integer is int64.
+TEST(DebeziumSchema, IntegerWidthsComeFromTheCatalogSchemaWhenKnown) {
+  model::ChangeEvent event = OneColumnInsert(Value::Int64(5));
+  model::TableSchema schema;
+  schema.table = event.table;
+  model::Column id;
+  id.name = "id";
+  id.source_type = "int4";
+  id.type = model::ValueType::kInt64;
+  id.nullable = false;
+  id.primary_key_ordinal = 1;
+  model::Column v;
+  v.name = "v";
+  v.source_type = "int2";
+  v.type = model::ValueType::kInt64;
+  schema.columns = {id, v};
+  schema.primary_key = {"id"};
+  auto renderer = Make("debezium-schema");
+  RecordContext context;
+  context.table_schema = &schema;
+  std::string typed = renderer->Render(event, ViewType::kNewAndOldImages, context);
+  EXPECT_NE(typed.find(R"({"type":"int32","optional":false,"field":"id"})"), std::string::npos)
+      << typed;
+  EXPECT_NE(typed.find(R"({"type":"int16","optional":true,"field":"v"})"), std::string::npos)
+      << typed;
+  std::string untyped = renderer->Render(event, ViewType::kNewAndOldImages);
+  EXPECT_NE(untyped.find(R"({"type":"int64","optional":false,"field":"id"})"), std::string::npos)
+      << untyped;
+  // The payload is the same either way.
+  EXPECT_EQ(typed.substr(typed.find("\"payload\"")), untyped.substr(untyped.find("\"payload\"")));
+}
 TEST(FormatsGoldenTest, Dms) { testing::CheckGoldenFiles("dms"); }
 TEST(FormatsGoldenTest, DynamoDb) { testing::CheckGoldenFiles("dynamodb"); }
 

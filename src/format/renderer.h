@@ -14,6 +14,7 @@
 
 #include "base/status.h"
 #include "model/event.h"
+#include "model/schema.h"
 
 namespace eddy::format {
 
@@ -39,6 +40,11 @@ struct RecordContext {
   // DynamoDB Streams: the record's `eventSourceARN` (as Lambda events carry it); "" leaves the
   // member out, as GetRecords records have none.
   std::string event_source_arn;
+  // The source catalog schema of the event's table, when the caller knows it (sinks do:
+  // consume::SinkRecord::table_schema). Formats that type fields by source column type use it
+  // (debezium-schema: int16/int32 for smallint/integer columns); without it they infer types
+  // from the values. Not owned; must outlive the Render call.
+  const model::TableSchema* table_schema = nullptr;
 };
 
 // Format options (Debezium's converter settings); other formats ignore them.

@@ -15,34 +15,18 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 import boto3
 import botocore.config
 
+from e2e_common import free_port, wait_for
+
 EDDY, LOCALDB, AWS = sys.argv[1], sys.argv[2], sys.argv[3]
 STREAM = "orders"
 KEYS = list(range(1, 13))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)  # polling a condition with a deadline
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
 
 
 def psql(url, sql):

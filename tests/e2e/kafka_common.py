@@ -2,12 +2,11 @@
 bench/kafka): the Java producer's partitioner computed independently of librdkafka, waits with
 deadlines, a read_committed consumer (python3-confluent-kafka), and the mock cluster."""
 import os
-import socket
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from kafka_cluster import KafkaMockCluster  # noqa: E402,F401
+from e2e_common import free_port, wait_for  # noqa: E402,F401
 
 
 def murmur2(data: bytes) -> int:
@@ -40,22 +39,6 @@ def murmur2(data: bytes) -> int:
 def java_partition(key: bytes, partitions: int) -> int:
     """BuiltInPartitioner.partitionForKey: toPositive(murmur2(key)) % partitions."""
     return (murmur2(key) & 0x7FFFFFFF) % partitions
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)  # polling a condition with a deadline
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
 
 
 def consumer(bootstrap, group):

@@ -12,41 +12,17 @@ import json
 import os
 import re
 import shutil
-import socket
 import struct
 import subprocess
-import time
 import urllib.request
 
 import boto3
 import botocore.config
 
+from e2e_common import free_port, port_open, wait_for  # noqa: F401
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHUNK_MAGIC = b"CHNK"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, seconds, what, interval=0.05):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)  # polling a condition with a deadline
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-
-
-def port_open(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def node_binary():

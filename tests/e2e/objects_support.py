@@ -10,9 +10,9 @@ import gzip
 import json
 import os
 import signal
-import socket
 import subprocess
-import time
+
+from e2e_common import Postgres, free_port, port_open, wait_for  # noqa: F401
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 S3RVER = os.path.join(HERE, "node_modules", ".bin", "s3rver")
@@ -20,52 +20,6 @@ S3RVER = os.path.join(HERE, "node_modules", ".bin", "s3rver")
 S3_ENV = {"AWS_ACCESS_KEY_ID": "S3RVER", "AWS_SECRET_ACCESS_KEY": "S3RVER",
           "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
           "AWS_EC2_METADATA_DISABLED": "true", "AWS_PAGER": ""}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)  # polling a condition with a deadline
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-
-
-def port_open(port):
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-class Postgres:
-    def __init__(self, localdb, work):
-        self.process = subprocess.Popen([localdb, "start", "postgres", "--url-file", work + "/url"],
-                                        stdout=subprocess.DEVNULL,
-                                        stderr=open(work + "/localdb.log", "w"))
-        self.url = wait_for(lambda: self.process.poll() is None and os.path.exists(work + "/url")
-                            and open(work + "/url").read().strip(), 120, "PostgreSQL to start")
-
-    def sql(self, statement):
-        subprocess.run(["psql", self.url, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement],
-                       check=True, stdout=subprocess.DEVNULL)
-
-    def query(self, statement):
-        return subprocess.run(["psql", self.url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", statement],
-                              check=True, stdout=subprocess.PIPE, text=True).stdout
-
-    def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 class S3rver:

@@ -18,24 +18,15 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 
 import boto3
 import botocore.config
 import botocore.exceptions
 
+from e2e_common import wait_for
+
 SERVER, NODE = sys.argv[1], sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)  # polling a condition with a deadline
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
 
 
 def make_certificate(directory, name):

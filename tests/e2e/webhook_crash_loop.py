@@ -26,40 +26,20 @@ Checks:
 The receiver is this test's own: no external function runtime is needed. Waits are bounded
 polls on conditions, never fixed sleeps (the kill moments are random by design).
 """
-import argparse
 import base64
 import http.server
 import json
-import os
 import random
-import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
-import time
+
+from crash_loop import (CounterWorkload, CrashLoop, all_values_delivered,
+                        check_every_value_once_or_more, parse_args, shut_down, work_directory)
+from e2e_common import Postgres
 
 BATCH_SIZE = 50
 PARALLELIZATION = 2
 KEYS = 40
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)  # polling a condition with a deadline
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
 
 
 class Receiver:
@@ -134,164 +114,56 @@ class Receiver:
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("eddy")
-    parser.add_argument("localdb")
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("EDDY_CRASH_ROUNDS", "8")))
-    parser.add_argument("--seed", type=int,
-                        default=int(os.environ.get("EDDY_TEST_SEED", str(random.randrange(1 << 30)))))
-    args = parser.parse_args()
+    args = parse_args("webhook_crash_loop")
     rng = random.Random(args.seed)
-    print(f"webhook_crash_loop: seed {args.seed} (EDDY_TEST_SEED replays), rounds {args.rounds}",
-          flush=True)
+    with work_directory("webhook-crash") as work:
+        db = loop = workload = None
+        receiver = Receiver()
+        try:
+            db = Postgres(args.localdb, work)
+            workload = CounterWorkload(db, KEYS, args.seed)
+            sink = (f"webhook+http://127.0.0.1:{receiver.port}/fn?batch_size={BATCH_SIZE}"
+                    f"&parallelization_factor={PARALLELIZATION}&max_batching_window=0")
+            loop = CrashLoop("webhook_crash_loop", work,
+                             [args.eddy, "run", "--source", db.url, "--data-dir", work + "/data",
+                              "--stream", "kv", "--tables", "public.kv", "--shards", "4",
+                              "--api-listen", "127.0.0.1:0", "--sink", sink],
+                             before_start=receiver.new_epoch)
+            loop.rounds(args.rounds, rng, workload,
+                        delivered=lambda: len(receiver.snapshot()),
+                        snapshot_delivered=lambda: len({k for _, k, _ in receiver.snapshot()}) == KEYS)
+            final = workload.stop()
+            total_changes = sum(final.values())
+            loop.finish(lambda: all_values_delivered(final, [(k, v) for _, k, v in receiver.snapshot()]),
+                        180, "every committed change to reach the receiver")
 
-    work = tempfile.mkdtemp(prefix="eddy-webhook-crash-")
-    db = run = None
-    receiver = Receiver()
-    stop_writer = threading.Event()
-    committed = {}  # k -> last committed v
-    writer_error = []
-    try:
-        db = subprocess.Popen([args.localdb, "start", "postgres", "--url-file", work + "/url"],
-                              stdout=subprocess.DEVNULL, stderr=open(work + "/localdb.log", "w"))
-        url = wait_for(lambda: os.path.exists(work + "/url") and open(work + "/url").read().strip(),
-                       120, "PostgreSQL to start")
-
-        def psql(sql):
-            subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True,
-                           stdout=subprocess.DEVNULL)
-
-        psql("CREATE TABLE kv (k int PRIMARY KEY, v bigint NOT NULL)")
-        psql("INSERT INTO kv SELECT k, 1 FROM generate_series(1, %d) k" % KEYS)
-        for k in range(1, KEYS + 1):
-            committed[k] = 1
-
-        def writer():
-            # One psql session; each transaction bumps a few keys once.
-            proc = subprocess.Popen(["psql", url, "-v", "ON_ERROR_STOP=1", "-q"],
-                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE, text=True)
-            writer_rng = random.Random(args.seed + 1)
-            try:
-                while not stop_writer.is_set():
-                    keys = writer_rng.sample(range(1, KEYS + 1), 3)
-                    statements = "".join(f"UPDATE kv SET v = v + 1 WHERE k = {k};" for k in keys)
-                    proc.stdin.write("BEGIN;" + statements + "COMMIT;\n")
-                    proc.stdin.flush()
-                    for k in keys:
-                        committed[k] += 1
-                    time.sleep(0.002)  # pacing the workload (about 1,500 changes/s), not a wait
-                proc.stdin.write("\\q\n")
-                proc.stdin.close()
-                if proc.wait(timeout=60) != 0:
-                    writer_error.append(proc.stderr.read())
-            except Exception as error:
-                writer_error.append(str(error))
-
-        sink = (f"webhook+http://127.0.0.1:{receiver.port}/fn?batch_size={BATCH_SIZE}"
-                f"&parallelization_factor={PARALLELIZATION}&max_batching_window=0")
-        command = [args.eddy, "run", "--source", url, "--data-dir", work + "/data",
-                   "--stream", "kv", "--tables", "public.kv", "--shards", "4",
-                   "--api-listen", "127.0.0.1:0", "--sink", sink]
-        log = open(work + "/eddy.log", "a")
-
-        def start():
-            receiver.new_epoch()
-            return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-
-        writer_thread = threading.Thread(target=writer, daemon=True)
-        crashes = 0
-        for round_index in range(args.rounds):
-            run = start()
-            if round_index == 0:
-                # The snapshot (v = 1 for every key) first, so each later value is one change.
-                wait_for(lambda: run.poll() is not None or
-                         len({k for _, k, _ in receiver.snapshot()}) == KEYS, 120,
-                         "the snapshot rows to reach the receiver")
-                writer_thread.start()
-            # Let it deliver something before the crash (each restart must make progress),
-            # then kill at a random moment.
-            before = len(receiver.snapshot())
-            wait_for(lambda: run.poll() is not None or len(receiver.snapshot()) > before, 60,
-                     f"round {round_index}: delivery to start")
-            if run.poll() is not None:
-                raise AssertionError(f"eddy exited with {run.returncode}; see {work}/eddy.log")
-            time.sleep(rng.uniform(0.3, 2.5))  # the random crash moment
-            run.send_signal(signal.SIGKILL)
-            run.wait()
-            crashes += 1
-        stop_writer.set()
-        writer_thread.join(timeout=120)
-        if writer_error:
-            raise AssertionError("the workload failed: " + "; ".join(writer_error))
-        final = dict(committed)
-        total_changes = sum(final.values())
-        run = start()
-
-        def caught_up():
-            if run.poll() is not None:
-                raise AssertionError(f"eddy exited with {run.returncode}; see {work}/eddy.log")
-            seen = {}
-            for _, k, v in receiver.snapshot():
-                seen.setdefault(k, set()).add(v)
-            return all(len(seen.get(k, ())) == final[k] for k in final)
-
-        wait_for(caught_up, 180, "every committed change to reach the receiver")
-        run.send_signal(signal.SIGTERM)
-        if run.wait(timeout=60) != 0:
-            raise AssertionError(f"eddy did not stop cleanly on SIGTERM: {run.returncode}")
-        run = None
-
-        if receiver.bad:
-            raise AssertionError("malformed events: " + "\n".join(receiver.bad[:5]))
-        received = receiver.snapshot()
-        # No loss: exactly 1..final[k] for every key.
-        values = {}
-        for _, k, v in received:
-            values.setdefault(k, []).append(v)
-        for k, last in final.items():
-            distinct = set(values.get(k, []))
-            missing = set(range(1, last + 1)) - distinct
-            extra = distinct - set(range(1, last + 1))
-            assert not missing, f"key {k}: lost values {sorted(missing)[:10]}"
-            assert not extra, f"key {k}: values never committed {sorted(extra)[:10]}"
-        # Per-key order within each epoch; duplicates only across a restart.
-        last_in_epoch = {}
-        duplicates = 0
-        first_seen_epoch = {}
-        for epoch, k, v in received:
-            previous = last_in_epoch.get((epoch, k))
-            assert previous is None or v > previous, (
-                f"key {k}: value {v} after {previous} within one eddy run (per-key order broken)")
-            last_in_epoch[(epoch, k)] = v
-            if (k, v) in first_seen_epoch:
-                duplicates += 1
-                assert epoch > first_seen_epoch[(k, v)], f"key {k} value {v} twice in one run"
-            else:
-                first_seen_epoch[(k, v)] = epoch
-        bound = crashes * BATCH_SIZE * PARALLELIZATION * 4  # 4 shards each with its lanes
-        print(f"webhook_crash_loop: {total_changes} committed changes, {len(received)} received, "
-              f"{duplicates} duplicates after {crashes} kill -9 ({receiver.requests} requests); "
-              f"bound {bound}", flush=True)
-        assert duplicates <= bound, f"{duplicates} duplicates exceed the in-flight bound {bound}"
-        print("webhook_crash_loop: 1 passed, 0 failed")
-        return 0
-    finally:
-        stop_writer.set()
-        if run is not None and run.poll() is None:
-            run.kill()
-            run.wait()
-        receiver.stop()
-        if db is not None:
-            db.send_signal(signal.SIGTERM)
-            try:
-                db.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                db.kill()
-        if os.environ.get("EDDY_KEEP_WORK"):
-            print(f"webhook_crash_loop: work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+            if receiver.bad:
+                raise AssertionError("malformed events: " + "\n".join(receiver.bad[:5]))
+            received = receiver.snapshot()
+            check_every_value_once_or_more(final, [(k, v) for _, k, v in received])
+            # Per-key order within each epoch; duplicates only across a restart.
+            last_in_epoch = {}
+            duplicates = 0
+            first_seen_epoch = {}
+            for epoch, k, v in received:
+                previous = last_in_epoch.get((epoch, k))
+                assert previous is None or v > previous, (
+                    f"key {k}: value {v} after {previous} within one eddy run (per-key order broken)")
+                last_in_epoch[(epoch, k)] = v
+                if (k, v) in first_seen_epoch:
+                    duplicates += 1
+                    assert epoch > first_seen_epoch[(k, v)], f"key {k} value {v} twice in one run"
+                else:
+                    first_seen_epoch[(k, v)] = epoch
+            bound = loop.crashes * BATCH_SIZE * PARALLELIZATION * 4  # 4 shards with their lanes
+            print(f"webhook_crash_loop: {total_changes} committed changes, {len(received)} received, "
+                  f"{duplicates} duplicates after {loop.crashes} kill -9 ({receiver.requests} "
+                  f"requests); bound {bound}", flush=True)
+            assert duplicates <= bound, f"{duplicates} duplicates exceed the in-flight bound {bound}"
+            print("webhook_crash_loop: 1 passed, 0 failed")
+            return 0
+        finally:
+            shut_down(workload, loop, db, receiver)
 
 
 if __name__ == "__main__":

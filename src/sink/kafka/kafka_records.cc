@@ -76,13 +76,14 @@ std::vector<std::string> RecordMapper::KeyColumns(const model::ChangeEvent& even
   return columns;
 }
 
-std::string RecordMapper::Key(const model::Row& fields, std::string_view schema_name,
-                              int version) const {
-  return format::RenderDebeziumKey(fields, schema_name, include_schema_, version);
+std::string RecordMapper::Key(const model::Row& fields, std::string_view schema_name, int version,
+                              const model::TableSchema* table_schema) const {
+  return format::RenderDebeziumKey(fields, schema_name, include_schema_, version, {}, table_schema);
 }
 
 std::optional<std::string> RecordMapper::RowKey(const model::ChangeEvent& event,
-                                                const model::Row& image) const {
+                                                const model::Row& image,
+                                                const model::TableSchema* table_schema) const {
   std::vector<std::string> columns = KeyColumns(event);
   if (columns.empty()) return std::nullopt;
   std::optional<model::Row> fields = Project(image, columns);
@@ -92,7 +93,8 @@ std::optional<std::string> RecordMapper::RowKey(const model::ChangeEvent& event,
   if (fields->empty()) return std::nullopt;
   const std::string& middle =
       event.table.schema.empty() ? event.table.database : event.table.schema;
-  return Key(*fields, settings_.topic_prefix + "." + middle + "." + event.table.name + ".Key", 0);
+  return Key(*fields, settings_.topic_prefix + "." + middle + "." + event.table.name + ".Key", 0,
+             table_schema);
 }
 
 void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessage>* out) const {
@@ -150,14 +152,16 @@ void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessa
   }
   std::string topic = TableTopic(event.table);
   if (event.op == model::Operation::kDelete) {
-    std::optional<std::string> key = RowKey(event, event.before ? *event.before : event.key);
+    std::optional<std::string> key = RowKey(event, event.before ? *event.before : event.key,
+                                                record.table_schema.get());
     out->push_back({topic, key, record.data, {}});
     if (settings_.tombstones_on_delete && key) out->push_back({topic, key, std::nullopt, {}});
     return;
   }
-  std::optional<std::string> key = RowKey(event, event.after ? *event.after : event.key);
+  std::optional<std::string> key = RowKey(event, event.after ? *event.after : event.key,
+                                                record.table_schema.get());
   if (event.op == model::Operation::kUpdate && event.before && event.after && key) {
-    std::optional<std::string> old_key = RowKey(event, *event.before);
+    std::optional<std::string> old_key = RowKey(event, *event.before, record.table_schema.get());
     if (old_key && *old_key != *key) {
       // Debezium's primary-key update: the old row deleted (pointing at the new key), its
       // tombstone, the new row created (pointing at the old key), each rendered in the sink's
@@ -168,14 +172,17 @@ void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessa
       model::ChangeEvent created = event;
       created.op = model::Operation::kInsert;
       created.before.reset();
+      format::RecordContext context;
+      context.sequence_number = record.sequence_number;
+      context.table_schema = record.table_schema.get();
       out->push_back({topic,
                       old_key,
-                      renderer_->Render(deleted, settings_.view_type),
+                      renderer_->Render(deleted, settings_.view_type, context),
                       {KafkaHeader{std::string(kNewKeyHeader), *key}}});
       if (settings_.tombstones_on_delete) out->push_back({topic, old_key, std::nullopt, {}});
       out->push_back({topic,
                       key,
-                      renderer_->Render(created, settings_.view_type),
+                      renderer_->Render(created, settings_.view_type, context),
                       {KafkaHeader{std::string(kOldKeyHeader), *old_key}}});
       return;
     }

@@ -56,13 +56,16 @@ class RecordMapper {
   // The topic of a table's changes.
   std::string TableTopic(const model::TableId& table) const;
   // The key of a row change (nullopt for a table without key columns).
-  std::optional<std::string> RowKey(const model::ChangeEvent& event, const model::Row& image) const;
+  // `table_schema` (the record's, when known) types integer key columns as Debezium does.
+  std::optional<std::string> RowKey(const model::ChangeEvent& event, const model::Row& image,
+                                    const model::TableSchema* table_schema) const;
 
  private:
   RecordMapper(const KafkaSettings& settings, std::shared_ptr<const format::Renderer> renderer);
   // The key columns of `event`'s table: message.key.columns or the primary key.
   std::vector<std::string> KeyColumns(const model::ChangeEvent& event) const;
-  std::string Key(const model::Row& fields, std::string_view schema_name, int version) const;
+  std::string Key(const model::Row& fields, std::string_view schema_name, int version,
+                  const model::TableSchema* table_schema = nullptr) const;
 
   KafkaSettings settings_;
   std::shared_ptr<const format::Renderer> renderer_;

@@ -68,6 +68,54 @@ TEST(KafkaRecords, InsertGoesToDebeziumTopicWithJsonConverterKey) {
   EXPECT_EQ(*out[0].key, kGoldenKeyPayloadOnly);
 }
 
+// With the table's catalog schema, integer key columns get Debezium's widths: int16 for
+// smallint (and MySQL tinyint), int32 for integer and mediumint, and one size up for unsigned
+// MySQL types; bigint stays int64. The same types appear in the value's envelope schema.
+TEST(KafkaRecords, KeyIntegerWidthsFollowTheSourceColumnTypes) {
+  auto mapper = RecordMapper::Make(Settings());
+  ASSERT_TRUE(mapper.ok());
+  struct Case {
+    std::string source_type;
+    std::string connect_type;
+  };
+  for (const Case& c : std::vector<Case>{{"int2", "int16"},
+                                         {"int4", "int32"},
+                                         {"int8", "int64"},
+                                         {"smallint", "int16"},
+                                         {"integer", "int32"},
+                                         {"tinyint", "int16"},
+                                         {"tinyint unsigned", "int16"},
+                                         {"smallint unsigned", "int32"},
+                                         {"mediumint", "int32"},
+                                         {"mediumint unsigned", "int32"},
+                                         {"int", "int32"},
+                                         {"int unsigned", "int64"},
+                                         {"bigint unsigned", "int64"}}) {
+    auto schema = std::make_shared<model::TableSchema>();
+    schema->table = {"shopdb", "public", "orders"};
+    model::Column id;
+    id.name = "id";
+    id.source_type = c.source_type;
+    id.type = model::ValueType::kInt64;
+    id.nullable = false;
+    id.primary_key_ordinal = 1;
+    schema->columns.push_back(id);
+    schema->primary_key = {"id"};
+    auto event = PostgresEvent(model::Operation::kInsert);
+    event.after = Row2(7, "a");
+    event.key = {model::Field{"id", model::Value::Int64(7)}};
+    consume::SinkRecord record = Record(event);
+    record.table_schema = schema;
+    std::vector<KafkaMessage> out;
+    mapper->Map(record, &out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(*out[0].key,
+              R"({"schema":{"type":"struct","fields":[{"type":")" + c.connect_type +
+                  R"(","optional":false,"field":"id"}],"optional":false,"name":"shop.public.orders.Key"},"payload":{"id":7}})")
+        << c.source_type;
+  }
+}
+
 TEST(KafkaRecords, MysqlTopicUsesDatabaseAndKeyColumnsOverride) {
   consume::SinkSpec spec;
   spec.name = "k";

@@ -8,6 +8,7 @@
 #include "aws/credentials.h"
 #include "base/logging.h"
 #include "format/json.h"
+#include "model/event.h"
 #include "objstore/local_object_store.h"
 #include "objstore/s3_object_store.h"
 #include "sink/objects/object_encoder.h"
@@ -19,6 +20,8 @@ namespace eddy::sink::objects {
 namespace {
 
 constexpr std::string_view kProcessingFailed = "processing-failed";
+// Firehose's error output type for records its record format conversion could not convert.
+constexpr std::string_view kFormatConversionFailed = "format-conversion-failed";
 
 // A record field by dotted path, from the record as delivered.
 Result<std::optional<std::string>> LookupField(simdjson::dom::element root, std::string_view path) {
@@ -109,6 +112,11 @@ class ObjectsDestination final : public consume::Destination {
       : settings_(std::move(settings)),
         store_(std::move(store)),
         encoder_(MakeJsonLinesEncoder(settings_.compression)),
+        // Error objects of a Parquet sink are JSON lines, uncompressed (settings_.compression
+        // names Parquet's page codec there).
+        error_encoder_(settings_.format == ObjectFormat::kParquet
+                           ? MakeJsonLinesEncoder(Compression::kNone)
+                           : nullptr),
         logger_(logging::Get("sink.objects")) {}
 
   std::optional<consume::BatchingOverride> Batching() const override {
@@ -147,24 +155,64 @@ class ObjectsDestination final : public consume::Destination {
   }
 
  private:
+  // The records of one object: the same evaluated prefix and, for Parquet, the same table
+  // schema (table and version). JSON lines groups hold lines; Parquet groups hold records.
   struct Group {
     std::string prefix;
     const consume::SinkRecord* first = nullptr;
+    bool error = false;  // under error_prefix: JSON lines whatever the format
     std::vector<std::string_view> lines;
+    std::vector<const consume::SinkRecord*> records;  // kParquet data groups
   };
 
   Status Flush(const consume::SinkBatch& batch) {
     std::vector<Group> groups;
-    std::map<std::string, size_t, std::less<>> by_prefix;
+    std::map<std::string, size_t, std::less<>> by_key;
     std::vector<std::string> error_lines;  // owned here; groups point into them
     error_lines.reserve(batch.records.size());
-    auto add = [&](std::string prefix, const consume::SinkRecord& record, std::string_view line) {
-      auto [it, inserted] = by_prefix.emplace(prefix, groups.size());
-      if (inserted) groups.push_back(Group{std::move(prefix), &record, {}});
-      groups[it->second].lines.push_back(line);
+    const bool parquet = settings_.format == ObjectFormat::kParquet;
+    std::string key;
+    auto group_for = [&](std::string_view prefix, const consume::SinkRecord& record,
+                         std::string_view schema_key, bool error) -> Group& {
+      key.assign(prefix);
+      if (!schema_key.empty()) {
+        key += '\0';
+        key += schema_key;
+      }
+      auto it = by_key.find(key);
+      if (it == by_key.end()) {
+        it = by_key.emplace(key, groups.size()).first;
+        groups.push_back(Group{std::string(prefix), &record, error, {}, {}});
+      }
+      return groups[it->second];
+    };
+    auto add_error = [&](const consume::SinkRecord& record, std::string_view type,
+                         std::string_view code, const Status& why) -> Status {
+      EDDY_ASSIGN_OR_RETURN(
+          std::string error_prefix,
+          settings_.error_prefix.Evaluate(
+              record.arrival_nanos, [](std::string_view) { return std::optional<std::string>(); },
+              type));
+      error_lines.push_back(ErrorLine(record, code, why));
+      group_for(error_prefix, record, "", true).lines.push_back(error_lines.back());
+      return Status::Ok();
     };
     const bool needs_fields = !settings_.prefix.fields().empty();
+    std::string schema_key;
     for (const consume::SinkRecord& record : batch.records) {
+      if (parquet) {
+        // Only row changes are rows; schema changes, truncates and transaction markers have
+        // no place in a table's file (the schema change shows as the next file's columns).
+        if (record.event == nullptr || !model::IsRowChange(record.event->op)) continue;
+        if (record.table_schema == nullptr) {
+          EDDY_RETURN_IF_ERROR(add_error(
+              record, kFormatConversionFailed, "DataFormatConversion.SchemaMissing",
+              FailedPrecondition("no recorded table schema for " + record.event->table.ToString() +
+                                 " version " + std::to_string(record.event->schema_version) +
+                                 "; Parquet columns come from the catalog schema")));
+          continue;
+        }
+      }
       simdjson::dom::element root;
       Status parsed = Status::Ok();
       if (needs_fields) {
@@ -179,35 +227,105 @@ class ObjectsDestination final : public consume::Destination {
                             record.arrival_nanos,
                             [&](std::string_view name) { return LookupField(root, name); })
                       : Result<std::string>(parsed);
-      if (prefix.ok()) {
-        add(std::move(prefix).value(), record, record.data);
+      if (!prefix.ok()) {
+        EDDY_RETURN_IF_ERROR(
+            add_error(record, kProcessingFailed, "PartitionKeyQueryFailed", prefix.status()));
         continue;
       }
-      EDDY_ASSIGN_OR_RETURN(
-          std::string error_prefix,
-          settings_.error_prefix.Evaluate(
-              record.arrival_nanos, [](std::string_view) { return std::optional<std::string>(); },
-              kProcessingFailed));
-      error_lines.push_back(ErrorLine(record, prefix.status()));
-      add(std::move(error_prefix), record, error_lines.back());
+      if (!parquet) {
+        group_for(*prefix, record, "", false).lines.push_back(record.data);
+        continue;
+      }
+      schema_key = record.table_schema->table.ToString();
+      schema_key += '\0';
+      schema_key += std::to_string(record.table_schema->version);
+      group_for(*prefix, record, schema_key, false).records.push_back(&record);
     }
-    for (const Group& group : groups) {
+    // Indexes, not references: rejected Parquet records add error groups while this runs.
+    for (size_t i = 0; i < groups.size(); ++i) {
+      std::string bytes;
+      const bool error_group = groups[i].error;
+      const ObjectEncoder* lines_encoder =
+          error_group && parquet ? error_encoder_.get() : encoder_.get();
+      if (!groups[i].records.empty()) {
+        std::vector<std::pair<const consume::SinkRecord*, Status>> rejected;
+        EDDY_RETURN_IF_ERROR(EncodeParquet(groups[i].records, &bytes, &rejected));
+        for (const auto& [record, why] : rejected) {
+          EDDY_RETURN_IF_ERROR(add_error(*record, kFormatConversionFailed,
+                                         "DataFormatConversion.InvalidValue", why));
+        }
+        if (groups[i].records.empty()) continue;  // every record went to the error output
+        groups[i].first = groups[i].records.front();
+      } else {
+        EDDY_ASSIGN_OR_RETURN(bytes, lines_encoder->Encode(groups[i].lines));
+      }
+      const Group& group = groups[i];
       ObjectNameParts name;
       name.stream = batch.stream_name;
       name.version = settings_.version;
       name.first_arrival_nanos = group.first->arrival_nanos;
       name.first_shard = group.first->shard_index;
       name.first_sequence = group.first->sequence.value();
-      std::string key = group.prefix + ObjectName(name, settings_.file_extension);
-      EDDY_ASSIGN_OR_RETURN(std::string bytes, encoder_->Encode(group.lines));
-      EDDY_RETURN_IF_ERROR(Write(key, bytes));
+      const bool parquet_object = parquet && !group.error;
+      std::string object_key =
+          group.prefix + ObjectName(name, parquet && group.error ? std::string_view(".json")
+                                                                 : settings_.file_extension);
+      EDDY_RETURN_IF_ERROR(Write(
+          object_key, bytes, parquet_object ? kParquetContentType : lines_encoder->content_type()));
     }
     return Status::Ok();
   }
 
-  Status Write(const std::string& key, const std::string& bytes) {
+  static constexpr std::string_view kParquetContentType = "application/vnd.apache.parquet";
+
+  parquet::WriterOptions ParquetOptions() const {
+    parquet::WriterOptions options;
+    options.compression = settings_.parquet_compression;
+    options.cdc_columns = true;
+    return options;
+  }
+
+  // One Parquet file of `records` (one table schema). A value that does not fit its column
+  // (a source that reported a value outside its declared type) moves that record from
+  // `records` to `rejected`, for the error output as format-conversion-failed (as Firehose
+  // does), and the file holds the rest.
+  Status EncodeParquet(std::vector<const consume::SinkRecord*>& records, std::string* bytes,
+                       std::vector<std::pair<const consume::SinkRecord*, Status>>* rejected) const {
+    const model::TableSchema& schema = *records.front()->table_schema;
+    const parquet::WriterOptions options = ParquetOptions();
+    Status appended = AppendAll(schema, options, records, bytes);
+    if (appended.ok() || appended.code() != ErrorCode::kInvalidArgument) return appended;
+    // Find the records that do not convert, one at a time (only after a failure).
+    std::vector<const consume::SinkRecord*> kept;
+    std::string scratch;
+    for (const consume::SinkRecord* record : records) {
+      Status alone = AppendAll(schema, options, {record}, &scratch);
+      if (alone.ok()) {
+        kept.push_back(record);
+      } else if (alone.code() == ErrorCode::kInvalidArgument) {
+        rejected->emplace_back(record, std::move(alone));
+      } else {
+        return alone;
+      }
+    }
+    records = std::move(kept);
+    if (records.empty()) return Status::Ok();
+    return AppendAll(schema, options, records, bytes);
+  }
+
+  static Status AppendAll(const model::TableSchema& schema, const parquet::WriterOptions& options,
+                          const std::vector<const consume::SinkRecord*>& records,
+                          std::string* bytes) {
+    EDDY_ASSIGN_OR_RETURN(auto writer, parquet::ParquetWriter::OpenBuffer(schema, options, bytes));
+    for (const consume::SinkRecord* record : records) {
+      EDDY_RETURN_IF_ERROR(writer->AppendEvent(*record->event));
+    }
+    return writer->Finish().status();
+  }
+
+  Status Write(const std::string& key, const std::string& bytes, std::string_view content_type) {
     objstore::PutOptions options;
-    options.content_type = std::string(encoder_->content_type());
+    options.content_type = std::string(content_type);
     options.if_none_match = store_->HonoursIfNoneMatch();
     Status put = store_->Put(key, bytes, options);
     if (put.code() == ErrorCode::kAlreadyExists) {
@@ -222,10 +340,11 @@ class ObjectsDestination final : public consume::Destination {
   }
 
   // Firehose's processing-failed record, with the log's coordinates of the record.
-  static std::string ErrorLine(const consume::SinkRecord& record, const Status& error) {
+  static std::string ErrorLine(const consume::SinkRecord& record, std::string_view code,
+                               const Status& error) {
     format::JsonWriter writer;
     writer.BeginObject();
-    writer.Member("errorCode", "PartitionKeyQueryFailed");
+    writer.Member("errorCode", code);
     writer.Member("errorMessage", error.message());
     writer.MemberInt("approximateArrivalTimestamp", record.arrival_nanos / 1'000'000);
     writer.Member("shardId", record.shard_id);
@@ -239,6 +358,7 @@ class ObjectsDestination final : public consume::Destination {
   const ObjectsSettings settings_;
   std::unique_ptr<objstore::ObjectStore> store_;  // set by Open at the latest
   const std::unique_ptr<ObjectEncoder> encoder_;
+  const std::unique_ptr<ObjectEncoder> error_encoder_;  // kParquet: the error objects' encoder
   std::shared_ptr<spdlog::logger> logger_;
   std::mutex mutex_;  // serializes Deliver (and guards parser_)
   simdjson::dom::parser parser_;

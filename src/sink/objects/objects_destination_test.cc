@@ -8,6 +8,7 @@
 
 #include "io/fault_file_system.h"
 #include "objstore/local_object_store.h"
+#include "sink/objects/object_encoder.h"
 
 namespace eddy::sink::objects {
 namespace {
@@ -205,6 +206,142 @@ TEST_F(ObjectsDestinationTest, OpenFailsOnAPathThatIsAFile) {
   Status opened = (*destination)->Open();
   EXPECT_FALSE(opened.ok());
   EXPECT_NE(opened.message().find("/lake"), std::string::npos) << opened.ToString();
+}
+
+// A row change of `table` (schema `version`: version 2 has a second column) as the runner
+// hands it over for format=parquet: decoded event, recorded schema, native JSON data.
+consume::SinkRecord RowRecord(uint64_t sequence, std::string_view table, uint32_t version,
+                              bool with_schema = true) {
+  consume::SinkRecord record = Record(sequence, table);
+  auto event = std::make_shared<model::ChangeEvent>();
+  event->op = model::Operation::kInsert;
+  event->table = {"shop", "public", std::string(table)};
+  event->schema_version = version;
+  event->commit_time_ns = kArrival;
+  event->transaction_id = "7";
+  event->after = model::Row{{"id", model::Value::Int64(static_cast<int64_t>(sequence))}};
+  auto schema = std::make_shared<model::TableSchema>();
+  schema->table = event->table;
+  schema->version = version;
+  model::Column id;
+  id.name = "id";
+  id.type = model::ValueType::kInt64;
+  id.source_type = "bigint";
+  schema->columns.push_back(id);
+  if (version >= 2) {
+    model::Column note;
+    note.name = "note";
+    note.type = model::ValueType::kText;
+    note.source_type = "text";
+    schema->columns.push_back(note);  // NULL in every row: still a column of the file
+  }
+  record.event = std::move(event);
+  if (with_schema) record.table_schema = std::move(schema);
+  return record;
+}
+
+TEST_F(ObjectsDestinationTest, ParquetOneFilePerTableAndSchemaVersion) {
+  auto destination =
+      Make({{"format", "parquet"}, {"prefix", "table=!{partitionKeyFromQuery:source.table}/"}});
+  consume::SinkRecord marker = Record(6, "a");  // not a row change: no row in any file
+  auto marker_event = std::make_shared<model::ChangeEvent>();
+  marker_event->op = model::Operation::kSchemaChange;
+  marker.event = std::move(marker_event);
+  auto outcome = destination->Deliver(
+      Batch({RowRecord(1, "a", 1), RowRecord(2, "b", 1), RowRecord(3, "a", 1), RowRecord(4, "a", 2),
+             RowRecord(5, "a", 2), marker, RowRecord(7, "a", 2, /*with_schema=*/false)}));
+  ASSERT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
+  EXPECT_EQ(outcome.acknowledged, 7u);
+  auto objects = Objects();
+  std::vector<std::string> keys;
+  for (const auto& [key, content] : objects) keys.push_back(key);
+  const std::string hour = "2026/12/04/17/";
+  const std::string stamp = "orders-1-2026-12-04-17-05-09-000000-0000000000000000000";
+  EXPECT_EQ(keys, (std::vector<std::string>{
+                      "format-conversion-failed/2026/12/04/17/" + stamp + "7.json",
+                      "table=a/" + hour + stamp + "1.parquet",  // version 1: records 1 and 3
+                      "table=a/" + hour + stamp + "4.parquet",  // version 2: a new file
+                      "table=b/" + hour + stamp + "2.parquet",
+                  }));
+  for (const auto& [key, content] : objects) {
+    if (!key.ends_with(".parquet")) continue;
+    ASSERT_GE(content.size(), 12u) << key;
+    EXPECT_EQ(content.substr(0, 4), "PAR1") << key;
+    EXPECT_EQ(content.substr(content.size() - 4), "PAR1") << key;
+  }
+  // Version 2's file declares the column that is NULL in every row.
+  ASSERT_TRUE(objects.count("table=a/" + hour + stamp + "4.parquet"));
+  EXPECT_NE(objects["table=a/" + hour + stamp + "4.parquet"].find("note"), std::string::npos);
+  EXPECT_EQ(objects["table=a/" + hour + stamp + "1.parquet"].find("note"), std::string::npos);
+  const std::string& error = objects["format-conversion-failed/2026/12/04/17/" + stamp + "7.json"];
+  EXPECT_NE(error.find("DataFormatConversion.SchemaMissing"), std::string::npos) << error;
+}
+
+TEST_F(ObjectsDestinationTest, ParquetRedeliveryReplacesTheSameObjects) {
+  std::map<std::string, std::string> settings = {{"format", "parquet"}, {"compression", "zstd"}};
+  {
+    auto first = Make(settings);
+    ASSERT_TRUE(
+        first->Deliver(Batch({RowRecord(1, "a", 1), RowRecord(2, "a", 1), RowRecord(3, "b", 1)}))
+            .failure.ok());
+  }
+  auto before = Objects();
+  auto again = Make(settings);
+  ASSERT_TRUE(
+      again->Deliver(Batch({RowRecord(1, "a", 1), RowRecord(2, "a", 1), RowRecord(3, "b", 1)}))
+          .failure.ok());
+  EXPECT_EQ(Objects(), before);  // the same keys and the same bytes
+  EXPECT_EQ(before.size(), 2u);
+}
+
+// Every member of a gzip file, decompressed and concatenated (as gunzip reads it); `members`
+// counts them.
+std::string GunzipMembers(const std::string& bytes, int* members) {
+  std::string out;
+  size_t offset = 0;
+  *members = 0;
+  while (offset < bytes.size()) {
+    z_stream stream{};
+    EXPECT_EQ(inflateInit2(&stream, 15 + 16), Z_OK);
+    std::string buffer(8 << 20, '\0');
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data() + offset));
+    stream.avail_in = static_cast<uInt>(bytes.size() - offset);
+    stream.next_out = reinterpret_cast<Bytef*>(buffer.data());
+    stream.avail_out = static_cast<uInt>(buffer.size());
+    int result = inflate(&stream, Z_FINISH);
+    EXPECT_EQ(result, Z_STREAM_END);
+    if (result != Z_STREAM_END) break;
+    out.append(buffer.data(), stream.total_out);
+    offset += stream.total_in;
+    inflateEnd(&stream);
+    ++*members;
+  }
+  return out;
+}
+
+TEST(GzipCompressTest, LargeInputsAreMembersThatReadAsOneStream) {
+  std::string text;
+  for (int i = 0; text.size() < 3 * kGzipMemberBytes + 12345; ++i) {
+    text += R"({"op":"c","after":{"id":)" + std::to_string(i * 7919 % 100003) + "}}\n";
+  }
+  auto gzip = GzipCompress(text);
+  ASSERT_TRUE(gzip.ok()) << gzip.status().ToString();
+  int members = 0;
+  EXPECT_EQ(GunzipMembers(*gzip, &members), text);
+  EXPECT_EQ(members, 4);
+  auto small = GzipCompress("one line\n");
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(GunzipMembers(*small, &members), "one line\n");
+  EXPECT_EQ(members, 1);
+  auto empty = GzipCompress("");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(GunzipMembers(*empty, &members), "");
+
+  auto zstd = ZstdCompress(text);
+  ASSERT_TRUE(zstd.ok()) << zstd.status().ToString();
+  std::string out(ZSTD_getFrameContentSize(zstd->data(), zstd->size()), '\0');
+  ASSERT_EQ(ZSTD_decompress(out.data(), out.size(), zstd->data(), zstd->size()), text.size());
+  EXPECT_EQ(out, text);
 }
 
 }  // namespace

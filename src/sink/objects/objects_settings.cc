@@ -135,6 +135,11 @@ Result<ObjectsSettings> ParseObjectsSettings(const consume::SinkSpec& spec) {
   std::string error_prefix_text(kDefaultErrorPrefix);
   bool extension_set = false;
   std::optional<bool> if_none_match;
+  if (auto format = spec.settings.find("format");
+      format != spec.settings.end() && format->second == kParquetFormat) {
+    settings.format = ObjectFormat::kParquet;
+  }
+  const bool parquet = settings.format == ObjectFormat::kParquet;
   for (const auto& [key, value] : spec.settings) {
     if (key == "buffer_size_mb") {
       EDDY_ASSIGN_OR_RETURN(int64_t mb, Integer(key, value, 1, 128));
@@ -152,7 +157,19 @@ Result<ObjectsSettings> ParseObjectsSettings(const consume::SinkSpec& spec) {
       error_prefix_text = value;
     } else if (key == "compression") {
       std::string upper = Upper(value);
-      if (upper == "UNCOMPRESSED" || upper == "NONE") {
+      if (parquet) {
+        if (upper == "SNAPPY") {
+          settings.parquet_compression = parquet::Compression::kSnappy;
+        } else if (upper == "ZSTD") {
+          settings.parquet_compression = parquet::Compression::kZstd;
+        } else if (upper == "UNCOMPRESSED" || upper == "NONE") {
+          settings.parquet_compression = parquet::Compression::kNone;
+        } else {
+          return Invalid(key, value,
+                         "with format=parquet use SNAPPY (the default), ZSTD or UNCOMPRESSED: "
+                         "Parquet compresses each page itself (GZIP is for JSON lines)");
+        }
+      } else if (upper == "UNCOMPRESSED" || upper == "NONE") {
         settings.compression = Compression::kNone;
       } else if (upper == "GZIP") {
         settings.compression = Compression::kGzip;
@@ -161,7 +178,8 @@ Result<ObjectsSettings> ParseObjectsSettings(const consume::SinkSpec& spec) {
       } else {
         return Invalid(key, value,
                        "use UNCOMPRESSED, GZIP or ZSTD (Snappy and ZIP are not offered for JSON "
-                       "lines: DuckDB and Athena read gzip and zstd)");
+                       "lines: DuckDB and Athena read gzip and zstd; Snappy is for "
+                       "format=parquet)");
       }
     } else if (key == "file_extension") {
       // Firehose's FileExtension rule.
@@ -225,7 +243,9 @@ Result<ObjectsSettings> ParseObjectsSettings(const consume::SinkSpec& spec) {
     }
   }
   settings.if_none_match = if_none_match.value_or(settings.endpoint.empty());
-  if (!extension_set) {
+  if (!extension_set && parquet) {
+    settings.file_extension = ".parquet";
+  } else if (!extension_set) {
     settings.file_extension = settings.compression == Compression::kGzip   ? ".json.gz"
                               : settings.compression == Compression::kZstd ? ".json.zst"
                                                                            : ".json";

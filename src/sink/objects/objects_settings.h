@@ -9,8 +9,12 @@
 //   prefix             Firehose's Prefix expression, after the URL's PREFIX; without a
 //                      !{timestamp:...} the default !{timestamp:yyyy/MM/dd/HH/} is appended
 //   error_prefix       default !{firehose:error-output-type}/ (+ the timestamp when absent)
-//   compression        UNCOMPRESSED (default) | GZIP | ZSTD
-//   file_extension     default .json, .json.gz or .json.zst
+//   format             the runner's `format` (a renderer: the JSON lines of each record), or
+//                      `parquet`: one Parquet file per table (and table-schema version) per
+//                      flush, typed from the source catalog (parquet/writer.h)
+//   compression        JSON lines: UNCOMPRESSED (default) | GZIP | ZSTD;
+//                      parquet: SNAPPY (default) | ZSTD | UNCOMPRESSED (GZIP is refused)
+//   file_extension     default .json, .json.gz or .json.zst; .parquet for parquet
 //   version            the <version> in object names, default 1 (Firehose's stream version)
 //   region, endpoint   s3:// only: the bucket's region (default AWS_REGION, else us-east-1)
 //                      and a custom endpoint (path-style; http(s)://HOST:PORT)
@@ -32,6 +36,7 @@
 
 #include "base/status.h"
 #include "consume/sink.h"
+#include "parquet/writer.h"
 #include "sink/objects/prefix_expression.h"
 
 namespace eddy::sink::objects {
@@ -42,6 +47,16 @@ enum class Compression : uint8_t {
   kGzip = 1,  // "GZIP" (zlib)
   kZstd = 2,  // "ZSTD"
 };
+
+// What an object holds. Parsed once from the `format` setting.
+enum class ObjectFormat : uint8_t {
+  kJsonLines = 0,  // the records as the runner rendered them, one per line
+  kParquet = 1,    // format=parquet: the row images as typed columns plus the CDC columns
+};
+
+// The `format` value that selects Parquet; the runner renders records in its default format
+// (native) for prefix evaluation and batching by bytes.
+inline constexpr std::string_view kParquetFormat = "parquet";
 
 enum class Backend : uint8_t {
   kFile = 0,  // file:///DIR
@@ -65,7 +80,9 @@ struct ObjectsSettings {
   std::chrono::milliseconds buffer_interval{300'000};
   PrefixExpression prefix;        // URL prefix + `prefix` (+ the default timestamp)
   PrefixExpression error_prefix;  // URL prefix + `error_prefix` (+ the default timestamp)
-  Compression compression = Compression::kNone;
+  ObjectFormat format = ObjectFormat::kJsonLines;
+  Compression compression = Compression::kNone;                              // JSON lines
+  parquet::Compression parquet_compression = parquet::Compression::kSnappy;  // kParquet
   std::string file_extension = ".json";
   uint32_t version = 1;
 };

@@ -100,5 +100,36 @@ TEST(ObjectsSettingsTest, BadInputNamesTheKeyAndTheFix) {
   }
 }
 
+TEST(ObjectsSettingsTest, ParquetFormat) {
+  auto settings = ParseObjectsSettings(Spec("file:///lake", {{"format", "parquet"}}));
+  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  EXPECT_EQ(settings->format, ObjectFormat::kParquet);
+  EXPECT_EQ(settings->parquet_compression, parquet::Compression::kSnappy);
+  EXPECT_EQ(settings->file_extension, ".parquet");
+  settings =
+      ParseObjectsSettings(Spec("file:///lake", {{"format", "parquet"}, {"compression", "zstd"}}));
+  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  EXPECT_EQ(settings->parquet_compression, parquet::Compression::kZstd);
+  EXPECT_EQ(settings->file_extension, ".parquet");
+  settings = ParseObjectsSettings(
+      Spec("file:///lake", {{"format", "parquet"}, {"compression", "UNCOMPRESSED"}}));
+  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  EXPECT_EQ(settings->parquet_compression, parquet::Compression::kNone);
+
+  auto gzip =
+      ParseObjectsSettings(Spec("file:///lake", {{"format", "parquet"}, {"compression", "GZIP"}}));
+  ASSERT_FALSE(gzip.ok());
+  EXPECT_NE(gzip.status().message().find("with format=parquet use SNAPPY"), std::string::npos)
+      << gzip.status().ToString();
+  auto snappy_lines = ParseObjectsSettings(Spec("file:///lake", {{"compression", "snappy"}}));
+  ASSERT_FALSE(snappy_lines.ok());
+  EXPECT_NE(snappy_lines.status().message().find("format=parquet"), std::string::npos);
+
+  // A renderer's format leaves JSON lines.
+  settings = ParseObjectsSettings(Spec("file:///lake", {{"format", "dms"}}));
+  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  EXPECT_EQ(settings->format, ObjectFormat::kJsonLines);
+}
+
 }  // namespace
 }  // namespace eddy::sink::objects
