@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "consume/filter_pattern.h"
+#include "sink/iceberg/iceberg_destination.h"
 #include "sink/kafka/kafka_destination.h"
 #include "sink/kafka/kafka_settings.h"
 #include "sink/kinesis/kinesis_destination.h"
@@ -98,6 +99,10 @@ engine::SinkServices MakeSinkServices() {
   for (const char* scheme : {"opensearch+http", "opensearch+https"}) {
     services.destinations.Register(scheme, sink::opensearch::MakeOpenSearchDestination)
         .IgnoreError();
+  }
+  // Iceberg v2 tables mirroring the source tables (sink/iceberg/).
+  for (const char* scheme : {"iceberg+file", "iceberg+s3"}) {
+    services.destinations.Register(scheme, sink::iceberg::MakeIcebergDestination).IgnoreError();
   }
   services.make_filter = MakeFilter;
   services.failure_handler = MakeFailureHandler();

@@ -1,0 +1,79 @@
+// Apache Iceberg v2 table files as eddy writes them (spec notes: docs/formats/iceberg.md).
+//
+//   <table>/metadata/v<N>.metadata.json        table metadata, one per version, never rewritten
+//   <table>/metadata/version-hint.text         "<N>": the latest version (hadoop catalog)
+//   <table>/metadata/snap-<id>-<uuid>.avro     a snapshot's manifest list (Avro manifest_file)
+//   <table>/metadata/<uuid>-m<i>.avro          manifests (Avro manifest_entry); data or deletes
+//   <table>/data/<seq>-<uuid>-data.parquet     data files: final row images of a commit
+//   <table>/data/<seq>-<uuid>-deletes.parquet  equality-delete files: the key columns of every
+//                                              key a commit touched (equality_ids = the key)
+//
+// The Avro schemas below carry the spec's field ids; eddy reads back only the manifest lists
+// it wrote itself (their schema must equal kManifestListSchema byte for byte).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace eddy::iceberg {
+
+inline constexpr int kFormatVersion = 2;
+inline constexpr int kLastPartitionId = 999;  // unpartitioned (Java's convention)
+
+// manifest_entry.status
+inline constexpr int32_t kEntryAdded = 1;
+// data_file.content
+inline constexpr int32_t kContentData = 0;
+inline constexpr int32_t kContentEqualityDeletes = 2;
+// manifest_file.content
+inline constexpr int32_t kManifestData = 0;
+inline constexpr int32_t kManifestDeletes = 1;
+
+// Snapshot summary keys eddy adds (the checkpoint lives here: docs/sinks/iceberg.md).
+inline constexpr std::string_view kSummarySink = "eddy.sink";
+inline constexpr std::string_view kSummaryCheckpoint = "eddy.checkpoint";
+
+// manifest_file (the manifest list), v2: ids 500-517.
+inline constexpr std::string_view kManifestListSchema =
+    R"({"type":"record","name":"manifest_file","fields":[)"
+    R"({"name":"manifest_path","type":"string","field-id":500},)"
+    R"({"name":"manifest_length","type":"long","field-id":501},)"
+    R"({"name":"partition_spec_id","type":"int","field-id":502},)"
+    R"({"name":"content","type":"int","field-id":517},)"
+    R"({"name":"sequence_number","type":"long","field-id":515},)"
+    R"({"name":"min_sequence_number","type":"long","field-id":516},)"
+    R"({"name":"added_snapshot_id","type":"long","field-id":503},)"
+    R"({"name":"added_files_count","type":"int","field-id":504},)"
+    R"({"name":"existing_files_count","type":"int","field-id":505},)"
+    R"({"name":"deleted_files_count","type":"int","field-id":506},)"
+    R"({"name":"added_rows_count","type":"long","field-id":512},)"
+    R"({"name":"existing_rows_count","type":"long","field-id":513},)"
+    R"({"name":"deleted_rows_count","type":"long","field-id":514}]})";
+
+// manifest_entry with data_file (ids 0-4, 100-140): the fields eddy fills. Column bounds are
+// left out (wrong bounds make readers prune live files; counts are exact).
+inline constexpr std::string_view kManifestEntrySchema =
+    R"({"type":"record","name":"manifest_entry","fields":[)"
+    R"({"name":"status","type":"int","field-id":0},)"
+    R"({"name":"snapshot_id","type":["null","long"],"default":null,"field-id":1},)"
+    R"({"name":"sequence_number","type":["null","long"],"default":null,"field-id":3},)"
+    R"({"name":"file_sequence_number","type":["null","long"],"default":null,"field-id":4},)"
+    R"({"name":"data_file","type":{"type":"record","name":"r2","fields":[)"
+    R"({"name":"content","type":"int","field-id":134},)"
+    R"({"name":"file_path","type":"string","field-id":100},)"
+    R"({"name":"file_format","type":"string","field-id":101},)"
+    R"({"name":"partition","type":{"type":"record","name":"r102","fields":[]},"field-id":102},)"
+    R"({"name":"record_count","type":"long","field-id":103},)"
+    R"({"name":"file_size_in_bytes","type":"long","field-id":104},)"
+    R"({"name":"value_counts","type":["null",{"type":"array","items":{"type":"record",)"
+    R"("name":"k119_v120","fields":[{"name":"key","type":"int","field-id":119},)"
+    R"({"name":"value","type":"long","field-id":120}]},"logicalType":"map"}],)"
+    R"("default":null,"field-id":109},)"
+    R"({"name":"null_value_counts","type":["null",{"type":"array","items":{"type":"record",)"
+    R"("name":"k121_v122","fields":[{"name":"key","type":"int","field-id":121},)"
+    R"({"name":"value","type":"long","field-id":122}]},"logicalType":"map"}],)"
+    R"("default":null,"field-id":110},)"
+    R"({"name":"equality_ids","type":["null",{"type":"array","items":"int","element-id":136}],)"
+    R"("default":null,"field-id":135}]},"field-id":2}]})";
+
+}  // namespace eddy::iceberg

@@ -1,0 +1,134 @@
+#include "iceberg/manifest.h"
+
+#include "avro/avro.h"
+#include "iceberg/iceberg_format.h"
+
+namespace eddy::iceberg {
+
+namespace {
+
+void WriteCounts(avro::Encoder& encoder, const std::vector<std::pair<int32_t, int64_t>>& counts) {
+  if (counts.empty()) {
+    encoder.UnionIndex(0);
+    return;
+  }
+  encoder.UnionIndex(1);
+  encoder.BeginBlock(static_cast<int64_t>(counts.size()));
+  for (const auto& [id, count] : counts) {
+    encoder.Int(id);
+    encoder.Long(count);
+  }
+  encoder.EndBlocks();
+}
+
+}  // namespace
+
+Result<std::string> WriteManifest(const Schema& schema, int32_t content, int64_t snapshot_id,
+                                  const std::vector<DataFile>& files) {
+  if (content != kManifestData && content != kManifestDeletes) {
+    return InvalidArgument("manifest content must be data (0) or deletes (1)");
+  }
+  avro::ContainerWriter writer(std::string(kManifestEntrySchema),
+                               {{"schema", SchemaJson(schema)},
+                                {"schema-id", std::to_string(schema.schema_id)},
+                                {"partition-spec", "[]"},
+                                {"partition-spec-id", "0"},
+                                {"format-version", std::to_string(kFormatVersion)},
+                                {"content", content == kManifestData ? "data" : "deletes"}});
+  for (const DataFile& file : files) {
+    if ((content == kManifestData) != (file.content == kContentData)) {
+      return InvalidArgument("a manifest holds data files or delete files, never both");
+    }
+    avro::Encoder encoder;
+    encoder.Int(kEntryAdded);
+    encoder.UnionIndex(1);
+    encoder.Long(snapshot_id);
+    encoder.UnionIndex(0);  // sequence_number: inherited (ADDED)
+    encoder.UnionIndex(0);  // file_sequence_number: inherited
+    encoder.Int(file.content);
+    encoder.String(file.file_path);
+    encoder.String("PARQUET");
+    // partition: an empty record encodes to nothing
+    encoder.Long(file.record_count);
+    encoder.Long(file.file_size_in_bytes);
+    WriteCounts(encoder, file.value_counts);
+    WriteCounts(encoder, file.null_value_counts);
+    if (file.equality_ids.empty()) {
+      encoder.UnionIndex(0);
+    } else {
+      encoder.UnionIndex(1);
+      encoder.BeginBlock(static_cast<int64_t>(file.equality_ids.size()));
+      for (int32_t id : file.equality_ids) encoder.Int(id);
+      encoder.EndBlocks();
+    }
+    writer.Append(encoder.Take());
+  }
+  return writer.Finish();
+}
+
+Result<std::string> WriteManifestList(const std::vector<ManifestFile>& manifests,
+                                      int64_t snapshot_id,
+                                      std::optional<int64_t> parent_snapshot_id,
+                                      int64_t sequence_number) {
+  std::vector<std::pair<std::string, std::string>> metadata = {
+      {"snapshot-id", std::to_string(snapshot_id)}};
+  if (parent_snapshot_id) {
+    metadata.emplace_back("parent-snapshot-id", std::to_string(*parent_snapshot_id));
+  } else {
+    metadata.emplace_back("parent-snapshot-id", "null");
+  }
+  metadata.emplace_back("sequence-number", std::to_string(sequence_number));
+  metadata.emplace_back("format-version", std::to_string(kFormatVersion));
+  avro::ContainerWriter writer(std::string(kManifestListSchema), std::move(metadata));
+  for (const ManifestFile& manifest : manifests) {
+    avro::Encoder encoder;
+    encoder.String(manifest.manifest_path);
+    encoder.Long(manifest.manifest_length);
+    encoder.Int(manifest.partition_spec_id);
+    encoder.Int(manifest.content);
+    encoder.Long(manifest.sequence_number);
+    encoder.Long(manifest.min_sequence_number);
+    encoder.Long(manifest.added_snapshot_id);
+    encoder.Int(manifest.added_files_count);
+    encoder.Int(manifest.existing_files_count);
+    encoder.Int(manifest.deleted_files_count);
+    encoder.Long(manifest.added_rows_count);
+    encoder.Long(manifest.existing_rows_count);
+    encoder.Long(manifest.deleted_rows_count);
+    writer.Append(encoder.Take());
+  }
+  return writer.Finish();
+}
+
+Result<std::vector<ManifestFile>> ReadManifestList(std::string_view file) {
+  EDDY_ASSIGN_OR_RETURN(avro::Container container, avro::ReadContainer(file));
+  if (container.metadata.at("avro.schema") != kManifestListSchema) {
+    return FailedPrecondition(
+        "the manifest list was not written by eddy (its Avro schema differs); eddy appends only "
+        "to tables it maintains itself");
+  }
+  avro::Decoder decoder(container.records);
+  std::vector<ManifestFile> manifests;
+  for (uint64_t i = 0; i < container.record_count; ++i) {
+    ManifestFile manifest;
+    EDDY_ASSIGN_OR_RETURN(std::string_view path, decoder.String());
+    manifest.manifest_path = std::string(path);
+    EDDY_ASSIGN_OR_RETURN(manifest.manifest_length, decoder.Long());
+    EDDY_ASSIGN_OR_RETURN(manifest.partition_spec_id, decoder.Int());
+    EDDY_ASSIGN_OR_RETURN(manifest.content, decoder.Int());
+    EDDY_ASSIGN_OR_RETURN(manifest.sequence_number, decoder.Long());
+    EDDY_ASSIGN_OR_RETURN(manifest.min_sequence_number, decoder.Long());
+    EDDY_ASSIGN_OR_RETURN(manifest.added_snapshot_id, decoder.Long());
+    EDDY_ASSIGN_OR_RETURN(manifest.added_files_count, decoder.Int());
+    EDDY_ASSIGN_OR_RETURN(manifest.existing_files_count, decoder.Int());
+    EDDY_ASSIGN_OR_RETURN(manifest.deleted_files_count, decoder.Int());
+    EDDY_ASSIGN_OR_RETURN(manifest.added_rows_count, decoder.Long());
+    EDDY_ASSIGN_OR_RETURN(manifest.existing_rows_count, decoder.Long());
+    EDDY_ASSIGN_OR_RETURN(manifest.deleted_rows_count, decoder.Long());
+    manifests.push_back(std::move(manifest));
+  }
+  if (!decoder.empty()) return Corruption("the manifest list has bytes after its last record");
+  return manifests;
+}
+
+}  // namespace eddy::iceberg

@@ -1,0 +1,87 @@
+// Iceberg tables in a warehouse on an ObjectStore, with the hadoop (file-system) catalog: a
+// table lives under its key prefix (`<namespace...>/<name>`); each version of its metadata is
+// `metadata/v<N>.metadata.json`, published with put-if-absent, and `metadata/version-hint.text`
+// names the latest one for readers (icebird, Spark's HadoopCatalog).
+//
+// A commit (CommitDelta) writes, in order: the data file and the equality-delete file
+// (Parquet), their manifests, the manifest list (the previous snapshot's manifests plus the new
+// ones), then v<N+1>.metadata.json put-if-absent (the commit point: the snapshot exists once
+// that object does), then version-hint.text. A crash before the commit point leaves only
+// unreferenced files; a crash after it leaves a hint one version behind, which Load repairs
+// (it probes v<hint+1>, v<hint+2>, ... and rewrites the hint). Put-if-absent needs a store that
+// honours it (local files, AWS S3); on one that does not, two concurrent writers of one table
+// can overwrite each other's version (docs/sinks/iceberg.md).
+//
+// Durability: CommitDelta returns OK only once the new metadata version is durable (Put's
+// guarantee). Threads: one thread at a time per catalog; one writer per table at a time.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "iceberg/manifest.h"
+#include "iceberg/table_metadata.h"
+#include "model/schema.h"
+#include "model/value.h"
+#include "objstore/object_store.h"
+#include "parquet/writer.h"
+
+namespace eddy::iceberg {
+
+struct LoadedTable {
+  int64_t version = 0;  // N of v<N>.metadata.json
+  TableMetadata metadata;
+};
+
+// The rows one commit applies to a table, as merge-on-read: `deleted_keys` (rows holding the
+// key columns) become one equality-delete file, `rows` (final images) one data file. A key
+// present in both is replaced: the delete applies to older data only.
+struct Delta {
+  std::vector<const model::Row*> rows;
+  std::vector<const model::Row*> deleted_keys;
+  // Added to the snapshot summary after the counts (eddy.sink, eddy.checkpoint).
+  std::vector<std::pair<std::string, std::string>> summary;
+};
+
+struct CommitOptions {
+  parquet::Compression compression = parquet::Compression::kSnappy;
+  // Milliseconds since the epoch for the snapshot and metadata; 0: now.
+  int64_t now_ms = 0;
+};
+
+class HadoopCatalog {
+ public:
+  // `store` is not owned and outlives the catalog.
+  explicit HadoopCatalog(objstore::ObjectStore* store) : store_(store) {}
+
+  // The table's latest version, or nullopt when it has none yet.
+  [[nodiscard]] Result<std::optional<LoadedTable>> Load(std::string_view table_key);
+
+  // Commits `delta` as one snapshot (operation "append", or "overwrite" when it deletes) on
+  // the table at `table_key` whose latest version is `current` (nullopt: creates the table).
+  // `table` is the source table's schema; rows are projected onto its columns by name. A
+  // version written meanwhile by another writer is kAborted (reload and retry).
+  [[nodiscard]] Result<LoadedTable> CommitDelta(std::string_view table_key,
+                                                const std::optional<LoadedTable>& current,
+                                                const model::TableSchema& table, const Delta& delta,
+                                                const CommitOptions& options = {});
+
+  // "file:///warehouse/<table_key>" or "s3://bucket/<table_key>".
+  std::string Location(std::string_view table_key) const;
+
+ private:
+  Result<std::optional<int64_t>> LatestVersion(std::string_view table_key);
+
+  objstore::ObjectStore* store_;
+  bool hint_behind_ = false;  // set by LatestVersion
+};
+
+std::string MetadataKey(std::string_view table_key, int64_t version);
+std::string VersionHintKey(std::string_view table_key);
+
+}  // namespace eddy::iceberg

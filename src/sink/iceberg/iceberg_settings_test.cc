@@ -1,0 +1,81 @@
+#include "sink/iceberg/iceberg_settings.h"
+
+#include <gtest/gtest.h>
+
+namespace eddy::sink::iceberg {
+namespace {
+
+consume::SinkSpec Spec(std::string url, std::map<std::string, std::string> settings = {}) {
+  consume::SinkSpec spec;
+  spec.name = "lake";
+  spec.stream = "orders";
+  spec.url = std::move(url);
+  spec.settings = std::move(settings);
+  return spec;
+}
+
+TEST(IcebergSettingsTest, Defaults) {
+  auto settings = ParseIcebergSettings(Spec("iceberg+file:///var/lake/"));
+  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  EXPECT_EQ(settings->backend, Backend::kFile);
+  EXPECT_EQ(settings->directory, "/var/lake");
+  EXPECT_EQ(settings->commit_interval, std::chrono::seconds(60));
+  EXPECT_EQ(settings->commit_rows, 100'000u);
+  EXPECT_EQ(settings->compression, parquet::Compression::kSnappy);
+}
+
+TEST(IcebergSettingsTest, S3AndEverySetting) {
+  auto settings =
+      ParseIcebergSettings(Spec("iceberg+s3://bucket/warehouse/x?endpoint=http://127.0.0.1:4568",
+                                {{"endpoint", "http://127.0.0.1:4568/"},
+                                 {"region", "eu-west-1"},
+                                 {"commit_interval", "5s"},
+                                 {"commit_rows", "500"},
+                                 {"compression", "zstd"},
+                                 {"catalog", "hadoop"},
+                                 {"type", "iceberg"},
+                                 {"parallelization_factor", "1"},
+                                 {"maximum_retry_attempts", "3"}}));
+  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  EXPECT_EQ(settings->backend, Backend::kS3);
+  EXPECT_EQ(settings->bucket, "bucket");
+  EXPECT_EQ(settings->prefix, "warehouse/x");
+  EXPECT_EQ(settings->endpoint, "http://127.0.0.1:4568");
+  EXPECT_EQ(settings->region, "eu-west-1");
+  EXPECT_EQ(settings->commit_interval, std::chrono::seconds(5));
+  EXPECT_EQ(settings->commit_rows, 500u);
+  EXPECT_EQ(settings->compression, parquet::Compression::kZstd);
+}
+
+TEST(IcebergSettingsTest, BadInputNamesTheFix) {
+  struct Case {
+    consume::SinkSpec spec;
+    std::string expected;
+  };
+  std::vector<Case> cases = {
+      {Spec("iceberg+file://relative"), "absolute directory"},
+      {Spec("iceberg+ftp://x"), "iceberg+file:///WAREHOUSE"},
+      {Spec("iceberg+s3:///w"), "bucket is missing"},
+      {Spec("iceberg+s3://Bad_Bucket/w"), "Bad_Bucket"},
+      {Spec("iceberg+file:///l", {{"commit_interval", "0"}}), "1 to 3600 seconds"},
+      {Spec("iceberg+file:///l", {{"commit_rows", "0"}}), "1 to 1000000"},
+      {Spec("iceberg+file:///l", {{"compression", "lz4"}}), "snappy, zstd or none"},
+      {Spec("iceberg+file:///l", {{"catalog", "sqlite:///x"}}), "only the hadoop catalog"},
+      {Spec("iceberg+file:///l", {{"endpoint", "http://h:1"}}), "iceberg+s3:// URLs only"},
+      {Spec("iceberg+s3://bkt/w", {{"endpoint", "ftp://h"}}), "base URL"},
+      {Spec("iceberg+file:///l", {{"batch_size", "10"}}), "commit_rows"},
+      {Spec("iceberg+file:///l", {{"parallelization_factor", "4"}}), "one writer"},
+      {Spec("iceberg+file:///l", {{"type", "s3"}}), "iceberg sink"},
+      {Spec("iceberg+file:///l", {{"bogus", "1"}}), "unknown iceberg setting 'bogus'"},
+  };
+  for (const Case& c : cases) {
+    auto settings = ParseIcebergSettings(c.spec);
+    ASSERT_FALSE(settings.ok()) << c.spec.url;
+    EXPECT_EQ(settings.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(settings.status().message().find(c.expected), std::string::npos)
+        << settings.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace eddy::sink::iceberg

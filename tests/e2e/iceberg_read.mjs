@@ -1,0 +1,181 @@
+// Reads an Iceberg table eddy wrote, with two independent readers, and checks its structure.
+//
+//   node iceberg_read.mjs TABLE_DIR KEY_COLUMN
+//   node iceberg_read.mjs s3://BUCKET/TABLE_KEY KEY_COLUMN S3_ENDPOINT
+//
+// Prints JSON: {"versions": [{"version": N, "rows": [...]}...], "duckdb": [...rows...],
+//               "problems": [...]} where
+// - versions: icebird (npm) reading the table at every metadata version (time travel), through
+//   a file:// fetch shim (Range requests served from disk), or from an S3 endpoint (s3rver) by
+//   mapping the AWS URLs icebird makes of s3:// paths onto it; the last one is the current state;
+// - duckdb: the current state re-derived by DuckDB (@duckdb/node-api) from the data and delete
+//   files with Iceberg's sequence-number rules (an equality delete removes rows of data files
+//   with a strictly smaller sequence number), the file list taken from the manifests;
+// - problems: structural violations: required metadata fields, sequence numbers, manifest
+//   record counts versus the files, file_size_in_bytes versus the file on disk, Parquet field
+//   ids versus the schema.
+// Rows are objects sorted by KEY_COLUMN, values as JSON (bigints as numbers, Dates as ISO).
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { icebergManifests, icebergMetadata, icebergRead } from 'icebird';
+
+const [tableDir, keyColumn, s3Endpoint] = process.argv.slice(2);
+const onS3 = tableDir.startsWith('s3://');
+const tableUrl = onS3 ? tableDir : `file://${tableDir}`;
+
+// file:// for icebird's fetch (hyparquet asks for byte ranges).
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (url, init) => {
+  const text = String(url);
+  const aws = /^https:\/\/([^/]+)\.s3\.amazonaws\.com\/(.*)$/.exec(text);
+  if (aws && s3Endpoint) return realFetch(`${s3Endpoint}/${aws[1]}/${aws[2]}`, init);
+  if (!text.startsWith('file://')) return realFetch(url, init);
+  let bytes;
+  try {
+    bytes = await readFile(decodeURIComponent(text.slice(7)));
+  } catch {
+    return new Response('not found', { status: 404 });
+  }
+  const range = init?.headers?.Range ?? init?.headers?.range ?? (init?.headers?.get?.('range'));
+  if (range) {
+    const [, start, end] = /bytes=(\d+)-(\d*)/.exec(range);
+    bytes = bytes.subarray(Number(start), end === '' ? bytes.length : Number(end) + 1);
+    return new Response(bytes, { status: 206, headers: { 'content-length': String(bytes.length) } });
+  }
+  return new Response(bytes, { status: 200, headers: { 'content-length': String(bytes.length) } });
+};
+
+// A path inside the table (or a full file:// / s3:// URI) as bytes, and its size.
+function toUrl(pathOrUri) {
+  if (pathOrUri.startsWith('s3://')) {
+    const rest = pathOrUri.slice(5);
+    return `${s3Endpoint}/${rest}`;
+  }
+  return pathOrUri.startsWith('file://') ? pathOrUri : `file://${pathOrUri}`;
+}
+async function readText(pathOrUri) {
+  const reply = await globalThis.fetch(toUrl(pathOrUri));
+  if (!reply.ok) throw new Error(`${pathOrUri}: ${reply.status}`);
+  return reply.text();
+}
+async function sizeOf(pathOrUri) {
+  if (!onS3) return (await stat(pathOrUri.replace(/^file:\/\//, ''))).size;
+  const reply = await realFetch(toUrl(pathOrUri), { method: 'HEAD' });
+  return Number(reply.headers.get('content-length'));
+}
+
+function plain(value) {
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.toISOString();
+  if (value === undefined) return null;
+  return value;
+}
+function canonical(rows) {
+  return rows
+    .map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, plain(v)])))
+    .sort((a, b) => (a[keyColumn] < b[keyColumn] ? -1 : a[keyColumn] > b[keyColumn] ? 1 : 0));
+}
+
+const problems = [];
+const check = (ok, what) => { if (!ok) problems.push(what); };
+
+const hint = Number((await readText(`${tableDir}/metadata/version-hint.text`)).trim());
+const versions = [];
+let previousSequence = 0;
+for (let version = 1; version <= hint; version++) {
+  const metadataFileName = `v${version}.metadata.json`;
+  const metadata = JSON.parse(await readText(`${tableDir}/metadata/${metadataFileName}`));
+  for (const field of ['format-version', 'table-uuid', 'location', 'last-sequence-number',
+    'last-updated-ms', 'last-column-id', 'schemas', 'current-schema-id', 'partition-specs',
+    'default-spec-id', 'last-partition-id', 'sort-orders', 'default-sort-order-id']) {
+    check(field in metadata, `v${version}: required field ${field} missing`);
+  }
+  check(metadata['format-version'] === 2, `v${version}: format-version ${metadata['format-version']}`);
+  check(metadata['last-sequence-number'] > previousSequence,
+        `v${version}: last-sequence-number ${metadata['last-sequence-number']} not above ${previousSequence}`);
+  previousSequence = metadata['last-sequence-number'];
+  const current = metadata.snapshots.find((s) => s['snapshot-id'] === metadata['current-snapshot-id']);
+  check(current && current['sequence-number'] === metadata['last-sequence-number'],
+        `v${version}: the current snapshot's sequence number is not last-sequence-number`);
+  check(metadata.refs?.main?.['snapshot-id'] === metadata['current-snapshot-id'],
+        `v${version}: refs.main is not the current snapshot`);
+  const rows = await icebergRead({ tableUrl, metadataFileName });
+  versions.push({ version, rows: canonical(rows) });
+}
+
+// The current version's files, from the manifests (icebird's Avro decoding of eddy's files).
+const metadata = await icebergMetadata({ tableUrl, metadataFileName: `v${hint}.metadata.json` });
+const schema = metadata.schemas.find((s) => s['schema-id'] === metadata['current-schema-id']);
+const manifests = await icebergManifests(metadata);
+const dataFiles = [];
+const deleteFiles = [];
+const scratch = onS3 ? await mkdtemp(`${tmpdir()}/iceberg-read-`) : '';
+for (const { entries } of manifests) {
+  for (const entry of entries) {
+    const file = entry.data_file;
+    const path = onS3 ? file.file_path : file.file_path.slice('file://'.length);
+    const size = await sizeOf(path);
+    check(size === Number(file.file_size_in_bytes),
+          `${path}: file_size_in_bytes ${file.file_size_in_bytes}, the file has ${size}`);
+    // DuckDB (no httpfs offline) reads local copies of files on S3.
+    let local = path;
+    if (onS3) {
+      local = `${scratch}/${path.split('/').pop()}`;
+      const reply = await realFetch(toUrl(path));
+      await writeFile(local, Buffer.from(await reply.arrayBuffer()));
+    }
+    (file.content === 2 ? deleteFiles : dataFiles)
+      .push({ path: local, sequence: Number(entry.sequence_number), records: Number(file.record_count),
+              equalityIds: file.equality_ids });
+  }
+}
+check(dataFiles.length > 0, 'no data files');
+
+const instance = await DuckDBInstance.create(':memory:');
+const connection = await instance.connect();
+const quote = (text) => `'${text.replaceAll("'", "''")}'`;
+for (const file of [...dataFiles, ...deleteFiles]) {
+  const counted = (await connection.runAndReadAll(
+    `SELECT count(*) AS n FROM read_parquet(${quote(file.path)})`)).getRowObjectsJson();
+  check(Number(counted[0].n) === file.records,
+        `${file.path}: manifest record_count ${file.records}, the file has ${counted[0].n}`);
+  const ids = (await connection.runAndReadAll(
+    `SELECT name, field_id FROM parquet_schema(${quote(file.path)}) WHERE num_children IS NULL`))
+    .getRowObjectsJson();
+  for (const { name, field_id } of ids) {
+    // Files written before a schema change hold columns of an older schema.
+    const known = metadata.schemas.flatMap((s) => s.fields).filter((f) => f.name === name);
+    const field = schema.fields.find((f) => f.name === name);
+    check(field ? Number(field_id) === field.id : known.some((f) => f.id === Number(field_id)),
+          `${file.path}: column ${name} has field_id ${field_id}, the schemas say ` +
+          `${known.map((f) => f.id).join(' or ') || 'nothing'}`);
+  }
+  if (file.equalityIds) {
+    const keyField = schema.fields.find((f) => f.name === keyColumn);
+    check(JSON.stringify(file.equalityIds) === JSON.stringify(schema['identifier-field-ids']) &&
+          file.equalityIds.includes(keyField.id),
+          `${file.path}: equality_ids ${JSON.stringify(file.equalityIds)}`);
+  }
+}
+const values = (files) => files.map((f) => `(${quote(f.path)}, ${f.sequence})`).join(', ');
+const columns = schema.fields.map((f) => `d."${f.name}"`).join(', ');
+let sql = `WITH seqs(path, seq) AS (VALUES ${values(dataFiles)}),
+  data AS (SELECT r.*, s.seq AS _seq FROM read_parquet([${dataFiles.map((f) => quote(f.path)).join(', ')}],
+                                                      filename = true, union_by_name = true) r
+           JOIN seqs s ON s.path = r.filename)`;
+if (deleteFiles.length > 0) {
+  sql += `, dseqs(path, seq) AS (VALUES ${values(deleteFiles)}),
+  deletes AS (SELECT r."${keyColumn}" AS k, s.seq AS _seq
+                FROM read_parquet([${deleteFiles.map((f) => quote(f.path)).join(', ')}], filename = true) r
+                JOIN dseqs s ON s.path = r.filename)
+  SELECT ${columns} FROM data d
+   WHERE NOT EXISTS (SELECT 1 FROM deletes e WHERE e.k = d."${keyColumn}" AND e._seq > d._seq)`;
+} else {
+  sql += ` SELECT ${columns} FROM data d`;
+}
+const duckdbRows = (await connection.runAndReadAll(sql)).getRowObjectsJson();
+connection.closeSync();
+instance.closeSync();
+
+process.stdout.write(JSON.stringify({ versions, duckdb: canonical(duckdbRows), problems }));
