@@ -147,6 +147,15 @@ int Demo(const DemoFlags& flags) {
     if (!sink.ok()) return fail("configuring the Parquet objects sink", sink.status());
     config.sinks.push_back(std::move(*sink));
   }
+  // The Iceberg sink's embedded default: an Iceberg v2 table per source table under
+  // <data>/iceberg/ (hadoop catalog), updates and deletes applied, a snapshot every 10 seconds.
+  for (const char* name : {kPostgresStream, kMariadbStream}) {
+    std::string url = "iceberg+file://" + data_dir + "/iceberg?name=iceberg-" + std::string(name) +
+                      "&stream=" + name + "&commit_interval=10";
+    auto sink = engine::ParseSinkUrl(url, config.sinks.size() + 1);
+    if (!sink.ok()) return fail("configuring the Iceberg sink", sink.status());
+    config.sinks.push_back(std::move(*sink));
+  }
   // No source: captures are added below.
   auto engine = engine::Engine::Start(config, MakeSinkServices());
   if (!engine.ok()) return fail("starting the change log and the API", engine.status());
@@ -190,6 +199,14 @@ source catalog plus _eddy_op, _eddy_commit_time, _eddy_position, _eddy_transacti
 
 )",
       data_dir.c_str());
+  std::printf(
+      R"(And in Iceberg v2 tables mirroring the source tables (iceberg+file://...), a snapshot
+every 10 seconds with updates and deletes applied; icebird (npm) reads the current state:
+  find %s/iceberg -name version-hint.text
+  cd tests/e2e && node iceberg_read.mjs "$(dirname "$(dirname "$(find %s/iceberg -name version-hint.text | head -1)")")" trans_id | jq '.versions[-1].rows | length'
+
+)",
+      data_dir.c_str(), data_dir.c_str());
   std::fflush(stdout);
   PrintInstructions((*engine)->api_port(), (*function)->dir(), config.data_dir);
 
