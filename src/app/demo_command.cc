@@ -200,12 +200,12 @@ source catalog plus _eddy_op, _eddy_commit_time, _eddy_position, _eddy_transacti
 )",
       data_dir.c_str());
   std::printf(
-      R"(And in Iceberg v2 tables mirroring the source tables (iceberg+file://...), a snapshot
+      R"txt(And in Iceberg v2 tables mirroring the source tables (iceberg+file://...), a snapshot
 every 10 seconds with updates and deletes applied; icebird (npm) reads the current state:
   find %s/iceberg -name version-hint.text
   cd tests/e2e && node iceberg_read.mjs "$(dirname "$(dirname "$(find %s/iceberg -name version-hint.text | head -1)")")" trans_id | jq '.versions[-1].rows | length'
 
-)",
+)txt",
       data_dir.c_str(), data_dir.c_str());
   std::fflush(stdout);
   PrintInstructions((*engine)->api_port(), (*function)->dir(), config.data_dir);
