@@ -20,17 +20,14 @@ Waits are bounded polls on conditions, never fixed sleeps (the kill moments are 
 design, and the writer's pacing sets the load, not a wait).
 """
 import argparse
-import contextlib
 import os
 import random
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 
-from e2e_common import wait_for
+from e2e_common import wait_for, work_directory  # noqa: F401 (re-exported)
 
 
 def parse_args(name, add_arguments=None, rounds=8):
@@ -39,25 +36,13 @@ def parse_args(name, add_arguments=None, rounds=8):
     parser.add_argument("localdb")
     if add_arguments is not None:
         add_arguments(parser)
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("EDDY_CRASH_ROUNDS", str(rounds))))
+    parser.add_argument("--rounds", type=int,
+                        default=int(os.environ.get("EDDY_CRASH_ROUNDS", str(rounds))))
     parser.add_argument("--seed", type=int,
                         default=int(os.environ.get("EDDY_TEST_SEED", str(random.randrange(1 << 30)))))
     args = parser.parse_args()
     print(f"{name}: seed {args.seed} (EDDY_TEST_SEED replays), rounds {args.rounds}", flush=True)
     return args
-
-
-@contextlib.contextmanager
-def work_directory(name):
-    """A temporary directory, removed at the end unless EDDY_KEEP_WORK is set."""
-    work = tempfile.mkdtemp(prefix=f"eddy-{name}-")
-    try:
-        yield work
-    finally:
-        if os.environ.get("EDDY_KEEP_WORK"):
-            print(f"{name}: work directory kept: {work}", flush=True)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 class PsqlWriter:

@@ -1,12 +1,15 @@
 """What every end-to-end test and benchmark script shares: a free loopback port, waits on a
-condition with a deadline (never a fixed sleep), stopping a process, a sink's state from eddy's
-/metrics, and a throwaway PostgreSQL 15 or MariaDB 10.11 started by eddy-localdb. A database
-that cannot start is a failure, never a skip."""
+condition with a deadline (never a fixed sleep), a temporary work directory, stopping a
+process, a sink's state from eddy's /metrics, and a throwaway PostgreSQL 15 or MariaDB 10.11
+started by eddy-localdb. A database that cannot start is a failure, never a skip."""
+import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -45,6 +48,19 @@ def stop_process(process, seconds=60):
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@contextlib.contextmanager
+def work_directory(name):
+    """A temporary directory, removed at the end unless EDDY_KEEP_WORK is set."""
+    work = tempfile.mkdtemp(prefix=f"eddy-{name}-")
+    try:
+        yield work
+    finally:
+        if os.environ.get("EDDY_KEEP_WORK"):
+            print(f"{name}: work directory kept: {work}", flush=True)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def sink_state(metrics_port, sink):
