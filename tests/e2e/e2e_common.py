@@ -85,8 +85,12 @@ def start_localdb(localdb, kind, work, name, options=()):
     log = f"{work}/{name}.log" if name else f"{work}/localdb.log"
     process = subprocess.Popen([localdb, "start", kind, *options, "--url-file", url_file],
                                stdout=subprocess.DEVNULL, stderr=open(log, "w"))
-    url = wait_for(lambda: process.poll() is None and os.path.exists(url_file)
-                   and open(url_file).read().strip(), 120, f"{kind} to start")
+    try:
+        url = wait_for(lambda: process.poll() is None and os.path.exists(url_file)
+                       and open(url_file).read().strip(), 120, f"{kind} to start")
+    except BaseException:
+        stop_process(process)
+        raise
     return process, url
 
 
