@@ -63,6 +63,15 @@ def work_directory(name):
             shutil.rmtree(work, ignore_errors=True)
 
 
+def stop_all(items):
+    """Stops, last first, processes (stop_process) and servers with a stop() (Postgres, ...)."""
+    for item in reversed(items):
+        if isinstance(item, subprocess.Popen) or item is None:
+            stop_process(item)
+        else:
+            item.stop()
+
+
 def sink_state(metrics_port, sink):
     """The sink's state from eddy's /metrics (eddy_sink_state{sink=...,state=...} 1)."""
     try:

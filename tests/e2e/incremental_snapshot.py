@@ -23,7 +23,7 @@ import time
 import boto3
 import botocore.config
 
-from e2e_common import Postgres, free_port, stop_process, wait_for, work_directory
+from e2e_common import Postgres, free_port, stop_all, wait_for, work_directory
 
 EDDY, LOCALDB = sys.argv[1], sys.argv[2]
 STREAM = "snap"
@@ -59,10 +59,10 @@ def main():
     print(f"seed={SEED} (EDDY_TEST_SEED replays)", flush=True)
     rng = random.Random(SEED)
     with work_directory("e2e-incremental") as work:
-        db = None
-        runs = []
+        processes = []
         try:
             db = Postgres(LOCALDB, work)
+            processes.append(db)
             url = db.url
             db.query("CREATE TABLE t (id bigint PRIMARY KEY, v bigint NOT NULL)")
             db.query(f"INSERT INTO t SELECT g, g FROM generate_series(1, {ROWS}) g")
@@ -88,7 +88,7 @@ listen = "127.0.0.1:{port}"
                 run = subprocess.Popen([EDDY, "run", "--config", work + "/eddy.toml"],
                                        stdout=subprocess.DEVNULL,
                                        stderr=open(work + "/run.log", "a"))
-                runs.append(run)
+                processes.append(run)
                 return run
 
             def change_some():
@@ -182,10 +182,7 @@ listen = "127.0.0.1:{port}"
                     pass
             raise
         finally:
-            for run in reversed(runs):
-                stop_process(run)
-            if db is not None:
-                db.stop()
+            stop_all(processes)
 
 
 if __name__ == "__main__":

@@ -28,17 +28,13 @@ import sys
 import tempfile
 import shutil
 
+from e2e_common import Postgres, stop_all
 from kinesis_sink_support import (changes, client, create_stream, free_port, make_certificate,
                                   read_all, sink_state, start_eddy_serve, start_kinesalite,
                                   start_verifying_server, wait_for)
 
 KEYS = 40
 BIG = 1_500_000
-
-
-def psql(url, sql):
-    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True,
-                   stdout=subprocess.DEVNULL)
 
 
 def check(target, records, final, expect_no_duplicates):
@@ -80,13 +76,11 @@ def main():
                AWS_SECRET_ACCESS_KEY="eddy-test-secret", HOME=work)
     env.pop("AWS_PROFILE", None)
     try:
-        db = subprocess.Popen([localdb, "start", "postgres", "--url-file", work + "/url"],
-                              stdout=subprocess.DEVNULL, stderr=open(work + "/localdb.log", "w"))
+        db = Postgres(localdb, work)
         processes.append(db)
-        url = wait_for(lambda: os.path.exists(work + "/url") and open(work + "/url").read().strip(),
-                       120, "PostgreSQL to start")
-        psql(url, "CREATE TABLE kv (k int PRIMARY KEY, v bigint NOT NULL, pad text NOT NULL)")
-        psql(url, f"INSERT INTO kv SELECT k, 1, '' FROM generate_series(1, {KEYS}) k")
+        url = db.url
+        db.sql("CREATE TABLE kv (k int PRIMARY KEY, v bigint NOT NULL, pad text NOT NULL)")
+        db.sql(f"INSERT INTO kv SELECT k, 1, '' FROM generate_series(1, {KEYS}) k")
         final = {k: 1 for k in range(1, KEYS + 1)}
 
         kinesalite, kl_port = start_kinesalite()
@@ -124,7 +118,7 @@ def main():
                 final[k] += 1
                 statements.append(f"UPDATE kv SET v = v + 1 WHERE k = {k};")
             for start in range(0, len(statements), 10):
-                psql(url, "BEGIN;" + "".join(statements[start:start + 10]) + "COMMIT;")
+                db.sql("BEGIN;" + "".join(statements[start:start + 10]) + "COMMIT;")
 
         # The snapshot (v = 1 for every key) first, so each later value is one change.
         targets = (("kinesalite", to_kinesalite), ("eddy serve", to_eddy),
@@ -135,7 +129,7 @@ def main():
         write(600)
         # One change larger than a Kinesis record (chunked), then the row back to small.
         final[7] += 2
-        psql(url, f"BEGIN; UPDATE kv SET v = v + 1, pad = repeat('x', {BIG}) WHERE k = 7; "
+        db.sql(f"BEGIN; UPDATE kv SET v = v + 1, pad = repeat('x', {BIG}) WHERE k = 7; "
                   "UPDATE kv SET v = v + 1, pad = '' WHERE k = 7; COMMIT;")
         write(300)
 
@@ -208,13 +202,7 @@ def main():
         print("kinesis_sink: 1 passed, 0 failed")
         return 0
     finally:
-        for process in reversed(processes):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop_all(processes)
         if os.environ.get("EDDY_KEEP_WORK"):
             print(f"kinesis_sink: work directory kept: {work}")
         else:

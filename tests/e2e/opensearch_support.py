@@ -11,8 +11,8 @@ import sys
 import urllib.error
 import urllib.request
 
-from e2e_common import (Postgres, free_port, port_open, sink_state, stop_process,  # noqa: F401
-                        wait_for)
+from e2e_common import (Postgres, free_port, port_open, sink_state, stop_all,  # noqa: F401
+                        stop_process, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STANDIN = os.path.join(HERE, "..", "support", "opensearch_standin.py")
@@ -109,12 +109,3 @@ def start_postgres(localdb, work):
     """(an e2e_common.Postgres, its URL)."""
     db = Postgres(localdb, work)
     return db, db.url
-
-
-def stop_all(processes):
-    """Stops, last first, Standins and Postgres (their stop()) and processes (SIGTERM)."""
-    for process in reversed(processes):
-        if isinstance(process, (Standin, Postgres)):
-            process.stop()
-        else:
-            stop_process(process)
