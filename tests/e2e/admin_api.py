@@ -26,15 +26,13 @@ import base64
 import http.server
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import urllib.error
 import urllib.request
 
-from e2e_common import Postgres, free_port, port_open, stop_process, wait_for
+from e2e_common import Postgres, free_port, port_open, stop_process, wait_for, work_directory
 
 TOKEN = "e2e-admin-token"
 
@@ -152,139 +150,135 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     binary, localdb = sys.argv[1], sys.argv[2]
-    work = tempfile.mkdtemp(prefix="eddy-admin-api-")
-    db = eddy = None
-    receiver = Receiver()
-    try:
-        db = Postgres(localdb, work)
-        db.sql("CREATE TABLE kv (k int PRIMARY KEY, v int NOT NULL)")
-        db.sql("INSERT INTO kv SELECT g, 1 FROM generate_series(1, 20) g")
-        port = free_port()
-        hook = f"http://127.0.0.1:{receiver.port}"
-        configured_url = f"webhook+{hook}/configured?name=configured-hook&max_batching_window=0"
-        eddy = Eddy(binary, work, db, port, configured_url)
-        admin = Admin(port)
+    with work_directory("admin-api") as work:
+        db = eddy = None
+        receiver = Receiver()
+        try:
+            db = Postgres(localdb, work)
+            db.sql("CREATE TABLE kv (k int PRIMARY KEY, v int NOT NULL)")
+            db.sql("INSERT INTO kv SELECT g, 1 FROM generate_series(1, 20) g")
+            port = free_port()
+            hook = f"http://127.0.0.1:{receiver.port}"
+            configured_url = f"webhook+{hook}/configured?name=configured-hook&max_batching_window=0"
+            eddy = Eddy(binary, work, db, port, configured_url)
+            admin = Admin(port)
 
-        # Authentication.
-        headers = admin.error("GET", "sinks", None, 401, "Authorization: Bearer", token=None)
-        assert "Bearer" in headers.get("WWW-Authenticate", ""), headers
-        admin.error("GET", "sinks", None, 401, "does not match", token="wrong")
-        code, _ = curl(port, "streams", "wrong")
-        assert code == 401, code
+            # Authentication.
+            headers = admin.error("GET", "sinks", None, 401, "Authorization: Bearer", token=None)
+            assert "Bearer" in headers.get("WWW-Authenticate", ""), headers
+            admin.error("GET", "sinks", None, 401, "does not match", token="wrong")
+            code, _ = curl(port, "streams", "wrong")
+            assert code == 401, code
 
-        # Streams and sinks, with curl and urllib.
-        wait_for(lambda: len(values(receiver.got("/configured"))) == 20, 60, "the snapshot's 20 rows")
-        code, streams = curl(port, "streams", TOKEN)
-        assert code == 200, streams
-        (kv,) = [s for s in streams["streams"] if s["name"] == "kv"]
-        assert kv["open_shards"] >= 1 and kv["records"] >= 20 and kv["retention_hours"] > 0, kv
-        sinks = admin.ok("GET", "sinks")["sinks"]
-        assert [s["name"] for s in sinks] == ["configured-hook"], sinks
-        sink = wait_for(lambda: (lambda s: s if s["delivered_records"] >= 20 else None)(
-            admin.sink("configured-hook")), 30, "delivered_records to count the snapshot")
-        assert sink["state"] == "ACTIVE" and sink["origin"] == "config", sink
-        assert sink["url"].startswith("webhook+http://127.0.0.1:"), sink
-        assert sink["checkpoint"]["shards"] and sink["checkpoint"]["generation"] == 0, sink
+            # Streams and sinks, with curl and urllib.
+            wait_for(lambda: len(values(receiver.got("/configured"))) == 20, 60, "the snapshot's 20 rows")
+            code, streams = curl(port, "streams", TOKEN)
+            assert code == 200, streams
+            (kv,) = [s for s in streams["streams"] if s["name"] == "kv"]
+            assert kv["open_shards"] >= 1 and kv["records"] >= 20 and kv["retention_hours"] > 0, kv
+            sinks = admin.ok("GET", "sinks")["sinks"]
+            assert [s["name"] for s in sinks] == ["configured-hook"], sinks
+            sink = wait_for(lambda: (lambda s: s if s["delivered_records"] >= 20 else None)(
+                admin.sink("configured-hook")), 30, "delivered_records to count the snapshot")
+            assert sink["state"] == "ACTIVE" and sink["origin"] == "config", sink
+            assert sink["url"].startswith("webhook+http://127.0.0.1:"), sink
+            assert sink["checkpoint"]["shards"] and sink["checkpoint"]["generation"] == 0, sink
 
-        # Pause: the state says PAUSED; changes reach the stream and the lag, not the receiver.
-        paused = admin.ok("POST", "sinks/configured-hook/pause")
-        assert paused["state"] == "PAUSED", paused
-        delivered_before = len(receiver.got("/configured"))
-        db.sql("UPDATE kv SET v = 2 WHERE k <= 5")
-        wait_for(lambda: admin.sink("configured-hook")["lag_records"] >= 5, 30,
-                 "the paused sink's lag to count the 5 updates")
-        assert len(receiver.got("/configured")) == delivered_before, "a paused sink delivered"
-        assert admin.sink("configured-hook")["state"] == "PAUSED"
+            # Pause: the state says PAUSED; changes reach the stream and the lag, not the receiver.
+            paused = admin.ok("POST", "sinks/configured-hook/pause")
+            assert paused["state"] == "PAUSED", paused
+            delivered_before = len(receiver.got("/configured"))
+            db.sql("UPDATE kv SET v = 2 WHERE k <= 5")
+            wait_for(lambda: admin.sink("configured-hook")["lag_records"] >= 5, 30,
+                     "the paused sink's lag to count the 5 updates")
+            assert len(receiver.got("/configured")) == delivered_before, "a paused sink delivered"
+            assert admin.sink("configured-hook")["state"] == "PAUSED"
 
-        # Resume: the updates arrive.
-        resumed = admin.ok("POST", "sinks/configured-hook/resume")
-        assert resumed["state"] == "ACTIVE", resumed
-        wait_for(lambda: all((k, 2) in receiver.got("/configured") for k in range(1, 6)), 30,
-                 "the updates made while paused")
+            # Resume: the updates arrive.
+            resumed = admin.ok("POST", "sinks/configured-hook/resume")
+            assert resumed["state"] == "ACTIVE", resumed
+            wait_for(lambda: all((k, 2) in receiver.got("/configured") for k in range(1, 6)), 30,
+                     "the updates made while paused")
 
-        # Reset to trim-horizon: everything again, in a new checkpoint generation.
-        admin.error("POST", "sinks/configured-hook/reset", {"to": "yesterday"}, 400, "field 'to'")
-        admin.error("POST", "sinks/configured-hook/reset", b"{oops", 400, "not valid JSON")
-        before = len(receiver.got("/configured"))
-        reset = admin.ok("POST", "sinks/configured-hook/reset", {"to": "trim-horizon"})
-        assert reset["checkpoint"]["generation"] == 1, reset
-        wait_for(lambda: len(receiver.got("/configured")) >= before + 25, 30,
-                 "the reset sink to deliver the stream again")
+            # Reset to trim-horizon: everything again, in a new checkpoint generation.
+            admin.error("POST", "sinks/configured-hook/reset", {"to": "yesterday"}, 400, "field 'to'")
+            admin.error("POST", "sinks/configured-hook/reset", b"{oops", 400, "not valid JSON")
+            before = len(receiver.got("/configured"))
+            reset = admin.ok("POST", "sinks/configured-hook/reset", {"to": "trim-horizon"})
+            assert reset["checkpoint"]["generation"] == 1, reset
+            wait_for(lambda: len(receiver.got("/configured")) >= before + 25, 30,
+                     "the reset sink to deliver the stream again")
 
-        # Errors.
-        admin.error("GET", "sinks/nope", None, 404, "no sink named 'nope'")
-        admin.error("POST", "sinks/nope/pause", None, 404, "no sink named 'nope'")
-        admin.error("GET", "nothing", None, 404, "/admin/v1/streams")
-        headers = admin.error("PUT", "sinks", {}, 405, "allows GET, POST")
-        assert headers.get("Allow") == "GET, POST", headers
-        admin.error("DELETE", "sinks/configured-hook", None, 409, "config file")
+            # Errors.
+            admin.error("GET", "sinks/nope", None, 404, "no sink named 'nope'")
+            admin.error("POST", "sinks/nope/pause", None, 404, "no sink named 'nope'")
+            admin.error("GET", "nothing", None, 404, "/admin/v1/streams")
+            headers = admin.error("PUT", "sinks", {}, 405, "allows GET, POST")
+            assert headers.get("Allow") == "GET, POST", headers
+            admin.error("DELETE", "sinks/configured-hook", None, 409, "config file")
 
-        # Bad sink definitions: the checks a configured sink gets.
-        admin.error("POST", "sinks", {"url": hook + "/x"}, 400, "field 'name' is required")
-        admin.error("POST", "sinks", {"name": "x", "url": "nope://h/x"}, 400, "nope")
-        admin.error("POST", "sinks", {"name": "x", "url": f"webhook+{hook}/x",
-                                      "settings": {"batch_size": "many"}}, 400, "batch_size")
-        admin.error("POST", "sinks", {"name": "x", "url": f"webhook+{hook}/x",
-                                      "settings": {"no_such_setting": 1}}, 400, "no_such_setting")
-        admin.error("POST", "sinks", {"name": "x", "url": f"webhook+{hook}/x", "stream": "ghost"},
-                    400, "ghost")
-        admin.error("POST", "sinks", {"name": "bad name", "url": f"webhook+{hook}/x"}, 400, "name")
-        admin.error("POST", "sinks", {"name": "configured-hook", "url": f"webhook+{hook}/x"},
-                    409, "config file")
-        assert [s["name"] for s in admin.ok("GET", "sinks")["sinks"]] == ["configured-hook"]
+            # Bad sink definitions: the checks a configured sink gets.
+            admin.error("POST", "sinks", {"url": hook + "/x"}, 400, "field 'name' is required")
+            admin.error("POST", "sinks", {"name": "x", "url": "nope://h/x"}, 400, "nope")
+            admin.error("POST", "sinks", {"name": "x", "url": f"webhook+{hook}/x",
+                                          "settings": {"batch_size": "many"}}, 400, "batch_size")
+            admin.error("POST", "sinks", {"name": "x", "url": f"webhook+{hook}/x",
+                                          "settings": {"no_such_setting": 1}}, 400, "no_such_setting")
+            admin.error("POST", "sinks", {"name": "x", "url": f"webhook+{hook}/x", "stream": "ghost"},
+                        400, "ghost")
+            admin.error("POST", "sinks", {"name": "bad name", "url": f"webhook+{hook}/x"}, 400, "name")
+            admin.error("POST", "sinks", {"name": "configured-hook", "url": f"webhook+{hook}/x"},
+                        409, "config file")
+            assert [s["name"] for s in admin.ok("GET", "sinks")["sinks"]] == ["configured-hook"]
 
-        # A sink created at run time delivers.
-        created = admin.ok("POST", "sinks", {"name": "runtime-hook", "url": f"webhook+{hook}/runtime",
-                                             "settings": {"max_batching_window": 0, "batch_size": 10}},
-                           expect=201)
-        assert created["origin"] == "runtime" and created["stream"] == "kv", created
-        admin.error("POST", "sinks", {"name": "runtime-hook", "url": f"webhook+{hook}/x"}, 409,
-                    "DELETE it first")
-        wait_for(lambda: len(values(receiver.got("/runtime"))) >= 25, 30,
-                 "the created sink to deliver the stream")
-        assert os.path.exists(work + "/data/runtime-sinks")
+            # A sink created at run time delivers.
+            created = admin.ok("POST", "sinks", {"name": "runtime-hook", "url": f"webhook+{hook}/runtime",
+                                                 "settings": {"max_batching_window": 0, "batch_size": 10}},
+                               expect=201)
+            assert created["origin"] == "runtime" and created["stream"] == "kv", created
+            admin.error("POST", "sinks", {"name": "runtime-hook", "url": f"webhook+{hook}/x"}, 409,
+                        "DELETE it first")
+            wait_for(lambda: len(values(receiver.got("/runtime"))) >= 25, 30,
+                     "the created sink to deliver the stream")
+            assert os.path.exists(work + "/data/runtime-sinks")
 
-        # Restart: it is back, and delivers new changes.
-        eddy.stop()
-        eddy = Eddy(binary, work, db, port, configured_url)
-        # The API answers before the sinks have started: wait for it to list the sink.
-        again = wait_for(lambda: (lambda r: r[2] if r[0] == 200 else None)(
-            admin.call("GET", "sinks/runtime-hook")), 30, "the created sink after the restart")
-        assert again["origin"] == "runtime" and again["delivered_records"] >= 25, again
-        db.sql("UPDATE kv SET v = 3 WHERE k = 7")
-        wait_for(lambda: (7, 3) in receiver.got("/runtime"), 30, "the recreated sink's delivery")
+            # Restart: it is back, and delivers new changes.
+            eddy.stop()
+            eddy = Eddy(binary, work, db, port, configured_url)
+            # The API answers before the sinks have started: wait for it to list the sink.
+            again = wait_for(lambda: (lambda r: r[2] if r[0] == 200 else None)(
+                admin.call("GET", "sinks/runtime-hook")), 30, "the created sink after the restart")
+            assert again["origin"] == "runtime" and again["delivered_records"] >= 25, again
+            db.sql("UPDATE kv SET v = 3 WHERE k = 7")
+            wait_for(lambda: (7, 3) in receiver.got("/runtime"), 30, "the recreated sink's delivery")
 
-        # Delete: stopped, its checkpoint gone.
-        assert admin.ok("DELETE", "sinks/runtime-hook") == {"deleted": "runtime-hook"}
-        admin.error("GET", "sinks/runtime-hook", None, 404, "no sink named")
-        admin.error("DELETE", "sinks/runtime-hook", None, 404, "no sink named")
-        assert not os.path.exists(work + "/data/consumers/runtime-hook.checkpoint")
-        runtime_rows = len(receiver.got("/runtime"))
-        db.sql("UPDATE kv SET v = 4 WHERE k = 8")
-        wait_for(lambda: (8, 4) in receiver.got("/configured"), 30, "the configured sink's delivery")
-        assert len(receiver.got("/runtime")) == runtime_rows, "a deleted sink delivered"
+            # Delete: stopped, its checkpoint gone.
+            assert admin.ok("DELETE", "sinks/runtime-hook") == {"deleted": "runtime-hook"}
+            admin.error("GET", "sinks/runtime-hook", None, 404, "no sink named")
+            admin.error("DELETE", "sinks/runtime-hook", None, 404, "no sink named")
+            assert not os.path.exists(work + "/data/consumers/runtime-hook.checkpoint")
+            runtime_rows = len(receiver.got("/runtime"))
+            db.sql("UPDATE kv SET v = 4 WHERE k = 8")
+            wait_for(lambda: (8, 4) in receiver.got("/configured"), 30, "the configured sink's delivery")
+            assert len(receiver.got("/runtime")) == runtime_rows, "a deleted sink delivered"
 
-        # Restart beyond loopback without a token: the warning, an open admin API, no runtime sink.
-        eddy.stop()
-        eddy = Eddy(binary, work, db, port, configured_url, token=None, listen_host="0.0.0.0")
-        assert "has no token" in eddy.log(), eddy.log()
-        names = wait_for(lambda: [s["name"] for s in admin.call("GET", "sinks", token=None)[2]["sinks"]],
-                         30, "the sinks after the restart")
-        assert names == ["configured-hook"], names
-        eddy.stop()
-        eddy = None
-        print("admin_api: 1 passed, 0 failed")
-        return 0
-    finally:
-        if eddy is not None:
-            stop_process(eddy.process)
-        if db is not None:
-            db.stop()
-        receiver.server.shutdown()
-        if os.environ.get("EDDY_KEEP_WORK"):
-            print(f"admin_api: work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+            # Restart beyond loopback without a token: the warning, an open admin API, no runtime sink.
+            eddy.stop()
+            eddy = Eddy(binary, work, db, port, configured_url, token=None, listen_host="0.0.0.0")
+            assert "has no token" in eddy.log(), eddy.log()
+            names = wait_for(lambda: [s["name"] for s in admin.call("GET", "sinks", token=None)[2]["sinks"]],
+                             30, "the sinks after the restart")
+            assert names == ["configured-hook"], names
+            eddy.stop()
+            eddy = None
+            print("admin_api: 1 passed, 0 failed")
+            return 0
+        finally:
+            if eddy is not None:
+                stop_process(eddy.process)
+            if db is not None:
+                db.stop()
+            receiver.server.shutdown()
 
 
 if __name__ == "__main__":

@@ -22,16 +22,11 @@ import tempfile
 import boto3
 import botocore.config
 
-from e2e_common import free_port, wait_for
+from e2e_common import Postgres, free_port, stop_all, wait_for
 
 EDDY, LOCALDB, AWS = sys.argv[1], sys.argv[2], sys.argv[3]
 STREAM = "orders"
 KEYS = list(range(1, 13))
-
-
-def psql(url, sql):
-    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True,
-                   stdout=subprocess.DEVNULL)
 
 
 def kinesis_client(endpoint):
@@ -86,14 +81,11 @@ def main():
     work = tempfile.mkdtemp(prefix="eddy-e2e-cdc-")
     processes = []
     try:
-        db = subprocess.Popen([LOCALDB, "start", "postgres",
-                               "--url-file", work + "/url"],
-                              stdout=subprocess.DEVNULL, stderr=open(work + "/localdb.log", "w"))
+        db = Postgres(LOCALDB, work)
         processes.append(db)
-        url = wait_for(lambda: os.path.exists(work + "/url") and open(work + "/url").read().strip(),
-                       60, "PostgreSQL to start")
-        psql(url, "CREATE TABLE orders (id bigint PRIMARY KEY, customer text, amount numeric(10,2))")
-        psql(url, "INSERT INTO orders VALUES (1, 'snapshot row', 1.00)")
+        url = db.url
+        db.sql("CREATE TABLE orders (id bigint PRIMARY KEY, customer text, amount numeric(10,2))")
+        db.sql("INSERT INTO orders VALUES (1, 'snapshot row', 1.00)")
 
         port = free_port()
         endpoint = f"http://127.0.0.1:{port}"
@@ -115,17 +107,17 @@ def main():
         # transactions, and every third key a delete.
         expected = {1: [("r", "1.00")]}
         for key in KEYS[1:]:
-            psql(url, f"INSERT INTO orders VALUES ({key}, 'c{key}', {key}.00)")
+            db.sql(f"INSERT INTO orders VALUES ({key}, 'c{key}', {key}.00)")
             expected[key] = [("c", f"{key}.00")]
         for round_number in range(1, 4):
             statements = ";".join(
                 f"UPDATE orders SET amount = {key * 10 + round_number}.00 WHERE id = {key}"
                 for key in KEYS)
-            psql(url, f"BEGIN;{statements};COMMIT")
+            db.sql(f"BEGIN;{statements};COMMIT")
             for key in KEYS:
                 expected[key].append(("u", f"{key * 10 + round_number}.00"))
         for key in KEYS[::3]:
-            psql(url, f"DELETE FROM orders WHERE id = {key}")
+            db.sql(f"DELETE FROM orders WHERE id = {key}")
             expected[key].append(("d", None))
         total = sum(len(v) for v in expected.values())
 
@@ -143,7 +135,7 @@ def main():
                             NewStartingHashKey=str((low + high) // 2 + 1))
         live = [key for key in KEYS if expected[key][-1][0] != "d"]
         statements = ";".join(f"UPDATE orders SET amount = {key}.99 WHERE id = {key}" for key in live)
-        psql(url, f"BEGIN;{statements};COMMIT")
+        db.sql(f"BEGIN;{statements};COMMIT")
         for key in live:
             expected[key].append(("u", f"{key}.99"))
         total = sum(len(v) for v in expected.values())
@@ -194,13 +186,7 @@ def main():
               f"DynamoDB Streams) and the aws CLI, across a split")
         return 0
     finally:
-        for process in reversed(processes):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop_all(processes)
         shutil.rmtree(work, ignore_errors=True)
 
 

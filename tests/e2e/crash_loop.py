@@ -5,6 +5,8 @@ it, and which duplicates its delivery guarantee allows. This module supplies the
 
 - `parse_args`: EDDY_BINARY EDDY_LOCALDB_BINARY [--rounds N] [--seed S] (EDDY_CRASH_ROUNDS and
   EDDY_TEST_SEED in the environment set the defaults; the seed is printed so a run replays);
+- `PsqlWriter`: a writer thread that commits the transactions a subclass makes, in one psql
+  session, paced, until stopped (a test's own workload derives from it);
 - `CounterWorkload`: a table `kv (k int PRIMARY KEY, v bigint NOT NULL, ...)` whose rows start
   at v = 1; a writer thread commits transactions that each bump three random keys by one, so
   every change is identifiable as (k, v) and a key's values are 1, 2, 3, ...;
@@ -18,26 +20,24 @@ Waits are bounded polls on conditions, never fixed sleeps (the kill moments are 
 design, and the writer's pacing sets the load, not a wait).
 """
 import argparse
-import contextlib
 import os
 import random
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 
-from e2e_common import wait_for
+from e2e_common import wait_for, work_directory  # noqa: F401 (re-exported)
 
 
-def parse_args(name, add_arguments=None):
+def parse_args(name, add_arguments=None, rounds=8):
     parser = argparse.ArgumentParser(prog=name)
     parser.add_argument("eddy")
     parser.add_argument("localdb")
     if add_arguments is not None:
         add_arguments(parser)
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("EDDY_CRASH_ROUNDS", "8")))
+    parser.add_argument("--rounds", type=int,
+                        default=int(os.environ.get("EDDY_CRASH_ROUNDS", str(rounds))))
     parser.add_argument("--seed", type=int,
                         default=int(os.environ.get("EDDY_TEST_SEED", str(random.randrange(1 << 30)))))
     args = parser.parse_args()
@@ -45,67 +45,77 @@ def parse_args(name, add_arguments=None):
     return args
 
 
-@contextlib.contextmanager
-def work_directory(name):
-    """A temporary directory, removed at the end unless EDDY_KEEP_WORK is set."""
-    work = tempfile.mkdtemp(prefix=f"eddy-{name}-")
-    try:
-        yield work
-    finally:
-        if os.environ.get("EDDY_KEEP_WORK"):
-            print(f"{name}: work directory kept: {work}", flush=True)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+class PsqlWriter:
+    """A writer thread: one psql session to `db` (an e2e_common.Postgres) committing
+    BEGIN; transaction(rng); COMMIT; then sleeping `pace` seconds, until stop().
 
+    A subclass's transaction(rng) returns the statements of the next transaction (and records
+    what it changes); rng is random.Random(seed + 1). `env` is psql's environment."""
 
-class CounterWorkload:
-    """Per-key counters in table kv of `db` (an e2e_common.Postgres).
-
-    `extra_columns` adds columns to the table (", part int NOT NULL") and `extra_values` their
-    initial values as SQL over k (", k % 3"). `committed` maps each key to its last committed v.
-    """
-
-    def __init__(self, db, keys, seed, extra_columns="", extra_values=""):
-        self.db, self.keys, self.seed = db, keys, seed
-        db.sql(f"CREATE TABLE kv (k int PRIMARY KEY, v bigint NOT NULL{extra_columns})")
-        db.sql(f"INSERT INTO kv SELECT k, 1{extra_values} FROM generate_series(1, {keys}) k")
-        self.committed = {k: 1 for k in range(1, keys + 1)}
+    def __init__(self, db, seed, pace=0.002, env=None):
+        self.db, self.seed, self.pace, self.env = db, seed, pace, env
+        self.transactions = 0
         self.errors = []
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._write, daemon=True)
 
+    def transaction(self, rng):
+        raise NotImplementedError
+
     def _write(self):
-        # One psql session; each transaction bumps three keys once.
         proc = subprocess.Popen(["psql", self.db.url, "-v", "ON_ERROR_STOP=1", "-q"],
                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+                                stderr=subprocess.PIPE, text=True, env=self.env)
         rng = random.Random(self.seed + 1)
         try:
             while not self.stopping.is_set():
-                keys = rng.sample(range(1, self.keys + 1), 3)
-                statements = "".join(f"UPDATE kv SET v = v + 1 WHERE k = {k};" for k in keys)
-                proc.stdin.write("BEGIN;" + statements + "COMMIT;\n")
+                proc.stdin.write("BEGIN;" + self.transaction(rng) + "COMMIT;\n")
                 proc.stdin.flush()
-                for k in keys:
-                    self.committed[k] += 1
-                time.sleep(0.002)  # pacing the workload (about 1,500 changes/s), not a wait
+                self.transactions += 1
+                time.sleep(self.pace)  # pacing the workload, not a wait
             proc.stdin.write("\\q\n")
             proc.stdin.close()
             if proc.wait(timeout=60) != 0:
                 self.errors.append(proc.stderr.read())
-        except Exception as error:
+        except Exception as error:  # reported by stop()
             self.errors.append(str(error))
 
     def start(self):
         self.thread.start()
 
     def stop(self):
-        """Stops the writer; returns {k: last committed v}."""
+        """Stops the writer; a failed psql session or write fails the test."""
         self.stopping.set()
         if self.thread.is_alive():
             self.thread.join(timeout=120)
         if self.errors:
             raise AssertionError("the workload failed: " + "; ".join(self.errors))
+
+
+class CounterWorkload(PsqlWriter):
+    """Per-key counters in table kv of `db` (an e2e_common.Postgres): each transaction bumps
+    three keys once (about 1,500 changes/s).
+
+    `extra_columns` adds columns to the table (", part int NOT NULL") and `extra_values` their
+    initial values as SQL over k (", k % 3"). `committed` maps each key to its last committed v.
+    """
+
+    def __init__(self, db, keys, seed, extra_columns="", extra_values=""):
+        super().__init__(db, seed)
+        self.keys = keys
+        db.sql(f"CREATE TABLE kv (k int PRIMARY KEY, v bigint NOT NULL{extra_columns})")
+        db.sql(f"INSERT INTO kv SELECT k, 1{extra_values} FROM generate_series(1, {keys}) k")
+        self.committed = {k: 1 for k in range(1, keys + 1)}
+
+    def transaction(self, rng):
+        keys = rng.sample(range(1, self.keys + 1), 3)
+        for k in keys:
+            self.committed[k] += 1
+        return "".join(f"UPDATE kv SET v = v + 1 WHERE k = {k};" for k in keys)
+
+    def stop(self):
+        """Stops the writer; returns {k: last committed v}."""
+        super().stop()
         return dict(self.committed)
 
 

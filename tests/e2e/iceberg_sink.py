@@ -25,7 +25,6 @@ local files, read back by third-party readers.
    read by icebird over HTTP from s3rver and by DuckDB from downloaded copies.
 Waits are bounded polls on conditions, never fixed sleeps (kill moments are random by design).
 """
-import argparse
 import json
 import os
 import random
@@ -38,6 +37,7 @@ import threading
 import time
 from decimal import Decimal
 
+from crash_loop import parse_args
 from objects_support import S3_ENV, Postgres, S3rver, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -80,16 +80,8 @@ def status_of(eddy, data_dir):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("eddy")
-    parser.add_argument("localdb")
-    parser.add_argument("node")
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("EDDY_CRASH_ROUNDS", "3")))
-    parser.add_argument("--seed", type=int,
-                        default=int(os.environ.get("EDDY_TEST_SEED", str(random.randrange(1 << 30)))))
-    args = parser.parse_args()
+    args = parse_args("iceberg_sink", lambda parser: parser.add_argument("node"), rounds=3)
     rng = random.Random(args.seed)
-    print(f"iceberg_sink: seed {args.seed} (EDDY_TEST_SEED replays), rounds {args.rounds}", flush=True)
 
     work = tempfile.mkdtemp(prefix="eddy-iceberg-")
     lake = work + "/lake"

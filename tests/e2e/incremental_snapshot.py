@@ -15,42 +15,20 @@ the capture was killed mid-snapshot. Waits are bounded polls on conditions, neve
 import json
 import os
 import random
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 import boto3
 import botocore.config
 
+from e2e_common import Postgres, free_port, stop_all, wait_for, work_directory
+
 EDDY, LOCALDB = sys.argv[1], sys.argv[2]
 STREAM = "snap"
 ROWS = 6000
 SEED = int(os.environ.get("EDDY_TEST_SEED", random.randrange(1 << 30)))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)  # polling a condition with a deadline
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-
-
-def psql(url, sql):
-    return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-At", "-c", sql],
-                          check=True, capture_output=True, text=True).stdout
 
 
 def status_line(work):
@@ -80,20 +58,18 @@ def read_stream(endpoint):
 def main():
     print(f"seed={SEED} (EDDY_TEST_SEED replays)", flush=True)
     rng = random.Random(SEED)
-    work = tempfile.mkdtemp(prefix="eddy-e2e-incremental-")
-    processes = []
-    try:
-        db = subprocess.Popen([LOCALDB, "start", "postgres", "--url-file", work + "/url"],
-                              stdout=subprocess.DEVNULL, stderr=open(work + "/localdb.log", "w"))
-        processes.append(db)
-        url = wait_for(lambda: os.path.exists(work + "/url") and open(work + "/url").read().strip(),
-                       60, "PostgreSQL to start")
-        psql(url, "CREATE TABLE t (id bigint PRIMARY KEY, v bigint NOT NULL)")
-        psql(url, f"INSERT INTO t SELECT g, g FROM generate_series(1, {ROWS}) g")
-        port = free_port()
-        endpoint = f"http://127.0.0.1:{port}"
-        with open(work + "/eddy.toml", "w") as config:
-            config.write(f"""data_dir = "{work}/data"
+    with work_directory("e2e-incremental") as work:
+        processes = []
+        try:
+            db = Postgres(LOCALDB, work)
+            processes.append(db)
+            url = db.url
+            db.query("CREATE TABLE t (id bigint PRIMARY KEY, v bigint NOT NULL)")
+            db.query(f"INSERT INTO t SELECT g, g FROM generate_series(1, {ROWS}) g")
+            port = free_port()
+            endpoint = f"http://127.0.0.1:{port}"
+            with open(work + "/eddy.toml", "w") as config:
+                config.write(f"""data_dir = "{work}/data"
 [source]
 url = "{url}"
 snapshot_type = "incremental"
@@ -108,107 +84,105 @@ shards = 1
 listen = "127.0.0.1:{port}"
 """)
 
-        def start():
-            run = subprocess.Popen([EDDY, "run", "--config", work + "/eddy.toml"],
-                                   stdout=subprocess.DEVNULL,
-                                   stderr=open(work + "/run.log", "a"))
-            processes.append(run)
-            return run
+            def start():
+                run = subprocess.Popen([EDDY, "run", "--config", work + "/eddy.toml"],
+                                       stdout=subprocess.DEVNULL,
+                                       stderr=open(work + "/run.log", "a"))
+                processes.append(run)
+                return run
 
-        def change_some():
-            for _ in range(20):
-                key = rng.randrange(1, ROWS + 200)
-                kind = rng.randrange(3)
-                if kind == 0:
-                    psql(url, f"INSERT INTO t VALUES ({key}, 1) ON CONFLICT (id) DO UPDATE SET v = t.v + 1")
-                elif kind == 1:
-                    psql(url, f"DELETE FROM t WHERE id = {key}")
-                else:
-                    psql(url, f"UPDATE t SET v = v + 100 WHERE id = {key}")
+            def change_some():
+                for _ in range(20):
+                    key = rng.randrange(1, ROWS + 200)
+                    kind = rng.randrange(3)
+                    if kind == 0:
+                        db.query(f"INSERT INTO t VALUES ({key}, 1) ON CONFLICT (id) "
+                                 "DO UPDATE SET v = t.v + 1")
+                    elif kind == 1:
+                        db.query(f"DELETE FROM t WHERE id = {key}")
+                    else:
+                        db.query(f"UPDATE t SET v = v + 100 WHERE id = {key}")
 
-        # kill -9 mid-snapshot, a few times; each run resumes where the log stands.
-        for attempt in range(3):
+            # kill -9 mid-snapshot, a few times; each run resumes where the log stands.
+            for attempt in range(3):
+                run = start()
+                wait_for(lambda: run.poll() is not None
+                         or "incremental_snapshot=running" in status_line(work)
+                         or "incremental_snapshot=complete" in status_line(work), 60,
+                         "the incremental snapshot to run")
+                assert run.poll() is None, f"eddy run exited with {run.returncode}"
+                change_some()
+                deadline = time.monotonic() + rng.uniform(0.2, 1.5)
+                wait_for(lambda: time.monotonic() >= deadline or run.poll() is not None, 5,
+                         "a random moment")
+                assert run.poll() is None, f"eddy run exited early with {run.returncode}"
+                run.send_signal(signal.SIGKILL)
+                run.wait()
+                if os.path.exists(work + "/data/status"):
+                    os.remove(work + "/data/status")
+                print(f"killed eddy run {attempt + 1}", flush=True)
+
             run = start()
-            wait_for(lambda: run.poll() is not None
-                     or "incremental_snapshot=running" in status_line(work)
-                     or "incremental_snapshot=complete" in status_line(work), 60,
-                     "the incremental snapshot to run")
-            assert run.poll() is None, f"eddy run exited with {run.returncode}"
+            wait_for(lambda: "incremental_snapshot=complete" in status_line(work), 120,
+                     "the incremental snapshot to complete")
             change_some()
-            deadline = time.monotonic() + rng.uniform(0.2, 1.5)
-            wait_for(lambda: time.monotonic() >= deadline or run.poll() is not None, 5,
-                     "a random moment")
-            assert run.poll() is None, f"eddy run exited early with {run.returncode}"
-            run.send_signal(signal.SIGKILL)
-            run.wait()
-            if os.path.exists(work + "/data/status"):
-                os.remove(work + "/data/status")
-            print(f"killed eddy run {attempt + 1}", flush=True)
 
-        run = start()
-        wait_for(lambda: "incremental_snapshot=complete" in status_line(work), 120,
-                 "the incremental snapshot to complete")
-        change_some()
+            # On demand: rows id <= 50 again, through the request file; returns when done.
+            done = subprocess.run([EDDY, "snapshot", "--data-dir", work + "/data", "--stream",
+                                   STREAM, "--tables", "public.t", "--where", "id <= 50", "--wait",
+                                   "--timeout", "30s"], capture_output=True, text=True,
+                                  timeout=120)
+            assert done.returncode == 0, done.stderr
+            assert "accepted" in done.stdout and "done" in done.stdout, done.stdout
+            # Bad input: an unknown stream, an SQL condition the database refuses (logged, skipped).
+            wrong = subprocess.run([EDDY, "snapshot", "--data-dir", work + "/data", "--stream",
+                                    "nope", "--tables", "public.t"], capture_output=True, text=True)
+            assert wrong.returncode == 1 and "no capture of stream 'nope'" in wrong.stderr, \
+                wrong.stderr
+            db.query("INSERT INTO t VALUES (999999, 7)")  # the last change: the log must reach it
 
-        # On demand: rows id <= 50 again, through the request file; returns when done.
-        done = subprocess.run([EDDY, "snapshot", "--data-dir", work + "/data", "--stream", STREAM,
-                               "--tables", "public.t", "--where", "id <= 50", "--wait",
-                               "--timeout", "30s"], capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        assert "accepted" in done.stdout and "done" in done.stdout, done.stdout
-        # Bad input: an unknown stream, an SQL condition the database refuses (logged, skipped).
-        wrong = subprocess.run([EDDY, "snapshot", "--data-dir", work + "/data", "--stream", "nope",
-                                "--tables", "public.t"], capture_output=True, text=True)
-        assert wrong.returncode == 1 and "no capture of stream 'nope'" in wrong.stderr, wrong.stderr
-        psql(url, "INSERT INTO t VALUES (999999, 7)")  # the last change: the log must reach it
+            def caught_up():
+                events = read_stream(endpoint)
+                last = any(e["after"] and e["after"]["id"] == 999999 for e in events)
+                return events if last else None
 
-        def caught_up():
-            events = read_stream(endpoint)
-            return events if any(e["after"] and e["after"]["id"] == 999999 for e in events) else None
+            events = wait_for(caught_up, 60, "the stream to reach the last change")
+            folded = {}
+            reads = {}
+            for event in events:
+                if event["op"] == "d":
+                    folded.pop(event["before"]["id"], None)
+                    continue
+                if event["op"] in ("c", "u", "r"):
+                    folded[event["after"]["id"]] = event["after"]["v"]
+                if event["op"] == "r":
+                    reads[event["after"]["id"]] = reads.get(event["after"]["id"], 0) + 1
+            table = {int(i): int(v) for i, v in
+                     (line.split("|") for line in db.query("SELECT id, v FROM t").split())}
+            assert folded == table, (f"log folded by key differs from the table: "
+                                     f"{len(set(folded.items()) ^ set(table.items()))} differences")
+            twice = [key for key, count in reads.items() if count > (2 if key <= 50 else 1)]
+            assert not twice, f"rows read more than once by one snapshot: {twice[:10]}"
+            assert any(reads.get(key, 0) == 2 for key in range(1, 51)), \
+                "the on-demand snapshot read nothing"
+            run.send_signal(signal.SIGTERM)
+            assert run.wait(timeout=60) == 0, "eddy run did not stop cleanly"
 
-        events = wait_for(caught_up, 60, "the stream to reach the last change")
-        folded = {}
-        reads = {}
-        for event in events:
-            if event["op"] == "d":
-                folded.pop(event["before"]["id"], None)
-                continue
-            if event["op"] in ("c", "u", "r"):
-                folded[event["after"]["id"]] = event["after"]["v"]
-            if event["op"] == "r":
-                reads[event["after"]["id"]] = reads.get(event["after"]["id"], 0) + 1
-        table = {int(i): int(v) for i, v in
-                 (line.split("|") for line in psql(url, "SELECT id, v FROM t").split())}
-        assert folded == table, (f"log folded by key differs from the table: "
-                                 f"{len(set(folded.items()) ^ set(table.items()))} differences")
-        twice = [key for key, count in reads.items() if count > (2 if key <= 50 else 1)]
-        assert not twice, f"rows read more than once by one snapshot: {twice[:10]}"
-        assert any(reads.get(key, 0) == 2 for key in range(1, 51)), "the on-demand snapshot read nothing"
-        run.send_signal(signal.SIGTERM)
-        assert run.wait(timeout=60) == 0, "eddy run did not stop cleanly"
-
-        # No capture running: the request is withdrawn after the timeout.
-        idle = subprocess.run([EDDY, "snapshot", "--data-dir", work + "/data", "--stream", STREAM,
-                               "--tables", "public.t", "--timeout", "1s"],
-                              capture_output=True, text=True)
-        assert idle.returncode == 1 and "withdrawn" in idle.stderr, idle.stderr
-        print(f"ok: {len(events)} events, {len(table)} rows, 3 kills", flush=True)
-    except Exception:
-        for name in ("run.log", "localdb.log"):
-            try:
-                print(f"--- {name} (tail)\n" + open(work + "/" + name).read()[-4000:])
-            except OSError:
-                pass
-        raise
-    finally:
-        for process in reversed(processes):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+            # No capture running: the request is withdrawn after the timeout.
+            idle = subprocess.run([EDDY, "snapshot", "--data-dir", work + "/data", "--stream",
+                                   STREAM, "--tables", "public.t", "--timeout", "1s"],
+                                  capture_output=True, text=True)
+            assert idle.returncode == 1 and "withdrawn" in idle.stderr, idle.stderr
+            print(f"ok: {len(events)} events, {len(table)} rows, 3 kills", flush=True)
+        except Exception:
+            for name in ("run.log", "localdb.log"):
                 try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-        shutil.rmtree(work, ignore_errors=True)
+                    print(f"--- {name} (tail)\n" + open(work + "/" + name).read()[-4000:])
+                except OSError:
+                    pass
+            raise
+        finally:
+            stop_all(processes)
 
 
 if __name__ == "__main__":

@@ -21,13 +21,12 @@ Checks:
 import base64
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import urllib.parse
 
+from e2e_common import MariaDB, Postgres, work_directory
 from kafka_common import (KafkaMockCluster, consumer, free_port, java_partition, list_topics,
                           topic_partitions, wait_for)
 
@@ -99,17 +98,11 @@ def run_bad_input(eddy, source_url, work, bootstrap):
 
 def check_postgres(args, work, cluster):
     bootstrap = cluster.bootstrap
-    db = subprocess.Popen([args.localdb, "start", "postgres", "--url-file", work + "/pg-url"],
-                          stdout=subprocess.DEVNULL, stderr=open(work + "/pg.log", "w"))
+    db = Postgres(args.localdb, work, "pg")
     run = None
     try:
-        url = wait_for(lambda: os.path.exists(work + "/pg-url") and open(work + "/pg-url").read().strip(),
-                       120, "PostgreSQL to start")
-
-        def psql(sql):
-            subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True,
-                           stdout=subprocess.DEVNULL)
-
+        url = db.url
+        psql = db.sql
         psql("CREATE TABLE orders (id bigint PRIMARY KEY, note text NOT NULL)")
         psql("CREATE TABLE nokey (a int, b text)")
         psql("INSERT INTO orders SELECT i, 'n' || i FROM generate_series(1, 20) i")
@@ -250,8 +243,7 @@ batch_size = 200
         if run is not None and run.poll() is None:
             run.kill()
             run.wait()
-        db.send_signal(signal.SIGTERM)
-        db.wait(timeout=60)
+        db.stop()
 
 
 def check_debezium_config(args, work, cluster, url):
@@ -308,22 +300,10 @@ def check_debezium_config(args, work, cluster, url):
 
 def check_mariadb(args, work, cluster):
     bootstrap = cluster.bootstrap
-    db = subprocess.Popen([args.localdb, "start", "mariadb", "--url-file", work + "/my-url"],
-                          stdout=subprocess.DEVNULL, stderr=open(work + "/my.log", "w"))
+    db = MariaDB(args.localdb, work, "my")
     run = None
     try:
-        url = wait_for(lambda: os.path.exists(work + "/my-url") and open(work + "/my-url").read().strip(),
-                       120, "MariaDB to start")
-        parsed = urllib.parse.urlparse(url)
-        database = parsed.path.lstrip("/")
-
-        def sql(statement):
-            command = ["mariadb", "-h", parsed.hostname, "-P", str(parsed.port), "-u",
-                       urllib.parse.unquote(parsed.username or "root")]
-            if parsed.password:
-                command.append("-p" + urllib.parse.unquote(parsed.password))
-            subprocess.run(command + [database, "-e", statement], check=True, stdout=subprocess.DEVNULL)
-
+        url, database, sql = db.url, db.database, db.sql
         # An INT key: Debezium's MySQL connector types it int32 in the key schema (issue 13).
         sql("CREATE TABLE items (id int PRIMARY KEY, name varchar(20))")
         sql("INSERT INTO items VALUES (1, 'a')")
@@ -370,8 +350,7 @@ def check_mariadb(args, work, cluster):
         if run is not None and run.poll() is None:
             run.kill()
             run.wait()
-        db.send_signal(signal.SIGTERM)
-        db.wait(timeout=60)
+        db.stop()
 
 
 def main():
@@ -382,18 +361,12 @@ def main():
     parser.add_argument("mock")
     parser.add_argument("node")
     args = parser.parse_args()
-    work = tempfile.mkdtemp(prefix="eddy-kafka-sink-")
-    try:
+    with work_directory("kafka-sink") as work:
         with KafkaMockCluster(args.mock, brokers=1) as cluster:
             check_postgres(args, work, cluster)
             check_mariadb(args, work, cluster)
-        print("kafka_sink: 1 passed, 0 failed")
-        return 0
-    finally:
-        if os.environ.get("EDDY_KEEP_WORK"):
-            print(f"kafka_sink: work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+    print("kafka_sink: 1 passed, 0 failed")
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Shared pieces of the Kinesis sink's end-to-end tests and benchmark: kinesalite (npm, in
 tests/e2e/node_modules) and `eddy serve` as Kinesis targets, boto3 clients (Debian's
 python3-boto3: run with /usr/bin/python3), reading a whole stream back with eddy's chunked
-records reassembled, and the sink state from eddy's /metrics.
+records reassembled (the sink state from eddy's /metrics is e2e_common.sink_state).
 
 Chunked records (docs/sinks/kinesis.md): a record whose Data starts with the 4 bytes "CHNK"
 (little-endian u32 0x4b4e4843) is a head: u32 fragment count, u64 total size, u32 masked
@@ -10,16 +10,14 @@ shard are the rest, in order.
 """
 import json
 import os
-import re
 import shutil
 import struct
 import subprocess
-import urllib.request
 
 import boto3
 import botocore.config
 
-from e2e_common import free_port, port_open, wait_for  # noqa: F401
+from e2e_common import free_port, port_open, sink_state, wait_for  # noqa: F401 (re-exported)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHUNK_MAGIC = b"CHNK"
@@ -138,22 +136,6 @@ def read_all(kinesis, stream):
             if not reply["Records"] and reply.get("MillisBehindLatest", 0) == 0:
                 break
     return records, entries
-
-
-def sink_state(metrics_port, sink):
-    """The sink's state from eddy's /metrics (eddy_sink_state{sink=...,state=...} 1)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
-            text = r.read().decode()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("eddy_sink_state{") and f'sink="{sink}"' in line and \
-                line.endswith(" 1"):
-            match = re.search(r'state="([A-Z]+)"', line)
-            if match:
-                return match.group(1)
-    return None
 
 
 def changes(records):

@@ -23,9 +23,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 
+from e2e_common import work_directory
 from objects_support import S3_ENV, Postgres, S3rver, aws, duckdb, wait_for
 
 EDDY, LOCALDB, AWS, NODE = sys.argv[1:5]
@@ -97,77 +97,73 @@ class FaultProxy:
 
 
 def main():
-    work = tempfile.mkdtemp(prefix="eddy-objects-multipart-")
-    db = s3 = proxy = run = None
-    env = dict(os.environ, **S3_ENV)
-    try:
-        db = Postgres(LOCALDB, work)
-        db.sql("CREATE TABLE wide (id int PRIMARY KEY, payload text NOT NULL)")
-        db.sql(f"INSERT INTO wide SELECT g, repeat(md5(g::text), 12) FROM generate_series(1, {ROWS}) g")
-        s3 = S3rver(work + "/s3", "lake")
-        proxy = FaultProxy(s3.port)
-        sink = (f"s3://lake/big?endpoint={proxy.endpoint}&multipart_threshold_mb=5&part_size_mb=5"
-                "&buffer_size_mb=32&buffer_interval=2")
-        data_dir = work + "/data"
-        run = subprocess.Popen(
-            [EDDY, "run", "--source", db.url, "--data-dir", data_dir, "--stream", "wide",
-             "--tables", "public.wide", "--shards", "1", "--api-listen", "127.0.0.1:0",
-             "--sink", sink], env=env, stdout=open(work + "/eddy.log", "w"),
-            stderr=subprocess.STDOUT)
-        download = work + "/download"
+    with work_directory("objects-multipart") as work:
+        db = s3 = proxy = run = None
+        env = dict(os.environ, **S3_ENV)
+        try:
+            db = Postgres(LOCALDB, work)
+            db.sql("CREATE TABLE wide (id int PRIMARY KEY, payload text NOT NULL)")
+            db.sql(f"INSERT INTO wide SELECT g, repeat(md5(g::text), 12) FROM generate_series(1, {ROWS}) g")
+            s3 = S3rver(work + "/s3", "lake")
+            proxy = FaultProxy(s3.port)
+            sink = (f"s3://lake/big?endpoint={proxy.endpoint}&multipart_threshold_mb=5&part_size_mb=5"
+                    "&buffer_size_mb=32&buffer_interval=2")
+            data_dir = work + "/data"
+            run = subprocess.Popen(
+                [EDDY, "run", "--source", db.url, "--data-dir", data_dir, "--stream", "wide",
+                 "--tables", "public.wide", "--shards", "1", "--api-listen", "127.0.0.1:0",
+                 "--sink", sink], env=env, stdout=open(work + "/eddy.log", "w"),
+                stderr=subprocess.STDOUT)
+            download = work + "/download"
 
-        def rows_in_bucket():
-            if run.poll() is not None:
-                raise AssertionError(f"eddy exited with {run.returncode}; see {work}/eddy.log")
-            shutil.rmtree(download, ignore_errors=True)
-            aws(AWS, s3.endpoint, "s3", "cp", "s3://lake/big/", download, "--recursive",
-                "--quiet")
-            count = 0
-            for root, _, names in os.walk(download):
-                for name in names:
-                    with open(os.path.join(root, name)) as f:
-                        count += sum(1 for line in f if line.strip())
-            return count >= ROWS
+            def rows_in_bucket():
+                if run.poll() is not None:
+                    raise AssertionError(f"eddy exited with {run.returncode}; see {work}/eddy.log")
+                shutil.rmtree(download, ignore_errors=True)
+                aws(AWS, s3.endpoint, "s3", "cp", "s3://lake/big/", download, "--recursive",
+                    "--quiet")
+                count = 0
+                for root, _, names in os.walk(download):
+                    for name in names:
+                        with open(os.path.join(root, name)) as f:
+                            count += sum(1 for line in f if line.strip())
+                return count >= ROWS
 
-        wait_for(rows_in_bucket, 300, "every row in the bucket")
-        with proxy.lock:
-            failed, aborts, completed = proxy.failed, proxy.aborts, proxy.completed
-        assert failed == FAILURES, f"{failed} injected part failures, expected {FAILURES}"
-        assert aborts >= 1, "no multipart upload was aborted after its part kept failing"
-        assert completed >= 1, "no multipart upload completed"
-        log = open(work + "/eddy.log").read()
-        assert "multipart upload not aborted" in log, "the refused abort was not reported"
+            wait_for(rows_in_bucket, 300, "every row in the bucket")
+            with proxy.lock:
+                failed, aborts, completed = proxy.failed, proxy.aborts, proxy.completed
+            assert failed == FAILURES, f"{failed} injected part failures, expected {FAILURES}"
+            assert aborts >= 1, "no multipart upload was aborted after its part kept failing"
+            assert completed >= 1, "no multipart upload completed"
+            log = open(work + "/eddy.log").read()
+            assert "multipart upload not aborted" in log, "the refused abort was not reported"
 
-        result = duckdb(NODE, [download + "/**/*.json"])
-        ids = [json.loads(row["after"])["id"] for row in result["rows"] if row["op"] == "r"]
-        assert len(ids) == ROWS and len(set(ids)) == ROWS, (
-            f"{len(ids)} snapshot records, {len(set(ids))} distinct, expected {ROWS} each once")
-        expected = {int(line.split("|")[0]): line.split("|")[1]
-                    for line in db.query("SELECT id, payload FROM wide").split("\n") if line}
-        got = {json.loads(row["after"])["id"]: json.loads(row["after"])["payload"]
-               for row in result["rows"]}
-        assert got == expected, "DuckDB's rows differ from PostgreSQL's"
-        print(f"objects_multipart_faults: {failed} part failures injected, {aborts} aborts "
-              f"attempted, {completed} uploads completed; {ROWS} rows once, equal to PostgreSQL's")
-        run.send_signal(signal.SIGTERM)
-        assert run.wait(timeout=60) == 0, f"eddy did not stop cleanly; see {work}/eddy.log"
-        run = None
-        print("objects_multipart_faults: 1 passed, 0 failed")
-        return 0
-    finally:
-        if run is not None and run.poll() is None:
-            run.kill()
-            run.wait()
-        if proxy is not None:
-            proxy.stop()
-        if s3 is not None:
-            s3.stop()
-        if db is not None:
-            db.stop()
-        if os.environ.get("EDDY_KEEP_WORK"):
-            print(f"objects_multipart_faults: work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+            result = duckdb(NODE, [download + "/**/*.json"])
+            ids = [json.loads(row["after"])["id"] for row in result["rows"] if row["op"] == "r"]
+            assert len(ids) == ROWS and len(set(ids)) == ROWS, (
+                f"{len(ids)} snapshot records, {len(set(ids))} distinct, expected {ROWS} each once")
+            expected = {int(line.split("|")[0]): line.split("|")[1]
+                        for line in db.query("SELECT id, payload FROM wide").split("\n") if line}
+            got = {json.loads(row["after"])["id"]: json.loads(row["after"])["payload"]
+                   for row in result["rows"]}
+            assert got == expected, "DuckDB's rows differ from PostgreSQL's"
+            print(f"objects_multipart_faults: {failed} part failures injected, {aborts} aborts "
+                  f"attempted, {completed} uploads completed; {ROWS} rows once, equal to PostgreSQL's")
+            run.send_signal(signal.SIGTERM)
+            assert run.wait(timeout=60) == 0, f"eddy did not stop cleanly; see {work}/eddy.log"
+            run = None
+            print("objects_multipart_faults: 1 passed, 0 failed")
+            return 0
+        finally:
+            if run is not None and run.poll() is None:
+                run.kill()
+                run.wait()
+            if proxy is not None:
+                proxy.stop()
+            if s3 is not None:
+                s3.stop()
+            if db is not None:
+                db.stop()
 
 
 if __name__ == "__main__":

@@ -32,9 +32,9 @@ import shutil
 import struct
 import subprocess
 import sys
-import tempfile
 import urllib.parse
 
+from e2e_common import MariaDB, work_directory
 from objects_support import S3_ENV, Postgres, S3rver, aws, wait_for
 
 EDDY, LOCALDB, AWS, NODE = sys.argv[1:5]
@@ -481,23 +481,13 @@ def check_postgres(work):
 
 
 def check_mariadb(work):
-    db = subprocess.Popen([LOCALDB, "start", "mariadb", "--url-file", work + "/my-url"],
-                          stdout=subprocess.DEVNULL, stderr=open(work + "/my.log", "w"))
+    db = MariaDB(LOCALDB, work, "my")
     run = None
     try:
-        url = wait_for(lambda: db.poll() is None and os.path.exists(work + "/my-url") and
-                       open(work + "/my-url").read().strip(), 120, "MariaDB to start")
-        parsed = urllib.parse.urlparse(url)
-        database = parsed.path.lstrip("/")
-        client = ["mariadb", "-h", parsed.hostname, "-P", str(parsed.port), "-u",
-                  urllib.parse.unquote(parsed.username or "root"), "--default-character-set=utf8mb4"]
-        if parsed.password:
-            client.append("-p" + urllib.parse.unquote(parsed.password))
+        url = db.url
 
-        def sql(statement, output=False):
-            reply = subprocess.run(client + ["-N", "-B", "-r", database, "-e", statement],
-                                   check=True, stdout=subprocess.PIPE, text=True)
-            return reply.stdout
+        def sql(statement):
+            return db.query(statement, options=("-N", "-B", "-r"))
 
         sql("SET SESSION sql_mode = ''; CREATE TABLE types (" +
             ", ".join(f"{name} {sql_type}" for name, sql_type, *_ in MY_COLUMNS) + ")")
@@ -546,26 +536,15 @@ def check_mariadb(work):
         if run is not None and run.poll() is None:
             run.kill()
             run.wait()
-        if db.poll() is None:
-            db.terminate()
-            try:
-                db.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                db.kill()
+        db.stop()
 
 
 def main():
-    work = tempfile.mkdtemp(prefix="eddy-objects-parquet-")
-    try:
+    with work_directory("objects-parquet") as work:
         check_postgres(work)
         check_mariadb(work)
-        print("objects_parquet: 1 passed, 0 failed")
-        return 0
-    finally:
-        if os.environ.get("EDDY_KEEP_WORK"):
-            print(f"objects_parquet: work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+    print("objects_parquet: 1 passed, 0 failed")
+    return 0
 
 
 if __name__ == "__main__":

@@ -25,9 +25,9 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import urllib.parse
 
+from e2e_common import work_directory
 from objects_support import (S3_ENV, Postgres, S3rver, aws, duckdb, free_port, list_keys,
                              read_lines, wait_for)
 
@@ -111,102 +111,98 @@ def start_fails(command, env, says):
 
 
 def main():
-    work = tempfile.mkdtemp(prefix="eddy-objects-s3-")
-    db = s3 = run = None
-    env = dict(os.environ, **S3_ENV)
-    try:
-        db = Postgres(LOCALDB, work)
-        db.sql("CREATE TABLE items (id int PRIMARY KEY, v int NOT NULL, region text NOT NULL,"
-               " amount numeric(12,2), note text, seen timestamptz NOT NULL DEFAULT now())")
-        db.sql("INSERT INTO items (id, v, region, amount, note) SELECT g, 1,"
-               " CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, g * 1.25,"
-               " CASE WHEN g % 3 = 0 THEN NULL ELSE 'n' || g END FROM generate_series(1, 30) g")
-        s3 = S3rver(work + "/s3", "lake")
-        data_dir = work + "/data"
-        run = subprocess.Popen(eddy_command(db.url, data_dir, sink_url(s3.endpoint)), env=env,
-                               stdout=open(work + "/eddy.log", "w"), stderr=subprocess.STDOUT)
-        db.sql("UPDATE items SET v = v + 1, amount = amount * 2 WHERE id <= 10")
-        db.sql("DELETE FROM items WHERE id BETWEEN 25 AND 27")
-        db.sql("INSERT INTO items (id, v, region, amount, note) VALUES"
-               " (100, 1, 'ap', 0.01, NULL), (101, 1, 'ap', NULL, 'x''y \"z\"')")
-        db.sql("UPDATE items SET v = v + 1, note = NULL WHERE id = 100")
+    with work_directory("objects-s3") as work:
+        db = s3 = run = None
+        env = dict(os.environ, **S3_ENV)
+        try:
+            db = Postgres(LOCALDB, work)
+            db.sql("CREATE TABLE items (id int PRIMARY KEY, v int NOT NULL, region text NOT NULL,"
+                   " amount numeric(12,2), note text, seen timestamptz NOT NULL DEFAULT now())")
+            db.sql("INSERT INTO items (id, v, region, amount, note) SELECT g, 1,"
+                   " CASE WHEN g % 2 = 0 THEN 'eu' ELSE 'us' END, g * 1.25,"
+                   " CASE WHEN g % 3 = 0 THEN NULL ELSE 'n' || g END FROM generate_series(1, 30) g")
+            s3 = S3rver(work + "/s3", "lake")
+            data_dir = work + "/data"
+            run = subprocess.Popen(eddy_command(db.url, data_dir, sink_url(s3.endpoint)), env=env,
+                                   stdout=open(work + "/eddy.log", "w"), stderr=subprocess.STDOUT)
+            db.sql("UPDATE items SET v = v + 1, amount = amount * 2 WHERE id <= 10")
+            db.sql("DELETE FROM items WHERE id BETWEEN 25 AND 27")
+            db.sql("INSERT INTO items (id, v, region, amount, note) VALUES"
+                   " (100, 1, 'ap', 0.01, NULL), (101, 1, 'ap', NULL, 'x''y \"z\"')")
+            db.sql("UPDATE items SET v = v + 1, note = NULL WHERE id = 100")
 
-        def matches():
-            if run.poll() is not None:
-                raise AssertionError(f"eddy exited with {run.returncode}; see {work}/eddy.log")
-            rows, _ = rebuild(fetched_changes(s3.endpoint, work + "/download"))
+            def matches():
+                if run.poll() is not None:
+                    raise AssertionError(f"eddy exited with {run.returncode}; see {work}/eddy.log")
+                rows, _ = rebuild(fetched_changes(s3.endpoint, work + "/download"))
+                expected = database_rows(db)
+                return {k: comparable(r) for k, r in rows.items()} == expected
+
+            wait_for(matches, 120, "the objects to hold every change")
+
+            keys = list_keys(AWS, s3.endpoint, "lake", "cdc/")
+            assert keys, "no objects listed"
+            bad = [key for key in keys if not KEY_PATTERN.match(key)]
+            assert not bad, f"keys off the layout: {bad[:3]}"
+            print(f"objects_s3: {len(keys)} objects, e.g. {keys[0]}")
+
+            # DuckDB reads what the aws CLI fetched: gzip from the extension, Hive partitions.
+            result = duckdb(NODE, [work + "/download/**/*.json.gz", "hive"])
+            assert all(row["table_partition"] == "items" for row in result["rows"]), result["rows"][:2]
+            changes = [(row["op"], json.loads(row["after"]) if row["after"] else None,
+                        json.loads(row["before"]) if row["before"] else None)
+                       for row in result["rows"]]
+            rows, counts = rebuild(changes)
             expected = database_rows(db)
-            return {k: comparable(r) for k, r in rows.items()} == expected
+            assert {k: comparable(r) for k, r in rows.items()} == expected, (
+                f"DuckDB's rows differ from PostgreSQL's: {sorted(rows.items())[:3]} vs "
+                f"{sorted(expected.items())[:3]}")
+            twice = [identity for identity, count in counts.items() if count > 1]
+            assert not twice, f"changes in more than one object: {twice[:5]}"
+            print(f"objects_s3: DuckDB read {len(result['rows'])} records; {len(expected)} rows "
+                  "equal PostgreSQL's, each change once")
 
-        wait_for(matches, 120, "the objects to hold every change")
-
-        keys = list_keys(AWS, s3.endpoint, "lake", "cdc/")
-        assert keys, "no objects listed"
-        bad = [key for key in keys if not KEY_PATTERN.match(key)]
-        assert not bad, f"keys off the layout: {bad[:3]}"
-        print(f"objects_s3: {len(keys)} objects, e.g. {keys[0]}")
-
-        # DuckDB reads what the aws CLI fetched: gzip from the extension, Hive partitions.
-        result = duckdb(NODE, [work + "/download/**/*.json.gz", "hive"])
-        assert all(row["table_partition"] == "items" for row in result["rows"]), result["rows"][:2]
-        changes = [(row["op"], json.loads(row["after"]) if row["after"] else None,
-                    json.loads(row["before"]) if row["before"] else None)
-                   for row in result["rows"]]
-        rows, counts = rebuild(changes)
-        expected = database_rows(db)
-        assert {k: comparable(r) for k, r in rows.items()} == expected, (
-            f"DuckDB's rows differ from PostgreSQL's: {sorted(rows.items())[:3]} vs "
-            f"{sorted(expected.items())[:3]}")
-        twice = [identity for identity, count in counts.items() if count > 1]
-        assert not twice, f"changes in more than one object: {twice[:5]}"
-        print(f"objects_s3: DuckDB read {len(result['rows'])} records; {len(expected)} rows "
-              "equal PostgreSQL's, each change once")
-
-        # s3rver goes away: IMPAIRED with the reason, then ACTIVE again, nothing lost.
-        s3.stop()
-        db.sql("UPDATE items SET v = v + 1 WHERE id > 10")
-        wait_for(lambda: "IMPAIRED" in status_of(data_dir), 90, "the sink to turn IMPAIRED")
-        status = status_of(data_dir)
-        reason = next((line.strip() for line in status.splitlines() if "reason:" in line), "")
-        assert f"127.0.0.1:{s3.port}" in reason and "s3://lake/cdc/" in reason, status
-        print("objects_s3: while s3rver is down: " +
-              next(line.strip() for line in status.splitlines() if "IMPAIRED" in line) +
-              "\n  " + reason)
-        s3.start()
-        wait_for(matches, 120, "the changes made while s3rver was down")
-        wait_for(lambda: "ACTIVE" in status_of(data_dir), 60, "the sink to be ACTIVE again")
-        _, counts = rebuild(fetched_changes(s3.endpoint, work + "/download"))
-        twice = [identity for identity, count in counts.items() if count > 1]
-        assert not twice, f"changes in more than one object after the outage: {twice[:5]}"
-        print("objects_s3: s3rver back: ACTIVE, every change once")
-
-        run.send_signal(signal.SIGTERM)
-        assert run.wait(timeout=60) == 0, f"eddy did not stop cleanly; see {work}/eddy.log"
-        run = None
-
-        # Bad input at start.
-        start_fails(eddy_command(db.url, work + "/bad1", sink_url(s3.endpoint, "no-such-bucket")),
-                    env, "does not exist")
-        start_fails(eddy_command(db.url, work + "/bad2", sink_url(f"http://127.0.0.1:{free_port()}")),
-                    env, "cannot be reached")
-        start_fails(eddy_command(db.url, work + "/bad3", sink_url(s3.endpoint, compression="snappy")),
-                    env, "objects setting 'compression' is \"snappy\"")
-        start_fails(eddy_command(db.url, work + "/bad4", sink_url(s3.endpoint)),
-                    dict(env, AWS_ACCESS_KEY_ID="WRONGKEY"), "credentials")
-        print("objects_s3: 1 passed, 0 failed")
-        return 0
-    finally:
-        if run is not None and run.poll() is None:
-            run.kill()
-            run.wait()
-        if s3 is not None:
+            # s3rver goes away: IMPAIRED with the reason, then ACTIVE again, nothing lost.
             s3.stop()
-        if db is not None:
-            db.stop()
-        if os.environ.get("EDDY_KEEP_WORK"):
-            print(f"objects_s3: work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+            db.sql("UPDATE items SET v = v + 1 WHERE id > 10")
+            wait_for(lambda: "IMPAIRED" in status_of(data_dir), 90, "the sink to turn IMPAIRED")
+            status = status_of(data_dir)
+            reason = next((line.strip() for line in status.splitlines() if "reason:" in line), "")
+            assert f"127.0.0.1:{s3.port}" in reason and "s3://lake/cdc/" in reason, status
+            print("objects_s3: while s3rver is down: " +
+                  next(line.strip() for line in status.splitlines() if "IMPAIRED" in line) +
+                  "\n  " + reason)
+            s3.start()
+            wait_for(matches, 120, "the changes made while s3rver was down")
+            wait_for(lambda: "ACTIVE" in status_of(data_dir), 60, "the sink to be ACTIVE again")
+            _, counts = rebuild(fetched_changes(s3.endpoint, work + "/download"))
+            twice = [identity for identity, count in counts.items() if count > 1]
+            assert not twice, f"changes in more than one object after the outage: {twice[:5]}"
+            print("objects_s3: s3rver back: ACTIVE, every change once")
+
+            run.send_signal(signal.SIGTERM)
+            assert run.wait(timeout=60) == 0, f"eddy did not stop cleanly; see {work}/eddy.log"
+            run = None
+
+            # Bad input at start.
+            start_fails(eddy_command(db.url, work + "/bad1", sink_url(s3.endpoint, "no-such-bucket")),
+                        env, "does not exist")
+            start_fails(eddy_command(db.url, work + "/bad2", sink_url(f"http://127.0.0.1:{free_port()}")),
+                        env, "cannot be reached")
+            start_fails(eddy_command(db.url, work + "/bad3", sink_url(s3.endpoint, compression="snappy")),
+                        env, "objects setting 'compression' is \"snappy\"")
+            start_fails(eddy_command(db.url, work + "/bad4", sink_url(s3.endpoint)),
+                        dict(env, AWS_ACCESS_KEY_ID="WRONGKEY"), "credentials")
+            print("objects_s3: 1 passed, 0 failed")
+            return 0
+        finally:
+            if run is not None and run.poll() is None:
+                run.kill()
+                run.wait()
+            if s3 is not None:
+                s3.stop()
+            if db is not None:
+                db.stop()
 
 
 if __name__ == "__main__":

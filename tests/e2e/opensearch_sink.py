@@ -23,11 +23,10 @@ import base64
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 
+from e2e_common import work_directory
 from opensearch_support import (Standin, free_port, metrics_text, psql, psql_json, sink_state,
                                 start_postgres, stop_all, wait_for)
 
@@ -144,120 +143,116 @@ def main():
     seed = int(os.environ.get("EDDY_TEST_SEED", str(random.randrange(1 << 30))))
     rng = random.Random(seed)
     print(f"opensearch_sink: seed {seed} (EDDY_TEST_SEED replays)", flush=True)
-    work = tempfile.mkdtemp(prefix="eddy-e2e-opensearch-")
-    processes = []
-    try:
-        db, url = start_postgres(localdb, work)
-        processes.append(db)
-        psql(url, "CREATE TABLE items (id int PRIMARY KEY, name text, price numeric(10,2), "
-                  "qty bigint NOT NULL, at timestamptz, flag boolean)")
-        psql(url, "CREATE TABLE pairs (a int, b text, v int, PRIMARY KEY (a, b))")
-        psql(url, "INSERT INTO items SELECT k, 'n' || k, k * 1.25, k, "
-                  "timestamptz '2024-01-15 10:15:30.123456+00' + k * interval '1 hour', "
-                  "CASE WHEN k % 3 = 0 THEN NULL ELSE k % 2 = 0 END FROM generate_series(1, 30) k")
-        psql(url, "INSERT INTO pairs VALUES (1, 'x', 1), (1, 'y|z', 2), (2, 'x', 3)")
+    with work_directory("e2e-opensearch") as work:
+        processes = []
+        try:
+            db, url = start_postgres(localdb, work)
+            processes.append(db)
+            psql(url, "CREATE TABLE items (id int PRIMARY KEY, name text, price numeric(10,2), "
+                      "qty bigint NOT NULL, at timestamptz, flag boolean)")
+            psql(url, "CREATE TABLE pairs (a int, b text, v int, PRIMARY KEY (a, b))")
+            psql(url, "INSERT INTO items SELECT k, 'n' || k, k * 1.25, k, "
+                      "timestamptz '2024-01-15 10:15:30.123456+00' + k * interval '1 hour', "
+                      "CASE WHEN k % 3 = 0 THEN NULL ELSE k % 2 = 0 END FROM generate_series(1, 30) k")
+            psql(url, "INSERT INTO pairs VALUES (1, 'x', 1), (1, 'y|z', 2), (2, 'x', 3)")
 
-        standin = Standin(work, user="admin", password="p@ss:word")
-        processes.append(standin)
-        metrics_port = free_port()
-        sink = (f"opensearch+http://admin:p%40ss%3Aword@127.0.0.1:{standin.port}?name=search"
-                "&index=cdc-${table}&create_index=true&bulk_window=20ms&bulk_max_documents=50"
-                "&parallelization_factor=2&item_retries=3")
-        command = [eddy, "run", "--source", url, "--data-dir", work + "/data", "--stream", "s",
-                   "--tables", "public.items,public.pairs", "--shards", "2",
-                   "--api-listen", "127.0.0.1:0", "--metrics-listen",
-                   f"127.0.0.1:{metrics_port}", "--sink", sink]
-        run = subprocess.Popen(command, stdout=open(work + "/eddy.log", "a"),
-                               stderr=subprocess.STDOUT)
-        processes.append(run)
-        workload = Workload(url, rng)
+            standin = Standin(work, user="admin", password="p@ss:word")
+            processes.append(standin)
+            metrics_port = free_port()
+            sink = (f"opensearch+http://admin:p%40ss%3Aword@127.0.0.1:{standin.port}?name=search"
+                    "&index=cdc-${table}&create_index=true&bulk_window=20ms&bulk_max_documents=50"
+                    "&parallelization_factor=2&item_retries=3")
+            command = [eddy, "run", "--source", url, "--data-dir", work + "/data", "--stream", "s",
+                       "--tables", "public.items,public.pairs", "--shards", "2",
+                       "--api-listen", "127.0.0.1:0", "--metrics-listen",
+                       f"127.0.0.1:{metrics_port}", "--sink", sink]
+            run = subprocess.Popen(command, stdout=open(work + "/eddy.log", "a"),
+                                   stderr=subprocess.STDOUT)
+            processes.append(run)
+            workload = Workload(url, rng)
 
-        wait_equal(standin, url, run, "the snapshot in the indexes")
-        mappings = standin.mappings("cdc-items")["properties"]
-        assert mappings["id"]["type"] == "integer" or mappings["id"]["type"] == "long", mappings
-        assert mappings["price"]["type"] == "keyword", mappings
-        assert mappings["at"]["type"] == "date", mappings
-        assert mappings["flag"]["type"] == "boolean", mappings
-        print("opensearch_sink: snapshot: indexes equal the tables; mappings from the catalog",
-              flush=True)
+            wait_equal(standin, url, run, "the snapshot in the indexes")
+            mappings = standin.mappings("cdc-items")["properties"]
+            assert mappings["id"]["type"] == "integer" or mappings["id"]["type"] == "long", mappings
+            assert mappings["price"]["type"] == "keyword", mappings
+            assert mappings["at"]["type"] == "date", mappings
+            assert mappings["flag"]["type"] == "boolean", mappings
+            print("opensearch_sink: snapshot: indexes equal the tables; mappings from the catalog",
+                  flush=True)
 
-        workload.run(200)
-        wait_equal(standin, url, run, "the workload in the indexes")
-        print("opensearch_sink: inserts, updates, deletes, key changes, NULLs: equal", flush=True)
+            workload.run(200)
+            wait_equal(standin, url, run, "the workload in the indexes")
+            print("opensearch_sink: inserts, updates, deletes, key changes, NULLs: equal", flush=True)
 
-        standin.faults(reject_requests=2, reject_items=7, fail_items=4)
-        workload.run(150)
-        wait_equal(standin, url, run, "the workload under injected 429s and 503s")
-        stats = standin.stats()
-        assert stats["rejected_requests"] >= 2 and stats["rejected_items"] >= 7 and \
-            stats["failed_items"] >= 4, stats
-        assert not any(stats["faults"].values()), stats
-        print(f"opensearch_sink: {stats['rejected_requests']} requests and "
-              f"{stats['rejected_items'] + stats['failed_items']} items failed retriably: "
-              f"retried, equal ({stats['conflicts']} version conflicts counted as applied)",
-              flush=True)
+            standin.faults(reject_requests=2, reject_items=7, fail_items=4)
+            workload.run(150)
+            wait_equal(standin, url, run, "the workload under injected 429s and 503s")
+            stats = standin.stats()
+            assert stats["rejected_requests"] >= 2 and stats["rejected_items"] >= 7 and \
+                stats["failed_items"] >= 4, stats
+            assert not any(stats["faults"].values()), stats
+            print(f"opensearch_sink: {stats['rejected_requests']} requests and "
+                  f"{stats['rejected_items'] + stats['failed_items']} items failed retriably: "
+                  f"retried, equal ({stats['conflicts']} version conflicts counted as applied)",
+                  flush=True)
 
-        # One document refused for good: the error location, then the row's next change.
-        target = workload.ids()[0]
-        standin.faults(refuse_mapping=1)
-        psql(url, f"UPDATE items SET name = 'refused' WHERE id = {target}")
-        error_file = os.path.join(work, "data", "failures",
-                                  "search.AmazonOpenSearchService-failed.jsonl")
-        wait_for(lambda: os.path.exists(error_file) and os.path.getsize(error_file) > 0, 60,
-                 "the refused document in the error location")
-        with open(error_file) as f:
-            failed = [json.loads(line) for line in f]
-        assert len(failed) == 1, failed
-        entry = failed[0]
-        assert set(entry) == {"attemptsMade", "arrivalTimestamp", "errorCode", "errorMessage",
-                              "attemptEndingTimestamp", "esDocumentId", "esIndexName",
-                              "esTypeName", "rawData"}, entry
-        assert entry["esDocumentId"] == str(target) and entry["esIndexName"] == "cdc-items", entry
-        assert entry["errorCode"] == "400" and "mapper_parsing_exception" in entry["errorMessage"]
-        raw = base64.b64decode(entry["rawData"]).decode().splitlines()
-        assert json.loads(raw[1])["name"] == "refused", raw
-        psql(url, f"UPDATE items SET name = 'accepted' WHERE id = {target}")
-        wait_equal(standin, url, run, "the row after the refused document")
-        print("opensearch_sink: a refused document went to the error location in Firehose's "
-              "shape; the next change went through", flush=True)
+            # One document refused for good: the error location, then the row's next change.
+            target = workload.ids()[0]
+            standin.faults(refuse_mapping=1)
+            psql(url, f"UPDATE items SET name = 'refused' WHERE id = {target}")
+            error_file = os.path.join(work, "data", "failures",
+                                      "search.AmazonOpenSearchService-failed.jsonl")
+            wait_for(lambda: os.path.exists(error_file) and os.path.getsize(error_file) > 0, 60,
+                     "the refused document in the error location")
+            with open(error_file) as f:
+                failed = [json.loads(line) for line in f]
+            assert len(failed) == 1, failed
+            entry = failed[0]
+            assert set(entry) == {"attemptsMade", "arrivalTimestamp", "errorCode", "errorMessage",
+                                  "attemptEndingTimestamp", "esDocumentId", "esIndexName",
+                                  "esTypeName", "rawData"}, entry
+            assert entry["esDocumentId"] == str(target) and entry["esIndexName"] == "cdc-items", entry
+            assert entry["errorCode"] == "400" and "mapper_parsing_exception" in entry["errorMessage"]
+            raw = base64.b64decode(entry["rawData"]).decode().splitlines()
+            assert json.loads(raw[1])["name"] == "refused", raw
+            psql(url, f"UPDATE items SET name = 'accepted' WHERE id = {target}")
+            wait_equal(standin, url, run, "the row after the refused document")
+            print("opensearch_sink: a refused document went to the error location in Firehose's "
+                  "shape; the next change went through", flush=True)
 
-        # The stand-in stops under the workload, then comes back with its documents.
-        standin.stop()
-        workload.run(60)
-        wait_for(lambda: sink_state(metrics_port, "search") == "IMPAIRED", 60,
-                 "the sink to turn IMPAIRED")
-        standin.start()
-        wait_for(lambda: sink_state(metrics_port, "search") == "ACTIVE", 120,
-                 "the sink to turn ACTIVE again")
-        wait_equal(standin, url, run, "the indexes after the stand-in's restart")
-        print("opensearch_sink: stand-in down: IMPAIRED; back: ACTIVE, nothing lost or stale",
-              flush=True)
+            # The stand-in stops under the workload, then comes back with its documents.
+            standin.stop()
+            workload.run(60)
+            wait_for(lambda: sink_state(metrics_port, "search") == "IMPAIRED", 60,
+                     "the sink to turn IMPAIRED")
+            standin.start()
+            wait_for(lambda: sink_state(metrics_port, "search") == "ACTIVE", 120,
+                     "the sink to turn ACTIVE again")
+            wait_equal(standin, url, run, "the indexes after the stand-in's restart")
+            print("opensearch_sink: stand-in down: IMPAIRED; back: ACTIVE, nothing lost or stale",
+                  flush=True)
 
-        text = metrics_text(metrics_port)
-        assert 'eddy_opensearch_documents_total{result="failed",sink="search",stream="s"} 1' \
-            in text, [line for line in text.splitlines() if "opensearch" in line]
-        run.terminate()
-        assert run.wait(timeout=60) == 0, f"eddy run did not stop cleanly: {run.returncode}"
+            text = metrics_text(metrics_port)
+            assert 'eddy_opensearch_documents_total{result="failed",sink="search",stream="s"} 1' \
+                in text, [line for line in text.splitlines() if "opensearch" in line]
+            run.terminate()
+            assert run.wait(timeout=60) == 0, f"eddy run did not stop cleanly: {run.returncode}"
 
-        expect_refused(eddy, url, work, "opensearch+ftp://127.0.0.1:9200",
-                       "is not one this build delivers to", "scheme")
-        expect_refused(eddy, url, work, "opensearch+http://127.0.0.1:99999",
-                       "the port is not a number from 1 to 65535", "port")
-        expect_refused(eddy, url, work, f"opensearch+http://127.0.0.1:{free_port()}",
-                       "start OpenSearch", "unreachable")
-        expect_refused(eddy, url, work,
-                       f"opensearch+http://admin:wrong@127.0.0.1:{standin.port}",
-                       "check the user and password", "password")
-        expect_refused(eddy, url, work, f"opensearch+http://127.0.0.1:{standin.port}?index=A",
-                       "index names are lower case", "index")
-        print("opensearch_sink: 1 passed, 0 failed")
-        return 0
-    finally:
-        stop_all(processes)
-        if os.environ.get("EDDY_KEEP_WORK"):
-            print(f"opensearch_sink: work directory kept: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+            expect_refused(eddy, url, work, "opensearch+ftp://127.0.0.1:9200",
+                           "is not one this build delivers to", "scheme")
+            expect_refused(eddy, url, work, "opensearch+http://127.0.0.1:99999",
+                           "the port is not a number from 1 to 65535", "port")
+            expect_refused(eddy, url, work, f"opensearch+http://127.0.0.1:{free_port()}",
+                           "start OpenSearch", "unreachable")
+            expect_refused(eddy, url, work,
+                           f"opensearch+http://admin:wrong@127.0.0.1:{standin.port}",
+                           "check the user and password", "password")
+            expect_refused(eddy, url, work, f"opensearch+http://127.0.0.1:{standin.port}?index=A",
+                           "index names are lower case", "index")
+            print("opensearch_sink: 1 passed, 0 failed")
+            return 0
+        finally:
+            stop_all(processes)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,18 @@
 """Shared pieces of the OpenSearch sink's end-to-end tests and benchmark: the stand-in server
 (tests/support/opensearch_standin.py; no real OpenSearch or Elasticsearch can be installed
 here), its fault control, reading an index back, and the source table as the index should
-hold it. Generic helpers (wait_for, free_port, sink_state) come from kinesis_sink_support.
+hold it. Generic helpers (wait_for, free_port, sink_state, the PostgreSQL) come from e2e_common.
 """
 import base64
 import json
 import os
-import signal
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 
-from kinesis_sink_support import free_port, port_open, sink_state, wait_for  # noqa: F401
+from e2e_common import (Postgres, free_port, port_open, sink_state, stop_all,  # noqa: F401
+                        stop_process, wait_for)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STANDIN = os.path.join(HERE, "..", "support", "opensearch_standin.py")
@@ -49,13 +49,7 @@ class Standin:
             raise AssertionError(f"the OpenSearch stand-in exited with {self.process.returncode}")
 
     def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 30)
 
     def request(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
@@ -112,21 +106,6 @@ def psql_json(url, sql):
 
 
 def start_postgres(localdb, work):
-    db = subprocess.Popen([localdb, "start", "postgres", "--url-file", work + "/url"],
-                          stdout=subprocess.DEVNULL, stderr=open(work + "/localdb.log", "w"))
-    url = wait_for(lambda: os.path.exists(work + "/url") and open(work + "/url").read().strip(),
-                   120, "PostgreSQL to start")
-    return db, url
-
-
-def stop_all(processes):
-    for process in reversed(processes):
-        if isinstance(process, Standin):
-            process.stop()
-        elif process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    """(an e2e_common.Postgres, its URL)."""
+    db = Postgres(localdb, work)
+    return db, db.url

@@ -18,62 +18,32 @@ write some (k, v) twice, because v only grows. Checks:
 - the checkpoint row exists in replica.eddy_checkpoints.
 """
 import random
-import subprocess
 import sys
-import threading
-import time
 
-from crash_loop import CrashLoop, parse_args, shut_down, work_directory
+from crash_loop import CrashLoop, PsqlWriter, parse_args, shut_down, work_directory
 from e2e_common import Postgres
 from replica_support import ENV, TargetPostgres
 
 KEYS = 40
 
 
-class Workload:
+class Workload(PsqlWriter):
     """Updates, inserts and deletes on kv in one psql session (the CrashLoop's `workload`)."""
 
     def __init__(self, db, seed):
-        self.db, self.seed = db, seed
+        super().__init__(db, seed, pace=0.003, env=ENV)
         db.sql("CREATE TABLE kv (k int PRIMARY KEY, v bigint NOT NULL, pad text)")
         db.sql(f"INSERT INTO kv SELECT k, 1, repeat('p', 50) FROM generate_series(1, {KEYS}) k")
-        self.errors = []
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._write, daemon=True)
+        self.next_key = KEYS + 1
 
-    def _write(self):
-        proc = subprocess.Popen(["psql", self.db.url, "-v", "ON_ERROR_STOP=1", "-q"],
-                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True, env=ENV)
-        rng = random.Random(self.seed + 1)
-        next_key = KEYS + 1
-        try:
-            while not self.stopping.is_set():
-                keys = rng.sample(range(1, KEYS + 1), 3)
-                statements = "".join(f"UPDATE kv SET v = v + 1 WHERE k = {k};" for k in keys)
-                statements += f"INSERT INTO kv VALUES ({next_key}, 1, 'new');"
-                if next_key % 3 == 0:
-                    statements += f"DELETE FROM kv WHERE k = {next_key - 1};"
-                next_key += 1
-                proc.stdin.write("BEGIN;" + statements + "COMMIT;\n")
-                proc.stdin.flush()
-                time.sleep(0.003)  # pacing the workload, not a wait
-            proc.stdin.write("\\q\n")
-            proc.stdin.close()
-            if proc.wait(timeout=60) != 0:
-                self.errors.append(proc.stderr.read())
-        except Exception as error:  # reported by stop()
-            self.errors.append(str(error))
-
-    def start(self):
-        self.thread.start()
-
-    def stop(self):
-        self.stopping.set()
-        if self.thread.is_alive():
-            self.thread.join(timeout=120)
-        if self.errors:
-            raise AssertionError("the workload failed: " + "; ".join(self.errors))
+    def transaction(self, rng):
+        keys = rng.sample(range(1, KEYS + 1), 3)
+        statements = "".join(f"UPDATE kv SET v = v + 1 WHERE k = {k};" for k in keys)
+        statements += f"INSERT INTO kv VALUES ({self.next_key}, 1, 'new');"
+        if self.next_key % 3 == 0:
+            statements += f"DELETE FROM kv WHERE k = {self.next_key - 1};"
+        self.next_key += 1
+        return statements
 
 
 def main():

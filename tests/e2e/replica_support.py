@@ -11,12 +11,11 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
-import urllib.request
 
-from e2e_common import free_port, stop_process, wait_for  # noqa: F401 (re-exported)
+from e2e_common import (free_port, sink_state, start_localdb, stop_process,  # noqa: F401
+                        wait_for)
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 ENV = dict(os.environ, PGTZ="UTC", PGDATESTYLE="ISO, YMD", PGCLIENTENCODING="UTF8")
@@ -27,12 +26,7 @@ class LocalServer:
 
     def __init__(self, localdb, work, kind="postgres"):
         self.kind = kind
-        url_file = f"{work}/{kind}.url"
-        self.process = subprocess.Popen([localdb, "start", kind, "--url-file", url_file],
-                                        stdout=subprocess.DEVNULL,
-                                        stderr=open(f"{work}/localdb-{kind}.log", "w"))
-        self.url = wait_for(lambda: self.process.poll() is None and os.path.exists(url_file)
-                            and open(url_file).read().strip(), 120, f"{kind} to start")
+        self.process, self.url = start_localdb(localdb, kind, work, f"localdb-{kind}")
 
     def _mysql_args(self):
         m = re.match(r"mysql://([^:]+):([^@]*)@([^:/]+):(\d+)/?(.*)", self.url)
@@ -58,11 +52,7 @@ class LocalServer:
                               stdout=subprocess.PIPE, text=True).stdout
 
     def stop(self):
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)
 
 
 class TargetPostgres:
@@ -113,22 +103,6 @@ class TargetPostgres:
 
     def close(self):
         self.stop("immediate")
-
-
-def sink_state(metrics_port, sink):
-    """The sink's state from eddy's /metrics (eddy_sink_state{sink=...,state=...} 1)."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
-            text = r.read().decode()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        if line.startswith("eddy_sink_state{") and f'sink="{sink}"' in line and \
-                line.endswith(" 1"):
-            match = re.search(r'state="([A-Z]+)"', line)
-            if match:
-                return match.group(1)
-    return None
 
 
 def start_eddy(eddy, source_url, data_dir, sink_url, tables, log, metrics_port=None,

@@ -12,7 +12,6 @@ NODE_EXTRA_CA_CERTS) runs kinesis_node.mjs. Always stops the server. Waits are b
 """
 import os
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -23,7 +22,7 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-from e2e_common import wait_for
+from e2e_common import stop_process, wait_for
 
 SERVER, NODE = sys.argv[1], sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -97,12 +96,7 @@ def main():
         print("tls_clients: ALPN h2/http1.1, boto3 over HTTPS with verification, the JavaScript SDK over h2+TLS")
         return 0
     finally:
-        if server is not None and server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop_process(server, 30)
         shutil.rmtree(work, ignore_errors=True)
 
 
