@@ -548,6 +548,12 @@ TEST_F(IncrementalSnapshotTest, RequestFilesAreAcceptedRejectedAndDone) {
     bad << "{\"data-collections\": 5}";
   }
   wait_for(requests + "/r1.rejected");
+  // The reason is written first, then the request removed: wait for both.
+  auto removal_deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (std::chrono::steady_clock::now() < removal_deadline &&
+         std::filesystem::exists(requests + "/r1.request")) {
+    capture_->WaitUntilFinished(milliseconds(20));
+  }
   EXPECT_FALSE(std::filesystem::exists(requests + "/r1.request"));
   {
     std::ofstream good(requests + "/r2.request");
