@@ -14,6 +14,7 @@
 #include "consume/sink_settings.h"
 #include "localdb/sql_session.h"
 #include "sink/replica/replica_destination.h"
+#include "sink/replica/source_type.h"
 #include "source/source_url.h"
 
 namespace eddy::sink::replica {
@@ -71,38 +72,6 @@ bool IsValidUtf8WithoutNul(std::string_view text) {
   return true;
 }
 
-// "decimal(10,2) unsigned" -> base "decimal", 10, 2, unsigned.
-struct MysqlType {
-  std::string base;
-  std::optional<int> first;
-  std::optional<int> second;
-  bool is_unsigned = false;
-};
-MysqlType SplitMysqlType(std::string_view type) {
-  MysqlType out;
-  if (type.ends_with(" unsigned")) {
-    out.is_unsigned = true;
-    type.remove_suffix(std::string_view(" unsigned").size());
-  }
-  size_t open = type.find('(');
-  out.base = std::string(type.substr(0, open));
-  if (open != std::string_view::npos) {
-    std::string_view inside = type.substr(open + 1);
-    inside = inside.substr(0, inside.find(')'));
-    size_t comma = inside.find(',');
-    int value = 0;
-    std::string_view a = inside.substr(0, comma);
-    if (std::from_chars(a.data(), a.data() + a.size(), value).ec == std::errc()) out.first = value;
-    if (comma != std::string_view::npos) {
-      std::string_view b = inside.substr(comma + 1);
-      if (std::from_chars(b.data(), b.data() + b.size(), value).ec == std::errc()) {
-        out.second = value;
-      }
-    }
-  }
-  return out;
-}
-
 bool IsKey(const model::Column& column) { return column.primary_key_ordinal > 0; }
 
 // Text of unknown length: an indexable varchar for key columns, else a text type that holds
@@ -115,7 +84,7 @@ std::string BytesType(const model::Column& column, const char* non_key = "longbl
 }
 
 Result<std::string> MapFromMysql(const model::Column& column, bool mysql_target) {
-  MysqlType t = SplitMysqlType(column.source_type);
+  SourceTypeName t = SplitSourceType(column.source_type);
   const std::string& b = t.base;
   const std::string suffix = t.is_unsigned ? " unsigned" : "";
   if (b == "tinyint" || b == "smallint" || b == "mediumint" || b == "int" || b == "bigint") {

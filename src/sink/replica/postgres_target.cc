@@ -11,6 +11,7 @@
 
 #include "consume/sink_settings.h"
 #include "sink/replica/replica_destination.h"
+#include "sink/replica/source_type.h"
 
 namespace eddy::sink::replica {
 namespace {
@@ -100,38 +101,6 @@ std::string Modifier(const model::Column& column, std::string_view base) {
   return type;
 }
 
-// The modifier inside "decimal(10,2)", "datetime(3)": (10, 2) / (3, nullopt).
-struct Parenthesized {
-  std::string base;
-  std::optional<int> first;
-  std::optional<int> second;
-  bool is_unsigned = false;
-};
-Parenthesized SplitMysqlType(std::string_view type) {
-  Parenthesized out;
-  if (type.ends_with(" unsigned")) {
-    out.is_unsigned = true;
-    type.remove_suffix(std::string_view(" unsigned").size());
-  }
-  size_t open = type.find('(');
-  out.base = std::string(type.substr(0, open));
-  if (open != std::string_view::npos) {
-    std::string_view inside = type.substr(open + 1);
-    inside = inside.substr(0, inside.find(')'));
-    size_t comma = inside.find(',');
-    int value = 0;
-    std::string_view a = inside.substr(0, comma);
-    if (std::from_chars(a.data(), a.data() + a.size(), value).ec == std::errc()) out.first = value;
-    if (comma != std::string_view::npos) {
-      std::string_view b = inside.substr(comma + 1);
-      if (std::from_chars(b.data(), b.data() + b.size(), value).ec == std::errc()) {
-        out.second = value;
-      }
-    }
-  }
-  return out;
-}
-
 Result<std::string> MapPostgresType(const model::Column& column) {
   std::string_view name = column.source_type;
   if (column.type == ValueType::kArray) {
@@ -148,7 +117,7 @@ Result<std::string> MapPostgresType(const model::Column& column) {
 }
 
 Result<std::string> MapMysqlType(const model::Column& column) {
-  Parenthesized t = SplitMysqlType(column.source_type);
+  SourceTypeName t = SplitSourceType(column.source_type);
   const std::string& b = t.base;
   if (b == "tinyint") return std::string("int2");
   if (b == "smallint") return std::string(t.is_unsigned ? "int4" : "int2");
