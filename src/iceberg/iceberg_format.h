@@ -32,6 +32,9 @@ inline constexpr int32_t kManifestDeletes = 1;
 // Snapshot summary keys eddy adds (the checkpoint lives here: docs/sinks/iceberg.md).
 inline constexpr std::string_view kSummarySink = "eddy.sink";
 inline constexpr std::string_view kSummaryCheckpoint = "eddy.checkpoint";
+// On a staged snapshot (TableMetadata::staged_snapshot_id): the source transaction it holds
+// the first part of.
+inline constexpr std::string_view kSummaryStagedTransaction = "eddy.staged-transaction";
 
 // manifest_file (the manifest list), v2: ids 500-517.
 inline constexpr std::string_view kManifestListSchema =

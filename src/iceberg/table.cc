@@ -183,7 +183,7 @@ Result<LoadedTable> HadoopCatalog::CommitDelta(std::string_view table_key,
 
   // Keep the previous snapshot's manifests (the table's whole content) in the new list.
   std::vector<ManifestFile> manifests;
-  const Snapshot* parent = metadata.CurrentSnapshot();
+  const Snapshot* parent = metadata.HeadSnapshot();
   if (parent != nullptr) {
     std::string list_key =
         prefix + "metadata/" + parent->manifest_list.substr(parent->manifest_list.rfind('/') + 1);
@@ -288,20 +288,46 @@ Result<LoadedTable> HadoopCatalog::CommitDelta(std::string_view table_key,
   snapshot.summary.emplace_back("added-files-size", std::to_string(added_files_size));
   for (const auto& entry : delta.summary) snapshot.summary.push_back(entry);
 
+  metadata.snapshots.push_back(std::move(snapshot));
+  if (options.publish) {
+    metadata.snapshot_log.push_back(SnapshotLogEntry{now_ms, snapshot_id});
+    metadata.current_snapshot_id = snapshot_id;
+    metadata.staged_snapshot_id.reset();
+  } else {
+    metadata.staged_snapshot_id = snapshot_id;
+  }
+  metadata.last_sequence_number = sequence;
+  metadata.last_updated_ms = now_ms;
+  return WriteVersion(table_key, current, std::move(metadata), version);
+}
+
+Result<LoadedTable> HadoopCatalog::PublishStaged(std::string_view table_key,
+                                                 const LoadedTable& current,
+                                                 const CommitOptions& options) {
+  if (!current.metadata.staged_snapshot_id) {
+    return FailedPrecondition("table " + Location(table_key) + " has no staged snapshot");
+  }
+  const int64_t now_ms = options.now_ms != 0 ? options.now_ms : NowMs();
+  TableMetadata metadata = current.metadata;
+  metadata.current_snapshot_id = metadata.staged_snapshot_id;
+  metadata.staged_snapshot_id.reset();
+  metadata.snapshot_log.push_back(SnapshotLogEntry{now_ms, *metadata.current_snapshot_id});
+  metadata.last_updated_ms = now_ms;
+  return WriteVersion(table_key, current, std::move(metadata), current.version + 1);
+}
+
+Result<LoadedTable> HadoopCatalog::WriteVersion(std::string_view table_key,
+                                                const std::optional<LoadedTable>& current,
+                                                TableMetadata metadata, int64_t version) {
   if (current) {
-    metadata.metadata_log.push_back(MetadataLogEntry{
-        metadata.last_updated_ms, store_->Describe(MetadataKey(table_key, current->version))});
+    metadata.metadata_log.push_back(
+        MetadataLogEntry{current->metadata.last_updated_ms,
+                         store_->Describe(MetadataKey(table_key, current->version))});
     if (metadata.metadata_log.size() > kMaxMetadataLog) {
       metadata.metadata_log.erase(metadata.metadata_log.begin(),
                                   metadata.metadata_log.end() - kMaxMetadataLog);
     }
   }
-  metadata.snapshots.push_back(std::move(snapshot));
-  metadata.snapshot_log.push_back(SnapshotLogEntry{now_ms, snapshot_id});
-  metadata.current_snapshot_id = snapshot_id;
-  metadata.last_sequence_number = sequence;
-  metadata.last_updated_ms = now_ms;
-
   objstore::PutOptions commit;
   commit.if_none_match = true;
   commit.content_type = "application/json";

@@ -12,6 +12,11 @@
 // honours it (local files, AWS S3); on one that does not, two concurrent writers of one table
 // can overwrite each other's version (docs/sinks/iceberg.md).
 //
+// A commit either publishes its snapshot (main, what readers see) or stages it on the
+// `eddy-staged` branch (CommitOptions::publish): the sink stages the first part of a source
+// transaction it has not seen the end of, and publishes once the transaction is whole, so
+// main only ever shows whole transactions.
+//
 // Durability: CommitDelta returns OK only once the new metadata version is durable (Put's
 // guarantee). Threads: one thread at a time per catalog; one writer per table at a time.
 #pragma once
@@ -52,6 +57,10 @@ struct CommitOptions {
   parquet::Compression compression = parquet::Compression::kSnappy;
   // Milliseconds since the epoch for the snapshot and metadata; 0: now.
   int64_t now_ms = 0;
+  // true: the new snapshot becomes main's (what readers see), taking any staged snapshot with
+  // it (it is the new one's parent). false: it is staged (TableMetadata::staged_snapshot_id):
+  // committed and durable, the base of the next commit, invisible to readers of main.
+  bool publish = true;
 };
 
 class HadoopCatalog {
@@ -71,10 +80,21 @@ class HadoopCatalog {
                                                 const model::TableSchema& table, const Delta& delta,
                                                 const CommitOptions& options = {});
 
+  // Makes the staged snapshot of `current` main's, in a new metadata version (no new files).
+  // kFailedPrecondition when `current` has none; kAborted as for CommitDelta.
+  [[nodiscard]] Result<LoadedTable> PublishStaged(std::string_view table_key,
+                                                  const LoadedTable& current,
+                                                  const CommitOptions& options = {});
+
   // "file:///warehouse/<table_key>" or "s3://bucket/<table_key>".
   std::string Location(std::string_view table_key) const;
 
  private:
+  // Writes `metadata` as v<version> put-if-absent (the commit point), then the hint.
+  Result<LoadedTable> WriteVersion(std::string_view table_key,
+                                   const std::optional<LoadedTable>& current,
+                                   TableMetadata metadata, int64_t version);
+
   Result<std::optional<int64_t>> LatestVersion(std::string_view table_key);
 
   objstore::ObjectStore* store_;

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "format/json.h"
 #include "iceberg/iceberg_format.h"
@@ -31,12 +32,19 @@ const Schema* TableMetadata::CurrentSchema() const {
   return nullptr;
 }
 
-const Snapshot* TableMetadata::CurrentSnapshot() const {
-  if (!current_snapshot_id) return nullptr;
+const Snapshot* TableMetadata::FindSnapshot(int64_t snapshot_id) const {
   for (const Snapshot& snapshot : snapshots) {
-    if (snapshot.snapshot_id == *current_snapshot_id) return &snapshot;
+    if (snapshot.snapshot_id == snapshot_id) return &snapshot;
   }
   return nullptr;
+}
+
+const Snapshot* TableMetadata::CurrentSnapshot() const {
+  return current_snapshot_id ? FindSnapshot(*current_snapshot_id) : nullptr;
+}
+
+const Snapshot* TableMetadata::HeadSnapshot() const {
+  return staged_snapshot_id ? FindSnapshot(*staged_snapshot_id) : CurrentSnapshot();
 }
 
 namespace {
@@ -109,10 +117,53 @@ std::string IcebergTypeFor(const model::TableSchema& table, const model::Column&
   return "decimal(" + inner.substr(0, comma) + ", " + inner.substr(comma + 1) + ")";
 }
 
+namespace {
+
+// "decimal(P, S)" -> {P, S}; nullopt for other types.
+std::optional<std::pair<int, int>> DecimalOf(std::string_view type) {
+  int precision = 0;
+  int scale = 0;
+  if (std::sscanf(std::string(type).c_str(), "decimal(%d, %d)", &precision, &scale) != 2) {
+    return std::nullopt;
+  }
+  return std::pair{precision, scale};
+}
+
+}  // namespace
+
+bool IsAllowedPromotion(std::string_view from, std::string_view to) {
+  if (from == to) return true;
+  if (from == "int" && to == "long") return true;
+  if (from == "float" && to == "double") return true;
+  auto old_decimal = DecimalOf(from);
+  auto new_decimal = DecimalOf(to);
+  return old_decimal && new_decimal && old_decimal->second == new_decimal->second &&
+         new_decimal->first >= old_decimal->first;
+}
+
 Schema SchemaFor(const model::TableSchema& table, const Schema* current, int32_t* last_column_id) {
   Schema schema;
   schema.schema_id = current == nullptr ? 0 : current->schema_id;
-  for (const model::Column& column : table.columns) {
+  // A rename: exactly one field of the current schema gone and one column new, at the same
+  // position, with the same or a promotable type (what RENAME COLUMN produces).
+  std::optional<size_t> renamed;
+  if (current != nullptr) {
+    std::vector<size_t> gone;
+    std::vector<size_t> come;
+    for (size_t i = 0; i < current->fields.size(); ++i) {
+      if (table.FindColumn(current->fields[i].name) == nullptr) gone.push_back(i);
+    }
+    for (size_t i = 0; i < table.columns.size(); ++i) {
+      if (current->FindField(table.columns[i].name) == nullptr) come.push_back(i);
+    }
+    if (gone.size() == 1 && come.size() == 1 && gone[0] == come[0] &&
+        IsAllowedPromotion(current->fields[gone[0]].type,
+                           IcebergTypeFor(table, table.columns[come[0]]))) {
+      renamed = come[0];
+    }
+  }
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    const model::Column& column = table.columns[i];
     Field field;
     field.name = column.name;
     field.type = IcebergTypeFor(table, column);
@@ -122,8 +173,13 @@ Schema SchemaFor(const model::TableSchema& table, const Schema* current, int32_t
     field.required = !column.nullable &&
                      std::find(table.primary_key.begin(), table.primary_key.end(), column.name) !=
                          table.primary_key.end();
-    const Field* existing = current == nullptr ? nullptr : current->FindField(column.name);
-    if (existing != nullptr && existing->type == field.type) {
+    const Field* existing = nullptr;
+    if (current != nullptr) {
+      existing = renamed == i ? &current->fields[i] : current->FindField(column.name);
+    }
+    // The same column keeps its id through a rename and a type promotion (int -> long,
+    // float -> double, a wider decimal); any other type change is a new column.
+    if (existing != nullptr && IsAllowedPromotion(existing->type, field.type)) {
       field.id = existing->id;
     } else {
       field.id = ++*last_column_id;
@@ -177,6 +233,13 @@ std::string TableMetadataJson(const TableMetadata& metadata) {
     json.Key("main");
     json.BeginObject();
     json.MemberInt("snapshot-id", *metadata.current_snapshot_id);
+    json.Member("type", "branch");
+    json.EndObject();
+  }
+  if (metadata.staged_snapshot_id) {
+    json.Key(kStagedBranch);
+    json.BeginObject();
+    json.MemberInt("snapshot-id", *metadata.staged_snapshot_id);
     json.Member("type", "branch");
     json.EndObject();
   }
@@ -384,6 +447,17 @@ Result<TableMetadata> ParseTableMetadata(std::string_view text) {
   }
   if (metadata.current_snapshot_id && metadata.CurrentSnapshot() == nullptr) {
     return Bad("current-snapshot-id names no snapshot");
+  }
+  object refs;
+  if (json["refs"].get_object().get(refs) == simdjson::SUCCESS) {
+    object staged;
+    if (refs[kStagedBranch].get_object().get(staged) == simdjson::SUCCESS) {
+      EDDY_ASSIGN_OR_RETURN(int64_t staged_id, GetInt(staged, "snapshot-id"));
+      if (metadata.FindSnapshot(staged_id) == nullptr) {
+        return Bad("branch " + std::string(kStagedBranch) + " names no snapshot");
+      }
+      metadata.staged_snapshot_id = staged_id;
+    }
   }
   simdjson::dom::array log;
   if (json["snapshot-log"].get_array().get(log) == simdjson::SUCCESS) {

@@ -1,8 +1,11 @@
 // Iceberg v2 table metadata (metadata.json) and schemas: the in-memory form, its JSON, and the
 // Iceberg schema of a source table taken from the source catalog (model::TableSchema).
 //
-// Field ids are stable: SchemaFor reuses the id of a column whose name and Iceberg type are
-// unchanged in the table's current schema, and gives every other column the next id after
+// Field ids are stable: SchemaFor reuses the id of a column whose name is unchanged in the
+// table's current schema and whose Iceberg type is the same or an allowed promotion of it
+// (int -> long, float -> double, decimal(P, S) -> decimal(P', S) with P' >= P); a renamed
+// column (one field gone and one column new at the same position, same or promotable type)
+// keeps its id under the new name; every other column gets the next id after
 // `last-column-id` (a dropped column's id is never reused). Key columns that are NOT NULL are
 // required, every other column optional; identifier-field-ids are the primary key's field ids
 // when every key column is required.
@@ -51,6 +54,9 @@ std::string SchemaJson(const Schema& schema);
 // (parquet::ColumnLayoutFor; docs/formats/iceberg.md has the table).
 std::string IcebergTypeFor(const model::TableSchema& table, const model::Column& column);
 
+// True when Iceberg allows a field of type `from` to become `to` (equal types included).
+bool IsAllowedPromotion(std::string_view from, std::string_view to);
+
 // The Iceberg schema of `table`: ids reused from `current` (when given) by name and type, new
 // ids after *last_column_id (updated). schema_id is current's + 1 when the shape changed.
 Schema SchemaFor(const model::TableSchema& table, const Schema* current, int32_t* last_column_id);
@@ -88,14 +94,25 @@ struct TableMetadata {
   std::vector<Schema> schemas;
   int32_t current_schema_id = 0;
   std::map<std::string, std::string> properties;
-  std::optional<int64_t> current_snapshot_id;
+  std::optional<int64_t> current_snapshot_id;  // the `main` branch: what readers see
+  // The head of the `eddy-staged` branch: a snapshot committed on top of main that holds the
+  // first part of a source transaction not yet known to be complete. Readers of main do not
+  // see it; the writer's next commit builds on it and publishes main once the transaction is
+  // whole (docs/sinks/iceberg.md, "Transactions").
+  std::optional<int64_t> staged_snapshot_id;
   std::vector<Snapshot> snapshots;
   std::vector<SnapshotLogEntry> snapshot_log;
   std::vector<MetadataLogEntry> metadata_log;
 
   const Schema* CurrentSchema() const;
   const Snapshot* CurrentSnapshot() const;
+  const Snapshot* FindSnapshot(int64_t snapshot_id) const;
+  // Where the next commit builds: the staged snapshot when there is one, else main's.
+  const Snapshot* HeadSnapshot() const;
 };
+
+// The branch that holds a staged snapshot (refs in metadata.json).
+inline constexpr std::string_view kStagedBranch = "eddy-staged";
 
 std::string TableMetadataJson(const TableMetadata& metadata);
 Result<TableMetadata> ParseTableMetadata(std::string_view json);

@@ -84,6 +84,52 @@ TEST(IcebergSchemaTest, FieldIdsStayStableAcrossVersions) {
   EXPECT_EQ(last_column_id, 5);
 }
 
+TEST(IcebergSchemaTest, RenamesAndTypePromotionsKeepFieldIds) {
+  int32_t last_column_id = 0;
+  model::TableSchema table = Orders();
+  table.columns.push_back(Col("qty", "integer", model::ValueType::kInt64));
+  table.columns.back().source_type = "smallint";  // Iceberg int
+  model::Column ratio = Col("ratio", "real", model::ValueType::kFloat32);
+  table.columns.push_back(ratio);
+  Schema first = SchemaFor(table, nullptr, &last_column_id);
+  ASSERT_EQ(first.FindField("qty")->type, "int");
+  ASSERT_EQ(first.FindField("ratio")->type, "float");
+
+  // RENAME COLUMN note TO remark: same place, same type: the id stays.
+  table.columns[1].name = "remark";
+  Schema renamed = SchemaFor(table, &first, &last_column_id);
+  EXPECT_EQ(renamed.schema_id, first.schema_id + 1);
+  EXPECT_EQ(renamed.FindField("remark")->id, first.FindField("note")->id);
+  EXPECT_EQ(renamed.FindField("note"), nullptr);
+  EXPECT_EQ(last_column_id, 6);
+
+  // Widening: int -> long, float -> double, decimal(10, 2) -> decimal(14, 2): ids stay.
+  table.columns[4].source_type = "bigint";
+  table.columns[5] = Col("ratio", "double precision", model::ValueType::kFloat64);
+  table.columns[2].precision = 14;
+  Schema widened = SchemaFor(table, &renamed, &last_column_id);
+  EXPECT_EQ(widened.FindField("qty")->type, "long");
+  EXPECT_EQ(widened.FindField("qty")->id, first.FindField("qty")->id);
+  EXPECT_EQ(widened.FindField("ratio")->type, "double");
+  EXPECT_EQ(widened.FindField("ratio")->id, first.FindField("ratio")->id);
+  EXPECT_EQ(widened.FindField("amount")->type, "decimal(14, 2)");
+  EXPECT_EQ(widened.FindField("amount")->id, first.FindField("amount")->id);
+  EXPECT_EQ(last_column_id, 6);
+
+  // Not promotions: a narrower decimal, another scale, long -> int, text -> number: new ids.
+  table.columns[2].precision = 12;
+  table.columns[4].source_type = "smallint";
+  Schema narrowed = SchemaFor(table, &widened, &last_column_id);
+  EXPECT_EQ(narrowed.FindField("amount")->id, 7);
+  EXPECT_EQ(narrowed.FindField("qty")->id, 8);
+  EXPECT_FALSE(IsAllowedPromotion("decimal(10, 2)", "decimal(12, 3)"));
+  EXPECT_FALSE(IsAllowedPromotion("string", "long"));
+  EXPECT_TRUE(IsAllowedPromotion("decimal(10, 2)", "decimal(38, 2)"));
+
+  // DROP the last column and ADD another of the same type at its place reads as a rename
+  // (the source catalog gives no column identity); docs/sinks/iceberg.md says so.
+}
+
 TEST(IcebergSchemaTest, OnlyKeyColumnsAreRequired) {
   model::TableSchema table = Orders();
   table.columns[1].nullable = false;  // NOT NULL, but an update may lack its value (TOAST)

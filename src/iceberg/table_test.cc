@@ -167,5 +167,56 @@ TEST_F(HadoopCatalogTest, LoadRepairsAVersionHintLeftBehind) {
   EXPECT_EQ(*store_.Get("t/metadata/version-hint.text"), "2");
 }
 
+TEST_F(HadoopCatalogTest, AStagedSnapshotIsTheNextCommitsBaseButNotMain) {
+  model::Row a = Item(1, "a"), b = Item(2, "b");
+  Delta first;
+  first.rows = {&a};
+  auto v1 = catalog_.CommitDelta("t", std::nullopt, Items(), first);
+  ASSERT_TRUE(v1.ok());
+  Delta second;
+  second.rows = {&b};
+  CommitOptions stage;
+  stage.publish = false;
+  auto v2 = catalog_.CommitDelta("t", *v1, Items(), second, stage);
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  auto loaded = catalog_.Load("t");
+  ASSERT_TRUE(loaded.ok() && loaded->has_value());
+  const TableMetadata& staged = (*loaded)->metadata;
+  EXPECT_EQ(staged.current_snapshot_id, v1->metadata.current_snapshot_id);
+  ASSERT_TRUE(staged.staged_snapshot_id);
+  EXPECT_EQ(staged.HeadSnapshot()->parent_snapshot_id, staged.current_snapshot_id);
+  EXPECT_EQ(staged.snapshot_log.size(), 1u);  // main's history only
+  EXPECT_NE(store_.Get("t/metadata/v2.metadata.json")->find("\"eddy-staged\""), std::string::npos);
+
+  // The next commit builds on the staged snapshot and publishes both.
+  model::Row c = Item(3, "c");
+  Delta third;
+  third.rows = {&c};
+  auto v3 = catalog_.CommitDelta("t", **loaded, Items(), third);
+  ASSERT_TRUE(v3.ok());
+  EXPECT_FALSE(v3->metadata.staged_snapshot_id);
+  EXPECT_EQ(v3->metadata.CurrentSnapshot()->parent_snapshot_id, staged.staged_snapshot_id);
+  auto list = ReadManifestList(*store_.Get(
+      "t/metadata/" + v3->metadata.CurrentSnapshot()->manifest_list.substr(
+                          v3->metadata.CurrentSnapshot()->manifest_list.rfind('/') + 1)));
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->size(), 3u);  // a, b and c
+
+  // Publishing a staged snapshot alone writes a version whose main is that snapshot.
+  Delta fourth;
+  fourth.rows = {&a};
+  auto v4 = catalog_.CommitDelta("t", *v3, Items(), fourth, stage);
+  ASSERT_TRUE(v4.ok());
+  auto v5 = catalog_.PublishStaged("t", *v4);
+  ASSERT_TRUE(v5.ok()) << v5.status().ToString();
+  EXPECT_EQ(v5->version, 5);
+  EXPECT_EQ(v5->metadata.current_snapshot_id, v4->metadata.staged_snapshot_id);
+  EXPECT_FALSE(v5->metadata.staged_snapshot_id);
+  EXPECT_EQ(catalog_.PublishStaged("t", *v5).status().code(), ErrorCode::kFailedPrecondition);
+  auto reloaded = catalog_.Load("t");
+  ASSERT_TRUE(reloaded.ok() && reloaded->has_value());
+  EXPECT_EQ((*reloaded)->metadata.current_snapshot_id, v5->metadata.current_snapshot_id);
+}
+
 }  // namespace
 }  // namespace eddy::iceberg

@@ -1,7 +1,9 @@
 #include "sink/iceberg/iceberg_destination.h"
 
+#include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include "aws/credentials.h"
@@ -117,9 +119,90 @@ bool AlreadyApplied(const std::optional<consume::Checkpoint>& applied,
   return shard->second.finished || record.sequence < shard->second.next;
 }
 
+// A change that belongs to a source transaction (snapshot reads and events without a
+// transaction id stand alone).
+bool InTransaction(const model::ChangeEvent& event) {
+  return (model::IsRowChange(event.op) || event.op == model::Operation::kTruncate) &&
+         event.op != model::Operation::kRead && !event.transaction_id.empty();
+}
+
+// A record after which every earlier transaction is complete: a transaction END, a heartbeat
+// (appended only while no transaction is being appended) or a BEGIN.
+bool ClosesTransactions(const model::ChangeEvent& event) {
+  return event.op == model::Operation::kTransactionEnd ||
+         event.op == model::Operation::kHeartbeat ||
+         event.op == model::Operation::kTransactionBegin;
+}
+
+// Where the batch's last source transaction begins when the batch may not hold all of it
+// (records.size() when every transaction in it is known to be complete). Records come in
+// commit order (one lane, merged by sequence number), so a transaction is complete once a
+// record of another transaction, an END, a BEGIN or a heartbeat follows it.
+size_t IncompleteTailBegin(const std::vector<consume::SinkRecord>& records) {
+  size_t index = records.size();
+  const std::string* tail = nullptr;
+  while (index > 0) {
+    const model::ChangeEvent* event = records[index - 1].event.get();
+    if (event != nullptr) {
+      if (tail == nullptr) {
+        if (ClosesTransactions(*event)) return records.size();
+        if (InTransaction(*event)) tail = &event->transaction_id;
+      } else if (event->op == model::Operation::kTransactionBegin &&
+                 event->transaction_id == *tail) {
+        return index - 1;
+      } else if (ClosesTransactions(*event) || event->op == model::Operation::kRead ||
+                 (InTransaction(*event) && event->transaction_id != *tail)) {
+        return index;
+      }
+    }
+    --index;
+  }
+  return tail == nullptr ? records.size() : 0;
+}
+
+// The checkpoint once records[0, end) are applied: checkpoint_after moved back, per shard, to
+// the first record at or after `end` (records are in sequence order).
+consume::Checkpoint CheckpointBefore(const consume::SinkBatch& batch, size_t end) {
+  consume::Checkpoint checkpoint = batch.checkpoint_after;
+  std::map<uint32_t, SequenceNumber> first;
+  for (size_t i = end; i < batch.records.size(); ++i) {
+    const consume::SinkRecord& record = batch.records[i];
+    auto [it, inserted] = first.emplace(record.shard_index, record.sequence);
+    if (!inserted && record.sequence < it->second) it->second = record.sequence;
+  }
+  for (const auto& [shard, sequence] : first) {
+    checkpoint.shards[shard] = consume::ShardCheckpoint{sequence, false};
+  }
+  return checkpoint;
+}
+
+// The one column renamed from `from` to `to` (two versions of a table's schema), by the rule
+// iceberg::SchemaFor keeps the field id by: one column gone and one new at the same position.
+std::optional<std::pair<std::string, std::string>> RenamedColumn(const model::TableSchema& from,
+                                                                 const model::TableSchema& to) {
+  std::vector<size_t> gone;
+  std::vector<size_t> come;
+  for (size_t i = 0; i < from.columns.size(); ++i) {
+    if (to.FindColumn(from.columns[i].name) == nullptr) gone.push_back(i);
+  }
+  for (size_t i = 0; i < to.columns.size(); ++i) {
+    if (from.FindColumn(to.columns[i].name) == nullptr) come.push_back(i);
+  }
+  if (gone.size() != 1 || come.size() != 1 || gone[0] != come[0]) return std::nullopt;
+  return std::pair{from.columns[gone[0]].name, to.columns[come[0]].name};
+}
+
+void RenameField(model::Row& row, const std::pair<std::string, std::string>& rename) {
+  for (model::Field& field : row) {
+    if (field.name == rename.first) field.name = rename.second;
+  }
+}
+
 struct CachedTable {
   std::optional<ice::LoadedTable> loaded;
   std::optional<consume::Checkpoint> checkpoint;  // of this sink's latest snapshot
+  // Set while the table's head is a staged snapshot: the transaction it holds part of.
+  std::optional<std::string> staged_transaction;
 };
 
 class IcebergDestination final : public consume::Destination {
@@ -163,6 +246,7 @@ class IcebergDestination final : public consume::Destination {
         EDDY_ASSIGN_OR_RETURN(CachedTable table, LoadTable(table_key));
         if (!table.checkpoint) continue;  // another sink's table
         earliest = earliest ? EarlierCheckpoint(*earliest, *table.checkpoint) : *table.checkpoint;
+        if (table.staged_transaction) staged_keys_.insert(table_key);
         tables_[table_key] = std::move(table);
       }
       continuation = std::move(page.continuation);
@@ -202,7 +286,8 @@ class IcebergDestination final : public consume::Destination {
   struct TableChanges {
     model::TableId table;
     std::shared_ptr<const model::TableSchema> schema;  // the newest version among the records
-    std::vector<const consume::SinkRecord*> records;
+    std::vector<const consume::SinkRecord*> records;   // of complete transactions
+    std::vector<const consume::SinkRecord*> staged;    // of the batch's incomplete last one
   };
 
   std::string TableKey(const model::TableId& table) const {
@@ -220,6 +305,14 @@ class IcebergDestination final : public consume::Destination {
     // This sink's latest snapshot: the current one, or its nearest ancestor written by it.
     const ice::TableMetadata& metadata = cached.loaded->metadata;
     std::optional<int64_t> id = metadata.current_snapshot_id;
+    if (metadata.staged_snapshot_id) {
+      id = metadata.staged_snapshot_id;
+      const ice::Snapshot* staged = metadata.HeadSnapshot();
+      if (staged != nullptr) {
+        cached.staged_transaction =
+            staged->SummaryValue(ice::kSummaryStagedTransaction).value_or("");
+      }
+    }
     while (id) {
       const ice::Snapshot* snapshot = nullptr;
       for (const ice::Snapshot& candidate : metadata.snapshots) {
@@ -255,10 +348,26 @@ class IcebergDestination final : public consume::Destination {
             {std::string(ice::kSummaryCheckpoint), consume::EncodeCheckpoint(checkpoint)}};
   }
 
+  // One batch: the records before the batch's incomplete last transaction (if any) are
+  // committed and published per table; that transaction's records are committed staged, and
+  // published by a later batch that shows the transaction complete.
   Status Apply(const consume::SinkBatch& batch) {
+    const size_t tail_begin = IncompleteTailBegin(batch.records);
+    const consume::Checkpoint prefix_checkpoint = CheckpointBefore(batch, tail_begin);
+    std::string tail_transaction;
+    if (tail_begin < batch.records.size()) {
+      for (size_t i = batch.records.size(); i > tail_begin; --i) {
+        const model::ChangeEvent* event = batch.records[i - 1].event.get();
+        if (event != nullptr && InTransaction(*event)) {
+          tail_transaction = event->transaction_id;
+          break;
+        }
+      }
+    }
     std::vector<TableChanges> tables;
     std::map<model::TableId, size_t> index;
-    for (const consume::SinkRecord& record : batch.records) {
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+      const consume::SinkRecord& record = batch.records[i];
       if (record.event == nullptr) {
         return InvalidArgument(
             "stream '" + batch.stream_name +
@@ -277,20 +386,60 @@ class IcebergDestination final : public consume::Destination {
                                " in the stream's schema history");
       }
       auto [it, inserted] = index.emplace(event.table, tables.size());
-      if (inserted) tables.push_back(TableChanges{event.table, record.table_schema, {}});
+      if (inserted) tables.push_back(TableChanges{event.table, record.table_schema, {}, {}});
       TableChanges& changes = tables[it->second];
       if (record.table_schema->version > changes.schema->version)
         changes.schema = record.table_schema;
-      changes.records.push_back(&record);
+      (i < tail_begin ? changes.records : changes.staged).push_back(&record);
     }
+    std::set<std::string> done;
     for (const TableChanges& changes : tables) {
-      EDDY_RETURN_IF_ERROR(Commit(batch, changes));
+      const std::string table_key = TableKey(changes.table);
+      done.insert(table_key);
+      EDDY_RETURN_IF_ERROR(Commit(batch, table_key, changes, prefix_checkpoint, tail_transaction));
+    }
+    // Staged tables this batch did not touch: published once the batch shows their
+    // transaction complete.
+    for (auto it = staged_keys_.begin(); it != staged_keys_.end();) {
+      const std::string table_key = *it++;
+      if (done.contains(table_key)) continue;
+      EDDY_ASSIGN_OR_RETURN(CachedTable * table, Table(table_key));
+      EDDY_RETURN_IF_ERROR(PublishIfComplete(batch, table_key, *table));
     }
     return Status::Ok();
   }
 
-  Status Commit(const consume::SinkBatch& batch, const TableChanges& changes) {
-    const std::string table_key = TableKey(changes.table);
+  // True when `batch` shows that the transaction staged in `table` is complete: a record the
+  // table has not applied yet belongs to another transaction or closes transactions.
+  bool StagedComplete(const consume::SinkBatch& batch, const CachedTable& table) const {
+    for (const consume::SinkRecord& record : batch.records) {
+      if (record.event == nullptr || AlreadyApplied(table.checkpoint, record)) continue;
+      const model::ChangeEvent& event = *record.event;
+      if (ClosesTransactions(event) || event.op == model::Operation::kRead) return true;
+      if (InTransaction(event) && event.transaction_id != table.staged_transaction) return true;
+    }
+    return false;
+  }
+
+  Status PublishIfComplete(const consume::SinkBatch& batch, const std::string& table_key,
+                           CachedTable& table) {
+    if (!table.loaded || !table.loaded->metadata.staged_snapshot_id) {
+      table.staged_transaction.reset();
+      staged_keys_.erase(table_key);
+      return Status::Ok();
+    }
+    if (!StagedComplete(batch, table)) return Status::Ok();
+    EDDY_ASSIGN_OR_RETURN(ice::LoadedTable published,
+                          catalog_->PublishStaged(table_key, *table.loaded, Options(true)));
+    table.loaded = std::move(published);
+    table.staged_transaction.reset();
+    staged_keys_.erase(table_key);
+    return Status::Ok();
+  }
+
+  Status Commit(const consume::SinkBatch& batch, const std::string& table_key,
+                const TableChanges& changes, const consume::Checkpoint& prefix_checkpoint,
+                const std::string& tail_transaction) {
     EDDY_ASSIGN_OR_RETURN(CachedTable * table, Table(table_key));
     const model::TableSchema& schema = *changes.schema;
     if (!table->loaded) {
@@ -300,13 +449,43 @@ class IcebergDestination final : public consume::Destination {
       empty.summary = Summary(previous_checkpoint_);
       EDDY_ASSIGN_OR_RETURN(
           ice::LoadedTable created,
-          catalog_->CommitDelta(table_key, std::nullopt, schema, empty, Options()));
+          catalog_->CommitDelta(table_key, std::nullopt, schema, empty, Options(true)));
       table->loaded = std::move(created);
       table->checkpoint = previous_checkpoint_;
       logger_->info("sink={} created table={} location={}", sink_name_, changes.table.ToString(),
                     table->loaded->metadata.location);
     }
+    if (table->loaded->metadata.staged_snapshot_id) staged_keys_.insert(table_key);
+    // The complete transactions: published (with a staged snapshot before them, which this
+    // batch then shows complete). Nothing new of the table there: only the staged snapshot
+    // may need publishing.
+    EDDY_ASSIGN_OR_RETURN(bool committed,
+                          CommitPart(changes, table_key, *table, schema, changes.records,
+                                     prefix_checkpoint, std::nullopt));
+    if (!committed) EDDY_RETURN_IF_ERROR(PublishIfComplete(batch, table_key, *table));
+    if (committed) {
+      table->staged_transaction.reset();
+      staged_keys_.erase(table_key);
+    }
+    // The incomplete last transaction: staged.
+    EDDY_ASSIGN_OR_RETURN(committed, CommitPart(changes, table_key, *table, schema, changes.staged,
+                                                batch.checkpoint_after, tail_transaction));
+    if (committed) {
+      table->staged_transaction = tail_transaction;
+      staged_keys_.insert(table_key);
+    }
+    return Status::Ok();
+  }
 
+  // Commits `records` (collapsed per key) as one snapshot with `checkpoint` in its summary:
+  // published, or staged when `staged_transaction` is set. False when the table holds all of
+  // them already (nothing committed).
+  Result<bool> CommitPart(const TableChanges& changes, const std::string& table_key,
+                          CachedTable& cached, const model::TableSchema& schema,
+                          const std::vector<const consume::SinkRecord*>& records,
+                          const consume::Checkpoint& checkpoint,
+                          const std::optional<std::string>& staged_transaction) {
+    CachedTable* table = &cached;
     const bool keyed = !schema.primary_key.empty();
     std::vector<KeyChange> keyed_changes;
     std::unordered_map<std::string, size_t> by_key;
@@ -320,14 +499,23 @@ class IcebergDestination final : public consume::Destination {
       if (inserted) keyed_changes.push_back(KeyChange{std::move(key), nullptr, {}, false});
       return keyed_changes[it->second];
     };
-    for (const consume::SinkRecord* record : changes.records) {
+    std::deque<model::Row> renamed_rows;  // images of an older schema version, renamed
+    for (const consume::SinkRecord* record : records) {
       if (AlreadyApplied(table->checkpoint, *record)) continue;
       ++applied;
       const model::ChangeEvent& event = *record->event;
       const bool is_delete = event.op == model::Operation::kDelete;
+      // An image decoded before a RENAME COLUMN names the column by its old name.
+      std::optional<std::pair<std::string, std::string>> rename;
+      if (record->table_schema->version != schema.version) {
+        rename = RenamedColumn(*record->table_schema, schema);
+      }
       if (!keyed) {
         if (is_delete) {
           ++skipped_deletes;
+        } else if (event.after && rename) {
+          RenameField(renamed_rows.emplace_back(*event.after), *rename);
+          appended.push_back(&renamed_rows.back());
         } else if (event.after) {
           appended.push_back(&*event.after);
         }
@@ -350,7 +538,9 @@ class IcebergDestination final : public consume::Destination {
           old_change.use_merged = false;
         }
       }
-      KeyChange& change = change_for(event.key);
+      model::Row key = event.key;
+      if (rename) RenameField(key, *rename);
+      KeyChange& change = change_for(std::move(key));
       change.use_merged = false;
       change.image = is_delete || !event.after ? nullptr : &*event.after;
       if (change.image != nullptr && event.before) {
@@ -366,6 +556,11 @@ class IcebergDestination final : public consume::Destination {
           change.use_merged = true;
         }
       }
+      if (change.image != nullptr && rename) {
+        if (!change.use_merged) change.merged = *change.image;
+        RenameField(change.merged, *rename);
+        change.use_merged = true;
+      }
     }
     if (skipped_deletes > 0) {
       logger_->warn(
@@ -373,10 +568,13 @@ class IcebergDestination final : public consume::Destination {
           "it is append-only)",
           sink_name_, changes.table.ToString(), skipped_deletes);
     }
-    if (applied == 0) return Status::Ok();  // everything here is in the table already
+    if (applied == 0) return false;  // everything here is in the table already
 
     ice::Delta delta;
-    delta.summary = Summary(batch.checkpoint_after);
+    delta.summary = Summary(checkpoint);
+    if (staged_transaction) {
+      delta.summary.emplace_back(std::string(ice::kSummaryStagedTransaction), *staged_transaction);
+    }
     if (keyed) {
       for (const KeyChange& change : keyed_changes) {
         delta.deleted_keys.push_back(&change.key);
@@ -386,17 +584,18 @@ class IcebergDestination final : public consume::Destination {
     } else {
       delta.rows = std::move(appended);
     }
-    EDDY_ASSIGN_OR_RETURN(
-        ice::LoadedTable committed,
-        catalog_->CommitDelta(table_key, table->loaded, schema, delta, Options()));
+    EDDY_ASSIGN_OR_RETURN(ice::LoadedTable committed,
+                          catalog_->CommitDelta(table_key, table->loaded, schema, delta,
+                                                Options(!staged_transaction.has_value())));
     table->loaded = std::move(committed);
-    table->checkpoint = batch.checkpoint_after;
-    return Status::Ok();
+    table->checkpoint = checkpoint;
+    return true;
   }
 
-  ice::CommitOptions Options() const {
+  ice::CommitOptions Options(bool publish) const {
     ice::CommitOptions options;
     options.compression = settings_.compression;
+    options.publish = publish;
     return options;
   }
 
@@ -407,6 +606,8 @@ class IcebergDestination final : public consume::Destination {
   std::shared_ptr<spdlog::logger> logger_;
   std::mutex mutex_;  // serializes Deliver and ReadCheckpoint (and guards what follows)
   std::map<std::string, CachedTable> tables_;  // by table key
+  // Tables whose head is a staged snapshot (kept across failures, unlike tables_).
+  std::set<std::string> staged_keys_;
   // The checkpoint of the last acknowledged batch (or the one ReadCheckpoint found): new tables
   // start with it.
   consume::Checkpoint previous_checkpoint_;

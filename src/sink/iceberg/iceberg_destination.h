@@ -12,6 +12,11 @@
 // `<database>/<schema>/<table>` (PostgreSQL) or `<database>/<table>` (MySQL) under the
 // warehouse.
 //
+// Transactions: a batch's last source transaction, when the batch does not show it complete
+// (a later record of another transaction, an END, a BEGIN or a heartbeat), is committed as a
+// staged snapshot (iceberg/table.h) and published by a later batch that shows it complete, so
+// main, what readers see, never holds part of a transaction.
+//
 // Exactly once: every snapshot records the sink's name and its checkpoint after the batch in
 // its summary (eddy.sink, eddy.checkpoint). A table's changes are filtered on delivery against
 // the checkpoint of its own latest snapshot, so a batch delivered again after a crash between

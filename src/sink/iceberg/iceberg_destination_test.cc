@@ -56,6 +56,7 @@ class IcebergDestinationTest : public ::testing::Test {
     event->op = op;
     event->table = schema->table;
     event->schema_version = schema->version;
+    event->transaction_id = transaction_;
     event->key = {{"id", model::Value::Int64(id)}};
     if (schema->primary_key.empty()) event->key.clear();
     model::Row row = {{"id", model::Value::Int64(id)},
@@ -89,9 +90,31 @@ class IcebergDestinationTest : public ::testing::Test {
     return loaded.ok() ? *loaded : std::nullopt;
   }
 
+  // A record without a table (heartbeat, BEGIN, END).
+  void AddMarker(consume::SinkBatch& batch, model::Operation op) {
+    auto event = std::make_shared<model::ChangeEvent>();
+    event->op = op;
+    event->transaction_id = op == model::Operation::kHeartbeat ? "" : transaction_;
+    consume::SinkRecord record;
+    record.sequence = SequenceNumber(++sequence_);
+    record.event = event;
+    batch.records.push_back(std::move(record));
+    batch.checkpoint_after.shards[0].next = SequenceNumber(sequence_ + 1);
+  }
+
+  std::unique_ptr<consume::Destination> Restarted() {
+    consume::SinkSpec spec;
+    spec.name = "lake";
+    spec.url = "iceberg+file:///lake";
+    auto restarted = Make(spec);
+    EXPECT_TRUE(restarted->Open().ok());
+    return restarted;
+  }
+
   io::FaultInjectionFileSystem fs_;
   std::unique_ptr<consume::Destination> destination_;
   uint64_t sequence_ = 0;
+  std::string transaction_;  // the transaction id Add gives its events
 };
 
 TEST_F(IcebergDestinationTest, CollapsesPerKeyIntoOneSnapshotPerCommit) {
@@ -206,6 +229,98 @@ TEST_F(IcebergDestinationTest, TablesWithoutAKeyAreAppendOnly) {
   EXPECT_EQ(table->metadata.CurrentSnapshot()->SummaryValue("added-records"), "2");
   EXPECT_EQ(table->metadata.CurrentSnapshot()->SummaryValue("added-equality-deletes"), "0");
   EXPECT_TRUE(table->metadata.CurrentSchema()->identifier_field_ids.empty());
+}
+
+TEST_F(IcebergDestinationTest, ATransactionTheBatchMayNotHoldWholeIsStagedUntilItEnds) {
+  auto items = Schema("items");
+  auto orders = Schema("orders");
+  consume::SinkBatch one = Batch();
+  transaction_ = "100";
+  Add(one, items, model::Operation::kInsert, 1, "a");
+  Add(one, items, model::Operation::kInsert, 2, "b");
+  transaction_ = "101";  // the batch was cut inside this one
+  const SequenceNumber first_of_101(sequence_ + 1);
+  Add(one, items, model::Operation::kInsert, 3, "c");
+  Add(one, orders, model::Operation::kInsert, 10, "x");
+  ASSERT_TRUE(destination_->Deliver(one).failure.ok());
+
+  // items: main holds transaction 100 only, with the checkpoint before 101; 101 is staged.
+  auto table = Load("shop/public/items");
+  ASSERT_TRUE(table);
+  ASSERT_TRUE(table->metadata.staged_snapshot_id);
+  const ice::Snapshot* main = table->metadata.CurrentSnapshot();
+  ASSERT_NE(main, nullptr);
+  EXPECT_EQ(main->SummaryValue("added-records"), "2");
+  consume::Checkpoint before_101 = one.checkpoint_after;
+  before_101.shards[0].next = first_of_101;
+  EXPECT_EQ(main->SummaryValue("eddy.checkpoint"), consume::EncodeCheckpoint(before_101));
+  const ice::Snapshot* staged = table->metadata.HeadSnapshot();
+  EXPECT_EQ(staged->parent_snapshot_id, main->snapshot_id);
+  EXPECT_EQ(staged->SummaryValue("eddy.staged-transaction"), "101");
+  EXPECT_EQ(staged->SummaryValue("eddy.checkpoint"),
+            consume::EncodeCheckpoint(one.checkpoint_after));
+  // orders: created empty and published, its only change staged.
+  auto orders_table = Load("shop/public/orders");
+  ASSERT_TRUE(orders_table && orders_table->metadata.staged_snapshot_id);
+  EXPECT_EQ(orders_table->metadata.CurrentSnapshot()->SummaryValue("added-records"), "0");
+
+  // A restarted sink resumes after what the staged snapshots hold and knows they are staged.
+  destination_ = Restarted();
+  auto checkpoint = destination_->ReadCheckpoint();
+  ASSERT_TRUE(checkpoint.ok() && checkpoint->has_value());
+  EXPECT_EQ(**checkpoint, one.checkpoint_after);
+
+  // The rest of 101 (items only), then 102 starts: 101 is complete and both tables publish it;
+  // 102 is staged in turn.
+  consume::SinkBatch two = Batch();
+  Add(two, items, model::Operation::kUpdate, 3, "c2");
+  transaction_ = "102";
+  Add(two, items, model::Operation::kInsert, 4, "d");
+  ASSERT_TRUE(destination_->Deliver(two).failure.ok());
+  table = Load("shop/public/items");
+  main = table->metadata.CurrentSnapshot();
+  EXPECT_EQ(main->parent_snapshot_id, staged->snapshot_id);
+  EXPECT_EQ(main->SummaryValue("added-records"), "1");  // 3:c2
+  EXPECT_EQ(table->metadata.HeadSnapshot()->SummaryValue("eddy.staged-transaction"), "102");
+  orders_table = Load("shop/public/orders");
+  EXPECT_FALSE(orders_table->metadata.staged_snapshot_id);
+  EXPECT_EQ(orders_table->metadata.CurrentSnapshot()->SummaryValue("added-records"), "1");
+
+  // An END record closes 102: published without a new snapshot.
+  consume::SinkBatch three = Batch();
+  AddMarker(three, model::Operation::kTransactionEnd);
+  const int64_t staged_102 = *table->metadata.staged_snapshot_id;
+  ASSERT_TRUE(destination_->Deliver(three).failure.ok());
+  table = Load("shop/public/items");
+  EXPECT_FALSE(table->metadata.staged_snapshot_id);
+  EXPECT_EQ(table->metadata.current_snapshot_id, staged_102);
+  // main's history (snapshot-log) never names a staged snapshot of a transaction cut in two.
+  for (const ice::SnapshotLogEntry& entry : table->metadata.snapshot_log) {
+    EXPECT_FALSE(
+        table->metadata.FindSnapshot(entry.snapshot_id)->SummaryValue("eddy.staged-transaction") &&
+        entry.snapshot_id != staged_102);
+  }
+}
+
+TEST_F(IcebergDestinationTest, ABatchEndingWithAHeartbeatOrAWholeTransactionIsPublished) {
+  auto items = Schema("items");
+  consume::SinkBatch one = Batch();
+  transaction_ = "7";
+  AddMarker(one, model::Operation::kTransactionBegin);
+  Add(one, items, model::Operation::kInsert, 1, "a");
+  AddMarker(one, model::Operation::kTransactionEnd);
+  ASSERT_TRUE(destination_->Deliver(one).failure.ok());
+  EXPECT_FALSE(Load("shop/public/items")->metadata.staged_snapshot_id);
+
+  consume::SinkBatch two = Batch();
+  transaction_ = "8";
+  Add(two, items, model::Operation::kInsert, 2, "b");
+  AddMarker(two, model::Operation::kHeartbeat);
+  ASSERT_TRUE(destination_->Deliver(two).failure.ok());
+  auto table = Load("shop/public/items");
+  EXPECT_FALSE(table->metadata.staged_snapshot_id);
+  EXPECT_EQ(table->metadata.CurrentSnapshot()->SummaryValue("eddy.checkpoint"),
+            consume::EncodeCheckpoint(two.checkpoint_after));
 }
 
 TEST_F(IcebergDestinationTest, PlainStreamsAreRefused) {
