@@ -19,7 +19,11 @@ local files, read back by third-party readers.
    nothing lost.
 3. kill -9 loop: `eddy run` killed with SIGKILL at random moments while a writer keeps
    changing rows, N rounds (default 3), then run to the end: the table equals the source, no
-   duplicate keys (exactly once: every snapshot carries the sink's checkpoint).
+   duplicate keys (exactly once: every snapshot carries the sink's checkpoint). Whole
+   transactions: the writer also runs transactions that change all ACCOUNTS rows of a second
+   table at once (each row's `v` + 1, the balance sum kept); batches of commit_rows cut them
+   (the restarts leave a backlog), yet every version of that table (what readers of main see)
+   holds one `v` in every row and the same sum: no snapshot shows part of a transaction.
 4. Bad input: wrong URLs and settings stop `eddy run` at start with a message naming the fix.
 5. iceberg+s3:// into s3rver (npm; no real S3 offline): a second stream mirrored into a bucket,
    read by icebird over HTTP from s3rver and by DuckDB from downloaded copies.
@@ -42,6 +46,15 @@ from objects_support import S3_ENV, Postgres, S3rver, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KEYS = 30
+ACCOUNTS = 40  # rows changed by each of the writer's whole-table transactions
+
+
+def stream_config(path, stream, setting):
+    """A config naming the stream with a setting that shows where transactions end (the sink
+    publishes a transaction once it has seen its end: an END record, a heartbeat, the next one)."""
+    with open(path, "w") as out:
+        out.write(f'[[stream]]\nname = "{stream}"\n{setting}\n')
+    return path
 
 
 def normalize(value):
@@ -96,11 +109,15 @@ def main():
         db.sql("CREATE TABLE items (id int PRIMARY KEY, name text, qty int NOT NULL, price numeric(10,2), "
                "flag boolean, note text)")
         db.sql("CREATE TABLE events (msg text, n int)")
+        db.sql("CREATE TABLE accounts (id int PRIMARY KEY, v int NOT NULL, balance int NOT NULL)")
+        db.sql(f"INSERT INTO accounts SELECT k, 0, 100 FROM generate_series(1, {ACCOUNTS}) k")
         db.sql(f"INSERT INTO items SELECT k, 'item' || k, k * 10, k + 0.25, k % 2 = 0, NULL "
                f"FROM generate_series(1, {KEYS}) k")
 
-        command = [args.eddy, "run", "--source", db.url, "--data-dir", data_dir, "--stream", "lake",
-                   "--tables", "public.items,public.events", "--shards", "2",
+        config = stream_config(work + "/lake.toml", "lake", "transaction_metadata = true")
+        command = [args.eddy, "run", "--config", config, "--source", db.url, "--data-dir", data_dir,
+                   "--stream", "lake", "--tables", "public.items,public.events,public.accounts",
+                   "--shards", "2",
                    "--api-listen", "127.0.0.1:0",
                    "--sink", f"iceberg+file://{lake}?commit_interval=1&commit_rows=500"]
 
@@ -210,8 +227,12 @@ def main():
                     if choice < 0.6:
                         statement = (f"INSERT INTO items VALUES ({k}, 'w', 1, 1.00, true, NULL) "
                                      f"ON CONFLICT (id) DO UPDATE SET qty = items.qty + 1;")
-                    elif choice < 0.8:
+                    elif choice < 0.7:
                         statement = f"DELETE FROM items WHERE id = {k};"
+                    elif choice < 0.8:
+                        statement = ("UPDATE accounts SET v = v + 1, balance = balance + "
+                                     f"CASE WHEN id = {writer_rng.randrange(1, ACCOUNTS + 1)} "
+                                     f"THEN {1 - ACCOUNTS} ELSE 1 END;"
                     else:
                         statement = (f"BEGIN; UPDATE items SET qty = qty + 1 WHERE id = {k}; "
                                      f"UPDATE items SET name = 'n' || qty WHERE id = {k}; COMMIT;")
@@ -247,6 +268,40 @@ def main():
             f"v{mirrored_version} reads differently after later commits"
         print(f"iceberg_sink: {args.rounds} kill -9 rounds: the table equals the source, "
               f"no duplicates in any of {len(result['versions'])} versions", flush=True)
+
+        # Whole transactions: every version of accounts is a state between transactions.
+        accounts_dir = f"{lake}/{database}/public/accounts"
+        account_columns = ["id", "v", "balance"]
+
+        def accounts_mirrored():
+            result, _ = read_table(args.node, accounts_dir, "id")
+            if result is None:
+                return None
+            current = rows_of(result["versions"][-1]["rows"], account_columns)
+            return result if current == source_rows(db, "accounts", account_columns) else None
+
+        accounts = wait_for(accounts_mirrored, 180, "accounts to equal the source")
+        assert not accounts["problems"], accounts["problems"]
+        checked = 0
+        for version in accounts["versions"]:
+            rows = version["rows"]
+            if all(row["v"] == 0 for row in rows):
+                continue  # the initial load (snapshot reads), before the writer's transactions
+            checked += 1
+            assert len(rows) == ACCOUNTS, f"accounts v{version['version']}: {len(rows)} rows"
+            assert len({row["v"] for row in rows}) == 1, \
+                f"accounts v{version['version']} shows part of a transaction: v = " \
+                f"{sorted({row['v'] for row in rows})}"
+            assert sum(row["balance"] for row in rows) == 100 * ACCOUNTS, version["version"]
+        staged = 0
+        for name in os.listdir(accounts_dir + "/metadata"):
+            if name.endswith(".metadata.json"):
+                refs = json.load(open(f"{accounts_dir}/metadata/{name}")).get("refs", {})
+                staged += "eddy-staged" in refs
+        assert staged > 0 and checked > 0, \
+            f"no batch was cut inside a transaction ({staged}, {checked}); the check proved nothing"
+        print(f"iceberg_sink: every one of {checked} versions of accounts is "
+              f"a whole-transaction state ({staged} versions had a transaction staged)", flush=True)
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=60)
         run = None
@@ -254,7 +309,9 @@ def main():
         # ---- 5. iceberg+s3:// into s3rver ----
         s3 = S3rver(work + "/s3", "lake")
         try:
-            s3_command = [args.eddy, "run", "--source", db.url, "--data-dir", work + "/data-s3",
+            s3_config = stream_config(work + "/lake-s3.toml", "lake-s3", 'heartbeat_interval = "1s"')
+            s3_command = [args.eddy, "run", "--config", s3_config, "--source", db.url,
+                          "--data-dir", work + "/data-s3",
                           "--stream", "lake-s3", "--tables", "public.items", "--shards", "1",
                           "--api-listen", "127.0.0.1:0",
                           "--sink", f"iceberg+s3://lake/warehouse?endpoint={s3.endpoint}"
