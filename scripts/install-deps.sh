@@ -18,6 +18,8 @@ PACKAGES=(
   libzstd-dev libsnappy-dev zlib1g-dev libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev prometheus-cpp-dev
+  # the Iceberg SQL catalog (src/iceberg/sql_catalog.h)
+  libsqlite3-dev
   # real peers for integration and e2e tests
   postgresql-15 postgresql-client-15 mariadb-server mariadb-client
   python3 python3-boto3 python3-confluent-kafka awscli kcat nodejs
