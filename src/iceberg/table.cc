@@ -25,7 +25,8 @@ uint64_t RandomBits() {
   return generator();
 }
 
-// A random (version 4) UUID in canonical text form.
+}  // namespace
+
 std::string RandomUuid() {
   uint64_t high = RandomBits();
   uint64_t low = RandomBits();
@@ -38,6 +39,8 @@ std::string RandomUuid() {
                 static_cast<unsigned long long>(low & 0xFFFFFFFFFFFFull));
   return text;
 }
+
+namespace {
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -100,7 +103,7 @@ DataFile Describe(int32_t content, std::string path, const WrittenFile& file) {
 
 }  // namespace
 
-std::string HadoopCatalog::Location(std::string_view table_key) const {
+std::string Catalog::Location(std::string_view table_key) const {
   return store_->Describe(table_key);
 }
 
@@ -139,13 +142,14 @@ Result<std::optional<LoadedTable>> HadoopCatalog::Load(std::string_view table_ke
     // Readers that follow the hint (icebird) see the latest version too.
     EDDY_RETURN_IF_ERROR(store_->Put(VersionHintKey(table_key), std::to_string(*version)));
   }
-  return std::optional<LoadedTable>(LoadedTable{*version, std::move(metadata).value()});
+  return std::optional<LoadedTable>(
+      LoadedTable{*version, std::move(metadata).value(), store_->Describe(key)});
 }
 
-Result<LoadedTable> HadoopCatalog::CommitDelta(std::string_view table_key,
-                                               const std::optional<LoadedTable>& current,
-                                               const model::TableSchema& table, const Delta& delta,
-                                               const CommitOptions& options) {
+Result<LoadedTable> Catalog::CommitDelta(std::string_view table_key,
+                                         const std::optional<LoadedTable>& current,
+                                         const model::TableSchema& table, const Delta& delta,
+                                         const CommitOptions& options) {
   const int64_t now_ms = options.now_ms != 0 ? options.now_ms : NowMs();
   TableMetadata metadata;
   int64_t version = 1;
@@ -301,9 +305,8 @@ Result<LoadedTable> HadoopCatalog::CommitDelta(std::string_view table_key,
   return WriteVersion(table_key, current, std::move(metadata), version);
 }
 
-Result<LoadedTable> HadoopCatalog::PublishStaged(std::string_view table_key,
-                                                 const LoadedTable& current,
-                                                 const CommitOptions& options) {
+Result<LoadedTable> Catalog::PublishStaged(std::string_view table_key, const LoadedTable& current,
+                                           const CommitOptions& options) {
   if (!current.metadata.staged_snapshot_id) {
     return FailedPrecondition("table " + Location(table_key) + " has no staged snapshot");
   }
@@ -342,7 +345,34 @@ Result<LoadedTable> HadoopCatalog::WriteVersion(std::string_view table_key,
   Status hinted = store_->Put(VersionHintKey(table_key), std::to_string(version));
   if (!hinted.ok())
     return hinted.WithContext("writing " + store_->Describe(VersionHintKey(table_key)));
-  return LoadedTable{version, std::move(metadata)};
+  std::string location = store_->Describe(metadata_key);
+  return LoadedTable{version, std::move(metadata), std::move(location)};
+}
+
+void Catalog::AppendMetadataLog(TableMetadata& metadata,
+                                const std::optional<LoadedTable>& current) {
+  if (!current) return;
+  metadata.metadata_log.push_back(
+      MetadataLogEntry{current->metadata.last_updated_ms, current->metadata_location});
+  if (metadata.metadata_log.size() > kMaxMetadataLog) {
+    metadata.metadata_log.erase(metadata.metadata_log.begin(),
+                                metadata.metadata_log.end() - kMaxMetadataLog);
+  }
+}
+
+Result<std::vector<std::string>> HadoopCatalog::ListTables(std::string_view prefix) {
+  static constexpr std::string_view kFirstVersionSuffix = "/metadata/v1.metadata.json";
+  std::vector<std::string> tables;
+  std::string continuation;
+  do {
+    EDDY_ASSIGN_OR_RETURN(objstore::ListPage page, store_->List(prefix, "", continuation));
+    for (const objstore::ObjectInfo& object : page.objects) {
+      if (!object.key.ends_with(kFirstVersionSuffix)) continue;
+      tables.push_back(object.key.substr(0, object.key.size() - kFirstVersionSuffix.size()));
+    }
+    continuation = std::move(page.continuation);
+  } while (!continuation.empty());
+  return tables;
 }
 
 }  // namespace eddy::iceberg

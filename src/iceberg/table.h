@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,8 +40,9 @@
 namespace eddy::iceberg {
 
 struct LoadedTable {
-  int64_t version = 0;  // N of v<N>.metadata.json
+  int64_t version = 0;  // N of v<N>.metadata.json (hadoop) or of NNNNN-<uuid>.metadata.json (SQL)
   TableMetadata metadata;
+  std::string metadata_location;  // full URI of the metadata file (the SQL catalog's pointer)
 };
 
 // The rows one commit applies to a table, as merge-on-read: `deleted_keys` (rows holding the
@@ -63,13 +65,20 @@ struct CommitOptions {
   bool publish = true;
 };
 
-class HadoopCatalog {
+// A catalog: where a table's current metadata file is recorded, and how a new one becomes
+// current atomically. The data, manifest and metadata files are written the same way for
+// every catalog (CommitDelta, PublishStaged); WriteVersion is each catalog's commit point.
+class Catalog {
  public:
   // `store` is not owned and outlives the catalog.
-  explicit HadoopCatalog(objstore::ObjectStore* store) : store_(store) {}
+  explicit Catalog(objstore::ObjectStore* store) : store_(store) {}
+  virtual ~Catalog() = default;
 
   // The table's latest version, or nullopt when it has none yet.
-  [[nodiscard]] Result<std::optional<LoadedTable>> Load(std::string_view table_key);
+  [[nodiscard]] virtual Result<std::optional<LoadedTable>> Load(std::string_view table_key) = 0;
+
+  // The keys of the tables under `prefix` ("" or "warehouse/"), in no particular order.
+  [[nodiscard]] virtual Result<std::vector<std::string>> ListTables(std::string_view prefix) = 0;
 
   // Commits `delta` as one snapshot (operation "append", or "overwrite" when it deletes) on
   // the table at `table_key` whose latest version is `current` (nullopt: creates the table).
@@ -89,17 +98,43 @@ class HadoopCatalog {
   // "file:///warehouse/<table_key>" or "s3://bucket/<table_key>".
   std::string Location(std::string_view table_key) const;
 
- private:
-  // Writes `metadata` as v<version> put-if-absent (the commit point), then the hint.
-  Result<LoadedTable> WriteVersion(std::string_view table_key,
-                                   const std::optional<LoadedTable>& current,
-                                   TableMetadata metadata, int64_t version);
+  objstore::ObjectStore* store() const { return store_; }
 
-  Result<std::optional<int64_t>> LatestVersion(std::string_view table_key);
+ protected:
+  // The commit point: writes `metadata` as version `version` of the table and makes it the
+  // current one only if `current` is still the current one (kAborted otherwise). Appends
+  // `current` to the metadata log.
+  virtual Result<LoadedTable> WriteVersion(std::string_view table_key,
+                                           const std::optional<LoadedTable>& current,
+                                           TableMetadata metadata, int64_t version) = 0;
+  // The metadata log entry for `current`, kept at most kMaxMetadataLog long.
+  void AppendMetadataLog(TableMetadata& metadata, const std::optional<LoadedTable>& current);
 
   objstore::ObjectStore* store_;
+};
+
+// The hadoop (file-system) catalog: v<N>.metadata.json put-if-absent, version-hint.text.
+class HadoopCatalog final : public Catalog {
+ public:
+  explicit HadoopCatalog(objstore::ObjectStore* store) : Catalog(store) {}
+
+  [[nodiscard]] Result<std::optional<LoadedTable>> Load(std::string_view table_key) override;
+  // Tables are the keys that hold metadata/v1.metadata.json (a listing of the prefix).
+  [[nodiscard]] Result<std::vector<std::string>> ListTables(std::string_view prefix) override;
+
+ protected:
+  Result<LoadedTable> WriteVersion(std::string_view table_key,
+                                   const std::optional<LoadedTable>& current,
+                                   TableMetadata metadata, int64_t version) override;
+
+ private:
+  Result<std::optional<int64_t>> LatestVersion(std::string_view table_key);
+
   bool hint_behind_ = false;  // set by LatestVersion
 };
+
+// A random (version 4) UUID in canonical text form (table uuids, file names).
+std::string RandomUuid();
 
 std::string MetadataKey(std::string_view table_key, int64_t version);
 std::string VersionHintKey(std::string_view table_key);

@@ -10,6 +10,7 @@
 #include "base/logging.h"
 #include "consume/checkpoint_store.h"
 #include "iceberg/iceberg_format.h"
+#include "iceberg/sql_catalog.h"
 #include "iceberg/table.h"
 #include "objstore/local_object_store.h"
 #include "objstore/s3_object_store.h"
@@ -21,9 +22,11 @@ namespace {
 
 namespace ice = ::eddy::iceberg;
 
+// The catalog_name of the SQL catalog's rows (readers name it when they open the database).
+constexpr std::string_view kCatalogName = "eddy";
+
 // The largest batch the runner hands over by bytes (records are also bounded by commit_rows).
 constexpr uint64_t kMaxCommitBytes = 512ull << 20;
-constexpr std::string_view kFirstVersionSuffix = "/metadata/v1.metadata.json";
 
 // Deliver-time errors the operator fixes while the sink waits (a missing bucket, refused
 // credentials, a read-only directory, a concurrent writer) are retried (IMPAIRED), not FAILED.
@@ -226,31 +229,36 @@ class IcebergDestination final : public consume::Destination {
     if (store_ == nullptr) {
       EDDY_ASSIGN_OR_RETURN(store_, MakeStore(settings_));
     }
-    catalog_ = std::make_unique<ice::HadoopCatalog>(store_.get());
     Status checked = store_->Check();
     if (!checked.ok()) return checked.WithContext(store_->Describe(settings_.prefix));
+    if (settings_.catalog == Catalog::kHadoop) {
+      catalog_ = std::make_unique<ice::HadoopCatalog>(store_.get());
+      return Status::Ok();
+    }
+    // The database's directory is made here; SQLite creates the file.
+    io::FileSystem& fs = *io::DefaultFileSystem();
+    const std::string& path = settings_.catalog_path;
+    Status made = fs.CreateDirectories(path.substr(0, path.rfind('/')));
+    if (!made.ok())
+      return made.WithContext("the SQL catalog's directory (catalog=sqlite://" + path + ")");
+    std::string prefix = settings_.prefix.empty() ? "" : settings_.prefix + "/";
+    EDDY_ASSIGN_OR_RETURN(
+        catalog_, ice::SqlCatalog::Open(path, std::string(kCatalogName), store_.get(), prefix));
     return Status::Ok();
   }
 
   Result<std::optional<consume::Checkpoint>> ReadCheckpoint() override {
     std::lock_guard lock(mutex_);
     std::optional<consume::Checkpoint> earliest;
-    std::string continuation;
     std::string prefix = settings_.prefix.empty() ? "" : settings_.prefix + "/";
-    do {
-      EDDY_ASSIGN_OR_RETURN(objstore::ListPage page, store_->List(prefix, "", continuation));
-      for (const objstore::ObjectInfo& object : page.objects) {
-        if (!object.key.ends_with(kFirstVersionSuffix)) continue;
-        std::string table_key =
-            object.key.substr(0, object.key.size() - kFirstVersionSuffix.size());
-        EDDY_ASSIGN_OR_RETURN(CachedTable table, LoadTable(table_key));
-        if (!table.checkpoint) continue;  // another sink's table
-        earliest = earliest ? EarlierCheckpoint(*earliest, *table.checkpoint) : *table.checkpoint;
-        if (table.staged_transaction) staged_keys_.insert(table_key);
-        tables_[table_key] = std::move(table);
-      }
-      continuation = std::move(page.continuation);
-    } while (!continuation.empty());
+    EDDY_ASSIGN_OR_RETURN(std::vector<std::string> keys, catalog_->ListTables(prefix));
+    for (const std::string& table_key : keys) {
+      EDDY_ASSIGN_OR_RETURN(CachedTable table, LoadTable(table_key));
+      if (!table.checkpoint) continue;  // another sink's table
+      earliest = earliest ? EarlierCheckpoint(*earliest, *table.checkpoint) : *table.checkpoint;
+      if (table.staged_transaction) staged_keys_.insert(table_key);
+      tables_[table_key] = std::move(table);
+    }
     if (earliest) previous_checkpoint_ = *earliest;
     return earliest;
   }
@@ -602,7 +610,7 @@ class IcebergDestination final : public consume::Destination {
   const std::string sink_name_;
   const IcebergSettings settings_;
   std::unique_ptr<objstore::ObjectStore> store_;  // set by Open at the latest
-  std::unique_ptr<ice::HadoopCatalog> catalog_;   // over store_, set by Open
+  std::unique_ptr<ice::Catalog> catalog_;         // over store_, set by Open
   std::shared_ptr<spdlog::logger> logger_;
   std::mutex mutex_;  // serializes Deliver and ReadCheckpoint (and guards what follows)
   std::map<std::string, CachedTable> tables_;  // by table key

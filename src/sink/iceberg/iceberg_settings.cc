@@ -73,6 +73,7 @@ Result<IcebergSettings> ParseIcebergSettings(const consume::SinkSpec& spec) {
   IcebergSettings settings;
   EDDY_RETURN_IF_ERROR(ParseLocation(spec.url, settings));
   const bool s3 = settings.backend == Backend::kS3;
+  bool catalog_given = false;
   for (const auto& [key, value] : spec.settings) {
     if (key == "commit_interval") {
       auto interval = ParseSecondsOrDuration(value);
@@ -94,11 +95,25 @@ Result<IcebergSettings> ParseIcebergSettings(const consume::SinkSpec& spec) {
       if (!compression.ok()) return Invalid(key, value, "use snappy, zstd or none");
       settings.compression = *compression;
     } else if (key == "catalog") {
-      if (value != "hadoop") {
+      if (value == "hadoop") {
+        settings.catalog = Catalog::kHadoop;
+        settings.catalog_path.clear();
+      } else if (value.starts_with("sqlite://")) {
+        std::string path = value.substr(std::string_view("sqlite://").size());
+        if (!path.starts_with("/") || path.ends_with("/") ||
+            path.find("/../") != std::string::npos) {
+          return Invalid(key, value,
+                         "give the SQLite database file as an absolute path after three "
+                         "slashes: catalog=sqlite:///var/lib/eddy/lake.db");
+        }
+        settings.catalog = Catalog::kSql;
+        settings.catalog_path = std::move(path);
+      } else {
         return Invalid(key, value,
-                       "only the hadoop catalog (metadata files with version-hint.text) exists "
-                       "so far; remove the setting or write catalog=hadoop");
+                       "use catalog=hadoop (metadata files with version-hint.text) or "
+                       "catalog=sqlite:///PATH (Iceberg's SQL catalog in a SQLite file)");
       }
+      catalog_given = true;
     } else if (key == "region") {
       if (!s3) return Invalid(key, value, "region applies to iceberg+s3:// URLs only; remove it");
       if (value.empty() || value.size() > 32 ||
@@ -141,6 +156,17 @@ Result<IcebergSettings> ParseIcebergSettings(const consume::SinkSpec& spec) {
       return InvalidArgument("unknown iceberg setting '" + key + "'; the iceberg sink knows " +
                              known + "and the sink settings of docs/sinks/iceberg.md");
     }
+  }
+  if (s3 && !catalog_given) {
+    // On S3 the SQL catalog is the default: the hadoop catalog needs put-if-absent, which
+    // S3-compatible servers do not all honour.
+    if (spec.data_dir.empty()) {
+      return InvalidArgument(
+          "an iceberg+s3:// sink keeps its SQL catalog in the data directory by default, and "
+          "none is set; give catalog=sqlite:///PATH or catalog=hadoop");
+    }
+    settings.catalog = Catalog::kSql;
+    settings.catalog_path = spec.data_dir + "/iceberg/" + spec.name + ".db";
   }
   return settings;
 }

@@ -6,8 +6,10 @@
 //                                              change of a commit was read
 //   commit_rows       1..1,000,000, default 100,000   ... or once this many records are read
 //   compression       snappy (default) | zstd | none   of the Parquet data and delete files
-//   catalog           hadoop (the default and, for now, the only one): metadata files with
-//                     version-hint.text, new versions published put-if-absent
+//   catalog           hadoop (the default on file://): metadata files with version-hint.text,
+//                     new versions published put-if-absent; sqlite:///PATH (the default on
+//                     s3://, at DATA_DIR/iceberg/<sink>.db): Iceberg's SQL (JDBC) catalog in
+//                     a SQLite file, commits by a conditional UPDATE
 //   region, endpoint  iceberg+s3:// only: the bucket's region (default AWS_REGION, else
 //                     us-east-1) and a custom endpoint (path-style; http(s)://HOST:PORT)
 //   type              "iceberg" when given ([[sink]] type = "iceberg")
@@ -34,6 +36,11 @@ enum class Backend : uint8_t {
   kS3 = 1,    // iceberg+s3://BUCKET/WAREHOUSE
 };
 
+enum class Catalog : uint8_t {
+  kHadoop = 0,  // v<N>.metadata.json put-if-absent + version-hint.text
+  kSql = 1,     // Iceberg's SQL catalog in a SQLite file (iceberg/sql_catalog.h)
+};
+
 inline constexpr uint32_t kMaxCommitRows = 1'000'000;
 
 struct IcebergSettings {
@@ -46,6 +53,8 @@ struct IcebergSettings {
   std::chrono::milliseconds commit_interval{60'000};
   uint32_t commit_rows = 100'000;
   parquet::Compression compression = parquet::Compression::kSnappy;
+  Catalog catalog = Catalog::kHadoop;
+  std::string catalog_path;  // kSql: the SQLite database file (absolute)
 };
 
 // Parses and checks every setting; InvalidArgument names the key (or the URL part), the value

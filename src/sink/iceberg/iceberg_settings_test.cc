@@ -47,6 +47,24 @@ TEST(IcebergSettingsTest, S3AndEverySetting) {
   EXPECT_EQ(settings->compression, parquet::Compression::kZstd);
 }
 
+TEST(IcebergSettingsTest, Catalogs) {
+  auto sql = ParseIcebergSettings(
+      Spec("iceberg+file:///lake", {{"catalog", "sqlite:///var/lib/eddy/lake.db"}}));
+  ASSERT_TRUE(sql.ok()) << sql.status().ToString();
+  EXPECT_EQ(sql->catalog, Catalog::kSql);
+  EXPECT_EQ(sql->catalog_path, "/var/lib/eddy/lake.db");
+  EXPECT_EQ(ParseIcebergSettings(Spec("iceberg+file:///lake"))->catalog, Catalog::kHadoop);
+  // On S3 the SQL catalog in the data directory is the default.
+  consume::SinkSpec spec = Spec("iceberg+s3://bucket/w");
+  EXPECT_NE(ParseIcebergSettings(spec).status().message().find("catalog=sqlite:///PATH"),
+            std::string::npos);
+  spec.data_dir = "/data";
+  auto s3 = ParseIcebergSettings(spec);
+  ASSERT_TRUE(s3.ok());
+  EXPECT_EQ(s3->catalog, Catalog::kSql);
+  EXPECT_EQ(s3->catalog_path, "/data/iceberg/lake.db");
+}
+
 TEST(IcebergSettingsTest, BadInputNamesTheFix) {
   struct Case {
     consume::SinkSpec spec;
@@ -60,7 +78,8 @@ TEST(IcebergSettingsTest, BadInputNamesTheFix) {
       {Spec("iceberg+file:///l", {{"commit_interval", "0"}}), "1 to 3600 seconds"},
       {Spec("iceberg+file:///l", {{"commit_rows", "0"}}), "1 to 1000000"},
       {Spec("iceberg+file:///l", {{"compression", "lz4"}}), "snappy, zstd or none"},
-      {Spec("iceberg+file:///l", {{"catalog", "sqlite:///x"}}), "only the hadoop catalog"},
+      {Spec("iceberg+file:///l", {{"catalog", "sqlite://x"}}), "absolute path"},
+      {Spec("iceberg+file:///l", {{"catalog", "rest"}}), "catalog=sqlite:///PATH"},
       {Spec("iceberg+file:///l", {{"endpoint", "http://h:1"}}), "iceberg+s3:// URLs only"},
       {Spec("iceberg+s3://bkt/w", {{"endpoint", "ftp://h"}}), "base URL"},
       {Spec("iceberg+file:///l", {{"batch_size", "10"}}), "commit_rows"},
