@@ -3,6 +3,9 @@
 //   node iceberg_read.mjs TABLE_DIR KEY_COLUMN
 //   node iceberg_read.mjs s3://BUCKET/TABLE_KEY KEY_COLUMN S3_ENDPOINT
 //
+// The table's versions are v1..v<version-hint> (hadoop catalog), or, with ICEBERG_METADATA set
+// to the metadata_location a SQL catalog holds, that file and the ones its metadata-log names.
+//
 // Prints JSON: {"versions": [{"version": N, "rows": [...]}...], "duckdb": [...rows...],
 //               "problems": [...]} where
 // - versions: icebird (npm) reading the table at every metadata version (time travel), through
@@ -80,12 +83,22 @@ function canonical(rows) {
 const problems = [];
 const check = (ok, what) => { if (!ok) problems.push(what); };
 
-const hint = Number((await readText(`${tableDir}/metadata/version-hint.text`)).trim());
+const metadataFiles = [];
+if (process.env.ICEBERG_METADATA) {
+  const location = process.env.ICEBERG_METADATA;
+  const current = JSON.parse(await readText(location));
+  for (const entry of current['metadata-log'] ?? []) metadataFiles.push(entry['metadata-file']);
+  metadataFiles.push(location);
+} else {
+  const hint = Number((await readText(`${tableDir}/metadata/version-hint.text`)).trim());
+  for (let version = 1; version <= hint; version++) metadataFiles.push(`v${version}.metadata.json`);
+}
 const versions = [];
 let previousSequence = 0;
 let previousStaged = false;
-for (let version = 1; version <= hint; version++) {
-  const metadataFileName = `v${version}.metadata.json`;
+for (const [index, file] of metadataFiles.entries()) {
+  const version = index + 1;
+  const metadataFileName = file.split('/').pop();
   const metadata = JSON.parse(await readText(`${tableDir}/metadata/${metadataFileName}`));
   for (const field of ['format-version', 'table-uuid', 'location', 'last-sequence-number',
     'last-updated-ms', 'last-column-id', 'schemas', 'current-schema-id', 'partition-specs',
@@ -113,7 +126,7 @@ for (let version = 1; version <= hint; version++) {
 }
 
 // The current version's files, from the manifests (icebird's Avro decoding of eddy's files).
-const metadata = await icebergMetadata({ tableUrl, metadataFileName: `v${hint}.metadata.json` });
+const metadata = await icebergMetadata({ tableUrl, metadataFileName: metadataFiles.at(-1).split('/').pop() });
 const schema = metadata.schemas.find((s) => s['schema-id'] === metadata['current-schema-id']);
 const manifests = await icebergManifests(metadata);
 const dataFiles = [];

@@ -25,15 +25,19 @@ local files, read back by third-party readers.
    (the restarts leave a backlog), yet every version of that table (what readers of main see)
    holds one `v` in every row and the same sum: no snapshot shows part of a transaction.
 4. Bad input: wrong URLs and settings stop `eddy run` at start with a message naming the fix.
-5. iceberg+s3:// into s3rver (npm; no real S3 offline): a second stream mirrored into a bucket,
-   read by icebird over HTTP from s3rver and by DuckDB from downloaded copies.
+5. iceberg+s3:// into s3rver (npm; no real S3 offline): a second stream mirrored into a bucket
+   with the SQL catalog (the default on S3: a SQLite file in the data directory, read here with
+   Python's sqlite3 for the table's metadata_location), read by icebird over HTTP from s3rver
+   and by DuckDB from downloaded copies.
 Waits are bounded polls on conditions, never fixed sleeps (kill moments are random by design).
 """
+import glob
 import json
 import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -79,9 +83,22 @@ def source_rows(db, table, columns):
     return rows_of(json.loads(text), columns)
 
 
-def read_table(node, table_dir, key, endpoint=None):
+def sql_catalog_location(database, table):
+    """The metadata_location Iceberg's SQL catalog (a SQLite file eddy keeps) holds for `table`,
+    read with Python's own sqlite3 as any JDBC/PyIceberg-style reader would."""
+    if not os.path.exists(database):
+        return None
+    with sqlite3.connect(database) as connection:
+        row = connection.execute("SELECT metadata_location FROM iceberg_tables WHERE catalog_name = "
+                                 "'eddy' AND table_name = ?", (table,)).fetchone()
+    return row[0] if row else None
+
+
+def read_table(node, table_dir, key, endpoint=None, metadata_location=None):
+    env = dict(os.environ, ICEBERG_METADATA=metadata_location) if metadata_location else None
     reply = subprocess.run([node, HERE + "/iceberg_read.mjs", table_dir, key] + ([endpoint] if endpoint else []),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120,
+                           env=env)
     if reply.returncode != 0:
         return None, reply.stderr
     return json.loads(reply.stdout), ""
@@ -232,7 +249,7 @@ def main():
                     elif choice < 0.8:
                         statement = ("UPDATE accounts SET v = v + 1, balance = balance + "
                                      f"CASE WHEN id = {writer_rng.randrange(1, ACCOUNTS + 1)} "
-                                     f"THEN {1 - ACCOUNTS} ELSE 1 END;"
+                                     f"THEN {1 - ACCOUNTS} ELSE 1 END;")
                     else:
                         statement = (f"BEGIN; UPDATE items SET qty = qty + 1 WHERE id = {k}; "
                                      f"UPDATE items SET name = 'n' || qty WHERE id = {k}; COMMIT;")
@@ -325,7 +342,12 @@ def main():
             def mirrored_on_s3():
                 if run.poll() is not None:
                     raise AssertionError(f"eddy exited with {run.returncode}; see {work}/eddy.log")
-                result, _ = read_table(args.node, s3_table, "id", s3.endpoint)
+                location = sql_catalog_location(glob.glob(work + "/data-s3/iceberg/*.db")[0]
+                                                if glob.glob(work + "/data-s3/iceberg/*.db") else "",
+                                                "items")
+                if location is None:
+                    return None
+                result, _ = read_table(args.node, s3_table, "id", s3.endpoint, location)
                 if result is None:
                     return None
                 current = rows_of(result["versions"][-1]["rows"], columns)
@@ -334,8 +356,9 @@ def main():
             result = wait_for(mirrored_on_s3, 180, "the Iceberg table on s3rver to equal the source")
             assert not result["problems"], result["problems"]
             assert rows_of(result["duckdb"], columns) == source_rows(db, "items", columns)
-            print(f"iceberg_sink: iceberg+s3:// (s3rver): icebird and DuckDB read the source "
-                  f"table, {len(result['versions'])} versions", flush=True)
+            print(f"iceberg_sink: iceberg+s3:// (s3rver) with the SQL catalog (the default there): "
+                  f"icebird and DuckDB read the source table at the catalog's metadata_location, "
+                  f"{len(result['versions'])} versions", flush=True)
             run.send_signal(signal.SIGTERM)
             run.wait(timeout=60)
             run = None
