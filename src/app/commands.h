@@ -26,5 +26,6 @@ void RegisterStatusCommand(CLI::App& app, CommandRunner& runner);
 void RegisterSinkCommand(CLI::App& app, CommandRunner& runner);
 void RegisterValidateCommand(CLI::App& app, CommandRunner& runner);
 void RegisterSnapshotCommand(CLI::App& app, CommandRunner& runner);
+void RegisterLakeCommand(CLI::App& app, CommandRunner& runner);
 
 }  // namespace eddy::app

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   eddy::app::RegisterSnapshotCommand(app, runner);
   eddy::app::RegisterLogCommand(app, runner);
   eddy::app::RegisterValidateCommand(app, runner);
+  eddy::app::RegisterLakeCommand(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {

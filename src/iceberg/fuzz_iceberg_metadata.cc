@@ -1,5 +1,5 @@
 // Fuzz target: any bytes read back from a warehouse as table metadata (metadata.json) or as a
-// manifest list either parse or give a clean error (kCorruption for damage,
+// manifest list or a manifest either parse or give a clean error (kCorruption for damage,
 // kFailedPrecondition for tables eddy does not write); a parsed metadata file serializes again.
 #include <cstdint>
 #include <cstdlib>
@@ -20,6 +20,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto list = eddy::iceberg::ReadManifestList(bytes);
   if (!list.ok() && list.status().code() != eddy::ErrorCode::kCorruption &&
       list.status().code() != eddy::ErrorCode::kFailedPrecondition) {
+    std::abort();
+  }
+  auto manifest = eddy::iceberg::ReadManifest(bytes);
+  if (!manifest.ok() && manifest.status().code() != eddy::ErrorCode::kCorruption &&
+      manifest.status().code() != eddy::ErrorCode::kFailedPrecondition) {
     std::abort();
   }
   return 0;

@@ -21,6 +21,22 @@ void WriteCounts(avro::Encoder& encoder, const std::vector<std::pair<int32_t, in
   encoder.EndBlocks();
 }
 
+Result<std::vector<std::pair<int32_t, int64_t>>> ReadCounts(avro::Decoder& decoder) {
+  std::vector<std::pair<int32_t, int64_t>> counts;
+  EDDY_ASSIGN_OR_RETURN(int64_t branch, decoder.UnionIndex(2));
+  if (branch == 0) return counts;
+  while (true) {
+    EDDY_ASSIGN_OR_RETURN(int64_t count, decoder.BlockCount());
+    if (count == 0) break;
+    for (int64_t i = 0; i < count; ++i) {
+      EDDY_ASSIGN_OR_RETURN(int32_t id, decoder.Int());
+      EDDY_ASSIGN_OR_RETURN(int64_t value, decoder.Long());
+      counts.emplace_back(id, value);
+    }
+  }
+  return counts;
+}
+
 }  // namespace
 
 Result<std::string> WriteManifest(const Schema& schema, int32_t content, int64_t snapshot_id,
@@ -129,6 +145,50 @@ Result<std::vector<ManifestFile>> ReadManifestList(std::string_view file) {
   }
   if (!decoder.empty()) return Corruption("the manifest list has bytes after its last record");
   return manifests;
+}
+
+Result<std::vector<DataFile>> ReadManifest(std::string_view file) {
+  EDDY_ASSIGN_OR_RETURN(avro::Container container, avro::ReadContainer(file));
+  auto schema = container.metadata.find("avro.schema");
+  if (schema == container.metadata.end() || schema->second != kManifestEntrySchema) {
+    return FailedPrecondition(
+        "the manifest was not written by eddy (its Avro schema differs); eddy maintains only "
+        "tables it writes itself");
+  }
+  avro::Decoder decoder(container.records);
+  std::vector<DataFile> files;
+  for (uint64_t i = 0; i < container.record_count; ++i) {
+    EDDY_ASSIGN_OR_RETURN(int32_t status, decoder.Int());
+    (void)status;
+    for (int field = 0; field < 3; ++field) {  // snapshot_id, sequence numbers: union null/long
+      EDDY_ASSIGN_OR_RETURN(int64_t branch, decoder.UnionIndex(2));
+      if (branch == 1) EDDY_RETURN_IF_ERROR(decoder.Long().status());
+    }
+    DataFile data_file;
+    EDDY_ASSIGN_OR_RETURN(data_file.content, decoder.Int());
+    EDDY_ASSIGN_OR_RETURN(std::string_view path, decoder.String());
+    data_file.file_path = std::string(path);
+    EDDY_ASSIGN_OR_RETURN(std::string_view format, decoder.String());
+    (void)format;
+    EDDY_ASSIGN_OR_RETURN(data_file.record_count, decoder.Long());
+    EDDY_ASSIGN_OR_RETURN(data_file.file_size_in_bytes, decoder.Long());
+    EDDY_ASSIGN_OR_RETURN(data_file.value_counts, ReadCounts(decoder));
+    EDDY_ASSIGN_OR_RETURN(data_file.null_value_counts, ReadCounts(decoder));
+    EDDY_ASSIGN_OR_RETURN(int64_t has_ids, decoder.UnionIndex(2));
+    if (has_ids == 1) {
+      while (true) {
+        EDDY_ASSIGN_OR_RETURN(int64_t count, decoder.BlockCount());
+        if (count == 0) break;
+        for (int64_t id = 0; id < count; ++id) {
+          EDDY_ASSIGN_OR_RETURN(int32_t field_id, decoder.Int());
+          data_file.equality_ids.push_back(field_id);
+        }
+      }
+    }
+    files.push_back(std::move(data_file));
+  }
+  if (!decoder.empty()) return Corruption("the manifest has bytes after its last record");
+  return files;
 }
 
 }  // namespace eddy::iceberg

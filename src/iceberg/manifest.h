@@ -6,8 +6,8 @@
 // snapshot's sequence number from the manifest list, so a commit's data and delete files share
 // it, and its equality deletes (which apply to strictly older data) never hit its own rows.
 //
-// Pure functions, no I/O. ReadManifestList reads only lists eddy wrote (their schema is
-// kManifestListSchema); anything else is kFailedPrecondition, a damaged file kCorruption.
+// Pure functions, no I/O. ReadManifestList and ReadManifest read only files eddy wrote (their
+// schema is kManifestListSchema); anything else is kFailedPrecondition, a damaged file kCorruption.
 #pragma once
 
 #include <cstdint>
@@ -59,5 +59,8 @@ Result<std::string> WriteManifestList(const std::vector<ManifestFile>& manifests
                                       std::optional<int64_t> parent_snapshot_id,
                                       int64_t sequence_number);
 Result<std::vector<ManifestFile>> ReadManifestList(std::string_view file);
+// The files of a manifest eddy wrote (WriteManifest's layout; anything else is
+// kFailedPrecondition, a damaged file kCorruption).
+Result<std::vector<DataFile>> ReadManifest(std::string_view file);
 
 }  // namespace eddy::iceberg

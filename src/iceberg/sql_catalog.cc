@@ -152,15 +152,6 @@ std::string SqlCatalog::KeyOf(std::string_view table_namespace, std::string_view
   return key;
 }
 
-Result<std::string> SqlCatalog::KeyOfLocation(std::string_view location) const {
-  std::string root = store_->Describe("");
-  if (!location.starts_with(root)) {
-    return FailedPrecondition("metadata location " + std::string(location) +
-                              " is not in this warehouse (" + root + ")");
-  }
-  return std::string(location.substr(root.size()));
-}
-
 Result<std::optional<LoadedTable>> SqlCatalog::Load(std::string_view table_key) {
   TableName name = NameOf(table_key);
   EDDY_ASSIGN_OR_RETURN(
@@ -169,7 +160,7 @@ Result<std::optional<LoadedTable>> SqlCatalog::Load(std::string_view table_key) 
                        {catalog_name_, name.table_namespace, name.name}));
   if (rows.empty() || rows[0][0].empty()) return std::optional<LoadedTable>();
   const std::string& location = rows[0][0];
-  EDDY_ASSIGN_OR_RETURN(std::string key, KeyOfLocation(location));
+  EDDY_ASSIGN_OR_RETURN(std::string key, KeyOfUri(location));
   EDDY_ASSIGN_OR_RETURN(std::string json, store_->Get(key));
   auto metadata = ParseTableMetadata(json);
   if (!metadata.ok()) return metadata.status().WithContext(location);

@@ -78,8 +78,6 @@ class SqlCatalog final : public Catalog {
                                                       int* changed = nullptr);
   Status Exec(std::string_view sql);
   std::string KeyOf(std::string_view table_namespace, std::string_view name) const;
-  // The object key of a metadata location the store describes (file:///..., s3://...).
-  Result<std::string> KeyOfLocation(std::string_view location) const;
 
   sqlite3* db_;
   const std::string path_;

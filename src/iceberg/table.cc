@@ -107,6 +107,14 @@ std::string Catalog::Location(std::string_view table_key) const {
   return store_->Describe(table_key);
 }
 
+Result<std::string> Catalog::KeyOfUri(std::string_view uri) const {
+  std::string root = store_->Describe("");
+  if (!uri.starts_with(root)) {
+    return FailedPrecondition(std::string(uri) + " is not in this warehouse (" + root + ")");
+  }
+  return std::string(uri.substr(root.size()));
+}
+
 Result<std::optional<int64_t>> HadoopCatalog::LatestVersion(std::string_view table_key) {
   int64_t version = 0;
   hint_behind_ = false;

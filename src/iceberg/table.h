@@ -95,8 +95,20 @@ class Catalog {
                                                   const LoadedTable& current,
                                                   const CommitOptions& options = {});
 
+  // Commits `metadata` (built from `current`, referencing only files that exist) as the next
+  // version: for maintenance that changes metadata only (iceberg/maintenance.h). kAborted as
+  // for CommitDelta.
+  [[nodiscard]] Result<LoadedTable> CommitMetadata(std::string_view table_key,
+                                                   const LoadedTable& current,
+                                                   TableMetadata metadata) {
+    return WriteVersion(table_key, current, std::move(metadata), current.version + 1);
+  }
+
   // "file:///warehouse/<table_key>" or "s3://bucket/<table_key>".
   std::string Location(std::string_view table_key) const;
+  // The object key of a full URI this catalog's store describes (the inverse of Location and
+  // of the paths in manifests); kFailedPrecondition for a URI outside the store.
+  Result<std::string> KeyOfUri(std::string_view uri) const;
 
   objstore::ObjectStore* store() const { return store_; }
 

@@ -78,6 +78,26 @@ Result<std::unique_ptr<objstore::ObjectStore>> MakeStore(const IcebergSettings& 
   return std::unique_ptr<objstore::ObjectStore>(std::move(store));
 }
 
+std::string WarehousePrefix(const IcebergSettings& settings) {
+  return settings.prefix.empty() ? "" : settings.prefix + "/";
+}
+
+Result<std::unique_ptr<ice::Catalog>> MakeCatalog(const IcebergSettings& settings,
+                                                  objstore::ObjectStore* store) {
+  if (settings.catalog == Catalog::kHadoop) {
+    return std::unique_ptr<ice::Catalog>(std::make_unique<ice::HadoopCatalog>(store));
+  }
+  // The database's directory is made here; SQLite creates the file.
+  const std::string& path = settings.catalog_path;
+  Status made = io::DefaultFileSystem()->CreateDirectories(path.substr(0, path.rfind('/')));
+  if (!made.ok()) {
+    return made.WithContext("the SQL catalog's directory (catalog=sqlite://" + path + ")");
+  }
+  EDDY_ASSIGN_OR_RETURN(auto catalog, ice::SqlCatalog::Open(path, std::string(kCatalogName), store,
+                                                            WarehousePrefix(settings)));
+  return std::unique_ptr<ice::Catalog>(std::move(catalog));
+}
+
 // A key segment from a source name: '/' and '%' are percent-encoded so that every table is one
 // directory level; "." and ".." (impossible keys) become "%2E" and "%2E%2E".
 std::string Segment(std::string_view name) {
@@ -231,27 +251,15 @@ class IcebergDestination final : public consume::Destination {
     }
     Status checked = store_->Check();
     if (!checked.ok()) return checked.WithContext(store_->Describe(settings_.prefix));
-    if (settings_.catalog == Catalog::kHadoop) {
-      catalog_ = std::make_unique<ice::HadoopCatalog>(store_.get());
-      return Status::Ok();
-    }
-    // The database's directory is made here; SQLite creates the file.
-    io::FileSystem& fs = *io::DefaultFileSystem();
-    const std::string& path = settings_.catalog_path;
-    Status made = fs.CreateDirectories(path.substr(0, path.rfind('/')));
-    if (!made.ok())
-      return made.WithContext("the SQL catalog's directory (catalog=sqlite://" + path + ")");
-    std::string prefix = settings_.prefix.empty() ? "" : settings_.prefix + "/";
-    EDDY_ASSIGN_OR_RETURN(
-        catalog_, ice::SqlCatalog::Open(path, std::string(kCatalogName), store_.get(), prefix));
+    EDDY_ASSIGN_OR_RETURN(catalog_, MakeCatalog(settings_, store_.get()));
     return Status::Ok();
   }
 
   Result<std::optional<consume::Checkpoint>> ReadCheckpoint() override {
     std::lock_guard lock(mutex_);
     std::optional<consume::Checkpoint> earliest;
-    std::string prefix = settings_.prefix.empty() ? "" : settings_.prefix + "/";
-    EDDY_ASSIGN_OR_RETURN(std::vector<std::string> keys, catalog_->ListTables(prefix));
+    EDDY_ASSIGN_OR_RETURN(std::vector<std::string> keys,
+                          catalog_->ListTables(WarehousePrefix(settings_)));
     for (const std::string& table_key : keys) {
       EDDY_ASSIGN_OR_RETURN(CachedTable table, LoadTable(table_key));
       if (!table.checkpoint) continue;  // another sink's table
@@ -633,6 +641,17 @@ Result<std::unique_ptr<consume::Destination>> MakeIcebergDestinationWithStore(
 Result<std::unique_ptr<consume::Destination>> MakeIcebergDestination(
     const consume::SinkSpec& spec) {
   return MakeIcebergDestinationWithStore(spec, nullptr);
+}
+
+Result<Warehouse> OpenWarehouse(const consume::SinkSpec& spec) {
+  EDDY_ASSIGN_OR_RETURN(IcebergSettings settings, ParseIcebergSettings(spec));
+  Warehouse warehouse;
+  EDDY_ASSIGN_OR_RETURN(warehouse.store, MakeStore(settings));
+  Status checked = warehouse.store->Check();
+  if (!checked.ok()) return checked.WithContext(warehouse.store->Describe(settings.prefix));
+  EDDY_ASSIGN_OR_RETURN(warehouse.catalog, MakeCatalog(settings, warehouse.store.get()));
+  warehouse.prefix = WarehousePrefix(settings);
+  return warehouse;
 }
 
 }  // namespace eddy::sink::iceberg

@@ -36,12 +36,23 @@
 
 #include "base/status.h"
 #include "consume/sink.h"
+#include "iceberg/table.h"
 #include "objstore/object_store.h"
 
 namespace eddy::sink::iceberg {
 
 // Parses the spec (URL and settings; InvalidArgument naming the key) without I/O.
 Result<std::unique_ptr<consume::Destination>> MakeIcebergDestination(const consume::SinkSpec& spec);
+
+// A warehouse as a sink's URL and settings name it (the catalog= setting, and on S3 the default
+// SQL catalog in spec.data_dir named after spec.name), opened for maintenance (`eddy lake`):
+// the store checked, the catalog opened.
+struct Warehouse {
+  std::unique_ptr<objstore::ObjectStore> store;
+  std::unique_ptr<::eddy::iceberg::Catalog> catalog;  // over store (destroyed first)
+  std::string prefix;                                 // every table key starts with it
+};
+Result<Warehouse> OpenWarehouse(const consume::SinkSpec& spec);
 
 // For tests: the destination over a given store (the spec's URL still selects the settings).
 Result<std::unique_ptr<consume::Destination>> MakeIcebergDestinationWithStore(
