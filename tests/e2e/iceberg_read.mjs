@@ -5,6 +5,8 @@
 //
 // The table's versions are v1..v<version-hint> (hadoop catalog), or, with ICEBERG_METADATA set
 // to the metadata_location a SQL catalog holds, that file and the ones its metadata-log names.
+// ICEBERG_CURRENT_ONLY=1 reads the latest version only (after `eddy lake expire`, older
+// versions name snapshots whose files are gone).
 //
 // Prints JSON: {"versions": [{"version": N, "rows": [...]}...], "duckdb": [...rows...],
 //               "problems": [...]} where
@@ -93,6 +95,7 @@ if (process.env.ICEBERG_METADATA) {
   const hint = Number((await readText(`${tableDir}/metadata/version-hint.text`)).trim());
   for (let version = 1; version <= hint; version++) metadataFiles.push(`v${version}.metadata.json`);
 }
+if (process.env.ICEBERG_CURRENT_ONLY) metadataFiles.splice(0, metadataFiles.length - 1);
 const versions = [];
 let previousSequence = 0;
 let previousStaged = false;
