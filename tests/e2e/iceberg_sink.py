@@ -140,7 +140,7 @@ def main():
                    "--stream", "lake", "--tables", "public.items,public.events,public.accounts",
                    "--shards", "2",
                    "--api-listen", "127.0.0.1:0",
-                   "--sink", f"iceberg+file://{lake}?commit_interval=1&commit_rows=500"]
+                   "--sink", f"iceberg+file://{lake}?commit_interval=1&commit_rows=500&changelog=true"]
 
         # ---- 4. bad input first (nothing is running yet) ----
         for sink, says in [("iceberg+file://relative/lake", "absolute directory"),
@@ -193,6 +193,20 @@ def main():
         mirrored_version = len(result["versions"])
         mirrored_columns = list(columns)
         mirrored_state = source_rows(db, "items", mirrored_columns)
+        # The changelog table: every change once, with its op (here: the 30 snapshot reads, and
+        # key 1 updated once by the first statement and 51 times in one transaction).
+        def changelog_complete():
+            result, _ = read_table(args.node, table_dir + "_changelog", "id", current_only=True)
+            if result is None or result["problems"]:
+                return None
+            rows = result["versions"][-1]["rows"]
+            reads = sum(1 for row in rows if row["_op"] == "r")
+            key1 = sum(1 for row in rows if row["id"] == 1 and row["_op"] == "u")
+            return (reads, key1) if (reads, key1) == (KEYS, 52) else None
+
+        wait_for(changelog_complete, 60, "the changelog table to hold every change once")
+        print("iceberg_sink: the changelog table (changelog=true) holds every change once with its op",
+              flush=True)
         print(f"iceberg_sink: icebird and DuckDB read the source table's {KEYS - 2} rows; "
               f"{len(result['versions'])} versions read, no problems", flush=True)
 

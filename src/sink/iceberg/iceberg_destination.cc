@@ -221,6 +221,39 @@ void RenameField(model::Row& row, const std::pair<std::string, std::string>& ren
   }
 }
 
+// The changelog table of a source table (changelog=true): `<table>_changelog`, append-only.
+constexpr std::string_view kChangelogSuffix = "_changelog";
+constexpr std::string_view kChangelogOp = "_op";                    // c, u, d, r
+constexpr std::string_view kChangelogCommitTime = "_commit_time";   // the source's commit time
+constexpr std::string_view kChangelogPosition = "_position";        // the source position
+constexpr std::string_view kChangelogSequence = "_sequence";        // the log's sequence number
+constexpr std::string_view kChangelogTransaction = "_transaction";  // the source transaction id
+
+// The changelog table's schema: the source table's columns (all optional, no key: a row per
+// change), then the columns above. Made once per source schema version.
+std::shared_ptr<const model::TableSchema> ChangelogSchema(const model::TableSchema& source) {
+  auto schema = std::make_shared<model::TableSchema>(source);
+  schema->table.name += kChangelogSuffix;
+  schema->primary_key.clear();
+  for (model::Column& column : schema->columns) {
+    column.nullable = true;
+    column.primary_key_ordinal = 0;
+  }
+  auto add = [&](std::string_view name, std::string source_type, model::ValueType type) {
+    model::Column column;
+    column.name = std::string(name);
+    column.source_type = std::move(source_type);
+    column.type = type;
+    schema->columns.push_back(std::move(column));
+  };
+  add(kChangelogOp, "text", model::ValueType::kText);
+  add(kChangelogCommitTime, "timestamptz", model::ValueType::kTimestampTz);
+  add(kChangelogPosition, "text", model::ValueType::kText);
+  add(kChangelogSequence, "text", model::ValueType::kText);
+  add(kChangelogTransaction, "text", model::ValueType::kText);
+  return schema;
+}
+
 struct CachedTable {
   std::optional<ice::LoadedTable> loaded;
   std::optional<consume::Checkpoint> checkpoint;  // of this sink's latest snapshot
@@ -304,6 +337,9 @@ class IcebergDestination final : public consume::Destination {
     std::shared_ptr<const model::TableSchema> schema;  // the newest version among the records
     std::vector<const consume::SinkRecord*> records;   // of complete transactions
     std::vector<const consume::SinkRecord*> staged;    // of the batch's incomplete last one
+    // The changelog table of `table` (changelog=true): every change appended with its op and
+    // position, nothing collapsed.
+    bool changelog = false;
   };
 
   std::string TableKey(const model::TableId& table) const {
@@ -407,6 +443,16 @@ class IcebergDestination final : public consume::Destination {
       if (record.table_schema->version > changes.schema->version)
         changes.schema = record.table_schema;
       (i < tail_begin ? changes.records : changes.staged).push_back(&record);
+    }
+    if (settings_.changelog) {
+      const size_t source_tables = tables.size();
+      for (size_t i = 0; i < source_tables; ++i) {
+        TableChanges changelog = tables[i];
+        changelog.table.name += kChangelogSuffix;
+        changelog.schema = ChangelogSchema(*tables[i].schema);
+        changelog.changelog = true;
+        tables.push_back(std::move(changelog));
+      }
     }
     std::set<std::string> done;
     for (const TableChanges& changes : tables) {
@@ -525,6 +571,25 @@ class IcebergDestination final : public consume::Destination {
       std::optional<std::pair<std::string, std::string>> rename;
       if (record->table_schema->version != schema.version) {
         rename = RenamedColumn(*record->table_schema, schema);
+      }
+      if (changes.changelog) {
+        const model::Row* image = event.after ? &*event.after : nullptr;
+        if (image == nullptr && event.before) image = &*event.before;
+        model::Row& row = renamed_rows.emplace_back(image != nullptr ? *image : event.key);
+        if (rename) RenameField(row, *rename);
+        row.push_back({std::string(kChangelogOp),
+                       model::Value::Text(std::string(model::OperationCode(event.op)))});
+        row.push_back({std::string(kChangelogCommitTime),
+                       model::Value::TimestampTz(
+                           {model::TemporalKind::kFinite, event.commit_time_ns / 1000})});
+        row.push_back(
+            {std::string(kChangelogPosition), model::Value::Text(event.position.ToString())});
+        row.push_back(
+            {std::string(kChangelogSequence), model::Value::Text(record->sequence_number)});
+        row.push_back(
+            {std::string(kChangelogTransaction), model::Value::Text(event.transaction_id)});
+        appended.push_back(&row);
+        continue;
       }
       if (!keyed) {
         if (is_delete) {

@@ -323,6 +323,44 @@ TEST_F(IcebergDestinationTest, ABatchEndingWithAHeartbeatOrAWholeTransactionIsPu
             consume::EncodeCheckpoint(two.checkpoint_after));
 }
 
+TEST_F(IcebergDestinationTest, TheChangelogTableAppendsEveryChange) {
+  consume::SinkSpec spec;
+  spec.name = "lake";
+  spec.url = "iceberg+file:///lake";
+  spec.settings = {{"changelog", "true"}};
+  destination_ = Make(spec);
+  ASSERT_TRUE(destination_->Open().ok());
+  auto items = Schema("items");
+  consume::SinkBatch batch = Batch();
+  Add(batch, items, model::Operation::kInsert, 1, "a");
+  Add(batch, items, model::Operation::kUpdate, 1, "b");
+  Add(batch, items, model::Operation::kDelete, 1, std::nullopt);
+  Add(batch, items, model::Operation::kInsert, 2, "c");
+  ASSERT_TRUE(destination_->Deliver(batch).failure.ok());
+
+  auto mirror = Load("shop/public/items");
+  ASSERT_TRUE(mirror);
+  EXPECT_EQ(mirror->metadata.CurrentSnapshot()->SummaryValue("added-records"), "1");  // 2:c
+  auto changelog = Load("shop/public/items_changelog");
+  ASSERT_TRUE(changelog);
+  const ice::Snapshot* snapshot = changelog->metadata.CurrentSnapshot();
+  EXPECT_EQ(snapshot->SummaryValue("added-records"), "4");  // every change, none collapsed
+  EXPECT_EQ(snapshot->SummaryValue("added-equality-deletes"), "0");
+  EXPECT_EQ(snapshot->SummaryValue("eddy.checkpoint"),
+            consume::EncodeCheckpoint(batch.checkpoint_after));
+  const ice::Schema* schema = changelog->metadata.CurrentSchema();
+  EXPECT_TRUE(schema->identifier_field_ids.empty());
+  std::vector<std::string> names;
+  for (const ice::Field& field : schema->fields) names.push_back(field.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"id", "note", "_op", "_commit_time", "_position",
+                                             "_sequence", "_transaction"}));
+  EXPECT_EQ(schema->FindField("_commit_time")->type, "timestamptz");
+
+  // Delivered again: applied once to both tables.
+  ASSERT_TRUE(destination_->Deliver(batch).failure.ok());
+  EXPECT_EQ(Load("shop/public/items_changelog")->version, changelog->version);
+}
+
 TEST_F(IcebergDestinationTest, PlainStreamsAreRefused) {
   consume::SinkBatch batch = Batch();
   batch.records.emplace_back();

@@ -11,8 +11,9 @@ namespace eddy::sink::iceberg {
 
 namespace {
 
-constexpr std::array<std::string_view, 7> kOwnKeys = {
-    "commit_interval", "commit_rows", "compression", "catalog", "region", "endpoint", "type"};
+constexpr std::array<std::string_view, 8> kOwnKeys = {
+    "commit_interval", "commit_rows", "compression", "catalog",
+    "changelog",       "region",      "endpoint",    "type"};
 
 Status Invalid(std::string_view key, std::string_view value, std::string_view allowed) {
   return InvalidArgument("iceberg setting '" + std::string(key) + "' is \"" +
@@ -114,6 +115,13 @@ Result<IcebergSettings> ParseIcebergSettings(const consume::SinkSpec& spec) {
                        "catalog=sqlite:///PATH (Iceberg's SQL catalog in a SQLite file)");
       }
       catalog_given = true;
+    } else if (key == "changelog") {
+      if (value != "true" && value != "false") {
+        return Invalid(key, value,
+                       "use true (also keep an append-only <table>_changelog table of every "
+                       "change) or false");
+      }
+      settings.changelog = value == "true";
     } else if (key == "region") {
       if (!s3) return Invalid(key, value, "region applies to iceberg+s3:// URLs only; remove it");
       if (value.empty() || value.size() > 32 ||

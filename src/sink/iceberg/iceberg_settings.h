@@ -10,6 +10,9 @@
 //                     new versions published put-if-absent; sqlite:///PATH (the default on
 //                     s3://, at DATA_DIR/iceberg/<sink>.db): Iceberg's SQL (JDBC) catalog in
 //                     a SQLite file, commits by a conditional UPDATE
+//   changelog         false (default) | true: also an append-only `<table>_changelog` table
+//                     per source table, every change with _op, _commit_time, _position,
+//                     _sequence and _transaction
 //   region, endpoint  iceberg+s3:// only: the bucket's region (default AWS_REGION, else
 //                     us-east-1) and a custom endpoint (path-style; http(s)://HOST:PORT)
 //   type              "iceberg" when given ([[sink]] type = "iceberg")
@@ -54,6 +57,7 @@ struct IcebergSettings {
   uint32_t commit_rows = 100'000;
   parquet::Compression compression = parquet::Compression::kSnappy;
   Catalog catalog = Catalog::kHadoop;
+  bool changelog = false;    // also an append-only <table>_changelog table of every change
   std::string catalog_path;  // kSql: the SQLite database file (absolute)
 };
 
