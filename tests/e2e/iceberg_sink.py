@@ -193,18 +193,26 @@ def main():
         mirrored_version = len(result["versions"])
         mirrored_columns = list(columns)
         mirrored_state = source_rows(db, "items", mirrored_columns)
-        # The changelog table: every change once, with its op (here: the 30 snapshot reads, and
-        # key 1 updated once by the first statement and 51 times in one transaction).
+        # The changelog table: every change once, with its op and transaction. One transaction
+        # after the mirror caught up (the snapshot done) changes key 2 twenty times.
+        db.sql("BEGIN; " + " ".join(f"UPDATE items SET qty = {n} WHERE id = 2;" for n in range(20))
+               + " COMMIT")
+
         def changelog_complete():
             result, _ = read_table(args.node, table_dir + "_changelog", "id", current_only=True)
             if result is None or result["problems"]:
                 return None
             rows = result["versions"][-1]["rows"]
-            reads = sum(1 for row in rows if row["_op"] == "r")
-            key1 = sum(1 for row in rows if row["id"] == 1 and row["_op"] == "u")
-            return (reads, key1) if (reads, key1) == (KEYS, 52) else None
+            sequences = [row["_sequence"] for row in rows]
+            assert len(sequences) == len(set(sequences)), "a change twice in the changelog table"
+            by_transaction = {}
+            for row in rows:
+                if row["id"] == 2 and row["_op"] == "u":
+                    by_transaction[row["_transaction"]] = by_transaction.get(row["_transaction"], 0) + 1
+            return rows if 20 in by_transaction.values() and any(r["_op"] == "r" for r in rows) else None
 
         wait_for(changelog_complete, 60, "the changelog table to hold every change once")
+        wait_for(mirrored, 60, "the table to follow the transaction on key 2")
         print("iceberg_sink: the changelog table (changelog=true) holds every change once with its op",
               flush=True)
         print(f"iceberg_sink: icebird and DuckDB read the source table's {KEYS - 2} rows; "
