@@ -361,6 +361,53 @@ TEST_F(IcebergDestinationTest, TheChangelogTableAppendsEveryChange) {
   EXPECT_EQ(Load("shop/public/items_changelog")->version, changelog->version);
 }
 
+TEST_F(IcebergDestinationTest, RenameColumnKeepsTheFieldIdAndOlderImagesFollow) {
+  auto v1 = Schema("items");
+  auto v2 = std::make_shared<model::TableSchema>(*v1);
+  v2->version = 2;
+  v2->columns[1].name = "remark";  // ALTER TABLE items RENAME COLUMN note TO remark
+  consume::SinkBatch one = Batch();
+  Add(one, v1, model::Operation::kInsert, 1, "a");
+  ASSERT_TRUE(destination_->Deliver(one).failure.ok());
+  // One commit holding an image decoded before the rename (key 2) and one after (key 3).
+  consume::SinkBatch two = Batch();
+  Add(two, v1, model::Operation::kInsert, 2, "b");
+  Add(two, v2, model::Operation::kInsert, 3, "c");
+  two.records[1].event = [&] {
+    auto event = std::make_shared<model::ChangeEvent>(*two.records[1].event);
+    event->after = model::Row{{"id", model::Value::Int64(3)}, {"remark", model::Value::Text("c")}};
+    return event;
+  }();
+  ASSERT_TRUE(destination_->Deliver(two).failure.ok());
+
+  auto table = Load("shop/public/items");
+  ASSERT_TRUE(table);
+  const ice::Schema* schema = table->metadata.CurrentSchema();
+  ASSERT_NE(schema->FindField("remark"), nullptr);
+  EXPECT_EQ(schema->FindField("note"), nullptr);
+  EXPECT_EQ(schema->FindField("remark")->id, 2);  // note's id
+  // The commit's data file holds both rows with a value under field 2 (no NULLs): the older
+  // image's `note` was written as `remark`.
+  objstore::LocalObjectStore store("/lake", &fs_);
+  ice::HadoopCatalog catalog(&store);
+  const ice::Snapshot* snapshot = table->metadata.CurrentSnapshot();
+  auto list = ice::ReadManifestList(*store.Get(*catalog.KeyOfUri(snapshot->manifest_list)));
+  ASSERT_TRUE(list.ok());
+  const ice::ManifestFile& data_manifest = [&]() -> const ice::ManifestFile& {
+    for (const ice::ManifestFile& manifest : *list) {
+      if (manifest.content == ice::kManifestData &&
+          manifest.added_snapshot_id == snapshot->snapshot_id)
+        return manifest;
+    }
+    return list->front();
+  }();
+  auto files = ice::ReadManifest(*store.Get(*catalog.KeyOfUri(data_manifest.manifest_path)));
+  ASSERT_TRUE(files.ok() && files->size() == 1u);
+  EXPECT_EQ((*files)[0].record_count, 2);
+  EXPECT_EQ((*files)[0].null_value_counts,
+            (std::vector<std::pair<int32_t, int64_t>>{{1, 0}, {2, 0}}));
+}
+
 TEST_F(IcebergDestinationTest, PlainStreamsAreRefused) {
   consume::SinkBatch batch = Batch();
   batch.records.emplace_back();
