@@ -152,6 +152,11 @@ Result<IcebergSettings> ParseIcebergSettings(const consume::SinkSpec& spec) {
       return Invalid(key, value,
                      "an iceberg sink commits by commit_rows and commit_interval (one snapshot "
                      "per commit); use those instead");
+    } else if (key == "format" && value == "dynamodb") {
+      return Invalid(key, value,
+                     "the dynamodb format drops the transaction END and heartbeat records the "
+                     "iceberg sink publishes whole transactions by; remove the setting (the "
+                     "sink reads the change events themselves, whatever the format)");
     } else if (key == "parallelization_factor") {
       if (value != "1") {
         return Invalid(key, value,

@@ -81,6 +81,7 @@ TEST(IcebergSettingsTest, BadInputNamesTheFix) {
       {Spec("iceberg+file:///l", {{"catalog", "sqlite://x"}}), "absolute path"},
       {Spec("iceberg+file:///l", {{"catalog", "rest"}}), "catalog=sqlite:///PATH"},
       {Spec("iceberg+file:///l", {{"changelog", "yes"}}), "use true"},
+      {Spec("iceberg+file:///l", {{"format", "dynamodb"}}), "END and heartbeat"},
       {Spec("iceberg+file:///l", {{"endpoint", "http://h:1"}}), "iceberg+s3:// URLs only"},
       {Spec("iceberg+s3://bkt/w", {{"endpoint", "ftp://h"}}), "base URL"},
       {Spec("iceberg+file:///l", {{"batch_size", "10"}}), "commit_rows"},
