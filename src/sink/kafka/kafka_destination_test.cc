@@ -6,34 +6,14 @@
 #include "sink/kafka/kafka_destination.h"
 
 #include <gtest/gtest.h>
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
 #include <memory>
 #include <string>
 
+#include "sink/kafka/mock_cluster.h"
+
 namespace eddy::sink::kafka {
 namespace {
-
-class MockCluster {
- public:
-  MockCluster() {
-    char error[256];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "0", error, sizeof(error));
-    handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
-    cluster_ = rd_kafka_mock_cluster_new(handle_, 1);
-  }
-  ~MockCluster() {
-    rd_kafka_mock_cluster_destroy(cluster_);
-    rd_kafka_destroy(handle_);
-  }
-  std::string bootstrap() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
-
- private:
-  rd_kafka_t* handle_ = nullptr;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
-};
 
 consume::SinkSpec Spec(const std::string& bootstrap,
                        std::map<std::string, std::string> extra = {}) {
@@ -63,7 +43,9 @@ consume::SinkBatch Batch(uint64_t first, uint64_t count) {
 }
 
 TEST(KafkaDestination, CommitsTheCheckpointWithTheBatchAndReadsItBack) {
-  MockCluster cluster;
+  auto started = MockCluster::Start(1);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  MockCluster& cluster = **started;
   auto destination = MakeKafkaDestination(Spec(cluster.bootstrap()));
   ASSERT_TRUE(destination.ok()) << destination.status().ToString();
   ASSERT_TRUE((*destination)->Open().ok());
@@ -87,7 +69,9 @@ TEST(KafkaDestination, CommitsTheCheckpointWithTheBatchAndReadsItBack) {
 }
 
 TEST(KafkaDestination, AtLeastOnceDelivers) {
-  MockCluster cluster;
+  auto started = MockCluster::Start(1);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  MockCluster& cluster = **started;
   auto destination = MakeKafkaDestination(Spec(cluster.bootstrap(), {{"exactly_once", "false"}}));
   ASSERT_TRUE((*destination)->Open().ok());
   auto none = (*destination)->ReadCheckpoint();
