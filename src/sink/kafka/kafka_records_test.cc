@@ -109,9 +109,10 @@ TEST(KafkaRecords, KeyIntegerWidthsFollowTheSourceColumnTypes) {
     std::vector<KafkaMessage> out;
     mapper->Map(record, &out);
     ASSERT_EQ(out.size(), 1u);
-    EXPECT_EQ(*out[0].key,
-              R"({"schema":{"type":"struct","fields":[{"type":")" + c.connect_type +
-                  R"(","optional":false,"field":"id"}],"optional":false,"name":"shop.public.orders.Key"},"payload":{"id":7}})")
+    EXPECT_EQ(
+        *out[0].key,
+        R"({"schema":{"type":"struct","fields":[{"type":")" + c.connect_type +
+            R"(","optional":false,"field":"id"}],"optional":false,"name":"shop.public.orders.Key"},"payload":{"id":7}})")
         << c.source_type;
   }
 }
