@@ -234,8 +234,10 @@ class KafkaDestination final : public consume::Destination {
         {"socket.nagle.disable", "true"},
     };
     if (type == RD_KAFKA_PRODUCER) {
-      // The runner batches already; librdkafka's own wait (5 ms by default) only adds latency.
-      own.emplace_back("linger.ms", "1");
+      // The runner batches already, and Deliver produces a whole batch before it waits: a
+      // linger only delays the batch's last records (librdkafka's default is 5 ms; 1 ms cost
+      // about 1.4 ms per transaction against the mock cluster, 0 cost no throughput).
+      own.emplace_back("linger.ms", "0");
     }
     if (type == RD_KAFKA_PRODUCER) {
       own.insert(own.end(),
