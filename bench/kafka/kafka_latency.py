@@ -153,8 +153,13 @@ def main():
             elapsed = time.monotonic() - start
             batches = metric(api_port, "eddy_sink_batch_duration_seconds_count")
             in_deliver = metric(api_port, "eddy_sink_batch_duration_seconds_sum")
+            # At this rate the one lane is never idle (each batch holds what arrived during the
+            # one before), so a batch's cycle is the run's time per batch: Deliver plus the
+            # runner's work around it (the checkpoint file saved after each batch, ...).
+            cycle_ms = 1000 * elapsed / max(batches, 1)
             print(f"{batches:.0f} batches, {total / max(batches, 1):.1f} records each, "
-                  f"{1000 * in_deliver / max(batches, 1):.1f} ms each in the destination's Deliver")
+                  f"{1000 * in_deliver / max(batches, 1):.1f} ms each in the destination's Deliver "
+                  f"of a {cycle_ms:.1f} ms cycle per batch")
             with lock:
                 measured = sorted(latency for written, latency, _ in latencies if written >= warm_until_us)
                 captured = sorted(part for written, _, part in latencies if written >= warm_until_us)
