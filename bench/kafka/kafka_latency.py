@@ -4,7 +4,7 @@
 
     python3 bench/kafka/kafka_latency.py EDDY LOCALDB KAFKA_MOCK_CLUSTER
         [--rate=5000] [--seconds=20] [--warmup=3] [--rows-per-txn=10] [--shards=4]
-        [--batch-size=100] [--exactly-once=true]
+        [--batch-size=N] [--exactly-once=true]
 
 Starts librdkafka's mock cluster (kafka-mock-cluster), a throwaway PostgreSQL and `eddy run`
 with `--sink kafka://...?max_batching_window=0&format=debezium`; a paced writer (psql, one
@@ -69,7 +69,8 @@ def main():
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--rows-per-txn", type=int, default=10)
     parser.add_argument("--shards", type=int, default=4)
-    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="the sink's batch_size (default: not set, the sink's own default)")
     parser.add_argument("--exactly-once", default="true")
     parser.add_argument("--sink-settings", default="", help="more sink settings: a=b&c=d")
     args = parser.parse_args()
@@ -119,7 +120,9 @@ def main():
                            check=True, stdout=subprocess.DEVNULL)
             api_port = free_port()
             sink = (f"kafka://{cluster.bootstrap}?topic_prefix=lat&format=debezium&max_batching_window=0"
-                    f"&batch_size={args.batch_size}&exactly_once={args.exactly_once}")
+                    f"&exactly_once={args.exactly_once}")
+            if args.batch_size is not None:
+                sink += f"&batch_size={args.batch_size}"
             if args.sink_settings:
                 sink += "&" + args.sink_settings
             run = subprocess.Popen([args.eddy, "run", "--source", url, "--data-dir", work + "/data",

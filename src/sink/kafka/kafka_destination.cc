@@ -15,6 +15,7 @@
 
 #include "base/logging.h"
 #include "consume/checkpoint_store.h"
+#include "consume/sink_settings.h"
 #include "sink/kafka/kafka_records.h"
 #include "sink/kafka/kafka_settings.h"
 
@@ -60,10 +61,14 @@ struct ErrorHolder {
 
 class KafkaDestination final : public consume::Destination {
  public:
-  KafkaDestination(KafkaSettings settings, RecordMapper mapper)
+  KafkaDestination(KafkaSettings settings, RecordMapper mapper,
+                   std::optional<consume::BatchingOverride> batching)
       : settings_(std::move(settings)),
         mapper_(std::move(mapper)),
+        batching_(batching),
         logger_(logging::Get("sink.kafka")) {}
+
+  std::optional<consume::BatchingOverride> Batching() const override { return batching_; }
 
   ~KafkaDestination() override { DestroyProducer(); }
 
@@ -698,6 +703,7 @@ class KafkaDestination final : public consume::Destination {
 
   const KafkaSettings settings_;
   const RecordMapper mapper_;
+  const std::optional<consume::BatchingOverride> batching_;
   std::shared_ptr<spdlog::logger> logger_;
   rd_kafka_t* producer_ = nullptr;
 
@@ -731,8 +737,21 @@ class KafkaDestination final : public consume::Destination {
 Result<std::unique_ptr<consume::Destination>> MakeKafkaDestination(const consume::SinkSpec& spec) {
   EDDY_ASSIGN_OR_RETURN(KafkaSettings settings, ParseKafkaSettings(spec));
   EDDY_ASSIGN_OR_RETURN(RecordMapper mapper, RecordMapper::Make(settings));
+  // Each batch is one Kafka transaction (three round trips to the brokers and a commit), so a
+  // sink whose batch_size is not set gets the largest batch the runner allows instead of its
+  // default of 100. The runner's max_batching_window (0 by default) still decides when a batch
+  // goes: batches grow only while records wait for the one in flight, so latency is unchanged.
+  // batch_bytes and the window are the user's, parsed by the runner's one parser (an error
+  // there is the engine's to report).
+  std::optional<consume::BatchingOverride> batching;
+  if (spec.settings.count("batch_size") == 0) {
+    if (auto runner = consume::ParseSinkSettings(spec); runner.ok()) {
+      batching = consume::BatchingOverride{consume::kMaxBatchSize, runner->batch_bytes,
+                                           runner->max_batching_window};
+    }
+  }
   return std::unique_ptr<consume::Destination>(
-      new KafkaDestination(std::move(settings), std::move(mapper)));
+      new KafkaDestination(std::move(settings), std::move(mapper), batching));
 }
 
 }  // namespace eddy::sink::kafka

@@ -7,9 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
+#include "consume/sink_settings.h"
 #include "sink/kafka/mock_cluster.h"
 
 namespace eddy::sink::kafka {
@@ -81,6 +83,23 @@ TEST(KafkaDestination, AtLeastOnceDelivers) {
   EXPECT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
   EXPECT_EQ(outcome.acknowledged, 50u);
   ASSERT_TRUE((*destination)->Close().ok());
+}
+
+TEST(KafkaDestination, BatchesUpToTheRunnersLimitUnlessBatchSizeIsSet) {
+  // One transaction per batch: without batch_size the sink takes the runner's limit, with the
+  // user's batch_bytes and max_batching_window.
+  auto defaulted = MakeKafkaDestination(
+      Spec("127.0.0.1:1", {{"max_batching_window", "2"}, {"batch_bytes", "100000"}}));
+  ASSERT_TRUE(defaulted.ok()) << defaulted.status().ToString();
+  auto batching = (*defaulted)->Batching();
+  ASSERT_TRUE(batching.has_value());
+  EXPECT_EQ(batching->batch_size, consume::kMaxBatchSize);
+  EXPECT_EQ(batching->batch_bytes, 100000u);
+  EXPECT_EQ(batching->window, std::chrono::milliseconds(2000));
+
+  auto set = MakeKafkaDestination(Spec("127.0.0.1:1", {{"batch_size", "500"}}));
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_FALSE((*set)->Batching().has_value());  // the runner's batching, as configured
 }
 
 TEST(KafkaDestination, ClearErrors) {
