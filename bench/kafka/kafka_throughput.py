@@ -3,7 +3,7 @@
 the same rendered records from a file, into the same librdkafka mock cluster, in one run.
 
     python3 bench/kafka/kafka_throughput.py EDDY LOCALDB KAFKA_MOCK_CLUSTER
-        [--rows=200000] [--pad=100] [--batch-size=2000] [--shards=4]
+        [--rows=200000] [--pad=100] [--batch-size=2000 (0: not set)] [--shards=4]
 
 1. A throwaway PostgreSQL (eddy-localdb) gets --rows rows; `eddy run` (no sink) captures them
    (the snapshot) into a change log, and stops.
@@ -85,7 +85,8 @@ def main():
     parser.add_argument("mock")
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--pad", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=2000,
+                        help="the sink's batch_size; 0: not set (the sink's own default)")
     parser.add_argument("--shards", type=int, default=4)
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="eddy-kafka-bench-")
@@ -117,7 +118,9 @@ def main():
                 for partitions_topic in (f"{name}.public.t",):
                     cluster.create(partitions_topic, 4)
                 sink = (f"kafka://{cluster.bootstrap}?topic_prefix={name}&name={name}&format=debezium"
-                        f"&batch_size={args.batch_size}&exactly_once={exactly_once}")
+                        f"&exactly_once={exactly_once}")
+                if args.batch_size > 0:
+                    sink += f"&batch_size={args.batch_size}"
                 started = time.monotonic()
                 mock_cpu = cpu_seconds(cluster.process.pid)
                 run = subprocess.Popen(base + ["--api-listen", f"127.0.0.1:{port}", "--sink", sink],
