@@ -12,7 +12,7 @@ fi
 
 PACKAGES=(
   # build
-  build-essential g++ cmake ninja-build pkg-config git
+  build-essential g++ cmake ninja-build pkg-config git lld
   # libraries eddy links
   libpq-dev libmariadb-dev libssl-dev librdkafka-dev libnghttp2-dev libsimdjson-dev
   libzstd-dev libsnappy-dev zlib1g-dev libspdlog-dev libfmt-dev libcli11-dev

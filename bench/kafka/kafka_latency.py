@@ -4,7 +4,7 @@
 
     python3 bench/kafka/kafka_latency.py EDDY LOCALDB KAFKA_MOCK_CLUSTER
         [--rate=5000] [--seconds=20] [--warmup=3] [--rows-per-txn=10] [--shards=4]
-        [--batch-size=100] [--exactly-once=true]
+        [--batch-size=N] [--exactly-once=true]
 
 Starts librdkafka's mock cluster (kafka-mock-cluster), a throwaway PostgreSQL and `eddy run`
 with `--sink kafka://...?max_batching_window=0&format=debezium`; a paced writer (psql, one
@@ -69,7 +69,8 @@ def main():
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--rows-per-txn", type=int, default=10)
     parser.add_argument("--shards", type=int, default=4)
-    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="the sink's batch_size (default: not set, the sink's own default)")
     parser.add_argument("--exactly-once", default="true")
     parser.add_argument("--sink-settings", default="", help="more sink settings: a=b&c=d")
     args = parser.parse_args()
@@ -119,7 +120,9 @@ def main():
                            check=True, stdout=subprocess.DEVNULL)
             api_port = free_port()
             sink = (f"kafka://{cluster.bootstrap}?topic_prefix=lat&format=debezium&max_batching_window=0"
-                    f"&batch_size={args.batch_size}&exactly_once={args.exactly_once}")
+                    f"&exactly_once={args.exactly_once}")
+            if args.batch_size is not None:
+                sink += f"&batch_size={args.batch_size}"
             if args.sink_settings:
                 sink += "&" + args.sink_settings
             run = subprocess.Popen([args.eddy, "run", "--source", url, "--data-dir", work + "/data",
@@ -153,8 +156,13 @@ def main():
             elapsed = time.monotonic() - start
             batches = metric(api_port, "eddy_sink_batch_duration_seconds_count")
             in_deliver = metric(api_port, "eddy_sink_batch_duration_seconds_sum")
+            # At this rate the one lane is never idle (each batch holds what arrived during the
+            # one before), so a batch's cycle is the run's time per batch: Deliver plus the
+            # runner's work around it (the checkpoint file saved after each batch, ...).
+            cycle_ms = 1000 * elapsed / max(batches, 1)
             print(f"{batches:.0f} batches, {total / max(batches, 1):.1f} records each, "
-                  f"{1000 * in_deliver / max(batches, 1):.1f} ms each in the destination's Deliver")
+                  f"{1000 * in_deliver / max(batches, 1):.1f} ms each in the destination's Deliver "
+                  f"of a {cycle_ms:.1f} ms cycle per batch")
             with lock:
                 measured = sorted(latency for written, latency, _ in latencies if written >= warm_until_us)
                 captured = sorted(part for written, _, part in latencies if written >= warm_until_us)

@@ -3,7 +3,7 @@
 the same rendered records from a file, into the same librdkafka mock cluster, in one run.
 
     python3 bench/kafka/kafka_throughput.py EDDY LOCALDB KAFKA_MOCK_CLUSTER
-        [--rows=200000] [--pad=100] [--batch-size=2000] [--shards=4]
+        [--rows=200000] [--pad=100] [--batch-size=2000 (0: not set)] [--shards=4]
 
 1. A throwaway PostgreSQL (eddy-localdb) gets --rows rows; `eddy run` (no sink) captures them
    (the snapshot) into a change log, and stops.
@@ -13,11 +13,15 @@ the same rendered records from a file, into the same librdkafka mock cluster, in
 3. `eddy tail --format debezium` writes the same rendered records; each becomes a line
    `KEY<TAB>VALUE` (KEY the Debezium key, as the sink writes it); `kcat -P -K'\t' -l` sends
    the file with the same partitioner (murmur2_random) and idempotence; seconds of the kcat run.
-Prints records/s of each and the ratio kcat seconds / eddy seconds (> 1: eddy faster).
+Prints records/s of each and the ratio kcat seconds / eddy seconds (> 1: eddy faster), and the
+CPU seconds (user + system) each used: eddy's process until its last record was acknowledged
+(/proc/PID/stat), kcat's (its rusage), and the mock cluster's in each phase. On a machine shared
+with other work the wall-clock ratio moves with the load; the CPU figures move much less.
 """
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -59,6 +63,21 @@ def metric(port, name, sink=None):
     return total
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds of a running process (/proc/PID/stat utime and stime)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("eddy")
@@ -66,7 +85,8 @@ def main():
     parser.add_argument("mock")
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--pad", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=2000,
+                        help="the sink's batch_size; 0: not set (the sink's own default)")
     parser.add_argument("--shards", type=int, default=4)
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="eddy-kafka-bench-")
@@ -98,8 +118,11 @@ def main():
                 for partitions_topic in (f"{name}.public.t",):
                     cluster.create(partitions_topic, 4)
                 sink = (f"kafka://{cluster.bootstrap}?topic_prefix={name}&name={name}&format=debezium"
-                        f"&batch_size={args.batch_size}&exactly_once={exactly_once}")
+                        f"&exactly_once={exactly_once}")
+                if args.batch_size > 0:
+                    sink += f"&batch_size={args.batch_size}"
                 started = time.monotonic()
+                mock_cpu = cpu_seconds(cluster.process.pid)
                 run = subprocess.Popen(base + ["--api-listen", f"127.0.0.1:{port}", "--sink", sink],
                                        stdout=open(work + f"/{name}.log", "w"), stderr=subprocess.STDOUT)
                 # From the process's start, and from its first delivered batch (without the
@@ -113,6 +136,8 @@ def main():
                          metric(port, "eddy_sink_delivered_records_total", name) >= args.rows, 600,
                          f"{name}: every record delivered")
                 seconds = time.monotonic() - started
+                eddy_cpu = cpu_seconds(run.pid)
+                mock_cpu = cpu_seconds(cluster.process.pid) - mock_cpu
                 steady = (args.rows - first_count) / max(time.monotonic() - first, 1e-6)
                 batches = metric(port, "eddy_sink_batch_duration_seconds_count", name)
                 in_deliver = metric(port, "eddy_sink_batch_duration_seconds_sum", name)
@@ -122,7 +147,7 @@ def main():
                     raise SystemExit(f"eddy exited; see {work}/{name}.log")
                 run.send_signal(signal.SIGTERM)
                 run.wait(timeout=60)
-                results[exactly_once] = (seconds, steady)
+                results[exactly_once] = (seconds, steady, eddy_cpu, mock_cpu)
 
             # The reference: the same rendered records from a file through kcat -P.
             tail = subprocess.run([args.eddy, "tail", "--data-dir", work + "/data", "--stream", "t",
@@ -140,17 +165,24 @@ def main():
                 out.write("\n".join(lines) + "\n")
             cluster.create("bench-kcat", 4)
             started = time.monotonic()
+            kcat_cpu = children_cpu_seconds()
+            mock_cpu = cpu_seconds(cluster.process.pid)
             subprocess.run(["kcat", "-P", "-b", cluster.bootstrap, "-t", "bench-kcat", "-K", "\t",
                             "-X", "partitioner=murmur2_random", "-X", "enable.idempotence=true",
                             "-l", work + "/records.txt"], check=True)
             kcat_seconds = time.monotonic() - started
+            kcat_cpu = children_cpu_seconds() - kcat_cpu
+            kcat_mock_cpu = cpu_seconds(cluster.process.pid) - mock_cpu
             size = os.path.getsize(work + "/records.txt")
             print(f"{args.rows} records ({size / args.rows:.0f} B each as key+value), batch_size {args.batch_size}")
-            print(f"kcat -P from a file:          {kcat_seconds:7.2f} s  {args.rows / kcat_seconds:10,.0f} records/s")
-            for exactly_once, (seconds, steady) in results.items():
+            print(f"kcat -P from a file:          {kcat_seconds:7.2f} s  {args.rows / kcat_seconds:10,.0f} records/s; "
+                  f"CPU {kcat_cpu:.2f} s (mock cluster {kcat_mock_cpu:.2f} s)")
+            for exactly_once, (seconds, steady, eddy_cpu, mock_cpu) in results.items():
                 print(f"eddy exactly_once={exactly_once:<5}:     {seconds:7.2f} s  {args.rows / seconds:10,.0f} "
                       f"records/s  ratio kcat/eddy {kcat_seconds / seconds:.2f} (target >= 1.0); after "
-                      f"the first batch {steady:,.0f} records/s, ratio {steady / (args.rows / kcat_seconds):.2f}")
+                      f"the first batch {steady:,.0f} records/s, ratio {steady / (args.rows / kcat_seconds):.2f}; "
+                      f"CPU {eddy_cpu:.2f} s (mock cluster {mock_cpu:.2f} s), CPU ratio kcat/eddy "
+                      f"{kcat_cpu / eddy_cpu:.2f}")
         return 0
     finally:
         if db is not None:

@@ -22,6 +22,7 @@
 #include "engine/capture.h"
 #include "engine/engine.h"
 #include "engine/sink_config.h"
+#include "sink/kafka/mock_cluster.h"
 #include "source/source_url.h"
 
 namespace eddy::app {
@@ -156,6 +157,25 @@ int Demo(const DemoFlags& flags) {
     if (!sink.ok()) return fail("configuring the Iceberg sink", sink.status());
     config.sinks.push_back(std::move(*sink));
   }
+  // The Kafka sink's embedded default: librdkafka's mock cluster started in this process
+  // (Debian ships no Kafka broker; sink/kafka/mock_cluster.h), each stream published to topics
+  // named as Debezium names them, exactly once (a Kafka transaction per batch). kcat reads them
+  // while the demo runs; the cluster's log is in memory and ends with the demo.
+  auto kafka = sink::kafka::MockCluster::Start(1);
+  if (!kafka.ok()) return fail("starting the embedded Kafka cluster", kafka.status());
+  std::string mariadb_database;
+  {
+    auto url = source::ParseSourceUrl((*databases)->mariadb_capture_url());
+    if (!url.ok()) return fail("parsing a capture URL", url.status());
+    mariadb_database = url->database;
+  }
+  for (const char* name : {kPostgresStream, kMariadbStream}) {
+    std::string url = "kafka://" + (*kafka)->bootstrap() + "?name=kafka-" + std::string(name) +
+                      "&stream=" + name + "&topic_prefix=" + name + "&format=debezium";
+    auto sink = engine::ParseSinkUrl(url, config.sinks.size() + 1);
+    if (!sink.ok()) return fail("configuring the Kafka sink", sink.status());
+    config.sinks.push_back(std::move(*sink));
+  }
   // No source: captures are added below.
   auto engine = engine::Engine::Start(config, MakeSinkServices());
   if (!engine.ok()) return fail("starting the change log and the API", engine.status());
@@ -207,6 +227,23 @@ every 10 seconds with updates and deletes applied; icebird (npm) reads the curre
 
 )txt",
       data_dir.c_str(), data_dir.c_str());
+  {
+    const std::string& brokers = (*kafka)->bootstrap();
+    std::string postgres_topic = std::string(kPostgresStream) + ".public.retail_trans";
+    std::string mariadb_topic =
+        std::string(kMariadbStream) + "." + mariadb_database + ".retail_trans";
+    std::printf(
+        R"txt(And in Kafka topics named as Debezium names them (kafka://..., Debezium's envelope, exactly
+once: a Kafka transaction per batch), on an embedded Kafka: librdkafka's mock cluster at
+%s (in memory; it stops with the demo). kcat reads them while the demo runs:
+  kcat -L -b %s
+  kcat -C -b %s -t %s -o beginning -e -q -X isolation.level=read_committed -f '%%k %%s\n' | tail -3
+  kcat -C -b %s -t %s -o beginning -e -q -X isolation.level=read_committed | tail -3
+
+)txt",
+        brokers.c_str(), brokers.c_str(), brokers.c_str(), postgres_topic.c_str(), brokers.c_str(),
+        mariadb_topic.c_str());
+  }
   std::fflush(stdout);
   PrintInstructions((*engine)->api_port(), (*function)->dir(), config.data_dir);
 

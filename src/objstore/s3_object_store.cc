@@ -55,6 +55,7 @@ Status ValidateBucketName(std::string_view bucket) {
 
 S3ObjectStore::S3ObjectStore(S3Options options) : options_(std::move(options)) {
   options_.http.cancel = &closing_;
+  clients_.set_options(options_.http);
   while (!options_.endpoint.empty() && options_.endpoint.back() == '/')
     options_.endpoint.pop_back();
   options_.part_size = std::max(options_.part_size, uint64_t{1});
@@ -93,25 +94,7 @@ std::string S3ObjectStore::ObjectUrl(std::string_view key, std::string_view quer
 
 void S3ObjectStore::Close() {
   closing_ = true;
-  std::lock_guard lock(mutex_);
-  idle_.clear();
-}
-
-Result<std::unique_ptr<net::HttpClient>> S3ObjectStore::Borrow() {
-  {
-    std::lock_guard lock(mutex_);
-    if (!idle_.empty()) {
-      auto client = std::move(idle_.back());
-      idle_.pop_back();
-      return client;
-    }
-  }
-  return net::HttpClient::Create(options_.http);
-}
-
-void S3ObjectStore::Return(std::unique_ptr<net::HttpClient> client) {
-  std::lock_guard lock(mutex_);
-  if (!closing_) idle_.push_back(std::move(client));
+  clients_.Close();
 }
 
 Result<net::HttpResponse> S3ObjectStore::Send(std::string_view method, const std::string& url,
@@ -126,9 +109,9 @@ Result<net::HttpResponse> S3ObjectStore::Send(std::string_view method, const std
     if (options_.signer) {
       EDDY_RETURN_IF_ERROR(options_.signer(method, url, payload_hash, &signed_headers));
     }
-    EDDY_ASSIGN_OR_RETURN(auto client, Borrow());
+    EDDY_ASSIGN_OR_RETURN(auto client, clients_.Borrow());
     last = client->Send(method, url, signed_headers, body);
-    Return(std::move(client));
+    clients_.Return(std::move(client));
     bool retry = last.ok() ? RetriableHttp(last->status) : last.status().IsRetriable();
     if (!retry) return last;
     if (attempt < options_.max_attempts) {

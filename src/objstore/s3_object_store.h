@@ -35,6 +35,7 @@
 #include "aws/credentials.h"
 #include "base/backoff.h"
 #include "net/http_client.h"
+#include "net/http_client_pool.h"
 #include "objstore/object_store.h"
 
 namespace eddy::objstore {
@@ -94,13 +95,9 @@ class S3ObjectStore final : public ObjectStore {
   Status PutSingle(std::string_view key, std::string_view bytes, const PutOptions& options);
   Status PutMultipart(std::string_view key, std::string_view bytes, const PutOptions& options);
 
-  Result<std::unique_ptr<net::HttpClient>> Borrow();
-  void Return(std::unique_ptr<net::HttpClient> client);
-
   S3Options options_;
   std::atomic<bool> closing_{false};
-  std::mutex mutex_;  // guards idle_
-  std::vector<std::unique_ptr<net::HttpClient>> idle_;
+  net::HttpClientPool clients_;
 };
 
 // A signer with SigV4 (aws/request_signer.h) for service "s3" in `region`.

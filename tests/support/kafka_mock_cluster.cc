@@ -1,8 +1,9 @@
-// kafka-mock-cluster: a Kafka cluster for tests and benchmarks, built on librdkafka's mock
-// cluster (rdkafka_mock.h in Debian's librdkafka-dev). Debian ships no Kafka broker; the mock
-// speaks the Kafka protocol on loopback (produce, fetch, consumer groups, idempotent and
-// transactional producers), keeps its log in memory and has no CreateTopics, compaction, TLS
-// or SASL (docs/sinks/kafka.md lists what that means for the tests).
+// kafka-mock-cluster: a Kafka cluster for tests and benchmarks: librdkafka's mock cluster
+// (rdkafka_mock.h in Debian's librdkafka-dev) hosted by sink/kafka/mock_cluster.h, as a
+// process. Debian ships no Kafka broker; the mock speaks the Kafka protocol on loopback (produce,
+// fetch, consumer groups, idempotent and transactional producers), keeps its log in memory and has
+// no CreateTopics, compaction, TLS or SASL (docs/sinks/kafka.md lists what that means for the
+// tests).
 //
 //   kafka-mock-cluster [--brokers N]
 //
@@ -14,19 +15,13 @@
 //                                    partitions; tests that need another count create it)
 //   stop                             exit (so does the end of stdin)
 // Exit status 0 on a clean stop, 2 on bad arguments, 1 when the cluster cannot start.
-#include <dirent.h>
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
 #include <sstream>
 #include <string>
+
+#include "sink/kafka/mock_cluster.h"
 
 namespace {
 
@@ -35,33 +30,13 @@ int Usage(const char* what) {
   return 2;
 }
 
-bool ParsePositive(const std::string& text, long max, long* out) {
-  if (text.empty() || text.size() > 9) return false;
+// A decimal number of 1 to 9 digits; -1 otherwise.
+long ParseNumber(const std::string& text) {
+  if (text.empty() || text.size() > 9) return -1;
   for (char c : text) {
-    if (c < '0' || c > '9') return false;
+    if (c < '0' || c > '9') return -1;
   }
-  *out = std::strtol(text.c_str(), nullptr, 10);
-  return *out >= 1 && *out <= max;
-}
-
-// Kafka brokers set TCP_NODELAY on their connections; the mock's sockets keep Nagle's
-// algorithm, so a second response written before the client acknowledged the first waits for
-// the client's delayed ACK (about 40 ms): every multi-partition produce took about 45 ms.
-// Accepted sockets inherit TCP_NODELAY from their listening socket on Linux, so it is set on
-// every listening TCP socket of this process (the mock's brokers).
-void DisableNagleOnListeners() {
-  DIR* fds = opendir("/proc/self/fd");
-  if (fds == nullptr) return;
-  while (dirent* entry = readdir(fds)) {
-    int fd = std::atoi(entry->d_name);
-    if (fd <= 2) continue;
-    int listening = 0;
-    socklen_t length = sizeof(listening);
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || !listening) continue;
-    int on = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-  }
-  closedir(fds);
+  return std::strtol(text.c_str(), nullptr, 10);
 }
 
 }  // namespace
@@ -71,31 +46,18 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--brokers" && i + 1 < argc) {
-      if (!ParsePositive(argv[++i], 16, &brokers)) return Usage("--brokers takes 1 to 16");
+      brokers = ParseNumber(argv[++i]);
+      if (brokers < 1 || brokers > 16) return Usage("--brokers takes 1 to 16");
     } else {
       return Usage(("unknown argument '" + arg + "'").c_str());
     }
   }
-  char error[512];
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  // The handle only hosts the mock cluster's threads; it never connects anywhere.
-  if (rd_kafka_conf_set(conf, "log_level", "3", error, sizeof(error)) != RD_KAFKA_CONF_OK) {
-    std::fprintf(stderr, "kafka-mock-cluster: %s\n", error);
+  auto cluster = eddy::sink::kafka::MockCluster::Start(static_cast<int>(brokers));
+  if (!cluster.ok()) {
+    std::fprintf(stderr, "kafka-mock-cluster: %s\n", cluster.status().message().c_str());
     return 1;
   }
-  rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
-  if (handle == nullptr) {
-    std::fprintf(stderr, "kafka-mock-cluster: creating the librdkafka handle: %s\n", error);
-    return 1;
-  }
-  rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(handle, static_cast<int>(brokers));
-  if (cluster == nullptr) {
-    std::fprintf(stderr, "kafka-mock-cluster: the mock cluster did not start\n");
-    rd_kafka_destroy(handle);
-    return 1;
-  }
-  DisableNagleOnListeners();
-  std::printf("BROKERS=%s\n", rd_kafka_mock_cluster_bootstraps(cluster));
+  std::printf("BROKERS=%s\n", (*cluster)->bootstrap().c_str());
   std::fflush(stdout);
 
   std::string line;
@@ -105,39 +67,28 @@ int main(int argc, char** argv) {
     words >> command;
     if (command.empty()) continue;
     if (command == "stop") break;
-    std::string reply;
+    eddy::Status done = eddy::Status::Ok();
     if (command == "down" || command == "up") {
       std::string id_text;
-      long id = 0;
       words >> id_text;
-      if (!ParsePositive(id_text, brokers, &id)) {
-        reply = "ERROR broker id must be 1 to " + std::to_string(brokers);
-      } else {
-        rd_kafka_resp_err_t err =
-            command == "down" ? rd_kafka_mock_broker_set_down(cluster, static_cast<int32_t>(id))
-                              : rd_kafka_mock_broker_set_up(cluster, static_cast<int32_t>(id));
-        reply = err ? std::string("ERROR ") + rd_kafka_err2str(err) : "OK " + line;
-      }
+      int id = static_cast<int>(ParseNumber(id_text));
+      done = command == "down" ? (*cluster)->SetBrokerDown(id) : (*cluster)->SetBrokerUp(id);
     } else if (command == "create") {
-      std::string topic, partitions_text, rf_text;
-      long partitions = 0;
-      long replication = 1;
-      words >> topic >> partitions_text >> rf_text;
-      if (topic.empty() || !ParsePositive(partitions_text, 100000, &partitions) ||
-          (!rf_text.empty() && !ParsePositive(rf_text, brokers, &replication))) {
-        reply = "ERROR write: create TOPIC PARTITIONS [REPLICATION_FACTOR <= brokers]";
-      } else {
-        rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(
-            cluster, topic.c_str(), static_cast<int>(partitions), static_cast<int>(replication));
-        reply = err ? std::string("ERROR ") + rd_kafka_err2str(err) : "OK " + line;
-      }
+      std::string topic, partitions_text, replication_text;
+      words >> topic >> partitions_text >> replication_text;
+      long replication = replication_text.empty() ? 1 : ParseNumber(replication_text);
+      done = (*cluster)->CreateTopic(topic, static_cast<int>(ParseNumber(partitions_text)),
+                                     static_cast<int>(replication));
     } else {
-      reply = "ERROR unknown command '" + command + "'; use down ID, up ID, create TOPIC N, stop";
+      done = eddy::InvalidArgument("unknown command '" + command +
+                                   "'; use down ID, up ID, create TOPIC N, stop");
     }
-    std::printf("%s\n", reply.c_str());
+    if (done.ok()) {
+      std::printf("OK %s\n", line.c_str());
+    } else {
+      std::printf("ERROR %s\n", done.message().c_str());
+    }
     std::fflush(stdout);
   }
-  rd_kafka_mock_cluster_destroy(cluster);
-  rd_kafka_destroy(handle);
   return 0;
 }

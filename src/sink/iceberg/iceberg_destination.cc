@@ -6,14 +6,12 @@
 #include <set>
 #include <unordered_map>
 
-#include "aws/credentials.h"
 #include "base/logging.h"
 #include "consume/checkpoint_store.h"
 #include "iceberg/iceberg_format.h"
 #include "iceberg/sql_catalog.h"
 #include "iceberg/table.h"
-#include "objstore/local_object_store.h"
-#include "objstore/s3_object_store.h"
+#include "objstore/open_store.h"
 #include "sink/iceberg/iceberg_settings.h"
 
 namespace eddy::sink::iceberg {
@@ -28,54 +26,19 @@ constexpr std::string_view kCatalogName = "eddy";
 // The largest batch the runner hands over by bytes (records are also bounded by commit_rows).
 constexpr uint64_t kMaxCommitBytes = 512ull << 20;
 
-// Deliver-time errors the operator fixes while the sink waits (a missing bucket, refused
-// credentials, a read-only directory, a concurrent writer) are retried (IMPAIRED), not FAILED.
-Status Retriable(const Status& error) {
-  switch (error.code()) {
-    case ErrorCode::kNotFound:
-    case ErrorCode::kPermissionDenied:
-    case ErrorCode::kFailedPrecondition:
-    case ErrorCode::kIoError:
-    case ErrorCode::kNoSpace:
-    case ErrorCode::kAborted:
-    case ErrorCode::kUnimplemented:
-      return Unavailable(error.message());
-    default:
-      return error;
-  }
-}
-
 Result<std::unique_ptr<objstore::ObjectStore>> MakeStore(const IcebergSettings& settings) {
-  if (settings.backend == Backend::kFile) {
-    return std::unique_ptr<objstore::ObjectStore>(
-        std::make_unique<objstore::LocalObjectStore>(settings.directory));
-  }
-  objstore::S3Options options;
-  options.bucket = settings.bucket;
-  options.region = settings.region;
-  io::FileSystem& fs = *io::DefaultFileSystem();
-  if (options.region.empty()) {
-    options.region = aws::ResolveRegion(aws::ProcessEnvironment(), fs).value_or("us-east-1");
-  }
-  auto credentials = aws::ResolveCredentials(aws::ProcessEnvironment(), fs);
-  if (credentials.ok()) {
-    options.signer = objstore::MakeSigV4Signer(std::move(credentials).value(), options.region);
-  } else if (settings.endpoint.empty() ||
-             credentials.status().code() != ErrorCode::kPermissionDenied) {
-    return credentials.status().WithContext("iceberg+s3://" + settings.bucket);
-  } else {
-    logging::Get("sink.iceberg")
-        ->warn("bucket={} endpoint={}: no AWS credentials found; sending unsigned requests",
-               settings.bucket, settings.endpoint);
-  }
-  options.endpoint = settings.endpoint;
+  objstore::StoreLocation location;
+  location.local = settings.backend == Backend::kFile;
+  location.directory = settings.directory;
+  location.s3.bucket = settings.bucket;
+  location.s3.region = settings.region;
+  location.s3.endpoint = settings.endpoint;
   // Servers other than AWS (s3rver) ignore If-None-Match; docs/sinks/iceberg.md says what a
   // second writer of one table can then do.
-  options.honours_if_none_match = settings.endpoint.empty();
-  options.http.request_timeout = std::chrono::milliseconds(120'000);
-  options.http.connect_timeout = std::chrono::milliseconds(10'000);
-  EDDY_ASSIGN_OR_RETURN(auto store, objstore::S3ObjectStore::Create(std::move(options)));
-  return std::unique_ptr<objstore::ObjectStore>(std::move(store));
+  location.s3.honours_if_none_match = settings.endpoint.empty();
+  location.url = "iceberg+s3://" + settings.bucket;
+  location.logger = "sink.iceberg";
+  return objstore::OpenStore(std::move(location));
 }
 
 std::string WarehousePrefix(const IcebergSettings& settings) {
@@ -311,7 +274,7 @@ class IcebergDestination final : public consume::Destination {
     if (!written.ok()) {
       // What the store holds now is known only after reading it again.
       tables_.clear();
-      outcome.failure = Retriable(written);
+      outcome.failure = objstore::RetriableWhileWaiting(written);
       return outcome;
     }
     previous_checkpoint_ = batch.checkpoint_after;

@@ -5,7 +5,7 @@
 
 #include "base/duration.h"
 #include "consume/sink_settings.h"
-#include "objstore/s3_object_store.h"
+#include "objstore/store_url.h"
 
 namespace eddy::sink::iceberg {
 
@@ -20,59 +20,20 @@ Status Invalid(std::string_view key, std::string_view value, std::string_view al
                          std::string(value.substr(0, 200)) + "\"; " + std::string(allowed));
 }
 
-Status ParseLocation(std::string_view url, IcebergSettings& settings) {
-  std::string_view shown = url.substr(0, url.find('?'));
-  auto invalid = [&](std::string_view what) {
-    return InvalidArgument("sink URL '" + std::string(shown.substr(0, 200)) +
-                           "': " + std::string(what) +
-                           "; write iceberg+file:///WAREHOUSE or "
-                           "iceberg+s3://BUCKET/WAREHOUSE?region=R[&endpoint=URL]");
-  };
-  std::string_view rest = url.substr(0, url.find_first_of("?#"));
-  for (char c : rest) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) return invalid("it contains control characters");
-  }
-  if (rest.starts_with("iceberg+file://")) {
-    settings.backend = Backend::kFile;
-    std::string_view path = rest.substr(15);
-    if (path.empty() || path.front() != '/') {
-      return invalid("the warehouse must be an absolute directory (three slashes after file:)");
-    }
-    std::string directory(path);
-    while (directory.size() > 1 && directory.back() == '/') directory.pop_back();
-    if (directory.find("/../") != std::string::npos || directory.ends_with("/..")) {
-      return invalid("the directory contains '..'; give it without");
-    }
-    settings.directory = std::move(directory);
-    return Status::Ok();
-  }
-  if (rest.starts_with("iceberg+s3://")) {
-    settings.backend = Backend::kS3;
-    std::string_view after = rest.substr(13);
-    size_t slash = after.find('/');
-    std::string_view bucket = after.substr(0, slash);
-    if (bucket.empty()) return invalid("the bucket is missing");
-    Status valid = objstore::ValidateBucketName(bucket);
-    if (!valid.ok()) return invalid(valid.message());
-    settings.bucket = std::string(bucket);
-    std::string prefix(slash == std::string_view::npos ? std::string_view()
-                                                       : after.substr(slash + 1));
-    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-    if (prefix.starts_with("/") || prefix.find("//") != std::string::npos) {
-      return invalid("the warehouse path has an empty segment ('//')");
-    }
-    settings.prefix = std::move(prefix);
-    return Status::Ok();
-  }
-  return invalid("the scheme is not iceberg+file:// or iceberg+s3://");
-}
-
 }  // namespace
 
 Result<IcebergSettings> ParseIcebergSettings(const consume::SinkSpec& spec) {
   IcebergSettings settings;
-  EDDY_RETURN_IF_ERROR(ParseLocation(spec.url, settings));
+  EDDY_ASSIGN_OR_RETURN(
+      objstore::StoreUrl location,
+      objstore::ParseStoreUrl(spec.url, {"iceberg+file://", "iceberg+s3://",
+                                         "iceberg+file:///WAREHOUSE or "
+                                         "iceberg+s3://BUCKET/WAREHOUSE?region=R[&endpoint=URL]",
+                                         "warehouse path"}));
+  settings.backend = location.local ? Backend::kFile : Backend::kS3;
+  settings.directory = std::move(location.directory);
+  settings.bucket = std::move(location.bucket);
+  settings.prefix = std::move(location.path);
   const bool s3 = settings.backend == Backend::kS3;
   bool catalog_given = false;
   for (const auto& [key, value] : spec.settings) {
@@ -124,24 +85,15 @@ Result<IcebergSettings> ParseIcebergSettings(const consume::SinkSpec& spec) {
       settings.changelog = value == "true";
     } else if (key == "region") {
       if (!s3) return Invalid(key, value, "region applies to iceberg+s3:// URLs only; remove it");
-      if (value.empty() || value.size() > 32 ||
-          value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+      if (!objstore::IsRegionName(value)) {
         return Invalid(key, value, "use an AWS region name like us-east-1");
       }
       settings.region = value;
     } else if (key == "endpoint") {
       if (!s3) return Invalid(key, value, "endpoint applies to iceberg+s3:// URLs only; remove it");
-      std::string endpoint(value);
-      while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-      bool valid = endpoint.starts_with("http://") || endpoint.starts_with("https://");
-      std::string_view authority =
-          valid ? std::string_view(endpoint).substr(endpoint.find("//") + 2) : std::string_view();
-      if (!valid || authority.empty() ||
-          authority.find_first_of("/?#@ ") != std::string_view::npos) {
-        return Invalid(key, value,
-                       "use the server's base URL without a path, like http://127.0.0.1:4568");
-      }
-      settings.endpoint = std::move(endpoint);
+      auto endpoint = objstore::ParseEndpointUrl(value);
+      if (!endpoint.ok()) return Invalid(key, value, endpoint.status().message());
+      settings.endpoint = std::move(endpoint).value();
     } else if (key == "type") {
       if (value != "iceberg") {
         return Invalid(key, value,

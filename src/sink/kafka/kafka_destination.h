@@ -21,6 +21,11 @@
 // naming it; a topic that does not exist and cannot be created, authorization failures and
 // fencing are permanent (FAILED, with the fix in the message).
 //
+// Batching: each batch is one transaction, so a sink whose `batch_size` is not set batches up
+// to the runner's limit (consume::kMaxBatchSize) instead of the runner's default of 100, with
+// its own batch_bytes and max_batching_window (0 by default: a batch holds what waited for the
+// one in flight, so latency does not grow). A `batch_size` the user set is kept.
+//
 // Threads: Open/ReadCheckpoint/Close from the runner's control thread; Deliver from lane
 // threads, serialized internally (a transactional producer has one open transaction).
 #pragma once

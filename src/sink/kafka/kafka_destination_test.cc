@@ -6,34 +6,16 @@
 #include "sink/kafka/kafka_destination.h"
 
 #include <gtest/gtest.h>
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafka_mock.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
+#include "consume/sink_settings.h"
+#include "sink/kafka/mock_cluster.h"
+
 namespace eddy::sink::kafka {
 namespace {
-
-class MockCluster {
- public:
-  MockCluster() {
-    char error[256];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "0", error, sizeof(error));
-    handle_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof(error));
-    cluster_ = rd_kafka_mock_cluster_new(handle_, 1);
-  }
-  ~MockCluster() {
-    rd_kafka_mock_cluster_destroy(cluster_);
-    rd_kafka_destroy(handle_);
-  }
-  std::string bootstrap() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
-
- private:
-  rd_kafka_t* handle_ = nullptr;
-  rd_kafka_mock_cluster_t* cluster_ = nullptr;
-};
 
 consume::SinkSpec Spec(const std::string& bootstrap,
                        std::map<std::string, std::string> extra = {}) {
@@ -63,7 +45,9 @@ consume::SinkBatch Batch(uint64_t first, uint64_t count) {
 }
 
 TEST(KafkaDestination, CommitsTheCheckpointWithTheBatchAndReadsItBack) {
-  MockCluster cluster;
+  auto started = MockCluster::Start(1);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  MockCluster& cluster = **started;
   auto destination = MakeKafkaDestination(Spec(cluster.bootstrap()));
   ASSERT_TRUE(destination.ok()) << destination.status().ToString();
   ASSERT_TRUE((*destination)->Open().ok());
@@ -87,7 +71,9 @@ TEST(KafkaDestination, CommitsTheCheckpointWithTheBatchAndReadsItBack) {
 }
 
 TEST(KafkaDestination, AtLeastOnceDelivers) {
-  MockCluster cluster;
+  auto started = MockCluster::Start(1);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  MockCluster& cluster = **started;
   auto destination = MakeKafkaDestination(Spec(cluster.bootstrap(), {{"exactly_once", "false"}}));
   ASSERT_TRUE((*destination)->Open().ok());
   auto none = (*destination)->ReadCheckpoint();
@@ -97,6 +83,23 @@ TEST(KafkaDestination, AtLeastOnceDelivers) {
   EXPECT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
   EXPECT_EQ(outcome.acknowledged, 50u);
   ASSERT_TRUE((*destination)->Close().ok());
+}
+
+TEST(KafkaDestination, BatchesUpToTheRunnersLimitUnlessBatchSizeIsSet) {
+  // One transaction per batch: without batch_size the sink takes the runner's limit, with the
+  // user's batch_bytes and max_batching_window.
+  auto defaulted = MakeKafkaDestination(
+      Spec("127.0.0.1:1", {{"max_batching_window", "2"}, {"batch_bytes", "100000"}}));
+  ASSERT_TRUE(defaulted.ok()) << defaulted.status().ToString();
+  auto batching = (*defaulted)->Batching();
+  ASSERT_TRUE(batching.has_value());
+  EXPECT_EQ(batching->batch_size, consume::kMaxBatchSize);
+  EXPECT_EQ(batching->batch_bytes, 100000u);
+  EXPECT_EQ(batching->window, std::chrono::milliseconds(2000));
+
+  auto set = MakeKafkaDestination(Spec("127.0.0.1:1", {{"batch_size", "500"}}));
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_FALSE((*set)->Batching().has_value());  // the runner's batching, as configured
 }
 
 TEST(KafkaDestination, ClearErrors) {

@@ -1,6 +1,8 @@
 #include "sink/kafka/kafka_records.h"
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 
 #include "format/debezium_key.h"
 
@@ -36,11 +38,21 @@ void ReplaceAll(std::string& text, std::string_view what, std::string_view with)
 
 }  // namespace
 
+struct RecordMapper::TableCache {
+  std::mutex mutex;
+  // Entries are never removed, so references to them stay valid.
+  std::map<model::TableId, std::unique_ptr<TableInfo>> tables;
+};
+
 RecordMapper::RecordMapper(const KafkaSettings& settings,
                            std::shared_ptr<const format::Renderer> renderer)
     : settings_(settings),
       renderer_(std::move(renderer)),
-      include_schema_(settings.format == "debezium-schema") {}
+      include_schema_(settings.format == "debezium-schema"),
+      plain_topic_(settings.topic_template.empty() ? settings.topic_prefix
+                                                   : SanitizeTopicName(settings.topic_template)),
+      message_topic_(SanitizeTopicName(settings.topic_prefix + ".message")),
+      tables_(std::make_shared<TableCache>()) {}
 
 Result<RecordMapper> RecordMapper::Make(const KafkaSettings& settings) {
   auto renderer = format::MakeRenderer(settings.format);
@@ -48,32 +60,36 @@ Result<RecordMapper> RecordMapper::Make(const KafkaSettings& settings) {
   return RecordMapper(settings, std::shared_ptr<const format::Renderer>(std::move(*renderer)));
 }
 
-std::string RecordMapper::TableTopic(const model::TableId& table) const {
+const RecordMapper::TableInfo& RecordMapper::InfoOf(const model::TableId& table) const {
+  std::lock_guard lock(tables_->mutex);
+  std::unique_ptr<TableInfo>& slot = tables_->tables[table];
+  if (slot != nullptr) return *slot;
+  auto info = std::make_unique<TableInfo>();
   const std::string& middle = table.schema.empty() ? table.database : table.schema;
   if (settings_.topic_template.empty()) {
-    return SanitizeTopicName(settings_.topic_prefix + "." + middle + "." + table.name);
+    info->topic = SanitizeTopicName(settings_.topic_prefix + "." + middle + "." + table.name);
+  } else {
+    std::string topic = settings_.topic_template;
+    ReplaceAll(topic, "{prefix}", settings_.topic_prefix);
+    ReplaceAll(topic, "{database}", table.database);
+    ReplaceAll(topic, "{schema}", middle);
+    ReplaceAll(topic, "{table}", table.name);
+    info->topic = SanitizeTopicName(topic);
   }
-  std::string topic = settings_.topic_template;
-  ReplaceAll(topic, "{prefix}", settings_.topic_prefix);
-  ReplaceAll(topic, "{database}", table.database);
-  ReplaceAll(topic, "{schema}", middle);
-  ReplaceAll(topic, "{table}", table.name);
-  return SanitizeTopicName(topic);
-}
-
-std::vector<std::string> RecordMapper::KeyColumns(const model::ChangeEvent& event) const {
-  if (!settings_.key_columns.empty()) {
-    const std::string& middle =
-        event.table.schema.empty() ? event.table.database : event.table.schema;
-    std::string qualified = middle + "." + event.table.name;
-    for (const KeyColumnsRule& rule : settings_.key_columns) {
-      if (std::regex_match(qualified, rule.table)) return rule.columns;
+  info->key_schema_name = settings_.topic_prefix + "." + middle + "." + table.name + ".Key";
+  std::string qualified = middle + "." + table.name;
+  for (const KeyColumnsRule& rule : settings_.key_columns) {
+    if (std::regex_match(qualified, rule.table)) {
+      info->key_columns = &rule.columns;
+      break;
     }
   }
-  std::vector<std::string> columns;
-  columns.reserve(event.key.size());
-  for (const model::Field& field : event.key) columns.push_back(field.name);
-  return columns;
+  slot = std::move(info);
+  return *slot;
+}
+
+const std::string& RecordMapper::TableTopic(const model::TableId& table) const {
+  return InfoOf(table).topic;
 }
 
 std::string RecordMapper::Key(const model::Row& fields, std::string_view schema_name, int version,
@@ -84,24 +100,42 @@ std::string RecordMapper::Key(const model::Row& fields, std::string_view schema_
 std::optional<std::string> RecordMapper::RowKey(const model::ChangeEvent& event,
                                                 const model::Row& image,
                                                 const model::TableSchema* table_schema) const {
-  std::vector<std::string> columns = KeyColumns(event);
-  if (columns.empty()) return std::nullopt;
-  std::optional<model::Row> fields = Project(image, columns);
+  return RowKeyOf(InfoOf(event.table), event, image, table_schema);
+}
+
+std::optional<std::string> RecordMapper::RowKeyOf(const TableInfo& info,
+                                                  const model::ChangeEvent& event,
+                                                  const model::Row& image,
+                                                  const model::TableSchema* table_schema) const {
+  std::optional<model::Row> fields;
+  if (info.key_columns != nullptr) {
+    if (info.key_columns->empty()) return std::nullopt;
+    fields = Project(image, *info.key_columns);
+  } else {
+    // The primary key: the image's values of the event's key columns.
+    if (event.key.empty()) return std::nullopt;
+    fields.emplace();
+    fields->reserve(event.key.size());
+    for (const model::Field& key_field : event.key) {
+      const model::Field* field = FieldNamed(image, key_field.name);
+      if (field == nullptr) {
+        fields.reset();
+        break;
+      }
+      fields->push_back(*field);
+    }
+  }
   // An image without every key column (a delete's key-only before image under a custom key):
   // the event's own key still names the row.
   if (!fields) fields = event.key;
   if (fields->empty()) return std::nullopt;
-  const std::string& middle =
-      event.table.schema.empty() ? event.table.database : event.table.schema;
-  return Key(*fields, settings_.topic_prefix + "." + middle + "." + event.table.name + ".Key", 0,
-             table_schema);
+  return Key(*fields, info.key_schema_name, 0, table_schema);
 }
 
 void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessage>* out) const {
   if (!record.event) {
     KafkaMessage message;
-    message.topic = settings_.topic_template.empty() ? settings_.topic_prefix
-                                                     : SanitizeTopicName(settings_.topic_template);
+    message.topic = plain_topic_;
     message.key = record.partition_key;
     message.value = record.data;
     out->push_back(std::move(message));
@@ -120,7 +154,8 @@ void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessa
       out->push_back({settings_.schema_change_topic,
                       Key(key, "io.debezium.connector.mysql.SchemaChangeKey", 1),
                       record.data,
-                      {}});
+                      {},
+                      nullptr});
       return;
     }
     case model::Operation::kTransactionBegin:
@@ -129,7 +164,8 @@ void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessa
       out->push_back({settings_.transaction_topic,
                       Key(key, "io.debezium.connector.common.TransactionMetadataKey", 1),
                       record.data,
-                      {}});
+                      {},
+                      nullptr});
       return;
     }
     case model::Operation::kHeartbeat: {
@@ -137,31 +173,35 @@ void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessa
       out->push_back({settings_.heartbeat_topic,
                       Key(key, "io.debezium.connector.common.ServerNameKey", 1),
                       record.data,
-                      {}});
+                      {},
+                      nullptr});
       return;
     }
     case model::Operation::kMessage:
-      out->push_back(
-          {SanitizeTopicName(settings_.topic_prefix + ".message"), std::nullopt, record.data, {}});
+      out->push_back({message_topic_, std::nullopt, record.data, {}, nullptr});
       return;
     case model::Operation::kTruncate:
-      out->push_back({TableTopic(event.table), std::nullopt, record.data, {}});
+      out->push_back({TableTopic(event.table), std::nullopt, record.data, {}, nullptr});
       return;
     default:
       break;
   }
-  std::string topic = TableTopic(event.table);
+  const TableInfo& info = InfoOf(event.table);
+  const std::string& topic = info.topic;
   if (event.op == model::Operation::kDelete) {
-    std::optional<std::string> key = RowKey(event, event.before ? *event.before : event.key,
-                                                record.table_schema.get());
-    out->push_back({topic, key, record.data, {}});
-    if (settings_.tombstones_on_delete && key) out->push_back({topic, key, std::nullopt, {}});
+    std::optional<std::string> key =
+        RowKeyOf(info, event, event.before ? *event.before : event.key, record.table_schema.get());
+    out->push_back({topic, key, record.data, {}, nullptr});
+    if (settings_.tombstones_on_delete && key) {
+      out->push_back({topic, std::move(key), std::nullopt, {}, nullptr});
+    }
     return;
   }
-  std::optional<std::string> key = RowKey(event, event.after ? *event.after : event.key,
-                                                record.table_schema.get());
+  std::optional<std::string> key =
+      RowKeyOf(info, event, event.after ? *event.after : event.key, record.table_schema.get());
   if (event.op == model::Operation::kUpdate && event.before && event.after && key) {
-    std::optional<std::string> old_key = RowKey(event, *event.before, record.table_schema.get());
+    std::optional<std::string> old_key =
+        RowKeyOf(info, event, *event.before, record.table_schema.get());
     if (old_key && *old_key != *key) {
       // Debezium's primary-key update: the old row deleted (pointing at the new key), its
       // tombstone, the new row created (pointing at the old key), each rendered in the sink's
@@ -175,19 +215,27 @@ void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessa
       format::RecordContext context;
       context.sequence_number = record.sequence_number;
       context.table_schema = record.table_schema.get();
+      auto deleted_value = std::make_shared<const std::string>(
+          renderer_->Render(deleted, settings_.view_type, context));
+      auto created_value = std::make_shared<const std::string>(
+          renderer_->Render(created, settings_.view_type, context));
       out->push_back({topic,
                       old_key,
-                      renderer_->Render(deleted, settings_.view_type, context),
-                      {KafkaHeader{std::string(kNewKeyHeader), *key}}});
-      if (settings_.tombstones_on_delete) out->push_back({topic, old_key, std::nullopt, {}});
+                      *deleted_value,
+                      {KafkaHeader{std::string(kNewKeyHeader), *key}},
+                      deleted_value});
+      if (settings_.tombstones_on_delete) {
+        out->push_back({topic, old_key, std::nullopt, {}, nullptr});
+      }
       out->push_back({topic,
                       key,
-                      renderer_->Render(created, settings_.view_type, context),
-                      {KafkaHeader{std::string(kOldKeyHeader), *old_key}}});
+                      *created_value,
+                      {KafkaHeader{std::string(kOldKeyHeader), *old_key}},
+                      created_value});
       return;
     }
   }
-  out->push_back({topic, std::move(key), record.data, {}});
+  out->push_back({topic, std::move(key), record.data, {}, nullptr});
 }
 
 }  // namespace eddy::sink::kafka

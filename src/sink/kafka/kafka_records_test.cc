@@ -109,9 +109,10 @@ TEST(KafkaRecords, KeyIntegerWidthsFollowTheSourceColumnTypes) {
     std::vector<KafkaMessage> out;
     mapper->Map(record, &out);
     ASSERT_EQ(out.size(), 1u);
-    EXPECT_EQ(*out[0].key,
-              R"({"schema":{"type":"struct","fields":[{"type":")" + c.connect_type +
-                  R"(","optional":false,"field":"id"}],"optional":false,"name":"shop.public.orders.Key"},"payload":{"id":7}})")
+    EXPECT_EQ(
+        *out[0].key,
+        R"({"schema":{"type":"struct","fields":[{"type":")" + c.connect_type +
+            R"(","optional":false,"field":"id"}],"optional":false,"name":"shop.public.orders.Key"},"payload":{"id":7}})")
         << c.source_type;
   }
 }
@@ -135,6 +136,50 @@ TEST(KafkaRecords, MysqlTopicUsesDatabaseAndKeyColumnsOverride) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].topic, "my.inv.items");
   EXPECT_EQ(*out[0].key, R"({"name":"x\"y"})");
+}
+
+TEST(KafkaRecords, EachTableKeepsItsOwnTopicAndKeyColumnsAcrossRecords) {
+  // What a table's records share (topic, key schema name, key columns rule) is derived once per
+  // table; records of two tables interleaved, and a copy of the mapper, still get each table's.
+  consume::SinkSpec spec;
+  spec.name = "k";
+  spec.url = "kafka://h:1";
+  spec.settings = {{"topic_prefix", "my"},
+                   {"format", "debezium-schema"},
+                   {"message.key.columns", "inv\\.items:name"}};
+  auto settings = ParseKafkaSettings(spec);
+  ASSERT_TRUE(settings.ok());
+  auto made = RecordMapper::Make(*settings);
+  ASSERT_TRUE(made.ok());
+  RecordMapper copy = *made;
+  for (const RecordMapper* mapper : {&*made, &copy}) {
+    std::vector<KafkaMessage> out;
+    for (int i = 1; i <= 3; ++i) {
+      for (const char* table : {"items", "orders"}) {
+        model::ChangeEvent event;
+        event.op = model::Operation::kInsert;
+        event.table = {"inv", "", table};
+        event.after = Row2(i, "n" + std::to_string(i));
+        event.key = {model::Field{"id", model::Value::Int64(i)}};
+        mapper->Map(Record(event), &out);
+      }
+    }
+    ASSERT_EQ(out.size(), 6u);
+    for (int i = 0; i < 3; ++i) {
+      const KafkaMessage& item = out[2 * i];
+      const KafkaMessage& order = out[2 * i + 1];
+      EXPECT_EQ(item.topic, "my.inv.items");
+      EXPECT_EQ(order.topic, "my.inv.orders");
+      std::string n = std::to_string(i + 1);
+      EXPECT_NE(item.key->find(R"("name":"my.inv.items.Key"},"payload":{"name":"n)" + n + R"("})"),
+                std::string::npos)
+          << *item.key;
+      EXPECT_NE(order.key->find(R"("name":"my.inv.orders.Key"},"payload":{"id":)" + n + "}"),
+                std::string::npos)
+          << *order.key;
+      EXPECT_EQ(*item.value, "{\"v\":1}");
+    }
+  }
 }
 
 TEST(KafkaRecords, KeylessTableHasNullKey) {

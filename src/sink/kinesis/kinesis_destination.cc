@@ -14,6 +14,7 @@
 #include "aws/request_signer.h"
 #include "base/backoff.h"
 #include "net/http_client.h"
+#include "net/http_client_pool.h"
 #include "sink/kinesis/kinesis_settings.h"
 #include "sink/kinesis/put_records.h"
 
@@ -44,17 +45,19 @@ class KinesisDestination final : public consume::Destination {
         return region.status().WithContext("kinesis sink endpoint " + settings_.endpoint);
       }
     }
-    client_options_.request_timeout = settings_.request_timeout;
-    client_options_.connect_timeout = settings_.connect_timeout;
-    client_options_.cancel = &closing_;
+    net::HttpClientOptions client_options;
+    client_options.request_timeout = settings_.request_timeout;
+    client_options.connect_timeout = settings_.connect_timeout;
+    client_options.cancel = &closing_;
     if (!settings_.ca_file.empty()) {
       auto pem = fs_->ReadFile(settings_.ca_file);
       if (!pem.ok()) {
         return FailedPrecondition("kinesis setting 'ca_file': " + pem.status().message() +
                                   "; point it at a readable PEM file of CA certificates");
       }
-      client_options_.ca_pem = std::move(pem).value();
+      client_options.ca_pem = std::move(pem).value();
     }
+    clients_.set_options(std::move(client_options));
     auto reply = Call(kDescribeStreamSummaryTarget,
                       BuildDescribeStreamSummaryBody(settings_.stream), "DescribeStreamSummary");
     if (!reply.ok()) return reply.status();
@@ -211,8 +214,7 @@ class KinesisDestination final : public consume::Destination {
       closing_ = true;
     }
     wake_.notify_all();
-    std::lock_guard lock(pool_mutex_);
-    idle_.clear();
+    clients_.Close();
     return Status::Ok();
   }
 
@@ -237,9 +239,9 @@ class KinesisDestination final : public consume::Destination {
     input.service = "kinesis";
     input.time = std::chrono::system_clock::now();
     EDDY_RETURN_IF_ERROR(aws::SignRequest(input, &headers));
-    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<net::HttpClient> client, Borrow());
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<net::HttpClient> client, clients_.Borrow());
     auto reply = client->Post(settings_.endpoint, headers, body);
-    Return(std::move(client));
+    clients_.Return(std::move(client));
     if (!reply.ok()) {
       Status status = reply.status();
       if (status.code() == ErrorCode::kResourceExhausted) status = Unavailable(status.message());
@@ -258,23 +260,6 @@ class KinesisDestination final : public consume::Destination {
     return std::move(reply->body);
   }
 
-  Result<std::unique_ptr<net::HttpClient>> Borrow() {
-    {
-      std::lock_guard lock(pool_mutex_);
-      if (!idle_.empty()) {
-        auto client = std::move(idle_.back());
-        idle_.pop_back();
-        return client;
-      }
-    }
-    return net::HttpClient::Create(client_options_);
-  }
-
-  void Return(std::unique_ptr<net::HttpClient> client) {
-    std::lock_guard lock(pool_mutex_);
-    if (!closing_) idle_.push_back(std::move(client));
-  }
-
   // False when the destination is closing.
   bool WaitBeforeRetry(std::chrono::milliseconds delay) {
     std::unique_lock lock(wait_mutex_);
@@ -288,13 +273,11 @@ class KinesisDestination final : public consume::Destination {
   aws::Credentials credentials_;
   std::string region_;
   size_t max_record_bytes_ = kDefaultMaxRecordBytes;
-  net::HttpClientOptions client_options_;
 
   std::atomic<bool> closing_{false};
   std::mutex wait_mutex_;
   std::condition_variable wake_;
-  std::mutex pool_mutex_;  // guards idle_
-  std::vector<std::unique_ptr<net::HttpClient>> idle_;
+  net::HttpClientPool clients_;
   std::mutex progress_mutex_;  // guards progress_
   // Records put (kDone) or partly put (entries done) but not yet acknowledged to the runner.
   std::map<RecordId, size_t> progress_;

@@ -5,12 +5,10 @@
 #include <map>
 #include <mutex>
 
-#include "aws/credentials.h"
 #include "base/logging.h"
 #include "format/json.h"
 #include "model/event.h"
-#include "objstore/local_object_store.h"
-#include "objstore/s3_object_store.h"
+#include "objstore/open_store.h"
 #include "sink/objects/object_encoder.h"
 #include "sink/objects/object_name.h"
 #include "sink/objects/objects_settings.h"
@@ -56,54 +54,19 @@ Result<std::optional<std::string>> LookupField(simdjson::dom::element root, std:
   }
 }
 
-// Deliver-time errors the operator fixes while the sink waits (a missing bucket, refused
-// credentials, a read-only directory) are retried (IMPAIRED), not FAILED: nothing is lost,
-// and the sink resumes on its own once the cause is gone.
-Status Retriable(const Status& error) {
-  switch (error.code()) {
-    case ErrorCode::kNotFound:
-    case ErrorCode::kPermissionDenied:
-    case ErrorCode::kFailedPrecondition:
-    case ErrorCode::kIoError:
-    case ErrorCode::kUnimplemented:
-      return Unavailable(error.message());
-    default:
-      return error;
-  }
-}
-
 Result<std::unique_ptr<objstore::ObjectStore>> MakeStore(const ObjectsSettings& settings) {
-  if (settings.backend == Backend::kFile) {
-    return std::unique_ptr<objstore::ObjectStore>(
-        std::make_unique<objstore::LocalObjectStore>(settings.directory));
-  }
-  objstore::S3Options options;
-  options.bucket = settings.bucket;
-  options.region = settings.region;
-  io::FileSystem& fs = *io::DefaultFileSystem();
-  if (options.region.empty()) {
-    options.region = aws::ResolveRegion(aws::ProcessEnvironment(), fs).value_or("us-east-1");
-  }
-  auto credentials = aws::ResolveCredentials(aws::ProcessEnvironment(), fs);
-  if (credentials.ok()) {
-    options.signer = objstore::MakeSigV4Signer(std::move(credentials).value(), options.region);
-  } else if (settings.endpoint.empty() ||
-             credentials.status().code() != ErrorCode::kPermissionDenied) {
-    // AWS needs credentials; half-set variables or a broken file are errors everywhere.
-    return credentials.status().WithContext("s3://" + settings.bucket);
-  } else {
-    logging::Get("sink.objects")
-        ->warn("bucket={} endpoint={}: no AWS credentials found; sending unsigned requests",
-               settings.bucket, settings.endpoint);
-  }
-  options.endpoint = settings.endpoint;
-  options.honours_if_none_match = settings.if_none_match;
-  options.multipart_threshold = settings.multipart_threshold_bytes;
-  options.part_size = settings.part_size_bytes;
-  options.http.request_timeout = std::chrono::milliseconds(120'000);
-  options.http.connect_timeout = std::chrono::milliseconds(10'000);
-  EDDY_ASSIGN_OR_RETURN(auto store, objstore::S3ObjectStore::Create(std::move(options)));
-  return std::unique_ptr<objstore::ObjectStore>(std::move(store));
+  objstore::StoreLocation location;
+  location.local = settings.backend == Backend::kFile;
+  location.directory = settings.directory;
+  location.s3.bucket = settings.bucket;
+  location.s3.region = settings.region;
+  location.s3.endpoint = settings.endpoint;
+  location.s3.honours_if_none_match = settings.if_none_match;
+  location.s3.multipart_threshold = settings.multipart_threshold_bytes;
+  location.s3.part_size = settings.part_size_bytes;
+  location.url = "s3://" + settings.bucket;
+  location.logger = "sink.objects";
+  return objstore::OpenStore(std::move(location));
 }
 
 class ObjectsDestination final : public consume::Destination {
@@ -142,7 +105,7 @@ class ObjectsDestination final : public consume::Destination {
     consume::DeliveryOutcome outcome;
     Status written = Flush(batch);
     if (!written.ok()) {
-      outcome.failure = Retriable(written);
+      outcome.failure = objstore::RetriableWhileWaiting(written);
       return outcome;
     }
     outcome.acknowledged = batch.records.size();

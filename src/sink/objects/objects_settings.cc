@@ -7,7 +7,7 @@
 #include "base/duration.h"
 #include "base/setting_parse.h"
 #include "consume/sink_settings.h"
-#include "objstore/s3_object_store.h"
+#include "objstore/store_url.h"
 
 namespace eddy::sink::objects {
 
@@ -40,70 +40,6 @@ std::string Upper(std::string_view text) {
   return upper;
 }
 
-// Splits the URL into the backend's location and the literal prefix before `prefix`.
-Status ParseLocation(std::string_view url, ObjectsSettings& settings, std::string* url_prefix) {
-  std::string_view shown = url.substr(0, url.find('?'));
-  auto invalid = [&](std::string_view what) {
-    return InvalidArgument("sink URL '" + std::string(shown.substr(0, 200)) +
-                           "': " + std::string(what) +
-                           "; write s3://BUCKET/PREFIX?region=R[&endpoint=URL] or file:///DIR");
-  };
-  std::string_view rest = url.substr(0, url.find_first_of("?#"));
-  for (char c : rest) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) return invalid("it contains control characters");
-  }
-  if (rest.starts_with("file://")) {
-    settings.backend = Backend::kFile;
-    std::string_view path = rest.substr(7);
-    if (path.empty() || path.front() != '/') {
-      return invalid("a file:// URL needs an absolute directory (three slashes: file:///DIR)");
-    }
-    std::string directory(path);
-    while (directory.size() > 1 && directory.back() == '/') directory.pop_back();
-    if (directory.find("/../") != std::string::npos || directory.ends_with("/..")) {
-      return invalid("the directory contains '..'; give it without");
-    }
-    settings.directory = std::move(directory);
-    url_prefix->clear();
-    return Status::Ok();
-  }
-  if (rest.starts_with("s3://")) {
-    settings.backend = Backend::kS3;
-    std::string_view after = rest.substr(5);
-    size_t slash = after.find('/');
-    std::string_view bucket = after.substr(0, slash);
-    if (bucket.empty()) return invalid("the bucket is missing");
-    Status valid = objstore::ValidateBucketName(bucket);
-    if (!valid.ok()) return invalid(valid.message());
-    settings.bucket = std::string(bucket);
-    std::string prefix(slash == std::string_view::npos ? std::string_view()
-                                                       : after.substr(slash + 1));
-    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-    if (prefix.starts_with("/") || prefix.find("//") != std::string::npos) {
-      return invalid("the prefix has an empty segment ('//')");
-    }
-    *url_prefix = std::move(prefix);
-    return Status::Ok();
-  }
-  return invalid("the scheme is not s3:// or file://");
-}
-
-Status ParseEndpoint(std::string_view value, ObjectsSettings& settings) {
-  std::string endpoint(value);
-  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-  bool valid = endpoint.starts_with("http://") || endpoint.starts_with("https://");
-  std::string_view authority =
-      valid ? std::string_view(endpoint).substr(endpoint.find("//") + 2) : std::string_view();
-  valid = valid && !authority.empty() && authority.find_first_of("/?#@ ") == std::string_view::npos;
-  if (!valid) {
-    return Invalid("endpoint", value,
-                   "use the server's base URL without a path, like http://127.0.0.1:4568");
-  }
-  settings.endpoint = std::move(endpoint);
-  return Status::Ok();
-}
-
 }  // namespace
 
 std::string_view CompressionName(Compression compression) {
@@ -120,8 +56,15 @@ std::string_view CompressionName(Compression compression) {
 
 Result<ObjectsSettings> ParseObjectsSettings(const consume::SinkSpec& spec) {
   ObjectsSettings settings;
-  std::string url_prefix;
-  EDDY_RETURN_IF_ERROR(ParseLocation(spec.url, settings, &url_prefix));
+  EDDY_ASSIGN_OR_RETURN(
+      objstore::StoreUrl location,
+      objstore::ParseStoreUrl(
+          spec.url, {"file://", "s3://",
+                     "s3://BUCKET/PREFIX?region=R[&endpoint=URL] or file:///DIR", "prefix"}));
+  settings.backend = location.local ? Backend::kFile : Backend::kS3;
+  settings.directory = std::move(location.directory);
+  settings.bucket = std::move(location.bucket);
+  const std::string url_prefix = std::move(location.path);
   const bool s3 = settings.backend == Backend::kS3;
   std::string prefix_text;
   std::string error_prefix_text(kDefaultErrorPrefix);
@@ -191,16 +134,15 @@ Result<ObjectsSettings> ParseObjectsSettings(const consume::SinkSpec& spec) {
       settings.version = static_cast<uint32_t>(version);
     } else if (key == "region") {
       if (!s3) return Invalid(key, value, "region applies to s3:// URLs only; remove it");
-      if (value.empty() || value.size() > 32 ||
-          !std::all_of(value.begin(), value.end(), [](char c) {
-            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-          })) {
+      if (!objstore::IsRegionName(value)) {
         return Invalid(key, value, "use an AWS region name like us-east-1");
       }
       settings.region = value;
     } else if (key == "endpoint") {
       if (!s3) return Invalid(key, value, "endpoint applies to s3:// URLs only; remove it");
-      EDDY_RETURN_IF_ERROR(ParseEndpoint(value, settings));
+      auto endpoint = objstore::ParseEndpointUrl(value);
+      if (!endpoint.ok()) return Invalid(key, value, endpoint.status().message());
+      settings.endpoint = std::move(endpoint).value();
     } else if (key == "if_none_match") {
       if (!s3) return Invalid(key, value, "if_none_match applies to s3:// URLs only; remove it");
       EDDY_ASSIGN_OR_RETURN(bool on, Bool(key, value));

@@ -15,6 +15,7 @@
 #include "base/metrics.h"
 #include "format/json.h"
 #include "net/http_client.h"
+#include "net/http_client_pool.h"
 #include "sink/opensearch/bulk.h"
 #include "sink/opensearch/opensearch_settings.h"
 
@@ -65,17 +66,19 @@ class OpenSearchDestination final : public consume::Destination {
   }
 
   Status Open() override {
-    client_options_.request_timeout = settings_.request_timeout;
-    client_options_.connect_timeout = settings_.connect_timeout;
-    client_options_.cancel = &closing_;
+    net::HttpClientOptions client_options;
+    client_options.request_timeout = settings_.request_timeout;
+    client_options.connect_timeout = settings_.connect_timeout;
+    client_options.cancel = &closing_;
     if (!settings_.ca_file.empty()) {
       auto pem = fs_->ReadFile(settings_.ca_file);
       if (!pem.ok()) {
         return FailedPrecondition("opensearch setting 'ca_file': " + pem.status().message() +
                                   "; point it at a readable PEM file of CA certificates");
       }
-      client_options_.ca_pem = std::move(pem).value();
+      client_options.ca_pem = std::move(pem).value();
     }
+    clients_.set_options(std::move(client_options));
     if (!settings_.username.empty()) {
       authorization_ =
           "Basic " + format::Base64Encode(settings_.username + ":" + settings_.password);
@@ -256,8 +259,7 @@ class OpenSearchDestination final : public consume::Destination {
       closing_ = true;
     }
     wake_.notify_all();
-    std::lock_guard lock(pool_mutex_);
-    idle_.clear();
+    clients_.Close();
     return Status::Ok();
   }
 
@@ -381,9 +383,9 @@ class OpenSearchDestination final : public consume::Destination {
     net::HttpHeaders headers;
     if (!body.empty()) headers.emplace_back("content-type", std::string(content_type));
     if (!authorization_.empty()) headers.emplace_back("authorization", authorization_);
-    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<net::HttpClient> client, Borrow());
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<net::HttpClient> client, clients_.Borrow());
     auto reply = client->Send(method, settings_.endpoint + path, headers, body);
-    Return(std::move(client));
+    clients_.Return(std::move(client));
     if (!reply.ok()) {
       Status status = reply.status();
       if (status.code() == ErrorCode::kResourceExhausted) status = Unavailable(status.message());
@@ -397,23 +399,6 @@ class OpenSearchDestination final : public consume::Destination {
     return std::move(reply).value();
   }
 
-  Result<std::unique_ptr<net::HttpClient>> Borrow() {
-    {
-      std::lock_guard lock(pool_mutex_);
-      if (!idle_.empty()) {
-        auto client = std::move(idle_.back());
-        idle_.pop_back();
-        return client;
-      }
-    }
-    return net::HttpClient::Create(client_options_);
-  }
-
-  void Return(std::unique_ptr<net::HttpClient> client) {
-    std::lock_guard lock(pool_mutex_);
-    if (!closing_) idle_.push_back(std::move(client));
-  }
-
   // False when the destination is closing.
   bool WaitBeforeRetry(std::chrono::milliseconds delay) {
     std::unique_lock lock(wait_mutex_);
@@ -425,7 +410,6 @@ class OpenSearchDestination final : public consume::Destination {
   const std::string error_path_;
   io::FileSystem* const fs_;
   // Set by Open, read-only afterwards.
-  net::HttpClientOptions client_options_;
   std::string authorization_;
 
   std::once_flag counters_once_;
@@ -433,8 +417,7 @@ class OpenSearchDestination final : public consume::Destination {
   std::atomic<bool> closing_{false};
   std::mutex wait_mutex_;
   std::condition_variable wake_;
-  std::mutex pool_mutex_;  // guards idle_
-  std::vector<std::unique_ptr<net::HttpClient>> idle_;
+  net::HttpClientPool clients_;
   std::mutex created_mutex_;  // guards created_
   std::set<std::string> created_;
   std::mutex error_mutex_;  // guards error_file_

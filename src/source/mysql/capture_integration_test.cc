@@ -12,6 +12,7 @@
 #include <thread>
 #include <cstdio>
 
+#include "base/sanitizer.h"
 #include "io/fault_file_system.h"
 #include "localdb/local_mariadb.h"
 #include "log/chunking.h"
@@ -745,13 +746,9 @@ TEST_F(MysqlCaptureTest, EventsOver16MegabytesAreReassembled) {
 // eddy's capture rate next to mariadb-binlog decoding the same binlog range (a figure, not a
 // timed assertion).
 TEST_F(MysqlCaptureTest, LargeTransactionsArriveWholeAndRateIsReported) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   // Under a sanitizer the same work runs an order of magnitude slower; the transaction is
   // still far larger than any batch, which is what the test is about.
-  constexpr int kRows = 40000;
-#else
-  constexpr int kRows = 200000;
-#endif
+  constexpr int kRows = static_cast<int>(ScaledForSanitizers(200000, 40000));
   Exec("CREATE TABLE " + database_ + ".retail_trans (id BIGINT PRIMARY KEY, store INT, "
        "amount DECIMAL(10,2), note VARCHAR(40), ts DATETIME(6))");
   BinlogPosition start = MasterPosition();
@@ -829,7 +826,8 @@ TEST_F(MysqlCaptureTest, InitialSnapshotThenStreamingHasNoGapOrOverlap) {
 // A transaction far beyond large_transaction_bytes spills to the data directory and is
 // appended in parts: every row once, in order, as one transaction; a restart adds nothing.
 TEST_F(MysqlCaptureTest, HugeTransactionSpillsAndIsCapturedOnceWhole) {
-  constexpr int kRows = 200000;
+  // ~4 MiB of rows (1.6 MiB under a sanitizer): either way above the 1 MiB spill threshold.
+  constexpr int kRows = static_cast<int>(ScaledForSanitizers(200000, 80000));
   Exec("CREATE TABLE " + database_ + ".huge (id BIGINT PRIMARY KEY, note VARCHAR(40))");
   BinlogPosition start = MasterPosition();
   Exec("USE " + database_ + "; INSERT INTO huge SELECT seq, CONCAT('note ', seq) FROM seq_1_to_" +

@@ -23,6 +23,7 @@
 #include <set>
 #include <thread>
 
+#include "base/sanitizer.h"
 #include "localdb/local_postgres.h"
 #include "log/log_store.h"
 #include "model/event_codec.h"
@@ -737,7 +738,8 @@ TEST_F(CaptureTest, LargeTransactionIsAppendedInPartsAndInvisibleUntilCommit) {
   };
   StartCapture(options);
   WaitStreaming();
-  const int kRows = 200000;
+  // 20 parts of 10,000 records (4 under a sanitizer): the test needs two.
+  const int kRows = static_cast<int>(ScaledForSanitizers(200000, 40000));
   Sql("INSERT INTO huge_t SELECT g, 'row ' || g FROM generate_series(1, " +
       std::to_string(kRows) + ") g");
   {
