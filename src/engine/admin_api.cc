@@ -74,9 +74,43 @@ std::string Iso8601(int64_t nanos) {
   return text;
 }
 
-void WriteStream(api::JsonWriter& json, const log::StreamInfo& info) {
+// The source's URL without its password.
+std::string UrlWithoutPassword(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  size_t at = url.find('@', scheme + 3);
+  size_t slash = url.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
+  size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon) + ":***" + url.substr(at);
+}
+
+void WriteSource(api::JsonWriter& json, const Engine::SourceView& source) {
+  json.BeginObject();
+  json.Member("name", source.config.name);
+  json.Member("url", UrlWithoutPassword(source.config.url));
+  json.Member("origin", source.runtime ? "runtime" : "config");
+  json.Key("settings");
+  json.BeginObject();
+  for (const auto& [key, value] : SourceSettings(source.config)) json.Member(key, value);
+  json.EndObject();
+  json.Key("streams");
+  json.BeginArray();
+  for (const auto& stream : source.streams) json.String(stream);
+  json.EndArray();
+  json.EndObject();
+}
+
+// `view` is null for a log stream no capture writes (created through the Kinesis API).
+void WriteStream(api::JsonWriter& json, const log::StreamInfo& info,
+                 const Engine::StreamView* view) {
   json.BeginObject();
   json.Member("name", info.name);
+  json.Member("source", view ? view->source : "");
+  json.Member("origin", view == nullptr ? "log" : view->runtime ? "runtime" : "config");
+  json.Member("capture_state", view ? view->capture_state : "none");
+  json.Member("capture_error", view ? view->last_error : "");
   // Sequence numbers count the stream's records (one counter for all its shards), so the
   // records it holds are the span from the lowest trim horizon to the highest last sequence
   // (an upper bound when shards were trimmed unevenly; chunks of a large record count each).
@@ -181,17 +215,111 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
   api::JsonWriter json;
   switch (route.operation) {
     case AdminOperation::kListStreams: {
+      std::vector<Engine::StreamView> views = engine.Streams();
       json.BeginObject();
       json.Key("streams");
       json.BeginArray();
       for (const auto& name : engine.store()->ListStreams()) {
         auto stream = engine.store()->GetStream(name);
         if (!stream.ok()) continue;  // deleted meanwhile
-        WriteStream(json, (*stream)->Describe());
+        const Engine::StreamView* view = nullptr;
+        for (const auto& candidate : views) {
+          if (candidate.config.name == name) view = &candidate;
+        }
+        WriteStream(json, (*stream)->Describe(), view);
       }
       json.EndArray();
       json.EndObject();
       Reply(response, 200, json.Take());
+      return;
+    }
+    case AdminOperation::kGetStream: {
+      auto stream = engine.store()->GetStream(route.name);
+      if (!stream.ok()) {
+        ReplyError(response, AdminNotFound("no stream named '" + route.name +
+                                           "' (GET /admin/v1/streams lists them)"));
+        return;
+      }
+      auto view = engine.FindStream(route.name);
+      WriteStream(json, (*stream)->Describe(), view.ok() ? &*view : nullptr);
+      Reply(response, 200, json.Take());
+      return;
+    }
+    case AdminOperation::kCreateStream: {
+      StreamConfig stream;
+      if (auto error = ParseCreateStreamBody(request.body, &stream)) {
+        ReplyError(response, *error);
+        return;
+      }
+      std::string name = stream.name;
+      if (Status created = engine.CreateStream(std::move(stream)); !created.ok()) {
+        ReplyError(response, FromStatus(created));
+        return;
+      }
+      auto log_stream = engine.store()->GetStream(name);
+      auto view = engine.FindStream(name);
+      if (!log_stream.ok() || !view.ok()) {
+        ReplyError(response, AdminNotFound("stream '" + name + "' was deleted meanwhile"));
+        return;
+      }
+      WriteStream(json, (*log_stream)->Describe(), &*view);
+      Reply(response, 201, json.Take());
+      response->headers.emplace_back("location", std::string(kAdminPrefix) + "streams/" + name);
+      return;
+    }
+    case AdminOperation::kDeleteStream:
+    case AdminOperation::kDeleteSource: {
+      bool is_stream = route.operation == AdminOperation::kDeleteStream;
+      Status deleted = is_stream ? engine.DeleteStream(route.name) : engine.DeleteSource(route.name);
+      if (!deleted.ok()) {
+        ReplyError(response, FromStatus(deleted));
+        return;
+      }
+      json.BeginObject();
+      json.Member("deleted", route.name);
+      json.EndObject();
+      Reply(response, 200, json.Take());
+      return;
+    }
+    case AdminOperation::kListSources: {
+      json.BeginObject();
+      json.Key("sources");
+      json.BeginArray();
+      for (const auto& source : engine.Sources()) WriteSource(json, source);
+      json.EndArray();
+      json.EndObject();
+      Reply(response, 200, json.Take());
+      return;
+    }
+    case AdminOperation::kGetSource:
+    case AdminOperation::kCreateSource: {
+      std::string name = route.name;
+      if (route.operation == AdminOperation::kCreateSource) {
+        SourceConfig source;
+        if (auto error = ParseCreateSourceBody(request.body, &source)) {
+          ReplyError(response, *error);
+          return;
+        }
+        name = source.name;
+        if (Status created = engine.CreateSource(std::move(source)); !created.ok()) {
+          ReplyError(response, FromStatus(created));
+          return;
+        }
+      }
+      for (const auto& source : engine.Sources()) {
+        if (source.config.name != name) continue;
+        WriteSource(json, source);
+        if (route.operation == AdminOperation::kCreateSource) {
+          Reply(response, 201, json.Take());
+          response->headers.emplace_back("location",
+                                         std::string(kAdminPrefix) + "sources/" + name);
+        } else {
+          Reply(response, 200, json.Take());
+        }
+        return;
+      }
+      ReplyError(response, AdminNotFound("no source named '" + name +
+                                         "' (GET /admin/v1/sources lists them)"));
       return;
     }
     case AdminOperation::kListSinks: {
