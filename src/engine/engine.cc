@@ -11,6 +11,7 @@
 #include "consume/sink_settings.h"
 #include "engine/admin_api.h"
 #include "engine/admin_console.h"
+#include "engine/dsql_api.h"
 #include "engine/runtime_sinks.h"
 #include "engine/shaping_stream.h"
 #include "engine/sink_config.h"
@@ -342,6 +343,8 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     options.routes.push_back(api::MetricsRoute());
     options.routes.push_back(AdminHttpRoute(engine.get(), config.api.admin_token));
     options.routes.push_back(AdminConsoleRoute());
+    options.routes.push_back(DsqlHttpRoute(engine.get(), config.api.admin_token,
+                                           config.api.region, options.account_id));
     if (config.api.admin_token.empty() && !IsLoopbackListen(config.api.listen)) {
       logger->warn("api listen={} is reachable beyond this machine and the admin API "
                    "(/admin/v1/) has no token: anyone who reaches the port can pause, reset, "
