@@ -146,8 +146,9 @@ int Run(const RunFlags& flags) {
               config.api.tls_cert.empty() ? "http" : "https", (*engine)->api_port());
   }
   if (config.streams.empty()) {
-    log->info("no stream configured: waiting for streams created through the control plane "
-              "(POST /admin/v1/streams, or the DSQL stream API: POST /stream/SOURCE)");
+    log->info(
+        "no stream configured: waiting for streams created through the control plane "
+        "(POST /admin/v1/streams, or the DSQL stream API: POST /stream/SOURCE)");
   }
   if ((*engine)->metrics_port() != 0) {
     auto host = engine::ParseListenAddress(config.metrics.listen);

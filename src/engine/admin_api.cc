@@ -270,7 +270,8 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
     case AdminOperation::kDeleteStream:
     case AdminOperation::kDeleteSource: {
       bool is_stream = route.operation == AdminOperation::kDeleteStream;
-      Status deleted = is_stream ? engine.DeleteStream(route.name) : engine.DeleteSource(route.name);
+      Status deleted =
+          is_stream ? engine.DeleteStream(route.name) : engine.DeleteSource(route.name);
       if (!deleted.ok()) {
         ReplyError(response, FromStatus(deleted));
         return;
@@ -311,8 +312,7 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
         WriteSource(json, source);
         if (route.operation == AdminOperation::kCreateSource) {
           Reply(response, 201, json.Take());
-          response->headers.emplace_back("location",
-                                         std::string(kAdminPrefix) + "sources/" + name);
+          response->headers.emplace_back("location", std::string(kAdminPrefix) + "sources/" + name);
         } else {
           Reply(response, 200, json.Take());
         }

@@ -158,8 +158,8 @@ std::optional<AdminError> SettingsField(simdjson::dom::object object, bool lists
           for (auto element : simdjson::dom::array(entry.value)) {
             std::string_view text;
             if (element.get_string().get(text)) {
-              return AdminBadRequest(fmt::format(
-                  "field 'settings.{}' must be a list of strings", Shown(key)));
+              return AdminBadRequest(
+                  fmt::format("field 'settings.{}' must be a list of strings", Shown(key)));
             }
             value += (value.empty() ? "" : ",") + std::string(text);
           }
@@ -199,10 +199,10 @@ std::optional<AdminError> ParseAdminRoute(std::string_view method, std::string_v
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   std::vector<std::string_view> segments = Segments(rest);
   auto not_found = [&] {
-    return AdminNotFound(fmt::format(
-        "no admin resource at {}; the resources are {}sources, {}streams, {}sinks and "
-        "{}sinks/NAME (with /pause, /resume, /reset)",
-        Shown(path), kAdminPrefix, kAdminPrefix, kAdminPrefix, kAdminPrefix));
+    return AdminNotFound(
+        fmt::format("no admin resource at {}; the resources are {}sources, {}streams, {}sinks and "
+                    "{}sinks/NAME (with /pause, /resume, /reset)",
+                    Shown(path), kAdminPrefix, kAdminPrefix, kAdminPrefix, kAdminPrefix));
   };
   *out = AdminRoute{};
   if (!segments.empty() && (segments[0] == "streams" || segments[0] == "sources")) {
@@ -331,7 +331,8 @@ std::optional<AdminError> ParseCreateSinkBody(std::string_view body, consume::Si
   spec->name = *name;
   if (stream) spec->stream = *stream;
 
-  if (auto error = SettingsField(object, /*lists=*/false, &spec->settings, "also given in the url's query")) {
+  if (auto error = SettingsField(object, /*lists=*/false, &spec->settings,
+                                 "also given in the url's query")) {
     return error;
   }
   *out = std::move(*spec);
@@ -351,12 +352,14 @@ std::optional<AdminError> ParseCreateSourceBody(std::string_view body, SourceCon
   if (auto error = StringField(object, "name", &name)) return error;
   if (auto error = StringField(object, "url", &url)) return error;
   if (!name || name->empty()) {
-    return AdminBadRequest("field 'name' is required: the source's name (1-128 characters of "
-                           "letters, digits, '_', '.', '-')");
+    return AdminBadRequest(
+        "field 'name' is required: the source's name (1-128 characters of "
+        "letters, digits, '_', '.', '-')");
   }
   if (!url || url->empty()) {
-    return AdminBadRequest("field 'url' is required: the database, like "
-                           "postgresql://user:pass@host:5432/db or mariadb://user:pass@host:3306/db");
+    return AdminBadRequest(
+        "field 'url' is required: the database, like "
+        "postgresql://user:pass@host:5432/db or mariadb://user:pass@host:3306/db");
   }
   SourceConfig source;
   source.name = *name;
@@ -381,8 +384,9 @@ std::optional<AdminError> ParseCreateStreamBody(std::string_view body, StreamCon
   if (auto error = StringField(object, "name", &name)) return error;
   if (auto error = StringField(object, "source", &source)) return error;
   if (!name || name->empty()) {
-    return AdminBadRequest("field 'name' is required: the stream's name (1-128 characters of "
-                           "letters, digits, '_', '.', '-')");
+    return AdminBadRequest(
+        "field 'name' is required: the stream's name (1-128 characters of "
+        "letters, digits, '_', '.', '-')");
   }
   StreamConfig stream;
   stream.name = *name;
@@ -391,7 +395,8 @@ std::optional<AdminError> ParseCreateStreamBody(std::string_view body, StreamCon
   if (auto error = SettingsField(object, true, &settings, "given twice")) return error;
   for (const auto& [key, value] : settings) {
     if (key.rfind("dsql.", 0) == 0) {
-      return AdminBadRequest("field 'settings." + key + "': dsql.* settings are kept by the "
+      return AdminBadRequest("field 'settings." + key +
+                             "': dsql.* settings are kept by the "
                              "DSQL stream API (POST /stream/CLUSTER); remove it");
     }
     if (Status applied = ApplyStreamSetting(stream, key, value); !applied.ok()) {

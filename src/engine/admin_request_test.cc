@@ -76,8 +76,8 @@ TEST(AdminCreateBodies, SourcesAndStreamsNameTheField) {
       &source));
   EXPECT_EQ(source.slot_name, "s");
   EXPECT_EQ(source.server_id, 7u);
-  auto bad = ParseCreateSourceBody(R"({"name":"pg","url":"postgresql://u@h/d","settings":{"slot":"s"}})",
-                                   &source);
+  auto bad = ParseCreateSourceBody(
+      R"({"name":"pg","url":"postgresql://u@h/d","settings":{"slot":"s"}})", &source);
   ASSERT_TRUE(bad);
   EXPECT_NE(bad->message.find("settings.slot"), std::string::npos) << bad->message;
   bad = ParseCreateSourceBody(R"({"name":"pg"})", &source);

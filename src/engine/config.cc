@@ -1,5 +1,7 @@
 #include "engine/config.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -10,7 +12,6 @@
 #include <map>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "base/duration.h"
 #include "engine/sink_config.h"
@@ -206,9 +207,9 @@ Status ParseSourceTable(const toml::table& table, std::string_view file_name,
   EDDY_RETURN_IF_ERROR(
       source_reader.ReadUnsigned("snapshot_chunk_size", source.snapshot_chunk_size, 1, 10000000));
   EDDY_RETURN_IF_ERROR(source_reader.ReadString("signal_table", source.signal_table));
-  EDDY_RETURN_IF_ERROR(source_reader.Finish({"name", "url", "slot_name", "publication_name",
-                                             "snapshot_mode", "server_id", "snapshot_type",
-                                             "snapshot_chunk_size", "signal_table"}));
+  EDDY_RETURN_IF_ERROR(
+      source_reader.Finish({"name", "url", "slot_name", "publication_name", "snapshot_mode",
+                            "server_id", "snapshot_type", "snapshot_chunk_size", "signal_table"}));
   EDDY_RETURN_IF_ERROR(OneOf(source_reader.Where(table), "source.snapshot_type",
                              source.snapshot_type, {"blocking", "incremental"}));
   if (!source.snapshot_mode.empty()) {
@@ -220,10 +221,9 @@ Status ParseSourceTable(const toml::table& table, std::string_view file_name,
 }
 
 bool IsResourceName(std::string_view name) {
-  return !name.empty() && name.size() <= 128 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-         });
+  return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
 }
 
 }  // namespace
@@ -259,7 +259,8 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     }
   } else {
     EDDY_ASSIGN_OR_RETURN(const toml::table* source, reader.ReadTable("source"));
-    if (source != nullptr) EDDY_RETURN_IF_ERROR(ParseSourceTable(*source, file_name, config.source));
+    if (source != nullptr)
+      EDDY_RETURN_IF_ERROR(ParseSourceTable(*source, file_name, config.source));
   }
 
   EDDY_ASSIGN_OR_RETURN(auto streams, reader.ReadTableList("stream"));
@@ -322,11 +323,10 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
       }
       stream.keys.push_back(std::move(key));
     }
-    EDDY_RETURN_IF_ERROR(stream_reader.Finish({"name", "source", "format", "view_type", "tables", "ordering",
-                                               "shards", "retention_hours", "max_record_kib",
-                                               "exclude_tables", "include_columns",
-                                               "exclude_columns", "mask", "key",
-                                               "transaction_metadata", "heartbeat_interval"}));
+    EDDY_RETURN_IF_ERROR(stream_reader.Finish(
+        {"name", "source", "format", "view_type", "tables", "ordering", "shards", "retention_hours",
+         "max_record_kib", "exclude_tables", "include_columns", "exclude_columns", "mask", "key",
+         "transaction_metadata", "heartbeat_interval"}));
     std::string where = stream_reader.Where(table);
     if (stream.name.empty()) {
       return InvalidArgument(where + "[[stream]] number " + std::to_string(i + 1) +
@@ -417,8 +417,9 @@ Result<EngineConfig> LoadConfigFile(const std::string& path) {
 Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides) {
   if (overrides.source_url) {
     if (!config.sources.empty()) {
-      return InvalidArgument("--source adds a lone source, but the config file has [[source]] "
-                             "tables; add the source there as another [[source]] with a name");
+      return InvalidArgument(
+          "--source adds a lone source, but the config file has [[source]] "
+          "tables; add the source there as another [[source]] with a name");
     }
     config.source.url = *overrides.source_url;
   }
@@ -489,7 +490,8 @@ Result<SourceConfig> SourceOfStream(const std::vector<SourceConfig>& sources,
   }
   if (stream.source.empty() && sources.size() == 1) return sources.front();
   if (sources.empty()) {
-    return InvalidArgument("stream '" + stream.name + "': no source is configured; add a "
+    return InvalidArgument("stream '" + stream.name +
+                           "': no source is configured; add a "
                            "[[source]] table (or create one: POST /admin/v1/sources)");
   }
   if (stream.source.empty()) {
@@ -503,16 +505,19 @@ Result<SourceConfig> SourceOfStream(const std::vector<SourceConfig>& sources,
 Status ValidateSource(const SourceConfig& source) {
   std::string where = "source '" + source.name + "': ";
   if (!IsResourceName(source.name)) {
-    return InvalidArgument(where + "name must be 1-128 characters of letters, digits, '_', '.', '-'");
+    return InvalidArgument(where +
+                           "name must be 1-128 characters of letters, digits, '_', '.', '-'");
   }
   if (source.url.empty()) {
-    return InvalidArgument(where + "no url; set url = \"postgresql://user:pass@host:port/db\" (or "
+    return InvalidArgument(where +
+                           "no url; set url = \"postgresql://user:pass@host:port/db\" (or "
                            "mysql://...)");
   }
   if (auto url = source::ParseSourceUrl(source.url); !url.ok()) {
     return InvalidArgument(where + "url: " + url.status().message());
   }
-  EDDY_RETURN_IF_ERROR(OneOf(where, "snapshot_type", source.snapshot_type, {"blocking", "incremental"}));
+  EDDY_RETURN_IF_ERROR(
+      OneOf(where, "snapshot_type", source.snapshot_type, {"blocking", "incremental"}));
   if (!source.snapshot_mode.empty()) {
     EDDY_RETURN_IF_ERROR(OneOf(where, "snapshot_mode", source.snapshot_mode,
                                {"initial", "initial_only", "no_data", "when_needed", "always"}));
@@ -524,9 +529,11 @@ Status ValidateStream(const StreamConfig& stream) {
   std::string where = "stream '" + stream.name + "': ";
   // Kinesis stream names: 1-128 characters of [a-zA-Z0-9_.-].
   if (!IsResourceName(stream.name)) {
-    return InvalidArgument(where + "name must be 1-128 characters of letters, digits, '_', '.', '-'");
+    return InvalidArgument(where +
+                           "name must be 1-128 characters of letters, digits, '_', '.', '-'");
   }
-  EDDY_RETURN_IF_ERROR(OneOf(where, "format", stream.format, {"native", "debezium", "dms", "dynamodb"}));
+  EDDY_RETURN_IF_ERROR(
+      OneOf(where, "format", stream.format, {"native", "debezium", "dms", "dynamodb"}));
   EDDY_RETURN_IF_ERROR(OneOf(where, "view_type", stream.view_type,
                              {"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"}));
   EDDY_RETURN_IF_ERROR(OneOf(where, "ordering", stream.ordering, {"ORDERED", "UNORDERED"}));
@@ -534,7 +541,8 @@ Status ValidateStream(const StreamConfig& stream) {
     return InvalidArgument(where + "shards must be between 1 and 1024");
   }
   if (stream.ordering == "ORDERED" && stream.shards != 1) {
-    return InvalidArgument(where + "ordering ORDERED keeps total commit order in one shard; set "
+    return InvalidArgument(where +
+                           "ordering ORDERED keeps total commit order in one shard; set "
                            "shards = 1 or use ordering = \"UNORDERED\"");
   }
   for (const auto& table : stream.tables) {
@@ -550,9 +558,10 @@ Status ValidateStream(const StreamConfig& stream) {
 Status ValidateForRun(const EngineConfig& config) {
   std::vector<SourceConfig> sources = ConfiguredSources(config);
   if (sources.empty()) {
-    return InvalidArgument("no source: pass --source postgresql://user:pass@host:port/db (or "
-                           "mysql://...), or set [source] url (or [[source]] tables) in the "
-                           "config file");
+    return InvalidArgument(
+        "no source: pass --source postgresql://user:pass@host:port/db (or "
+        "mysql://...), or set [source] url (or [[source]] tables) in the "
+        "config file");
   }
   if (config.data_dir.empty()) {
     return InvalidArgument("no data directory: pass --data-dir DIR or set data_dir in the config file");
@@ -616,8 +625,8 @@ Status ApplySourceSetting(SourceConfig& source, const std::string& key, const st
   } else if (key == "publication_name") {
     source.publication_name = value;
   } else if (key == "snapshot_mode") {
-    EDDY_RETURN_IF_ERROR(OneOf(where, key, value,
-                               {"initial", "initial_only", "no_data", "when_needed", "always"}));
+    EDDY_RETURN_IF_ERROR(
+        OneOf(where, key, value, {"initial", "initial_only", "no_data", "when_needed", "always"}));
     source.snapshot_mode = value;
   } else if (key == "snapshot_type") {
     EDDY_RETURN_IF_ERROR(OneOf(where, key, value, {"blocking", "incremental"}));
@@ -655,8 +664,8 @@ Status ApplyStreamSetting(StreamConfig& stream, const std::string& key, const st
     EDDY_RETURN_IF_ERROR(OneOf(where, key, value, {"native", "debezium", "dms", "dynamodb"}));
     stream.format = value;
   } else if (key == "view_type") {
-    EDDY_RETURN_IF_ERROR(OneOf(where, key, value,
-                               {"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"}));
+    EDDY_RETURN_IF_ERROR(
+        OneOf(where, key, value, {"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"}));
     stream.view_type = value;
   } else if (key == "tables") {
     stream.tables = SplitCommaList(value);
@@ -703,9 +712,9 @@ std::map<std::string, std::string> StreamSettings(const StreamConfig& stream) {
       {"retention_hours", std::to_string(stream.retention_hours)},
       {"max_record_kib", std::to_string(stream.max_record_kib)},
       {"transaction_metadata", stream.transaction_metadata ? "true" : "false"},
-      {"heartbeat_interval",
-       stream.heartbeat_interval_ms > 0 ? std::to_string(stream.heartbeat_interval_ms) + "ms"
-                                        : "0"}};
+      {"heartbeat_interval", stream.heartbeat_interval_ms > 0
+                                 ? std::to_string(stream.heartbeat_interval_ms) + "ms"
+                                 : "0"}};
   if (!stream.tables.empty()) settings["tables"] = JoinComma(stream.tables);
   if (!stream.exclude_tables.empty()) settings["exclude_tables"] = JoinComma(stream.exclude_tables);
   for (const auto& [key, value] : stream.annotations) settings[key] = value;

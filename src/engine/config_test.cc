@@ -252,8 +252,8 @@ source = "maria"
   EXPECT_FALSE(ApplyOverrides(*config, overrides).ok());
   auto nameless = ParseConfig("[[source]]\nurl = \"postgresql://h/d\"\n", "n.toml");
   EXPECT_NE(nameless.status().message().find("has no 'name'"), std::string::npos);
-  auto bad_url = ParseConfig("data_dir = \"/x\"\n[[source]]\nname = \"a\"\nurl = \"ftp://h\"\n",
-                             "b.toml");
+  auto bad_url =
+      ParseConfig("data_dir = \"/x\"\n[[source]]\nname = \"a\"\nurl = \"ftp://h\"\n", "b.toml");
   ASSERT_TRUE(bad_url.ok());
   EXPECT_NE(ValidateForRun(*bad_url).message().find("source 'a': url"), std::string::npos);
 }

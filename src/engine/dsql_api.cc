@@ -61,8 +61,8 @@ DsqlError Internal(std::string message) {
 }
 
 std::string StreamArn(const Context& context, const std::string& cluster, const std::string& id) {
-  return fmt::format("arn:aws:dsql:{}:{}:cluster/{}/stream/{}", context.region,
-                     context.account_id, cluster, id);
+  return fmt::format("arn:aws:dsql:{}:{}:cluster/{}/stream/{}", context.region, context.account_id,
+                     cluster, id);
 }
 
 // The DSQL status of a stream from its capture's state (see dsql_api.h).
@@ -174,10 +174,11 @@ std::optional<DsqlError> Authorize(const Context& context, const api::HttpReques
   DsqlError error;
   error.http_status = 403;
   error.type = "AccessDeniedException";
-  error.message = fmt::format("this eddy has an admin token: send Authorization: Bearer TOKEN, "
-                              "or sign with SigV4 as access key id {} and the token as the "
-                              "secret key",
-                              kDsqlAccessKeyId);
+  error.message = fmt::format(
+      "this eddy has an admin token: send Authorization: Bearer TOKEN, "
+      "or sign with SigV4 as access key id {} and the token as the "
+      "secret key",
+      kDsqlAccessKeyId);
   return error;
 }
 

@@ -84,9 +84,9 @@ std::optional<DsqlError> OnlyMembers(simdjson::dom::object object, std::string_v
     for (auto name : known) names += (names.empty() ? "" : ", ") + std::string(name);
     std::string field = where.empty() ? std::string(member.key)
                                       : std::string(where) + "." + std::string(member.key);
-    return DsqlValidation(Shown(field), fmt::format("{} is not a member of {}; the members are {}",
-                                                    Shown(field),
-                                                    where.empty() ? "CreateStream" : where, names));
+    return DsqlValidation(Shown(field),
+                          fmt::format("{} is not a member of {}; the members are {}", Shown(field),
+                                      where.empty() ? "CreateStream" : where, names));
   }
   return std::nullopt;
 }
@@ -193,8 +193,9 @@ std::optional<DsqlError> ParseDsqlRoute(std::string_view method, std::string_vie
     for (const auto& [key, value] : *pairs) {
       if (key != "client-token") continue;
       if (!IsClientToken(value)) {
-        return DsqlValidation("clientToken", "clientToken must be 1-128 printable ASCII "
-                                             "characters without spaces");
+        return DsqlValidation("clientToken",
+                              "clientToken must be 1-128 printable ASCII "
+                              "characters without spaces");
       }
       out->client_token = value;
     }
@@ -212,8 +213,8 @@ std::optional<DsqlError> ParseDsqlRoute(std::string_view method, std::string_vie
 std::optional<DsqlError> ParseDsqlCreateBody(std::string_view body, DsqlCreateRequest* out) {
   *out = DsqlCreateRequest{};
   if (body.size() > kMaxDsqlBodyBytes) {
-    DsqlError error = DsqlValidation(
-        "body", fmt::format("the body is {} bytes; the limit is {}", body.size(), kMaxDsqlBodyBytes));
+    DsqlError error = DsqlValidation("body", fmt::format("the body is {} bytes; the limit is {}",
+                                                         body.size(), kMaxDsqlBodyBytes));
     error.reason = "cannotParse";
     return error;
   }
@@ -221,19 +222,21 @@ std::optional<DsqlError> ParseDsqlCreateBody(std::string_view body, DsqlCreateRe
   simdjson::dom::element document;
   simdjson::dom::object object;
   if (parser.parse(body.data(), body.size()).get(document) || document.get_object().get(object)) {
-    DsqlError error = DsqlValidation("body", "the body must be a JSON object (CreateStream's "
-                                             "targetDefinition, ordering, format, ...)");
+    DsqlError error = DsqlValidation("body",
+                                     "the body must be a JSON object (CreateStream's "
+                                     "targetDefinition, ordering, format, ...)");
     error.reason = "cannotParse";
     return error;
   }
-  if (auto error = OnlyMembers(object, "", {"targetDefinition", "ordering", "format", "tags",
-                                            "clientToken"})) {
+  if (auto error = OnlyMembers(object, "",
+                               {"targetDefinition", "ordering", "format", "tags", "clientToken"})) {
     return error;
   }
   simdjson::dom::element target;
   if (object.at_key("targetDefinition").get(target) || target.is_null()) {
-    return DsqlValidation("targetDefinition", "targetDefinition is required: "
-                                              "{\"kinesis\": {\"streamArn\": ..., \"roleArn\": ...}}");
+    return DsqlValidation("targetDefinition",
+                          "targetDefinition is required: "
+                          "{\"kinesis\": {\"streamArn\": ..., \"roleArn\": ...}}");
   }
   simdjson::dom::object target_object;
   if (target.get_object().get(target_object)) {
@@ -247,7 +250,8 @@ std::optional<DsqlError> ParseDsqlCreateBody(std::string_view body, DsqlCreateRe
                           "targetDefinition.kinesis is required: {\"streamArn\": ..., "
                           "\"roleArn\": ...}");
   }
-  if (auto error = OnlyMembers(kinesis_object, "targetDefinition.kinesis", {"streamArn", "roleArn"})) {
+  if (auto error =
+          OnlyMembers(kinesis_object, "targetDefinition.kinesis", {"streamArn", "roleArn"})) {
     return error;
   }
   if (auto error = StringMember(kinesis_object, "streamArn", "targetDefinition.kinesis.streamArn",
@@ -272,7 +276,8 @@ std::optional<DsqlError> ParseDsqlCreateBody(std::string_view body, DsqlCreateRe
     std::string_view resource = begin <= arn.size() ? arn.substr(begin) : std::string_view();
     bool ok = parts.size() == 5 && parts[0] == "arn" && parts[1].substr(0, 3) == "aws" &&
               parts[2] == "kinesis" && parts[4].size() == 12 &&
-              std::all_of(parts[4].begin(), parts[4].end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+              std::all_of(parts[4].begin(), parts[4].end(),
+                          [](char c) { return c >= '0' && c <= '9'; }) &&
               resource.substr(0, 7) == "stream/" && IsName(resource.substr(7));
     if (!ok || arn.size() > 2048) {
       return DsqlValidation("targetDefinition.kinesis.streamArn",
@@ -300,14 +305,16 @@ std::optional<DsqlError> ParseDsqlCreateBody(std::string_view body, DsqlCreateRe
   }
   if (auto error = StringMember(object, "format", "format", &out->format, true)) return error;
   if (out->format != "JSON") {
-    return DsqlValidation("format", fmt::format("format is '{}'; it must be JSON", Shown(out->format)));
+    return DsqlValidation("format",
+                          fmt::format("format is '{}'; it must be JSON", Shown(out->format)));
   }
   if (auto error = StringMember(object, "clientToken", "clientToken", &out->client_token, false)) {
     return error;
   }
   if (!out->client_token.empty() && !IsClientToken(out->client_token)) {
-    return DsqlValidation("clientToken", "clientToken must be 1-128 printable ASCII characters "
-                                         "without spaces");
+    return DsqlValidation("clientToken",
+                          "clientToken must be 1-128 printable ASCII characters "
+                          "without spaces");
   }
   simdjson::dom::element tags;
   if (!object.at_key("tags").get(tags) && !tags.is_null()) {

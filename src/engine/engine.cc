@@ -263,10 +263,13 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
       EDDY_RETURN_IF_ERROR(ApplySourceSetting(source, key, value).WithContext(runtime_file));
     }
     bool configured = false;
-    for (const auto& existing : engine->configured_sources_) configured |= existing.name == source.name;
+    for (const auto& existing : engine->configured_sources_)
+      configured |= existing.name == source.name;
     if (configured) {
-      logger->warn("source={} is configured and was also created at run time: the configured "
-                   "one is used", source.name);
+      logger->warn(
+          "source={} is configured and was also created at run time: the configured "
+          "one is used",
+          source.name);
       continue;
     }
     engine->runtime_sources_.push_back(std::move(source));
@@ -281,8 +284,10 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     bool configured = false;
     for (const auto& existing : config.streams) configured |= existing.name == stream.name;
     if (configured) {
-      logger->warn("stream={} is configured and was also created at run time: the configured "
-                   "one is used", stream.name);
+      logger->warn(
+          "stream={} is configured and was also created at run time: the configured "
+          "one is used",
+          stream.name);
       continue;
     }
     engine->runtime_streams_.push_back(std::move(stream));
@@ -343,8 +348,8 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     options.routes.push_back(api::MetricsRoute());
     options.routes.push_back(AdminHttpRoute(engine.get(), config.api.admin_token));
     options.routes.push_back(AdminConsoleRoute());
-    options.routes.push_back(DsqlHttpRoute(engine.get(), config.api.admin_token,
-                                           config.api.region, options.account_id));
+    options.routes.push_back(
+        DsqlHttpRoute(engine.get(), config.api.admin_token, config.api.region, options.account_id));
     if (config.api.admin_token.empty() && !IsLoopbackListen(config.api.listen)) {
       logger->warn("api listen={} is reachable beyond this machine and the admin API "
                    "(/admin/v1/) has no token: anyone who reaches the port can pause, reset, "
@@ -379,14 +384,15 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     std::map<std::string, std::pair<size_t, size_t>> per_source;  // name -> (next, count)
     std::vector<SourceConfig> stream_sources;
     for (const auto& stream : config.streams) {
-      EDDY_ASSIGN_OR_RETURN(SourceConfig source, SourceOfStream(engine->configured_sources_, stream));
+      EDDY_ASSIGN_OR_RETURN(SourceConfig source,
+                            SourceOfStream(engine->configured_sources_, stream));
       per_source[source.name].second++;
       stream_sources.push_back(std::move(source));
     }
     for (size_t i = 0; i < config.streams.size(); ++i) {
       auto& [next, count] = per_source[stream_sources[i].name];
-      EDDY_RETURN_IF_ERROR(engine->StartStreamCapture(stream_sources[i], config.streams[i],
-                                                      next++, count, true));
+      EDDY_RETURN_IF_ERROR(
+          engine->StartStreamCapture(stream_sources[i], config.streams[i], next++, count, true));
     }
   }
   std::unique_lock admin_lock(engine->admin_mu_);  // the API serves already
@@ -394,8 +400,8 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     std::vector<SourceConfig> all = engine->AllSourcesLocked();
     auto source = SourceOfStream(all, stream);
     if (!source.ok()) {
-      return source.status().WithContext("stream created at run time (recorded in " +
-                                         runtime_file + ")");
+      return source.status().WithContext("stream created at run time (recorded in " + runtime_file +
+                                         ")");
     }
     auto [index, count] = engine->RuntimeStreamSlot(stream);
     EDDY_RETURN_IF_ERROR(engine->StartStreamCapture(*source, stream, index, count, false));
@@ -444,8 +450,7 @@ Status Engine::AddCapture(const EngineConfig& source_config, const StreamConfig&
 }
 
 Status Engine::StartStreamCapture(const SourceConfig& source, const StreamConfig& stream_config,
-                                  size_t stream_index, size_t stream_count,
-                                  bool end_stops_engine) {
+                                  size_t stream_index, size_t stream_count, bool end_stops_engine) {
   EngineConfig source_config = config_;
   source_config.source = source;
   EDDY_ASSIGN_OR_RETURN(std::shared_ptr<log::Stream> stream, store_->GetStream(stream_config.name));
@@ -735,7 +740,6 @@ Status Engine::DeleteSink(const std::string& name) {
   return Status::Ok();
 }
 
-
 Status Engine::EnsureLogStream(const StreamConfig& stream) {
   auto logger = logging::Get("engine");
   auto existing = store_->GetStream(stream.name);
@@ -744,9 +748,10 @@ Status Engine::EnsureLogStream(const StreamConfig& stream) {
     size_t open_shards = 0;
     for (const auto& shard : info.shards) open_shards += shard.open ? 1 : 0;
     if (open_shards != stream.shards && stream.ordering != "ORDERED") {
-      logger->warn("stream={} has {} open shards; the configuration asks for {}: keeping the "
-                   "existing shards (reshard through the API to change them)",
-                   stream.name, open_shards, stream.shards);
+      logger->warn(
+          "stream={} has {} open shards; the configuration asks for {}: keeping the "
+          "existing shards (reshard through the API to change them)",
+          stream.name, open_shards, stream.shards);
     }
     return Status::Ok();
   }

@@ -109,7 +109,7 @@ class Engine {
   };
   struct StreamView {
     StreamConfig config;
-    std::string source;   // the source it captures; empty when no capture (eddy serve)
+    std::string source;  // the source it captures; empty when no capture (eddy serve)
     bool runtime = false;
     // The capture's state ("starting", "snapshot", "streaming", "reconnecting", "finished",
     // "failed"; "stopped" when no capture runs) and its last error.

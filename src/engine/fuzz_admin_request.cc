@@ -1,6 +1,6 @@
-// Fuzz target: any bytes as an admin request body (POST /admin/v1/sinks, /sources, /streams, .../reset) and as a
-// request path, and as a DATA/runtime-sinks file, either parse or give a clean error; nothing
-// crashes. The bodies come from the network.
+// Fuzz target: any bytes as an admin request body (POST /admin/v1/sinks, /sources, /streams,
+// .../reset) and as a request path, and as a DATA/runtime-sinks file, either parse or give a clean
+// error; nothing crashes. The bodies come from the network.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>

@@ -166,8 +166,7 @@ Result<RuntimeResources> DecodeRuntimeResources(std::string_view text, std::stri
       }
       resources.sources.push_back(std::move(source));
       settings = &resources.sources.back().settings;
-    } else if (fields[0] == "stream" && fields.size() == 3 &&
-               version >= kRuntimeResourcesVersion) {
+    } else if (fields[0] == "stream" && fields.size() == 3 && version >= kRuntimeResourcesVersion) {
       RuntimeStream stream;
       if (!DecodeField(fields[1], &stream.name) || !DecodeField(fields[2], &stream.source) ||
           stream.name.empty()) {

@@ -38,8 +38,8 @@ namespace eddy::engine {
 
 inline constexpr std::string_view kRuntimeSinksFile = "runtime-sinks";
 inline constexpr std::string_view kRuntimeSinksMagic = "eddy-runtime-sinks";
-inline constexpr int kRuntimeSinksVersion = 1;           // sinks only
-inline constexpr int kRuntimeResourcesVersion = 2;       // sources, streams and sinks
+inline constexpr int kRuntimeSinksVersion = 1;      // sinks only
+inline constexpr int kRuntimeResourcesVersion = 2;  // sources, streams and sinks
 // A file larger than this is refused as corrupt (thousands of sinks fit).
 inline constexpr size_t kMaxRuntimeSinksBytes = 16u << 20;
 
