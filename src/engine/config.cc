@@ -384,6 +384,13 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     }
   }
 
+  EDDY_ASSIGN_OR_RETURN(const toml::table* kafka, reader.ReadTable("kafka"));
+  if (kafka != nullptr) {
+    TableReader kafka_reader(*kafka, "kafka", file_name);
+    EDDY_RETURN_IF_ERROR(kafka_reader.ReadString("bootstrap_servers", config.kafka.bootstrap_servers));
+    EDDY_RETURN_IF_ERROR(kafka_reader.Finish({"bootstrap_servers"}));
+  }
+
   EDDY_ASSIGN_OR_RETURN(const toml::table* logging, reader.ReadTable("log"));
   if (logging != nullptr) {
     TableReader log_reader(*logging, "log", file_name);
@@ -400,7 +407,7 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
   EDDY_ASSIGN_OR_RETURN(config.sinks, ParseSinkTables(sink_tables, file_name));
 
   EDDY_RETURN_IF_ERROR(
-      reader.Finish({"data_dir", "source", "stream", "api", "metrics", "log", "sink"}));
+      reader.Finish({"data_dir", "source", "stream", "api", "metrics", "kafka", "log", "sink"}));
   return config;
 }
 
@@ -658,7 +665,7 @@ std::map<std::string, std::string> SourceSettings(const SourceConfig& source) {
 
 Status ApplyStreamSetting(StreamConfig& stream, const std::string& key, const std::string& value) {
   std::string where = "stream '" + stream.name + "': ";
-  if (key.rfind("dsql.", 0) == 0) {
+  if (key.rfind("dsql.", 0) == 0 || key.rfind("connect.", 0) == 0) {
     stream.annotations[key] = value;
   } else if (key == "format") {
     EDDY_RETURN_IF_ERROR(OneOf(where, key, value, {"native", "debezium", "dms", "dynamodb"}));

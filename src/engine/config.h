@@ -84,7 +84,8 @@ struct StreamConfig {
   int64_t heartbeat_interval_ms = 0;
 
   // Control-plane facts kept with a stream created at run time (the DSQL stream API's
-  // identifier, ARNs, client token, creation time: keys "dsql.*"); never read by the capture.
+  // identifier, ARNs, client token, creation time: keys "dsql.*"; a Kafka Connect
+  // connector's name, configuration and state: "connect.*"); never read by the capture.
   std::map<std::string, std::string> annotations;
 
   // Whether the capture writes through a ShapingStream (shaping, transaction metadata or
@@ -119,6 +120,12 @@ struct MetricsConfig {
   std::string listen;
 };
 
+// `[kafka] bootstrap_servers`: the Kafka cluster of connectors created through the Kafka
+// Connect API (docs/kafka-connect-api.md); empty: their changes stay in eddy streams.
+struct KafkaConfig {
+  std::string bootstrap_servers;
+};
+
 struct LoggingConfig {
   std::string level = "info";  // trace | debug | info | warn | error | off
   std::string format = "text"; // text | json
@@ -139,6 +146,7 @@ struct EngineConfig {
   std::vector<consume::SinkSpec> sinks;
   ApiConfig api;
   MetricsConfig metrics;
+  KafkaConfig kafka;
   LoggingConfig logging;
 };
 
@@ -189,7 +197,8 @@ Status ValidateStream(const StreamConfig& stream);
 // setting (kInvalidArgument naming the key and the allowed values); *Settings gives every
 // setting of a value back (name, url and source excluded). Streams created at run time take
 // format, view_type, tables, exclude_tables, ordering, shards, retention_hours,
-// max_record_kib, transaction_metadata, heartbeat_interval and "dsql.*" annotations; column
+// max_record_kib, transaction_metadata, heartbeat_interval and "dsql.*" / "connect.*"
+// annotations; column
 // shaping (masks, keys, columns) is for the config file.
 Status ApplySourceSetting(SourceConfig& source, const std::string& key, const std::string& value);
 std::map<std::string, std::string> SourceSettings(const SourceConfig& source);

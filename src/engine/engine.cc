@@ -11,6 +11,8 @@
 #include "consume/sink_settings.h"
 #include "engine/admin_api.h"
 #include "engine/admin_console.h"
+#include "engine/debezium_config.h"
+#include "engine/connect_api.h"
 #include "engine/dsql_api.h"
 #include "engine/runtime_sinks.h"
 #include "engine/shaping_stream.h"
@@ -281,6 +283,17 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     for (const auto& [key, value] : recorded.settings) {
       EDDY_RETURN_IF_ERROR(ApplyStreamSetting(stream, key, value).WithContext(runtime_file));
     }
+    // A Kafka Connect connector's stream takes its column shaping from the connector's
+    // configuration again (the recorded settings hold no shaping).
+    if (auto it = stream.annotations.find("connect.config"); it != stream.annotations.end()) {
+      auto mapped = MapDebeziumConnector(it->second, "connector '" + stream.name + "'", "", false);
+      if (!mapped.ok()) return mapped.status().WithContext(runtime_file);
+      const StreamConfig& shaped = mapped->streams.front();
+      stream.include_columns = shaped.include_columns;
+      stream.exclude_columns = shaped.exclude_columns;
+      stream.masks = shaped.masks;
+      stream.keys = shaped.keys;
+    }
     bool configured = false;
     for (const auto& existing : config.streams) configured |= existing.name == stream.name;
     if (configured) {
@@ -350,6 +363,9 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     options.routes.push_back(AdminConsoleRoute());
     options.routes.push_back(
         DsqlHttpRoute(engine.get(), config.api.admin_token, config.api.region, options.account_id));
+    for (auto& route : ConnectHttpRoutes(engine.get(), config.api.admin_token)) {
+      options.routes.push_back(std::move(route));
+    }
     if (config.api.admin_token.empty() && !IsLoopbackListen(config.api.listen)) {
       logger->warn("api listen={} is reachable beyond this machine and the admin API "
                    "(/admin/v1/) has no token: anyone who reaches the port can pause, reset, "
@@ -402,6 +418,10 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     if (!source.ok()) {
       return source.status().WithContext("stream created at run time (recorded in " + runtime_file +
                                          ")");
+    }
+    auto state = stream.annotations.find("connect.state");
+    if (state != stream.annotations.end() && (state->second == "PAUSED" || state->second == "STOPPED")) {
+      continue;  // a paused or stopped connector: its capture starts on resume
     }
     auto [index, count] = engine->RuntimeStreamSlot(stream);
     EDDY_RETURN_IF_ERROR(engine->StartStreamCapture(*source, stream, index, count, false));
@@ -994,6 +1014,54 @@ Status Engine::DeleteStream(const std::string& name) {
   }
   logger->info("stream={} deleted at run time", name);
   return Status::Ok();
+}
+
+Status Engine::SetStreamAnnotation(const std::string& name, const std::string& key,
+                                   const std::string& value) {
+  std::lock_guard lock(admin_mu_);
+  if (admin_closed_) return Unavailable("eddy is stopping; try again after it restarts");
+  std::vector<StreamConfig> recorded = runtime_streams_;
+  for (auto& stream : recorded) {
+    if (stream.name != name) continue;
+    if (value.empty()) {
+      stream.annotations.erase(key);
+    } else {
+      stream.annotations[key] = value;
+    }
+    EDDY_RETURN_IF_ERROR(SaveRuntime(runtime_sources_, recorded, runtime_sinks_));
+    runtime_streams_ = std::move(recorded);
+    return Status::Ok();
+  }
+  return NotFound("no stream named '" + name + "' was created at run time");
+}
+
+Status Engine::SetCaptureRunning(const std::string& name, bool running) {
+  std::lock_guard lock(admin_mu_);
+  if (admin_closed_) return Unavailable("eddy is stopping; try again after it restarts");
+  auto it = std::find_if(runtime_streams_.begin(), runtime_streams_.end(),
+                         [&](const StreamConfig& stream) { return stream.name == name; });
+  if (it == runtime_streams_.end()) {
+    return NotFound("no stream named '" + name + "' was created at run time");
+  }
+  bool runs = supervisor_->Find(ComponentKind::kCapture, name) != nullptr;
+  if (!running) {
+    supervisor_->Remove(ComponentKind::kCapture, "heartbeat:" + name).IgnoreError();
+    if (runs) {
+      if (Status stopped = supervisor_->Remove(ComponentKind::kCapture, name);
+          !stopped.ok() && stopped.code() != ErrorCode::kNotFound) {
+        logging::Get("engine")->warn("stream={} capture stopped; it reported: {}", name,
+                                     stopped.message());
+      }
+    }
+    return Status::Ok();
+  }
+  if (runs) {  // restart: a failed capture starts again
+    supervisor_->Remove(ComponentKind::kCapture, "heartbeat:" + name).IgnoreError();
+    supervisor_->Remove(ComponentKind::kCapture, name).IgnoreError();
+  }
+  EDDY_ASSIGN_OR_RETURN(SourceConfig source, SourceOfStream(AllSourcesLocked(), *it));
+  auto [index, count] = RuntimeStreamSlot(*it);
+  return StartStreamCapture(source, *it, index, count, false);
 }
 
 Engine::~Engine() { Stop().IgnoreError(); }

@@ -135,6 +135,16 @@ class Engine {
   // log stream deleted. kFailedPrecondition while a sink reads it or for a configured one.
   // The PostgreSQL slot stays (drop it with pg_drop_replication_slot).
   Status DeleteStream(const std::string& name);
+  // Sets (or, with an empty value, removes) the annotation `key` of the run-time stream
+  // `name` and records it. kNotFound for an unknown one, kFailedPrecondition for a configured.
+  Status SetStreamAnnotation(const std::string& name, const std::string& key,
+                             const std::string& value);
+  // Stops or starts again the capture of the run-time stream `name` (a paused or stopped
+  // Kafka Connect connector). The source keeps its position (slot, GTID): nothing is lost.
+  // A stream annotated connect.state PAUSED or STOPPED starts without its capture.
+  Status SetCaptureRunning(const std::string& name, bool running);
+  // `[kafka] bootstrap_servers`; empty when none is configured.
+  const std::string& kafka_bootstrap_servers() const { return config_.kafka.bootstrap_servers; }
 
   // Starts a capture of `source_config.source` into the configured stream `stream_config`
   // under the engine's supervisor (`eddy demo` captures two sources into one engine this
