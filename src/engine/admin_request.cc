@@ -217,7 +217,8 @@ std::optional<AdminError> ParseAdminRoute(std::string_view method, std::string_v
       }
       return std::nullopt;
     }
-    if (segments.size() != 2) return not_found();
+    bool tail = streams && segments.size() == 3 && segments[2] == "tail";
+    if (segments.size() != 2 && !tail) return not_found();
     std::string_view name = segments[1];
     if (name.empty() || name.size() > 128 ||
         !std::all_of(name.begin(), name.end(), IsSinkNameCharacter)) {
@@ -227,6 +228,11 @@ std::optional<AdminError> ParseAdminRoute(std::string_view method, std::string_v
           streams ? "stream" : "source", Shown(name), kAdminPrefix, segments[0]));
     }
     out->name = std::string(name);
+    if (tail) {
+      if (method != "GET") return MethodNotAllowed(method, path, "GET");
+      out->operation = AdminOperation::kTailStream;
+      return std::nullopt;
+    }
     if (method == "GET") {
       out->operation = streams ? AdminOperation::kGetStream : AdminOperation::kGetSource;
     } else if (method == "DELETE") {

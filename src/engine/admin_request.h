@@ -7,6 +7,7 @@
 //   GET    /admin/v1/sources/{name}        DELETE /admin/v1/sources/{name}
 //   GET    /admin/v1/streams               POST /admin/v1/streams {"name","source","settings"}
 //   GET    /admin/v1/streams/{name}        DELETE /admin/v1/streams/{name}
+//   GET    /admin/v1/streams/{name}/tail?limit=N   the stream's newest records, rendered
 //   GET    /admin/v1/sinks                 POST /admin/v1/sinks  {"name","url","stream","settings"}
 //   GET    /admin/v1/sinks/{name}          DELETE /admin/v1/sinks/{name}
 //   POST   /admin/v1/sinks/{name}/pause|resume
@@ -47,6 +48,7 @@ enum class AdminOperation : uint8_t {
   kGetStream = 12,
   kCreateStream = 13,
   kDeleteStream = 14,
+  kTailStream = 15,
 };
 
 struct AdminError {

@@ -67,6 +67,11 @@ TEST(AdminRoute, SourcesAndStreams) {
   EXPECT_EQ(route.name, "orders");
   ASSERT_FALSE(ParseAdminRoute("GET", "/admin/v1/sources/pg", &route));
   EXPECT_EQ(route.operation, AdminOperation::kGetSource);
+  ASSERT_FALSE(ParseAdminRoute("GET", "/admin/v1/streams/kv/tail", &route));
+  EXPECT_EQ(route.operation, AdminOperation::kTailStream);
+  EXPECT_EQ(route.name, "kv");
+  EXPECT_EQ(ParseAdminRoute("POST", "/admin/v1/streams/kv/tail", &route)->http_status, 405);
+  EXPECT_EQ(ParseAdminRoute("GET", "/admin/v1/sources/pg/tail", &route)->http_status, 404);
 }
 
 TEST(AdminCreateBodies, SourcesAndStreamsNameTheField) {

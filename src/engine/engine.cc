@@ -7,6 +7,7 @@
 
 #include "api/api_context.h"
 #include "api/metrics_endpoint.h"
+#include "api/record_rendering.h"
 #include "base/logging.h"
 #include "consume/sink_settings.h"
 #include "engine/admin_api.h"
@@ -249,6 +250,7 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
   std::unique_ptr<Engine> engine(new Engine());
   engine->config_ = config;
   engine->services_ = std::move(services);
+  engine->rendering_ = api::StandardRecordRendering(config.api.region);
 
   // Every sink is checked before anything starts: settings, scheme, the destination's own
   // settings (its factory does no I/O). Sinks created at run time (DATA/runtime-sinks) come

@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/api_context.h"
 #include "api/http_server.h"
 #include "api/server.h"
 #include "base/status.h"
@@ -143,6 +144,8 @@ class Engine {
   // Kafka Connect connector). The source keeps its position (slot, GTID): nothing is lost.
   // A stream annotated connect.state PAUSED or STOPPED starts without its capture.
   Status SetCaptureRunning(const std::string& name, bool running);
+  // How the API renders a CDC stream's records (the console's live tail).
+  const api::RecordRendering& rendering() const { return rendering_; }
   // `[kafka] bootstrap_servers`; empty when none is configured.
   const std::string& kafka_bootstrap_servers() const { return config_.kafka.bootstrap_servers; }
 
@@ -188,6 +191,7 @@ class Engine {
   api::Server* server_ = nullptr;   // owned by its API component; null when disabled
   api::HttpServer* metrics_server_ = nullptr;  // GET /metrics only; owned by its component
   SinkServices services_;
+  api::RecordRendering rendering_;
   // Checked before anything starts: each sink's settings and destination.
   struct PreparedSink {
     consume::SinkSpec spec;

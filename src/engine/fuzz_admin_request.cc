@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "engine/admin_request.h"
+#include "engine/debezium_config.h"
 #include "engine/runtime_sinks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -27,6 +28,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   eddy::engine::StreamConfig stream;
   if (auto error = eddy::engine::ParseCreateStreamBody(text, &stream)) {
     if (error->http_status != 400 || error->message.empty()) std::abort();
+  }
+  // A Kafka Connect connector body (POST /connectors): mapped or a clean error.
+  auto connector = eddy::engine::MapDebeziumConnector(text, "fuzz", "", false);
+  if (!connector.ok() && connector.status().code() != eddy::ErrorCode::kInvalidArgument) {
+    std::abort();
   }
   eddy::engine::AdminRoute route;
   (void)eddy::engine::ParseAdminRoute("POST", text, &route);
