@@ -217,7 +217,8 @@ Result<std::string> TailRecords(log::Stream& stream, size_t limit,
   for (const auto& shard : info.shards) {
     if (shard.last_sequence.value() < first) continue;
     uint64_t start = std::max<uint64_t>(first, shard.trim_horizon.value());
-    auto reader = stream.OpenReader(shard.index, log::StartPosition::AtSequence(SequenceNumber(start)));
+    auto reader =
+        stream.OpenReader(shard.index, log::StartPosition::AtSequence(SequenceNumber(start)));
     if (!reader.ok()) continue;  // trimmed or expired meanwhile
     log::ReadLimits limits;
     limits.max_records = limit;
@@ -232,8 +233,8 @@ Result<std::string> TailRecords(log::Stream& stream, size_t limit,
         if (!rendered.ok() || !rendered->has_value()) continue;  // no record in this format
         data = std::move(**rendered);
       }
-      lines.push_back({record.sequence.value(), shard.id, record.arrival_nanos / 1'000'000,
-                       std::move(data)});
+      lines.push_back(
+          {record.sequence.value(), shard.id, record.arrival_nanos / 1'000'000, std::move(data)});
     }
   }
   std::sort(lines.begin(), lines.end(),
@@ -325,8 +326,8 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
         auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
         if (error != std::errc() || end != text.data() + text.size() || number < 1 ||
             number > kTailMax) {
-          ReplyError(response, AdminBadRequest(fmt::format(
-                                   "limit={} must be between 1 and {}", text, kTailMax)));
+          ReplyError(response, AdminBadRequest(fmt::format("limit={} must be between 1 and {}",
+                                                           text, kTailMax)));
           return;
         }
         limit = number;

@@ -387,7 +387,8 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
   EDDY_ASSIGN_OR_RETURN(const toml::table* kafka, reader.ReadTable("kafka"));
   if (kafka != nullptr) {
     TableReader kafka_reader(*kafka, "kafka", file_name);
-    EDDY_RETURN_IF_ERROR(kafka_reader.ReadString("bootstrap_servers", config.kafka.bootstrap_servers));
+    EDDY_RETURN_IF_ERROR(
+        kafka_reader.ReadString("bootstrap_servers", config.kafka.bootstrap_servers));
     EDDY_RETURN_IF_ERROR(kafka_reader.Finish({"bootstrap_servers"}));
   }
 

@@ -59,10 +59,9 @@ int StatusOf(const Status& status) {
 }
 
 bool IsName(std::string_view name) {
-  return !name.empty() && name.size() <= 128 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-         });
+  return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
 }
 
 std::string Annotation(const StreamConfig& stream, std::string_view key) {
@@ -286,8 +285,9 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
     }
   }
   if (request.body.size() > kMaxBodyBytes) {
-    ReplyError(response, 400, fmt::format("the body is {} bytes; the limit is {}",
-                                          request.body.size(), kMaxBodyBytes));
+    ReplyError(
+        response, 400,
+        fmt::format("the body is {} bytes; the limit is {}", request.body.size(), kMaxBodyBytes));
     return;
   }
   std::string_view path = api::RequestPath(request.target);
@@ -336,7 +336,8 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
     std::string_view name;
     simdjson::dom::element config;
     if (parser.parse(request.body).get(root) || !root.is_object()) {
-      ReplyError(response, 400, "the body must be a JSON object {\"name\": ..., \"config\": {...}}");
+      ReplyError(response, 400,
+                 "the body must be a JSON object {\"name\": ..., \"config\": {...}}");
       return;
     }
     if (root["name"].get_string().get(name)) {
@@ -357,8 +358,10 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
   if (action == "config" && method == "PUT") {
     if (connector) {
       ReplyError(response, 409,
-                 "Connector " + name + " exists; changing its configuration is not supported "
-                 "yet: DELETE /connectors/" + name + " and create it again");
+                 "Connector " + name +
+                     " exists; changing its configuration is not supported "
+                     "yet: DELETE /connectors/" +
+                     name + " and create it again");
       return;
     }
     simdjson::dom::parser parser;
@@ -427,8 +430,9 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
   bool put_action = action == "pause" || action == "resume" || action == "stop";
   if (put_action || action == "restart") {
     if ((put_action && method != "PUT") || (!put_action && method != "POST")) {
-      ReplyError(response, 405, std::string("use ") + (put_action ? "PUT" : "POST") +
-                                    " /connectors/" + name + "/" + std::string(action));
+      ReplyError(response, 405,
+                 std::string("use ") + (put_action ? "PUT" : "POST") + " /connectors/" + name +
+                     "/" + std::string(action));
       return;
     }
     if (Status done = Control(engine, *connector, action); !done.ok()) {

@@ -12,8 +12,8 @@
 #include "consume/sink_settings.h"
 #include "engine/admin_api.h"
 #include "engine/admin_console.h"
-#include "engine/debezium_config.h"
 #include "engine/connect_api.h"
+#include "engine/debezium_config.h"
 #include "engine/dsql_api.h"
 #include "engine/runtime_sinks.h"
 #include "engine/shaping_stream.h"
@@ -422,7 +422,8 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
                                          ")");
     }
     auto state = stream.annotations.find("connect.state");
-    if (state != stream.annotations.end() && (state->second == "PAUSED" || state->second == "STOPPED")) {
+    if (state != stream.annotations.end() &&
+        (state->second == "PAUSED" || state->second == "STOPPED")) {
       continue;  // a paused or stopped connector: its capture starts on resume
     }
     auto [index, count] = engine->RuntimeStreamSlot(stream);
