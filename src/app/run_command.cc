@@ -1,4 +1,4 @@
-// `eddy run`: capture from one source into the change log and serve the stream API.
+// `eddy run`: capture from one or more sources into the change log and serve the stream API.
 #include <unistd.h>
 
 #include <cerrno>
@@ -144,6 +144,11 @@ int Run(const RunFlags& flags) {
   if ((*engine)->api_port() != 0) {
     log->info("serving the Kinesis and DynamoDB Streams API on {}://127.0.0.1:{}",
               config.api.tls_cert.empty() ? "http" : "https", (*engine)->api_port());
+  }
+  if (config.streams.empty()) {
+    log->info(
+        "no stream configured: waiting for streams created through the control plane "
+        "(POST /admin/v1/streams, or the DSQL stream API: POST /stream/SOURCE)");
   }
   if ((*engine)->metrics_port() != 0) {
     auto host = engine::ParseListenAddress(config.metrics.listen);

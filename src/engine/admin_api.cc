@@ -5,10 +5,12 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 
 #include "api/json_writer.h"
+#include "api/record_rendering.h"
 #include "base/logging.h"
 #include "consume/checkpoint_format.h"
 #include "engine/admin_request.h"
@@ -21,6 +23,9 @@ namespace {
 
 // How long a pause, resume or reset waits for the sink to apply it before answering 202.
 constexpr auto kControlWait = std::chrono::seconds(5);
+// GET /admin/v1/streams/NAME/tail: records shown by default and at most.
+constexpr size_t kTailDefault = 20;
+constexpr size_t kTailMax = 500;
 
 void Reply(api::HttpResponse* response, int status, std::string body) {
   response->status = status;
@@ -74,9 +79,43 @@ std::string Iso8601(int64_t nanos) {
   return text;
 }
 
-void WriteStream(api::JsonWriter& json, const log::StreamInfo& info) {
+// The source's URL without its password.
+std::string UrlWithoutPassword(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  size_t at = url.find('@', scheme + 3);
+  size_t slash = url.find('/', scheme + 3);
+  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
+  size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon) + ":***" + url.substr(at);
+}
+
+void WriteSource(api::JsonWriter& json, const Engine::SourceView& source) {
+  json.BeginObject();
+  json.Member("name", source.config.name);
+  json.Member("url", UrlWithoutPassword(source.config.url));
+  json.Member("origin", source.runtime ? "runtime" : "config");
+  json.Key("settings");
+  json.BeginObject();
+  for (const auto& [key, value] : SourceSettings(source.config)) json.Member(key, value);
+  json.EndObject();
+  json.Key("streams");
+  json.BeginArray();
+  for (const auto& stream : source.streams) json.String(stream);
+  json.EndArray();
+  json.EndObject();
+}
+
+// `view` is null for a log stream no capture writes (created through the Kinesis API).
+void WriteStream(api::JsonWriter& json, const log::StreamInfo& info,
+                 const Engine::StreamView* view) {
   json.BeginObject();
   json.Member("name", info.name);
+  json.Member("source", view ? view->source : "");
+  json.Member("origin", view == nullptr ? "log" : view->runtime ? "runtime" : "config");
+  json.Member("capture_state", view ? view->capture_state : "none");
+  json.Member("capture_error", view ? view->last_error : "");
   // Sequence numbers count the stream's records (one counter for all its shards), so the
   // records it holds are the span from the lowest trim horizon to the highest last sequence
   // (an upper bound when shards were trimmed unevenly; chunks of a large record count each).
@@ -158,6 +197,66 @@ void WriteSink(api::JsonWriter& json, Engine& engine, const consume::SinkStatus&
   json.EndObject();
 }
 
+// The stream's newest `limit` records (sequence numbers count the whole stream, so they are
+// the records at or above the highest last sequence minus limit, from every shard), rendered
+// as the Kinesis API renders their Data, oldest first:
+// {"records": [{"shard", "sequence", "arrival_ms", "data"}]}; `data` is the rendered text.
+Result<std::string> TailRecords(log::Stream& stream, size_t limit,
+                                const api::RecordRendering& rendering) {
+  log::StreamInfo info = stream.Describe();
+  uint64_t highest = 0;
+  for (const auto& shard : info.shards) highest = std::max(highest, shard.last_sequence.value());
+  struct Line {
+    uint64_t sequence;
+    std::string shard;
+    int64_t arrival_ms;
+    std::string data;
+  };
+  std::vector<Line> lines;
+  uint64_t first = highest >= limit ? highest - limit + 1 : 1;
+  for (const auto& shard : info.shards) {
+    if (shard.last_sequence.value() < first) continue;
+    uint64_t start = std::max<uint64_t>(first, shard.trim_horizon.value());
+    auto reader =
+        stream.OpenReader(shard.index, log::StartPosition::AtSequence(SequenceNumber(start)));
+    if (!reader.ok()) continue;  // trimmed or expired meanwhile
+    log::ReadLimits limits;
+    limits.max_records = limit;
+    limits.max_bytes = 4u << 20;
+    auto batch = (*reader)->Read(limits);
+    if (!batch.ok()) return batch.status();
+    for (const auto& record : batch->records) {
+      std::string sequence = std::to_string(record.sequence.value());
+      std::string data = record.payload;
+      if (rendering.kinesis_data) {
+        auto rendered = rendering.kinesis_data(info, record, sequence);
+        if (!rendered.ok() || !rendered->has_value()) continue;  // no record in this format
+        data = std::move(**rendered);
+      }
+      lines.push_back(
+          {record.sequence.value(), shard.id, record.arrival_nanos / 1'000'000, std::move(data)});
+    }
+  }
+  std::sort(lines.begin(), lines.end(),
+            [](const Line& a, const Line& b) { return a.sequence < b.sequence; });
+  if (lines.size() > limit) lines.erase(lines.begin(), lines.end() - static_cast<long>(limit));
+  api::JsonWriter json;
+  json.BeginObject();
+  json.Key("records");
+  json.BeginArray();
+  for (const auto& line : lines) {
+    json.BeginObject();
+    json.Member("shard", line.shard);
+    json.Member("sequence", std::to_string(line.sequence));
+    json.MemberInt("arrival_ms", line.arrival_ms);
+    json.Member("data", line.data);
+    json.EndObject();
+  }
+  json.EndArray();
+  json.EndObject();
+  return json.Take();
+}
+
 void Handle(Engine& engine, const std::string& token, const api::HttpRequest& request,
             api::HttpResponse* response) {
   if (!token.empty()) {
@@ -181,17 +280,141 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
   api::JsonWriter json;
   switch (route.operation) {
     case AdminOperation::kListStreams: {
+      std::vector<Engine::StreamView> views = engine.Streams();
       json.BeginObject();
       json.Key("streams");
       json.BeginArray();
       for (const auto& name : engine.store()->ListStreams()) {
         auto stream = engine.store()->GetStream(name);
         if (!stream.ok()) continue;  // deleted meanwhile
-        WriteStream(json, (*stream)->Describe());
+        const Engine::StreamView* view = nullptr;
+        for (const auto& candidate : views) {
+          if (candidate.config.name == name) view = &candidate;
+        }
+        WriteStream(json, (*stream)->Describe(), view);
       }
       json.EndArray();
       json.EndObject();
       Reply(response, 200, json.Take());
+      return;
+    }
+    case AdminOperation::kGetStream: {
+      auto stream = engine.store()->GetStream(route.name);
+      if (!stream.ok()) {
+        ReplyError(response, AdminNotFound("no stream named '" + route.name +
+                                           "' (GET /admin/v1/streams lists them)"));
+        return;
+      }
+      auto view = engine.FindStream(route.name);
+      WriteStream(json, (*stream)->Describe(), view.ok() ? &*view : nullptr);
+      Reply(response, 200, json.Take());
+      return;
+    }
+    case AdminOperation::kTailStream: {
+      auto stream = engine.store()->GetStream(route.name);
+      if (!stream.ok()) {
+        ReplyError(response, AdminNotFound("no stream named '" + route.name +
+                                           "' (GET /admin/v1/streams lists them)"));
+        return;
+      }
+      size_t limit = kTailDefault;
+      std::string_view target = request.target;
+      if (size_t at = target.find("limit="); at != std::string_view::npos) {
+        std::string_view text = target.substr(at + 6);
+        text = text.substr(0, text.find('&'));
+        size_t number = 0;
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+        if (error != std::errc() || end != text.data() + text.size() || number < 1 ||
+            number > kTailMax) {
+          ReplyError(response, AdminBadRequest(fmt::format("limit={} must be between 1 and {}",
+                                                           text, kTailMax)));
+          return;
+        }
+        limit = number;
+      }
+      auto records = TailRecords(**stream, limit, engine.rendering());
+      if (!records.ok()) {
+        ReplyError(response, FromStatus(records.status()));
+        return;
+      }
+      Reply(response, 200, std::move(*records));
+      return;
+    }
+    case AdminOperation::kCreateStream: {
+      StreamConfig stream;
+      if (auto error = ParseCreateStreamBody(request.body, &stream)) {
+        ReplyError(response, *error);
+        return;
+      }
+      std::string name = stream.name;
+      if (Status created = engine.CreateStream(std::move(stream)); !created.ok()) {
+        ReplyError(response, FromStatus(created));
+        return;
+      }
+      auto log_stream = engine.store()->GetStream(name);
+      auto view = engine.FindStream(name);
+      if (!log_stream.ok() || !view.ok()) {
+        ReplyError(response, AdminNotFound("stream '" + name + "' was deleted meanwhile"));
+        return;
+      }
+      WriteStream(json, (*log_stream)->Describe(), &*view);
+      Reply(response, 201, json.Take());
+      response->headers.emplace_back("location", std::string(kAdminPrefix) + "streams/" + name);
+      return;
+    }
+    case AdminOperation::kDeleteStream:
+    case AdminOperation::kDeleteSource: {
+      bool is_stream = route.operation == AdminOperation::kDeleteStream;
+      Status deleted =
+          is_stream ? engine.DeleteStream(route.name) : engine.DeleteSource(route.name);
+      if (!deleted.ok()) {
+        ReplyError(response, FromStatus(deleted));
+        return;
+      }
+      json.BeginObject();
+      json.Member("deleted", route.name);
+      json.EndObject();
+      Reply(response, 200, json.Take());
+      return;
+    }
+    case AdminOperation::kListSources: {
+      json.BeginObject();
+      json.Key("sources");
+      json.BeginArray();
+      for (const auto& source : engine.Sources()) WriteSource(json, source);
+      json.EndArray();
+      json.EndObject();
+      Reply(response, 200, json.Take());
+      return;
+    }
+    case AdminOperation::kGetSource:
+    case AdminOperation::kCreateSource: {
+      std::string name = route.name;
+      if (route.operation == AdminOperation::kCreateSource) {
+        SourceConfig source;
+        if (auto error = ParseCreateSourceBody(request.body, &source)) {
+          ReplyError(response, *error);
+          return;
+        }
+        name = source.name;
+        if (Status created = engine.CreateSource(std::move(source)); !created.ok()) {
+          ReplyError(response, FromStatus(created));
+          return;
+        }
+      }
+      for (const auto& source : engine.Sources()) {
+        if (source.config.name != name) continue;
+        WriteSource(json, source);
+        if (route.operation == AdminOperation::kCreateSource) {
+          Reply(response, 201, json.Take());
+          response->headers.emplace_back("location", std::string(kAdminPrefix) + "sources/" + name);
+        } else {
+          Reply(response, 200, json.Take());
+        }
+        return;
+      }
+      ReplyError(response, AdminNotFound("no source named '" + name +
+                                         "' (GET /admin/v1/sources lists them)"));
       return;
     }
     case AdminOperation::kListSinks: {

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <map>
 #include <vector>
 
 #include "engine/sink_config.h"
@@ -119,6 +120,66 @@ std::optional<AdminError> StringField(simdjson::dom::object object, std::string_
   return std::nullopt;
 }
 
+// The "settings" member: an object of names to strings, numbers or booleans (numbers and
+// booleans become their text, as TOML values do); with `lists`, a list of strings becomes
+// its comma-separated text. A name already in `out` is an error (`twice` says where).
+std::optional<AdminError> SettingsField(simdjson::dom::object object, bool lists,
+                                        std::map<std::string, std::string>* out,
+                                        std::string_view twice) {
+  simdjson::dom::element settings;
+  if (object.at_key("settings").get(settings) || settings.is_null()) return std::nullopt;
+  simdjson::dom::object entries;
+  if (settings.get_object().get(entries)) {
+    return AdminBadRequest(
+        fmt::format("field 'settings' must be an object of setting names to values, not {}",
+                    JsonTypeName(settings.type())));
+  }
+  for (auto entry : entries) {
+    std::string key(entry.key);
+    std::string value;
+    switch (entry.value.type()) {
+      case simdjson::dom::element_type::STRING:
+        value = std::string(std::string_view(entry.value));
+        break;
+      case simdjson::dom::element_type::INT64:
+        value = std::to_string(int64_t(entry.value));
+        break;
+      case simdjson::dom::element_type::UINT64:
+        value = std::to_string(uint64_t(entry.value));
+        break;
+      case simdjson::dom::element_type::DOUBLE:
+        value = fmt::format("{}", double(entry.value));
+        break;
+      case simdjson::dom::element_type::BOOL:
+        value = bool(entry.value) ? "true" : "false";
+        break;
+      case simdjson::dom::element_type::ARRAY:
+        if (lists) {
+          for (auto element : simdjson::dom::array(entry.value)) {
+            std::string_view text;
+            if (element.get_string().get(text)) {
+              return AdminBadRequest(
+                  fmt::format("field 'settings.{}' must be a list of strings", Shown(key)));
+            }
+            value += (value.empty() ? "" : ",") + std::string(text);
+          }
+          break;
+        }
+        [[fallthrough]];
+      default:
+        return AdminBadRequest(
+            fmt::format("field 'settings.{}' must be a string, number or boolean, not {}",
+                        Shown(key), JsonTypeName(entry.value.type())));
+    }
+    if (key.empty()) return AdminBadRequest("field 'settings' has an empty setting name");
+    if (!out->emplace(key, std::move(value)).second) {
+      return AdminBadRequest(
+          fmt::format("field 'settings.{}' is {}; give it once", Shown(key), twice));
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 AdminError AdminBadRequest(std::string message) {
@@ -138,15 +199,47 @@ std::optional<AdminError> ParseAdminRoute(std::string_view method, std::string_v
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   std::vector<std::string_view> segments = Segments(rest);
   auto not_found = [&] {
-    return AdminNotFound(fmt::format(
-        "no admin resource at {}; the resources are {}streams, {}sinks and {}sinks/NAME "
-        "(with /pause, /resume, /reset)",
-        Shown(path), kAdminPrefix, kAdminPrefix, kAdminPrefix));
+    return AdminNotFound(
+        fmt::format("no admin resource at {}; the resources are {}sources, {}streams, {}sinks and "
+                    "{}sinks/NAME (with /pause, /resume, /reset)",
+                    Shown(path), kAdminPrefix, kAdminPrefix, kAdminPrefix, kAdminPrefix));
   };
   *out = AdminRoute{};
-  if (segments.size() == 1 && segments[0] == "streams") {
-    if (method != "GET") return MethodNotAllowed(method, path, "GET");
-    out->operation = AdminOperation::kListStreams;
+  if (!segments.empty() && (segments[0] == "streams" || segments[0] == "sources")) {
+    bool streams = segments[0] == "streams";
+    if (segments.size() == 1) {
+      if (method == "GET") {
+        out->operation = streams ? AdminOperation::kListStreams : AdminOperation::kListSources;
+      } else if (method == "POST") {
+        out->operation = streams ? AdminOperation::kCreateStream : AdminOperation::kCreateSource;
+      } else {
+        return MethodNotAllowed(method, path, "GET, POST");
+      }
+      return std::nullopt;
+    }
+    bool tail = streams && segments.size() == 3 && segments[2] == "tail";
+    if (segments.size() != 2 && !tail) return not_found();
+    std::string_view name = segments[1];
+    if (name.empty() || name.size() > 128 ||
+        !std::all_of(name.begin(), name.end(), IsSinkNameCharacter)) {
+      return AdminNotFound(fmt::format(
+          "no {} named '{}': names are 1-128 characters of letters, digits, '_', '.', '-' "
+          "(GET {}{} lists them)",
+          streams ? "stream" : "source", Shown(name), kAdminPrefix, segments[0]));
+    }
+    out->name = std::string(name);
+    if (tail) {
+      if (method != "GET") return MethodNotAllowed(method, path, "GET");
+      out->operation = AdminOperation::kTailStream;
+      return std::nullopt;
+    }
+    if (method == "GET") {
+      out->operation = streams ? AdminOperation::kGetStream : AdminOperation::kGetSource;
+    } else if (method == "DELETE") {
+      out->operation = streams ? AdminOperation::kDeleteStream : AdminOperation::kDeleteSource;
+    } else {
+      return MethodNotAllowed(method, path, "GET, DELETE");
+    }
     return std::nullopt;
   }
   if (segments.empty() || segments[0] != "sinks") return not_found();
@@ -244,46 +337,79 @@ std::optional<AdminError> ParseCreateSinkBody(std::string_view body, consume::Si
   spec->name = *name;
   if (stream) spec->stream = *stream;
 
-  simdjson::dom::element settings;
-  if (!object.at_key("settings").get(settings) && !settings.is_null()) {
-    simdjson::dom::object entries;
-    if (settings.get_object().get(entries)) {
-      return AdminBadRequest(
-          fmt::format("field 'settings' must be an object of setting names to values, not {}",
-                      JsonTypeName(settings.type())));
-    }
-    for (auto entry : entries) {
-      std::string key(entry.key);
-      std::string value;
-      switch (entry.value.type()) {
-        case simdjson::dom::element_type::STRING:
-          value = std::string(std::string_view(entry.value));
-          break;
-        case simdjson::dom::element_type::INT64:
-          value = std::to_string(int64_t(entry.value));
-          break;
-        case simdjson::dom::element_type::UINT64:
-          value = std::to_string(uint64_t(entry.value));
-          break;
-        case simdjson::dom::element_type::DOUBLE:
-          value = fmt::format("{}", double(entry.value));
-          break;
-        case simdjson::dom::element_type::BOOL:
-          value = bool(entry.value) ? "true" : "false";
-          break;
-        default:
-          return AdminBadRequest(
-              fmt::format("field 'settings.{}' must be a string, number or boolean, not {}",
-                          Shown(key), JsonTypeName(entry.value.type())));
-      }
-      if (key.empty()) return AdminBadRequest("field 'settings' has an empty setting name");
-      if (!spec->settings.emplace(key, std::move(value)).second) {
-        return AdminBadRequest(fmt::format(
-            "field 'settings.{}' is also given in the url's query; give it once", Shown(key)));
-      }
-    }
+  if (auto error = SettingsField(object, /*lists=*/false, &spec->settings,
+                                 "also given in the url's query")) {
+    return error;
   }
   *out = std::move(*spec);
+  return std::nullopt;
+}
+
+}  // namespace eddy::engine
+
+namespace eddy::engine {
+
+std::optional<AdminError> ParseCreateSourceBody(std::string_view body, SourceConfig* out) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (auto error = ParseObject(parser, body, &object)) return error;
+  if (auto error = CheckKnown(object, {"name", "url", "settings"})) return error;
+  std::optional<std::string> name, url;
+  if (auto error = StringField(object, "name", &name)) return error;
+  if (auto error = StringField(object, "url", &url)) return error;
+  if (!name || name->empty()) {
+    return AdminBadRequest(
+        "field 'name' is required: the source's name (1-128 characters of "
+        "letters, digits, '_', '.', '-')");
+  }
+  if (!url || url->empty()) {
+    return AdminBadRequest(
+        "field 'url' is required: the database, like "
+        "postgresql://user:pass@host:5432/db or mariadb://user:pass@host:3306/db");
+  }
+  SourceConfig source;
+  source.name = *name;
+  source.url = *url;
+  std::map<std::string, std::string> settings;
+  if (auto error = SettingsField(object, false, &settings, "given twice")) return error;
+  for (const auto& [key, value] : settings) {
+    if (Status applied = ApplySourceSetting(source, key, value); !applied.ok()) {
+      return AdminBadRequest("field 'settings." + key + "': " + applied.message());
+    }
+  }
+  *out = std::move(source);
+  return std::nullopt;
+}
+
+std::optional<AdminError> ParseCreateStreamBody(std::string_view body, StreamConfig* out) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (auto error = ParseObject(parser, body, &object)) return error;
+  if (auto error = CheckKnown(object, {"name", "source", "settings"})) return error;
+  std::optional<std::string> name, source;
+  if (auto error = StringField(object, "name", &name)) return error;
+  if (auto error = StringField(object, "source", &source)) return error;
+  if (!name || name->empty()) {
+    return AdminBadRequest(
+        "field 'name' is required: the stream's name (1-128 characters of "
+        "letters, digits, '_', '.', '-')");
+  }
+  StreamConfig stream;
+  stream.name = *name;
+  if (source) stream.source = *source;
+  std::map<std::string, std::string> settings;
+  if (auto error = SettingsField(object, true, &settings, "given twice")) return error;
+  for (const auto& [key, value] : settings) {
+    if (key.rfind("dsql.", 0) == 0) {
+      return AdminBadRequest("field 'settings." + key +
+                             "': dsql.* settings are kept by the "
+                             "DSQL stream API (POST /stream/CLUSTER); remove it");
+    }
+    if (Status applied = ApplyStreamSetting(stream, key, value); !applied.ok()) {
+      return AdminBadRequest("field 'settings." + key + "': " + applied.message());
+    }
+  }
+  *out = std::move(stream);
   return std::nullopt;
 }
 

@@ -3,7 +3,11 @@
 // AdminError: the HTTP status, a short code and a message that names what is wrong (the
 // path, the method, the body's field) and how to fix it.
 //
-//   GET    /admin/v1/streams
+//   GET    /admin/v1/sources               POST /admin/v1/sources {"name","url","settings"}
+//   GET    /admin/v1/sources/{name}        DELETE /admin/v1/sources/{name}
+//   GET    /admin/v1/streams               POST /admin/v1/streams {"name","source","settings"}
+//   GET    /admin/v1/streams/{name}        DELETE /admin/v1/streams/{name}
+//   GET    /admin/v1/streams/{name}/tail?limit=N   the stream's newest records, rendered
 //   GET    /admin/v1/sinks                 POST /admin/v1/sinks  {"name","url","stream","settings"}
 //   GET    /admin/v1/sinks/{name}          DELETE /admin/v1/sinks/{name}
 //   POST   /admin/v1/sinks/{name}/pause|resume
@@ -21,6 +25,7 @@
 #include <string_view>
 
 #include "consume/sink.h"
+#include "engine/config.h"
 #include "log/log_store.h"
 
 namespace eddy::engine {
@@ -36,6 +41,14 @@ enum class AdminOperation : uint8_t {
   kPauseSink = 5,
   kResumeSink = 6,
   kResetSink = 7,
+  kListSources = 8,
+  kGetSource = 9,
+  kCreateSource = 10,
+  kDeleteSource = 11,
+  kGetStream = 12,
+  kCreateStream = 13,
+  kDeleteStream = 14,
+  kTailStream = 15,
 };
 
 struct AdminError {
@@ -52,6 +65,7 @@ AdminError AdminConflict(std::string message);
 struct AdminRoute {
   AdminOperation operation = AdminOperation::kListStreams;
   std::string sink;  // for the /sinks/{name} operations
+  std::string name;  // for the /sources/{name} and /streams/{name} operations
 };
 
 // `path` is the request path without the query ("/admin/v1/sinks/orders/pause").
@@ -72,6 +86,15 @@ Result<log::StartPosition> ParseResetTarget(std::string_view to);
 // settings too, as for `eddy run --sink` (engine/sink_config.h); a setting given in both is
 // an error. The spec still has to pass the engine's checks (ResolveSinks, the destination).
 std::optional<AdminError> ParseCreateSinkBody(std::string_view body, consume::SinkSpec* out);
+
+// The body of POST /admin/v1/sources: `name` and `url` required, `settings` an object of the
+// [[source]] keys (slot_name, snapshot_mode, server_id, ...) to strings, numbers or booleans.
+std::optional<AdminError> ParseCreateSourceBody(std::string_view body, SourceConfig* out);
+
+// The body of POST /admin/v1/streams: `name` required, `source` optional (the only source
+// when there is one), `settings` an object of the stream settings (format, view_type, tables
+// as "a.b,c.d" or a list of strings, shards, ...; engine/config.h ApplyStreamSetting).
+std::optional<AdminError> ParseCreateStreamBody(std::string_view body, StreamConfig* out);
 
 // Bodies larger than this are refused (a sink definition is small).
 inline constexpr size_t kMaxAdminBodyBytes = 64 * 1024;

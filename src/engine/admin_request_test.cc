@@ -52,7 +52,58 @@ TEST(AdminRoute, UnknownPathsAre404AndWrongMethods405WithAllow) {
   EXPECT_EQ(method.allow, "POST");
   EXPECT_EQ(RouteError("PUT", "/admin/v1/sinks").allow, "GET, POST");
   EXPECT_EQ(RouteError("POST", "/admin/v1/sinks/a").allow, "GET, DELETE");
-  EXPECT_EQ(RouteError("DELETE", "/admin/v1/streams").allow, "GET");
+  EXPECT_EQ(RouteError("DELETE", "/admin/v1/streams").allow, "GET, POST");
+  EXPECT_EQ(RouteError("PUT", "/admin/v1/sources").allow, "GET, POST");
+  EXPECT_EQ(RouteError("POST", "/admin/v1/streams/s").allow, "GET, DELETE");
+  EXPECT_EQ(RouteError("GET", "/admin/v1/sources/a/b").http_status, 404);
+}
+
+TEST(AdminRoute, SourcesAndStreams) {
+  AdminRoute route;
+  ASSERT_FALSE(ParseAdminRoute("POST", "/admin/v1/sources", &route));
+  EXPECT_EQ(route.operation, AdminOperation::kCreateSource);
+  ASSERT_FALSE(ParseAdminRoute("DELETE", "/admin/v1/streams/orders", &route));
+  EXPECT_EQ(route.operation, AdminOperation::kDeleteStream);
+  EXPECT_EQ(route.name, "orders");
+  ASSERT_FALSE(ParseAdminRoute("GET", "/admin/v1/sources/pg", &route));
+  EXPECT_EQ(route.operation, AdminOperation::kGetSource);
+  ASSERT_FALSE(ParseAdminRoute("GET", "/admin/v1/streams/kv/tail", &route));
+  EXPECT_EQ(route.operation, AdminOperation::kTailStream);
+  EXPECT_EQ(route.name, "kv");
+  EXPECT_EQ(ParseAdminRoute("POST", "/admin/v1/streams/kv/tail", &route)->http_status, 405);
+  EXPECT_EQ(ParseAdminRoute("GET", "/admin/v1/sources/pg/tail", &route)->http_status, 404);
+}
+
+TEST(AdminCreateBodies, SourcesAndStreamsNameTheField) {
+  SourceConfig source;
+  EXPECT_FALSE(ParseCreateSourceBody(
+      R"({"name":"pg","url":"postgresql://u@h/d","settings":{"slot_name":"s","server_id":7}})",
+      &source));
+  EXPECT_EQ(source.slot_name, "s");
+  EXPECT_EQ(source.server_id, 7u);
+  auto bad = ParseCreateSourceBody(
+      R"({"name":"pg","url":"postgresql://u@h/d","settings":{"slot":"s"}})", &source);
+  ASSERT_TRUE(bad);
+  EXPECT_NE(bad->message.find("settings.slot"), std::string::npos) << bad->message;
+  bad = ParseCreateSourceBody(R"({"name":"pg"})", &source);
+  ASSERT_TRUE(bad);
+  EXPECT_NE(bad->message.find("'url' is required"), std::string::npos);
+
+  StreamConfig stream;
+  EXPECT_FALSE(ParseCreateStreamBody(
+      R"({"name":"orders","source":"pg","settings":{"tables":["public.a","public.b"],"shards":2}})",
+      &stream));
+  EXPECT_EQ(stream.source, "pg");
+  EXPECT_EQ(stream.tables.size(), 2u);
+  EXPECT_EQ(stream.shards, 2u);
+  bad = ParseCreateStreamBody(R"({"name":"orders","settings":{"format":"xml"}})", &stream);
+  ASSERT_TRUE(bad);
+  EXPECT_NE(bad->message.find("settings.format"), std::string::npos) << bad->message;
+  bad = ParseCreateStreamBody(R"({"name":"orders","settings":{"dsql.id":"x"}})", &stream);
+  ASSERT_TRUE(bad);
+  bad = ParseCreateStreamBody(R"({"name":"orders","sauce":"pg"})", &stream);
+  ASSERT_TRUE(bad);
+  EXPECT_NE(bad->message.find("'sauce'"), std::string::npos);
 }
 
 TEST(AdminResetBody, AcceptsTheThreeTargetsAndNamesTheFieldOtherwise) {

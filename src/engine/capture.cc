@@ -49,6 +49,8 @@ class PostgresCaptureHandle final : public Capture {
     if (!p.last_error.empty()) line += " last_error=\"" + p.last_error + "\"";
     return line;
   }
+  std::string State() const override { return capture_->progress().state; }
+  std::string LastError() const override { return capture_->progress().last_error; }
   uint64_t events() const override { return capture_->progress().events; }
 
  private:
@@ -78,6 +80,8 @@ class MysqlCaptureHandle final : public Capture {
     if (!p.last_error.empty()) line += " last_error=\"" + p.last_error + "\"";
     return line;
   }
+  std::string State() const override { return capture_->progress().state; }
+  std::string LastError() const override { return capture_->progress().last_error; }
   uint64_t events() const override { return capture_->progress().events; }
 
  private:

@@ -24,6 +24,11 @@ class Capture {
   virtual bool WaitUntilFinished(std::chrono::milliseconds timeout) = 0;
   // One line for the operator: state, positions, counts, last error.
   virtual std::string ProgressLine() const = 0;
+  // The capture's state: "starting", "snapshot", "streaming", "reconnecting", "finished" or
+  // "failed".
+  virtual std::string State() const = 0;
+  // The last error it reported (reconnecting or failed); empty when none.
+  virtual std::string LastError() const = 0;
   // Change events appended so far.
   virtual uint64_t events() const = 0;
 };

@@ -1,6 +1,9 @@
 #include "engine/config.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -9,10 +12,10 @@
 #include <map>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "base/duration.h"
 #include "engine/sink_config.h"
+#include "source/source_url.h"
 
 namespace eddy::engine {
 namespace {
@@ -191,6 +194,38 @@ std::vector<std::string> SplitCommaList(std::string_view text) {
   return parts;
 }
 
+Status ParseSourceTable(const toml::table& table, std::string_view file_name,
+                        SourceConfig& source) {
+  TableReader source_reader(table, "source", file_name);
+  EDDY_RETURN_IF_ERROR(source_reader.ReadString("name", source.name));
+  EDDY_RETURN_IF_ERROR(source_reader.ReadString("url", source.url));
+  EDDY_RETURN_IF_ERROR(source_reader.ReadString("slot_name", source.slot_name));
+  EDDY_RETURN_IF_ERROR(source_reader.ReadString("publication_name", source.publication_name));
+  EDDY_RETURN_IF_ERROR(source_reader.ReadString("snapshot_mode", source.snapshot_mode));
+  EDDY_RETURN_IF_ERROR(source_reader.ReadUnsigned("server_id", source.server_id, 1, 4294967295u));
+  EDDY_RETURN_IF_ERROR(source_reader.ReadString("snapshot_type", source.snapshot_type));
+  EDDY_RETURN_IF_ERROR(
+      source_reader.ReadUnsigned("snapshot_chunk_size", source.snapshot_chunk_size, 1, 10000000));
+  EDDY_RETURN_IF_ERROR(source_reader.ReadString("signal_table", source.signal_table));
+  EDDY_RETURN_IF_ERROR(
+      source_reader.Finish({"name", "url", "slot_name", "publication_name", "snapshot_mode",
+                            "server_id", "snapshot_type", "snapshot_chunk_size", "signal_table"}));
+  EDDY_RETURN_IF_ERROR(OneOf(source_reader.Where(table), "source.snapshot_type",
+                             source.snapshot_type, {"blocking", "incremental"}));
+  if (!source.snapshot_mode.empty()) {
+    EDDY_RETURN_IF_ERROR(OneOf(source_reader.Where(table), "source.snapshot_mode",
+                               source.snapshot_mode,
+                               {"initial", "initial_only", "no_data", "when_needed", "always"}));
+  }
+  return Status::Ok();
+}
+
+bool IsResourceName(std::string_view name) {
+  return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+}
+
 }  // namespace
 
 Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_name) {
@@ -208,28 +243,24 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
   TableReader reader(root, "", file_name);
   EDDY_RETURN_IF_ERROR(reader.ReadString("data_dir", config.data_dir));
 
-  EDDY_ASSIGN_OR_RETURN(const toml::table* source, reader.ReadTable("source"));
-  if (source != nullptr) {
-    TableReader source_reader(*source, "source", file_name);
-    EDDY_RETURN_IF_ERROR(source_reader.ReadString("url", config.source.url));
-    EDDY_RETURN_IF_ERROR(source_reader.ReadString("slot_name", config.source.slot_name));
-    EDDY_RETURN_IF_ERROR(source_reader.ReadString("publication_name", config.source.publication_name));
-    EDDY_RETURN_IF_ERROR(source_reader.ReadString("snapshot_mode", config.source.snapshot_mode));
-    EDDY_RETURN_IF_ERROR(source_reader.ReadUnsigned("server_id", config.source.server_id, 1, 4294967295u));
-    EDDY_RETURN_IF_ERROR(source_reader.ReadString("snapshot_type", config.source.snapshot_type));
-    EDDY_RETURN_IF_ERROR(source_reader.ReadUnsigned(
-        "snapshot_chunk_size", config.source.snapshot_chunk_size, 1, 10000000));
-    EDDY_RETURN_IF_ERROR(source_reader.ReadString("signal_table", config.source.signal_table));
-    EDDY_RETURN_IF_ERROR(source_reader.Finish({"url", "slot_name", "publication_name",
-                                               "snapshot_mode", "server_id", "snapshot_type",
-                                               "snapshot_chunk_size", "signal_table"}));
-    EDDY_RETURN_IF_ERROR(OneOf(source_reader.Where(*source), "source.snapshot_type",
-                               config.source.snapshot_type, {"blocking", "incremental"}));
-    if (!config.source.snapshot_mode.empty()) {
-      EDDY_RETURN_IF_ERROR(OneOf(source_reader.Where(*source), "source.snapshot_mode",
-                                 config.source.snapshot_mode,
-                                 {"initial", "initial_only", "no_data", "when_needed", "always"}));
+  // `[source]` (one table) or `[[source]]` (a list of named sources).
+  if (const toml::node* node = root.get("source"); node != nullptr && node->is_array()) {
+    EDDY_ASSIGN_OR_RETURN(auto sources, reader.ReadTableList("source"));
+    for (size_t i = 0; i < sources.size(); ++i) {
+      SourceConfig source;
+      EDDY_RETURN_IF_ERROR(ParseSourceTable(*sources[i], file_name, source));
+      if (source.name.empty()) {
+        return InvalidArgument(TableReader(*sources[i], "source", file_name).Where(*sources[i]) +
+                               "[[source]] number " + std::to_string(i + 1) +
+                               " has no 'name'; add name = \"orders-db\" (streams name it "
+                               "with source = \"orders-db\")");
+      }
+      config.sources.push_back(std::move(source));
     }
+  } else {
+    EDDY_ASSIGN_OR_RETURN(const toml::table* source, reader.ReadTable("source"));
+    if (source != nullptr)
+      EDDY_RETURN_IF_ERROR(ParseSourceTable(*source, file_name, config.source));
   }
 
   EDDY_ASSIGN_OR_RETURN(auto streams, reader.ReadTableList("stream"));
@@ -238,6 +269,7 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     StreamConfig stream;
     TableReader stream_reader(table, "stream", file_name);
     EDDY_RETURN_IF_ERROR(stream_reader.ReadString("name", stream.name));
+    EDDY_RETURN_IF_ERROR(stream_reader.ReadString("source", stream.source));
     EDDY_RETURN_IF_ERROR(stream_reader.ReadString("format", stream.format));
     EDDY_RETURN_IF_ERROR(stream_reader.ReadString("view_type", stream.view_type));
     EDDY_RETURN_IF_ERROR(stream_reader.ReadStringList("tables", stream.tables));
@@ -291,11 +323,10 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
       }
       stream.keys.push_back(std::move(key));
     }
-    EDDY_RETURN_IF_ERROR(stream_reader.Finish({"name", "format", "view_type", "tables", "ordering",
-                                               "shards", "retention_hours", "max_record_kib",
-                                               "exclude_tables", "include_columns",
-                                               "exclude_columns", "mask", "key",
-                                               "transaction_metadata", "heartbeat_interval"}));
+    EDDY_RETURN_IF_ERROR(stream_reader.Finish(
+        {"name", "source", "format", "view_type", "tables", "ordering", "shards", "retention_hours",
+         "max_record_kib", "exclude_tables", "include_columns", "exclude_columns", "mask", "key",
+         "transaction_metadata", "heartbeat_interval"}));
     std::string where = stream_reader.Where(table);
     if (stream.name.empty()) {
       return InvalidArgument(where + "[[stream]] number " + std::to_string(i + 1) +
@@ -353,6 +384,14 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     }
   }
 
+  EDDY_ASSIGN_OR_RETURN(const toml::table* kafka, reader.ReadTable("kafka"));
+  if (kafka != nullptr) {
+    TableReader kafka_reader(*kafka, "kafka", file_name);
+    EDDY_RETURN_IF_ERROR(
+        kafka_reader.ReadString("bootstrap_servers", config.kafka.bootstrap_servers));
+    EDDY_RETURN_IF_ERROR(kafka_reader.Finish({"bootstrap_servers"}));
+  }
+
   EDDY_ASSIGN_OR_RETURN(const toml::table* logging, reader.ReadTable("log"));
   if (logging != nullptr) {
     TableReader log_reader(*logging, "log", file_name);
@@ -369,7 +408,7 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
   EDDY_ASSIGN_OR_RETURN(config.sinks, ParseSinkTables(sink_tables, file_name));
 
   EDDY_RETURN_IF_ERROR(
-      reader.Finish({"data_dir", "source", "stream", "api", "metrics", "log", "sink"}));
+      reader.Finish({"data_dir", "source", "stream", "api", "metrics", "kafka", "log", "sink"}));
   return config;
 }
 
@@ -384,7 +423,14 @@ Result<EngineConfig> LoadConfigFile(const std::string& path) {
 }
 
 Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides) {
-  if (overrides.source_url) config.source.url = *overrides.source_url;
+  if (overrides.source_url) {
+    if (!config.sources.empty()) {
+      return InvalidArgument(
+          "--source adds a lone source, but the config file has [[source]] "
+          "tables; add the source there as another [[source]] with a name");
+    }
+    config.source.url = *overrides.source_url;
+  }
   if (overrides.data_dir) config.data_dir = *overrides.data_dir;
   if (overrides.api_listen) {
     auto listen = ParseListenAddress(*overrides.api_listen);
@@ -435,52 +481,252 @@ Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides) {
   return Status::Ok();
 }
 
+std::vector<SourceConfig> ConfiguredSources(const EngineConfig& config) {
+  if (!config.sources.empty()) return config.sources;
+  if (config.source.url.empty()) return {};
+  SourceConfig source = config.source;
+  if (source.name.empty()) source.name = std::string(kDefaultSourceName);
+  return {source};
+}
+
+Result<SourceConfig> SourceOfStream(const std::vector<SourceConfig>& sources,
+                                    const StreamConfig& stream) {
+  std::string names;
+  for (const auto& source : sources) {
+    if (!stream.source.empty() && source.name == stream.source) return source;
+    names += (names.empty() ? "" : ", ") + source.name;
+  }
+  if (stream.source.empty() && sources.size() == 1) return sources.front();
+  if (sources.empty()) {
+    return InvalidArgument("stream '" + stream.name +
+                           "': no source is configured; add a "
+                           "[[source]] table (or create one: POST /admin/v1/sources)");
+  }
+  if (stream.source.empty()) {
+    return InvalidArgument("stream '" + stream.name + "': there are several sources (" + names +
+                           "); say which one it captures with source = \"NAME\"");
+  }
+  return InvalidArgument("stream '" + stream.name + "': source '" + stream.source +
+                         "' is not configured; the sources are: " + names);
+}
+
+Status ValidateSource(const SourceConfig& source) {
+  std::string where = "source '" + source.name + "': ";
+  if (!IsResourceName(source.name)) {
+    return InvalidArgument(where +
+                           "name must be 1-128 characters of letters, digits, '_', '.', '-'");
+  }
+  if (source.url.empty()) {
+    return InvalidArgument(where +
+                           "no url; set url = \"postgresql://user:pass@host:port/db\" (or "
+                           "mysql://...)");
+  }
+  if (auto url = source::ParseSourceUrl(source.url); !url.ok()) {
+    return InvalidArgument(where + "url: " + url.status().message());
+  }
+  EDDY_RETURN_IF_ERROR(
+      OneOf(where, "snapshot_type", source.snapshot_type, {"blocking", "incremental"}));
+  if (!source.snapshot_mode.empty()) {
+    EDDY_RETURN_IF_ERROR(OneOf(where, "snapshot_mode", source.snapshot_mode,
+                               {"initial", "initial_only", "no_data", "when_needed", "always"}));
+  }
+  return Status::Ok();
+}
+
+Status ValidateStream(const StreamConfig& stream) {
+  std::string where = "stream '" + stream.name + "': ";
+  // Kinesis stream names: 1-128 characters of [a-zA-Z0-9_.-].
+  if (!IsResourceName(stream.name)) {
+    return InvalidArgument(where +
+                           "name must be 1-128 characters of letters, digits, '_', '.', '-'");
+  }
+  EDDY_RETURN_IF_ERROR(
+      OneOf(where, "format", stream.format, {"native", "debezium", "dms", "dynamodb"}));
+  EDDY_RETURN_IF_ERROR(OneOf(where, "view_type", stream.view_type,
+                             {"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"}));
+  EDDY_RETURN_IF_ERROR(OneOf(where, "ordering", stream.ordering, {"ORDERED", "UNORDERED"}));
+  if (stream.shards < 1 || stream.shards > 1024) {
+    return InvalidArgument(where + "shards must be between 1 and 1024");
+  }
+  if (stream.ordering == "ORDERED" && stream.shards != 1) {
+    return InvalidArgument(where +
+                           "ordering ORDERED keeps total commit order in one shard; set "
+                           "shards = 1 or use ordering = \"UNORDERED\"");
+  }
+  for (const auto& table : stream.tables) {
+    if (table.find('.') == std::string::npos) {
+      return InvalidArgument(where + "table '" + table +
+                             "' must be qualified as schema.table (PostgreSQL) or "
+                             "database.table (MySQL)");
+    }
+  }
+  return Status::Ok();
+}
+
 Status ValidateForRun(const EngineConfig& config) {
-  if (config.source.url.empty()) {
-    return InvalidArgument("no source: pass --source postgresql://user:pass@host:port/db (or "
-                           "mysql://...), or set [source] url in the config file");
+  std::vector<SourceConfig> sources = ConfiguredSources(config);
+  if (sources.empty()) {
+    return InvalidArgument(
+        "no source: pass --source postgresql://user:pass@host:port/db (or "
+        "mysql://...), or set [source] url (or [[source]] tables) in the "
+        "config file");
   }
   if (config.data_dir.empty()) {
     return InvalidArgument("no data directory: pass --data-dir DIR or set data_dir in the config file");
   }
-  if (config.streams.empty()) {
+  // With [[source]] tables eddy may start without streams and wait for streams created
+  // through the control plane; the lone source form keeps asking for one.
+  if (config.streams.empty() && config.sources.empty()) {
     return InvalidArgument("no stream: pass --stream NAME or add a [[stream]] table with a name");
+  }
+  std::set<std::string> source_names;
+  for (const auto& source : sources) {
+    EDDY_RETURN_IF_ERROR(ValidateSource(source));
+    if (!source_names.insert(source.name).second) {
+      return InvalidArgument("source '" + source.name + "': defined twice");
+    }
   }
   std::set<std::string> names;
   for (const auto& stream : config.streams) {
-    std::string where = "stream '" + stream.name + "': ";
-    // Kinesis stream names: 1-128 characters of [a-zA-Z0-9_.-].
-    if (stream.name.empty() || stream.name.size() > 128 ||
-        !std::all_of(stream.name.begin(), stream.name.end(), [](char c) {
-          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-        })) {
-      return InvalidArgument(where + "name must be 1-128 characters of letters, digits, '_', '.', '-'");
+    EDDY_RETURN_IF_ERROR(ValidateStream(stream));
+    if (!names.insert(stream.name).second) {
+      return InvalidArgument("stream '" + stream.name + "': defined twice");
     }
-    if (!names.insert(stream.name).second) return InvalidArgument(where + "defined twice");
-    EDDY_RETURN_IF_ERROR(OneOf(where, "format", stream.format, {"native", "debezium", "dms", "dynamodb"}));
-    EDDY_RETURN_IF_ERROR(OneOf(where, "view_type", stream.view_type,
-                               {"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"}));
-    EDDY_RETURN_IF_ERROR(OneOf(where, "ordering", stream.ordering, {"ORDERED", "UNORDERED"}));
-    if (stream.shards < 1 || stream.shards > 1024) {
-      return InvalidArgument(where + "shards must be between 1 and 1024");
-    }
-    if (stream.ordering == "ORDERED" && stream.shards != 1) {
-      return InvalidArgument(where + "ordering ORDERED keeps total commit order in one shard; set "
-                             "shards = 1 or use ordering = \"UNORDERED\"");
-    }
-    for (const auto& table : stream.tables) {
-      if (table.find('.') == std::string::npos) {
-        return InvalidArgument(where + "table '" + table +
-                               "' must be qualified as schema.table (PostgreSQL) or "
-                               "database.table (MySQL)");
-      }
-    }
+    EDDY_RETURN_IF_ERROR(SourceOfStream(sources, stream).status());
   }
   std::vector<consume::SinkSpec> sinks = config.sinks;
   std::vector<std::string> stream_names;
   for (const auto& stream : config.streams) stream_names.push_back(stream.name);
   EDDY_RETURN_IF_ERROR(ResolveSinks(sinks, stream_names, /*require_configured_stream=*/true));
   return Status::Ok();
+}
+
+namespace {
+
+Status ParseUnsignedSetting(std::string_view where, const std::string& key,
+                            const std::string& value, uint32_t minimum, uint32_t maximum,
+                            uint32_t& out) {
+  uint64_t number = 0;
+  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+  if (error != std::errc() || end != value.data() + value.size() || number < minimum ||
+      number > maximum) {
+    return InvalidArgument(std::string(where) + "'" + key + "' is '" + value +
+                           "'; it must be a whole number between " + std::to_string(minimum) +
+                           " and " + std::to_string(maximum));
+  }
+  out = static_cast<uint32_t>(number);
+  return Status::Ok();
+}
+
+std::string JoinComma(const std::vector<std::string>& parts) {
+  std::string joined;
+  for (const auto& part : parts) joined += (joined.empty() ? "" : ",") + part;
+  return joined;
+}
+
+}  // namespace
+
+Status ApplySourceSetting(SourceConfig& source, const std::string& key, const std::string& value) {
+  std::string where = "source '" + source.name + "': ";
+  if (key == "slot_name") {
+    source.slot_name = value;
+  } else if (key == "publication_name") {
+    source.publication_name = value;
+  } else if (key == "snapshot_mode") {
+    EDDY_RETURN_IF_ERROR(
+        OneOf(where, key, value, {"initial", "initial_only", "no_data", "when_needed", "always"}));
+    source.snapshot_mode = value;
+  } else if (key == "snapshot_type") {
+    EDDY_RETURN_IF_ERROR(OneOf(where, key, value, {"blocking", "incremental"}));
+    source.snapshot_type = value;
+  } else if (key == "snapshot_chunk_size") {
+    EDDY_RETURN_IF_ERROR(
+        ParseUnsignedSetting(where, key, value, 1, 10000000, source.snapshot_chunk_size));
+  } else if (key == "signal_table") {
+    source.signal_table = value;
+  } else if (key == "server_id") {
+    EDDY_RETURN_IF_ERROR(ParseUnsignedSetting(where, key, value, 0, 4294967295u, source.server_id));
+  } else {
+    return InvalidArgument(where + "unknown setting '" + key +
+                           "'; the settings are slot_name, publication_name, snapshot_mode, "
+                           "snapshot_type, snapshot_chunk_size, signal_table, server_id");
+  }
+  return Status::Ok();
+}
+
+std::map<std::string, std::string> SourceSettings(const SourceConfig& source) {
+  return {{"slot_name", source.slot_name},
+          {"publication_name", source.publication_name},
+          {"snapshot_mode", source.snapshot_mode},
+          {"snapshot_type", source.snapshot_type},
+          {"snapshot_chunk_size", std::to_string(source.snapshot_chunk_size)},
+          {"signal_table", source.signal_table},
+          {"server_id", std::to_string(source.server_id)}};
+}
+
+Status ApplyStreamSetting(StreamConfig& stream, const std::string& key, const std::string& value) {
+  std::string where = "stream '" + stream.name + "': ";
+  if (key.rfind("dsql.", 0) == 0 || key.rfind("connect.", 0) == 0) {
+    stream.annotations[key] = value;
+  } else if (key == "format") {
+    EDDY_RETURN_IF_ERROR(OneOf(where, key, value, {"native", "debezium", "dms", "dynamodb"}));
+    stream.format = value;
+  } else if (key == "view_type") {
+    EDDY_RETURN_IF_ERROR(
+        OneOf(where, key, value, {"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"}));
+    stream.view_type = value;
+  } else if (key == "tables") {
+    stream.tables = SplitCommaList(value);
+  } else if (key == "exclude_tables") {
+    stream.exclude_tables = SplitCommaList(value);
+  } else if (key == "ordering") {
+    EDDY_RETURN_IF_ERROR(OneOf(where, key, value, {"ORDERED", "UNORDERED"}));
+    stream.ordering = value;
+  } else if (key == "shards") {
+    EDDY_RETURN_IF_ERROR(ParseUnsignedSetting(where, key, value, 1, 1024, stream.shards));
+  } else if (key == "retention_hours") {
+    EDDY_RETURN_IF_ERROR(ParseUnsignedSetting(where, key, value, 1, 8760, stream.retention_hours));
+  } else if (key == "max_record_kib") {
+    EDDY_RETURN_IF_ERROR(ParseUnsignedSetting(where, key, value, 1, 10240, stream.max_record_kib));
+  } else if (key == "transaction_metadata") {
+    EDDY_RETURN_IF_ERROR(OneOf(where, key, value, {"true", "false"}));
+    stream.transaction_metadata = value == "true";
+  } else if (key == "heartbeat_interval") {
+    if (value.empty() || value == "0") {
+      stream.heartbeat_interval_ms = 0;
+      return Status::Ok();
+    }
+    auto millis = ParseDurationMillis(value);
+    if (!millis.ok() || *millis < 100 || *millis > 24 * 3600 * 1000) {
+      return InvalidArgument(where + "'heartbeat_interval' is '" + value +
+                             "'; use a duration between 100ms and 24h, like 10s, or 0 for none");
+    }
+    stream.heartbeat_interval_ms = *millis;
+  } else {
+    return InvalidArgument(where + "unknown setting '" + key +
+                           "'; the settings are format, view_type, tables, exclude_tables, "
+                           "ordering, shards, retention_hours, max_record_kib, "
+                           "transaction_metadata, heartbeat_interval");
+  }
+  return Status::Ok();
+}
+
+std::map<std::string, std::string> StreamSettings(const StreamConfig& stream) {
+  std::map<std::string, std::string> settings = {
+      {"format", stream.format},
+      {"view_type", stream.view_type},
+      {"ordering", stream.ordering},
+      {"shards", std::to_string(stream.shards)},
+      {"retention_hours", std::to_string(stream.retention_hours)},
+      {"max_record_kib", std::to_string(stream.max_record_kib)},
+      {"transaction_metadata", stream.transaction_metadata ? "true" : "false"},
+      {"heartbeat_interval", stream.heartbeat_interval_ms > 0
+                                 ? std::to_string(stream.heartbeat_interval_ms) + "ms"
+                                 : "0"}};
+  if (!stream.tables.empty()) settings["tables"] = JoinComma(stream.tables);
+  if (!stream.exclude_tables.empty()) settings["exclude_tables"] = JoinComma(stream.exclude_tables);
+  for (const auto& [key, value] : stream.annotations) settings[key] = value;
+  return settings;
 }
 
 Result<int64_t> ParseDurationMillis(std::string_view text) {

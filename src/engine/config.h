@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@
 namespace eddy::engine {
 
 struct SourceConfig {
+  // The source's name: streams name it (`[[stream]] source`), the admin API and the DSQL
+  // stream API address it (a DSQL "cluster"). 1-128 of [A-Za-z0-9_.-]; a lone `[source]`
+  // table without one is named kDefaultSourceName.
+  std::string name;
   // postgresql://user:pass@host:port/db?... or mysql:// / mariadb:// (see src/source/README.md).
   std::string url;
   // PostgreSQL: replication slot and publication, created when missing.
@@ -55,6 +60,8 @@ struct KeyConfig {
 
 struct StreamConfig {
   std::string name;
+  // The source the stream captures (a `[[source]]` name); empty: the only source.
+  std::string source;
   std::string format = "native";                // native | debezium | dms | dynamodb
   std::string view_type = "NEW_AND_OLD_IMAGES";  // KEYS_ONLY | NEW_IMAGE | OLD_IMAGE | ...
   std::vector<std::string> tables;              // "schema.table"; empty means every table
@@ -75,6 +82,11 @@ struct StreamConfig {
   // Heartbeat records when the stream had no record for this long; 0 = off. Configured as a
   // duration string: heartbeat_interval = "10s" ("500ms", "10s", "5m", "1h"; 100ms..24h).
   int64_t heartbeat_interval_ms = 0;
+
+  // Control-plane facts kept with a stream created at run time (the DSQL stream API's
+  // identifier, ARNs, client token, creation time: keys "dsql.*"; a Kafka Connect
+  // connector's name, configuration and state: "connect.*"); never read by the capture.
+  std::map<std::string, std::string> annotations;
 
   // Whether the capture writes through a ShapingStream (shaping, transaction metadata or
   // heartbeats configured).
@@ -108,20 +120,33 @@ struct MetricsConfig {
   std::string listen;
 };
 
+// `[kafka] bootstrap_servers`: the Kafka cluster of connectors created through the Kafka
+// Connect API (docs/kafka-connect-api.md); empty: their changes stay in eddy streams.
+struct KafkaConfig {
+  std::string bootstrap_servers;
+};
+
 struct LoggingConfig {
   std::string level = "info";  // trace | debug | info | warn | error | off
   std::string format = "text"; // text | json
 };
 
+inline constexpr std::string_view kDefaultSourceName = "default";
+
 struct EngineConfig {
   std::string data_dir;
+  // The lone `[source]` table or `--source URL` (the form of one source per process).
   SourceConfig source;
+  // `[[source]]` tables: several sources in one process, each named; every stream names
+  // its source. Either this or `source` is set, never both (ValidateForRun).
+  std::vector<SourceConfig> sources;
   std::vector<StreamConfig> streams;
   // `[[sink]]` tables and `--sink URL` flags (engine/sink_config.h); settings are checked when
   // the engine starts (consume::ParseSinkSettings and the destination's factory).
   std::vector<consume::SinkSpec> sinks;
   ApiConfig api;
   MetricsConfig metrics;
+  KafkaConfig kafka;
   LoggingConfig logging;
 };
 
@@ -152,6 +177,33 @@ Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides);
 // Checks the whole configuration for `eddy run`: required values present, enumerations valid,
 // ranges respected, stream names unique and well-formed. Messages name the key.
 Status ValidateForRun(const EngineConfig& config);
+
+// The configured sources: the `[[source]]` tables, or the lone `[source]` / `--source` (named
+// kDefaultSourceName unless it has a name); empty when none has a URL.
+std::vector<SourceConfig> ConfiguredSources(const EngineConfig& config);
+
+// The source `stream` captures among `sources`: the one it names, or the only one when it
+// names none. kInvalidArgument naming the stream and the choices otherwise.
+Result<SourceConfig> SourceOfStream(const std::vector<SourceConfig>& sources,
+                                    const StreamConfig& stream);
+
+// The checks of one source (name, URL scheme, enumerations) and of one stream (name, format,
+// view type, ordering, shards, tables), shared by the config file and the admin API.
+Status ValidateSource(const SourceConfig& source);
+Status ValidateStream(const StreamConfig& stream);
+
+// Sources and streams as text settings: the form DATA/runtime-sinks records them in
+// (engine/runtime_sinks.h) and the admin API's "settings" object takes. Apply* parses one
+// setting (kInvalidArgument naming the key and the allowed values); *Settings gives every
+// setting of a value back (name, url and source excluded). Streams created at run time take
+// format, view_type, tables, exclude_tables, ordering, shards, retention_hours,
+// max_record_kib, transaction_metadata, heartbeat_interval and "dsql.*" / "connect.*"
+// annotations; column
+// shaping (masks, keys, columns) is for the config file.
+Status ApplySourceSetting(SourceConfig& source, const std::string& key, const std::string& value);
+std::map<std::string, std::string> SourceSettings(const SourceConfig& source);
+Status ApplyStreamSetting(StreamConfig& stream, const std::string& key, const std::string& value);
+std::map<std::string, std::string> StreamSettings(const StreamConfig& stream);
 
 // Parses a duration "<digits><unit>", unit ms, s, m, h or d ("10s", "500ms") into milliseconds
 // (eddy::ParseDuration, base/duration.h).

@@ -203,5 +203,99 @@ TEST(ConfigTest, MetricsListenFromEitherTableOrTheCommandLine) {
   EXPECT_NE(rejected.message().find("--metrics-listen"), std::string::npos) << rejected.message();
 }
 
+TEST(Config, SeveralNamedSourcesEachStreamNamingOne) {
+  auto config = ParseConfig(R"(
+data_dir = "/tmp/x"
+[[source]]
+name = "pg"
+url = "postgresql://u@127.0.0.1/db"
+slot_name = "pg_slot"
+[[source]]
+name = "maria"
+url = "mariadb://root@127.0.0.1:3306/shop"
+server_id = 77
+[[stream]]
+name = "orders"
+source = "pg"
+[[stream]]
+name = "items"
+source = "maria"
+)",
+                            "multi.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->sources.size(), 2u);
+  EXPECT_EQ(config->sources[0].slot_name, "pg_slot");
+  EXPECT_EQ(config->sources[1].server_id, 77u);
+  EXPECT_TRUE(ValidateForRun(*config).ok()) << ValidateForRun(*config).ToString();
+  auto of = SourceOfStream(ConfiguredSources(*config), config->streams[1]);
+  ASSERT_TRUE(of.ok());
+  EXPECT_EQ(of->name, "maria");
+
+  // Sources and no stream: eddy waits for streams created at run time.
+  EngineConfig no_streams = *config;
+  no_streams.streams.clear();
+  EXPECT_TRUE(ValidateForRun(no_streams).ok());
+  // A stream that names no source among several, or an unknown one, is named in the error.
+  EngineConfig unnamed = *config;
+  unnamed.streams[0].source.clear();
+  EXPECT_NE(ValidateForRun(unnamed).message().find("several sources"), std::string::npos);
+  EngineConfig unknown = *config;
+  unknown.streams[0].source = "oracle";
+  EXPECT_NE(ValidateForRun(unknown).message().find("'oracle' is not configured"),
+            std::string::npos);
+  EngineConfig twice = *config;
+  twice.sources[1].name = "pg";
+  EXPECT_NE(ValidateForRun(twice).message().find("defined twice"), std::string::npos);
+  // --source beside [[source]] tables is refused; a [[source]] needs a name.
+  ConfigOverrides overrides;
+  overrides.source_url = "postgresql://other@h/db";
+  EXPECT_FALSE(ApplyOverrides(*config, overrides).ok());
+  auto nameless = ParseConfig("[[source]]\nurl = \"postgresql://h/d\"\n", "n.toml");
+  EXPECT_NE(nameless.status().message().find("has no 'name'"), std::string::npos);
+  auto bad_url =
+      ParseConfig("data_dir = \"/x\"\n[[source]]\nname = \"a\"\nurl = \"ftp://h\"\n", "b.toml");
+  ASSERT_TRUE(bad_url.ok());
+  EXPECT_NE(ValidateForRun(*bad_url).message().find("source 'a': url"), std::string::npos);
+}
+
+TEST(Config, TheLoneSourceIsNamedDefault) {
+  EngineConfig config;
+  config.source.url = "postgresql://u@h/db";
+  auto sources = ConfiguredSources(config);
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(sources[0].name, "default");
+}
+
+TEST(Config, SourceAndStreamSettingsRoundTrip) {
+  SourceConfig source;
+  source.name = "pg";
+  source.slot_name = "s";
+  source.server_id = 9;
+  SourceConfig again;
+  for (const auto& [key, value] : SourceSettings(source)) {
+    ASSERT_TRUE(ApplySourceSetting(again, key, value).ok()) << key;
+  }
+  EXPECT_EQ(again.slot_name, "s");
+  EXPECT_EQ(again.server_id, 9u);
+  EXPECT_NE(ApplySourceSetting(again, "slot", "x").message().find("unknown setting 'slot'"),
+            std::string::npos);
+  StreamConfig stream;
+  stream.name = "s";
+  stream.tables = {"public.a", "public.b"};
+  stream.shards = 3;
+  stream.heartbeat_interval_ms = 1500;
+  stream.annotations["dsql.id"] = "abc";
+  StreamConfig copy;
+  for (const auto& [key, value] : StreamSettings(stream)) {
+    ASSERT_TRUE(ApplyStreamSetting(copy, key, value).ok()) << key;
+  }
+  EXPECT_EQ(copy.tables, stream.tables);
+  EXPECT_EQ(copy.shards, 3u);
+  EXPECT_EQ(copy.heartbeat_interval_ms, 1500);
+  EXPECT_EQ(copy.annotations.at("dsql.id"), "abc");
+  EXPECT_NE(ApplyStreamSetting(copy, "shards", "0").message().find("between 1 and 1024"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace eddy::engine

@@ -120,7 +120,7 @@ bool IsNameCharacter(char c) {
 }  // namespace
 
 Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_view file_name,
-                                          std::string_view kafka_bootstrap) {
+                                          std::string_view kafka_bootstrap, bool require_kafka) {
   const std::string where = std::string(file_name) + ": ";
   simdjson::dom::parser parser;
   simdjson::padded_string padded(json);
@@ -296,6 +296,7 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
   }
   config.streams.push_back(std::move(stream));
 
+  if (kafka_bootstrap.empty() && !require_kafka) return config;
   if (kafka_bootstrap.empty()) {
     return InvalidArgument(where +
                            "which Kafka cluster? pass --kafka-bootstrap HOST:PORT[,...] "

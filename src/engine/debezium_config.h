@@ -18,8 +18,11 @@ namespace eddy::engine {
 // Maps the connector configuration in `json` onto a configuration with one source, one stream
 // (named after topic.prefix) and one Kafka sink writing to `kafka_bootstrap`
 // ("HOST:PORT,..."). InvalidArgument naming the property (or every unsupported property at
-// once) on anything eddy cannot honour. `file_name` prefixes messages.
+// once) on anything eddy cannot honour. `file_name` prefixes messages. With `require_kafka`
+// false an empty `kafka_bootstrap` maps no sink (the changes stay in the eddy stream; the
+// Kafka Connect API without a [kafka] cluster).
 Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_view file_name,
-                                          std::string_view kafka_bootstrap);
+                                          std::string_view kafka_bootstrap,
+                                          bool require_kafka = true);
 
 }  // namespace eddy::engine

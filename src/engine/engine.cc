@@ -7,10 +7,14 @@
 
 #include "api/api_context.h"
 #include "api/metrics_endpoint.h"
+#include "api/record_rendering.h"
 #include "base/logging.h"
 #include "consume/sink_settings.h"
 #include "engine/admin_api.h"
 #include "engine/admin_console.h"
+#include "engine/connect_api.h"
+#include "engine/debezium_config.h"
+#include "engine/dsql_api.h"
 #include "engine/runtime_sinks.h"
 #include "engine/shaping_stream.h"
 #include "engine/sink_config.h"
@@ -82,8 +86,10 @@ using MetricsComponent = ServerComponent<api::HttpServer>;
 // watcher thread blocked in WaitUntilFinished reports to the supervisor.
 class CaptureComponent final : public Component {
  public:
-  CaptureComponent(std::string stream, std::unique_ptr<Capture> capture)
-      : name_(std::move(stream)), capture_(std::move(capture)) {}
+  // `report_end`: whether ending by itself is reported to the supervisor (WaitForEnd); a
+  // stream created at run time only shows it in its state.
+  CaptureComponent(std::string stream, std::unique_ptr<Capture> capture, bool report_end = true)
+      : name_(std::move(stream)), capture_(std::move(capture)), report_end_(report_end) {}
   ~CaptureComponent() override { Stop().IgnoreError(); }
   ComponentKind kind() const override { return ComponentKind::kCapture; }
   const std::string& name() const override { return name_; }
@@ -103,7 +109,7 @@ class CaptureComponent final : public Component {
         if (stopping_) return;
         ended_by_itself_ = true;
       }
-      ended();
+      if (report_end_) ended();
     });
   }
   Status Stop() override {
@@ -122,10 +128,12 @@ class CaptureComponent final : public Component {
                                : ComponentState::kFailed;
     return status_;
   }
+  const Capture& capture() const { return *capture_; }
 
  private:
   std::string name_;
   std::unique_ptr<Capture> capture_;
+  bool report_end_ = true;
   std::thread watcher_;
   mutable std::mutex mu_;
   bool stopping_ = false;
@@ -242,17 +250,68 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
   std::unique_ptr<Engine> engine(new Engine());
   engine->config_ = config;
   engine->services_ = std::move(services);
+  engine->rendering_ = api::StandardRecordRendering(config.api.region);
 
   // Every sink is checked before anything starts: settings, scheme, the destination's own
   // settings (its factory does no I/O). Sinks created at run time (DATA/runtime-sinks) come
   // after the configured ones; a configured sink of the same name wins.
-  auto runtime = LoadRuntimeSinks(io::DefaultFileSystem(), config.data_dir);
+  auto runtime = LoadRuntimeResources(io::DefaultFileSystem(), config.data_dir);
   if (!runtime.ok()) return runtime.status();
+  std::string runtime_file = io::JoinPath(config.data_dir, std::string(kRuntimeSinksFile));
+  engine->configured_sources_ = ConfiguredSources(config);
+  for (const auto& recorded : runtime->sources) {
+    SourceConfig source;
+    source.name = recorded.name;
+    source.url = recorded.url;
+    for (const auto& [key, value] : recorded.settings) {
+      EDDY_RETURN_IF_ERROR(ApplySourceSetting(source, key, value).WithContext(runtime_file));
+    }
+    bool configured = false;
+    for (const auto& existing : engine->configured_sources_)
+      configured |= existing.name == source.name;
+    if (configured) {
+      logger->warn(
+          "source={} is configured and was also created at run time: the configured "
+          "one is used",
+          source.name);
+      continue;
+    }
+    engine->runtime_sources_.push_back(std::move(source));
+  }
+  for (const auto& recorded : runtime->streams) {
+    StreamConfig stream;
+    stream.name = recorded.name;
+    stream.source = recorded.source;
+    for (const auto& [key, value] : recorded.settings) {
+      EDDY_RETURN_IF_ERROR(ApplyStreamSetting(stream, key, value).WithContext(runtime_file));
+    }
+    // A Kafka Connect connector's stream takes its column shaping from the connector's
+    // configuration again (the recorded settings hold no shaping).
+    if (auto it = stream.annotations.find("connect.config"); it != stream.annotations.end()) {
+      auto mapped = MapDebeziumConnector(it->second, "connector '" + stream.name + "'", "", false);
+      if (!mapped.ok()) return mapped.status().WithContext(runtime_file);
+      const StreamConfig& shaped = mapped->streams.front();
+      stream.include_columns = shaped.include_columns;
+      stream.exclude_columns = shaped.exclude_columns;
+      stream.masks = shaped.masks;
+      stream.keys = shaped.keys;
+    }
+    bool configured = false;
+    for (const auto& existing : config.streams) configured |= existing.name == stream.name;
+    if (configured) {
+      logger->warn(
+          "stream={} is configured and was also created at run time: the configured "
+          "one is used",
+          stream.name);
+      continue;
+    }
+    engine->runtime_streams_.push_back(std::move(stream));
+  }
   for (const auto& configured : config.sinks) {
     engine->configured_sink_names_.push_back(configured.name);
   }
   std::vector<consume::SinkSpec> sinks = config.sinks;
-  for (auto& created : *runtime) {
+  for (auto& created : runtime->sinks) {
     if (std::find(engine->configured_sink_names_.begin(), engine->configured_sink_names_.end(),
                   created.name) != engine->configured_sink_names_.end()) {
       logger->warn("sink={} is configured and was also created at run time: the configured "
@@ -290,25 +349,9 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     engine->store_ = log->store();
     engine->supervisor_->Add(std::move(log));
   }
-  for (const auto& stream : config.streams) {
-    auto existing = engine->store_->GetStream(stream.name);
-    if (existing.ok()) {
-      log::StreamInfo info = (*existing)->Describe();
-      size_t open_shards = 0;
-      for (const auto& shard : info.shards) open_shards += shard.open ? 1 : 0;
-      if (open_shards != stream.shards && stream.ordering != "ORDERED") {
-        logger->warn("stream={} has {} open shards; the configuration asks for {}: keeping the "
-                     "existing shards (reshard through the API to change them)",
-                     stream.name, open_shards, stream.shards);
-      }
-      continue;
-    }
-    if (existing.status().code() != ErrorCode::kNotFound) return existing.status();
-    EDDY_ASSIGN_OR_RETURN(log::StreamOptions options, CdcStreamOptions(stream));
-    auto created = engine->store_->CreateStream(stream.name, options);
-    if (!created.ok()) return created.status().WithContext("creating stream '" + stream.name + "'");
-    logger->info("created stream={} shards={} format={} view_type={}", stream.name,
-                 options.shard_count, stream.format, stream.view_type);
+  for (const auto& stream : config.streams) EDDY_RETURN_IF_ERROR(engine->EnsureLogStream(stream));
+  for (const auto& stream : engine->runtime_streams_) {
+    EDDY_RETURN_IF_ERROR(engine->EnsureLogStream(stream));
   }
 
   if (config.api.enabled) {
@@ -320,6 +363,11 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     options.routes.push_back(api::MetricsRoute());
     options.routes.push_back(AdminHttpRoute(engine.get(), config.api.admin_token));
     options.routes.push_back(AdminConsoleRoute());
+    options.routes.push_back(
+        DsqlHttpRoute(engine.get(), config.api.admin_token, config.api.region, options.account_id));
+    for (auto& route : ConnectHttpRoutes(engine.get(), config.api.admin_token)) {
+      options.routes.push_back(std::move(route));
+    }
     if (config.api.admin_token.empty() && !IsLoopbackListen(config.api.listen)) {
       logger->warn("api listen={} is reachable beyond this machine and the admin API "
                    "(/admin/v1/) has no token: anyone who reaches the port can pause, reset, "
@@ -348,12 +396,40 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     logger->info("metrics listening on port={}", engine->metrics_server_->port());
   }
 
-  if (!config.source.url.empty()) {
+  // Configured streams capture configured sources; with one source the numbering is the
+  // one of a single-source eddy (slots `<slot_name>` or `<slot_name>_<stream>`).
+  if (!engine->configured_sources_.empty()) {
+    std::map<std::string, std::pair<size_t, size_t>> per_source;  // name -> (next, count)
+    std::vector<SourceConfig> stream_sources;
+    for (const auto& stream : config.streams) {
+      EDDY_ASSIGN_OR_RETURN(SourceConfig source,
+                            SourceOfStream(engine->configured_sources_, stream));
+      per_source[source.name].second++;
+      stream_sources.push_back(std::move(source));
+    }
     for (size_t i = 0; i < config.streams.size(); ++i) {
+      auto& [next, count] = per_source[stream_sources[i].name];
       EDDY_RETURN_IF_ERROR(
-          engine->AddCapture(config, config.streams[i], i, config.streams.size()));
+          engine->StartStreamCapture(stream_sources[i], config.streams[i], next++, count, true));
     }
   }
+  std::unique_lock admin_lock(engine->admin_mu_);  // the API serves already
+  for (const auto& stream : engine->runtime_streams_) {
+    std::vector<SourceConfig> all = engine->AllSourcesLocked();
+    auto source = SourceOfStream(all, stream);
+    if (!source.ok()) {
+      return source.status().WithContext("stream created at run time (recorded in " + runtime_file +
+                                         ")");
+    }
+    auto state = stream.annotations.find("connect.state");
+    if (state != stream.annotations.end() &&
+        (state->second == "PAUSED" || state->second == "STOPPED")) {
+      continue;  // a paused or stopped connector: its capture starts on resume
+    }
+    auto [index, count] = engine->RuntimeStreamSlot(stream);
+    EDDY_RETURN_IF_ERROR(engine->StartStreamCapture(*source, stream, index, count, false));
+  }
+  admin_lock.unlock();
 
   // On error the engine's destructor stops what started.
   EDDY_RETURN_IF_ERROR(engine->StartSinks());
@@ -393,6 +469,13 @@ Result<Engine::PreparedSink> Engine::PrepareSink(const consume::SinkSpec& spec) 
 
 Status Engine::AddCapture(const EngineConfig& source_config, const StreamConfig& stream_config,
                           size_t stream_index, size_t stream_count) {
+  return StartStreamCapture(source_config.source, stream_config, stream_index, stream_count, true);
+}
+
+Status Engine::StartStreamCapture(const SourceConfig& source, const StreamConfig& stream_config,
+                                  size_t stream_index, size_t stream_count, bool end_stops_engine) {
+  EngineConfig source_config = config_;
+  source_config.source = source;
   EDDY_ASSIGN_OR_RETURN(std::shared_ptr<log::Stream> stream, store_->GetStream(stream_config.name));
   EDDY_ASSIGN_OR_RETURN(std::shared_ptr<model::SchemaRegistry> schemas,
                         StreamSchemas(stream_config.name));
@@ -420,7 +503,8 @@ Status Engine::AddCapture(const EngineConfig& source_config, const StreamConfig&
     return capture.status().WithContext("starting the capture for stream '" + stream_config.name +
                                         "'");
   }
-  supervisor_->Add(std::make_unique<CaptureComponent>(stream_config.name, std::move(*capture)));
+  supervisor_->Add(std::make_unique<CaptureComponent>(stream_config.name, std::move(*capture),
+                                                      end_stops_engine));
   if (heartbeat_stream) {
     std::vector<Heartbeater::Entry> entries;
     entries.push_back({heartbeat_stream, stream_config.heartbeat_interval_ms * 1'000'000});
@@ -630,14 +714,13 @@ Status Engine::CreateSink(consume::SinkSpec spec) {
   prepared.opened = true;
   std::vector<consume::SinkSpec> recorded = runtime_sinks_;
   recorded.push_back(spec);
-  if (Status saved = SaveRuntimeSinks(io::DefaultFileSystem(), config_.data_dir, recorded);
-      !saved.ok()) {
+  if (Status saved = SaveRuntime(runtime_sources_, runtime_streams_, recorded); !saved.ok()) {
     prepared.destination->Close().IgnoreError();
     return saved.WithContext("recording sink '" + spec.name + "'");
   }
   if (Status started = StartSink(prepared); !started.ok()) {
     if (prepared.opened) prepared.destination->Close().IgnoreError();
-    SaveRuntimeSinks(io::DefaultFileSystem(), config_.data_dir, runtime_sinks_).IgnoreError();
+    SaveRuntime(runtime_sources_, runtime_streams_, runtime_sinks_).IgnoreError();
     return started;
   }
   runtime_sinks_ = std::move(recorded);
@@ -664,7 +747,7 @@ Status Engine::DeleteSink(const std::string& name) {
   remaining.erase(remaining.begin() + (it - runtime_sinks_.begin()));
   // Recorded first: a crash after this leaves at most a checkpoint state without its sink,
   // never a sink that starts again after it was deleted.
-  EDDY_RETURN_IF_ERROR(SaveRuntimeSinks(io::DefaultFileSystem(), config_.data_dir, remaining));
+  EDDY_RETURN_IF_ERROR(SaveRuntime(runtime_sources_, runtime_streams_, remaining));
   runtime_sinks_ = std::move(remaining);
   Status stopped = supervisor_->Remove(ComponentKind::kSink, name);
   if (!stopped.ok() && stopped.code() != ErrorCode::kNotFound) {
@@ -678,6 +761,310 @@ Status Engine::DeleteSink(const std::string& name) {
   }
   logger->info("sink={} deleted at run time", name);
   return Status::Ok();
+}
+
+Status Engine::EnsureLogStream(const StreamConfig& stream) {
+  auto logger = logging::Get("engine");
+  auto existing = store_->GetStream(stream.name);
+  if (existing.ok()) {
+    log::StreamInfo info = (*existing)->Describe();
+    size_t open_shards = 0;
+    for (const auto& shard : info.shards) open_shards += shard.open ? 1 : 0;
+    if (open_shards != stream.shards && stream.ordering != "ORDERED") {
+      logger->warn(
+          "stream={} has {} open shards; the configuration asks for {}: keeping the "
+          "existing shards (reshard through the API to change them)",
+          stream.name, open_shards, stream.shards);
+    }
+    return Status::Ok();
+  }
+  if (existing.status().code() != ErrorCode::kNotFound) return existing.status();
+  EDDY_ASSIGN_OR_RETURN(log::StreamOptions options, CdcStreamOptions(stream));
+  auto created = store_->CreateStream(stream.name, options);
+  if (!created.ok()) return created.status().WithContext("creating stream '" + stream.name + "'");
+  logger->info("created stream={} shards={} format={} view_type={}", stream.name,
+               options.shard_count, stream.format, stream.view_type);
+  return Status::Ok();
+}
+
+std::vector<SourceConfig> Engine::AllSourcesLocked() const {
+  std::vector<SourceConfig> all = configured_sources_;
+  all.insert(all.end(), runtime_sources_.begin(), runtime_sources_.end());
+  return all;
+}
+
+Status Engine::SaveRuntime(const std::vector<SourceConfig>& sources,
+                           const std::vector<StreamConfig>& streams,
+                           const std::vector<consume::SinkSpec>& sinks) const {
+  RuntimeResources resources;
+  for (const auto& source : sources) {
+    resources.sources.push_back({source.name, source.url, SourceSettings(source)});
+  }
+  for (const auto& stream : streams) {
+    resources.streams.push_back({stream.name, stream.source, StreamSettings(stream)});
+  }
+  resources.sinks = sinks;
+  return SaveRuntimeResources(io::DefaultFileSystem(), config_.data_dir, resources);
+}
+
+std::pair<size_t, size_t> Engine::RuntimeStreamSlot(const StreamConfig& stream) const {
+  size_t index = 0;
+  for (const auto& configured : config_.streams) {
+    auto source = SourceOfStream(configured_sources_, configured);
+    if (source.ok() && source->name == stream.source) ++index;
+  }
+  for (const auto& created : runtime_streams_) {
+    if (created.name == stream.name) break;
+    if (created.source == stream.source) ++index;
+  }
+  return {index, std::max<size_t>(2, index + 1)};
+}
+
+std::vector<Engine::SourceView> Engine::Sources() const {
+  std::lock_guard lock(admin_mu_);
+  std::vector<SourceView> views;
+  for (const auto& source : AllSourcesLocked()) {
+    SourceView view;
+    view.config = source;
+    for (const auto& created : runtime_sources_) view.runtime |= created.name == source.name;
+    for (const auto& stream : config_.streams) {
+      auto of = SourceOfStream(configured_sources_, stream);
+      if (of.ok() && of->name == source.name) view.streams.push_back(stream.name);
+    }
+    for (const auto& stream : runtime_streams_) {
+      if (stream.source == source.name) view.streams.push_back(stream.name);
+    }
+    views.push_back(std::move(view));
+  }
+  return views;
+}
+
+std::vector<Engine::StreamView> Engine::Streams() const {
+  std::vector<StreamView> views;
+  {
+    std::lock_guard lock(admin_mu_);
+    for (const auto& stream : config_.streams) {
+      StreamView view;
+      view.config = stream;
+      if (auto source = SourceOfStream(configured_sources_, stream); source.ok()) {
+        view.source = source->name;
+      }
+      views.push_back(std::move(view));
+    }
+    for (const auto& stream : runtime_streams_) {
+      StreamView view;
+      view.config = stream;
+      view.source = stream.source;
+      view.runtime = true;
+      views.push_back(std::move(view));
+    }
+  }
+  for (auto& view : views) {
+    std::shared_ptr<Component> component =
+        supervisor_ ? supervisor_->Find(ComponentKind::kCapture, view.config.name) : nullptr;
+    if (!component) {
+      view.capture_state = "stopped";
+      continue;
+    }
+    const Capture& capture = static_cast<const CaptureComponent&>(*component).capture();
+    view.capture_state = capture.State();
+    view.last_error = capture.LastError();
+  }
+  return views;
+}
+
+Result<Engine::StreamView> Engine::FindStream(const std::string& name) const {
+  for (auto& view : Streams()) {
+    if (view.config.name == name) return view;
+  }
+  return NotFound("no stream named '" + name + "'");
+}
+
+Status Engine::CreateSource(SourceConfig source) {
+  std::lock_guard lock(admin_mu_);
+  if (admin_closed_) return Unavailable("eddy is stopping; create the source after it restarts");
+  EDDY_RETURN_IF_ERROR(ValidateSource(source));
+  for (const auto& existing : AllSourcesLocked()) {
+    if (existing.name == source.name) {
+      return AlreadyExists("source '" + source.name + "' exists; choose another name");
+    }
+  }
+  std::vector<SourceConfig> recorded = runtime_sources_;
+  recorded.push_back(source);
+  EDDY_RETURN_IF_ERROR(SaveRuntime(recorded, runtime_streams_, runtime_sinks_)
+                           .WithContext("recording source '" + source.name + "'"));
+  runtime_sources_ = std::move(recorded);
+  logging::Get("engine")->info("source={} created at run time", source.name);
+  return Status::Ok();
+}
+
+Status Engine::DeleteSource(const std::string& name) {
+  std::lock_guard lock(admin_mu_);
+  if (admin_closed_) return Unavailable("eddy is stopping; delete the source after it restarts");
+  auto it = std::find_if(runtime_sources_.begin(), runtime_sources_.end(),
+                         [&](const SourceConfig& source) { return source.name == name; });
+  if (it == runtime_sources_.end()) {
+    for (const auto& configured : configured_sources_) {
+      if (configured.name == name) {
+        return FailedPrecondition("source '" + name +
+                                  "' is configured in the config file; remove it there and "
+                                  "restart eddy");
+      }
+    }
+    return NotFound("no source named '" + name + "'");
+  }
+  for (const auto& stream : runtime_streams_) {
+    if (stream.source == name) {
+      return FailedPrecondition("source '" + name + "' is captured by stream '" + stream.name +
+                                "'; delete the stream first");
+    }
+  }
+  std::vector<SourceConfig> remaining = runtime_sources_;
+  remaining.erase(remaining.begin() + (it - runtime_sources_.begin()));
+  EDDY_RETURN_IF_ERROR(SaveRuntime(remaining, runtime_streams_, runtime_sinks_));
+  runtime_sources_ = std::move(remaining);
+  logging::Get("engine")->info("source={} deleted at run time", name);
+  return Status::Ok();
+}
+
+Status Engine::CreateStream(StreamConfig stream) {
+  auto logger = logging::Get("engine");
+  std::lock_guard lock(admin_mu_);
+  if (admin_closed_) return Unavailable("eddy is stopping; create the stream after it restarts");
+  EDDY_RETURN_IF_ERROR(ValidateStream(stream));
+  for (const auto& existing : config_.streams) {
+    if (existing.name == stream.name) {
+      return AlreadyExists("stream '" + stream.name +
+                           "' is configured in the config file; choose another name");
+    }
+  }
+  for (const auto& existing : runtime_streams_) {
+    if (existing.name == stream.name) {
+      return AlreadyExists("stream '" + stream.name + "' exists; choose another name");
+    }
+  }
+  if (store_->GetStream(stream.name).ok()) {
+    return AlreadyExists("the change log already has a stream named '" + stream.name +
+                         "' (created through the Kinesis API?); choose another name");
+  }
+  EDDY_ASSIGN_OR_RETURN(SourceConfig source, SourceOfStream(AllSourcesLocked(), stream));
+  stream.source = source.name;
+  std::vector<StreamConfig> recorded = runtime_streams_;
+  recorded.push_back(stream);
+  EDDY_RETURN_IF_ERROR(SaveRuntime(runtime_sources_, recorded, runtime_sinks_)
+                           .WithContext("recording stream '" + stream.name + "'"));
+  std::vector<StreamConfig> previous = std::move(runtime_streams_);
+  runtime_streams_ = std::move(recorded);
+  auto undo = [&](Status error) {
+    runtime_streams_ = previous;
+    SaveRuntime(runtime_sources_, runtime_streams_, runtime_sinks_).IgnoreError();
+    store_->DeleteStream(stream.name).IgnoreError();
+    return error;
+  };
+  if (Status created = EnsureLogStream(stream); !created.ok()) return undo(created);
+  auto [index, count] = RuntimeStreamSlot(stream);
+  if (Status started = StartStreamCapture(source, stream, index, count, false); !started.ok()) {
+    return undo(started);
+  }
+  logger->info("stream={} source={} created at run time", stream.name, stream.source);
+  return Status::Ok();
+}
+
+Status Engine::DeleteStream(const std::string& name) {
+  auto logger = logging::Get("engine");
+  std::lock_guard lock(admin_mu_);
+  if (admin_closed_) return Unavailable("eddy is stopping; delete the stream after it restarts");
+  auto it = std::find_if(runtime_streams_.begin(), runtime_streams_.end(),
+                         [&](const StreamConfig& stream) { return stream.name == name; });
+  if (it == runtime_streams_.end()) {
+    for (const auto& configured : config_.streams) {
+      if (configured.name == name) {
+        return FailedPrecondition("stream '" + name +
+                                  "' is configured in the config file; remove its [[stream]] "
+                                  "table and restart eddy");
+      }
+    }
+    return NotFound("no stream named '" + name + "'");
+  }
+  std::string readers;
+  supervisor_->Visit([&](const Component& component) {
+    if (component.kind() != ComponentKind::kSink) return;
+    if (static_cast<const SinkComponent&>(component).runner()->status().stream == name) {
+      readers += (readers.empty() ? "" : ", ") + component.name();
+    }
+  });
+  if (!readers.empty()) {
+    return FailedPrecondition("stream '" + name + "' is read by sinks " + readers +
+                              "; delete them first (DELETE /admin/v1/sinks/NAME)");
+  }
+  std::vector<StreamConfig> remaining = runtime_streams_;
+  remaining.erase(remaining.begin() + (it - runtime_streams_.begin()));
+  // Recorded first: a crash after this never starts the deleted stream's capture again.
+  EDDY_RETURN_IF_ERROR(SaveRuntime(runtime_sources_, remaining, runtime_sinks_));
+  runtime_streams_ = std::move(remaining);
+  supervisor_->Remove(ComponentKind::kCapture, "heartbeat:" + name).IgnoreError();
+  if (Status stopped = supervisor_->Remove(ComponentKind::kCapture, name);
+      !stopped.ok() && stopped.code() != ErrorCode::kNotFound) {
+    logger->warn("stream={} deleted; stopping its capture reported: {}", name, stopped.message());
+  }
+  {
+    std::lock_guard schemas_lock(schemas_mu_);
+    schemas_.erase(name);
+  }
+  if (Status deleted = store_->DeleteStream(name);
+      !deleted.ok() && deleted.code() != ErrorCode::kNotFound) {
+    return deleted.WithContext("stream '" + name + "' deleted, but removing its log");
+  }
+  logger->info("stream={} deleted at run time", name);
+  return Status::Ok();
+}
+
+Status Engine::SetStreamAnnotation(const std::string& name, const std::string& key,
+                                   const std::string& value) {
+  std::lock_guard lock(admin_mu_);
+  if (admin_closed_) return Unavailable("eddy is stopping; try again after it restarts");
+  std::vector<StreamConfig> recorded = runtime_streams_;
+  for (auto& stream : recorded) {
+    if (stream.name != name) continue;
+    if (value.empty()) {
+      stream.annotations.erase(key);
+    } else {
+      stream.annotations[key] = value;
+    }
+    EDDY_RETURN_IF_ERROR(SaveRuntime(runtime_sources_, recorded, runtime_sinks_));
+    runtime_streams_ = std::move(recorded);
+    return Status::Ok();
+  }
+  return NotFound("no stream named '" + name + "' was created at run time");
+}
+
+Status Engine::SetCaptureRunning(const std::string& name, bool running) {
+  std::lock_guard lock(admin_mu_);
+  if (admin_closed_) return Unavailable("eddy is stopping; try again after it restarts");
+  auto it = std::find_if(runtime_streams_.begin(), runtime_streams_.end(),
+                         [&](const StreamConfig& stream) { return stream.name == name; });
+  if (it == runtime_streams_.end()) {
+    return NotFound("no stream named '" + name + "' was created at run time");
+  }
+  bool runs = supervisor_->Find(ComponentKind::kCapture, name) != nullptr;
+  if (!running) {
+    supervisor_->Remove(ComponentKind::kCapture, "heartbeat:" + name).IgnoreError();
+    if (runs) {
+      if (Status stopped = supervisor_->Remove(ComponentKind::kCapture, name);
+          !stopped.ok() && stopped.code() != ErrorCode::kNotFound) {
+        logging::Get("engine")->warn("stream={} capture stopped; it reported: {}", name,
+                                     stopped.message());
+      }
+    }
+    return Status::Ok();
+  }
+  if (runs) {  // restart: a failed capture starts again
+    supervisor_->Remove(ComponentKind::kCapture, "heartbeat:" + name).IgnoreError();
+    supervisor_->Remove(ComponentKind::kCapture, name).IgnoreError();
+  }
+  EDDY_ASSIGN_OR_RETURN(SourceConfig source, SourceOfStream(AllSourcesLocked(), *it));
+  auto [index, count] = RuntimeStreamSlot(*it);
+  return StartStreamCapture(source, *it, index, count, false);
 }
 
 Engine::~Engine() { Stop().IgnoreError(); }

@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/api_context.h"
 #include "api/http_server.h"
 #include "api/server.h"
 #include "base/status.h"
@@ -37,8 +38,8 @@
 #include "engine/capture.h"
 #include "engine/config.h"
 #include "engine/destination_registry.h"
-#include "engine/supervisor.h"
 #include "engine/shaping_stream.h"
+#include "engine/supervisor.h"
 #include "format/shaping.h"
 #include "log/log_store.h"
 #include "schema/schema_history.h"
@@ -99,6 +100,55 @@ class Engine {
   // The saved state of sink `name` (URL without credentials, checkpoint, counters).
   Result<consume::ConsumerState> SavedSinkState(const std::string& name) const;
 
+  // Sources and streams, configured and created at run time (the admin API and the DSQL
+  // stream API, engine/admin_api.h). From any thread; changes are serialized with each other,
+  // with the sink changes and with Stop().
+  struct SourceView {
+    SourceConfig config;
+    bool runtime = false;              // created at run time (DATA/runtime-sinks)
+    std::vector<std::string> streams;  // the streams capturing it
+  };
+  struct StreamView {
+    StreamConfig config;
+    std::string source;  // the source it captures; empty when no capture (eddy serve)
+    bool runtime = false;
+    // The capture's state ("starting", "snapshot", "streaming", "reconnecting", "finished",
+    // "failed"; "stopped" when no capture runs) and its last error.
+    std::string capture_state;
+    std::string last_error;
+  };
+  std::vector<SourceView> Sources() const;
+  std::vector<StreamView> Streams() const;
+  Result<StreamView> FindStream(const std::string& name) const;
+  // Records a source (name, URL, settings checked as a configured one is) in
+  // DATA/runtime-sinks; streams then capture it. kAlreadyExists for a taken name.
+  Status CreateSource(SourceConfig source);
+  // Removes a source created at run time; kFailedPrecondition while a stream captures it or
+  // for a configured one, kNotFound for an unknown one.
+  Status DeleteSource(const std::string& name);
+  // Checks `stream` (as a configured stream), records it, creates its log stream and starts
+  // its capture of `stream.source` (the only source when empty). A stream created at run
+  // time always has its own PostgreSQL slot and publication (`<slot_name>_<stream>`), so
+  // adding or removing one never renames another's. A capture that fails later shows as
+  // the stream's capture_state "failed" and does not stop eddy.
+  Status CreateStream(StreamConfig stream);
+  // Removes a stream created at run time: out of DATA/runtime-sinks, its capture stopped, its
+  // log stream deleted. kFailedPrecondition while a sink reads it or for a configured one.
+  // The PostgreSQL slot stays (drop it with pg_drop_replication_slot).
+  Status DeleteStream(const std::string& name);
+  // Sets (or, with an empty value, removes) the annotation `key` of the run-time stream
+  // `name` and records it. kNotFound for an unknown one, kFailedPrecondition for a configured.
+  Status SetStreamAnnotation(const std::string& name, const std::string& key,
+                             const std::string& value);
+  // Stops or starts again the capture of the run-time stream `name` (a paused or stopped
+  // Kafka Connect connector). The source keeps its position (slot, GTID): nothing is lost.
+  // A stream annotated connect.state PAUSED or STOPPED starts without its capture.
+  Status SetCaptureRunning(const std::string& name, bool running);
+  // How the API renders a CDC stream's records (the console's live tail).
+  const api::RecordRendering& rendering() const { return rendering_; }
+  // `[kafka] bootstrap_servers`; empty when none is configured.
+  const std::string& kafka_bootstrap_servers() const { return config_.kafka.bootstrap_servers; }
+
   // Starts a capture of `source_config.source` into the configured stream `stream_config`
   // under the engine's supervisor (`eddy demo` captures two sources into one engine this
   // way); `stream_index` and `stream_count` as for engine::StartCapture.
@@ -115,6 +165,21 @@ class Engine {
   Engine() = default;
   void RetentionLoop();
   Status StartSinks();
+  // Starts the capture of `stream` from `source`; `end_stops_engine` makes its ending by
+  // itself wake WaitForCaptureEnd (configured streams), otherwise it only shows in its state.
+  Status StartStreamCapture(const SourceConfig& source, const StreamConfig& stream,
+                            size_t stream_index, size_t stream_count, bool end_stops_engine);
+  // Creates the log stream of `stream` unless it exists.
+  Status EnsureLogStream(const StreamConfig& stream);
+  // Every source, configured first (admin lock held).
+  std::vector<SourceConfig> AllSourcesLocked() const;
+  // DATA/runtime-sinks with these lists (admin lock held).
+  Status SaveRuntime(const std::vector<SourceConfig>& sources,
+                     const std::vector<StreamConfig>& streams,
+                     const std::vector<consume::SinkSpec>& sinks) const;
+  // Index and count for the capture of run-time stream `stream`: after the configured
+  // streams of its source, and a count of at least 2 (its own slot).
+  std::pair<size_t, size_t> RuntimeStreamSlot(const StreamConfig& stream) const;
   // The stream's schema history (schema/schema_history.h), opened once and shared by its
   // capture and sinks.
   Result<std::shared_ptr<schema::SchemaHistory>> StreamSchemas(const std::string& stream);
@@ -126,6 +191,7 @@ class Engine {
   api::Server* server_ = nullptr;   // owned by its API component; null when disabled
   api::HttpServer* metrics_server_ = nullptr;  // GET /metrics only; owned by its component
   SinkServices services_;
+  api::RecordRendering rendering_;
   // Checked before anything starts: each sink's settings and destination.
   struct PreparedSink {
     consume::SinkSpec spec;
@@ -145,6 +211,9 @@ class Engine {
   bool admin_closed_ = false;                        // Stop() began; no more changes
   std::vector<std::string> configured_sink_names_;   // from the config file / --sink
   std::vector<consume::SinkSpec> runtime_sinks_;     // as recorded in DATA/runtime-sinks
+  std::vector<SourceConfig> configured_sources_;     // ConfiguredSources(config)
+  std::vector<SourceConfig> runtime_sources_;        // as recorded in DATA/runtime-sinks
+  std::vector<StreamConfig> runtime_streams_;        // as recorded, each with its source
   std::thread retention_thread_;
   std::mutex schemas_mu_;
   std::map<std::string, std::shared_ptr<schema::SchemaHistory>> schemas_;  // by stream

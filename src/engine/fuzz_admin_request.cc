@@ -1,11 +1,12 @@
-// Fuzz target: any bytes as an admin request body (POST /admin/v1/sinks, .../reset) and as a
-// request path, and as a DATA/runtime-sinks file, either parse or give a clean error; nothing
-// crashes. The bodies come from the network.
+// Fuzz target: any bytes as an admin request body (POST /admin/v1/sinks, /sources, /streams,
+// .../reset) and as a request path, and as a DATA/runtime-sinks file, either parse or give a clean
+// error; nothing crashes. The bodies come from the network.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "engine/admin_request.h"
+#include "engine/debezium_config.h"
 #include "engine/runtime_sinks.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -19,6 +20,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   eddy::log::StartPosition to;
   if (auto error = eddy::engine::ParseResetBody(text, &to)) {
     if (error->http_status != 400) std::abort();
+  }
+  eddy::engine::SourceConfig source;
+  if (auto error = eddy::engine::ParseCreateSourceBody(text, &source)) {
+    if (error->http_status != 400 || error->message.empty()) std::abort();
+  }
+  eddy::engine::StreamConfig stream;
+  if (auto error = eddy::engine::ParseCreateStreamBody(text, &stream)) {
+    if (error->http_status != 400 || error->message.empty()) std::abort();
+  }
+  // A Kafka Connect connector body (POST /connectors): mapped or a clean error.
+  auto connector = eddy::engine::MapDebeziumConnector(text, "fuzz", "", false);
+  if (!connector.ok() && connector.status().code() != eddy::ErrorCode::kInvalidArgument) {
+    std::abort();
   }
   eddy::engine::AdminRoute route;
   (void)eddy::engine::ParseAdminRoute("POST", text, &route);

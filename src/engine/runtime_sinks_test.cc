@@ -64,7 +64,7 @@ TEST(RuntimeSinks, WellFramedButWrongLinesAreCorruption) {
     EXPECT_EQ(decoded.status().code(), ErrorCode::kCorruption) << body;
   }
   EXPECT_TRUE(DecodeRuntimeSinks(framed("sink a s u\nsetting k %20\n"), "f").ok());
-  std::string other_version = "eddy-runtime-sinks 2\n";
+  std::string other_version = "eddy-runtime-sinks 9\n";
   other_version += fmt::format("crc32c {:08x}\n", crc32c::Mask(crc32c::Value(other_version)));
   EXPECT_NE(DecodeRuntimeSinks(other_version, "f").status().message().find("another version"),
             std::string::npos);
@@ -75,14 +75,60 @@ TEST(RuntimeSinks, SaveAndLoadThroughTheFileSystem) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   io::FileSystem* fs = io::DefaultFileSystem();
-  auto absent = LoadRuntimeSinks(fs, dir);
+  auto absent = LoadRuntimeResources(fs, dir);
   ASSERT_TRUE(absent.ok());
-  EXPECT_TRUE(absent->empty());
-  ASSERT_TRUE(SaveRuntimeSinks(fs, dir, Sample()).ok());
-  auto loaded = LoadRuntimeSinks(fs, dir);
+  EXPECT_TRUE(absent->sinks.empty() && absent->sources.empty() && absent->streams.empty());
+  RuntimeResources resources;
+  resources.sinks = Sample();
+  ASSERT_TRUE(SaveRuntimeResources(fs, dir, resources).ok());
+  auto loaded = LoadRuntimeResources(fs, dir);
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
-  EXPECT_EQ(loaded->size(), 2u);
+  EXPECT_EQ(loaded->sinks.size(), 2u);
   std::filesystem::remove_all(dir);
+}
+
+TEST(RuntimeResources, SourcesAndStreamsRoundTripInVersionTwo) {
+  RuntimeResources resources;
+  resources.sources.push_back({"pg", "postgresql://u:p w@h:5432/db", {{"slot_name", "s1"}}});
+  resources.sources.push_back({"maria", "mariadb://root@h:3306/shop", {}});
+  resources.streams.push_back({"orders", "pg", {{"shards", "2"}, {"tables", "public.a,public.b"}}});
+  resources.sinks = Sample();
+  std::string text = EncodeRuntimeResources(resources);
+  EXPECT_EQ(text.rfind("eddy-runtime-sinks 2\nsource pg postgresql://u:p%20w@h:5432/db\n"
+                       "setting slot_name s1\n",
+                       0),
+            0u)
+      << text;
+  auto decoded = DecodeRuntimeResources(text, "f");
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_EQ(decoded->sources.size(), 2u);
+  EXPECT_EQ(decoded->sources[0].url, "postgresql://u:p w@h:5432/db");
+  EXPECT_EQ(decoded->sources[0].settings.at("slot_name"), "s1");
+  ASSERT_EQ(decoded->streams.size(), 1u);
+  EXPECT_EQ(decoded->streams[0].source, "pg");
+  EXPECT_EQ(decoded->streams[0].settings.at("tables"), "public.a,public.b");
+  EXPECT_EQ(decoded->sinks.size(), 2u);
+  // Sinks only: version 1, as before.
+  RuntimeResources sinks_only;
+  sinks_only.sinks = Sample();
+  EXPECT_EQ(EncodeRuntimeResources(sinks_only), EncodeRuntimeSinks(Sample()));
+}
+
+TEST(RuntimeResources, SourceAndStreamLinesNeedVersionTwo) {
+  auto framed = [](int version, const std::string& body) {
+    std::string text = fmt::format("eddy-runtime-sinks {}\n", version) + body;
+    return text + fmt::format("crc32c {:08x}\n", crc32c::Mask(crc32c::Value(text)));
+  };
+  EXPECT_EQ(DecodeRuntimeResources(framed(1, "source a postgresql://h/d\n"), "f").status().code(),
+            ErrorCode::kCorruption);
+  EXPECT_EQ(DecodeRuntimeResources(framed(1, "stream s a\n"), "f").status().code(),
+            ErrorCode::kCorruption);
+  EXPECT_TRUE(DecodeRuntimeResources(framed(2, "source a u\nsetting k v\nstream s a\n"), "f").ok());
+  EXPECT_EQ(DecodeRuntimeResources(framed(2, "source a u\nsource a u\n"), "f").status().code(),
+            ErrorCode::kCorruption);
+  EXPECT_EQ(DecodeRuntimeResources(framed(2, "stream s a\nstream s b\n"), "f").status().code(),
+            ErrorCode::kCorruption);
+  EXPECT_EQ(DecodeRuntimeResources(framed(3, ""), "f").status().code(), ErrorCode::kCorruption);
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 // Checks: the page loads without console errors or failed requests; the streams and sinks
 // tables fill from the admin API; the stream's record count changes while the workload runs;
 // the sink's Pause button pauses it (the page then shows PAUSED; admin_console.py checks the
-// API). Screenshots go to ARTIFACT_DIR. Waits are Playwright's condition waits with timeouts.
+// API); the sources table, the lag and rate charts, no alert while healthy; Reset (with its
+// confirming click) grows the checkpoint's generation; the live tail of kv shows rows the
+// workload inserts during the test. Screenshots go to ARTIFACT_DIR. Waits are Playwright's condition waits with timeouts.
 import { chromium } from "playwright-core";
 
 const [base, token, artifacts] = process.argv.slice(2);
@@ -42,10 +44,35 @@ try {
                                .textContent) > previous,
       before, { timeout: 30000 });
 
+  // Reset: a click, a confirming click, and the checkpoint's generation grows.
+  await sinkRow.locator("button.reset").click();
+  await sinkRow.locator("button.reset", { hasText: "Confirm reset" }).click();
+  await sinkRow.locator("td.checkpoint", { hasText: "generation 1" }).waitFor({ timeout: 30000 });
+
   await sinkRow.locator("button.pause").click();
   await sinkRow.locator("td.state", { hasText: "PAUSED" }).waitFor({ timeout: 30000 });
   await sinkRow.locator("button.resume").waitFor({ timeout: 30000 });
   await page.screenshot({ path: artifacts + "/console-paused.png", fullPage: true });
+
+  // Sources, charts, no alert for a healthy (paused) sink.
+  await page.locator('#sources tr[data-source="default"]').waitFor({ timeout: 30000 });
+  await sinkRow.locator("svg.chart polyline").waitFor({ timeout: 30000 });
+  await page.locator('#streams tr[data-stream="kv"] svg.chart polyline').waitFor({ timeout: 30000 });
+  if (await page.locator("#alerts div").count() !== 0) {
+    throw new Error("alerts shown for a healthy eddy: " + await page.locator("#alerts").textContent());
+  }
+
+  // Live tail of kv filtered by table: a row the workload inserts during the test (keys from
+  // 101) shows up.
+  await page.selectOption("#tail-stream", "kv");
+  await page.fill("#tail-table", "public.kv");
+  await page.click("#tail-toggle");
+  await page.waitForFunction(() => [...document.querySelectorAll("#tail-lines .tail-line")]
+      .some((line) => /"k":\s*1\d\d\b/.test(line.textContent)), null, { timeout: 30000 });
+  const first = Number(await page.locator("#tail-lines .tail-line").first().getAttribute("data-sequence"));
+  await page.waitForFunction((seen) => Number(document.querySelector("#tail-lines .tail-line")
+      ?.dataset.sequence) > seen, first, { timeout: 30000 });
+  await page.screenshot({ path: artifacts + "/console-tail.png", fullPage: true });
   console.log(JSON.stringify({ records_before: before, paused: true }));
 } finally {
   closing = true;

@@ -58,6 +58,7 @@ def main():
         assert browser.returncode == 0, f"admin_console.mjs failed:\n{browser.stderr}"
         sink = admin.sink("configured-hook")
         assert sink["state"] == "PAUSED", f"the console's Pause did not pause the sink: {sink}"
+        assert sink["checkpoint"]["generation"] >= 1, f"the console's Reset did not reset: {sink}"
         print(f"admin_console: screenshots in {artifacts}")
         print("admin_console: 1 passed, 0 failed")
         return 0

@@ -1,0 +1,467 @@
+#include "engine/connect_api.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+#include "api/json_writer.h"
+#include "base/logging.h"
+#include "engine/admin_api.h"
+#include "engine/debezium_config.h"
+#include "engine/engine.h"
+
+namespace eddy::engine {
+namespace {
+
+constexpr std::string_view kName = "connect.name";
+constexpr std::string_view kConfig = "connect.config";  // {"name":..,"config":{..}} as posted
+constexpr std::string_view kState = "connect.state";    // PAUSED | STOPPED; absent: running
+constexpr std::string_view kWorker = "eddy";
+constexpr auto kControlWait = std::chrono::seconds(5);
+constexpr size_t kMaxBodyBytes = 256 * 1024;
+
+struct Connector {
+  std::string name;
+  Engine::StreamView stream;
+  bool has_sink = false;
+};
+
+void Reply(api::HttpResponse* response, int status, std::string body) {
+  response->status = status;
+  if (!body.empty()) response->headers.emplace_back("content-type", "application/json");
+  response->body = std::move(body);
+}
+
+void ReplyError(api::HttpResponse* response, int status, const std::string& message) {
+  api::JsonWriter json;
+  json.BeginObject();
+  json.MemberInt("error_code", status);
+  json.Member("message", message);
+  json.EndObject();
+  Reply(response, status, json.Take());
+}
+
+int StatusOf(const Status& status) {
+  switch (status.code()) {
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kFailedPrecondition:
+      return 409;
+    default:
+      return status.IsRetriable() ? 503 : 500;
+  }
+}
+
+bool IsName(std::string_view name) {
+  return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+std::string Annotation(const StreamConfig& stream, std::string_view key) {
+  auto it = stream.annotations.find(std::string(key));
+  return it == stream.annotations.end() ? "" : it->second;
+}
+
+std::vector<Connector> Connectors(Engine& engine) {
+  std::vector<Connector> connectors;
+  std::vector<consume::SinkStatus> sinks = engine.SinkStatuses();
+  for (auto& view : engine.Streams()) {
+    std::string name = Annotation(view.config, kName);
+    if (!view.runtime || name.empty()) continue;
+    Connector connector;
+    connector.name = name;
+    connector.has_sink = std::any_of(sinks.begin(), sinks.end(),
+                                     [&](const auto& sink) { return sink.name == name; });
+    connector.stream = std::move(view);
+    connectors.push_back(std::move(connector));
+  }
+  std::sort(connectors.begin(), connectors.end(),
+            [](const Connector& a, const Connector& b) { return a.name < b.name; });
+  return connectors;
+}
+
+std::optional<Connector> FindConnector(Engine& engine, const std::string& name) {
+  for (auto& connector : Connectors(engine)) {
+    if (connector.name == name) return connector;
+  }
+  return std::nullopt;
+}
+
+// Writes the "config" object of the recorded {"name":..,"config":{..}} (values as text).
+void WriteConfig(api::JsonWriter& json, const Connector& connector) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::dom::object config;
+  json.BeginObject();
+  std::string text = Annotation(connector.stream.config, kConfig);
+  if (!parser.parse(text).get(root) && !root["config"].get_object().get(config)) {
+    for (auto member : config) {
+      std::string_view value;
+      if (member.value.get_string().get(value)) {
+        json.Member(member.key, simdjson::minify(member.value));
+      } else {
+        json.Member(member.key, value);
+      }
+    }
+  }
+  json.Member("name", connector.name);
+  json.EndObject();
+}
+
+void WriteInfo(api::JsonWriter& json, const Connector& connector) {
+  json.BeginObject();
+  json.Member("name", connector.name);
+  json.Key("config");
+  WriteConfig(json, connector);
+  json.Key("tasks");
+  json.BeginArray();
+  json.BeginObject();
+  json.Member("connector", connector.name);
+  json.MemberInt("task", 0);
+  json.EndObject();
+  json.EndArray();
+  json.Member("type", "source");
+  json.EndObject();
+}
+
+// Connect's states from the connector's recorded state, its capture and its sink.
+void WriteStatus(api::JsonWriter& json, Engine& engine, const Connector& connector) {
+  std::string recorded = Annotation(connector.stream.config, kState);
+  const std::string& capture = connector.stream.capture_state;
+  std::string state = "RUNNING";
+  std::string trace;
+  if (recorded == "PAUSED" || recorded == "STOPPED") {
+    state = recorded;
+  } else if (capture == "failed" || capture == "finished") {
+    state = "FAILED";
+    trace = "capture " + capture + ": " + connector.stream.last_error;
+  } else if (capture == "stopped") {
+    state = "UNASSIGNED";
+  }
+  std::string task_state = state;
+  std::string task_trace = trace;
+  std::string sink_state;
+  if (connector.has_sink) {
+    if (auto sink = engine.FindSinkStatus(connector.name); sink.ok()) {
+      sink_state = consume::SinkStateName(sink->state);
+      if (sink->state == consume::SinkState::kFailed && task_state == "RUNNING") {
+        task_state = "FAILED";
+        task_trace = "Kafka sink FAILED: " + sink->reason;
+      }
+    }
+  }
+  json.BeginObject();
+  json.Member("name", connector.name);
+  json.Key("connector");
+  json.BeginObject();
+  json.Member("state", state);
+  json.Member("worker_id", kWorker);
+  if (!trace.empty()) json.Member("trace", trace);
+  json.EndObject();
+  json.Key("tasks");
+  json.BeginArray();
+  json.BeginObject();
+  json.MemberInt("id", 0);
+  json.Member("state", task_state);
+  json.Member("worker_id", kWorker);
+  if (!task_trace.empty()) json.Member("trace", task_trace);
+  json.EndObject();
+  json.EndArray();
+  json.Member("type", "source");
+  // eddy's parts, and where the changes go.
+  json.Key("eddy");
+  json.BeginObject();
+  json.Member("source", connector.stream.source);
+  json.Member("stream", connector.stream.config.name);
+  json.Member("capture_state", capture);
+  json.Member("sink", connector.has_sink ? connector.name : "");
+  json.Member("sink_state", sink_state);
+  json.Member("delivery",
+              connector.has_sink
+                  ? "Kafka topics " + Annotation(connector.stream.config, "connect.topic_prefix") +
+                        ".* on [kafka] bootstrap_servers"
+                  : "no Kafka cluster is configured ([kafka] bootstrap_servers): the changes "
+                    "stay in eddy stream '" +
+                        connector.stream.config.name + "', read them through the Kinesis API");
+  json.EndObject();
+  json.EndObject();
+}
+
+// Creates the connector `name` from its configuration object `config` (the JSON text of the
+// "config" member).
+void Create(Engine& engine, const std::string& name, std::string_view config,
+            api::HttpResponse* response, int success_status) {
+  if (!IsName(name)) {
+    ReplyError(response, 400,
+               "connector name '" + name +
+                   "' must be 1-128 characters of letters, digits, '_', '.', '-' (it names "
+                   "the eddy source and sink)");
+    return;
+  }
+  if (FindConnector(engine, name)) {
+    ReplyError(response, 409, "Connector " + name + " already exists");
+    return;
+  }
+  api::JsonWriter quoted;
+  quoted.String(name);
+  std::string recorded = "{\"name\":" + quoted.Take() + ",\"config\":" + std::string(config) + "}";
+  auto mapped = MapDebeziumConnector(recorded, "connector '" + name + "'",
+                                     engine.kafka_bootstrap_servers(), false);
+  if (!mapped.ok()) {
+    ReplyError(response, 400, mapped.status().message());
+    return;
+  }
+  SourceConfig source = mapped->source;
+  source.name = name;
+  if (Status created = engine.CreateSource(source); !created.ok()) {
+    ReplyError(response, StatusOf(created), created.message());
+    return;
+  }
+  StreamConfig stream = mapped->streams.front();
+  stream.source = name;
+  stream.annotations[std::string(kName)] = name;
+  stream.annotations[std::string(kConfig)] = recorded;
+  if (!mapped->sinks.empty()) {
+    stream.annotations["connect.topic_prefix"] = mapped->sinks.front().settings["topic_prefix"];
+  }
+  if (Status created = engine.CreateStream(stream); !created.ok()) {
+    engine.DeleteSource(name).IgnoreError();
+    ReplyError(response, StatusOf(created), created.message());
+    return;
+  }
+  if (!mapped->sinks.empty()) {
+    consume::SinkSpec sink = mapped->sinks.front();
+    sink.name = name;
+    sink.stream = stream.name;
+    if (Status created = engine.CreateSink(sink); !created.ok()) {
+      engine.DeleteStream(stream.name).IgnoreError();
+      engine.DeleteSource(name).IgnoreError();
+      ReplyError(response, StatusOf(created), created.message());
+      return;
+    }
+  }
+  auto connector = FindConnector(engine, name);
+  if (!connector) {
+    ReplyError(response, 500, "connector " + name + " was deleted meanwhile");
+    return;
+  }
+  api::JsonWriter json;
+  WriteInfo(json, *connector);
+  Reply(response, success_status, json.Take());
+}
+
+// Pause, resume, stop and restart: the recorded state, the capture and the sink.
+Status Control(Engine& engine, const Connector& connector, std::string_view action) {
+  const std::string& stream = connector.stream.config.name;
+  bool run = action == "resume" || action == "restart";
+  std::string state = action == "pause" ? "PAUSED" : action == "stop" ? "STOPPED" : "";
+  EDDY_RETURN_IF_ERROR(engine.SetStreamAnnotation(stream, std::string(kState), state));
+  EDDY_RETURN_IF_ERROR(engine.SetCaptureRunning(stream, run));
+  if (connector.has_sink) {
+    auto applied = engine.ControlSink(
+        connector.name, run ? consume::ControlRequest::kResume : consume::ControlRequest::kPause,
+        log::StartPosition::TrimHorizon(), kControlWait);
+    if (!applied.ok()) return applied.status();
+  }
+  return Status::Ok();
+}
+
+void Handle(Engine& engine, const std::string& token, const api::HttpRequest& request,
+            api::HttpResponse* response) {
+  if (!token.empty()) {
+    const std::string* authorization = request.Header("authorization");
+    if (authorization == nullptr || !AdminAuthorized(*authorization, token)) {
+      ReplyError(response, 401,
+                 "this eddy has an admin token: send Authorization: Bearer TOKEN ([api] "
+                 "admin_token or EDDY_ADMIN_TOKEN)");
+      return;
+    }
+  }
+  if (request.body.size() > kMaxBodyBytes) {
+    ReplyError(
+        response, 400,
+        fmt::format("the body is {} bytes; the limit is {}", request.body.size(), kMaxBodyBytes));
+    return;
+  }
+  std::string_view path = api::RequestPath(request.target);
+  const std::string& method = request.method;
+  api::JsonWriter json;
+  if (path == "/connector-plugins" || path == "/connector-plugins/") {
+    if (method != "GET") {
+      ReplyError(response, 405, "use GET /connector-plugins");
+      return;
+    }
+    json.BeginArray();
+    for (const char* plugin : {"io.debezium.connector.postgresql.PostgresConnector",
+                               "io.debezium.connector.mysql.MySqlConnector",
+                               "io.debezium.connector.mariadb.MariaDbConnector"}) {
+      json.BeginObject();
+      json.Member("class", plugin);
+      json.Member("type", "source");
+      json.Member("version", "eddy");
+      json.EndObject();
+    }
+    json.EndArray();
+    Reply(response, 200, json.Take());
+    return;
+  }
+  std::string_view rest = path.substr(std::string_view("/connectors").size());
+  if (!rest.empty() && rest.front() != '/') {
+    ReplyError(response, 404, "no resource at " + std::string(path));
+    return;
+  }
+  if (!rest.empty()) rest.remove_prefix(1);
+  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+  if (rest.empty()) {
+    if (method == "GET") {
+      json.BeginArray();
+      for (const auto& connector : Connectors(engine)) json.String(connector.name);
+      json.EndArray();
+      Reply(response, 200, json.Take());
+      return;
+    }
+    if (method != "POST") {
+      ReplyError(response, 405, "use GET or POST /connectors");
+      return;
+    }
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    std::string_view name;
+    simdjson::dom::element config;
+    if (parser.parse(request.body).get(root) || !root.is_object()) {
+      ReplyError(response, 400,
+                 "the body must be a JSON object {\"name\": ..., \"config\": {...}}");
+      return;
+    }
+    if (root["name"].get_string().get(name)) {
+      ReplyError(response, 400, "the body needs \"name\": the connector's name");
+      return;
+    }
+    if (root["config"].get(config) || !config.is_object()) {
+      ReplyError(response, 400, "the body needs \"config\": the connector's configuration object");
+      return;
+    }
+    Create(engine, std::string(name), simdjson::minify(config), response, 201);
+    return;
+  }
+  size_t slash = rest.find('/');
+  std::string name(rest.substr(0, slash));
+  std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  auto connector = FindConnector(engine, name);
+  if (action == "config" && method == "PUT") {
+    if (connector) {
+      ReplyError(response, 409,
+                 "Connector " + name +
+                     " exists; changing its configuration is not supported "
+                     "yet: DELETE /connectors/" +
+                     name + " and create it again");
+      return;
+    }
+    simdjson::dom::parser parser;
+    simdjson::dom::element config;
+    if (parser.parse(request.body).get(config) || !config.is_object()) {
+      ReplyError(response, 400, "the body must be the connector's configuration object");
+      return;
+    }
+    Create(engine, name, simdjson::minify(config), response, 201);
+    return;
+  }
+  if (!connector) {
+    ReplyError(response, 404, "Connector " + name + " not found");
+    return;
+  }
+  if (action.empty()) {
+    if (method == "GET") {
+      WriteInfo(json, *connector);
+      Reply(response, 200, json.Take());
+      return;
+    }
+    if (method != "DELETE") {
+      ReplyError(response, 405, "use GET or DELETE /connectors/" + name);
+      return;
+    }
+    if (connector->has_sink) {
+      if (Status deleted = engine.DeleteSink(name); !deleted.ok()) {
+        ReplyError(response, StatusOf(deleted), deleted.message());
+        return;
+      }
+    }
+    Status deleted = engine.DeleteStream(connector->stream.config.name);
+    if (deleted.ok()) deleted = engine.DeleteSource(connector->stream.source);
+    if (!deleted.ok()) {
+      ReplyError(response, StatusOf(deleted), deleted.message());
+      return;
+    }
+    Reply(response, 204, "");
+    return;
+  }
+  if (action == "config" || action == "status" || action == "tasks") {
+    if (method != "GET") {
+      ReplyError(response, 405, "use GET /connectors/" + name + "/" + std::string(action));
+      return;
+    }
+    if (action == "config") {
+      WriteConfig(json, *connector);
+    } else if (action == "status") {
+      WriteStatus(json, engine, *connector);
+    } else {
+      json.BeginArray();
+      json.BeginObject();
+      json.Key("id");
+      json.BeginObject();
+      json.Member("connector", name);
+      json.MemberInt("task", 0);
+      json.EndObject();
+      json.Key("config");
+      WriteConfig(json, *connector);
+      json.EndObject();
+      json.EndArray();
+    }
+    Reply(response, 200, json.Take());
+    return;
+  }
+  bool put_action = action == "pause" || action == "resume" || action == "stop";
+  if (put_action || action == "restart") {
+    if ((put_action && method != "PUT") || (!put_action && method != "POST")) {
+      ReplyError(response, 405,
+                 std::string("use ") + (put_action ? "PUT" : "POST") + " /connectors/" + name +
+                     "/" + std::string(action));
+      return;
+    }
+    if (Status done = Control(engine, *connector, action); !done.ok()) {
+      ReplyError(response, StatusOf(done), done.message());
+      return;
+    }
+    logging::Get("connect")->info("connector={} {}", name, action);
+    Reply(response, action == "pause" || action == "resume" ? 202 : 204, "");
+    return;
+  }
+  ReplyError(response, 404,
+             "no resource at " + std::string(path) +
+                 "; a connector has /config, /status, /tasks, /pause, /resume, /stop, /restart");
+}
+
+}  // namespace
+
+std::vector<api::HttpRoute> ConnectHttpRoutes(Engine* engine, std::string token) {
+  std::vector<api::HttpRoute> routes;
+  for (const char* path : {"/connectors", "/connector-plugins"}) {
+    api::HttpRoute route;
+    route.path = path;
+    route.prefix = true;
+    route.handler = [engine, token](const api::HttpRequest& request, api::HttpResponse* response) {
+      Handle(*engine, token, request, response);
+    };
+    routes.push_back(std::move(route));
+  }
+  return routes;
+}
+
+}  // namespace eddy::engine
