@@ -290,6 +290,7 @@ Status IncrementalSnapshotter::Load(const SourcePosition& durable) {
                       "; remove the file to forget the incremental snapshot's progress)");
   }
   state_ = std::move(*state);
+  ++saves_;
   size_t rolled_back = state_->Reconcile(durable);
   if (rolled_back > 0) {
     log->info(
@@ -308,6 +309,7 @@ Status IncrementalSnapshotter::Load(const SourcePosition& durable) {
 }
 
 Status IncrementalSnapshotter::Save() {
+  ++saves_;
   std::string path = ProgressPath();
   EDDY_RETURN_IF_ERROR(options_.file_system->CreateDirectories(io::ParentPath(path)));
   return options_.file_system->WriteFileAtomically(path, EncodeIncrementalSnapshotState(*state_))

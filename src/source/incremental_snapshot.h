@@ -264,6 +264,14 @@ class IncrementalSnapshotter {
   [[nodiscard]] Result<std::optional<ChunkRows>> OnWatermark(std::string_view text,
                                                              const SourcePosition& position);
 
+  // True when a step has nothing to do but take requests: no snapshot, a chunk in flight,
+  // paused, or complete and reported.
+  bool Idle() const {
+    return !state_.has_value() || chunk_.has_value() || complete_logged_ ||
+           (state_->paused && !state_->Complete());
+  }
+  // Counts the progress file writes: a source republishes its progress when it changes.
+  uint64_t changes() const { return saves_; }
   uint64_t chunks_done() const { return chunks_done_; }
   uint64_t rows_done() const { return rows_done_; }
 
@@ -292,6 +300,7 @@ class IncrementalSnapshotter {
   bool complete_logged_ = false;
   uint64_t chunks_done_ = 0;
   uint64_t rows_done_ = 0;
+  uint64_t saves_ = 0;
   std::chrono::steady_clock::time_point last_request_poll_{};
   std::mutex mu_;  // guards the queues
   std::atomic<bool> queued_{false};
