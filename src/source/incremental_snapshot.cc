@@ -451,7 +451,10 @@ Status IncrementalSnapshotter::AddRequest(const SnapshotRequest& request) {
     ++added;
   }
   if (added == 0) {
-    if (state_->tables.empty()) state_.reset();
+    if (state_->tables.empty()) {
+      state_.reset();
+      ++saves_;  // the status changed (to none); nothing to persist
+    }
     return Status::Ok();
   }
   complete_logged_ = false;

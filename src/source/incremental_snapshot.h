@@ -249,6 +249,7 @@ class IncrementalSnapshotter {
   // table is done. Returns the high watermark's text for the source to write.
   std::string ReadChunk(std::vector<model::ChangeEvent> rows, std::vector<std::string> last_key,
                         bool last);
+  bool ChunkInFlight() const { return chunk_.has_value(); }
   // The chunk could not be read (the source skipped the table or will retry): forgotten.
   void AbandonChunk() { chunk_.reset(); }
   // The window of the chunk in flight (nullptr when none or not open yet).

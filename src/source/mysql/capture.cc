@@ -180,7 +180,8 @@ struct PendingTransaction {
   uint32_t thread_id = 0;
   std::shared_ptr<const std::string> annotate;
   std::vector<PendingRows> rows;  // in memory until the transaction spills
-  std::vector<ControlRow> control;  // signal / watermark rows, in binlog order
+  // Signal and watermark rows (incremental snapshots), in binlog order.
+  std::vector<ControlRow> control;
   size_t raw_bytes = 0;
   uint64_t row_events = 0;  // rows events and DDL items
   uint64_t ddl_items = 0;

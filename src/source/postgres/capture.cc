@@ -135,6 +135,7 @@ class PostgresCapture::Runner {
                           ? "public." + options_.signal_table
                           : options_.signal_table;
     }
+    InitIncremental();
   }
 
   void Run() {
@@ -187,17 +188,9 @@ class PostgresCapture::Runner {
     cv_.notify_all();
   }
 
-  void RequestSnapshot(SnapshotRequest request) {
-    std::lock_guard lock(mu_);
-    requests_.push_back(std::move(request));
-    requests_queued_ = true;
-  }
+  void RequestSnapshot(SnapshotRequest request) { snapshotter_->Queue(std::move(request)); }
 
-  void ControlSnapshot(SnapshotControl control) {
-    std::lock_guard lock(mu_);
-    controls_.push_back(std::move(control));
-    requests_queued_ = true;
-  }
+  void ControlSnapshot(SnapshotControl control) { snapshotter_->Queue(std::move(control)); }
 
   void RequestStop() {
     std::lock_guard lock(mu_);
@@ -402,15 +395,12 @@ class PostgresCapture::Runner {
       return;
     }
     Logger()->info("signal received table={} id={} type={}", signal_table_, id, type);
-    std::lock_guard lock(mu_);
     switch (signal->kind) {
       case SnapshotSignal::Kind::kExecute:
-        requests_.push_back(std::move(signal->request));
-        requests_queued_ = true;
+        snapshotter_->Queue(std::move(signal->request));
         break;
       case SnapshotSignal::Kind::kControl:
-        controls_.push_back(std::move(signal->control));
-        requests_queued_ = true;
+        snapshotter_->Queue(std::move(signal->control));
         break;
       case SnapshotSignal::Kind::kLog:
         Logger()->info("signal log id={} message=\"{}\"", id, signal->message);
@@ -462,8 +452,7 @@ class PostgresCapture::Runner {
     proto_version_ = version >= 160000 ? 4 : version >= 150000 ? 3 : version >= 140000 ? 2 : 1;
     EDDY_RETURN_IF_ERROR(LoadIncremental());
     // An incremental initial snapshot already planned (running or complete) counts as taken.
-    bool incremental_planned =
-        incremental_.has_value() && incremental_->origin == "initial" && slot_usable;
+    bool incremental_planned = snapshotter_->InitialPlanned() && slot_usable;
     bool incremental = options_.snapshot_type == SnapshotType::kIncremental;
     bool need_snapshot = false;
     switch (options_.snapshot_mode) {
@@ -485,7 +474,7 @@ class PostgresCapture::Runner {
         break;
     }
     if (options_.snapshot_mode == SnapshotMode::kInitialOnly && have_position &&
-        !(incremental_planned && !incremental_->Complete())) {
+        !(incremental_planned && !snapshotter_->Complete())) {
       Logger()->info("snapshot already in the log; initial_only has nothing to do");
       return Status::Ok();
     }
@@ -795,75 +784,48 @@ class PostgresCapture::Runner {
 
   // ---- incremental snapshots (DBLog; source/incremental_snapshot.h, docs/snapshots.md) ----
 
-  // A chunk read between its watermarks, waiting for the stream to reach its high watermark.
-  struct Chunk {
-    uint64_t sequence = 0;
-    ChunkWindow window;
-    std::vector<model::ChangeEvent> rows;  // op r, position set at the high watermark
-    std::vector<std::string> last_key;     // text key of the last row read
-    bool last = false;                     // fewer rows than a chunk: the table is done
-  };
-
-  std::string IncrementalPath() const {
-    return io::JoinPath(options_.state_dir.empty() ? options_.spill_dir : options_.state_dir,
-                        std::string(kIncrementalSnapshotFile));
+  void InitIncremental() {
+    IncrementalSnapshotter::Options options;
+    options.file_system = file_system_;
+    options.state_dir = options_.state_dir.empty() ? options_.spill_dir : options_.state_dir;
+    options.log_module = "postgres";
+    options.resolve_table = [this](std::string_view requested) -> Result<std::string> {
+      std::string name = requested.find('.') == std::string_view::npos
+                             ? "public." + std::string(requested)
+                             : std::string(requested);
+      size_t dot = name.find('.');
+      model::TableId id{builder_ != nullptr ? builder_->database() : "", name.substr(0, dot),
+                        name.substr(dot + 1)};
+      if (!TableSelected(id)) {
+        return FailedPrecondition(
+            fmt::format("this stream does not capture it (the stream's tables: {})",
+                        fmt::join(options_.tables, ", ")));
+      }
+      return name;
+    };
+    options.available = [this]() -> Status {
+      if (proto_version_ < 2) {
+        return FailedPrecondition("incremental snapshots need PostgreSQL 14 or later");
+      }
+      return Status::Ok();
+    };
+    snapshotter_ = std::make_unique<IncrementalSnapshotter>(std::move(options));
   }
 
   // Reads the progress file (if any) and applies the pending chunk rule against the log.
   Status LoadIncremental() {
-    incremental_.reset();
-    std::string path = IncrementalPath();
-    EDDY_ASSIGN_OR_RETURN(bool exists, file_system_->Exists(path));
-    if (!exists) return Status::Ok();
-    EDDY_ASSIGN_OR_RETURN(std::string bytes, file_system_->ReadFile(path));
-    Result<IncrementalSnapshotState> state = DecodeIncrementalSnapshotState(bytes);
-    if (!state.ok()) {
-      return Status(state.status().code(),
-                    state.status().message() + " (" + path +
-                        "; remove the file to forget the incremental snapshot's progress)");
-    }
-    incremental_ = std::move(*state);
-    size_t rolled_back = incremental_->Reconcile(stream_->HighestDurablePosition());
-    if (rolled_back > 0) {
-      Logger()->info(
-          "incremental snapshot: the last chunk of {} table(s) never reached the log; "
-          "reading it again snapshot={}",
-          rolled_back, incremental_->id);
-    }
-    if (!incremental_->Complete()) {
-      const TableSnapshotProgress* current = incremental_->Current();
-      Logger()->info("incremental snapshot resumes snapshot={} origin={} table={} rows_done={}",
-                     incremental_->id, incremental_->origin, current->table, current->rows);
-    }
-    PublishIncrementalState();
-    return Status::Ok();
-  }
-
-  Status SaveIncremental() {
-    std::string path = IncrementalPath();
-    EDDY_RETURN_IF_ERROR(file_system_->CreateDirectories(io::ParentPath(path)));
-    EDDY_RETURN_IF_ERROR(
-        file_system_->WriteFileAtomically(path, EncodeIncrementalSnapshotState(*incremental_))
-            .WithContext("writing the incremental snapshot progress " + path));
+    EDDY_RETURN_IF_ERROR(snapshotter_->Load(stream_->HighestDurablePosition()));
     PublishIncrementalState();
     return Status::Ok();
   }
 
   void PublishIncrementalState() {
+    published_changes_ = snapshotter_->changes();
+    std::string status = snapshotter_->StatusName();
     std::lock_guard lock(mu_);
-    if (!incremental_.has_value()) {
-      progress_.incremental_snapshot = "";
-    } else if (incremental_->Complete()) {
-      progress_.incremental_snapshot = "complete";
-    } else {
-      progress_.incremental_snapshot = incremental_->paused ? "paused" : "running";
-    }
-  }
-
-  static std::string NewSnapshotId() {
-    std::random_device random;
-    uint64_t value = (static_cast<uint64_t>(random()) << 32) ^ random();
-    return fmt::format("{:016x}", value);
+    progress_.incremental_snapshot = std::move(status);
+    progress_.incremental_chunks = snapshotter_->chunks_done();
+    progress_.incremental_rows = snapshotter_->rows_done();
   }
 
   // Every selected table of the publication, in name order. Refuses tables without a primary
@@ -901,182 +863,9 @@ class PostgresCapture::Runner {
 
   Status PlanInitialIncremental(PgConnection& sql, const std::string& database) {
     EDDY_ASSIGN_OR_RETURN(std::vector<std::string> names, PublishedTables(sql, database));
-    IncrementalSnapshotState state;
-    state.id = NewSnapshotId();
-    state.origin = "initial";
-    for (std::string& name : names) {
-      TableSnapshotProgress table;
-      table.table = std::move(name);
-      state.tables.push_back(std::move(table));
-    }
-    incremental_ = std::move(state);
-    EDDY_RETURN_IF_ERROR(SaveIncremental());
-    Logger()->info("incremental snapshot planned snapshot={} tables={} chunk_rows={}",
-                   incremental_->id, incremental_->tables.size(), options_.snapshot_chunk_rows);
+    EDDY_RETURN_IF_ERROR(snapshotter_->PlanInitial(std::move(names)));
+    PublishIncrementalState();
     return Status::Ok();
-  }
-
-  // Requests queued by RequestSnapshot / ControlSnapshot, taken on the capture thread.
-  std::string RequestDirectory() const {
-    return io::JoinPath(options_.state_dir.empty() ? options_.spill_dir : options_.state_dir,
-                        std::string(kSnapshotRequestDirectory));
-  }
-
-  static bool EndsWith(const std::string& text, std::string_view suffix) {
-    return text.size() > suffix.size() &&
-           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-  }
-
-  // `eddy snapshot` request files, looked at twice a second: each is persisted in the progress
-  // file (AddRequest) before it is renamed to .accepted; a bad one gets a .rejected file that
-  // says why.
-  Status PollRequestFiles() {
-    auto now = Clock::now();
-    if (now - last_request_poll_ < std::chrono::milliseconds(500)) return Status::Ok();
-    last_request_poll_ = now;
-    std::string directory = RequestDirectory();
-    EDDY_ASSIGN_OR_RETURN(bool exists, file_system_->Exists(directory));
-    if (!exists) return Status::Ok();
-    EDDY_ASSIGN_OR_RETURN(std::vector<std::string> names, file_system_->List(directory));
-    std::sort(names.begin(), names.end());
-    for (const std::string& name : names) {
-      if (!EndsWith(name, kRequestSuffix)) continue;
-      std::string id = name.substr(0, name.size() - kRequestSuffix.size());
-      std::string path = io::JoinPath(directory, name);
-      EDDY_ASSIGN_OR_RETURN(std::string data, file_system_->ReadFile(path));
-      Result<SnapshotSignal> signal =
-          ParseSnapshotSignal("request:" + id, "execute-snapshot", data);
-      if (!signal.ok()) {
-        Logger()->error("rejecting snapshot request file={} error=\"{}\"", path,
-                        signal.status().message());
-        EDDY_RETURN_IF_ERROR(file_system_->WriteFileAtomically(
-            io::JoinPath(directory, id + std::string(kRejectedSuffix)),
-            signal.status().message() + "\n"));
-        EDDY_RETURN_IF_ERROR(file_system_->Remove(path));
-        continue;
-      }
-      EDDY_RETURN_IF_ERROR(AddRequest(signal->request));
-      EDDY_RETURN_IF_ERROR(
-          file_system_->Rename(path, io::JoinPath(directory, id + std::string(kAcceptedSuffix))));
-      EDDY_RETURN_IF_ERROR(file_system_->SyncDirectory(directory));
-    }
-    return Status::Ok();
-  }
-
-  // The snapshot is complete: every accepted request file becomes .done.
-  Status MarkRequestsDone() {
-    std::string directory = RequestDirectory();
-    EDDY_ASSIGN_OR_RETURN(bool exists, file_system_->Exists(directory));
-    if (!exists) return Status::Ok();
-    EDDY_ASSIGN_OR_RETURN(std::vector<std::string> names, file_system_->List(directory));
-    for (const std::string& name : names) {
-      if (!EndsWith(name, kAcceptedSuffix)) continue;
-      std::string id = name.substr(0, name.size() - kAcceptedSuffix.size());
-      EDDY_RETURN_IF_ERROR(file_system_->Rename(
-          io::JoinPath(directory, name), io::JoinPath(directory, id + std::string(kDoneSuffix))));
-    }
-    return file_system_->SyncDirectory(directory);
-  }
-
-  Status TakeRequests() {
-    EDDY_RETURN_IF_ERROR(PollRequestFiles());
-    std::vector<SnapshotRequest> requests;
-    std::vector<SnapshotControl> controls;
-    // Checked without the lock on every loop turn; mu_ also guards progress().
-    if (requests_queued_.exchange(false)) {
-      std::lock_guard lock(mu_);
-      requests.swap(requests_);
-      controls.swap(controls_);
-    }
-    for (SnapshotRequest& request : requests) EDDY_RETURN_IF_ERROR(AddRequest(request));
-    for (const SnapshotControl& control : controls) EDDY_RETURN_IF_ERROR(ApplyControl(control));
-    return Status::Ok();
-  }
-
-  Status AddRequest(const SnapshotRequest& request) {
-    if (proto_version_ < 2) {
-      Logger()->error(
-          "snapshot request refused origin={}: incremental snapshots need "
-          "PostgreSQL 14 or later",
-          request.origin);
-      return Status::Ok();
-    }
-    if (!incremental_.has_value() || incremental_->Complete()) {
-      IncrementalSnapshotState state;
-      state.id = NewSnapshotId();
-      state.origin = request.origin;
-      incremental_ = std::move(state);
-    }
-    size_t added = 0;
-    for (const std::string& requested : request.tables) {
-      std::string name =
-          requested.find('.') == std::string::npos ? "public." + requested : requested;
-      size_t dot = name.find('.');
-      model::TableId id{builder_ != nullptr ? builder_->database() : "", name.substr(0, dot),
-                        name.substr(dot + 1)};
-      if (!TableSelected(id)) {
-        Logger()->error(
-            "snapshot request origin={} names table {} which this stream does not "
-            "capture; it is ignored (the stream's tables: {})",
-            request.origin, name, fmt::join(options_.tables, ", "));
-        continue;
-      }
-      TableSnapshotProgress table;
-      table.table = name;
-      for (const auto& [condition_table, condition] : request.conditions) {
-        std::string qualified = condition_table.find('.') == std::string::npos
-                                    ? "public." + condition_table
-                                    : condition_table;
-        if (qualified == name) table.condition = condition;
-      }
-      incremental_->tables.push_back(std::move(table));
-      ++added;
-    }
-    if (added == 0) {
-      if (incremental_->tables.empty()) incremental_.reset();
-      PublishIncrementalState();
-      return Status::Ok();
-    }
-    Logger()->info("incremental snapshot requested snapshot={} origin={} tables_added={}",
-                   incremental_->id, request.origin, added);
-    return SaveIncremental();
-  }
-
-  Status ApplyControl(const SnapshotControl& control) {
-    if (!incremental_.has_value() || incremental_->Complete()) {
-      Logger()->warn("{}: no incremental snapshot is running; ignored",
-                     SnapshotControlName(control.kind));
-      return Status::Ok();
-    }
-    switch (control.kind) {
-      case SnapshotControl::Kind::kPause:
-        incremental_->paused = true;
-        break;
-      case SnapshotControl::Kind::kResume:
-        incremental_->paused = false;
-        break;
-      case SnapshotControl::Kind::kStop:
-        for (TableSnapshotProgress& table : incremental_->tables) {
-          std::string name = table.table;
-          bool named = control.tables.empty();
-          for (const std::string& wanted : control.tables) {
-            if (wanted == name || "public." + wanted == name) named = true;
-          }
-          if (named && table.state == TableSnapshotState::kPending) {
-            table.state = TableSnapshotState::kSkipped;
-            table.reason = "stopped by " + control.origin;
-            // A chunk of it in flight is dropped at its high watermark.
-            if (chunk_.has_value() && chunk_->window.table().QualifiedName() == name) {
-              chunk_->rows.clear();
-              chunk_->last = true;
-            }
-          }
-        }
-        break;
-    }
-    Logger()->info("incremental snapshot {} snapshot={} origin={}",
-                   SnapshotControlName(control.kind), incremental_->id, control.origin);
-    return SaveIncremental();
   }
 
   // The relation of `table` as the snapshot reads it (catalog columns, primary key).
@@ -1125,72 +914,48 @@ class PostgresCapture::Runner {
     return &snapshot_relations_.emplace(table, std::move(relation)).first->second;
   }
 
-  Status EmitWatermark(const Watermark& watermark) {
+  Status EmitWatermark(const std::string& watermark) {
     return snapshot_sql_
         ->QueryParams("SELECT pg_logical_emit_message(true, $1, $2)",
-                      {std::string(kWatermarkPrefix), FormatWatermark(watermark)})
+                      {std::string(kWatermarkPrefix), watermark})
         .status()
         .WithContext("writing an incremental snapshot watermark");
   }
 
-  // On the capture thread between replication messages (DBLog's "pause log processing"): when
-  // no chunk is in flight and the previous one is durable, reads the next chunk between two
-  // watermarks. Its rows reach the log when the stream reaches the high watermark.
+  // On the capture thread between replication messages (DBLog's "pause log processing"): takes
+  // requests; when no chunk is in flight and the previous one is durable, reads the next chunk
+  // between two watermarks. Its rows reach the log when the stream reaches the high watermark.
   Status StepIncremental() {
-    EDDY_RETURN_IF_ERROR(TakeRequests());
-    if (!incremental_.has_value() || incremental_->paused || chunk_.has_value()) {
-      return Status::Ok();
-    }
-    // The previous chunk must be durable before the next one moves the progress on: the file
-    // keeps one pending chunk per table, and its rollback key must be in the log.
-    auto below = [](const SourcePosition& durable, const SourcePosition& pending) {
-      return durable.empty() || durable.CompareTransaction(pending) == std::partial_ordering::less;
+    EDDY_RETURN_IF_ERROR(snapshotter_->TakeRequests());
+    Status stepped = snapshotter_->Idle() ? Status::Ok() : ReadNextChunk();
+    if (snapshotter_->changes() != published_changes_) PublishIncrementalState();
+    return stepped;
+  }
+
+  Status ReadNextChunk() {
+    // The appender has the previous chunk queued: waiting for it (one fsync) keeps chunks
+    // flowing on an idle stream instead of waiting for the next replication message.
+    auto drain = [this]() -> Result<SourcePosition> {
+      EDDY_RETURN_IF_ERROR(DrainAppends());
+      return stream_->HighestDurablePosition();
     };
-    SourcePosition durable = stream_->HighestDurablePosition();
-    for (TableSnapshotProgress& table : incremental_->tables) {
-      if (table.pending_position.empty()) continue;
-      if (below(durable, table.pending_position)) {
-        // The appender has it queued: waiting here (one fsync) keeps chunks flowing on an idle
-        // stream instead of waiting for the next replication message.
-        EDDY_RETURN_IF_ERROR(DrainAppends());
-        durable = stream_->HighestDurablePosition();
-        if (below(durable, table.pending_position)) return Status::Ok();
-      }
-      table.pending_position = SourcePosition();
-      table.previous_key.clear();
-    }
-    TableSnapshotProgress* table = incremental_->Current();
-    if (table == nullptr) {
-      if (!incremental_complete_logged_) {
-        incremental_complete_logged_ = true;
-        uint64_t rows = 0;
-        for (const TableSnapshotProgress& done : incremental_->tables) rows += done.rows;
-        Logger()->info("incremental snapshot complete snapshot={} origin={} tables={} rows={}",
-                       incremental_->id, incremental_->origin, incremental_->tables.size(), rows);
-        EDDY_RETURN_IF_ERROR(SaveIncremental());
-        EDDY_RETURN_IF_ERROR(MarkRequestsDone());
-      }
-      return Status::Ok();
-    }
-    incremental_complete_logged_ = false;
+    EDDY_ASSIGN_OR_RETURN(TableSnapshotProgress * table,
+                          snapshotter_->NextTable(stream_->HighestDurablePosition(), drain));
+    if (table == nullptr) return Status::Ok();
     if (snapshot_sql_ == nullptr) {
       EDDY_ASSIGN_OR_RETURN(snapshot_sql_, PgConnection::Connect(options_.conninfo, false));
       snapshot_catalog_ = std::make_unique<SqlCatalog>(snapshot_sql_.get());
       snapshot_builder_ =
           std::make_unique<EventBuilder>(builder_->database(), snapshot_catalog_.get(),
                                          options_.server_name, options_.schemas.get());
-      run_id_ = NewSnapshotId();
     }
     Result<const RelationInfo*> found = SnapshotRelation(table->table);
     if (!found.ok() || (*found)->key_columns.empty()) {
-      table->state = TableSnapshotState::kSkipped;
-      table->reason = !found.ok() ? found.status().message()
-                                  : "table " + table->table +
-                                        " has no primary key: incremental snapshots read in "
-                                        "key order (add a primary key)";
-      Logger()->error("incremental snapshot skips table={} reason=\"{}\"", table->table,
-                      table->reason);
-      return SaveIncremental();
+      return snapshotter_->Skip(
+          *table, !found.ok() ? found.status().message()
+                              : "table " + table->table +
+                                    " has no primary key: incremental snapshots read in key "
+                                    "order (add a primary key)");
     }
     const RelationInfo& relation = **found;
     const std::vector<std::string>& type_names = snapshot_type_names_[table->table];
@@ -1226,22 +991,24 @@ class PostgresCapture::Runner {
     for (size_t i = 0; i < where.size(); ++i) select += (i == 0 ? " WHERE " : " AND ") + where[i];
     select += " ORDER BY " + key_list + " LIMIT " + std::to_string(options_.snapshot_chunk_rows);
 
-    Chunk chunk{++chunk_sequence_, ChunkWindow(relation.schema.table, key_names), {}, {}, false};
-    EDDY_RETURN_IF_ERROR(EmitWatermark({run_id_, chunk.sequence, false}));
+    std::string low = snapshotter_->BeginChunk(relation.schema.table, key_names);
+    if (Status wrote = EmitWatermark(low); !wrote.ok()) {
+      snapshotter_->AbandonChunk();
+      return wrote;
+    }
     Result<QueryRows> rows = snapshot_sql_->QueryParams(select, table->last_key);
     if (!rows.ok()) {
       // A bad additional condition (or a table changed under us): the table is skipped with
       // the server's words, the capture goes on.
-      table->state = TableSnapshotState::kSkipped;
-      table->reason = "reading a chunk failed: " + rows.status().message();
-      Logger()->error("incremental snapshot skips table={} statement=\"{}\" error=\"{}\"",
-                      table->table, select, rows.status().ToString());
+      snapshotter_->AbandonChunk();
+      Logger()->error("incremental snapshot chunk failed table={} statement=\"{}\"", table->table,
+                      select);
       snapshot_relations_.erase(table->table);
-      return SaveIncremental();
+      return snapshotter_->Skip(*table, "reading a chunk failed: " + rows.status().message());
     }
-    EDDY_RETURN_IF_ERROR(EmitWatermark({run_id_, chunk.sequence, true}));
-    chunk.last = rows->rows.size() < options_.snapshot_chunk_rows;
-    chunk.rows.reserve(rows->rows.size());
+    bool last = rows->rows.size() < options_.snapshot_chunk_rows;
+    std::vector<model::ChangeEvent> events;
+    events.reserve(rows->rows.size());
     for (const auto& row : rows->rows) {
       std::vector<std::optional<std::string_view>> values;
       values.reserve(columns.size());
@@ -1252,27 +1019,34 @@ class PostgresCapture::Runner {
           values.emplace_back(std::nullopt);
         }
       }
-      EDDY_ASSIGN_OR_RETURN(model::Row after, snapshot_builder_->RowFromText(relation, values));
+      Result<model::Row> after = snapshot_builder_->RowFromText(relation, values);
+      if (!after.ok()) {
+        snapshotter_->AbandonChunk();
+        return after.status();
+      }
       model::ChangeEvent event;
       event.op = model::Operation::kRead;
       event.table = relation.schema.table;
-      event.key = EventBuilder::KeyOf(relation, after);
-      event.after = std::move(after);
+      event.key = EventBuilder::KeyOf(relation, *after);
+      event.after = std::move(*after);
       event.schema_version = relation.schema.version;
       event.source.connector = model::ConnectorKind::kPostgres;
       event.source.server_name = options_.server_name;
       event.source.snapshot = model::SnapshotMarker::kIncremental;
-      chunk.rows.push_back(std::move(event));
+      events.push_back(std::move(event));
     }
+    std::vector<std::string> last_key = table->last_key;
     if (!rows->rows.empty()) {
-      chunk.last_key.clear();
+      last_key.clear();
       for (size_t index : relation.key_columns) {
-        chunk.last_key.push_back(rows->rows.back()[index].value_or(""));
+        last_key.push_back(rows->rows.back()[index].value_or(""));
       }
-    } else {
-      chunk.last_key = table->last_key;
     }
-    chunk_ = std::move(chunk);
+    std::string high = snapshotter_->ReadChunk(std::move(events), std::move(last_key), last);
+    if (Status wrote = EmitWatermark(high); !wrote.ok()) {
+      snapshotter_->AbandonChunk();
+      return wrote;
+    }
     return Status::Ok();
   }
 
@@ -1280,60 +1054,29 @@ class PostgresCapture::Runner {
   // were queued for the log at its position (the transaction needs nothing else).
   Result<bool> OnWatermark(const std::string& text, Lsn commit_lsn, Lsn end_lsn,
                            int64_t commit_time_us) {
-    std::optional<Watermark> watermark = ParseWatermark(text);
-    // Another attempt's (or another eddy's) watermark: not ours to act on.
-    if (!watermark || !chunk_.has_value() || watermark->snapshot_id != run_id_ ||
-        watermark->chunk != chunk_->sequence) {
-      return false;
-    }
-    if (!watermark->high) {
-      chunk_->window.Open();
-      return false;
-    }
-    if (!chunk_->window.open()) {
-      return Corruption("incremental snapshot: high watermark " + text +
-                        " arrived before its low watermark");
-    }
-    Chunk chunk = std::move(*chunk_);
-    chunk_.reset();
-    size_t read = chunk.rows.size();
-    std::vector<model::ChangeEvent> kept = chunk.window.Filter(std::move(chunk.rows));
-    TableSnapshotProgress* table = incremental_->Current();
-    if (table == nullptr || table->table != chunk.window.table().QualifiedName()) {
-      return false;  // the table was stopped while the chunk was in flight
-    }
     SourcePosition end(PostgresPosition{end_lsn, commit_lsn});
-    table->previous_key = table->last_key;
-    table->last_key = chunk.last_key;
-    table->rows += kept.size();
-    if (chunk.last) table->state = TableSnapshotState::kDone;
-    if (!kept.empty()) table->pending_position = end;
-    // Durable before the rows are handed to the log (the pending chunk rule).
-    EDDY_RETURN_IF_ERROR(SaveIncremental());
-    {
-      std::lock_guard lock(mu_);
-      progress_.incremental_chunks++;
-      progress_.incremental_rows += kept.size();
-    }
-    probe_->AddSnapshotRows(table->table, kept.size());
-    Logger()->debug("incremental snapshot chunk table={} chunk={} read={} kept={} rows_done={}",
-                    table->table, chunk.sequence, read, kept.size(), table->rows);
-    if (kept.empty()) return false;
+    EDDY_ASSIGN_OR_RETURN(std::optional<IncrementalSnapshotter::ChunkRows> chunk,
+                          snapshotter_->OnWatermark(text, end));
+    if (!chunk.has_value()) return false;
+    PublishIncrementalState();
+    probe_->AddSnapshotRows(chunk->table, chunk->rows.size());
+    if (chunk->rows.empty()) return false;
     int64_t commit_ns = (commit_time_us + kPostgresEpochOffsetMicros) * 1000;
     PendingAppend pending;
     pending.kind = PendingAppend::Kind::kTransaction;
-    pending.transaction_id = "snapshot:" + incremental_->id + ":" + std::to_string(chunk.sequence);
+    pending.transaction_id = chunk->transaction_id;
     uint64_t ordinal = 0;
-    for (model::ChangeEvent& event : kept) {
-      event.position = SourcePosition(PostgresPosition{end_lsn, commit_lsn});
+    for (model::ChangeEvent& event : chunk->rows) {
+      event.position = end;
       event.commit_time_ns = commit_ns;
       event.capture_time_ns = NowNanos();
       event.transaction_id = pending.transaction_id;
       event.ordinal_in_transaction = ordinal++;
       pending.records.push_back(ToRecord(event));
     }
-    pending.tally.Add(CountersFor(kept.front().table), model::Operation::kRead, kept.size());
-    pending.count = kept.size();
+    pending.tally.Add(CountersFor(chunk->rows.front().table), model::Operation::kRead,
+                      chunk->rows.size());
+    pending.count = chunk->rows.size();
     pending.end = end;
     pending.end_lsn = end_lsn;
     pending.commit_time_ns = commit_ns;
@@ -1383,8 +1126,7 @@ class PostgresCapture::Runner {
     builder_.reset();  // it points at the catalog connection of the finished attempt
     // The chunk in flight is read again (its watermarks name this attempt only); the progress
     // file is reloaded by the next attempt.
-    chunk_.reset();
-    incremental_.reset();
+    snapshotter_->AbandonChunk();
     snapshot_builder_.reset();
     snapshot_catalog_.reset();
     snapshot_sql_.reset();
@@ -1446,8 +1188,8 @@ class PostgresCapture::Runner {
       }
       EDDY_RETURN_IF_ERROR(AppendError());
       EDDY_RETURN_IF_ERROR(StepIncremental());
-      if (options_.snapshot_mode == SnapshotMode::kInitialOnly && incremental_.has_value() &&
-          incremental_->origin == "initial" && incremental_->Complete() && !chunk_.has_value()) {
+      if (options_.snapshot_mode == SnapshotMode::kInitialOnly && snapshotter_->InitialPlanned() &&
+          snapshotter_->Complete() && !snapshotter_->ChunkInFlight()) {
         EDDY_RETURN_IF_ERROR(DrainAppends());
         Logger()->info("incremental snapshot complete; initial_only stops streaming");
         return SendFeedback(replication, false);
@@ -1641,7 +1383,7 @@ class PostgresCapture::Runner {
         }
         return Status::Ok();
       }
-      if (chunk_.has_value()) chunk_->window.OnChange(event);
+      if (ChunkWindow* window = snapshotter_->window()) window->OnChange(event);
       // The part is full and another record follows: hand the part over first (so a
       // transaction of exactly one part's size is still a single AppendTransaction).
       if (part.records.size() >= options_.append_part_records ||
@@ -1996,22 +1738,15 @@ class PostgresCapture::Runner {
   bool snapshot_taken_ = false;
   int proto_version_ = 1;
 
-  // Incremental snapshots: capture thread only (requests_/controls_ under mu_).
-  std::optional<IncrementalSnapshotState> incremental_;
-  std::optional<Chunk> chunk_;
+  // Incremental snapshots: capture thread only (the snapshotter's Queue from any thread).
+  std::unique_ptr<IncrementalSnapshotter> snapshotter_;
+  uint64_t published_changes_ = 0;
   std::unique_ptr<PgConnection> snapshot_sql_;
   std::unique_ptr<SqlCatalog> snapshot_catalog_;
   std::unique_ptr<EventBuilder> snapshot_builder_;
   std::map<std::string, RelationInfo> snapshot_relations_;
   std::map<std::string, std::vector<std::string>> snapshot_type_names_;
-  std::string run_id_;  // names this attempt's watermarks
-  uint64_t chunk_sequence_ = 0;
-  bool incremental_complete_logged_ = false;
   std::string signal_table_;  // "schema.table"; empty: none
-  Clock::time_point last_request_poll_;
-  std::vector<SnapshotRequest> requests_;
-  std::vector<SnapshotControl> controls_;
-  std::atomic<bool> requests_queued_{false};
   std::atomic<bool> made_progress_{false};
   std::atomic<uint64_t> queued_appends_{0};
 
