@@ -33,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
 from e2e_common import MariaDB, Postgres  # noqa: E402
 
+KEEP = False
 DONE = {
     "blocking": re.compile(r"mysql snapshot finished|snapshot complete rows="),
     "incremental": re.compile(r"incremental snapshot complete"),
@@ -66,7 +67,8 @@ def eddy_snapshot(eddy, work, url, table, kind, chunk, run):
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=120)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if not KEEP:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def timed(command):
@@ -138,14 +140,20 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--chunk", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     args = parser.parse_args()
+    global KEEP
+    KEEP = args.keep
     work = tempfile.mkdtemp(prefix="eddy-snapshot-bench-")
     try:
         for kind in (["mariadb", "postgres"] if args.source == "both" else [args.source]):
             bench(args, kind, work)
         return 0
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"snapshot_bench: work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
