@@ -320,6 +320,29 @@ TEST_F(MysqlIncrementalSnapshotTest, TableWithoutPrimaryKeyIsNamed) {
   EXPECT_NE(status.message().find("snapshot_type"), std::string::npos) << status.ToString();
 }
 
+// Bad settings are refused at Start, naming the setting and the shape it needs.
+TEST_F(MysqlIncrementalSnapshotTest, BadSettingsAreNamed) {
+  MysqlCaptureOptions options = Options({db_ + ".t"}, 100);
+  options.watermark_table = "no_database";
+  auto bad = MysqlCapture::Start(options, stream_);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("source.watermark_table 'no_database' is not of the form "
+                                        "database.table"),
+            std::string::npos)
+      << bad.status().ToString();
+  options = Options({db_ + ".t"}, 100);
+  options.signal_table = "a.b.c";
+  bad = MysqlCapture::Start(options, stream_);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("source.signal_table"), std::string::npos);
+  options = Options({db_ + ".t"}, 100);
+  options.snapshot_mode = SnapshotMode::kInitialOnly;
+  bad = MysqlCapture::Start(options, stream_);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("initial_only"), std::string::npos);
+}
+
 // The DBLog property: writers insert, update (also the key) and delete in the table while it is
 // snapshotted; the log folded by key equals the table afterwards.
 class MysqlDbLogPropertyTest : public MysqlIncrementalSnapshotTest,
