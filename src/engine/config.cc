@@ -222,10 +222,12 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(source_reader.ReadString("signal_table", config.source.signal_table));
     EDDY_RETURN_IF_ERROR(
         source_reader.ReadString("watermark_table", config.source.watermark_table));
+    EDDY_RETURN_IF_ERROR(source_reader.ReadUnsigned(
+        "snapshot_parallelism", config.source.snapshot_parallelism, 1, 64));
     EDDY_RETURN_IF_ERROR(source_reader.Finish({"url", "slot_name", "publication_name",
                                                "snapshot_mode", "server_id", "snapshot_type",
                                                "snapshot_chunk_size", "signal_table",
-                                               "watermark_table"}));
+                                               "watermark_table", "snapshot_parallelism"}));
     EDDY_RETURN_IF_ERROR(OneOf(source_reader.Where(*source), "source.snapshot_type",
                                config.source.snapshot_type, {"blocking", "incremental"}));
     if (!config.source.snapshot_mode.empty()) {

@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "base/backoff.h"
 #include "base/clock.h"
@@ -630,7 +632,36 @@ class PostgresCapture::Runner {
       step.records = count;
       return CallHook(step);
     };
-    for (const auto& table_row : tables.rows) {
+    if (options_.snapshot_parallelism > 1) {
+      // The rows come from several connections in batches; numbered and appended here.
+      auto sink = [&](std::vector<model::ChangeEvent>& events) -> Status {
+        for (model::ChangeEvent& event : events) {
+          event.position = SourcePosition(position);
+          event.commit_time_ns = snapshot_time;
+          event.capture_time_ns = NowNanos();
+          event.transaction_id = "snapshot:" + slot.consistent_point.ToString();
+          event.ordinal_in_transaction = ordinal++;
+          event.source.snapshot = model::SnapshotMarker::kTrue;
+          emit(std::move(event));
+        }
+        if (events.empty()) return Status::Ok();
+        const model::TableId table = events.front().table;
+        snapshot_tally.Add(probe_->Table(table), model::Operation::kRead, events.size());
+        probe_->AddSnapshotRows(table.QualifiedName(), events.size());
+        if (records.size() >= options_.append_part_records ||
+            records_bytes >= options_.append_part_bytes) {
+          EDDY_RETURN_IF_ERROR(
+              AsAppendFailure(write_part().WithContext("appending snapshot rows")));
+        }
+        std::lock_guard lock(mu_);
+        progress_.snapshot_rows += events.size();
+        return Status::Ok();
+      };
+      EDDY_RETURN_IF_ERROR(ReadSnapshotInParallel(slot, *reader, builder, tables, sink));
+      probe_->SetSnapshotTablesRemaining(0);
+    }
+    const QueryRows no_tables;
+    for (const auto& table_row : options_.snapshot_parallelism > 1 ? no_tables.rows : tables.rows) {
       uint32_t relation_id = static_cast<uint32_t>(std::stoul(table_row[0].value_or("0")));
       std::string schema = table_row[1].value_or("");
       std::string name = table_row[2].value_or("");
@@ -772,6 +803,216 @@ class PostgresCapture::Runner {
                    slot.consistent_point.ToString());
     made_progress_ = true;
     return Status::Ok();
+  }
+
+  // The blocking snapshot over snapshot_parallelism connections: every selected table's pages
+  // [0, pg_relation_size / block_size) split into that many ctid ranges (the last one open, so
+  // pages added since cannot hide a row), read by worker connections that each import the
+  // slot's exported snapshot. Each row is in exactly one range (a tuple's ctid is fixed in one
+  // snapshot), so every row is read once. Batches of decoded rows go through a bounded queue to
+  // `sink` on this thread; the first error stops every worker.
+  Status ReadSnapshotInParallel(
+      const CreatedSlot& slot, PgConnection& reader, EventBuilder& builder, const QueryRows& tables,
+      const std::function<Status(std::vector<model::ChangeEvent>&)>& sink) {
+    struct Table {
+      uint32_t oid = 0;
+      std::string schema;
+      std::string name;
+      std::vector<std::string> column_names;
+      std::vector<RelationColumn> columns;
+      ReplicaIdentity identity = ReplicaIdentity::kDefault;
+      uint32_t version = 0;
+      std::string select;
+    };
+    struct Range {
+      size_t table = 0;
+      int64_t first_page = 0;
+      int64_t end_page = -1;  // -1: to the end
+    };
+    const size_t workers = options_.snapshot_parallelism;
+    std::vector<Table> planned;
+    std::vector<Range> ranges;
+    for (const auto& table_row : tables.rows) {
+      Table table;
+      table.oid = static_cast<uint32_t>(std::stoul(table_row[0].value_or("0")));
+      table.schema = table_row[1].value_or("");
+      table.name = table_row[2].value_or("");
+      if (!TableSelected({builder.database(), table.schema, table.name})) continue;
+      EDDY_ASSIGN_OR_RETURN(
+          QueryRows columns,
+          reader.QueryParams("SELECT attname, atttypid::text, atttypmod::text FROM pg_attribute "
+                             "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped "
+                             "AND attgenerated = '' ORDER BY attnum",
+                             {std::to_string(table.oid)}));
+      for (const auto& column : columns.rows) table.column_names.push_back(column[0].value_or(""));
+      for (size_t i = 0; i < columns.rows.size(); ++i) {
+        RelationColumn column;
+        column.name = table.column_names[i];
+        column.type_oid = static_cast<uint32_t>(std::stoul(columns.rows[i][1].value_or("0")));
+        column.type_modifier = std::stoi(columns.rows[i][2].value_or("-1"));
+        table.columns.push_back(column);
+      }
+      char identity = table_row[4].value_or("d").empty() ? 'd' : (*table_row[4])[0];
+      table.identity = static_cast<ReplicaIdentity>(identity);
+      // The version is recorded once, here; the workers' relations reuse it.
+      RelationInfo relation =
+          builder.MakeRelation(table.oid, table.schema, table.name, table.columns, table.identity);
+      EDDY_RETURN_IF_ERROR(builder.StampVersion(relation));
+      table.version = relation.schema.version;
+      table.select = "SELECT ";
+      for (size_t i = 0; i < table.column_names.size(); ++i) {
+        table.select += (i > 0 ? ", " : "") + QuoteIdentifier(table.column_names[i]);
+      }
+      if (table.column_names.empty()) table.select += "NULL";
+      table.select += " FROM " + QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.name);
+      EDDY_ASSIGN_OR_RETURN(QueryRows size,
+                            reader.QueryParams("SELECT (pg_relation_size($1::oid) / "
+                                               "current_setting('block_size')::bigint)::text",
+                                               {std::to_string(table.oid)}));
+      int64_t pages = std::stoll(size.rows[0][0].value_or("0"));
+      int64_t step = std::max<int64_t>(
+          1, (pages + static_cast<int64_t>(workers) - 1) / static_cast<int64_t>(workers));
+      for (int64_t first = 0;; first += step) {
+        bool last = first + step >= pages;
+        ranges.push_back({planned.size(), first, last ? -1 : first + step});
+        if (last) break;
+      }
+      planned.push_back(std::move(table));
+    }
+    Logger()->info("snapshot reads {} table(s) in {} ctid range(s) over {} connections",
+                   planned.size(), ranges.size(), workers);
+
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::vector<model::ChangeEvent>> queue;
+    size_t next_range = 0;
+    size_t running = workers;
+    bool stop = false;
+    Status failure;
+    auto work = [&]() -> Status {
+      EDDY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> sql,
+                            PgConnection::Connect(options_.conninfo, false));
+      EDDY_RETURN_IF_ERROR(sql->Execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+      EDDY_RETURN_IF_ERROR(
+          sql->Execute("SET TRANSACTION SNAPSHOT " + QuoteLiteral(slot.snapshot_name)));
+      SqlCatalog catalog(sql.get());
+      EventBuilder local(builder.database(), &catalog, options_.server_name, nullptr);
+      std::map<size_t, RelationInfo> relations;
+      while (true) {
+        size_t index = 0;
+        {
+          std::lock_guard lock(mu);
+          if (stop || next_range >= ranges.size()) break;
+          index = next_range++;
+        }
+        const Range& range = ranges[index];
+        const Table& table = planned[range.table];
+        auto found = relations.find(range.table);
+        if (found == relations.end()) {
+          RelationInfo relation = local.MakeRelation(table.oid, table.schema, table.name,
+                                                     table.columns, table.identity);
+          relation.schema.version = table.version;
+          found = relations.emplace(range.table, std::move(relation)).first;
+        }
+        const RelationInfo& relation = found->second;
+        std::string select =
+            table.select + " WHERE ctid >= '(" + std::to_string(range.first_page) + ",0)'::tid";
+        if (range.end_page >= 0) {
+          select += " AND ctid < '(" + std::to_string(range.end_page) + ",0)'::tid";
+        }
+        Status declared = sql->Execute("DECLARE eddy_snapshot_part NO SCROLL CURSOR FOR " + select);
+        if (!declared.ok()) {
+          const std::string& text = declared.message();
+          if (text.find("[42703]") != std::string::npos ||
+              text.find("[42P01]") != std::string::npos) {
+            return Unavailable(
+                "table " + QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.name) +
+                " changed while the snapshot started (" + text + "); the snapshot starts again");
+          }
+          return declared;
+        }
+        while (true) {
+          EDDY_ASSIGN_OR_RETURN(
+              QueryRows chunk,
+              sql->Query("FETCH FORWARD " + std::to_string(options_.snapshot_chunk_rows) +
+                         " FROM eddy_snapshot_part"));
+          if (chunk.rows.empty()) break;
+          std::vector<model::ChangeEvent> events;
+          events.reserve(chunk.rows.size());
+          for (const auto& row : chunk.rows) {
+            std::vector<std::optional<std::string_view>> values;
+            values.reserve(table.column_names.size());
+            for (size_t i = 0; i < table.column_names.size(); ++i) {
+              if (row[i].has_value()) {
+                values.emplace_back(std::string_view(*row[i]));
+              } else {
+                values.emplace_back(std::nullopt);
+              }
+            }
+            EDDY_ASSIGN_OR_RETURN(model::Row after, local.RowFromText(relation, values));
+            model::ChangeEvent& event = events.emplace_back();
+            event.op = model::Operation::kRead;
+            event.table = relation.schema.table;
+            event.key = EventBuilder::KeyOf(relation, after);
+            event.after = std::move(after);
+            event.schema_version = relation.schema.version;
+            event.source.connector = model::ConnectorKind::kPostgres;
+            event.source.server_name = options_.server_name;
+          }
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return stop || queue.size() < 2 * workers; });
+          if (stop) return Status::Ok();
+          queue.push_back(std::move(events));
+          cv.notify_all();
+        }
+        EDDY_RETURN_IF_ERROR(sql->Execute("CLOSE eddy_snapshot_part"));
+      }
+      return sql->Execute("COMMIT");
+    };
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < workers; ++i) {
+      threads.emplace_back([&] {
+        Status status = work();
+        std::lock_guard lock(mu);
+        if (!status.ok() && failure.ok()) {
+          failure = status.WithContext("snapshot worker");
+          stop = true;
+        }
+        --running;
+        cv.notify_all();
+      });
+    }
+    Status result;
+    while (true) {
+      std::vector<model::ChangeEvent> batch;
+      {
+        std::unique_lock lock(mu);
+        cv.wait_for(lock, std::chrono::milliseconds(200),
+                    [&] { return !queue.empty() || running == 0; });
+        if (queue.empty()) {
+          if (running == 0) break;
+          if (StopRequested() && result.ok()) {
+            result = Aborted("capture stopped during the snapshot");
+            stop = true;
+            cv.notify_all();
+          }
+          continue;
+        }
+        batch = std::move(queue.front());
+        queue.pop_front();
+        cv.notify_all();
+      }
+      if (!result.ok()) continue;  // drained so that the workers can end
+      result = sink(batch);
+      if (!result.ok()) {
+        std::lock_guard lock(mu);
+        stop = true;
+        cv.notify_all();
+      }
+    }
+    for (std::thread& thread : threads) thread.join();
+    if (!failure.ok()) return failure;
+    return result;
   }
 
   log::AppendRecord ToRecord(const model::ChangeEvent& event) {
@@ -1768,6 +2009,14 @@ Result<std::unique_ptr<PostgresCapture>> PostgresCapture::Start(
     return InvalidArgument("postgres capture: a spill directory is required");
   }
   if (stream == nullptr) return InvalidArgument("postgres capture: no log stream given");
+  if (options.snapshot_parallelism < 1 || options.snapshot_parallelism > 64) {
+    return InvalidArgument("postgres capture: snapshot_parallelism must be 1..64");
+  }
+  if (options.snapshot_parallelism > 1 && options.snapshot_type == SnapshotType::kIncremental) {
+    return InvalidArgument(
+        "source.snapshot_parallelism above 1 applies to the blocking snapshot; with "
+        "snapshot_type incremental set it to 1");
+  }
   if (options.snapshot_chunk_rows == 0) options.snapshot_chunk_rows = 1;
   std::unique_ptr<PostgresCapture> capture(new PostgresCapture());
   capture->runner_ = std::make_unique<Runner>(std::move(options), std::move(stream));
