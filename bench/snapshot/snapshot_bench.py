@@ -4,6 +4,7 @@ rows/s and the ratios.
 
     /usr/bin/python3 bench/snapshot/snapshot_bench.py EDDY_BINARY EDDY_LOCALDB_BINARY
         [--source=mariadb|postgres|both] [--rows=1000000] [--chunk=10000] [--repeat=3]
+        [--parallelism=2]
 
 1. A throwaway MariaDB 10.11 / PostgreSQL 15 (eddy-localdb) gets --rows retail_trans rows
    (trans_id bigint key, customer_id, event, sku, device text, quantity int, trans_datetime
@@ -11,7 +12,9 @@ rows/s and the ratios.
 2. eddy, timed from process start until the log holds every row durably: `eddy run --config C`
    with `snapshot_type = "blocking"` (until the log line that the snapshot finished) and with
    `snapshot_type = "incremental"` and `snapshot_chunk_size = --chunk` (until "incremental
-   snapshot complete", which is logged only once the last chunk is durable). Each run starts
+   snapshot complete", which is logged only once the last chunk is durable); PostgreSQL also
+   blocking with `snapshot_parallelism = --parallelism` (ctid ranges over that many
+   connections sharing the exported snapshot). Each run starts
    from an empty data directory (the log is fsync'd, CRC-framed, 1 shard).
 3. The reference, timed: MariaDB `mariadb --quick -e "SELECT * FROM t" > /dev/null` and
    `mariadb-dump --quick --single-transaction db t > /dev/null`; PostgreSQL
@@ -40,18 +43,20 @@ DONE = {
 }
 
 
-def eddy_snapshot(eddy, work, url, table, kind, chunk, run):
+def eddy_snapshot(eddy, work, url, table, kind, chunk, run, parallelism=1):
     """Seconds from `eddy run` start until its log says the snapshot is durable."""
-    data_dir = f"{work}/data-{kind}-{run}"
+    data_dir = f"{work}/data-{kind}-{parallelism}-{run}"
     shutil.rmtree(data_dir, ignore_errors=True)
     config = f"{work}/{kind}.toml"
     with open(config, "w") as out:
         out.write(f'data_dir = "{data_dir}"\n[source]\nurl = "{url}"\n'
                   f'snapshot_type = "{kind}"\nsnapshot_chunk_size = {chunk}\n'
-                  f'slot_name = "bench_{kind}_{run}"\npublication_name = "bench_{kind}_{run}"\n'
+                  f'snapshot_parallelism = {parallelism}\n'
+                  f'slot_name = "bench_{kind}_{parallelism}_{run}"\n'
+                  f'publication_name = "bench_{kind}_{parallelism}_{run}"\n'
                   f'[[stream]]\nname = "cdc"\ntables = ["{table}"]\nshards = 1\n'
                   f'[api]\nenabled = false\n')
-    log = f"{work}/eddy-{kind}-{run}.log"
+    log = f"{work}/eddy-{kind}-{parallelism}-{run}.log"
     started = time.monotonic()
     process = subprocess.Popen([eddy, "run", "--config", config], stdout=open(log, "w"),
                                stderr=subprocess.STDOUT)
@@ -112,7 +117,10 @@ def bench(args, kind, work):
             "pg_dump -t": ["pg_dump", "-t", "retail_trans", db.url],
         }
     try:
-        times = {name: [] for name in ["eddy blocking", "eddy incremental", *references]}
+        eddies = ["eddy blocking", "eddy incremental"]
+        if kind == "postgres" and args.parallelism > 1:
+            eddies.append(f"eddy blocking, parallelism {args.parallelism}")
+        times = {name: [] for name in [*eddies, *references]}
         for run in range(args.repeat):
             for name, command in references.items():
                 times[name].append(timed(command))
@@ -120,13 +128,16 @@ def bench(args, kind, work):
                 eddy_snapshot(args.eddy, work, db.url, table, "blocking", args.chunk, run))
             times["eddy incremental"].append(
                 eddy_snapshot(args.eddy, work, db.url, table, "incremental", args.chunk, run))
+            if len(eddies) > 2:
+                times[eddies[2]].append(eddy_snapshot(args.eddy, work, db.url, table, "blocking",
+                                                      args.chunk, run, args.parallelism))
         print(f"snapshot_bench {kind}: {args.rows:,} retail_trans rows, chunk {args.chunk}, "
               f"best of {args.repeat}, load {os.getloadavg()[0]:.1f}")
         for name, seconds in times.items():
             print(f"  {name:<36} {min(seconds):8.2f} s (median {statistics.median(seconds):7.2f})"
                   f" {args.rows / min(seconds):>11,.0f} rows/s")
         reference = min(min(times[name]) for name in references)
-        for name in ["eddy blocking", "eddy incremental"]:
+        for name in eddies:
             print(f"  ratio fastest reference / {name}: {reference / min(times[name]):.2f}")
     finally:
         db.stop()
@@ -140,6 +151,8 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--chunk", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--parallelism", type=int, default=2,
+                        help="PostgreSQL: also the blocking snapshot over this many connections")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     args = parser.parse_args()
     global KEEP
