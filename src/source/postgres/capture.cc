@@ -1155,6 +1155,30 @@ class PostgresCapture::Runner {
     return &snapshot_relations_.emplace(table, std::move(relation)).first->second;
   }
 
+  // PostgreSQL writes a commit record to the WAL before the transaction becomes visible
+  // (the WAL flush lies in between): a transaction whose commit precedes the low watermark in
+  // the stream may still be invisible to a SELECT started right after the watermark returned.
+  // Its change would then be neither in the chunk read nor inside the window, and the chunk's
+  // stale row would win. So the chunk is read only once every transaction in progress when the
+  // watermark had committed has ended, waiting at most a second: one still running after that
+  // has not committed (and will commit after the watermark, inside the window).
+  Status AwaitCommitsBeforeLowWatermark() {
+    EDDY_ASSIGN_OR_RETURN(QueryRows taken,
+                          snapshot_sql_->Query("SELECT pg_current_snapshot()::text"));
+    std::string snapshot = taken.rows.empty() ? "" : taken.rows[0][0].value_or("");
+    auto deadline = Clock::now() + std::chrono::seconds(1);
+    while (true) {
+      EDDY_ASSIGN_OR_RETURN(
+          QueryRows running,
+          snapshot_sql_->QueryParams("SELECT count(*)::text FROM pg_snapshot_xip($1::pg_snapshot) "
+                                     "x WHERE pg_xact_status(x) = 'in progress'",
+                                     {snapshot}));
+      if (running.rows.empty() || running.rows[0][0].value_or("0") == "0") return Status::Ok();
+      if (Clock::now() >= deadline || StopRequested()) return Status::Ok();
+      EDDY_RETURN_IF_ERROR(snapshot_sql_->Query("SELECT pg_sleep(0.002)").status());
+    }
+  }
+
   Status EmitWatermark(const std::string& watermark) {
     return snapshot_sql_
         ->QueryParams("SELECT pg_logical_emit_message(true, $1, $2)",
@@ -1236,6 +1260,10 @@ class PostgresCapture::Runner {
     if (Status wrote = EmitWatermark(low); !wrote.ok()) {
       snapshotter_->AbandonChunk();
       return wrote;
+    }
+    if (Status settled = AwaitCommitsBeforeLowWatermark(); !settled.ok()) {
+      snapshotter_->AbandonChunk();
+      return settled;
     }
     Result<QueryRows> rows = snapshot_sql_->QueryParams(select, table->last_key);
     if (!rows.ok()) {
