@@ -126,6 +126,7 @@ struct Watermark {
   std::string snapshot_id;
   uint64_t chunk = 0;
   bool high = false;
+  bool operator==(const Watermark&) const = default;
 };
 std::string FormatWatermark(const Watermark& watermark);
 std::optional<Watermark> ParseWatermark(std::string_view text);
