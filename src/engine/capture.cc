@@ -76,6 +76,11 @@ class MysqlCaptureHandle final : public Capture {
       line += " snapshot_rows=" + std::to_string(p.snapshot_rows) + " snapshot_tables=" +
               std::to_string(p.snapshot_tables_done) + "/" + std::to_string(p.snapshot_tables);
     }
+    if (!p.incremental_snapshot.empty()) {
+      line += " incremental_snapshot=" + p.incremental_snapshot +
+              " incremental_rows=" + std::to_string(p.incremental_rows) +
+              " incremental_chunks=" + std::to_string(p.incremental_chunks);
+    }
     if (p.reconnects > 0) line += " reconnects=" + std::to_string(p.reconnects);
     if (!p.last_error.empty()) line += " last_error=\"" + p.last_error + "\"";
     return line;
@@ -114,6 +119,7 @@ Result<std::unique_ptr<Capture>> StartCapture(const EngineConfig& config,
     EDDY_ASSIGN_OR_RETURN(options.snapshot_type,
                           source::ParseSnapshotType(config.source.snapshot_type));
     options.snapshot_chunk_rows = config.source.snapshot_chunk_size;
+    options.snapshot_parallelism = config.source.snapshot_parallelism;
     options.signal_table = config.source.signal_table;
     options.server_name = url.database;
     options.schemas = schemas;
@@ -121,10 +127,10 @@ Result<std::unique_ptr<Capture>> StartCapture(const EngineConfig& config,
                           source::postgres::PostgresCapture::Start(options, std::move(stream)));
     return std::unique_ptr<Capture>(new PostgresCaptureHandle(std::move(capture)));
   }
-  if (config.source.snapshot_type != "blocking" || !config.source.signal_table.empty()) {
+  if (config.source.snapshot_parallelism > 1) {
     return InvalidArgument(
-        "source.snapshot_type = \"incremental\" and source.signal_table are available for "
-        "PostgreSQL only so far; for MySQL/MariaDB remove them (the blocking snapshot is used)");
+        "source.snapshot_parallelism above 1 is built for PostgreSQL's blocking snapshot only so "
+        "far; for MySQL/MariaDB set it to 1");
   }
   source::mysql::MysqlCaptureOptions options;
   options.url = config.source.url;
@@ -142,6 +148,11 @@ Result<std::unique_ptr<Capture>> StartCapture(const EngineConfig& config,
   EDDY_ASSIGN_OR_RETURN(options.snapshot_mode,
                         source::mysql::ParseSnapshotMode(config.source.snapshot_mode));
   options.data_dir = state_dir;
+  EDDY_ASSIGN_OR_RETURN(options.snapshot_type,
+                        source::ParseSnapshotType(config.source.snapshot_type));
+  options.snapshot_chunk_rows = config.source.snapshot_chunk_size;
+  options.signal_table = config.source.signal_table;
+  options.watermark_table = config.source.watermark_table;
   options.server_name = url.database;
   options.schemas = std::move(schemas);
   EDDY_ASSIGN_OR_RETURN(auto capture,

@@ -82,7 +82,8 @@ class TableReader {
     const toml::node* node = Take(key);
     if (node == nullptr) return Status::Ok();
     const auto* array = node->as_array();
-    if (array == nullptr) return Error(*node, key, "must be a list of strings, like [\"public.orders\"]");
+    if (array == nullptr)
+      return Error(*node, key, "must be a list of strings, like [\"public.orders\"]");
     out.clear();
     for (const auto& element : *array) {
       const auto* text = element.as_string();
@@ -110,10 +111,12 @@ class TableReader {
       return tables;
     }
     const auto* array = node->as_array();
-    if (array == nullptr) return Error(*node, key, "must be a list of tables ([[" + Qualified(key) + "]])");
+    if (array == nullptr)
+      return Error(*node, key, "must be a list of tables ([[" + Qualified(key) + "]])");
     for (const auto& element : *array) {
       const auto* table = element.as_table();
-      if (table == nullptr) return Error(element, key, "must contain only tables ([[" + Qualified(key) + "]])");
+      if (table == nullptr)
+        return Error(element, key, "must contain only tables ([[" + Qualified(key) + "]])");
       tables.push_back(table);
     }
     return tables;
@@ -173,8 +176,8 @@ Status OneOf(std::string_view where, std::string_view key, const std::string& va
   for (auto candidate : allowed) {
     if (value == candidate) return Status::Ok();
   }
-  std::string message = std::string(where) + "'" + std::string(key) + "' is '" + value +
-                        "'; allowed values:";
+  std::string message =
+      std::string(where) + "'" + std::string(key) + "' is '" + value + "'; allowed values:";
   for (auto candidate : allowed) message += " " + std::string(candidate);
   return InvalidArgument(message);
 }
@@ -207,9 +210,13 @@ Status ParseSourceTable(const toml::table& table, std::string_view file_name,
   EDDY_RETURN_IF_ERROR(
       source_reader.ReadUnsigned("snapshot_chunk_size", source.snapshot_chunk_size, 1, 10000000));
   EDDY_RETURN_IF_ERROR(source_reader.ReadString("signal_table", source.signal_table));
+  EDDY_RETURN_IF_ERROR(source_reader.ReadString("watermark_table", source.watermark_table));
+  EDDY_RETURN_IF_ERROR(
+      source_reader.ReadUnsigned("snapshot_parallelism", source.snapshot_parallelism, 1, 64));
   EDDY_RETURN_IF_ERROR(
       source_reader.Finish({"name", "url", "slot_name", "publication_name", "snapshot_mode",
-                            "server_id", "snapshot_type", "snapshot_chunk_size", "signal_table"}));
+                            "server_id", "snapshot_type", "snapshot_chunk_size", "signal_table",
+                            "watermark_table", "snapshot_parallelism"}));
   EDDY_RETURN_IF_ERROR(OneOf(source_reader.Where(table), "source.snapshot_type",
                              source.snapshot_type, {"blocking", "incremental"}));
   if (!source.snapshot_mode.empty()) {
@@ -235,8 +242,8 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
   } catch (const toml::parse_error& error) {
     return InvalidArgument(std::string(file_name) + " line " +
                            std::to_string(error.source().begin.line) + " column " +
-                           std::to_string(error.source().begin.column) + ": not valid TOML: " +
-                           std::string(error.description()));
+                           std::to_string(error.source().begin.column) +
+                           ": not valid TOML: " + std::string(error.description()));
   }
 
   EngineConfig config;
@@ -275,12 +282,15 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(stream_reader.ReadStringList("tables", stream.tables));
     EDDY_RETURN_IF_ERROR(stream_reader.ReadString("ordering", stream.ordering));
     EDDY_RETURN_IF_ERROR(stream_reader.ReadUnsigned("shards", stream.shards, 1, 1024));
-    EDDY_RETURN_IF_ERROR(stream_reader.ReadUnsigned("retention_hours", stream.retention_hours, 1, 8760));
-    EDDY_RETURN_IF_ERROR(stream_reader.ReadUnsigned("max_record_kib", stream.max_record_kib, 1, 10240));
+    EDDY_RETURN_IF_ERROR(
+        stream_reader.ReadUnsigned("retention_hours", stream.retention_hours, 1, 8760));
+    EDDY_RETURN_IF_ERROR(
+        stream_reader.ReadUnsigned("max_record_kib", stream.max_record_kib, 1, 10240));
     EDDY_RETURN_IF_ERROR(stream_reader.ReadStringList("exclude_tables", stream.exclude_tables));
     EDDY_RETURN_IF_ERROR(stream_reader.ReadStringList("include_columns", stream.include_columns));
     EDDY_RETURN_IF_ERROR(stream_reader.ReadStringList("exclude_columns", stream.exclude_columns));
-    EDDY_RETURN_IF_ERROR(stream_reader.ReadBool("transaction_metadata", stream.transaction_metadata));
+    EDDY_RETURN_IF_ERROR(
+        stream_reader.ReadBool("transaction_metadata", stream.transaction_metadata));
     {
       std::string interval;
       EDDY_RETURN_IF_ERROR(stream_reader.ReadString("heartbeat_interval", interval));
@@ -288,7 +298,8 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
         auto millis = ParseDurationMillis(interval);
         if (!millis.ok() || *millis < 100 || *millis > 24 * 3600 * 1000) {
           return InvalidArgument(stream_reader.Where(table) + "'stream.heartbeat_interval' is \"" +
-                                 interval + "\"; use a duration between \"100ms\" and \"24h\", "
+                                 interval +
+                                 "\"; use a duration between \"100ms\" and \"24h\", "
                                  "like \"10s\" (units ms, s, m, h)");
         }
         stream.heartbeat_interval_ms = *millis;
@@ -305,9 +316,11 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
       EDDY_RETURN_IF_ERROR(mask_reader.Finish({"columns", "kind", "length", "salt"}));
       std::string where = mask_reader.Where(*mask_table);
       if (mask.columns.empty()) {
-        return InvalidArgument(where + "[[stream.mask]] needs columns = \"schema.table.column\" (globs allowed)");
+        return InvalidArgument(
+            where + "[[stream.mask]] needs columns = \"schema.table.column\" (globs allowed)");
       }
-      EDDY_RETURN_IF_ERROR(OneOf(where, "stream.mask.kind", mask.kind, {"asterisks", "hash", "truncate"}));
+      EDDY_RETURN_IF_ERROR(
+          OneOf(where, "stream.mask.kind", mask.kind, {"asterisks", "hash", "truncate"}));
       stream.masks.push_back(std::move(mask));
     }
     EDDY_ASSIGN_OR_RETURN(auto keys, stream_reader.ReadTableList("key"));
@@ -318,8 +331,9 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
       EDDY_RETURN_IF_ERROR(key_reader.ReadStringList("columns", key.columns));
       EDDY_RETURN_IF_ERROR(key_reader.Finish({"table", "columns"}));
       if (key.table.empty() || key.columns.empty()) {
-        return InvalidArgument(key_reader.Where(*key_table) +
-                               "[[stream.key]] needs table = \"schema.table\" and columns = [\"...\"]");
+        return InvalidArgument(
+            key_reader.Where(*key_table) +
+            "[[stream.key]] needs table = \"schema.table\" and columns = [\"...\"]");
       }
       stream.keys.push_back(std::move(key));
     }
@@ -345,8 +359,8 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("tls_key", config.api.tls_key));
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("metrics_listen", config.metrics.listen));
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("admin_token", config.api.admin_token));
-    EDDY_RETURN_IF_ERROR(api_reader.Finish({"enabled", "listen", "region", "tls_cert", "tls_key",
-                                            "metrics_listen", "admin_token"}));
+    EDDY_RETURN_IF_ERROR(api_reader.Finish(
+        {"enabled", "listen", "region", "tls_cert", "tls_key", "metrics_listen", "admin_token"}));
     if (config.api.tls_cert.empty() != config.api.tls_key.empty()) {
       return InvalidArgument(api_reader.Where(*api) +
                              "'api.tls_cert' and 'api.tls_key' go together: set both (PEM "
@@ -400,8 +414,8 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(log_reader.Finish({"level", "format"}));
     EDDY_RETURN_IF_ERROR(OneOf(log_reader.Where(*logging), "log.level", config.logging.level,
                                {"trace", "debug", "info", "warn", "error", "off"}));
-    EDDY_RETURN_IF_ERROR(OneOf(log_reader.Where(*logging), "log.format", config.logging.format,
-                               {"text", "json"}));
+    EDDY_RETURN_IF_ERROR(
+        OneOf(log_reader.Where(*logging), "log.format", config.logging.format, {"text", "json"}));
   }
 
   EDDY_ASSIGN_OR_RETURN(auto sink_tables, reader.ReadTableList("sink"));
@@ -443,7 +457,8 @@ Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides) {
     if (!listen.ok()) return InvalidArgument("--metrics-listen " + listen.status().message());
     config.metrics.listen = *overrides.metrics_listen;
   }
-  bool stream_flags = overrides.format || overrides.view_type || overrides.tables || overrides.shards;
+  bool stream_flags =
+      overrides.format || overrides.view_type || overrides.tables || overrides.shards;
   StreamConfig* target = nullptr;
   if (overrides.stream_name) {
     for (auto& stream : config.streams) {
@@ -459,7 +474,8 @@ Status ApplyOverrides(EngineConfig& config, const ConfigOverrides& overrides) {
     if (config.streams.size() != 1) {
       return InvalidArgument(
           "--format/--view-type/--tables/--shards need --stream NAME to say which stream they "
-          "change (the configuration has " + std::to_string(config.streams.size()) + " streams)");
+          "change (the configuration has " +
+          std::to_string(config.streams.size()) + " streams)");
     }
     target = &config.streams.front();
   }
@@ -572,7 +588,8 @@ Status ValidateForRun(const EngineConfig& config) {
         "config file");
   }
   if (config.data_dir.empty()) {
-    return InvalidArgument("no data directory: pass --data-dir DIR or set data_dir in the config file");
+    return InvalidArgument(
+        "no data directory: pass --data-dir DIR or set data_dir in the config file");
   }
   // With [[source]] tables eddy may start without streams and wait for streams created
   // through the control plane; the lone source form keeps asking for one.
@@ -740,7 +757,8 @@ Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view tex
     return InvalidArgument("'" + std::string(text) + "' must be HOST:PORT, like 127.0.0.1:4567");
   }
   std::string host(text.substr(0, colon));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   unsigned port = 0;
   auto port_text = text.substr(colon + 1);
   auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);

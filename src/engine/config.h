@@ -40,6 +40,12 @@ struct SourceConfig {
   // PostgreSQL: the Debezium-style signal table ("schema.table", columns id, type, data) whose
   // inserts start, pause, resume and stop incremental snapshots; "" = none.
   std::string signal_table;
+  // Connections the blocking snapshot reads with (PostgreSQL: ctid ranges of every table over
+  // that many connections sharing the exported snapshot); 1..64.
+  uint32_t snapshot_parallelism = 1;
+  // MySQL/MariaDB: the table incremental snapshots write their watermarks to ("database.table",
+  // created when missing); "" = "<url database>.eddy_watermark".
+  std::string watermark_table;
   // MySQL/MariaDB: the replica server_id eddy registers with; unique among replicas.
   uint32_t server_id = 0;
 };

@@ -66,9 +66,15 @@ TEST(ConfigTest, WrongTypeAndRangeNameTheKeyAndLine) {
 TEST(ConfigTest, SnapshotSettings) {
   auto config = ParseConfig(
       "[source]\nsnapshot_type = \"incremental\"\nsnapshot_chunk_size = 500\n"
-      "signal_table = \"public.eddy_signal\"\n",
+      "signal_table = \"public.eddy_signal\"\nwatermark_table = \"shop.eddy_watermark\"\n",
       "c.toml");
   ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->source.watermark_table, "shop.eddy_watermark");
+  EXPECT_EQ(config->source.snapshot_parallelism, 1u);
+  auto parallel = ParseConfig("[source]\nsnapshot_parallelism = 4\n", "c.toml");
+  ASSERT_TRUE(parallel.ok()) << parallel.status().ToString();
+  EXPECT_EQ(parallel->source.snapshot_parallelism, 4u);
+  EXPECT_FALSE(ParseConfig("[source]\nsnapshot_parallelism = 0\n", "c.toml").ok());
   EXPECT_EQ(config->source.snapshot_type, "incremental");
   EXPECT_EQ(config->source.snapshot_chunk_size, 500u);
   EXPECT_EQ(config->source.signal_table, "public.eddy_signal");

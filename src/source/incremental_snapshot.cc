@@ -1,9 +1,15 @@
 #include "source/incremental_snapshot.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <charconv>
+#include <random>
 
 #include "base/bytes.h"
 #include "base/crc32c.h"
+#include "base/logging.h"
+#include "source/snapshot_signal.h"
 
 namespace eddy::source {
 
@@ -225,6 +231,387 @@ std::vector<model::ChangeEvent> ChunkWindow::Filter(std::vector<model::ChangeEve
     if (changed_.count(row.PartitionKey()) == 0) kept.push_back(std::move(row));
   }
   return kept;
+}
+
+// ---- IncrementalSnapshotter ----
+
+namespace {
+
+bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() > suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+bool Below(const SourcePosition& durable, const SourcePosition& pending) {
+  return durable.empty() || durable.CompareTransaction(pending) == std::partial_ordering::less ||
+         durable.CompareTransaction(pending) == std::partial_ordering::unordered;
+}
+
+}  // namespace
+
+IncrementalSnapshotter::IncrementalSnapshotter(Options options) : options_(std::move(options)) {
+  if (options_.file_system == nullptr) options_.file_system = io::DefaultFileSystem();
+  run_id_ = NewId();
+}
+
+std::string IncrementalSnapshotter::NewId() {
+  std::random_device random;
+  uint64_t value = (static_cast<uint64_t>(random()) << 32) ^ random();
+  return fmt::format("{:016x}", value);
+}
+
+std::string IncrementalSnapshotter::ProgressPath() const {
+  return io::JoinPath(options_.state_dir, std::string(kIncrementalSnapshotFile));
+}
+
+std::string IncrementalSnapshotter::RequestDirectory() const {
+  return io::JoinPath(options_.state_dir, std::string(kSnapshotRequestDirectory));
+}
+
+std::string IncrementalSnapshotter::StatusName() const {
+  if (!state_.has_value()) return "";
+  if (state_->Complete()) return "complete";
+  return state_->paused ? "paused" : "running";
+}
+
+Status IncrementalSnapshotter::Load(const SourcePosition& durable) {
+  auto log = logging::Get(options_.log_module);
+  state_.reset();
+  chunk_.reset();
+  run_id_ = NewId();
+  complete_logged_ = false;
+  std::string path = ProgressPath();
+  EDDY_ASSIGN_OR_RETURN(bool exists, options_.file_system->Exists(path));
+  if (!exists) return Status::Ok();
+  EDDY_ASSIGN_OR_RETURN(std::string bytes, options_.file_system->ReadFile(path));
+  Result<IncrementalSnapshotState> state = DecodeIncrementalSnapshotState(bytes);
+  if (!state.ok()) {
+    return Status(state.status().code(),
+                  state.status().message() + " (" + path +
+                      "; remove the file to forget the incremental snapshot's progress)");
+  }
+  state_ = std::move(*state);
+  ++saves_;
+  size_t rolled_back = state_->Reconcile(durable);
+  if (rolled_back > 0) {
+    log->info(
+        "incremental snapshot: the last chunk of {} table(s) never reached the log; reading it "
+        "again snapshot={}",
+        rolled_back, state_->id);
+  }
+  if (!state_->Complete()) {
+    const TableSnapshotProgress* current = state_->Current();
+    log->info("incremental snapshot resumes snapshot={} origin={} table={} rows_done={}",
+              state_->id, state_->origin, current->table, current->rows);
+  } else {
+    complete_logged_ = true;
+  }
+  return Status::Ok();
+}
+
+Status IncrementalSnapshotter::Save() {
+  ++saves_;
+  std::string path = ProgressPath();
+  EDDY_RETURN_IF_ERROR(options_.file_system->CreateDirectories(io::ParentPath(path)));
+  return options_.file_system->WriteFileAtomically(path, EncodeIncrementalSnapshotState(*state_))
+      .WithContext("writing the incremental snapshot progress " + path);
+}
+
+Status IncrementalSnapshotter::PlanInitial(std::vector<std::string> tables) {
+  IncrementalSnapshotState state;
+  state.id = NewId();
+  state.origin = "initial";
+  for (std::string& name : tables) {
+    TableSnapshotProgress table;
+    table.table = std::move(name);
+    state.tables.push_back(std::move(table));
+  }
+  state_ = std::move(state);
+  complete_logged_ = false;
+  EDDY_RETURN_IF_ERROR(Save());
+  logging::Get(options_.log_module)
+      ->info("incremental snapshot planned snapshot={} tables={}", state_->id,
+             state_->tables.size());
+  return Status::Ok();
+}
+
+void IncrementalSnapshotter::Queue(SnapshotRequest request) {
+  std::lock_guard lock(mu_);
+  requests_.push_back(std::move(request));
+  queued_ = true;
+}
+
+void IncrementalSnapshotter::Queue(SnapshotControl control) {
+  std::lock_guard lock(mu_);
+  controls_.push_back(std::move(control));
+  queued_ = true;
+}
+
+Status IncrementalSnapshotter::TakeRequests() {
+  EDDY_RETURN_IF_ERROR(PollRequestFiles());
+  if (!queued_.exchange(false)) return Status::Ok();
+  std::vector<SnapshotRequest> requests;
+  std::vector<SnapshotControl> controls;
+  {
+    std::lock_guard lock(mu_);
+    requests.swap(requests_);
+    controls.swap(controls_);
+  }
+  for (const SnapshotRequest& request : requests) EDDY_RETURN_IF_ERROR(AddRequest(request));
+  for (const SnapshotControl& control : controls) EDDY_RETURN_IF_ERROR(ApplyControl(control));
+  return Status::Ok();
+}
+
+Status IncrementalSnapshotter::PollRequestFiles() {
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_request_poll_ < std::chrono::milliseconds(500)) return Status::Ok();
+  last_request_poll_ = now;
+  io::FileSystem* fs = options_.file_system;
+  std::string directory = RequestDirectory();
+  EDDY_ASSIGN_OR_RETURN(bool exists, fs->Exists(directory));
+  if (!exists) return Status::Ok();
+  EDDY_ASSIGN_OR_RETURN(std::vector<std::string> names, fs->List(directory));
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    if (!EndsWith(name, kRequestSuffix)) continue;
+    std::string id = name.substr(0, name.size() - kRequestSuffix.size());
+    std::string path = io::JoinPath(directory, name);
+    EDDY_ASSIGN_OR_RETURN(std::string data, fs->ReadFile(path));
+    Result<SnapshotSignal> signal = ParseSnapshotSignal("request:" + id, "execute-snapshot", data);
+    if (!signal.ok()) {
+      logging::Get(options_.log_module)
+          ->error("rejecting snapshot request file={} error=\"{}\"", path,
+                  signal.status().message());
+      EDDY_RETURN_IF_ERROR(
+          fs->WriteFileAtomically(io::JoinPath(directory, id + std::string(kRejectedSuffix)),
+                                  signal.status().message() + "\n"));
+      EDDY_RETURN_IF_ERROR(fs->Remove(path));
+      continue;
+    }
+    EDDY_RETURN_IF_ERROR(AddRequest(signal->request));
+    EDDY_RETURN_IF_ERROR(
+        fs->Rename(path, io::JoinPath(directory, id + std::string(kAcceptedSuffix))));
+    EDDY_RETURN_IF_ERROR(fs->SyncDirectory(directory));
+  }
+  return Status::Ok();
+}
+
+Status IncrementalSnapshotter::MarkRequestsDone() {
+  io::FileSystem* fs = options_.file_system;
+  std::string directory = RequestDirectory();
+  EDDY_ASSIGN_OR_RETURN(bool exists, fs->Exists(directory));
+  if (!exists) return Status::Ok();
+  EDDY_ASSIGN_OR_RETURN(std::vector<std::string> names, fs->List(directory));
+  for (const std::string& name : names) {
+    if (!EndsWith(name, kAcceptedSuffix)) continue;
+    std::string id = name.substr(0, name.size() - kAcceptedSuffix.size());
+    EDDY_RETURN_IF_ERROR(fs->Rename(io::JoinPath(directory, name),
+                                    io::JoinPath(directory, id + std::string(kDoneSuffix))));
+  }
+  return fs->SyncDirectory(directory);
+}
+
+std::string IncrementalSnapshotter::Resolve(std::string_view name) const {
+  if (options_.resolve_table) {
+    Result<std::string> resolved = options_.resolve_table(name);
+    if (resolved.ok()) return *resolved;
+  }
+  return std::string(name);
+}
+
+Status IncrementalSnapshotter::AddRequest(const SnapshotRequest& request) {
+  auto log = logging::Get(options_.log_module);
+  if (options_.available) {
+    Status available = options_.available();
+    if (!available.ok()) {
+      log->error("snapshot request refused origin={}: {}", request.origin, available.message());
+      return Status::Ok();
+    }
+  }
+  if (!state_.has_value() || state_->Complete()) {
+    IncrementalSnapshotState state;
+    state.id = NewId();
+    state.origin = request.origin;
+    state_ = std::move(state);
+  }
+  size_t added = 0;
+  for (const std::string& requested : request.tables) {
+    Result<std::string> name =
+        options_.resolve_table ? options_.resolve_table(requested) : Result<std::string>(requested);
+    if (!name.ok()) {
+      log->error("snapshot request origin={} names table {}: {}; it is ignored", request.origin,
+                 requested, name.status().message());
+      continue;
+    }
+    TableSnapshotProgress table;
+    table.table = *name;
+    for (const auto& [condition_table, condition] : request.conditions) {
+      if (Resolve(condition_table) == *name) table.condition = condition;
+    }
+    state_->tables.push_back(std::move(table));
+    ++added;
+  }
+  if (added == 0) {
+    if (state_->tables.empty()) {
+      state_.reset();
+      ++saves_;  // the status changed (to none); nothing to persist
+    }
+    return Status::Ok();
+  }
+  complete_logged_ = false;
+  log->info("incremental snapshot requested snapshot={} origin={} tables_added={}", state_->id,
+            request.origin, added);
+  return Save();
+}
+
+Status IncrementalSnapshotter::ApplyControl(const SnapshotControl& control) {
+  auto log = logging::Get(options_.log_module);
+  if (!state_.has_value() || state_->Complete()) {
+    log->warn("{}: no incremental snapshot is running; ignored", SnapshotControlName(control.kind));
+    return Status::Ok();
+  }
+  switch (control.kind) {
+    case SnapshotControl::Kind::kPause:
+      state_->paused = true;
+      break;
+    case SnapshotControl::Kind::kResume:
+      state_->paused = false;
+      break;
+    case SnapshotControl::Kind::kStop:
+      for (TableSnapshotProgress& table : state_->tables) {
+        bool named = control.tables.empty();
+        for (const std::string& wanted : control.tables) {
+          if (wanted == table.table || Resolve(wanted) == table.table) named = true;
+        }
+        if (named && table.state == TableSnapshotState::kPending) {
+          table.state = TableSnapshotState::kSkipped;
+          table.reason = "stopped by " + control.origin;
+          // A chunk of it in flight is dropped at its high watermark.
+          if (chunk_.has_value() && chunk_->window.table().QualifiedName() == table.table) {
+            chunk_->rows.clear();
+            chunk_->last = true;
+          }
+        }
+      }
+      break;
+  }
+  log->info("incremental snapshot {} snapshot={} origin={}", SnapshotControlName(control.kind),
+            state_->id, control.origin);
+  return Save();
+}
+
+Result<TableSnapshotProgress*> IncrementalSnapshotter::NextTable(
+    SourcePosition durable, const std::function<Result<SourcePosition>()>& drain) {
+  if (!state_.has_value() || chunk_.has_value()) return nullptr;
+  // Paused holds the chunk reads; a snapshot whose tables were all stopped still completes.
+  if (state_->paused && !state_->Complete()) return nullptr;
+  // The previous chunk must be durable before the next one moves the progress on: the file
+  // keeps one pending chunk per table, and its rollback key must be in the log.
+  bool drained = false;
+  bool changed = false;
+  for (TableSnapshotProgress& table : state_->tables) {
+    if (table.pending_position.empty()) continue;
+    if (Below(durable, table.pending_position)) {
+      if (drained || !drain) return nullptr;
+      drained = true;
+      EDDY_ASSIGN_OR_RETURN(durable, drain());
+      if (Below(durable, table.pending_position)) return nullptr;
+    }
+    table.pending_position = SourcePosition();
+    table.previous_key.clear();
+    changed = true;
+  }
+  TableSnapshotProgress* table = state_->Current();
+  if (table == nullptr) {
+    if (!complete_logged_) {
+      complete_logged_ = true;
+      uint64_t rows = 0;
+      for (const TableSnapshotProgress& done : state_->tables) rows += done.rows;
+      logging::Get(options_.log_module)
+          ->info("incremental snapshot complete snapshot={} origin={} tables={} rows={}",
+                 state_->id, state_->origin, state_->tables.size(), rows);
+      EDDY_RETURN_IF_ERROR(Save());
+      EDDY_RETURN_IF_ERROR(MarkRequestsDone());
+    } else if (changed) {
+      EDDY_RETURN_IF_ERROR(Save());
+    }
+    return nullptr;
+  }
+  return table;
+}
+
+Status IncrementalSnapshotter::Skip(TableSnapshotProgress& table, std::string reason) {
+  table.state = TableSnapshotState::kSkipped;
+  table.reason = std::move(reason);
+  logging::Get(options_.log_module)
+      ->error("incremental snapshot skips table={} reason=\"{}\"", table.table, table.reason);
+  return Save();
+}
+
+std::string IncrementalSnapshotter::BeginChunk(model::TableId table,
+                                               std::vector<std::string> key_columns) {
+  chunk_.emplace(Chunk{
+      ++sequence_, ChunkWindow(std::move(table), std::move(key_columns)), {}, {}, false, false});
+  return FormatWatermark({run_id_, chunk_->sequence, false});
+}
+
+std::string IncrementalSnapshotter::ReadChunk(std::vector<model::ChangeEvent> rows,
+                                              std::vector<std::string> last_key, bool last) {
+  // Stopped while being read: the rows are not wanted.
+  const TableSnapshotProgress* current = state_.has_value() ? state_->Current() : nullptr;
+  bool stopped = current == nullptr || current->table != chunk_->window.table().QualifiedName();
+  chunk_->rows = stopped ? std::vector<model::ChangeEvent>() : std::move(rows);
+  chunk_->last_key = std::move(last_key);
+  chunk_->last = last || stopped;
+  chunk_->read = true;
+  return FormatWatermark({run_id_, chunk_->sequence, true});
+}
+
+bool IncrementalSnapshotter::IsOurs(std::string_view text) const {
+  std::optional<Watermark> watermark = ParseWatermark(text);
+  return watermark.has_value() && watermark->snapshot_id == run_id_;
+}
+
+Result<std::optional<IncrementalSnapshotter::ChunkRows>> IncrementalSnapshotter::OnWatermark(
+    std::string_view text, const SourcePosition& position) {
+  std::optional<Watermark> watermark = ParseWatermark(text);
+  // Another attempt's (or another eddy's) watermark: not ours to act on.
+  if (!watermark || !chunk_.has_value() || watermark->snapshot_id != run_id_ ||
+      watermark->chunk != chunk_->sequence) {
+    return std::optional<ChunkRows>();
+  }
+  if (!watermark->high) {
+    chunk_->window.Open();
+    return std::optional<ChunkRows>();
+  }
+  if (!chunk_->window.open() || !chunk_->read) {
+    return Corruption("incremental snapshot: high watermark " + std::string(text) +
+                      " arrived before its low watermark");
+  }
+  Chunk chunk = std::move(*chunk_);
+  chunk_.reset();
+  ChunkRows out;
+  out.read = chunk.rows.size();
+  out.table = chunk.window.table().QualifiedName();
+  out.transaction_id = "snapshot:" + state_->id + ":" + std::to_string(chunk.sequence);
+  out.rows = chunk.window.Filter(std::move(chunk.rows));
+  TableSnapshotProgress* table = state_->Current();
+  if (table == nullptr || table->table != out.table) {
+    out.rows.clear();  // the table was stopped while the chunk was in flight
+    return std::optional<ChunkRows>(std::move(out));
+  }
+  table->previous_key = table->last_key;
+  table->last_key = chunk.last_key;
+  table->rows += out.rows.size();
+  if (chunk.last) table->state = TableSnapshotState::kDone;
+  if (!out.rows.empty()) table->pending_position = position;
+  // Durable before the rows are handed to the log (the pending chunk rule).
+  EDDY_RETURN_IF_ERROR(Save());
+  ++chunks_done_;
+  rows_done_ += out.rows.size();
+  logging::Get(options_.log_module)
+      ->debug("incremental snapshot chunk table={} chunk={} read={} kept={} rows_done={}",
+              table->table, chunk.sequence, out.read, out.rows.size(), table->rows);
+  return std::optional<ChunkRows>(std::move(out));
 }
 
 }  // namespace eddy::source

@@ -31,10 +31,14 @@
 // P the append never became durable: the table goes back to the previous key and the chunk is
 // read again. Otherwise the chunk is in the log. Either way no row is lost or duplicated.
 //
-// Thread safety: pure functions and value types.
+// Thread safety: pure functions and value types, except IncrementalSnapshotter (below).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +48,7 @@
 
 #include "base/position.h"
 #include "base/status.h"
+#include "io/file_system.h"
 #include "model/event.h"
 
 namespace eddy::source {
@@ -121,6 +126,7 @@ struct Watermark {
   std::string snapshot_id;
   uint64_t chunk = 0;
   bool high = false;
+  bool operator==(const Watermark&) const = default;
 };
 std::string FormatWatermark(const Watermark& watermark);
 std::optional<Watermark> ParseWatermark(std::string_view text);
@@ -138,6 +144,17 @@ class ChunkWindow {
   void Open() { open_ = true; }
   // Notes a committed streamed change (ignored unless the window is open and it is the table's).
   void OnChange(const model::ChangeEvent& event);
+  // The same for a source that has the change's partition key (model::ChangeEvent::
+  // PartitionKey() bytes) but no decoded event (MySQL encodes rows straight into records): the
+  // caller passes the table's own key for each committed change of the window's table, and the
+  // old key too for an update that changed it.
+  void OnKey(std::string partition_key) {
+    if (open_) changed_.insert(std::move(partition_key));
+  }
+  // A TRUNCATE of the window's table committed inside the window: the whole chunk is dropped.
+  void OnTruncate() {
+    if (open_) truncated_ = true;
+  }
   // Keeps the rows no change inside the window touched; closes the window.
   std::vector<model::ChangeEvent> Filter(std::vector<model::ChangeEvent> rows);
   size_t changed_keys() const { return changed_.size(); }
@@ -149,6 +166,148 @@ class ChunkWindow {
   bool open_ = false;
   bool truncated_ = false;
   std::unordered_set<std::string> changed_;
+};
+
+// The incremental snapshot driver every source's capture uses, one per capture: the progress
+// file, requests (signal rows, `eddy snapshot` request files, API calls), pause / resume /
+// stop, which table's chunk is read next, and the chunk in flight between its watermarks. The
+// source does only what is its database's:
+//   1. NextTable() says which table to read (nullptr: nothing to do now);
+//   2. BeginChunk() gives the low watermark, which the source writes (its own autocommit
+//      transaction), then the source reads the next `chunk rows` rows after the table's
+//      last_key in key order (with its condition), hands them to ReadChunk(), which gives the
+//      high watermark, and writes it;
+//   3. every committed streamed change of window()->table() goes to the window (OnChange /
+//      OnKey / OnTruncate), in commit order;
+//   4. every watermark the stream delivers goes to OnWatermark() in commit order; at our high
+//      watermark it persists the progress (the pending chunk rule) and returns the chunk's
+//      surviving rows, which the source appends as one log transaction at the watermark's
+//      commit position.
+// Why this is enough: docs/snapshots.md (the DBLog argument and the pending chunk rule).
+//
+// Thread safety: Queue() from any thread; everything else on the capture thread.
+// Durability: every state change is written to the progress file (atomically, fsync'd) before
+// the call returns.
+class IncrementalSnapshotter {
+ public:
+  struct Options {
+    io::FileSystem* file_system = nullptr;  // not owned
+    // The capture's state directory: the progress file and snapshot-requests/ live here.
+    std::string state_dir;
+    std::string log_module = "snapshot";  // logger name (logging::Get)
+    // A table name as a user wrote it (signal, request file) -> the source's qualified name, or
+    // an error saying why the table is refused (e.g. the stream does not capture it).
+    std::function<Result<std::string>(std::string_view)> resolve_table;
+    // Optional: a non-OK status refuses every request with its message (e.g. a server too old).
+    std::function<Status()> available;
+  };
+  // Rows of a finished chunk, ready to be appended at the high watermark's position.
+  struct ChunkRows {
+    std::string table;                     // qualified name
+    std::string transaction_id;            // "snapshot:<snapshot id>:<chunk>"
+    std::vector<model::ChangeEvent> rows;  // op r, source.snapshot = incremental; no position
+    size_t read = 0;                       // rows read before the window dropped some
+  };
+
+  explicit IncrementalSnapshotter(Options options);
+
+  // (Re)reads the progress file and applies the pending chunk rule against the log's durable
+  // position; forgets any chunk in flight and starts a new attempt id (watermarks of earlier
+  // attempts are ignored). Call on start and after every reconnect.
+  [[nodiscard]] Status Load(const SourcePosition& durable);
+  // Plans a snapshot of `tables` (qualified names, in order) as the origin "initial".
+  [[nodiscard]] Status PlanInitial(std::vector<std::string> tables);
+  // True when a snapshot was planned (running, paused or complete) for origin "initial".
+  bool InitialPlanned() const { return state_.has_value() && state_->origin == "initial"; }
+  bool Complete() const { return !state_.has_value() || state_->Complete(); }
+  // "" (none), "running", "paused" or "complete".
+  std::string StatusName() const;
+  const std::optional<IncrementalSnapshotState>& state() const { return state_; }
+
+  // Any thread: queued until the capture thread's next TakeRequests().
+  void Queue(SnapshotRequest request);
+  void Queue(SnapshotControl control);
+  // Takes queued requests and controls and the `eddy snapshot` request files (looked at twice
+  // a second); bad ones are logged (and request files answered) and ignored.
+  [[nodiscard]] Status TakeRequests();
+  [[nodiscard]] Status AddRequest(const SnapshotRequest& request);
+  [[nodiscard]] Status ApplyControl(const SnapshotControl& control);
+
+  // The table whose next chunk is to be read now, or nullptr when there is none: no snapshot,
+  // paused, a chunk in flight, complete, or the previous chunk not yet durable in the log
+  // (`durable` is the log's durable position; `drain`, called at most once, waits for the
+  // source's queued appends and returns the new durable position).
+  [[nodiscard]] Result<TableSnapshotProgress*> NextTable(
+      SourcePosition durable, const std::function<Result<SourcePosition>()>& drain);
+  // Gives up on `table` (a bad condition, a table without a key, gone): logged, persisted.
+  [[nodiscard]] Status Skip(TableSnapshotProgress& table, std::string reason);
+
+  // Starts a chunk of `table` (its key column names for ChunkWindow); returns the low
+  // watermark's text for the source to write.
+  std::string BeginChunk(model::TableId table, std::vector<std::string> key_columns);
+  // The chunk's rows, read after the low watermark was written; `last_key` the text key of the
+  // last row (the table's last_key when none was read); `last`: fewer rows than asked, the
+  // table is done. Returns the high watermark's text for the source to write.
+  std::string ReadChunk(std::vector<model::ChangeEvent> rows, std::vector<std::string> last_key,
+                        bool last);
+  bool ChunkInFlight() const { return chunk_.has_value(); }
+  // The chunk could not be read (the source skipped the table or will retry): forgotten.
+  void AbandonChunk() { chunk_.reset(); }
+  // The window of the chunk in flight (nullptr when none or not open yet).
+  ChunkWindow* window() {
+    return chunk_.has_value() && chunk_->window.open() ? &chunk_->window : nullptr;
+  }
+
+  // True when `text` is a watermark of this attempt (the source need not log its transaction).
+  bool IsOurs(std::string_view text) const;
+  // A watermark committed (in commit order) at `position`. At our high watermark: the progress
+  // is persisted with the chunk pending at `position`, and the surviving rows are returned (an
+  // empty vector: nothing to append). std::nullopt: not our high watermark.
+  [[nodiscard]] Result<std::optional<ChunkRows>> OnWatermark(std::string_view text,
+                                                             const SourcePosition& position);
+
+  // True when a step has nothing to do but take requests: no snapshot, a chunk in flight,
+  // paused, or complete and reported.
+  bool Idle() const {
+    return !state_.has_value() || chunk_.has_value() || complete_logged_ ||
+           (state_->paused && !state_->Complete());
+  }
+  // Counts the progress file writes: a source republishes its progress when it changes.
+  uint64_t changes() const { return saves_; }
+  uint64_t chunks_done() const { return chunks_done_; }
+  uint64_t rows_done() const { return rows_done_; }
+
+ private:
+  struct Chunk {
+    uint64_t sequence = 0;
+    ChunkWindow window;
+    std::vector<model::ChangeEvent> rows;
+    std::vector<std::string> last_key;
+    bool last = false;
+    bool read = false;
+  };
+  std::string ProgressPath() const;
+  std::string RequestDirectory() const;
+  [[nodiscard]] Status Save();
+  [[nodiscard]] Status PollRequestFiles();
+  [[nodiscard]] Status MarkRequestsDone();
+  std::string Resolve(std::string_view name) const;
+  static std::string NewId();
+
+  Options options_;
+  std::optional<IncrementalSnapshotState> state_;
+  std::optional<Chunk> chunk_;
+  std::string run_id_;
+  uint64_t sequence_ = 0;
+  bool complete_logged_ = false;
+  uint64_t chunks_done_ = 0;
+  uint64_t rows_done_ = 0;
+  uint64_t saves_ = 0;
+  std::chrono::steady_clock::time_point last_request_poll_{};
+  std::mutex mu_;  // guards the queues
+  std::atomic<bool> queued_{false};
+  std::vector<SnapshotRequest> requests_;
+  std::vector<SnapshotControl> controls_;
 };
 
 }  // namespace eddy::source

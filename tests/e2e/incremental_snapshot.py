@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Incremental (DBLog) snapshot through the real `eddy` binary, with kill -9.
 
-    incremental_snapshot.py EDDY_BINARY EDDY_LOCALDB_BINARY
+    incremental_snapshot.py EDDY_BINARY EDDY_LOCALDB_BINARY [postgres|mariadb]
 
-Starts a throwaway PostgreSQL 15 (eddy-localdb) with a 6,000-row table, runs `eddy run` with
+Starts a throwaway PostgreSQL 15 or MariaDB 10.11 (eddy-localdb) with a 6,000-row table, runs `eddy run` with
 source.snapshot_type = "incremental" (chunks of 300 rows) and kills it with SIGKILL at random
-moments a few times while psql changes the table; each restart resumes the snapshot. Then it
+moments a few times while psql / mariadb change the table (MariaDB: the watermarks go to the
+default watermark table, <database>.eddy_watermark); each restart resumes the snapshot. Then it
 waits for the snapshot to complete, asks for an on-demand snapshot of some rows with
 `eddy snapshot --where ... --wait`, checks `eddy snapshot`'s errors (unknown stream, no
 capture running), and reads the stream back with boto3's Kinesis client: the log folded by key
@@ -23,9 +24,10 @@ import time
 import boto3
 import botocore.config
 
-from e2e_common import Postgres, free_port, stop_all, wait_for, work_directory
+from e2e_common import MariaDB, Postgres, free_port, stop_all, wait_for, work_directory
 
 EDDY, LOCALDB = sys.argv[1], sys.argv[2]
+SOURCE = sys.argv[3] if len(sys.argv) > 3 else "postgres"
 STREAM = "snap"
 ROWS = 6000
 SEED = int(os.environ.get("EDDY_TEST_SEED", random.randrange(1 << 30)))
@@ -58,14 +60,23 @@ def read_stream(endpoint):
 def main():
     print(f"seed={SEED} (EDDY_TEST_SEED replays)", flush=True)
     rng = random.Random(SEED)
-    with work_directory("e2e-incremental") as work:
+    with work_directory("e2e-incremental-" + SOURCE) as work:
         processes = []
         try:
-            db = Postgres(LOCALDB, work)
+            if SOURCE == "mariadb":
+                db = MariaDB(LOCALDB, work)
+                schema = db.database
+                upsert = "INSERT INTO t VALUES ({key}, 1) ON DUPLICATE KEY UPDATE v = v + 1"
+                db.sql(f"CREATE TABLE t (id bigint PRIMARY KEY, v bigint NOT NULL)")
+                db.sql(f"INSERT INTO t SELECT seq, seq FROM seq_1_to_{ROWS}")
+            else:
+                db = Postgres(LOCALDB, work)
+                schema = "public"
+                upsert = "INSERT INTO t VALUES ({key}, 1) ON CONFLICT (id) DO UPDATE SET v = t.v + 1"
+                db.query("CREATE TABLE t (id bigint PRIMARY KEY, v bigint NOT NULL)")
+                db.query(f"INSERT INTO t SELECT g, g FROM generate_series(1, {ROWS}) g")
             processes.append(db)
             url = db.url
-            db.query("CREATE TABLE t (id bigint PRIMARY KEY, v bigint NOT NULL)")
-            db.query(f"INSERT INTO t SELECT g, g FROM generate_series(1, {ROWS}) g")
             port = free_port()
             endpoint = f"http://127.0.0.1:{port}"
             with open(work + "/eddy.toml", "w") as config:
@@ -74,10 +85,10 @@ def main():
 url = "{url}"
 snapshot_type = "incremental"
 snapshot_chunk_size = 300
-signal_table = "public.eddy_signal"
+signal_table = "{schema}.eddy_signal"
 [[stream]]
 name = "{STREAM}"
-tables = ["public.t"]
+tables = ["{schema}.t"]
 ordering = "ORDERED"
 shards = 1
 [api]
@@ -96,8 +107,7 @@ listen = "127.0.0.1:{port}"
                     key = rng.randrange(1, ROWS + 200)
                     kind = rng.randrange(3)
                     if kind == 0:
-                        db.query(f"INSERT INTO t VALUES ({key}, 1) ON CONFLICT (id) "
-                                 "DO UPDATE SET v = t.v + 1")
+                        db.query(upsert.format(key=key))
                     elif kind == 1:
                         db.query(f"DELETE FROM t WHERE id = {key}")
                     else:
@@ -129,14 +139,15 @@ listen = "127.0.0.1:{port}"
 
             # On demand: rows id <= 50 again, through the request file; returns when done.
             done = subprocess.run([EDDY, "snapshot", "--data-dir", work + "/data", "--stream",
-                                   STREAM, "--tables", "public.t", "--where", "id <= 50", "--wait",
+                                   STREAM, "--tables", f"{schema}.t", "--where", "id <= 50", "--wait",
                                    "--timeout", "30s"], capture_output=True, text=True,
                                   timeout=120)
             assert done.returncode == 0, done.stderr
             assert "accepted" in done.stdout and "done" in done.stdout, done.stdout
             # Bad input: an unknown stream, an SQL condition the database refuses (logged, skipped).
             wrong = subprocess.run([EDDY, "snapshot", "--data-dir", work + "/data", "--stream",
-                                    "nope", "--tables", "public.t"], capture_output=True, text=True)
+                                    "nope", "--tables", f"{schema}.t"], capture_output=True,
+                                   text=True)
             assert wrong.returncode == 1 and "no capture of stream 'nope'" in wrong.stderr, \
                 wrong.stderr
             db.query("INSERT INTO t VALUES (999999, 7)")  # the last change: the log must reach it
@@ -157,8 +168,10 @@ listen = "127.0.0.1:{port}"
                     folded[event["after"]["id"]] = event["after"]["v"]
                 if event["op"] == "r":
                     reads[event["after"]["id"]] = reads.get(event["after"]["id"], 0) + 1
+            separator = "\t" if SOURCE == "mariadb" else "|"
             table = {int(i): int(v) for i, v in
-                     (line.split("|") for line in db.query("SELECT id, v FROM t").split())}
+                     (line.split(separator) for line in
+                      db.query("SELECT id, v FROM t").strip().split("\n"))}
             assert folded == table, (f"log folded by key differs from the table: "
                                      f"{len(set(folded.items()) ^ set(table.items()))} differences")
             twice = [key for key, count in reads.items() if count > (2 if key <= 50 else 1)]
@@ -170,10 +183,10 @@ listen = "127.0.0.1:{port}"
 
             # No capture running: the request is withdrawn after the timeout.
             idle = subprocess.run([EDDY, "snapshot", "--data-dir", work + "/data", "--stream",
-                                   STREAM, "--tables", "public.t", "--timeout", "1s"],
+                                   STREAM, "--tables", f"{schema}.t", "--timeout", "1s"],
                                   capture_output=True, text=True)
             assert idle.returncode == 1 and "withdrawn" in idle.stderr, idle.stderr
-            print(f"ok: {len(events)} events, {len(table)} rows, 3 kills", flush=True)
+            print(f"ok ({SOURCE}): {len(events)} events, {len(table)} rows, 3 kills", flush=True)
         except Exception:
             for name in ("run.log", "localdb.log"):
                 try:

@@ -20,8 +20,10 @@
 #include "source/mysql/binlog_client.h"
 #include "source/mysql/binlog_event.h"
 #include "source/mysql/ddl_parser.h"
+#include "source/mysql/incremental_snapshot.h"
 #include "source/mysql/schema_history.h"
 #include "source/mysql/snapshot.h"
+#include "source/snapshot_signal.h"
 #include "source/source_url.h"
 
 namespace eddy::source::mysql {
@@ -107,6 +109,19 @@ class EventQueue {
     if (!error_.ok()) return error_;
     return Aborted("capture stopping");
   }
+  // Pop, or nullopt when nothing arrived within `timeout` (the incremental snapshot steps
+  // between events also while the binlog is idle).
+  Result<std::optional<std::string>> PopFor(std::chrono::milliseconds timeout) {
+    {
+      std::unique_lock lock(mu_);
+      if (!not_empty_.wait_for(lock, timeout,
+                               [&] { return closed_ || !items_.empty() || !error_.ok(); })) {
+        return std::optional<std::string>();
+      }
+    }
+    EDDY_ASSIGN_OR_RETURN(std::string event, Pop());
+    return std::optional<std::string>(std::move(event));
+  }
 
  private:
   std::mutex mu_;
@@ -148,6 +163,15 @@ struct PendingRows {
   std::string_view body() const { return std::string_view(raw).substr(body_offset, body_size); }
 };
 
+// A committed row of the signal or the watermark table (incremental snapshots): acted on at its
+// transaction's commit, never logged.
+struct ControlRow {
+  bool signal = false;  // the signal table; else the watermark table
+  std::string id;
+  std::string type;
+  std::string data;
+};
+
 struct PendingTransaction {
   bool open = false;
   bool standalone = false;  // MariaDB GTID FL_STANDALONE: no XID/COMMIT follows
@@ -156,6 +180,8 @@ struct PendingTransaction {
   uint32_t thread_id = 0;
   std::shared_ptr<const std::string> annotate;
   std::vector<PendingRows> rows;  // in memory until the transaction spills
+  // Signal and watermark rows (incremental snapshots), in binlog order.
+  std::vector<ControlRow> control;
   size_t raw_bytes = 0;
   uint64_t row_events = 0;  // rows events and DDL items
   uint64_t ddl_items = 0;
@@ -368,6 +394,7 @@ class MysqlCapture::Runner {
     for (const std::string& table : options_.tables) filter_.insert(table);
     progress_.state = "starting";
     probe_ = std::make_unique<CaptureProbe>(stream_->name());
+    InitIncremental();
   }
 
   void Run() {
@@ -418,6 +445,9 @@ class MysqlCapture::Runner {
     return dump_connection_id_;
   }
 
+  void QueueSnapshot(SnapshotRequest request) { snapshotter_->Queue(std::move(request)); }
+  void QueueSnapshot(SnapshotControl control) { snapshotter_->Queue(std::move(control)); }
+
  private:
   bool stopping() const {
     std::lock_guard lock(mu_);
@@ -429,7 +459,7 @@ class MysqlCapture::Runner {
   }
 
   bool Captured(const std::string& database, const std::string& table) const {
-    if (IsSystemDatabase(database)) return false;
+    if (IsSystemDatabase(database) || IsControlTable(database, table)) return false;
     if (filter_.empty()) return true;
     return filter_.count(database + "." + table) > 0;
   }
@@ -586,12 +616,16 @@ class MysqlCapture::Runner {
     }
     mariadb_ = server.mariadb;
     if (collations_.empty()) EDDY_RETURN_IF_ERROR(LoadCollations(*client));
+    EDDY_RETURN_IF_ERROR(StartIncremental());
 
     if (first_connection) {
       bool no_position = !resume_.has_value();
       bool snapshot = options_.snapshot_mode == SnapshotMode::kAlways ||
                       (no_position && options_.snapshot_mode != SnapshotMode::kNoData);
-      if (snapshot) {
+      if (snapshot && options_.snapshot_type == SnapshotType::kIncremental) {
+        // Streaming starts now; the tables are read in chunks while it runs.
+        EDDY_RETURN_IF_ERROR(PlanInitialIncremental());
+      } else if (snapshot) {
         EDDY_RETURN_IF_ERROR(RunSnapshot(server));
         if (options_.snapshot_mode == SnapshotMode::kInitialOnly) return Status::Ok();
       }
@@ -808,6 +842,292 @@ class MysqlCapture::Runner {
     return Status::Ok();
   }
 
+  // ---- incremental snapshots (source/incremental_snapshot.h: the shared driver;
+  // mysql/incremental_snapshot.h: watermark table and chunk reads; docs/snapshots.md) ----
+
+  void InitIncremental() {
+    IncrementalSnapshotter::Options options;
+    options.file_system =
+        options_.file_system != nullptr ? options_.file_system : io::DefaultFileSystem();
+    options.state_dir = options_.data_dir;
+    options.log_module = "mysql";
+    options.resolve_table = [this](std::string_view name) -> Result<std::string> {
+      std::string qualified = name.find('.') == std::string_view::npos
+                                  ? url_.database + "." + std::string(name)
+                                  : std::string(name);
+      EDDY_ASSIGN_OR_RETURN(auto split, SplitTableName(qualified, "table"));
+      if (!Captured(split.first, split.second)) {
+        std::string tables;
+        for (const std::string& table : filter_) tables += (tables.empty() ? "" : ", ") + table;
+        return FailedPrecondition("this stream does not capture it (the stream's tables: " +
+                                  (tables.empty() ? std::string("every table") : tables) + ")");
+      }
+      return qualified;
+    };
+    options.available = [this]() -> Status {
+      if (!watermark_table_error_.empty()) return FailedPrecondition(watermark_table_error_);
+      return Status::Ok();
+    };
+    snapshotter_ = std::make_unique<IncrementalSnapshotter>(std::move(options));
+    watermark_id_ = "eddy-" + std::to_string(options_.server_id);
+    std::string watermark = options_.watermark_table;
+    if (watermark.empty() && !url_.database.empty()) {
+      watermark = url_.database + "." + std::string(kDefaultWatermarkTable);
+    }
+    if (watermark.empty()) {
+      watermark_table_error_ =
+          "incremental snapshots write their watermarks to a table: name it with "
+          "source.watermark_table = \"database.table\" (or put a database in the source URL)";
+    } else if (auto split = SplitTableName(watermark, "source.watermark_table"); split.ok()) {
+      watermark_table_ = *split;
+    } else {
+      watermark_table_error_ = split.status().message();
+    }
+    if (auto split = SplitTableName(options_.signal_table, "source.signal_table"); split.ok()) {
+      signal_table_ = *split;
+    }
+  }
+
+  bool IsControlTable(const std::string& database, const std::string& table) const {
+    return (watermark_table_.second == table && watermark_table_.first == database) ||
+           (signal_table_.second == table && signal_table_.first == database);
+  }
+
+  Status EnsureChunkReader() {
+    if (chunk_reader_ != nullptr) return Status::Ok();
+    ChunkReaderOptions options;
+    options.endpoint = url_.ToEndpoint();
+    options.mariadb = mariadb_;
+    options.server_name = options_.server_name;
+    options.watermark_table = watermark_table_.first + "." + watermark_table_.second;
+    options.watermark_id = watermark_id_;
+    options.assign_version = [this](model::TableSchema& schema) -> Status {
+      if (options_.schemas != nullptr) {
+        SetTypeModifiers(schema);
+        EDDY_ASSIGN_OR_RETURN(schema.version, options_.schemas->AssignVersion(schema));
+        return Status::Ok();
+      }
+      return history_->AssignVersion(schema, BinlogPosition{current_file_, current_offset_});
+    };
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<ChunkReader> reader,
+                          ChunkReader::Connect(std::move(options)));
+    if (watermark_table_error_.empty()) {
+      EDDY_RETURN_IF_ERROR(
+          reader->EnsureControlTable(watermark_table_.first + "." + watermark_table_.second));
+    }
+    if (!signal_table_.first.empty()) {
+      EDDY_RETURN_IF_ERROR(reader->EnsureControlTable(options_.signal_table));
+    }
+    chunk_reader_ = std::move(reader);
+    return Status::Ok();
+  }
+
+  // Each session: the progress file against the log (the pending chunk rule), a new attempt id;
+  // the signal table exists before streaming starts.
+  Status StartIncremental() {
+    chunk_reader_.reset();
+    EDDY_RETURN_IF_ERROR(snapshotter_->Load(stream_->HighestDurablePosition()));
+    PublishIncremental();
+    if (!signal_table_.first.empty()) EDDY_RETURN_IF_ERROR(EnsureChunkReader());
+    return Status::Ok();
+  }
+
+  Status PlanInitialIncremental() {
+    // A planned initial snapshot resumes (source.snapshot_mode = always: a finished one is
+    // taken again).
+    if (snapshotter_->InitialPlanned() &&
+        (options_.snapshot_mode != SnapshotMode::kAlways || !snapshotter_->Complete())) {
+      return Status::Ok();
+    }
+    if (!watermark_table_error_.empty()) return FailedPrecondition(watermark_table_error_);
+    EDDY_RETURN_IF_ERROR(EnsureChunkReader());
+    EDDY_ASSIGN_OR_RETURN(std::vector<std::string> tables,
+                          chunk_reader_->CapturedTables(
+                              [this](const std::string& database, const std::string& table) {
+                                return Captured(database, table);
+                              }));
+    EDDY_RETURN_IF_ERROR(snapshotter_->PlanInitial(std::move(tables)));
+    PublishIncremental();
+    return Status::Ok();
+  }
+
+  void PublishIncremental() {
+    published_changes_ = snapshotter_->changes();
+    std::string status = snapshotter_->StatusName();
+    std::lock_guard lock(mu_);
+    progress_.incremental_snapshot = std::move(status);
+    progress_.incremental_chunks = snapshotter_->chunks_done();
+    progress_.incremental_rows = snapshotter_->rows_done();
+  }
+
+  // Between two binlog events: takes requests; when no chunk is in flight and the previous one
+  // is durable, reads the next chunk between its low and high watermark.
+  Status StepIncremental() {
+    EDDY_RETURN_IF_ERROR(snapshotter_->TakeRequests());
+    Status stepped = snapshotter_->Idle() ? Status::Ok() : ReadNextChunk();
+    if (snapshotter_->changes() != published_changes_) PublishIncremental();
+    return stepped;
+  }
+
+  Status ReadNextChunk() {
+    auto drain = [this]() -> Result<SourcePosition> {
+      EDDY_RETURN_IF_ERROR(DrainAppends());
+      return stream_->HighestDurablePosition();
+    };
+    EDDY_ASSIGN_OR_RETURN(TableSnapshotProgress * table,
+                          snapshotter_->NextTable(stream_->HighestDurablePosition(), drain));
+    if (table == nullptr) return Status::Ok();
+    EDDY_RETURN_IF_ERROR(EnsureChunkReader());
+    const std::string name = table->table;
+    Result<std::pair<model::TableId, std::vector<std::string>>> key = chunk_reader_->Key(name);
+    if (!key.ok()) {
+      if (key.status().IsRetriable()) return key.status();
+      return snapshotter_->Skip(*table, key.status().message());
+    }
+    std::string low = snapshotter_->BeginChunk(key->first, key->second);
+    auto lost = [this](Status status) {
+      snapshotter_->AbandonChunk();
+      chunk_reader_.reset();
+      return status;
+    };
+    if (Status wrote = chunk_reader_->WriteWatermark(low); !wrote.ok()) return lost(wrote);
+    Result<Chunk> chunk =
+        chunk_reader_->Read(name, table->condition, table->last_key, options_.snapshot_chunk_rows);
+    if (!chunk.ok()) {
+      if (chunk.status().IsRetriable()) return lost(chunk.status());
+      // A condition the server rejects, a table gone or changed: skipped with its words.
+      snapshotter_->AbandonChunk();
+      return snapshotter_->Skip(*table, chunk.status().message());
+    }
+    bool last = chunk->rows.size() < options_.snapshot_chunk_rows;
+    std::vector<std::string> last_key = chunk->rows.empty() ? table->last_key : chunk->last_key;
+    std::string high = snapshotter_->ReadChunk(std::move(chunk->rows), std::move(last_key), last);
+    if (Status wrote = chunk_reader_->WriteWatermark(high); !wrote.ok()) return lost(wrote);
+    return Status::Ok();
+  }
+
+  static std::string ControlText(const std::optional<model::Value>& value) {
+    if (!value.has_value() || value->is_null()) return "";
+    if (const std::string* text = value->TryGet<std::string>()) return *text;
+    if (const model::BytesValue* bytes = value->TryGet<model::BytesValue>()) return bytes->data;
+    return "";
+  }
+
+  // Rows of the signal or watermark table: kept with the transaction, acted on at its commit.
+  Status HandleControlRows(uint8_t type, std::string_view body, uint8_t post_header,
+                           const TableMapEvent& map) {
+    bool signal = signal_table_.second == map.table && signal_table_.first == map.database;
+    if (!map.has_column_names) {
+      return FailedPrecondition("TABLE_MAP of " + map.database + "." + map.table +
+                                " has no column names: set binlog_row_metadata=FULL");
+    }
+    EDDY_ASSIGN_OR_RETURN(RowsEvent rows, ParseRowsEvent(type, body, post_header, map));
+    if (rows.kind == RowsKind::kDelete) return Status::Ok();
+    auto column = [&](std::string_view name) -> int {
+      for (size_t i = 0; i < map.columns.size(); ++i) {
+        if (map.columns[i].name == name) return static_cast<int>(i);
+      }
+      return -1;
+    };
+    int id = column("id");
+    int kind = column("type");
+    int data = column("data");
+    if (id < 0 || kind < 0) {
+      log_->error("ignoring rows of {}.{}: a signal table has the columns id, type and data",
+                  map.database, map.table);
+      return Status::Ok();
+    }
+    if (!pending_.open) BeginTransaction("", false, current_offset_);
+    const size_t step = rows.kind == RowsKind::kUpdate ? 2 : 1;  // updates: before, after
+    for (size_t i = step - 1; i < rows.rows.size(); i += step) {
+      const RowImage& image = rows.rows[i];
+      ControlRow row;
+      row.signal = signal;
+      row.id = ControlText(image[static_cast<size_t>(id)]);
+      row.type = ControlText(image[static_cast<size_t>(kind)]);
+      if (data >= 0) row.data = ControlText(image[static_cast<size_t>(data)]);
+      // Another capture's watermarks (its own row id) are not ours.
+      if (!signal && (row.id != watermark_id_ || row.type != kWatermarkPrefix)) continue;
+      pending_.control.push_back(std::move(row));
+    }
+    return Status::Ok();
+  }
+
+  void OnSignal(const ControlRow& row) {
+    Result<SnapshotSignal> signal = ParseSnapshotSignal("signal:" + row.id, row.type, row.data);
+    if (!signal.ok()) {
+      log_->error("ignoring a bad signal row table={} error=\"{}\"", options_.signal_table,
+                  signal.status().message());
+      return;
+    }
+    log_->info("signal received table={} id={} type={}", options_.signal_table, row.id, row.type);
+    Status applied;
+    switch (signal->kind) {
+      case SnapshotSignal::Kind::kExecute:
+        applied = snapshotter_->AddRequest(signal->request);
+        break;
+      case SnapshotSignal::Kind::kControl:
+        applied = snapshotter_->ApplyControl(signal->control);
+        break;
+      case SnapshotSignal::Kind::kLog:
+        log_->info("signal log id={} message=\"{}\"", row.id, signal->message);
+        break;
+    }
+    if (!applied.ok()) {
+      log_->error("signal id={} could not be applied error=\"{}\"", row.id, applied.ToString());
+    }
+  }
+
+  // A committed transaction with signal or watermark rows, in commit order. At our high
+  // watermark the chunk's surviving rows join the batch at this transaction's position.
+  Status OnControlRows(const std::vector<ControlRow>& rows, const MysqlPosition& position,
+                       uint32_t timestamp) {
+    for (const ControlRow& row : rows) {
+      if (row.signal) {
+        OnSignal(row);
+        continue;
+      }
+      EDDY_ASSIGN_OR_RETURN(std::optional<IncrementalSnapshotter::ChunkRows> chunk,
+                            snapshotter_->OnWatermark(row.data, SourcePosition(position)));
+      if (!chunk.has_value() || chunk->rows.empty()) continue;
+      probe_->AddSnapshotRows(chunk->table, chunk->rows.size());
+      const int64_t commit_ns = static_cast<int64_t>(timestamp) * 1'000'000'000;
+      uint64_t ordinal = 0;
+      for (model::ChangeEvent& event : chunk->rows) {
+        event.position = SourcePosition(position);
+        event.commit_time_ns = commit_ns;
+        event.transaction_id = chunk->transaction_id;
+        event.ordinal_in_transaction = ordinal++;
+        log::AppendRecord& record = NextRecord(batch_);
+        record.partition_key = event.PartitionKey();
+        record.explicit_hash_key = log::HashKey::FromPartitionKey(record.partition_key);
+        model::EncodeEvent(event, record.payload);
+        batch_bytes_ += record.payload.size() + record.partition_key.size();
+      }
+      batch_tally_.Add(probe_->Table(chunk->rows.front().table), model::Operation::kRead,
+                       chunk->rows.size());
+      batch_events_ += chunk->rows.size();
+      batch_position_ = position;
+    }
+    if (snapshotter_->changes() != published_changes_) PublishIncremental();
+    return Status::Ok();
+  }
+
+  // A change of the chunk's table inside its window: its key, and an update's old key.
+  Status NoteWindowKeys(ChunkWindow& window, const CachedTable& table, RowsKind kind,
+                        const log::AppendRecord& record) {
+    window.OnKey(record.partition_key);
+    if (kind != RowsKind::kUpdate) return Status::Ok();
+    std::string old_key = table.partition_key_table;
+    for (uint32_t column : table.map.primary_key) {
+      if (!first_image_.Has(column)) return PartialImage(table, column);
+      EDDY_RETURN_IF_ERROR(
+          model::AppendPartitionKeyValueEncoded(first_image_.Value(column), old_key));
+    }
+    if (old_key != record.partition_key) window.OnKey(std::move(old_key));
+    return Status::Ok();
+  }
+
   Status Stream(EventQueue& queue, const ServerInfo& server) {
     BinlogDecoder decoder(server.binlog_checksum == "CRC32");
     tables_.clear();
@@ -819,7 +1139,15 @@ class MysqlCapture::Runner {
       if (queue.Empty() && batch_position_.has_value()) {
         EDDY_RETURN_IF_ERROR(FlushBatch());
       }
-      Result<std::string> event = queue.Pop();
+      // Between two events (DBLog's "pause log processing"): the next chunk, requests.
+      if (Status stepped = StepIncremental(); !stepped.ok()) {
+        Status drained = DrainAppends();
+        return drained.ok() ? stepped : drained;
+      }
+      Result<std::optional<std::string>> popped = queue.PopFor(kIncrementalStep);
+      if (popped.ok() && !popped->has_value()) continue;
+      Result<std::string> event = popped.ok() ? Result<std::string>(std::move(**popped))
+                                              : Result<std::string>(popped.status());
       if (!event.ok()) {
         // Keep what was decoded: it is whole transactions.
         Status drained = DrainAppends();
@@ -1149,7 +1477,10 @@ class MysqlCapture::Runner {
                         " without a preceding TABLE_MAP (did streaming start inside a "
                         "transaction?)");
     }
-    if (!it->second->captured) return Status::Ok();
+    if (!it->second->captured) {
+      if (!IsControlTable(it->second->map.database, it->second->map.table)) return Status::Ok();
+      return HandleControlRows(type, body, post_header, it->second->map);
+    }
     if (!pending_.open) BeginTransaction("", false, current_offset_);
     PendingRows rows;
     rows.type = type;
@@ -1264,6 +1595,9 @@ class MysqlCapture::Runner {
                                 : kind == RowsKind::kUpdate ? model::Operation::kUpdate
                                                             : model::Operation::kDelete;
     const std::vector<uint32_t>& key_columns = table.map.primary_key;
+    // An incremental snapshot chunk of this table is between its watermarks: note every key.
+    ChunkWindow* window = snapshotter_->window();
+    if (window != nullptr && !(window->table() == table.schema.table)) window = nullptr;
     uint64_t count = 0;
     while (!rows_reader_.done()) {
       EDDY_RETURN_IF_ERROR(
@@ -1280,6 +1614,7 @@ class MysqlCapture::Runner {
       // The shard hash (MD5 of the key) is computed here rather than on the append thread,
       // which is the busier of the two (the routing is the same).
       record.explicit_hash_key = log::HashKey::FromPartitionKey(record.partition_key);
+      if (window != nullptr) EDDY_RETURN_IF_ERROR(NoteWindowKeys(*window, table, kind, record));
       std::string& payload = record.payload;
       payload.reserve(payload_hint_);
       encoder_.BeginEvent(op, kind != RowsKind::kWrite, kind != RowsKind::kDelete,
@@ -1327,6 +1662,11 @@ class MysqlCapture::Runner {
     event.source.mysql_row = 0;
     event.ordinal_in_transaction = scratch_ordinal_++;
     if (ddl.action == DdlChange::Action::kSchemaChange) event.schema_change = ddl.change;
+    if (ChunkWindow* window = snapshotter_->window(); window != nullptr &&
+                                                      event.op == model::Operation::kTruncate &&
+                                                      window->table() == event.table) {
+      window->OnTruncate();
+    }
     std::string query = std::move(event.source.query);
     event.source.query.clear();
     log::AppendRecord record;
@@ -1459,6 +1799,9 @@ class MysqlCapture::Runner {
     }
     if (batch_position_.has_value() && position.end <= batch_position_->end) {
       return Status::Ok();
+    }
+    if (!transaction.control.empty()) {
+      EDDY_RETURN_IF_ERROR(OnControlRows(transaction.control, position, header.timestamp));
     }
     if (transaction.spilled) return CommitSpilled(transaction, position, header.timestamp);
     PrepareScratch(transaction, position, header.timestamp);
@@ -1629,6 +1972,16 @@ class MysqlCapture::Runner {
   EventQueue* queue_ = nullptr;
   Snapshotter* snapshot_ = nullptr;
   uint64_t dump_connection_id_ = 0;
+
+  // Incremental snapshots (capture thread; the snapshotter's Queue from any thread).
+  static constexpr std::chrono::milliseconds kIncrementalStep{200};
+  std::unique_ptr<IncrementalSnapshotter> snapshotter_;
+  std::unique_ptr<ChunkReader> chunk_reader_;
+  std::pair<std::string, std::string> watermark_table_;  // {database, table}; empty: none
+  std::pair<std::string, std::string> signal_table_;
+  std::string watermark_table_error_;  // why no watermark table could be named
+  std::string watermark_id_;
+  uint64_t published_changes_ = 0;
 };
 
 Result<std::unique_ptr<MysqlCapture>> MysqlCapture::Start(MysqlCaptureOptions options,
@@ -1645,6 +1998,20 @@ Result<std::unique_ptr<MysqlCapture>> MysqlCapture::Start(MysqlCaptureOptions op
     if (table.find('.') == std::string::npos) {
       return InvalidArgument("table '" + table + "' must be written database.table");
     }
+  }
+  for (const std::string* table : {&options.signal_table, &options.watermark_table}) {
+    if (!table->empty()) {
+      EDDY_RETURN_IF_ERROR(SplitTableName(*table, table == &options.signal_table
+                                                      ? "source.signal_table"
+                                                      : "source.watermark_table")
+                               .status());
+    }
+  }
+  if (options.snapshot_type == SnapshotType::kIncremental &&
+      options.snapshot_mode == SnapshotMode::kInitialOnly) {
+    return InvalidArgument(
+        "snapshot_mode initial_only with snapshot_type incremental: an incremental snapshot "
+        "runs while streaming; use snapshot_type blocking for a snapshot without streaming");
   }
   EDDY_ASSIGN_OR_RETURN(SourceUrl url, ParseSourceUrl(options.url));
   if (url.kind != SourceKind::kMysql) {
@@ -1674,5 +2041,13 @@ bool MysqlCapture::WaitUntilFinished(std::chrono::milliseconds timeout) {
 MysqlCaptureProgress MysqlCapture::progress() const { return runner_->progress(); }
 
 uint64_t MysqlCapture::dump_connection_id() const { return runner_->dump_connection_id(); }
+
+void MysqlCapture::RequestSnapshot(SnapshotRequest request) {
+  runner_->QueueSnapshot(std::move(request));
+}
+
+void MysqlCapture::ControlSnapshot(SnapshotControl control) {
+  runner_->QueueSnapshot(std::move(control));
+}
 
 }  // namespace eddy::source::mysql

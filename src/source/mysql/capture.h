@@ -53,6 +53,7 @@
 #include "io/file_system.h"
 #include "log/log_store.h"
 #include "model/schema_registry.h"
+#include "source/incremental_snapshot.h"
 
 namespace eddy::source::mysql {
 
@@ -79,6 +80,16 @@ struct MysqlCaptureOptions {
   // Keep the SQL text of ANNOTATE_ROWS events in source.query.
   bool include_query = false;
   size_t snapshot_chunk_rows = 10000;
+  // How the initial snapshot is read: blocking (one consistent transaction, default) or
+  // incremental (DBLog chunks between watermarks while streaming; docs/snapshots.md).
+  SnapshotType snapshot_type = SnapshotType::kBlocking;
+  // "database.table" of Debezium's signal table (id, type, data), created when missing; its
+  // committed rows start, pause, resume and stop incremental snapshots and are not logged.
+  // Empty: no signal table (`eddy snapshot` and RequestSnapshot still work).
+  std::string signal_table;
+  // "database.table" the incremental snapshot writes its watermarks to (created when missing,
+  // one row per capture); empty = "<url database>.eddy_watermark". Never logged.
+  std::string watermark_table;
   std::chrono::milliseconds heartbeat_period{5000};
   std::chrono::milliseconds reconnect_initial_backoff{200};
   std::chrono::milliseconds reconnect_max_backoff{10000};
@@ -129,6 +140,10 @@ struct MysqlCaptureProgress {
   // MariaDB: the GTID state the current session's dump resumed from (@slave_connect_state);
   // empty when it resumed by binlog file/offset.
   std::string resume_gtid_state;
+  // Incremental snapshot: "" (none), "running", "paused", "complete"; chunks and rows appended.
+  std::string incremental_snapshot;
+  uint64_t incremental_chunks = 0;
+  uint64_t incremental_rows = 0;
 };
 
 class MysqlCapture {
@@ -150,6 +165,11 @@ class MysqlCapture {
   bool WaitUntilFinished(std::chrono::milliseconds timeout);
 
   MysqlCaptureProgress progress() const;
+
+  // An on-demand incremental snapshot, or pause / resume / stop (as the signal table's rows);
+  // taken by the capture thread at its next step. Any thread.
+  void RequestSnapshot(SnapshotRequest request);
+  void ControlSnapshot(SnapshotControl control);
 
   // The binlog connection's server thread id (to find or KILL the dump thread in tests);
   // 0 when not connected.

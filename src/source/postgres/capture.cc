@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "base/backoff.h"
 #include "base/clock.h"
@@ -135,6 +137,7 @@ class PostgresCapture::Runner {
                           ? "public." + options_.signal_table
                           : options_.signal_table;
     }
+    InitIncremental();
   }
 
   void Run() {
@@ -187,17 +190,9 @@ class PostgresCapture::Runner {
     cv_.notify_all();
   }
 
-  void RequestSnapshot(SnapshotRequest request) {
-    std::lock_guard lock(mu_);
-    requests_.push_back(std::move(request));
-    requests_queued_ = true;
-  }
+  void RequestSnapshot(SnapshotRequest request) { snapshotter_->Queue(std::move(request)); }
 
-  void ControlSnapshot(SnapshotControl control) {
-    std::lock_guard lock(mu_);
-    controls_.push_back(std::move(control));
-    requests_queued_ = true;
-  }
+  void ControlSnapshot(SnapshotControl control) { snapshotter_->Queue(std::move(control)); }
 
   void RequestStop() {
     std::lock_guard lock(mu_);
@@ -402,15 +397,12 @@ class PostgresCapture::Runner {
       return;
     }
     Logger()->info("signal received table={} id={} type={}", signal_table_, id, type);
-    std::lock_guard lock(mu_);
     switch (signal->kind) {
       case SnapshotSignal::Kind::kExecute:
-        requests_.push_back(std::move(signal->request));
-        requests_queued_ = true;
+        snapshotter_->Queue(std::move(signal->request));
         break;
       case SnapshotSignal::Kind::kControl:
-        controls_.push_back(std::move(signal->control));
-        requests_queued_ = true;
+        snapshotter_->Queue(std::move(signal->control));
         break;
       case SnapshotSignal::Kind::kLog:
         Logger()->info("signal log id={} message=\"{}\"", id, signal->message);
@@ -462,8 +454,7 @@ class PostgresCapture::Runner {
     proto_version_ = version >= 160000 ? 4 : version >= 150000 ? 3 : version >= 140000 ? 2 : 1;
     EDDY_RETURN_IF_ERROR(LoadIncremental());
     // An incremental initial snapshot already planned (running or complete) counts as taken.
-    bool incremental_planned =
-        incremental_.has_value() && incremental_->origin == "initial" && slot_usable;
+    bool incremental_planned = snapshotter_->InitialPlanned() && slot_usable;
     bool incremental = options_.snapshot_type == SnapshotType::kIncremental;
     bool need_snapshot = false;
     switch (options_.snapshot_mode) {
@@ -485,7 +476,7 @@ class PostgresCapture::Runner {
         break;
     }
     if (options_.snapshot_mode == SnapshotMode::kInitialOnly && have_position &&
-        !(incremental_planned && !incremental_->Complete())) {
+        !(incremental_planned && !snapshotter_->Complete())) {
       Logger()->info("snapshot already in the log; initial_only has nothing to do");
       return Status::Ok();
     }
@@ -641,7 +632,36 @@ class PostgresCapture::Runner {
       step.records = count;
       return CallHook(step);
     };
-    for (const auto& table_row : tables.rows) {
+    if (options_.snapshot_parallelism > 1) {
+      // The rows come from several connections in batches; numbered and appended here.
+      auto sink = [&](std::vector<model::ChangeEvent>& events) -> Status {
+        for (model::ChangeEvent& event : events) {
+          event.position = SourcePosition(position);
+          event.commit_time_ns = snapshot_time;
+          event.capture_time_ns = NowNanos();
+          event.transaction_id = "snapshot:" + slot.consistent_point.ToString();
+          event.ordinal_in_transaction = ordinal++;
+          event.source.snapshot = model::SnapshotMarker::kTrue;
+          emit(std::move(event));
+        }
+        if (events.empty()) return Status::Ok();
+        const model::TableId table = events.front().table;
+        snapshot_tally.Add(probe_->Table(table), model::Operation::kRead, events.size());
+        probe_->AddSnapshotRows(table.QualifiedName(), events.size());
+        if (records.size() >= options_.append_part_records ||
+            records_bytes >= options_.append_part_bytes) {
+          EDDY_RETURN_IF_ERROR(
+              AsAppendFailure(write_part().WithContext("appending snapshot rows")));
+        }
+        std::lock_guard lock(mu_);
+        progress_.snapshot_rows += events.size();
+        return Status::Ok();
+      };
+      EDDY_RETURN_IF_ERROR(ReadSnapshotInParallel(slot, *reader, builder, tables, sink));
+      probe_->SetSnapshotTablesRemaining(0);
+    }
+    const QueryRows no_tables;
+    for (const auto& table_row : options_.snapshot_parallelism > 1 ? no_tables.rows : tables.rows) {
       uint32_t relation_id = static_cast<uint32_t>(std::stoul(table_row[0].value_or("0")));
       std::string schema = table_row[1].value_or("");
       std::string name = table_row[2].value_or("");
@@ -785,6 +805,216 @@ class PostgresCapture::Runner {
     return Status::Ok();
   }
 
+  // The blocking snapshot over snapshot_parallelism connections: every selected table's pages
+  // [0, pg_relation_size / block_size) split into that many ctid ranges (the last one open, so
+  // pages added since cannot hide a row), read by worker connections that each import the
+  // slot's exported snapshot. Each row is in exactly one range (a tuple's ctid is fixed in one
+  // snapshot), so every row is read once. Batches of decoded rows go through a bounded queue to
+  // `sink` on this thread; the first error stops every worker.
+  Status ReadSnapshotInParallel(
+      const CreatedSlot& slot, PgConnection& reader, EventBuilder& builder, const QueryRows& tables,
+      const std::function<Status(std::vector<model::ChangeEvent>&)>& sink) {
+    struct Table {
+      uint32_t oid = 0;
+      std::string schema;
+      std::string name;
+      std::vector<std::string> column_names;
+      std::vector<RelationColumn> columns;
+      ReplicaIdentity identity = ReplicaIdentity::kDefault;
+      uint32_t version = 0;
+      std::string select;
+    };
+    struct Range {
+      size_t table = 0;
+      int64_t first_page = 0;
+      int64_t end_page = -1;  // -1: to the end
+    };
+    const size_t workers = options_.snapshot_parallelism;
+    std::vector<Table> planned;
+    std::vector<Range> ranges;
+    for (const auto& table_row : tables.rows) {
+      Table table;
+      table.oid = static_cast<uint32_t>(std::stoul(table_row[0].value_or("0")));
+      table.schema = table_row[1].value_or("");
+      table.name = table_row[2].value_or("");
+      if (!TableSelected({builder.database(), table.schema, table.name})) continue;
+      EDDY_ASSIGN_OR_RETURN(
+          QueryRows columns,
+          reader.QueryParams("SELECT attname, atttypid::text, atttypmod::text FROM pg_attribute "
+                             "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped "
+                             "AND attgenerated = '' ORDER BY attnum",
+                             {std::to_string(table.oid)}));
+      for (const auto& column : columns.rows) table.column_names.push_back(column[0].value_or(""));
+      for (size_t i = 0; i < columns.rows.size(); ++i) {
+        RelationColumn column;
+        column.name = table.column_names[i];
+        column.type_oid = static_cast<uint32_t>(std::stoul(columns.rows[i][1].value_or("0")));
+        column.type_modifier = std::stoi(columns.rows[i][2].value_or("-1"));
+        table.columns.push_back(column);
+      }
+      char identity = table_row[4].value_or("d").empty() ? 'd' : (*table_row[4])[0];
+      table.identity = static_cast<ReplicaIdentity>(identity);
+      // The version is recorded once, here; the workers' relations reuse it.
+      RelationInfo relation =
+          builder.MakeRelation(table.oid, table.schema, table.name, table.columns, table.identity);
+      EDDY_RETURN_IF_ERROR(builder.StampVersion(relation));
+      table.version = relation.schema.version;
+      table.select = "SELECT ";
+      for (size_t i = 0; i < table.column_names.size(); ++i) {
+        table.select += (i > 0 ? ", " : "") + QuoteIdentifier(table.column_names[i]);
+      }
+      if (table.column_names.empty()) table.select += "NULL";
+      table.select += " FROM " + QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.name);
+      EDDY_ASSIGN_OR_RETURN(QueryRows size,
+                            reader.QueryParams("SELECT (pg_relation_size($1::oid) / "
+                                               "current_setting('block_size')::bigint)::text",
+                                               {std::to_string(table.oid)}));
+      int64_t pages = std::stoll(size.rows[0][0].value_or("0"));
+      int64_t step = std::max<int64_t>(
+          1, (pages + static_cast<int64_t>(workers) - 1) / static_cast<int64_t>(workers));
+      for (int64_t first = 0;; first += step) {
+        bool last = first + step >= pages;
+        ranges.push_back({planned.size(), first, last ? -1 : first + step});
+        if (last) break;
+      }
+      planned.push_back(std::move(table));
+    }
+    Logger()->info("snapshot reads {} table(s) in {} ctid range(s) over {} connections",
+                   planned.size(), ranges.size(), workers);
+
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::vector<model::ChangeEvent>> queue;
+    size_t next_range = 0;
+    size_t running = workers;
+    bool stop = false;
+    Status failure;
+    auto work = [&]() -> Status {
+      EDDY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> sql,
+                            PgConnection::Connect(options_.conninfo, false));
+      EDDY_RETURN_IF_ERROR(sql->Execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+      EDDY_RETURN_IF_ERROR(
+          sql->Execute("SET TRANSACTION SNAPSHOT " + QuoteLiteral(slot.snapshot_name)));
+      SqlCatalog catalog(sql.get());
+      EventBuilder local(builder.database(), &catalog, options_.server_name, nullptr);
+      std::map<size_t, RelationInfo> relations;
+      while (true) {
+        size_t index = 0;
+        {
+          std::lock_guard lock(mu);
+          if (stop || next_range >= ranges.size()) break;
+          index = next_range++;
+        }
+        const Range& range = ranges[index];
+        const Table& table = planned[range.table];
+        auto found = relations.find(range.table);
+        if (found == relations.end()) {
+          RelationInfo relation = local.MakeRelation(table.oid, table.schema, table.name,
+                                                     table.columns, table.identity);
+          relation.schema.version = table.version;
+          found = relations.emplace(range.table, std::move(relation)).first;
+        }
+        const RelationInfo& relation = found->second;
+        std::string select =
+            table.select + " WHERE ctid >= '(" + std::to_string(range.first_page) + ",0)'::tid";
+        if (range.end_page >= 0) {
+          select += " AND ctid < '(" + std::to_string(range.end_page) + ",0)'::tid";
+        }
+        Status declared = sql->Execute("DECLARE eddy_snapshot_part NO SCROLL CURSOR FOR " + select);
+        if (!declared.ok()) {
+          const std::string& text = declared.message();
+          if (text.find("[42703]") != std::string::npos ||
+              text.find("[42P01]") != std::string::npos) {
+            return Unavailable(
+                "table " + QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.name) +
+                " changed while the snapshot started (" + text + "); the snapshot starts again");
+          }
+          return declared;
+        }
+        while (true) {
+          EDDY_ASSIGN_OR_RETURN(
+              QueryRows chunk,
+              sql->Query("FETCH FORWARD " + std::to_string(options_.snapshot_chunk_rows) +
+                         " FROM eddy_snapshot_part"));
+          if (chunk.rows.empty()) break;
+          std::vector<model::ChangeEvent> events;
+          events.reserve(chunk.rows.size());
+          for (const auto& row : chunk.rows) {
+            std::vector<std::optional<std::string_view>> values;
+            values.reserve(table.column_names.size());
+            for (size_t i = 0; i < table.column_names.size(); ++i) {
+              if (row[i].has_value()) {
+                values.emplace_back(std::string_view(*row[i]));
+              } else {
+                values.emplace_back(std::nullopt);
+              }
+            }
+            EDDY_ASSIGN_OR_RETURN(model::Row after, local.RowFromText(relation, values));
+            model::ChangeEvent& event = events.emplace_back();
+            event.op = model::Operation::kRead;
+            event.table = relation.schema.table;
+            event.key = EventBuilder::KeyOf(relation, after);
+            event.after = std::move(after);
+            event.schema_version = relation.schema.version;
+            event.source.connector = model::ConnectorKind::kPostgres;
+            event.source.server_name = options_.server_name;
+          }
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return stop || queue.size() < 2 * workers; });
+          if (stop) return Status::Ok();
+          queue.push_back(std::move(events));
+          cv.notify_all();
+        }
+        EDDY_RETURN_IF_ERROR(sql->Execute("CLOSE eddy_snapshot_part"));
+      }
+      return sql->Execute("COMMIT");
+    };
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < workers; ++i) {
+      threads.emplace_back([&] {
+        Status status = work();
+        std::lock_guard lock(mu);
+        if (!status.ok() && failure.ok()) {
+          failure = status.WithContext("snapshot worker");
+          stop = true;
+        }
+        --running;
+        cv.notify_all();
+      });
+    }
+    Status result;
+    while (true) {
+      std::vector<model::ChangeEvent> batch;
+      {
+        std::unique_lock lock(mu);
+        cv.wait_for(lock, std::chrono::milliseconds(200),
+                    [&] { return !queue.empty() || running == 0; });
+        if (queue.empty()) {
+          if (running == 0) break;
+          if (StopRequested() && result.ok()) {
+            result = Aborted("capture stopped during the snapshot");
+            stop = true;
+            cv.notify_all();
+          }
+          continue;
+        }
+        batch = std::move(queue.front());
+        queue.pop_front();
+        cv.notify_all();
+      }
+      if (!result.ok()) continue;  // drained so that the workers can end
+      result = sink(batch);
+      if (!result.ok()) {
+        std::lock_guard lock(mu);
+        stop = true;
+        cv.notify_all();
+      }
+    }
+    for (std::thread& thread : threads) thread.join();
+    if (!failure.ok()) return failure;
+    return result;
+  }
+
   log::AppendRecord ToRecord(const model::ChangeEvent& event) {
     log::AppendRecord record;
     record.partition_key = event.PartitionKey();
@@ -795,75 +1025,48 @@ class PostgresCapture::Runner {
 
   // ---- incremental snapshots (DBLog; source/incremental_snapshot.h, docs/snapshots.md) ----
 
-  // A chunk read between its watermarks, waiting for the stream to reach its high watermark.
-  struct Chunk {
-    uint64_t sequence = 0;
-    ChunkWindow window;
-    std::vector<model::ChangeEvent> rows;  // op r, position set at the high watermark
-    std::vector<std::string> last_key;     // text key of the last row read
-    bool last = false;                     // fewer rows than a chunk: the table is done
-  };
-
-  std::string IncrementalPath() const {
-    return io::JoinPath(options_.state_dir.empty() ? options_.spill_dir : options_.state_dir,
-                        std::string(kIncrementalSnapshotFile));
+  void InitIncremental() {
+    IncrementalSnapshotter::Options options;
+    options.file_system = file_system_;
+    options.state_dir = options_.state_dir.empty() ? options_.spill_dir : options_.state_dir;
+    options.log_module = "postgres";
+    options.resolve_table = [this](std::string_view requested) -> Result<std::string> {
+      std::string name = requested.find('.') == std::string_view::npos
+                             ? "public." + std::string(requested)
+                             : std::string(requested);
+      size_t dot = name.find('.');
+      model::TableId id{builder_ != nullptr ? builder_->database() : "", name.substr(0, dot),
+                        name.substr(dot + 1)};
+      if (!TableSelected(id)) {
+        return FailedPrecondition(
+            fmt::format("this stream does not capture it (the stream's tables: {})",
+                        fmt::join(options_.tables, ", ")));
+      }
+      return name;
+    };
+    options.available = [this]() -> Status {
+      if (proto_version_ < 2) {
+        return FailedPrecondition("incremental snapshots need PostgreSQL 14 or later");
+      }
+      return Status::Ok();
+    };
+    snapshotter_ = std::make_unique<IncrementalSnapshotter>(std::move(options));
   }
 
   // Reads the progress file (if any) and applies the pending chunk rule against the log.
   Status LoadIncremental() {
-    incremental_.reset();
-    std::string path = IncrementalPath();
-    EDDY_ASSIGN_OR_RETURN(bool exists, file_system_->Exists(path));
-    if (!exists) return Status::Ok();
-    EDDY_ASSIGN_OR_RETURN(std::string bytes, file_system_->ReadFile(path));
-    Result<IncrementalSnapshotState> state = DecodeIncrementalSnapshotState(bytes);
-    if (!state.ok()) {
-      return Status(state.status().code(),
-                    state.status().message() + " (" + path +
-                        "; remove the file to forget the incremental snapshot's progress)");
-    }
-    incremental_ = std::move(*state);
-    size_t rolled_back = incremental_->Reconcile(stream_->HighestDurablePosition());
-    if (rolled_back > 0) {
-      Logger()->info(
-          "incremental snapshot: the last chunk of {} table(s) never reached the log; "
-          "reading it again snapshot={}",
-          rolled_back, incremental_->id);
-    }
-    if (!incremental_->Complete()) {
-      const TableSnapshotProgress* current = incremental_->Current();
-      Logger()->info("incremental snapshot resumes snapshot={} origin={} table={} rows_done={}",
-                     incremental_->id, incremental_->origin, current->table, current->rows);
-    }
-    PublishIncrementalState();
-    return Status::Ok();
-  }
-
-  Status SaveIncremental() {
-    std::string path = IncrementalPath();
-    EDDY_RETURN_IF_ERROR(file_system_->CreateDirectories(io::ParentPath(path)));
-    EDDY_RETURN_IF_ERROR(
-        file_system_->WriteFileAtomically(path, EncodeIncrementalSnapshotState(*incremental_))
-            .WithContext("writing the incremental snapshot progress " + path));
+    EDDY_RETURN_IF_ERROR(snapshotter_->Load(stream_->HighestDurablePosition()));
     PublishIncrementalState();
     return Status::Ok();
   }
 
   void PublishIncrementalState() {
+    published_changes_ = snapshotter_->changes();
+    std::string status = snapshotter_->StatusName();
     std::lock_guard lock(mu_);
-    if (!incremental_.has_value()) {
-      progress_.incremental_snapshot = "";
-    } else if (incremental_->Complete()) {
-      progress_.incremental_snapshot = "complete";
-    } else {
-      progress_.incremental_snapshot = incremental_->paused ? "paused" : "running";
-    }
-  }
-
-  static std::string NewSnapshotId() {
-    std::random_device random;
-    uint64_t value = (static_cast<uint64_t>(random()) << 32) ^ random();
-    return fmt::format("{:016x}", value);
+    progress_.incremental_snapshot = std::move(status);
+    progress_.incremental_chunks = snapshotter_->chunks_done();
+    progress_.incremental_rows = snapshotter_->rows_done();
   }
 
   // Every selected table of the publication, in name order. Refuses tables without a primary
@@ -901,182 +1104,9 @@ class PostgresCapture::Runner {
 
   Status PlanInitialIncremental(PgConnection& sql, const std::string& database) {
     EDDY_ASSIGN_OR_RETURN(std::vector<std::string> names, PublishedTables(sql, database));
-    IncrementalSnapshotState state;
-    state.id = NewSnapshotId();
-    state.origin = "initial";
-    for (std::string& name : names) {
-      TableSnapshotProgress table;
-      table.table = std::move(name);
-      state.tables.push_back(std::move(table));
-    }
-    incremental_ = std::move(state);
-    EDDY_RETURN_IF_ERROR(SaveIncremental());
-    Logger()->info("incremental snapshot planned snapshot={} tables={} chunk_rows={}",
-                   incremental_->id, incremental_->tables.size(), options_.snapshot_chunk_rows);
+    EDDY_RETURN_IF_ERROR(snapshotter_->PlanInitial(std::move(names)));
+    PublishIncrementalState();
     return Status::Ok();
-  }
-
-  // Requests queued by RequestSnapshot / ControlSnapshot, taken on the capture thread.
-  std::string RequestDirectory() const {
-    return io::JoinPath(options_.state_dir.empty() ? options_.spill_dir : options_.state_dir,
-                        std::string(kSnapshotRequestDirectory));
-  }
-
-  static bool EndsWith(const std::string& text, std::string_view suffix) {
-    return text.size() > suffix.size() &&
-           text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-  }
-
-  // `eddy snapshot` request files, looked at twice a second: each is persisted in the progress
-  // file (AddRequest) before it is renamed to .accepted; a bad one gets a .rejected file that
-  // says why.
-  Status PollRequestFiles() {
-    auto now = Clock::now();
-    if (now - last_request_poll_ < std::chrono::milliseconds(500)) return Status::Ok();
-    last_request_poll_ = now;
-    std::string directory = RequestDirectory();
-    EDDY_ASSIGN_OR_RETURN(bool exists, file_system_->Exists(directory));
-    if (!exists) return Status::Ok();
-    EDDY_ASSIGN_OR_RETURN(std::vector<std::string> names, file_system_->List(directory));
-    std::sort(names.begin(), names.end());
-    for (const std::string& name : names) {
-      if (!EndsWith(name, kRequestSuffix)) continue;
-      std::string id = name.substr(0, name.size() - kRequestSuffix.size());
-      std::string path = io::JoinPath(directory, name);
-      EDDY_ASSIGN_OR_RETURN(std::string data, file_system_->ReadFile(path));
-      Result<SnapshotSignal> signal =
-          ParseSnapshotSignal("request:" + id, "execute-snapshot", data);
-      if (!signal.ok()) {
-        Logger()->error("rejecting snapshot request file={} error=\"{}\"", path,
-                        signal.status().message());
-        EDDY_RETURN_IF_ERROR(file_system_->WriteFileAtomically(
-            io::JoinPath(directory, id + std::string(kRejectedSuffix)),
-            signal.status().message() + "\n"));
-        EDDY_RETURN_IF_ERROR(file_system_->Remove(path));
-        continue;
-      }
-      EDDY_RETURN_IF_ERROR(AddRequest(signal->request));
-      EDDY_RETURN_IF_ERROR(
-          file_system_->Rename(path, io::JoinPath(directory, id + std::string(kAcceptedSuffix))));
-      EDDY_RETURN_IF_ERROR(file_system_->SyncDirectory(directory));
-    }
-    return Status::Ok();
-  }
-
-  // The snapshot is complete: every accepted request file becomes .done.
-  Status MarkRequestsDone() {
-    std::string directory = RequestDirectory();
-    EDDY_ASSIGN_OR_RETURN(bool exists, file_system_->Exists(directory));
-    if (!exists) return Status::Ok();
-    EDDY_ASSIGN_OR_RETURN(std::vector<std::string> names, file_system_->List(directory));
-    for (const std::string& name : names) {
-      if (!EndsWith(name, kAcceptedSuffix)) continue;
-      std::string id = name.substr(0, name.size() - kAcceptedSuffix.size());
-      EDDY_RETURN_IF_ERROR(file_system_->Rename(
-          io::JoinPath(directory, name), io::JoinPath(directory, id + std::string(kDoneSuffix))));
-    }
-    return file_system_->SyncDirectory(directory);
-  }
-
-  Status TakeRequests() {
-    EDDY_RETURN_IF_ERROR(PollRequestFiles());
-    std::vector<SnapshotRequest> requests;
-    std::vector<SnapshotControl> controls;
-    // Checked without the lock on every loop turn; mu_ also guards progress().
-    if (requests_queued_.exchange(false)) {
-      std::lock_guard lock(mu_);
-      requests.swap(requests_);
-      controls.swap(controls_);
-    }
-    for (SnapshotRequest& request : requests) EDDY_RETURN_IF_ERROR(AddRequest(request));
-    for (const SnapshotControl& control : controls) EDDY_RETURN_IF_ERROR(ApplyControl(control));
-    return Status::Ok();
-  }
-
-  Status AddRequest(const SnapshotRequest& request) {
-    if (proto_version_ < 2) {
-      Logger()->error(
-          "snapshot request refused origin={}: incremental snapshots need "
-          "PostgreSQL 14 or later",
-          request.origin);
-      return Status::Ok();
-    }
-    if (!incremental_.has_value() || incremental_->Complete()) {
-      IncrementalSnapshotState state;
-      state.id = NewSnapshotId();
-      state.origin = request.origin;
-      incremental_ = std::move(state);
-    }
-    size_t added = 0;
-    for (const std::string& requested : request.tables) {
-      std::string name =
-          requested.find('.') == std::string::npos ? "public." + requested : requested;
-      size_t dot = name.find('.');
-      model::TableId id{builder_ != nullptr ? builder_->database() : "", name.substr(0, dot),
-                        name.substr(dot + 1)};
-      if (!TableSelected(id)) {
-        Logger()->error(
-            "snapshot request origin={} names table {} which this stream does not "
-            "capture; it is ignored (the stream's tables: {})",
-            request.origin, name, fmt::join(options_.tables, ", "));
-        continue;
-      }
-      TableSnapshotProgress table;
-      table.table = name;
-      for (const auto& [condition_table, condition] : request.conditions) {
-        std::string qualified = condition_table.find('.') == std::string::npos
-                                    ? "public." + condition_table
-                                    : condition_table;
-        if (qualified == name) table.condition = condition;
-      }
-      incremental_->tables.push_back(std::move(table));
-      ++added;
-    }
-    if (added == 0) {
-      if (incremental_->tables.empty()) incremental_.reset();
-      PublishIncrementalState();
-      return Status::Ok();
-    }
-    Logger()->info("incremental snapshot requested snapshot={} origin={} tables_added={}",
-                   incremental_->id, request.origin, added);
-    return SaveIncremental();
-  }
-
-  Status ApplyControl(const SnapshotControl& control) {
-    if (!incremental_.has_value() || incremental_->Complete()) {
-      Logger()->warn("{}: no incremental snapshot is running; ignored",
-                     SnapshotControlName(control.kind));
-      return Status::Ok();
-    }
-    switch (control.kind) {
-      case SnapshotControl::Kind::kPause:
-        incremental_->paused = true;
-        break;
-      case SnapshotControl::Kind::kResume:
-        incremental_->paused = false;
-        break;
-      case SnapshotControl::Kind::kStop:
-        for (TableSnapshotProgress& table : incremental_->tables) {
-          std::string name = table.table;
-          bool named = control.tables.empty();
-          for (const std::string& wanted : control.tables) {
-            if (wanted == name || "public." + wanted == name) named = true;
-          }
-          if (named && table.state == TableSnapshotState::kPending) {
-            table.state = TableSnapshotState::kSkipped;
-            table.reason = "stopped by " + control.origin;
-            // A chunk of it in flight is dropped at its high watermark.
-            if (chunk_.has_value() && chunk_->window.table().QualifiedName() == name) {
-              chunk_->rows.clear();
-              chunk_->last = true;
-            }
-          }
-        }
-        break;
-    }
-    Logger()->info("incremental snapshot {} snapshot={} origin={}",
-                   SnapshotControlName(control.kind), incremental_->id, control.origin);
-    return SaveIncremental();
   }
 
   // The relation of `table` as the snapshot reads it (catalog columns, primary key).
@@ -1125,72 +1155,72 @@ class PostgresCapture::Runner {
     return &snapshot_relations_.emplace(table, std::move(relation)).first->second;
   }
 
-  Status EmitWatermark(const Watermark& watermark) {
+  // PostgreSQL writes a commit record to the WAL before the transaction becomes visible
+  // (the WAL flush lies in between): a transaction whose commit precedes the low watermark in
+  // the stream may still be invisible to a SELECT started right after the watermark returned.
+  // Its change would then be neither in the chunk read nor inside the window, and the chunk's
+  // stale row would win. So the chunk is read only once every transaction in progress when the
+  // watermark had committed has ended, waiting at most a second: one still running after that
+  // has not committed (and will commit after the watermark, inside the window).
+  Status AwaitCommitsBeforeLowWatermark() {
+    EDDY_ASSIGN_OR_RETURN(QueryRows taken,
+                          snapshot_sql_->Query("SELECT pg_current_snapshot()::text"));
+    std::string snapshot = taken.rows.empty() ? "" : taken.rows[0][0].value_or("");
+    auto deadline = Clock::now() + std::chrono::seconds(1);
+    while (true) {
+      EDDY_ASSIGN_OR_RETURN(
+          QueryRows running,
+          snapshot_sql_->QueryParams("SELECT count(*)::text FROM pg_snapshot_xip($1::pg_snapshot) "
+                                     "x WHERE pg_xact_status(x) = 'in progress'",
+                                     {snapshot}));
+      if (running.rows.empty() || running.rows[0][0].value_or("0") == "0") return Status::Ok();
+      if (Clock::now() >= deadline || StopRequested()) return Status::Ok();
+      EDDY_RETURN_IF_ERROR(snapshot_sql_->Query("SELECT pg_sleep(0.002)").status());
+    }
+  }
+
+  Status EmitWatermark(const std::string& watermark) {
     return snapshot_sql_
         ->QueryParams("SELECT pg_logical_emit_message(true, $1, $2)",
-                      {std::string(kWatermarkPrefix), FormatWatermark(watermark)})
+                      {std::string(kWatermarkPrefix), watermark})
         .status()
         .WithContext("writing an incremental snapshot watermark");
   }
 
-  // On the capture thread between replication messages (DBLog's "pause log processing"): when
-  // no chunk is in flight and the previous one is durable, reads the next chunk between two
-  // watermarks. Its rows reach the log when the stream reaches the high watermark.
+  // On the capture thread between replication messages (DBLog's "pause log processing"): takes
+  // requests; when no chunk is in flight and the previous one is durable, reads the next chunk
+  // between two watermarks. Its rows reach the log when the stream reaches the high watermark.
   Status StepIncremental() {
-    EDDY_RETURN_IF_ERROR(TakeRequests());
-    if (!incremental_.has_value() || incremental_->paused || chunk_.has_value()) {
-      return Status::Ok();
-    }
-    // The previous chunk must be durable before the next one moves the progress on: the file
-    // keeps one pending chunk per table, and its rollback key must be in the log.
-    auto below = [](const SourcePosition& durable, const SourcePosition& pending) {
-      return durable.empty() || durable.CompareTransaction(pending) == std::partial_ordering::less;
+    EDDY_RETURN_IF_ERROR(snapshotter_->TakeRequests());
+    Status stepped = snapshotter_->Idle() ? Status::Ok() : ReadNextChunk();
+    if (snapshotter_->changes() != published_changes_) PublishIncrementalState();
+    return stepped;
+  }
+
+  Status ReadNextChunk() {
+    // The appender has the previous chunk queued: waiting for it (one fsync) keeps chunks
+    // flowing on an idle stream instead of waiting for the next replication message.
+    auto drain = [this]() -> Result<SourcePosition> {
+      EDDY_RETURN_IF_ERROR(DrainAppends());
+      return stream_->HighestDurablePosition();
     };
-    SourcePosition durable = stream_->HighestDurablePosition();
-    for (TableSnapshotProgress& table : incremental_->tables) {
-      if (table.pending_position.empty()) continue;
-      if (below(durable, table.pending_position)) {
-        // The appender has it queued: waiting here (one fsync) keeps chunks flowing on an idle
-        // stream instead of waiting for the next replication message.
-        EDDY_RETURN_IF_ERROR(DrainAppends());
-        durable = stream_->HighestDurablePosition();
-        if (below(durable, table.pending_position)) return Status::Ok();
-      }
-      table.pending_position = SourcePosition();
-      table.previous_key.clear();
-    }
-    TableSnapshotProgress* table = incremental_->Current();
-    if (table == nullptr) {
-      if (!incremental_complete_logged_) {
-        incremental_complete_logged_ = true;
-        uint64_t rows = 0;
-        for (const TableSnapshotProgress& done : incremental_->tables) rows += done.rows;
-        Logger()->info("incremental snapshot complete snapshot={} origin={} tables={} rows={}",
-                       incremental_->id, incremental_->origin, incremental_->tables.size(), rows);
-        EDDY_RETURN_IF_ERROR(SaveIncremental());
-        EDDY_RETURN_IF_ERROR(MarkRequestsDone());
-      }
-      return Status::Ok();
-    }
-    incremental_complete_logged_ = false;
+    EDDY_ASSIGN_OR_RETURN(TableSnapshotProgress * table,
+                          snapshotter_->NextTable(stream_->HighestDurablePosition(), drain));
+    if (table == nullptr) return Status::Ok();
     if (snapshot_sql_ == nullptr) {
       EDDY_ASSIGN_OR_RETURN(snapshot_sql_, PgConnection::Connect(options_.conninfo, false));
       snapshot_catalog_ = std::make_unique<SqlCatalog>(snapshot_sql_.get());
       snapshot_builder_ =
           std::make_unique<EventBuilder>(builder_->database(), snapshot_catalog_.get(),
                                          options_.server_name, options_.schemas.get());
-      run_id_ = NewSnapshotId();
     }
     Result<const RelationInfo*> found = SnapshotRelation(table->table);
     if (!found.ok() || (*found)->key_columns.empty()) {
-      table->state = TableSnapshotState::kSkipped;
-      table->reason = !found.ok() ? found.status().message()
-                                  : "table " + table->table +
-                                        " has no primary key: incremental snapshots read in "
-                                        "key order (add a primary key)";
-      Logger()->error("incremental snapshot skips table={} reason=\"{}\"", table->table,
-                      table->reason);
-      return SaveIncremental();
+      return snapshotter_->Skip(
+          *table, !found.ok() ? found.status().message()
+                              : "table " + table->table +
+                                    " has no primary key: incremental snapshots read in key "
+                                    "order (add a primary key)");
     }
     const RelationInfo& relation = **found;
     const std::vector<std::string>& type_names = snapshot_type_names_[table->table];
@@ -1226,22 +1256,28 @@ class PostgresCapture::Runner {
     for (size_t i = 0; i < where.size(); ++i) select += (i == 0 ? " WHERE " : " AND ") + where[i];
     select += " ORDER BY " + key_list + " LIMIT " + std::to_string(options_.snapshot_chunk_rows);
 
-    Chunk chunk{++chunk_sequence_, ChunkWindow(relation.schema.table, key_names), {}, {}, false};
-    EDDY_RETURN_IF_ERROR(EmitWatermark({run_id_, chunk.sequence, false}));
+    std::string low = snapshotter_->BeginChunk(relation.schema.table, key_names);
+    if (Status wrote = EmitWatermark(low); !wrote.ok()) {
+      snapshotter_->AbandonChunk();
+      return wrote;
+    }
+    if (Status settled = AwaitCommitsBeforeLowWatermark(); !settled.ok()) {
+      snapshotter_->AbandonChunk();
+      return settled;
+    }
     Result<QueryRows> rows = snapshot_sql_->QueryParams(select, table->last_key);
     if (!rows.ok()) {
       // A bad additional condition (or a table changed under us): the table is skipped with
       // the server's words, the capture goes on.
-      table->state = TableSnapshotState::kSkipped;
-      table->reason = "reading a chunk failed: " + rows.status().message();
-      Logger()->error("incremental snapshot skips table={} statement=\"{}\" error=\"{}\"",
-                      table->table, select, rows.status().ToString());
+      snapshotter_->AbandonChunk();
+      Logger()->error("incremental snapshot chunk failed table={} statement=\"{}\"", table->table,
+                      select);
       snapshot_relations_.erase(table->table);
-      return SaveIncremental();
+      return snapshotter_->Skip(*table, "reading a chunk failed: " + rows.status().message());
     }
-    EDDY_RETURN_IF_ERROR(EmitWatermark({run_id_, chunk.sequence, true}));
-    chunk.last = rows->rows.size() < options_.snapshot_chunk_rows;
-    chunk.rows.reserve(rows->rows.size());
+    bool last = rows->rows.size() < options_.snapshot_chunk_rows;
+    std::vector<model::ChangeEvent> events;
+    events.reserve(rows->rows.size());
     for (const auto& row : rows->rows) {
       std::vector<std::optional<std::string_view>> values;
       values.reserve(columns.size());
@@ -1252,27 +1288,34 @@ class PostgresCapture::Runner {
           values.emplace_back(std::nullopt);
         }
       }
-      EDDY_ASSIGN_OR_RETURN(model::Row after, snapshot_builder_->RowFromText(relation, values));
+      Result<model::Row> after = snapshot_builder_->RowFromText(relation, values);
+      if (!after.ok()) {
+        snapshotter_->AbandonChunk();
+        return after.status();
+      }
       model::ChangeEvent event;
       event.op = model::Operation::kRead;
       event.table = relation.schema.table;
-      event.key = EventBuilder::KeyOf(relation, after);
-      event.after = std::move(after);
+      event.key = EventBuilder::KeyOf(relation, *after);
+      event.after = std::move(*after);
       event.schema_version = relation.schema.version;
       event.source.connector = model::ConnectorKind::kPostgres;
       event.source.server_name = options_.server_name;
       event.source.snapshot = model::SnapshotMarker::kIncremental;
-      chunk.rows.push_back(std::move(event));
+      events.push_back(std::move(event));
     }
+    std::vector<std::string> last_key = table->last_key;
     if (!rows->rows.empty()) {
-      chunk.last_key.clear();
+      last_key.clear();
       for (size_t index : relation.key_columns) {
-        chunk.last_key.push_back(rows->rows.back()[index].value_or(""));
+        last_key.push_back(rows->rows.back()[index].value_or(""));
       }
-    } else {
-      chunk.last_key = table->last_key;
     }
-    chunk_ = std::move(chunk);
+    std::string high = snapshotter_->ReadChunk(std::move(events), std::move(last_key), last);
+    if (Status wrote = EmitWatermark(high); !wrote.ok()) {
+      snapshotter_->AbandonChunk();
+      return wrote;
+    }
     return Status::Ok();
   }
 
@@ -1280,60 +1323,29 @@ class PostgresCapture::Runner {
   // were queued for the log at its position (the transaction needs nothing else).
   Result<bool> OnWatermark(const std::string& text, Lsn commit_lsn, Lsn end_lsn,
                            int64_t commit_time_us) {
-    std::optional<Watermark> watermark = ParseWatermark(text);
-    // Another attempt's (or another eddy's) watermark: not ours to act on.
-    if (!watermark || !chunk_.has_value() || watermark->snapshot_id != run_id_ ||
-        watermark->chunk != chunk_->sequence) {
-      return false;
-    }
-    if (!watermark->high) {
-      chunk_->window.Open();
-      return false;
-    }
-    if (!chunk_->window.open()) {
-      return Corruption("incremental snapshot: high watermark " + text +
-                        " arrived before its low watermark");
-    }
-    Chunk chunk = std::move(*chunk_);
-    chunk_.reset();
-    size_t read = chunk.rows.size();
-    std::vector<model::ChangeEvent> kept = chunk.window.Filter(std::move(chunk.rows));
-    TableSnapshotProgress* table = incremental_->Current();
-    if (table == nullptr || table->table != chunk.window.table().QualifiedName()) {
-      return false;  // the table was stopped while the chunk was in flight
-    }
     SourcePosition end(PostgresPosition{end_lsn, commit_lsn});
-    table->previous_key = table->last_key;
-    table->last_key = chunk.last_key;
-    table->rows += kept.size();
-    if (chunk.last) table->state = TableSnapshotState::kDone;
-    if (!kept.empty()) table->pending_position = end;
-    // Durable before the rows are handed to the log (the pending chunk rule).
-    EDDY_RETURN_IF_ERROR(SaveIncremental());
-    {
-      std::lock_guard lock(mu_);
-      progress_.incremental_chunks++;
-      progress_.incremental_rows += kept.size();
-    }
-    probe_->AddSnapshotRows(table->table, kept.size());
-    Logger()->debug("incremental snapshot chunk table={} chunk={} read={} kept={} rows_done={}",
-                    table->table, chunk.sequence, read, kept.size(), table->rows);
-    if (kept.empty()) return false;
+    EDDY_ASSIGN_OR_RETURN(std::optional<IncrementalSnapshotter::ChunkRows> chunk,
+                          snapshotter_->OnWatermark(text, end));
+    if (!chunk.has_value()) return false;
+    PublishIncrementalState();
+    probe_->AddSnapshotRows(chunk->table, chunk->rows.size());
+    if (chunk->rows.empty()) return false;
     int64_t commit_ns = (commit_time_us + kPostgresEpochOffsetMicros) * 1000;
     PendingAppend pending;
     pending.kind = PendingAppend::Kind::kTransaction;
-    pending.transaction_id = "snapshot:" + incremental_->id + ":" + std::to_string(chunk.sequence);
+    pending.transaction_id = chunk->transaction_id;
     uint64_t ordinal = 0;
-    for (model::ChangeEvent& event : kept) {
-      event.position = SourcePosition(PostgresPosition{end_lsn, commit_lsn});
+    for (model::ChangeEvent& event : chunk->rows) {
+      event.position = end;
       event.commit_time_ns = commit_ns;
       event.capture_time_ns = NowNanos();
       event.transaction_id = pending.transaction_id;
       event.ordinal_in_transaction = ordinal++;
       pending.records.push_back(ToRecord(event));
     }
-    pending.tally.Add(CountersFor(kept.front().table), model::Operation::kRead, kept.size());
-    pending.count = kept.size();
+    pending.tally.Add(CountersFor(chunk->rows.front().table), model::Operation::kRead,
+                      chunk->rows.size());
+    pending.count = chunk->rows.size();
     pending.end = end;
     pending.end_lsn = end_lsn;
     pending.commit_time_ns = commit_ns;
@@ -1383,8 +1395,7 @@ class PostgresCapture::Runner {
     builder_.reset();  // it points at the catalog connection of the finished attempt
     // The chunk in flight is read again (its watermarks name this attempt only); the progress
     // file is reloaded by the next attempt.
-    chunk_.reset();
-    incremental_.reset();
+    snapshotter_->AbandonChunk();
     snapshot_builder_.reset();
     snapshot_catalog_.reset();
     snapshot_sql_.reset();
@@ -1446,8 +1457,8 @@ class PostgresCapture::Runner {
       }
       EDDY_RETURN_IF_ERROR(AppendError());
       EDDY_RETURN_IF_ERROR(StepIncremental());
-      if (options_.snapshot_mode == SnapshotMode::kInitialOnly && incremental_.has_value() &&
-          incremental_->origin == "initial" && incremental_->Complete() && !chunk_.has_value()) {
+      if (options_.snapshot_mode == SnapshotMode::kInitialOnly && snapshotter_->InitialPlanned() &&
+          snapshotter_->Complete() && !snapshotter_->ChunkInFlight()) {
         EDDY_RETURN_IF_ERROR(DrainAppends());
         Logger()->info("incremental snapshot complete; initial_only stops streaming");
         return SendFeedback(replication, false);
@@ -1641,7 +1652,7 @@ class PostgresCapture::Runner {
         }
         return Status::Ok();
       }
-      if (chunk_.has_value()) chunk_->window.OnChange(event);
+      if (ChunkWindow* window = snapshotter_->window()) window->OnChange(event);
       // The part is full and another record follows: hand the part over first (so a
       // transaction of exactly one part's size is still a single AppendTransaction).
       if (part.records.size() >= options_.append_part_records ||
@@ -1996,22 +2007,15 @@ class PostgresCapture::Runner {
   bool snapshot_taken_ = false;
   int proto_version_ = 1;
 
-  // Incremental snapshots: capture thread only (requests_/controls_ under mu_).
-  std::optional<IncrementalSnapshotState> incremental_;
-  std::optional<Chunk> chunk_;
+  // Incremental snapshots: capture thread only (the snapshotter's Queue from any thread).
+  std::unique_ptr<IncrementalSnapshotter> snapshotter_;
+  uint64_t published_changes_ = 0;
   std::unique_ptr<PgConnection> snapshot_sql_;
   std::unique_ptr<SqlCatalog> snapshot_catalog_;
   std::unique_ptr<EventBuilder> snapshot_builder_;
   std::map<std::string, RelationInfo> snapshot_relations_;
   std::map<std::string, std::vector<std::string>> snapshot_type_names_;
-  std::string run_id_;  // names this attempt's watermarks
-  uint64_t chunk_sequence_ = 0;
-  bool incremental_complete_logged_ = false;
   std::string signal_table_;  // "schema.table"; empty: none
-  Clock::time_point last_request_poll_;
-  std::vector<SnapshotRequest> requests_;
-  std::vector<SnapshotControl> controls_;
-  std::atomic<bool> requests_queued_{false};
   std::atomic<bool> made_progress_{false};
   std::atomic<uint64_t> queued_appends_{0};
 
@@ -2033,6 +2037,14 @@ Result<std::unique_ptr<PostgresCapture>> PostgresCapture::Start(
     return InvalidArgument("postgres capture: a spill directory is required");
   }
   if (stream == nullptr) return InvalidArgument("postgres capture: no log stream given");
+  if (options.snapshot_parallelism < 1 || options.snapshot_parallelism > 64) {
+    return InvalidArgument("postgres capture: snapshot_parallelism must be 1..64");
+  }
+  if (options.snapshot_parallelism > 1 && options.snapshot_type == SnapshotType::kIncremental) {
+    return InvalidArgument(
+        "source.snapshot_parallelism above 1 applies to the blocking snapshot; with "
+        "snapshot_type incremental set it to 1");
+  }
   if (options.snapshot_chunk_rows == 0) options.snapshot_chunk_rows = 1;
   std::unique_ptr<PostgresCapture> capture(new PostgresCapture());
   capture->runner_ = std::make_unique<Runner>(std::move(options), std::move(stream));

@@ -117,6 +117,11 @@ struct PostgresCaptureOptions {
   size_t transaction_memory_bytes = 64u << 20;
   // Rows per FETCH of the blocking snapshot and per chunk of an incremental snapshot.
   size_t snapshot_chunk_rows = 10000;
+  // Connections the blocking snapshot reads with (1..64): above 1, each table's pages are split
+  // into that many ctid ranges, read by connections that all import the slot's exported
+  // snapshot (the same consistent read, no lock); the rows still form one log transaction.
+  // Blocking snapshots only (an incremental snapshot with more than 1 is refused at Start).
+  size_t snapshot_parallelism = 1;
   // A transaction (or snapshot) with more records or payload bytes than this is appended in
   // parts of this size (Stream::BeginTransaction); smaller ones with one AppendTransaction.
   size_t append_part_records = 10000;

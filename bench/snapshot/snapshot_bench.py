@@ -1,0 +1,173 @@
+"""Initial snapshot of a retail_trans table through the `eddy` binary as users run it, blocking
+and incremental, against the database's own export of the same rows in the same run; prints
+rows/s and the ratios.
+
+    /usr/bin/python3 bench/snapshot/snapshot_bench.py EDDY_BINARY EDDY_LOCALDB_BINARY
+        [--source=mariadb|postgres|both] [--rows=1000000] [--chunk=10000] [--repeat=3]
+        [--parallelism=2]
+
+1. A throwaway MariaDB 10.11 / PostgreSQL 15 (eddy-localdb) gets --rows retail_trans rows
+   (trans_id bigint key, customer_id, event, sku, device text, quantity int, trans_datetime
+   timestamp; untimed).
+2. eddy, timed from process start until the log holds every row durably: `eddy run --config C`
+   with `snapshot_type = "blocking"` (until the log line that the snapshot finished) and with
+   `snapshot_type = "incremental"` and `snapshot_chunk_size = --chunk` (until "incremental
+   snapshot complete", which is logged only once the last chunk is durable); PostgreSQL also
+   blocking with `snapshot_parallelism = --parallelism` (ctid ranges over that many
+   connections sharing the exported snapshot). Each run starts
+   from an empty data directory (the log is fsync'd, CRC-framed, 1 shard).
+3. The reference, timed: MariaDB `mariadb --quick -e "SELECT * FROM t" > /dev/null` and
+   `mariadb-dump --quick --single-transaction db t > /dev/null`; PostgreSQL
+   `psql -c "\\copy t TO '/dev/null'"` and `pg_dump -t t > /dev/null`.
+Ratio = reference seconds / eddy seconds (best runs; 1.0 = as fast as the database's export).
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
+from e2e_common import MariaDB, Postgres  # noqa: E402
+
+KEEP = False
+DONE = {
+    "blocking": re.compile(r"mysql snapshot finished|snapshot complete rows="),
+    "incremental": re.compile(r"incremental snapshot complete"),
+}
+
+
+def eddy_snapshot(eddy, work, url, table, kind, chunk, run, parallelism=1):
+    """Seconds from `eddy run` start until its log says the snapshot is durable."""
+    data_dir = f"{work}/data-{kind}-{parallelism}-{run}"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    config = f"{work}/{kind}.toml"
+    with open(config, "w") as out:
+        out.write(f'data_dir = "{data_dir}"\n[source]\nurl = "{url}"\n'
+                  f'snapshot_type = "{kind}"\nsnapshot_chunk_size = {chunk}\n'
+                  f'snapshot_parallelism = {parallelism}\n'
+                  f'slot_name = "bench_{kind}_{parallelism}_{run}"\n'
+                  f'publication_name = "bench_{kind}_{parallelism}_{run}"\n'
+                  f'[[stream]]\nname = "cdc"\ntables = ["{table}"]\nshards = 1\n'
+                  f'[api]\nenabled = false\n')
+    log = f"{work}/eddy-{kind}-{parallelism}-{run}.log"
+    started = time.monotonic()
+    process = subprocess.Popen([eddy, "run", "--config", config], stdout=open(log, "w"),
+                               stderr=subprocess.STDOUT)
+    try:
+        deadline = started + 3600
+        while True:
+            with open(log) as text:
+                if DONE[kind].search(text.read()):
+                    return time.monotonic() - started
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"eddy did not finish the {kind} snapshot; see {log}")
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=120)
+        if not KEEP:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def timed(command):
+    started = time.monotonic()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, shell=isinstance(command, str))
+    return time.monotonic() - started
+
+
+def bench(args, kind, work):
+    if kind == "mariadb":
+        db = MariaDB(args.localdb, work)
+        db.sql("CREATE TABLE retail_trans (trans_id bigint PRIMARY KEY, customer_id varchar(16),"
+               " event varchar(16), sku varchar(16), device varchar(16), quantity int,"
+               " trans_datetime datetime)")
+        db.sql("INSERT INTO retail_trans SELECT seq, CONCAT('C', LPAD(seq % 50000, 6, '0')),"
+               " ELT(1 + seq % 4, 'purchase', 'return', 'view', 'add_to_cart'),"
+               " CONCAT('SKU-', seq % 5003), ELT(1 + seq % 3, 'web', 'ios', 'android'),"
+               " 1 + seq % 7, TIMESTAMP '2026-01-01 00:00:00' + INTERVAL seq SECOND"
+               f" FROM seq_1_to_{args.rows}")
+        table = f"{db.database}.retail_trans"
+        references = {
+            "mariadb --quick SELECT *": db.client + ["--quick", db.database, "-e",
+                                                     "SELECT * FROM retail_trans"],
+            "mariadb-dump --single-transaction": ["mariadb-dump"] + db.client[1:] + [
+                "--quick", "--single-transaction", db.database, "retail_trans"],
+        }
+    else:
+        db = Postgres(args.localdb, work, "postgres")
+        db.sql("CREATE TABLE retail_trans (trans_id bigint PRIMARY KEY, customer_id text,"
+               " event text, sku text, device text, quantity int, trans_datetime timestamp)")
+        db.sql("INSERT INTO retail_trans SELECT g, 'C' || lpad((g % 50000)::text, 6, '0'),"
+               " (ARRAY['purchase','return','view','add_to_cart'])[1 + g % 4],"
+               " 'SKU-' || (g % 5003), (ARRAY['web','ios','android'])[1 + g % 3], 1 + g % 7,"
+               " TIMESTAMP '2026-01-01' + (g || ' seconds')::interval"
+               f" FROM generate_series(1, {args.rows}) g")
+        db.sql("VACUUM ANALYZE retail_trans")
+        table = "public.retail_trans"
+        references = {
+            "psql \\copy TO /dev/null": ["psql", db.url, "-q", "-c",
+                                          "\\copy retail_trans TO '/dev/null'"],
+            "pg_dump -t": ["pg_dump", "-t", "retail_trans", db.url],
+        }
+    try:
+        eddies = ["eddy blocking", "eddy incremental"]
+        if kind == "postgres" and args.parallelism > 1:
+            eddies.append(f"eddy blocking, parallelism {args.parallelism}")
+        times = {name: [] for name in [*eddies, *references]}
+        for run in range(args.repeat):
+            for name, command in references.items():
+                times[name].append(timed(command))
+            times["eddy blocking"].append(
+                eddy_snapshot(args.eddy, work, db.url, table, "blocking", args.chunk, run))
+            times["eddy incremental"].append(
+                eddy_snapshot(args.eddy, work, db.url, table, "incremental", args.chunk, run))
+            if len(eddies) > 2:
+                times[eddies[2]].append(eddy_snapshot(args.eddy, work, db.url, table, "blocking",
+                                                      args.chunk, run, args.parallelism))
+        print(f"snapshot_bench {kind}: {args.rows:,} retail_trans rows, chunk {args.chunk}, "
+              f"best of {args.repeat}, load {os.getloadavg()[0]:.1f}")
+        for name, seconds in times.items():
+            print(f"  {name:<36} {min(seconds):8.2f} s (median {statistics.median(seconds):7.2f})"
+                  f" {args.rows / min(seconds):>11,.0f} rows/s")
+        reference = min(min(times[name]) for name in references)
+        for name in eddies:
+            print(f"  ratio fastest reference / {name}: {reference / min(times[name]):.2f}")
+    finally:
+        db.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("eddy")
+    parser.add_argument("localdb")
+    parser.add_argument("--source", default="both", choices=["mariadb", "postgres", "both"])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--chunk", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--parallelism", type=int, default=2,
+                        help="PostgreSQL: also the blocking snapshot over this many connections")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    args = parser.parse_args()
+    global KEEP
+    KEEP = args.keep
+    work = tempfile.mkdtemp(prefix="eddy-snapshot-bench-")
+    try:
+        for kind in (["mariadb", "postgres"] if args.source == "both" else [args.source]):
+            bench(args, kind, work)
+        return 0
+    finally:
+        if args.keep:
+            print(f"snapshot_bench: work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+#include "source/mysql/incremental_snapshot.h"
+
+#include <mysql.h>
+
+#include <cstdlib>
+#include <set>
+
+#include "base/clock.h"
+#include "source/incremental_snapshot.h"
+
+namespace eddy::source::mysql {
+
+Result<std::pair<std::string, std::string>> SplitTableName(std::string_view name,
+                                                           std::string_view what) {
+  size_t dot = name.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == name.size() ||
+      name.find('.', dot + 1) != std::string_view::npos) {
+    return InvalidArgument(std::string(what) + " '" + std::string(name) +
+                           "' is not of the form database.table");
+  }
+  return std::make_pair(std::string(name.substr(0, dot)), std::string(name.substr(dot + 1)));
+}
+
+Result<std::unique_ptr<ChunkReader>> ChunkReader::Connect(ChunkReaderOptions options) {
+  EDDY_ASSIGN_OR_RETURN(localdb::MariadbSession session,
+                        localdb::MariadbSession::Connect(options.endpoint));
+  EDDY_RETURN_IF_ERROR(session.Execute("SET NAMES utf8mb4"));
+  EDDY_RETURN_IF_ERROR(session.Execute("SET SESSION time_zone = '+00:00'"));
+  // Each statement is its own transaction: a chunk read holds nothing after it returns.
+  EDDY_RETURN_IF_ERROR(session.Execute("SET SESSION autocommit = 1"));
+  return std::unique_ptr<ChunkReader>(new ChunkReader(std::move(options), std::move(session)));
+}
+
+Status ChunkReader::EnsureControlTable(const std::string& table) {
+  EDDY_ASSIGN_OR_RETURN(auto name, SplitTableName(table, "table"));
+  Status created = session_.Execute(
+      "CREATE TABLE IF NOT EXISTS " + localdb::QuoteMysqlIdentifier(name.first) + "." +
+      localdb::QuoteMysqlIdentifier(name.second) +
+      " (id VARCHAR(42) NOT NULL PRIMARY KEY, type VARCHAR(32) NOT NULL, data VARCHAR(2048) "
+      "NULL) DEFAULT CHARSET = utf8mb4");
+  if (!created.ok()) {
+    return FailedPrecondition("cannot create table " + table + " (" + created.message() +
+                              "): create it with columns id VARCHAR(42) PRIMARY KEY, type "
+                              "VARCHAR(32) NOT NULL, data VARCHAR(2048), or grant CREATE on "
+                              "its database");
+  }
+  return Status::Ok();
+}
+
+Status ChunkReader::WriteWatermark(const std::string& text) {
+  EDDY_ASSIGN_OR_RETURN(auto name, SplitTableName(options_.watermark_table, "watermark table"));
+  return session_
+      .Execute("INSERT INTO " + localdb::QuoteMysqlIdentifier(name.first) + "." +
+               localdb::QuoteMysqlIdentifier(name.second) + " (id, type, data) VALUES (" +
+               session_.Quote(options_.watermark_id) + ", " + session_.Quote(kWatermarkPrefix) +
+               ", " + session_.Quote(text) + ") ON DUPLICATE KEY UPDATE data = VALUES(data)")
+      .WithContext("writing an incremental snapshot watermark to " + options_.watermark_table);
+}
+
+Result<std::vector<std::string>> ChunkReader::CapturedTables(
+    const std::function<bool(const std::string&, const std::string&)>& captured) {
+  // Two plain reads, joined here: MariaDB evaluates a correlated subquery on
+  // information_schema once per outer row, opening every table each time (seconds).
+  EDDY_ASSIGN_OR_RETURN(
+      localdb::SqlRows rows,
+      session_.Query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE "
+                     "TABLE_TYPE = 'BASE TABLE' ORDER BY 1, 2"));
+  EDDY_ASSIGN_OR_RETURN(
+      localdb::SqlRows keyed,
+      session_.Query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLE_CONSTRAINTS "
+                     "WHERE CONSTRAINT_TYPE = 'PRIMARY KEY'"));
+  std::set<std::pair<std::string, std::string>> with_key;
+  for (const auto& row : keyed.rows) with_key.insert({row[0].value_or(""), row[1].value_or("")});
+  std::vector<std::string> names;
+  std::string without_key;
+  for (const auto& row : rows.rows) {
+    std::string database = row[0].value_or("");
+    std::string table = row[1].value_or("");
+    if (!captured(database, table)) continue;
+    std::string name = database + "." + table;
+    if (with_key.count({database, table}) == 0) {
+      without_key += (without_key.empty() ? "" : ", ") + name;
+      continue;
+    }
+    names.push_back(std::move(name));
+  }
+  if (!without_key.empty()) {
+    return FailedPrecondition(
+        "incremental snapshots read each table in primary-key order, and table(s) " + without_key +
+        " have no primary key: add one (ALTER TABLE ... ADD PRIMARY KEY (...)), leave the "
+        "table(s) out of the stream's tables, or set source.snapshot_type = \"blocking\"");
+  }
+  return names;
+}
+
+Result<const ChunkReader::Described*> ChunkReader::Describe(const std::string& table) {
+  auto cached = tables_.find(table);
+  if (cached != tables_.end()) return &cached->second;
+  EDDY_ASSIGN_OR_RETURN(auto name, SplitTableName(table, "table"));
+  EDDY_ASSIGN_OR_RETURN(
+      localdb::SqlRows column_rows,
+      session_.Query("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IFNULL(CHARACTER_SET_NAME,''), "
+                     "IS_NULLABLE, IFNULL(NUMERIC_PRECISION,0), IFNULL(NUMERIC_SCALE,0), "
+                     "IFNULL(DATETIME_PRECISION,0) FROM information_schema.COLUMNS WHERE "
+                     "TABLE_SCHEMA = " +
+                     session_.Quote(name.first) + " AND TABLE_NAME = " +
+                     session_.Quote(name.second) + " ORDER BY ORDINAL_POSITION"));
+  if (column_rows.rows.empty()) return NotFound("table " + table + " does not exist");
+  EDDY_ASSIGN_OR_RETURN(
+      localdb::SqlRows key_rows,
+      session_.Query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE "
+                     "CONSTRAINT_NAME = 'PRIMARY' AND TABLE_SCHEMA = " +
+                     session_.Quote(name.first) + " AND TABLE_NAME = " +
+                     session_.Quote(name.second) + " ORDER BY ORDINAL_POSITION"));
+  Described described;
+  described.schema.table = model::TableId{name.first, "", name.second};
+  for (const auto& row : column_rows.rows) {
+    SnapshotColumn column = DescribeSnapshotColumn(
+        row[0].value_or(""), row[1].value_or(""), row[2].value_or(""), row[3].value_or(""),
+        row[4].value_or("") == "YES", std::atoi(row[5].value_or("0").c_str()),
+        std::atoi(row[6].value_or("0").c_str()), std::atoi(row[7].value_or("0").c_str()),
+        options_.mariadb);
+    model::Column model_column;
+    model_column.name = column.name;
+    model_column.source_type = column.source_type;
+    model_column.type = column.type;
+    model_column.nullable = column.nullable;
+    described.schema.columns.push_back(std::move(model_column));
+    described.columns.push_back(std::move(column));
+  }
+  for (const auto& row : key_rows.rows) {
+    std::string key = row[0].value_or("");
+    for (size_t i = 0; i < described.columns.size(); ++i) {
+      if (described.columns[i].name != key) continue;
+      described.key_indexes.push_back(i);
+      described.schema.columns[i].primary_key_ordinal =
+          static_cast<int>(described.key_indexes.size());
+      described.schema.primary_key.push_back(key);
+    }
+  }
+  if (described.key_indexes.empty()) {
+    return FailedPrecondition("table " + table +
+                              " has no primary key: incremental snapshots read in key order "
+                              "(add a primary key)");
+  }
+  if (options_.assign_version) {
+    EDDY_RETURN_IF_ERROR(
+        options_.assign_version(described.schema).WithContext("recording the schema of " + table));
+  }
+  described.select = SnapshotSelect(described.schema.table, described.columns);
+  return &tables_.emplace(table, std::move(described)).first->second;
+}
+
+Result<std::pair<model::TableId, std::vector<std::string>>> ChunkReader::Key(
+    const std::string& table) {
+  EDDY_ASSIGN_OR_RETURN(const Described* described, Describe(table));
+  std::vector<std::string> names;
+  for (size_t index : described->key_indexes) names.push_back(described->columns[index].name);
+  return std::make_pair(described->schema.table, std::move(names));
+}
+
+Result<Chunk> ChunkReader::Read(const std::string& table, const std::string& condition,
+                                const std::vector<std::string>& last_key, size_t rows) {
+  EDDY_ASSIGN_OR_RETURN(const Described* described, Describe(table));
+  const std::vector<SnapshotColumn>& columns = described->columns;
+  std::vector<std::string> key_names;
+  for (size_t index : described->key_indexes) key_names.push_back(columns[index].name);
+  std::string select = described->select;
+  std::vector<std::string> where;
+  if (!condition.empty()) where.push_back("(" + condition + ")");
+  if (!last_key.empty()) {
+    if (last_key.size() != key_names.size()) {
+      return FailedPrecondition("incremental snapshot of " + table + ": the stored key has " +
+                                std::to_string(last_key.size()) +
+                                " columns but the primary key now has " +
+                                std::to_string(key_names.size()));
+    }
+    // (k1, ..., kn) > (v1, ..., vn), spelled out for the range optimizer.
+    std::string after;
+    for (size_t k = 0; k < key_names.size(); ++k) {
+      std::string term;
+      for (size_t j = 0; j < k; ++j) {
+        term += localdb::QuoteMysqlIdentifier(key_names[j]) + " = " + session_.Quote(last_key[j]) +
+                " AND ";
+      }
+      term += localdb::QuoteMysqlIdentifier(key_names[k]) + " > " + session_.Quote(last_key[k]);
+      after += (k > 0 ? " OR (" : "(") + term + ")";
+    }
+    where.push_back("(" + after + ")");
+  }
+  for (size_t i = 0; i < where.size(); ++i) select += (i == 0 ? " WHERE " : " AND ") + where[i];
+  select += " ORDER BY ";
+  for (size_t k = 0; k < key_names.size(); ++k) {
+    select += (k > 0 ? ", " : "") + localdb::QuoteMysqlIdentifier(key_names[k]);
+  }
+  select += " LIMIT " + std::to_string(rows);
+
+  MYSQL* mysql = session_.raw();
+  if (mysql_real_query(mysql, select.data(), select.size()) != 0) {
+    std::string error = mysql_error(mysql);
+    Forget(table);
+    return FailedPrecondition("reading a chunk of " + table + " failed: " + error +
+                              " (statement: " + select + ")");
+  }
+  MYSQL_RES* result = mysql_store_result(mysql);
+  if (result == nullptr) {
+    return Unavailable("reading a chunk of " + table + ": " + mysql_error(mysql));
+  }
+  std::unique_ptr<MYSQL_RES, void (*)(MYSQL_RES*)> guard(result, mysql_free_result);
+  if (mysql_num_fields(result) != columns.size()) {
+    Forget(table);
+    return Unavailable("the columns of " + table + " changed while reading a chunk");
+  }
+  Chunk chunk;
+  chunk.table = described->schema.table;
+  chunk.key_columns = key_names;
+  chunk.rows.reserve(mysql_num_rows(result));
+  const int64_t now = SystemClock::Instance().NowNanos();
+  while (MYSQL_ROW row = mysql_fetch_row(result)) {
+    unsigned long* lengths = mysql_fetch_lengths(result);
+    model::Row values;
+    values.reserve(columns.size());
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (row[i] == nullptr) {
+        values.push_back(model::Field{columns[i].name, model::Value::Null()});
+        continue;
+      }
+      auto value = ParseTextValue(columns[i], std::string_view(row[i], lengths[i]));
+      if (!value.ok()) {
+        return value.status().WithContext("incremental snapshot of " + table + " column " +
+                                          columns[i].name);
+      }
+      values.push_back(model::Field{columns[i].name, std::move(*value)});
+    }
+    model::ChangeEvent event;
+    event.op = model::Operation::kRead;
+    event.table = described->schema.table;
+    for (size_t index : described->key_indexes) event.key.push_back(values[index]);
+    event.after = std::move(values);
+    event.capture_time_ns = now;
+    event.schema_version = described->schema.version;
+    event.source.connector =
+        options_.mariadb ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
+    event.source.server_name = options_.server_name;
+    event.source.snapshot = model::SnapshotMarker::kIncremental;
+    chunk.rows.push_back(std::move(event));
+    chunk.last_key.clear();
+    for (size_t index : described->key_indexes) {
+      chunk.last_key.emplace_back(row[index] != nullptr ? row[index] : "", lengths[index]);
+    }
+  }
+  if (mysql_errno(mysql) != 0) {
+    return Unavailable("reading a chunk of " + table + ": " + mysql_error(mysql));
+  }
+  return chunk;
+}
+
+}  // namespace eddy::source::mysql
