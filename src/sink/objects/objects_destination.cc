@@ -8,6 +8,7 @@
 #include "aws/credentials.h"
 #include "base/logging.h"
 #include "format/json.h"
+#include "format/renderer.h"
 #include "model/event.h"
 #include "objstore/local_object_store.h"
 #include "objstore/s3_object_store.h"
@@ -125,6 +126,12 @@ class ObjectsDestination final : public consume::Destination {
     batching.batch_bytes = settings_.buffer_bytes;
     batching.window = settings_.buffer_interval;
     return batching;
+  }
+
+  // Parquet files are laid out from the decoded rows; the rendered record is read only to
+  // evaluate a prefix's !{partitionKeyFromQuery:...} fields.
+  bool UsesRenderedData() const override {
+    return settings_.format != ObjectFormat::kParquet || !settings_.prefix.fields().empty();
   }
 
   Status Open() override {
@@ -339,9 +346,24 @@ class ObjectsDestination final : public consume::Destination {
     return Status::Ok();
   }
 
-  // Firehose's processing-failed record, with the log's coordinates of the record.
+  // Firehose's processing-failed record, with the log's coordinates of the record. Its
+  // rawData is the record as rendered; a Parquet sink's records are not rendered by the runner
+  // (UsesRenderedData), so such a record is rendered here in eddy's native format.
   static std::string ErrorLine(const consume::SinkRecord& record, std::string_view code,
                                const Status& error) {
+    std::string rendered;
+    if (record.data.empty() && record.event != nullptr) {
+      static const std::unique_ptr<format::Renderer> native = [] {
+        auto renderer = format::MakeRenderer("native");
+        return renderer.ok() ? std::move(renderer).value() : nullptr;
+      }();
+      if (native != nullptr) {
+        format::RecordContext context;
+        context.sequence_number = record.sequence_number;
+        context.table_schema = record.table_schema.get();
+        rendered = native->Render(*record.event, format::ViewType::kNewAndOldImages, context);
+      }
+    }
     format::JsonWriter writer;
     writer.BeginObject();
     writer.Member("errorCode", code);
@@ -350,7 +372,8 @@ class ObjectsDestination final : public consume::Destination {
     writer.Member("shardId", record.shard_id);
     writer.Member("sequenceNumber", record.sequence_number);
     writer.Member("partitionKey", record.partition_key);
-    writer.MemberBase64("rawData", record.data);
+    writer.MemberBase64(
+        "rawData", rendered.empty() ? std::string_view(record.data) : std::string_view(rendered));
     writer.EndObject();
     return writer.Take();
   }
