@@ -14,6 +14,7 @@
 #include "base/logging.h"
 #include "base/metrics.h"
 #include "consume/outstanding_records.h"
+#include "consume/sequence_text.h"
 #include "format/json.h"
 #include "format/renderer.h"
 #include "log/kinesis.h"
@@ -326,6 +327,7 @@ class SinkRunner::Impl {
   std::unique_ptr<StreamReader> reader_;
   StreamReaderOptions read_limits_;     // the reader's per-read limits (max_records, max_bytes)
   std::vector<std::string> shard_ids_;  // by shard index, formatted once
+  std::vector<std::optional<SequenceText>> sequence_texts_;  // by shard index
   // The schema of the last record's table (records come in runs of one table and version).
   std::shared_ptr<const model::TableSchema> last_schema_;
   std::set<std::pair<model::TableId, uint32_t>> missing_schemas_;  // warned about once
@@ -747,8 +749,12 @@ Result<bool> SinkRunner::Impl::MakeRecord(ReadRecord& read, SinkRecord& record) 
   if (shard_id.empty()) shard_id = log::FormatShardId(read.shard_index);
   record.shard_id.assign(shard_id);  // into the recycled record's capacity
   record.sequence = read.record.sequence;
-  record.sequence_number =
-      log::FormatSequenceNumber(read.record.sequence, read.shard_index, read.shard_creation_nanos);
+  if (read.shard_index >= sequence_texts_.size()) sequence_texts_.resize(read.shard_index + 1);
+  std::optional<SequenceText>& sequence_text = sequence_texts_[read.shard_index];
+  if (!sequence_text || sequence_text->shard_creation_nanos() != read.shard_creation_nanos) {
+    sequence_text.emplace(read.shard_index, read.shard_creation_nanos);
+  }
+  sequence_text->Format(read.record.sequence, &record.sequence_number);
   record.partition_key = std::move(read.record.partition_key);
   record.arrival_nanos = read.record.arrival_nanos;
   record.position = std::move(read.record.position);
