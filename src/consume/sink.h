@@ -70,6 +70,10 @@ struct SinkRecord {
   // The source catalog's schema of the event's table at event->schema_version; null for
   // plain streams and events without a table (heartbeats, transaction markers).
   std::shared_ptr<const model::TableSchema> table_schema;
+  // What the record counts for in batch_bytes (and a batch window's byte limit) and in the
+  // delivered-bytes metric: data.size() when the runner rendered it, else the size of the
+  // stored event (see Destination::UsesRenderedData). Set by the runner.
+  uint64_t size_bytes = 0;
 };
 
 // Where a consumer stands in one shard: the next record to deliver has sequence >= `next`.
@@ -96,7 +100,7 @@ struct SinkBatch {
   std::string sink_name;
   std::string stream_name;
   std::vector<SinkRecord> records;
-  uint64_t data_bytes = 0;  // sum of records[i].data.size()
+  uint64_t data_bytes = 0;  // sum of records[i].size_bytes
   // The sink's checkpoint once this batch (and every batch before it) is acknowledged: a
   // destination that can commit it with the data (a Kafka transaction, an Iceberg snapshot
   // summary, a row in the target database) does so, and ReadCheckpoint returns it.
@@ -137,6 +141,12 @@ class Destination {
   // before the runner starts; nullopt (the default) keeps the runner's. Called once, before
   // Open, from the starting thread.
   virtual std::optional<BatchingOverride> Batching() const { return std::nullopt; }
+  // Whether Deliver reads SinkRecord::data. A destination that lays out rows itself from
+  // `event` and `table_schema` (Parquet files, Iceberg tables, replica tables) returns false,
+  // and the runner does not render records for it: `data` stays empty (unless the sink has a
+  // `filter`, which matches the rendered record), and records the limits give up on are
+  // rendered for on_failure only then. Called once, before Open, from the starting thread.
+  virtual bool UsesRenderedData() const { return true; }
   // Connects and checks the destination (endpoint reachable, credentials, topic/bucket/table
   // exists). Called before the first batch; an error stops `eddy run` from starting, with the
   // message naming the setting and the fix.

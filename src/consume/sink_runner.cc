@@ -14,6 +14,7 @@
 #include "base/logging.h"
 #include "base/metrics.h"
 #include "consume/outstanding_records.h"
+#include "consume/sequence_text.h"
 #include "format/json.h"
 #include "format/renderer.h"
 #include "log/kinesis.h"
@@ -24,6 +25,17 @@ namespace eddy::consume {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+
+// The most records (and payload bytes) one read hands to Dispatch. Destinations with large
+// batches (an object or an Iceberg commit of 100,000s of records) get them in several reads:
+// the read vector stays small and warm, and lanes see records while the rest are decoded.
+// Lanes with batching windows of 0 still wait for records already durable (more_coming_), so
+// the chunking does not cut batches short.
+constexpr size_t kReadChunkRecords = 10'000;
+constexpr uint64_t kReadChunkBytes = 16u << 20;
+// Delivered batches (of at most kReadChunkRecords records) kept for the control thread to fill
+// again (SinkRunner::Impl::recycled_).
+constexpr size_t kMaxRecycledBatches = 2;
 
 constexpr std::array<SinkState, 6> kAllStates = {
     SinkState::kCreating, SinkState::kActive, SinkState::kImpaired,
@@ -245,11 +257,18 @@ class SinkRunner::Impl {
   // Control thread.
   void ControlLoop();
   Status OpenReader(std::optional<Checkpoint> checkpoint, log::StartPosition start);
-  Result<std::optional<SinkRecord>> MakeRecord(ReadRecord read);
+  // Fills `record` from `read` (moved from). `record` may be a recycled one: every field is
+  // set, and its strings keep their capacity. False: the record is skipped (the format has no
+  // rendering for it, or the filter drops it).
+  Result<bool> MakeRecord(ReadRecord& read, SinkRecord& record);
+  // A delivered batch's records, for MakeRecord to fill again (see recycled_).
+  std::vector<SinkRecord> TakeRecycled();
+  void Recycle(std::vector<SinkRecord>&& records);
   // The recorded schema of `event`'s table for SinkRecord::table_schema (see sink.h).
   std::shared_ptr<const model::TableSchema> SchemaOf(const model::ChangeEvent& event);
   // Consumes `records` (moved from; the control loop clears it and keeps its capacity).
-  void Dispatch(std::vector<ReadRecord>& records);
+  // `more_coming`: the read was cut by its limits, so more records are durable already.
+  void Dispatch(std::vector<ReadRecord>& records, bool more_coming);
   void ApplyRequest(const Request& request);
   void UpdateLag();
   void PollStore();
@@ -261,6 +280,8 @@ class SinkRunner::Impl {
               const GiveUpContext& context);
   Status WriteFailures(const std::vector<SinkRecord>& records, const Status& error,
                        const GiveUpContext& context);
+  // Renders a given-up record that was read without rendering (see render_), for on_failure.
+  void RenderForFailure(SinkRecord& record) const;
   void Acknowledge(const std::vector<SinkRecord>& records, bool given_up);
   void Requeue(size_t lane_index, std::deque<Part>& parts);
   void SetLaneImpaired(size_t lane_index, const std::string& reason);
@@ -272,6 +293,10 @@ class SinkRunner::Impl {
   Status SaveState();
   void AdoptLocked(const ConsumerState& loaded);
   bool InterruptedLocked() const { return stopping_ || paused_ || failed_ || resetting_; }
+  void SetMoreComingLocked(bool more) {
+    if (more_coming_ && !more) work_cv_.notify_all();
+    more_coming_ = more;
+  }
   bool CanDeliverLocked() const { return !paused_ && !failed_ && !resetting_; }
   void UpdateStateLocked();
   // `excluding`: records to treat as acknowledged (a batch about to be delivered).
@@ -293,12 +318,16 @@ class SinkRunner::Impl {
 
   // Rendering (immutable after Start).
   bool cdc_ = false;
+  // Records are rendered as they are read: the destination reads `data`, or the filter does.
+  bool render_ = false;
   std::unique_ptr<format::Renderer> renderer_;
   format::ViewType view_ = format::ViewType::kNewAndOldImages;
 
   // Control thread only.
   std::unique_ptr<StreamReader> reader_;
+  StreamReaderOptions read_limits_;     // the reader's per-read limits (max_records, max_bytes)
   std::vector<std::string> shard_ids_;  // by shard index, formatted once
+  std::vector<std::optional<SequenceText>> sequence_texts_;  // by shard index
   // The schema of the last record's table (records come in runs of one table and version).
   std::shared_ptr<const model::TableSchema> last_schema_;
   std::set<std::pair<model::TableId, uint32_t>> missing_schemas_;  // warned about once
@@ -307,6 +336,10 @@ class SinkRunner::Impl {
   std::mutex control_mu_;  // Stop callers
   std::mutex save_mu_;     // one checkpoint write at a time
   std::mutex failure_mu_;  // one on_failure write at a time
+  // Delivered records handed back by lanes for MakeRecord to fill again (a leaf lock: nothing
+  // else is locked while it is held).
+  std::mutex recycle_mu_;
+  std::vector<std::vector<SinkRecord>> recycled_;
 
   mutable std::mutex mu_;
   mutable std::condition_variable status_cv_;  // any status change; the control thread waits
@@ -320,6 +353,10 @@ class SinkRunner::Impl {
   std::optional<Request> inbox_;     // adopted, not applied yet
   std::optional<Request> consumed_;  // applied, still in the stored state until the next save
   bool applying_ = false;            // the control thread is applying a request
+  // The control thread is reading and dispatching records that are durable now (its last read
+  // returned some): a lane without a batching window waits for them up to its batch limits
+  // instead of sending the part queued so far, as Lambda batches what a shard has.
+  bool more_coming_ = false;
   bool stopping_ = false;
   bool stopped_ = false;
   bool paused_ = false;
@@ -373,6 +410,7 @@ Status SinkRunner::Impl::Start() {
                view.ok()) {
       view_ = *view;  // the stream's view type
     }
+    render_ = destination_->UsesRenderedData() || static_cast<bool>(options_.filter);
   }
 
   // The saved state: where to resume, and what the operator asked while eddy was stopped.
@@ -498,8 +536,11 @@ Status SinkRunner::Impl::OpenReader(std::optional<Checkpoint> checkpoint,
                                     log::StartPosition start) {
   StreamReaderOptions reader_options;
   reader_options.start = start;
-  reader_options.max_records = std::max<size_t>(settings_.batch_size, 100);
-  reader_options.max_bytes = std::max<uint64_t>(settings_.batch_bytes, 1u << 20);
+  reader_options.max_records =
+      std::min(std::max<size_t>(settings_.batch_size, 100), kReadChunkRecords);
+  reader_options.max_bytes =
+      std::min(std::max<uint64_t>(settings_.batch_bytes, 1u << 20), kReadChunkBytes);
+  read_limits_ = reader_options;
   auto reader = options_.open_reader(stream_, reader_options, std::move(checkpoint));
   if (!reader.ok()) return reader.status();
   reader_ = std::move(*reader);
@@ -579,12 +620,17 @@ void SinkRunner::Impl::ControlLoop() {
       size_t limit = std::max(options_.max_queued_records,
                               static_cast<size_t>(settings_.batch_size) * lanes_.size());
       can_read = !paused_ && !failed_ && queued_records_ < limit;
+      if (!can_read) SetMoreComingLocked(false);
     }
     bool read_any = false;
     if (can_read) {
       records.clear();
       ::eddy::Status read = reader_->Next(&records);
       if (!read.ok()) {
+        {
+          std::lock_guard lock(mu_);
+          SetMoreComingLocked(false);
+        }
         if (read.code() == ErrorCode::kTrimmed) {
           Fail("sink '" + spec_.name + "' fell behind the retention of stream '" + spec_.stream +
                    "': " + read.message() + "; reset it with `eddy sink reset --name " +
@@ -613,7 +659,18 @@ void SinkRunner::Impl::ControlLoop() {
         if (was_impaired) UpdateStateLocked();
       }
       read_any = !records.empty();
-      if (read_any) Dispatch(records);
+      if (read_any) {
+        uint64_t read_bytes = 0;
+        for (const ReadRecord& read_record : records) {
+          read_bytes += read_record.record.payload.size() + read_record.record.partition_key.size();
+        }
+        bool cut = records.size() >= read_limits_.max_records ||
+                   read_bytes >= read_limits_.max_bytes - read_limits_.max_bytes / 8;
+        Dispatch(records, cut);
+      } else {
+        std::lock_guard lock(mu_);
+        SetMoreComingLocked(false);
+      }
     }
     UpdateLag();
     bool save = false;
@@ -685,16 +742,19 @@ std::shared_ptr<const model::TableSchema> SinkRunner::Impl::SchemaOf(
   return last_schema_;
 }
 
-Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) {
-  SinkRecord record;
+Result<bool> SinkRunner::Impl::MakeRecord(ReadRecord& read, SinkRecord& record) {
   record.shard_index = read.shard_index;
   if (read.shard_index >= shard_ids_.size()) shard_ids_.resize(read.shard_index + 1);
   std::string& shard_id = shard_ids_[read.shard_index];
   if (shard_id.empty()) shard_id = log::FormatShardId(read.shard_index);
-  record.shard_id = shard_id;
+  record.shard_id.assign(shard_id);  // into the recycled record's capacity
   record.sequence = read.record.sequence;
-  record.sequence_number =
-      log::FormatSequenceNumber(read.record.sequence, read.shard_index, read.shard_creation_nanos);
+  if (read.shard_index >= sequence_texts_.size()) sequence_texts_.resize(read.shard_index + 1);
+  std::optional<SequenceText>& sequence_text = sequence_texts_[read.shard_index];
+  if (!sequence_text || sequence_text->shard_creation_nanos() != read.shard_creation_nanos) {
+    sequence_text.emplace(read.shard_index, read.shard_creation_nanos);
+  }
+  sequence_text->Format(read.record.sequence, &record.sequence_number);
   record.partition_key = std::move(read.record.partition_key);
   record.arrival_nanos = read.record.arrival_nanos;
   record.position = std::move(read.record.position);
@@ -705,27 +765,56 @@ Result<std::optional<SinkRecord>> SinkRunner::Impl::MakeRecord(ReadRecord read) 
                                         record.shard_id);
     }
     record.table_schema = SchemaOf(*event);
-    format::RecordContext context;
-    context.sequence_number = record.sequence_number;
-    context.table_schema = record.table_schema.get();
-    record.data = renderer_->Render(*event, view_, context);
-    if (record.data.empty()) return std::optional<SinkRecord>();  // no rendering in this format
+    if (render_) {
+      format::RecordContext context;
+      context.sequence_number = record.sequence_number;
+      context.table_schema = record.table_schema.get();
+      record.data = renderer_->Render(*event, view_, context);
+      if (record.data.empty()) return false;  // no rendering in this format
+      record.size_bytes = record.data.size();
+    } else {
+      // The destination lays out rows itself (UsesRenderedData): batches count stored bytes.
+      record.data.clear();
+      record.size_bytes = read.record.payload.size();
+    }
     record.event = std::make_shared<const model::ChangeEvent>(std::move(*event));
   } else {
     // A plain stream: the record's bytes, as GetRecords returns them in Data.
     record.data = std::move(read.record.payload);
+    record.size_bytes = record.data.size();
+    record.event.reset();
+    record.table_schema.reset();
   }
-  if (options_.filter && !options_.filter(record)) return std::optional<SinkRecord>();
-  return std::optional<SinkRecord>(std::move(record));
+  if (options_.filter && !options_.filter(record)) return false;
+  return true;
 }
 
-void SinkRunner::Impl::Dispatch(std::vector<ReadRecord>& records) {
+std::vector<SinkRecord> SinkRunner::Impl::TakeRecycled() {
+  std::lock_guard lock(recycle_mu_);
+  if (recycled_.empty()) return {};
+  std::vector<SinkRecord> records = std::move(recycled_.back());
+  recycled_.pop_back();
+  return records;
+}
+
+void SinkRunner::Impl::Recycle(std::vector<SinkRecord>&& records) {
+  if (records.empty() || records.size() > kReadChunkRecords) return;  // freed by the caller
+  std::lock_guard lock(recycle_mu_);
+  if (recycled_.size() < kMaxRecycledBatches) recycled_.push_back(std::move(records));
+}
+
+void SinkRunner::Impl::Dispatch(std::vector<ReadRecord>& records, bool more_coming) {
   Checkpoint frontier = reader_->checkpoint();
-  std::vector<SinkRecord> kept;
+  // Filled in place: recycled records keep their strings' buffers, so a record costs no
+  // allocation for its shard ID, and what it replaces is freed by this thread, which
+  // allocated it (glibc frees from another thread take the allocating arena's lock).
+  std::vector<SinkRecord> kept = TakeRecycled();
   kept.reserve(records.size());
+  size_t count = 0;
   bool skipped = false;
   for (auto& read : records) {
-    auto record = MakeRecord(std::move(read));
+    if (count == kept.size()) kept.emplace_back();
+    auto record = MakeRecord(read, kept[count]);
     if (!record.ok()) {
       // A stored record that does not decode is corruption, not a delivery problem: stop here
       // (before it) so nothing after it is delivered out of order, and tell the operator.
@@ -736,11 +825,12 @@ void SinkRunner::Impl::Dispatch(std::vector<ReadRecord>& records) {
       return;
     }
     if (*record) {
-      kept.push_back(std::move(**record));
+      ++count;
     } else {
       skipped = true;
     }
   }
+  kept.resize(count);
   auto now = SteadyClock::now();
   {
     std::lock_guard lock(mu_);
@@ -748,12 +838,13 @@ void SinkRunner::Impl::Dispatch(std::vector<ReadRecord>& records) {
       outstanding_.Add(record.shard_index, record.sequence.value(), record.arrival_nanos);
       size_t lane_index = std::hash<std::string>{}(record.partition_key) % lanes_.size();
       Lane& lane = lanes_[lane_index];
-      lane.queued_bytes += record.data.size();
+      lane.queued_bytes += record.size_bytes;
       lane.queue.push_back(QueuedRecord{std::move(record), now});
       ++queued_records_;
     }
     read_frontier_ = std::move(frontier);
     if (skipped) checkpoint_dirty_ = true;
+    SetMoreComingLocked(more_coming);
   }
   work_cv_.notify_all();
 }
@@ -888,22 +979,29 @@ void SinkRunner::Impl::LaneLoop(size_t index) {
   while (true) {
     work_cv_.wait(lock, [&] { return stopping_ || (CanDeliverLocked() && !lane.queue.empty()); });
     if (stopping_) break;
+    auto full = [&] {
+      return lane.queue.size() >= settings_.batch_size ||
+             lane.queued_bytes >= settings_.batch_bytes;
+    };
     if (settings_.max_batching_window.count() > 0) {
       auto deadline = lane.queue.front().queued_at + settings_.max_batching_window;
-      work_cv_.wait_until(lock, deadline, [&] {
-        return stopping_ || !CanDeliverLocked() || lane.queue.size() >= settings_.batch_size ||
-               lane.queued_bytes >= settings_.batch_bytes;
-      });
-      if (stopping_) break;
-      if (!CanDeliverLocked() || lane.queue.empty()) continue;
+      work_cv_.wait_until(lock, deadline,
+                          [&] { return stopping_ || !CanDeliverLocked() || full(); });
+    } else {
+      // No window: the batch is what is durable now, up to the limits (the control thread
+      // may still be dispatching it in chunks).
+      work_cv_.wait(lock,
+                    [&] { return stopping_ || !CanDeliverLocked() || full() || !more_coming_; });
     }
+    if (stopping_) break;
+    if (!CanDeliverLocked() || lane.queue.empty()) continue;
     std::vector<SinkRecord> batch;
     uint64_t bytes = 0;
     while (!lane.queue.empty() && batch.size() < settings_.batch_size) {
       const SinkRecord& next = lane.queue.front().record;
-      if (!batch.empty() && bytes + next.data.size() > settings_.batch_bytes) break;
-      bytes += next.data.size();
-      lane.queued_bytes -= next.data.size();
+      if (!batch.empty() && bytes + next.size_bytes > settings_.batch_bytes) break;
+      bytes += next.size_bytes;
+      lane.queued_bytes -= next.size_bytes;
       batch.push_back(std::move(lane.queue.front().record));
       lane.queue.pop_front();
       --queued_records_;
@@ -979,7 +1077,7 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
     // Lent to the batch for the call and taken back after it: copying every record (its data,
     // sequence number, shard ID) per delivery was a large share of a push's CPU.
     batch.records = std::move(part.records);
-    for (const auto& record : batch.records) batch.data_bytes += record.data.size();
+    for (const auto& record : batch.records) batch.data_bytes += record.size_bytes;
     {
       OutstandingRecords::SortedKeys in_batch;
       in_batch.reserve(batch.records.size());
@@ -1000,6 +1098,7 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
     size_t acknowledged = std::min(outcome.acknowledged, part.records.size());
     if (acknowledged == part.records.size()) {
       Acknowledge(part.records, /*given_up=*/false);
+      Recycle(std::move(part.records));
       part.records.clear();
     } else if (acknowledged > 0) {
       std::vector<SinkRecord> done(
@@ -1110,12 +1209,21 @@ Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, c
     batch.sink_name = spec_.name;
     batch.stream_name = spec_.stream;
     batch.records = records;
-    for (const auto& record : records) batch.data_bytes += record.data.size();
+    for (auto& record : batch.records) {
+      RenderForFailure(record);
+      batch.data_bytes += record.data.size();
+    }
     return options_.failure_handler(settings_.on_failure, batch, error, context);
   }
   std::string lines;
   int64_t now = clock_->NowNanos();
-  for (const auto& record : records) {
+  for (const auto& given_up : records) {
+    SinkRecord rendered;
+    if (given_up.data.empty() && given_up.event != nullptr) {
+      rendered = given_up;
+      RenderForFailure(rendered);
+    }
+    const SinkRecord& record = rendered.data.empty() ? given_up : rendered;
     format::JsonWriter writer;
     writer.BeginObject();
     writer.Member("timestamp", FormatTime(now));
@@ -1129,9 +1237,14 @@ Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, c
     writer.Key("approximateArrivalTimestamp");
     writer.Double(static_cast<double>(record.arrival_nanos) / 1e9);
     if (!record.position.empty()) writer.Member("sourcePosition", record.position.ToString());
-    // `data` is the record as rendered for the destination: always one JSON document.
+    // `data` is the record as rendered in the sink's format: one JSON document (null when
+    // the format has none for it).
     writer.Key("data");
-    writer.RawJson(record.data);
+    if (record.data.empty()) {
+      writer.Null();
+    } else {
+      writer.RawJson(record.data);
+    }
     writer.EndObject();
     lines += writer.Take();
     lines += '\n';
@@ -1154,6 +1267,14 @@ Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, c
   return Status::Ok();
 }
 
+void SinkRunner::Impl::RenderForFailure(SinkRecord& record) const {
+  if (!record.data.empty() || record.event == nullptr || renderer_ == nullptr) return;
+  format::RecordContext context;
+  context.sequence_number = record.sequence_number;
+  context.table_schema = record.table_schema.get();
+  record.data = renderer_->Render(*record.event, view_, context);
+}
+
 void SinkRunner::Impl::Acknowledge(const std::vector<SinkRecord>& records, bool given_up) {
   uint64_t bytes = 0;
   {
@@ -1161,7 +1282,7 @@ void SinkRunner::Impl::Acknowledge(const std::vector<SinkRecord>& records, bool 
     for (const auto& record : records) {
       outstanding_.Remove(record.shard_index, record.sequence.value());
       if (given_up) continue;
-      bytes += record.data.size();
+      bytes += record.size_bytes;
       if (record.sequence.value() >= last_delivered_sequence_ ||
           record.arrival_nanos > last_delivered_arrival_nanos_) {
         last_delivered_sequence_ = record.sequence.value();
@@ -1191,7 +1312,7 @@ void SinkRunner::Impl::Requeue(size_t lane_index, std::deque<Part>& parts) {
     auto now = SteadyClock::now();
     for (auto part = parts.rbegin(); part != parts.rend(); ++part) {
       for (auto record = part->records.rbegin(); record != part->records.rend(); ++record) {
-        lane.queued_bytes += record->data.size();
+        lane.queued_bytes += record->size_bytes;
         lane.queue.push_front(QueuedRecord{std::move(*record), now});
         ++queued_records_;
       }

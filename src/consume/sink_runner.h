@@ -1,13 +1,17 @@
 // SinkRunner: everything consume/sink.h says the runner owns, around one Destination.
 //
 // Threads
-// - The control thread reads the stream (consume::StreamReader, used by this thread only),
-//   renders and filters each record, and hands it to a lane; it applies control requests
-//   (pause, resume, reset), watches the backlog limit and reports lag.
+// - The control thread reads the stream (consume::StreamReader, used by this thread only)
+//   in chunks of at most 10,000 records, renders each record (only for destinations that
+//   read SinkRecord::data, or for a filter), filters it, and hands it to a lane; it applies
+//   control requests (pause, resume, reset), watches the backlog limit and reports lag.
 // - `parallelization_factor` lane threads. A record goes to lane hash(partition key) % factor,
 //   so every record of a key goes through one lane, in read order; a lane delivers one batch
 //   at a time and takes the next only when the current one is acknowledged or given up.
 //   That is the per-key order guarantee, across retries, bisection and lanes.
+//   Without a batching window a batch is what is durable when the lane takes it, up to the
+//   limits: while the control thread is still dispatching records its last read left behind
+//   (the read was cut by its limits), the lane waits for them.
 //
 // Checkpoint: per shard, the lowest sequence number still outstanding in any lane (read but
 // neither acknowledged nor given up), or the reader's position when none is. Records the
@@ -38,7 +42,8 @@
 //
 // Thread safety: every public method may be called from any thread. Lock order: control_mu_
 // (serializes Pause/Resume/Reset/Stop callers) before mu_ (the runner's state) before
-// save_mu_ (checkpoint writes) before failure_mu_ (on_failure writes). Destination calls are
+// save_mu_ (checkpoint writes) before failure_mu_ (on_failure writes); recycle_mu_ (delivered
+// records handed back for reuse) is a leaf. Destination calls are
 // made without holding mu_.
 #pragma once
 

@@ -96,9 +96,15 @@ class FakeDestination final : public Destination {
     // Behaviour, changeable while running.
     std::function<DeliveryOutcome(const SinkBatch&, uint64_t call)> answer;
     Status open_error;
+    bool uses_rendered_data = true;  // Destination::UsesRenderedData
   };
 
   explicit FakeDestination(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+
+  bool UsesRenderedData() const override {
+    std::lock_guard lock(shared_->mu);
+    return shared_->uses_rendered_data;
+  }
 
   Status Open() override {
     std::lock_guard lock(shared_->mu);
@@ -832,6 +838,106 @@ TEST_F(SinkRunnerTest, CdcRecordsAreRenderedInTheSinksFormatAndViewType) {
     EXPECT_EQ(record.data,
               (*debezium)->Render(events[index], format::ViewType::kNewImage, context));
   }
+}
+
+// A destination that lays out rows itself (Parquet, Iceberg) gets no rendering: `data` stays
+// empty, batches count the stored event's bytes, and a record given up on is rendered for
+// on_failure only then.
+TEST_F(SinkRunnerTest, DestinationsThatDoNotReadDataGetNoRendering) {
+  log::StreamOptions options;
+  options.tags[std::string(log::kTagCdc)] = "true";
+  auto cdc = store_->CreateStream("cdc", options);
+  ASSERT_TRUE(cdc.ok()) << cdc.status().ToString();
+  std::mt19937_64 random(model::testing::TestSeed());
+  std::vector<log::AppendRecord> records;
+  std::map<std::string, uint64_t> stored_size;
+  for (int i = 0; i < 6; ++i) {
+    model::ChangeEvent event;
+    do {
+      event = model::testing::RandomEvent(random);
+    } while (event.op != model::Operation::kInsert && event.op != model::Operation::kUpdate &&
+             event.op != model::Operation::kDelete);
+    log::AppendRecord record;
+    record.partition_key = "row-" + std::to_string(i);
+    record.payload = model::EncodeEvent(event);
+    stored_size[record.partition_key] = record.payload.size();
+    records.push_back(std::move(record));
+  }
+  ASSERT_TRUE((*cdc)->AppendRecords(std::move(records)).ok());
+
+  std::mutex mu;
+  std::vector<SinkRecord> received;
+  uint64_t batch_bytes = 0;
+  destination_->uses_rendered_data = false;
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    std::lock_guard lock(mu);
+    for (const auto& record : batch.records) {
+      // The record of row-5 is rejected every time: it is given up on.
+      if (record.partition_key == "row-5") {
+        return DeliveryOutcome{0, Unavailable("row 5 does not fit"), false};
+      }
+      received.push_back(record);
+      batch_bytes += batch.data_bytes;
+    }
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  SinkSpec spec = Spec({{"batch_size", "1"}, {"maximum_retry_attempts", "0"}});
+  spec.stream = "cdc";
+  auto runner = SinkRunner::Start(spec, *ParseSinkSettings(spec), *cdc, &checkpoints_,
+                                  std::make_unique<FakeDestination>(destination_), Options());
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  ASSERT_TRUE(WaitFor(**runner, [](const SinkStatus& s) {
+    return s.delivered_records == 5 && s.failed_records == 1;
+  }));
+  SinkStatus status = (*runner)->status();
+  ASSERT_TRUE((*runner)->Stop().ok());
+
+  std::lock_guard lock(mu);
+  ASSERT_EQ(received.size(), 5u);
+  uint64_t expected_bytes = 0;
+  for (const auto& record : received) {
+    ASSERT_NE(record.event, nullptr);
+    EXPECT_TRUE(record.data.empty());
+    EXPECT_EQ(record.size_bytes, stored_size[record.partition_key]);
+    expected_bytes += stored_size[record.partition_key];
+  }
+  EXPECT_EQ(batch_bytes, expected_bytes);
+  EXPECT_EQ(status.delivered_bytes, expected_bytes);
+  auto failures = fs_.ReadFile("/data/failures/hook.jsonl");
+  ASSERT_TRUE(failures.ok()) << failures.status().ToString();
+  EXPECT_EQ(std::count(failures->begin(), failures->end(), '\n'), 1);
+  EXPECT_NE(failures->find("\"partitionKey\":\"row-5\""), std::string::npos);
+  // Rendered in the sink's format (native) for the on-failure record.
+  EXPECT_NE(failures->find("\"data\":{\""), std::string::npos) << *failures;
+}
+
+// Reads are chunked (a few thousand records each), but a lane without a batching window still
+// delivers what is durable as one batch up to its limits, not the first chunk alone.
+TEST_F(SinkRunnerTest, ABacklogReadInChunksFillsWholeBatches) {
+  Append(25'000, 100);
+  std::mutex mu;
+  std::vector<size_t> sizes;
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    std::lock_guard lock(mu);
+    sizes.push_back(batch.records.size());
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  SinkSpec spec = Spec();
+  auto settings = ParseSinkSettings(spec);
+  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  // What Destination::Batching gives a destination that flushes large objects.
+  settings->batch_size = 25'000;
+  settings->batch_bytes = 64u << 20;
+  settings->max_batching_window = milliseconds(0);
+  auto runner = SinkRunner::Start(spec, *settings, stream_, &checkpoints_,
+                                  std::make_unique<FakeDestination>(destination_), Options());
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  ASSERT_TRUE(Delivered(**runner, 25'000));
+  ASSERT_TRUE((*runner)->Stop().ok());
+  ExpectOnceInKeyOrder(25'000);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(sizes.size(), 1u);
+  EXPECT_EQ(sizes[0], 25'000u);
 }
 
 TEST_F(SinkRunnerTest, CdcRecordsCarryTheSchemaTheirTableWasDecodedWith) {

@@ -241,6 +241,9 @@ class IcebergDestination final : public consume::Destination {
     return batching;
   }
 
+  // Rows come from the decoded events and their table schemas; the runner need not render.
+  bool UsesRenderedData() const override { return false; }
+
   Status Open() override {
     if (store_ == nullptr) {
       EDDY_ASSIGN_OR_RETURN(store_, MakeStore(settings_));

@@ -7,6 +7,7 @@
 
 #include "base/logging.h"
 #include "format/json.h"
+#include "format/renderer.h"
 #include "model/event.h"
 #include "objstore/open_store.h"
 #include "sink/objects/object_encoder.h"
@@ -88,6 +89,12 @@ class ObjectsDestination final : public consume::Destination {
     batching.batch_bytes = settings_.buffer_bytes;
     batching.window = settings_.buffer_interval;
     return batching;
+  }
+
+  // Parquet files are laid out from the decoded rows; the rendered record is read only to
+  // evaluate a prefix's !{partitionKeyFromQuery:...} fields.
+  bool UsesRenderedData() const override {
+    return settings_.format != ObjectFormat::kParquet || !settings_.prefix.fields().empty();
   }
 
   Status Open() override {
@@ -302,9 +309,24 @@ class ObjectsDestination final : public consume::Destination {
     return Status::Ok();
   }
 
-  // Firehose's processing-failed record, with the log's coordinates of the record.
+  // Firehose's processing-failed record, with the log's coordinates of the record. Its
+  // rawData is the record as rendered; a Parquet sink's records are not rendered by the runner
+  // (UsesRenderedData), so such a record is rendered here in eddy's native format.
   static std::string ErrorLine(const consume::SinkRecord& record, std::string_view code,
                                const Status& error) {
+    std::string rendered;
+    if (record.data.empty() && record.event != nullptr) {
+      static const std::unique_ptr<format::Renderer> native = [] {
+        auto renderer = format::MakeRenderer("native");
+        return renderer.ok() ? std::move(renderer).value() : nullptr;
+      }();
+      if (native != nullptr) {
+        format::RecordContext context;
+        context.sequence_number = record.sequence_number;
+        context.table_schema = record.table_schema.get();
+        rendered = native->Render(*record.event, format::ViewType::kNewAndOldImages, context);
+      }
+    }
     format::JsonWriter writer;
     writer.BeginObject();
     writer.Member("errorCode", code);
@@ -313,7 +335,8 @@ class ObjectsDestination final : public consume::Destination {
     writer.Member("shardId", record.shard_id);
     writer.Member("sequenceNumber", record.sequence_number);
     writer.Member("partitionKey", record.partition_key);
-    writer.MemberBase64("rawData", record.data);
+    writer.MemberBase64(
+        "rawData", rendered.empty() ? std::string_view(record.data) : std::string_view(rendered));
     writer.EndObject();
     return writer.Take();
   }

@@ -277,6 +277,28 @@ TEST_F(ObjectsDestinationTest, ParquetOneFilePerTableAndSchemaVersion) {
   EXPECT_NE(error.find("DataFormatConversion.SchemaMissing"), std::string::npos) << error;
 }
 
+// Parquet files are laid out from the decoded events: the runner renders records only for a
+// prefix that reads their fields, and an error line renders an unrendered record itself.
+TEST_F(ObjectsDestinationTest, ParquetNeedsNoRenderingUnlessThePrefixReadsFields) {
+  EXPECT_TRUE(Make({})->UsesRenderedData());
+  EXPECT_TRUE(
+      Make({{"format", "parquet"}, {"prefix", "table=!{partitionKeyFromQuery:source.table}/"}})
+          ->UsesRenderedData());
+  auto destination = Make({{"format", "parquet"}});
+  EXPECT_FALSE(destination->UsesRenderedData());
+  consume::SinkRecord unrendered = RowRecord(7, "a", 1, /*with_schema=*/false);
+  unrendered.data.clear();
+  auto outcome = destination->Deliver(Batch({unrendered}));
+  ASSERT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
+  EXPECT_EQ(outcome.acknowledged, 1u);
+  auto objects = Objects();
+  ASSERT_EQ(objects.size(), 1u);
+  const std::string& error = objects.begin()->second;
+  EXPECT_NE(error.find("DataFormatConversion.SchemaMissing"), std::string::npos) << error;
+  // base64 of the native JSON, which begins with {"type":" (eyJ0eXBlIjoi in base64).
+  EXPECT_NE(error.find("\"rawData\":\"eyJ0eXBlIjoi"), std::string::npos) << error;
+}
+
 TEST_F(ObjectsDestinationTest, ParquetRedeliveryReplacesTheSameObjects) {
   std::map<std::string, std::string> settings = {{"format", "parquet"}, {"compression", "zstd"}};
   {

@@ -1,0 +1,85 @@
+#include "consume/sequence_text.h"
+
+#include "log/kinesis.h"
+
+namespace eddy::consume {
+namespace {
+
+constexpr uint64_t kLimbBase = 1'000'000'000;
+// 2^80 = 1,208,925,819,614,629,174,706,176 in base 10^9, little-endian.
+constexpr std::array<uint64_t, 3> kTwoTo80 = {174'706'176, 819'614'629, 1'208'925};
+
+}  // namespace
+
+SequenceText::SequenceText(uint32_t shard_index, int64_t shard_creation_nanos)
+    : shard_index_(shard_index), shard_creation_nanos_(shard_creation_nanos) {
+  std::string text =
+      log::FormatSequenceNumber(SequenceNumber(0), shard_index, shard_creation_nanos);
+  // The decimal into base-10^9 limbs, nine digits at a time from the right. The text is at
+  // most 58 digits of plain decimal (log::FormatSequenceNumber's contract); anything else
+  // leaves exact_ false.
+  bool digits = !text.empty() && text.size() <= 9 * kLimbs;
+  for (char c : text) digits = digits && c >= '0' && c <= '9';
+  if (digits) {
+    size_t end = text.size();
+    for (size_t limb = 0; limb < kLimbs && end > 0; ++limb) {
+      size_t begin = end >= 9 ? end - 9 : 0;
+      uint64_t value = 0;
+      for (size_t i = begin; i < end; ++i)
+        value = value * 10 + static_cast<uint64_t>(text[i] - '0');
+      base_[limb] = value;
+      end = begin;
+    }
+    exact_ = true;
+    std::string mine;
+    for (uint64_t sequence : {uint64_t{1}, uint64_t{999'999'999}, uint64_t{1'000'000'000},
+                              uint64_t{123'456'789'012'345'678}, ~uint64_t{0}}) {
+      Compute(sequence, &mine);
+      if (mine !=
+          log::FormatSequenceNumber(SequenceNumber(sequence), shard_index, shard_creation_nanos)) {
+        exact_ = false;
+        break;
+      }
+    }
+  }
+}
+
+void SequenceText::Format(SequenceNumber sequence, std::string* out) const {
+  if (!exact_) {
+    *out = log::FormatSequenceNumber(sequence, shard_index_, shard_creation_nanos_);
+    return;
+  }
+  Compute(sequence.value(), out);
+}
+
+void SequenceText::Compute(uint64_t sequence, std::string* out) const {
+  const uint64_t parts[3] = {sequence % kLimbBase, (sequence / kLimbBase) % kLimbBase,
+                             sequence / (kLimbBase * kLimbBase)};
+  // Each product is below 10^18 and a limb sums at most three of them and the base's limb:
+  // below 2^64 before the carries are taken.
+  std::array<uint64_t, kLimbs> limbs = base_;
+  for (size_t i = 0; i < 3; ++i) {
+    for (size_t j = 0; j < 3; ++j) limbs[i + j] += parts[i] * kTwoTo80[j];
+  }
+  uint64_t carry = 0;
+  for (uint64_t& limb : limbs) {
+    limb += carry;
+    carry = limb / kLimbBase;
+    limb %= kLimbBase;
+  }
+  size_t top = kLimbs - 1;
+  while (top > 0 && limbs[top] == 0) --top;
+  char buffer[9 * kLimbs];
+  size_t begin = sizeof(buffer);
+  for (size_t limb = 0; limb <= top; ++limb) {
+    uint64_t value = limbs[limb];
+    // Nine digits, zero-padded, except the most significant limb.
+    for (int digit = 0; digit < 9 && (limb < top || value != 0 || digit == 0); ++digit) {
+      buffer[--begin] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  }
+  out->assign(buffer + begin, sizeof(buffer) - begin);
+}
+
+}  // namespace eddy::consume
