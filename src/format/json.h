@@ -20,6 +20,11 @@ namespace eddy::format {
 // Appends `text` as a quoted, escaped JSON string.
 void AppendJsonString(std::string& out, std::string_view text);
 
+// The length of the longest prefix of `text` a JSON string holds as it is (printable ASCII
+// other than `"` and `\`); == text.size() when `text` needs no escaping at all. Checks eight
+// bytes per step.
+size_t PlainJsonPrefix(std::string_view text);
+
 // If `text` is one valid JSON value (RFC 8259, UTF-8, surrounding whitespace allowed),
 // returns it with insignificant whitespace removed and number/string spellings untouched
 // (big numbers keep every digit); otherwise nullopt. Nesting deeper than 512 is rejected.
