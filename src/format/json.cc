@@ -213,37 +213,6 @@ class JsonMinifier {
 
 }  // namespace
 
-// Bytes a JSON string holds as they are: printable ASCII other than `"` and `\`.
-constexpr std::array<bool, 256> kPlainJsonByte = [] {
-  std::array<bool, 256> plain{};
-  for (int c = 0x20; c < 0x80; ++c) plain[static_cast<size_t>(c)] = c != '"' && c != '\\';
-  return plain;
-}();
-
-size_t PlainJsonPrefix(std::string_view text) {
-  // Eight bytes at a time (SWAR): a byte needs escaping when it is below 0x20, has the high
-  // bit set (UTF-8, validated by the slow path), or is `"` or `\`. Each test sets the high
-  // bit of a flagged byte; borrows can only flag bytes after a truly flagged one, so the
-  // lowest flagged byte is exact (and, little-endian, the first in the text).
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
-  const char* data = text.data();
-  const size_t size = text.size();
-  size_t i = 0;
-  if constexpr (std::endian::native == std::endian::little) {
-    for (; i + 8 <= size; i += 8) {
-      uint64_t word;
-      std::memcpy(&word, data + i, 8);
-      const uint64_t flagged = ((word - kOnes * 0x20) & ~word & kHigh) | (word & kHigh) |
-                               has_zero(word ^ (kOnes * '"')) | has_zero(word ^ (kOnes * '\\'));
-      if (flagged != 0) return i + static_cast<size_t>(std::countr_zero(flagged) / 8);
-    }
-  }
-  while (i < size && kPlainJsonByte[static_cast<uint8_t>(data[i])]) ++i;
-  return i;
-}
-
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   // Most text (base64, identifiers, sequence numbers) needs no escaping: runs of printable

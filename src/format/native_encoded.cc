@@ -22,15 +22,15 @@ constexpr int64_t kMaxSafeInteger = int64_t{1} << 53;  // as native.cc
 // rules stay in one place.
 class Output {
  public:
-  explicit Output(std::string& out) : out_(out), size_(out.size()) {}
-  size_t size() const { return size_; }
-  void Finish() { out_.resize(size_); }
-  void Truncate(size_t size) { size_ = size; }
+  explicit Output(std::string& out) : out_(out) { Reset(out.size()); }
+  size_t size() const { return static_cast<size_t>(at_ - base_); }
+  void Finish() { out_.resize(size()); }
+  void Truncate(size_t size) { at_ = base_ + size; }
 
   void Raw(std::string_view text) {
     char* at = Room(text.size());
     std::memcpy(at, text.data(), text.size());
-    size_ += text.size();
+    at_ = at + text.size();
   }
   template <size_t N>
   void Literal(const char (&text)[N]) {
@@ -38,20 +38,20 @@ class Output {
   }
   void Char(char c) {
     *Room(1) = c;
-    ++size_;
+    ++at_;
   }
   void String(std::string_view text) {
-    if (PlainJsonPrefix(text) == text.size()) {
+    if (PlainJsonPrefix(text) == text.size()) [[likely]] {
       char* at = Room(text.size() + 2);
       at[0] = '"';
       std::memcpy(at + 1, text.data(), text.size());
       at[text.size() + 1] = '"';
-      size_ += text.size() + 2;
+      at_ = at + text.size() + 2;
       return;
     }
-    out_.resize(size_);
+    out_.resize(size());
     AppendJsonString(out_, text);
-    size_ = out_.size();
+    Reset(out_.size());
   }
   // A timestamp's text (value_text.h; plain ASCII, so no escaping) in quotes.
   void Instant(model::TemporalKind kind, int64_t micros, bool utc) {
@@ -59,7 +59,7 @@ class Output {
     at[0] = '"';
     char* end = WriteInstant(at + 1, kind, micros, utc);
     *end++ = '"';
-    size_ = static_cast<size_t>(end - out_.data());
+    at_ = end;
   }
   void Key(std::string_view name) {
     String(name);
@@ -68,7 +68,7 @@ class Output {
   template <typename Integer>
   void Number(Integer value) {
     char* at = Room(24);
-    size_ = static_cast<size_t>(std::to_chars(at, at + 24, value).ptr - out_.data());
+    at_ = std::to_chars(at, at + 24, value).ptr;
   }
   // `"ts_ms":<nanos floored to ms>,"ts_ns":<nanos>`. The events of one source transaction
   // share their commit time (and a batch of captured events its capture time), so the last
@@ -101,15 +101,28 @@ class Output {
     char text[64];
   };
 
-  // Grows by a little at a time: resize zero-fills what it adds, and the string's own
-  // reallocation is geometric already.
+  // Room for `bytes` more at at_: the string is sized ahead (resize zero-fills what it adds,
+  // so it grows by about one record at a time; its own reallocation is geometric already).
   char* Room(size_t bytes) {
-    if (out_.size() - size_ < bytes) out_.resize(size_ + bytes + 512);
-    return out_.data() + size_;
+    if (static_cast<size_t>(end_ - at_) < bytes) [[unlikely]]
+      Grow(bytes);
+    return at_;
+  }
+  [[gnu::noinline]] void Grow(size_t bytes) {
+    const size_t used = size();
+    out_.resize(used + bytes + 1024);
+    Reset(used);
+  }
+  void Reset(size_t used) {
+    base_ = out_.data();
+    at_ = base_ + used;
+    end_ = base_ + out_.size();
   }
 
   std::string& out_;
-  size_t size_;
+  char* base_ = nullptr;  // out_.data()
+  char* at_ = nullptr;    // the end of what was written
+  char* end_ = nullptr;   // out_.data() + out_.size()
 };
 
 // A bounds-checked cursor over the encoded event with ByteReader's rules (base/bytes.h: the
