@@ -40,13 +40,54 @@ class Output {
     *Room(1) = c;
     ++at_;
   }
+  // Checks and copies in one pass with fixed-size loads and stores (no call per string): most
+  // strings are short names and values that need no escaping. Reads only `text`; writes up to
+  // 8 bytes past the string's end, inside the room taken.
   void String(std::string_view text) {
-    if (PlainJsonPrefix(text) == text.size()) [[likely]] {
-      char* at = Room(text.size() + 2);
+    const size_t n = text.size();
+    const char* src = text.data();
+    char* at = Room(n + 2 + 8);
+    char* dst = at + 1;
+    bool plain;
+    if (n >= 8) {
+      uint64_t flagged = 0;
+      size_t i = 0;
+      for (; i + 8 <= n; i += 8) {
+        uint64_t word;
+        std::memcpy(&word, src + i, 8);
+        flagged |= json_internal::FlaggedBytes(word);
+        std::memcpy(dst + i, &word, 8);
+      }
+      if (i < n) {  // the last 8 bytes, overlapping what was copied
+        uint64_t word;
+        std::memcpy(&word, src + n - 8, 8);
+        flagged |= json_internal::FlaggedBytes(word);
+        std::memcpy(dst + n - 8, &word, 8);
+      }
+      plain = flagged == 0;
+    } else if (n >= 4) {
+      uint32_t head, tail;
+      std::memcpy(&head, src, 4);
+      std::memcpy(&tail, src + n - 4, 4);
+      plain = json_internal::FlaggedBytes(head | (uint64_t{tail} << 32)) == 0;
+      std::memcpy(dst, &head, 4);
+      std::memcpy(dst + n - 4, &tail, 4);
+    } else if (n > 0) {
+      const auto first = static_cast<uint8_t>(src[0]);
+      const auto middle = static_cast<uint8_t>(src[n / 2]);
+      const auto last = static_cast<uint8_t>(src[n - 1]);
+      plain = json_internal::FlaggedBytes(0x6161616161000000ULL | first | (middle << 8) |
+                                          (uint64_t{last} << 16)) == 0;
+      dst[0] = static_cast<char>(first);
+      dst[n / 2] = static_cast<char>(middle);
+      dst[n - 1] = static_cast<char>(last);
+    } else {
+      plain = true;
+    }
+    if (plain) [[likely]] {
       at[0] = '"';
-      std::memcpy(at + 1, text.data(), text.size());
-      at[text.size() + 1] = '"';
-      at_ = at + text.size() + 2;
+      dst[n] = '"';
+      at_ = dst + n + 1;
       return;
     }
     out_.resize(size());
