@@ -15,7 +15,10 @@ records/s of each and the ratio (issue 20 target: `eddy tail` >= 1,000,000 nativ
 3. Reference: `eddy serve` on the same directory; `kinesis_load get` (native client, keep-alive
    HTTP/1.1, every reply parsed by simdjson) drains the four shards through GetRecords, which
    renders the same records in the same format. Rate = records / its own timed seconds.
---repeat alternates 2 and 3 that many times and prints the median ratio.
+--repeat alternates 2 and 3 that many times and prints the median ratio. --baseline=EDDY2 also
+runs `eddy tail` of another build (an older commit) in each round, on the same log, and prints
+the speed-up of the first over it. Every run prints its CPU time per record, the figure the
+machine's load disturbs least.
 """
 import argparse
 import json
@@ -89,6 +92,8 @@ def main():
     parser.add_argument("--deletes", type=int, default=200000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--baseline", help="another eddy binary whose tail runs in each round")
+    parser.add_argument("--log", help="an existing data directory (from --keep) instead of a new log")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="eddy-tail-bench-")
@@ -96,10 +101,14 @@ def main():
     server = None
     try:
         began = time.monotonic()
-        written = int(subprocess.check_output(
-            [args.make_log, f"--data-dir={data}", f"--stream={STREAM}",
-             f"--inserts={args.inserts}", f"--updates={args.updates}",
-             f"--deletes={args.deletes}"], stderr=subprocess.DEVNULL).decode().strip())
+        if args.log:
+            data = args.log
+            written = args.inserts + args.updates + args.deletes  # one record per change
+        else:
+            written = int(subprocess.check_output(
+                [args.make_log, f"--data-dir={data}", f"--stream={STREAM}",
+                 f"--inserts={args.inserts}", f"--updates={args.updates}",
+                 f"--deletes={args.deletes}"], stderr=subprocess.DEVNULL).decode().strip())
         size = sum(os.path.getsize(os.path.join(root, name))
                    for root, _, names in os.walk(data) for name in names)
         print(f"log: {written:,} records, {size / 1e6:.0f} MB, written in "
@@ -112,6 +121,15 @@ def main():
             if lines != written:
                 raise SystemExit(f"eddy tail printed {lines} lines, expected {written}")
             tail_rate = lines / seconds
+            if args.baseline:
+                base_lines, base_seconds, base_cpu = run_tail(args.baseline, data)
+                if base_lines != written:
+                    raise SystemExit(f"baseline printed {base_lines} lines, expected {written}")
+                print(f"run {run + 1}: baseline eddy tail {base_lines / base_seconds:,.0f} "
+                      f"records/s ({base_cpu:.2f} CPU s, {base_cpu / written * 1e6:.2f} us/record); "
+                      f"this build {tail_rate:,.0f} records/s ({cpu:.2f} CPU s, "
+                      f"{cpu / written * 1e6:.2f} us/record): {base_seconds / seconds:.2f}x "
+                      f"faster, {base_cpu / cpu:.2f}x less CPU", flush=True)
             port = free_port()
             server = subprocess.Popen([args.eddy, "serve", "--data-dir", data, "--api-listen",
                                        f"127.0.0.1:{port}", "--log-level", "warn"],
@@ -138,7 +156,8 @@ def main():
             ratio = tail_rate / get_rate
             ratios.append(ratio)
             print(f"run {run + 1} (load average {load:.1f}): eddy tail {lines:,} records in "
-                  f"{seconds:.2f} s = {tail_rate:,.0f} records/s ({cpu:.2f} CPU s); "
+                  f"{seconds:.2f} s = {tail_rate:,.0f} records/s ({cpu:.2f} CPU s, "
+                  f"{cpu / written * 1e6:.2f} us/record); "
                   f"GetRecords {get['count']:,} in {get['seconds']:.2f} s = {get_rate:,.0f} "
                   f"records/s; ratio tail / GetRecords {ratio:.2f}", flush=True)
         print(f"median ratio tail / GetRecords: {statistics.median(ratios):.2f} "

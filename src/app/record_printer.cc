@@ -26,19 +26,33 @@ Result<RecordPrinter> RecordPrinter::Create(const log::StreamInfo& info,
 
 Status RecordPrinter::AppendLine(const consume::ReadRecord& read, std::string* out) const {
   const log::Record& record = read.record;
+  return Append(read.shard_index, read.shard_creation_nanos, record.sequence, record.partition_key,
+                record.payload, record.arrival_nanos, out);
+}
+
+Status RecordPrinter::AppendLine(const consume::ReadRecordView& read, std::string* out) const {
+  const log::RecordView& record = read.record;
+  return Append(read.shard_index, read.shard_creation_nanos, record.sequence, record.partition_key,
+                record.payload, record.arrival_nanos, out);
+}
+
+Status RecordPrinter::Append(uint32_t shard_index, int64_t shard_creation_nanos,
+                             SequenceNumber sequence_number, std::string_view partition_key,
+                             std::string_view payload, int64_t arrival_nanos,
+                             std::string* out) const {
   // Native row changes are written straight from the encoded event (format/native_encoded.h);
   // the native record has no sequence number, so none is formatted.
-  if (native_ && format::AppendNativeRecord(record.payload, view_, out)) {
+  if (native_ && format::AppendNativeRecord(payload, view_, out)) {
     out->push_back('\n');
     return Status::Ok();
   }
   std::string sequence =
-      log::FormatSequenceNumber(record.sequence, read.shard_index, read.shard_creation_nanos);
+      log::FormatSequenceNumber(sequence_number, shard_index, shard_creation_nanos);
   if (renderer_ != nullptr) {
-    auto event = model::DecodeEvent(record.payload);
+    auto event = model::DecodeEvent(payload);
     if (!event.ok()) {
       return event.status().WithContext("record " + sequence + " of " +
-                                        log::FormatShardId(read.shard_index));
+                                        log::FormatShardId(shard_index));
     }
     format::RecordContext context;
     context.sequence_number = std::move(sequence);
@@ -51,10 +65,10 @@ Status RecordPrinter::AppendLine(const consume::ReadRecord& read, std::string* o
   format::JsonWriter writer;
   writer.BeginObject();
   writer.Member("SequenceNumber", sequence);
-  writer.Member("ShardId", log::FormatShardId(read.shard_index));
-  writer.Member("PartitionKey", record.partition_key);
-  writer.Member("Data", format::Base64Encode(record.payload));
-  writer.MemberInt("ApproximateArrivalTimestamp", record.arrival_nanos / 1'000'000);
+  writer.Member("ShardId", log::FormatShardId(shard_index));
+  writer.Member("PartitionKey", partition_key);
+  writer.Member("Data", format::Base64Encode(payload));
+  writer.MemberInt("ApproximateArrivalTimestamp", arrival_nanos / 1'000'000);
   writer.EndObject();
   out->append(writer.str());
   out->push_back('\n');

@@ -40,9 +40,14 @@ class RecordPrinter {
   // for the event (dynamodb and a truncate). kCorruption naming the record when a CDC
   // record's payload does not decode.
   [[nodiscard]] Status AppendLine(const consume::ReadRecord& read, std::string* out) const;
+  // The same from a record read in place (consume::StreamReader::NextViews).
+  [[nodiscard]] Status AppendLine(const consume::ReadRecordView& read, std::string* out) const;
 
  private:
   RecordPrinter() = default;
+  Status Append(uint32_t shard_index, int64_t shard_creation_nanos, SequenceNumber sequence,
+                std::string_view partition_key, std::string_view payload, int64_t arrival_nanos,
+                std::string* out) const;
   std::shared_ptr<const format::Renderer> renderer_;  // null on a plain Kinesis stream
   format::ViewType view_ = format::ViewType::kNewAndOldImages;
   bool native_ = false;  // the native format: its fast path applies

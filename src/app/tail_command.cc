@@ -39,9 +39,10 @@ constexpr size_t kOutputChunkBytes = 1u << 20;
 // With --follow, lines wait in the buffer at most this long while records keep arriving.
 constexpr auto kFollowFlushInterval = std::chrono::milliseconds(100);
 
-// One reader hand-over: records in log order, or the reader's error; `last` ends the tail.
+// One reader hand-over: records in log order (read in place: views into the log's buffers,
+// which the batch keeps alive), or the reader's error; `last` ends the tail.
 struct TailBatch {
-  std::vector<consume::ReadRecord> records;
+  consume::StreamBatch records;
   Status status;
   bool last = false;
 };
@@ -73,21 +74,18 @@ class BatchQueue {
     closed_ = true;
     changed_.notify_all();
   }
-  // Rendered records go back to the reader thread, which frees them (memory is cheapest to
-  // free on the thread that allocated it) and reuses the vector.
-  void Recycle(std::vector<consume::ReadRecord> records) {
+  // Rendered batches go back to the reader thread, which reads into them again (their
+  // vectors keep their capacity; the log buffers they held go back to the reader's pool).
+  void Recycle(consume::StreamBatch records) {
+    records.Clear();
     std::lock_guard lock(mu_);
     if (spent_.size() < kCapacity) spent_.push_back(std::move(records));
   }
-  std::vector<consume::ReadRecord> TakeRecycled() {
-    std::vector<consume::ReadRecord> records;
-    {
-      std::lock_guard lock(mu_);
-      if (spent_.empty()) return records;
-      records = std::move(spent_.back());
-      spent_.pop_back();
-    }
-    records.clear();
+  consume::StreamBatch TakeRecycled() {
+    std::lock_guard lock(mu_);
+    if (spent_.empty()) return consume::StreamBatch();
+    consume::StreamBatch records = std::move(spent_.back());
+    spent_.pop_back();
     return records;
   }
 
@@ -95,7 +93,7 @@ class BatchQueue {
   std::mutex mu_;
   std::condition_variable changed_;
   std::deque<TailBatch> batches_;  // guarded by mu_
-  std::vector<std::vector<consume::ReadRecord>> spent_;  // guarded by mu_
+  std::vector<consume::StreamBatch> spent_;  // guarded by mu_
   bool closed_ = false;            // guarded by mu_
 };
 
@@ -170,8 +168,8 @@ int Tail(const TailFlags& flags) {
     while (true) {
       TailBatch batch;
       batch.records = queue.TakeRecycled();
-      batch.status = (*reader)->Next(&batch.records);
-      const bool caught_up = batch.status.ok() && batch.records.empty();
+      batch.status = (*reader)->NextViews(&batch.records);
+      const bool caught_up = batch.status.ok() && batch.records.records.empty();
       const bool stop =
           !batch.status.ok() || (caught_up && (!flags.follow || shutdown.requested()));
       batch.last = stop;
@@ -207,8 +205,8 @@ int Tail(const TailFlags& flags) {
   while (true) {
     TailBatch batch = queue.Pop();
     Status status = batch.status;
-    for (size_t i = 0; status.ok() && i < batch.records.size(); ++i) {
-      status = printer->AppendLine(batch.records[i], &out);
+    for (size_t i = 0; status.ok() && i < batch.records.records.size(); ++i) {
+      status = printer->AppendLine(batch.records.records[i], &out);
       if (out.size() >= kOutputChunkBytes) write_out();
     }
     if (!status.ok()) {
@@ -216,7 +214,7 @@ int Tail(const TailFlags& flags) {
       exit_code = Fail(status);
       break;
     }
-    const bool had_records = !batch.records.empty();
+    const bool had_records = !batch.records.records.empty();
     queue.Recycle(std::move(batch.records));
     if (had_records) {
       if (flags.follow && std::chrono::steady_clock::now() - last_flush >= kFollowFlushInterval) {

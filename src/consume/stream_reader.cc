@@ -1,8 +1,8 @@
 #include "consume/stream_reader.h"
 
 #include <algorithm>
-#include <deque>
 #include <map>
+#include <mutex>
 #include <utility>
 
 #include "log/chunking.h"
@@ -12,6 +12,46 @@ namespace eddy::consume {
 namespace {
 
 constexpr size_t kReadAheadRecords = 256;
+// Buffers kept for reuse; more are freed (a consumer holding many batches).
+constexpr size_t kPooledBuffers = 16;
+
+// Segment-byte buffers (log::ReadViewBatch) recycled between reads: a buffer returns here
+// when the last holder (a shard cursor or a StreamBatch, on any thread) lets it go.
+class BufferPool : public std::enable_shared_from_this<BufferPool> {
+ public:
+  std::shared_ptr<log::ReadViewBatch> Acquire() {
+    std::unique_ptr<log::ReadViewBatch> buffer;
+    {
+      std::lock_guard lock(mu_);
+      if (!free_.empty()) {
+        buffer = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (buffer == nullptr) buffer = std::make_unique<log::ReadViewBatch>();
+    std::weak_ptr<BufferPool> pool = weak_from_this();
+    return std::shared_ptr<log::ReadViewBatch>(buffer.release(), [pool](log::ReadViewBatch* b) {
+      std::unique_ptr<log::ReadViewBatch> owned(b);
+      if (auto alive = pool.lock()) alive->Release(std::move(owned));
+    });
+  }
+
+ private:
+  void Release(std::unique_ptr<log::ReadViewBatch> buffer) {
+    buffer->Clear();
+    std::lock_guard lock(mu_);
+    if (free_.size() < kPooledBuffers) free_.push_back(std::move(buffer));
+  }
+
+  std::mutex mu_;
+  std::vector<std::unique_ptr<log::ReadViewBatch>> free_;  // guarded by mu_
+};
+
+// A record reassembled from a chunk group, owned: the views of its ReadRecordView point here.
+struct OwnedRecord {
+  log::Record record;
+  std::string position;  // encoded
+};
 
 // One shard of the stream as the reader follows it.
 struct ShardCursor {
@@ -24,20 +64,44 @@ struct ShardCursor {
   SequenceNumber position;
   log::Reassembler reassembler;
   std::optional<SequenceNumber> pending_head;  // a chunk group read in part
-  std::deque<ReadRecord> buffered;             // whole records not returned yet
-  bool read_to_end = false;                    // the shard is closed and read to its end
-  bool caught_up = false;                      // in the current Next call: nothing more durable
+  // Whole records not returned yet: buffered[head..]. buffered[i] points into the first buffer
+  // of `holders` (from holder_at on) whose `end` is above i.
+  std::vector<ReadRecordView> buffered;
+  struct Holder {
+    size_t end = 0;
+    std::shared_ptr<const void> buffer;
+  };
+  std::vector<Holder> holders;
+  size_t head = 0;
+  size_t holder_at = 0;
+  bool read_to_end = false;  // the shard is closed and read to its end
+  bool caught_up = false;    // in the current Next call: nothing more durable
 
-  bool Finished() const { return read_to_end && buffered.empty() && !pending_head; }
+  bool Empty() const { return head == buffered.size(); }
+  const ReadRecordView& Front() const { return buffered[head]; }
+  // The buffer Front() points into.
+  const std::shared_ptr<const void>& FrontBuffer() {
+    while (holders[holder_at].end <= head) ++holder_at;
+    return holders[holder_at].buffer;
+  }
+  // Adds records [buffered.size() before the call, now) as pointing into `buffer`.
+  void AddHolder(std::shared_ptr<const void> buffer) {
+    if (!holders.empty() && holders.back().buffer == buffer) {
+      holders.back().end = buffered.size();
+    } else {
+      holders.push_back(Holder{buffered.size(), std::move(buffer)});
+    }
+  }
+  bool Finished() const { return read_to_end && Empty() && !pending_head; }
   ShardCheckpoint Position() const {
-    if (!buffered.empty()) return {buffered.front().record.sequence, false};
+    if (!Empty()) return {Front().record.sequence, false};
     if (pending_head) return {*pending_head, false};
     if (reader) return {reader->next_sequence(), read_to_end};
     return {position, read_to_end};
   }
 };
 
-size_t RecordBytes(const log::Record& record) {
+size_t RecordBytes(const log::RecordView& record) {
   return record.partition_key.size() + record.payload.size();
 }
 
@@ -80,6 +144,23 @@ class StreamReaderImpl final : public StreamReader {
   }
 
   Status Next(std::vector<ReadRecord>* out) override {
+    EDDY_RETURN_IF_ERROR(NextViews(&copied_));
+    out->reserve(out->size() + copied_.records.size());
+    for (const ReadRecordView& view : copied_.records) {
+      auto record = view.ToReadRecord();
+      if (!record.ok()) {
+        return record.status().WithContext(
+            "record " + std::to_string(view.record.sequence.value()) + " of " +
+            log::FormatShardId(view.shard_index) + " of stream " + stream_->name());
+      }
+      out->push_back(std::move(*record));
+    }
+    copied_.Clear();
+    return Status::Ok();
+  }
+
+  Status NextViews(StreamBatch* batch) override {
+    batch->Clear();
     // The commit number first: a commit after this point wakes WaitForCommit even when this
     // call already returned its records.
     seen_commit_ = stream_->CommitNumber();
@@ -91,21 +172,38 @@ class StreamReaderImpl final : public StreamReader {
       EDDY_RETURN_IF_ERROR(RefillEmpty());
       ShardCursor* best = nullptr;
       for (auto& [index, cursor] : cursors_) {
-        if (cursor.buffered.empty() || Blocked(cursor)) continue;
-        SequenceNumber front = cursor.buffered.front().record.sequence;
+        if (cursor.Empty() || Blocked(cursor)) continue;
+        SequenceNumber front = cursor.Front().record.sequence;
         // Records committed after the call began wait for the next call: up to `bound_`,
         // every shard's records are known, so the merge is exact.
         if (front.value() > bound_) continue;
-        if (best == nullptr || front < best->buffered.front().record.sequence) best = &cursor;
+        if (best == nullptr || front < best->Front().record.sequence) best = &cursor;
       }
       if (best == nullptr) break;
-      size_t size = RecordBytes(best->buffered.front().record);
-      if (count > 0 && bytes + size > options_.max_bytes) break;
-      last_returned_ = std::max(last_returned_, best->buffered.front().record.sequence.value());
-      out->push_back(std::move(best->buffered.front()));
-      best->buffered.pop_front();
-      ++count;
-      bytes += size;
+      // Takes the run of `best`'s records that stay below every other shard's next record:
+      // the merge order without comparing shards again for each record.
+      uint64_t limit = bound_;
+      for (auto& [index, cursor] : cursors_) {
+        if (&cursor == best || cursor.Empty() || Blocked(cursor)) continue;
+        limit = std::min(limit, cursor.Front().record.sequence.value() - 1);
+      }
+      bool stop = false;
+      while (!best->Empty() && count < options_.max_records) {
+        const ReadRecordView& front = best->Front();
+        if (front.record.sequence.value() > limit) break;
+        size_t size = RecordBytes(front.record);
+        if (count > 0 && bytes + size > options_.max_bytes) {
+          stop = true;
+          break;
+        }
+        last_returned_ = std::max(last_returned_, front.record.sequence.value());
+        batch->records.push_back(front);
+        batch->Hold(best->FrontBuffer());
+        ++best->head;
+        ++count;
+        bytes += size;
+      }
+      if (stop) break;
     }
     return Status::Ok();
   }
@@ -118,7 +216,7 @@ class StreamReaderImpl final : public StreamReader {
 
   Status WaitForCommit(std::chrono::steady_clock::time_point deadline) override {
     for (const auto& [index, cursor] : cursors_) {
-      if (!cursor.buffered.empty() && !Blocked(cursor)) return Status::Ok();  // already here
+      if (!cursor.Empty() && !Blocked(cursor)) return Status::Ok();  // already here
     }
     return stream_->WaitForCommit(seen_commit_, deadline);
   }
@@ -147,11 +245,11 @@ class StreamReaderImpl final : public StreamReader {
     // read leaves it unknown (0); the next Next call reports the error.
     for (auto& [index, cursor] : cursors_) cursor.caught_up = false;
     if (!RefillEmpty().ok()) return result;
-    const ReadRecord* oldest = nullptr;
+    const ReadRecordView* oldest = nullptr;
     for (const auto& [index, cursor] : cursors_) {
-      if (cursor.buffered.empty() || Blocked(cursor)) continue;
-      if (oldest == nullptr || cursor.buffered.front().record.sequence < oldest->record.sequence) {
-        oldest = &cursor.buffered.front();
+      if (cursor.Empty() || Blocked(cursor)) continue;
+      if (oldest == nullptr || cursor.Front().record.sequence < oldest->record.sequence) {
+        oldest = &cursor.Front();
       }
     }
     if (oldest != nullptr) result.oldest_arrival_nanos = oldest->record.arrival_nanos;
@@ -282,8 +380,8 @@ class StreamReaderImpl final : public StreamReader {
   // here unblocks its children within the same pass.
   Status RefillEmpty() {
     for (auto& [index, cursor] : cursors_) {
-      if (cursor.reader == nullptr || cursor.read_to_end || cursor.caught_up ||
-          !cursor.buffered.empty() || Blocked(cursor)) {
+      if (cursor.reader == nullptr || cursor.read_to_end || cursor.caught_up || !cursor.Empty() ||
+          Blocked(cursor)) {
         continue;
       }
       EDDY_RETURN_IF_ERROR(Refill(cursor));
@@ -292,21 +390,45 @@ class StreamReaderImpl final : public StreamReader {
   }
 
   Status Refill(ShardCursor& cursor) {
-    while (cursor.buffered.empty() && !cursor.read_to_end) {
-      // Reads ahead of small record limits (the payload bytes stay bounded by max_bytes), so
-      // a caller taking one record per Next does not cost one shard read per record.
+    cursor.buffered.clear();
+    cursor.holders.clear();
+    cursor.head = 0;
+    cursor.holder_at = 0;
+    // Reads ahead of small record limits (the payload bytes stay bounded by max_bytes), so
+    // a caller taking one record per Next does not cost one shard read per record. A view
+    // read stops at a segment's end, so this reads on until the read-ahead is reached.
+    const size_t target_records = std::max(options_.max_records, kReadAheadRecords);
+    size_t buffered_bytes = 0;
+    while (!cursor.read_to_end && cursor.buffered.size() < target_records &&
+           (cursor.Empty() || buffered_bytes < options_.max_bytes)) {
       log::ReadLimits limits;
-      limits.max_records = std::max(options_.max_records, kReadAheadRecords);
-      limits.max_bytes = options_.max_bytes;
-      auto batch = cursor.reader->Read(limits);
-      if (!batch.ok()) {
-        return batch.status().WithContext("reading " + log::FormatShardId(cursor.index) +
-                                          " of stream " + stream_->name());
+      limits.max_records = target_records - cursor.buffered.size();
+      limits.max_bytes = options_.max_bytes - std::min(options_.max_bytes, buffered_bytes);
+      std::shared_ptr<log::ReadViewBatch> buffer = pool_->Acquire();
+      Status read = cursor.reader->ReadViews(limits, buffer.get());
+      if (!read.ok()) {
+        return read.WithContext("reading " + log::FormatShardId(cursor.index) + " of stream " +
+                                stream_->name());
       }
-      for (log::Record& record : batch->records) {
-        SequenceNumber sequence = record.sequence;
-        if (record.kind == log::RecordKind::kChunkedHead) cursor.pending_head = sequence;
-        auto whole = cursor.reassembler.Add(std::move(record));
+      for (const log::RecordView& view : buffer->records) {
+        const SequenceNumber sequence = view.sequence;
+        buffered_bytes += RecordBytes(view);
+        if (view.kind == log::RecordKind::kData && !cursor.reassembler.pending()) {
+          ReadRecordView out;
+          out.shard_index = cursor.index;
+          out.shard_creation_nanos = cursor.creation_nanos;
+          out.record = view;
+          out.next_in_shard = SequenceNumber(sequence.value() + 1);
+          cursor.buffered.push_back(out);
+          continue;
+        }
+        // Chunk groups (and anything arriving while one is open) go through the reassembler,
+        // which needs owned records; a whole group comes out as an owned record.
+        if (view.kind == log::RecordKind::kChunkedHead) cursor.pending_head = sequence;
+        auto record = view.ToRecord();
+        Result<std::optional<log::Record>> whole =
+            record.ok() ? cursor.reassembler.Add(std::move(*record))
+                        : Result<std::optional<log::Record>>(record.status());
         if (!whole.ok()) {
           return whole.status().WithContext("record " + std::to_string(sequence.value()) + " of " +
                                             log::FormatShardId(cursor.index) + " of stream " +
@@ -314,16 +436,27 @@ class StreamReaderImpl final : public StreamReader {
         }
         if (!cursor.reassembler.pending()) cursor.pending_head.reset();
         if (*whole) {
-          ReadRecord out;
+          auto owned = std::make_shared<OwnedRecord>();
+          owned->record = std::move(**whole);
+          owned->record.position.EncodeTo(owned->position);
+          ReadRecordView out;
           out.shard_index = cursor.index;
           out.shard_creation_nanos = cursor.creation_nanos;
-          out.record = std::move(**whole);
+          out.record.sequence = owned->record.sequence;
+          out.record.arrival_nanos = owned->record.arrival_nanos;
+          out.record.kind = owned->record.kind;
+          out.record.partition_key = owned->record.partition_key;
+          out.record.position = owned->position;
+          out.record.payload = owned->record.payload;
           out.next_in_shard = SequenceNumber(sequence.value() + 1);
-          cursor.buffered.push_back(std::move(out));
+          cursor.AddHolder(buffer);  // the records before it
+          cursor.buffered.push_back(out);
+          cursor.AddHolder(std::move(owned));
         }
       }
-      if (batch->end_of_shard) cursor.read_to_end = true;
-      if (batch->records.empty()) {
+      cursor.AddHolder(buffer);
+      if (buffer->end_of_shard) cursor.read_to_end = true;
+      if (buffer->records.empty()) {
         cursor.caught_up = true;
         break;
       }
@@ -337,6 +470,8 @@ class StreamReaderImpl final : public StreamReader {
   uint64_t bound_ = 0;          // highest sequence committed when the current Next began
   uint64_t seen_commit_ = 0;    // the stream's commit number when the last Next began
   uint64_t last_returned_ = 0;  // highest sequence Next has returned
+  std::shared_ptr<BufferPool> pool_ = std::make_shared<BufferPool>();
+  StreamBatch copied_;  // Next's views before they are copied out
 };
 
 }  // namespace
@@ -350,6 +485,15 @@ Result<std::unique_ptr<StreamReader>> StreamReader::Open(std::shared_ptr<log::St
   auto reader = std::make_unique<StreamReaderImpl>(std::move(stream), options);
   EDDY_RETURN_IF_ERROR(reader->OpenAt(checkpoint));
   return std::unique_ptr<StreamReader>(std::move(reader));
+}
+
+Result<ReadRecord> ReadRecordView::ToReadRecord() const {
+  ReadRecord out;
+  out.shard_index = shard_index;
+  out.shard_creation_nanos = shard_creation_nanos;
+  EDDY_ASSIGN_OR_RETURN(out.record, record.ToRecord());
+  out.next_in_shard = next_in_shard;
+  return out;
 }
 
 ShardCheckpoint StreamReader::After(const ReadRecord& record) {

@@ -12,6 +12,10 @@
 // - Waiting: WaitForCommit blocks on the stream's commit counter (log::Stream::WaitForCommit),
 //   not on one shard and not by polling.
 //
+// Reading in place: NextViews hands out records as views into the segment bytes the log read
+// (log::ShardReader::ReadViews), with buffers recycled once no batch holds them; Next gives
+// owned copies of the same records.
+//
 // Thread safety: one thread drives a reader. The stream (and its store) must outlive it.
 #pragma once
 
@@ -39,6 +43,42 @@ struct ReadRecord {
   SequenceNumber next_in_shard;
 };
 
+// A whole record read in place (StreamReader::NextViews): views into segment bytes that the
+// StreamBatch holding it keeps alive.
+struct ReadRecordView {
+  uint32_t shard_index = 0;
+  int64_t shard_creation_nanos = 0;
+  log::RecordView record;        // kind kData; chunk groups reassembled
+  SequenceNumber next_in_shard;  // as ReadRecord::next_in_shard
+  // An owned copy, the source position decoded (kCorruption if its bytes do not decode).
+  [[nodiscard]] Result<ReadRecord> ToReadRecord() const;
+};
+
+// Records NextViews returned and the buffers their views point into. Meant to be reused: each
+// NextViews call clears it first (releasing what it held), so a consumer that keeps one or a
+// few batches reads without allocating. A batch may be handed to and released on another
+// thread than the reader's (buffers go back to the reader's pool under a lock).
+class StreamBatch {
+ public:
+  std::vector<ReadRecordView> records;
+  // Drops the records and releases the buffers.
+  void Clear() {
+    records.clear();
+    holds_.clear();
+  }
+  // For readers: keeps `buffer` alive as long as the batch holds records (once per buffer;
+  // a batch holds a few, one or two per shard).
+  void Hold(const std::shared_ptr<const void>& buffer) {
+    for (auto it = holds_.rbegin(); it != holds_.rend(); ++it) {
+      if (*it == buffer) return;
+    }
+    holds_.push_back(buffer);
+  }
+
+ private:
+  std::vector<std::shared_ptr<const void>> holds_;  // the buffers records point into
+};
+
 struct StreamReaderOptions {
   // Where to start when no checkpoint is given: TRIM_HORIZON, LATEST, AT_TIMESTAMP, or a
   // sequence number (AT_/AFTER_SEQUENCE_NUMBER apply to every shard: each begins at its first
@@ -62,6 +102,10 @@ class StreamReader {
   // Appends to `out` the next records durable now, in merged order, up to the limits; none
   // when caught up. Picks up shards created by resharding.
   [[nodiscard]] virtual Status Next(std::vector<ReadRecord>* out) = 0;
+  // The same records as Next, in place: `batch` is cleared, then holds the next records as
+  // views (nothing copied, source positions left encoded) and keeps their buffers alive until
+  // it is cleared, reused or destroyed. Next and NextViews may be mixed on one reader.
+  [[nodiscard]] virtual Status NextViews(StreamBatch* batch) = 0;
 
   // The position after every record Next has returned so far (see the chunk-group rule above).
   virtual Checkpoint checkpoint() const = 0;

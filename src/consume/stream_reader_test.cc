@@ -289,6 +289,69 @@ TEST(StreamReaderTest, ChunkGroupCutAcrossNextCallsResumesAtItsHead) {
   EXPECT_EQ(Payloads(batch), std::vector<std::string>{"d2"});
 }
 
+// NextViews hands out the records Next does, as views whose buffers the batch keeps alive:
+// batches held across many later reads (their buffers must not be reused) and released on
+// another thread still hold the right bytes, chunk groups included.
+TEST(StreamReaderTest, ViewsStayValidWhileTheirBatchIsHeld) {
+  FaultStore env;
+  env.options.segment_bytes = 4096;
+  env.Open();
+  log::StreamOptions options = Unordered(3);
+  options.max_record_bytes = 1024;
+  auto stream = *env.store->CreateStream("s", options);
+  for (int t = 0; t < 30; ++t) {
+    std::vector<log::AppendRecord> records;
+    for (int i = 0; i < 10; ++i) {
+      const std::string key = "k" + std::to_string((t * 10 + i) % 23);
+      std::string payload = key + "/" + std::to_string(t * 10 + i) + "/";
+      payload.append(i == 3 ? 2500 : 60 + i * 7, static_cast<char>('a' + t % 26));
+      records.push_back(MakeRecord(key, payload));
+    }
+    ASSERT_TRUE(stream->AppendTransaction(std::move(records), PgPosition(100 + t)).ok());
+  }
+  const std::vector<ReadRecord> expected = Drain(*OpenReader(stream, Options()));
+  ASSERT_EQ(expected.size(), 300u);
+
+  auto reader = OpenReader(stream, Options(7));
+  std::vector<std::unique_ptr<StreamBatch>> held;
+  while (true) {
+    auto batch = std::make_unique<StreamBatch>();
+    ASSERT_TRUE(reader->NextViews(batch.get()).ok());
+    if (batch->records.empty()) break;
+    held.push_back(std::move(batch));
+  }
+  size_t at = 0;
+  for (const auto& batch : held) {
+    for (const ReadRecordView& view : batch->records) {
+      ASSERT_LT(at, expected.size());
+      const ReadRecord& want = expected[at++];
+      EXPECT_EQ(view.record.sequence, want.record.sequence);
+      EXPECT_EQ(view.record.payload, want.record.payload);
+      EXPECT_EQ(view.record.partition_key, want.record.partition_key);
+      EXPECT_EQ(view.shard_index, want.shard_index);
+      EXPECT_EQ(view.next_in_shard, want.next_in_shard);
+      auto copy = view.ToReadRecord();
+      ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+      EXPECT_EQ(copy->record.position, want.record.position);
+    }
+  }
+  EXPECT_EQ(at, expected.size());
+  // Released on another thread while this one reads on: the buffers go back to the pool.
+  std::thread releaser([&] { held.clear(); });
+  auto again = OpenReader(stream, Options(50));
+  StreamBatch batch;
+  size_t count = 0;
+  do {
+    ASSERT_TRUE(again->NextViews(&batch).ok());
+    for (const ReadRecordView& view : batch.records) {
+      ASSERT_LT(count, expected.size());
+      EXPECT_EQ(view.record.payload, expected[count++].record.payload);
+    }
+  } while (!batch.records.empty());
+  releaser.join();
+  EXPECT_EQ(count, expected.size());
+}
+
 TEST(StreamReaderTest, StartPositions) {
   FaultStore env;
   env.Open();

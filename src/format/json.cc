@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <bit>
 #include <cctype>
 #include <charconv>
 #include <cstring>
@@ -212,13 +213,6 @@ class JsonMinifier {
 
 }  // namespace
 
-// Bytes a JSON string holds as they are: printable ASCII other than `"` and `\`.
-constexpr std::array<bool, 256> kPlainJsonByte = [] {
-  std::array<bool, 256> plain{};
-  for (int c = 0x20; c < 0x80; ++c) plain[static_cast<size_t>(c)] = c != '"' && c != '\\';
-  return plain;
-}();
-
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   // Most text (base64, identifiers, sequence numbers) needs no escaping: runs of printable
@@ -227,8 +221,7 @@ void AppendJsonString(std::string& out, std::string_view text) {
   out.push_back('"');
   size_t i = 0;
   while (i < text.size()) {
-    size_t run = i;
-    while (run < text.size() && kPlainJsonByte[static_cast<uint8_t>(text[run])]) ++run;
+    size_t run = i + PlainJsonPrefix(text.substr(i));
     if (run > i) {
       out.append(text.data() + i, run - i);
       i = run;

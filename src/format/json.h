@@ -9,7 +9,9 @@
 // Not thread-safe; one writer per record.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +21,43 @@ namespace eddy::format {
 
 // Appends `text` as a quoted, escaped JSON string.
 void AppendJsonString(std::string& out, std::string_view text);
+
+namespace json_internal {
+// The high bit of each byte of `word` that a JSON string cannot hold as it is: below 0x20,
+// high bit set (UTF-8, validated by the slow path), `"` or `\`. Borrows can flag only bytes
+// after a truly flagged one, so the lowest flagged byte is exact.
+inline uint64_t FlaggedBytes(uint64_t word) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  return ((word - kOnes * 0x20) & ~word & kHigh) | (word & kHigh) | has_zero(word ^ (kOnes * '"')) |
+         has_zero(word ^ (kOnes * '\\'));
+}
+}  // namespace json_internal
+
+// The length of the longest prefix of `text` a JSON string holds as it is (printable ASCII
+// other than `"` and `\`); == text.size() when `text` needs no escaping at all. Checks eight
+// bytes per step (SWAR; the last few bytes padded with plain ones), reading only `text`.
+inline size_t PlainJsonPrefix(std::string_view text) {
+  static_assert(std::endian::native == std::endian::little, "the SWAR test is little-endian");
+  const char* data = text.data();
+  const size_t size = text.size();
+  size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, data + i, 8);
+    if (const uint64_t flagged = json_internal::FlaggedBytes(word); flagged != 0) {
+      return i + static_cast<size_t>(std::countr_zero(flagged) / 8);
+    }
+  }
+  if (i == size) return size;
+  uint64_t word = 0x6161616161616161ULL;  // 'a' x 8
+  std::memcpy(&word, data + i, size - i);
+  if (const uint64_t flagged = json_internal::FlaggedBytes(word); flagged != 0) {
+    return i + static_cast<size_t>(std::countr_zero(flagged) / 8);
+  }
+  return size;
+}
 
 // If `text` is one valid JSON value (RFC 8259, UTF-8, surrounding whitespace allowed),
 // returns it with insignificant whitespace removed and number/string spellings untouched

@@ -24,6 +24,29 @@ TEST(JsonStringTest, EscapesQuotesBackslashesAndEveryControlCharacter) {
   EXPECT_EQ(Quote("\x7f"), "\"\x7f\"");
 }
 
+// PlainJsonPrefix checks eight bytes per step: every byte value at every offset of strings of
+// every length up to 40 must stop it exactly where a byte-by-byte check stops.
+TEST(JsonStringTest, PlainPrefixStopsAtTheFirstByteThatNeedsEscaping) {
+  auto plain = [](unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; };
+  for (size_t length = 0; length <= 40; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (int c = 0; c < 256; ++c) {
+        std::string text(length, 'a');
+        text[at] = static_cast<char>(c);
+        const size_t expected = plain(static_cast<unsigned char>(c)) ? length : at;
+        ASSERT_EQ(PlainJsonPrefix(text), expected)
+            << "length=" << length << " at=" << at << " byte=" << c;
+      }
+    }
+    EXPECT_EQ(PlainJsonPrefix(std::string(length, '~')), length);
+  }
+  // Several flagged bytes: the first wins (borrows never flag an earlier byte).
+  std::string two_zeros = "ab" + std::string(2, '\0') + "cdefgh";
+  EXPECT_EQ(PlainJsonPrefix(two_zeros), 2u);
+  EXPECT_EQ(PlainJsonPrefix("abc\x1f\x80\"xyzw"), 3u);
+  EXPECT_EQ(PlainJsonPrefix(std::string("abcdefg") + '\x01' + 'h'), 7u);
+}
+
 TEST(JsonStringTest, EscapesBetweenRunsOfPlainText) {
   EXPECT_EQ(Quote(""), R"("")");
   EXPECT_EQ(Quote("plain text"), R"("plain text")");

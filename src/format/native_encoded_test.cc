@@ -43,6 +43,48 @@ TEST(NativeEncodedTest, SampleEventsRenderAsTheNativeRenderer) {
   EXPECT_GE(rendered, 9);
 }
 
+// Strings are checked and copied with fixed-size loads (lengths 0-3, 4-7, 8 and more, the
+// last word overlapping): every length up to 24 with a byte that needs escaping (or UTF-8)
+// at every position renders as the general path does, as column names and as values.
+TEST(NativeEncodedTest, StringsOfEveryLengthWithSpecialBytesRenderAsTheNativeRenderer) {
+  auto renderer = MakeRenderer("native");
+  ASSERT_TRUE(renderer.ok());
+  model::ChangeEvent base;
+  for (const auto& sample : testing::SampleEvents()) {
+    std::string encoded;
+    model::EncodeEvent(sample.event, encoded);
+    std::string out;
+    if (sample.event.op == model::Operation::kInsert && sample.event.after &&
+        AppendNativeRecord(encoded, ViewType::kNewAndOldImages, &out)) {
+      base = sample.event;
+      break;
+    }
+  }
+  ASSERT_TRUE(base.after.has_value()) << "no sample insert takes the fast path";
+  const std::vector<std::string> specials = {
+      "\"", "\\", "\n", std::string(1, '\0'), "\x1f", "\x7f", "\xc3\xa9", "\xff", "~"};
+  int checked = 0;
+  for (size_t length = 0; length <= 24; ++length) {
+    for (size_t at = 0; at <= length; ++at) {
+      for (const std::string& special : specials) {
+        std::string text(length, 'x');
+        if (at < length) text.replace(at, 1, special);
+        model::ChangeEvent event = base;
+        event.after->push_back(
+            model::Field{text.empty() ? "e" : "c_" + text, model::Value::Text(text)});
+        std::string encoded;
+        model::EncodeEvent(event, encoded);
+        std::string out = "previous\n";
+        ASSERT_TRUE(AppendNativeRecord(encoded, ViewType::kNewAndOldImages, &out));
+        ASSERT_EQ(out, "previous\n" + General(**renderer, encoded, ViewType::kNewAndOldImages))
+            << "length=" << length << " at=" << at;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 2000);
+}
+
 TEST(NativeEncodedTest, RandomEventsRenderAsTheNativeRenderer) {
   uint64_t seed = model::testing::TestSeed();
   std::mt19937_64 random(seed);

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <string_view>
 
 namespace eddy::format {
 
@@ -55,6 +57,61 @@ uint64_t Magnitude(int64_t v) {
   return v < 0 ? static_cast<uint64_t>(-(v + 1)) + 1 : static_cast<uint64_t>(v);
 }
 
+// The char* forms behind AppendInstant: written in place, two digits per step.
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+char* WriteTwoDigits(char* out, uint64_t value) {  // value < 100
+  std::memcpy(out, kDigitPairs + 2 * value, 2);
+  return out + 2;
+}
+
+char* WritePadded(char* out, uint64_t value, int width) {
+  char buffer[24];
+  char* end = buffer + sizeof(buffer);
+  char* begin = end;
+  do {
+    *--begin = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  while (end - begin < width) *--begin = '0';
+  std::memcpy(out, begin, static_cast<size_t>(end - begin));
+  return out + (end - begin);
+}
+
+char* WriteCivil(char* out, int64_t days) {
+  model::CivilDate civil = model::CivilFromDays(days);
+  const int64_t year = civil.year;
+  if (year >= 0 && year <= 9999) {
+    out = WriteTwoDigits(out, static_cast<uint64_t>(year) / 100);
+    out = WriteTwoDigits(out, static_cast<uint64_t>(year) % 100);
+  } else {
+    *out++ = year < 0 ? '-' : '+';
+    out = WritePadded(out, Magnitude(year), 4);
+  }
+  *out++ = '-';
+  out = WriteTwoDigits(out, static_cast<uint64_t>(civil.month));
+  *out++ = '-';
+  return WriteTwoDigits(out, static_cast<uint64_t>(civil.day));
+}
+
+// micros < one day, as HH:MM:SS.ffffff.
+char* WriteDayClock(char* out, uint64_t micros) {
+  const uint64_t seconds = micros / kMicrosPerSecond;
+  const uint64_t fraction = micros % kMicrosPerSecond;
+  out = WriteTwoDigits(out, seconds / 3600);
+  *out++ = ':';
+  out = WriteTwoDigits(out, seconds / 60 % 60);
+  *out++ = ':';
+  out = WriteTwoDigits(out, seconds % 60);
+  *out++ = '.';
+  out = WriteTwoDigits(out, fraction / 10000);
+  out = WriteTwoDigits(out, fraction / 100 % 100);
+  return WriteTwoDigits(out, fraction % 100);
+}
+
 std::string FormatInstant(model::TemporalKind kind, int64_t micros, bool utc) {
   std::string out;
   AppendInstant(out, kind, micros, utc);
@@ -63,31 +120,43 @@ std::string FormatInstant(model::TemporalKind kind, int64_t micros, bool utc) {
 
 }  // namespace
 
-void AppendInstant(std::string& out, model::TemporalKind kind, int64_t micros, bool utc) {
+char* WriteInstant(char* out, model::TemporalKind kind, int64_t micros, bool utc) {
+  auto literal = [out](std::string_view text) {
+    std::memcpy(out, text.data(), text.size());
+    return out + text.size();
+  };
   switch (kind) {
     case model::TemporalKind::kPositiveInfinity:
-      out += "infinity";
-      return;
+      return literal("infinity");
     case model::TemporalKind::kNegativeInfinity:
-      out += "-infinity";
-      return;
+      return literal("-infinity");
     case model::TemporalKind::kZero:
-      out += utc ? "0000-00-00T00:00:00.000000Z" : "0000-00-00T00:00:00.000000";
-      return;
-    case model::TemporalKind::kFinite: break;
+      return literal(utc ? "0000-00-00T00:00:00.000000Z" : "0000-00-00T00:00:00.000000");
+    case model::TemporalKind::kFinite:
+      break;
   }
-  AppendCivil(out, FloorDiv(micros, kMicrosPerDay));
-  out.push_back('T');
-  AppendClock(out, static_cast<uint64_t>(FloorMod(micros, kMicrosPerDay)));
-  if (utc) out.push_back('Z');
+  out = WriteCivil(out, FloorDiv(micros, kMicrosPerDay));
+  *out++ = 'T';
+  out = WriteDayClock(out, static_cast<uint64_t>(FloorMod(micros, kMicrosPerDay)));
+  if (utc) *out++ = 'Z';
+  return out;
+}
+
+void AppendInstant(std::string& out, model::TemporalKind kind, int64_t micros, bool utc) {
+  char buffer[kMaxInstantChars];
+  out.append(buffer, WriteInstant(buffer, kind, micros, utc));
 }
 
 std::string FormatDate(const model::DateValue& date) {
   switch (date.kind) {
-    case model::TemporalKind::kPositiveInfinity: return "infinity";
-    case model::TemporalKind::kNegativeInfinity: return "-infinity";
-    case model::TemporalKind::kZero: return "0000-00-00";
-    case model::TemporalKind::kFinite: break;
+    case model::TemporalKind::kPositiveInfinity:
+      return "infinity";
+    case model::TemporalKind::kNegativeInfinity:
+      return "-infinity";
+    case model::TemporalKind::kZero:
+      return "0000-00-00";
+    case model::TemporalKind::kFinite:
+      break;
   }
   std::string out;
   AppendCivil(out, date.days);
@@ -116,7 +185,8 @@ std::string FormatTimeTz(const model::TimeTzValue& time) {
                 static_cast<unsigned long long>(magnitude / 60 % 60));
   out += buffer;
   if (magnitude % 60 != 0) {
-    std::snprintf(buffer, sizeof(buffer), ":%02llu", static_cast<unsigned long long>(magnitude % 60));
+    std::snprintf(buffer, sizeof(buffer), ":%02llu",
+                  static_cast<unsigned long long>(magnitude % 60));
     out += buffer;
   }
   return out;

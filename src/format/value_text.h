@@ -23,13 +23,18 @@ std::string FormatTimeTz(const model::TimeTzValue& time);
 std::string FormatTimestamp(const model::TimestampValue& timestamp);
 // FormatTimestamp (utc false) / FormatTimestampTz (utc true) appended to `out`.
 void AppendInstant(std::string& out, model::TemporalKind kind, int64_t micros, bool utc);
+// The same text written at `out`, which has room for kMaxInstantChars; returns its end.
+inline constexpr size_t kMaxInstantChars = 40;
+char* WriteInstant(char* out, model::TemporalKind kind, int64_t micros, bool utc);
 std::string FormatTimestampTz(const model::TimestampTzValue& timestamp);
 std::string FormatInterval(const model::IntervalValue& interval);
 // Nanoseconds since the epoch as RFC 3339 UTC with microseconds ("...T10:15:30.123456Z").
 std::string FormatEpochNanos(int64_t nanos);
 
 // Floor division and modulo (C++ division truncates toward zero).
-inline int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+inline int64_t FloorDiv(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 inline int64_t FloorMod(int64_t a, int64_t b) {
   int64_t r = a % b;
   return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;

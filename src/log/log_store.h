@@ -151,6 +151,26 @@ struct ReadBatch {
   int64_t millis_behind_latest = 0;
 };
 
+// A read of records in place (ShardReader::ReadViews). `records` point into `bytes`, which the
+// batch owns: they stay valid until the batch is read into again, cleared or destroyed. A
+// batch is meant to be reused, read after read, so its buffers keep their capacity.
+struct ReadViewBatch {
+  std::string bytes;  // segment bytes the views point into
+  std::vector<RecordView> records;
+  SequenceNumber next_sequence;         // as ReadBatch
+  bool end_of_shard = false;            // as ReadBatch
+  std::vector<uint32_t> child_indexes;  // as ReadBatch
+  int64_t millis_behind_latest = 0;     // as ReadBatch
+
+  void Clear() {
+    records.clear();
+    next_sequence = SequenceNumber();
+    end_of_shard = false;
+    child_indexes.clear();
+    millis_behind_latest = 0;
+  }
+};
+
 struct ReadLimits {
   size_t max_records = 10000;
   size_t max_bytes = 10u << 20;  // payload + partition key bytes; at least one record is
@@ -226,6 +246,12 @@ class ShardReader {
   // Returns committed records from the current position; an empty batch when caught up.
   // kTrimmed when the position fell behind the retention horizon.
   virtual Result<ReadBatch> Read(const ReadLimits& limits) = 0;
+  // Read's records as views into `*batch` (cleared first): the same records in the same
+  // order, limits, errors and batch fields, except that a call returns the records of one
+  // segment at most (an empty batch still means caught up). The segment bytes are read once
+  // into the batch's buffer and not copied again, and source positions are not decoded. The
+  // default copies what Read returns.
+  [[nodiscard]] virtual Status ReadViews(const ReadLimits& limits, ReadViewBatch* batch);
   // Blocks until a record at or after the current position is committed, the shard closes,
   // or `deadline` passes (then returns OK as well: callers Read and find nothing). In-process
   // this waits on a condition variable; a read-only store (another process) is woken by a

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -532,6 +533,112 @@ TEST(LogStoreTest, BatchLimitsAndMillisBehind) {
   EXPECT_TRUE(batch.records.empty());
   EXPECT_FALSE(batch.end_of_shard);
   EXPECT_EQ(batch.next_sequence.value(), 51u);
+}
+
+// Reads a whole shard through ReadViews with the given limits, copying each view.
+std::vector<Record> ReadAllViews(Stream& stream, uint32_t shard, const ReadLimits& limits,
+                                 StartPosition start = StartPosition::TrimHorizon(),
+                                 Status* error = nullptr) {
+  std::vector<Record> records;
+  auto reader = stream.OpenReader(shard, start);
+  if (!reader.ok()) {
+    if (error) *error = reader.status();
+    return records;
+  }
+  ReadViewBatch batch;
+  while (true) {
+    Status status = (*reader)->ReadViews(limits, &batch);
+    if (!status.ok()) {
+      if (error) *error = status;
+      return records;
+    }
+    if (batch.records.empty()) break;
+    EXPECT_LE(batch.records.size(), limits.max_records);
+    EXPECT_EQ(batch.next_sequence.value(), batch.records.back().sequence.value() + 1);
+    for (const RecordView& view : batch.records) {
+      auto record = view.ToRecord();
+      EXPECT_TRUE(record.ok()) << record.status().ToString();
+      if (record.ok()) records.push_back(std::move(*record));
+    }
+  }
+  return records;
+}
+
+// ReadViews returns Read's records (keys, payloads, kinds, positions of every kind, chunk
+// groups, many small segments, frames larger than one view read), whatever the limits.
+TEST(LogStoreTest, ReadViewsReturnsWhatReadReturns) {
+  FaultStore env;
+  env.options.segment_bytes = 8192;
+  env.Open();
+  auto stream = *env.store->CreateStream("s", Unordered(1));
+  std::mt19937_64 random(7);
+  for (int i = 0; i < 400; ++i) {
+    SourcePosition position;
+    if (i % 3 == 1) position = PgPosition(1000 + i);
+    if (i % 3 == 2) {
+      MysqlPosition mysql;
+      mysql.server_id = 7;
+      mysql.end.file = "binlog.000042";
+      mysql.end.offset = 4 + i;
+      mysql.gtid.text = i % 2 ? "" : "0-1-" + std::to_string(i);
+      position = SourcePosition(std::move(mysql));
+    }
+    std::string payload(random() % 700, static_cast<char>('a' + i % 26));
+    if (i == 100 || i == 250) payload.assign(1'500'000, 'z');  // chunked, frames of 1 MiB
+    // A transaction chunks oversized payloads; an empty end position skips the exactly-once
+    // check.
+    auto appended = stream->AppendTransaction(
+        {MakeRecord("key" + std::to_string(i % 17), payload, position)}, SourcePosition());
+    ASSERT_TRUE(appended.ok()) << i << ": " << appended.status().ToString();
+    env.clock.Advance(1000);
+  }
+  const std::vector<Record> expected = ReadAll(*stream, 0);
+  ASSERT_GT(expected.size(), 400u);
+  for (ReadLimits limits : {ReadLimits{}, ReadLimits{1, 1u << 20}, ReadLimits{7, 1u << 20},
+                            ReadLimits{1000, 1500}, ReadLimits{3, 1}}) {
+    const std::vector<Record> views = ReadAllViews(*stream, 0, limits);
+    ASSERT_EQ(views.size(), expected.size()) << limits.max_records << " " << limits.max_bytes;
+    for (size_t i = 0; i < views.size(); ++i) {
+      ASSERT_EQ(views[i].sequence, expected[i].sequence) << i;
+      EXPECT_EQ(views[i].arrival_nanos, expected[i].arrival_nanos) << i;
+      EXPECT_EQ(views[i].kind, expected[i].kind) << i;
+      EXPECT_EQ(views[i].partition_key, expected[i].partition_key) << i;
+      EXPECT_EQ(views[i].payload, expected[i].payload) << i;
+      EXPECT_EQ(views[i].position, expected[i].position) << i;
+    }
+  }
+  // From a sequence in the middle of a segment.
+  const SequenceNumber middle = expected[expected.size() / 2].sequence;
+  auto from_middle =
+      ReadAllViews(*stream, 0, ReadLimits{5, 1u << 20}, StartPosition::AtSequence(middle));
+  ASSERT_FALSE(from_middle.empty());
+  EXPECT_EQ(from_middle.front().sequence, middle);
+  EXPECT_EQ(from_middle.size(), expected.size() - expected.size() / 2);
+}
+
+TEST(LogStoreTest, ReadViewsReportsCorruptionAfterTheRecordsBeforeIt) {
+  FaultStore env;
+  env.options.segment_bytes = 4096;
+  env.Open();
+  auto stream = *env.store->CreateStream("s", Unordered(1));
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(stream->Append(MakeRecord("k", std::string(100, 'x') + std::to_string(i))).ok());
+  }
+  std::string segment = "/data/streams/s/shardId-000000000000/" + SegmentFileName(1);
+  uint64_t size = *env.fs.FileSize(segment);
+  ASSERT_TRUE(env.fs.CorruptByte(segment, size / 2).ok());
+  stream.reset();
+  env.CrashAndReopen();
+  stream = env.Get("s");
+  Status read_error;
+  auto read = ReadAll(*stream, 0, StartPosition::TrimHorizon(), &read_error);
+  Status view_error;
+  auto views = ReadAllViews(*stream, 0, ReadLimits{}, StartPosition::TrimHorizon(), &view_error);
+  EXPECT_EQ(views.size(), read.size());
+  EXPECT_GT(views.size(), 3u);
+  EXPECT_EQ(view_error.code(), ErrorCode::kCorruption);
+  EXPECT_NE(view_error.message().find(segment), std::string::npos) << view_error.message();
+  EXPECT_NE(view_error.message().find("offset"), std::string::npos);
 }
 
 TEST(LogStoreTest, WaitForDataWakesOnCommitAndHonoursDeadline) {

@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/position.h"
+#include "base/status.h"
 #include "log/kinesis.h"
 
 namespace eddy::log {
@@ -31,6 +33,23 @@ struct Record {
   std::string partition_key;
   std::string payload;
   SourcePosition position;  // of the change; empty for plain Kinesis PutRecord appends
+};
+
+// A record read in place (ShardReader::ReadViews): views into the bytes of the read batch that
+// returned it, valid while that batch is neither cleared nor read into again. The source
+// position stays encoded (its bytes as segment frames hold them, base/position.h) until a
+// caller asks for it: readers that only render the payload never build it.
+struct RecordView {
+  SequenceNumber sequence;
+  int64_t arrival_nanos = 0;
+  RecordKind kind = RecordKind::kData;
+  std::string_view partition_key;
+  std::string_view position;  // SourcePosition::EncodeTo's bytes; checked when the frame was read
+  std::string_view payload;
+
+  Result<SourcePosition> DecodePosition() const;
+  // An owned copy (position decoded).
+  Result<Record> ToRecord() const;
 };
 
 // What an appender supplies for one record.

@@ -72,7 +72,35 @@ size_t FrameSize(const Record& record) {
          record.payload.size();
 }
 
-FrameDecode DecodeFrame(std::string_view bytes, Record* record) {
+namespace {
+
+// The size of the encoded source position at the start of `bytes` (SourcePosition::EncodeTo's
+// layout), with DecodeFrom's checks but without building it.
+Result<size_t> EncodedPositionSize(std::string_view bytes) {
+  ByteReader reader(bytes);
+  EDDY_ASSIGN_OR_RETURN(uint8_t tag, reader.ReadFixed8());
+  switch (static_cast<SourceKind>(tag)) {
+    case SourceKind::kNone:
+      break;
+    case SourceKind::kPostgres:
+      EDDY_RETURN_IF_ERROR(reader.ReadFixed64().status());
+      EDDY_RETURN_IF_ERROR(reader.ReadFixed64().status());
+      break;
+    case SourceKind::kMysql:
+      EDDY_RETURN_IF_ERROR(reader.ReadFixed32().status());
+      EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());
+      EDDY_RETURN_IF_ERROR(reader.ReadVarint64().status());
+      EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());
+      break;
+    default:
+      return Corruption("unknown source position kind " + std::to_string(tag));
+  }
+  return reader.consumed();
+}
+
+}  // namespace
+
+FrameDecode DecodeFrameView(std::string_view bytes, RecordView* view) {
   FrameDecode result;
   if (bytes.size() < kFrameHeaderBytes) {
     result.status = FrameStatus::kIncomplete;
@@ -98,7 +126,7 @@ FrameDecode DecodeFrame(std::string_view bytes, Record* record) {
     return result;
   }
   result.size = kFrameHeaderBytes + length;
-  if (record == nullptr) return result;
+  if (view == nullptr) return result;
   ByteReader reader(bytes.substr(kFrameHeaderBytes, length));
   auto fail = [&](const Status& status) {
     result.status = FrameStatus::kCorrupt;
@@ -117,19 +145,57 @@ FrameDecode DecodeFrame(std::string_view bytes, Record* record) {
   auto key = reader.ReadLengthPrefixed();
   if (!key.ok()) return fail(key.status());
   std::string_view rest = reader.rest();
-  auto position = SourcePosition::DecodeFrom(rest);
-  if (!position.ok()) return fail(position.status());
-  ByteReader tail(rest);
+  auto position_size = EncodedPositionSize(rest);
+  if (!position_size.ok()) return fail(position_size.status());
+  ByteReader tail(rest.substr(*position_size));
   auto payload = tail.ReadLengthPrefixed();
   if (!payload.ok()) return fail(payload.status());
   if (!tail.empty()) return fail(Corruption("trailing bytes after the payload"));
-  record->sequence = SequenceNumber(*sequence);
-  record->arrival_nanos = static_cast<int64_t>(*arrival);
-  record->kind = static_cast<RecordKind>(*kind);
-  record->partition_key.assign(key->data(), key->size());
-  record->position = std::move(*position);
-  record->payload.assign(payload->data(), payload->size());
+  view->sequence = SequenceNumber(*sequence);
+  view->arrival_nanos = static_cast<int64_t>(*arrival);
+  view->kind = static_cast<RecordKind>(*kind);
+  view->partition_key = *key;
+  view->position = rest.substr(0, *position_size);
+  view->payload = *payload;
   return result;
+}
+
+FrameDecode DecodeFrame(std::string_view bytes, Record* record) {
+  if (record == nullptr) return DecodeFrameView(bytes, nullptr);
+  RecordView view;
+  FrameDecode result = DecodeFrameView(bytes, &view);
+  if (result.status != FrameStatus::kOk) return result;
+  auto position = view.DecodePosition();
+  if (!position.ok()) {
+    result.status = FrameStatus::kCorrupt;
+    result.error = "bad record body: " + position.status().message();
+    return result;
+  }
+  record->sequence = view.sequence;
+  record->arrival_nanos = view.arrival_nanos;
+  record->kind = view.kind;
+  record->partition_key.assign(view.partition_key.data(), view.partition_key.size());
+  record->position = std::move(*position);
+  record->payload.assign(view.payload.data(), view.payload.size());
+  return result;
+}
+
+Result<SourcePosition> RecordView::DecodePosition() const {
+  std::string_view bytes = position;
+  EDDY_ASSIGN_OR_RETURN(SourcePosition decoded, SourcePosition::DecodeFrom(bytes));
+  if (!bytes.empty()) return Corruption("trailing bytes after the source position");
+  return decoded;
+}
+
+Result<Record> RecordView::ToRecord() const {
+  Record record;
+  record.sequence = sequence;
+  record.arrival_nanos = arrival_nanos;
+  record.kind = kind;
+  record.partition_key.assign(partition_key.data(), partition_key.size());
+  EDDY_ASSIGN_OR_RETURN(record.position, DecodePosition());
+  record.payload.assign(payload.data(), payload.size());
+  return record;
 }
 
 std::string EncodeIndex(const SegmentSummary& summary) {

@@ -74,6 +74,9 @@ struct FrameDecode {
 };
 // Decodes the frame at the start of `bytes` into `record` (when not null).
 FrameDecode DecodeFrame(std::string_view bytes, Record* record);
+// The same checks (CRC, body layout, a well-formed source position), with `view` pointing into
+// `bytes` instead of copying: nothing is allocated for a frame that is not corrupt.
+FrameDecode DecodeFrameView(std::string_view bytes, RecordView* view);
 
 struct IndexEntry {
   SequenceNumber sequence;

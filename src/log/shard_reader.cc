@@ -13,7 +13,11 @@ class ShardReaderImpl final : public ShardReader {
   ShardReaderImpl(std::shared_ptr<StreamImpl> stream, ShardIndex shard, SequenceNumber next)
       : stream_(std::move(stream)), shard_(shard), next_(next) {}
   Result<ReadBatch> Read(const ReadLimits& limits) override {
+    resume_.valid = false;
     return stream_->ReadShard(shard_, &next_, limits);
+  }
+  Status ReadViews(const ReadLimits& limits, ReadViewBatch* batch) override {
+    return stream_->ReadShardViews(shard_, &next_, limits, batch, &resume_);
   }
   Status WaitForData(std::chrono::steady_clock::time_point deadline) override {
     return stream_->WaitForShardData(shard_, next_, deadline);
@@ -25,7 +29,12 @@ class ShardReaderImpl final : public ShardReader {
   std::shared_ptr<StreamImpl> stream_;
   ShardIndex shard_;
   SequenceNumber next_;
+  StreamImpl::ReadResume resume_;
 };
+
+// The bytes a view read takes from a segment at a time: a few hundred records of the usual
+// size, so a read limited to a few records does not copy much more than it returns.
+constexpr size_t kViewReadBytes = 256u << 10;
 
 }  // namespace
 
@@ -229,6 +238,170 @@ Result<ReadBatch> StreamImpl::ReadShard(ShardIndex shard_index, SequenceNumber* 
   return batch;
 }
 
+Status StreamImpl::ReadShardViews(ShardIndex shard_index, SequenceNumber* next,
+                                  const ReadLimits& limits, ReadViewBatch* batch,
+                                  ReadResume* resume) {
+  EDDY_RETURN_IF_ERROR(Refresh());
+  batch->Clear();
+  size_t bytes = 0;
+  int64_t last_returned_arrival = 0;
+  int64_t shard_last_arrival = 0;
+  bool caught_up = false;
+  // One segment's records per call: the views point into one buffer read from one file.
+  while (batch->records.empty()) {
+    std::shared_ptr<io::File> file;
+    uint64_t offset = 0;
+    uint64_t end = 0;
+    SequenceNumber last_sequence;
+    SequenceNumber segment_base;
+    std::optional<SequenceNumber> next_base;
+    std::string path;
+    std::optional<uint64_t> corrupt_offset;
+    std::string corrupt_reason;
+    {
+      std::lock_guard lock(mu_);
+      if (deleted_) return NotFound("stream " + name_ + " was deleted");
+      auto it = shards_.find(shard_index);
+      if (it == shards_.end()) return NotFound("shard " + FormatShardId(shard_index) + " is gone");
+      Shard& shard = *it->second;
+      shard_last_arrival = shard.last_arrival;
+      if (shard.meta.expired || shard.Trimmed(*next)) {
+        return Trimmed("position " + std::to_string(next->value()) + " of " +
+                       FormatShardId(shard_index) + " is behind the trim horizon " +
+                       std::to_string(shard.TrimHorizon().value()) + " (dropped by retention)");
+      }
+      if (*next > shard.last_sequence) {
+        caught_up = true;
+        if (!shard.meta.open) {
+          batch->end_of_shard = true;
+          for (ShardIndex child : shard.meta.child_indexes) {
+            batch->child_indexes.push_back(child.value());
+          }
+        }
+        break;
+      }
+      auto& segments = shard.segments;
+      auto pos = std::upper_bound(
+          segments.begin(), segments.end(), *next,
+          [](SequenceNumber s, const std::shared_ptr<Segment>& seg) { return s < seg->base; });
+      size_t index = pos == segments.begin() ? 0 : static_cast<size_t>(pos - segments.begin()) - 1;
+      Segment& segment = *segments[index];
+      if (index + 1 < segments.size()) next_base = segments[index + 1]->base;
+      auto handle = ReadHandle(segment);
+      if (!handle.ok()) {
+        if (handle.status().code() == ErrorCode::kNotFound) {
+          // Only retention removes a committed segment (seen late by a read-only store).
+          return Trimmed("segment " + segment.path + " holding position " +
+                         std::to_string(next->value()) + " was dropped by retention");
+        }
+        return handle.status();
+      }
+      file = std::move(*handle);
+      end = segment.summary.bytes;
+      corrupt_offset = segment.corrupt_offset;
+      corrupt_reason = segment.corrupt_reason;
+      if (corrupt_offset && *corrupt_offset < end) end = *corrupt_offset;
+      segment_base = segment.base;
+      offset = kSegmentHeaderBytes;
+      const auto& entries = segment.summary.entries;
+      auto entry =
+          std::upper_bound(entries.begin(), entries.end(), *next,
+                           [](SequenceNumber s, const IndexEntry& e) { return s < e.sequence; });
+      if (entry != entries.begin()) offset = std::prev(entry)->offset;
+      if (resume->valid && resume->segment_base == segment_base && resume->sequence == *next &&
+          resume->offset >= offset && resume->offset <= end) {
+        offset = resume->offset;
+      }
+      last_sequence = shard.last_sequence;
+      path = segment.path;
+    }
+    resume->valid = false;
+    // Reads [offset, end) a buffer at a time; the records of the first buffer that has any
+    // are returned (frames before *next are skipped).
+    uint64_t at = offset;
+    size_t want = kViewReadBytes;
+    bool limit_hit = false;
+    while (at < end && batch->records.empty()) {
+      const size_t size = static_cast<size_t>(std::min<uint64_t>(want, end - at));
+      if (batch->bytes.size() < size) batch->bytes.resize(size);
+      const uint64_t read_from = at;
+      EDDY_ASSIGN_OR_RETURN(size_t got, file->ReadAt(read_from, size, batch->bytes.data()));
+      const std::string_view buffer(batch->bytes.data(), got);
+      size_t position = 0;
+      while (true) {
+        RecordView view;
+        FrameDecode frame = DecodeFrameView(buffer.substr(position), &view);
+        if (frame.status == FrameStatus::kIncomplete) {
+          if (read_from + got >= end || got < size) {
+            if (!batch->records.empty()) break;  // returned first; the next read reports it
+            const uint64_t left = end - at;
+            return Corruption(
+                "segment " + path + " offset " + std::to_string(at) + ": " +
+                (got < size ? "file ends before the expected end offset " + std::to_string(end)
+                            : "torn frame: " + std::to_string(left) +
+                                  " bytes at the end do not form a whole record"));
+          }
+          // Not whole in this buffer: read again from its start (larger when it is larger).
+          if (position == 0) want = std::max(want, frame.size);
+          break;
+        }
+        if (frame.status == FrameStatus::kCorrupt) {
+          if (!batch->records.empty()) break;
+          return Corruption("segment " + path + " offset " + std::to_string(at) + ": " +
+                            frame.error);
+        }
+        const SequenceNumber sequence = view.sequence;
+        if (sequence > last_sequence) {
+          limit_hit = true;
+          break;
+        }
+        if (sequence >= *next) {
+          const size_t record_bytes = view.partition_key.size() + view.payload.size();
+          if (!batch->records.empty() && (batch->records.size() >= limits.max_records ||
+                                          bytes + record_bytes > limits.max_bytes)) {
+            limit_hit = true;
+            break;
+          }
+          bytes += record_bytes;
+          last_returned_arrival = view.arrival_nanos;
+          *next = Next(sequence);
+          batch->records.push_back(view);
+        }
+        position += frame.size;
+        at += frame.size;
+        if (at >= end) break;
+      }
+      if (limit_hit) break;
+    }
+    if (!batch->records.empty()) {
+      // `at` is where the frame of *next starts (or the segment's end).
+      if (at < end) *resume = ReadResume{true, segment_base, *next, at};
+      if (limit_hit || at < end) break;
+    }
+    if (limit_hit) break;
+    // The segment was read to its end.
+    if (corrupt_offset && end == *corrupt_offset) {
+      if (!batch->records.empty()) break;
+      return Corruption("segment " + path + " offset " + std::to_string(end) + ": " +
+                        corrupt_reason);
+    }
+    if (next_base) {
+      *next = std::max(*next, *next_base);
+    } else if (*next <= last_sequence) {
+      if (!batch->records.empty()) break;
+      // The active segment ended before the committed last sequence: it was truncated.
+      return Corruption("segment " + path + " ends at offset " + std::to_string(end) +
+                        " before committed sequence " + std::to_string(last_sequence.value()));
+    }
+  }
+  batch->next_sequence = *next;
+  if (!caught_up && !batch->records.empty()) {
+    batch->millis_behind_latest =
+        std::max<int64_t>(0, (shard_last_arrival - last_returned_arrival) / 1'000'000);
+  }
+  return Status::Ok();
+}
+
 bool StreamImpl::ShardReadyLocked(ShardIndex shard_index, SequenceNumber next) const {
   if (deleted_ || !poisoned_.ok()) return true;
   auto it = shards_.find(shard_index);
@@ -243,3 +416,45 @@ Status StreamImpl::WaitForShardData(ShardIndex shard_index, SequenceNumber next,
 }
 
 }  // namespace eddy::log::internal
+
+namespace eddy::log {
+
+Status ShardReader::ReadViews(const ReadLimits& limits, ReadViewBatch* batch) {
+  batch->Clear();
+  EDDY_ASSIGN_OR_RETURN(ReadBatch read, Read(limits));
+  // Every record's key, encoded position and payload into one buffer, then the views (once
+  // the buffer is complete, so they never point into memory it left when growing).
+  batch->bytes.clear();
+  std::vector<size_t> position_sizes;
+  position_sizes.reserve(read.records.size());
+  for (const Record& record : read.records) {
+    batch->bytes += record.partition_key;
+    const size_t before = batch->bytes.size();
+    record.position.EncodeTo(batch->bytes);
+    position_sizes.push_back(batch->bytes.size() - before);
+    batch->bytes += record.payload;
+  }
+  const std::string_view bytes = batch->bytes;
+  size_t at = 0;
+  for (size_t i = 0; i < read.records.size(); ++i) {
+    const Record& record = read.records[i];
+    RecordView view;
+    view.sequence = record.sequence;
+    view.arrival_nanos = record.arrival_nanos;
+    view.kind = record.kind;
+    view.partition_key = bytes.substr(at, record.partition_key.size());
+    at += record.partition_key.size();
+    view.position = bytes.substr(at, position_sizes[i]);
+    at += position_sizes[i];
+    view.payload = bytes.substr(at, record.payload.size());
+    at += record.payload.size();
+    batch->records.push_back(view);
+  }
+  batch->next_sequence = read.next_sequence;
+  batch->end_of_shard = read.end_of_shard;
+  batch->child_indexes = std::move(read.child_indexes);
+  batch->millis_behind_latest = read.millis_behind_latest;
+  return Status::Ok();
+}
+
+}  // namespace eddy::log

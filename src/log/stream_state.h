@@ -207,6 +207,19 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   // --- ShardReader (shard_reader.cc) ---
   // Reads committed records of `shard` from `*next` on, advancing `*next`.
   Result<ReadBatch> ReadShard(ShardIndex shard, SequenceNumber* next, const ReadLimits& limits);
+  // Where a view read stopped: the frame of `sequence` starts at `offset` of the segment whose
+  // base is `segment_base`. The next read from `sequence` starts there instead of at the
+  // index entry before it.
+  struct ReadResume {
+    bool valid = false;
+    SequenceNumber segment_base;
+    SequenceNumber sequence;
+    uint64_t offset = 0;
+  };
+  // ReadShard's records as views into `batch` (ShardReader::ReadViews): the bytes of at most
+  // one segment per call, read once into the batch's buffer.
+  Status ReadShardViews(ShardIndex shard, SequenceNumber* next, const ReadLimits& limits,
+                        ReadViewBatch* batch, ReadResume* resume);
   // Blocks until `shard` has a record at or above `next`, closes, or `deadline` passes.
   Status WaitForShardData(ShardIndex shard, SequenceNumber next,
                           std::chrono::steady_clock::time_point deadline);
