@@ -17,8 +17,10 @@ namespace eddy::app {
 namespace {
 
 // Each sink's saved state, with its lag measured from the log (records after its checkpoint,
-// age of the oldest).
-void PrintSinks(const std::string& data_dir, log::LogStore& store) {
+// age of the oldest). Reading records needs a full view of the log, opened only when there are
+// sinks (the stream lines above come from a describe-only view, which stays cheap however
+// large the active segments are: `eddy status` is polled while a capture writes).
+void PrintSinks(const std::string& data_dir) {
   auto checkpoints = consume::CheckpointStore::Open(data_dir);
   if (!checkpoints.ok()) {
     std::cout << "sinks: " << checkpoints.status().message() << "\n";
@@ -29,6 +31,15 @@ void PrintSinks(const std::string& data_dir, log::LogStore& store) {
     std::cout << "sinks: " << states.status().message() << "\n";
     return;
   }
+  if (states->empty()) return;
+  log::LogStoreOptions options;
+  options.read_only = true;
+  auto opened = log::LogStore::Open(data_dir, options);
+  if (!opened.ok()) {
+    std::cout << "sinks: " << opened.status().message() << "\n";
+    return;
+  }
+  log::LogStore& store = **opened;
   for (const auto& state : *states) {
     std::cout << "sink " << state.name << ": stream=" << state.stream
               << " state=" << consume::SinkStateName(state.state);
@@ -73,6 +84,7 @@ void RegisterStatusCommand(CLI::App& app, CommandRunner& runner) {
       }
       log::LogStoreOptions options;
       options.read_only = true;
+      options.describe_only = true;
       auto store = log::LogStore::Open(*data_dir, options);
       if (!store.ok()) {
         std::cerr << "eddy status: " << store.status().message() << "\n";
@@ -95,7 +107,7 @@ void RegisterStatusCommand(CLI::App& app, CommandRunner& runner) {
                   << " bytes=" << bytes << " durable_position=" << info.highest_position.ToString()
                   << "\n";
       }
-      PrintSinks(*data_dir, **store);
+      PrintSinks(*data_dir);
       return kExitOk;
     };
   });

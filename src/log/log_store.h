@@ -337,6 +337,11 @@ struct LogStoreOptions {
   // Open without taking the directory lock and without recovery: for `eddy tail`/`eddy log
   // dump` next to a running writer. All mutating calls fail with kFailedPrecondition.
   bool read_only = false;
+  // With read_only: the store only describes its streams (shards, sizes, last sequence
+  // numbers, the durable position: what `eddy status` prints). The active segments are not
+  // scanned frame by frame on open or refresh, so opening costs a few small reads whatever
+  // the size of the log; OpenReader fails with kFailedPrecondition. Ignored without read_only.
+  bool describe_only = false;
   uint64_t segment_bytes = 64u << 20;         // roll the active segment past this size
   uint64_t commit_journal_bytes = 4u << 20;   // start a new commit journal past this size
   uint32_t index_interval_bytes = 64u << 10;  // one segment index entry per this many bytes

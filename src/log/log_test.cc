@@ -435,6 +435,58 @@ TEST(LogStoreTest, FailedTransactionIsInvisibleEverywhere) {
   EXPECT_TRUE(other_stream->HighestDurablePosition().empty());
 }
 
+// `eddy status` opens the log describe-only: the same shards, sizes, last sequence numbers
+// and durable position as a full read-only view, following the writer, without reading a
+// single record of the segments (reads of .seg files fail here).
+TEST(LogStoreTest, DescribeOnlyStoreDescribesWithoutReadingSegments) {
+  FaultStore env;
+  env.options.segment_bytes = 4096;  // sealed segments and an active one per shard
+  env.Open();
+  auto stream = *env.store->CreateStream("s", Unordered(2));
+  auto append = [&](int from, int to) {
+    for (int t = from; t < to; ++t) {
+      std::vector<AppendRecord> records;
+      for (int i = 0; i < 4; ++i) {
+        records.push_back(MakeRecord("k" + std::to_string(t * 4 + i), std::string(100, 'v')));
+      }
+      ASSERT_TRUE(stream->AppendTransaction(records, PgPosition(t + 1)).ok());
+    }
+  };
+  append(0, 30);
+  LogStoreOptions full_options = env.options;
+  full_options.read_only = true;
+  auto full = *LogStore::Open("/data", full_options);
+  LogStoreOptions describe_options = full_options;
+  describe_options.describe_only = true;
+  env.fs.InjectFault(io::FaultOperation::kRead, IoError("segment read"), ".seg", 0, UINT32_MAX);
+  auto described = LogStore::Open("/data", describe_options);
+  ASSERT_TRUE(described.ok()) << described.status().ToString();
+  auto view = *(*described)->GetStream("s");
+  auto same_as_full = [&] {
+    env.fs.ClearFaults();
+    StreamInfo expected = (*full->GetStream("s"))->Describe();
+    env.fs.InjectFault(io::FaultOperation::kRead, IoError("segment read"), ".seg", 0, UINT32_MAX);
+    StreamInfo info = view->Describe();
+    EXPECT_EQ(info.highest_position, expected.highest_position);
+    ASSERT_EQ(info.shards.size(), expected.shards.size());
+    for (size_t i = 0; i < info.shards.size(); ++i) {
+      EXPECT_EQ(info.shards[i].bytes, expected.shards[i].bytes) << i;
+      EXPECT_EQ(info.shards[i].last_sequence, expected.shards[i].last_sequence) << i;
+      EXPECT_EQ(info.shards[i].open, expected.shards[i].open) << i;
+    }
+  };
+  same_as_full();
+  EXPECT_EQ(view->HighestDurablePosition(), PgPosition(30));
+  env.fs.ClearFaults();
+  append(30, 60);  // the writer goes on; the describe-only view follows its commits
+  env.fs.InjectFault(io::FaultOperation::kRead, IoError("segment read"), ".seg", 0, UINT32_MAX);
+  same_as_full();
+  EXPECT_EQ(view->HighestDurablePosition(), PgPosition(60));
+  EXPECT_EQ(view->OpenReader(0, StartPosition::TrimHorizon()).status().code(),
+            ErrorCode::kFailedPrecondition);
+  env.fs.ClearFaults();
+}
+
 TEST(LogStoreTest, ReadOnlyStoreSeesWholeTransactionsAndFollowsTheWriter) {
   FaultStore env;
   env.options.commit_journal_bytes = 2048;  // force journal rolls

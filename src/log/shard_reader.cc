@@ -110,6 +110,11 @@ Result<SequenceNumber> StreamImpl::ResolveStart(Shard& shard, const StartPositio
 
 Result<std::unique_ptr<ShardReader>> StreamImpl::OpenReader(uint32_t shard_index,
                                                             StartPosition start) {
+  if (read_only() && context_->options.describe_only) {
+    return FailedPrecondition(
+        "the log store is open to describe streams only; open it without "
+        "describe_only to read records");
+  }
   EDDY_RETURN_IF_ERROR(Refresh());
   std::lock_guard lock(mu_);
   if (deleted_) return NotFound("stream " + name_ + " was deleted");

@@ -120,7 +120,9 @@ Status StreamImpl::LoadShard(Shard& shard, const ShardCommit* commit, bool repai
     committed_end = size;
   }
   uint64_t from = active->summary.bytes;
-  if (from < committed_end && !active->corrupt_offset) {
+  // A describe-only store never reads records: the committed end is all it needs.
+  const bool describe_only = read_only() && context_->options.describe_only;
+  if (from < committed_end && !active->corrupt_offset && !describe_only) {
     uint32_t interval = context_->options.index_interval_bytes;
     EDDY_ASSIGN_OR_RETURN(ScanOutcome outcome,
                           ScanFrames(*file, from, committed_end, true,

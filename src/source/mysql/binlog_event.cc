@@ -2,7 +2,9 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <tuple>
 
 #include "model/event_codec.h"
@@ -784,38 +786,132 @@ Status DecodeRowImage(ByteReader& reader, const TableMapEvent& table, std::strin
   return Status::Ok();
 }
 
+// Room for `bytes` more bytes at `at` in `buffer` (which only grows: its tail is scratch).
+inline char* Room(std::string& buffer, size_t at, size_t bytes) {
+  if (buffer.size() - at < bytes) buffer.resize(std::max(buffer.size() * 2, at + bytes + 256));
+  return buffer.data() + at;
+}
+
+inline char* PutVarintAt(char* out, uint64_t value) {
+  while (value >= 0x80) {
+    *out++ = static_cast<char>(value | 0x80);
+    value >>= 7;
+  }
+  *out++ = static_cast<char>(value);
+  return out;
+}
+
+constexpr size_t kMaxVarintBytes = 10;
+
 Status EncodeRowImage(ByteReader& reader, const TableMapEvent& table, std::string_view present,
-                      size_t present_count, const std::vector<std::string>* field_prefixes,
+                      size_t present_count, const RowEncodePlan& plan, std::string& scratch,
                       EncodedRowImage& image) {
   EDDY_ASSIGN_OR_RETURN(std::string_view nulls, reader.ReadBytes((present_count + 7) / 8));
   const size_t columns = table.columns.size();
-  image.fields.clear();
   image.field_offsets.resize(columns + 1);
   image.value_offsets.resize(columns);
   image.missing = 0;
+  std::string& buffer = image.fields;
+  size_t at = 0;  // the encoding's end in `buffer`
   size_t present_index = 0;
   for (size_t i = 0; i < columns; ++i) {
-    image.field_offsets[i] = static_cast<uint32_t>(image.fields.size());
+    image.field_offsets[i] = static_cast<uint32_t>(at);
     if (!BitSetLsb(present, i)) {
-      image.value_offsets[i] = image.field_offsets[i];
+      image.value_offsets[i] = static_cast<uint32_t>(at);
       ++image.missing;
       continue;
     }
-    if (field_prefixes != nullptr) image.fields += (*field_prefixes)[i];
-    image.value_offsets[i] = static_cast<uint32_t>(image.fields.size());
-    if (BitSetLsb(nulls, present_index++)) {
-      model::EncodeValue(model::Value::Null(), image.fields);
+    const RowEncodePlan::Column& column = plan.columns[i];
+    const std::string_view rest = reader.rest();
+    // The prefix plus any fixed-size value, or a string's tag and length.
+    size_t room = column.prefix.size() + 1 + kMaxVarintBytes;
+    size_t string_length = 0;
+    const bool is_null = BitSetLsb(nulls, present_index++);
+    ColumnEncoding encoding = is_null ? ColumnEncoding::kGeneral : column.encoding;
+    if (encoding == ColumnEncoding::kUtf8String) {
+      if (rest.size() < column.length_bytes) {
+        encoding = ColumnEncoding::kGeneral;
+      } else {
+        string_length = static_cast<uint8_t>(rest[0]);
+        if (column.length_bytes == 2) string_length |= size_t{static_cast<uint8_t>(rest[1])} << 8;
+        if (rest.size() - column.length_bytes < string_length ||
+            !IsValidUtf8(rest.substr(column.length_bytes, string_length))) {
+          encoding = ColumnEncoding::kGeneral;
+        } else {
+          room += string_length;
+        }
+      }
+    } else if ((encoding == ColumnEncoding::kSignedInteger ||
+                encoding == ColumnEncoding::kUnsignedInteger) &&
+               rest.size() < column.width) {
+      encoding = ColumnEncoding::kGeneral;
+    } else if (encoding == ColumnEncoding::kDouble && rest.size() < 8) {
+      encoding = ColumnEncoding::kGeneral;
+    }
+    char* out = Room(buffer, at, room);
+    if (!column.prefix.empty()) std::memcpy(out, column.prefix.data(), column.prefix.size());
+    out += column.prefix.size();
+    image.value_offsets[i] = static_cast<uint32_t>(at + column.prefix.size());
+    const char* in = rest.data();
+    if (is_null) {
+      *out++ = static_cast<char>(model::ValueType::kNull);  // EncodeValue(Value::Null())
+      at = static_cast<size_t>(out - buffer.data());
       continue;
     }
-    Status status = EncodeColumnValue(table.columns[i], reader, image.fields);
-    if (!status.ok()) {
-      const ColumnInfo& column = table.columns[i];
-      return status.WithContext("column " + std::to_string(i) +
-                                (column.name.empty() ? "" : " (" + column.name + ")") + " of " +
-                                table.database + "." + table.table);
+    switch (encoding) {
+      case ColumnEncoding::kSignedInteger:
+      case ColumnEncoding::kUnsignedInteger: {
+        const size_t width = column.width;
+        uint64_t raw = 0;
+        for (size_t b = 0; b < width; ++b) raw |= uint64_t{static_cast<uint8_t>(in[b])} << (8 * b);
+        (void)reader.TakeVerified(width);
+        if (encoding == ColumnEncoding::kUnsignedInteger) {
+          *out++ = static_cast<char>(model::ValueType::kUint64);
+          out = PutVarintAt(out, raw);
+        } else {
+          if (width < 8) {
+            const uint64_t sign_bit = uint64_t{1} << (width * 8 - 1);
+            if ((raw & sign_bit) != 0) raw |= ~((sign_bit << 1) - 1);
+          }
+          const int64_t value = static_cast<int64_t>(raw);
+          *out++ = static_cast<char>(model::ValueType::kInt64);
+          out = PutVarintAt(
+              out, (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63));
+        }
+        break;
+      }
+      case ColumnEncoding::kDouble:
+        *out++ = static_cast<char>(model::ValueType::kFloat64);
+        std::memcpy(out, in, 8);  // binlog DOUBLE and the encoding's fixed64: little-endian
+        out += 8;
+        (void)reader.TakeVerified(8);
+        break;
+      case ColumnEncoding::kUtf8String:
+        *out++ = static_cast<char>(model::ValueType::kText);
+        out = PutVarintAt(out, string_length);
+        std::memcpy(out, in + column.length_bytes, string_length);
+        out += string_length;
+        (void)reader.TakeVerified(column.length_bytes + string_length);
+        break;
+      case ColumnEncoding::kGeneral: {
+        at = static_cast<size_t>(out - buffer.data());
+        scratch.clear();
+        Status status = EncodeColumnValue(table.columns[i], reader, scratch);
+        if (!status.ok()) {
+          const ColumnInfo& info = table.columns[i];
+          return status.WithContext("column " + std::to_string(i) +
+                                    (info.name.empty() ? "" : " (" + info.name + ")") + " of " +
+                                    table.database + "." + table.table);
+        }
+        out = Room(buffer, at, scratch.size());
+        std::memcpy(out, scratch.data(), scratch.size());
+        out += scratch.size();
+        break;
+      }
     }
+    at = static_cast<size_t>(out - buffer.data());
   }
-  image.field_offsets[columns] = static_cast<uint32_t>(image.fields.size());
+  image.field_offsets[columns] = static_cast<uint32_t>(at);
   return Status::Ok();
 }
 
@@ -902,16 +998,41 @@ Status RowsEventReader::Next(RowImage& first, RowImage& second) {
   return Status::Ok();
 }
 
+Result<RowEncodePlan> RowEncodePlan::For(const TableMapEvent& table,
+                                         const std::vector<std::string>* field_prefixes) {
+  if (field_prefixes != nullptr && field_prefixes->size() != table.columns.size()) {
+    return InvalidArgument("field prefixes for " + std::to_string(field_prefixes->size()) +
+                           " columns, the table has " + std::to_string(table.columns.size()));
+  }
+  RowEncodePlan plan;
+  plan.columns.resize(table.columns.size());
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    const ColumnInfo& info = table.columns[i];
+    Column& column = plan.columns[i];
+    column.encoding = ColumnEncodingOf(info);
+    column.width = static_cast<uint8_t>(IntegerColumnWidth(info.real_type));
+    column.length_bytes = info.metadata < 256 ? 1 : 2;
+    if (field_prefixes != nullptr) column.prefix = (*field_prefixes)[i];
+  }
+  return plan;
+}
+
 Status RowsEventReader::NextEncoded(EncodedRowImage& first, EncodedRowImage& second,
                                     const std::vector<std::string>* field_prefixes) {
-  if (field_prefixes != nullptr && field_prefixes->size() != table_->columns.size()) {
-    return InvalidArgument("field prefixes for " + std::to_string(field_prefixes->size()) +
+  EDDY_ASSIGN_OR_RETURN(RowEncodePlan plan, RowEncodePlan::For(*table_, field_prefixes));
+  return NextEncoded(first, second, plan);
+}
+
+Status RowsEventReader::NextEncoded(EncodedRowImage& first, EncodedRowImage& second,
+                                    const RowEncodePlan& plan) {
+  if (plan.columns.size() != table_->columns.size()) {
+    return InvalidArgument("row encode plan for " + std::to_string(plan.columns.size()) +
                            " columns, the table has " + std::to_string(table_->columns.size()));
   }
-  Status status = EncodeRowImage(rows_, *table_, present_, present_count_, field_prefixes, first);
+  Status status = EncodeRowImage(rows_, *table_, present_, present_count_, plan, scratch_, first);
   if (!status.ok()) return EventError(type_, data_offset_ + rows_.consumed(), status.message());
   if (header_.kind == RowsKind::kUpdate) {
-    status = EncodeRowImage(rows_, *table_, present_after_, present_after_count_, field_prefixes,
+    status = EncodeRowImage(rows_, *table_, present_after_, present_after_count_, plan, scratch_,
                             second);
     if (!status.ok()) return EventError(type_, data_offset_ + rows_.consumed(), status.message());
   }

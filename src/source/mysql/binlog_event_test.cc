@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <tuple>
 
+#include "model/event_codec.h"
 #include "source/mysql/binlog_test_util.h"
 
 namespace eddy::source::mysql {
@@ -16,6 +18,52 @@ using model::Value;
 using testutil::BuildEvent;
 using testutil::Le;
 using testutil::TableMapBuilder;
+
+// NextEncoded with a RowEncodePlan (capture's fast path) must write, after each column's
+// prefix, exactly model::EncodeValue of what Next() decodes, consume the same rows, and fail
+// where Next() fails with the same message.
+void ExpectEncodedMatchesDecoded(uint8_t type, std::string_view body, uint8_t post_header,
+                                 const TableMapEvent& table) {
+  std::vector<std::string> prefixes;
+  for (size_t i = 0; i < table.columns.size(); ++i)
+    prefixes.push_back("<" + std::to_string(i) + ">");
+  auto plan = RowEncodePlan::For(table, &prefixes);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  RowsEventReader decoder;
+  RowsEventReader encoder;
+  Status opened = decoder.Open(type, body, post_header, table);
+  ASSERT_EQ(encoder.Open(type, body, post_header, table).ok(), opened.ok());
+  if (!opened.ok()) return;
+  RowImage first;
+  RowImage second;
+  EncodedRowImage encoded_first;
+  EncodedRowImage encoded_second;
+  auto expect_same = [&](const RowImage& image, const EncodedRowImage& encoded) {
+    std::string expected;
+    for (size_t i = 0; i < image.size(); ++i) {
+      if (!image[i].has_value()) {
+        EXPECT_FALSE(encoded.Has(i)) << i;
+        continue;
+      }
+      expected += prefixes[i];
+      model::EncodeValue(*image[i], expected);
+    }
+    EXPECT_EQ(encoded.encoded(), expected) << table.table;
+  };
+  while (!decoder.done()) {
+    ASSERT_FALSE(encoder.done());
+    Status decoded = decoder.Next(first, second);
+    Status encoded = encoder.NextEncoded(encoded_first, encoded_second, *plan);
+    ASSERT_EQ(decoded.ok(), encoded.ok()) << decoded.ToString() << " vs " << encoded.ToString();
+    if (!decoded.ok()) {
+      EXPECT_EQ(decoded.ToString(), encoded.ToString());
+      return;
+    }
+    expect_same(first, encoded_first);
+    if (decoder.header().kind == RowsKind::kUpdate) expect_same(second, encoded_second);
+  }
+  EXPECT_TRUE(encoder.done());
+}
 
 TEST(BinlogEvent, HeaderAndChecksum) {
   std::string event = BuildEvent(EventType::kXid, Le(77, 8), /*log_pos=*/500, /*checksum=*/true);
@@ -232,7 +280,17 @@ TEST(BinlogEvent, RowsEventsV1AndV2) {
   EXPECT_EQ(*inflated->rows[0][1], Value::Text("zip"));
 
   // Every truncation of a rows event is an error, never a crash.
+  for (const auto& [type, body, post] :
+       {std::tuple(EventType::kWriteRowsV1, write, 8),
+        std::tuple(EventType::kUpdateRowsV2, update, 10),
+        std::tuple(EventType::kDeleteRowsV1, partial, 8),
+        std::tuple(EventType::kWriteRowsCompressedV1, compressed, 8)}) {
+    ExpectEncodedMatchesDecoded(static_cast<uint8_t>(type), body, static_cast<uint8_t>(post),
+                                table);
+  }
   for (size_t cut = 0; cut < write.size(); ++cut) {
+    ExpectEncodedMatchesDecoded(static_cast<uint8_t>(EventType::kWriteRowsV1), write.substr(0, cut),
+                                8, table);
     auto result = ParseRowsEvent(static_cast<uint8_t>(EventType::kWriteRowsV1),
                                  write.substr(0, cut), 8, table);
     if (result.ok()) {
@@ -321,6 +379,7 @@ TEST(BinlogEvent, DecodesARealMariadbBinlog) {
       ASSERT_NE(table, nullptr);
       auto rows = ParseRowsEvent(type, framed->body, post, *table);
       ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+      ExpectEncodedMatchesDecoded(type, framed->body, post, *table);
       rows_by_table[table->table].push_back(std::move(*rows));
     }
   }

@@ -106,6 +106,21 @@ Result<model::Value> DecodeColumnValue(const ColumnInfo& column, ByteReader& rea
 [[nodiscard]] Status EncodeColumnValue(const ColumnInfo& column, ByteReader& reader,
                                        std::string& out);
 
+// How a column's non-NULL values are written into the event encoding, decided once per table
+// map instead of per value (binlog_event.h RowEncodePlan). Each kind writes exactly what
+// EncodeColumnValue writes for it and, for input it does not take (short bytes, invalid
+// UTF-8), hands over to EncodeColumnValue; kGeneral always does.
+enum class ColumnEncoding : uint8_t {
+  kGeneral = 0,
+  kSignedInteger = 1,    // TINY .. LONGLONG: int64, zigzag
+  kUnsignedInteger = 2,  // the same UNSIGNED: uint64, varint
+  kDouble = 3,           // float64: the 8 bytes as they are
+  kUtf8String = 4,       // VARCHAR / CHAR in a UTF-8 or ASCII character set: text
+};
+ColumnEncoding ColumnEncodingOf(const ColumnInfo& column);
+// Bytes of an integer column of `type` (TINY 1, SHORT 2, INT24 3, LONG 4, LONGLONG 8).
+size_t IntegerColumnWidth(uint8_t type);
+
 // Building blocks, exposed for tests.
 // NEWDECIMAL(precision, scale) binary -> decimal text; `size` receives the bytes used.
 Result<std::string> DecodeNewDecimal(ByteReader& reader, int precision, int scale);

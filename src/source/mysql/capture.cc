@@ -142,6 +142,7 @@ struct CachedTable {
   // Encoded once per table map, copied into every event (captured tables only): each column
   // name as the event encoding writes it, and the table part of the partition key.
   std::vector<std::string> encoded_names;
+  RowEncodePlan plan;  // how rows are encoded: the column names above and each column's kind
   std::string partition_key_table;
   TableCounters* counters = nullptr;  // captured tables: the table's event counters (metrics)
 };
@@ -1458,6 +1459,7 @@ class MysqlCapture::Runner {
         std::string& name = cached.encoded_names.emplace_back();
         model::AppendFieldName(info.name, name);
       }
+      EDDY_ASSIGN_OR_RETURN(cached.plan, RowEncodePlan::For(map, &cached.encoded_names));
       model::AppendPartitionKeyTable(schema.table, cached.partition_key_table);
       cached.counters = probe_->Table(schema.table);
       known_schemas_[SchemaKey(map.database, map.table)] = schema;
@@ -1544,7 +1546,7 @@ class MysqlCapture::Runner {
       }
     }
     model::AppendRowFieldCount(columns, out);
-    out += image.fields;  // names and values, already in field order
+    out += image.encoded();  // names and values, already in field order
     return Status::Ok();
   }
 
@@ -1600,8 +1602,7 @@ class MysqlCapture::Runner {
     if (window != nullptr && !(window->table() == table.schema.table)) window = nullptr;
     uint64_t count = 0;
     while (!rows_reader_.done()) {
-      EDDY_RETURN_IF_ERROR(
-          rows_reader_.NextEncoded(first_image_, second_image_, &table.encoded_names));
+      EDDY_RETURN_IF_ERROR(rows_reader_.NextEncoded(first_image_, second_image_, table.plan));
       // The key comes from the after image of an update (a key change moves the row).
       const EncodedRowImage& key_image = kind == RowsKind::kUpdate ? second_image_ : first_image_;
       log::AppendRecord& record = NextRecord(out);
@@ -1852,7 +1853,10 @@ class MysqlCapture::Runner {
     job.commits = std::move(batch_commits_);
     batch_tally_.Clear();
     batch_commits_.clear();
+    // The next batch goes into the vector the spent records were taken from (empty once
+    // NextRecord has used them all), so its memory is not allocated and faulted in anew.
     batch_ = {};
+    if (spare_records_.empty()) batch_.swap(spare_records_);
     // Batches are alike in size: growing the next one by doubling would move its records ~15
     // times.
     batch_.reserve(job.records.size());

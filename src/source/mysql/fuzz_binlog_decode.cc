@@ -3,7 +3,9 @@
 // query/GTID/rotate bodies. Any input must yield values or errors, never a crash.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/bytes.h"
 #include "source/mysql/binlog_event.h"
@@ -38,7 +40,17 @@ void DecodeOne(BinlogDecoder& decoder, std::string_view event) {
         auto id = PeekRowsTableId(body, post(8));
         if (!id.ok()) break;
         const TableMapEvent* table = decoder.FindTableMap(*id);
-        if (table != nullptr) (void)ParseRowsEvent(type, body, post(8), *table);
+        if (table == nullptr) break;
+        (void)ParseRowsEvent(type, body, post(8), *table);
+        // Capture's path: rows encoded in place through a plan made for the table map.
+        std::vector<std::string> prefixes(table->columns.size(), "name");
+        auto plan = RowEncodePlan::For(*table, &prefixes);
+        RowsEventReader reader;
+        if (!plan.ok() || !reader.Open(type, body, post(8), *table).ok()) break;
+        EncodedRowImage first;
+        EncodedRowImage second;
+        while (!reader.done() && reader.NextEncoded(first, second, *plan).ok()) {
+        }
       }
   }
 }
