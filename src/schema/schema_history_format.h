@@ -31,7 +31,7 @@ namespace eddy::schema {
 
 inline constexpr char kSchemaHistoryFileName[] = "table-schemas";
 inline constexpr std::string_view kSchemaHistoryMagic = "EDDYTS01";
-inline constexpr uint8_t kSchemaEntryVersion = 2;  // the version written
+inline constexpr uint8_t kSchemaEntryVersion = 2;        // the version written
 inline constexpr uint8_t kOldestSchemaEntryVersion = 1;  // the oldest version read
 inline constexpr size_t kSchemaEntryHeaderBytes = 8;
 // Larger sizes are corruption (a table of 4,096 columns with long names is far below).
