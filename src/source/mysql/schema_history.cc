@@ -83,6 +83,16 @@ void SetTypeModifiers(model::TableSchema& schema) {
       column.precision = ParseModifier(inside);
     }
   }
+  for (model::Column& column : schema.columns) {
+    std::string_view type = column.declared_type;
+    size_t open = type.find('(');
+    if (open == std::string_view::npos || !type.ends_with(')')) continue;
+    std::string_view base = type.substr(0, open);
+    if (base == "char" || base == "varchar" || base == "binary" || base == "varbinary" ||
+        base == "bit") {
+      column.length = ParseModifier(type.substr(open + 1, type.size() - open - 2));
+    }
+  }
 }
 
 Result<std::unique_ptr<SchemaHistory>> SchemaHistory::Open(io::FileSystem* file_system,
