@@ -190,6 +190,14 @@ def main():
         if type_mismatches:
             raise AssertionError("MariaDB -> MariaDB column types differ:\n  " +
                                  "\n  ".join(type_mismatches))
+        # The snapshot (information_schema) and the binlog (TABLE_MAP) gave the table one and
+        # the same schema: one version, so the target was never altered back and forth.
+        schemas = subprocess.run([args.eddy, "log", "schemas", "--data-dir", work + "/data1",
+                                  "--stream", "rep"], stdout=subprocess.PIPE, text=True,
+                                 check=True).stdout
+        if f"{source_db}.types version 2" in schemas:
+            raise AssertionError("the snapshot and the binlog gave `types` different schemas:\n"
+                                 + schemas)
         mismatches = []
         for column in columns[1:]:
             if re.fullmatch(r"b\d+", column):
