@@ -14,8 +14,20 @@ constexpr uint8_t kKindTableSchema = 1;
 constexpr uint8_t kKindDdl = 2;
 constexpr uint32_t kMaxEntryBytes = 64u << 20;
 
+// Compares what this file records of a column (name, source type, model type, nullability,
+// key ordinal): a schema read back after a restart has only those, and must match the same
+// table's schema built again from the server.
 bool SameShape(const model::TableSchema& a, const model::TableSchema& b) {
-  return a.columns == b.columns && a.primary_key == b.primary_key;
+  if (a.columns.size() != b.columns.size() || a.primary_key != b.primary_key) return false;
+  for (size_t i = 0; i < a.columns.size(); ++i) {
+    const model::Column& x = a.columns[i];
+    const model::Column& y = b.columns[i];
+    if (x.name != y.name || x.source_type != y.source_type || x.type != y.type ||
+        x.nullable != y.nullable || x.primary_key_ordinal != y.primary_key_ordinal) {
+      return false;
+    }
+  }
+  return true;
 }
 
 Result<model::TableSchema> DecodeSchema(ByteReader& reader) {
