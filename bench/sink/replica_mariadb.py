@@ -14,7 +14,9 @@ shrinks it (0.1: 100,000 / 50,000 / 20,000) so it runs in minutes on a shared ma
    throwaway MariaDB 10.11 from eddy-localdb, binlog off) reads the stream from TRIM_HORIZON
    and applies every change (all streamed inserts, updates and deletes; batches of up to
    10,000 changes per InnoDB transaction, with the checkpoint row). Timed from the start of
-   `eddy serve` until its saved state counts every change acknowledged.
+   `eddy serve` until its saved state counts every change acknowledged. Run twice, into two
+   databases: with the default bulk_load=load_data (inserts alone in their batch by LOAD DATA
+   LOCAL INFILE from memory) and with bulk_load=insert (multi-row INSERTs).
 3. Reference: the source's final rows written to a tab-separated file (`COPY ... TO STDOUT`,
    untimed), then `LOAD DATA LOCAL INFILE` of that file into a fresh table of the same
    definition in the same target: MariaDB's own bulk path, timed.
@@ -117,20 +119,32 @@ def main():
         stop_process(capture)
         capture = None
 
-        sink = f"{target.sink_url('bench')}?name=bench&stream=retail"
-        started = time.monotonic()
-        run = subprocess.Popen([args.eddy, "serve", "--data-dir", data_dir, "--api-listen",
-                                "127.0.0.1:0", "--sink", sink],
-                               stdout=open(work + "/serve.log", "w"), stderr=subprocess.STDOUT)
-        wait_for(lambda: run.poll() is None and delivered(args.eddy, data_dir, "bench") >= total,
-                 1800, "eddy to apply every change")
-        eddy_seconds = time.monotonic() - started
-        stop_process(run)
-        run = None
+        # Twice, one sink per bulk_load mode (each its own database and checkpoint, reading
+        # the same stream from TRIM_HORIZON): LOAD DATA LOCAL for the bulk rows (the default)
+        # and multi-row INSERTs.
         want = source.query("SELECT count(*), sum(qty), sum(price) FROM retail_trans").strip()
-        got = target.query("SELECT count(*), sum(qty), sum(price) FROM bench.retail_trans").strip()
-        if want != got:
-            raise AssertionError(f"target differs from source: {got!r} vs {want!r}")
+        seconds = {}
+        for mode, database in (("load_data", "bench"), ("insert", "bench_insert")):
+            if database != "bench":
+                target.sql(f"CREATE DATABASE {database}")
+            sink = (f"{target.sink_url(database)}?name={database}&stream=retail"
+                    f"&bulk_load={mode}")
+            started = time.monotonic()
+            run = subprocess.Popen([args.eddy, "serve", "--data-dir", data_dir, "--api-listen",
+                                    "127.0.0.1:0", "--sink", sink],
+                                   stdout=open(work + f"/serve-{mode}.log", "w"),
+                                   stderr=subprocess.STDOUT)
+            wait_for(lambda: run.poll() is None and
+                     delivered(args.eddy, data_dir, database) >= total,
+                     1800, f"eddy to apply every change (bulk_load={mode})")
+            seconds[mode] = time.monotonic() - started
+            stop_process(run)
+            run = None
+            got = target.query(f"SELECT count(*), sum(qty), sum(price) FROM "
+                               f"{database}.retail_trans").strip()
+            if want != got:
+                raise AssertionError(f"target ({mode}) differs from source: {got!r} vs {want!r}")
+        eddy_seconds = seconds["load_data"]
 
         rows_file = work + "/retail_trans.tsv"
         with open(rows_file, "w") as out:
@@ -150,10 +164,14 @@ def main():
         print(f"replica_mariadb: retail_trans x{args.scale}: {inserts} inserts, {updates} updates, "
               f"{deletes} deletes ({total} changes, {rows} final rows), load {load:.1f}")
         print(f"  eddy serve --sink mariadb://     {eddy_seconds:7.2f} s  "
-              f"{total / eddy_seconds:9.0f} changes/s (every change applied, exactly once)")
+              f"{total / eddy_seconds:9.0f} changes/s (every change applied, exactly once; "
+              f"bulk rows by LOAD DATA LOCAL)")
+        print(f"    the same, bulk_load=insert     {seconds['insert']:7.2f} s  "
+              f"{total / seconds['insert']:9.0f} changes/s (bulk rows by multi-row INSERT)")
         print(f"  LOAD DATA of the final rows      {load_seconds:7.2f} s  "
               f"{rows / load_seconds:9.0f} rows/s")
-        print(f"  ratio (eddy seconds / LOAD DATA seconds): {eddy_seconds / load_seconds:.2f}; "
+        print(f"  ratio (eddy seconds / LOAD DATA seconds): {eddy_seconds / load_seconds:.2f} "
+              f"(bulk_load=insert: {seconds['insert'] / load_seconds:.2f}); "
               f"vs Debezium JDBC sink's ~2,300 events/s: {total / eddy_seconds / 2300:.1f}x")
         return 0
     finally:

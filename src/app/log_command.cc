@@ -11,8 +11,13 @@
 namespace eddy::app {
 namespace {
 
-// "numeric(7,3)", "varchar(20)", "timestamp(3)": the source type with its modifiers.
+// "numeric(7,3)", "varchar(20)", "timestamp(3)": the source type with its modifiers (or the
+// type as the source declared it, with its collation, when the schema carries it).
 std::string ShownType(const model::Column& column) {
+  if (!column.declared_type.empty()) {
+    return column.collation.empty() ? column.declared_type
+                                    : column.declared_type + " collate " + column.collation;
+  }
   std::string type = column.source_type;
   if (type.find('(') != std::string::npos) return type;
   if (column.precision && column.scale) {

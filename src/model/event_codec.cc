@@ -229,6 +229,10 @@ Result<bool> ReadBool(ByteReader& reader, const char* what) {
 constexpr uint8_t kColumnHasLength = 0x01;
 constexpr uint8_t kColumnHasPrecision = 0x02;
 constexpr uint8_t kColumnHasScale = 0x04;
+constexpr uint8_t kColumnHasDeclaredType = 0x08;
+constexpr uint8_t kColumnHasCollation = 0x10;
+constexpr uint8_t kColumnModifierBits = kColumnHasLength | kColumnHasPrecision | kColumnHasScale |
+                                        kColumnHasDeclaredType | kColumnHasCollation;
 
 void EncodeTableSchema(const TableSchema& schema, std::string& out) {
   PutLengthPrefixed(out, schema.table.database);
@@ -247,10 +251,14 @@ void EncodeTableSchema(const TableSchema& schema, std::string& out) {
     if (column.length) present |= kColumnHasLength;
     if (column.precision) present |= kColumnHasPrecision;
     if (column.scale) present |= kColumnHasScale;
+    if (!column.declared_type.empty()) present |= kColumnHasDeclaredType;
+    if (!column.collation.empty()) present |= kColumnHasCollation;
     PutFixed8(out, present);
     if (column.length) PutVarintSigned64(out, *column.length);
     if (column.precision) PutVarintSigned64(out, *column.precision);
     if (column.scale) PutVarintSigned64(out, *column.scale);
+    if (!column.declared_type.empty()) PutLengthPrefixed(out, column.declared_type);
+    if (!column.collation.empty()) PutLengthPrefixed(out, column.collation);
   }
   PutVarint64(out, schema.primary_key.size());
   for (const std::string& name : schema.primary_key) PutLengthPrefixed(out, name);
@@ -273,7 +281,7 @@ Result<TableSchema> ReadTableSchema(ByteReader& reader) {
     EDDY_ASSIGN_OR_RETURN(column.nullable, ReadBool(reader, "column nullable"));
     EDDY_ASSIGN_OR_RETURN(column.primary_key_ordinal, ReadSigned32(reader, "primary key ordinal"));
     EDDY_ASSIGN_OR_RETURN(uint8_t present, reader.ReadFixed8());
-    if ((present & ~(kColumnHasLength | kColumnHasPrecision | kColumnHasScale)) != 0) {
+    if ((present & ~kColumnModifierBits) != 0) {
       return Corruption("unknown column modifier bits " + std::to_string(present));
     }
     if (present & kColumnHasLength) {
@@ -284,6 +292,12 @@ Result<TableSchema> ReadTableSchema(ByteReader& reader) {
     }
     if (present & kColumnHasScale) {
       EDDY_ASSIGN_OR_RETURN(column.scale, ReadSigned32(reader, "column scale"));
+    }
+    if (present & kColumnHasDeclaredType) {
+      EDDY_ASSIGN_OR_RETURN(column.declared_type, ReadString(reader));
+    }
+    if (present & kColumnHasCollation) {
+      EDDY_ASSIGN_OR_RETURN(column.collation, ReadString(reader));
     }
     schema.columns.push_back(std::move(column));
   }

@@ -58,9 +58,21 @@ ChangeEvent SampleSchemaChange() {
   TableSchema schema;
   schema.table = event.table;
   schema.version = 3;
-  schema.columns.push_back(Column{"id", "int", ValueType::kInt64, ValueType::kNull, false, 1, {}, {}, {}});
-  schema.columns.push_back(Column{"note", "varchar", ValueType::kText, ValueType::kNull, true, 0, 20, {}, {}});
-  schema.columns.push_back(Column{"price", "decimal", ValueType::kDecimal, ValueType::kNull, true, 0, {}, 10, 2});
+  schema.columns.push_back(
+      Column{"id", "int", ValueType::kInt64, ValueType::kNull, false, 1, {}, {}, {}, "", ""});
+  schema.columns.push_back(Column{"note",
+                                  "varchar",
+                                  ValueType::kText,
+                                  ValueType::kNull,
+                                  true,
+                                  0,
+                                  20,
+                                  {},
+                                  {},
+                                  "varchar(20)",
+                                  "latin1_swedish_ci"});
+  schema.columns.push_back(Column{
+      "price", "decimal", ValueType::kDecimal, ValueType::kNull, true, 0, {}, 10, 2, "", ""});
   schema.primary_key = {"id"};
   change.table_schema = std::move(schema);
   event.schema_change = std::move(change);

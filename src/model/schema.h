@@ -43,6 +43,15 @@ struct Column {
   std::optional<int32_t> length;     // characters or bytes (varchar(n), binary(n), bit(n))
   std::optional<int32_t> precision;  // numeric precision, or fractional-second digits
   std::optional<int32_t> scale;      // numeric scale
+  // The type exactly as the source declares it, when the capture knows more than
+  // source_type says: MySQL/MariaDB's COLUMN_TYPE ("varchar(20)", "enum('a','b''c')",
+  // "set('x','y')", "bit(5)", "decimal(10,2) unsigned"), without integer display widths and
+  // ZEROFILL (not in the binlog's table map). "" when unknown (PostgreSQL, whose source_type
+  // and modifiers already say all; schemas recorded before this field existed).
+  std::string declared_type;
+  // Character columns: the source's collation ("latin1_swedish_ci", "utf8mb4_general_ci"),
+  // which also names the character set. "" when unknown or not a character column.
+  std::string collation;
 
   bool operator==(const Column&) const = default;
 };

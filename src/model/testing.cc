@@ -168,6 +168,10 @@ ChangeEvent RandomEvent(std::mt19937_64& random) {
           if (random() % 2) column.length = static_cast<int32_t>(random() % 1000);
           if (random() % 2) column.precision = static_cast<int32_t>(random() % 38);
           if (random() % 2) column.scale = -static_cast<int32_t>(random() % 10);
+          if (random() % 2)
+            column.declared_type = Pick<const char*>(random, {"varchar(20)", "enum('a','b''c')"});
+          if (random() % 2)
+            column.collation = Pick<const char*>(random, {"latin1_swedish_ci", "utf8mb4_bin"});
           schema.columns.push_back(std::move(column));
         }
         schema.primary_key = {row[0].name};

@@ -58,7 +58,8 @@ Result<SchemaHistoryScan> ScanSchemaHistory(std::string_view bytes, size_t offse
       scan.problem = "CRC mismatch";
       break;
     }
-    if (payload.empty() || static_cast<uint8_t>(payload[0]) != kSchemaEntryVersion) {
+    if (payload.empty() || static_cast<uint8_t>(payload[0]) < kOldestSchemaEntryVersion ||
+        static_cast<uint8_t>(payload[0]) > kSchemaEntryVersion) {
       scan.problem = payload.empty() ? "empty entry"
                                      : "unknown entry version " +
                                            std::to_string(static_cast<uint8_t>(payload[0]));

@@ -4,8 +4,12 @@
 //   file  := magic entry*
 //   magic := "EDDYTS01" (8 bytes)
 //   entry := u32 size | u32 masked CRC-32C of payload | payload (size bytes)
-//   payload := u8 entry version (1) | table schema (docs/formats/event-encoding.md,
+//   payload := u8 entry version (2; 1 is read) | table schema (docs/formats/event-encoding.md,
 //              "Table schema": model::AppendTableSchema)
+//
+// Version 2 entries may carry a column's declared type and collation (modifier bits 0x08 and
+// 0x10 of the table schema layout); version 1 entries, written before those existed, never do
+// and read as columns without them.
 //
 // Integers are little-endian; the CRC is CRC-32C of the payload, masked as in the log
 // segments (base/crc32c.h). Entries are only appended, each fsync'd before the capture appends
@@ -27,7 +31,8 @@ namespace eddy::schema {
 
 inline constexpr char kSchemaHistoryFileName[] = "table-schemas";
 inline constexpr std::string_view kSchemaHistoryMagic = "EDDYTS01";
-inline constexpr uint8_t kSchemaEntryVersion = 1;
+inline constexpr uint8_t kSchemaEntryVersion = 2;        // the version written
+inline constexpr uint8_t kOldestSchemaEntryVersion = 1;  // the oldest version read
 inline constexpr size_t kSchemaEntryHeaderBytes = 8;
 // Larger sizes are corruption (a table of 4,096 columns with long names is far below).
 inline constexpr uint32_t kMaxSchemaEntryBytes = 16u << 20;

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "base/bytes.h"
+#include "base/crc32c.h"
 #include "io/fault_file_system.h"
+#include "model/event_codec.h"
 #include "schema/schema_history_format.h"
 
 namespace eddy::schema {
@@ -249,6 +252,66 @@ TEST(SchemaHistoryTest, AppendFailsAtEveryPointThenACrashLeavesAConsistentHistor
     uint32_t next = *history->AssignVersion(WithColumn(Orders(), "z"));
     for (const auto& [version, column] : recorded) EXPECT_GT(next, version);
   }
+}
+
+// A MySQL column as the capture records it since schemas carry declared types: the declared
+// type and collation round-trip through a (version 2) entry and count in the shape.
+TEST(SchemaHistoryTest, DeclaredTypeAndCollationRoundTripAndMakeANewVersion) {
+  model::TableSchema schema = Orders();
+  schema.columns[3].declared_type = "varchar(40)";
+  schema.columns[3].collation = "latin1_swedish_ci";
+  model::Column label;
+  label.name = "label";
+  label.source_type = "enum";
+  label.type = model::ValueType::kEnum;
+  label.declared_type = "enum('a','b''c','d\\e')";
+  label.collation = "utf8mb4_general_ci";
+  schema.columns.push_back(label);
+  std::string bytes(kSchemaHistoryMagic);
+  bytes += EncodeSchemaEntry(schema);
+  EXPECT_EQ(static_cast<uint8_t>(bytes[kSchemaHistoryMagic.size() + kSchemaEntryHeaderBytes]),
+            kSchemaEntryVersion);
+  Result<SchemaHistoryScan> scan = ScanSchemaHistory(bytes);
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  ASSERT_EQ(scan->problem, "");
+  ASSERT_EQ(scan->schemas.size(), 1u);
+  EXPECT_EQ(scan->schemas[0], schema);
+  EXPECT_EQ(scan->schemas[0].columns[4].declared_type, "enum('a','b''c','d\\e')");
+  EXPECT_EQ(scan->schemas[0].columns[3].collation, "latin1_swedish_ci");
+
+  io::FaultInjectionFileSystem fs;
+  auto history = OpenOrDie(&fs);
+  EXPECT_EQ(*history->AssignVersion(Orders()), 1u);
+  model::TableSchema collated = Orders();
+  collated.columns[3].collation = "latin1_bin";
+  EXPECT_EQ(*history->AssignVersion(collated), 2u);  // only the collation changed
+}
+
+// Entries written before declared types existed (entry version 1) stay readable as they were.
+TEST(SchemaHistoryTest, VersionOneEntriesStayReadable) {
+  std::string payload(1, '\x01');
+  model::AppendTableSchema(Orders(), payload);
+  std::string bytes(kSchemaHistoryMagic);
+  PutFixed32(bytes, static_cast<uint32_t>(payload.size()));
+  PutFixed32(bytes, crc32c::Mask(crc32c::Value(payload)));
+  bytes += payload;
+  Result<SchemaHistoryScan> scan = ScanSchemaHistory(bytes);
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(scan->problem, "");
+  ASSERT_EQ(scan->schemas.size(), 1u);
+  EXPECT_EQ(scan->schemas[0], Orders());
+  EXPECT_EQ(scan->schemas[0].columns[3].declared_type, "");
+
+  // A version from the future is not guessed at.
+  payload[0] = static_cast<char>(kSchemaEntryVersion + 1);
+  std::string future(kSchemaHistoryMagic);
+  PutFixed32(future, static_cast<uint32_t>(payload.size()));
+  PutFixed32(future, crc32c::Mask(crc32c::Value(payload)));
+  future += payload;
+  scan = ScanSchemaHistory(future);
+  ASSERT_TRUE(scan.ok());
+  EXPECT_EQ(scan->schemas.size(), 0u);
+  EXPECT_NE(scan->problem.find("unknown entry version"), std::string::npos) << scan->problem;
 }
 
 }  // namespace

@@ -5,13 +5,17 @@
 
 1. MariaDB -> MariaDB: every type of the MySQL capture's type matrix (TYPES_DDL and TYPE_ROWS of
    replica_mariadb_pg.py), through the snapshot (multi-row INSERT) and the binlog (upserts),
-   lands in database `replica` (same server) and compares equal column by column as MariaDB
-   prints it (bits as numbers: the target keeps them as '0'/'1' text); `eddy validate` exits 0.
+   lands in database `replica` (same server) with every column declared as in the source
+   (information_schema's COLUMN_TYPE, collation and nullability, which SHOW CREATE TABLE
+   prints; integer display widths aside), and compares equal column by column as MariaDB
+   prints it; `eddy validate` exits 0.
 2. PostgreSQL -> MariaDB: a PostgreSQL type matrix of values MariaDB can hold, through the
    snapshot and streaming; `eddy validate` exits 0 (canonical forms for the common types, the
    source's text for the rest: timetz, interval, json, arrays, enum, inet, money, xml, point,
    ranges, oid), and a few columns are checked against the mapping table as MariaDB prints
    them. Updates, deletes, a composite text key with case and trailing-space variants.
+   Then a column made NOT NULL, a new primary key, RENAME TABLE and DROP TABLE in the source
+   reach the target (same column types, same key, the table renamed / dropped).
 3. ADD and DROP COLUMN in the source mid-stream reach the target.
 4. A lock wait timeout on the target (another session holds the row): the sink turns IMPAIRED
    naming error 1205, then ACTIVE once the lock is gone, the change applied once.
@@ -104,6 +108,20 @@ def columns_of(db, table):
                     ).split()
 
 
+def column_types(db, table):
+    """(name, type, collation, nullable) per column, as SHOW CREATE TABLE declares them; the
+    display widths of integers and YEAR (deprecated, not in the binlog) are left out."""
+    text = db.query(f"SELECT COLUMN_NAME, COLUMN_TYPE, IFNULL(COLLATION_NAME, '-'), IS_NULLABLE "
+                    f"FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '{db.database}' AND "
+                    f"TABLE_NAME = '{table}' ORDER BY ORDINAL_POSITION")
+    result = []
+    for line in text.splitlines():
+        name, kind, collation, nullable = line.split("\t")
+        kind = re.sub(r"^(tinyint|smallint|mediumint|int|bigint|year)\(\d+\)", r"\1", kind)
+        result.append((name, kind, collation, nullable))
+    return result
+
+
 def rows_of(output):
     result = {}
     for line in (output or "").splitlines():
@@ -148,8 +166,12 @@ def main():
         # 1. MariaDB -> MariaDB.
         maria.sql(TYPES_DDL)
         maria.sql("SET sql_mode = ''; INSERT INTO types VALUES " + ", ".join(TYPE_ROWS))
+        maria.sql("CREATE TABLE ddl_a (id INT NOT NULL PRIMARY KEY, w INT NOT NULL, "
+                  "v VARCHAR(10) NULL) ENGINE=InnoDB; "
+                  "INSERT INTO ddl_a VALUES (1, 10, 'one'), (2, 20, 'two')")
+        ddl_tables = ",".join(f"{source_db}.{t}" for t in ("ddl_a", "ddl_b", "ddl_c"))
         run = start_eddy(args.eddy, maria.url, work + "/data1", target.url() + "?name=replica",
-                         f"{source_db}.types", log)
+                         f"{source_db}.types,{ddl_tables}", log)
         wait_for(lambda: alive() and count(target, "types") == 3, 120,
                  "the snapshot rows in the target")
         maria.sql("SET sql_mode = ''; INSERT INTO types SELECT id + 100, ti, tiu, si, siu, mi, "
@@ -160,10 +182,26 @@ def main():
                  "the binlog rows in the target")
         columns = columns_of(source, "types")
         assert columns == columns_of(target, "types"), "column lists differ"
+        # The target's columns are declared as the source's: type, length, labels, unsigned,
+        # character set and collation, nullability.
+        want_types, got_types = column_types(source, "types"), column_types(target, "types")
+        type_mismatches = [f"{want} -> {got}" for want, got in zip(want_types, got_types)
+                           if want != got]
+        if type_mismatches:
+            raise AssertionError("MariaDB -> MariaDB column types differ:\n  " +
+                                 "\n  ".join(type_mismatches))
+        # The snapshot (information_schema) and the binlog (TABLE_MAP) gave the table one and
+        # the same schema: one version, so the target was never altered back and forth.
+        schemas = subprocess.run([args.eddy, "log", "schemas", "--data-dir", work + "/data1",
+                                  "--stream", "rep"], stdout=subprocess.PIPE, text=True,
+                                 check=True).stdout
+        if f"{source_db}.types version 2" in schemas:
+            raise AssertionError("the snapshot and the binlog gave `types` different schemas:\n"
+                                 + schemas)
         mismatches = []
         for column in columns[1:]:
             if re.fullmatch(r"b\d+", column):
-                want_expr, got_expr = f"CAST({column} AS UNSIGNED)", f"CONV({column}, 2, 10)"
+                want_expr = got_expr = f"CAST({column} AS UNSIGNED)"
             elif column in ("bn", "vb", "bl", "mb", "g"):
                 want_expr = got_expr = f"HEX({column})"
             else:
@@ -181,6 +219,38 @@ def main():
             raise AssertionError("eddy validate MariaDB -> MariaDB:\n" + text)
         print(f"replica_mariadb: MariaDB -> MariaDB {len(columns)} columns x 6 rows equal; "
               "eddy validate 0", flush=True)
+
+        # 1b. Nullability, the primary key, RENAME TABLE and DROP TABLE follow.
+        def key_of(db, table):
+            return db.query(f"SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM "
+                            f"information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = "
+                            f"'{db.database}' AND TABLE_NAME = '{table}' AND CONSTRAINT_NAME = "
+                            f"'PRIMARY'").strip()
+
+        def same_shape(table):
+            return (column_types(source, table) == column_types(target, table) and
+                    key_of(source, table) == key_of(target, table))
+
+        wait_for(lambda: alive() and count(target, "ddl_a") == 2, 60, "ddl_a in the target")
+        maria.sql("ALTER TABLE ddl_a MODIFY v VARCHAR(10) NOT NULL; "
+                  "ALTER TABLE ddl_a DROP PRIMARY KEY, ADD PRIMARY KEY (id, w); "
+                  "INSERT INTO ddl_a VALUES (1, 11, 'one again')")
+        wait_for(lambda: alive() and count(target, "ddl_a") == 3 and same_shape("ddl_a"), 60,
+                 "NOT NULL and the new primary key (id, w) in the target")
+        maria.sql("RENAME TABLE ddl_a TO ddl_b; INSERT INTO ddl_b VALUES (3, 30, 'three')")
+        wait_for(lambda: alive() and count(target, "ddl_b") == 4 and
+                 count(target, "ddl_a") == -1, 60, "ddl_a renamed to ddl_b in the target")
+        if target.query("SELECT id, w, v FROM ddl_b ORDER BY id, w") != \
+                source.query("SELECT id, w, v FROM ddl_b ORDER BY id, w"):
+            raise AssertionError("ddl_b differs after the rename")
+        maria.sql("CREATE TABLE ddl_c (id INT PRIMARY KEY) ENGINE=InnoDB; "
+                  "INSERT INTO ddl_c VALUES (1)")
+        wait_for(lambda: alive() and count(target, "ddl_c") == 1, 60, "ddl_c in the target")
+        maria.sql("DROP TABLE ddl_c")
+        wait_for(lambda: alive() and count(target, "ddl_c") == -1, 60,
+                 "ddl_c dropped in the target")
+        print("replica_mariadb: NOT NULL, primary key, RENAME TABLE and DROP TABLE followed",
+              flush=True)
         stop_process(run)
 
         # 2. PostgreSQL -> MariaDB.

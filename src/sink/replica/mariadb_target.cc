@@ -2,15 +2,18 @@
 
 #include <mysql.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 #include <utility>
 
+#include "base/logging.h"
 #include "consume/sink_settings.h"
 #include "localdb/sql_session.h"
 #include "sink/replica/replica_destination.h"
@@ -83,7 +86,21 @@ std::string BytesType(const model::Column& column, const char* non_key = "longbl
   return IsKey(column) ? "varbinary(" + std::to_string(kMaxKeyBytes) + ")" : non_key;
 }
 
+// A source column whose schema carries its declared type (MySQL/MariaDB captures record
+// COLUMN_TYPE and the collation) gets exactly that type and collation, except the text and
+// blob types in a key, which need a length to be indexed.
+std::optional<std::string> DeclaredType(const model::Column& column) {
+  if (column.declared_type.empty()) return std::nullopt;
+  SourceTypeName t = SplitSourceType(column.declared_type);
+  if (IsKey(column) && (t.base.ends_with("text") || t.base.ends_with("blob"))) return std::nullopt;
+  if (column.collation.empty()) return column.declared_type;
+  return column.declared_type + " COLLATE " + column.collation;
+}
+
+bool IsDeclaredBit(const model::Column& column) { return column.declared_type.starts_with("bit("); }
+
 Result<std::string> MapFromMysql(const model::Column& column, bool mysql_target) {
+  if (std::optional<std::string> declared = DeclaredType(column)) return *declared;
   SourceTypeName t = SplitSourceType(column.source_type);
   const std::string& b = t.base;
   const std::string suffix = t.is_unsigned ? " unsigned" : "";
@@ -475,8 +492,18 @@ Result<TextValue> Render(const model::Value& value, const model::Column& column,
       return TextValue(value.Get<model::JsonValue>().text);
     case ValueType::kEnum:
       return TextValue(value.Get<model::EnumValue>().label);
-    case ValueType::kBits:
-      return TextValue(value.Get<model::BitsValue>().bits);
+    case ValueType::kBits: {
+      const std::string& bits = value.Get<model::BitsValue>().bits;
+      if (in_array || !IsDeclaredBit(column)) return TextValue(bits);
+      // A BIT(n) column takes a binary string: the bits, big-endian, in whole bytes.
+      std::string bytes((bits.size() + 7) / 8, '\0');
+      for (size_t i = 0; i < bits.size(); ++i) {
+        if (bits[bits.size() - 1 - i] == '1') {
+          bytes[bytes.size() - 1 - i / 8] |= static_cast<char>(1 << (i % 8));
+        }
+      }
+      return TextValue(bytes);
+    }
     case ValueType::kArray: {
       EDDY_ASSIGN_OR_RETURN(std::string text, ArrayText(value.Get<model::ArrayValue>(), column));
       return TextValue(text);
@@ -589,6 +616,33 @@ std::string MariadbDialect::AlterColumnType(const TargetTable& table,
          " " + column.type + (column.nullable ? " NULL" : " NOT NULL");
 }
 
+std::string MariadbDialect::SetNullable(const TargetTable& table,
+                                        const TargetColumn& column) const {
+  return AlterColumnType(table, column);  // MODIFY restates the type with the nullability
+}
+
+std::string MariadbDialect::ReplacePrimaryKey(const TargetTable& table,
+                                              const std::vector<std::string>& primary_key) const {
+  std::string sql = "ALTER TABLE " + QualifiedName(table) + " DROP INDEX IF EXISTS `PRIMARY`";
+  if (!primary_key.empty()) {
+    sql += ", ADD PRIMARY KEY (";
+    for (size_t i = 0; i < primary_key.size(); ++i) {
+      if (i) sql += ", ";
+      sql += QuoteIdentifier(primary_key[i]);
+    }
+    sql += ")";
+  }
+  return sql;
+}
+
+std::string MariadbDialect::DropTable(const TargetTable& table) const {
+  return "DROP TABLE IF EXISTS " + QualifiedName(table);
+}
+
+std::string MariadbDialect::RenameTable(const TargetTable& from, const TargetTable& to) const {
+  return "RENAME TABLE IF EXISTS " + QualifiedName(from) + " TO " + QualifiedName(to);
+}
+
 std::string MariadbDialect::SelectColumns(const TargetTable& table) const {
   return "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE FROM information_schema.COLUMNS WHERE "
          "TABLE_SCHEMA = " +
@@ -619,6 +673,76 @@ std::string ColumnList(const MariadbDialect& dialect, const std::vector<std::str
   return out + ")";
 }
 }  // namespace
+
+LoadDataStatement BuildLoadData(const TargetTable& table, const std::vector<std::string>& columns,
+                                const std::vector<TextRow>& rows, size_t begin, size_t end) {
+  MariadbDialect dialect;
+  std::vector<bool> hex(columns.size(), false);
+  for (size_t r = begin; r < end; ++r) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (!hex[c] && rows[r][c] && !IsValidUtf8WithoutNul(*rows[r][c])) hex[c] = true;
+    }
+  }
+  LoadDataStatement out;
+  // The session runs with NO_BACKSLASH_ESCAPES: '\' is one backslash; the tab and newline
+  // are written as themselves.
+  out.statement = "LOAD DATA LOCAL INFILE 'eddy-bulk' REPLACE INTO TABLE " +
+                  dialect.QualifiedName(table) +
+                  " CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\t' ESCAPED BY '\\' "
+                  "LINES TERMINATED BY '\n' (";
+  std::string sets;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    if (c) out.statement += ',';
+    if (hex[c]) {
+      const std::string variable = "@v" + std::to_string(c);
+      out.statement += variable;
+      if (!sets.empty()) sets += ',';
+      sets += dialect.QuoteIdentifier(columns[c]) + " = UNHEX(" + variable + ")";
+    } else {
+      out.statement += dialect.QuoteIdentifier(columns[c]);
+    }
+  }
+  out.statement += ')';
+  if (!sets.empty()) out.statement += " SET " + sets;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t r = begin; r < end; ++r) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      if (c) out.data += '\t';
+      const TextValue& value = rows[r][c];
+      if (!value) {
+        out.data += "\\N";
+        continue;
+      }
+      if (hex[c]) {
+        for (unsigned char byte : *value) {
+          out.data.push_back(kHex[byte >> 4]);
+          out.data.push_back(kHex[byte & 15]);
+        }
+        continue;
+      }
+      for (char ch : *value) {
+        switch (ch) {
+          case '\\':
+            out.data += "\\\\";
+            break;
+          case '\t':
+            out.data += "\\t";
+            break;
+          case '\n':
+            out.data += "\\n";
+            break;
+          case '\r':
+            out.data += "\\r";
+            break;
+          default:
+            out.data += ch;
+        }
+      }
+    }
+    out.data += '\n';
+  }
+  return out;
+}
 
 std::string MariadbDialect::Upsert(const TargetTable& table,
                                    const std::vector<std::string>& columns,
@@ -746,9 +870,46 @@ Status StatusFromError(unsigned int number, const std::string& message) {
   return FailedPrecondition(text);
 }
 
+// libmariadb's local infile callbacks, reading one LOAD DATA statement's bytes from memory
+// (userdata: the LoadDataStatement's data and how far it has been read).
+struct InfileReader {
+  const std::string* data = nullptr;
+  size_t offset = 0;
+};
+
+int InfileInit(void** handle, const char* /*file_name*/, void* userdata) {
+  *handle = userdata;
+  return 0;
+}
+
+int InfileRead(void* handle, char* buffer, unsigned int length) {
+  auto* reader = static_cast<InfileReader*>(handle);
+  size_t n = std::min<size_t>(length, reader->data->size() - reader->offset);
+  std::memcpy(buffer, reader->data->data() + reader->offset, n);
+  reader->offset += n;
+  return static_cast<int>(n);
+}
+
+void InfileEnd(void* /*handle*/) {}
+
+int InfileError(void* /*handle*/, char* message, unsigned int length) {
+  std::snprintf(message, length, "eddy: reading the bulk rows failed");
+  return 2000;  // CR_UNKNOWN_ERROR
+}
+
+// The server or client refusing LOAD DATA LOCAL: local_infile off on the server (1148
+// ER_NOT_ALLOWED_COMMAND, 4166 on MariaDB 11) or in the client library (2068).
+bool IsLocalInfileRefused(unsigned int number) {
+  return number == 1148 || number == 4166 || number == 2068;
+}
+
+// Batches of at most this many data bytes per LOAD DATA statement.
+constexpr size_t kMaxLoadDataBytes = 16u << 20;
+
 class MariadbConnection final : public TargetConnection {
  public:
-  explicit MariadbConnection(localdb::MariadbSession session) : session_(std::move(session)) {}
+  MariadbConnection(localdb::MariadbSession session, BulkLoadMode mode, std::string display)
+      : session_(std::move(session)), mode_(mode), display_(std::move(display)) {}
 
   Status Begin() override { return Execute("START TRANSACTION"); }
   Status Commit() override { return Execute("COMMIT"); }
@@ -791,9 +952,65 @@ class MariadbConnection final : public TargetConnection {
     return rows;
   }
 
-  // Multi-row INSERTs of up to kMaxStatementBytes each, inside the current transaction.
   Status BulkLoad(const TargetTable& table, const std::vector<std::string>& columns,
                   const std::vector<TextRow>& rows) override {
+    if (mode_ == BulkLoadMode::kLoadData) {
+      size_t begin = 0;
+      while (begin < rows.size()) {
+        // Rows up to about kMaxLoadDataBytes of values per statement.
+        size_t end = begin;
+        size_t bytes = 0;
+        while (end < rows.size() && (end == begin || bytes < kMaxLoadDataBytes)) {
+          for (const TextValue& value : rows[end]) bytes += value ? value->size() + 1 : 3;
+          ++end;
+        }
+        Status loaded = LoadData(BuildLoadData(table, columns, rows, begin, end));
+        if (!loaded.ok() && refused_) {
+          logger_->warn(
+              "{}: LOAD DATA LOCAL INFILE refused ({}); bulk rows go as multi-row "
+              "INSERTs on this connection (set local_infile=ON on the server, or "
+              "bulk_load=insert to say so)",
+              display_, loaded.message());
+          mode_ = BulkLoadMode::kInsert;
+          std::vector<TextRow> rest(rows.begin() + static_cast<std::ptrdiff_t>(begin), rows.end());
+          return InsertRows(table, columns, rest);
+        }
+        EDDY_RETURN_IF_ERROR(loaded);
+        begin = end;
+      }
+      return Status::Ok();
+    }
+    return InsertRows(table, columns, rows);
+  }
+
+ private:
+  // One LOAD DATA LOCAL statement fed from memory. With LOCAL the server turns data errors
+  // into warnings (it cannot stop the client's stream), so any warning is this statement's
+  // failure: the core rolls the batch back, as a refused INSERT would make it.
+  Status LoadData(const LoadDataStatement& load) {
+    MYSQL* mysql = session_.raw();
+    InfileReader reader{&load.data, 0};
+    mysql_set_local_infile_handler(mysql, InfileInit, InfileRead, InfileEnd, InfileError, &reader);
+    int failed = mysql_real_query(mysql, load.statement.data(), load.statement.size());
+    mysql_set_local_infile_default(mysql);
+    if (failed != 0) {
+      refused_ = IsLocalInfileRefused(mysql_errno(mysql));
+      return Error();
+    }
+    EDDY_RETURN_IF_ERROR(Drain());
+    if (mysql_warning_count(mysql) == 0) return Status::Ok();
+    EDDY_ASSIGN_OR_RETURN(std::vector<TextRow> warnings, Query("SHOW WARNINGS LIMIT 1"));
+    for (const TextRow& warning : warnings) {
+      if (warning.size() < 3 || warning[0].value_or("") == "Note") continue;
+      return FailedPrecondition("MariaDB target: LOAD DATA: " + warning[2].value_or("") +
+                                " (error " + warning[1].value_or("") + ")");
+    }
+    return Status::Ok();
+  }
+
+  // Multi-row INSERTs of up to kMaxStatementBytes each, inside the current transaction.
+  Status InsertRows(const TargetTable& table, const std::vector<std::string>& columns,
+                    const std::vector<TextRow>& rows) {
     MariadbDialect dialect;
     const std::string head = "INSERT INTO " + dialect.QualifiedName(table) + " " +
                              ColumnList(dialect, columns) + " VALUES ";
@@ -810,7 +1027,6 @@ class MariadbConnection final : public TargetConnection {
     return Status::Ok();
   }
 
- private:
   Status Error() {
     MYSQL* mysql = session_.raw();
     return StatusFromError(mysql_errno(mysql), mysql_error(mysql));
@@ -830,7 +1046,20 @@ class MariadbConnection final : public TargetConnection {
   }
 
   localdb::MariadbSession session_;
+  BulkLoadMode mode_;
+  std::string display_;
+  bool refused_ = false;  // the last LOAD DATA failed because local infile is off
+  std::shared_ptr<spdlog::logger> logger_ = logging::Get("sink.replica");
 };
+
+Result<BulkLoadMode> ParseBulkLoad(const std::map<std::string, std::string>& settings) {
+  auto it = settings.find("bulk_load");
+  if (it == settings.end() || it->second == "load_data") return BulkLoadMode::kLoadData;
+  if (it->second == "insert") return BulkLoadMode::kInsert;
+  return InvalidArgument("sink setting 'bulk_load' is '" + it->second +
+                         "'; write load_data (LOAD DATA LOCAL INFILE, the default) or insert "
+                         "(multi-row INSERT)");
+}
 
 constexpr std::array<std::string_view, 7> kClientKeys = {
     "connect_timeout", "read_timeout", "write_timeout", "ssl_mode",
@@ -865,13 +1094,14 @@ Result<Target> MakeMariadbTarget(const std::string& url,
     for (std::string_view own : kClientKeys) client = client || key == own;
     if (client) {
       endpoint.parameters.emplace_back(key, value);
-    } else if (!IsReplicaSetting(key) && !consume::IsRunnerSetting(key)) {
+    } else if (key != "bulk_load" && !IsReplicaSetting(key) && !consume::IsRunnerSetting(key)) {
       return InvalidArgument("unknown " + parsed->scheme + " sink setting '" + key +
                              "'; it knows table_name, tables, create_tables, connect_timeout, "
-                             "read_timeout, write_timeout, ssl_mode, ssl_ca, ssl_cert, ssl_key "
-                             "and the sink settings of docs/sinks/replica.md");
+                             "read_timeout, write_timeout, ssl_mode, ssl_ca, ssl_cert, ssl_key, "
+                             "bulk_load and the sink settings of docs/sinks/replica.md");
     }
   }
+  EDDY_ASSIGN_OR_RETURN(BulkLoadMode bulk_load, ParseBulkLoad(settings));
   const std::string display = parsed->scheme + "://" + endpoint.Describe();
   const bool mysql = parsed->scheme == "mysql";
 
@@ -879,7 +1109,7 @@ Result<Target> MakeMariadbTarget(const std::string& url,
   target.dialect = std::make_unique<MariadbDialect>(mysql);
   target.default_space = parsed->database;
   target.display_url = display;
-  target.connect = [endpoint, display]() -> Result<std::unique_ptr<TargetConnection>> {
+  target.connect = [endpoint, display, bulk_load]() -> Result<std::unique_ptr<TargetConnection>> {
     auto session = localdb::MariadbSession::Connect(endpoint);
     if (!session.ok()) {
       std::string message = "connecting to " + display + ": " + session.status().message();
@@ -894,7 +1124,7 @@ Result<Target> MakeMariadbTarget(const std::string& url,
           return Unavailable(message);
       }
     }
-    auto connection = std::make_unique<MariadbConnection>(std::move(*session));
+    auto connection = std::make_unique<MariadbConnection>(std::move(*session), bulk_load, display);
     Status setup = connection->Execute(kSessionSetup);
     if (!setup.ok()) {
       return Unavailable("setting up the session on " + display + ": " + setup.message());

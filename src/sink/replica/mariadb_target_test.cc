@@ -48,6 +48,83 @@ TEST(MariadbDialectTest, MapsMariadbTypesAsDeclared) {
   EXPECT_EQ(map(Col("a", "enum", ValueType::kEnum)), "varchar(255)");
 }
 
+// Schemas that carry the declared type and collation (MySQL/MariaDB captures) map to exactly
+// that; bits of a BIT(n) column travel as its big-endian bytes.
+TEST(MariadbDialectTest, DeclaredTypesAndCollationsAreKept) {
+  MariadbDialect dialect;
+  auto map = [&](model::Column column, std::string declared, std::string collation = "") {
+    column.declared_type = std::move(declared);
+    column.collation = std::move(collation);
+    auto type = dialect.MapType(column, ConnectorKind::kMariadb);
+    EXPECT_TRUE(type.ok()) << type.status().message();
+    return type.ok() ? *type : "";
+  };
+  EXPECT_EQ(map(Col("a", "varchar", ValueType::kText), "varchar(20)", "latin1_swedish_ci"),
+            "varchar(20) COLLATE latin1_swedish_ci");
+  EXPECT_EQ(map(Col("k", "char", ValueType::kText, 1), "char(10)", "utf8mb4_general_ci"),
+            "char(10) COLLATE utf8mb4_general_ci");
+  EXPECT_EQ(map(Col("a", "enum", ValueType::kEnum), "enum('a','it''s')", "utf8mb4_general_ci"),
+            "enum('a','it''s') COLLATE utf8mb4_general_ci");
+  EXPECT_EQ(map(Col("a", "bit", ValueType::kBits), "bit(10)"), "bit(10)");
+  EXPECT_EQ(map(Col("a", "binary", ValueType::kBytes), "binary(4)"), "binary(4)");
+  // A text key needs an indexable type: the declared TEXT is not one.
+  EXPECT_EQ(map(Col("k", "text", ValueType::kText, 1), "text", "utf8mb4_general_ci"),
+            "varchar(255)");
+
+  model::Column bits = Col("b", "bit", ValueType::kBits);
+  bits.declared_type = "bit(10)";
+  auto rendered = dialect.RenderValue(Value::Bits("1000000001"), bits, ConnectorKind::kMariadb);
+  ASSERT_TRUE(rendered.ok());
+  EXPECT_EQ(**rendered, std::string("\x02\x01", 2));
+  EXPECT_EQ(dialect.QuoteLiteral(**rendered), "'\x02\x01'");
+  rendered = dialect.RenderValue(Value::Bits("0"), bits, ConnectorKind::kMariadb);
+  ASSERT_TRUE(rendered.ok());
+  EXPECT_EQ(dialect.QuoteLiteral(**rendered), "X'00'");
+}
+
+TEST(MariadbDialectTest, KeyNullabilityAndTableStatements) {
+  MariadbDialect dialect;
+  TargetTable t{"db", "t"};
+  EXPECT_EQ(dialect.ReplacePrimaryKey(t, {"a", "b"}),
+            "ALTER TABLE `db`.`t` DROP INDEX IF EXISTS `PRIMARY`, ADD PRIMARY KEY (`a`, `b`)");
+  EXPECT_EQ(dialect.ReplacePrimaryKey(t, {}),
+            "ALTER TABLE `db`.`t` DROP INDEX IF EXISTS `PRIMARY`");
+  EXPECT_EQ(dialect.SetNullable(t, {"c", "int", false}),
+            "ALTER TABLE `db`.`t` MODIFY COLUMN `c` int NOT NULL");
+  EXPECT_EQ(dialect.DropTable(t), "DROP TABLE IF EXISTS `db`.`t`");
+  EXPECT_EQ(dialect.RenameTable(t, {"db", "u"}), "RENAME TABLE IF EXISTS `db`.`t` TO `db`.`u`");
+}
+
+TEST(MariadbDialectTest, LoadDataEscapesTextAndSendsBytesAsHex) {
+  std::vector<TextRow> rows = {
+      {"1", "tab\there\nnew \\ back", std::string("\x00\xff", 2)},
+      {"2", std::nullopt, "plain"},
+      {"3", "\\N", std::nullopt},
+  };
+  LoadDataStatement load = BuildLoadData({"db", "t"}, {"id", "note", "raw"}, rows, 0, 3);
+  EXPECT_EQ(load.statement,
+            "LOAD DATA LOCAL INFILE 'eddy-bulk' REPLACE INTO TABLE `db`.`t` CHARACTER SET utf8mb4 "
+            "FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n' "
+            "(`id`,`note`,@v2) SET `raw` = UNHEX(@v2)");
+  EXPECT_EQ(load.data,
+            "1\ttab\\there\\nnew \\\\ back\t00ff\n"
+            "2\t\\N\t706c61696e\n"
+            "3\t\\\\N\t\\N\n");
+  // A range of the rows: only those, and a column of plain text stays text.
+  LoadDataStatement second = BuildLoadData({"db", "t"}, {"id", "note", "raw"}, rows, 1, 2);
+  EXPECT_EQ(second.data, "2\t\\N\tplain\n");
+  EXPECT_EQ(second.statement.find("UNHEX"), std::string::npos);
+}
+
+TEST(MariadbDialectTest, BulkLoadSettingIsCheckedAtTheEdge) {
+  EXPECT_TRUE(MakeMariadbTarget("mariadb://u:p@h:3306/db", {{"bulk_load", "insert"}}).ok());
+  EXPECT_TRUE(MakeMariadbTarget("mariadb://u:p@h:3306/db", {{"bulk_load", "load_data"}}).ok());
+  auto bad = MakeMariadbTarget("mariadb://u:p@h:3306/db", {{"bulk_load", "copy"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'bulk_load'"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("load_data"), std::string::npos);
+}
+
 TEST(MariadbDialectTest, MapsPostgresTypesToTheNearest) {
   MariadbDialect dialect;
   auto map = [&](model::Column column) {

@@ -482,6 +482,45 @@ std::string PostgresDialect::AlterColumnType(const TargetTable& table,
          " TYPE " + column.type;
 }
 
+std::string PostgresDialect::SetNullable(const TargetTable& table,
+                                         const TargetColumn& column) const {
+  return "ALTER TABLE " + QualifiedName(table) + " ALTER COLUMN " + QuoteIdentifier(column.name) +
+         (column.nullable ? " DROP NOT NULL" : " SET NOT NULL");
+}
+
+std::string PostgresDialect::ReplacePrimaryKey(const TargetTable& table,
+                                               const std::vector<std::string>& primary_key) const {
+  // The key constraint's name is whatever the table got (created here: TABLE_pkey; by hand:
+  // anything), so it is looked up; the block runs as one statement.
+  const std::string name = QuoteLiteral(QualifiedName(table));
+  std::string sql =
+      "DO $eddy_pk$ DECLARE c text; BEGIN SELECT conname INTO c FROM pg_constraint WHERE "
+      "conrelid = " +
+      name +
+      "::regclass AND contype = 'p'; IF c IS NOT NULL THEN EXECUTE "
+      "format('ALTER TABLE %s DROP CONSTRAINT %I', " +
+      name + "::regclass, c); END IF;";
+  if (!primary_key.empty()) {
+    sql += " ALTER TABLE " + QualifiedName(table) + " ADD PRIMARY KEY (";
+    for (size_t i = 0; i < primary_key.size(); ++i) {
+      if (i) sql += ", ";
+      sql += QuoteIdentifier(primary_key[i]);
+    }
+    sql += ");";
+  }
+  sql += " END $eddy_pk$";
+  return sql;
+}
+
+std::string PostgresDialect::DropTable(const TargetTable& table) const {
+  return "DROP TABLE IF EXISTS " + QualifiedName(table);
+}
+
+std::string PostgresDialect::RenameTable(const TargetTable& from, const TargetTable& to) const {
+  if (from.space != to.space) return "";
+  return "ALTER TABLE IF EXISTS " + QualifiedName(from) + " RENAME TO " + QuoteIdentifier(to.name);
+}
+
 std::string PostgresDialect::SelectColumns(const TargetTable& table) const {
   return "SELECT a.attname, format_type(a.atttypid, a.atttypmod), "
          "CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END FROM pg_attribute a "

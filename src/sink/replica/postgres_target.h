@@ -40,6 +40,11 @@ class PostgresDialect final : public TargetDialect {
   std::string RenameColumn(const TargetTable& table, std::string_view from,
                            std::string_view to) const override;
   std::string AlterColumnType(const TargetTable& table, const TargetColumn& column) const override;
+  std::string SetNullable(const TargetTable& table, const TargetColumn& column) const override;
+  std::string ReplacePrimaryKey(const TargetTable& table,
+                                const std::vector<std::string>& primary_key) const override;
+  std::string DropTable(const TargetTable& table) const override;
+  std::string RenameTable(const TargetTable& from, const TargetTable& to) const override;
   std::string SelectColumns(const TargetTable& table) const override;
   std::string Upsert(const TargetTable& table, const std::vector<std::string>& columns,
                      const std::vector<std::string>& key_columns,

@@ -221,6 +221,11 @@ class ReplicaDestination final : public consume::Destination {
         }
         case Operation::kSchemaChange: {
           const auto& change = event.schema_change;
+          if (change && (change->kind == model::SchemaChangeKind::kDropTable ||
+                         change->kind == model::SchemaChangeKind::kRenameTable)) {
+            EDDY_RETURN_IF_ERROR(FollowTableDdl(event, *change));
+            break;
+          }
           if (!change || !change->table_schema) break;
           auto schema = std::make_shared<const model::TableSchema>(*change->table_schema);
           // Only tables the target already holds follow here; new tables are created by
@@ -356,10 +361,53 @@ class ReplicaDestination final : public consume::Destination {
       const model::Column* before = old.FindColumn(next.columns[i].name);
       if (!before) continue;
       size_t old_index = static_cast<size_t>(before - old.columns.data());
-      if (old_mapped[old_index].type == new_mapped[i].type) continue;
-      EDDY_RETURN_IF_ERROR(
-          Ddl(state.target, dialect_.AlterColumnType(state.target, new_mapped[i])));
+      if (old_mapped[old_index].type != new_mapped[i].type) {
+        EDDY_RETURN_IF_ERROR(
+            Ddl(state.target, dialect_.AlterColumnType(state.target, new_mapped[i])));
+      }
+      // NULL <-> NOT NULL (after a type change, which may have restated it; harmless again).
+      if (before->nullable != next.columns[i].nullable) {
+        EDDY_RETURN_IF_ERROR(Ddl(state.target, dialect_.SetNullable(state.target, new_mapped[i])));
+      }
     }
+    // A new primary key (columns added to or removed from it, another column): the rows
+    // collected so far were flushed under the old key by Ddl, the rest use the new one.
+    if (old.primary_key != next.primary_key) {
+      EDDY_RETURN_IF_ERROR(
+          Ddl(state.target, dialect_.ReplacePrimaryKey(state.target, next.primary_key)));
+    }
+    return Status::Ok();
+  }
+
+  // DROP TABLE and RENAME TABLE in the source (MySQL/MariaDB schema-change events; PostgreSQL's
+  // logical decoding carries no DDL). A dropped table is dropped in the target (as DMS does by
+  // default); a renamed one renamed to where the new name maps.
+  Status FollowTableDdl(const model::ChangeEvent& event, const model::SchemaChange& change) {
+    if (change.kind == model::SchemaChangeKind::kDropTable) {
+      TargetTable target = settings_.MapTable(event.table, target_.default_space);
+      EDDY_RETURN_IF_ERROR(Ddl(target, dialect_.DropTable(target)));
+      tables_.erase(event.table);
+      return Status::Ok();
+    }
+    if (change.previous_name.empty()) return Status::Ok();
+    model::TableId before = event.table;
+    before.name = change.previous_name;
+    TargetTable from = settings_.MapTable(before, target_.default_space);
+    TargetTable to = settings_.MapTable(event.table, target_.default_space);
+    if (from == to) return Status::Ok();
+    std::string sql = dialect_.RenameTable(from, to);
+    if (sql.empty()) {
+      return FailedPrecondition("source table " + before.QualifiedName() + " was renamed to " +
+                                event.table.QualifiedName() + " (" + change.ddl +
+                                "), which maps target table " + from.ToString() + " to " +
+                                to.ToString() + ": the " + std::string(dialect_.engine_name()) +
+                                " target cannot move a table to another schema by renaming "
+                                "it; move it by hand and resume, or map both names alike "
+                                "(tables=)");
+    }
+    EDDY_RETURN_IF_ERROR(Ddl(from, sql));
+    tables_.erase(before);
+    tables_.erase(event.table);
     return Status::Ok();
   }
 

@@ -379,6 +379,88 @@ TEST(ReplicaDestination, SchemaVersionsBecomeAlters) {
       << outcome.failure.ToString();
 }
 
+TEST(ReplicaDestination, KeyAndNullabilityChangesFollow) {
+  Harness h;
+  ASSERT_TRUE(h.Deliver({h.Change(Operation::kInsert, 1, "a")}).failure.ok());
+  // v becomes NOT NULL and joins the key.
+  auto next = std::make_shared<model::TableSchema>(*h.schema);
+  next->version = 2;
+  next->columns[1].nullable = false;
+  next->columns[1].primary_key_ordinal = 2;
+  next->primary_key = {"id", "v"};
+  h.schema = next;
+  ASSERT_TRUE(h.Deliver({h.Change(Operation::kUpdate, 2, "b")}).failure.ok());
+  std::string all;
+  for (const auto& statement : h.recorder->statements) all += statement + "\n";
+  EXPECT_NE(all.find("ALTER TABLE \"s\".\"t\" ALTER COLUMN \"v\" SET NOT NULL"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("contype = 'p'"), std::string::npos) << all;
+  EXPECT_NE(all.find("ADD PRIMARY KEY (\"id\", \"v\")"), std::string::npos) << all;
+  // The upsert after it uses the new key.
+  EXPECT_NE(all.find("ON CONFLICT (\"id\",\"v\")"), std::string::npos) << all;
+  // A key the target refuses (duplicates in the target) is FAILED naming the statement.
+  auto back = std::make_shared<model::TableSchema>(*h.schema);
+  back->version = 3;
+  back->columns[1].nullable = true;
+  back->columns[1].primary_key_ordinal = 0;
+  back->primary_key = {"v"};
+  back->columns[0].primary_key_ordinal = 0;
+  back->columns[1].primary_key_ordinal = 1;
+  h.schema = back;
+  h.recorder->fail_on = "ADD PRIMARY KEY";
+  h.recorder->failure = FailedPrecondition("could not create unique index (SQLSTATE 23505)");
+  auto outcome = h.Deliver({h.Change(Operation::kInsert, 3, "c")});
+  EXPECT_FALSE(outcome.failure.IsRetriable());
+  EXPECT_NE(outcome.failure.message().find("ADD PRIMARY KEY (\"v\")"), std::string::npos)
+      << outcome.failure.ToString();
+}
+
+TEST(ReplicaDestination, DroppedAndRenamedSourceTablesFollow) {
+  Harness h;
+  ASSERT_TRUE(h.Deliver({h.Change(Operation::kInsert, 1, "a")}).failure.ok());
+  auto ddl = [&](model::SchemaChangeKind kind, std::string table, std::string previous) {
+    auto event = std::make_shared<model::ChangeEvent>();
+    event->op = Operation::kSchemaChange;
+    event->table = {"db", "public", std::move(table)};
+    event->source.connector = ConnectorKind::kMysql;
+    event->schema_change.emplace();
+    event->schema_change->kind = kind;
+    event->schema_change->ddl = "the statement";
+    event->schema_change->previous_name = std::move(previous);
+    consume::SinkRecord record;
+    record.sequence = SequenceNumber(h.next_sequence++);
+    record.event = event;
+    return record;
+  };
+  ASSERT_TRUE(h.Deliver({ddl(model::SchemaChangeKind::kRenameTable, "t2", "t")}).failure.ok());
+  std::string all;
+  for (const auto& statement : h.recorder->statements) all += statement + "\n";
+  EXPECT_NE(all.find("ALTER TABLE IF EXISTS \"s\".\"t\" RENAME TO \"t2\""), std::string::npos)
+      << all;
+  ASSERT_TRUE(h.Deliver({ddl(model::SchemaChangeKind::kDropTable, "t2", "")}).failure.ok());
+  all.clear();
+  for (const auto& statement : h.recorder->statements) all += statement + "\n";
+  EXPECT_NE(all.find("DROP TABLE IF EXISTS \"s\".\"t2\""), std::string::npos) << all;
+}
+
+TEST(ReplicaDestination, ARenameAcrossSchemasIsFailedNamingTheDdl) {
+  Harness h(std::map<std::string, std::string>{{"tables", "public.t2=other.t2"}});
+  auto event = std::make_shared<model::ChangeEvent>();
+  event->op = Operation::kSchemaChange;
+  event->table = {"db", "public", "t2"};
+  event->schema_change.emplace();
+  event->schema_change->kind = model::SchemaChangeKind::kRenameTable;
+  event->schema_change->ddl = "RENAME TABLE t TO t2";
+  event->schema_change->previous_name = "t";
+  consume::SinkRecord record;
+  record.sequence = SequenceNumber(h.next_sequence++);
+  record.event = event;
+  auto outcome = h.Deliver({record});
+  EXPECT_FALSE(outcome.failure.IsRetriable());
+  EXPECT_NE(outcome.failure.message().find("RENAME TABLE t TO t2"), std::string::npos)
+      << outcome.failure.ToString();
+}
+
 TEST(ReplicaDestination, MissingTableWithoutCreateTablesIsFailedNamingIt) {
   Harness h(std::map<std::string, std::string>{{"create_tables", "false"}});
   auto outcome = h.Deliver({h.Change(Operation::kInsert, 1, "a")});

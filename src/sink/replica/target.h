@@ -157,6 +157,17 @@ class TargetDialect {
   // precision up), keeping nullability as given.
   virtual std::string AlterColumnType(const TargetTable& table,
                                       const TargetColumn& column) const = 0;
+  // Makes a column NULL or NOT NULL as `column.nullable` says (its type stays `column.type`).
+  virtual std::string SetNullable(const TargetTable& table, const TargetColumn& column) const = 0;
+  // Replaces the table's primary key (whatever its name) by `primary_key`; an empty key drops
+  // it. One statement, so a replay after a crash converges.
+  virtual std::string ReplacePrimaryKey(const TargetTable& table,
+                                        const std::vector<std::string>& primary_key) const = 0;
+  // DROP TABLE IF EXISTS.
+  virtual std::string DropTable(const TargetTable& table) const = 0;
+  // Renames `from` to `to` if `from` exists (a replay after the rename is a no-op). "" when the
+  // engine cannot do it in one statement (PostgreSQL: another schema).
+  virtual std::string RenameTable(const TargetTable& from, const TargetTable& to) const = 0;
   // Catalog query for an existing table's columns, one row per column in table order:
   // (column name, type as the catalog prints it, "YES"/"NO" nullable). No rows: the table
   // does not exist.

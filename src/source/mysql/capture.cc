@@ -19,6 +19,7 @@
 #include "source/capture_metrics.h"
 #include "source/mysql/binlog_client.h"
 #include "source/mysql/binlog_event.h"
+#include "source/mysql/column_type.h"
 #include "source/mysql/ddl_parser.h"
 #include "source/mysql/incremental_snapshot.h"
 #include "source/mysql/schema_history.h"
@@ -483,11 +484,14 @@ class MysqlCapture::Runner {
   }
 
   Status LoadCollations(BinlogClient& client) {
-    auto rows = client.Query("SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS");
+    auto rows = client.Query(
+        "SELECT ID, CHARACTER_SET_NAME, COLLATION_NAME FROM information_schema.COLLATIONS");
     if (!rows.ok()) return Status::Ok();  // the built-in table still applies
     for (const auto& row : rows->rows) {
       if (!row[0] || !row[1]) continue;
-      collations_[static_cast<uint32_t>(std::strtoul(row[0]->c_str(), nullptr, 10))] = *row[1];
+      const auto id = static_cast<uint32_t>(std::strtoul(row[0]->c_str(), nullptr, 10));
+      collations_[id] = *row[1];
+      if (row[2]) collation_names_[id] = *row[2];
     }
     return Status::Ok();
   }
@@ -1404,6 +1408,16 @@ class MysqlCapture::Runner {
     known_schemas_[key] = std::move(*after);
   }
 
+  // The column's declared type and collation (column_type.h), as the snapshot records them.
+  void SetDeclaredType(const ColumnInfo& info, model::Column& column) const {
+    column.declared_type = DeclaredTypeFromTableMap(info);
+    if ((info.IsCharacter() || info.IsEnumOrSet()) && info.charset != "binary" &&
+        info.collation != kBinaryCollation) {
+      auto name = collation_names_.find(info.collation);
+      if (name != collation_names_.end()) column.collation = name->second;
+    }
+  }
+
   static std::string SchemaKey(const std::string& database, const std::string& table) {
     return database + '\0' + table;
   }
@@ -1436,6 +1450,7 @@ class MysqlCapture::Runner {
         column.source_type = info.SourceTypeName();
         column.type = info.ValueType();
         column.nullable = info.nullable;
+        SetDeclaredType(info, column);
         schema.columns.push_back(std::move(column));
       }
       for (size_t k = 0; k < map.primary_key.size(); ++k) {
@@ -1920,6 +1935,7 @@ class MysqlCapture::Runner {
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<SchemaHistory> history_;
   std::map<uint32_t, std::string> collations_;
+  std::map<uint32_t, std::string> collation_names_;  // id -> "latin1_swedish_ci"
   bool mariadb_ = true;
 
   // Streaming state (capture thread only).

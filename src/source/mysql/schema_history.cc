@@ -14,8 +14,20 @@ constexpr uint8_t kKindTableSchema = 1;
 constexpr uint8_t kKindDdl = 2;
 constexpr uint32_t kMaxEntryBytes = 64u << 20;
 
+// Compares what this file records of a column (name, source type, model type, nullability,
+// key ordinal): a schema read back after a restart has only those, and must match the same
+// table's schema built again from the server.
 bool SameShape(const model::TableSchema& a, const model::TableSchema& b) {
-  return a.columns == b.columns && a.primary_key == b.primary_key;
+  if (a.columns.size() != b.columns.size() || a.primary_key != b.primary_key) return false;
+  for (size_t i = 0; i < a.columns.size(); ++i) {
+    const model::Column& x = a.columns[i];
+    const model::Column& y = b.columns[i];
+    if (x.name != y.name || x.source_type != y.source_type || x.type != y.type ||
+        x.nullable != y.nullable || x.primary_key_ordinal != y.primary_key_ordinal) {
+      return false;
+    }
+  }
+  return true;
 }
 
 Result<model::TableSchema> DecodeSchema(ByteReader& reader) {
@@ -81,6 +93,16 @@ void SetTypeModifiers(model::TableSchema& schema) {
       column.scale = ParseModifier(inside.substr(comma + 1));
     } else if (base == "time" || base == "datetime" || base == "timestamp") {
       column.precision = ParseModifier(inside);
+    }
+  }
+  for (model::Column& column : schema.columns) {
+    std::string_view type = column.declared_type;
+    size_t open = type.find('(');
+    if (open == std::string_view::npos || !type.ends_with(')')) continue;
+    std::string_view base = type.substr(0, open);
+    if (base == "char" || base == "varchar" || base == "binary" || base == "varbinary" ||
+        base == "bit") {
+      column.length = ParseModifier(type.substr(open + 1, type.size() - open - 2));
     }
   }
 }

@@ -33,8 +33,9 @@ inline constexpr char kSchemaHistoryFileName[] = "mysql-schema-history";
 // Sets each column's precision and scale from its source type name, the one both the binlog
 // TABLE_MAP and the snapshot's information_schema produce alike: "decimal(p,s)" gives
 // precision p and scale s; "time(n)", "datetime(n)", "timestamp(n)" give precision n
-// (fractional-second digits). Lengths are left unset: the binlog gives byte lengths where the
-// catalog gives characters.
+// (fractional-second digits). Lengths come from the declared type (column_type.h, in the
+// same units on both paths): "varchar(n)"/"char(n)" give n characters, "binary(n)"/
+// "varbinary(n)" n bytes, "bit(n)" n bits.
 void SetTypeModifiers(model::TableSchema& schema);
 
 class SchemaHistory {

@@ -11,6 +11,7 @@
 #include "base/logging.h"
 #include "model/event.h"
 #include "model/event_codec.h"
+#include "source/mysql/column_type.h"
 #include "source/mysql/schema_history.h"
 
 namespace eddy::source::mysql {
@@ -388,8 +389,10 @@ Result<MysqlPosition> Snapshotter::Run(
         localdb::SqlRows column_rows,
         session.Query("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IFNULL(CHARACTER_SET_NAME,''), "
                       "IS_NULLABLE, IFNULL(NUMERIC_PRECISION,0), IFNULL(NUMERIC_SCALE,0), "
-                      "IFNULL(DATETIME_PRECISION,0) FROM information_schema.COLUMNS WHERE "
-                      "TABLE_SCHEMA = " + session.Quote(table.database) + " AND TABLE_NAME = " +
+                      "IFNULL(DATETIME_PRECISION,0), IFNULL(COLLATION_NAME,'') "
+                      "FROM information_schema.COLUMNS WHERE "
+                      "TABLE_SCHEMA = " +
+                      session.Quote(table.database) + " AND TABLE_NAME = " +
                       session.Quote(table.name) + " ORDER BY ORDINAL_POSITION"));
     EDDY_ASSIGN_OR_RETURN(
         localdb::SqlRows key_rows,
@@ -411,6 +414,9 @@ Result<MysqlPosition> Snapshotter::Run(
       model_column.source_type = column.source_type;
       model_column.type = column.type;
       model_column.nullable = column.nullable;
+      model_column.declared_type =
+          DeclaredTypeFromColumnType(row[1].value_or(""), row[2].value_or(""), row[3].value_or(""));
+      if (!column.binary && row.size() > 8) model_column.collation = row[8].value_or("");
       schema.columns.push_back(std::move(model_column));
       columns.push_back(std::move(column));
     }
