@@ -140,10 +140,13 @@ std::vector<NamedEvent> SampleEvents() {
   schema.table = my_add_column.table;
   schema.version = 2;
   schema.columns = {
-      {"id", "bigint unsigned", model::ValueType::kUint64, model::ValueType::kNull, false, 1, {}, {}, {}},
-      {"qty", "int", model::ValueType::kInt64, model::ValueType::kNull, true, 0, {}, {}, {}},
-      {"price", "decimal", model::ValueType::kDecimal, model::ValueType::kNull, true, 0, {}, 10, 2},
-      {"note", "varchar", model::ValueType::kText, model::ValueType::kNull, true, 0, 40, {}, {}}};
+      {"id", "bigint unsigned", model::ValueType::kUint64, model::ValueType::kNull, false, 1, {}, {},
+       {}, "", ""},
+      {"qty", "int", model::ValueType::kInt64, model::ValueType::kNull, true, 0, {}, {}, {}, "", ""},
+      {"price", "decimal", model::ValueType::kDecimal, model::ValueType::kNull, true, 0, {}, 10, 2, "",
+       ""},
+      {"note", "varchar", model::ValueType::kText, model::ValueType::kNull, true, 0, 40, {}, {}, "",
+       ""}};
   schema.primary_key = {"id"};
   add_column.table_schema = schema;
   my_add_column.schema_change = add_column;
