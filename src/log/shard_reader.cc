@@ -126,6 +126,61 @@ Result<std::unique_ptr<ShardReader>> StreamImpl::OpenReader(uint32_t shard_index
   return NewShardReader(shared_from_this(), ShardIndex(shard_index), next);
 }
 
+Result<StreamImpl::SegmentSpan> StreamImpl::LocateSegment(ShardIndex shard_index,
+                                                          SequenceNumber next) {
+  SegmentSpan span;
+  std::lock_guard lock(mu_);
+  if (deleted_) return NotFound("stream " + name_ + " was deleted");
+  auto it = shards_.find(shard_index);
+  if (it == shards_.end()) return NotFound("shard " + FormatShardId(shard_index) + " is gone");
+  Shard& shard = *it->second;
+  span.shard_last_arrival = shard.last_arrival;
+  if (shard.meta.expired || shard.Trimmed(next)) {
+    return Trimmed("position " + std::to_string(next.value()) + " of " +
+                   FormatShardId(shard_index) + " is behind the trim horizon " +
+                   std::to_string(shard.TrimHorizon().value()) + " (dropped by retention)");
+  }
+  if (next > shard.last_sequence) {
+    span.caught_up = true;
+    if (!shard.meta.open) {
+      span.end_of_shard = true;
+      for (ShardIndex child : shard.meta.child_indexes) span.child_indexes.push_back(child.value());
+    }
+    return span;
+  }
+  auto& segments = shard.segments;
+  auto pos = std::upper_bound(
+      segments.begin(), segments.end(), next,
+      [](SequenceNumber s, const std::shared_ptr<Segment>& seg) { return s < seg->base; });
+  size_t index = pos == segments.begin() ? 0 : static_cast<size_t>(pos - segments.begin()) - 1;
+  Segment& segment = *segments[index];
+  if (index + 1 < segments.size()) span.next_base = segments[index + 1]->base;
+  auto handle = ReadHandle(segment);
+  if (!handle.ok()) {
+    if (handle.status().code() == ErrorCode::kNotFound) {
+      // Only retention removes a committed segment (seen late by a read-only store).
+      return Trimmed("segment " + segment.path + " holding position " +
+                     std::to_string(next.value()) + " was dropped by retention");
+    }
+    return handle.status();
+  }
+  span.file = std::move(*handle);
+  span.end = segment.summary.bytes;
+  span.corrupt_offset = segment.corrupt_offset;
+  span.corrupt_reason = segment.corrupt_reason;
+  if (span.corrupt_offset && *span.corrupt_offset < span.end) span.end = *span.corrupt_offset;
+  span.segment_base = segment.base;
+  span.offset = kSegmentHeaderBytes;
+  const auto& entries = segment.summary.entries;
+  auto entry =
+      std::upper_bound(entries.begin(), entries.end(), next,
+                       [](SequenceNumber s, const IndexEntry& e) { return s < e.sequence; });
+  if (entry != entries.begin()) span.offset = std::prev(entry)->offset;
+  span.last_sequence = shard.last_sequence;
+  span.path = segment.path;
+  return span;
+}
+
 Result<ReadBatch> StreamImpl::ReadShard(ShardIndex shard_index, SequenceNumber* next,
                                         const ReadLimits& limits) {
   EDDY_RETURN_IF_ERROR(Refresh());
@@ -135,72 +190,25 @@ Result<ReadBatch> StreamImpl::ReadShard(ShardIndex shard_index, SequenceNumber* 
   int64_t shard_last_arrival = 0;
   bool caught_up = false;
   while (batch.records.size() < limits.max_records && (bytes < limits.max_bytes)) {
-    std::shared_ptr<io::File> file;
-    uint64_t offset = 0;
-    uint64_t end = 0;
-    SequenceNumber last_sequence;
-    std::optional<SequenceNumber> next_base;
-    std::string path;
-    std::optional<uint64_t> corrupt_offset;
-    std::string corrupt_reason;
-    {
-      std::lock_guard lock(mu_);
-      if (deleted_) return NotFound("stream " + name_ + " was deleted");
-      auto it = shards_.find(shard_index);
-      if (it == shards_.end()) return NotFound("shard " + FormatShardId(shard_index) + " is gone");
-      Shard& shard = *it->second;
-      shard_last_arrival = shard.last_arrival;
-      if (shard.meta.expired || shard.Trimmed(*next)) {
-        if (!batch.records.empty()) break;
-        return Trimmed("position " + std::to_string(next->value()) + " of " +
-                       FormatShardId(shard_index) + " is behind the trim horizon " +
-                       std::to_string(shard.TrimHorizon().value()) + " (dropped by retention)");
-      }
-      if (*next > shard.last_sequence) {
-        caught_up = true;
-        if (!shard.meta.open) {
-          batch.end_of_shard = true;
-          for (ShardIndex child : shard.meta.child_indexes) {
-            batch.child_indexes.push_back(child.value());
-          }
-        }
-        break;
-      }
-      auto& segments = shard.segments;
-      auto pos = std::upper_bound(
-          segments.begin(), segments.end(), *next,
-          [](SequenceNumber s, const std::shared_ptr<Segment>& seg) { return s < seg->base; });
-      size_t index = pos == segments.begin() ? 0 : static_cast<size_t>(pos - segments.begin()) - 1;
-      Segment& segment = *segments[index];
-      if (index + 1 < segments.size()) next_base = segments[index + 1]->base;
-      auto handle = ReadHandle(segment);
-      if (!handle.ok()) {
-        if (!batch.records.empty()) break;
-        if (handle.status().code() == ErrorCode::kNotFound) {
-          // Only retention removes a committed segment (seen late by a read-only store).
-          return Trimmed("segment " + segment.path + " holding position " +
-                         std::to_string(next->value()) + " was dropped by retention");
-        }
-        return handle.status();
-      }
-      file = std::move(*handle);
-      end = segment.summary.bytes;
-      corrupt_offset = segment.corrupt_offset;
-      corrupt_reason = segment.corrupt_reason;
-      if (corrupt_offset && *corrupt_offset < end) end = *corrupt_offset;
-      offset = kSegmentHeaderBytes;
-      const auto& entries = segment.summary.entries;
-      auto entry =
-          std::upper_bound(entries.begin(), entries.end(), *next,
-                           [](SequenceNumber s, const IndexEntry& e) { return s < e.sequence; });
-      if (entry != entries.begin()) offset = std::prev(entry)->offset;
-      last_sequence = shard.last_sequence;
-      path = segment.path;
+    auto located = LocateSegment(shard_index, *next);
+    if (!located.ok()) {
+      if (!batch.records.empty()) break;  // returned first; the next read reports it
+      return located.status();
     }
+    SegmentSpan& span = *located;
+    shard_last_arrival = span.shard_last_arrival;
+    if (span.caught_up) {
+      caught_up = true;
+      batch.end_of_shard = span.end_of_shard;
+      batch.child_indexes = std::move(span.child_indexes);
+      break;
+    }
+    const SequenceNumber last_sequence = span.last_sequence;
+    const uint64_t end = span.end;
     bool limit_hit = false;
     EDDY_ASSIGN_OR_RETURN(
         ScanOutcome outcome,
-        ScanFrames(*file, offset, end, true, [&](Record& record, uint64_t, size_t) {
+        ScanFrames(*span.file, span.offset, end, true, [&](Record& record, uint64_t, size_t) {
           const SequenceNumber sequence = record.sequence;
           if (sequence < *next) return true;
           if (sequence > last_sequence) {
@@ -221,17 +229,17 @@ Result<ReadBatch> StreamImpl::ReadShard(ShardIndex shard_index, SequenceNumber* 
         }));
     if (limit_hit) break;
     if (outcome.status != FrameStatus::kOk ||
-        (corrupt_offset && outcome.stop_offset >= end && end == *corrupt_offset)) {
+        (span.corrupt_offset && outcome.stop_offset >= end && end == *span.corrupt_offset)) {
       if (!batch.records.empty()) break;
-      uint64_t at = outcome.status != FrameStatus::kOk ? outcome.stop_offset : *corrupt_offset;
-      std::string reason = outcome.status != FrameStatus::kOk ? outcome.error : corrupt_reason;
-      return Corruption("segment " + path + " offset " + std::to_string(at) + ": " + reason);
+      uint64_t at = outcome.status != FrameStatus::kOk ? outcome.stop_offset : *span.corrupt_offset;
+      std::string reason = outcome.status != FrameStatus::kOk ? outcome.error : span.corrupt_reason;
+      return Corruption("segment " + span.path + " offset " + std::to_string(at) + ": " + reason);
     }
-    if (next_base) {
-      *next = std::max(*next, *next_base);
+    if (span.next_base) {
+      *next = std::max(*next, *span.next_base);
     } else if (*next <= last_sequence) {
       // The active segment ended before the committed last sequence: it was truncated.
-      return Corruption("segment " + path + " ends at offset " + std::to_string(end) +
+      return Corruption("segment " + span.path + " ends at offset " + std::to_string(end) +
                         " before committed sequence " + std::to_string(last_sequence.value()));
     }
   }
@@ -254,71 +262,22 @@ Status StreamImpl::ReadShardViews(ShardIndex shard_index, SequenceNumber* next,
   bool caught_up = false;
   // One segment's records per call: the views point into one buffer read from one file.
   while (batch->records.empty()) {
-    std::shared_ptr<io::File> file;
-    uint64_t offset = 0;
-    uint64_t end = 0;
-    SequenceNumber last_sequence;
-    SequenceNumber segment_base;
-    std::optional<SequenceNumber> next_base;
-    std::string path;
-    std::optional<uint64_t> corrupt_offset;
-    std::string corrupt_reason;
-    {
-      std::lock_guard lock(mu_);
-      if (deleted_) return NotFound("stream " + name_ + " was deleted");
-      auto it = shards_.find(shard_index);
-      if (it == shards_.end()) return NotFound("shard " + FormatShardId(shard_index) + " is gone");
-      Shard& shard = *it->second;
-      shard_last_arrival = shard.last_arrival;
-      if (shard.meta.expired || shard.Trimmed(*next)) {
-        return Trimmed("position " + std::to_string(next->value()) + " of " +
-                       FormatShardId(shard_index) + " is behind the trim horizon " +
-                       std::to_string(shard.TrimHorizon().value()) + " (dropped by retention)");
-      }
-      if (*next > shard.last_sequence) {
-        caught_up = true;
-        if (!shard.meta.open) {
-          batch->end_of_shard = true;
-          for (ShardIndex child : shard.meta.child_indexes) {
-            batch->child_indexes.push_back(child.value());
-          }
-        }
-        break;
-      }
-      auto& segments = shard.segments;
-      auto pos = std::upper_bound(
-          segments.begin(), segments.end(), *next,
-          [](SequenceNumber s, const std::shared_ptr<Segment>& seg) { return s < seg->base; });
-      size_t index = pos == segments.begin() ? 0 : static_cast<size_t>(pos - segments.begin()) - 1;
-      Segment& segment = *segments[index];
-      if (index + 1 < segments.size()) next_base = segments[index + 1]->base;
-      auto handle = ReadHandle(segment);
-      if (!handle.ok()) {
-        if (handle.status().code() == ErrorCode::kNotFound) {
-          // Only retention removes a committed segment (seen late by a read-only store).
-          return Trimmed("segment " + segment.path + " holding position " +
-                         std::to_string(next->value()) + " was dropped by retention");
-        }
-        return handle.status();
-      }
-      file = std::move(*handle);
-      end = segment.summary.bytes;
-      corrupt_offset = segment.corrupt_offset;
-      corrupt_reason = segment.corrupt_reason;
-      if (corrupt_offset && *corrupt_offset < end) end = *corrupt_offset;
-      segment_base = segment.base;
-      offset = kSegmentHeaderBytes;
-      const auto& entries = segment.summary.entries;
-      auto entry =
-          std::upper_bound(entries.begin(), entries.end(), *next,
-                           [](SequenceNumber s, const IndexEntry& e) { return s < e.sequence; });
-      if (entry != entries.begin()) offset = std::prev(entry)->offset;
-      if (resume->valid && resume->segment_base == segment_base && resume->sequence == *next &&
-          resume->offset >= offset && resume->offset <= end) {
-        offset = resume->offset;
-      }
-      last_sequence = shard.last_sequence;
-      path = segment.path;
+    EDDY_ASSIGN_OR_RETURN(SegmentSpan span, LocateSegment(shard_index, *next));
+    shard_last_arrival = span.shard_last_arrival;
+    if (span.caught_up) {
+      caught_up = true;
+      batch->end_of_shard = span.end_of_shard;
+      batch->child_indexes = std::move(span.child_indexes);
+      break;
+    }
+    uint64_t offset = span.offset;
+    const uint64_t end = span.end;
+    const SequenceNumber last_sequence = span.last_sequence;
+    const SequenceNumber segment_base = span.segment_base;
+    const std::string& path = span.path;
+    if (resume->valid && resume->segment_base == segment_base && resume->sequence == *next &&
+        resume->offset >= offset && resume->offset <= end) {
+      offset = resume->offset;
     }
     resume->valid = false;
     // Reads [offset, end) a buffer at a time; the records of the first buffer that has any
@@ -330,7 +289,7 @@ Status StreamImpl::ReadShardViews(ShardIndex shard_index, SequenceNumber* next,
       const size_t size = static_cast<size_t>(std::min<uint64_t>(want, end - at));
       if (batch->bytes.size() < size) batch->bytes.resize(size);
       const uint64_t read_from = at;
-      EDDY_ASSIGN_OR_RETURN(size_t got, file->ReadAt(read_from, size, batch->bytes.data()));
+      EDDY_ASSIGN_OR_RETURN(size_t got, span.file->ReadAt(read_from, size, batch->bytes.data()));
       const std::string_view buffer(batch->bytes.data(), got);
       size_t position = 0;
       while (true) {
@@ -385,13 +344,13 @@ Status StreamImpl::ReadShardViews(ShardIndex shard_index, SequenceNumber* next,
     }
     if (limit_hit) break;
     // The segment was read to its end.
-    if (corrupt_offset && end == *corrupt_offset) {
+    if (span.corrupt_offset && end == *span.corrupt_offset) {
       if (!batch->records.empty()) break;
       return Corruption("segment " + path + " offset " + std::to_string(end) + ": " +
-                        corrupt_reason);
+                        span.corrupt_reason);
     }
-    if (next_base) {
-      *next = std::max(*next, *next_base);
+    if (span.next_base) {
+      *next = std::max(*next, *span.next_base);
     } else if (*next <= last_sequence) {
       if (!batch->records.empty()) break;
       // The active segment ended before the committed last sequence: it was truncated.

@@ -143,7 +143,7 @@ struct ShardWrite {
   std::unique_ptr<io::File> writer;  // of rolled.back(); shard->writer before any roll
   SequenceNumber last_sequence;
   int64_t last_arrival = 0;
-  std::string buffer;  // encoded frames not yet written to the file
+  std::string buffer;          // encoded frames not yet written to the file
   uint64_t written_bytes = 0;  // appended to the shard's files (eddy_log_appended_bytes_total)
   io::File& Writer() { return writer ? *writer : *shard->writer; }
 };
@@ -205,6 +205,27 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   bool read_only() const { return context_->options.read_only; }
 
   // --- ShardReader (shard_reader.cc) ---
+  // What a read of one shard needs from the segment holding `next`, taken under mu_ so the
+  // bytes can then be read without it. `caught_up`: nothing committed at or after `next`
+  // (`end_of_shard` and `child_indexes` then say whether the shard is closed).
+  struct SegmentSpan {
+    bool caught_up = false;
+    bool end_of_shard = false;
+    std::vector<uint32_t> child_indexes;
+    int64_t shard_last_arrival = 0;
+    std::shared_ptr<io::File> file;
+    uint64_t offset = 0;           // the indexed frame at or before `next`
+    uint64_t end = 0;              // the readable end: the segment's end or a known corrupt offset
+    SequenceNumber last_sequence;  // the shard's last committed sequence
+    SequenceNumber segment_base;
+    std::optional<SequenceNumber> next_base;  // the following segment's base, if any
+    std::string path;
+    std::optional<uint64_t> corrupt_offset;
+    std::string corrupt_reason;
+  };
+  // Errors: NotFound (stream deleted, shard gone), Trimmed (`next` dropped by retention),
+  // or the segment's open error.
+  Result<SegmentSpan> LocateSegment(ShardIndex shard, SequenceNumber next);
   // Reads committed records of `shard` from `*next` on, advancing `*next`.
   Result<ReadBatch> ReadShard(ShardIndex shard, SequenceNumber* next, const ReadLimits& limits);
   // Where a view read stopped: the frame of `sequence` starts at `offset` of the segment whose
