@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+
 namespace eddy::sink::kafka {
 namespace {
 
@@ -20,8 +22,11 @@ model::Row Row2(int64_t id, std::string name) {
           model::Field{"name", model::Value::Text(std::move(name))}};
 }
 
-consume::SinkRecord Record(model::ChangeEvent event, std::string data = "{\"v\":1}") {
-  consume::SinkRecord record;
+// The messages Map appends view the record's rendered data (in the sink the batch outlives
+// them), so the records made here stay alive until the test binary exits.
+const consume::SinkRecord& Record(model::ChangeEvent event, std::string data = "{\"v\":1}") {
+  static std::deque<consume::SinkRecord> records;
+  consume::SinkRecord& record = records.emplace_back();
   record.data = std::move(data);
   record.event = std::make_shared<const model::ChangeEvent>(std::move(event));
   return record;
