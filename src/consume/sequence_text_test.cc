@@ -16,7 +16,7 @@ TEST(SequenceTextTest, EqualsTheLogsFormatting) {
   std::mt19937_64 random(model::testing::TestSeed());
   std::string text;
   for (int shard_case = 0; shard_case < 50; ++shard_case) {
-    uint32_t shard_index = shard_case < 3 ? static_cast<uint32_t>(shard_case * 0x7FFFFFFF)
+    uint32_t shard_index = shard_case < 3 ? static_cast<uint32_t>(shard_case) * 0x7FFFFFFFu
                                           : static_cast<uint32_t>(random());
     int64_t creation = shard_case == 0 ? 0 : static_cast<int64_t>(random() >> 1);
     SequenceText formatter(shard_index, creation);

@@ -257,6 +257,7 @@ TEST_F(IcebergDestinationTest, ATransactionTheBatchMayNotHoldWholeIsStagedUntilI
   const ice::Snapshot* staged = table->metadata.HeadSnapshot();
   EXPECT_EQ(staged->parent_snapshot_id, main->snapshot_id);
   EXPECT_EQ(staged->SummaryValue("eddy.staged-transaction"), "101");
+  const int64_t staged_101 = staged->snapshot_id;  // `staged` points into `table`, reloaded below
   EXPECT_EQ(staged->SummaryValue("eddy.checkpoint"),
             consume::EncodeCheckpoint(one.checkpoint_after));
   // orders: created empty and published, its only change staged.
@@ -279,7 +280,7 @@ TEST_F(IcebergDestinationTest, ATransactionTheBatchMayNotHoldWholeIsStagedUntilI
   ASSERT_TRUE(destination_->Deliver(two).failure.ok());
   table = Load("shop/public/items");
   main = table->metadata.CurrentSnapshot();
-  EXPECT_EQ(main->parent_snapshot_id, staged->snapshot_id);
+  EXPECT_EQ(main->parent_snapshot_id, staged_101);
   EXPECT_EQ(main->SummaryValue("added-records"), "1");  // 3:c2
   EXPECT_EQ(table->metadata.HeadSnapshot()->SummaryValue("eddy.staged-transaction"), "102");
   orders_table = Load("shop/public/orders");
