@@ -97,47 +97,14 @@ Result<const ChunkReader::Described*> ChunkReader::Describe(const std::string& t
   auto cached = tables_.find(table);
   if (cached != tables_.end()) return &cached->second;
   EDDY_ASSIGN_OR_RETURN(auto name, SplitTableName(table, "table"));
-  EDDY_ASSIGN_OR_RETURN(
-      localdb::SqlRows column_rows,
-      session_.Query("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IFNULL(CHARACTER_SET_NAME,''), "
-                     "IS_NULLABLE, IFNULL(NUMERIC_PRECISION,0), IFNULL(NUMERIC_SCALE,0), "
-                     "IFNULL(DATETIME_PRECISION,0) FROM information_schema.COLUMNS WHERE "
-                     "TABLE_SCHEMA = " +
-                     session_.Quote(name.first) + " AND TABLE_NAME = " +
-                     session_.Quote(name.second) + " ORDER BY ORDINAL_POSITION"));
-  if (column_rows.rows.empty()) return NotFound("table " + table + " does not exist");
-  EDDY_ASSIGN_OR_RETURN(
-      localdb::SqlRows key_rows,
-      session_.Query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE "
-                     "CONSTRAINT_NAME = 'PRIMARY' AND TABLE_SCHEMA = " +
-                     session_.Quote(name.first) + " AND TABLE_NAME = " +
-                     session_.Quote(name.second) + " ORDER BY ORDINAL_POSITION"));
+  EDDY_ASSIGN_OR_RETURN(SnapshotTable table_description,
+                        DescribeSnapshotTable(session_, model::TableId{name.first, "", name.second},
+                                              options_.mariadb));
+  if (table_description.columns.empty()) return NotFound("table " + table + " does not exist");
   Described described;
-  described.schema.table = model::TableId{name.first, "", name.second};
-  for (const auto& row : column_rows.rows) {
-    SnapshotColumn column = DescribeSnapshotColumn(
-        row[0].value_or(""), row[1].value_or(""), row[2].value_or(""), row[3].value_or(""),
-        row[4].value_or("") == "YES", std::atoi(row[5].value_or("0").c_str()),
-        std::atoi(row[6].value_or("0").c_str()), std::atoi(row[7].value_or("0").c_str()),
-        options_.mariadb);
-    model::Column model_column;
-    model_column.name = column.name;
-    model_column.source_type = column.source_type;
-    model_column.type = column.type;
-    model_column.nullable = column.nullable;
-    described.schema.columns.push_back(std::move(model_column));
-    described.columns.push_back(std::move(column));
-  }
-  for (const auto& row : key_rows.rows) {
-    std::string key = row[0].value_or("");
-    for (size_t i = 0; i < described.columns.size(); ++i) {
-      if (described.columns[i].name != key) continue;
-      described.key_indexes.push_back(i);
-      described.schema.columns[i].primary_key_ordinal =
-          static_cast<int>(described.key_indexes.size());
-      described.schema.primary_key.push_back(key);
-    }
-  }
+  described.schema = std::move(table_description.schema);
+  described.columns = std::move(table_description.columns);
+  described.key_indexes = std::move(table_description.key_indexes);
   if (described.key_indexes.empty()) {
     return FailedPrecondition("table " + table +
                               " has no primary key: incremental snapshots read in key order "

@@ -46,7 +46,8 @@ Result<uint64_t> ParseUint(std::string_view text) {
 
 // "123456" fraction digits (1..6) -> microseconds.
 Result<int64_t> ParseFraction(std::string_view digits) {
-  if (digits.empty() || digits.size() > 6) return Corruption("bad fraction '" + std::string(digits) + "'");
+  if (digits.empty() || digits.size() > 6)
+    return Corruption("bad fraction '" + std::string(digits) + "'");
   EDDY_ASSIGN_OR_RETURN(int64_t v, ParseInt(digits, "fraction"));
   for (size_t i = digits.size(); i < 6; ++i) v *= 10;
   return v;
@@ -67,7 +68,9 @@ Result<DateParts> ParseDate(std::string_view text) {
   return parts;
 }
 
-bool IsCivil(const DateParts& d) { return d.month >= 1 && d.month <= 12 && d.day >= 1 && d.day <= 31; }
+bool IsCivil(const DateParts& d) {
+  return d.month >= 1 && d.month <= 12 && d.day >= 1 && d.day <= 31;
+}
 
 // "hh:mm:ss[.ffffff]" (hours may have 3 digits) -> microseconds (non-negative).
 Result<int64_t> ParseClock(std::string_view text) {
@@ -77,7 +80,8 @@ Result<int64_t> ParseClock(std::string_view text) {
     return Corruption("snapshot time '" + std::string(text) + "' is not hh:mm:ss");
   }
   EDDY_ASSIGN_OR_RETURN(int64_t hours, ParseInt(text.substr(0, colon1), "hour"));
-  EDDY_ASSIGN_OR_RETURN(int64_t minutes, ParseInt(text.substr(colon1 + 1, colon2 - colon1 - 1), "minute"));
+  EDDY_ASSIGN_OR_RETURN(int64_t minutes,
+                        ParseInt(text.substr(colon1 + 1, colon2 - colon1 - 1), "minute"));
   std::string_view seconds_text = text.substr(colon2 + 1);
   int64_t micros = 0;
   size_t dot = seconds_text.find('.');
@@ -92,6 +96,53 @@ Result<int64_t> ParseClock(std::string_view text) {
 std::string QuoteIdentifier(std::string_view name) { return localdb::QuoteMysqlIdentifier(name); }
 
 }  // namespace
+
+Result<SnapshotTable> DescribeSnapshotTable(localdb::MariadbSession& session,
+                                            const model::TableId& table, bool mariadb) {
+  EDDY_ASSIGN_OR_RETURN(
+      localdb::SqlRows column_rows,
+      session.Query("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IFNULL(CHARACTER_SET_NAME,''), "
+                    "IS_NULLABLE, IFNULL(NUMERIC_PRECISION,0), IFNULL(NUMERIC_SCALE,0), "
+                    "IFNULL(DATETIME_PRECISION,0), IFNULL(COLLATION_NAME,'') "
+                    "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
+                    session.Quote(table.database) + " AND TABLE_NAME = " +
+                    session.Quote(table.name) + " ORDER BY ORDINAL_POSITION"));
+  EDDY_ASSIGN_OR_RETURN(
+      localdb::SqlRows key_rows,
+      session.Query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE "
+                    "CONSTRAINT_NAME = 'PRIMARY' AND TABLE_SCHEMA = " +
+                    session.Quote(table.database) + " AND TABLE_NAME = " +
+                    session.Quote(table.name) + " ORDER BY ORDINAL_POSITION"));
+  SnapshotTable described;
+  described.schema.table = table;
+  for (const auto& row : column_rows.rows) {
+    SnapshotColumn column = DescribeSnapshotColumn(
+        row[0].value_or(""), row[1].value_or(""), row[2].value_or(""), row[3].value_or(""),
+        row[4].value_or("") == "YES", std::atoi(row[5].value_or("0").c_str()),
+        std::atoi(row[6].value_or("0").c_str()), std::atoi(row[7].value_or("0").c_str()), mariadb);
+    model::Column model_column;
+    model_column.name = column.name;
+    model_column.source_type = column.source_type;
+    model_column.type = column.type;
+    model_column.nullable = column.nullable;
+    model_column.declared_type =
+        DeclaredTypeFromColumnType(row[1].value_or(""), row[2].value_or(""), row[3].value_or(""));
+    if (!column.binary) model_column.collation = row[8].value_or("");
+    described.schema.columns.push_back(std::move(model_column));
+    described.columns.push_back(std::move(column));
+  }
+  for (const auto& row : key_rows.rows) {
+    std::string name = row[0].value_or("");
+    for (size_t i = 0; i < described.columns.size(); ++i) {
+      if (described.columns[i].name != name) continue;
+      described.key_indexes.push_back(i);
+      described.schema.columns[i].primary_key_ordinal =
+          static_cast<int>(described.key_indexes.size());
+      described.schema.primary_key.push_back(name);
+    }
+  }
+  return described;
+}
 
 std::string SnapshotSelect(const model::TableId& table,
                            const std::vector<SnapshotColumn>& columns) {
@@ -232,8 +283,8 @@ Result<Value> ParseTextValue(const SnapshotColumn& column, std::string_view text
         return Value::Date(model::DateValue{model::TemporalKind::kZero, 0});
       }
       if (!IsCivil(d)) return Value::TypedText("date", std::string(text));
-      return Value::Date(model::DateValue::FromCivil(d.year, static_cast<int>(d.month),
-                                                     static_cast<int>(d.day)));
+      return Value::Date(
+          model::DateValue::FromCivil(d.year, static_cast<int>(d.month), static_cast<int>(d.day)));
     }
     case ValueType::kTimestamp:
     case ValueType::kTimestampTz: {
@@ -265,7 +316,8 @@ Result<Value> ParseTextValue(const SnapshotColumn& column, std::string_view text
     case ValueType::kBits: {
       // The text protocol sends BIT(M) as (M+7)/8 big-endian bytes; M from column_type.
       size_t open = column.column_type.find('(');
-      int64_t bits = open == std::string::npos ? 1 : std::atoi(column.column_type.c_str() + open + 1);
+      int64_t bits =
+          open == std::string::npos ? 1 : std::atoi(column.column_type.c_str() + open + 1);
       if (bits < 1 || bits > 64) return Corruption("bad BIT type " + column.column_type);
       uint64_t v = 0;
       for (char c : text) v = (v << 8) | static_cast<uint8_t>(c);
@@ -310,8 +362,9 @@ Result<MysqlPosition> Snapshotter::Run(
       }
     }
     if (position.end.file.empty()) {
-      return FailedPrecondition("the server reports no binlog_snapshot_file: binary logging "
-                                "must be on (log_bin) for a consistent snapshot");
+      return FailedPrecondition(
+          "the server reports no binlog_snapshot_file: binary logging "
+          "must be on (log_bin) for a consistent snapshot");
     }
     auto gtid = session.Query("SELECT BINLOG_GTID_POS(" + session.Quote(position.end.file) + ", " +
                               std::to_string(position.end.offset) + ")");
@@ -325,9 +378,11 @@ Result<MysqlPosition> Snapshotter::Run(
     Status unlock = session.Execute("UNLOCK TABLES");
     if (!status.ok()) return status.status();
     EDDY_RETURN_IF_ERROR(unlock);
-    if (status->rows.empty()) return FailedPrecondition("SHOW MASTER STATUS is empty: log_bin is off");
+    if (status->rows.empty())
+      return FailedPrecondition("SHOW MASTER STATUS is empty: log_bin is off");
     position.end.file = status->Get(0, "File").value_or("");
-    position.end.offset = std::strtoull(status->Get(0, "Position").value_or("0").c_str(), nullptr, 10);
+    position.end.offset =
+        std::strtoull(status->Get(0, "Position").value_or("0").c_str(), nullptr, 10);
     position.gtid.text = status->Get(0, "Executed_Gtid_Set").value_or("");
   }
   {
@@ -337,14 +392,16 @@ Result<MysqlPosition> Snapshotter::Run(
           std::strtoul(server_id->rows[0][0].value_or("0").c_str(), nullptr, 10));
     }
   }
-  log->info("mysql snapshot started position={} gtid={}", position.end.ToString(), position.gtid.text);
+  log->info("mysql snapshot started position={} gtid={}", position.end.ToString(),
+            position.gtid.text);
 
   // Tables to copy.
   std::set<std::string> filter(options_.tables.begin(), options_.tables.end());
-  EDDY_ASSIGN_OR_RETURN(localdb::SqlRows table_rows,
-                        session.Query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
-                                      "WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, "
-                                      "TABLE_NAME"));
+  EDDY_ASSIGN_OR_RETURN(
+      localdb::SqlRows table_rows,
+      session.Query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+                    "WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, "
+                    "TABLE_NAME"));
   std::vector<model::TableId> tables;
   for (const auto& row : table_rows.rows) {
     std::string database = row[0].value_or("");
@@ -385,52 +442,11 @@ Result<MysqlPosition> Snapshotter::Run(
   for (const model::TableId& table : tables) {
     if (cancelled_) return Aborted("snapshot cancelled");
     progress.table = table.QualifiedName();
-    EDDY_ASSIGN_OR_RETURN(
-        localdb::SqlRows column_rows,
-        session.Query("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IFNULL(CHARACTER_SET_NAME,''), "
-                      "IS_NULLABLE, IFNULL(NUMERIC_PRECISION,0), IFNULL(NUMERIC_SCALE,0), "
-                      "IFNULL(DATETIME_PRECISION,0), IFNULL(COLLATION_NAME,'') "
-                      "FROM information_schema.COLUMNS WHERE "
-                      "TABLE_SCHEMA = " +
-                      session.Quote(table.database) + " AND TABLE_NAME = " +
-                      session.Quote(table.name) + " ORDER BY ORDINAL_POSITION"));
-    EDDY_ASSIGN_OR_RETURN(
-        localdb::SqlRows key_rows,
-        session.Query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE "
-                      "CONSTRAINT_NAME = 'PRIMARY' AND TABLE_SCHEMA = " +
-                      session.Quote(table.database) + " AND TABLE_NAME = " +
-                      session.Quote(table.name) + " ORDER BY ORDINAL_POSITION"));
-    std::vector<SnapshotColumn> columns;
-    model::TableSchema schema;
-    schema.table = table;
-    for (const auto& row : column_rows.rows) {
-      SnapshotColumn column = DescribeSnapshotColumn(
-          row[0].value_or(""), row[1].value_or(""), row[2].value_or(""), row[3].value_or(""),
-          row[4].value_or("") == "YES", std::atoi(row[5].value_or("0").c_str()),
-          std::atoi(row[6].value_or("0").c_str()), std::atoi(row[7].value_or("0").c_str()),
-          options_.mariadb);
-      model::Column model_column;
-      model_column.name = column.name;
-      model_column.source_type = column.source_type;
-      model_column.type = column.type;
-      model_column.nullable = column.nullable;
-      model_column.declared_type =
-          DeclaredTypeFromColumnType(row[1].value_or(""), row[2].value_or(""), row[3].value_or(""));
-      if (!column.binary && row.size() > 8) model_column.collation = row[8].value_or("");
-      schema.columns.push_back(std::move(model_column));
-      columns.push_back(std::move(column));
-    }
-    std::vector<size_t> key_indexes;
-    for (const auto& row : key_rows.rows) {
-      std::string name = row[0].value_or("");
-      for (size_t i = 0; i < columns.size(); ++i) {
-        if (columns[i].name == name) {
-          key_indexes.push_back(i);
-          schema.columns[i].primary_key_ordinal = static_cast<int>(key_indexes.size());
-          schema.primary_key.push_back(name);
-        }
-      }
-    }
+    EDDY_ASSIGN_OR_RETURN(SnapshotTable described,
+                          DescribeSnapshotTable(session, table, options_.mariadb));
+    std::vector<SnapshotColumn>& columns = described.columns;
+    model::TableSchema& schema = described.schema;
+    std::vector<size_t>& key_indexes = described.key_indexes;
     if (options_.schemas != nullptr) {
       SetTypeModifiers(schema);
       Result<uint32_t> version = options_.schemas->AssignVersion(schema);
@@ -487,19 +503,21 @@ Result<MysqlPosition> Snapshotter::Run(
       event.source.connector =
           options_.mariadb ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
       event.source.server_name = options_.server_name;
-      event.source.snapshot = ordinal == 0 ? model::SnapshotMarker::kFirst : model::SnapshotMarker::kTrue;
+      event.source.snapshot =
+          ordinal == 0 ? model::SnapshotMarker::kFirst : model::SnapshotMarker::kTrue;
       ++ordinal;
       EDDY_RETURN_IF_ERROR(emit(std::move(event)));
       progress.rows++;
       if (progress.rows % 10000 == 0) on_progress(progress);
     }
     if (mysql_errno(mysql) != 0) {
-      return Unavailable("snapshot of " + table.QualifiedName() + " interrupted: " +
-                         mysql_error(mysql));
+      return Unavailable("snapshot of " + table.QualifiedName() +
+                         " interrupted: " + mysql_error(mysql));
     }
     progress.tables_done++;
     on_progress(progress);
-    log->info("mysql snapshot table done table={} rows_total={}", table.QualifiedName(), progress.rows);
+    log->info("mysql snapshot table done table={} rows_total={}", table.QualifiedName(),
+              progress.rows);
   }
   if (held.has_value()) {
     if (held->source.snapshot != model::SnapshotMarker::kFirst) {
@@ -515,8 +533,8 @@ Result<MysqlPosition> Snapshotter::Run(
   EDDY_RETURN_IF_ERROR(flush(true));
   EDDY_RETURN_IF_ERROR(session.Execute("COMMIT"));
   on_progress(progress);
-  log->info("mysql snapshot finished rows={} tables={} position={}", progress.rows,
-            progress.tables, position.end.ToString());
+  log->info("mysql snapshot finished rows={} tables={} position={}", progress.rows, progress.tables,
+            position.end.ToString());
   return position;
 }
 

@@ -56,9 +56,9 @@ struct SnapshotColumn {
   std::string data_type;    // "int", "varchar", "datetime", ...
   std::string column_type;  // "int(10) unsigned", "enum('a','b')", ...
   bool is_unsigned = false;
-  bool binary = false;      // binary collation / BLOB / BINARY
+  bool binary = false;  // binary collation / BLOB / BINARY
   bool nullable = true;
-  int fsp = 0;              // DATETIME_PRECISION for temporal types
+  int fsp = 0;  // DATETIME_PRECISION for temporal types
   model::ValueType type = model::ValueType::kText;
   std::string source_type;  // same spelling as ColumnInfo::SourceTypeName
 };
@@ -69,6 +69,18 @@ SnapshotColumn DescribeSnapshotColumn(const std::string& name, const std::string
                                       const std::string& character_set, bool nullable,
                                       int numeric_precision, int numeric_scale, int fsp,
                                       bool mariadb);
+
+// A table as information_schema describes it, for the blocking and the incremental snapshot
+// alike: the columns' value mappings, and the model schema with each column's declared type,
+// collation and the primary key (ordinals set; `key_indexes` index `columns`). A table that does
+// not exist has no columns. The schema's version is not assigned here.
+struct SnapshotTable {
+  std::vector<SnapshotColumn> columns;
+  model::TableSchema schema;
+  std::vector<size_t> key_indexes;
+};
+Result<SnapshotTable> DescribeSnapshotTable(localdb::MariadbSession& session,
+                                            const model::TableId& table, bool mariadb);
 
 // The SELECT the snapshot reads `table` with: the columns in order, FLOAT widened to DOUBLE so
 // its text is exact (ParseTextValue narrows it back).
