@@ -346,20 +346,20 @@ TEST(GzipCompressTest, LargeInputsAreMembersThatReadAsOneStream) {
   for (int i = 0; text.size() < 3 * kGzipMemberBytes + 12345; ++i) {
     text += R"({"op":"c","after":{"id":)" + std::to_string(i * 7919 % 100003) + "}}\n";
   }
-  auto gzip = GzipCompress(text);
+  auto gzip = GzipCompress(text, kDefaultGzipLevel);
   ASSERT_TRUE(gzip.ok()) << gzip.status().ToString();
   int members = 0;
   EXPECT_EQ(GunzipMembers(*gzip, &members), text);
   EXPECT_EQ(members, 4);
-  auto small = GzipCompress("one line\n");
+  auto small = GzipCompress("one line\n", 9);
   ASSERT_TRUE(small.ok());
   EXPECT_EQ(GunzipMembers(*small, &members), "one line\n");
   EXPECT_EQ(members, 1);
-  auto empty = GzipCompress("");
+  auto empty = GzipCompress("", kDefaultGzipLevel);
   ASSERT_TRUE(empty.ok());
   EXPECT_EQ(GunzipMembers(*empty, &members), "");
 
-  auto zstd = ZstdCompress(text);
+  auto zstd = ZstdCompress(text, kDefaultZstdLevel);
   ASSERT_TRUE(zstd.ok()) << zstd.status().ToString();
   std::string out(ZSTD_getFrameContentSize(zstd->data(), zstd->size()), '\0');
   ASSERT_EQ(ZSTD_decompress(out.data(), out.size(), zstd->data(), zstd->size()), text.size());
