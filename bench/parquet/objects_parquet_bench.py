@@ -51,11 +51,11 @@ def cpu_seconds(pid):
 
 
 def timed_eddy(argv, sink, rows, log):
-    """(wall seconds, CPU seconds) from the start of `argv` (an eddy command with
-    --metrics-listen) until the sink named `sink` acknowledged `rows` records."""
+    """(wall seconds, CPU seconds) from the start of `argv` (an eddy command, whose API port
+    serves /metrics) until the sink named `sink` acknowledged `rows` records."""
     port = free_port()
     started = time.monotonic()
-    process = subprocess.Popen(argv + ["--metrics-listen", f"127.0.0.1:{port}"],
+    process = subprocess.Popen(argv + ["--api-listen", f"127.0.0.1:{port}"],
                                stdout=open(log, "a"), stderr=subprocess.STDOUT)
     try:
         deadline = started + 600
@@ -99,7 +99,7 @@ def main():
                          "&buffer_size_mb=128&buffer_interval=0&stream=retail")
         capture_seconds, capture_cpu = timed_eddy(
             [args.eddy, "run", "--source", db.url, "--data-dir", data_dir, "--stream", "retail",
-             "--tables", "public.retail_trans", "--shards", "4", "--api-listen", "127.0.0.1:0",
+             "--tables", "public.retail_trans", "--shards", "4",
              "--sink", f"file://{work}/capture?name=capture&{sink_settings}"],
             "capture", args.rows, work + "/capture.log")
         db.stop()
@@ -108,8 +108,7 @@ def main():
         parquet = []  # (wall, cpu) per run
         for run in range(args.repeat):
             parquet.append(timed_eddy(
-                [args.eddy, "serve", "--data-dir", data_dir, "--api-listen", "127.0.0.1:0",
-                 "--sink", f"file://{work}/parquet-{run}?name=pq{run}&{sink_settings}"],
+                [args.eddy, "serve", "--data-dir", data_dir, "--sink", f"file://{work}/parquet-{run}?name=pq{run}&{sink_settings}"],
                 f"pq{run}", args.rows, work + "/serve.log"))
         reply = subprocess.run([args.node, os.path.join(HERE, "duckdb_copy.mjs"), csv, work,
                                 work + "/parquet-0", f"--repeat={args.repeat}",
