@@ -1,8 +1,8 @@
 // Parquet writer benchmark driver (issue 14): writes N retail_trans rows with eddy's
 // ParquetWriter and prints the time as one JSON line; bench/parquet/parquet_vs_duckdb.mjs runs
 // it and DuckDB's `COPY ... TO 'x.parquet'` on the same rows in the same run and prints the
-// ratio. A driver of its own because no `eddy` command writes Parquet yet (the object sink's
-// format=parquet arrives with issue 14's object sink).
+// ratio. It measures the writer alone; bench/parquet/objects_parquet_bench.py measures the
+// `eddy` binary writing the same kind of rows through the objects sink (format=parquet).
 //
 // The rows (seed 002's retail_trans shape): trans_id BIGINT NOT NULL (key), customer_id,
 // event, sku, device VARCHAR, quantity INT, trans_datetime TIMESTAMP(6); deterministic values
