@@ -1,6 +1,7 @@
 #include "monitor/alerts.h"
 
 #include <fmt/format.h>
+#include <simdjson.h>
 
 #include <charconv>
 #include <cmath>
@@ -125,6 +126,58 @@ Status ApplyAlertSetting(AlertSettings& settings, std::string_view key, std::str
                            "'; the settings are: " + known);
   }
   return Status::Ok();
+}
+
+Result<AlertSettings> PatchAlertSettings(const AlertSettings& current, std::string_view body) {
+  constexpr size_t kMaxBody = 64 * 1024;
+  if (body.size() > kMaxBody) {
+    return InvalidArgument(
+        fmt::format("request body is {} bytes; the limit is {}", body.size(), kMaxBody));
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::element document;
+  if (auto error = parser.parse(body.data(), body.size()).get(document); error) {
+    return InvalidArgument(std::string("request body is not valid JSON (") +
+                           simdjson::error_message(error) +
+                           "); send a JSON object like {\"sink_lag_seconds\": 60}");
+  }
+  simdjson::dom::object object;
+  if (document.get_object().get(object)) {
+    return InvalidArgument(
+        "request body must be a JSON object of alert settings, like {\"sink_lag_seconds\": 60}");
+  }
+  AlertSettings settings = current;
+  for (auto field : object) {
+    std::string key(field.key.substr(0, 100));
+    if (key == "sample_interval") {
+      return InvalidArgument(
+          "alerts setting 'sample_interval' is set at start only (it sizes the history): set it "
+          "in [alerts] of the config file and restart");
+    }
+    std::string text;
+    switch (field.value.type()) {
+      case simdjson::dom::element_type::STRING:
+        text = std::string(field.value.get_string().value_unsafe());
+        break;
+      case simdjson::dom::element_type::INT64:
+        text = std::to_string(field.value.get_int64().value_unsafe());
+        break;
+      case simdjson::dom::element_type::UINT64:
+        text = std::to_string(field.value.get_uint64().value_unsafe());
+        break;
+      case simdjson::dom::element_type::DOUBLE:
+        text = fmt::format("{}", field.value.get_double().value_unsafe());
+        break;
+      case simdjson::dom::element_type::BOOL:
+        text = field.value.get_bool().value_unsafe() ? "true" : "false";
+        break;
+      default:
+        return InvalidArgument("alerts setting '" + key +
+                               "' must be a number, a boolean or a string");
+    }
+    EDDY_RETURN_IF_ERROR(ApplyAlertSetting(settings, key, text));
+  }
+  return settings;
 }
 
 std::vector<std::pair<std::string, std::string>> AlertSettingTexts(const AlertSettings& settings) {

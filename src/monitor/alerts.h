@@ -54,6 +54,13 @@ const std::vector<std::string_view>& AlertSettingKeys();
 // the key and how to write it; an unknown key lists the known ones.
 [[nodiscard]] Status ApplyAlertSetting(AlertSettings& settings, std::string_view key,
                                        std::string_view text);
+// `current` changed by a JSON object of keys to numbers, booleans or strings (the body of
+// PATCH /admin/v1/alerts: {"sink_lag_seconds": 1, "webhook_url": "http://..."}). The body is
+// untrusted bytes (fuzz_alert_settings.cc): at most 64 KiB; kInvalidArgument names what is
+// wrong (not JSON, not an object, a key, its value). `sample_interval` is refused: it sizes the
+// history at start, so it is set in the config file only.
+[[nodiscard]] Result<AlertSettings> PatchAlertSettings(const AlertSettings& current,
+                                                       std::string_view body);
 // The settings as key -> text, in AlertSettingKeys() order (the webhook URL without
 // credentials).
 std::vector<std::pair<std::string, std::string>> AlertSettingTexts(const AlertSettings& settings);

@@ -7,6 +7,9 @@
 
 #include <map>
 #include <sstream>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace eddy::monitor {
 namespace {
@@ -51,6 +54,29 @@ TEST(AlertSettings, ParsesEachKeyAndNamesTheKeyInErrors) {
   bad = ApplyAlertSetting(settings, "sink_lag", "1");
   EXPECT_NE(bad.message().find("unknown alerts setting 'sink_lag'"), std::string::npos);
   EXPECT_NE(bad.message().find("sink_lag_seconds"), std::string::npos) << bad.message();
+}
+
+TEST(AlertSettings, PatchesFromJsonAndRefusesBadBodies) {
+  AlertSettings current;
+  auto patched = PatchAlertSettings(current, R"({"sink_lag_seconds": 1, "wal_status": false,
+                                               "webhook_url": "http://127.0.0.1:9/a"})");
+  ASSERT_TRUE(patched.ok()) << patched.status().ToString();
+  EXPECT_EQ(patched->sink_lag_seconds, 1);
+  EXPECT_FALSE(patched->wal_status);
+  EXPECT_EQ(patched->webhook_url, "http://127.0.0.1:9/a");
+  EXPECT_EQ(patched->slot_lag_bytes, current.slot_lag_bytes);  // untouched
+  for (auto [body, says] : std::vector<std::pair<std::string_view, std::string_view>>{
+           {"{", "not valid JSON"},
+           {"[1]", "must be a JSON object"},
+           {R"({"sink_lag_seconds": [1]})", "'sink_lag_seconds' must be a number"},
+           {R"({"sink_lag_seconds": "soon"})", "'sink_lag_seconds'"},
+           {R"({"sample_interval": "1s"})", "set at start only"},
+           {R"({"nope": 1})", "unknown alerts setting 'nope'"}}) {
+    auto bad = PatchAlertSettings(current, body);
+    ASSERT_FALSE(bad.ok()) << body;
+    EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(bad.status().message().find(says), std::string::npos) << bad.status().message();
+  }
 }
 
 TEST(AlertSettings, TextsHideWebhookCredentials) {
