@@ -17,7 +17,8 @@ writing. Then:
   clear is logged once;
 - client commands: the aws CLI and boto3 commands the console shows for the stream are run as
   shown (aws from AWS, python3 with boto3 from /usr/bin, dummy credentials) and read records
-  the capture wrote.
+  the capture wrote. The stream has one shard: the aws CLI's loop then starts three aws
+  processes, which keeps the test short on a loaded machine.
 
 Screenshots and the /metrics texts are kept in ARTIFACT_DIR. Waits are bounded polls on
 conditions; a browser, database or client that cannot start is a failure.
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 from admin_api import TOKEN, Admin
 from e2e_common import Postgres, free_port, port_open, stop_process, wait_for
@@ -124,6 +126,10 @@ def main():
     binary, localdb, node, aws, artifacts = sys.argv[1:]
     os.makedirs(artifacts, exist_ok=True)
     work = tempfile.mkdtemp(prefix="eddy-console-alerts-")
+    started = time.monotonic()
+
+    def phase(what):
+        print(f"console_alerts: {time.monotonic() - started:6.1f}s {what}", flush=True)
     db = eddy = None
     receiver = Receiver()
     stop_writing = threading.Event()
@@ -141,6 +147,7 @@ url = "{db.url}"
 [[stream]]
 name = "kv"
 tables = ["public.kv"]
+shards = 1
 [api]
 listen = "127.0.0.1:{port}"
 [alerts]
@@ -160,6 +167,7 @@ max_batching_window = 0
         assert eddy.poll() is None, open(log_path).read()
         admin = Admin(port)
         wait_for(lambda: len(receiver.got_rows()) >= 20, 60, "the snapshot's rows")
+        phase("snapshot delivered")
 
         def write():
             k = 100
@@ -181,6 +189,7 @@ max_batching_window = 0
         settings = admin.ok("GET", "alerts")["settings"]
         assert settings["sample_interval"] == "1s" and settings["sink_lag_seconds"] == 600, settings
 
+        phase("history holds three samples")
         browser = subprocess.run(
             [node, os.path.join(HERE, "console_alerts.mjs"), f"http://127.0.0.1:{port}", TOKEN,
              artifacts],
@@ -188,6 +197,7 @@ max_batching_window = 0
         print(browser.stdout, end="")
         assert browser.returncode == 0, f"console_alerts.mjs failed:\n{browser.stderr}"
 
+        phase("browser checks done")
         # Quiet the alert again so nothing flaps while the counts are compared.
         admin.ok("PATCH", "alerts", {"sink_lag_seconds": 600})
 
@@ -216,6 +226,7 @@ max_batching_window = 0
         assert logged_raised == len(hook_alerts("raised")) >= 1, (logged_raised, raised)
         assert logged_cleared == logged_raised, (logged_raised, logged_cleared)
 
+        phase("metrics, webhook and log checked")
         # The commands shown for kv read it.
         commands = json.load(open(os.path.join(artifacts, "clients.json")))
         assert not [c for c in commands if c["client"] == "kcat"], "kcat shown without a Kafka sink"
@@ -228,6 +239,7 @@ max_batching_window = 0
         documents = concatenated_json(run_shown(read_all[0]["command"], bin_dir, "the aws CLI command"))
         payloads = [base64.b64decode(r["Data"]).decode() for d in documents for r in d["Records"]]
         assert any('"k"' in p for p in payloads), f"the aws CLI command read no kv row: {payloads[:3]}"
+        phase("aws CLI command read the stream")
         boto3 = [c for c in commands if c["client"] == "boto3"]
         assert len(boto3) == 1, commands
         lines = run_shown(boto3[0]["command"], bin_dir, "the boto3 command").splitlines()
