@@ -10,7 +10,8 @@
 // Memory is bounded and allocated per series when the series first appears: a ring of
 // `window / interval + 1` slots (721 at 5 s) holding one 8-byte sample time per slot and one
 // 4-byte float per slot and series, at most `max_series` series (512 by default): at most
-// 721 * (8 + 4 * 512) bytes = 1.5 MB, plus the series' names. Series beyond `max_series` are
+// 721 * (8 + 4 * 512) bytes = 1.5 MB at 5 s (7.4 MB at the shortest interval, 1 s), plus the
+// series' names. Series beyond `max_series` are
 // not kept (counted in dropped_series()); a series observed in no slot of the window is
 // removed.
 //
