@@ -365,7 +365,8 @@ void RegisterDemoCommand(CLI::App& app, CommandRunner& runner) {
   command->add_option("--duration", flags->duration_seconds,
                       "Stop after this many seconds (default: at Ctrl-C)");
   command->add_flag("--quiet", flags->quiet, "Do not print every change");
-  command->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off");
+  command->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   command->add_option("--seed", flags->seed, "Workload seed");
   command->callback([&runner, flags] { runner = [flags] { return Demo(*flags); }; });
 }

@@ -345,7 +345,7 @@ class ObjectsDestination final : public consume::Destination {
   std::unique_ptr<objstore::ObjectStore> store_;  // set by Open at the latest
   const std::unique_ptr<ObjectEncoder> encoder_;
   const std::unique_ptr<ObjectEncoder> error_encoder_;  // kParquet: the error objects' encoder
-  std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<logging::Logger> logger_;
   std::mutex mutex_;  // serializes Deliver (and guards parser_)
   simdjson::dom::parser parser_;
 };

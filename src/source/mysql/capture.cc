@@ -1932,7 +1932,7 @@ class MysqlCapture::Runner {
   std::shared_ptr<log::Stream> stream_;
   SourceUrl url_;
   std::set<std::string> filter_;
-  std::shared_ptr<spdlog::logger> log_;
+  std::shared_ptr<logging::Logger> log_;
   std::unique_ptr<SchemaHistory> history_;
   std::map<uint32_t, std::string> collations_;
   std::map<uint32_t, std::string> collation_names_;  // id -> "latin1_swedish_ci"

@@ -29,7 +29,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::shared_ptr<spdlog::logger> Logger() { return logging::Get("postgres"); }
+std::shared_ptr<logging::Logger> Logger() { return logging::Get("postgres"); }
 
 int64_t NowNanos() { return SystemClock::Instance().NowNanos(); }
 int64_t NowPostgresMicros() { return NowNanos() / 1000 - kPostgresEpochOffsetMicros; }
