@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The console's server-side history, alerts and client commands, in Debian's Chromium.
 
-    console_alerts.py EDDY_BINARY EDDY_LOCALDB_BINARY NODE AWS ARTIFACT_DIR
+    console_alerts.py EDDY_BINARY EDDY_LOCALDB_BINARY NODE AWS KAFKA_MOCK_CLUSTER ARTIFACT_DIR
 
 Starts a throwaway PostgreSQL 15, a receiver in this process (the webhook sink's deliveries
-at /deliver, the alert webhook's JSON bodies at /alerts) and `eddy run --config` with
-`[alerts] sample_interval = "1s"` and `webhook_url`, and an admin token. A workload keeps
-writing. Then:
+at /deliver, the alert webhook's JSON bodies at /alerts), librdkafka's mock cluster (Debian has
+no Kafka broker) and `eddy run --config` with `[alerts] sample_interval = "1s"` and
+`webhook_url`, an admin token, a webhook sink and a Kafka sink. A workload keeps writing.
+Then:
 
 - history: once the server holds a few samples of the stream's write rate, the browser
   (console_alerts.mjs) opens the page and its chart shows points from before the page loaded;
@@ -15,9 +16,9 @@ writing. Then:
   eddy_alert_active{alert="sink_lag_seconds",sink="hook"} 1 (promtool check metrics passes)
   and at the webhook; Resume clears it (banner, metric 0, webhook "cleared"); each raise and
   clear is logged once;
-- client commands: the aws CLI and boto3 commands the console shows for the stream are run as
-  shown (aws from AWS, python3 with boto3 from /usr/bin, dummy credentials) and read records
-  the capture wrote. The stream has one shard: the aws CLI's loop then starts three aws
+- client commands: the aws CLI, boto3 and kcat commands the console shows for the stream are
+  run as shown (aws from AWS, python3 with boto3 from /usr/bin, dummy credentials) and read
+  records the capture wrote. The stream has one shard: the aws CLI's loop then starts three aws
   processes, which keeps the test short on a loaded machine.
 
 Screenshots and the /metrics texts are kept in ARTIFACT_DIR. Waits are bounded polls on
@@ -37,6 +38,7 @@ import time
 
 from admin_api import TOKEN, Admin
 from e2e_common import Postgres, free_port, port_open, stop_process, wait_for
+from kafka_common import KafkaMockCluster
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -120,21 +122,22 @@ def promtool_check(path):
 
 
 def main():
-    if len(sys.argv) != 6:
+    if len(sys.argv) != 7:
         print(__doc__, file=sys.stderr)
         return 2
-    binary, localdb, node, aws, artifacts = sys.argv[1:]
+    binary, localdb, node, aws, mock_cluster, artifacts = sys.argv[1:]
     os.makedirs(artifacts, exist_ok=True)
     work = tempfile.mkdtemp(prefix="eddy-console-alerts-")
     started = time.monotonic()
 
     def phase(what):
         print(f"console_alerts: {time.monotonic() - started:6.1f}s {what}", flush=True)
-    db = eddy = None
+    db = eddy = kafka = None
     receiver = Receiver()
     stop_writing = threading.Event()
     writer = None
     try:
+        kafka = KafkaMockCluster(mock_cluster).__enter__()
         db = Postgres(localdb, work)
         db.sql("CREATE TABLE kv (k int PRIMARY KEY, v int NOT NULL)")
         db.sql("INSERT INTO kv SELECT g, 1 FROM generate_series(1, 20) g")
@@ -158,6 +161,9 @@ webhook_url = "http://127.0.0.1:{receiver.port}/alerts"
 name = "hook"
 url = "webhook+http://127.0.0.1:{receiver.port}/deliver"
 max_batching_window = 0
+[[sink]]
+name = "to-kafka"
+url = "kafka://{kafka.bootstrap}?topic_prefix=console"
 """)
         env = dict(os.environ, EDDY_ADMIN_TOKEN=TOKEN)
         log_path = os.path.join(work, "eddy.log")
@@ -229,7 +235,6 @@ max_batching_window = 0
         phase("metrics, webhook and log checked")
         # The commands shown for kv read it.
         commands = json.load(open(os.path.join(artifacts, "clients.json")))
-        assert not [c for c in commands if c["client"] == "kcat"], "kcat shown without a Kafka sink"
         bin_dir = os.path.join(work, "bin")
         os.makedirs(bin_dir)
         os.symlink(aws, os.path.join(bin_dir, "aws"))
@@ -244,8 +249,14 @@ max_batching_window = 0
         assert len(boto3) == 1, commands
         lines = run_shown(boto3[0]["command"], bin_dir, "the boto3 command").splitlines()
         assert any(line.startswith("shardId-") and '"k"' in line for line in lines), lines[:3]
+        phase("boto3 command read the stream")
+        kcat = [c for c in commands if c["client"] == "kcat" and " -C " in c["command"]]
+        assert len(kcat) == 1 and "'console.public.kv'" in kcat[0]["command"], commands
+        messages = run_shown(kcat[0]["command"], bin_dir, "the kcat command").splitlines()
+        assert any('"k"' in m for m in messages), f"the kcat command read no kv row: {messages[:3]}"
         print(f"console_alerts: {len(payloads)} records read with the aws CLI command, "
-              f"{len(lines)} with boto3; alert raised {logged_raised}x and cleared; "
+              f"{len(lines)} with boto3, {len(messages)} with kcat; alert raised "
+              f"{logged_raised}x and cleared; "
               f"artifacts in {artifacts}")
         print("console_alerts: 1 passed, 0 failed")
         return 0
@@ -257,6 +268,8 @@ max_batching_window = 0
             stop_process(eddy)
         if db is not None:
             db.stop()
+        if kafka is not None:
+            kafka.stop()
         receiver.server.shutdown()
         shutil.rmtree(work, ignore_errors=True)
 
