@@ -272,6 +272,11 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
       return;
     }
   }
+  // The console's history, alerts and client commands (engine/console_monitor.h).
+  if (ConsoleMonitor* monitor = engine.console_monitor();
+      monitor != nullptr && monitor->Handle(request, response)) {
+    return;
+  }
   AdminRoute route;
   if (auto error = ParseAdminRoute(request.method, api::RequestPath(request.target), &route)) {
     ReplyError(response, *error);

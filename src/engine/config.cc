@@ -1,5 +1,6 @@
 #include "engine/config.h"
 
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -418,11 +419,36 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
         OneOf(log_reader.Where(*logging), "log.format", config.logging.format, {"text", "json"}));
   }
 
+  // [alerts]: every key through monitor::ApplyAlertSetting, the parser the admin API uses too.
+  EDDY_ASSIGN_OR_RETURN(const toml::table* alerts, reader.ReadTable("alerts"));
+  if (alerts != nullptr) {
+    TableReader alerts_reader(*alerts, "alerts", file_name);
+    for (const auto& [key, node] : *alerts) {
+      std::string value_text;
+      if (const auto* value = node.as_string()) {
+        value_text = value->get();
+      } else if (const auto* integer = node.as_integer()) {
+        value_text = std::to_string(integer->get());
+      } else if (const auto* number = node.as_floating_point()) {
+        value_text = fmt::format("{}", number->get());
+      } else if (const auto* flag = node.as_boolean()) {
+        value_text = flag->get() ? "true" : "false";
+      } else {
+        return InvalidArgument(alerts_reader.Where(node) + "'alerts." + std::string(key.str()) +
+                               "' must be a number, a boolean or a string");
+      }
+      if (Status applied = monitor::ApplyAlertSetting(config.alerts, key.str(), value_text);
+          !applied.ok()) {
+        return InvalidArgument(alerts_reader.Where(node) + applied.message());
+      }
+    }
+  }
+
   EDDY_ASSIGN_OR_RETURN(auto sink_tables, reader.ReadTableList("sink"));
   EDDY_ASSIGN_OR_RETURN(config.sinks, ParseSinkTables(sink_tables, file_name));
 
-  EDDY_RETURN_IF_ERROR(
-      reader.Finish({"data_dir", "source", "stream", "api", "metrics", "kafka", "log", "sink"}));
+  EDDY_RETURN_IF_ERROR(reader.Finish(
+      {"data_dir", "source", "stream", "api", "metrics", "kafka", "log", "sink", "alerts"}));
   return config;
 }
 

@@ -17,6 +17,7 @@
 
 #include "base/status.h"
 #include "consume/sink.h"
+#include "monitor/alerts.h"
 
 namespace eddy::engine {
 
@@ -154,6 +155,8 @@ struct EngineConfig {
   MetricsConfig metrics;
   KafkaConfig kafka;
   LoggingConfig logging;
+  // `[alerts]`: thresholds, webhook and sampling of the console (monitor/alerts.h).
+  monitor::AlertSettings alerts;
 };
 
 // Parses TOML text; `file_name` is used in error messages ("eddy.toml line 7: ...").

@@ -63,6 +63,35 @@ TEST(ConfigTest, WrongTypeAndRangeNameTheKeyAndLine) {
       << bad_enum.status().message();
 }
 
+TEST(ConfigTest, AlertsTable) {
+  auto config = ParseConfig(
+      "[alerts]\nsink_lag_seconds = 1.5\nslot_lag_bytes = 1048576\nwal_status = false\n"
+      "webhook_url = \"http://127.0.0.1:9/alerts\"\nsample_interval = \"1s\"\n",
+      "c.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->alerts.sink_lag_seconds, 1.5);
+  EXPECT_EQ(config->alerts.slot_lag_bytes, 1048576);
+  EXPECT_FALSE(config->alerts.wal_status);
+  EXPECT_EQ(config->alerts.webhook_url, "http://127.0.0.1:9/alerts");
+  EXPECT_EQ(config->alerts.sample_interval, std::chrono::seconds(1));
+  EXPECT_EQ(ParseConfig("data_dir = \"/x\"\n", "c.toml")->alerts.sink_lag_seconds, 300);
+
+  auto bad = ParseConfig("[alerts]\nsink_lag_seconds = -2\n", "c.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("c.toml line 2: alerts setting 'sink_lag_seconds' is"),
+            std::string::npos)
+      << bad.status().message();
+  bad = ParseConfig("[alerts]\nsink_lag = 2\n", "c.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unknown alerts setting 'sink_lag'"), std::string::npos)
+      << bad.status().message();
+  bad = ParseConfig("[alerts]\nsink_failed = [true]\n", "c.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'alerts.sink_failed' must be a number, a boolean or a"),
+            std::string::npos)
+      << bad.status().message();
+}
+
 TEST(ConfigTest, SnapshotSettings) {
   auto config = ParseConfig(
       "[source]\nsnapshot_type = \"incremental\"\nsnapshot_chunk_size = 500\n"

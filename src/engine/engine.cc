@@ -354,6 +354,16 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     EDDY_RETURN_IF_ERROR(engine->EnsureLogStream(stream));
   }
 
+  // The console's history and alerts: created before the API serves them (admin_api.cc),
+  // sampling once everything started.
+  {
+    ConsoleMonitor::Options monitor_options;
+    monitor_options.alerts = config.alerts;
+    monitor_options.region = config.api.region;
+    monitor_options.tls = !config.api.tls_cert.empty();
+    engine->monitor_ = std::make_unique<ConsoleMonitor>(engine.get(), monitor_options);
+  }
+
   if (config.api.enabled) {
     api::ServerOptions options;
     options.listen = config.api.listen;
@@ -435,6 +445,7 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
   EDDY_RETURN_IF_ERROR(engine->StartSinks());
 
   engine->retention_thread_ = std::thread([raw = engine.get()] { raw->RetentionLoop(); });
+  engine->monitor_->StartSampling();
   return engine;
 }
 
@@ -608,6 +619,8 @@ Status Engine::Stop() {
   prepared_sinks_.clear();
   // Retention reads the log and the checkpoints: it stops before them.
   if (retention_thread_.joinable()) retention_thread_.join();
+  // The console's sampling reads the sinks and streams: it stops before them.
+  if (monitor_) monitor_->StopSampling();
   // Sinks drain first, then captures and heartbeats (the only writers), the API, the log last.
   Status first_error = supervisor_->StopAll();
   server_ = nullptr;
@@ -1065,6 +1078,13 @@ Status Engine::SetCaptureRunning(const std::string& name, bool running) {
   EDDY_ASSIGN_OR_RETURN(SourceConfig source, SourceOfStream(AllSourcesLocked(), *it));
   auto [index, count] = RuntimeStreamSlot(*it);
   return StartStreamCapture(source, *it, index, count, false);
+}
+
+std::vector<consume::SinkSpec> Engine::SinkSpecs() const {
+  std::lock_guard lock(admin_mu_);
+  std::vector<consume::SinkSpec> specs = config_.sinks;
+  specs.insert(specs.end(), runtime_sinks_.begin(), runtime_sinks_.end());
+  return specs;
 }
 
 Engine::~Engine() { Stop().IgnoreError(); }

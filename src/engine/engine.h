@@ -37,6 +37,7 @@
 #include "consume/sink_runner.h"
 #include "engine/capture.h"
 #include "engine/config.h"
+#include "engine/console_monitor.h"
 #include "engine/destination_registry.h"
 #include "engine/shaping_stream.h"
 #include "engine/supervisor.h"
@@ -155,6 +156,12 @@ class Engine {
   Status AddCapture(const EngineConfig& source_config, const StreamConfig& stream_config,
                     size_t stream_index, size_t stream_count);
 
+  // The console's history, alerts and client commands (engine/console_monitor.h): created
+  // before the API serves, sampling once the sinks started, stopped first by Stop().
+  ConsoleMonitor* console_monitor() const { return monitor_.get(); }
+  // The specs of the configured sinks and of those created at run time.
+  std::vector<consume::SinkSpec> SinkSpecs() const;
+
   log::LogStore* store() { return store_; }
   // 0 when the API is disabled.
   uint16_t api_port() const { return server_ ? server_->port() : 0; }
@@ -221,6 +228,7 @@ class Engine {
   std::condition_variable stop_changed_;
   bool stopping_ = false;
   bool stopped_ = false;
+  std::unique_ptr<ConsoleMonitor> monitor_;  // see console_monitor()
 };
 
 }  // namespace eddy::engine
