@@ -37,8 +37,6 @@
 // Thread safety: Start/Stop/progress from any thread; the capture runs on its own threads.
 #pragma once
 
-#include "source/snapshot_mode.h"
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -54,12 +52,13 @@
 #include "log/log_store.h"
 #include "model/schema_registry.h"
 #include "source/incremental_snapshot.h"
+#include "source/snapshot_mode.h"
 
 namespace eddy::source::mysql {
 
 // Shared by every source: source/snapshot_mode.h.
-using source::SnapshotMode;
 using source::ParseSnapshotMode;
+using source::SnapshotMode;
 using source::SnapshotModeName;
 
 struct MysqlCaptureOptions {
@@ -80,6 +79,9 @@ struct MysqlCaptureOptions {
   // Keep the SQL text of ANNOTATE_ROWS events in source.query.
   bool include_query = false;
   size_t snapshot_chunk_rows = 10000;
+  // Incremental snapshots: chunks read at the same time, each on its own connection (several
+  // tables, or key ranges of a large table). The blocking snapshot takes 1 only.
+  size_t snapshot_parallelism = 1;
   // How the initial snapshot is read: blocking (one consistent transaction, default) or
   // incremental (DBLog chunks between watermarks while streaming; docs/snapshots.md).
   SnapshotType snapshot_type = SnapshotType::kBlocking;

@@ -17,6 +17,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "localdb/local_postgres.h"
 #include "log/log_store.h"
@@ -291,13 +292,45 @@ TEST_F(IncrementalSnapshotTest, ParallelBlockingSnapshotReadsEveryRowOnce) {
   EXPECT_EQ(transactions.size(), 1u);  // one consistent snapshot transaction
 }
 
-TEST_F(IncrementalSnapshotTest, ParallelismWithIncrementalIsRefused) {
-  PostgresCaptureOptions options = Options({"public.x"}, 100);
-  options.snapshot_parallelism = 2;
-  auto capture = PostgresCapture::Start(options, stream_);
-  ASSERT_FALSE(capture.ok());
-  EXPECT_EQ(capture.status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(capture.status().message().find("snapshot_parallelism"), std::string::npos);
+// snapshot_parallelism with incremental snapshots: a large table is split into key ranges
+// (persisted in the progress file, one entry per range) read over several connections at once,
+// next to a small table; every row is read exactly once, and the log equals the table.
+TEST_F(IncrementalSnapshotTest, ParallelChunksOfOneTableCoverEveryRowOnce) {
+  std::string t = "t_" + name_;
+  std::string u = "u_" + name_;
+  Sql("CREATE TABLE " + t + " (id bigint PRIMARY KEY, v bigint NOT NULL)");
+  Sql("CREATE TABLE " + u + " (id bigint PRIMARY KEY, v bigint NOT NULL)");
+  Sql("CREATE TABLE marker_" + name_ + " (id bigint PRIMARY KEY)");
+  Sql("INSERT INTO " + t + " SELECT g * 3, g FROM generate_series(1, 3000) g");
+  Sql("INSERT INTO " + u + " SELECT g, g FROM generate_series(1, 150) g");
+  PostgresCaptureOptions options =
+      Options({"public." + t, "public." + u, "public.marker_" + name_}, 200);
+  options.snapshot_parallelism = 3;
+  StartCapture(options);
+  WaitSnapshotState("complete");
+  WaitCaughtUp();
+  std::vector<ChangeEvent> events = ReadAll();
+  std::map<int64_t, int> counts = ReadCounts(events, t);
+  ASSERT_EQ(counts.size(), 3000u);
+  for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << "id " << id;
+  std::map<int64_t, int> u_counts = ReadCounts(events, u);
+  ASSERT_EQ(u_counts.size(), 150u);
+  for (const auto& [id, count] : u_counts) EXPECT_EQ(count, 1) << "id " << id;
+  EXPECT_EQ(Fold(events, t), TableRows(t));
+  std::ifstream file(dir_ + "/state/" + std::string(kIncrementalSnapshotFile), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  auto state = DecodeIncrementalSnapshotState(bytes);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  size_t ranges = 0;
+  uint64_t rows = 0;
+  for (const TableSnapshotProgress& entry : state->tables) {
+    if (entry.table != "public." + t) continue;
+    ++ranges;
+    rows += entry.rows;
+    EXPECT_EQ(entry.state, TableSnapshotState::kDone);
+  }
+  EXPECT_EQ(ranges, 3u);  // 3000 rows, chunks of 200, parallelism 3
+  EXPECT_EQ(rows, 3000u);
 }
 
 TEST_F(IncrementalSnapshotTest, TableWithoutPrimaryKeyIsNamed) {
@@ -315,7 +348,7 @@ TEST_F(IncrementalSnapshotTest, TableWithoutPrimaryKeyIsNamed) {
 // The DBLog property: writers insert, update (also the key) and delete in the table while it is
 // snapshotted; the log folded by key equals the table afterwards.
 class DbLogPropertyTest : public IncrementalSnapshotTest,
-                          public ::testing::WithParamInterface<size_t> {};
+                          public ::testing::WithParamInterface<std::tuple<size_t, size_t>> {};
 
 TEST_P(DbLogPropertyTest, LogFoldedByKeyEqualsTheTable) {
   uint64_t seed = TestSeed();
@@ -362,7 +395,10 @@ TEST_P(DbLogPropertyTest, LogFoldedByKeyEqualsTheTable) {
       }
     });
   }
-  StartCapture(Options({"public." + t, "public.marker_" + name_}, GetParam()));
+  const auto [chunk_rows, parallelism] = GetParam();
+  PostgresCaptureOptions options = Options({"public." + t, "public.marker_" + name_}, chunk_rows);
+  options.snapshot_parallelism = parallelism;
+  StartCapture(options);
   WaitSnapshotState("complete", seconds(120));
   stop = true;
   for (std::thread& writer : writers) writer.join();
@@ -374,15 +410,26 @@ TEST_P(DbLogPropertyTest, LogFoldedByKeyEqualsTheTable) {
   EXPECT_EQ(folded.size(), table.size());
   EXPECT_TRUE(folded == table) << "the log folded by key differs from the table";
   for (const auto& [id, count] : ReadCounts(events, t)) EXPECT_EQ(count, 1) << "id " << id;
-  std::cout << "chunk_rows=" << GetParam() << " writes=" << writes.load()
-            << " events=" << events.size() << " seed=" << seed << std::endl;
+  std::cout << "chunk_rows=" << chunk_rows << " parallelism=" << parallelism
+            << " writes=" << writes.load() << " events=" << events.size() << " seed=" << seed
+            << std::endl;
 }
 
-INSTANTIATE_TEST_SUITE_P(ChunkSizes, DbLogPropertyTest, ::testing::Values(25, 128, 1000));
+// Chunk sizes at parallelism 1, then parallelism 2 and 4 (key ranges and chunks in flight at
+// once, each between its own watermarks).
+INSTANTIATE_TEST_SUITE_P(ChunkSizes, DbLogPropertyTest,
+                         ::testing::Values(std::make_tuple(25, 1), std::make_tuple(128, 1),
+                                           std::make_tuple(1000, 1), std::make_tuple(50, 2),
+                                           std::make_tuple(50, 4)));
 
 // kill -9 while chunks are being appended, a few times: each run resumes at the last chunk the
 // log holds, and in the end every row is in the log exactly once.
-TEST_F(IncrementalSnapshotTest, KillNineMidSnapshotResumesAtTheLastChunk) {
+class KillNineTest : public IncrementalSnapshotTest,
+                     public ::testing::WithParamInterface<size_t> {};
+
+// With parallelism 3 the table is split into key ranges; each range resumes at its own last
+// chunk in the log.
+TEST_P(KillNineTest, KillNineMidSnapshotResumesAtTheLastChunk) {
   uint64_t seed = TestSeed();
   SCOPED_TRACE("EDDY_TEST_SEED=" + std::to_string(seed));
   std::mt19937_64 random(seed);
@@ -391,6 +438,7 @@ TEST_F(IncrementalSnapshotTest, KillNineMidSnapshotResumesAtTheLastChunk) {
   Sql("CREATE TABLE marker_" + name_ + " (id bigint PRIMARY KEY)");
   Sql("INSERT INTO " + t + " SELECT g, g FROM generate_series(1, 2000) g");
   PostgresCaptureOptions options = Options({"public." + t, "public.marker_" + name_}, 50);
+  options.snapshot_parallelism = GetParam();
   size_t previous_rows = 0;
   for (int run = 0; run < 4; ++run) {
     stream_.reset();
@@ -460,6 +508,8 @@ TEST_F(IncrementalSnapshotTest, KillNineMidSnapshotResumesAtTheLastChunk) {
   ASSERT_EQ(counts.size(), 2000u);
   for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << "id " << id;
 }
+
+INSTANTIATE_TEST_SUITE_P(Parallelism, KillNineTest, ::testing::Values(1, 3));
 
 TEST_F(IncrementalSnapshotTest, OnDemandWithConditionPauseResumeAndStop) {
   std::string t = "t_" + name_;
