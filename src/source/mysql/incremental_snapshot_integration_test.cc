@@ -18,6 +18,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "localdb/local_mariadb.h"
 #include "log/log_store.h"
@@ -309,6 +310,72 @@ TEST_F(MysqlIncrementalSnapshotTest, CompositeKeyIsReadInKeyOrder) {
   EXPECT_EQ(keys.size(), 90u);
 }
 
+// snapshot_parallelism: a large table and a composite-key table are split into key ranges
+// (one progress entry per range) read over several connections at once; every row is read
+// exactly once and the log equals the table.
+TEST_F(MysqlIncrementalSnapshotTest, ParallelChunksOfOneTableCoverEveryRowOnce) {
+  Sql("CREATE TABLE " + db_ + ".t (id bigint PRIMARY KEY, v bigint NOT NULL)");
+  Fill("t", 3000, 10);
+  MysqlCaptureOptions options = Options({db_ + ".t"}, 200);
+  options.snapshot_parallelism = 4;
+  StartCapture(options);
+  WaitSnapshotState("complete");
+  WaitCaughtUp();
+  std::vector<ChangeEvent> events = ReadAll();
+  std::map<int64_t, int> counts = ReadCounts(events, "t");
+  ASSERT_EQ(counts.size(), 3000u);
+  for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << "id " << id;
+  EXPECT_EQ(Fold(events, "t"), TableRows("t"));
+  std::ifstream file(dir_ + "/state/" + std::string(kIncrementalSnapshotFile), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  auto state = DecodeIncrementalSnapshotState(bytes);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  size_t ranges = 0;
+  for (const TableSnapshotProgress& entry : state->tables) {
+    if (entry.table == db_ + ".t") ++ranges;
+  }
+  EXPECT_EQ(ranges, 4u);  // 3000 rows, chunks of 200, parallelism 4
+}
+
+// The composite key split into ranges at a small chunk size: (a, b) boundaries in the middle
+// of an `a` group are exercised.
+TEST_F(MysqlIncrementalSnapshotTest, ParallelRangesOfACompositeKey) {
+  Sql("CREATE TABLE " + db_ + ".c (a int, b varchar(10), v bigint, PRIMARY KEY (a, b))");
+  std::string values;
+  for (int a = 1; a <= 30; ++a) {
+    for (const char* b : {"x", "y", "z"}) {
+      values += (values.empty() ? "" : ",") + std::string("(") + std::to_string(a) + ",'" + b +
+                "'," + std::to_string(a) + ")";
+    }
+  }
+  Sql("INSERT INTO " + db_ + ".c VALUES " + values);
+  MysqlCaptureOptions options = Options({db_ + ".c"}, 7);
+  options.snapshot_parallelism = 4;  // 90 rows: 4 ranges of 22 rows, boundaries inside groups
+  StartCapture(options);
+  WaitSnapshotState("complete");
+  WaitCaughtUp();
+  std::map<std::pair<int64_t, std::string>, int> keys;
+  for (const ChangeEvent& event : ReadAll()) {
+    if (event.table.name != "c" || event.op != Operation::kRead) continue;
+    keys[{event.key[0].value.Get<int64_t>(), event.key[1].value.Get<std::string>()}]++;
+  }
+  EXPECT_EQ(keys.size(), 90u);
+  for (const auto& [key, count] : keys) EXPECT_EQ(count, 1) << key.first << key.second;
+}
+
+// The blocking snapshot reads over one connection: parallelism above 1 is refused, naming the
+// setting and what to set.
+TEST_F(MysqlIncrementalSnapshotTest, ParallelismWithBlockingIsRefused) {
+  MysqlCaptureOptions options = Options({db_ + ".t"}, 100);
+  options.snapshot_type = SnapshotType::kBlocking;
+  options.snapshot_parallelism = 2;
+  auto bad = MysqlCapture::Start(options, stream_);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("snapshot_parallelism"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("snapshot_type"), std::string::npos);
+}
+
 TEST_F(MysqlIncrementalSnapshotTest, TableWithoutPrimaryKeyIsNamed) {
   Sql("CREATE TABLE " + db_ + ".nokey (id bigint, v bigint)");
   StartCapture(Options({db_ + ".nokey"}, 100));
@@ -346,7 +413,7 @@ TEST_F(MysqlIncrementalSnapshotTest, BadSettingsAreNamed) {
 // The DBLog property: writers insert, update (also the key) and delete in the table while it is
 // snapshotted; the log folded by key equals the table afterwards.
 class MysqlDbLogPropertyTest : public MysqlIncrementalSnapshotTest,
-                               public ::testing::WithParamInterface<size_t> {};
+                               public ::testing::WithParamInterface<std::tuple<size_t, size_t>> {};
 
 TEST_P(MysqlDbLogPropertyTest, LogFoldedByKeyEqualsTheTable) {
   uint64_t seed = TestSeed();
@@ -358,7 +425,10 @@ TEST_P(MysqlDbLogPropertyTest, LogFoldedByKeyEqualsTheTable) {
   std::atomic<uint64_t> writes{0};
   std::vector<std::thread> writers;
   // The writers start with the capture and write until the snapshot is complete.
-  StartCapture(Options({t}, GetParam()));
+  const auto [chunk_rows, parallelism] = GetParam();
+  MysqlCaptureOptions options = Options({t}, chunk_rows);
+  options.snapshot_parallelism = parallelism;
+  StartCapture(options);
   for (int w = 0; w < 2; ++w) {
     writers.emplace_back([&, w] {
       auto session = server->Connect();
@@ -408,22 +478,33 @@ TEST_P(MysqlDbLogPropertyTest, LogFoldedByKeyEqualsTheTable) {
   size_t streamed = 0;
   for (const ChangeEvent& event : events) streamed += event.op != Operation::kRead ? 1 : 0;
   EXPECT_GT(streamed, 0u) << "no write ran while the snapshot did";
-  std::cout << "chunk_rows=" << GetParam() << " writes=" << writes.load()
-            << " streamed=" << streamed << " events=" << events.size() << " seed=" << seed
-            << std::endl;
+  std::cout << "chunk_rows=" << chunk_rows << " parallelism=" << parallelism
+            << " writes=" << writes.load() << " streamed=" << streamed
+            << " events=" << events.size() << " seed=" << seed << std::endl;
 }
 
-INSTANTIATE_TEST_SUITE_P(ChunkSizes, MysqlDbLogPropertyTest, ::testing::Values(25, 128, 1000));
+// Chunk sizes at parallelism 1, then parallelism 2 and 4 (key ranges and chunks in flight at
+// once, each between its own watermarks).
+INSTANTIATE_TEST_SUITE_P(ChunkSizes, MysqlDbLogPropertyTest,
+                         ::testing::Values(std::make_tuple(25, 1), std::make_tuple(128, 1),
+                                           std::make_tuple(1000, 1), std::make_tuple(50, 2),
+                                           std::make_tuple(50, 4)));
 
 // kill -9 at random moments while chunks are read, a few times: each run resumes at the last
 // chunk the log holds; in the end every row is in the log exactly once.
-TEST_F(MysqlIncrementalSnapshotTest, KillNineMidSnapshotResumesAtTheLastChunk) {
+class MysqlKillNineTest : public MysqlIncrementalSnapshotTest,
+                          public ::testing::WithParamInterface<size_t> {};
+
+// With parallelism 3 the table is split into key ranges; each range resumes at its own last
+// chunk in the log.
+TEST_P(MysqlKillNineTest, KillNineMidSnapshotResumesAtTheLastChunk) {
   uint64_t seed = TestSeed();
   SCOPED_TRACE("EDDY_TEST_SEED=" + std::to_string(seed));
   std::mt19937_64 random(seed);
   Sql("CREATE TABLE " + db_ + ".t (id bigint PRIMARY KEY, v bigint NOT NULL)");
   Fill("t", 5000);
   MysqlCaptureOptions options = Options({db_ + ".t"}, 10);
+  options.snapshot_parallelism = GetParam();
   size_t previous_rows = 0;
   for (int run = 0; run < 4; ++run) {
     stream_.reset();
@@ -479,6 +560,8 @@ TEST_F(MysqlIncrementalSnapshotTest, KillNineMidSnapshotResumesAtTheLastChunk) {
 
 // Debezium's signal table: execute-snapshot with additional-conditions, pause, resume and stop;
 // bad rows are logged and ignored while capture goes on. Signal rows are not in the log.
+INSTANTIATE_TEST_SUITE_P(Parallelism, MysqlKillNineTest, ::testing::Values(1, 3));
+
 TEST_F(MysqlIncrementalSnapshotTest, SignalTableDrivesSnapshots) {
   std::string t = db_ + ".t";
   std::string signals = db_ + ".eddy_signal";
