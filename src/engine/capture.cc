@@ -73,9 +73,8 @@ class MysqlCaptureHandle final : public Capture {
                        " duplicates=" + std::to_string(p.duplicate_transactions) +
                        " events=" + std::to_string(p.events);
     if (p.state == "snapshot" || p.snapshot_rows > 0) {
-      line += " snapshot_rows=" + std::to_string(p.snapshot_rows) +
-              " snapshot_tables=" + std::to_string(p.snapshot_tables_done) + "/" +
-              std::to_string(p.snapshot_tables);
+      line += " snapshot_rows=" + std::to_string(p.snapshot_rows) + " snapshot_tables=" +
+              std::to_string(p.snapshot_tables_done) + "/" + std::to_string(p.snapshot_tables);
     }
     if (!p.incremental_snapshot.empty()) {
       line += " incremental_snapshot=" + p.incremental_snapshot +

@@ -366,7 +366,12 @@ Status IncrementalSnapshotter::TakeRequests() {
     requests.swap(requests_);
     controls.swap(controls_);
   }
-  for (const SnapshotRequest& request : requests) EDDY_RETURN_IF_ERROR(AddRequest(request));
+  for (const SnapshotRequest& request : requests) {
+    Status added = AddRequest(request);
+    // Refused (logged); the capture goes on.
+    if (added.code() == ErrorCode::kInvalidArgument) continue;
+    EDDY_RETURN_IF_ERROR(added);
+  }
   for (const SnapshotControl& control : controls) EDDY_RETURN_IF_ERROR(ApplyControl(control));
   return Status::Ok();
 }
@@ -387,17 +392,16 @@ Status IncrementalSnapshotter::PollRequestFiles() {
     std::string path = io::JoinPath(directory, name);
     EDDY_ASSIGN_OR_RETURN(std::string data, fs->ReadFile(path));
     Result<SnapshotSignal> signal = ParseSnapshotSignal("request:" + id, "execute-snapshot", data);
-    if (!signal.ok()) {
+    Status added = signal.ok() ? AddRequest(signal->request) : signal.status();
+    if (added.code() == ErrorCode::kInvalidArgument) {
       logging::Get(options_.log_module)
-          ->error("rejecting snapshot request file={} error=\"{}\"", path,
-                  signal.status().message());
-      EDDY_RETURN_IF_ERROR(
-          fs->WriteFileAtomically(io::JoinPath(directory, id + std::string(kRejectedSuffix)),
-                                  signal.status().message() + "\n"));
+          ->error("rejecting snapshot request file={} error=\"{}\"", path, added.message());
+      EDDY_RETURN_IF_ERROR(fs->WriteFileAtomically(
+          io::JoinPath(directory, id + std::string(kRejectedSuffix)), added.message() + "\n"));
       EDDY_RETURN_IF_ERROR(fs->Remove(path));
       continue;
     }
-    EDDY_RETURN_IF_ERROR(AddRequest(signal->request));
+    EDDY_RETURN_IF_ERROR(added);
     EDDY_RETURN_IF_ERROR(
         fs->Rename(path, io::JoinPath(directory, id + std::string(kAcceptedSuffix))));
     EDDY_RETURN_IF_ERROR(fs->SyncDirectory(directory));
@@ -434,8 +438,27 @@ Status IncrementalSnapshotter::AddRequest(const SnapshotRequest& request) {
     Status available = options_.available();
     if (!available.ok()) {
       log->error("snapshot request refused origin={}: {}", request.origin, available.message());
-      return Status::Ok();
+      return InvalidArgument(available.message());
     }
+  }
+  // Resolved before anything changes: a request naming no table this stream captures is
+  // refused whole, saying why for each table.
+  std::vector<std::string> resolved;
+  std::string refused;
+  for (const std::string& requested : request.tables) {
+    Result<std::string> name =
+        options_.resolve_table ? options_.resolve_table(requested) : Result<std::string>(requested);
+    if (!name.ok()) {
+      log->error("snapshot request origin={} names table {}: {}; it is ignored", request.origin,
+                 requested, name.status().message());
+      refused += (refused.empty() ? "" : "; ") + requested + ": " + name.status().message();
+      continue;
+    }
+    resolved.push_back(std::move(*name));
+  }
+  if (resolved.empty()) {
+    return InvalidArgument("the request names no table to snapshot (" +
+                           (refused.empty() ? std::string("no tables given") : refused) + ")");
   }
   if (!state_.has_value() || state_->Complete()) {
     IncrementalSnapshotState state;
@@ -447,28 +470,14 @@ Status IncrementalSnapshotter::AddRequest(const SnapshotRequest& request) {
     chunks_.clear();
   }
   size_t added = 0;
-  for (const std::string& requested : request.tables) {
-    Result<std::string> name =
-        options_.resolve_table ? options_.resolve_table(requested) : Result<std::string>(requested);
-    if (!name.ok()) {
-      log->error("snapshot request origin={} names table {}: {}; it is ignored", request.origin,
-                 requested, name.status().message());
-      continue;
-    }
+  for (const std::string& name : resolved) {
     TableSnapshotProgress table;
-    table.table = *name;
+    table.table = name;
     for (const auto& [condition_table, condition] : request.conditions) {
-      if (Resolve(condition_table) == *name) table.condition = condition;
+      if (Resolve(condition_table) == name) table.condition = condition;
     }
     state_->tables.push_back(std::move(table));
     ++added;
-  }
-  if (added == 0) {
-    if (state_->tables.empty()) {
-      state_.reset();
-      ++saves_;  // the status changed (to none); nothing to persist
-    }
-    return Status::Ok();
   }
   complete_logged_ = false;
   log->info("incremental snapshot requested snapshot={} origin={} tables_added={}", state_->id,

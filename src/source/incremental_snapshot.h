@@ -258,6 +258,8 @@ class IncrementalSnapshotter {
   // Takes queued requests and controls and the `eddy snapshot` request files (looked at twice
   // a second); bad ones are logged (and request files answered) and ignored.
   [[nodiscard]] Status TakeRequests();
+  // InvalidArgument (logged; nothing changes) when the request names no table this stream
+  // captures, or `available` refuses it; request files get the message as their .rejected.
   [[nodiscard]] Status AddRequest(const SnapshotRequest& request);
   [[nodiscard]] Status ApplyControl(const SnapshotControl& control);
 

@@ -308,8 +308,16 @@ TEST_F(IncrementalSnapshotterTest, RequestFilesAndControls) {
   std::ofstream(dir_ / "snapshot-requests" / "good.request")
       << "{\"data-collections\": [\"t\", \"other.x\"], \"additional-conditions\": "
          "[{\"data-collection\": \"shop.t\", \"filter\": \"id > 5\"}]}";
+  std::ofstream(dir_ / "snapshot-requests" / "elsewhere.request")
+      << "{\"data-collections\": [\"other.x\"]}";
   ASSERT_TRUE(snapshotter.TakeRequests().ok());
   EXPECT_TRUE(std::filesystem::exists(dir_ / "snapshot-requests" / "bad.rejected"));
+  // Only a table the stream does not capture: rejected, saying which and why.
+  ASSERT_TRUE(std::filesystem::exists(dir_ / "snapshot-requests" / "elsewhere.rejected"));
+  std::ifstream reason_file(dir_ / "snapshot-requests" / "elsewhere.rejected");
+  std::string reason((std::istreambuf_iterator<char>(reason_file)),
+                     std::istreambuf_iterator<char>());
+  EXPECT_NE(reason.find("other.x: not captured"), std::string::npos) << reason;
   EXPECT_TRUE(std::filesystem::exists(dir_ / "snapshot-requests" / "good.accepted"));
   ASSERT_TRUE(snapshotter.state().has_value());
   ASSERT_EQ(snapshotter.state()->tables.size(), 1u);  // other.x is not captured

@@ -127,79 +127,15 @@ Result<std::pair<model::TableId, std::vector<std::string>>> ChunkReader::Key(
   return std::make_pair(described->schema.table, std::move(names));
 }
 
-std::string ChunkReader::KeyAfter(const std::vector<std::string>& key_names,
-                                  const std::vector<std::string>& key) {
-  // (k1, ..., kn) > (v1, ..., vn), spelled out for the range optimizer.
-  std::string after;
-  for (size_t k = 0; k < key_names.size(); ++k) {
-    std::string term;
-    for (size_t j = 0; j < k; ++j) {
-      term +=
-          localdb::QuoteMysqlIdentifier(key_names[j]) + " = " + session_.Quote(key[j]) + " AND ";
-    }
-    term += localdb::QuoteMysqlIdentifier(key_names[k]) + " > " + session_.Quote(key[k]);
-    after += (k > 0 ? " OR (" : "(") + term + ")";
-  }
-  return "(" + after + ")";
-}
-
-std::string ChunkReader::KeyAtMost(const std::vector<std::string>& key_names,
-                                   const std::vector<std::string>& key) {
-  // (k1, ..., kn) <= (v1, ..., vn): some column below with the ones before it equal, or all
-  // equal.
-  std::string at_most;
-  for (size_t k = 0; k <= key_names.size(); ++k) {
-    std::string term;
-    for (size_t j = 0; j < k && j < key_names.size(); ++j) {
-      term += (j > 0 ? " AND " : "") + localdb::QuoteMysqlIdentifier(key_names[j]) + " = " +
-              session_.Quote(key[j]);
-    }
-    if (k < key_names.size()) {
-      term += std::string(k > 0 ? " AND " : "") + localdb::QuoteMysqlIdentifier(key_names[k]) +
-              " < " + session_.Quote(key[k]);
-    }
-    at_most += (k > 0 ? " OR (" : "(") + term + ")";
-  }
-  return "(" + at_most + ")";
-}
-
 Result<std::vector<std::vector<std::string>>> ChunkReader::SplitPoints(const std::string& table,
                                                                        const std::string& condition,
                                                                        size_t parts,
                                                                        size_t chunk_rows) {
   EDDY_ASSIGN_OR_RETURN(const Described* described, Describe(table));
   std::vector<std::string> key_names;
-  std::string key_list;
-  for (size_t index : described->key_indexes) {
-    key_list += (key_list.empty() ? "" : ", ") +
-                localdb::QuoteMysqlIdentifier(described->columns[index].name);
-    key_names.push_back(described->columns[index].name);
-  }
-  std::string from = " FROM " + localdb::QuoteMysqlIdentifier(described->schema.table.database) +
-                     "." + localdb::QuoteMysqlIdentifier(described->schema.table.name);
-  std::string filter = condition.empty() ? "" : "(" + condition + ")";
-  EDDY_ASSIGN_OR_RETURN(
-      localdb::SqlRows counted,
-      session_.Query("SELECT COUNT(*)" + from + (filter.empty() ? "" : " WHERE " + filter)));
-  uint64_t rows = counted.rows.empty() ? 0 : std::stoull(counted.rows[0][0].value_or("0"));
-  uint64_t wanted = std::min<uint64_t>(parts, rows / std::max<size_t>(chunk_rows, 1));
-  std::vector<std::vector<std::string>> boundaries;
-  if (wanted < 2) return boundaries;
-  uint64_t step = rows / wanted;
-  for (uint64_t part = 1; part < wanted; ++part) {
-    std::vector<std::string> where;
-    if (!filter.empty()) where.push_back(filter);
-    if (!boundaries.empty()) where.push_back(KeyAfter(key_names, boundaries.back()));
-    std::string select = "SELECT " + key_list + from;
-    for (size_t i = 0; i < where.size(); ++i) select += (i == 0 ? " WHERE " : " AND ") + where[i];
-    select += " ORDER BY " + key_list + " LIMIT " + std::to_string(step - 1) + ", 1";
-    EDDY_ASSIGN_OR_RETURN(localdb::SqlRows found, session_.Query(select));
-    if (found.rows.empty()) break;
-    std::vector<std::string> key;
-    for (const auto& value : found.rows[0]) key.push_back(value.value_or(""));
-    boundaries.push_back(std::move(key));
-  }
-  return boundaries;
+  for (size_t index : described->key_indexes) key_names.push_back(described->columns[index].name);
+  return KeyRangeBoundaries(session_, described->schema.table, key_names, condition, parts,
+                            chunk_rows);
 }
 
 Result<Chunk> ChunkReader::Read(const std::string& table, const std::string& condition,
@@ -220,8 +156,8 @@ Result<Chunk> ChunkReader::Read(const std::string& table, const std::string& con
                                 std::to_string(key_names.size()));
     }
   }
-  if (!last_key.empty()) where.push_back(KeyAfter(key_names, last_key));
-  if (!upper_key.empty()) where.push_back(KeyAtMost(key_names, upper_key));
+  if (!last_key.empty()) where.push_back(KeyAfterCondition(session_, key_names, last_key));
+  if (!upper_key.empty()) where.push_back(KeyAtMostCondition(session_, key_names, upper_key));
   for (size_t i = 0; i < where.size(); ++i) select += (i == 0 ? " WHERE " : " AND ") + where[i];
   select += " ORDER BY ";
   for (size_t k = 0; k < key_names.size(); ++k) {

@@ -78,7 +78,7 @@ class ChunkReader {
                      const std::vector<std::string>& upper_key, size_t rows);
   // Key range boundaries splitting `table` (with `condition`) into at most `parts` ranges of
   // about equal row counts, none for fewer than two chunks of `chunk_rows`: the key of every
-  // step-th row in key order (COUNT(*), then one index range read per boundary).
+  // step-th row in key order (KeyRangeBoundaries).
   Result<std::vector<std::vector<std::string>>> SplitPoints(const std::string& table,
                                                             const std::string& condition,
                                                             size_t parts, size_t chunk_rows);
@@ -97,11 +97,6 @@ class ChunkReader {
   ChunkReader(ChunkReaderOptions options, localdb::MariadbSession session)
       : options_(std::move(options)), session_(std::move(session)) {}
   Result<const Described*> Describe(const std::string& table);
-  // "(k1, ..., kn) > key" and "(k1, ..., kn) <= key" spelled out for the range optimizer.
-  std::string KeyAfter(const std::vector<std::string>& key_names,
-                       const std::vector<std::string>& key);
-  std::string KeyAtMost(const std::vector<std::string>& key_names,
-                        const std::vector<std::string>& key);
 
   ChunkReaderOptions options_;
   localdb::MariadbSession session_;
