@@ -37,6 +37,8 @@
 // Thread safety: Start/Stop/progress from any thread; the capture runs on its own threads.
 #pragma once
 
+#include "source/snapshot_mode.h"
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -52,13 +54,12 @@
 #include "log/log_store.h"
 #include "model/schema_registry.h"
 #include "source/incremental_snapshot.h"
-#include "source/snapshot_mode.h"
 
 namespace eddy::source::mysql {
 
 // Shared by every source: source/snapshot_mode.h.
-using source::ParseSnapshotMode;
 using source::SnapshotMode;
+using source::ParseSnapshotMode;
 using source::SnapshotModeName;
 
 struct MysqlCaptureOptions {
