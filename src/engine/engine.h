@@ -149,6 +149,8 @@ class Engine {
   const api::RecordRendering& rendering() const { return rendering_; }
   // `[kafka] bootstrap_servers`; empty when none is configured.
   const std::string& kafka_bootstrap_servers() const { return config_.kafka.bootstrap_servers; }
+  // The data directory (captures keep their state in DATA/capture/STREAM).
+  const std::string& data_dir() const { return config_.data_dir; }
 
   // Starts a capture of `source_config.source` into the configured stream `stream_config`
   // under the engine's supervisor (`eddy demo` captures two sources into one engine this
