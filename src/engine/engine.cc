@@ -467,11 +467,6 @@ Result<Engine::PreparedSink> Engine::PrepareSink(const consume::SinkSpec& spec) 
   return prepared;
 }
 
-Status Engine::AddCapture(const EngineConfig& source_config, const StreamConfig& stream_config,
-                          size_t stream_index, size_t stream_count) {
-  return StartStreamCapture(source_config.source, stream_config, stream_index, stream_count, true);
-}
-
 Status Engine::StartStreamCapture(const SourceConfig& source, const StreamConfig& stream_config,
                                   size_t stream_index, size_t stream_count, bool end_stops_engine) {
   EngineConfig source_config = config_;

@@ -149,12 +149,6 @@ class Engine {
   // `[kafka] bootstrap_servers`; empty when none is configured.
   const std::string& kafka_bootstrap_servers() const { return config_.kafka.bootstrap_servers; }
 
-  // Starts a capture of `source_config.source` into the configured stream `stream_config`
-  // under the engine's supervisor (`eddy demo` captures two sources into one engine this
-  // way); `stream_index` and `stream_count` as for engine::StartCapture.
-  Status AddCapture(const EngineConfig& source_config, const StreamConfig& stream_config,
-                    size_t stream_index, size_t stream_count);
-
   log::LogStore* store() { return store_; }
   // 0 when the API is disabled.
   uint16_t api_port() const { return server_ ? server_->port() : 0; }
