@@ -273,6 +273,319 @@ Status Control(Engine& engine, const Connector& connector, std::string_view acti
   return Status::Ok();
 }
 
+// Kafka Connect's offsets (KIP-875) of an eddy connector: the Debezium partition
+// {"server": topic.prefix} holds the capture position (the change log's durable source
+// position, where the capture resumes), one partition per shard of the stream
+// {"server", "eddy_sink": sink, "shard": "shardId-..."} holds the Kafka sink's checkpoint
+// (the next sequence number it delivers). docs/kafka-connect-api.md.
+constexpr std::string_view kSinkPartitionKey = "eddy_sink";
+
+std::string ShardIdText(uint32_t shard) { return fmt::format("shardId-{:012}", shard); }
+
+std::optional<uint32_t> ParseShardId(std::string_view text) {
+  constexpr std::string_view kPrefix = "shardId-";
+  if (text.size() != kPrefix.size() + 12 || text.substr(0, kPrefix.size()) != kPrefix) {
+    return std::nullopt;
+  }
+  uint64_t value = 0;
+  for (char c : text.substr(kPrefix.size())) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (value > UINT32_MAX) return std::nullopt;
+  return static_cast<uint32_t>(value);
+}
+
+std::string TopicPrefix(const Connector& connector) {
+  std::string prefix = Annotation(connector.stream.config, "connect.topic_prefix");
+  return prefix.empty() ? connector.stream.config.name : prefix;
+}
+
+void WriteOffsets(api::JsonWriter& json, Engine& engine, const Connector& connector) {
+  std::string server = TopicPrefix(connector);
+  json.BeginObject();
+  json.Key("offsets");
+  json.BeginArray();
+  SourcePosition position;
+  if (engine.store() != nullptr) {
+    if (auto stream = engine.store()->GetStream(connector.stream.config.name); stream.ok()) {
+      position = (*stream)->HighestDurablePosition();
+    }
+  }
+  if (!position.empty()) {
+    json.BeginObject();
+    json.Key("partition");
+    json.BeginObject();
+    json.Member("server", server);
+    json.EndObject();
+    json.Key("offset");
+    json.BeginObject();
+    if (const PostgresPosition* postgres = position.postgres()) {
+      // Debezium's PostgreSQL offset keys: the commit's end LSN and the change's LSN.
+      json.Key("lsn");
+      json.UInt(postgres->commit_end_lsn.value());
+      json.Key("lsn_proc");
+      json.UInt(postgres->change_lsn.value());
+    } else if (const MysqlPosition* mysql = position.mysql()) {
+      json.Member("file", mysql->end.file);
+      json.Key("pos");
+      json.UInt(mysql->end.offset);
+      if (!mysql->gtid.empty()) json.Member("gtids", mysql->gtid.text);
+      json.Key("server_id");
+      json.UInt(mysql->server_id);
+    }
+    json.Member("eddy_position", position.ToString());
+    json.EndObject();
+    json.EndObject();
+  }
+  if (connector.has_sink) {
+    if (auto state = engine.SavedSinkState(connector.name); state.ok()) {
+      for (const auto& [shard, checkpoint] : state->checkpoint.shards) {
+        json.BeginObject();
+        json.Key("partition");
+        json.BeginObject();
+        json.Member("server", server);
+        json.Member(kSinkPartitionKey, connector.name);
+        json.Member("shard", ShardIdText(shard));
+        json.EndObject();
+        json.Key("offset");
+        json.BeginObject();
+        json.Key("next_sequence");
+        json.UInt(checkpoint.next.value());
+        json.MemberBool("finished", checkpoint.finished);
+        json.EndObject();
+        json.EndObject();
+      }
+    }
+  }
+  json.EndArray();
+  json.EndObject();
+}
+
+// One partition of a PATCH body: a shard of the sink and its new next sequence (none: reset
+// to the shard's beginning).
+struct OffsetChange {
+  uint32_t shard = 0;
+  std::optional<uint64_t> next;
+};
+
+// Parses PATCH /connectors/{name}/offsets {"offsets": [{"partition": {...}, "offset": {...} |
+// null}]}; an error message naming what is wrong otherwise.
+Result<std::vector<OffsetChange>> ParseOffsetChanges(std::string_view body,
+                                                     const Connector& connector) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::dom::array offsets;
+  if (parser.parse(body).get(root) || root["offsets"].get_array().get(offsets)) {
+    return InvalidArgument(
+        "the body must be {\"offsets\": [{\"partition\": {...}, \"offset\": {...}}]}, as GET "
+        "/connectors/" +
+        connector.name + "/offsets returns it");
+  }
+  std::string server = TopicPrefix(connector);
+  std::vector<OffsetChange> changes;
+  for (simdjson::dom::element entry : offsets) {
+    simdjson::dom::object partition;
+    if (entry["partition"].get_object().get(partition)) {
+      return InvalidArgument("each entry of \"offsets\" needs a \"partition\" object");
+    }
+    std::string_view partition_server;
+    std::string_view sink;
+    std::string_view shard;
+    if (partition["server"].get_string().get(partition_server) || partition_server != server) {
+      return InvalidArgument("partition \"server\" must be \"" + server +
+                             "\" (the connector's topic.prefix)");
+    }
+    if (partition[kSinkPartitionKey].get_string().get(sink)) {
+      return InvalidArgument(
+          "partition {\"server\": \"" + server +
+          "\"} is the capture position: eddy's change log holds each change once by its source "
+          "position, so the capture resumes where the log ends and its offset cannot be set. "
+          "Set where the Kafka sink delivers from instead: the partitions with \"" +
+          std::string(kSinkPartitionKey) + "\" and \"shard\"");
+    }
+    if (!connector.has_sink || sink != connector.name) {
+      return InvalidArgument("partition \"" + std::string(kSinkPartitionKey) + "\" must be \"" +
+                             connector.name + "\" (the connector's Kafka sink)" +
+                             (connector.has_sink ? "" : "; this connector has none"));
+    }
+    std::optional<uint32_t> shard_index;
+    if (partition["shard"].get_string().get(shard) || !(shard_index = ParseShardId(shard))) {
+      return InvalidArgument(
+          "partition \"shard\" must be a shard id like \"shardId-000000000000\"");
+    }
+    OffsetChange change;
+    change.shard = *shard_index;
+    simdjson::dom::element offset;
+    if (entry["offset"].get(offset)) {
+      return InvalidArgument(
+          "each entry of \"offsets\" needs \"offset\": {\"next_sequence\": N} "
+          "or null (the shard's beginning)");
+    }
+    if (!offset.is_null()) {
+      uint64_t next = 0;
+      std::string_view text;
+      if (!offset["next_sequence"].get_uint64().get(next)) {
+        change.next = next;
+      } else if (!offset["next_sequence"].get_string().get(text) && !text.empty() &&
+                 std::all_of(text.begin(), text.end(),
+                             [](char c) { return c >= '0' && c <= '9'; }) &&
+                 text.size() <= 19) {
+        change.next = std::stoull(std::string(text));
+      } else {
+        return InvalidArgument(
+            "\"offset\" must be {\"next_sequence\": N} (a whole number) or "
+            "null (the shard's beginning)");
+      }
+    }
+    changes.push_back(change);
+  }
+  return changes;
+}
+
+// GET, DELETE (reset) and PATCH (set) /connectors/{name}/offsets.
+void Offsets(Engine& engine, const Connector& connector, const api::HttpRequest& request,
+             api::HttpResponse* response) {
+  api::JsonWriter json;
+  if (request.method == "GET") {
+    WriteOffsets(json, engine, connector);
+    Reply(response, 200, json.Take());
+    return;
+  }
+  if (request.method != "DELETE" && request.method != "PATCH") {
+    ReplyError(response, 405,
+               "use GET, PATCH or DELETE /connectors/" + connector.name + "/offsets");
+    return;
+  }
+  if (Annotation(connector.stream.config, kState) != "STOPPED") {
+    ReplyError(response, 400,
+               "Connectors must be in the STOPPED state before their offsets can be modified. "
+               "This can be done for the specified connector by issuing a 'PUT' request to the "
+               "'/connectors/" +
+                   connector.name + "/stop' endpoint");
+    return;
+  }
+  std::vector<OffsetChange> changes;
+  if (request.method == "PATCH") {
+    auto parsed = ParseOffsetChanges(request.body, connector);
+    if (!parsed.ok()) {
+      ReplyError(response, 400, parsed.status().message());
+      return;
+    }
+    changes = std::move(*parsed);
+  }
+  std::string message;
+  if (!connector.has_sink) {
+    message =
+        "The connector writes no Kafka topics (no [kafka] bootstrap_servers): its changes "
+        "stay in eddy stream '" +
+        connector.stream.config.name +
+        "', whose readers keep their own positions; the capture resumes where the log "
+        "ends. Nothing was reset";
+  } else {
+    bool reset = request.method == "DELETE";
+    Status edited = engine.RestartSink(
+        connector.name, std::nullopt, [&](consume::ConsumerState& state) -> Status {
+          // A new generation: the checkpoint Kafka holds from before no longer counts.
+          ++state.checkpoint.generation;
+          if (reset) {
+            state.checkpoint.shards.clear();  // every shard from its beginning
+          }
+          for (const auto& change : changes) {
+            if (change.next) {
+              state.checkpoint.shards[change.shard] =
+                  consume::ShardCheckpoint{SequenceNumber(*change.next), false};
+            } else {
+              state.checkpoint.shards.erase(change.shard);
+            }
+          }
+          state.request = consume::ControlRequest::kNone;
+          return Status::Ok();
+        });
+    if (!edited.ok()) {
+      ReplyError(response, StatusOf(edited), edited.message());
+      return;
+    }
+    message = reset ? "The offsets for this connector have been reset successfully"
+                    : "The offsets for this connector have been altered successfully";
+  }
+  logging::Get("connect")->info("connector={} offsets {}", connector.name,
+                                request.method == "DELETE" ? "reset" : "altered");
+  json.BeginObject();
+  json.Member("message", message);
+  json.EndObject();
+  Reply(response, 200, json.Take());
+}
+
+// PUT /connectors/{name}/config on an existing connector: the new configuration is mapped and
+// checked as at creation; its source and stream settings restart only its capture, its Kafka
+// sink restarts with its new settings. topic.prefix names the stream and cannot change.
+void Update(Engine& engine, const Connector& connector, std::string_view config,
+            api::HttpResponse* response) {
+  const std::string& name = connector.name;
+  api::JsonWriter quoted;
+  quoted.String(name);
+  std::string recorded = "{\"name\":" + quoted.Take() + ",\"config\":" + std::string(config) + "}";
+  auto mapped = MapDebeziumConnector(recorded, "connector '" + name + "'",
+                                     engine.kafka_bootstrap_servers(), false);
+  if (!mapped.ok()) {
+    ReplyError(response, 400, mapped.status().message());
+    return;
+  }
+  StreamConfig stream = mapped->streams.front();
+  if (stream.name != connector.stream.config.name) {
+    ReplyError(response, 400,
+               "topic.prefix is '" + stream.name + "' but connector " + name + " writes stream '" +
+                   connector.stream.config.name +
+                   "' (its topic.prefix): a connector's topic.prefix cannot change; DELETE "
+                   "/connectors/" +
+                   name + " and create it again");
+    return;
+  }
+  SourceConfig source = mapped->source;
+  source.name = name;
+  stream.source = connector.stream.source;
+  stream.annotations = connector.stream.config.annotations;
+  stream.annotations[std::string(kConfig)] = recorded;
+  std::optional<consume::SinkSpec> sink;
+  if (!mapped->sinks.empty()) {
+    sink = mapped->sinks.front();
+    sink->name = name;
+    sink->stream = stream.name;
+    stream.annotations["connect.topic_prefix"] = sink->settings["topic_prefix"];
+    if (!connector.has_sink) {
+      ReplyError(response, 400,
+                 "connector " + name +
+                     " was created without a Kafka sink; DELETE it and create it again to "
+                     "write Kafka topics");
+      return;
+    }
+    if (Status checked = engine.CheckSinkSpec(*sink); !checked.ok()) {
+      ReplyError(response, 400, checked.message());
+      return;
+    }
+  }
+  if (Status updated = engine.UpdateRuntimeCapture(source, stream); !updated.ok()) {
+    ReplyError(response, StatusOf(updated), updated.message());
+    return;
+  }
+  if (sink) {
+    if (Status restarted = engine.RestartSink(name, sink, nullptr); !restarted.ok()) {
+      ReplyError(response, StatusOf(restarted), restarted.message());
+      return;
+    }
+  }
+  logging::Get("connect")->info("connector={} configuration changed", name);
+  auto changed = FindConnector(engine, name);
+  if (!changed) {
+    ReplyError(response, 500, "connector " + name + " was deleted meanwhile");
+    return;
+  }
+  api::JsonWriter json;
+  WriteInfo(json, *changed);
+  Reply(response, 200, json.Take());
+}
+
 void Handle(Engine& engine, const std::string& token, const api::HttpRequest& request,
             api::HttpResponse* response) {
   if (!token.empty()) {
@@ -356,21 +669,17 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
   std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
   auto connector = FindConnector(engine, name);
   if (action == "config" && method == "PUT") {
-    if (connector) {
-      ReplyError(response, 409,
-                 "Connector " + name +
-                     " exists; changing its configuration is not supported "
-                     "yet: DELETE /connectors/" +
-                     name + " and create it again");
-      return;
-    }
     simdjson::dom::parser parser;
     simdjson::dom::element config;
     if (parser.parse(request.body).get(config) || !config.is_object()) {
       ReplyError(response, 400, "the body must be the connector's configuration object");
       return;
     }
-    Create(engine, name, simdjson::minify(config), response, 201);
+    if (connector) {
+      Update(engine, *connector, simdjson::minify(config), response);
+    } else {
+      Create(engine, name, simdjson::minify(config), response, 201);
+    }
     return;
   }
   if (!connector) {
@@ -400,6 +709,10 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
       return;
     }
     Reply(response, 204, "");
+    return;
+  }
+  if (action == "offsets") {
+    Offsets(engine, *connector, request, response);
     return;
   }
   if (action == "config" || action == "status" || action == "tasks") {
@@ -445,7 +758,8 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
   }
   ReplyError(response, 404,
              "no resource at " + std::string(path) +
-                 "; a connector has /config, /status, /tasks, /pause, /resume, /stop, /restart");
+                 "; a connector has /config, /status, /tasks, /offsets, /pause, /resume, /stop, "
+                 "/restart");
 }
 
 }  // namespace

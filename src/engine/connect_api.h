@@ -3,8 +3,10 @@
 //
 //   GET  /connectors                      POST /connectors {"name", "config"}
 //   GET  /connectors/{name}               DELETE /connectors/{name}
-//   GET  /connectors/{name}/config        PUT /connectors/{name}/config {config} (create)
-//   GET  /connectors/{name}/status        GET /connectors/{name}/offsets
+//   GET  /connectors/{name}/config        PUT /connectors/{name}/config {config} (create or
+//                                         change: only the connector's capture and sink restart)
+//   GET  /connectors/{name}/status        GET|PATCH|DELETE /connectors/{name}/offsets (capture
+//                                         position; Kafka sink checkpoint, set when STOPPED)
 //   PUT  /connectors/{name}/pause|resume|stop     POST /connectors/{name}/restart
 //   GET  /connector-plugins
 //
