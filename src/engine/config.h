@@ -117,6 +117,11 @@ struct ApiConfig {
   // Bearer token the admin API (/admin/v1/, docs/admin-api.md) requires; empty: none.
   // `[api] admin_token`, or the EDDY_ADMIN_TOKEN environment variable when that is unset.
   std::string admin_token;
+  // SigV4 credentials the control plane (and then the Kinesis/DynamoDB Streams API) requires
+  // (engine/control_auth.h): `[api] access_key_id` and `[api] secret_access_key`, or the
+  // EDDY_API_SECRET_ACCESS_KEY environment variable when the secret is unset. Both or neither.
+  std::string access_key_id;
+  std::string secret_access_key;
 };
 
 // Prometheus metrics (docs/operations/metrics.md). `GET /metrics` is always served on the API

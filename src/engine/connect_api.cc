@@ -10,6 +10,7 @@
 #include "api/json_writer.h"
 #include "base/logging.h"
 #include "engine/admin_api.h"
+#include "engine/control_auth.h"
 #include "engine/debezium_config.h"
 #include "engine/engine.h"
 
@@ -586,16 +587,11 @@ void Update(Engine& engine, const Connector& connector, std::string_view config,
   Reply(response, 200, json.Take());
 }
 
-void Handle(Engine& engine, const std::string& token, const api::HttpRequest& request,
+void Handle(Engine& engine, const ControlAuth& auth, const api::HttpRequest& request,
             api::HttpResponse* response) {
-  if (!token.empty()) {
-    const std::string* authorization = request.Header("authorization");
-    if (authorization == nullptr || !AdminAuthorized(*authorization, token)) {
-      ReplyError(response, 401,
-                 "this eddy has an admin token: send Authorization: Bearer TOKEN ([api] "
-                 "admin_token or EDDY_ADMIN_TOKEN)");
-      return;
-    }
+  if (auto refused = auth.Check(request)) {
+    ReplyError(response, 401, *refused);
+    return;
   }
   if (request.body.size() > kMaxBodyBytes) {
     ReplyError(
@@ -764,14 +760,15 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
 
 }  // namespace
 
-std::vector<api::HttpRoute> ConnectHttpRoutes(Engine* engine, std::string token) {
+std::vector<api::HttpRoute> ConnectHttpRoutes(Engine* engine,
+                                              std::shared_ptr<const ControlAuth> auth) {
   std::vector<api::HttpRoute> routes;
   for (const char* path : {"/connectors", "/connector-plugins"}) {
     api::HttpRoute route;
     route.path = path;
     route.prefix = true;
-    route.handler = [engine, token](const api::HttpRequest& request, api::HttpResponse* response) {
-      Handle(*engine, token, request, response);
+    route.handler = [engine, auth](const api::HttpRequest& request, api::HttpResponse* response) {
+      Handle(*engine, *auth, request, response);
     };
     routes.push_back(std::move(route));
   }

@@ -20,12 +20,13 @@
 // source keeps its position) and pause the sink, resume and restart start them again.
 //
 // Errors have Connect's shape: {"error_code": 404, "message": "..."}.
-// Authentication: the admin API's bearer token, when one is configured.
+// Authentication: the control plane's (engine/control_auth.h: bearer token or SigV4).
 //
 // Thread safety: the handlers are called concurrently from the server's connection threads;
 // `engine` must outlive the server.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,11 @@
 namespace eddy::engine {
 
 class Engine;
+class ControlAuth;
 
-// The routes of /connectors (prefix) and /connector-plugins; an empty `token` requires none.
-std::vector<api::HttpRoute> ConnectHttpRoutes(Engine* engine, std::string token);
+// The routes of /connectors (prefix) and /connector-plugins; `auth` (engine/control_auth.h)
+// decides who may call them.
+std::vector<api::HttpRoute> ConnectHttpRoutes(Engine* engine,
+                                              std::shared_ptr<const ControlAuth> auth);
 
 }  // namespace eddy::engine

@@ -30,10 +30,9 @@ constexpr std::string_view kTagPrefix = "dsql.tag.";
 
 struct Context {
   Engine* engine;
-  std::string token;
+  std::shared_ptr<const ControlAuth> auth;
   std::string region;
   std::string account_id;
-  api::CredentialVerifier verifier;
 };
 
 std::string Annotation(const StreamConfig& stream, std::string_view key) {
@@ -160,25 +159,12 @@ bool ClusterExists(Engine& engine, const std::string& cluster) {
 }
 
 std::optional<DsqlError> Authorize(const Context& context, const api::HttpRequest& request) {
-  if (context.token.empty()) return std::nullopt;
-  const std::string* authorization = request.Header("authorization");
-  if (authorization != nullptr && AdminAuthorized(*authorization, context.token)) {
-    return std::nullopt;
-  }
-  if (authorization != nullptr) {
-    api::SigV4Outcome outcome = api::ParseSigV4(request);
-    if (outcome.authorization && !context.verifier(*outcome.authorization, request)) {
-      return std::nullopt;
-    }
-  }
+  auto refused = context.auth->Check(request);
+  if (!refused) return std::nullopt;
   DsqlError error;
   error.http_status = 403;
   error.type = "AccessDeniedException";
-  error.message = fmt::format(
-      "this eddy has an admin token: send Authorization: Bearer TOKEN, "
-      "or sign with SigV4 as access key id {} and the token as the "
-      "secret key",
-      kDsqlAccessKeyId);
+  error.message = *refused;
   return error;
 }
 
@@ -350,14 +336,13 @@ void Handle(const Context& context, const api::HttpRequest& request, api::HttpRe
 
 }  // namespace
 
-api::HttpRoute DsqlHttpRoute(Engine* engine, std::string token, std::string region,
-                             std::string account_id) {
+api::HttpRoute DsqlHttpRoute(Engine* engine, std::shared_ptr<const ControlAuth> auth,
+                             std::string region, std::string account_id) {
   auto context = std::make_shared<Context>();
   context->engine = engine;
-  context->token = token;
+  context->auth = std::move(auth);
   context->region = std::move(region);
   context->account_id = std::move(account_id);
-  context->verifier = api::MakeStaticCredentialVerifier({{std::string(kDsqlAccessKeyId), token}});
   api::HttpRoute route;
   route.path = std::string(kDsqlPrefix);
   route.prefix = true;

@@ -11,27 +11,31 @@
 // DeleteStream the stream is gone: GetStream answers ResourceNotFoundException (the SDKs'
 // StreamNotExists waiter).
 //
-// Authentication: with an admin token ([api] admin_token / EDDY_ADMIN_TOKEN) a request needs
-// `Authorization: Bearer TOKEN`, or a SigV4 signature by access key id kDsqlAccessKeyId with
-// the token as the secret key (what an AWS SDK sends); AccessDeniedException (403) otherwise.
+// Authentication: the control plane's (engine/control_auth.h): with an admin token ([api]
+// admin_token / EDDY_ADMIN_TOKEN) `Authorization: Bearer TOKEN` or a SigV4 signature by access
+// key id kDsqlAccessKeyId with the token as the secret key, with [api] access_key_id a SigV4
+// signature with those credentials (what an AWS SDK sends); AccessDeniedException (403)
+// otherwise.
 //
 // Thread safety: the handler is called concurrently from the server's connection threads;
 // `engine` must outlive the server.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "api/http_routes.h"
+#include "engine/control_auth.h"
 
 namespace eddy::engine {
 
 class Engine;
 
-inline constexpr std::string_view kDsqlAccessKeyId = "eddy-admin";
+inline constexpr std::string_view kDsqlAccessKeyId = kControlAccessKeyId;
 
-// The prefix route serving /stream/ for `engine`; an empty `token` requires none.
-api::HttpRoute DsqlHttpRoute(Engine* engine, std::string token, std::string region,
-                             std::string account_id);
+// The prefix route serving /stream/ for `engine`; `auth` decides who may call it.
+api::HttpRoute DsqlHttpRoute(Engine* engine, std::shared_ptr<const ControlAuth> auth,
+                             std::string region, std::string account_id);
 
 }  // namespace eddy::engine

@@ -13,6 +13,7 @@
 #include "engine/admin_api.h"
 #include "engine/admin_console.h"
 #include "engine/connect_api.h"
+#include "engine/control_auth.h"
 #include "engine/debezium_config.h"
 #include "engine/dsql_api.h"
 #include "engine/runtime_sinks.h"
@@ -360,18 +361,24 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     options.region = config.api.region;
     options.tls_cert = config.api.tls_cert;
     options.tls_key = config.api.tls_key;
+    // One authentication for the control plane (bearer token or SigV4, one verifier); with
+    // [api] access_key_id the stream API verifies the same signatures.
+    std::shared_ptr<const ControlAuth> auth = ControlAuth::Make(config.api);
+    options.verifier = auth->DataApiVerifier();
     options.routes.push_back(api::MetricsRoute());
-    options.routes.push_back(AdminHttpRoute(engine.get(), config.api.admin_token));
+    options.routes.push_back(AdminHttpRoute(engine.get(), auth));
     options.routes.push_back(AdminConsoleRoute());
     options.routes.push_back(
-        DsqlHttpRoute(engine.get(), config.api.admin_token, config.api.region, options.account_id));
-    for (auto& route : ConnectHttpRoutes(engine.get(), config.api.admin_token)) {
+        DsqlHttpRoute(engine.get(), auth, config.api.region, options.account_id));
+    for (auto& route : ConnectHttpRoutes(engine.get(), auth)) {
       options.routes.push_back(std::move(route));
     }
-    if (config.api.admin_token.empty() && !IsLoopbackListen(config.api.listen)) {
-      logger->warn("api listen={} is reachable beyond this machine and the admin API "
-                   "(/admin/v1/) has no token: anyone who reaches the port can pause, reset, "
-                   "create and delete sinks; set [api] admin_token or EDDY_ADMIN_TOKEN",
+    if (!auth->required() && !IsLoopbackListen(config.api.listen)) {
+      logger->warn("api listen={} is reachable beyond this machine and the control plane "
+                   "(/admin/v1/, /connectors, /stream/) has no authentication: anyone who "
+                   "reaches the port can pause, reset, create and delete sources, streams and "
+                   "sinks; set [api] admin_token (or EDDY_ADMIN_TOKEN) or [api] access_key_id "
+                   "and secret_access_key",
                    config.api.listen);
     }
     auto server = api::Server::Start(options, engine->store_);
