@@ -410,6 +410,21 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(kafka_reader.Finish({"bootstrap_servers"}));
   }
 
+  EDDY_ASSIGN_OR_RETURN(const toml::table* dsql, reader.ReadTable("dsql"));
+  if (dsql != nullptr) {
+    TableReader dsql_reader(*dsql, "dsql", file_name);
+    EDDY_RETURN_IF_ERROR(
+        dsql_reader.ReadString("kinesis_endpoint", config.dsql.kinesis_endpoint));
+    EDDY_RETURN_IF_ERROR(dsql_reader.Finish({"kinesis_endpoint"}));
+    const std::string& endpoint = config.dsql.kinesis_endpoint;
+    bool http = endpoint.rfind("http://", 0) == 0 || endpoint.rfind("https://", 0) == 0;
+    if (!endpoint.empty() && (!http || endpoint.find_first_of("?#") != std::string::npos)) {
+      return InvalidArgument(dsql_reader.Where(*dsql) + "'dsql.kinesis_endpoint' is '" + endpoint +
+                             "'; it must be the Kinesis endpoint's URL without a query, "
+                             "https://kinesis.REGION.amazonaws.com or http://HOST:PORT");
+    }
+  }
+
   EDDY_ASSIGN_OR_RETURN(const toml::table* logging, reader.ReadTable("log"));
   if (logging != nullptr) {
     TableReader log_reader(*logging, "log", file_name);
@@ -426,7 +441,7 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
   EDDY_ASSIGN_OR_RETURN(config.sinks, ParseSinkTables(sink_tables, file_name));
 
   EDDY_RETURN_IF_ERROR(
-      reader.Finish({"data_dir", "source", "stream", "api", "metrics", "kafka", "log", "sink"}));
+      reader.Finish({"data_dir", "source", "stream", "api", "metrics", "kafka", "dsql", "log", "sink"}));
   return config;
 }
 

@@ -137,6 +137,15 @@ struct KafkaConfig {
   std::string bootstrap_servers;
 };
 
+// `[dsql] kinesis_endpoint`: the Kinesis endpoint ("https://kinesis.REGION.amazonaws.com",
+// "http://HOST:PORT") whose existing streams the DSQL stream API's CreateStream targets
+// (docs/dsql-stream-api.md): the `targetDefinition` ARN then names a stream there, and the
+// changes reach it through a Kinesis sink (src/sink/kinesis/, AWS credentials from the
+// environment). Empty: the ARN names an eddy stream on the API port.
+struct DsqlConfig {
+  std::string kinesis_endpoint;
+};
+
 struct LoggingConfig {
   std::string level = "info";  // trace | debug | info | warn | error | off
   std::string format = "text"; // text | json
@@ -158,6 +167,7 @@ struct EngineConfig {
   ApiConfig api;
   MetricsConfig metrics;
   KafkaConfig kafka;
+  DsqlConfig dsql;
   LoggingConfig logging;
 };
 

@@ -13,6 +13,7 @@
 #include "engine/admin_api.h"
 #include "engine/dsql_request.h"
 #include "engine/engine.h"
+#include "engine/sink_config.h"
 
 namespace eddy::engine {
 namespace {
@@ -27,6 +28,9 @@ constexpr std::string_view kFormat = "dsql.format";
 constexpr std::string_view kClientToken = "dsql.client_token";
 constexpr std::string_view kCreatedMillis = "dsql.created_ms";
 constexpr std::string_view kTagPrefix = "dsql.tag.";
+// With [dsql] kinesis_endpoint: the Kinesis sink that delivers the stream to the external
+// Kinesis stream the ARN names.
+constexpr std::string_view kSink = "dsql.sink";
 
 struct Context {
   Engine* engine;
@@ -73,6 +77,18 @@ std::string_view DsqlStatus(const Engine::StreamView& view) {
   return "FAILED";
 }
 
+// The status with an external Kinesis target: the capture's, unless the Kinesis sink that
+// delivers to the target is IMPAIRED (retrying) or FAILED.
+std::string_view DsqlStatus(Engine& engine, const Engine::StreamView& view) {
+  std::string_view status = DsqlStatus(view);
+  auto sink = view.config.annotations.find(std::string(kSink));
+  if (sink == view.config.annotations.end() || status != "ACTIVE") return status;
+  auto sink_status = engine.FindSinkStatus(sink->second);
+  if (!sink_status.ok() || sink_status->state == consume::SinkState::kFailed) return "FAILED";
+  if (sink_status->state == consume::SinkState::kImpaired) return "IMPAIRED";
+  return status;
+}
+
 void WriteTimestamp(api::JsonWriter& json, std::string_view key, const std::string& millis) {
   int64_t value = 0;
   try {
@@ -100,7 +116,7 @@ void WriteCommon(api::JsonWriter& json, const Context& context, const Engine::St
 void WriteStream(api::JsonWriter& json, const Context& context, const Engine::StreamView& view,
                  bool full) {
   const StreamConfig& stream = view.config;
-  std::string_view status = DsqlStatus(view);
+  std::string_view status = DsqlStatus(*context.engine, view);
   json.BeginObject();
   WriteCommon(json, context, view, status);
   json.Member("ordering", Annotation(stream, kOrdering));
@@ -226,6 +242,24 @@ void Create(const Context& context, const DsqlRoute& route, const api::HttpReque
   for (const auto& [key, value] : create.tags) {
     stream.annotations[std::string(kTagPrefix) + key] = value;
   }
+  // With [dsql] kinesis_endpoint the ARN names a stream there: a Kinesis sink delivers the
+  // eddy stream to it. Checked (settings, without I/O) before anything is created.
+  std::optional<consume::SinkSpec> external;
+  if (!engine.dsql_kinesis_endpoint().empty()) {
+    // As a user writes it: `stream` is the target, `source_stream` the eddy stream read.
+    std::string url = "kinesis+" + engine.dsql_kinesis_endpoint() +
+                      "?stream=" + create.stream_name + "&region=" + create.region +
+                      "&source_stream=" + create.stream_name + "&name=dsql-" + create.stream_name;
+    auto sink = ParseSinkUrl(url, 1);
+    if (!sink.ok()) {
+      ReplyError(response, DsqlValidation("targetDefinition.kinesis.streamArn",
+                                          "the Kinesis sink to the external target: " +
+                                              sink.status().message()));
+      return;
+    }
+    stream.annotations[std::string(kSink)] = sink->name;
+    external = std::move(*sink);
+  }
   if (Status created = engine.CreateStream(stream); !created.ok()) {
     if (created.code() == ErrorCode::kAlreadyExists) {
       if (auto existing = same_token()) {  // a concurrent retry won
@@ -244,6 +278,19 @@ void Create(const Context& context, const DsqlRoute& route, const api::HttpReque
     }
     ReplyError(response, Internal(created.message()));
     return;
+  }
+  if (external) {
+    // The sink opens its destination now: a target stream that does not exist, or refused
+    // credentials, undo the stream and answer which.
+    if (Status created = engine.CreateSink(*external); !created.ok()) {
+      engine.DeleteStream(stream.name).IgnoreError();
+      ReplyError(response, DsqlValidation("targetDefinition.kinesis.streamArn",
+                                          "Kinesis stream '" + create.stream_name + "' at " +
+                                              engine.dsql_kinesis_endpoint() +
+                                              " ([dsql] kinesis_endpoint) cannot be written: " +
+                                              created.message()));
+      return;
+    }
   }
   auto view = engine.FindStream(stream.name);
   if (!view.ok()) {
@@ -292,7 +339,7 @@ void Handle(const Context& context, const api::HttpRequest& request, api::HttpRe
     json.BeginArray();
     for (size_t i = begin; i < end; ++i) {
       json.BeginObject();
-      WriteCommon(json, context, streams[i], DsqlStatus(streams[i]));
+      WriteCommon(json, context, streams[i], DsqlStatus(engine, streams[i]));
       json.EndObject();
     }
     json.EndArray();
@@ -318,6 +365,15 @@ void Handle(const Context& context, const api::HttpRequest& request, api::HttpRe
   }
   // DeleteStream: the stream is removed now; the answer says DELETING, as DSQL's does, and
   // GetStream finds it no more.
+  // An external target's Kinesis sink goes first (a stream a sink reads cannot be deleted).
+  if (auto sink = found->config.annotations.find(std::string(kSink));
+      sink != found->config.annotations.end()) {
+    if (Status deleted = engine.DeleteSink(sink->second);
+        !deleted.ok() && deleted.code() != ErrorCode::kNotFound) {
+      ReplyError(response, Internal(deleted.message()));
+      return;
+    }
+  }
   if (Status deleted = engine.DeleteStream(found->config.name); !deleted.ok()) {
     if (deleted.code() == ErrorCode::kFailedPrecondition) {
       ReplyError(response, DsqlConflict(deleted.message(), route.stream_id, "stream"));

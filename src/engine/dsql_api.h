@@ -5,7 +5,12 @@
 // whose "dsql.*" annotations (identifier, ARNs, ordering, format, client token, creation
 // time, tags) are recorded with it in DATA/runtime-sinks, so it survives a restart.
 //
-// Status: the stream's capture decides it: starting or snapshot -> CREATING, streaming ->
+// With `[dsql] kinesis_endpoint` the ARN names an existing Kinesis stream at that endpoint:
+// CreateStream adds a Kinesis sink (`dsql-NAME`, opened before the answer: a missing target
+// is a ValidationException) that delivers the eddy stream there; DeleteStream deletes it.
+//
+// Status: the stream's capture decides it (with an external target, the sink's IMPAIRED or
+// FAILED too): starting or snapshot -> CREATING, streaming ->
 // ACTIVE, reconnecting -> IMPAIRED, failed, finished or stopped -> FAILED (statusReason
 // INTERNAL_ERROR with the capture's error in eddy's logs and /admin/v1/streams/NAME). After
 // DeleteStream the stream is gone: GetStream answers ResourceNotFoundException (the SDKs'

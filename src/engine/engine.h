@@ -166,6 +166,8 @@ class Engine {
   const api::RecordRendering& rendering() const { return rendering_; }
   // `[kafka] bootstrap_servers`; empty when none is configured.
   const std::string& kafka_bootstrap_servers() const { return config_.kafka.bootstrap_servers; }
+  // `[dsql] kinesis_endpoint`; empty when none is configured.
+  const std::string& dsql_kinesis_endpoint() const { return config_.dsql.kinesis_endpoint; }
 
   log::LogStore* store() { return store_; }
   // 0 when the API is disabled.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Authentication of eddy's control plane by SigV4 as well as by bearer token.
 
-    admin_sigv4.py EDDY_BINARY
+    admin_sigv4.py EDDY_BINARY NODE
 
 Starts `eddy run --config` with one placeholder `[[source]]` (no stream: no database is
 needed to exercise the control plane), an admin token and SigV4 credentials (`[api]
@@ -28,7 +28,7 @@ import botocore.auth  # noqa: E402  (python3-botocore, Debian's boto3)
 import botocore.awsrequest  # noqa: E402
 import botocore.credentials  # noqa: E402
 
-EDDY = sys.argv[1]
+EDDY, NODE = sys.argv[1], sys.argv[2]
 TOKEN = "sigv4-e2e-token"
 ACCESS_KEY = "AKIDEDDYE2E"
 SECRET = "sigv4-e2e-secret"
@@ -109,7 +109,7 @@ def main():
             assert status in (200, 201), (status, body)
 
             # The AWS JS SDK with the configured credentials.
-            out = subprocess.run(["node", os.path.join(HERE, "control_auth_client.mjs"),
+            out = subprocess.run([NODE, os.path.join(HERE, "control_auth_client.mjs"),
                                   f"http://127.0.0.1:{port}", CLUSTER, ACCESS_KEY, SECRET],
                                  cwd=HERE, capture_output=True, text=True, timeout=120)
             assert out.returncode == 0, out.stdout + out.stderr
