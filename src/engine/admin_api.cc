@@ -1,7 +1,5 @@
 #include "engine/admin_api.h"
 
-#include "engine/control_auth.h"
-
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -17,6 +15,7 @@
 #include "consume/checkpoint_format.h"
 #include "engine/admin_request.h"
 #include "engine/config.h"
+#include "engine/control_auth.h"
 #include "engine/engine.h"
 #include "log/kinesis.h"
 

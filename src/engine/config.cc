@@ -360,11 +360,10 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("metrics_listen", config.metrics.listen));
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("admin_token", config.api.admin_token));
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("access_key_id", config.api.access_key_id));
+    EDDY_RETURN_IF_ERROR(api_reader.ReadString("secret_access_key", config.api.secret_access_key));
     EDDY_RETURN_IF_ERROR(
-        api_reader.ReadString("secret_access_key", config.api.secret_access_key));
-    EDDY_RETURN_IF_ERROR(api_reader.Finish({"enabled", "listen", "region", "tls_cert", "tls_key",
-                                            "metrics_listen", "admin_token", "access_key_id",
-                                            "secret_access_key"}));
+        api_reader.Finish({"enabled", "listen", "region", "tls_cert", "tls_key", "metrics_listen",
+                           "admin_token", "access_key_id", "secret_access_key"}));
     if (config.api.tls_cert.empty() != config.api.tls_key.empty()) {
       return InvalidArgument(api_reader.Where(*api) +
                              "'api.tls_cert' and 'api.tls_key' go together: set both (PEM "
@@ -413,8 +412,7 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
   EDDY_ASSIGN_OR_RETURN(const toml::table* dsql, reader.ReadTable("dsql"));
   if (dsql != nullptr) {
     TableReader dsql_reader(*dsql, "dsql", file_name);
-    EDDY_RETURN_IF_ERROR(
-        dsql_reader.ReadString("kinesis_endpoint", config.dsql.kinesis_endpoint));
+    EDDY_RETURN_IF_ERROR(dsql_reader.ReadString("kinesis_endpoint", config.dsql.kinesis_endpoint));
     EDDY_RETURN_IF_ERROR(dsql_reader.Finish({"kinesis_endpoint"}));
     const std::string& endpoint = config.dsql.kinesis_endpoint;
     bool http = endpoint.rfind("http://", 0) == 0 || endpoint.rfind("https://", 0) == 0;
@@ -440,8 +438,8 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
   EDDY_ASSIGN_OR_RETURN(auto sink_tables, reader.ReadTableList("sink"));
   EDDY_ASSIGN_OR_RETURN(config.sinks, ParseSinkTables(sink_tables, file_name));
 
-  EDDY_RETURN_IF_ERROR(
-      reader.Finish({"data_dir", "source", "stream", "api", "metrics", "kafka", "dsql", "log", "sink"}));
+  EDDY_RETURN_IF_ERROR(reader.Finish(
+      {"data_dir", "source", "stream", "api", "metrics", "kafka", "dsql", "log", "sink"}));
   return config;
 }
 

@@ -183,8 +183,8 @@ TEST(ConfigTest, AdminTokenIsAnApiSetting) {
 TEST(ConfigTest, SigV4CredentialsGoTogether) {
   const std::string base =
       "data_dir = \"/x\"\n[[source]]\nname = \"s\"\nurl = \"postgresql://h/db\"\n";
-  auto both = ParseConfig(base + "[api]\naccess_key_id = \"AKID\"\nsecret_access_key = \"k\"\n",
-                          "c.toml");
+  auto both =
+      ParseConfig(base + "[api]\naccess_key_id = \"AKID\"\nsecret_access_key = \"k\"\n", "c.toml");
   ASSERT_TRUE(both.ok()) << both.status().ToString();
   EXPECT_EQ(both->api.access_key_id, "AKID");
   EXPECT_EQ(both->api.secret_access_key, "k");

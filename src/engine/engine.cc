@@ -374,12 +374,13 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
       options.routes.push_back(std::move(route));
     }
     if (!auth->required() && !IsLoopbackListen(config.api.listen)) {
-      logger->warn("api listen={} is reachable beyond this machine and the control plane "
-                   "(/admin/v1/, /connectors, /stream/) has no authentication: anyone who "
-                   "reaches the port can pause, reset, create and delete sources, streams and "
-                   "sinks; set [api] admin_token (or EDDY_ADMIN_TOKEN) or [api] access_key_id "
-                   "and secret_access_key",
-                   config.api.listen);
+      logger->warn(
+          "api listen={} is reachable beyond this machine and the control plane "
+          "(/admin/v1/, /connectors, /stream/) has no authentication: anyone who "
+          "reaches the port can pause, reset, create and delete sources, streams and "
+          "sinks; set [api] admin_token (or EDDY_ADMIN_TOKEN) or [api] access_key_id "
+          "and secret_access_key",
+          config.api.listen);
     }
     auto server = api::Server::Start(options, engine->store_);
     if (!server.ok()) return server.status().WithContext("starting the API on " + config.api.listen);
