@@ -10,6 +10,7 @@
 #include "api/json_writer.h"
 #include "base/logging.h"
 #include "engine/admin_api.h"
+#include "engine/connect_request.h"
 #include "engine/control_auth.h"
 #include "engine/debezium_config.h"
 #include "engine/engine.h"
@@ -279,24 +280,6 @@ Status Control(Engine& engine, const Connector& connector, std::string_view acti
 // position, where the capture resumes), one partition per shard of the stream
 // {"server", "eddy_sink": sink, "shard": "shardId-..."} holds the Kafka sink's checkpoint
 // (the next sequence number it delivers). docs/kafka-connect-api.md.
-constexpr std::string_view kSinkPartitionKey = "eddy_sink";
-
-std::string ShardIdText(uint32_t shard) { return fmt::format("shardId-{:012}", shard); }
-
-std::optional<uint32_t> ParseShardId(std::string_view text) {
-  constexpr std::string_view kPrefix = "shardId-";
-  if (text.size() != kPrefix.size() + 12 || text.substr(0, kPrefix.size()) != kPrefix) {
-    return std::nullopt;
-  }
-  uint64_t value = 0;
-  for (char c : text.substr(kPrefix.size())) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (value > UINT32_MAX) return std::nullopt;
-  return static_cast<uint32_t>(value);
-}
-
 std::string TopicPrefix(const Connector& connector) {
   std::string prefix = Annotation(connector.stream.config, "connect.topic_prefix");
   return prefix.empty() ? connector.stream.config.name : prefix;
@@ -346,8 +329,8 @@ void WriteOffsets(api::JsonWriter& json, Engine& engine, const Connector& connec
         json.Key("partition");
         json.BeginObject();
         json.Member("server", server);
-        json.Member(kSinkPartitionKey, connector.name);
-        json.Member("shard", ShardIdText(shard));
+        json.Member(kConnectSinkPartitionKey, connector.name);
+        json.Member("shard", ConnectShardId(shard));
         json.EndObject();
         json.Key("offset");
         json.BeginObject();
@@ -361,87 +344,6 @@ void WriteOffsets(api::JsonWriter& json, Engine& engine, const Connector& connec
   }
   json.EndArray();
   json.EndObject();
-}
-
-// One partition of a PATCH body: a shard of the sink and its new next sequence (none: reset
-// to the shard's beginning).
-struct OffsetChange {
-  uint32_t shard = 0;
-  std::optional<uint64_t> next;
-};
-
-// Parses PATCH /connectors/{name}/offsets {"offsets": [{"partition": {...}, "offset": {...} |
-// null}]}; an error message naming what is wrong otherwise.
-Result<std::vector<OffsetChange>> ParseOffsetChanges(std::string_view body,
-                                                     const Connector& connector) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  simdjson::dom::array offsets;
-  if (parser.parse(body).get(root) || root["offsets"].get_array().get(offsets)) {
-    return InvalidArgument(
-        "the body must be {\"offsets\": [{\"partition\": {...}, \"offset\": {...}}]}, as GET "
-        "/connectors/" +
-        connector.name + "/offsets returns it");
-  }
-  std::string server = TopicPrefix(connector);
-  std::vector<OffsetChange> changes;
-  for (simdjson::dom::element entry : offsets) {
-    simdjson::dom::object partition;
-    if (entry["partition"].get_object().get(partition)) {
-      return InvalidArgument("each entry of \"offsets\" needs a \"partition\" object");
-    }
-    std::string_view partition_server;
-    std::string_view sink;
-    std::string_view shard;
-    if (partition["server"].get_string().get(partition_server) || partition_server != server) {
-      return InvalidArgument("partition \"server\" must be \"" + server +
-                             "\" (the connector's topic.prefix)");
-    }
-    if (partition[kSinkPartitionKey].get_string().get(sink)) {
-      return InvalidArgument(
-          "partition {\"server\": \"" + server +
-          "\"} is the capture position: eddy's change log holds each change once by its source "
-          "position, so the capture resumes where the log ends and its offset cannot be set. "
-          "Set where the Kafka sink delivers from instead: the partitions with \"" +
-          std::string(kSinkPartitionKey) + "\" and \"shard\"");
-    }
-    if (!connector.has_sink || sink != connector.name) {
-      return InvalidArgument("partition \"" + std::string(kSinkPartitionKey) + "\" must be \"" +
-                             connector.name + "\" (the connector's Kafka sink)" +
-                             (connector.has_sink ? "" : "; this connector has none"));
-    }
-    std::optional<uint32_t> shard_index;
-    if (partition["shard"].get_string().get(shard) || !(shard_index = ParseShardId(shard))) {
-      return InvalidArgument(
-          "partition \"shard\" must be a shard id like \"shardId-000000000000\"");
-    }
-    OffsetChange change;
-    change.shard = *shard_index;
-    simdjson::dom::element offset;
-    if (entry["offset"].get(offset)) {
-      return InvalidArgument(
-          "each entry of \"offsets\" needs \"offset\": {\"next_sequence\": N} "
-          "or null (the shard's beginning)");
-    }
-    if (!offset.is_null()) {
-      uint64_t next = 0;
-      std::string_view text;
-      if (!offset["next_sequence"].get_uint64().get(next)) {
-        change.next = next;
-      } else if (!offset["next_sequence"].get_string().get(text) && !text.empty() &&
-                 std::all_of(text.begin(), text.end(),
-                             [](char c) { return c >= '0' && c <= '9'; }) &&
-                 text.size() <= 19) {
-        change.next = std::stoull(std::string(text));
-      } else {
-        return InvalidArgument(
-            "\"offset\" must be {\"next_sequence\": N} (a whole number) or "
-            "null (the shard's beginning)");
-      }
-    }
-    changes.push_back(change);
-  }
-  return changes;
 }
 
 // GET, DELETE (reset) and PATCH (set) /connectors/{name}/offsets.
@@ -466,9 +368,10 @@ void Offsets(Engine& engine, const Connector& connector, const api::HttpRequest&
                    connector.name + "/stop' endpoint");
     return;
   }
-  std::vector<OffsetChange> changes;
+  std::vector<ConnectOffsetChange> changes;
   if (request.method == "PATCH") {
-    auto parsed = ParseOffsetChanges(request.body, connector);
+    auto parsed = ParseConnectOffsets(request.body, TopicPrefix(connector),
+                                      connector.has_sink ? connector.name : "");
     if (!parsed.ok()) {
       ReplyError(response, 400, parsed.status().message());
       return;
