@@ -17,6 +17,7 @@
 #include "consume/checkpoint_format.h"
 #include "engine/admin_request.h"
 #include "engine/config.h"
+#include "engine/control_auth.h"
 #include "engine/engine.h"
 #include "log/kinesis.h"
 #include "source/incremental_snapshot.h"
@@ -350,21 +351,18 @@ Result<std::string> SnapshotProgress(Engine& engine, const std::string& stream) 
   return json.Take();
 }
 
-void Handle(Engine& engine, const std::string& token, const api::HttpRequest& request,
+// Bearer token or SigV4 (engine/control_auth.h); false after answering 401.
+bool Authenticated(const ControlAuth& auth, const api::HttpRequest& request,
+                   api::HttpResponse* response) {
+  auto refused = auth.Check(request);
+  if (!refused) return true;
+  ReplyError(response, {401, "Unauthorized", *refused, ""});
+  return false;
+}
+
+void Handle(Engine& engine, const ControlAuth& auth, const api::HttpRequest& request,
             api::HttpResponse* response) {
-  if (!token.empty()) {
-    const std::string* authorization = request.Header("authorization");
-    if (authorization == nullptr || !AdminAuthorized(*authorization, token)) {
-      ReplyError(response,
-                 {401, "Unauthorized",
-                  authorization == nullptr
-                      ? "the admin API needs a token: send Authorization: Bearer TOKEN (the "
-                        "[api] admin_token or EDDY_ADMIN_TOKEN of this eddy)"
-                      : "the bearer token does not match this eddy's [api] admin_token",
-                  ""});
-      return;
-    }
-  }
+  if (!Authenticated(auth, request, response)) return;
   // The console's history, alerts and client commands (engine/console_monitor.h).
   if (ConsoleMonitor* monitor = engine.console_monitor();
       monitor != nullptr && monitor->Handle(request, response)) {
@@ -692,13 +690,13 @@ bool IsLoopbackListen(std::string_view listen) {
   return host == "localhost" || host == "::1" || host.substr(0, 4) == "127.";
 }
 
-api::HttpRoute AdminHttpRoute(Engine* engine, std::string token) {
+api::HttpRoute AdminHttpRoute(Engine* engine, std::shared_ptr<const ControlAuth> auth) {
   api::HttpRoute route;
   route.path = std::string(kAdminPrefix);
   route.prefix = true;
-  route.handler = [engine, token = std::move(token)](const api::HttpRequest& request,
-                                                     api::HttpResponse* response) {
-    Handle(*engine, token, request, response);
+  route.handler = [engine, auth = std::move(auth)](const api::HttpRequest& request,
+                                                   api::HttpResponse* response) {
+    Handle(*engine, *auth, request, response);
   };
   return route;
 }

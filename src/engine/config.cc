@@ -360,8 +360,11 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("tls_key", config.api.tls_key));
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("metrics_listen", config.metrics.listen));
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("admin_token", config.api.admin_token));
-    EDDY_RETURN_IF_ERROR(api_reader.Finish(
-        {"enabled", "listen", "region", "tls_cert", "tls_key", "metrics_listen", "admin_token"}));
+    EDDY_RETURN_IF_ERROR(api_reader.ReadString("access_key_id", config.api.access_key_id));
+    EDDY_RETURN_IF_ERROR(api_reader.ReadString("secret_access_key", config.api.secret_access_key));
+    EDDY_RETURN_IF_ERROR(
+        api_reader.Finish({"enabled", "listen", "region", "tls_cert", "tls_key", "metrics_listen",
+                           "admin_token", "access_key_id", "secret_access_key"}));
     if (config.api.tls_cert.empty() != config.api.tls_key.empty()) {
       return InvalidArgument(api_reader.Where(*api) +
                              "'api.tls_cert' and 'api.tls_key' go together: set both (PEM "
@@ -407,6 +410,20 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(kafka_reader.Finish({"bootstrap_servers"}));
   }
 
+  EDDY_ASSIGN_OR_RETURN(const toml::table* dsql, reader.ReadTable("dsql"));
+  if (dsql != nullptr) {
+    TableReader dsql_reader(*dsql, "dsql", file_name);
+    EDDY_RETURN_IF_ERROR(dsql_reader.ReadString("kinesis_endpoint", config.dsql.kinesis_endpoint));
+    EDDY_RETURN_IF_ERROR(dsql_reader.Finish({"kinesis_endpoint"}));
+    const std::string& endpoint = config.dsql.kinesis_endpoint;
+    bool http = endpoint.rfind("http://", 0) == 0 || endpoint.rfind("https://", 0) == 0;
+    if (!endpoint.empty() && (!http || endpoint.find_first_of("?#") != std::string::npos)) {
+      return InvalidArgument(dsql_reader.Where(*dsql) + "'dsql.kinesis_endpoint' is '" + endpoint +
+                             "'; it must be the Kinesis endpoint's URL without a query, "
+                             "https://kinesis.REGION.amazonaws.com or http://HOST:PORT");
+    }
+  }
+
   EDDY_ASSIGN_OR_RETURN(const toml::table* logging, reader.ReadTable("log"));
   if (logging != nullptr) {
     TableReader log_reader(*logging, "log", file_name);
@@ -448,7 +465,7 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
   EDDY_ASSIGN_OR_RETURN(config.sinks, ParseSinkTables(sink_tables, file_name));
 
   EDDY_RETURN_IF_ERROR(reader.Finish(
-      {"data_dir", "source", "stream", "api", "metrics", "kafka", "log", "sink", "alerts"}));
+      {"data_dir", "source", "stream", "api", "metrics", "kafka", "dsql", "log", "sink", "alerts"}));
   return config;
 }
 
@@ -621,6 +638,12 @@ Status ValidateForRun(const EngineConfig& config) {
   // through the control plane; the lone source form keeps asking for one.
   if (config.streams.empty() && config.sources.empty()) {
     return InvalidArgument("no stream: pass --stream NAME or add a [[stream]] table with a name");
+  }
+  if (config.api.access_key_id.empty() != config.api.secret_access_key.empty()) {
+    return InvalidArgument(
+        "'api.access_key_id' and 'api.secret_access_key' go together: set both (the SigV4 "
+        "credentials the control plane and the stream API then require; the secret may come "
+        "from EDDY_API_SECRET_ACCESS_KEY), or neither");
   }
   std::set<std::string> source_names;
   for (const auto& source : sources) {

@@ -209,6 +209,36 @@ TEST(ConfigTest, AdminTokenIsAnApiSetting) {
       << wrong.status().ToString();
 }
 
+TEST(ConfigTest, SigV4CredentialsGoTogether) {
+  const std::string base =
+      "data_dir = \"/x\"\n[[source]]\nname = \"s\"\nurl = \"postgresql://h/db\"\n";
+  auto both =
+      ParseConfig(base + "[api]\naccess_key_id = \"AKID\"\nsecret_access_key = \"k\"\n", "c.toml");
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  EXPECT_EQ(both->api.access_key_id, "AKID");
+  EXPECT_EQ(both->api.secret_access_key, "k");
+  EXPECT_TRUE(ValidateForRun(*both).ok());
+  auto one = ParseConfig(base + "[api]\naccess_key_id = \"AKID\"\n", "c.toml");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  Status refused = ValidateForRun(*one);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("secret_access_key"), std::string::npos) << refused.ToString();
+}
+
+TEST(ConfigTest, DsqlKinesisEndpointIsAnHttpUrl) {
+  auto good = ParseConfig("[dsql]\nkinesis_endpoint = \"http://127.0.0.1:4568\"\n", "c.toml");
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->dsql.kinesis_endpoint, "http://127.0.0.1:4568");
+  for (const char* bad : {"kinesis.eu-west-1.amazonaws.com", "http://h:1?stream=x"}) {
+    auto refused =
+        ParseConfig(std::string("[dsql]\nkinesis_endpoint = \"") + bad + "\"\n", "c.toml");
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.status().message().find("dsql.kinesis_endpoint"), std::string::npos)
+        << refused.status().ToString();
+  }
+  EXPECT_FALSE(ParseConfig("[dsql]\nendpoint = \"http://h:1\"\n", "c.toml").ok());
+}
+
 TEST(ConfigTest, MetricsListenFromEitherTableOrTheCommandLine) {
   auto metrics = ParseConfig("[metrics]\nlisten = \"127.0.0.1:9464\"\n", "c.toml");
   ASSERT_TRUE(metrics.ok()) << metrics.status().ToString();
