@@ -130,7 +130,8 @@ Status LocalObjectStore::Walk(const std::string& directory, const std::string& k
       EDDY_RETURN_IF_ERROR(Walk(path, sub, prefix, out));
     } else if (key.starts_with(prefix)) {
       EDDY_ASSIGN_OR_RETURN(uint64_t size, file_system_->FileSize(path));
-      out->push_back(ObjectInfo{std::move(key), size});
+      auto modified = file_system_->ModifiedTimeMs(path);
+      out->push_back(ObjectInfo{std::move(key), size, modified.ok() ? *modified : 0});
     }
   }
   return Status::Ok();
