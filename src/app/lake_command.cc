@@ -7,7 +7,8 @@
 //       expires snapshots older than DURATION and deletes the files only they referenced
 //   eddy lake compact --warehouse URL [--table NS.TABLE] [--target-file-size SIZE]
 //       rewrites each table's data and delete files into fresh data files (a `replace`
-//       snapshot leaving zero delete files)
+//       snapshot leaving zero delete files); a table holding a staged transaction is
+//       retried (backing off) until the sink publishes it, for up to 2 minutes
 //   eddy lake remove-orphans --warehouse URL [--table NS.TABLE] [--older-than DURATION]
 //       [--dry-run]   deletes files no metadata references, older than DURATION (default 3d)
 //
@@ -15,8 +16,10 @@
 // was handled, 1 when one failed (the others are still done), 2 for bad flags.
 #include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include "app/commands.h"
+#include "base/backoff.h"
 #include "base/duration.h"
 #include "engine/sink_config.h"
 #include "iceberg/compact.h"
@@ -25,6 +28,10 @@
 
 namespace eddy::app {
 namespace {
+
+// How long `compact` waits for the sink to publish a staged transaction before giving up on a
+// table.
+constexpr std::chrono::seconds kRetryFor{120};
 
 struct WarehouseFlags {
   std::string warehouse;
@@ -182,7 +189,16 @@ int Compact(const LakeFlags& flags) {
   options.target_file_bytes = *target;
   iceberg::Catalog& catalog = *opened->warehouse.catalog;
   for (const std::string& table : opened->tables) {
+    // A staged transaction (kUnavailable) is published by the sink's next commit: wait for
+    // it, backing off, for up to kRetryFor.
+    Backoff backoff(BackoffPolicy{std::chrono::milliseconds(100), std::chrono::milliseconds(2000)});
+    const auto deadline = std::chrono::steady_clock::now() + kRetryFor;
     auto report = iceberg::CompactTable(catalog, table, options);
+    while (!report.ok() && report.status().IsRetriable() &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(backoff.NextDelay());
+      report = iceberg::CompactTable(catalog, table, options);
+    }
     if (!report.ok()) {
       std::fprintf(stderr, "eddy lake compact: %s: %s\n", catalog.Location(table).c_str(),
                    report.status().message().c_str());
