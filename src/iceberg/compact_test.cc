@@ -233,8 +233,10 @@ TEST_F(CompactTest, ACommitDuringCompactionIsKeptByPlanningAgain) {
   Delta delta;
   model::Row row = Item(9, "late");
   delta.rows = {&row};
+  const size_t objects = store_.List("t/", "", "", 1000)->objects.size();
   auto stale = writer_.CommitDelta("t", v, Items(false), delta);
   EXPECT_EQ(stale.status().code(), ErrorCode::kAborted);
+  EXPECT_EQ(store_.List("t/", "", "", 1000)->objects.size(), objects);  // its files deleted
   auto reloaded = catalog_.Load("t");
   ASSERT_TRUE(writer_.CommitDelta("t", *reloaded, Items(false), delta).ok());
   EXPECT_EQ(Scan().size(), 3u);
