@@ -446,7 +446,10 @@ Result<CompactReport> CompactTable(Catalog& catalog, std::string_view table_key,
             if (deleted) continue;
             row.clear();
             for (size_t f = 0; f < schema->fields.size(); ++f) {
-              model::Value value = field_columns[f] ? values[*field_columns[f]][r] : model::Value();
+              // Each file column feeds one field (field ids are unique), and the keys were
+              // read above: the value moves.
+              model::Value value =
+                  field_columns[f] ? std::move(values[*field_columns[f]][r]) : model::Value();
               row.push_back(model::Field{schema->fields[f].name,
                                          Widened(std::move(value), output.table().columns[f])});
             }

@@ -102,15 +102,19 @@ Status DecodeHybrid(std::string_view data, int bit_width, size_t count,
       std::string_view packed = bytes.rest().substr(0, byte_count);
       (void)bytes.Take(packed.size());
       const uint64_t values = groups * 8;
+      const uint64_t mask = bit_width == 32 ? 0xFFFFFFFFull : (1ull << bit_width) - 1;
       uint64_t bit = 0;
-      for (uint64_t i = 0; i < values && out.size() < count; ++i) {
-        uint32_t value = 0;
-        for (int b = 0; b < bit_width; ++b, ++bit) {
-          const size_t byte = static_cast<size_t>(bit >> 3);
-          if (byte >= packed.size()) return Corruption("parquet: a bit-packed run is cut short");
-          if ((static_cast<uint8_t>(packed[byte]) >> (bit & 7)) & 1) value |= 1u << b;
+      for (uint64_t i = 0; i < values && out.size() < count; ++i, bit += bit_width) {
+        const size_t first = static_cast<size_t>(bit >> 3);
+        const size_t last = static_cast<size_t>((bit + bit_width + 7) >> 3);  // exclusive
+        if (bit_width > 0 && last > packed.size()) {
+          return Corruption("parquet: a bit-packed run is cut short");
         }
-        out.push_back(value);
+        uint64_t window = 0;  // at most 5 bytes: a value of 32 bits at any bit offset
+        for (size_t b = first; b < last; ++b) {
+          window |= static_cast<uint64_t>(static_cast<uint8_t>(packed[b])) << (8 * (b - first));
+        }
+        out.push_back(static_cast<uint32_t>((window >> (bit & 7)) & mask));
       }
     } else {
       const uint64_t run = header >> 1;
