@@ -12,7 +12,9 @@
 //   eddy lake remove-orphans --warehouse URL [--table NS.TABLE] [--older-than DURATION]
 //       [--dry-run]   deletes files no metadata references, older than DURATION (default 3d)
 //
-// All are safe while the sink writes (optimistic commits, retried). Exit 0 when every table
+// All are safe while the sink writes (optimistic commits, retried); retriable failures (the
+// store answering 5xx or unreachable, a staged transaction) are retried, backing off, for up
+// to 2 minutes. Exit 0 when every table
 // was handled, 1 when one failed (the others are still done), 2 for bad flags.
 #include <chrono>
 #include <cstdio>
@@ -29,9 +31,11 @@
 namespace eddy::app {
 namespace {
 
-// How long `compact` waits for the sink to publish a staged transaction before giving up on a
-// table.
+// How long a subcommand retries a retriable failure (a staged transaction the sink has not
+// published yet, an object store answering 5xx) before giving up on a table.
 constexpr std::chrono::seconds kRetryFor{120};
+// ... and opening the warehouse (the store's check, the table listing).
+constexpr std::chrono::seconds kOpenRetryFor{15};
 
 struct WarehouseFlags {
   std::string warehouse;
@@ -82,6 +86,22 @@ Result<uint64_t> ParseSize(std::string_view text) {
   return value * scale;
 }
 
+// Calls `attempt` until it succeeds or fails with a permanent error, backing off, for up to
+// `retry_for`: a staged transaction the sink publishes soon (kUnavailable), an object store
+// answering 500 or 503 for a while.
+template <typename Attempt>
+auto Retrying(Attempt attempt, std::chrono::seconds retry_for = kRetryFor) -> decltype(attempt()) {
+  Backoff backoff(BackoffPolicy{std::chrono::milliseconds(100), std::chrono::milliseconds(2000)});
+  const auto deadline = std::chrono::steady_clock::now() + retry_for;
+  auto result = attempt();
+  while (!result.ok() && result.status().IsRetriable() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(backoff.NextDelay());
+    result = attempt();
+  }
+  return result;
+}
+
 struct Opened {
   sink::iceberg::Warehouse warehouse;
   std::vector<std::string> tables;
@@ -101,14 +121,16 @@ Result<Opened> OpenTables(const char* command, const WarehouseFlags& flags, int*
   consume::SinkSpec spec = std::move(parsed).value();
   if (!flags.sink.empty()) spec.name = flags.sink;
   spec.data_dir = flags.data_dir;
-  auto warehouse = sink::iceberg::OpenWarehouse(spec);
+  // Opening is retried briefly: a wrong endpoint is reported within kOpenRetryFor.
+  auto warehouse = Retrying([&] { return sink::iceberg::OpenWarehouse(spec); }, kOpenRetryFor);
   if (!warehouse.ok()) {
     std::fprintf(stderr, "eddy lake %s: %s\n", command, warehouse.status().message().c_str());
     *exit_code =
         warehouse.status().code() == ErrorCode::kInvalidArgument ? kExitUsage : kExitFailure;
     return warehouse.status();
   }
-  auto tables = warehouse->catalog->ListTables(warehouse->prefix);
+  auto tables =
+      Retrying([&] { return warehouse->catalog->ListTables(warehouse->prefix); }, kOpenRetryFor);
   if (!tables.ok()) {
     std::fprintf(stderr, "eddy lake %s: listing the tables: %s\n", command,
                  tables.status().message().c_str());
@@ -159,7 +181,7 @@ int Expire(const LakeFlags& flags) {
   options.older_than_ms = *cutoff;
   iceberg::Catalog& catalog = *opened->warehouse.catalog;
   for (const std::string& table : opened->tables) {
-    auto report = iceberg::ExpireSnapshots(catalog, table, options);
+    auto report = Retrying([&] { return iceberg::ExpireSnapshots(catalog, table, options); });
     if (!report.ok()) {
       std::fprintf(stderr, "eddy lake expire: %s: %s\n", catalog.Location(table).c_str(),
                    report.status().message().c_str());
@@ -191,14 +213,7 @@ int Compact(const LakeFlags& flags) {
   for (const std::string& table : opened->tables) {
     // A staged transaction (kUnavailable) is published by the sink's next commit: wait for
     // it, backing off, for up to kRetryFor.
-    Backoff backoff(BackoffPolicy{std::chrono::milliseconds(100), std::chrono::milliseconds(2000)});
-    const auto deadline = std::chrono::steady_clock::now() + kRetryFor;
-    auto report = iceberg::CompactTable(catalog, table, options);
-    while (!report.ok() && report.status().IsRetriable() &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(backoff.NextDelay());
-      report = iceberg::CompactTable(catalog, table, options);
-    }
+    auto report = Retrying([&] { return iceberg::CompactTable(catalog, table, options); });
     if (!report.ok()) {
       std::fprintf(stderr, "eddy lake compact: %s: %s\n", catalog.Location(table).c_str(),
                    report.status().message().c_str());
@@ -233,7 +248,7 @@ int RemoveOrphans(const LakeFlags& flags) {
   options.dry_run = flags.dry_run;
   iceberg::Catalog& catalog = *opened->warehouse.catalog;
   for (const std::string& table : opened->tables) {
-    auto report = iceberg::RemoveOrphanFiles(catalog, table, options);
+    auto report = Retrying([&] { return iceberg::RemoveOrphanFiles(catalog, table, options); });
     if (!report.ok()) {
       std::fprintf(stderr, "eddy lake remove-orphans: %s: %s\n", catalog.Location(table).c_str(),
                    report.status().message().c_str());
