@@ -19,8 +19,13 @@ writing the final table to Parquet, in the same run; prints the ratio.
 4. Check and read cost: icebird is not run on the big table (it reads every version); DuckDB
    re-derives the current state from the data and delete files with the sequence-number rules
    (tests/e2e/iceberg_read.mjs logic, current version only) and its row count must equal the
-   source's. Printed: the number of data and delete files (no compaction yet).
-Ratio = DuckDB seconds / eddy seconds.
+   source's. Printed: the number of data and delete files, and the read's seconds.
+5. Compaction: `eddy lake compact --warehouse iceberg+file://WAREHOUSE` (timed) rewrites the
+   table into data files with zero delete files; the same DuckDB read then counts the
+   source's rows with no delete file left (the read cost after compaction). Reference in the
+   same run: DuckDB merging the same data and delete files (the sequence-number derivation of
+   step 4, every column) into one Parquet file with COPY (timed), the same work as compaction.
+Ratio = DuckDB seconds / eddy seconds (apply, and compaction).
 """
 import argparse
 import json
@@ -70,8 +75,40 @@ const sql = `WITH ds(path, seq) AS (VALUES ${v(data)}), es(path, seq) AS (VALUES
   d AS (SELECT r.id, s.seq FROM read_parquet([${list(data)}], filename = true) r JOIN ds s ON s.path = r.filename),
   e AS (SELECT r.id, s.seq FROM read_parquet([${list(deletes)}], filename = true) r JOIN es s ON s.path = r.filename)
   SELECT count(*) AS n, count(DISTINCT id) AS keys FROM d WHERE NOT EXISTS (SELECT 1 FROM e WHERE e.id = d.id AND e.seq > d.seq)`;
-const [row] = (await c.runAndReadAll(sql)).getRowObjectsJson();
-process.stdout.write(JSON.stringify({ rows: Number(row.n), keys: Number(row.keys), data_files: data.length, delete_files: deletes.length, snapshots: metadata.snapshots.length }));
+const started = performance.now();
+const [row] = (await c.runAndReadAll(deletes.length > 0 ? sql
+  : `SELECT count(*) AS n, count(DISTINCT id) AS keys FROM read_parquet([${list(data)}])`)).getRowObjectsJson();
+const seconds = (performance.now() - started) / 1000;
+process.stdout.write(JSON.stringify({ rows: Number(row.n), keys: Number(row.keys), data_files: data.length, delete_files: deletes.length, snapshots: metadata.snapshots.length, seconds }));
+"""
+
+# DuckDB doing compaction's work on the same files: the current state derived from the data
+# and delete files with the sequence-number rules, every column, written as one Parquet file.
+DUCKDB_MERGE = """
+import { DuckDBInstance } from '@duckdb/node-api';
+import { icebergManifests, icebergMetadata } from 'icebird';
+import { readFile } from 'node:fs/promises';
+const [table, out] = process.argv.slice(2);
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (url, init) => String(url).startsWith('file://')
+  ? new Response(await readFile(String(url).slice(7))) : realFetch(url, init);
+const hint = (await readFile(`${table}/metadata/version-hint.text`, 'utf8')).trim();
+const metadata = await icebergMetadata({ tableUrl: `file://${table}`, metadataFileName: `v${hint}.metadata.json` });
+const data = [], deletes = [];
+for (const { entries } of await icebergManifests(metadata)) {
+  for (const e of entries) (e.data_file.content === 2 ? deletes : data).push([e.data_file.file_path.slice(7), Number(e.sequence_number)]);
+}
+const instance = await DuckDBInstance.create(':memory:');
+const c = await instance.connect();
+const v = (files) => files.map(([p, s]) => `('${p}', ${s})`).join(', ');
+const list = (files) => files.map(([p]) => `'${p}'`).join(', ');
+const started = performance.now();
+await c.run(`COPY (WITH ds(path, seq) AS (VALUES ${v(data)}), es(path, seq) AS (VALUES ${v(deletes)}),
+  d AS (SELECT r.*, s.seq AS _seq FROM read_parquet([${list(data)}], filename = true) r JOIN ds s ON s.path = r.filename),
+  e AS (SELECT r.id, s.seq FROM read_parquet([${list(deletes)}], filename = true) r JOIN es s ON s.path = r.filename)
+  SELECT * EXCLUDE (filename, _seq) FROM d WHERE NOT EXISTS (SELECT 1 FROM e WHERE e.id = d.id AND e.seq > d._seq))
+  TO '${out}' (FORMAT parquet, COMPRESSION snappy)`);
+process.stdout.write(JSON.stringify({ seconds: (performance.now() - started) / 1000 }));
 """
 
 
@@ -167,6 +204,18 @@ def main():
         derived = node_script(args.node, DUCKDB_COUNT, table)
         assert derived["rows"] == source_rows == derived["keys"], (derived, source_rows)
 
+        # Compaction: DuckDB merging the same files first (it only reads them), then eddy.
+        merge = node_script(args.node, DUCKDB_MERGE, table, work + "/merged.parquet")
+        started = time.monotonic()
+        compact = subprocess.run([args.eddy, "lake", "compact", "--warehouse",
+                                  f"iceberg+file://{warehouse}"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        compact_seconds = time.monotonic() - started
+        assert compact.returncode == 0, compact.stdout
+        compacted = node_script(args.node, DUCKDB_COUNT, table)
+        assert compacted["delete_files"] == 0, compacted
+        assert compacted["rows"] == source_rows == compacted["keys"], (compacted, source_rows)
+
         load = os.getloadavg()[0]
         print(f"iceberg_bench: {args.inserts} inserts, {args.updates} updates, {args.deletes} "
               f"deletes ({total} changes), commit_rows {args.commit_rows}, load {load:.1f}")
@@ -177,7 +226,16 @@ def main():
               f"({source_rows} rows)")
         print(f"  ratio (DuckDB seconds / eddy seconds): {duck['seconds'] / eddy_seconds:.2f}")
         print(f"  read check: DuckDB's sequence-number derivation gives {derived['rows']} rows = "
-              f"the source's {source_rows}, no duplicate keys")
+              f"the source's {source_rows}, no duplicate keys ({derived['seconds']:.2f} s)")
+        print(f"  eddy lake compact                   {compact_seconds:7.2f} s  "
+              f"({derived['data_files']} data + {derived['delete_files']} delete files -> "
+              f"{compacted['data_files']} data files, {compacted['delete_files']} delete files)")
+        print(f"  DuckDB merge of the same files to Parquet {merge['seconds']:7.2f} s")
+        print(f"  compaction ratio (DuckDB seconds / eddy seconds): "
+              f"{merge['seconds'] / compact_seconds:.2f}")
+        print(f"  read cost after compaction: DuckDB counts {compacted['rows']} rows = the source's "
+              f"in {compacted['seconds']:.2f} s (before: {derived['seconds']:.2f} s with "
+              f"{derived['delete_files']} delete files)")
         return 0
     finally:
         if run is not None and run.poll() is None:

@@ -99,4 +99,48 @@ Result<ExpireReport> ExpireSnapshots(Catalog& catalog, std::string_view table_ke
   }
 }
 
+Result<OrphanReport> RemoveOrphanFiles(Catalog& catalog, std::string_view table_key,
+                                       const OrphanOptions& options) {
+  objstore::ObjectStore& store = *catalog.store();
+  // Listed before the metadata is loaded (see the header).
+  std::vector<objstore::ObjectInfo> objects;
+  for (const char* folder : {"/data/", "/metadata/"}) {
+    const std::string prefix = std::string(table_key) + folder;
+    std::string continuation;
+    do {
+      EDDY_ASSIGN_OR_RETURN(objstore::ListPage page, store.List(prefix, "", continuation));
+      for (objstore::ObjectInfo& object : page.objects) objects.push_back(std::move(object));
+      continuation = std::move(page.continuation);
+    } while (!continuation.empty());
+  }
+  EDDY_ASSIGN_OR_RETURN(std::optional<LoadedTable> loaded, catalog.Load(table_key));
+  if (!loaded) return NotFound("no Iceberg table at " + catalog.Location(table_key));
+  std::set<std::string> referenced;
+  std::set<std::string> manifests_read;
+  for (const Snapshot& snapshot : loaded->metadata.snapshots) {
+    EDDY_RETURN_IF_ERROR(CollectFiles(catalog, snapshot, referenced, manifests_read));
+  }
+  OrphanReport report;
+  report.referenced_files = referenced.size();
+  for (const objstore::ObjectInfo& object : objects) {
+    if (object.key.ends_with(".metadata.json") || object.key.ends_with("/version-hint.text")) {
+      continue;
+    }
+    const std::string uri = store.Describe(object.key);
+    if (referenced.contains(uri)) continue;
+    if (object.modified_ms == 0 || object.modified_ms >= options.older_than_ms) {
+      ++report.kept_recent_files;
+      continue;
+    }
+    if (!options.dry_run) {
+      Status deleted = store.Delete(object.key);
+      if (!deleted.ok()) return deleted.WithContext("deleting " + uri);
+    }
+    ++report.removed_files;
+    report.removed_bytes += object.size;
+    report.removed.push_back(uri);
+  }
+  return report;
+}
+
 }  // namespace eddy::iceberg

@@ -43,4 +43,36 @@ struct ExpireReport {
 [[nodiscard]] Result<ExpireReport> ExpireSnapshots(Catalog& catalog, std::string_view table_key,
                                                    const ExpireOptions& options);
 
+// RemoveOrphanFiles deletes the files under a table's data/ and metadata/ folders that no
+// snapshot of its current metadata references (a failed or lost commit's data, delete,
+// manifest and manifest-list files; a compaction attempt that lost its commit and could not
+// clean up) and that were last modified before `older_than_ms`. Metadata files
+// (*.metadata.json) and version-hint.text are never removed: older versions are the history
+// the metadata log and the SQL catalog point into.
+//
+// Safe while writers commit, given a safety age longer than any commit takes (Iceberg's
+// default is 3 days): the folders are listed first, the metadata loaded after, so every file a
+// committed version references is known; a file a commit in flight references is either new
+// (younger than the cutoff) or already referenced by the loaded version (manifests carried
+// from its parent). A file whose age the store does not report is kept.
+//
+// Durability: each delete is the store's; a crash midway leaves fewer orphans. Threads: the
+// caller's.
+struct OrphanOptions {
+  int64_t older_than_ms = 0;  // only files last modified before this may be removed
+  bool dry_run = false;       // report what would go, delete nothing
+};
+
+struct OrphanReport {
+  size_t referenced_files = 0;  // data, delete, manifest and manifest-list files referenced
+  size_t removed_files = 0;     // (dry run: that would be removed)
+  uint64_t removed_bytes = 0;
+  size_t kept_recent_files = 0;      // unreferenced but recent (or of unknown age)
+  std::vector<std::string> removed;  // their URIs
+};
+
+// kNotFound when the table has no version.
+[[nodiscard]] Result<OrphanReport> RemoveOrphanFiles(Catalog& catalog, std::string_view table_key,
+                                                     const OrphanOptions& options);
+
 }  // namespace eddy::iceberg

@@ -1,7 +1,12 @@
 #include "iceberg/maintenance.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
+#include <chrono>
+#include <filesystem>
+
+#include "iceberg/compact.h"
 #include "io/fault_file_system.h"
 #include "objstore/local_object_store.h"
 
@@ -114,6 +119,88 @@ TEST_F(ExpireTest, AFailedCommitDeletesNothing) {
   fs_.ClearFaults();
   EXPECT_TRUE(*store_.Head(*catalog_.KeyOfUri(v1.metadata.CurrentSnapshot()->manifest_list)));
   EXPECT_EQ((*catalog_.Load("t"))->version, 2);
+}
+
+// On the real file system: orphans are found by the files' modification times.
+class OrphanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/eddy-orphan-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    store_ = std::make_unique<objstore::LocalObjectStore>(dir_);
+    catalog_ = std::make_unique<HadoopCatalog>(store_.get());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  LoadedTable Commit(const std::optional<LoadedTable>& current, int64_t id) {
+    model::Row row = {{"id", model::Value::Int64(id)}};
+    Delta delta;
+    delta.rows = {&row};
+    delta.deleted_keys = {&row};
+    auto committed = catalog_->CommitDelta("t", current, Items(), delta);
+    EXPECT_TRUE(committed.ok()) << committed.status().ToString();
+    return *committed;
+  }
+
+  static int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  std::string dir_;
+  std::unique_ptr<objstore::LocalObjectStore> store_;
+  std::unique_ptr<HadoopCatalog> catalog_;
+};
+
+TEST_F(OrphanTest, RemovesOnlyUnreferencedFilesOlderThanTheCutoff) {
+  LoadedTable v = Commit(std::nullopt, 1);
+  v = Commit(v, 2);
+  // Compacted: the old files stay referenced by the older snapshots (time travel).
+  auto compacted = CompactTable(*catalog_, "t", CompactOptions{});
+  ASSERT_TRUE(compacted.ok()) << compacted.status().ToString();
+  // What a failed commit leaves behind.
+  ASSERT_TRUE(store_->Put("t/data/9-lost-data.parquet", "x", {}).ok());
+  ASSERT_TRUE(store_->Put("t/metadata/lost-m0.avro", "yy", {}).ok());
+  ASSERT_TRUE(store_->Put("t/metadata/v99.metadata.json.old", "zzz", {}).ok());
+  auto listing = store_->List("t/", "", "", 1000);
+  const size_t objects = listing->objects.size();
+  for (const auto& object : listing->objects) {
+    EXPECT_GT(object.modified_ms, NowMs() - 60'000) << object.key;
+  }
+
+  OrphanOptions options;
+  options.older_than_ms = NowMs() - 3'600'000;  // an hour ago: everything is recent
+  auto report = RemoveOrphanFiles(*catalog_, "t", options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->removed_files, 0u);
+  EXPECT_EQ(report->kept_recent_files, 3u);
+
+  options.older_than_ms = NowMs() + 60'000;  // everything is old enough
+  options.dry_run = true;
+  report = RemoveOrphanFiles(*catalog_, "t", options);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->removed_files, 3u);
+  EXPECT_EQ(report->removed_bytes, 6u);
+  EXPECT_EQ(store_->List("t/", "", "", 1000)->objects.size(), objects);
+
+  options.dry_run = false;
+  report = RemoveOrphanFiles(*catalog_, "t", options);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->removed_files, 3u);
+  EXPECT_FALSE(*store_->Head("t/data/9-lost-data.parquet"));
+  EXPECT_EQ(store_->List("t/", "", "", 1000)->objects.size(), objects - 3);
+  // Every file a snapshot references is still there, and the table reads as before.
+  auto loaded = catalog_->Load("t");
+  ASSERT_TRUE(loaded.ok() && loaded->has_value());
+  // Two commits: a list, two manifests, a data and a delete file each; the compaction: a
+  // list, a manifest and a data file.
+  EXPECT_EQ(report->referenced_files, 5u + 5u + 3u);
+  for (const Snapshot& snapshot : (*loaded)->metadata.snapshots) {
+    EXPECT_TRUE(*store_->Head(*catalog_->KeyOfUri(snapshot.manifest_list)));
+  }
+  EXPECT_EQ(RemoveOrphanFiles(*catalog_, "absent", options).status().code(), ErrorCode::kNotFound);
 }
 
 }  // namespace

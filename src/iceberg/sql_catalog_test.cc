@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "iceberg/compact.h"
 #include "objstore/local_object_store.h"
 
 namespace eddy::iceberg {
@@ -157,6 +158,30 @@ TEST_F(SqlCatalogTest, AConcurrentCommitIsRefused) {
   auto retried = second->CommitDelta("wh/t", **loaded, Items(), delta);
   ASSERT_TRUE(retried.ok()) << retried.status().ToString();
   EXPECT_EQ(retried->version, 3);
+}
+
+TEST_F(SqlCatalogTest, CompactionCommitsThroughTheCatalogRow) {
+  auto catalog = Open();
+  model::Row a = Item(1, "a");
+  model::Row b = Item(2, "b");
+  Delta delta;
+  delta.rows = {&a, &b};
+  delta.deleted_keys = {&a, &b};
+  auto v1 = catalog->CommitDelta("wh/t", std::nullopt, Items(), delta);
+  ASSERT_TRUE(v1.ok());
+  Delta second;
+  second.deleted_keys = {&a};
+  auto v2 = catalog->CommitDelta("wh/t", *v1, Items(), second);
+  ASSERT_TRUE(v2.ok());
+  auto report = CompactTable(*catalog, "wh/t", CompactOptions{});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->rows_after, 1);
+  ASSERT_TRUE(report->table);
+  EXPECT_EQ(Row("table_name = 't'")[3], report->table->metadata_location);
+  auto counts = CountFiles(*catalog, report->table->metadata);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->delete_files, 0u);
+  EXPECT_EQ(counts->data_files, 1u);
 }
 
 TEST_F(SqlCatalogTest, ACrashBetweenTheMetadataFileAndTheCatalogUpdateLeavesTheOldVersion) {

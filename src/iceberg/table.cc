@@ -205,9 +205,11 @@ Result<LoadedTable> Catalog::CommitDelta(std::string_view table_key,
     manifests = std::move(read).value();
   }
 
+  std::vector<std::string> written;  // deleted again when another writer commits first
   auto put_file = [&](const std::string& key, std::string_view bytes) -> Status {
     Status put = store_->Put(key, bytes);
     if (!put.ok()) return put.WithContext("writing " + store_->Describe(key));
+    written.push_back(key);
     return Status::Ok();
   };
   auto add_manifest = [&](int32_t content, const DataFile& file, int index) -> Status {
@@ -310,7 +312,13 @@ Result<LoadedTable> Catalog::CommitDelta(std::string_view table_key,
   }
   metadata.last_sequence_number = sequence;
   metadata.last_updated_ms = now_ms;
-  return WriteVersion(table_key, current, std::move(metadata), version);
+  auto committed = WriteVersion(table_key, current, std::move(metadata), version);
+  if (!committed.ok() && committed.status().code() == ErrorCode::kAborted) {
+    // No version names the files just written: delete them (best effort; what remains is
+    // left to `eddy lake remove-orphans`).
+    for (const std::string& key : written) (void)store_->Delete(key);
+  }
+  return committed;
 }
 
 Result<LoadedTable> Catalog::PublishStaged(std::string_view table_key, const LoadedTable& current,

@@ -83,7 +83,8 @@ class Catalog {
   // Commits `delta` as one snapshot (operation "append", or "overwrite" when it deletes) on
   // the table at `table_key` whose latest version is `current` (nullopt: creates the table).
   // `table` is the source table's schema; rows are projected onto its columns by name. A
-  // version written meanwhile by another writer is kAborted (reload and retry).
+  // version written meanwhile by another writer is kAborted (reload and retry); the files
+  // written for the refused commit are then deleted.
   [[nodiscard]] Result<LoadedTable> CommitDelta(std::string_view table_key,
                                                 const std::optional<LoadedTable>& current,
                                                 const model::TableSchema& table, const Delta& delta,

@@ -200,6 +200,12 @@ class PosixFileSystem final : public FileSystem {
     return static_cast<uint64_t>(st.st_size);
   }
 
+  Result<int64_t> ModifiedTimeMs(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat of", path, errno);
+    return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+  }
+
   Result<bool> Exists(const std::string& path) override {
     struct stat st;
     if (::stat(path.c_str(), &st) == 0) return true;
@@ -278,6 +284,10 @@ Status FileSystem::WriteFileAtomically(const std::string& path, std::string_view
   }
   EDDY_RETURN_IF_ERROR(Rename(temp, path));
   return SyncDirectory(ParentPath(path));
+}
+
+Result<int64_t> FileSystem::ModifiedTimeMs(const std::string& path) {
+  return Unimplemented("this file system keeps no modification times (" + path + ")");
 }
 
 Result<std::unique_ptr<DirectoryWatch>> FileSystem::WatchDirectory(const std::string& path) {

@@ -96,6 +96,10 @@ class FileSystem {
   // an error where no watch can be set (POSIX: inotify unavailable or its limits reached):
   // callers then poll.
   virtual Result<std::unique_ptr<DirectoryWatch>> WatchDirectory(const std::string& path);
+  // The file's last modification time in milliseconds since the epoch (POSIX: st_mtim).
+  // kUnimplemented by default (in-memory file systems keep no clock); callers treat the time
+  // as unknown.
+  virtual Result<int64_t> ModifiedTimeMs(const std::string& path);
 
   // Helpers built on the primitives.
   // Writes `bytes` to `path` atomically and durably: temp file, fsync, rename, fsync dir.

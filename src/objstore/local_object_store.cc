@@ -121,7 +121,11 @@ Status LocalObjectStore::Walk(const std::string& directory, const std::string& k
     if (name.empty() || name.front() == '.') continue;
     std::string key = key_prefix + name;
     std::string path = io::JoinPath(directory, name);
-    EDDY_ASSIGN_OR_RETURN(bool is_dir, file_system_->IsDirectory(path));
+    // An entry deleted between the directory listing and its stat (a concurrent Delete) is
+    // not listed.
+    auto is_directory = file_system_->IsDirectory(path);
+    if (!is_directory.ok() && is_directory.status().code() == ErrorCode::kNotFound) continue;
+    EDDY_ASSIGN_OR_RETURN(bool is_dir, std::move(is_directory));
     if (is_dir) {
       std::string sub = key + "/";
       // Descend only where keys can still match the prefix.
@@ -129,8 +133,11 @@ Status LocalObjectStore::Walk(const std::string& directory, const std::string& k
       if (sub.compare(0, common, prefix.substr(0, common)) != 0) continue;
       EDDY_RETURN_IF_ERROR(Walk(path, sub, prefix, out));
     } else if (key.starts_with(prefix)) {
-      EDDY_ASSIGN_OR_RETURN(uint64_t size, file_system_->FileSize(path));
-      out->push_back(ObjectInfo{std::move(key), size});
+      auto file_size = file_system_->FileSize(path);
+      if (!file_size.ok() && file_size.status().code() == ErrorCode::kNotFound) continue;
+      EDDY_ASSIGN_OR_RETURN(uint64_t size, std::move(file_size));
+      auto modified = file_system_->ModifiedTimeMs(path);
+      out->push_back(ObjectInfo{std::move(key), size, modified.ok() ? *modified : 0});
     }
   }
   return Status::Ok();

@@ -45,6 +45,9 @@ struct PutOptions {
 struct ObjectInfo {
   std::string key;
   uint64_t size = 0;
+  // Last modification, milliseconds since the epoch, as List reports it (S3 LastModified,
+  // the local file's mtime); 0 when unknown.
+  int64_t modified_ms = 0;
 };
 
 struct ListPage {

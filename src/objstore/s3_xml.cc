@@ -199,6 +199,36 @@ Status S3ErrorStatus(int http_status, std::string_view body, std::string_view op
   return InvalidArgument(what + ": the server refused the request; check the sink's settings");
 }
 
+int64_t ParseLastModifiedMs(std::string_view text) {
+  // "2009-10-12T17:50:30.000Z" (ISO 8601 in UTC, as S3 writes it).
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':' || text.back() != 'Z') {
+    return 0;
+  }
+  auto number = [&](size_t at, size_t length, int& out) {
+    auto [end, error] = std::from_chars(text.data() + at, text.data() + at + length, out);
+    return error == std::errc() && end == text.data() + at + length;
+  };
+  if (!number(0, 4, year) || !number(5, 2, month) || !number(8, 2, day) || !number(11, 2, hour) ||
+      !number(14, 2, minute) || !number(17, 2, second) || month < 1 || month > 12 || day < 1 ||
+      day > 31) {
+    return 0;
+  }
+  int millis = 0;
+  if (text[19] == '.' && text.size() >= 24) {
+    if (!number(20, 3, millis)) millis = 0;
+  }
+  // Days from 1970-01-01 (Howard Hinnant's days_from_civil).
+  const int y = year - (month <= 2 ? 1 : 0);
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const int64_t days = static_cast<int64_t>(era) * 146097 + doe - 719468;
+  return ((days * 24 + hour) * 60 + minute) * 60'000LL + second * 1000LL + millis;
+}
+
 Result<ListPage> ParseListObjectsV2(std::string_view body) {
   auto result = Element(body, "ListBucketResult");
   if (!result) {
@@ -220,6 +250,9 @@ Result<ListPage> ParseListObjectsV2(std::string_view body) {
       if (error != std::errc() || end != size->data() + size->size()) {
         return Corruption("a ListObjectsV2 <Size> is not a number: '" + Shown(*size) + "'");
       }
+    }
+    if (auto modified = Element(*contents, "LastModified")) {
+      info.modified_ms = ParseLastModifiedMs(*modified);
     }
     page.objects.push_back(std::move(info));
   }

@@ -42,6 +42,9 @@ Status S3ErrorStatus(int http_status, std::string_view body, std::string_view op
 
 // Reads a ListObjectsV2 result; kCorruption naming what is malformed.
 Result<ListPage> ParseListObjectsV2(std::string_view body);
+// An S3 <LastModified> ("2009-10-12T17:50:30.000Z") in milliseconds since the epoch; 0 when
+// it is not in that form (the time is then unknown, never an error).
+int64_t ParseLastModifiedMs(std::string_view text);
 
 // The <UploadId> of an InitiateMultipartUploadResult; kCorruption when there is none.
 Result<std::string> ParseUploadId(std::string_view body);

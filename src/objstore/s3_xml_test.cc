@@ -84,3 +84,22 @@ TEST(S3XmlTest, Entities) {
 
 }  // namespace
 }  // namespace eddy::objstore
+
+namespace eddy::objstore {
+namespace {
+
+TEST(S3Xml, LastModifiedIsMillisecondsSinceTheEpochOrUnknown) {
+  EXPECT_EQ(ParseLastModifiedMs("1970-01-01T00:00:00.000Z"), 0);
+  EXPECT_EQ(ParseLastModifiedMs("2009-10-12T17:50:30.123Z"), 1255369830123);
+  EXPECT_EQ(ParseLastModifiedMs("2024-02-29T00:00:01Z"), 1709164801000);
+  EXPECT_EQ(ParseLastModifiedMs("x"), 0);
+  EXPECT_EQ(ParseLastModifiedMs("2024-13-01T00:00:00.000Z"), 0);
+  auto page = ParseListObjectsV2(
+      "<ListBucketResult><Contents><Key>a</Key><LastModified>2009-10-12T17:50:30.000Z"
+      "</LastModified><Size>1</Size></Contents></ListBucketResult>");
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->objects.at(0).modified_ms, 1255369830000);
+}
+
+}  // namespace
+}  // namespace eddy::objstore

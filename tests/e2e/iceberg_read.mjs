@@ -9,7 +9,7 @@
 // versions name snapshots whose files are gone).
 //
 // Prints JSON: {"versions": [{"version": N, "rows": [...]}...], "duckdb": [...rows...],
-//               "problems": [...]} where
+//               "problems": [...], "files": {"data": N, "deletes": M}} where
 // - versions: icebird (npm) reading the table at every metadata version (time travel), through
 //   a file:// fetch shim (Range requests served from disk), or from an S3 endpoint (s3rver) by
 //   mapping the AWS URLs icebird makes of s3:// paths onto it; the last one is the current state;
@@ -18,7 +18,8 @@
 //   with a strictly smaller sequence number), the file list taken from the manifests;
 // - problems: structural violations: required metadata fields, sequence numbers, manifest
 //   record counts versus the files, file_size_in_bytes versus the file on disk, Parquet field
-//   ids versus the schema.
+//   ids versus the schema;
+// - files: how many data and delete files the current snapshot's manifests name.
 // Rows are objects sorted by KEY_COLUMN, values as JSON (bigints as numbers, Dates as ISO).
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -202,4 +203,7 @@ const duckdbRows = (await connection.runAndReadAll(sql)).getRowObjectsJson();
 connection.closeSync();
 instance.closeSync();
 
-process.stdout.write(JSON.stringify({ versions, duckdb: canonical(duckdbRows), problems }));
+process.stdout.write(JSON.stringify({
+  versions, duckdb: canonical(duckdbRows), problems,
+  files: { data: dataFiles.length, deletes: deleteFiles.length },  // the current snapshot's
+}));

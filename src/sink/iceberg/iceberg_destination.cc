@@ -8,6 +8,7 @@
 
 #include "base/logging.h"
 #include "consume/checkpoint_store.h"
+#include "iceberg/compact.h"
 #include "iceberg/iceberg_format.h"
 #include "iceberg/sql_catalog.h"
 #include "iceberg/table.h"
@@ -25,6 +26,8 @@ constexpr std::string_view kCatalogName = "eddy";
 
 // The largest batch the runner hands over by bytes (records are also bounded by commit_rows).
 constexpr uint64_t kMaxCommitBytes = 512ull << 20;
+// Commits of one table tried within a batch while other writers (`eddy lake`) commit first.
+constexpr int kCommitAttempts = 4;
 
 Result<std::unique_ptr<objstore::ObjectStore>> MakeStore(const IcebergSettings& settings) {
   objstore::StoreLocation location;
@@ -424,7 +427,20 @@ class IcebergDestination final : public consume::Destination {
     for (const TableChanges& changes : tables) {
       const std::string table_key = TableKey(changes.table);
       done.insert(table_key);
-      EDDY_RETURN_IF_ERROR(Commit(batch, table_key, changes, prefix_checkpoint, tail_transaction));
+      for (int attempt = 0;; ++attempt) {
+        Status committed = Commit(batch, table_key, changes, prefix_checkpoint, tail_transaction);
+        if (committed.code() == ErrorCode::kAborted && attempt + 1 < kCommitAttempts) {
+          // Another writer (`eddy lake compact` or `expire`) committed a version first: reload
+          // the table and apply again (what it holds already is filtered by its checkpoint).
+          logger_->info("sink={} table={}: {}; reloading and committing again", sink_name_,
+                        table_key, committed.message());
+          tables_.erase(table_key);
+          continue;
+        }
+        EDDY_RETURN_IF_ERROR(committed);
+        break;
+      }
+      MaybeCompact(table_key);
     }
     // Staged tables this batch did not touch: published once the batch shows their
     // transaction complete.
@@ -637,6 +653,44 @@ class IcebergDestination final : public consume::Destination {
     table->loaded = std::move(committed);
     table->checkpoint = checkpoint;
     return true;
+  }
+
+  // Compacts the table (iceberg/compact.h) when its current snapshot has reached a configured
+  // threshold of delete or data files and no transaction is staged. A failure is logged, not
+  // returned: the batch is committed already, and the next commit tries again.
+  void MaybeCompact(const std::string& table_key) {
+    if (settings_.compact_delete_files == 0 && settings_.compact_data_files == 0) return;
+    auto it = tables_.find(table_key);
+    if (it == tables_.end() || !it->second.loaded ||
+        it->second.loaded->metadata.staged_snapshot_id) {
+      return;
+    }
+    auto counts = ice::CountFiles(*catalog_, it->second.loaded->metadata);
+    if (!counts.ok()) {
+      logger_->warn("sink={} table={}: counting files for compaction: {}", sink_name_, table_key,
+                    counts.status().ToString());
+      return;
+    }
+    const bool due =
+        (settings_.compact_delete_files > 0 &&
+         counts->delete_files >= settings_.compact_delete_files) ||
+        (settings_.compact_data_files > 0 && counts->data_files >= settings_.compact_data_files);
+    if (!due) return;
+    ice::CompactOptions options;
+    options.compression = settings_.compression;
+    options.target_file_bytes = settings_.compact_file_bytes;
+    auto report = ice::CompactTable(*catalog_, table_key, options);
+    if (!report.ok()) {
+      logger_->warn("sink={} table={}: compaction failed (tried again after the next commit): {}",
+                    sink_name_, table_key, report.status().ToString());
+      tables_.erase(table_key);  // reloaded from the store by the next commit
+      return;
+    }
+    if (report->table) it->second.loaded = std::move(report->table);
+    logger_->info(
+        "sink={} table={}: compacted {} data and {} delete files into {} data files ({} rows)",
+        sink_name_, table_key, report->data_files_before, report->delete_files_before,
+        report->data_files_after, report->rows_after);
   }
 
   ice::CommitOptions Options(bool publish) const {

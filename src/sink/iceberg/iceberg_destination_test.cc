@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "consume/checkpoint_store.h"
+#include "iceberg/compact.h"
 #include "iceberg/iceberg_format.h"
 #include "iceberg/table.h"
 #include "io/fault_file_system.h"
@@ -407,6 +408,59 @@ TEST_F(IcebergDestinationTest, RenameColumnKeepsTheFieldIdAndOlderImagesFollow) 
   EXPECT_EQ((*files)[0].record_count, 2);
   EXPECT_EQ((*files)[0].null_value_counts,
             (std::vector<std::pair<int32_t, int64_t>>{{1, 0}, {2, 0}}));
+}
+
+TEST_F(IcebergDestinationTest, CompactsOnItsOwnAtTheThresholdAndFollowsOutsideCompaction) {
+  consume::SinkSpec spec;
+  spec.name = "lake";
+  spec.url = "iceberg+file:///lake";
+  spec.settings = {{"compact_delete_files", "3"}};
+  auto destination = Make(spec);
+  ASSERT_TRUE(destination->Open().ok());
+  auto items = Schema("items");
+  auto count_files = [&] {
+    objstore::LocalObjectStore store("/lake", &fs_);
+    ice::HadoopCatalog catalog(&store);
+    return *ice::CountFiles(catalog, Load("shop/public/items")->metadata);
+  };
+  for (int64_t round = 0; round < 2; ++round) {
+    consume::SinkBatch batch = Batch();
+    Add(batch, items, model::Operation::kInsert, round, "r" + std::to_string(round));
+    ASSERT_TRUE(destination->Deliver(batch).failure.ok());
+  }
+  EXPECT_EQ(count_files().delete_files, 2u);
+  consume::SinkBatch third = Batch();
+  Add(third, items, model::Operation::kUpdate, 0, "changed");
+  ASSERT_TRUE(destination->Deliver(third).failure.ok());
+  // The third delete file reached the threshold: compacted after the commit.
+  auto table = Load("shop/public/items");
+  EXPECT_EQ(table->metadata.CurrentSnapshot()->SummaryValue("operation"), "replace");
+  EXPECT_EQ(table->metadata.CurrentSnapshot()->SummaryValue("eddy.checkpoint"),
+            consume::EncodeCheckpoint(third.checkpoint_after));
+  EXPECT_EQ(count_files().delete_files, 0u);
+  EXPECT_EQ(count_files().data_files, 1u);
+
+  // `eddy lake compact` commits a version the sink does not know: its next commit is refused,
+  // and it reloads and commits again within the same batch.
+  consume::SinkBatch fourth = Batch();
+  Add(fourth, items, model::Operation::kInsert, 7, "x");
+  ASSERT_TRUE(destination->Deliver(fourth).failure.ok());
+  {
+    objstore::LocalObjectStore store("/lake", &fs_);
+    ice::HadoopCatalog catalog(&store);
+    ice::CompactOptions options;
+    options.force = true;
+    ASSERT_TRUE(ice::CompactTable(catalog, "shop/public/items", options).ok());
+  }
+  const int64_t compacted_version = Load("shop/public/items")->version;
+  consume::SinkBatch fifth = Batch();
+  Add(fifth, items, model::Operation::kDelete, 1, std::nullopt);
+  auto outcome = destination->Deliver(fifth);
+  ASSERT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
+  table = Load("shop/public/items");
+  EXPECT_EQ(table->version, compacted_version + 1);
+  EXPECT_EQ(table->metadata.CurrentSnapshot()->SummaryValue("eddy.checkpoint"),
+            consume::EncodeCheckpoint(fifth.checkpoint_after));
 }
 
 TEST_F(IcebergDestinationTest, PlainStreamsAreRefused) {

@@ -11,9 +11,17 @@ namespace eddy::sink::iceberg {
 
 namespace {
 
-constexpr std::array<std::string_view, 8> kOwnKeys = {
-    "commit_interval", "commit_rows", "compression", "catalog",
-    "changelog",       "region",      "endpoint",    "type"};
+constexpr std::array<std::string_view, 11> kOwnKeys = {"commit_interval",
+                                                       "commit_rows",
+                                                       "compression",
+                                                       "catalog",
+                                                       "changelog",
+                                                       "compact_delete_files",
+                                                       "compact_data_files",
+                                                       "compact_file_size_mb",
+                                                       "region",
+                                                       "endpoint",
+                                                       "type"};
 
 Status Invalid(std::string_view key, std::string_view value, std::string_view allowed) {
   return InvalidArgument("iceberg setting '" + std::string(key) + "' is \"" +
@@ -83,6 +91,25 @@ Result<IcebergSettings> ParseIcebergSettings(const consume::SinkSpec& spec) {
                        "change) or false");
       }
       settings.changelog = value == "true";
+    } else if (key == "compact_delete_files" || key == "compact_data_files" ||
+               key == "compact_file_size_mb") {
+      const bool size = key == "compact_file_size_mb";
+      const int64_t min = size ? 1 : 0;
+      const int64_t max = size ? 65'536 : 1'000'000;
+      int64_t number = 0;
+      auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), number);
+      if (error != std::errc() || end != value.data() + value.size() || number < min ||
+          number > max) {
+        return Invalid(key, value,
+                       size ? "use a size in MiB from 1 to 65536 (the compacted data files' "
+                              "target size)"
+                            : "use a file count from 1 to 1000000 (compact a table once its "
+                              "current snapshot has this many), or 0 to never compact");
+      }
+      if (key == "compact_delete_files")
+        settings.compact_delete_files = static_cast<uint32_t>(number);
+      if (key == "compact_data_files") settings.compact_data_files = static_cast<uint32_t>(number);
+      if (size) settings.compact_file_bytes = static_cast<uint64_t>(number) << 20;
     } else if (key == "region") {
       if (!s3) return Invalid(key, value, "region applies to iceberg+s3:// URLs only; remove it");
       if (!objstore::IsRegionName(value)) {

@@ -13,6 +13,10 @@
 //   changelog         false (default) | true: also an append-only `<table>_changelog` table
 //                     per source table, every change with _op, _commit_time, _position,
 //                     _sequence and _transaction
+//   compact_delete_files  0 (default: never) | N: compact a table (iceberg/compact.h) after
+//                     a commit once its current snapshot has N or more delete files
+//   compact_data_files    0 (default: never) | N: ... or N or more data files
+//   compact_file_size_mb  1..65536, default 512: the compacted data files' target size
 //   region, endpoint  iceberg+s3:// only: the bucket's region (default AWS_REGION, else
 //                     us-east-1) and a custom endpoint (path-style; http(s)://HOST:PORT)
 //   type              "iceberg" when given ([[sink]] type = "iceberg")
@@ -57,7 +61,10 @@ struct IcebergSettings {
   uint32_t commit_rows = 100'000;
   parquet::Compression compression = parquet::Compression::kSnappy;
   Catalog catalog = Catalog::kHadoop;
-  bool changelog = false;    // also an append-only <table>_changelog table of every change
+  bool changelog = false;             // also an append-only <table>_changelog table of every change
+  uint32_t compact_delete_files = 0;  // 0: never
+  uint32_t compact_data_files = 0;    // 0: never
+  uint64_t compact_file_bytes = 512ull << 20;
   std::string catalog_path;  // kSql: the SQLite database file (absolute)
 };
 

@@ -22,6 +22,9 @@ TEST(IcebergSettingsTest, Defaults) {
   EXPECT_EQ(settings->commit_interval, std::chrono::seconds(60));
   EXPECT_EQ(settings->commit_rows, 100'000u);
   EXPECT_EQ(settings->compression, parquet::Compression::kSnappy);
+  EXPECT_EQ(settings->compact_delete_files, 0u);  // never compacts unless asked
+  EXPECT_EQ(settings->compact_data_files, 0u);
+  EXPECT_EQ(settings->compact_file_bytes, 512ull << 20);
 }
 
 TEST(IcebergSettingsTest, S3AndEverySetting) {
@@ -33,6 +36,9 @@ TEST(IcebergSettingsTest, S3AndEverySetting) {
                                  {"commit_rows", "500"},
                                  {"compression", "zstd"},
                                  {"catalog", "hadoop"},
+                                 {"compact_delete_files", "20"},
+                                 {"compact_data_files", "50"},
+                                 {"compact_file_size_mb", "128"},
                                  {"type", "iceberg"},
                                  {"parallelization_factor", "1"},
                                  {"maximum_retry_attempts", "3"}}));
@@ -45,6 +51,9 @@ TEST(IcebergSettingsTest, S3AndEverySetting) {
   EXPECT_EQ(settings->commit_interval, std::chrono::seconds(5));
   EXPECT_EQ(settings->commit_rows, 500u);
   EXPECT_EQ(settings->compression, parquet::Compression::kZstd);
+  EXPECT_EQ(settings->compact_delete_files, 20u);
+  EXPECT_EQ(settings->compact_data_files, 50u);
+  EXPECT_EQ(settings->compact_file_bytes, 128ull << 20);
 }
 
 TEST(IcebergSettingsTest, Catalogs) {
@@ -81,6 +90,9 @@ TEST(IcebergSettingsTest, BadInputNamesTheFix) {
       {Spec("iceberg+file:///l", {{"catalog", "sqlite://x"}}), "absolute path"},
       {Spec("iceberg+file:///l", {{"catalog", "rest"}}), "catalog=sqlite:///PATH"},
       {Spec("iceberg+file:///l", {{"changelog", "yes"}}), "use true"},
+      {Spec("iceberg+file:///l", {{"compact_delete_files", "-1"}}), "or 0 to never compact"},
+      {Spec("iceberg+file:///l", {{"compact_data_files", "many"}}), "file count"},
+      {Spec("iceberg+file:///l", {{"compact_file_size_mb", "0"}}), "size in MiB"},
       {Spec("iceberg+file:///l", {{"format", "dynamodb"}}), "END and heartbeat"},
       {Spec("iceberg+file:///l", {{"endpoint", "http://h:1"}}), "iceberg+s3:// URLs only"},
       {Spec("iceberg+s3://bkt/w", {{"endpoint", "ftp://h"}}), "base URL"},
