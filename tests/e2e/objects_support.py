@@ -3,7 +3,10 @@ and its benchmark (bench/objects_s3_bench.py): a throwaway PostgreSQL, s3rver on
 the aws CLI pointed at it, DuckDB (through objects_duckdb.mjs) reading the objects.
 
 s3rver (npm) stands in for S3: no S3 server is packaged in Debian. It does not honour
-conditional writes and refuses AbortMultipartUpload; nothing here relies on either.
+conditional writes and refuses AbortMultipartUpload; nothing here relies on either. Its
+paged listings (a truncated ListObjectsV2) make continuation tokens with DES, which Node's
+OpenSSL 3 only provides with the legacy provider, so it runs with --openssl-legacy-provider
+(without it, every listing with more keys than max-keys answers HTTP 500).
 Waits are bounded polls on conditions, never fixed sleeps.
 """
 import gzip
@@ -41,7 +44,9 @@ class S3rver:
         self.process = subprocess.Popen(
             [S3RVER, "-d", self.directory, "-a", "127.0.0.1", "-p", str(self.port), "-s",
              "--configure-bucket", self.bucket],
-            stdout=subprocess.DEVNULL, stderr=open(self.directory + ".log", "a"))
+            stdout=subprocess.DEVNULL, stderr=open(self.directory + ".log", "a"),
+            env=dict(os.environ, NODE_OPTIONS=(os.environ.get("NODE_OPTIONS", "") +
+                                               " --openssl-legacy-provider").strip()))
         wait_for(lambda: self.process.poll() is not None or port_open(self.port), 60,
                  "s3rver to listen")
         if self.process.poll() is not None:
