@@ -37,7 +37,7 @@ constexpr size_t kReadChunkRecords = 10'000;
 constexpr uint64_t kReadChunkBytes = 16u << 20;
 // Delivered batches (of at most kReadChunkRecords records) kept for the control thread to fill
 // again (SinkRunner::Impl::recycled_).
-constexpr size_t kMaxRecycledBatches = 2;
+constexpr size_t kMaxRecycledBatches = 4;
 // Reads of at least this many records are made into SinkRecords on two threads (the control
 // thread and its helper); smaller ones are not worth the hand-over.
 constexpr size_t kHelperMinRecords = 512;
@@ -338,6 +338,13 @@ struct Part {
   int last_status = 0;   // DeliveryOutcome::protocol_status of its last failed attempt
 };
 
+// What one thread making SinkRecords keeps between records.
+struct MakeState {
+  // The schema of the last record's table (records come in runs of one table and version).
+  std::shared_ptr<const model::TableSchema> last_schema;
+  format::RecordContext context;  // reused: its strings keep their capacity
+};
+
 struct Request {
   ControlRequest request = ControlRequest::kNone;
   log::StartPosition reset_to;
@@ -397,14 +404,12 @@ class SinkRunner::Impl {
   // decoded in place). `record` may be a recycled one: every field is set, and its strings
   // keep their capacity. False: the record is skipped (the format has no rendering for it).
   // Runs on the control thread and on the helper thread (for disjoint records): it reads only
-  // what Dispatch prepared (shard_ids_, sequence_texts_) and `last_schema`, the caller's.
-  Result<bool> MakeRecord(const ReadRecordView& read, SinkRecord& record,
-                          std::shared_ptr<const model::TableSchema>& last_schema);
+  // what Dispatch prepared (shard_ids_, sequence_texts_) and `state`, the calling thread's.
+  Result<bool> MakeRecord(const ReadRecordView& read, SinkRecord& record, MakeState& state);
   // MakeRecord for records[begin, end) into kept[begin, end); outcome[i]: 1 kept, 0 skipped;
   // stops at the first error (returned with its index).
   void MakeRecords(const std::vector<ReadRecordView>& records, size_t begin, size_t end,
-                   std::vector<SinkRecord>& kept, std::vector<uint8_t>& outcome,
-                   std::shared_ptr<const model::TableSchema>& last_schema,
+                   std::vector<SinkRecord>& kept, std::vector<uint8_t>& outcome, MakeState& state,
                    std::optional<std::pair<size_t, ::eddy::Status>>& error);
   // A delivered batch's records, for MakeRecord to fill again (see recycled_).
   std::vector<SinkRecord> TakeRecycled();
@@ -467,6 +472,8 @@ class SinkRunner::Impl {
   bool cdc_ = false;
   // Records are rendered as they are read: the destination reads `data`, or the filter does.
   bool render_ = false;
+  // Destination::CommitsCheckpoint: the checkpoint file is a hint, not saved per batch.
+  bool commits_checkpoint_ = false;
   std::unique_ptr<format::Renderer> renderer_;
   format::ViewType view_ = format::ViewType::kNewAndOldImages;
 
@@ -475,10 +482,9 @@ class SinkRunner::Impl {
   StreamReaderOptions read_limits_;     // the reader's per-read limits (max_records, max_bytes)
   std::vector<std::string> shard_ids_;  // by shard index, formatted once
   std::vector<std::optional<SequenceText>> sequence_texts_;  // by shard index
-  // The schema of the last record's table (records come in runs of one table and version),
-  // for the control thread's and the helper's part of a read.
-  std::shared_ptr<const model::TableSchema> last_schema_;
-  std::shared_ptr<const model::TableSchema> helper_last_schema_;
+  // For the control thread's and the helper's part of a read.
+  MakeState make_state_;
+  MakeState helper_make_state_;
   // Takes half of each large read's MakeRecord work (null on a one-core machine).
   std::unique_ptr<HelperThread> helper_;
   std::vector<uint8_t> make_outcome_;  // Dispatch's per-record MakeRecord outcomes, reused
@@ -504,6 +510,9 @@ class SinkRunner::Impl {
   Checkpoint read_frontier_;  // the reader's checkpoint after the last Next
   uint64_t generation_ = 0;   // of every checkpoint handed out; +1 on each reset
   bool checkpoint_dirty_ = false;
+  // Acknowledged batches of a destination that commits the checkpoint with its data
+  // (commits_checkpoint_) not saved to the file yet: saved with the next control interval.
+  bool hint_dirty_ = false;
   std::optional<Request> inbox_;     // adopted, not applied yet
   std::optional<Request> consumed_;  // applied, still in the stored state until the next save
   bool applying_ = false;            // the control thread is applying a request
@@ -587,6 +596,7 @@ Status SinkRunner::Impl::Start() {
   if (!options_.destination_open) {
     if (Status opened = destination_->Open(); !opened.ok()) return in_context(opened);
   }
+  commits_checkpoint_ = destination_->CommitsCheckpoint();
   auto destination_checkpoint = destination_->ReadCheckpoint();
   if (!destination_checkpoint.ok()) return in_context(destination_checkpoint.status());
 
@@ -835,7 +845,18 @@ void SinkRunner::Impl::ControlLoop() {
     }
     if (save) SaveState().IgnoreError();
     if (store_ != nullptr && SteadyClock::now() >= next_poll) {
-      PollStore();
+      bool save_hint = false;
+      {
+        std::lock_guard lock(mu_);
+        save_hint = std::exchange(hint_dirty_, false);
+      }
+      // The hint file of a destination that commits its checkpoint (SaveState also adopts
+      // what the operator requested, so it stands for PollStore then).
+      if (save_hint) {
+        SaveState().IgnoreError();
+      } else {
+        PollStore();
+      }
       next_poll = SteadyClock::now() + options_.control_interval;
     }
     if (read_any) continue;
@@ -903,7 +924,7 @@ std::shared_ptr<const model::TableSchema> SinkRunner::Impl::SchemaOf(
 }
 
 Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord& record,
-                                          std::shared_ptr<const model::TableSchema>& last_schema) {
+                                          MakeState& state) {
   record.shard_index = read.shard_index;
   record.shard_id.assign(shard_ids_[read.shard_index]);  // into the recycled record's capacity
   record.sequence = read.record.sequence;
@@ -923,12 +944,13 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
       return event.status().WithContext("record " + record.sequence_number + " of " +
                                         record.shard_id);
     }
-    record.table_schema = SchemaOf(*event, last_schema);
+    record.table_schema = SchemaOf(*event, state.last_schema);
     if (render_) {
-      format::RecordContext context;
-      context.sequence_number = record.sequence_number;
+      format::RecordContext& context = state.context;
+      context.sequence_number.assign(record.sequence_number);
       context.table_schema = record.table_schema.get();
-      record.data = renderer_->Render(*event, view_, context);
+      // Into the recycled record's buffer.
+      renderer_->RenderTo(*event, view_, context, &record.data);
       if (record.data.empty()) return false;  // no rendering in this format
       record.size_bytes = record.data.size();
     } else {
@@ -950,11 +972,10 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
 
 void SinkRunner::Impl::MakeRecords(const std::vector<ReadRecordView>& records, size_t begin,
                                    size_t end, std::vector<SinkRecord>& kept,
-                                   std::vector<uint8_t>& outcome,
-                                   std::shared_ptr<const model::TableSchema>& last_schema,
+                                   std::vector<uint8_t>& outcome, MakeState& state,
                                    std::optional<std::pair<size_t, ::eddy::Status>>& error) {
   for (size_t i = begin; i < end; ++i) {
-    auto made = MakeRecord(records[i], kept[i], last_schema);
+    auto made = MakeRecord(records[i], kept[i], state);
     if (!made.ok()) {
       error.emplace(i, made.status());
       return;
@@ -1007,11 +1028,11 @@ void SinkRunner::Impl::Dispatch(const StreamBatch& read, bool more_coming) {
                            : records.size();
   if (split < records.size()) {
     helper_->Run([&] {
-      MakeRecords(records, split, records.size(), kept, make_outcome_, helper_last_schema_,
+      MakeRecords(records, split, records.size(), kept, make_outcome_, helper_make_state_,
                   helper_error);
     });
   }
-  MakeRecords(records, 0, split, kept, make_outcome_, last_schema_, error);
+  MakeRecords(records, 0, split, kept, make_outcome_, make_state_, error);
   if (split < records.size()) {
     helper_->Wait();
     if (!error) error = std::move(helper_error);
@@ -1511,6 +1532,14 @@ void SinkRunner::Impl::Acknowledge(const std::vector<SinkRecord>& records, bool 
     probe_.delivered_bytes.Increment(static_cast<double>(bytes));
   }
   status_cv_.notify_all();
+  if (commits_checkpoint_ && !given_up) {
+    // The destination committed the checkpoint with the batch: the file catches up with the
+    // next control interval (given-up records are not in the destination's checkpoint yet,
+    // so their positions are saved now).
+    std::lock_guard lock(mu_);
+    hint_dirty_ = true;
+    return;
+  }
   SaveState().IgnoreError();  // logged; the next save carries the position
 }
 

@@ -125,6 +125,9 @@ class KafkaDestination final : public consume::Destination {
     return Status::Ok();
   }
 
+  // Exactly once: every acknowledged batch's checkpoint is in its Kafka transaction.
+  bool CommitsCheckpoint() const override { return settings_.exactly_once; }
+
   Result<std::optional<consume::Checkpoint>> ReadCheckpoint() override {
     if (!settings_.exactly_once) return std::optional<consume::Checkpoint>();
     EDDY_ASSIGN_OR_RETURN(rd_kafka_t * consumer, NewHandle(RD_KAFKA_CONSUMER));
