@@ -1062,26 +1062,24 @@ void SinkRunner::Impl::Dispatch(const StreamBatch& read, bool more_coming) {
   }
   kept.resize(count);
   auto now = SteadyClock::now();
-  // Per lane when there are several (one vector each, in read order).
-  std::vector<std::vector<SinkRecord>> by_lane;
-  if (lanes_.size() > 1) {
-    by_lane.resize(lanes_.size());
-    for (auto& record : kept) {
-      size_t lane_index = std::hash<std::string>{}(record.partition_key) % lanes_.size();
-      by_lane[lane_index].push_back(std::move(record));
-    }
-  }
   {
     std::lock_guard lock(mu_);
     for (const auto& record : kept) {
       outstanding_.Add(record.shard_index, record.sequence.value(), record.arrival_nanos);
     }
     queued_records_ += kept.size();
-    if (lanes_.size() > 1) {
-      for (size_t i = 0; i < lanes_.size(); ++i)
-        lanes_[i].queue.PushBack(std::move(by_lane[i]), now);
-    } else {
+    if (lanes_.size() == 1) {
       lanes_[0].queue.PushBack(std::move(kept), now);
+    } else {
+      // One vector per lane, each in read order.
+      std::vector<std::vector<SinkRecord>> by_lane(lanes_.size());
+      for (auto& record : kept) {
+        size_t lane_index = std::hash<std::string>{}(record.partition_key) % lanes_.size();
+        by_lane[lane_index].push_back(std::move(record));
+      }
+      for (size_t i = 0; i < lanes_.size(); ++i) {
+        lanes_[i].queue.PushBack(std::move(by_lane[i]), now);
+      }
     }
     read_frontier_ = std::move(frontier);
     if (skipped) checkpoint_dirty_ = true;
