@@ -28,7 +28,8 @@
 // its own batch_bytes and max_batching_window (0 by default: a batch holds what waited for the
 // one in flight, so latency does not grow). A `batch_size` the user set is kept.
 //
-// CommitsCheckpoint is exactly_once: the runner's checkpoint file is then only a hint.
+// CommitsCheckpoint stays false although the transaction holds the checkpoint: the runner's
+// per-batch save paces the transactions (kafka_destination.cc says what it measured).
 //
 // Threads: Open/ReadCheckpoint/Close from the runner's control thread; Deliver from lane
 // threads, serialized internally (a transactional producer has one open transaction).
