@@ -242,8 +242,9 @@ TEST(CheckpointStoreTest, CheckpointTextFormRoundTripsAndRejectsGarbage) {
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(*decoded, checkpoint);
   for (const char* garbage :
-       {"", "v2 0:1", "v2 g", "v2 gx 0:1", "v2g3", "v3 0:1", "v1 0:", "v1 :5", "v1 0:5:done", "v1  0:5", "v1 0:5 ", "v1 1:5 0:6",
-        "v1 0:5 0:6", "v1 0:-5", "v1 4294967296:1", "v1 0:18446744073709551616", "x1 0:1"}) {
+       {"", "v2 0:1", "v2 g", "v2 gx 0:1", "v2g3", "v3 0:1", "v1 0:", "v1 :5", "v1 0:5:done",
+        "v1  0:5", "v1 0:5 ", "v1 1:5 0:6", "v1 0:5 0:6", "v1 0:-5", "v1 4294967296:1",
+        "v1 0:18446744073709551616", "x1 0:1"}) {
     EXPECT_EQ(DecodeCheckpoint(garbage).status().code(), ErrorCode::kCorruption) << garbage;
   }
 }

@@ -8,6 +8,11 @@ namespace {
 constexpr uint64_t kLimbBase = 1'000'000'000;
 // 2^80 = 1,208,925,819,614,629,174,706,176 in base 10^9, little-endian.
 constexpr std::array<uint64_t, 3> kTwoTo80 = {174'706'176, 819'614'629, 1'208'925};
+// "00", "01", ..., "99": two digits per division when formatting a limb.
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
 
 }  // namespace
 
@@ -71,14 +76,23 @@ void SequenceText::Compute(uint64_t sequence, std::string* out) const {
   while (top > 0 && limbs[top] == 0) --top;
   char buffer[9 * kLimbs];
   size_t begin = sizeof(buffer);
-  for (size_t limb = 0; limb <= top; ++limb) {
-    uint64_t value = limbs[limb];
-    // Nine digits, zero-padded, except the most significant limb.
-    for (int digit = 0; digit < 9 && (limb < top || value != 0 || digit == 0); ++digit) {
-      buffer[--begin] = static_cast<char>('0' + value % 10);
-      value /= 10;
+  for (size_t limb = 0; limb < top; ++limb) {
+    // Nine digits, zero-padded: four pairs from the table, then one.
+    auto value = static_cast<uint32_t>(limbs[limb]);
+    for (int pair = 0; pair < 4; ++pair) {
+      const char* digits = &kDigitPairs[2 * (value % 100)];
+      value /= 100;
+      buffer[--begin] = digits[1];
+      buffer[--begin] = digits[0];
     }
+    buffer[--begin] = static_cast<char>('0' + value);
   }
+  // The most significant limb without leading zeros.
+  uint64_t value = limbs[top];
+  do {
+    buffer[--begin] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
   out->assign(buffer + begin, sizeof(buffer) - begin);
 }
 

@@ -159,6 +159,13 @@ class Destination {
   [[nodiscard]] virtual Result<std::optional<Checkpoint>> ReadCheckpoint() {
     return std::optional<Checkpoint>();
   }
+  // True when every acknowledged batch's checkpoint_after is committed with its data and
+  // ReadCheckpoint returns it after any crash (a Kafka transaction, a replica transaction, an
+  // Iceberg snapshot summary). The runner then does not write its checkpoint file after every
+  // batch: the file becomes a hint that may lag the destination by up to a control interval
+  // (sink_runner.h), and on start the destination's checkpoint decides. Called once, after
+  // Open and before ReadCheckpoint, from the starting thread.
+  virtual bool CommitsCheckpoint() const { return false; }
   // Flushes and releases connections; no Deliver follows.
   [[nodiscard]] virtual Status Close() = 0;
 };

@@ -5,8 +5,10 @@
 #include <condition_variable>
 #include <ctime>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -35,7 +37,10 @@ constexpr size_t kReadChunkRecords = 10'000;
 constexpr uint64_t kReadChunkBytes = 16u << 20;
 // Delivered batches (of at most kReadChunkRecords records) kept for the control thread to fill
 // again (SinkRunner::Impl::recycled_).
-constexpr size_t kMaxRecycledBatches = 2;
+constexpr size_t kMaxRecycledBatches = 4;
+// Reads of at least this many records are made into SinkRecords on two threads (the control
+// thread and its helper); smaller ones are not worth the hand-over.
+constexpr size_t kHelperMinRecords = 512;
 
 constexpr std::array<SinkState, 6> kAllStates = {
     SinkState::kCreating, SinkState::kActive, SinkState::kImpaired,
@@ -182,14 +187,144 @@ std::string DescribeStart(const log::StartPosition& start) {
   return "trim-horizon";
 }
 
-struct QueuedRecord {
-  SinkRecord record;
-  SteadyClock::time_point queued_at;
+// A lane's queued records in chunks, as Dispatch handed them over (one chunk per read and
+// lane): queuing moves no record, and a batch that takes a whole chunk takes its vector.
+// Moving every record into a deque and out into the batch was a large share of the control
+// and lane threads' CPU.
+class LaneQueue {
+ public:
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  uint64_t bytes() const { return bytes_; }
+  // When the oldest queued record was queued (the batching window counts from it).
+  SteadyClock::time_point front_queued_at() const { return chunks_.front().queued_at; }
+
+  void PushBack(std::vector<SinkRecord> records, SteadyClock::time_point queued_at) {
+    Push(std::move(records), queued_at, /*front=*/false);
+  }
+  // Records going first again (a batch put back): they precede everything queued.
+  void PushFront(std::vector<SinkRecord> records, SteadyClock::time_point queued_at) {
+    Push(std::move(records), queued_at, /*front=*/true);
+  }
+
+  // Moves the next records into `out` (empty on call): at most `max_records`, and while their
+  // size_bytes stay within `max_bytes` (the first one always).
+  void Take(size_t max_records, uint64_t max_bytes, std::vector<SinkRecord>* out) {
+    uint64_t taken_bytes = 0;
+    while (!chunks_.empty() && out->size() < max_records) {
+      Chunk& chunk = chunks_.front();
+      const size_t left = chunk.records.size() - chunk.head;
+      if (out->empty() && chunk.head == 0 && left <= max_records && chunk.bytes <= max_bytes) {
+        taken_bytes = chunk.bytes;
+        *out = std::move(chunk.records);
+        count_ -= left;
+        bytes_ -= chunk.bytes;
+        chunks_.pop_front();
+        continue;
+      }
+      if (out->empty()) out->reserve(std::min(left, max_records));
+      while (chunk.head < chunk.records.size() && out->size() < max_records) {
+        SinkRecord& next = chunk.records[chunk.head];
+        if (!out->empty() && taken_bytes + next.size_bytes > max_bytes) return;
+        taken_bytes += next.size_bytes;
+        chunk.bytes -= next.size_bytes;
+        bytes_ -= next.size_bytes;
+        --count_;
+        ++chunk.head;
+        out->push_back(std::move(next));
+      }
+      if (chunk.head == chunk.records.size()) chunks_.pop_front();
+    }
+  }
+
+  void Clear() {
+    chunks_.clear();
+    count_ = 0;
+    bytes_ = 0;
+  }
+
+ private:
+  struct Chunk {
+    std::vector<SinkRecord> records;
+    size_t head = 0;     // records[head..] are queued
+    uint64_t bytes = 0;  // their size_bytes
+    SteadyClock::time_point queued_at;
+  };
+
+  void Push(std::vector<SinkRecord> records, SteadyClock::time_point queued_at, bool front) {
+    if (records.empty()) return;
+    uint64_t bytes = 0;
+    for (const SinkRecord& record : records) bytes += record.size_bytes;
+    count_ += records.size();
+    bytes_ += bytes;
+    Chunk chunk{std::move(records), 0, bytes, queued_at};
+    if (front) {
+      chunks_.push_front(std::move(chunk));
+    } else {
+      chunks_.push_back(std::move(chunk));
+    }
+  }
+
+  std::deque<Chunk> chunks_;
+  size_t count_ = 0;
+  uint64_t bytes_ = 0;
+};
+
+// A second thread for the control thread's per-record work (decoding, rendering): the control
+// thread hands it part of a read and does the rest itself. Run, then Wait, from one thread.
+class HelperThread {
+ public:
+  HelperThread() : thread_([this] { Loop(); }) {}
+  ~HelperThread() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  HelperThread(const HelperThread&) = delete;
+  HelperThread& operator=(const HelperThread&) = delete;
+
+  void Run(std::function<void()> task) {
+    {
+      std::lock_guard lock(mu_);
+      task_ = std::move(task);
+      done_ = false;
+    }
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stopping_ || task_ != nullptr; });
+      if (task_ == nullptr) return;  // stopping, nothing left to run
+      std::function<void()> task = std::move(task_);
+      task_ = nullptr;
+      lock.unlock();
+      task();
+      lock.lock();
+      done_ = true;
+      cv_.notify_all();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::function<void()> task_;  // guarded by mu_
+  bool done_ = true;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts after the members it uses
 };
 
 struct Lane {
-  std::deque<QueuedRecord> queue;
-  uint64_t queued_bytes = 0;
+  LaneQueue queue;
   bool busy = false;  // a batch is in flight
   std::string impaired_reason;
   int64_t impaired_since_nanos = 0;
@@ -201,6 +336,13 @@ struct Part {
   std::vector<SinkRecord> records;
   int32_t attempts = 0;  // failed attempts of this part
   int last_status = 0;   // DeliveryOutcome::protocol_status of its last failed attempt
+};
+
+// What one thread making SinkRecords keeps between records.
+struct MakeState {
+  // The schema of the last record's table (records come in runs of one table and version).
+  std::shared_ptr<const model::TableSchema> last_schema;
+  format::RecordContext context;  // reused: its strings keep their capacity
 };
 
 struct Request {
@@ -257,18 +399,28 @@ class SinkRunner::Impl {
   // Control thread.
   void ControlLoop();
   Status OpenReader(std::optional<Checkpoint> checkpoint, log::StartPosition start);
-  // Fills `record` from `read` (moved from). `record` may be a recycled one: every field is
-  // set, and its strings keep their capacity. False: the record is skipped (the format has no
-  // rendering for it, or the filter drops it).
-  Result<bool> MakeRecord(ReadRecord& read, SinkRecord& record);
+  // Fills `record` from `read` (views into the reader's buffers: the key, position and, on a
+  // plain stream, the payload are copied into the record's own strings; a CDC payload is
+  // decoded in place). `record` may be a recycled one: every field is set, and its strings
+  // keep their capacity. False: the record is skipped (the format has no rendering for it).
+  // Runs on the control thread and on the helper thread (for disjoint records): it reads only
+  // what Dispatch prepared (shard_ids_, sequence_texts_) and `state`, the calling thread's.
+  Result<bool> MakeRecord(const ReadRecordView& read, SinkRecord& record, MakeState& state);
+  // MakeRecord for records[begin, end) into kept[begin, end); outcome[i]: 1 kept, 0 skipped;
+  // stops at the first error (returned with its index).
+  void MakeRecords(const std::vector<ReadRecordView>& records, size_t begin, size_t end,
+                   std::vector<SinkRecord>& kept, std::vector<uint8_t>& outcome, MakeState& state,
+                   std::optional<std::pair<size_t, ::eddy::Status>>& error);
   // A delivered batch's records, for MakeRecord to fill again (see recycled_).
   std::vector<SinkRecord> TakeRecycled();
   void Recycle(std::vector<SinkRecord>&& records);
   // The recorded schema of `event`'s table for SinkRecord::table_schema (see sink.h).
-  std::shared_ptr<const model::TableSchema> SchemaOf(const model::ChangeEvent& event);
-  // Consumes `records` (moved from; the control loop clears it and keeps its capacity).
+  // `last_schema`: the caller's cache of the last one found (records come in runs).
+  std::shared_ptr<const model::TableSchema> SchemaOf(
+      const model::ChangeEvent& event, std::shared_ptr<const model::TableSchema>& last_schema);
+  // Turns the records of one read into SinkRecords and queues them in their lanes.
   // `more_coming`: the read was cut by its limits, so more records are durable already.
-  void Dispatch(std::vector<ReadRecord>& records, bool more_coming);
+  void Dispatch(const StreamBatch& read, bool more_coming);
   void ApplyRequest(const Request& request);
   void UpdateLag();
   void PollStore();
@@ -320,6 +472,8 @@ class SinkRunner::Impl {
   bool cdc_ = false;
   // Records are rendered as they are read: the destination reads `data`, or the filter does.
   bool render_ = false;
+  // Destination::CommitsCheckpoint: the checkpoint file is a hint, not saved per batch.
+  bool commits_checkpoint_ = false;
   std::unique_ptr<format::Renderer> renderer_;
   format::ViewType view_ = format::ViewType::kNewAndOldImages;
 
@@ -328,10 +482,16 @@ class SinkRunner::Impl {
   StreamReaderOptions read_limits_;     // the reader's per-read limits (max_records, max_bytes)
   std::vector<std::string> shard_ids_;  // by shard index, formatted once
   std::vector<std::optional<SequenceText>> sequence_texts_;  // by shard index
-  // The schema of the last record's table (records come in runs of one table and version).
-  std::shared_ptr<const model::TableSchema> last_schema_;
-  std::set<std::pair<model::TableId, uint32_t>> missing_schemas_;  // warned about once
+  // For the control thread's and the helper's part of a read.
+  MakeState make_state_;
+  MakeState helper_make_state_;
+  // Takes half of each large read's MakeRecord work (null on a one-core machine).
+  std::unique_ptr<HelperThread> helper_;
+  std::vector<uint8_t> make_outcome_;  // Dispatch's per-record MakeRecord outcomes, reused
   std::thread control_thread_;
+
+  std::mutex schema_mu_;  // a leaf: guards missing_schemas_
+  std::set<std::pair<model::TableId, uint32_t>> missing_schemas_;  // warned about once
 
   std::mutex control_mu_;  // Stop callers
   std::mutex save_mu_;     // one checkpoint write at a time
@@ -350,6 +510,9 @@ class SinkRunner::Impl {
   Checkpoint read_frontier_;  // the reader's checkpoint after the last Next
   uint64_t generation_ = 0;   // of every checkpoint handed out; +1 on each reset
   bool checkpoint_dirty_ = false;
+  // Acknowledged batches of a destination that commits the checkpoint with its data
+  // (commits_checkpoint_) not saved to the file yet: saved with the next control interval.
+  bool hint_dirty_ = false;
   std::optional<Request> inbox_;     // adopted, not applied yet
   std::optional<Request> consumed_;  // applied, still in the stored state until the next save
   bool applying_ = false;            // the control thread is applying a request
@@ -433,6 +596,7 @@ Status SinkRunner::Impl::Start() {
   if (!options_.destination_open) {
     if (Status opened = destination_->Open(); !opened.ok()) return in_context(opened);
   }
+  commits_checkpoint_ = destination_->CommitsCheckpoint();
   auto destination_checkpoint = destination_->ReadCheckpoint();
   if (!destination_checkpoint.ok()) return in_context(destination_checkpoint.status());
 
@@ -523,6 +687,7 @@ Status SinkRunner::Impl::Start() {
     std::lock_guard lock(mu_);  // lanes change the state as soon as they run
     started_state = state_;
   }
+  if (std::thread::hardware_concurrency() > 1) helper_ = std::make_unique<HelperThread>();
   for (size_t i = 0; i < lanes_.size(); ++i) {
     lanes_[i].thread = std::thread([this, i] { LaneLoop(i); });
   }
@@ -590,9 +755,9 @@ void SinkRunner::Impl::Post(Request request) {
 void SinkRunner::Impl::ControlLoop() {
   Backoff read_backoff(options_.backoff);
   auto next_poll = SteadyClock::now() + options_.control_interval;
-  // Reused across reads: a read returns up to batch_size records, and growing a fresh vector
-  // to that size each time moved every record several times.
-  std::vector<ReadRecord> records;
+  // Reused across reads: the records of a read are views into the reader's buffers, held
+  // until Dispatch has made SinkRecords of them (StreamReader::NextViews).
+  StreamBatch read_batch;
   while (true) {
     std::optional<Request> request;
     bool can_read = false;
@@ -624,8 +789,7 @@ void SinkRunner::Impl::ControlLoop() {
     }
     bool read_any = false;
     if (can_read) {
-      records.clear();
-      ::eddy::Status read = reader_->Next(&records);
+      ::eddy::Status read = reader_->NextViews(&read_batch);
       if (!read.ok()) {
         {
           std::lock_guard lock(mu_);
@@ -658,15 +822,16 @@ void SinkRunner::Impl::ControlLoop() {
         reader_impaired_reason_.clear();
         if (was_impaired) UpdateStateLocked();
       }
-      read_any = !records.empty();
+      read_any = !read_batch.records.empty();
       if (read_any) {
         uint64_t read_bytes = 0;
-        for (const ReadRecord& read_record : records) {
+        for (const ReadRecordView& read_record : read_batch.records) {
           read_bytes += read_record.record.payload.size() + read_record.record.partition_key.size();
         }
-        bool cut = records.size() >= read_limits_.max_records ||
+        bool cut = read_batch.records.size() >= read_limits_.max_records ||
                    read_bytes >= read_limits_.max_bytes - read_limits_.max_bytes / 8;
-        Dispatch(records, cut);
+        Dispatch(read_batch, cut);
+        read_batch.Clear();  // the reader's buffers go back to its pool
       } else {
         std::lock_guard lock(mu_);
         SetMoreComingLocked(false);
@@ -680,7 +845,18 @@ void SinkRunner::Impl::ControlLoop() {
     }
     if (save) SaveState().IgnoreError();
     if (store_ != nullptr && SteadyClock::now() >= next_poll) {
-      PollStore();
+      bool save_hint = false;
+      {
+        std::lock_guard lock(mu_);
+        save_hint = std::exchange(hint_dirty_, false);
+      }
+      // The hint file of a destination that commits its checkpoint (SaveState also adopts
+      // what the operator requested, so it stands for PollStore then).
+      if (save_hint) {
+        SaveState().IgnoreError();
+      } else {
+        PollStore();
+      }
       next_poll = SteadyClock::now() + options_.control_interval;
     }
     if (read_any) continue;
@@ -700,7 +876,7 @@ void SinkRunner::Impl::ControlLoop() {
 }
 
 std::shared_ptr<const model::TableSchema> SinkRunner::Impl::SchemaOf(
-    const model::ChangeEvent& event) {
+    const model::ChangeEvent& event, std::shared_ptr<const model::TableSchema>& last_schema) {
   model::SchemaRegistry* schemas = options_.schemas.get();
   if (schemas == nullptr || event.table.name.empty()) return nullptr;
   if (event.op == model::Operation::kSchemaChange) {
@@ -721,16 +897,21 @@ std::shared_ptr<const model::TableSchema> SinkRunner::Impl::SchemaOf(
     // latest schema.
     return schemas->Latest(event.table);
   }
-  if (last_schema_ != nullptr && last_schema_->version == event.schema_version &&
-      last_schema_->table == event.table) {
-    return last_schema_;
+  if (last_schema != nullptr && last_schema->version == event.schema_version &&
+      last_schema->table == event.table) {
+    return last_schema;
   }
   Result<std::shared_ptr<const model::TableSchema>> found =
       schemas->Find(event.table, event.schema_version);
   if (!found.ok()) {
     // Records written before the stream kept schemas (or by a capture that did not record
     // them): delivered without one.
-    if (missing_schemas_.emplace(event.table, event.schema_version).second) {
+    bool first;
+    {
+      std::lock_guard lock(schema_mu_);
+      first = missing_schemas_.emplace(event.table, event.schema_version).second;
+    }
+    if (first) {
       logger_->warn(
           "no recorded schema for a record's table sink={} table={} version={} "
           "error=\"{}\"",
@@ -738,38 +919,38 @@ std::shared_ptr<const model::TableSchema> SinkRunner::Impl::SchemaOf(
     }
     return nullptr;
   }
-  last_schema_ = *found;
-  return last_schema_;
+  last_schema = *found;
+  return last_schema;
 }
 
-Result<bool> SinkRunner::Impl::MakeRecord(ReadRecord& read, SinkRecord& record) {
+Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord& record,
+                                          MakeState& state) {
   record.shard_index = read.shard_index;
-  if (read.shard_index >= shard_ids_.size()) shard_ids_.resize(read.shard_index + 1);
-  std::string& shard_id = shard_ids_[read.shard_index];
-  if (shard_id.empty()) shard_id = log::FormatShardId(read.shard_index);
-  record.shard_id.assign(shard_id);  // into the recycled record's capacity
+  record.shard_id.assign(shard_ids_[read.shard_index]);  // into the recycled record's capacity
   record.sequence = read.record.sequence;
-  if (read.shard_index >= sequence_texts_.size()) sequence_texts_.resize(read.shard_index + 1);
-  std::optional<SequenceText>& sequence_text = sequence_texts_[read.shard_index];
-  if (!sequence_text || sequence_text->shard_creation_nanos() != read.shard_creation_nanos) {
-    sequence_text.emplace(read.shard_index, read.shard_creation_nanos);
-  }
-  sequence_text->Format(read.record.sequence, &record.sequence_number);
-  record.partition_key = std::move(read.record.partition_key);
+  sequence_texts_[read.shard_index]->Format(read.record.sequence, &record.sequence_number);
+  record.partition_key.assign(read.record.partition_key);
   record.arrival_nanos = read.record.arrival_nanos;
-  record.position = std::move(read.record.position);
+  auto position = read.record.DecodePosition();
+  if (!position.ok()) {
+    return position.status().WithContext("the source position of record " + record.sequence_number +
+                                         " of " + record.shard_id);
+  }
+  record.position = std::move(*position);
   if (cdc_) {
+    // Decoded straight from the segment bytes: the payload is never copied.
     auto event = model::DecodeEvent(read.record.payload);
     if (!event.ok()) {
       return event.status().WithContext("record " + record.sequence_number + " of " +
                                         record.shard_id);
     }
-    record.table_schema = SchemaOf(*event);
+    record.table_schema = SchemaOf(*event, state.last_schema);
     if (render_) {
-      format::RecordContext context;
-      context.sequence_number = record.sequence_number;
+      format::RecordContext& context = state.context;
+      context.sequence_number.assign(record.sequence_number);
       context.table_schema = record.table_schema.get();
-      record.data = renderer_->Render(*event, view_, context);
+      // Into the recycled record's buffer.
+      renderer_->RenderTo(*event, view_, context, &record.data);
       if (record.data.empty()) return false;  // no rendering in this format
       record.size_bytes = record.data.size();
     } else {
@@ -779,14 +960,28 @@ Result<bool> SinkRunner::Impl::MakeRecord(ReadRecord& read, SinkRecord& record) 
     }
     record.event = std::make_shared<const model::ChangeEvent>(std::move(*event));
   } else {
-    // A plain stream: the record's bytes, as GetRecords returns them in Data.
-    record.data = std::move(read.record.payload);
+    // A plain stream: the record's bytes, as GetRecords returns them in Data (copied into the
+    // recycled record's buffer: destinations own SinkRecord::data).
+    record.data.assign(read.record.payload);
     record.size_bytes = record.data.size();
     record.event.reset();
     record.table_schema.reset();
   }
-  if (options_.filter && !options_.filter(record)) return false;
   return true;
+}
+
+void SinkRunner::Impl::MakeRecords(const std::vector<ReadRecordView>& records, size_t begin,
+                                   size_t end, std::vector<SinkRecord>& kept,
+                                   std::vector<uint8_t>& outcome, MakeState& state,
+                                   std::optional<std::pair<size_t, ::eddy::Status>>& error) {
+  for (size_t i = begin; i < end; ++i) {
+    auto made = MakeRecord(records[i], kept[i], state);
+    if (!made.ok()) {
+      error.emplace(i, made.status());
+      return;
+    }
+    outcome[i] = *made ? 1 : 0;
+  }
 }
 
 std::vector<SinkRecord> SinkRunner::Impl::TakeRecycled() {
@@ -803,44 +998,88 @@ void SinkRunner::Impl::Recycle(std::vector<SinkRecord>&& records) {
   if (recycled_.size() < kMaxRecycledBatches) recycled_.push_back(std::move(records));
 }
 
-void SinkRunner::Impl::Dispatch(std::vector<ReadRecord>& records, bool more_coming) {
+void SinkRunner::Impl::Dispatch(const StreamBatch& read, bool more_coming) {
+  const std::vector<ReadRecordView>& records = read.records;
   Checkpoint frontier = reader_->checkpoint();
+  // What MakeRecord reads on both threads, prepared here: each shard's ID and sequence text.
+  for (const ReadRecordView& record : records) {
+    const uint32_t shard = record.shard_index;
+    if (shard >= shard_ids_.size()) {
+      shard_ids_.resize(shard + 1);
+      sequence_texts_.resize(shard + 1);
+    }
+    if (shard_ids_[shard].empty()) shard_ids_[shard] = log::FormatShardId(shard);
+    std::optional<SequenceText>& text = sequence_texts_[shard];
+    if (!text || text->shard_creation_nanos() != record.shard_creation_nanos) {
+      text.emplace(shard, record.shard_creation_nanos);
+    }
+  }
   // Filled in place: recycled records keep their strings' buffers, so a record costs no
-  // allocation for its shard ID, and what it replaces is freed by this thread, which
-  // allocated it (glibc frees from another thread take the allocating arena's lock).
+  // allocation for its shard ID, key or sequence number.
   std::vector<SinkRecord> kept = TakeRecycled();
-  kept.reserve(records.size());
+  if (kept.size() < records.size()) kept.resize(records.size());
+  make_outcome_.assign(records.size(), 0);
+  std::optional<std::pair<size_t, ::eddy::Status>> error;
+  std::optional<std::pair<size_t, ::eddy::Status>> helper_error;
+  // A large read is split with the helper thread: decoding and rendering are most of a CDC
+  // sink's CPU, and the control thread is the one that feeds every lane.
+  const size_t split = helper_ != nullptr && records.size() >= kHelperMinRecords
+                           ? records.size() / 2
+                           : records.size();
+  if (split < records.size()) {
+    helper_->Run([&] {
+      MakeRecords(records, split, records.size(), kept, make_outcome_, helper_make_state_,
+                  helper_error);
+    });
+  }
+  MakeRecords(records, 0, split, kept, make_outcome_, make_state_, error);
+  if (split < records.size()) {
+    helper_->Wait();
+    if (!error) error = std::move(helper_error);
+  }
+  if (error) {
+    // A stored record that does not decode is corruption, not a delivery problem: stop here
+    // (before it) so nothing after it is delivered out of order, and tell the operator.
+    Fail("sink '" + spec_.name + "': " + error->second.ToString() +
+             "; skip it with `eddy sink reset --name " + spec_.name +
+             " --to SEQUENCE` (the record after it)",
+         /*backlog=*/false);
+    Recycle(std::move(kept));
+    return;
+  }
+  // Skipped records (no rendering, or dropped by the filter) leave the vector; the kept ones
+  // keep their order.
   size_t count = 0;
   bool skipped = false;
-  for (auto& read : records) {
-    if (count == kept.size()) kept.emplace_back();
-    auto record = MakeRecord(read, kept[count]);
-    if (!record.ok()) {
-      // A stored record that does not decode is corruption, not a delivery problem: stop here
-      // (before it) so nothing after it is delivered out of order, and tell the operator.
-      Fail("sink '" + spec_.name + "': " + record.status().ToString() +
-               "; skip it with `eddy sink reset --name " + spec_.name +
-               " --to SEQUENCE` (the record after it)",
-           /*backlog=*/false);
-      return;
-    }
-    if (*record) {
-      ++count;
-    } else {
+  for (size_t i = 0; i < records.size(); ++i) {
+    bool keep = make_outcome_[i] != 0 && (!options_.filter || options_.filter(kept[i]));
+    if (!keep) {
       skipped = true;
+      continue;
     }
+    if (count != i) std::swap(kept[count], kept[i]);
+    ++count;
   }
   kept.resize(count);
   auto now = SteadyClock::now();
   {
     std::lock_guard lock(mu_);
-    for (auto& record : kept) {
+    for (const auto& record : kept) {
       outstanding_.Add(record.shard_index, record.sequence.value(), record.arrival_nanos);
-      size_t lane_index = std::hash<std::string>{}(record.partition_key) % lanes_.size();
-      Lane& lane = lanes_[lane_index];
-      lane.queued_bytes += record.size_bytes;
-      lane.queue.push_back(QueuedRecord{std::move(record), now});
-      ++queued_records_;
+    }
+    queued_records_ += kept.size();
+    if (lanes_.size() == 1) {
+      lanes_[0].queue.PushBack(std::move(kept), now);
+    } else {
+      // One vector per lane, each in read order.
+      std::vector<std::vector<SinkRecord>> by_lane(lanes_.size());
+      for (auto& record : kept) {
+        size_t lane_index = std::hash<std::string>{}(record.partition_key) % lanes_.size();
+        by_lane[lane_index].push_back(std::move(record));
+      }
+      for (size_t i = 0; i < lanes_.size(); ++i) {
+        lanes_[i].queue.PushBack(std::move(by_lane[i]), now);
+      }
     }
     read_frontier_ = std::move(frontier);
     if (skipped) checkpoint_dirty_ = true;
@@ -882,10 +1121,7 @@ void SinkRunner::Impl::ApplyRequest(const Request& request) {
         resetting_ = false;
         return;
       }
-      for (auto& lane : lanes_) {
-        lane.queue.clear();
-        lane.queued_bytes = 0;
-      }
+      for (auto& lane : lanes_) lane.queue.Clear();
       queued_records_ = 0;
       outstanding_.Clear();
       lock.unlock();
@@ -981,10 +1217,10 @@ void SinkRunner::Impl::LaneLoop(size_t index) {
     if (stopping_) break;
     auto full = [&] {
       return lane.queue.size() >= settings_.batch_size ||
-             lane.queued_bytes >= settings_.batch_bytes;
+             lane.queue.bytes() >= settings_.batch_bytes;
     };
     if (settings_.max_batching_window.count() > 0) {
-      auto deadline = lane.queue.front().queued_at + settings_.max_batching_window;
+      auto deadline = lane.queue.front_queued_at() + settings_.max_batching_window;
       work_cv_.wait_until(lock, deadline,
                           [&] { return stopping_ || !CanDeliverLocked() || full(); });
     } else {
@@ -996,16 +1232,8 @@ void SinkRunner::Impl::LaneLoop(size_t index) {
     if (stopping_) break;
     if (!CanDeliverLocked() || lane.queue.empty()) continue;
     std::vector<SinkRecord> batch;
-    uint64_t bytes = 0;
-    while (!lane.queue.empty() && batch.size() < settings_.batch_size) {
-      const SinkRecord& next = lane.queue.front().record;
-      if (!batch.empty() && bytes + next.size_bytes > settings_.batch_bytes) break;
-      bytes += next.size_bytes;
-      lane.queued_bytes -= next.size_bytes;
-      batch.push_back(std::move(lane.queue.front().record));
-      lane.queue.pop_front();
-      --queued_records_;
-    }
+    lane.queue.Take(settings_.batch_size, settings_.batch_bytes, &batch);
+    queued_records_ -= batch.size();
     lane.busy = true;
     lock.unlock();
     status_cv_.notify_all();  // room in the queues
@@ -1302,6 +1530,14 @@ void SinkRunner::Impl::Acknowledge(const std::vector<SinkRecord>& records, bool 
     probe_.delivered_bytes.Increment(static_cast<double>(bytes));
   }
   status_cv_.notify_all();
+  if (commits_checkpoint_ && !given_up) {
+    // The destination committed the checkpoint with the batch: the file catches up with the
+    // next control interval (given-up records are not in the destination's checkpoint yet,
+    // so their positions are saved now).
+    std::lock_guard lock(mu_);
+    hint_dirty_ = true;
+    return;
+  }
   SaveState().IgnoreError();  // logged; the next save carries the position
 }
 
@@ -1311,11 +1547,8 @@ void SinkRunner::Impl::Requeue(size_t lane_index, std::deque<Part>& parts) {
     Lane& lane = lanes_[lane_index];
     auto now = SteadyClock::now();
     for (auto part = parts.rbegin(); part != parts.rend(); ++part) {
-      for (auto record = part->records.rbegin(); record != part->records.rend(); ++record) {
-        lane.queued_bytes += record->size_bytes;
-        lane.queue.push_front(QueuedRecord{std::move(*record), now});
-        ++queued_records_;
-      }
+      queued_records_ += part->records.size();
+      lane.queue.PushFront(std::move(part->records), now);
     }
   }
   parts.clear();

@@ -1,10 +1,14 @@
 // SinkRunner: everything consume/sink.h says the runner owns, around one Destination.
 //
 // Threads
-// - The control thread reads the stream (consume::StreamReader, used by this thread only)
-//   in chunks of at most 10,000 records, renders each record (only for destinations that
-//   read SinkRecord::data, or for a filter), filters it, and hands it to a lane; it applies
-//   control requests (pause, resume, reset), watches the backlog limit and reports lag.
+// - The control thread reads the stream (consume::StreamReader::NextViews, used by this
+//   thread only: records stay in the log's buffers until they are made into SinkRecords) in
+//   chunks of at most 10,000 records, decodes and renders each record (rendering only for
+//   destinations that read SinkRecord::data, or for a filter; into the recycled record's
+//   buffer), filters it, and hands each lane its records as one chunk; it applies control
+//   requests (pause, resume, reset), watches the backlog limit and reports lag. On a machine
+//   with more than one core a helper thread makes half of each read of 512 or more records
+//   into SinkRecords, while the control thread makes the other half.
 // - `parallelization_factor` lane threads. A record goes to lane hash(partition key) % factor,
 //   so every record of a key goes through one lane, in read order; a lane delivers one batch
 //   at a time and takes the next only when the current one is acknowledged or given up.
@@ -18,8 +22,13 @@
 // filter drops, or the format has no rendering for, are never outstanding, so their positions
 // move on. It is saved (CheckpointStore::Save: fsync'd, atomic) after every acknowledged batch
 // and on every state change; a batch's SinkBatch::checkpoint_after is the checkpoint once it
-// is acknowledged, for destinations that commit it with the data. On start the runner resumes
-// from the later of the store's checkpoint and Destination::ReadCheckpoint, per shard.
+// is acknowledged, for destinations that commit it with the data. For a destination whose
+// Destination::CommitsCheckpoint is true the file is a hint: after acknowledged batches it is
+// saved by the control thread at most once per control_interval (still fsync'd and atomic, and
+// at once for records given up to on_failure, on state changes and on stop), so it may lag the
+// destination's checkpoint by that interval's batches, and no lane waits for an fsync. On
+// start the runner resumes from the later of the store's checkpoint and
+// Destination::ReadCheckpoint, per shard: the destination's decides.
 //
 // Failures (DeliveryOutcome):
 // - records[0, acknowledged) are acknowledged; the rest of the batch is retried.

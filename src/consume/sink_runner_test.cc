@@ -42,8 +42,13 @@ class MemoryCheckpointStore final : public CheckpointStore {
   Status Save(const ConsumerState& state) override {
     std::lock_guard lock(mu_);
     states_[state.name] = state;
+    ++saves_;
     saved_.notify_all();
     return Status::Ok();
+  }
+  uint64_t saves() {
+    std::lock_guard lock(mu_);
+    return saves_;
   }
   // Waits until the saved state of `name` satisfies `predicate`.
   bool WaitForSaved(const std::string& name,
@@ -78,6 +83,7 @@ class MemoryCheckpointStore final : public CheckpointStore {
   std::mutex mu_;
   std::map<std::string, ConsumerState> states_;
   std::condition_variable saved_;
+  uint64_t saves_ = 0;
 };
 
 // ---- A scriptable destination that records what it acknowledged.
@@ -595,6 +601,90 @@ TEST_F(SinkRunnerTest, AResetIsNotUndoneByTheCheckpointTheDestinationHolds) {
   EXPECT_EQ(committed.delivered, 22);
 }
 
+// A destination that commits the checkpoint with its data: the runner's file is a hint, saved
+// once per control interval and on stop, not after every batch; a restart whose file lags
+// resumes from the destination's checkpoint and delivers nothing twice.
+TEST_F(SinkRunnerTest, ACheckpointCommittedWithTheDataMakesTheFileAHint) {
+  struct Committed {
+    std::mutex mu;
+    std::optional<Checkpoint> checkpoint;
+    int delivered = 0;
+    int batches = 0;
+  };
+  class CommittingDestination final : public Destination {
+   public:
+    explicit CommittingDestination(Committed* committed) : committed_(committed) {}
+    bool CommitsCheckpoint() const override { return true; }
+    Status Open() override { return Status::Ok(); }
+    DeliveryOutcome Deliver(const SinkBatch& batch) override {
+      std::lock_guard lock(committed_->mu);
+      committed_->delivered += static_cast<int>(batch.records.size());
+      ++committed_->batches;
+      committed_->checkpoint = batch.checkpoint_after;
+      return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+    }
+    Result<std::optional<Checkpoint>> ReadCheckpoint() override {
+      std::lock_guard lock(committed_->mu);
+      return committed_->checkpoint;
+    }
+    Status Close() override { return Status::Ok(); }
+
+   private:
+    Committed* committed_;
+  };
+  Committed committed;
+  SinkSpec spec = Spec({{"batch_size", "5"}});
+  auto start = [&](SinkRunnerOptions options) {
+    auto runner = SinkRunner::Start(spec, *ParseSinkSettings(spec), stream_, &checkpoints_,
+                                    std::make_unique<CommittingDestination>(&committed), options);
+    EXPECT_TRUE(runner.ok()) << runner.status().ToString();
+    return std::move(runner).value();
+  };
+  Append(100);
+  // A control interval longer than the test: no hint is saved while it runs.
+  SinkRunnerOptions slow = Options();
+  slow.control_interval = std::chrono::hours(1);
+  Checkpoint final_checkpoint;
+  {
+    auto runner = start(slow);
+    ASSERT_TRUE(Delivered(*runner, 100));
+    final_checkpoint = runner->status().checkpoint;
+    {
+      std::lock_guard lock(committed.mu);
+      EXPECT_GE(committed.batches, 20);
+      EXPECT_EQ(committed.checkpoint, final_checkpoint);
+    }
+    // Saved when it started, not once per batch.
+    EXPECT_LT(checkpoints_.saves(), 5u);
+    EXPECT_NE(checkpoints_.Load("hook")->checkpoint, final_checkpoint);
+    ASSERT_TRUE(runner->Stop().ok());
+    EXPECT_EQ(checkpoints_.Load("hook")->checkpoint, final_checkpoint);  // saved on stop
+  }
+  // With a short control interval the file catches up while the sink runs.
+  Append(10);
+  {
+    auto runner = start(Options());
+    ASSERT_TRUE(Delivered(*runner, 110));
+    Checkpoint caught_up = runner->status().checkpoint;
+    EXPECT_TRUE(checkpoints_.WaitForSaved(
+        "hook", [&](const ConsumerState& state) { return state.checkpoint == caught_up; }));
+    ASSERT_TRUE(runner->Stop().ok());
+  }
+  // The file lost what the destination holds (a crash before the next hint): the
+  // destination's checkpoint decides; nothing is delivered twice.
+  ConsumerState state = *checkpoints_.Load("hook");
+  state.checkpoint = final_checkpoint;
+  ASSERT_TRUE(checkpoints_.Save(state).ok());
+  Append(3);
+  {
+    auto runner = start(Options());
+    ASSERT_TRUE(Delivered(*runner, 113));
+    ASSERT_TRUE(runner->Stop().ok());
+  }
+  std::lock_guard lock(committed.mu);
+  EXPECT_EQ(committed.delivered, 113);
+}
+
 TEST_F(SinkRunnerTest, PauseResumeAndReset) {
   auto runner = StartRunner();
   Append(10);
@@ -837,6 +927,79 @@ TEST_F(SinkRunnerTest, CdcRecordsAreRenderedInTheSinksFormatAndViewType) {
     context.sequence_number = record.sequence_number;
     EXPECT_EQ(record.data,
               (*debezium)->Render(events[index], format::ViewType::kNewImage, context));
+  }
+}
+
+// Reads of hundreds of records are made into SinkRecords on two threads: every record still
+// arrives rendered as the renderer renders it, in sequence order, and records the format has
+// no rendering for (DynamoDB Streams: truncates, messages) are skipped but checkpointed, across
+// several reads whose records are recycled.
+TEST_F(SinkRunnerTest, LargeCdcReadsAreRenderedOnTwoThreadsInOrder) {
+  log::StreamOptions options;
+  options.tags[std::string(log::kTagCdc)] = "true";
+  options.shard_count = 2;
+  auto cdc = store_->CreateStream("cdc", options);
+  ASSERT_TRUE(cdc.ok()) << cdc.status().ToString();
+  std::mt19937_64 random(model::testing::TestSeed());
+  std::vector<model::ChangeEvent> events;
+  constexpr int kEvents = 5000;
+  for (int round = 0; round < 5; ++round) {
+    std::vector<log::AppendRecord> records;
+    for (int i = 0; i < kEvents / 5; ++i) {
+      model::ChangeEvent event = model::testing::RandomEvent(random);
+      log::AppendRecord record;
+      record.partition_key = "row-" + std::to_string(events.size());
+      record.payload = model::EncodeEvent(event);
+      events.push_back(std::move(event));
+      records.push_back(std::move(record));
+    }
+    ASSERT_TRUE((*cdc)->AppendRecords(std::move(records)).ok());
+  }
+  auto dynamodb = format::MakeRenderer("dynamodb");
+  ASSERT_TRUE(dynamodb.ok());
+  size_t renderable = 0;
+  for (const auto& event : events) {
+    if (!(*dynamodb)->Render(event, format::ViewType::kNewAndOldImages).empty()) ++renderable;
+  }
+  ASSERT_LT(renderable, events.size());  // some are skipped
+
+  std::mutex mu;
+  std::vector<std::tuple<int, uint64_t, std::string, std::string>> received;
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    std::lock_guard lock(mu);
+    for (const auto& record : batch.records) {
+      received.emplace_back(std::stoi(record.partition_key.substr(4)), record.sequence.value(),
+                            record.sequence_number, record.data);
+    }
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  SinkSpec spec = Spec({{"format", "dynamodb"}, {"batch_size", "700"}});
+  spec.stream = "cdc";
+  auto runner = SinkRunner::Start(spec, *ParseSinkSettings(spec), *cdc, &checkpoints_,
+                                  std::make_unique<FakeDestination>(destination_), Options());
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  ASSERT_TRUE(Delivered(**runner, renderable));
+  ASSERT_TRUE((*runner)->WaitFor([](const SinkStatus& s) { return s.lag_records == 0; },
+                                 steady_clock::now() + kWait));
+  ASSERT_TRUE((*runner)->Stop().ok());
+
+  std::lock_guard lock(mu);
+  ASSERT_EQ(received.size(), renderable);
+  uint64_t last_sequence = 0;
+  for (const auto& [index, sequence, sequence_number, data] : received) {
+    EXPECT_LT(last_sequence, sequence) << "out of order";  // one lane: read order
+    last_sequence = sequence;
+    format::RecordContext context;
+    context.sequence_number = sequence_number;
+    ASSERT_EQ(data, (*dynamodb)->Render(events[index], format::ViewType::kNewAndOldImages, context))
+        << "record " << index;
+  }
+  auto saved = checkpoints_.Load("hook");
+  ASSERT_TRUE(saved.ok());
+  for (const auto& shard : (*cdc)->Describe().shards) {
+    EXPECT_EQ(saved->checkpoint.shards.at(shard.index).next.value(),
+              shard.last_sequence.value() + 1)
+        << shard.id;
   }
 }
 

@@ -200,15 +200,22 @@ class DebeziumRenderer final : public Renderer {
 
   std::string Render(const model::ChangeEvent& event, ViewType view,
                      const RecordContext& context) const override {
+    std::string out;
+    RenderTo(event, view, context, &out);
+    return out;
+  }
+
+  void RenderTo(const model::ChangeEvent& event, ViewType view, const RecordContext& context,
+                std::string* out) const override {
     switch (event.op) {
-      case model::Operation::kSchemaChange: return RenderSchemaChange(event);
+      case model::Operation::kSchemaChange: *out = RenderSchemaChange(event); return;
       case model::Operation::kTransactionBegin:
-      case model::Operation::kTransactionEnd: return RenderTransaction(event);
-      case model::Operation::kHeartbeat: return RenderHeartbeat(event);
+      case model::Operation::kTransactionEnd: *out = RenderTransaction(event); return;
+      case model::Operation::kHeartbeat: *out = RenderHeartbeat(event); return;
       default: break;
     }
     Images images(event, view);
-    JsonWriter writer;
+    JsonWriter writer(std::move(*out));  // emptied; its capacity is reused
     if (include_schema_) {
       writer.BeginObject();
       writer.Key("schema");
@@ -245,7 +252,7 @@ class DebeziumRenderer final : public Renderer {
     }
     writer.EndObject();
     if (include_schema_) writer.EndObject();
-    return writer.Take();
+    *out = writer.Take();
   }
 
  private:

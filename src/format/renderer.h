@@ -73,6 +73,13 @@ class Renderer {
   std::string Render(const model::ChangeEvent& event, ViewType view) const {
     return Render(event, view, RecordContext{});
   }
+  // The same bytes as Render, into `out` (replaced; its capacity reused where the format
+  // supports it): a caller rendering many records keeps one buffer per record slot instead of
+  // growing a fresh string each time. An empty `out` means what an empty Render means.
+  virtual void RenderTo(const model::ChangeEvent& event, ViewType view,
+                        const RecordContext& context, std::string* out) const {
+    *out = Render(event, view, context);
+  }
 };
 
 // Format names: "native", "debezium" (payload only), "debezium-schema" (schema + payload),

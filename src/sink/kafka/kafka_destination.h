@@ -6,7 +6,9 @@
 // Exactly once (exactly_once=true, the default): one Kafka transaction per batch holds the
 // batch's records and the sink's checkpoint (consume::EncodeCheckpoint of the batch's
 // checkpoint_after, merged per shard with every earlier committed one) as a record keyed by
-// the sink's name in the sink's offsets topic. ReadCheckpoint reads that record back with
+// the sink's name in the sink's offsets topic, produced once the brokers acknowledged every
+// record of the batch (so it never sits in a partition without them, even where reads are not
+// isolated, as in the mock cluster). ReadCheckpoint reads that record back with
 // isolation.level=read_committed, so after a crash the runner resumes exactly after the last
 // committed batch: a read_committed consumer sees every change once. The transactional.id is
 // stable per sink: a second eddy writing the same sink fences the first, whose batches then
@@ -25,6 +27,9 @@
 // to the runner's limit (consume::kMaxBatchSize) instead of the runner's default of 100, with
 // its own batch_bytes and max_batching_window (0 by default: a batch holds what waited for the
 // one in flight, so latency does not grow). A `batch_size` the user set is kept.
+//
+// CommitsCheckpoint stays false although the transaction holds the checkpoint: the runner's
+// per-batch save paces the transactions (kafka_destination.cc says what it measured).
 //
 // Threads: Open/ReadCheckpoint/Close from the runner's control thread; Deliver from lane
 // threads, serialized internally (a transactional producer has one open transaction).

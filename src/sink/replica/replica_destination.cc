@@ -93,6 +93,9 @@ class ReplicaDestination final : public consume::Destination {
     return Status::Ok();
   }
 
+  // Every acknowledged batch's checkpoint is in the checkpoint row of its own transaction.
+  bool CommitsCheckpoint() const override { return true; }
+
   Result<std::optional<consume::Checkpoint>> ReadCheckpoint() override {
     std::lock_guard lock(mu_);
     EDDY_ASSIGN_OR_RETURN(std::optional<consume::Checkpoint> stored, ReadStoredLocked());
