@@ -37,6 +37,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
 from e2e_common import MariaDB, Postgres  # noqa: E402
 
 KEEP = False
+PROFILE = None  # a directory: eddy runs under `perf record -g` writing perf-*.data there
 DONE = {
     "blocking": re.compile(r"mysql snapshot finished|snapshot complete rows="),
     "incremental": re.compile(r"incremental snapshot complete"),
@@ -58,7 +59,11 @@ def eddy_snapshot(eddy, work, url, table, kind, chunk, run, parallelism=1):
                   f'[api]\nenabled = false\n')
     log = f"{work}/eddy-{kind}-{parallelism}-{run}.log"
     started = time.monotonic()
-    process = subprocess.Popen([eddy, "run", "--config", config], stdout=open(log, "w"),
+    prefix = []
+    if PROFILE:
+        prefix = ["perf", "record", "-g", "-o", f"{PROFILE}/perf-{kind}-{parallelism}-{run}.data",
+                  "--"]
+    process = subprocess.Popen([*prefix, eddy, "run", "--config", config], stdout=open(log, "w"),
                                stderr=subprocess.STDOUT)
     try:
         deadline = started + 3600
@@ -154,9 +159,12 @@ def main():
     parser.add_argument("--parallelism", type=int, default=2,
                         help="PostgreSQL: also the blocking snapshot over this many connections")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="run eddy under `perf record -g`, writing DIR/perf-*.data")
     args = parser.parse_args()
-    global KEEP
+    global KEEP, PROFILE
     KEEP = args.keep
+    PROFILE = args.profile
     work = tempfile.mkdtemp(prefix="eddy-snapshot-bench-")
     try:
         for kind in (["mariadb", "postgres"] if args.source == "both" else [args.source]):

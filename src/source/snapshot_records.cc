@@ -19,8 +19,8 @@ SnapshotRowEncoding::SnapshotRowEncoding(const model::TableId& table,
 
 Status SnapshotRowEncoding::Finish(std::string& partition_key, std::string& rows) const {
   if (ends_.size() != names_.size()) {
-    return FailedPrecondition("snapshot row has " + std::to_string(ends_.size()) +
-                              " values for " + std::to_string(names_.size()) + " columns");
+    return FailedPrecondition("snapshot row has " + std::to_string(ends_.size()) + " values for " +
+                              std::to_string(names_.size()) + " columns");
   }
   partition_key = table_key_;
   rows.clear();

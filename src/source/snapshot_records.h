@@ -57,11 +57,11 @@ class SnapshotRowEncoding {
     size_t begin = column == 0 ? 0 : ends_[column - 1];
     return std::string_view(values_).substr(begin, ends_[column] - begin);
   }
-  std::string table_key_;                 // the partition key's table part
-  std::vector<std::string> names_;        // length-prefixed column names
+  std::string table_key_;           // the partition key's table part
+  std::vector<std::string> names_;  // length-prefixed column names
   std::vector<size_t> key_columns_;
-  std::string key_count_;                 // the key row's field count
-  std::string column_count_;              // the after row's field count
+  std::string key_count_;     // the key row's field count
+  std::string column_count_;  // the after row's field count
   std::string values_;
   std::vector<size_t> ends_;
 };
@@ -86,7 +86,7 @@ class SnapshotRecordWriter {
 
  private:
   model::ChangeEvent shared_;
-  model::RowEventEncoder first_;  // source.snapshot = kFirst
+  model::RowEventEncoder first_;   // source.snapshot = kFirst
   model::RowEventEncoder middle_;  // source.snapshot = kTrue
   uint64_t next_ordinal_ = 0;
   std::optional<log::AppendRecord> held_;

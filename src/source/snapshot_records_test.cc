@@ -22,8 +22,8 @@ ChangeEvent Shared() {
 }
 
 // The record the ChangeEvent way: what the writer must produce byte for byte.
-log::AppendRecord Expected(const model::TableId& table, uint32_t version, int64_t capture,
-                           Row key, Row after, uint64_t ordinal, SnapshotMarker marker) {
+log::AppendRecord Expected(const model::TableId& table, uint32_t version, int64_t capture, Row key,
+                           Row after, uint64_t ordinal, SnapshotMarker marker) {
   ChangeEvent event = Shared();
   event.op = model::Operation::kRead;
   event.table = table;
