@@ -18,24 +18,36 @@ SnapshotRowEncoding::SnapshotRowEncoding(const model::TableId& table,
 }
 
 Status SnapshotRowEncoding::Finish(std::string& partition_key, std::string& rows) const {
+  partition_key.clear();
+  rows.clear();
+  EDDY_RETURN_IF_ERROR(AppendPartitionKey(partition_key));
+  AppendRows(rows);
+  return Status::Ok();
+}
+
+Status SnapshotRowEncoding::AppendPartitionKey(std::string& out) const {
   if (ends_.size() != names_.size()) {
     return FailedPrecondition("snapshot row has " + std::to_string(ends_.size()) + " values for " +
                               std::to_string(names_.size()) + " columns");
   }
-  partition_key = table_key_;
-  rows.clear();
-  rows += key_count_;
+  out += table_key_;
   for (size_t column : key_columns_) {
-    EDDY_RETURN_IF_ERROR(model::AppendPartitionKeyValueEncoded(Value(column), partition_key));
-    rows += names_[column];
-    rows += Value(column);
-  }
-  rows += column_count_;
-  for (size_t column = 0; column < names_.size(); ++column) {
-    rows += names_[column];
-    rows += Value(column);
+    EDDY_RETURN_IF_ERROR(model::AppendPartitionKeyValueEncoded(Value(column), out));
   }
   return Status::Ok();
+}
+
+void SnapshotRowEncoding::AppendRows(std::string& out) const {
+  out += key_count_;
+  for (size_t column : key_columns_) {
+    out += names_[column];
+    out += Value(column);
+  }
+  out += column_count_;
+  for (size_t column = 0; column < names_.size(); ++column) {
+    out += names_[column];
+    out += Value(column);
+  }
 }
 
 SnapshotRecordWriter::SnapshotRecordWriter(model::ChangeEvent shared) : shared_(std::move(shared)) {
@@ -56,20 +68,36 @@ void SnapshotRecordWriter::SetTable(const model::TableId& table, uint32_t schema
   middle_.SetShared(shared_);
 }
 
-void SnapshotRecordWriter::Add(std::string_view partition_key, std::string_view rows,
-                               std::vector<log::AppendRecord>& out) {
+log::AppendRecord& SnapshotRecordWriter::Next(std::vector<log::AppendRecord>& out) {
   if (held_) {
     out.push_back(std::move(*held_));
     held_.reset();
   }
   log::AppendRecord& record = held_.emplace();
-  record.partition_key = partition_key;
   record.payload.reserve(payload_hint_);
   const uint64_t ordinal = next_ordinal_++;
   (ordinal == 0 ? first_ : middle_)
       .BeginEvent(model::Operation::kRead, false, true, ordinal, 0, record.payload);
+  return record;
+}
+
+void SnapshotRecordWriter::Add(std::string_view partition_key, std::string_view rows,
+                               std::vector<log::AppendRecord>& out) {
+  log::AppendRecord& record = Next(out);
+  record.partition_key = partition_key;
   record.payload += rows;
   payload_hint_ = record.payload.size() + 32;
+}
+
+Status SnapshotRecordWriter::Add(const SnapshotRowEncoding& row,
+                                 std::vector<log::AppendRecord>& out) {
+  std::string key;
+  EDDY_RETURN_IF_ERROR(row.AppendPartitionKey(key));
+  log::AppendRecord& record = Next(out);
+  record.partition_key = std::move(key);
+  row.AppendRows(record.payload);
+  payload_hint_ = record.payload.size() + 32;
+  return Status::Ok();
 }
 
 Status SnapshotRecordWriter::Finish(std::vector<log::AppendRecord>& out) {

@@ -46,11 +46,16 @@ class SnapshotRowEncoding {
   std::string& values() { return values_; }
   void EndValue() { ends_.push_back(values_.size()); }
   size_t columns() const { return names_.size(); }
+  // The bytes of the row's values (a record holds about this plus names and key).
+  size_t size_hint() const { return values_.size(); }
 
   // Replaces `partition_key` and `rows` with the row's partition key and its key and after
   // rows. FailedPrecondition unless every column got its value; Corruption when a key value is
   // not one whole encoded value.
   [[nodiscard]] Status Finish(std::string& partition_key, std::string& rows) const;
+  // Finish in pieces, appending: the partition key, then the rows.
+  [[nodiscard]] Status AppendPartitionKey(std::string& out) const;
+  void AppendRows(std::string& out) const;
 
  private:
   std::string_view Value(size_t column) const {
@@ -78,6 +83,8 @@ class SnapshotRecordWriter {
   // any, is appended to `out`.
   void Add(std::string_view partition_key, std::string_view rows,
            std::vector<log::AppendRecord>& out);
+  // The same for a row still in its encoding (no intermediate copy); its errors are Finish's.
+  [[nodiscard]] Status Add(const SnapshotRowEncoding& row, std::vector<log::AppendRecord>& out);
   // Appends the held row, marked as the last one. Corruption only if its own payload does not
   // decode (a bug).
   [[nodiscard]] Status Finish(std::vector<log::AppendRecord>& out);
@@ -89,6 +96,8 @@ class SnapshotRecordWriter {
   model::RowEventEncoder first_;   // source.snapshot = kFirst
   model::RowEventEncoder middle_;  // source.snapshot = kTrue
   uint64_t next_ordinal_ = 0;
+  // Moves the held record to `out` and starts the next one (its payload up to the rows).
+  log::AppendRecord& Next(std::vector<log::AppendRecord>& out);
   std::optional<log::AppendRecord> held_;
   size_t payload_hint_ = 64;
 };

@@ -613,6 +613,7 @@ class PostgresCapture::Runner {
     shared.source.server_name = options_.server_name;
     SnapshotRecordWriter writer(std::move(shared));
     std::vector<log::AppendRecord> records;
+    records.reserve(std::min<size_t>(options_.append_part_records, 1u << 16));
     size_t records_bytes = 0;
     // The whole snapshot is one transaction ending at the consistent point: parts are written
     // as rows are read, but nothing is visible until the last row is in, so a snapshot
@@ -626,20 +627,29 @@ class PostgresCapture::Runner {
       size_t count = records.size();
       EDDY_RETURN_IF_ERROR(appender->Append(std::move(records)));
       records.clear();
+      records.reserve(std::min<size_t>(options_.append_part_records, 1u << 16));
       records_bytes = 0;
       AppendStep step;
       step.kind = AppendStep::Kind::kSnapshotPart;
       step.records = count;
       return CallHook(step);
     };
-    auto add = [&](std::string_view key, std::string_view rows) -> Status {
-      writer.Add(key, rows, records);
-      records_bytes += key.size() + rows.size() + 64;
+    auto part_full = [&]() -> Status {
       if (records.size() >= options_.append_part_records ||
           records_bytes >= options_.append_part_bytes) {
         return AsAppendFailure(write_part().WithContext("appending snapshot rows"));
       }
       return Status::Ok();
+    };
+    auto add = [&](std::string_view key, std::string_view rows) -> Status {
+      writer.Add(key, rows, records);
+      records_bytes += key.size() + rows.size() + 64;
+      return part_full();
+    };
+    auto add_row = [&](const SnapshotRowEncoding& row) -> Status {
+      EDDY_RETURN_IF_ERROR(writer.Add(row, records));
+      records_bytes += 2 * row.size_hint() + 64;
+      return part_full();
     };
     if (options_.snapshot_parallelism > 1) {
       // The rows come from several connections in batches; numbered and appended here.
@@ -689,7 +699,7 @@ class PostgresCapture::Runner {
           reader->CopyOut("COPY (" + plan.select + plan.order_by + ") TO STDOUT",
                           [&](std::string_view line) -> Status {
                             EDDY_RETURN_IF_ERROR(decoder.Encode(builder, relation, line, encoding));
-                            EDDY_RETURN_IF_ERROR(add(decoder.key, decoder.rows));
+                            EDDY_RETURN_IF_ERROR(add_row(encoding));
                             ++table_rows;
                             if (++rows_since_progress == options_.snapshot_chunk_rows) {
                               if (StopRequested())
@@ -800,24 +810,24 @@ class PostgresCapture::Runner {
     return status;
   }
 
-  // One COPY text row to the partition key and rows bytes of its record; keeps its buffers
-  // from row to row.
+  // One COPY text row into `encoding` (its values' encodings); keeps its buffers from row to
+  // row.
   struct CopyRowDecoder {
     std::vector<std::optional<std::string_view>> values;
     std::string scratch;
-    std::string key;
-    std::string rows;
     Status Encode(const EventBuilder& builder, const RelationInfo& relation, std::string_view line,
                   SnapshotRowEncoding& encoding) {
-      EDDY_RETURN_IF_ERROR(
-          SplitCopyTextRow(line, std::max<size_t>(1, encoding.columns()), values, scratch)
-              .WithContext("snapshot of " + relation.schema.table.QualifiedName()));
+      Status split =
+          SplitCopyTextRow(line, std::max<size_t>(1, encoding.columns()), values, scratch);
+      if (!split.ok()) {
+        return split.WithContext("snapshot of " + relation.schema.table.QualifiedName());
+      }
       encoding.Clear();
       for (size_t i = 0; i < encoding.columns(); ++i) {
         EDDY_RETURN_IF_ERROR(builder.EncodeTextValue(relation, i, values[i], encoding.values()));
         encoding.EndValue();
       }
-      return encoding.Finish(key, rows);
+      return Status::Ok();
     }
   };
 
@@ -906,7 +916,8 @@ class PostgresCapture::Runner {
         Status copied =
             sql->CopyOut("COPY (" + select + ") TO STDOUT", [&](std::string_view line) -> Status {
               EDDY_RETURN_IF_ERROR(decoder.Encode(builder, table.relation, line, encoding));
-              batch.emplace_back(decoder.key, decoder.rows);
+              auto& [key, rows] = batch.emplace_back();
+              EDDY_RETURN_IF_ERROR(encoding.Finish(key, rows));
               if (batch.size() >= options_.snapshot_chunk_rows) return hand_over();
               return Status::Ok();
             });
