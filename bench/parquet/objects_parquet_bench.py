@@ -3,29 +3,32 @@
 `COPY ... TO 'x.parquet'`, in the same run; prints rows/s, MB/s and the ratio.
 
     python3 bench/parquet/objects_parquet_bench.py EDDY_BINARY EDDY_LOCALDB_BINARY NODE
-        [--rows=300000] [--compression=snappy] [--repeat=3]
+        [--rows=300000] [--compression=snappy] [--repeat=3] [--keep]
 
+Like with like: DuckDB's rows are already in its table, so eddy's are already in its log.
 1. A throwaway PostgreSQL gets --rows retail_trans rows (seed 002's shape: trans_id bigint,
-   customer_id, event, sku, device text, quantity int, trans_datetime timestamp); `eddy run`
-   captures them (the snapshot) into a 4-shard stream, then stops (untimed). psql exports the
-   same rows as CSV (untimed).
-2. eddy, timed: `eddy serve --data-dir D --sink 'file://DIR?format=parquet&compression=C&
-   buffer_size_mb=128&buffer_interval=0'` from process start until its saved state counts every
-   record as acknowledged (`eddy status`): reading the log, decoding each event, the runner's
-   rendering (native JSON, for prefixes and batching by bytes), the Parquet encoding and the
-   file writes (fsync'd and renamed into place). The same with format=native JSON lines
-   (UNCOMPRESSED) gives the shared path's share; `--repeat` runs of each, best and median.
-3. DuckDB, timed (bench/parquet/duckdb_copy.mjs): the CSV loaded into a table (untimed), then
-   `COPY retail_trans TO 'x.parquet' (FORMAT parquet, COMPRESSION C)`, --repeat times, on all
+   customer_id, event, sku, device text, quantity int, trans_datetime timestamp); psql exports
+   them as CSV for DuckDB (untimed).
+2. From capture (the second figure): `eddy run --source PG --shards 4 --sink
+   'file://DIR?format=parquet&...'` from process start until the sink acknowledged every row:
+   the snapshot read from PostgreSQL, the log appends and fsyncs, and the Parquet objects. This
+   run also leaves the rows in eddy's log for step 3.
+3. eddy, timed (the main figure), --repeat times: `eddy serve --data-dir D --sink
+   'file://DIR?format=parquet&compression=C&buffer_size_mb=128&buffer_interval=0'`, a new sink
+   reading the stream from TRIM_HORIZON, from process start until the sink acknowledged every
+   row, i.e. until the last object is durable (fsync'd and renamed into place): start-up,
+   reading the log, decoding the events, the Parquet encoding and the object writes. Progress
+   is eddy_sink_delivered_records_total on /metrics, polled every 10 ms over HTTP. The CPU
+   seconds eddy used are printed too (utime + stime of the process).
+4. DuckDB, timed (bench/parquet/duckdb_copy.mjs), --repeat times: the CSV loaded into a table
+   (untimed), then `COPY retail_trans TO 'x.parquet' (FORMAT parquet, COMPRESSION C)` on all
    of DuckDB's threads. It also checks that eddy's files hold exactly the table's rows.
-Ratio = DuckDB seconds / eddy seconds (best runs; above 1: eddy is faster).
+Ratio = DuckDB seconds / eddy seconds (best runs, and medians; above 1: eddy is faster).
 """
 import argparse
 import json
 import os
-import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -34,37 +37,36 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
-from objects_support import Postgres, wait_for  # noqa: E402
+from e2e_common import Postgres, free_port, stop_process  # noqa: E402
+from objects_support import delivered_records  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def delivered(eddy, data_dir, name):
-    text = subprocess.run([eddy, "status", "--data-dir", data_dir], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True).stdout
-    for line in text.splitlines():
-        if line.startswith(f"sink {name}:"):
-            found = re.search(r"delivered_records=(\d+)", line)
-            return int(found.group(1)) if found else 0
-    return 0
+def cpu_seconds(pid):
+    """utime + stime of a live process, from /proc (what its threads used so far)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def serve(eddy, data_dir, name, url, rows, log):
-    """Seconds from `eddy serve` start until the sink `name` acknowledged `rows` records."""
+def timed_eddy(argv, sink, rows, log):
+    """(wall seconds, CPU seconds) from the start of `argv` (an eddy command, whose API port
+    serves /metrics) until the sink named `sink` acknowledged `rows` records."""
+    port = free_port()
     started = time.monotonic()
-    run = subprocess.Popen([eddy, "serve", "--data-dir", data_dir, "--api-listen", "127.0.0.1:0",
-                            "--sink", f"{url}&name={name}&stream=retail"],
-                           stdout=open(log, "a"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(argv + ["--api-listen", f"127.0.0.1:{port}"],
+                               stdout=open(log, "a"), stderr=subprocess.STDOUT)
     try:
-        # Polled every 0.2 s: each poll starts an `eddy status` process, which would otherwise
-        # compete with the measured one for the cores.
         deadline = started + 600
-        while delivered(eddy, data_dir, name) < rows:
-            if run.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"sink {name} did not deliver every record; see {log}")
-            time.sleep(0.2)
-        return time.monotonic() - started
+        while delivered_records(port, sink) < rows:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"sink {sink} did not deliver every record; see {log}")
+            time.sleep(0.01)  # polling a condition with a deadline
+        seconds = time.monotonic() - started
+        return seconds, cpu_seconds(process.pid)
     finally:
-        run.send_signal(signal.SIGTERM)
-        run.wait(timeout=60)
+        stop_process(process)
 
 
 def main():
@@ -75,7 +77,8 @@ def main():
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--compression", default="snappy")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the work directory (the data directory, for profiling)")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="eddy-parquet-bench-")
     db = None
@@ -92,28 +95,21 @@ def main():
         subprocess.run(["psql", db.url, "-q", "-c", f"\\copy retail_trans TO '{csv}' CSV"],
                        check=True)
         data_dir = work + "/data"
-        capture = subprocess.Popen(
+        sink_settings = (f"format=parquet&compression={args.compression}"
+                         "&buffer_size_mb=128&buffer_interval=0&stream=retail")
+        capture_seconds, capture_cpu = timed_eddy(
             [args.eddy, "run", "--source", db.url, "--data-dir", data_dir, "--stream", "retail",
-             "--tables", "public.retail_trans", "--shards", "4", "--api-listen", "127.0.0.1:0",
-             "--sink", f"file://{work}/check?name=check&buffer_interval=1&buffer_size_mb=64"],
-            stdout=open(work + "/capture.log", "w"), stderr=subprocess.STDOUT)
-        wait_for(lambda: capture.poll() is None and
-                 delivered(args.eddy, data_dir, "check") >= args.rows, 600,
-                 "the snapshot to be captured")
-        capture.send_signal(signal.SIGTERM)
-        capture.wait(timeout=60)
+             "--tables", "public.retail_trans", "--shards", "4",
+             "--sink", f"file://{work}/capture?name=capture&{sink_settings}"],
+            "capture", args.rows, work + "/capture.log")
+        db.stop()
+        db = None
 
-        parquet_seconds, lines_seconds = [], []
+        parquet = []  # (wall, cpu) per run
         for run in range(args.repeat):
-            lake = f"{work}/parquet-{run}"
-            parquet_seconds.append(serve(
-                args.eddy, data_dir, f"pq{run}",
-                f"file://{lake}?format=parquet&compression={args.compression}"
-                "&buffer_size_mb=128&buffer_interval=0", args.rows, work + "/serve.log"))
-            lines_seconds.append(serve(
-                args.eddy, data_dir, f"jl{run}",
-                f"file://{work}/lines-{run}?buffer_size_mb=128&buffer_interval=0", args.rows,
-                work + "/serve.log"))
+            parquet.append(timed_eddy(
+                [args.eddy, "serve", "--data-dir", data_dir, "--sink", f"file://{work}/parquet-{run}?name=pq{run}&{sink_settings}"],
+                f"pq{run}", args.rows, work + "/serve.log"))
         reply = subprocess.run([args.node, os.path.join(HERE, "duckdb_copy.mjs"), csv, work,
                                 work + "/parquet-0", f"--repeat={args.repeat}",
                                 f"--compression={args.compression}"],
@@ -125,21 +121,27 @@ def main():
         assert duck["differences"] == 0, f"eddy's Parquet rows differ from the table's: {duck}"
 
         csv_mb = os.path.getsize(csv) / 1e6
-        eddy_best, duck_best = min(parquet_seconds), min(duck["seconds"])
-        line = lambda name, seconds, mb: (
-            f"  {name:<44} {seconds:7.2f} s {args.rows / seconds:>11,.0f} rows/s "
-            f"{csv_mb / seconds:7.1f} MB/s of CSV  ({mb:.1f} MB of Parquet)")
+        walls = [wall for wall, _ in parquet]
+        eddy_best, duck_best = min(walls), min(duck["seconds"])
+        eddy_median, duck_median = statistics.median(walls), statistics.median(duck["seconds"])
+
+        def line(name, seconds, extra):
+            return (f"  {name:<48} {seconds:7.3f} s {args.rows / seconds:>11,.0f} rows/s "
+                    f"{csv_mb / seconds:7.1f} MB/s of CSV  {extra}")
+
         print(f"objects_parquet_bench: {args.rows:,} retail_trans rows ({csv_mb:.1f} MB as CSV), "
-              f"{args.compression}, best of {args.repeat}, load {os.getloadavg()[0]:.1f}")
-        print(line("eddy serve --sink file://?format=parquet", eddy_best, duck["eddy_bytes"] / 1e6)
-              + f", {duck['eddy_files']} files")
-        print(f"  {'eddy serve --sink file:// (JSON lines)':<44} {min(lines_seconds):7.2f} s "
-              f"{args.rows / min(lines_seconds):>11,.0f} rows/s  (the shared path's share)")
+              f"{args.compression}, {args.repeat} runs each, load {os.getloadavg()[0]:.1f}")
+        print(line("eddy serve --sink file://?format=parquet (log)", eddy_best,
+                   f"({duck['eddy_bytes'] / 1e6:.1f} MB, {duck['eddy_files']} files; "
+                   f"CPU {min(cpu for _, cpu in parquet):.2f} s)"))
         print(line(f"DuckDB COPY TO parquet ({duck['threads']} threads)", duck_best,
-                   duck["bytes"] / 1e6))
-        print(f"  medians: eddy parquet {statistics.median(parquet_seconds):.2f} s, JSON lines "
-              f"{statistics.median(lines_seconds):.2f} s, DuckDB {statistics.median(duck['seconds']):.3f} s")
-        print(f"  ratio DuckDB seconds / eddy seconds: {duck_best / eddy_best:.2f}")
+                   f"({duck['bytes'] / 1e6:.1f} MB)"))
+        print(f"  eddy runs {', '.join(f'{w:.3f}' for w in walls)} s; DuckDB runs "
+              f"{', '.join(f'{s:.3f}' for s in duck['seconds'])} s")
+        print(f"  ratio DuckDB seconds / eddy seconds: {duck_best / eddy_best:.2f} best, "
+              f"{duck_median / eddy_median:.2f} median")
+        print(line("from capture: eddy run --source PG --sink ...", capture_seconds,
+                   f"(CPU {capture_cpu:.2f} s; ratio to DuckDB {duck_best / capture_seconds:.2f})"))
         return 0
     finally:
         if db is not None:

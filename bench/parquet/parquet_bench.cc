@@ -1,8 +1,8 @@
 // Parquet writer benchmark driver (issue 14): writes N retail_trans rows with eddy's
 // ParquetWriter and prints the time as one JSON line; bench/parquet/parquet_vs_duckdb.mjs runs
 // it and DuckDB's `COPY ... TO 'x.parquet'` on the same rows in the same run and prints the
-// ratio. A driver of its own because no `eddy` command writes Parquet yet (the object sink's
-// format=parquet arrives with issue 14's object sink).
+// ratio. It measures the writer alone; bench/parquet/objects_parquet_bench.py measures the
+// `eddy` binary writing the same kind of rows through the objects sink (format=parquet).
 //
 // The rows (seed 002's retail_trans shape): trans_id BIGINT NOT NULL (key), customer_id,
 // event, sku, device VARCHAR, quantity INT, trans_datetime TIMESTAMP(6); deterministic values
@@ -12,17 +12,30 @@
 //
 //   parquet_bench [--rows=1000000] [--dir=/tmp] [--compression=snappy|zstd|none]
 //                 [--repeat=3] [--csv=PATH]   (--csv also writes the rows as CSV for DuckDB)
+//                 [--stages]
+//
+// --stages splits the objects sink's per-row work as `eddy serve` does it for format=parquet,
+// on the same rows as snapshot events of one transaction in the log's encoding (untimed
+// model::EncodeEvent): "decode" is model::DecodeEvent of every stored event into a
+// ChangeEvent kept alive until the file is written (what the sink runner does for a flush
+// before the destination sees it), "append" the ParquetWriter with the CDC columns from those
+// events to Finish (the destination's part), "free" destroying the events. One JSON line per
+// run: {"run","rows","decode_seconds","append_seconds","free_seconds"}, CPU seconds of the
+// thread.
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "format/value_text.h"
 #include "io/file_system.h"
+#include "model/event_codec.h"
 #include "parquet/writer.h"
 
 namespace {
@@ -102,6 +115,28 @@ std::vector<model::Row> RetailRows(int64_t count, std::string* csv) {
   return rows;
 }
 
+// The rows as the log stores them: snapshot reads of one transaction, PostgreSQL positions.
+std::vector<std::string> EncodedEvents(const model::TableSchema& schema,
+                                       const std::vector<model::Row>& rows) {
+  std::vector<std::string> encoded;
+  encoded.reserve(rows.size());
+  model::ChangeEvent event;
+  event.op = model::Operation::kRead;
+  event.table = schema.table;
+  event.position = SourcePosition(PostgresPosition{Lsn(0x16B374D900), Lsn(0x16B374D848)});
+  event.commit_time_ns = 1'796'478'240'384'268'145;
+  event.capture_time_ns = event.commit_time_ns;
+  event.transaction_id = "snapshot:16/B374D848";
+  event.schema_version = 1;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    event.ordinal_in_transaction = i;
+    event.key = {rows[i][0]};
+    event.after = rows[i];
+    encoded.push_back(model::EncodeEvent(event));
+  }
+  return encoded;
+}
+
 int Fail(const Status& status) {
   std::fprintf(stderr, "parquet_bench: %s\n", status.ToString().c_str());
   return 1;
@@ -128,6 +163,49 @@ int main(int argc, char** argv) {
   parquet::WriterOptions options;
   options.compression = *compression;
   const std::string path = io::JoinPath(dir, "eddy_parquet_bench.parquet");
+  const bool stages = std::any_of(
+      argv + 1, argv + argc, [](const char* arg) { return std::strcmp(arg, "--stages") == 0; });
+  if (stages) {
+    const std::vector<std::string> encoded = EncodedEvents(schema, rows);
+    options.cdc_columns = true;
+    // CPU time of this (the only) thread: what each stage costs, whatever else shares the
+    // cores (wall time on a loaded machine is mostly waiting for one).
+    auto now = [] {
+      timespec t{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+      return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+    };
+    for (int run = 0; run < repeat; ++run) {
+      double begin = now();
+      std::vector<std::shared_ptr<const model::ChangeEvent>> events;
+      events.reserve(encoded.size());
+      for (const std::string& bytes : encoded) {
+        auto event = model::DecodeEvent(bytes);
+        if (!event.ok()) return Fail(event.status());
+        events.push_back(std::make_shared<const model::ChangeEvent>(std::move(*event)));
+      }
+      const double decode = now() - begin;
+      std::string out;
+      begin = now();
+      auto writer = parquet::ParquetWriter::OpenBuffer(schema, options, &out);
+      if (!writer.ok()) return Fail(writer.status());
+      for (const auto& event : events) {
+        Status status = (*writer)->AppendEvent(*event);
+        if (!status.ok()) return Fail(status);
+      }
+      auto summary = (*writer)->Finish();
+      if (!summary.ok()) return Fail(summary.status());
+      const double append = now() - begin;
+      begin = now();
+      events = {};
+      const double free = now() - begin;
+      std::printf("{\"run\":%d,\"rows\":%" PRId64
+                  ",\"decode_seconds\":%.6f,\"append_seconds\":%.6f,\"free_seconds\":%.6f}\n",
+                  run, count, decode, append, free);
+      std::fflush(stdout);
+    }
+    return 0;
+  }
   for (int run = 0; run < repeat; ++run) {
     auto file = fs->Open(path, io::OpenMode::kCreateOrTruncate);
     if (!file.ok()) return Fail(file.status());

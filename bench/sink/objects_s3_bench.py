@@ -10,8 +10,9 @@ run; prints the ratio.
 2. eddy: `eddy serve` on that data directory with
    `--sink s3://bench/eddy?endpoint=S3RVER&compression=C&buffer_size_mb=B&buffer_interval=0`
    reads the whole stream from TRIM_HORIZON, renders each record (native JSON), groups,
-   compresses and uploads the objects. Timed from the start of `eddy serve` to the moment its
-   saved state counts every record as acknowledged (`eddy status`: delivered_records).
+   compresses and uploads the objects. Timed from the start of `eddy serve` to the moment the
+   sink acknowledged every record (eddy_sink_delivered_records_total on the API port's /metrics, polled every
+   10 ms over HTTP: a poll starts no process competing with eddy for the cores).
 3. Reference: the objects eddy wrote are downloaded (untimed) and uploaded again with
    `aws s3 cp --recursive` to another prefix of the same s3rver: the same bytes, timed.
 Ratio = aws seconds / eddy seconds (above 1: eddy puts the same bytes into S3 faster than the
@@ -28,7 +29,17 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "e2e"))
-from objects_support import S3_ENV, Postgres, S3rver, aws, wait_for  # noqa: E402
+from objects_support import (S3_ENV, Postgres, S3rver, aws, delivered_records,  # noqa: E402
+                             free_port, wait_for)
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """utime + stime of a live process, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def status(eddy, data_dir):
@@ -90,14 +101,18 @@ def main():
         sink = (f"s3://bench/eddy?name=bench&stream=retail&endpoint={s3.endpoint}"
                 f"&compression={args.compression}&buffer_size_mb={args.buffer_mb}"
                 "&buffer_interval=0")
+        metrics_port = free_port()
         started = time.monotonic()
         run = subprocess.Popen([args.eddy, "serve", "--data-dir", data_dir, "--api-listen",
-                                "127.0.0.1:0", "--sink", sink], env=env,
+                                f"127.0.0.1:{metrics_port}", "--sink", sink], env=env,
                                stdout=open(work + "/serve.log", "w"), stderr=subprocess.STDOUT)
-        wait_for(lambda: run.poll() is None and
-                 delivered_all(args.eddy, data_dir, "bench", args.rows),
-                 600, "eddy to deliver every record")
+        wait_for(lambda: run.poll() is not None or
+                 delivered_records(metrics_port, "bench") >= args.rows,
+                 600, "eddy to deliver every record", interval=0.01)
         eddy_seconds = time.monotonic() - started
+        if run.poll() is not None:
+            raise AssertionError(f"eddy serve exited with {run.returncode}; see {work}/serve.log")
+        eddy_cpu = cpu_seconds(run.pid)
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=60)
         run = None
@@ -116,7 +131,8 @@ def main():
         print(f"objects_s3_bench: {args.rows} records, {len(files)} objects, {mb:.1f} MB "
               f"({args.compression}), load {load:.1f}")
         print(f"  eddy serve --sink s3://  {eddy_seconds:7.2f} s  {args.rows / eddy_seconds:10.0f} "
-              f"records/s  {mb / eddy_seconds:7.2f} MB/s (read, render, compress, upload)")
+              f"records/s  {mb / eddy_seconds:7.2f} MB/s (read, render, compress, upload; "
+              f"CPU {eddy_cpu:.2f} s)")
         print(f"  aws s3 cp --recursive    {aws_seconds:7.2f} s  {mb / aws_seconds:29.2f} MB/s "
               "(upload of the same bytes)")
         print(f"  ratio (aws seconds / eddy seconds): {aws_seconds / eddy_seconds:.2f}")

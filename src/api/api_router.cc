@@ -15,7 +15,7 @@
 namespace eddy::api {
 namespace {
 
-std::shared_ptr<spdlog::logger> Log() {
+std::shared_ptr<logging::Logger> Log() {
   static auto logger = logging::Get("api");
   return logger;
 }
@@ -71,7 +71,7 @@ void ApiRouter::Handle(const HttpRequest& request, HttpResponse* response) {
   }
   probe_.Record(service, operation, response->status,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  if (Log()->should_log(spdlog::level::debug)) {
+  if (Log()->should_log(logging::Level::kDebug)) {
     Log()->debug("request target={} status={} http={} micros={}", target ? *target : "-",
                  response->status, request.http_major,
                  std::chrono::duration_cast<std::chrono::microseconds>(

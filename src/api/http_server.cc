@@ -30,7 +30,7 @@ namespace {
 constexpr size_t kCopyBodyBelow = 64 * 1024;
 constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-std::shared_ptr<spdlog::logger> Log() {
+std::shared_ptr<logging::Logger> Log() {
   static auto logger = logging::Get("api");
   return logger;
 }

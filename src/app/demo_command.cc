@@ -1,7 +1,9 @@
 // `eddy demo`: the main job on embedded defaults. Starts a throwaway PostgreSQL 15 and
 // MariaDB 10.11, creates retail_trans on both, runs a generator of inserts/updates/deletes,
-// captures both databases into a change log in a temporary directory (streams
-// retail-postgres and retail-mariadb), serves the Kinesis/DynamoDB Streams API on 127.0.0.1,
+// and runs ONE engine, configured as `eddy run` is with two `[[source]]`s (postgres and
+// mariadb), their streams (retail-postgres and retail-mariadb) and sinks, on the same
+// engine/supervisor `eddy run` uses: it captures both databases into a change log in a
+// temporary directory, serves the Kinesis/DynamoDB Streams API on 127.0.0.1,
 // prints the changes as they arrive and the aws CLI / boto3 commands that read them, and stops
 // cleanly on Ctrl-C (or after --duration), leaving nothing running.
 #include <unistd.h>
@@ -19,7 +21,7 @@
 #include "consume/stream_reader.h"
 #include "demo/demo_databases.h"
 #include "demo/local_function.h"
-#include "engine/capture.h"
+#include "engine/config.h"
 #include "engine/engine.h"
 #include "engine/sink_config.h"
 #include "sink/kafka/mock_cluster.h"
@@ -41,11 +43,16 @@ struct DemoFlags {
 
 constexpr const char* kPostgresStream = "retail-postgres";
 constexpr const char* kMariadbStream = "retail-mariadb";
+// The engine's two `[[source]]`s (each stream names its source).
+constexpr const char* kPostgresSource = "postgres";
+constexpr const char* kMariadbSource = "mariadb";
 
 void PrintInstructions(uint16_t port, const std::string& function_dir, const std::string& log_dir) {
   std::printf(R"(
 eddy demo is running: PostgreSQL and MariaDB each get a stream of inserts, updates and deletes
-on retail_trans; eddy captures both and serves them on http://127.0.0.1:%u
+on retail_trans; one eddy engine captures both (two [[source]]s, as eddy run --config takes
+them) and serves them on http://127.0.0.1:%u
+  curl -s http://127.0.0.1:%u/admin/v1/sources
 
 Read the changes with the aws CLI:
   export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1
@@ -75,8 +82,9 @@ sink, eddy run --sink webhook+http://...); it appends each event it receives to 
 
 Changes as they arrive (Ctrl-C stops the demo and removes everything it started):
 )",
-              port, port, port, kPostgresStream, port, kPostgresStream, port, port, kMariadbStream,
-              kMariadbStream, function_dir.c_str(), kPostgresStream, log_dir.c_str());
+              port, port, port, port, kPostgresStream, port, kPostgresStream, port, port,
+              kMariadbStream, kMariadbStream, function_dir.c_str(), kPostgresStream,
+              log_dir.c_str());
   std::fflush(stdout);
 }
 
@@ -105,14 +113,39 @@ int Demo(const DemoFlags& flags) {
   auto databases = demo::DemoDatabases::Start(demo_options);
   if (!databases.ok()) return fail("starting the databases", databases.status());
 
+  // One engine config, as `eddy run --config` takes it: two [[source]]s, a stream of each, and
+  // the sinks below.
+  std::string mariadb_database;
+  {
+    auto url = source::ParseSourceUrl((*databases)->mariadb_capture_url());
+    if (!url.ok()) return fail("parsing a capture URL", url.status());
+    mariadb_database = url->database;
+  }
   engine::EngineConfig config;
   config.data_dir = data_dir + "/log";
   config.api.listen = flags.api_listen;
+  {
+    // PostgreSQL: the superuser, since creating a publication needs table ownership (in
+    // production an administrator creates it once; eddy check says so).
+    engine::SourceConfig postgres;
+    postgres.name = kPostgresSource;
+    postgres.url = (*databases)->postgres_url();
+    engine::SourceConfig mariadb;
+    mariadb.name = kMariadbSource;
+    mariadb.url = (*databases)->mariadb_capture_url();
+    mariadb.server_id = 4400;
+    config.sources = {postgres, mariadb};
+  }
   for (const char* name : {kPostgresStream, kMariadbStream}) {
+    bool postgres = name == std::string(kPostgresStream);
     engine::StreamConfig stream;
     stream.name = name;
+    stream.source = postgres ? kPostgresSource : kMariadbSource;
     stream.format = flags.format;
     stream.shards = 2;
+    // Only the demo table: the capture users are not superusers, and a publication FOR ALL
+    // TABLES needs one.
+    stream.tables = {(postgres ? std::string("public") : mariadb_database) + ".retail_trans"};
     config.streams.push_back(stream);
   }
   // The webhook sink's embedded default: a local function that takes Lambda's Kinesis events
@@ -163,12 +196,6 @@ int Demo(const DemoFlags& flags) {
   // while the demo runs; the cluster's log is in memory and ends with the demo.
   auto kafka = sink::kafka::MockCluster::Start(1);
   if (!kafka.ok()) return fail("starting the embedded Kafka cluster", kafka.status());
-  std::string mariadb_database;
-  {
-    auto url = source::ParseSourceUrl((*databases)->mariadb_capture_url());
-    if (!url.ok()) return fail("parsing a capture URL", url.status());
-    mariadb_database = url->database;
-  }
   for (const char* name : {kPostgresStream, kMariadbStream}) {
     std::string url = "kafka://" + (*kafka)->bootstrap() + "?name=kafka-" + std::string(name) +
                       "&stream=" + name + "&topic_prefix=" + name + "&format=debezium";
@@ -176,30 +203,13 @@ int Demo(const DemoFlags& flags) {
     if (!sink.ok()) return fail("configuring the Kafka sink", sink.status());
     config.sinks.push_back(std::move(*sink));
   }
-  // No source: captures are added below.
-  auto engine = engine::Engine::Start(config, MakeSinkServices());
-  if (!engine.ok()) return fail("starting the change log and the API", engine.status());
-
-  const std::pair<const char*, std::string> sources[] = {
-      // PostgreSQL: the superuser, since creating a publication needs table ownership (in
-      // production an administrator creates it once; eddy check says so).
-      {kPostgresStream, (*databases)->postgres_url()},
-      {kMariadbStream, (*databases)->mariadb_capture_url()}};
-  for (size_t i = 0; i < 2; ++i) {
-    engine::EngineConfig source_config = config;
-    source_config.source.url = sources[i].second;
-    source_config.source.server_id = 4400;
-    auto url = source::ParseSourceUrl(sources[i].second);
-    if (!url.ok()) return fail("parsing a capture URL", url.status());
-    // Capture only the demo table: the capture users are not superusers, and a publication
-    // FOR ALL TABLES needs one.
-    engine::StreamConfig stream_config = config.streams[i];
-    stream_config.tables = {(i == 0 ? std::string("public") : url->database) + ".retail_trans"};
-    // The engine supervises both captures with the log and the API (one stream each).
-    if (Status added = (*engine)->AddCapture(source_config, stream_config, i, 1); !added.ok()) {
-      return fail(std::string("starting capture for ") + sources[i].first, added);
-    }
+  if (Status status = engine::ValidateForRun(config); !status.ok()) {
+    return fail("checking the demo's configuration", status);
   }
+  // The engine `eddy run` runs: the log, the API, both captures and every sink under one
+  // supervisor.
+  auto engine = engine::Engine::Start(config, MakeSinkServices());
+  if (!engine.ok()) return fail("starting the engine", engine.status());
   if (Status status = (*databases)->StartWorkload(); !status.ok()) {
     return fail("starting the workload", status);
   }
@@ -365,7 +375,8 @@ void RegisterDemoCommand(CLI::App& app, CommandRunner& runner) {
   command->add_option("--duration", flags->duration_seconds,
                       "Stop after this many seconds (default: at Ctrl-C)");
   command->add_flag("--quiet", flags->quiet, "Do not print every change");
-  command->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off");
+  command->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   command->add_option("--seed", flags->seed, "Workload seed");
   command->callback([&runner, flags] { runner = [flags] { return Demo(*flags); }; });
 }

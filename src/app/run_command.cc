@@ -146,6 +146,12 @@ int Run(const RunFlags& flags) {
       config.api.admin_token = token;
     }
   }
+  if (config.api.secret_access_key.empty()) {
+    // The SigV4 secret may come from the environment too (engine/control_auth.h).
+    if (const char* secret = std::getenv("EDDY_API_SECRET_ACCESS_KEY"); secret != nullptr) {
+      config.api.secret_access_key = secret;
+    }
+  }
   if (Status status = engine::ValidateForRun(config); !status.ok()) {
     std::fprintf(stderr, "eddy run: %s\n", status.message().c_str());
     return kExitUsage;

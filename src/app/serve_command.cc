@@ -116,7 +116,8 @@ void RegisterServeCommand(CLI::App& app, CommandRunner& runner) {
   command->add_option("--sink", flags->sink_urls,
                       "Deliver a stream to URL (repeatable): webhook+https://host/path?"
                       "stream=S&batch_size=100; query parameters are the sink's settings");
-  command->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off");
+  command->add_option("--log-level", flags->log_level, "trace|debug|info|warn|error|off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   command->callback([&runner, flags] {
     runner = [flags] { return Serve(*flags); };
   });

@@ -10,7 +10,6 @@
 
 #include <chrono>
 #include <iostream>
-#include <random>
 #include <thread>
 
 #include "app/commands.h"
@@ -32,36 +31,6 @@ struct SnapshotFlags {
 
 constexpr auto kPoll = std::chrono::milliseconds(100);
 
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
 int Run(const SnapshotFlags& flags) {
   auto timeout = ParseDuration(flags.timeout);
   if (!timeout.ok()) {
@@ -72,21 +41,7 @@ int Run(const SnapshotFlags& flags) {
     std::cerr << "eddy snapshot: --tables names no table\n";
     return kExitUsage;
   }
-  std::string data = "{\"data-collections\": [";
-  for (size_t i = 0; i < flags.tables.size(); ++i) {
-    data += (i > 0 ? ", " : "") + JsonString(flags.tables[i]);
-  }
-  data += "], \"type\": \"incremental\"";
-  if (!flags.where.empty()) {
-    data += ", \"additional-conditions\": [";
-    for (size_t i = 0; i < flags.tables.size(); ++i) {
-      data += std::string(i > 0 ? ", " : "") +
-              "{\"data-collection\": " + JsonString(flags.tables[i]) +
-              ", \"filter\": " + JsonString(flags.where) + "}";
-    }
-    data += "]";
-  }
-  data += "}";
+  std::string data = source::SnapshotRequestData(flags.tables, flags.where);
   // Checked here too, so a bad request fails before it is written.
   auto parsed = source::ParseSnapshotSignal("request", "execute-snapshot", data);
   if (!parsed.ok()) {
@@ -95,60 +50,29 @@ int Run(const SnapshotFlags& flags) {
   }
   io::FileSystem* fs = io::DefaultFileSystem();
   std::string capture_dir = io::JoinPath(io::JoinPath(flags.data_dir, "capture"), flags.stream);
-  auto exists = fs->IsDirectory(capture_dir);
-  if (!exists.ok() || !*exists) {
-    std::cerr << "eddy snapshot: " << capture_dir << " does not exist: no capture of stream '"
-              << flags.stream << "' ran on this data directory (check --data-dir and --stream)\n";
-    return kExitFailure;
-  }
-  std::string directory = io::JoinPath(capture_dir, std::string(source::kSnapshotRequestDirectory));
-  if (Status created = fs->CreateDirectories(directory); !created.ok()) {
-    std::cerr << "eddy snapshot: " << created.message() << "\n";
-    return kExitFailure;
-  }
-  std::string id =
-      fmt::format("{:x}-{:08x}", std::chrono::system_clock::now().time_since_epoch().count(),
-                  std::random_device{}());
-  auto path = [&](std::string_view suffix) {
-    return io::JoinPath(directory, id + std::string(suffix));
-  };
-  if (Status written = fs->WriteFileAtomically(path(source::kRequestSuffix), data); !written.ok()) {
-    std::cerr << "eddy snapshot: " << written.message() << "\n";
-    return kExitFailure;
-  }
-  auto present = [&](std::string_view suffix) {
-    auto found = fs->Exists(path(suffix));
-    return found.ok() && *found;
-  };
-  auto deadline = std::chrono::steady_clock::now() + *timeout;
-  while (!present(source::kAcceptedSuffix) && !present(source::kDoneSuffix)) {
-    if (present(source::kRejectedSuffix)) {
-      auto reason = fs->ReadFile(path(source::kRejectedSuffix));
-      std::cerr << "eddy snapshot: the capture rejected request " << id << ": "
-                << (reason.ok() ? *reason : reason.status().message());
-      return kExitFailure;
+  auto submitted = source::SubmitSnapshotRequest(
+      fs, capture_dir, data, std::chrono::duration_cast<std::chrono::milliseconds>(*timeout));
+  if (!submitted.ok()) {
+    const Status& status = submitted.status();
+    if (status.code() == ErrorCode::kNotFound) {
+      std::cerr << "eddy snapshot: " << capture_dir << " does not exist: no capture of stream '"
+                << flags.stream << "' ran on this data directory (check --data-dir and --stream)\n";
+    } else if (status.code() == ErrorCode::kUnavailable) {
+      std::cerr << "eddy snapshot: no running capture of stream '" << flags.stream
+                << "' took the request within " << flags.timeout << " (is `eddy run` running on "
+                << flags.data_dir << "?); the request is withdrawn\n";
+    } else {
+      std::cerr << "eddy snapshot: " << status.message() << "\n";
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      Status removed = fs->Remove(path(source::kRequestSuffix));
-      if (removed.ok() || present(source::kAcceptedSuffix) || present(source::kDoneSuffix)) {
-        if (removed.ok()) {
-          std::cerr << "eddy snapshot: no running capture of stream '" << flags.stream
-                    << "' took the request within " << flags.timeout
-                    << " (is `eddy run` running on " << flags.data_dir
-                    << "?); the request is withdrawn\n";
-          return kExitFailure;
-        }
-        break;  // taken just now
-      }
-      std::cerr << "eddy snapshot: " << removed.message() << "\n";
-      return kExitFailure;
-    }
-    std::this_thread::sleep_for(kPoll);
+    return kExitFailure;
   }
+  const std::string& id = *submitted;
   std::cout << "snapshot request " << id << " accepted by the capture of stream " << flags.stream
             << "\n";
   if (!flags.wait) return kExitOk;
-  while (!present(source::kDoneSuffix)) std::this_thread::sleep_for(kPoll);
+  while (source::SnapshotRequestState(fs, capture_dir, id) != "done") {
+    std::this_thread::sleep_for(kPoll);
+  }
   std::cout << "snapshot request " << id << " done\n";
   return kExitOk;
 }

@@ -313,7 +313,7 @@ class SinkRunner::Impl {
   const Clock* const clock_;
   io::FileSystem* const file_system_;
   const std::string shown_url_;
-  std::shared_ptr<spdlog::logger> logger_ = logging::Get("sink");
+  std::shared_ptr<logging::Logger> logger_ = logging::Get("sink");
   SinkProbe probe_;
 
   // Rendering (immutable after Start).

@@ -8,6 +8,8 @@
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <optional>
 
 #include "api/json_writer.h"
 #include "api/record_rendering.h"
@@ -15,8 +17,11 @@
 #include "consume/checkpoint_format.h"
 #include "engine/admin_request.h"
 #include "engine/config.h"
+#include "engine/control_auth.h"
 #include "engine/engine.h"
 #include "log/kinesis.h"
+#include "source/incremental_snapshot.h"
+#include "source/snapshot_signal.h"
 
 namespace eddy::engine {
 namespace {
@@ -257,20 +262,111 @@ Result<std::string> TailRecords(log::Stream& stream, size_t limit,
   return json.Take();
 }
 
-void Handle(Engine& engine, const std::string& token, const api::HttpRequest& request,
-            api::HttpResponse* response) {
-  if (!token.empty()) {
-    const std::string* authorization = request.Header("authorization");
-    if (authorization == nullptr || !AdminAuthorized(*authorization, token)) {
-      ReplyError(response,
-                 {401, "Unauthorized",
-                  authorization == nullptr
-                      ? "the admin API needs a token: send Authorization: Bearer TOKEN (the "
-                        "[api] admin_token or EDDY_ADMIN_TOKEN of this eddy)"
-                      : "the bearer token does not match this eddy's [api] admin_token",
-                  ""});
-      return;
+// ---- snapshots: the requests `eddy snapshot` writes, the capture's progress file ----
+
+// How long POST .../snapshots waits for the running capture to accept the request.
+constexpr auto kSnapshotAcceptWait = std::chrono::seconds(10);
+
+std::string CaptureDirectory(Engine& engine, const std::string& stream) {
+  return engine.data_dir() + "/capture/" + stream;
+}
+
+// The stream's capture, or the error naming why there is none.
+std::optional<AdminError> CapturedStream(Engine& engine, const std::string& name) {
+  auto view = engine.FindStream(name);
+  if (!view.ok()) {
+    return AdminNotFound("no stream named '" + name + "' (GET /admin/v1/streams lists them)");
+  }
+  if (view->source.empty()) {
+    return AdminConflict("stream '" + name +
+                         "' has no capture (it was created through the Kinesis API or eddy "
+                         "serve): snapshots are taken by a stream's capture");
+  }
+  return std::nullopt;
+}
+
+// {"stream", "status", "snapshot": {"id", "origin", "tables": [{"table", "condition", "state",
+// "rows", "ranges", "ranges_done", "reason"}]} | null}; one line per table, its key ranges
+// summed.
+Result<std::string> SnapshotProgress(Engine& engine, const std::string& stream) {
+  io::FileSystem* fs = io::DefaultFileSystem();
+  std::string path =
+      io::JoinPath(CaptureDirectory(engine, stream), std::string(source::kIncrementalSnapshotFile));
+  api::JsonWriter json;
+  json.BeginObject();
+  json.Member("stream", stream);
+  EDDY_ASSIGN_OR_RETURN(bool exists, fs->Exists(path));
+  if (!exists) {
+    json.Member("status", "none");
+    json.Key("snapshot");
+    json.RawValue("null");
+    json.EndObject();
+    return json.Take();
+  }
+  EDDY_ASSIGN_OR_RETURN(std::string bytes, fs->ReadFile(path));
+  EDDY_ASSIGN_OR_RETURN(source::IncrementalSnapshotState state,
+                        source::DecodeIncrementalSnapshotState(bytes));
+  json.Member("status", state.Complete() ? "complete" : state.paused ? "paused" : "running");
+  json.Key("snapshot");
+  json.BeginObject();
+  json.Member("id", state.id);
+  json.Member("origin", state.origin);
+  json.Key("tables");
+  json.BeginArray();
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<const source::TableSnapshotProgress*>> by_table;
+  for (const auto& entry : state.tables) {
+    auto& entries = by_table[entry.table];
+    if (entries.empty()) order.push_back(entry.table);
+    entries.push_back(&entry);
+  }
+  for (const std::string& table : order) {
+    const auto& entries = by_table[table];
+    uint64_t rows = 0;
+    size_t done = 0;
+    bool skipped = false;
+    std::string reason;
+    for (const auto* entry : entries) {
+      rows += entry->rows;
+      done += entry->state == source::TableSnapshotState::kDone ? 1 : 0;
+      if (entry->state == source::TableSnapshotState::kSkipped) {
+        skipped = true;
+        if (reason.empty()) reason = entry->reason;
+      }
     }
+    json.BeginObject();
+    json.Member("table", table);
+    json.Member("condition", entries.front()->condition);
+    json.Member("state", skipped ? "skipped" : done == entries.size() ? "done" : "pending");
+    json.Key("rows");
+    json.UInt(rows);
+    json.MemberInt("ranges", static_cast<int64_t>(entries.size()));
+    json.MemberInt("ranges_done", static_cast<int64_t>(done));
+    json.Member("reason", reason);
+    json.EndObject();
+  }
+  json.EndArray();
+  json.EndObject();
+  json.EndObject();
+  return json.Take();
+}
+
+// Bearer token or SigV4 (engine/control_auth.h); false after answering 401.
+bool Authenticated(const ControlAuth& auth, const api::HttpRequest& request,
+                   api::HttpResponse* response) {
+  auto refused = auth.Check(request);
+  if (!refused) return true;
+  ReplyError(response, {401, "Unauthorized", *refused, ""});
+  return false;
+}
+
+void Handle(Engine& engine, const ControlAuth& auth, const api::HttpRequest& request,
+            api::HttpResponse* response) {
+  if (!Authenticated(auth, request, response)) return;
+  // The console's history, alerts and client commands (engine/console_monitor.h).
+  if (ConsoleMonitor* monitor = engine.console_monitor();
+      monitor != nullptr && monitor->Handle(request, response)) {
+    return;
   }
   AdminRoute route;
   if (auto error = ParseAdminRoute(request.method, api::RequestPath(request.target), &route)) {
@@ -338,6 +434,65 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
         return;
       }
       Reply(response, 200, std::move(*records));
+      return;
+    }
+    case AdminOperation::kRequestSnapshot: {
+      SnapshotRequestBody body;
+      if (auto error = ParseSnapshotRequestBody(request.body, &body)) {
+        ReplyError(response, *error);
+        return;
+      }
+      if (auto error = CapturedStream(engine, route.name)) {
+        ReplyError(response, *error);
+        return;
+      }
+      auto submitted = source::SubmitSnapshotRequest(
+          io::DefaultFileSystem(), CaptureDirectory(engine, route.name), body.data,
+          std::chrono::duration_cast<std::chrono::milliseconds>(kSnapshotAcceptWait));
+      if (!submitted.ok()) {
+        const Status& status = submitted.status();
+        if (status.code() == ErrorCode::kInvalidArgument) {
+          ReplyError(response, AdminBadRequest(status.message()));
+        } else if (status.code() == ErrorCode::kNotFound || status.IsRetriable()) {
+          ReplyError(response,
+                     {503, "Unavailable",
+                      "the capture of stream '" + route.name +
+                          "' is not running (it did not take the request within 10 s: see GET "
+                          "/admin/v1/streams/" +
+                          route.name + " for its state and error)",
+                      ""});
+        } else {
+          ReplyError(response, FromStatus(status));
+        }
+        return;
+      }
+      json.BeginObject();
+      json.Member("request", *submitted);
+      json.Member("stream", route.name);
+      json.Member("state", "accepted");
+      json.Key("tables");
+      json.BeginArray();
+      for (const std::string& table : body.tables) json.String(table);
+      json.EndArray();
+      json.Member("where", body.where);
+      json.EndObject();
+      // 202: accepted by the capture, read in chunks from now on (GET shows the progress).
+      Reply(response, 202, json.Take());
+      response->headers.emplace_back(
+          "location", std::string(kAdminPrefix) + "streams/" + route.name + "/snapshots");
+      return;
+    }
+    case AdminOperation::kGetSnapshots: {
+      if (auto error = CapturedStream(engine, route.name)) {
+        ReplyError(response, *error);
+        return;
+      }
+      auto progress = SnapshotProgress(engine, route.name);
+      if (!progress.ok()) {
+        ReplyError(response, {500, "Internal", progress.status().message(), ""});
+        return;
+      }
+      Reply(response, 200, std::move(*progress));
       return;
     }
     case AdminOperation::kCreateStream: {
@@ -535,13 +690,13 @@ bool IsLoopbackListen(std::string_view listen) {
   return host == "localhost" || host == "::1" || host.substr(0, 4) == "127.";
 }
 
-api::HttpRoute AdminHttpRoute(Engine* engine, std::string token) {
+api::HttpRoute AdminHttpRoute(Engine* engine, std::shared_ptr<const ControlAuth> auth) {
   api::HttpRoute route;
   route.path = std::string(kAdminPrefix);
   route.prefix = true;
-  route.handler = [engine, token = std::move(token)](const api::HttpRequest& request,
-                                                     api::HttpResponse* response) {
-    Handle(*engine, token, request, response);
+  route.handler = [engine, auth = std::move(auth)](const api::HttpRequest& request,
+                                                   api::HttpResponse* response) {
+    Handle(*engine, *auth, request, response);
   };
   return route;
 }

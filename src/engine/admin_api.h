@@ -14,6 +14,7 @@
 // `engine` must outlive the server (the engine stops its API before it is destroyed).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -22,9 +23,11 @@
 namespace eddy::engine {
 
 class Engine;
+class ControlAuth;
 
-// The prefix route serving /admin/v1/ for `engine`; an empty `token` requires none.
-api::HttpRoute AdminHttpRoute(Engine* engine, std::string token);
+// The prefix route serving /admin/v1/ for `engine`; `auth` (engine/control_auth.h: bearer
+// token or SigV4) decides who may call it.
+api::HttpRoute AdminHttpRoute(Engine* engine, std::shared_ptr<const ControlAuth> auth);
 
 // True when `token` (non-empty) matches the `authorization` header value "Bearer TOKEN".
 bool AdminAuthorized(std::string_view authorization, std::string_view token);

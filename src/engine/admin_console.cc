@@ -6,7 +6,8 @@ namespace eddy::engine {
 namespace {
 
 // The page: plain HTML, CSS and JavaScript, no framework; every value inserted with
-// textContent (never innerHTML), so names and reasons cannot inject markup.
+// textContent (never innerHTML), so names, reasons and commands cannot inject markup. Charts
+// are SVG polylines drawn from the server's history; alerts come evaluated from the server.
 constexpr std::string_view kConsolePage = R"html(<!doctype html>
 <html lang="en">
 <head>
@@ -14,7 +15,7 @@ constexpr std::string_view kConsolePage = R"html(<!doctype html>
 <title>eddy console</title>
 <style>
 body { font: 14px system-ui, sans-serif; margin: 1.5em; color: #222; }
-h1 { font-size: 1.3em; } h2 { font-size: 1.1em; margin-top: 1.5em; }
+h1 { font-size: 1.3em; } h2 { font-size: 1.1em; margin-top: 1.5em; } h3 { font-size: 1em; }
 table { border-collapse: collapse; min-width: 40em; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.3em 0.8em; text-align: left; }
 th { background: #f4f4f4; }
@@ -26,9 +27,18 @@ th { background: #f4f4f4; }
   font-weight: bold; border-radius: 4px; }
 #alerts div { margin: 0.2em 0; }
 svg.chart { width: 160px; height: 32px; background: #fafafa; border: 1px solid #eee; }
-svg.chart polyline { fill: none; stroke: #1f5fbf; stroke-width: 1.5; }
+svg.chart polyline, svg.history-chart polyline { fill: none; stroke: #1f5fbf; stroke-width: 1.5; }
+#history { display: flex; flex-wrap: wrap; gap: 1em; }
+.history-card { border: 1px solid #ddd; padding: 0.4em 0.6em; }
+.history-card .title { font-weight: bold; font-size: 0.9em; }
+svg.history-chart { width: 320px; height: 90px; background: #fafafa; }
+svg.history-chart text { font-size: 9px; fill: #666; }
 #tail-lines { background: #f7f7f7; border: 1px solid #ddd; padding: 0.5em; max-height: 24em;
   overflow: auto; font: 12px ui-monospace, monospace; white-space: pre-wrap; }
+.command pre { background: #f7f7f7; border: 1px solid #ddd; padding: 0.5em; margin: 0.2em 0 0.8em;
+  font: 12px ui-monospace, monospace; white-space: pre-wrap; word-break: break-all; }
+.command p { margin: 0.3em 0 0; color: #555; }
+#alert-settings input { width: 18em; }
 </style>
 </head>
 <body>
@@ -49,6 +59,16 @@ svg.chart polyline { fill: none; stroke: #1f5fbf; stroke-width: 1.5; }
   <th>Lag (records)</th><th>Lag (s)</th><th>Delivered</th><th>Failed</th>
   <th>Lag (records, last hour)</th><th>Action</th><th>Checkpoint</th>
   </tr></thead><tbody></tbody></table>
+<h2>Last hour</h2>
+<p>Sampled in the server every <span id="history-interval">?</span> s (GET /admin/v1/history).</p>
+<div id="history"></div>
+<h2>Alert thresholds</h2>
+<table id="alert-settings"><thead><tr><th>Setting</th><th>Value</th></tr></thead><tbody></tbody>
+</table>
+<p><button id="save-alerts">Save thresholds</button> <span id="alerts-saved"></span></p>
+<h2>Read a stream</h2>
+<div>Stream <select id="clients-stream"></select></div>
+<div id="clients"></div>
 <h2>Live tail</h2>
 <div>Stream <select id="tail-stream"></select>
   Table <input id="tail-table" size="16" placeholder="public.orders">
@@ -75,10 +95,14 @@ async function call(method, path, body) {
   if (!response.ok) throw new Error(answer.error ? answer.error.message : response.statusText);
   return answer;
 }
+function element(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = String(text);
+  if (className) node.className = className;
+  return node;
+}
 function cell(row, text, className) {
-  const td = document.createElement("td");
-  td.textContent = String(text);
-  if (className) td.className = className;
+  const td = element("td", text, className);
   row.appendChild(td);
   return td;
 }
@@ -90,78 +114,171 @@ function fill(table, items, render) {
     return row;
   }));
 }
-// Rates and lags of the last hour, sampled at each refresh (kept in this page's memory).
-const history = new Map();  // key -> [[time ms, value]]
-const kHistoryMillis = 3600 * 1000;
-function remember(key, value) {
-  const now = Date.now();
-  const points = history.get(key) || [];
-  points.push([now, Number(value)]);
-  while (points.length && points[0][0] < now - kHistoryMillis) points.shift();
-  history.set(key, points);
-  return points;
+// The last hour of rates and lags, kept by the server (GET /admin/v1/history): the whole
+// hour on load, then only the samples after the newest one seen.
+const history = new Map();  // "kind:name:measure" -> [[time ms, value]]
+let historyNewest = 0;
+let historyWindowMillis = 3600 * 1000;
+async function loadHistory() {
+  const answer = await call("GET", "history" + (historyNewest ? "?since_ms=" + (historyNewest + 1) : ""));
+  historyWindowMillis = answer.window_seconds * 1000;
+  document.getElementById("history-interval").textContent = answer.interval_seconds;
+  for (const s of answer.series) {
+    const key = s.kind + ":" + s.name + ":" + s.measure;
+    const points = history.get(key) || [];
+    for (const p of s.points) {
+      if (!points.length || p[0] > points[points.length - 1][0]) points.push(p);
+      historyNewest = Math.max(historyNewest, p[0]);
+    }
+    history.set(key, points);
+  }
+  for (const points of history.values()) {
+    while (points.length && points[0][0] < historyNewest - historyWindowMillis) points.shift();
+  }
 }
-function chart(points) {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("class", "chart");
-  svg.setAttribute("viewBox", "0 0 160 32");
-  const line = document.createElementNS(ns, "polyline");
-  const max = Math.max(1, ...points.map(p => p[1]));
+const ns = "http://www.w3.org/2000/svg";
+function svgNode(tag, attributes, text) {
+  const node = document.createElementNS(ns, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+// A polyline of `points` scaled into width x height (time across, value up from 0).
+function line(points, width, height) {
+  const max = Math.max(1e-9, ...points.map(p => p[1]));
   const start = points.length ? points[0][0] : 0;
   const span = Math.max(1, (points.length ? points[points.length - 1][0] : 0) - start);
-  line.setAttribute("points", points.map(p =>
-      (160 * (p[0] - start) / span).toFixed(1) + "," + (31 - 30 * p[1] / max).toFixed(1)).join(" "));
-  svg.appendChild(line);
-  const title = document.createElementNS(ns, "title");
-  title.textContent = "max " + max;
-  svg.appendChild(title);
+  return [max, svgNode("polyline", { points: points.map(p =>
+      (width * (p[0] - start) / span).toFixed(1) + "," +
+      (height - 1 - (height - 2) * p[1] / max).toFixed(1)).join(" ") })];
+}
+function describe(points, node) {
+  node.dataset.points = points.length;
+  node.dataset.firstMs = points.length ? points[0][0] : 0;
+}
+function chart(key) {
+  const points = history.get(key) || [];
+  const svg = svgNode("svg", { class: "chart", viewBox: "0 0 160 32" });
+  svg.dataset.series = key;
+  describe(points, svg);
+  const [max, polyline] = line(points, 160, 32);
+  svg.appendChild(polyline);
+  svg.appendChild(svgNode("title", {}, "max " + format(max)));
   return svg;
 }
-const lastRecords = new Map();  // stream -> [time ms, records]
-function writeRate(stream, records) {
-  const now = Date.now();
-  const last = lastRecords.get(stream);
-  lastRecords.set(stream, [now, records]);
-  if (!last || now <= last[0]) return 0;
-  return Math.max(0, (records - last[1]) * 1000 / (now - last[0]));
+function format(value) {
+  if (value >= 100) return Math.round(value).toLocaleString();
+  return Number(value.toPrecision(3)).toString();
 }
-function alerts(streams, sinks) {
-  const messages = [];
-  for (const s of sinks) {
-    if (s.state === "FAILED" || s.state === "IMPAIRED") {
-      messages.push("Sink " + s.name + " is " + s.state + (s.reason ? ": " + s.reason : ""));
-    }
-  }
-  for (const s of streams) {
-    if (s.capture_state === "failed" || s.capture_state === "reconnecting") {
-      messages.push("Capture of stream " + s.name + " is " + s.capture_state +
-                    (s.capture_error ? ": " + s.capture_error : ""));
-    }
-  }
+const measureNames = {
+  records_per_second: "records/s", bytes_per_second: "bytes/s",
+  capture_lag_seconds: "capture lag (s)", source_lag_bytes: "source lag (bytes)",
+  lag_records: "lag (records)", lag_seconds: "lag (s)", events_per_second: "events/s",
+  lag_bytes: "lag (bytes)",
+};
+function renderHistory() {
+  const cards = [...history.keys()].sort().map(key => {
+    const [kind, ...rest] = key.split(":");
+    const measure = rest.pop();
+    const name = rest.join(":");
+    const points = history.get(key);
+    const card = element("div", undefined, "history-card");
+    card.appendChild(element("div", kind + " " + name + ": " + (measureNames[measure] || measure),
+                             "title"));
+    const svg = svgNode("svg", { class: "history-chart", viewBox: "0 0 320 90" });
+    svg.dataset.series = key;
+    describe(points, svg);
+    const [max, polyline] = line(points, 300, 76);
+    polyline.setAttribute("transform", "translate(0,2)");
+    svg.appendChild(polyline);
+    svg.appendChild(svgNode("text", { x: 2, y: 10 }, "max " + format(max)));
+    const seconds = points.length ? (points[points.length - 1][0] - points[0][0]) / 1000 : 0;
+    svg.appendChild(svgNode("text", { x: 2, y: 88 }, seconds < 120 ? "-" + Math.round(seconds) + " s"
+                                                                  : "-" + Math.round(seconds / 60) + " min"));
+    svg.appendChild(svgNode("text", { x: 285, y: 88 }, "now"));
+    const last = points.length ? points[points.length - 1][1] : 0;
+    svg.appendChild(svgNode("text", { x: 240, y: 10 }, "now " + format(last)));
+    card.appendChild(svg);
+    return card;
+  });
+  document.getElementById("history").replaceChildren(...cards);
+}
+// Alerts are evaluated in the server (GET /admin/v1/alerts); the banner shows the active ones.
+let alertSettingsShown = false;
+function renderAlerts(answer) {
   const box = document.getElementById("alerts");
-  box.replaceChildren(...messages.map(text => {
-    const div = document.createElement("div");
-    div.textContent = text;
+  box.replaceChildren(...answer.active.map(alert => {
+    const div = element("div", alert.message);
+    div.dataset.alert = alert.alert;
+    div.dataset.subject = alert.sink || alert.stream || "";
     return div;
   }));
+  if (alertSettingsShown) return;  // do not overwrite what the operator is typing
+  alertSettingsShown = true;
+  fill("alert-settings", Object.entries(answer.settings), (row, [key, value]) => {
+    cell(row, key);
+    const input = element("input");
+    input.name = key;
+    input.value = String(value);
+    input.dataset.original = String(value);
+    if (key === "sample_interval") input.disabled = true;  // set at start ([alerts])
+    cell(row, "").appendChild(input);
+  });
 }
+document.getElementById("save-alerts").onclick = async () => {
+  const changed = {};
+  for (const input of document.querySelectorAll("#alert-settings input")) {
+    if (!input.disabled && input.value !== input.dataset.original) changed[input.name] = input.value;
+  }
+  const saved = document.getElementById("alerts-saved");
+  try {
+    const answer = await call("PATCH", "alerts", JSON.stringify(changed));
+    alertSettingsShown = false;
+    renderAlerts(answer);
+    saved.textContent = "Saved";
+    document.getElementById("error").textContent = "";
+  } catch (error) {
+    saved.textContent = "";
+    document.getElementById("error").textContent = error.message;
+  }
+};
+// For each stream, the commands that read it (GET /admin/v1/clients).
+const clientsSelect = document.getElementById("clients-stream");
+let clientsAnswer = { streams: [] };
+function renderClients() {
+  const chosen = clientsAnswer.streams.find(s => s.stream === clientsSelect.value) ||
+                 clientsAnswer.streams[0];
+  const box = document.getElementById("clients");
+  if (!chosen) return box.replaceChildren();
+  const nodes = chosen.commands.map(command => {
+    const div = element("div", undefined, "command");
+    div.dataset.client = command.client;
+    div.dataset.stream = chosen.stream;
+    div.appendChild(element("p", command.client + ": " + command.description));
+    div.appendChild(element("pre", command.command));
+    return div;
+  });
+  box.replaceChildren(...nodes);
+}
+clientsSelect.onchange = renderClients;
 const tailSelect = document.getElementById("tail-stream");
 const confirming = new Set();  // sinks whose Reset was clicked once (survives re-rendering)
-function streamChoices(names) {
-  const current = tailSelect.value;
-  if ([...tailSelect.options].map(o => o.value).join() === names.join()) return;
-  tailSelect.replaceChildren(...names.map(name => {
+function streamChoices(select, names) {
+  const current = select.value;
+  if ([...select.options].map(o => o.value).join() === names.join()) return false;
+  select.replaceChildren(...names.map(name => {
     const option = document.createElement("option");
     option.value = option.textContent = name;
     return option;
   }));
-  if (names.includes(current)) tailSelect.value = current;
+  if (names.includes(current)) select.value = current;
+  return true;
 }
 async function refresh() {
   try {
-    const [sources, streams, sinks] = await Promise.all(
-        [call("GET", "sources"), call("GET", "streams"), call("GET", "sinks")]);
+    const [sources, streams, sinks, alerts] = await Promise.all(
+        [call("GET", "sources"), call("GET", "streams"), call("GET", "sinks"),
+         call("GET", "alerts"), loadHistory()]);
     fill("sources", sources.sources, (row, s) => {
       row.dataset.source = s.name;
       [s.name, s.url, s.origin, s.streams.join(", ")].forEach(v => cell(row, v));
@@ -170,18 +287,23 @@ async function refresh() {
       row.dataset.stream = s.name;
       [s.name, s.open_shards, s.records, s.retention_hours, s.format, s.source,
        s.capture_state].forEach(v => cell(row, v));
-      cell(row, "", "chart").appendChild(chart(remember("stream:" + s.name,
-                                                        writeRate(s.name, s.records))));
+      cell(row, "", "chart").appendChild(chart("stream:" + s.name + ":records_per_second"));
     });
-    streamChoices(streams.streams.map(s => s.name));
-    alerts(streams.streams, sinks.sinks);
+    const names = streams.streams.map(s => s.name);
+    streamChoices(tailSelect, names);
+    if (streamChoices(clientsSelect, names) || !clientsAnswer.streams.length) {
+      clientsAnswer = await call("GET", "clients");
+      renderClients();
+    }
+    renderAlerts(alerts);
+    renderHistory();
     fill("sinks", sinks.sinks, (row, s) => {
       row.dataset.sink = s.name;
       cell(row, s.name); cell(row, s.stream);
       cell(row, s.state, "state state-" + s.state);
       cell(row, s.reason); cell(row, s.lag_records); cell(row, s.lag_seconds);
       cell(row, s.delivered_records); cell(row, s.failed_records);
-      cell(row, "", "chart").appendChild(chart(remember("sink:" + s.name, s.lag_records)));
+      cell(row, "", "chart").appendChild(chart("sink:" + s.name + ":lag_records"));
       const action = s.state === "PAUSED" || s.state === "FAILED" ? "resume" : "pause";
       const button = document.createElement("button");
       button.textContent = action === "pause" ? "Pause" : "Resume";

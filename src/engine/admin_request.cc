@@ -9,6 +9,7 @@
 
 #include "engine/sink_config.h"
 #include "log/kinesis.h"
+#include "source/snapshot_signal.h"
 
 namespace eddy::engine {
 namespace {
@@ -218,7 +219,8 @@ std::optional<AdminError> ParseAdminRoute(std::string_view method, std::string_v
       return std::nullopt;
     }
     bool tail = streams && segments.size() == 3 && segments[2] == "tail";
-    if (segments.size() != 2 && !tail) return not_found();
+    bool snapshots = streams && segments.size() == 3 && segments[2] == "snapshots";
+    if (segments.size() != 2 && !tail && !snapshots) return not_found();
     std::string_view name = segments[1];
     if (name.empty() || name.size() > 128 ||
         !std::all_of(name.begin(), name.end(), IsSinkNameCharacter)) {
@@ -231,6 +233,16 @@ std::optional<AdminError> ParseAdminRoute(std::string_view method, std::string_v
     if (tail) {
       if (method != "GET") return MethodNotAllowed(method, path, "GET");
       out->operation = AdminOperation::kTailStream;
+      return std::nullopt;
+    }
+    if (snapshots) {
+      if (method == "GET") {
+        out->operation = AdminOperation::kGetSnapshots;
+      } else if (method == "POST") {
+        out->operation = AdminOperation::kRequestSnapshot;
+      } else {
+        return MethodNotAllowed(method, path, "GET, POST");
+      }
       return std::nullopt;
     }
     if (method == "GET") {
@@ -311,6 +323,48 @@ std::optional<AdminError> ParseResetBody(std::string_view body, log::StartPositi
   auto parsed = ParseResetTarget(*to);
   if (!parsed.ok()) return AdminBadRequest("field 'to': " + parsed.status().message());
   *out = *parsed;
+  return std::nullopt;
+}
+
+std::optional<AdminError> ParseSnapshotRequestBody(std::string_view body,
+                                                   SnapshotRequestBody* out) {
+  *out = SnapshotRequestBody{};
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (auto error = ParseObject(parser, body, &object)) return error;
+  if (auto error = CheckKnown(object, {"tables", "where"})) return error;
+  constexpr size_t kMaxTables = 1000;
+  simdjson::dom::element tables;
+  if (object.at_key("tables").get(tables) || tables.is_null()) {
+    return AdminBadRequest(
+        "field 'tables' is required: a list of the tables to snapshot, as the stream's tables "
+        "are written (\"schema.table\" or \"database.table\")");
+  }
+  simdjson::dom::array list;
+  if (tables.get_array().get(list)) {
+    return AdminBadRequest(fmt::format("field 'tables' must be a list of table names, not {}",
+                                       JsonTypeName(tables.type())));
+  }
+  for (auto element : list) {
+    std::string_view text;
+    if (element.get_string().get(text) || text.empty()) {
+      return AdminBadRequest("field 'tables' must hold non-empty strings (table names)");
+    }
+    if (out->tables.size() >= kMaxTables) {
+      return AdminBadRequest(fmt::format("field 'tables' names more than {} tables", kMaxTables));
+    }
+    out->tables.emplace_back(text);
+  }
+  if (out->tables.empty()) {
+    return AdminBadRequest("field 'tables' names no table: give at least one");
+  }
+  std::optional<std::string> where;
+  if (auto error = StringField(object, "where", &where)) return error;
+  if (where) out->where = std::move(*where);
+  out->data = source::SnapshotRequestData(out->tables, out->where);
+  Result<source::SnapshotSignal> checked =
+      source::ParseSnapshotSignal("request", "execute-snapshot", out->data);
+  if (!checked.ok()) return AdminBadRequest(checked.status().message());
   return std::nullopt;
 }
 

@@ -8,6 +8,8 @@
 //   GET    /admin/v1/streams               POST /admin/v1/streams {"name","source","settings"}
 //   GET    /admin/v1/streams/{name}        DELETE /admin/v1/streams/{name}
 //   GET    /admin/v1/streams/{name}/tail?limit=N   the stream's newest records, rendered
+//   POST   /admin/v1/streams/{name}/snapshots {"tables": [...], "where": "..."}
+//   GET    /admin/v1/streams/{name}/snapshots       the incremental snapshot's progress
 //   GET    /admin/v1/sinks                 POST /admin/v1/sinks  {"name","url","stream","settings"}
 //   GET    /admin/v1/sinks/{name}          DELETE /admin/v1/sinks/{name}
 //   POST   /admin/v1/sinks/{name}/pause|resume
@@ -23,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "consume/sink.h"
 #include "engine/config.h"
@@ -49,6 +52,8 @@ enum class AdminOperation : uint8_t {
   kCreateStream = 13,
   kDeleteStream = 14,
   kTailStream = 15,
+  kRequestSnapshot = 16,
+  kGetSnapshots = 17,
 };
 
 struct AdminError {
@@ -95,6 +100,18 @@ std::optional<AdminError> ParseCreateSourceBody(std::string_view body, SourceCon
 // when there is one), `settings` an object of the stream settings (format, view_type, tables
 // as "a.b,c.d" or a list of strings, shards, ...; engine/config.h ApplyStreamSetting).
 std::optional<AdminError> ParseCreateStreamBody(std::string_view body, StreamConfig* out);
+
+// The body of POST /admin/v1/streams/{name}/snapshots: `tables` required, a non-empty list of
+// table names as the stream's tables are written ("schema.table" / "database.table"; PostgreSQL
+// also "table"), `where` optional, an SQL condition limiting the rows of every table (Debezium's
+// additional-conditions). Written as the execute-snapshot `data` JSON `eddy snapshot` writes
+// (source::SnapshotRequestData) into `data`.
+struct SnapshotRequestBody {
+  std::vector<std::string> tables;
+  std::string where;
+  std::string data;  // the request file's JSON
+};
+std::optional<AdminError> ParseSnapshotRequestBody(std::string_view body, SnapshotRequestBody* out);
 
 // Bodies larger than this are refused (a sink definition is small).
 inline constexpr size_t kMaxAdminBodyBytes = 64 * 1024;

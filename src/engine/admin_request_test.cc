@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/admin_api.h"
+#include "source/snapshot_signal.h"
 
 namespace eddy::engine {
 namespace {
@@ -72,6 +73,55 @@ TEST(AdminRoute, SourcesAndStreams) {
   EXPECT_EQ(route.name, "kv");
   EXPECT_EQ(ParseAdminRoute("POST", "/admin/v1/streams/kv/tail", &route)->http_status, 405);
   EXPECT_EQ(ParseAdminRoute("GET", "/admin/v1/sources/pg/tail", &route)->http_status, 404);
+}
+
+TEST(AdminRoute, StreamSnapshots) {
+  AdminRoute route;
+  ASSERT_FALSE(ParseAdminRoute("POST", "/admin/v1/streams/kv/snapshots", &route));
+  EXPECT_EQ(route.operation, AdminOperation::kRequestSnapshot);
+  EXPECT_EQ(route.name, "kv");
+  ASSERT_FALSE(ParseAdminRoute("GET", "/admin/v1/streams/kv/snapshots/", &route));
+  EXPECT_EQ(route.operation, AdminOperation::kGetSnapshots);
+  auto wrong = ParseAdminRoute("DELETE", "/admin/v1/streams/kv/snapshots", &route);
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->http_status, 405);
+  EXPECT_EQ(wrong->allow, "GET, POST");
+  EXPECT_EQ(ParseAdminRoute("GET", "/admin/v1/sources/pg/snapshots", &route)->http_status, 404);
+  EXPECT_EQ(ParseAdminRoute("GET", "/admin/v1/streams/k%v/snapshots", &route)->http_status, 404);
+}
+
+// The body becomes the execute-snapshot data `eddy snapshot` writes; every bad body names the
+// field.
+TEST(AdminSnapshotBody, ParsesTablesAndWhereAndNamesTheFieldOtherwise) {
+  SnapshotRequestBody body;
+  ASSERT_FALSE(ParseSnapshotRequestBody(
+      R"({"tables": ["public.orders", "items"], "where": "id <= \"7\""})", &body));
+  EXPECT_EQ(body.tables, (std::vector<std::string>{"public.orders", "items"}));
+  EXPECT_EQ(body.where, "id <= \"7\"");
+  auto signal = source::ParseSnapshotSignal("request:x", "execute-snapshot", body.data);
+  ASSERT_TRUE(signal.ok()) << signal.status().ToString();
+  EXPECT_EQ(signal->request.tables, body.tables);
+  ASSERT_EQ(signal->request.conditions.size(), 2u);
+  EXPECT_EQ(signal->request.conditions[0].second, "id <= \"7\"");
+  ASSERT_FALSE(ParseSnapshotRequestBody(R"({"tables": ["t"]})", &body));
+  EXPECT_TRUE(body.where.empty());
+  struct Case {
+    const char* body;
+    const char* says;
+  };
+  for (const Case& bad : {Case{"", "JSON"}, Case{"[1]", "object"}, Case{"{}", "'tables'"},
+                          Case{R"({"tables": "t"})", "'tables' must be a list"},
+                          Case{R"({"tables": []})", "names no table"},
+                          Case{R"({"tables": [""]})", "non-empty strings"},
+                          Case{R"({"tables": [7]})", "non-empty strings"},
+                          Case{R"({"tables": ["t"], "where": 5})", "'where' must be a string"},
+                          Case{R"({"tables": ["t"], "colour": "x"})", "'colour' is not known"}}) {
+    auto error = ParseSnapshotRequestBody(bad.body, &body);
+    ASSERT_TRUE(error) << bad.body;
+    EXPECT_EQ(error->http_status, 400) << bad.body;
+    EXPECT_NE(error->message.find(bad.says), std::string::npos)
+        << bad.body << ": " << error->message;
+  }
 }
 
 TEST(AdminCreateBodies, SourcesAndStreamsNameTheField) {

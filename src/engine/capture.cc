@@ -127,11 +127,6 @@ Result<std::unique_ptr<Capture>> StartCapture(const EngineConfig& config,
                           source::postgres::PostgresCapture::Start(options, std::move(stream)));
     return std::unique_ptr<Capture>(new PostgresCaptureHandle(std::move(capture)));
   }
-  if (config.source.snapshot_parallelism > 1) {
-    return InvalidArgument(
-        "source.snapshot_parallelism above 1 is built for PostgreSQL's blocking snapshot only so "
-        "far; for MySQL/MariaDB set it to 1");
-  }
   source::mysql::MysqlCaptureOptions options;
   options.url = config.source.url;
   options.server_id = config.source.server_id;
@@ -151,6 +146,7 @@ Result<std::unique_ptr<Capture>> StartCapture(const EngineConfig& config,
   EDDY_ASSIGN_OR_RETURN(options.snapshot_type,
                         source::ParseSnapshotType(config.source.snapshot_type));
   options.snapshot_chunk_rows = config.source.snapshot_chunk_size;
+  options.snapshot_parallelism = config.source.snapshot_parallelism;
   options.signal_table = config.source.signal_table;
   options.watermark_table = config.source.watermark_table;
   options.server_name = url.database;

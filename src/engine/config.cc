@@ -1,5 +1,6 @@
 #include "engine/config.h"
 
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -359,8 +360,11 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("tls_key", config.api.tls_key));
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("metrics_listen", config.metrics.listen));
     EDDY_RETURN_IF_ERROR(api_reader.ReadString("admin_token", config.api.admin_token));
-    EDDY_RETURN_IF_ERROR(api_reader.Finish(
-        {"enabled", "listen", "region", "tls_cert", "tls_key", "metrics_listen", "admin_token"}));
+    EDDY_RETURN_IF_ERROR(api_reader.ReadString("access_key_id", config.api.access_key_id));
+    EDDY_RETURN_IF_ERROR(api_reader.ReadString("secret_access_key", config.api.secret_access_key));
+    EDDY_RETURN_IF_ERROR(
+        api_reader.Finish({"enabled", "listen", "region", "tls_cert", "tls_key", "metrics_listen",
+                           "admin_token", "access_key_id", "secret_access_key"}));
     if (config.api.tls_cert.empty() != config.api.tls_key.empty()) {
       return InvalidArgument(api_reader.Where(*api) +
                              "'api.tls_cert' and 'api.tls_key' go together: set both (PEM "
@@ -406,6 +410,20 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
     EDDY_RETURN_IF_ERROR(kafka_reader.Finish({"bootstrap_servers"}));
   }
 
+  EDDY_ASSIGN_OR_RETURN(const toml::table* dsql, reader.ReadTable("dsql"));
+  if (dsql != nullptr) {
+    TableReader dsql_reader(*dsql, "dsql", file_name);
+    EDDY_RETURN_IF_ERROR(dsql_reader.ReadString("kinesis_endpoint", config.dsql.kinesis_endpoint));
+    EDDY_RETURN_IF_ERROR(dsql_reader.Finish({"kinesis_endpoint"}));
+    const std::string& endpoint = config.dsql.kinesis_endpoint;
+    bool http = endpoint.rfind("http://", 0) == 0 || endpoint.rfind("https://", 0) == 0;
+    if (!endpoint.empty() && (!http || endpoint.find_first_of("?#") != std::string::npos)) {
+      return InvalidArgument(dsql_reader.Where(*dsql) + "'dsql.kinesis_endpoint' is '" + endpoint +
+                             "'; it must be the Kinesis endpoint's URL without a query, "
+                             "https://kinesis.REGION.amazonaws.com or http://HOST:PORT");
+    }
+  }
+
   EDDY_ASSIGN_OR_RETURN(const toml::table* logging, reader.ReadTable("log"));
   if (logging != nullptr) {
     TableReader log_reader(*logging, "log", file_name);
@@ -418,11 +436,36 @@ Result<EngineConfig> ParseConfig(std::string_view text, std::string_view file_na
         OneOf(log_reader.Where(*logging), "log.format", config.logging.format, {"text", "json"}));
   }
 
+  // [alerts]: every key through monitor::ApplyAlertSetting, the parser the admin API uses too.
+  EDDY_ASSIGN_OR_RETURN(const toml::table* alerts, reader.ReadTable("alerts"));
+  if (alerts != nullptr) {
+    TableReader alerts_reader(*alerts, "alerts", file_name);
+    for (const auto& [key, node] : *alerts) {
+      std::string value_text;
+      if (const auto* value = node.as_string()) {
+        value_text = value->get();
+      } else if (const auto* integer = node.as_integer()) {
+        value_text = std::to_string(integer->get());
+      } else if (const auto* number = node.as_floating_point()) {
+        value_text = fmt::format("{}", number->get());
+      } else if (const auto* flag = node.as_boolean()) {
+        value_text = flag->get() ? "true" : "false";
+      } else {
+        return InvalidArgument(alerts_reader.Where(node) + "'alerts." + std::string(key.str()) +
+                               "' must be a number, a boolean or a string");
+      }
+      if (Status applied = monitor::ApplyAlertSetting(config.alerts, key.str(), value_text);
+          !applied.ok()) {
+        return InvalidArgument(alerts_reader.Where(node) + applied.message());
+      }
+    }
+  }
+
   EDDY_ASSIGN_OR_RETURN(auto sink_tables, reader.ReadTableList("sink"));
   EDDY_ASSIGN_OR_RETURN(config.sinks, ParseSinkTables(sink_tables, file_name));
 
-  EDDY_RETURN_IF_ERROR(
-      reader.Finish({"data_dir", "source", "stream", "api", "metrics", "kafka", "log", "sink"}));
+  EDDY_RETURN_IF_ERROR(reader.Finish(
+      {"data_dir", "source", "stream", "api", "metrics", "kafka", "dsql", "log", "sink", "alerts"}));
   return config;
 }
 
@@ -595,6 +638,12 @@ Status ValidateForRun(const EngineConfig& config) {
   // through the control plane; the lone source form keeps asking for one.
   if (config.streams.empty() && config.sources.empty()) {
     return InvalidArgument("no stream: pass --stream NAME or add a [[stream]] table with a name");
+  }
+  if (config.api.access_key_id.empty() != config.api.secret_access_key.empty()) {
+    return InvalidArgument(
+        "'api.access_key_id' and 'api.secret_access_key' go together: set both (the SigV4 "
+        "credentials the control plane and the stream API then require; the secret may come "
+        "from EDDY_API_SECRET_ACCESS_KEY), or neither");
   }
   std::set<std::string> source_names;
   for (const auto& source : sources) {

@@ -17,6 +17,7 @@
 
 #include "base/status.h"
 #include "consume/sink.h"
+#include "monitor/alerts.h"
 
 namespace eddy::engine {
 
@@ -117,6 +118,11 @@ struct ApiConfig {
   // Bearer token the admin API (/admin/v1/, docs/admin-api.md) requires; empty: none.
   // `[api] admin_token`, or the EDDY_ADMIN_TOKEN environment variable when that is unset.
   std::string admin_token;
+  // SigV4 credentials the control plane (and then the Kinesis/DynamoDB Streams API) requires
+  // (engine/control_auth.h): `[api] access_key_id` and `[api] secret_access_key`, or the
+  // EDDY_API_SECRET_ACCESS_KEY environment variable when the secret is unset. Both or neither.
+  std::string access_key_id;
+  std::string secret_access_key;
 };
 
 // Prometheus metrics (docs/operations/metrics.md). `GET /metrics` is always served on the API
@@ -130,6 +136,15 @@ struct MetricsConfig {
 // Connect API (docs/kafka-connect-api.md); empty: their changes stay in eddy streams.
 struct KafkaConfig {
   std::string bootstrap_servers;
+};
+
+// `[dsql] kinesis_endpoint`: the Kinesis endpoint ("https://kinesis.REGION.amazonaws.com",
+// "http://HOST:PORT") whose existing streams the DSQL stream API's CreateStream targets
+// (docs/dsql-stream-api.md): the `targetDefinition` ARN then names a stream there, and the
+// changes reach it through a Kinesis sink (src/sink/kinesis/, AWS credentials from the
+// environment). Empty: the ARN names an eddy stream on the API port.
+struct DsqlConfig {
+  std::string kinesis_endpoint;
 };
 
 struct LoggingConfig {
@@ -153,7 +168,10 @@ struct EngineConfig {
   ApiConfig api;
   MetricsConfig metrics;
   KafkaConfig kafka;
+  DsqlConfig dsql;
   LoggingConfig logging;
+  // `[alerts]`: thresholds, webhook and sampling of the console (monitor/alerts.h).
+  monitor::AlertSettings alerts;
 };
 
 // Parses TOML text; `file_name` is used in error messages ("eddy.toml line 7: ...").

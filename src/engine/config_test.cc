@@ -63,6 +63,35 @@ TEST(ConfigTest, WrongTypeAndRangeNameTheKeyAndLine) {
       << bad_enum.status().message();
 }
 
+TEST(ConfigTest, AlertsTable) {
+  auto config = ParseConfig(
+      "[alerts]\nsink_lag_seconds = 1.5\nslot_lag_bytes = 1048576\nwal_status = false\n"
+      "webhook_url = \"http://127.0.0.1:9/alerts\"\nsample_interval = \"1s\"\n",
+      "c.toml");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->alerts.sink_lag_seconds, 1.5);
+  EXPECT_EQ(config->alerts.slot_lag_bytes, 1048576);
+  EXPECT_FALSE(config->alerts.wal_status);
+  EXPECT_EQ(config->alerts.webhook_url, "http://127.0.0.1:9/alerts");
+  EXPECT_EQ(config->alerts.sample_interval, std::chrono::seconds(1));
+  EXPECT_EQ(ParseConfig("data_dir = \"/x\"\n", "c.toml")->alerts.sink_lag_seconds, 300);
+
+  auto bad = ParseConfig("[alerts]\nsink_lag_seconds = -2\n", "c.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("c.toml line 2: alerts setting 'sink_lag_seconds' is"),
+            std::string::npos)
+      << bad.status().message();
+  bad = ParseConfig("[alerts]\nsink_lag = 2\n", "c.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("unknown alerts setting 'sink_lag'"), std::string::npos)
+      << bad.status().message();
+  bad = ParseConfig("[alerts]\nsink_failed = [true]\n", "c.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("'alerts.sink_failed' must be a number, a boolean or a"),
+            std::string::npos)
+      << bad.status().message();
+}
+
 TEST(ConfigTest, SnapshotSettings) {
   auto config = ParseConfig(
       "[source]\nsnapshot_type = \"incremental\"\nsnapshot_chunk_size = 500\n"
@@ -178,6 +207,36 @@ TEST(ConfigTest, AdminTokenIsAnApiSetting) {
   ASSERT_FALSE(wrong.ok());
   EXPECT_NE(wrong.status().message().find("admin_token"), std::string::npos)
       << wrong.status().ToString();
+}
+
+TEST(ConfigTest, SigV4CredentialsGoTogether) {
+  const std::string base =
+      "data_dir = \"/x\"\n[[source]]\nname = \"s\"\nurl = \"postgresql://h/db\"\n";
+  auto both =
+      ParseConfig(base + "[api]\naccess_key_id = \"AKID\"\nsecret_access_key = \"k\"\n", "c.toml");
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  EXPECT_EQ(both->api.access_key_id, "AKID");
+  EXPECT_EQ(both->api.secret_access_key, "k");
+  EXPECT_TRUE(ValidateForRun(*both).ok());
+  auto one = ParseConfig(base + "[api]\naccess_key_id = \"AKID\"\n", "c.toml");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  Status refused = ValidateForRun(*one);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("secret_access_key"), std::string::npos) << refused.ToString();
+}
+
+TEST(ConfigTest, DsqlKinesisEndpointIsAnHttpUrl) {
+  auto good = ParseConfig("[dsql]\nkinesis_endpoint = \"http://127.0.0.1:4568\"\n", "c.toml");
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->dsql.kinesis_endpoint, "http://127.0.0.1:4568");
+  for (const char* bad : {"kinesis.eu-west-1.amazonaws.com", "http://h:1?stream=x"}) {
+    auto refused =
+        ParseConfig(std::string("[dsql]\nkinesis_endpoint = \"") + bad + "\"\n", "c.toml");
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.status().message().find("dsql.kinesis_endpoint"), std::string::npos)
+        << refused.status().ToString();
+  }
+  EXPECT_FALSE(ParseConfig("[dsql]\nendpoint = \"http://h:1\"\n", "c.toml").ok());
 }
 
 TEST(ConfigTest, MetricsListenFromEitherTableOrTheCommandLine) {

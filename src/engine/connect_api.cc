@@ -10,6 +10,8 @@
 #include "api/json_writer.h"
 #include "base/logging.h"
 #include "engine/admin_api.h"
+#include "engine/connect_request.h"
+#include "engine/control_auth.h"
 #include "engine/debezium_config.h"
 #include "engine/engine.h"
 
@@ -273,16 +275,226 @@ Status Control(Engine& engine, const Connector& connector, std::string_view acti
   return Status::Ok();
 }
 
-void Handle(Engine& engine, const std::string& token, const api::HttpRequest& request,
-            api::HttpResponse* response) {
-  if (!token.empty()) {
-    const std::string* authorization = request.Header("authorization");
-    if (authorization == nullptr || !AdminAuthorized(*authorization, token)) {
-      ReplyError(response, 401,
-                 "this eddy has an admin token: send Authorization: Bearer TOKEN ([api] "
-                 "admin_token or EDDY_ADMIN_TOKEN)");
+// Kafka Connect's offsets (KIP-875) of an eddy connector: the Debezium partition
+// {"server": topic.prefix} holds the capture position (the change log's durable source
+// position, where the capture resumes), one partition per shard of the stream
+// {"server", "eddy_sink": sink, "shard": "shardId-..."} holds the Kafka sink's checkpoint
+// (the next sequence number it delivers). docs/kafka-connect-api.md.
+std::string TopicPrefix(const Connector& connector) {
+  std::string prefix = Annotation(connector.stream.config, "connect.topic_prefix");
+  return prefix.empty() ? connector.stream.config.name : prefix;
+}
+
+void WriteOffsets(api::JsonWriter& json, Engine& engine, const Connector& connector) {
+  std::string server = TopicPrefix(connector);
+  json.BeginObject();
+  json.Key("offsets");
+  json.BeginArray();
+  SourcePosition position;
+  if (engine.store() != nullptr) {
+    if (auto stream = engine.store()->GetStream(connector.stream.config.name); stream.ok()) {
+      position = (*stream)->HighestDurablePosition();
+    }
+  }
+  if (!position.empty()) {
+    json.BeginObject();
+    json.Key("partition");
+    json.BeginObject();
+    json.Member("server", server);
+    json.EndObject();
+    json.Key("offset");
+    json.BeginObject();
+    if (const PostgresPosition* postgres = position.postgres()) {
+      // Debezium's PostgreSQL offset keys: the commit's end LSN and the change's LSN.
+      json.Key("lsn");
+      json.UInt(postgres->commit_end_lsn.value());
+      json.Key("lsn_proc");
+      json.UInt(postgres->change_lsn.value());
+    } else if (const MysqlPosition* mysql = position.mysql()) {
+      json.Member("file", mysql->end.file);
+      json.Key("pos");
+      json.UInt(mysql->end.offset);
+      if (!mysql->gtid.empty()) json.Member("gtids", mysql->gtid.text);
+      json.Key("server_id");
+      json.UInt(mysql->server_id);
+    }
+    json.Member("eddy_position", position.ToString());
+    json.EndObject();
+    json.EndObject();
+  }
+  if (connector.has_sink) {
+    if (auto state = engine.SavedSinkState(connector.name); state.ok()) {
+      for (const auto& [shard, checkpoint] : state->checkpoint.shards) {
+        json.BeginObject();
+        json.Key("partition");
+        json.BeginObject();
+        json.Member("server", server);
+        json.Member(kConnectSinkPartitionKey, connector.name);
+        json.Member("shard", ConnectShardId(shard));
+        json.EndObject();
+        json.Key("offset");
+        json.BeginObject();
+        json.Key("next_sequence");
+        json.UInt(checkpoint.next.value());
+        json.MemberBool("finished", checkpoint.finished);
+        json.EndObject();
+        json.EndObject();
+      }
+    }
+  }
+  json.EndArray();
+  json.EndObject();
+}
+
+// GET, DELETE (reset) and PATCH (set) /connectors/{name}/offsets.
+void Offsets(Engine& engine, const Connector& connector, const api::HttpRequest& request,
+             api::HttpResponse* response) {
+  api::JsonWriter json;
+  if (request.method == "GET") {
+    WriteOffsets(json, engine, connector);
+    Reply(response, 200, json.Take());
+    return;
+  }
+  if (request.method != "DELETE" && request.method != "PATCH") {
+    ReplyError(response, 405,
+               "use GET, PATCH or DELETE /connectors/" + connector.name + "/offsets");
+    return;
+  }
+  if (Annotation(connector.stream.config, kState) != "STOPPED") {
+    ReplyError(response, 400,
+               "Connectors must be in the STOPPED state before their offsets can be modified. "
+               "This can be done for the specified connector by issuing a 'PUT' request to the "
+               "'/connectors/" +
+                   connector.name + "/stop' endpoint");
+    return;
+  }
+  std::vector<ConnectOffsetChange> changes;
+  if (request.method == "PATCH") {
+    auto parsed = ParseConnectOffsets(request.body, TopicPrefix(connector),
+                                      connector.has_sink ? connector.name : "");
+    if (!parsed.ok()) {
+      ReplyError(response, 400, parsed.status().message());
       return;
     }
+    changes = std::move(*parsed);
+  }
+  std::string message;
+  if (!connector.has_sink) {
+    message =
+        "The connector writes no Kafka topics (no [kafka] bootstrap_servers): its changes "
+        "stay in eddy stream '" +
+        connector.stream.config.name +
+        "', whose readers keep their own positions; the capture resumes where the log "
+        "ends. Nothing was reset";
+  } else {
+    bool reset = request.method == "DELETE";
+    Status edited = engine.RestartSink(
+        connector.name, std::nullopt, [&](consume::ConsumerState& state) -> Status {
+          // A new generation: the checkpoint Kafka holds from before no longer counts.
+          ++state.checkpoint.generation;
+          if (reset) {
+            state.checkpoint.shards.clear();  // every shard from its beginning
+          }
+          for (const auto& change : changes) {
+            if (change.next) {
+              state.checkpoint.shards[change.shard] =
+                  consume::ShardCheckpoint{SequenceNumber(*change.next), false};
+            } else {
+              state.checkpoint.shards.erase(change.shard);
+            }
+          }
+          state.request = consume::ControlRequest::kNone;
+          return Status::Ok();
+        });
+    if (!edited.ok()) {
+      ReplyError(response, StatusOf(edited), edited.message());
+      return;
+    }
+    message = reset ? "The offsets for this connector have been reset successfully"
+                    : "The offsets for this connector have been altered successfully";
+  }
+  logging::Get("connect")->info("connector={} offsets {}", connector.name,
+                                request.method == "DELETE" ? "reset" : "altered");
+  json.BeginObject();
+  json.Member("message", message);
+  json.EndObject();
+  Reply(response, 200, json.Take());
+}
+
+// PUT /connectors/{name}/config on an existing connector: the new configuration is mapped and
+// checked as at creation; its source and stream settings restart only its capture, its Kafka
+// sink restarts with its new settings. topic.prefix names the stream and cannot change.
+void Update(Engine& engine, const Connector& connector, std::string_view config,
+            api::HttpResponse* response) {
+  const std::string& name = connector.name;
+  api::JsonWriter quoted;
+  quoted.String(name);
+  std::string recorded = "{\"name\":" + quoted.Take() + ",\"config\":" + std::string(config) + "}";
+  auto mapped = MapDebeziumConnector(recorded, "connector '" + name + "'",
+                                     engine.kafka_bootstrap_servers(), false);
+  if (!mapped.ok()) {
+    ReplyError(response, 400, mapped.status().message());
+    return;
+  }
+  StreamConfig stream = mapped->streams.front();
+  if (stream.name != connector.stream.config.name) {
+    ReplyError(response, 400,
+               "topic.prefix is '" + stream.name + "' but connector " + name + " writes stream '" +
+                   connector.stream.config.name +
+                   "' (its topic.prefix): a connector's topic.prefix cannot change; DELETE "
+                   "/connectors/" +
+                   name + " and create it again");
+    return;
+  }
+  SourceConfig source = mapped->source;
+  source.name = name;
+  stream.source = connector.stream.source;
+  stream.annotations = connector.stream.config.annotations;
+  stream.annotations[std::string(kConfig)] = recorded;
+  std::optional<consume::SinkSpec> sink;
+  if (!mapped->sinks.empty()) {
+    sink = mapped->sinks.front();
+    sink->name = name;
+    sink->stream = stream.name;
+    stream.annotations["connect.topic_prefix"] = sink->settings["topic_prefix"];
+    if (!connector.has_sink) {
+      ReplyError(response, 400,
+                 "connector " + name +
+                     " was created without a Kafka sink; DELETE it and create it again to "
+                     "write Kafka topics");
+      return;
+    }
+    if (Status checked = engine.CheckSinkSpec(*sink); !checked.ok()) {
+      ReplyError(response, 400, checked.message());
+      return;
+    }
+  }
+  if (Status updated = engine.UpdateRuntimeCapture(source, stream); !updated.ok()) {
+    ReplyError(response, StatusOf(updated), updated.message());
+    return;
+  }
+  if (sink) {
+    if (Status restarted = engine.RestartSink(name, sink, nullptr); !restarted.ok()) {
+      ReplyError(response, StatusOf(restarted), restarted.message());
+      return;
+    }
+  }
+  logging::Get("connect")->info("connector={} configuration changed", name);
+  auto changed = FindConnector(engine, name);
+  if (!changed) {
+    ReplyError(response, 500, "connector " + name + " was deleted meanwhile");
+    return;
+  }
+  api::JsonWriter json;
+  WriteInfo(json, *changed);
+  Reply(response, 200, json.Take());
+}
+
+void Handle(Engine& engine, const ControlAuth& auth, const api::HttpRequest& request,
+            api::HttpResponse* response) {
+  if (auto refused = auth.Check(request)) {
+    ReplyError(response, 401, *refused);
+    return;
   }
   if (request.body.size() > kMaxBodyBytes) {
     ReplyError(
@@ -356,21 +568,17 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
   std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
   auto connector = FindConnector(engine, name);
   if (action == "config" && method == "PUT") {
-    if (connector) {
-      ReplyError(response, 409,
-                 "Connector " + name +
-                     " exists; changing its configuration is not supported "
-                     "yet: DELETE /connectors/" +
-                     name + " and create it again");
-      return;
-    }
     simdjson::dom::parser parser;
     simdjson::dom::element config;
     if (parser.parse(request.body).get(config) || !config.is_object()) {
       ReplyError(response, 400, "the body must be the connector's configuration object");
       return;
     }
-    Create(engine, name, simdjson::minify(config), response, 201);
+    if (connector) {
+      Update(engine, *connector, simdjson::minify(config), response);
+    } else {
+      Create(engine, name, simdjson::minify(config), response, 201);
+    }
     return;
   }
   if (!connector) {
@@ -400,6 +608,10 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
       return;
     }
     Reply(response, 204, "");
+    return;
+  }
+  if (action == "offsets") {
+    Offsets(engine, *connector, request, response);
     return;
   }
   if (action == "config" || action == "status" || action == "tasks") {
@@ -445,19 +657,21 @@ void Handle(Engine& engine, const std::string& token, const api::HttpRequest& re
   }
   ReplyError(response, 404,
              "no resource at " + std::string(path) +
-                 "; a connector has /config, /status, /tasks, /pause, /resume, /stop, /restart");
+                 "; a connector has /config, /status, /tasks, /offsets, /pause, /resume, /stop, "
+                 "/restart");
 }
 
 }  // namespace
 
-std::vector<api::HttpRoute> ConnectHttpRoutes(Engine* engine, std::string token) {
+std::vector<api::HttpRoute> ConnectHttpRoutes(Engine* engine,
+                                              std::shared_ptr<const ControlAuth> auth) {
   std::vector<api::HttpRoute> routes;
   for (const char* path : {"/connectors", "/connector-plugins"}) {
     api::HttpRoute route;
     route.path = path;
     route.prefix = true;
-    route.handler = [engine, token](const api::HttpRequest& request, api::HttpResponse* response) {
-      Handle(*engine, token, request, response);
+    route.handler = [engine, auth](const api::HttpRequest& request, api::HttpResponse* response) {
+      Handle(*engine, *auth, request, response);
     };
     routes.push_back(std::move(route));
   }

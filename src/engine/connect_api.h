@@ -3,8 +3,10 @@
 //
 //   GET  /connectors                      POST /connectors {"name", "config"}
 //   GET  /connectors/{name}               DELETE /connectors/{name}
-//   GET  /connectors/{name}/config        PUT /connectors/{name}/config {config} (create)
-//   GET  /connectors/{name}/status        GET /connectors/{name}/offsets
+//   GET  /connectors/{name}/config        PUT /connectors/{name}/config {config} (create or
+//                                         change: only the connector's capture and sink restart)
+//   GET  /connectors/{name}/status        GET|PATCH|DELETE /connectors/{name}/offsets (capture
+//                                         position; Kafka sink checkpoint, set when STOPPED)
 //   PUT  /connectors/{name}/pause|resume|stop     POST /connectors/{name}/restart
 //   GET  /connector-plugins
 //
@@ -18,12 +20,13 @@
 // source keeps its position) and pause the sink, resume and restart start them again.
 //
 // Errors have Connect's shape: {"error_code": 404, "message": "..."}.
-// Authentication: the admin API's bearer token, when one is configured.
+// Authentication: the control plane's (engine/control_auth.h: bearer token or SigV4).
 //
 // Thread safety: the handlers are called concurrently from the server's connection threads;
 // `engine` must outlive the server.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,8 +35,11 @@
 namespace eddy::engine {
 
 class Engine;
+class ControlAuth;
 
-// The routes of /connectors (prefix) and /connector-plugins; an empty `token` requires none.
-std::vector<api::HttpRoute> ConnectHttpRoutes(Engine* engine, std::string token);
+// The routes of /connectors (prefix) and /connector-plugins; `auth` (engine/control_auth.h)
+// decides who may call them.
+std::vector<api::HttpRoute> ConnectHttpRoutes(Engine* engine,
+                                              std::shared_ptr<const ControlAuth> auth);
 
 }  // namespace eddy::engine

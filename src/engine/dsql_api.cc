@@ -13,6 +13,7 @@
 #include "engine/admin_api.h"
 #include "engine/dsql_request.h"
 #include "engine/engine.h"
+#include "engine/sink_config.h"
 
 namespace eddy::engine {
 namespace {
@@ -27,13 +28,15 @@ constexpr std::string_view kFormat = "dsql.format";
 constexpr std::string_view kClientToken = "dsql.client_token";
 constexpr std::string_view kCreatedMillis = "dsql.created_ms";
 constexpr std::string_view kTagPrefix = "dsql.tag.";
+// With [dsql] kinesis_endpoint: the Kinesis sink that delivers the stream to the external
+// Kinesis stream the ARN names.
+constexpr std::string_view kSink = "dsql.sink";
 
 struct Context {
   Engine* engine;
-  std::string token;
+  std::shared_ptr<const ControlAuth> auth;
   std::string region;
   std::string account_id;
-  api::CredentialVerifier verifier;
 };
 
 std::string Annotation(const StreamConfig& stream, std::string_view key) {
@@ -74,6 +77,18 @@ std::string_view DsqlStatus(const Engine::StreamView& view) {
   return "FAILED";
 }
 
+// The status with an external Kinesis target: the capture's, unless the Kinesis sink that
+// delivers to the target is IMPAIRED (retrying) or FAILED.
+std::string_view DsqlStatus(Engine& engine, const Engine::StreamView& view) {
+  std::string_view status = DsqlStatus(view);
+  auto sink = view.config.annotations.find(std::string(kSink));
+  if (sink == view.config.annotations.end() || status != "ACTIVE") return status;
+  auto sink_status = engine.FindSinkStatus(sink->second);
+  if (!sink_status.ok() || sink_status->state == consume::SinkState::kFailed) return "FAILED";
+  if (sink_status->state == consume::SinkState::kImpaired) return "IMPAIRED";
+  return status;
+}
+
 void WriteTimestamp(api::JsonWriter& json, std::string_view key, const std::string& millis) {
   int64_t value = 0;
   try {
@@ -101,7 +116,7 @@ void WriteCommon(api::JsonWriter& json, const Context& context, const Engine::St
 void WriteStream(api::JsonWriter& json, const Context& context, const Engine::StreamView& view,
                  bool full) {
   const StreamConfig& stream = view.config;
-  std::string_view status = DsqlStatus(view);
+  std::string_view status = DsqlStatus(*context.engine, view);
   json.BeginObject();
   WriteCommon(json, context, view, status);
   json.Member("ordering", Annotation(stream, kOrdering));
@@ -160,25 +175,12 @@ bool ClusterExists(Engine& engine, const std::string& cluster) {
 }
 
 std::optional<DsqlError> Authorize(const Context& context, const api::HttpRequest& request) {
-  if (context.token.empty()) return std::nullopt;
-  const std::string* authorization = request.Header("authorization");
-  if (authorization != nullptr && AdminAuthorized(*authorization, context.token)) {
-    return std::nullopt;
-  }
-  if (authorization != nullptr) {
-    api::SigV4Outcome outcome = api::ParseSigV4(request);
-    if (outcome.authorization && !context.verifier(*outcome.authorization, request)) {
-      return std::nullopt;
-    }
-  }
+  auto refused = context.auth->Check(request);
+  if (!refused) return std::nullopt;
   DsqlError error;
   error.http_status = 403;
   error.type = "AccessDeniedException";
-  error.message = fmt::format(
-      "this eddy has an admin token: send Authorization: Bearer TOKEN, "
-      "or sign with SigV4 as access key id {} and the token as the "
-      "secret key",
-      kDsqlAccessKeyId);
+  error.message = *refused;
   return error;
 }
 
@@ -240,6 +242,24 @@ void Create(const Context& context, const DsqlRoute& route, const api::HttpReque
   for (const auto& [key, value] : create.tags) {
     stream.annotations[std::string(kTagPrefix) + key] = value;
   }
+  // With [dsql] kinesis_endpoint the ARN names a stream there: a Kinesis sink delivers the
+  // eddy stream to it. Checked (settings, without I/O) before anything is created.
+  std::optional<consume::SinkSpec> external;
+  if (!engine.dsql_kinesis_endpoint().empty()) {
+    // As a user writes it: `stream` is the target, `source_stream` the eddy stream read.
+    std::string url = "kinesis+" + engine.dsql_kinesis_endpoint() +
+                      "?stream=" + create.stream_name + "&region=" + create.region +
+                      "&source_stream=" + create.stream_name + "&name=dsql-" + create.stream_name;
+    auto sink = ParseSinkUrl(url, 1);
+    if (!sink.ok()) {
+      ReplyError(response, DsqlValidation("targetDefinition.kinesis.streamArn",
+                                          "the Kinesis sink to the external target: " +
+                                              sink.status().message()));
+      return;
+    }
+    stream.annotations[std::string(kSink)] = sink->name;
+    external = std::move(*sink);
+  }
   if (Status created = engine.CreateStream(stream); !created.ok()) {
     if (created.code() == ErrorCode::kAlreadyExists) {
       if (auto existing = same_token()) {  // a concurrent retry won
@@ -258,6 +278,19 @@ void Create(const Context& context, const DsqlRoute& route, const api::HttpReque
     }
     ReplyError(response, Internal(created.message()));
     return;
+  }
+  if (external) {
+    // The sink opens its destination now: a target stream that does not exist, or refused
+    // credentials, undo the stream and answer which.
+    if (Status created = engine.CreateSink(*external); !created.ok()) {
+      engine.DeleteStream(stream.name).IgnoreError();
+      ReplyError(response, DsqlValidation("targetDefinition.kinesis.streamArn",
+                                          "Kinesis stream '" + create.stream_name + "' at " +
+                                              engine.dsql_kinesis_endpoint() +
+                                              " ([dsql] kinesis_endpoint) cannot be written: " +
+                                              created.message()));
+      return;
+    }
   }
   auto view = engine.FindStream(stream.name);
   if (!view.ok()) {
@@ -306,7 +339,7 @@ void Handle(const Context& context, const api::HttpRequest& request, api::HttpRe
     json.BeginArray();
     for (size_t i = begin; i < end; ++i) {
       json.BeginObject();
-      WriteCommon(json, context, streams[i], DsqlStatus(streams[i]));
+      WriteCommon(json, context, streams[i], DsqlStatus(engine, streams[i]));
       json.EndObject();
     }
     json.EndArray();
@@ -332,6 +365,15 @@ void Handle(const Context& context, const api::HttpRequest& request, api::HttpRe
   }
   // DeleteStream: the stream is removed now; the answer says DELETING, as DSQL's does, and
   // GetStream finds it no more.
+  // An external target's Kinesis sink goes first (a stream a sink reads cannot be deleted).
+  if (auto sink = found->config.annotations.find(std::string(kSink));
+      sink != found->config.annotations.end()) {
+    if (Status deleted = engine.DeleteSink(sink->second);
+        !deleted.ok() && deleted.code() != ErrorCode::kNotFound) {
+      ReplyError(response, Internal(deleted.message()));
+      return;
+    }
+  }
   if (Status deleted = engine.DeleteStream(found->config.name); !deleted.ok()) {
     if (deleted.code() == ErrorCode::kFailedPrecondition) {
       ReplyError(response, DsqlConflict(deleted.message(), route.stream_id, "stream"));
@@ -350,14 +392,13 @@ void Handle(const Context& context, const api::HttpRequest& request, api::HttpRe
 
 }  // namespace
 
-api::HttpRoute DsqlHttpRoute(Engine* engine, std::string token, std::string region,
-                             std::string account_id) {
+api::HttpRoute DsqlHttpRoute(Engine* engine, std::shared_ptr<const ControlAuth> auth,
+                             std::string region, std::string account_id) {
   auto context = std::make_shared<Context>();
   context->engine = engine;
-  context->token = token;
+  context->auth = std::move(auth);
   context->region = std::move(region);
   context->account_id = std::move(account_id);
-  context->verifier = api::MakeStaticCredentialVerifier({{std::string(kDsqlAccessKeyId), token}});
   api::HttpRoute route;
   route.path = std::string(kDsqlPrefix);
   route.prefix = true;

@@ -287,6 +287,7 @@ std::optional<DsqlError> ParseDsqlCreateBody(std::string_view body, DsqlCreateRe
                                         Shown(arn)));
     }
     out->stream_name = std::string(resource.substr(7));
+    out->region = std::string(parts[3]);
   }
   if (out->role_arn.size() < 20 || out->role_arn.size() > 2048 ||
       out->role_arn.rfind("arn:aws", 0) != 0 || out->role_arn.find(":iam::") == std::string::npos ||

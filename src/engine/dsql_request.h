@@ -72,6 +72,7 @@ struct DsqlCreateRequest {
   std::string kinesis_stream_arn;  // targetDefinition.kinesis.streamArn
   std::string role_arn;            // targetDefinition.kinesis.roleArn
   std::string stream_name;         // the Kinesis stream's name, from the ARN: the eddy stream
+  std::string region;              // the ARN's region (the external target's signing region)
   std::string ordering;            // UNORDERED | ORDERED
   std::string format;              // JSON
   std::string client_token;        // empty when the client sent none

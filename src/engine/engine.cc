@@ -13,6 +13,7 @@
 #include "engine/admin_api.h"
 #include "engine/admin_console.h"
 #include "engine/connect_api.h"
+#include "engine/control_auth.h"
 #include "engine/debezium_config.h"
 #include "engine/dsql_api.h"
 #include "engine/runtime_sinks.h"
@@ -354,25 +355,42 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
     EDDY_RETURN_IF_ERROR(engine->EnsureLogStream(stream));
   }
 
+  // The console's history and alerts: created before the API serves them (admin_api.cc),
+  // sampling once everything started.
+  {
+    ConsoleMonitor::Options monitor_options;
+    monitor_options.alerts = config.alerts;
+    monitor_options.region = config.api.region;
+    monitor_options.tls = !config.api.tls_cert.empty();
+    engine->monitor_ = std::make_unique<ConsoleMonitor>(engine.get(), monitor_options);
+  }
+
   if (config.api.enabled) {
     api::ServerOptions options;
     options.listen = config.api.listen;
     options.region = config.api.region;
     options.tls_cert = config.api.tls_cert;
     options.tls_key = config.api.tls_key;
+    // One authentication for the control plane (bearer token or SigV4, one verifier); with
+    // [api] access_key_id the stream API verifies the same signatures.
+    std::shared_ptr<const ControlAuth> auth = ControlAuth::Make(config.api);
+    options.verifier = auth->DataApiVerifier();
     options.routes.push_back(api::MetricsRoute());
-    options.routes.push_back(AdminHttpRoute(engine.get(), config.api.admin_token));
+    options.routes.push_back(AdminHttpRoute(engine.get(), auth));
     options.routes.push_back(AdminConsoleRoute());
     options.routes.push_back(
-        DsqlHttpRoute(engine.get(), config.api.admin_token, config.api.region, options.account_id));
-    for (auto& route : ConnectHttpRoutes(engine.get(), config.api.admin_token)) {
+        DsqlHttpRoute(engine.get(), auth, config.api.region, options.account_id));
+    for (auto& route : ConnectHttpRoutes(engine.get(), auth)) {
       options.routes.push_back(std::move(route));
     }
-    if (config.api.admin_token.empty() && !IsLoopbackListen(config.api.listen)) {
-      logger->warn("api listen={} is reachable beyond this machine and the admin API "
-                   "(/admin/v1/) has no token: anyone who reaches the port can pause, reset, "
-                   "create and delete sinks; set [api] admin_token or EDDY_ADMIN_TOKEN",
-                   config.api.listen);
+    if (!auth->required() && !IsLoopbackListen(config.api.listen)) {
+      logger->warn(
+          "api listen={} is reachable beyond this machine and the control plane "
+          "(/admin/v1/, /connectors, /stream/) has no authentication: anyone who "
+          "reaches the port can pause, reset, create and delete sources, streams and "
+          "sinks; set [api] admin_token (or EDDY_ADMIN_TOKEN) or [api] access_key_id "
+          "and secret_access_key",
+          config.api.listen);
     }
     auto server = api::Server::Start(options, engine->store_);
     if (!server.ok()) return server.status().WithContext("starting the API on " + config.api.listen);
@@ -435,6 +453,7 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
   EDDY_RETURN_IF_ERROR(engine->StartSinks());
 
   engine->retention_thread_ = std::thread([raw = engine.get()] { raw->RetentionLoop(); });
+  engine->monitor_->StartSampling();
   return engine;
 }
 
@@ -465,11 +484,6 @@ Result<Engine::PreparedSink> Engine::PrepareSink(const consume::SinkSpec& spec) 
     prepared.settings.max_batching_window = batching->window;
   }
   return prepared;
-}
-
-Status Engine::AddCapture(const EngineConfig& source_config, const StreamConfig& stream_config,
-                          size_t stream_index, size_t stream_count) {
-  return StartStreamCapture(source_config.source, stream_config, stream_index, stream_count, true);
 }
 
 Status Engine::StartStreamCapture(const SourceConfig& source, const StreamConfig& stream_config,
@@ -608,6 +622,8 @@ Status Engine::Stop() {
   prepared_sinks_.clear();
   // Retention reads the log and the checkpoints: it stops before them.
   if (retention_thread_.joinable()) retention_thread_.join();
+  // The console's sampling reads the sinks and streams: it stops before them.
+  if (monitor_) monitor_->StopSampling();
   // Sinks drain first, then captures and heartbeats (the only writers), the API, the log last.
   Status first_error = supervisor_->StopAll();
   server_ = nullptr;
@@ -1065,6 +1081,150 @@ Status Engine::SetCaptureRunning(const std::string& name, bool running) {
   EDDY_ASSIGN_OR_RETURN(SourceConfig source, SourceOfStream(AllSourcesLocked(), *it));
   auto [index, count] = RuntimeStreamSlot(*it);
   return StartStreamCapture(source, *it, index, count, false);
+}
+
+std::vector<consume::SinkSpec> Engine::SinkSpecs() const {
+  std::lock_guard lock(admin_mu_);
+  std::vector<consume::SinkSpec> specs = config_.sinks;
+  specs.insert(specs.end(), runtime_sinks_.begin(), runtime_sinks_.end());
+  return specs;
+}
+
+Status Engine::UpdateRuntimeCapture(SourceConfig source, StreamConfig stream) {
+  auto logger = logging::Get("engine");
+  std::lock_guard lock(admin_mu_);
+  if (admin_closed_) return Unavailable("eddy is stopping; try again after it restarts");
+  EDDY_RETURN_IF_ERROR(ValidateSource(source));
+  EDDY_RETURN_IF_ERROR(ValidateStream(stream));
+  std::vector<SourceConfig> sources = runtime_sources_;
+  auto source_it = std::find_if(sources.begin(), sources.end(),
+                                [&](const SourceConfig& s) { return s.name == source.name; });
+  if (source_it == sources.end()) {
+    return NotFound("no source named '" + source.name + "' was created at run time");
+  }
+  std::vector<StreamConfig> streams = runtime_streams_;
+  auto stream_it = std::find_if(streams.begin(), streams.end(),
+                                [&](const StreamConfig& s) { return s.name == stream.name; });
+  if (stream_it == streams.end()) {
+    return NotFound("no stream named '" + stream.name + "' was created at run time");
+  }
+  if (stream_it->source != source.name) {
+    return InvalidArgument("stream '" + stream.name + "' captures source '" + stream_it->source +
+                           "', not '" + source.name + "'");
+  }
+  stream.source = source.name;
+  *source_it = source;
+  *stream_it = stream;
+  // Recorded first: a crash after this starts the capture with the new settings.
+  EDDY_RETURN_IF_ERROR(SaveRuntime(sources, streams, runtime_sinks_));
+  runtime_sources_ = std::move(sources);
+  runtime_streams_ = std::move(streams);
+  if (!supervisor_->Find(ComponentKind::kCapture, stream.name)) {
+    logger->info("stream={} source={} settings changed; its capture is not running", stream.name,
+                 source.name);
+    return Status::Ok();  // paused or stopped: it starts with the new settings on resume
+  }
+  supervisor_->Remove(ComponentKind::kCapture, "heartbeat:" + stream.name).IgnoreError();
+  if (Status stopped = supervisor_->Remove(ComponentKind::kCapture, stream.name);
+      !stopped.ok() && stopped.code() != ErrorCode::kNotFound) {
+    logger->warn("stream={} capture stopped for new settings; it reported: {}", stream.name,
+                 stopped.message());
+  }
+  auto [index, count] = RuntimeStreamSlot(stream);
+  EDDY_RETURN_IF_ERROR(StartStreamCapture(source, stream, index, count, false));
+  logger->info("stream={} source={} restarted with changed settings", stream.name, source.name);
+  return Status::Ok();
+}
+
+Status Engine::CheckSinkSpec(const consume::SinkSpec& spec) {
+  std::vector<consume::SinkSpec> resolved{spec};
+  EDDY_RETURN_IF_ERROR(ResolveSinks(resolved, store_->ListStreams(), true));
+  return PrepareSink(resolved.front()).status();
+}
+
+Status Engine::RestartSink(const std::string& name, std::optional<consume::SinkSpec> spec,
+                           const std::function<Status(consume::ConsumerState&)>& edit) {
+  auto logger = logging::Get("engine");
+  std::lock_guard lock(admin_mu_);
+  if (admin_closed_) return Unavailable("eddy is stopping; try again after it restarts");
+  auto it = std::find_if(runtime_sinks_.begin(), runtime_sinks_.end(),
+                         [&](const consume::SinkSpec& recorded) { return recorded.name == name; });
+  if (it == runtime_sinks_.end()) {
+    if (std::find(configured_sink_names_.begin(), configured_sink_names_.end(), name) !=
+        configured_sink_names_.end()) {
+      return FailedPrecondition("sink '" + name +
+                                "' is configured in the config file; change it there and "
+                                "restart eddy");
+    }
+    return NotFound("no sink named '" + name + "'");
+  }
+  const consume::SinkSpec old_spec = *it;
+  consume::SinkSpec new_spec = spec ? *spec : old_spec;
+  new_spec.name = name;
+  if (spec) {
+    std::vector<consume::SinkSpec> resolved{new_spec};
+    EDDY_RETURN_IF_ERROR(ResolveSinks(resolved, store_->ListStreams(), true));
+    new_spec = resolved.front();
+  }
+  // Checked before the running sink stops: a bad spec changes nothing.
+  EDDY_ASSIGN_OR_RETURN(PreparedSink prepared, PrepareSink(new_spec));
+  if (Status stopped = supervisor_->Remove(ComponentKind::kSink, name);
+      !stopped.ok() && stopped.code() != ErrorCode::kNotFound) {
+    logger->warn("sink={} stopped for a restart; it reported: {}", name, stopped.message());
+  }
+  Status result = Status::Ok();
+  if (edit && checkpoints_) {
+    auto state = checkpoints_->Load(name);
+    if (state.ok()) {
+      result = edit(*state);
+      if (result.ok()) result = checkpoints_->Save(*state);
+    } else if (state.status().code() != ErrorCode::kNotFound) {
+      result = state.status();
+    } else {
+      // Never delivered: a fresh state with the edit starts where the edit says.
+      consume::ConsumerState fresh;
+      fresh.name = name;
+      fresh.stream = new_spec.stream;
+      result = edit(fresh);
+      if (result.ok()) result = checkpoints_->Save(fresh);
+    }
+  }
+  if (spec && result.ok()) {
+    std::vector<consume::SinkSpec> recorded = runtime_sinks_;
+    for (auto& entry : recorded) {
+      if (entry.name == name) entry = new_spec;
+    }
+    result = SaveRuntime(runtime_sources_, runtime_streams_, recorded);
+    if (result.ok()) runtime_sinks_ = std::move(recorded);
+  }
+  auto start = [&](PreparedSink& sink) -> Status {
+    if (!sink.opened) {
+      EDDY_RETURN_IF_ERROR(sink.destination->Open().WithContext("sink '" + name + "'"));
+      sink.opened = true;
+    }
+    Status started = StartSink(sink);
+    if (!started.ok() && sink.opened) sink.destination->Close().IgnoreError();
+    return started;
+  };
+  if (!result.ok()) {
+    // The old definition runs again; the change is refused.
+    auto old_prepared = PrepareSink(old_spec);
+    if (old_prepared.ok()) start(*old_prepared).IgnoreError();
+    return result;
+  }
+  if (Status started = start(prepared); !started.ok()) {
+    if (spec) {
+      for (auto& entry : runtime_sinks_) {
+        if (entry.name == name) entry = old_spec;
+      }
+      SaveRuntime(runtime_sources_, runtime_streams_, runtime_sinks_).IgnoreError();
+      auto old_prepared = PrepareSink(old_spec);
+      if (old_prepared.ok()) start(*old_prepared).IgnoreError();
+    }
+    return started;
+  }
+  logger->info("sink={} restarted{}", name, spec ? " with a changed definition" : "");
+  return Status::Ok();
 }
 
 Engine::~Engine() { Stop().IgnoreError(); }

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,7 @@
 #include "consume/sink_runner.h"
 #include "engine/capture.h"
 #include "engine/config.h"
+#include "engine/console_monitor.h"
 #include "engine/destination_registry.h"
 #include "engine/shaping_stream.h"
 #include "engine/supervisor.h"
@@ -144,16 +146,38 @@ class Engine {
   // Kafka Connect connector). The source keeps its position (slot, GTID): nothing is lost.
   // A stream annotated connect.state PAUSED or STOPPED starts without its capture.
   Status SetCaptureRunning(const std::string& name, bool running);
+  // Replaces the settings of the run-time source `source.name` and of the run-time stream
+  // `stream.name` that captures it (a Kafka Connect connector's changed configuration), both
+  // checked as at creation and recorded in DATA/runtime-sinks; a running capture of the stream
+  // is restarted with them, and nothing else is touched (other streams, sinks). The capture
+  // resumes at the log's durable position, so nothing is lost or repeated. kNotFound for an
+  // unknown one, kInvalidArgument for bad settings (nothing changed then).
+  Status UpdateRuntimeCapture(SourceConfig source, StreamConfig stream);
+  // Checks `spec` as CreateSink does (names, settings, destination settings), without I/O.
+  Status CheckSinkSpec(const consume::SinkSpec& spec);
+  // Restarts the run-time sink `name` alone: `spec` (when given) is checked first and
+  // recorded as its new definition; then its runner stops (saving its state), `edit` (when
+  // given) changes the saved state (its checkpoint: Kafka Connect's offsets of a stopped
+  // connector), and the runner starts again from that state, paused if it was. kNotFound for
+  // an unknown sink, kFailedPrecondition for a configured one. When the new spec cannot be
+  // started the old one is started again and the error returned.
+  Status RestartSink(const std::string& name, std::optional<consume::SinkSpec> spec,
+                     const std::function<Status(consume::ConsumerState&)>& edit);
   // How the API renders a CDC stream's records (the console's live tail).
   const api::RecordRendering& rendering() const { return rendering_; }
   // `[kafka] bootstrap_servers`; empty when none is configured.
   const std::string& kafka_bootstrap_servers() const { return config_.kafka.bootstrap_servers; }
+  // The data directory (captures keep their state in DATA/capture/STREAM).
+  const std::string& data_dir() const { return config_.data_dir; }
 
-  // Starts a capture of `source_config.source` into the configured stream `stream_config`
-  // under the engine's supervisor (`eddy demo` captures two sources into one engine this
-  // way); `stream_index` and `stream_count` as for engine::StartCapture.
-  Status AddCapture(const EngineConfig& source_config, const StreamConfig& stream_config,
-                    size_t stream_index, size_t stream_count);
+  // `[dsql] kinesis_endpoint`; empty when none is configured.
+  const std::string& dsql_kinesis_endpoint() const { return config_.dsql.kinesis_endpoint; }
+
+  // The console's history, alerts and client commands (engine/console_monitor.h): created
+  // before the API serves, sampling once the sinks started, stopped first by Stop().
+  ConsoleMonitor* console_monitor() const { return monitor_.get(); }
+  // The specs of the configured sinks and of those created at run time.
+  std::vector<consume::SinkSpec> SinkSpecs() const;
 
   log::LogStore* store() { return store_; }
   // 0 when the API is disabled.
@@ -221,6 +245,7 @@ class Engine {
   std::condition_variable stop_changed_;
   bool stopping_ = false;
   bool stopped_ = false;
+  std::unique_ptr<ConsoleMonitor> monitor_;  // see console_monitor()
 };
 
 }  // namespace eddy::engine

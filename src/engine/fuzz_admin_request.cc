@@ -1,6 +1,6 @@
 // Fuzz target: any bytes as an admin request body (POST /admin/v1/sinks, /sources, /streams,
-// .../reset) and as a request path, and as a DATA/runtime-sinks file, either parse or give a clean
-// error; nothing crashes. The bodies come from the network.
+// .../reset, /streams/{name}/snapshots) and as a request path, and as a DATA/runtime-sinks file,
+// either parse or give a clean error; nothing crashes. The bodies come from the network.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -8,6 +8,7 @@
 #include "engine/admin_request.h"
 #include "engine/debezium_config.h"
 #include "engine/runtime_sinks.h"
+#include "source/snapshot_signal.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -28,6 +29,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   eddy::engine::StreamConfig stream;
   if (auto error = eddy::engine::ParseCreateStreamBody(text, &stream)) {
     if (error->http_status != 400 || error->message.empty()) std::abort();
+  }
+  // POST /admin/v1/streams/{name}/snapshots: parsed into a request the signal parser accepts.
+  eddy::engine::SnapshotRequestBody snapshot;
+  if (auto error = eddy::engine::ParseSnapshotRequestBody(text, &snapshot)) {
+    if (error->http_status != 400 || error->message.empty()) std::abort();
+  } else if (snapshot.tables.empty() ||
+             !eddy::source::ParseSnapshotSignal("fuzz", "execute-snapshot", snapshot.data).ok()) {
+    std::abort();
   }
   // A Kafka Connect connector body (POST /connectors): mapped or a clean error.
   auto connector = eddy::engine::MapDebeziumConnector(text, "fuzz", "", false);

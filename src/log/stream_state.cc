@@ -6,7 +6,7 @@
 
 namespace eddy::log::internal {
 
-std::shared_ptr<spdlog::logger> Logger() { return logging::Get("log"); }
+std::shared_ptr<logging::Logger> Logger() { return logging::Get("log"); }
 
 void WriteIndexFile(io::FileSystem& fs, const std::string& segment_path,
                     const SegmentSummary& summary) {

@@ -61,7 +61,7 @@ namespace eddy::log::internal {
 inline constexpr char kStreamsDir[] = "streams";
 inline constexpr char kMetaFile[] = "stream.meta";
 
-std::shared_ptr<spdlog::logger> Logger();
+std::shared_ptr<logging::Logger> Logger();
 
 // What every stream of one store shares. Immutable after LogStore::Open, except the sync pool
 // (thread-safe).

@@ -815,8 +815,13 @@ class WriterImpl final : public ParquetWriter {
       const int64_t micros = ::eddy::format::FloorDiv(event->commit_time_ns, 1000);
       AppendFixed64(cdc[1], static_cast<uint64_t>(micros));
       cdc[1].chunk_bounds.Signed(micros);
-      scratch_ = event->position.ToString();
-      AppendString(cdc[2], scratch_);
+      // The events of one transaction (and a snapshot's rows) often share their position:
+      // its text is formatted once for them.
+      if (!last_position_ || !(*last_position_ == event->position)) {
+        last_position_ = event->position;
+        position_text_ = event->position.ToString();
+      }
+      AppendString(cdc[2], position_text_);
       if (event->transaction_id.empty()) {
         AppendNull(cdc[3]);
       } else {
@@ -1447,6 +1452,8 @@ class WriterImpl final : public ParquetWriter {
   std::string header_;
   std::string compressed_;
   std::string scratch_;
+  std::optional<SourcePosition> last_position_;  // of the last CDC row, and its text
+  std::string position_text_;
 };
 
 }  // namespace

@@ -7,7 +7,7 @@
 namespace eddy::schema {
 namespace {
 
-std::shared_ptr<spdlog::logger> Logger() { return logging::Get("schema"); }
+std::shared_ptr<logging::Logger> Logger() { return logging::Get("schema"); }
 
 }  // namespace
 

@@ -114,6 +114,7 @@ std::string EncodeIncrementalSnapshotState(const IncrementalSnapshotState& state
     if (!table.pending_position.empty()) table.pending_position.EncodeTo(position);
     PutLengthPrefixed(out, position);
     PutLengthPrefixed(out, table.reason);
+    PutStrings(out, table.upper_key);
   }
   PutFixed32(out, crc32c::Mask(crc32c::Value(out)));
   return out;
@@ -131,9 +132,9 @@ Result<IncrementalSnapshotState> DecodeIncrementalSnapshotState(std::string_view
   }
   ByteReader reader(body.substr(kIncrementalSnapshotMagic.size()));
   EDDY_ASSIGN_OR_RETURN(uint32_t version, reader.ReadFixed32());
-  if (version != kIncrementalSnapshotVersion) {
+  if (version != 1 && version != kIncrementalSnapshotVersion) {
     return FailedPrecondition("incremental snapshot file version " + std::to_string(version) +
-                              " is not 1 (written by a newer eddy?)");
+                              " is not 1 or 2 (written by a newer eddy?)");
   }
   IncrementalSnapshotState state;
   EDDY_ASSIGN_OR_RETURN(std::string_view id, reader.ReadLengthPrefixed());
@@ -166,6 +167,9 @@ Result<IncrementalSnapshotState> DecodeIncrementalSnapshotState(std::string_view
     }
     EDDY_ASSIGN_OR_RETURN(std::string_view reason, reader.ReadLengthPrefixed());
     table.reason = std::string(reason);
+    if (version >= 2) {
+      EDDY_ASSIGN_OR_RETURN(table.upper_key, ReadStrings(reader));
+    }
     state.tables.push_back(std::move(table));
   }
   if (!reader.empty()) return Corruption("trailing bytes in the incremental snapshot file");
@@ -276,7 +280,7 @@ std::string IncrementalSnapshotter::StatusName() const {
 Status IncrementalSnapshotter::Load(const SourcePosition& durable) {
   auto log = logging::Get(options_.log_module);
   state_.reset();
-  chunk_.reset();
+  chunks_.clear();
   run_id_ = NewId();
   complete_logged_ = false;
   std::string path = ProgressPath();
@@ -300,8 +304,14 @@ Status IncrementalSnapshotter::Load(const SourcePosition& durable) {
   }
   if (!state_->Complete()) {
     const TableSnapshotProgress* current = state_->Current();
-    log->info("incremental snapshot resumes snapshot={} origin={} table={} rows_done={}",
-              state_->id, state_->origin, current->table, current->rows);
+    size_t pending = 0;
+    for (const TableSnapshotProgress& table : state_->tables) {
+      pending += table.state == TableSnapshotState::kPending ? 1 : 0;
+    }
+    log->info(
+        "incremental snapshot resumes snapshot={} origin={} table={} rows_done={} "
+        "pending_entries={}",
+        state_->id, state_->origin, current->table, current->rows, pending);
   } else {
     complete_logged_ = true;
   }
@@ -356,7 +366,12 @@ Status IncrementalSnapshotter::TakeRequests() {
     requests.swap(requests_);
     controls.swap(controls_);
   }
-  for (const SnapshotRequest& request : requests) EDDY_RETURN_IF_ERROR(AddRequest(request));
+  for (const SnapshotRequest& request : requests) {
+    Status added = AddRequest(request);
+    // Refused (logged); the capture goes on.
+    if (added.code() == ErrorCode::kInvalidArgument) continue;
+    EDDY_RETURN_IF_ERROR(added);
+  }
   for (const SnapshotControl& control : controls) EDDY_RETURN_IF_ERROR(ApplyControl(control));
   return Status::Ok();
 }
@@ -377,17 +392,16 @@ Status IncrementalSnapshotter::PollRequestFiles() {
     std::string path = io::JoinPath(directory, name);
     EDDY_ASSIGN_OR_RETURN(std::string data, fs->ReadFile(path));
     Result<SnapshotSignal> signal = ParseSnapshotSignal("request:" + id, "execute-snapshot", data);
-    if (!signal.ok()) {
+    Status added = signal.ok() ? AddRequest(signal->request) : signal.status();
+    if (added.code() == ErrorCode::kInvalidArgument) {
       logging::Get(options_.log_module)
-          ->error("rejecting snapshot request file={} error=\"{}\"", path,
-                  signal.status().message());
-      EDDY_RETURN_IF_ERROR(
-          fs->WriteFileAtomically(io::JoinPath(directory, id + std::string(kRejectedSuffix)),
-                                  signal.status().message() + "\n"));
+          ->error("rejecting snapshot request file={} error=\"{}\"", path, added.message());
+      EDDY_RETURN_IF_ERROR(fs->WriteFileAtomically(
+          io::JoinPath(directory, id + std::string(kRejectedSuffix)), added.message() + "\n"));
       EDDY_RETURN_IF_ERROR(fs->Remove(path));
       continue;
     }
-    EDDY_RETURN_IF_ERROR(AddRequest(signal->request));
+    EDDY_RETURN_IF_ERROR(added);
     EDDY_RETURN_IF_ERROR(
         fs->Rename(path, io::JoinPath(directory, id + std::string(kAcceptedSuffix))));
     EDDY_RETURN_IF_ERROR(fs->SyncDirectory(directory));
@@ -424,38 +438,46 @@ Status IncrementalSnapshotter::AddRequest(const SnapshotRequest& request) {
     Status available = options_.available();
     if (!available.ok()) {
       log->error("snapshot request refused origin={}: {}", request.origin, available.message());
-      return Status::Ok();
+      return InvalidArgument(available.message());
     }
   }
-  if (!state_.has_value() || state_->Complete()) {
-    IncrementalSnapshotState state;
-    state.id = NewId();
-    state.origin = request.origin;
-    state_ = std::move(state);
-  }
-  size_t added = 0;
+  // Resolved before anything changes: a request naming no table this stream captures is
+  // refused whole, saying why for each table.
+  std::vector<std::string> resolved;
+  std::string refused;
   for (const std::string& requested : request.tables) {
     Result<std::string> name =
         options_.resolve_table ? options_.resolve_table(requested) : Result<std::string>(requested);
     if (!name.ok()) {
       log->error("snapshot request origin={} names table {}: {}; it is ignored", request.origin,
                  requested, name.status().message());
+      refused += (refused.empty() ? "" : "; ") + requested + ": " + name.status().message();
       continue;
     }
+    resolved.push_back(std::move(*name));
+  }
+  if (resolved.empty()) {
+    return InvalidArgument("the request names no table to snapshot (" +
+                           (refused.empty() ? std::string("no tables given") : refused) + ")");
+  }
+  if (!state_.has_value() || state_->Complete()) {
+    IncrementalSnapshotState state;
+    state.id = NewId();
+    state.origin = request.origin;
+    state_ = std::move(state);
+    // Chunks still in flight belong to stopped tables of the finished snapshot (their rows are
+    // not wanted); their entry indexes would name the new snapshot's entries.
+    chunks_.clear();
+  }
+  size_t added = 0;
+  for (const std::string& name : resolved) {
     TableSnapshotProgress table;
-    table.table = *name;
+    table.table = name;
     for (const auto& [condition_table, condition] : request.conditions) {
-      if (Resolve(condition_table) == *name) table.condition = condition;
+      if (Resolve(condition_table) == name) table.condition = condition;
     }
     state_->tables.push_back(std::move(table));
     ++added;
-  }
-  if (added == 0) {
-    if (state_->tables.empty()) {
-      state_.reset();
-      ++saves_;  // the status changed (to none); nothing to persist
-    }
-    return Status::Ok();
   }
   complete_logged_ = false;
   log->info("incremental snapshot requested snapshot={} origin={} tables_added={}", state_->id,
@@ -486,9 +508,11 @@ Status IncrementalSnapshotter::ApplyControl(const SnapshotControl& control) {
           table.state = TableSnapshotState::kSkipped;
           table.reason = "stopped by " + control.origin;
           // A chunk of it in flight is dropped at its high watermark.
-          if (chunk_.has_value() && chunk_->window.table().QualifiedName() == table.table) {
-            chunk_->rows.clear();
-            chunk_->last = true;
+          for (auto& [sequence, chunk] : chunks_) {
+            if (chunk.window.table().QualifiedName() == table.table) {
+              chunk.rows.clear();
+              chunk.last = true;
+            }
           }
         }
       }
@@ -499,71 +523,140 @@ Status IncrementalSnapshotter::ApplyControl(const SnapshotControl& control) {
   return Save();
 }
 
-Result<TableSnapshotProgress*> IncrementalSnapshotter::NextTable(
-    SourcePosition durable, const std::function<Result<SourcePosition>()>& drain) {
-  if (!state_.has_value() || chunk_.has_value()) return nullptr;
+Result<std::vector<TableSnapshotProgress*>> IncrementalSnapshotter::NextTables(
+    SourcePosition durable, const std::function<Result<SourcePosition>()>& drain, size_t max) {
+  std::vector<TableSnapshotProgress*> next;
+  if (!state_.has_value() || !chunks_.empty() || max == 0) return next;
   // Paused holds the chunk reads; a snapshot whose tables were all stopped still completes.
-  if (state_->paused && !state_->Complete()) return nullptr;
-  // The previous chunk must be durable before the next one moves the progress on: the file
-  // keeps one pending chunk per table, and its rollback key must be in the log.
+  if (state_->paused && !state_->Complete()) return next;
+  // The previous chunks must be durable before the next ones move the progress on: the file
+  // keeps one pending chunk per entry, and its rollback key must be in the log.
   bool drained = false;
   bool changed = false;
   for (TableSnapshotProgress& table : state_->tables) {
     if (table.pending_position.empty()) continue;
     if (Below(durable, table.pending_position)) {
-      if (drained || !drain) return nullptr;
+      if (drained || !drain) return next;
       drained = true;
       EDDY_ASSIGN_OR_RETURN(durable, drain());
-      if (Below(durable, table.pending_position)) return nullptr;
+      if (Below(durable, table.pending_position)) return next;
     }
     table.pending_position = SourcePosition();
     table.previous_key.clear();
     changed = true;
   }
-  TableSnapshotProgress* table = state_->Current();
-  if (table == nullptr) {
+  for (TableSnapshotProgress& table : state_->tables) {
+    if (next.size() >= max) break;
+    if (table.state == TableSnapshotState::kPending) next.push_back(&table);
+  }
+  if (next.empty()) {
     if (!complete_logged_) {
       complete_logged_ = true;
       uint64_t rows = 0;
       for (const TableSnapshotProgress& done : state_->tables) rows += done.rows;
       logging::Get(options_.log_module)
-          ->info("incremental snapshot complete snapshot={} origin={} tables={} rows={}",
+          ->info("incremental snapshot complete snapshot={} origin={} entries={} rows={}",
                  state_->id, state_->origin, state_->tables.size(), rows);
       EDDY_RETURN_IF_ERROR(Save());
       EDDY_RETURN_IF_ERROR(MarkRequestsDone());
     } else if (changed) {
       EDDY_RETURN_IF_ERROR(Save());
     }
-    return nullptr;
   }
-  return table;
+  return next;
 }
 
-Status IncrementalSnapshotter::Skip(TableSnapshotProgress& table, std::string reason) {
-  table.state = TableSnapshotState::kSkipped;
-  table.reason = std::move(reason);
+Result<TableSnapshotProgress*> IncrementalSnapshotter::NextTable(
+    SourcePosition durable, const std::function<Result<SourcePosition>()>& drain) {
+  EDDY_ASSIGN_OR_RETURN(std::vector<TableSnapshotProgress*> next,
+                        NextTables(std::move(durable), drain, 1));
+  return next.empty() ? nullptr : next.front();
+}
+
+Status IncrementalSnapshotter::SplitTable(const TableSnapshotProgress& table,
+                                          std::vector<std::vector<std::string>> boundaries) {
+  if (!state_.has_value() || !chunks_.empty() || !Splittable(table)) {
+    return FailedPrecondition("incremental snapshot: " + table.table +
+                              " cannot be split into key ranges now (already read or in flight)");
+  }
+  if (boundaries.empty()) return Status::Ok();
+  auto at = state_->tables.begin() + (&table - state_->tables.data());
+  TableSnapshotProgress first = *at;
+  std::vector<TableSnapshotProgress> ranges;
+  std::vector<std::string> lower;
+  for (size_t i = 0; i <= boundaries.size(); ++i) {
+    TableSnapshotProgress range = first;
+    range.last_key = lower;
+    if (i < boundaries.size()) {
+      range.upper_key = boundaries[i];
+      lower = std::move(boundaries[i]);
+    }
+    ranges.push_back(std::move(range));
+  }
+  at = state_->tables.erase(at);
+  state_->tables.insert(at, std::make_move_iterator(ranges.begin()),
+                        std::make_move_iterator(ranges.end()));
   logging::Get(options_.log_module)
-      ->error("incremental snapshot skips table={} reason=\"{}\"", table.table, table.reason);
+      ->info("incremental snapshot splits table={} ranges={} snapshot={}", first.table,
+             ranges.size(), state_->id);
   return Save();
 }
 
-std::string IncrementalSnapshotter::BeginChunk(model::TableId table,
-                                               std::vector<std::string> key_columns) {
-  chunk_.emplace(Chunk{
-      ++sequence_, ChunkWindow(std::move(table), std::move(key_columns)), {}, {}, false, false});
-  return FormatWatermark({run_id_, chunk_->sequence, false});
+Status IncrementalSnapshotter::Skip(TableSnapshotProgress& table, std::string reason) {
+  logging::Get(options_.log_module)
+      ->error("incremental snapshot skips table={} reason=\"{}\"", table.table, reason);
+  std::string name = table.table;
+  for (TableSnapshotProgress& entry : state_->tables) {
+    if (entry.table != name || entry.state != TableSnapshotState::kPending) continue;
+    entry.state = TableSnapshotState::kSkipped;
+    entry.reason = reason;
+  }
+  return Save();
 }
 
-std::string IncrementalSnapshotter::ReadChunk(std::vector<model::ChangeEvent> rows,
+IncrementalSnapshotter::ChunkStart IncrementalSnapshotter::BeginChunk(
+    const TableSnapshotProgress& table, model::TableId id, std::vector<std::string> key_columns) {
+  uint64_t sequence = ++sequence_;
+  size_t entry = static_cast<size_t>(&table - state_->tables.data());
+  chunks_.emplace(
+      sequence,
+      Chunk{entry, ChunkWindow(std::move(id), std::move(key_columns)), {}, {}, false, false});
+  return ChunkStart{sequence, FormatWatermark({run_id_, sequence, false})};
+}
+
+std::string IncrementalSnapshotter::ReadChunk(uint64_t sequence,
+                                              std::vector<model::ChangeEvent> rows,
                                               std::vector<std::string> last_key, bool last) {
+  auto found = chunks_.find(sequence);
+  if (found == chunks_.end()) return FormatWatermark({run_id_, sequence, true});
+  Chunk& chunk = found->second;
   // Stopped while being read: the rows are not wanted.
-  const TableSnapshotProgress* current = state_.has_value() ? state_->Current() : nullptr;
-  bool stopped = current == nullptr || current->table != chunk_->window.table().QualifiedName();
-  chunk_->rows = stopped ? std::vector<model::ChangeEvent>() : std::move(rows);
-  chunk_->last_key = std::move(last_key);
-  chunk_->last = last || stopped;
-  chunk_->read = true;
-  return FormatWatermark({run_id_, chunk_->sequence, true});
+  bool stopped = !state_.has_value() || chunk.entry >= state_->tables.size() ||
+                 state_->tables[chunk.entry].state != TableSnapshotState::kPending;
+  chunk.rows = stopped ? std::vector<model::ChangeEvent>() : std::move(rows);
+  chunk.last_key = std::move(last_key);
+  chunk.last = last || stopped;
+  chunk.read = true;
+  return FormatWatermark({run_id_, sequence, true});
+}
+
+void IncrementalSnapshotter::OnChange(const model::ChangeEvent& event) {
+  for (auto& [sequence, chunk] : chunks_) chunk.window.OnChange(event);
+}
+
+void IncrementalSnapshotter::WindowsOf(const model::TableId& table,
+                                       std::vector<ChunkWindow*>& out) {
+  out.clear();
+  for (auto& [sequence, chunk] : chunks_) {
+    if (chunk.window.open() && chunk.window.table() == table) out.push_back(&chunk.window);
+  }
+}
+
+bool IncrementalSnapshotter::AnyWindowOpen() const {
+  for (const auto& [sequence, chunk] : chunks_) {
+    if (chunk.window.open()) return true;
+  }
+  return false;
 }
 
 bool IncrementalSnapshotter::IsOurs(std::string_view text) const {
@@ -575,27 +668,28 @@ Result<std::optional<IncrementalSnapshotter::ChunkRows>> IncrementalSnapshotter:
     std::string_view text, const SourcePosition& position) {
   std::optional<Watermark> watermark = ParseWatermark(text);
   // Another attempt's (or another eddy's) watermark: not ours to act on.
-  if (!watermark || !chunk_.has_value() || watermark->snapshot_id != run_id_ ||
-      watermark->chunk != chunk_->sequence) {
-    return std::optional<ChunkRows>();
-  }
+  if (!watermark || watermark->snapshot_id != run_id_) return std::optional<ChunkRows>();
+  auto found = chunks_.find(watermark->chunk);
+  if (found == chunks_.end()) return std::optional<ChunkRows>();
   if (!watermark->high) {
-    chunk_->window.Open();
+    found->second.window.Open();
     return std::optional<ChunkRows>();
   }
-  if (!chunk_->window.open() || !chunk_->read) {
+  if (!found->second.window.open() || !found->second.read) {
     return Corruption("incremental snapshot: high watermark " + std::string(text) +
                       " arrived before its low watermark");
   }
-  Chunk chunk = std::move(*chunk_);
-  chunk_.reset();
+  Chunk chunk = std::move(found->second);
+  chunks_.erase(found);
   ChunkRows out;
   out.read = chunk.rows.size();
   out.table = chunk.window.table().QualifiedName();
-  out.transaction_id = "snapshot:" + state_->id + ":" + std::to_string(chunk.sequence);
+  out.transaction_id = "snapshot:" + state_->id + ":" + std::to_string(watermark->chunk);
   out.rows = chunk.window.Filter(std::move(chunk.rows));
-  TableSnapshotProgress* table = state_->Current();
-  if (table == nullptr || table->table != out.table) {
+  TableSnapshotProgress* table =
+      chunk.entry < state_->tables.size() ? &state_->tables[chunk.entry] : nullptr;
+  if (table == nullptr || table->table != out.table ||
+      table->state != TableSnapshotState::kPending) {
     out.rows.clear();  // the table was stopped while the chunk was in flight
     return std::optional<ChunkRows>(std::move(out));
   }
@@ -610,7 +704,7 @@ Result<std::optional<IncrementalSnapshotter::ChunkRows>> IncrementalSnapshotter:
   rows_done_ += out.rows.size();
   logging::Get(options_.log_module)
       ->debug("incremental snapshot chunk table={} chunk={} read={} kept={} rows_done={}",
-              table->table, chunk.sequence, out.read, out.rows.size(), table->rows);
+              table->table, watermark->chunk, out.read, out.rows.size(), table->rows);
   return std::optional<ChunkRows>(std::move(out));
 }
 

@@ -6,7 +6,7 @@
 // The file (`<capture state dir>/incremental_snapshot`):
 //
 //   "EDDYSNAP"                   8-byte magic
-//   u32 version = 1
+//   u32 version = 2              (version 1, without `upper key`, is still read)
 //   lp snapshot id               unique per snapshot (names the watermarks it emits)
 //   lp origin                    "initial", "signal:<id>" or "request:<id>"
 //   u8 flags                     1 = paused
@@ -21,6 +21,8 @@
 //                                lp-framed; empty = none) at which the last chunk's rows were
 //                                handed to the log; valid only once the log is durable there
 //     lp reason                  why the table was skipped; "" otherwise
+//     varint upper key count | lp text * count     (version 2) the range's last key,
+//                                inclusive; "" count = to the table's end
 //   u32 masked CRC-32C of every byte before it
 // (`lp` = varint length + bytes; integers little-endian; varints unsigned LEB128.)
 //
@@ -31,6 +33,12 @@
 // P the append never became durable: the table goes back to the previous key and the chunk is
 // read again. Otherwise the chunk is in the log. Either way no row is lost or duplicated.
 //
+// Key ranges (snapshot_parallelism above 1): a large table is split into several entries of
+// the same table, each a key range (last_key, upper_key] read chunk by chunk on its own
+// connection; the first range starts with an empty last_key, the others with the previous
+// range's upper key. Each range keeps its own progress and pending chunk, so a crash resumes
+// every range at its last chunk in the log.
+//
 // Thread safety: pure functions and value types, except IncrementalSnapshotter (below).
 #pragma once
 
@@ -38,6 +46,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -54,7 +63,7 @@
 namespace eddy::source {
 
 inline constexpr std::string_view kIncrementalSnapshotMagic = "EDDYSNAP";
-inline constexpr uint32_t kIncrementalSnapshotVersion = 1;
+inline constexpr uint32_t kIncrementalSnapshotVersion = 2;
 inline constexpr std::string_view kIncrementalSnapshotFile = "incremental_snapshot";
 // The prefix of the watermark messages (PostgreSQL pg_logical_emit_message) and the value of
 // the watermark table's `type` column (MySQL).
@@ -80,6 +89,9 @@ struct TableSnapshotProgress {
   std::vector<std::string> previous_key;
   SourcePosition pending_position;  // empty: nothing pending
   std::string reason;
+  // The last key of this entry's key range, inclusive (text values of the key columns); empty:
+  // to the table's end. Set when the table was split into ranges (SplitTable).
+  std::vector<std::string> upper_key;
   bool operator==(const TableSnapshotProgress&) const = default;
 };
 
@@ -99,8 +111,8 @@ struct IncrementalSnapshotState {
 };
 
 std::string EncodeIncrementalSnapshotState(const IncrementalSnapshotState& state);
-// kCorruption for bytes that are not a valid version-1 file; kFailedPrecondition for another
-// version.
+// kCorruption for bytes that are not a valid version-1 or version-2 file; kFailedPrecondition
+// for another version.
 Result<IncrementalSnapshotState> DecodeIncrementalSnapshotState(std::string_view bytes);
 
 // An on-demand incremental snapshot (Debezium's execute-snapshot): tables as written by the
@@ -170,22 +182,32 @@ class ChunkWindow {
 
 // The incremental snapshot driver every source's capture uses, one per capture: the progress
 // file, requests (signal rows, `eddy snapshot` request files, API calls), pause / resume /
-// stop, which table's chunk is read next, and the chunk in flight between its watermarks. The
-// source does only what is its database's:
-//   1. NextTable() says which table to read (nullptr: nothing to do now);
-//   2. BeginChunk() gives the low watermark, which the source writes (its own autocommit
-//      transaction), then the source reads the next `chunk rows` rows after the table's
-//      last_key in key order (with its condition), hands them to ReadChunk(), which gives the
-//      high watermark, and writes it;
-//   3. every committed streamed change of window()->table() goes to the window (OnChange /
-//      OnKey / OnTruncate), in commit order;
-//   4. every watermark the stream delivers goes to OnWatermark() in commit order; at our high
+// stop, which tables' (or key ranges') chunks are read next, and the chunks in flight between
+// their watermarks. The source does only what is its database's:
+//   1. NextTables(max) says which entries to read now (up to `max`, the source's
+//      snapshot_parallelism: several tables, or several key ranges of one table); a fresh entry
+//      of a large table may first be split into key ranges (SplitTable) and NextTables asked
+//      again;
+//   2. for each entry BeginChunk() gives a chunk sequence and its low watermark, which the
+//      source writes (its own autocommit transaction); then the source reads the next `chunk
+//      rows` rows after the entry's last_key (up to its upper_key) in key order, with its
+//      condition -- each entry over its own connection, at the same time --, hands them to
+//      ReadChunk(sequence, ...), which gives the high watermark, and writes it;
+//   3. every committed streamed change goes to OnChange() (or, by key, to the windows of its
+//      table: WindowsOf), in commit order; every open chunk window of the change's table notes
+//      it;
+//   4. every watermark the stream delivers goes to OnWatermark() in commit order; at a high
 //      watermark it persists the progress (the pending chunk rule) and returns the chunk's
 //      surviving rows, which the source appends as one log transaction at the watermark's
 //      commit position.
+// Each chunk has its own low and high watermark and its own window, so the DBLog rule holds for
+// every chunk whatever the others do. The next chunks are handed out only when every chunk in
+// flight has reached its high watermark and every pending chunk is durable in the log (one
+// pending chunk per entry in the file).
 // Why this is enough: docs/snapshots.md (the DBLog argument and the pending chunk rule).
 //
-// Thread safety: Queue() from any thread; everything else on the capture thread.
+// Thread safety: Queue() from any thread; everything else on the capture thread (the source's
+// reading threads only read rows; the capture thread calls BeginChunk and ReadChunk).
 // Durability: every state change is written to the progress file (atomically, fsync'd) before
 // the call returns.
 class IncrementalSnapshotter {
@@ -208,11 +230,17 @@ class IncrementalSnapshotter {
     std::vector<model::ChangeEvent> rows;  // op r, source.snapshot = incremental; no position
     size_t read = 0;                       // rows read before the window dropped some
   };
+  // A chunk begun: `sequence` names it to ReadChunk / AbandonChunk, `low` is the low
+  // watermark's text for the source to write.
+  struct ChunkStart {
+    uint64_t sequence = 0;
+    std::string low;
+  };
 
   explicit IncrementalSnapshotter(Options options);
 
   // (Re)reads the progress file and applies the pending chunk rule against the log's durable
-  // position; forgets any chunk in flight and starts a new attempt id (watermarks of earlier
+  // position; forgets the chunks in flight and starts a new attempt id (watermarks of earlier
   // attempts are ignored). Call on start and after every reconnect.
   [[nodiscard]] Status Load(const SourcePosition& durable);
   // Plans a snapshot of `tables` (qualified names, in order) as the origin "initial".
@@ -230,46 +258,70 @@ class IncrementalSnapshotter {
   // Takes queued requests and controls and the `eddy snapshot` request files (looked at twice
   // a second); bad ones are logged (and request files answered) and ignored.
   [[nodiscard]] Status TakeRequests();
+  // InvalidArgument (logged; nothing changes) when the request names no table this stream
+  // captures, or `available` refuses it; request files get the message as their .rejected.
   [[nodiscard]] Status AddRequest(const SnapshotRequest& request);
   [[nodiscard]] Status ApplyControl(const SnapshotControl& control);
 
-  // The table whose next chunk is to be read now, or nullptr when there is none: no snapshot,
-  // paused, a chunk in flight, complete, or the previous chunk not yet durable in the log
-  // (`durable` is the log's durable position; `drain`, called at most once, waits for the
-  // source's queued appends and returns the new durable position).
+  // The entries (tables or key ranges) whose next chunks are to be read now, at most `max`, in
+  // snapshot order; empty when there are none: no snapshot, paused, chunks in flight,
+  // complete, or a previous chunk not yet durable in the log (`durable` is the log's durable
+  // position; `drain`, called at most once, waits for the source's queued appends and returns
+  // the new durable position). The pointers stay valid until the next call that changes the
+  // table list (SplitTable, AddRequest, Load).
+  [[nodiscard]] Result<std::vector<TableSnapshotProgress*>> NextTables(
+      SourcePosition durable, const std::function<Result<SourcePosition>()>& drain, size_t max);
+  // NextTables with max 1: the entry or nullptr.
   [[nodiscard]] Result<TableSnapshotProgress*> NextTable(
       SourcePosition durable, const std::function<Result<SourcePosition>()>& drain);
-  // Gives up on `table` (a bad condition, a table without a key, gone): logged, persisted.
+  // True when `table` is a whole table not read yet (no chunk done, no range): the source may
+  // split it into key ranges.
+  static bool Splittable(const TableSnapshotProgress& table) {
+    return table.state == TableSnapshotState::kPending && table.last_key.empty() &&
+           table.upper_key.empty() && table.rows == 0;
+  }
+  // Replaces the fresh entry `table` (Splittable) with key ranges cut at `boundaries` (text
+  // keys, ascending; boundary i is the last key of range i, inclusive): boundaries.size() + 1
+  // ranges. Persisted. Invalidates the pointers NextTables returned. No chunk may be in flight.
+  [[nodiscard]] Status SplitTable(const TableSnapshotProgress& table,
+                                  std::vector<std::vector<std::string>> boundaries);
+  // Gives up on `table` (a bad condition, a table without a key, gone): logged, persisted;
+  // every range of the same table is given up too.
   [[nodiscard]] Status Skip(TableSnapshotProgress& table, std::string reason);
 
-  // Starts a chunk of `table` (its key column names for ChunkWindow); returns the low
-  // watermark's text for the source to write.
-  std::string BeginChunk(model::TableId table, std::vector<std::string> key_columns);
+  // Starts a chunk of the entry `table` (from NextTables; `id` and its key column names for
+  // ChunkWindow).
+  ChunkStart BeginChunk(const TableSnapshotProgress& table, model::TableId id,
+                        std::vector<std::string> key_columns);
   // The chunk's rows, read after the low watermark was written; `last_key` the text key of the
-  // last row (the table's last_key when none was read); `last`: fewer rows than asked, the
-  // table is done. Returns the high watermark's text for the source to write.
-  std::string ReadChunk(std::vector<model::ChangeEvent> rows, std::vector<std::string> last_key,
-                        bool last);
-  bool ChunkInFlight() const { return chunk_.has_value(); }
+  // last row (the entry's last_key when none was read); `last`: fewer rows than asked, the
+  // entry is done. Returns the high watermark's text for the source to write.
+  std::string ReadChunk(uint64_t sequence, std::vector<model::ChangeEvent> rows,
+                        std::vector<std::string> last_key, bool last);
+  bool ChunkInFlight() const { return !chunks_.empty(); }
   // The chunk could not be read (the source skipped the table or will retry): forgotten.
-  void AbandonChunk() { chunk_.reset(); }
-  // The window of the chunk in flight (nullptr when none or not open yet).
-  ChunkWindow* window() {
-    return chunk_.has_value() && chunk_->window.open() ? &chunk_->window : nullptr;
-  }
+  void AbandonChunk(uint64_t sequence) { chunks_.erase(sequence); }
+  void AbandonChunks() { chunks_.clear(); }
+  // A committed streamed change: every open window of its table notes it.
+  void OnChange(const model::ChangeEvent& event);
+  // The open windows of `table` (cleared first; empty when none): for a source that notes keys
+  // (ChunkWindow::OnKey / OnTruncate) itself.
+  void WindowsOf(const model::TableId& table, std::vector<ChunkWindow*>& out);
+  bool AnyWindowOpen() const;
 
   // True when `text` is a watermark of this attempt (the source need not log its transaction).
   bool IsOurs(std::string_view text) const;
-  // A watermark committed (in commit order) at `position`. At our high watermark: the progress
-  // is persisted with the chunk pending at `position`, and the surviving rows are returned (an
-  // empty vector: nothing to append). std::nullopt: not our high watermark.
+  // A watermark committed (in commit order) at `position`. At one of our high watermarks: the
+  // progress is persisted with the chunk pending at `position`, and the surviving rows are
+  // returned (an empty vector: nothing to append). std::nullopt: not one of our high
+  // watermarks.
   [[nodiscard]] Result<std::optional<ChunkRows>> OnWatermark(std::string_view text,
                                                              const SourcePosition& position);
 
-  // True when a step has nothing to do but take requests: no snapshot, a chunk in flight,
+  // True when a step has nothing to do but take requests: no snapshot, chunks in flight,
   // paused, or complete and reported.
   bool Idle() const {
-    return !state_.has_value() || chunk_.has_value() || complete_logged_ ||
+    return !state_.has_value() || !chunks_.empty() || complete_logged_ ||
            (state_->paused && !state_->Complete());
   }
   // Counts the progress file writes: a source republishes its progress when it changes.
@@ -279,7 +331,7 @@ class IncrementalSnapshotter {
 
  private:
   struct Chunk {
-    uint64_t sequence = 0;
+    size_t entry = 0;  // index in state_->tables
     ChunkWindow window;
     std::vector<model::ChangeEvent> rows;
     std::vector<std::string> last_key;
@@ -296,7 +348,7 @@ class IncrementalSnapshotter {
 
   Options options_;
   std::optional<IncrementalSnapshotState> state_;
-  std::optional<Chunk> chunk_;
+  std::map<uint64_t, Chunk> chunks_;  // by sequence
   std::string run_id_;
   uint64_t sequence_ = 0;
   bool complete_logged_ = false;

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
+#include "base/bytes.h"
 #include "base/crc32c.h"
 
 namespace eddy::source {
@@ -31,6 +33,7 @@ IncrementalSnapshotState SampleState() {
   pending.previous_key = {"9", ""};
   pending.rows = 40;
   pending.pending_position = SourcePosition(PostgresPosition{Lsn(0x5000), Lsn(0x4f00)});
+  pending.upper_key = {"30", "a"};
   TableSnapshotProgress skipped;
   skipped.table = "public.c";
   skipped.state = TableSnapshotState::kSkipped;
@@ -61,7 +64,7 @@ TEST(IncrementalSnapshotFile, RejectsEveryTruncationAndFlippedByte) {
 TEST(IncrementalSnapshotFile, OtherVersionIsFailedPrecondition) {
   std::string bytes = EncodeIncrementalSnapshotState(SampleState());
   std::string body = bytes.substr(0, bytes.size() - 4);
-  body[8] = 2;
+  body[8] = 3;
   // Re-seal with a valid CRC so that only the version is wrong.
   std::string sealed = body;
   uint32_t crc = crc32c::Mask(crc32c::Value(body));
@@ -69,6 +72,39 @@ TEST(IncrementalSnapshotFile, OtherVersionIsFailedPrecondition) {
   auto decoded = DecodeIncrementalSnapshotState(sealed);
   ASSERT_FALSE(decoded.ok());
   EXPECT_EQ(decoded.status().code(), ErrorCode::kFailedPrecondition);
+}
+
+// A version-1 file (before key ranges) still loads: every entry is a whole table. Written here
+// field by field as docs/formats/incremental-snapshot.md describes version 1.
+TEST(IncrementalSnapshotFile, ReadsVersionOne) {
+  IncrementalSnapshotState state = SampleState();
+  for (TableSnapshotProgress& table : state.tables) table.upper_key.clear();
+  auto strings = [](std::string& out, const std::vector<std::string>& values) {
+    PutVarint64(out, values.size());
+    for (const std::string& value : values) PutLengthPrefixed(out, value);
+  };
+  std::string v1(kIncrementalSnapshotMagic);
+  PutFixed32(v1, 1);
+  PutLengthPrefixed(v1, state.id);
+  PutLengthPrefixed(v1, state.origin);
+  PutFixed8(v1, state.paused ? 1 : 0);
+  PutVarint64(v1, state.tables.size());
+  for (const TableSnapshotProgress& table : state.tables) {
+    PutLengthPrefixed(v1, table.table);
+    PutLengthPrefixed(v1, table.condition);
+    PutFixed8(v1, static_cast<uint8_t>(table.state));
+    strings(v1, table.last_key);
+    PutVarint64(v1, table.rows);
+    strings(v1, table.previous_key);
+    std::string position;
+    if (!table.pending_position.empty()) table.pending_position.EncodeTo(position);
+    PutLengthPrefixed(v1, position);
+    PutLengthPrefixed(v1, table.reason);
+  }
+  PutFixed32(v1, crc32c::Mask(crc32c::Value(v1)));
+  auto decoded = DecodeIncrementalSnapshotState(v1);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, state);
 }
 
 TEST(IncrementalSnapshotState, ReconcileRollsBackAChunkTheLogDoesNotHold) {
@@ -214,17 +250,22 @@ TEST_F(IncrementalSnapshotterTest, ChunksBetweenWatermarksSurviveACrash) {
     ASSERT_TRUE(next.ok());
     ASSERT_NE(*next, nullptr);
     EXPECT_EQ((*next)->table, "shop.t");
-    std::string low = snapshotter.BeginChunk(table, {"id"});
+    auto start = snapshotter.BeginChunk(**next, table, {"id"});
+    std::string low = start.low;
     // A chunk in flight: nothing more to read.
     EXPECT_EQ(*snapshotter.NextTable(SourcePosition(), nullptr), nullptr);
     std::string high = snapshotter.ReadChunk(
-        {Row(table, Operation::kRead, 1), Row(table, Operation::kRead, 2)}, {"2"}, false);
+        start.sequence, {Row(table, Operation::kRead, 1), Row(table, Operation::kRead, 2)}, {"2"},
+        false);
     EXPECT_TRUE(snapshotter.IsOurs(low));
     EXPECT_FALSE(snapshotter.IsOurs("someone:1:low"));
-    EXPECT_EQ(snapshotter.window(), nullptr);  // not open before the low watermark commits
+    std::vector<ChunkWindow*> windows;
+    snapshotter.WindowsOf(table, windows);
+    EXPECT_TRUE(windows.empty());  // not open before the low watermark commits
     ASSERT_TRUE(snapshotter.OnWatermark(low, At(100)).ok());
-    ASSERT_NE(snapshotter.window(), nullptr);
-    snapshotter.window()->OnKey(Row(table, Operation::kUpdate, 2).PartitionKey());
+    snapshotter.WindowsOf(table, windows);
+    ASSERT_EQ(windows.size(), 1u);
+    windows[0]->OnKey(Row(table, Operation::kUpdate, 2).PartitionKey());
     auto rows = snapshotter.OnWatermark(high, At(200));
     ASSERT_TRUE(rows.ok()) << rows.status().ToString();
     ASSERT_TRUE(rows->has_value());
@@ -243,8 +284,10 @@ TEST_F(IncrementalSnapshotterTest, ChunksBetweenWatermarksSurviveACrash) {
   ASSERT_TRUE(next.ok());
   ASSERT_NE(*next, nullptr);
   EXPECT_TRUE((*next)->last_key.empty());
-  std::string low = again.BeginChunk(table, {"id"});
-  std::string high = again.ReadChunk({Row(table, Operation::kRead, 1)}, {"1"}, true);
+  auto start = again.BeginChunk(**next, table, {"id"});
+  std::string low = start.low;
+  std::string high =
+      again.ReadChunk(start.sequence, {Row(table, Operation::kRead, 1)}, {"1"}, true);
   ASSERT_TRUE(again.OnWatermark(low, At(300)).ok());
   auto rows = again.OnWatermark(high, At(400));
   ASSERT_TRUE(rows.ok());
@@ -265,8 +308,16 @@ TEST_F(IncrementalSnapshotterTest, RequestFilesAndControls) {
   std::ofstream(dir_ / "snapshot-requests" / "good.request")
       << "{\"data-collections\": [\"t\", \"other.x\"], \"additional-conditions\": "
          "[{\"data-collection\": \"shop.t\", \"filter\": \"id > 5\"}]}";
+  std::ofstream(dir_ / "snapshot-requests" / "elsewhere.request")
+      << "{\"data-collections\": [\"other.x\"]}";
   ASSERT_TRUE(snapshotter.TakeRequests().ok());
   EXPECT_TRUE(std::filesystem::exists(dir_ / "snapshot-requests" / "bad.rejected"));
+  // Only a table the stream does not capture: rejected, saying which and why.
+  ASSERT_TRUE(std::filesystem::exists(dir_ / "snapshot-requests" / "elsewhere.rejected"));
+  std::ifstream reason_file(dir_ / "snapshot-requests" / "elsewhere.rejected");
+  std::string reason((std::istreambuf_iterator<char>(reason_file)),
+                     std::istreambuf_iterator<char>());
+  EXPECT_NE(reason.find("other.x: not captured"), std::string::npos) << reason;
   EXPECT_TRUE(std::filesystem::exists(dir_ / "snapshot-requests" / "good.accepted"));
   ASSERT_TRUE(snapshotter.state().has_value());
   ASSERT_EQ(snapshotter.state()->tables.size(), 1u);  // other.x is not captured
@@ -282,6 +333,86 @@ TEST_F(IncrementalSnapshotterTest, RequestFilesAndControls) {
   EXPECT_EQ(snapshotter.state()->tables[0].state, TableSnapshotState::kSkipped);
   ASSERT_TRUE(snapshotter.NextTable(SourcePosition(), nullptr).ok());
   EXPECT_TRUE(std::filesystem::exists(dir_ / "snapshot-requests" / "good.done"));
+}
+
+// snapshot_parallelism: a table split into key ranges and a second table, read as chunks in
+// flight at the same time, each with its own window; a crash rolls back only the range whose
+// chunk the log does not hold.
+TEST_F(IncrementalSnapshotterTest, RangesAndTablesReadInParallel) {
+  model::TableId t{"shop", "", "t"};
+  model::TableId u{"shop", "", "u"};
+  {
+    IncrementalSnapshotter snapshotter(Options());
+    ASSERT_TRUE(snapshotter.Load(SourcePosition()).ok());
+    ASSERT_TRUE(snapshotter.PlanInitial({"shop.t", "shop.u"}).ok());
+    auto next = snapshotter.NextTables(SourcePosition(), nullptr, 4);
+    ASSERT_TRUE(next.ok());
+    ASSERT_EQ(next->size(), 2u);
+    ASSERT_TRUE(IncrementalSnapshotter::Splittable(*(*next)[0]));
+    ASSERT_TRUE(snapshotter.SplitTable(*(*next)[0], {{"10"}, {"20"}}).ok());
+    next = snapshotter.NextTables(SourcePosition(), nullptr, 4);
+    ASSERT_TRUE(next.ok());
+    ASSERT_EQ(next->size(), 4u);  // three ranges of t, then u
+    EXPECT_TRUE((*next)[0]->last_key.empty());
+    EXPECT_EQ((*next)[0]->upper_key, (std::vector<std::string>{"10"}));
+    EXPECT_EQ((*next)[1]->last_key, (std::vector<std::string>{"10"}));
+    EXPECT_EQ((*next)[1]->upper_key, (std::vector<std::string>{"20"}));
+    EXPECT_EQ((*next)[2]->last_key, (std::vector<std::string>{"20"}));
+    EXPECT_TRUE((*next)[2]->upper_key.empty());
+    EXPECT_FALSE(IncrementalSnapshotter::Splittable(*(*next)[1]));
+    std::vector<IncrementalSnapshotter::ChunkStart> starts;
+    for (TableSnapshotProgress* entry : *next) {
+      starts.push_back(snapshotter.BeginChunk(*entry, entry->table == "shop.t" ? t : u, {"id"}));
+    }
+    EXPECT_TRUE(snapshotter.NextTables(SourcePosition(), nullptr, 4)->empty());
+    // Range 1 reads 1..2 (more to come), range 2 reads 11 (its last), range 3 reads 21, 22
+    // (more), u reads 1 (its last).
+    std::vector<std::string> highs;
+    highs.push_back(snapshotter.ReadChunk(
+        starts[0].sequence, {Row(t, Operation::kRead, 1), Row(t, Operation::kRead, 2)}, {"2"},
+        false));
+    highs.push_back(
+        snapshotter.ReadChunk(starts[1].sequence, {Row(t, Operation::kRead, 11)}, {"11"}, true));
+    highs.push_back(snapshotter.ReadChunk(
+        starts[2].sequence, {Row(t, Operation::kRead, 21), Row(t, Operation::kRead, 22)}, {"22"},
+        false));
+    highs.push_back(
+        snapshotter.ReadChunk(starts[3].sequence, {Row(u, Operation::kRead, 1)}, {"1"}, true));
+    for (size_t i = 0; i < starts.size(); ++i) {
+      ASSERT_TRUE(snapshotter.OnWatermark(starts[i].low, At(100 + i)).ok());
+    }
+    // Key 22 of t changes inside every window of t; u's window ignores it.
+    snapshotter.OnChange(Row(t, Operation::kUpdate, 22));
+    std::vector<ChunkWindow*> windows;
+    snapshotter.WindowsOf(t, windows);
+    EXPECT_EQ(windows.size(), 3u);
+    std::vector<size_t> kept;
+    for (size_t i = 0; i < highs.size(); ++i) {
+      auto rows = snapshotter.OnWatermark(highs[i], At(200 + 100 * i));
+      ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+      ASSERT_TRUE(rows->has_value());
+      kept.push_back((*rows)->rows.size());
+    }
+    EXPECT_EQ(kept, (std::vector<size_t>{2, 1, 1, 1}));
+    EXPECT_FALSE(snapshotter.ChunkInFlight());
+  }
+  // The log holds the chunks at 200 and 300 only: ranges 3 and u are read again.
+  IncrementalSnapshotter again(Options());
+  ASSERT_TRUE(again.Load(At(350)).ok());
+  const auto& tables = again.state()->tables;
+  ASSERT_EQ(tables.size(), 4u);
+  EXPECT_EQ(tables[0].last_key, (std::vector<std::string>{"2"}));
+  EXPECT_EQ(tables[1].state, TableSnapshotState::kDone);
+  EXPECT_EQ(tables[2].last_key, (std::vector<std::string>{"20"}));
+  EXPECT_EQ(tables[3].state, TableSnapshotState::kPending);
+  EXPECT_TRUE(tables[3].last_key.empty());
+  auto next = again.NextTables(At(350), nullptr, 8);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->size(), 3u);
+  // Skipping one range gives up the whole table.
+  ASSERT_TRUE(again.Skip(*(*next)[0], "gone").ok());
+  EXPECT_EQ(again.state()->tables[2].state, TableSnapshotState::kSkipped);
+  EXPECT_EQ(again.state()->tables[3].state, TableSnapshotState::kPending);
 }
 
 }  // namespace

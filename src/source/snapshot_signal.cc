@@ -1,6 +1,10 @@
 #include "source/snapshot_signal.h"
 
+#include <fmt/format.h>
 #include <simdjson.h>
+
+#include <random>
+#include <thread>
 
 namespace eddy::source {
 namespace {
@@ -124,6 +128,121 @@ Result<SnapshotSignal> ParseSnapshotSignal(std::string_view origin, std::string_
     }
   }
   return signal;
+}
+
+namespace {
+
+std::string JsonString(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+// How often a submitter looks at the request directory (the capture looks twice a second).
+constexpr auto kRequestPoll = std::chrono::milliseconds(50);
+
+}  // namespace
+
+std::string SnapshotRequestData(const std::vector<std::string>& tables, std::string_view where) {
+  std::string data = "{\"data-collections\": [";
+  for (size_t i = 0; i < tables.size(); ++i) {
+    data += (i > 0 ? ", " : "") + JsonString(tables[i]);
+  }
+  data += "], \"type\": \"incremental\"";
+  if (!where.empty()) {
+    data += ", \"additional-conditions\": [";
+    for (size_t i = 0; i < tables.size(); ++i) {
+      data += std::string(i > 0 ? ", " : "") + "{\"data-collection\": " + JsonString(tables[i]) +
+              ", \"filter\": " + JsonString(where) + "}";
+    }
+    data += "]";
+  }
+  return data + "}";
+}
+
+Result<std::string> SubmitSnapshotRequest(io::FileSystem* fs, const std::string& capture_dir,
+                                          const std::string& data,
+                                          std::chrono::milliseconds timeout) {
+  EDDY_RETURN_IF_ERROR(ParseSnapshotSignal("request", "execute-snapshot", data).status());
+  Result<bool> exists = fs->IsDirectory(capture_dir);
+  if (!exists.ok() || !*exists) {
+    return NotFound(capture_dir +
+                    " does not exist: no capture of this stream ran on this data "
+                    "directory");
+  }
+  std::string directory = io::JoinPath(capture_dir, std::string(kSnapshotRequestDirectory));
+  EDDY_RETURN_IF_ERROR(fs->CreateDirectories(directory));
+  std::string id =
+      fmt::format("{:x}-{:08x}", std::chrono::system_clock::now().time_since_epoch().count(),
+                  std::random_device{}());
+  auto path = [&](std::string_view suffix) {
+    return io::JoinPath(directory, id + std::string(suffix));
+  };
+  EDDY_RETURN_IF_ERROR(fs->WriteFileAtomically(path(kRequestSuffix), data));
+  auto present = [&](std::string_view suffix) {
+    Result<bool> found = fs->Exists(path(suffix));
+    return found.ok() && *found;
+  };
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!present(kAcceptedSuffix) && !present(kDoneSuffix)) {
+    if (present(kRejectedSuffix)) {
+      Result<std::string> reason = fs->ReadFile(path(kRejectedSuffix));
+      std::string text = reason.ok() ? *reason : reason.status().message();
+      while (!text.empty() && text.back() == '\n') text.pop_back();
+      return InvalidArgument("the capture rejected request " + id + ": " + text);
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      Status removed = fs->Remove(path(kRequestSuffix));
+      if (removed.ok()) {
+        return Unavailable("no running capture took the request within " +
+                           std::to_string(timeout.count()) +
+                           " ms (is `eddy run` running on this data directory?); the request "
+                           "is withdrawn");
+      }
+      if (present(kAcceptedSuffix) || present(kDoneSuffix)) break;  // taken just now
+      return removed;
+    }
+    std::this_thread::sleep_for(kRequestPoll);  // polling the directory up to the deadline
+  }
+  return id;
+}
+
+std::string SnapshotRequestState(io::FileSystem* fs, const std::string& capture_dir,
+                                 const std::string& id) {
+  std::string directory = io::JoinPath(capture_dir, std::string(kSnapshotRequestDirectory));
+  const std::pair<std::string_view, const char*> states[] = {{kDoneSuffix, "done"},
+                                                             {kAcceptedSuffix, "accepted"},
+                                                             {kRejectedSuffix, "rejected"},
+                                                             {kRequestSuffix, "pending"}};
+  for (const auto& [suffix, name] : states) {
+    Result<bool> found = fs->Exists(io::JoinPath(directory, id + std::string(suffix)));
+    if (found.ok() && *found) return name;
+  }
+  return "";
 }
 
 }  // namespace eddy::source

@@ -18,10 +18,13 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
+#include "io/file_system.h"
 #include "source/incremental_snapshot.h"
 
 namespace eddy::source {
@@ -48,5 +51,24 @@ inline constexpr std::string_view kDoneSuffix = ".done";
 // "request:<id>").
 Result<SnapshotSignal> ParseSnapshotSignal(std::string_view origin, std::string_view type,
                                            std::string_view data);
+
+// The execute-snapshot `data` JSON of an `eddy snapshot` request (or an admin API call):
+// `tables` as written, each limited by `where` when it is not empty.
+std::string SnapshotRequestData(const std::vector<std::string>& tables, std::string_view where);
+
+// Writes `data` (checked with ParseSnapshotSignal first) as a request file in the capture state
+// directory `capture_dir` (DATA/capture/STREAM) and waits, polling the directory, until the
+// running capture accepted it (returns the request id) or rejected it (InvalidArgument with the
+// capture's reason), at most `timeout`: then the request is withdrawn (Unavailable: no capture
+// is running). NotFound when `capture_dir` does not exist (no capture of that stream ever ran).
+// Any thread; blocks for up to `timeout`.
+Result<std::string> SubmitSnapshotRequest(io::FileSystem* fs, const std::string& capture_dir,
+                                          const std::string& data,
+                                          std::chrono::milliseconds timeout);
+
+// The request's state from its file's suffix: "pending" (.request), "accepted", "rejected",
+// "done", or "" when no file of that id exists.
+std::string SnapshotRequestState(io::FileSystem* fs, const std::string& capture_dir,
+                                 const std::string& id);
 
 }  // namespace eddy::source

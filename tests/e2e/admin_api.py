@@ -265,7 +265,7 @@ def main():
             # Restart beyond loopback without a token: the warning, an open admin API, no runtime sink.
             eddy.stop()
             eddy = Eddy(binary, work, db, port, configured_url, token=None, listen_host="0.0.0.0")
-            assert "has no token" in eddy.log(), eddy.log()
+            assert "has no authentication" in eddy.log(), eddy.log()
             names = wait_for(lambda: [s["name"] for s in admin.call("GET", "sinks", token=None)[2]["sinks"]],
                              30, "the sinks after the restart")
             assert names == ["configured-hook"], names

@@ -4,12 +4,15 @@
     incremental_snapshot.py EDDY_BINARY EDDY_LOCALDB_BINARY [postgres|mariadb]
 
 Starts a throwaway PostgreSQL 15 or MariaDB 10.11 (eddy-localdb) with a 6,000-row table, runs `eddy run` with
-source.snapshot_type = "incremental" (chunks of 300 rows) and kills it with SIGKILL at random
+source.snapshot_type = "incremental" (chunks of 300 rows, snapshot_parallelism = 2: the table
+is split into two key ranges read at once) and kills it with SIGKILL at random
 moments a few times while psql / mariadb change the table (MariaDB: the watermarks go to the
 default watermark table, <database>.eddy_watermark); each restart resumes the snapshot. Then it
 waits for the snapshot to complete, asks for an on-demand snapshot of some rows with
-`eddy snapshot --where ... --wait`, checks `eddy snapshot`'s errors (unknown stream, no
-capture running), and reads the stream back with boto3's Kinesis client: the log folded by key
+`eddy snapshot --where ... --wait`, asks for another through the admin API
+(POST /admin/v1/streams/snap/snapshots with urllib, GET for the progress per table, bad bodies
+answered 400 naming the field), checks `eddy snapshot`'s errors (unknown stream, no capture
+running), and reads the stream back with boto3's Kinesis client: the log folded by key
 (last writer wins) equals the table, and no row was read twice by the same snapshot although
 the capture was killed mid-snapshot. Waits are bounded polls on conditions, never fixed sleeps.
 """
@@ -20,6 +23,9 @@ import signal
 import subprocess
 import sys
 import time
+
+import urllib.error
+import urllib.request
 
 import boto3
 import botocore.config
@@ -57,6 +63,18 @@ def read_stream(endpoint):
     return events
 
 
+def admin(endpoint, method, path, body=None):
+    """(status, parsed JSON) of an admin API call."""
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    request = urllib.request.Request(endpoint + "/admin/v1/" + path, data=data, method=method,
+                                     headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
 def main():
     print(f"seed={SEED} (EDDY_TEST_SEED replays)", flush=True)
     rng = random.Random(SEED)
@@ -85,6 +103,7 @@ def main():
 url = "{url}"
 snapshot_type = "incremental"
 snapshot_chunk_size = 300
+snapshot_parallelism = 2
 signal_table = "{schema}.eddy_signal"
 [[stream]]
 name = "{STREAM}"
@@ -150,6 +169,38 @@ listen = "127.0.0.1:{port}"
                                    text=True)
             assert wrong.returncode == 1 and "no capture of stream 'nope'" in wrong.stderr, \
                 wrong.stderr
+            # The same through the admin API: rows id <= 20 once more; 202 once accepted.
+            status, reply = admin(endpoint, "POST", f"streams/{STREAM}/snapshots",
+                                  {"tables": [f"{schema}.t"], "where": "id <= 20"})
+            assert status == 202 and reply["state"] == "accepted" and reply["request"], reply
+
+            def api_snapshot_done():
+                status, progress = admin(endpoint, "GET", f"streams/{STREAM}/snapshots")
+                assert status == 200, progress
+                return progress if progress["status"] == "complete" else None
+
+            progress = wait_for(api_snapshot_done, 60, "the admin API's snapshot to complete")
+            tables = progress["snapshot"]["tables"]
+            assert [t["table"] for t in tables] == [f"{schema}.t"], progress
+            assert tables[0]["state"] == "done" and tables[0]["condition"] == "id <= 20", progress
+            assert progress["snapshot"]["origin"].startswith("request:"), progress
+            # Bad input: each answer names what is wrong.
+            for body, says in ((b"{", "not valid JSON"), ({}, "'tables' is required"),
+                               ({"tables": "t"}, "'tables' must be a list"),
+                               ({"tables": []}, "names no table"),
+                               ({"tables": ["t"], "where": 1}, "'where' must be a string"),
+                               ({"tables": ["t"], "colour": "x"}, "'colour' is not known")):
+                status, reply = admin(endpoint, "POST", f"streams/{STREAM}/snapshots", body)
+                assert status == 400 and says in reply["error"]["message"], (body, reply)
+            status, reply = admin(endpoint, "POST", "streams/nope/snapshots", {"tables": ["t"]})
+            assert status == 404 and "no stream named 'nope'" in reply["error"]["message"], reply
+            status, reply = admin(endpoint, "DELETE", f"streams/{STREAM}/snapshots")
+            assert status == 405, reply
+            # A table the stream does not capture: the capture rejects the request, saying why.
+            status, reply = admin(endpoint, "POST", f"streams/{STREAM}/snapshots",
+                                  {"tables": [f"{schema}.elsewhere"]})
+            assert status == 400 and f"{schema}.elsewhere" in reply["error"]["message"] \
+                and "does not capture" in reply["error"]["message"], reply
             db.query("INSERT INTO t VALUES (999999, 7)")  # the last change: the log must reach it
 
             def caught_up():
@@ -174,10 +225,17 @@ listen = "127.0.0.1:{port}"
                       db.query("SELECT id, v FROM t").strip().split("\n"))}
             assert folded == table, (f"log folded by key differs from the table: "
                                      f"{len(set(folded.items()) ^ set(table.items()))} differences")
-            twice = [key for key, count in reads.items() if count > (2 if key <= 50 else 1)]
+            # Rows id <= 20 are read by three snapshots (initial, eddy snapshot, admin API),
+            # 21..50 by two, the rest by one.
+            def snapshots_of(key):
+                return 3 if key <= 20 else 2 if key <= 50 else 1
+
+            twice = [key for key, count in reads.items() if count > snapshots_of(key)]
             assert not twice, f"rows read more than once by one snapshot: {twice[:10]}"
-            assert any(reads.get(key, 0) == 2 for key in range(1, 51)), \
+            assert any(reads.get(key, 0) == 2 for key in range(21, 51)), \
                 "the on-demand snapshot read nothing"
+            assert any(reads.get(key, 0) == 3 for key in range(1, 21)), \
+                "the admin API's snapshot read nothing"
             run.send_signal(signal.SIGTERM)
             assert run.wait(timeout=60) == 0, "eddy run did not stop cleanly"
 

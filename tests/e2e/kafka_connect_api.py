@@ -17,6 +17,10 @@ is a placeholder no stream captures: each connector brings its own source). Then
 2. restart with [kafka] bootstrap_servers: the first connector is back (PAUSED state kept
    across restarts is checked by pausing before the restart), a second connector gets a Kafka
    sink and its rows reach the Debezium topic (read_committed consumer);
+   GET /offsets shows the capture position and the Kafka sink's checkpoint; DELETE/PATCH are
+   refused while the connector runs; PUT /config on the running connector (a column excluded)
+   restarts only its capture and sink; stopped, DELETE /offsets resets the sink and resume
+   delivers the rows again;
 3. DELETE removes a connector's source, stream and sink, also after a restart.
 """
 import json
@@ -190,6 +194,80 @@ def main():
                         ids.add(int(after["id"]))
                 return ids >= {1, 2, 3, 4, 5, 6}
             wait_for(all_rows, 90, "rows 1-6 in Kafka topic shipping.public.orders")
+
+            # Offsets (KIP-875): the capture position and the Kafka sink's checkpoint.
+            def sink_offsets():
+                offsets = expect(port, "GET", "/connectors/shipping/offsets", 200)["offsets"]
+                return [o for o in offsets if "eddy_sink" in o["partition"]]
+            offsets = expect(port, "GET", "/connectors/shipping/offsets", 200)["offsets"]
+            capture = [o for o in offsets if o["partition"] == {"server": "shipping"}]
+            assert len(capture) == 1 and capture[0]["offset"]["lsn"] > 0, offsets
+            wait_for(lambda: sum(o["offset"]["next_sequence"] for o in sink_offsets()) > 0, 30,
+                     "the Kafka sink's checkpoint in GET /offsets")
+            # Modifying them needs a STOPPED connector, as in Connect.
+            answer = expect(port, "DELETE", "/connectors/shipping/offsets", 400)
+            assert answer["error_code"] == 400 and "STOPPED" in answer["message"], answer
+
+            # PUT /config on a running connector: only its capture and sink restart.
+            inventory_before = stream_records(port, "fulfillment")
+            changed = connector_config(postgres, "shipping", "shipping", "dbz_d")["config"]
+            changed["column.exclude.list"] = "public.orders.note"
+            answer = expect(port, "PUT", "/connectors/shipping/config", 200, changed)
+            assert answer["config"]["column.exclude.list"] == "public.orders.note", answer
+            bad = dict(changed, **{"snapshot.mode": "sometimes"})
+            answer = expect(port, "PUT", "/connectors/shipping/config", 400, bad)
+            assert "snapshot.mode" in answer["message"], answer
+            answer = expect(port, "PUT", "/connectors/shipping/config", 400,
+                            dict(changed, **{"topic.prefix": "renamed"}))
+            assert "topic.prefix cannot change" in answer["message"], answer
+            assert expect(port, "GET", "/connectors/shipping/config", 200)["column.exclude.list"] \
+                == "public.orders.note"
+            postgres.sql("INSERT INTO orders VALUES (7, 'secret')")
+            after7 = {}
+
+            def row7():
+                message = kafka.poll(0.5)
+                if message is not None and message.error() is None and message.value():
+                    envelope = json.loads(message.value())
+                    after = envelope.get("payload", envelope).get("after")
+                    if after and int(after["id"]) == 7:
+                        after7.update(after)
+                return bool(after7)
+            wait_for(row7, 90, "row 7 in Kafka after the configuration change")
+            assert "note" not in after7, after7
+            # The other connector kept capturing (its capture was not restarted).
+            wait_for(lambda: stream_records(port, "fulfillment") > inventory_before, 60,
+                     "row 7 in the untouched connector's stream")
+
+            # Stopped: DELETE resets the Kafka sink's offsets, resume delivers every row again.
+            expect(port, "PUT", "/connectors/shipping/stop", 204)
+            delivered_up_to = sum(o["offset"]["next_sequence"] for o in sink_offsets())
+            answer = expect(port, "PATCH", "/connectors/shipping/offsets", 400,
+                            {"offsets": [{"partition": {"server": "shipping"},
+                                          "offset": {"lsn": 1}}]})
+            assert "capture position" in answer["message"], answer
+            answer = expect(port, "DELETE", "/connectors/shipping/offsets", 200)
+            assert "reset successfully" in answer["message"], answer
+            # Every shard back at its beginning (sequence numbers start at 1).
+            assert all(o["offset"]["next_sequence"] <= 1 for o in sink_offsets()), sink_offsets()
+            assert sum(o["offset"]["next_sequence"] for o in sink_offsets()) < delivered_up_to
+            shard = sink_offsets()[0]["partition"] if sink_offsets() else \
+                {"server": "shipping", "eddy_sink": "shipping", "shard": "shardId-000000000000"}
+            answer = expect(port, "PATCH", "/connectors/shipping/offsets", 200,
+                            {"offsets": [{"partition": shard, "offset": None}]})
+            assert "altered successfully" in answer["message"], answer
+            again = set()
+
+            def redelivered():
+                message = kafka.poll(0.5)
+                if message is not None and message.error() is None and message.value():
+                    envelope = json.loads(message.value())
+                    after = envelope.get("payload", envelope).get("after")
+                    if after:
+                        again.add(int(after["id"]))
+                return again >= {1, 2, 3, 4}
+            expect(port, "PUT", "/connectors/shipping/resume", 202)
+            wait_for(redelivered, 90, "rows 1-4 delivered again after the offsets reset")
             kafka.close()
 
             # 3. DELETE: the connector's parts are gone, also after a restart.

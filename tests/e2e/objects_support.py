@@ -9,8 +9,10 @@ Waits are bounded polls on conditions, never fixed sleeps.
 import gzip
 import json
 import os
+import re
 import signal
 import subprocess
+import urllib.request
 
 from e2e_common import Postgres, free_port, port_open, wait_for  # noqa: F401
 
@@ -55,6 +57,22 @@ class S3rver:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+
+def delivered_records(metrics_port, sink):
+    """The sink's eddy_sink_delivered_records_total from eddy's /metrics (records its
+    destination acknowledged: for the objects sink, in objects already durable); 0 while eddy
+    does not answer. One HTTP request, so a benchmark can poll it often without starting a
+    process (as `eddy status` would) that competes with the measured one for the cores."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("eddy_sink_delivered_records_total{") and f'sink="{sink}"' in line:
+            return int(float(line.rsplit(" ", 1)[1]))
+    return 0
 
 
 def aws(aws_cli, endpoint, *args, check=True):

@@ -650,7 +650,7 @@ class IcebergDestination final : public consume::Destination {
   const IcebergSettings settings_;
   std::unique_ptr<objstore::ObjectStore> store_;  // set by Open at the latest
   std::unique_ptr<ice::Catalog> catalog_;         // over store_, set by Open
-  std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<logging::Logger> logger_;
   std::mutex mutex_;  // serializes Deliver and ReadCheckpoint (and guards what follows)
   std::map<std::string, CachedTable> tables_;  // by table key
   // Tables whose head is a staged snapshot (kept across failures, unlike tables_).

@@ -704,7 +704,7 @@ class KafkaDestination final : public consume::Destination {
   const KafkaSettings settings_;
   const RecordMapper mapper_;
   const std::optional<consume::BatchingOverride> batching_;
-  std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<logging::Logger> logger_;
   rd_kafka_t* producer_ = nullptr;
 
   std::mutex mutex_;  // serializes Deliver (one transaction at a time) and guards what follows

@@ -12,10 +12,10 @@ namespace eddy::sink::objects {
 namespace {
 
 // One gzip member of `bytes` appended to `out`.
-Status GzipMember(std::string_view bytes, std::string& out) {
+Status GzipMember(std::string_view bytes, int level, std::string& out) {
   z_stream stream{};
   // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
-  if (deflateInit2(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     return Internal("zlib deflateInit2 failed");
   }
   const size_t start = out.size();
@@ -40,14 +40,14 @@ unsigned CompressionThreads() {
 
 }  // namespace
 
-Result<std::string> GzipCompress(std::string_view bytes) {
+Result<std::string> GzipCompress(std::string_view bytes, int level) {
   const size_t chunks =
       std::max<size_t>(1, (bytes.size() + kGzipMemberBytes - 1) / kGzipMemberBytes);
   const unsigned threads = static_cast<unsigned>(std::min<size_t>(chunks, CompressionThreads()));
   auto chunk = [&](size_t i) { return bytes.substr(i * kGzipMemberBytes, kGzipMemberBytes); };
   if (threads <= 1) {
     std::string out;
-    for (size_t i = 0; i < chunks; ++i) EDDY_RETURN_IF_ERROR(GzipMember(chunk(i), out));
+    for (size_t i = 0; i < chunks; ++i) EDDY_RETURN_IF_ERROR(GzipMember(chunk(i), level, out));
     return out;
   }
   // Members on `threads` threads (this one included), each taking the next chunk; the members
@@ -57,7 +57,7 @@ Result<std::string> GzipCompress(std::string_view bytes) {
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next.fetch_add(1); i < chunks; i = next.fetch_add(1)) {
-      errors[i] = GzipMember(chunk(i), members[i]);
+      errors[i] = GzipMember(chunk(i), level, members[i]);
     }
   };
   std::vector<std::thread> helpers;
@@ -76,10 +76,10 @@ Result<std::string> GzipCompress(std::string_view bytes) {
   return out;
 }
 
-Result<std::string> ZstdCompress(std::string_view bytes) {
+Result<std::string> ZstdCompress(std::string_view bytes, int level) {
   std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> context(ZSTD_createCCtx(), ZSTD_freeCCtx);
   if (context == nullptr) return Internal("zstd: cannot create a compression context");
-  ZSTD_CCtx_setParameter(context.get(), ZSTD_c_compressionLevel, 3);
+  ZSTD_CCtx_setParameter(context.get(), ZSTD_c_compressionLevel, level);
   ZSTD_CCtx_setParameter(context.get(), ZSTD_c_checksumFlag, 0);
   // Worker threads when libzstd has them (Debian's does) and the input is worth it; a library
   // without them refuses the parameter and compresses on this thread, in the same format.
@@ -103,7 +103,7 @@ namespace {
 
 class JsonLinesEncoder final : public ObjectEncoder {
  public:
-  explicit JsonLinesEncoder(Compression compression) : compression_(compression) {}
+  JsonLinesEncoder(Compression compression, int level) : compression_(compression), level_(level) {}
 
   std::string_view content_type() const override {
     switch (compression_) {
@@ -128,9 +128,9 @@ class JsonLinesEncoder final : public ObjectEncoder {
     }
     switch (compression_) {
       case Compression::kGzip:
-        return GzipCompress(text);
+        return GzipCompress(text, level_);
       case Compression::kZstd:
-        return ZstdCompress(text);
+        return ZstdCompress(text, level_);
       case Compression::kNone:
         break;
     }
@@ -139,12 +139,13 @@ class JsonLinesEncoder final : public ObjectEncoder {
 
  private:
   const Compression compression_;
+  const int level_;
 };
 
 }  // namespace
 
-std::unique_ptr<ObjectEncoder> MakeJsonLinesEncoder(Compression compression) {
-  return std::make_unique<JsonLinesEncoder>(compression);
+std::unique_ptr<ObjectEncoder> MakeJsonLinesEncoder(Compression compression, int level) {
+  return std::make_unique<JsonLinesEncoder>(compression, level);
 }
 
 }  // namespace eddy::sink::objects

@@ -27,8 +27,8 @@ class ObjectEncoder {
   virtual Result<std::string> Encode(const std::vector<std::string_view>& lines) const = 0;
 };
 
-// JSON lines with `compression`.
-std::unique_ptr<ObjectEncoder> MakeJsonLinesEncoder(Compression compression);
+// JSON lines with `compression` at `level` (GZIP 1-9, ZSTD 1-19; ignored for kNone).
+std::unique_ptr<ObjectEncoder> MakeJsonLinesEncoder(Compression compression, int level);
 
 // Compression runs on up to this many threads (the calling one included), at most the
 // machine's cores: deflate is the largest cost of a GZIP flush.
@@ -36,13 +36,13 @@ inline constexpr unsigned kMaxCompressionThreads = 4;
 // GZIP input per member.
 inline constexpr size_t kGzipMemberBytes = 1u << 20;
 
-// `bytes` as gzip (RFC 1952), zlib level 6: one member per kGzipMemberBytes of input, compressed
-// on several threads and concatenated in order. A gzip file is a series of members whose
+// `bytes` as gzip (RFC 1952) at zlib `level` (1-9): one member per kGzipMemberBytes of input,
+// compressed on several threads and concatenated in order. A gzip file is a series of members whose
 // contents concatenate (RFC 1952 2.2); gunzip, zcat, DuckDB, Athena and Spark read it as one
 // stream. Input up to kGzipMemberBytes gives one member.
-Result<std::string> GzipCompress(std::string_view bytes);
-// One zstd frame of `bytes`, level 3, with the content size; libzstd's worker threads for
+Result<std::string> GzipCompress(std::string_view bytes, int level);
+// One zstd frame of `bytes` at `level`, with the content size; libzstd's worker threads for
 // large inputs (the frame is the same format either way).
-Result<std::string> ZstdCompress(std::string_view bytes);
+Result<std::string> ZstdCompress(std::string_view bytes, int level);
 
 }  // namespace eddy::sink::objects

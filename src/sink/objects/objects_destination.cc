@@ -8,6 +8,7 @@
 #include "base/logging.h"
 #include "format/json.h"
 #include "format/renderer.h"
+#include "format/value_text.h"
 #include "model/event.h"
 #include "objstore/open_store.h"
 #include "sink/objects/object_encoder.h"
@@ -75,11 +76,11 @@ class ObjectsDestination final : public consume::Destination {
   ObjectsDestination(ObjectsSettings settings, std::unique_ptr<objstore::ObjectStore> store)
       : settings_(std::move(settings)),
         store_(std::move(store)),
-        encoder_(MakeJsonLinesEncoder(settings_.compression)),
+        encoder_(MakeJsonLinesEncoder(settings_.compression, settings_.compression_level)),
         // Error objects of a Parquet sink are JSON lines, uncompressed (settings_.compression
         // names Parquet's page codec there).
         error_encoder_(settings_.format == ObjectFormat::kParquet
-                           ? MakeJsonLinesEncoder(Compression::kNone)
+                           ? MakeJsonLinesEncoder(Compression::kNone, 0)
                            : nullptr),
         logger_(logging::Get("sink.objects")) {}
 
@@ -169,6 +170,15 @@ class ObjectsDestination final : public consume::Destination {
     };
     const bool needs_fields = !settings_.prefix.fields().empty();
     std::string schema_key;
+    // Per-record work the common case can skip: without partition fields a prefix depends on
+    // the arrival second alone (seconds are the finest unit of !{timestamp:...}), and
+    // consecutive records mostly share their second, prefix and table schema, so they join the
+    // group of the record before them without evaluating the prefix or building a group key.
+    bool cached = false;  // cached_second and cached_prefix hold a prefix
+    int64_t cached_second = 0;
+    std::string cached_prefix;
+    size_t last_group = groups.max_size();  // none
+    const model::TableSchema* last_schema = nullptr;
     for (const consume::SinkRecord& record : batch.records) {
       if (parquet) {
         // Only row changes are rows; schema changes, truncates and transaction markers have
@@ -183,9 +193,47 @@ class ObjectsDestination final : public consume::Destination {
           continue;
         }
       }
+      if (!needs_fields) {
+        const int64_t second = format::FloorDiv(record.arrival_nanos, 1'000'000'000);
+        const model::TableSchema* schema = parquet ? record.table_schema.get() : nullptr;
+        if (cached && cached_second == second && last_group < groups.size() &&
+            schema == last_schema) {
+          if (parquet) {
+            groups[last_group].records.push_back(&record);
+          } else {
+            groups[last_group].lines.push_back(record.data);
+          }
+          continue;
+        }
+        Result<std::string> prefix = settings_.prefix.Evaluate(
+            record.arrival_nanos, [](std::string_view) { return std::optional<std::string>(); });
+        if (!prefix.ok()) {
+          EDDY_RETURN_IF_ERROR(
+              add_error(record, kProcessingFailed, "PartitionKeyQueryFailed", prefix.status()));
+          cached = false;
+          continue;
+        }
+        cached = true;
+        cached_second = second;
+        cached_prefix = std::move(*prefix);
+        last_schema = schema;
+        if (!parquet) {
+          Group& group = group_for(cached_prefix, record, "", false);
+          last_group = static_cast<size_t>(&group - groups.data());
+          group.lines.push_back(record.data);
+          continue;
+        }
+        schema_key = record.table_schema->table.ToString();
+        schema_key += '\0';
+        schema_key += std::to_string(record.table_schema->version);
+        Group& group = group_for(cached_prefix, record, schema_key, false);
+        last_group = static_cast<size_t>(&group - groups.data());
+        group.records.push_back(&record);
+        continue;
+      }
       simdjson::dom::element root;
       Status parsed = Status::Ok();
-      if (needs_fields) {
+      {
         simdjson::error_code error = parser_.parse(record.data).get(root);
         if (error != simdjson::SUCCESS) {
           parsed = InvalidArgument(std::string("the record is not JSON: ") +
@@ -251,6 +299,9 @@ class ObjectsDestination final : public consume::Destination {
   parquet::WriterOptions ParquetOptions() const {
     parquet::WriterOptions options;
     options.compression = settings_.parquet_compression;
+    if (settings_.parquet_compression == parquet::Compression::kZstd) {
+      options.zstd_level = settings_.compression_level;
+    }
     options.cdc_columns = true;
     return options;
   }
@@ -345,7 +396,7 @@ class ObjectsDestination final : public consume::Destination {
   std::unique_ptr<objstore::ObjectStore> store_;  // set by Open at the latest
   const std::unique_ptr<ObjectEncoder> encoder_;
   const std::unique_ptr<ObjectEncoder> error_encoder_;  // kParquet: the error objects' encoder
-  std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<logging::Logger> logger_;
   std::mutex mutex_;  // serializes Deliver (and guards parser_)
   simdjson::dom::parser parser_;
 };

@@ -341,25 +341,64 @@ std::string GunzipMembers(const std::string& bytes, int* members) {
   return out;
 }
 
+// Without partition fields a record joins the group of the record before it when both arrived
+// in the same second (and, for Parquet, share the table schema); records that go back and
+// forth between hours and tables still land in their own objects, in order.
+TEST_F(ObjectsDestinationTest, RecordsFindTheirGroupAcrossSecondsHoursAndTables) {
+  constexpr int64_t kHour = 3'600'000'000'000;
+  auto lines = Make({});
+  auto outcome = lines->Deliver(
+      Batch({Record(1, "a"), Record(2, "a", kArrival + 1'000'000'000),
+             Record(3, "a", kArrival + kHour), Record(4, "a"), Record(5, "a", kArrival + kHour)}));
+  ASSERT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
+  EXPECT_EQ(outcome.acknowledged, 5u);
+  auto objects = Objects();
+  const std::string first =
+      "2026/12/04/17/orders-1-2026-12-04-17-05-09-000000-00000000000000000001.json";
+  const std::string second =
+      "2026/12/04/18/orders-1-2026-12-04-18-05-09-000000-00000000000000000003.json";
+  ASSERT_EQ(objects.size(), 2u);
+  EXPECT_EQ(objects[first],
+            Record(1, "a").data + "\n" + Record(2, "a").data + "\n" + Record(4, "a").data + "\n");
+  EXPECT_EQ(objects[second], Record(3, "a").data + "\n" + Record(5, "a").data + "\n");
+
+  for (const auto& [key, content] : objects) ASSERT_TRUE(store_.Delete(key).ok());
+  auto parquet = Make({{"format", "parquet"}});
+  consume::SinkRecord a1 = RowRecord(1, "a", 1);
+  consume::SinkRecord a2 = RowRecord(2, "a", 1);
+  a2.table_schema = a1.table_schema;  // the runner hands one schema object to a table's records
+  consume::SinkRecord b3 = RowRecord(3, "b", 1);
+  consume::SinkRecord a4 = RowRecord(4, "a", 1);
+  a4.table_schema = a1.table_schema;
+  consume::SinkRecord a5 = RowRecord(5, "a", 1);  // an equal schema in another object
+  outcome = parquet->Deliver(Batch({a1, a2, b3, a4, a5}));
+  ASSERT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
+  EXPECT_EQ(outcome.acknowledged, 5u);
+  std::vector<std::string> keys;
+  for (const auto& [key, content] : Objects()) keys.push_back(key);
+  const std::string stamp = "2026/12/04/17/orders-1-2026-12-04-17-05-09-000000-0000000000000000000";
+  EXPECT_EQ(keys, (std::vector<std::string>{stamp + "1.parquet", stamp + "3.parquet"}));
+}
+
 TEST(GzipCompressTest, LargeInputsAreMembersThatReadAsOneStream) {
   std::string text;
   for (int i = 0; text.size() < 3 * kGzipMemberBytes + 12345; ++i) {
     text += R"({"op":"c","after":{"id":)" + std::to_string(i * 7919 % 100003) + "}}\n";
   }
-  auto gzip = GzipCompress(text);
+  auto gzip = GzipCompress(text, kDefaultGzipLevel);
   ASSERT_TRUE(gzip.ok()) << gzip.status().ToString();
   int members = 0;
   EXPECT_EQ(GunzipMembers(*gzip, &members), text);
   EXPECT_EQ(members, 4);
-  auto small = GzipCompress("one line\n");
+  auto small = GzipCompress("one line\n", 9);
   ASSERT_TRUE(small.ok());
   EXPECT_EQ(GunzipMembers(*small, &members), "one line\n");
   EXPECT_EQ(members, 1);
-  auto empty = GzipCompress("");
+  auto empty = GzipCompress("", kDefaultGzipLevel);
   ASSERT_TRUE(empty.ok());
   EXPECT_EQ(GunzipMembers(*empty, &members), "");
 
-  auto zstd = ZstdCompress(text);
+  auto zstd = ZstdCompress(text, kDefaultZstdLevel);
   ASSERT_TRUE(zstd.ok()) << zstd.status().ToString();
   std::string out(ZSTD_getFrameContentSize(zstd->data(), zstd->size()), '\0');
   ASSERT_EQ(ZSTD_decompress(out.data(), out.size(), zstd->data(), zstd->size()), text.size());

@@ -13,10 +13,10 @@ namespace eddy::sink::objects {
 
 namespace {
 
-constexpr std::array<std::string_view, 13> kOwnKeys = {
-    "buffer_size_mb",         "buffer_interval", "prefix", "error_prefix", "compression",
-    "file_extension",         "version",         "region", "endpoint",     "if_none_match",
-    "multipart_threshold_mb", "part_size_mb",    "type"};
+constexpr std::array<std::string_view, 14> kOwnKeys = {
+    "buffer_size_mb",         "buffer_interval", "prefix", "error_prefix",     "compression",
+    "file_extension",         "version",         "region", "endpoint",         "if_none_match",
+    "multipart_threshold_mb", "part_size_mb",    "type",   "compression_level"};
 
 constexpr std::string_view kDefaultTimestamp = "!{timestamp:yyyy/MM/dd/HH/}";
 constexpr std::string_view kDefaultErrorPrefix = "!{firehose:error-output-type}/";
@@ -70,6 +70,7 @@ Result<ObjectsSettings> ParseObjectsSettings(const consume::SinkSpec& spec) {
   std::string error_prefix_text(kDefaultErrorPrefix);
   bool extension_set = false;
   std::optional<bool> if_none_match;
+  std::optional<std::string> compression_level;  // checked once the codec is known
   if (auto format = spec.settings.find("format");
       format != spec.settings.end() && format->second == kParquetFormat) {
     settings.format = ObjectFormat::kParquet;
@@ -116,6 +117,8 @@ Result<ObjectsSettings> ParseObjectsSettings(const consume::SinkSpec& spec) {
                        "lines: DuckDB and Athena read gzip and zstd; Snappy is for "
                        "format=parquet)");
       }
+    } else if (key == "compression_level") {
+      compression_level = value;
     } else if (key == "file_extension") {
       // Firehose's FileExtension rule.
       bool valid = value.size() >= 2 && value.size() <= 128 && value.front() == '.' &&
@@ -177,6 +180,21 @@ Result<ObjectsSettings> ParseObjectsSettings(const consume::SinkSpec& spec) {
     }
   }
   settings.if_none_match = if_none_match.value_or(settings.endpoint.empty());
+  const bool gzip = !parquet && settings.compression == Compression::kGzip;
+  const bool zstd = parquet ? settings.parquet_compression == parquet::Compression::kZstd
+                            : settings.compression == Compression::kZstd;
+  if (gzip || zstd) {
+    settings.compression_level = gzip ? kDefaultGzipLevel : kDefaultZstdLevel;
+    if (compression_level) {
+      EDDY_ASSIGN_OR_RETURN(int64_t level, Integer("compression_level", *compression_level, 1,
+                                                   gzip ? 9 : (parquet ? 22 : 19)));
+      settings.compression_level = static_cast<int>(level);
+    }
+  } else if (compression_level) {
+    return Invalid("compression_level", *compression_level,
+                   "it applies to compression=GZIP and ZSTD only; remove it or choose one of "
+                   "those codecs");
+  }
   if (!extension_set && parquet) {
     settings.file_extension = ".parquet";
   } else if (!extension_set) {

@@ -131,5 +131,36 @@ TEST(ObjectsSettingsTest, ParquetFormat) {
   EXPECT_EQ(settings->format, ObjectFormat::kJsonLines);
 }
 
+TEST(ObjectsSettingsTest, CompressionLevelPerCodec) {
+  auto level = [](std::map<std::string, std::string> settings) {
+    return ParseObjectsSettings(Spec("file:///var/lake", std::move(settings)));
+  };
+  // Defaults: zlib's fastest level for GZIP, zstd's 3.
+  EXPECT_EQ(level({{"compression", "GZIP"}})->compression_level, kDefaultGzipLevel);
+  EXPECT_EQ(level({{"compression", "ZSTD"}})->compression_level, kDefaultZstdLevel);
+  EXPECT_EQ(level({})->compression_level, 0);
+  EXPECT_EQ(level({{"compression", "GZIP"}, {"compression_level", "9"}})->compression_level, 9);
+  EXPECT_EQ(level({{"compression", "ZSTD"}, {"compression_level", "19"}})->compression_level, 19);
+  EXPECT_EQ(level({{"format", "parquet"}, {"compression", "ZSTD"}, {"compression_level", "22"}})
+                ->compression_level,
+            22);
+  // Out of the codec's range, not a number, or a codec without levels: the key and the fix.
+  for (auto settings : std::vector<std::map<std::string, std::string>>{
+           {{"compression", "GZIP"}, {"compression_level", "10"}},
+           {{"compression", "GZIP"}, {"compression_level", "0"}},
+           {{"compression", "ZSTD"}, {"compression_level", "20"}},
+           {{"compression", "GZIP"}, {"compression_level", "fast"}},
+           {{"compression_level", "3"}},
+           {{"format", "parquet"}, {"compression_level", "3"}}}) {
+    auto parsed = level(settings);
+    ASSERT_FALSE(parsed.ok()) << settings["compression_level"];
+    EXPECT_EQ(parsed.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(parsed.status().message().find("compression_level"), std::string::npos)
+        << parsed.status().message();
+  }
+  EXPECT_NE(level({{"compression_level", "3"}}).status().message().find("GZIP and ZSTD only"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace eddy::sink::objects

@@ -1049,7 +1049,7 @@ class MariadbConnection final : public TargetConnection {
   BulkLoadMode mode_;
   std::string display_;
   bool refused_ = false;  // the last LOAD DATA failed because local infile is off
-  std::shared_ptr<spdlog::logger> logger_ = logging::Get("sink.replica");
+  std::shared_ptr<logging::Logger> logger_ = logging::Get("sink.replica");
 };
 
 Result<BulkLoadMode> ParseBulkLoad(const std::map<std::string, std::string>& settings) {

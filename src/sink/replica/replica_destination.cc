@@ -677,7 +677,7 @@ class ReplicaDestination final : public consume::Destination {
   const ReplicaSettings settings_;
   const Target target_;
   const TargetDialect& dialect_;
-  std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<logging::Logger> logger_;
 
   std::mutex mu_;  // serializes Deliver and guards everything below
   std::unique_ptr<TargetConnection> connection_;

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "base/backoff.h"
 #include "base/bytes.h"
@@ -807,6 +808,7 @@ class MysqlCapture::Runner {
     snapshot_options.endpoint = url_.ToEndpoint();
     snapshot_options.tables = options_.tables;
     snapshot_options.chunk_rows = options_.snapshot_chunk_rows;
+    snapshot_options.parallelism = options_.snapshot_parallelism;
     snapshot_options.server_name = options_.server_name;
     snapshot_options.mariadb = server.mariadb;
     snapshot_options.history = history_.get();
@@ -900,6 +902,21 @@ class MysqlCapture::Runner {
 
   Status EnsureChunkReader() {
     if (chunk_reader_ != nullptr) return Status::Ok();
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<ChunkReader> reader, NewChunkReader());
+    if (watermark_table_error_.empty()) {
+      EDDY_RETURN_IF_ERROR(
+          reader->EnsureControlTable(watermark_table_.first + "." + watermark_table_.second));
+    }
+    if (!signal_table_.first.empty()) {
+      EDDY_RETURN_IF_ERROR(reader->EnsureControlTable(options_.signal_table));
+    }
+    chunk_reader_ = std::move(reader);
+    return Status::Ok();
+  }
+
+  // A reader on a connection of its own (the capture's, or a worker's with
+  // snapshot_parallelism).
+  Result<std::unique_ptr<ChunkReader>> NewChunkReader() {
     ChunkReaderOptions options;
     options.endpoint = url_.ToEndpoint();
     options.mariadb = mariadb_;
@@ -914,23 +931,14 @@ class MysqlCapture::Runner {
       }
       return history_->AssignVersion(schema, BinlogPosition{current_file_, current_offset_});
     };
-    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<ChunkReader> reader,
-                          ChunkReader::Connect(std::move(options)));
-    if (watermark_table_error_.empty()) {
-      EDDY_RETURN_IF_ERROR(
-          reader->EnsureControlTable(watermark_table_.first + "." + watermark_table_.second));
-    }
-    if (!signal_table_.first.empty()) {
-      EDDY_RETURN_IF_ERROR(reader->EnsureControlTable(options_.signal_table));
-    }
-    chunk_reader_ = std::move(reader);
-    return Status::Ok();
+    return ChunkReader::Connect(std::move(options));
   }
 
   // Each session: the progress file against the log (the pending chunk rule), a new attempt id;
   // the signal table exists before streaming starts.
   Status StartIncremental() {
     chunk_reader_.reset();
+    chunk_workers_.clear();
     EDDY_RETURN_IF_ERROR(snapshotter_->Load(stream_->HighestDurablePosition()));
     PublishIncremental();
     if (!signal_table_.first.empty()) EDDY_RETURN_IF_ERROR(EnsureChunkReader());
@@ -974,40 +982,108 @@ class MysqlCapture::Runner {
     return stepped;
   }
 
+  // Reads the next chunks: up to snapshot_parallelism entries (tables, or key ranges of a large
+  // table split on its first chunk), each between its own low and high watermark; the low
+  // watermarks are written first, then every chunk is read on its own connection at the same
+  // time, then each chunk's rows are handed over and its high watermark written.
   Status ReadNextChunk() {
     auto drain = [this]() -> Result<SourcePosition> {
       EDDY_RETURN_IF_ERROR(DrainAppends());
       return stream_->HighestDurablePosition();
     };
-    EDDY_ASSIGN_OR_RETURN(TableSnapshotProgress * table,
-                          snapshotter_->NextTable(stream_->HighestDurablePosition(), drain));
-    if (table == nullptr) return Status::Ok();
+    const size_t parallelism = std::max<size_t>(options_.snapshot_parallelism, 1);
+    EDDY_ASSIGN_OR_RETURN(
+        std::vector<TableSnapshotProgress*> entries,
+        snapshotter_->NextTables(stream_->HighestDurablePosition(), drain, parallelism));
+    if (entries.empty()) return Status::Ok();
     EDDY_RETURN_IF_ERROR(EnsureChunkReader());
-    const std::string name = table->table;
-    Result<std::pair<model::TableId, std::vector<std::string>>> key = chunk_reader_->Key(name);
-    if (!key.ok()) {
-      if (key.status().IsRetriable()) return key.status();
-      return snapshotter_->Skip(*table, key.status().message());
-    }
-    std::string low = snapshotter_->BeginChunk(key->first, key->second);
     auto lost = [this](Status status) {
-      snapshotter_->AbandonChunk();
+      snapshotter_->AbandonChunks();
       chunk_reader_.reset();
+      chunk_workers_.clear();
       return status;
     };
-    if (Status wrote = chunk_reader_->WriteWatermark(low); !wrote.ok()) return lost(wrote);
-    Result<Chunk> chunk =
-        chunk_reader_->Read(name, table->condition, table->last_key, options_.snapshot_chunk_rows);
-    if (!chunk.ok()) {
-      if (chunk.status().IsRetriable()) return lost(chunk.status());
-      // A condition the server rejects, a table gone or changed: skipped with its words.
-      snapshotter_->AbandonChunk();
-      return snapshotter_->Skip(*table, chunk.status().message());
+    while (chunk_workers_.size() + 1 < entries.size()) {
+      Result<std::unique_ptr<ChunkReader>> worker = NewChunkReader();
+      if (!worker.ok()) return lost(worker.status());
+      chunk_workers_.push_back(std::move(*worker));
     }
-    bool last = chunk->rows.size() < options_.snapshot_chunk_rows;
-    std::vector<std::string> last_key = chunk->rows.empty() ? table->last_key : chunk->last_key;
-    std::string high = snapshotter_->ReadChunk(std::move(chunk->rows), std::move(last_key), last);
-    if (Status wrote = chunk_reader_->WriteWatermark(high); !wrote.ok()) return lost(wrote);
+    auto reader_of = [this](size_t i) {
+      return i == 0 ? chunk_reader_.get() : chunk_workers_[i - 1].get();
+    };
+    struct Pending {
+      TableSnapshotProgress* table = nullptr;
+      uint64_t sequence = 0;
+      Status status;  // of the read
+      Chunk chunk;
+    };
+    std::vector<Pending> pending;
+    std::set<std::string> considered;  // tables looked at for a split in this step
+    for (size_t i = 0; i < entries.size(); ++i) {
+      TableSnapshotProgress* table = entries[i];
+      const std::string& name = table->table;
+      // Described on the capture thread by every reader that reads it (schema versions).
+      Result<std::pair<model::TableId, std::vector<std::string>>> key = reader_of(i)->Key(name);
+      if (!key.ok()) {
+        if (key.status().IsRetriable()) return lost(key.status());
+        return snapshotter_->Skip(*table, key.status().message());
+      }
+      if (parallelism > 1 && IncrementalSnapshotter::Splittable(*table) &&
+          considered.insert(name).second) {
+        Result<std::vector<std::vector<std::string>>> boundaries = chunk_reader_->SplitPoints(
+            name, table->condition, parallelism, options_.snapshot_chunk_rows);
+        if (!boundaries.ok()) {
+          if (boundaries.status().IsRetriable()) return lost(boundaries.status());
+          return snapshotter_->Skip(
+              *table, "splitting into key ranges failed: " + boundaries.status().message());
+        }
+        if (!boundaries->empty()) {
+          EDDY_RETURN_IF_ERROR(snapshotter_->SplitTable(*table, std::move(*boundaries)));
+          return Status::Ok();  // the next step reads the ranges
+        }
+      }
+      pending.push_back(Pending{table, 0, Status::Ok(), Chunk{}});
+    }
+    for (Pending& chunk : pending) {
+      EDDY_ASSIGN_OR_RETURN(auto key, chunk_reader_->Key(chunk.table->table));
+      IncrementalSnapshotter::ChunkStart start =
+          snapshotter_->BeginChunk(*chunk.table, key.first, key.second);
+      chunk.sequence = start.sequence;
+      if (Status wrote = chunk_reader_->WriteWatermark(start.low); !wrote.ok()) return lost(wrote);
+    }
+    {
+      auto read = [this, &pending](size_t i, ChunkReader* reader) {
+        const TableSnapshotProgress& table = *pending[i].table;
+        Result<Chunk> chunk = reader->Read(table.table, table.condition, table.last_key,
+                                           table.upper_key, options_.snapshot_chunk_rows);
+        if (chunk.ok()) {
+          pending[i].chunk = std::move(*chunk);
+        } else {
+          pending[i].status = chunk.status();
+        }
+      };
+      std::vector<std::thread> threads;
+      for (size_t i = 1; i < pending.size(); ++i) threads.emplace_back(read, i, reader_of(i));
+      read(0, reader_of(0));
+      for (std::thread& thread : threads) thread.join();
+    }
+    for (Pending& entry : pending) {
+      TableSnapshotProgress* table = entry.table;
+      Chunk* chunk = &entry.chunk;
+      if (!entry.status.ok()) {
+        if (entry.status.IsRetriable()) return lost(entry.status);
+        // A condition the server rejects, a table gone or changed: skipped with its words.
+        snapshotter_->AbandonChunk(entry.sequence);
+        if (table->state != TableSnapshotState::kPending) continue;  // skipped already
+        EDDY_RETURN_IF_ERROR(snapshotter_->Skip(*table, entry.status.message()));
+        continue;
+      }
+      bool last = chunk->rows.size() < options_.snapshot_chunk_rows;
+      std::vector<std::string> last_key = chunk->rows.empty() ? table->last_key : chunk->last_key;
+      std::string high = snapshotter_->ReadChunk(entry.sequence, std::move(chunk->rows),
+                                                 std::move(last_key), last);
+      if (Status wrote = chunk_reader_->WriteWatermark(high); !wrote.ok()) return lost(wrote);
+    }
     return Status::Ok();
   }
 
@@ -1613,8 +1689,8 @@ class MysqlCapture::Runner {
                                                             : model::Operation::kDelete;
     const std::vector<uint32_t>& key_columns = table.map.primary_key;
     // An incremental snapshot chunk of this table is between its watermarks: note every key.
-    ChunkWindow* window = snapshotter_->window();
-    if (window != nullptr && !(window->table() == table.schema.table)) window = nullptr;
+    std::vector<ChunkWindow*>& windows = windows_scratch_;
+    snapshotter_->WindowsOf(table.schema.table, windows);
     uint64_t count = 0;
     while (!rows_reader_.done()) {
       EDDY_RETURN_IF_ERROR(rows_reader_.NextEncoded(first_image_, second_image_, table.plan));
@@ -1630,7 +1706,9 @@ class MysqlCapture::Runner {
       // The shard hash (MD5 of the key) is computed here rather than on the append thread,
       // which is the busier of the two (the routing is the same).
       record.explicit_hash_key = log::HashKey::FromPartitionKey(record.partition_key);
-      if (window != nullptr) EDDY_RETURN_IF_ERROR(NoteWindowKeys(*window, table, kind, record));
+      for (ChunkWindow* window : windows) {
+        EDDY_RETURN_IF_ERROR(NoteWindowKeys(*window, table, kind, record));
+      }
       std::string& payload = record.payload;
       payload.reserve(payload_hint_);
       encoder_.BeginEvent(op, kind != RowsKind::kWrite, kind != RowsKind::kDelete,
@@ -1678,10 +1756,9 @@ class MysqlCapture::Runner {
     event.source.mysql_row = 0;
     event.ordinal_in_transaction = scratch_ordinal_++;
     if (ddl.action == DdlChange::Action::kSchemaChange) event.schema_change = ddl.change;
-    if (ChunkWindow* window = snapshotter_->window(); window != nullptr &&
-                                                      event.op == model::Operation::kTruncate &&
-                                                      window->table() == event.table) {
-      window->OnTruncate();
+    if (event.op == model::Operation::kTruncate) {
+      snapshotter_->WindowsOf(event.table, windows_scratch_);
+      for (ChunkWindow* window : windows_scratch_) window->OnTruncate();
     }
     std::string query = std::move(event.source.query);
     event.source.query.clear();
@@ -1932,7 +2009,7 @@ class MysqlCapture::Runner {
   std::shared_ptr<log::Stream> stream_;
   SourceUrl url_;
   std::set<std::string> filter_;
-  std::shared_ptr<spdlog::logger> log_;
+  std::shared_ptr<logging::Logger> log_;
   std::unique_ptr<SchemaHistory> history_;
   std::map<uint32_t, std::string> collations_;
   std::map<uint32_t, std::string> collation_names_;  // id -> "latin1_swedish_ci"
@@ -1997,6 +2074,9 @@ class MysqlCapture::Runner {
   static constexpr std::chrono::milliseconds kIncrementalStep{200};
   std::unique_ptr<IncrementalSnapshotter> snapshotter_;
   std::unique_ptr<ChunkReader> chunk_reader_;
+  // Readers of the chunks read at the same time (snapshot_parallelism - 1 connections).
+  std::vector<std::unique_ptr<ChunkReader>> chunk_workers_;
+  std::vector<ChunkWindow*> windows_scratch_;  // the open windows of the rows event's table
   std::pair<std::string, std::string> watermark_table_;  // {database, table}; empty: none
   std::pair<std::string, std::string> signal_table_;
   std::string watermark_table_error_;  // why no watermark table could be named
@@ -2009,6 +2089,9 @@ Result<std::unique_ptr<MysqlCapture>> MysqlCapture::Start(MysqlCaptureOptions op
   if (stream == nullptr) return InvalidArgument("MySQL capture needs a log stream");
   if (options.data_dir.empty()) {
     return InvalidArgument("MySQL capture needs a data directory for its schema history");
+  }
+  if (options.snapshot_parallelism < 1 || options.snapshot_parallelism > 64) {
+    return InvalidArgument("MySQL capture: source.snapshot_parallelism must be 1..64");
   }
   if (options.server_id == 0) {
     return InvalidArgument("MySQL capture needs a replica server_id: a non-zero number unique "

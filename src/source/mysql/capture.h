@@ -80,6 +80,10 @@ struct MysqlCaptureOptions {
   // Keep the SQL text of ANNOTATE_ROWS events in source.query.
   bool include_query = false;
   size_t snapshot_chunk_rows = 10000;
+  // Connections reading a snapshot at once (1..64): several tables, or key ranges of a large
+  // table. Incremental: chunks in flight at the same time, each between its own watermarks.
+  // Blocking: N connections on one consistent view (snapshot.h says how).
+  size_t snapshot_parallelism = 1;
   // How the initial snapshot is read: blocking (one consistent transaction, default) or
   // incremental (DBLog chunks between watermarks while streaming; docs/snapshots.md).
   SnapshotType snapshot_type = SnapshotType::kBlocking;

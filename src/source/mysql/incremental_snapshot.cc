@@ -2,6 +2,7 @@
 
 #include <mysql.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 
@@ -126,8 +127,20 @@ Result<std::pair<model::TableId, std::vector<std::string>>> ChunkReader::Key(
   return std::make_pair(described->schema.table, std::move(names));
 }
 
+Result<std::vector<std::vector<std::string>>> ChunkReader::SplitPoints(const std::string& table,
+                                                                       const std::string& condition,
+                                                                       size_t parts,
+                                                                       size_t chunk_rows) {
+  EDDY_ASSIGN_OR_RETURN(const Described* described, Describe(table));
+  std::vector<std::string> key_names;
+  for (size_t index : described->key_indexes) key_names.push_back(described->columns[index].name);
+  return KeyRangeBoundaries(session_, described->schema.table, key_names, condition, parts,
+                            chunk_rows);
+}
+
 Result<Chunk> ChunkReader::Read(const std::string& table, const std::string& condition,
-                                const std::vector<std::string>& last_key, size_t rows) {
+                                const std::vector<std::string>& last_key,
+                                const std::vector<std::string>& upper_key, size_t rows) {
   EDDY_ASSIGN_OR_RETURN(const Described* described, Describe(table));
   const std::vector<SnapshotColumn>& columns = described->columns;
   std::vector<std::string> key_names;
@@ -135,26 +148,16 @@ Result<Chunk> ChunkReader::Read(const std::string& table, const std::string& con
   std::string select = described->select;
   std::vector<std::string> where;
   if (!condition.empty()) where.push_back("(" + condition + ")");
-  if (!last_key.empty()) {
-    if (last_key.size() != key_names.size()) {
+  for (const std::vector<std::string>* stored : {&last_key, &upper_key}) {
+    if (!stored->empty() && stored->size() != key_names.size()) {
       return FailedPrecondition("incremental snapshot of " + table + ": the stored key has " +
-                                std::to_string(last_key.size()) +
+                                std::to_string(stored->size()) +
                                 " columns but the primary key now has " +
                                 std::to_string(key_names.size()));
     }
-    // (k1, ..., kn) > (v1, ..., vn), spelled out for the range optimizer.
-    std::string after;
-    for (size_t k = 0; k < key_names.size(); ++k) {
-      std::string term;
-      for (size_t j = 0; j < k; ++j) {
-        term += localdb::QuoteMysqlIdentifier(key_names[j]) + " = " + session_.Quote(last_key[j]) +
-                " AND ";
-      }
-      term += localdb::QuoteMysqlIdentifier(key_names[k]) + " > " + session_.Quote(last_key[k]);
-      after += (k > 0 ? " OR (" : "(") + term + ")";
-    }
-    where.push_back("(" + after + ")");
   }
+  if (!last_key.empty()) where.push_back(KeyAfterCondition(session_, key_names, last_key));
+  if (!upper_key.empty()) where.push_back(KeyAtMostCondition(session_, key_names, upper_key));
   for (size_t i = 0; i < where.size(); ++i) select += (i == 0 ? " WHERE " : " AND ") + where[i];
   select += " ORDER BY ";
   for (size_t k = 0; k < key_names.size(); ++k) {

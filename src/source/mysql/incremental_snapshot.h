@@ -16,7 +16,9 @@
 // Values come back in the text protocol and are parsed like the blocking snapshot's
 // (ParseTextValue), so a chunk row and a streamed change of the same row have the same key.
 //
-// Ownership: owns its connection. Thread safety: one thread (the capture thread).
+// Ownership: owns its connection. Thread safety: one thread at a time; with
+// snapshot_parallelism the capture keeps several readers and reads a chunk on each at once,
+// after describing the table on every reader from the capture thread (Key).
 #pragma once
 
 #include <functional>
@@ -68,11 +70,18 @@ class ChunkReader {
   // every such table without a primary key (incremental snapshots read in key order).
   Result<std::vector<std::string>> CapturedTables(
       const std::function<bool(const std::string&, const std::string&)>& captured);
-  // The next `rows` rows of `table` after `last_key` (empty: from the start) in key order, with
-  // `condition` ("" = every row). Errors carry the server's words (a bad condition: the caller
-  // skips the table).
+  // The next `rows` rows of `table` after `last_key` (empty: from the start) up to `upper_key`
+  // inclusive (empty: to the end) in key order, with `condition` ("" = every row). Errors carry
+  // the server's words (a bad condition: the caller skips the table).
   Result<Chunk> Read(const std::string& table, const std::string& condition,
-                     const std::vector<std::string>& last_key, size_t rows);
+                     const std::vector<std::string>& last_key,
+                     const std::vector<std::string>& upper_key, size_t rows);
+  // Key range boundaries splitting `table` (with `condition`) into at most `parts` ranges of
+  // about equal row counts, none for fewer than two chunks of `chunk_rows`: the key of every
+  // step-th row in key order (KeyRangeBoundaries).
+  Result<std::vector<std::vector<std::string>>> SplitPoints(const std::string& table,
+                                                            const std::string& condition,
+                                                            size_t parts, size_t chunk_rows);
   // The table's id and primary key column names (for the chunk window), described once.
   Result<std::pair<model::TableId, std::vector<std::string>>> Key(const std::string& table);
   // Forgets the cached description of `table` (after an error, or DDL).

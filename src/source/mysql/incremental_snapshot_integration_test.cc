@@ -4,7 +4,10 @@
 // with the last writer winning, equals the table) for several chunk sizes; kill -9 in the
 // middle of the snapshot resumes at the last chunk with every row exactly once; the signal
 // table (execute with additional-conditions, pause, resume, stop, bad rows); request files; a
-// table without a primary key is named in the error.
+// table without a primary key is named in the error; snapshot_parallelism (key ranges covering
+// every row once, the DBLog property at parallelism 2 and 4, kill -9 with ranges, the parallel
+// blocking snapshot as one consistent view). The log, folding and the writers are shared with
+// the PostgreSQL test (source/incremental_snapshot_test_util.h).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -18,10 +21,12 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "localdb/local_mariadb.h"
 #include "log/log_store.h"
 #include "model/event_codec.h"
+#include "source/incremental_snapshot_test_util.h"
 #include "source/mysql/capture.h"
 
 namespace eddy::source::mysql {
@@ -35,10 +40,7 @@ using std::chrono::seconds;
 localdb::LocalMariadb* server = nullptr;
 std::string capture_url;
 
-uint64_t TestSeed() {
-  if (const char* text = std::getenv("EDDY_TEST_SEED")) return std::strtoull(text, nullptr, 10);
-  return std::random_device{}();
-}
+using testing::TestSeed;
 
 class MysqlIncrementalSnapshotTest : public ::testing::Test {
  public:
@@ -62,13 +64,7 @@ class MysqlIncrementalSnapshotTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NE(server, nullptr) << "MariaDB 10.11 did not start";
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    name_ = info->name();
-    for (char& c : name_) {
-      c = std::isalnum(static_cast<unsigned char>(c))
-              ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
-              : '_';
-    }
+    name_ = testing::SanitizedTestName();
     db_ = "inc_" + name_;
     if (db_.size() > 60) db_ = db_.substr(0, 60);
     dir_ = std::filesystem::temp_directory_path() /
@@ -82,27 +78,12 @@ class MysqlIncrementalSnapshotTest : public ::testing::Test {
   }
   void TearDown() override {
     capture_.reset();
-    stream_.reset();
-    store_.reset();
+    log_.Close();
     std::filesystem::remove_all(dir_);
   }
 
-  void OpenLog() {
-    stream_.reset();
-    store_.reset();
-    auto store = log::LogStore::Open(dir_ + "/log");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    auto stream = store_->GetStream("cdc");
-    if (!stream.ok()) {
-      log::StreamOptions options;
-      options.ordering = log::OrderingMode::kOrdered;
-      options.shard_count = 1;
-      stream = store_->CreateStream("cdc", options);
-    }
-    ASSERT_TRUE(stream.ok()) << stream.status().ToString();
-    stream_ = *stream;
-  }
+  void OpenLog() { log_.Open(dir_); }
+  std::vector<ChangeEvent> ReadAll() const { return log_.ReadAll(); }
 
   MysqlCaptureOptions Options(std::vector<std::string> tables, size_t chunk_rows) {
     MysqlCaptureOptions options;
@@ -125,7 +106,7 @@ class MysqlIncrementalSnapshotTest : public ::testing::Test {
   }
 
   void StartCapture(MysqlCaptureOptions options) {
-    auto capture = MysqlCapture::Start(std::move(options), stream_);
+    auto capture = MysqlCapture::Start(std::move(options), log_.stream());
     ASSERT_TRUE(capture.ok()) << capture.status().ToString();
     capture_ = std::move(*capture);
   }
@@ -147,24 +128,6 @@ class MysqlIncrementalSnapshotTest : public ::testing::Test {
            << capture_->progress().incremental_snapshot;
   }
 
-  std::vector<ChangeEvent> ReadAll() {
-    std::vector<ChangeEvent> events;
-    auto reader = stream_->OpenReader(0, log::StartPosition::TrimHorizon());
-    EXPECT_TRUE(reader.ok()) << reader.status().ToString();
-    if (!reader.ok()) return events;
-    while (true) {
-      auto batch = (*reader)->Read(log::ReadLimits{});
-      EXPECT_TRUE(batch.ok()) << batch.status().ToString();
-      if (!batch.ok() || batch->records.empty()) break;
-      for (const log::Record& record : batch->records) {
-        auto event = model::DecodeEvent(record.payload);
-        EXPECT_TRUE(event.ok()) << event.status().ToString();
-        if (event.ok()) events.push_back(std::move(*event));
-      }
-    }
-    return events;
-  }
-
   // Waits until the log holds every change committed so far (a marker row written now).
   void WaitCaughtUp() {
     static int marker = 0;
@@ -179,10 +142,7 @@ class MysqlIncrementalSnapshotTest : public ::testing::Test {
         }
       }
       ASSERT_NE(capture_->progress().state, "failed") << capture_->progress().last_error;
-      std::unique_ptr<log::ShardReader> reader =
-          std::move(*stream_->OpenReader(0, log::StartPosition::Latest()));
-      Status waited = reader->WaitForData(std::chrono::steady_clock::now() + milliseconds(200));
-      waited.IgnoreError();
+      log_.WaitForData();
     }
     std::string seen;
     for (const ChangeEvent& event : ReadAll()) {
@@ -192,29 +152,17 @@ class MysqlIncrementalSnapshotTest : public ::testing::Test {
     FAIL() << "the marker row " << id << " never reached the log; the log holds" << seen;
   }
 
-  // The table as the log tells it: every event of `table` in log order, last writer wins.
+  // The table `table` of this test's database as the log tells it (last writer wins) and its
+  // snapshot reads per key.
   std::map<int64_t, int64_t> Fold(const std::vector<ChangeEvent>& events,
-                                  const std::string& table) {
-    std::map<int64_t, int64_t> rows;
-    for (const ChangeEvent& event : events) {
-      if (event.table.name != table || event.table.database != db_) continue;
-      auto field = [](const model::Row& row, const char* name) {
-        return model::FindField(row, name)->Get<int64_t>();
-      };
-      if (event.op == Operation::kTruncate) {
-        rows.clear();
-        continue;
-      }
-      if (event.op == Operation::kDelete) {
-        rows.erase(field(*event.before, "id"));
-        continue;
-      }
-      if (event.op == Operation::kUpdate && event.before.has_value()) {
-        rows.erase(field(*event.before, "id"));  // the key changed
-      }
-      rows[field(*event.after, "id")] = field(*event.after, "v");
-    }
-    return rows;
+                                  const std::string& table) const {
+    return testing::Fold(
+        events, [&](const model::TableId& id) { return id.name == table && id.database == db_; });
+  }
+  std::map<int64_t, int> ReadCounts(const std::vector<ChangeEvent>& events,
+                                    const std::string& table) const {
+    return testing::ReadCounts(
+        events, [&](const model::TableId& id) { return id.name == table && id.database == db_; });
   }
 
   std::map<int64_t, int64_t> TableRows(const std::string& table) {
@@ -231,17 +179,22 @@ class MysqlIncrementalSnapshotTest : public ::testing::Test {
     return rows;
   }
 
-  std::map<int64_t, int> ReadCounts(const std::vector<ChangeEvent>& events,
-                                    const std::string& table) {
-    std::map<int64_t, int> counts;
-    for (const ChangeEvent& event : events) {
-      if (event.table.name == table && event.table.database == db_ &&
-          event.op == Operation::kRead) {
-        EXPECT_EQ(event.source.snapshot, model::SnapshotMarker::kIncremental);
-        counts[event.key[0].value.Get<int64_t>()]++;
-      }
-    }
-    return counts;
+  // The DBLog property test's writers on `table`, each on a session of its own.
+  static testing::RandomWriters::Options Writers(const std::string& table, uint64_t seed) {
+    testing::RandomWriters::Options workload;
+    workload.table = table;
+    workload.seed = seed;
+    workload.max_writes = 200000;
+    workload.connect = []() -> Result<testing::RandomWriters::Execute> {
+      EDDY_ASSIGN_OR_RETURN(localdb::MariadbSession session, server->Connect());
+      auto shared = std::make_shared<localdb::MariadbSession>(std::move(session));
+      return testing::RandomWriters::Execute(
+          [shared](const std::string& statement) { return shared->Execute(statement); });
+    };
+    workload.insert_if_absent = [](const std::string& table_name, const std::string& id) {
+      return "INSERT IGNORE INTO " + table_name + " VALUES (" + id + ", 1)";
+    };
+    return workload;
   }
 
   // INSERT ... SELECT of `rows` rows (id 1..rows, v = id * factor) without a sequence engine.
@@ -260,8 +213,7 @@ class MysqlIncrementalSnapshotTest : public ::testing::Test {
   std::string name_;
   std::string db_;
   std::string dir_;
-  std::unique_ptr<log::LogStore> store_;
-  std::shared_ptr<log::Stream> stream_;
+  testing::TestLog log_;
   std::unique_ptr<MysqlCapture> capture_;
 };
 
@@ -309,6 +261,129 @@ TEST_F(MysqlIncrementalSnapshotTest, CompositeKeyIsReadInKeyOrder) {
   EXPECT_EQ(keys.size(), 90u);
 }
 
+// snapshot_parallelism: a large table and a composite-key table are split into key ranges
+// (one progress entry per range) read over several connections at once; every row is read
+// exactly once and the log equals the table.
+TEST_F(MysqlIncrementalSnapshotTest, ParallelChunksOfOneTableCoverEveryRowOnce) {
+  Sql("CREATE TABLE " + db_ + ".t (id bigint PRIMARY KEY, v bigint NOT NULL)");
+  Fill("t", 3000, 10);
+  MysqlCaptureOptions options = Options({db_ + ".t"}, 200);
+  options.snapshot_parallelism = 4;
+  StartCapture(options);
+  WaitSnapshotState("complete");
+  WaitCaughtUp();
+  std::vector<ChangeEvent> events = ReadAll();
+  std::map<int64_t, int> counts = ReadCounts(events, "t");
+  ASSERT_EQ(counts.size(), 3000u);
+  for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << "id " << id;
+  EXPECT_EQ(Fold(events, "t"), TableRows("t"));
+  std::ifstream file(dir_ + "/state/" + std::string(kIncrementalSnapshotFile), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  auto state = DecodeIncrementalSnapshotState(bytes);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  size_t ranges = 0;
+  for (const TableSnapshotProgress& entry : state->tables) {
+    if (entry.table == db_ + ".t") ++ranges;
+  }
+  EXPECT_EQ(ranges, 4u);  // 3000 rows, chunks of 200, parallelism 4
+}
+
+// The composite key split into ranges at a small chunk size: (a, b) boundaries in the middle
+// of an `a` group are exercised.
+TEST_F(MysqlIncrementalSnapshotTest, ParallelRangesOfACompositeKey) {
+  Sql("CREATE TABLE " + db_ + ".c (a int, b varchar(10), v bigint, PRIMARY KEY (a, b))");
+  std::string values;
+  for (int a = 1; a <= 30; ++a) {
+    for (const char* b : {"x", "y", "z"}) {
+      values += (values.empty() ? "" : ",") + std::string("(") + std::to_string(a) + ",'" + b +
+                "'," + std::to_string(a) + ")";
+    }
+  }
+  Sql("INSERT INTO " + db_ + ".c VALUES " + values);
+  MysqlCaptureOptions options = Options({db_ + ".c"}, 7);
+  options.snapshot_parallelism = 4;  // 90 rows: 4 ranges of 22 rows, boundaries inside groups
+  StartCapture(options);
+  WaitSnapshotState("complete");
+  WaitCaughtUp();
+  std::map<std::pair<int64_t, std::string>, int> keys;
+  for (const ChangeEvent& event : ReadAll()) {
+    if (event.table.name != "c" || event.op != Operation::kRead) continue;
+    keys[{event.key[0].value.Get<int64_t>(), event.key[1].value.Get<std::string>()}]++;
+  }
+  EXPECT_EQ(keys.size(), 90u);
+  for (const auto& [key, count] : keys) EXPECT_EQ(count, 1) << key.first << key.second;
+}
+
+// snapshot_parallelism with the blocking snapshot: three connections on one consistent view
+// read key ranges of a large table, a composite-key table and a keyless one while writers change
+// the large table. Every row is read at most once (each exactly once for the untouched
+// tables), the snapshot is one log transaction, and the log (snapshot, then the stream from the
+// snapshot's position) folded by key equals the table: the connections' views are one cut.
+TEST_F(MysqlIncrementalSnapshotTest, ParallelBlockingSnapshotIsOneConsistentView) {
+  uint64_t seed = TestSeed();
+  SCOPED_TRACE("EDDY_TEST_SEED=" + std::to_string(seed));
+  Sql("CREATE TABLE " + db_ + ".t (id bigint PRIMARY KEY, v bigint NOT NULL)");
+  Fill("t", 3000);
+  Sql("CREATE TABLE " + db_ + ".c (a int, b varchar(10), v bigint, PRIMARY KEY (a, b))");
+  std::string values;
+  for (int a = 1; a <= 100; ++a) {
+    for (const char* b : {"x", "y", "z"}) {
+      values += (values.empty() ? "" : ",") + std::string("(") + std::to_string(a) + ",'" + b +
+                "'," + std::to_string(a) + ")";
+    }
+  }
+  Sql("INSERT INTO " + db_ + ".c VALUES " + values);
+  Sql("CREATE TABLE " + db_ + ".nokey (id bigint, v bigint)");
+  Fill("nokey", 500);
+  testing::RandomWriters writers(Writers(db_ + ".t", seed));
+  auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (writers.writes() < 50 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  MysqlCaptureOptions options = Options({db_ + ".t", db_ + ".c", db_ + ".nokey"}, 200);
+  options.snapshot_type = SnapshotType::kBlocking;
+  options.snapshot_parallelism = 3;
+  StartCapture(options);
+  deadline = std::chrono::steady_clock::now() + seconds(60);
+  while (capture_->progress().state != "streaming" && std::chrono::steady_clock::now() < deadline) {
+    ASSERT_NE(capture_->progress().state, "failed") << capture_->progress().last_error;
+    capture_->WaitUntilFinished(milliseconds(20));
+  }
+  writers.Stop();
+  WaitCaughtUp();
+  std::vector<ChangeEvent> events = ReadAll();
+  std::set<std::string> transactions;
+  std::map<int64_t, int> t_reads;
+  std::map<std::pair<int64_t, std::string>, int> c_reads;
+  size_t nokey_reads = 0;
+  size_t first = 0;
+  size_t last = 0;
+  for (const ChangeEvent& event : events) {
+    if (event.op != Operation::kRead) continue;
+    transactions.insert(event.transaction_id);
+    first += event.source.snapshot == model::SnapshotMarker::kFirst ? 1 : 0;
+    last += event.source.snapshot == model::SnapshotMarker::kLast ? 1 : 0;
+    if (event.table.name == "t") t_reads[event.key[0].value.Get<int64_t>()]++;
+    if (event.table.name == "c") {
+      c_reads[{event.key[0].value.Get<int64_t>(), event.key[1].value.Get<std::string>()}]++;
+    }
+    if (event.table.name == "nokey") ++nokey_reads;
+  }
+  EXPECT_EQ(transactions.size(), 1u);  // one consistent snapshot transaction
+  EXPECT_EQ(first, 1u);
+  EXPECT_EQ(last, 1u);
+  for (const auto& [id, count] : t_reads) EXPECT_EQ(count, 1) << "id " << id;
+  EXPECT_EQ(c_reads.size(), 300u);
+  for (const auto& [key, count] : c_reads) EXPECT_EQ(count, 1) << key.first << key.second;
+  EXPECT_EQ(nokey_reads, 500u);
+  std::map<int64_t, int64_t> folded = Fold(events, "t");
+  std::map<int64_t, int64_t> table = TableRows("t");
+  EXPECT_EQ(folded.size(), table.size());
+  EXPECT_TRUE(folded == table) << "the snapshot and the stream differ from the table";
+  std::cout << "writes=" << writers.writes() << " events=" << events.size() << " seed=" << seed
+            << std::endl;
+}
+
 TEST_F(MysqlIncrementalSnapshotTest, TableWithoutPrimaryKeyIsNamed) {
   Sql("CREATE TABLE " + db_ + ".nokey (id bigint, v bigint)");
   StartCapture(Options({db_ + ".nokey"}, 100));
@@ -324,7 +399,7 @@ TEST_F(MysqlIncrementalSnapshotTest, TableWithoutPrimaryKeyIsNamed) {
 TEST_F(MysqlIncrementalSnapshotTest, BadSettingsAreNamed) {
   MysqlCaptureOptions options = Options({db_ + ".t"}, 100);
   options.watermark_table = "no_database";
-  auto bad = MysqlCapture::Start(options, stream_);
+  auto bad = MysqlCapture::Start(options, log_.stream());
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("source.watermark_table 'no_database' is not of the form "
@@ -333,12 +408,12 @@ TEST_F(MysqlIncrementalSnapshotTest, BadSettingsAreNamed) {
       << bad.status().ToString();
   options = Options({db_ + ".t"}, 100);
   options.signal_table = "a.b.c";
-  bad = MysqlCapture::Start(options, stream_);
+  bad = MysqlCapture::Start(options, log_.stream());
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("source.signal_table"), std::string::npos);
   options = Options({db_ + ".t"}, 100);
   options.snapshot_mode = SnapshotMode::kInitialOnly;
-  bad = MysqlCapture::Start(options, stream_);
+  bad = MysqlCapture::Start(options, log_.stream());
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("initial_only"), std::string::npos);
 }
@@ -346,7 +421,7 @@ TEST_F(MysqlIncrementalSnapshotTest, BadSettingsAreNamed) {
 // The DBLog property: writers insert, update (also the key) and delete in the table while it is
 // snapshotted; the log folded by key equals the table afterwards.
 class MysqlDbLogPropertyTest : public MysqlIncrementalSnapshotTest,
-                               public ::testing::WithParamInterface<size_t> {};
+                               public ::testing::WithParamInterface<std::tuple<size_t, size_t>> {};
 
 TEST_P(MysqlDbLogPropertyTest, LogFoldedByKeyEqualsTheTable) {
   uint64_t seed = TestSeed();
@@ -354,50 +429,15 @@ TEST_P(MysqlDbLogPropertyTest, LogFoldedByKeyEqualsTheTable) {
   std::string t = db_ + ".t";
   Sql("CREATE TABLE " + t + " (id bigint PRIMARY KEY, v bigint NOT NULL)");
   Fill("t", 2000);
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> writes{0};
-  std::vector<std::thread> writers;
   // The writers start with the capture and write until the snapshot is complete.
-  StartCapture(Options({t}, GetParam()));
-  for (int w = 0; w < 2; ++w) {
-    writers.emplace_back([&, w] {
-      auto session = server->Connect();
-      if (!session.ok()) return;
-      std::mt19937_64 random(seed + w);
-      auto any_id = [&] { return std::to_string(random() % 4000 + 1); };
-      for (int i = 0; i < 200000 && !stop.load(); ++i) {
-        std::string statement;
-        switch (random() % 5) {
-          case 0:
-            statement = "INSERT IGNORE INTO " + t + " VALUES (" + any_id() + ", 1)";
-            break;
-          case 1:
-            statement = "DELETE FROM " + t + " WHERE id = " + any_id();
-            break;
-          case 2:  // moves a row to another key (fails when that key is taken)
-            statement = "UPDATE " + t + " SET id = " + any_id() + " WHERE id = " + any_id();
-            break;
-          default:
-            statement = "UPDATE " + t + " SET v = v + 1 WHERE id = " + any_id();
-            break;
-        }
-        if (random() % 4 == 0) {
-          // Several changes in one transaction now and then.
-          if (!session->Execute("BEGIN").ok()) continue;
-          bool ok = session->Execute(statement).ok() &&
-                    session->Execute("UPDATE " + t + " SET v = v + 7 WHERE id = " + any_id()).ok();
-          session->Execute(ok ? "COMMIT" : "ROLLBACK").IgnoreError();
-        } else {
-          session->Execute(statement).IgnoreError();  // a taken key fails the statement
-        }
-        writes++;
-      }
-    });
-  }
+  const auto [chunk_rows, parallelism] = GetParam();
+  MysqlCaptureOptions options = Options({t}, chunk_rows);
+  options.snapshot_parallelism = parallelism;
+  StartCapture(options);
+  testing::RandomWriters writers(Writers(t, seed));
   WaitSnapshotState("complete", seconds(150));
-  stop = true;
-  for (std::thread& writer : writers) writer.join();
-  EXPECT_GT(writes.load(), 0u);
+  writers.Stop();
+  EXPECT_GT(writers.writes(), 0u);
   WaitCaughtUp();
   std::vector<ChangeEvent> events = ReadAll();
   std::map<int64_t, int64_t> folded = Fold(events, "t");
@@ -408,26 +448,36 @@ TEST_P(MysqlDbLogPropertyTest, LogFoldedByKeyEqualsTheTable) {
   size_t streamed = 0;
   for (const ChangeEvent& event : events) streamed += event.op != Operation::kRead ? 1 : 0;
   EXPECT_GT(streamed, 0u) << "no write ran while the snapshot did";
-  std::cout << "chunk_rows=" << GetParam() << " writes=" << writes.load()
-            << " streamed=" << streamed << " events=" << events.size() << " seed=" << seed
-            << std::endl;
+  std::cout << "chunk_rows=" << chunk_rows << " parallelism=" << parallelism
+            << " writes=" << writers.writes() << " streamed=" << streamed
+            << " events=" << events.size() << " seed=" << seed << std::endl;
 }
 
-INSTANTIATE_TEST_SUITE_P(ChunkSizes, MysqlDbLogPropertyTest, ::testing::Values(25, 128, 1000));
+// Chunk sizes at parallelism 1, then parallelism 2 and 4 (key ranges and chunks in flight at
+// once, each between its own watermarks).
+INSTANTIATE_TEST_SUITE_P(ChunkSizes, MysqlDbLogPropertyTest,
+                         ::testing::Values(std::make_tuple(25, 1), std::make_tuple(128, 1),
+                                           std::make_tuple(1000, 1), std::make_tuple(50, 2),
+                                           std::make_tuple(50, 4)));
 
 // kill -9 at random moments while chunks are read, a few times: each run resumes at the last
 // chunk the log holds; in the end every row is in the log exactly once.
-TEST_F(MysqlIncrementalSnapshotTest, KillNineMidSnapshotResumesAtTheLastChunk) {
+class MysqlKillNineTest : public MysqlIncrementalSnapshotTest,
+                          public ::testing::WithParamInterface<size_t> {};
+
+// With parallelism 3 the table is split into key ranges; each range resumes at its own last
+// chunk in the log.
+TEST_P(MysqlKillNineTest, KillNineMidSnapshotResumesAtTheLastChunk) {
   uint64_t seed = TestSeed();
   SCOPED_TRACE("EDDY_TEST_SEED=" + std::to_string(seed));
   std::mt19937_64 random(seed);
   Sql("CREATE TABLE " + db_ + ".t (id bigint PRIMARY KEY, v bigint NOT NULL)");
   Fill("t", 5000);
   MysqlCaptureOptions options = Options({db_ + ".t"}, 10);
+  options.snapshot_parallelism = GetParam();
   size_t previous_rows = 0;
   for (int run = 0; run < 4; ++run) {
-    stream_.reset();
-    store_.reset();  // the child takes the log directory's lock
+    log_.Close();  // the child takes the log directory's lock
     pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
@@ -479,6 +529,8 @@ TEST_F(MysqlIncrementalSnapshotTest, KillNineMidSnapshotResumesAtTheLastChunk) {
 
 // Debezium's signal table: execute-snapshot with additional-conditions, pause, resume and stop;
 // bad rows are logged and ignored while capture goes on. Signal rows are not in the log.
+INSTANTIATE_TEST_SUITE_P(Parallelism, MysqlKillNineTest, ::testing::Values(1, 3));
+
 TEST_F(MysqlIncrementalSnapshotTest, SignalTableDrivesSnapshots) {
   std::string t = db_ + ".t";
   std::string signals = db_ + ".eddy_signal";

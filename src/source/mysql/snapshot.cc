@@ -3,10 +3,15 @@
 #include <mysql.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "base/clock.h"
 #include "base/logging.h"
@@ -355,6 +360,7 @@ Status EncodeTextValue(const SnapshotColumn& column, std::string_view text, std:
 
 Result<MysqlPosition> Snapshotter::Run(
     const std::function<void(const SnapshotProgress&)>& on_progress) {
+  if (options_.parallelism > 1) return RunParallel(on_progress);
   auto log = logging::Get("mysql");
   EDDY_ASSIGN_OR_RETURN(localdb::MariadbSession session,
                         localdb::MariadbSession::Connect(options_.endpoint));
@@ -525,6 +531,471 @@ Result<MysqlPosition> Snapshotter::Run(
   on_progress(progress);
   log->info("mysql snapshot finished rows={} tables={} position={}", progress.rows, progress.tables,
             position.end.ToString());
+  return position;
+}
+
+std::string KeyAfterCondition(localdb::MariadbSession& session,
+                              const std::vector<std::string>& key_names,
+                              const std::vector<std::string>& key) {
+  std::string after;
+  for (size_t k = 0; k < key_names.size(); ++k) {
+    std::string term;
+    for (size_t j = 0; j < k; ++j) {
+      term += localdb::QuoteMysqlIdentifier(key_names[j]) + " = " + session.Quote(key[j]) + " AND ";
+    }
+    term += localdb::QuoteMysqlIdentifier(key_names[k]) + " > " + session.Quote(key[k]);
+    after += (k > 0 ? " OR (" : "(") + term + ")";
+  }
+  return "(" + after + ")";
+}
+
+std::string KeyAtMostCondition(localdb::MariadbSession& session,
+                               const std::vector<std::string>& key_names,
+                               const std::vector<std::string>& key) {
+  // Some column below with the ones before it equal, or all equal.
+  std::string at_most;
+  for (size_t k = 0; k <= key_names.size(); ++k) {
+    std::string term;
+    for (size_t j = 0; j < k && j < key_names.size(); ++j) {
+      term += (j > 0 ? " AND " : "") + localdb::QuoteMysqlIdentifier(key_names[j]) + " = " +
+              session.Quote(key[j]);
+    }
+    if (k < key_names.size()) {
+      term += std::string(k > 0 ? " AND " : "") + localdb::QuoteMysqlIdentifier(key_names[k]) +
+              " < " + session.Quote(key[k]);
+    }
+    at_most += (k > 0 ? " OR (" : "(") + term + ")";
+  }
+  return "(" + at_most + ")";
+}
+
+Result<std::vector<std::vector<std::string>>> KeyRangeBoundaries(
+    localdb::MariadbSession& session, const model::TableId& table,
+    const std::vector<std::string>& key_names, const std::string& condition, size_t parts,
+    size_t min_rows) {
+  std::vector<std::vector<std::string>> boundaries;
+  if (key_names.empty() || parts < 2) return boundaries;
+  std::string key_list;
+  for (const std::string& name : key_names) {
+    key_list += (key_list.empty() ? "" : ", ") + localdb::QuoteMysqlIdentifier(name);
+  }
+  std::string from = " FROM " + localdb::QuoteMysqlIdentifier(table.database) + "." +
+                     localdb::QuoteMysqlIdentifier(table.name);
+  std::string filter = condition.empty() ? "" : "(" + condition + ")";
+  EDDY_ASSIGN_OR_RETURN(
+      localdb::SqlRows counted,
+      session.Query("SELECT COUNT(*)" + from + (filter.empty() ? "" : " WHERE " + filter)));
+  uint64_t rows = counted.rows.empty() ? 0 : std::stoull(counted.rows[0][0].value_or("0"));
+  uint64_t wanted = std::min<uint64_t>(parts, rows / std::max<size_t>(min_rows, 1));
+  if (wanted < 2) return boundaries;
+  uint64_t step = rows / wanted;
+  for (uint64_t part = 1; part < wanted; ++part) {
+    std::vector<std::string> where;
+    if (!filter.empty()) where.push_back(filter);
+    if (!boundaries.empty())
+      where.push_back(KeyAfterCondition(session, key_names, boundaries.back()));
+    std::string select = "SELECT " + key_list + from;
+    for (size_t i = 0; i < where.size(); ++i) select += (i == 0 ? " WHERE " : " AND ") + where[i];
+    select += " ORDER BY " + key_list + " LIMIT " + std::to_string(step - 1) + ", 1";
+    EDDY_ASSIGN_OR_RETURN(localdb::SqlRows found, session.Query(select));
+    if (found.rows.empty()) break;
+    std::vector<std::string> key;
+    for (const auto& value : found.rows[0]) key.push_back(value.value_or(""));
+    boundaries.push_back(std::move(key));
+  }
+  return boundaries;
+}
+
+namespace {
+
+// How often MariaDB's connections start their snapshots again when their binlog positions
+// differ (a commit landed between two starts) before the global read lock is taken instead.
+constexpr int kLockFreeAttempts = 5;
+// Rows per batch handed from a reading connection to the appending thread, and batches queued.
+constexpr size_t kBatchRows = 1000;
+constexpr size_t kQueuedBatches = 16;
+
+Result<localdb::MariadbSession> OpenSnapshotSession(const localdb::SqlEndpoint& endpoint) {
+  EDDY_ASSIGN_OR_RETURN(localdb::MariadbSession session,
+                        localdb::MariadbSession::Connect(endpoint));
+  EDDY_RETURN_IF_ERROR(session.Execute("SET NAMES utf8mb4"));
+  EDDY_RETURN_IF_ERROR(session.Execute("SET SESSION time_zone = '+00:00'"));
+  EDDY_RETURN_IF_ERROR(session.Execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+  return session;
+}
+
+// MariaDB: the binlog position the session's consistent snapshot corresponds to.
+Result<BinlogPosition> SnapshotBinlogPosition(localdb::MariadbSession& session) {
+  BinlogPosition position;
+  EDDY_ASSIGN_OR_RETURN(localdb::SqlRows status,
+                        session.Query("SHOW STATUS LIKE 'binlog_snapshot_%'"));
+  for (const auto& row : status.rows) {
+    std::string name = row[0].value_or("");
+    if (name == "Binlog_snapshot_file") position.file = row[1].value_or("");
+    if (name == "Binlog_snapshot_position") {
+      position.offset = std::strtoull(row[1].value_or("0").c_str(), nullptr, 10);
+    }
+  }
+  if (position.file.empty()) {
+    return FailedPrecondition(
+        "the server reports no binlog_snapshot_file: binary logging must be on (log_bin) for a "
+        "consistent snapshot");
+  }
+  return position;
+}
+
+// Starts a consistent snapshot on every session, all of them the same view, and returns the
+// binlog position that view corresponds to (the method: snapshot.h).
+Result<MysqlPosition> StartConsistentSnapshots(std::vector<localdb::MariadbSession>& sessions,
+                                               bool mariadb) {
+  auto log = logging::Get("mysql");
+  MysqlPosition position;
+  bool agreed = false;
+  if (mariadb) {
+    for (int attempt = 0; attempt < kLockFreeAttempts && !agreed; ++attempt) {
+      std::vector<BinlogPosition> positions;
+      for (localdb::MariadbSession& session : sessions) {
+        EDDY_RETURN_IF_ERROR(session.Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT"));
+        EDDY_ASSIGN_OR_RETURN(BinlogPosition at, SnapshotBinlogPosition(session));
+        positions.push_back(std::move(at));
+      }
+      agreed = std::all_of(positions.begin(), positions.end(), [&](const BinlogPosition& at) {
+        return at.file == positions.front().file && at.offset == positions.front().offset;
+      });
+      if (agreed) {
+        position.end = positions.front();
+      } else {
+        for (localdb::MariadbSession& session : sessions) {
+          EDDY_RETURN_IF_ERROR(session.Execute("ROLLBACK"));
+        }
+      }
+    }
+    if (!agreed) {
+      log->info(
+          "mysql snapshot: the connections' snapshot positions differed {} times (a busy "
+          "server); taking a global read lock while they start",
+          kLockFreeAttempts);
+    }
+  }
+  if (!agreed) {
+    // No transaction commits while the lock is held: every snapshot started under it sees the
+    // state at the position read under it. The lock is held for milliseconds.
+    localdb::MariadbSession& first = sessions.front();
+    Status locked = first.Execute("FLUSH TABLES WITH READ LOCK");
+    if (!locked.ok()) {
+      return FailedPrecondition(
+          "a parallel snapshot needs FLUSH TABLES WITH READ LOCK (the RELOAD privilege) to "
+          "start its connections at one point: " +
+          locked.message() + " (grant RELOAD, or set source.snapshot_parallelism = 1)");
+    }
+    Status started = Status::Ok();
+    for (localdb::MariadbSession& session : sessions) {
+      started = session.Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT");
+      if (!started.ok()) break;
+    }
+    Result<BinlogPosition> at = BinlogPosition{};
+    Result<localdb::SqlRows> master = localdb::SqlRows{};
+    if (started.ok()) {
+      if (mariadb) {
+        at = SnapshotBinlogPosition(first);
+      } else {
+        master = first.Query("SHOW MASTER STATUS");
+      }
+    }
+    Status unlock = first.Execute("UNLOCK TABLES");
+    EDDY_RETURN_IF_ERROR(started);
+    EDDY_RETURN_IF_ERROR(unlock);
+    if (mariadb) {
+      if (!at.ok()) return at.status();
+      position.end = std::move(*at);
+    } else {
+      if (!master.ok()) return master.status();
+      if (master->rows.empty()) {
+        return FailedPrecondition("SHOW MASTER STATUS is empty: log_bin is off");
+      }
+      position.end.file = master->Get(0, "File").value_or("");
+      position.end.offset =
+          std::strtoull(master->Get(0, "Position").value_or("0").c_str(), nullptr, 10);
+      position.gtid.text = master->Get(0, "Executed_Gtid_Set").value_or("");
+    }
+  }
+  localdb::MariadbSession& first = sessions.front();
+  if (mariadb) {
+    auto gtid = first.Query("SELECT BINLOG_GTID_POS(" + first.Quote(position.end.file) + ", " +
+                            std::to_string(position.end.offset) + ")");
+    if (gtid.ok() && !gtid->rows.empty()) position.gtid.text = gtid->rows[0][0].value_or("");
+  }
+  auto server_id = first.Query("SELECT @@server_id");
+  if (server_id.ok() && !server_id->rows.empty()) {
+    position.server_id = static_cast<uint32_t>(
+        std::strtoul(server_id->rows[0][0].value_or("0").c_str(), nullptr, 10));
+  }
+  return position;
+}
+
+// One text-protocol row as values of `columns`.
+Result<model::Row> DecodeTextRow(const std::vector<SnapshotColumn>& columns, MYSQL_ROW row,
+                                 const unsigned long* lengths) {
+  model::Row values;
+  values.reserve(columns.size());
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (row[i] == nullptr) {
+      values.push_back(model::Field{columns[i].name, Value::Null()});
+      continue;
+    }
+    auto value = ParseTextValue(columns[i], std::string_view(row[i], lengths[i]));
+    if (!value.ok()) return value.status().WithContext("column " + columns[i].name);
+    values.push_back(model::Field{columns[i].name, std::move(*value)});
+  }
+  return values;
+}
+
+}  // namespace
+
+Result<MysqlPosition> Snapshotter::RunParallel(
+    const std::function<void(const SnapshotProgress&)>& on_progress) {
+  auto log = logging::Get("mysql");
+  const size_t workers = options_.parallelism;
+  std::vector<localdb::MariadbSession> sessions;
+  for (size_t i = 0; i < workers; ++i) {
+    EDDY_ASSIGN_OR_RETURN(localdb::MariadbSession session, OpenSnapshotSession(options_.endpoint));
+    sessions.push_back(std::move(session));
+  }
+  EDDY_ASSIGN_OR_RETURN(MysqlPosition position,
+                        StartConsistentSnapshots(sessions, options_.mariadb));
+  log->info("mysql snapshot started position={} gtid={} connections={}", position.end.ToString(),
+            position.gtid.text, workers);
+  localdb::MariadbSession& first = sessions.front();
+
+  // The tables, described and versioned on this thread; large ones split into key ranges
+  // (counted inside the snapshot, so the ranges cover exactly its rows).
+  std::set<std::string> filter(options_.tables.begin(), options_.tables.end());
+  EDDY_ASSIGN_OR_RETURN(
+      localdb::SqlRows table_rows,
+      first.Query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+                  "WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME"));
+  struct Table {
+    SnapshotTable described;
+    std::string select;
+    size_t units = 0;
+  };
+  struct Unit {
+    size_t table = 0;
+    std::string where;  // "" or " WHERE <key range>"
+  };
+  std::vector<Table> tables;
+  std::vector<Unit> units;
+  for (const auto& row : table_rows.rows) {
+    std::string database = row[0].value_or("");
+    std::string name = row[1].value_or("");
+    if (IsSystemDatabase(database)) continue;
+    if (!filter.empty() && filter.count(database + "." + name) == 0) continue;
+    model::TableId id{database, "", name};
+    Table table;
+    EDDY_ASSIGN_OR_RETURN(table.described, DescribeSnapshotTable(first, id, options_.mariadb));
+    model::TableSchema& schema = table.described.schema;
+    if (options_.schemas != nullptr) {
+      SetTypeModifiers(schema);
+      Result<uint32_t> version = options_.schemas->AssignVersion(schema);
+      if (!version.ok()) {
+        return version.status().WithContext("recording the schema of " + id.QualifiedName());
+      }
+      schema.version = *version;
+    } else if (options_.history != nullptr) {
+      EDDY_RETURN_IF_ERROR(options_.history->AssignVersion(schema, position.end));
+    }
+    table.select = SnapshotSelect(id, table.described.columns);
+    std::vector<std::string> key_names;
+    for (size_t index : table.described.key_indexes) {
+      key_names.push_back(table.described.columns[index].name);
+    }
+    EDDY_ASSIGN_OR_RETURN(
+        std::vector<std::vector<std::string>> boundaries,
+        KeyRangeBoundaries(first, id, key_names, "", workers, options_.chunk_rows));
+    size_t index = tables.size();
+    for (size_t i = 0; i <= boundaries.size(); ++i) {
+      std::vector<std::string> where;
+      if (i > 0) where.push_back(KeyAfterCondition(first, key_names, boundaries[i - 1]));
+      if (i < boundaries.size())
+        where.push_back(KeyAtMostCondition(first, key_names, boundaries[i]));
+      std::string clause;
+      for (size_t w = 0; w < where.size(); ++w) clause += (w == 0 ? " WHERE " : " AND ") + where[w];
+      units.push_back(Unit{index, std::move(clause)});
+    }
+    table.units = boundaries.size() + 1;
+    tables.push_back(std::move(table));
+  }
+  SnapshotProgress progress;
+  progress.tables = tables.size();
+  on_progress(progress);
+
+  // Reading connections -> bounded queue -> this thread, which appends.
+  struct Batch {
+    size_t table = 0;
+    std::vector<model::ChangeEvent> events;
+    bool unit_end = false;
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Batch> queue;
+  Status failure = Status::Ok();
+  bool stop = false;
+  size_t running = workers;
+  std::atomic<size_t> next_unit{0};
+  const int64_t snapshot_ns = SystemClock::Instance().NowNanos();
+  auto push = [&](Batch batch) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return stop || queue.size() < kQueuedBatches; });
+    if (stop) return false;
+    queue.push_back(std::move(batch));
+    cv.notify_all();
+    return true;
+  };
+  auto fail = [&](Status status) {
+    std::lock_guard lock(mu);
+    if (failure.ok()) failure = std::move(status);
+    stop = true;
+    cv.notify_all();
+  };
+  auto read = [&](localdb::MariadbSession* session) {
+    while (true) {
+      size_t index = next_unit.fetch_add(1);
+      if (index >= units.size() || cancelled_) break;
+      const Unit& unit = units[index];
+      const Table& table = tables[unit.table];
+      const model::TableId& id = table.described.schema.table;
+      const std::vector<SnapshotColumn>& columns = table.described.columns;
+      std::string select = table.select + unit.where;
+      MYSQL* mysql = session->raw();
+      if (mysql_real_query(mysql, select.data(), select.size()) != 0) {
+        return fail(Unavailable("snapshot of " + id.QualifiedName() + ": " + mysql_error(mysql)));
+      }
+      MYSQL_RES* result = mysql_use_result(mysql);
+      if (result == nullptr) {
+        return fail(Unavailable("snapshot of " + id.QualifiedName() + ": " + mysql_error(mysql)));
+      }
+      std::unique_ptr<MYSQL_RES, void (*)(MYSQL_RES*)> result_guard(result, mysql_free_result);
+      if (mysql_num_fields(result) != columns.size()) {
+        return fail(FailedPrecondition("snapshot of " + id.QualifiedName() +
+                                       ": the table's columns changed while reading its schema"));
+      }
+      Batch batch{unit.table, {}, false};
+      while (MYSQL_ROW row = mysql_fetch_row(result)) {
+        if (cancelled_) return fail(Aborted("snapshot cancelled"));
+        Result<model::Row> values = DecodeTextRow(columns, row, mysql_fetch_lengths(result));
+        if (!values.ok()) {
+          return fail(values.status().WithContext("snapshot of " + id.QualifiedName()));
+        }
+        model::ChangeEvent event;
+        event.op = model::Operation::kRead;
+        event.table = id;
+        for (size_t key : table.described.key_indexes) event.key.push_back((*values)[key]);
+        event.after = std::move(*values);
+        event.capture_time_ns = SystemClock::Instance().NowNanos();
+        event.schema_version = table.described.schema.version;
+        event.source.connector =
+            options_.mariadb ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
+        event.source.server_name = options_.server_name;
+        batch.events.push_back(std::move(event));
+        if (batch.events.size() >= kBatchRows) {
+          if (!push(std::move(batch))) return;
+          batch = Batch{unit.table, {}, false};
+        }
+      }
+      if (mysql_errno(mysql) != 0) {
+        return fail(Unavailable("snapshot of " + id.QualifiedName() +
+                                " interrupted: " + mysql_error(mysql)));
+      }
+      batch.unit_end = true;
+      if (!push(std::move(batch))) return;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < workers; ++i) {
+    threads.emplace_back([&, i] {
+      read(&sessions[i]);
+      std::lock_guard lock(mu);
+      --running;
+      cv.notify_all();
+    });
+  }
+
+  const SourcePosition snapshot_position(position);
+  std::vector<log::AppendRecord> chunk;
+  std::optional<model::ChangeEvent> held;  // one event held back to mark the last row
+  uint64_t ordinal = 0;
+  std::vector<size_t> units_left(tables.size());
+  for (size_t i = 0; i < tables.size(); ++i) units_left[i] = tables[i].units;
+  auto flush = [&](bool final_chunk) -> Status {
+    if (chunk.empty() && !final_chunk) return Status::Ok();
+    auto result = stream_->AppendTransaction(std::move(chunk),
+                                             final_chunk ? snapshot_position : SourcePosition());
+    chunk.clear();
+    return result.status();
+  };
+  auto append_held = [&]() -> Status {
+    log::AppendRecord record;
+    record.partition_key = held->PartitionKey();
+    model::EncodeEvent(*held, record.payload);
+    record.position = snapshot_position;
+    chunk.push_back(std::move(record));
+    held.reset();
+    if (chunk.size() >= options_.chunk_rows) return flush(false);
+    return Status::Ok();
+  };
+  Status appended = Status::Ok();
+  while (appended.ok()) {
+    Batch batch;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return !queue.empty() || running == 0 || stop; });
+      if (stop || (queue.empty() && running == 0)) break;
+      batch = std::move(queue.front());
+      queue.pop_front();
+      cv.notify_all();
+    }
+    for (model::ChangeEvent& event : batch.events) {
+      event.position = snapshot_position;
+      event.commit_time_ns = snapshot_ns;
+      event.transaction_id = "snapshot:" + position.end.ToString();
+      event.ordinal_in_transaction = ordinal;
+      event.source.snapshot =
+          ordinal == 0 ? model::SnapshotMarker::kFirst : model::SnapshotMarker::kTrue;
+      ++ordinal;
+      if (held.has_value()) {
+        appended = append_held();
+        if (!appended.ok()) break;
+      }
+      held = std::move(event);
+    }
+    progress.rows += batch.events.size();
+    progress.table = tables[batch.table].described.schema.table.QualifiedName();
+    if (batch.unit_end && --units_left[batch.table] == 0) {
+      progress.tables_done++;
+      log->info("mysql snapshot table done table={} rows_total={}", progress.table, progress.rows);
+    }
+    on_progress(progress);
+  }
+  if (!appended.ok()) fail(appended);
+  for (std::thread& thread : threads) thread.join();
+  if (!failure.ok()) return failure;
+  if (cancelled_) return Aborted("snapshot cancelled");
+  if (held.has_value()) {
+    if (held->source.snapshot != model::SnapshotMarker::kFirst) {
+      held->source.snapshot = model::SnapshotMarker::kLast;
+    }
+    log::AppendRecord record;
+    record.partition_key = held->PartitionKey();
+    model::EncodeEvent(*held, record.payload);
+    record.position = snapshot_position;
+    chunk.push_back(std::move(record));
+    held.reset();
+  }
+  EDDY_RETURN_IF_ERROR(flush(true));
+  for (localdb::MariadbSession& session : sessions) EDDY_RETURN_IF_ERROR(session.Execute("COMMIT"));
+  on_progress(progress);
+  log->info("mysql snapshot finished rows={} tables={} position={} connections={}", progress.rows,
+            progress.tables, position.end.ToString(), workers);
   return position;
 }
 

@@ -4,6 +4,17 @@
 // snapshot exactly (BINLOG_GTID_POS converts it to a GTID). MySQL has no such variables; there
 // the position is read under FLUSH TABLES WITH READ LOCK, released before the rows are read.
 //
+// With `parallelism` N above 1 the rows are read over N connections that all see one
+// consistent view (StartConsistentSnapshots): on MariaDB each connection starts its consistent
+// snapshot and reports its binlog_snapshot position; equal positions mean equal views (each
+// snapshot is exactly the transactions before its position in the binlog), so no lock is
+// taken unless the server is too busy for the positions to agree a few times in a row. Then, as
+// on MySQL, FLUSH TABLES WITH READ LOCK is held only while the N connections start their
+// snapshots and the position is read: no transaction commits meanwhile, so all N see the state
+// at that position. Tables and key ranges of large tables (KeyRangeBoundaries) are the units
+// the connections take from one list; rows go through a bounded queue to the calling thread,
+// which appends them as the same single snapshot as with one connection.
+//
 // Rows are streamed (mysql_use_result) and appended in chunks of `chunk_rows` with no source
 // position; the last chunk carries the snapshot position, so the stream's high-water mark moves
 // only when the whole snapshot is durable. A snapshot interrupted by a crash is taken again
@@ -41,6 +52,8 @@ struct SnapshotOptions {
   // Optional: the stream's schema registry; when set it gives the versions (not `history`)
   // and schemas carry precision and scale (SetTypeModifiers).
   model::SchemaRegistry* schemas = nullptr;
+  // Connections reading at once (1..64): tables and key ranges of large tables in parallel.
+  size_t parallelism = 1;
 };
 
 struct SnapshotProgress {
@@ -89,6 +102,25 @@ std::string SnapshotSelect(const model::TableId& table, const std::vector<Snapsh
 // Parses one text-protocol value (session time_zone '+00:00', character set utf8mb4).
 Result<model::Value> ParseTextValue(const SnapshotColumn& column, std::string_view text);
 
+// "(k1, ..., kn) > (v1, ..., vn)" and "(k1, ..., kn) <= (v1, ..., vn)" spelled out for
+// MariaDB's range optimizer (it turns these into primary key ranges), values quoted by
+// `session`. `key` has one text value per key column.
+std::string KeyAfterCondition(localdb::MariadbSession& session,
+                              const std::vector<std::string>& key_names,
+                              const std::vector<std::string>& key);
+std::string KeyAtMostCondition(localdb::MariadbSession& session,
+                               const std::vector<std::string>& key_names,
+                               const std::vector<std::string>& key);
+
+// Key boundaries splitting `table` (rows matching `condition`, "" = all) into at most `parts`
+// ranges of about equal row counts, none when it has fewer than two `min_rows`: COUNT(*), then
+// the key of every step-th row in key order, each found after the previous one. Boundary i is
+// the last key of range i (inclusive).
+Result<std::vector<std::vector<std::string>>> KeyRangeBoundaries(
+    localdb::MariadbSession& session, const model::TableId& table,
+    const std::vector<std::string>& key_names, const std::string& condition, size_t parts,
+    size_t min_rows);
+
 class Snapshotter {
  public:
   Snapshotter(SnapshotOptions options, std::shared_ptr<log::Stream> stream)
@@ -100,6 +132,9 @@ class Snapshotter {
   void Cancel() { cancelled_ = true; }
 
  private:
+  Result<MysqlPosition> RunParallel(
+      const std::function<void(const SnapshotProgress&)>& on_progress);
+
   SnapshotOptions options_;
   std::shared_ptr<log::Stream> stream_;
   std::atomic<bool> cancelled_{false};

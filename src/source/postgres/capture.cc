@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "base/backoff.h"
@@ -31,7 +32,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::shared_ptr<spdlog::logger> Logger() { return logging::Get("postgres"); }
+std::shared_ptr<logging::Logger> Logger() { return logging::Get("postgres"); }
 
 int64_t NowNanos() { return SystemClock::Instance().NowNanos(); }
 int64_t NowPostgresMicros() { return NowNanos() / 1000 - kPostgresEpochOffsetMicros; }
@@ -1159,33 +1160,66 @@ class PostgresCapture::Runner {
     return stepped;
   }
 
-  Status ReadNextChunk() {
-    // The appender has the previous chunk queued: waiting for it (one fsync) keeps chunks
-    // flowing on an idle stream instead of waiting for the next replication message.
-    auto drain = [this]() -> Result<SourcePosition> {
-      EDDY_RETURN_IF_ERROR(DrainAppends());
-      return stream_->HighestDurablePosition();
-    };
-    EDDY_ASSIGN_OR_RETURN(TableSnapshotProgress * table,
-                          snapshotter_->NextTable(stream_->HighestDurablePosition(), drain));
-    if (table == nullptr) return Status::Ok();
-    if (snapshot_sql_ == nullptr) {
-      EDDY_ASSIGN_OR_RETURN(snapshot_sql_, PgConnection::Connect(options_.conninfo, false));
-      snapshot_catalog_ = std::make_unique<SqlCatalog>(snapshot_sql_.get());
-      snapshot_builder_ =
-          std::make_unique<EventBuilder>(builder_->database(), snapshot_catalog_.get(),
-                                         options_.server_name, options_.schemas.get());
+  // One chunk of one entry (a table or a key range of it) being read.
+  struct ChunkQuery {
+    TableSnapshotProgress* table = nullptr;
+    const RelationInfo* relation = nullptr;
+    std::string select;
+    std::vector<std::string> parameters;  // last_key, then upper_key
+    uint64_t sequence = 0;
+    Result<QueryRows> rows = QueryRows{};
+  };
+
+  // The key range boundaries that split `table` into at most snapshot_parallelism ranges of
+  // about equal row counts (none for a table of fewer than two chunks): the key of every
+  // step-th row in key order, each found from the previous one (an index scan of step rows).
+  Result<std::vector<std::vector<std::string>>> SplitPoints(const TableSnapshotProgress& table,
+                                                            const RelationInfo& relation) {
+    const std::vector<std::string>& type_names = snapshot_type_names_[table.table];
+    const auto& columns = relation.schema.columns;
+    std::string from = " FROM " + QuoteIdentifier(relation.schema.table.schema) + "." +
+                       QuoteIdentifier(relation.schema.table.name);
+    std::string condition = table.condition.empty() ? "" : "(" + table.condition + ")";
+    EDDY_ASSIGN_OR_RETURN(QueryRows counted,
+                          snapshot_sql_->Query("SELECT count(*)::text" + from +
+                                               (condition.empty() ? "" : " WHERE " + condition)));
+    uint64_t rows = counted.rows.empty() ? 0 : std::stoull(counted.rows[0][0].value_or("0"));
+    uint64_t chunk = std::max<uint64_t>(options_.snapshot_chunk_rows, 1);
+    uint64_t parts = std::min<uint64_t>(options_.snapshot_parallelism, rows / chunk);
+    std::vector<std::vector<std::string>> boundaries;
+    if (parts < 2) return boundaries;
+    uint64_t step = rows / parts;
+    std::string key_list;
+    std::string parameters;
+    for (size_t k = 0; k < relation.key_columns.size(); ++k) {
+      size_t index = relation.key_columns[k];
+      key_list += (k > 0 ? ", " : "") + QuoteIdentifier(columns[index].name);
+      parameters += (k > 0 ? ", $" : "$") + std::to_string(k + 1) + "::" + type_names[index];
     }
-    Result<const RelationInfo*> found = SnapshotRelation(table->table);
-    if (!found.ok() || (*found)->key_columns.empty()) {
-      return snapshotter_->Skip(
-          *table, !found.ok() ? found.status().message()
-                              : "table " + table->table +
-                                    " has no primary key: incremental snapshots read in key "
-                                    "order (add a primary key)");
+    for (uint64_t part = 1; part < parts; ++part) {
+      std::vector<std::string> where;
+      if (!condition.empty()) where.push_back(condition);
+      if (!boundaries.empty()) where.push_back("(" + key_list + ") > (" + parameters + ")");
+      std::string select = "SELECT " + key_list + from;
+      for (size_t i = 0; i < where.size(); ++i) {
+        select += (i == 0 ? " WHERE " : " AND ") + where[i];
+      }
+      select += " ORDER BY " + key_list + " OFFSET " + std::to_string(step - 1) + " LIMIT 1";
+      EDDY_ASSIGN_OR_RETURN(
+          QueryRows found,
+          snapshot_sql_->QueryParams(
+              select, boundaries.empty() ? std::vector<std::string>() : boundaries.back()));
+      if (found.rows.empty()) break;
+      std::vector<std::string> key;
+      for (const auto& value : found.rows[0]) key.push_back(value.value_or(""));
+      boundaries.push_back(std::move(key));
     }
-    const RelationInfo& relation = **found;
-    const std::vector<std::string>& type_names = snapshot_type_names_[table->table];
+    return boundaries;
+  }
+
+  // The statement reading the next chunk of `table` (after its last_key, up to its upper_key).
+  Result<ChunkQuery> PrepareChunk(TableSnapshotProgress& table, const RelationInfo& relation) {
+    const std::vector<std::string>& type_names = snapshot_type_names_[table.table];
     const auto& columns = relation.schema.columns;
     std::string select = "SELECT ";
     for (size_t i = 0; i < columns.size(); ++i) {
@@ -1195,46 +1229,165 @@ class PostgresCapture::Runner {
     if (columns.empty()) select += "NULL";
     std::string key_list;
     std::string parameters;
-    std::vector<std::string> key_names;
-    for (size_t k = 0; k < relation.key_columns.size(); ++k) {
+    std::string upper_parameters;
+    size_t keys = relation.key_columns.size();
+    for (size_t k = 0; k < keys; ++k) {
       size_t index = relation.key_columns[k];
       key_list += (k > 0 ? ", " : "") + QuoteIdentifier(columns[index].name);
       parameters += (k > 0 ? ", $" : "$") + std::to_string(k + 1) + "::" + type_names[index];
-      key_names.push_back(columns[index].name);
     }
     select += " FROM " + QuoteIdentifier(relation.schema.table.schema) + "." +
               QuoteIdentifier(relation.schema.table.name);
     std::vector<std::string> where;
-    if (!table->condition.empty()) where.push_back("(" + table->condition + ")");
-    if (!table->last_key.empty()) {
-      if (table->last_key.size() != relation.key_columns.size()) {
-        return FailedPrecondition("incremental snapshot of " + table->table +
-                                  ": the stored key has " + std::to_string(table->last_key.size()) +
-                                  " columns but the primary key now has " +
-                                  std::to_string(relation.key_columns.size()));
+    if (!table.condition.empty()) where.push_back("(" + table.condition + ")");
+    for (const std::vector<std::string>* stored : {&table.last_key, &table.upper_key}) {
+      if (!stored->empty() && stored->size() != keys) {
+        return FailedPrecondition("incremental snapshot of " + table.table +
+                                  ": the stored key has " + std::to_string(stored->size()) +
+                                  " columns but the primary key now has " + std::to_string(keys));
       }
+    }
+    ChunkQuery query;
+    query.table = &table;
+    query.relation = &relation;
+    if (!table.last_key.empty()) {
       where.push_back("(" + key_list + ") > (" + parameters + ")");
+      query.parameters = table.last_key;
+    }
+    if (!table.upper_key.empty()) {
+      size_t first = query.parameters.size();
+      for (size_t k = 0; k < keys; ++k) {
+        upper_parameters += (k > 0 ? ", $" : "$") + std::to_string(first + k + 1) +
+                            "::" + type_names[relation.key_columns[k]];
+      }
+      where.push_back("(" + key_list + ") <= (" + upper_parameters + ")");
+      query.parameters.insert(query.parameters.end(), table.upper_key.begin(),
+                              table.upper_key.end());
     }
     for (size_t i = 0; i < where.size(); ++i) select += (i == 0 ? " WHERE " : " AND ") + where[i];
     select += " ORDER BY " + key_list + " LIMIT " + std::to_string(options_.snapshot_chunk_rows);
+    query.select = std::move(select);
+    return query;
+  }
 
-    std::string low = snapshotter_->BeginChunk(relation.schema.table, key_names);
-    if (Status wrote = EmitWatermark(low); !wrote.ok()) {
-      snapshotter_->AbandonChunk();
-      return wrote;
+  // Reads the next chunks: up to snapshot_parallelism entries (tables, or key ranges of a large
+  // table split on its first chunk), each between its own low and high watermark; the low
+  // watermarks are written first, then every chunk is read over its own connection at the same
+  // time, then each chunk's rows are handed over and its high watermark written.
+  Status ReadNextChunk() {
+    // The appender has the previous chunk queued: waiting for it (one fsync) keeps chunks
+    // flowing on an idle stream instead of waiting for the next replication message.
+    auto drain = [this]() -> Result<SourcePosition> {
+      EDDY_RETURN_IF_ERROR(DrainAppends());
+      return stream_->HighestDurablePosition();
+    };
+    const size_t parallelism = std::max<size_t>(options_.snapshot_parallelism, 1);
+    EDDY_ASSIGN_OR_RETURN(
+        std::vector<TableSnapshotProgress*> entries,
+        snapshotter_->NextTables(stream_->HighestDurablePosition(), drain, parallelism));
+    if (entries.empty()) return Status::Ok();
+    if (snapshot_sql_ == nullptr) {
+      EDDY_ASSIGN_OR_RETURN(snapshot_sql_, PgConnection::Connect(options_.conninfo, false));
+      snapshot_catalog_ = std::make_unique<SqlCatalog>(snapshot_sql_.get());
+      snapshot_builder_ =
+          std::make_unique<EventBuilder>(builder_->database(), snapshot_catalog_.get(),
+                                         options_.server_name, options_.schemas.get());
+    }
+    std::vector<ChunkQuery> queries;
+    std::set<std::string> considered;  // tables looked at for a split in this step
+    for (size_t i = 0; i < entries.size(); ++i) {
+      TableSnapshotProgress* table = entries[i];
+      Result<const RelationInfo*> found = SnapshotRelation(table->table);
+      if (!found.ok() || (*found)->key_columns.empty()) {
+        return snapshotter_->Skip(
+            *table, !found.ok() ? found.status().message()
+                                : "table " + table->table +
+                                      " has no primary key: incremental snapshots read in key "
+                                      "order (add a primary key)");
+      }
+      if (parallelism > 1 && IncrementalSnapshotter::Splittable(*table) &&
+          considered.insert(table->table).second) {
+        Result<std::vector<std::vector<std::string>>> boundaries = SplitPoints(*table, **found);
+        if (!boundaries.ok()) {
+          snapshot_relations_.erase(table->table);
+          return snapshotter_->Skip(
+              *table, "splitting into key ranges failed: " + boundaries.status().message());
+        }
+        if (!boundaries->empty()) {
+          EDDY_RETURN_IF_ERROR(snapshotter_->SplitTable(*table, std::move(*boundaries)));
+          return Status::Ok();  // the next step reads the ranges
+        }
+      }
+      Result<ChunkQuery> query = PrepareChunk(*table, **found);
+      if (!query.ok()) return query.status();
+      queries.push_back(std::move(*query));
+    }
+    auto abandon = [this, &queries](Status status) {
+      for (const ChunkQuery& query : queries) {
+        if (query.sequence != 0) snapshotter_->AbandonChunk(query.sequence);
+      }
+      return status;
+    };
+    for (ChunkQuery& query : queries) {
+      IncrementalSnapshotter::ChunkStart start = snapshotter_->BeginChunk(
+          *query.table, query.relation->schema.table, KeyNames(*query.relation));
+      query.sequence = start.sequence;
+      if (Status wrote = EmitWatermark(start.low); !wrote.ok()) return abandon(wrote);
     }
     if (Status settled = AwaitCommitsBeforeLowWatermark(); !settled.ok()) {
-      snapshotter_->AbandonChunk();
-      return settled;
+      return abandon(settled);
     }
-    Result<QueryRows> rows = snapshot_sql_->QueryParams(select, table->last_key);
+    // The first chunk on the snapshot connection, each other one on a worker connection of its
+    // own (kept for the next chunks), all at the same time.
+    while (snapshot_workers_.size() + 1 < queries.size()) {
+      Result<std::unique_ptr<PgConnection>> worker =
+          PgConnection::Connect(options_.conninfo, false);
+      if (!worker.ok()) return abandon(worker.status());
+      snapshot_workers_.push_back(std::move(*worker));
+    }
+    {
+      std::vector<std::thread> threads;
+      for (size_t i = 1; i < queries.size(); ++i) {
+        threads.emplace_back([this, &queries, i]() {
+          queries[i].rows =
+              snapshot_workers_[i - 1]->QueryParams(queries[i].select, queries[i].parameters);
+        });
+      }
+      queries[0].rows = snapshot_sql_->QueryParams(queries[0].select, queries[0].parameters);
+      for (std::thread& thread : threads) thread.join();
+    }
+    for (size_t i = 0; i < queries.size(); ++i) {
+      Status finished = FinishChunk(queries[i]);
+      if (!finished.ok()) {
+        for (size_t j = i + 1; j < queries.size(); ++j) {
+          snapshotter_->AbandonChunk(queries[j].sequence);
+        }
+        return finished;
+      }
+    }
+    return Status::Ok();
+  }
+
+  static std::vector<std::string> KeyNames(const RelationInfo& relation) {
+    std::vector<std::string> names;
+    for (size_t index : relation.key_columns) names.push_back(relation.schema.columns[index].name);
+    return names;
+  }
+
+  // The rows of one chunk read: handed to the snapshotter, then its high watermark written.
+  Status FinishChunk(ChunkQuery& query) {
+    TableSnapshotProgress* table = query.table;
+    const RelationInfo& relation = *query.relation;
+    const auto& columns = relation.schema.columns;
+    Result<QueryRows>& rows = query.rows;
     if (!rows.ok()) {
       // A bad additional condition (or a table changed under us): the table is skipped with
       // the server's words, the capture goes on.
-      snapshotter_->AbandonChunk();
+      snapshotter_->AbandonChunk(query.sequence);
       Logger()->error("incremental snapshot chunk failed table={} statement=\"{}\"", table->table,
-                      select);
+                      query.select);
       snapshot_relations_.erase(table->table);
+      if (table->state != TableSnapshotState::kPending) return Status::Ok();  // skipped already
       return snapshotter_->Skip(*table, "reading a chunk failed: " + rows.status().message());
     }
     bool last = rows->rows.size() < options_.snapshot_chunk_rows;
@@ -1252,7 +1405,7 @@ class PostgresCapture::Runner {
       }
       Result<model::Row> after = snapshot_builder_->RowFromText(relation, values);
       if (!after.ok()) {
-        snapshotter_->AbandonChunk();
+        snapshotter_->AbandonChunk(query.sequence);
         return after.status();
       }
       model::ChangeEvent event;
@@ -1273,9 +1426,10 @@ class PostgresCapture::Runner {
         last_key.push_back(rows->rows.back()[index].value_or(""));
       }
     }
-    std::string high = snapshotter_->ReadChunk(std::move(events), std::move(last_key), last);
+    std::string high =
+        snapshotter_->ReadChunk(query.sequence, std::move(events), std::move(last_key), last);
     if (Status wrote = EmitWatermark(high); !wrote.ok()) {
-      snapshotter_->AbandonChunk();
+      snapshotter_->AbandonChunk(query.sequence);
       return wrote;
     }
     return Status::Ok();
@@ -1357,7 +1511,8 @@ class PostgresCapture::Runner {
     builder_.reset();  // it points at the catalog connection of the finished attempt
     // The chunk in flight is read again (its watermarks name this attempt only); the progress
     // file is reloaded by the next attempt.
-    snapshotter_->AbandonChunk();
+    snapshotter_->AbandonChunks();
+    snapshot_workers_.clear();
     snapshot_builder_.reset();
     snapshot_catalog_.reset();
     snapshot_sql_.reset();
@@ -1614,7 +1769,7 @@ class PostgresCapture::Runner {
         }
         return Status::Ok();
       }
-      if (ChunkWindow* window = snapshotter_->window()) window->OnChange(event);
+      snapshotter_->OnChange(event);
       // The part is full and another record follows: hand the part over first (so a
       // transaction of exactly one part's size is still a single AppendTransaction).
       if (part.records.size() >= options_.append_part_records ||
@@ -1973,6 +2128,8 @@ class PostgresCapture::Runner {
   std::unique_ptr<IncrementalSnapshotter> snapshotter_;
   uint64_t published_changes_ = 0;
   std::unique_ptr<PgConnection> snapshot_sql_;
+  // Incremental snapshot chunks read at the same time (snapshot_parallelism - 1 connections).
+  std::vector<std::unique_ptr<PgConnection>> snapshot_workers_;
   std::unique_ptr<SqlCatalog> snapshot_catalog_;
   std::unique_ptr<EventBuilder> snapshot_builder_;
   std::map<std::string, RelationInfo> snapshot_relations_;
@@ -2001,11 +2158,6 @@ Result<std::unique_ptr<PostgresCapture>> PostgresCapture::Start(
   if (stream == nullptr) return InvalidArgument("postgres capture: no log stream given");
   if (options.snapshot_parallelism < 1 || options.snapshot_parallelism > 64) {
     return InvalidArgument("postgres capture: snapshot_parallelism must be 1..64");
-  }
-  if (options.snapshot_parallelism > 1 && options.snapshot_type == SnapshotType::kIncremental) {
-    return InvalidArgument(
-        "source.snapshot_parallelism above 1 applies to the blocking snapshot; with "
-        "snapshot_type incremental set it to 1");
   }
   if (options.snapshot_chunk_rows == 0) options.snapshot_chunk_rows = 1;
   std::unique_ptr<PostgresCapture> capture(new PostgresCapture());

@@ -13,7 +13,7 @@ using model::Operation;
 using model::Row;
 using model::Value;
 
-std::shared_ptr<spdlog::logger> Logger() { return logging::Get("postgres"); }
+std::shared_ptr<logging::Logger> Logger() { return logging::Get("postgres"); }
 
 bool SameShape(const RelationInfo& a, const RelationInfo& b) {
   if (a.schema.columns.size() != b.schema.columns.size()) return false;

@@ -3,7 +3,10 @@
 // writers (the log after snapshot + stream, folded by key with the last writer winning, equals
 // the table) for several chunk sizes; kill -9 in the middle of the snapshot resumes at the
 // last chunk with every row exactly once; on-demand snapshots with a condition, pause, resume
-// and stop; a table without a primary key is named in the error.
+// and stop; a table without a primary key is named in the error; snapshot_parallelism (key
+// ranges covering every row once, the DBLog property at parallelism 2 and 4, kill -9 with
+// ranges; the blocking snapshot's ctid ranges). The log, folding and the writers are shared
+// with the MySQL test (source/incremental_snapshot_test_util.h).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -17,10 +20,12 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "localdb/local_postgres.h"
 #include "log/log_store.h"
 #include "model/event_codec.h"
+#include "source/incremental_snapshot_test_util.h"
 #include "source/postgres/capture.h"
 #include "source/postgres/pg_connection.h"
 
@@ -33,11 +38,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 localdb::LocalPostgres* server = nullptr;
-
-uint64_t TestSeed() {
-  if (const char* text = std::getenv("EDDY_TEST_SEED")) return std::strtoull(text, nullptr, 10);
-  return std::random_device{}();
-}
+using testing::TestSeed;
 
 class IncrementalSnapshotTest : public ::testing::Test {
  public:
@@ -54,13 +55,7 @@ class IncrementalSnapshotTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_NE(server, nullptr) << "PostgreSQL 15 did not start";
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    name_ = info->name();
-    for (char& c : name_) {
-      c = std::isalnum(static_cast<unsigned char>(c))
-              ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
-              : '_';
-    }
+    name_ = testing::SanitizedTestName();
     dir_ = std::filesystem::temp_directory_path() /
            ("eddy_pginc_" + std::to_string(::getpid()) + "_" + name_);
     std::filesystem::remove_all(dir_);
@@ -69,27 +64,12 @@ class IncrementalSnapshotTest : public ::testing::Test {
   }
   void TearDown() override {
     capture_.reset();
-    stream_.reset();
-    store_.reset();
+    log_.Close();
     std::filesystem::remove_all(dir_);
   }
 
-  void OpenLog() {
-    stream_.reset();
-    store_.reset();
-    auto store = log::LogStore::Open(dir_ + "/log");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    auto stream = store_->GetStream("cdc");
-    if (!stream.ok()) {
-      log::StreamOptions options;
-      options.ordering = log::OrderingMode::kOrdered;
-      options.shard_count = 1;
-      stream = store_->CreateStream("cdc", options);
-    }
-    ASSERT_TRUE(stream.ok()) << stream.status().ToString();
-    stream_ = *stream;
-  }
+  void OpenLog() { log_.Open(dir_); }
+  std::vector<ChangeEvent> ReadAll() const { return log_.ReadAll(); }
 
   PostgresCaptureOptions Options(std::vector<std::string> tables, size_t chunk_rows) {
     PostgresCaptureOptions options;
@@ -108,7 +88,7 @@ class IncrementalSnapshotTest : public ::testing::Test {
   }
 
   void StartCapture(PostgresCaptureOptions options) {
-    auto capture = PostgresCapture::Start(std::move(options), stream_);
+    auto capture = PostgresCapture::Start(std::move(options), log_.stream());
     ASSERT_TRUE(capture.ok()) << capture.status().ToString();
     capture_ = std::move(*capture);
   }
@@ -131,24 +111,6 @@ class IncrementalSnapshotTest : public ::testing::Test {
            << capture_->progress().incremental_snapshot;
   }
 
-  std::vector<ChangeEvent> ReadAll() {
-    std::vector<ChangeEvent> events;
-    auto reader = stream_->OpenReader(0, log::StartPosition::TrimHorizon());
-    EXPECT_TRUE(reader.ok()) << reader.status().ToString();
-    if (!reader.ok()) return events;
-    while (true) {
-      auto batch = (*reader)->Read(log::ReadLimits{});
-      EXPECT_TRUE(batch.ok()) << batch.status().ToString();
-      if (!batch.ok() || batch->records.empty()) break;
-      for (const log::Record& record : batch->records) {
-        auto event = model::DecodeEvent(record.payload);
-        EXPECT_TRUE(event.ok()) << event.status().ToString();
-        if (event.ok()) events.push_back(std::move(*event));
-      }
-    }
-    return events;
-  }
-
   // Waits until the log holds every change committed so far: a marker row written now shows
   // up in the log.
   void WaitCaughtUp() {
@@ -164,33 +126,19 @@ class IncrementalSnapshotTest : public ::testing::Test {
         }
       }
       ASSERT_NE(capture_->progress().state, "failed") << capture_->progress().last_error;
-      std::unique_ptr<log::ShardReader> reader =
-          std::move(*stream_->OpenReader(0, log::StartPosition::Latest()));
-      Status waited = reader->WaitForData(std::chrono::steady_clock::now() + milliseconds(200));
-      waited.IgnoreError();
+      log_.WaitForData();
     }
     FAIL() << "the marker row never reached the log";
   }
 
-  // The table as the log tells it: every event of `table` in log order, last writer wins.
+  // The table `table` as the log tells it (last writer wins) and its snapshot reads per key.
   static std::map<int64_t, int64_t> Fold(const std::vector<ChangeEvent>& events,
                                          const std::string& table) {
-    std::map<int64_t, int64_t> rows;
-    for (const ChangeEvent& event : events) {
-      if (event.table.name != table) continue;
-      auto field = [](const model::Row& row, const char* name) {
-        return model::FindField(row, name)->Get<int64_t>();
-      };
-      if (event.op == Operation::kDelete) {
-        rows.erase(field(*event.before, "id"));
-        continue;
-      }
-      if (event.op == Operation::kUpdate && event.before.has_value()) {
-        rows.erase(field(*event.before, "id"));  // the key changed
-      }
-      rows[field(*event.after, "id")] = field(*event.after, "v");
-    }
-    return rows;
+    return testing::Fold(events, [&](const model::TableId& id) { return id.name == table; });
+  }
+  static std::map<int64_t, int> ReadCounts(const std::vector<ChangeEvent>& events,
+                                           const std::string& table) {
+    return testing::ReadCounts(events, [&](const model::TableId& id) { return id.name == table; });
   }
 
   std::map<int64_t, int64_t> TableRows(const std::string& table) {
@@ -207,22 +155,9 @@ class IncrementalSnapshotTest : public ::testing::Test {
     return rows;
   }
 
-  static std::map<int64_t, int> ReadCounts(const std::vector<ChangeEvent>& events,
-                                           const std::string& table) {
-    std::map<int64_t, int> counts;
-    for (const ChangeEvent& event : events) {
-      if (event.table.name == table && event.op == Operation::kRead) {
-        EXPECT_EQ(event.source.snapshot, model::SnapshotMarker::kIncremental);
-        counts[event.key[0].value.Get<int64_t>()]++;
-      }
-    }
-    return counts;
-  }
-
   std::string name_;
   std::string dir_;
-  std::unique_ptr<log::LogStore> store_;
-  std::shared_ptr<log::Stream> stream_;
+  testing::TestLog log_;
   std::unique_ptr<PostgresCapture> capture_;
 };
 
@@ -291,13 +226,45 @@ TEST_F(IncrementalSnapshotTest, ParallelBlockingSnapshotReadsEveryRowOnce) {
   EXPECT_EQ(transactions.size(), 1u);  // one consistent snapshot transaction
 }
 
-TEST_F(IncrementalSnapshotTest, ParallelismWithIncrementalIsRefused) {
-  PostgresCaptureOptions options = Options({"public.x"}, 100);
-  options.snapshot_parallelism = 2;
-  auto capture = PostgresCapture::Start(options, stream_);
-  ASSERT_FALSE(capture.ok());
-  EXPECT_EQ(capture.status().code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(capture.status().message().find("snapshot_parallelism"), std::string::npos);
+// snapshot_parallelism with incremental snapshots: a large table is split into key ranges
+// (persisted in the progress file, one entry per range) read over several connections at once,
+// next to a small table; every row is read exactly once, and the log equals the table.
+TEST_F(IncrementalSnapshotTest, ParallelChunksOfOneTableCoverEveryRowOnce) {
+  std::string t = "t_" + name_;
+  std::string u = "u_" + name_;
+  Sql("CREATE TABLE " + t + " (id bigint PRIMARY KEY, v bigint NOT NULL)");
+  Sql("CREATE TABLE " + u + " (id bigint PRIMARY KEY, v bigint NOT NULL)");
+  Sql("CREATE TABLE marker_" + name_ + " (id bigint PRIMARY KEY)");
+  Sql("INSERT INTO " + t + " SELECT g * 3, g FROM generate_series(1, 3000) g");
+  Sql("INSERT INTO " + u + " SELECT g, g FROM generate_series(1, 150) g");
+  PostgresCaptureOptions options =
+      Options({"public." + t, "public." + u, "public.marker_" + name_}, 200);
+  options.snapshot_parallelism = 3;
+  StartCapture(options);
+  WaitSnapshotState("complete");
+  WaitCaughtUp();
+  std::vector<ChangeEvent> events = ReadAll();
+  std::map<int64_t, int> counts = ReadCounts(events, t);
+  ASSERT_EQ(counts.size(), 3000u);
+  for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << "id " << id;
+  std::map<int64_t, int> u_counts = ReadCounts(events, u);
+  ASSERT_EQ(u_counts.size(), 150u);
+  for (const auto& [id, count] : u_counts) EXPECT_EQ(count, 1) << "id " << id;
+  EXPECT_EQ(Fold(events, t), TableRows(t));
+  std::ifstream file(dir_ + "/state/" + std::string(kIncrementalSnapshotFile), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  auto state = DecodeIncrementalSnapshotState(bytes);
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  size_t ranges = 0;
+  uint64_t rows = 0;
+  for (const TableSnapshotProgress& entry : state->tables) {
+    if (entry.table != "public." + t) continue;
+    ++ranges;
+    rows += entry.rows;
+    EXPECT_EQ(entry.state, TableSnapshotState::kDone);
+  }
+  EXPECT_EQ(ranges, 3u);  // 3000 rows, chunks of 200, parallelism 3
+  EXPECT_EQ(rows, 3000u);
 }
 
 TEST_F(IncrementalSnapshotTest, TableWithoutPrimaryKeyIsNamed) {
@@ -315,7 +282,7 @@ TEST_F(IncrementalSnapshotTest, TableWithoutPrimaryKeyIsNamed) {
 // The DBLog property: writers insert, update (also the key) and delete in the table while it is
 // snapshotted; the log folded by key equals the table afterwards.
 class DbLogPropertyTest : public IncrementalSnapshotTest,
-                          public ::testing::WithParamInterface<size_t> {};
+                          public ::testing::WithParamInterface<std::tuple<size_t, size_t>> {};
 
 TEST_P(DbLogPropertyTest, LogFoldedByKeyEqualsTheTable) {
   uint64_t seed = TestSeed();
@@ -324,49 +291,29 @@ TEST_P(DbLogPropertyTest, LogFoldedByKeyEqualsTheTable) {
   Sql("CREATE TABLE " + t + " (id bigint PRIMARY KEY, v bigint NOT NULL)");
   Sql("CREATE TABLE marker_" + name_ + " (id bigint PRIMARY KEY)");
   Sql("INSERT INTO " + t + " SELECT g, g FROM generate_series(1, 2000) g");
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> writes{0};
-  std::vector<std::thread> writers;
-  for (int w = 0; w < 2; ++w) {
-    writers.emplace_back([&, w] {
-      auto sql = PgConnection::Connect(server->Url(), false);
-      if (!sql.ok()) return;
-      std::mt19937_64 random(seed + w);
-      // Keys stay in 1..4000 (the snapshot's end is reachable whatever the writers do); the
-      // writers run until the snapshot is complete.
-      auto any_id = [&] { return std::to_string(random() % 4000 + 1); };
-      for (int i = 0; i < 5000 && !stop.load(); ++i) {
-        std::string statement;
-        switch (random() % 5) {
-          case 0:
-            statement = "INSERT INTO " + t + " VALUES (" + any_id() + ", 1) ON CONFLICT DO NOTHING";
-            break;
-          case 1:
-            statement = "DELETE FROM " + t + " WHERE id = " + any_id();
-            break;
-          case 2:  // moves a row to another key (fails when that key is taken)
-            statement = "UPDATE " + t + " SET id = " + any_id() + " WHERE id = " + any_id();
-            break;
-          default:
-            statement = "UPDATE " + t + " SET v = v + 1 WHERE id = " + any_id();
-            break;
-        }
-        // Several changes in one transaction now and then.
-        if (random() % 4 == 0) {
-          statement = "BEGIN; " + statement + "; UPDATE " + t +
-                      " SET v = v + 7 WHERE id = " + any_id() + "; COMMIT";
-        }
-        // A taken key fails the statement (and leaves a BEGIN block aborted: rolled back).
-        if (!(*sql)->Execute(statement).ok()) (*sql)->Execute("ROLLBACK").IgnoreError();
-        writes++;
-      }
-    });
-  }
-  StartCapture(Options({"public." + t, "public.marker_" + name_}, GetParam()));
+  testing::RandomWriters::Options workload;
+  workload.table = t;
+  workload.seed = seed;
+  workload.connect = []() -> Result<testing::RandomWriters::Execute> {
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> sql,
+                          PgConnection::Connect(server->Url(), false));
+    std::shared_ptr<PgConnection> shared(std::move(sql));
+    return testing::RandomWriters::Execute(
+        [shared](const std::string& statement) { return shared->Execute(statement); });
+  };
+  workload.insert_if_absent = [](const std::string& table, const std::string& id) {
+    return "INSERT INTO " + table + " VALUES (" + id + ", 1) ON CONFLICT DO NOTHING";
+  };
+  // Keys stay in 1..4000 (the snapshot's end is reachable whatever the writers do); the writers
+  // run until the snapshot is complete.
+  testing::RandomWriters writers(workload);
+  const auto [chunk_rows, parallelism] = GetParam();
+  PostgresCaptureOptions options = Options({"public." + t, "public.marker_" + name_}, chunk_rows);
+  options.snapshot_parallelism = parallelism;
+  StartCapture(options);
   WaitSnapshotState("complete", seconds(120));
-  stop = true;
-  for (std::thread& writer : writers) writer.join();
-  EXPECT_GT(writes.load(), 0u);
+  writers.Stop();
+  EXPECT_GT(writers.writes(), 0u);
   WaitCaughtUp();
   std::vector<ChangeEvent> events = ReadAll();
   std::map<int64_t, int64_t> folded = Fold(events, t);
@@ -374,15 +321,26 @@ TEST_P(DbLogPropertyTest, LogFoldedByKeyEqualsTheTable) {
   EXPECT_EQ(folded.size(), table.size());
   EXPECT_TRUE(folded == table) << "the log folded by key differs from the table";
   for (const auto& [id, count] : ReadCounts(events, t)) EXPECT_EQ(count, 1) << "id " << id;
-  std::cout << "chunk_rows=" << GetParam() << " writes=" << writes.load()
-            << " events=" << events.size() << " seed=" << seed << std::endl;
+  std::cout << "chunk_rows=" << chunk_rows << " parallelism=" << parallelism
+            << " writes=" << writers.writes() << " events=" << events.size() << " seed=" << seed
+            << std::endl;
 }
 
-INSTANTIATE_TEST_SUITE_P(ChunkSizes, DbLogPropertyTest, ::testing::Values(25, 128, 1000));
+// Chunk sizes at parallelism 1, then parallelism 2 and 4 (key ranges and chunks in flight at
+// once, each between its own watermarks).
+INSTANTIATE_TEST_SUITE_P(ChunkSizes, DbLogPropertyTest,
+                         ::testing::Values(std::make_tuple(25, 1), std::make_tuple(128, 1),
+                                           std::make_tuple(1000, 1), std::make_tuple(50, 2),
+                                           std::make_tuple(50, 4)));
 
 // kill -9 while chunks are being appended, a few times: each run resumes at the last chunk the
 // log holds, and in the end every row is in the log exactly once.
-TEST_F(IncrementalSnapshotTest, KillNineMidSnapshotResumesAtTheLastChunk) {
+class KillNineTest : public IncrementalSnapshotTest,
+                     public ::testing::WithParamInterface<size_t> {};
+
+// With parallelism 3 the table is split into key ranges; each range resumes at its own last
+// chunk in the log.
+TEST_P(KillNineTest, KillNineMidSnapshotResumesAtTheLastChunk) {
   uint64_t seed = TestSeed();
   SCOPED_TRACE("EDDY_TEST_SEED=" + std::to_string(seed));
   std::mt19937_64 random(seed);
@@ -391,10 +349,10 @@ TEST_F(IncrementalSnapshotTest, KillNineMidSnapshotResumesAtTheLastChunk) {
   Sql("CREATE TABLE marker_" + name_ + " (id bigint PRIMARY KEY)");
   Sql("INSERT INTO " + t + " SELECT g, g FROM generate_series(1, 2000) g");
   PostgresCaptureOptions options = Options({"public." + t, "public.marker_" + name_}, 50);
+  options.snapshot_parallelism = GetParam();
   size_t previous_rows = 0;
   for (int run = 0; run < 4; ++run) {
-    stream_.reset();
-    store_.reset();  // the child takes the log directory's lock
+    log_.Close();  // the child takes the log directory's lock
     // Crash after the n-th chunk of this run is durable, or (odd runs) at a random moment.
     int crash_after = static_cast<int>(random() % 5) + 2;
     bool at_random_time = run % 2 == 1;
@@ -460,6 +418,8 @@ TEST_F(IncrementalSnapshotTest, KillNineMidSnapshotResumesAtTheLastChunk) {
   ASSERT_EQ(counts.size(), 2000u);
   for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << "id " << id;
 }
+
+INSTANTIATE_TEST_SUITE_P(Parallelism, KillNineTest, ::testing::Values(1, 3));
 
 TEST_F(IncrementalSnapshotTest, OnDemandWithConditionPauseResumeAndStop) {
   std::string t = "t_" + name_;

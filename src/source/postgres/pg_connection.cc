@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "source/postgres/pg_types.h"
 
@@ -229,7 +230,15 @@ Status PgConnection::StartReplication(const std::string& slot, Lsn start,
                     start.ToString() + " (" + options + ")";
   ResultPtr result(PQexec(connection_, sql.c_str()));
   if (PQresultStatus(result.get()) != PGRES_COPY_BOTH) {
-    return ErrorFromResult(result.get(), "START_REPLICATION for slot \"" + slot + "\"");
+    Status error = ErrorFromResult(result.get(), "START_REPLICATION for slot \"" + slot + "\"");
+    // 55006 (object_in_use): another walsender still holds the slot, typically the previous
+    // connection of this capture, which the server has not finished tearing down after a
+    // restart. It frees the slot within moments, so the capture reconnects with backoff.
+    const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+    if (state != nullptr && std::string_view(state) == "55006") {
+      return Unavailable(error.message() + " (the slot is held by another connection; retrying)");
+    }
+    return error;
   }
   return Status::Ok();
 }
