@@ -19,6 +19,7 @@
 #include "model/event_codec.h"
 #include "source/mysql/column_type.h"
 #include "source/mysql/schema_history.h"
+#include "source/snapshot_records.h"
 
 namespace eddy::source::mysql {
 namespace {
@@ -346,6 +347,17 @@ Result<Value> ParseTextValue(const SnapshotColumn& column, std::string_view text
   }
 }
 
+namespace {
+
+// ParseTextValue's value, appended to `out` as model::EncodeValue writes it.
+Status EncodeTextValue(const SnapshotColumn& column, std::string_view text, std::string& out) {
+  EDDY_ASSIGN_OR_RETURN(Value value, ParseTextValue(column, text));
+  model::EncodeValue(value, out);
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<MysqlPosition> Snapshotter::Run(
     const std::function<void(const SnapshotProgress&)>& on_progress) {
   if (options_.parallelism > 1) return RunParallel(on_progress);
@@ -423,29 +435,26 @@ Result<MysqlPosition> Snapshotter::Run(
 
   const int64_t snapshot_ns = SystemClock::Instance().NowNanos();
   const SourcePosition snapshot_position(position);
+  // Rows go straight from the text protocol's values to encoded records
+  // (source/snapshot_records.h): no model::Row or ChangeEvent per row.
+  model::ChangeEvent shared;
+  shared.position = snapshot_position;
+  shared.commit_time_ns = snapshot_ns;
+  shared.transaction_id = "snapshot:" + position.end.ToString();
+  shared.source.connector =
+      options_.mariadb ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
+  shared.source.server_name = options_.server_name;
+  SnapshotRecordWriter writer(std::move(shared));
   std::vector<log::AppendRecord> chunk;
-  std::optional<model::ChangeEvent> held;  // one event held back to mark the last row
-  uint64_t ordinal = 0;
+  chunk.reserve(std::min<size_t>(options_.chunk_rows, 1u << 16));
   auto flush = [&](bool final_chunk) -> Status {
     if (chunk.empty() && !final_chunk) return Status::Ok();
     auto result = stream_->AppendTransaction(std::move(chunk),
                                              final_chunk ? snapshot_position : SourcePosition());
     chunk.clear();
+    chunk.reserve(std::min<size_t>(options_.chunk_rows, 1u << 16));
     return result.status();
   };
-  auto emit = [&](model::ChangeEvent event) -> Status {
-    if (held.has_value()) {
-      log::AppendRecord record;
-      record.partition_key = held->PartitionKey();
-      model::EncodeEvent(*held, record.payload);
-      record.position = snapshot_position;
-      chunk.push_back(std::move(record));
-      if (chunk.size() >= options_.chunk_rows) EDDY_RETURN_IF_ERROR(flush(false));
-    }
-    held = std::move(event);
-    return Status::Ok();
-  };
-
   for (const model::TableId& table : tables) {
     if (cancelled_) return Aborted("snapshot cancelled");
     progress.table = table.QualifiedName();
@@ -453,7 +462,6 @@ Result<MysqlPosition> Snapshotter::Run(
                           DescribeSnapshotTable(session, table, options_.mariadb));
     std::vector<SnapshotColumn>& columns = described.columns;
     model::TableSchema& schema = described.schema;
-    std::vector<size_t>& key_indexes = described.key_indexes;
     if (options_.schemas != nullptr) {
       SetTypeModifiers(schema);
       Result<uint32_t> version = options_.schemas->AssignVersion(schema);
@@ -464,6 +472,10 @@ Result<MysqlPosition> Snapshotter::Run(
     } else if (options_.history != nullptr) {
       EDDY_RETURN_IF_ERROR(options_.history->AssignVersion(schema, position.end));
     }
+    std::vector<std::string> names;
+    for (const SnapshotColumn& column : columns) names.push_back(column.name);
+    SnapshotRowEncoding encoding(table, names, described.key_indexes);
+    writer.SetTable(table, schema.version, SystemClock::Instance().NowNanos());
 
     std::string select = SnapshotSelect(table, columns);
     MYSQL* mysql = session.raw();
@@ -482,38 +494,25 @@ Result<MysqlPosition> Snapshotter::Run(
     while (MYSQL_ROW row = mysql_fetch_row(result)) {
       if (cancelled_) return Aborted("snapshot cancelled");
       unsigned long* lengths = mysql_fetch_lengths(result);
-      model::Row values;
-      values.reserve(columns.size());
+      encoding.Clear();
       for (size_t i = 0; i < columns.size(); ++i) {
         if (row[i] == nullptr) {
-          values.push_back(model::Field{columns[i].name, Value::Null()});
-          continue;
+          model::EncodeValue(Value::Null(), encoding.values());
+        } else {
+          Status encoded =
+              EncodeTextValue(columns[i], std::string_view(row[i], lengths[i]), encoding.values());
+          if (!encoded.ok()) {
+            return encoded.WithContext("snapshot of " + table.QualifiedName() + " column " +
+                                       columns[i].name);
+          }
         }
-        auto value = ParseTextValue(columns[i], std::string_view(row[i], lengths[i]));
-        if (!value.ok()) {
-          return value.status().WithContext("snapshot of " + table.QualifiedName() + " column " +
-                                            columns[i].name);
-        }
-        values.push_back(model::Field{columns[i].name, std::move(*value)});
+        encoding.EndValue();
       }
-      model::ChangeEvent event;
-      event.op = model::Operation::kRead;
-      event.table = table;
-      for (size_t index : key_indexes) event.key.push_back(values[index]);
-      event.after = std::move(values);
-      event.position = snapshot_position;
-      event.commit_time_ns = snapshot_ns;
-      event.capture_time_ns = SystemClock::Instance().NowNanos();
-      event.transaction_id = "snapshot:" + position.end.ToString();
-      event.ordinal_in_transaction = ordinal;
-      event.schema_version = schema.version;
-      event.source.connector =
-          options_.mariadb ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
-      event.source.server_name = options_.server_name;
-      event.source.snapshot =
-          ordinal == 0 ? model::SnapshotMarker::kFirst : model::SnapshotMarker::kTrue;
-      ++ordinal;
-      EDDY_RETURN_IF_ERROR(emit(std::move(event)));
+      EDDY_RETURN_IF_ERROR(writer.Add(encoding, chunk));
+      if (chunk.size() >= options_.chunk_rows) {
+        EDDY_RETURN_IF_ERROR(flush(false));
+        writer.SetTable(table, schema.version, SystemClock::Instance().NowNanos());
+      }
       progress.rows++;
       if (progress.rows % 10000 == 0) on_progress(progress);
     }
@@ -526,17 +525,7 @@ Result<MysqlPosition> Snapshotter::Run(
     log->info("mysql snapshot table done table={} rows_total={}", table.QualifiedName(),
               progress.rows);
   }
-  if (held.has_value()) {
-    if (held->source.snapshot != model::SnapshotMarker::kFirst) {
-      held->source.snapshot = model::SnapshotMarker::kLast;
-    }
-    log::AppendRecord record;
-    record.partition_key = held->PartitionKey();
-    model::EncodeEvent(*held, record.payload);
-    record.position = snapshot_position;
-    chunk.push_back(std::move(record));
-    held.reset();
-  }
+  EDDY_RETURN_IF_ERROR(writer.Finish(chunk));
   EDDY_RETURN_IF_ERROR(flush(true));
   EDDY_RETURN_IF_ERROR(session.Execute("COMMIT"));
   on_progress(progress);

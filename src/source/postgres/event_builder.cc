@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/logging.h"
+#include "model/event_codec.h"
 
 namespace eddy::source::postgres {
 namespace {
@@ -69,8 +70,9 @@ void EventBuilder::EnsureTypesKnown(uint32_t type_oid) {
   if (types_.Knows(type_oid) || catalog_ == nullptr) return;
   Result<std::vector<CatalogType>> rows = catalog_->Types(type_oid);
   if (!rows.ok()) {
-    Logger()->warn("cannot read type from the catalog; values stay typed text type_oid={} error=\"{}\"",
-                   type_oid, rows.status().ToString());
+    Logger()->warn(
+        "cannot read type from the catalog; values stay typed text type_oid={} error=\"{}\"",
+        type_oid, rows.status().ToString());
     return;
   }
   for (CatalogType& row : *rows) types_.Add(std::move(row));
@@ -160,8 +162,8 @@ Status EventBuilder::OnRelation(const RelationMessage& message) {
                                   [](const RelationColumn& c) { return c.is_key; });
   if ((message.replica_identity == ReplicaIdentity::kNothing || !has_identity) &&
       warned_.insert(message.relation_id).second) {
-    std::string qualified = QuoteIdent(info.schema.table.schema) + "." +
-                            QuoteIdent(info.schema.table.name);
+    std::string qualified =
+        QuoteIdent(info.schema.table.schema) + "." + QuoteIdent(info.schema.table.name);
     Logger()->warn(
         "table has no primary key and no replica identity: updates and deletes cannot be "
         "captured (PostgreSQL rejects them while the table is published) table={} fix=\"ALTER "
@@ -275,7 +277,8 @@ Result<ChangeEvent> EventBuilder::OnInsert(const InsertMessage& message) {
 Result<ChangeEvent> EventBuilder::OnUpdate(const UpdateMessage& message) {
   EDDY_ASSIGN_OR_RETURN(const RelationInfo* relation, Relation(message.relation_id, "Update"));
   ChangeEvent event = NewEvent(Operation::kUpdate, *relation);
-  const TupleData* old_full = message.old_kind == OldTupleKind::kFull ? &message.old_tuple : nullptr;
+  const TupleData* old_full =
+      message.old_kind == OldTupleKind::kFull ? &message.old_tuple : nullptr;
   EDDY_ASSIGN_OR_RETURN(Row after, BuildRow(*relation, message.new_tuple, old_full, false));
   if (message.old_kind != OldTupleKind::kNone) {
     EDDY_ASSIGN_OR_RETURN(Row before, BuildRow(*relation, message.old_tuple, nullptr,
@@ -312,9 +315,24 @@ ChangeEvent EventBuilder::OnMessage(const LogicalDecodingMessage& message) {
   event.table.database = database_;
   event.source.connector = model::ConnectorKind::kPostgres;
   event.source.server_name = server_name_;
-  event.message = model::LogicalMessage{std::string(message.prefix),
-                                        std::string(message.content), message.transactional};
+  event.message = model::LogicalMessage{std::string(message.prefix), std::string(message.content),
+                                        message.transactional};
   return event;
+}
+
+Status EventBuilder::EncodeTextValue(const RelationInfo& relation, size_t column,
+                                     std::optional<std::string_view> text, std::string& out) const {
+  if (!text.has_value()) {
+    model::EncodeValue(Value::Null(), out);
+    return Status::Ok();
+  }
+  Result<Value> value = DecodeTextValueAs(relation.types[column], *text, types_);
+  if (!value.ok()) {
+    return value.status().WithContext("table " + relation.schema.table.QualifiedName() +
+                                      " column " + relation.schema.columns[column].name);
+  }
+  model::EncodeValue(*value, out);
+  return Status::Ok();
 }
 
 Result<Row> EventBuilder::RowFromText(const RelationInfo& relation,

@@ -92,6 +92,12 @@ class EventBuilder {
   // Builds a row from text values in column order (the snapshot reads rows this way).
   Result<model::Row> RowFromText(const RelationInfo& relation,
                                  const std::vector<std::optional<std::string_view>>& values);
+  // Appends model::EncodeValue of the value RowFromText would give column `column` of
+  // `relation` for `text` (nullopt: NULL) to `out`, without building the Row: the blocking
+  // snapshot's hot path (source/snapshot_records.h). Errors name the table and column.
+  [[nodiscard]] Status EncodeTextValue(const RelationInfo& relation, size_t column,
+                                       std::optional<std::string_view> text,
+                                       std::string& out) const;
   // The key of `row` for `relation` (empty when the relation has no key).
   static model::Row KeyOf(const RelationInfo& relation, const model::Row& row);
 
@@ -101,8 +107,7 @@ class EventBuilder {
 
   // Makes a RelationInfo from catalog facts (the snapshot, before any Relation message).
   RelationInfo MakeRelation(uint32_t relation_id, std::string_view schema, std::string_view name,
-                            const std::vector<RelationColumn>& columns,
-                            ReplicaIdentity identity);
+                            const std::vector<RelationColumn>& columns, ReplicaIdentity identity);
 
  private:
   Result<const RelationInfo*> Relation(uint32_t relation_id, const char* message);

@@ -62,8 +62,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& c
   // expand_dbname: the first "dbname" value is the whole URL / conninfo; later keywords win.
   std::vector<const char*> keys = {"dbname", "client_encoding", "options", "application_name",
                                    "connect_timeout"};
-  std::vector<const char*> values = {conninfo.c_str(), "UTF8", kPinnedSessionOptions, "eddy",
-                                     "10"};
+  std::vector<const char*> values = {conninfo.c_str(), "UTF8", kPinnedSessionOptions, "eddy", "10"};
   if (replication) {
     keys.push_back("replication");
     values.push_back("database");
@@ -107,8 +106,8 @@ Status PgConnection::ErrorFromResult(const void* raw_result, const std::string& 
     return Unavailable("PostgreSQL connection lost during " + what + ": " +
                        OneLine(PQerrorMessage(connection_)));
   }
-  std::string message = OneLine(result != nullptr ? PQresultErrorMessage(result)
-                                                  : PQerrorMessage(connection_));
+  std::string message =
+      OneLine(result != nullptr ? PQresultErrorMessage(result) : PQerrorMessage(connection_));
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string sqlstate = state == nullptr ? "" : state;
   std::string text = what + " failed: " + message + (sqlstate.empty() ? "" : " [" + sqlstate + "]");
@@ -136,13 +135,64 @@ Result<QueryRows> PgConnection::Query(const std::string& sql) {
   return RowsOf(result.get());
 }
 
+Status PgConnection::CopyOut(const std::string& copy_sql,
+                             const std::function<Status(std::string_view row)>& on_row) {
+  const std::string what = "\"" + copy_sql.substr(0, 120) + "\"";
+  {
+    ResultPtr started(PQexec(connection_, copy_sql.c_str()));
+    if (PQresultStatus(started.get()) != PGRES_COPY_OUT) {
+      if (PQresultStatus(started.get()) == PGRES_COMMAND_OK) {
+        return FailedPrecondition(what + " is not a COPY TO STDOUT");
+      }
+      return ErrorFromResult(started.get(), what);
+    }
+  }
+  Status failed;
+  while (true) {
+    char* buffer = nullptr;
+    int length = PQgetCopyData(connection_, &buffer, 0);
+    if (length == -1) break;  // the copy is done; its result follows
+    if (length < 0) {
+      return Unavailable("PostgreSQL connection lost during " + what + ": " +
+                         OneLine(PQerrorMessage(connection_)));
+    }
+    Status status = on_row(std::string_view(buffer, static_cast<size_t>(length)));
+    PQfreemem(buffer);
+    if (!status.ok()) {
+      failed = std::move(status);
+      break;
+    }
+  }
+  if (!failed.ok()) {
+    // The server goes on sending rows: ask it to cancel the COPY, then read what is still on
+    // the way (up to the cancellation's error) so the connection is usable afterwards.
+    if (PGcancel* cancel = PQgetCancel(connection_); cancel != nullptr) {
+      char error[256];
+      (void)PQcancel(cancel, error, sizeof error);
+      PQfreeCancel(cancel);
+    }
+    char* buffer = nullptr;
+    while (PQgetCopyData(connection_, &buffer, 0) >= 0) {
+      if (buffer != nullptr) PQfreemem(buffer);
+      buffer = nullptr;
+    }
+    while (PGresult* raw = PQgetResult(connection_)) PQclear(raw);
+    return failed;
+  }
+  while (PGresult* raw = PQgetResult(connection_)) {
+    ResultPtr result(raw);
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK) return ErrorFromResult(raw, what);
+  }
+  return Status::Ok();
+}
+
 Result<QueryRows> PgConnection::QueryParams(const std::string& sql,
                                             const std::vector<std::string>& params) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const std::string& param : params) values.push_back(param.c_str());
-  ResultPtr result(PQexecParams(connection_, sql.c_str(), static_cast<int>(values.size()),
-                                nullptr, values.data(), nullptr, nullptr, 0));
+  ResultPtr result(PQexecParams(connection_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                values.data(), nullptr, nullptr, 0));
   ExecStatusType status = PQresultStatus(result.get());
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
     return ErrorFromResult(result.get(), "\"" + sql.substr(0, 120) + "\"");
@@ -209,13 +259,15 @@ Result<std::optional<std::string>> PgConnection::Receive(std::chrono::millisecon
         // Ended without an error: the walsender stops streaming when the server shuts down
         // (it sends CopyDone after the last WAL). Retriable: the server comes back.
         while (PGresult* rest = PQgetResult(connection_)) PQclear(rest);
-        return Unavailable("PostgreSQL ended the replication stream without an error (server "
-                           "shutting down?)");
+        return Unavailable(
+            "PostgreSQL ended the replication stream without an error (server "
+            "shutting down?)");
       }
       Status status = ErrorFromResult(result.get(), "replication stream");
       // Drain what remains so the connection can be closed cleanly.
       while (PGresult* rest = PQgetResult(connection_)) PQclear(rest);
-      if (status.code() == ErrorCode::kFailedPrecondition || status.code() == ErrorCode::kNotFound) {
+      if (status.code() == ErrorCode::kFailedPrecondition ||
+          status.code() == ErrorCode::kNotFound) {
         return status;
       }
       return Unavailable("PostgreSQL ended the replication stream: " + status.message());

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,14 @@ class PgConnection {
   Result<QueryRows> Query(const std::string& sql);
   // Extended protocol with text parameters (ordinary connections only).
   Result<QueryRows> QueryParams(const std::string& sql, const std::vector<std::string>& params);
+
+  // Runs `copy_sql` (a COPY ... TO STDOUT) and hands every data message to `on_row` as it
+  // arrives (text format: one row per message, '\n' included; the view is valid only during
+  // the call). The rows stream: libpq holds one message at a time, however big the result.
+  // An error from `on_row` stops the copy (the connection is then reset: its COPY cannot be
+  // cancelled in place) and is returned.
+  Status CopyOut(const std::string& copy_sql,
+                 const std::function<Status(std::string_view row)>& on_row);
 
   // ---- replication connection ----
   Result<SystemIdentity> IdentifySystem();

@@ -1,0 +1,118 @@
+#include "source/snapshot_records.h"
+
+#include <utility>
+
+namespace eddy::source {
+
+SnapshotRowEncoding::SnapshotRowEncoding(const model::TableId& table,
+                                         const std::vector<std::string>& column_names,
+                                         std::vector<size_t> key_columns)
+    : key_columns_(std::move(key_columns)) {
+  model::AppendPartitionKeyTable(table, table_key_);
+  for (const std::string& name : column_names) {
+    model::AppendFieldName(name, names_.emplace_back());
+  }
+  model::AppendRowFieldCount(key_columns_.size(), key_count_);
+  model::AppendRowFieldCount(column_names.size(), column_count_);
+  ends_.reserve(column_names.size());
+}
+
+Status SnapshotRowEncoding::Finish(std::string& partition_key, std::string& rows) const {
+  partition_key.clear();
+  rows.clear();
+  EDDY_RETURN_IF_ERROR(AppendPartitionKey(partition_key));
+  AppendRows(rows);
+  return Status::Ok();
+}
+
+Status SnapshotRowEncoding::AppendPartitionKey(std::string& out) const {
+  if (ends_.size() != names_.size()) {
+    return FailedPrecondition("snapshot row has " + std::to_string(ends_.size()) + " values for " +
+                              std::to_string(names_.size()) + " columns");
+  }
+  out += table_key_;
+  for (size_t column : key_columns_) {
+    EDDY_RETURN_IF_ERROR(model::AppendPartitionKeyValueEncoded(Value(column), out));
+  }
+  return Status::Ok();
+}
+
+void SnapshotRowEncoding::AppendRows(std::string& out) const {
+  out += key_count_;
+  for (size_t column : key_columns_) {
+    out += names_[column];
+    out += Value(column);
+  }
+  out += column_count_;
+  for (size_t column = 0; column < names_.size(); ++column) {
+    out += names_[column];
+    out += Value(column);
+  }
+}
+
+SnapshotRecordWriter::SnapshotRecordWriter(model::ChangeEvent shared) : shared_(std::move(shared)) {
+  shared_.op = model::Operation::kRead;
+  shared_.key.clear();
+  shared_.before.reset();
+  shared_.after.reset();
+}
+
+void SnapshotRecordWriter::SetTable(const model::TableId& table, uint32_t schema_version,
+                                    int64_t capture_time_ns) {
+  shared_.table = table;
+  shared_.schema_version = schema_version;
+  shared_.capture_time_ns = capture_time_ns;
+  shared_.source.snapshot = model::SnapshotMarker::kFirst;
+  first_.SetShared(shared_);
+  shared_.source.snapshot = model::SnapshotMarker::kTrue;
+  middle_.SetShared(shared_);
+}
+
+log::AppendRecord& SnapshotRecordWriter::Next(std::vector<log::AppendRecord>& out) {
+  if (held_) {
+    out.push_back(std::move(*held_));
+    held_.reset();
+  }
+  log::AppendRecord& record = held_.emplace();
+  record.payload.reserve(payload_hint_);
+  const uint64_t ordinal = next_ordinal_++;
+  (ordinal == 0 ? first_ : middle_)
+      .BeginEvent(model::Operation::kRead, false, true, ordinal, 0, record.payload);
+  return record;
+}
+
+void SnapshotRecordWriter::Add(std::string_view partition_key, std::string_view rows,
+                               std::vector<log::AppendRecord>& out) {
+  log::AppendRecord& record = Next(out);
+  record.partition_key = partition_key;
+  record.payload += rows;
+  payload_hint_ = record.payload.size() + 32;
+}
+
+Status SnapshotRecordWriter::Add(const SnapshotRowEncoding& row,
+                                 std::vector<log::AppendRecord>& out) {
+  std::string key;
+  EDDY_RETURN_IF_ERROR(row.AppendPartitionKey(key));
+  log::AppendRecord& record = Next(out);
+  record.partition_key = std::move(key);
+  row.AppendRows(record.payload);
+  payload_hint_ = record.payload.size() + 32;
+  return Status::Ok();
+}
+
+Status SnapshotRecordWriter::Finish(std::vector<log::AppendRecord>& out) {
+  if (!held_) return Status::Ok();
+  if (next_ordinal_ > 1) {
+    // The last row: its marker is one byte in the middle of the payload; decoding and encoding
+    // it again (once per snapshot) keeps the layout knowledge in the codec.
+    EDDY_ASSIGN_OR_RETURN(model::ChangeEvent last, model::DecodeEvent(held_->payload));
+    last.source.snapshot = model::SnapshotMarker::kLast;
+    held_->payload.clear();
+    model::EncodeEvent(last, held_->payload);
+  }
+  out.push_back(std::move(*held_));
+  held_.reset();
+  return Status::Ok();
+}
+
+}  // namespace eddy::source

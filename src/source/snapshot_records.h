@@ -1,0 +1,105 @@
+// Blocking-snapshot rows straight into log records, without a model::Row or ChangeEvent per
+// row (the snapshot's hot path; the MySQL binlog path does the same with model::RowEventEncoder).
+//
+// SnapshotRowEncoding collects one row's column values, each as its model::EncodeValue bytes
+// (the source converts the source's text with the same conversions its stream uses), and
+// writes the record's partition key (model::ChangeEvent::PartitionKey's bytes) and the key and
+// after rows as model::EncodeEvent writes them.
+//
+// SnapshotRecordWriter numbers the rows of one snapshot transaction and makes each a record
+// whose payload is byte for byte model::EncodeEvent of the equivalent read event: op r, the
+// shared fields, ordinal_in_transaction counting from 0, source.snapshot kFirst for the first
+// row, kLast for the last one (kFirst when it is the only one) and kTrue between. To mark the
+// last row it holds each row back until the next one arrives (or Finish). Records carry no
+// position of their own (the payload has the event's; the transaction's end position goes to
+// the log with the commit).
+//
+// Thread safety: none; one object per thread. A SnapshotRowEncoding may live on a reader
+// thread and hand its partition key and rows bytes to the writer's thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "log/record.h"
+#include "model/event.h"
+#include "model/event_codec.h"
+
+namespace eddy::source {
+
+class SnapshotRowEncoding {
+ public:
+  // `key_columns`: indexes into `column_names`, in key order (empty: a table without a key).
+  SnapshotRowEncoding(const model::TableId& table, const std::vector<std::string>& column_names,
+                      std::vector<size_t> key_columns);
+
+  // Starts a row.
+  void Clear() {
+    values_.clear();
+    ends_.clear();
+  }
+  // The next column's value: append its model::EncodeValue bytes to values(), then EndValue().
+  std::string& values() { return values_; }
+  void EndValue() { ends_.push_back(values_.size()); }
+  size_t columns() const { return names_.size(); }
+  // The bytes of the row's values (a record holds about this plus names and key).
+  size_t size_hint() const { return values_.size(); }
+
+  // Replaces `partition_key` and `rows` with the row's partition key and its key and after
+  // rows. FailedPrecondition unless every column got its value; Corruption when a key value is
+  // not one whole encoded value.
+  [[nodiscard]] Status Finish(std::string& partition_key, std::string& rows) const;
+  // Finish in pieces, appending: the partition key, then the rows.
+  [[nodiscard]] Status AppendPartitionKey(std::string& out) const;
+  void AppendRows(std::string& out) const;
+
+ private:
+  std::string_view Value(size_t column) const {
+    size_t begin = column == 0 ? 0 : ends_[column - 1];
+    return std::string_view(values_).substr(begin, ends_[column] - begin);
+  }
+  std::string table_key_;           // the partition key's table part
+  std::vector<std::string> names_;  // length-prefixed column names
+  std::vector<size_t> key_columns_;
+  std::string key_count_;     // the key row's field count
+  std::string column_count_;  // the after row's field count
+  std::string values_;
+  std::vector<size_t> ends_;
+};
+
+class SnapshotRecordWriter {
+ public:
+  // `shared` gives every row's commit time, transaction id, position and source connector and
+  // server name; its op, rows and snapshot marker are ignored.
+  explicit SnapshotRecordWriter(model::ChangeEvent shared);
+
+  // The table and schema version of the rows that follow, and their capture time.
+  void SetTable(const model::TableId& table, uint32_t schema_version, int64_t capture_time_ns);
+  // Adds the next row (SnapshotRowEncoding::Finish's bytes): the row held back until now, if
+  // any, is appended to `out`.
+  void Add(std::string_view partition_key, std::string_view rows,
+           std::vector<log::AppendRecord>& out);
+  // The same for a row still in its encoding (no intermediate copy); its errors are Finish's.
+  [[nodiscard]] Status Add(const SnapshotRowEncoding& row, std::vector<log::AppendRecord>& out);
+  // Appends the held row, marked as the last one. Corruption only if its own payload does not
+  // decode (a bug).
+  [[nodiscard]] Status Finish(std::vector<log::AppendRecord>& out);
+
+  uint64_t rows() const { return next_ordinal_; }
+
+ private:
+  model::ChangeEvent shared_;
+  model::RowEventEncoder first_;   // source.snapshot = kFirst
+  model::RowEventEncoder middle_;  // source.snapshot = kTrue
+  uint64_t next_ordinal_ = 0;
+  // Moves the held record to `out` and starts the next one (its payload up to the rows).
+  log::AppendRecord& Next(std::vector<log::AppendRecord>& out);
+  std::optional<log::AppendRecord> held_;
+  size_t payload_hint_ = 64;
+};
+
+}  // namespace eddy::source

@@ -1,0 +1,120 @@
+#include "source/snapshot_records.h"
+
+#include <gtest/gtest.h>
+
+namespace eddy::source {
+namespace {
+
+using model::ChangeEvent;
+using model::Field;
+using model::Row;
+using model::SnapshotMarker;
+using model::Value;
+
+ChangeEvent Shared() {
+  ChangeEvent shared;
+  shared.position = SourcePosition(PostgresPosition{Lsn(0x1234), Lsn(0x1234)});
+  shared.commit_time_ns = 1'700'000'000'000'000'000;
+  shared.transaction_id = "snapshot:0/1234";
+  shared.source.connector = model::ConnectorKind::kPostgres;
+  shared.source.server_name = "server";
+  return shared;
+}
+
+// The record the ChangeEvent way: what the writer must produce byte for byte.
+log::AppendRecord Expected(const model::TableId& table, uint32_t version, int64_t capture, Row key,
+                           Row after, uint64_t ordinal, SnapshotMarker marker) {
+  ChangeEvent event = Shared();
+  event.op = model::Operation::kRead;
+  event.table = table;
+  event.schema_version = version;
+  event.capture_time_ns = capture;
+  event.key = std::move(key);
+  event.after = std::move(after);
+  event.ordinal_in_transaction = ordinal;
+  event.source.snapshot = marker;
+  log::AppendRecord record;
+  record.partition_key = event.PartitionKey();
+  record.payload = model::EncodeEvent(event);
+  return record;
+}
+
+// `in_place`: the writer takes the encoding itself rather than its Finish bytes.
+void AddRow(SnapshotRowEncoding& encoding, SnapshotRecordWriter& writer, const Row& row,
+            std::vector<log::AppendRecord>& out, bool in_place = false) {
+  encoding.Clear();
+  for (const Field& field : row) {
+    model::EncodeValue(field.value, encoding.values());
+    encoding.EndValue();
+  }
+  if (in_place) {
+    ASSERT_TRUE(writer.Add(encoding, out).ok());
+    return;
+  }
+  std::string key;
+  std::string rows;
+  ASSERT_TRUE(encoding.Finish(key, rows).ok());
+  writer.Add(key, rows, out);
+}
+
+TEST(SnapshotRecords, ByteForByteTheEncodedEvents) {
+  const model::TableId orders{"db", "public", "orders"};
+  const model::TableId notes{"db", "public", "notes"};
+  SnapshotRecordWriter writer(Shared());
+  std::vector<log::AppendRecord> out;
+  // orders (id, name) keyed by id; notes (a, b, c) keyed by (c, a).
+  SnapshotRowEncoding order_rows(orders, {"id", "name"}, {0});
+  SnapshotRowEncoding note_rows(notes, {"a", "b", "c"}, {2, 0});
+  std::vector<Row> order_values = {{{"id", Value::Int64(1)}, {"name", Value::Text("one")}},
+                                   {{"id", Value::Int64(-2)}, {"name", Value::Null()}}};
+  Row note = {{"a", Value::Text("x\ty")}, {"b", Value::Bool(true)}, {"c", Value::Int64(7)}};
+  writer.SetTable(orders, 3, 100);
+  for (const Row& row : order_values) AddRow(order_rows, writer, row, out);
+  EXPECT_EQ(out.size(), 1u);  // the last row is held back
+  writer.SetTable(notes, 1, 200);
+  AddRow(note_rows, writer, note, out, /*in_place=*/true);
+  ASSERT_TRUE(writer.Finish(out).ok());
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(writer.rows(), 3u);
+
+  std::vector<log::AppendRecord> expected = {
+      Expected(orders, 3, 100, {order_values[0][0]}, order_values[0], 0, SnapshotMarker::kFirst),
+      Expected(orders, 3, 100, {order_values[1][0]}, order_values[1], 1, SnapshotMarker::kTrue),
+      Expected(notes, 1, 200, {note[2], note[0]}, note, 2, SnapshotMarker::kLast)};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(out[i].partition_key, expected[i].partition_key) << i;
+    EXPECT_EQ(out[i].payload, expected[i].payload) << i;
+    EXPECT_TRUE(out[i].position.empty()) << i;
+  }
+}
+
+TEST(SnapshotRecords, OneRowIsFirstAndNoRowsIsNothing) {
+  const model::TableId table{"db", "", "t"};
+  SnapshotRecordWriter writer(Shared());
+  std::vector<log::AppendRecord> out;
+  ASSERT_TRUE(writer.Finish(out).ok());
+  EXPECT_TRUE(out.empty());
+  SnapshotRowEncoding encoding(table, {"k"}, {});
+  writer.SetTable(table, 1, 5);
+  Row row = {{"k", Value::Text("only")}};
+  AddRow(encoding, writer, row, out);
+  ASSERT_TRUE(writer.Finish(out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  log::AppendRecord expected = Expected(table, 1, 5, {}, row, 0, SnapshotMarker::kFirst);
+  EXPECT_EQ(out[0].partition_key, expected.partition_key);
+  EXPECT_EQ(out[0].payload, expected.payload);
+}
+
+TEST(SnapshotRecords, MissingValuesAreAnError) {
+  SnapshotRowEncoding encoding(model::TableId{"db", "", "t"}, {"a", "b"}, {0});
+  encoding.Clear();
+  model::EncodeValue(Value::Int64(1), encoding.values());
+  encoding.EndValue();
+  std::string key;
+  std::string rows;
+  Status status = encoding.Finish(key, rows);
+  EXPECT_EQ(status.code(), ErrorCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace eddy::source
