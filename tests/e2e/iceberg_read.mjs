@@ -19,12 +19,19 @@
 // - problems: structural violations: required metadata fields, sequence numbers, manifest
 //   record counts versus the files, file_size_in_bytes versus the file on disk, Parquet field
 //   ids versus the schema;
-// - files: how many data and delete files the current snapshot's manifests name.
+// - files: how many data and delete files the current snapshot's manifests name;
+// - avsc (npm), a second Avro decoder, decodes the current snapshot's manifest list and every
+//   manifest independently of icebird and must find the same files, contents, counts and
+//   sizes; parquet-wasm (arrow-rs) reads every data and delete file and must count the
+//   manifest's record_count (both add to problems when they disagree).
 // Rows are objects sorted by KEY_COLUMN, values as JSON (bigints as numbers, Dates as ISO).
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { icebergManifests, icebergMetadata, icebergRead } from 'icebird';
+import avro from 'avsc';
+import { readParquet } from 'parquet-wasm';
+import { tableFromIPC } from 'apache-arrow';
 
 const [tableDir, keyColumn, s3Endpoint] = process.argv.slice(2);
 const onS3 = tableDir.startsWith('s3://');
@@ -156,6 +163,65 @@ for (const { entries } of manifests) {
   }
 }
 check(dataFiles.length > 0, 'no data files');
+
+// ---- the second oracle: avsc decodes the manifest list and the manifests ----
+async function bytesOf(pathOrUri) {
+  if (pathOrUri.startsWith('s3://')) {
+    const reply = await realFetch(toUrl(pathOrUri));
+    if (!reply.ok) throw new Error(`${pathOrUri}: ${reply.status}`);
+    return Buffer.from(await reply.arrayBuffer());
+  }
+  return readFile(pathOrUri.replace(/^file:\/\//, ''));
+}
+// Iceberg's ids are longs beyond 2^53: avsc reads them as BigInt (its documented LongType hook).
+const bigLong = avro.types.LongType.__with({
+  fromBuffer: (buf) => buf.readBigInt64LE(),
+  toBuffer: (n) => { const buf = Buffer.alloc(8); buf.writeBigInt64LE(BigInt(n)); return buf; },
+  fromJSON: BigInt,
+  toJSON: Number,
+  isValid: (n) => typeof n === 'bigint',
+  compare: (a, b) => (a === b ? 0 : a < b ? -1 : 1),
+});
+async function avscRecords(pathOrUri) {
+  const bytes = await bytesOf(pathOrUri);
+  return new Promise((resolve, reject) => {
+    const records = [];
+    const decoder = new avro.streams.BlockDecoder({
+      parseHook: (schema) => avro.Type.forSchema(schema, {
+        wrapUnions: false, registry: { long: bigLong } }),
+    });
+    decoder.on('data', (record) => records.push(record));
+    decoder.on('end', () => resolve(records));
+    decoder.on('error', reject);
+    decoder.end(bytes);
+  });
+}
+const describe = (entry) => {
+  const f = entry.data_file;
+  return [entry.status, f.content, f.file_path, Number(f.record_count),
+          Number(f.file_size_in_bytes)].join(' | ');
+};
+const current = metadata.snapshots.find((s) => s['snapshot-id'] === metadata['current-snapshot-id']);
+const listed = await avscRecords(current['manifest-list']);
+check(listed.length === manifests.length,
+      `avsc: the manifest list names ${listed.length} manifests, icebird read ${manifests.length}`);
+const avscEntries = [];
+for (const manifest of listed) {
+  for (const entry of await avscRecords(manifest.manifest_path)) avscEntries.push(describe(entry));
+}
+const icebirdEntries = manifests.flatMap(({ entries }) => entries.map(describe));
+avscEntries.sort();
+icebirdEntries.sort();
+check(JSON.stringify(avscEntries) === JSON.stringify(icebirdEntries),
+      `avsc and icebird decode the manifests differently: ${avscEntries.length} entries ` +
+      `(first ${avscEntries[0]}) against ${icebirdEntries.length} (first ${icebirdEntries[0]})`);
+
+// ---- parquet-wasm (arrow-rs) reads every data and delete file ----
+for (const file of [...dataFiles, ...deleteFiles]) {
+  const table = tableFromIPC(readParquet(await readFile(file.path)).intoIPCStream());
+  check(table.numRows === file.records,
+        `parquet-wasm ${file.path}: ${table.numRows} rows, the manifest says ${file.records}`);
+}
 
 const instance = await DuckDBInstance.create(':memory:');
 const connection = await instance.connect();
