@@ -121,6 +121,8 @@ void WriteStream(api::JsonWriter& json, const log::StreamInfo& info,
   json.Member("origin", view == nullptr ? "log" : view->runtime ? "runtime" : "config");
   json.Member("capture_state", view ? view->capture_state : "none");
   json.Member("capture_error", view ? view->last_error : "");
+  json.Member("capture_position", view ? view->capture_position : "");
+  json.Member("snapshot_progress", view ? view->snapshot_progress : "");
   // Sequence numbers count the stream's records (one counter for all its shards), so the
   // records it holds are the span from the lowest trim horizon to the highest last sequence
   // (an upper bound when shards were trimmed unevenly; chunks of a large record count each).

@@ -52,8 +52,8 @@ svg.history-chart text { font-size: 9px; fill: #666; }
   </tr></thead><tbody></tbody></table>
 <h2>Streams</h2>
 <table id="streams"><thead><tr><th>Name</th><th>Open shards</th><th>Records</th>
-  <th>Retention (h)</th><th>Format</th><th>Source</th><th>Capture</th>
-  <th>Write rate (records/s, last hour)</th></tr></thead><tbody></tbody></table>
+  <th>Retention (h)</th><th>Format</th><th>Source</th><th>Capture</th><th>Position</th>
+  <th>Snapshot</th><th>Write rate (records/s, last hour)</th></tr></thead><tbody></tbody></table>
 <h2>Sinks</h2>
 <table id="sinks"><thead><tr><th>Name</th><th>Stream</th><th>State</th><th>Reason</th>
   <th>Lag (records)</th><th>Lag (s)</th><th>Delivered</th><th>Failed</th>
@@ -286,7 +286,7 @@ async function refresh() {
     fill("streams", streams.streams, (row, s) => {
       row.dataset.stream = s.name;
       [s.name, s.open_shards, s.records, s.retention_hours, s.format, s.source,
-       s.capture_state].forEach(v => cell(row, v));
+       s.capture_state, s.capture_position, s.snapshot_progress].forEach(v => cell(row, v));
       cell(row, "", "chart").appendChild(chart("stream:" + s.name + ":records_per_second"));
     });
     const names = streams.streams.map(s => s.name);

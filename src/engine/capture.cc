@@ -52,6 +52,25 @@ class PostgresCaptureHandle final : public Capture {
   std::string State() const override { return capture_->progress().state; }
   std::string LastError() const override { return capture_->progress().last_error; }
   uint64_t events() const override { return capture_->progress().events; }
+  std::string Position() const override {
+    auto p = capture_->progress();
+    return "durable_lsn=" + p.durable_lsn.ToString() +
+           " acknowledged_lsn=" + p.acknowledged_lsn.ToString();
+  }
+  std::string SnapshotProgress() const override {
+    auto p = capture_->progress();
+    std::string text;
+    if (p.state == "snapshot" || p.snapshot_rows > 0) {
+      text = "blocking: " + std::to_string(p.snapshot_rows) + " of about " +
+             std::to_string(p.snapshot_rows_estimated) + " rows";
+    }
+    if (!p.incremental_snapshot.empty()) {
+      text += std::string(text.empty() ? "" : "; ") + "incremental " + p.incremental_snapshot +
+              ": " + std::to_string(p.incremental_rows) + " rows, " +
+              std::to_string(p.incremental_chunks) + " chunks";
+    }
+    return text;
+  }
 
  private:
   std::unique_ptr<source::postgres::PostgresCapture> capture_;
@@ -88,6 +107,26 @@ class MysqlCaptureHandle final : public Capture {
   std::string State() const override { return capture_->progress().state; }
   std::string LastError() const override { return capture_->progress().last_error; }
   uint64_t events() const override { return capture_->progress().events; }
+  std::string Position() const override {
+    auto p = capture_->progress();
+    return "binlog=" + p.durable.ToString() +
+           (p.durable_gtid.empty() ? "" : " gtid=" + p.durable_gtid);
+  }
+  std::string SnapshotProgress() const override {
+    auto p = capture_->progress();
+    std::string text;
+    if (p.state == "snapshot" || p.snapshot_rows > 0) {
+      text = "blocking: " + std::to_string(p.snapshot_rows) + " rows, " +
+             std::to_string(p.snapshot_tables_done) + " of " + std::to_string(p.snapshot_tables) +
+             " tables";
+    }
+    if (!p.incremental_snapshot.empty()) {
+      text += std::string(text.empty() ? "" : "; ") + "incremental " + p.incremental_snapshot +
+              ": " + std::to_string(p.incremental_rows) + " rows, " +
+              std::to_string(p.incremental_chunks) + " chunks";
+    }
+    return text;
+  }
 
  private:
   std::unique_ptr<source::mysql::MysqlCapture> capture_;

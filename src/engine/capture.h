@@ -31,6 +31,14 @@ class Capture {
   virtual std::string LastError() const = 0;
   // Change events appended so far.
   virtual uint64_t events() const = 0;
+  // Where the capture stands in the source, as its own position text: the durable LSN (and
+  // the one acknowledged to the slot) for PostgreSQL, binlog file:position (and GTID) for
+  // MySQL/MariaDB.
+  virtual std::string Position() const = 0;
+  // Snapshot progress for the operator ("" when no snapshot ran in this process): rows read
+  // of the estimate or tables done for a blocking snapshot, state, rows and chunks for an
+  // incremental one.
+  virtual std::string SnapshotProgress() const = 0;
 };
 
 // Starts the capture of `config.source` into `stream` (named `stream_config.name`), choosing

@@ -885,6 +885,8 @@ std::vector<Engine::StreamView> Engine::Streams() const {
     const Capture& capture = static_cast<const CaptureComponent&>(*component).capture();
     view.capture_state = capture.State();
     view.last_error = capture.LastError();
+    view.capture_position = capture.Position();
+    view.snapshot_progress = capture.SnapshotProgress();
   }
   return views;
 }

@@ -118,6 +118,8 @@ class Engine {
     // "failed"; "stopped" when no capture runs) and its last error.
     std::string capture_state;
     std::string last_error;
+    std::string capture_position;   // engine::Capture::Position(); "" when no capture runs
+    std::string snapshot_progress;  // engine::Capture::SnapshotProgress()
   };
   std::vector<SourceView> Sources() const;
   std::vector<StreamView> Streams() const;

@@ -168,6 +168,10 @@ def main():
             streams = {s["name"]: s for s in ok(port, "GET", "streams")["streams"]}
             assert streams["maria-items"]["source"] == "maria", streams
             assert streams["pg-orders"]["capture_state"] == "streaming", streams
+            # Each capture says where it stands in its source and what its snapshot read.
+            assert streams["pg-orders"]["capture_position"].startswith("durable_lsn="), streams
+            assert streams["maria-items"]["capture_position"].startswith("binlog="), streams
+            assert "3 rows" in streams["maria-items"]["snapshot_progress"], streams
 
             # Restart: the run-time source and streams come back and capture on.
             eddy.stop()
