@@ -80,7 +80,9 @@ async function sizeOf(pathOrUri) {
 
 function plain(value) {
   if (typeof value === 'bigint') return Number(value);
-  if (value instanceof Date) return value.toISOString();
+  // A JS Date holds +-8.64e15 ms: timestamps past it (PostgreSQL's infinity, year 294246)
+  // read as an invalid Date, printed as such rather than failing the read.
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'invalid Date' : value.toISOString();
   if (value === undefined) return null;
   return value;
 }

@@ -6,9 +6,10 @@
 //   hyparquet (+ hyparquet-compressors) and parquet-wasm (arrow-rs) + apache-arrow: every value
 // A reader that cannot be loaded fails the test (the imports are static).
 //
-//   node objects_parquet_read.mjs DIRECTORY [--duckdb-only]
+//   node objects_parquet_read.mjs DIRECTORY [--duckdb-only] [--no-hive]
 //
-// --duckdb-only reads with DuckDB alone (the kill -9 loop polls with it).
+// --duckdb-only reads with DuckDB alone (the kill -9 loop polls with it). --no-hive skips the
+// whole-directory read (files not laid out in table=NAME/ partitions: an Iceberg table's data).
 // Prints JSON: {"files": [{"file", "columns": [{"name", "type"}], "duckdb": [[cell...]...],
 // "hyparquet": [...], "parquet_wasm": [...]}], "hive": {"rows", "partitions": {...}}}.
 // Canonical cells (the same forms as parquet_readers.mjs): null; integers and booleans as
@@ -25,7 +26,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = process.argv[2];
-const duckdbOnly = process.argv[3] === '--duckdb-only';
+const duckdbOnly = process.argv.slice(3).includes('--duckdb-only');
+const noHive = process.argv.slice(3).includes('--no-hive');
 if (!root) {
   console.error('usage: node objects_parquet_read.mjs DIRECTORY');
   process.exit(2);
@@ -155,7 +157,7 @@ for (const path of parquetFiles(root)) {
 
 // The whole directory as one table, with the Hive partitions as columns.
 out.hive = { rows: 0, partitions: {} };
-if (!duckdbOnly && out.files.length > 0) {
+if (!duckdbOnly && !noHive && out.files.length > 0) {
   const glob = quote(join(root, '**', '*.parquet'));
   const [{ rows }] = await sql(`SELECT count(*)::INTEGER AS rows FROM read_parquet(${glob}, ` +
                                `hive_partitioning = true, union_by_name = true)`);
