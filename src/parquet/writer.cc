@@ -896,6 +896,15 @@ class WriterImpl final : public ParquetWriter {
   }
 
   Status Mismatch(const ColumnState& column, const model::Value& value) {
+    if (value.type() == model::ValueType::kTypedText) {
+      // The capture keeps a value its type cannot represent natively (a timestamp past what
+      // int64 microseconds hold, a zero date) as text with its type name.
+      return InvalidArgument("column '" + column.spec.layout.name + "' is " +
+                             column.spec.layout.logical + " but the source value " +
+                             value.DebugString() +
+                             " is outside what that type can hold; change the value in the "
+                             "source or leave the column out of the stream");
+    }
     return InvalidArgument(
         "column '" + column.spec.layout.name + "' is " + column.spec.layout.logical +
         " in the schema but the row holds " + std::string(model::ValueTypeName(value.type())) +

@@ -39,9 +39,9 @@ from type_matrix import (MY_COLUMNS, MY_ROWS, PG_COLUMNS, PG_ROWS, UNCONVERTIBLE
 EDDY, LOCALDB, NODE = sys.argv[1:4]
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Values int64 microseconds cannot hold stop the Iceberg sink (FAILED: "column 'ts' is
-# TIMESTAMP(MICROS,local) in the schema but the row holds typed_text"), where the objects sink
-# sends their row to its error output: PostgreSQL's row UNCONVERTIBLE_ID (a timestamp past
-# 294247 AD) is left out and MariaDB's DATETIME(6) with a zero month ('2020-00-00') written as a
+# TIMESTAMP(MICROS,local) but the source value ... is outside what that type can hold"), where
+# the objects sink sends their row to its error output: PostgreSQL's row UNCONVERTIBLE_ID (a
+# timestamp past 294247 AD) is left out and MariaDB's DATETIME(6) with a zero month ('2020-00-00') written as a
 # zero date (NULL in Iceberg, as in Parquet) instead, until the sink handles them.
 ROWS = [row for row in PG_ROWS if not row.startswith(f"({UNCONVERTIBLE_ID},")]
 MY_ICEBERG_ROWS = [row.replace("'2020-00-00 00:00:00'", "'0000-00-00 00:00:00'") for row in MY_ROWS]
