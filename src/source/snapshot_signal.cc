@@ -6,6 +6,8 @@
 #include <random>
 #include <thread>
 
+#include "format/json.h"
+
 namespace eddy::source {
 namespace {
 
@@ -133,33 +135,9 @@ Result<SnapshotSignal> ParseSnapshotSignal(std::string_view origin, std::string_
 namespace {
 
 std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  format::AppendJsonString(out, text);
+  return out;
 }
 
 // How often a submitter looks at the request directory (the capture looks twice a second).
