@@ -46,6 +46,25 @@ inline std::string SanitizedTestName() {
   return name;
 }
 
+// Every event of shard 0 of `stream` (the tests' single-shard stream), in log order.
+inline std::vector<model::ChangeEvent> ReadAllEvents(log::Stream& stream) {
+  std::vector<model::ChangeEvent> events;
+  auto reader = stream.OpenReader(0, log::StartPosition::TrimHorizon());
+  EXPECT_TRUE(reader.ok()) << reader.status().ToString();
+  if (!reader.ok()) return events;
+  while (true) {
+    auto batch = (*reader)->Read(log::ReadLimits{});
+    EXPECT_TRUE(batch.ok()) << batch.status().ToString();
+    if (!batch.ok() || batch->records.empty()) break;
+    for (const log::Record& record : batch->records) {
+      auto event = model::DecodeEvent(record.payload);
+      EXPECT_TRUE(event.ok()) << event.status().ToString();
+      if (event.ok()) events.push_back(std::move(*event));
+    }
+  }
+  return events;
+}
+
 // The log a test captures into: DIR/log with one ordered single-shard stream "cdc". Close()
 // lets a child process take the directory's lock (the kill -9 tests).
 class TestLog {
@@ -73,23 +92,7 @@ class TestLog {
   const std::shared_ptr<log::Stream>& stream() const { return stream_; }
 
   // Every event of the stream, in log order.
-  std::vector<model::ChangeEvent> ReadAll() const {
-    std::vector<model::ChangeEvent> events;
-    auto reader = stream_->OpenReader(0, log::StartPosition::TrimHorizon());
-    EXPECT_TRUE(reader.ok()) << reader.status().ToString();
-    if (!reader.ok()) return events;
-    while (true) {
-      auto batch = (*reader)->Read(log::ReadLimits{});
-      EXPECT_TRUE(batch.ok()) << batch.status().ToString();
-      if (!batch.ok() || batch->records.empty()) break;
-      for (const log::Record& record : batch->records) {
-        auto event = model::DecodeEvent(record.payload);
-        EXPECT_TRUE(event.ok()) << event.status().ToString();
-        if (event.ok()) events.push_back(std::move(*event));
-      }
-    }
-    return events;
-  }
+  std::vector<model::ChangeEvent> ReadAll() const { return ReadAllEvents(*stream_); }
 
   // Waits (at most 200 ms) for the stream to get new records.
   void WaitForData() const {

@@ -27,6 +27,7 @@
 #include "localdb/local_postgres.h"
 #include "log/log_store.h"
 #include "model/event_codec.h"
+#include "source/incremental_snapshot_test_util.h"
 #include "source/postgres/capture.h"
 #include "source/postgres/pg_connection.h"
 #include "source/postgres/pg_types.h"
@@ -131,23 +132,7 @@ class CaptureTest : public ::testing::Test {
     ASSERT_TRUE(status.ok()) << sql << ": " << status.ToString();
   }
 
-  std::vector<ChangeEvent> ReadAll() {
-    std::vector<ChangeEvent> events;
-    auto reader = stream_->OpenReader(0, log::StartPosition::TrimHorizon());
-    EXPECT_TRUE(reader.ok()) << reader.status().ToString();
-    if (!reader.ok()) return events;
-    while (true) {
-      auto batch = (*reader)->Read(log::ReadLimits{});
-      EXPECT_TRUE(batch.ok()) << batch.status().ToString();
-      if (!batch.ok() || batch->records.empty()) break;
-      for (const log::Record& record : batch->records) {
-        auto event = model::DecodeEvent(record.payload);
-        EXPECT_TRUE(event.ok()) << event.status().ToString();
-        if (event.ok()) events.push_back(std::move(*event));
-      }
-    }
-    return events;
-  }
+  std::vector<ChangeEvent> ReadAll() { return source::testing::ReadAllEvents(*stream_); }
 
   // Waits until the log holds at least `count` events (or the capture failed).
   std::vector<ChangeEvent> WaitForEvents(size_t count, seconds timeout = seconds(90)) {
