@@ -140,6 +140,11 @@ void ApiRouter::Respond(const HttpRequest& request, HttpResponse* response) {
       send_error(*rejected);
       return;
     }
+  } else if (auto unsigned_payload = CheckSignedPayload(request, false)) {
+    // No signature is checked here, but a client sending an unsigned payload learns now, not
+    // once verification is configured, that these APIs refuse it.
+    send_error(*unsigned_payload);
+    return;
   }
   RequestBody body;
   if (auto error = RequestBody::Parse(request.body, &body)) {

@@ -159,6 +159,31 @@ namespace eddy::api {
 
 std::string Sha256Hex(std::string_view bytes) { return aws::Sha256Hex(bytes); }
 
+std::optional<ApiError> CheckSignedPayload(const HttpRequest& request, bool verify_hash) {
+  const std::string* hash = request.Header("x-amz-content-sha256");
+  if (hash == nullptr) return std::nullopt;
+  std::string value = *hash;
+  std::transform(value.begin(), value.end(), value.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (value == "unsigned-payload" || value.rfind("streaming-", 0) == 0) {
+    return MakeApiError(
+        "InvalidSignatureException",
+        "x-amz-content-sha256: " + hash->substr(0, 64) +
+            " is not accepted: this API requires a signed payload, so the request body must "
+            "be covered by the signature. Send the hex SHA-256 of the body in "
+            "x-amz-content-sha256 (or leave the header out) and sign the request again; the "
+            "AWS SDKs and the aws CLI do this by default for Kinesis and DynamoDB Streams.");
+  }
+  if (verify_hash && value != aws::Sha256Hex(request.body)) {
+    return MakeApiError(
+        "InvalidSignatureException",
+        "The x-amz-content-sha256 header is not the SHA-256 of the request body: the body was "
+        "changed after it was signed, or the client hashed another body. Sign the request "
+        "again over the body it sends.");
+  }
+  return std::nullopt;
+}
+
 std::string SigV4CanonicalRequest(const HttpRequest& request,
                                   const std::vector<std::string>& signed_headers) {
   std::string_view target = request.target.empty() ? std::string_view("/") : request.target;
@@ -178,7 +203,8 @@ std::string SigV4CanonicalRequest(const HttpRequest& request,
     headers = &with_authority;
   }
   // The payload hash a client put in x-amz-content-sha256 (S3-style clients) is what it
-  // signed, UNSIGNED-PAYLOAD included; otherwise the body's hash.
+  // signed; otherwise the body's hash. The verifier checks first that the header is the
+  // body's hash (CheckSignedPayload).
   const std::string* payload_hash = request.Header("x-amz-content-sha256");
   std::string body_hash;
   if (payload_hash == nullptr) body_hash = aws::Sha256Hex(request.body);
@@ -208,6 +234,7 @@ CredentialVerifier MakeStaticCredentialVerifier(std::map<std::string, std::strin
       return MakeApiError("UnrecognizedClientException",
                           "The security token included in the request is invalid.");
     }
+    if (auto unsigned_payload = CheckSignedPayload(request, true)) return unsigned_payload;
     const std::string* date = request.Header("x-amz-date");
     if (date == nullptr) date = request.Header("date");
     std::string expected =

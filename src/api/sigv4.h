@@ -42,6 +42,16 @@ struct SigV4Outcome {
 };
 SigV4Outcome ParseSigV4(const HttpRequest& request);
 
+// The payload rule of the Kinesis and DynamoDB Streams APIs (and of eddy's control plane):
+// the body is part of what is signed. A client may send its hash in x-amz-content-sha256 (the
+// JS SDKs do, S3-style); `UNSIGNED-PAYLOAD` (or a STREAMING-* value) there would leave the
+// body out of the signature, so anyone on the path could change it: refused with AWS's
+// InvalidSignatureException (400) saying the payload must be signed. With `verify_hash` the
+// header, when present, must also be the SHA-256 of the body (the signature covers the
+// header's value, so a hash of another body would let that body through); without it (no
+// signature is verified) only the literal values are refused, at no hashing cost.
+std::optional<ApiError> CheckSignedPayload(const HttpRequest& request, bool verify_hash);
+
 // Optional verification; returns an error (e.g. UnrecognizedClientException,
 // InvalidSignatureException) to reject the request.
 using CredentialVerifier =
@@ -51,7 +61,9 @@ using CredentialVerifier =
 // rebuilds the canonical request (method, path, sorted query, the signed headers — `host`
 // taken from HTTP/2's :authority when there is no Host header — and the SHA-256 of the body),
 // derives the signing key from the credential scope and compares in constant time. Unknown
-// access keys answer UnrecognizedClientException, mismatches InvalidSignatureException.
+// access keys answer UnrecognizedClientException, mismatches InvalidSignatureException; an
+// unsigned payload or one whose x-amz-content-sha256 is not the body's hash is refused first
+// (CheckSignedPayload with verify_hash).
 CredentialVerifier MakeStaticCredentialVerifier(std::map<std::string, std::string> secrets);
 
 // Hex SHA-256 and the SigV4 signature, exposed for tests; the algorithm is aws/sigv4.h's.

@@ -158,24 +158,40 @@ TEST(SigV4RoundTrip, ClientSignedRequestsVerify) {
   for (const std::string& url :
        {std::string("http://127.0.0.1:4567/"), std::string("http://localhost/a%20b/c?z=1&a=x%2Fy"),
         std::string("https://kinesis.eu-west-1.amazonaws.com")}) {
-    for (bool unsigned_payload : {false, true}) {
-      std::string hash =
-          unsigned_payload ? std::string(aws::kUnsignedPayload) : aws::Sha256Hex(body);
-      HttpRequest request = SignedRequest("POST", url, body, hash, credentials);
-      auto parsed = ParseSigV4(request);
-      ASSERT_TRUE(parsed.authorization) << url;
-      EXPECT_EQ(parsed.authorization->region, "eu-west-1");
-      EXPECT_EQ(parsed.authorization->service, "kinesis");
-      EXPECT_FALSE(verifier(*parsed.authorization, request)) << url;
+    std::string hash = aws::Sha256Hex(body);
+    HttpRequest request = SignedRequest("POST", url, body, hash, credentials);
+    auto parsed = ParseSigV4(request);
+    ASSERT_TRUE(parsed.authorization) << url;
+    EXPECT_EQ(parsed.authorization->region, "eu-west-1");
+    EXPECT_EQ(parsed.authorization->service, "kinesis");
+    EXPECT_FALSE(verifier(*parsed.authorization, request)) << url;
 
-      HttpRequest tampered = request;
-      for (auto& [name, value] : tampered.headers) {
-        if (name == "x-amz-target") value = "Kinesis_20131202.DeleteStream";
-      }
-      auto rejected = verifier(*parsed.authorization, tampered);
-      ASSERT_TRUE(rejected) << url;
-      EXPECT_EQ(rejected->type, "InvalidSignatureException");
+    HttpRequest tampered = request;
+    for (auto& [name, value] : tampered.headers) {
+      if (name == "x-amz-target") value = "Kinesis_20131202.DeleteStream";
     }
+    auto rejected = verifier(*parsed.authorization, tampered);
+    ASSERT_TRUE(rejected) << url;
+    EXPECT_EQ(rejected->type, "InvalidSignatureException");
+
+    // Another body under the signed hash: refused by the hash check.
+    HttpRequest changed_body = request;
+    changed_body.body = R"({"StreamName":"other","Records":[]})";
+    auto changed = verifier(*parsed.authorization, changed_body);
+    ASSERT_TRUE(changed) << url;
+    EXPECT_EQ(changed->type, "InvalidSignatureException");
+    EXPECT_NE(changed->message.find("x-amz-content-sha256"), std::string::npos);
+
+    // A correct signature over UNSIGNED-PAYLOAD still leaves the body unsigned: refused.
+    HttpRequest unsigned_request =
+        SignedRequest("POST", url, body, aws::kUnsignedPayload, credentials);
+    auto unsigned_parsed = ParseSigV4(unsigned_request);
+    ASSERT_TRUE(unsigned_parsed.authorization) << url;
+    auto refused = verifier(*unsigned_parsed.authorization, unsigned_request);
+    ASSERT_TRUE(refused) << url;
+    EXPECT_EQ(refused->type, "InvalidSignatureException");
+    EXPECT_EQ(refused->http_status, 400);
+    EXPECT_NE(refused->message.find("signed payload"), std::string::npos) << refused->message;
   }
   auto wrong_secret = MakeStaticCredentialVerifier({{"AKIDEXAMPLE", "other"}});
   HttpRequest request =
@@ -183,6 +199,34 @@ TEST(SigV4RoundTrip, ClientSignedRequestsVerify) {
   auto parsed = ParseSigV4(request);
   ASSERT_TRUE(parsed.authorization);
   EXPECT_TRUE(wrong_secret(*parsed.authorization, request));
+}
+
+}  // namespace
+}  // namespace eddy::api
+
+namespace eddy::api {
+namespace {
+
+TEST(SigV4Payload, UnsignedValuesAreRefusedEvenWithoutVerification) {
+  HttpRequest request;
+  request.body = "{}";
+  EXPECT_FALSE(CheckSignedPayload(request, true));  // no header: the body's hash is signed
+  for (const char* value :
+       {"UNSIGNED-PAYLOAD", "unsigned-payload", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"}) {
+    request.headers = {{"x-amz-content-sha256", value}};
+    auto refused = CheckSignedPayload(request, false);
+    ASSERT_TRUE(refused) << value;
+    EXPECT_EQ(refused->type, "InvalidSignatureException");
+  }
+  // Without verification a hash is not computed, so any hash passes; with it, only the body's.
+  request.headers = {{"x-amz-content-sha256", Sha256Hex("other")}};
+  EXPECT_FALSE(CheckSignedPayload(request, false));
+  EXPECT_TRUE(CheckSignedPayload(request, true));
+  std::string upper = Sha256Hex("{}");
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  request.headers = {{"x-amz-content-sha256", upper}};
+  EXPECT_FALSE(CheckSignedPayload(request, true));
 }
 
 }  // namespace

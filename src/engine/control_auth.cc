@@ -31,14 +31,8 @@ std::optional<std::string> ControlAuth::Check(const api::HttpRequest& request) c
   if (authorization != nullptr) {
     if (!token_.empty() && AdminAuthorized(*authorization, token_)) return std::nullopt;
     api::SigV4Outcome outcome = api::ParseSigV4(request);
-    // The verifier takes a client's x-amz-content-sha256 as the signed payload hash; a
-    // control-plane body must be the one signed, so that header has to be the body's hash
-    // (UNSIGNED-PAYLOAD is refused).
-    if (const std::string* hash = request.Header("x-amz-content-sha256");
-        outcome.authorization && hash != nullptr && *hash != api::Sha256Hex(request.body)) {
-      return "x-amz-content-sha256 is not the SHA-256 of the body: the control plane takes "
-             "only signed bodies (no UNSIGNED-PAYLOAD); sign the request again";
-    }
+    // The verifier also refuses an unsigned payload and an x-amz-content-sha256 that is not
+    // the body's hash (api::CheckSignedPayload): a control-plane body is always signed.
     if (outcome.authorization) {
       auto rejected = verifier_(*outcome.authorization, request);
       if (!rejected) return std::nullopt;

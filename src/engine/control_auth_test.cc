@@ -13,12 +13,13 @@ namespace {
 
 // A request signed the way an AWS SDK signs it (aws/sigv4.h, the Kinesis sink's signer).
 api::HttpRequest Signed(const std::string& method, const std::string& url, const std::string& body,
-                        const std::string& access_key_id, const std::string& secret) {
+                        const std::string& access_key_id, const std::string& secret,
+                        bool unsigned_payload = false) {
   aws::Credentials credentials;
   credentials.access_key_id = access_key_id;
   credentials.secret_access_key = secret;
   aws::HeaderList headers = {{"Content-Type", "application/json"}};
-  std::string hash = aws::Sha256Hex(body);
+  std::string hash = unsigned_payload ? std::string(aws::kUnsignedPayload) : aws::Sha256Hex(body);
   aws::SigningInput input{
       method, url, hash, &credentials, "us-east-1", "eddy-admin", std::chrono::system_clock::now()};
   EXPECT_TRUE(aws::SignRequest(input, &headers).ok());
@@ -86,6 +87,12 @@ TEST(ControlAuth, ConfiguredCredentialsSignBodiesAndGuardTheStreamApi) {
   auto tampered = auth->Check(request);
   ASSERT_TRUE(tampered);
   EXPECT_NE(tampered->find("x-amz-content-sha256"), std::string::npos) << *tampered;
+  // A signature over UNSIGNED-PAYLOAD leaves the body out: refused, saying why.
+  api::HttpRequest unsigned_payload = Signed("POST", "http://127.0.0.1:4567/admin/v1/sources", body,
+                                             "AKIDTEST", "secret/with+chars", true);
+  auto refused = auth->Check(unsigned_payload);
+  ASSERT_TRUE(refused);
+  EXPECT_NE(refused->find("signed payload"), std::string::npos) << *refused;
   auto unknown = auth->Check(
       Signed("GET", "http://127.0.0.1:4567/connectors", "", "AKIDOTHER", "secret/with+chars"));
   ASSERT_TRUE(unknown);

@@ -11,6 +11,7 @@ access_key_id`, the secret from EDDY_API_SECRET_ACCESS_KEY). Then:
   shape), accept the bearer token, a request signed by botocore's SigV4Auth (boto3's signer,
   /usr/bin/python3) with the configured credentials, and one signed as `eddy-admin` with the
   token as the secret; a wrong secret is refused and the error says the signature was refused;
+  a POST signed over `UNSIGNED-PAYLOAD` is refused, saying the payload must be signed;
 - the AWS JS SDK (@aws-sdk/client-dsql, @aws-sdk/client-kinesis) signed with the configured
   credentials passes, with a wrong secret is refused (control_auth_client.mjs);
 - an eddy listening on 0.0.0.0 without authentication logs the warning at start.
@@ -36,7 +37,7 @@ CLUSTER = "placeholder"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def request(port, method, path, body=None, headers=None, sign=None):
+def request(port, method, path, body=None, headers=None, sign=None, unsigned_payload=False):
     """(status, parsed body) of a request; `sign` = (access key, secret) signs it with SigV4."""
     url = f"http://127.0.0.1:{port}{path}"
     data = None if body is None else json.dumps(body).encode()
@@ -45,6 +46,8 @@ def request(port, method, path, body=None, headers=None, sign=None):
         headers["Content-Type"] = "application/json"
     if sign is not None:
         aws = botocore.awsrequest.AWSRequest(method=method, url=url, data=data, headers=headers)
+        if unsigned_payload:  # X-Amz-Content-SHA256: UNSIGNED-PAYLOAD, as for S3
+            aws.context["payload_signing_enabled"] = False
         credentials = botocore.credentials.Credentials(sign[0], sign[1])
         botocore.auth.SigV4Auth(credentials, "eddy", "us-east-1").add_auth(aws)
         headers = dict(aws.headers.items())
@@ -107,6 +110,11 @@ def main():
                                    {"name": "second", "url": "postgresql://127.0.0.1:1/other"},
                                    sign=(ACCESS_KEY, SECRET))
             assert status in (200, 201), (status, body)
+            # The same with an unsigned payload: refused, the body could have been changed.
+            status, body = request(port, "POST", "/admin/v1/sources",
+                                   {"name": "third", "url": "postgresql://127.0.0.1:1/other"},
+                                   sign=(ACCESS_KEY, SECRET), unsigned_payload=True)
+            assert status == 401 and "signed payload" in body["error"]["message"], (status, body)
 
             # The AWS JS SDK with the configured credentials.
             out = subprocess.run([NODE, os.path.join(HERE, "control_auth_client.mjs"),

@@ -19,11 +19,11 @@ AUTH = ("AWS4-HMAC-SHA256 Credential=AKIDEDDYTEST/20261121/us-east-1/kinesis/aws
         "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=" + "ab" * 32)
 
 
-def call(target, body, auth=AUTH, connection=None):
+def call(target, body, auth=AUTH, connection=None, extra_headers=None):
     own = connection is None
     connection = connection or http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
     headers = {"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1",
-               "X-Amz-Date": "20261121T111701Z"}
+               "X-Amz-Date": "20261121T111701Z", **(extra_headers or {})}
     if auth is not None:
         headers["Authorization"] = auth
     data = body if isinstance(body, bytes) else body.encode()
@@ -58,6 +58,12 @@ def main():
     expect(kinesis("PutRecord"), '{"StreamName":"s"}', 400, "ValidationException")
     expect(kinesis("Frobnicate"), "{}", 400, "UnknownOperationException")
     expect("NotAService.ListStreams", "{}", 400, "UnknownOperationException")
+    # An unsigned payload is refused even where signatures are not verified (this server).
+    for value in ("UNSIGNED-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"):
+        expect(kinesis("ListStreams"), "{}", 400, "InvalidSignatureException",
+               extra_headers={"X-Amz-Content-SHA256": value})
+        expect("DynamoDBStreams_20120810.ListStreams", "{}", 400, "InvalidSignatureException",
+               extra_headers={"X-Amz-Content-SHA256": value})
     expect(kinesis("ListStreams"), "{}", 403, "MissingAuthenticationTokenException", auth=None)
     expect(kinesis("ListStreams"), "{}", 400, "IncompleteSignatureException", auth="AWS4-HMAC-SHA256 nonsense")
     expect(kinesis("DescribeStream"), '{"StreamName":"missing"}', 400, "ResourceNotFoundException")
