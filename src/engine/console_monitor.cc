@@ -237,11 +237,28 @@ void ConsoleMonitor::HandleHistory(const api::HttpRequest& request, api::HttpRes
 
 void ConsoleMonitor::HandleAlerts(const api::HttpRequest& request, api::HttpResponse* response) {
   if (request.method == "PATCH") {
-    auto patched = monitor::PatchAlertSettings(alerts_.settings(), request.body);
+    std::lock_guard lock(patch_mu_);
+    std::map<std::string, std::string> applied;
+    auto patched = monitor::PatchAlertSettings(alerts_.settings(), request.body, &applied);
     if (!patched.ok()) {
       ReplyError(response, 400, "BadRequest", patched.status().message());
       return;
     }
+    // Durable before it applies: an answered PATCH survives a restart.
+    monitor::AlertSettingOverrides overrides = options_.alert_overrides;
+    for (auto& [key, text] : applied) overrides[key] = std::move(text);
+    if (!options_.data_dir.empty()) {
+      if (Status saved = monitor::SaveAlertSettingOverrides(options_.file_system, options_.data_dir,
+                                                            overrides);
+          !saved.ok()) {
+        ReplyError(response, 500, "InternalError",
+                   "the alert settings were not changed: writing " +
+                       io::JoinPath(options_.data_dir, std::string(monitor::kAlertSettingsFile)) +
+                       " failed (" + saved.ToString() + "); check the data directory's disk");
+        return;
+      }
+    }
+    options_.alert_overrides = std::move(overrides);
     alerts_.SetSettings(*patched);
     UseWebhook(patched->webhook_url);
     logging::Get("alerts")->info("alert settings changed through the admin API");

@@ -9,8 +9,9 @@
 // of docs/admin-api.md:
 //   GET   /admin/v1/history[?kind=stream|sink|source][&name=NAME][&since_ms=UNIX_MS]
 //   GET   /admin/v1/alerts          {"settings": {...}, "active": [...]}
-//   PATCH /admin/v1/alerts          {"sink_lag_seconds": 60, ...}: changes thresholds (until
-//                                   restart; the config file's [alerts] is the lasting way)
+//   PATCH /admin/v1/alerts          {"sink_lag_seconds": 60, ...}: changes thresholds, kept in
+//                                   DATA/alert-settings (monitor/alert_settings_file.h) before
+//                                   they apply, so they survive a restart
 //   GET   /admin/v1/clients[?stream=NAME]  the aws CLI, boto3 and kcat commands per stream
 //
 // Lifetime: created by the engine before its API serves, sampling from StartSampling until
@@ -28,7 +29,9 @@
 
 #include "api/http.h"
 #include "base/clock.h"
+#include "io/file_system.h"
 #include "monitor/alert_notifier.h"
+#include "monitor/alert_settings_file.h"
 #include "monitor/alerts.h"
 #include "monitor/metrics_history.h"
 
@@ -39,7 +42,14 @@ class Engine;
 class ConsoleMonitor {
  public:
   struct Options {
+    // The settings in force at start: the config file's [alerts] with `alert_overrides`
+    // applied.
     monitor::AlertSettings alerts;
+    // The keys patched before (DATA/alert-settings), and where a PATCH keeps them: empty
+    // `data_dir` keeps nothing (tests).
+    monitor::AlertSettingOverrides alert_overrides;
+    std::string data_dir;
+    io::FileSystem* file_system = io::DefaultFileSystem();
     std::string region = "us-east-1";  // for the client commands
     bool tls = false;                  // the API port speaks HTTPS
     const Clock* clock = &SystemClock::Instance();
@@ -73,6 +83,7 @@ class ConsoleMonitor {
   Options options_;
   monitor::MetricsHistory history_;
   monitor::AlertEvaluator alerts_;
+  std::mutex patch_mu_;    // one PATCH at a time: read, save, apply; guards alert_overrides
   std::mutex webhook_mu_;  // guards notifier_ and webhook_url_
   std::unique_ptr<monitor::AlertNotifier> notifier_;
   std::string webhook_url_;

@@ -360,6 +360,22 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
   {
     ConsoleMonitor::Options monitor_options;
     monitor_options.alerts = config.alerts;
+    // Thresholds changed through PATCH /admin/v1/alerts before a restart apply over [alerts].
+    EDDY_ASSIGN_OR_RETURN(
+        monitor_options.alert_overrides,
+        monitor::LoadAlertSettingOverrides(io::DefaultFileSystem(), config.data_dir));
+    EDDY_RETURN_IF_ERROR(monitor::ApplyAlertSettingOverrides(monitor_options.alerts,
+                                                             monitor_options.alert_overrides));
+    if (!monitor_options.alert_overrides.empty()) {
+      std::string keys;
+      for (const auto& [key, text] : monitor_options.alert_overrides) {
+        keys += (keys.empty() ? "" : ",") + key;
+      }
+      logging::Get("alerts")->info(
+          "alert settings changed through the admin API apply over [alerts] keys={} file={}", keys,
+          io::JoinPath(config.data_dir, std::string(monitor::kAlertSettingsFile)));
+    }
+    monitor_options.data_dir = config.data_dir;
     monitor_options.region = config.api.region;
     monitor_options.tls = !config.api.tls_cert.empty();
     engine->monitor_ = std::make_unique<ConsoleMonitor>(engine.get(), monitor_options);

@@ -128,7 +128,8 @@ Status ApplyAlertSetting(AlertSettings& settings, std::string_view key, std::str
   return Status::Ok();
 }
 
-Result<AlertSettings> PatchAlertSettings(const AlertSettings& current, std::string_view body) {
+Result<AlertSettings> PatchAlertSettings(const AlertSettings& current, std::string_view body,
+                                         std::map<std::string, std::string>* applied) {
   constexpr size_t kMaxBody = 64 * 1024;
   if (body.size() > kMaxBody) {
     return InvalidArgument(
@@ -176,6 +177,7 @@ Result<AlertSettings> PatchAlertSettings(const AlertSettings& current, std::stri
                                "' must be a number, a boolean or a string");
     }
     EDDY_RETURN_IF_ERROR(ApplyAlertSetting(settings, key, text));
+    if (applied != nullptr) (*applied)[key] = std::move(text);
   }
   return settings;
 }

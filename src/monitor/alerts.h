@@ -58,9 +58,11 @@ const std::vector<std::string_view>& AlertSettingKeys();
 // PATCH /admin/v1/alerts: {"sink_lag_seconds": 1, "webhook_url": "http://..."}). The body is
 // untrusted bytes (fuzz_alert_settings.cc): at most 64 KiB; kInvalidArgument names what is
 // wrong (not JSON, not an object, a key, its value). `sample_interval` is refused: it sizes the
-// history at start, so it is set in the config file only.
-[[nodiscard]] Result<AlertSettings> PatchAlertSettings(const AlertSettings& current,
-                                                       std::string_view body);
+// history at start, so it is set in the config file only. `applied`, when given, receives each
+// key the body set with its text (what DATA/alert-settings keeps: alert_settings_file.h).
+[[nodiscard]] Result<AlertSettings> PatchAlertSettings(
+    const AlertSettings& current, std::string_view body,
+    std::map<std::string, std::string>* applied = nullptr);
 // The settings as key -> text, in AlertSettingKeys() order (the webhook URL without
 // credentials).
 std::vector<std::pair<std::string, std::string>> AlertSettingTexts(const AlertSettings& settings);

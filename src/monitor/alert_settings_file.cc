@@ -1,0 +1,148 @@
+#include "monitor/alert_settings_file.h"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "base/crc32c.h"
+
+namespace eddy::monitor {
+namespace {
+
+void AppendField(std::string& out, std::string_view text) {
+  out += ' ';
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte == '%' || byte < 0x21 || byte > 0x7e) {
+      out += fmt::format("%{:02X}", byte);
+    } else {
+      out += c;
+    }
+  }
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+bool DecodeField(std::string_view field, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] != '%') {
+      out->push_back(field[i]);
+      continue;
+    }
+    if (i + 2 >= field.size()) return false;
+    int high = HexValue(field[i + 1]);
+    int low = HexValue(field[i + 2]);
+    if (high < 0 || low < 0) return false;
+    out->push_back(static_cast<char>(high * 16 + low));
+    i += 2;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string EncodeAlertSettingOverrides(const AlertSettingOverrides& overrides) {
+  std::string out = fmt::format("{} {}\n", kAlertSettingsMagic, kAlertSettingsVersion);
+  for (const auto& [key, value] : overrides) {
+    out += "set";
+    AppendField(out, key);
+    AppendField(out, value);
+    out += '\n';
+  }
+  out += fmt::format("crc32c {:08x}\n", crc32c::Mask(crc32c::Value(out)));
+  return out;
+}
+
+Result<AlertSettingOverrides> DecodeAlertSettingOverrides(std::string_view text,
+                                                          std::string_view where) {
+  auto corrupt = [&](size_t line_number, std::string_view what) {
+    return Corruption(fmt::format(
+        "{} line {}: {}; the file holds the alert settings changed through PATCH "
+        "/admin/v1/alerts: fix or remove it (the config file's [alerts] then applies alone)",
+        where, line_number, what));
+  };
+  if (text.size() > kMaxAlertSettingsBytes) return corrupt(0, "larger than the 256 KiB limit");
+  size_t crc_line = text.rfind("crc32c ");
+  if (crc_line == std::string_view::npos || (crc_line != 0 && text[crc_line - 1] != '\n')) {
+    return corrupt(0, "no crc32c line (a torn write?)");
+  }
+  std::string_view crc_text = text.substr(crc_line + 7);
+  if (crc_text.size() != 9 || crc_text.back() != '\n') return corrupt(0, "bad crc32c line");
+  uint32_t stored = 0;
+  for (char c : crc_text.substr(0, 8)) {
+    int value = HexValue(c);
+    if (value < 0) return corrupt(0, "bad crc32c line");
+    stored = stored * 16 + static_cast<uint32_t>(value);
+  }
+  std::string_view body = text.substr(0, crc_line);
+  if (crc32c::Mask(crc32c::Value(body)) != stored) return corrupt(0, "CRC mismatch");
+
+  AlertSettingOverrides overrides;
+  AlertSettings check;
+  size_t line_number = 0;
+  size_t begin = 0;
+  while (begin < body.size()) {
+    size_t end = body.find('\n', begin);
+    if (end == std::string_view::npos) return corrupt(line_number + 1, "no line end");
+    std::string_view line = body.substr(begin, end - begin);
+    begin = end + 1;
+    ++line_number;
+    if (line_number == 1) {
+      if (line != fmt::format("{} {}", kAlertSettingsMagic, kAlertSettingsVersion)) {
+        return corrupt(line_number, fmt::format("expected '{} {}' (another version of eddy?)",
+                                                kAlertSettingsMagic, kAlertSettingsVersion));
+      }
+      continue;
+    }
+    std::vector<std::string_view> fields;
+    for (size_t from = 0;;) {
+      size_t space = line.find(' ', from);
+      fields.push_back(line.substr(from, space == std::string_view::npos ? space : space - from));
+      if (space == std::string_view::npos) break;
+      from = space + 1;
+    }
+    std::string key, value;
+    if (fields.size() != 3 || fields[0] != "set" || !DecodeField(fields[1], &key) ||
+        !DecodeField(fields[2], &value)) {
+      return corrupt(line_number, "expected 'set KEY VALUE'");
+    }
+    if (overrides.count(key)) return corrupt(line_number, "'" + key + "' is set twice");
+    if (Status valid = ApplyAlertSetting(check, key, value); !valid.ok()) {
+      return corrupt(line_number, valid.message());
+    }
+    overrides[key] = value;
+  }
+  if (line_number == 0) return corrupt(1, "no header line");
+  return overrides;
+}
+
+Result<AlertSettingOverrides> LoadAlertSettingOverrides(io::FileSystem* fs,
+                                                        const std::string& data_dir) {
+  std::string path = io::JoinPath(data_dir, std::string(kAlertSettingsFile));
+  EDDY_ASSIGN_OR_RETURN(bool exists, fs->Exists(path));
+  if (!exists) return AlertSettingOverrides();
+  EDDY_ASSIGN_OR_RETURN(std::string text, fs->ReadFile(path));
+  return DecodeAlertSettingOverrides(text, path);
+}
+
+Status SaveAlertSettingOverrides(io::FileSystem* fs, const std::string& data_dir,
+                                 const AlertSettingOverrides& overrides) {
+  EDDY_RETURN_IF_ERROR(fs->CreateDirectories(data_dir));
+  return fs->WriteFileAtomically(io::JoinPath(data_dir, std::string(kAlertSettingsFile)),
+                                 EncodeAlertSettingOverrides(overrides));
+}
+
+Status ApplyAlertSettingOverrides(AlertSettings& settings, const AlertSettingOverrides& overrides) {
+  for (const auto& [key, value] : overrides) {
+    EDDY_RETURN_IF_ERROR(ApplyAlertSetting(settings, key, value));
+  }
+  return Status::Ok();
+}
+
+}  // namespace eddy::monitor
