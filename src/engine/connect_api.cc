@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <optional>
 
 #include "api/json_writer.h"
 #include "base/logging.h"
 #include "engine/admin_api.h"
+#include "engine/connect_plugins.h"
 #include "engine/connect_request.h"
 #include "engine/control_auth.h"
 #include "engine/debezium_config.h"
@@ -58,12 +60,6 @@ int StatusOf(const Status& status) {
     default:
       return status.IsRetriable() ? 503 : 500;
   }
-}
-
-bool IsName(std::string_view name) {
-  return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
-  });
 }
 
 std::string Annotation(const StreamConfig& stream, std::string_view key) {
@@ -196,15 +192,74 @@ void WriteStatus(api::JsonWriter& json, Engine& engine, const Connector& connect
   json.EndObject();
 }
 
+// The values of every `key` parameter of the request target's query, in order.
+std::vector<std::string> QueryValues(std::string_view target, std::string_view key) {
+  std::vector<std::string> values;
+  size_t question = target.find('?');
+  if (question == std::string_view::npos) return values;
+  std::string_view rest = target.substr(question + 1);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    size_t equals = pair.find('=');
+    if (pair.substr(0, equals) != key || equals == std::string_view::npos) continue;
+    values.emplace_back(pair.substr(equals + 1));
+  }
+  return values;
+}
+
+// PATCH /connectors/{name}/config (Connect 3.x, KIP-477): the recorded configuration with the
+// body's members merged in; a null member removes the property. The JSON object text, or
+// nullopt when the body is not a JSON object.
+std::optional<std::string> MergedConfig(const Connector& connector, std::string_view patch) {
+  simdjson::dom::parser patch_parser;
+  simdjson::padded_string padded(patch);
+  simdjson::dom::element patch_root;
+  simdjson::dom::object changes;
+  if (patch_parser.parse(padded).get(patch_root) || patch_root.get_object().get(changes)) {
+    return std::nullopt;
+  }
+  std::map<std::string, std::string> members;  // key -> JSON value text
+  std::vector<std::string> order;
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::dom::object config;
+  std::string text = Annotation(connector.stream.config, kConfig);
+  if (!parser.parse(text).get(root) && !root["config"].get_object().get(config)) {
+    for (auto member : config) {
+      std::string key(member.key);
+      if (!members.count(key)) order.push_back(key);
+      members[key] = simdjson::minify(member.value);
+    }
+  }
+  for (auto member : changes) {
+    std::string key(member.key);
+    if (member.value.is_null()) {
+      members.erase(key);
+      continue;
+    }
+    if (!members.count(key)) order.push_back(key);
+    members[key] = simdjson::minify(member.value);
+  }
+  api::JsonWriter json;
+  json.BeginObject();
+  for (const auto& key : order) {
+    auto it = members.find(key);
+    if (it == members.end()) continue;
+    json.Key(key);
+    json.RawValue(it->second);
+  }
+  json.EndObject();
+  return json.Take();
+}
+
 // Creates the connector `name` from its configuration object `config` (the JSON text of the
 // "config" member).
 void Create(Engine& engine, const std::string& name, std::string_view config,
             api::HttpResponse* response, int success_status) {
-  if (!IsName(name)) {
-    ReplyError(response, 400,
-               "connector name '" + name +
-                   "' must be 1-128 characters of letters, digits, '_', '.', '-' (it names "
-                   "the eddy source and sink)");
+  if (!IsConnectorName(name)) {
+    ReplyError(response, 400, ConnectorNameProblem(name));
     return;
   }
   if (FindConnector(engine, name)) {
@@ -505,6 +560,49 @@ void Handle(Engine& engine, const ControlAuth& auth, const api::HttpRequest& req
   std::string_view path = api::RequestPath(request.target);
   const std::string& method = request.method;
   api::JsonWriter json;
+  if (path.starts_with("/connector-plugins/") && path.size() > 19) {
+    // /connector-plugins/{plugin}/config and /connector-plugins/{plugin}/config/validate
+    std::string_view rest = path.substr(19);
+    if (rest.back() == '/') rest.remove_suffix(1);
+    size_t slash = rest.find('/');
+    std::string plugin(rest.substr(0, slash));
+    std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+    if (action != "config" && action != "config/validate") {
+      ReplyError(response, 404,
+                 "no resource at " + std::string(path) +
+                     "; a connector plugin has /config and /config/validate");
+      return;
+    }
+    auto connector_class = ResolveConnectPlugin(plugin);
+    if (!connector_class) {
+      ReplyError(response, 404,
+                 "Unknown plugin " + plugin +
+                     ". eddy runs io.debezium.connector.postgresql.PostgresConnector, "
+                     "io.debezium.connector.mysql.MySqlConnector and "
+                     "io.debezium.connector.mariadb.MariaDbConnector (GET /connector-plugins)");
+      return;
+    }
+    if (action == "config") {
+      if (method != "GET") {
+        ReplyError(response, 405, "use GET /connector-plugins/" + plugin + "/config");
+        return;
+      }
+      Reply(response, 200, ConnectPluginConfigJson(*connector_class));
+      return;
+    }
+    if (method != "PUT") {
+      ReplyError(response, 405, "use PUT /connector-plugins/" + plugin + "/config/validate");
+      return;
+    }
+    ConnectValidation validation = ValidateConnectConfig(plugin, *connector_class, request.body,
+                                                         engine.kafka_bootstrap_servers());
+    if (validation.status != 200) {
+      ReplyError(response, validation.status, validation.message);
+      return;
+    }
+    Reply(response, 200, std::move(validation.body));
+    return;
+  }
   if (path == "/connector-plugins" || path == "/connector-plugins/") {
     if (method != "GET") {
       ReplyError(response, 405, "use GET /connector-plugins");
@@ -533,9 +631,33 @@ void Handle(Engine& engine, const ControlAuth& auth, const api::HttpRequest& req
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.empty()) {
     if (method == "GET") {
-      json.BeginArray();
-      for (const auto& connector : Connectors(engine)) json.String(connector.name);
-      json.EndArray();
+      std::vector<std::string> expand = QueryValues(request.target, "expand");
+      if (expand.empty()) {
+        json.BeginArray();
+        for (const auto& connector : Connectors(engine)) json.String(connector.name);
+        json.EndArray();
+        Reply(response, 200, json.Take());
+        return;
+      }
+      // ?expand=status and/or ?expand=info: Connect's map of name -> {"status", "info"};
+      // other values are ignored, as Connect ignores them.
+      bool status = std::find(expand.begin(), expand.end(), "status") != expand.end();
+      bool info = std::find(expand.begin(), expand.end(), "info") != expand.end();
+      json.BeginObject();
+      for (const auto& connector : Connectors(engine)) {
+        json.Key(connector.name);
+        json.BeginObject();
+        if (status) {
+          json.Key("status");
+          WriteStatus(json, engine, connector);
+        }
+        if (info) {
+          json.Key("info");
+          WriteInfo(json, connector);
+        }
+        json.EndObject();
+      }
+      json.EndObject();
       Reply(response, 200, json.Take());
       return;
     }
@@ -585,6 +707,17 @@ void Handle(Engine& engine, const ControlAuth& auth, const api::HttpRequest& req
     ReplyError(response, 404, "Connector " + name + " not found");
     return;
   }
+  if (action == "config" && method == "PATCH") {
+    auto merged = MergedConfig(*connector, request.body);
+    if (!merged) {
+      ReplyError(response, 400,
+                 "the body must be a JSON object of the properties to change (a null value "
+                 "removes one), like {\"table.include.list\": \"public.orders\"}");
+      return;
+    }
+    Update(engine, *connector, *merged, response);
+    return;
+  }
   if (action.empty()) {
     if (method == "GET") {
       WriteInfo(json, *connector);
@@ -616,7 +749,9 @@ void Handle(Engine& engine, const ControlAuth& auth, const api::HttpRequest& req
   }
   if (action == "config" || action == "status" || action == "tasks") {
     if (method != "GET") {
-      ReplyError(response, 405, "use GET /connectors/" + name + "/" + std::string(action));
+      ReplyError(response, 405,
+                 action == "config" ? "use GET, PUT or PATCH /connectors/" + name + "/config"
+                                    : "use GET /connectors/" + name + "/" + std::string(action));
       return;
     }
     if (action == "config") {

@@ -8,7 +8,10 @@
 //   GET  /connectors/{name}/status        GET|PATCH|DELETE /connectors/{name}/offsets (capture
 //                                         position; Kafka sink checkpoint, set when STOPPED)
 //   PUT  /connectors/{name}/pause|resume|stop     POST /connectors/{name}/restart
-//   GET  /connector-plugins
+//   PATCH /connectors/{name}/config {...} (merge; a null value removes a property)
+//   GET  /connectors?expand=status|info   Connect's map of name -> {status, info}
+//   GET  /connector-plugins               GET /connector-plugins/{plugin}/config
+//   PUT  /connector-plugins/{plugin}/config/validate   (engine/connect_plugins.h)
 //
 // A connector is a Debezium PostgreSQL or MySQL connector configuration mapped by
 // MapDebeziumConnector (engine/debezium_config.h) onto a source named after the connector, a

@@ -119,9 +119,21 @@ bool IsNameCharacter(char c) {
 
 }  // namespace
 
-Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_view file_name,
-                                          std::string_view kafka_bootstrap, bool require_kafka) {
+namespace {
+
+// The mapping; with `problems` every property's problem is collected there (in the order the
+// checks run, so the first is the error MapDebeziumConnector gives) and the mapping goes on;
+// without, the first problem is returned.
+Result<EngineConfig> Map(std::string_view json, std::string_view file_name,
+                         std::string_view kafka_bootstrap, bool require_kafka,
+                         std::vector<DebeziumPropertyProblem>* problems) {
   const std::string where = std::string(file_name) + ": ";
+  // The problem of `property`: returned when not collecting, else recorded (Ok: go on).
+  auto fail = [&](std::string_view property, Status status) -> Status {
+    if (problems == nullptr) return status;
+    problems->push_back({std::string(property), std::string(status.message())});
+    return Status::Ok();
+  };
   simdjson::dom::parser parser;
   simdjson::padded_string padded(json);
   simdjson::dom::element root;
@@ -156,7 +168,9 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
     } else if (field.value.is_uint64()) {
       value = std::to_string(field.value.get_uint64().value_unsafe());
     } else {
-      return InvalidArgument(where + "property '" + key + "' must be a string, number or boolean");
+      EDDY_RETURN_IF_ERROR(fail(key, InvalidArgument(where + "property '" + key +
+                                                     "' must be a string, number or boolean")));
+      continue;
     }
     properties[key] = std::move(value);
   }
@@ -171,17 +185,19 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
   if (!unsupported.empty()) {
     std::string list;
     for (const auto& key : unsupported) list += (list.empty() ? "" : ", ") + key;
-    return InvalidArgument(where + "Debezium properties eddy does not support: " + list +
-                           "; remove them (docs/migrating-from-debezium.md lists what eddy "
-                           "maps and what replaces the rest)");
+    Status status = InvalidArgument(where + "Debezium properties eddy does not support: " + list +
+                                    "; remove them (docs/migrating-from-debezium.md lists what "
+                                    "eddy maps and what replaces the rest)");
+    for (const auto& key : unsupported) EDDY_RETURN_IF_ERROR(fail(key, status));
   }
   auto get = [&](std::string_view key) -> std::string {
     auto it = properties.find(std::string(key));
     return it == properties.end() ? std::string() : it->second;
   };
-  auto invalid = [&](std::string_view key, std::string_view fix) {
-    return InvalidArgument(where + "'" + std::string(key) + "' = \"" + get(key) +
-                           "\": " + std::string(fix));
+  // A property's value eddy refuses, and how to fix it.
+  auto reject = [&](std::string_view key, std::string_view fix) {
+    return fail(key, InvalidArgument(where + "'" + std::string(key) + "' = \"" + get(key) +
+                                     "\": " + std::string(fix)));
   };
 
   EngineConfig config;
@@ -194,13 +210,13 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
   } else if (connector_class == "io.debezium.connector.mariadb.MariaDbConnector") {
     scheme = "mariadb";
   } else {
-    return invalid("connector.class",
-                   "eddy runs io.debezium.connector.postgresql.PostgresConnector, "
-                   "io.debezium.connector.mysql.MySqlConnector and "
-                   "io.debezium.connector.mariadb.MariaDbConnector");
+    EDDY_RETURN_IF_ERROR(reject("connector.class",
+                                "eddy runs io.debezium.connector.postgresql.PostgresConnector, "
+                                "io.debezium.connector.mysql.MySqlConnector and "
+                                "io.debezium.connector.mariadb.MariaDbConnector"));
   }
   if (get("database.hostname").empty())
-    return invalid("database.hostname", "set the database host");
+    EDDY_RETURN_IF_ERROR(reject("database.hostname", "set the database host"));
   std::string database = get("database.dbname");
   if (scheme != "postgresql" && database.empty()) {
     auto databases = SplitList(get("database.include.list"));
@@ -213,12 +229,14 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
   url += "/" + PercentEncode(database);
   config.source.url = url;
   if (!get("plugin.name").empty() && get("plugin.name") != "pgoutput") {
-    return invalid("plugin.name", "eddy decodes pgoutput only; use plugin.name=pgoutput");
+    EDDY_RETURN_IF_ERROR(
+        reject("plugin.name", "eddy decodes pgoutput only; use plugin.name=pgoutput"));
   }
   if (!get("include.schema.changes").empty() && get("include.schema.changes") != "true") {
-    return invalid("include.schema.changes",
-                   "eddy always publishes MySQL schema changes; remove the property, or skip "
-                   "the <prefix> topic in consumers");
+    EDDY_RETURN_IF_ERROR(
+        reject("include.schema.changes",
+               "eddy always publishes MySQL schema changes; remove the property, or skip "
+               "the <prefix> topic in consumers"));
   }
   if (!get("slot.name").empty()) config.source.slot_name = get("slot.name");
   if (!get("publication.name").empty()) config.source.publication_name = get("publication.name");
@@ -227,7 +245,7 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
     char* end = nullptr;
     unsigned long id = std::strtoul(server_id.c_str(), &end, 10);
     if (*end != '\0' || id == 0 || id > 4294967295ul) {
-      return invalid("database.server.id", "use a number from 1 to 4294967295");
+      EDDY_RETURN_IF_ERROR(reject("database.server.id", "use a number from 1 to 4294967295"));
     }
     config.source.server_id = static_cast<uint32_t>(id);
   }
@@ -239,38 +257,54 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
         {"always", "always"}};
     auto it = kSnapshotModes.find(snapshot);
     if (it == kSnapshotModes.end()) {
-      return invalid("snapshot.mode",
-                     "eddy supports initial, initial_only, no_data (never, schema_only), "
-                     "when_needed, always");
+      EDDY_RETURN_IF_ERROR(
+          reject("snapshot.mode",
+                 "eddy supports initial, initial_only, no_data (never, schema_only), "
+                 "when_needed, always"));
+    } else {
+      config.source.snapshot_mode = it->second;
     }
-    config.source.snapshot_mode = it->second;
   }
 
   std::string prefix = get("topic.prefix");
   if (prefix.empty()) prefix = get("database.server.name");
-  if (prefix.empty()) return invalid("topic.prefix", "set it: every topic name starts with it");
+  if (prefix.empty())
+    EDDY_RETURN_IF_ERROR(reject("topic.prefix", "set it: every topic name starts with it"));
   StreamConfig stream;
   stream.name = prefix;
   for (char& c : stream.name) {
     if (!IsNameCharacter(c)) c = '_';
   }
   stream.format = "debezium";
-  EDDY_ASSIGN_OR_RETURN(stream.tables, Globs("table.include.list", get("table.include.list")));
-  EDDY_ASSIGN_OR_RETURN(stream.exclude_tables,
-                        Globs("table.exclude.list", get("table.exclude.list")));
-  EDDY_ASSIGN_OR_RETURN(stream.include_columns,
-                        Globs("column.include.list", get("column.include.list")));
-  EDDY_ASSIGN_OR_RETURN(stream.exclude_columns,
-                        Globs("column.exclude.list", get("column.exclude.list")));
+  for (auto [key, target] :
+       {std::pair<const char*, std::vector<std::string>*>{"table.include.list", &stream.tables},
+        {"table.exclude.list", &stream.exclude_tables},
+        {"column.include.list", &stream.include_columns},
+        {"column.exclude.list", &stream.exclude_columns}}) {
+    auto globs = Globs(key, get(key));
+    if (!globs.ok()) {
+      EDDY_RETURN_IF_ERROR(fail(key, globs.status()));
+    } else {
+      *target = std::move(*globs);
+    }
+  }
   for (const auto& [key, value] : properties) {
     if (!key.starts_with("column.mask.with.") || !key.ends_with(".chars")) continue;
     std::string count = key.substr(17, key.size() - 17 - 6);
     char* end = nullptr;
     unsigned long length = std::strtoul(count.c_str(), &end, 10);
     if (count.empty() || *end != '\0' || length > 1024) {
-      return InvalidArgument(where + "'" + key + "': write column.mask.with.N.chars with N 0-1024");
+      EDDY_RETURN_IF_ERROR(fail(key, InvalidArgument(where + "'" + key +
+                                                     "': write column.mask.with.N.chars with N "
+                                                     "0-1024")));
+      continue;
     }
-    EDDY_ASSIGN_OR_RETURN(auto columns, Globs(key, value));
+    auto globs = Globs(key, value);
+    if (!globs.ok()) {
+      EDDY_RETURN_IF_ERROR(fail(key, globs.status()));
+      continue;
+    }
+    std::vector<std::string> columns = std::move(*globs);
     for (auto& column : columns) {
       MaskConfig mask;
       mask.columns = std::move(column);
@@ -283,14 +317,14 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
   if (transaction_metadata == "true") {
     stream.transaction_metadata = true;
   } else if (!transaction_metadata.empty() && transaction_metadata != "false") {
-    return invalid("provide.transaction.metadata", "use true or false");
+    EDDY_RETURN_IF_ERROR(reject("provide.transaction.metadata", "use true or false"));
   }
   std::string heartbeat = get("heartbeat.interval.ms");
   if (!heartbeat.empty()) {
     char* end = nullptr;
     long long millis = std::strtoll(heartbeat.c_str(), &end, 10);
     if (*end != '\0' || millis < 0 || (millis > 0 && millis < 100) || millis > 86'400'000) {
-      return invalid("heartbeat.interval.ms", "use 0 (off) or 100 to 86400000");
+      EDDY_RETURN_IF_ERROR(reject("heartbeat.interval.ms", "use 0 (off) or 100 to 86400000"));
     }
     stream.heartbeat_interval_ms = millis;
   }
@@ -324,6 +358,22 @@ Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_vie
   }
   config.sinks.push_back(std::move(sink));
   return config;
+}
+
+}  // namespace
+
+Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_view file_name,
+                                          std::string_view kafka_bootstrap, bool require_kafka) {
+  return Map(json, file_name, kafka_bootstrap, require_kafka, nullptr);
+}
+
+Result<std::vector<DebeziumPropertyProblem>> DebeziumConnectorProblems(
+    std::string_view json, std::string_view file_name, std::string_view kafka_bootstrap,
+    bool require_kafka) {
+  std::vector<DebeziumPropertyProblem> problems;
+  auto mapped = Map(json, file_name, kafka_bootstrap, require_kafka, &problems);
+  if (!mapped.ok()) return mapped.status();  // not a configuration at all
+  return problems;
 }
 
 }  // namespace eddy::engine

@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "engine/config.h"
@@ -24,5 +25,18 @@ namespace eddy::engine {
 Result<EngineConfig> MapDebeziumConnector(std::string_view json, std::string_view file_name,
                                           std::string_view kafka_bootstrap,
                                           bool require_kafka = true);
+
+// What MapDebeziumConnector refuses, property by property (Kafka Connect's
+// /connector-plugins/{class}/config/validate): each problem names its property and carries
+// the message MapDebeziumConnector would give for it; the first one is the error it gives.
+// Empty: the configuration maps. An error (not a problem list) only when `json` is no
+// configuration at all (not a JSON object, 'config' not an object).
+struct DebeziumPropertyProblem {
+  std::string property;
+  std::string message;
+};
+Result<std::vector<DebeziumPropertyProblem>> DebeziumConnectorProblems(
+    std::string_view json, std::string_view file_name, std::string_view kafka_bootstrap,
+    bool require_kafka = true);
 
 }  // namespace eddy::engine
