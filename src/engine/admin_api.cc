@@ -20,6 +20,7 @@
 #include "engine/control_auth.h"
 #include "engine/engine.h"
 #include "log/kinesis.h"
+#include "source/capture_metrics.h"
 #include "source/incremental_snapshot.h"
 #include "source/snapshot_signal.h"
 
@@ -108,6 +109,49 @@ void WriteSource(api::JsonWriter& json, const Engine::SourceView& source) {
   json.Key("streams");
   json.BeginArray();
   for (const auto& stream : source.streams) json.String(stream);
+  json.EndArray();
+  // Where each stream's capture stands in the source's log (its last lag poll).
+  json.Key("replication");
+  json.BeginArray();
+  for (const auto& stream : source.streams) {
+    auto status = source::LatestReplicationStatus(stream);
+    if (!status) continue;
+    auto optional_int = [&](std::string_view key, const auto& value) {
+      json.Key(key);
+      if (value) {
+        json.Int(static_cast<int64_t>(*value));
+      } else {
+        json.Null();
+      }
+    };
+    json.BeginObject();
+    json.Member("stream", stream);
+    json.Member("kind", status->kind);
+    if (status->kind == "postgresql") {
+      json.Member("slot_name", status->slot_name);
+      json.MemberBool("slot_exists", status->slot_exists);
+      json.Key("active");
+      if (status->active) {
+        json.Bool(*status->active);
+      } else {
+        json.Null();
+      }
+      json.Member("wal_status", status->wal_status);
+      json.Member("restart_lsn", status->restart_lsn);
+      json.Member("confirmed_flush_lsn", status->confirmed_flush_lsn);
+      optional_int("safe_wal_size_bytes", status->safe_wal_size_bytes);
+    } else {
+      json.Member("binlog_file", status->binlog_file);
+      optional_int("binlog_position", status->binlog_position);
+      json.Member("gtid", status->gtid);
+      json.Member("server_binlog_file", status->server_binlog_file);
+      optional_int("server_binlog_position", status->server_binlog_position);
+    }
+    optional_int("lag_bytes", status->lag_bytes);
+    json.Member("error", status->error);
+    json.MemberInt("polled_at_ms", status->polled_at_nanos / 1'000'000);
+    json.EndObject();
+  }
   json.EndArray();
   json.EndObject();
 }

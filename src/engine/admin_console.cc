@@ -50,6 +50,11 @@ svg.history-chart text { font-size: 9px; fill: #666; }
 <h2>Sources</h2>
 <table id="sources"><thead><tr><th>Name</th><th>URL</th><th>Origin</th><th>Streams</th>
   </tr></thead><tbody></tbody></table>
+<h3>Replication</h3>
+<table id="replication"><thead><tr><th>Source</th><th>Stream</th><th>Slot / binlog</th>
+  <th>wal_status</th><th>Active</th><th>restart_lsn / server position</th>
+  <th>confirmed_flush_lsn / durable position</th><th>Lag (bytes)</th><th>safe_wal_size</th>
+  <th>Error</th></tr></thead><tbody></tbody></table>
 <h2>Streams</h2>
 <table id="streams"><thead><tr><th>Name</th><th>Open shards</th><th>Records</th>
   <th>Retention (h)</th><th>Format</th><th>Source</th><th>Capture</th><th>Position</th>
@@ -282,6 +287,26 @@ async function refresh() {
     fill("sources", sources.sources, (row, s) => {
       row.dataset.source = s.name;
       [s.name, s.url, s.origin, s.streams.join(", ")].forEach(v => cell(row, v));
+    });
+    // Each capture's place in its source's log: the PostgreSQL slot, the MySQL binlog.
+    const replication = sources.sources.flatMap(s => (s.replication || []).map(r => ({...r, source: s.name})));
+    const text = v => v === null || v === undefined ? "" : String(v);
+    fill("replication", replication, (row, r) => {
+      row.dataset.stream = r.stream;
+      row.dataset.kind = r.kind;
+      const postgres = r.kind === "postgresql";
+      [[r.source, "source"], [r.stream, "stream"],
+       [postgres ? r.slot_name : r.binlog_file, "slot"],
+       [postgres ? r.wal_status : "", "wal-status"],
+       [postgres ? text(r.active) : "", "active"],
+       [postgres ? r.restart_lsn : r.server_binlog_file + ":" + text(r.server_binlog_position), "restart"],
+       [postgres ? r.confirmed_flush_lsn : r.binlog_file + ":" + text(r.binlog_position) +
+            (r.gtid ? " (" + r.gtid + ")" : ""), "confirmed"],
+       [text(r.lag_bytes), "lag-bytes"],
+       // null safe_wal_size on a usable slot: max_slot_wal_keep_size = -1 (no limit).
+       [!postgres ? "" : r.safe_wal_size_bytes !== null ? text(r.safe_wal_size_bytes) :
+            r.slot_exists && r.wal_status && r.wal_status !== "lost" ? "unlimited" : "", "safe-wal-size"],
+       [r.error, "error"]].forEach(([v, c]) => cell(row, v, c));
     });
     fill("streams", streams.streams, (row, s) => {
       row.dataset.stream = s.name;

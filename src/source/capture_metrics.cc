@@ -173,6 +173,35 @@ void CaptureProbe::SetSlotWalStatus(std::string_view status) {
   }
 }
 
+namespace {
+
+// The replication statuses by stream: process-wide like the metrics registry (a restarted
+// capture of a stream replaces its entry).
+struct ReplicationStatuses {
+  std::mutex mutex;
+  std::map<std::string, ReplicationStatus> by_stream;
+};
+ReplicationStatuses& Statuses() {
+  static auto* statuses = new ReplicationStatuses();  // never destroyed: used at exit
+  return *statuses;
+}
+
+}  // namespace
+
+void CaptureProbe::SetReplicationStatus(ReplicationStatus status) {
+  ReplicationStatuses& statuses = Statuses();
+  std::lock_guard lock(statuses.mutex);
+  statuses.by_stream[stream_] = std::move(status);
+}
+
+std::optional<ReplicationStatus> LatestReplicationStatus(const std::string& stream) {
+  ReplicationStatuses& statuses = Statuses();
+  std::lock_guard lock(statuses.mutex);
+  auto it = statuses.by_stream.find(stream);
+  if (it == statuses.by_stream.end()) return std::nullopt;
+  return it->second;
+}
+
 void CaptureProbe::SetSlotSafeWalSize(std::optional<int64_t> bytes) {
   SetOptionalGauge(safe_wal_size_family_, {{"stream", stream_}}, bytes);
 }

@@ -15,6 +15,10 @@
 //   eddy_snapshot_rows_total{stream,table}                counter: snapshot rows read
 //   eddy_snapshot_tables_remaining{stream}                gauge
 //
+// Besides the metrics, each capture's lag poll publishes the source's replication position
+// (ReplicationStatus: the PostgreSQL slot's row, the MySQL/MariaDB binlog positions) by stream,
+// for the admin API's sources view and the console (LatestReplicationStatus).
+//
 // Cost: the hot paths count per transaction or batch, not per row. A capture resolves a
 // table's counters once (TableCounters, a stable pointer it may cache) and collects a batch's
 // counts in an EventTally that it applies once the batch is durable.
@@ -49,6 +53,33 @@
 namespace eddy::source {
 
 class CaptureProbe;
+
+// Where a capture stands in its source's log, as its last lag poll saw it. Texts are as the
+// server shows them; an unknown number is nullopt.
+struct ReplicationStatus {
+  std::string kind;  // "postgresql" or "mysql"
+  // PostgreSQL: the slot's pg_replication_slots row (wal_status and safe_wal_size from 13).
+  std::string slot_name;
+  bool slot_exists = false;
+  std::optional<bool> active;
+  std::string wal_status;
+  std::string restart_lsn;
+  std::string confirmed_flush_lsn;
+  std::optional<int64_t> safe_wal_size_bytes;
+  // MySQL/MariaDB: the position durable in eddy's log, and the server's current binlog end.
+  std::string binlog_file;
+  std::optional<uint64_t> binlog_position;
+  std::string gtid;
+  std::string server_binlog_file;
+  std::optional<uint64_t> server_binlog_position;
+  // Source log bytes not yet acknowledged (as eddy_source_lag_bytes).
+  std::optional<int64_t> lag_bytes;
+  std::string error;  // why the last poll failed; empty when it succeeded
+  int64_t polled_at_nanos = 0;
+};
+
+// The status the capture of `stream` published last; nullopt before its first poll.
+std::optional<ReplicationStatus> LatestReplicationStatus(const std::string& stream);
 
 // One table's event counters by operation, created on first use of each operation.
 class TableCounters {
@@ -124,6 +155,8 @@ class CaptureProbe {
   // unreserved, lost); empty when the slot does not exist (every status 0).
   void SetSlotWalStatus(std::string_view status);
   void SetSlotSafeWalSize(std::optional<int64_t> bytes);
+  // Publishes the replication position (LatestReplicationStatus); from the lag poller.
+  void SetReplicationStatus(ReplicationStatus status);
 
   void AddSnapshotRows(const std::string& qualified_table, uint64_t rows);
   void SetSnapshotTablesRemaining(uint64_t tables);

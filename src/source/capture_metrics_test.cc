@@ -161,5 +161,21 @@ TEST(PeriodicPoller, PollsAtOnceAgainWhenPokedAndStopsOnDestruction) {
   EXPECT_EQ(polls, 2);
 }
 
+TEST(CaptureProbe, PublishesTheLatestReplicationStatusByStream) {
+  EXPECT_FALSE(LatestReplicationStatus("replication-test-none"));
+  CaptureProbe probe("replication-test");
+  ReplicationStatus status;
+  status.kind = "postgresql";
+  status.slot_name = "eddy_slot";
+  status.lag_bytes = 42;
+  probe.SetReplicationStatus(status);
+  status.lag_bytes = 7;  // a later poll replaces the earlier one
+  probe.SetReplicationStatus(status);
+  auto latest = LatestReplicationStatus("replication-test");
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(latest->slot_name, "eddy_slot");
+  EXPECT_EQ(latest->lag_bytes, 7);
+}
+
 }  // namespace
 }  // namespace eddy::source

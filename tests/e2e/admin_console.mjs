@@ -6,7 +6,8 @@
 // Checks: the page loads without console errors or failed requests; the streams and sinks
 // tables fill from the admin API; the stream's record count changes while the workload runs;
 // the sink's Pause button pauses it (the page then shows PAUSED; admin_console.py checks the
-// API); the sources table, the lag and rate charts, no alert while healthy; Reset (with its
+// API); the sources table, the replication table (the slot's configured name, wal_status,
+// active, LSNs, lag in bytes a number; admin_console.py checks them against pg_replication_slots), the lag and rate charts, no alert while healthy; Reset (with its
 // confirming click) grows the checkpoint's generation; the live tail of kv shows rows the
 // workload inserts during the test. Screenshots go to ARTIFACT_DIR. Waits are Playwright's condition waits with timeouts.
 import { chromium } from "playwright-core";
@@ -56,6 +57,24 @@ try {
 
   // Sources, charts, no alert for a healthy (paused) sink.
   await page.locator('#sources tr[data-source="default"]').waitFor({ timeout: 30000 });
+  // The replication table: the capture's slot as PostgreSQL reports it (the configured name,
+  // the default "eddy"), its wal_status, LSNs and lag in bytes as numbers.
+  const replicationRow = page.locator('#replication tr[data-stream="kv"]');
+  await replicationRow.waitFor({ timeout: 30000 });
+  const slotName = (await replicationRow.locator("td.slot").textContent()).trim();
+  if (slotName !== "eddy") throw new Error("replication table's slot is " + JSON.stringify(slotName));
+  await page.waitForFunction(() => /^\d+$/.test(document.querySelector(
+      '#replication tr[data-stream="kv"] td.lag-bytes')?.textContent ?? ""), null, { timeout: 30000 });
+  const replication = Object.fromEntries(await Promise.all(
+      ["wal-status", "active", "restart", "confirmed", "lag-bytes", "safe-wal-size"].map(
+          async (c) => [c, (await replicationRow.locator("td." + c).textContent()).trim()])));
+  if (!["reserved", "extended"].includes(replication["wal-status"]) ||
+      replication.active !== "true" || !/^[0-9A-F]+\/[0-9A-F]+$/.test(replication.restart) ||
+      !/^[0-9A-F]+\/[0-9A-F]+$/.test(replication.confirmed) ||
+      !Number.isInteger(Number(replication["lag-bytes"]))) {
+    throw new Error("replication row: " + JSON.stringify(replication));
+  }
+  console.log(JSON.stringify({ replication }));
   await sinkRow.locator("svg.chart polyline").waitFor({ timeout: 30000 });
   await page.locator('#streams tr[data-stream="kv"] svg.chart polyline').waitFor({ timeout: 30000 });
   if (await page.locator("#alerts div").count() !== 0) {

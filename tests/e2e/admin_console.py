@@ -9,6 +9,7 @@ port: the page loads without console errors, its numbers change while the worklo
 its Pause button pauses the sink, which this script then checks through the admin API.
 Screenshots are kept in ARTIFACT_DIR. A browser that cannot start is a failure.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -59,6 +60,18 @@ def main():
         sink = admin.sink("configured-hook")
         assert sink["state"] == "PAUSED", f"the console's Pause did not pause the sink: {sink}"
         assert sink["checkpoint"]["generation"] >= 1, f"the console's Reset did not reset: {sink}"
+        # The replication row the page showed is the server's slot (pg_replication_slots).
+        shown = [json.loads(line)["replication"] for line in browser.stdout.splitlines()
+                 if line.startswith('{"replication"')]
+        assert shown, browser.stdout
+        slot = db.query("SELECT slot_name || ' ' || wal_status FROM pg_replication_slots "
+                        "WHERE slot_name = 'eddy'").strip()
+        assert slot == "eddy " + shown[0]["wal-status"], (slot, shown)
+        source = [s for s in admin.ok("GET", "sources")["sources"] if s["name"] == "default"]
+        replication = source[0]["replication"]
+        assert replication[0]["slot_name"] == "eddy" and replication[0]["kind"] == "postgresql", \
+            replication
+        assert isinstance(replication[0]["lag_bytes"], int), replication
         print(f"admin_console: screenshots in {artifacts}")
         print("admin_console: 1 passed, 0 failed")
         return 0

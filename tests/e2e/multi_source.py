@@ -12,6 +12,9 @@ through the admin API (urllib):
   keeps its replication connection (the walsender's pid in pg_stat_replication does not
   change): adding a source restarts nothing;
 - rows written to both databases reach their streams, read with boto3 through the Kinesis API;
+- GET /admin/v1/sources shows each capture's replication position: the PostgreSQL slot (its
+  name as in pg_replication_slots, active) and the MariaDB binlog file and position, with the
+  lag in bytes a number;
 - bad requests get the documented errors (unknown source 400 naming it, a taken name 409, a
   source still captured 409, a bad URL 400);
 - eddy restarts: the run-time source and streams are listed again (origin runtime), rows
@@ -172,6 +175,21 @@ def main():
             assert streams["pg-orders"]["capture_position"].startswith("durable_lsn="), streams
             assert streams["maria-items"]["capture_position"].startswith("binlog="), streams
             assert "3 rows" in streams["maria-items"]["snapshot_progress"], streams
+            # The sources view has each capture's replication position: the PostgreSQL slot and
+            # the MariaDB binlog position, lag in bytes a number.
+            def replication(source):
+                found = {s["name"]: s for s in ok(port, "GET", "sources")["sources"]}[source]
+                rows = found["replication"]
+                return rows[0] if rows and isinstance(rows[0]["lag_bytes"], int) and \
+                    (rows[0].get("binlog_file") or rows[0].get("restart_lsn")) else None
+            maria = wait_for(lambda: replication("maria"), 60, "maria's binlog position")
+            assert maria["kind"] == "mysql" and maria["stream"] == "maria-items", maria
+            assert maria["binlog_file"] == maria["server_binlog_file"] or maria["lag_bytes"] > 0, maria
+            assert maria["binlog_position"] > 0 and maria["server_binlog_position"] > 0, maria
+            pg = wait_for(lambda: replication("pg"), 60, "pg's slot")
+            assert pg["kind"] == "postgresql" and pg["slot_exists"] and pg["active"] is True, pg
+            slot_names = postgres.query("SELECT slot_name FROM pg_replication_slots").split()
+            assert pg["slot_name"] in slot_names, (pg, slot_names)
 
             # Restart: the run-time source and streams come back and capture on.
             eddy.stop()

@@ -500,13 +500,16 @@ class MysqlCapture::Runner {
   // On the poller's thread, with a connection of its own: binlog bytes on the server after
   // the log's durable position (SHOW BINARY LOGS sizes), so the dump connection never waits.
   void PollBinlogLag() {
+    ReplicationStatus replication;
+    replication.kind = "mysql";
     Status status = [&]() -> Status {
       const MysqlPosition* durable = nullptr;
       SourcePosition highest = stream_->HighestDurablePosition();
       durable = highest.mysql();
-      if (durable == nullptr || durable->end.file.empty()) {
-        probe_->SetSourceLagBytes(std::nullopt);
-        return Status::Ok();
+      if (durable != nullptr) {
+        replication.binlog_file = durable->end.file;
+        replication.binlog_position = durable->end.offset;
+        replication.gtid = durable->gtid.text;
       }
       if (lag_client_ == nullptr) {
         BinlogClientOptions client = ClientOptions();
@@ -518,20 +521,27 @@ class MysqlCapture::Runner {
       for (const auto& row : rows.rows) {
         if (!row[0] || !row[1]) continue;
         int64_t size = std::strtoll(row[1]->c_str(), nullptr, 10);
+        replication.server_binlog_file = *row[0];  // the last one listed is the current one
+        replication.server_binlog_position = static_cast<uint64_t>(std::max<int64_t>(size, 0));
+        if (durable == nullptr || durable->end.file.empty()) continue;
         if (*row[0] == durable->end.file) {
           behind = std::max<int64_t>(size - static_cast<int64_t>(durable->end.offset), 0);
         } else if (behind.has_value()) {
           *behind += size;  // files after the durable one (listed in order)
         }
       }
+      replication.lag_bytes = behind;
       probe_->SetSourceLagBytes(behind);  // unknown when the durable file is gone
       return Status::Ok();
     }();
     if (!status.ok()) {
       lag_client_.reset();
       probe_->SetSourceLagBytes(std::nullopt);
+      replication.error = status.ToString();
       log_->debug("binlog lag query failed error=\"{}\"", status.ToString());
     }
+    replication.polled_at_nanos = SystemClock::Instance().NowNanos();
+    probe_->SetReplicationStatus(std::move(replication));
   }
 
   Status RunLoop() {

@@ -267,6 +267,9 @@ class PostgresCapture::Runner {
   // On the poller's thread, with a connection of its own: the replication connection never
   // waits for these queries, and they keep reporting while the capture reconnects.
   void PollSlotMetrics() {
+    ReplicationStatus replication;
+    replication.kind = "postgresql";
+    replication.slot_name = options_.slot_name;
     Status status = [&]() -> Status {
       if (slot_connection_ == nullptr) {
         EDDY_ASSIGN_OR_RETURN(slot_connection_, PgConnection::Connect(options_.conninfo, false));
@@ -281,7 +284,8 @@ class PostgresCapture::Runner {
               std::string("SELECT pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN "
                           "pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END, "
                           "confirmed_flush_lsn)::bigint::text, ") +
-                  (has_wal_status ? "wal_status, safe_wal_size::text " : "NULL, NULL ") +
+                  (has_wal_status ? "wal_status, safe_wal_size::text, " : "NULL, NULL, ") +
+                  "active::text, restart_lsn::text, confirmed_flush_lsn::text "
                   "FROM pg_replication_slots WHERE slot_name = $1",
               {options_.slot_name}));
       if (rows.rows.empty()) {
@@ -298,18 +302,29 @@ class PostgresCapture::Runner {
         }
         return value;
       };
-      probe_->SetSourceLagBytes(number(rows.rows[0][0]));
-      probe_->SetSlotWalStatus(rows.rows[0][1].value_or(""));
-      probe_->SetSlotSafeWalSize(number(rows.rows[0][2]));
+      const auto& row = rows.rows[0];
+      replication.slot_exists = true;
+      replication.lag_bytes = number(row[0]);
+      replication.wal_status = row[1].value_or("");
+      replication.safe_wal_size_bytes = number(row[2]);
+      if (row[3]) replication.active = *row[3] == "true";
+      replication.restart_lsn = row[4].value_or("");
+      replication.confirmed_flush_lsn = row[5].value_or("");
+      probe_->SetSourceLagBytes(replication.lag_bytes);
+      probe_->SetSlotWalStatus(replication.wal_status);
+      probe_->SetSlotSafeWalSize(replication.safe_wal_size_bytes);
       return Status::Ok();
     }();
     if (!status.ok()) {
       // Unknown rather than stale; the next poll reconnects.
       slot_connection_.reset();
       probe_->SetSourceLagBytes(std::nullopt);
+      replication.error = status.ToString();
       Logger()->debug("slot metrics query failed slot={} error=\"{}\"", options_.slot_name,
                       status.ToString());
     }
+    replication.polled_at_nanos = NowNanos();
+    probe_->SetReplicationStatus(std::move(replication));
   }
 
   // ---- setup ----
