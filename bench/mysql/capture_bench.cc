@@ -118,13 +118,14 @@ BinlogPosition MasterPosition(const localdb::LocalMariadb& server) {
 
 // mariadb-binlog decoding [start, end) from the server with rows printed, to /dev/null.
 // Returns wall seconds; adds the tool's CPU seconds to *cpu_seconds.
-double RunMariadbBinlog(double* cpu_seconds, const localdb::LocalMariadb& server, const BinlogPosition& start,
-                        const BinlogPosition& end) {
+double RunMariadbBinlog(double* cpu_seconds, const localdb::LocalMariadb& server,
+                        const BinlogPosition& start, const BinlogPosition& end) {
   std::string command = "mariadb-binlog --read-from-remote-server --host=127.0.0.1 --port=" +
                         std::to_string(server.port()) + " --user=" + server.options().user +
-                        " --password=" + server.options().password + " -v --start-position=" +
-                        std::to_string(start.offset) + " --stop-position=" +
-                        std::to_string(end.offset) + " " + start.file + " > /dev/null";
+                        " --password=" + server.options().password +
+                        " -v --start-position=" + std::to_string(start.offset) +
+                        " --stop-position=" + std::to_string(end.offset) + " " + start.file +
+                        " > /dev/null";
   double cpu_began = CpuSeconds(RUSAGE_CHILDREN);
   auto began = SteadyClock::now();
   int rc = std::system(command.c_str());
@@ -165,7 +166,7 @@ EddyRun RunEddy(const localdb::LocalMariadb& server, const BinlogPosition& start
   EddyRun run;
   while (true) {
     run.progress = capture->progress();
-    if (run.progress.state == "failed") {
+    if (run.progress.state == eddy::source::CaptureState::kFailed) {
       std::fprintf(stderr, "capture failed: %s\n", run.progress.last_error.c_str());
       std::exit(1);
     }
@@ -409,19 +410,23 @@ int main(int argc, char** argv) {
     double workload_seconds =
         std::chrono::duration<double>(SteadyClock::now() - workload_started).count();
     if (end.file != start.file) {
-      std::fprintf(stderr, "the workload spans binlog files %s..%s; mariadb-binlog's range "
-                           "needs one file\n", start.file.c_str(), end.file.c_str());
+      std::fprintf(stderr,
+                   "the workload spans binlog files %s..%s; mariadb-binlog's range "
+                   "needs one file\n",
+                   start.file.c_str(), end.file.c_str());
       return 1;
     }
-    std::printf("workload: %ld inserts, %ld updates, %ld deletes (%ld changes) in %.1f s, "
-                "binlog %s:%llu..%llu (%.0f MB)\n",
-                inserts, updates, deletes, total, workload_seconds, start.file.c_str(),
-                static_cast<unsigned long long>(start.offset),
-                static_cast<unsigned long long>(end.offset), (end.offset - start.offset) / 1e6);
+    std::printf(
+        "workload: %ld inserts, %ld updates, %ld deletes (%ld changes) in %.1f s, "
+        "binlog %s:%llu..%llu (%.0f MB)\n",
+        inserts, updates, deletes, total, workload_seconds, start.file.c_str(),
+        static_cast<unsigned long long>(start.offset), static_cast<unsigned long long>(end.offset),
+        (end.offset - start.offset) / 1e6);
 
     std::vector<double> ratios;
     for (long run = 1; run <= repeat; ++run) {
-      if (repeat > 1) std::printf("run %ld of %ld (load average %s)\n", run, repeat, LoadAverage().c_str());
+      if (repeat > 1)
+        std::printf("run %ld of %ld (load average %s)\n", run, repeat, LoadAverage().c_str());
       double tool_cpu = 0;
       double tool_seconds = RunMariadbBinlog(&tool_cpu, *server, start, end);
       double tool_rate = static_cast<double>(total) / tool_seconds;
@@ -444,21 +449,24 @@ int main(int argc, char** argv) {
       EddyRun eddy = RunEddy(*server, start, end, dir + "/run" + std::to_string(run),
                              static_cast<uint32_t>(4242 + run));
       double eddy_rate = static_cast<double>(eddy.progress.events) / eddy.seconds;
-      std::printf("eddy:              %.2f s, %.0f changes/s, %.2f CPU s (%llu changes durable in "
-                  "%llu transactions, %.0f MB of log; decode %.2f s, appends %.2f s of which the "
-                  "decoder waited %.2f s)\n",
-                  eddy.seconds, eddy_rate, eddy.cpu_seconds,
-                  static_cast<unsigned long long>(eddy.progress.events),
-                  static_cast<unsigned long long>(eddy.progress.transactions),
-                  eddy.log_bytes / 1e6, eddy.progress.decode_nanos / 1e9,
-                  eddy.progress.append_nanos / 1e9, eddy.progress.append_wait_nanos / 1e9);
+      std::printf(
+          "eddy:              %.2f s, %.0f changes/s, %.2f CPU s (%llu changes durable in "
+          "%llu transactions, %.0f MB of log; decode %.2f s, appends %.2f s of which the "
+          "decoder waited %.2f s)\n",
+          eddy.seconds, eddy_rate, eddy.cpu_seconds,
+          static_cast<unsigned long long>(eddy.progress.events),
+          static_cast<unsigned long long>(eddy.progress.transactions), eddy.log_bytes / 1e6,
+          eddy.progress.decode_nanos / 1e9, eddy.progress.append_nanos / 1e9,
+          eddy.progress.append_wait_nanos / 1e9);
       if (eddy.progress.events != static_cast<uint64_t>(total)) {
         std::fprintf(stderr, "eddy captured %llu changes, expected %ld\n",
                      static_cast<unsigned long long>(eddy.progress.events), total);
         return 1;
       }
-      std::printf("ratio eddy / mariadb-binlog: %.2f (target > 1); CPU ratio mariadb-binlog / "
-                  "eddy: %.2f\n", eddy_rate / tool_rate, tool_cpu / eddy.cpu_seconds);
+      std::printf(
+          "ratio eddy / mariadb-binlog: %.2f (target > 1); CPU ratio mariadb-binlog / "
+          "eddy: %.2f\n",
+          eddy_rate / tool_rate, tool_cpu / eddy.cpu_seconds);
       ratios.push_back(eddy_rate / tool_rate);
       if (!keep) std::filesystem::remove_all(dir + "/run" + std::to_string(run));
     }
@@ -477,7 +485,8 @@ int main(int argc, char** argv) {
                           "eddy"),
           "big transaction");
     BinlogPosition end = MasterPosition(*server);
-    std::printf("one %ld-row transaction: binlog %.0f MB\n", big, (end.offset - start.offset) / 1e6);
+    std::printf("one %ld-row transaction: binlog %.0f MB\n", big,
+                (end.offset - start.offset) / 1e6);
     if (end.file == start.file) {
       double tool_cpu = 0;
       double tool_seconds = RunMariadbBinlog(&tool_cpu, *server, start, end);
@@ -486,10 +495,11 @@ int main(int argc, char** argv) {
     ResetPeakRss();
     long rss_before = StatusKb("VmRSS:");
     EddyRun eddy = RunEddy(*server, start, end, dir + "/big");
-    std::printf("one %ld-row transaction, eddy: %.2f s, %llu changes, peak RSS %ld MB (RSS "
-                "before: %ld MB)\n",
-                big, eddy.seconds, static_cast<unsigned long long>(eddy.progress.events),
-                StatusKb("VmHWM:") / 1024, rss_before / 1024);
+    std::printf(
+        "one %ld-row transaction, eddy: %.2f s, %llu changes, peak RSS %ld MB (RSS "
+        "before: %ld MB)\n",
+        big, eddy.seconds, static_cast<unsigned long long>(eddy.progress.events),
+        StatusKb("VmHWM:") / 1024, rss_before / 1024);
   }
   if (keep) {
     std::printf("kept %s\n", dir.c_str());

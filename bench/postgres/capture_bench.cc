@@ -19,15 +19,15 @@
 
 #include <algorithm>
 #include <chrono>
-#include <mutex>
-#include <thread>
-#include <vector>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "base/logging.h"
 #include "localdb/local_postgres.h"
@@ -103,7 +103,7 @@ std::pair<double, uint64_t> DrainWithEddy(const std::string& url, const std::str
   auto capture = Check(source::postgres::PostgresCapture::Start(options, stream), "start");
   while (true) {
     auto progress = capture->progress();
-    if (progress.state == "failed") {
+    if (progress.state == eddy::source::CaptureState::kFailed) {
       std::fprintf(stderr, "capture failed: %s\n", progress.last_error.c_str());
       std::exit(1);
     }
@@ -162,8 +162,8 @@ void MeasureLatency(const std::string& url, const std::string& dir, long rate, l
     return Status::Ok();
   };
   auto capture = Check(source::postgres::PostgresCapture::Start(options, stream), "start");
-  while (capture->progress().state != "streaming") {
-    if (capture->progress().state == "failed") {
+  while (capture->progress().state != eddy::source::CaptureState::kStreaming) {
+    if (capture->progress().state == eddy::source::CaptureState::kFailed) {
       std::fprintf(stderr, "capture failed: %s\n", capture->progress().last_error.c_str());
       std::exit(1);
     }
@@ -190,7 +190,7 @@ void MeasureLatency(const std::string& url, const std::string& dir, long rate, l
       std::lock_guard lock(mu);
       if (durable_rows >= wanted) break;
     }
-    if (capture->progress().state == "failed") {
+    if (capture->progress().state == eddy::source::CaptureState::kFailed) {
       std::fprintf(stderr, "capture failed: %s\n", capture->progress().last_error.c_str());
       std::exit(1);
     }
@@ -204,15 +204,17 @@ void MeasureLatency(const std::string& url, const std::string& dir, long rate, l
   }
   std::sort(sorted.begin(), sorted.end());
   auto at = [&](double q) {
-    size_t index = std::min(sorted.size() - 1, static_cast<size_t>(q * static_cast<double>(sorted.size())));
+    size_t index =
+        std::min(sorted.size() - 1, static_cast<size_t>(q * static_cast<double>(sorted.size())));
     return static_cast<double>(sorted[index]) / 1e6;
   };
   std::printf("latency: %ld transactions of %ld rows at %.0f rows/s (target %ld) for %.1f s\n",
               transactions, rows_per_tx, static_cast<double>(wanted) / wrote_seconds, rate,
               wrote_seconds);
-  std::printf("commit-to-durable latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f "
-              "(%zu transactions)\n",
-              at(0.50), at(0.90), at(0.99), at(0.999), at(1.0), sorted.size());
+  std::printf(
+      "commit-to-durable latency ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f "
+      "(%zu transactions)\n",
+      at(0.50), at(0.90), at(0.99), at(0.999), at(1.0), sorted.size());
 }
 
 }  // namespace
@@ -267,7 +269,8 @@ int main(int argc, char** argv) {
           "delete");
   }
   std::string end_text = One(*sql, "SELECT pg_current_wal_lsn()::text");
-  double workload_seconds = std::chrono::duration<double>(SteadyClock::now() - workload_started).count();
+  double workload_seconds =
+      std::chrono::duration<double>(SteadyClock::now() - workload_started).count();
   long total = inserts + updates + deletes;
   std::printf("workload: %ld inserts, %ld updates, %ld deletes (%ld events) in %.1f s, end %s\n",
               inserts, updates, deletes, total, workload_seconds, end_text.c_str());
@@ -278,10 +281,10 @@ int main(int argc, char** argv) {
     // decoding cache in the server).
     double recv_rate = 0;
     auto run_recvlogical = [&] {
-      std::string command = std::string(localdb::kPostgresBinDir) + "/pg_recvlogical -d '" +
-                            url + "' --slot bench_recvlogical --start -o proto_version=3 "
-                            "-o publication_names=bench_pub --endpos=" + end_text +
-                            " --no-loop -f /dev/null";
+      std::string command = std::string(localdb::kPostgresBinDir) + "/pg_recvlogical -d '" + url +
+                            "' --slot bench_recvlogical --start -o proto_version=3 "
+                            "-o publication_names=bench_pub --endpos=" +
+                            end_text + " --no-loop -f /dev/null";
       auto recv_started = SteadyClock::now();
       int recv_status = std::system(command.c_str());
       double recv_seconds =
@@ -323,10 +326,10 @@ int main(int argc, char** argv) {
                        std::to_string(10000000 + big) + ") g"),
           "big transaction");
     std::string big_end = One(*sql, "SELECT pg_current_wal_lsn()::text");
-    std::string big_command = std::string(localdb::kPostgresBinDir) + "/pg_recvlogical -d '" +
-                              url + "' --slot bench_big_recv --start -o proto_version=3 "
-                              "-o publication_names=bench_pub --endpos=" + big_end +
-                              " --no-loop -f /dev/null";
+    std::string big_command = std::string(localdb::kPostgresBinDir) + "/pg_recvlogical -d '" + url +
+                              "' --slot bench_big_recv --start -o proto_version=3 "
+                              "-o publication_names=bench_pub --endpos=" +
+                              big_end + " --no-loop -f /dev/null";
     auto big_recv_started = SteadyClock::now();
     if (std::system(big_command.c_str()) != 0) {
       std::fprintf(stderr, "pg_recvlogical failed on the big transaction\n");
@@ -338,9 +341,11 @@ int main(int argc, char** argv) {
     ResetPeakRss();
     auto [big_seconds, big_events] =
         DrainWithEddy(url, "bench_big", dir + "/big", static_cast<uint64_t>(big), "big");
-    std::printf("one %ld-row transaction, eddy: %.2f s, %llu events, peak RSS %ld MB (peak before this phase: %ld MB)\n",
-                big, big_seconds, static_cast<unsigned long long>(big_events),
-                PeakRssKb() / 1024, rss_before / 1024);
+    std::printf(
+        "one %ld-row transaction, eddy: %.2f s, %llu events, peak RSS %ld MB (peak before this "
+        "phase: %ld MB)\n",
+        big, big_seconds, static_cast<unsigned long long>(big_events), PeakRssKb() / 1024,
+        rss_before / 1024);
   }
   if (latency_rate > 0) MeasureLatency(url, dir, latency_rate, latency_rows, latency_seconds);
   std::filesystem::remove_all(dir);

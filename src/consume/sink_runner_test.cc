@@ -753,14 +753,19 @@ TEST_F(SinkRunnerTest, LanesKeepPerKeyOrderUnderConcurrency) {
   std::mt19937 random(11);
   std::mutex random_mu;
   destination_->answer = [&](const SinkBatch& batch, uint64_t) {
-    int spins = 0;
+    int busy_micros = 0;
     size_t acknowledged = 0;
     {
       std::lock_guard lock(random_mu);
-      spins = std::uniform_int_distribution<int>(0, 2000)(random);
+      busy_micros = std::uniform_int_distribution<int>(0, 200)(random);
       acknowledged = std::uniform_int_distribution<size_t>(0, batch.records.size())(random);
     }
-    for (int i = 0; i < spins; ++i) std::this_thread::yield();
+    // The call takes a while, so the lanes overlap. Bounded by the clock, not by a count of
+    // std::this_thread::yield(): each yield hands the core to whatever else runs (a build at
+    // nice 19 beside the tests), which once made this test's 500 records take over a minute.
+    auto busy_until = steady_clock::now() + std::chrono::microseconds(busy_micros);
+    while (steady_clock::now() < busy_until) {
+    }
     DeliveryOutcome outcome;
     outcome.acknowledged = acknowledged;
     if (acknowledged < batch.records.size()) outcome.failure = Unavailable("throttled");
@@ -768,8 +773,8 @@ TEST_F(SinkRunnerTest, LanesKeepPerKeyOrderUnderConcurrency) {
   };
   auto runner = StartRunner({{"batch_size", "8"}, {"parallelization_factor", "4"}});
   for (int round = 0; round < 10; ++round) Append(50, 23);
-  // Every batch may be throttled and retried with backoff: under a sanitizer on a loaded
-  // machine the 500 take longer than the usual wait.
+  // Every batch may be throttled and retried with backoff (1-5 ms here): under a sanitizer on
+  // a loaded machine the 500 take longer than the usual wait.
   ASSERT_TRUE(runner->WaitFor([](const SinkStatus& s) { return s.delivered_records >= 500; },
                               steady_clock::now() + 3 * kWait));
   ASSERT_TRUE(runner->Stop().ok());

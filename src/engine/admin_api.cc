@@ -163,7 +163,8 @@ void WriteStream(api::JsonWriter& json, const log::StreamInfo& info,
   json.Member("name", info.name);
   json.Member("source", view ? view->source : "");
   json.Member("origin", view == nullptr ? "log" : view->runtime ? "runtime" : "config");
-  json.Member("capture_state", view ? view->capture_state : "none");
+  json.Member("capture_state",
+              view ? source::CaptureStateName(view->capture_state) : std::string_view("none"));
   json.Member("capture_error", view ? view->last_error : "");
   json.Member("capture_position", view ? view->capture_position : "");
   json.Member("snapshot_progress", view ? view->snapshot_progress : "");

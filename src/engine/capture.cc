@@ -31,12 +31,13 @@ class PostgresCaptureHandle final : public Capture {
   }
   std::string ProgressLine() const override {
     auto p = capture_->progress();
-    std::string line = "state=" + p.state + " durable_lsn=" + p.durable_lsn.ToString() +
+    std::string line = "state=" + std::string(source::CaptureStateName(p.state)) +
+                       " durable_lsn=" + p.durable_lsn.ToString() +
                        " acknowledged_lsn=" + p.acknowledged_lsn.ToString() +
                        " transactions=" + std::to_string(p.transactions) +
                        " duplicates=" + std::to_string(p.duplicate_transactions) +
                        " events=" + std::to_string(p.events);
-    if (p.state == "snapshot" || p.snapshot_rows > 0) {
+    if (p.state == source::CaptureState::kSnapshot || p.snapshot_rows > 0) {
       line += " snapshot_rows=" + std::to_string(p.snapshot_rows) + "/" +
               std::to_string(p.snapshot_rows_estimated);
     }
@@ -49,7 +50,7 @@ class PostgresCaptureHandle final : public Capture {
     if (!p.last_error.empty()) line += " last_error=\"" + p.last_error + "\"";
     return line;
   }
-  std::string State() const override { return capture_->progress().state; }
+  source::CaptureState State() const override { return capture_->progress().state; }
   std::string LastError() const override { return capture_->progress().last_error; }
   uint64_t events() const override { return capture_->progress().events; }
   std::string Position() const override {
@@ -60,7 +61,7 @@ class PostgresCaptureHandle final : public Capture {
   std::string SnapshotProgress() const override {
     auto p = capture_->progress();
     std::string text;
-    if (p.state == "snapshot" || p.snapshot_rows > 0) {
+    if (p.state == source::CaptureState::kSnapshot || p.snapshot_rows > 0) {
       text = "blocking: " + std::to_string(p.snapshot_rows) + " of about " +
              std::to_string(p.snapshot_rows_estimated) + " rows";
     }
@@ -86,14 +87,16 @@ class MysqlCaptureHandle final : public Capture {
   }
   std::string ProgressLine() const override {
     auto p = capture_->progress();
-    std::string line = "state=" + p.state + " durable=" + p.durable.ToString() +
+    std::string line = "state=" + std::string(source::CaptureStateName(p.state)) +
+                       " durable=" + p.durable.ToString() +
                        (p.durable_gtid.empty() ? "" : " gtid=" + p.durable_gtid) +
                        " transactions=" + std::to_string(p.transactions) +
                        " duplicates=" + std::to_string(p.duplicate_transactions) +
                        " events=" + std::to_string(p.events);
-    if (p.state == "snapshot" || p.snapshot_rows > 0) {
-      line += " snapshot_rows=" + std::to_string(p.snapshot_rows) + " snapshot_tables=" +
-              std::to_string(p.snapshot_tables_done) + "/" + std::to_string(p.snapshot_tables);
+    if (p.state == source::CaptureState::kSnapshot || p.snapshot_rows > 0) {
+      line += " snapshot_rows=" + std::to_string(p.snapshot_rows) +
+              " snapshot_tables=" + std::to_string(p.snapshot_tables_done) + "/" +
+              std::to_string(p.snapshot_tables);
     }
     if (!p.incremental_snapshot.empty()) {
       line += " incremental_snapshot=" + p.incremental_snapshot +
@@ -104,7 +107,7 @@ class MysqlCaptureHandle final : public Capture {
     if (!p.last_error.empty()) line += " last_error=\"" + p.last_error + "\"";
     return line;
   }
-  std::string State() const override { return capture_->progress().state; }
+  source::CaptureState State() const override { return capture_->progress().state; }
   std::string LastError() const override { return capture_->progress().last_error; }
   uint64_t events() const override { return capture_->progress().events; }
   std::string Position() const override {
@@ -115,7 +118,7 @@ class MysqlCaptureHandle final : public Capture {
   std::string SnapshotProgress() const override {
     auto p = capture_->progress();
     std::string text;
-    if (p.state == "snapshot" || p.snapshot_rows > 0) {
+    if (p.state == source::CaptureState::kSnapshot || p.snapshot_rows > 0) {
       text = "blocking: " + std::to_string(p.snapshot_rows) + " rows, " +
              std::to_string(p.snapshot_tables_done) + " of " + std::to_string(p.snapshot_tables) +
              " tables";

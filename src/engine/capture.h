@@ -12,6 +12,7 @@
 #include "engine/config.h"
 #include "log/log_store.h"
 #include "model/schema_registry.h"
+#include "source/capture_state.h"
 
 namespace eddy::engine {
 
@@ -24,9 +25,8 @@ class Capture {
   virtual bool WaitUntilFinished(std::chrono::milliseconds timeout) = 0;
   // One line for the operator: state, positions, counts, last error.
   virtual std::string ProgressLine() const = 0;
-  // The capture's state: "starting", "snapshot", "streaming", "reconnecting", "finished" or
-  // "failed".
-  virtual std::string State() const = 0;
+  // The capture's state (source/capture_state.h).
+  virtual source::CaptureState State() const = 0;
   // The last error it reported (reconnecting or failed); empty when none.
   virtual std::string LastError() const = 0;
   // Change events appended so far.

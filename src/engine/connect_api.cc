@@ -132,15 +132,17 @@ void WriteInfo(api::JsonWriter& json, const Connector& connector) {
 // Connect's states from the connector's recorded state, its capture and its sink.
 void WriteStatus(api::JsonWriter& json, Engine& engine, const Connector& connector) {
   std::string recorded = Annotation(connector.stream.config, kState);
-  const std::string& capture = connector.stream.capture_state;
+  const source::CaptureState capture = connector.stream.capture_state;
   std::string state = "RUNNING";
   std::string trace;
   if (recorded == "PAUSED" || recorded == "STOPPED") {
     state = recorded;
-  } else if (capture == "failed" || capture == "finished") {
+  } else if (capture == source::CaptureState::kFailed ||
+             capture == source::CaptureState::kFinished) {
     state = "FAILED";
-    trace = "capture " + capture + ": " + connector.stream.last_error;
-  } else if (capture == "stopped") {
+    trace = "capture " + std::string(source::CaptureStateName(capture)) + ": " +
+            connector.stream.last_error;
+  } else if (capture == source::CaptureState::kStopped) {
     state = "UNASSIGNED";
   }
   std::string task_state = state;
@@ -178,7 +180,7 @@ void WriteStatus(api::JsonWriter& json, Engine& engine, const Connector& connect
   json.BeginObject();
   json.Member("source", connector.stream.source);
   json.Member("stream", connector.stream.config.name);
-  json.Member("capture_state", capture);
+  json.Member("capture_state", source::CaptureStateName(capture));
   json.Member("sink", connector.has_sink ? connector.name : "");
   json.Member("sink_state", sink_state);
   json.Member("delivery",

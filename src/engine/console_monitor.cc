@@ -156,7 +156,8 @@ void ConsoleMonitor::SampleOnce() {
   for (const auto& stream : streams) {
     scope.source_of_stream[stream.config.name] = stream.source;
     health.streams.push_back({stream.config.name, stream.source, std::nullopt, "",
-                              stream.capture_state, stream.last_error});
+                              std::string(source::CaptureStateName(stream.capture_state)),
+                              stream.last_error});
   }
   for (const auto& sink : sinks) {
     scope.sinks.push_back(sink.name);

@@ -70,10 +70,19 @@ std::string StreamArn(const Context& context, const std::string& cluster, const 
 
 // The DSQL status of a stream from its capture's state (see dsql_api.h).
 std::string_view DsqlStatus(const Engine::StreamView& view) {
-  const std::string& state = view.capture_state;
-  if (state.empty() || state == "starting" || state == "snapshot") return "CREATING";
-  if (state == "streaming") return "ACTIVE";
-  if (state == "reconnecting") return "IMPAIRED";
+  switch (view.capture_state) {
+    case source::CaptureState::kStarting:
+    case source::CaptureState::kSnapshot:
+      return "CREATING";
+    case source::CaptureState::kStreaming:
+      return "ACTIVE";
+    case source::CaptureState::kReconnecting:
+      return "IMPAIRED";
+    case source::CaptureState::kFinished:
+    case source::CaptureState::kStopped:
+    case source::CaptureState::kFailed:
+      return "FAILED";
+  }
   return "FAILED";
 }
 

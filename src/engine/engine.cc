@@ -315,10 +315,11 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
   for (auto& created : runtime->sinks) {
     if (std::find(engine->configured_sink_names_.begin(), engine->configured_sink_names_.end(),
                   created.name) != engine->configured_sink_names_.end()) {
-      logger->warn("sink={} is configured and was also created at run time: the configured "
-                   "one runs (DELETE /admin/v1/sinks/{} cannot remove it; remove the entry by "
-                   "removing the [[sink]] table, restarting and deleting it)",
-                   created.name, created.name);
+      logger->warn(
+          "sink={} is configured and was also created at run time: the configured "
+          "one runs (DELETE /admin/v1/sinks/{} cannot remove it; remove the entry by "
+          "removing the [[sink]] table, restarting and deleting it)",
+          created.name, created.name);
       continue;
     }
     engine->runtime_sinks_.push_back(created);
@@ -409,7 +410,8 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
           config.api.listen);
     }
     auto server = api::Server::Start(options, engine->store_);
-    if (!server.ok()) return server.status().WithContext("starting the API on " + config.api.listen);
+    if (!server.ok())
+      return server.status().WithContext("starting the API on " + config.api.listen);
     auto api_component = std::make_unique<ApiComponent>("api", std::move(*server));
     engine->server_ = api_component->server();
     engine->supervisor_->Add(std::move(api_component));
@@ -518,12 +520,14 @@ Status Engine::StartStreamCapture(const SourceConfig& source, const StreamConfig
     }
     options.transaction_metadata = stream_config.transaction_metadata;
     if (auto url = source::ParseSourceUrl(source_config.source.url); url.ok()) {
-      options.connector = url->kind == source::SourceKind::kPostgres ? model::ConnectorKind::kPostgres
-                          : url->scheme == "mariadb"                  ? model::ConnectorKind::kMariadb
-                                                                      : model::ConnectorKind::kMysql;
+      options.connector = url->kind == source::SourceKind::kPostgres
+                              ? model::ConnectorKind::kPostgres
+                          : url->scheme == "mariadb" ? model::ConnectorKind::kMariadb
+                                                     : model::ConnectorKind::kMysql;
       options.server_name = url->database;
     }
-    std::shared_ptr<ShapingStream> shaping = MakeShapingStream(std::move(stream), std::move(options));
+    std::shared_ptr<ShapingStream> shaping =
+        MakeShapingStream(std::move(stream), std::move(options));
     if (stream_config.heartbeat_interval_ms > 0) heartbeat_stream = shaping;
     stream = std::move(shaping);
   }
@@ -579,10 +583,10 @@ Status Engine::StartSink(PreparedSink& prepared) {
   prepared.opened = false;  // the runner closes it from now on
   options.filter = prepared.filter;
   options.failure_handler = services_.failure_handler;
-  EDDY_ASSIGN_OR_RETURN(auto runner,
-                        consume::SinkRunner::Start(prepared.spec, prepared.settings, *stream,
-                                                   checkpoints_.get(),
-                                                   std::move(prepared.destination), options));
+  EDDY_ASSIGN_OR_RETURN(
+      auto runner,
+      consume::SinkRunner::Start(prepared.spec, prepared.settings, *stream, checkpoints_.get(),
+                                 std::move(prepared.destination), options));
   supervisor_->Add(std::make_unique<SinkComponent>(std::move(runner)));
   return Status::Ok();
 }
@@ -895,7 +899,7 @@ std::vector<Engine::StreamView> Engine::Streams() const {
     std::shared_ptr<Component> component =
         supervisor_ ? supervisor_->Find(ComponentKind::kCapture, view.config.name) : nullptr;
     if (!component) {
-      view.capture_state = "stopped";
+      view.capture_state = source::CaptureState::kStopped;
       continue;
     }
     const Capture& capture = static_cast<const CaptureComponent&>(*component).capture();

@@ -71,7 +71,8 @@ class Engine {
   // Waits up to `timeout` for a capture to end by itself (fatal error, or an initial_only
   // snapshot that finished); returns its stream name and Stop() status when one did. Woken by
   // the supervisor, not by polling.
-  std::optional<std::pair<std::string, Status>> WaitForCaptureEnd(std::chrono::milliseconds timeout);
+  std::optional<std::pair<std::string, Status>> WaitForCaptureEnd(
+      std::chrono::milliseconds timeout);
   // One progress line per capture, "stream=NAME state=...", then one per sink,
   // "sink=NAME stream=S state=ACTIVE lag_records=N lag_seconds=X ...".
   std::vector<std::string> ProgressLines() const;
@@ -114,9 +115,8 @@ class Engine {
     StreamConfig config;
     std::string source;  // the source it captures; empty when no capture (eddy serve)
     bool runtime = false;
-    // The capture's state ("starting", "snapshot", "streaming", "reconnecting", "finished",
-    // "failed"; "stopped" when no capture runs) and its last error.
-    std::string capture_state;
+    // The capture's state (kStopped when no capture runs) and its last error.
+    source::CaptureState capture_state = source::CaptureState::kStopped;
     std::string last_error;
     std::string capture_position;   // engine::Capture::Position(); "" when no capture runs
     std::string snapshot_progress;  // engine::Capture::SnapshotProgress()
@@ -213,8 +213,8 @@ class Engine {
   EngineConfig config_;
   // Owns the running parts: the log, the API, captures (and their heartbeats), sinks.
   std::unique_ptr<Supervisor> supervisor_ = std::make_unique<Supervisor>();
-  log::LogStore* store_ = nullptr;  // owned by the supervisor's log component
-  api::Server* server_ = nullptr;   // owned by its API component; null when disabled
+  log::LogStore* store_ = nullptr;             // owned by the supervisor's log component
+  api::Server* server_ = nullptr;              // owned by its API component; null when disabled
   api::HttpServer* metrics_server_ = nullptr;  // GET /metrics only; owned by its component
   SinkServices services_;
   api::RecordRendering rendering_;
@@ -234,12 +234,12 @@ class Engine {
   std::unique_ptr<consume::CheckpointStore> checkpoints_;  // null when unavailable
   // The admin lock: serializes CreateSink, DeleteSink and Stop's closing of the admin API.
   mutable std::mutex admin_mu_;
-  bool admin_closed_ = false;                        // Stop() began; no more changes
-  std::vector<std::string> configured_sink_names_;   // from the config file / --sink
-  std::vector<consume::SinkSpec> runtime_sinks_;     // as recorded in DATA/runtime-sinks
-  std::vector<SourceConfig> configured_sources_;     // ConfiguredSources(config)
-  std::vector<SourceConfig> runtime_sources_;        // as recorded in DATA/runtime-sinks
-  std::vector<StreamConfig> runtime_streams_;        // as recorded, each with its source
+  bool admin_closed_ = false;                       // Stop() began; no more changes
+  std::vector<std::string> configured_sink_names_;  // from the config file / --sink
+  std::vector<consume::SinkSpec> runtime_sinks_;    // as recorded in DATA/runtime-sinks
+  std::vector<SourceConfig> configured_sources_;    // ConfiguredSources(config)
+  std::vector<SourceConfig> runtime_sources_;       // as recorded in DATA/runtime-sinks
+  std::vector<StreamConfig> runtime_streams_;       // as recorded, each with its source
   std::thread retention_thread_;
   std::mutex schemas_mu_;
   std::map<std::string, std::shared_ptr<schema::SchemaHistory>> schemas_;  // by stream

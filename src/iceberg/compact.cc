@@ -242,9 +242,9 @@ class Output {
         }
       }
       EDDY_ASSIGN_OR_RETURN(model::Column column, ColumnFor(field, is_unsigned));
-      if (IcebergTypeFor(table_, column) != field.type) {
+      if (IcebergTypeFor(table_, column, &field) != field.type) {
         return Internal("compaction would write field '" + field.name + "' as " +
-                        IcebergTypeFor(table_, column) + ", not " + field.type);
+                        IcebergTypeFor(table_, column, &field) + ", not " + field.type);
       }
       table_.columns.push_back(std::move(column));
       writer_options_.field_ids.push_back(field.id);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 
@@ -284,6 +285,79 @@ TEST_F(CompactTest, RollsOutputFilesAtTheTargetSize) {
   EXPECT_GT(report->data_files_after, 2u);
   EXPECT_EQ(report->rows_after, 2999);
   EXPECT_EQ(Scan().size(), 2999u);
+}
+
+// BIGINT UNSIGNED: decimal(20, 0) in a new table, compacted into DECIMAL(20,0) files with every
+// value kept; in a table whose field is `long` already (here: INT UNSIGNED altered to BIGINT
+// UNSIGNED), the field stays `long` and compaction keeps its INT(64,unsigned) files.
+TEST_F(CompactTest, UnsignedBigintColumnsKeepEveryValue) {
+  auto table_of = [](std::string name, std::string source_type) {
+    model::TableSchema table;
+    table.table = {"shop", "", std::move(name)};
+    table.columns = {Col("id", model::ValueType::kInt64, "int", false, 1),
+                     Col("n", model::ValueType::kUint64, std::move(source_type), true)};
+    table.primary_key = {"id"};
+    return table;
+  };
+  auto row = [](int64_t id, uint64_t n) {
+    return model::Row{{"id", model::Value::Int64(id)}, {"n", model::Value::Uint64(n)}};
+  };
+  auto commit = [&](std::string_view key, const std::optional<LoadedTable>& current,
+                    const model::TableSchema& table, std::vector<model::Row> rows) {
+    Delta delta;
+    std::vector<model::Row> keys;
+    for (const model::Row& image : rows) keys.push_back({image[0]});
+    for (const model::Row& image : rows) delta.rows.push_back(&image);
+    for (const model::Row& k : keys) delta.deleted_keys.push_back(&k);
+    auto committed = writer_.CommitDelta(key, current, table, delta);
+    EXPECT_TRUE(committed.ok()) << committed.status().ToString();
+    return *committed;
+  };
+  auto compacted_rows = [&](std::string_view key) {
+    auto report = CompactTable(catalog_, std::string(key), CompactOptions{});
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    auto loaded = catalog_.Load(key);
+    auto list = ReadManifestList(
+        *store_.Get(*catalog_.KeyOfUri((*loaded)->metadata.CurrentSnapshot()->manifest_list)));
+    std::vector<model::Row> rows;
+    for (const ManifestFile& manifest : *list) {
+      auto files = ReadManifest(*store_.Get(*catalog_.KeyOfUri(manifest.manifest_path)));
+      for (const DataFile& file : *files) {
+        const std::string bytes = *store_.Get(*catalog_.KeyOfUri(file.file_path));
+        auto reader = parquet::ParquetReader::Open(bytes);  // reads `bytes` in place
+        auto read = reader->ReadRows();
+        EXPECT_TRUE(read.ok()) << read.status().ToString();
+        rows.insert(rows.end(), read->begin(), read->end());
+      }
+    }
+    std::sort(rows.begin(), rows.end(), [](const model::Row& a, const model::Row& b) {
+      return a[0].value.Get<int64_t>() < b[0].value.Get<int64_t>();
+    });
+    return std::make_pair(*(*loaded)->metadata.CurrentSchema(), rows);
+  };
+
+  const model::TableSchema fresh = table_of("fresh", "bigint unsigned");
+  LoadedTable v =
+      commit("fresh", std::nullopt, fresh, {row(1, 18446744073709551615ull), row(2, 5)});
+  v = commit("fresh", v, fresh, {row(2, 9223372036854775808ull)});
+  auto [schema, rows] = compacted_rows("fresh");
+  EXPECT_EQ(schema.FindField("n")->type, "decimal(20, 0)");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0][1].value, model::Value::Decimal("18446744073709551615"));
+  EXPECT_EQ(rows[1][1].value, model::Value::Decimal("9223372036854775808"));
+
+  LoadedTable w = commit("legacy", std::nullopt, table_of("legacy", "int unsigned"),
+                         {row(1, 4294967295u), row(2, 7)});
+  EXPECT_EQ(w.metadata.CurrentSchema()->FindField("n")->type, "long");
+  const model::TableSchema altered = table_of("legacy", "bigint unsigned");
+  w = commit("legacy", w, altered, {row(3, 18446744073709551615ull)});
+  EXPECT_EQ(w.metadata.CurrentSchema()->FindField("n")->type, "long");
+  EXPECT_EQ(w.metadata.schemas.size(), 1u);  // no new field, no new schema
+  auto [legacy_schema, legacy_rows] = compacted_rows("legacy");
+  EXPECT_EQ(legacy_schema.FindField("n")->type, "long");
+  ASSERT_EQ(legacy_rows.size(), 3u);
+  EXPECT_EQ(legacy_rows[0][1].value, model::Value::Uint64(4294967295u));
+  EXPECT_EQ(legacy_rows[2][1].value, model::Value::Uint64(18446744073709551615ull));
 }
 
 }  // namespace

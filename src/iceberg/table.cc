@@ -86,6 +86,73 @@ Result<WrittenFile> WriteParquet(const model::TableSchema& file_schema,
   return file;
 }
 
+// The model schemas of a table's equality-delete files (its key columns) and data files, as
+// the writer lays them out for the Iceberg schema `schema`.
+Result<model::TableSchema> KeyFileSchema(const model::TableSchema& table, const Schema& schema) {
+  model::TableSchema key_schema;
+  key_schema.table = table.table;
+  key_schema.version = table.version;
+  for (const std::string& name : table.primary_key) {
+    const model::Column* column = table.FindColumn(name);
+    if (column == nullptr) return Internal("primary key column '" + name + "' is not a column");
+    key_schema.columns.push_back(*column);
+  }
+  key_schema.primary_key = table.primary_key;
+  return FileSchemaFor(key_schema, schema);
+}
+
+// The file's columns are OPTIONAL unless the Iceberg field is required (key columns).
+model::TableSchema DataFileSchema(const model::TableSchema& table, const Schema& schema) {
+  model::TableSchema file_schema = FileSchemaFor(table, schema);
+  for (model::Column& column : file_schema.columns) {
+    const Field* field = schema.FindField(column.name);
+    column.nullable = field == nullptr || !field->required;
+  }
+  return file_schema;
+}
+
+// The indexes of `rows` whose values do not fit `file_schema`, with the writer's reason and the
+// first column at fault. One writer takes the rows until one is refused, then a fresh one
+// continues after it; a refused row is written again column by column to name the column.
+Status FindUnconvertibleRows(const model::TableSchema& file_schema,
+                             const std::vector<const model::Row*>& rows,
+                             const model::TableSchema& projection, bool is_key,
+                             std::vector<Unconvertible>* found) {
+  parquet::WriterOptions options;
+  options.compression = parquet::Compression::kNone;
+  std::string scratch;
+  std::unique_ptr<parquet::ParquetWriter> writer;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (writer == nullptr || writer->row_count() >= 10'000) {
+      EDDY_ASSIGN_OR_RETURN(writer,
+                            parquet::ParquetWriter::OpenBuffer(file_schema, options, &scratch));
+    }
+    const model::Row row = Project(*rows[i], projection);
+    Status appended = writer->AppendRow(row);
+    if (appended.ok()) continue;
+    if (appended.code() != ErrorCode::kInvalidArgument) return appended;
+    writer.reset();  // unusable after a refused value
+    Unconvertible bad{is_key, i, "", appended};
+    for (const model::Column& column : file_schema.columns) {
+      const model::Value* value = model::FindField(row, column.name);
+      if (value == nullptr) continue;
+      model::TableSchema one = file_schema;
+      one.columns = {column};
+      one.primary_key.clear();
+      std::string bytes;
+      EDDY_ASSIGN_OR_RETURN(auto single, parquet::ParquetWriter::OpenBuffer(one, options, &bytes));
+      Status alone = single->AppendRow({model::Field{column.name, *value}});
+      if (!alone.ok()) {
+        bad.column = column.name;
+        bad.reason = alone;
+        break;
+      }
+    }
+    found->push_back(std::move(bad));
+  }
+  return Status::Ok();
+}
+
 DataFile Describe(int32_t content, std::string path, const WrittenFile& file) {
   DataFile data_file;
   data_file.content = content;
@@ -212,6 +279,10 @@ Result<LoadedTable> Catalog::CommitDelta(std::string_view table_key,
     written.push_back(key);
     return Status::Ok();
   };
+  auto discard = [&] {
+    for (const std::string& key : written) (void)store_->Delete(key);
+    written.clear();
+  };
   auto add_manifest = [&](int32_t content, const DataFile& file, int index) -> Status {
     EDDY_ASSIGN_OR_RETURN(std::string bytes, WriteManifest(schema, content, snapshot_id, {file}));
     std::string key = prefix + "metadata/" + uuid + "-m" + std::to_string(index) + ".avro";
@@ -234,20 +305,19 @@ Result<LoadedTable> Catalog::CommitDelta(std::string_view table_key,
   int64_t added_deletes = 0;
   int64_t added_files_size = 0;
   if (!delta.deleted_keys.empty() && !schema.identifier_field_ids.empty()) {
-    model::TableSchema key_schema;
-    key_schema.table = table.table;
-    key_schema.version = table.version;
+    EDDY_ASSIGN_OR_RETURN(model::TableSchema key_schema, KeyFileSchema(table, schema));
     Schema delete_schema;
     delete_schema.schema_id = schema.schema_id;
     for (const std::string& name : table.primary_key) {
-      const model::Column* column = table.FindColumn(name);
-      if (column == nullptr) return Internal("primary key column '" + name + "' is not a column");
-      key_schema.columns.push_back(*column);
       delete_schema.fields.push_back(*schema.FindField(name));
     }
-    key_schema.primary_key = table.primary_key;
-    EDDY_ASSIGN_OR_RETURN(WrittenFile file, WriteParquet(key_schema, delete_schema,
-                                                         delta.deleted_keys, key_schema, options));
+    auto written_keys =
+        WriteParquet(key_schema, delete_schema, delta.deleted_keys, key_schema, options);
+    if (!written_keys.ok()) {
+      discard();
+      return written_keys.status();
+    }
+    WrittenFile file = std::move(written_keys).value();
     std::string key = prefix + "data/" + file_stem + "-deletes.parquet";
     EDDY_RETURN_IF_ERROR(put_file(key, file.bytes));
     DataFile data_file = Describe(kContentEqualityDeletes, store_->Describe(key), file);
@@ -262,14 +332,15 @@ Result<LoadedTable> Catalog::CommitDelta(std::string_view table_key,
   if (!delta.rows.empty() || !has_data_manifest) {
     // Readers such as icebird need a data manifest in every snapshot: the first one gets a
     // data file even when it has no rows.
-    // The file's columns are OPTIONAL unless the Iceberg field is required (key columns).
-    model::TableSchema file_schema = table;
-    for (model::Column& column : file_schema.columns) {
-      const Field* field = schema.FindField(column.name);
-      column.nullable = field == nullptr || !field->required;
+    const model::TableSchema file_schema = DataFileSchema(table, schema);
+    auto written_rows = WriteParquet(file_schema, schema, delta.rows, file_schema, options);
+    if (!written_rows.ok()) {
+      // A value that does not convert (kInvalidArgument; FindUnconvertible names the rows):
+      // nothing of this commit stays behind.
+      discard();
+      return written_rows.status();
     }
-    EDDY_ASSIGN_OR_RETURN(WrittenFile file,
-                          WriteParquet(file_schema, schema, delta.rows, file_schema, options));
+    WrittenFile file = std::move(written_rows).value();
     std::string key = prefix + "data/" + file_stem + "-data.parquet";
     EDDY_RETURN_IF_ERROR(put_file(key, file.bytes));
     DataFile data_file = Describe(kContentData, store_->Describe(key), file);
@@ -316,9 +387,27 @@ Result<LoadedTable> Catalog::CommitDelta(std::string_view table_key,
   if (!committed.ok() && committed.status().code() == ErrorCode::kAborted) {
     // No version names the files just written: delete them (best effort; what remains is
     // left to `eddy lake remove-orphans`).
-    for (const std::string& key : written) (void)store_->Delete(key);
+    discard();
   }
   return committed;
+}
+
+Result<std::vector<Unconvertible>> FindUnconvertible(const std::optional<LoadedTable>& current,
+                                                     const model::TableSchema& table,
+                                                     const Delta& delta) {
+  // The schema CommitDelta would write with (SchemaFor on a copy of the column id counter).
+  int32_t last_column_id = current ? current->metadata.last_column_id : 0;
+  const Schema* current_schema = current ? current->metadata.CurrentSchema() : nullptr;
+  const Schema schema = SchemaFor(table, current_schema, &last_column_id);
+  std::vector<Unconvertible> found;
+  if (!delta.deleted_keys.empty() && !schema.identifier_field_ids.empty()) {
+    EDDY_ASSIGN_OR_RETURN(model::TableSchema key_schema, KeyFileSchema(table, schema));
+    EDDY_RETURN_IF_ERROR(
+        FindUnconvertibleRows(key_schema, delta.deleted_keys, key_schema, true, &found));
+  }
+  const model::TableSchema file_schema = DataFileSchema(table, schema);
+  EDDY_RETURN_IF_ERROR(FindUnconvertibleRows(file_schema, delta.rows, file_schema, false, &found));
+  return found;
 }
 
 Result<LoadedTable> Catalog::PublishStaged(std::string_view table_key, const LoadedTable& current,

@@ -55,6 +55,23 @@ struct Delta {
   std::vector<std::pair<std::string, std::string>> summary;
 };
 
+// A row or key of a Delta that cannot be written in the table's types: a value its column's
+// Iceberg type cannot hold (a timestamp past what int64 microseconds hold, a MariaDB DATETIME
+// with a zero month, both kept as text by the capture).
+struct Unconvertible {
+  bool is_key = false;  // an entry of Delta::deleted_keys; else of Delta::rows
+  size_t index = 0;     // into that vector
+  std::string column;   // the first column whose value does not convert
+  Status reason;        // kInvalidArgument naming the column, its type and the value
+};
+
+// The rows and keys of `delta` that CommitDelta refuses with kInvalidArgument, for the table
+// whose latest version is `current` and the source schema `table` (the same arguments as
+// CommitDelta). Meant for after such a refusal: it writes each row once more (into memory).
+// An empty result means the refusal had another cause. Other errors are returned as they are.
+[[nodiscard]] Result<std::vector<Unconvertible>> FindUnconvertible(
+    const std::optional<LoadedTable>& current, const model::TableSchema& table, const Delta& delta);
+
 struct CommitOptions {
   parquet::Compression compression = parquet::Compression::kSnappy;
   // Milliseconds since the epoch for the snapshot and metadata; 0: now.

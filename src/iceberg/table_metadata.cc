@@ -82,9 +82,32 @@ std::string SchemaJson(const Schema& schema) {
   return json.Take();
 }
 
-std::string IcebergTypeFor(const model::TableSchema& table, const model::Column& column) {
+bool IsUnsigned64(const model::TableSchema& table, const model::Column& column) {
+  return parquet::ColumnLayoutFor(table, column, parquet::WriterOptions{}).logical ==
+         "INT(64,unsigned)";
+}
+
+model::TableSchema FileSchemaFor(const model::TableSchema& table, const Schema& schema) {
+  model::TableSchema file_schema = table;
+  for (model::Column& column : file_schema.columns) {
+    const Field* field = schema.FindField(column.name);
+    if (field == nullptr || field->type != kUnsigned64Type || !IsUnsigned64(table, column)) {
+      continue;
+    }
+    column.type = model::ValueType::kDecimal;
+    column.precision = 20;
+    column.scale = 0;
+  }
+  return file_schema;
+}
+
+std::string IcebergTypeFor(const model::TableSchema& table, const model::Column& column,
+                           const Field* existing) {
   parquet::ColumnLayout layout = parquet::ColumnLayoutFor(table, column, parquet::WriterOptions{});
   const std::string& logical = layout.logical;
+  if (logical == "INT(64,unsigned)") {
+    return existing != nullptr && existing->type == "long" ? "long" : std::string(kUnsigned64Type);
+  }
   switch (layout.physical) {
     case parquet::PhysicalType::kBoolean:
       return "boolean";
@@ -157,26 +180,27 @@ Schema SchemaFor(const model::TableSchema& table, const Schema* current, int32_t
       if (current->FindField(table.columns[i].name) == nullptr) come.push_back(i);
     }
     if (gone.size() == 1 && come.size() == 1 && gone[0] == come[0] &&
-        IsAllowedPromotion(current->fields[gone[0]].type,
-                           IcebergTypeFor(table, table.columns[come[0]]))) {
+        IsAllowedPromotion(
+            current->fields[gone[0]].type,
+            IcebergTypeFor(table, table.columns[come[0]], &current->fields[gone[0]]))) {
       renamed = come[0];
     }
   }
   for (size_t i = 0; i < table.columns.size(); ++i) {
     const model::Column& column = table.columns[i];
+    const Field* existing = nullptr;
+    if (current != nullptr) {
+      existing = renamed == i ? &current->fields[i] : current->FindField(column.name);
+    }
     Field field;
     field.name = column.name;
-    field.type = IcebergTypeFor(table, column);
+    field.type = IcebergTypeFor(table, column, existing);
     // Only key columns are required: a NOT NULL column can still lack a value in a change
     // (an unchanged TOAST value the source did not send), which is written as NULL rather than
     // failing the commit.
     field.required = !column.nullable &&
                      std::find(table.primary_key.begin(), table.primary_key.end(), column.name) !=
                          table.primary_key.end();
-    const Field* existing = nullptr;
-    if (current != nullptr) {
-      existing = renamed == i ? &current->fields[i] : current->FindField(column.name);
-    }
     // The same column keeps its id through a rename and a type promotion (int -> long,
     // float -> double, a wider decimal); any other type change is a new column.
     if (existing != nullptr && IsAllowedPromotion(existing->type, field.type)) {

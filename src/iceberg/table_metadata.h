@@ -51,8 +51,23 @@ struct Schema {
 std::string SchemaJson(const Schema& schema);
 
 // The Iceberg type of a source column, following the Parquet writer's layout of it
-// (parquet::ColumnLayoutFor; docs/formats/iceberg.md has the table).
-std::string IcebergTypeFor(const model::TableSchema& table, const model::Column& column);
+// (parquet::ColumnLayoutFor; docs/formats/iceberg.md has the table). A 64-bit unsigned column
+// (MySQL/MariaDB BIGINT UNSIGNED) is decimal(20, 0), the only Iceberg type that holds every
+// value (`long` would read values above 2^63 - 1 as negative), except when `existing`, the
+// table's field for the column, is `long` already: a field never changes type silently, so
+// such a column (a table made before eddy mapped it to decimal, or an INT UNSIGNED or signed
+// BIGINT column altered to BIGINT UNSIGNED) stays `long` (docs/sinks/iceberg.md).
+inline constexpr std::string_view kUnsigned64Type = "decimal(20, 0)";
+std::string IcebergTypeFor(const model::TableSchema& table, const model::Column& column,
+                           const Field* existing = nullptr);
+
+// True for a column the Parquet writer lays out as INT(64,unsigned).
+bool IsUnsigned64(const model::TableSchema& table, const model::Column& column);
+
+// `table` as the Parquet files of an Iceberg table of `schema` hold it: a 64-bit unsigned column
+// whose field is decimal(20, 0) becomes a DECIMAL(20, 0) column (the writer takes its integer
+// values); every other column is unchanged.
+model::TableSchema FileSchemaFor(const model::TableSchema& table, const Schema& schema);
 
 // True when Iceberg allows a field of type `from` to become `to` (equal types included).
 bool IsAllowedPromotion(std::string_view from, std::string_view to);

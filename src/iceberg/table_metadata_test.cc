@@ -54,6 +54,54 @@ TEST(IcebergSchemaTest, TypesFollowTheParquetLayout) {
   EXPECT_EQ(IcebergTypeFor(table, naive), "timestamp");
 }
 
+// MySQL/MariaDB unsigned integers: each gets the narrowest Iceberg type that holds every value;
+// BIGINT UNSIGNED is decimal(20, 0) (long would read 2^63 and above as negative), written as a
+// DECIMAL(20, 0) Parquet column. A field that is `long` already stays `long`.
+TEST(IcebergSchemaTest, UnsignedIntegersGetATypeThatHoldsEveryValue) {
+  model::TableSchema table;
+  table.table = {"shop", "", "counters"};
+  table.columns = {Col("tiu", "tinyint unsigned", model::ValueType::kUint64),
+                   Col("siu", "smallint unsigned", model::ValueType::kUint64),
+                   Col("miu", "mediumint unsigned", model::ValueType::kUint64),
+                   Col("iu", "int unsigned", model::ValueType::kUint64),
+                   Col("biu", "bigint unsigned", model::ValueType::kUint64),
+                   Col("bi", "bigint", model::ValueType::kInt64)};
+  EXPECT_EQ(IcebergTypeFor(table, table.columns[0]), "int");
+  EXPECT_EQ(IcebergTypeFor(table, table.columns[1]), "int");
+  EXPECT_EQ(IcebergTypeFor(table, table.columns[2]), "long");
+  EXPECT_EQ(IcebergTypeFor(table, table.columns[3]), "long");
+  EXPECT_EQ(IcebergTypeFor(table, table.columns[4]), "decimal(20, 0)");
+  EXPECT_EQ(IcebergTypeFor(table, table.columns[5]), "long");
+  EXPECT_TRUE(IsUnsigned64(table, table.columns[4]));
+  EXPECT_FALSE(IsUnsigned64(table, table.columns[3]));
+
+  int32_t last_column_id = 0;
+  Schema fresh = SchemaFor(table, nullptr, &last_column_id);
+  EXPECT_EQ(fresh.FindField("biu")->type, "decimal(20, 0)");
+  model::TableSchema files = FileSchemaFor(table, fresh);
+  EXPECT_EQ(files.columns[4].type, model::ValueType::kDecimal);
+  EXPECT_EQ(files.columns[4].precision, 20);
+  EXPECT_EQ(files.columns[4].scale, 0);
+  EXPECT_EQ(files.columns[3].type, model::ValueType::kUint64);  // INT UNSIGNED: long as before
+  EXPECT_EQ(IcebergTypeFor(files, files.columns[4]), "decimal(20, 0)");
+
+  // A table made when BIGINT UNSIGNED was `long`: the field keeps its type and id, and its
+  // files keep the INT(64,unsigned) column (no silent type change).
+  Schema legacy = fresh;
+  legacy.fields[4].type = "long";
+  Schema next = SchemaFor(table, &legacy, &last_column_id);
+  EXPECT_TRUE(next.SameShape(legacy));
+  EXPECT_EQ(next.FindField("biu")->id, legacy.fields[4].id);
+  EXPECT_EQ(FileSchemaFor(table, next).columns[4].type, model::ValueType::kUint64);
+
+  // ALTER ... iu BIGINT UNSIGNED: a `long` field stays `long` (same id; no drop-and-add).
+  model::TableSchema altered = table;
+  altered.columns[3].source_type = "bigint unsigned";
+  Schema widened = SchemaFor(altered, &fresh, &last_column_id);
+  EXPECT_EQ(widened.FindField("iu")->type, "long");
+  EXPECT_EQ(widened.FindField("iu")->id, fresh.FindField("iu")->id);
+}
+
 TEST(IcebergSchemaTest, FieldIdsStayStableAcrossVersions) {
   int32_t last_column_id = 0;
   model::TableSchema table = Orders();

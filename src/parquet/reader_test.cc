@@ -181,5 +181,25 @@ TEST(ParquetReader, BadBytesAreCorruptionNeverACrash) {
   }
 }
 
+TEST(ParquetReader, ReadsADecimal20ColumnOfUnsigned64BitValues) {
+  TableSchema schema;
+  schema.table = {"db", "", "t"};
+  Column column = Col("u", ValueType::kDecimal, "bigint unsigned");
+  column.precision = 20;
+  column.scale = 0;
+  schema.columns = {column};
+  const std::string bytes = Write(schema, {{{"u", Value::Uint64(18446744073709551615ull)}},
+                                           {{"u", Value::Uint64(0)}},
+                                           {{"u", Value::Null()}}});
+  auto reader = ParquetReader::Open(bytes);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto read = reader->ReadRows();
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->size(), 3u);
+  EXPECT_EQ((*read)[0][0].value, Value::Decimal("18446744073709551615"));
+  EXPECT_EQ((*read)[1][0].value, Value::Decimal("0"));
+  EXPECT_TRUE((*read)[2][0].value.is_null());
+}
+
 }  // namespace
 }  // namespace eddy::parquet

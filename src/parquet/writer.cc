@@ -1058,17 +1058,27 @@ class WriterImpl final : public ParquetWriter {
       case Kind::kDecimal32:
       case Kind::kDecimal64:
       case Kind::kDecimalFixed: {
-        const auto* decimal = value.TryGet<model::DecimalValue>();
-        if (decimal == nullptr) return Mismatch(column, value);
-        Result<std::optional<Int128>> parsed =
-            ParseDecimal(decimal->text, spec.precision, spec.scale);
+        // Integers too: Iceberg keeps a 64-bit unsigned column as decimal(20, 0), the only
+        // Iceberg type that holds every value (docs/formats/iceberg.md).
+        std::string integer_text;
+        std::string_view text;
+        if (const auto* decimal = value.TryGet<model::DecimalValue>()) {
+          text = decimal->text;
+        } else if (const uint64_t* u = value.TryGet<uint64_t>()) {
+          text = integer_text = std::to_string(*u);
+        } else if (const int64_t* i = value.TryGet<int64_t>()) {
+          text = integer_text = std::to_string(*i);
+        } else {
+          return Mismatch(column, value);
+        }
+        Result<std::optional<Int128>> parsed = ParseDecimal(text, spec.precision, spec.scale);
         if (!parsed.ok()) {
           return InvalidArgument("column '" + spec.layout.name + "' is " + spec.layout.logical +
-                                 " but the value '" + decimal->text + "' " +
+                                 " but the value '" + std::string(text) + "' " +
                                  parsed.status().message());
         }
         // NaN and ±Infinity have no DECIMAL representation: NULL (docs/formats/parquet.md).
-        if (!parsed->has_value()) return Null(column, "'" + decimal->text + "'");
+        if (!parsed->has_value()) return Null(column, "'" + std::string(text) + "'");
         const Int128 v = **parsed;
         if (spec.kind == Kind::kDecimal32) {
           AppendFixed32(column, static_cast<uint32_t>(static_cast<int32_t>(v)));

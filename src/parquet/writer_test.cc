@@ -634,5 +634,37 @@ TEST(ParquetWriter, OutputErrorsAreReturnedWithContextAndStick) {
   EXPECT_EQ((*writer)->Finish().status().code(), ErrorCode::kNoSpace);
 }
 
+// Iceberg keeps a 64-bit unsigned column as decimal(20, 0): integer values go into a DECIMAL
+// column (FIXED_LEN_BYTE_ARRAY(9), big-endian two's complement), statistics in decimal order.
+TEST(ParquetWriter, IntegersGoIntoDecimalColumns) {
+  Column column = Col("u", ValueType::kDecimal, "bigint unsigned");
+  column.precision = 20;
+  column.scale = 0;
+  TableSchema schema = Schema({column});
+  std::vector<Row> rows = {{{"u", Value::Uint64(18446744073709551615ull)}},
+                           {{"u", Value::Uint64(0)}},
+                           {{"u", Value::Int64(-1)}},
+                           {{"u", Value::Decimal("9223372036854775808")}}};
+  auto bytes = WriteRows(schema, WriterOptions{}, rows, nullptr);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  Parsed file = Parse(*bytes);
+  EXPECT_EQ(Leaf(file, 0).Field(f::kSchemaType)->integer, 7);  // FIXED_LEN_BYTE_ARRAY
+  EXPECT_EQ(Leaf(file, 0).Field(f::kSchemaTypeLength)->integer, 9);
+  EXPECT_EQ(Leaf(file, 0).Field(f::kSchemaPrecision)->integer, 20);
+  EXPECT_EQ(Leaf(file, 0).Field(f::kSchemaScale)->integer, 0);
+  const Node* stats = ChunkMeta(file, 0, 0).Field(f::kMetaStatistics);
+  EXPECT_EQ(stats->Field(f::kStatsMinValue)->binary, std::string(9, '\xFF'));  // -1
+  EXPECT_EQ(stats->Field(f::kStatsMaxValue)->binary,
+            std::string("\x00\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF", 9));  // 2^64-1
+  // An integer the precision cannot hold is refused like decimal text.
+  column.precision = 3;
+  std::string out;
+  auto writer = ParquetWriter::OpenBuffer(Schema({column}), WriterOptions{}, &out);
+  ASSERT_TRUE(writer.ok());
+  Status refused = (*writer)->AppendRow({{"u", Value::Uint64(1000)}});
+  EXPECT_EQ(refused.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("'1000'"), std::string::npos) << refused.message();
+}
+
 }  // namespace
 }  // namespace eddy::parquet

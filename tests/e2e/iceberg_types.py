@@ -12,9 +12,13 @@
    (epoch microseconds, days, unscaled decimals, float bits, hex bytes, text), each key in
    exactly one data file; the table itself is read by icebird and re-derived by DuckDB with
    Iceberg's sequence-number rules (iceberg_read.mjs, its structural checks included): both
-   hold exactly the source's keys, and the cells their JSON carries without loss (text,
-   booleans, 16- and 32-bit integers) equal the database's. Values int64 microseconds cannot
-   hold are left out (see ROWS below: the sink stops on them).
+   hold exactly the source's keys but those set aside, and the cells their JSON carries without
+   loss (text, booleans, 16- and 32-bit integers) equal the database's. Values no Iceberg type
+   holds (PostgreSQL's year-294276 timestamp, MariaDB's DATETIME '2020-00-00') set their records
+   aside: each (the snapshot's and the streamed copy) is a JSON object under
+   `_eddy_errors/format-conversion-failed/` with the reason naming the column and the whole
+   record, and its key is not in the table. BIGINT UNSIGNED is DECIMAL(20,0) in every data file
+   and 18446744073709551615 reads back as that number (icebird: as a JS number, positive).
 2. The object store failing for a while: an `iceberg+s3://` sink into s3rver (npm; no S3
    server is packaged offline) with the SQL catalog (the default there); s3rver is stopped
    while PostgreSQL keeps changing rows: the sink turns IMPAIRED (`eddy status`); s3rver is
@@ -38,13 +42,23 @@ from type_matrix import (MY_COLUMNS, MY_ROWS, PG_COLUMNS, PG_ROWS, UNCONVERTIBLE
 
 EDDY, LOCALDB, NODE = sys.argv[1:4]
 HERE = os.path.dirname(os.path.abspath(__file__))
-# Values int64 microseconds cannot hold stop the Iceberg sink (FAILED: "column 'ts' is
-# TIMESTAMP(MICROS,local) but the source value ... is outside what that type can hold"), where
-# the objects sink sends their row to its error output: PostgreSQL's row UNCONVERTIBLE_ID (a
-# timestamp past 294247 AD) is left out and MariaDB's DATETIME(6) with a zero month ('2020-00-00') written as a
-# zero date (NULL in Iceberg, as in Parquet) instead, until the sink handles them.
-ROWS = [row for row in PG_ROWS if not row.startswith(f"({UNCONVERTIBLE_ID},")]
+# Values no Iceberg type holds set their record aside (docs/sinks/iceberg.md, "Values a column
+# cannot hold"): PostgreSQL's row UNCONVERTIBLE_ID (a timestamp past 294247 AD in `ts`), and a
+# MariaDB row with a DATETIME(6) of a zero month ('2020-00-00'). Row 3 of the MariaDB matrix
+# holds that value too, among its zero dates and odd decimals: there it becomes the all-zero
+# date (NULL, as in Parquet) so that the row's other cells stay checked, and row 4 carries it.
+ROWS = PG_ROWS
+PG_SET_ASIDE = {UNCONVERTIBLE_ID: "ts"}
+MY_ZERO_MONTH_ID = 4
 MY_ICEBERG_ROWS = [row.replace("'2020-00-00 00:00:00'", "'0000-00-00 00:00:00'") for row in MY_ROWS]
+MY_ICEBERG_ROWS.append("(" + ", ".join(
+    [str(MY_ZERO_MONTH_ID)] + ["'2020-00-00 00:00:00'" if name == "dt6" else "NULL"
+                              for name, *_ in MY_COLUMNS[1:]]) + ")")
+MY_SET_ASIDE = {MY_ZERO_MONTH_ID: "dt6"}
+# BIGINT UNSIGNED is decimal(20, 0) in Iceberg, a DECIMAL(20,0) column in the data files
+# (the objects sink keeps Parquet's UBIGINT).
+ICEBERG_TYPES = {"biu": ("DECIMAL(20,0)", "decimal:0")}
+MY_BIGINT_UNSIGNED_MAX_ID = 2  # biu = 18446744073709551615
 # Cells iceberg_read.mjs's JSON carries without loss (its bigints become JS numbers, its
 # timestamps JS Dates in milliseconds): compared there too, the others through
 # objects_parquet_read.mjs's canonical forms.
@@ -88,7 +102,7 @@ def check_postgres(db, work):
     db.sql("INSERT INTO types_t VALUES " + ", ".join(ROWS))
     database = db.url.rsplit("/", 1)[1].split("?")[0]
     check_matrix("postgres", work, db.url, "public.types_t", f"{database}/public/types_t",
-                 PG_COLUMNS, len(ROWS),
+                 PG_COLUMNS, len(ROWS), PG_SET_ASIDE,
                  lambda: db.sql("INSERT INTO types_t SELECT id + 100, " +
                                 ", ".join(name for name, *_ in PG_COLUMNS[1:]) + " FROM types_t"),
                  lambda: pg_rows(db))
@@ -100,16 +114,43 @@ def check_mariadb(db, work):
     my_sql(db, "INSERT INTO types VALUES " + ", ".join(MY_ICEBERG_ROWS))
     database = db.url.rsplit("/", 1)[1].split("?")[0]
     check_matrix("mariadb", work, db.url, f"{database}.types", None, MY_COLUMNS,
-                 len(MY_ICEBERG_ROWS),
+                 len(MY_ICEBERG_ROWS), MY_SET_ASIDE,
                  lambda: my_sql(db, "INSERT INTO types SELECT id + 100, " +
                                 ", ".join(name for name, *_ in MY_COLUMNS[1:]) + " FROM types"),
                  lambda: my_rows(db))
 
 
-def check_matrix(label, work, url, tables, table_path, columns, row_count, insert_again, rows_of_db):
+def check_set_aside(lake, set_aside, label):
+    """The set-aside objects: one per record whose value no Iceberg type holds (the snapshot's
+    id and the streamed id + 100), each naming the column in its reason and carrying the whole
+    record. Returns the set-aside ids."""
+    found = {}
+    for path in glob.glob(f"{lake}/_eddy_errors/format-conversion-failed/**/*.json", recursive=True):
+        with open(path) as file:
+            entry = json.load(file)
+        assert entry["errorCode"] == "DataFormatConversion.InvalidValue", entry
+        record_id = int(entry["record"]["after"]["id"])
+        assert record_id not in found, f"{record_id} set aside twice: {path}"
+        found[record_id] = entry
+    want = {i: column for i, column in set_aside.items()}
+    want.update({i + 100: column for i, column in set_aside.items()})
+    assert sorted(found) == sorted(want), f"{label}: set aside {sorted(found)}, expected {sorted(want)}"
+    for record_id, column in want.items():
+        entry = found[record_id]
+        assert entry["column"] == column and f"column '{column}'" in entry["errorMessage"] and \
+            "outside what that type can hold" in entry["errorMessage"], entry
+        assert entry["record"]["after"][column] is not None, entry["record"]
+    print(f"iceberg_types {label}: {len(found)} records set aside with the reason "
+          f"({found[min(found)]['errorMessage'][:100]}...)", flush=True)
+    return set(want)
+
+
+def check_matrix(label, work, url, tables, table_path, columns, row_count, set_aside, insert_again,
+                 rows_of_db):
     """`eddy run` from `url` into an iceberg+file:// table (table_path under the warehouse, or
     the only table there when None): the snapshot rows, then insert_again() streams them again
-    with ids + 100; every cell against rows_of_db() (id -> {column: comparable text})."""
+    with ids + 100; every cell against rows_of_db() (id -> {column: comparable text}); the rows
+    of `set_aside` (id -> the column whose value no Iceberg type holds) set aside."""
     lake = f"{work}/{label}-lake"
     # The heartbeat shows where the last transaction ends (the sink publishes a transaction once
     # it has seen its end).
@@ -135,9 +176,10 @@ def check_matrix(label, work, url, tables, table_path, columns, row_count, inser
             result, _ = read_table(NODE, table_dir(), "id", current_only=True)
             return result if result and len(result["versions"][-1]["rows"]) == count else None
 
-        wait_for(lambda: table_holds(row_count), 60, f"the {label} snapshot rows in Iceberg")
+        kept = row_count - len(set_aside)
+        wait_for(lambda: table_holds(kept), 60, f"the {label} snapshot rows in Iceberg")
         insert_again()
-        result = wait_for(lambda: table_holds(2 * row_count), 60, f"the {label} streamed rows")
+        result = wait_for(lambda: table_holds(2 * kept), 60, f"the {label} streamed rows")
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=60)
     finally:
@@ -145,8 +187,10 @@ def check_matrix(label, work, url, tables, table_path, columns, row_count, inser
             run.kill()
             run.wait()
 
-    db_rows = rows_of_db()
-    by_name = {name: (duck_type, compare) for name, _, duck_type, _, compare in columns}
+    set_aside_ids = check_set_aside(lake, set_aside, label)
+    db_rows = {i: row for i, row in rows_of_db().items() if i not in set_aside_ids}
+    by_name = {name: ICEBERG_TYPES.get(name, (duck_type, compare))
+               for name, _, duck_type, _, compare in columns}
     failures = []
     # icebird and DuckDB's sequence-number derivation, structure checked (iceberg_read.mjs).
     assert not result["problems"], result["problems"]
@@ -191,6 +235,14 @@ def check_matrix(label, work, url, tables, table_path, columns, row_count, inser
                     if not cells_equal(compare, row[c], want, reader):
                         failures.append(f"{reader} {file['file']} id {row_id} {name}: got "
                                         f"{str(row[c])[:120]!r}, database {str(want)[:120]!r}")
+    if "biu" in by_name:
+        # 2^64 - 1 in decimal(20, 0): icebird reads it as a JS number (53 bits), positive.
+        for reader, rows in (("icebird", result["versions"][-1]["rows"]),):
+            got = next(row["biu"] for row in rows if int(row["id"]) == MY_BIGINT_UNSIGNED_MAX_ID)
+            if float(got) != float(18446744073709551615):
+                failures.append(f"{reader}: BIGINT UNSIGNED 18446744073709551615 read as {got!r}")
+            print(f"iceberg_types {label}: BIGINT UNSIGNED 18446744073709551615 is decimal(20, 0); "
+                  f"{reader} reads {got!r}", flush=True)
     assert not failures, f"{len(failures)} mismatches:\n  " + "\n  ".join(failures[:40])
     assert sorted(seen) == sorted(db_rows) and set(seen.values()) == {1}, \
         f"data files hold keys {seen}, the database {sorted(db_rows)}"

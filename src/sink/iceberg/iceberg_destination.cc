@@ -7,7 +7,10 @@
 #include <unordered_map>
 
 #include "base/logging.h"
+#include "base/metrics.h"
 #include "consume/checkpoint_store.h"
+#include "format/json.h"
+#include "format/renderer.h"
 #include "iceberg/compact.h"
 #include "iceberg/iceberg_format.h"
 #include "iceberg/sql_catalog.h"
@@ -28,6 +31,26 @@ constexpr std::string_view kCatalogName = "eddy";
 constexpr uint64_t kMaxCommitBytes = 512ull << 20;
 // Commits of one table tried within a batch while other writers (`eddy lake`) commit first.
 constexpr int kCommitAttempts = 4;
+
+// Where records whose values a table's types cannot hold are set aside, under the warehouse:
+// `_eddy_errors/format-conversion-failed/<table path>/<shardId>-<sequenceNumber>.json`. Outside
+// every table's location (Iceberg's orphan-file removal deletes unknown files there); the
+// leading '_' hides it from Hadoop-style listings. The folder is named as the objects sink's
+// (and Firehose's) error output type for records a format conversion could not convert.
+constexpr std::string_view kSetAsideFolder = "_eddy_errors/format-conversion-failed";
+
+// The module's metric family (its probe), registered once in the process registry.
+prometheus::Family<prometheus::Counter>& SetAsideFamily() {
+  static prometheus::Family<prometheus::Counter>* family =
+      &prometheus::BuildCounter()
+           .Name("eddy_iceberg_records_set_aside_total")
+           .Help(
+               "Records an Iceberg sink set aside under _eddy_errors/format-conversion-failed/ "
+               "because a value does not fit its column's Iceberg type (a timestamp past what "
+               "int64 microseconds hold, a zero month), by sink and source table")
+           .Register(metrics::Registry());
+  return *family;
+}
 
 Result<std::unique_ptr<objstore::ObjectStore>> MakeStore(const IcebergSettings& settings) {
   objstore::StoreLocation location;
@@ -300,6 +323,7 @@ class IcebergDestination final : public consume::Destination {
     const model::Row* image = nullptr;
     model::Row merged;  // the image with unchanged (TOAST) values taken from the before image
     bool use_merged = false;
+    const consume::SinkRecord* record = nullptr;  // the change that left this key and image
   };
   struct TableChanges {
     model::TableId table;
@@ -534,13 +558,14 @@ class IcebergDestination final : public consume::Destination {
     std::vector<KeyChange> keyed_changes;
     std::unordered_map<std::string, size_t> by_key;
     std::vector<const model::Row*> appended;
+    std::vector<const consume::SinkRecord*> appended_records;  // parallel to `appended`
     uint64_t skipped_deletes = 0;
     size_t applied = 0;
     auto change_for = [&](model::Row key) -> KeyChange& {
       std::string text;
       for (const model::Field& field : key) model::AppendPartitionKeyValue(field.value, text);
       auto [it, inserted] = by_key.emplace(std::move(text), keyed_changes.size());
-      if (inserted) keyed_changes.push_back(KeyChange{std::move(key), nullptr, {}, false});
+      if (inserted) keyed_changes.push_back(KeyChange{std::move(key), nullptr, {}, false, nullptr});
       return keyed_changes[it->second];
     };
     std::deque<model::Row> renamed_rows;  // images of an older schema version, renamed
@@ -571,6 +596,7 @@ class IcebergDestination final : public consume::Destination {
         row.push_back(
             {std::string(kChangelogTransaction), model::Value::Text(event.transaction_id)});
         appended.push_back(&row);
+        appended_records.push_back(record);
         continue;
       }
       if (!keyed) {
@@ -579,8 +605,10 @@ class IcebergDestination final : public consume::Destination {
         } else if (event.after && rename) {
           RenameField(renamed_rows.emplace_back(*event.after), *rename);
           appended.push_back(&renamed_rows.back());
+          appended_records.push_back(record);
         } else if (event.after) {
           appended.push_back(&*event.after);
+          appended_records.push_back(record);
         }
         continue;
       }
@@ -599,12 +627,14 @@ class IcebergDestination final : public consume::Destination {
           KeyChange& old_change = change_for(std::move(old_key));
           old_change.image = nullptr;
           old_change.use_merged = false;
+          old_change.record = record;
         }
       }
       model::Row key = event.key;
       if (rename) RenameField(key, *rename);
       KeyChange& change = change_for(std::move(key));
       change.use_merged = false;
+      change.record = record;
       change.image = is_delete || !event.after ? nullptr : &*event.after;
       if (change.image != nullptr && event.before) {
         bool unavailable = false;
@@ -638,21 +668,124 @@ class IcebergDestination final : public consume::Destination {
     if (staged_transaction) {
       delta.summary.emplace_back(std::string(ice::kSummaryStagedTransaction), *staged_transaction);
     }
+    // The record behind each row and key of the delta (what is set aside if it does not fit).
+    std::vector<const consume::SinkRecord*> row_records;
+    std::vector<const consume::SinkRecord*> key_records;
     if (keyed) {
       for (const KeyChange& change : keyed_changes) {
         delta.deleted_keys.push_back(&change.key);
-        if (change.image != nullptr)
+        key_records.push_back(change.record);
+        if (change.image != nullptr) {
           delta.rows.push_back(change.use_merged ? &change.merged : change.image);
+          row_records.push_back(change.record);
+        }
       }
     } else {
       delta.rows = std::move(appended);
+      row_records = std::move(appended_records);
     }
-    EDDY_ASSIGN_OR_RETURN(ice::LoadedTable committed,
-                          catalog_->CommitDelta(table_key, table->loaded, schema, delta,
-                                                Options(!staged_transaction.has_value())));
-    table->loaded = std::move(committed);
+    const ice::CommitOptions options = Options(!staged_transaction.has_value());
+    Result<ice::LoadedTable> committed =
+        catalog_->CommitDelta(table_key, table->loaded, schema, delta, options);
+    size_t set_aside = 0;  // records set aside for this commit
+    if (!committed.ok() && committed.status().code() == ErrorCode::kInvalidArgument) {
+      // A value the table's types cannot hold: its record is set aside (written before the
+      // commit that moves the checkpoint past it), and the rest is committed without it.
+      EDDY_ASSIGN_OR_RETURN(std::vector<ice::Unconvertible> unconvertible,
+                            ice::FindUnconvertible(table->loaded, schema, delta));
+      if (unconvertible.empty()) return committed.status();
+      EDDY_ASSIGN_OR_RETURN(set_aside,
+                            SetAside(changes, table_key, unconvertible, row_records, key_records));
+      std::set<size_t> bad_rows;
+      std::set<size_t> bad_keys;
+      for (const ice::Unconvertible& bad : unconvertible) {
+        (bad.is_key ? bad_keys : bad_rows).insert(bad.index);
+      }
+      // A rejected image leaves its key in the delete file: the table drops the key's older
+      // row rather than show a value the source has replaced (docs/sinks/iceberg.md).
+      ice::Delta kept;
+      kept.summary = delta.summary;
+      for (size_t i = 0; i < delta.rows.size(); ++i) {
+        if (!bad_rows.contains(i)) kept.rows.push_back(delta.rows[i]);
+      }
+      for (size_t i = 0; i < delta.deleted_keys.size(); ++i) {
+        if (!bad_keys.contains(i)) kept.deleted_keys.push_back(delta.deleted_keys[i]);
+      }
+      committed = catalog_->CommitDelta(table_key, table->loaded, schema, kept, options);
+    }
+    if (!committed.ok()) return committed.status();
+    if (set_aside > 0) {
+      // Counted once committed (a failed commit's batch is delivered again and rewrites them).
+      SetAsideFamily()
+          .Add({{"sink", sink_name_}, {"table", changes.table.ToString()}})
+          .Increment(static_cast<double>(set_aside));
+    }
+    table->loaded = std::move(committed).value();
     table->checkpoint = checkpoint;
     return true;
+  }
+
+  // Writes the records behind `unconvertible` (rows and keys of a delta; row_records and
+  // key_records name their records) to the set-aside folder, one object per record named by its
+  // shard and sequence number, so a batch delivered again rewrites the same objects. Returns how
+  // many records were written; the first record of each table and column is logged.
+  Result<size_t> SetAside(const TableChanges& changes, const std::string& table_key,
+                          const std::vector<ice::Unconvertible>& unconvertible,
+                          const std::vector<const consume::SinkRecord*>& row_records,
+                          const std::vector<const consume::SinkRecord*>& key_records) {
+    static const std::unique_ptr<format::Renderer> native = [] {
+      auto renderer = format::MakeRenderer("native");
+      return renderer.ok() ? std::move(renderer).value() : nullptr;
+    }();
+    const std::string prefix = WarehousePrefix(settings_);
+    const std::string folder =
+        prefix + std::string(kSetAsideFolder) + "/" + table_key.substr(prefix.size()) + "/";
+    std::set<const consume::SinkRecord*> written;
+    for (const ice::Unconvertible& bad : unconvertible) {
+      const auto& records = bad.is_key ? key_records : row_records;
+      const consume::SinkRecord* record = bad.index < records.size() ? records[bad.index] : nullptr;
+      if (record == nullptr || !written.insert(record).second) continue;
+      format::RecordContext context;
+      context.sequence_number = record->sequence_number;
+      context.table_schema = record->table_schema.get();
+      const std::string rendered =
+          native != nullptr && record->event != nullptr
+              ? native->Render(*record->event, format::ViewType::kNewAndOldImages, context)
+              : std::string();
+      format::JsonWriter json;
+      json.BeginObject();
+      json.Member("errorCode", "DataFormatConversion.InvalidValue");
+      json.Member("errorMessage", bad.reason.message());
+      json.Member("sink", sink_name_);
+      json.Member("table", changes.table.ToString());
+      json.Member("icebergTable", catalog_->Location(table_key));
+      json.Member("column", bad.column);
+      json.Member("shardId", record->shard_id);
+      json.Member("sequenceNumber", record->sequence_number);
+      json.Member("partitionKey", record->partition_key);
+      json.MemberInt("approximateArrivalTimestamp", record->arrival_nanos / 1'000'000);
+      json.Key("record");
+      if (rendered.empty()) {
+        json.Null();
+      } else {
+        json.RawJson(rendered);
+      }
+      json.EndObject();
+      const std::string key = folder + record->shard_id + "-" + record->sequence_number + ".json";
+      objstore::PutOptions put_options;
+      put_options.content_type = "application/json";
+      Status put = store_->Put(key, json.Take() + "\n", put_options);
+      if (!put.ok()) return put.WithContext("setting a record aside at " + store_->Describe(key));
+      if (warned_columns_.insert(table_key + '\0' + bad.column).second) {
+        logger_->warn(
+            "sink={} table={} column={}: {}; the record is set aside at {} and the table is "
+            "committed without it (later records of this column are counted in "
+            "eddy_iceberg_records_set_aside_total, not logged)",
+            sink_name_, changes.table.ToString(), bad.column, bad.reason.message(),
+            store_->Describe(key));
+      }
+    }
+    return written.size();
   }
 
   // Compacts the table (iceberg/compact.h) when its current snapshot has reached a configured
@@ -709,6 +842,8 @@ class IcebergDestination final : public consume::Destination {
   std::map<std::string, CachedTable> tables_;  // by table key
   // Tables whose head is a staged snapshot (kept across failures, unlike tables_).
   std::set<std::string> staged_keys_;
+  // Table key + '\0' + column of the set-aside records logged so far (one warning each).
+  std::set<std::string> warned_columns_;
   // The checkpoint of the last acknowledged batch (or the one ReadCheckpoint found): new tables
   // start with it.
   consume::Checkpoint previous_checkpoint_;

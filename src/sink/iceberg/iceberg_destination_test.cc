@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/metrics.h"
 #include "consume/checkpoint_store.h"
 #include "iceberg/compact.h"
 #include "iceberg/iceberg_format.h"
@@ -69,7 +70,9 @@ class IcebergDestinationTest : public ::testing::Test {
     }
     consume::SinkRecord record;
     record.shard_index = 0;
+    record.shard_id = "shardId-000000000000";
     record.sequence = SequenceNumber(++sequence_);
+    record.sequence_number = std::to_string(sequence_);
     record.event = event;
     record.table_schema = schema;
     batch.records.push_back(std::move(record));
@@ -461,6 +464,143 @@ TEST_F(IcebergDestinationTest, CompactsOnItsOwnAtTheThresholdAndFollowsOutsideCo
   EXPECT_EQ(table->version, compacted_version + 1);
   EXPECT_EQ(table->metadata.CurrentSnapshot()->SummaryValue("eddy.checkpoint"),
             consume::EncodeCheckpoint(fifth.checkpoint_after));
+}
+
+// A value the column's Iceberg type cannot hold (a timestamp past what int64 microseconds hold,
+// kept as text by the capture) sets its record aside instead of failing the sink: the record in
+// JSON with the reason under _eddy_errors/format-conversion-failed/, named by its position (a
+// batch delivered again rewrites the same object); the rest of the batch is committed; the
+// key's older row is deleted.
+// `events` (id, note, at timestamp); a record's image given an `at` value; a timestamp that
+// fits and one past what int64 microseconds hold (the capture keeps it as text).
+std::shared_ptr<const model::TableSchema> EventsSchema() {
+  auto events = std::make_shared<model::TableSchema>(*Schema("events"));
+  model::Column at;
+  at.name = "at";
+  at.source_type = "timestamp without time zone";
+  at.type = model::ValueType::kTimestamp;
+  events->columns.push_back(at);
+  return events;
+}
+void WithAt(consume::SinkRecord& record, model::Value value) {
+  auto event = std::make_shared<model::ChangeEvent>(*record.event);
+  event->after->push_back({"at", std::move(value)});
+  record.event = event;
+}
+model::Value FineAt() { return model::Value::Timestamp({model::TemporalKind::kFinite, 1'000'000}); }
+model::Value BeyondAt() {
+  return model::Value::TypedText("timestamp without time zone", "294276-12-31 23:59:59.999999");
+}
+
+std::vector<std::string> SetAsideKeys(objstore::ObjectStore& store, const std::string& folder) {
+  std::vector<std::string> keys;
+  auto listed = store.List(folder, "", "", 1000);
+  EXPECT_TRUE(listed.ok());
+  if (listed.ok()) {
+    for (const objstore::ObjectInfo& object : listed->objects) keys.push_back(object.key);
+  }
+  return keys;
+}
+
+TEST_F(IcebergDestinationTest, AValueTheColumnCannotHoldIsSetAsideAndTheRestCommitted) {
+  auto events = EventsSchema();
+  consume::SinkBatch one = Batch();
+  Add(one, events, model::Operation::kInsert, 1, "a");
+  Add(one, events, model::Operation::kInsert, 2, "b");
+  WithAt(one.records[0], FineAt());
+  WithAt(one.records[1], FineAt());
+  ASSERT_TRUE(destination_->Deliver(one).failure.ok());
+
+  consume::SinkBatch two = Batch();
+  Add(two, events, model::Operation::kUpdate, 2, "b2");  // an image that does not fit
+  Add(two, events, model::Operation::kInsert, 3, "c");
+  Add(two, events, model::Operation::kInsert, 4, "d");  // does not fit either
+  WithAt(two.records[0], BeyondAt());
+  WithAt(two.records[1], FineAt());
+  WithAt(two.records[2], BeyondAt());
+  // The commit point fails once after the records were set aside: delivered again, the same
+  // objects are rewritten (no second copy) and the table gets the batch once.
+  fs_.InjectFault(io::FaultOperation::kOpen, IoError("disk gone"),
+                  "events/metadata/.v3.metadata.json");
+  EXPECT_FALSE(destination_->Deliver(two).failure.ok());
+  fs_.ClearFaults();
+  auto outcome = destination_->Deliver(two);
+  ASSERT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
+  EXPECT_EQ(outcome.acknowledged, 3u);
+
+  objstore::LocalObjectStore store("/lake", &fs_);
+  const std::string folder = "_eddy_errors/format-conversion-failed/shop/public/events/";
+  EXPECT_EQ(SetAsideKeys(store, folder),
+            (std::vector<std::string>{folder + "shardId-000000000000-3.json",
+                                      folder + "shardId-000000000000-5.json"}));
+  auto set_aside = store.Get(folder + "shardId-000000000000-3.json");
+  ASSERT_TRUE(set_aside.ok());
+  for (std::string_view part :
+       {"\"errorCode\":\"DataFormatConversion.InvalidValue\"", "\"column\":\"at\"",
+        "column 'at' is TIMESTAMP(MICROS,local)", "294276-12-31 23:59:59.999999",
+        "\"table\":\"shop.public.events\"", "\"sequenceNumber\":\"3\"", "\"b2\""}) {
+    EXPECT_NE(set_aside->find(part), std::string::npos) << part << " in " << *set_aside;
+  }
+  EXPECT_NE(
+      metrics::SerializeText().find(
+          "eddy_iceberg_records_set_aside_total{sink=\"lake\",table=\"shop.public.events\"} 2"),
+      std::string::npos);
+
+  // The commit: key 3's row; deletes for 2, 3 and 4 (2's older row goes: the table never
+  // shows a value the source has replaced).
+  auto table = Load("shop/public/events");
+  ASSERT_TRUE(table);
+  EXPECT_EQ(table->version, 3);
+  const ice::Snapshot* snapshot = table->metadata.CurrentSnapshot();
+  EXPECT_EQ(snapshot->SummaryValue("added-records"), "1");
+  EXPECT_EQ(snapshot->SummaryValue("added-equality-deletes"), "3");
+  EXPECT_EQ(snapshot->SummaryValue("eddy.checkpoint"),
+            consume::EncodeCheckpoint(two.checkpoint_after));
+  // What a reader sees (compaction applies the deletes): keys 1 and 3.
+  ice::HadoopCatalog catalog(&store);
+  ice::CompactOptions options;
+  options.force = true;
+  auto compacted = ice::CompactTable(catalog, "shop/public/events", options);
+  ASSERT_TRUE(compacted.ok()) << compacted.status().ToString();
+  EXPECT_EQ(compacted->rows_after, 2);
+
+  // The next good change of key 4 is applied as any other.
+  consume::SinkBatch three = Batch();
+  Add(three, events, model::Operation::kUpdate, 4, "d2");
+  WithAt(three.records[0], FineAt());
+  ASSERT_TRUE(destination_->Deliver(three).failure.ok());
+  EXPECT_EQ(Load("shop/public/events")->metadata.CurrentSnapshot()->SummaryValue("added-records"),
+            "1");
+}
+
+// A value that does not fit in a change another change of the same key supersedes within the
+// commit is not written to the mirror (nothing set aside there), but the changelog table gets
+// every change: there it is set aside.
+TEST_F(IcebergDestinationTest, TheChangelogTableSetsAsideEveryChangeThatDoesNotFit) {
+  consume::SinkSpec spec;
+  spec.name = "lake";
+  spec.url = "iceberg+file:///lake";
+  spec.settings = {{"changelog", "true"}};
+  destination_ = Make(spec);
+  ASSERT_TRUE(destination_->Open().ok());
+  auto events = EventsSchema();
+  consume::SinkBatch batch = Batch();
+  Add(batch, events, model::Operation::kInsert, 1, "a");
+  Add(batch, events, model::Operation::kUpdate, 1, "b");
+  WithAt(batch.records[0], BeyondAt());
+  WithAt(batch.records[1], FineAt());
+  auto outcome = destination_->Deliver(batch);
+  ASSERT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
+  EXPECT_EQ(Load("shop/public/events")->metadata.CurrentSnapshot()->SummaryValue("added-records"),
+            "1");
+  EXPECT_EQ(Load("shop/public/events_changelog")
+                ->metadata.CurrentSnapshot()
+                ->SummaryValue("added-records"),
+            "1");
+  objstore::LocalObjectStore store("/lake", &fs_);
+  const std::string errors = "_eddy_errors/format-conversion-failed/shop/public/";
+  EXPECT_EQ(SetAsideKeys(store, errors),
+            std::vector<std::string>{errors + "events_changelog/shardId-000000000000-1.json"});
 }
 
 TEST_F(IcebergDestinationTest, PlainStreamsAreRefused) {

@@ -389,13 +389,12 @@ class AppendWorker {
 
 }  // namespace
 
-
 class MysqlCapture::Runner {
  public:
   Runner(MysqlCaptureOptions options, std::shared_ptr<log::Stream> stream, SourceUrl url)
       : options_(std::move(options)), stream_(std::move(stream)), url_(std::move(url)) {
     for (const std::string& table : options_.tables) filter_.insert(table);
-    progress_.state = "starting";
+    progress_.state = CaptureState::kStarting;
     probe_ = std::make_unique<CaptureProbe>(stream_->name());
     InitIncremental();
   }
@@ -408,9 +407,9 @@ class MysqlCapture::Runner {
     appender_.reset();  // idle by now: every session drains it before returning
     std::lock_guard lock(mu_);
     if (status.ok() || stopping_) {
-      progress_.state = stopping_ ? "stopped" : "finished";
+      progress_.state = stopping_ ? CaptureState::kStopped : CaptureState::kFinished;
     } else {
-      progress_.state = "failed";
+      progress_.state = CaptureState::kFailed;
       progress_.last_error = status.ToString();
       log_->error("mysql capture failed error=\"{}\"", status.ToString());
     }
@@ -456,7 +455,7 @@ class MysqlCapture::Runner {
     std::lock_guard lock(mu_);
     return stopping_;
   }
-  void SetState(const std::string& state) {
+  void SetState(CaptureState state) {
     std::lock_guard lock(mu_);
     progress_.state = state;
   }
@@ -577,7 +576,8 @@ class MysqlCapture::Runner {
       Status status = Session(first_connection);
       if (stopping()) return Status::Ok();
       if (status.ok()) return Status::Ok();  // initial_only finished
-      bool same_id = status.message().find("is already used by another replica") != std::string::npos;
+      bool same_id =
+          status.message().find("is already used by another replica") != std::string::npos;
       // Our own previous dump thread may still be ending (after a kill or a network drop) when
       // we reconnect; the server then reports the id as taken. A few retries tell the two apart.
       if (same_id && ++same_id_errors_ < kMaxSameIdErrors) {
@@ -601,7 +601,7 @@ class MysqlCapture::Runner {
       }
       {
         std::lock_guard lock(mu_);
-        progress_.state = "reconnecting";
+        progress_.state = CaptureState::kReconnecting;
         progress_.reconnects++;
         progress_.last_error = status.ToString();
         dump_connection_id_ = 0;
@@ -688,7 +688,7 @@ class MysqlCapture::Runner {
       client_ = client.get();
       queue_ = &queue;
       dump_connection_id_ = client->connection_id();
-      progress_.state = "streaming";
+      progress_.state = CaptureState::kStreaming;
     }
     binlog_poller_->Poke();  // a position is known now: report the lag without waiting
     BinlogClient* raw_client = client.get();
@@ -804,16 +804,16 @@ class MysqlCapture::Runner {
       if (rows->rows[i][0] && *rows->rows[i][0] == position.file) return Status::Ok();
     }
     std::string oldest = rows->rows.empty() ? "" : rows->rows[0][0].value_or("");
-    return FailedPrecondition("binlog file " + position.file +
-                              " needed to resume at " + position.ToString() +
-                              " is no longer on the server (oldest is " + oldest +
+    return FailedPrecondition("binlog file " + position.file + " needed to resume at " +
+                              position.ToString() + " is no longer on the server (oldest is " +
+                              oldest +
                               "; purged or expired): changes after that position are lost to "
                               "capture; take a new snapshot (snapshot mode always, or a new "
                               "stream)");
   }
 
   Status RunSnapshot(const ServerInfo& server) {
-    SetState("snapshot");
+    SetState(CaptureState::kSnapshot);
     SnapshotOptions snapshot_options;
     snapshot_options.endpoint = url_.ToEndpoint();
     snapshot_options.tables = options_.tables;
@@ -1316,7 +1316,8 @@ class MysqlCapture::Runner {
         return Status::Ok();
       }
       case EventType::kMariadbGtid: {
-        EDDY_ASSIGN_OR_RETURN(MariadbGtidEvent gtid, ParseMariadbGtid(framed.body, header.server_id));
+        EDDY_ASSIGN_OR_RETURN(MariadbGtidEvent gtid,
+                              ParseMariadbGtid(framed.body, header.server_id));
         if (gtid.flags & (kGtidFlagPreparedXa)) {
           // XA PREPARE: the group is prepared, not committed; XA COMMIT comes later as a query.
           return Unimplemented("XA transactions (XA PREPARE in the binlog) are not supported");
@@ -1355,16 +1356,19 @@ class MysqlCapture::Runner {
         break;
       }
       case EventType::kIncident:
-        return FailedPrecondition("the server wrote an INCIDENT event into the binlog (events "
-                                  "may be missing, e.g. after a failed non-transactional "
-                                  "statement); capture cannot guarantee completeness past it");
+        return FailedPrecondition(
+            "the server wrote an INCIDENT event into the binlog (events "
+            "may be missing, e.g. after a failed non-transactional "
+            "statement); capture cannot guarantee completeness past it");
       case EventType::kMysqlTransactionPayload:
-        return Unimplemented("MySQL binlog_transaction_compression (TRANSACTION_PAYLOAD events) "
-                             "is not supported; set binlog_transaction_compression=OFF");
+        return Unimplemented(
+            "MySQL binlog_transaction_compression (TRANSACTION_PAYLOAD events) "
+            "is not supported; set binlog_transaction_compression=OFF");
       case EventType::kMysqlPartialUpdateRows:
-        return FailedPrecondition("PARTIAL_UPDATE_ROWS events (binlog_row_value_options="
-                                  "PARTIAL_JSON) carry partial JSON images; unset "
-                                  "binlog_row_value_options");
+        return FailedPrecondition(
+            "PARTIAL_UPDATE_ROWS events (binlog_row_value_options="
+            "PARTIAL_JSON) carry partial JSON images; unset "
+            "binlog_row_value_options");
       default:
         if (IsRowsEvent(type)) {
           EDDY_RETURN_IF_ERROR(HandleRows(type, raw, framed.body, post(8)));
@@ -1402,7 +1406,8 @@ class MysqlCapture::Runner {
     if (word == "COMMIT" || word == "ROLLBACK") {
       // ROLLBACK is logged only when non-transactional tables were changed: those changes are
       // permanent and are in the row events before it.
-      if (word == "ROLLBACK" && UpperFirstWord(query.query, 2) == "ROLLBACK TO") return Status::Ok();
+      if (word == "ROLLBACK" && UpperFirstWord(query.query, 2) == "ROLLBACK TO")
+        return Status::Ok();
       pending_.thread_id = pending_.thread_id ? pending_.thread_id : query.thread_id;
       return Commit(header, end_offset);
     }
@@ -1439,9 +1444,8 @@ class MysqlCapture::Runner {
       pending_.ddl_items++;
       if (pending_.spilled) {
         pending_.spill_ddls.push_back(shared);
-        EDDY_RETURN_IF_ERROR(spill_->Write(SpillFile::kDdl,
-                                           static_cast<uint32_t>(pending_.spill_ddls.size() - 1),
-                                           0, 0, {}));
+        EDDY_RETURN_IF_ERROR(spill_->Write(
+            SpillFile::kDdl, static_cast<uint32_t>(pending_.spill_ddls.size() - 1), 0, 0, {}));
       } else {
         PendingRows item;
         item.ddl = std::move(shared);
@@ -1465,9 +1469,9 @@ class MysqlCapture::Runner {
     using model::SchemaChangeKind;
     if (change.table.empty()) return;
     const std::string key = SchemaKey(change.database, change.table);
-    const std::string previous_key =
-        change.change.previous_name.empty() ? key
-                                            : SchemaKey(change.database, change.change.previous_name);
+    const std::string previous_key = change.change.previous_name.empty()
+                                         ? key
+                                         : SchemaKey(change.database, change.change.previous_name);
     switch (change.change.kind) {
       case SchemaChangeKind::kCreateTable:
         if (change.change.table_schema) {
@@ -1600,8 +1604,8 @@ class MysqlCapture::Runner {
     if (pending_.raw_bytes > options_.large_transaction_bytes) {
       // Too large to hold: move what we have to the spill file, and the rest as it comes.
       if (spill_ == nullptr) {
-        spill_ = std::make_unique<SpillFile>(file_system_,
-                                             io::JoinPath(options_.data_dir, "mysql-transaction.spill"));
+        spill_ = std::make_unique<SpillFile>(
+            file_system_, io::JoinPath(options_.data_dir, "mysql-transaction.spill"));
       }
       EDDY_RETURN_IF_ERROR(spill_->Start());
       pending_.spilled = true;
@@ -1666,8 +1670,10 @@ class MysqlCapture::Runner {
     event.position = SourcePosition(position);
     event.commit_time_ns = static_cast<int64_t>(timestamp) * 1'000'000'000;
     event.capture_time_ns = SystemClock::Instance().NowNanos();
-    event.transaction_id = transaction.gtid.empty() ? transaction.begin.ToString() : transaction.gtid;
-    event.source.connector = mariadb_ ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
+    event.transaction_id =
+        transaction.gtid.empty() ? transaction.begin.ToString() : transaction.gtid;
+    event.source.connector =
+        mariadb_ ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
     event.source.server_name = options_.server_name;
     event.source.mysql_thread_id = transaction.thread_id;
     event.source.query.clear();
@@ -1726,7 +1732,8 @@ class MysqlCapture::Runner {
       model::AppendRowFieldCount(key_columns.size(), payload);
       for (uint32_t column : key_columns) payload += key_image.Field(column);
       EDDY_RETURN_IF_ERROR(EncodeImage(table, first_image_, payload));
-      if (kind == RowsKind::kUpdate) EDDY_RETURN_IF_ERROR(EncodeImage(table, second_image_, payload));
+      if (kind == RowsKind::kUpdate)
+        EDDY_RETURN_IF_ERROR(EncodeImage(table, second_image_, payload));
       payload_hint_ = payload.size() + 32;
       // The record carries no position of its own: the payload has the event's, and the
       // transaction's end position goes to the log with the batch (AppendTransaction).
@@ -1759,7 +1766,7 @@ class MysqlCapture::Runner {
                  EventTally& tally) {
     model::ChangeEvent& event = scratch_;
     event.op = ddl.action == DdlChange::Action::kTruncate ? model::Operation::kTruncate
-                                                           : model::Operation::kSchemaChange;
+                                                          : model::Operation::kSchemaChange;
     event.table = model::TableId{ddl.database, "", ddl.table};
     event.schema_version = 0;
     event.key.clear();
@@ -2104,8 +2111,9 @@ Result<std::unique_ptr<MysqlCapture>> MysqlCapture::Start(MysqlCaptureOptions op
     return InvalidArgument("MySQL capture: source.snapshot_parallelism must be 1..64");
   }
   if (options.server_id == 0) {
-    return InvalidArgument("MySQL capture needs a replica server_id: a non-zero number unique "
-                           "among the server's replicas (and different from its own)");
+    return InvalidArgument(
+        "MySQL capture needs a replica server_id: a non-zero number unique "
+        "among the server's replicas (and different from its own)");
   }
   for (const std::string& table : options.tables) {
     if (table.find('.') == std::string::npos) {
@@ -2132,7 +2140,8 @@ Result<std::unique_ptr<MysqlCapture>> MysqlCapture::Start(MysqlCaptureOptions op
                            url.ToString());
   }
   std::unique_ptr<MysqlCapture> capture(new MysqlCapture());
-  capture->runner_ = std::make_unique<Runner>(std::move(options), std::move(stream), std::move(url));
+  capture->runner_ =
+      std::make_unique<Runner>(std::move(options), std::move(stream), std::move(url));
   Runner* runner = capture->runner_.get();
   capture->thread_ = std::thread([runner] { runner->Run(); });
   return capture;

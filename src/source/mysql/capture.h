@@ -15,9 +15,9 @@
 //   transaction at or below it is skipped (the log also refuses it as a duplicate).
 // - Faults: a lost connection, a killed dump thread or a restarted server is retried with
 //   exponential backoff; the transaction in flight is dropped and re-read. Fatal (capture
-//   stops, progress().state = "failed", Stop() returns the error): a purged binlog (the error
-//   names the file), a replica server_id clash, statement-based DML or partial row images in a
-//   captured table, binlog settings capture cannot work with, undecodable events.
+//   stops, progress().state is CaptureState::kFailed, Stop() returns the error): a purged binlog
+//   (the error names the file), a replica server_id clash, statement-based DML or partial row
+//   images in a captured table, binlog settings capture cannot work with, undecodable events.
 // - Schema: tables are decoded with the TABLE_MAP of their own transaction (binlog_row_metadata
 //   =FULL gives names, signedness, charsets, ENUM/SET labels and the primary key); each distinct
 //   column list gets a version in the schema history kept in `data_dir`, and DDL statements are
@@ -37,8 +37,6 @@
 // Thread safety: Start/Stop/progress from any thread; the capture runs on its own threads.
 #pragma once
 
-#include "source/snapshot_mode.h"
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -53,13 +51,15 @@
 #include "io/file_system.h"
 #include "log/log_store.h"
 #include "model/schema_registry.h"
+#include "source/capture_state.h"
 #include "source/incremental_snapshot.h"
+#include "source/snapshot_mode.h"
 
 namespace eddy::source::mysql {
 
 // Shared by every source: source/snapshot_mode.h.
-using source::SnapshotMode;
 using source::ParseSnapshotMode;
+using source::SnapshotMode;
 using source::SnapshotModeName;
 
 struct MysqlCaptureOptions {
@@ -118,9 +118,8 @@ struct MysqlCaptureOptions {
 };
 
 struct MysqlCaptureProgress {
-  // "starting", "snapshot", "streaming", "reconnecting", "finished", "failed", "stopped"
-  std::string state;
-  BinlogPosition durable;  // end of the last transaction durable in the log
+  CaptureState state = CaptureState::kStarting;  // kStopped after Stop(), kFinished by itself
+  BinlogPosition durable;                        // end of the last transaction durable in the log
   std::string durable_gtid;
   uint64_t transactions = 0;            // appended (not duplicates)
   uint64_t duplicate_transactions = 0;  // skipped because already in the log

@@ -6,11 +6,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <thread>
-#include <cstdio>
 
 #include "base/sanitizer.h"
 #include "io/fault_file_system.h"
@@ -154,13 +154,13 @@ class MysqlCaptureTest : public ::testing::Test {
       if (highest.mysql() != nullptr && highest.mysql()->end >= target) return;
       if (capture_ != nullptr) {
         auto progress = capture_->progress();
-        ASSERT_NE(progress.state, "failed") << progress.last_error;
+        ASSERT_NE(progress.state, CaptureState::kFailed) << progress.last_error;
       }
       std::this_thread::sleep_for(20ms);  // polling the durable position, bounded by deadline
     }
-    FAIL() << "timed out waiting for " << target.ToString() << "; durable="
-           << stream_->HighestDurablePosition().ToString()
-           << " state=" << (capture_ ? capture_->progress().state : "none")
+    FAIL() << "timed out waiting for " << target.ToString()
+           << "; durable=" << stream_->HighestDurablePosition().ToString()
+           << " state=" << (capture_ ? CaptureStateName(capture_->progress().state) : "none")
            << " error=" << (capture_ ? capture_->progress().last_error : "");
   }
 
@@ -248,7 +248,8 @@ const char* kTypeRows[] = {
     " '9999-12-31 23:59:59', '9999-12-31 23:59:59.999', '9999-12-31 23:59:59.999999',"
     " '2038-01-19 03:14:07', '2038-01-19 03:14:07.99', '2038-01-19 03:14:07.999999',"
     " b'1', b'1111111111', b'1111111111111111111111111111111111111111111111111111111111111111',"
-    " 'abcdefghij', REPEAT('\xF0\x9F\x98\x80', 255), REPEAT('\xC3\xA9', 300), 'caf\xC3\xA9 \xE2\x82\xAC',"
+    " 'abcdefghij', REPEAT('\xF0\x9F\x98\x80', 255), REPEAT('\xC3\xA9', 300), 'caf\xC3\xA9 "
+    "\xE2\x82\xAC',"
     " 'caf\xC3\xA9', '\xF0\x9F\x8E\x89 text', REPEAT('x', 70000),"
     " 0x00FF0102, 0x000102FF, 0xDEADBEEF00, REPEAT(0x5A, 70000), 'large', 'a,b,c,d',"
     " '{\"k\": [1, 2.5, \"s\", null, true], \"n\": {\"x\": -1}}',"
@@ -274,14 +275,14 @@ void ExpectRowsMatchServer(localdb::LocalMariadb& server, const std::string& dat
   auto columns = session->Query(
       "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IFNULL(CHARACTER_SET_NAME,''), IS_NULLABLE, "
       "IFNULL(NUMERIC_PRECISION,0), IFNULL(NUMERIC_SCALE,0), IFNULL(DATETIME_PRECISION,0) FROM "
-      "information_schema.COLUMNS WHERE TABLE_SCHEMA = '" + database +
-      "' AND TABLE_NAME = '" + table + "' ORDER BY ORDINAL_POSITION");
+      "information_schema.COLUMNS WHERE TABLE_SCHEMA = '" +
+      database + "' AND TABLE_NAME = '" + table + "' ORDER BY ORDINAL_POSITION");
   ASSERT_TRUE(columns.ok());
   std::vector<SnapshotColumn> described;
   for (const auto& row : columns->rows) {
-    described.push_back(DescribeSnapshotColumn(
-        *row[0], *row[1], *row[2], *row[3], *row[4] == "YES", std::stoi(*row[5]),
-        std::stoi(*row[6]), std::stoi(*row[7]), true));
+    described.push_back(DescribeSnapshotColumn(*row[0], *row[1], *row[2], *row[3], *row[4] == "YES",
+                                               std::stoi(*row[5]), std::stoi(*row[6]),
+                                               std::stoi(*row[7]), true));
   }
   auto rows = session->Query("SELECT * FROM " + table + " ORDER BY id");
   ASSERT_TRUE(rows.ok());
@@ -310,8 +311,8 @@ void ExpectRowsMatchServer(localdb::LocalMariadb& server, const std::string& dat
         EXPECT_NEAR(got, want, std::fabs(want) * 1e-5 + 1e-30) << *text;
         continue;
       }
-      EXPECT_EQ(captured, *expected) << "captured " << captured.DebugString() << " server text '"
-                                     << *text << "'";
+      EXPECT_EQ(captured, *expected)
+          << "captured " << captured.DebugString() << " server text '" << *text << "'";
     }
   }
 }
@@ -332,10 +333,14 @@ TEST_F(MysqlCaptureTest, EveryTypeMatchesTheServersOwnOutput) {
     ASSERT_TRUE(status.ok()) << status.ToString();
   }
   // YEAR before other numeric columns: MariaDB gives YEAR a SIGNEDNESS bit.
-  ASSERT_TRUE(session->Execute("CREATE TABLE years (id INT PRIMARY KEY, y YEAR, u INT UNSIGNED, "
-                               "s TINYINT, d DECIMAL(5,2) UNSIGNED, f DOUBLE, b BIGINT)").ok());
-  ASSERT_TRUE(session->Execute("INSERT INTO years VALUES (1, 2000, 4294967295, -1, 999.99, "
-                               "-0.5, -9223372036854775808), (2, 0, 0, 127, 0, 0, 0)").ok());
+  ASSERT_TRUE(session
+                  ->Execute("CREATE TABLE years (id INT PRIMARY KEY, y YEAR, u INT UNSIGNED, "
+                            "s TINYINT, d DECIMAL(5,2) UNSIGNED, f DOUBLE, b BIGINT)")
+                  .ok());
+  ASSERT_TRUE(session
+                  ->Execute("INSERT INTO years VALUES (1, 2000, 4294967295, -1, 999.99, "
+                            "-0.5, -9223372036854775808), (2, 0, 0, 127, 0, 0, 0)")
+                  .ok());
   WaitForPosition(MasterPosition());
   ExpectRowsMatchServer(*server_, database_, EventsOf("years", ReadEvents()), "years");
   std::vector<ChangeEvent> events = EventsOf("types", ReadEvents());
@@ -356,10 +361,12 @@ TEST_F(MysqlCaptureTest, EveryTypeMatchesTheServersOwnOutput) {
   EXPECT_EQ(*model::FindField(max_row, "bi"), Value::Int64(9223372036854775807ll));
   EXPECT_EQ(*model::FindField(*events[0].after, "d3"),
             Value::Decimal("-99999999999999999999999999999999999.999999999999999999999999999999"));
-  EXPECT_EQ(*model::FindField(*events[0].after, "t6"), Value::Time(-(838LL * 3600 + 59 * 60 + 59) * 1000000 - 1));
+  EXPECT_EQ(*model::FindField(*events[0].after, "t6"),
+            Value::Time(-(838LL * 3600 + 59 * 60 + 59) * 1000000 - 1));
   EXPECT_EQ(*model::FindField(*events[2].after, "dt"),
             Value::Date(model::DateValue{model::TemporalKind::kZero, 0}));
-  EXPECT_EQ(*model::FindField(*events[2].after, "dt6"), Value::TypedText("datetime", "2020-00-00 00:00:00.000000"));
+  EXPECT_EQ(*model::FindField(*events[2].after, "dt6"),
+            Value::TypedText("datetime", "2020-00-00 00:00:00.000000"));
   EXPECT_EQ(*model::FindField(max_row, "e"), Value::Enum("large"));
   EXPECT_EQ(*model::FindField(max_row, "s"), Value::TypedText("set", "a,b,c,d"));
   EXPECT_EQ(*model::FindField(max_row, "bn"), Value::Bytes(std::string("\x00\xFF\x01\x02", 4)));
@@ -468,12 +475,13 @@ TEST_F(MysqlCaptureTest, InsertUpdateDeleteAndDdlMidStream) {
   MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
   options.start_position = MasterPosition();
   StartCapture(options);
-  Exec("USE " + database_ +
-       "; INSERT INTO items VALUES (1,'one',10),(2,'two',20);"
-       " BEGIN; UPDATE items SET qty = qty + 1 WHERE id = 1; DELETE FROM items WHERE id = 2; COMMIT;"
-       " ALTER TABLE items ADD COLUMN note TEXT;"
-       " INSERT INTO items VALUES (3,'three',30,'after ddl');"
-       " UPDATE items SET id = 4 WHERE id = 3");
+  Exec(
+      "USE " + database_ +
+      "; INSERT INTO items VALUES (1,'one',10),(2,'two',20);"
+      " BEGIN; UPDATE items SET qty = qty + 1 WHERE id = 1; DELETE FROM items WHERE id = 2; COMMIT;"
+      " ALTER TABLE items ADD COLUMN note TEXT;"
+      " INSERT INTO items VALUES (3,'three',30,'after ddl');"
+      " UPDATE items SET id = 4 WHERE id = 3");
   WaitForPosition(MasterPosition());
   std::vector<ChangeEvent> events = EventsOf("items", ReadEvents());
   ASSERT_EQ(events.size(), 6u);
@@ -523,7 +531,8 @@ TEST_F(MysqlCaptureTest, RestartIsExactlyOnce) {
   capture_.reset();
   // Changes while the capture is down, then restart from the log's durable position.
   sql = "USE " + database_ + ";";
-  for (int i = 50; i < 100; ++i) sql += " INSERT INTO counter VALUES (" + std::to_string(i) + ", 0);";
+  for (int i = 50; i < 100; ++i)
+    sql += " INSERT INTO counter VALUES (" + std::to_string(i) + ", 0);";
   Exec(sql);
   OpenStore();  // as after a process restart
   StartCapture(Options(SnapshotMode::kNoData));
@@ -567,7 +576,8 @@ TEST_F(MysqlCaptureTest, KilledDumpThreadReconnectsWithoutLossOrDuplicates) {
   EXPECT_GE(capture_->progress().reconnects, 1u);
   std::vector<ChangeEvent> events = EventsOf("k", ReadEvents());
   ASSERT_EQ(events.size(), static_cast<size_t>(next));
-  for (int i = 0; i < next; ++i) EXPECT_EQ(events[static_cast<size_t>(i)].key[0].value, Value::Int64(i));
+  for (int i = 0; i < next; ++i)
+    EXPECT_EQ(events[static_cast<size_t>(i)].key[0].value, Value::Int64(i));
 }
 
 TEST_F(MysqlCaptureTest, StatementBasedEventIsAClearError) {
@@ -590,7 +600,8 @@ TEST_F(MysqlCaptureTest, TransactionFailingMidwayLeavesNoneOfItsRows) {
   Exec("CREATE TABLE " + database_ + ".half (id INT PRIMARY KEY, v INT)");
   BinlogPosition start = MasterPosition();
   Exec("INSERT INTO " + database_ + ".half VALUES (1, 1)");
-  Exec("USE " + database_ + "; BEGIN; INSERT INTO half VALUES (2, 2), (3, 3); "
+  Exec("USE " + database_ +
+       "; BEGIN; INSERT INTO half VALUES (2, 2), (3, 3); "
        "SET SESSION binlog_row_image = 'MINIMAL'; UPDATE half SET v = 9 WHERE id = 1; COMMIT");
   MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
   options.start_position = start;
@@ -660,7 +671,7 @@ TEST_F(MysqlCaptureTest, StopEndsTheDumpThreadSoARestartFindsTheServerIdFree) {
   options.heartbeat_period = 30s;
   StartCapture(options);
   auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (capture_->progress().state != "streaming") {
+  while (capture_->progress().state != CaptureState::kStreaming) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << capture_->progress().last_error;
     capture_->WaitUntilFinished(10ms);
   }
@@ -684,8 +695,8 @@ TEST_F(MysqlCaptureTest, StopEndsTheDumpThreadSoARestartFindsTheServerIdFree) {
   // Started again at once, it streams (no "another replica is registered" refusal).
   StartCapture(options);
   deadline = std::chrono::steady_clock::now() + 30s;
-  while (capture_->progress().state != "streaming") {
-    ASSERT_NE(capture_->progress().state, "failed") << capture_->progress().last_error;
+  while (capture_->progress().state != CaptureState::kStreaming) {
+    ASSERT_NE(capture_->progress().state, CaptureState::kFailed) << capture_->progress().last_error;
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << capture_->progress().last_error;
     capture_->WaitUntilFinished(10ms);
   }
@@ -715,7 +726,9 @@ TEST_F(MysqlCaptureTest, DuplicateReplicaServerIdIsAClearError) {
   // One of the two gives up with an error that names the server_id.
   deadline = std::chrono::steady_clock::now() + 120s;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (capture_->progress().state == "failed" || (*second)->progress().state == "failed") break;
+    if (capture_->progress().state == CaptureState::kFailed ||
+        (*second)->progress().state == CaptureState::kFailed)
+      break;
     std::this_thread::sleep_for(20ms);
   }
   Status first_status = capture_->Stop();
@@ -749,12 +762,15 @@ TEST_F(MysqlCaptureTest, LargeTransactionsArriveWholeAndRateIsReported) {
   // Under a sanitizer the same work runs an order of magnitude slower; the transaction is
   // still far larger than any batch, which is what the test is about.
   constexpr int kRows = static_cast<int>(ScaledForSanitizers(200000, 40000));
-  Exec("CREATE TABLE " + database_ + ".retail_trans (id BIGINT PRIMARY KEY, store INT, "
+  Exec("CREATE TABLE " + database_ +
+       ".retail_trans (id BIGINT PRIMARY KEY, store INT, "
        "amount DECIMAL(10,2), note VARCHAR(40), ts DATETIME(6))");
   BinlogPosition start = MasterPosition();
-  Exec("USE " + database_ + "; INSERT INTO retail_trans SELECT seq, seq % 97, seq / 7, "
+  Exec("USE " + database_ +
+       "; INSERT INTO retail_trans SELECT seq, seq % 97, seq / 7, "
        "CONCAT('note ', seq), '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM seq_1_to_" +
-       std::to_string(kRows) + "; UPDATE retail_trans SET amount = amount + 1; "
+       std::to_string(kRows) +
+       "; UPDATE retail_trans SET amount = amount + 1; "
        "DELETE FROM retail_trans");
   BinlogPosition end = MasterPosition();
   MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
@@ -763,7 +779,8 @@ TEST_F(MysqlCaptureTest, LargeTransactionsArriveWholeAndRateIsReported) {
   auto began = std::chrono::steady_clock::now();
   StartCapture(options);
   WaitForPosition(end, 300s);
-  double eddy_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  double eddy_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   std::vector<ChangeEvent> events = EventsOf("retail_trans", ReadEvents());
   ASSERT_EQ(events.size(), static_cast<size_t>(3 * kRows));
   EXPECT_EQ(events[0].op, model::Operation::kInsert);
@@ -774,8 +791,10 @@ TEST_F(MysqlCaptureTest, LargeTransactionsArriveWholeAndRateIsReported) {
 
   // mariadb-binlog decoding the same range from the server, rows printed (-v), to /dev/null.
   std::string command = "mariadb-binlog --read-from-remote-server --host=127.0.0.1 --port=" +
-                        std::to_string(server_->port()) + " --user=eddy --password=eddy -v "
-                        "--start-position=" + std::to_string(start.offset) +
+                        std::to_string(server_->port()) +
+                        " --user=eddy --password=eddy -v "
+                        "--start-position=" +
+                        std::to_string(start.offset) +
                         " --stop-position=" + std::to_string(end.offset) + " " + start.file +
                         " > /dev/null 2>&1";
   auto tool_began = std::chrono::steady_clock::now();
@@ -786,11 +805,12 @@ TEST_F(MysqlCaptureTest, LargeTransactionsArriveWholeAndRateIsReported) {
   auto progress = capture_->progress();
   std::printf("[ figures ] capture thread: decode %.2f s, durable appends %.2f s\n",
               progress.decode_nanos / 1e9, progress.append_nanos / 1e9);
-  std::printf("[ figures ] %d row changes: eddy capture (decode + durable log) %.2f s = %.0f "
-              "changes/s; mariadb-binlog -v %.2f s = %.0f changes/s; ratio eddy/mariadb-binlog "
-              "= %.2f\n",
-              3 * kRows, eddy_seconds, 3 * kRows / eddy_seconds, tool_seconds,
-              3 * kRows / tool_seconds, tool_seconds / eddy_seconds);
+  std::printf(
+      "[ figures ] %d row changes: eddy capture (decode + durable log) %.2f s = %.0f "
+      "changes/s; mariadb-binlog -v %.2f s = %.0f changes/s; ratio eddy/mariadb-binlog "
+      "= %.2f\n",
+      3 * kRows, eddy_seconds, 3 * kRows / eddy_seconds, tool_seconds, 3 * kRows / tool_seconds,
+      tool_seconds / eddy_seconds);
 }
 
 TEST_F(MysqlCaptureTest, InitialSnapshotThenStreamingHasNoGapOrOverlap) {
@@ -802,7 +822,8 @@ TEST_F(MysqlCaptureTest, InitialSnapshotThenStreamingHasNoGapOrOverlap) {
   options.tables = {database_ + ".snap"};
   options.snapshot_chunk_rows = 7;
   StartCapture(options);
-  Exec("USE " + database_ + "; INSERT INTO snap VALUES (100, 'b'); UPDATE snap SET v = 'c' WHERE id = 0");
+  Exec("USE " + database_ +
+       "; INSERT INTO snap VALUES (100, 'b'); UPDATE snap SET v = 'c' WHERE id = 0");
   WaitForPosition(MasterPosition());
   std::vector<ChangeEvent> events = EventsOf("snap", ReadEvents());
   // Every row once: 25 snapshot reads (or fewer if the insert raced the snapshot start) plus
@@ -937,7 +958,8 @@ TEST_F(MysqlCaptureTest, SchemaChangeEventsAreInOrderWithRows) {
   MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
   options.start_position = MasterPosition();
   StartCapture(options);
-  Exec("USE " + database_ + "; CREATE TABLE ddl (id INT PRIMARY KEY, v VARCHAR(10) NOT NULL); "
+  Exec("USE " + database_ +
+       "; CREATE TABLE ddl (id INT PRIMARY KEY, v VARCHAR(10) NOT NULL); "
        "INSERT INTO ddl VALUES (1, 'a'); ALTER TABLE ddl ADD COLUMN w BIGINT; "
        "INSERT INTO ddl VALUES (2, 'b', 7); TRUNCATE TABLE ddl; RENAME TABLE ddl TO ddl2; "
        "INSERT INTO ddl2 VALUES (3, 'c', 8); DROP TABLE ddl2");
@@ -1000,7 +1022,8 @@ TEST_F(MysqlCaptureTest, AlterColumnsAreFollowedAndUnknownAfterARestart) {
   MysqlCaptureOptions options = Options(SnapshotMode::kNoData);
   options.start_position = MasterPosition();
   StartCapture(options);
-  Exec("USE " + database_ + "; CREATE TABLE alt (id INT PRIMARY KEY, a INT, b TEXT); "
+  Exec("USE " + database_ +
+       "; CREATE TABLE alt (id INT PRIMARY KEY, a INT, b TEXT); "
        "ALTER TABLE alt ADD COLUMN c DECIMAL(8,2) AFTER id; ALTER TABLE alt DROP COLUMN a; "
        "ALTER TABLE alt CHANGE b note VARCHAR(20) NOT NULL, ENGINE=InnoDB");
   WaitForPosition(MasterPosition());
@@ -1008,7 +1031,8 @@ TEST_F(MysqlCaptureTest, AlterColumnsAreFollowedAndUnknownAfterARestart) {
   capture_.reset();
   options.start_position = BinlogPosition{};  // resume from the log
   StartCapture(options);
-  Exec("USE " + database_ + "; ALTER TABLE alt ADD COLUMN d INT; INSERT INTO alt VALUES "
+  Exec("USE " + database_ +
+       "; ALTER TABLE alt ADD COLUMN d INT; INSERT INTO alt VALUES "
        "(1, 2.5, 'n', 4); ALTER TABLE alt MODIFY d BIGINT");
   WaitForPosition(MasterPosition());
   std::vector<ChangeEvent> events;
@@ -1019,7 +1043,8 @@ TEST_F(MysqlCaptureTest, AlterColumnsAreFollowedAndUnknownAfterARestart) {
   auto names = [](const ChangeEvent& event) {
     std::vector<std::string> out;
     if (event.schema_change && event.schema_change->table_schema) {
-      for (const auto& column : event.schema_change->table_schema->columns) out.push_back(column.name);
+      for (const auto& column : event.schema_change->table_schema->columns)
+        out.push_back(column.name);
     }
     return out;
   };

@@ -122,7 +122,7 @@ class MysqlIncrementalSnapshotTest : public ::testing::Test {
     while (std::chrono::steady_clock::now() < deadline) {
       MysqlCaptureProgress progress = capture_->progress();
       if (progress.incremental_snapshot == state) return;
-      ASSERT_NE(progress.state, "failed") << progress.last_error;
+      ASSERT_NE(progress.state, CaptureState::kFailed) << progress.last_error;
       capture_->WaitUntilFinished(milliseconds(20));
     }
     FAIL() << "incremental snapshot did not reach " << state << "; it is "
@@ -142,7 +142,8 @@ class MysqlIncrementalSnapshotTest : public ::testing::Test {
           return;
         }
       }
-      ASSERT_NE(capture_->progress().state, "failed") << capture_->progress().last_error;
+      ASSERT_NE(capture_->progress().state, CaptureState::kFailed)
+          << capture_->progress().last_error;
       log_.WaitForData();
     }
     std::string seen;
@@ -234,7 +235,7 @@ TEST_F(MysqlIncrementalSnapshotTest, ReadsEveryRowInChunksWhileStreaming) {
     EXPECT_NE(event.table.name, "eddy_watermark");  // watermarks are never logged
   }
   EXPECT_EQ(transactions.size(), 9u);  // ceil(2500 / 300) chunks
-  EXPECT_EQ(capture_->progress().state, "streaming");
+  EXPECT_EQ(capture_->progress().state, CaptureState::kStreaming);
   EXPECT_EQ(Fold(events, "t"), TableRows("t"));
 }
 
@@ -346,8 +347,9 @@ TEST_F(MysqlIncrementalSnapshotTest, ParallelBlockingSnapshotIsOneConsistentView
   options.snapshot_parallelism = 3;
   StartCapture(options);
   deadline = std::chrono::steady_clock::now() + seconds(60);
-  while (capture_->progress().state != "streaming" && std::chrono::steady_clock::now() < deadline) {
-    ASSERT_NE(capture_->progress().state, "failed") << capture_->progress().last_error;
+  while (capture_->progress().state != CaptureState::kStreaming &&
+         std::chrono::steady_clock::now() < deadline) {
+    ASSERT_NE(capture_->progress().state, CaptureState::kFailed) << capture_->progress().last_error;
     capture_->WaitUntilFinished(milliseconds(20));
   }
   writers.Stop();
@@ -588,7 +590,7 @@ TEST_F(MysqlIncrementalSnapshotTest, SignalTableDrivesSnapshots) {
   WaitSnapshotState("complete");
   WaitCaughtUp();
   EXPECT_EQ(ReadCounts(ReadAll(), "t")[300], 1);
-  EXPECT_EQ(capture_->progress().state, "streaming");
+  EXPECT_EQ(capture_->progress().state, CaptureState::kStreaming);
 }
 
 // `eddy snapshot` talks to the running capture through request files.
@@ -605,7 +607,7 @@ TEST_F(MysqlIncrementalSnapshotTest, RequestFilesAreAcceptedRejectedAndDone) {
   auto wait_for = [&](const std::string& path) {
     auto deadline = std::chrono::steady_clock::now() + seconds(30);
     while (std::chrono::steady_clock::now() < deadline && !std::filesystem::exists(path)) {
-      ASSERT_NE(capture_->progress().state, "failed");
+      ASSERT_NE(capture_->progress().state, CaptureState::kFailed);
       capture_->WaitUntilFinished(milliseconds(20));
     }
     ASSERT_TRUE(std::filesystem::exists(path)) << path;
@@ -628,7 +630,7 @@ TEST_F(MysqlIncrementalSnapshotTest, RequestFilesAreAcceptedRejectedAndDone) {
   capture_->RequestSnapshot({"request:bad-where", {t}, {{t, "no_such_column = 1"}}});
   WaitSnapshotState("complete");
   WaitCaughtUp();
-  EXPECT_EQ(capture_->progress().state, "streaming");
+  EXPECT_EQ(capture_->progress().state, CaptureState::kStreaming);
 }
 
 }  // namespace

@@ -153,7 +153,7 @@ class PostgresCapture::Runner {
     Backoff backoff(policy);
     Status final_status;
     while (!StopRequested()) {
-      SetState("starting");
+      SetState(CaptureState::kStarting);
       Status status = RunOnce();
       ResetStreamingState();
       if (StopRequested()) break;
@@ -168,7 +168,7 @@ class PostgresCapture::Runner {
         std::lock_guard lock(mu_);
         progress_.reconnects++;
         progress_.last_error = status.ToString();
-        progress_.state = "reconnecting";
+        progress_.state = CaptureState::kReconnecting;
       }
       // A session that got somewhere starts the delays over.
       if (made_progress_) backoff.Reset();
@@ -187,7 +187,9 @@ class PostgresCapture::Runner {
     slot_poller_.reset();
     std::lock_guard lock(mu_);
     final_status_ = final_status;
-    progress_.state = final_status.ok() ? "finished" : "failed";
+    progress_.state = !final_status.ok() ? CaptureState::kFailed
+                      : stop_            ? CaptureState::kStopped
+                                         : CaptureState::kFinished;
     if (!final_status.ok()) progress_.last_error = final_status.ToString();
     finished_ = true;
     cv_.notify_all();
@@ -225,7 +227,7 @@ class PostgresCapture::Runner {
     std::lock_guard lock(mu_);
     return stop_;
   }
-  void SetState(const char* state) {
+  void SetState(CaptureState state) {
     std::lock_guard lock(mu_);
     progress_.state = state;
   }
@@ -571,7 +573,7 @@ class PostgresCapture::Runner {
           "created replication slot with exported snapshot slot={} "
           "consistent_point={} snapshot={}",
           created.name, created.consistent_point.ToString(), created.snapshot_name);
-      SetState("snapshot");
+      SetState(CaptureState::kSnapshot);
       EDDY_RETURN_IF_ERROR(TakeSnapshot(created));
       snapshot_taken_ = true;
       durable = DurableEnd();
@@ -1575,7 +1577,7 @@ class PostgresCapture::Runner {
     replication_ = &replication;
     Logger()->info("streaming slot={} publication={} start_lsn={} proto_version={}",
                    options_.slot_name, options_.publication_name, start.ToString(), proto);
-    SetState("streaming");
+    SetState(CaptureState::kStreaming);
     slot_poller_->Poke();  // the slot exists now: report its state without waiting
     {
       std::lock_guard lock(mu_);

@@ -59,6 +59,7 @@
 #include "io/file_system.h"
 #include "log/log_store.h"
 #include "model/schema_registry.h"
+#include "source/capture_state.h"
 #include "source/incremental_snapshot.h"
 #include "source/snapshot_mode.h"
 
@@ -147,8 +148,8 @@ struct PostgresCaptureOptions {
 };
 
 struct PostgresCaptureProgress {
-  std::string state;  // "starting", "snapshot", "streaming", "reconnecting", "finished", "failed"
-  Lsn durable_lsn;    // end LSN of the last transaction durable in the log
+  CaptureState state = CaptureState::kStarting;  // kStopped after Stop(), kFinished by itself
+  Lsn durable_lsn;                      // end LSN of the last transaction durable in the log
   Lsn acknowledged_lsn;                 // last flush position sent to the server
   uint64_t transactions = 0;            // appended (not duplicates)
   uint64_t duplicate_transactions = 0;  // skipped because already in the log

@@ -8,19 +8,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <cstdlib>
-#include <fstream>
-#include <mutex>
-#include <sstream>
-
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
-#include <algorithm>
+#include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "base/sanitizer.h"
@@ -119,9 +118,9 @@ class CaptureTest : public ::testing::Test {
   void WaitStreaming(seconds timeout = seconds(60)) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      std::string state = capture_->progress().state;
-      if (state == "streaming") return;
-      ASSERT_NE(state, "failed") << capture_->progress().last_error;
+      CaptureState state = capture_->progress().state;
+      if (state == CaptureState::kStreaming) return;
+      ASSERT_NE(state, CaptureState::kFailed) << capture_->progress().last_error;
       capture_->WaitUntilFinished(milliseconds(20));
     }
     FAIL() << "capture did not reach streaming; state=" << capture_->progress().state;
@@ -141,14 +140,14 @@ class CaptureTest : public ::testing::Test {
     while (std::chrono::steady_clock::now() < deadline) {
       events = ReadAll();
       if (events.size() >= count) return events;
-      if (capture_ != nullptr && capture_->progress().state == "failed") break;
+      if (capture_ != nullptr && capture_->progress().state == CaptureState::kFailed) break;
       std::unique_ptr<log::ShardReader> reader =
           std::move(*stream_->OpenReader(0, log::StartPosition::Latest()));
       Status waited = reader->WaitForData(std::chrono::steady_clock::now() + milliseconds(200));
       waited.IgnoreError();
     }
-    ADD_FAILURE() << "expected " << count << " events, have " << events.size()
-                  << "; capture state=" << (capture_ ? capture_->progress().state : "none")
+    ADD_FAILURE() << "expected " << count << " events, have " << events.size() << "; capture state="
+                  << (capture_ ? CaptureStateName(capture_->progress().state) : "none")
                   << " error=" << (capture_ ? capture_->progress().last_error : "");
     return events;
   }
@@ -225,7 +224,8 @@ class CaptureTest : public ::testing::Test {
     for (int64_t id = from; id <= to; ++id) {
       auto it = seen.find(id);
       int count = it == seen.end() ? 0 : it->second;
-      if (count != 1 && reported++ < 5) ADD_FAILURE() << "id " << id << " seen " << count << " times";
+      if (count != 1 && reported++ < 5)
+        ADD_FAILURE() << "id " << id << " seen " << count << " times";
     }
   }
 
@@ -271,8 +271,8 @@ TEST_F(CaptureTest, EveryTypeThroughSnapshotAndStreaming) {
       "'<a>b</a>', '(1,2)', '((0,0),(1,1))', '<(1,2),3>', '[1,5)', "
       "'[2024-01-01 00:00:00+00,infinity)', 4294967295)";
   const std::string row2 =
-      "(2, false, 32767, 2147483647, 9223372036854775807, '" +
-      std::string(500, '9') + "." + std::string(500, '1') +
+      "(2, false, 32767, 2147483647, 9223372036854775807, '" + std::string(500, '9') + "." +
+      std::string(500, '1') +
       "', -0.01, 'Infinity', 1.7976931348623157e308, '', NULL, NULL, '\\x', 'infinity', "
       "'00:00:00', '00:00:00+14', '-infinity', 'infinity', '00:00:00', "
       "'00000000-0000-0000-0000-000000000000', 'null', '[]', '{}', '{}', 'sad', '{}', 1, "
@@ -363,9 +363,9 @@ TEST_F(CaptureTest, EveryTypeThroughSnapshotAndStreaming) {
   EXPECT_EQ(Field(r1, "ttz"), Value::TimeTz({kMicrosPerDay - 1, -(15 * 3600 + 59 * 60)}));
   EXPECT_EQ(Field(r1, "ts"), Value::TypedText("timestamp", "294276-12-31 23:59:59.999999"));
   EXPECT_EQ(Field(r1, "tstz"),
-            Value::TimestampTz({TemporalKind::kFinite,
-                                model::DaysFromCivil({-43, 3, 15}) * kMicrosPerDay +
-                                    12LL * 3600 * 1'000'000}));
+            Value::TimestampTz(
+                {TemporalKind::kFinite,
+                 model::DaysFromCivil({-43, 3, 15}) * kMicrosPerDay + 12LL * 3600 * 1'000'000}));
   EXPECT_EQ(Field(r1, "iv"), Value::Interval({-2136000000, -1, 1}));
   EXPECT_EQ(Field(r1, "jb"), Value::Json("{\"a\": 1, \"b\": null}"));
   EXPECT_EQ(Field(r1, "ai"), Value::Array({Value::Array({Value::Int64(1), Value::Null()}),
@@ -407,11 +407,11 @@ TEST_F(CaptureTest, DmlReplicaIdentityToastTruncateAndSchemaChange) {
   const std::string big_sql =
       "(SELECT string_agg(md5(g::text), '') FROM generate_series(1, 200) g)";
   Sql("INSERT INTO dml_t VALUES (1, 'a', " + big_sql + ")");
-  Sql("UPDATE dml_t SET small = 'b' WHERE id = 1");            // DEFAULT: big unchanged TOAST
-  Sql("UPDATE dml_t SET id = 2 WHERE id = 1");                 // key change: before = key
+  Sql("UPDATE dml_t SET small = 'b' WHERE id = 1");  // DEFAULT: big unchanged TOAST
+  Sql("UPDATE dml_t SET id = 2 WHERE id = 1");       // key change: before = key
   Sql("ALTER TABLE dml_t REPLICA IDENTITY FULL");
-  Sql("UPDATE dml_t SET small = 'c' WHERE id = 2");            // FULL: big from the old tuple
-  Sql("DELETE FROM dml_t WHERE id = 2");                        // FULL: before = whole row
+  Sql("UPDATE dml_t SET small = 'c' WHERE id = 2");  // FULL: big from the old tuple
+  Sql("DELETE FROM dml_t WHERE id = 2");             // FULL: before = whole row
   Sql("ALTER TABLE dml_t ADD COLUMN extra int DEFAULT 7");
   Sql("INSERT INTO dml_t (id, small) VALUES (3, 'new shape')");
   Sql("SELECT pg_logical_emit_message(true, 'audit', 'hello')");
@@ -527,8 +527,10 @@ TEST_F(CaptureTest, RestartResumesExactlyOnceAndAcknowledgesOnlyDurable) {
   // what the log holds (it may pass it when idle: keepalive WAL ends are acknowledged).
   auto sql = PgConnection::Connect(server->Url(), false);
   ASSERT_TRUE(sql.ok());
-  auto slot = (*sql)->Query("SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE "
-                            "slot_name = 'slot_" + name_ + "'");
+  auto slot = (*sql)->Query(
+      "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE "
+      "slot_name = 'slot_" +
+      name_ + "'");
   ASSERT_TRUE(slot.ok());
   auto confirmed = Lsn::Parse(*slot->rows.at(0).at(0));
   ASSERT_TRUE(confirmed.ok());
@@ -592,8 +594,10 @@ TEST_F(CaptureTest, IdleSlotAdvancesWhileOtherTablesWrite) {
   auto deadline = std::chrono::steady_clock::now() + seconds(60);
   Lsn confirmed;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto slot = (*sql)->Query("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
-                              "WHERE slot_name = 'slot_" + name_ + "'");
+    auto slot = (*sql)->Query(
+        "SELECT confirmed_flush_lsn::text FROM pg_replication_slots "
+        "WHERE slot_name = 'slot_" +
+        name_ + "'");
     ASSERT_TRUE(slot.ok());
     confirmed = *Lsn::Parse(*slot->rows.at(0).at(0));
     if (confirmed > durable) break;
@@ -720,8 +724,8 @@ TEST_F(CaptureTest, LargeTransactionIsAppendedInPartsAndInvisibleUntilCommit) {
   WaitStreaming();
   // 20 parts of 10,000 records (4 under a sanitizer): the test needs two.
   const int kRows = static_cast<int>(ScaledForSanitizers(200000, 40000));
-  Sql("INSERT INTO huge_t SELECT g, 'row ' || g FROM generate_series(1, " +
-      std::to_string(kRows) + ") g");
+  Sql("INSERT INTO huge_t SELECT g, 'row ' || g FROM generate_series(1, " + std::to_string(kRows) +
+      ") g");
   {
     std::unique_lock lock(gate->mu);
     bool reached = gate->cv.wait_for(lock, seconds(180), [&] { return gate->reached; });
@@ -907,7 +911,8 @@ TEST_F(CaptureTest, QueuedSmallTransactionsAreGroupCommittedExactlyOnce) {
   StartCapture(options);
   WaitStreaming();
   const int kTransactions = 50;
-  for (int i = 1; i <= kTransactions; ++i) Sql("INSERT INTO group_t VALUES (" + std::to_string(i) + ")");
+  for (int i = 1; i <= kTransactions; ++i)
+    Sql("INSERT INTO group_t VALUES (" + std::to_string(i) + ")");
   // All but the held one (or two, when the second arrived before the first append began)
   // wait in the queue.
   auto deadline = std::chrono::steady_clock::now() + seconds(60);
@@ -1066,8 +1071,9 @@ TEST_F(CaptureTest, ServerRestartsMidStreamLoseAndDuplicateNothing) {
   // The table after the restarts holds every row the writer was told was committed.
   auto count = PgConnection::Connect(pg->Url(), false);
   ASSERT_TRUE(count.ok()) << count.status().ToString();
-  auto rows = (*count)->Query("SELECT count(*)::text, min(id)::text, max(id)::text FROM "
-                              "restart_srv_t");
+  auto rows = (*count)->Query(
+      "SELECT count(*)::text, min(id)::text, max(id)::text FROM "
+      "restart_srv_t");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   EXPECT_EQ(rows->rows.at(0).at(0).value_or(""), std::to_string(kRows));
   std::vector<ChangeEvent> events = WaitForEvents(kRows, seconds(120));

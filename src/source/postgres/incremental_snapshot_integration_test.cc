@@ -104,7 +104,7 @@ class IncrementalSnapshotTest : public ::testing::Test {
     while (std::chrono::steady_clock::now() < deadline) {
       PostgresCaptureProgress progress = capture_->progress();
       if (progress.incremental_snapshot == state) return;
-      ASSERT_NE(progress.state, "failed") << progress.last_error;
+      ASSERT_NE(progress.state, CaptureState::kFailed) << progress.last_error;
       capture_->WaitUntilFinished(milliseconds(20));
     }
     FAIL() << "incremental snapshot did not reach " << state << "; it is "
@@ -125,7 +125,8 @@ class IncrementalSnapshotTest : public ::testing::Test {
           return;
         }
       }
-      ASSERT_NE(capture_->progress().state, "failed") << capture_->progress().last_error;
+      ASSERT_NE(capture_->progress().state, CaptureState::kFailed)
+          << capture_->progress().last_error;
       log_.WaitForData();
     }
     FAIL() << "the marker row never reached the log";
@@ -178,7 +179,7 @@ TEST_F(IncrementalSnapshotTest, ReadsEveryRowInChunksWhileStreaming) {
     if (event.op == Operation::kRead) transactions.insert(event.transaction_id);
   }
   EXPECT_EQ(transactions.size(), 9u);  // ceil(2500 / 300) chunks, one log transaction each
-  EXPECT_EQ(capture_->progress().state, "streaming");
+  EXPECT_EQ(capture_->progress().state, CaptureState::kStreaming);
   EXPECT_EQ(Fold(events, t), TableRows(t));
 }
 
@@ -479,7 +480,7 @@ TEST_F(IncrementalSnapshotTest, OnDemandWithConditionPauseResumeAndStop) {
   // A table outside the stream is refused (logged), the capture goes on.
   capture_->RequestSnapshot({"request:foreign", {"public.not_captured"}, {}});
   WaitCaughtUp();
-  EXPECT_EQ(capture_->progress().state, "streaming");
+  EXPECT_EQ(capture_->progress().state, CaptureState::kStreaming);
 }
 
 // Debezium's signal table: execute-snapshot with additional-conditions, pause and resume; a
@@ -533,7 +534,7 @@ TEST_F(IncrementalSnapshotTest, SignalTableDrivesSnapshots) {
   EXPECT_EQ(counts.size(), 300u);
   EXPECT_EQ(counts[1], 2);  // read by both snapshots
   EXPECT_EQ(counts[300], 1);
-  EXPECT_EQ(capture_->progress().state, "streaming");
+  EXPECT_EQ(capture_->progress().state, CaptureState::kStreaming);
 }
 
 // `eddy snapshot` talks to the running capture through request files.
@@ -551,7 +552,7 @@ TEST_F(IncrementalSnapshotTest, RequestFilesAreAcceptedRejectedAndDone) {
   auto wait_for = [&](const std::string& path) {
     auto deadline = std::chrono::steady_clock::now() + seconds(30);
     while (std::chrono::steady_clock::now() < deadline && !std::filesystem::exists(path)) {
-      ASSERT_NE(capture_->progress().state, "failed");
+      ASSERT_NE(capture_->progress().state, CaptureState::kFailed);
       capture_->WaitUntilFinished(milliseconds(20));
     }
     ASSERT_TRUE(std::filesystem::exists(path)) << path;
