@@ -4,6 +4,33 @@
 
 namespace eddy::consume {
 
+void OutstandingRecords::KeysOf(const std::vector<SinkRecord>& records, SortedKeys* keys) {
+  keys->clear();
+  if (records.empty()) return;
+  uint32_t max_shard = 0;
+  for (const SinkRecord& record : records) max_shard = std::max(max_shard, record.shard_index);
+  // One bucket per shard index up to the highest in the batch (a stream's shard indexes are
+  // dense); beyond this many, a comparison sort.
+  constexpr uint32_t kMaxBuckets = 1u << 16;
+  if (max_shard >= kMaxBuckets) {
+    keys->reserve(records.size());
+    for (const SinkRecord& record : records) {
+      keys->emplace_back(record.shard_index, record.sequence.value());
+    }
+    std::sort(keys->begin(), keys->end());
+    return;
+  }
+  std::vector<size_t> next(static_cast<size_t>(max_shard) + 2, 0);
+  for (const SinkRecord& record : records) ++next[record.shard_index + 1];
+  for (size_t i = 1; i < next.size(); ++i) next[i] += next[i - 1];
+  keys->resize(records.size());
+  for (const SinkRecord& record : records) {
+    (*keys)[next[record.shard_index]++] = {record.shard_index, record.sequence.value()};
+  }
+  // Ascending per shard already in read order; a batch in another order is sorted.
+  if (!std::is_sorted(keys->begin(), keys->end())) std::sort(keys->begin(), keys->end());
+}
+
 void OutstandingRecords::Add(uint32_t shard, uint64_t sequence, int64_t arrival_nanos) {
   std::deque<Entry>& entries = shards_[shard].entries;
   Entry entry{sequence, arrival_nanos, false};

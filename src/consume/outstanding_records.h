@@ -27,6 +27,11 @@ class OutstandingRecords {
   // (shard, sequence) pairs, sorted ascending: records to treat as no longer outstanding.
   using SortedKeys = std::vector<std::pair<uint32_t, uint64_t>>;
 
+  // The keys of `records`, sorted, into `*keys` (cleared first). Records in read order
+  // (ascending per shard, shards interleaved, as a lane's batch is) are placed by shard in one
+  // counting pass instead of a comparison sort; any other order is sorted as well.
+  static void KeysOf(const std::vector<SinkRecord>& records, SortedKeys* keys);
+
   void Add(uint32_t shard, uint64_t sequence, int64_t arrival_nanos);
   // False when (shard, sequence) is not outstanding (never added, or removed already).
   bool Remove(uint32_t shard, uint64_t sequence);

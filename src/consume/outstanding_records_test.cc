@@ -48,6 +48,38 @@ TEST(OutstandingRecordsTest, ExcludedRecordsAreSkipped) {
   EXPECT_EQ(frontier.shards.at(4).next.value(), 9u);
 }
 
+SinkRecord RecordAt(uint32_t shard, uint64_t sequence) {
+  SinkRecord record;
+  record.shard_index = shard;
+  record.sequence = SequenceNumber(sequence);
+  return record;
+}
+
+TEST(OutstandingRecordsTest, KeysOfSortsRecordsInReadOrderAndAnyOther) {
+  std::mt19937 random(7);
+  for (int round = 0; round < 200; ++round) {
+    // Read order: one counter over the stream, each record in a random shard.
+    std::vector<SinkRecord> records;
+    uint32_t shards = 1 + random() % 6;
+    uint32_t high_shard = round % 10 == 0 ? 70'000 : 0;  // past the counting buckets
+    for (uint64_t sequence = 1; sequence <= 1 + random() % 300; ++sequence) {
+      records.push_back(RecordAt(high_shard + random() % shards, sequence * 3));
+    }
+    if (round % 3 == 0) std::shuffle(records.begin(), records.end(), random);  // any order
+    OutstandingRecords::SortedKeys expected;
+    for (const SinkRecord& record : records) {
+      expected.emplace_back(record.shard_index, record.sequence.value());
+    }
+    std::sort(expected.begin(), expected.end());
+    OutstandingRecords::SortedKeys keys = {{9, 9}};  // cleared first
+    OutstandingRecords::KeysOf(records, &keys);
+    ASSERT_EQ(keys, expected) << "round " << round;
+  }
+  OutstandingRecords::SortedKeys keys = {{1, 1}};
+  OutstandingRecords::KeysOf({}, &keys);
+  EXPECT_TRUE(keys.empty());
+}
+
 TEST(OutstandingRecordsTest, RandomRemovalsMatchAnOrderedSet) {
   std::mt19937 random(7);
   OutstandingRecords outstanding;

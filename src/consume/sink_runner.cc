@@ -1308,11 +1308,7 @@ void SinkRunner::Impl::DeliverBatch(size_t lane_index, std::vector<SinkRecord> r
     for (const auto& record : batch.records) batch.data_bytes += record.size_bytes;
     {
       OutstandingRecords::SortedKeys in_batch;
-      in_batch.reserve(batch.records.size());
-      for (const auto& record : batch.records) {
-        in_batch.emplace_back(record.shard_index, record.sequence.value());
-      }
-      std::sort(in_batch.begin(), in_batch.end());
+      OutstandingRecords::KeysOf(batch.records, &in_batch);
       std::lock_guard lock(mu_);
       batch.checkpoint_after = CheckpointLocked(&in_batch);
     }

@@ -1,6 +1,9 @@
 #include "format/json.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <random>
 
 namespace eddy::format {
 namespace {
@@ -114,6 +117,26 @@ TEST(Base64Test, Rfc4648Vectors) {
   EXPECT_EQ(Base64Encode("foo"), "Zm9v");
   EXPECT_EQ(Base64Encode("foobar"), "Zm9vYmFy");
   EXPECT_EQ(Base64Encode(std::string("\x00\xff\xfe", 3)), "AP/+");
+}
+
+TEST(Base64Test, MatchesLibcryptoForEveryLengthAndByte) {
+  std::mt19937 random(12);
+  for (size_t size = 0; size < 300; ++size) {
+    std::string bytes(size, '\0');
+    for (char& c : bytes) c = static_cast<char>(random());
+    if (size == 256) {
+      for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>(i);  // every byte value
+    }
+    std::string expected(4 * ((size + 2) / 3) + 1, '\0');
+    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(expected.data()),
+                                  reinterpret_cast<const unsigned char*>(bytes.data()),
+                                  static_cast<int>(size));
+    expected.resize(static_cast<size_t>(written));
+    ASSERT_EQ(Base64Encode(bytes), expected) << "size " << size;
+    std::string appended = "x";
+    AppendJsonBase64(appended, bytes);
+    ASSERT_EQ(appended, "x\"" + expected + "\"") << "size " << size;
+  }
 }
 
 TEST(JsonWriterTest, CommasAndNesting) {

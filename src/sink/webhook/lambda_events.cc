@@ -25,6 +25,9 @@ struct BatchConstants {
   std::string region;
   std::string source_arn;
   std::string identity_arn;
+  // Everything after a record's eventID, which is the same for every record of the batch:
+  // one append instead of seven per record.
+  std::string tail;
 };
 
 std::string Quoted(std::string_view text) {
@@ -53,13 +56,7 @@ void AppendKinesisRecord(std::string& out, const consume::SinkRecord& record,
   out += record.shard_id;  // shardId- and digits
   out += ':';
   out += record.sequence_number;
-  out += R"(","eventName":"aws:kinesis:record","invokeIdentityArn":)";
-  out += constants.identity_arn;
-  out += R"(,"awsRegion":)";
-  out += constants.region;
-  out += R"(,"eventSourceARN":)";
-  out += constants.source_arn;
-  out += '}';
+  out += constants.tail;
 }
 
 // A short, printable excerpt of a reply for messages.
@@ -97,8 +94,10 @@ Result<bool> BuildEventBodyInto(const consume::SinkBatch& batch, const WebhookSe
   size_t written = 0;
   if (settings.event == EventShape::kKinesis) {
     const std::string identity_arn = "arn:aws:iam::" + settings.account_id + ":role/eddy";
-    const BatchConstants constants{Quoted(settings.region), Quoted(source_arn),
-                                   Quoted(identity_arn)};
+    BatchConstants constants{Quoted(settings.region), Quoted(source_arn), Quoted(identity_arn), ""};
+    constants.tail = R"(","eventName":"aws:kinesis:record","invokeIdentityArn":)" +
+                     constants.identity_arn + R"(,"awsRegion":)" + constants.region +
+                     R"(,"eventSourceARN":)" + constants.source_arn + "}";
     // Base64 grows the data by 4/3; the rest of a record's event is a few hundred bytes.
     size_t estimate = 64;
     for (const consume::SinkRecord& record : batch.records) {
