@@ -1275,8 +1275,7 @@ class PostgresCapture::Runner {
   // watermarks are written first, then every chunk is read over its own connection at the same
   // time, then each chunk's rows are handed over and its high watermark written.
   Status ReadNextChunk() {
-    // The appender has the previous chunk queued: waiting for it (one fsync) keeps chunks
-    // flowing on an idle stream instead of waiting for the next replication message.
+    // Completing the snapshot waits for the last chunk's append (one fsync).
     auto drain = [this]() -> Result<SourcePosition> {
       EDDY_RETURN_IF_ERROR(DrainAppends());
       return stream_->HighestDurablePosition();
@@ -1288,6 +1287,11 @@ class PostgresCapture::Runner {
     if (entries.empty()) return Status::Ok();
     if (snapshot_sql_ == nullptr) {
       EDDY_ASSIGN_OR_RETURN(snapshot_sql_, PgConnection::Connect(options_.conninfo, false));
+      // The watermarks' commits flush the WAL: the walsender sends only flushed WAL, so on a
+      // server with synchronous_commit = off each high watermark would wait for the WAL
+      // writer (wal_writer_delay, 200 ms by default) before the chunk could close. `local`
+      // flushes without waiting for synchronous standbys (the stream needs the local WAL only).
+      EDDY_RETURN_IF_ERROR(snapshot_sql_->Execute("SET synchronous_commit = local"));
       snapshot_catalog_ = std::make_unique<SqlCatalog>(snapshot_sql_.get());
       snapshot_builder_ =
           std::make_unique<EventBuilder>(builder_->database(), snapshot_catalog_.get(),
@@ -1391,33 +1395,29 @@ class PostgresCapture::Runner {
       return snapshotter_->Skip(*table, "reading a chunk failed: " + rows.status().message());
     }
     bool last = rows->rows.size() < options_.snapshot_chunk_rows;
-    std::vector<model::ChangeEvent> events;
-    events.reserve(rows->rows.size());
+    // Each row straight into its encoding, with the conversions of the stream and of the
+    // blocking snapshot (EventBuilder::EncodeTextValue): no model::Row or event per row.
+    std::vector<std::string> column_names;
+    column_names.reserve(columns.size());
+    for (const model::Column& column : columns) column_names.push_back(column.name);
+    SnapshotRowEncoding encoding(relation.schema.table, column_names, relation.key_columns);
+    std::vector<EncodedRow> encoded;
+    encoded.reserve(rows->rows.size());
     for (const auto& row : rows->rows) {
-      std::vector<std::optional<std::string_view>> values;
-      values.reserve(columns.size());
-      for (size_t i = 0; i < columns.size(); ++i) {
-        if (row[i].has_value()) {
-          values.emplace_back(std::string_view(*row[i]));
-        } else {
-          values.emplace_back(std::nullopt);
-        }
+      encoding.Clear();
+      Status converted = Status::Ok();
+      for (size_t i = 0; i < columns.size() && converted.ok(); ++i) {
+        std::optional<std::string_view> text;
+        if (row[i].has_value()) text = std::string_view(*row[i]);
+        converted = snapshot_builder_->EncodeTextValue(relation, i, text, encoding.values());
+        encoding.EndValue();
       }
-      Result<model::Row> after = snapshot_builder_->RowFromText(relation, values);
-      if (!after.ok()) {
+      EncodedRow& out = encoded.emplace_back();
+      if (converted.ok()) converted = encoding.Finish(out.partition_key, out.rows);
+      if (!converted.ok()) {
         snapshotter_->AbandonChunk(query.sequence);
-        return after.status();
+        return converted;
       }
-      model::ChangeEvent event;
-      event.op = model::Operation::kRead;
-      event.table = relation.schema.table;
-      event.key = EventBuilder::KeyOf(relation, *after);
-      event.after = std::move(*after);
-      event.schema_version = relation.schema.version;
-      event.source.connector = model::ConnectorKind::kPostgres;
-      event.source.server_name = options_.server_name;
-      event.source.snapshot = model::SnapshotMarker::kIncremental;
-      events.push_back(std::move(event));
     }
     std::vector<std::string> last_key = table->last_key;
     if (!rows->rows.empty()) {
@@ -1426,8 +1426,8 @@ class PostgresCapture::Runner {
         last_key.push_back(rows->rows.back()[index].value_or(""));
       }
     }
-    std::string high =
-        snapshotter_->ReadChunk(query.sequence, std::move(events), std::move(last_key), last);
+    std::string high = snapshotter_->ReadChunk(query.sequence, std::move(encoded),
+                                               relation.schema.version, std::move(last_key), last);
     if (Status wrote = EmitWatermark(high); !wrote.ok()) {
       snapshotter_->AbandonChunk(query.sequence);
       return wrote;
@@ -1440,28 +1440,47 @@ class PostgresCapture::Runner {
   Result<bool> OnWatermark(const std::string& text, Lsn commit_lsn, Lsn end_lsn,
                            int64_t commit_time_us) {
     SourcePosition end(PostgresPosition{end_lsn, commit_lsn});
+    // The table's previous chunk, read ahead of this one, may still be queued for the log.
+    auto drain = [this]() -> Result<SourcePosition> {
+      EDDY_RETURN_IF_ERROR(DrainAppends());
+      return stream_->HighestDurablePosition();
+    };
     EDDY_ASSIGN_OR_RETURN(std::optional<IncrementalSnapshotter::ChunkRows> chunk,
-                          snapshotter_->OnWatermark(text, end));
+                          snapshotter_->OnWatermark(text, end, drain));
     if (!chunk.has_value()) return false;
     PublishIncrementalState();
-    probe_->AddSnapshotRows(chunk->table, chunk->rows.size());
-    if (chunk->rows.empty()) return false;
+    probe_->AddSnapshotRows(chunk->table, chunk->encoded.size());
+    if (chunk->encoded.empty()) return false;
     int64_t commit_ns = (commit_time_us + kPostgresEpochOffsetMicros) * 1000;
     PendingAppend pending;
     pending.kind = PendingAppend::Kind::kTransaction;
     pending.transaction_id = chunk->transaction_id;
+    // The fields the chunk's rows share, encoded once (model::RowEventEncoder); each record is
+    // then byte for byte EncodeEvent of its read event.
+    model::ChangeEvent shared;
+    shared.table = chunk->id;
+    shared.schema_version = chunk->schema_version;
+    shared.position = end;
+    shared.commit_time_ns = commit_ns;
+    shared.capture_time_ns = NowNanos();
+    shared.transaction_id = pending.transaction_id;
+    shared.source.connector = model::ConnectorKind::kPostgres;
+    shared.source.server_name = options_.server_name;
+    shared.source.snapshot = model::SnapshotMarker::kIncremental;
+    model::RowEventEncoder encoder;
+    encoder.SetShared(shared);
+    pending.records.reserve(chunk->encoded.size());
     uint64_t ordinal = 0;
-    for (model::ChangeEvent& event : chunk->rows) {
-      event.position = end;
-      event.commit_time_ns = commit_ns;
-      event.capture_time_ns = NowNanos();
-      event.transaction_id = pending.transaction_id;
-      event.ordinal_in_transaction = ordinal++;
-      pending.records.push_back(ToRecord(event));
+    for (EncodedRow& row : chunk->encoded) {
+      log::AppendRecord& record = pending.records.emplace_back();
+      record.payload.reserve(row.rows.size() + 96);
+      encoder.BeginEvent(model::Operation::kRead, false, true, ordinal++, 0, record.payload);
+      record.payload += row.rows;
+      record.partition_key = std::move(row.partition_key);
+      record.position = end;
     }
-    pending.tally.Add(CountersFor(chunk->rows.front().table), model::Operation::kRead,
-                      chunk->rows.size());
-    pending.count = chunk->rows.size();
+    pending.tally.Add(CountersFor(chunk->id), model::Operation::kRead, chunk->encoded.size());
+    pending.count = chunk->encoded.size();
     pending.end = end;
     pending.end_lsn = end_lsn;
     pending.commit_time_ns = commit_ns;
