@@ -1164,11 +1164,36 @@ class PostgresCapture::Runner {
   struct ChunkQuery {
     TableSnapshotProgress* table = nullptr;
     const RelationInfo* relation = nullptr;
-    std::string select;
-    std::vector<std::string> parameters;  // last_key, then upper_key
+    std::string select;  // the keys inlined as quoted literals (COPY takes no parameters)
     uint64_t sequence = 0;
-    Result<QueryRows> rows = QueryRows{};
+    Status status;                      // of the read
+    std::vector<EncodedRow> rows;       // read, encoded
+    std::vector<std::string> last_key;  // the text key of the last row read
   };
+
+  // Reads `query`'s rows with COPY (they stream while they are decoded, as the blocking
+  // snapshot's) straight into their encodings. Runs on the connection's own thread; the
+  // builder's conversions only read it.
+  Status ReadChunkRows(PgConnection& sql, ChunkQuery& query) const {
+    const RelationInfo& relation = *query.relation;
+    std::vector<std::string> names;
+    names.reserve(relation.schema.columns.size());
+    for (const model::Column& column : relation.schema.columns) names.push_back(column.name);
+    SnapshotRowEncoding encoding(relation.schema.table, names, relation.key_columns);
+    CopyRowDecoder decoder;
+    query.last_key.resize(relation.key_columns.size());
+    return sql.CopyOut(
+        "COPY (" + query.select + ") TO STDOUT", [&](std::string_view line) -> Status {
+          EDDY_RETURN_IF_ERROR(decoder.Encode(*snapshot_builder_, relation, line, encoding));
+          EncodedRow& row = query.rows.emplace_back();
+          EDDY_RETURN_IF_ERROR(encoding.Finish(row.partition_key, row.rows));
+          for (size_t k = 0; k < relation.key_columns.size(); ++k) {
+            const std::optional<std::string_view>& value = decoder.values[relation.key_columns[k]];
+            query.last_key[k].assign(value.has_value() ? *value : std::string_view());
+          }
+          return Status::Ok();
+        });
+  }
 
   // The key range boundaries that split `table` into at most snapshot_parallelism ranges of
   // about equal row counts (none for a table of fewer than two chunks): the key of every
@@ -1228,14 +1253,19 @@ class PostgresCapture::Runner {
     }
     if (columns.empty()) select += "NULL";
     std::string key_list;
-    std::string parameters;
-    std::string upper_parameters;
     size_t keys = relation.key_columns.size();
     for (size_t k = 0; k < keys; ++k) {
-      size_t index = relation.key_columns[k];
-      key_list += (k > 0 ? ", " : "") + QuoteIdentifier(columns[index].name);
-      parameters += (k > 0 ? ", $" : "$") + std::to_string(k + 1) + "::" + type_names[index];
+      key_list += (k > 0 ? ", " : "") + QuoteIdentifier(columns[relation.key_columns[k]].name);
     }
+    // "(v1::type1, v2::type2, ...)": the stored text keys as typed literals.
+    auto literal_key = [&](const std::vector<std::string>& key) {
+      std::string out = "(";
+      for (size_t k = 0; k < keys; ++k) {
+        out +=
+            (k > 0 ? ", " : "") + QuoteLiteral(key[k]) + "::" + type_names[relation.key_columns[k]];
+      }
+      return out + ")";
+    };
     select += " FROM " + QuoteIdentifier(relation.schema.table.schema) + "." +
               QuoteIdentifier(relation.schema.table.name);
     std::vector<std::string> where;
@@ -1251,18 +1281,10 @@ class PostgresCapture::Runner {
     query.table = &table;
     query.relation = &relation;
     if (!table.last_key.empty()) {
-      where.push_back("(" + key_list + ") > (" + parameters + ")");
-      query.parameters = table.last_key;
+      where.push_back("(" + key_list + ") > " + literal_key(table.last_key));
     }
     if (!table.upper_key.empty()) {
-      size_t first = query.parameters.size();
-      for (size_t k = 0; k < keys; ++k) {
-        upper_parameters += (k > 0 ? ", $" : "$") + std::to_string(first + k + 1) +
-                            "::" + type_names[relation.key_columns[k]];
-      }
-      where.push_back("(" + key_list + ") <= (" + upper_parameters + ")");
-      query.parameters.insert(query.parameters.end(), table.upper_key.begin(),
-                              table.upper_key.end());
+      where.push_back("(" + key_list + ") <= " + literal_key(table.upper_key));
     }
     for (size_t i = 0; i < where.size(); ++i) select += (i == 0 ? " WHERE " : " AND ") + where[i];
     select += " ORDER BY " + key_list + " LIMIT " + std::to_string(options_.snapshot_chunk_rows);
@@ -1353,11 +1375,10 @@ class PostgresCapture::Runner {
       std::vector<std::thread> threads;
       for (size_t i = 1; i < queries.size(); ++i) {
         threads.emplace_back([this, &queries, i]() {
-          queries[i].rows =
-              snapshot_workers_[i - 1]->QueryParams(queries[i].select, queries[i].parameters);
+          queries[i].status = ReadChunkRows(*snapshot_workers_[i - 1], queries[i]);
         });
       }
-      queries[0].rows = snapshot_sql_->QueryParams(queries[0].select, queries[0].parameters);
+      queries[0].status = ReadChunkRows(*snapshot_sql_, queries[0]);
       for (std::thread& thread : threads) thread.join();
     }
     for (size_t i = 0; i < queries.size(); ++i) {
@@ -1382,9 +1403,7 @@ class PostgresCapture::Runner {
   Status FinishChunk(ChunkQuery& query) {
     TableSnapshotProgress* table = query.table;
     const RelationInfo& relation = *query.relation;
-    const auto& columns = relation.schema.columns;
-    Result<QueryRows>& rows = query.rows;
-    if (!rows.ok()) {
+    if (!query.status.ok()) {
       // A bad additional condition (or a table changed under us): the table is skipped with
       // the server's words, the capture goes on.
       snapshotter_->AbandonChunk(query.sequence);
@@ -1392,40 +1411,12 @@ class PostgresCapture::Runner {
                       query.select);
       snapshot_relations_.erase(table->table);
       if (table->state != TableSnapshotState::kPending) return Status::Ok();  // skipped already
-      return snapshotter_->Skip(*table, "reading a chunk failed: " + rows.status().message());
+      return snapshotter_->Skip(*table, "reading a chunk failed: " + query.status.message());
     }
-    bool last = rows->rows.size() < options_.snapshot_chunk_rows;
-    // Each row straight into its encoding, with the conversions of the stream and of the
-    // blocking snapshot (EventBuilder::EncodeTextValue): no model::Row or event per row.
-    std::vector<std::string> column_names;
-    column_names.reserve(columns.size());
-    for (const model::Column& column : columns) column_names.push_back(column.name);
-    SnapshotRowEncoding encoding(relation.schema.table, column_names, relation.key_columns);
-    std::vector<EncodedRow> encoded;
-    encoded.reserve(rows->rows.size());
-    for (const auto& row : rows->rows) {
-      encoding.Clear();
-      Status converted = Status::Ok();
-      for (size_t i = 0; i < columns.size() && converted.ok(); ++i) {
-        std::optional<std::string_view> text;
-        if (row[i].has_value()) text = std::string_view(*row[i]);
-        converted = snapshot_builder_->EncodeTextValue(relation, i, text, encoding.values());
-        encoding.EndValue();
-      }
-      EncodedRow& out = encoded.emplace_back();
-      if (converted.ok()) converted = encoding.Finish(out.partition_key, out.rows);
-      if (!converted.ok()) {
-        snapshotter_->AbandonChunk(query.sequence);
-        return converted;
-      }
-    }
-    std::vector<std::string> last_key = table->last_key;
-    if (!rows->rows.empty()) {
-      last_key.clear();
-      for (size_t index : relation.key_columns) {
-        last_key.push_back(rows->rows.back()[index].value_or(""));
-      }
-    }
+    bool last = query.rows.size() < options_.snapshot_chunk_rows;
+    std::vector<EncodedRow> encoded = std::move(query.rows);
+    std::vector<std::string> last_key =
+        encoded.empty() ? table->last_key : std::move(query.last_key);
     std::string high = snapshotter_->ReadChunk(query.sequence, std::move(encoded),
                                                relation.schema.version, std::move(last_key), last);
     if (Status wrote = EmitWatermark(high); !wrote.ok()) {
