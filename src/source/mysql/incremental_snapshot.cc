@@ -173,7 +173,9 @@ Result<Chunk> ChunkReader::Read(const std::string& table, const std::string& con
     return FailedPrecondition("reading a chunk of " + table + " failed: " + error +
                               " (statement: " + select + ")");
   }
-  MYSQL_RES* result = mysql_store_result(mysql);
+  // Streamed (mysql_use_result): each row is decoded while the server sends the next ones,
+  // instead of after the whole chunk arrived; freeing the result reads what is left.
+  MYSQL_RES* result = mysql_use_result(mysql);
   if (result == nullptr) {
     return Unavailable("reading a chunk of " + table + ": " + mysql_error(mysql));
   }
@@ -186,7 +188,7 @@ Result<Chunk> ChunkReader::Read(const std::string& table, const std::string& con
   chunk.table = described->schema.table;
   chunk.schema_version = described->schema.version;
   chunk.key_columns = key_names;
-  chunk.rows.reserve(mysql_num_rows(result));
+  chunk.rows.reserve(rows);
   std::vector<std::string> names;
   names.reserve(columns.size());
   for (const SnapshotColumn& column : columns) names.push_back(column.name);
