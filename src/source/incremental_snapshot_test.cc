@@ -194,6 +194,24 @@ TEST(ChunkWindow, DropsRowsChangedInsideTheWindowOnly) {
   EXPECT_FALSE(window.open());
 }
 
+TEST(ChunkWindow, EncodedRowsAreFilteredByTheirPartitionKeys) {
+  model::TableId table{"db", "public", "t"};
+  ChunkWindow window(table, {"id"});
+  window.Open();
+  window.OnChange(Row(table, Operation::kUpdate, 2));
+  window.OnKey(Row(table, Operation::kDelete, 3).PartitionKey());
+  std::vector<EncodedRow> chunk;
+  for (int64_t id = 1; id <= 4; ++id) {
+    chunk.push_back(
+        EncodedRow{Row(table, Operation::kRead, id).PartitionKey(), "rows " + std::to_string(id)});
+  }
+  std::vector<EncodedRow> kept = window.Filter(std::move(chunk));
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].rows, "rows 1");
+  EXPECT_EQ(kept[1].rows, "rows 4");
+  EXPECT_FALSE(window.open());
+}
+
 TEST(ChunkWindow, TruncateInsideTheWindowDropsTheChunk) {
   model::TableId table{"db", "public", "t"};
   ChunkWindow window(table, {"id"});

@@ -188,7 +188,7 @@ Result<Chunk> ChunkReader::Read(const std::string& table, const std::string& con
   chunk.table = described->schema.table;
   chunk.schema_version = described->schema.version;
   chunk.key_columns = key_names;
-  chunk.rows.reserve(rows);
+  chunk.rows.reserve(std::min<size_t>(rows, 1u << 16));  // rows may be millions
   std::vector<std::string> names;
   names.reserve(columns.size());
   for (const SnapshotColumn& column : columns) names.push_back(column.name);

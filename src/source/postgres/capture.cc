@@ -1181,6 +1181,7 @@ class PostgresCapture::Runner {
     for (const model::Column& column : relation.schema.columns) names.push_back(column.name);
     SnapshotRowEncoding encoding(relation.schema.table, names, relation.key_columns);
     CopyRowDecoder decoder;
+    query.rows.reserve(std::min<size_t>(options_.snapshot_chunk_rows, 1u << 16));
     query.last_key.resize(relation.key_columns.size());
     return sql.CopyOut(
         "COPY (" + query.select + ") TO STDOUT", [&](std::string_view line) -> Status {
