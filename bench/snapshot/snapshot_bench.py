@@ -21,7 +21,8 @@ rows/s and the ratios.
    `psql -c "\\copy t TO '/dev/null'"` and `pg_dump -t t > /dev/null`.
 Ratio = reference seconds / eddy seconds (best runs; 1.0 = as fast as the database's export),
 printed against each reference; the issue's target (>= 0.8) is against the plain export
-(`psql \\copy`, `mariadb --quick SELECT *`).
+(`psql \\copy`, `mariadb --quick SELECT *`). eddy's CPU seconds (user + system, from
+/proc/<pid>/stat when the snapshot is durable) are printed too.
 """
 import argparse
 import os
@@ -46,8 +47,19 @@ DONE = {
 }
 
 
+CPU = {}  # (kind, parallelism) -> eddy's CPU seconds (user + system) of each run
+
+
+def process_cpu_seconds(pid):
+    """utime + stime of `pid` from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def eddy_snapshot(eddy, work, url, table, kind, chunk, run, parallelism=1):
-    """Seconds from `eddy run` start until its log says the snapshot is durable."""
+    """Seconds from `eddy run` start until its log says the snapshot is durable (eddy's CPU
+    seconds until then go to CPU)."""
     data_dir = f"{work}/data-{kind}-{parallelism}-{run}"
     shutil.rmtree(data_dir, ignore_errors=True)
     config = f"{work}/{kind}.toml"
@@ -72,7 +84,11 @@ def eddy_snapshot(eddy, work, url, table, kind, chunk, run, parallelism=1):
         while True:
             with open(log) as text:
                 if DONE[kind].search(text.read()):
-                    return time.monotonic() - started
+                    seconds = time.monotonic() - started
+                    if not PROFILE:
+                        CPU.setdefault((kind, parallelism), []).append(
+                            process_cpu_seconds(process.pid))
+                    return seconds
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"eddy did not finish the {kind} snapshot; see {log}")
             time.sleep(0.1)
@@ -145,6 +161,10 @@ def bench(args, kind, work):
         for name, seconds in times.items():
             print(f"  {name:<36} {min(seconds):8.2f} s (median {statistics.median(seconds):7.2f})"
                   f" {args.rows / min(seconds):>11,.0f} rows/s")
+        for (cpu_kind, cpu_parallelism), seconds in CPU.items():
+            print(f"  eddy {cpu_kind} (parallelism {cpu_parallelism}) CPU: "
+                  f"{min(seconds):.2f} s user+system (best run)")
+        CPU.clear()
         # The issue's reference is the plain export (psql \copy, mariadb --quick SELECT *); the
         # dump tools are printed too for comparison with earlier figures.
         for reference in references:

@@ -237,6 +237,18 @@ std::vector<model::ChangeEvent> ChunkWindow::Filter(std::vector<model::ChangeEve
   return kept;
 }
 
+std::vector<EncodedRow> ChunkWindow::Filter(std::vector<EncodedRow> rows) {
+  open_ = false;
+  if (truncated_) return {};
+  if (changed_.empty()) return rows;
+  std::vector<EncodedRow> kept;
+  kept.reserve(rows.size());
+  for (EncodedRow& row : rows) {
+    if (changed_.count(row.partition_key) == 0) kept.push_back(std::move(row));
+  }
+  return kept;
+}
+
 // ---- IncrementalSnapshotter ----
 
 namespace {
@@ -511,6 +523,7 @@ Status IncrementalSnapshotter::ApplyControl(const SnapshotControl& control) {
           for (auto& [sequence, chunk] : chunks_) {
             if (chunk.window.table().QualifiedName() == table.table) {
               chunk.rows.clear();
+              chunk.encoded.clear();
               chunk.last = true;
             }
           }
@@ -529,25 +542,35 @@ Result<std::vector<TableSnapshotProgress*>> IncrementalSnapshotter::NextTables(
   if (!state_.has_value() || !chunks_.empty() || max == 0) return next;
   // Paused holds the chunk reads; a snapshot whose tables were all stopped still completes.
   if (state_->paused && !state_->Complete()) return next;
-  // The previous chunks must be durable before the next ones move the progress on: the file
-  // keeps one pending chunk per entry, and its rollback key must be in the log.
-  bool drained = false;
+  // A pending chunk durable in the log is forgotten. One that is not yet durable does not hold
+  // the next chunk back: its append (an fsync) runs while the next chunk is read, and the next
+  // chunk's high watermark waits for it before the file moves on (OnWatermark), because the
+  // file keeps one pending chunk per entry and its rollback key must be in the log.
   bool changed = false;
-  for (TableSnapshotProgress& table : state_->tables) {
-    if (table.pending_position.empty()) continue;
-    if (Below(durable, table.pending_position)) {
-      if (drained || !drain) return next;
-      drained = true;
-      EDDY_ASSIGN_OR_RETURN(durable, drain());
-      if (Below(durable, table.pending_position)) return next;
+  auto forget_durable = [&]() {
+    bool all = true;
+    for (TableSnapshotProgress& table : state_->tables) {
+      if (table.pending_position.empty()) continue;
+      if (Below(durable, table.pending_position)) {
+        all = false;
+        continue;
+      }
+      table.pending_position = SourcePosition();
+      table.previous_key.clear();
+      changed = true;
     }
-    table.pending_position = SourcePosition();
-    table.previous_key.clear();
-    changed = true;
-  }
+    return all;
+  };
+  bool all_durable = forget_durable();
   for (TableSnapshotProgress& table : state_->tables) {
     if (next.size() >= max) break;
     if (table.state == TableSnapshotState::kPending) next.push_back(&table);
+  }
+  // Complete only once every chunk is durable in the log.
+  if (next.empty() && !all_durable) {
+    if (!drain) return next;
+    EDDY_ASSIGN_OR_RETURN(durable, drain());
+    if (!forget_durable()) return next;
   }
   if (next.empty()) {
     if (!complete_logged_) {
@@ -620,12 +643,27 @@ IncrementalSnapshotter::ChunkStart IncrementalSnapshotter::BeginChunk(
   size_t entry = static_cast<size_t>(&table - state_->tables.data());
   chunks_.emplace(
       sequence,
-      Chunk{entry, ChunkWindow(std::move(id), std::move(key_columns)), {}, {}, false, false});
+      Chunk{
+          entry, ChunkWindow(std::move(id), std::move(key_columns)), {}, {}, 0, {}, false, false});
   return ChunkStart{sequence, FormatWatermark({run_id_, sequence, false})};
 }
 
 std::string IncrementalSnapshotter::ReadChunk(uint64_t sequence,
                                               std::vector<model::ChangeEvent> rows,
+                                              std::vector<std::string> last_key, bool last) {
+  return ReadChunk(sequence, std::move(rows), {}, 0, std::move(last_key), last);
+}
+
+std::string IncrementalSnapshotter::ReadChunk(uint64_t sequence, std::vector<EncodedRow> rows,
+                                              uint32_t schema_version,
+                                              std::vector<std::string> last_key, bool last) {
+  return ReadChunk(sequence, {}, std::move(rows), schema_version, std::move(last_key), last);
+}
+
+std::string IncrementalSnapshotter::ReadChunk(uint64_t sequence,
+                                              std::vector<model::ChangeEvent> rows,
+                                              std::vector<EncodedRow> encoded,
+                                              uint32_t schema_version,
                                               std::vector<std::string> last_key, bool last) {
   auto found = chunks_.find(sequence);
   if (found == chunks_.end()) return FormatWatermark({run_id_, sequence, true});
@@ -634,6 +672,8 @@ std::string IncrementalSnapshotter::ReadChunk(uint64_t sequence,
   bool stopped = !state_.has_value() || chunk.entry >= state_->tables.size() ||
                  state_->tables[chunk.entry].state != TableSnapshotState::kPending;
   chunk.rows = stopped ? std::vector<model::ChangeEvent>() : std::move(rows);
+  chunk.encoded = stopped ? std::vector<EncodedRow>() : std::move(encoded);
+  chunk.schema_version = schema_version;
   chunk.last_key = std::move(last_key);
   chunk.last = last || stopped;
   chunk.read = true;
@@ -665,7 +705,8 @@ bool IncrementalSnapshotter::IsOurs(std::string_view text) const {
 }
 
 Result<std::optional<IncrementalSnapshotter::ChunkRows>> IncrementalSnapshotter::OnWatermark(
-    std::string_view text, const SourcePosition& position) {
+    std::string_view text, const SourcePosition& position,
+    const std::function<Result<SourcePosition>()>& drain) {
   std::optional<Watermark> watermark = ParseWatermark(text);
   // Another attempt's (or another eddy's) watermark: not ours to act on.
   if (!watermark || watermark->snapshot_id != run_id_) return std::optional<ChunkRows>();
@@ -679,32 +720,58 @@ Result<std::optional<IncrementalSnapshotter::ChunkRows>> IncrementalSnapshotter:
     return Corruption("incremental snapshot: high watermark " + std::string(text) +
                       " arrived before its low watermark");
   }
+  {
+    // The entry's previous chunk (read ahead of this one) must be durable before the file
+    // forgets it: after a crash the file rolls back to this chunk's start only. Checked before
+    // anything changes, so a refusal leaves the chunk as it was.
+    const size_t entry = found->second.entry;
+    TableSnapshotProgress* table = entry < state_->tables.size() ? &state_->tables[entry] : nullptr;
+    if (table != nullptr && table->state == TableSnapshotState::kPending &&
+        !table->pending_position.empty()) {
+      if (!drain) {
+        return FailedPrecondition("incremental snapshot: chunk " +
+                                  std::to_string(watermark->chunk) + " of " + table->table +
+                                  " closes while the previous one may not be durable");
+      }
+      EDDY_ASSIGN_OR_RETURN(SourcePosition durable, drain());
+      if (Below(durable, table->pending_position)) {
+        return FailedPrecondition("incremental snapshot: the previous chunk of " + table->table +
+                                  " is not durable in the log after waiting for the appends");
+      }
+      table->pending_position = SourcePosition();
+      table->previous_key.clear();
+    }
+  }
   Chunk chunk = std::move(found->second);
   chunks_.erase(found);
   ChunkRows out;
-  out.read = chunk.rows.size();
+  out.read = chunk.rows.size() + chunk.encoded.size();
   out.table = chunk.window.table().QualifiedName();
+  out.id = chunk.window.table();
+  out.schema_version = chunk.schema_version;
   out.transaction_id = "snapshot:" + state_->id + ":" + std::to_string(watermark->chunk);
   out.rows = chunk.window.Filter(std::move(chunk.rows));
+  out.encoded = chunk.window.Filter(std::move(chunk.encoded));
   TableSnapshotProgress* table =
       chunk.entry < state_->tables.size() ? &state_->tables[chunk.entry] : nullptr;
   if (table == nullptr || table->table != out.table ||
       table->state != TableSnapshotState::kPending) {
     out.rows.clear();  // the table was stopped while the chunk was in flight
+    out.encoded.clear();
     return std::optional<ChunkRows>(std::move(out));
   }
   table->previous_key = table->last_key;
   table->last_key = chunk.last_key;
-  table->rows += out.rows.size();
+  table->rows += out.kept();
   if (chunk.last) table->state = TableSnapshotState::kDone;
-  if (!out.rows.empty()) table->pending_position = position;
+  if (out.kept() > 0) table->pending_position = position;
   // Durable before the rows are handed to the log (the pending chunk rule).
   EDDY_RETURN_IF_ERROR(Save());
   ++chunks_done_;
-  rows_done_ += out.rows.size();
+  rows_done_ += out.kept();
   logging::Get(options_.log_module)
       ->debug("incremental snapshot chunk table={} chunk={} read={} kept={} rows_done={}",
-              table->table, watermark->chunk, out.read, out.rows.size(), table->rows);
+              table->table, watermark->chunk, out.read, out.kept(), table->rows);
   return std::optional<ChunkRows>(std::move(out));
 }
 

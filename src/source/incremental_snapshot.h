@@ -143,6 +143,16 @@ struct Watermark {
 std::string FormatWatermark(const Watermark& watermark);
 std::optional<Watermark> ParseWatermark(std::string_view text);
 
+// A chunk row the source encoded itself (SnapshotRowEncoding::Finish, source/snapshot_records.h):
+// the record's partition key (model::ChangeEvent::PartitionKey's bytes) and the key and after
+// rows as model::EncodeEvent writes them. The source adds the event's shared fields (position,
+// times, transaction, ordinal) when it appends the chunk at the high watermark: no
+// model::ChangeEvent per row on the snapshot's path.
+struct EncodedRow {
+  std::string partition_key;
+  std::string rows;
+};
+
 // The window of one chunk: between its low and its high watermark the stream's committed
 // changes to the chunk's table are noted by key; at the high watermark the chunk's rows whose
 // key was changed are dropped (the streamed change is newer). Keys are model partition keys
@@ -169,6 +179,7 @@ class ChunkWindow {
   }
   // Keeps the rows no change inside the window touched; closes the window.
   std::vector<model::ChangeEvent> Filter(std::vector<model::ChangeEvent> rows);
+  std::vector<EncodedRow> Filter(std::vector<EncodedRow> rows);
   size_t changed_keys() const { return changed_.size(); }
   bool truncated() const { return truncated_; }
 
@@ -201,9 +212,9 @@ class ChunkWindow {
 //      surviving rows, which the source appends as one log transaction at the watermark's
 //      commit position.
 // Each chunk has its own low and high watermark and its own window, so the DBLog rule holds for
-// every chunk whatever the others do. The next chunks are handed out only when every chunk in
-// flight has reached its high watermark and every pending chunk is durable in the log (one
-// pending chunk per entry in the file).
+// every chunk whatever the others do. The next chunks are handed out when every chunk in
+// flight has reached its high watermark; an entry's next high watermark waits until its
+// previous chunk is durable in the log (one pending chunk per entry in the file).
 // Why this is enough: docs/snapshots.md (the DBLog argument and the pending chunk rule).
 //
 // Thread safety: Queue() from any thread; everything else on the capture thread (the source's
@@ -228,7 +239,13 @@ class IncrementalSnapshotter {
     std::string table;                     // qualified name
     std::string transaction_id;            // "snapshot:<snapshot id>:<chunk>"
     std::vector<model::ChangeEvent> rows;  // op r, source.snapshot = incremental; no position
-    size_t read = 0;                       // rows read before the window dropped some
+    // The rows of a chunk handed over encoded (ReadChunk's EncodedRow overload), instead of
+    // `rows`, with the table and the schema version they were read with.
+    std::vector<EncodedRow> encoded;
+    model::TableId id;
+    uint32_t schema_version = 0;
+    size_t read = 0;  // rows read before the window dropped some
+    size_t kept() const { return rows.size() + encoded.size(); }
   };
   // A chunk begun: `sequence` names it to ReadChunk / AbandonChunk, `low` is the low
   // watermark's text for the source to write.
@@ -264,11 +281,13 @@ class IncrementalSnapshotter {
   [[nodiscard]] Status ApplyControl(const SnapshotControl& control);
 
   // The entries (tables or key ranges) whose next chunks are to be read now, at most `max`, in
-  // snapshot order; empty when there are none: no snapshot, paused, chunks in flight,
-  // complete, or a previous chunk not yet durable in the log (`durable` is the log's durable
-  // position; `drain`, called at most once, waits for the source's queued appends and returns
-  // the new durable position). The pointers stay valid until the next call that changes the
-  // table list (SplitTable, AddRequest, Load).
+  // snapshot order; empty when there are none: no snapshot, paused, chunks in flight, or
+  // complete. A previous chunk not yet durable in the log does not hold the next one back (its
+  // append runs while the next chunk is read; OnWatermark waits for it); the snapshot is
+  // complete only once every chunk is durable (`durable` is the log's durable position;
+  // `drain`, called at most once, waits for the source's queued appends and returns the new
+  // durable position). The pointers stay valid until the next call that changes the table list
+  // (SplitTable, AddRequest, Load).
   [[nodiscard]] Result<std::vector<TableSnapshotProgress*>> NextTables(
       SourcePosition durable, const std::function<Result<SourcePosition>()>& drain, size_t max);
   // NextTables with max 1: the entry or nullptr.
@@ -298,6 +317,9 @@ class IncrementalSnapshotter {
   // entry is done. Returns the high watermark's text for the source to write.
   std::string ReadChunk(uint64_t sequence, std::vector<model::ChangeEvent> rows,
                         std::vector<std::string> last_key, bool last);
+  // The same with rows the source encoded itself, read with the table's `schema_version`.
+  std::string ReadChunk(uint64_t sequence, std::vector<EncodedRow> rows, uint32_t schema_version,
+                        std::vector<std::string> last_key, bool last);
   bool ChunkInFlight() const { return !chunks_.empty(); }
   // The chunk could not be read (the source skipped the table or will retry): forgotten.
   void AbandonChunk(uint64_t sequence) { chunks_.erase(sequence); }
@@ -314,9 +336,13 @@ class IncrementalSnapshotter {
   // A watermark committed (in commit order) at `position`. At one of our high watermarks: the
   // progress is persisted with the chunk pending at `position`, and the surviving rows are
   // returned (an empty vector: nothing to append). std::nullopt: not one of our high
-  // watermarks.
-  [[nodiscard]] Result<std::optional<ChunkRows>> OnWatermark(std::string_view text,
-                                                             const SourcePosition& position);
+  // watermarks. When the entry's previous chunk is still pending (its append may not be
+  // durable yet: NextTables hands out the next chunk without waiting for it), `drain` is called
+  // first: it waits for the source's queued appends and returns the log's durable position;
+  // FailedPrecondition when there is none to call or the previous chunk is still not durable.
+  [[nodiscard]] Result<std::optional<ChunkRows>> OnWatermark(
+      std::string_view text, const SourcePosition& position,
+      const std::function<Result<SourcePosition>()>& drain = nullptr);
 
   // True when a step has nothing to do but take requests: no snapshot, chunks in flight,
   // paused, or complete and reported.
@@ -334,10 +360,15 @@ class IncrementalSnapshotter {
     size_t entry = 0;  // index in state_->tables
     ChunkWindow window;
     std::vector<model::ChangeEvent> rows;
+    std::vector<EncodedRow> encoded;
+    uint32_t schema_version = 0;
     std::vector<std::string> last_key;
     bool last = false;
     bool read = false;
   };
+  std::string ReadChunk(uint64_t sequence, std::vector<model::ChangeEvent> rows,
+                        std::vector<EncodedRow> encoded, uint32_t schema_version,
+                        std::vector<std::string> last_key, bool last);
   std::string ProgressPath() const;
   std::string RequestDirectory() const;
   [[nodiscard]] Status Save();

@@ -194,6 +194,24 @@ TEST(ChunkWindow, DropsRowsChangedInsideTheWindowOnly) {
   EXPECT_FALSE(window.open());
 }
 
+TEST(ChunkWindow, EncodedRowsAreFilteredByTheirPartitionKeys) {
+  model::TableId table{"db", "public", "t"};
+  ChunkWindow window(table, {"id"});
+  window.Open();
+  window.OnChange(Row(table, Operation::kUpdate, 2));
+  window.OnKey(Row(table, Operation::kDelete, 3).PartitionKey());
+  std::vector<EncodedRow> chunk;
+  for (int64_t id = 1; id <= 4; ++id) {
+    chunk.push_back(
+        EncodedRow{Row(table, Operation::kRead, id).PartitionKey(), "rows " + std::to_string(id)});
+  }
+  std::vector<EncodedRow> kept = window.Filter(std::move(chunk));
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].rows, "rows 1");
+  EXPECT_EQ(kept[1].rows, "rows 4");
+  EXPECT_FALSE(window.open());
+}
+
 TEST(ChunkWindow, TruncateInsideTheWindowDropsTheChunk) {
   model::TableId table{"db", "public", "t"};
   ChunkWindow window(table, {"id"});
@@ -272,10 +290,23 @@ TEST_F(IncrementalSnapshotterTest, ChunksBetweenWatermarksSurviveACrash) {
     ASSERT_EQ((*rows)->rows.size(), 1u);
     EXPECT_EQ((*rows)->read, 2u);
     EXPECT_EQ((*rows)->rows[0].key[0].value.Get<int64_t>(), 1);
-    // The chunk is pending at 200 and the log is durable at 150 only (the crash below).
-    auto not_yet = snapshotter.NextTable(At(150), drain_to(At(150)));
-    ASSERT_TRUE(not_yet.ok());
-    EXPECT_EQ(*not_yet, nullptr);
+    // The chunk is pending at 200 and the log is durable at 150 only (the crash below). The
+    // next chunk is read ahead of that append, but its high watermark cannot move the progress
+    // on until the previous chunk is durable.
+    auto ahead = snapshotter.NextTable(At(150), drain_to(At(150)));
+    ASSERT_TRUE(ahead.ok());
+    ASSERT_NE(*ahead, nullptr);
+    EXPECT_EQ((*ahead)->last_key, (std::vector<std::string>{"2"}));
+    auto second = snapshotter.BeginChunk(**ahead, table, {"id"});
+    std::string second_high =
+        snapshotter.ReadChunk(second.sequence, {Row(table, Operation::kRead, 3)}, {"3"}, true);
+    ASSERT_TRUE(snapshotter.OnWatermark(second.low, At(210)).ok());
+    auto refused = snapshotter.OnWatermark(second_high, At(220), drain_to(At(150)));
+    EXPECT_EQ(refused.status().code(), ErrorCode::kFailedPrecondition);
+    auto no_drain = snapshotter.OnWatermark(second_high, At(220));
+    EXPECT_FALSE(no_drain.ok());
+    // Not complete while a chunk is not durable.
+    EXPECT_EQ(snapshotter.StatusName(), "running");
   }
   // Restart: the log never got the chunk, so it is read again from the start.
   IncrementalSnapshotter again(Options());

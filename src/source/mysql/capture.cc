@@ -1091,7 +1091,7 @@ class MysqlCapture::Runner {
       bool last = chunk->rows.size() < options_.snapshot_chunk_rows;
       std::vector<std::string> last_key = chunk->rows.empty() ? table->last_key : chunk->last_key;
       std::string high = snapshotter_->ReadChunk(entry.sequence, std::move(chunk->rows),
-                                                 std::move(last_key), last);
+                                                 chunk->schema_version, std::move(last_key), last);
       if (Status wrote = chunk_reader_->WriteWatermark(high); !wrote.ok()) return lost(wrote);
     }
     return Status::Ok();
@@ -1178,26 +1178,42 @@ class MysqlCapture::Runner {
         OnSignal(row);
         continue;
       }
+      // The table's previous chunk, read ahead of this one, may still be in the batch or
+      // queued for the log; the batch holds whole transactions before this one.
+      auto drain = [this]() -> Result<SourcePosition> {
+        EDDY_RETURN_IF_ERROR(DrainAppends());
+        return stream_->HighestDurablePosition();
+      };
       EDDY_ASSIGN_OR_RETURN(std::optional<IncrementalSnapshotter::ChunkRows> chunk,
-                            snapshotter_->OnWatermark(row.data, SourcePosition(position)));
-      if (!chunk.has_value() || chunk->rows.empty()) continue;
-      probe_->AddSnapshotRows(chunk->table, chunk->rows.size());
-      const int64_t commit_ns = static_cast<int64_t>(timestamp) * 1'000'000'000;
+                            snapshotter_->OnWatermark(row.data, SourcePosition(position), drain));
+      if (!chunk.has_value() || chunk->encoded.empty()) continue;
+      probe_->AddSnapshotRows(chunk->table, chunk->encoded.size());
+      // The fields the chunk's rows share, encoded once; each record is then byte for byte
+      // EncodeEvent of its read event.
+      model::ChangeEvent shared;
+      shared.table = chunk->id;
+      shared.schema_version = chunk->schema_version;
+      shared.position = SourcePosition(position);
+      shared.commit_time_ns = static_cast<int64_t>(timestamp) * 1'000'000'000;
+      shared.capture_time_ns = SystemClock::Instance().NowNanos();
+      shared.transaction_id = chunk->transaction_id;
+      shared.source.connector =
+          mariadb_ ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
+      shared.source.server_name = options_.server_name;
+      shared.source.snapshot = model::SnapshotMarker::kIncremental;
+      model::RowEventEncoder encoder;
+      encoder.SetShared(shared);
       uint64_t ordinal = 0;
-      for (model::ChangeEvent& event : chunk->rows) {
-        event.position = SourcePosition(position);
-        event.commit_time_ns = commit_ns;
-        event.transaction_id = chunk->transaction_id;
-        event.ordinal_in_transaction = ordinal++;
+      for (EncodedRow& encoded : chunk->encoded) {
         log::AppendRecord& record = NextRecord(batch_);
-        record.partition_key = event.PartitionKey();
+        encoder.BeginEvent(model::Operation::kRead, false, true, ordinal++, 0, record.payload);
+        record.payload += encoded.rows;
+        record.partition_key = std::move(encoded.partition_key);
         record.explicit_hash_key = log::HashKey::FromPartitionKey(record.partition_key);
-        model::EncodeEvent(event, record.payload);
         batch_bytes_ += record.payload.size() + record.partition_key.size();
       }
-      batch_tally_.Add(probe_->Table(chunk->rows.front().table), model::Operation::kRead,
-                       chunk->rows.size());
-      batch_events_ += chunk->rows.size();
+      batch_tally_.Add(probe_->Table(chunk->id), model::Operation::kRead, chunk->encoded.size());
+      batch_events_ += chunk->encoded.size();
       batch_position_ = position;
     }
     if (snapshotter_->changes() != published_changes_) PublishIncremental();

@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "source/incremental_snapshot.h"
+#include "source/snapshot_records.h"
 
 namespace eddy::source::mysql {
 
@@ -172,7 +173,9 @@ Result<Chunk> ChunkReader::Read(const std::string& table, const std::string& con
     return FailedPrecondition("reading a chunk of " + table + " failed: " + error +
                               " (statement: " + select + ")");
   }
-  MYSQL_RES* result = mysql_store_result(mysql);
+  // Streamed (mysql_use_result): each row is decoded while the server sends the next ones,
+  // instead of after the whole chunk arrived; freeing the result reads what is left.
+  MYSQL_RES* result = mysql_use_result(mysql);
   if (result == nullptr) {
     return Unavailable("reading a chunk of " + table + ": " + mysql_error(mysql));
   }
@@ -183,37 +186,21 @@ Result<Chunk> ChunkReader::Read(const std::string& table, const std::string& con
   }
   Chunk chunk;
   chunk.table = described->schema.table;
+  chunk.schema_version = described->schema.version;
   chunk.key_columns = key_names;
-  chunk.rows.reserve(mysql_num_rows(result));
-  const int64_t now = SystemClock::Instance().NowNanos();
-  while (MYSQL_ROW row = mysql_fetch_row(result)) {
-    unsigned long* lengths = mysql_fetch_lengths(result);
-    model::Row values;
-    values.reserve(columns.size());
-    for (size_t i = 0; i < columns.size(); ++i) {
-      if (row[i] == nullptr) {
-        values.push_back(model::Field{columns[i].name, model::Value::Null()});
-        continue;
-      }
-      auto value = ParseTextValue(columns[i], std::string_view(row[i], lengths[i]));
-      if (!value.ok()) {
-        return value.status().WithContext("incremental snapshot of " + table + " column " +
-                                          columns[i].name);
-      }
-      values.push_back(model::Field{columns[i].name, std::move(*value)});
-    }
-    model::ChangeEvent event;
-    event.op = model::Operation::kRead;
-    event.table = described->schema.table;
-    for (size_t index : described->key_indexes) event.key.push_back(values[index]);
-    event.after = std::move(values);
-    event.capture_time_ns = now;
-    event.schema_version = described->schema.version;
-    event.source.connector =
-        options_.mariadb ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
-    event.source.server_name = options_.server_name;
-    event.source.snapshot = model::SnapshotMarker::kIncremental;
-    chunk.rows.push_back(std::move(event));
+  chunk.rows.reserve(std::min<size_t>(rows, 1u << 16));  // rows may be millions
+  std::vector<std::string> names;
+  names.reserve(columns.size());
+  for (const SnapshotColumn& column : columns) names.push_back(column.name);
+  SnapshotRowEncoding encoding(described->schema.table, names, described->key_indexes);
+  MYSQL_ROW row = nullptr;
+  unsigned long* lengths = nullptr;
+  while ((row = mysql_fetch_row(result)) != nullptr) {
+    lengths = mysql_fetch_lengths(result);
+    Status encoded = EncodeTextRow(columns, row, lengths, encoding);
+    EncodedRow& out = chunk.rows.emplace_back();
+    if (encoded.ok()) encoded = encoding.Finish(out.partition_key, out.rows);
+    if (!encoded.ok()) return encoded.WithContext("incremental snapshot of " + table);
     chunk.last_key.clear();
     for (size_t index : described->key_indexes) {
       chunk.last_key.emplace_back(row[index] != nullptr ? row[index] : "", lengths[index]);

@@ -13,8 +13,8 @@
 // <key> LIMIT n` in autocommit (REPEATABLE READ reads one statement's snapshot: no long
 // transaction, no lock beyond the statement's own reads). "key after (v1, v2)" is written out as
 // `k1 > v1 OR (k1 = v1 AND k2 > v2)`, which MariaDB's range optimizer turns into an index range.
-// Values come back in the text protocol and are parsed like the blocking snapshot's
-// (ParseTextValue), so a chunk row and a streamed change of the same row have the same key.
+// Values come back in the text protocol and are decoded by the blocking snapshot's loop
+// (EncodeTextRow), so a chunk row and a streamed change of the same row have the same key.
 //
 // Ownership: owns its connection. Thread safety: one thread at a time; with
 // snapshot_parallelism the capture keeps several readers and reads a chunk on each at once,
@@ -32,6 +32,7 @@
 #include "localdb/sql_session.h"
 #include "model/event.h"
 #include "model/schema.h"
+#include "source/incremental_snapshot.h"
 #include "source/mysql/snapshot.h"
 
 namespace eddy::source::mysql {
@@ -54,9 +55,12 @@ struct ChunkReaderOptions {
 
 struct Chunk {
   model::TableId table;
+  uint32_t schema_version = 0;
   std::vector<std::string> key_columns;
-  std::vector<model::ChangeEvent> rows;  // op r, source.snapshot = incremental, no position
-  std::vector<std::string> last_key;     // text of the last row's key (empty: no row)
+  // Each row's partition key and key and after rows (EncodeTextRow, SnapshotRowEncoding); the
+  // capture adds the read event's other fields at the high watermark.
+  std::vector<EncodedRow> rows;
+  std::vector<std::string> last_key;  // text of the last row's key (empty: no row)
 };
 
 class ChunkReader {

@@ -347,16 +347,21 @@ Result<Value> ParseTextValue(const SnapshotColumn& column, std::string_view text
   }
 }
 
-namespace {
-
-// ParseTextValue's value, appended to `out` as model::EncodeValue writes it.
-Status EncodeTextValue(const SnapshotColumn& column, std::string_view text, std::string& out) {
-  EDDY_ASSIGN_OR_RETURN(Value value, ParseTextValue(column, text));
-  model::EncodeValue(value, out);
+Status EncodeTextRow(const std::vector<SnapshotColumn>& columns, const char* const* row,
+                     const unsigned long* lengths, SnapshotRowEncoding& encoding) {
+  encoding.Clear();
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (row[i] == nullptr) {
+      model::EncodeValue(Value::Null(), encoding.values());
+    } else {
+      Result<Value> value = ParseTextValue(columns[i], std::string_view(row[i], lengths[i]));
+      if (!value.ok()) return value.status().WithContext("column " + columns[i].name);
+      model::EncodeValue(*value, encoding.values());
+    }
+    encoding.EndValue();
+  }
   return Status::Ok();
 }
-
-}  // namespace
 
 Result<MysqlPosition> Snapshotter::Run(
     const std::function<void(const SnapshotProgress&)>& on_progress) {
@@ -493,21 +498,8 @@ Result<MysqlPosition> Snapshotter::Run(
     }
     while (MYSQL_ROW row = mysql_fetch_row(result)) {
       if (cancelled_) return Aborted("snapshot cancelled");
-      unsigned long* lengths = mysql_fetch_lengths(result);
-      encoding.Clear();
-      for (size_t i = 0; i < columns.size(); ++i) {
-        if (row[i] == nullptr) {
-          model::EncodeValue(Value::Null(), encoding.values());
-        } else {
-          Status encoded =
-              EncodeTextValue(columns[i], std::string_view(row[i], lengths[i]), encoding.values());
-          if (!encoded.ok()) {
-            return encoded.WithContext("snapshot of " + table.QualifiedName() + " column " +
-                                       columns[i].name);
-          }
-        }
-        encoding.EndValue();
-      }
+      Status encoded = EncodeTextRow(columns, row, mysql_fetch_lengths(result), encoding);
+      if (!encoded.ok()) return encoded.WithContext("snapshot of " + table.QualifiedName());
       EDDY_RETURN_IF_ERROR(writer.Add(encoding, chunk));
       if (chunk.size() >= options_.chunk_rows) {
         EDDY_RETURN_IF_ERROR(flush(false));
@@ -733,23 +725,6 @@ Result<MysqlPosition> StartConsistentSnapshots(std::vector<localdb::MariadbSessi
   return position;
 }
 
-// One text-protocol row as values of `columns`.
-Result<model::Row> DecodeTextRow(const std::vector<SnapshotColumn>& columns, MYSQL_ROW row,
-                                 const unsigned long* lengths) {
-  model::Row values;
-  values.reserve(columns.size());
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (row[i] == nullptr) {
-      values.push_back(model::Field{columns[i].name, Value::Null()});
-      continue;
-    }
-    auto value = ParseTextValue(columns[i], std::string_view(row[i], lengths[i]));
-    if (!value.ok()) return value.status().WithContext("column " + columns[i].name);
-    values.push_back(model::Field{columns[i].name, std::move(*value)});
-  }
-  return values;
-}
-
 }  // namespace
 
 Result<MysqlPosition> Snapshotter::RunParallel(
@@ -776,6 +751,7 @@ Result<MysqlPosition> Snapshotter::RunParallel(
                   "WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME"));
   struct Table {
     SnapshotTable described;
+    std::vector<std::string> names;  // column names, for SnapshotRowEncoding
     std::string select;
     size_t units = 0;
   };
@@ -805,6 +781,7 @@ Result<MysqlPosition> Snapshotter::RunParallel(
       EDDY_RETURN_IF_ERROR(options_.history->AssignVersion(schema, position.end));
     }
     table.select = SnapshotSelect(id, table.described.columns);
+    for (const SnapshotColumn& column : table.described.columns) table.names.push_back(column.name);
     std::vector<std::string> key_names;
     for (size_t index : table.described.key_indexes) {
       key_names.push_back(table.described.columns[index].name);
@@ -830,9 +807,10 @@ Result<MysqlPosition> Snapshotter::RunParallel(
   on_progress(progress);
 
   // Reading connections -> bounded queue -> this thread, which appends.
+  // Rows encoded by a reader (SnapshotRowEncoding::Finish): partition key, key and after rows.
   struct Batch {
     size_t table = 0;
-    std::vector<model::ChangeEvent> events;
+    std::vector<std::pair<std::string, std::string>> rows;
     bool unit_end = false;
   };
   std::mutex mu;
@@ -879,27 +857,19 @@ Result<MysqlPosition> Snapshotter::RunParallel(
         return fail(FailedPrecondition("snapshot of " + id.QualifiedName() +
                                        ": the table's columns changed while reading its schema"));
       }
+      SnapshotRowEncoding encoding(id, table.names, table.described.key_indexes);
       Batch batch{unit.table, {}, false};
+      batch.rows.reserve(kBatchRows);
       while (MYSQL_ROW row = mysql_fetch_row(result)) {
         if (cancelled_) return fail(Aborted("snapshot cancelled"));
-        Result<model::Row> values = DecodeTextRow(columns, row, mysql_fetch_lengths(result));
-        if (!values.ok()) {
-          return fail(values.status().WithContext("snapshot of " + id.QualifiedName()));
-        }
-        model::ChangeEvent event;
-        event.op = model::Operation::kRead;
-        event.table = id;
-        for (size_t key : table.described.key_indexes) event.key.push_back((*values)[key]);
-        event.after = std::move(*values);
-        event.capture_time_ns = SystemClock::Instance().NowNanos();
-        event.schema_version = table.described.schema.version;
-        event.source.connector =
-            options_.mariadb ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
-        event.source.server_name = options_.server_name;
-        batch.events.push_back(std::move(event));
-        if (batch.events.size() >= kBatchRows) {
+        Status encoded = EncodeTextRow(columns, row, mysql_fetch_lengths(result), encoding);
+        auto& [key, rows] = batch.rows.emplace_back();
+        if (encoded.ok()) encoded = encoding.Finish(key, rows);
+        if (!encoded.ok()) return fail(encoded.WithContext("snapshot of " + id.QualifiedName()));
+        if (batch.rows.size() >= kBatchRows) {
           if (!push(std::move(batch))) return;
           batch = Batch{unit.table, {}, false};
+          batch.rows.reserve(kBatchRows);
         }
       }
       if (mysql_errno(mysql) != 0) {
@@ -920,10 +890,18 @@ Result<MysqlPosition> Snapshotter::RunParallel(
     });
   }
 
+  // Numbered and encoded here as the sequential snapshot does (source/snapshot_records.h).
   const SourcePosition snapshot_position(position);
+  model::ChangeEvent shared;
+  shared.position = snapshot_position;
+  shared.commit_time_ns = snapshot_ns;
+  shared.transaction_id = "snapshot:" + position.end.ToString();
+  shared.source.connector =
+      options_.mariadb ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
+  shared.source.server_name = options_.server_name;
+  SnapshotRecordWriter writer(std::move(shared));
   std::vector<log::AppendRecord> chunk;
-  std::optional<model::ChangeEvent> held;  // one event held back to mark the last row
-  uint64_t ordinal = 0;
+  chunk.reserve(std::min<size_t>(options_.chunk_rows, 1u << 16));
   std::vector<size_t> units_left(tables.size());
   for (size_t i = 0; i < tables.size(); ++i) units_left[i] = tables[i].units;
   auto flush = [&](bool final_chunk) -> Status {
@@ -931,17 +909,8 @@ Result<MysqlPosition> Snapshotter::RunParallel(
     auto result = stream_->AppendTransaction(std::move(chunk),
                                              final_chunk ? snapshot_position : SourcePosition());
     chunk.clear();
+    chunk.reserve(std::min<size_t>(options_.chunk_rows, 1u << 16));
     return result.status();
-  };
-  auto append_held = [&]() -> Status {
-    log::AppendRecord record;
-    record.partition_key = held->PartitionKey();
-    model::EncodeEvent(*held, record.payload);
-    record.position = snapshot_position;
-    chunk.push_back(std::move(record));
-    held.reset();
-    if (chunk.size() >= options_.chunk_rows) return flush(false);
-    return Status::Ok();
   };
   Status appended = Status::Ok();
   while (appended.ok()) {
@@ -954,22 +923,17 @@ Result<MysqlPosition> Snapshotter::RunParallel(
       queue.pop_front();
       cv.notify_all();
     }
-    for (model::ChangeEvent& event : batch.events) {
-      event.position = snapshot_position;
-      event.commit_time_ns = snapshot_ns;
-      event.transaction_id = "snapshot:" + position.end.ToString();
-      event.ordinal_in_transaction = ordinal;
-      event.source.snapshot =
-          ordinal == 0 ? model::SnapshotMarker::kFirst : model::SnapshotMarker::kTrue;
-      ++ordinal;
-      if (held.has_value()) {
-        appended = append_held();
+    const model::TableSchema& schema = tables[batch.table].described.schema;
+    writer.SetTable(schema.table, schema.version, SystemClock::Instance().NowNanos());
+    for (const auto& [key, rows] : batch.rows) {
+      writer.Add(key, rows, chunk);
+      if (chunk.size() >= options_.chunk_rows) {
+        appended = flush(false);
         if (!appended.ok()) break;
       }
-      held = std::move(event);
     }
-    progress.rows += batch.events.size();
-    progress.table = tables[batch.table].described.schema.table.QualifiedName();
+    progress.rows += batch.rows.size();
+    progress.table = schema.table.QualifiedName();
     if (batch.unit_end && --units_left[batch.table] == 0) {
       progress.tables_done++;
       log->info("mysql snapshot table done table={} rows_total={}", progress.table, progress.rows);
@@ -980,17 +944,7 @@ Result<MysqlPosition> Snapshotter::RunParallel(
   for (std::thread& thread : threads) thread.join();
   if (!failure.ok()) return failure;
   if (cancelled_) return Aborted("snapshot cancelled");
-  if (held.has_value()) {
-    if (held->source.snapshot != model::SnapshotMarker::kFirst) {
-      held->source.snapshot = model::SnapshotMarker::kLast;
-    }
-    log::AppendRecord record;
-    record.partition_key = held->PartitionKey();
-    model::EncodeEvent(*held, record.payload);
-    record.position = snapshot_position;
-    chunk.push_back(std::move(record));
-    held.reset();
-  }
+  EDDY_RETURN_IF_ERROR(writer.Finish(chunk));
   EDDY_RETURN_IF_ERROR(flush(true));
   for (localdb::MariadbSession& session : sessions) EDDY_RETURN_IF_ERROR(session.Execute("COMMIT"));
   on_progress(progress);

@@ -38,6 +38,10 @@
 #include "model/schema_registry.h"
 #include "model/value.h"
 
+namespace eddy::source {
+class SnapshotRowEncoding;
+}  // namespace eddy::source
+
 namespace eddy::source::mysql {
 
 class SchemaHistory;
@@ -101,6 +105,15 @@ std::string SnapshotSelect(const model::TableId& table, const std::vector<Snapsh
 
 // Parses one text-protocol value (session time_zone '+00:00', character set utf8mb4).
 Result<model::Value> ParseTextValue(const SnapshotColumn& column, std::string_view text);
+
+// One text-protocol row (MYSQL_ROW and mysql_fetch_lengths) into `encoding`, replacing its
+// values: each value ParseTextValue'd and encoded as model::EncodeValue writes it, NULL as a
+// null. The one decode loop of the blocking snapshot, sequential and parallel (the
+// incremental snapshot's chunks are still decoded into model rows, for the chunk window).
+// Errors name the column.
+[[nodiscard]] Status EncodeTextRow(const std::vector<SnapshotColumn>& columns,
+                                   const char* const* row, const unsigned long* lengths,
+                                   SnapshotRowEncoding& encoding);
 
 // "(k1, ..., kn) > (v1, ..., vn)" and "(k1, ..., kn) <= (v1, ..., vn)" spelled out for
 // MariaDB's range optimizer (it turns these into primary key ranges), values quoted by

@@ -1181,11 +1181,37 @@ class PostgresCapture::Runner {
   struct ChunkQuery {
     TableSnapshotProgress* table = nullptr;
     const RelationInfo* relation = nullptr;
-    std::string select;
-    std::vector<std::string> parameters;  // last_key, then upper_key
+    std::string select;  // the keys inlined as quoted literals (COPY takes no parameters)
     uint64_t sequence = 0;
-    Result<QueryRows> rows = QueryRows{};
+    Status status;                      // of the read
+    std::vector<EncodedRow> rows;       // read, encoded
+    std::vector<std::string> last_key;  // the text key of the last row read
   };
+
+  // Reads `query`'s rows with COPY (they stream while they are decoded, as the blocking
+  // snapshot's) straight into their encodings. Runs on the connection's own thread; the
+  // builder's conversions only read it.
+  Status ReadChunkRows(PgConnection& sql, ChunkQuery& query) const {
+    const RelationInfo& relation = *query.relation;
+    std::vector<std::string> names;
+    names.reserve(relation.schema.columns.size());
+    for (const model::Column& column : relation.schema.columns) names.push_back(column.name);
+    SnapshotRowEncoding encoding(relation.schema.table, names, relation.key_columns);
+    CopyRowDecoder decoder;
+    query.rows.reserve(std::min<size_t>(options_.snapshot_chunk_rows, 1u << 16));
+    query.last_key.resize(relation.key_columns.size());
+    return sql.CopyOut(
+        "COPY (" + query.select + ") TO STDOUT", [&](std::string_view line) -> Status {
+          EDDY_RETURN_IF_ERROR(decoder.Encode(*snapshot_builder_, relation, line, encoding));
+          EncodedRow& row = query.rows.emplace_back();
+          EDDY_RETURN_IF_ERROR(encoding.Finish(row.partition_key, row.rows));
+          for (size_t k = 0; k < relation.key_columns.size(); ++k) {
+            const std::optional<std::string_view>& value = decoder.values[relation.key_columns[k]];
+            query.last_key[k].assign(value.has_value() ? *value : std::string_view());
+          }
+          return Status::Ok();
+        });
+  }
 
   // The key range boundaries that split `table` into at most snapshot_parallelism ranges of
   // about equal row counts (none for a table of fewer than two chunks): the key of every
@@ -1245,14 +1271,19 @@ class PostgresCapture::Runner {
     }
     if (columns.empty()) select += "NULL";
     std::string key_list;
-    std::string parameters;
-    std::string upper_parameters;
     size_t keys = relation.key_columns.size();
     for (size_t k = 0; k < keys; ++k) {
-      size_t index = relation.key_columns[k];
-      key_list += (k > 0 ? ", " : "") + QuoteIdentifier(columns[index].name);
-      parameters += (k > 0 ? ", $" : "$") + std::to_string(k + 1) + "::" + type_names[index];
+      key_list += (k > 0 ? ", " : "") + QuoteIdentifier(columns[relation.key_columns[k]].name);
     }
+    // "(v1::type1, v2::type2, ...)": the stored text keys as typed literals.
+    auto literal_key = [&](const std::vector<std::string>& key) {
+      std::string out = "(";
+      for (size_t k = 0; k < keys; ++k) {
+        out +=
+            (k > 0 ? ", " : "") + QuoteLiteral(key[k]) + "::" + type_names[relation.key_columns[k]];
+      }
+      return out + ")";
+    };
     select += " FROM " + QuoteIdentifier(relation.schema.table.schema) + "." +
               QuoteIdentifier(relation.schema.table.name);
     std::vector<std::string> where;
@@ -1268,18 +1299,10 @@ class PostgresCapture::Runner {
     query.table = &table;
     query.relation = &relation;
     if (!table.last_key.empty()) {
-      where.push_back("(" + key_list + ") > (" + parameters + ")");
-      query.parameters = table.last_key;
+      where.push_back("(" + key_list + ") > " + literal_key(table.last_key));
     }
     if (!table.upper_key.empty()) {
-      size_t first = query.parameters.size();
-      for (size_t k = 0; k < keys; ++k) {
-        upper_parameters += (k > 0 ? ", $" : "$") + std::to_string(first + k + 1) +
-                            "::" + type_names[relation.key_columns[k]];
-      }
-      where.push_back("(" + key_list + ") <= (" + upper_parameters + ")");
-      query.parameters.insert(query.parameters.end(), table.upper_key.begin(),
-                              table.upper_key.end());
+      where.push_back("(" + key_list + ") <= " + literal_key(table.upper_key));
     }
     for (size_t i = 0; i < where.size(); ++i) select += (i == 0 ? " WHERE " : " AND ") + where[i];
     select += " ORDER BY " + key_list + " LIMIT " + std::to_string(options_.snapshot_chunk_rows);
@@ -1292,8 +1315,7 @@ class PostgresCapture::Runner {
   // watermarks are written first, then every chunk is read over its own connection at the same
   // time, then each chunk's rows are handed over and its high watermark written.
   Status ReadNextChunk() {
-    // The appender has the previous chunk queued: waiting for it (one fsync) keeps chunks
-    // flowing on an idle stream instead of waiting for the next replication message.
+    // Completing the snapshot waits for the last chunk's append (one fsync).
     auto drain = [this]() -> Result<SourcePosition> {
       EDDY_RETURN_IF_ERROR(DrainAppends());
       return stream_->HighestDurablePosition();
@@ -1305,6 +1327,11 @@ class PostgresCapture::Runner {
     if (entries.empty()) return Status::Ok();
     if (snapshot_sql_ == nullptr) {
       EDDY_ASSIGN_OR_RETURN(snapshot_sql_, PgConnection::Connect(options_.conninfo, false));
+      // The watermarks' commits flush the WAL: the walsender sends only flushed WAL, so on a
+      // server with synchronous_commit = off each high watermark would wait for the WAL
+      // writer (wal_writer_delay, 200 ms by default) before the chunk could close. `local`
+      // flushes without waiting for synchronous standbys (the stream needs the local WAL only).
+      EDDY_RETURN_IF_ERROR(snapshot_sql_->Execute("SET synchronous_commit = local"));
       snapshot_catalog_ = std::make_unique<SqlCatalog>(snapshot_sql_.get());
       snapshot_builder_ =
           std::make_unique<EventBuilder>(builder_->database(), snapshot_catalog_.get(),
@@ -1366,11 +1393,10 @@ class PostgresCapture::Runner {
       std::vector<std::thread> threads;
       for (size_t i = 1; i < queries.size(); ++i) {
         threads.emplace_back([this, &queries, i]() {
-          queries[i].rows =
-              snapshot_workers_[i - 1]->QueryParams(queries[i].select, queries[i].parameters);
+          queries[i].status = ReadChunkRows(*snapshot_workers_[i - 1], queries[i]);
         });
       }
-      queries[0].rows = snapshot_sql_->QueryParams(queries[0].select, queries[0].parameters);
+      queries[0].status = ReadChunkRows(*snapshot_sql_, queries[0]);
       for (std::thread& thread : threads) thread.join();
     }
     for (size_t i = 0; i < queries.size(); ++i) {
@@ -1395,9 +1421,7 @@ class PostgresCapture::Runner {
   Status FinishChunk(ChunkQuery& query) {
     TableSnapshotProgress* table = query.table;
     const RelationInfo& relation = *query.relation;
-    const auto& columns = relation.schema.columns;
-    Result<QueryRows>& rows = query.rows;
-    if (!rows.ok()) {
+    if (!query.status.ok()) {
       // A bad additional condition (or a table changed under us): the table is skipped with
       // the server's words, the capture goes on.
       snapshotter_->AbandonChunk(query.sequence);
@@ -1405,46 +1429,14 @@ class PostgresCapture::Runner {
                       query.select);
       snapshot_relations_.erase(table->table);
       if (table->state != TableSnapshotState::kPending) return Status::Ok();  // skipped already
-      return snapshotter_->Skip(*table, "reading a chunk failed: " + rows.status().message());
+      return snapshotter_->Skip(*table, "reading a chunk failed: " + query.status.message());
     }
-    bool last = rows->rows.size() < options_.snapshot_chunk_rows;
-    std::vector<model::ChangeEvent> events;
-    events.reserve(rows->rows.size());
-    for (const auto& row : rows->rows) {
-      std::vector<std::optional<std::string_view>> values;
-      values.reserve(columns.size());
-      for (size_t i = 0; i < columns.size(); ++i) {
-        if (row[i].has_value()) {
-          values.emplace_back(std::string_view(*row[i]));
-        } else {
-          values.emplace_back(std::nullopt);
-        }
-      }
-      Result<model::Row> after = snapshot_builder_->RowFromText(relation, values);
-      if (!after.ok()) {
-        snapshotter_->AbandonChunk(query.sequence);
-        return after.status();
-      }
-      model::ChangeEvent event;
-      event.op = model::Operation::kRead;
-      event.table = relation.schema.table;
-      event.key = EventBuilder::KeyOf(relation, *after);
-      event.after = std::move(*after);
-      event.schema_version = relation.schema.version;
-      event.source.connector = model::ConnectorKind::kPostgres;
-      event.source.server_name = options_.server_name;
-      event.source.snapshot = model::SnapshotMarker::kIncremental;
-      events.push_back(std::move(event));
-    }
-    std::vector<std::string> last_key = table->last_key;
-    if (!rows->rows.empty()) {
-      last_key.clear();
-      for (size_t index : relation.key_columns) {
-        last_key.push_back(rows->rows.back()[index].value_or(""));
-      }
-    }
-    std::string high =
-        snapshotter_->ReadChunk(query.sequence, std::move(events), std::move(last_key), last);
+    bool last = query.rows.size() < options_.snapshot_chunk_rows;
+    std::vector<EncodedRow> encoded = std::move(query.rows);
+    std::vector<std::string> last_key =
+        encoded.empty() ? table->last_key : std::move(query.last_key);
+    std::string high = snapshotter_->ReadChunk(query.sequence, std::move(encoded),
+                                               relation.schema.version, std::move(last_key), last);
     if (Status wrote = EmitWatermark(high); !wrote.ok()) {
       snapshotter_->AbandonChunk(query.sequence);
       return wrote;
@@ -1457,28 +1449,47 @@ class PostgresCapture::Runner {
   Result<bool> OnWatermark(const std::string& text, Lsn commit_lsn, Lsn end_lsn,
                            int64_t commit_time_us) {
     SourcePosition end(PostgresPosition{end_lsn, commit_lsn});
+    // The table's previous chunk, read ahead of this one, may still be queued for the log.
+    auto drain = [this]() -> Result<SourcePosition> {
+      EDDY_RETURN_IF_ERROR(DrainAppends());
+      return stream_->HighestDurablePosition();
+    };
     EDDY_ASSIGN_OR_RETURN(std::optional<IncrementalSnapshotter::ChunkRows> chunk,
-                          snapshotter_->OnWatermark(text, end));
+                          snapshotter_->OnWatermark(text, end, drain));
     if (!chunk.has_value()) return false;
     PublishIncrementalState();
-    probe_->AddSnapshotRows(chunk->table, chunk->rows.size());
-    if (chunk->rows.empty()) return false;
+    probe_->AddSnapshotRows(chunk->table, chunk->encoded.size());
+    if (chunk->encoded.empty()) return false;
     int64_t commit_ns = (commit_time_us + kPostgresEpochOffsetMicros) * 1000;
     PendingAppend pending;
     pending.kind = PendingAppend::Kind::kTransaction;
     pending.transaction_id = chunk->transaction_id;
+    // The fields the chunk's rows share, encoded once (model::RowEventEncoder); each record is
+    // then byte for byte EncodeEvent of its read event.
+    model::ChangeEvent shared;
+    shared.table = chunk->id;
+    shared.schema_version = chunk->schema_version;
+    shared.position = end;
+    shared.commit_time_ns = commit_ns;
+    shared.capture_time_ns = NowNanos();
+    shared.transaction_id = pending.transaction_id;
+    shared.source.connector = model::ConnectorKind::kPostgres;
+    shared.source.server_name = options_.server_name;
+    shared.source.snapshot = model::SnapshotMarker::kIncremental;
+    model::RowEventEncoder encoder;
+    encoder.SetShared(shared);
+    pending.records.reserve(chunk->encoded.size());
     uint64_t ordinal = 0;
-    for (model::ChangeEvent& event : chunk->rows) {
-      event.position = end;
-      event.commit_time_ns = commit_ns;
-      event.capture_time_ns = NowNanos();
-      event.transaction_id = pending.transaction_id;
-      event.ordinal_in_transaction = ordinal++;
-      pending.records.push_back(ToRecord(event));
+    for (EncodedRow& row : chunk->encoded) {
+      log::AppendRecord& record = pending.records.emplace_back();
+      record.payload.reserve(row.rows.size() + 96);
+      encoder.BeginEvent(model::Operation::kRead, false, true, ordinal++, 0, record.payload);
+      record.payload += row.rows;
+      record.partition_key = std::move(row.partition_key);
+      record.position = end;
     }
-    pending.tally.Add(CountersFor(chunk->rows.front().table), model::Operation::kRead,
-                      chunk->rows.size());
-    pending.count = chunk->rows.size();
+    pending.tally.Add(CountersFor(chunk->id), model::Operation::kRead, chunk->encoded.size());
+    pending.count = chunk->encoded.size();
     pending.end = end;
     pending.end_lsn = end_lsn;
     pending.commit_time_ns = commit_ns;

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "io/file_system.h"
+#include "model/event_codec.h"
 #include "source/postgres/transaction_buffer.h"
 
 namespace eddy::source::postgres {
@@ -211,6 +212,35 @@ TEST(EventBuilderTest, RegistryVersionsContinueAcrossBuildersAndMatchTheSnapshot
   Status status = restarted.OnRelation(again);
   EXPECT_EQ(status.code(), ErrorCode::kIoError);
   EXPECT_NE(status.message().find("public.orders"), std::string::npos) << status.ToString();
+}
+
+TEST(EventBuilderTest, EncodeTextValueWritesWhatTheDecodedValueEncodesTo) {
+  FakeCatalog catalog;
+  catalog.keys[100] = {"id"};
+  EventBuilder builder("shop", &catalog, "");
+  RelationInfo relation = builder.MakeRelation(100, "public", "orders",
+                                               {{false, "id", oid::kInt4, -1},
+                                                {false, "body", oid::kText, -1},
+                                                {false, "feeling", 16400, -1}},
+                                               ReplicaIdentity::kDefault);
+  // The text column takes the snapshot's shortcut (no model::Value in between); its bytes must
+  // be EncodeValue's, as for every other type.
+  const std::vector<std::optional<std::string_view>> values = {"42", "h\u00e9llo, \"w\" \\ tab\t",
+                                                               "happy"};
+  Result<model::Row> row = builder.RowFromText(relation, values);
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  for (size_t column = 0; column < values.size(); ++column) {
+    std::string direct;
+    ASSERT_TRUE(builder.EncodeTextValue(relation, column, values[column], direct).ok());
+    std::string expected;
+    model::EncodeValue((*row)[column].value, expected);
+    EXPECT_EQ(direct, expected) << "column " << column;
+  }
+  std::string null_bytes;
+  ASSERT_TRUE(builder.EncodeTextValue(relation, 1, std::nullopt, null_bytes).ok());
+  std::string expected_null;
+  model::EncodeValue(Value::Null(), expected_null);
+  EXPECT_EQ(null_bytes, expected_null);
 }
 
 TEST(EventBuilderTest, UnknownRelationAndBadValuesAreErrors) {

@@ -348,7 +348,9 @@ TEST_P(KillNineTest, KillNineMidSnapshotResumesAtTheLastChunk) {
   std::string t = "t_" + name_;
   Sql("CREATE TABLE " + t + " (id bigint PRIMARY KEY, v bigint NOT NULL)");
   Sql("CREATE TABLE marker_" + name_ + " (id bigint PRIMARY KEY)");
-  Sql("INSERT INTO " + t + " SELECT g, g FROM generate_series(1, 2000) g");
+  // 100 chunks: chunks no longer wait on each other, so a random kill must come early for the
+  // next run to find chunks left to crash on.
+  Sql("INSERT INTO " + t + " SELECT g, g FROM generate_series(1, 5000) g");
   PostgresCaptureOptions options = Options({"public." + t, "public.marker_" + name_}, 50);
   options.snapshot_parallelism = GetParam();
   size_t previous_rows = 0;
@@ -380,8 +382,9 @@ TEST_P(KillNineTest, KillNineMidSnapshotResumesAtTheLastChunk) {
       ::_exit(4);
     }
     if (at_random_time) {
-      // Give the child a moment to start and read some chunks, then kill it wherever it is.
-      auto deadline = std::chrono::steady_clock::now() + milliseconds(300 + random() % 400);
+      // Give the child a moment to start and read some chunks, then kill it wherever it is
+      // (before its first chunk, too).
+      auto deadline = std::chrono::steady_clock::now() + milliseconds(50 + random() % 250);
       while (std::chrono::steady_clock::now() < deadline) {
         int status = 0;
         if (::waitpid(pid, &status, WNOHANG) == pid) FAIL() << "child ended early " << status;
@@ -416,7 +419,7 @@ TEST_P(KillNineTest, KillNineMidSnapshotResumesAtTheLastChunk) {
   WaitSnapshotState("complete");
   WaitCaughtUp();
   std::map<int64_t, int> counts = ReadCounts(ReadAll(), t);
-  ASSERT_EQ(counts.size(), 2000u);
+  ASSERT_EQ(counts.size(), 5000u);
   for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << "id " << id;
 }
 
