@@ -817,6 +817,21 @@ Result<EventView> DecodeEventView(std::string_view bytes) {
   return event;
 }
 
+Result<Operation> StoredEventOperation(std::string_view bytes) {
+  if (bytes.size() < 2) return Corruption("decoding change event: fewer than 2 bytes");
+  const uint8_t version = static_cast<uint8_t>(bytes[0]);
+  const uint8_t op = static_cast<uint8_t>(bytes[1]);
+  if (version == 0 || version > kEventEncodingVersion) {
+    return Corruption("decoding change event: event encoding version " + std::to_string(version) +
+                      " is not supported by this build");
+  }
+  const Operation last_op = version == 1 ? Operation::kMessage : kLastOperation;
+  if (op < static_cast<uint8_t>(Operation::kInsert) || op > static_cast<uint8_t>(last_op)) {
+    return Corruption("decoding change event: unknown operation " + std::to_string(op));
+  }
+  return static_cast<Operation>(op);
+}
+
 RowFieldReader::RowFieldReader(std::string_view row) : bytes_(row) {}
 
 Result<uint64_t> RowFieldReader::Count() {

@@ -98,6 +98,10 @@ struct EventView {
 // Decodes one event that occupies all of `bytes` in place (trailing bytes are Corruption).
 Result<EventView> DecodeEventView(std::string_view bytes);
 
+// The operation of a stored event, from its first bytes (the version and operation checks of
+// DecodeEvent alone): for consumers that sort records by operation before decoding them.
+Result<Operation> StoredEventOperation(std::string_view bytes);
+
 // Reads one encoded row of an EventView (already checked by DecodeEventView, so reads do not
 // fail on such a row; a row from elsewhere is checked as it is read).
 class RowFieldReader {

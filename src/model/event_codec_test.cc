@@ -361,6 +361,9 @@ void ExpectViewMatches(std::string_view bytes, const std::string& context) {
     return;
   }
   EXPECT_EQ(view->op, event->op) << context;
+  auto op = StoredEventOperation(bytes);
+  ASSERT_TRUE(op.ok()) << context;
+  EXPECT_EQ(*op, event->op) << context;
   EXPECT_EQ(view->database, event->table.database) << context;
   EXPECT_EQ(view->schema, event->table.schema) << context;
   EXPECT_EQ(view->table, event->table.name) << context;
