@@ -1481,7 +1481,7 @@ Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, c
   int64_t now = clock_->NowNanos();
   for (const auto& given_up : records) {
     SinkRecord rendered;
-    if (given_up.data.empty() && given_up.event != nullptr) {
+    if (given_up.data.empty() && (given_up.event != nullptr || !given_up.stored_event.empty())) {
       rendered = given_up;
       RenderForFailure(rendered);
     }
