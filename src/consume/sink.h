@@ -66,7 +66,12 @@ struct SinkRecord {
   std::string data;
   // The decoded change event on a CDC stream (for destinations that lay out rows themselves:
   // tables, documents, Kafka keys); null on a plain Kinesis stream.
+  // Null when the destination TakesStoredEvents: `stored_event` holds the event instead.
   std::shared_ptr<const model::ChangeEvent> event;
+  // The event as the log stores it (model/event_codec.h; DecodeEventView reads it in place),
+  // for destinations that TakesStoredEvents(); empty otherwise. The record's own copy: valid
+  // as long as the record.
+  std::string stored_event;
   // The source catalog's schema of the event's table at event->schema_version; null for
   // plain streams and events without a table (heartbeats, transaction markers).
   std::shared_ptr<const model::TableSchema> table_schema;
@@ -147,6 +152,14 @@ class Destination {
   // `filter`, which matches the rendered record), and records the limits give up on are
   // rendered for on_failure only then. Called once, before Open, from the starting thread.
   virtual bool UsesRenderedData() const { return true; }
+  // With UsesRenderedData() false: whether Deliver reads the event in its stored encoding
+  // (SinkRecord::stored_event) instead of a decoded SinkRecord::event. The runner then only
+  // checks each record (model::DecodeEventView) and looks up its table_schema, and the
+  // destination decodes rows straight into its own layout (Parquet columns) without a
+  // ChangeEvent per record held for a whole batch. Ignored when the runner renders records
+  // (a `filter`): `event` is then set as usual. Called once, before Open, from the starting
+  // thread.
+  virtual bool TakesStoredEvents() const { return false; }
   // Connects and checks the destination (endpoint reachable, credentials, topic/bucket/table
   // exists). Called before the first batch; an error stops `eddy run` from starting, with the
   // message naming the setting and the fix.

@@ -472,6 +472,8 @@ class SinkRunner::Impl {
   bool cdc_ = false;
   // Records are rendered as they are read: the destination reads `data`, or the filter does.
   bool render_ = false;
+  // Destination::TakesStoredEvents without rendering: records carry stored_event, not event.
+  bool stored_events_ = false;
   // Destination::CommitsCheckpoint: the checkpoint file is a hint, not saved per batch.
   bool commits_checkpoint_ = false;
   std::unique_ptr<format::Renderer> renderer_;
@@ -574,6 +576,7 @@ Status SinkRunner::Impl::Start() {
       view_ = *view;  // the stream's view type
     }
     render_ = destination_->UsesRenderedData() || static_cast<bool>(options_.filter);
+    stored_events_ = !render_ && destination_->TakesStoredEvents();
   }
 
   // The saved state: where to resume, and what the operator asked while eddy was stopped.
@@ -937,6 +940,37 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
                                          " of " + record.shard_id);
   }
   record.position = std::move(*position);
+  if (cdc_ && stored_events_) {
+    // The destination decodes rows itself (TakesStoredEvents): the payload is checked in place
+    // and copied into the recycled record's buffer, and no ChangeEvent is built.
+    auto view = model::DecodeEventView(read.record.payload);
+    if (!view.ok()) {
+      return view.status().WithContext("record " + record.sequence_number + " of " +
+                                       record.shard_id);
+    }
+    // Records come in runs of one table: the last schema found, compared in place; anything
+    // else (another table or version, a schema change, a truncate) is looked up from the
+    // decoded event as below.
+    const std::shared_ptr<const model::TableSchema>& last = state.last_schema;
+    if (last != nullptr && model::IsRowChange(view->op) && view->schema_version != 0 &&
+        last->version == view->schema_version && last->table.name == view->table &&
+        last->table.schema == view->schema && last->table.database == view->database) {
+      record.table_schema = last;
+    } else {
+      auto event = model::DecodeEvent(read.record.payload);
+      if (!event.ok()) {
+        return event.status().WithContext("record " + record.sequence_number + " of " +
+                                          record.shard_id);
+      }
+      record.table_schema = SchemaOf(*event, state.last_schema);
+    }
+    record.data.clear();
+    record.stored_event.assign(read.record.payload);
+    record.size_bytes = read.record.payload.size();
+    record.event.reset();
+    return true;
+  }
+  record.stored_event.clear();
   if (cdc_) {
     // Decoded straight from the segment bytes: the payload is never copied.
     auto event = model::DecodeEvent(read.record.payload);
@@ -1443,7 +1477,7 @@ Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, c
   int64_t now = clock_->NowNanos();
   for (const auto& given_up : records) {
     SinkRecord rendered;
-    if (given_up.data.empty() && given_up.event != nullptr) {
+    if (given_up.data.empty() && (given_up.event != nullptr || !given_up.stored_event.empty())) {
       rendered = given_up;
       RenderForFailure(rendered);
     }
@@ -1492,7 +1526,12 @@ Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, c
 }
 
 void SinkRunner::Impl::RenderForFailure(SinkRecord& record) const {
-  if (!record.data.empty() || record.event == nullptr || renderer_ == nullptr) return;
+  if (!record.data.empty() || renderer_ == nullptr) return;
+  if (record.event == nullptr && !record.stored_event.empty()) {
+    auto event = model::DecodeEvent(record.stored_event);  // checked when it was read
+    if (event.ok()) record.event = std::make_shared<const model::ChangeEvent>(std::move(*event));
+  }
+  if (record.event == nullptr) return;
   format::RecordContext context;
   context.sequence_number = record.sequence_number;
   context.table_schema = record.table_schema.get();

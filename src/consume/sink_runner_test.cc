@@ -103,6 +103,7 @@ class FakeDestination final : public Destination {
     std::function<DeliveryOutcome(const SinkBatch&, uint64_t call)> answer;
     Status open_error;
     bool uses_rendered_data = true;  // Destination::UsesRenderedData
+    bool takes_stored_events = false;  // Destination::TakesStoredEvents
   };
 
   explicit FakeDestination(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
@@ -110,6 +111,11 @@ class FakeDestination final : public Destination {
   bool UsesRenderedData() const override {
     std::lock_guard lock(shared_->mu);
     return shared_->uses_rendered_data;
+  }
+
+  bool TakesStoredEvents() const override {
+    std::lock_guard lock(shared_->mu);
+    return shared_->takes_stored_events;
   }
 
   Status Open() override {
@@ -1215,6 +1221,68 @@ TEST_F(SinkRunnerTest, CdcRecordsCarryTheSchemaTheirTableWasDecodedWith) {
   expect_schema(4, v2, 2);                       // no version on the event: the table's latest
   EXPECT_EQ(received[5].table_schema, nullptr);  // unrecorded version: none, never a guess
   EXPECT_EQ(received[6].table_schema, nullptr);  // no table
+}
+
+// A destination that TakesStoredEvents gets each record's stored bytes, checked, and no
+// decoded event; a record given up on is still rendered for on_failure.
+TEST_F(SinkRunnerTest, DestinationsThatTakeStoredEventsGetTheStoredBytes) {
+  log::StreamOptions options;
+  options.tags[std::string(log::kTagCdc)] = "true";
+  auto cdc = store_->CreateStream("cdc", options);
+  ASSERT_TRUE(cdc.ok()) << cdc.status().ToString();
+  std::mt19937_64 random(model::testing::TestSeed());
+  std::vector<log::AppendRecord> records;
+  std::map<std::string, std::string> stored;
+  for (int i = 0; i < 6; ++i) {
+    model::ChangeEvent event;
+    do {
+      event = model::testing::RandomEvent(random);
+    } while (!model::IsRowChange(event.op));
+    log::AppendRecord record;
+    record.partition_key = "row-" + std::to_string(i);
+    record.payload = model::EncodeEvent(event);
+    stored[record.partition_key] = record.payload;
+    records.push_back(std::move(record));
+  }
+  ASSERT_TRUE((*cdc)->AppendRecords(std::move(records)).ok());
+
+  std::mutex mu;
+  std::vector<SinkRecord> received;
+  destination_->uses_rendered_data = false;
+  destination_->takes_stored_events = true;
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    std::lock_guard lock(mu);
+    for (const auto& record : batch.records) {
+      if (record.partition_key == "row-5") {
+        return DeliveryOutcome{0, Unavailable("row 5 does not fit"), false};
+      }
+      received.push_back(record);
+    }
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  SinkSpec spec = Spec({{"batch_size", "1"}, {"maximum_retry_attempts", "0"}});
+  spec.stream = "cdc";
+  auto runner = SinkRunner::Start(spec, *ParseSinkSettings(spec), *cdc, &checkpoints_,
+                                  std::make_unique<FakeDestination>(destination_), Options());
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  ASSERT_TRUE(WaitFor(**runner, [](const SinkStatus& s) {
+    return s.delivered_records == 5 && s.failed_records == 1;
+  }));
+  ASSERT_TRUE((*runner)->Stop().ok());
+
+  std::lock_guard lock(mu);
+  ASSERT_EQ(received.size(), 5u);
+  for (const auto& record : received) {
+    EXPECT_EQ(record.event, nullptr);
+    EXPECT_TRUE(record.data.empty());
+    EXPECT_EQ(record.stored_event, stored[record.partition_key]);
+    EXPECT_EQ(record.size_bytes, stored[record.partition_key].size());
+  }
+  auto failures = fs_.ReadFile("/data/failures/hook.jsonl");
+  ASSERT_TRUE(failures.ok()) << failures.status().ToString();
+  EXPECT_EQ(std::count(failures->begin(), failures->end(), '\n'), 1);
+  EXPECT_NE(failures->find("\"partitionKey\":\"row-5\""), std::string::npos);
+  EXPECT_NE(failures->find("\"data\":{\""), std::string::npos) << *failures;
 }
 
 }  // namespace

@@ -415,6 +415,202 @@ Result<ChangeEvent> ReadEvent(ByteReader& reader) {
   return event;
 }
 
+// ReadValue in place: the same checks, no allocation.
+Result<ValueView> ReadValueView(ByteReader& reader, int depth) {
+  const std::string_view start = reader.rest();
+  ValueView view;
+  EDDY_ASSIGN_OR_RETURN(uint8_t tag, reader.ReadFixed8());
+  if (tag > static_cast<uint8_t>(ValueType::kUnavailable)) {
+    return Corruption("unknown value type " + std::to_string(tag));
+  }
+  view.type = static_cast<ValueType>(tag);
+  switch (view.type) {
+    case ValueType::kNull:
+    case ValueType::kUnavailable:
+      break;
+    case ValueType::kBool: {
+      EDDY_ASSIGN_OR_RETURN(uint8_t raw, reader.ReadFixed8());
+      if (raw > 1) return Corruption("bool value byte " + std::to_string(raw) + " is not 0 or 1");
+      view.boolean = raw == 1;
+      break;
+    }
+    case ValueType::kInt64:
+    case ValueType::kTime: {
+      EDDY_ASSIGN_OR_RETURN(view.int64, reader.ReadVarintSigned64());
+      break;
+    }
+    case ValueType::kUint64: {
+      EDDY_ASSIGN_OR_RETURN(view.uint64, reader.ReadVarint64());
+      break;
+    }
+    case ValueType::kFloat32: {
+      EDDY_ASSIGN_OR_RETURN(uint32_t bits, reader.ReadFixed32());
+      view.float32 = std::bit_cast<float>(bits);
+      break;
+    }
+    case ValueType::kFloat64: {
+      EDDY_ASSIGN_OR_RETURN(uint64_t bits, reader.ReadFixed64());
+      view.float64 = std::bit_cast<double>(bits);
+      break;
+    }
+    case ValueType::kDecimal:
+    case ValueType::kText:
+    case ValueType::kBytes:
+    case ValueType::kJson:
+    case ValueType::kEnum:
+    case ValueType::kBits: {
+      EDDY_ASSIGN_OR_RETURN(view.text, reader.ReadLengthPrefixed());
+      break;
+    }
+    case ValueType::kDate: {
+      EDDY_ASSIGN_OR_RETURN(view.temporal, ReadTemporalKind(reader));
+      EDDY_ASSIGN_OR_RETURN(view.int32, ReadSigned32(reader, "date day count"));
+      break;
+    }
+    case ValueType::kTimeTz: {
+      EDDY_ASSIGN_OR_RETURN(view.int64, reader.ReadVarintSigned64());
+      EDDY_ASSIGN_OR_RETURN(view.int32, ReadSigned32(reader, "time zone offset"));
+      break;
+    }
+    case ValueType::kTimestamp:
+    case ValueType::kTimestampTz: {
+      EDDY_ASSIGN_OR_RETURN(view.temporal, ReadTemporalKind(reader));
+      EDDY_ASSIGN_OR_RETURN(view.int64, reader.ReadVarintSigned64());
+      break;
+    }
+    case ValueType::kInterval: {
+      EDDY_ASSIGN_OR_RETURN(view.int32, ReadSigned32(reader, "interval months"));
+      EDDY_ASSIGN_OR_RETURN(view.interval_days, ReadSigned32(reader, "interval days"));
+      EDDY_ASSIGN_OR_RETURN(view.int64, reader.ReadVarintSigned64());
+      break;
+    }
+    case ValueType::kUuid: {
+      EDDY_ASSIGN_OR_RETURN(view.text, reader.ReadBytes(16));
+      break;
+    }
+    case ValueType::kArray: {
+      if (depth >= kMaxArrayDepth) {
+        return Corruption("arrays nested deeper than " + std::to_string(kMaxArrayDepth));
+      }
+      EDDY_ASSIGN_OR_RETURN(uint64_t count, ReadCount(reader, "array element"));
+      for (uint64_t i = 0; i < count; ++i) {
+        EDDY_RETURN_IF_ERROR(ReadValueView(reader, depth + 1).status());
+      }
+      break;
+    }
+    case ValueType::kTypedText: {
+      EDDY_ASSIGN_OR_RETURN(view.type_name, reader.ReadLengthPrefixed());
+      EDDY_ASSIGN_OR_RETURN(view.text, reader.ReadLengthPrefixed());
+      break;
+    }
+  }
+  view.encoded = start.substr(0, start.size() - reader.remaining());
+  return view;
+}
+
+// One whole row (ReadRow's checks), returned as its bytes.
+Result<std::string_view> SkipRow(ByteReader& reader) {
+  const std::string_view start = reader.rest();
+  EDDY_ASSIGN_OR_RETURN(uint64_t count, ReadCount(reader, "row field"));
+  for (uint64_t i = 0; i < count; ++i) {
+    EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());
+    EDDY_RETURN_IF_ERROR(ReadValueView(reader, 0).status());
+  }
+  return start.substr(0, start.size() - reader.remaining());
+}
+
+// ReadEvent in place (keep the two in step: they check the same things in the same order).
+Result<EventView> ReadEventView(ByteReader& reader) {
+  EventView event;
+  EDDY_ASSIGN_OR_RETURN(event.version, reader.ReadFixed8());
+  if (event.version == 0 || event.version > kEventEncodingVersion) {
+    return Corruption("event encoding version " + std::to_string(event.version) +
+                      " is not supported by this build (it reads 1.." +
+                      std::to_string(kEventEncodingVersion) + "); upgrade eddy to read this log");
+  }
+  EDDY_ASSIGN_OR_RETURN(uint8_t op, reader.ReadFixed8());
+  const Operation last_op = event.version == 1 ? Operation::kMessage : kLastOperation;
+  if (op < static_cast<uint8_t>(Operation::kInsert) || op > static_cast<uint8_t>(last_op)) {
+    return Corruption("unknown operation " + std::to_string(op) + " in encoding version " +
+                      std::to_string(event.version));
+  }
+  event.op = static_cast<Operation>(op);
+  EDDY_ASSIGN_OR_RETURN(event.flags, reader.ReadFixed8());
+  const uint8_t known_flags = event.version == 1 ? kEventFlagsKnownV1 : kEventFlagsKnown;
+  if ((event.flags & ~known_flags) != 0) {
+    return Corruption("unknown event flags " + std::to_string(event.flags) +
+                      " in encoding version " + std::to_string(event.version));
+  }
+  EDDY_ASSIGN_OR_RETURN(event.database, reader.ReadLengthPrefixed());
+  EDDY_ASSIGN_OR_RETURN(event.schema, reader.ReadLengthPrefixed());
+  EDDY_ASSIGN_OR_RETURN(event.table, reader.ReadLengthPrefixed());
+  EDDY_ASSIGN_OR_RETURN(event.schema_version, ReadUnsigned32(reader, "schema version"));
+  EDDY_ASSIGN_OR_RETURN(event.commit_time_ns, reader.ReadVarintSigned64());
+  EDDY_ASSIGN_OR_RETURN(event.capture_time_ns, reader.ReadVarintSigned64());
+  EDDY_ASSIGN_OR_RETURN(event.transaction_id, reader.ReadLengthPrefixed());
+  EDDY_ASSIGN_OR_RETURN(event.ordinal_in_transaction, reader.ReadVarint64());
+
+  EDDY_ASSIGN_OR_RETURN(event.position, reader.ReadLengthPrefixed());
+  {
+    std::string_view position_bytes = event.position;
+    EDDY_RETURN_IF_ERROR(SourcePosition::DecodeFrom(position_bytes).status());
+    if (!position_bytes.empty()) {
+      return Corruption(std::to_string(position_bytes.size()) +
+                        " unexpected bytes after the source position");
+    }
+  }
+
+  EDDY_ASSIGN_OR_RETURN(uint8_t connector, reader.ReadFixed8());
+  if (connector > static_cast<uint8_t>(ConnectorKind::kMariadb)) {
+    return Corruption("unknown connector kind " + std::to_string(connector));
+  }
+  EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());  // server name
+  EDDY_ASSIGN_OR_RETURN(uint8_t snapshot, reader.ReadFixed8());
+  if (snapshot > static_cast<uint8_t>(SnapshotMarker::kIncremental)) {
+    return Corruption("unknown snapshot marker " + std::to_string(snapshot));
+  }
+  EDDY_RETURN_IF_ERROR(reader.ReadVarint64().status());                // mysql thread id
+  EDDY_RETURN_IF_ERROR(ReadUnsigned32(reader, "mysql row").status());  // mysql row
+  EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());          // query
+
+  EDDY_ASSIGN_OR_RETURN(event.key, SkipRow(reader));
+  if (event.flags & kEventFlagHasBefore) {
+    EDDY_ASSIGN_OR_RETURN(event.before, SkipRow(reader));
+  }
+  if (event.flags & kEventFlagHasAfter) {
+    EDDY_ASSIGN_OR_RETURN(event.after, SkipRow(reader));
+  }
+  if (event.flags & kEventFlagHasMessage) {
+    EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());
+    EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());
+    EDDY_ASSIGN_OR_RETURN(uint8_t transactional, reader.ReadFixed8());
+    if (transactional > 1) return Corruption("message transactional flag is not 0 or 1");
+  }
+  if (event.flags & kEventFlagHasSchemaChange) {
+    EDDY_ASSIGN_OR_RETURN(uint8_t kind, reader.ReadFixed8());
+    if (kind > static_cast<uint8_t>(kLastSchemaChangeKind)) {
+      return Corruption("unknown schema change kind " + std::to_string(kind));
+    }
+    EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());
+    EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());
+    EDDY_ASSIGN_OR_RETURN(bool has_schema, ReadBool(reader, "table schema present"));
+    if (has_schema) EDDY_RETURN_IF_ERROR(ReadTableSchema(reader).status());
+  }
+  if (event.flags & kEventFlagHasTransactionOrder) {
+    EDDY_RETURN_IF_ERROR(reader.ReadVarint64().status());
+    EDDY_RETURN_IF_ERROR(reader.ReadVarint64().status());
+  }
+  if (event.flags & kEventFlagHasTransactionSummary) {
+    EDDY_RETURN_IF_ERROR(reader.ReadVarint64().status());
+    EDDY_ASSIGN_OR_RETURN(uint64_t collections, ReadCount(reader, "data collection"));
+    for (uint64_t i = 0; i < collections; ++i) {
+      EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());
+      EDDY_RETURN_IF_ERROR(reader.ReadVarint64().status());
+    }
+  }
+  return event;
+}
+
 }  // namespace
 
 void EncodeValue(const Value& value, std::string& out) {
@@ -608,6 +804,50 @@ Result<TableSchema> DecodeTableSchema(std::string_view bytes) {
                       " unexpected bytes after the schema");
   }
   return schema;
+}
+
+Result<EventView> DecodeEventView(std::string_view bytes) {
+  ByteReader reader(bytes);
+  Result<EventView> event = ReadEventView(reader);
+  if (!event.ok()) return event.status().WithContext("decoding change event");
+  if (!reader.empty()) {
+    return Corruption("decoding change event: " + std::to_string(reader.remaining()) +
+                      " unexpected bytes after the event");
+  }
+  return event;
+}
+
+Result<Operation> StoredEventOperation(std::string_view bytes) {
+  if (bytes.size() < 2) return Corruption("decoding change event: fewer than 2 bytes");
+  const uint8_t version = static_cast<uint8_t>(bytes[0]);
+  const uint8_t op = static_cast<uint8_t>(bytes[1]);
+  if (version == 0 || version > kEventEncodingVersion) {
+    return Corruption("decoding change event: event encoding version " + std::to_string(version) +
+                      " is not supported by this build");
+  }
+  const Operation last_op = version == 1 ? Operation::kMessage : kLastOperation;
+  if (op < static_cast<uint8_t>(Operation::kInsert) || op > static_cast<uint8_t>(last_op)) {
+    return Corruption("decoding change event: unknown operation " + std::to_string(op));
+  }
+  return static_cast<Operation>(op);
+}
+
+RowFieldReader::RowFieldReader(std::string_view row) : bytes_(row) {}
+
+Result<uint64_t> RowFieldReader::Count() {
+  ByteReader reader(bytes_);
+  EDDY_ASSIGN_OR_RETURN(uint64_t count, ReadCount(reader, "row field"));
+  bytes_ = reader.rest();
+  return count;
+}
+
+Result<FieldView> RowFieldReader::Next() {
+  ByteReader reader(bytes_);
+  FieldView field;
+  EDDY_ASSIGN_OR_RETURN(field.name, reader.ReadLengthPrefixed());
+  EDDY_ASSIGN_OR_RETURN(field.value, ReadValueView(reader, 0));
+  bytes_ = reader.rest();
+  return field;
 }
 
 Result<ChangeEvent> DecodeEvent(std::string_view bytes) {

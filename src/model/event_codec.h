@@ -45,6 +45,77 @@ std::string EncodeEvent(const ChangeEvent& event);
 // Decodes one event that occupies all of `bytes` (trailing bytes are Corruption).
 Result<ChangeEvent> DecodeEvent(std::string_view bytes);
 
+// A stored event read in place, for consumers that lay out rows themselves (the Parquet
+// writer) and need no ChangeEvent: the header fields as views into the encoded bytes, and the
+// key and images as encoded rows that RowFieldReader reads one field at a time. Every view
+// points into the bytes given to DecodeEventView and lives as long as they do.
+//
+// DecodeEventView checks exactly what DecodeEvent checks (the same bytes decode with one iff
+// they decode with the other, with the same values), without allocating for row changes.
+struct ValueView {
+  ValueType type = ValueType::kNull;
+  bool boolean = false;  // kBool
+  int64_t int64 = 0;     // kInt64; micros of kTime, kTimeTz, kTimestamp, kTimestampTz, kInterval
+  uint64_t uint64 = 0;   // kUint64
+  float float32 = 0;     // kFloat32
+  double float64 = 0;    // kFloat64
+  int32_t int32 = 0;     // kDate days; kTimeTz UTC offset seconds; kInterval months
+  int32_t interval_days = 0;                      // kInterval
+  TemporalKind temporal = TemporalKind::kFinite;  // kDate, kTimestamp, kTimestampTz
+  // kDecimal, kText, kBytes, kJson, kEnum, kBits: the value; kTypedText: its text; kUuid: the
+  // 16 bytes.
+  std::string_view text;
+  std::string_view type_name;  // kTypedText
+  // The whole value as EncodeValue wrote it (DecodeValue reads it back): for kArray, and for
+  // consumers that need a model::Value after all (an error message).
+  std::string_view encoded;
+};
+
+struct FieldView {
+  std::string_view name;
+  ValueView value;
+};
+
+struct EventView {
+  uint8_t version = 0;
+  Operation op = Operation::kInsert;
+  uint8_t flags = 0;                         // kEventFlag* bits
+  std::string_view database, schema, table;  // TableId's parts
+  uint32_t schema_version = 0;
+  int64_t commit_time_ns = 0;
+  int64_t capture_time_ns = 0;
+  std::string_view transaction_id;
+  uint64_t ordinal_in_transaction = 0;
+  // SourcePosition::EncodeTo's bytes (checked: SourcePosition::DecodeFrom reads them whole).
+  std::string_view position;
+  // Each one whole encoded row (field count, then name and value per field), as
+  // RowFieldReader reads it; before/after are empty unless has_before()/has_after().
+  std::string_view key, before, after;
+  bool has_before() const { return (flags & kEventFlagHasBefore) != 0; }
+  bool has_after() const { return (flags & kEventFlagHasAfter) != 0; }
+};
+
+// Decodes one event that occupies all of `bytes` in place (trailing bytes are Corruption).
+Result<EventView> DecodeEventView(std::string_view bytes);
+
+// The operation of a stored event, from its first bytes (the version and operation checks of
+// DecodeEvent alone): for consumers that sort records by operation before decoding them.
+Result<Operation> StoredEventOperation(std::string_view bytes);
+
+// Reads one encoded row of an EventView (already checked by DecodeEventView, so reads do not
+// fail on such a row; a row from elsewhere is checked as it is read).
+class RowFieldReader {
+ public:
+  explicit RowFieldReader(std::string_view row);
+  // The row's field count (Corruption for bytes that do not start with one).
+  Result<uint64_t> Count();
+  // The next field, after Count(). Call at most Count() times.
+  Result<FieldView> Next();
+
+ private:
+  std::string_view bytes_;
+};
+
 // Value encoding on its own (type byte + payload), used by the event encoding and available
 // for other records (e.g. key values).
 void EncodeValue(const Value& value, std::string& out);

@@ -327,3 +327,93 @@ TEST(EventCodecTest, PartitionKeyFromEncodedValueMatchesTheValuePath) {
 
 }  // namespace
 }  // namespace eddy::model
+
+namespace eddy::model {
+namespace {
+
+// The encoded row `bytes` reads back, field by field, as `row`.
+void ExpectSameRow(std::string_view bytes, const Row& row, const std::string& context) {
+  RowFieldReader reader(bytes);
+  auto count = reader.Count();
+  ASSERT_TRUE(count.ok()) << context;
+  ASSERT_EQ(*count, row.size()) << context;
+  for (const Field& expected : row) {
+    auto field = reader.Next();
+    ASSERT_TRUE(field.ok()) << context << " " << field.status().ToString();
+    EXPECT_EQ(field->name, expected.name) << context;
+    EXPECT_EQ(field->value.type, expected.value.type()) << context;
+    std::string_view encoded = field->value.encoded;
+    auto value = DecodeValue(encoded);
+    ASSERT_TRUE(value.ok()) << context;
+    EXPECT_TRUE(encoded.empty()) << context;
+    EXPECT_EQ(*value, expected.value) << context;
+  }
+}
+
+// DecodeEventView reads what DecodeEvent reads, in place.
+void ExpectViewMatches(std::string_view bytes, const std::string& context) {
+  auto event = DecodeEvent(bytes);
+  auto view = DecodeEventView(bytes);
+  ASSERT_EQ(event.ok(), view.ok())
+      << context << " " << (event.ok() ? view.status() : event.status()).ToString();
+  if (!event.ok()) {
+    EXPECT_EQ(view.status().code(), ErrorCode::kCorruption) << view.status().ToString();
+    return;
+  }
+  EXPECT_EQ(view->op, event->op) << context;
+  auto op = StoredEventOperation(bytes);
+  ASSERT_TRUE(op.ok()) << context;
+  EXPECT_EQ(*op, event->op) << context;
+  EXPECT_EQ(view->database, event->table.database) << context;
+  EXPECT_EQ(view->schema, event->table.schema) << context;
+  EXPECT_EQ(view->table, event->table.name) << context;
+  EXPECT_EQ(view->schema_version, event->schema_version) << context;
+  EXPECT_EQ(view->commit_time_ns, event->commit_time_ns) << context;
+  EXPECT_EQ(view->capture_time_ns, event->capture_time_ns) << context;
+  EXPECT_EQ(view->transaction_id, event->transaction_id) << context;
+  EXPECT_EQ(view->ordinal_in_transaction, event->ordinal_in_transaction) << context;
+  std::string_view position = view->position;
+  auto decoded_position = SourcePosition::DecodeFrom(position);
+  ASSERT_TRUE(decoded_position.ok()) << context;
+  EXPECT_EQ(*decoded_position, event->position) << context;
+  ExpectSameRow(view->key, event->key, context);
+  ASSERT_EQ(view->has_before(), event->before.has_value()) << context;
+  ASSERT_EQ(view->has_after(), event->after.has_value()) << context;
+  if (event->before) ExpectSameRow(view->before, *event->before, context);
+  if (event->after) ExpectSameRow(view->after, *event->after, context);
+}
+
+TEST(EventViewTest, ReadsWhatDecodeEventReads) {
+  ExpectViewMatches(EncodeEvent(SampleUpdate()), "sample update");
+  uint64_t seed = testing::TestSeed();
+  std::mt19937_64 random(seed);
+  for (int i = 0; i < 3000; ++i) {
+    ExpectViewMatches(EncodeEvent(testing::RandomEvent(random)),
+                      "seed=" + std::to_string(seed) + " i=" + std::to_string(i));
+    if (::testing::Test::HasFailure()) return;
+  }
+}
+
+TEST(EventViewTest, RejectsWhatDecodeEventRejects) {
+  std::string bytes = EncodeEvent(SampleUpdate());
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    auto view = DecodeEventView(std::string_view(bytes).substr(0, length));
+    ASSERT_FALSE(view.ok()) << length;
+    EXPECT_EQ(view.status().code(), ErrorCode::kCorruption) << view.status().ToString();
+  }
+  EXPECT_FALSE(DecodeEventView(bytes + "x").ok());
+  uint64_t seed = testing::TestSeed();
+  std::mt19937_64 random(seed);
+  for (int i = 0; i < 3000; ++i) {
+    std::string mutated = EncodeEvent(testing::RandomEvent(random));
+    int flips = 1 + static_cast<int>(random() % 4);
+    for (int f = 0; f < flips; ++f) {
+      mutated[random() % mutated.size()] ^= static_cast<char>(1 + random() % 255);
+    }
+    ExpectViewMatches(mutated, "mutated seed=" + std::to_string(seed) + " i=" + std::to_string(i));
+    if (::testing::Test::HasFailure()) return;
+  }
+}
+
+}  // namespace
+}  // namespace eddy::model

@@ -17,6 +17,7 @@
 #include "format/json.h"
 #include "format/renderers.h"
 #include "format/value_text.h"
+#include "model/event_codec.h"
 #include "parquet/parquet_format.h"
 #include "parquet/thrift_compact.h"
 
@@ -724,6 +725,35 @@ class WriterImpl final : public ParquetWriter {
     return EndRow();
   }
 
+  Status AppendStoredEvent(std::string_view encoded) override {
+    if (!status_.ok()) return status_;
+    Result<model::EventView> view = model::DecodeEventView(encoded);
+    if (!view.ok()) {
+      status_ = view.status();
+      return status_;
+    }
+    if (!model::IsRowChange(view->op)) {
+      return InvalidArgument("parquet files hold row changes only; got operation '" +
+                             std::string(model::OperationCode(view->op)) + "'");
+    }
+    std::string_view image;
+    if (view->op == model::Operation::kDelete) {
+      image = view->has_before() ? view->before : view->key;
+    } else {
+      if (!view->has_after()) {
+        std::string_view position = view->position;
+        auto decoded = SourcePosition::DecodeFrom(position);
+        return InvalidArgument("change event at " +
+                               (decoded.ok() ? decoded->ToString() : std::string("?")) +
+                               " has no after image");
+      }
+      image = view->after;
+    }
+    status_ = AppendImageView(image, *view);
+    if (!status_.ok()) return status_;
+    return EndRow();
+  }
+
   uint64_t row_count() const override { return total_rows_; }
 
   uint64_t estimated_bytes() const override { return offset_ + BufferedBytes(); }
@@ -820,6 +850,7 @@ class WriterImpl final : public ParquetWriter {
       if (!last_position_ || !(*last_position_ == event->position)) {
         last_position_ = event->position;
         position_text_ = event->position.ToString();
+        has_position_bytes_ = false;
       }
       AppendString(cdc[2], position_text_);
       if (event->transaction_id.empty()) {
@@ -827,6 +858,67 @@ class WriterImpl final : public ParquetWriter {
       } else {
         EDDY_RETURN_IF_ERROR(ValidUtf8(cdc[3], event->transaction_id));
         AppendString(cdc[3], event->transaction_id);
+      }
+    }
+    return Status::Ok();
+  }
+
+  // AppendImage for a stored event's row (DecodeEventView checked it): the same columns,
+  // values and errors, read in place.
+  Status AppendImageView(std::string_view image, const model::EventView& event) {
+    model::RowFieldReader reader(image);
+    EDDY_ASSIGN_OR_RETURN(uint64_t count, reader.Count());
+    field_views_.clear();
+    for (uint64_t i = 0; i < count; ++i) {
+      EDDY_ASSIGN_OR_RETURN(model::FieldView field, reader.Next());
+      field_views_.push_back(field);
+    }
+    bool in_order = field_views_.size() == table_columns_;
+    for (size_t i = 0; in_order && i < table_columns_; ++i) {
+      in_order = field_views_[i].name == columns_[i].spec.layout.name;
+    }
+    if (in_order) {
+      for (size_t i = 0; i < table_columns_; ++i) {
+        EDDY_RETURN_IF_ERROR(AppendValueView(columns_[i], field_views_[i].value));
+      }
+    } else {
+      view_slots_.assign(table_columns_, nullptr);
+      for (const model::FieldView& field : field_views_) {
+        auto it = name_index_.find(std::string(field.name));
+        if (it == name_index_.end()) {
+          return InvalidArgument("row has a column '" + std::string(field.name) +
+                                 "' that the table's schema does not have; the schema given to "
+                                 "the parquet writer must be the row's schema version");
+        }
+        view_slots_[it->second] = &field.value;
+      }
+      static const model::ValueView kNullView;
+      for (size_t i = 0; i < table_columns_; ++i) {
+        EDDY_RETURN_IF_ERROR(
+            AppendValueView(columns_[i], view_slots_[i] ? *view_slots_[i] : kNullView));
+      }
+    }
+    if (options_.cdc_columns) {
+      ColumnState* cdc = &columns_[table_columns_];
+      AppendString(cdc[0], model::OperationCode(event.op));
+      const int64_t micros = ::eddy::format::FloorDiv(event.commit_time_ns, 1000);
+      AppendFixed64(cdc[1], static_cast<uint64_t>(micros));
+      cdc[1].chunk_bounds.Signed(micros);
+      // Compared as stored bytes: one encoding per position (SourcePosition::EncodeTo).
+      if (!has_position_bytes_ || last_position_bytes_ != event.position) {
+        std::string_view bytes = event.position;
+        EDDY_ASSIGN_OR_RETURN(SourcePosition position, SourcePosition::DecodeFrom(bytes));
+        position_text_ = position.ToString();
+        last_position_bytes_.assign(event.position);
+        has_position_bytes_ = true;
+        last_position_.reset();
+      }
+      AppendString(cdc[2], position_text_);
+      if (event.transaction_id.empty()) {
+        AppendNull(cdc[3]);
+      } else {
+        EDDY_RETURN_IF_ERROR(ValidUtf8(cdc[3], event.transaction_id));
+        AppendString(cdc[3], event.transaction_id);
       }
     }
     return Status::Ok();
@@ -920,9 +1012,16 @@ class WriterImpl final : public ParquetWriter {
     return Status::Ok();
   }
 
+  static bool IntegerFits(const ColumnSpec& spec, Int128 v) {
+    const bool is_signed = spec.kind == Kind::kInt32 || spec.kind == Kind::kInt64;
+    const Int128 lo = is_signed ? -(static_cast<Int128>(1) << (spec.int_bits - 1)) : 0;
+    const Int128 hi = is_signed ? (static_cast<Int128>(1) << (spec.int_bits - 1)) - 1
+                                : (static_cast<Int128>(1) << spec.int_bits) - 1;
+    return v >= lo && v <= hi;
+  }
+
   Status Integer(ColumnState& column, const model::Value& value) {
     const ColumnSpec& spec = column.spec;
-    const bool is_signed = spec.kind == Kind::kInt32 || spec.kind == Kind::kInt64;
     Int128 v = 0;
     if (const int64_t* i = value.TryGet<int64_t>()) {
       v = *i;
@@ -931,15 +1030,18 @@ class WriterImpl final : public ParquetWriter {
     } else {
       return Mismatch(column, value);
     }
-    const Int128 lo = is_signed ? -(static_cast<Int128>(1) << (spec.int_bits - 1)) : 0;
-    const Int128 hi = is_signed ? (static_cast<Int128>(1) << (spec.int_bits - 1)) - 1
-                                : (static_cast<Int128>(1) << spec.int_bits) - 1;
-    if (v < lo || v > hi) {
+    if (!IntegerFits(spec, v)) {
       return InvalidArgument("column '" + spec.layout.name + "' is " + spec.layout.logical +
                              " in the schema but the row holds " + value.DebugString() +
                              ", outside that range");
     }
-    switch (spec.kind) {
+    AppendInteger(column, v);
+    return Status::Ok();
+  }
+
+  // An integer IntegerFits checked, in the column's physical type.
+  void AppendInteger(ColumnState& column, Int128 v) {
+    switch (column.spec.kind) {
       case Kind::kInt32:
         AppendFixed32(column, static_cast<uint32_t>(static_cast<int32_t>(v)));
         column.chunk_bounds.Signed(static_cast<int64_t>(v));
@@ -957,6 +1059,76 @@ class WriterImpl final : public ParquetWriter {
         column.chunk_bounds.Unsigned(static_cast<uint64_t>(v));
         break;
     }
+  }
+
+  void AppendBool(ColumnState& column, bool b) {
+    Present(column);
+    const uint64_t bit = column.page_bool_count++;
+    if ((bit & 7) == 0) column.values.push_back(0);
+    if (b) column.values.back() = static_cast<char>(column.values.back() | (1 << (bit & 7)));
+    column.chunk_bounds.Signed(b ? 1 : 0);
+  }
+
+  // A float or double column's value (a float widened exactly to double).
+  void AppendFloating(ColumnState& column, double v) {
+    if (column.spec.kind == Kind::kFloat) {
+      AppendFixed32(column, std::bit_cast<uint32_t>(static_cast<float>(v)));
+    } else {
+      AppendFixed64(column, std::bit_cast<uint64_t>(v));
+    }
+    if (std::isnan(v)) {
+      ++column.file_nans;
+    } else {
+      column.chunk_bounds.Floating(v);
+    }
+  }
+
+  Status AppendDecimal(ColumnState& column, std::string_view text) {
+    const ColumnSpec& spec = column.spec;
+    Result<std::optional<Int128>> parsed = ParseDecimal(text, spec.precision, spec.scale);
+    if (!parsed.ok()) {
+      return InvalidArgument("column '" + spec.layout.name + "' is " + spec.layout.logical +
+                             " but the value '" + std::string(text) + "' " +
+                             parsed.status().message());
+    }
+    // NaN and ±Infinity have no DECIMAL representation: NULL (docs/formats/parquet.md).
+    if (!parsed->has_value()) return Null(column, "'" + std::string(text) + "'");
+    const Int128 v = **parsed;
+    if (spec.kind == Kind::kDecimal32) {
+      AppendFixed32(column, static_cast<uint32_t>(static_cast<int32_t>(v)));
+    } else if (spec.kind == Kind::kDecimal64) {
+      AppendFixed64(column, static_cast<uint64_t>(static_cast<int64_t>(v)));
+    } else {
+      Present(column);
+      PutBigEndian(column.values, v, spec.layout.type_length);
+    }
+    column.chunk_bounds.Wide(v);
+    return Status::Ok();
+  }
+
+  Status AppendDate(ColumnState& column, model::TemporalKind kind, int32_t days) {
+    if (kind == model::TemporalKind::kZero) return Null(column, "a zero date");
+    // ±infinity as DuckDB and PostgreSQL spell them: the largest magnitudes, symmetric.
+    if (kind == model::TemporalKind::kPositiveInfinity) {
+      days = std::numeric_limits<int32_t>::max();
+    } else if (kind == model::TemporalKind::kNegativeInfinity) {
+      days = -std::numeric_limits<int32_t>::max();
+    }
+    AppendFixed32(column, static_cast<uint32_t>(days));
+    column.chunk_bounds.Signed(days);
+    return Status::Ok();
+  }
+
+  Status AppendTimestamp(ColumnState& column, model::TemporalKind kind, int64_t micros) {
+    if (kind == model::TemporalKind::kZero) return Null(column, "a zero timestamp");
+    // ±infinity as DuckDB reads them (INT64_MIN is out of its timestamp range).
+    if (kind == model::TemporalKind::kPositiveInfinity) {
+      micros = std::numeric_limits<int64_t>::max();
+    } else if (kind == model::TemporalKind::kNegativeInfinity) {
+      micros = -std::numeric_limits<int64_t>::max();
+    }
+    AppendFixed64(column, static_cast<uint64_t>(micros));
+    column.chunk_bounds.Signed(micros);
     return Status::Ok();
   }
 
@@ -1021,11 +1193,7 @@ class WriterImpl final : public ParquetWriter {
       case Kind::kBool: {
         const bool* b = value.TryGet<bool>();
         if (b == nullptr) return Mismatch(column, value);
-        Present(column);
-        const uint64_t bit = column.page_bool_count++;
-        if ((bit & 7) == 0) column.values.push_back(0);
-        if (*b) column.values.back() = static_cast<char>(column.values.back() | (1 << (bit & 7)));
-        column.chunk_bounds.Signed(*b ? 1 : 0);
+        AppendBool(column, *b);
         return Status::Ok();
       }
       case Kind::kInt32:
@@ -1043,16 +1211,7 @@ class WriterImpl final : public ParquetWriter {
         } else {
           return Mismatch(column, value);
         }
-        if (spec.kind == Kind::kFloat) {
-          AppendFixed32(column, std::bit_cast<uint32_t>(static_cast<float>(v)));
-        } else {
-          AppendFixed64(column, std::bit_cast<uint64_t>(v));
-        }
-        if (std::isnan(v)) {
-          ++column.file_nans;
-        } else {
-          column.chunk_bounds.Floating(v);
-        }
+        AppendFloating(column, v);
         return Status::Ok();
       }
       case Kind::kDecimal32:
@@ -1060,51 +1219,21 @@ class WriterImpl final : public ParquetWriter {
       case Kind::kDecimalFixed: {
         // Integers too: Iceberg keeps a 64-bit unsigned column as decimal(20, 0), the only
         // Iceberg type that holds every value (docs/formats/iceberg.md).
-        std::string integer_text;
-        std::string_view text;
         if (const auto* decimal = value.TryGet<model::DecimalValue>()) {
-          text = decimal->text;
-        } else if (const uint64_t* u = value.TryGet<uint64_t>()) {
-          text = integer_text = std::to_string(*u);
-        } else if (const int64_t* i = value.TryGet<int64_t>()) {
-          text = integer_text = std::to_string(*i);
-        } else {
-          return Mismatch(column, value);
+          return AppendDecimal(column, decimal->text);
         }
-        Result<std::optional<Int128>> parsed = ParseDecimal(text, spec.precision, spec.scale);
-        if (!parsed.ok()) {
-          return InvalidArgument("column '" + spec.layout.name + "' is " + spec.layout.logical +
-                                 " but the value '" + std::string(text) + "' " +
-                                 parsed.status().message());
+        if (const uint64_t* u = value.TryGet<uint64_t>()) {
+          return AppendDecimal(column, std::to_string(*u));
         }
-        // NaN and ±Infinity have no DECIMAL representation: NULL (docs/formats/parquet.md).
-        if (!parsed->has_value()) return Null(column, "'" + std::string(text) + "'");
-        const Int128 v = **parsed;
-        if (spec.kind == Kind::kDecimal32) {
-          AppendFixed32(column, static_cast<uint32_t>(static_cast<int32_t>(v)));
-        } else if (spec.kind == Kind::kDecimal64) {
-          AppendFixed64(column, static_cast<uint64_t>(static_cast<int64_t>(v)));
-        } else {
-          Present(column);
-          PutBigEndian(column.values, v, spec.layout.type_length);
+        if (const int64_t* i = value.TryGet<int64_t>()) {
+          return AppendDecimal(column, std::to_string(*i));
         }
-        column.chunk_bounds.Wide(v);
-        return Status::Ok();
+        return Mismatch(column, value);
       }
       case Kind::kDate: {
         const auto* date = value.TryGet<model::DateValue>();
         if (date == nullptr) return Mismatch(column, value);
-        int32_t days = date->days;
-        if (date->kind == model::TemporalKind::kZero) return Null(column, "a zero date");
-        // ±infinity as DuckDB and PostgreSQL spell them: the largest magnitudes, symmetric.
-        if (date->kind == model::TemporalKind::kPositiveInfinity) {
-          days = std::numeric_limits<int32_t>::max();
-        } else if (date->kind == model::TemporalKind::kNegativeInfinity) {
-          days = -std::numeric_limits<int32_t>::max();
-        }
-        AppendFixed32(column, static_cast<uint32_t>(days));
-        column.chunk_bounds.Signed(days);
-        return Status::Ok();
+        return AppendDate(column, date->kind, date->days);
       }
       case Kind::kTime: {
         const auto* time = value.TryGet<model::TimeValue>();
@@ -1126,16 +1255,7 @@ class WriterImpl final : public ParquetWriter {
         } else {
           return Mismatch(column, value);
         }
-        if (kind == model::TemporalKind::kZero) return Null(column, "a zero timestamp");
-        // ±infinity as DuckDB reads them (INT64_MIN is out of its timestamp range).
-        if (kind == model::TemporalKind::kPositiveInfinity) {
-          micros = std::numeric_limits<int64_t>::max();
-        } else if (kind == model::TemporalKind::kNegativeInfinity) {
-          micros = -std::numeric_limits<int64_t>::max();
-        }
-        AppendFixed64(column, static_cast<uint64_t>(micros));
-        column.chunk_bounds.Signed(micros);
-        return Status::Ok();
+        return AppendTimestamp(column, kind, micros);
       }
       case Kind::kUuid: {
         const auto* uuid = value.TryGet<model::UuidValue>();
@@ -1156,6 +1276,100 @@ class WriterImpl final : public ParquetWriter {
         return Text(column, value);
     }
     return Internal("unknown column kind");
+  }
+
+  // AppendValue for a value read in place: the common types are appended from the view; any
+  // other value, and any value that does not fit its column (so the error is AppendValue's,
+  // word for word), goes through a decoded model::Value.
+  Status AppendValueView(ColumnState& column, const model::ValueView& value) {
+    using model::ValueType;
+    const ColumnSpec& spec = column.spec;
+    switch (value.type) {
+      case ValueType::kNull:
+        return Null(column);
+      case ValueType::kUnavailable:
+        return Null(column, "an unavailable (unchanged TOAST) value");
+      default:
+        break;
+    }
+    switch (spec.kind) {
+      case Kind::kBool:
+        if (value.type != ValueType::kBool) break;
+        AppendBool(column, value.boolean);
+        return Status::Ok();
+      case Kind::kInt32:
+      case Kind::kUint32:
+      case Kind::kInt64:
+      case Kind::kUint64: {
+        Int128 v;
+        if (value.type == ValueType::kInt64) {
+          v = value.int64;
+        } else if (value.type == ValueType::kUint64) {
+          v = value.uint64;
+        } else {
+          break;
+        }
+        if (!IntegerFits(spec, v)) break;
+        AppendInteger(column, v);
+        return Status::Ok();
+      }
+      case Kind::kFloat:
+      case Kind::kDouble:
+        if (value.type == ValueType::kFloat32) {
+          AppendFloating(column, value.float32);
+          return Status::Ok();
+        }
+        if (value.type == ValueType::kFloat64 && spec.kind == Kind::kDouble) {
+          AppendFloating(column, value.float64);
+          return Status::Ok();
+        }
+        break;
+      case Kind::kDecimal32:
+      case Kind::kDecimal64:
+      case Kind::kDecimalFixed:
+        if (value.type != ValueType::kDecimal) break;
+        return AppendDecimal(column, value.text);
+      case Kind::kDate:
+        if (value.type != ValueType::kDate) break;
+        return AppendDate(column, value.temporal, value.int32);
+      case Kind::kTime:
+        if (value.type != ValueType::kTime) break;
+        AppendFixed64(column, static_cast<uint64_t>(value.int64));
+        column.chunk_bounds.Signed(value.int64);
+        return Status::Ok();
+      case Kind::kTimestamp:
+      case Kind::kTimestampTz:
+        if (value.type != ValueType::kTimestamp && value.type != ValueType::kTimestampTz) break;
+        return AppendTimestamp(column, value.temporal, value.int64);
+      case Kind::kUuid:
+        if (value.type != ValueType::kUuid) break;
+        Present(column);
+        column.values.append(value.text);
+        column.chunk_bounds.Bytes(value.text);
+        return Status::Ok();
+      case Kind::kBytes:
+        if (value.type != ValueType::kBytes) break;
+        AppendString(column, value.text);
+        return Status::Ok();
+      case Kind::kString:
+        switch (value.type) {
+          case ValueType::kText:
+          case ValueType::kJson:
+          case ValueType::kEnum:
+          case ValueType::kBits:
+          case ValueType::kTypedText:
+          case ValueType::kDecimal:
+            EDDY_RETURN_IF_ERROR(ValidUtf8(column, value.text));
+            AppendString(column, value.text);
+            return Status::Ok();
+          default:
+            break;
+        }
+        break;
+    }
+    std::string_view encoded = value.encoded;
+    EDDY_ASSIGN_OR_RETURN(model::Value decoded, model::DecodeValue(encoded));
+    return AppendValue(column, decoded);
   }
 
   Result<std::string_view> Compress(std::string_view body) {
@@ -1471,7 +1685,13 @@ class WriterImpl final : public ParquetWriter {
   std::string header_;
   std::string compressed_;
   std::string scratch_;
-  std::optional<SourcePosition> last_position_;  // of the last CDC row, and its text
+  std::vector<model::FieldView> field_views_;  // AppendStoredEvent's row, reused
+  std::vector<const model::ValueView*> view_slots_;
+  // The last CDC row's position (as a SourcePosition from AppendEvent, or as its stored bytes
+  // from AppendStoredEvent; one of them set) and its text.
+  std::optional<SourcePosition> last_position_;
+  bool has_position_bytes_ = false;
+  std::string last_position_bytes_;
   std::string position_text_;
 };
 

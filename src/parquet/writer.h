@@ -182,6 +182,12 @@ class ParquetWriter {
   // (model::IsRowChange) are accepted. Without cdc_columns the CDC values are dropped.
   [[nodiscard]] virtual Status AppendEvent(const model::ChangeEvent& event) = 0;
 
+  // AppendEvent for an event in its stored encoding (model/event_codec.h, what the change log
+  // holds), decoded straight into the columns without building a ChangeEvent: the same row,
+  // values and errors as AppendEvent(DecodeEvent(encoded)). Bytes that do not decode are
+  // kCorruption, and make the writer unusable.
+  [[nodiscard]] virtual Status AppendStoredEvent(std::string_view encoded) = 0;
+
   // Rows appended so far, and the bytes written to the output so far plus the bytes buffered
   // (an estimate of the file's size, for callers that roll files by size).
   virtual uint64_t row_count() const = 0;

@@ -4,6 +4,7 @@
 #include <snappy.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
@@ -13,6 +14,8 @@
 
 #include "base/bytes.h"
 #include "io/fault_file_system.h"
+#include "model/event_codec.h"
+#include "model/testing.h"
 #include "parquet/parquet_format.h"
 #include "parquet/thrift_compact.h"
 
@@ -664,6 +667,213 @@ TEST(ParquetWriter, IntegersGoIntoDecimalColumns) {
   Status refused = (*writer)->AppendRow({{"u", Value::Uint64(1000)}});
   EXPECT_EQ(refused.code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(refused.message().find("'1000'"), std::string::npos) << refused.message();
+}
+
+}  // namespace
+}  // namespace eddy::parquet
+
+namespace eddy::parquet {
+namespace {
+
+// One column per kind of column the writer lays out.
+TableSchema EveryKindSchema() {
+  TableSchema schema = Schema({Col("id", ValueType::kInt64, "int8", false),
+                               Col("b", ValueType::kBool, "bool"),
+                               Col("i16", ValueType::kInt64, "smallint"),
+                               Col("u32", ValueType::kUint64, "int unsigned"),
+                               Col("u64", ValueType::kUint64, "bigint unsigned"),
+                               Col("f4", ValueType::kFloat32, "real"),
+                               Col("f8", ValueType::kFloat64, "double precision"),
+                               Col("d9", ValueType::kDecimal, "numeric(9,3)"),
+                               Col("d18", ValueType::kDecimal, "numeric(18,2)"),
+                               Col("d30", ValueType::kDecimal, "numeric(30,4)"),
+                               Col("n", ValueType::kDecimal, "numeric"),
+                               Col("dt", ValueType::kDate, "date"),
+                               Col("tm", ValueType::kTime, "time"),
+                               Col("ts", ValueType::kTimestamp, "timestamp"),
+                               Col("tstz", ValueType::kTimestampTz, "timestamptz"),
+                               Col("u", ValueType::kUuid, "uuid"),
+                               Col("by", ValueType::kBytes, "bytea"),
+                               Col("s", ValueType::kText, "text"),
+                               Col("j", ValueType::kJson, "jsonb"),
+                               Col("iv", ValueType::kInterval, "interval"),
+                               Col("arr", ValueType::kArray, "int4[]"),
+                               Col("e", ValueType::kEnum, "mood")});
+  schema.columns[7].precision = 9;
+  schema.columns[7].scale = 3;
+  schema.columns[8].precision = 18;
+  schema.columns[8].scale = 2;
+  schema.columns[9].precision = 30;
+  schema.columns[9].scale = 4;
+  return schema;
+}
+
+// A value that fits column `index` of EveryKindSchema (or NULL).
+Value FittingValue(size_t index, std::mt19937_64& random) {
+  const int64_t r = static_cast<int64_t>(random() % 2000) - 1000;
+  if (index != 0 && random() % 8 == 0) return random() % 2 ? Value::Null() : Value::Unavailable();
+  switch (index) {
+    case 0:
+      return Value::Int64(r * 1'000'000'007LL);
+    case 1:
+      return Value::Bool(r % 2 == 0);
+    case 2:
+      return Value::Int64(r * 30);
+    case 3:
+      return Value::Uint64(static_cast<uint64_t>(r + 1000) * 2'000'000ULL);
+    case 4:
+      return Value::Uint64(random());
+    case 5:
+      return r == 0 ? Value::Float32(std::nanf("")) : Value::Float32(static_cast<float>(r) / 7);
+    case 6:
+      return r == 0 ? Value::Float64(-std::numeric_limits<double>::infinity())
+                    : Value::Float64(static_cast<double>(r) / 3);
+    case 7:
+      return Value::Decimal(std::to_string(r) + ".125");
+    case 8:
+      return r == 1 ? Value::Decimal("NaN") : Value::Decimal(std::to_string(r * 1000) + ".50");
+    case 9:
+      return Value::Decimal("-" + std::to_string(random()) + ".0001");
+    case 10:
+      return Value::Decimal(std::to_string(random()) + "e5");
+    case 11:
+      return r == 2 ? Value::Date({model::TemporalKind::kPositiveInfinity, 0})
+                    : Value::Date({model::TemporalKind::kFinite, static_cast<int32_t>(r * 40)});
+    case 12:
+      return Value::Time((r + 1000) * 86'000'000LL);
+    case 13:
+      return r == 3 ? Value::Timestamp({model::TemporalKind::kNegativeInfinity, 0})
+                    : Value::Timestamp({model::TemporalKind::kFinite, r * 1'000'000'000'000LL});
+    case 14:
+      return Value::TimestampTz({model::TemporalKind::kFinite, r * 999'999'999LL});
+    case 15: {
+      model::UuidValue uuid;
+      for (auto& byte : uuid.bytes) byte = static_cast<uint8_t>(random());
+      return Value::Uuid(uuid);
+    }
+    case 16:
+      return Value::Bytes(std::string(static_cast<size_t>(r + 1000) % 40, '\xFE'));
+    case 17:
+      return Value::Text("t" + std::to_string(r) + (r % 3 == 0 ? "\xC3\xA9" : ""));
+    case 18:
+      return Value::Json("{\"k\":" + std::to_string(r) + "}");
+    case 19:
+      return Value::Interval({static_cast<int32_t>(r), 3, r * 1000});
+    case 20:
+      return Value::Array({Value::Int64(r), Value::Null(), Value::Int64(-r)});
+    default:
+      return Value::Enum(r % 2 ? "happy" : "sad");
+  }
+}
+
+model::ChangeEvent EventOf(model::Operation op, Row image, int64_t sequence) {
+  model::ChangeEvent event;
+  event.op = op;
+  event.table = {"db", "public", "t"};
+  event.key = Row{image.front()};
+  if (op == model::Operation::kDelete) {
+    event.before = std::move(image);
+  } else {
+    event.after = std::move(image);
+  }
+  event.commit_time_ns = sequence * 1'000'000'003LL - 5'000'000'000LL;
+  event.transaction_id = sequence % 5 == 0 ? "" : std::to_string(sequence / 3);
+  event.position = SourcePosition(PostgresPosition{Lsn(0x1000 + sequence / 4 * 16), Lsn(0x0F00)});
+  return event;
+}
+
+struct Written {
+  Status status;
+  std::string bytes;
+};
+
+// `events` through AppendEvent (stored = false) or AppendStoredEvent of their encodings.
+Written WriteEvents(const TableSchema& schema, const std::vector<model::ChangeEvent>& events,
+                    bool stored) {
+  WriterOptions options;
+  options.cdc_columns = true;
+  options.page_rows = 97;  // several pages
+  Written written;
+  auto writer = ParquetWriter::OpenBuffer(schema, options, &written.bytes);
+  if (!writer.ok()) return {writer.status(), ""};
+  for (const model::ChangeEvent& event : events) {
+    written.status = stored ? (*writer)->AppendStoredEvent(model::EncodeEvent(event))
+                            : (*writer)->AppendEvent(event);
+    if (!written.status.ok()) return written;
+  }
+  written.status = (*writer)->Finish().status();
+  return written;
+}
+
+TEST(ParquetWriter, StoredEventsWriteTheSameFileAsDecodedEvents) {
+  const TableSchema schema = EveryKindSchema();
+  const uint64_t seed = model::testing::TestSeed();
+  std::mt19937_64 random(seed);
+  std::vector<model::ChangeEvent> events;
+  for (int64_t i = 0; i < 1000; ++i) {
+    Row image;
+    for (size_t c = 0; c < schema.columns.size(); ++c) {
+      image.push_back({schema.columns[c].name, FittingValue(c, random)});
+    }
+    const auto op = static_cast<model::Operation>(1 + random() % 4);
+    if (random() % 5 == 0) std::shuffle(image.begin() + 1, image.end(), random);  // by name
+    if (op == model::Operation::kDelete && random() % 2 == 0) image.resize(1);    // key only
+    if (op != model::Operation::kDelete && random() % 7 == 0) image.resize(1 + random() % 5);
+    events.push_back(EventOf(op, std::move(image), i));
+  }
+  Written decoded = WriteEvents(schema, events, false);
+  Written stored = WriteEvents(schema, events, true);
+  ASSERT_TRUE(decoded.status.ok()) << "seed=" << seed << " " << decoded.status.ToString();
+  ASSERT_TRUE(stored.status.ok()) << "seed=" << seed << " " << stored.status.ToString();
+  EXPECT_TRUE(decoded.bytes == stored.bytes) << "seed=" << seed;
+  EXPECT_GT(decoded.bytes.size(), 10'000u);
+}
+
+TEST(ParquetWriter, StoredEventsGetTheSameErrorsAsDecodedEvents) {
+  const TableSchema schema = EveryKindSchema();
+  const uint64_t seed = model::testing::TestSeed();
+  std::mt19937_64 random(seed);
+  size_t failures = 0;
+  for (int64_t i = 0; i < 600; ++i) {
+    Row image;
+    for (size_t c = 0; c < schema.columns.size(); ++c) {
+      // Any type of value in any column: most do not fit.
+      image.push_back({schema.columns[c].name, random() % 3 == 0
+                                                   ? model::testing::RandomValue(random)
+                                                   : FittingValue(c, random)});
+    }
+    if (random() % 10 == 0) image.push_back({"nope", Value::Int64(1)});
+    std::vector<model::ChangeEvent> events{EventOf(model::Operation::kInsert, image, i)};
+    Written decoded = WriteEvents(schema, events, false);
+    Written stored = WriteEvents(schema, events, true);
+    ASSERT_EQ(decoded.status.code(), stored.status.code())
+        << "seed=" << seed << " i=" << i << " " << decoded.status.ToString() << " / "
+        << stored.status.ToString();
+    ASSERT_EQ(decoded.status.message(), stored.status.message()) << "seed=" << seed;
+    if (!decoded.status.ok()) ++failures;
+    if (decoded.status.ok()) {
+      ASSERT_TRUE(decoded.bytes == stored.bytes) << "seed=" << seed;
+    }
+  }
+  EXPECT_GT(failures, 100u);
+
+  // Not a row change; no after image; bytes that are no event.
+  std::string out;
+  WriterOptions options;
+  options.cdc_columns = true;
+  auto writer = ParquetWriter::OpenBuffer(schema, options, &out);
+  ASSERT_TRUE(writer.ok());
+  model::ChangeEvent begin;
+  begin.op = model::Operation::kTransactionBegin;
+  EXPECT_EQ((*writer)->AppendStoredEvent(model::EncodeEvent(begin)).message(),
+            (*writer)->AppendEvent(begin).message());
+  model::ChangeEvent update = EventOf(model::Operation::kUpdate, {{"id", Value::Int64(1)}}, 1);
+  update.after.reset();
+  EXPECT_EQ((*writer)->AppendStoredEvent(model::EncodeEvent(update)).message(),
+            (*writer)->AppendEvent(update).message());
+  Status corrupt = (*writer)->AppendStoredEvent("\x01\x01");
+  EXPECT_EQ(corrupt.code(), ErrorCode::kCorruption) << corrupt.ToString();
+  EXPECT_FALSE((*writer)->Finish().ok()) << "a corrupt event leaves the writer failed";
 }
 
 }  // namespace

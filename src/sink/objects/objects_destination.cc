@@ -10,6 +10,7 @@
 #include "format/renderer.h"
 #include "format/value_text.h"
 #include "model/event.h"
+#include "model/event_codec.h"
 #include "objstore/open_store.h"
 #include "sink/objects/object_encoder.h"
 #include "sink/objects/object_name.h"
@@ -98,6 +99,10 @@ class ObjectsDestination final : public consume::Destination {
     return settings_.format != ObjectFormat::kParquet || !settings_.prefix.fields().empty();
   }
 
+  // Parquet rows are decoded from the stored events straight into the writer's columns
+  // (ParquetWriter::AppendStoredEvent): no ChangeEvent per record held for a whole flush.
+  bool TakesStoredEvents() const override { return settings_.format == ObjectFormat::kParquet; }
+
   Status Open() override {
     if (store_ == nullptr) {
       // Credentials and region are read here, not in the factory (which does no I/O).
@@ -183,12 +188,17 @@ class ObjectsDestination final : public consume::Destination {
       if (parquet) {
         // Only row changes are rows; schema changes, truncates and transaction markers have
         // no place in a table's file (the schema change shows as the next file's columns).
-        if (record.event == nullptr || !model::IsRowChange(record.event->op)) continue;
+        if (!record.stored_event.empty()) {
+          EDDY_ASSIGN_OR_RETURN(model::Operation op,
+                                model::StoredEventOperation(record.stored_event));
+          if (!model::IsRowChange(op)) continue;
+        } else if (record.event == nullptr || !model::IsRowChange(record.event->op)) {
+          continue;
+        }
         if (record.table_schema == nullptr) {
           EDDY_RETURN_IF_ERROR(add_error(
               record, kFormatConversionFailed, "DataFormatConversion.SchemaMissing",
-              FailedPrecondition("no recorded table schema for " + record.event->table.ToString() +
-                                 " version " + std::to_string(record.event->schema_version) +
+              FailedPrecondition("no recorded table schema for " + TableAndVersion(record) +
                                  "; Parquet columns come from the catalog schema")));
           continue;
         }
@@ -339,7 +349,9 @@ class ObjectsDestination final : public consume::Destination {
                           std::string* bytes) {
     EDDY_ASSIGN_OR_RETURN(auto writer, parquet::ParquetWriter::OpenBuffer(schema, options, bytes));
     for (const consume::SinkRecord* record : records) {
-      EDDY_RETURN_IF_ERROR(writer->AppendEvent(*record->event));
+      EDDY_RETURN_IF_ERROR(record->stored_event.empty()
+                               ? writer->AppendEvent(*record->event)
+                               : writer->AppendStoredEvent(record->stored_event));
     }
     return writer->Finish().status();
   }
@@ -360,13 +372,31 @@ class ObjectsDestination final : public consume::Destination {
     return Status::Ok();
   }
 
+  // "db.public.orders version 3": the record's table and schema version, for errors.
+  static std::string TableAndVersion(const consume::SinkRecord& record) {
+    if (record.event != nullptr) {
+      return record.event->table.ToString() + " version " +
+             std::to_string(record.event->schema_version);
+    }
+    auto view = model::DecodeEventView(record.stored_event);
+    if (!view.ok()) return "a record that does not decode (" + view.status().message() + ")";
+    const model::TableId table{std::string(view->database), std::string(view->schema),
+                               std::string(view->table)};
+    return table.ToString() + " version " + std::to_string(view->schema_version);
+  }
+
   // Firehose's processing-failed record, with the log's coordinates of the record. Its
   // rawData is the record as rendered; a Parquet sink's records are not rendered by the runner
   // (UsesRenderedData), so such a record is rendered here in eddy's native format.
   static std::string ErrorLine(const consume::SinkRecord& record, std::string_view code,
                                const Status& error) {
     std::string rendered;
-    if (record.data.empty() && record.event != nullptr) {
+    std::shared_ptr<const model::ChangeEvent> event = record.event;
+    if (event == nullptr && !record.stored_event.empty()) {
+      auto decoded = model::DecodeEvent(record.stored_event);
+      if (decoded.ok()) event = std::make_shared<const model::ChangeEvent>(std::move(*decoded));
+    }
+    if (record.data.empty() && event != nullptr) {
       static const std::unique_ptr<format::Renderer> native = [] {
         auto renderer = format::MakeRenderer("native");
         return renderer.ok() ? std::move(renderer).value() : nullptr;
@@ -375,7 +405,7 @@ class ObjectsDestination final : public consume::Destination {
         format::RecordContext context;
         context.sequence_number = record.sequence_number;
         context.table_schema = record.table_schema.get();
-        rendered = native->Render(*record.event, format::ViewType::kNewAndOldImages, context);
+        rendered = native->Render(*event, format::ViewType::kNewAndOldImages, context);
       }
     }
     format::JsonWriter writer;

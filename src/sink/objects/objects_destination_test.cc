@@ -7,6 +7,7 @@
 #include <map>
 
 #include "io/fault_file_system.h"
+#include "model/event_codec.h"
 #include "objstore/local_object_store.h"
 #include "sink/objects/object_encoder.h"
 
@@ -297,6 +298,45 @@ TEST_F(ObjectsDestinationTest, ParquetNeedsNoRenderingUnlessThePrefixReadsFields
   EXPECT_NE(error.find("DataFormatConversion.SchemaMissing"), std::string::npos) << error;
   // base64 of the native JSON, which begins with {"type":" (eyJ0eXBlIjoi in base64).
   EXPECT_NE(error.find("\"rawData\":\"eyJ0eXBlIjoi"), std::string::npos) << error;
+}
+
+// `record` as the runner hands it to a destination that TakesStoredEvents: the event in its
+// stored encoding, no decoded event.
+consume::SinkRecord Stored(consume::SinkRecord record) {
+  record.stored_event = model::EncodeEvent(*record.event);
+  record.event.reset();
+  return record;
+}
+
+// Stored events (what the runner hands over for format=parquet) give the same objects, byte
+// for byte, as decoded events: rows, files per schema, the error output and its rawData.
+TEST_F(ObjectsDestinationTest, ParquetFromStoredEventsEqualsParquetFromDecodedEvents) {
+  EXPECT_TRUE(Make({{"format", "parquet"}})->TakesStoredEvents());
+  EXPECT_FALSE(Make({})->TakesStoredEvents());
+  consume::SinkRecord marker = Record(6, "a");
+  auto marker_event = std::make_shared<model::ChangeEvent>();
+  marker_event->op = model::Operation::kSchemaChange;
+  marker_event->table = {"shop", "public", "a"};
+  marker.event = std::move(marker_event);
+  std::vector<consume::SinkRecord> records = {RowRecord(1, "a", 1),
+                                              RowRecord(2, "b", 1),
+                                              RowRecord(3, "a", 1),
+                                              RowRecord(4, "a", 2),
+                                              RowRecord(5, "a", 2),
+                                              marker,
+                                              RowRecord(7, "a", 2, /*with_schema=*/false)};
+  for (auto& record : records) record.data.clear();  // not rendered
+  ASSERT_TRUE(Make({{"format", "parquet"}})->Deliver(Batch(records)).failure.ok());
+  auto decoded = Objects();
+  for (const auto& [key, content] : decoded) ASSERT_TRUE(store_.Delete(key).ok()) << key;
+  ASSERT_TRUE(Objects().empty());
+  std::vector<consume::SinkRecord> stored;
+  for (const auto& record : records) stored.push_back(Stored(record));
+  auto outcome = Make({{"format", "parquet"}})->Deliver(Batch(stored));
+  ASSERT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
+  EXPECT_EQ(outcome.acknowledged, records.size());
+  EXPECT_EQ(Objects(), decoded);
+  EXPECT_EQ(decoded.size(), 4u);  // a (v1), a (v2), b and the error object of record 7
 }
 
 TEST_F(ObjectsDestinationTest, ParquetRedeliveryReplacesTheSameObjects) {
