@@ -67,6 +67,11 @@ struct SinkRecord {
   // The decoded change event on a CDC stream (for destinations that lay out rows themselves:
   // tables, documents, Kafka keys); null on a plain Kinesis stream.
   std::shared_ptr<const model::ChangeEvent> event;
+  // A row change (op c, u, d, r) as the log stores it (model/event_codec.h), for a
+  // destination that renders row changes itself (Destination::RendersEncodedRowChanges): the
+  // runner then sets this instead of `event` and `data` (both empty) and builds no
+  // ChangeEvent. Empty for every other record.
+  std::string encoded_event;
   // The source catalog's schema of the event's table at event->schema_version; null for
   // plain streams and events without a table (heartbeats, transaction markers).
   std::shared_ptr<const model::TableSchema> table_schema;
@@ -147,6 +152,14 @@ class Destination {
   // `filter`, which matches the rendered record), and records the limits give up on are
   // rendered for on_failure only then. Called once, before Open, from the starting thread.
   virtual bool UsesRenderedData() const { return true; }
+  // Whether Deliver renders row changes from SinkRecord::encoded_event (the Kafka sink, which
+  // writes Debezium's records and keys straight from the stored bytes). The runner then hands
+  // row changes over undecoded and unrendered, with `table_schema` set, when the sink's view
+  // type is NEW_AND_OLD_IMAGES (the images as stored); other records (and every record of a
+  // sink with a `filter`, which matches rendered records) come as before.
+  // Records the limits give up on are decoded and rendered for on_failure. Called once,
+  // before Open, from the starting thread.
+  virtual bool RendersEncodedRowChanges() const { return false; }
   // Connects and checks the destination (endpoint reachable, credentials, topic/bucket/table
   // exists). Called before the first batch; an error stops `eddy run` from starting, with the
   // message naming the setting and the fix.

@@ -17,6 +17,7 @@
 #include "base/metrics.h"
 #include "consume/outstanding_records.h"
 #include "consume/sequence_text.h"
+#include "format/debezium_encoded.h"
 #include "format/json.h"
 #include "format/renderer.h"
 #include "log/kinesis.h"
@@ -343,6 +344,7 @@ struct MakeState {
   // The schema of the last record's table (records come in runs of one table and version).
   std::shared_ptr<const model::TableSchema> last_schema;
   format::RecordContext context;  // reused: its strings keep their capacity
+  model::ChangeEvent header;      // an encoded row change's table and version, for SchemaOf
 };
 
 struct Request {
@@ -472,6 +474,7 @@ class SinkRunner::Impl {
   bool cdc_ = false;
   // Records are rendered as they are read: the destination reads `data`, or the filter does.
   bool render_ = false;
+  bool encoded_rows_ = false;  // Destination::RendersEncodedRowChanges, and no filter
   // Destination::CommitsCheckpoint: the checkpoint file is a hint, not saved per batch.
   bool commits_checkpoint_ = false;
   std::unique_ptr<format::Renderer> renderer_;
@@ -574,6 +577,8 @@ Status SinkRunner::Impl::Start() {
       view_ = *view;  // the stream's view type
     }
     render_ = destination_->UsesRenderedData() || static_cast<bool>(options_.filter);
+    encoded_rows_ = destination_->RendersEncodedRowChanges() && !options_.filter &&
+                    view_ == format::ViewType::kNewAndOldImages;
   }
 
   // The saved state: where to resume, and what the operator asked while eddy was stopped.
@@ -938,6 +943,26 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
   }
   record.position = std::move(*position);
   if (cdc_) {
+    if (encoded_rows_) {
+      // The destination renders row changes from the stored bytes: no ChangeEvent, no
+      // rendering here; the record's table schema still comes from its table and version.
+      format::EncodedRowChange change;
+      if (change.Parse(read.record.payload)) {
+        model::ChangeEvent& header = state.header;
+        header.op = change.op;
+        header.table.database.assign(change.database);
+        header.table.schema.assign(change.schema);
+        header.table.name.assign(change.table);
+        header.schema_version = change.schema_version;
+        record.table_schema = SchemaOf(header, state.last_schema);
+        record.encoded_event.assign(read.record.payload);
+        record.event.reset();
+        record.data.clear();
+        record.size_bytes = read.record.payload.size();
+        return true;
+      }
+    }
+    record.encoded_event.clear();
     // Decoded straight from the segment bytes: the payload is never copied.
     auto event = model::DecodeEvent(read.record.payload);
     if (!event.ok()) {
@@ -965,6 +990,7 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
     record.data.assign(read.record.payload);
     record.size_bytes = record.data.size();
     record.event.reset();
+    record.encoded_event.clear();
     record.table_schema.reset();
   }
   return true;
@@ -1447,7 +1473,7 @@ Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, c
   int64_t now = clock_->NowNanos();
   for (const auto& given_up : records) {
     SinkRecord rendered;
-    if (given_up.data.empty() && given_up.event != nullptr) {
+    if (given_up.data.empty() && (given_up.event != nullptr || !given_up.encoded_event.empty())) {
       rendered = given_up;
       RenderForFailure(rendered);
     }
@@ -1496,6 +1522,10 @@ Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, c
 }
 
 void SinkRunner::Impl::RenderForFailure(SinkRecord& record) const {
+  if (record.data.empty() && record.event == nullptr && !record.encoded_event.empty()) {
+    auto event = model::DecodeEvent(record.encoded_event);  // decoded once already: it reads
+    if (event.ok()) record.event = std::make_shared<const model::ChangeEvent>(std::move(*event));
+  }
   if (!record.data.empty() || record.event == nullptr || renderer_ == nullptr) return;
   format::RecordContext context;
   context.sequence_number = record.sequence_number;
