@@ -41,12 +41,12 @@ void ReplaceAll(std::string& text, std::string_view what, std::string_view with)
 }  // namespace
 
 std::string_view MessageArena::Add(std::string_view bytes) {
-  if (chunks_.empty() ||
-      chunks_.back().capacity() - chunks_.back().size() < bytes.size()) {
-    if (chunks_.size() == 1 && chunks_.back().empty()) chunks_.clear();
-    chunks_.emplace_back().reserve(std::max(kChunkBytes, bytes.size()));
+  while (current_ < chunks_.size() &&
+         chunks_[current_].capacity() - chunks_[current_].size() < bytes.size()) {
+    ++current_;
   }
-  std::string& chunk = chunks_.back();
+  if (current_ == chunks_.size()) chunks_.emplace_back().reserve(std::max(kChunkBytes, bytes.size()));
+  std::string& chunk = chunks_[current_];
   const size_t at = chunk.size();
   chunk.append(bytes);  // within the capacity: the chunk's bytes do not move
   bytes_ += bytes.size();
@@ -54,8 +54,10 @@ std::string_view MessageArena::Add(std::string_view bytes) {
 }
 
 void MessageArena::Clear() {
-  if (chunks_.size() > 1) chunks_.resize(1);
-  if (!chunks_.empty()) chunks_.front().clear();
+  // The chunks are kept (their pages stay mapped): the next batch, of about the same size,
+  // fills them again without allocating.
+  for (std::string& chunk : chunks_) chunk.clear();
+  current_ = 0;
   bytes_ = 0;
 }
 

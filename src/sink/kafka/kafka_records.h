@@ -50,13 +50,15 @@ struct KafkaHeader {
 class MessageArena {
  public:
   std::string_view Add(std::string_view bytes);
-  // Forgets every record's bytes; keeps the first chunk's memory for the next batch.
+  // Forgets every record's bytes; keeps the memory for the next batch (at most what the
+  // largest batch needed, which batch_bytes bounds).
   void Clear();
   size_t bytes() const { return bytes_; }
 
  private:
   static constexpr size_t kChunkBytes = size_t{1} << 20;
   std::vector<std::string> chunks_;  // each filled only up to its capacity (never moves)
+  size_t current_ = 0;               // the chunk being filled
   size_t bytes_ = 0;
 };
 
