@@ -529,9 +529,22 @@ bool Read(Cursor& reader, EncodedRowChange* change) {
       change->mysql_row > UINT32_MAX || !reader.LengthPrefixed(&change->query)) {
     return false;
   }
-  // The position's layout is checked where the source block is written; its kind here.
-  if (change->position.empty() ||
-      static_cast<uint8_t>(change->position[0]) > static_cast<uint8_t>(SourceKind::kMysql)) {
+  // The position as SourcePosition::DecodeFrom reads it (the source block writes from it).
+  Cursor position(change->position);
+  uint8_t kind = 0;
+  if (!position.Byte(&kind)) return false;
+  if (kind == static_cast<uint8_t>(SourceKind::kPostgres)) {
+    if (position.remaining() != 16) return false;
+  } else if (kind == static_cast<uint8_t>(SourceKind::kMysql)) {
+    uint32_t server_id;
+    std::string_view file;
+    uint64_t offset;
+    std::string_view gtid;
+    if (!position.Fixed32(&server_id) || !position.LengthPrefixed(&file) ||
+        !position.Varint(&offset) || !position.LengthPrefixed(&gtid) || !position.empty()) {
+      return false;
+    }
+  } else if (kind != static_cast<uint8_t>(SourceKind::kNone) || !position.empty()) {
     return false;
   }
   if (!SkipRow(reader, &change->key_row)) return false;
