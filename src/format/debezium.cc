@@ -157,7 +157,7 @@ std::string_view ConnectIntegerType(const model::Column* column) {
 }
 
 void WriteDebeziumValueImpl(JsonWriter& writer, const model::Value& value,
-                           const RendererOptions& options) {
+                            const RendererOptions& options) {
   struct Visitor {
     const RendererOptions& options;
     JsonWriter& writer;

@@ -4,8 +4,8 @@
 #include <memory>
 #include <unordered_map>
 
-#include "format/encoded_internal.h"
 #include "format/debezium_key.h"
+#include "format/encoded_internal.h"
 #include "format/renderers.h"
 #include "model/event_codec.h"
 
@@ -204,11 +204,16 @@ void WriteTimes(int64_t nanos, Output& out) {
 
 std::string_view SnapshotText(uint8_t marker) {
   switch (static_cast<model::SnapshotMarker>(marker)) {
-    case model::SnapshotMarker::kFalse: return "false";
-    case model::SnapshotMarker::kTrue: return "true";
-    case model::SnapshotMarker::kFirst: return "first";
-    case model::SnapshotMarker::kLast: return "last";
-    case model::SnapshotMarker::kIncremental: return "incremental";
+    case model::SnapshotMarker::kFalse:
+      return "false";
+    case model::SnapshotMarker::kTrue:
+      return "true";
+    case model::SnapshotMarker::kFirst:
+      return "first";
+    case model::SnapshotMarker::kLast:
+      return "last";
+    case model::SnapshotMarker::kIncremental:
+      return "incremental";
   }
   return "false";
 }

@@ -54,8 +54,8 @@ bool Compare(std::string_view encoded, const Variant& variant, ViewType view,
   for (int round = 0; round < 2; ++round) {
     out = "previous\n";
     if (!change.Parse(encoded) ||
-        !AppendDebeziumRecord(change, view, variant.format == "debezium-schema",
-                              variant.options, table_schema, &out)) {
+        !AppendDebeziumRecord(change, view, variant.format == "debezium-schema", variant.options,
+                              table_schema, &out)) {
       EXPECT_EQ(out, "previous\n") << trace;  // declined: nothing appended
       return false;
     }
@@ -95,9 +95,9 @@ bool Compare(std::string_view encoded, const Variant& variant, ViewType view,
       continue;
     }
     EXPECT_FALSE(empty) << trace;
-    EXPECT_EQ(key, "k:" + RenderDebeziumKey(fields, "p.s.t.Key",
-                                            variant.format == "debezium-schema", 0,
-                                            variant.options, table_schema))
+    EXPECT_EQ(key,
+              "k:" + RenderDebeziumKey(fields, "p.s.t.Key", variant.format == "debezium-schema", 0,
+                                       variant.options, table_schema))
         << trace << " key round " << round;
   }
   return true;
@@ -109,8 +109,8 @@ TEST(DebeziumEncodedTest, SampleEventsRenderAsTheDebeziumRenderer) {
     std::string encoded;
     model::EncodeEvent(sample.event, encoded);
     for (const Variant& variant : Variants()) {
-      for (ViewType view : {ViewType::kNewAndOldImages, ViewType::kNewImage,
-                            ViewType::kOldImage, ViewType::kKeysOnly}) {
+      for (ViewType view : {ViewType::kNewAndOldImages, ViewType::kNewImage, ViewType::kOldImage,
+                            ViewType::kKeysOnly}) {
         std::string trace = sample.name + " " + variant.format + " " +
                             std::to_string(static_cast<int>(variant.options.decimal_handling)) +
                             " " + std::string(ViewTypeName(view));
@@ -148,8 +148,7 @@ TEST(DebeziumEncodedTest, TypeMatrixInEveryOpRendersAsTheDebeziumRenderer) {
       {Value::TimeTz(model::TimeTzValue{3600000000, -7200})},
       {Value::Timestamp(model::TimestampValue{model::TemporalKind::kFinite, 1700000000123456}),
        Value::Timestamp(model::TimestampValue{model::TemporalKind::kZero, 0})},
-      {Value::TimestampTz(
-           model::TimestampTzValue{model::TemporalKind::kFinite, 1700000000123000}),
+      {Value::TimestampTz(model::TimestampTzValue{model::TemporalKind::kFinite, 1700000000123000}),
        Value::TimestampTz(model::TimestampTzValue{model::TemporalKind::kNegativeInfinity, 0})},
       {Value::Interval(model::IntervalValue{1, 2, 3})},
       {Value::Json("{\"a\":[1,2]}")},

@@ -70,8 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       bool empty = false;
       if (eddy::format::AppendDebeziumKey(change.key_row, change.key_row, "p.s.t.Key",
                                           include_schema, {}, nullptr, &key, &empty) &&
-          !empty &&
-          key != eddy::format::RenderDebeziumKey(fields, "p.s.t.Key", include_schema)) {
+          !empty && key != eddy::format::RenderDebeziumKey(fields, "p.s.t.Key", include_schema)) {
         std::abort();
       }
     }

@@ -418,12 +418,12 @@ class KafkaDestination final : public consume::Destination {
       size_t payload_size = payload ? payload->size() : 0;
       int32_t partition = is_checkpoint ? 0 : RD_KAFKA_PARTITION_UA;
       while (true) {
-        rd_kafka_resp_err_t err =
-            rd_kafka_producev(producer_, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
-                              RD_KAFKA_V_MSGFLAGS(flags),
-                              RD_KAFKA_V_KEY((key ? key->data() : nullptr), (key ? key->size() : 0)),
-                              RD_KAFKA_V_VALUE(payload_data, payload_size),
-                              RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(tag), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            producer_, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_MSGFLAGS(flags),
+            RD_KAFKA_V_KEY((key ? key->data() : nullptr), (key ? key->size() : 0)),
+            RD_KAFKA_V_VALUE(payload_data, payload_size), RD_KAFKA_V_HEADERS(headers),
+            RD_KAFKA_V_OPAQUE(tag), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && SteadyClock::now() < deadline) {
           rd_kafka_poll(producer_, 10);  // serves delivery reports, which frees queue space
@@ -754,7 +754,7 @@ class KafkaDestination final : public consume::Destination {
   std::set<std::pair<uint32_t, uint64_t>> committed_in_doubt_;
   // The batch being delivered.
   std::vector<KafkaMessage> messages_;
-  MessageArena arena_;  // the bytes of messages_
+  MessageArena arena_;                        // the bytes of messages_
   std::vector<MessageArena> retired_arenas_;  // of batches with records librdkafka may hold
   std::vector<size_t> record_of_message_;
   std::vector<rd_kafka_topic_t*> handles_;  // the topic of each of messages_

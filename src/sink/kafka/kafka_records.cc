@@ -45,7 +45,8 @@ std::string_view MessageArena::Add(std::string_view bytes) {
          chunks_[current_].capacity() - chunks_[current_].size() < bytes.size()) {
     ++current_;
   }
-  if (current_ == chunks_.size()) chunks_.emplace_back().reserve(std::max(kChunkBytes, bytes.size()));
+  if (current_ == chunks_.size())
+    chunks_.emplace_back().reserve(std::max(kChunkBytes, bytes.size()));
   std::string& chunk = chunks_[current_];
   const size_t at = chunk.size();
   chunk.append(bytes);  // within the capacity: the chunk's bytes do not move
@@ -191,13 +192,11 @@ bool RecordMapper::MapEncoded(const consume::SinkRecord& record, MessageArena* a
   format::EncodedRowChange change;
   if (!change.Parse(record.encoded_event)) return false;
   if (change.op != model::Operation::kRead &&  // as MapEvent: c, u, d (and t) may be skipped
-      settings_.skipped_operations.find(model::OperationCode(change.op)[0]) !=
-          std::string::npos) {
+      settings_.skipped_operations.find(model::OperationCode(change.op)[0]) != std::string::npos) {
     return true;
   }
-  const TableInfo& info = InfoOf(model::TableId{std::string(change.database),
-                                                std::string(change.schema),
-                                                std::string(change.table)});
+  const TableInfo& info = InfoOf(model::TableId{
+      std::string(change.database), std::string(change.schema), std::string(change.table)});
   if (info.key_columns != nullptr) return false;  // message.key.columns: the general path
   const model::TableSchema* table_schema = record.table_schema.get();
   const format::RendererOptions options;
@@ -207,19 +206,17 @@ bool RecordMapper::MapEncoded(const consume::SinkRecord& record, MessageArena* a
   key.clear();
   bool no_key = false;
   if (!format::AppendDebeziumKey(change.key_row, image ? *image : change.key_row,
-                                 info.key_schema_name, include_schema_, options, table_schema,
-                                 &key, &no_key)) {
+                                 info.key_schema_name, include_schema_, options, table_schema, &key,
+                                 &no_key)) {
     return false;
   }
-  if (change.op == model::Operation::kUpdate && change.before_row && change.after_row &&
-      !no_key) {
+  if (change.op == model::Operation::kUpdate && change.before_row && change.after_row && !no_key) {
     // A primary-key change becomes three records: the general path writes them.
     thread_local std::string old_key;
     old_key.clear();
     bool no_old_key = false;
     if (!format::AppendDebeziumKey(change.key_row, *change.before_row, info.key_schema_name,
-                                   include_schema_, options, table_schema, &old_key,
-                                   &no_old_key) ||
+                                   include_schema_, options, table_schema, &old_key, &no_old_key) ||
         no_old_key || old_key != key) {
       return false;
     }
@@ -260,10 +257,11 @@ void RecordMapper::MapEvent(const consume::SinkRecord& record, const model::Chan
     case model::Operation::kTransactionBegin:
     case model::Operation::kTransactionEnd: {
       model::Row key{model::Field{"id", model::Value::Text(event.transaction_id)}};
-      out->push_back({settings_.transaction_topic,
-                      arena->Add(Key(key, "io.debezium.connector.common.TransactionMetadataKey", 1)),
-                      data,
-                      {}});
+      out->push_back(
+          {settings_.transaction_topic,
+           arena->Add(Key(key, "io.debezium.connector.common.TransactionMetadataKey", 1)),
+           data,
+           {}});
       return;
     }
     case model::Operation::kHeartbeat: {
@@ -319,17 +317,13 @@ void RecordMapper::MapEvent(const consume::SinkRecord& record, const model::Chan
           arena->Add(renderer_->Render(created, settings_.view_type, context));
       std::string_view old_key_view = arena->Add(*old_key);
       std::string_view key_view = arena->Add(*key);
-      out->push_back({topic,
-                      old_key_view,
-                      deleted_value,
-                      {KafkaHeader{std::string(kNewKeyHeader), *key}}});
+      out->push_back(
+          {topic, old_key_view, deleted_value, {KafkaHeader{std::string(kNewKeyHeader), *key}}});
       if (settings_.tombstones_on_delete) {
         out->push_back({topic, old_key_view, std::nullopt, {}});
       }
-      out->push_back({topic,
-                      key_view,
-                      created_value,
-                      {KafkaHeader{std::string(kOldKeyHeader), *old_key}}});
+      out->push_back(
+          {topic, key_view, created_value, {KafkaHeader{std::string(kOldKeyHeader), *old_key}}});
       return;
     }
   }

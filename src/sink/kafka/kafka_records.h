@@ -106,8 +106,7 @@ class RecordMapper {
   RecordMapper(const KafkaSettings& settings, std::shared_ptr<const format::Renderer> renderer);
   // Map of a decoded event whose value in the sink's format is `data`.
   void MapEvent(const consume::SinkRecord& record, const model::ChangeEvent& event,
-                std::string_view data, MessageArena* arena,
-                std::vector<KafkaMessage>* out) const;
+                std::string_view data, MessageArena* arena, std::vector<KafkaMessage>* out) const;
   // Map of an encoded row change on the fast path; false (nothing appended) when it declines.
   bool MapEncoded(const consume::SinkRecord& record, MessageArena* arena,
                   std::vector<KafkaMessage>* out) const;

@@ -277,7 +277,8 @@ TEST(KafkaRecords, OtherTopics) {
   ddl.position = SourcePosition(MysqlPosition{});
   EXPECT_TRUE(mapper->Map(Record(ddl), &Arena(), &out).ok());
   auto pg_ddl = PostgresEvent(model::Operation::kSchemaChange);
-  EXPECT_TRUE(mapper->Map(Record(pg_ddl), &Arena(), &out).ok());  // PostgreSQL: Debezium has no schema change topic
+  EXPECT_TRUE(mapper->Map(Record(pg_ddl), &Arena(), &out)
+                  .ok());  // PostgreSQL: Debezium has no schema change topic
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0].topic, "shop.transaction");
   EXPECT_EQ(
@@ -359,7 +360,8 @@ TEST(KafkaRecords, EncodedRowChangesMapAsDecodedOnes) {
         consume::SinkSpec spec;
         spec.name = "k";
         spec.url = "kafka://127.0.0.1:9092";
-        spec.settings = {{"topic_prefix", "shop"}, {"format", format},
+        spec.settings = {{"topic_prefix", "shop"},
+                         {"format", format},
                          {"message.key.columns", "public\\.orders:name"}};
         settings = *ParseKafkaSettings(spec);
       }
@@ -371,9 +373,10 @@ TEST(KafkaRecords, EncodedRowChangesMapAsDecodedOnes) {
       for (size_t i = 0; i < events.size(); ++i) {
         SCOPED_TRACE(format + (custom_key ? " custom key " : " ") + std::to_string(i));
         std::vector<KafkaMessage> decoded;
-        ASSERT_TRUE(mapper->Map(Record(events[i], (*renderer)->Render(events[i],
-                                                                    format::ViewType::kNewAndOldImages)),
-                                &Arena(), &decoded)
+        ASSERT_TRUE(mapper
+                        ->Map(Record(events[i], (*renderer)->Render(
+                                                    events[i], format::ViewType::kNewAndOldImages)),
+                              &Arena(), &decoded)
                         .ok());
         static std::deque<consume::SinkRecord> encoded_records;
         consume::SinkRecord& encoded = encoded_records.emplace_back();

@@ -31,18 +31,21 @@ void* Trampoline(void* raw) {
 
 int Result(int pthread_error) {
   switch (pthread_error) {
-    case 0: return thrd_success;
-    case ENOMEM: return thrd_nomem;
-    case EBUSY: return thrd_busy;
-    case ETIMEDOUT: return thrd_timedout;
-    default: return thrd_error;
+    case 0:
+      return thrd_success;
+    case ENOMEM:
+      return thrd_nomem;
+    case EBUSY:
+      return thrd_busy;
+    case ETIMEDOUT:
+      return thrd_timedout;
+    default:
+      return thrd_error;
   }
 }
 
 pthread_mutex_t* Mutex(mtx_t* mutex) { return reinterpret_cast<pthread_mutex_t*>(mutex); }
-pthread_cond_t* Condition(cnd_t* condition) {
-  return reinterpret_cast<pthread_cond_t*>(condition);
-}
+pthread_cond_t* Condition(cnd_t* condition) { return reinterpret_cast<pthread_cond_t*>(condition); }
 
 }  // namespace
 
@@ -59,7 +62,8 @@ int thrd_create(thrd_t* thread, thrd_start_t function, void* argument) {
 int thrd_join(thrd_t thread, int* result) {
   void* value = nullptr;
   int error = pthread_join(thread, &value);
-  if (error == 0 && result != nullptr) *result = static_cast<int>(reinterpret_cast<intptr_t>(value));
+  if (error == 0 && result != nullptr)
+    *result = static_cast<int>(reinterpret_cast<intptr_t>(value));
   return Result(error);
 }
 
@@ -83,9 +87,7 @@ void mtx_destroy(mtx_t* mutex) { pthread_mutex_destroy(Mutex(mutex)); }
 
 int cnd_init(cnd_t* condition) { return Result(pthread_cond_init(Condition(condition), nullptr)); }
 int cnd_signal(cnd_t* condition) { return Result(pthread_cond_signal(Condition(condition))); }
-int cnd_broadcast(cnd_t* condition) {
-  return Result(pthread_cond_broadcast(Condition(condition)));
-}
+int cnd_broadcast(cnd_t* condition) { return Result(pthread_cond_broadcast(Condition(condition))); }
 int cnd_wait(cnd_t* condition, mtx_t* mutex) {
   return Result(pthread_cond_wait(Condition(condition), Mutex(mutex)));
 }
