@@ -70,8 +70,8 @@ struct EncodedRowChange {
 
 // The key struct of `key_row`'s columns (in its order) with their values in `image_row` (an
 // encoded row of the same event), or with the key row's own values when `image_row` lacks
-// one of them: RenderDebeziumKey's bytes for those fields and `schema_name` (a table's key: no version).
-// Sets *empty (and appends nothing) when the key row has no columns.
+// one of them: RenderDebeziumKey's bytes for those fields and `schema_name` (a table's key: no
+// version). Sets *empty (and appends nothing) when the key row has no columns.
 [[nodiscard]] bool AppendDebeziumKey(std::string_view key_row, std::string_view image_row,
                                      std::string_view schema_name, bool include_schema,
                                      const RendererOptions& options,
