@@ -4,9 +4,11 @@ the same rendered records from a file, into the same librdkafka mock cluster, in
 
     python3 bench/kafka/kafka_throughput.py EDDY LOCALDB KAFKA_MOCK_CLUSTER
         [--rows=200000] [--pad=100] [--batch-size=2000 (0: not set)] [--shards=4]
+        [--format=debezium|debezium-schema]
 
 1. A throwaway PostgreSQL (eddy-localdb) gets --rows rows; `eddy run` (no sink) captures them
-   (the snapshot) into a change log, and stops.
+   (the snapshot) into a change log, and stops. --format is the sink's (default debezium, payload
+   only; debezium-schema adds JsonConverter's schema part to keys and values).
 2. `eddy run --sink kafka://...` on that log, exactly_once=true (a transaction per batch) and
    then exactly_once=false (idempotent producer) into fresh topics: seconds from the process's
    start until eddy_sink_delivered_records_total (its /metrics) reaches --rows.
@@ -88,6 +90,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=2000,
                         help="the sink's batch_size; 0: not set (the sink's own default)")
     parser.add_argument("--shards", type=int, default=4)
+    parser.add_argument("--format", default="debezium", choices=["debezium", "debezium-schema"])
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="eddy-kafka-bench-")
     db = None
@@ -117,7 +120,7 @@ def main():
                 port = free_port()
                 for partitions_topic in (f"{name}.public.t",):
                     cluster.create(partitions_topic, 4)
-                sink = (f"kafka://{cluster.bootstrap}?topic_prefix={name}&name={name}&format=debezium"
+                sink = (f"kafka://{cluster.bootstrap}?topic_prefix={name}&name={name}&format={args.format}"
                         f"&exactly_once={exactly_once}")
                 if args.batch_size > 0:
                     sink += f"&batch_size={args.batch_size}"
@@ -151,15 +154,21 @@ def main():
 
             # The reference: the same rendered records from a file through kcat -P.
             tail = subprocess.run([args.eddy, "tail", "--data-dir", work + "/data", "--stream", "t",
-                                   "--format", "debezium"], capture_output=True, check=True)
+                                   "--format", args.format], capture_output=True, check=True)
             lines = []
             for line in tail.stdout.decode().splitlines():
                 if not line.startswith("{"):
                     continue
-                after = json.loads(line).get("after")
+                record = json.loads(line)
+                after = record.get("payload", record).get("after")
                 if after is None:
                     continue
-                lines.append(json.dumps({"id": after["id"]}, separators=(",", ":")) + "\t" + line)
+                key = json.dumps({"id": after["id"]}, separators=(",", ":"))
+                if args.format == "debezium-schema":  # the key with its schema, as the sink writes it
+                    key = ('{"schema":{"type":"struct","fields":[{"type":"int64","optional":false,'
+                           '"field":"id"}],"optional":false,"name":"bench-kcat.public.t.Key"},'
+                           '"payload":' + key + '}')
+                lines.append(key + "\t" + line)
             assert len(lines) == args.rows, f"eddy tail printed {len(lines)} rows"
             with open(work + "/records.txt", "w") as out:
                 out.write("\n".join(lines) + "\n")
@@ -174,7 +183,8 @@ def main():
             kcat_cpu = children_cpu_seconds() - kcat_cpu
             kcat_mock_cpu = cpu_seconds(cluster.process.pid) - mock_cpu
             size = os.path.getsize(work + "/records.txt")
-            print(f"{args.rows} records ({size / args.rows:.0f} B each as key+value), batch_size {args.batch_size}")
+            print(f"{args.rows} records ({size / args.rows:.0f} B each as key+value), batch_size {args.batch_size}, "
+                  f"format {args.format}")
             print(f"kcat -P from a file:          {kcat_seconds:7.2f} s  {args.rows / kcat_seconds:10,.0f} records/s; "
                   f"CPU {kcat_cpu:.2f} s (mock cluster {kcat_mock_cpu:.2f} s)")
             for exactly_once, (seconds, steady, eddy_cpu, mock_cpu) in results.items():

@@ -68,9 +68,11 @@ struct SinkRecord {
   // tables, documents, Kafka keys); null on a plain Kinesis stream.
   // Null when the destination TakesStoredEvents: `stored_event` holds the event instead.
   std::shared_ptr<const model::ChangeEvent> event;
-  // The event as the log stores it (model/event_codec.h; DecodeEventView reads it in place),
-  // for destinations that TakesStoredEvents(); empty otherwise. The record's own copy: valid
-  // as long as the record.
+  // The event as the log stores it (model/event_codec.h; DecodeEventView reads it in place):
+  // every record for a destination that TakesStoredEvents(), row changes (op c, u, d, r) for
+  // one that RendersEncodedRowChanges(); the runner then leaves `event` (and for the latter
+  // `data`) empty and builds no ChangeEvent. Empty otherwise. The record's own copy: valid as
+  // long as the record.
   std::string stored_event;
   // The source catalog's schema of the event's table at event->schema_version; null for
   // plain streams and events without a table (heartbeats, transaction markers).
@@ -160,6 +162,14 @@ class Destination {
   // (a `filter`): `event` is then set as usual. Called once, before Open, from the starting
   // thread.
   virtual bool TakesStoredEvents() const { return false; }
+  // Whether Deliver renders row changes from SinkRecord::stored_event (the Kafka sink, which
+  // writes Debezium's records and keys straight from the stored bytes). The runner then hands
+  // row changes over undecoded and unrendered, with `table_schema` set, when the sink's view
+  // type is NEW_AND_OLD_IMAGES (the images as stored); other records (and every record of a
+  // sink with a `filter`, which matches rendered records) come as before.
+  // Records the limits give up on are decoded and rendered for on_failure. Called once,
+  // before Open, from the starting thread.
+  virtual bool RendersEncodedRowChanges() const { return false; }
   // Connects and checks the destination (endpoint reachable, credentials, topic/bucket/table
   // exists). Called before the first batch; an error stops `eddy run` from starting, with the
   // message naming the setting and the fix.

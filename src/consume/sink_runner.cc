@@ -17,6 +17,7 @@
 #include "base/metrics.h"
 #include "consume/outstanding_records.h"
 #include "consume/sequence_text.h"
+#include "format/debezium_encoded.h"
 #include "format/json.h"
 #include "format/renderer.h"
 #include "log/kinesis.h"
@@ -343,6 +344,7 @@ struct MakeState {
   // The schema of the last record's table (records come in runs of one table and version).
   std::shared_ptr<const model::TableSchema> last_schema;
   format::RecordContext context;  // reused: its strings keep their capacity
+  model::ChangeEvent header;      // an encoded row change's table and version, for SchemaOf
 };
 
 struct Request {
@@ -474,6 +476,7 @@ class SinkRunner::Impl {
   bool render_ = false;
   // Destination::TakesStoredEvents without rendering: records carry stored_event, not event.
   bool stored_events_ = false;
+  bool encoded_rows_ = false;  // Destination::RendersEncodedRowChanges, and no filter
   // Destination::CommitsCheckpoint: the checkpoint file is a hint, not saved per batch.
   bool commits_checkpoint_ = false;
   std::unique_ptr<format::Renderer> renderer_;
@@ -577,6 +580,8 @@ Status SinkRunner::Impl::Start() {
     }
     render_ = destination_->UsesRenderedData() || static_cast<bool>(options_.filter);
     stored_events_ = !render_ && destination_->TakesStoredEvents();
+    encoded_rows_ = destination_->RendersEncodedRowChanges() && !options_.filter &&
+                    view_ == format::ViewType::kNewAndOldImages;
   }
 
   // The saved state: where to resume, and what the operator asked while eddy was stopped.
@@ -972,6 +977,25 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
   }
   record.stored_event.clear();
   if (cdc_) {
+    if (encoded_rows_) {
+      // The destination renders row changes from the stored bytes: no ChangeEvent, no
+      // rendering here; the record's table schema still comes from its table and version.
+      format::EncodedRowChange change;
+      if (change.Parse(read.record.payload)) {
+        model::ChangeEvent& header = state.header;
+        header.op = change.op;
+        header.table.database.assign(change.database);
+        header.table.schema.assign(change.schema);
+        header.table.name.assign(change.table);
+        header.schema_version = change.schema_version;
+        record.table_schema = SchemaOf(header, state.last_schema);
+        record.stored_event.assign(read.record.payload);
+        record.event.reset();
+        record.data.clear();
+        record.size_bytes = read.record.payload.size();
+        return true;
+      }
+    }
     // Decoded straight from the segment bytes: the payload is never copied.
     auto event = model::DecodeEvent(read.record.payload);
     if (!event.ok()) {

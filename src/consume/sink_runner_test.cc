@@ -102,8 +102,9 @@ class FakeDestination final : public Destination {
     // Behaviour, changeable while running.
     std::function<DeliveryOutcome(const SinkBatch&, uint64_t call)> answer;
     Status open_error;
-    bool uses_rendered_data = true;  // Destination::UsesRenderedData
+    bool uses_rendered_data = true;    // Destination::UsesRenderedData
     bool takes_stored_events = false;  // Destination::TakesStoredEvents
+    bool renders_encoded = false;      // Destination::RendersEncodedRowChanges
   };
 
   explicit FakeDestination(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
@@ -116,6 +117,11 @@ class FakeDestination final : public Destination {
   bool TakesStoredEvents() const override {
     std::lock_guard lock(shared_->mu);
     return shared_->takes_stored_events;
+  }
+
+  bool RendersEncodedRowChanges() const override {
+    std::lock_guard lock(shared_->mu);
+    return shared_->renders_encoded;
   }
 
   Status Open() override {
@@ -1082,6 +1088,81 @@ TEST_F(SinkRunnerTest, DestinationsThatDoNotReadDataGetNoRendering) {
   EXPECT_EQ(std::count(failures->begin(), failures->end(), '\n'), 1);
   EXPECT_NE(failures->find("\"partitionKey\":\"row-5\""), std::string::npos);
   // Rendered in the sink's format (native) for the on-failure record.
+  EXPECT_NE(failures->find("\"data\":{\""), std::string::npos) << *failures;
+}
+
+// A destination that renders row changes itself (the Kafka sink) gets them as stored: the
+// encoded bytes, no ChangeEvent, no rendering, the stored size; other records (a truncate)
+// come decoded and rendered; a row change given up on is decoded and rendered for on_failure.
+TEST_F(SinkRunnerTest, DestinationsRenderingEncodedRowChangesGetTheStoredBytes) {
+  log::StreamOptions options;
+  options.tags[std::string(log::kTagCdc)] = "true";
+  auto cdc = store_->CreateStream("cdc", options);
+  ASSERT_TRUE(cdc.ok()) << cdc.status().ToString();
+  std::mt19937_64 random(model::testing::TestSeed());
+  std::vector<log::AppendRecord> records;
+  std::map<std::string, std::string> stored;
+  for (int i = 0; i < 7; ++i) {
+    model::ChangeEvent event;
+    if (i == 6) {
+      event.op = model::Operation::kTruncate;
+      event.table = {"db", "public", "t"};
+    } else {
+      do {
+        event = model::testing::RandomEvent(random);
+      } while (!model::IsRowChange(event.op) || event.message || event.schema_change ||
+               event.transaction_summary);
+    }
+    log::AppendRecord record;
+    record.partition_key = "row-" + std::to_string(i);
+    record.payload = model::EncodeEvent(event);
+    stored[record.partition_key] = record.payload;
+    records.push_back(std::move(record));
+  }
+  ASSERT_TRUE((*cdc)->AppendRecords(std::move(records)).ok());
+
+  std::mutex mu;
+  std::vector<SinkRecord> received;
+  destination_->renders_encoded = true;
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    std::lock_guard lock(mu);
+    for (const auto& record : batch.records) {
+      if (record.partition_key == "row-5") {
+        return DeliveryOutcome{0, Unavailable("row 5 does not fit"), false};
+      }
+      received.push_back(record);
+    }
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  SinkSpec spec = Spec({{"batch_size", "1"}, {"maximum_retry_attempts", "0"}});
+  spec.stream = "cdc";
+  auto runner = SinkRunner::Start(spec, *ParseSinkSettings(spec), *cdc, &checkpoints_,
+                                  std::make_unique<FakeDestination>(destination_), Options());
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  ASSERT_TRUE(WaitFor(**runner, [](const SinkStatus& s) {
+    return s.delivered_records == 6 && s.failed_records == 1;
+  }));
+  ASSERT_TRUE((*runner)->Stop().ok());
+
+  std::lock_guard lock(mu);
+  ASSERT_EQ(received.size(), 6u);
+  for (const auto& record : received) {
+    SCOPED_TRACE(record.partition_key);
+    if (record.partition_key == "row-6") {  // the truncate: as before
+      EXPECT_NE(record.event, nullptr);
+      EXPECT_FALSE(record.data.empty());
+      EXPECT_TRUE(record.stored_event.empty());
+      continue;
+    }
+    EXPECT_EQ(record.event, nullptr);
+    EXPECT_TRUE(record.data.empty());
+    EXPECT_EQ(record.stored_event, stored[record.partition_key]);
+    EXPECT_EQ(record.size_bytes, stored[record.partition_key].size());
+  }
+  auto failures = fs_.ReadFile("/data/failures/hook.jsonl");
+  ASSERT_TRUE(failures.ok()) << failures.status().ToString();
+  EXPECT_EQ(std::count(failures->begin(), failures->end(), '\n'), 1);
+  EXPECT_NE(failures->find("\"partitionKey\":\"row-5\""), std::string::npos);
   EXPECT_NE(failures->find("\"data\":{\""), std::string::npos) << *failures;
 }
 

@@ -156,6 +156,101 @@ std::string_view ConnectIntegerType(const model::Column* column) {
   return "int64";
 }
 
+void WriteDebeziumValueImpl(JsonWriter& writer, const model::Value& value,
+                            const RendererOptions& options) {
+  struct Visitor {
+    const RendererOptions& options;
+    JsonWriter& writer;
+    void operator()(const model::NullValue&) { writer.Null(); }
+    void operator()(bool v) { writer.Bool(v); }
+    void operator()(int64_t v) { writer.Int(v); }
+    void operator()(uint64_t v) { writer.Uint(v); }
+    void operator()(float v) {
+      if (std::isfinite(v)) {
+        writer.Float(v);
+      } else {
+        writer.String(std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"));
+      }
+    }
+    void operator()(double v) {
+      if (std::isfinite(v)) {
+        writer.Double(v);
+      } else {
+        writer.String(std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"));
+      }
+    }
+    void operator()(const model::DecimalValue& v) {
+      switch (options.decimal_handling) {
+        case DecimalHandling::kString:
+          writer.String(v.text);
+          return;
+        case DecimalHandling::kDouble:
+          if (v.IsSpecial()) {
+            writer.String(v.text);
+          } else {
+            writer.Double(std::strtod(v.text.c_str(), nullptr));
+          }
+          return;
+        case DecimalHandling::kPrecise:
+          if (v.IsSpecial() || !model::DecimalValue::IsWellFormed(v.text)) {
+            writer.Null();  // not representable as Connect Decimal (Debezium does the same)
+          } else {
+            int scale = 0;
+            writer.String(Base64Encode(UnscaledTwosComplement(v.text, scale)));
+          }
+          return;
+      }
+    }
+    void operator()(const std::string& v) { writer.String(v); }
+    void operator()(const model::BytesValue& v) { writer.String(Base64Encode(v.data)); }
+    void operator()(const model::DateValue& v) {
+      switch (v.kind) {
+        case model::TemporalKind::kFinite: writer.Int(v.days); return;
+        case model::TemporalKind::kPositiveInfinity: writer.Int(std::numeric_limits<int32_t>::max()); return;
+        case model::TemporalKind::kNegativeInfinity: writer.Int(std::numeric_limits<int32_t>::min()); return;
+        case model::TemporalKind::kZero: writer.Null(); return;
+      }
+    }
+    void operator()(const model::TimeValue& v) { writer.Int(v.micros); }
+    void operator()(const model::TimeTzValue& v) { writer.String(ZonedTime(v)); }
+    void operator()(const model::TimestampValue& v) {
+      switch (v.kind) {
+        case model::TemporalKind::kFinite: writer.Int(v.micros); return;
+        case model::TemporalKind::kPositiveInfinity: writer.Int(std::numeric_limits<int64_t>::max()); return;
+        case model::TemporalKind::kNegativeInfinity: writer.Int(std::numeric_limits<int64_t>::min()); return;
+        case model::TemporalKind::kZero: writer.Null(); return;
+      }
+    }
+    void operator()(const model::TimestampTzValue& v) {
+      if (v.kind == model::TemporalKind::kZero) {
+        writer.Null();
+      } else {
+        writer.String(ZonedTimestamp(v));
+      }
+    }
+    void operator()(const model::IntervalValue& v) { writer.Int(MicroDuration(v)); }
+    void operator()(const model::UuidValue& v) { writer.String(v.ToString()); }
+    void operator()(const model::JsonValue& v) { writer.String(v.text); }
+    void operator()(const model::EnumValue& v) { writer.String(v.label); }
+    void operator()(const model::BitsValue& v) {
+      if (v.bits.size() == 1) {
+        writer.Bool(v.bits == "1");
+      } else {
+        writer.String(Base64Encode(BitsLittleEndian(v.bits)));
+      }
+    }
+    void operator()(const model::ArrayValue& v) {
+      writer.BeginArray();
+      for (const model::Value& element : v.elements) WriteDebeziumValueImpl(writer, element, options);
+      writer.EndArray();
+    }
+    void operator()(const model::TypedTextValue& v) { writer.String(v.text); }
+    void operator()(const model::UnavailableValue&) { writer.String(kDebeziumUnavailable); }
+  };
+  std::visit(Visitor{options, writer}, value.storage());
+}
+
+
 class DebeziumRenderer final : public Renderer {
  public:
   DebeziumRenderer(bool include_schema, RendererOptions options)
@@ -621,96 +716,7 @@ class DebeziumRenderer final : public Renderer {
   }
 
   void WriteValue(JsonWriter& writer, const model::Value& value) const {
-    struct Visitor {
-      const DebeziumRenderer& self;
-      JsonWriter& writer;
-      void operator()(const model::NullValue&) { writer.Null(); }
-      void operator()(bool v) { writer.Bool(v); }
-      void operator()(int64_t v) { writer.Int(v); }
-      void operator()(uint64_t v) { writer.Uint(v); }
-      void operator()(float v) {
-        if (std::isfinite(v)) {
-          writer.Float(v);
-        } else {
-          writer.String(std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"));
-        }
-      }
-      void operator()(double v) {
-        if (std::isfinite(v)) {
-          writer.Double(v);
-        } else {
-          writer.String(std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"));
-        }
-      }
-      void operator()(const model::DecimalValue& v) {
-        switch (self.options_.decimal_handling) {
-          case DecimalHandling::kString:
-            writer.String(v.text);
-            return;
-          case DecimalHandling::kDouble:
-            if (v.IsSpecial()) {
-              writer.String(v.text);
-            } else {
-              writer.Double(std::strtod(v.text.c_str(), nullptr));
-            }
-            return;
-          case DecimalHandling::kPrecise:
-            if (v.IsSpecial() || !model::DecimalValue::IsWellFormed(v.text)) {
-              writer.Null();  // not representable as Connect Decimal (Debezium does the same)
-            } else {
-              int scale = 0;
-              writer.String(Base64Encode(UnscaledTwosComplement(v.text, scale)));
-            }
-            return;
-        }
-      }
-      void operator()(const std::string& v) { writer.String(v); }
-      void operator()(const model::BytesValue& v) { writer.String(Base64Encode(v.data)); }
-      void operator()(const model::DateValue& v) {
-        switch (v.kind) {
-          case model::TemporalKind::kFinite: writer.Int(v.days); return;
-          case model::TemporalKind::kPositiveInfinity: writer.Int(std::numeric_limits<int32_t>::max()); return;
-          case model::TemporalKind::kNegativeInfinity: writer.Int(std::numeric_limits<int32_t>::min()); return;
-          case model::TemporalKind::kZero: writer.Null(); return;
-        }
-      }
-      void operator()(const model::TimeValue& v) { writer.Int(v.micros); }
-      void operator()(const model::TimeTzValue& v) { writer.String(ZonedTime(v)); }
-      void operator()(const model::TimestampValue& v) {
-        switch (v.kind) {
-          case model::TemporalKind::kFinite: writer.Int(v.micros); return;
-          case model::TemporalKind::kPositiveInfinity: writer.Int(std::numeric_limits<int64_t>::max()); return;
-          case model::TemporalKind::kNegativeInfinity: writer.Int(std::numeric_limits<int64_t>::min()); return;
-          case model::TemporalKind::kZero: writer.Null(); return;
-        }
-      }
-      void operator()(const model::TimestampTzValue& v) {
-        if (v.kind == model::TemporalKind::kZero) {
-          writer.Null();
-        } else {
-          writer.String(ZonedTimestamp(v));
-        }
-      }
-      void operator()(const model::IntervalValue& v) { writer.Int(MicroDuration(v)); }
-      void operator()(const model::UuidValue& v) { writer.String(v.ToString()); }
-      void operator()(const model::JsonValue& v) { writer.String(v.text); }
-      void operator()(const model::EnumValue& v) { writer.String(v.label); }
-      void operator()(const model::BitsValue& v) {
-        if (v.bits.size() == 1) {
-          writer.Bool(v.bits == "1");
-        } else {
-          writer.String(Base64Encode(BitsLittleEndian(v.bits)));
-        }
-      }
-      void operator()(const model::ArrayValue& v) {
-        writer.BeginArray();
-        for (const model::Value& element : v.elements) self.WriteValue(writer, element);
-        writer.EndArray();
-      }
-      void operator()(const model::TypedTextValue& v) { writer.String(v.text); }
-      void operator()(const model::UnavailableValue&) { writer.String(kDebeziumUnavailable); }
-    };
-    std::visit(Visitor{*this, writer}, value.storage());
+    WriteDebeziumValue(writer, value, options_);
   }
 
   void WriteSource(JsonWriter& writer, const model::ChangeEvent& event) const {
@@ -1047,6 +1053,15 @@ class DebeziumRenderer final : public Renderer {
 
 std::unique_ptr<Renderer> MakeDebeziumRenderer(bool include_schema, const RendererOptions& options) {
   return std::make_unique<DebeziumRenderer>(include_schema, options);
+}
+
+void WriteDebeziumValue(JsonWriter& writer, const model::Value& value,
+                        const RendererOptions& options) {
+  WriteDebeziumValueImpl(writer, value, options);
+}
+
+std::string_view DebeziumIntegerType(const model::Column* column) {
+  return ConnectIntegerType(column);
 }
 
 std::string RenderDebeziumKey(const model::Row& fields, std::string_view schema_name,

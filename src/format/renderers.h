@@ -24,6 +24,13 @@ void WriteNativeRow(JsonWriter& writer, const model::Row& row);
 
 // The native `schema_change` object (docs/formats/native.md), shared with DMS.
 void WriteNativeSchemaChange(JsonWriter& writer, const model::SchemaChange& change);
+// Debezium value conventions (docs/formats/debezium.md), the envelope's and the key's.
+void WriteDebeziumValue(JsonWriter& writer, const model::Value& value,
+                        const RendererOptions& options);
+// Kafka Connect's integer type ("int16", "int32", "int64") of a source integer column, as
+// the debezium-schema envelope declares it; "int64" without the column.
+std::string_view DebeziumIntegerType(const model::Column* column);
+
 // The `transaction` object, Debezium's field names: BEGIN/END records
 // {"status","id"[,"event_count","data_collections":[{"data_collection","event_count"}]]};
 // row changes {"id","total_order","data_collection_order"}.

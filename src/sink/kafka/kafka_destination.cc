@@ -69,6 +69,7 @@ class KafkaDestination final : public consume::Destination {
         logger_(logging::Get("sink.kafka")) {}
 
   std::optional<consume::BatchingOverride> Batching() const override { return batching_; }
+  bool RendersEncodedRowChanges() const override { return mapper_.RendersEncoded(); }
 
   ~KafkaDestination() override { DestroyProducer(); }
 
@@ -157,6 +158,16 @@ class KafkaDestination final : public consume::Destination {
     // commit was in doubt are not produced again.
     messages_.clear();
     record_of_message_.clear();
+    // The batch's bytes go to librdkafka uncopied: an arena that records of an earlier batch
+    // may still point into (its Deliver gave up waiting for their reports) is kept until
+    // librdkafka holds no record at all.
+    if (outstanding_ > 0) {
+      retired_arenas_.push_back(std::move(arena_));
+      arena_ = MessageArena();
+    } else if (!retired_arenas_.empty() && rd_kafka_outq_len(producer_) == 0) {
+      retired_arenas_.clear();
+    }
+    arena_.Clear();
     std::vector<bool> skip(batch.records.size(), false);
     if (settings_.exactly_once) {
       if (Status resolved = ResolveInDoubt(deadline); !resolved.ok()) {
@@ -170,7 +181,10 @@ class KafkaDestination final : public consume::Destination {
     }
     for (size_t i = 0; i < batch.records.size(); ++i) {
       if (skip[i]) continue;
-      mapper_.Map(batch.records[i], &messages_);
+      if (Status mapped = mapper_.Map(batch.records[i], &arena_, &messages_); !mapped.ok()) {
+        outcome.failure = mapped;  // a record that does not decode: permanent
+        return outcome;
+      }
       record_of_message_.resize(messages_.size(), i);
     }
     // The topic handle of each message (runs of one topic are the common case).
@@ -393,21 +407,23 @@ class KafkaDestination final : public consume::Destination {
                               header.value.data(), static_cast<ssize_t>(header.value.size()));
         }
       }
-      const std::string* key =
-          is_checkpoint ? &settings_.sink_name : (message->key ? &*message->key : nullptr);
-      // Copied by librdkafka (RD_KAFKA_MSG_F_COPY): the views need not outlive the call.
+      std::optional<std::string_view> key =
+          is_checkpoint ? std::optional<std::string_view>(settings_.sink_name) : message->key;
+      // Record values are not copied: they live in arena_ until their delivery reports (see
+      // Deliver). The checkpoint (and every key: librdkafka copies keys) is copied.
       std::optional<std::string_view> payload =
           is_checkpoint ? std::optional<std::string_view>(*checkpoint) : message->value;
+      const int flags = is_checkpoint ? RD_KAFKA_MSG_F_COPY : 0;
       void* payload_data = payload ? const_cast<char*>(payload->data()) : nullptr;
       size_t payload_size = payload ? payload->size() : 0;
       int32_t partition = is_checkpoint ? 0 : RD_KAFKA_PARTITION_UA;
       while (true) {
-        rd_kafka_resp_err_t err =
-            rd_kafka_producev(producer_, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_KEY(key ? key->data() : nullptr, key ? key->size() : 0),
-                              RD_KAFKA_V_VALUE(payload_data, payload_size),
-                              RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(tag), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            producer_, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_MSGFLAGS(flags),
+            RD_KAFKA_V_KEY((key ? key->data() : nullptr), (key ? key->size() : 0)),
+            RD_KAFKA_V_VALUE(payload_data, payload_size), RD_KAFKA_V_HEADERS(headers),
+            RD_KAFKA_V_OPAQUE(tag), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && SteadyClock::now() < deadline) {
           rd_kafka_poll(producer_, 10);  // serves delivery reports, which frees queue space
@@ -738,6 +754,8 @@ class KafkaDestination final : public consume::Destination {
   std::set<std::pair<uint32_t, uint64_t>> committed_in_doubt_;
   // The batch being delivered.
   std::vector<KafkaMessage> messages_;
+  MessageArena arena_;                        // the bytes of messages_
+  std::vector<MessageArena> retired_arenas_;  // of batches with records librdkafka may hold
   std::vector<size_t> record_of_message_;
   std::vector<rd_kafka_topic_t*> handles_;  // the topic of each of messages_
   std::vector<uint8_t> reports_;

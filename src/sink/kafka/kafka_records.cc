@@ -4,7 +4,9 @@
 #include <map>
 #include <mutex>
 
+#include "format/debezium_encoded.h"
 #include "format/debezium_key.h"
+#include "model/event_codec.h"
 
 namespace eddy::sink::kafka {
 
@@ -38,6 +40,28 @@ void ReplaceAll(std::string& text, std::string_view what, std::string_view with)
 
 }  // namespace
 
+std::string_view MessageArena::Add(std::string_view bytes) {
+  while (current_ < chunks_.size() &&
+         chunks_[current_].capacity() - chunks_[current_].size() < bytes.size()) {
+    ++current_;
+  }
+  if (current_ == chunks_.size())
+    chunks_.emplace_back().reserve(std::max(kChunkBytes, bytes.size()));
+  std::string& chunk = chunks_[current_];
+  const size_t at = chunk.size();
+  chunk.append(bytes);  // within the capacity: the chunk's bytes do not move
+  bytes_ += bytes.size();
+  return std::string_view(chunk.data() + at, bytes.size());
+}
+
+void MessageArena::Clear() {
+  // The chunks are kept (their pages stay mapped): the next batch, of about the same size,
+  // fills them again without allocating.
+  for (std::string& chunk : chunks_) chunk.clear();
+  current_ = 0;
+  bytes_ = 0;
+}
+
 struct RecordMapper::TableCache {
   std::mutex mutex;
   // Entries are never removed, so references to them stay valid.
@@ -49,6 +73,7 @@ RecordMapper::RecordMapper(const KafkaSettings& settings,
     : settings_(settings),
       renderer_(std::move(renderer)),
       include_schema_(settings.format == "debezium-schema"),
+      renders_encoded_(settings.format == "debezium" || settings.format == "debezium-schema"),
       plain_topic_(settings.topic_template.empty() ? settings.topic_prefix
                                                    : SanitizeTopicName(settings.topic_template)),
       message_topic_(SanitizeTopicName(settings.topic_prefix + ".message")),
@@ -132,16 +157,88 @@ std::optional<std::string> RecordMapper::RowKeyOf(const TableInfo& info,
   return Key(*fields, info.key_schema_name, 0, table_schema);
 }
 
-void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessage>* out) const {
+Status RecordMapper::Map(const consume::SinkRecord& record, MessageArena* arena,
+                         std::vector<KafkaMessage>* out) const {
+  if (!record.stored_event.empty()) {
+    if (MapEncoded(record, arena, out)) return Status::Ok();
+    auto event = model::DecodeEvent(record.stored_event);
+    if (!event.ok()) {
+      return event.status().WithContext("record " + record.sequence_number + " of " +
+                                        record.shard_id);
+    }
+    format::RecordContext context;
+    context.sequence_number = record.sequence_number;
+    context.table_schema = record.table_schema.get();
+    thread_local std::string rendered;
+    renderer_->RenderTo(*event, settings_.view_type, context, &rendered);
+    MapEvent(record, *event, arena->Add(rendered), arena, out);
+    return Status::Ok();
+  }
   if (!record.event) {
     KafkaMessage message;
     message.topic = plain_topic_;
-    message.key = record.partition_key;
-    message.value = record.data;
+    message.key = arena->Add(record.partition_key);
+    message.value = arena->Add(record.data);
     out->push_back(std::move(message));
-    return;
+    return Status::Ok();
   }
-  const model::ChangeEvent& event = *record.event;
+  MapEvent(record, *record.event, arena->Add(record.data), arena, out);
+  return Status::Ok();
+}
+
+bool RecordMapper::MapEncoded(const consume::SinkRecord& record, MessageArena* arena,
+                              std::vector<KafkaMessage>* out) const {
+  if (!renders_encoded_) return false;
+  format::EncodedRowChange change;
+  if (!change.Parse(record.stored_event)) return false;
+  if (change.op != model::Operation::kRead &&  // as MapEvent: c, u, d (and t) may be skipped
+      settings_.skipped_operations.find(model::OperationCode(change.op)[0]) != std::string::npos) {
+    return true;
+  }
+  const TableInfo& info = InfoOf(model::TableId{
+      std::string(change.database), std::string(change.schema), std::string(change.table)});
+  if (info.key_columns != nullptr) return false;  // message.key.columns: the general path
+  const model::TableSchema* table_schema = record.table_schema.get();
+  const format::RendererOptions options;
+  const bool deleted = change.op == model::Operation::kDelete;
+  const std::optional<std::string_view>& image = deleted ? change.before_row : change.after_row;
+  thread_local std::string key;
+  key.clear();
+  bool no_key = false;
+  if (!format::AppendDebeziumKey(change.key_row, image ? *image : change.key_row,
+                                 info.key_schema_name, include_schema_, options, table_schema, &key,
+                                 &no_key)) {
+    return false;
+  }
+  if (change.op == model::Operation::kUpdate && change.before_row && change.after_row && !no_key) {
+    // A primary-key change becomes three records: the general path writes them.
+    thread_local std::string old_key;
+    old_key.clear();
+    bool no_old_key = false;
+    if (!format::AppendDebeziumKey(change.key_row, *change.before_row, info.key_schema_name,
+                                   include_schema_, options, table_schema, &old_key, &no_old_key) ||
+        no_old_key || old_key != key) {
+      return false;
+    }
+  }
+  thread_local std::string value;
+  value.clear();
+  if (!format::AppendDebeziumRecord(change, settings_.view_type, include_schema_, options,
+                                    table_schema, &value)) {
+    return false;
+  }
+  std::optional<std::string_view> key_view;
+  if (!no_key) key_view = arena->Add(key);
+  out->push_back({info.topic, key_view, arena->Add(value), {}});
+  if (deleted && settings_.tombstones_on_delete && key_view) {
+    out->push_back({info.topic, key_view, std::nullopt, {}});
+  }
+  return true;
+}
+
+void RecordMapper::MapEvent(const consume::SinkRecord& record, const model::ChangeEvent& event,
+                            std::string_view data, MessageArena* arena,
+                            std::vector<KafkaMessage>* out) const {
   if (event.op == model::Operation::kInsert || event.op == model::Operation::kUpdate ||
       event.op == model::Operation::kDelete || event.op == model::Operation::kTruncate) {
     char code = model::OperationCode(event.op)[0];
@@ -152,49 +249,48 @@ void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessa
       if (event.position.postgres() != nullptr) return;  // Debezium's PostgreSQL has no topic
       model::Row key{model::Field{"databaseName", model::Value::Text(event.table.database)}};
       out->push_back({settings_.schema_change_topic,
-                      Key(key, "io.debezium.connector.mysql.SchemaChangeKey", 1),
-                      record.data,
-                      {},
-                      nullptr});
+                      arena->Add(Key(key, "io.debezium.connector.mysql.SchemaChangeKey", 1)),
+                      data,
+                      {}});
       return;
     }
     case model::Operation::kTransactionBegin:
     case model::Operation::kTransactionEnd: {
       model::Row key{model::Field{"id", model::Value::Text(event.transaction_id)}};
-      out->push_back({settings_.transaction_topic,
-                      Key(key, "io.debezium.connector.common.TransactionMetadataKey", 1),
-                      record.data,
-                      {},
-                      nullptr});
+      out->push_back(
+          {settings_.transaction_topic,
+           arena->Add(Key(key, "io.debezium.connector.common.TransactionMetadataKey", 1)),
+           data,
+           {}});
       return;
     }
     case model::Operation::kHeartbeat: {
       model::Row key{model::Field{"serverName", model::Value::Text(settings_.topic_prefix)}};
       out->push_back({settings_.heartbeat_topic,
-                      Key(key, "io.debezium.connector.common.ServerNameKey", 1),
-                      record.data,
-                      {},
-                      nullptr});
+                      arena->Add(Key(key, "io.debezium.connector.common.ServerNameKey", 1)),
+                      data,
+                      {}});
       return;
     }
     case model::Operation::kMessage:
-      out->push_back({message_topic_, std::nullopt, record.data, {}, nullptr});
+      out->push_back({message_topic_, std::nullopt, data, {}});
       return;
     case model::Operation::kTruncate:
-      out->push_back({TableTopic(event.table), std::nullopt, record.data, {}, nullptr});
+      out->push_back({TableTopic(event.table), std::nullopt, data, {}});
       return;
     default:
       break;
   }
   const TableInfo& info = InfoOf(event.table);
   const std::string& topic = info.topic;
+  auto in_arena = [&](const std::optional<std::string>& bytes) {
+    return bytes ? std::optional<std::string_view>(arena->Add(*bytes)) : std::nullopt;
+  };
   if (event.op == model::Operation::kDelete) {
-    std::optional<std::string> key =
-        RowKeyOf(info, event, event.before ? *event.before : event.key, record.table_schema.get());
-    out->push_back({topic, key, record.data, {}, nullptr});
-    if (settings_.tombstones_on_delete && key) {
-      out->push_back({topic, std::move(key), std::nullopt, {}, nullptr});
-    }
+    std::optional<std::string_view> key = in_arena(
+        RowKeyOf(info, event, event.before ? *event.before : event.key, record.table_schema.get()));
+    out->push_back({topic, key, data, {}});
+    if (settings_.tombstones_on_delete && key) out->push_back({topic, key, std::nullopt, {}});
     return;
   }
   std::optional<std::string> key =
@@ -215,27 +311,23 @@ void RecordMapper::Map(const consume::SinkRecord& record, std::vector<KafkaMessa
       format::RecordContext context;
       context.sequence_number = record.sequence_number;
       context.table_schema = record.table_schema.get();
-      auto deleted_value = std::make_shared<const std::string>(
-          renderer_->Render(deleted, settings_.view_type, context));
-      auto created_value = std::make_shared<const std::string>(
-          renderer_->Render(created, settings_.view_type, context));
-      out->push_back({topic,
-                      old_key,
-                      *deleted_value,
-                      {KafkaHeader{std::string(kNewKeyHeader), *key}},
-                      deleted_value});
+      std::string_view deleted_value =
+          arena->Add(renderer_->Render(deleted, settings_.view_type, context));
+      std::string_view created_value =
+          arena->Add(renderer_->Render(created, settings_.view_type, context));
+      std::string_view old_key_view = arena->Add(*old_key);
+      std::string_view key_view = arena->Add(*key);
+      out->push_back(
+          {topic, old_key_view, deleted_value, {KafkaHeader{std::string(kNewKeyHeader), *key}}});
       if (settings_.tombstones_on_delete) {
-        out->push_back({topic, old_key, std::nullopt, {}, nullptr});
+        out->push_back({topic, old_key_view, std::nullopt, {}});
       }
-      out->push_back({topic,
-                      key,
-                      *created_value,
-                      {KafkaHeader{std::string(kOldKeyHeader), *old_key}},
-                      created_value});
+      out->push_back(
+          {topic, key_view, created_value, {KafkaHeader{std::string(kOldKeyHeader), *old_key}}});
       return;
     }
   }
-  out->push_back({topic, std::move(key), record.data, {}, nullptr});
+  out->push_back({topic, in_arena(key), data, {}});
 }
 
 }  // namespace eddy::sink::kafka

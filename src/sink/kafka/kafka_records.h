@@ -18,7 +18,8 @@
 // Thread safety: Map may run on any thread. A RecordMapper's settings are immutable after Make;
 // what it derives per table (topic, key schema name, key columns) is computed once and kept
 // (guarded internally), so mapping a record builds no per-table strings and matches no regular
-// expression. Copies of a mapper share that cache.
+// expression. Copies of a mapper share that cache. The fast path keeps scratch buffers per
+// thread.
 #pragma once
 
 #include <memory>
@@ -42,16 +43,32 @@ struct KafkaHeader {
   std::string value;
 };
 
-// One Kafka record. `topic` and `value` are views: the topic into the mapper (valid while it
-// lives), the value into the SinkRecord's data (valid while the batch lives) or into `rendered`
-// (a value the mapper rendered itself: a primary-key change's delete and create). The record's
-// bytes are copied only once, into the producer.
+// The bytes of one batch's Kafka records (keys and values), which the destination hands
+// librdkafka without copying: appended bytes never move until Clear, so views into them stay
+// valid while the arena lives (the destination keeps it until every record of the batch was
+// reported delivered or failed). Not thread-safe: one per batch.
+class MessageArena {
+ public:
+  std::string_view Add(std::string_view bytes);
+  // Forgets every record's bytes; keeps the memory for the next batch (at most what the
+  // largest batch needed, which batch_bytes bounds).
+  void Clear();
+  size_t bytes() const { return bytes_; }
+
+ private:
+  static constexpr size_t kChunkBytes = size_t{1} << 20;
+  std::vector<std::string> chunks_;  // each filled only up to its capacity (never moves)
+  size_t current_ = 0;               // the chunk being filled
+  size_t bytes_ = 0;
+};
+
+// One Kafka record. `topic` views into the mapper (valid while it lives); `key` and `value`
+// into the MessageArena Map was given.
 struct KafkaMessage {
   std::string_view topic;
-  std::optional<std::string> key;         // nullopt: a null key (random partition)
+  std::optional<std::string_view> key;    // nullopt: a null key (random partition)
   std::optional<std::string_view> value;  // nullopt: a tombstone
   std::vector<KafkaHeader> headers;
-  std::shared_ptr<const std::string> rendered;
 };
 
 class RecordMapper {
@@ -59,8 +76,15 @@ class RecordMapper {
   // InvalidArgument when the sink's format has no renderer.
   static Result<RecordMapper> Make(const KafkaSettings& settings);
 
-  // Appends the Kafka records of one log record (none for a PostgreSQL schema change).
-  void Map(const consume::SinkRecord& record, std::vector<KafkaMessage>* out) const;
+  // Appends the Kafka records of one log record (none for a PostgreSQL schema change), their
+  // bytes in `arena`. A row change handed over encoded (SinkRecord::stored_event) is written
+  // straight from its bytes (format/debezium_encoded.h) where the format is Debezium's and the
+  // key the primary key, else decoded; Corruption when it does not decode.
+  [[nodiscard]] Status Map(const consume::SinkRecord& record, MessageArena* arena,
+                           std::vector<KafkaMessage>* out) const;
+  // Whether Map renders encoded row changes itself (Destination::RendersEncodedRowChanges):
+  // the format is debezium or debezium-schema.
+  bool RendersEncoded() const { return renders_encoded_; }
 
   // The topic of a table's changes.
   const std::string& TableTopic(const model::TableId& table) const;
@@ -80,6 +104,12 @@ class RecordMapper {
   struct TableCache;
 
   RecordMapper(const KafkaSettings& settings, std::shared_ptr<const format::Renderer> renderer);
+  // Map of a decoded event whose value in the sink's format is `data`.
+  void MapEvent(const consume::SinkRecord& record, const model::ChangeEvent& event,
+                std::string_view data, MessageArena* arena, std::vector<KafkaMessage>* out) const;
+  // Map of an encoded row change on the fast path; false (nothing appended) when it declines.
+  bool MapEncoded(const consume::SinkRecord& record, MessageArena* arena,
+                  std::vector<KafkaMessage>* out) const;
   const TableInfo& InfoOf(const model::TableId& table) const;
   std::optional<std::string> RowKeyOf(const TableInfo& info, const model::ChangeEvent& event,
                                       const model::Row& image,
@@ -90,6 +120,7 @@ class RecordMapper {
   KafkaSettings settings_;
   std::shared_ptr<const format::Renderer> renderer_;
   bool include_schema_ = true;
+  bool renders_encoded_ = false;
   std::string plain_topic_;    // a plain record's: the `topic` template or the prefix
   std::string message_topic_;  // <prefix>.message
   std::shared_ptr<TableCache> tables_;

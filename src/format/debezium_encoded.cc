@@ -1,0 +1,726 @@
+#include "format/debezium_encoded.h"
+
+#include <charconv>
+#include <memory>
+#include <unordered_map>
+
+#include "format/debezium_key.h"
+#include "format/encoded_internal.h"
+#include "format/renderers.h"
+#include "model/event_codec.h"
+
+namespace eddy::format {
+namespace {
+
+using encoded_internal::Cursor;
+using encoded_internal::Output;
+using model::ValueType;
+
+constexpr std::string_view kSourceVersion = "eddy-0.1.0";  // as debezium.cc
+
+// One field of an encoded row: its name, its value's type tag and the value's bytes (tag
+// included, as model::DecodeValue reads them).
+struct EncodedField {
+  std::string_view name;
+  ValueType type = ValueType::kNull;
+  std::string_view value;
+};
+
+// Steps through an encoded row's fields. Values are skipped by their type's layout where it
+// is simple and by model::DecodeValue (the general decoder, with its checks) otherwise.
+class RowReader {
+ public:
+  // False when the row's field count does not read.
+  bool Open(std::string_view row) {
+    reader_ = Cursor(row);
+    return reader_.Varint(&left_) && left_ <= reader_.remaining();
+  }
+  uint64_t size() const { return left_; }
+  // False at the end or when the field does not decode (*ok then says which).
+  bool Next(EncodedField* field, bool* ok) {
+    *ok = true;
+    if (left_ == 0) return false;
+    --left_;
+    *ok = false;
+    if (!reader_.LengthPrefixed(&field->name) || reader_.empty()) return false;
+    std::string_view rest = reader_.rest();
+    field->type = static_cast<ValueType>(reader_.Peek());
+    switch (field->type) {
+      case ValueType::kNull:
+      case ValueType::kUnavailable:
+        reader_.Skip(1);
+        break;
+      case ValueType::kInt64:
+      case ValueType::kUint64: {
+        reader_.Skip(1);
+        uint64_t ignored;
+        if (!reader_.Varint(&ignored)) return false;
+        break;
+      }
+      case ValueType::kText:
+      case ValueType::kDecimal:
+      case ValueType::kEnum:
+      case ValueType::kJson: {
+        reader_.Skip(1);
+        std::string_view ignored;
+        if (!reader_.LengthPrefixed(&ignored)) return false;
+        break;
+      }
+      default: {
+        std::string_view after = rest;
+        if (!model::DecodeValue(after).ok()) return false;
+        reader_.Skip(rest.size() - after.size());
+        break;
+      }
+    }
+    field->value = rest.substr(0, rest.size() - reader_.remaining());
+    *ok = true;
+    return true;
+  }
+  bool AtEnd() const { return left_ == 0; }
+
+ private:
+  Cursor reader_{std::string_view()};
+  uint64_t left_ = 0;
+};
+
+// Skips a whole row; false when it does not decode.
+bool SkipRow(Cursor& reader, std::string_view* row) {
+  std::string_view rest = reader.rest();
+  RowReader rows;
+  if (!rows.Open(rest)) return false;
+  EncodedField field;
+  bool ok = true;
+  while (rows.Next(&field, &ok)) {
+  }
+  if (!ok) return false;
+  // The row ends where the last field's value ends (or right after the count).
+  size_t consumed;
+  if (field.value.empty()) {
+    Cursor count(rest);
+    uint64_t ignored;
+    if (!count.Varint(&ignored)) return false;
+    consumed = rest.size() - count.remaining();
+    if (ignored != 0) return false;
+  } else {
+    consumed = static_cast<size_t>(field.value.data() + field.value.size() - rest.data());
+  }
+  *row = rest.substr(0, consumed);
+  reader.Skip(consumed);
+  return true;
+}
+
+// Writes one value in Debezium's conventions: the common types from the bytes, the others
+// through model::DecodeValue and WriteDebeziumValue, so the conventions stay in one place.
+bool WriteValue(const EncodedField& field, const RendererOptions& options, Output& out) {
+  Cursor reader(field.value);
+  reader.Skip(1);
+  switch (field.type) {
+    case ValueType::kNull:
+      out.Literal("null");
+      return true;
+    case ValueType::kInt64: {
+      int64_t v;
+      if (!reader.SignedVarint(&v)) return false;
+      out.Number(v);
+      return true;
+    }
+    case ValueType::kUint64: {
+      uint64_t v;
+      if (!reader.Varint(&v)) return false;
+      out.Number(v);
+      return true;
+    }
+    case ValueType::kText:
+    case ValueType::kEnum:
+    case ValueType::kJson: {
+      std::string_view text;
+      if (!reader.LengthPrefixed(&text)) return false;
+      out.String(text);
+      return true;
+    }
+    default: {
+      std::string_view bytes = field.value;
+      auto value = model::DecodeValue(bytes);
+      if (!value.ok()) return false;
+      thread_local JsonWriter writer;
+      writer = JsonWriter(writer.Take());  // reuses the buffer's capacity
+      WriteDebeziumValue(writer, *value, options);
+      out.Raw(writer.str());
+      return true;
+    }
+  }
+}
+
+bool WriteImage(std::string_view row, const RendererOptions& options, Output& out) {
+  RowReader rows;
+  if (!rows.Open(row)) return false;
+  out.Char('{');
+  EncodedField field;
+  bool ok = true;
+  bool first = true;
+  while (rows.Next(&field, &ok)) {
+    if (!first) out.Char(',');
+    first = false;
+    out.Key(field.name);
+    if (!WriteValue(field, options, out)) return false;
+  }
+  if (!ok) return false;
+  out.Char('}');
+  return true;
+}
+
+// `"ts_ms":..,"ts_us":..,"ts_ns":..` of `nanos`. A source transaction's events share their
+// commit time (and a captured batch its capture time): the last two texts this thread wrote
+// are kept and copied instead of formatted again.
+void WriteTimes(int64_t nanos, Output& out) {
+  struct Text {
+    int64_t nanos = 0;
+    size_t size = 0;  // 0: empty
+    char text[96];
+  };
+  thread_local std::array<Text, 2> cache;
+  thread_local int next = 0;
+  for (const Text& cached : cache) {
+    if (cached.size != 0 && cached.nanos == nanos) {
+      out.Raw(std::string_view(cached.text, cached.size));
+      return;
+    }
+  }
+  Text& slot = cache[next];
+  next ^= 1;
+  char* at = slot.text;
+  char* end = slot.text + sizeof slot.text;
+  std::memcpy(at, "\"ts_ms\":", 8);
+  at = std::to_chars(at + 8, end, FloorDiv(nanos, 1000000)).ptr;
+  std::memcpy(at, ",\"ts_us\":", 9);
+  at = std::to_chars(at + 9, end, FloorDiv(nanos, 1000)).ptr;
+  std::memcpy(at, ",\"ts_ns\":", 9);
+  at = std::to_chars(at + 9, end, nanos).ptr;
+  slot.nanos = nanos;
+  slot.size = static_cast<size_t>(at - slot.text);
+  out.Raw(std::string_view(slot.text, slot.size));
+}
+
+std::string_view SnapshotText(uint8_t marker) {
+  switch (static_cast<model::SnapshotMarker>(marker)) {
+    case model::SnapshotMarker::kFalse:
+      return "false";
+    case model::SnapshotMarker::kTrue:
+      return "true";
+    case model::SnapshotMarker::kFirst:
+      return "first";
+    case model::SnapshotMarker::kLast:
+      return "last";
+    case model::SnapshotMarker::kIncremental:
+      return "incremental";
+  }
+  return "false";
+}
+
+// debezium.cc's AllDigits + strtoll.
+bool TransactionNumber(std::string_view id, int64_t* number) {
+  if (id.empty() || id.size() > 18) return false;
+  for (char c : id) {
+    if (c < '0' || c > '9') return false;
+  }
+  *number = 0;
+  std::from_chars(id.data(), id.data() + id.size(), *number);
+  return true;
+}
+
+// The `source` block, as DebeziumRenderer::WriteSource writes it.
+bool WriteSource(const EncodedRowChange& change, Output& out) {
+  out.Literal("{\"version\":");
+  out.String(kSourceVersion);
+  out.Literal(",\"connector\":");
+  out.String(model::ConnectorName(static_cast<model::ConnectorKind>(change.connector)));
+  out.Literal(",\"name\":");
+  out.String(change.server_name);
+  out.Char(',');
+  WriteTimes(change.commit_ns, out);
+  out.Literal(",\"snapshot\":");
+  out.String(SnapshotText(change.snapshot));
+  out.Literal(",\"db\":");
+  out.String(change.database);
+  Cursor position(change.position);
+  uint8_t kind = 0;
+  if (!position.Byte(&kind)) return false;
+  if (kind == static_cast<uint8_t>(SourceKind::kPostgres)) {
+    uint64_t commit_end;
+    uint64_t change_lsn;
+    if (position.remaining() != 16) return false;
+    std::string_view rest = position.rest();
+    commit_end = DecodeFixed64(rest.data());
+    change_lsn = DecodeFixed64(rest.data() + 8);
+    out.Literal(",\"sequence\":\"[\\\"");
+    out.Number(commit_end);
+    out.Literal("\\\",\\\"");
+    out.Number(change_lsn);
+    out.Literal("\\\"]\",\"schema\":");
+    out.String(change.schema);
+    out.Literal(",\"table\":");
+    out.String(change.table);
+    out.Literal(",\"txId\":");
+    int64_t transaction = 0;
+    if (TransactionNumber(change.transaction_id, &transaction)) {
+      out.Number(transaction);
+    } else {
+      out.Literal("null");
+    }
+    out.Literal(",\"lsn\":");
+    out.Number(change_lsn);
+    out.Literal(",\"xmin\":null}");
+    return true;
+  }
+  uint32_t server_id = 0;
+  std::string_view file;
+  uint64_t offset = 0;
+  std::string_view gtid;
+  if (kind == static_cast<uint8_t>(SourceKind::kMysql)) {
+    if (!position.Fixed32(&server_id) || !position.LengthPrefixed(&file) ||
+        !position.Varint(&offset) || !position.LengthPrefixed(&gtid) || !position.empty()) {
+      return false;
+    }
+  } else if (kind != static_cast<uint8_t>(SourceKind::kNone) || !position.empty()) {
+    return false;
+  }
+  out.Literal(",\"sequence\":null,\"table\":");
+  out.String(change.table);
+  out.Literal(",\"server_id\":");
+  out.Number(server_id);
+  out.Literal(",\"gtid\":");
+  if (gtid.empty()) {
+    out.Literal("null");
+  } else {
+    out.String(gtid);
+  }
+  out.Literal(",\"file\":");
+  out.String(file);
+  out.Literal(",\"pos\":");
+  out.Number(offset);
+  out.Literal(",\"row\":");
+  out.Number(change.mysql_row);
+  out.Literal(",\"thread\":");
+  out.Number(change.mysql_thread_id);
+  out.Literal(",\"query\":");
+  if (change.query.empty()) {
+    out.Literal("null");
+  } else {
+    out.String(change.query);
+  }
+  out.Char('}');
+  return true;
+}
+
+// The payload object (the envelope without its schema).
+bool WritePayload(const EncodedRowChange& change, const RendererOptions& options, Output& out) {
+  out.Literal("{\"before\":");
+  if (change.before_row) {
+    if (!WriteImage(*change.before_row, options, out)) return false;
+  } else {
+    out.Literal("null");
+  }
+  out.Literal(",\"after\":");
+  if (change.after_row) {
+    if (!WriteImage(*change.after_row, options, out)) return false;
+  } else {
+    out.Literal("null");
+  }
+  out.Literal(",\"source\":");
+  if (!WriteSource(change, out)) return false;
+  out.Literal(",\"transaction\":");
+  if (change.has_transaction_order) {
+    out.Literal("{\"id\":");
+    out.String(change.transaction_id);
+    out.Literal(",\"total_order\":");
+    out.Number(change.total_order);
+    out.Literal(",\"data_collection_order\":");
+    out.Number(change.data_collection_order);
+    out.Char('}');
+  } else {
+    out.Literal("null");
+  }
+  out.Literal(",\"op\":");
+  out.String(model::OperationCode(change.op));
+  out.Char(',');
+  WriteTimes(change.capture_ns, out);
+  out.Char('}');
+  return true;
+}
+
+// --- the schema part, built by the general renderer once per shape ---
+
+// Appends what a value contributes to a schema: its type, and for decimals (precise) the
+// scale, for bit strings the length; false for arrays (their schema follows the elements).
+bool AppendValueShape(const EncodedField& field, const RendererOptions& options,
+                      std::string* shape) {
+  shape->push_back(static_cast<char>(field.type));
+  if (field.type == ValueType::kArray) return false;
+  if (field.type == ValueType::kDecimal && options.decimal_handling == DecimalHandling::kPrecise) {
+    Cursor reader(field.value);
+    reader.Skip(1);
+    std::string_view text;
+    if (!reader.LengthPrefixed(&text)) return false;
+    size_t point = text.find('.');
+    size_t scale = point == std::string_view::npos ? 0 : text.size() - point - 1;
+    shape->append(reinterpret_cast<const char*>(&scale), sizeof scale);
+  } else if (field.type == ValueType::kBits) {
+    std::string_view bytes = field.value;
+    auto value = model::DecodeValue(bytes);
+    if (!value.ok()) return false;
+    size_t length = value->Get<model::BitsValue>().bits.size();
+    shape->append(reinterpret_cast<const char*>(&length), sizeof length);
+  }
+  return true;
+}
+
+void AppendText(std::string_view text, std::string* shape) {
+  size_t size = text.size();
+  shape->append(reinterpret_cast<const char*>(&size), sizeof size);
+  shape->append(text);
+}
+
+bool IsSample(const EncodedField& field) {
+  return field.type != ValueType::kNull && field.type != ValueType::kUnavailable;
+}
+
+// Schema prefixes (`{"schema":...,"payload":`) by shape, per thread. Bounded: a thread that
+// sees more shapes than this starts over.
+class SchemaCache {
+ public:
+  static constexpr size_t kMaxEntries = 4096;
+  const std::string* Find(const std::string& shape) const {
+    auto found = entries_.find(shape);
+    return found == entries_.end() ? nullptr : &found->second;
+  }
+  void Put(const std::string& shape, std::string prefix) {
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    entries_.emplace(shape, std::move(prefix));
+  }
+
+ private:
+  std::unordered_map<std::string, std::string> entries_;
+};
+
+SchemaCache& EnvelopeSchemas() {
+  thread_local SchemaCache cache;
+  return cache;
+}
+SchemaCache& KeySchemas() {
+  thread_local SchemaCache cache;
+  return cache;
+}
+
+// The integer type the catalog gives a column, as one character of the shape.
+char IntegerTypeCode(const model::TableSchema* table_schema, std::string_view column) {
+  std::string_view type =
+      DebeziumIntegerType(table_schema ? table_schema->FindColumn(column) : nullptr);
+  return type[3];  // int16 / int32 / int64
+}
+
+// The shape of the envelope's schema: what WriteEnvelopeSchema reads of the event.
+bool EnvelopeShape(const EncodedRowChange& change, const RendererOptions& options,
+                   const model::TableSchema* table_schema, std::string* shape) {
+  shape->clear();
+  shape->push_back(static_cast<char>(options.decimal_handling));
+  shape->push_back(change.position.empty() ? 0 : change.position[0]);
+  AppendText(change.server_name, shape);
+  AppendText(change.schema, shape);
+  AppendText(change.database, shape);
+  AppendText(change.table, shape);
+  // Columns in image order (after, then before), each with whether it is a key column and
+  // the type of its first value that is neither null nor unavailable.
+  thread_local std::vector<EncodedField> columns;
+  thread_local std::vector<uint8_t> sampled;  // columns[i] holds a sample
+  columns.clear();
+  sampled.clear();
+  for (const std::optional<std::string_view>* image : {&change.after_row, &change.before_row}) {
+    if (!*image) continue;
+    RowReader rows;
+    if (!rows.Open(**image)) return false;
+    EncodedField field;
+    bool ok = true;
+    while (rows.Next(&field, &ok)) {
+      size_t i = 0;
+      for (; i < columns.size(); ++i) {
+        if (columns[i].name == field.name) break;
+      }
+      if (i == columns.size()) {
+        columns.push_back(field);
+        sampled.push_back(0);
+      }
+      if (sampled[i] == 0 && IsSample(field)) {
+        columns[i] = field;
+        sampled[i] = 1;
+      }
+    }
+    if (!ok) return false;
+  }
+  RowReader keys;
+  if (!keys.Open(change.key_row)) return false;
+  thread_local std::vector<std::string_view> key_names;
+  key_names.clear();
+  EncodedField key;
+  bool ok = true;
+  while (keys.Next(&key, &ok)) key_names.push_back(key.name);
+  if (!ok) return false;
+  AppendText({}, shape);  // separates the table from the columns
+  for (size_t i = 0; i < columns.size(); ++i) {
+    AppendText(columns[i].name, shape);
+    bool is_key = false;
+    for (std::string_view name : key_names) is_key = is_key || name == columns[i].name;
+    shape->push_back(is_key ? 1 : 0);
+    if (sampled[i] == 0) {
+      shape->push_back(static_cast<char>(ValueType::kNull));
+      continue;
+    }
+    if (!AppendValueShape(columns[i], options, shape)) return false;
+    if (columns[i].type == ValueType::kInt64 || columns[i].type == ValueType::kUint64) {
+      shape->push_back(IntegerTypeCode(table_schema, columns[i].name));
+    }
+  }
+  return true;
+}
+
+// `full` is a whole `{"schema":S,"payload":P}` record whose payload is `payload`: returns
+// `{"schema":S,"payload":`, or nullopt when `full` is not that.
+std::optional<std::string> SchemaPrefix(std::string_view full, std::string_view payload) {
+  constexpr std::string_view kHead = "{\"schema\":";
+  constexpr std::string_view kPayload = ",\"payload\":";
+  if (full.size() < payload.size() + kHead.size() + kPayload.size() + 1 ||
+      full.substr(0, kHead.size()) != kHead || full.back() != '}' ||
+      full.substr(full.size() - 1 - payload.size(), payload.size()) != payload) {
+    return std::nullopt;
+  }
+  std::string_view prefix = full.substr(0, full.size() - 1 - payload.size());
+  if (prefix.substr(prefix.size() - kPayload.size()) != kPayload) return std::nullopt;
+  return std::string(prefix);
+}
+
+bool Read(Cursor& reader, EncodedRowChange* change) {
+  uint8_t version;
+  if (!reader.Byte(&version) || version == 0 || version > model::kEventEncodingVersion) {
+    return false;
+  }
+  uint8_t op_byte;
+  if (!reader.Byte(&op_byte) || op_byte < static_cast<uint8_t>(model::Operation::kInsert) ||
+      op_byte > static_cast<uint8_t>(model::Operation::kRead)) {
+    return false;
+  }
+  change->op = static_cast<model::Operation>(op_byte);
+  uint8_t flags;
+  const uint8_t known = version == 1 ? 0 : model::kEventFlagHasTransactionOrder;
+  if (!reader.Byte(&flags) ||
+      (flags & ~(model::kEventFlagHasBefore | model::kEventFlagHasAfter | known)) != 0) {
+    return false;
+  }
+  uint64_t schema_version;
+  uint64_t ordinal;
+  if (!reader.LengthPrefixed(&change->database) || !reader.LengthPrefixed(&change->schema) ||
+      !reader.LengthPrefixed(&change->table) || !reader.Varint(&schema_version) ||
+      schema_version > UINT32_MAX || !reader.SignedVarint(&change->commit_ns) ||
+      !reader.SignedVarint(&change->capture_ns) ||
+      !reader.LengthPrefixed(&change->transaction_id) || !reader.Varint(&ordinal) ||
+      !reader.LengthPrefixed(&change->position)) {
+    return false;
+  }
+  change->schema_version = static_cast<uint32_t>(schema_version);
+  if (!reader.Byte(&change->connector) ||
+      change->connector > static_cast<uint8_t>(model::ConnectorKind::kMariadb) ||
+      !reader.LengthPrefixed(&change->server_name) || !reader.Byte(&change->snapshot) ||
+      change->snapshot > static_cast<uint8_t>(model::SnapshotMarker::kIncremental) ||
+      !reader.Varint(&change->mysql_thread_id) || !reader.Varint(&change->mysql_row) ||
+      change->mysql_row > UINT32_MAX || !reader.LengthPrefixed(&change->query)) {
+    return false;
+  }
+  // The position as SourcePosition::DecodeFrom reads it (the source block writes from it).
+  Cursor position(change->position);
+  uint8_t kind = 0;
+  if (!position.Byte(&kind)) return false;
+  if (kind == static_cast<uint8_t>(SourceKind::kPostgres)) {
+    if (position.remaining() != 16) return false;
+  } else if (kind == static_cast<uint8_t>(SourceKind::kMysql)) {
+    uint32_t server_id;
+    std::string_view file;
+    uint64_t offset;
+    std::string_view gtid;
+    if (!position.Fixed32(&server_id) || !position.LengthPrefixed(&file) ||
+        !position.Varint(&offset) || !position.LengthPrefixed(&gtid) || !position.empty()) {
+      return false;
+    }
+  } else if (kind != static_cast<uint8_t>(SourceKind::kNone) || !position.empty()) {
+    return false;
+  }
+  if (!SkipRow(reader, &change->key_row)) return false;
+  change->before_row.reset();
+  change->after_row.reset();
+  if (flags & model::kEventFlagHasBefore) {
+    std::string_view row;
+    if (!SkipRow(reader, &row)) return false;
+    change->before_row = row;
+  }
+  if (flags & model::kEventFlagHasAfter) {
+    std::string_view row;
+    if (!SkipRow(reader, &row)) return false;
+    change->after_row = row;
+  }
+  change->has_transaction_order = (flags & model::kEventFlagHasTransactionOrder) != 0;
+  if (change->has_transaction_order &&
+      (!reader.Varint(&change->total_order) || !reader.Varint(&change->data_collection_order))) {
+    return false;
+  }
+  return reader.empty();
+}
+
+}  // namespace
+
+bool EncodedRowChange::Parse(std::string_view bytes) {
+  encoded = bytes;
+  Cursor reader(bytes);
+  return Read(reader, this);
+}
+
+bool AppendDebeziumRecord(const EncodedRowChange& change, ViewType view, bool include_schema,
+                          const RendererOptions& options, const model::TableSchema* table_schema,
+                          std::string* out) {
+  if (view != ViewType::kNewAndOldImages) return false;
+  const size_t original_size = out->size();
+  if (!include_schema) {
+    Output output(*out);
+    bool written = WritePayload(change, options, output);
+    if (!written) output.Truncate(original_size);
+    output.Finish();
+    return written;
+  }
+  // The payload first (into a per-thread buffer), then the schema prefix its shape selects.
+  thread_local std::string shape;
+  thread_local std::string payload;
+  if (!EnvelopeShape(change, options, table_schema, &shape)) return false;
+  payload.clear();
+  {
+    Output output(payload);
+    bool written = WritePayload(change, options, output);
+    output.Finish();
+    if (!written) return false;
+  }
+  SchemaCache& cache = EnvelopeSchemas();
+  const std::string* prefix = cache.Find(shape);
+  if (prefix == nullptr) {
+    // Built once per shape by the general renderer, and checked against this payload.
+    auto event = model::DecodeEvent(change.encoded);
+    if (!event.ok()) return false;
+    RecordContext context;
+    context.table_schema = table_schema;
+    std::string full;
+    MakeDebeziumRenderer(true, options)->RenderTo(*event, view, context, &full);
+    auto built = SchemaPrefix(full, payload);
+    if (!built) return false;
+    cache.Put(shape, std::move(*built));
+    prefix = cache.Find(shape);
+  }
+  out->reserve(original_size + prefix->size() + payload.size() + 1);
+  out->append(*prefix);
+  out->append(payload);
+  out->push_back('}');
+  return true;
+}
+
+bool AppendDebeziumKey(std::string_view key_row, std::string_view image_row,
+                       std::string_view schema_name, bool include_schema,
+                       const RendererOptions& options, const model::TableSchema* table_schema,
+                       std::string* out, bool* empty) {
+  *empty = false;
+  // The key's columns, valued from the image where it has them all.
+  thread_local std::vector<EncodedField> fields;
+  fields.clear();
+  RowReader keys;
+  if (!keys.Open(key_row)) return false;
+  EncodedField key;
+  bool ok = true;
+  bool from_image = true;
+  while (keys.Next(&key, &ok)) {
+    fields.push_back(key);
+    if (!from_image) continue;
+    RowReader image;
+    if (!image.Open(image_row)) return false;
+    EncodedField field;
+    bool found = false;
+    bool image_ok = true;
+    while (image.Next(&field, &image_ok)) {
+      if (field.name == key.name) {
+        fields.back() = field;
+        found = true;
+        break;
+      }
+    }
+    if (!image_ok) return false;
+    from_image = found;
+  }
+  if (!ok) return false;
+  if (!from_image) {  // the key row's own values
+    fields.clear();
+    if (!keys.Open(key_row)) return false;
+    while (keys.Next(&key, &ok)) fields.push_back(key);
+    if (!ok) return false;
+  }
+  if (fields.empty()) {
+    *empty = true;
+    return true;
+  }
+  thread_local std::string payload;
+  payload.clear();
+  {
+    Output output(payload);
+    output.Char('{');
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (i > 0) output.Char(',');
+      output.Key(fields[i].name);
+      if (!WriteValue(fields[i], options, output)) return false;
+    }
+    output.Char('}');
+    output.Finish();
+  }
+  if (!include_schema) {
+    out->append(payload);
+    return true;
+  }
+  thread_local std::string shape;
+  shape.clear();
+  shape.push_back(static_cast<char>(options.decimal_handling));
+  AppendText(schema_name, &shape);
+  for (const EncodedField& field : fields) {
+    AppendText(field.name, &shape);
+    if (!IsSample(field)) {
+      shape.push_back(static_cast<char>(ValueType::kNull));
+      continue;
+    }
+    if (!AppendValueShape(field, options, &shape)) return false;
+    if (field.type == ValueType::kInt64 || field.type == ValueType::kUint64) {
+      shape.push_back(IntegerTypeCode(table_schema, field.name));
+    }
+  }
+  SchemaCache& cache = KeySchemas();
+  const std::string* prefix = cache.Find(shape);
+  if (prefix == nullptr) {
+    model::Row row;
+    for (const EncodedField& field : fields) {
+      std::string_view bytes = field.value;
+      auto value = model::DecodeValue(bytes);
+      if (!value.ok()) return false;
+      row.push_back(model::Field{std::string(field.name), std::move(*value)});
+    }
+    std::string full = RenderDebeziumKey(row, schema_name, true, 0, options, table_schema);
+    auto built = SchemaPrefix(full, payload);
+    if (!built) return false;
+    cache.Put(shape, std::move(*built));
+    prefix = cache.Find(shape);
+  }
+  out->reserve(out->size() + prefix->size() + payload.size() + 1);
+  out->append(*prefix);
+  out->append(payload);
+  out->push_back('}');
+  return true;
+}
+
+}  // namespace eddy::format
