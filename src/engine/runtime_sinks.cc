@@ -3,67 +3,16 @@
 #include <fmt/format.h>
 
 #include "base/crc32c.h"
+#include "base/escaped_fields.h"
 
 namespace eddy::engine {
-namespace {
-
-void AppendField(std::string& out, std::string_view text) {
-  out += ' ';
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (byte == '%' || byte < 0x21 || byte > 0x7e) {
-      out += fmt::format("%{:02X}", byte);
-    } else {
-      out += c;
-    }
-  }
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-bool DecodeField(std::string_view field, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] != '%') {
-      out->push_back(field[i]);
-      continue;
-    }
-    if (i + 2 >= field.size()) return false;
-    int high = HexValue(field[i + 1]);
-    int low = HexValue(field[i + 2]);
-    if (high < 0 || low < 0) return false;
-    out->push_back(static_cast<char>(high * 16 + low));
-    i += 2;
-  }
-  return true;
-}
-
-std::vector<std::string_view> SplitFields(std::string_view line) {
-  std::vector<std::string_view> fields;
-  size_t begin = 0;
-  while (true) {
-    size_t end = line.find(' ', begin);
-    fields.push_back(line.substr(begin, end == std::string_view::npos ? end : end - begin));
-    if (end == std::string_view::npos) break;
-    begin = end + 1;
-  }
-  return fields;
-}
-
-}  // namespace
-
 namespace {
 
 void AppendSettings(std::string& out, const std::map<std::string, std::string>& settings) {
   for (const auto& [key, value] : settings) {
     out += "setting";
-    AppendField(out, key);
-    AppendField(out, value);
+    AppendEscapedField(out, key);
+    AppendEscapedField(out, value);
     out += '\n';
   }
 }
@@ -76,23 +25,23 @@ std::string EncodeRuntimeResources(const RuntimeResources& resources) {
                                 sinks_only ? kRuntimeSinksVersion : kRuntimeResourcesVersion);
   for (const auto& source : resources.sources) {
     out += "source";
-    AppendField(out, source.name);
-    AppendField(out, source.url);
+    AppendEscapedField(out, source.name);
+    AppendEscapedField(out, source.url);
     out += '\n';
     AppendSettings(out, source.settings);
   }
   for (const auto& stream : resources.streams) {
     out += "stream";
-    AppendField(out, stream.name);
-    AppendField(out, stream.source);
+    AppendEscapedField(out, stream.name);
+    AppendEscapedField(out, stream.source);
     out += '\n';
     AppendSettings(out, stream.settings);
   }
   for (const auto& sink : resources.sinks) {
     out += "sink";
-    AppendField(out, sink.name);
-    AppendField(out, sink.stream);
-    AppendField(out, sink.url);
+    AppendEscapedField(out, sink.name);
+    AppendEscapedField(out, sink.stream);
+    AppendEscapedField(out, sink.url);
     out += '\n';
     AppendSettings(out, sink.settings);
   }
@@ -123,7 +72,7 @@ Result<RuntimeResources> DecodeRuntimeResources(std::string_view text, std::stri
   if (crc_text.size() != 9 || crc_text.back() != '\n') return corrupt(0, "bad crc32c line");
   uint32_t stored = 0;
   for (char c : crc_text.substr(0, 8)) {
-    int value = HexValue(c);
+    int value = HexDigitValue(c);
     if (value < 0) return corrupt(0, "bad crc32c line");
     stored = stored * 16 + static_cast<uint32_t>(value);
   }
@@ -142,7 +91,7 @@ Result<RuntimeResources> DecodeRuntimeResources(std::string_view text, std::stri
     std::string_view line = body.substr(begin, end - begin);
     begin = end + 1;
     ++line_number;
-    std::vector<std::string_view> fields = SplitFields(line);
+    std::vector<std::string_view> fields = SplitEscapedFields(line);
     if (line_number == 1) {
       for (int candidate : {kRuntimeSinksVersion, kRuntimeResourcesVersion}) {
         if (line == fmt::format("{} {}", kRuntimeSinksMagic, candidate)) version = candidate;
@@ -157,8 +106,8 @@ Result<RuntimeResources> DecodeRuntimeResources(std::string_view text, std::stri
     }
     if (fields[0] == "source" && fields.size() == 3 && version >= kRuntimeResourcesVersion) {
       RuntimeSource source;
-      if (!DecodeField(fields[1], &source.name) || !DecodeField(fields[2], &source.url) ||
-          source.name.empty()) {
+      if (!DecodeEscapedField(fields[1], &source.name) ||
+          !DecodeEscapedField(fields[2], &source.url) || source.name.empty()) {
         return corrupt(line_number, "bad source line");
       }
       for (const auto& existing : resources.sources) {
@@ -168,8 +117,8 @@ Result<RuntimeResources> DecodeRuntimeResources(std::string_view text, std::stri
       settings = &resources.sources.back().settings;
     } else if (fields[0] == "stream" && fields.size() == 3 && version >= kRuntimeResourcesVersion) {
       RuntimeStream stream;
-      if (!DecodeField(fields[1], &stream.name) || !DecodeField(fields[2], &stream.source) ||
-          stream.name.empty()) {
+      if (!DecodeEscapedField(fields[1], &stream.name) ||
+          !DecodeEscapedField(fields[2], &stream.source) || stream.name.empty()) {
         return corrupt(line_number, "bad stream line");
       }
       for (const auto& existing : resources.streams) {
@@ -179,8 +128,9 @@ Result<RuntimeResources> DecodeRuntimeResources(std::string_view text, std::stri
       settings = &resources.streams.back().settings;
     } else if (fields[0] == "sink" && fields.size() == 4) {
       consume::SinkSpec spec;
-      if (!DecodeField(fields[1], &spec.name) || !DecodeField(fields[2], &spec.stream) ||
-          !DecodeField(fields[3], &spec.url) || spec.name.empty()) {
+      if (!DecodeEscapedField(fields[1], &spec.name) ||
+          !DecodeEscapedField(fields[2], &spec.stream) ||
+          !DecodeEscapedField(fields[3], &spec.url) || spec.name.empty()) {
         return corrupt(line_number, "bad sink line");
       }
       for (const auto& existing : resources.sinks) {
@@ -191,7 +141,8 @@ Result<RuntimeResources> DecodeRuntimeResources(std::string_view text, std::stri
     } else if (fields[0] == "setting" && fields.size() == 3) {
       if (settings == nullptr) return corrupt(line_number, "a setting before any sink");
       std::string key, value;
-      if (!DecodeField(fields[1], &key) || !DecodeField(fields[2], &value) || key.empty()) {
+      if (!DecodeEscapedField(fields[1], &key) || !DecodeEscapedField(fields[2], &value) ||
+          key.empty()) {
         return corrupt(line_number, "bad setting line");
       }
       if (!settings->emplace(std::move(key), std::move(value)).second) {

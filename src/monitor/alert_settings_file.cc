@@ -5,54 +5,16 @@
 #include <vector>
 
 #include "base/crc32c.h"
+#include "base/escaped_fields.h"
 
 namespace eddy::monitor {
-namespace {
-
-void AppendField(std::string& out, std::string_view text) {
-  out += ' ';
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (byte == '%' || byte < 0x21 || byte > 0x7e) {
-      out += fmt::format("%{:02X}", byte);
-    } else {
-      out += c;
-    }
-  }
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-bool DecodeField(std::string_view field, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] != '%') {
-      out->push_back(field[i]);
-      continue;
-    }
-    if (i + 2 >= field.size()) return false;
-    int high = HexValue(field[i + 1]);
-    int low = HexValue(field[i + 2]);
-    if (high < 0 || low < 0) return false;
-    out->push_back(static_cast<char>(high * 16 + low));
-    i += 2;
-  }
-  return true;
-}
-
-}  // namespace
 
 std::string EncodeAlertSettingOverrides(const AlertSettingOverrides& overrides) {
   std::string out = fmt::format("{} {}\n", kAlertSettingsMagic, kAlertSettingsVersion);
   for (const auto& [key, value] : overrides) {
     out += "set";
-    AppendField(out, key);
-    AppendField(out, value);
+    AppendEscapedField(out, key);
+    AppendEscapedField(out, value);
     out += '\n';
   }
   out += fmt::format("crc32c {:08x}\n", crc32c::Mask(crc32c::Value(out)));
@@ -76,7 +38,7 @@ Result<AlertSettingOverrides> DecodeAlertSettingOverrides(std::string_view text,
   if (crc_text.size() != 9 || crc_text.back() != '\n') return corrupt(0, "bad crc32c line");
   uint32_t stored = 0;
   for (char c : crc_text.substr(0, 8)) {
-    int value = HexValue(c);
+    int value = HexDigitValue(c);
     if (value < 0) return corrupt(0, "bad crc32c line");
     stored = stored * 16 + static_cast<uint32_t>(value);
   }
@@ -100,16 +62,10 @@ Result<AlertSettingOverrides> DecodeAlertSettingOverrides(std::string_view text,
       }
       continue;
     }
-    std::vector<std::string_view> fields;
-    for (size_t from = 0;;) {
-      size_t space = line.find(' ', from);
-      fields.push_back(line.substr(from, space == std::string_view::npos ? space : space - from));
-      if (space == std::string_view::npos) break;
-      from = space + 1;
-    }
+    std::vector<std::string_view> fields = SplitEscapedFields(line);
     std::string key, value;
-    if (fields.size() != 3 || fields[0] != "set" || !DecodeField(fields[1], &key) ||
-        !DecodeField(fields[2], &value)) {
+    if (fields.size() != 3 || fields[0] != "set" || !DecodeEscapedField(fields[1], &key) ||
+        !DecodeEscapedField(fields[2], &value)) {
       return corrupt(line_number, "expected 'set KEY VALUE'");
     }
     if (overrides.count(key)) return corrupt(line_number, "'" + key + "' is set twice");

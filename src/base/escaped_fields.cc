@@ -1,0 +1,60 @@
+#include "base/escaped_fields.h"
+
+namespace eddy {
+namespace {
+
+constexpr char kHexDigits[] = "0123456789ABCDEF";
+
+}  // namespace
+
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+void AppendEscapedField(std::string& out, std::string_view text) {
+  out += ' ';
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte == '%' || byte < 0x21 || byte > 0x7e) {
+      out += '%';
+      out += kHexDigits[byte >> 4];
+      out += kHexDigits[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+}
+
+bool DecodeEscapedField(std::string_view field, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] != '%') {
+      out->push_back(field[i]);
+      continue;
+    }
+    if (i + 2 >= field.size()) return false;
+    int high = HexDigitValue(field[i + 1]);
+    int low = HexDigitValue(field[i + 2]);
+    if (high < 0 || low < 0) return false;
+    out->push_back(static_cast<char>(high * 16 + low));
+    i += 2;
+  }
+  return true;
+}
+
+std::vector<std::string_view> SplitEscapedFields(std::string_view line) {
+  std::vector<std::string_view> fields;
+  size_t begin = 0;
+  while (true) {
+    size_t end = line.find(' ', begin);
+    fields.push_back(line.substr(begin, end == std::string_view::npos ? end : end - begin));
+    if (end == std::string_view::npos) break;
+    begin = end + 1;
+  }
+  return fields;
+}
+
+}  // namespace eddy
