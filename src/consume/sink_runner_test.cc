@@ -243,6 +243,76 @@ class SinkRunnerTest : public ::testing::Test {
                           steady_clock::now() + kWait);
   }
 
+  // For the stored-bytes hand-offs (Destination::RendersEncodedRowChanges, TakesStoredEvents):
+  // appends six random row changes ("row-0".."row-5"), and a truncate ("row-6") when
+  // `with_truncate`, to a new CDC stream; runs the sink with batch_size 1 and no retries while
+  // the destination refuses row-5, which the runner must then decode and render for
+  // on_failure (checked here). Returns what the destination received; `stored` gets each
+  // key's stored bytes.
+  std::vector<SinkRecord> DeliverWithRow5Refused(bool with_truncate,
+                                                 std::map<std::string, std::string>* stored) {
+    log::StreamOptions options;
+    options.tags[std::string(log::kTagCdc)] = "true";
+    auto cdc = store_->CreateStream("cdc", options);
+    EXPECT_TRUE(cdc.ok()) << cdc.status().ToString();
+    if (!cdc.ok()) return {};
+    std::mt19937_64 random(model::testing::TestSeed());
+    std::vector<log::AppendRecord> records;
+    for (int i = 0; i < (with_truncate ? 7 : 6); ++i) {
+      model::ChangeEvent event;
+      if (i == 6) {
+        event.op = model::Operation::kTruncate;
+        event.table = {"db", "public", "t"};
+      } else {
+        do {
+          event = model::testing::RandomEvent(random);
+        } while (!model::IsRowChange(event.op) || event.message || event.schema_change ||
+                 event.transaction_summary);
+      }
+      log::AppendRecord record;
+      record.partition_key = "row-" + std::to_string(i);
+      record.payload = model::EncodeEvent(event);
+      (*stored)[record.partition_key] = record.payload;
+      records.push_back(std::move(record));
+    }
+    EXPECT_TRUE((*cdc)->AppendRecords(std::move(records)).ok());
+
+    std::mutex mu;
+    std::vector<SinkRecord> received;
+    destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+      std::lock_guard lock(mu);
+      for (const auto& record : batch.records) {
+        if (record.partition_key == "row-5") {
+          return DeliveryOutcome{0, Unavailable("row 5 does not fit"), false};
+        }
+        received.push_back(record);
+      }
+      return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+    };
+    SinkSpec spec = Spec({{"batch_size", "1"}, {"maximum_retry_attempts", "0"}});
+    spec.stream = "cdc";
+    auto runner = SinkRunner::Start(spec, *ParseSinkSettings(spec), *cdc, &checkpoints_,
+                                    std::make_unique<FakeDestination>(destination_), Options());
+    EXPECT_TRUE(runner.ok()) << runner.status().ToString();
+    if (!runner.ok()) return {};
+    const uint64_t delivered = with_truncate ? 6 : 5;
+    EXPECT_TRUE(WaitFor(**runner, [&](const SinkStatus& s) {
+      return s.delivered_records == delivered && s.failed_records == 1;
+    }));
+    EXPECT_TRUE((*runner)->Stop().ok());
+    destination_->answer = nullptr;
+
+    auto failures = fs_.ReadFile("/data/failures/hook.jsonl");
+    EXPECT_TRUE(failures.ok()) << failures.status().ToString();
+    if (failures.ok()) {
+      EXPECT_EQ(std::count(failures->begin(), failures->end(), '\n'), 1);
+      EXPECT_NE(failures->find("\"partitionKey\":\"row-5\""), std::string::npos);
+      EXPECT_NE(failures->find("\"data\":{\""), std::string::npos) << *failures;
+    }
+    std::lock_guard lock(mu);
+    return received;
+  }
+
   std::vector<std::pair<std::string, uint64_t>> Acknowledged() {
     std::lock_guard lock(destination_->mu);
     return destination_->acknowledged;
@@ -1094,78 +1164,6 @@ TEST_F(SinkRunnerTest, DestinationsThatDoNotReadDataGetNoRendering) {
 // A destination that renders row changes itself (the Kafka sink) gets them as stored: the
 // encoded bytes, no ChangeEvent, no rendering, the stored size; other records (a truncate)
 // come decoded and rendered; a row change given up on is decoded and rendered for on_failure.
-TEST_F(SinkRunnerTest, DestinationsRenderingEncodedRowChangesGetTheStoredBytes) {
-  log::StreamOptions options;
-  options.tags[std::string(log::kTagCdc)] = "true";
-  auto cdc = store_->CreateStream("cdc", options);
-  ASSERT_TRUE(cdc.ok()) << cdc.status().ToString();
-  std::mt19937_64 random(model::testing::TestSeed());
-  std::vector<log::AppendRecord> records;
-  std::map<std::string, std::string> stored;
-  for (int i = 0; i < 7; ++i) {
-    model::ChangeEvent event;
-    if (i == 6) {
-      event.op = model::Operation::kTruncate;
-      event.table = {"db", "public", "t"};
-    } else {
-      do {
-        event = model::testing::RandomEvent(random);
-      } while (!model::IsRowChange(event.op) || event.message || event.schema_change ||
-               event.transaction_summary);
-    }
-    log::AppendRecord record;
-    record.partition_key = "row-" + std::to_string(i);
-    record.payload = model::EncodeEvent(event);
-    stored[record.partition_key] = record.payload;
-    records.push_back(std::move(record));
-  }
-  ASSERT_TRUE((*cdc)->AppendRecords(std::move(records)).ok());
-
-  std::mutex mu;
-  std::vector<SinkRecord> received;
-  destination_->renders_encoded = true;
-  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
-    std::lock_guard lock(mu);
-    for (const auto& record : batch.records) {
-      if (record.partition_key == "row-5") {
-        return DeliveryOutcome{0, Unavailable("row 5 does not fit"), false};
-      }
-      received.push_back(record);
-    }
-    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
-  };
-  SinkSpec spec = Spec({{"batch_size", "1"}, {"maximum_retry_attempts", "0"}});
-  spec.stream = "cdc";
-  auto runner = SinkRunner::Start(spec, *ParseSinkSettings(spec), *cdc, &checkpoints_,
-                                  std::make_unique<FakeDestination>(destination_), Options());
-  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
-  ASSERT_TRUE(WaitFor(**runner, [](const SinkStatus& s) {
-    return s.delivered_records == 6 && s.failed_records == 1;
-  }));
-  ASSERT_TRUE((*runner)->Stop().ok());
-
-  std::lock_guard lock(mu);
-  ASSERT_EQ(received.size(), 6u);
-  for (const auto& record : received) {
-    SCOPED_TRACE(record.partition_key);
-    if (record.partition_key == "row-6") {  // the truncate: as before
-      EXPECT_NE(record.event, nullptr);
-      EXPECT_FALSE(record.data.empty());
-      EXPECT_TRUE(record.stored_event.empty());
-      continue;
-    }
-    EXPECT_EQ(record.event, nullptr);
-    EXPECT_TRUE(record.data.empty());
-    EXPECT_EQ(record.stored_event, stored[record.partition_key]);
-    EXPECT_EQ(record.size_bytes, stored[record.partition_key].size());
-  }
-  auto failures = fs_.ReadFile("/data/failures/hook.jsonl");
-  ASSERT_TRUE(failures.ok()) << failures.status().ToString();
-  EXPECT_EQ(std::count(failures->begin(), failures->end(), '\n'), 1);
-  EXPECT_NE(failures->find("\"partitionKey\":\"row-5\""), std::string::npos);
-  EXPECT_NE(failures->find("\"data\":{\""), std::string::npos) << *failures;
-}
-
 // Reads are chunked (a few thousand records each), but a lane without a batching window still
 // delivers what is durable as one batch up to its limits, not the first chunk alone.
 TEST_F(SinkRunnerTest, ABacklogReadInChunksFillsWholeBatches) {
@@ -1306,64 +1304,39 @@ TEST_F(SinkRunnerTest, CdcRecordsCarryTheSchemaTheirTableWasDecodedWith) {
 
 // A destination that TakesStoredEvents gets each record's stored bytes, checked, and no
 // decoded event; a record given up on is still rendered for on_failure.
-TEST_F(SinkRunnerTest, DestinationsThatTakeStoredEventsGetTheStoredBytes) {
-  log::StreamOptions options;
-  options.tags[std::string(log::kTagCdc)] = "true";
-  auto cdc = store_->CreateStream("cdc", options);
-  ASSERT_TRUE(cdc.ok()) << cdc.status().ToString();
-  std::mt19937_64 random(model::testing::TestSeed());
-  std::vector<log::AppendRecord> records;
+TEST_F(SinkRunnerTest, DestinationsRenderingEncodedRowChangesGetTheStoredBytes) {
+  destination_->renders_encoded = true;
   std::map<std::string, std::string> stored;
-  for (int i = 0; i < 6; ++i) {
-    model::ChangeEvent event;
-    do {
-      event = model::testing::RandomEvent(random);
-    } while (!model::IsRowChange(event.op));
-    log::AppendRecord record;
-    record.partition_key = "row-" + std::to_string(i);
-    record.payload = model::EncodeEvent(event);
-    stored[record.partition_key] = record.payload;
-    records.push_back(std::move(record));
-  }
-  ASSERT_TRUE((*cdc)->AppendRecords(std::move(records)).ok());
-
-  std::mutex mu;
-  std::vector<SinkRecord> received;
-  destination_->uses_rendered_data = false;
-  destination_->takes_stored_events = true;
-  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
-    std::lock_guard lock(mu);
-    for (const auto& record : batch.records) {
-      if (record.partition_key == "row-5") {
-        return DeliveryOutcome{0, Unavailable("row 5 does not fit"), false};
-      }
-      received.push_back(record);
-    }
-    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
-  };
-  SinkSpec spec = Spec({{"batch_size", "1"}, {"maximum_retry_attempts", "0"}});
-  spec.stream = "cdc";
-  auto runner = SinkRunner::Start(spec, *ParseSinkSettings(spec), *cdc, &checkpoints_,
-                                  std::make_unique<FakeDestination>(destination_), Options());
-  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
-  ASSERT_TRUE(WaitFor(**runner, [](const SinkStatus& s) {
-    return s.delivered_records == 5 && s.failed_records == 1;
-  }));
-  ASSERT_TRUE((*runner)->Stop().ok());
-
-  std::lock_guard lock(mu);
-  ASSERT_EQ(received.size(), 5u);
+  std::vector<SinkRecord> received = DeliverWithRow5Refused(/*with_truncate=*/true, &stored);
+  ASSERT_EQ(received.size(), 6u);
   for (const auto& record : received) {
+    SCOPED_TRACE(record.partition_key);
+    if (record.partition_key == "row-6") {  // the truncate: as before
+      EXPECT_NE(record.event, nullptr);
+      EXPECT_FALSE(record.data.empty());
+      EXPECT_TRUE(record.stored_event.empty());
+      continue;
+    }
     EXPECT_EQ(record.event, nullptr);
     EXPECT_TRUE(record.data.empty());
     EXPECT_EQ(record.stored_event, stored[record.partition_key]);
     EXPECT_EQ(record.size_bytes, stored[record.partition_key].size());
   }
-  auto failures = fs_.ReadFile("/data/failures/hook.jsonl");
-  ASSERT_TRUE(failures.ok()) << failures.status().ToString();
-  EXPECT_EQ(std::count(failures->begin(), failures->end(), '\n'), 1);
-  EXPECT_NE(failures->find("\"partitionKey\":\"row-5\""), std::string::npos);
-  EXPECT_NE(failures->find("\"data\":{\""), std::string::npos) << *failures;
+}
+
+TEST_F(SinkRunnerTest, DestinationsThatTakeStoredEventsGetTheStoredBytes) {
+  destination_->uses_rendered_data = false;
+  destination_->takes_stored_events = true;
+  std::map<std::string, std::string> stored;
+  std::vector<SinkRecord> received = DeliverWithRow5Refused(/*with_truncate=*/false, &stored);
+  ASSERT_EQ(received.size(), 5u);
+  for (const auto& record : received) {
+    SCOPED_TRACE(record.partition_key);
+    EXPECT_EQ(record.event, nullptr);
+    EXPECT_TRUE(record.data.empty());
+    EXPECT_EQ(record.stored_event, stored[record.partition_key]);
+    EXPECT_EQ(record.size_bytes, stored[record.partition_key].size());
+  }
 }
 
 }  // namespace
