@@ -4,8 +4,7 @@
 
 #include <vector>
 
-#include "base/crc32c.h"
-#include "base/escaped_fields.h"
+#include "base/line_file.h"
 
 namespace eddy::monitor {
 
@@ -17,7 +16,7 @@ std::string EncodeAlertSettingOverrides(const AlertSettingOverrides& overrides) 
     AppendEscapedField(out, value);
     out += '\n';
   }
-  out += fmt::format("crc32c {:08x}\n", crc32c::Mask(crc32c::Value(out)));
+  AppendCrcTrailer(out);
   return out;
 }
 
@@ -30,20 +29,9 @@ Result<AlertSettingOverrides> DecodeAlertSettingOverrides(std::string_view text,
         where, line_number, what));
   };
   if (text.size() > kMaxAlertSettingsBytes) return corrupt(0, "larger than the 256 KiB limit");
-  size_t crc_line = text.rfind("crc32c ");
-  if (crc_line == std::string_view::npos || (crc_line != 0 && text[crc_line - 1] != '\n')) {
-    return corrupt(0, "no crc32c line (a torn write?)");
-  }
-  std::string_view crc_text = text.substr(crc_line + 7);
-  if (crc_text.size() != 9 || crc_text.back() != '\n') return corrupt(0, "bad crc32c line");
-  uint32_t stored = 0;
-  for (char c : crc_text.substr(0, 8)) {
-    int value = HexDigitValue(c);
-    if (value < 0) return corrupt(0, "bad crc32c line");
-    stored = stored * 16 + static_cast<uint32_t>(value);
-  }
-  std::string_view body = text.substr(0, crc_line);
-  if (crc32c::Mask(crc32c::Value(body)) != stored) return corrupt(0, "CRC mismatch");
+  Result<std::string_view> checked = BodyBeforeCrcTrailer(text);
+  if (!checked.ok()) return corrupt(0, checked.status().message());
+  std::string_view body = *checked;
 
   AlertSettingOverrides overrides;
   AlertSettings check;

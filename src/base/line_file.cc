@@ -1,9 +1,12 @@
-#include "base/escaped_fields.h"
+#include "base/line_file.h"
+
+#include "base/crc32c.h"
 
 namespace eddy {
 namespace {
 
-constexpr char kHexDigits[] = "0123456789ABCDEF";
+constexpr char kHexDigits[] = "0123456789ABCDEF";       // %XX escapes
+constexpr char kLowerHexDigits[] = "0123456789abcdef";  // the trailer, as its spec writes it
 
 }  // namespace
 
@@ -55,6 +58,31 @@ std::vector<std::string_view> SplitEscapedFields(std::string_view line) {
     begin = end + 1;
   }
   return fields;
+}
+
+void AppendCrcTrailer(std::string& out) {
+  const uint32_t crc = crc32c::Mask(crc32c::Value(out));
+  out += "crc32c ";
+  for (int shift = 28; shift >= 0; shift -= 4) out += kLowerHexDigits[(crc >> shift) & 0xf];
+  out += '\n';
+}
+
+Result<std::string_view> BodyBeforeCrcTrailer(std::string_view text) {
+  size_t crc_line = text.rfind("crc32c ");
+  if (crc_line == std::string_view::npos || (crc_line != 0 && text[crc_line - 1] != '\n')) {
+    return Corruption("no crc32c line (a torn write?)");
+  }
+  std::string_view crc_text = text.substr(crc_line + 7);
+  if (crc_text.size() != 9 || crc_text.back() != '\n') return Corruption("bad crc32c line");
+  uint32_t stored = 0;
+  for (char c : crc_text.substr(0, 8)) {
+    int value = HexDigitValue(c);
+    if (value < 0) return Corruption("bad crc32c line");
+    stored = stored * 16 + static_cast<uint32_t>(value);
+  }
+  std::string_view body = text.substr(0, crc_line);
+  if (crc32c::Mask(crc32c::Value(body)) != stored) return Corruption("CRC mismatch");
+  return body;
 }
 
 }  // namespace eddy
