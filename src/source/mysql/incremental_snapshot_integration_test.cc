@@ -439,7 +439,11 @@ TEST_P(MysqlDbLogPropertyTest, LogFoldedByKeyEqualsTheTable) {
   MysqlCaptureOptions options = Options({t}, chunk_rows);
   options.snapshot_parallelism = parallelism;
   StartCapture(options);
-  testing::RandomWriters writers(Writers(t, seed));
+  testing::RandomWriters::Options workload = Writers(t, seed);
+  // 500 writes, then 100 more for each finished chunk: writes overlap every chunk's window
+  // without burying the watermarks under a backlog the capture cannot work off in time.
+  workload.budget = [this] { return 500 + 100 * capture_->progress().incremental_chunks; };
+  testing::RandomWriters writers(std::move(workload));
   WaitSnapshotState("complete", seconds(150));
   writers.Stop();
   EXPECT_GT(writers.writes(), 0u);
