@@ -7,6 +7,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "iceberg/column_metrics.h"
 #include "iceberg/iceberg_format.h"
 #include "parquet/reader.h"
 
@@ -286,12 +287,7 @@ class Output {
     file.file_path = catalog_.store()->Describe(key);
     file.record_count = static_cast<int64_t>(summary.row_count);
     file.file_size_in_bytes = static_cast<int64_t>(summary.file_bytes);
-    for (const parquet::ColumnStatistics& column : summary.columns) {
-      if (!column.field_id) continue;
-      file.value_counts.emplace_back(*column.field_id, static_cast<int64_t>(column.value_count));
-      file.null_value_counts.emplace_back(*column.field_id,
-                                          static_cast<int64_t>(column.null_count));
-    }
+    SetColumnMetrics(schema_, summary, &file);
     files_.push_back(std::move(file));
     bytes_.clear();
     return Status::Ok();

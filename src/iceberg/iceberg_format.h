@@ -53,9 +53,51 @@ inline constexpr std::string_view kManifestListSchema =
     R"({"name":"existing_rows_count","type":"long","field-id":513},)"
     R"({"name":"deleted_rows_count","type":"long","field-id":514}]})";
 
-// manifest_entry with data_file (ids 0-4, 100-140): the fields eddy fills. Column bounds are
-// left out (wrong bounds make readers prune live files; counts are exact).
+// manifest_entry with data_file (ids 0-4, 100-140): the fields eddy fills, among them the column
+// metrics (column_metrics.h says which bounds eddy writes and why some are left out).
 inline constexpr std::string_view kManifestEntrySchema =
+    R"({"type":"record","name":"manifest_entry","fields":[)"
+    R"({"name":"status","type":"int","field-id":0},)"
+    R"({"name":"snapshot_id","type":["null","long"],"default":null,"field-id":1},)"
+    R"({"name":"sequence_number","type":["null","long"],"default":null,"field-id":3},)"
+    R"({"name":"file_sequence_number","type":["null","long"],"default":null,"field-id":4},)"
+    R"({"name":"data_file","type":{"type":"record","name":"r2","fields":[)"
+    R"({"name":"content","type":"int","field-id":134},)"
+    R"({"name":"file_path","type":"string","field-id":100},)"
+    R"({"name":"file_format","type":"string","field-id":101},)"
+    R"({"name":"partition","type":{"type":"record","name":"r102","fields":[]},"field-id":102},)"
+    R"({"name":"record_count","type":"long","field-id":103},)"
+    R"({"name":"file_size_in_bytes","type":"long","field-id":104},)"
+    R"({"name":"column_sizes","type":["null",{"type":"array","items":{"type":"record",)"
+    R"("name":"k117_v118","fields":[{"name":"key","type":"int","field-id":117},)"
+    R"({"name":"value","type":"long","field-id":118}]},"logicalType":"map"}],)"
+    R"("default":null,"field-id":108},)"
+    R"({"name":"value_counts","type":["null",{"type":"array","items":{"type":"record",)"
+    R"("name":"k119_v120","fields":[{"name":"key","type":"int","field-id":119},)"
+    R"({"name":"value","type":"long","field-id":120}]},"logicalType":"map"}],)"
+    R"("default":null,"field-id":109},)"
+    R"({"name":"null_value_counts","type":["null",{"type":"array","items":{"type":"record",)"
+    R"("name":"k121_v122","fields":[{"name":"key","type":"int","field-id":121},)"
+    R"({"name":"value","type":"long","field-id":122}]},"logicalType":"map"}],)"
+    R"("default":null,"field-id":110},)"
+    R"({"name":"nan_value_counts","type":["null",{"type":"array","items":{"type":"record",)"
+    R"("name":"k138_v139","fields":[{"name":"key","type":"int","field-id":138},)"
+    R"({"name":"value","type":"long","field-id":139}]},"logicalType":"map"}],)"
+    R"("default":null,"field-id":137},)"
+    R"({"name":"lower_bounds","type":["null",{"type":"array","items":{"type":"record",)"
+    R"("name":"k126_v127","fields":[{"name":"key","type":"int","field-id":126},)"
+    R"({"name":"value","type":"bytes","field-id":127}]},"logicalType":"map"}],)"
+    R"("default":null,"field-id":125},)"
+    R"({"name":"upper_bounds","type":["null",{"type":"array","items":{"type":"record",)"
+    R"("name":"k129_v130","fields":[{"name":"key","type":"int","field-id":129},)"
+    R"({"name":"value","type":"bytes","field-id":130}]},"logicalType":"map"}],)"
+    R"("default":null,"field-id":128},)"
+    R"({"name":"equality_ids","type":["null",{"type":"array","items":"int","element-id":136}],)"
+    R"("default":null,"field-id":135}]},"field-id":2}]})";
+
+// The manifest_entry schema of manifests written before eddy recorded column sizes, NaN counts
+// and bounds; still read (tables keep their old manifests), never written.
+inline constexpr std::string_view kManifestEntrySchemaCountsOnly =
     R"({"type":"record","name":"manifest_entry","fields":[)"
     R"({"name":"status","type":"int","field-id":0},)"
     R"({"name":"snapshot_id","type":["null","long"],"default":null,"field-id":1},)"

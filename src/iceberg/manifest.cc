@@ -7,34 +7,52 @@ namespace eddy::iceberg {
 
 namespace {
 
-void WriteCounts(avro::Encoder& encoder, const std::vector<std::pair<int32_t, int64_t>>& counts) {
-  if (counts.empty()) {
+// A nullable map<int, long> or map<int, bytes> (an array of key/value records in Avro, as
+// Iceberg writes maps with non-string keys); null when empty.
+void WriteValue(avro::Encoder& encoder, int64_t value) { encoder.Long(value); }
+void WriteValue(avro::Encoder& encoder, const std::string& value) { encoder.Bytes(value); }
+
+template <typename V>
+void WriteMap(avro::Encoder& encoder, const std::vector<std::pair<int32_t, V>>& entries) {
+  if (entries.empty()) {
     encoder.UnionIndex(0);
     return;
   }
   encoder.UnionIndex(1);
-  encoder.BeginBlock(static_cast<int64_t>(counts.size()));
-  for (const auto& [id, count] : counts) {
+  encoder.BeginBlock(static_cast<int64_t>(entries.size()));
+  for (const auto& [id, value] : entries) {
     encoder.Int(id);
-    encoder.Long(count);
+    WriteValue(encoder, value);
   }
   encoder.EndBlocks();
 }
 
-Result<std::vector<std::pair<int32_t, int64_t>>> ReadCounts(avro::Decoder& decoder) {
-  std::vector<std::pair<int32_t, int64_t>> counts;
+Status ReadValue(avro::Decoder& decoder, int64_t* value) {
+  EDDY_ASSIGN_OR_RETURN(*value, decoder.Long());
+  return Status::Ok();
+}
+Status ReadValue(avro::Decoder& decoder, std::string* value) {
+  EDDY_ASSIGN_OR_RETURN(std::string_view bytes, decoder.Bytes());
+  value->assign(bytes.data(), bytes.size());
+  return Status::Ok();
+}
+
+template <typename V>
+Result<std::vector<std::pair<int32_t, V>>> ReadMap(avro::Decoder& decoder) {
+  std::vector<std::pair<int32_t, V>> entries;
   EDDY_ASSIGN_OR_RETURN(int64_t branch, decoder.UnionIndex(2));
-  if (branch == 0) return counts;
+  if (branch == 0) return entries;
   while (true) {
     EDDY_ASSIGN_OR_RETURN(int64_t count, decoder.BlockCount());
     if (count == 0) break;
     for (int64_t i = 0; i < count; ++i) {
       EDDY_ASSIGN_OR_RETURN(int32_t id, decoder.Int());
-      EDDY_ASSIGN_OR_RETURN(int64_t value, decoder.Long());
-      counts.emplace_back(id, value);
+      V value{};
+      EDDY_RETURN_IF_ERROR(ReadValue(decoder, &value));
+      entries.emplace_back(id, std::move(value));
     }
   }
-  return counts;
+  return entries;
 }
 
 }  // namespace
@@ -67,8 +85,12 @@ Result<std::string> WriteManifest(const Schema& schema, int32_t content, int64_t
     // partition: an empty record encodes to nothing
     encoder.Long(file.record_count);
     encoder.Long(file.file_size_in_bytes);
-    WriteCounts(encoder, file.value_counts);
-    WriteCounts(encoder, file.null_value_counts);
+    WriteMap(encoder, file.column_sizes);
+    WriteMap(encoder, file.value_counts);
+    WriteMap(encoder, file.null_value_counts);
+    WriteMap(encoder, file.nan_value_counts);
+    WriteMap(encoder, file.lower_bounds);
+    WriteMap(encoder, file.upper_bounds);
     if (file.equality_ids.empty()) {
       encoder.UnionIndex(0);
     } else {
@@ -150,11 +172,13 @@ Result<std::vector<ManifestFile>> ReadManifestList(std::string_view file) {
 Result<std::vector<DataFile>> ReadManifest(std::string_view file) {
   EDDY_ASSIGN_OR_RETURN(avro::Container container, avro::ReadContainer(file));
   auto schema = container.metadata.find("avro.schema");
-  if (schema == container.metadata.end() || schema->second != kManifestEntrySchema) {
+  if (schema == container.metadata.end() || (schema->second != kManifestEntrySchema &&
+                                             schema->second != kManifestEntrySchemaCountsOnly)) {
     return FailedPrecondition(
         "the manifest was not written by eddy (its Avro schema differs); eddy maintains only "
         "tables it writes itself");
   }
+  const bool has_metrics = schema->second == kManifestEntrySchema;
   avro::Decoder decoder(container.records);
   std::vector<DataFile> files;
   for (uint64_t i = 0; i < container.record_count; ++i) {
@@ -172,8 +196,16 @@ Result<std::vector<DataFile>> ReadManifest(std::string_view file) {
     (void)format;
     EDDY_ASSIGN_OR_RETURN(data_file.record_count, decoder.Long());
     EDDY_ASSIGN_OR_RETURN(data_file.file_size_in_bytes, decoder.Long());
-    EDDY_ASSIGN_OR_RETURN(data_file.value_counts, ReadCounts(decoder));
-    EDDY_ASSIGN_OR_RETURN(data_file.null_value_counts, ReadCounts(decoder));
+    if (has_metrics) {
+      EDDY_ASSIGN_OR_RETURN(data_file.column_sizes, ReadMap<int64_t>(decoder));
+    }
+    EDDY_ASSIGN_OR_RETURN(data_file.value_counts, ReadMap<int64_t>(decoder));
+    EDDY_ASSIGN_OR_RETURN(data_file.null_value_counts, ReadMap<int64_t>(decoder));
+    if (has_metrics) {
+      EDDY_ASSIGN_OR_RETURN(data_file.nan_value_counts, ReadMap<int64_t>(decoder));
+      EDDY_ASSIGN_OR_RETURN(data_file.lower_bounds, ReadMap<std::string>(decoder));
+      EDDY_ASSIGN_OR_RETURN(data_file.upper_bounds, ReadMap<std::string>(decoder));
+    }
     EDDY_ASSIGN_OR_RETURN(int64_t has_ids, decoder.UnionIndex(2));
     if (has_ids == 1) {
       while (true) {

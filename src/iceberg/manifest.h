@@ -27,8 +27,14 @@ struct DataFile {
   std::string file_path;  // full URI
   int64_t record_count = 0;
   int64_t file_size_in_bytes = 0;
-  std::vector<std::pair<int32_t, int64_t>> value_counts;       // field id -> values (with nulls)
-  std::vector<std::pair<int32_t, int64_t>> null_value_counts;  // field id -> nulls
+  // Column metrics, by field id (column_metrics.h fills them from the Parquet writer's figures).
+  std::vector<std::pair<int32_t, int64_t>> column_sizes;       // bytes on disk, compressed
+  std::vector<std::pair<int32_t, int64_t>> value_counts;       // values (with nulls)
+  std::vector<std::pair<int32_t, int64_t>> null_value_counts;  // nulls
+  std::vector<std::pair<int32_t, int64_t>> nan_value_counts;   // NaNs (float and double)
+  // Bounds in Iceberg's single-value serialization; a column may have none.
+  std::vector<std::pair<int32_t, std::string>> lower_bounds;
+  std::vector<std::pair<int32_t, std::string>> upper_bounds;
   std::vector<int32_t> equality_ids;  // equality deletes: the key's field ids
 };
 
@@ -59,8 +65,9 @@ Result<std::string> WriteManifestList(const std::vector<ManifestFile>& manifests
                                       std::optional<int64_t> parent_snapshot_id,
                                       int64_t sequence_number);
 Result<std::vector<ManifestFile>> ReadManifestList(std::string_view file);
-// The files of a manifest eddy wrote (WriteManifest's layout; anything else is
-// kFailedPrecondition, a damaged file kCorruption).
+// The files of a manifest eddy wrote (WriteManifest's layout, or the older one without column
+// sizes, NaN counts and bounds; anything else is kFailedPrecondition, a damaged file
+// kCorruption).
 Result<std::vector<DataFile>> ReadManifest(std::string_view file);
 
 }  // namespace eddy::iceberg

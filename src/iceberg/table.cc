@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <random>
 
+#include "iceberg/column_metrics.h"
 #include "iceberg/iceberg_format.h"
 
 namespace eddy::iceberg {
@@ -153,18 +154,14 @@ Status FindUnconvertibleRows(const model::TableSchema& file_schema,
   return Status::Ok();
 }
 
-DataFile Describe(int32_t content, std::string path, const WrittenFile& file) {
+DataFile Describe(int32_t content, std::string path, const Schema& schema,
+                  const WrittenFile& file) {
   DataFile data_file;
   data_file.content = content;
   data_file.file_path = std::move(path);
   data_file.record_count = static_cast<int64_t>(file.summary.row_count);
   data_file.file_size_in_bytes = static_cast<int64_t>(file.summary.file_bytes);
-  for (const parquet::ColumnStatistics& column : file.summary.columns) {
-    if (!column.field_id) continue;
-    data_file.value_counts.emplace_back(*column.field_id, static_cast<int64_t>(column.value_count));
-    data_file.null_value_counts.emplace_back(*column.field_id,
-                                             static_cast<int64_t>(column.null_count));
-  }
+  SetColumnMetrics(schema, file.summary, &data_file);
   return data_file;
 }
 
@@ -320,7 +317,8 @@ Result<LoadedTable> Catalog::CommitDelta(std::string_view table_key,
     WrittenFile file = std::move(written_keys).value();
     std::string key = prefix + "data/" + file_stem + "-deletes.parquet";
     EDDY_RETURN_IF_ERROR(put_file(key, file.bytes));
-    DataFile data_file = Describe(kContentEqualityDeletes, store_->Describe(key), file);
+    DataFile data_file =
+        Describe(kContentEqualityDeletes, store_->Describe(key), delete_schema, file);
     data_file.equality_ids = schema.identifier_field_ids;
     added_deletes = data_file.record_count;
     added_files_size += data_file.file_size_in_bytes;
@@ -343,7 +341,7 @@ Result<LoadedTable> Catalog::CommitDelta(std::string_view table_key,
     WrittenFile file = std::move(written_rows).value();
     std::string key = prefix + "data/" + file_stem + "-data.parquet";
     EDDY_RETURN_IF_ERROR(put_file(key, file.bytes));
-    DataFile data_file = Describe(kContentData, store_->Describe(key), file);
+    DataFile data_file = Describe(kContentData, store_->Describe(key), schema, file);
     added_records = data_file.record_count;
     added_data_files = 1;
     added_files_size += data_file.file_size_in_bytes;

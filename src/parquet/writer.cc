@@ -781,6 +781,7 @@ class WriterImpl final : public ParquetWriter {
       stats.name = column.spec.layout.name;
       stats.field_id = column.spec.field_id;
       stats.physical = column.spec.layout.physical;
+      stats.logical = column.spec.layout.logical;
       stats.value_count = column.file_values;
       stats.null_count = column.file_nulls;
       stats.nan_count = column.file_nans;

@@ -133,6 +133,7 @@ struct ColumnStatistics {
   std::string name;
   std::optional<int32_t> field_id;
   PhysicalType physical = PhysicalType::kByteArray;
+  std::string logical;       // the column's ColumnLayout::logical ("INT(32,unsigned)", ...)
   uint64_t value_count = 0;  // values including nulls (= rows)
   uint64_t null_count = 0;
   uint64_t nan_count = 0;           // float/double columns: NaN values (never part of min/max)

@@ -23,7 +23,9 @@
 // - avsc (npm), a second Avro decoder, decodes the current snapshot's manifest list and every
 //   manifest independently of icebird and must find the same files, contents, counts and
 //   sizes; parquet-wasm (arrow-rs) reads every data and delete file and must count the
-//   manifest's record_count (both add to problems when they disagree).
+//   manifest's record_count (both add to problems when they disagree);
+// - bounds: how many column bounds (avsc-decoded lower_bounds / upper_bounds) DuckDB checked
+//   against the file's rows: no value outside them, numeric bounds equal to a value held.
 // Rows are objects sorted by KEY_COLUMN, values as JSON (bigints as numbers, Dates as ISO).
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -160,8 +162,8 @@ for (const { entries } of manifests) {
       await writeFile(local, Buffer.from(await reply.arrayBuffer()));
     }
     (file.content === 2 ? deleteFiles : dataFiles)
-      .push({ path: local, sequence: Number(entry.sequence_number), records: Number(file.record_count),
-              equalityIds: file.equality_ids });
+      .push({ path: local, source: path, sequence: Number(entry.sequence_number),
+              records: Number(file.record_count), equalityIds: file.equality_ids });
   }
 }
 check(dataFiles.length > 0, 'no data files');
@@ -208,8 +210,18 @@ const listed = await avscRecords(current['manifest-list']);
 check(listed.length === manifests.length,
       `avsc: the manifest list names ${listed.length} manifests, icebird read ${manifests.length}`);
 const avscEntries = [];
+const boundsByPath = new Map();  // file path -> [{id, lower, upper}] (Buffers; either may be absent)
 for (const manifest of listed) {
-  for (const entry of await avscRecords(manifest.manifest_path)) avscEntries.push(describe(entry));
+  for (const entry of await avscRecords(manifest.manifest_path)) {
+    avscEntries.push(describe(entry));
+    const f = entry.data_file;
+    const bounds = new Map();
+    for (const { key, value } of f.lower_bounds ?? []) bounds.set(key, { id: key, lower: value });
+    for (const { key, value } of f.upper_bounds ?? []) {
+      bounds.set(key, { ...(bounds.get(key) ?? { id: key }), upper: value });
+    }
+    boundsByPath.set(onS3 ? f.file_path : f.file_path.slice('file://'.length), [...bounds.values()]);
+  }
 }
 const icebirdEntries = manifests.flatMap(({ entries }) => entries.map(describe));
 avscEntries.sort();
@@ -223,6 +235,43 @@ for (const file of [...dataFiles, ...deleteFiles]) {
   const table = tableFromIPC(readParquet(await readFile(file.path)).intoIPCStream());
   check(table.numRows === file.records,
         `parquet-wasm ${file.path}: ${table.numRows} rows, the manifest says ${file.records}`);
+}
+
+// An Iceberg single-value serialization (spec, Appendix D) as a DuckDB literal comparable with
+// boundColumn(type, column); null for no bound or a type eddy writes none for.
+let boundsChecked = 0;
+function boundLiteral(type, bytes) {
+  if (!bytes) return null;
+  const b = Buffer.from(bytes);
+  const integer = () => (b.length === 4 ? String(b.readInt32LE(0)) : String(b.readBigInt64LE(0)));
+  if (type === 'boolean') return b[0] ? 'true' : 'false';
+  if (type === 'int' || type === 'long' || type === 'date') return integer();
+  if (type === 'time' || type === 'timestamp' || type === 'timestamptz') return integer();
+  // -0.0 keeps its sign (String(-0) is "0"): DuckDB orders -0.0 below +0.0.
+  const float = (v) => (Object.is(v, -0) ? '-0.0' : String(v));
+  if (type === 'float') return `'${float(b.readFloatLE(0))}'::FLOAT`;
+  if (type === 'double') return `'${float(b.readDoubleLE(0))}'::DOUBLE`;
+  if (type === 'string') return quote(b.toString('utf8'));
+  if (type === 'binary' || type.startsWith('fixed')) return `from_hex('${b.toString('hex')}')`;
+  const decimal = /^decimal\((\d+), (\d+)\)$/.exec(type);
+  if (decimal) {
+    let unscaled = 0n;
+    for (const byte of b) unscaled = (unscaled << 8n) | BigInt(byte);
+    if (b.length > 0 && b[0] & 0x80) unscaled -= 1n << BigInt(8 * b.length);
+    const scale = Number(decimal[2]);
+    const negative = unscaled < 0n;
+    const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
+    const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+    return `CAST('${negative ? '-' : ''}${text}' AS DECIMAL(${decimal[1]}, ${scale}))`;
+  }
+  return null;
+}
+function boundColumn(type, column) {
+  if (type === 'date') return `(${column} - DATE '1970-01-01')`;
+  if (type === 'timestamp' || type === 'timestamptz') return `epoch_us(${column})`;
+  if (type === 'time') return `datediff('microsecond', TIME '00:00:00', ${column})`;
+  if (type === 'binary' || type.startsWith('fixed')) return `${column}::BLOB`;
+  return column;
 }
 
 const instance = await DuckDBInstance.create(':memory:');
@@ -243,6 +292,41 @@ for (const file of [...dataFiles, ...deleteFiles]) {
     check(field ? Number(field_id) === field.id : known.some((f) => f.id === Number(field_id)),
           `${file.path}: column ${name} has field_id ${field_id}, the schemas say ` +
           `${known.map((f) => f.id).join(' or ') || 'nothing'}`);
+  }
+  // Column bounds, checked against the rows by DuckDB: no value of the file lies outside
+  // [lower, upper] (NaN is never inside bounds: the spec keeps it out), and a numeric bound is
+  // a value the column holds (exact, not merely wide).
+  for (const { id, lower, upper } of boundsByPath.get(file.source) ?? []) {
+    const field = schema.fields.find((f) => f.id === id);
+    if (!field || !ids.some((c) => c.name === field.name)) continue;
+    const literal = boundLiteral(field.type, lower), upperLiteral = boundLiteral(field.type, upper);
+    const column = boundColumn(field.type, `"${field.name}"`);
+    if (literal === null && upperLiteral === null) {
+      check(false, `${file.path}: column ${field.name} (${field.type}) has a bound eddy should not write`);
+      continue;
+    }
+    const outside = [];
+    if (literal !== null) outside.push(`${column} < ${literal}`);
+    if (upperLiteral !== null) outside.push(`${column} > ${upperLiteral}`);
+    // DuckDB reads the timestamp micros +-(2^63 - 1) as +-infinity (epoch_us is NULL there).
+    const equals = (bound) => (bound === null ? 'true'
+      : /^timestamp/.test(field.type) && /^-?9223372036854775807$/.test(bound)
+        ? `isinf("${field.name}")` : `${column} = ${bound}`);
+    const row = (await connection.runAndReadAll(
+      `SELECT count(*) FILTER (WHERE (${outside.join(' OR ')})${
+        ['float', 'double'].includes(field.type) ? ` AND NOT isnan("${field.name}")` : ''}) AS outside,
+              count(*) FILTER (WHERE ${equals(literal)}) AS at_lower,
+              count(*) FILTER (WHERE ${equals(upperLiteral)}) AS at_upper
+         FROM read_parquet(${quote(file.path)})`)).getRowObjectsJson()[0];
+    check(Number(row.outside) === 0,
+          `${file.path}: ${row.outside} values of ${field.name} lie outside its bounds ` +
+          `[${literal}, ${upperLiteral}]`);
+    if (!['string', 'binary'].includes(field.type) && !field.type.startsWith('fixed')) {
+      check(Number(row.at_lower) > 0 && Number(row.at_upper) > 0,
+            `${file.path}: the bounds [${literal}, ${upperLiteral}] of ${field.name} are not its ` +
+            'minimum and maximum');
+    }
+    boundsChecked++;
   }
   if (file.equalityIds) {
     const keyField = schema.fields.find((f) => f.name === keyColumn);
@@ -274,4 +358,5 @@ instance.closeSync();
 process.stdout.write(JSON.stringify({
   versions, duckdb: canonical(duckdbRows), problems,
   files: { data: dataFiles.length, deletes: deleteFiles.length },  // the current snapshot's
+  bounds: boundsChecked,  // column bounds checked against the rows
 }));

@@ -173,13 +173,21 @@ def check_matrix(label, work, url, tables, table_path, columns, row_count, set_a
                 raise AssertionError(f"eddy exited with {run.returncode}; see {log}")
             if not os.path.exists(table_dir() + "/metadata/version-hint.text"):
                 return None
-            result, _ = read_table(NODE, table_dir(), "id", current_only=True)
+            result, error = read_table(NODE, table_dir(), "id", current_only=True)
+            reader_error[0] = error
             return result if result and len(result["versions"][-1]["rows"]) == count else None
 
+        def wait_holding(count, what):
+            try:
+                return wait_for(lambda: table_holds(count), 60, what)
+            except AssertionError as timeout:
+                raise AssertionError(f"{timeout}; the reader's last error: {reader_error[0]}")
+
+        reader_error = [""]
         kept = row_count - len(set_aside)
-        wait_for(lambda: table_holds(kept), 60, f"the {label} snapshot rows in Iceberg")
+        wait_holding(kept, f"the {label} snapshot rows in Iceberg")
         insert_again()
-        result = wait_for(lambda: table_holds(2 * kept), 60, f"the {label} streamed rows")
+        result = wait_holding(2 * kept, f"the {label} streamed rows")
         run.send_signal(signal.SIGTERM)
         run.wait(timeout=60)
     finally:
