@@ -449,30 +449,15 @@ Result<TextValue> Render(const model::Value& value, const model::Column& column,
 }  // namespace
 
 std::string MariadbDialect::QuoteIdentifier(std::string_view name) const {
-  std::string out = "`";
-  for (char c : name) {
-    if (c == '`') out += '`';
-    out += c;
-  }
-  out += '`';
-  return out;
+  return QuoteDoubling(name, '`');
 }
 
 std::string MariadbDialect::QuoteLiteral(std::string_view text) const {
+  if (IsValidUtf8WithoutNul(text)) return QuoteDoubling(text, '\'');
   std::string out;
-  if (!IsValidUtf8WithoutNul(text)) {
-    out.reserve(text.size() * 2 + 3);
-    out += "X'";
-    AppendHex(out, text);
-    out += '\'';
-    return out;
-  }
-  out.reserve(text.size() + 2);
-  out += '\'';
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
+  out.reserve(text.size() * 2 + 3);
+  out += "X'";
+  AppendHex(out, text);
   out += '\'';
   return out;
 }

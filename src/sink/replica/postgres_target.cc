@@ -349,24 +349,11 @@ Result<TextValue> RenderScalar(const model::Value& value, const model::Column& c
 }  // namespace
 
 std::string PostgresDialect::QuoteIdentifier(std::string_view name) const {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
+  return QuoteDoubling(name, '"');
 }
 
 std::string PostgresDialect::QuoteLiteral(std::string_view text) const {
-  std::string out = "'";
-  out.reserve(text.size() + 2);
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  out += '\'';
-  return out;
+  return QuoteDoubling(text, '\'');
 }
 
 Result<std::string> PostgresDialect::MapType(const model::Column& column,

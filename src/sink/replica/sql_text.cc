@@ -4,6 +4,18 @@
 
 namespace eddy::sink::replica {
 
+std::string QuoteDoubling(std::string_view text, char quote) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out += quote;
+  for (char c : text) {
+    if (c == quote) out += quote;
+    out += c;
+  }
+  out += quote;
+  return out;
+}
+
 std::string IdentifierList(const TargetDialect& dialect, const std::vector<std::string>& names,
                            std::string_view separator) {
   std::string out;

@@ -19,6 +19,10 @@
 
 namespace eddy::sink::replica {
 
+// `text` between two `quote` characters, each `quote` inside doubled: the quoting of SQL
+// string literals ('), PostgreSQL identifiers (") and MariaDB identifiers (`).
+std::string QuoteDoubling(std::string_view text, char quote);
+
 // dialect.QuoteIdentifier of each name, joined by `separator`.
 std::string IdentifierList(const TargetDialect& dialect, const std::vector<std::string>& names,
                            std::string_view separator);
