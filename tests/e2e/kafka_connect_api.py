@@ -28,9 +28,9 @@ import sys
 import urllib.error
 import urllib.request
 
-from e2e_common import Postgres, free_port, stop_all, wait_for, work_directory
+from e2e_common import EddyProcess, Postgres, free_port, stop_all, wait_for, work_directory
 from kafka_common import KafkaMockCluster, consumer
-from kafka_connect_common import EddyRun, curl, postgres_connector_config, write_eddy_config
+from kafka_connect_common import curl, postgres_connector_config, write_eddy_config
 
 EDDY, LOCALDB, MOCK = sys.argv[1], sys.argv[2], sys.argv[3]
 
@@ -76,7 +76,7 @@ def main():
             port = free_port()
             config = os.path.join(work, "eddy.toml")
             write_eddy_config(config, work, port)
-            eddy = EddyRun(EDDY, work, config, port)
+            eddy = EddyProcess(EDDY, ["run", "--config", config], work, port)
             running.append(eddy)
 
             code, plugins = curl(port, "GET", "/connector-plugins")
@@ -124,7 +124,7 @@ def main():
             eddy.stop()
             running.remove(eddy)
             write_eddy_config(config, work, port, cluster.bootstrap)
-            eddy = EddyRun(EDDY, work, config, port)
+            eddy = EddyProcess(EDDY, ["run", "--config", config], work, port)
             running.append(eddy)
             status = expect(port, "GET", "/connectors/inventory/status", 200)
             assert status["connector"]["state"] == "PAUSED", status
@@ -232,7 +232,7 @@ def main():
             assert "shipping" not in sources and "inventory" in sources, sources
             eddy.stop()
             running.remove(eddy)
-            eddy = EddyRun(EDDY, work, config, port)
+            eddy = EddyProcess(EDDY, ["run", "--config", config], work, port)
             running.append(eddy)
             assert expect(port, "GET", "/connectors", 200) == ["inventory"]
             print("kafka_connect_api: OK")

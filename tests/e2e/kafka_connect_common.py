@@ -1,17 +1,16 @@
 """Shared set-up of the Kafka Connect REST API tests (kafka_connect_api.py,
-kafka_connect_rest.py): `eddy run --config` with no stream, a Debezium PostgreSQL connector's
-properties for a throwaway PostgreSQL, and curl as the REST client.
+kafka_connect_rest.py): eddy's configuration with no stream (run by e2e_common.EddyProcess), a
+Debezium PostgreSQL connector's properties for a throwaway PostgreSQL, and curl as the REST
+client.
 
 Neither Debian nor npm has a Kafka Connect REST client library (npm's
 @aws-sdk/client-kafkaconnect is MSK Connect's own API, not this one), so the tests use curl,
 urllib and python3-requests.
 """
 import json
-import os
 import subprocess
 import urllib.parse
 
-from e2e_common import port_open, stop_process, wait_for
 
 POSTGRES_CLASS = "io.debezium.connector.postgresql.PostgresConnector"
 
@@ -56,20 +55,3 @@ def write_eddy_config(path, work, port, bootstrap=None):
         f.write('[[source]]\nname = "unused"\nurl = "postgresql://127.0.0.1:1/none"\n')
         if bootstrap:
             f.write(f'[kafka]\nbootstrap_servers = "{bootstrap}"\n')
-
-
-class EddyRun:
-    """`eddy run --config CONFIG`, started once its API on `port` answers; its output goes
-    to a new eddy-N.log in `work`."""
-
-    def __init__(self, eddy, work, config, port):
-        self.log_path = os.path.join(work, f"eddy-{len(os.listdir(work))}.log")
-        self.process = subprocess.Popen([eddy, "run", "--config", config],
-                                        stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
-        wait_for(lambda: port_open(port) or self.process.poll() is not None, 60, "eddy's API")
-        assert self.process.poll() is None, open(self.log_path).read()
-
-    def stop(self):
-        """Stops eddy (SIGTERM) and asserts it exited cleanly."""
-        stop_process(self.process)
-        assert self.process.returncode == 0, open(self.log_path).read()

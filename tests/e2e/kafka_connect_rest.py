@@ -25,8 +25,8 @@ import sys
 
 import requests
 
-from e2e_common import Postgres, free_port, stop_process, wait_for, work_directory
-from kafka_connect_common import POSTGRES_CLASS, EddyRun, curl, postgres_connector_config, \
+from e2e_common import EddyProcess, Postgres, free_port, stop_process, wait_for, work_directory
+from kafka_connect_common import POSTGRES_CLASS, curl, postgres_connector_config, \
     write_eddy_config
 
 EDDY, LOCALDB = sys.argv[1], sys.argv[2]
@@ -60,7 +60,7 @@ def main():
             base = f"http://127.0.0.1:{port}"
             config_path = os.path.join(work, "eddy.toml")
             write_eddy_config(config_path, work, port)
-            eddy = EddyRun(EDDY, work, config_path, port)
+            eddy = EddyProcess(EDDY, ["run", "--config", config_path], work, port)
 
             # Validation, as Connect UIs call it before creating a connector.
             good = dict(connector_config(postgres, "shop", "dbz_rest"), name="inventory")
