@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "base/logging.h"
+#include "bench_util.h"
 #include "localdb/local_mariadb.h"
 #include "log/log_store.h"
 #include "source/mysql/capture.h"
@@ -46,35 +47,11 @@
 namespace {
 
 using namespace eddy;
+using bench::Check;
+using bench::Flag;
+using bench::ProcStatusKb;
+using bench::StringFlag;
 using SteadyClock = std::chrono::steady_clock;
-
-long Flag(int argc, char** argv, const char* name, long fallback) {
-  std::string prefix = std::string("--") + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
-      return std::strtol(argv[i] + prefix.size(), nullptr, 10);
-    }
-  }
-  return fallback;
-}
-
-std::string StringFlag(int argc, char** argv, const char* name, std::string fallback) {
-  std::string prefix = std::string("--") + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) return argv[i] + prefix.size();
-  }
-  return fallback;
-}
-
-long StatusKb(const char* field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  size_t length = std::strlen(field);
-  while (std::getline(status, line)) {
-    if (line.compare(0, length, field) == 0) return std::strtol(line.c_str() + length, nullptr, 10);
-  }
-  return -1;
-}
 
 std::string LoadAverage() {
   std::ifstream loadavg("/proc/loadavg");
@@ -87,13 +64,6 @@ std::string LoadAverage() {
 void ResetPeakRss() {
   std::ofstream clear("/proc/self/clear_refs");
   clear << "5";
-}
-
-void Check(const Status& status, const char* what) {
-  if (!status.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, status.ToString().c_str());
-    std::exit(1);
-  }
 }
 
 template <typename T>
@@ -493,13 +463,13 @@ int main(int argc, char** argv) {
       std::printf("one %ld-row transaction, mariadb-binlog -v: %.2f s\n", big, tool_seconds);
     }
     ResetPeakRss();
-    long rss_before = StatusKb("VmRSS:");
+    long rss_before = ProcStatusKb("VmRSS:");
     EddyRun eddy = RunEddy(*server, start, end, dir + "/big");
     std::printf(
         "one %ld-row transaction, eddy: %.2f s, %llu changes, peak RSS %ld MB (RSS "
         "before: %ld MB)\n",
         big, eddy.seconds, static_cast<unsigned long long>(eddy.progress.events),
-        StatusKb("VmHWM:") / 1024, rss_before / 1024);
+        ProcStatusKb("VmHWM:") / 1024, rss_before / 1024);
   }
   if (keep) {
     std::printf("kept %s\n", dir.c_str());

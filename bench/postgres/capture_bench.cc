@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "base/logging.h"
+#include "bench_util.h"
 #include "localdb/local_postgres.h"
 #include "log/log_store.h"
 #include "source/postgres/capture.h"
@@ -38,41 +39,11 @@
 namespace {
 
 using namespace eddy;
+using bench::Check;
+using bench::Flag;
+using bench::ProcStatusKb;
+using bench::StringFlag;
 using SteadyClock = std::chrono::steady_clock;
-
-long Flag(int argc, char** argv, const char* name, long fallback) {
-  std::string prefix = std::string("--") + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
-      return std::strtol(argv[i] + prefix.size(), nullptr, 10);
-    }
-  }
-  return fallback;
-}
-
-std::string StringFlag(int argc, char** argv, const char* name, std::string fallback) {
-  std::string prefix = std::string("--") + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) return argv[i] + prefix.size();
-  }
-  return fallback;
-}
-
-long PeakRssKb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-  }
-  return -1;
-}
-
-void Check(const Status& status, const char* what) {
-  if (!status.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, status.ToString().c_str());
-    std::exit(1);
-  }
-}
 
 template <typename T>
 T Check(Result<T> result, const char* what) {
@@ -337,15 +308,15 @@ int main(int argc, char** argv) {
     }
     std::printf("one %ld-row transaction, pg_recvlogical: %.2f s\n", big,
                 std::chrono::duration<double>(SteadyClock::now() - big_recv_started).count());
-    long rss_before = PeakRssKb();
+    long rss_before = ProcStatusKb("VmHWM:");
     ResetPeakRss();
     auto [big_seconds, big_events] =
         DrainWithEddy(url, "bench_big", dir + "/big", static_cast<uint64_t>(big), "big");
     std::printf(
         "one %ld-row transaction, eddy: %.2f s, %llu events, peak RSS %ld MB (peak before this "
         "phase: %ld MB)\n",
-        big, big_seconds, static_cast<unsigned long long>(big_events), PeakRssKb() / 1024,
-        rss_before / 1024);
+        big, big_seconds, static_cast<unsigned long long>(big_events),
+        ProcStatusKb("VmHWM:") / 1024, rss_before / 1024);
   }
   if (latency_rate > 0) MeasureLatency(url, dir, latency_rate, latency_rows, latency_seconds);
   std::filesystem::remove_all(dir);

@@ -27,7 +27,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,29 +38,9 @@ import urllib.request
 import boto3
 import botocore.config
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from bench_common import free_port, port_open, wait_for  # noqa: E402
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, seconds, what, interval=0.02):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)  # polling a condition with a deadline
-    raise SystemExit(f"timed out after {seconds}s waiting for {what}")
-
-
-def port_open(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def client(port):
@@ -79,7 +58,8 @@ def serve(eddy, data_dir, port, sink=None):
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env=dict(os.environ, AWS_ACCESS_KEY_ID="bench",
                                         AWS_SECRET_ACCESS_KEY="bench"))
-    wait_for(lambda: process.poll() is not None or port_open(port), 60, "eddy serve")
+    wait_for(lambda: process.poll() is not None or port_open(port), 60, "eddy serve",
+             interval=0.02)
     if process.poll() is not None:
         raise SystemExit(f"eddy serve exited with {process.returncode}")
     return process
@@ -93,7 +73,7 @@ def stop(process):
 def create(kinesis, name, shards):
     kinesis.create_stream(StreamName=name, ShardCount=shards)
     wait_for(lambda: kinesis.describe_stream_summary(StreamName=name)
-             ["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE", 30, name)
+             ["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE", 30, name, interval=0.02)
 
 
 def delivered(metrics_port, sink):
@@ -177,7 +157,7 @@ def main():
             source = serve(args.eddy, work + "/a", source_port, sink)
             processes.append(source)
             wait_for(lambda: delivered(source_port, f"bench-{round_index}") >= args.records, 600,
-                     "the sink to deliver every record")
+                     "the sink to deliver every record", interval=0.02)
             eddy_seconds = time.monotonic() - started
             if os.environ.get("EDDY_BENCH_DEBUG"):
                 with urllib.request.urlopen(f"http://127.0.0.1:{target_port}/metrics") as r:

@@ -22,9 +22,7 @@ Ratio = eddy seconds / COPY seconds (how many times longer applying every change
 loading the end state). Anchor: Debezium's JDBC sink is published at about 2,300 events/s
 batched.
 """
-import argparse
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -33,67 +31,22 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "e2e"))
-from replica_support import ENV, LocalServer, TargetPostgres, stop_process, wait_for  # noqa: E402
-
-
-def delivered(eddy, data_dir, name):
-    text = subprocess.run([eddy, "status", "--data-dir", data_dir], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True).stdout
-    for line in text.splitlines():
-        if line.startswith(f"sink {name}:"):
-            match = re.search(r"delivered_records=(\d+)", line)
-            return int(match.group(1)) if match else 0
-    return 0
+from replica_bench import (RETAIL_TRANS_COLUMNS, Workload, capture_workload,  # noqa: E402
+                           delivered, parse_args)
+from replica_support import ENV, LocalServer, TargetPostgres, stop_process  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("eddy")
-    parser.add_argument("localdb")
-    parser.add_argument("--scale", type=float, default=0.1)
-    args = parser.parse_args()
-    inserts = int(1_000_000 * args.scale)
-    updates = int(500_000 * args.scale)
-    deletes = int(200_000 * args.scale)
-    total = inserts + updates + deletes
+    args = parse_args()
+    workload = Workload(args.scale)
+    total = workload.total
     work = tempfile.mkdtemp(prefix="eddy-replica-bench-")
-    source = target = capture = run = None
+    source = target = run = None
     try:
         source = LocalServer(args.localdb, work)
         target = TargetPostgres(work)
         target.sql("CREATE SCHEMA bench")
-        source.sql("CREATE TABLE retail_trans (id bigint PRIMARY KEY, store_id int NOT NULL,"
-                   " sku text NOT NULL, qty int NOT NULL, price numeric(10,2) NOT NULL,"
-                   " customer text, sold_at timestamptz NOT NULL)")
-        data_dir = work + "/data"
-        capture = subprocess.Popen(
-            [args.eddy, "run", "--source", source.url, "--data-dir", data_dir, "--stream",
-             "retail", "--tables", "public.retail_trans", "--shards", "4", "--api-listen",
-             "127.0.0.1:0", "--sink", f"file://{work}/check?name=check&buffer_interval=1"],
-            stdout=open(work + "/capture.log", "w"), stderr=subprocess.STDOUT)
-        step = 1000
-        script = []
-        for start in range(1, inserts + 1, step):
-            end = min(start + step - 1, inserts)
-            script.append(f"INSERT INTO retail_trans SELECT g, g % 97, 'SKU-' || (g % 5003), "
-                          f"1 + g % 7, (g % 10000) / 100.0, CASE WHEN g % 5 = 0 THEN NULL ELSE "
-                          f"'customer-' || g END, now() - (g || ' seconds')::interval "
-                          f"FROM generate_series({start}, {end}) g;")
-        # Updates hit every other row of the first 2*updates ids; deletes the last ids.
-        for start in range(1, 2 * updates + 1, 2 * step):
-            end = min(start + 2 * step - 1, 2 * updates)
-            script.append(f"UPDATE retail_trans SET qty = qty + 1, price = price + 0.01 "
-                          f"WHERE id BETWEEN {start} AND {end} AND id % 2 = 1;")
-        for start in range(inserts - deletes + 1, inserts + 1, step):
-            end = min(start + step - 1, inserts)
-            script.append(f"DELETE FROM retail_trans WHERE id BETWEEN {start} AND {end};")
-        subprocess.run(["psql", source.url, "-v", "ON_ERROR_STOP=1", "-q"],
-                       input="\n".join(script), text=True, check=True, env=ENV,
-                       stdout=subprocess.DEVNULL)
-        wait_for(lambda: capture.poll() is None and delivered(args.eddy, data_dir, "check") >= total,
-                 900, "the workload to be captured")
-        stop_process(capture)
-        capture = None
+        data_dir = capture_workload(args.eddy, source, work, workload)
 
         sink = f"{target.url}?schema=bench&name=bench&stream=retail"
         started = time.monotonic()
@@ -116,9 +69,7 @@ def main():
         if want != got:
             raise AssertionError(f"target differs from source: {got!r} vs {want!r}")
 
-        target.sql("CREATE TABLE bench.copy_ref (id bigint PRIMARY KEY, store_id int NOT NULL,"
-                   " sku text NOT NULL, qty int NOT NULL, price numeric(10,2) NOT NULL,"
-                   " customer text, sold_at timestamptz NOT NULL)")
+        target.sql("CREATE TABLE bench.copy_ref " + RETAIL_TRANS_COLUMNS)
         started = time.monotonic()
         out = subprocess.Popen(["psql", source.url, "-qAt", "-c", "COPY retail_trans TO STDOUT"],
                                stdout=subprocess.PIPE, env=ENV)
@@ -128,8 +79,7 @@ def main():
         copy_seconds = time.monotonic() - started
         rows = int(want.split("\t")[0])
         load = os.getloadavg()[0]
-        print(f"replica_pg: retail_trans x{args.scale}: {inserts} inserts, {updates} updates, "
-              f"{deletes} deletes ({total} changes, {rows} final rows), load {load:.1f}")
+        print(f"replica_pg: {workload.describe()}, {rows} final rows), load {load:.1f}")
         print(f"  eddy serve --sink postgresql://  {eddy_seconds:7.2f} s  "
               f"{total / eddy_seconds:9.0f} changes/s (every change applied, exactly once)")
         print(f"  COPY of the final rows           {copy_seconds:7.2f} s  "
@@ -138,10 +88,9 @@ def main():
               f"vs Debezium JDBC sink's ~2,300 events/s: {total / eddy_seconds / 2300:.1f}x")
         return 0
     finally:
-        for process in (capture, run):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-                process.wait()
+        if run is not None and run.poll() is None:
+            run.send_signal(signal.SIGKILL)
+            run.wait()
         if target:
             target.close()
         if source:

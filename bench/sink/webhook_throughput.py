@@ -23,7 +23,6 @@ records, so the second phase reads exactly what the first drained. --repeat alte
 two phases that many times (fresh sink name each time) and prints the median ratio.
 """
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -38,23 +37,11 @@ import time
 import boto3
 import botocore.config
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from bench_common import free_port, run_kinesis_load, wait_for  # noqa: E402
+
+
 STREAM = "push-bench"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.01)  # polling a condition with a deadline
-    raise SystemExit(f"timed out after {seconds}s waiting for {what}")
 
 
 class Receiver:
@@ -132,20 +119,6 @@ class Receiver:
             conn.close()
 
 
-def run_load(binary, args, go=True):
-    proc = subprocess.Popen([binary] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
-    line = proc.stdout.readline().strip()
-    if line != "ready":
-        raise SystemExit(f"kinesis_load did not get ready: {line!r}")
-    proc.stdin.write("go\n")
-    proc.stdin.flush()
-    out = proc.stdout.readline()
-    if proc.wait() != 0:
-        raise SystemExit("kinesis_load failed")
-    return json.loads(out)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("eddy")
@@ -182,7 +155,7 @@ def main():
             except OSError:
                 return False
 
-        wait_for(up, 30, "eddy serve to listen")
+        wait_for(up, 30, "eddy serve to listen", interval=0.01)
         return proc, port
 
     def stop_server(proc):
@@ -198,13 +171,13 @@ def main():
                                config=botocore.config.Config(retries={"max_attempts": 2}))
         kinesis.create_stream(StreamName=STREAM, ShardCount=args.shards)
         shard_ids = [s["ShardId"] for s in kinesis.list_shards(StreamName=STREAM)["Shards"]]
-        put = run_load(args.kinesis_load, ["put", f"--port={port}", f"--stream={STREAM}",
+        put = run_kinesis_load(args.kinesis_load, ["put", f"--port={port}", f"--stream={STREAM}",
                                            f"--records={args.records}", f"--size={args.size}"])
         print(f"loaded {put['count']} records of {args.size} bytes into {args.shards} shards "
               f"({put['count'] / put['seconds']:,.0f} records/s)", flush=True)
         ratios = []
         for run in range(args.repeat):
-            get = run_load(args.kinesis_load, ["get", f"--port={port}", f"--stream={STREAM}",
+            get = run_kinesis_load(args.kinesis_load, ["get", f"--port={port}", f"--stream={STREAM}",
                                                "--shards=" + ",".join(shard_ids)])
             get_rate = get["count"] / get["seconds"]
             stop_server(server)
@@ -214,7 +187,8 @@ def main():
                     f"&parallelization_factor={args.parallelization_factor or args.shards}")
             started = time.monotonic()
             server, port = start_server(["--sink", sink])
-            wait_for(lambda: receiver.count >= args.records, 600, "every record to be pushed")
+            wait_for(lambda: receiver.count >= args.records, 600, "every record to be pushed",
+                     interval=0.01)
             with receiver.lock:
                 seconds = receiver.last - receiver.first
                 requests = receiver.requests

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "log/log_store.h"
 #include "log/stream_tags.h"
 #include "model/event.h"
@@ -23,31 +24,9 @@
 namespace {
 
 using namespace eddy;
-
-long Flag(int argc, char** argv, const char* name, long fallback) {
-  std::string prefix = std::string("--") + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
-      return std::strtol(argv[i] + prefix.size(), nullptr, 10);
-    }
-  }
-  return fallback;
-}
-
-std::string StringFlag(int argc, char** argv, const char* name, std::string fallback) {
-  std::string prefix = std::string("--") + name + "=";
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) return argv[i] + prefix.size();
-  }
-  return fallback;
-}
-
-void Check(const Status& status, const char* what) {
-  if (!status.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, status.ToString().c_str());
-    std::exit(1);
-  }
-}
+using bench::Check;
+using bench::Flag;
+using bench::StringFlag;
 
 constexpr int64_t kBaseMicros = 1'735'689'600'000'000;  // 2025-01-01 00:00:00 UTC
 

@@ -21,32 +21,21 @@ the speed-up of the first over it. Every run prints its CPU time per record, the
 machine's load disturbs least.
 """
 import argparse
-import json
 import os
 import shutil
 import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from bench_common import free_port, run_kinesis_load, wait_for  # noqa: E402
+
+
 STREAM = "cdc"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(condition, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.01)  # polling a condition with a deadline
-    raise SystemExit(f"timed out after {seconds}s waiting for {what}")
 
 
 def run_tail(eddy, data):
@@ -68,18 +57,8 @@ def run_tail(eddy, data):
 
 
 def run_get(kinesis_load, port, shards):
-    proc = subprocess.Popen([kinesis_load, "get", f"--port={port}", f"--stream={STREAM}",
-                             "--shards=" + ",".join(shards)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline().strip()
-    if line != "ready":
-        raise SystemExit(f"kinesis_load did not get ready: {line!r}")
-    proc.stdin.write("go\n")
-    proc.stdin.flush()
-    out = proc.stdout.readline()
-    if proc.wait() != 0:
-        raise SystemExit("kinesis_load failed")
-    return json.loads(out)
+    return run_kinesis_load(kinesis_load, ["get", f"--port={port}", f"--stream={STREAM}",
+                                           "--shards=" + ",".join(shards)])
 
 
 def main():
@@ -145,7 +124,7 @@ def main():
                 except OSError:
                     return False
 
-            wait_for(up, 30, "eddy serve to listen")
+            wait_for(up, 30, "eddy serve to listen", interval=0.01)
             get = run_get(args.kinesis_load, port, shards)
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)

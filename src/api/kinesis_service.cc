@@ -31,6 +31,55 @@ struct Or {
 
 bool IsArnChar(char c) { return c > 0x20 && c < 0x7f; }
 
+// A stream name or shard id member: 1 to 128 of [a-zA-Z0-9_.-].
+void CheckName(ConstraintChecker& check, std::string_view field,
+               const std::optional<std::string>& value) {
+  check.Length(field, value, 1, 128);
+  check.Charset(field, value, "[a-zA-Z0-9_.-]+", IsNameChar);
+}
+
+// A decimal number member of at most `max_digits` digits (sequence numbers: 129, hash keys:
+// 39), worded as AWS words the pattern.
+void CheckDecimal(ConstraintChecker& check, std::string_view field,
+                  const std::optional<std::string>& value, size_t max_digits) {
+  if (value && !IsDecimalNumber(*value, max_digits)) {
+    check.Custom(field, *value,
+                 "Member must satisfy regular expression pattern: 0|([1-9]\\d{0," +
+                     std::to_string(max_digits - 1) + "})");
+  }
+}
+
+bool IsReservedTag(std::string_view key) { return key.rfind(kReservedTagPrefix, 0) == 0; }
+
+ApiError ReservedTagError() {
+  return InvalidArgumentError("Tag keys starting with '" + std::string(kReservedTagPrefix) +
+                              "' are reserved.");
+}
+
+// A record larger than the stream's maximum (data plus partition key).
+std::optional<ApiError> CheckRecordSize(const log::AppendRecord& record,
+                                        const log::StreamInfo& info) {
+  if (record.payload.size() + record.partition_key.size() <= info.options.max_record_bytes) {
+    return std::nullopt;
+  }
+  return InvalidArgumentError(
+      "Record size (data plus partition key) exceeds the stream's "
+      "maximum record size of " +
+      std::to_string(info.options.max_record_bytes / 1024) + " KiB.");
+}
+
+// A reader at `start`; a position behind the retention horizon reads from the oldest record
+// still kept.
+Result<std::unique_ptr<log::ShardReader>> OpenReaderWithinRetention(log::Stream& stream,
+                                                                    uint32_t shard_index,
+                                                                    log::StartPosition start) {
+  auto reader = stream.OpenReader(shard_index, start);
+  if (!reader.ok() && reader.status().code() == ErrorCode::kTrimmed) {
+    reader = stream.OpenReader(shard_index, log::StartPosition::TrimHorizon());
+  }
+  return reader;
+}
+
 class Handler {
  public:
   Handler(const ApiContext* context, RequestBody& in, JsonWriter& out, int get_records_wait_ms)
@@ -66,6 +115,46 @@ class Handler {
     return std::nullopt;
   }
   Or<log::ShardInfo> FindShard(const StreamPtr& stream, const std::string& shard_id);
+  ApiError ShardNotFoundError(std::string_view shard_id, std::string_view stream_name) const {
+    return ResourceNotFoundError("Shard " + std::string(shard_id) + " in stream " +
+                                 std::string(stream_name) + " under account " +
+                                 context_->account_id + " does not exist");
+  }
+  ApiError ShardClosedError(std::string_view shard_id, std::string_view stream_name) const {
+    return InvalidArgumentError("Shard " + std::string(shard_id) + " in stream " +
+                                std::string(stream_name) + " under account " +
+                                context_->account_id +
+                                " has already been merged or split, and thus is not eligible "
+                                "for merging or splitting.");
+  }
+  // `operation` (SplitShard, MergeShards) on an ON_DEMAND stream.
+  static std::optional<ApiError> RejectOnDemand(const StreamPtr& stream,
+                                                std::string_view operation) {
+    if (StreamTag(stream->Describe(), kTagStreamMode) != "ON_DEMAND") return std::nullopt;
+    return ValidationError(std::string(operation) +
+                           " is not supported for a stream in ON_DEMAND mode.");
+  }
+  // The reply of an operation that answers with an empty object.
+  std::optional<ApiError> EmptyReply() {
+    out_.BeginObject();
+    out_.EndObject();
+    return std::nullopt;
+  }
+  // Replaces the stream's retention and tags (keeping its retention bytes) and replies with
+  // an empty object.
+  std::optional<ApiError> UpdateOptions(const StreamPtr& stream, const log::StreamInfo& info,
+                                        int64_t retention_nanos,
+                                        const std::map<std::string, std::string>& tags,
+                                        const std::string& name) {
+    Status updated = stream->UpdateOptions(retention_nanos, info.options.retention_bytes, tags);
+    if (!updated.ok()) return ApiErrorFromStatus(updated, name);
+    return EmptyReply();
+  }
+  // StreamName, StreamARN, StreamStatus and StreamModeDetails (DescribeStream, its summary
+  // and ListStreams' StreamSummaries).
+  void WriteStreamIdentity(const log::StreamInfo& info);
+  // RetentionPeriodHours, StreamCreationTimestamp, EnhancedMonitoring and EncryptionType.
+  void WriteStreamRetention(const log::StreamInfo& info);
 
  public:
   // ---- operations ----
@@ -146,8 +235,7 @@ Or<StreamPtr> Handler::ResolveStream(ConstraintChecker& check,
                                      std::optional<std::string>* name_out) {
   auto name = in_.String("StreamName");
   auto arn = in_.String("StreamARN");
-  check.Length("streamName", name, 1, 128);
-  check.Charset("streamName", name, "[a-zA-Z0-9_.-]+", IsNameChar);
+  CheckName(check, "streamName", name);
   check.Length("streamARN", arn, 1, 2048);
   check.Charset("streamARN", arn, "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+", IsArnChar);
   if (auto error = InputError(check)) return *error;
@@ -179,8 +267,7 @@ Or<log::ShardInfo> Handler::FindShard(const StreamPtr& stream, const std::string
     auto shard = stream->DescribeShard(*index);
     if (shard.ok() && !shard->expired) return *shard;
   }
-  return ResourceNotFoundError("Shard " + shard_id + " in stream " + stream->name() +
-                               " under account " + context_->account_id + " does not exist");
+  return ShardNotFoundError(shard_id, stream->name());
 }
 
 void Handler::WriteShard(const log::ShardInfo& shard) {
@@ -212,6 +299,23 @@ void Handler::WriteModeDetails(const log::StreamInfo& info) {
   out_.EndObject();
 }
 
+void Handler::WriteStreamIdentity(const log::StreamInfo& info) {
+  out_.Member("StreamName", info.name);
+  out_.Member("StreamARN", context_->KinesisStreamArn(info.name));
+  // Never StreamId: botocore's endpoint rules ignore endpoint_url when a request carries one.
+  out_.Member("StreamStatus", "ACTIVE");
+  WriteModeDetails(info);
+}
+
+void Handler::WriteStreamRetention(const log::StreamInfo& info) {
+  out_.MemberInt("RetentionPeriodHours", RetentionHours(info));
+  out_.Key("StreamCreationTimestamp");
+  out_.TimestampMillis(info.creation_nanos / kNanosPerMilli);
+  out_.Key("EnhancedMonitoring");
+  out_.RawValue("[{\"ShardLevelMetrics\":[]}]");
+  out_.Member("EncryptionType", "NONE");
+}
+
 // ---- CreateStream / DeleteStream ----------------------------------------------------------
 
 std::optional<ApiError> Handler::CreateStream() {
@@ -230,8 +334,7 @@ std::optional<ApiError> Handler::CreateStream() {
     check.Enum("streamModeDetails.streamMode", mode, {"PROVISIONED", "ON_DEMAND"});
   }
   check.Required("streamName", name.has_value());
-  check.Length("streamName", name, 1, 128);
-  check.Charset("streamName", name, "[a-zA-Z0-9_.-]+", IsNameChar);
+  CheckName(check, "streamName", name);
   check.Range("shardCount", shard_count, 1, 100000);
   check.Range("maxRecordSizeInKiB", max_record_kib, 1024, 10240);
   if (tags && (tags->empty() || tags->size() > 200)) {
@@ -257,10 +360,7 @@ std::optional<ApiError> Handler::CreateStream() {
       static_cast<uint32_t>(max_record_kib.value_or(1024)) * 1024u;
   if (tags) {
     for (auto& [key, value] : *tags) {
-      if (key.rfind(kReservedTagPrefix, 0) == 0) {
-        return InvalidArgumentError("Tag keys starting with '" + std::string(kReservedTagPrefix) +
-                                    "' are reserved.");
-      }
+      if (IsReservedTag(key)) return ReservedTagError();
       options.tags[key] = value;
     }
   }
@@ -273,9 +373,7 @@ std::optional<ApiError> Handler::CreateStream() {
     }
     return ApiErrorFromStatus(created.status(), *name);
   }
-  out_.BeginObject();
-  out_.EndObject();
-  return std::nullopt;
+  return EmptyReply();
 }
 
 std::optional<ApiError> Handler::DeleteStream() {
@@ -289,9 +387,7 @@ std::optional<ApiError> Handler::DeleteStream() {
     if (deleted.code() == ErrorCode::kNotFound) return ResourceNotFoundError(NotFoundMessage(*name));
     return ApiErrorFromStatus(deleted, *name);
   }
-  out_.BeginObject();
-  out_.EndObject();
-  return std::nullopt;
+  return EmptyReply();
 }
 
 // ---- Describe / List ----------------------------------------------------------------------
@@ -301,8 +397,7 @@ std::optional<ApiError> Handler::DescribeStream() {
   auto limit = in_.Integer("Limit");
   auto start = in_.String("ExclusiveStartShardId");
   check.Range("limit", limit, 1, 10000);
-  check.Length("exclusiveStartShardId", start, 1, 128);
-  check.Charset("exclusiveStartShardId", start, "[a-zA-Z0-9_.-]+", IsNameChar);
+  CheckName(check, "exclusiveStartShardId", start);
   auto stream = ResolveStream(check, nullptr);
   if (stream.error) return stream.error;
   log::StreamInfo info = (*stream.value)->Describe();
@@ -322,21 +417,13 @@ std::optional<ApiError> Handler::DescribeStream() {
   out_.BeginObject();
   out_.Key("StreamDescription");
   out_.BeginObject();
-  out_.Member("StreamName", info.name);
-  out_.Member("StreamARN", context_->KinesisStreamArn(info.name));
-  out_.Member("StreamStatus", "ACTIVE");
-  WriteModeDetails(info);
+  WriteStreamIdentity(info);
   out_.Key("Shards");
   out_.BeginArray();
   for (const auto* shard : shards) WriteShard(*shard);
   out_.EndArray();
   out_.MemberBool("HasMoreShards", more);
-  out_.MemberInt("RetentionPeriodHours", RetentionHours(info));
-  out_.Key("StreamCreationTimestamp");
-  out_.TimestampMillis(info.creation_nanos / kNanosPerMilli);
-  out_.Key("EnhancedMonitoring");
-  out_.RawValue("[{\"ShardLevelMetrics\":[]}]");
-  out_.Member("EncryptionType", "NONE");
+  WriteStreamRetention(info);
   out_.EndObject();
   out_.EndObject();
   return std::nullopt;
@@ -352,17 +439,8 @@ std::optional<ApiError> Handler::DescribeStreamSummary() {
   out_.BeginObject();
   out_.Key("StreamDescriptionSummary");
   out_.BeginObject();
-  out_.Member("StreamName", info.name);
-  out_.Member("StreamARN", context_->KinesisStreamArn(info.name));
-  // Never StreamId: botocore's endpoint rules ignore endpoint_url when a request carries one.
-  out_.Member("StreamStatus", "ACTIVE");
-  WriteModeDetails(info);
-  out_.MemberInt("RetentionPeriodHours", RetentionHours(info));
-  out_.Key("StreamCreationTimestamp");
-  out_.TimestampMillis(info.creation_nanos / kNanosPerMilli);
-  out_.Key("EnhancedMonitoring");
-  out_.RawValue("[{\"ShardLevelMetrics\":[]}]");
-  out_.Member("EncryptionType", "NONE");
+  WriteStreamIdentity(info);
+  WriteStreamRetention(info);
   out_.MemberInt("OpenShardCount", open);
   out_.MemberInt("ConsumerCount", 0);
   out_.MemberInt("MaxRecordSizeInKiB", info.options.max_record_bytes / 1024);
@@ -377,8 +455,7 @@ std::optional<ApiError> Handler::ListStreams() {
   auto start = in_.String("ExclusiveStartStreamName");
   auto token = in_.String("NextToken");
   check.Range("limit", limit, 1, 10000);
-  check.Length("exclusiveStartStreamName", start, 1, 128);
-  check.Charset("exclusiveStartStreamName", start, "[a-zA-Z0-9_.-]+", IsNameChar);
+  CheckName(check, "exclusiveStartStreamName", start);
   check.Length("nextToken", token, 1, 1048576);
   if (auto error = InputError(check)) return error;
   std::string after;
@@ -415,10 +492,7 @@ std::optional<ApiError> Handler::ListStreams() {
     if (!stream.ok()) continue;  // deleted meanwhile
     log::StreamInfo info = (*stream)->Describe();
     out_.BeginObject();
-    out_.Member("StreamName", name);
-    out_.Member("StreamARN", context_->KinesisStreamArn(name));
-    out_.Member("StreamStatus", "ACTIVE");
-    WriteModeDetails(info);
+    WriteStreamIdentity(info);
     out_.Key("StreamCreationTimestamp");
     out_.TimestampMillis(info.creation_nanos / kNanosPerMilli);
     out_.EndObject();
@@ -436,8 +510,7 @@ std::optional<ApiError> Handler::ListShards() {
   in_.TimestampMillis("StreamCreationTimestamp");
   auto filter_object = in_.Object("ShardFilter");
   check.Length("nextToken", token, 1, 1048576);
-  check.Length("exclusiveStartShardId", start, 1, 128);
-  check.Charset("exclusiveStartShardId", start, "[a-zA-Z0-9_.-]+", IsNameChar);
+  CheckName(check, "exclusiveStartShardId", start);
   check.Range("maxResults", max_results, 1, 10000);
   std::optional<std::string> filter_type, filter_shard;
   std::optional<int64_t> filter_millis;
@@ -575,16 +648,12 @@ std::optional<ApiError> Handler::GetShardIterator() {
   auto sequence = in_.String("StartingSequenceNumber");
   auto timestamp = in_.TimestampMillis("Timestamp");
   check.Required("shardId", shard_id.has_value());
-  check.Length("shardId", shard_id, 1, 128);
-  check.Charset("shardId", shard_id, "[a-zA-Z0-9_.-]+", IsNameChar);
+  CheckName(check, "shardId", shard_id);
   check.Required("shardIteratorType", type.has_value());
   check.Enum("shardIteratorType", type,
              {"AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST",
               "AT_TIMESTAMP"});
-  if (sequence && !IsDecimalNumber(*sequence, 129)) {
-    check.Custom("startingSequenceNumber", *sequence,
-                 "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,128})");
-  }
+  CheckDecimal(check, "startingSequenceNumber", sequence, 129);
   auto stream = ResolveStream(check, nullptr);
   if (stream.error) return stream.error;
   bool needs_sequence = *type == "AT_SEQUENCE_NUMBER" || *type == "AFTER_SEQUENCE_NUMBER";
@@ -626,11 +695,7 @@ std::optional<ApiError> Handler::GetShardIterator() {
     start = *type == "AT_SEQUENCE_NUMBER" ? log::StartPosition::AtSequence(parsed->sequence)
                                           : log::StartPosition::AfterSequence(parsed->sequence);
   }
-  auto reader = (*stream.value)->OpenReader(shard.value->index, start);
-  if (!reader.ok() && reader.status().code() == ErrorCode::kTrimmed) {
-    // A position behind the retention horizon reads from the oldest record still kept.
-    reader = (*stream.value)->OpenReader(shard.value->index, log::StartPosition::TrimHorizon());
-  }
+  auto reader = OpenReaderWithinRetention(**stream.value, shard.value->index, start);
   if (!reader.ok()) return ApiErrorFromStatus(reader.status(), *shard_id);
   IteratorPosition position;
   position.api = IteratorApi::kKinesis;
@@ -674,16 +739,12 @@ std::optional<ApiError> Handler::GetRecords() {
   if (info.creation_nanos / kNanosPerMilli != position->stream_created_millis) {
     return ResourceNotFoundError(NotFoundMessage(position->stream_name));
   }
-  auto reader = stream->OpenReader(position->shard_index,
-                                   log::StartPosition::AtSequence(SequenceNumber(position->next_sequence)));
-  if (!reader.ok() && reader.status().code() == ErrorCode::kTrimmed) {
-    reader = stream->OpenReader(position->shard_index, log::StartPosition::TrimHorizon());
-  }
+  auto reader = OpenReaderWithinRetention(
+      *stream, position->shard_index,
+      log::StartPosition::AtSequence(SequenceNumber(position->next_sequence)));
   if (!reader.ok()) {
     if (reader.status().code() == ErrorCode::kNotFound) {
-      return ResourceNotFoundError("Shard " + log::FormatShardId(position->shard_index) +
-                                   " in stream " + info.name + " under account " +
-                                   context_->account_id + " does not exist");
+      return ShardNotFoundError(log::FormatShardId(position->shard_index), info.name);
     }
     return ApiErrorFromStatus(reader.status());
   }
@@ -850,10 +911,7 @@ void CheckRecord(ConstraintChecker& check, const RecordInput& record, const std:
   }
   check.Required(prefix + "partitionKey", record.partition_key.has_value());
   check.Length(prefix + "partitionKey", record.partition_key, 1, 256);
-  if (record.explicit_hash_key && !IsDecimalNumber(*record.explicit_hash_key, 39)) {
-    check.Custom(prefix + "explicitHashKey", *record.explicit_hash_key,
-                 "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})");
-  }
+  CheckDecimal(check, prefix + "explicitHashKey", record.explicit_hash_key, 39);
 }
 
 // True when CheckRecord would find nothing to report.
@@ -883,10 +941,7 @@ std::optional<ApiError> Handler::PutRecord() {
   ConstraintChecker check;
   RecordInput input{in_.Blob("Data"), in_.String("PartitionKey"), in_.String("ExplicitHashKey")};
   auto ordering = in_.String("SequenceNumberForOrdering");
-  if (ordering && !IsDecimalNumber(*ordering, 129)) {
-    check.Custom("sequenceNumberForOrdering", *ordering,
-                 "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,128})");
-  }
+  CheckDecimal(check, "sequenceNumberForOrdering", ordering, 129);
   CheckRecord(check, input, "", log::kLargestMaxRecordBytes);
   auto stream = ResolveStream(check, nullptr);
   if (stream.error) return stream.error;
@@ -894,12 +949,7 @@ std::optional<ApiError> Handler::PutRecord() {
   if (auto error = RejectCdcWrites(info)) return error;
   auto record = ToAppendRecord(std::move(input));
   if (record.error) return record.error;
-  if (record.value->payload.size() + record.value->partition_key.size() >
-      info.options.max_record_bytes) {
-    return InvalidArgumentError("Record size (data plus partition key) exceeds the stream's "
-                                "maximum record size of " +
-                                std::to_string(info.options.max_record_bytes / 1024) + " KiB.");
-  }
+  if (auto error = CheckRecordSize(*record.value, info)) return error;
   auto appended = (*stream.value)->Append(std::move(*record.value));
   if (!appended.ok()) return ApiErrorFromStatus(appended.status(), info.name);
   auto shard = (*stream.value)->DescribeShard(appended->shard_index);
@@ -956,12 +1006,7 @@ std::optional<ApiError> Handler::PutRecords() {
   for (auto& input : inputs) {
     auto record = ToAppendRecord(std::move(input));
     if (record.error) return record.error;
-    if (record.value->payload.size() + record.value->partition_key.size() >
-        info.options.max_record_bytes) {
-      return InvalidArgumentError("Record size (data plus partition key) exceeds the stream's "
-                                  "maximum record size of " +
-                                  std::to_string(info.options.max_record_bytes / 1024) + " KiB.");
-    }
+    if (auto error = CheckRecordSize(*record.value, info)) return error;
     records.push_back(std::move(*record.value));
   }
   size_t count = records.size();
@@ -1037,27 +1082,16 @@ std::optional<ApiError> Handler::SplitShard() {
   auto shard_id = in_.String("ShardToSplit");
   auto key_text = in_.String("NewStartingHashKey");
   check.Required("shardToSplit", shard_id.has_value());
-  check.Length("shardToSplit", shard_id, 1, 128);
-  check.Charset("shardToSplit", shard_id, "[a-zA-Z0-9_.-]+", IsNameChar);
+  CheckName(check, "shardToSplit", shard_id);
   check.Required("newStartingHashKey", key_text.has_value());
-  if (key_text && !IsDecimalNumber(*key_text, 39)) {
-    check.Custom("newStartingHashKey", *key_text,
-                 "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})");
-  }
+  CheckDecimal(check, "newStartingHashKey", key_text, 39);
   auto stream = ResolveStream(check, nullptr);
   if (stream.error) return stream.error;
   auto shard = FindShard(*stream.value, *shard_id);
   if (shard.error) return shard.error;
   std::string name = (*stream.value)->name();
-  if (StreamTag((*stream.value)->Describe(), kTagStreamMode) == "ON_DEMAND") {
-    return ValidationError("SplitShard is not supported for a stream in ON_DEMAND mode.");
-  }
-  if (!shard.value->open) {
-    return InvalidArgumentError("Shard " + *shard_id + " in stream " + name + " under account " +
-                                context_->account_id +
-                                " has already been merged or split, and thus is not eligible "
-                                "for merging or splitting.");
-  }
+  if (auto error = RejectOnDemand(*stream.value, "SplitShard")) return error;
+  if (!shard.value->open) return ShardClosedError(*shard_id, name);
   auto key = log::HashKey::Parse(*key_text);
   if (!key.ok() || !(shard.value->hash_range.start < *key) || shard.value->hash_range.end < *key) {
     return InvalidArgumentError("NewStartingHashKey " + *key_text + " used in SplitShard() on shard " +
@@ -1070,9 +1104,7 @@ std::optional<ApiError> Handler::SplitShard() {
   }
   auto split = (*stream.value)->SplitShard(shard.value->index, *key);
   if (!split.ok()) return ApiErrorFromStatus(split.status(), name);
-  out_.BeginObject();
-  out_.EndObject();
-  return std::nullopt;
+  return EmptyReply();
 }
 
 std::optional<ApiError> Handler::MergeShards() {
@@ -1080,11 +1112,9 @@ std::optional<ApiError> Handler::MergeShards() {
   auto first_id = in_.String("ShardToMerge");
   auto second_id = in_.String("AdjacentShardToMerge");
   check.Required("shardToMerge", first_id.has_value());
-  check.Length("shardToMerge", first_id, 1, 128);
-  check.Charset("shardToMerge", first_id, "[a-zA-Z0-9_.-]+", IsNameChar);
+  CheckName(check, "shardToMerge", first_id);
   check.Required("adjacentShardToMerge", second_id.has_value());
-  check.Length("adjacentShardToMerge", second_id, 1, 128);
-  check.Charset("adjacentShardToMerge", second_id, "[a-zA-Z0-9_.-]+", IsNameChar);
+  CheckName(check, "adjacentShardToMerge", second_id);
   auto stream = ResolveStream(check, nullptr);
   if (stream.error) return stream.error;
   std::string name = (*stream.value)->name();
@@ -1092,16 +1122,9 @@ std::optional<ApiError> Handler::MergeShards() {
   if (first.error) return first.error;
   auto second = FindShard(*stream.value, *second_id);
   if (second.error) return second.error;
-  if (StreamTag((*stream.value)->Describe(), kTagStreamMode) == "ON_DEMAND") {
-    return ValidationError("MergeShards is not supported for a stream in ON_DEMAND mode.");
-  }
+  if (auto error = RejectOnDemand(*stream.value, "MergeShards")) return error;
   for (const auto* shard : {&*first.value, &*second.value}) {
-    if (!shard->open) {
-      return InvalidArgumentError("Shard " + shard->id + " in stream " + name +
-                                  " under account " + context_->account_id +
-                                  " has already been merged or split, and thus is not eligible "
-                                  "for merging or splitting.");
-    }
+    if (!shard->open) return ShardClosedError(shard->id, name);
   }
   auto adjacent = [](const log::HashKeyRange& a, const log::HashKeyRange& b) {
     return !(a.end == log::HashKey::Max()) &&
@@ -1116,9 +1139,7 @@ std::optional<ApiError> Handler::MergeShards() {
   }
   auto merged = (*stream.value)->MergeShards(first.value->index, second.value->index);
   if (!merged.ok()) return ApiErrorFromStatus(merged.status(), name);
-  out_.BeginObject();
-  out_.EndObject();
-  return std::nullopt;
+  return EmptyReply();
 }
 
 std::optional<ApiError> Handler::UpdateShardCount() {
@@ -1219,12 +1240,7 @@ std::optional<ApiError> Handler::ChangeRetention(bool increase) {
                                 std::to_string(current) +
                                 " hours). Use IncreaseRetentionPeriod API.");
   }
-  Status updated = (*stream.value)->UpdateOptions(*hours * kNanosPerHour,
-                                                  info.options.retention_bytes, info.options.tags);
-  if (!updated.ok()) return ApiErrorFromStatus(updated, *name);
-  out_.BeginObject();
-  out_.EndObject();
-  return std::nullopt;
+  return UpdateOptions(*stream.value, info, *hours * kNanosPerHour, info.options.tags, *name);
 }
 
 std::optional<ApiError> Handler::AddTagsToStream() {
@@ -1249,27 +1265,19 @@ std::optional<ApiError> Handler::AddTagsToStream() {
   log::StreamInfo info = (*stream.value)->Describe();
   auto merged = info.options.tags;
   for (const auto& [key, value] : *tags) {
-    if (key.rfind(kReservedTagPrefix, 0) == 0) {
-      return InvalidArgumentError("Tag keys starting with '" + std::string(kReservedTagPrefix) +
-                                  "' are reserved.");
-    }
+    if (IsReservedTag(key)) return ReservedTagError();
     merged[key] = value;
   }
   size_t user_tags = 0;
   for (const auto& [key, value] : merged) {
-    if (key.rfind(kReservedTagPrefix, 0) != 0) ++user_tags;
+    if (!IsReservedTag(key)) ++user_tags;
   }
   if (user_tags > 50) {
     return LimitExceededError("Failed to add tags to stream " + *name + " under account " +
                               context_->account_id +
                               " because a given stream cannot have more than 50 tags.");
   }
-  Status updated = (*stream.value)->UpdateOptions(info.options.retention_nanos,
-                                                  info.options.retention_bytes, merged);
-  if (!updated.ok()) return ApiErrorFromStatus(updated, *name);
-  out_.BeginObject();
-  out_.EndObject();
-  return std::nullopt;
+  return UpdateOptions(*stream.value, info, info.options.retention_nanos, merged, *name);
 }
 
 std::optional<ApiError> Handler::RemoveTagsFromStream() {
@@ -1286,15 +1294,10 @@ std::optional<ApiError> Handler::RemoveTagsFromStream() {
   log::StreamInfo info = (*stream.value)->Describe();
   auto tags = info.options.tags;
   for (const auto& key : *keys) {
-    if (key.rfind(kReservedTagPrefix, 0) == 0) continue;
+    if (IsReservedTag(key)) continue;
     tags.erase(key);
   }
-  Status updated = (*stream.value)->UpdateOptions(info.options.retention_nanos,
-                                                  info.options.retention_bytes, tags);
-  if (!updated.ok()) return ApiErrorFromStatus(updated, *name);
-  out_.BeginObject();
-  out_.EndObject();
-  return std::nullopt;
+  return UpdateOptions(*stream.value, info, info.options.retention_nanos, tags, *name);
 }
 
 std::optional<ApiError> Handler::ListTagsForStream() {
@@ -1309,7 +1312,7 @@ std::optional<ApiError> Handler::ListTagsForStream() {
   size_t max = static_cast<size_t>(limit.value_or(50));
   std::vector<std::pair<std::string, std::string>> tags;
   for (const auto& [key, value] : info.options.tags) {  // std::map: sorted by key
-    if (key.rfind(kReservedTagPrefix, 0) == 0) continue;
+    if (IsReservedTag(key)) continue;
     if (start && key <= *start) continue;
     tags.emplace_back(key, value);
   }

@@ -348,6 +348,108 @@ TEST_F(ApiTest, SplitAndMergeExposeLineageAndChildShards) {
   EXPECT_EQ(after_merge.Str("/Shards/0/AdjacentParentShardId"), "shardId-000000000002");
 }
 
+// The wording clients see for refused requests, member by member (each message is built in
+// one place and shared by the operations that can refuse that way).
+TEST_F(ApiTest, RefusalsAreWordedAsKinesisWordsThem) {
+  ASSERT_EQ(Kinesis("CreateStream", R"({"StreamName":"s","ShardCount":1})").status, 200);
+  Reply hash_key = Kinesis(
+      "SplitShard",
+      R"({"StreamName":"s","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"01"})");
+  EXPECT_EQ(hash_key.Type(), "ValidationException");
+  EXPECT_NE(hash_key.Str("/message")
+                .find("Value '01' at 'newStartingHashKey' failed to satisfy constraint: Member "
+                      "must satisfy regular expression pattern: 0|([1-9]\\d{0,38})"),
+            std::string::npos)
+      << hash_key.body;
+  Reply sequence = Kinesis(
+      "GetShardIterator",
+      R"({"StreamName":"s","ShardId":"shardId-000000000000","ShardIteratorType":"AT_SEQUENCE_NUMBER","StartingSequenceNumber":"x"})");
+  EXPECT_NE(sequence.Str("/message")
+                .find("Member must satisfy regular expression pattern: 0|([1-9]\\d{0,128})"),
+            std::string::npos)
+      << sequence.body;
+  Reply shard_name = Kinesis(
+      "MergeShards", R"({"StreamName":"s","ShardToMerge":"a b","AdjacentShardToMerge":""})");
+  EXPECT_NE(shard_name.Str("/message").find("2 validation errors detected"), std::string::npos)
+      << shard_name.body;
+  Reply no_shard = Kinesis(
+      "GetShardIterator",
+      R"({"StreamName":"s","ShardId":"shardId-000000000009","ShardIteratorType":"LATEST"})");
+  EXPECT_EQ(no_shard.Type(), "ResourceNotFoundException");
+  EXPECT_EQ(no_shard.Str("/message"),
+            "Shard shardId-000000000009 in stream s under account 000000000000 does not exist");
+  ASSERT_EQ(
+      Kinesis(
+          "SplitShard",
+          R"({"StreamName":"s","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"170141183460469231731687303715884105728"})")
+          .status,
+      200);
+  Reply closed = Kinesis(
+      "SplitShard",
+      R"({"StreamName":"s","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"1"})");
+  EXPECT_EQ(closed.Str("/message"),
+            "Shard shardId-000000000000 in stream s under account 000000000000 has already been "
+            "merged or split, and thus is not eligible for merging or splitting.");
+  Reply closed_merge = Kinesis(
+      "MergeShards",
+      R"({"StreamName":"s","ShardToMerge":"shardId-000000000001","AdjacentShardToMerge":"shardId-000000000000"})");
+  EXPECT_EQ(closed_merge.Str("/message"), closed.Str("/message"));
+  Reply reserved = Kinesis("AddTagsToStream", R"({"StreamName":"s","Tags":{"eddy:x":"1"}})");
+  EXPECT_EQ(reserved.Str("/message"), "Tag keys starting with 'eddy:' are reserved.");
+  EXPECT_EQ(Kinesis("CreateStream", R"({"StreamName":"t","ShardCount":1,"Tags":{"eddy:x":"1"}})")
+                .Str("/message"),
+            reserved.Str("/message"));
+  const std::string big = std::string(1'048'576 / 3 * 4 + 4, 'A');
+  Reply too_big =
+      Kinesis("PutRecord", R"({"StreamName":"s","PartitionKey":"k","Data":")" + big + "\"}");
+  EXPECT_EQ(
+      too_big.Str("/message"),
+      "Record size (data plus partition key) exceeds the stream's maximum record size of 1024 KiB.")
+      << too_big.body;
+  Reply too_big_batch = Kinesis(
+      "PutRecords", R"({"StreamName":"s","Records":[{"PartitionKey":"k","Data":")" + big + "\"}]}");
+  EXPECT_EQ(too_big_batch.Str("/message"), too_big.Str("/message"));
+
+  ASSERT_EQ(Kinesis("CreateStream",
+                    R"({"StreamName":"od","StreamModeDetails":{"StreamMode":"ON_DEMAND"}})")
+                .status,
+            200);
+  EXPECT_EQ(
+      Kinesis(
+          "SplitShard",
+          R"({"StreamName":"od","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"1"})")
+          .Str("/message"),
+      "SplitShard is not supported for a stream in ON_DEMAND mode.");
+  EXPECT_EQ(
+      Kinesis(
+          "MergeShards",
+          R"({"StreamName":"od","ShardToMerge":"shardId-000000000000","AdjacentShardToMerge":"shardId-000000000001"})")
+          .Str("/message"),
+      "MergeShards is not supported for a stream in ON_DEMAND mode.");
+
+  // The stream's identity is written alike by DescribeStream, its summary and ListStreams.
+  Reply described = Kinesis("DescribeStream", R"({"StreamName":"od"})");
+  Reply summary = Kinesis("DescribeStreamSummary", R"({"StreamName":"od"})");
+  Reply listed = Kinesis("ListStreams", "{}");
+  ASSERT_EQ(listed.Size("/StreamSummaries"), 2u) << listed.body;
+  for (const auto& [reply, prefix] : {std::pair{&described, "/StreamDescription"},
+                                      std::pair{&summary, "/StreamDescriptionSummary"},
+                                      std::pair{&listed, "/StreamSummaries/0"}}) {
+    EXPECT_EQ(reply->Str(std::string(prefix) + "/StreamName"), "od") << reply->body;
+    EXPECT_EQ(reply->Str(std::string(prefix) + "/StreamARN"),
+              "arn:aws:kinesis:us-east-1:000000000000:stream/od");
+    EXPECT_EQ(reply->Str(std::string(prefix) + "/StreamStatus"), "ACTIVE");
+    EXPECT_EQ(reply->Str(std::string(prefix) + "/StreamModeDetails/StreamMode"), "ON_DEMAND");
+  }
+  for (const auto& [reply, prefix] : {std::pair{&described, "/StreamDescription"},
+                                      std::pair{&summary, "/StreamDescriptionSummary"}}) {
+    EXPECT_EQ(reply->Int(std::string(prefix) + "/RetentionPeriodHours"), 24) << reply->body;
+    EXPECT_EQ(reply->Str(std::string(prefix) + "/EncryptionType"), "NONE");
+    EXPECT_TRUE(reply->Has(std::string(prefix) + "/StreamCreationTimestamp"));
+    EXPECT_TRUE(reply->Has(std::string(prefix) + "/EnhancedMonitoring/0/ShardLevelMetrics"));
+  }
+}
+
 TEST_F(ApiTest, UpdateShardCountRetentionAndTags) {
   ASSERT_EQ(Kinesis("CreateStream", R"({"StreamName":"s","ShardCount":2,"Tags":{"team":"data"}})").status, 200);
   Reply scaled = Kinesis("UpdateShardCount", R"({"StreamName":"s","TargetShardCount":3,"ScalingType":"UNIFORM_SCALING"})");

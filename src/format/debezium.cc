@@ -265,22 +265,14 @@ class DebeziumRenderer final : public Renderer {
     if (include_schema_) {
       writer.BeginObject();
       writer.Key("schema");
-      writer.BeginObject();
-      writer.Member("type", "struct");
-      writer.Key("fields");
-      writer.BeginArray();
+      BeginStruct(writer);
       for (const model::Field& field : fields) {
         const model::Value* sample =
             field.value.is_null() || field.value.is_unavailable() ? nullptr : &field.value;
         WriteValueSchema(writer, sample, false, field.name,
                          table_schema ? table_schema->FindColumn(field.name) : nullptr);
       }
-      writer.EndArray();
-      writer.Key("optional");
-      writer.Bool(false);
-      writer.Member("name", schema_name);
-      if (schema_version > 0) writer.MemberInt("version", schema_version);
-      writer.EndObject();
+      EndStruct(writer, false, schema_name, schema_version, "");
       writer.Key("payload");
     }
     writer.BeginObject();
@@ -527,31 +519,13 @@ class DebeziumRenderer final : public Renderer {
       SimpleField(writer, type, optional, name);
     };
     auto struct_end = [&](bool optional, std::string_view name, std::string_view field) {
-      writer.EndArray();
-      writer.Key("optional");
-      writer.Bool(optional);
-      writer.Member("name", name);
-      writer.MemberInt("version", 1);
-      if (!field.empty()) writer.Member("field", field);
-      writer.EndObject();
+      EndStruct(writer, optional, name, 1, field);
     };
-    auto struct_begin = [&]() {
-      writer.BeginObject();
-      writer.Member("type", "struct");
-      writer.Key("fields");
-      writer.BeginArray();
-    };
+    auto struct_begin = [&]() { BeginStruct(writer); };
     auto string_array = [&](std::string_view field) {
-      writer.BeginObject();
-      writer.Member("type", "array");
-      writer.Key("items");
-      writer.BeginObject();
-      FieldHeader(writer, "string", false, "");
-      writer.EndObject();
-      writer.Key("optional");
-      writer.Bool(true);
-      writer.Member("field", field);
-      writer.EndObject();
+      BeginArrayField(writer);
+      SimpleField(writer, "string", false, "");
+      EndArrayField(writer, true, field);
     };
     struct_begin();
     WriteSourceSchema(writer, postgres);
@@ -559,18 +533,14 @@ class DebeziumRenderer final : public Renderer {
     simple("string", true, "databaseName");
     simple("string", true, "schemaName");
     simple("string", true, "ddl");
-    writer.BeginObject();
-    writer.Member("type", "array");
-    writer.Key("items");
+    BeginArrayField(writer);
     struct_begin();
     simple("string", false, "type");
     simple("string", false, "id");
     struct_begin();
     simple("string", true, "defaultCharsetName");
     string_array("primaryKeyColumnNames");
-    writer.BeginObject();
-    writer.Member("type", "array");
-    writer.Key("items");
+    BeginArrayField(writer);
     struct_begin();
     simple("string", false, "name");
     simple("int32", false, "jdbcType");
@@ -588,27 +558,12 @@ class DebeziumRenderer final : public Renderer {
     simple("boolean", true, "hasDefaultValue");
     string_array("enumValues");
     struct_end(false, "io.debezium.connector.schema.Column", "");
-    writer.Key("optional");
-    writer.Bool(false);
-    writer.Member("field", "columns");
-    writer.EndObject();
-    writer.BeginObject();
-    writer.Member("type", "array");
-    writer.Key("items");
-    writer.BeginObject();
-    FieldHeader(writer, "string", false, "");
-    writer.EndObject();
-    writer.Key("optional");
-    writer.Bool(true);
-    writer.Member("field", "attributes");
-    writer.EndObject();
+    EndArrayField(writer, false, "columns");
+    string_array("attributes");
     simple("string", true, "comment");
     struct_end(true, "io.debezium.connector.schema.Table", "table");
     struct_end(false, "io.debezium.connector.schema.Change", "");
-    writer.Key("optional");
-    writer.Bool(false);
-    writer.Member("field", "tableChanges");
-    writer.EndObject();
+    EndArrayField(writer, false, "tableChanges");
     struct_end(false, postgres ? "io.debezium.connector.postgresql.SchemaChangeValue"
                                : "io.debezium.connector.mysql.SchemaChangeValue", "");
     return writer.Take();
@@ -642,37 +597,21 @@ class DebeziumRenderer final : public Renderer {
     writer.EndObject();
     if (!include_schema_) return writer.Take();
     JsonWriter schema;
-    schema.BeginObject();
-    schema.Member("type", "struct");
-    schema.Key("fields");
-    schema.BeginArray();
+    BeginStruct(schema);
     SimpleField(schema, "string", false, "status");
     SimpleField(schema, "string", false, "id");
     SimpleField(schema, "int64", true, "event_count");
-    schema.BeginObject();
-    schema.Member("type", "array");
-    schema.Key("items");
-    schema.BeginObject();
-    schema.Member("type", "struct");
-    schema.Key("fields");
-    schema.BeginArray();
+    BeginArrayField(schema);
+    BeginStruct(schema);
     SimpleField(schema, "string", false, "data_collection");
     SimpleField(schema, "int64", false, "event_count");
-    schema.EndArray();
+    schema.EndArray();  // the items' struct has no name
     schema.Key("optional");
     schema.Bool(false);
     schema.EndObject();
-    schema.Key("optional");
-    schema.Bool(true);
-    schema.Member("field", "data_collections");
-    schema.EndObject();
+    EndArrayField(schema, true, "data_collections");
     SimpleField(schema, "int64", false, "ts_ms");
-    schema.EndArray();
-    schema.Key("optional");
-    schema.Bool(false);
-    schema.Member("name", "io.debezium.connector.common.TransactionMetadataValue");
-    schema.MemberInt("version", 1);
-    schema.EndObject();
+    EndStruct(schema, false, "io.debezium.connector.common.TransactionMetadataValue", 1, "");
     return Wrap(schema.Take(), writer.Take());
   }
 
@@ -687,18 +626,10 @@ class DebeziumRenderer final : public Renderer {
     writer.EndObject();
     if (!include_schema_) return writer.Take();
     JsonWriter schema;
-    schema.BeginObject();
-    schema.Member("type", "struct");
-    schema.Key("fields");
-    schema.BeginArray();
+    BeginStruct(schema);
     SimpleField(schema, "int64", false, "ts_ms");
     WriteSourceSchema(schema, event.position.postgres() != nullptr);
-    schema.EndArray();
-    schema.Key("optional");
-    schema.Bool(false);
-    schema.Member("name", "io.debezium.connector.common.Heartbeat");
-    schema.MemberInt("version", 1);
-    schema.EndObject();
+    EndStruct(schema, false, "io.debezium.connector.common.Heartbeat", 1, "");
     return Wrap(schema.Take(), writer.Take());
   }
 
@@ -796,6 +727,39 @@ class DebeziumRenderer final : public Renderer {
   static void Named(JsonWriter& writer, std::string_view name) {
     writer.Member("name", name);
     writer.MemberInt("version", 1);
+  }
+
+  // A struct schema is BeginStruct, its field schemas, then EndStruct with the struct's own
+  // members: {"type":"struct","fields":[...],"optional":..,"name":..[,"version":..][,"field":..]}
+  // (version left out when 0, field when empty).
+  static void BeginStruct(JsonWriter& writer) {
+    writer.BeginObject();
+    writer.Member("type", "struct");
+    writer.Key("fields");
+    writer.BeginArray();
+  }
+  static void EndStruct(JsonWriter& writer, bool optional, std::string_view name, int version,
+                        std::string_view field) {
+    writer.EndArray();
+    writer.Key("optional");
+    writer.Bool(optional);
+    writer.Member("name", name);
+    if (version > 0) writer.MemberInt("version", version);
+    if (!field.empty()) writer.Member("field", field);
+    writer.EndObject();
+  }
+  // An array field's schema is BeginArrayField, the items' schema, then EndArrayField:
+  // {"type":"array","items":{...},"optional":..,"field":..}.
+  static void BeginArrayField(JsonWriter& writer) {
+    writer.BeginObject();
+    writer.Member("type", "array");
+    writer.Key("items");
+  }
+  static void EndArrayField(JsonWriter& writer, bool optional, std::string_view field) {
+    writer.Key("optional");
+    writer.Bool(optional);
+    writer.Member("field", field);
+    writer.EndObject();
   }
 
   // Schema of one value; `sample` is a non-null value of the column when one is known, and
@@ -907,21 +871,13 @@ class DebeziumRenderer final : public Renderer {
         if (it->second == nullptr && !f.value.is_null() && !f.value.is_unavailable()) it->second = &f.value;
       }
     }
-    writer.BeginObject();
-    writer.Member("type", "struct");
-    writer.Key("fields");
-    writer.BeginArray();
+    BeginStruct(writer);
     for (const std::string& column : names) {
       bool is_key = model::FindField(event.key, column) != nullptr;
       WriteValueSchema(writer, samples[column], !is_key, column,
                        table_schema ? table_schema->FindColumn(column) : nullptr);
     }
-    writer.EndArray();
-    writer.Key("optional");
-    writer.Bool(true);
-    writer.Member("name", prefix + ".Value");
-    writer.Member("field", field);
-    writer.EndObject();
+    EndStruct(writer, true, prefix + ".Value", 0, field);
   }
 
   static void SimpleField(JsonWriter& writer, std::string_view type, bool optional,
@@ -933,10 +889,7 @@ class DebeziumRenderer final : public Renderer {
 
   // The schema of the `source` struct (field "source").
   static void WriteSourceSchema(JsonWriter& writer, bool postgres) {
-    writer.BeginObject();
-    writer.Member("type", "struct");
-    writer.Key("fields");
-    writer.BeginArray();
+    BeginStruct(writer);
     auto simple = [&](std::string_view type, bool optional, std::string_view name) {
       SimpleField(writer, type, optional, name);
     };
@@ -974,13 +927,10 @@ class DebeziumRenderer final : public Renderer {
       simple("int64", true, "thread");
       simple("string", true, "query");
     }
-    writer.EndArray();
-    writer.Key("optional");
-    writer.Bool(false);
-    writer.Member("name", postgres ? "io.debezium.connector.postgresql.Source"
-                                   : "io.debezium.connector.mysql.Source");
-    writer.Member("field", "source");
-    writer.EndObject();
+    EndStruct(
+        writer, false,
+        postgres ? "io.debezium.connector.postgresql.Source" : "io.debezium.connector.mysql.Source",
+        0, "source");
   }
 
   void WriteEnvelopeSchema(JsonWriter& writer, const model::ChangeEvent& event,
@@ -991,10 +941,7 @@ class DebeziumRenderer final : public Renderer {
     prefix += "." + event.table.name;
     bool postgres = event.position.postgres() != nullptr;
 
-    writer.BeginObject();
-    writer.Member("type", "struct");
-    writer.Key("fields");
-    writer.BeginArray();
+    BeginStruct(writer);
     if (event.op != model::Operation::kMessage) {
       WriteRowSchema(writer, event, images, "before", prefix, table_schema);
       WriteRowSchema(writer, event, images, "after", prefix, table_schema);
@@ -1004,45 +951,23 @@ class DebeziumRenderer final : public Renderer {
       SimpleField(writer, type, optional, name);
     };
     if (event.op != model::Operation::kMessage) {
-      writer.BeginObject();
-      writer.Member("type", "struct");
-      writer.Key("fields");
-      writer.BeginArray();
+      BeginStruct(writer);
       simple("string", false, "id");
       simple("int64", false, "total_order");
       simple("int64", false, "data_collection_order");
-      writer.EndArray();
-      writer.Key("optional");
-      writer.Bool(true);
-      writer.Member("name", "event.block");
-      writer.MemberInt("version", 1);
-      writer.Member("field", "transaction");
-      writer.EndObject();
+      EndStruct(writer, true, "event.block", 1, "transaction");
     }
     simple("string", false, "op");
     simple("int64", true, "ts_ms");
     simple("int64", true, "ts_us");
     simple("int64", true, "ts_ns");
     if (event.message) {
-      writer.BeginObject();
-      writer.Member("type", "struct");
-      writer.Key("fields");
-      writer.BeginArray();
+      BeginStruct(writer);
       simple("string", false, "prefix");
       simple("bytes", true, "content");
-      writer.EndArray();
-      writer.Key("optional");
-      writer.Bool(true);
-      writer.Member("name", "io.debezium.connector.postgresql.Message");
-      writer.Member("field", "message");
-      writer.EndObject();
+      EndStruct(writer, true, "io.debezium.connector.postgresql.Message", 0, "message");
     }
-    writer.EndArray();
-    writer.Key("optional");
-    writer.Bool(false);
-    writer.Member("name", prefix + ".Envelope");
-    writer.MemberInt("version", 2);
-    writer.EndObject();
+    EndStruct(writer, false, prefix + ".Envelope", 2, "");
   }
 
   bool include_schema_;

@@ -124,72 +124,52 @@ class JsonMinifier {
     }
     return false;
   }
+  // An object (keyed: "key": value members) or array from its opening character at pos_ to
+  // `close`, copied without white space.
+  bool Container(int depth, char close, bool keyed) {
+    if (depth >= kMaxDepth) return false;
+    out_.push_back(text_[pos_]);
+    ++pos_;
+    SkipSpace();
+    if (pos_ < text_.size() && text_[pos_] == close) {
+      ++pos_;
+      out_.push_back(close);
+      return true;
+    }
+    while (true) {
+      SkipSpace();
+      if (keyed) {
+        if (pos_ >= text_.size() || text_[pos_] != '"' || !String()) return false;
+        SkipSpace();
+        if (pos_ >= text_.size() || text_[pos_] != ':') return false;
+        ++pos_;
+        out_.push_back(':');
+        SkipSpace();
+      }
+      if (!Value(depth + 1)) return false;
+      SkipSpace();
+      if (pos_ >= text_.size()) return false;
+      if (text_[pos_] == ',') {
+        ++pos_;
+        out_.push_back(',');
+        continue;
+      }
+      if (text_[pos_] == close) {
+        ++pos_;
+        out_.push_back(close);
+        return true;
+      }
+      return false;
+    }
+  }
   bool Value(int depth) {
     if (pos_ >= text_.size()) return false;
     char c = text_[pos_];
     switch (c) {
-      case '{': {
-        if (depth >= kMaxDepth) return false;
-        ++pos_;
-        out_.push_back('{');
-        SkipSpace();
-        if (pos_ < text_.size() && text_[pos_] == '}') {
-          ++pos_;
-          out_.push_back('}');
-          return true;
-        }
-        while (true) {
-          SkipSpace();
-          if (pos_ >= text_.size() || text_[pos_] != '"' || !String()) return false;
-          SkipSpace();
-          if (pos_ >= text_.size() || text_[pos_] != ':') return false;
-          ++pos_;
-          out_.push_back(':');
-          SkipSpace();
-          if (!Value(depth + 1)) return false;
-          SkipSpace();
-          if (pos_ >= text_.size()) return false;
-          if (text_[pos_] == ',') {
-            ++pos_;
-            out_.push_back(',');
-            continue;
-          }
-          if (text_[pos_] == '}') {
-            ++pos_;
-            out_.push_back('}');
-            return true;
-          }
-          return false;
-        }
-      }
-      case '[': {
-        if (depth >= kMaxDepth) return false;
-        ++pos_;
-        out_.push_back('[');
-        SkipSpace();
-        if (pos_ < text_.size() && text_[pos_] == ']') {
-          ++pos_;
-          out_.push_back(']');
-          return true;
-        }
-        while (true) {
-          SkipSpace();
-          if (!Value(depth + 1)) return false;
-          SkipSpace();
-          if (pos_ >= text_.size()) return false;
-          if (text_[pos_] == ',') {
-            ++pos_;
-            out_.push_back(',');
-            continue;
-          }
-          if (text_[pos_] == ']') {
-            ++pos_;
-            out_.push_back(']');
-            return true;
-          }
-          return false;
-        }
-      }
+      case '{':
+        return Container(depth, '}', /*keyed=*/true);
+      case '[':
+        return Container(depth, ']', /*keyed=*/false);
       case '"':
         return String();
       case 't':

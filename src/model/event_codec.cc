@@ -310,27 +310,79 @@ Result<TableSchema> ReadTableSchema(ByteReader& reader) {
   return schema;
 }
 
-Result<ChangeEvent> ReadEvent(ByteReader& reader) {
-  EDDY_ASSIGN_OR_RETURN(uint8_t version, reader.ReadFixed8());
-  if (version == 0 || version > kEventEncodingVersion) {
-    return Corruption("event encoding version " + std::to_string(version) +
+// The checks ReadEvent and ReadEventView share, so that the owning and the in-place decoder
+// refuse the same bytes with the same words.
+
+// The version, operation and flags bytes that open every event.
+struct EventHeader {
+  uint8_t version = 0;
+  Operation op = Operation::kInsert;
+  uint8_t flags = 0;
+};
+
+Result<EventHeader> ReadEventHeader(ByteReader& reader) {
+  EventHeader header;
+  EDDY_ASSIGN_OR_RETURN(header.version, reader.ReadFixed8());
+  if (header.version == 0 || header.version > kEventEncodingVersion) {
+    return Corruption("event encoding version " + std::to_string(header.version) +
                       " is not supported by this build (it reads 1.." +
                       std::to_string(kEventEncodingVersion) + "); upgrade eddy to read this log");
   }
-  ChangeEvent event;
   EDDY_ASSIGN_OR_RETURN(uint8_t op, reader.ReadFixed8());
-  const Operation last_op = version == 1 ? Operation::kMessage : kLastOperation;
+  const Operation last_op = header.version == 1 ? Operation::kMessage : kLastOperation;
   if (op < static_cast<uint8_t>(Operation::kInsert) || op > static_cast<uint8_t>(last_op)) {
     return Corruption("unknown operation " + std::to_string(op) + " in encoding version " +
-                      std::to_string(version));
+                      std::to_string(header.version));
   }
-  event.op = static_cast<Operation>(op);
-  EDDY_ASSIGN_OR_RETURN(uint8_t flags, reader.ReadFixed8());
-  const uint8_t known_flags = version == 1 ? kEventFlagsKnownV1 : kEventFlagsKnown;
-  if ((flags & ~known_flags) != 0) {
-    return Corruption("unknown event flags " + std::to_string(flags) + " in encoding version " +
-                      std::to_string(version));
+  header.op = static_cast<Operation>(op);
+  EDDY_ASSIGN_OR_RETURN(header.flags, reader.ReadFixed8());
+  const uint8_t known_flags = header.version == 1 ? kEventFlagsKnownV1 : kEventFlagsKnown;
+  if ((header.flags & ~known_flags) != 0) {
+    return Corruption("unknown event flags " + std::to_string(header.flags) +
+                      " in encoding version " + std::to_string(header.version));
   }
+  return header;
+}
+
+// The event's source position: its length-prefixed bytes hold exactly one SourcePosition.
+Result<SourcePosition> DecodeWholePosition(std::string_view position_bytes) {
+  EDDY_ASSIGN_OR_RETURN(SourcePosition position, SourcePosition::DecodeFrom(position_bytes));
+  if (!position_bytes.empty()) {
+    return Corruption(std::to_string(position_bytes.size()) +
+                      " unexpected bytes after the source position");
+  }
+  return position;
+}
+
+Result<ConnectorKind> ReadConnectorKind(ByteReader& reader) {
+  EDDY_ASSIGN_OR_RETURN(uint8_t connector, reader.ReadFixed8());
+  if (connector > static_cast<uint8_t>(ConnectorKind::kMariadb)) {
+    return Corruption("unknown connector kind " + std::to_string(connector));
+  }
+  return static_cast<ConnectorKind>(connector);
+}
+
+Result<SnapshotMarker> ReadSnapshotMarker(ByteReader& reader) {
+  EDDY_ASSIGN_OR_RETURN(uint8_t snapshot, reader.ReadFixed8());
+  if (snapshot > static_cast<uint8_t>(SnapshotMarker::kIncremental)) {
+    return Corruption("unknown snapshot marker " + std::to_string(snapshot));
+  }
+  return static_cast<SnapshotMarker>(snapshot);
+}
+
+Result<SchemaChangeKind> ReadSchemaChangeKind(ByteReader& reader) {
+  EDDY_ASSIGN_OR_RETURN(uint8_t kind, reader.ReadFixed8());
+  if (kind > static_cast<uint8_t>(kLastSchemaChangeKind)) {
+    return Corruption("unknown schema change kind " + std::to_string(kind));
+  }
+  return static_cast<SchemaChangeKind>(kind);
+}
+
+Result<ChangeEvent> ReadEvent(ByteReader& reader) {
+  EDDY_ASSIGN_OR_RETURN(EventHeader header, ReadEventHeader(reader));
+  ChangeEvent event;
+  event.op = header.op;
+  const uint8_t flags = header.flags;
   EDDY_ASSIGN_OR_RETURN(event.table.database, ReadString(reader));
   EDDY_ASSIGN_OR_RETURN(event.table.schema, ReadString(reader));
   EDDY_ASSIGN_OR_RETURN(event.table.name, ReadString(reader));
@@ -341,23 +393,11 @@ Result<ChangeEvent> ReadEvent(ByteReader& reader) {
   EDDY_ASSIGN_OR_RETURN(event.ordinal_in_transaction, reader.ReadVarint64());
 
   EDDY_ASSIGN_OR_RETURN(std::string_view position_bytes, reader.ReadLengthPrefixed());
-  EDDY_ASSIGN_OR_RETURN(event.position, SourcePosition::DecodeFrom(position_bytes));
-  if (!position_bytes.empty()) {
-    return Corruption(std::to_string(position_bytes.size()) +
-                      " unexpected bytes after the source position");
-  }
+  EDDY_ASSIGN_OR_RETURN(event.position, DecodeWholePosition(position_bytes));
 
-  EDDY_ASSIGN_OR_RETURN(uint8_t connector, reader.ReadFixed8());
-  if (connector > static_cast<uint8_t>(ConnectorKind::kMariadb)) {
-    return Corruption("unknown connector kind " + std::to_string(connector));
-  }
-  event.source.connector = static_cast<ConnectorKind>(connector);
+  EDDY_ASSIGN_OR_RETURN(event.source.connector, ReadConnectorKind(reader));
   EDDY_ASSIGN_OR_RETURN(event.source.server_name, ReadString(reader));
-  EDDY_ASSIGN_OR_RETURN(uint8_t snapshot, reader.ReadFixed8());
-  if (snapshot > static_cast<uint8_t>(SnapshotMarker::kIncremental)) {
-    return Corruption("unknown snapshot marker " + std::to_string(snapshot));
-  }
-  event.source.snapshot = static_cast<SnapshotMarker>(snapshot);
+  EDDY_ASSIGN_OR_RETURN(event.source.snapshot, ReadSnapshotMarker(reader));
   EDDY_ASSIGN_OR_RETURN(event.source.mysql_thread_id, reader.ReadVarint64());
   EDDY_ASSIGN_OR_RETURN(event.source.mysql_row, ReadUnsigned32(reader, "mysql row"));
   EDDY_ASSIGN_OR_RETURN(event.source.query, ReadString(reader));
@@ -380,11 +420,7 @@ Result<ChangeEvent> ReadEvent(ByteReader& reader) {
   }
   if (flags & kEventFlagHasSchemaChange) {
     SchemaChange change;
-    EDDY_ASSIGN_OR_RETURN(uint8_t kind, reader.ReadFixed8());
-    if (kind > static_cast<uint8_t>(kLastSchemaChangeKind)) {
-      return Corruption("unknown schema change kind " + std::to_string(kind));
-    }
-    change.kind = static_cast<SchemaChangeKind>(kind);
+    EDDY_ASSIGN_OR_RETURN(change.kind, ReadSchemaChangeKind(reader));
     EDDY_ASSIGN_OR_RETURN(change.ddl, ReadString(reader));
     EDDY_ASSIGN_OR_RETURN(change.previous_name, ReadString(reader));
     EDDY_ASSIGN_OR_RETURN(bool has_schema, ReadBool(reader, "table schema present"));
@@ -522,25 +558,10 @@ Result<std::string_view> SkipRow(ByteReader& reader) {
 // ReadEvent in place (keep the two in step: they check the same things in the same order).
 Result<EventView> ReadEventView(ByteReader& reader) {
   EventView event;
-  EDDY_ASSIGN_OR_RETURN(event.version, reader.ReadFixed8());
-  if (event.version == 0 || event.version > kEventEncodingVersion) {
-    return Corruption("event encoding version " + std::to_string(event.version) +
-                      " is not supported by this build (it reads 1.." +
-                      std::to_string(kEventEncodingVersion) + "); upgrade eddy to read this log");
-  }
-  EDDY_ASSIGN_OR_RETURN(uint8_t op, reader.ReadFixed8());
-  const Operation last_op = event.version == 1 ? Operation::kMessage : kLastOperation;
-  if (op < static_cast<uint8_t>(Operation::kInsert) || op > static_cast<uint8_t>(last_op)) {
-    return Corruption("unknown operation " + std::to_string(op) + " in encoding version " +
-                      std::to_string(event.version));
-  }
-  event.op = static_cast<Operation>(op);
-  EDDY_ASSIGN_OR_RETURN(event.flags, reader.ReadFixed8());
-  const uint8_t known_flags = event.version == 1 ? kEventFlagsKnownV1 : kEventFlagsKnown;
-  if ((event.flags & ~known_flags) != 0) {
-    return Corruption("unknown event flags " + std::to_string(event.flags) +
-                      " in encoding version " + std::to_string(event.version));
-  }
+  EDDY_ASSIGN_OR_RETURN(EventHeader header, ReadEventHeader(reader));
+  event.version = header.version;
+  event.op = header.op;
+  event.flags = header.flags;
   EDDY_ASSIGN_OR_RETURN(event.database, reader.ReadLengthPrefixed());
   EDDY_ASSIGN_OR_RETURN(event.schema, reader.ReadLengthPrefixed());
   EDDY_ASSIGN_OR_RETURN(event.table, reader.ReadLengthPrefixed());
@@ -551,24 +572,11 @@ Result<EventView> ReadEventView(ByteReader& reader) {
   EDDY_ASSIGN_OR_RETURN(event.ordinal_in_transaction, reader.ReadVarint64());
 
   EDDY_ASSIGN_OR_RETURN(event.position, reader.ReadLengthPrefixed());
-  {
-    std::string_view position_bytes = event.position;
-    EDDY_RETURN_IF_ERROR(SourcePosition::DecodeFrom(position_bytes).status());
-    if (!position_bytes.empty()) {
-      return Corruption(std::to_string(position_bytes.size()) +
-                        " unexpected bytes after the source position");
-    }
-  }
+  EDDY_RETURN_IF_ERROR(DecodeWholePosition(event.position).status());
 
-  EDDY_ASSIGN_OR_RETURN(uint8_t connector, reader.ReadFixed8());
-  if (connector > static_cast<uint8_t>(ConnectorKind::kMariadb)) {
-    return Corruption("unknown connector kind " + std::to_string(connector));
-  }
+  EDDY_RETURN_IF_ERROR(ReadConnectorKind(reader).status());
   EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());  // server name
-  EDDY_ASSIGN_OR_RETURN(uint8_t snapshot, reader.ReadFixed8());
-  if (snapshot > static_cast<uint8_t>(SnapshotMarker::kIncremental)) {
-    return Corruption("unknown snapshot marker " + std::to_string(snapshot));
-  }
+  EDDY_RETURN_IF_ERROR(ReadSnapshotMarker(reader).status());
   EDDY_RETURN_IF_ERROR(reader.ReadVarint64().status());                // mysql thread id
   EDDY_RETURN_IF_ERROR(ReadUnsigned32(reader, "mysql row").status());  // mysql row
   EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());          // query
@@ -587,10 +595,7 @@ Result<EventView> ReadEventView(ByteReader& reader) {
     if (transactional > 1) return Corruption("message transactional flag is not 0 or 1");
   }
   if (event.flags & kEventFlagHasSchemaChange) {
-    EDDY_ASSIGN_OR_RETURN(uint8_t kind, reader.ReadFixed8());
-    if (kind > static_cast<uint8_t>(kLastSchemaChangeKind)) {
-      return Corruption("unknown schema change kind " + std::to_string(kind));
-    }
+    EDDY_RETURN_IF_ERROR(ReadSchemaChangeKind(reader).status());
     EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());
     EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());
     EDDY_ASSIGN_OR_RETURN(bool has_schema, ReadBool(reader, "table schema present"));
@@ -795,26 +800,28 @@ void AppendTableSchema(const TableSchema& schema, std::string& out) {
   EncodeTableSchema(schema, out);
 }
 
-Result<TableSchema> DecodeTableSchema(std::string_view bytes) {
+namespace {
+// `read` over all of `bytes`: its error, or trailing bytes, named as `doing` and `what`.
+template <typename T>
+Result<T> DecodeWhole(std::string_view bytes, Result<T> (*read)(ByteReader&), const char* doing,
+                      const char* what) {
   ByteReader reader(bytes);
-  Result<TableSchema> schema = ReadTableSchema(reader);
-  if (!schema.ok()) return schema.status().WithContext("decoding table schema");
+  Result<T> decoded = read(reader);
+  if (!decoded.ok()) return decoded.status().WithContext(doing);
   if (!reader.empty()) {
-    return Corruption("decoding table schema: " + std::to_string(reader.remaining()) +
-                      " unexpected bytes after the schema");
+    return Corruption(std::string(doing) + ": " + std::to_string(reader.remaining()) +
+                      " unexpected bytes after the " + what);
   }
-  return schema;
+  return decoded;
+}
+}  // namespace
+
+Result<TableSchema> DecodeTableSchema(std::string_view bytes) {
+  return DecodeWhole(bytes, &ReadTableSchema, "decoding table schema", "schema");
 }
 
 Result<EventView> DecodeEventView(std::string_view bytes) {
-  ByteReader reader(bytes);
-  Result<EventView> event = ReadEventView(reader);
-  if (!event.ok()) return event.status().WithContext("decoding change event");
-  if (!reader.empty()) {
-    return Corruption("decoding change event: " + std::to_string(reader.remaining()) +
-                      " unexpected bytes after the event");
-  }
-  return event;
+  return DecodeWhole(bytes, &ReadEventView, "decoding change event", "event");
 }
 
 Result<Operation> StoredEventOperation(std::string_view bytes) {
@@ -851,14 +858,7 @@ Result<FieldView> RowFieldReader::Next() {
 }
 
 Result<ChangeEvent> DecodeEvent(std::string_view bytes) {
-  ByteReader reader(bytes);
-  Result<ChangeEvent> event = ReadEvent(reader);
-  if (!event.ok()) return event.status().WithContext("decoding change event");
-  if (!reader.empty()) {
-    return Corruption("decoding change event: " + std::to_string(reader.remaining()) +
-                      " unexpected bytes after the event");
-  }
-  return event;
+  return DecodeWhole(bytes, &ReadEvent, "decoding change event", "event");
 }
 
 }  // namespace eddy::model

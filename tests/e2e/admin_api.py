@@ -32,7 +32,7 @@ import threading
 import urllib.error
 import urllib.request
 
-from e2e_common import Postgres, free_port, port_open, stop_process, wait_for, work_directory
+from e2e_common import EddyProcess, Postgres, free_port, stop_process, wait_for, work_directory
 
 TOKEN = "e2e-admin-token"
 
@@ -119,26 +119,14 @@ def curl(port, path, token):
     return int(code), json.loads(body)
 
 
-class Eddy:
-    def __init__(self, binary, work, db, port, sink_url, token=TOKEN, listen_host="127.0.0.1"):
-        env = dict(os.environ)
-        env.pop("EDDY_ADMIN_TOKEN", None)
-        if token:
-            env["EDDY_ADMIN_TOKEN"] = token
-        self.log_path = os.path.join(work, f"eddy-{len(os.listdir(work))}.log")
-        self.process = subprocess.Popen(
-            [binary, "run", "--source", db.url, "--data-dir", work + "/data", "--stream", "kv",
-             "--tables", "public.kv", "--api-listen", f"{listen_host}:{port}", "--sink", sink_url],
-            stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT, env=env)
-        wait_for(lambda: port_open(port) or self.process.poll() is not None, 60, "eddy's API port")
-        assert self.process.poll() is None, open(self.log_path).read()
-
-    def log(self):
-        return open(self.log_path).read()
-
-    def stop(self):
-        stop_process(self.process)
-        assert self.process.returncode == 0, f"eddy exited {self.process.returncode}:\n{self.log()}"
+def start_eddy(binary, work, db, port, sink_url, token=TOKEN, listen_host="127.0.0.1"):
+    """`eddy run` capturing public.kv into stream kv with `sink_url`; the admin token set (or
+    none), serving on `listen_host`:`port`."""
+    return EddyProcess(
+        binary,
+        ["run", "--source", db.url, "--data-dir", work + "/data", "--stream", "kv", "--tables",
+         "public.kv", "--api-listen", f"{listen_host}:{port}", "--sink", sink_url],
+        work, port, env={"EDDY_ADMIN_TOKEN": token or None})
 
 
 def values(rows):
@@ -160,7 +148,7 @@ def main():
             port = free_port()
             hook = f"http://127.0.0.1:{receiver.port}"
             configured_url = f"webhook+{hook}/configured?name=configured-hook&max_batching_window=0"
-            eddy = Eddy(binary, work, db, port, configured_url)
+            eddy = start_eddy(binary, work, db, port, configured_url)
             admin = Admin(port)
 
             # Authentication.
@@ -244,7 +232,7 @@ def main():
 
             # Restart: it is back, and delivers new changes.
             eddy.stop()
-            eddy = Eddy(binary, work, db, port, configured_url)
+            eddy = start_eddy(binary, work, db, port, configured_url)
             # The API answers before the sinks have started: wait for it to list the sink.
             again = wait_for(lambda: (lambda r: r[2] if r[0] == 200 else None)(
                 admin.call("GET", "sinks/runtime-hook")), 30, "the created sink after the restart")
@@ -264,7 +252,7 @@ def main():
 
             # Restart beyond loopback without a token: the warning, an open admin API, no runtime sink.
             eddy.stop()
-            eddy = Eddy(binary, work, db, port, configured_url, token=None, listen_host="0.0.0.0")
+            eddy = start_eddy(binary, work, db, port, configured_url, token=None, listen_host="0.0.0.0")
             assert "has no authentication" in eddy.log(), eddy.log()
             names = wait_for(lambda: [s["name"] for s in admin.call("GET", "sinks", token=None)[2]["sinks"]],
                              30, "the sinks after the restart")

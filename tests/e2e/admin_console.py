@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 
-from admin_api import TOKEN, Admin, Eddy, Receiver, values
+from admin_api import TOKEN, Admin, Receiver, start_eddy, values
 from e2e_common import Postgres, free_port, stop_process, wait_for
 
 
@@ -39,7 +39,7 @@ def main():
         port = free_port()
         sink_url = (f"webhook+http://127.0.0.1:{receiver.port}/configured"
                     "?name=configured-hook&max_batching_window=0")
-        eddy = Eddy(binary, work, db, port, sink_url)
+        eddy = start_eddy(binary, work, db, port, sink_url)
         admin = Admin(port)
         wait_for(lambda: len(values(receiver.got("/configured"))) == 20, 60, "the snapshot's rows")
 

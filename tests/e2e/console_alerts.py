@@ -37,7 +37,7 @@ import threading
 import time
 
 from admin_api import TOKEN, Admin
-from e2e_common import Postgres, free_port, port_open, stop_process, wait_for
+from e2e_common import EddyProcess, Postgres, free_port, stop_process, wait_for
 from kafka_common import KafkaMockCluster
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -165,12 +165,8 @@ max_batching_window = 0
 name = "to-kafka"
 url = "kafka://{kafka.bootstrap}?topic_prefix=console"
 """)
-        env = dict(os.environ, EDDY_ADMIN_TOKEN=TOKEN)
-        log_path = os.path.join(work, "eddy.log")
-        eddy = subprocess.Popen([binary, "run", "--config", config],
-                                stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=env)
-        wait_for(lambda: port_open(port) or eddy.poll() is not None, 60, "eddy's API port")
-        assert eddy.poll() is None, open(log_path).read()
+        eddy = EddyProcess(binary, ["run", "--config", config], work, port,
+                           env={"EDDY_ADMIN_TOKEN": TOKEN})
         admin = Admin(port)
         wait_for(lambda: len(receiver.got_rows()) >= 20, 60, "the snapshot's rows")
         phase("snapshot delivered")
@@ -225,7 +221,7 @@ url = "kafka://{kafka.bootstrap}?topic_prefix=console"
                  "the alert webhook's raised and cleared notifications")
         raised, cleared_alerts = hook_alerts("raised"), hook_alerts("cleared")
         assert "threshold" in raised[0] and raised[0]["value"] >= 1, raised[0]
-        log = open(log_path).read()
+        log = eddy.log()
         logged_raised = len(re.findall(r"alert raised: alert=sink_lag_seconds sink=hook", log))
         logged_cleared = len(re.findall(r"alert cleared: alert=sink_lag_seconds sink=hook", log))
         wait_for(lambda: len(hook_alerts("cleared")) == logged_cleared, 30, "every clear posted")
@@ -265,7 +261,7 @@ url = "kafka://{kafka.bootstrap}?topic_prefix=console"
         if writer is not None:
             writer.join()
         if eddy is not None:
-            stop_process(eddy)
+            stop_process(eddy.process if eddy else None)
         if db is not None:
             db.stop()
         if kafka is not None:

@@ -17,12 +17,8 @@ import {
   waitUntilStreamActive,
   waitUntilStreamNotExists,
 } from "@aws-sdk/client-dsql";
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  KinesisClient,
-  ListShardsCommand,
-} from "@aws-sdk/client-kinesis";
+import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { changeKeys, check, kinesisTarget, waitFor } from "./dsql_common.mjs";
 
 const [endpoint, cluster, token, mode, argument] = process.argv.slice(2);
 const region = "us-east-1";
@@ -38,20 +34,8 @@ const kinesis = new KinesisClient({
   credentials: { accessKeyId: "any", secretAccessKey: "any" },
 });
 
-function check(condition, what, detail) {
-  if (!condition) {
-    console.error(`FAILED: ${what}: ${JSON.stringify(detail)}`);
-    process.exit(1);
-  }
-}
-
 function target(name) {
-  return {
-    kinesis: {
-      streamArn: `arn:aws:kinesis:${region}:000000000000:stream/${name}`,
-      roleArn: "arn:aws:iam::000000000000:role/dsql-cdc",
-    },
-  };
+  return kinesisTarget(region, "000000000000", name);
 }
 
 async function expectError(promise, name, what, inspect = () => true) {
@@ -66,40 +50,8 @@ async function expectError(promise, name, what, inspect = () => true) {
 }
 
 // Keys of the inserted and snapshot rows in the Kinesis stream `name`, every shard read.
-async function readKeys(name) {
-  const keys = [];
-  const shards = (await kinesis.send(new ListShardsCommand({ StreamName: name }))).Shards;
-  for (const shard of shards) {
-    let iterator = (
-      await kinesis.send(
-        new GetShardIteratorCommand({
-          StreamName: name,
-          ShardId: shard.ShardId,
-          ShardIteratorType: "TRIM_HORIZON",
-        }),
-      )
-    ).ShardIterator;
-    while (iterator) {
-      const reply = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-      for (const record of reply.Records) {
-        const change = JSON.parse(Buffer.from(record.Data).toString());
-        if (change.op === "c" || change.op === "r") keys.push(Number(change.after.k));
-      }
-      iterator = reply.NextShardIterator;
-      if (reply.Records.length === 0 && reply.MillisBehindLatest === 0) break;
-    }
-  }
-  return keys.sort((a, b) => a - b);
-}
-
-async function waitFor(condition, seconds, what) {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await condition();
-    if (value) return value;
-    check(Date.now() < deadline, `timed out waiting for ${what}`, {});
-    await new Promise((resolve) => setTimeout(resolve, 200)); // polling with a deadline
-  }
+function readKeys(name) {
+  return changeKeys(kinesis, name, /*untilCaughtUp=*/ true);
 }
 
 async function lifecycle(expectedKeys) {

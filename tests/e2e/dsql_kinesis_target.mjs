@@ -13,12 +13,8 @@ import {
   waitUntilStreamActive,
   waitUntilStreamNotExists,
 } from "@aws-sdk/client-dsql";
-import {
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  KinesisClient,
-  ListShardsCommand,
-} from "@aws-sdk/client-kinesis";
+import { KinesisClient } from "@aws-sdk/client-kinesis";
+import { changeKeys, check, kinesisTarget, waitFor } from "./dsql_common.mjs";
 
 const [endpoint, cluster, token, target, streamName, mode, expected, streamId] =
   process.argv.slice(2);
@@ -32,51 +28,13 @@ const external = new KinesisClient({
   credentials: { accessKeyId: "AKIDEDDYTEST", secretAccessKey: "eddy-test-secret" },
 });
 
-function check(condition, what, detail) {
-  if (!condition) {
-    console.error(`FAILED: ${what}: ${JSON.stringify(detail)}`);
-    process.exit(1);
-  }
-}
-
 function arn(name) {
-  return {
-    kinesis: {
-      streamArn: `arn:aws:kinesis:${region}:123456789012:stream/${name}`,
-      roleArn: "arn:aws:iam::123456789012:role/dsql-cdc",
-    },
-  };
+  return kinesisTarget(region, "123456789012", name);
 }
 
 // Distinct keys of the rows (op c or r) in the external stream, every shard read.
 async function externalKeys() {
-  const keys = new Set();
-  const shards = (await external.send(new ListShardsCommand({ StreamName: streamName }))).Shards;
-  for (const shard of shards) {
-    let iterator = (await external.send(new GetShardIteratorCommand({
-      StreamName: streamName, ShardId: shard.ShardId, ShardIteratorType: "TRIM_HORIZON",
-    }))).ShardIterator;
-    while (iterator) {
-      const reply = await external.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-      for (const record of reply.Records) {
-        const change = JSON.parse(Buffer.from(record.Data).toString());
-        if (change.op === "c" || change.op === "r") keys.add(Number(change.after.k));
-      }
-      iterator = reply.NextShardIterator;
-      if (reply.Records.length === 0) break;
-    }
-  }
-  return keys.size;
-}
-
-async function waitFor(condition, seconds, what) {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await condition();
-    if (value) return value;
-    check(Date.now() < deadline, `timed out waiting for ${what}`, {});
-    await new Promise((resolve) => setTimeout(resolve, 200)); // polling with a deadline
-  }
+  return new Set(await changeKeys(external, streamName, /*untilCaughtUp=*/ false)).size;
 }
 
 if (mode === "create") {

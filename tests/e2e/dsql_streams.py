@@ -18,28 +18,12 @@ import os
 import subprocess
 import sys
 
-from e2e_common import Postgres, free_port, port_open, stop_all, stop_process, wait_for, \
-    work_directory
+from e2e_common import EddyProcess, Postgres, free_port, stop_all, work_directory
 
 EDDY, LOCALDB, NODE = sys.argv[1], sys.argv[2], sys.argv[3]
 TOKEN = "dsql-e2e-token"
 CLUSTER = "shopcluster"
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-class Eddy:
-    def __init__(self, work, config, port):
-        env = dict(os.environ)
-        env["EDDY_ADMIN_TOKEN"] = TOKEN
-        self.log_path = os.path.join(work, f"eddy-{len(os.listdir(work))}.log")
-        self.process = subprocess.Popen([EDDY, "run", "--config", config], env=env,
-                                        stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
-        wait_for(lambda: port_open(port) or self.process.poll() is not None, 60, "eddy's API")
-        assert self.process.poll() is None, open(self.log_path).read()
-
-    def stop(self):
-        stop_process(self.process)
-        assert self.process.returncode == 0, open(self.log_path).read()
 
 
 def client(port, *args):
@@ -66,7 +50,8 @@ def main():
                 f.write(f'data_dir = "{work}/data"\n[api]\nlisten = "127.0.0.1:{port}"\n'
                         f'[[source]]\nname = "{CLUSTER}"\nurl = "{postgres.url}"\n'
                         f'snapshot_mode = "initial"\n')
-            eddy = Eddy(work, config, port)
+            eddy = EddyProcess(EDDY, ["run", "--config", config], work, port,
+                               env={"EDDY_ADMIN_TOKEN": TOKEN})
             running.append(eddy)
 
             # Without the token: refused, with the DSQL error shape.
@@ -79,7 +64,8 @@ def main():
 
             eddy.stop()
             running.remove(eddy)
-            eddy = Eddy(work, config, port)
+            eddy = EddyProcess(EDDY, ["run", "--config", config], work, port,
+                               env={"EDDY_ADMIN_TOKEN": TOKEN})
             running.append(eddy)
             restarted = client(port, "after-restart", seen["stream"])
             assert restarted["restarted"] in ("CREATING", "ACTIVE"), restarted

@@ -152,3 +152,35 @@ class MariaDB:
 
     def stop(self):
         stop_process(self.process)
+
+
+class EddyProcess:
+    """`eddy ARGS...` in the background, its output in a new WORK/eddy-N.log. With `port`, the
+    constructor returns once eddy's API answers there (wait_serving); eddy exiting first is an
+    AssertionError holding its log. `env`: variables set for eddy (a value of None unsets one).
+    stop() stops it and asserts a clean exit."""
+
+    def __init__(self, eddy, args, work, port=None, env=None):
+        environment = dict(os.environ)
+        for key, value in (env or {}).items():
+            if value is None:
+                environment.pop(key, None)
+            else:
+                environment[key] = value
+        self.log_path = os.path.join(work, f"eddy-{len(os.listdir(work))}.log")
+        self.process = subprocess.Popen([eddy, *args], env=environment,
+                                        stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
+        if port is not None:
+            self.wait_serving(port)
+
+    def wait_serving(self, port):
+        wait_for(lambda: port_open(port) or self.process.poll() is not None, 60, "eddy's API")
+        assert self.process.poll() is None, self.log()
+
+    def log(self):
+        return open(self.log_path).read()
+
+    def stop(self):
+        stop_process(self.process)
+        assert self.process.returncode == 0, \
+            f"eddy exited {self.process.returncode}:\n{self.log()}"

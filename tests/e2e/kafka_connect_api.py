@@ -3,8 +3,7 @@
 
     kafka_connect_api.py EDDY_BINARY EDDY_LOCALDB_BINARY KAFKA_MOCK_CLUSTER
 
-The client is curl plus this script's urllib calls: Debian and npm have no Kafka Connect REST
-client library (npm's @aws-sdk/client-kafkaconnect is MSK Connect's own API, not this one).
+The client is curl plus this script's urllib calls (kafka_connect_common.py says why).
 Kafka is librdkafka's mock cluster (kafka-mock-cluster; Debian has no Kafka broker).
 
 Starts a throwaway PostgreSQL 15 and `eddy run --config` with no stream (its one `[[source]]`
@@ -25,15 +24,13 @@ is a placeholder no stream captures: each connector brings its own source). Then
 """
 import json
 import os
-import subprocess
 import sys
 import urllib.error
-import urllib.parse
 import urllib.request
 
-from e2e_common import Postgres, free_port, port_open, stop_all, stop_process, wait_for, \
-    work_directory
+from e2e_common import EddyProcess, Postgres, free_port, stop_all, wait_for, work_directory
 from kafka_common import KafkaMockCluster, consumer
+from kafka_connect_common import curl, postgres_connector_config, write_eddy_config
 
 EDDY, LOCALDB, MOCK = sys.argv[1], sys.argv[2], sys.argv[3]
 
@@ -58,56 +55,14 @@ def expect(port, method, path, status, body=None):
     return answer
 
 
-def curl(port, path):
-    out = subprocess.run(["curl", "-sS", "-w", "\n%{http_code}", f"http://127.0.0.1:{port}{path}"],
-                         check=True, stdout=subprocess.PIPE, text=True).stdout
-    body, _, code = out.rpartition("\n")
-    return int(code), json.loads(body)
-
-
 def connector_config(postgres, name, prefix, slot):
-    url = urllib.parse.urlparse(postgres.url)
-    return {"name": name, "config": {
-        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
-        "tasks.max": "1",
-        "database.hostname": url.hostname,
-        "database.port": str(url.port),
-        "database.user": urllib.parse.unquote(url.username or "postgres"),
-        "database.password": urllib.parse.unquote(url.password or ""),
-        "database.dbname": url.path.lstrip("/"),
-        "topic.prefix": prefix,
-        "table.include.list": "public.orders",
-        "slot.name": slot,
-        "publication.name": slot + "_pub",
-        "plugin.name": "pgoutput",
-    }}
+    return {"name": name, "config": postgres_connector_config(
+        postgres, prefix, slot, tasks__max="1", plugin__name="pgoutput")}
 
 
 def stream_records(port, stream):
     status, answer = call(port, "GET", f"/admin/v1/streams/{stream}")
     return answer["records"] if status == 200 else -1
-
-
-class Eddy:
-    def __init__(self, work, config, port):
-        self.log_path = os.path.join(work, f"eddy-{len(os.listdir(work))}.log")
-        self.process = subprocess.Popen([EDDY, "run", "--config", config],
-                                        stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
-        wait_for(lambda: port_open(port) or self.process.poll() is not None, 60, "eddy's API")
-        assert self.process.poll() is None, open(self.log_path).read()
-
-    def stop(self):
-        stop_process(self.process)
-        assert self.process.returncode == 0, open(self.log_path).read()
-
-
-def write_config(path, work, port, bootstrap=None):
-    with open(path, "w") as f:
-        # A placeholder source: [[source]] tables let eddy start without streams.
-        f.write(f'data_dir = "{work}/data"\n[api]\nlisten = "127.0.0.1:{port}"\n')
-        f.write('[[source]]\nname = "unused"\nurl = "postgresql://127.0.0.1:1/none"\n')
-        if bootstrap:
-            f.write(f'[kafka]\nbootstrap_servers = "{bootstrap}"\n')
 
 
 def main():
@@ -120,11 +75,11 @@ def main():
             postgres.sql("INSERT INTO orders SELECT g, 'n' || g FROM generate_series(1, 4) g")
             port = free_port()
             config = os.path.join(work, "eddy.toml")
-            write_config(config, work, port)
-            eddy = Eddy(work, config, port)
+            write_eddy_config(config, work, port)
+            eddy = EddyProcess(EDDY, ["run", "--config", config], work, port)
             running.append(eddy)
 
-            code, plugins = curl(port, "/connector-plugins")
+            code, plugins = curl(port, "GET", "/connector-plugins")
             assert code == 200 and any(p["class"].endswith("PostgresConnector") for p in plugins), plugins
             assert expect(port, "GET", "/connectors", 200) == []
 
@@ -136,7 +91,7 @@ def main():
             expect(port, "POST", "/connectors", 409,
                    connector_config(postgres, "inventory", "other", "dbz_b"))
             wait_for(lambda: stream_records(port, "fulfillment") >= 4, 60, "the snapshot rows")
-            code, status = curl(port, "/connectors/inventory/status")
+            code, status = curl(port, "GET", "/connectors/inventory/status")
             assert code == 200 and status["connector"]["state"] == "RUNNING", status
             assert status["tasks"][0]["state"] == "RUNNING", status
             assert "stay in eddy stream 'fulfillment'" in status["eddy"]["delivery"], status
@@ -168,8 +123,8 @@ def main():
             expect(port, "PUT", "/connectors/inventory/pause", 202)
             eddy.stop()
             running.remove(eddy)
-            write_config(config, work, port, cluster.bootstrap)
-            eddy = Eddy(work, config, port)
+            write_eddy_config(config, work, port, cluster.bootstrap)
+            eddy = EddyProcess(EDDY, ["run", "--config", config], work, port)
             running.append(eddy)
             status = expect(port, "GET", "/connectors/inventory/status", 200)
             assert status["connector"]["state"] == "PAUSED", status
@@ -277,7 +232,7 @@ def main():
             assert "shipping" not in sources and "inventory" in sources, sources
             eddy.stop()
             running.remove(eddy)
-            eddy = Eddy(work, config, port)
+            eddy = EddyProcess(EDDY, ["run", "--config", config], work, port)
             running.append(eddy)
             assert expect(port, "GET", "/connectors", 200) == ["inventory"]
             print("kafka_connect_api: OK")

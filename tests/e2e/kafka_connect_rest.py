@@ -4,8 +4,7 @@
 
     kafka_connect_rest.py EDDY_BINARY EDDY_LOCALDB_BINARY
 
-Clients: curl and python3-requests (Debian's); neither Debian nor npm has a Kafka Connect REST
-client library (npm's @aws-sdk/client-kafkaconnect is MSK Connect's own API). Starts a
+Clients: curl and python3-requests (Debian's; kafka_connect_common.py says why). Starts a
 throwaway PostgreSQL 15 and `eddy run --config` with no stream and no Kafka cluster (the
 connector's changes stay in the eddy stream). Then:
 
@@ -20,45 +19,21 @@ connector's changes stay in the eddy stream). Then:
   others kept), the capture follows the new configuration (a column excluded from then on),
   a bad PATCH is a 400 that changes nothing, an unknown connector a 404.
 """
-import json
 import os
 import subprocess
 import sys
-import urllib.parse
 
 import requests
 
-from e2e_common import Postgres, free_port, port_open, stop_process, wait_for, work_directory
+from e2e_common import EddyProcess, Postgres, free_port, stop_process, wait_for, work_directory
+from kafka_connect_common import POSTGRES_CLASS, curl, postgres_connector_config, \
+    write_eddy_config
 
 EDDY, LOCALDB = sys.argv[1], sys.argv[2]
-POSTGRES_CLASS = "io.debezium.connector.postgresql.PostgresConnector"
-
-
-def curl(port, method, path, body=None):
-    """(status, parsed body or None) through the curl CLI."""
-    command = ["curl", "-sS", "-X", method, "-w", "\n%{http_code}", f"http://127.0.0.1:{port}{path}"]
-    if body is not None:
-        command += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(body)]
-    out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
-    text, _, code = out.rpartition("\n")
-    return int(code), json.loads(text) if text.strip() else None
 
 
 def connector_config(postgres, prefix, slot):
-    url = urllib.parse.urlparse(postgres.url)
-    return {
-        "connector.class": POSTGRES_CLASS,
-        "database.hostname": url.hostname,
-        "database.port": str(url.port),
-        "database.user": urllib.parse.unquote(url.username or "postgres"),
-        "database.password": urllib.parse.unquote(url.password or ""),
-        "database.dbname": url.path.lstrip("/"),
-        "topic.prefix": prefix,
-        "table.include.list": "public.orders",
-        "slot.name": slot,
-        "publication.name": slot + "_pub",
-        "heartbeat.interval.ms": "60000",
-    }
+    return postgres_connector_config(postgres, prefix, slot, heartbeat__interval__ms="60000")
 
 
 def errors_by_property(infos):
@@ -84,14 +59,8 @@ def main():
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             config_path = os.path.join(work, "eddy.toml")
-            with open(config_path, "w") as f:
-                f.write(f'data_dir = "{work}/data"\n[api]\nlisten = "127.0.0.1:{port}"\n'
-                        '[[source]]\nname = "unused"\nurl = "postgresql://127.0.0.1:1/none"\n')
-            log_path = os.path.join(work, "eddy.log")
-            eddy = subprocess.Popen([EDDY, "run", "--config", config_path],
-                                    stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
-            wait_for(lambda: port_open(port) or eddy.poll() is not None, 60, "eddy's API")
-            assert eddy.poll() is None, open(log_path).read()
+            write_eddy_config(config_path, work, port)
+            eddy = EddyProcess(EDDY, ["run", "--config", config_path], work, port)
 
             # Validation, as Connect UIs call it before creating a connector.
             good = dict(connector_config(postgres, "shop", "dbz_rest"), name="inventory")
@@ -195,7 +164,8 @@ def main():
             assert status == 404 and answer["message"] == "Connector nobody not found", answer
             assert curl(port, "DELETE", "/connectors/inventory")[0] == 204
         finally:
-            stop_process(eddy)
+            if eddy is not None:
+                stop_process(eddy.process)
             postgres.stop()
         print("kafka_connect_rest: OK")
 

@@ -25,7 +25,6 @@ Waits are bounded polls on conditions (e2e_common.wait_for), never fixed sleeps.
 """
 import json
 import os
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -33,7 +32,7 @@ import urllib.request
 import boto3
 import botocore.config
 
-from e2e_common import MariaDB, Postgres, free_port, port_open, stop_all, stop_process, wait_for, \
+from e2e_common import EddyProcess, MariaDB, Postgres, free_port, stop_all, wait_for, \
     work_directory
 
 EDDY, LOCALDB = sys.argv[1], sys.argv[2]
@@ -92,21 +91,6 @@ def walsender_pid(postgres):
                           "LIMIT 1").strip()
 
 
-class Eddy:
-    def __init__(self, work, config):
-        self.log_path = os.path.join(work, f"eddy-{len(os.listdir(work))}.log")
-        self.process = subprocess.Popen([EDDY, "run", "--config", config],
-                                        stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
-
-    def wait_serving(self, port):
-        wait_for(lambda: port_open(port) or self.process.poll() is not None, 60, "eddy's API")
-        assert self.process.poll() is None, open(self.log_path).read()
-
-    def stop(self):
-        stop_process(self.process)
-        assert self.process.returncode == 0, open(self.log_path).read()
-
-
 def main():
     with work_directory("multi-source") as work:
         running = []
@@ -126,7 +110,7 @@ def main():
                 f.write(f'data_dir = "{work}/data"\n[api]\nlisten = "127.0.0.1:{port}"\n'
                         f'[[source]]\nname = "pg"\nurl = "{postgres.url}"\n')
 
-            eddy = Eddy(work, config)
+            eddy = EddyProcess(EDDY, ["run", "--config", config], work)
             running.append(eddy)
             eddy.wait_serving(port)
             sources = ok(port, "GET", "sources")["sources"]
@@ -196,7 +180,7 @@ def main():
             running.remove(eddy)
             postgres.sql("INSERT INTO orders VALUES (8, 8)")
             mariadb.sql("INSERT INTO items VALUES (5, 5)")
-            eddy = Eddy(work, config)
+            eddy = EddyProcess(EDDY, ["run", "--config", config], work)
             running.append(eddy)
             eddy.wait_serving(port)
             sources = {s["name"]: s for s in ok(port, "GET", "sources")["sources"]}
@@ -216,7 +200,7 @@ def main():
             refused(port, "GET", "sources/maria", None, 404, "no source")
             eddy.stop()
             running.remove(eddy)
-            eddy = Eddy(work, config)
+            eddy = EddyProcess(EDDY, ["run", "--config", config], work)
             running.append(eddy)
             eddy.wait_serving(port)
             assert [s["name"] for s in ok(port, "GET", "sources")["sources"]] == ["pg"]

@@ -3,8 +3,8 @@
 
     replica_mariadb.py EDDY_BINARY EDDY_LOCALDB_BINARY
 
-1. MariaDB -> MariaDB: every type of the MySQL capture's type matrix (TYPES_DDL and TYPE_ROWS of
-   replica_mariadb_pg.py), through the snapshot (multi-row INSERT) and the binlog (upserts),
+1. MariaDB -> MariaDB: every type of the MySQL capture's type matrix (type_matrix.py's
+   MY_COLUMNS and MY_ROWS, as replica_mariadb_pg.py creates them), through the snapshot (multi-row INSERT) and the binlog (upserts),
    lands in database `replica` (same server) with every column declared as in the source
    (information_schema's COLUMN_TYPE, collation and nullability, which SHOW CREATE TABLE
    prints; integer display widths aside), and compares equal column by column as MariaDB
@@ -32,8 +32,9 @@ import subprocess
 import sys
 import tempfile
 
-from replica_mariadb_pg import TYPE_ROWS, TYPES_DDL
+from replica_mariadb_pg import TYPES_DDL
 from replica_support import LocalServer, free_port, sink_state, start_eddy, stop_process, wait_for
+from type_matrix import MY_COLUMNS, MY_ROWS
 
 PG_TYPES_DDL = """
 CREATE TYPE mood AS ENUM ('sad', 'happy', 'very happy');
@@ -165,7 +166,7 @@ def main():
 
         # 1. MariaDB -> MariaDB.
         maria.sql(TYPES_DDL)
-        maria.sql("SET sql_mode = ''; INSERT INTO types VALUES " + ", ".join(TYPE_ROWS))
+        maria.sql("SET sql_mode = ''; INSERT INTO types VALUES " + ", ".join(MY_ROWS))
         maria.sql("CREATE TABLE ddl_a (id INT NOT NULL PRIMARY KEY, w INT NOT NULL, "
                   "v VARCHAR(10) NULL) ENGINE=InnoDB; "
                   "INSERT INTO ddl_a VALUES (1, 10, 'one'), (2, 20, 'two')")
@@ -174,10 +175,8 @@ def main():
                          f"{source_db}.types,{ddl_tables}", log)
         wait_for(lambda: alive() and count(target, "types") == 3, 120,
                  "the snapshot rows in the target")
-        maria.sql("SET sql_mode = ''; INSERT INTO types SELECT id + 100, ti, tiu, si, siu, mi, "
-                  "miu, i, iu, bi, biu, d1, d2, d3, d4, d5, f, db, y, dt, t0, t1, t2, t3, t4, "
-                  "t5, t6, dt0, dt3, dt6, ts0, ts2, ts6, b1, b10, b64, c, c255, vc, l1, u2, tx, "
-                  "ltx, bn, vb, bl, mb, e, s, j, g FROM types")
+        maria.sql("SET sql_mode = ''; INSERT INTO types SELECT id + 100, " +
+                  ", ".join(name for name, *_ in MY_COLUMNS[1:]) + " FROM types")
         wait_for(lambda: alive() and count(target, "types") == 6, 60,
                  "the binlog rows in the target")
         columns = columns_of(source, "types")

@@ -4,8 +4,9 @@
     replica_mariadb_pg.py EDDY_BINARY EDDY_LOCALDB_BINARY
 
 Every type of the MySQL capture's type matrix (kTypesTable and kTypeRows of
-src/source/mysql/capture_integration_test.cc), through the snapshot (COPY) and through the
-binlog (upserts), lands in PostgreSQL under the documented mapping (docs/sinks/replica.md) and
+src/source/mysql/capture_integration_test.cc, as type_matrix.py's MY_COLUMNS and MY_ROWS),
+through the snapshot (COPY) and through the binlog (upserts), lands in PostgreSQL under the
+documented mapping (docs/sinks/replica.md) and
 compares equal by value, column by column: each side's text parsed as the mapping says (floats
 as IEEE values of their width, bits as numbers, bytes as hex, TIME as an interval, the zero
 date as NULL). Then ADD and DROP COLUMN in MariaDB mid-stream reach the target.
@@ -19,55 +20,12 @@ import sys
 import tempfile
 
 from replica_support import LocalServer, TargetPostgres, start_eddy, stop_process, wait_for
+from type_matrix import MY_COLUMNS, MY_ROWS
 
-TYPES_DDL = """CREATE TABLE types (
-  id INT NOT NULL PRIMARY KEY,
-  ti TINYINT, tiu TINYINT UNSIGNED, si SMALLINT, siu SMALLINT UNSIGNED,
-  mi MEDIUMINT, miu MEDIUMINT UNSIGNED, i INT, iu INT UNSIGNED, bi BIGINT, biu BIGINT UNSIGNED,
-  d1 DECIMAL(1,0), d2 DECIMAL(10,2), d3 DECIMAL(65,30), d4 DECIMAL(18,9) UNSIGNED, d5 DECIMAL(5,5),
-  f FLOAT, db DOUBLE, y YEAR, dt DATE,
-  t0 TIME, t1 TIME(1), t2 TIME(2), t3 TIME(3), t4 TIME(4), t5 TIME(5), t6 TIME(6),
-  dt0 DATETIME, dt3 DATETIME(3), dt6 DATETIME(6),
-  ts0 TIMESTAMP NULL DEFAULT NULL, ts2 TIMESTAMP(2) NULL DEFAULT NULL, ts6 TIMESTAMP(6) NULL DEFAULT NULL,
-  b1 BIT(1), b10 BIT(10), b64 BIT(64),
-  c CHAR(10), c255 CHAR(255), vc VARCHAR(300), l1 VARCHAR(20) CHARACTER SET latin1,
-  u2 VARCHAR(20) CHARACTER SET ucs2, tx TEXT, ltx LONGTEXT,
-  bn BINARY(4), vb VARBINARY(20), bl BLOB, mb MEDIUMBLOB,
-  e ENUM('small','medium','large'), s SET('a','b','c','d'),
-  j JSON, g GEOMETRY
-) ENGINE=InnoDB"""
-
-TYPE_ROWS = [
-    "(1, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0,"
-    " -9, -99999999.99, -99999999999999999999999999999999999.999999999999999999999999999999,"
-    " 0, -0.99999, -3.40282e38, -1.7976931348623157e308, 1901, '1000-01-01',"
-    " '-838:59:59', '-838:59:59.9', '-00:00:00.01', '-00:00:01.001', '-12:34:56.7891',"
-    " '-00:00:00.00001', '-838:59:59.000001',"
-    " '1000-01-01 00:00:00', '1000-01-01 00:00:00.001', '1000-01-01 00:00:00.000001',"
-    " '1970-01-01 00:00:01', '1970-01-01 00:00:01.01', '1970-01-01 00:00:01.000001',"
-    " b'0', b'0', b'0', '', '', '', '', '', '', '', '', '', '', '', 'small', '',"
-    " '{}', ST_GeomFromText('POINT(0 0)'))",
-    "(2, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295,"
-    " 9223372036854775807, 18446744073709551615,"
-    " 9, 99999999.99, 99999999999999999999999999999999999.999999999999999999999999999999,"
-    " 999999999.999999999, 0.99999, 3.40282e38, 1.7976931348623157e308, 2155, '9999-12-31',"
-    " '838:59:59', '838:59:59.9', '838:59:59.99', '838:59:59.999', '838:59:59.9999',"
-    " '838:59:59.99999', '838:59:59.999999',"
-    " '9999-12-31 23:59:59', '9999-12-31 23:59:59.999', '9999-12-31 23:59:59.999999',"
-    " '2038-01-19 03:14:07', '2038-01-19 03:14:07.99', '2038-01-19 03:14:07.999999',"
-    " b'1', b'1111111111', b'1111111111111111111111111111111111111111111111111111111111111111',"
-    " 'abcdefghij', REPEAT('\U0001F600', 255), REPEAT('\u00e9', 300), 'caf\u00e9 \u20ac',"
-    " 'caf\u00e9', '\U0001F389 text', REPEAT('x', 70000),"
-    " 0x00FF0102, 0x000102FF, 0xDEADBEEF00, REPEAT(0x5A, 70000), 'large', 'a,b,c,d',"
-    " '{\"k\": [1, 2.5, \"s\", null, true], \"n\": {\"x\": -1}}',"
-    " ST_GeomFromText('POLYGON((0 0,10 0,10 10,0 10,0 0))'))",
-    "(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-    " 0, 0.01, -0.000000000000000000000000000001, 0.000000001, 0.00001, 0, 0, 0, '0000-00-00',"
-    " '00:00:00', '00:00:00.0', '00:00:00.00', '00:00:00.000', '00:00:00.0000', '00:00:00.00000',"
-    " '00:00:00.000000', '0000-00-00 00:00:00', '0000-00-00 00:00:00.000', '2020-00-00 00:00:00',"
-    " '0000-00-00 00:00:00', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
-    " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
-]
+# The MySQL capture's type matrix, shared with the other destinations' type tests.
+TYPES_DDL = ("CREATE TABLE types (" +
+             ", ".join(f"{name} {sql_type}" for name, sql_type, *_ in MY_COLUMNS) +
+             ") ENGINE=InnoDB")
 
 
 def kind_of(column):
@@ -154,7 +112,7 @@ def main():
         source = LocalServer(args.localdb, work, "mariadb")
         target = TargetPostgres(work)
         source.sql(TYPES_DDL)
-        source.sql("SET sql_mode = ''; INSERT INTO types VALUES " + ", ".join(TYPE_ROWS))
+        source.sql("SET sql_mode = ''; INSERT INTO types VALUES " + ", ".join(MY_ROWS))
         target.sql("CREATE SCHEMA replica")
         log = open(work + "/eddy.log", "a")
         database = source.url.rsplit("/", 1)[1].split("?")[0]
@@ -171,10 +129,8 @@ def main():
             return True
 
         wait_for(lambda: alive() and count() == 3, 120, "the snapshot rows in the target")
-        source.sql("SET sql_mode = ''; INSERT INTO types SELECT id + 100, ti, tiu, si, siu, mi, "
-                   "miu, i, iu, bi, biu, d1, d2, d3, d4, d5, f, db, y, dt, t0, t1, t2, t3, t4, "
-                   "t5, t6, dt0, dt3, dt6, ts0, ts2, ts6, b1, b10, b64, c, c255, vc, l1, u2, tx, "
-                   "ltx, bn, vb, bl, mb, e, s, j, g FROM types")
+        source.sql("SET sql_mode = ''; INSERT INTO types SELECT id + 100, " +
+                   ", ".join(name for name, *_ in MY_COLUMNS[1:]) + " FROM types")
         wait_for(lambda: alive() and count() == 6, 60, "the binlog rows in the target")
         columns = [line for line in source.query(
             "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "

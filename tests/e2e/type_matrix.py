@@ -1,5 +1,6 @@
 """The type matrices of the end-to-end tests that check every source type at a destination
-(objects_parquet.py: Parquet objects; iceberg_types.py: Iceberg tables), and how a reader's
+(objects_parquet.py: Parquet objects; iceberg_types.py: Iceberg tables; replica_mariadb_pg.py:
+MariaDB's matrix in PostgreSQL tables), and how a reader's
 canonical cell is compared with the database's own value.
 
 PostgreSQL 15 and MariaDB 10.11, each with the type matrix of its capture tests

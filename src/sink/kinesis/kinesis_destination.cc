@@ -13,6 +13,7 @@
 
 #include "aws/request_signer.h"
 #include "base/backoff.h"
+#include "net/client_settings.h"
 #include "net/http_client.h"
 #include "net/http_client_pool.h"
 #include "sink/kinesis/kinesis_settings.h"
@@ -45,18 +46,8 @@ class KinesisDestination final : public consume::Destination {
         return region.status().WithContext("kinesis sink endpoint " + settings_.endpoint);
       }
     }
-    net::HttpClientOptions client_options;
-    client_options.request_timeout = settings_.request_timeout;
-    client_options.connect_timeout = settings_.connect_timeout;
-    client_options.cancel = &closing_;
-    if (!settings_.ca_file.empty()) {
-      auto pem = fs_->ReadFile(settings_.ca_file);
-      if (!pem.ok()) {
-        return FailedPrecondition("kinesis setting 'ca_file': " + pem.status().message() +
-                                  "; point it at a readable PEM file of CA certificates");
-      }
-      client_options.ca_pem = std::move(pem).value();
-    }
+    EDDY_ASSIGN_OR_RETURN(net::HttpClientOptions client_options,
+                          net::MakeClientOptions("kinesis", settings_, *fs_, &closing_));
     clients_.set_options(std::move(client_options));
     auto reply = Call(kDescribeStreamSummaryTarget,
                       BuildDescribeStreamSummaryBody(settings_.stream), "DescribeStreamSummary");

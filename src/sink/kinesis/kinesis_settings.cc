@@ -8,6 +8,7 @@
 #include "base/duration.h"
 #include "base/setting_parse.h"
 #include "consume/sink_settings.h"
+#include "net/client_settings.h"
 #include "sink/kinesis/put_records.h"
 
 namespace eddy::sink::kinesis {
@@ -127,19 +128,8 @@ Result<KinesisSettings> ParseKinesisSettings(const consume::SinkSpec& spec) {
     } else if (key == "max_record_bytes") {
       EDDY_ASSIGN_OR_RETURN(int64_t bytes, ParseInteger(key, value, 1024, 10 << 20));
       settings.max_record_bytes = static_cast<size_t>(bytes);
-    } else if (key == "request_timeout") {
-      EDDY_ASSIGN_OR_RETURN(
-          settings.request_timeout,
-          ParseTimeoutSetting("kinesis", key, value, std::chrono::milliseconds(900'000)));
-    } else if (key == "connect_timeout") {
-      EDDY_ASSIGN_OR_RETURN(
-          settings.connect_timeout,
-          ParseTimeoutSetting("kinesis", key, value, std::chrono::milliseconds(300'000)));
-    } else if (key == "ca_file") {
-      if (value.empty()) {
-        return InvalidArgument("kinesis setting 'ca_file' is empty; give the path of a PEM file");
-      }
-      settings.ca_file = value;
+    } else if (net::IsClientSetting(key)) {
+      EDDY_RETURN_IF_ERROR(net::ParseClientSetting("kinesis", key, value, settings));
     } else if (key == "entry_retries") {
       EDDY_ASSIGN_OR_RETURN(int64_t retries, ParseInteger(key, value, 0, 100));
       settings.entry_retries = static_cast<int>(retries);

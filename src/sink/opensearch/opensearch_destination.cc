@@ -14,6 +14,7 @@
 #include "base/logging.h"
 #include "base/metrics.h"
 #include "format/json.h"
+#include "net/client_settings.h"
 #include "net/http_client.h"
 #include "net/http_client_pool.h"
 #include "sink/opensearch/bulk.h"
@@ -66,18 +67,8 @@ class OpenSearchDestination final : public consume::Destination {
   }
 
   Status Open() override {
-    net::HttpClientOptions client_options;
-    client_options.request_timeout = settings_.request_timeout;
-    client_options.connect_timeout = settings_.connect_timeout;
-    client_options.cancel = &closing_;
-    if (!settings_.ca_file.empty()) {
-      auto pem = fs_->ReadFile(settings_.ca_file);
-      if (!pem.ok()) {
-        return FailedPrecondition("opensearch setting 'ca_file': " + pem.status().message() +
-                                  "; point it at a readable PEM file of CA certificates");
-      }
-      client_options.ca_pem = std::move(pem).value();
-    }
+    EDDY_ASSIGN_OR_RETURN(net::HttpClientOptions client_options,
+                          net::MakeClientOptions("opensearch", settings_, *fs_, &closing_));
     clients_.set_options(std::move(client_options));
     if (!settings_.username.empty()) {
       authorization_ =

@@ -7,6 +7,7 @@
 #include "base/duration.h"
 #include "base/setting_parse.h"
 #include "consume/sink_settings.h"
+#include "net/client_settings.h"
 
 namespace eddy::sink::opensearch {
 namespace {
@@ -242,20 +243,8 @@ Result<OpenSearchSettings> ParseOpenSearchSettings(const consume::SinkSpec& spec
     } else if (key == "item_retries") {
       EDDY_ASSIGN_OR_RETURN(int64_t retries, ParseInteger(key, value, 0, 100));
       settings.item_retries = static_cast<int>(retries);
-    } else if (key == "request_timeout") {
-      EDDY_ASSIGN_OR_RETURN(
-          settings.request_timeout,
-          ParseTimeoutSetting("opensearch", key, value, std::chrono::milliseconds(900'000)));
-    } else if (key == "connect_timeout") {
-      EDDY_ASSIGN_OR_RETURN(
-          settings.connect_timeout,
-          ParseTimeoutSetting("opensearch", key, value, std::chrono::milliseconds(300'000)));
-    } else if (key == "ca_file") {
-      if (value.empty()) {
-        return InvalidArgument(
-            "opensearch setting 'ca_file' is empty; give the path of a PEM file");
-      }
-      settings.ca_file = value;
+    } else if (net::IsClientSetting(key)) {
+      EDDY_RETURN_IF_ERROR(net::ParseClientSetting("opensearch", key, value, settings));
     } else if (key == "username" || key == "password") {
       if (url_user) {
         return InvalidArgument("opensearch setting '" + key +

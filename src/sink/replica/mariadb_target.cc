@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +17,7 @@
 #include "localdb/sql_session.h"
 #include "sink/replica/replica_destination.h"
 #include "sink/replica/source_type.h"
+#include "sink/replica/sql_text.h"
 #include "source/source_url.h"
 
 namespace eddy::sink::replica {
@@ -240,11 +240,6 @@ Result<std::string> MapFromPostgres(const model::Column& column, bool mysql_targ
   }
 }
 
-void AppendTwo(std::string& out, int64_t value) {
-  out.push_back(static_cast<char>('0' + value / 10));
-  out.push_back(static_cast<char>('0' + value % 10));
-}
-
 std::string Fraction(int64_t micros) {
   char buffer[16];
   std::snprintf(buffer, sizeof buffer, ".%06lld", static_cast<long long>(micros));
@@ -265,21 +260,11 @@ Result<std::string> DateText(int64_t days, const model::Column& column) {
 }
 
 Result<std::string> TimestampText(int64_t micros, const model::Column& column) {
-  int64_t days = micros / 86'400'000'000LL;
-  int64_t rest = micros % 86'400'000'000LL;
-  if (rest < 0) {
-    rest += 86'400'000'000LL;
-    days -= 1;
-  }
-  EDDY_ASSIGN_OR_RETURN(std::string out, DateText(days, column));
-  int64_t seconds = rest / 1'000'000;
+  DayAndMicros split = SplitEpochMicros(micros);
+  EDDY_ASSIGN_OR_RETURN(std::string out, DateText(split.days, column));
   out += ' ';
-  AppendTwo(out, seconds / 3600);
-  out += ':';
-  AppendTwo(out, (seconds / 60) % 60);
-  out += ':';
-  AppendTwo(out, seconds % 60);
-  out += Fraction(rest % 1'000'000);
+  AppendClock(out, split.micros / 1'000'000);
+  out += Fraction(split.micros % 1'000'000);
   return out;
 }
 
@@ -287,14 +272,7 @@ Result<std::string> TimestampText(int64_t micros, const model::Column& column) {
 std::string DurationText(int64_t micros) {
   std::string out = micros < 0 ? "-" : "";
   if (micros < 0) micros = -micros;
-  int64_t seconds = micros / 1'000'000;
-  int64_t hours = seconds / 3600;
-  if (hours < 10) out += '0';
-  out += std::to_string(hours);
-  out += ':';
-  AppendTwo(out, (seconds / 60) % 60);
-  out += ':';
-  AppendTwo(out, seconds % 60);
+  AppendClock(out, micros / 1'000'000);
   out += Fraction(micros % 1'000'000);
   return out;
 }
@@ -322,13 +300,7 @@ std::string IntervalText(const model::IntervalValue& interval) {
     if (minus) micros = -micros;
     if (!is_zero) out += ' ';
     out += minus ? "-" : (is_before ? "+" : "");
-    int64_t seconds = micros / 1'000'000;
-    if (seconds / 3600 < 10) out += '0';
-    out += std::to_string(seconds / 3600);
-    out += ':';
-    AppendTwo(out, (seconds / 60) % 60);
-    out += ':';
-    AppendTwo(out, seconds % 60);
+    AppendClock(out, micros / 1'000'000);
     if (micros % 1'000'000 != 0) {
       std::string fraction = Fraction(micros % 1'000'000);
       while (fraction.back() == '0') fraction.pop_back();
@@ -342,49 +314,6 @@ std::string FloatText(double value) {
   char buffer[64];
   auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
   return std::string(buffer, result.ptr);
-}
-
-Result<TextValue> Render(const model::Value& value, const model::Column& column, bool in_array);
-
-// PostgreSQL's array output: {1,2,NULL,"a b",{3,4}}; an element is quoted when it is empty,
-// "NULL" or holds a special character, as array_out does.
-Result<std::string> ArrayText(const model::ArrayValue& array, const model::Column& column) {
-  std::string out = "{";
-  bool first = true;
-  for (const model::Value& element : array.elements) {
-    if (!first) out += ',';
-    first = false;
-    if (element.is_null()) {
-      out += "NULL";
-      continue;
-    }
-    if (const auto* nested = element.TryGet<model::ArrayValue>()) {
-      EDDY_ASSIGN_OR_RETURN(std::string inner, ArrayText(*nested, column));
-      out += inner;
-      continue;
-    }
-    EDDY_ASSIGN_OR_RETURN(TextValue text, Render(element, column, true));
-    const std::string& t = text.value_or("");
-    std::string upper;
-    for (char c : t) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    bool quote = t.empty() || upper == "NULL";
-    for (char c : t) {
-      quote = quote || c == '"' || c == '\\' || c == '{' || c == '}' || c == ',' || c == ' ' ||
-              c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-    }
-    if (!quote) {
-      out += t;
-      continue;
-    }
-    out += '"';
-    for (char c : t) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
 }
 
 Result<TextValue> Render(const model::Value& value, const model::Column& column, bool in_array) {
@@ -429,12 +358,8 @@ Result<TextValue> Render(const model::Value& value, const model::Column& column,
       return TextValue(value.Get<std::string>());
     case ValueType::kBytes: {
       if (!in_array) return TextValue(value.Get<model::BytesValue>().data);
-      static constexpr char kHex[] = "0123456789abcdef";
       std::string out = "\\x";
-      for (unsigned char c : value.Get<model::BytesValue>().data) {
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-      }
+      AppendHex(out, value.Get<model::BytesValue>().data);
       return TextValue(out);
     }
     case ValueType::kDate: {
@@ -456,14 +381,14 @@ Result<TextValue> Render(const model::Value& value, const model::Column& column,
       int32_t offset = time.utc_offset_seconds;
       text += offset < 0 ? '-' : '+';
       if (offset < 0) offset = -offset;
-      AppendTwo(text, offset / 3600);
+      AppendTwoDigits(text, offset / 3600);
       if (offset % 3600 != 0) {
         text += ':';
-        AppendTwo(text, (offset / 60) % 60);
+        AppendTwoDigits(text, (offset / 60) % 60);
       }
       if (offset % 60 != 0) {
         text += ':';
-        AppendTwo(text, offset % 60);
+        AppendTwoDigits(text, offset % 60);
       }
       return TextValue(text);
     }
@@ -505,7 +430,10 @@ Result<TextValue> Render(const model::Value& value, const model::Column& column,
       return TextValue(bytes);
     }
     case ValueType::kArray: {
-      EDDY_ASSIGN_OR_RETURN(std::string text, ArrayText(value.Get<model::ArrayValue>(), column));
+      // PostgreSQL's array output: {1,2,NULL,"a b",{3,4}}, elements quoted as array_out does.
+      auto element = [&](const model::Value& e) { return Render(e, column, true); };
+      EDDY_ASSIGN_OR_RETURN(std::string text,
+                            ArrayText(value.Get<model::ArrayValue>(), element, false));
       return TextValue(text);
     }
     case ValueType::kTypedText:
@@ -521,34 +449,15 @@ Result<TextValue> Render(const model::Value& value, const model::Column& column,
 }  // namespace
 
 std::string MariadbDialect::QuoteIdentifier(std::string_view name) const {
-  std::string out = "`";
-  for (char c : name) {
-    if (c == '`') out += '`';
-    out += c;
-  }
-  out += '`';
-  return out;
+  return QuoteDoubling(name, '`');
 }
 
 std::string MariadbDialect::QuoteLiteral(std::string_view text) const {
+  if (IsValidUtf8WithoutNul(text)) return QuoteDoubling(text, '\'');
   std::string out;
-  if (!IsValidUtf8WithoutNul(text)) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out.reserve(text.size() * 2 + 3);
-    out += "X'";
-    for (unsigned char c : text) {
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-    out += '\'';
-    return out;
-  }
-  out.reserve(text.size() + 2);
-  out += '\'';
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
+  out.reserve(text.size() * 2 + 3);
+  out += "X'";
+  AppendHex(out, text);
   out += '\'';
   return out;
 }
@@ -574,40 +483,15 @@ Result<TextValue> MariadbDialect::RenderValue(const model::Value& value,
 std::string MariadbDialect::CreateTable(const TargetTable& table,
                                         const std::vector<TargetColumn>& columns,
                                         const std::vector<std::string>& primary_key) const {
-  std::string sql = "CREATE TABLE IF NOT EXISTS " + QualifiedName(table) + " (";
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (i) sql += ", ";
-    sql += QuoteIdentifier(columns[i].name) + " " + columns[i].type;
-    // A TIMESTAMP column is NOT NULL unless it says NULL (explicit_defaults_for_timestamp off).
-    sql += columns[i].nullable ? " NULL" : " NOT NULL";
-  }
-  if (!primary_key.empty()) {
-    sql += ", PRIMARY KEY (";
-    for (size_t i = 0; i < primary_key.size(); ++i) {
-      if (i) sql += ", ";
-      sql += QuoteIdentifier(primary_key[i]);
-    }
-    sql += ")";
-  }
-  sql += ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin";
-  return sql;
+  // A TIMESTAMP column is NOT NULL unless it says NULL (explicit_defaults_for_timestamp off).
+  return CreateTableStatement(*this, table, columns, primary_key, /*say_null=*/true) +
+         " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin";
 }
 
 std::string MariadbDialect::AddColumn(const TargetTable& table, const TargetColumn& column) const {
   return "ALTER TABLE " + QualifiedName(table) + " ADD COLUMN IF NOT EXISTS " +
          QuoteIdentifier(column.name) + " " + column.type +
          (column.nullable ? " NULL" : " NOT NULL");
-}
-
-std::string MariadbDialect::DropColumn(const TargetTable& table, std::string_view column) const {
-  return "ALTER TABLE " + QualifiedName(table) + " DROP COLUMN IF EXISTS " +
-         QuoteIdentifier(column);
-}
-
-std::string MariadbDialect::RenameColumn(const TargetTable& table, std::string_view from,
-                                         std::string_view to) const {
-  return "ALTER TABLE " + QualifiedName(table) + " RENAME COLUMN " + QuoteIdentifier(from) +
-         " TO " + QuoteIdentifier(to);
 }
 
 std::string MariadbDialect::AlterColumnType(const TargetTable& table,
@@ -625,18 +509,9 @@ std::string MariadbDialect::ReplacePrimaryKey(const TargetTable& table,
                                               const std::vector<std::string>& primary_key) const {
   std::string sql = "ALTER TABLE " + QualifiedName(table) + " DROP INDEX IF EXISTS `PRIMARY`";
   if (!primary_key.empty()) {
-    sql += ", ADD PRIMARY KEY (";
-    for (size_t i = 0; i < primary_key.size(); ++i) {
-      if (i) sql += ", ";
-      sql += QuoteIdentifier(primary_key[i]);
-    }
-    sql += ")";
+    sql += ", ADD PRIMARY KEY (" + IdentifierList(*this, primary_key, ", ") + ")";
   }
   return sql;
-}
-
-std::string MariadbDialect::DropTable(const TargetTable& table) const {
-  return "DROP TABLE IF EXISTS " + QualifiedName(table);
 }
 
 std::string MariadbDialect::RenameTable(const TargetTable& from, const TargetTable& to) const {
@@ -649,30 +524,6 @@ std::string MariadbDialect::SelectColumns(const TargetTable& table) const {
          QuoteLiteral(table.space) + " AND TABLE_NAME = " + QuoteLiteral(table.name) +
          " ORDER BY ORDINAL_POSITION";
 }
-
-namespace {
-void AppendRow(const MariadbDialect& dialect, const TextRow& row, std::string& sql) {
-  sql += '(';
-  for (size_t i = 0; i < row.size(); ++i) {
-    if (i) sql += ',';
-    if (row[i]) {
-      sql += dialect.QuoteLiteral(*row[i]);
-    } else {
-      sql += "NULL";
-    }
-  }
-  sql += ')';
-}
-
-std::string ColumnList(const MariadbDialect& dialect, const std::vector<std::string>& columns) {
-  std::string out = "(";
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (i) out += ',';
-    out += dialect.QuoteIdentifier(columns[i]);
-  }
-  return out + ")";
-}
-}  // namespace
 
 LoadDataStatement BuildLoadData(const TargetTable& table, const std::vector<std::string>& columns,
                                 const std::vector<TextRow>& rows, size_t begin, size_t end) {
@@ -704,7 +555,6 @@ LoadDataStatement BuildLoadData(const TargetTable& table, const std::vector<std:
   }
   out.statement += ')';
   if (!sets.empty()) out.statement += " SET " + sets;
-  static constexpr char kHex[] = "0123456789abcdef";
   for (size_t r = begin; r < end; ++r) {
     for (size_t c = 0; c < columns.size(); ++c) {
       if (c) out.data += '\t';
@@ -714,29 +564,9 @@ LoadDataStatement BuildLoadData(const TargetTable& table, const std::vector<std:
         continue;
       }
       if (hex[c]) {
-        for (unsigned char byte : *value) {
-          out.data.push_back(kHex[byte >> 4]);
-          out.data.push_back(kHex[byte & 15]);
-        }
-        continue;
-      }
-      for (char ch : *value) {
-        switch (ch) {
-          case '\\':
-            out.data += "\\\\";
-            break;
-          case '\t':
-            out.data += "\\t";
-            break;
-          case '\n':
-            out.data += "\\n";
-            break;
-          case '\r':
-            out.data += "\\r";
-            break;
-          default:
-            out.data += ch;
-        }
+        AppendHex(out.data, *value);
+      } else {
+        AppendBulkEscaped(out.data, *value);
       }
     }
     out.data += '\n';
@@ -748,18 +578,15 @@ std::string MariadbDialect::Upsert(const TargetTable& table,
                                    const std::vector<std::string>& columns,
                                    const std::vector<std::string>& key_columns,
                                    const std::vector<TextRow>& rows) const {
-  std::string sql =
-      "INSERT INTO " + QualifiedName(table) + " " + ColumnList(*this, columns) + " VALUES ";
+  std::string sql = "INSERT INTO " + QualifiedName(table) + " (" +
+                    IdentifierList(*this, columns, ",") + ") VALUES ";
   for (size_t r = 0; r < rows.size(); ++r) {
     if (r) sql += ',';
-    AppendRow(*this, rows[r], sql);
+    AppendLiteralRow(*this, rows[r], sql);
   }
   if (key_columns.empty()) return sql;
   std::string sets;
-  for (const std::string& column : columns) {
-    bool is_key = false;
-    for (const std::string& key : key_columns) is_key = is_key || key == column;
-    if (is_key) continue;
+  for (const std::string& column : NonKeyColumns(columns, key_columns)) {
     if (!sets.empty()) sets += ',';
     sets += QuoteIdentifier(column) + "=VALUES(" + QuoteIdentifier(column) + ")";
   }
@@ -813,22 +640,15 @@ std::string MariadbDialect::Truncate(const TargetTable& table) const {
 }
 
 std::string MariadbDialect::CreateCheckpointTable(std::string_view space) const {
-  return "CREATE TABLE IF NOT EXISTS " +
-         QualifiedName({std::string(space), std::string(kCheckpointTable)}) +
+  return "CREATE TABLE IF NOT EXISTS " + CheckpointTableName(space) +
          " (sink_name varchar(128) NOT NULL PRIMARY KEY, checkpoint mediumtext NOT NULL, "
          "updated_at datetime(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)) ENGINE=InnoDB "
          "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 }
 
-std::string MariadbDialect::SelectCheckpoint(std::string_view space, std::string_view sink) const {
-  return "SELECT checkpoint FROM " +
-         QualifiedName({std::string(space), std::string(kCheckpointTable)}) +
-         " WHERE sink_name = " + QuoteLiteral(sink);
-}
-
 std::string MariadbDialect::UpsertCheckpoint(std::string_view space, std::string_view sink,
                                              std::string_view checkpoint) const {
-  return "INSERT INTO " + QualifiedName({std::string(space), std::string(kCheckpointTable)}) +
+  return "INSERT INTO " + CheckpointTableName(space) +
          " (sink_name, checkpoint, updated_at) VALUES (" + QuoteLiteral(sink) + ", " +
          QuoteLiteral(checkpoint) +
          ", CURRENT_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE checkpoint = VALUES(checkpoint), "
@@ -1012,12 +832,12 @@ class MariadbConnection final : public TargetConnection {
   Status InsertRows(const TargetTable& table, const std::vector<std::string>& columns,
                     const std::vector<TextRow>& rows) {
     MariadbDialect dialect;
-    const std::string head = "INSERT INTO " + dialect.QualifiedName(table) + " " +
-                             ColumnList(dialect, columns) + " VALUES ";
+    const std::string head = "INSERT INTO " + dialect.QualifiedName(table) + " (" +
+                             IdentifierList(dialect, columns, ",") + ") VALUES ";
     std::string sql;
     for (const TextRow& row : rows) {
       sql += sql.empty() ? head : ",";
-      AppendRow(dialect, row, sql);
+      AppendLiteralRow(dialect, row, sql);
       if (sql.size() >= kMaxStatementBytes) {
         EDDY_RETURN_IF_ERROR(Execute(sql));
         sql.clear();

@@ -12,6 +12,7 @@
 #include "consume/sink_settings.h"
 #include "sink/replica/replica_destination.h"
 #include "sink/replica/source_type.h"
+#include "sink/replica/sql_text.h"
 
 namespace eddy::sink::replica {
 namespace {
@@ -174,11 +175,6 @@ Result<std::string> MapMysqlType(const model::Column& column) {
                          "stream (--tables) or map it with a view");
 }
 
-void AppendTwo(std::string& out, int64_t value) {
-  out.push_back(static_cast<char>('0' + value / 10));
-  out.push_back(static_cast<char>('0' + value % 10));
-}
-
 // "YYYY-MM-DD" of a day count, with " BC" returned separately (PostgreSQL puts it last).
 std::string DateText(int64_t days, bool* bc) {
   model::CivilDate date = model::CivilFromDays(days);
@@ -194,15 +190,8 @@ std::string DateText(int64_t days, bool* bc) {
 // "HH:MM:SS[.ffffff]" of microseconds within a day (or beyond 24 h for MySQL durations).
 std::string TimeOfDayText(int64_t micros) {
   std::string out;
-  int64_t seconds = micros / 1'000'000;
+  AppendClock(out, micros / 1'000'000);
   int64_t fraction = micros % 1'000'000;
-  int64_t hours = seconds / 3600;
-  if (hours < 10) out += '0';
-  out += std::to_string(hours);
-  out += ':';
-  AppendTwo(out, (seconds / 60) % 60);
-  out += ':';
-  AppendTwo(out, seconds % 60);
   if (fraction != 0) {
     char buffer[24];
     std::snprintf(buffer, sizeof buffer, ".%06lld", static_cast<long long>(fraction));
@@ -212,16 +201,11 @@ std::string TimeOfDayText(int64_t micros) {
 }
 
 std::string TimestampText(int64_t micros, std::string_view zone_suffix) {
-  int64_t days = micros / 86'400'000'000LL;
-  int64_t rest = micros % 86'400'000'000LL;
-  if (rest < 0) {
-    rest += 86'400'000'000LL;
-    days -= 1;
-  }
+  DayAndMicros split = SplitEpochMicros(micros);
   bool bc = false;
-  std::string out = DateText(days, &bc);
+  std::string out = DateText(split.days, &bc);
   out += ' ';
-  out += TimeOfDayText(rest);
+  out += TimeOfDayText(split.micros);
   out += zone_suffix;
   if (bc) out += " BC";
   return out;
@@ -238,45 +222,9 @@ std::string FloatText(double value, bool is_float32) {
 }
 
 std::string HexBytes(std::string_view data) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "\\x";
   out.reserve(2 + data.size() * 2);
-  for (unsigned char c : data) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
-Result<TextValue> RenderScalar(const model::Value& value, const model::Column& column,
-                               ConnectorKind source, bool in_array);
-
-// PostgreSQL's array literal: {"a","b",NULL,{...}} with every element quoted.
-Result<std::string> ArrayText(const model::ArrayValue& array, const model::Column& column,
-                              ConnectorKind source) {
-  std::string out = "{";
-  bool first = true;
-  for (const model::Value& element : array.elements) {
-    if (!first) out += ',';
-    first = false;
-    if (element.is_null()) {
-      out += "NULL";
-      continue;
-    }
-    if (const auto* nested = element.TryGet<model::ArrayValue>()) {
-      EDDY_ASSIGN_OR_RETURN(std::string inner, ArrayText(*nested, column, source));
-      out += inner;
-      continue;
-    }
-    EDDY_ASSIGN_OR_RETURN(TextValue text, RenderScalar(element, column, source, true));
-    out += '"';
-    for (char c : text.value_or("")) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
+  AppendHex(out, data);
   return out;
 }
 
@@ -335,12 +283,12 @@ Result<TextValue> RenderScalar(const model::Value& value, const model::Column& c
       int32_t offset = time.utc_offset_seconds;
       text += offset < 0 ? '-' : '+';
       if (offset < 0) offset = -offset;
-      AppendTwo(text, offset / 3600);
+      AppendTwoDigits(text, offset / 3600);
       text += ':';
-      AppendTwo(text, (offset / 60) % 60);
+      AppendTwoDigits(text, (offset / 60) % 60);
       if (offset % 60 != 0) {
         text += ':';
-        AppendTwo(text, offset % 60);
+        AppendTwoDigits(text, offset % 60);
       }
       return TextValue(text);
     }
@@ -372,8 +320,10 @@ Result<TextValue> RenderScalar(const model::Value& value, const model::Column& c
     case ValueType::kBits:
       return TextValue(value.Get<model::BitsValue>().bits);
     case ValueType::kArray: {
+      // PostgreSQL's array literal with every element quoted: {"a","b",NULL,{...}}.
+      auto element = [&](const model::Value& e) { return RenderScalar(e, column, source, true); };
       EDDY_ASSIGN_OR_RETURN(std::string text,
-                            ArrayText(value.Get<model::ArrayValue>(), column, source));
+                            ArrayText(value.Get<model::ArrayValue>(), element, true));
       return TextValue(text);
     }
     case ValueType::kTypedText: {
@@ -399,24 +349,11 @@ Result<TextValue> RenderScalar(const model::Value& value, const model::Column& c
 }  // namespace
 
 std::string PostgresDialect::QuoteIdentifier(std::string_view name) const {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
+  return QuoteDoubling(name, '"');
 }
 
 std::string PostgresDialect::QuoteLiteral(std::string_view text) const {
-  std::string out = "'";
-  out.reserve(text.size() + 2);
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  out += '\'';
-  return out;
+  return QuoteDoubling(text, '\'');
 }
 
 Result<std::string> PostgresDialect::MapType(const model::Column& column,
@@ -440,22 +377,7 @@ Result<TextValue> PostgresDialect::RenderValue(const model::Value& value,
 std::string PostgresDialect::CreateTable(const TargetTable& table,
                                          const std::vector<TargetColumn>& columns,
                                          const std::vector<std::string>& primary_key) const {
-  std::string sql = "CREATE TABLE IF NOT EXISTS " + QualifiedName(table) + " (";
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (i) sql += ", ";
-    sql += QuoteIdentifier(columns[i].name) + " " + columns[i].type;
-    if (!columns[i].nullable) sql += " NOT NULL";
-  }
-  if (!primary_key.empty()) {
-    sql += ", PRIMARY KEY (";
-    for (size_t i = 0; i < primary_key.size(); ++i) {
-      if (i) sql += ", ";
-      sql += QuoteIdentifier(primary_key[i]);
-    }
-    sql += ")";
-  }
-  sql += ")";
-  return sql;
+  return CreateTableStatement(*this, table, columns, primary_key, /*say_null=*/false);
 }
 
 std::string PostgresDialect::AddColumn(const TargetTable& table, const TargetColumn& column) const {
@@ -463,17 +385,6 @@ std::string PostgresDialect::AddColumn(const TargetTable& table, const TargetCol
   // its own default, which reaches the target as the rows change.
   return "ALTER TABLE " + QualifiedName(table) + " ADD COLUMN IF NOT EXISTS " +
          QuoteIdentifier(column.name) + " " + column.type;
-}
-
-std::string PostgresDialect::DropColumn(const TargetTable& table, std::string_view column) const {
-  return "ALTER TABLE " + QualifiedName(table) + " DROP COLUMN IF EXISTS " +
-         QuoteIdentifier(column);
-}
-
-std::string PostgresDialect::RenameColumn(const TargetTable& table, std::string_view from,
-                                          std::string_view to) const {
-  return "ALTER TABLE " + QualifiedName(table) + " RENAME COLUMN " + QuoteIdentifier(from) +
-         " TO " + QuoteIdentifier(to);
 }
 
 std::string PostgresDialect::AlterColumnType(const TargetTable& table,
@@ -501,19 +412,11 @@ std::string PostgresDialect::ReplacePrimaryKey(const TargetTable& table,
       "format('ALTER TABLE %s DROP CONSTRAINT %I', " +
       name + "::regclass, c); END IF;";
   if (!primary_key.empty()) {
-    sql += " ALTER TABLE " + QualifiedName(table) + " ADD PRIMARY KEY (";
-    for (size_t i = 0; i < primary_key.size(); ++i) {
-      if (i) sql += ", ";
-      sql += QuoteIdentifier(primary_key[i]);
-    }
-    sql += ");";
+    sql += " ALTER TABLE " + QualifiedName(table) + " ADD PRIMARY KEY (" +
+           IdentifierList(*this, primary_key, ", ") + ");";
   }
   sql += " END $eddy_pk$";
   return sql;
-}
-
-std::string PostgresDialect::DropTable(const TargetTable& table) const {
-  return "DROP TABLE IF EXISTS " + QualifiedName(table);
 }
 
 std::string PostgresDialect::RenameTable(const TargetTable& from, const TargetTable& to) const {
@@ -530,47 +433,20 @@ std::string PostgresDialect::SelectColumns(const TargetTable& table) const {
          " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
 }
 
-namespace {
-void AppendValues(const PostgresDialect& dialect, const TextRow& row, std::string& sql) {
-  sql += '(';
-  for (size_t i = 0; i < row.size(); ++i) {
-    if (i) sql += ',';
-    if (row[i]) {
-      sql += dialect.QuoteLiteral(*row[i]);
-    } else {
-      sql += "NULL";
-    }
-  }
-  sql += ')';
-}
-}  // namespace
-
 std::string PostgresDialect::Upsert(const TargetTable& table,
                                     const std::vector<std::string>& columns,
                                     const std::vector<std::string>& key_columns,
                                     const std::vector<TextRow>& rows) const {
-  std::string sql = "INSERT INTO " + QualifiedName(table) + " (";
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (i) sql += ',';
-    sql += QuoteIdentifier(columns[i]);
-  }
-  sql += ") VALUES ";
+  std::string sql = "INSERT INTO " + QualifiedName(table) + " (" +
+                    IdentifierList(*this, columns, ",") + ") VALUES ";
   for (size_t r = 0; r < rows.size(); ++r) {
     if (r) sql += ',';
-    AppendValues(*this, rows[r], sql);
+    AppendLiteralRow(*this, rows[r], sql);
   }
   if (key_columns.empty()) return sql;
-  sql += " ON CONFLICT (";
-  for (size_t i = 0; i < key_columns.size(); ++i) {
-    if (i) sql += ',';
-    sql += QuoteIdentifier(key_columns[i]);
-  }
-  sql += ") DO ";
+  sql += " ON CONFLICT (" + IdentifierList(*this, key_columns, ",") + ") DO ";
   std::string sets;
-  for (const std::string& column : columns) {
-    bool is_key = false;
-    for (const std::string& key : key_columns) is_key = is_key || key == column;
-    if (is_key) continue;
+  for (const std::string& column : NonKeyColumns(columns, key_columns)) {
     if (!sets.empty()) sets += ',';
     sets += QuoteIdentifier(column) + "=EXCLUDED." + QuoteIdentifier(column);
   }
@@ -581,16 +457,12 @@ std::string PostgresDialect::Upsert(const TargetTable& table,
 std::string PostgresDialect::Delete(const TargetTable& table,
                                     const std::vector<std::string>& key_columns,
                                     const std::vector<TextRow>& keys) const {
-  std::string sql = "DELETE FROM " + QualifiedName(table) + " WHERE (";
-  for (size_t i = 0; i < key_columns.size(); ++i) {
-    if (i) sql += ',';
-    sql += QuoteIdentifier(key_columns[i]);
-  }
   // A row constructor of one column is just the column: (a) IN (('1'),('2')) works for both.
-  sql += ") IN (";
+  std::string sql = "DELETE FROM " + QualifiedName(table) + " WHERE (" +
+                    IdentifierList(*this, key_columns, ",") + ") IN (";
   for (size_t r = 0; r < keys.size(); ++r) {
     if (r) sql += ',';
-    AppendValues(*this, keys[r], sql);
+    AppendLiteralRow(*this, keys[r], sql);
   }
   sql += ")";
   return sql;
@@ -618,21 +490,14 @@ std::string PostgresDialect::Truncate(const TargetTable& table) const {
 }
 
 std::string PostgresDialect::CreateCheckpointTable(std::string_view space) const {
-  return "CREATE TABLE IF NOT EXISTS " +
-         QualifiedName({std::string(space), std::string(kCheckpointTable)}) +
+  return "CREATE TABLE IF NOT EXISTS " + CheckpointTableName(space) +
          " (sink_name varchar(128) PRIMARY KEY, checkpoint text NOT NULL, "
          "updated_at timestamptz NOT NULL DEFAULT now())";
 }
 
-std::string PostgresDialect::SelectCheckpoint(std::string_view space, std::string_view sink) const {
-  return "SELECT checkpoint FROM " +
-         QualifiedName({std::string(space), std::string(kCheckpointTable)}) +
-         " WHERE sink_name = " + QuoteLiteral(sink);
-}
-
 std::string PostgresDialect::UpsertCheckpoint(std::string_view space, std::string_view sink,
                                               std::string_view checkpoint) const {
-  return "INSERT INTO " + QualifiedName({std::string(space), std::string(kCheckpointTable)}) +
+  return "INSERT INTO " + CheckpointTableName(space) +
          " (sink_name, checkpoint, updated_at) VALUES (" + QuoteLiteral(sink) + ", " +
          QuoteLiteral(checkpoint) +
          ", now()) ON CONFLICT (sink_name) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, "
@@ -711,12 +576,8 @@ class PostgresConnection final : public TargetConnection {
   Status BulkLoad(const TargetTable& table, const std::vector<std::string>& columns,
                   const std::vector<TextRow>& rows) override {
     PostgresDialect dialect;
-    std::string sql = "COPY " + dialect.QualifiedName(table) + " (";
-    for (size_t i = 0; i < columns.size(); ++i) {
-      if (i) sql += ',';
-      sql += dialect.QuoteIdentifier(columns[i]);
-    }
-    sql += ") FROM STDIN";
+    std::string sql = "COPY " + dialect.QualifiedName(table) + " (" +
+                      IdentifierList(dialect, columns, ",") + ") FROM STDIN";
     PGresult* result = PQexec(connection_, sql.c_str());
     Status started = Check(result, PGRES_COPY_IN, PGRES_COPY_IN);
     PQclear(result);
@@ -741,24 +602,7 @@ class PostgresConnection final : public TargetConnection {
           buffer += "\\N";
           continue;
         }
-        for (char c : *row[i]) {
-          switch (c) {
-            case '\\':
-              buffer += "\\\\";
-              break;
-            case '\t':
-              buffer += "\\t";
-              break;
-            case '\n':
-              buffer += "\\n";
-              break;
-            case '\r':
-              buffer += "\\r";
-              break;
-            default:
-              buffer += c;
-          }
-        }
+        AppendBulkEscaped(buffer, *row[i]);
       }
       buffer += '\n';
       if (buffer.size() >= (1 << 20)) {

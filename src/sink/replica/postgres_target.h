@@ -36,14 +36,10 @@ class PostgresDialect final : public TargetDialect {
   std::string CreateTable(const TargetTable& table, const std::vector<TargetColumn>& columns,
                           const std::vector<std::string>& primary_key) const override;
   std::string AddColumn(const TargetTable& table, const TargetColumn& column) const override;
-  std::string DropColumn(const TargetTable& table, std::string_view column) const override;
-  std::string RenameColumn(const TargetTable& table, std::string_view from,
-                           std::string_view to) const override;
   std::string AlterColumnType(const TargetTable& table, const TargetColumn& column) const override;
   std::string SetNullable(const TargetTable& table, const TargetColumn& column) const override;
   std::string ReplacePrimaryKey(const TargetTable& table,
                                 const std::vector<std::string>& primary_key) const override;
-  std::string DropTable(const TargetTable& table) const override;
   std::string RenameTable(const TargetTable& from, const TargetTable& to) const override;
   std::string SelectColumns(const TargetTable& table) const override;
   std::string Upsert(const TargetTable& table, const std::vector<std::string>& columns,
@@ -55,7 +51,6 @@ class PostgresDialect final : public TargetDialect {
                            const TextRow& row) const override;
   std::string Truncate(const TargetTable& table) const override;
   std::string CreateCheckpointTable(std::string_view space) const override;
-  std::string SelectCheckpoint(std::string_view space, std::string_view sink) const override;
   std::string UpsertCheckpoint(std::string_view space, std::string_view sink,
                                std::string_view checkpoint) const override;
 };

@@ -130,6 +130,10 @@ class TargetDialect {
   std::string QualifiedName(const TargetTable& table) const {
     return QuoteIdentifier(table.space) + "." + QuoteIdentifier(table.name);
   }
+  // QualifiedName of kCheckpointTable in namespace `space`.
+  std::string CheckpointTableName(std::string_view space) const {
+    return QualifiedName({std::string(space), std::string(kCheckpointTable)});
+  }
 
   // The target type for a source column (docs/sinks/replica.md has the mapping tables): exact
   // for the same engine, the nearest faithful type across engines. InvalidArgument naming the
@@ -150,9 +154,17 @@ class TargetDialect {
                                   const std::vector<TargetColumn>& columns,
                                   const std::vector<std::string>& primary_key) const = 0;
   virtual std::string AddColumn(const TargetTable& table, const TargetColumn& column) const = 0;
-  virtual std::string DropColumn(const TargetTable& table, std::string_view column) const = 0;
+  // ALTER TABLE ... DROP COLUMN IF EXISTS (the same text in both engines; an engine whose
+  // syntax differs overrides it, as with RenameColumn, DropTable and SelectCheckpoint).
+  virtual std::string DropColumn(const TargetTable& table, std::string_view column) const {
+    return "ALTER TABLE " + QualifiedName(table) + " DROP COLUMN IF EXISTS " +
+           QuoteIdentifier(column);
+  }
   virtual std::string RenameColumn(const TargetTable& table, std::string_view from,
-                                   std::string_view to) const = 0;
+                                   std::string_view to) const {
+    return "ALTER TABLE " + QualifiedName(table) + " RENAME COLUMN " + QuoteIdentifier(from) +
+           " TO " + QuoteIdentifier(to);
+  }
   // Changes a column's type (widening: int -> bigint, varchar(10) -> varchar(20), numeric
   // precision up), keeping nullability as given.
   virtual std::string AlterColumnType(const TargetTable& table,
@@ -164,7 +176,9 @@ class TargetDialect {
   virtual std::string ReplacePrimaryKey(const TargetTable& table,
                                         const std::vector<std::string>& primary_key) const = 0;
   // DROP TABLE IF EXISTS.
-  virtual std::string DropTable(const TargetTable& table) const = 0;
+  virtual std::string DropTable(const TargetTable& table) const {
+    return "DROP TABLE IF EXISTS " + QualifiedName(table);
+  }
   // Renames `from` to `to` if `from` exists (a replay after the rename is a no-op). "" when the
   // engine cannot do it in one statement (PostgreSQL: another schema).
   virtual std::string RenameTable(const TargetTable& from, const TargetTable& to) const = 0;
@@ -193,7 +207,10 @@ class TargetDialect {
   // ---- the checkpoint row (kCheckpointTable in namespace `space`) ----
   virtual std::string CreateCheckpointTable(std::string_view space) const = 0;
   // One row with one column (the checkpoint text), or no row.
-  virtual std::string SelectCheckpoint(std::string_view space, std::string_view sink) const = 0;
+  virtual std::string SelectCheckpoint(std::string_view space, std::string_view sink) const {
+    return "SELECT checkpoint FROM " + CheckpointTableName(space) +
+           " WHERE sink_name = " + QuoteLiteral(sink);
+  }
   virtual std::string UpsertCheckpoint(std::string_view space, std::string_view sink,
                                        std::string_view checkpoint) const = 0;
 };

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "io/file_system.h"
+#include "net/client_settings.h"
 #include "net/http_client.h"
 #include "sink/webhook/lambda_events.h"
 #include "sink/webhook/webhook_settings.h"
@@ -21,17 +22,9 @@ class WebhookDestination final : public consume::Destination {
   }
 
   Status Open() override {
-    client_options_.request_timeout = settings_.request_timeout;
-    client_options_.connect_timeout = settings_.connect_timeout;
-    client_options_.cancel = &closing_;
-    if (!settings_.ca_file.empty()) {
-      auto pem = io::DefaultFileSystem()->ReadFile(settings_.ca_file);
-      if (!pem.ok()) {
-        return FailedPrecondition("webhook setting 'ca_file': " + pem.status().message() +
-                                  "; point it at a readable PEM file of CA certificates");
-      }
-      client_options_.ca_pem = std::move(pem).value();
-    }
+    EDDY_ASSIGN_OR_RETURN(
+        client_options_,
+        net::MakeClientOptions("webhook", settings_, *io::DefaultFileSystem(), &closing_));
     EDDY_ASSIGN_OR_RETURN(auto probe, net::HttpClient::Create(client_options_));
     Status reachable = probe->CheckConnection(settings_.endpoint);
     if (!reachable.ok()) {

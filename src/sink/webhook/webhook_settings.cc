@@ -7,6 +7,7 @@
 #include "base/duration.h"
 #include "base/setting_parse.h"
 #include "consume/sink_settings.h"
+#include "net/client_settings.h"
 
 namespace eddy::sink::webhook {
 
@@ -111,19 +112,8 @@ Result<WebhookSettings> ParseWebhookSettings(const consume::SinkSpec& spec) {
                                "\"; use kinesis (Lambda's Kinesis event, the default) or dynamodb "
                                "(Lambda's DynamoDB Streams event)");
       }
-    } else if (key == "request_timeout") {
-      EDDY_ASSIGN_OR_RETURN(
-          settings.request_timeout,
-          ParseTimeoutSetting("webhook", key, value, std::chrono::milliseconds(900'000)));
-    } else if (key == "connect_timeout") {
-      EDDY_ASSIGN_OR_RETURN(
-          settings.connect_timeout,
-          ParseTimeoutSetting("webhook", key, value, std::chrono::milliseconds(300'000)));
-    } else if (key == "ca_file") {
-      if (value.empty()) {
-        return InvalidArgument("webhook setting 'ca_file' is empty; give the path of a PEM file");
-      }
-      settings.ca_file = value;
+    } else if (net::IsClientSetting(key)) {
+      EDDY_RETURN_IF_ERROR(net::ParseClientSetting("webhook", key, value, settings));
     } else if (key == "report_batch_item_failures") {
       EDDY_ASSIGN_OR_RETURN(settings.report_batch_item_failures, ParseBool(key, value));
     } else if (key == "function_response_types") {

@@ -1,0 +1,33 @@
+"""Shared pieces of the benchmark scripts: free_port, port_open and wait_for (the end-to-end
+tests' own, tests/e2e/e2e_common.py: one implementation for tests and benchmarks), and
+run_kinesis_load, which drives kinesis_load (bench/api/kinesis_load.cc) through its ready/go
+protocol so that only the measured work is timed.
+
+A script in a folder of bench/ imports it after putting bench/ on its path:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+"""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+from e2e_common import free_port, port_open, wait_for  # noqa: E402,F401
+
+__all__ = ["free_port", "port_open", "wait_for", "run_kinesis_load"]
+
+
+def run_kinesis_load(binary, args):
+    """Runs `binary args...`, waits for its "ready" line, says "go" and returns the JSON
+    figures it prints when done; SystemExit when it does not get ready or fails."""
+    proc = subprocess.Popen([binary] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    line = proc.stdout.readline().strip()
+    if line != "ready":
+        raise SystemExit(f"kinesis_load did not get ready: {line!r}")
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    out = proc.stdout.readline()
+    if proc.wait() != 0:
+        raise SystemExit("kinesis_load failed")
+    return json.loads(out)
