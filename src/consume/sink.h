@@ -170,6 +170,32 @@ class Destination {
   // Records the limits give up on are decoded and rendered for on_failure. Called once,
   // before Open, from the starting thread.
   virtual bool RendersEncodedRowChanges() const { return false; }
+  // Streaming hand-off, for destinations that lay out a large batch themselves (an object's
+  // Parquet file): whether the runner hands them each batch's records while it is still
+  // gathering the batch (Stage below), so that the destination's work overlaps the runner's
+  // reading instead of starting when the whole batch is read. Called once, before Open, from
+  // the starting thread.
+  virtual bool StagesRecords() const { return false; }
+  // With StagesRecords(): the next records of the batch lane `lane` is gathering, in the order
+  // Deliver will receive them, in slices of at most one read of the runner (10,000 records).
+  // `first`: the first slice of a new batch; anything staged on that lane before is abandoned.
+  // The runner's promise: the next Deliver on that lane, unless a `first` slice comes before
+  // it, receives a batch whose records are exactly the records staged since the last `first`
+  // slice, in that order (equal records: the SinkRecord objects themselves may have moved, so
+  // a destination keeps no pointer into a slice after the call). A gathering the runner
+  // abandons (stop, pause, reset) is not delivered; its records are gathered again later, from
+  // a `first` slice. The destination's part: staging makes nothing visible and nothing durable
+  // (the checkpoint advances only when Deliver acknowledges, as without staging), and Deliver
+  // gives the same result with or without it: a retried batch, a bisected part, or any batch
+  // that does not match what was staged (the destination checks, e.g. the count and the first
+  // and last records' shard and sequence) is delivered from its records alone, and the staged
+  // state is dropped. Called from the lane's thread, never concurrently with that lane's
+  // Deliver; an error found while staging is reported by the Deliver that follows.
+  virtual void Stage(size_t lane, const std::vector<SinkRecord>& records, bool first) {
+    (void)lane;
+    (void)records;
+    (void)first;
+  }
   // Connects and checks the destination (endpoint reachable, credentials, topic/bucket/table
   // exists). Called before the first batch; an error stops `eddy run` from starting, with the
   // message naming the setting and the fix.
