@@ -1336,11 +1336,15 @@ bool SinkRunner::Impl::GatherStaged(size_t index, std::unique_lock<std::mutex>& 
   uint64_t batch_bytes = 0;
   std::vector<SinkRecord> slice;
   while (true) {
-    lane.queue.Take(settings_.batch_size - batch->size(), settings_.batch_bytes - batch_bytes,
-                    &slice, /*first_within_limit=*/!batch->empty());
+    // One read's chunk at a time (a chunk is taken whole, no record moved): the slices
+    // Destination::Stage gets stay small while a backlog queues up ahead of the lane.
+    const size_t most = std::min<size_t>(settings_.batch_size - batch->size(), kReadChunkRecords);
+    lane.queue.Take(most, settings_.batch_bytes - batch_bytes, &slice,
+                    /*first_within_limit=*/!batch->empty());
     queued_records_ -= slice.size();
-    // Records left queued after a take: the batch limits stopped it.
-    const bool cut = !lane.queue.empty();
+    const size_t still_queued = lane.queue.size();
+    // Records left queued after a take that got fewer than it could: the byte limit cut it.
+    const bool bytes_cut = still_queued > 0 && slice.size() < most;
     if (!slice.empty()) {
       lock.unlock();
       status_cv_.notify_all();  // room in the queues: the control thread reads on meanwhile
@@ -1349,15 +1353,25 @@ bool SinkRunner::Impl::GatherStaged(size_t index, std::unique_lock<std::mutex>& 
       if (batch->empty()) {
         *batch = std::move(slice);
       } else {
+        // Room for what is queued too (a backlog is read ahead of the lane), so the batch's
+        // records are moved once, not again at each doubling of the vector.
+        const size_t wanted = batch->size() + slice.size();
+        if (batch->capacity() < wanted) {
+          batch->reserve(std::min<size_t>(std::max<size_t>(settings_.batch_size, wanted),
+                                          std::max(2 * batch->size(), wanted + still_queued)));
+        }
         batch->insert(batch->end(), std::make_move_iterator(slice.begin()),
                       std::make_move_iterator(slice.end()));
       }
       slice = {};
       lock.lock();
     }
-    if (cut || batch->size() >= settings_.batch_size || batch_bytes >= settings_.batch_bytes) {
+    if (bytes_cut || batch->size() >= settings_.batch_size ||
+        batch_bytes >= settings_.batch_bytes) {
       return true;
     }
+    // The window passed: what was taken so far is the batch.
+    if (windowed && SteadyClock::now() >= deadline) return true;
     auto arrived = [&] { return stopping_ || !CanDeliverLocked() || !lane.queue.empty(); };
     if (windowed) {
       work_cv_.wait_until(lock, deadline, arrived);
