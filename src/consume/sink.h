@@ -68,7 +68,8 @@ struct SinkRecord {
   // tables, documents, Kafka keys); null on a plain Kinesis stream.
   // Null when the destination TakesStoredEvents: `stored_event` holds the event instead.
   std::shared_ptr<const model::ChangeEvent> event;
-  // The event as the log stores it (model/event_codec.h; DecodeEventView reads it in place):
+  // The event as the log stores it (model/event_codec.h; DecodeEventView reads it in place;
+  // for a destination that TakesStoredEvents, only its header was read by the runner):
   // every record for a destination that TakesStoredEvents(), row changes (op c, u, d, r) for
   // one that RendersEncodedRowChanges(); the runner then leaves `event` (and for the latter
   // `data`) empty and builds no ChangeEvent. Empty otherwise. The record's own copy: valid as
@@ -155,11 +156,16 @@ class Destination {
   // rendered for on_failure only then. Called once, before Open, from the starting thread.
   virtual bool UsesRenderedData() const { return true; }
   // With UsesRenderedData() false: whether Deliver reads the event in its stored encoding
-  // (SinkRecord::stored_event) instead of a decoded SinkRecord::event. The runner then only
-  // checks each record (model::DecodeEventView) and looks up its table_schema, and the
-  // destination decodes rows straight into its own layout (Parquet columns) without a
-  // ChangeEvent per record held for a whole batch. Ignored when the runner renders records
-  // (a `filter`): `event` is then set as usual. Called once, before Open, from the starting
+  // (SinkRecord::stored_event) instead of a decoded SinkRecord::event. The runner then reads
+  // only each record's header (model::ReadStoredEventHeader) to look up its table_schema
+  // (records of another table or schema version than the record before it, and records that
+  // are not row changes, it decodes whole), and the destination decodes rows straight into
+  // its own layout (Parquet columns) without a ChangeEvent per record held for a whole batch.
+  // The destination's decoding is then the check of the rest: stored bytes that do not decode
+  // must fail Deliver with a non-retriable error naming the record (and how to skip it: `eddy
+  // sink reset --to` the next sequence number), which makes the sink FAILED with nothing
+  // after the record delivered, as the runner's own check would. Ignored when the runner renders
+  // records (a `filter`): `event` is then set as usual. Called once, before Open, from the starting
   // thread.
   virtual bool TakesStoredEvents() const { return false; }
   // Whether Deliver renders row changes from SinkRecord::stored_event (the Kafka sink, which

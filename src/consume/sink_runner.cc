@@ -23,6 +23,7 @@
 #include "log/kinesis.h"
 #include "log/stream_tags.h"
 #include "model/event_codec.h"
+#include "model/event_header.h"
 
 namespace eddy::consume {
 namespace {
@@ -961,16 +962,17 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
   }
   record.position = std::move(*position);
   if (cdc_ && stored_events_) {
-    // The destination decodes rows itself (TakesStoredEvents): the payload is checked in place
-    // and copied into the recycled record's buffer, and no ChangeEvent is built.
-    auto view = model::DecodeEventView(read.record.payload);
+    // The destination decodes rows itself (TakesStoredEvents), and so checks them: only the
+    // header is read here, the payload is copied into the recycled record's buffer, and no
+    // ChangeEvent is built.
+    auto view = model::ReadStoredEventHeader(read.record.payload);
     if (!view.ok()) {
       return view.status().WithContext("record " + record.sequence_number + " of " +
                                        record.shard_id);
     }
     // Records come in runs of one table: the last schema found, compared in place; anything
-    // else (another table or version, a schema change, a truncate) is looked up from the
-    // decoded event as below.
+    // else (another table or version, a schema change, a truncate) is decoded whole (and so
+    // checked) and looked up from the decoded event as below.
     const std::shared_ptr<const model::TableSchema>& last = state.last_schema;
     if (last != nullptr && model::IsRowChange(view->op) && view->schema_version != 0 &&
         last->version == view->schema_version && last->table.name == view->table &&

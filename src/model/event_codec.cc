@@ -1,11 +1,12 @@
 #include "model/event_codec.h"
 
 #include <bit>
-#include <charconv>
 #include <cassert>
+#include <charconv>
 #include <limits>
 
 #include "base/bytes.h"
+#include "model/event_header.h"
 
 namespace eddy::model {
 
@@ -221,7 +222,8 @@ Result<ValueType> ReadValueType(ByteReader& reader, const char* what) {
 
 Result<bool> ReadBool(ByteReader& reader, const char* what) {
   EDDY_ASSIGN_OR_RETURN(uint8_t raw, reader.ReadFixed8());
-  if (raw > 1) return Corruption(std::string(what) + " byte " + std::to_string(raw) + " is not 0 or 1");
+  if (raw > 1)
+    return Corruption(std::string(what) + " byte " + std::to_string(raw) + " is not 0 or 1");
   return raw == 1;
 }
 
@@ -804,6 +806,45 @@ Result<TableSchema> DecodeTableSchema(std::string_view bytes) {
                       " unexpected bytes after the schema");
   }
   return schema;
+}
+
+namespace {
+
+Result<StoredEventHeader> ReadHeader(ByteReader& reader) {
+  StoredEventHeader header;
+  EDDY_ASSIGN_OR_RETURN(uint8_t version, reader.ReadFixed8());
+  if (version == 0 || version > kEventEncodingVersion) {
+    return Corruption("event encoding version " + std::to_string(version) +
+                      " is not supported by this build (it reads 1.." +
+                      std::to_string(kEventEncodingVersion) + "); upgrade eddy to read this log");
+  }
+  EDDY_ASSIGN_OR_RETURN(uint8_t op, reader.ReadFixed8());
+  const Operation last_op = version == 1 ? Operation::kMessage : kLastOperation;
+  if (op < static_cast<uint8_t>(Operation::kInsert) || op > static_cast<uint8_t>(last_op)) {
+    return Corruption("unknown operation " + std::to_string(op) + " in encoding version " +
+                      std::to_string(version));
+  }
+  header.op = static_cast<Operation>(op);
+  EDDY_ASSIGN_OR_RETURN(uint8_t flags, reader.ReadFixed8());
+  const uint8_t known_flags = version == 1 ? kEventFlagsKnownV1 : kEventFlagsKnown;
+  if ((flags & ~known_flags) != 0) {
+    return Corruption("unknown event flags " + std::to_string(flags) + " in encoding version " +
+                      std::to_string(version));
+  }
+  EDDY_ASSIGN_OR_RETURN(header.database, reader.ReadLengthPrefixed());
+  EDDY_ASSIGN_OR_RETURN(header.schema, reader.ReadLengthPrefixed());
+  EDDY_ASSIGN_OR_RETURN(header.table, reader.ReadLengthPrefixed());
+  EDDY_ASSIGN_OR_RETURN(header.schema_version, ReadUnsigned32(reader, "schema version"));
+  return header;
+}
+
+}  // namespace
+
+Result<StoredEventHeader> ReadStoredEventHeader(std::string_view bytes) {
+  ByteReader reader(bytes);
+  Result<StoredEventHeader> header = ReadHeader(reader);
+  if (!header.ok()) return header.status().WithContext("decoding change event");
+  return header;
 }
 
 Result<EventView> DecodeEventView(std::string_view bytes) {

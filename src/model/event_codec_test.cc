@@ -9,6 +9,7 @@
 #include <random>
 
 #include "base/bytes.h"
+#include "model/event_header.h"
 #include "model/testing.h"
 
 namespace eddy::model {
@@ -116,7 +117,8 @@ TEST(EventCodecTest, NewRecordKindsRoundTripAsVersion2) {
   std::string bytes = EncodeEvent(ddl);
   for (size_t length = 0; length < bytes.size(); ++length) {
     EXPECT_EQ(DecodeEvent(std::string_view(bytes).substr(0, length)).status().code(),
-              ErrorCode::kCorruption) << length;
+              ErrorCode::kCorruption)
+        << length;
   }
 }
 
@@ -215,7 +217,8 @@ TEST(EventCodecTest, RandomMutationsNeverCrash) {
   for (int i = 0; i < 3000; ++i) {
     std::string bytes = EncodeEvent(testing::RandomEvent(random));
     int flips = 1 + static_cast<int>(random() % 4);
-    for (int f = 0; f < flips; ++f) bytes[random() % bytes.size()] ^= static_cast<char>(1 + random() % 255);
+    for (int f = 0; f < flips; ++f)
+      bytes[random() % bytes.size()] ^= static_cast<char>(1 + random() % 255);
     auto decoded = DecodeEvent(bytes);
     if (decoded.ok()) {
       auto again = DecodeEvent(EncodeEvent(*decoded));
@@ -262,7 +265,6 @@ TEST(EventCodecTest, SeedCorpusDecodesAndReencodesIdentically) {
   EXPECT_GE(files, 24);
 }
 
-
 // The row fast path must write exactly what EncodeEvent writes: readers cannot tell the two
 // apart, and the formats decode both alike.
 TEST(EventCodecTest, RowEventEncoderMatchesEncodeEvent) {
@@ -271,9 +273,8 @@ TEST(EventCodecTest, RowEventEncoderMatchesEncodeEvent) {
   int compared = 0;
   for (int i = 0; i < 2000; ++i) {
     ChangeEvent event = testing::RandomEvent(random);
-    if (static_cast<uint8_t>(event.op) > static_cast<uint8_t>(Operation::kRead) ||
-        event.message || event.schema_change || event.transaction_order ||
-        event.transaction_summary) {
+    if (static_cast<uint8_t>(event.op) > static_cast<uint8_t>(Operation::kRead) || event.message ||
+        event.schema_change || event.transaction_order || event.transaction_summary) {
       continue;
     }
     RowEventEncoder encoder;
@@ -306,9 +307,9 @@ TEST(EventCodecTest, RowEventEncoderMatchesEncodeEvent) {
 TEST(EventCodecTest, PartitionKeyFromEncodedValueMatchesTheValuePath) {
   uint64_t seed = testing::TestSeed();
   std::mt19937_64 random(seed);
-  std::vector<Value> values = {Value::Int64(0), Value::Int64(-1), Value::Int64(INT64_MIN),
-                               Value::Int64(INT64_MAX), Value::Uint64(0),
-                               Value::Uint64(UINT64_MAX), Value::Text("k"), Value::Null()};
+  std::vector<Value> values = {Value::Int64(0),         Value::Int64(-1), Value::Int64(INT64_MIN),
+                               Value::Int64(INT64_MAX), Value::Uint64(0), Value::Uint64(UINT64_MAX),
+                               Value::Text("k"),        Value::Null()};
   for (int i = 0; i < 3000; ++i) values.push_back(testing::RandomValue(random));
   for (int i = 0; i < 3000; ++i) values.push_back(Value::Int64(static_cast<int64_t>(random())));
   for (const Value& value : values) {
@@ -412,6 +413,39 @@ TEST(EventViewTest, RejectsWhatDecodeEventRejects) {
     }
     ExpectViewMatches(mutated, "mutated seed=" + std::to_string(seed) + " i=" + std::to_string(i));
     if (::testing::Test::HasFailure()) return;
+  }
+}
+
+// ReadStoredEventHeader: the decoded event's operation, table and schema version for every
+// event that decodes; Corruption for a version, operation or flags DecodeEvent refuses and for
+// bytes cut within the header, never anything else for mutated bytes.
+TEST(StoredEventHeaderTest, ReadsTheHeaderDecodeEventReads) {
+  uint64_t seed = testing::TestSeed();
+  std::mt19937_64 random(seed);
+  for (int i = 0; i < 3000; ++i) {
+    ChangeEvent event = testing::RandomEvent(random);
+    std::string bytes = EncodeEvent(event);
+    auto header = ReadStoredEventHeader(bytes);
+    ASSERT_TRUE(header.ok()) << "seed=" << seed << " i=" << i << " " << header.status().ToString();
+    EXPECT_EQ(header->op, event.op);
+    EXPECT_EQ(header->database, event.table.database);
+    EXPECT_EQ(header->schema, event.table.schema);
+    EXPECT_EQ(header->table, event.table.name);
+    EXPECT_EQ(header->schema_version, event.schema_version);
+    bytes[random() % bytes.size()] ^= static_cast<char>(1 + random() % 255);
+    auto mutated = ReadStoredEventHeader(bytes);
+    if (!mutated.ok()) EXPECT_EQ(mutated.status().code(), ErrorCode::kCorruption);
+  }
+  std::string bytes = EncodeEvent(SampleUpdate());
+  for (size_t length = 0; length < 6; ++length) {
+    auto header = ReadStoredEventHeader(std::string_view(bytes).substr(0, length));
+    ASSERT_FALSE(header.ok()) << length;
+    EXPECT_EQ(header.status().code(), ErrorCode::kCorruption);
+  }
+  for (size_t at : {0, 1, 2}) {
+    std::string bad = bytes;
+    bad[at] = at == 2 ? static_cast<char>(0x80 | bad[2]) : static_cast<char>(77);
+    EXPECT_EQ(ReadStoredEventHeader(bad).status().code(), ErrorCode::kCorruption) << at;
   }
 }
 

@@ -272,6 +272,17 @@ class ObjectsDestination final : public consume::Destination {
     std::lock_guard lock(mutex_);
     consume::DeliveryOutcome outcome;
     Status written = LaysOutAsRecordsCome() ? FlushAsRecordsCame(batch) : Flush(batch);
+    if (written.code() == ErrorCode::kCorruption) {
+      // A stored event that does not decode (the runner reads only the headers of a Parquet
+      // sink's records, TakesStoredEvents): not retriable, nothing after it is delivered.
+      outcome.failure =
+          Status(ErrorCode::kCorruption,
+                 written.message() +
+                     "; the log holds a record that does not decode: skip it with `eddy "
+                     "sink reset --name " +
+                     batch.sink_name + " --to SEQUENCE` (the record after it)");
+      return outcome;
+    }
     if (!written.ok()) {
       outcome.failure = objstore::RetriableWhileWaiting(written);
       return outcome;
@@ -522,9 +533,14 @@ class ObjectsDestination final : public consume::Destination {
                           std::string* bytes) {
     EDDY_ASSIGN_OR_RETURN(auto writer, parquet::ParquetWriter::OpenBuffer(schema, options, bytes));
     for (const consume::SinkRecord* record : records) {
-      EDDY_RETURN_IF_ERROR(record->stored_event.empty()
-                               ? writer->AppendEvent(*record->event)
-                               : writer->AppendStoredEvent(record->stored_event));
+      Status appended = record->stored_event.empty()
+                            ? writer->AppendEvent(*record->event)
+                            : writer->AppendStoredEvent(record->stored_event);
+      if (appended.code() == ErrorCode::kCorruption) {
+        return appended.WithContext("record " + record->sequence_number + " of " +
+                                    record->shard_id);
+      }
+      EDDY_RETURN_IF_ERROR(appended);
     }
     return writer->Finish().status();
   }
