@@ -434,7 +434,9 @@ TEST(StoredEventHeaderTest, ReadsTheHeaderDecodeEventReads) {
     EXPECT_EQ(header->schema_version, event.schema_version);
     bytes[random() % bytes.size()] ^= static_cast<char>(1 + random() % 255);
     auto mutated = ReadStoredEventHeader(bytes);
-    if (!mutated.ok()) EXPECT_EQ(mutated.status().code(), ErrorCode::kCorruption);
+    if (!mutated.ok()) {
+      EXPECT_EQ(mutated.status().code(), ErrorCode::kCorruption);
+    }
   }
   std::string bytes = EncodeEvent(SampleUpdate());
   for (size_t length = 0; length < 6; ++length) {
