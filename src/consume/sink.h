@@ -68,7 +68,8 @@ struct SinkRecord {
   // tables, documents, Kafka keys); null on a plain Kinesis stream.
   // Null when the destination TakesStoredEvents: `stored_event` holds the event instead.
   std::shared_ptr<const model::ChangeEvent> event;
-  // The event as the log stores it (model/event_codec.h; DecodeEventView reads it in place):
+  // The event as the log stores it (model/event_codec.h; DecodeEventView reads it in place;
+  // for a destination that TakesStoredEvents, only its header was read by the runner):
   // every record for a destination that TakesStoredEvents(), row changes (op c, u, d, r) for
   // one that RendersEncodedRowChanges(); the runner then leaves `event` (and for the latter
   // `data`) empty and builds no ChangeEvent. Empty otherwise. The record's own copy: valid as
@@ -155,11 +156,16 @@ class Destination {
   // rendered for on_failure only then. Called once, before Open, from the starting thread.
   virtual bool UsesRenderedData() const { return true; }
   // With UsesRenderedData() false: whether Deliver reads the event in its stored encoding
-  // (SinkRecord::stored_event) instead of a decoded SinkRecord::event. The runner then only
-  // checks each record (model::DecodeEventView) and looks up its table_schema, and the
-  // destination decodes rows straight into its own layout (Parquet columns) without a
-  // ChangeEvent per record held for a whole batch. Ignored when the runner renders records
-  // (a `filter`): `event` is then set as usual. Called once, before Open, from the starting
+  // (SinkRecord::stored_event) instead of a decoded SinkRecord::event. The runner then reads
+  // only each record's header (model::ReadStoredEventHeader) to look up its table_schema
+  // (records of another table or schema version than the record before it, and records that
+  // are not row changes, it decodes whole), and the destination decodes rows straight into
+  // its own layout (Parquet columns) without a ChangeEvent per record held for a whole batch.
+  // The destination's decoding is then the check of the rest: stored bytes that do not decode
+  // must fail Deliver with a non-retriable error naming the record (and how to skip it: `eddy
+  // sink reset --to` the next sequence number), which makes the sink FAILED with nothing
+  // after the record delivered, as the runner's own check would. Ignored when the runner renders
+  // records (a `filter`): `event` is then set as usual. Called once, before Open, from the starting
   // thread.
   virtual bool TakesStoredEvents() const { return false; }
   // Whether Deliver renders row changes from SinkRecord::stored_event (the Kafka sink, which
@@ -170,6 +176,32 @@ class Destination {
   // Records the limits give up on are decoded and rendered for on_failure. Called once,
   // before Open, from the starting thread.
   virtual bool RendersEncodedRowChanges() const { return false; }
+  // Streaming hand-off, for destinations that lay out a large batch themselves (an object's
+  // Parquet file): whether the runner hands them each batch's records while it is still
+  // gathering the batch (Stage below), so that the destination's work overlaps the runner's
+  // reading instead of starting when the whole batch is read. Called once, before Open, from
+  // the starting thread.
+  virtual bool StagesRecords() const { return false; }
+  // With StagesRecords(): the next records of the batch lane `lane` is gathering, in the order
+  // Deliver will receive them, in slices of at most one read of the runner (10,000 records).
+  // `first`: the first slice of a new batch; anything staged on that lane before is abandoned.
+  // The runner's promise: the next Deliver on that lane, unless a `first` slice comes before
+  // it, receives a batch whose records are exactly the records staged since the last `first`
+  // slice, in that order (equal records: the SinkRecord objects themselves may have moved, so
+  // a destination keeps no pointer into a slice after the call). A gathering the runner
+  // abandons (stop, pause, reset) is not delivered; its records are gathered again later, from
+  // a `first` slice. The destination's part: staging makes nothing visible and nothing durable
+  // (the checkpoint advances only when Deliver acknowledges, as without staging), and Deliver
+  // gives the same result with or without it: a retried batch, a bisected part, or any batch
+  // that does not match what was staged (the destination checks, e.g. the count and the first
+  // and last records' shard and sequence) is delivered from its records alone, and the staged
+  // state is dropped. Called from the lane's thread, never concurrently with that lane's
+  // Deliver; an error found while staging is reported by the Deliver that follows.
+  virtual void Stage(size_t lane, const std::vector<SinkRecord>& records, bool first) {
+    (void)lane;
+    (void)records;
+    (void)first;
+  }
   // Connects and checks the destination (endpoint reachable, credentials, topic/bucket/table
   // exists). Called before the first batch; an error stops `eddy run` from starting, with the
   // message naming the setting and the fix.

@@ -23,6 +23,7 @@
 #include "log/kinesis.h"
 #include "log/stream_tags.h"
 #include "model/event_codec.h"
+#include "model/event_header.h"
 
 namespace eddy::consume {
 namespace {
@@ -209,8 +210,10 @@ class LaneQueue {
   }
 
   // Moves the next records into `out` (empty on call): at most `max_records`, and while their
-  // size_bytes stay within `max_bytes` (the first one always).
-  void Take(size_t max_records, uint64_t max_bytes, std::vector<SinkRecord>* out) {
+  // size_bytes stay within `max_bytes` (the first one always, unless `first_within_limit`:
+  // a batch gathered in several takes already holds records).
+  void Take(size_t max_records, uint64_t max_bytes, std::vector<SinkRecord>* out,
+            bool first_within_limit = false) {
     uint64_t taken_bytes = 0;
     while (!chunks_.empty() && out->size() < max_records) {
       Chunk& chunk = chunks_.front();
@@ -226,7 +229,9 @@ class LaneQueue {
       if (out->empty()) out->reserve(std::min(left, max_records));
       while (chunk.head < chunk.records.size() && out->size() < max_records) {
         SinkRecord& next = chunk.records[chunk.head];
-        if (!out->empty() && taken_bytes + next.size_bytes > max_bytes) return;
+        if ((!out->empty() || first_within_limit) && taken_bytes + next.size_bytes > max_bytes) {
+          return;
+        }
         taken_bytes += next.size_bytes;
         chunk.bytes -= next.size_bytes;
         bytes_ -= next.size_bytes;
@@ -429,6 +434,14 @@ class SinkRunner::Impl {
 
   // Lane threads.
   void LaneLoop(size_t index);
+  // For a destination that StagesRecords: gathers lane `index`'s next batch into `batch`
+  // (empty on call), taking records from the queue as they come and handing each take to
+  // Destination::Stage, until the batch limits, the batching window, or (without a window)
+  // the end of what is durable. The lane is busy meanwhile. False: interrupted (stop, pause,
+  // reset, a failure): the records went back to the front of the queue, the lane is not busy.
+  // Called with `lock` (on mu_) held; returns with it held.
+  bool GatherStaged(size_t index, std::unique_lock<std::mutex>& lock,
+                    std::vector<SinkRecord>* batch);
   void DeliverBatch(size_t lane_index, std::vector<SinkRecord> records);
   bool GiveUp(size_t lane_index, const std::vector<SinkRecord>& records, const Status& error,
               const GiveUpContext& context);
@@ -477,6 +490,8 @@ class SinkRunner::Impl {
   // Destination::TakesStoredEvents without rendering: records carry stored_event, not event.
   bool stored_events_ = false;
   bool encoded_rows_ = false;  // Destination::RendersEncodedRowChanges, and no filter
+  // Destination::StagesRecords: lanes hand records over while they gather a batch.
+  bool stages_ = false;
   // Destination::CommitsCheckpoint: the checkpoint file is a hint, not saved per batch.
   bool commits_checkpoint_ = false;
   std::unique_ptr<format::Renderer> renderer_;
@@ -605,6 +620,7 @@ Status SinkRunner::Impl::Start() {
     if (Status opened = destination_->Open(); !opened.ok()) return in_context(opened);
   }
   commits_checkpoint_ = destination_->CommitsCheckpoint();
+  stages_ = destination_->StagesRecords();
   auto destination_checkpoint = destination_->ReadCheckpoint();
   if (!destination_checkpoint.ok()) return in_context(destination_checkpoint.status());
 
@@ -946,16 +962,17 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
   }
   record.position = std::move(*position);
   if (cdc_ && stored_events_) {
-    // The destination decodes rows itself (TakesStoredEvents): the payload is checked in place
-    // and copied into the recycled record's buffer, and no ChangeEvent is built.
-    auto view = model::DecodeEventView(read.record.payload);
+    // The destination decodes rows itself (TakesStoredEvents), and so checks them: only the
+    // header is read here, the payload is copied into the recycled record's buffer, and no
+    // ChangeEvent is built.
+    auto view = model::ReadStoredEventHeader(read.record.payload);
     if (!view.ok()) {
       return view.status().WithContext("record " + record.sequence_number + " of " +
                                        record.shard_id);
     }
     // Records come in runs of one table: the last schema found, compared in place; anything
-    // else (another table or version, a schema change, a truncate) is looked up from the
-    // decoded event as below.
+    // else (another table or version, a schema change, a truncate) is decoded whole (and so
+    // checked) and looked up from the decoded event as below.
     const std::shared_ptr<const model::TableSchema>& last = state.last_schema;
     if (last != nullptr && model::IsRowChange(view->op) && view->schema_version != 0 &&
         last->version == view->schema_version && last->table.name == view->table &&
@@ -1273,6 +1290,16 @@ void SinkRunner::Impl::LaneLoop(size_t index) {
   while (true) {
     work_cv_.wait(lock, [&] { return stopping_ || (CanDeliverLocked() && !lane.queue.empty()); });
     if (stopping_) break;
+    if (stages_) {
+      std::vector<SinkRecord> batch;
+      if (!GatherStaged(index, lock, &batch)) continue;
+      lock.unlock();
+      DeliverBatch(index, std::move(batch));
+      lock.lock();
+      lane.busy = false;
+      status_cv_.notify_all();
+      continue;
+    }
     auto full = [&] {
       return lane.queue.size() >= settings_.batch_size ||
              lane.queue.bytes() >= settings_.batch_bytes;
@@ -1299,6 +1326,73 @@ void SinkRunner::Impl::LaneLoop(size_t index) {
     lock.lock();
     lane.busy = false;
     status_cv_.notify_all();
+  }
+}
+
+bool SinkRunner::Impl::GatherStaged(size_t index, std::unique_lock<std::mutex>& lock,
+                                    std::vector<SinkRecord>* batch) {
+  Lane& lane = lanes_[index];
+  lane.busy = true;
+  const bool windowed = settings_.max_batching_window.count() > 0;
+  const auto deadline = lane.queue.front_queued_at() + settings_.max_batching_window;
+  uint64_t batch_bytes = 0;
+  std::vector<SinkRecord> slice;
+  while (true) {
+    // One read's chunk at a time (a chunk is taken whole, no record moved): the slices
+    // Destination::Stage gets stay small while a backlog queues up ahead of the lane.
+    const size_t most = std::min<size_t>(settings_.batch_size - batch->size(), kReadChunkRecords);
+    lane.queue.Take(most, settings_.batch_bytes - batch_bytes, &slice,
+                    /*first_within_limit=*/!batch->empty());
+    queued_records_ -= slice.size();
+    const size_t still_queued = lane.queue.size();
+    // Records left queued after a take that got fewer than it could: the byte limit cut it.
+    const bool bytes_cut = still_queued > 0 && slice.size() < most;
+    if (!slice.empty()) {
+      lock.unlock();
+      status_cv_.notify_all();  // room in the queues: the control thread reads on meanwhile
+      destination_->Stage(index, slice, /*first=*/batch->empty());
+      for (const SinkRecord& record : slice) batch_bytes += record.size_bytes;
+      if (batch->empty()) {
+        *batch = std::move(slice);
+      } else {
+        // Room for what is queued too (a backlog is read ahead of the lane), so the batch's
+        // records are moved once, not again at each doubling of the vector.
+        const size_t wanted = batch->size() + slice.size();
+        if (batch->capacity() < wanted) {
+          batch->reserve(std::min<size_t>(std::max<size_t>(settings_.batch_size, wanted),
+                                          std::max(2 * batch->size(), wanted + still_queued)));
+        }
+        batch->insert(batch->end(), std::make_move_iterator(slice.begin()),
+                      std::make_move_iterator(slice.end()));
+      }
+      slice = {};
+      lock.lock();
+    }
+    if (bytes_cut || batch->size() >= settings_.batch_size ||
+        batch_bytes >= settings_.batch_bytes) {
+      return true;
+    }
+    // The window passed: what was taken so far is the batch.
+    if (windowed && SteadyClock::now() >= deadline) return true;
+    auto arrived = [&] { return stopping_ || !CanDeliverLocked() || !lane.queue.empty(); };
+    if (windowed) {
+      work_cv_.wait_until(lock, deadline, arrived);
+    } else {
+      // No window: the batch is what is durable now, up to the limits.
+      work_cv_.wait(lock, [&] { return arrived() || !more_coming_; });
+    }
+    if (stopping_ || !CanDeliverLocked()) {
+      // Not delivered: the records are still outstanding and go first again.
+      if (!batch->empty()) {
+        queued_records_ += batch->size();
+        lane.queue.PushFront(std::move(*batch), SteadyClock::now());
+        batch->clear();
+      }
+      lane.busy = false;
+      status_cv_.notify_all();
+      return false;
+    }
+    if (lane.queue.empty()) return true;  // the window passed, or nothing more is durable
   }
 }
 

@@ -15,7 +15,11 @@
 //   That is the per-key order guarantee, across retries, bisection and lanes.
 //   Without a batching window a batch is what is durable when the lane takes it, up to the
 //   limits: while the control thread is still dispatching records its last read left behind
-//   (the read was cut by its limits), the lane waits for them.
+//   (the read was cut by its limits), the lane waits for them. For a destination that
+//   StagesRecords, the lane takes its batch from the queue one read's chunk at a time while
+//   it waits, hands each chunk to Destination::Stage (so the destination's work overlaps the
+//   reading), and delivers the gathered batch as above; a gathering interrupted by stop,
+//   pause or reset puts its records back at the front of the queue, undelivered.
 //
 // Checkpoint: per shard, the lowest sequence number still outstanding in any lane (read but
 // neither acknowledged nor given up), or the reader's position when none is. Records the

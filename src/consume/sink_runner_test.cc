@@ -105,6 +105,15 @@ class FakeDestination final : public Destination {
     bool uses_rendered_data = true;    // Destination::UsesRenderedData
     bool takes_stored_events = false;  // Destination::TakesStoredEvents
     bool renders_encoded = false;      // Destination::RendersEncodedRowChanges
+    bool stages = false;               // Destination::StagesRecords
+    // Stage calls: the sequences staged since the last `first` slice, the slices' sizes, and
+    // every Deliver's check that its batch is exactly what was staged (cleared by Deliver).
+    std::vector<uint64_t> staged;
+    std::vector<size_t> staged_slices;
+    uint64_t stage_calls = 0;
+    uint64_t deliveries_as_staged = 0;   // batches equal to the staged records
+    uint64_t deliveries_not_staged = 0;  // batches with nothing staged (retries)
+    uint64_t deliveries_mismatched = 0;  // staged records that differ from the batch: a bug
   };
 
   explicit FakeDestination(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
@@ -124,6 +133,23 @@ class FakeDestination final : public Destination {
     return shared_->renders_encoded;
   }
 
+  bool StagesRecords() const override {
+    std::lock_guard lock(shared_->mu);
+    return shared_->stages;
+  }
+
+  void Stage(size_t /*lane*/, const std::vector<SinkRecord>& records, bool first) override {
+    std::lock_guard lock(shared_->mu);
+    if (first) {
+      shared_->staged.clear();
+      shared_->staged_slices.clear();
+    }
+    for (const auto& record : records) shared_->staged.push_back(record.sequence.value());
+    shared_->staged_slices.push_back(records.size());
+    ++shared_->stage_calls;
+    shared_->changed.notify_all();
+  }
+
   Status Open() override {
     std::lock_guard lock(shared_->mu);
     shared_->opened = true;
@@ -137,6 +163,18 @@ class FakeDestination final : public Destination {
       std::lock_guard lock(shared_->mu);
       call = shared_->calls++;
       answer = shared_->answer;
+      if (shared_->stages) {
+        std::vector<uint64_t> sequences;
+        for (const auto& record : batch.records) sequences.push_back(record.sequence.value());
+        if (shared_->staged.empty()) {
+          ++shared_->deliveries_not_staged;
+        } else if (shared_->staged == sequences) {
+          ++shared_->deliveries_as_staged;
+        } else {
+          ++shared_->deliveries_mismatched;
+        }
+        shared_->staged.clear();
+      }
       std::set<std::string> keys;
       for (const auto& record : batch.records) keys.insert(record.partition_key);
       for (const auto& key : keys) {
@@ -1337,6 +1375,79 @@ TEST_F(SinkRunnerTest, DestinationsThatTakeStoredEventsGetTheStoredBytes) {
     EXPECT_EQ(record.stored_event, stored[record.partition_key]);
     EXPECT_EQ(record.size_bytes, stored[record.partition_key].size());
   }
+}
+
+}  // namespace
+}  // namespace eddy::consume
+
+namespace eddy::consume {
+namespace {
+
+// Destination::StagesRecords: a batch's records reach Stage while the runner gathers it, in
+// reads, and the Deliver that follows gets exactly those records; a retry comes unstaged.
+TEST_F(SinkRunnerTest, StagedBatchesAreHandedOverAsTheyAreGathered) {
+  Append(25'000, 100);
+  destination_->stages = true;
+  destination_->answer = [](const SinkBatch& batch, uint64_t call) {
+    if (call == 1) return DeliveryOutcome{0, Unavailable("the bucket is away"), false};
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  SinkSpec spec = Spec();
+  auto settings = ParseSinkSettings(spec);
+  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  settings->batch_size = 20'000;
+  settings->batch_bytes = 64u << 20;
+  settings->max_batching_window = milliseconds(0);
+  auto runner = SinkRunner::Start(spec, *settings, stream_, &checkpoints_,
+                                  std::make_unique<FakeDestination>(destination_), Options());
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  ASSERT_TRUE(Delivered(**runner, 25'000));
+  ASSERT_TRUE((*runner)->Stop().ok());
+  ExpectOnceInKeyOrder(25'000);
+  std::lock_guard lock(destination_->mu);
+  EXPECT_EQ(destination_->deliveries_mismatched, 0u);
+  // The first batch (20,000 records, gathered from reads of at most 10,000) as staged; the
+  // second failed once as staged and was retried unstaged.
+  EXPECT_EQ(destination_->deliveries_as_staged, 2u);
+  EXPECT_EQ(destination_->deliveries_not_staged, 1u);
+  EXPECT_GE(destination_->stage_calls, 3u);
+  EXPECT_EQ(destination_->calls, 3u);
+}
+
+// A gathering interrupted by a stop is not delivered: its records stay outstanding, the
+// checkpoint does not pass them, and the next run stages and delivers them once.
+TEST_F(SinkRunnerTest, AnAbandonedGatheringIsDeliveredAfterARestart) {
+  destination_->stages = true;
+  Append(10);
+  SinkSpec spec = Spec();
+  auto settings = ParseSinkSettings(spec);
+  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  settings->batch_size = 1000;
+  settings->max_batching_window = std::chrono::seconds(300);  // gathers until stopped
+  auto runner = SinkRunner::Start(spec, *settings, stream_, &checkpoints_,
+                                  std::make_unique<FakeDestination>(destination_), Options());
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  {
+    std::unique_lock lock(destination_->mu);
+    ASSERT_TRUE(destination_->changed.wait_for(lock, kWait,
+                                               [&] { return destination_->staged.size() == 10; }));
+  }
+  ASSERT_TRUE((*runner)->Stop().ok());
+  EXPECT_TRUE(Acknowledged().empty());
+  auto saved = checkpoints_.Load("hook");
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  EXPECT_EQ(saved->delivered_records, 0u);
+
+  settings->max_batching_window = milliseconds(0);
+  runner = SinkRunner::Start(spec, *settings, stream_, &checkpoints_,
+                             std::make_unique<FakeDestination>(destination_), Options());
+  ASSERT_TRUE(runner.ok()) << runner.status().ToString();
+  ASSERT_TRUE(Delivered(**runner, 10));
+  ASSERT_TRUE((*runner)->Stop().ok());
+  ExpectOnceInKeyOrder(10);
+  std::lock_guard lock(destination_->mu);
+  EXPECT_EQ(destination_->deliveries_as_staged, 1u);
+  EXPECT_EQ(destination_->deliveries_mismatched, 0u);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "base/bytes.h"
+#include "model/event_header.h"
 
 namespace eddy::model {
 
@@ -818,6 +819,45 @@ Result<T> DecodeWhole(std::string_view bytes, Result<T> (*read)(ByteReader&), co
 
 Result<TableSchema> DecodeTableSchema(std::string_view bytes) {
   return DecodeWhole(bytes, &ReadTableSchema, "decoding table schema", "schema");
+}
+
+namespace {
+
+Result<StoredEventHeader> ReadHeader(ByteReader& reader) {
+  StoredEventHeader header;
+  EDDY_ASSIGN_OR_RETURN(uint8_t version, reader.ReadFixed8());
+  if (version == 0 || version > kEventEncodingVersion) {
+    return Corruption("event encoding version " + std::to_string(version) +
+                      " is not supported by this build (it reads 1.." +
+                      std::to_string(kEventEncodingVersion) + "); upgrade eddy to read this log");
+  }
+  EDDY_ASSIGN_OR_RETURN(uint8_t op, reader.ReadFixed8());
+  const Operation last_op = version == 1 ? Operation::kMessage : kLastOperation;
+  if (op < static_cast<uint8_t>(Operation::kInsert) || op > static_cast<uint8_t>(last_op)) {
+    return Corruption("unknown operation " + std::to_string(op) + " in encoding version " +
+                      std::to_string(version));
+  }
+  header.op = static_cast<Operation>(op);
+  EDDY_ASSIGN_OR_RETURN(uint8_t flags, reader.ReadFixed8());
+  const uint8_t known_flags = version == 1 ? kEventFlagsKnownV1 : kEventFlagsKnown;
+  if ((flags & ~known_flags) != 0) {
+    return Corruption("unknown event flags " + std::to_string(flags) + " in encoding version " +
+                      std::to_string(version));
+  }
+  EDDY_ASSIGN_OR_RETURN(header.database, reader.ReadLengthPrefixed());
+  EDDY_ASSIGN_OR_RETURN(header.schema, reader.ReadLengthPrefixed());
+  EDDY_ASSIGN_OR_RETURN(header.table, reader.ReadLengthPrefixed());
+  EDDY_ASSIGN_OR_RETURN(header.schema_version, ReadUnsigned32(reader, "schema version"));
+  return header;
+}
+
+}  // namespace
+
+Result<StoredEventHeader> ReadStoredEventHeader(std::string_view bytes) {
+  ByteReader reader(bytes);
+  Result<StoredEventHeader> header = ReadHeader(reader);
+  if (!header.ok()) return header.status().WithContext("decoding change event");
+  return header;
 }
 
 Result<EventView> DecodeEventView(std::string_view bytes) {

@@ -2,12 +2,14 @@
 // event that decodes must survive a re-encode/decode round trip unchanged. (Byte equality is
 // not required: an over-long varint decodes to the same number as the short form.)
 // DecodeEventView must accept exactly the bytes DecodeEvent accepts, and its rows must read
-// back, field by field, as the decoded event's rows.
+// back, field by field, as the decoded event's rows. ReadStoredEventHeader must return a
+// header or Corruption for any bytes, and for bytes that decode, the decoded event's header.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
 #include "model/event_codec.h"
+#include "model/event_header.h"
 
 namespace {
 
@@ -34,6 +36,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   eddy::Result<eddy::model::ChangeEvent> event = eddy::model::DecodeEvent(bytes);
   eddy::Result<eddy::model::EventView> view = eddy::model::DecodeEventView(bytes);
   if (event.ok() != view.ok()) std::abort();
+  eddy::Result<eddy::model::StoredEventHeader> header = eddy::model::ReadStoredEventHeader(bytes);
+  if (!header.ok() && header.status().code() != eddy::ErrorCode::kCorruption) std::abort();
+  if (event.ok() &&
+      (!header.ok() || header->op != event->op || header->database != event->table.database ||
+       header->schema != event->table.schema || header->table != event->table.name ||
+       header->schema_version != event->schema_version)) {
+    std::abort();
+  }
   if (!event.ok()) {
     if (event.status().code() != eddy::ErrorCode::kCorruption) std::abort();
     if (view.status().code() != eddy::ErrorCode::kCorruption) std::abort();

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
 
@@ -72,6 +73,149 @@ Result<std::unique_ptr<objstore::ObjectStore>> MakeStore(const ObjectsSettings& 
   return objstore::OpenStore(std::move(location));
 }
 
+// A Parquet flush laid out as its records come, for a prefix without partition fields: the
+// records are grouped as ObjectsDestination::Flush groups them (the evaluated prefix of the
+// arrival second, the table schema; groups in order of their first record) and each record's
+// row is appended to its group's writer at once, so the encoding of a staged batch
+// (Destination::Stage) runs while the runner still reads the rest. Only the common case is
+// laid out here: anything else (a record without a table schema, a prefix that does not
+// evaluate, a value that does not convert, bytes that do not decode) marks the flush
+// `unusable`, and the batch is then written by Flush from its records, which produces the
+// error output. The objects are the same bytes either way (one writer per group, the same
+// rows in the same order).
+class ParquetFlush {
+ public:
+  ParquetFlush(const ObjectsSettings& settings, parquet::WriterOptions options)
+      : settings_(settings), options_(std::move(options)) {}
+
+  bool unusable() const { return unusable_; }
+
+  void Add(const std::vector<consume::SinkRecord>& records) {
+    for (const consume::SinkRecord& record : records) {
+      if (unusable_) return;
+      Add(record);
+    }
+  }
+
+  // Whether `records` are exactly the records added so far (the staged batch): the same count
+  // and the same first and last records. The runner hands Deliver the records it staged, in
+  // order, or a batch that is not staged at all (a retry, a bisected part).
+  bool Holds(const std::vector<consume::SinkRecord>& records) const {
+    return !records.empty() && records.size() == count_ &&
+           records.front().shard_index == first_.shard &&
+           records.front().sequence == first_.sequence &&
+           records.back().shard_index == last_.shard && records.back().sequence == last_.sequence;
+  }
+
+  // Finishes each group's file and writes it with `write(key, bytes)`, in group order.
+  Status Write(const std::string& stream_name,
+               const std::function<Status(const std::string&, const std::string&)>& write) {
+    for (const std::unique_ptr<Group>& group : groups_) {
+      EDDY_RETURN_IF_ERROR(group->writer->Finish().status());
+      ObjectNameParts name;
+      name.stream = stream_name;
+      name.version = settings_.version;
+      name.first_arrival_nanos = group->first_arrival_nanos;
+      name.first_shard = group->first.shard;
+      name.first_sequence = group->first.sequence.value();
+      EDDY_RETURN_IF_ERROR(
+          write(group->prefix + ObjectName(name, settings_.file_extension), group->bytes));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  struct Position {
+    uint32_t shard = 0;
+    SequenceNumber sequence;
+  };
+  struct Group {
+    std::string prefix;
+    const model::TableSchema* schema = nullptr;  // kept alive by `schema_owner`
+    std::shared_ptr<const model::TableSchema> schema_owner;
+    int64_t first_arrival_nanos = 0;
+    Position first;
+    std::string bytes;  // the writer's output
+    std::unique_ptr<parquet::ParquetWriter> writer;
+  };
+
+  void Add(const consume::SinkRecord& record) {
+    if (count_ == 0) first_ = Position{record.shard_index, record.sequence};
+    last_ = Position{record.shard_index, record.sequence};
+    ++count_;
+    // Only row changes are rows (as in Flush).
+    if (!record.stored_event.empty()) {
+      Result<model::Operation> op = model::StoredEventOperation(record.stored_event);
+      if (!op.ok()) {
+        unusable_ = true;
+        return;
+      }
+      if (!model::IsRowChange(*op)) return;
+    } else if (record.event == nullptr || !model::IsRowChange(record.event->op)) {
+      return;
+    }
+    if (record.table_schema == nullptr) {
+      unusable_ = true;  // the error output's record: Flush writes it
+      return;
+    }
+    const int64_t second = format::FloorDiv(record.arrival_nanos, 1'000'000'000);
+    Group* group = nullptr;
+    if (last_group_ != nullptr && cached_second_ == second &&
+        last_group_->schema == record.table_schema.get()) {
+      group = last_group_;
+    } else {
+      Result<std::string> prefix = settings_.prefix.Evaluate(
+          record.arrival_nanos, [](std::string_view) { return std::optional<std::string>(); });
+      if (!prefix.ok()) {
+        unusable_ = true;
+        return;
+      }
+      for (const std::unique_ptr<Group>& candidate : groups_) {
+        if (candidate->prefix == *prefix &&
+            (candidate->schema == record.table_schema.get() ||
+             (candidate->schema->version == record.table_schema->version &&
+              candidate->schema->table == record.table_schema->table))) {
+          group = candidate.get();
+          break;
+        }
+      }
+      if (group == nullptr) {
+        auto created = std::make_unique<Group>();
+        created->prefix = std::move(*prefix);
+        created->schema = record.table_schema.get();
+        created->schema_owner = record.table_schema;
+        created->first_arrival_nanos = record.arrival_nanos;
+        created->first = Position{record.shard_index, record.sequence};
+        auto writer =
+            parquet::ParquetWriter::OpenBuffer(*record.table_schema, options_, &created->bytes);
+        if (!writer.ok()) {
+          unusable_ = true;
+          return;
+        }
+        created->writer = std::move(*writer);
+        groups_.push_back(std::move(created));
+        group = groups_.back().get();
+      }
+      cached_second_ = second;
+    }
+    last_group_ = group;
+    Status appended = record.stored_event.empty()
+                          ? group->writer->AppendEvent(*record.event)
+                          : group->writer->AppendStoredEvent(record.stored_event);
+    if (!appended.ok()) unusable_ = true;
+  }
+
+  const ObjectsSettings& settings_;
+  const parquet::WriterOptions options_;
+  std::vector<std::unique_ptr<Group>> groups_;
+  Group* last_group_ = nullptr;  // the last record's group, for its arrival second
+  int64_t cached_second_ = 0;
+  size_t count_ = 0;
+  Position first_;
+  Position last_;
+  bool unusable_ = false;
+};
+
 class ObjectsDestination final : public consume::Destination {
  public:
   ObjectsDestination(ObjectsSettings settings, std::unique_ptr<objstore::ObjectStore> store)
@@ -103,6 +247,17 @@ class ObjectsDestination final : public consume::Destination {
   // (ParquetWriter::AppendStoredEvent): no ChangeEvent per record held for a whole flush.
   bool TakesStoredEvents() const override { return settings_.format == ObjectFormat::kParquet; }
 
+  // Parquet without partition fields: each flush's rows are encoded as the runner gathers them
+  // (ParquetFlush), overlapping its reading; the objects are written by Deliver.
+  bool StagesRecords() const override { return LaysOutAsRecordsCome(); }
+
+  void Stage(size_t /*lane*/, const std::vector<consume::SinkRecord>& records,
+             bool first) override {
+    std::lock_guard lock(mutex_);
+    if (first) staged_ = std::make_unique<ParquetFlush>(settings_, ParquetOptions());
+    if (staged_ != nullptr && !staged_->unusable()) staged_->Add(records);
+  }
+
   Status Open() override {
     if (store_ == nullptr) {
       // Credentials and region are read here, not in the factory (which does no I/O).
@@ -116,7 +271,18 @@ class ObjectsDestination final : public consume::Destination {
   consume::DeliveryOutcome Deliver(const consume::SinkBatch& batch) override {
     std::lock_guard lock(mutex_);
     consume::DeliveryOutcome outcome;
-    Status written = Flush(batch);
+    Status written = LaysOutAsRecordsCome() ? FlushAsRecordsCame(batch) : Flush(batch);
+    if (written.code() == ErrorCode::kCorruption) {
+      // A stored event that does not decode (the runner reads only the headers of a Parquet
+      // sink's records, TakesStoredEvents): not retriable, nothing after it is delivered.
+      outcome.failure =
+          Status(ErrorCode::kCorruption,
+                 written.message() +
+                     "; the log holds a record that does not decode: skip it with `eddy "
+                     "sink reset --name " +
+                     batch.sink_name + " --to SEQUENCE` (the record after it)");
+      return outcome;
+    }
     if (!written.ok()) {
       outcome.failure = objstore::RetriableWhileWaiting(written);
       return outcome;
@@ -131,6 +297,24 @@ class ObjectsDestination final : public consume::Destination {
   }
 
  private:
+  bool LaysOutAsRecordsCome() const {
+    return settings_.format == ObjectFormat::kParquet && settings_.prefix.fields().empty();
+  }
+
+  // A Parquet flush through ParquetFlush: the one staged for this batch when it holds exactly
+  // the batch's records, else laid out now; Flush when it is unusable (see ParquetFlush).
+  Status FlushAsRecordsCame(const consume::SinkBatch& batch) {
+    std::unique_ptr<ParquetFlush> flush = std::move(staged_);
+    if (flush == nullptr || !flush->Holds(batch.records)) {
+      flush = std::make_unique<ParquetFlush>(settings_, ParquetOptions());
+      flush->Add(batch.records);
+    }
+    if (flush->unusable()) return Flush(batch);
+    return flush->Write(batch.stream_name, [&](const std::string& key, const std::string& bytes) {
+      return Write(key, bytes, kParquetContentType);
+    });
+  }
+
   // The records of one object: the same evaluated prefix and, for Parquet, the same table
   // schema (table and version). JSON lines groups hold lines; Parquet groups hold records.
   struct Group {
@@ -349,9 +533,14 @@ class ObjectsDestination final : public consume::Destination {
                           std::string* bytes) {
     EDDY_ASSIGN_OR_RETURN(auto writer, parquet::ParquetWriter::OpenBuffer(schema, options, bytes));
     for (const consume::SinkRecord* record : records) {
-      EDDY_RETURN_IF_ERROR(record->stored_event.empty()
-                               ? writer->AppendEvent(*record->event)
-                               : writer->AppendStoredEvent(record->stored_event));
+      Status appended = record->stored_event.empty()
+                            ? writer->AppendEvent(*record->event)
+                            : writer->AppendStoredEvent(record->stored_event);
+      if (appended.code() == ErrorCode::kCorruption) {
+        return appended.WithContext("record " + record->sequence_number + " of " +
+                                    record->shard_id);
+      }
+      EDDY_RETURN_IF_ERROR(appended);
     }
     return writer->Finish().status();
   }
@@ -427,7 +616,9 @@ class ObjectsDestination final : public consume::Destination {
   const std::unique_ptr<ObjectEncoder> encoder_;
   const std::unique_ptr<ObjectEncoder> error_encoder_;  // kParquet: the error objects' encoder
   std::shared_ptr<logging::Logger> logger_;
-  std::mutex mutex_;  // serializes Deliver (and guards parser_)
+  std::mutex mutex_;  // serializes Deliver and Stage (and guards parser_, staged_)
+  // The Parquet flush staged for the next Deliver (StagesRecords).
+  std::unique_ptr<ParquetFlush> staged_;
   simdjson::dom::parser parser_;
 };
 

@@ -339,6 +339,92 @@ TEST_F(ObjectsDestinationTest, ParquetFromStoredEventsEqualsParquetFromDecodedEv
   EXPECT_EQ(decoded.size(), 4u);  // a (v1), a (v2), b and the error object of record 7
 }
 
+// Destination::Stage: a flush encoded while the runner gathered it writes the same objects,
+// byte for byte, as the same batch delivered unstaged; a batch other than the staged one (a
+// retry, a bisected part) and a flush with error-output records are written from their records.
+TEST_F(ObjectsDestinationTest, StagedParquetFlushesWriteTheSameObjects) {
+  EXPECT_FALSE(Make({})->StagesRecords());
+  EXPECT_FALSE(Make({{"format", "parquet"}, {"prefix", "t=!{partitionKeyFromQuery:source.table}/"}})
+                   ->StagesRecords());
+  std::vector<consume::SinkRecord> records;
+  for (uint64_t i = 1; i <= 9; ++i) {
+    records.push_back(Stored(RowRecord(i, i % 3 == 0 ? "b" : "a", i > 6 ? 2 : 1)));
+    records.back().data.clear();
+  }
+  auto take = [&]() {
+    auto objects = Objects();
+    for (const auto& [key, content] : objects) EXPECT_TRUE(store_.Delete(key).ok()) << key;
+    return objects;
+  };
+  auto deliver = [&](consume::Destination& destination,
+                     const std::vector<consume::SinkRecord>& batch) {
+    auto outcome = destination.Deliver(Batch(batch));
+    EXPECT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
+    EXPECT_EQ(outcome.acknowledged, batch.size());
+  };
+  const std::vector<consume::SinkRecord> head(records.begin(), records.begin() + 4);
+  const std::vector<consume::SinkRecord> tail(records.begin() + 4, records.end());
+
+  deliver(*Make({{"format", "parquet"}}), records);
+  const auto unstaged = take();
+  EXPECT_EQ(unstaged.size(), 4u);  // a v1 (1, 2, 4, 5), b v1 (3, 6), a v2 (7, 8), b v2 (9)
+  deliver(*Make({{"format", "parquet"}}), head);
+  const auto unstaged_head = take();
+
+  auto destination = Make({{"format", "parquet"}});
+  ASSERT_TRUE(destination->StagesRecords());
+  destination->Stage(0, head, /*first=*/true);
+  destination->Stage(0, tail, /*first=*/false);
+  deliver(*destination, records);
+  EXPECT_EQ(take(), unstaged);
+
+  // Staged the whole flush, delivered a part (as after a failure and bisection); then the
+  // rest, unstaged.
+  destination->Stage(0, head, /*first=*/true);
+  destination->Stage(0, tail, /*first=*/false);
+  deliver(*destination, head);
+  EXPECT_EQ(take(), unstaged_head);
+  // An abandoned gathering (staged, never delivered) is replaced by the next first slice.
+  destination->Stage(0, tail, /*first=*/true);
+  destination->Stage(0, records, /*first=*/true);
+  deliver(*destination, records);
+  EXPECT_EQ(take(), unstaged);
+
+  // A record without a table schema goes to the error output, staged or not.
+  std::vector<consume::SinkRecord> with_error = records;
+  with_error.push_back(Stored(RowRecord(10, "a", 2, /*with_schema=*/false)));
+  with_error.back().data.clear();
+  deliver(*Make({{"format", "parquet"}}), with_error);
+  const auto unstaged_with_error = take();
+  EXPECT_EQ(unstaged_with_error.size(), 5u);
+  destination->Stage(0, with_error, /*first=*/true);
+  deliver(*destination, with_error);
+  EXPECT_EQ(take(), unstaged_with_error);
+}
+
+// The runner reads only the header of a Parquet sink's records (TakesStoredEvents): a stored
+// event whose rows do not decode fails the flush permanently, naming the record and the fix,
+// and writes nothing.
+TEST_F(ObjectsDestinationTest, ParquetRecordThatDoesNotDecodeFailsTheFlush) {
+  std::vector<consume::SinkRecord> records = {Stored(RowRecord(1, "a", 1)),
+                                              Stored(RowRecord(2, "a", 1))};
+  records[1].stored_event.resize(records[1].stored_event.size() - 3);  // a cut row
+  for (auto& record : records) record.data.clear();
+  for (bool staged : {false, true}) {
+    auto destination = Make({{"format", "parquet"}});
+    if (staged) destination->Stage(0, records, /*first=*/true);
+    auto outcome = destination->Deliver(Batch(records));
+    EXPECT_EQ(outcome.acknowledged, 0u);
+    EXPECT_EQ(outcome.failure.code(), ErrorCode::kCorruption) << outcome.failure.ToString();
+    EXPECT_FALSE(outcome.failure.IsRetriable());
+    EXPECT_NE(outcome.failure.message().find("record 2 of shardId-000000000000"), std::string::npos)
+        << outcome.failure.ToString();
+    EXPECT_NE(outcome.failure.message().find("eddy sink reset --name lake --to"), std::string::npos)
+        << outcome.failure.ToString();
+    EXPECT_TRUE(Objects().empty());
+  }
+}
+
 TEST_F(ObjectsDestinationTest, ParquetRedeliveryReplacesTheSameObjects) {
   std::map<std::string, std::string> settings = {{"format", "parquet"}, {"compression", "zstd"}};
   {
