@@ -3,13 +3,17 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -30,6 +34,61 @@ constexpr int kAdminTimeoutMs = 3000;
 // Log records mapped before their Kafka records are produced: the unit in which the rendering
 // of a batch overlaps librdkafka sending it.
 constexpr size_t kProduceChunkRecords = 256;
+// Batches of at least this many records are mapped on two threads (see Deliver).
+constexpr size_t kHelperMinRecords = 2048;
+
+// A second thread for Deliver's mapping: Run hands it a task, Wait returns once it ran. Used
+// by one thread at a time (Deliver is serialized).
+class MapHelper {
+ public:
+  MapHelper() : thread_([this] { Loop(); }) {}
+  MapHelper(const MapHelper&) = delete;
+  MapHelper& operator=(const MapHelper&) = delete;
+  ~MapHelper() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  void Run(std::function<void()> task) {
+    {
+      std::lock_guard lock(mutex_);
+      task_ = std::move(task);
+      done_ = false;
+    }
+    wake_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock lock(mutex_);
+    finished_.wait(lock, [&] { return done_; });
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [&] { return stopping_ || task_ != nullptr; });
+      if (stopping_) return;
+      std::function<void()> task = std::move(task_);
+      task_ = nullptr;
+      lock.unlock();
+      task();
+      lock.lock();
+      done_ = true;
+      finished_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable finished_;
+  std::function<void()> task_;
+  bool done_ = true;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts after the members it uses
+};
 
 int TimeoutMs(std::chrono::milliseconds timeout) { return static_cast<int>(timeout.count()); }
 
@@ -168,10 +227,13 @@ class KafkaDestination final : public consume::Destination {
     if (outstanding_ > 0) {
       retired_arenas_.push_back(std::move(arena_));
       arena_ = MessageArena();
+      retired_arenas_.push_back(std::move(helper_half_.arena));
+      helper_half_.arena = MessageArena();
     } else if (!retired_arenas_.empty() && rd_kafka_outq_len(producer_) == 0) {
       retired_arenas_.clear();
     }
     arena_.Clear();
+    helper_half_.arena.Clear();
     std::vector<bool> skip(batch.records.size(), false);
     if (settings_.exactly_once) {
       if (Status resolved = ResolveInDoubt(deadline); !resolved.ok()) {
@@ -193,39 +255,54 @@ class KafkaDestination final : public consume::Destination {
       }
     }
     StartReports();
+    const size_t count = batch.records.size();
+    // A large batch's second half is mapped on the helper thread while the lane maps and
+    // produces the first (mapping is most of Deliver's own CPU, and the lane is the one thread
+    // every batch goes through); the lane then produces the helper's records, in order.
+    const size_t split =
+        count >= kHelperMinRecords && std::thread::hardware_concurrency() > 1 ? count / 2 : count;
+    HelperHalf& half = helper_half_;
+    half.messages.clear();
+    half.record_of_message.clear();
+    half.status = Status::Ok();
+    half.done = split;
+    if (split < count) {
+      if (helper_ == nullptr) helper_ = std::make_unique<MapHelper>();
+      helper_->Run([this, &batch, &skip, split, count, &half] {
+        half.done = MapRecords(batch, skip, split, count, &half.arena, &half.messages,
+                               &half.record_of_message, &half.status);
+      });
+    }
     // Mapped and produced in chunks: librdkafka's broker thread sends a chunk's records while
     // the next chunk is rendered (mapping the whole batch first left the brokers idle for the
     // time the rendering took, then the lane idle while they caught up).
     Status produced = Status::Ok();
     size_t produced_records = 0;  // records [0, produced_records) have all their Kafka records out
-    const size_t count = batch.records.size();
-    while (produced_records < count && produced.ok() &&
+    while (produced_records < split && produced.ok() &&
            first_error_ == RD_KAFKA_RESP_ERR_NO_ERROR) {  // a record failed: stop there
-      const size_t end = std::min(count, produced_records + kProduceChunkRecords);
+      const size_t end = std::min(split, produced_records + kProduceChunkRecords);
       const size_t first_message = messages_.size();
-      size_t done = end;
-      for (size_t i = produced_records; i < end; ++i) {
-        if (skip[i]) continue;
-        if (Status mapped = mapper_.Map(batch.records[i], &arena_, &messages_); !mapped.ok()) {
-          produced = mapped;  // a record that does not decode: permanent
-          done = i;
-          messages_.resize(record_of_message_.size());
-          break;
-        }
-        record_of_message_.resize(messages_.size(), i);
-      }
+      size_t done = MapRecords(batch, skip, produced_records, end, &arena_, &messages_,
+                               &record_of_message_, &produced);
       // The records mapped before a failure still go: an at-least-once batch acknowledges them.
-      for (size_t m = first_message; m < messages_.size(); ++m) {
-        if (Status one = Produce(m, deadline); !one.ok()) {
-          produced = one;
-          done = record_of_message_[m];
-          messages_.resize(m);
-          record_of_message_.resize(m);
-          break;
-        }
-      }
+      ProduceFrom(first_message, deadline, &produced, &done);
       produced_records = done;
       rd_kafka_poll(producer_, 0);  // delivery reports so far
+    }
+    if (split < count) {
+      helper_->Wait();
+      if (produced_records == split && produced.ok() &&
+          first_error_ == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const size_t first_message = messages_.size();
+        for (size_t k = 0; k < half.messages.size(); ++k) {
+          messages_.push_back(std::move(half.messages[k]));
+          record_of_message_.push_back(half.record_of_message[k]);
+        }
+        size_t done = half.done;
+        produced = half.status;
+        ProduceFrom(first_message, deadline, &produced, &done);
+        produced_records = done;
+      }
     }
     if (settings_.exactly_once) return FinishTransaction(batch, produced, deadline);
     return FinishIdempotent(batch, produced, produced_records, deadline);
@@ -382,6 +459,40 @@ class KafkaDestination final : public consume::Destination {
                                 "kafka.message.max.bytes) or lower batch_bytes");
     }
     return Unavailable(what);
+  }
+
+  // Maps records [begin, end) (but those in `skip`) onto `messages`, their bytes in `arena`.
+  // Returns the end of what was mapped: `end`, or the record that failed to map (`*status`
+  // then says why; its Kafka records, if any were appended, are dropped). Runs on the lane or
+  // the helper thread, each with its own arena and vectors.
+  size_t MapRecords(const consume::SinkBatch& batch, const std::vector<bool>& skip, size_t begin,
+                    size_t end, MessageArena* arena, std::vector<KafkaMessage>* messages,
+                    std::vector<size_t>* record_of_message, Status* status) const {
+    for (size_t i = begin; i < end; ++i) {
+      if (skip[i]) continue;
+      if (Status mapped = mapper_.Map(batch.records[i], arena, messages); !mapped.ok()) {
+        *status = mapped;  // a record that does not decode: permanent
+        messages->resize(record_of_message->size());
+        return i;
+      }
+      record_of_message->resize(messages->size(), i);
+    }
+    return end;
+  }
+
+  // Produces messages_[first_message...]; on a failure sets `*status`, lowers `*done` to the
+  // record whose Kafka record was not produced and drops the messages from there on.
+  void ProduceFrom(size_t first_message, SteadyClock::time_point deadline, Status* status,
+                   size_t* done) {
+    for (size_t m = first_message; m < messages_.size(); ++m) {
+      if (Status one = Produce(m, deadline); !one.ok()) {
+        *status = one;
+        *done = record_of_message_[m];
+        messages_.resize(m);
+        record_of_message_.resize(m);
+        return;
+      }
+    }
   }
 
   // Starts the delivery reports of a new batch: reports of an earlier one (purged by an
@@ -796,6 +907,16 @@ class KafkaDestination final : public consume::Destination {
   MessageArena arena_;                        // the bytes of messages_
   std::vector<MessageArena> retired_arenas_;  // of batches with records librdkafka may hold
   std::vector<size_t> record_of_message_;
+  // What the helper thread mapped of the batch being delivered (records [split, done)).
+  struct HelperHalf {
+    MessageArena arena;  // retired with arena_
+    std::vector<KafkaMessage> messages;
+    std::vector<size_t> record_of_message;
+    Status status = Status::Ok();
+    size_t done = 0;
+  };
+  HelperHalf helper_half_;
+  std::unique_ptr<MapHelper> helper_;  // started by the first large batch
   // The topic of the last message produced (a view into the mapper) and its handle.
   std::string_view last_topic_;
   rd_kafka_topic_t* last_handle_ = nullptr;
