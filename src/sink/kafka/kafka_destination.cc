@@ -34,15 +34,6 @@ constexpr int kAdminTimeoutMs = 3000;
 // Log records mapped before their Kafka records are produced: the unit in which the rendering
 // of a batch overlaps librdkafka sending it.
 constexpr size_t kProduceChunkRecords = 256;
-// A transaction of fewer records than kPacedBatchRecords is followed by kSmallTransactionPause
-// before the next may begin. Under a steady trickle of changes the lane would otherwise commit
-// tiny transactions back to back, and librdkafka's main thread (busy with each transaction's
-// timers, about 2.7 ms of CPU per transaction) took the CPU the capture needed: in `eddy run`
-// at 5,000 changes/s commit-to-captured p50 went from 0.7 ms to 13-450 ms (kafka_latency.py,
-// load 8-9). The runner's checkpoint file, fsync'd after every batch, used to be that pause;
-// a backlog's large batches now go back to back.
-constexpr size_t kPacedBatchRecords = 1000;
-constexpr std::chrono::milliseconds kSmallTransactionPause{4};
 // Batches of at least this many records are mapped on two threads (see Deliver).
 constexpr size_t kHelperMinRecords = 2048;
 
@@ -198,11 +189,12 @@ class KafkaDestination final : public consume::Destination {
     return Status::Ok();
   }
 
-  // Exactly once, every acknowledged batch's checkpoint is committed in its Kafka transaction
-  // and ReadCheckpoint returns it: the runner's file is a hint saved once per control interval,
-  // not fsync'd on the lane after every batch (which cost 3-17 ms per batch of a backlog).
-  // Small batches are paced instead (see kSmallTransactionPause).
-  bool CommitsCheckpoint() const override { return settings_.exactly_once; }
+  // Every acknowledged batch's checkpoint is in its Kafka transaction, yet the runner's file
+  // stays saved after each batch (the default): without that pause a sink under a steady
+  // trickle of changes commits tiny transactions back to back, and librdkafka's main thread
+  // (busy with each transaction's timers) took the CPU the capture needed: in `eddy run` at
+  // 5,000 changes/s, commit-to-captured p50 went from 0.7 ms to 13-450 ms (kafka_latency.py,
+  // load 8-9).
 
   Result<std::optional<consume::Checkpoint>> ReadCheckpoint() override {
     if (!settings_.exactly_once) return std::optional<consume::Checkpoint>();
@@ -696,11 +688,6 @@ class KafkaDestination final : public consume::Destination {
     if (!commit) {
       committed_ = std::move(next);
       outcome.acknowledged = batch.records.size();
-      // The batch is visible to consumers now; the pause only delays the next transaction,
-      // which then carries what arrived meanwhile.
-      if (batch.records.size() < kPacedBatchRecords) {
-        std::this_thread::sleep_for(kSmallTransactionPause);
-      }
       return outcome;
     }
     CheckFatal(commit.error);

@@ -28,19 +28,11 @@
 // its own batch_bytes and max_batching_window (0 by default: a batch holds what waited for the
 // one in flight, so latency does not grow). A `batch_size` the user set is kept.
 //
-// CommitsCheckpoint is true exactly once (the transaction holds the checkpoint): the runner's
-// checkpoint file is then a hint, not fsync'd after every batch. A transaction of fewer than
-// 1,000 records is followed by a 4 ms pause instead, so a trickle of changes does not become
-// back-to-back tiny transactions (kafka_destination.cc says what they cost).
-//
-// Deliver maps a batch in chunks and produces each chunk before mapping the next (librdkafka
-// sends while the rest is rendered); a batch of 2,048 records or more has its second half
-// mapped on a helper thread the destination owns, and produced after the first, in order.
+// CommitsCheckpoint stays false although the transaction holds the checkpoint: the runner's
+// per-batch save paces the transactions (kafka_destination.cc says what it measured).
 //
 // Threads: Open/ReadCheckpoint/Close from the runner's control thread; Deliver from lane
-// threads, serialized internally (a transactional producer has one open transaction). The
-// mapping helper thread only maps records (no librdkafka call) and is joined by the
-// destructor.
+// threads, serialized internally (a transactional producer has one open transaction).
 #pragma once
 
 #include <memory>
