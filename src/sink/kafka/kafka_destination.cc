@@ -194,7 +194,10 @@ class KafkaDestination final : public consume::Destination {
   // trickle of changes commits tiny transactions back to back, and librdkafka's main thread
   // (busy with each transaction's timers) took the CPU the capture needed: in `eddy run` at
   // 5,000 changes/s, commit-to-captured p50 went from 0.7 ms to 13-450 ms (kafka_latency.py,
-  // load 8-9).
+  // load 8-9). A 4 ms pause after each transaction of fewer than 1,000 records instead of the
+  // save did not do: commit-to-captured p50 23-376 ms against 3-10 ms with the save (five
+  // alternating pairs, load 9-11), although it paced the transactions alike (about 100 a
+  // second). A backlog pays the save too: 3-17 ms per batch of 10,000 on this machine.
 
   Result<std::optional<consume::Checkpoint>> ReadCheckpoint() override {
     if (!settings_.exactly_once) return std::optional<consume::Checkpoint>();
@@ -259,8 +262,7 @@ class KafkaDestination final : public consume::Destination {
     // A large batch's second half is mapped on the helper thread while the lane maps and
     // produces the first (mapping is most of Deliver's own CPU, and the lane is the one thread
     // every batch goes through); the lane then produces the helper's records, in order.
-    const size_t split =
-        count >= kHelperMinRecords && std::thread::hardware_concurrency() > 1 ? count / 2 : count;
+    const size_t split = count >= kHelperMinRecords && two_cores_ ? count / 2 : count;
     HelperHalf& half = helper_half_;
     half.messages.clear();
     half.record_of_message.clear();
@@ -917,6 +919,7 @@ class KafkaDestination final : public consume::Destination {
   };
   HelperHalf helper_half_;
   std::unique_ptr<MapHelper> helper_;  // started by the first large batch
+  const bool two_cores_ = std::thread::hardware_concurrency() > 1;
   // The topic of the last message produced (a view into the mapper) and its handle.
   std::string_view last_topic_;
   rd_kafka_topic_t* last_handle_ = nullptr;
