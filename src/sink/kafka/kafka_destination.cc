@@ -195,9 +195,9 @@ class KafkaDestination final : public consume::Destination {
   // (busy with each transaction's timers) took the CPU the capture needed: in `eddy run` at
   // 5,000 changes/s, commit-to-captured p50 went from 0.7 ms to 13-450 ms (kafka_latency.py,
   // load 8-9). A 4 ms pause after each transaction of fewer than 1,000 records instead of the
-  // save did not do: commit-to-captured p50 23-376 ms against 3-10 ms with the save (five
-  // alternating pairs, load 9-11), although it paced the transactions alike (about 100 a
-  // second). A backlog pays the save too: 3-17 ms per batch of 10,000 on this machine.
+  // save did not do: commit-to-captured p50 9.5-376 ms against 2.7-10.5 ms with the save
+  // (eight alternating runs each, load 7-11), although it paced the transactions alike
+  // (about 100 a second). A backlog pays the save too: 3-17 ms per batch of 10,000 on this machine.
 
   Result<std::optional<consume::Checkpoint>> ReadCheckpoint() override {
     if (!settings_.exactly_once) return std::optional<consume::Checkpoint>();
