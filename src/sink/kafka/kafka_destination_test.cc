@@ -6,10 +6,13 @@
 #include "sink/kafka/kafka_destination.h"
 
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "consume/sink_settings.h"
 #include "sink/kafka/mock_cluster.h"
@@ -42,6 +45,53 @@ consume::SinkBatch Batch(uint64_t first, uint64_t count) {
   }
   batch.checkpoint_after.shards[0] = consume::ShardCheckpoint{SequenceNumber(first + count), false};
   return batch;
+}
+
+// Every record of `topic` (all partitions, from the start) as key -> values in partition order,
+// read_committed; waits for `expected` records with a deadline.
+std::map<std::string, std::vector<std::string>> ReadTopic(const std::string& bootstrap,
+                                                          const std::string& topic,
+                                                          size_t expected) {
+  char error[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error));
+  rd_kafka_conf_set(conf, "group.id", "kafka-destination-test", error, sizeof(error));
+  rd_kafka_conf_set(conf, "isolation.level", "read_committed", error, sizeof(error));
+  rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", error, sizeof(error));
+  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof(error));
+  EXPECT_NE(consumer, nullptr) << error;
+  std::map<std::string, std::vector<std::string>> by_key;
+  if (consumer == nullptr) return by_key;
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(consumer, topic.c_str(), nullptr);
+  int partitions = 0;
+  if (rd_kafka_metadata(consumer, 0, handle, &metadata, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (metadata->topic_cnt > 0) partitions = metadata->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(metadata);
+  }
+  rd_kafka_topic_destroy(handle);
+  EXPECT_GT(partitions, 0);
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  rd_kafka_assign(consumer, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  size_t read = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (read < expected && std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 100);
+    if (message == nullptr) continue;
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      std::string key(static_cast<const char*>(message->key), message->key_len);
+      by_key[key].emplace_back(static_cast<const char*>(message->payload), message->len);
+      ++read;
+    }
+    rd_kafka_message_destroy(message);
+  }
+  rd_kafka_consumer_close(consumer);
+  rd_kafka_destroy(consumer);
+  return by_key;
 }
 
 TEST(KafkaDestination, CommitsTheCheckpointWithTheBatchAndReadsItBack) {
@@ -83,6 +133,61 @@ TEST(KafkaDestination, AtLeastOnceDelivers) {
   EXPECT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
   EXPECT_EQ(outcome.acknowledged, 50u);
   ASSERT_TRUE((*destination)->Close().ok());
+}
+
+// Large batches are mapped on two threads (the second half on a helper) and produced in
+// chunks: every record arrives once, in order per key, in both modes; a record that does not
+// decode in the helper's half acknowledges (at least once) exactly the records before it.
+TEST(KafkaDestination, LargeBatchesArriveWholeAndInOrderPerKey) {
+  auto started = MockCluster::Start(1);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  MockCluster& cluster = **started;
+  for (const std::string exactly_once : {"true", "false"}) {
+    SCOPED_TRACE("exactly_once=" + exactly_once);
+    const std::string prefix = "large-" + exactly_once;
+    auto destination = MakeKafkaDestination(
+        Spec(cluster.bootstrap(), {{"exactly_once", exactly_once}, {"topic_prefix", prefix}}));
+    ASSERT_TRUE(destination.ok()) << destination.status().ToString();
+    ASSERT_TRUE((*destination)->Open().ok());
+    ASSERT_TRUE((*destination)->ReadCheckpoint().ok());
+    for (uint64_t first : {uint64_t{1}, uint64_t{5001}}) {
+      consume::DeliveryOutcome outcome = (*destination)->Deliver(Batch(first, 5000));
+      ASSERT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
+      EXPECT_EQ(outcome.acknowledged, 5000u);
+    }
+    auto by_key = ReadTopic(cluster.bootstrap(), prefix, 10000);
+    size_t total = 0;
+    for (const auto& [key, values] : by_key) {
+      ASSERT_EQ(key.rfind("key-", 0), 0u) << key;
+      uint64_t residue = std::stoull(key.substr(4));
+      uint64_t expected = residue == 0 ? 7 : residue;  // the key's first record
+      for (const std::string& value : values) {
+        EXPECT_EQ(value, "{\"n\":" + std::to_string(expected) + "}") << key;
+        expected += 7;
+      }
+      total += values.size();
+    }
+    EXPECT_EQ(total, 10000u);
+
+    if (exactly_once == "false") {
+      consume::SinkBatch bad = Batch(10001, 4000);
+      bad.records[3500].stored_event = "not an encoded event";  // in the helper's half
+      consume::DeliveryOutcome outcome = (*destination)->Deliver(bad);
+      EXPECT_EQ(outcome.acknowledged, 3500u);
+      EXPECT_EQ(outcome.failure.code(), ErrorCode::kCorruption) << outcome.failure.ToString();
+    } else {
+      consume::SinkBatch bad = Batch(10001, 4000);
+      bad.records[100].stored_event = "not an encoded event";  // in the lane's half
+      consume::DeliveryOutcome outcome = (*destination)->Deliver(bad);
+      EXPECT_EQ(outcome.acknowledged, 0u);  // the transaction is aborted
+      EXPECT_FALSE(outcome.failure.ok());
+      // The sink delivers again after the failed batch.
+      outcome = (*destination)->Deliver(Batch(10001, 3000));
+      EXPECT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
+      EXPECT_EQ(outcome.acknowledged, 3000u);
+    }
+    ASSERT_TRUE((*destination)->Close().ok());
+  }
 }
 
 TEST(KafkaDestination, BatchesUpToTheRunnersLimitUnlessBatchSizeIsSet) {

@@ -1,6 +1,8 @@
 #include "sink/kafka/kafka_records.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -42,30 +44,43 @@ void ReplaceAll(std::string& text, std::string_view what, std::string_view with)
 
 std::string_view MessageArena::Add(std::string_view bytes) {
   while (current_ < chunks_.size() &&
-         chunks_[current_].capacity() - chunks_[current_].size() < bytes.size()) {
+         chunks_[current_].capacity - chunks_[current_].used < bytes.size()) {
     ++current_;
   }
-  if (current_ == chunks_.size())
-    chunks_.emplace_back().reserve(std::max(kChunkBytes, bytes.size()));
-  std::string& chunk = chunks_[current_];
-  const size_t at = chunk.size();
-  chunk.append(bytes);  // within the capacity: the chunk's bytes do not move
+  if (current_ == chunks_.size()) {
+    Chunk chunk;
+    chunk.capacity = std::max(kChunkBytes, bytes.size());
+    chunk.bytes = std::make_unique_for_overwrite<char[]>(chunk.capacity);
+    chunks_.push_back(std::move(chunk));
+  }
+  Chunk& chunk = chunks_[current_];
+  char* at = chunk.bytes.get() + chunk.used;
+  if (!bytes.empty()) std::memcpy(at, bytes.data(), bytes.size());
+  chunk.used += bytes.size();
   bytes_ += bytes.size();
-  return std::string_view(chunk.data() + at, bytes.size());
+  return std::string_view(at, bytes.size());
 }
 
 void MessageArena::Clear() {
   // The chunks are kept (their pages stay mapped): the next batch, of about the same size,
   // fills them again without allocating.
-  for (std::string& chunk : chunks_) chunk.clear();
+  for (Chunk& chunk : chunks_) chunk.used = 0;
   current_ = 0;
   bytes_ = 0;
 }
 
 struct RecordMapper::TableCache {
+  // Identifies this cache in the per-thread memo of MapEncoded (never reused, unlike an
+  // address).
+  const uint64_t id = NextId();
   std::mutex mutex;
   // Entries are never removed, so references to them stay valid.
   std::map<model::TableId, std::unique_ptr<TableInfo>> tables;
+
+  static uint64_t NextId() {
+    static std::atomic<uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 RecordMapper::RecordMapper(const KafkaSettings& settings,
@@ -195,8 +210,26 @@ bool RecordMapper::MapEncoded(const consume::SinkRecord& record, MessageArena* a
       settings_.skipped_operations.find(model::OperationCode(change.op)[0]) != std::string::npos) {
     return true;
   }
-  const TableInfo& info = InfoOf(model::TableId{
-      std::string(change.database), std::string(change.schema), std::string(change.table)});
+  // Records come in runs of one table: the last table's info is kept per thread, so a record
+  // builds no TableId and takes no lock.
+  struct LastTable {
+    uint64_t cache_id = 0;
+    std::string database;
+    std::string schema;
+    std::string table;
+    const TableInfo* info = nullptr;
+  };
+  thread_local LastTable last;
+  if (last.cache_id != tables_->id || last.table != change.table || last.schema != change.schema ||
+      last.database != change.database) {
+    last.info = &InfoOf(model::TableId{std::string(change.database), std::string(change.schema),
+                                       std::string(change.table)});
+    last.cache_id = tables_->id;
+    last.database.assign(change.database);
+    last.schema.assign(change.schema);
+    last.table.assign(change.table);
+  }
+  const TableInfo& info = *last.info;
   if (info.key_columns != nullptr) return false;  // message.key.columns: the general path
   const model::TableSchema* table_schema = record.table_schema.get();
   const format::RendererOptions options;

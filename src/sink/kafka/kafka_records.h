@@ -57,8 +57,13 @@ class MessageArena {
 
  private:
   static constexpr size_t kChunkBytes = size_t{1} << 20;
-  std::vector<std::string> chunks_;  // each filled only up to its capacity (never moves)
-  size_t current_ = 0;               // the chunk being filled
+  struct Chunk {
+    std::unique_ptr<char[]> bytes;  // never reallocated: views into it stay valid
+    size_t capacity = 0;
+    size_t used = 0;
+  };
+  std::vector<Chunk> chunks_;
+  size_t current_ = 0;  // the chunk being filled
   size_t bytes_ = 0;
 };
 
