@@ -235,7 +235,10 @@ Status StreamImpl::CommitWrites(ShardWrites& writes, SequenceNumber last_sequenc
     }
   }
 
-  // 2. Every touched shard file is durable (segments rolled away were synced when rolled).
+  // 2. Every touched shard file is durable: segments rolled away were flushing since they
+  // were rolled (waited for here; a failure has poisoned), the files written last are flushed
+  // now.
+  for (auto& [index, write] : writes) EDDY_RETURN_IF_ERROR(WaitForRolledSyncs(write));
   // The files are flushed in parallel, at most max_parallel_syncs at once: a commit spanning
   // N shards waits for about N / max_parallel_syncs flushes, not N in a row.
   if (!writes.empty()) {
@@ -310,6 +313,9 @@ Status StreamImpl::CommitWrites(ShardWrites& writes, SequenceNumber last_sequenc
 Status StreamImpl::RollbackWrites(ShardWrites& writes) {
   io::FileSystem* fs = context_->fs;
   for (auto& [index, write] : writes) {
+    // Background flushes first: they must not run into a truncate or a removed file. A failed
+    // one has poisoned the stream; the rollback goes on (the truncation is still due).
+    WaitForRolledSyncs(write).IgnoreError();
     write.writer.reset();
     Status status = write.shard->writer->Truncate(write.start);
     for (const auto& segment : write.rolled) {

@@ -141,6 +141,14 @@ struct ShardWrite {
   // last are full and their summaries final.
   std::vector<std::shared_ptr<Segment>> rolled;
   std::unique_ptr<io::File> writer;  // of rolled.back(); shard->writer before any roll
+  // A file rolled away from, flushing in the background (RollWrite). Every one is waited for
+  // (WaitForRolledSyncs) before the commit's own fsyncs and before a rollback touches files.
+  struct RolledSync {
+    std::unique_ptr<io::File> owned;  // the file, unless it is shard->writer (the first roll)
+    io::File* file = nullptr;
+    std::future<Status> done;  // declared after `owned`: destroyed (waited for) first
+  };
+  std::vector<RolledSync> syncing;
   SequenceNumber last_sequence;
   int64_t last_arrival = 0;
   std::string buffer;          // encoded frames not yet written to the file
@@ -309,6 +317,9 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   Status FlushWrite(ShardWrite& write);
   // Seals the private segment `write` writes and starts a new one at `base` (appender only).
   Status RollWrite(ShardWrite& write, SequenceNumber base);
+  // Waits for the background flushes of the segments `write` rolled away from; a failed one
+  // poisons the stream (as a failed fsync does anywhere) and is returned.
+  Status WaitForRolledSyncs(ShardWrite& write);
   // Writes, fsyncs (bounded fan-out), commits and publishes `writes` as one commit whose
   // stream counter ends at `last_sequence` and whose position is `position`. On failure
   // before the commit record is durable the writes are rolled back (unless the stream was
