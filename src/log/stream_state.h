@@ -256,10 +256,11 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   // --- TransactionAppender (transaction_appender.cc) ---
   // Encodes and writes one part into `writes` (not fsync'd), numbering from `*sequence` on and
   // rolling private segments at record boundaries. Takes write_mu_ for the call. On error the
-  // caller discards (RollbackWrites).
+  // caller discards (RollbackWrites). `release_payloads`: each payload's memory is freed once
+  // encoded (Append); otherwise the records keep their memory for the caller (AppendReusing).
   Status WritePart(ShardWrites& writes, std::vector<AppendRecord>& records,
-                   SequenceNumber* sequence, SequenceNumber* first_sequence,
-                   uint64_t* record_count);
+                   SequenceNumber* sequence, SequenceNumber* first_sequence, uint64_t* record_count,
+                   bool release_payloads);
   // Commits or discards a transaction appended in parts, then hands the append path back.
   // `end` follows the exactly-once rule (duplicate: the parts are discarded).
   Result<TransactionCommitResult> CommitPart(ShardWrites& writes, SequenceNumber last_sequence,

@@ -20,12 +20,10 @@ class TransactionAppenderImpl final : public TransactionAppender {
     if (state_ == State::kOpen) Abort().IgnoreError();
   }
 
-  Status Append(std::vector<AppendRecord> records) override {
-    EDDY_RETURN_IF_ERROR(CheckOpen());
-    Status status =
-        stream_->WritePart(writes_, records, &sequence_, &first_sequence_, &record_count_);
-    if (!status.ok()) Finish(State::kFailed, status);
-    return status;
+  Status Append(std::vector<AppendRecord> records) override { return Write(records, true); }
+
+  Status AppendReusing(std::vector<AppendRecord>* records) override {
+    return Write(*records, false);
   }
 
   Result<TransactionCommitResult> Commit(SourcePosition end_position) override {
@@ -50,6 +48,14 @@ class TransactionAppenderImpl final : public TransactionAppender {
 
  private:
   enum class State : uint8_t { kOpen, kCommitted, kAborted, kFailed };
+
+  Status Write(std::vector<AppendRecord>& records, bool release_payloads) {
+    EDDY_RETURN_IF_ERROR(CheckOpen());
+    Status status = stream_->WritePart(writes_, records, &sequence_, &first_sequence_,
+                                       &record_count_, release_payloads);
+    if (!status.ok()) Finish(State::kFailed, status);
+    return status;
+  }
 
   Status CheckOpen() const {
     switch (state_) {
@@ -107,7 +113,7 @@ void StreamImpl::ReleaseAppendPath() {
 
 Status StreamImpl::WritePart(ShardWrites& writes, std::vector<AppendRecord>& records,
                              SequenceNumber* sequence, SequenceNumber* first_sequence,
-                             uint64_t* record_count) {
+                             uint64_t* record_count, bool release_payloads) {
   appender_thread_.store(std::this_thread::get_id());  // the driving thread
   std::lock_guard write_lock(write_mu_);
   Status status = [&]() -> Status {
@@ -119,7 +125,7 @@ Status StreamImpl::WritePart(ShardWrites& writes, std::vector<AppendRecord>& rec
     std::vector<Shard*> open_shards;
     EncodeOptions how;
     how.chunk = true;
-    how.release_payload = true;  // the part's memory goes as it is encoded
+    how.release_payload = release_payloads;  // the part's memory goes as it is encoded
     OpenShards(&open_shards, &how.max_record_bytes);
     const int64_t now = context_->clock->NowNanos();
     const uint64_t segment_bytes = context_->options.segment_bytes;
