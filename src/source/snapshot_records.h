@@ -14,14 +14,23 @@
 // position of their own (the payload has the event's; the transaction's end position goes to
 // the log with the commit).
 //
-// Thread safety: none; one object per thread. A SnapshotRowEncoding may live on a reader
-// thread and hand its partition key and rows bytes to the writer's thread.
+// SnapshotAppendThread appends the batches of records a snapshot produces on a thread of its
+// own, so that the log's framing, CRC, write and fsync overlap the reading and encoding of the
+// next batch (on a snapshot, one thread otherwise does all of it in turn).
+//
+// Thread safety: SnapshotRowEncoding and SnapshotRecordWriter none; one object per thread. A
+// SnapshotRowEncoding may live on a reader thread and hand its partition key and rows bytes to
+// the writer's thread. SnapshotAppendThread: one producer thread calls it.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/status.h"
@@ -91,6 +100,11 @@ class SnapshotRecordWriter {
 
   uint64_t rows() const { return next_ordinal_; }
 
+  // Takes back records the log has written (Stream::AppendTransactionReusing,
+  // TransactionAppender::AppendReusing): the next rows are encoded into their strings' memory
+  // instead of new allocations. Leaves `spent` empty.
+  void Recycle(std::vector<log::AppendRecord>& spent);
+
  private:
   model::ChangeEvent shared_;
   model::RowEventEncoder first_;   // source.snapshot = kFirst
@@ -100,6 +114,45 @@ class SnapshotRecordWriter {
   log::AppendRecord& Next(std::vector<log::AppendRecord>& out);
   std::optional<log::AppendRecord> held_;
   size_t payload_hint_ = 64;
+  std::vector<log::AppendRecord> spare_;  // recycled records, their memory kept
+};
+
+class SnapshotAppendThread {
+ public:
+  // Appends one batch and leaves its records in the vector for reuse (contents unspecified):
+  // TransactionAppender::AppendReusing or Stream::AppendTransactionReusing. Runs on the
+  // helper thread, one call at a time; it must not share unsynchronized state with the
+  // producer's thread other than through the batches.
+  using AppendFunction = std::function<Status(std::vector<log::AppendRecord>&)>;
+  explicit SnapshotAppendThread(AppendFunction append);
+  // Waits for the batch in flight, then stops the thread.
+  ~SnapshotAppendThread();
+  SnapshotAppendThread(const SnapshotAppendThread&) = delete;
+  SnapshotAppendThread& operator=(const SnapshotAppendThread&) = delete;
+
+  // Waits until the batch in flight is appended, then hands `batch` to the thread and gives
+  // back in `batch` the records of the batch before it (their memory kept for
+  // SnapshotRecordWriter::Recycle; empty for the first). One batch is in flight at a time, so
+  // memory stays at about two batches. Returns the error of any earlier batch instead (the
+  // first one; `batch` then stays the caller's and nothing more is appended). `appended`, if
+  // given, gets the number of records of the batch that finished (0 for the first).
+  [[nodiscard]] Status Submit(std::vector<log::AppendRecord>& batch, size_t* appended = nullptr);
+  // Waits until the batch in flight is appended: OK when every batch was, else the first error.
+  // `appended`, if given, gets the number of records of that last batch.
+  [[nodiscard]] Status Wait(size_t* appended = nullptr);
+
+ private:
+  void Run();
+
+  AppendFunction append_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<log::AppendRecord> in_flight_;  // guarded by mu_ while busy_ is false
+  bool busy_ = false;                         // guarded by mu_: in_flight_ is being appended
+  bool stopping_ = false;                     // guarded by mu_
+  size_t finished_records_ = 0;               // guarded by mu_: of the batch appended last
+  Status status_;                             // guarded by mu_: the first error
+  std::thread thread_;                        // last: starts once the members above exist
 };
 
 }  // namespace eddy::source
