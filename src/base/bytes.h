@@ -44,21 +44,13 @@ inline uint64_t DecodeFixed64(const char* src) {
   return v;
 }
 
-// Unsigned LEB128. The bytes are assembled on the stack and appended once: one capacity check
-// per value instead of one per byte (values, lengths and counts of every encoded event).
+// Unsigned LEB128.
 inline void PutVarint64(std::string& out, uint64_t v) {
-  if (v < 0x80) {
-    out.push_back(static_cast<char>(v));
-    return;
-  }
-  char bytes[10];
-  size_t size = 0;
   while (v >= 0x80) {
-    bytes[size++] = static_cast<char>((v & 0x7f) | 0x80);
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
     v >>= 7;
   }
-  bytes[size++] = static_cast<char>(v);
-  out.append(bytes, size);
+  out.push_back(static_cast<char>(v));
 }
 // Zigzag-encoded signed varint.
 inline void PutVarintSigned64(std::string& out, int64_t v) {
@@ -134,8 +126,7 @@ class ByteReader {
  private:
   // Inlined check; the message is built out of line, so the common path stays a compare.
   Status Need(size_t count, const char* what) const {
-    if (bytes_.size() >= count) [[likely]]
-      return Status::Ok();
+    if (bytes_.size() >= count) [[likely]] return Status::Ok();
     return Truncated(count, what);
   }
   [[gnu::cold, gnu::noinline]] Status Truncated(size_t count, const char* what) const {
