@@ -250,6 +250,13 @@ Status StreamImpl::CommitWrites(ShardWrites& writes, SequenceNumber last_sequenc
       // A failed fsync poisons: the page cache state is unknown, so nothing is rolled back.
       if (!results[i].ok()) return Poison(results[i].WithContext("fsync of " + files[i]->path()));
     }
+    // Segments a TransactionAppender rolled are named in their shard's directory durably
+    // before the commit record refers to them (RollWrite leaves this to the commit).
+    for (auto& [index, write] : writes) {
+      if (write.rolled.empty()) continue;
+      Status synced = context_->fs->SyncDirectory(write.shard->dir);
+      if (!synced.ok()) return Poison(synced.WithContext("fsync of " + write.shard->dir));
+    }
   }
 
   // 3. One commit record makes every write visible at once, durable before we return.

@@ -178,8 +178,11 @@ Status StreamImpl::RollWrite(ShardWrite& write, SequenceNumber base) {
   write.rolled.push_back(segment);  // before the file exists: a rollback removes it either way
   EDDY_ASSIGN_OR_RETURN(auto file, fs->Open(segment->path, io::OpenMode::kCreateOrTruncate));
   EDDY_RETURN_IF_ERROR(file->Append(EncodeSegmentHeader(write.shard->meta.index.value())));
-  EDDY_RETURN_IF_ERROR(file->Sync());
-  EDDY_RETURN_IF_ERROR(fs->SyncDirectory(write.shard->dir));
+  // The new file (its header) and its directory entry become durable at the commit, with the
+  // rest of the transaction (CommitWrites: the file as the shard's current one, then the
+  // directory): fsyncing them here waited ~100 ms for the full segment's background flush
+  // (one filesystem journal). Until the commit, nothing refers to the file; a crash may or may
+  // not leave it, and recovery removes segments above the committed one either way.
   if (write.rolled.size() == 1) {
     write.first_sealed = std::move(write.summary);
   } else {
