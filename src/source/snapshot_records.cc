@@ -14,7 +14,9 @@ SnapshotRowEncoding::SnapshotRowEncoding(const model::TableId& table,
   }
   model::AppendRowFieldCount(key_columns_.size(), key_count_);
   model::AppendRowFieldCount(column_names.size(), column_count_);
+  begins_.reserve(column_names.size());
   ends_.reserve(column_names.size());
+  Clear();
 }
 
 Status SnapshotRowEncoding::Finish(std::string& partition_key, std::string& rows) const {
@@ -39,15 +41,9 @@ Status SnapshotRowEncoding::AppendPartitionKey(std::string& out) const {
 
 void SnapshotRowEncoding::AppendRows(std::string& out) const {
   out += key_count_;
-  for (size_t column : key_columns_) {
-    out += names_[column];
-    out += Value(column);
-  }
+  for (size_t column : key_columns_) out += Field(column);
   out += column_count_;
-  for (size_t column = 0; column < names_.size(); ++column) {
-    out += names_[column];
-    out += Value(column);
-  }
+  out += values_;  // every column's name and value, in order (AppendPartitionKey checked)
 }
 
 SnapshotRecordWriter::SnapshotRecordWriter(model::ChangeEvent shared) : shared_(std::move(shared)) {

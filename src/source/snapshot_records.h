@@ -49,13 +49,18 @@ class SnapshotRowEncoding {
   // Starts a row.
   void Clear() {
     values_.clear();
+    begins_.clear();
     ends_.clear();
+    StartField();
   }
   // The next column's value: append its model::EncodeValue bytes to values(), then EndValue().
   std::string& values() { return values_; }
-  void EndValue() { ends_.push_back(values_.size()); }
+  void EndValue() {
+    ends_.push_back(values_.size());
+    StartField();
+  }
   size_t columns() const { return names_.size(); }
-  // The bytes of the row's values (a record holds about this plus names and key).
+  // The bytes of the row's names and values (a record holds about this plus the key).
   size_t size_hint() const { return values_.size(); }
 
   // Replaces `partition_key` and `rows` with the row's partition key and its key and after
@@ -67,17 +72,30 @@ class SnapshotRowEncoding {
   void AppendRows(std::string& out) const;
 
  private:
+  // values_ holds the after row's fields as the row encoding lays them out, each column's
+  // name before its value: the after row is then one append, a key field one append each.
+  void StartField() {
+    if (begins_.size() < names_.size()) {
+      values_ += names_[begins_.size()];
+      begins_.push_back(values_.size());
+    }
+  }
   std::string_view Value(size_t column) const {
-    size_t begin = column == 0 ? 0 : ends_[column - 1];
+    return std::string_view(values_).substr(begins_[column], ends_[column] - begins_[column]);
+  }
+  // The column's name and value.
+  std::string_view Field(size_t column) const {
+    size_t begin = begins_[column] - names_[column].size();
     return std::string_view(values_).substr(begin, ends_[column] - begin);
   }
   std::string table_key_;           // the partition key's table part
   std::vector<std::string> names_;  // length-prefixed column names
   std::vector<size_t> key_columns_;
-  std::string key_count_;     // the key row's field count
-  std::string column_count_;  // the after row's field count
-  std::string values_;
-  std::vector<size_t> ends_;
+  std::string key_count_;       // the key row's field count
+  std::string column_count_;    // the after row's field count
+  std::string values_;          // name, value, name, value, ... of the columns so far
+  std::vector<size_t> begins_;  // where each column's value starts in values_
+  std::vector<size_t> ends_;    // where each finished column's value ends
 };
 
 class SnapshotRecordWriter {
