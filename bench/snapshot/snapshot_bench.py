@@ -4,7 +4,7 @@ rows/s and the ratios.
 
     /usr/bin/python3 bench/snapshot/snapshot_bench.py EDDY_BINARY EDDY_LOCALDB_BINARY
         [--source=mariadb|postgres|both] [--rows=1000000] [--chunk=10000] [--repeat=3]
-        [--parallelism=2]
+        [--parallelism=2] [--baseline=OTHER_EDDY_BINARY] [--blocking-only]
 
 1. A throwaway MariaDB 10.11 / PostgreSQL 15 (eddy-localdb) gets --rows retail_trans rows
    (trans_id bigint key, customer_id, event, sku, device text, quantity int, trans_datetime
@@ -23,6 +23,9 @@ Ratio = reference seconds / eddy seconds (best runs; 1.0 = as fast as the databa
 printed against each reference; the issue's target (>= 0.8) is against the plain export
 (`psql \\copy`, `mariadb --quick SELECT *`). eddy's CPU seconds (user + system, from
 /proc/<pid>/stat when the snapshot is durable) are printed too.
+4. --baseline=B: each eddy run is preceded by the same run of binary B (e.g. the branch point's
+   build) on the same server, so before and after share the database, the data and the load
+   of the moment; both are printed with their ratios and CPU seconds.
 """
 import argparse
 import os
