@@ -4,7 +4,7 @@ rows/s and the ratios.
 
     /usr/bin/python3 bench/snapshot/snapshot_bench.py EDDY_BINARY EDDY_LOCALDB_BINARY
         [--source=mariadb|postgres|both] [--rows=1000000] [--chunk=10000] [--repeat=3]
-        [--parallelism=2]
+        [--parallelism=2] [--baseline=OTHER_EDDY_BINARY] [--blocking-only]
 
 1. A throwaway MariaDB 10.11 / PostgreSQL 15 (eddy-localdb) gets --rows retail_trans rows
    (trans_id bigint key, customer_id, event, sku, device text, quantity int, trans_datetime
@@ -23,6 +23,9 @@ Ratio = reference seconds / eddy seconds (best runs; 1.0 = as fast as the databa
 printed against each reference; the issue's target (>= 0.8) is against the plain export
 (`psql \\copy`, `mariadb --quick SELECT *`). eddy's CPU seconds (user + system, from
 /proc/<pid>/stat when the snapshot is durable) are printed too.
+4. --baseline=B: each eddy run is preceded by the same run of binary B (e.g. the branch point's
+   build) on the same server, so before and after share the database, the data and the load
+   of the moment; both are printed with their ratios and CPU seconds.
 """
 import argparse
 import os
@@ -57,25 +60,27 @@ def process_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def eddy_snapshot(eddy, work, url, table, kind, chunk, run, parallelism=1):
+def eddy_snapshot(eddy, work, url, table, kind, chunk, run, parallelism=1, name=None):
     """Seconds from `eddy run` start until its log says the snapshot is durable (eddy's CPU
-    seconds until then go to CPU)."""
-    data_dir = f"{work}/data-{kind}-{parallelism}-{run}"
+    seconds until then go to CPU[name])."""
+    name = name or f"eddy {kind} (parallelism {parallelism})"
+    tag = re.sub(r"[^a-z0-9]+", "-", name.lower())
+    data_dir = f"{work}/data-{tag}-{run}"
     shutil.rmtree(data_dir, ignore_errors=True)
-    config = f"{work}/{kind}.toml"
+    config = f"{work}/{tag}.toml"
     with open(config, "w") as out:
         out.write(f'data_dir = "{data_dir}"\n[source]\nurl = "{url}"\n'
                   f'snapshot_type = "{kind}"\nsnapshot_chunk_size = {chunk}\n'
                   f'snapshot_parallelism = {parallelism}\n'
-                  f'slot_name = "bench_{kind}_{parallelism}_{run}"\n'
-                  f'publication_name = "bench_{kind}_{parallelism}_{run}"\n'
+                  f'slot_name = "bench_{tag.replace("-", "_")}_{run}"\n'
+                  f'publication_name = "bench_{tag.replace("-", "_")}_{run}"\n'
                   f'[[stream]]\nname = "cdc"\ntables = ["{table}"]\nshards = 1\n'
                   f'[api]\nenabled = false\n')
-    log = f"{work}/eddy-{kind}-{parallelism}-{run}.log"
+    log = f"{work}/eddy-{tag}-{run}.log"
     started = time.monotonic()
     prefix = []
     if PROFILE:
-        prefix = ["perf", "record", "-g", "-o", f"{PROFILE}/perf-{kind}-{parallelism}-{run}.data",
+        prefix = ["perf", "record", "-g", "-o", f"{PROFILE}/perf-{tag}-{run}.data",
                   "--"]
     process = subprocess.Popen([*prefix, eddy, "run", "--config", config], stdout=open(log, "w"),
                                stderr=subprocess.STDOUT)
@@ -86,7 +91,7 @@ def eddy_snapshot(eddy, work, url, table, kind, chunk, run, parallelism=1):
                 if DONE[kind].search(text.read()):
                     seconds = time.monotonic() - started
                     if not PROFILE:
-                        CPU.setdefault((kind, parallelism), []).append(
+                        CPU.setdefault(name, []).append(
                             process_cpu_seconds(process.pid))
                     return seconds
             if process.poll() is not None or time.monotonic() > deadline:
@@ -142,28 +147,39 @@ def bench(args, kind, work):
             "pg_dump -t": ["pg_dump", "-t", "retail_trans", db.url],
         }
     try:
-        eddies = ["eddy blocking", "eddy incremental"]
+        # (name, binary, kind, parallelism); with --baseline each eddy run is also made by the
+        # baseline binary right before it, on the same server (before/after in one run).
+        binaries = [("eddy", args.eddy)]
+        if args.baseline:
+            binaries.insert(0, ("baseline", args.baseline))
+        modes = [("blocking", "blocking", 1)]
+        if not args.blocking_only:
+            modes.append(("incremental", "incremental", 1))
         if kind == "postgres" and args.parallelism > 1:
-            eddies.append(f"eddy blocking, parallelism {args.parallelism}")
+            modes.append((f"blocking, parallelism {args.parallelism}", "blocking",
+                          args.parallelism))
+        runs = [(f"{label} {mode}", binary, mode_kind, parallelism)
+                for mode, mode_kind, parallelism in modes for label, binary in binaries]
+        eddies = [name for name, _, _, _ in runs]
         times = {name: [] for name in [*eddies, *references]}
         for run in range(args.repeat):
             for name, command in references.items():
                 times[name].append(timed(command))
-            times["eddy blocking"].append(
-                eddy_snapshot(args.eddy, work, db.url, table, "blocking", args.chunk, run))
-            times["eddy incremental"].append(
-                eddy_snapshot(args.eddy, work, db.url, table, "incremental", args.chunk, run))
-            if len(eddies) > 2:
-                times[eddies[2]].append(eddy_snapshot(args.eddy, work, db.url, table, "blocking",
-                                                      args.chunk, run, args.parallelism))
+            for name, binary, mode_kind, parallelism in runs:
+                times[name].append(eddy_snapshot(binary, work, db.url, table, mode_kind,
+                                                 args.chunk, run, parallelism, name))
+                if kind == "postgres":
+                    # Each run made a slot of its own; the server allows 16.
+                    db.sql("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                           " WHERE NOT active")
         print(f"snapshot_bench {kind}: {args.rows:,} retail_trans rows, chunk {args.chunk}, "
               f"best of {args.repeat}, load {os.getloadavg()[0]:.1f}")
         for name, seconds in times.items():
             print(f"  {name:<36} {min(seconds):8.2f} s (median {statistics.median(seconds):7.2f})"
                   f" {args.rows / min(seconds):>11,.0f} rows/s")
-        for (cpu_kind, cpu_parallelism), seconds in CPU.items():
-            print(f"  eddy {cpu_kind} (parallelism {cpu_parallelism}) CPU: "
-                  f"{min(seconds):.2f} s user+system (best run)")
+        for name, seconds in CPU.items():
+            print(f"  {name} CPU: {min(seconds):.2f} s user+system (best run; median "
+                  f"{statistics.median(seconds):.2f})")
         CPU.clear()
         # The issue's reference is the plain export (psql \copy, mariadb --quick SELECT *); the
         # dump tools are printed too for comparison with earlier figures.
@@ -186,6 +202,11 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--parallelism", type=int, default=2,
                         help="PostgreSQL: also the blocking snapshot over this many connections")
+    parser.add_argument("--baseline", metavar="EDDY_BINARY",
+                        help="also run this eddy binary before each run of EDDY (before/after "
+                        "on the same server in one run)")
+    parser.add_argument("--blocking-only", action="store_true",
+                        help="skip the incremental snapshot")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     parser.add_argument("--profile", metavar="DIR",
                         help="run eddy under `perf record -g`, writing DIR/perf-*.data")

@@ -219,17 +219,28 @@ struct TransactionCommitResult {
 // shard a write buffer of about 1 MiB and the sparse index of the segments it wrote (one entry
 // per index_interval_bytes), never the records or one AppendedRecord per record.
 //
-// Not thread-safe: one thread drives an appender. Destroying an appender that was neither
-// committed nor aborted aborts it. After an error from Append or Commit the appender is
-// aborted (the stream is as before BeginTransaction) and every later call returns that error;
-// after Commit or Abort, Append and Commit return kFailedPrecondition and Abort is a no-op.
-// An error while discarding (truncate or remove failing) poisons the stream, like a failed
+// Not thread-safe: one thread at a time drives an appender (a producer may hand it to a
+// helper thread for Append and take it back for Commit, ordering the calls itself). Destroying an
+// appender that was neither committed nor aborted aborts it. After an error from Append or Commit
+// the appender is aborted (the stream is as before BeginTransaction) and every later call returns
+// that error; after Commit or Abort, Append and Commit return kFailedPrecondition and Abort is a
+// no-op. An error while discarding (truncate or remove failing) poisons the stream, like a failed
 // rollback of AppendTransaction.
 class TransactionAppender {
  public:
   virtual ~TransactionAppender() = default;
   // Writes `records` (not fsync'd yet). Memory use is bounded by the part, not the whole.
   [[nodiscard]] virtual Status Append(std::vector<AppendRecord> records) = 0;
+  // The same, taking the records from `*records` and handing them back afterwards (success or
+  // not) with contents unspecified but their strings' memory kept, as
+  // Stream::AppendTransactionReusing does: a producer writing part after part reuses each
+  // record's key and payload memory instead of allocating and freeing it per record. The
+  // default leaves `*records` empty.
+  [[nodiscard]] virtual Status AppendReusing(std::vector<AppendRecord>* records) {
+    Status status = Append(std::move(*records));
+    records->clear();
+    return status;
+  }
   // Makes the transaction durable and visible as a whole, with `end_position` as its end
   // (the same exactly-once rule as AppendTransaction: at or below the high-water mark, the
   // parts are discarded and `duplicate` is set; an empty position disables the check).

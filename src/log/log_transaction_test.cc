@@ -584,6 +584,38 @@ TEST(LogTransactionTest, CrashAtEverySyncPointIsAllOrNothing) {
   EXPECT_GT(commits, 0);
 }
 
+// AppendReusing writes the part like Append and hands the records back with their memory kept
+// (a snapshot refills them part after part), across segment rolls whose full segments flush in
+// the background until the commit; a 1-shard stream and a 3-shard stream read back the same.
+TEST(LogTransactionTest, AppendReusingHandsTheRecordsBackAndWritesTheSame) {
+  for (uint32_t shards : {1u, 3u}) {
+    SCOPED_TRACE(std::to_string(shards) + " shards");
+    FaultStore env;
+    env.options.segment_bytes = 2048;
+    env.Open();
+    auto stream = *env.store->CreateStream("s", Unordered(shards));
+    auto appender = *stream->BeginTransaction();
+    std::vector<std::vector<AppendRecord>> parts;
+    std::vector<AppendRecord> records;
+    for (int p = 0; p < 4; ++p) {
+      parts.push_back(Part("p" + std::to_string(p), 25, 100));
+      records = parts.back();
+      ASSERT_TRUE(appender->AppendReusing(&records).ok());
+      ASSERT_EQ(records.size(), parts.back().size());
+      for (const AppendRecord& record : records) EXPECT_GE(record.payload.capacity(), 100u);
+    }
+    EXPECT_TRUE(AllPayloads(*stream).empty());  // nothing visible before the commit
+    ASSERT_TRUE(appender->Commit(PgPosition(3)).ok());
+    appender.reset();
+    EXPECT_EQ(AllPayloads(*stream), PayloadSet(parts));
+    stream.reset();
+    env.CrashAndReopen();
+    stream = env.Get("s");
+    EXPECT_EQ(AllPayloads(*stream), PayloadSet(parts));
+    EXPECT_EQ(stream->HighestDurablePosition(), PgPosition(3));
+  }
+}
+
 TEST(LogTransactionTest, ReadOnlyStoreCannotBegin) {
   FaultStore env;
   env.Open();

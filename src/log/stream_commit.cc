@@ -235,7 +235,10 @@ Status StreamImpl::CommitWrites(ShardWrites& writes, SequenceNumber last_sequenc
     }
   }
 
-  // 2. Every touched shard file is durable (segments rolled away were synced when rolled).
+  // 2. Every touched shard file is durable: segments rolled away were flushing since they
+  // were rolled (waited for here; a failure has poisoned), the files written last are flushed
+  // now.
+  for (auto& [index, write] : writes) EDDY_RETURN_IF_ERROR(WaitForRolledSyncs(write));
   // The files are flushed in parallel, at most max_parallel_syncs at once: a commit spanning
   // N shards waits for about N / max_parallel_syncs flushes, not N in a row.
   if (!writes.empty()) {
@@ -246,6 +249,13 @@ Status StreamImpl::CommitWrites(ShardWrites& writes, SequenceNumber last_sequenc
     for (size_t i = 0; i < results.size(); ++i) {
       // A failed fsync poisons: the page cache state is unknown, so nothing is rolled back.
       if (!results[i].ok()) return Poison(results[i].WithContext("fsync of " + files[i]->path()));
+    }
+    // Segments a TransactionAppender rolled are named in their shard's directory durably
+    // before the commit record refers to them (RollWrite leaves this to the commit).
+    for (auto& [index, write] : writes) {
+      if (write.rolled.empty()) continue;
+      Status synced = context_->fs->SyncDirectory(write.shard->dir);
+      if (!synced.ok()) return Poison(synced.WithContext("fsync of " + write.shard->dir));
     }
   }
 
@@ -310,6 +320,9 @@ Status StreamImpl::CommitWrites(ShardWrites& writes, SequenceNumber last_sequenc
 Status StreamImpl::RollbackWrites(ShardWrites& writes) {
   io::FileSystem* fs = context_->fs;
   for (auto& [index, write] : writes) {
+    // Background flushes first: they must not run into a truncate or a removed file. A failed
+    // one has poisoned the stream; the rollback goes on (the truncation is still due).
+    WaitForRolledSyncs(write).IgnoreError();
     write.writer.reset();
     Status status = write.shard->writer->Truncate(write.start);
     for (const auto& segment : write.rolled) {

@@ -141,6 +141,14 @@ struct ShardWrite {
   // last are full and their summaries final.
   std::vector<std::shared_ptr<Segment>> rolled;
   std::unique_ptr<io::File> writer;  // of rolled.back(); shard->writer before any roll
+  // A file rolled away from, flushing in the background (RollWrite). Every one is waited for
+  // (WaitForRolledSyncs) before the commit's own fsyncs and before a rollback touches files.
+  struct RolledSync {
+    std::unique_ptr<io::File> owned;  // the file, unless it is shard->writer (the first roll)
+    io::File* file = nullptr;
+    std::future<Status> done;  // declared after `owned`: destroyed (waited for) first
+  };
+  std::vector<RolledSync> syncing;
   SequenceNumber last_sequence;
   int64_t last_arrival = 0;
   std::string buffer;          // encoded frames not yet written to the file
@@ -248,10 +256,11 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   // --- TransactionAppender (transaction_appender.cc) ---
   // Encodes and writes one part into `writes` (not fsync'd), numbering from `*sequence` on and
   // rolling private segments at record boundaries. Takes write_mu_ for the call. On error the
-  // caller discards (RollbackWrites).
+  // caller discards (RollbackWrites). `release_payloads`: each payload's memory is freed once
+  // encoded (Append); otherwise the records keep their memory for the caller (AppendReusing).
   Status WritePart(ShardWrites& writes, std::vector<AppendRecord>& records,
-                   SequenceNumber* sequence, SequenceNumber* first_sequence,
-                   uint64_t* record_count);
+                   SequenceNumber* sequence, SequenceNumber* first_sequence, uint64_t* record_count,
+                   bool release_payloads);
   // Commits or discards a transaction appended in parts, then hands the append path back.
   // `end` follows the exactly-once rule (duplicate: the parts are discarded).
   Result<TransactionCommitResult> CommitPart(ShardWrites& writes, SequenceNumber last_sequence,
@@ -309,6 +318,9 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   Status FlushWrite(ShardWrite& write);
   // Seals the private segment `write` writes and starts a new one at `base` (appender only).
   Status RollWrite(ShardWrite& write, SequenceNumber base);
+  // Waits for the background flushes of the segments `write` rolled away from; a failed one
+  // poisons the stream (as a failed fsync does anywhere) and is returned.
+  Status WaitForRolledSyncs(ShardWrite& write);
   // Writes, fsyncs (bounded fan-out), commits and publishes `writes` as one commit whose
   // stream counter ends at `last_sequence` and whose position is `position`. On failure
   // before the commit record is durable the writes are rolled back (unless the stream was

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -34,6 +35,12 @@ class SyncPool {
   std::vector<Status> SyncAll(const std::vector<io::File*>& files);
 
   size_t max_parallel() const { return max_parallel_; }
+
+  // Starts file.Sync() on a thread of its own and returns its status through the future: a
+  // segment rolled away mid-transaction is flushed while the appender fills the next one. The
+  // file must stay open and must not be appended to or truncated until the future is ready;
+  // the future's destructor waits for the Sync (std::async's future).
+  static std::future<Status> SyncInBackground(io::File& file);
 
  private:
   struct Job;

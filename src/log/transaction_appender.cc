@@ -20,12 +20,10 @@ class TransactionAppenderImpl final : public TransactionAppender {
     if (state_ == State::kOpen) Abort().IgnoreError();
   }
 
-  Status Append(std::vector<AppendRecord> records) override {
-    EDDY_RETURN_IF_ERROR(CheckOpen());
-    Status status =
-        stream_->WritePart(writes_, records, &sequence_, &first_sequence_, &record_count_);
-    if (!status.ok()) Finish(State::kFailed, status);
-    return status;
+  Status Append(std::vector<AppendRecord> records) override { return Write(records, true); }
+
+  Status AppendReusing(std::vector<AppendRecord>* records) override {
+    return Write(*records, false);
   }
 
   Result<TransactionCommitResult> Commit(SourcePosition end_position) override {
@@ -50,6 +48,14 @@ class TransactionAppenderImpl final : public TransactionAppender {
 
  private:
   enum class State : uint8_t { kOpen, kCommitted, kAborted, kFailed };
+
+  Status Write(std::vector<AppendRecord>& records, bool release_payloads) {
+    EDDY_RETURN_IF_ERROR(CheckOpen());
+    Status status = stream_->WritePart(writes_, records, &sequence_, &first_sequence_,
+                                       &record_count_, release_payloads);
+    if (!status.ok()) Finish(State::kFailed, status);
+    return status;
+  }
 
   Status CheckOpen() const {
     switch (state_) {
@@ -107,7 +113,7 @@ void StreamImpl::ReleaseAppendPath() {
 
 Status StreamImpl::WritePart(ShardWrites& writes, std::vector<AppendRecord>& records,
                              SequenceNumber* sequence, SequenceNumber* first_sequence,
-                             uint64_t* record_count) {
+                             uint64_t* record_count, bool release_payloads) {
   appender_thread_.store(std::this_thread::get_id());  // the driving thread
   std::lock_guard write_lock(write_mu_);
   Status status = [&]() -> Status {
@@ -119,7 +125,7 @@ Status StreamImpl::WritePart(ShardWrites& writes, std::vector<AppendRecord>& rec
     std::vector<Shard*> open_shards;
     EncodeOptions how;
     how.chunk = true;
-    how.release_payload = true;  // the part's memory goes as it is encoded
+    how.release_payload = release_payloads;  // the part's memory goes as it is encoded
     OpenShards(&open_shards, &how.max_record_bytes);
     const int64_t now = context_->clock->NowNanos();
     const uint64_t segment_bytes = context_->options.segment_bytes;
@@ -155,11 +161,16 @@ Status StreamImpl::WritePart(ShardWrites& writes, std::vector<AppendRecord>& rec
 
 Status StreamImpl::RollWrite(ShardWrite& write, SequenceNumber base) {
   io::FileSystem* fs = context_->fs;
-  // The full segment's bytes are flushed now (a crash later still drops them: recovery
-  // truncates to the last commit record and removes segments above the committed one). A
-  // failed fsync poisons, as everywhere: the page cache can no longer be trusted.
-  Status synced = write.Writer().Sync();
-  if (!synced.ok()) return Poison(synced.WithContext("fsync of " + write.Writer().path()));
+  // The full segment's bytes are flushed in the background while the next segment fills (in
+  // line, a 64 MiB fsync stalled the appender 150-250 ms per roll); the commit waits for it
+  // before its own fsyncs, so the commit record still covers only durable bytes. A crash before
+  // the commit drops them either way: recovery truncates to the last commit record and removes
+  // segments above the committed one. A failed fsync poisons when it is waited for, as
+  // everywhere: the page cache can no longer be trusted.
+  ShardWrite::RolledSync& sync = write.syncing.emplace_back();
+  sync.owned = std::move(write.writer);  // null on the first roll: the shard's own writer
+  sync.file = sync.owned ? sync.owned.get() : write.shard->writer.get();
+  sync.done = SyncPool::SyncInBackground(*sync.file);
   auto segment = std::make_shared<Segment>();
   segment->base = base;
   segment->path = io::JoinPath(write.shard->dir, SegmentFileName(base));
@@ -167,8 +178,11 @@ Status StreamImpl::RollWrite(ShardWrite& write, SequenceNumber base) {
   write.rolled.push_back(segment);  // before the file exists: a rollback removes it either way
   EDDY_ASSIGN_OR_RETURN(auto file, fs->Open(segment->path, io::OpenMode::kCreateOrTruncate));
   EDDY_RETURN_IF_ERROR(file->Append(EncodeSegmentHeader(write.shard->meta.index.value())));
-  EDDY_RETURN_IF_ERROR(file->Sync());
-  EDDY_RETURN_IF_ERROR(fs->SyncDirectory(write.shard->dir));
+  // The new file (its header) and its directory entry become durable at the commit, with the
+  // rest of the transaction (CommitWrites: the file as the shard's current one, then the
+  // directory): fsyncing them here waited ~100 ms for the full segment's background flush
+  // (one filesystem journal). Until the commit, nothing refers to the file; a crash may or may
+  // not leave it, and recovery removes segments above the committed one either way.
   if (write.rolled.size() == 1) {
     write.first_sealed = std::move(write.summary);
   } else {
@@ -177,6 +191,18 @@ Status StreamImpl::RollWrite(ShardWrite& write, SequenceNumber base) {
   write.summary = segment->summary;
   write.writer = std::move(file);
   return Status::Ok();
+}
+
+Status StreamImpl::WaitForRolledSyncs(ShardWrite& write) {
+  Status first;
+  for (ShardWrite::RolledSync& sync : write.syncing) {
+    Status status = sync.done.get();
+    if (!status.ok() && first.ok()) {
+      first = Poison(status.WithContext("fsync of " + sync.file->path()));
+    }
+  }
+  write.syncing.clear();
+  return first;
 }
 
 Result<TransactionCommitResult> StreamImpl::CommitPart(ShardWrites& writes,

@@ -14,7 +14,9 @@ SnapshotRowEncoding::SnapshotRowEncoding(const model::TableId& table,
   }
   model::AppendRowFieldCount(key_columns_.size(), key_count_);
   model::AppendRowFieldCount(column_names.size(), column_count_);
+  begins_.reserve(column_names.size());
   ends_.reserve(column_names.size());
+  Clear();
 }
 
 Status SnapshotRowEncoding::Finish(std::string& partition_key, std::string& rows) const {
@@ -39,15 +41,9 @@ Status SnapshotRowEncoding::AppendPartitionKey(std::string& out) const {
 
 void SnapshotRowEncoding::AppendRows(std::string& out) const {
   out += key_count_;
-  for (size_t column : key_columns_) {
-    out += names_[column];
-    out += Value(column);
-  }
+  for (size_t column : key_columns_) out += Field(column);
   out += column_count_;
-  for (size_t column = 0; column < names_.size(); ++column) {
-    out += names_[column];
-    out += Value(column);
-  }
+  out += values_;  // every column's name and value, in order (AppendPartitionKey checked)
 }
 
 SnapshotRecordWriter::SnapshotRecordWriter(model::ChangeEvent shared) : shared_(std::move(shared)) {
@@ -73,12 +69,31 @@ log::AppendRecord& SnapshotRecordWriter::Next(std::vector<log::AppendRecord>& ou
     out.push_back(std::move(*held_));
     held_.reset();
   }
-  log::AppendRecord& record = held_.emplace();
-  record.payload.reserve(payload_hint_);
+  log::AppendRecord* record = nullptr;
+  if (spare_.empty()) {
+    record = &held_.emplace();
+  } else {
+    record = &held_.emplace(std::move(spare_.back()));
+    spare_.pop_back();
+    record->partition_key.clear();
+    record->payload.clear();
+    record->explicit_hash_key.reset();
+    record->position = SourcePosition();
+  }
+  record->payload.reserve(payload_hint_);
   const uint64_t ordinal = next_ordinal_++;
   (ordinal == 0 ? first_ : middle_)
-      .BeginEvent(model::Operation::kRead, false, true, ordinal, 0, record.payload);
-  return record;
+      .BeginEvent(model::Operation::kRead, false, true, ordinal, 0, record->payload);
+  return *record;
+}
+
+void SnapshotRecordWriter::Recycle(std::vector<log::AppendRecord>& spent) {
+  if (spare_.empty()) {
+    spare_.swap(spent);
+  } else {
+    for (log::AppendRecord& record : spent) spare_.push_back(std::move(record));
+  }
+  spent.clear();
 }
 
 void SnapshotRecordWriter::Add(std::string_view partition_key, std::string_view rows,
@@ -91,10 +106,10 @@ void SnapshotRecordWriter::Add(std::string_view partition_key, std::string_view 
 
 Status SnapshotRecordWriter::Add(const SnapshotRowEncoding& row,
                                  std::vector<log::AppendRecord>& out) {
-  std::string key;
-  EDDY_RETURN_IF_ERROR(row.AppendPartitionKey(key));
   log::AppendRecord& record = Next(out);
-  record.partition_key = std::move(key);
+  // After an error the writer holds a half-made record: the snapshot fails anyway (a value
+  // that does not decode is a bug, not input).
+  EDDY_RETURN_IF_ERROR(row.AppendPartitionKey(record.partition_key));
   row.AppendRows(record.payload);
   payload_hint_ = record.payload.size() + 32;
   return Status::Ok();
@@ -112,6 +127,56 @@ Status SnapshotRecordWriter::Finish(std::vector<log::AppendRecord>& out) {
   }
   out.push_back(std::move(*held_));
   held_.reset();
+  return Status::Ok();
+}
+
+SnapshotAppendThread::SnapshotAppendThread(AppendFunction append)
+    : append_(std::move(append)), thread_([this] { Run(); }) {}
+
+SnapshotAppendThread::~SnapshotAppendThread() {
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !busy_; });
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void SnapshotAppendThread::Run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stopping_ || busy_; });
+    if (!busy_) return;  // stopping, nothing in flight
+    lock.unlock();
+    // in_flight_ belongs to this thread while busy_ is set.
+    Status status = append_(in_flight_);
+    lock.lock();
+    finished_records_ = in_flight_.size();
+    if (!status.ok() && status_.ok()) status_ = std::move(status);
+    busy_ = false;
+    cv_.notify_all();
+  }
+}
+
+Status SnapshotAppendThread::Wait(size_t* appended) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !busy_; });
+  if (appended != nullptr) *appended = finished_records_;
+  return status_;
+}
+
+Status SnapshotAppendThread::Submit(std::vector<log::AppendRecord>& batch, size_t* appended) {
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !busy_; });
+    if (!status_.ok()) return status_;
+    if (appended != nullptr) *appended = finished_records_;
+    finished_records_ = 0;
+    in_flight_.swap(batch);
+    busy_ = true;
+  }
+  cv_.notify_all();
   return Status::Ok();
 }
 

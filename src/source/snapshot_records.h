@@ -14,14 +14,23 @@
 // position of their own (the payload has the event's; the transaction's end position goes to
 // the log with the commit).
 //
-// Thread safety: none; one object per thread. A SnapshotRowEncoding may live on a reader
-// thread and hand its partition key and rows bytes to the writer's thread.
+// SnapshotAppendThread appends the batches of records a snapshot produces on a thread of its
+// own, so that the log's framing, CRC, write and fsync overlap the reading and encoding of the
+// next batch (on a snapshot, one thread otherwise does all of it in turn).
+//
+// Thread safety: SnapshotRowEncoding and SnapshotRecordWriter none; one object per thread. A
+// SnapshotRowEncoding may live on a reader thread and hand its partition key and rows bytes to
+// the writer's thread. SnapshotAppendThread: one producer thread calls it.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/status.h"
@@ -40,13 +49,18 @@ class SnapshotRowEncoding {
   // Starts a row.
   void Clear() {
     values_.clear();
+    begins_.clear();
     ends_.clear();
+    StartField();
   }
   // The next column's value: append its model::EncodeValue bytes to values(), then EndValue().
   std::string& values() { return values_; }
-  void EndValue() { ends_.push_back(values_.size()); }
+  void EndValue() {
+    ends_.push_back(values_.size());
+    StartField();
+  }
   size_t columns() const { return names_.size(); }
-  // The bytes of the row's values (a record holds about this plus names and key).
+  // The bytes of the row's names and values (a record holds about this plus the key).
   size_t size_hint() const { return values_.size(); }
 
   // Replaces `partition_key` and `rows` with the row's partition key and its key and after
@@ -58,17 +72,30 @@ class SnapshotRowEncoding {
   void AppendRows(std::string& out) const;
 
  private:
+  // values_ holds the after row's fields as the row encoding lays them out, each column's
+  // name before its value: the after row is then one append, a key field one append each.
+  void StartField() {
+    if (begins_.size() < names_.size()) {
+      values_ += names_[begins_.size()];
+      begins_.push_back(values_.size());
+    }
+  }
   std::string_view Value(size_t column) const {
-    size_t begin = column == 0 ? 0 : ends_[column - 1];
+    return std::string_view(values_).substr(begins_[column], ends_[column] - begins_[column]);
+  }
+  // The column's name and value.
+  std::string_view Field(size_t column) const {
+    size_t begin = begins_[column] - names_[column].size();
     return std::string_view(values_).substr(begin, ends_[column] - begin);
   }
   std::string table_key_;           // the partition key's table part
   std::vector<std::string> names_;  // length-prefixed column names
   std::vector<size_t> key_columns_;
-  std::string key_count_;     // the key row's field count
-  std::string column_count_;  // the after row's field count
-  std::string values_;
-  std::vector<size_t> ends_;
+  std::string key_count_;       // the key row's field count
+  std::string column_count_;    // the after row's field count
+  std::string values_;          // name, value, name, value, ... of the columns so far
+  std::vector<size_t> begins_;  // where each column's value starts in values_
+  std::vector<size_t> ends_;    // where each finished column's value ends
 };
 
 class SnapshotRecordWriter {
@@ -91,6 +118,11 @@ class SnapshotRecordWriter {
 
   uint64_t rows() const { return next_ordinal_; }
 
+  // Takes back records the log has written (Stream::AppendTransactionReusing,
+  // TransactionAppender::AppendReusing): the next rows are encoded into their strings' memory
+  // instead of new allocations. Leaves `spent` empty.
+  void Recycle(std::vector<log::AppendRecord>& spent);
+
  private:
   model::ChangeEvent shared_;
   model::RowEventEncoder first_;   // source.snapshot = kFirst
@@ -100,6 +132,45 @@ class SnapshotRecordWriter {
   log::AppendRecord& Next(std::vector<log::AppendRecord>& out);
   std::optional<log::AppendRecord> held_;
   size_t payload_hint_ = 64;
+  std::vector<log::AppendRecord> spare_;  // recycled records, their memory kept
+};
+
+class SnapshotAppendThread {
+ public:
+  // Appends one batch and leaves its records in the vector for reuse (contents unspecified):
+  // TransactionAppender::AppendReusing or Stream::AppendTransactionReusing. Runs on the
+  // helper thread, one call at a time; it must not share unsynchronized state with the
+  // producer's thread other than through the batches.
+  using AppendFunction = std::function<Status(std::vector<log::AppendRecord>&)>;
+  explicit SnapshotAppendThread(AppendFunction append);
+  // Waits for the batch in flight, then stops the thread.
+  ~SnapshotAppendThread();
+  SnapshotAppendThread(const SnapshotAppendThread&) = delete;
+  SnapshotAppendThread& operator=(const SnapshotAppendThread&) = delete;
+
+  // Waits until the batch in flight is appended, then hands `batch` to the thread and gives
+  // back in `batch` the records of the batch before it (their memory kept for
+  // SnapshotRecordWriter::Recycle; empty for the first). One batch is in flight at a time, so
+  // memory stays at about two batches. Returns the error of any earlier batch instead (the
+  // first one; `batch` then stays the caller's and nothing more is appended). `appended`, if
+  // given, gets the number of records of the batch that finished (0 for the first).
+  [[nodiscard]] Status Submit(std::vector<log::AppendRecord>& batch, size_t* appended = nullptr);
+  // Waits until the batch in flight is appended: OK when every batch was, else the first error.
+  // `appended`, if given, gets the number of records of that last batch.
+  [[nodiscard]] Status Wait(size_t* appended = nullptr);
+
+ private:
+  void Run();
+
+  AppendFunction append_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<log::AppendRecord> in_flight_;  // guarded by mu_ while busy_ is false
+  bool busy_ = false;                         // guarded by mu_: in_flight_ is being appended
+  bool stopping_ = false;                     // guarded by mu_
+  size_t finished_records_ = 0;               // guarded by mu_: of the batch appended last
+  Status status_;                             // guarded by mu_: the first error
+  std::thread thread_;                        // last: starts once the members above exist
 };
 
 }  // namespace eddy::source

@@ -116,5 +116,80 @@ TEST(SnapshotRecords, MissingValuesAreAnError) {
   EXPECT_EQ(status.code(), ErrorCode::kFailedPrecondition);
 }
 
+// Records handed back by the log (their memory kept, contents stale) are refilled with the
+// same bytes fresh records get.
+TEST(SnapshotRecords, RecycledRecordsGetTheSameBytes) {
+  const model::TableId table{"db", "public", "t"};
+  SnapshotRowEncoding encoding(table, {"id", "name"}, {0});
+  auto rows = [](int from) {
+    std::vector<Row> values;
+    for (int i = from; i < from + 4; ++i) {
+      values.push_back({{"id", Value::Int64(i)}, {"name", Value::Text(std::string(i, 'n'))}});
+    }
+    return values;
+  };
+  SnapshotRecordWriter fresh(Shared());
+  SnapshotRecordWriter recycling(Shared());
+  std::vector<log::AppendRecord> expected;
+  std::vector<log::AppendRecord> out;
+  fresh.SetTable(table, 1, 9);
+  recycling.SetTable(table, 1, 9);
+  for (int batch = 0; batch < 3; ++batch) {
+    for (const Row& row : rows(1 + 4 * batch)) {
+      AddRow(encoding, fresh, row, expected);
+      AddRow(encoding, recycling, row, out, /*in_place=*/batch % 2 == 0);
+    }
+    for (size_t i = 0; i < out.size(); ++i) {
+      EXPECT_EQ(out[i].partition_key, expected[expected.size() - out.size() + i].partition_key);
+      EXPECT_EQ(out[i].payload, expected[expected.size() - out.size() + i].payload);
+    }
+    for (auto& record : out) record.payload += "stale";  // what the log may leave behind
+    recycling.Recycle(out);
+    EXPECT_TRUE(out.empty());
+  }
+  ASSERT_TRUE(fresh.Finish(expected).ok());
+  ASSERT_TRUE(recycling.Finish(out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].payload, expected.back().payload);
+}
+
+// The thread appends the batches in order, one at a time, hands each batch's records back on
+// the next Submit, and reports the first failure on every later call.
+TEST(SnapshotAppendThread, AppendsInOrderAndHandsRecordsBack) {
+  std::vector<std::string> appended;  // touched by the thread only while a batch is in flight
+  int calls = 0;
+  SnapshotAppendThread thread([&](std::vector<log::AppendRecord>& batch) -> Status {
+    ++calls;
+    for (const auto& record : batch) appended.push_back(record.payload);
+    if (calls == 3) return IoError("disk full (simulated)");
+    return Status::Ok();
+  });
+  auto batch_of = [](int first, int count) {
+    std::vector<log::AppendRecord> batch(count);
+    for (int i = 0; i < count; ++i) batch[i].payload = std::to_string(first + i);
+    return batch;
+  };
+  std::vector<log::AppendRecord> batch = batch_of(0, 2);
+  size_t written = 99;
+  ASSERT_TRUE(thread.Submit(batch, &written).ok());
+  EXPECT_TRUE(batch.empty());  // nothing appended before the first batch
+  EXPECT_EQ(written, 0u);
+  batch = batch_of(2, 3);
+  ASSERT_TRUE(thread.Submit(batch, &written).ok());
+  EXPECT_EQ(written, 2u);
+  ASSERT_EQ(batch.size(), 2u);  // the first batch's records, back for reuse
+  EXPECT_EQ(batch[0].payload, "0");
+  ASSERT_TRUE(thread.Wait(&written).ok());
+  EXPECT_EQ(written, 3u);
+  EXPECT_EQ(appended, (std::vector<std::string>{"0", "1", "2", "3", "4"}));
+  batch = batch_of(5, 1);
+  ASSERT_TRUE(thread.Submit(batch).ok());  // the third call fails
+  EXPECT_EQ(thread.Wait().code(), ErrorCode::kIoError);
+  batch = batch_of(6, 1);
+  EXPECT_EQ(thread.Submit(batch).code(), ErrorCode::kIoError);
+  EXPECT_EQ(batch.size(), 1u);  // not taken
+  EXPECT_EQ(calls, 3);
+}
+
 }  // namespace
 }  // namespace eddy::source

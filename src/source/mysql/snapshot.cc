@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "base/bytes.h"
 #include "base/clock.h"
 #include "base/logging.h"
 #include "model/event.h"
@@ -101,6 +102,48 @@ Result<int64_t> ParseClock(std::string_view text) {
 }
 
 std::string QuoteIdentifier(std::string_view name) { return localdb::QuoteMysqlIdentifier(name); }
+
+// The snapshot's chunks into the log, for the sequential and the parallel snapshot alike: each
+// chunk its own log transaction, written on a thread of its own while the next chunk is read
+// and encoded (its records come back to the writer for reuse); the final chunk, ending at the
+// snapshot's position, only after every chunk before it is in the log.
+class ChunkAppender {
+ public:
+  ChunkAppender(log::Stream& stream, SnapshotRecordWriter& writer, size_t chunk_rows)
+      : stream_(stream),
+        writer_(writer),
+        chunk_rows_(chunk_rows),
+        thread_([&stream](std::vector<log::AppendRecord>& chunk) {
+          return stream.AppendTransactionReusing(&chunk, SourcePosition()).status();
+        }) {
+    Reserve();
+  }
+
+  std::vector<log::AppendRecord>& chunk() { return chunk_; }
+
+  [[nodiscard]] Status Flush(bool final_chunk, const SourcePosition& position) {
+    if (!final_chunk) {
+      if (chunk_.empty()) return Status::Ok();
+      EDDY_RETURN_IF_ERROR(thread_.Submit(chunk_));
+      writer_.Recycle(chunk_);
+      Reserve();
+      return Status::Ok();
+    }
+    EDDY_RETURN_IF_ERROR(thread_.Wait());
+    auto result = stream_.AppendTransaction(std::move(chunk_), position);
+    chunk_.clear();
+    return result.status();
+  }
+
+ private:
+  void Reserve() { chunk_.reserve(std::min<size_t>(chunk_rows_, 1u << 16)); }
+
+  log::Stream& stream_;
+  SnapshotRecordWriter& writer_;
+  const size_t chunk_rows_;
+  std::vector<log::AppendRecord> chunk_;
+  SnapshotAppendThread thread_;  // last: waits for the chunk in flight before the rest goes
+};
 
 }  // namespace
 
@@ -347,14 +390,33 @@ Result<Value> ParseTextValue(const SnapshotColumn& column, std::string_view text
   }
 }
 
+namespace {
+// ParseInt's rule without its error: all of `text` is one int64.
+bool WholeInteger(std::string_view text, int64_t& number) {
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+  return error == std::errc() && end == text.data() + text.size();
+}
+}  // namespace
+
 Status EncodeTextRow(const std::vector<SnapshotColumn>& columns, const char* const* row,
                      const unsigned long* lengths, SnapshotRowEncoding& encoding) {
   encoding.Clear();
   for (size_t i = 0; i < columns.size(); ++i) {
+    const std::string_view text =
+        row[i] == nullptr ? std::string_view() : std::string_view(row[i], lengths[i]);
+    int64_t number = 0;
     if (row[i] == nullptr) {
       model::EncodeValue(Value::Null(), encoding.values());
+    } else if (columns[i].type == ValueType::kText) {
+      // The most common types written without a model::Value (and a string copy) in between:
+      // the bytes model::EncodeValue writes for ParseTextValue's Value::Text / Value::Int64.
+      PutFixed8(encoding.values(), static_cast<uint8_t>(ValueType::kText));
+      PutLengthPrefixed(encoding.values(), text);
+    } else if (columns[i].type == ValueType::kInt64 && WholeInteger(text, number)) {
+      PutFixed8(encoding.values(), static_cast<uint8_t>(ValueType::kInt64));
+      PutVarintSigned64(encoding.values(), number);
     } else {
-      Result<Value> value = ParseTextValue(columns[i], std::string_view(row[i], lengths[i]));
+      Result<Value> value = ParseTextValue(columns[i], text);
       if (!value.ok()) return value.status().WithContext("column " + columns[i].name);
       model::EncodeValue(*value, encoding.values());
     }
@@ -450,15 +512,10 @@ Result<MysqlPosition> Snapshotter::Run(
       options_.mariadb ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
   shared.source.server_name = options_.server_name;
   SnapshotRecordWriter writer(std::move(shared));
-  std::vector<log::AppendRecord> chunk;
-  chunk.reserve(std::min<size_t>(options_.chunk_rows, 1u << 16));
+  ChunkAppender appender(*stream_, writer, options_.chunk_rows);
+  std::vector<log::AppendRecord>& chunk = appender.chunk();
   auto flush = [&](bool final_chunk) -> Status {
-    if (chunk.empty() && !final_chunk) return Status::Ok();
-    auto result = stream_->AppendTransaction(std::move(chunk),
-                                             final_chunk ? snapshot_position : SourcePosition());
-    chunk.clear();
-    chunk.reserve(std::min<size_t>(options_.chunk_rows, 1u << 16));
-    return result.status();
+    return appender.Flush(final_chunk, snapshot_position);
   };
   for (const model::TableId& table : tables) {
     if (cancelled_) return Aborted("snapshot cancelled");
@@ -900,17 +957,12 @@ Result<MysqlPosition> Snapshotter::RunParallel(
       options_.mariadb ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
   shared.source.server_name = options_.server_name;
   SnapshotRecordWriter writer(std::move(shared));
-  std::vector<log::AppendRecord> chunk;
-  chunk.reserve(std::min<size_t>(options_.chunk_rows, 1u << 16));
+  ChunkAppender appender(*stream_, writer, options_.chunk_rows);
+  std::vector<log::AppendRecord>& chunk = appender.chunk();
   std::vector<size_t> units_left(tables.size());
   for (size_t i = 0; i < tables.size(); ++i) units_left[i] = tables[i].units;
   auto flush = [&](bool final_chunk) -> Status {
-    if (chunk.empty() && !final_chunk) return Status::Ok();
-    auto result = stream_->AppendTransaction(std::move(chunk),
-                                             final_chunk ? snapshot_position : SourcePosition());
-    chunk.clear();
-    chunk.reserve(std::min<size_t>(options_.chunk_rows, 1u << 16));
-    return result.status();
+    return appender.Flush(final_chunk, snapshot_position);
   };
   Status appended = Status::Ok();
   while (appended.ok()) {

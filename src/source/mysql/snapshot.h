@@ -19,8 +19,11 @@
 // position; the last chunk carries the snapshot position, so the stream's high-water mark moves
 // only when the whole snapshot is durable. A snapshot interrupted by a crash is taken again
 // from the start (its earlier chunks stay in the log: snapshot rows are at-least-once).
+// Each chunk is appended on a helper thread while the next one is read (one in flight, in
+// order; the last one only after every chunk before it is durable).
 //
-// Thread safety: Run on one thread; Cancel from any thread.
+// Thread safety: Run on one thread (it starts and joins its append helper); Cancel from any
+// thread.
 #pragma once
 
 #include <atomic>

@@ -637,20 +637,31 @@ class PostgresCapture::Runner {
     // as rows are read, but nothing is visible until the last row is in, so a snapshot
     // interrupted by a crash leaves no trace and the next one does not duplicate its rows.
     // A snapshot that fits in one part is a single AppendTransaction.
+    // Parts are written on a thread of their own while the next part is read and encoded;
+    // their records come back for reuse. Declared after `appender`: destroyed first, so an
+    // early return waits for the part in flight before the appender aborts.
     std::unique_ptr<log::TransactionAppender> appender;
-    auto write_part = [&]() -> Status {
-      if (appender == nullptr) {
-        EDDY_ASSIGN_OR_RETURN(appender, stream_->BeginTransaction());
-      }
-      size_t count = records.size();
-      EDDY_RETURN_IF_ERROR(appender->Append(std::move(records)));
-      records.clear();
-      records.reserve(std::min<size_t>(options_.append_part_records, 1u << 16));
-      records_bytes = 0;
+    std::optional<SnapshotAppendThread> part_thread;
+    auto part_written = [&](size_t count) -> Status {
+      if (count == 0) return Status::Ok();
       AppendStep step;
       step.kind = AppendStep::Kind::kSnapshotPart;
       step.records = count;
       return CallHook(step);
+    };
+    auto write_part = [&]() -> Status {
+      if (appender == nullptr) {
+        EDDY_ASSIGN_OR_RETURN(appender, stream_->BeginTransaction());
+        part_thread.emplace([&appender](std::vector<log::AppendRecord>& part) {
+          return appender->AppendReusing(&part);
+        });
+      }
+      size_t written = 0;  // records of the part before this one, now in the log's files
+      EDDY_RETURN_IF_ERROR(part_thread->Submit(records, &written));
+      writer.Recycle(records);
+      records.reserve(std::min<size_t>(options_.append_part_records, 1u << 16));
+      records_bytes = 0;
+      return part_written(written);
     };
     auto part_full = [&]() -> Status {
       if (records.size() >= options_.append_part_records ||
@@ -742,6 +753,9 @@ class PostgresCapture::Runner {
           stream_->AppendTransaction(std::move(records), SourcePosition(position)).status()));
     } else {
       if (!records.empty()) EDDY_RETURN_IF_ERROR(AsAppendFailure(write_part()));
+      size_t written = 0;
+      EDDY_RETURN_IF_ERROR(AsAppendFailure(part_thread->Wait(&written)));
+      EDDY_RETURN_IF_ERROR(part_written(written));
       EDDY_RETURN_IF_ERROR(AsAppendFailure(appender->Commit(SourcePosition(position)).status()));
     }
     snapshot_tally.Apply();

@@ -1,6 +1,7 @@
 #include "source/postgres/event_builder.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "base/bytes.h"
 #include "base/logging.h"
@@ -333,6 +334,17 @@ Status EventBuilder::EncodeTextValue(const RelationInfo& relation, size_t column
     PutFixed8(out, static_cast<uint8_t>(model::ValueType::kText));
     PutLengthPrefixed(out, *text);
     return Status::Ok();
+  }
+  if (relation.types[column].value_type == model::ValueType::kInt64) {
+    // The next most common (keys): model::EncodeValue(Value::Int64(v))'s bytes without the
+    // Value. Text that is not an integer takes the general path for its error.
+    int64_t number = 0;
+    auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), number);
+    if (error == std::errc() && end == text->data() + text->size() && !text->empty()) {
+      PutFixed8(out, static_cast<uint8_t>(model::ValueType::kInt64));
+      PutVarintSigned64(out, number);
+      return Status::Ok();
+    }
   }
   Result<Value> value = DecodeTextValueAs(relation.types[column], *text, types_);
   if (!value.ok()) {
