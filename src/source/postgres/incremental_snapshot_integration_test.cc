@@ -291,6 +291,54 @@ TEST_F(IncrementalSnapshotTest, TableWithoutPrimaryKeyIsNamed) {
   EXPECT_NE(status.message().find("snapshot_type"), std::string::npos) << status.ToString();
 }
 
+// A table without a primary key whose replica identity is a unique index is read in that
+// index's order, keyed by its columns as the stream keys its changes; an on-demand snapshot
+// of a table without any key is skipped, naming the table.
+TEST_F(IncrementalSnapshotTest, ReplicaIdentityIndexIsTheChunkKey) {
+  std::string t = "t_" + name_;
+  std::string k = "k_" + name_;
+  Sql("CREATE TABLE " + t + " (v bigint NOT NULL, id bigint NOT NULL)");
+  Sql("CREATE UNIQUE INDEX " + t + "_id ON " + t + " (id)");
+  Sql("ALTER TABLE " + t + " REPLICA IDENTITY USING INDEX " + t + "_id");
+  Sql("CREATE TABLE " + k + " (id bigint, v bigint)");
+  Sql("ALTER TABLE " + k + " REPLICA IDENTITY FULL");
+  Sql("CREATE TABLE marker_" + name_ + " (id bigint PRIMARY KEY)");
+  Sql("INSERT INTO " + t + " SELECT g * 10, g FROM generate_series(1, 1000) g");
+  StartCapture(Options({"public." + t, "public." + k, "public.marker_" + name_}, 300));
+  WaitSnapshotState("complete");
+  Sql("UPDATE " + t + " SET v = 7 WHERE id = 5");
+  WaitCaughtUp();
+  std::vector<ChangeEvent> events = ReadAll();
+  std::map<int64_t, int> counts = ReadCounts(events, t);
+  ASSERT_EQ(counts.size(), 1000u);
+  for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << "id " << id;
+  EXPECT_EQ(Fold(events, t), TableRows(t));
+  // On demand, a table without a key is skipped with the reason in the progress file.
+  Sql("INSERT INTO " + k + " VALUES (1, 1)");
+  SnapshotRequest request;
+  request.origin = "request:keyless";
+  request.tables = {"public." + k};
+  capture_->RequestSnapshot(request);
+  std::optional<TableSnapshotProgress> entry;
+  auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while (!entry.has_value() && std::chrono::steady_clock::now() < deadline) {
+    auto bytes = io::DefaultFileSystem()->ReadFile(dir_ + "/state/incremental_snapshot");
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    auto state = DecodeIncrementalSnapshotState(*bytes);
+    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    if (state->origin == "request:keyless" && state->tables.size() == 1 &&
+        state->tables[0].state != TableSnapshotState::kPending) {
+      entry = state->tables[0];
+    } else {
+      capture_->WaitUntilFinished(milliseconds(20));
+    }
+  }
+  ASSERT_TRUE(entry.has_value()) << "the request was not acted on";
+  EXPECT_EQ(entry->state, TableSnapshotState::kSkipped);
+  EXPECT_NE(entry->reason.find("public." + k + " has no primary key"), std::string::npos)
+      << entry->reason;
+}
+
 // Tables without a key (REPLICA IDENTITY FULL): rows are a multiset, compared as
 // (id, v, pad) -> copies.
 using RowCounts = std::map<std::tuple<int64_t, int64_t, std::string>, int>;
