@@ -666,7 +666,8 @@ Result<TableSnapshotProgress*> IncrementalSnapshotter::NextTable(
 
 Status IncrementalSnapshotter::SplitTable(const TableSnapshotProgress& table,
                                           std::vector<std::vector<std::string>> boundaries) {
-  if (!state_.has_value() || !chunks_.empty() || !Splittable(table)) {
+  if (!state_.has_value() || !chunks_.empty() || !Splittable(table) ||
+      (table.ctid() && Entries(table.table) != 1)) {
     return FailedPrecondition("incremental snapshot: " + table.table +
                               " cannot be split into key ranges now (already read or in flight)");
   }
@@ -691,6 +692,13 @@ Status IncrementalSnapshotter::SplitTable(const TableSnapshotProgress& table,
       ->info("incremental snapshot splits table={} ranges={} snapshot={}", first.table,
              ranges.size(), state_->id);
   return Save();
+}
+
+size_t IncrementalSnapshotter::Entries(std::string_view table) const {
+  if (!state_.has_value()) return 0;
+  return static_cast<size_t>(
+      std::count_if(state_->tables.begin(), state_->tables.end(),
+                    [&](const TableSnapshotProgress& entry) { return entry.table == table; }));
 }
 
 Status IncrementalSnapshotter::Skip(TableSnapshotProgress& table, std::string reason) {

@@ -329,14 +329,20 @@ class IncrementalSnapshotter {
   [[nodiscard]] Result<TableSnapshotProgress*> NextTable(
       SourcePosition durable, const std::function<Result<SourcePosition>()>& drain);
   // True when `table` is a whole table not read yet (no chunk done, no range): the source may
-  // split it into key ranges.
+  // split it into key ranges. A ctid entry always has its end page as upper key: it is whole
+  // while it is the table's only entry (Entries).
   static bool Splittable(const TableSnapshotProgress& table) {
-    return table.state == TableSnapshotState::kPending && !table.ctid() && table.last_key.empty() &&
-           table.upper_key.empty() && table.rows == 0;
+    return table.state == TableSnapshotState::kPending && table.last_key.empty() &&
+           (table.ctid() ? table.upper_key.size() == 1 : table.upper_key.empty()) &&
+           table.rows == 0;
   }
+  // How many entries (the table, or its ranges) name `table`.
+  size_t Entries(std::string_view table) const;
   // Replaces the fresh entry `table` (Splittable) with key ranges cut at `boundaries` (text
   // keys, ascending; boundary i is the last key of range i, inclusive): boundaries.size() + 1
   // ranges. Persisted. Invalidates the pointers NextTables returned. No chunk may be in flight.
+  // A ctid entry (the table's only one) is cut into page ranges the same way: boundary i is
+  // range i's end page (exclusive) and range i + 1's first page.
   [[nodiscard]] Status SplitTable(const TableSnapshotProgress& table,
                                   std::vector<std::vector<std::string>> boundaries);
   // Gives up on `table` (a bad condition, a table without a key, gone): logged, persisted;

@@ -434,6 +434,52 @@ TEST_F(IncrementalSnapshotterTest, RequestFilesAndControls) {
   EXPECT_TRUE(std::filesystem::exists(dir_ / "snapshot-requests" / "good.done"));
 }
 
+// A ctid entry (a PostgreSQL table without a key) planned with its end page and tuple snapshot
+// survives the progress file, is cut into page ranges once (its first range is not cut
+// again), and its chunks' windows note row images.
+TEST_F(IncrementalSnapshotterTest, CtidEntriesAreCutIntoPageRangesOnce) {
+  model::TableId t{"shop", "", "t"};
+  IncrementalSnapshotter snapshotter(Options());
+  ASSERT_TRUE(snapshotter.Load(SourcePosition()).ok());
+  TableSnapshotProgress entry;
+  entry.table = "shop.t";
+  entry.upper_key = {"90"};
+  entry.tuple_snapshot = "700:705:701";
+  entry.relation_file = 42;
+  ASSERT_TRUE(snapshotter.PlanInitialEntries({entry}).ok());
+  ASSERT_TRUE(snapshotter.Load(SourcePosition()).ok());  // read back from the file
+  auto next = snapshotter.NextTables(SourcePosition(), nullptr, 3);
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ(*(*next)[0], entry);
+  ASSERT_TRUE(IncrementalSnapshotter::Splittable(*(*next)[0]));
+  ASSERT_TRUE(snapshotter.SplitTable(*(*next)[0], {{"30"}, {"60"}}).ok());
+  EXPECT_EQ(snapshotter.Entries("shop.t"), 3u);
+  next = snapshotter.NextTables(SourcePosition(), nullptr, 3);
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->size(), 3u);
+  std::vector<std::vector<std::string>> first_pages;
+  std::vector<std::vector<std::string>> end_pages;
+  for (const TableSnapshotProgress* range : *next) {
+    first_pages.push_back(range->last_key);
+    end_pages.push_back(range->upper_key);
+    EXPECT_EQ(range->tuple_snapshot, entry.tuple_snapshot);
+    EXPECT_EQ(range->relation_file, 42u);
+  }
+  EXPECT_EQ(first_pages, (std::vector<std::vector<std::string>>{{}, {"30"}, {"60"}}));
+  EXPECT_EQ(end_pages, (std::vector<std::vector<std::string>>{{"30"}, {"60"}, {"90"}}));
+  EXPECT_TRUE(IncrementalSnapshotter::Splittable(*(*next)[0]));
+  EXPECT_FALSE(snapshotter.SplitTable(*(*next)[0], {{"15"}}).ok());  // already cut
+  IncrementalSnapshotter::ChunkStart start = snapshotter.BeginChunk(*(*next)[0], t, {});
+  std::vector<ChunkWindow*> windows;
+  snapshotter.WindowsOf(t, windows);
+  EXPECT_TRUE(windows.empty());  // opened by the low watermark
+  ASSERT_TRUE(snapshotter.OnWatermark(start.low, At(100)).ok());
+  snapshotter.WindowsOf(t, windows);
+  ASSERT_EQ(windows.size(), 1u);
+  EXPECT_TRUE(windows[0]->row_images());
+}
+
 // snapshot_parallelism: a table split into key ranges and a second table, read as chunks in
 // flight at the same time, each with its own window; a crash rolls back only the range whose
 // chunk the log does not hold.

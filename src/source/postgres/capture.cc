@@ -1618,6 +1618,20 @@ class PostgresCapture::Runner {
           snapshot_relations_.erase(table->table);
           return snapshotter_->Skip(*table, refused);
         }
+        if (parallelism > 1 && IncrementalSnapshotter::Splittable(*table) &&
+            snapshotter_->Entries(table->table) == 1 && considered.insert(table->table).second) {
+          // Page ranges of about equal size, each read chunk by chunk on its own connection.
+          uint64_t end = std::strtoull(table->upper_key[0].c_str(), nullptr, 10);
+          uint64_t parts = std::min<uint64_t>(parallelism, end / pages_per_chunk);
+          if (parts >= 2) {
+            std::vector<std::vector<std::string>> boundaries;
+            for (uint64_t part = 1; part < parts; ++part) {
+              boundaries.push_back({std::to_string(end * part / parts)});
+            }
+            EDDY_RETURN_IF_ERROR(snapshotter_->SplitTable(*table, std::move(boundaries)));
+            return Status::Ok();  // the next step reads the ranges
+          }
+        }
         EDDY_ASSIGN_OR_RETURN(ChunkQuery query, PrepareCtidChunk(*table, **found, pages_per_chunk));
         queries.push_back(std::move(query));
         continue;

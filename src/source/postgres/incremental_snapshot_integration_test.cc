@@ -420,7 +420,8 @@ void CreateKeylessTable(const std::function<void(const std::string&)>& sql, cons
 // are there in all their copies. Every image is unique except the untouched twins (an update
 // or delete of one of several identical rows is ambiguous: docs/snapshots.md).
 class KeylessDbLogPropertyTest : public IncrementalSnapshotTest,
-                                 public ::testing::WithParamInterface<size_t> {};
+                                 public ::testing::WithParamInterface<std::tuple<size_t, size_t>> {
+};
 
 TEST_P(KeylessDbLogPropertyTest, LogFoldedAsAMultisetEqualsTheTable) {
   uint64_t seed = TestSeed();
@@ -428,7 +429,9 @@ TEST_P(KeylessDbLogPropertyTest, LogFoldedAsAMultisetEqualsTheTable) {
   std::string t = "k_" + name_;
   CreateKeylessTable([this](const std::string& sql) { Sql(sql); }, t, 3000);
   Sql("CREATE TABLE marker_" + name_ + " (id bigint PRIMARY KEY)");
-  PostgresCaptureOptions options = Options({"public." + t, "public.marker_" + name_}, GetParam());
+  const auto [chunk_rows, parallelism] = GetParam();
+  PostgresCaptureOptions options = Options({"public." + t, "public.marker_" + name_}, chunk_rows);
+  options.snapshot_parallelism = parallelism;
   std::atomic<int64_t> unique{1000000};  // new ids and values: no two rows' images are equal
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> writes{0};
@@ -500,11 +503,31 @@ TEST_P(KeylessDbLogPropertyTest, LogFoldedAsAMultisetEqualsTheTable) {
     }
   }
   EXPECT_GT(reads, 0u);
-  std::cout << "chunk_rows=" << GetParam() << " writes=" << writes.load() << " reads=" << reads
-            << " events=" << events.size() << " seed=" << seed << std::endl;
+  if (parallelism > 1) {
+    // The table was cut into page ranges, each read to its end.
+    auto bytes = io::DefaultFileSystem()->ReadFile(dir_ + "/state/incremental_snapshot");
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    auto state = DecodeIncrementalSnapshotState(*bytes);
+    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    size_t ranges = 0;
+    for (const TableSnapshotProgress& entry : state->tables) {
+      if (entry.table != "public." + t) continue;
+      ++ranges;
+      EXPECT_EQ(entry.state, TableSnapshotState::kDone);
+      EXPECT_EQ(entry.last_key, entry.upper_key);
+    }
+    EXPECT_EQ(ranges, parallelism);
+  }
+  std::cout << "chunk_rows=" << chunk_rows << " parallelism=" << parallelism
+            << " writes=" << writes.load() << " reads=" << reads << " events=" << events.size()
+            << " seed=" << seed << std::endl;
 }
 
-INSTANTIATE_TEST_SUITE_P(ChunkSizes, KeylessDbLogPropertyTest, ::testing::Values(60, 500));
+// Chunk sizes at parallelism 1, then parallelism 3: page ranges read at once, each chunk
+// between its own watermarks.
+INSTANTIATE_TEST_SUITE_P(ChunkSizes, KeylessDbLogPropertyTest,
+                         ::testing::Values(std::make_tuple(60, 1), std::make_tuple(500, 1),
+                                           std::make_tuple(60, 3)));
 
 // kill -9 in the middle of a ctid-range snapshot, a few times: each run resumes at the last
 // chunk (page range) the log holds, and in the end every row is in the log exactly once.
