@@ -694,6 +694,25 @@ Status IncrementalSnapshotter::SplitTable(const TableSnapshotProgress& table,
   return Save();
 }
 
+Status IncrementalSnapshotter::PlanCtid(const TableSnapshotProgress& table,
+                                        std::string tuple_snapshot, uint64_t relation_file,
+                                        uint64_t end_page) {
+  if (!state_.has_value() || !chunks_.empty() || !Splittable(table) || table.ctid() ||
+      tuple_snapshot.empty()) {
+    return FailedPrecondition("incremental snapshot: " + table.table +
+                              " cannot be planned in ctid ranges now (already read or in flight)");
+  }
+  TableSnapshotProgress& entry =
+      state_->tables[static_cast<size_t>(&table - state_->tables.data())];
+  entry.tuple_snapshot = std::move(tuple_snapshot);
+  entry.relation_file = relation_file;
+  entry.upper_key = {std::to_string(end_page)};
+  logging::Get(options_.log_module)
+      ->info("incremental snapshot reads table={} in ctid ranges pages={} snapshot={}", entry.table,
+             end_page, state_->id);
+  return Save();
+}
+
 size_t IncrementalSnapshotter::Entries(std::string_view table) const {
   if (!state_.has_value()) return 0;
   return static_cast<size_t>(

@@ -336,6 +336,11 @@ class IncrementalSnapshotter {
            (table.ctid() ? table.upper_key.size() == 1 : table.upper_key.empty()) &&
            table.rows == 0;
   }
+  // Makes the fresh keyed entry `table` (Splittable, no key read) a ctid entry read in pages
+  // [0, end_page) against `tuple_snapshot` (an on-demand snapshot of a table without a key).
+  // Persisted. No chunk may be in flight.
+  [[nodiscard]] Status PlanCtid(const TableSnapshotProgress& table, std::string tuple_snapshot,
+                                uint64_t relation_file, uint64_t end_page);
   // How many entries (the table, or its ranges) name `table`.
   size_t Entries(std::string_view table) const;
   // Replaces the fresh entry `table` (Splittable) with key ranges cut at `boundaries` (text

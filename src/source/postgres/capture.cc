@@ -1144,6 +1144,35 @@ class PostgresCapture::Runner {
     return Status::Ok();
   }
 
+  // Plans the fresh entry `table` of a table without a key (REPLICA IDENTITY FULL) requested
+  // on demand: a temporary replication slot exports a snapshot E at its consistent point C,
+  // a point of the stream (transactions committed before C are the ones E sees; the slot
+  // waits for the transactions in progress to end), and the entry is read in ctid ranges
+  // against E like an initial one. The temporary slot is dropped when its connection closes,
+  // right after. The log folded as a multiset from C equals the table.
+  Status PlanOnDemandCtid(TableSnapshotProgress& table, const RelationInfo& relation) {
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> replication,
+                          PgConnection::Connect(options_.conninfo, true));
+    std::random_device random;
+    std::string slot = fmt::format("eddy_snapshot_{:08x}{:08x}", random(), random());
+    Result<CreatedSlot> created = replication->CreateLogicalSlot(slot, true, true);
+    if (!created.ok()) {
+      return created.status().WithContext("creating a temporary replication slot to read " +
+                                          table.table +
+                                          " (no key) in ctid ranges (it needs a free slot in "
+                                          "max_replication_slots)");
+    }
+    std::vector<PlannedTable> tables = {
+        PlannedTable{table.table, std::to_string(relation.relation_id), true}};
+    std::vector<TableSnapshotProgress> entries = {table};
+    EDDY_RETURN_IF_ERROR(PlanCtidEntries(*snapshot_sql_, tables, created->snapshot_name, entries));
+    Logger()->info("incremental snapshot of table={} starts at consistent_point={}", table.table,
+                   created->consistent_point.ToString());
+    const TableSnapshotProgress& planned = entries[0];
+    return snapshotter_->PlanCtid(table, planned.tuple_snapshot, planned.relation_file,
+                                  std::strtoull(planned.upper_key[0].c_str(), nullptr, 10));
+  }
+
   // A transaction id's distance from the tuple snapshot's xmax (mod 2^32) below which a tuple's
   // xmin counts as created after the snapshot: the snapshot's own span (the transactions
   // started while it runs) must stay below it, and every unfrozen tuple's xmin is within 2^31
@@ -1637,12 +1666,20 @@ class PostgresCapture::Runner {
         continue;
       }
       if ((*found)->key_columns.empty()) {
+        if ((*found)->replica_identity == ReplicaIdentity::kFull &&
+            IncrementalSnapshotter::Splittable(*table)) {
+          // On demand: planned in ctid ranges against a snapshot exported at a point of the
+          // stream; the next step reads its chunks.
+          Status planned = PlanOnDemandCtid(*table, **found);
+          if (planned.ok() || planned.IsRetriable()) return planned;
+          snapshot_relations_.erase(table->table);
+          return snapshotter_->Skip(*table, planned.message());
+        }
         return snapshotter_->Skip(
-            *table,
-            "table " + table->table +
-                " has no primary key: an on-demand incremental snapshot reads in key order (add "
-                "a primary key or REPLICA IDENTITY USING INDEX a unique index); only the initial "
-                "snapshot reads a table without a key, in ctid ranges");
+            *table, "table " + table->table +
+                        " has no primary key and its updates and deletes do not stream whole old "
+                        "rows: run ALTER TABLE ... REPLICA IDENTITY FULL (read in ctid ranges), "
+                        "or add a primary key or REPLICA IDENTITY USING INDEX a unique index");
       }
       if (parallelism > 1 && IncrementalSnapshotter::Splittable(*table) &&
           considered.insert(table->table).second) {

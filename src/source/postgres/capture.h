@@ -101,7 +101,7 @@ struct PostgresCaptureOptions {
   // How the initial snapshot is read: one consistent transaction (kBlocking) or DBLog chunks
   // while streaming (kIncremental; PostgreSQL 14 or later; each table needs a primary key, a
   // REPLICA IDENTITY USING INDEX index, or REPLICA IDENTITY FULL, which is read in ctid ranges
-  // against the slot's exported snapshot: docs/snapshots.md).
+  // against a replication slot's exported snapshot: docs/snapshots.md).
   SnapshotType snapshot_type = SnapshotType::kBlocking;
   // The Debezium-style signal table ("schema.table"; columns id, type, data): its inserts, in
   // commit order, start, stop, pause and resume incremental snapshots (source/snapshot_signal.h;

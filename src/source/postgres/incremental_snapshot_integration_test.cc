@@ -112,6 +112,19 @@ class IncrementalSnapshotTest : public ::testing::Test {
            << capture_->progress().incremental_snapshot;
   }
 
+  // Waits until the capture streams (its slot exists: changes committed from now on reach the
+  // log; without a snapshot, earlier ones never do).
+  void WaitStreaming() {
+    auto deadline = std::chrono::steady_clock::now() + seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      PostgresCaptureProgress progress = capture_->progress();
+      if (progress.state == CaptureState::kStreaming) return;
+      ASSERT_NE(progress.state, CaptureState::kFailed) << progress.last_error;
+      capture_->WaitUntilFinished(milliseconds(20));
+    }
+    FAIL() << "the capture did not start streaming";
+  }
+
   // Waits until the log holds every change committed so far: a marker row written now shows
   // up in the log.
   void WaitCaughtUp() {
@@ -292,8 +305,8 @@ TEST_F(IncrementalSnapshotTest, TableWithoutPrimaryKeyIsNamed) {
 }
 
 // A table without a primary key whose replica identity is a unique index is read in that
-// index's order, keyed by its columns as the stream keys its changes; an on-demand snapshot
-// of a table without any key is skipped, naming the table.
+// index's order, keyed by its columns as the stream keys its changes (here on demand); a table
+// without any key whose identity is DEFAULT is skipped, the reason naming it and the fix.
 TEST_F(IncrementalSnapshotTest, ReplicaIdentityIndexIsTheChunkKey) {
   std::string t = "t_" + name_;
   std::string k = "k_" + name_;
@@ -301,10 +314,16 @@ TEST_F(IncrementalSnapshotTest, ReplicaIdentityIndexIsTheChunkKey) {
   Sql("CREATE UNIQUE INDEX " + t + "_id ON " + t + " (id)");
   Sql("ALTER TABLE " + t + " REPLICA IDENTITY USING INDEX " + t + "_id");
   Sql("CREATE TABLE " + k + " (id bigint, v bigint)");
-  Sql("ALTER TABLE " + k + " REPLICA IDENTITY FULL");
   Sql("CREATE TABLE marker_" + name_ + " (id bigint PRIMARY KEY)");
   Sql("INSERT INTO " + t + " SELECT g * 10, g FROM generate_series(1, 1000) g");
-  StartCapture(Options({"public." + t, "public." + k, "public.marker_" + name_}, 300));
+  Sql("INSERT INTO " + k + " VALUES (1, 1)");
+  PostgresCaptureOptions options =
+      Options({"public." + t, "public." + k, "public.marker_" + name_}, 300);
+  options.snapshot_mode = SnapshotMode::kNoData;  // the tables are read on demand below
+  StartCapture(options);
+  WaitStreaming();
+  WaitCaughtUp();
+  capture_->RequestSnapshot({"request:index", {"public." + t}, {}});
   WaitSnapshotState("complete");
   Sql("UPDATE " + t + " SET v = 7 WHERE id = 5");
   WaitCaughtUp();
@@ -313,12 +332,7 @@ TEST_F(IncrementalSnapshotTest, ReplicaIdentityIndexIsTheChunkKey) {
   ASSERT_EQ(counts.size(), 1000u);
   for (const auto& [id, count] : counts) EXPECT_EQ(count, 1) << "id " << id;
   EXPECT_EQ(Fold(events, t), TableRows(t));
-  // On demand, a table without a key is skipped with the reason in the progress file.
-  Sql("INSERT INTO " + k + " VALUES (1, 1)");
-  SnapshotRequest request;
-  request.origin = "request:keyless";
-  request.tables = {"public." + k};
-  capture_->RequestSnapshot(request);
+  capture_->RequestSnapshot({"request:keyless", {"public." + k}, {}});
   std::optional<TableSnapshotProgress> entry;
   auto deadline = std::chrono::steady_clock::now() + seconds(60);
   while (!entry.has_value() && std::chrono::steady_clock::now() < deadline) {
@@ -337,6 +351,7 @@ TEST_F(IncrementalSnapshotTest, ReplicaIdentityIndexIsTheChunkKey) {
   EXPECT_EQ(entry->state, TableSnapshotState::kSkipped);
   EXPECT_NE(entry->reason.find("public." + k + " has no primary key"), std::string::npos)
       << entry->reason;
+  EXPECT_NE(entry->reason.find("REPLICA IDENTITY FULL"), std::string::npos) << entry->reason;
 }
 
 // Tables without a key (REPLICA IDENTITY FULL): rows are a multiset, compared as
@@ -414,40 +429,40 @@ void CreateKeylessTable(const std::function<void(const std::string&)>& sql, cons
   sql("VACUUM " + t);  // the holes are free space for the writers' inserts
 }
 
-// The DBLog property for a table without a key, read in ctid ranges: writers insert, update
-// (in place and with a longer row that moves to another page) and delete while it is
-// snapshotted; the log folded as a multiset equals the table, and the untouched identical rows
-// are there in all their copies. Every image is unique except the untouched twins (an update
-// or delete of one of several identical rows is ambiguous: docs/snapshots.md).
-class KeylessDbLogPropertyTest : public IncrementalSnapshotTest,
-                                 public ::testing::WithParamInterface<std::tuple<size_t, size_t>> {
-};
+// Two writers on connections of their own changing the keyless table `t` of
+// CreateKeylessTable: inserts of new rows, deletes, updates in place and updates to a longer
+// row (its new version goes to another page). Every value written is new, so no two rows but
+// the untouched twins are ever equal. Paced by the snapshot (`chunks`: chunks done so far): at
+// most 300 writes plus 40 per chunk.
+class KeylessWriters {
+ public:
+  KeylessWriters(std::string table, uint64_t seed, std::function<uint64_t()> chunks)
+      : table_(std::move(table)), chunks_(std::move(chunks)) {
+    for (size_t w = 0; w < 2; ++w) threads_.emplace_back([this, seed, w] { Run(seed + w); });
+  }
+  ~KeylessWriters() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    for (std::thread& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+  uint64_t writes() const { return writes_.load(); }
 
-TEST_P(KeylessDbLogPropertyTest, LogFoldedAsAMultisetEqualsTheTable) {
-  uint64_t seed = TestSeed();
-  SCOPED_TRACE("EDDY_TEST_SEED=" + std::to_string(seed));
-  std::string t = "k_" + name_;
-  CreateKeylessTable([this](const std::string& sql) { Sql(sql); }, t, 3000);
-  Sql("CREATE TABLE marker_" + name_ + " (id bigint PRIMARY KEY)");
-  const auto [chunk_rows, parallelism] = GetParam();
-  PostgresCaptureOptions options = Options({"public." + t, "public.marker_" + name_}, chunk_rows);
-  options.snapshot_parallelism = parallelism;
-  std::atomic<int64_t> unique{1000000};  // new ids and values: no two rows' images are equal
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> writes{0};
-  auto write = [&](size_t writer) {
+ private:
+  void Run(uint64_t seed) {
     auto connected = PgConnection::Connect(server->Url(), false);
+    EXPECT_TRUE(connected.ok()) << connected.status().ToString();
     if (!connected.ok()) return;
-    std::mt19937_64 random(seed + writer);
-    while (!stop.load()) {
-      // Paced by the snapshot: at most 300 writes plus 40 per chunk done.
-      if (capture_ != nullptr &&
-          writes.load() >= 300 + 40 * capture_->progress().incremental_chunks) {
-        std::this_thread::sleep_for(milliseconds(2));
+    std::mt19937_64 random(seed);
+    const std::string& t = table_;
+    while (!stop_.load()) {
+      if (writes_.load() >= 300 + 40 * chunks_()) {
+        std::this_thread::sleep_for(milliseconds(2));  // pacing, not waiting for a result
         continue;
       }
       std::string id = std::to_string(random() % 3200 + 1);
-      std::string value = std::to_string(unique++);
+      std::string value = std::to_string(unique_++);
       std::string statement;
       switch (random() % 4) {
         case 0:
@@ -456,7 +471,7 @@ TEST_P(KeylessDbLogPropertyTest, LogFoldedAsAMultisetEqualsTheTable) {
         case 1:
           statement = "DELETE FROM " + t + " WHERE id = " + id;
           break;
-        case 2:  // a longer row: the new version goes to another page
+        case 2:
           statement =
               "UPDATE " + t + " SET v = " + value + ", pad = repeat('m', 400) WHERE id = " + id;
           break;
@@ -466,18 +481,22 @@ TEST_P(KeylessDbLogPropertyTest, LogFoldedAsAMultisetEqualsTheTable) {
       }
       Status done = (*connected)->Execute(statement);
       EXPECT_TRUE(done.ok()) << statement << ": " << done.ToString();
-      writes++;
+      writes_++;
     }
-  };
-  std::vector<std::thread> writers;
-  StartCapture(options);
-  for (size_t w = 0; w < 2; ++w) writers.emplace_back(write, w);
-  WaitSnapshotState("complete", seconds(120));
-  stop = true;
-  for (std::thread& writer : writers) writer.join();
-  EXPECT_GT(writes.load(), 0u);
-  WaitCaughtUp();
-  std::vector<ChangeEvent> events = ReadAll();
+  }
+
+  std::string table_;
+  std::function<uint64_t()> chunks_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> writes_{0};
+  std::atomic<int64_t> unique_{1000000};
+  std::vector<std::thread> threads_;
+};
+
+// Expects the log folded as a multiset (from its start) to equal the keyless table `t` of
+// CreateKeylessTable, its 20 untouched rows in 3 copies each, every read marked incremental.
+// Returns how many rows snapshots read.
+size_t ExpectLogEqualsTable(const std::vector<ChangeEvent>& events, const std::string& t) {
   RowCounts folded = FoldMultiset(events, t);
   RowCounts table = TableMultiset(t);
   EXPECT_EQ(folded.size(), table.size());
@@ -503,6 +522,35 @@ TEST_P(KeylessDbLogPropertyTest, LogFoldedAsAMultisetEqualsTheTable) {
     }
   }
   EXPECT_GT(reads, 0u);
+  return reads;
+}
+
+// The DBLog property for a table without a key, read in ctid ranges: writers insert, update
+// (in place and with a longer row that moves to another page) and delete while it is
+// snapshotted; the log folded as a multiset equals the table, and the untouched identical rows
+// are there in all their copies. Every image is unique except the untouched twins (an update
+// or delete of one of several identical rows is ambiguous: docs/snapshots.md).
+class KeylessDbLogPropertyTest : public IncrementalSnapshotTest,
+                                 public ::testing::WithParamInterface<std::tuple<size_t, size_t>> {
+};
+
+TEST_P(KeylessDbLogPropertyTest, LogFoldedAsAMultisetEqualsTheTable) {
+  uint64_t seed = TestSeed();
+  SCOPED_TRACE("EDDY_TEST_SEED=" + std::to_string(seed));
+  std::string t = "k_" + name_;
+  CreateKeylessTable([this](const std::string& sql) { Sql(sql); }, t, 3000);
+  Sql("CREATE TABLE marker_" + name_ + " (id bigint PRIMARY KEY)");
+  const auto [chunk_rows, parallelism] = GetParam();
+  PostgresCaptureOptions options = Options({"public." + t, "public.marker_" + name_}, chunk_rows);
+  options.snapshot_parallelism = parallelism;
+  StartCapture(options);
+  KeylessWriters writers(t, seed, [this] { return capture_->progress().incremental_chunks; });
+  WaitSnapshotState("complete", seconds(120));
+  writers.Stop();
+  EXPECT_GT(writers.writes(), 0u);
+  WaitCaughtUp();
+  std::vector<ChangeEvent> events = ReadAll();
+  size_t reads = ExpectLogEqualsTable(events, t);
   if (parallelism > 1) {
     // The table was cut into page ranges, each read to its end.
     auto bytes = io::DefaultFileSystem()->ReadFile(dir_ + "/state/incremental_snapshot");
@@ -519,7 +567,7 @@ TEST_P(KeylessDbLogPropertyTest, LogFoldedAsAMultisetEqualsTheTable) {
     EXPECT_EQ(ranges, parallelism);
   }
   std::cout << "chunk_rows=" << chunk_rows << " parallelism=" << parallelism
-            << " writes=" << writes.load() << " reads=" << reads << " events=" << events.size()
+            << " writes=" << writers.writes() << " reads=" << reads << " events=" << events.size()
             << " seed=" << seed << std::endl;
 }
 
@@ -528,6 +576,54 @@ TEST_P(KeylessDbLogPropertyTest, LogFoldedAsAMultisetEqualsTheTable) {
 INSTANTIATE_TEST_SUITE_P(ChunkSizes, KeylessDbLogPropertyTest,
                          ::testing::Values(std::make_tuple(60, 1), std::make_tuple(500, 1),
                                            std::make_tuple(60, 3)));
+
+// On demand (`eddy snapshot`, a signal): a table without a key is planned in ctid ranges
+// against a snapshot a temporary replication slot exports at a point of the stream. The
+// capture streams without an initial snapshot (no_data), so the log holds none of the table's
+// rows before that point; writers change the table while it is read; the log folded as a
+// multiset equals the table, and the temporary slot is gone.
+TEST_F(IncrementalSnapshotTest, KeylessOnDemandSnapshot) {
+  uint64_t seed = TestSeed();
+  SCOPED_TRACE("EDDY_TEST_SEED=" + std::to_string(seed));
+  std::string t = "k_" + name_;
+  CreateKeylessTable([this](const std::string& sql) { Sql(sql); }, t, 3000);
+  Sql("CREATE TABLE marker_" + name_ + " (id bigint PRIMARY KEY)");
+  PostgresCaptureOptions options = Options({"public." + t, "public.marker_" + name_}, 80);
+  options.snapshot_mode = SnapshotMode::kNoData;
+  StartCapture(options);
+  WaitStreaming();
+  WaitCaughtUp();
+  capture_->RequestSnapshot({"request:keyless", {"public." + t}, {}});
+  // The writers start once the table is planned (its rows before that point are no change).
+  auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  bool planned = false;
+  while (!planned && std::chrono::steady_clock::now() < deadline) {
+    auto bytes = io::DefaultFileSystem()->ReadFile(dir_ + "/state/incremental_snapshot");
+    if (bytes.ok()) {
+      auto state = DecodeIncrementalSnapshotState(*bytes);
+      ASSERT_TRUE(state.ok()) << state.status().ToString();
+      for (const TableSnapshotProgress& entry : state->tables) {
+        ASSERT_NE(entry.state, TableSnapshotState::kSkipped) << entry.reason;
+        planned = planned || entry.ctid();
+      }
+    }
+    if (!planned) capture_->WaitUntilFinished(milliseconds(20));
+  }
+  ASSERT_TRUE(planned) << "the table was not planned in ctid ranges";
+  KeylessWriters writers(t, seed, [this] { return capture_->progress().incremental_chunks; });
+  WaitSnapshotState("complete", seconds(120));
+  writers.Stop();
+  EXPECT_GT(writers.writes(), 0u);
+  WaitCaughtUp();
+  size_t reads = ExpectLogEqualsTable(ReadAll(), t);
+  std::cout << "writes=" << writers.writes() << " reads=" << reads << " seed=" << seed << std::endl;
+  auto sql = PgConnection::Connect(server->Url(), false);
+  ASSERT_TRUE(sql.ok());
+  auto slots = (*sql)->Query(
+      "SELECT count(*)::text FROM pg_replication_slots WHERE slot_name LIKE 'eddy_snapshot_%'");
+  ASSERT_TRUE(slots.ok()) << slots.status().ToString();
+  EXPECT_EQ(slots->rows[0][0].value_or(""), "0");
+}
 
 // kill -9 in the middle of a ctid-range snapshot, a few times: each run resumes at the last
 // chunk (page range) the log holds, and in the end every row is in the log exactly once.
