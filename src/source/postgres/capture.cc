@@ -1160,7 +1160,7 @@ class PostgresCapture::Runner {
       return created.status().WithContext("creating a temporary replication slot to read " +
                                           table.table +
                                           " (no key) in ctid ranges (it needs a free slot in "
-                                          "max_replication_slots)");
+                                          "max_replication_slots and a free max_wal_senders)");
     }
     std::vector<PlannedTable> tables = {
         PlannedTable{table.table, std::to_string(relation.relation_id), true}};
@@ -1670,10 +1670,12 @@ class PostgresCapture::Runner {
             IncrementalSnapshotter::Splittable(*table)) {
           // On demand: planned in ctid ranges against a snapshot exported at a point of the
           // stream; the next step reads its chunks.
+          // A failure (no free replication slot, say) skips the table, saying why; streaming
+          // goes on, and a new request tries again.
           Status planned = PlanOnDemandCtid(*table, **found);
-          if (planned.ok() || planned.IsRetriable()) return planned;
+          if (planned.ok()) return planned;
           snapshot_relations_.erase(table->table);
-          return snapshotter_->Skip(*table, planned.message());
+          return snapshotter_->Skip(*table, planned.ToString());
         }
         return snapshotter_->Skip(
             *table, "table " + table->table +
