@@ -1118,8 +1118,9 @@ class PostgresCapture::Runner {
           "incremental snapshots read a table in primary-key order, or, without a key, in ctid "
           "ranges when its updates and deletes stream whole old rows; table(s) " +
           refused +
-          " have no primary key and neither: run ALTER TABLE ... REPLICA IDENTITY FULL (ctid "
-          "ranges), add a primary key (ALTER TABLE ... ADD PRIMARY KEY (...)) or a unique "
+          " have no primary key and their updates and deletes do not stream whole old rows: run "
+          "ALTER TABLE ... REPLICA IDENTITY FULL (ctid ranges), add a primary key (ALTER TABLE ... "
+          "ADD PRIMARY KEY (...)) or a unique "
           "index as the replica identity (REPLICA IDENTITY USING INDEX ...), leave the table(s) "
           "out of the stream's tables, or set source.snapshot_type = \"blocking\"");
     }
@@ -1176,7 +1177,8 @@ class PostgresCapture::Runner {
   // A transaction id's distance from the tuple snapshot's xmax (mod 2^32) below which a tuple's
   // xmin counts as created after the snapshot: the snapshot's own span (the transactions
   // started while it runs) must stay below it, and every unfrozen tuple's xmin is within 2^31
-  // transactions behind, so it is far above it (docs/snapshots.md, "Tables without a key").
+  // transactions behind, so it is far above it (docs/snapshots.md, "Tables without a primary
+  // key").
   static constexpr uint64_t kTupleHorizon = uint64_t{1} << 30;
 
   // The SQL condition that keeps a tuple created before `tuple_snapshot` (pg_snapshot text
