@@ -1,6 +1,7 @@
 // Fuzz target: the incremental snapshot progress file decodes to a state (which encodes back
-// to the same bytes when they are version 2, and to a version-2 file of the same state when
-// they are version 1) or fails with Corruption / FailedPrecondition, never a crash.
+// to the same bytes when they are the current version, and to a current-version file of the
+// same state when they are an older one) or fails with Corruption / FailedPrecondition, never a
+// crash.
 #include <cstdint>
 #include <cstdlib>
 #include <string>

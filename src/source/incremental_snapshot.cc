@@ -9,6 +9,7 @@
 #include "base/bytes.h"
 #include "base/crc32c.h"
 #include "base/logging.h"
+#include "model/event_codec.h"
 #include "source/snapshot_signal.h"
 
 namespace eddy::source {
@@ -115,6 +116,8 @@ std::string EncodeIncrementalSnapshotState(const IncrementalSnapshotState& state
     PutLengthPrefixed(out, position);
     PutLengthPrefixed(out, table.reason);
     PutStrings(out, table.upper_key);
+    PutLengthPrefixed(out, table.tuple_snapshot);
+    PutVarint64(out, table.relation_file);
   }
   PutFixed32(out, crc32c::Mask(crc32c::Value(out)));
   return out;
@@ -132,9 +135,9 @@ Result<IncrementalSnapshotState> DecodeIncrementalSnapshotState(std::string_view
   }
   ByteReader reader(body.substr(kIncrementalSnapshotMagic.size()));
   EDDY_ASSIGN_OR_RETURN(uint32_t version, reader.ReadFixed32());
-  if (version != 1 && version != kIncrementalSnapshotVersion) {
+  if (version < 1 || version > kIncrementalSnapshotVersion) {
     return FailedPrecondition("incremental snapshot file version " + std::to_string(version) +
-                              " is not 1 or 2 (written by a newer eddy?)");
+                              " is not 1, 2 or 3 (written by a newer eddy?)");
   }
   IncrementalSnapshotState state;
   EDDY_ASSIGN_OR_RETURN(std::string_view id, reader.ReadLengthPrefixed());
@@ -170,6 +173,11 @@ Result<IncrementalSnapshotState> DecodeIncrementalSnapshotState(std::string_view
     if (version >= 2) {
       EDDY_ASSIGN_OR_RETURN(table.upper_key, ReadStrings(reader));
     }
+    if (version >= 3) {
+      EDDY_ASSIGN_OR_RETURN(std::string_view tuple_snapshot, reader.ReadLengthPrefixed());
+      table.tuple_snapshot = std::string(tuple_snapshot);
+      EDDY_ASSIGN_OR_RETURN(table.relation_file, reader.ReadVarint64());
+    }
     state.tables.push_back(std::move(table));
   }
   if (!reader.empty()) return Corruption("trailing bytes in the incremental snapshot file");
@@ -203,13 +211,35 @@ std::optional<Watermark> ParseWatermark(std::string_view text) {
   return watermark;
 }
 
-ChunkWindow::ChunkWindow(model::TableId table, std::vector<std::string> key_columns)
-    : table_(std::move(table)), key_columns_(std::move(key_columns)) {}
+ChunkWindow::ChunkWindow(model::TableId table, std::vector<std::string> key_columns,
+                         bool row_images)
+    : table_(std::move(table)), key_columns_(std::move(key_columns)), row_images_(row_images) {}
+
+std::string ChunkWindow::RowImage(const model::Row& row) {
+  std::string out;
+  model::AppendRowFieldCount(0, out);  // a keyless table's key row
+  model::AppendRowFieldCount(row.size(), out);
+  for (const model::Field& field : row) {
+    model::AppendFieldName(field.name, out);
+    model::EncodeValue(field.value, out);
+  }
+  return out;
+}
 
 void ChunkWindow::OnChange(const model::ChangeEvent& event) {
   if (!open_ || !(event.table == table_)) return;
   if (event.op == model::Operation::kTruncate) {
     truncated_ = true;
+    return;
+  }
+  if (row_images_) {
+    // The old image of an update or delete: a chunk row equal to it may be the row the change
+    // replaced. An insert creates a tuple the chunk's tuple snapshot already leaves out.
+    if ((event.op == model::Operation::kUpdate || event.op == model::Operation::kDelete) &&
+        event.before.has_value()) {
+      ++removed_[RowImage(*event.before)];
+      ++removed_images_;
+    }
     return;
   }
   changed_.insert(event.PartitionKey());
@@ -240,6 +270,21 @@ std::vector<model::ChangeEvent> ChunkWindow::Filter(std::vector<model::ChangeEve
 std::vector<EncodedRow> ChunkWindow::Filter(std::vector<EncodedRow> rows) {
   open_ = false;
   if (truncated_) return {};
+  if (row_images_) {
+    if (removed_.empty()) return rows;
+    // One chunk row per noted old image: two equal rows and one delete leave one.
+    std::vector<EncodedRow> kept;
+    kept.reserve(rows.size());
+    for (EncodedRow& row : rows) {
+      auto found = removed_.find(row.rows);
+      if (found != removed_.end() && found->second > 0) {
+        --found->second;
+        continue;
+      }
+      kept.push_back(std::move(row));
+    }
+    return kept;
+  }
   if (changed_.empty()) return rows;
   std::vector<EncodedRow> kept;
   kept.reserve(rows.size());
@@ -353,6 +398,29 @@ Status IncrementalSnapshotter::PlanInitial(std::vector<std::string> tables) {
   logging::Get(options_.log_module)
       ->info("incremental snapshot planned snapshot={} tables={}", state_->id,
              state_->tables.size());
+  return Status::Ok();
+}
+
+Status IncrementalSnapshotter::PlanInitialEntries(std::vector<TableSnapshotProgress> entries) {
+  IncrementalSnapshotState state;
+  state.id = NewId();
+  state.origin = "initial";
+  for (TableSnapshotProgress& entry : entries) {
+    if (entry.state != TableSnapshotState::kPending || entry.rows != 0 ||
+        !entry.pending_position.empty()) {
+      return InvalidArgument("incremental snapshot plan: entry " + entry.table +
+                             " is not a fresh pending entry");
+    }
+    state.tables.push_back(std::move(entry));
+  }
+  state_ = std::move(state);
+  complete_logged_ = false;
+  EDDY_RETURN_IF_ERROR(Save());
+  size_t ctid = 0;
+  for (const TableSnapshotProgress& entry : state_->tables) ctid += entry.ctid() ? 1 : 0;
+  logging::Get(options_.log_module)
+      ->info("incremental snapshot planned snapshot={} tables={} ctid_tables={}", state_->id,
+             state_->tables.size(), ctid);
   return Status::Ok();
 }
 
@@ -598,7 +666,8 @@ Result<TableSnapshotProgress*> IncrementalSnapshotter::NextTable(
 
 Status IncrementalSnapshotter::SplitTable(const TableSnapshotProgress& table,
                                           std::vector<std::vector<std::string>> boundaries) {
-  if (!state_.has_value() || !chunks_.empty() || !Splittable(table)) {
+  if (!state_.has_value() || !chunks_.empty() || !Splittable(table) ||
+      (table.ctid() && Entries(table.table) != 1)) {
     return FailedPrecondition("incremental snapshot: " + table.table +
                               " cannot be split into key ranges now (already read or in flight)");
   }
@@ -625,6 +694,32 @@ Status IncrementalSnapshotter::SplitTable(const TableSnapshotProgress& table,
   return Save();
 }
 
+Status IncrementalSnapshotter::PlanCtid(const TableSnapshotProgress& table,
+                                        std::string tuple_snapshot, uint64_t relation_file,
+                                        uint64_t end_page) {
+  if (!state_.has_value() || !chunks_.empty() || !Splittable(table) || table.ctid() ||
+      tuple_snapshot.empty()) {
+    return FailedPrecondition("incremental snapshot: " + table.table +
+                              " cannot be planned in ctid ranges now (already read or in flight)");
+  }
+  TableSnapshotProgress& entry =
+      state_->tables[static_cast<size_t>(&table - state_->tables.data())];
+  entry.tuple_snapshot = std::move(tuple_snapshot);
+  entry.relation_file = relation_file;
+  entry.upper_key = {std::to_string(end_page)};
+  logging::Get(options_.log_module)
+      ->info("incremental snapshot reads table={} in ctid ranges pages={} snapshot={}", entry.table,
+             end_page, state_->id);
+  return Save();
+}
+
+size_t IncrementalSnapshotter::Entries(std::string_view table) const {
+  if (!state_.has_value()) return 0;
+  return static_cast<size_t>(
+      std::count_if(state_->tables.begin(), state_->tables.end(),
+                    [&](const TableSnapshotProgress& entry) { return entry.table == table; }));
+}
+
 Status IncrementalSnapshotter::Skip(TableSnapshotProgress& table, std::string reason) {
   logging::Get(options_.log_module)
       ->error("incremental snapshot skips table={} reason=\"{}\"", table.table, reason);
@@ -641,10 +736,14 @@ IncrementalSnapshotter::ChunkStart IncrementalSnapshotter::BeginChunk(
     const TableSnapshotProgress& table, model::TableId id, std::vector<std::string> key_columns) {
   uint64_t sequence = ++sequence_;
   size_t entry = static_cast<size_t>(&table - state_->tables.data());
-  chunks_.emplace(
-      sequence,
-      Chunk{
-          entry, ChunkWindow(std::move(id), std::move(key_columns)), {}, {}, 0, {}, false, false});
+  chunks_.emplace(sequence, Chunk{entry,
+                                  ChunkWindow(std::move(id), std::move(key_columns), table.ctid()),
+                                  {},
+                                  {},
+                                  0,
+                                  {},
+                                  false,
+                                  false});
   return ChunkStart{sequence, FormatWatermark({run_id_, sequence, false})};
 }
 

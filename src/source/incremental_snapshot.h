@@ -6,7 +6,7 @@
 // The file (`<capture state dir>/incremental_snapshot`):
 //
 //   "EDDYSNAP"                   8-byte magic
-//   u32 version = 2              (version 1, without `upper key`, is still read)
+//   u32 version = 3              (versions 1 and 2 are still read)
 //   lp snapshot id               unique per snapshot (names the watermarks it emits)
 //   lp origin                    "initial", "signal:<id>" or "request:<id>"
 //   u8 flags                     1 = paused
@@ -23,6 +23,11 @@
 //     lp reason                  why the table was skipped; "" otherwise
 //     varint upper key count | lp text * count     (version 2) the range's last key,
 //                                inclusive; "" count = to the table's end
+//     lp tuple snapshot          (version 3) ctid entries (a PostgreSQL table without a key):
+//                                the pg_snapshot text "xmin:xmax:xip,..." of the stream's
+//                                start; "" = a keyed entry
+//     varint relation file       (version 3) ctid entries: the table's relfilenode at plan
+//                                time (a rewrite moves rows between pages); 0 otherwise
 //   u32 masked CRC-32C of every byte before it
 // (`lp` = varint length + bytes; integers little-endian; varints unsigned LEB128.)
 //
@@ -32,6 +37,12 @@
 // before the chunk and pending position = P. On load, if the log's durable position is below
 // P the append never became durable: the table goes back to the previous key and the chunk is
 // read again. Otherwise the chunk is in the log. Either way no row is lost or duplicated.
+//
+// Ctid entries (a PostgreSQL table without a primary key, REPLICA IDENTITY FULL): the table is
+// read in page ranges, not in key order. `last_key` is {next page} ("" count = page 0),
+// `upper_key` {end page} (exclusive: the relation's size at plan time), `tuple_snapshot` the
+// snapshot at the stream's start: a chunk keeps only tuples that snapshot sees as committed
+// (their creation is not in the stream). The argument: docs/snapshots.md.
 //
 // Key ranges (snapshot_parallelism above 1): a large table is split into several entries of
 // the same table, each a key range (last_key, upper_key] read chunk by chunk on its own
@@ -51,6 +62,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -63,7 +75,7 @@
 namespace eddy::source {
 
 inline constexpr std::string_view kIncrementalSnapshotMagic = "EDDYSNAP";
-inline constexpr uint32_t kIncrementalSnapshotVersion = 2;
+inline constexpr uint32_t kIncrementalSnapshotVersion = 3;
 inline constexpr std::string_view kIncrementalSnapshotFile = "incremental_snapshot";
 // The prefix of the watermark messages (PostgreSQL pg_logical_emit_message) and the value of
 // the watermark table's `type` column (MySQL).
@@ -92,6 +104,12 @@ struct TableSnapshotProgress {
   // The last key of this entry's key range, inclusive (text values of the key columns); empty:
   // to the table's end. Set when the table was split into ranges (SplitTable).
   std::vector<std::string> upper_key;
+  // Ctid entries only (PostgreSQL tables without a key): the pg_snapshot text of the stream's
+  // start ("xmin:xmax:xip,..."), and the relfilenode the pages were planned on. Empty / 0 for
+  // keyed entries.
+  std::string tuple_snapshot;
+  uint64_t relation_file = 0;
+  bool ctid() const { return !tuple_snapshot.empty(); }
   bool operator==(const TableSnapshotProgress&) const = default;
 };
 
@@ -157,10 +175,21 @@ struct EncodedRow {
 // changes to the chunk's table are noted by key; at the high watermark the chunk's rows whose
 // key was changed are dropped (the streamed change is newer). Keys are model partition keys
 // (table + key values), so a row and a change of the same row compare equal.
+//
+// A ctid chunk (a table without a key, row images mode) notes instead the old image of every
+// update and delete (REPLICA IDENTITY FULL gives the whole old row), as a multiset, and drops
+// one chunk row equal to each: a row the chunk read that the stream then changed. Inserts are
+// not noted: a row created after the stream's start is not in a ctid chunk at all (its tuple
+// is filtered by the tuple snapshot when it is read). A row image is the EncodedRow::rows bytes
+// of a keyless table's read event (an empty key row, then the after row; RowImage).
 class ChunkWindow {
  public:
   // `key_columns`: the table's key column names, for the old key of a key-changing update.
-  ChunkWindow(model::TableId table, std::vector<std::string> key_columns);
+  // `row_images`: a ctid chunk (no key columns).
+  ChunkWindow(model::TableId table, std::vector<std::string> key_columns, bool row_images = false);
+  // The bytes a keyless table's chunk row of these values has in EncodedRow::rows.
+  static std::string RowImage(const model::Row& row);
+  bool row_images() const { return row_images_; }
   const model::TableId& table() const { return table_; }
   bool open() const { return open_; }
   void Open() { open_ = true; }
@@ -180,15 +209,18 @@ class ChunkWindow {
   // Keeps the rows no change inside the window touched; closes the window.
   std::vector<model::ChangeEvent> Filter(std::vector<model::ChangeEvent> rows);
   std::vector<EncodedRow> Filter(std::vector<EncodedRow> rows);
-  size_t changed_keys() const { return changed_.size(); }
+  size_t changed_keys() const { return changed_.size() + removed_images_; }
   bool truncated() const { return truncated_; }
 
  private:
   model::TableId table_;
   std::vector<std::string> key_columns_;
+  bool row_images_ = false;
   bool open_ = false;
   bool truncated_ = false;
   std::unordered_set<std::string> changed_;
+  std::unordered_map<std::string, size_t> removed_;  // row images mode: image -> count
+  size_t removed_images_ = 0;
 };
 
 // The incremental snapshot driver every source's capture uses, one per capture: the progress
@@ -262,6 +294,9 @@ class IncrementalSnapshotter {
   [[nodiscard]] Status Load(const SourcePosition& durable);
   // Plans a snapshot of `tables` (qualified names, in order) as the origin "initial".
   [[nodiscard]] Status PlanInitial(std::vector<std::string> tables);
+  // The same with entries the source prepared (ctid entries carry their pages and tuple
+  // snapshot); each must be pending with no rows read.
+  [[nodiscard]] Status PlanInitialEntries(std::vector<TableSnapshotProgress> entries);
   // True when a snapshot was planned (running, paused or complete) for origin "initial".
   bool InitialPlanned() const { return state_.has_value() && state_->origin == "initial"; }
   bool Complete() const { return !state_.has_value() || state_->Complete(); }
@@ -294,14 +329,25 @@ class IncrementalSnapshotter {
   [[nodiscard]] Result<TableSnapshotProgress*> NextTable(
       SourcePosition durable, const std::function<Result<SourcePosition>()>& drain);
   // True when `table` is a whole table not read yet (no chunk done, no range): the source may
-  // split it into key ranges.
+  // split it into key ranges. A ctid entry always has its end page as upper key: it is whole
+  // while it is the table's only entry (Entries).
   static bool Splittable(const TableSnapshotProgress& table) {
     return table.state == TableSnapshotState::kPending && table.last_key.empty() &&
-           table.upper_key.empty() && table.rows == 0;
+           (table.ctid() ? table.upper_key.size() == 1 : table.upper_key.empty()) &&
+           table.rows == 0;
   }
+  // Makes the fresh keyed entry `table` (Splittable, no key read) a ctid entry read in pages
+  // [0, end_page) against `tuple_snapshot` (an on-demand snapshot of a table without a key).
+  // Persisted. No chunk may be in flight.
+  [[nodiscard]] Status PlanCtid(const TableSnapshotProgress& table, std::string tuple_snapshot,
+                                uint64_t relation_file, uint64_t end_page);
+  // How many entries (the table, or its ranges) name `table`.
+  size_t Entries(std::string_view table) const;
   // Replaces the fresh entry `table` (Splittable) with key ranges cut at `boundaries` (text
   // keys, ascending; boundary i is the last key of range i, inclusive): boundaries.size() + 1
   // ranges. Persisted. Invalidates the pointers NextTables returned. No chunk may be in flight.
+  // A ctid entry (the table's only one) is cut into page ranges the same way: boundary i is
+  // range i's end page (exclusive) and range i + 1's first page.
   [[nodiscard]] Status SplitTable(const TableSnapshotProgress& table,
                                   std::vector<std::vector<std::string>> boundaries);
   // Gives up on `table` (a bad condition, a table without a key, gone): logged, persisted;
@@ -309,7 +355,7 @@ class IncrementalSnapshotter {
   [[nodiscard]] Status Skip(TableSnapshotProgress& table, std::string reason);
 
   // Starts a chunk of the entry `table` (from NextTables; `id` and its key column names for
-  // ChunkWindow).
+  // ChunkWindow; a ctid entry's window notes row images).
   ChunkStart BeginChunk(const TableSnapshotProgress& table, model::TableId id,
                         std::vector<std::string> key_columns);
   // The chunk's rows, read after the low watermark was written; `last_key` the text key of the

@@ -8,6 +8,8 @@
 
 #include "base/bytes.h"
 #include "base/crc32c.h"
+#include "model/event_codec.h"
+#include "source/snapshot_records.h"
 
 namespace eddy::source {
 namespace {
@@ -38,7 +40,14 @@ IncrementalSnapshotState SampleState() {
   skipped.table = "public.c";
   skipped.state = TableSnapshotState::kSkipped;
   skipped.reason = "no primary key";
-  state.tables = {done, pending, skipped};
+  TableSnapshotProgress pages;  // a ctid entry: pages 40 of [0, 96) next
+  pages.table = "public.d";
+  pages.last_key = {"40"};
+  pages.previous_key = {"32"};
+  pages.upper_key = {"96"};
+  pages.tuple_snapshot = "751:760:753,757";
+  pages.relation_file = 16384;
+  state.tables = {done, pending, skipped, pages};
   return state;
 }
 
@@ -64,7 +73,7 @@ TEST(IncrementalSnapshotFile, RejectsEveryTruncationAndFlippedByte) {
 TEST(IncrementalSnapshotFile, OtherVersionIsFailedPrecondition) {
   std::string bytes = EncodeIncrementalSnapshotState(SampleState());
   std::string body = bytes.substr(0, bytes.size() - 4);
-  body[8] = 3;
+  body[8] = 4;
   // Re-seal with a valid CRC so that only the version is wrong.
   std::string sealed = body;
   uint32_t crc = crc32c::Mask(crc32c::Value(body));
@@ -78,7 +87,11 @@ TEST(IncrementalSnapshotFile, OtherVersionIsFailedPrecondition) {
 // field by field as docs/formats/incremental-snapshot.md describes version 1.
 TEST(IncrementalSnapshotFile, ReadsVersionOne) {
   IncrementalSnapshotState state = SampleState();
-  for (TableSnapshotProgress& table : state.tables) table.upper_key.clear();
+  for (TableSnapshotProgress& table : state.tables) {
+    table.upper_key.clear();
+    table.tuple_snapshot.clear();
+    table.relation_file = 0;
+  }
   auto strings = [](std::string& out, const std::vector<std::string>& values) {
     PutVarint64(out, values.size());
     for (const std::string& value : values) PutLengthPrefixed(out, value);
@@ -136,6 +149,9 @@ TEST(IncrementalSnapshotState, CurrentAndComplete) {
   EXPECT_EQ(state.Current()->table, "public.b");
   EXPECT_FALSE(state.Complete());
   state.tables[1].state = TableSnapshotState::kDone;
+  ASSERT_NE(state.Current(), nullptr);
+  EXPECT_EQ(state.Current()->table, "public.d");
+  state.tables[3].state = TableSnapshotState::kDone;
   EXPECT_EQ(state.Current(), nullptr);
   EXPECT_TRUE(state.Complete());
 }
@@ -221,6 +237,58 @@ TEST(ChunkWindow, TruncateInsideTheWindowDropsTheChunk) {
   truncate.table = table;
   window.OnChange(truncate);
   EXPECT_TRUE(window.Filter({Row(table, Operation::kRead, 1)}).empty());
+}
+
+// A ctid chunk's window (a table without a key): the old image of every update and delete
+// inside the window drops one equal chunk row (two equal rows and one delete leave one);
+// inserts and changes before the window drop nothing. The image is byte for byte the chunk
+// row's encoding, so a streamed row and a read row of the same values compare equal.
+TEST(ChunkWindow, RowImagesDropOneEqualChunkRowPerOldImage) {
+  model::TableId table{"db", "public", "t"};
+  auto image = [](int64_t a, const std::string& b) {
+    return model::Row{Field{"a", Value::Int64(a)}, Field{"b", Value::Text(b)}};
+  };
+  auto chunk_row = [&](int64_t a, const std::string& b) {
+    SnapshotRowEncoding encoding(table, {"a", "b"}, {});
+    model::EncodeValue(Value::Int64(a), encoding.values());
+    encoding.EndValue();
+    model::EncodeValue(Value::Text(b), encoding.values());
+    encoding.EndValue();
+    EncodedRow row;
+    EXPECT_TRUE(encoding.Finish(row.partition_key, row.rows).ok());
+    return row;
+  };
+  EXPECT_EQ(ChunkWindow::RowImage(image(1, "x")), chunk_row(1, "x").rows);
+  ChunkWindow window(table, {}, true);
+  ChangeEvent early;
+  early.op = Operation::kDelete;
+  early.table = table;
+  early.before = image(4, "w");
+  window.OnChange(early);  // before the low watermark: ignored
+  window.Open();
+  ChangeEvent removed = early;
+  removed.before = image(1, "x");
+  window.OnChange(removed);
+  ChangeEvent updated;
+  updated.op = Operation::kUpdate;
+  updated.table = table;
+  updated.before = image(2, "y");
+  updated.after = image(2, "z");
+  window.OnChange(updated);
+  ChangeEvent inserted;
+  inserted.op = Operation::kInsert;
+  inserted.table = table;
+  inserted.after = image(3, "v");
+  window.OnChange(inserted);
+  EXPECT_EQ(window.changed_keys(), 2u);
+  std::vector<EncodedRow> chunk = {chunk_row(1, "x"), chunk_row(1, "x"), chunk_row(2, "y"),
+                                   chunk_row(3, "v"), chunk_row(4, "w")};
+  std::vector<EncodedRow> kept = window.Filter(std::move(chunk));
+  std::vector<std::string> rows;
+  for (const EncodedRow& row : kept) rows.push_back(row.rows);
+  EXPECT_EQ(rows, (std::vector<std::string>{chunk_row(1, "x").rows, chunk_row(3, "v").rows,
+                                            chunk_row(4, "w").rows}));
+  EXPECT_FALSE(window.open());
 }
 
 // The driver every source uses, without a database: a MySQL-positioned snapshot of one table
@@ -364,6 +432,52 @@ TEST_F(IncrementalSnapshotterTest, RequestFilesAndControls) {
   EXPECT_EQ(snapshotter.state()->tables[0].state, TableSnapshotState::kSkipped);
   ASSERT_TRUE(snapshotter.NextTable(SourcePosition(), nullptr).ok());
   EXPECT_TRUE(std::filesystem::exists(dir_ / "snapshot-requests" / "good.done"));
+}
+
+// A ctid entry (a PostgreSQL table without a key) planned with its end page and tuple snapshot
+// survives the progress file, is cut into page ranges once (its first range is not cut
+// again), and its chunks' windows note row images.
+TEST_F(IncrementalSnapshotterTest, CtidEntriesAreCutIntoPageRangesOnce) {
+  model::TableId t{"shop", "", "t"};
+  IncrementalSnapshotter snapshotter(Options());
+  ASSERT_TRUE(snapshotter.Load(SourcePosition()).ok());
+  TableSnapshotProgress entry;
+  entry.table = "shop.t";
+  entry.upper_key = {"90"};
+  entry.tuple_snapshot = "700:705:701";
+  entry.relation_file = 42;
+  ASSERT_TRUE(snapshotter.PlanInitialEntries({entry}).ok());
+  ASSERT_TRUE(snapshotter.Load(SourcePosition()).ok());  // read back from the file
+  auto next = snapshotter.NextTables(SourcePosition(), nullptr, 3);
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->size(), 1u);
+  EXPECT_EQ(*(*next)[0], entry);
+  ASSERT_TRUE(IncrementalSnapshotter::Splittable(*(*next)[0]));
+  ASSERT_TRUE(snapshotter.SplitTable(*(*next)[0], {{"30"}, {"60"}}).ok());
+  EXPECT_EQ(snapshotter.Entries("shop.t"), 3u);
+  next = snapshotter.NextTables(SourcePosition(), nullptr, 3);
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->size(), 3u);
+  std::vector<std::vector<std::string>> first_pages;
+  std::vector<std::vector<std::string>> end_pages;
+  for (const TableSnapshotProgress* range : *next) {
+    first_pages.push_back(range->last_key);
+    end_pages.push_back(range->upper_key);
+    EXPECT_EQ(range->tuple_snapshot, entry.tuple_snapshot);
+    EXPECT_EQ(range->relation_file, 42u);
+  }
+  EXPECT_EQ(first_pages, (std::vector<std::vector<std::string>>{{}, {"30"}, {"60"}}));
+  EXPECT_EQ(end_pages, (std::vector<std::vector<std::string>>{{"30"}, {"60"}, {"90"}}));
+  EXPECT_TRUE(IncrementalSnapshotter::Splittable(*(*next)[0]));
+  EXPECT_FALSE(snapshotter.SplitTable(*(*next)[0], {{"15"}}).ok());  // already cut
+  IncrementalSnapshotter::ChunkStart start = snapshotter.BeginChunk(*(*next)[0], t, {});
+  std::vector<ChunkWindow*> windows;
+  snapshotter.WindowsOf(t, windows);
+  EXPECT_TRUE(windows.empty());  // opened by the low watermark
+  ASSERT_TRUE(snapshotter.OnWatermark(start.low, At(100)).ok());
+  snapshotter.WindowsOf(t, windows);
+  ASSERT_EQ(windows.size(), 1u);
+  EXPECT_TRUE(windows[0]->row_images());
 }
 
 // snapshot_parallelism: a table split into key ranges and a second table, read as chunks in

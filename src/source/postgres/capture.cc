@@ -531,19 +531,43 @@ class PostgresCapture::Runner {
         return Unavailable("replication slot \"" + options_.slot_name +
                            "\" is still in use by another connection");
       }
+      EDDY_ASSIGN_OR_RETURN(std::vector<PlannedTable> planned,
+                            PublishedTables(*sql, identity.database));
+      // Tables without a key are read in ctid ranges against the slot's exported snapshot,
+      // which starts exactly where the stream does: a slot created earlier has none.
+      bool export_snapshot = std::any_of(planned.begin(), planned.end(),
+                                         [](const PlannedTable& table) { return table.ctid; });
+      if (export_snapshot && slot_usable) {
+        if (have_position) {
+          return FailedPrecondition(
+              "incremental snapshot: tables without a key are read against the snapshot the "
+              "replication slot exports when it is created, but slot \"" +
+              options_.slot_name + "\" exists and the log already holds changes up to " +
+              durable.ToString() +
+              "; set source.snapshot_type = \"blocking\" for this snapshot, or add primary "
+              "keys");
+        }
+        Logger()->info(
+            "dropping replication slot to export the snapshot tables without a key are read "
+            "against slot={}",
+            options_.slot_name);
+        slot_usable = false;
+      }
+      std::string exported_snapshot;
       if (!slot_usable) {
         if (slot.exists) {
-          Logger()->info("dropping the invalidated replication slot slot={}", options_.slot_name);
+          Logger()->info("dropping the replication slot slot={}", options_.slot_name);
           EDDY_RETURN_IF_ERROR(
               sql->QueryParams("SELECT pg_drop_replication_slot($1)", {options_.slot_name})
                   .status());
         }
         EDDY_ASSIGN_OR_RETURN(CreatedSlot created,
-                              replication->CreateLogicalSlot(options_.slot_name, false));
+                              replication->CreateLogicalSlot(options_.slot_name, export_snapshot));
         Logger()->info("created replication slot slot={} consistent_point={}", created.name,
                        created.consistent_point.ToString());
+        exported_snapshot = created.snapshot_name;
       }
-      EDDY_RETURN_IF_ERROR(PlanInitialIncremental(*sql, identity.database));
+      EDDY_RETURN_IF_ERROR(PlanInitialIncremental(*sql, std::move(planned), exported_snapshot));
       snapshot_taken_ = true;
       return Stream(*replication, version, durable);
     }
@@ -1063,44 +1087,222 @@ class PostgresCapture::Runner {
     progress_.incremental_rows = snapshotter_->rows_done();
   }
 
-  // Every selected table of the publication, in name order. Refuses tables without a primary
-  // key, naming them: chunks are read in key order.
-  Result<std::vector<std::string>> PublishedTables(PgConnection& sql, const std::string& database) {
+  // One table of the initial incremental plan.
+  struct PlannedTable {
+    std::string name;  // qualified
+    std::string oid;
+    bool ctid = false;  // no primary key, REPLICA IDENTITY FULL: read in ctid (page) ranges
+  };
+
+  // Every selected table of the publication, in name order, with how it is read: in key order
+  // (a primary key, or a REPLICA IDENTITY USING INDEX index: unique, NOT NULL columns), or in
+  // ctid ranges (no key, REPLICA IDENTITY FULL). Refuses the tables no rule applies to
+  // (no key, REPLICA IDENTITY DEFAULT or NOTHING), naming them and the fixes.
+  Result<std::vector<PlannedTable>> PublishedTables(PgConnection& sql,
+                                                    const std::string& database) {
     EDDY_ASSIGN_OR_RETURN(
         QueryRows tables,
         sql.QueryParams("SELECT p.schemaname, p.tablename, "
                         "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND "
-                        "i.indisprimary)::text FROM pg_publication_tables p "
+                        "i.indisprimary)::text, c.relreplident::text, c.oid::text "
+                        "FROM pg_publication_tables p "
                         "JOIN pg_namespace n ON n.nspname = p.schemaname "
                         "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
                         "WHERE p.pubname = $1 ORDER BY 1, 2",
                         {options_.publication_name}));
-    std::vector<std::string> names;
-    std::string without_key;
+    std::vector<PlannedTable> planned;
+    std::string refused;
     for (const auto& row : tables.rows) {
       model::TableId id{database, row[0].value_or(""), row[1].value_or("")};
       if (!TableSelected(id) || IsSignalTable(id)) continue;
-      if (row[2].value_or("") != "true") {
-        without_key += (without_key.empty() ? "" : ", ") + id.QualifiedName();
-        continue;
+      PlannedTable table{id.QualifiedName(), row[4].value_or("0"), false};
+      std::string identity = row[3].value_or("d");
+      if (row[2].value_or("") != "true" && identity != "i") {
+        if (identity != "f") {
+          refused += (refused.empty() ? "" : ", ") + id.QualifiedName() + " (REPLICA IDENTITY " +
+                     (identity == "n" ? "NOTHING" : "DEFAULT") + ")";
+          continue;
+        }
+        table.ctid = true;
       }
-      names.push_back(id.QualifiedName());
+      planned.push_back(std::move(table));
     }
-    if (!without_key.empty()) {
+    if (!refused.empty()) {
       return FailedPrecondition(
-          "incremental snapshots read each table in primary-key order, and table(s) " +
-          without_key +
-          " have no primary key: add one (ALTER TABLE ... ADD PRIMARY KEY (...)), leave the "
-          "table(s) out of the stream's tables, or set source.snapshot_type = \"blocking\"");
+          "incremental snapshots read a table in primary-key order, or, without a key, in ctid "
+          "ranges when its updates and deletes stream whole old rows; table(s) " +
+          refused +
+          " have no primary key and their updates and deletes do not stream whole old rows: run "
+          "ALTER TABLE ... REPLICA IDENTITY FULL (ctid ranges), add a primary key (ALTER TABLE ... "
+          "ADD PRIMARY KEY (...)) or a unique "
+          "index as the replica identity (REPLICA IDENTITY USING INDEX ...), leave the table(s) "
+          "out of the stream's tables, or set source.snapshot_type = \"blocking\"");
     }
-    return names;
+    return planned;
   }
 
-  Status PlanInitialIncremental(PgConnection& sql, const std::string& database) {
-    EDDY_ASSIGN_OR_RETURN(std::vector<std::string> names, PublishedTables(sql, database));
-    EDDY_RETURN_IF_ERROR(snapshotter_->PlanInitial(std::move(names)));
+  Status PlanInitialIncremental(PgConnection& sql, std::vector<PlannedTable> tables,
+                                const std::string& exported_snapshot) {
+    std::vector<TableSnapshotProgress> entries;
+    bool any_ctid = false;
+    for (PlannedTable& table : tables) {
+      TableSnapshotProgress entry;
+      entry.table = std::move(table.name);
+      entries.push_back(std::move(entry));
+      any_ctid = any_ctid || table.ctid;
+    }
+    if (any_ctid) {
+      EDDY_RETURN_IF_ERROR(PlanCtidEntries(sql, tables, exported_snapshot, entries));
+    }
+    EDDY_RETURN_IF_ERROR(snapshotter_->PlanInitialEntries(std::move(entries)));
     PublishIncrementalState();
     return Status::Ok();
+  }
+
+  // Plans the fresh entry `table` of a table without a key (REPLICA IDENTITY FULL) requested
+  // on demand: a temporary replication slot exports a snapshot E at its consistent point C,
+  // a point of the stream (transactions committed before C are the ones E sees; the slot
+  // waits for the transactions in progress to end), and the entry is read in ctid ranges
+  // against E like an initial one. The temporary slot is dropped when its connection closes,
+  // right after. The log folded as a multiset from C equals the table.
+  Status PlanOnDemandCtid(TableSnapshotProgress& table, const RelationInfo& relation) {
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> replication,
+                          PgConnection::Connect(options_.conninfo, true));
+    std::random_device random;
+    std::string slot = fmt::format("eddy_snapshot_{:08x}{:08x}", random(), random());
+    Result<CreatedSlot> created = replication->CreateLogicalSlot(slot, true, true);
+    if (!created.ok()) {
+      return created.status().WithContext("creating a temporary replication slot to read " +
+                                          table.table +
+                                          " (no key) in ctid ranges (it needs a free slot in "
+                                          "max_replication_slots and a free max_wal_senders)");
+    }
+    std::vector<PlannedTable> tables = {
+        PlannedTable{table.table, std::to_string(relation.relation_id), true}};
+    std::vector<TableSnapshotProgress> entries = {table};
+    EDDY_RETURN_IF_ERROR(PlanCtidEntries(*snapshot_sql_, tables, created->snapshot_name, entries));
+    Logger()->info("incremental snapshot of table={} starts at consistent_point={}", table.table,
+                   created->consistent_point.ToString());
+    const TableSnapshotProgress& planned = entries[0];
+    return snapshotter_->PlanCtid(table, planned.tuple_snapshot, planned.relation_file,
+                                  std::strtoull(planned.upper_key[0].c_str(), nullptr, 10));
+  }
+
+  // A transaction id's distance from the tuple snapshot's xmax (mod 2^32) below which a tuple's
+  // xmin counts as created after the snapshot: the snapshot's own span (the transactions
+  // started while it runs) must stay below it, and every unfrozen tuple's xmin is within 2^31
+  // transactions behind, so it is far above it (docs/snapshots.md, "Tables without a primary
+  // key").
+  static constexpr uint64_t kTupleHorizon = uint64_t{1} << 30;
+
+  // The SQL condition that keeps a tuple created before `tuple_snapshot` (pg_snapshot text
+  // "xmin:xmax:xip,..." of xid8 values): its raw xmin is neither in the snapshot's in-progress
+  // list nor at or after its xmax (within kTupleHorizon, modulo 2^32).
+  static Result<std::string> PreSnapshotCondition(const std::string& tuple_snapshot) {
+    size_t first = tuple_snapshot.find(':');
+    size_t second = first == std::string::npos ? first : tuple_snapshot.find(':', first + 1);
+    if (second == std::string::npos) {
+      return Corruption("incremental snapshot: tuple snapshot \"" + tuple_snapshot +
+                        "\" is not xmin:xmax:xip");
+    }
+    uint64_t xmax = 0;
+    std::string_view xmax_text =
+        std::string_view(tuple_snapshot).substr(first + 1, second - first - 1);
+    auto parsed = std::from_chars(xmax_text.data(), xmax_text.data() + xmax_text.size(), xmax);
+    if (parsed.ec != std::errc() || parsed.ptr != xmax_text.data() + xmax_text.size()) {
+      return Corruption("incremental snapshot: tuple snapshot \"" + tuple_snapshot +
+                        "\" has no valid xmax");
+    }
+    std::string in_progress;
+    std::string_view xip = std::string_view(tuple_snapshot).substr(second + 1);
+    while (!xip.empty()) {
+      size_t comma = xip.find(',');
+      std::string_view one = xip.substr(0, comma);
+      uint64_t xid = 0;
+      auto done = std::from_chars(one.data(), one.data() + one.size(), xid);
+      if (done.ec != std::errc() || done.ptr != one.data() + one.size()) {
+        return Corruption("incremental snapshot: tuple snapshot \"" + tuple_snapshot +
+                          "\" has a bad in-progress id");
+      }
+      in_progress += (in_progress.empty() ? "" : ",") + std::to_string(xid & 0xffffffffu);
+      xip = comma == std::string_view::npos ? std::string_view() : xip.substr(comma + 1);
+    }
+    std::string distance = "(((xmin::text::bigint - " + std::to_string(xmax & 0xffffffffu) +
+                           ") % 4294967296 + 4294967296) % 4294967296)";
+    std::string condition = distance + " >= " + std::to_string(kTupleHorizon);
+    if (!in_progress.empty()) {
+      condition += " AND xmin::text::bigint <> ALL ('{" + in_progress + "}'::bigint[])";
+    }
+    return "(" + condition + ")";
+  }
+
+  static uint64_t SnapshotXmax(const std::string& tuple_snapshot) {
+    size_t first = tuple_snapshot.find(':');
+    if (first == std::string::npos) return 0;
+    return std::strtoull(tuple_snapshot.c_str() + first + 1, nullptr, 10);
+  }
+
+  // The ctid entries of an initial plan: on `sql`, inside the replication slot's exported
+  // snapshot (the stream starts exactly where it does), the snapshot's pg_snapshot text and
+  // each keyless table's size in pages and relfilenode. The snapshot is the tuple snapshot of
+  // every ctid entry: a tuple it sees was created before the stream's start (not in the
+  // stream), one it does not see was created by a streamed transaction.
+  Status PlanCtidEntries(PgConnection& sql, const std::vector<PlannedTable>& tables,
+                         const std::string& exported_snapshot,
+                         std::vector<TableSnapshotProgress>& entries) {
+    if (exported_snapshot.empty()) {
+      return FailedPrecondition(
+          "incremental snapshot: tables without a key need the replication slot's exported "
+          "snapshot");
+    }
+    EDDY_RETURN_IF_ERROR(sql.Execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    Status planned = [&]() -> Status {
+      EDDY_RETURN_IF_ERROR(
+          sql.Execute("SET TRANSACTION SNAPSHOT " + QuoteLiteral(exported_snapshot)));
+      EDDY_ASSIGN_OR_RETURN(QueryRows taken, sql.Query("SELECT pg_current_snapshot()::text"));
+      std::string tuple_snapshot = taken.rows.empty() ? "" : taken.rows[0][0].value_or("");
+      EDDY_ASSIGN_OR_RETURN(std::string pre, PreSnapshotCondition(tuple_snapshot));
+      // A frozen tuple keeps its raw 32-bit xmin: once the cluster has used close to 2^32
+      // transaction ids, a tuple created before the last wraparound could look new. Checked
+      // once, on the tuples the snapshot sees (every one of them is old): none may.
+      bool wrapped = SnapshotXmax(tuple_snapshot) + kTupleHorizon > (uint64_t{1} << 32);
+      for (size_t i = 0; i < tables.size(); ++i) {
+        if (!tables[i].ctid) continue;
+        EDDY_ASSIGN_OR_RETURN(QueryRows size,
+                              sql.QueryParams("SELECT (pg_relation_size($1::oid) / "
+                                              "current_setting('block_size')::bigint)::text, "
+                                              "pg_relation_filenode($1::oid)::text",
+                                              {tables[i].oid}));
+        TableSnapshotProgress& entry = entries[i];
+        entry.tuple_snapshot = tuple_snapshot;
+        entry.upper_key = {size.rows[0][0].value_or("0")};
+        entry.relation_file = std::strtoull(size.rows[0][1].value_or("0").c_str(), nullptr, 10);
+        if (wrapped) {
+          size_t dot = entry.table.find('.');
+          EDDY_ASSIGN_OR_RETURN(
+              QueryRows ambiguous,
+              sql.Query("SELECT count(*)::text FROM " +
+                        QuoteIdentifier(entry.table.substr(0, dot)) + "." +
+                        QuoteIdentifier(entry.table.substr(dot + 1)) + " WHERE NOT " + pre));
+          std::string count = ambiguous.rows.empty() ? "0" : ambiguous.rows[0][0].value_or("0");
+          if (count != "0") {
+            return FailedPrecondition(
+                "incremental snapshot: " + count + " row(s) of " + entry.table +
+                " (a table without a key) were created so many transactions ago that their "
+                "frozen transaction ids look newer than the snapshot's start: it cannot tell "
+                "them from rows the stream carries; add a primary key, or set "
+                "source.snapshot_type = \"blocking\"");
+          }
+        }
+        Logger()->info(
+            "incremental snapshot reads table={} in ctid ranges pages={} tuple_snapshot={}",
+            entry.table, entry.upper_key[0], tuple_snapshot.substr(0, 64));
+      }
+      return Status::Ok();
+    }();
+    Status ended = sql.Execute(planned.ok() ? "COMMIT" : "ROLLBACK");
+    EDDY_RETURN_IF_ERROR(planned);
+    return ended;
   }
 
   // The relation of `table` as the snapshot reads it (catalog columns, primary key).
@@ -1141,6 +1343,22 @@ class PostgresCapture::Runner {
     }
     std::string identity_text = found.rows[0][1].value_or("d");
     char identity = identity_text.empty() ? 'd' : identity_text[0];
+    if (identity == 'i') {
+      // REPLICA IDENTITY USING INDEX: the stream keys the table's changes by the index's
+      // columns (unique, NOT NULL), so its chunks are read in that order when there is no
+      // primary key (MakeRelation prefers a primary key).
+      EDDY_ASSIGN_OR_RETURN(
+          QueryRows key,
+          snapshot_sql_->QueryParams(
+              "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+              "AND a.attnum = ANY (i.indkey) WHERE i.indrelid = $1::oid AND i.indisreplident",
+              {oid}));
+      for (const auto& row : key.rows) {
+        for (size_t i = 0; i < column_names.size(); ++i) {
+          if (column_names[i] == row[0].value_or("")) relation_columns[i].is_key = true;
+        }
+      }
+    }
     RelationInfo relation =
         snapshot_builder_->MakeRelation(static_cast<uint32_t>(std::stoul(oid)), schema, name,
                                         relation_columns, static_cast<ReplicaIdentity>(identity));
@@ -1200,6 +1418,10 @@ class PostgresCapture::Runner {
     Status status;                      // of the read
     std::vector<EncodedRow> rows;       // read, encoded
     std::vector<std::string> last_key;  // the text key of the last row read
+    // A ctid entry: the chunk reads pages [first page, end_page); `last`: the plan's last page.
+    bool ctid = false;
+    uint64_t end_page = 0;
+    bool ctid_last = false;
   };
 
   // Reads `query`'s rows with COPY (they stream while they are decoded, as the blocking
@@ -1272,6 +1494,82 @@ class PostgresCapture::Runner {
       boundaries.push_back(std::move(key));
     }
     return boundaries;
+  }
+
+  // Why the ctid entry `table` cannot go on ("" when it can): its relation was rewritten
+  // (VACUUM FULL, CLUSTER, a column type change, TRUNCATE: rows moved to other pages, so the
+  // pages read and not read no longer split its rows), or the snapshot has run through so many
+  // transactions that a tuple's raw xmin no longer tells its age (kTupleHorizon). Also gives
+  // the pages of one chunk (from the catalog's rows per page).
+  Result<std::string> CheckCtidEntry(const TableSnapshotProgress& table,
+                                     const RelationInfo& relation, uint64_t& pages_per_chunk) {
+    EDDY_ASSIGN_OR_RETURN(
+        QueryRows found,
+        snapshot_sql_->QueryParams(
+            "SELECT pg_relation_filenode(c.oid)::text, c.relpages::text, "
+            "GREATEST(c.reltuples, 0)::bigint::text, "
+            "pg_snapshot_xmax(pg_current_snapshot())::text FROM pg_class c WHERE c.oid = $1::oid",
+            {std::to_string(relation.relation_id)}));
+    if (found.rows.empty()) return "table " + table.table + " is gone";
+    const auto& row = found.rows[0];
+    uint64_t file = std::strtoull(row[0].value_or("0").c_str(), nullptr, 10);
+    if (file != table.relation_file) {
+      return "table " + table.table +
+             " (no key, read in ctid ranges) was rewritten during its snapshot (VACUUM FULL, "
+             "CLUSTER, TRUNCATE or a type change moved its rows to other pages); snapshot it "
+             "again with a blocking snapshot, or add a primary key";
+    }
+    uint64_t now = std::strtoull(row[3].value_or("0").c_str(), nullptr, 10);
+    if (now > SnapshotXmax(table.tuple_snapshot) + kTupleHorizon / 2) {
+      return "the snapshot of " + table.table +
+             " (no key, read in ctid ranges) has run through more than " +
+             std::to_string(kTupleHorizon / 2) +
+             " transactions: row versions can no longer be told apart by their transaction "
+             "ids; snapshot it again";
+    }
+    double pages = std::strtod(row[1].value_or("0").c_str(), nullptr);
+    double tuples = std::strtod(row[2].value_or("0").c_str(), nullptr);
+    // Not analyzed yet: about 100 small rows per 8 KiB page.
+    double per_page = pages > 0 && tuples > 0 ? tuples / pages : 100.0;
+    pages_per_chunk = std::max<uint64_t>(
+        1, static_cast<uint64_t>(static_cast<double>(options_.snapshot_chunk_rows) / per_page));
+    return std::string();
+  }
+
+  // The statement reading the next chunk of the ctid entry `table`: the tuples created before
+  // its tuple snapshot on the next pages (a TID range scan), in page order.
+  Result<ChunkQuery> PrepareCtidChunk(TableSnapshotProgress& table, const RelationInfo& relation,
+                                      uint64_t pages_per_chunk) {
+    const auto& columns = relation.schema.columns;
+    std::string select = "SELECT ";
+    for (size_t i = 0; i < columns.size(); ++i) {
+      if (i > 0) select += ", ";
+      select += QuoteIdentifier(columns[i].name);
+    }
+    if (columns.empty()) select += "NULL";
+    select += " FROM " + QuoteIdentifier(relation.schema.table.schema) + "." +
+              QuoteIdentifier(relation.schema.table.name);
+    if (table.upper_key.size() != 1 || table.last_key.size() > 1) {
+      return Corruption("incremental snapshot of " + table.table +
+                        ": a ctid entry needs one next page and one end page");
+    }
+    uint64_t first =
+        table.last_key.empty() ? 0 : std::strtoull(table.last_key[0].c_str(), nullptr, 10);
+    uint64_t end = std::strtoull(table.upper_key[0].c_str(), nullptr, 10);
+    uint64_t next = std::min(end, first + pages_per_chunk);
+    EDDY_ASSIGN_OR_RETURN(std::string pre, PreSnapshotCondition(table.tuple_snapshot));
+    select += " WHERE ";
+    if (!table.condition.empty()) select += "(" + table.condition + ") AND ";
+    select += "ctid >= '(" + std::to_string(first) + ",0)'::tid AND ctid < '(" +
+              std::to_string(next) + ",0)'::tid AND " + pre;
+    ChunkQuery query;
+    query.table = &table;
+    query.relation = &relation;
+    query.select = std::move(select);
+    query.ctid = true;
+    query.end_page = next;
+    query.ctid_last = next >= end;
+    return query;
   }
 
   // The statement reading the next chunk of `table` (after its last_key, up to its upper_key).
@@ -1356,12 +1654,50 @@ class PostgresCapture::Runner {
     for (size_t i = 0; i < entries.size(); ++i) {
       TableSnapshotProgress* table = entries[i];
       Result<const RelationInfo*> found = SnapshotRelation(table->table);
-      if (!found.ok() || (*found)->key_columns.empty()) {
+      if (!found.ok()) return snapshotter_->Skip(*table, found.status().message());
+      if (table->ctid()) {
+        uint64_t pages_per_chunk = 1;
+        EDDY_ASSIGN_OR_RETURN(std::string refused,
+                              CheckCtidEntry(*table, **found, pages_per_chunk));
+        if (!refused.empty()) {
+          snapshot_relations_.erase(table->table);
+          return snapshotter_->Skip(*table, refused);
+        }
+        if (parallelism > 1 && IncrementalSnapshotter::Splittable(*table) &&
+            snapshotter_->Entries(table->table) == 1 && considered.insert(table->table).second) {
+          // Page ranges of about equal size, each read chunk by chunk on its own connection.
+          uint64_t end = std::strtoull(table->upper_key[0].c_str(), nullptr, 10);
+          uint64_t parts = std::min<uint64_t>(parallelism, end / pages_per_chunk);
+          if (parts >= 2) {
+            std::vector<std::vector<std::string>> boundaries;
+            for (uint64_t part = 1; part < parts; ++part) {
+              boundaries.push_back({std::to_string(end * part / parts)});
+            }
+            EDDY_RETURN_IF_ERROR(snapshotter_->SplitTable(*table, std::move(boundaries)));
+            return Status::Ok();  // the next step reads the ranges
+          }
+        }
+        EDDY_ASSIGN_OR_RETURN(ChunkQuery query, PrepareCtidChunk(*table, **found, pages_per_chunk));
+        queries.push_back(std::move(query));
+        continue;
+      }
+      if ((*found)->key_columns.empty()) {
+        if ((*found)->replica_identity == ReplicaIdentity::kFull &&
+            IncrementalSnapshotter::Splittable(*table)) {
+          // On demand: planned in ctid ranges against a snapshot exported at a point of the
+          // stream; the next step reads its chunks.
+          // A failure (no free replication slot, say) skips the table, saying why; streaming
+          // goes on, and a new request tries again.
+          Status planned = PlanOnDemandCtid(*table, **found);
+          if (planned.ok()) return planned;
+          snapshot_relations_.erase(table->table);
+          return snapshotter_->Skip(*table, planned.ToString());
+        }
         return snapshotter_->Skip(
-            *table, !found.ok() ? found.status().message()
-                                : "table " + table->table +
-                                      " has no primary key: incremental snapshots read in key "
-                                      "order (add a primary key)");
+            *table, "table " + table->table +
+                        " has no primary key and its updates and deletes do not stream whole old "
+                        "rows: run ALTER TABLE ... REPLICA IDENTITY FULL (read in ctid ranges), "
+                        "or add a primary key or REPLICA IDENTITY USING INDEX a unique index");
       }
       if (parallelism > 1 && IncrementalSnapshotter::Splittable(*table) &&
           considered.insert(table->table).second) {
@@ -1449,6 +1785,11 @@ class PostgresCapture::Runner {
     std::vector<EncodedRow> encoded = std::move(query.rows);
     std::vector<std::string> last_key =
         encoded.empty() ? table->last_key : std::move(query.last_key);
+    if (query.ctid) {
+      // A ctid chunk ends at its last page, however many rows it held; the key is the next page.
+      last = query.ctid_last;
+      last_key = {std::to_string(query.end_page)};
+    }
     std::string high = snapshotter_->ReadChunk(query.sequence, std::move(encoded),
                                                relation.schema.version, std::move(last_key), last);
     if (Status wrote = EmitWatermark(high); !wrote.ok()) {

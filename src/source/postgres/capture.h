@@ -99,7 +99,9 @@ struct PostgresCaptureOptions {
   std::vector<std::string> tables;
   SnapshotMode snapshot_mode = SnapshotMode::kInitial;
   // How the initial snapshot is read: one consistent transaction (kBlocking) or DBLog chunks
-  // while streaming (kIncremental; PostgreSQL 14 or later, every table needs a primary key).
+  // while streaming (kIncremental; PostgreSQL 14 or later; each table needs a primary key, a
+  // REPLICA IDENTITY USING INDEX index, or REPLICA IDENTITY FULL, which is read in ctid ranges
+  // against a replication slot's exported snapshot: docs/snapshots.md).
   SnapshotType snapshot_type = SnapshotType::kBlocking;
   // The Debezium-style signal table ("schema.table"; columns id, type, data): its inserts, in
   // commit order, start, stop, pause and resume incremental snapshots (source/snapshot_signal.h;

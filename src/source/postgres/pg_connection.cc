@@ -211,8 +211,10 @@ Result<SystemIdentity> PgConnection::IdentifySystem() {
   return identity;
 }
 
-Result<CreatedSlot> PgConnection::CreateLogicalSlot(const std::string& slot, bool export_snapshot) {
-  std::string sql = "CREATE_REPLICATION_SLOT " + QuoteIdentifier(slot) + " LOGICAL pgoutput " +
+Result<CreatedSlot> PgConnection::CreateLogicalSlot(const std::string& slot, bool export_snapshot,
+                                                    bool temporary) {
+  std::string sql = "CREATE_REPLICATION_SLOT " + QuoteIdentifier(slot) +
+                    (temporary ? " TEMPORARY" : "") + " LOGICAL pgoutput " +
                     (export_snapshot ? "EXPORT_SNAPSHOT" : "NOEXPORT_SNAPSHOT");
   EDDY_ASSIGN_OR_RETURN(QueryRows rows, Query(sql));
   if (rows.rows.size() != 1) return Corruption("CREATE_REPLICATION_SLOT returned no row");

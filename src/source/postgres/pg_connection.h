@@ -74,8 +74,10 @@ class PgConnection {
 
   // ---- replication connection ----
   Result<SystemIdentity> IdentifySystem();
-  // CREATE_REPLICATION_SLOT name LOGICAL pgoutput EXPORT_SNAPSHOT | NOEXPORT_SNAPSHOT.
-  Result<CreatedSlot> CreateLogicalSlot(const std::string& slot, bool export_snapshot);
+  // CREATE_REPLICATION_SLOT name [TEMPORARY] LOGICAL pgoutput EXPORT_SNAPSHOT |
+  // NOEXPORT_SNAPSHOT. A temporary slot is dropped when the connection closes.
+  Result<CreatedSlot> CreateLogicalSlot(const std::string& slot, bool export_snapshot,
+                                        bool temporary = false);
   // START_REPLICATION SLOT ... LOGICAL start (options); enters CopyBoth.
   Status StartReplication(const std::string& slot, Lsn start, const std::string& options);
   // Waits up to `timeout` for one CopyData message; nullopt on timeout. Unavailable when the
