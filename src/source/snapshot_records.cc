@@ -1,5 +1,6 @@
 #include "source/snapshot_records.h"
 
+#include <memory>
 #include <utility>
 
 namespace eddy::source {
@@ -78,7 +79,10 @@ log::AppendRecord& SnapshotRecordWriter::Next(std::vector<log::AppendRecord>& ou
     record->partition_key.clear();
     record->payload.clear();
     record->explicit_hash_key.reset();
-    record->position = SourcePosition();
+    // In place: GCC 12 at -O1 with the sanitizers reads a move-assignment from a fresh
+    // SourcePosition as a use of uninitialized variant storage (-Wmaybe-uninitialized).
+    std::destroy_at(&record->position);
+    std::construct_at(&record->position);
   }
   record->payload.reserve(payload_hint_);
   const uint64_t ordinal = next_ordinal_++;
