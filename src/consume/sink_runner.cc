@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/helper_thread.h"
 #include "base/logging.h"
 #include "base/metrics.h"
 #include "consume/outstanding_records.h"
@@ -274,59 +275,6 @@ class LaneQueue {
   std::deque<Chunk> chunks_;
   size_t count_ = 0;
   uint64_t bytes_ = 0;
-};
-
-// A second thread for the control thread's per-record work (decoding, rendering): the control
-// thread hands it part of a read and does the rest itself. Run, then Wait, from one thread.
-class HelperThread {
- public:
-  HelperThread() : thread_([this] { Loop(); }) {}
-  ~HelperThread() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  HelperThread(const HelperThread&) = delete;
-  HelperThread& operator=(const HelperThread&) = delete;
-
-  void Run(std::function<void()> task) {
-    {
-      std::lock_guard lock(mu_);
-      task_ = std::move(task);
-      done_ = false;
-    }
-    cv_.notify_all();
-  }
-  void Wait() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return done_; });
-  }
-
- private:
-  void Loop() {
-    std::unique_lock lock(mu_);
-    while (true) {
-      cv_.wait(lock, [&] { return stopping_ || task_ != nullptr; });
-      if (task_ == nullptr) return;  // stopping, nothing left to run
-      std::function<void()> task = std::move(task_);
-      task_ = nullptr;
-      lock.unlock();
-      task();
-      lock.lock();
-      done_ = true;
-      cv_.notify_all();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::function<void()> task_;  // guarded by mu_
-  bool done_ = true;
-  bool stopping_ = false;
-  std::thread thread_;  // last: starts after the members it uses
 };
 
 struct Lane {

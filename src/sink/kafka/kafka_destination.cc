@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/helper_thread.h"
 #include "base/logging.h"
 #include "consume/checkpoint_store.h"
 #include "consume/sink_settings.h"
@@ -36,59 +37,6 @@ constexpr int kAdminTimeoutMs = 3000;
 constexpr size_t kProduceChunkRecords = 256;
 // Batches of at least this many records are mapped on two threads (see Deliver).
 constexpr size_t kHelperMinRecords = 2048;
-
-// A second thread for Deliver's mapping: Run hands it a task, Wait returns once it ran. Used
-// by one thread at a time (Deliver is serialized).
-class MapHelper {
- public:
-  MapHelper() : thread_([this] { Loop(); }) {}
-  MapHelper(const MapHelper&) = delete;
-  MapHelper& operator=(const MapHelper&) = delete;
-  ~MapHelper() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-  }
-  void Run(std::function<void()> task) {
-    {
-      std::lock_guard lock(mutex_);
-      task_ = std::move(task);
-      done_ = false;
-    }
-    wake_.notify_all();
-  }
-  void Wait() {
-    std::unique_lock lock(mutex_);
-    finished_.wait(lock, [&] { return done_; });
-  }
-
- private:
-  void Loop() {
-    std::unique_lock lock(mutex_);
-    while (true) {
-      wake_.wait(lock, [&] { return stopping_ || task_ != nullptr; });
-      if (stopping_) return;
-      std::function<void()> task = std::move(task_);
-      task_ = nullptr;
-      lock.unlock();
-      task();
-      lock.lock();
-      done_ = true;
-      finished_.notify_all();
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable finished_;
-  std::function<void()> task_;
-  bool done_ = true;
-  bool stopping_ = false;
-  std::thread thread_;  // last: starts after the members it uses
-};
 
 int TimeoutMs(std::chrono::milliseconds timeout) { return static_cast<int>(timeout.count()); }
 
@@ -269,7 +217,7 @@ class KafkaDestination final : public consume::Destination {
     half.status = Status::Ok();
     half.done = split;
     if (split < count) {
-      if (helper_ == nullptr) helper_ = std::make_unique<MapHelper>();
+      if (helper_ == nullptr) helper_ = std::make_unique<HelperThread>();
       helper_->Run([this, &batch, &skip, split, count, &half] {
         half.done = MapRecords(batch, skip, split, count, &half.arena, &half.messages,
                                &half.record_of_message, &half.status);
@@ -918,7 +866,7 @@ class KafkaDestination final : public consume::Destination {
     size_t done = 0;
   };
   HelperHalf helper_half_;
-  std::unique_ptr<MapHelper> helper_;  // started by the first large batch
+  std::unique_ptr<HelperThread> helper_;  // started by the first large batch
   const bool two_cores_ = std::thread::hardware_concurrency() > 1;
   // The topic of the last message produced (a view into the mapper) and its handle.
   std::string_view last_topic_;
