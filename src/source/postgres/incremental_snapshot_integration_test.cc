@@ -18,6 +18,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -70,6 +71,62 @@ class IncrementalSnapshotTest : public ::testing::Test {
   }
 
   void OpenLog() { log_.Open(dir_); }
+
+  // One run of a kill -9 test: the capture with `options` runs in a forked child and is killed
+  // with SIGKILL, by itself once its `crash_after`-th chunk is durable, or, with `kill_after`,
+  // by this process that long after the fork (wherever the child is, before its first chunk
+  // too). Then the log is reopened here, and the dead walsender has let go of the slot, so the
+  // next run can stream.
+  void RunChildUntilKilled(const PostgresCaptureOptions& options, int crash_after,
+                           std::optional<milliseconds> kill_after = std::nullopt) {
+    log_.Close();  // the child takes the log directory's lock
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::alarm(60);
+      auto store = log::LogStore::Open(dir_ + "/log");
+      if (!store.ok()) ::_exit(2);
+      auto stream = (*store)->GetStream("cdc");
+      if (!stream.ok()) ::_exit(2);
+      auto chunks = std::make_shared<int>(0);
+      PostgresCaptureOptions child = options;
+      const bool by_chunk = !kill_after.has_value();
+      child.append_hook = [chunks, crash_after, by_chunk](const AppendStep& step) {
+        if (by_chunk && step.kind == AppendStep::Kind::kTransaction && ++*chunks == crash_after) {
+          ::kill(::getpid(), SIGKILL);
+        }
+        return Status::Ok();
+      };
+      auto capture = PostgresCapture::Start(child, *stream);
+      if (!capture.ok()) ::_exit(3);
+      (*capture)->WaitUntilFinished(seconds(55));
+      ::_exit(4);
+    }
+    if (kill_after) {
+      auto deadline = std::chrono::steady_clock::now() + *kill_after;
+      while (std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        if (::waitpid(pid, &status, WNOHANG) == pid) FAIL() << "child ended early " << status;
+        std::this_thread::yield();
+      }
+      ::kill(pid, SIGKILL);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "wait status " << status;
+    OpenLog();
+    auto sql = PgConnection::Connect(server->Url(), false);
+    ASSERT_TRUE(sql.ok());
+    auto deadline = std::chrono::steady_clock::now() + seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto rows = (*sql)->Query(
+          "SELECT count(*)::text FROM pg_replication_slots WHERE active AND slot_name = " +
+          QuoteLiteral(options.slot_name));
+      ASSERT_TRUE(rows.ok());
+      if (rows->rows[0][0].value_or("") == "0") break;
+      ASSERT_TRUE((*sql)->Query("SELECT pg_sleep(0.05)").ok());
+    }
+  }
   std::vector<ChangeEvent> ReadAll() const { return log_.ReadAll(); }
 
   PostgresCaptureOptions Options(std::vector<std::string> tables, size_t chunk_rows) {
@@ -648,33 +705,7 @@ TEST_F(IncrementalSnapshotTest, KeylessKillNineResumesAtTheLastPageRange) {
     return counts;
   };
   for (int run = 0; run < 3; ++run) {
-    log_.Close();  // the child takes the log directory's lock
-    int crash_after = static_cast<int>(random() % 4) + 2;
-    pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::alarm(60);
-      auto store = log::LogStore::Open(dir_ + "/log");
-      if (!store.ok()) ::_exit(2);
-      auto stream = (*store)->GetStream("cdc");
-      if (!stream.ok()) ::_exit(2);
-      auto chunks = std::make_shared<int>(0);
-      PostgresCaptureOptions child = options;
-      child.append_hook = [chunks, crash_after](const AppendStep& step) {
-        if (step.kind == AppendStep::Kind::kTransaction && ++*chunks == crash_after) {
-          ::kill(::getpid(), SIGKILL);
-        }
-        return Status::Ok();
-      };
-      auto capture = PostgresCapture::Start(child, *stream);
-      if (!capture.ok()) ::_exit(3);
-      (*capture)->WaitUntilFinished(seconds(55));
-      ::_exit(4);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "wait status " << status;
-    OpenLog();
+    ASSERT_NO_FATAL_FAILURE(RunChildUntilKilled(options, static_cast<int>(random() % 4) + 2));
     RowCounts counts = reads();
     size_t total = 0;
     for (const auto& [row, copies] : counts) {
@@ -685,17 +716,6 @@ TEST_F(IncrementalSnapshotTest, KeylessKillNineResumesAtTheLastPageRange) {
     }
     EXPECT_GT(total, previous_rows) << "run " << run;
     previous_rows = total;
-    auto sql = PgConnection::Connect(server->Url(), false);
-    ASSERT_TRUE(sql.ok());
-    auto deadline = std::chrono::steady_clock::now() + seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto rows = (*sql)->Query(
-          "SELECT count(*)::text FROM pg_replication_slots WHERE active AND slot_name = " +
-          QuoteLiteral(options.slot_name));
-      ASSERT_TRUE(rows.ok());
-      if (rows->rows[0][0].value_or("") == "0") break;
-      ASSERT_TRUE((*sql)->Query("SELECT pg_sleep(0.05)").ok());
-    }
   }
   StartCapture(options);
   WaitSnapshotState("complete");
@@ -779,64 +799,15 @@ TEST_P(KillNineTest, KillNineMidSnapshotResumesAtTheLastChunk) {
   options.snapshot_parallelism = GetParam();
   size_t previous_rows = 0;
   for (int run = 0; run < 4; ++run) {
-    log_.Close();  // the child takes the log directory's lock
     // Crash after the n-th chunk of this run is durable, or (odd runs) at a random moment.
     int crash_after = static_cast<int>(random() % 5) + 2;
-    bool at_random_time = run % 2 == 1;
-    pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::alarm(60);
-      auto store = log::LogStore::Open(dir_ + "/log");
-      if (!store.ok()) ::_exit(2);
-      auto stream = (*store)->GetStream("cdc");
-      if (!stream.ok()) ::_exit(2);
-      auto chunks = std::make_shared<int>(0);
-      PostgresCaptureOptions child = options;
-      child.append_hook = [chunks, crash_after, at_random_time](const AppendStep& step) {
-        if (!at_random_time && step.kind == AppendStep::Kind::kTransaction &&
-            ++*chunks == crash_after) {
-          ::kill(::getpid(), SIGKILL);
-        }
-        return Status::Ok();
-      };
-      auto capture = PostgresCapture::Start(child, *stream);
-      if (!capture.ok()) ::_exit(3);
-      (*capture)->WaitUntilFinished(seconds(55));
-      ::_exit(4);
-    }
-    if (at_random_time) {
-      // Give the child a moment to start and read some chunks, then kill it wherever it is
-      // (before its first chunk, too).
-      auto deadline = std::chrono::steady_clock::now() + milliseconds(50 + random() % 250);
-      while (std::chrono::steady_clock::now() < deadline) {
-        int status = 0;
-        if (::waitpid(pid, &status, WNOHANG) == pid) FAIL() << "child ended early " << status;
-        std::this_thread::yield();
-      }
-      ::kill(pid, SIGKILL);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "wait status " << status;
-    OpenLog();
+    std::optional<milliseconds> kill_after;
+    if (run % 2 == 1) kill_after = milliseconds(50 + random() % 250);
+    ASSERT_NO_FATAL_FAILURE(RunChildUntilKilled(options, crash_after, kill_after));
     std::map<int64_t, int> counts = ReadCounts(ReadAll(), t);
     for (const auto& [id, count] : counts) ASSERT_EQ(count, 1) << "run " << run << " id " << id;
     EXPECT_GE(counts.size(), previous_rows) << "run " << run;
     previous_rows = counts.size();
-    // The dead walsender must let go of the slot before the next run can stream.
-    auto sql = PgConnection::Connect(server->Url(), false);
-    ASSERT_TRUE(sql.ok());
-    auto deadline = std::chrono::steady_clock::now() + seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto rows = (*sql)->Query(
-          "SELECT count(*)::text FROM pg_replication_slots WHERE active "
-          "AND slot_name = " +
-          QuoteLiteral(options.slot_name));
-      ASSERT_TRUE(rows.ok());
-      if (rows->rows[0][0].value_or("") == "0") break;
-      ASSERT_TRUE((*sql)->Query("SELECT pg_sleep(0.05)").ok());
-    }
   }
   EXPECT_GT(previous_rows, 0u) << "no chunk reached the log before the crashes";
   StartCapture(options);
