@@ -1,7 +1,8 @@
 """Shared pieces of the benchmark scripts: free_port, port_open and wait_for (the end-to-end
 tests' own, tests/e2e/e2e_common.py: one implementation for tests and benchmarks), and
 run_kinesis_load, which drives kinesis_load (bench/api/kinesis_load.cc) through its ready/go
-protocol so that only the measured work is timed.
+protocol so that only the measured work is timed, and create_retail_trans, the seeds'
+retail_trans table in PostgreSQL.
 
 A script in a folder of bench/ imports it after putting bench/ on its path:
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -14,7 +15,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
 from e2e_common import free_port, port_open, wait_for  # noqa: E402,F401
 
-__all__ = ["free_port", "port_open", "wait_for", "run_kinesis_load"]
+__all__ = ["free_port", "port_open", "wait_for", "run_kinesis_load", "create_retail_trans"]
 
 
 def run_kinesis_load(binary, args):
@@ -31,3 +32,15 @@ def run_kinesis_load(binary, args):
     if proc.wait() != 0:
         raise SystemExit("kinesis_load failed")
     return json.loads(out)
+
+
+def create_retail_trans(db, rows):
+    """Creates retail_trans (the seeds' table) in PostgreSQL `db` (e2e_common.Postgres) with
+    `rows` generated rows: keys 1..rows, 50,000 customers, four events, 5,003 SKUs."""
+    db.sql("CREATE TABLE retail_trans (trans_id bigint PRIMARY KEY, customer_id text,"
+           " event text, sku text, device text, quantity int, trans_datetime timestamp)")
+    db.sql("INSERT INTO retail_trans SELECT g, 'C' || lpad((g % 50000)::text, 6, '0'),"
+           " (ARRAY['purchase','return','view','add_to_cart'])[1 + g % 4],"
+           " 'SKU-' || (g % 5003), (ARRAY['web','ios','android'])[1 + g % 3], 1 + g % 7,"
+           " TIMESTAMP '2026-01-01' + (g || ' seconds')::interval"
+           f" FROM generate_series(1, {rows}) g")

@@ -39,6 +39,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
 from e2e_common import Postgres, free_port, stop_process  # noqa: E402
 from objects_support import delivered_records  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, ".."))
+from bench_common import create_retail_trans  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -84,13 +86,7 @@ def main():
     db = None
     try:
         db = Postgres(args.localdb, work)
-        db.sql("CREATE TABLE retail_trans (trans_id bigint PRIMARY KEY, customer_id text,"
-               " event text, sku text, device text, quantity int, trans_datetime timestamp)")
-        db.sql("INSERT INTO retail_trans SELECT g, 'C' || lpad((g % 50000)::text, 6, '0'),"
-               " (ARRAY['purchase','return','view','add_to_cart'])[1 + g % 4],"
-               " 'SKU-' || (g % 5003), (ARRAY['web','ios','android'])[1 + g % 3], 1 + g % 7,"
-               " TIMESTAMP '2026-01-01' + (g || ' seconds')::interval"
-               f" FROM generate_series(1, {args.rows}) g")
+        create_retail_trans(db, args.rows)
         csv = work + "/retail_trans.csv"
         subprocess.run(["psql", db.url, "-q", "-c", f"\\copy retail_trans TO '{csv}' CSV"],
                        check=True)

@@ -27,6 +27,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
 from e2e_common import Postgres  # noqa: E402
 from snapshot_bench import eddy_snapshot, timed  # noqa: E402
+from bench_common import create_retail_trans  # noqa: E402
 
 
 def main():
@@ -40,13 +41,7 @@ def main():
     work = tempfile.mkdtemp(prefix="eddy-ctid-bench-")
     db = Postgres(args.localdb, work, "postgres")
     try:
-        db.sql("CREATE TABLE retail_trans (trans_id bigint PRIMARY KEY, customer_id text,"
-               " event text, sku text, device text, quantity int, trans_datetime timestamp)")
-        db.sql("INSERT INTO retail_trans SELECT g, 'C' || lpad((g % 50000)::text, 6, '0'),"
-               " (ARRAY['purchase','return','view','add_to_cart'])[1 + g % 4],"
-               " 'SKU-' || (g % 5003), (ARRAY['web','ios','android'])[1 + g % 3], 1 + g % 7,"
-               " TIMESTAMP '2026-01-01' + (g || ' seconds')::interval"
-               f" FROM generate_series(1, {args.rows}) g")
+        create_retail_trans(db, args.rows)
         db.sql("CREATE TABLE retail_keyless AS SELECT * FROM retail_trans")
         db.sql("ALTER TABLE retail_keyless REPLICA IDENTITY FULL")
         db.sql("VACUUM ANALYZE retail_trans")

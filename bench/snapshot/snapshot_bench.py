@@ -41,6 +41,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
 from e2e_common import MariaDB, Postgres  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, ".."))
+from bench_common import create_retail_trans  # noqa: E402
 
 KEEP = False
 PROFILE = None  # a directory: eddy runs under `perf record -g` writing perf-*.data there
@@ -131,13 +133,7 @@ def bench(args, kind, work):
         }
     else:
         db = Postgres(args.localdb, work, "postgres")
-        db.sql("CREATE TABLE retail_trans (trans_id bigint PRIMARY KEY, customer_id text,"
-               " event text, sku text, device text, quantity int, trans_datetime timestamp)")
-        db.sql("INSERT INTO retail_trans SELECT g, 'C' || lpad((g % 50000)::text, 6, '0'),"
-               " (ARRAY['purchase','return','view','add_to_cart'])[1 + g % 4],"
-               " 'SKU-' || (g % 5003), (ARRAY['web','ios','android'])[1 + g % 3], 1 + g % 7,"
-               " TIMESTAMP '2026-01-01' + (g || ' seconds')::interval"
-               f" FROM generate_series(1, {args.rows}) g")
+        create_retail_trans(db, args.rows)
         db.sql("VACUUM ANALYZE retail_trans")
         table = "public.retail_trans"
         issue_reference = "psql \\copy TO /dev/null"
