@@ -545,19 +545,23 @@ Result<ValueView> ReadValueView(ByteReader& reader, int depth) {
   return view;
 }
 
-// One whole row (ReadRow's checks), returned as its bytes.
-Result<std::string_view> SkipRow(ByteReader& reader) {
+// One whole row (ReadRow's checks), returned as its bytes; with `fields`, each field read is
+// appended to it too (the checking pass is then the reading pass).
+Result<std::string_view> SkipRow(ByteReader& reader, std::vector<FieldView>* fields = nullptr) {
   const std::string_view start = reader.rest();
   EDDY_ASSIGN_OR_RETURN(uint64_t count, ReadCount(reader, "row field"));
   for (uint64_t i = 0; i < count; ++i) {
-    EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());
-    EDDY_RETURN_IF_ERROR(ReadValueView(reader, 0).status());
+    EDDY_ASSIGN_OR_RETURN(std::string_view name, reader.ReadLengthPrefixed());
+    EDDY_ASSIGN_OR_RETURN(ValueView value, ReadValueView(reader, 0));
+    if (fields != nullptr) fields->push_back(FieldView{name, value});
   }
   return start.substr(0, start.size() - reader.remaining());
 }
 
 // ReadEvent in place (keep the two in step: they check the same things in the same order).
-Result<EventView> ReadEventView(ByteReader& reader) {
+// With `image`: the fields of the row image a row change's consumer lays out (see
+// DecodeEventViewWithImage) are collected into it as they are checked.
+Result<EventView> ReadEventView(ByteReader& reader, std::vector<FieldView>* image) {
   EventView event;
   EDDY_ASSIGN_OR_RETURN(EventHeader header, ReadEventHeader(reader));
   event.version = header.version;
@@ -582,12 +586,21 @@ Result<EventView> ReadEventView(ByteReader& reader) {
   EDDY_RETURN_IF_ERROR(ReadUnsigned32(reader, "mysql row").status());  // mysql row
   EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());          // query
 
-  EDDY_ASSIGN_OR_RETURN(event.key, SkipRow(reader));
-  if (event.flags & kEventFlagHasBefore) {
-    EDDY_ASSIGN_OR_RETURN(event.before, SkipRow(reader));
+  // Which row is the image: the after image, or for a delete the before image (the key when
+  // there is none). Fields collected from a row that turns out not to be it are dropped.
+  const bool has_before = (event.flags & kEventFlagHasBefore) != 0;
+  const bool has_after = (event.flags & kEventFlagHasAfter) != 0;
+  const bool is_delete = event.op == Operation::kDelete;
+  std::vector<FieldView>* key_image =
+      image != nullptr && is_delete && !has_before ? image : nullptr;
+  std::vector<FieldView>* before_image = image != nullptr && is_delete ? image : nullptr;
+  std::vector<FieldView>* after_image = image != nullptr && !is_delete ? image : nullptr;
+  EDDY_ASSIGN_OR_RETURN(event.key, SkipRow(reader, key_image));
+  if (has_before) {
+    EDDY_ASSIGN_OR_RETURN(event.before, SkipRow(reader, before_image));
   }
-  if (event.flags & kEventFlagHasAfter) {
-    EDDY_ASSIGN_OR_RETURN(event.after, SkipRow(reader));
+  if (has_after) {
+    EDDY_ASSIGN_OR_RETURN(event.after, SkipRow(reader, after_image));
   }
   if (event.flags & kEventFlagHasMessage) {
     EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());
@@ -851,6 +864,17 @@ Result<StoredEventHeader> ReadHeader(ByteReader& reader) {
   return header;
 }
 
+// DecodeWhole for ReadEventView, which takes the image's fields too.
+Result<EventView> DecodeWholeEventView(ByteReader& reader, std::vector<FieldView>* image) {
+  Result<EventView> decoded = ReadEventView(reader, image);
+  if (!decoded.ok()) return decoded.status().WithContext("decoding change event");
+  if (!reader.empty()) {
+    return Corruption("decoding change event: " + std::to_string(reader.remaining()) +
+                      " unexpected bytes after the event");
+  }
+  return decoded;
+}
+
 }  // namespace
 
 Result<StoredEventHeader> ReadStoredEventHeader(std::string_view bytes) {
@@ -861,7 +885,14 @@ Result<StoredEventHeader> ReadStoredEventHeader(std::string_view bytes) {
 }
 
 Result<EventView> DecodeEventView(std::string_view bytes) {
-  return DecodeWhole(bytes, &ReadEventView, "decoding change event", "event");
+  ByteReader reader(bytes);
+  return DecodeWholeEventView(reader, nullptr);
+}
+
+Result<EventView> DecodeEventViewWithImage(std::string_view bytes, std::vector<FieldView>* image) {
+  image->clear();
+  ByteReader reader(bytes);
+  return DecodeWholeEventView(reader, image);
 }
 
 Result<Operation> StoredEventOperation(std::string_view bytes) {

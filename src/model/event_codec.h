@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "model/event.h"
@@ -97,6 +98,14 @@ struct EventView {
 
 // Decodes one event that occupies all of `bytes` in place (trailing bytes are Corruption).
 Result<EventView> DecodeEventView(std::string_view bytes);
+
+// DecodeEventView, collecting as it checks them the fields of the row image that a consumer of
+// row changes lays out: the after image, or for a delete the before image (the key when the
+// delete has none). `image` is cleared first and then holds those fields in their stored
+// order, pointing into `bytes`; it stays empty when the event has no such row. One parse of
+// the event instead of DecodeEventView followed by a RowFieldReader over the image (the Parquet
+// writer's AppendStoredEvent). On an error `image` holds some fields: ignore it.
+Result<EventView> DecodeEventViewWithImage(std::string_view bytes, std::vector<FieldView>* image);
 
 // The operation of a stored event, from its first bytes (the version and operation checks of
 // DecodeEvent alone): for consumers that sort records by operation before decoding them.

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <vector>
 
 #include "base/bytes.h"
 #include "model/event_header.h"
@@ -351,16 +352,45 @@ void ExpectSameRow(std::string_view bytes, const Row& row, const std::string& co
   }
 }
 
-// DecodeEventView reads what DecodeEvent reads, in place.
+// The fields DecodeEventViewWithImage collected are the image's: `row`, field by field.
+void ExpectSameFields(const std::vector<FieldView>& fields, const Row& row,
+                      const std::string& context) {
+  ASSERT_EQ(fields.size(), row.size()) << context;
+  for (size_t i = 0; i < row.size(); ++i) {
+    EXPECT_EQ(fields[i].name, row[i].name) << context;
+    EXPECT_EQ(fields[i].value.type, row[i].value.type()) << context;
+    std::string_view encoded = fields[i].value.encoded;
+    auto value = DecodeValue(encoded);
+    ASSERT_TRUE(value.ok()) << context;
+    EXPECT_TRUE(encoded.empty()) << context;
+    EXPECT_EQ(*value, row[i].value) << context;
+  }
+}
+
+// DecodeEventView reads what DecodeEvent reads, in place; DecodeEventViewWithImage accepts the
+// same bytes and collects the image's fields.
 void ExpectViewMatches(std::string_view bytes, const std::string& context) {
   auto event = DecodeEvent(bytes);
   auto view = DecodeEventView(bytes);
+  std::vector<FieldView> image;
+  auto with_image = DecodeEventViewWithImage(bytes, &image);
   ASSERT_EQ(event.ok(), view.ok())
       << context << " " << (event.ok() ? view.status() : event.status()).ToString();
+  ASSERT_EQ(view.ok(), with_image.ok()) << context;
   if (!event.ok()) {
     EXPECT_EQ(view.status().code(), ErrorCode::kCorruption) << view.status().ToString();
+    EXPECT_EQ(with_image.status().ToString(), view.status().ToString()) << context;
     return;
   }
+  if (event->op == Operation::kDelete) {
+    ExpectSameFields(image, event->before ? *event->before : event->key, context);
+  } else if (event->after) {
+    ExpectSameFields(image, *event->after, context);
+  } else {
+    EXPECT_TRUE(image.empty()) << context;
+  }
+  EXPECT_EQ(with_image->after, view->after) << context;
+  EXPECT_EQ(with_image->position, view->position) << context;
   EXPECT_EQ(view->op, event->op) << context;
   auto op = StoredEventOperation(bytes);
   ASSERT_TRUE(op.ok()) << context;
@@ -400,6 +430,9 @@ TEST(EventViewTest, RejectsWhatDecodeEventRejects) {
   for (size_t length = 0; length < bytes.size(); ++length) {
     auto view = DecodeEventView(std::string_view(bytes).substr(0, length));
     ASSERT_FALSE(view.ok()) << length;
+    std::vector<FieldView> image;
+    EXPECT_FALSE(DecodeEventViewWithImage(std::string_view(bytes).substr(0, length), &image).ok())
+        << length;
     EXPECT_EQ(view.status().code(), ErrorCode::kCorruption) << view.status().ToString();
   }
   EXPECT_FALSE(DecodeEventView(bytes + "x").ok());

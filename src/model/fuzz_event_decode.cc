@@ -2,11 +2,14 @@
 // event that decodes must survive a re-encode/decode round trip unchanged. (Byte equality is
 // not required: an over-long varint decodes to the same number as the short form.)
 // DecodeEventView must accept exactly the bytes DecodeEvent accepts, and its rows must read
-// back, field by field, as the decoded event's rows. ReadStoredEventHeader must return a
-// header or Corruption for any bytes, and for bytes that decode, the decoded event's header.
+// back, field by field, as the decoded event's rows; DecodeEventViewWithImage must accept the
+// same bytes and collect the image's fields as RowFieldReader reads them. ReadStoredEventHeader
+// must return a header or Corruption for any bytes, and for bytes that decode, the decoded event's
+// header.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
+#include <vector>
 
 #include "model/event_codec.h"
 #include "model/event_header.h"
@@ -36,6 +39,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   eddy::Result<eddy::model::ChangeEvent> event = eddy::model::DecodeEvent(bytes);
   eddy::Result<eddy::model::EventView> view = eddy::model::DecodeEventView(bytes);
   if (event.ok() != view.ok()) std::abort();
+  std::vector<eddy::model::FieldView> image;
+  eddy::Result<eddy::model::EventView> with_image =
+      eddy::model::DecodeEventViewWithImage(bytes, &image);
+  if (with_image.ok() != view.ok()) std::abort();
+  if (with_image.ok()) {
+    // The image's fields, as a RowFieldReader over the image's row reads them.
+    std::string_view row = view->op == eddy::model::Operation::kDelete
+                               ? (view->has_before() ? view->before : view->key)
+                               : view->after;
+    eddy::model::RowFieldReader reader(row);
+    auto count = reader.Count();
+    if (!row.empty() && (!count.ok() || *count != image.size())) std::abort();
+    if (row.empty() && !image.empty()) std::abort();
+    for (const eddy::model::FieldView& field : image) {
+      auto read = reader.Next();
+      if (!read.ok() || read->name != field.name || read->value.encoded != field.value.encoded) {
+        std::abort();
+      }
+    }
+  }
   eddy::Result<eddy::model::StoredEventHeader> header = eddy::model::ReadStoredEventHeader(bytes);
   if (!header.ok() && header.status().code() != eddy::ErrorCode::kCorruption) std::abort();
   if (event.ok() &&

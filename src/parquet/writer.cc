@@ -727,7 +727,8 @@ class WriterImpl final : public ParquetWriter {
 
   Status AppendStoredEvent(std::string_view encoded) override {
     if (!status_.ok()) return status_;
-    Result<model::EventView> view = model::DecodeEventView(encoded);
+    // One parse: the check of the whole event collects the image's fields (field_views_).
+    Result<model::EventView> view = model::DecodeEventViewWithImage(encoded, &field_views_);
     if (!view.ok()) {
       status_ = view.status();
       return status_;
@@ -736,20 +737,14 @@ class WriterImpl final : public ParquetWriter {
       return InvalidArgument("parquet files hold row changes only; got operation '" +
                              std::string(model::OperationCode(view->op)) + "'");
     }
-    std::string_view image;
-    if (view->op == model::Operation::kDelete) {
-      image = view->has_before() ? view->before : view->key;
-    } else {
-      if (!view->has_after()) {
-        std::string_view position = view->position;
-        auto decoded = SourcePosition::DecodeFrom(position);
-        return InvalidArgument("change event at " +
-                               (decoded.ok() ? decoded->ToString() : std::string("?")) +
-                               " has no after image");
-      }
-      image = view->after;
+    if (view->op != model::Operation::kDelete && !view->has_after()) {
+      std::string_view position = view->position;
+      auto decoded = SourcePosition::DecodeFrom(position);
+      return InvalidArgument("change event at " +
+                             (decoded.ok() ? decoded->ToString() : std::string("?")) +
+                             " has no after image");
     }
-    status_ = AppendImageView(image, *view);
+    status_ = AppendFieldViews(*view);
     if (!status_.ok()) return status_;
     return EndRow();
   }
@@ -866,14 +861,9 @@ class WriterImpl final : public ParquetWriter {
 
   // AppendImage for a stored event's row (DecodeEventView checked it): the same columns,
   // values and errors, read in place.
-  Status AppendImageView(std::string_view image, const model::EventView& event) {
-    model::RowFieldReader reader(image);
-    EDDY_ASSIGN_OR_RETURN(uint64_t count, reader.Count());
-    field_views_.clear();
-    for (uint64_t i = 0; i < count; ++i) {
-      EDDY_ASSIGN_OR_RETURN(model::FieldView field, reader.Next());
-      field_views_.push_back(field);
-    }
+  // The row in field_views_ (the image's fields, from DecodeEventViewWithImage) and the CDC
+  // columns of `event`.
+  Status AppendFieldViews(const model::EventView& event) {
     bool in_order = field_views_.size() == table_columns_;
     for (size_t i = 0; in_order && i < table_columns_; ++i) {
       in_order = field_views_[i].name == columns_[i].spec.layout.name;
