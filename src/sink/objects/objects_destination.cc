@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "base/helper_thread.h"
 #include "base/logging.h"
 #include "format/json.h"
 #include "format/renderer.h"
@@ -76,13 +77,60 @@ Result<std::unique_ptr<objstore::ObjectStore>> MakeStore(const ObjectsSettings& 
 // A Parquet flush laid out as its records come, for a prefix without partition fields: the
 // records are grouped as ObjectsDestination::Flush groups them (the evaluated prefix of the
 // arrival second, the table schema; groups in order of their first record) and each record's
-// row is appended to its group's writer at once, so the encoding of a staged batch
+// row is appended to its group's writer, so the encoding of a staged batch
 // (Destination::Stage) runs while the runner still reads the rest. Only the common case is
 // laid out here: anything else (a record without a table schema, a prefix that does not
 // evaluate, a value that does not convert, bytes that do not decode) marks the flush
 // `unusable`, and the batch is then written by Flush from its records, which produces the
 // error output. The objects are the same bytes either way (one writer per group, the same
 // rows in the same order).
+//
+// Two steps per slice of records: Take copies what the encoding reads out of the records (a
+// StagedSlice: the stored events into one buffer, each record's arrival time and table
+// schema) on the caller's thread; Encode appends the slice's rows, and may run on another
+// thread, since it reads only the slice and the flush (ObjectsDestination::Stage encodes one
+// slice on its encoder thread while the lane gathers and copies the next).
+struct StagedSlice {
+  struct Row {
+    size_t offset = 0;  // of the stored event in `bytes`
+    size_t size = 0;    // 0: no stored event, `event` holds it
+    int64_t arrival_nanos = 0;
+    uint32_t shard_index = 0;
+    SequenceNumber sequence;
+    uint32_t schema = 0;  // index into `schemas`
+    std::shared_ptr<const model::ChangeEvent> event;
+  };
+  std::string bytes;
+  std::vector<Row> rows;
+  // The rows' table schemas, one entry per run of rows with the same schema (null: none).
+  std::vector<std::shared_ptr<const model::TableSchema>> schemas;
+
+  // Refills the slice from `records` (its buffers' capacity is kept).
+  void Take(const std::vector<consume::SinkRecord>& records) {
+    bytes.clear();
+    rows.clear();
+    schemas.clear();
+    size_t total = 0;
+    for (const consume::SinkRecord& record : records) total += record.stored_event.size();
+    bytes.reserve(total);
+    rows.reserve(records.size());
+    for (const consume::SinkRecord& record : records) {
+      Row& row = rows.emplace_back();
+      row.offset = bytes.size();
+      row.size = record.stored_event.size();
+      bytes.append(record.stored_event);
+      row.arrival_nanos = record.arrival_nanos;
+      row.shard_index = record.shard_index;
+      row.sequence = record.sequence;
+      if (record.stored_event.empty()) row.event = record.event;
+      if (schemas.empty() || schemas.back() != record.table_schema) {
+        schemas.push_back(record.table_schema);
+      }
+      row.schema = static_cast<uint32_t>(schemas.size() - 1);
+    }
+  }
+};
+
 class ParquetFlush {
  public:
   ParquetFlush(const ObjectsSettings& settings, parquet::WriterOptions options)
@@ -90,10 +138,18 @@ class ParquetFlush {
 
   bool unusable() const { return unusable_; }
 
+  // Takes and encodes `records` on the calling thread.
   void Add(const std::vector<consume::SinkRecord>& records) {
-    for (const consume::SinkRecord& record : records) {
+    StagedSlice slice;
+    slice.Take(records);
+    Encode(slice);
+  }
+
+  // Appends the rows of `slice` (see StagedSlice).
+  void Encode(const StagedSlice& slice) {
+    for (const StagedSlice::Row& row : slice.rows) {
       if (unusable_) return;
-      Add(record);
+      Add(slice, row);
     }
   }
 
@@ -139,13 +195,15 @@ class ParquetFlush {
     std::unique_ptr<parquet::ParquetWriter> writer;
   };
 
-  void Add(const consume::SinkRecord& record) {
+  void Add(const StagedSlice& slice, const StagedSlice::Row& record) {
     if (count_ == 0) first_ = Position{record.shard_index, record.sequence};
     last_ = Position{record.shard_index, record.sequence};
     ++count_;
+    const std::string_view stored =
+        std::string_view(slice.bytes).substr(record.offset, record.size);
     // Only row changes are rows (as in Flush).
-    if (!record.stored_event.empty()) {
-      Result<model::Operation> op = model::StoredEventOperation(record.stored_event);
+    if (!stored.empty()) {
+      Result<model::Operation> op = model::StoredEventOperation(stored);
       if (!op.ok()) {
         unusable_ = true;
         return;
@@ -154,14 +212,15 @@ class ParquetFlush {
     } else if (record.event == nullptr || !model::IsRowChange(record.event->op)) {
       return;
     }
-    if (record.table_schema == nullptr) {
+    const std::shared_ptr<const model::TableSchema>& table_schema = slice.schemas[record.schema];
+    if (table_schema == nullptr) {
       unusable_ = true;  // the error output's record: Flush writes it
       return;
     }
     const int64_t second = format::FloorDiv(record.arrival_nanos, 1'000'000'000);
     Group* group = nullptr;
     if (last_group_ != nullptr && cached_second_ == second &&
-        last_group_->schema == record.table_schema.get()) {
+        last_group_->schema == table_schema.get()) {
       group = last_group_;
     } else {
       Result<std::string> prefix = settings_.prefix.Evaluate(
@@ -171,10 +230,9 @@ class ParquetFlush {
         return;
       }
       for (const std::unique_ptr<Group>& candidate : groups_) {
-        if (candidate->prefix == *prefix &&
-            (candidate->schema == record.table_schema.get() ||
-             (candidate->schema->version == record.table_schema->version &&
-              candidate->schema->table == record.table_schema->table))) {
+        if (candidate->prefix == *prefix && (candidate->schema == table_schema.get() ||
+                                             (candidate->schema->version == table_schema->version &&
+                                              candidate->schema->table == table_schema->table))) {
           group = candidate.get();
           break;
         }
@@ -182,12 +240,11 @@ class ParquetFlush {
       if (group == nullptr) {
         auto created = std::make_unique<Group>();
         created->prefix = std::move(*prefix);
-        created->schema = record.table_schema.get();
-        created->schema_owner = record.table_schema;
+        created->schema = table_schema.get();
+        created->schema_owner = table_schema;
         created->first_arrival_nanos = record.arrival_nanos;
         created->first = Position{record.shard_index, record.sequence};
-        auto writer =
-            parquet::ParquetWriter::OpenBuffer(*record.table_schema, options_, &created->bytes);
+        auto writer = parquet::ParquetWriter::OpenBuffer(*table_schema, options_, &created->bytes);
         if (!writer.ok()) {
           unusable_ = true;
           return;
@@ -199,9 +256,8 @@ class ParquetFlush {
       cached_second_ = second;
     }
     last_group_ = group;
-    Status appended = record.stored_event.empty()
-                          ? group->writer->AppendEvent(*record.event)
-                          : group->writer->AppendStoredEvent(record.stored_event);
+    Status appended = stored.empty() ? group->writer->AppendEvent(*record.event)
+                                     : group->writer->AppendStoredEvent(stored);
     if (!appended.ok()) unusable_ = true;
   }
 
@@ -251,11 +307,21 @@ class ObjectsDestination final : public consume::Destination {
   // (ParquetFlush), overlapping its reading; the objects are written by Deliver.
   bool StagesRecords() const override { return LaysOutAsRecordsCome(); }
 
+  // Copies the slice's stored events (StagedSlice::Take) and hands them to the encoder thread,
+  // once it finished the slice before: the lane gathers and copies slice N+1 while slice N is
+  // encoded, so a flush's Parquet encoding runs beside the lane's own work (on a second core).
   void Stage(size_t /*lane*/, const std::vector<consume::SinkRecord>& records,
              bool first) override {
     std::lock_guard lock(mutex_);
+    StagedSlice& slice = slices_[next_slice_];
+    slice.Take(records);
+    if (encoder_thread_ == nullptr) encoder_thread_ = std::make_unique<HelperThread>();
+    encoder_thread_->Wait();  // the slice before is encoded: staged_ and the other slice are free
     if (first) staged_ = std::make_unique<ParquetFlush>(settings_, ParquetOptions());
-    if (staged_ != nullptr && !staged_->unusable()) staged_->Add(records);
+    if (staged_ == nullptr || staged_->unusable()) return;
+    ParquetFlush* flush = staged_.get();
+    encoder_thread_->Run([flush, &slice] { flush->Encode(slice); });
+    next_slice_ = 1 - next_slice_;
   }
 
   Status Open() override {
@@ -292,6 +358,10 @@ class ObjectsDestination final : public consume::Destination {
   }
 
   Status Close() override {
+    {
+      std::lock_guard lock(mutex_);
+      if (encoder_thread_ != nullptr) encoder_thread_->Wait();
+    }
     if (store_ != nullptr) store_->Close();
     return Status::Ok();
   }
@@ -304,6 +374,7 @@ class ObjectsDestination final : public consume::Destination {
   // A Parquet flush through ParquetFlush: the one staged for this batch when it holds exactly
   // the batch's records, else laid out now; Flush when it is unusable (see ParquetFlush).
   Status FlushAsRecordsCame(const consume::SinkBatch& batch) {
+    if (encoder_thread_ != nullptr) encoder_thread_->Wait();  // the last staged slice is encoded
     std::unique_ptr<ParquetFlush> flush = std::move(staged_);
     if (flush == nullptr || !flush->Holds(batch.records)) {
       flush = std::make_unique<ParquetFlush>(settings_, ParquetOptions());
@@ -617,9 +688,16 @@ class ObjectsDestination final : public consume::Destination {
   const std::unique_ptr<ObjectEncoder> error_encoder_;  // kParquet: the error objects' encoder
   std::shared_ptr<logging::Logger> logger_;
   std::mutex mutex_;  // serializes Deliver and Stage (and guards parser_, staged_)
-  // The Parquet flush staged for the next Deliver (StagesRecords).
+  // The Parquet flush staged for the next Deliver (StagesRecords). While a slice is being
+  // encoded (between encoder_thread_'s Run and Wait) the encoder thread owns staged_'s flush and
+  // that slice; everything else here is the lane's (under mutex_).
   std::unique_ptr<ParquetFlush> staged_;
+  StagedSlice slices_[2];  // filled in turn: one is encoded while the next is copied
+  size_t next_slice_ = 0;
   simdjson::dom::parser parser_;
+  // Encodes staged slices (Stage; started by the first). Last: destroyed first, so a slice it
+  // is encoding finishes while the flush and the slice are still alive.
+  std::unique_ptr<HelperThread> encoder_thread_;
 };
 
 }  // namespace
