@@ -25,6 +25,24 @@ class LocalObjectStoreTest : public ::testing::Test {
   ObjectStore& store_ = local_;  // through the interface, as the sinks call it
 };
 
+// The write probe of Check: a full disk or a directory eddy may not write in fails Check with
+// the fix, and leaves no probe behind.
+TEST_F(LocalObjectStoreTest, CheckReportsAFullDiskAndADirectoryItMayNotWrite) {
+  fs_.InjectFault(io::FaultOperation::kAppend, NoSpace("injected: no space left"), ".eddy-probe");
+  Status full = store_.Check();
+  EXPECT_EQ(full.code(), ErrorCode::kNoSpace) << full.ToString();
+  EXPECT_NE(full.message().find("cannot write in /lake"), std::string::npos) << full.ToString();
+  fs_.InjectFault(io::FaultOperation::kOpen, IoError("injected: permission denied"), ".eddy-probe");
+  Status denied = store_.Check();
+  EXPECT_EQ(denied.code(), ErrorCode::kFailedPrecondition) << denied.ToString();
+  EXPECT_NE(denied.message().find("give eddy write access"), std::string::npos)
+      << denied.ToString();
+  auto left = fs_.List("/lake");
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty());
+  EXPECT_TRUE(store_.Check().ok());
+}
+
 TEST_F(LocalObjectStoreTest, PutGetListDelete) {
   ASSERT_TRUE(store_.Check().ok());
   ASSERT_TRUE(store_.Put("p/2026/12/04/a.json", "one\n").ok());
