@@ -1303,12 +1303,17 @@ bool SinkRunner::Impl::GatherStaged(size_t index, std::unique_lock<std::mutex>& 
       if (batch->empty()) {
         *batch = std::move(slice);
       } else {
-        // Room for what is queued too (a backlog is read ahead of the lane), so the batch's
-        // records are moved once, not again at each doubling of the vector.
+        // Room for the whole batch as far as its limits let it grow: batch_size records, or
+        // batch_bytes at the average record size so far (so the room stays within what the
+        // byte limit lets the batch hold). The batch's records are then moved once, not again
+        // at each doubling of the vector, and no reallocation touches fresh pages for them.
         const size_t wanted = batch->size() + slice.size();
         if (batch->capacity() < wanted) {
-          batch->reserve(std::min<size_t>(std::max<size_t>(settings_.batch_size, wanted),
-                                          std::max(2 * batch->size(), wanted + still_queued)));
+          const uint64_t average = std::max<uint64_t>(1, batch_bytes / wanted);
+          const uint64_t by_bytes = settings_.batch_bytes / average + 1;
+          batch->reserve(std::min<size_t>(
+              std::max<size_t>(settings_.batch_size, wanted),
+              std::max<uint64_t>({2 * batch->size(), wanted + still_queued, by_bytes})));
         }
         batch->insert(batch->end(), std::make_move_iterator(slice.begin()),
                       std::make_move_iterator(slice.end()));
