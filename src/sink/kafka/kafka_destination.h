@@ -8,7 +8,11 @@
 // checkpoint_after, merged per shard with every earlier committed one) as a record keyed by
 // the sink's name in the sink's offsets topic, produced once the brokers acknowledged every
 // record of the batch (so it never sits in a partition without them, even where reads are not
-// isolated, as in the mock cluster). ReadCheckpoint reads that record back with
+// isolated, as in the mock cluster); once a checkpoint was committed, each transaction starts
+// with a record carrying that committed one (changing nothing a reader resumes from, it adds
+// the offsets partition to the transaction with the batch's first ones: fewer partition
+// registrations, each of which costs librdkafka's main thread a 1 ms spin). ReadCheckpoint
+// reads the last committed record back with
 // isolation.level=read_committed, so after a crash the runner resumes exactly after the last
 // committed batch: a read_committed consumer sees every change once. The transactional.id is
 // stable per sink: a second eddy writing the same sink fences the first, whose batches then
