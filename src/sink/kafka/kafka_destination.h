@@ -33,7 +33,9 @@
 // one in flight, so latency does not grow). A `batch_size` the user set is kept.
 //
 // CommitsCheckpoint stays false although the transaction holds the checkpoint: the runner's
-// per-batch save paces the transactions (kafka_destination.cc says what it measured).
+// per-batch save paces a trickle's small transactions (kafka_destination.cc says what it
+// measured); CommitsCheckpointFromRecords (1,000, exactly once) spares a backlog's large
+// batches that save.
 //
 // Threads: Open/ReadCheckpoint/Close from the runner's control thread; Deliver from lane
 // threads, serialized internally (a transactional producer has one open transaction).
