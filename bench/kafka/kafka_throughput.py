@@ -4,7 +4,8 @@ the same rendered records from a file, into the same librdkafka mock cluster, in
 
     python3 bench/kafka/kafka_throughput.py EDDY LOCALDB KAFKA_MOCK_CLUSTER
         [--rows=200000] [--pad=100] [--batch-size=2000 (0: not set)] [--shards=4]
-        [--format=debezium|debezium-schema]
+        [--format=debezium|debezium-schema] [--exactly-once=both|true|false]
+        [--repeat=1] [--baseline=OTHER_EDDY]
 
 1. A throwaway PostgreSQL (eddy-localdb) gets --rows rows; `eddy run` (no sink) captures them
    (the snapshot) into a change log, and stops. --format is the sink's (default debezium, payload
@@ -19,6 +20,16 @@ Prints records/s of each and the ratio kcat seconds / eddy seconds (> 1: eddy fa
 CPU seconds (user + system) each used: eddy's process until its last record was acknowledged
 (/proc/PID/stat), kcat's (its rusage), and the mock cluster's in each phase. On a machine shared
 with other work the wall-clock ratio moves with the load; the CPU figures move much less.
+
+Start-up, apart: eddy's is the time from its process start to its first acknowledged batch less
+that batch's share at the steady rate (loading the binary, opening the log, connecting to
+PostgreSQL and Kafka, the first read); kcat's is the seconds of `kcat -P` sending one record
+(process start, connecting, the producer id). At 100,000 records kcat needs about 0.1-0.2 s and
+eddy's start-up decides the ratio; --rows=1000000 shows the throughput at the seeds' scale.
+
+--repeat=N runs the eddy phases and kcat N times on the same log (one PostgreSQL, one capture);
+--baseline=OTHER_EDDY runs that binary's phases too, alternating with EDDY in each round (a
+before/after comparison in the same minutes). With N > 1 the medians are printed at the end.
 """
 import argparse
 import json
@@ -26,6 +37,7 @@ import os
 import resource
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -91,7 +103,13 @@ def main():
                         help="the sink's batch_size; 0: not set (the sink's own default)")
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--format", default="debezium", choices=["debezium", "debezium-schema"])
+    parser.add_argument("--exactly-once", default="both", choices=["both", "true", "false"],
+                        help="which of the sink's modes to run")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds on the same log")
+    parser.add_argument("--baseline", help="another eddy binary, run alternately in each round")
     args = parser.parse_args()
+    modes = ("true", "false") if args.exactly_once == "both" else (args.exactly_once,)
+    binaries = [("eddy", args.eddy)] + ([("baseline", args.baseline)] if args.baseline else [])
     work = tempfile.mkdtemp(prefix="eddy-kafka-bench-")
     db = None
     try:
@@ -114,45 +132,7 @@ def main():
             capture.send_signal(signal.SIGTERM)
             capture.wait(timeout=60)
 
-            results = {}
-            for exactly_once in ("true", "false"):
-                name = f"bench-eo-{exactly_once}"
-                port = free_port()
-                for partitions_topic in (f"{name}.public.t",):
-                    cluster.create(partitions_topic, 4)
-                sink = (f"kafka://{cluster.bootstrap}?topic_prefix={name}&name={name}&format={args.format}"
-                        f"&exactly_once={exactly_once}")
-                if args.batch_size > 0:
-                    sink += f"&batch_size={args.batch_size}"
-                started = time.monotonic()
-                mock_cpu = cpu_seconds(cluster.process.pid)
-                run = subprocess.Popen(base + ["--api-listen", f"127.0.0.1:{port}", "--sink", sink],
-                                       stdout=open(work + f"/{name}.log", "w"), stderr=subprocess.STDOUT)
-                # From the process's start, and from its first delivered batch (without the
-                # start: connecting to PostgreSQL and Kafka, the CreateTopics probe).
-                wait_for(lambda: run.poll() is not None or
-                         metric(port, "eddy_sink_delivered_records_total", name) > 0, 600,
-                         f"{name}: the first batch")
-                first = time.monotonic()
-                first_count = metric(port, "eddy_sink_delivered_records_total", name)
-                wait_for(lambda: run.poll() is not None or
-                         metric(port, "eddy_sink_delivered_records_total", name) >= args.rows, 600,
-                         f"{name}: every record delivered")
-                seconds = time.monotonic() - started
-                eddy_cpu = cpu_seconds(run.pid)
-                mock_cpu = cpu_seconds(cluster.process.pid) - mock_cpu
-                steady = (args.rows - first_count) / max(time.monotonic() - first, 1e-6)
-                batches = metric(port, "eddy_sink_batch_duration_seconds_count", name)
-                in_deliver = metric(port, "eddy_sink_batch_duration_seconds_sum", name)
-                print(f"{name}: {batches:.0f} batches, {args.rows / max(batches, 1):.0f} records each, "
-                      f"{in_deliver:.2f} s in the destination's Deliver", flush=True)
-                if run.poll() is not None:
-                    raise SystemExit(f"eddy exited; see {work}/{name}.log")
-                run.send_signal(signal.SIGTERM)
-                run.wait(timeout=60)
-                results[exactly_once] = (seconds, steady, eddy_cpu, mock_cpu)
-
-            # The reference: the same rendered records from a file through kcat -P.
+            # The reference's input: the same rendered records, written once from the log.
             tail = subprocess.run([args.eddy, "tail", "--data-dir", work + "/data", "--stream", "t",
                                    "--format", args.format], capture_output=True, check=True)
             lines = []
@@ -172,27 +152,100 @@ def main():
             assert len(lines) == args.rows, f"eddy tail printed {len(lines)} rows"
             with open(work + "/records.txt", "w") as out:
                 out.write("\n".join(lines) + "\n")
-            cluster.create("bench-kcat", 4)
-            started = time.monotonic()
-            kcat_cpu = children_cpu_seconds()
-            mock_cpu = cpu_seconds(cluster.process.pid)
-            subprocess.run(["kcat", "-P", "-b", cluster.bootstrap, "-t", "bench-kcat", "-K", "\t",
-                            "-X", "partitioner=murmur2_random", "-X", "enable.idempotence=true",
-                            "-l", work + "/records.txt"], check=True)
-            kcat_seconds = time.monotonic() - started
-            kcat_cpu = children_cpu_seconds() - kcat_cpu
-            kcat_mock_cpu = cpu_seconds(cluster.process.pid) - mock_cpu
+            with open(work + "/one.txt", "w") as out:
+                out.write(lines[0] + "\n")
             size = os.path.getsize(work + "/records.txt")
-            print(f"{args.rows} records ({size / args.rows:.0f} B each as key+value), batch_size {args.batch_size}, "
-                  f"format {args.format}")
-            print(f"kcat -P from a file:          {kcat_seconds:7.2f} s  {args.rows / kcat_seconds:10,.0f} records/s; "
-                  f"CPU {kcat_cpu:.2f} s (mock cluster {kcat_mock_cpu:.2f} s)")
-            for exactly_once, (seconds, steady, eddy_cpu, mock_cpu) in results.items():
-                print(f"eddy exactly_once={exactly_once:<5}:     {seconds:7.2f} s  {args.rows / seconds:10,.0f} "
-                      f"records/s  ratio kcat/eddy {kcat_seconds / seconds:.2f} (target >= 1.0); after "
-                      f"the first batch {steady:,.0f} records/s, ratio {steady / (args.rows / kcat_seconds):.2f}; "
-                      f"CPU {eddy_cpu:.2f} s (mock cluster {mock_cpu:.2f} s), CPU ratio kcat/eddy "
-                      f"{kcat_cpu / eddy_cpu:.2f}")
+            del lines, tail
+
+            def run_kcat(topic, path):
+                cluster.create(topic, 4)
+                started = time.monotonic()
+                cpu = children_cpu_seconds()
+                mock_cpu = cpu_seconds(cluster.process.pid)
+                subprocess.run(["kcat", "-P", "-b", cluster.bootstrap, "-t", topic, "-K", "\t",
+                                "-X", "partitioner=murmur2_random", "-X", "enable.idempotence=true",
+                                "-l", path], check=True)
+                return (time.monotonic() - started, children_cpu_seconds() - cpu,
+                        cpu_seconds(cluster.process.pid) - mock_cpu)
+
+            def run_eddy(binary, name, exactly_once):
+                port = free_port()
+                cluster.create(f"{name}.public.t", 4)
+                sink = (f"kafka://{cluster.bootstrap}?topic_prefix={name}&name={name}&format={args.format}"
+                        f"&exactly_once={exactly_once}")
+                if args.batch_size > 0:
+                    sink += f"&batch_size={args.batch_size}"
+                command = [binary] + base[1:] + ["--api-listen", f"127.0.0.1:{port}", "--sink", sink]
+                started = time.monotonic()
+                mock_cpu = cpu_seconds(cluster.process.pid)
+                run = subprocess.Popen(command, stdout=open(work + f"/{name}.log", "w"),
+                                       stderr=subprocess.STDOUT)
+                # From the process's start, and from its first delivered batch (without the
+                # start: connecting to PostgreSQL and Kafka, the CreateTopics probe).
+                wait_for(lambda: run.poll() is not None or
+                         metric(port, "eddy_sink_delivered_records_total", name) > 0, 600,
+                         f"{name}: the first batch")
+                first = time.monotonic()
+                first_count = metric(port, "eddy_sink_delivered_records_total", name)
+                wait_for(lambda: run.poll() is not None or
+                         metric(port, "eddy_sink_delivered_records_total", name) >= args.rows, 600,
+                         f"{name}: every record delivered")
+                done = time.monotonic()
+                eddy_cpu = cpu_seconds(run.pid)
+                mock_cpu = cpu_seconds(cluster.process.pid) - mock_cpu
+                steady = (args.rows - first_count) / max(done - first, 1e-6)
+                # The start-up: to the first acknowledged batch, less that batch at the steady rate.
+                startup = max(first - started - first_count / steady, 0.0)
+                batches = metric(port, "eddy_sink_batch_duration_seconds_count", name)
+                in_deliver = metric(port, "eddy_sink_batch_duration_seconds_sum", name)
+                if run.poll() is not None:
+                    raise SystemExit(f"eddy exited; see {work}/{name}.log")
+                run.send_signal(signal.SIGTERM)
+                run.wait(timeout=60)
+                return {"seconds": done - started, "steady": steady, "startup": startup,
+                        "first": first - started, "first_count": first_count, "cpu": eddy_cpu,
+                        "mock_cpu": mock_cpu, "batches": batches, "in_deliver": in_deliver}
+
+            print(f"{args.rows} records ({size / args.rows:.0f} B each as key+value), batch_size "
+                  f"{args.batch_size}, format {args.format}", flush=True)
+            summary = {}
+            for round_number in range(1, args.repeat + 1):
+                load = open("/proc/loadavg").read().split()[0]
+                print(f"-- round {round_number} of {args.repeat}, load {load}", flush=True)
+                results = []
+                for label, binary in binaries:
+                    for exactly_once in modes:
+                        name = f"bench-r{round_number}-{label}-eo-{exactly_once}"
+                        results.append((label, exactly_once, run_eddy(binary, name, exactly_once)))
+                kcat_seconds, kcat_cpu, kcat_mock_cpu = run_kcat(f"bench-kcat-r{round_number}",
+                                                                 work + "/records.txt")
+                kcat_start, _, _ = run_kcat(f"bench-kcat-one-r{round_number}", work + "/one.txt")
+                print(f"kcat -P from a file:          {kcat_seconds:7.2f} s  {args.rows / kcat_seconds:10,.0f} "
+                      f"records/s; CPU {kcat_cpu:.2f} s (mock cluster {kcat_mock_cpu:.2f} s); its start-up "
+                      f"(one record) {kcat_start:.3f} s")
+                for label, exactly_once, r in results:
+                    ratio = kcat_seconds / r["seconds"]
+                    steady_ratio = r["steady"] / (args.rows / kcat_seconds)
+                    cpu_ratio = kcat_cpu / r["cpu"]
+                    who = "eddy" if label == "eddy" else "baseline"
+                    print(f"{who} exactly_once={exactly_once:<5}: {r['seconds']:7.2f} s  "
+                          f"{args.rows / r['seconds']:10,.0f} records/s  ratio kcat/eddy {ratio:.2f} "
+                          f"(target >= 1.0); after the first batch {r['steady']:,.0f} records/s, "
+                          f"ratio {steady_ratio:.2f}; start-up {r['startup']:.3f} s (first batch of "
+                          f"{r['first_count']:.0f} acknowledged at {r['first']:.3f} s); CPU {r['cpu']:.2f} s "
+                          f"(mock cluster {r['mock_cpu']:.2f} s), CPU ratio kcat/eddy {cpu_ratio:.2f}; "
+                          f"{r['batches']:.0f} batches, {r['in_deliver']:.2f} s in Deliver", flush=True)
+                    summary.setdefault((who, exactly_once), []).append(
+                        (ratio, steady_ratio, r["startup"], cpu_ratio))
+            if args.repeat > 1:
+                print("-- medians over the rounds")
+                for (who, exactly_once), rows in summary.items():
+                    columns = list(zip(*rows))
+                    print(f"{who} exactly_once={exactly_once:<5}: ratio kcat/eddy "
+                          f"{statistics.median(columns[0]):.2f}, after the first batch "
+                          f"{statistics.median(columns[1]):.2f}, start-up {statistics.median(columns[2]):.3f} s, "
+                          f"CPU ratio {statistics.median(columns[3]):.2f} "
+                          f"(ratios {' / '.join(f'{v:.2f}' for v in columns[0])})")
         return 0
     finally:
         if db is not None:

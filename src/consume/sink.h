@@ -221,6 +221,14 @@ class Destination {
   // (sink_runner.h), and on start the destination's checkpoint decides. Called once, after
   // Open and before ReadCheckpoint, from the starting thread.
   virtual bool CommitsCheckpoint() const { return false; }
+  // With CommitsCheckpoint() false: batches of at least this many acknowledged records are
+  // treated as CommitsCheckpoint() says (their checkpoint is committed with their data; the
+  // file is a hint saved with the next control interval), smaller ones are saved after each
+  // batch as before. For a destination that commits every batch's checkpoint but whose small
+  // batches the per-batch save paces (Kafka: back-to-back tiny transactions took the CPU the
+  // capture needed), while a backlog's large batches need no pacing. 0 (the default): none.
+  // Called once, after Open and before ReadCheckpoint, from the starting thread.
+  virtual size_t CommitsCheckpointFromRecords() const { return 0; }
   // Flushes and releases connections; no Deliver follows.
   [[nodiscard]] virtual Status Close() = 0;
 };

@@ -442,6 +442,7 @@ class SinkRunner::Impl {
   bool stages_ = false;
   // Destination::CommitsCheckpoint: the checkpoint file is a hint, not saved per batch.
   bool commits_checkpoint_ = false;
+  size_t commits_checkpoint_from_ = 0;  // Destination::CommitsCheckpointFromRecords
   std::unique_ptr<format::Renderer> renderer_;
   format::ViewType view_ = format::ViewType::kNewAndOldImages;
 
@@ -568,6 +569,7 @@ Status SinkRunner::Impl::Start() {
     if (Status opened = destination_->Open(); !opened.ok()) return in_context(opened);
   }
   commits_checkpoint_ = destination_->CommitsCheckpoint();
+  commits_checkpoint_from_ = destination_->CommitsCheckpointFromRecords();
   stages_ = destination_->StagesRecords();
   auto destination_checkpoint = destination_->ReadCheckpoint();
   if (!destination_checkpoint.ok()) return in_context(destination_checkpoint.status());
@@ -1636,7 +1638,10 @@ void SinkRunner::Impl::Acknowledge(const std::vector<SinkRecord>& records, bool 
     probe_.delivered_bytes.Increment(static_cast<double>(bytes));
   }
   status_cv_.notify_all();
-  if (commits_checkpoint_ && !given_up) {
+  const bool committed_with_data =
+      commits_checkpoint_ ||
+      (commits_checkpoint_from_ > 0 && records.size() >= commits_checkpoint_from_);
+  if (committed_with_data && !given_up) {
     // The destination committed the checkpoint with the batch: the file catches up with the
     // next control interval (given-up records are not in the destination's checkpoint yet,
     // so their positions are saved now).

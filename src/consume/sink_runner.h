@@ -27,7 +27,8 @@
 // move on. It is saved (CheckpointStore::Save: fsync'd, atomic) after every acknowledged batch
 // and on every state change; a batch's SinkBatch::checkpoint_after is the checkpoint once it
 // is acknowledged, for destinations that commit it with the data. For a destination whose
-// Destination::CommitsCheckpoint is true the file is a hint: after acknowledged batches it is
+// Destination::CommitsCheckpoint is true (or after a batch of at least
+// Destination::CommitsCheckpointFromRecords records) the file is a hint: after such batches it is
 // saved by the control thread at most once per control_interval (still fsync'd and atomic, and
 // at once for records given up to on_failure, on state changes and on stop), so it may lag the
 // destination's checkpoint by that interval's batches, and no lane waits for an fsync. On

@@ -805,6 +805,44 @@ TEST_F(SinkRunnerTest, ACheckpointCommittedWithTheDataMakesTheFileAHint) {
   EXPECT_EQ(committed.delivered, 113);
 }
 
+// A destination that commits the checkpoint only of batches of at least N records
+// (CommitsCheckpointFromRecords, the Kafka sink): the file is a hint after those, and saved
+// after every smaller batch as before.
+TEST_F(SinkRunnerTest, LargeBatchesCommittedWithTheDataLeaveTheFileAHint) {
+  class LargeBatchesCommit final : public Destination {
+   public:
+    size_t CommitsCheckpointFromRecords() const override { return 5; }
+    Status Open() override { return Status::Ok(); }
+    DeliveryOutcome Deliver(const SinkBatch& batch) override {
+      return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+    }
+    Status Close() override { return Status::Ok(); }
+  };
+  SinkRunnerOptions slow = Options();
+  slow.control_interval = std::chrono::hours(1);  // no hint saved while the test runs
+  auto start = [&](const SinkSpec& spec) {
+    auto runner = SinkRunner::Start(spec, *ParseSinkSettings(spec), stream_, &checkpoints_,
+                                    std::make_unique<LargeBatchesCommit>(), slow);
+    EXPECT_TRUE(runner.ok()) << runner.status().ToString();
+    return std::move(runner).value();
+  };
+  Append(100);
+  {
+    auto runner = start(Spec({{"batch_size", "5"}}));
+    ASSERT_TRUE(Delivered(*runner, 100));
+    EXPECT_LT(checkpoints_.saves(), 5u);  // 20 batches of 5: not one save each
+    ASSERT_TRUE(runner->Stop().ok());
+  }
+  Append(10);
+  uint64_t before = checkpoints_.saves();
+  {
+    auto runner = start(Spec({{"batch_size", "2"}}));
+    ASSERT_TRUE(Delivered(*runner, 110));
+    EXPECT_GE(checkpoints_.saves() - before, 5u);  // 5 batches of 2, each saved
+    ASSERT_TRUE(runner->Stop().ok());
+  }
+}
+
 TEST_F(SinkRunnerTest, PauseResumeAndReset) {
   auto runner = StartRunner();
   Append(10);

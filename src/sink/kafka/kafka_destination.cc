@@ -37,6 +37,11 @@ constexpr int kAdminTimeoutMs = 3000;
 constexpr size_t kProduceChunkRecords = 256;
 // Batches of at least this many records are mapped on two threads (see Deliver).
 constexpr size_t kHelperMinRecords = 2048;
+// Batches of at least this many records are not followed by the runner's checkpoint save
+// (CommitsCheckpointFromRecords): a trickle's batches (tens of records) keep it.
+constexpr size_t kCommittedFromRecords = 1000;
+// The report index of the record a transaction starts with (see Deliver); never a message's.
+constexpr size_t kMarkerIndex = 0xffffffffu;
 
 int TimeoutMs(std::chrono::milliseconds timeout) { return static_cast<int>(timeout.count()); }
 
@@ -145,7 +150,12 @@ class KafkaDestination final : public consume::Destination {
   // load 8-9). A 4 ms pause after each transaction of fewer than 1,000 records instead of the
   // save did not do: commit-to-captured p50 9.5-376 ms against 2.7-10.5 ms with the save
   // (eight alternating runs each, load 7-11), although it paced the transactions alike
-  // (about 100 a second). A backlog pays the save too: 3-17 ms per batch of 10,000 on this machine.
+  // (about 100 a second). A backlog's batches need no pacing, and the save cost them 3-17 ms
+  // each (of about 35 ms per batch of 10,000 on this machine): batches of kCommittedFromRecords
+  // or more, which only a sink that is behind gathers, leave the file a hint.
+  size_t CommitsCheckpointFromRecords() const override {
+    return settings_.exactly_once ? kCommittedFromRecords : 0;
+  }
 
   Result<std::optional<consume::Checkpoint>> ReadCheckpoint() override {
     if (!settings_.exactly_once) return std::optional<consume::Checkpoint>();
@@ -206,6 +216,22 @@ class KafkaDestination final : public consume::Destination {
       }
     }
     StartReports();
+    if (settings_.exactly_once && !committed_.shards.empty()) {
+      // The offsets partition joins the transaction with the batch's first partitions: a
+      // record carrying the checkpoint already committed (what a reader resumes from if this
+      // transaction never commits, so it changes nothing) goes first. Without it the
+      // checkpoint's partition was registered on its own at the end (librdkafka's
+      // AddPartitionsToTxn, scheduled 1 ms ahead and waited for by its main thread spinning:
+      // two more registrations, about 1.5 ms of CPU and a round trip per transaction).
+      // A sink that has committed nothing yet writes no such record (an empty checkpoint is
+      // not "none": the runner would resume from the stream's start, not starting_position).
+      std::string committed = consume::EncodeCheckpoint(committed_);
+      if (Status marked = Produce(kMarkerIndex, deadline, &committed); !marked.ok()) {
+        Abort(deadline);
+        outcome.failure = fatal_.ok() ? marked : fatal_;
+        return outcome;
+      }
+    }
     const size_t count = batch.records.size();
     // A large batch's second half is mapped on the helper thread while the lane maps and
     // produces the first (mapping is most of Deliver's own CPU, and the lane is the one thread
@@ -381,6 +407,16 @@ class KafkaDestination final : public consume::Destination {
     auto tag = reinterpret_cast<uintptr_t>(message->_private);
     if ((tag >> 32) != (self->generation_ & 0xffffffffu)) return;
     size_t index = static_cast<size_t>(tag & 0xffffffffu);
+    if (index == kMarkerIndex) {
+      if (self->marker_outstanding_ && self->outstanding_ > 0) --self->outstanding_;
+      self->marker_outstanding_ = false;
+      if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+          self->first_error_ == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        self->first_error_ = message->err;
+        self->first_error_topic_ = rd_kafka_topic_name(message->rkt);
+      }
+      return;
+    }
     if (index >= self->reports_.size()) return;
     if (self->reports_[index] == 0 && self->outstanding_ > 0) --self->outstanding_;
     self->reports_[index] = message->err == RD_KAFKA_RESP_ERR_NO_ERROR ? 1 : 2;
@@ -454,13 +490,17 @@ class KafkaDestination final : public consume::Destination {
     first_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
     first_error_topic_.clear();
     first_error_index_ = 0;
+    marker_outstanding_ = false;
   }
 
-  // Produces messages_[index] or, with `checkpoint`, the checkpoint record (index
-  // messages_.size()). Its report goes to reports_[index] (0 none, 1 ok, 2 failed).
+  // Produces messages_[index] or, with `checkpoint`, a checkpoint record (index
+  // messages_.size(), or kMarkerIndex for the committed checkpoint a transaction starts with).
+  // Its report goes to reports_[index] (0 none, 1 ok, 2 failed); the marker's to
+  // marker_outstanding_.
   Status Produce(size_t index, SteadyClock::time_point deadline,
                  const std::string* checkpoint = nullptr) {
     const bool is_checkpoint = checkpoint != nullptr;
+    const bool is_marker = index == kMarkerIndex;
     const KafkaMessage* message = is_checkpoint ? nullptr : &messages_[index];
     rd_kafka_topic_t* topic = offsets_handle_;
     if (!is_checkpoint) {
@@ -471,7 +511,11 @@ class KafkaDestination final : public consume::Destination {
       }
       topic = last_handle_;
     }
-    if (reports_.size() <= index) reports_.resize(index + 1, 0);
+    if (is_marker) {
+      marker_outstanding_ = true;
+    } else if (reports_.size() <= index) {
+      reports_.resize(index + 1, 0);
+    }
     ++outstanding_;
     void* tag = reinterpret_cast<void*>(((generation_ & 0xffffffffu) << 32) | index);
     rd_kafka_headers_t* headers = nullptr;
@@ -505,6 +549,7 @@ class KafkaDestination final : public consume::Destination {
         continue;
       }
       --outstanding_;  // not produced: no report comes
+      if (is_marker) marker_outstanding_ = false;
       if (headers != nullptr) rd_kafka_headers_destroy(headers);
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         return Unavailable("librdkafka's queue stayed full for delivery_timeout (" +
@@ -877,6 +922,7 @@ class KafkaDestination final : public consume::Destination {
   rd_kafka_resp_err_t first_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
   std::string first_error_topic_;
   size_t first_error_index_ = 0;
+  bool marker_outstanding_ = false;  // the transaction's first record is not yet reported
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "consume/checkpoint_store.h"
 #include "consume/sink_settings.h"
 #include "sink/kafka/mock_cluster.h"
 
@@ -116,6 +117,42 @@ TEST(KafkaDestination, CommitsTheCheckpointWithTheBatchAndReadsItBack) {
   auto checkpoint = (*again)->ReadCheckpoint();
   ASSERT_TRUE(checkpoint.ok()) << checkpoint.status().ToString();
   ASSERT_TRUE(checkpoint->has_value());
+  EXPECT_EQ((*checkpoint)->shards.at(0).next, SequenceNumber(31));
+  ASSERT_TRUE((*again)->Close().ok());
+}
+
+// Each transaction after the first starts with a record carrying the checkpoint already
+// committed (it registers the offsets partition with the batch's partitions), then ends with
+// the batch's own; the first transaction has no committed checkpoint to carry and writes none.
+TEST(KafkaDestination, TransactionsStartWithTheCommittedCheckpoint) {
+  auto started = MockCluster::Start(1);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  MockCluster& cluster = **started;
+  auto destination = MakeKafkaDestination(Spec(cluster.bootstrap()));
+  ASSERT_TRUE(destination.ok()) << destination.status().ToString();
+  ASSERT_TRUE((*destination)->Open().ok());
+  ASSERT_TRUE((*destination)->ReadCheckpoint().ok());
+  for (uint64_t first : {1, 11, 21}) {
+    consume::DeliveryOutcome outcome = (*destination)->Deliver(Batch(first, 10));
+    ASSERT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
+  }
+  ASSERT_TRUE((*destination)->Close().ok());
+  auto records = ReadTopic(cluster.bootstrap(), "__eddy_offsets.shop.orders-kafka", 5);
+  ASSERT_EQ(records.size(), 1u);  // one key: the sink's name
+  const std::vector<std::string>& values = records["orders-kafka"];
+  std::vector<uint64_t> next;
+  for (const std::string& value : values) {
+    auto decoded = consume::DecodeCheckpoint(value);
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    next.push_back(decoded->shards.at(0).next.value());
+  }
+  EXPECT_EQ(next, (std::vector<uint64_t>{11, 11, 21, 21, 31}));
+
+  // Read back, the last one decides.
+  auto again = MakeKafkaDestination(Spec(cluster.bootstrap()));
+  ASSERT_TRUE((*again)->Open().ok());
+  auto checkpoint = (*again)->ReadCheckpoint();
+  ASSERT_TRUE(checkpoint.ok() && checkpoint->has_value());
   EXPECT_EQ((*checkpoint)->shards.at(0).next, SequenceNumber(31));
   ASSERT_TRUE((*again)->Close().ok());
 }
