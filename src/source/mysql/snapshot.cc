@@ -398,28 +398,45 @@ bool WholeInteger(std::string_view text, int64_t& number) {
 }
 }  // namespace
 
+Status EncodeTextColumn(const SnapshotColumn& column, const char* value, unsigned long length,
+                        std::string& out) {
+  if (value == nullptr) {
+    model::EncodeValue(Value::Null(), out);
+    return Status::Ok();
+  }
+  const std::string_view text(value, length);
+  int64_t number = 0;
+  if (column.type == ValueType::kText) {
+    // The most common types written without a model::Value (and a string copy) in between:
+    // the bytes model::EncodeValue writes for ParseTextValue's Value::Text / Value::Int64
+    // (for text, the type byte and the length varint in one append, then the text).
+    char header[11];
+    header[0] = static_cast<char>(ValueType::kText);
+    size_t n = 1;
+    uint64_t size = text.size();
+    while (size >= 0x80) {
+      header[n++] = static_cast<char>((size & 0x7f) | 0x80);
+      size >>= 7;
+    }
+    header[n++] = static_cast<char>(size);
+    out.append(header, n);
+    out.append(text.data(), text.size());
+  } else if (column.type == ValueType::kInt64 && WholeInteger(text, number)) {
+    PutFixed8(out, static_cast<uint8_t>(ValueType::kInt64));
+    PutVarintSigned64(out, number);
+  } else {
+    Result<Value> parsed = ParseTextValue(column, text);
+    if (!parsed.ok()) return parsed.status().WithContext("column " + column.name);
+    model::EncodeValue(*parsed, out);
+  }
+  return Status::Ok();
+}
+
 Status EncodeTextRow(const std::vector<SnapshotColumn>& columns, const char* const* row,
                      const unsigned long* lengths, SnapshotRowEncoding& encoding) {
   encoding.Clear();
   for (size_t i = 0; i < columns.size(); ++i) {
-    const std::string_view text =
-        row[i] == nullptr ? std::string_view() : std::string_view(row[i], lengths[i]);
-    int64_t number = 0;
-    if (row[i] == nullptr) {
-      model::EncodeValue(Value::Null(), encoding.values());
-    } else if (columns[i].type == ValueType::kText) {
-      // The most common types written without a model::Value (and a string copy) in between:
-      // the bytes model::EncodeValue writes for ParseTextValue's Value::Text / Value::Int64.
-      PutFixed8(encoding.values(), static_cast<uint8_t>(ValueType::kText));
-      PutLengthPrefixed(encoding.values(), text);
-    } else if (columns[i].type == ValueType::kInt64 && WholeInteger(text, number)) {
-      PutFixed8(encoding.values(), static_cast<uint8_t>(ValueType::kInt64));
-      PutVarintSigned64(encoding.values(), number);
-    } else {
-      Result<Value> value = ParseTextValue(columns[i], text);
-      if (!value.ok()) return value.status().WithContext("column " + columns[i].name);
-      model::EncodeValue(*value, encoding.values());
-    }
+    EDDY_RETURN_IF_ERROR(EncodeTextColumn(columns[i], row[i], lengths[i], encoding.values()));
     encoding.EndValue();
   }
   return Status::Ok();
@@ -555,9 +572,16 @@ Result<MysqlPosition> Snapshotter::Run(
     }
     while (MYSQL_ROW row = mysql_fetch_row(result)) {
       if (cancelled_) return Aborted("snapshot cancelled");
-      Status encoded = EncodeTextRow(columns, row, mysql_fetch_lengths(result), encoding);
+      // Straight into the chunk's next record (no per-row buffer); `encoding` gives the names
+      // and key.
+      const unsigned long* lengths = mysql_fetch_lengths(result);
+      Status encoded = writer.AddEncoded(
+          encoding,
+          [&](size_t i, std::string& out) {
+            return EncodeTextColumn(columns[i], row[i], lengths[i], out);
+          },
+          chunk);
       if (!encoded.ok()) return encoded.WithContext("snapshot of " + table.QualifiedName());
-      EDDY_RETURN_IF_ERROR(writer.Add(encoding, chunk));
       if (chunk.size() >= options_.chunk_rows) {
         EDDY_RETURN_IF_ERROR(flush(false));
         writer.SetTable(table, schema.version, SystemClock::Instance().NowNanos());

@@ -109,6 +109,13 @@ std::string SnapshotSelect(const model::TableId& table, const std::vector<Snapsh
 // Parses one text-protocol value (session time_zone '+00:00', character set utf8mb4).
 Result<model::Value> ParseTextValue(const SnapshotColumn& column, std::string_view text);
 
+// One text-protocol value (`value` null for NULL) appended to `out` as model::EncodeValue
+// writes it: ParseTextValue'd, text and integers without a model::Value in between. Errors
+// name the column. The sequential blocking snapshot calls it per column straight into its
+// records (SnapshotRecordWriter::AddEncoded).
+[[nodiscard]] Status EncodeTextColumn(const SnapshotColumn& column, const char* value,
+                                      unsigned long length, std::string& out);
+
 // One text-protocol row (MYSQL_ROW and mysql_fetch_lengths) into `encoding`, replacing its
 // values: each value ParseTextValue'd and encoded as model::EncodeValue writes it, NULL as a
 // null. The one decode loop of the blocking snapshot, sequential and parallel (the

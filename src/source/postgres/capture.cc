@@ -699,11 +699,6 @@ class PostgresCapture::Runner {
       records_bytes += key.size() + rows.size() + 64;
       return part_full();
     };
-    auto add_row = [&](const SnapshotRowEncoding& row) -> Status {
-      EDDY_RETURN_IF_ERROR(writer.Add(row, records));
-      records_bytes += 2 * row.size_hint() + 64;
-      return part_full();
-    };
     if (options_.snapshot_parallelism > 1) {
       // The rows come from several connections in batches; numbered and appended here.
       auto sink = [&](const SnapshotTablePlan& table, const EncodedRows& batch) -> Status {
@@ -750,8 +745,10 @@ class PostgresCapture::Runner {
       };
       Status copied = reader->CopyOut(
           "COPY (" + plan.select + ") TO STDOUT", [&](std::string_view line) -> Status {
-            EDDY_RETURN_IF_ERROR(decoder.Encode(builder, relation, line, encoding));
-            EDDY_RETURN_IF_ERROR(add_row(encoding));
+            EDDY_RETURN_IF_ERROR(
+                decoder.EncodeInto(builder, relation, line, encoding, writer, records));
+            records_bytes += 2 * writer.last_row_bytes() + 64;
+            EDDY_RETURN_IF_ERROR(part_full());
             ++table_rows;
             if (++rows_since_progress == options_.snapshot_chunk_rows) {
               if (StopRequested()) return Aborted("capture stopped during the snapshot");
@@ -881,6 +878,22 @@ class PostgresCapture::Runner {
         encoding.EndValue();
       }
       return Status::Ok();
+    }
+    // Splits `line` and encodes it straight into `writer`'s next record (no per-row buffer);
+    // `layout` gives the table's names and key.
+    Status EncodeInto(const EventBuilder& builder, const RelationInfo& relation,
+                      std::string_view line, const SnapshotRowEncoding& layout,
+                      SnapshotRecordWriter& writer, std::vector<log::AppendRecord>& records) {
+      Status split = SplitCopyTextRow(line, std::max<size_t>(1, layout.columns()), values, scratch);
+      if (!split.ok()) {
+        return split.WithContext("snapshot of " + relation.schema.table.QualifiedName());
+      }
+      return writer.AddEncoded(
+          layout,
+          [&](size_t column, std::string& out) {
+            return builder.EncodeTextValue(relation, column, values[column], out);
+          },
+          records);
     }
   };
 
