@@ -1453,6 +1453,10 @@ class PostgresCapture::Runner {
         "COPY (" + query.select + ") TO STDOUT", [&](std::string_view line) -> Status {
           EDDY_RETURN_IF_ERROR(decoder.Encode(*snapshot_builder_, relation, line, encoding));
           EncodedRow& row = query.rows.emplace_back();
+          // Room in front for the event's header, which OnWatermark puts there: the rows
+          // become the record's payload without a second allocation and copy.
+          row.rows.reserve(chunk_header_bytes_.load(std::memory_order_relaxed) +
+                           2 * encoding.size_hint() + 16);
           EDDY_RETURN_IF_ERROR(encoding.Finish(row.partition_key, row.rows));
           for (size_t k = 0; k < relation.key_columns.size(); ++k) {
             const std::optional<std::string_view>& value = decoder.values[relation.key_columns[k]];
@@ -1848,13 +1852,21 @@ class PostgresCapture::Runner {
     encoder.SetShared(shared);
     pending.records.reserve(chunk->encoded.size());
     uint64_t ordinal = 0;
+    std::string header;
     for (EncodedRow& row : chunk->encoded) {
       log::AppendRecord& record = pending.records.emplace_back();
-      record.payload.reserve(row.rows.size() + 96);
-      encoder.BeginEvent(model::Operation::kRead, false, true, ordinal++, 0, record.payload);
-      record.payload += row.rows;
+      header.clear();
+      encoder.BeginEvent(model::Operation::kRead, false, true, ordinal++, 0, header);
+      // The header goes in front of the rows, in the room ReadChunkRows reserved (a move of
+      // the rows' bytes, no allocation), and the string becomes the payload.
+      row.rows.insert(0, header);
+      record.payload = std::move(row.rows);
       record.partition_key = std::move(row.partition_key);
       record.position = end;
+    }
+    // The next chunks' rows reserve room for about this header (it grows with the ordinal).
+    if (header.size() + 8 > chunk_header_bytes_.load(std::memory_order_relaxed)) {
+      chunk_header_bytes_.store(header.size() + 8, std::memory_order_relaxed);
     }
     pending.tally.Add(CountersFor(chunk->id), model::Operation::kRead, chunk->encoded.size());
     pending.count = chunk->encoded.size();
@@ -2530,6 +2542,9 @@ class PostgresCapture::Runner {
   std::unique_ptr<EventBuilder> snapshot_builder_;
   std::map<std::string, RelationInfo> snapshot_relations_;
   std::map<std::string, std::vector<std::string>> snapshot_type_names_;
+  // The bytes a chunk row reserves in front for its event header (OnWatermark raises it to
+  // the largest header seen; chunk readers on other threads read it).
+  std::atomic<size_t> chunk_header_bytes_{160};
   std::string signal_table_;  // "schema.table"; empty: none
   std::atomic<bool> made_progress_{false};
   std::atomic<uint64_t> queued_appends_{0};
