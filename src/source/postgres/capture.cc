@@ -32,6 +32,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The records of one part of a blocking snapshot's transaction (at most; append_part_records
+// may ask for fewer): about 300 KB, so the part is still in the cache when the append thread
+// frames it. Measured at 250, 500, 1,000, 2,500 and 10,000 (docs/benchmarks.md).
+constexpr size_t kSnapshotPartRecords = 1000;
+
 std::shared_ptr<logging::Logger> Logger() { return logging::Get("postgres"); }
 
 int64_t NowNanos() { return SystemClock::Instance().NowNanos(); }
@@ -654,8 +659,13 @@ class PostgresCapture::Runner {
     shared.source.connector = model::ConnectorKind::kPostgres;
     shared.source.server_name = options_.server_name;
     SnapshotRecordWriter writer(std::move(shared));
+    // Parts of kSnapshotPartRecords: the append thread frames a part while its records are
+    // still in the cache (10,000-record parts, ~3 MB, were read back from memory: the frame's
+    // payload copy was a third of that thread's time; see docs/benchmarks.md).
+    const size_t part_records =
+        std::min<size_t>(options_.append_part_records, kSnapshotPartRecords);
     std::vector<log::AppendRecord> records;
-    records.reserve(std::min<size_t>(options_.append_part_records, 1u << 16));
+    records.reserve(part_records);
     size_t records_bytes = 0;
     // The whole snapshot is one transaction ending at the consistent point: parts are written
     // as rows are read, but nothing is visible until the last row is in, so a snapshot
@@ -683,12 +693,12 @@ class PostgresCapture::Runner {
       size_t written = 0;  // records of the part before this one, now in the log's files
       EDDY_RETURN_IF_ERROR(part_thread->Submit(records, &written));
       writer.Recycle(records);
-      records.reserve(std::min<size_t>(options_.append_part_records, 1u << 16));
+      records.reserve(part_records);
       records_bytes = 0;
       return part_written(written);
     };
     auto part_full = [&]() -> Status {
-      if (records.size() >= options_.append_part_records ||
+      if (records.size() >= part_records ||
           records_bytes >= options_.append_part_bytes) {
         return AsAppendFailure(write_part().WithContext("appending snapshot rows"));
       }
