@@ -698,8 +698,7 @@ class PostgresCapture::Runner {
       return part_written(written);
     };
     auto part_full = [&]() -> Status {
-      if (records.size() >= part_records ||
-          records_bytes >= options_.append_part_bytes) {
+      if (records.size() >= part_records || records_bytes >= options_.append_part_bytes) {
         return AsAppendFailure(write_part().WithContext("appending snapshot rows"));
       }
       return Status::Ok();
