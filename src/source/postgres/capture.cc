@@ -32,11 +32,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The records of one part of a blocking snapshot's transaction (at most; append_part_records
-// may ask for fewer): about 300 KB, so the part is still in the cache when the append thread
-// frames it. Measured at 250, 500, 1,000, 2,500 and 10,000 (docs/benchmarks.md).
-constexpr size_t kSnapshotPartRecords = 1000;
-
 std::shared_ptr<logging::Logger> Logger() { return logging::Get("postgres"); }
 
 int64_t NowNanos() { return SystemClock::Instance().NowNanos(); }
