@@ -1837,6 +1837,15 @@ class PostgresCapture::Runner {
     probe_->AddSnapshotRows(chunk->table, chunk->encoded.size());
     if (chunk->encoded.empty()) return false;
     int64_t commit_ns = (commit_time_us + kPostgresEpochOffsetMicros) * 1000;
+    // The chunk is one log transaction at the watermark's position, queued in parts of at most
+    // kSnapshotPartRecords records (kPart entries, then its kCommit) as a large streamed
+    // transaction is: the appender thread frames each part while it is still in the cache,
+    // instead of reading back a ~3 MB chunk the capture thread wrote long before. A chunk of
+    // one part is a single kTransaction. Nothing of it is visible before the commit, so a crash
+    // leaves the chunk out as a whole, as before (docs/snapshots.md, "Progress and crashes").
+    const size_t part_records =
+        std::min<size_t>(options_.append_part_records, kSnapshotPartRecords);
+    const size_t chunk_rows = chunk->encoded.size();
     PendingAppend pending;
     pending.kind = PendingAppend::Kind::kTransaction;
     pending.transaction_id = chunk->transaction_id;
@@ -1854,10 +1863,22 @@ class PostgresCapture::Runner {
     shared.source.snapshot = model::SnapshotMarker::kIncremental;
     model::RowEventEncoder encoder;
     encoder.SetShared(shared);
-    pending.records.reserve(chunk->encoded.size());
+    pending.records.reserve(std::min(chunk_rows, part_records));
     uint64_t ordinal = 0;
     std::string header;
     for (EncodedRow& row : chunk->encoded) {
+      if (pending.records.size() == part_records) {
+        PendingAppend part;
+        part.kind = PendingAppend::Kind::kPart;
+        part.snapshot_chunk = true;
+        part.transaction_id = pending.transaction_id;
+        part.count = pending.records.size();
+        part.records = std::move(pending.records);
+        pending.records.clear();
+        pending.records.reserve(std::min(chunk_rows - ordinal, part_records));
+        pending.kind = PendingAppend::Kind::kCommit;
+        EDDY_RETURN_IF_ERROR(Enqueue(std::move(part)));
+      }
       log::AppendRecord& record = pending.records.emplace_back();
       header.clear();
       encoder.BeginEvent(model::Operation::kRead, false, true, ordinal++, 0, header);
@@ -1872,8 +1893,10 @@ class PostgresCapture::Runner {
     if (header.size() + 8 > chunk_header_bytes_.load(std::memory_order_relaxed)) {
       chunk_header_bytes_.store(header.size() + 8, std::memory_order_relaxed);
     }
-    pending.tally.Add(CountersFor(chunk->id), model::Operation::kRead, chunk->encoded.size());
-    pending.count = chunk->encoded.size();
+    pending.tally.Add(CountersFor(chunk->id), model::Operation::kRead, chunk_rows);
+    pending.snapshot_chunk = true;
+    pending.count = pending.records.size();
+    pending.total = chunk_rows;
     pending.end = end;
     pending.end_lsn = end_lsn;
     pending.commit_time_ns = commit_ns;
@@ -2259,6 +2282,7 @@ class PostgresCapture::Runner {
     size_t total = 0;  // kCommit: records in the whole transaction
     size_t bytes = 0;
     bool spilled = false;
+    bool snapshot_chunk = false;  // an incremental snapshot chunk's rows (not a source transaction)
     std::string transaction_id;
     EventTally tally;  // kTransaction, kMessage, kCommit: the events it makes durable
   };
@@ -2459,7 +2483,7 @@ class PostgresCapture::Runner {
       } else {
         progress_.log_commits++;
         progress_.transactions++;
-        progress_.parted_transactions++;
+        if (!pending.snapshot_chunk) progress_.parted_transactions++;
         progress_.events += pending.total;
         if (pending.spilled) progress_.spilled_transactions++;
         progress_.durable_lsn = pending.end_lsn;
@@ -2469,9 +2493,11 @@ class PostgresCapture::Runner {
       pending.tally.Apply();
       probe_->TransactionDurable(pending.commit_time_ns, NowNanos());
     }
-    Logger()->info("appended a large transaction in parts xid={} records={} end_lsn={}{}",
-                   pending.transaction_id, pending.total, pending.end_lsn.ToString(),
-                   committed->duplicate ? " (duplicate: already in the log)" : "");
+    if (!pending.snapshot_chunk) {
+      Logger()->info("appended a large transaction in parts xid={} records={} end_lsn={}{}",
+                     pending.transaction_id, pending.total, pending.end_lsn.ToString(),
+                     committed->duplicate ? " (duplicate: already in the log)" : "");
+    }
     AppendStep step;
     step.kind = AppendStep::Kind::kCommit;
     step.records = pending.total;
