@@ -45,12 +45,21 @@ inline uint64_t DecodeFixed64(const char* src) {
 }
 
 // Unsigned LEB128.
+// Built in a local buffer and appended once: one capacity check instead of one per byte (the
+// snapshot path writes several varints per row).
 inline void PutVarint64(std::string& out, uint64_t v) {
+  if (v < 0x80) {
+    out.push_back(static_cast<char>(v));
+    return;
+  }
+  char b[10];
+  size_t n = 0;
   while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    b[n++] = static_cast<char>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  out.push_back(static_cast<char>(v));
+  b[n++] = static_cast<char>(v);
+  out.append(b, n);
 }
 // Zigzag-encoded signed varint.
 inline void PutVarintSigned64(std::string& out, int64_t v) {

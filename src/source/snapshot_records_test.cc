@@ -39,15 +39,26 @@ log::AppendRecord Expected(const model::TableId& table, uint32_t version, int64_
   return record;
 }
 
-// `in_place`: the writer takes the encoding itself rather than its Finish bytes.
+// How the row reaches the writer: its Finish bytes, the encoding itself, or each value encoded
+// straight into the record (AddEncoded).
+enum class How { kFinishBytes, kInPlace, kEncoded };
+
 void AddRow(SnapshotRowEncoding& encoding, SnapshotRecordWriter& writer, const Row& row,
-            std::vector<log::AppendRecord>& out, bool in_place = false) {
+            std::vector<log::AppendRecord>& out, How how = How::kFinishBytes) {
+  if (how == How::kEncoded) {
+    auto encode = [&](size_t column, std::string& bytes) -> Status {
+      model::EncodeValue(row[column].value, bytes);
+      return Status::Ok();
+    };
+    ASSERT_TRUE(writer.AddEncoded(encoding, encode, out).ok());
+    return;
+  }
   encoding.Clear();
   for (const Field& field : row) {
     model::EncodeValue(field.value, encoding.values());
     encoding.EndValue();
   }
-  if (in_place) {
+  if (how == How::kInPlace) {
     ASSERT_TRUE(writer.Add(encoding, out).ok());
     return;
   }
@@ -72,7 +83,7 @@ TEST(SnapshotRecords, ByteForByteTheEncodedEvents) {
   for (const Row& row : order_values) AddRow(order_rows, writer, row, out);
   EXPECT_EQ(out.size(), 1u);  // the last row is held back
   writer.SetTable(notes, 1, 200);
-  AddRow(note_rows, writer, note, out, /*in_place=*/true);
+  AddRow(note_rows, writer, note, out, How::kInPlace);
   ASSERT_TRUE(writer.Finish(out).ok());
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(writer.rows(), 3u);
@@ -85,6 +96,42 @@ TEST(SnapshotRecords, ByteForByteTheEncodedEvents) {
     EXPECT_EQ(out[i].partition_key, expected[i].partition_key) << i;
     EXPECT_EQ(out[i].payload, expected[i].payload) << i;
     EXPECT_TRUE(out[i].position.empty()) << i;
+  }
+}
+
+// AddEncoded writes the bytes Add does: key columns out of column order, a NULL, and a key
+// of more columns than the writer keeps inline.
+TEST(SnapshotRecords, EncodedStraightIntoTheRecordGetsTheSameBytes) {
+  const model::TableId notes{"db", "public", "notes"};
+  const model::TableId wide{"db", "public", "wide"};
+  SnapshotRowEncoding note_rows(notes, {"a", "b", "c"}, {2, 0});
+  SnapshotRowEncoding wide_rows(wide, {"k1", "k2", "k3", "k4", "k5", "v"}, {4, 3, 2, 1, 0});
+  std::vector<Row> note_values = {
+      {{"a", Value::Text("x\ty")}, {"b", Value::Bool(true)}, {"c", Value::Int64(7)}},
+      {{"a", Value::Text("")}, {"b", Value::Null()}, {"c", Value::Int64(-1)}}};
+  Row wide_row = {{"k1", Value::Int64(1)},  {"k2", Value::Text("two")},
+                  {"k3", Value::Uint64(3)}, {"k4", Value::Text("four")},
+                  {"k5", Value::Int64(-5)}, {"v", Value::Text(std::string(300, 'v'))}};
+  for (How how : {How::kInPlace, How::kEncoded}) {
+    SnapshotRecordWriter writer(Shared());
+    std::vector<log::AppendRecord> out;
+    writer.SetTable(notes, 2, 50);
+    for (const Row& row : note_values) AddRow(note_rows, writer, row, out, how);
+    writer.SetTable(wide, 4, 60);
+    AddRow(wide_rows, writer, wide_row, out, how);
+    ASSERT_TRUE(writer.Finish(out).ok());
+    ASSERT_EQ(out.size(), 3u);
+    std::vector<log::AppendRecord> expected = {
+        Expected(notes, 2, 50, {note_values[0][2], note_values[0][0]}, note_values[0], 0,
+                 SnapshotMarker::kFirst),
+        Expected(notes, 2, 50, {note_values[1][2], note_values[1][0]}, note_values[1], 1,
+                 SnapshotMarker::kTrue),
+        Expected(wide, 4, 60, {wide_row[4], wide_row[3], wide_row[2], wide_row[1], wide_row[0]},
+                 wide_row, 2, SnapshotMarker::kLast)};
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ(out[i].partition_key, expected[i].partition_key) << i;
+      EXPECT_EQ(out[i].payload, expected[i].payload) << i;
+    }
   }
 }
 
@@ -137,7 +184,7 @@ TEST(SnapshotRecords, RecycledRecordsGetTheSameBytes) {
   for (int batch = 0; batch < 3; ++batch) {
     for (const Row& row : rows(1 + 4 * batch)) {
       AddRow(encoding, fresh, row, expected);
-      AddRow(encoding, recycling, row, out, /*in_place=*/batch % 2 == 0);
+      AddRow(encoding, recycling, row, out, static_cast<How>(batch % 3));
     }
     for (size_t i = 0; i < out.size(); ++i) {
       EXPECT_EQ(out[i].partition_key, expected[expected.size() - out.size() + i].partition_key);

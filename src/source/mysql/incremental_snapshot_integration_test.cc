@@ -29,6 +29,7 @@
 #include "model/event_codec.h"
 #include "source/incremental_snapshot_test_util.h"
 #include "source/mysql/capture.h"
+#include "source/mysql/snapshot.h"
 
 namespace eddy::source::mysql {
 namespace {
@@ -385,6 +386,63 @@ TEST_F(MysqlIncrementalSnapshotTest, ParallelBlockingSnapshotIsOneConsistentView
   EXPECT_TRUE(folded == table) << "the snapshot and the stream differ from the table";
   std::cout << "writes=" << writers.writes() << " events=" << events.size() << " seed=" << seed
             << std::endl;
+}
+
+// The blocking snapshot is one log transaction written in parts (here of snapshot_chunk_size = 7
+// records; at most kSnapshotPartRecords): nothing of it is visible before it ends, so a snapshot
+// cancelled after several parts adds nothing to the log (a crash is the same: recovery truncates
+// the uncommitted parts), and one that finishes adds every row once, first and last marked.
+// Sequential and parallel.
+TEST_F(MysqlIncrementalSnapshotTest, BlockingSnapshotIsVisibleOnlyWhenItEnds) {
+  Sql("CREATE TABLE " + db_ + ".a (id bigint PRIMARY KEY, v bigint NOT NULL)");
+  Fill("a", 50);
+  Sql("CREATE TABLE " + db_ + ".b (id bigint PRIMARY KEY, v bigint NOT NULL)");
+  Fill("b", 50);
+  for (size_t parallelism : {size_t{1}, size_t{2}}) {
+    SCOPED_TRACE("parallelism " + std::to_string(parallelism));
+    SnapshotOptions options;
+    options.endpoint = server->Endpoint();
+    options.tables = {db_ + ".a", db_ + ".b"};
+    options.chunk_rows = 7;
+    options.server_name = "test";
+    options.parallelism = parallelism;
+    // A later binlog position than the previous iteration's snapshot, which the log would
+    // otherwise discard as a duplicate (its end position is not above the log's).
+    Sql("INSERT INTO " + db_ + ".marker VALUES (" + std::to_string(parallelism) + ")");
+    const size_t before = ReadAll().size();
+    Snapshotter cancelled(options, log_.stream());
+    uint64_t rows_at_cancel = 0;
+    Result<MysqlPosition> interrupted = cancelled.Run([&](const SnapshotProgress& progress) {
+      if (rows_at_cancel == 0 && progress.rows >= 21) {
+        rows_at_cancel = progress.rows;
+        cancelled.Cancel();
+      }
+    });
+    EXPECT_FALSE(interrupted.ok());
+    EXPECT_GE(rows_at_cancel, 21u);  // at least three parts were written before the cancel
+    EXPECT_EQ(ReadAll().size(), before) << "a part of the interrupted snapshot is visible";
+
+    Snapshotter whole(options, log_.stream());
+    Result<MysqlPosition> finished = whole.Run([](const SnapshotProgress&) {});
+    ASSERT_TRUE(finished.ok()) << finished.status().ToString();
+    std::vector<ChangeEvent> events = ReadAll();
+    ASSERT_EQ(events.size(), before + 100);
+    std::map<std::pair<std::string, int64_t>, int> reads;
+    size_t first = 0;
+    size_t last = 0;
+    for (size_t i = before; i < events.size(); ++i) {
+      const ChangeEvent& event = events[i];
+      EXPECT_EQ(event.op, Operation::kRead);
+      EXPECT_EQ(event.ordinal_in_transaction, i - before);
+      reads[{event.table.name, event.key[0].value.Get<int64_t>()}]++;
+      first += event.source.snapshot == model::SnapshotMarker::kFirst ? 1 : 0;
+      last += event.source.snapshot == model::SnapshotMarker::kLast ? 1 : 0;
+    }
+    EXPECT_EQ(reads.size(), 100u);
+    for (const auto& [key, count] : reads) EXPECT_EQ(count, 1) << key.first << " " << key.second;
+    EXPECT_EQ(first, 1u);
+    EXPECT_EQ(last, 1u);
+  }
 }
 
 TEST_F(MysqlIncrementalSnapshotTest, TableWithoutPrimaryKeyIsNamed) {

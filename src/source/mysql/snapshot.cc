@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -103,46 +104,63 @@ Result<int64_t> ParseClock(std::string_view text) {
 
 std::string QuoteIdentifier(std::string_view name) { return localdb::QuoteMysqlIdentifier(name); }
 
-// The snapshot's chunks into the log, for the sequential and the parallel snapshot alike: each
-// chunk its own log transaction, written on a thread of its own while the next chunk is read
-// and encoded (its records come back to the writer for reuse); the final chunk, ending at the
-// snapshot's position, only after every chunk before it is in the log.
-class ChunkAppender {
+// The snapshot into the log as one log transaction ending at the snapshot's position, for the
+// sequential and the parallel snapshot alike (PostgreSQL's shape): parts of at most
+// kSnapshotPartRecords records (fewer when snapshot_chunk_size is smaller), each written to the
+// transaction on a thread of its own while the next part is read and encoded, so the append
+// thread frames a part while it is still in the cache; its records come back to the writer for
+// reuse. Nothing is visible until Commit: a snapshot interrupted by a crash or an error leaves
+// no trace (the appender aborts when destroyed uncommitted). A snapshot that fits in one part is
+// a single AppendTransaction.
+class SnapshotTransaction {
  public:
-  ChunkAppender(log::Stream& stream, SnapshotRecordWriter& writer, size_t chunk_rows)
+  SnapshotTransaction(log::Stream& stream, SnapshotRecordWriter& writer, size_t chunk_rows)
       : stream_(stream),
         writer_(writer),
-        chunk_rows_(chunk_rows),
-        thread_([&stream](std::vector<log::AppendRecord>& chunk) {
-          return stream.AppendTransactionReusing(&chunk, SourcePosition()).status();
-        }) {
-    Reserve();
+        part_records_(std::clamp<size_t>(chunk_rows, 1, kSnapshotPartRecords)) {
+    part_.reserve(part_records_);
   }
 
-  std::vector<log::AppendRecord>& chunk() { return chunk_; }
+  // The part being filled (SnapshotRecordWriter::Add / AddEncoded / Finish append to it).
+  std::vector<log::AppendRecord>& part() { return part_; }
+  bool part_full() const { return part_.size() >= part_records_; }
 
-  [[nodiscard]] Status Flush(bool final_chunk, const SourcePosition& position) {
-    if (!final_chunk) {
-      if (chunk_.empty()) return Status::Ok();
-      EDDY_RETURN_IF_ERROR(thread_.Submit(chunk_));
-      writer_.Recycle(chunk_);
-      Reserve();
-      return Status::Ok();
+  // Hands the part to the append thread (waiting for the one in flight) and starts a new one.
+  [[nodiscard]] Status WritePart() {
+    if (part_.empty()) return Status::Ok();
+    if (appender_ == nullptr) {
+      EDDY_ASSIGN_OR_RETURN(appender_, stream_.BeginTransaction());
+      thread_.emplace(
+          [this](std::vector<log::AppendRecord>& part) { return appender_->AppendReusing(&part); });
     }
-    EDDY_RETURN_IF_ERROR(thread_.Wait());
-    auto result = stream_.AppendTransaction(std::move(chunk_), position);
-    chunk_.clear();
-    return result.status();
+    EDDY_RETURN_IF_ERROR(thread_->Submit(part_));
+    writer_.Recycle(part_);
+    part_.reserve(part_records_);
+    return Status::Ok();
+  }
+
+  // Writes the last part and makes the whole transaction durable and visible, ending at
+  // `position` (after SnapshotRecordWriter::Finish).
+  [[nodiscard]] Status Commit(const SourcePosition& position) {
+    if (appender_ == nullptr) {
+      auto result = stream_.AppendTransaction(std::move(part_), position);
+      part_.clear();
+      return result.status();
+    }
+    EDDY_RETURN_IF_ERROR(WritePart());
+    EDDY_RETURN_IF_ERROR(thread_->Wait());
+    return appender_->Commit(position).status();
   }
 
  private:
-  void Reserve() { chunk_.reserve(std::min<size_t>(chunk_rows_, 1u << 16)); }
-
   log::Stream& stream_;
   SnapshotRecordWriter& writer_;
-  const size_t chunk_rows_;
-  std::vector<log::AppendRecord> chunk_;
-  SnapshotAppendThread thread_;  // last: waits for the chunk in flight before the rest goes
+  const size_t part_records_;
+  std::vector<log::AppendRecord> part_;
+  std::unique_ptr<log::TransactionAppender> appender_;
+  // After appender_: destroyed first, so an early return waits for the part in flight before
+  // the appender aborts.
+  std::optional<SnapshotAppendThread> thread_;
 };
 
 }  // namespace
@@ -398,28 +416,45 @@ bool WholeInteger(std::string_view text, int64_t& number) {
 }
 }  // namespace
 
+Status EncodeTextColumn(const SnapshotColumn& column, const char* value, unsigned long length,
+                        std::string& out) {
+  if (value == nullptr) {
+    model::EncodeValue(Value::Null(), out);
+    return Status::Ok();
+  }
+  const std::string_view text(value, length);
+  int64_t number = 0;
+  if (column.type == ValueType::kText) {
+    // The most common types written without a model::Value (and a string copy) in between:
+    // the bytes model::EncodeValue writes for ParseTextValue's Value::Text / Value::Int64
+    // (for text, the type byte and the length varint in one append, then the text).
+    char header[11];
+    header[0] = static_cast<char>(ValueType::kText);
+    size_t n = 1;
+    uint64_t size = text.size();
+    while (size >= 0x80) {
+      header[n++] = static_cast<char>((size & 0x7f) | 0x80);
+      size >>= 7;
+    }
+    header[n++] = static_cast<char>(size);
+    out.append(header, n);
+    out.append(text.data(), text.size());
+  } else if (column.type == ValueType::kInt64 && WholeInteger(text, number)) {
+    PutFixed8(out, static_cast<uint8_t>(ValueType::kInt64));
+    PutVarintSigned64(out, number);
+  } else {
+    Result<Value> parsed = ParseTextValue(column, text);
+    if (!parsed.ok()) return parsed.status().WithContext("column " + column.name);
+    model::EncodeValue(*parsed, out);
+  }
+  return Status::Ok();
+}
+
 Status EncodeTextRow(const std::vector<SnapshotColumn>& columns, const char* const* row,
                      const unsigned long* lengths, SnapshotRowEncoding& encoding) {
   encoding.Clear();
   for (size_t i = 0; i < columns.size(); ++i) {
-    const std::string_view text =
-        row[i] == nullptr ? std::string_view() : std::string_view(row[i], lengths[i]);
-    int64_t number = 0;
-    if (row[i] == nullptr) {
-      model::EncodeValue(Value::Null(), encoding.values());
-    } else if (columns[i].type == ValueType::kText) {
-      // The most common types written without a model::Value (and a string copy) in between:
-      // the bytes model::EncodeValue writes for ParseTextValue's Value::Text / Value::Int64.
-      PutFixed8(encoding.values(), static_cast<uint8_t>(ValueType::kText));
-      PutLengthPrefixed(encoding.values(), text);
-    } else if (columns[i].type == ValueType::kInt64 && WholeInteger(text, number)) {
-      PutFixed8(encoding.values(), static_cast<uint8_t>(ValueType::kInt64));
-      PutVarintSigned64(encoding.values(), number);
-    } else {
-      Result<Value> value = ParseTextValue(columns[i], text);
-      if (!value.ok()) return value.status().WithContext("column " + columns[i].name);
-      model::EncodeValue(*value, encoding.values());
-    }
+    EDDY_RETURN_IF_ERROR(EncodeTextColumn(columns[i], row[i], lengths[i], encoding.values()));
     encoding.EndValue();
   }
   return Status::Ok();
@@ -512,11 +547,8 @@ Result<MysqlPosition> Snapshotter::Run(
       options_.mariadb ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
   shared.source.server_name = options_.server_name;
   SnapshotRecordWriter writer(std::move(shared));
-  ChunkAppender appender(*stream_, writer, options_.chunk_rows);
-  std::vector<log::AppendRecord>& chunk = appender.chunk();
-  auto flush = [&](bool final_chunk) -> Status {
-    return appender.Flush(final_chunk, snapshot_position);
-  };
+  SnapshotTransaction appender(*stream_, writer, options_.chunk_rows);
+  std::vector<log::AppendRecord>& chunk = appender.part();
   for (const model::TableId& table : tables) {
     if (cancelled_) return Aborted("snapshot cancelled");
     progress.table = table.QualifiedName();
@@ -555,11 +587,18 @@ Result<MysqlPosition> Snapshotter::Run(
     }
     while (MYSQL_ROW row = mysql_fetch_row(result)) {
       if (cancelled_) return Aborted("snapshot cancelled");
-      Status encoded = EncodeTextRow(columns, row, mysql_fetch_lengths(result), encoding);
+      // Straight into the chunk's next record (no per-row buffer); `encoding` gives the names
+      // and key.
+      const unsigned long* lengths = mysql_fetch_lengths(result);
+      Status encoded = writer.AddEncoded(
+          encoding,
+          [&](size_t i, std::string& out) {
+            return EncodeTextColumn(columns[i], row[i], lengths[i], out);
+          },
+          chunk);
       if (!encoded.ok()) return encoded.WithContext("snapshot of " + table.QualifiedName());
-      EDDY_RETURN_IF_ERROR(writer.Add(encoding, chunk));
-      if (chunk.size() >= options_.chunk_rows) {
-        EDDY_RETURN_IF_ERROR(flush(false));
+      if (appender.part_full()) {
+        EDDY_RETURN_IF_ERROR(appender.WritePart());
         writer.SetTable(table, schema.version, SystemClock::Instance().NowNanos());
       }
       progress.rows++;
@@ -575,7 +614,7 @@ Result<MysqlPosition> Snapshotter::Run(
               progress.rows);
   }
   EDDY_RETURN_IF_ERROR(writer.Finish(chunk));
-  EDDY_RETURN_IF_ERROR(flush(true));
+  EDDY_RETURN_IF_ERROR(appender.Commit(snapshot_position));
   EDDY_RETURN_IF_ERROR(session.Execute("COMMIT"));
   on_progress(progress);
   log->info("mysql snapshot finished rows={} tables={} position={}", progress.rows, progress.tables,
@@ -957,13 +996,10 @@ Result<MysqlPosition> Snapshotter::RunParallel(
       options_.mariadb ? model::ConnectorKind::kMariadb : model::ConnectorKind::kMysql;
   shared.source.server_name = options_.server_name;
   SnapshotRecordWriter writer(std::move(shared));
-  ChunkAppender appender(*stream_, writer, options_.chunk_rows);
-  std::vector<log::AppendRecord>& chunk = appender.chunk();
+  SnapshotTransaction appender(*stream_, writer, options_.chunk_rows);
+  std::vector<log::AppendRecord>& chunk = appender.part();
   std::vector<size_t> units_left(tables.size());
   for (size_t i = 0; i < tables.size(); ++i) units_left[i] = tables[i].units;
-  auto flush = [&](bool final_chunk) -> Status {
-    return appender.Flush(final_chunk, snapshot_position);
-  };
   Status appended = Status::Ok();
   while (appended.ok()) {
     Batch batch;
@@ -979,8 +1015,8 @@ Result<MysqlPosition> Snapshotter::RunParallel(
     writer.SetTable(schema.table, schema.version, SystemClock::Instance().NowNanos());
     for (const auto& [key, rows] : batch.rows) {
       writer.Add(key, rows, chunk);
-      if (chunk.size() >= options_.chunk_rows) {
-        appended = flush(false);
+      if (appender.part_full()) {
+        appended = appender.WritePart();
         if (!appended.ok()) break;
       }
     }
@@ -997,7 +1033,7 @@ Result<MysqlPosition> Snapshotter::RunParallel(
   if (!failure.ok()) return failure;
   if (cancelled_) return Aborted("snapshot cancelled");
   EDDY_RETURN_IF_ERROR(writer.Finish(chunk));
-  EDDY_RETURN_IF_ERROR(flush(true));
+  EDDY_RETURN_IF_ERROR(appender.Commit(snapshot_position));
   for (localdb::MariadbSession& session : sessions) EDDY_RETURN_IF_ERROR(session.Execute("COMMIT"));
   on_progress(progress);
   log->info("mysql snapshot finished rows={} tables={} position={} connections={}", progress.rows,

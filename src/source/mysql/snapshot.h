@@ -15,12 +15,14 @@
 // the connections take from one list; rows go through a bounded queue to the calling thread,
 // which appends them as the same single snapshot as with one connection.
 //
-// Rows are streamed (mysql_use_result) and appended in chunks of `chunk_rows` with no source
-// position; the last chunk carries the snapshot position, so the stream's high-water mark moves
-// only when the whole snapshot is durable. A snapshot interrupted by a crash is taken again
-// from the start (its earlier chunks stay in the log: snapshot rows are at-least-once).
-// Each chunk is appended on a helper thread while the next one is read (one in flight, in
-// order; the last one only after every chunk before it is durable).
+// Rows are streamed (mysql_use_result) and appended as one log transaction (a
+// log::TransactionAppender) committed at the snapshot position: nothing of it is visible, and
+// the stream's high-water mark does not move, until the whole snapshot is durable. A snapshot
+// interrupted by a crash, an error or Cancel leaves nothing in the log and is taken again from
+// the start. The transaction is written in parts of at most kSnapshotPartRecords records
+// (source/snapshot_records.h; fewer when `chunk_rows` is smaller), each on a helper thread
+// (SnapshotAppendThread) while the next one is read (one in flight, in order); a snapshot of
+// one part is a single AppendTransaction.
 //
 // Thread safety: Run on one thread (it starts and joins its append helper); Cancel from any
 // thread.
@@ -108,6 +110,13 @@ std::string SnapshotSelect(const model::TableId& table, const std::vector<Snapsh
 
 // Parses one text-protocol value (session time_zone '+00:00', character set utf8mb4).
 Result<model::Value> ParseTextValue(const SnapshotColumn& column, std::string_view text);
+
+// One text-protocol value (`value` null for NULL) appended to `out` as model::EncodeValue
+// writes it: ParseTextValue'd, text and integers without a model::Value in between. Errors
+// name the column. The sequential blocking snapshot calls it per column straight into its
+// records (SnapshotRecordWriter::AddEncoded).
+[[nodiscard]] Status EncodeTextColumn(const SnapshotColumn& column, const char* value,
+                                      unsigned long length, std::string& out);
 
 // One text-protocol row (MYSQL_ROW and mysql_fetch_lengths) into `encoding`, replacing its
 // values: each value ParseTextValue'd and encoded as model::EncodeValue writes it, NULL as a

@@ -654,8 +654,13 @@ class PostgresCapture::Runner {
     shared.source.connector = model::ConnectorKind::kPostgres;
     shared.source.server_name = options_.server_name;
     SnapshotRecordWriter writer(std::move(shared));
+    // Parts of kSnapshotPartRecords: the append thread frames a part while its records are
+    // still in the cache (10,000-record parts, ~3 MB, were read back from memory: the frame's
+    // payload copy was a third of that thread's time; see docs/benchmarks.md).
+    const size_t part_records =
+        std::min<size_t>(options_.append_part_records, kSnapshotPartRecords);
     std::vector<log::AppendRecord> records;
-    records.reserve(std::min<size_t>(options_.append_part_records, 1u << 16));
+    records.reserve(part_records);
     size_t records_bytes = 0;
     // The whole snapshot is one transaction ending at the consistent point: parts are written
     // as rows are read, but nothing is visible until the last row is in, so a snapshot
@@ -683,13 +688,12 @@ class PostgresCapture::Runner {
       size_t written = 0;  // records of the part before this one, now in the log's files
       EDDY_RETURN_IF_ERROR(part_thread->Submit(records, &written));
       writer.Recycle(records);
-      records.reserve(std::min<size_t>(options_.append_part_records, 1u << 16));
+      records.reserve(part_records);
       records_bytes = 0;
       return part_written(written);
     };
     auto part_full = [&]() -> Status {
-      if (records.size() >= options_.append_part_records ||
-          records_bytes >= options_.append_part_bytes) {
+      if (records.size() >= part_records || records_bytes >= options_.append_part_bytes) {
         return AsAppendFailure(write_part().WithContext("appending snapshot rows"));
       }
       return Status::Ok();
@@ -697,11 +701,6 @@ class PostgresCapture::Runner {
     auto add = [&](std::string_view key, std::string_view rows) -> Status {
       writer.Add(key, rows, records);
       records_bytes += key.size() + rows.size() + 64;
-      return part_full();
-    };
-    auto add_row = [&](const SnapshotRowEncoding& row) -> Status {
-      EDDY_RETURN_IF_ERROR(writer.Add(row, records));
-      records_bytes += 2 * row.size_hint() + 64;
       return part_full();
     };
     if (options_.snapshot_parallelism > 1) {
@@ -750,8 +749,10 @@ class PostgresCapture::Runner {
       };
       Status copied = reader->CopyOut(
           "COPY (" + plan.select + ") TO STDOUT", [&](std::string_view line) -> Status {
-            EDDY_RETURN_IF_ERROR(decoder.Encode(builder, relation, line, encoding));
-            EDDY_RETURN_IF_ERROR(add_row(encoding));
+            EDDY_RETURN_IF_ERROR(
+                decoder.EncodeInto(builder, relation, line, encoding, writer, records));
+            records_bytes += 2 * writer.last_row_bytes() + 64;
+            EDDY_RETURN_IF_ERROR(part_full());
             ++table_rows;
             if (++rows_since_progress == options_.snapshot_chunk_rows) {
               if (StopRequested()) return Aborted("capture stopped during the snapshot");
@@ -881,6 +882,22 @@ class PostgresCapture::Runner {
         encoding.EndValue();
       }
       return Status::Ok();
+    }
+    // Splits `line` and encodes it straight into `writer`'s next record (no per-row buffer);
+    // `layout` gives the table's names and key.
+    Status EncodeInto(const EventBuilder& builder, const RelationInfo& relation,
+                      std::string_view line, const SnapshotRowEncoding& layout,
+                      SnapshotRecordWriter& writer, std::vector<log::AppendRecord>& records) {
+      Status split = SplitCopyTextRow(line, std::max<size_t>(1, layout.columns()), values, scratch);
+      if (!split.ok()) {
+        return split.WithContext("snapshot of " + relation.schema.table.QualifiedName());
+      }
+      return writer.AddEncoded(
+          layout,
+          [&](size_t column, std::string& out) {
+            return builder.EncodeTextValue(relation, column, values[column], out);
+          },
+          records);
     }
   };
 
@@ -1440,6 +1457,10 @@ class PostgresCapture::Runner {
         "COPY (" + query.select + ") TO STDOUT", [&](std::string_view line) -> Status {
           EDDY_RETURN_IF_ERROR(decoder.Encode(*snapshot_builder_, relation, line, encoding));
           EncodedRow& row = query.rows.emplace_back();
+          // Room in front for the event's header, which OnWatermark puts there: the rows
+          // become the record's payload without a second allocation and copy.
+          row.rows.reserve(chunk_header_bytes_.load(std::memory_order_relaxed) +
+                           2 * encoding.size_hint() + 16);
           EDDY_RETURN_IF_ERROR(encoding.Finish(row.partition_key, row.rows));
           for (size_t k = 0; k < relation.key_columns.size(); ++k) {
             const std::optional<std::string_view>& value = decoder.values[relation.key_columns[k]];
@@ -1816,6 +1837,15 @@ class PostgresCapture::Runner {
     probe_->AddSnapshotRows(chunk->table, chunk->encoded.size());
     if (chunk->encoded.empty()) return false;
     int64_t commit_ns = (commit_time_us + kPostgresEpochOffsetMicros) * 1000;
+    // The chunk is one log transaction at the watermark's position, queued in parts of at most
+    // kSnapshotPartRecords records (kPart entries, then its kCommit) as a large streamed
+    // transaction is: the appender thread frames each part while it is still in the cache,
+    // instead of reading back a ~3 MB chunk the capture thread wrote long before. A chunk of
+    // one part is a single kTransaction. Nothing of it is visible before the commit, so a crash
+    // leaves the chunk out as a whole, as before (docs/snapshots.md, "Progress and crashes").
+    const size_t part_records =
+        std::min<size_t>(options_.append_part_records, kSnapshotPartRecords);
+    const size_t chunk_rows = chunk->encoded.size();
     PendingAppend pending;
     pending.kind = PendingAppend::Kind::kTransaction;
     pending.transaction_id = chunk->transaction_id;
@@ -1833,18 +1863,40 @@ class PostgresCapture::Runner {
     shared.source.snapshot = model::SnapshotMarker::kIncremental;
     model::RowEventEncoder encoder;
     encoder.SetShared(shared);
-    pending.records.reserve(chunk->encoded.size());
+    pending.records.reserve(std::min(chunk_rows, part_records));
     uint64_t ordinal = 0;
+    std::string header;
     for (EncodedRow& row : chunk->encoded) {
+      if (pending.records.size() == part_records) {
+        PendingAppend part;
+        part.kind = PendingAppend::Kind::kPart;
+        part.snapshot_chunk = true;
+        part.transaction_id = pending.transaction_id;
+        part.count = pending.records.size();
+        part.records = std::move(pending.records);
+        pending.records.clear();
+        pending.records.reserve(std::min(chunk_rows - ordinal, part_records));
+        pending.kind = PendingAppend::Kind::kCommit;
+        EDDY_RETURN_IF_ERROR(Enqueue(std::move(part)));
+      }
       log::AppendRecord& record = pending.records.emplace_back();
-      record.payload.reserve(row.rows.size() + 96);
-      encoder.BeginEvent(model::Operation::kRead, false, true, ordinal++, 0, record.payload);
-      record.payload += row.rows;
+      header.clear();
+      encoder.BeginEvent(model::Operation::kRead, false, true, ordinal++, 0, header);
+      // The header goes in front of the rows, in the room ReadChunkRows reserved (a move of
+      // the rows' bytes, no allocation), and the string becomes the payload.
+      row.rows.insert(0, header);
+      record.payload = std::move(row.rows);
       record.partition_key = std::move(row.partition_key);
       record.position = end;
     }
-    pending.tally.Add(CountersFor(chunk->id), model::Operation::kRead, chunk->encoded.size());
-    pending.count = chunk->encoded.size();
+    // The next chunks' rows reserve room for about this header (it grows with the ordinal).
+    if (header.size() + 8 > chunk_header_bytes_.load(std::memory_order_relaxed)) {
+      chunk_header_bytes_.store(header.size() + 8, std::memory_order_relaxed);
+    }
+    pending.tally.Add(CountersFor(chunk->id), model::Operation::kRead, chunk_rows);
+    pending.snapshot_chunk = true;
+    pending.count = pending.records.size();
+    pending.total = chunk_rows;
     pending.end = end;
     pending.end_lsn = end_lsn;
     pending.commit_time_ns = commit_ns;
@@ -2230,6 +2282,7 @@ class PostgresCapture::Runner {
     size_t total = 0;  // kCommit: records in the whole transaction
     size_t bytes = 0;
     bool spilled = false;
+    bool snapshot_chunk = false;  // an incremental snapshot chunk's rows (not a source transaction)
     std::string transaction_id;
     EventTally tally;  // kTransaction, kMessage, kCommit: the events it makes durable
   };
@@ -2430,7 +2483,7 @@ class PostgresCapture::Runner {
       } else {
         progress_.log_commits++;
         progress_.transactions++;
-        progress_.parted_transactions++;
+        if (!pending.snapshot_chunk) progress_.parted_transactions++;
         progress_.events += pending.total;
         if (pending.spilled) progress_.spilled_transactions++;
         progress_.durable_lsn = pending.end_lsn;
@@ -2440,9 +2493,11 @@ class PostgresCapture::Runner {
       pending.tally.Apply();
       probe_->TransactionDurable(pending.commit_time_ns, NowNanos());
     }
-    Logger()->info("appended a large transaction in parts xid={} records={} end_lsn={}{}",
-                   pending.transaction_id, pending.total, pending.end_lsn.ToString(),
-                   committed->duplicate ? " (duplicate: already in the log)" : "");
+    if (!pending.snapshot_chunk) {
+      Logger()->info("appended a large transaction in parts xid={} records={} end_lsn={}{}",
+                     pending.transaction_id, pending.total, pending.end_lsn.ToString(),
+                     committed->duplicate ? " (duplicate: already in the log)" : "");
+    }
     AppendStep step;
     step.kind = AppendStep::Kind::kCommit;
     step.records = pending.total;
@@ -2517,6 +2572,9 @@ class PostgresCapture::Runner {
   std::unique_ptr<EventBuilder> snapshot_builder_;
   std::map<std::string, RelationInfo> snapshot_relations_;
   std::map<std::string, std::vector<std::string>> snapshot_type_names_;
+  // The bytes a chunk row reserves in front for its event header (OnWatermark raises it to
+  // the largest header seen; chunk readers on other threads read it).
+  std::atomic<size_t> chunk_header_bytes_{160};
   std::string signal_table_;  // "schema.table"; empty: none
   std::atomic<bool> made_progress_{false};
   std::atomic<uint64_t> queued_appends_{0};

@@ -127,6 +127,8 @@ struct PostgresCaptureOptions {
   size_t snapshot_parallelism = 1;
   // A transaction (or snapshot) with more records or payload bytes than this is appended in
   // parts of this size (Stream::BeginTransaction); smaller ones with one AppendTransaction.
+  // A blocking snapshot's parts hold at most 1,000 records whatever this says (a part that
+  // still sits in the cache when the append thread frames it).
   size_t append_part_records = 10000;
   size_t append_part_bytes = 8u << 20;
   // Test and benchmark hook, called on the appending thread after each step succeeded. A

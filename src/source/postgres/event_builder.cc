@@ -331,8 +331,18 @@ Status EventBuilder::EncodeTextValue(const RelationInfo& relation, size_t column
   if (relation.types[column].value_type == model::ValueType::kText) {
     // The most common type, written without the model::Value (and its string copy) in
     // between: the bytes model::EncodeValue(Value::Text(text)) writes.
-    PutFixed8(out, static_cast<uint8_t>(model::ValueType::kText));
-    PutLengthPrefixed(out, *text);
+    // The type byte and the length varint in one append, then the text.
+    char header[11];
+    header[0] = static_cast<char>(model::ValueType::kText);
+    size_t n = 1;
+    uint64_t length = text->size();
+    while (length >= 0x80) {
+      header[n++] = static_cast<char>((length & 0x7f) | 0x80);
+      length >>= 7;
+    }
+    header[n++] = static_cast<char>(length);
+    out.append(header, n);
+    out.append(text->data(), text->size());
     return Status::Ok();
   }
   if (relation.types[column].value_type == model::ValueType::kInt64) {

@@ -92,7 +92,11 @@ class IncrementalSnapshotTest : public ::testing::Test {
       PostgresCaptureOptions child = options;
       const bool by_chunk = !kill_after.has_value();
       child.append_hook = [chunks, crash_after, by_chunk](const AppendStep& step) {
-        if (by_chunk && step.kind == AppendStep::Kind::kTransaction && ++*chunks == crash_after) {
+        // A chunk is durable at its kTransaction, or at its kCommit when it was appended in
+        // parts (more rows than kSnapshotPartRecords).
+        const bool chunk_durable =
+            step.kind == AppendStep::Kind::kTransaction || step.kind == AppendStep::Kind::kCommit;
+        if (by_chunk && chunk_durable && ++*chunks == crash_after) {
           ::kill(::getpid(), SIGKILL);
         }
         return Status::Ok();
@@ -755,6 +759,8 @@ TEST_P(DbLogPropertyTest, LogFoldedByKeyEqualsTheTable) {
   const auto [chunk_rows, parallelism] = GetParam();
   PostgresCaptureOptions options = Options({"public." + t, "public.marker_" + name_}, chunk_rows);
   options.snapshot_parallelism = parallelism;
+  // Chunks larger than this go to the log in parts of a transaction (here 128 and 1000).
+  options.append_part_records = 100;
   StartCapture(options);
   WaitSnapshotState("complete", seconds(120));
   writers.Stop();
@@ -797,6 +803,9 @@ TEST_P(KillNineTest, KillNineMidSnapshotResumesAtTheLastChunk) {
   Sql("INSERT INTO " + t + " SELECT g, g FROM generate_series(1, 5000) g");
   PostgresCaptureOptions options = Options({"public." + t, "public.marker_" + name_}, 50);
   options.snapshot_parallelism = GetParam();
+  // Each 50-row chunk is one log transaction in four parts, so the random kills also land
+  // between a chunk's parts (nothing of such a chunk may be in the log after the restart).
+  options.append_part_records = 16;
   size_t previous_rows = 0;
   for (int run = 0; run < 4; ++run) {
     // Crash after the n-th chunk of this run is durable, or (odd runs) at a random moment.
