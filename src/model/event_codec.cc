@@ -1,8 +1,8 @@
 #include "model/event_codec.h"
 
 #include <bit>
-#include <charconv>
 #include <cassert>
+#include <charconv>
 #include <limits>
 
 #include "base/bytes.h"
@@ -222,7 +222,8 @@ Result<ValueType> ReadValueType(ByteReader& reader, const char* what) {
 
 Result<bool> ReadBool(ByteReader& reader, const char* what) {
   EDDY_ASSIGN_OR_RETURN(uint8_t raw, reader.ReadFixed8());
-  if (raw > 1) return Corruption(std::string(what) + " byte " + std::to_string(raw) + " is not 0 or 1");
+  if (raw > 1)
+    return Corruption(std::string(what) + " byte " + std::to_string(raw) + " is not 0 or 1");
   return raw == 1;
 }
 

@@ -118,7 +118,8 @@ TEST(EventCodecTest, NewRecordKindsRoundTripAsVersion2) {
   std::string bytes = EncodeEvent(ddl);
   for (size_t length = 0; length < bytes.size(); ++length) {
     EXPECT_EQ(DecodeEvent(std::string_view(bytes).substr(0, length)).status().code(),
-              ErrorCode::kCorruption) << length;
+              ErrorCode::kCorruption)
+        << length;
   }
 }
 
@@ -217,7 +218,8 @@ TEST(EventCodecTest, RandomMutationsNeverCrash) {
   for (int i = 0; i < 3000; ++i) {
     std::string bytes = EncodeEvent(testing::RandomEvent(random));
     int flips = 1 + static_cast<int>(random() % 4);
-    for (int f = 0; f < flips; ++f) bytes[random() % bytes.size()] ^= static_cast<char>(1 + random() % 255);
+    for (int f = 0; f < flips; ++f)
+      bytes[random() % bytes.size()] ^= static_cast<char>(1 + random() % 255);
     auto decoded = DecodeEvent(bytes);
     if (decoded.ok()) {
       auto again = DecodeEvent(EncodeEvent(*decoded));
@@ -264,7 +266,6 @@ TEST(EventCodecTest, SeedCorpusDecodesAndReencodesIdentically) {
   EXPECT_GE(files, 24);
 }
 
-
 // The row fast path must write exactly what EncodeEvent writes: readers cannot tell the two
 // apart, and the formats decode both alike.
 TEST(EventCodecTest, RowEventEncoderMatchesEncodeEvent) {
@@ -273,9 +274,8 @@ TEST(EventCodecTest, RowEventEncoderMatchesEncodeEvent) {
   int compared = 0;
   for (int i = 0; i < 2000; ++i) {
     ChangeEvent event = testing::RandomEvent(random);
-    if (static_cast<uint8_t>(event.op) > static_cast<uint8_t>(Operation::kRead) ||
-        event.message || event.schema_change || event.transaction_order ||
-        event.transaction_summary) {
+    if (static_cast<uint8_t>(event.op) > static_cast<uint8_t>(Operation::kRead) || event.message ||
+        event.schema_change || event.transaction_order || event.transaction_summary) {
       continue;
     }
     RowEventEncoder encoder;
@@ -308,9 +308,9 @@ TEST(EventCodecTest, RowEventEncoderMatchesEncodeEvent) {
 TEST(EventCodecTest, PartitionKeyFromEncodedValueMatchesTheValuePath) {
   uint64_t seed = testing::TestSeed();
   std::mt19937_64 random(seed);
-  std::vector<Value> values = {Value::Int64(0), Value::Int64(-1), Value::Int64(INT64_MIN),
-                               Value::Int64(INT64_MAX), Value::Uint64(0),
-                               Value::Uint64(UINT64_MAX), Value::Text("k"), Value::Null()};
+  std::vector<Value> values = {Value::Int64(0),         Value::Int64(-1), Value::Int64(INT64_MIN),
+                               Value::Int64(INT64_MAX), Value::Uint64(0), Value::Uint64(UINT64_MAX),
+                               Value::Text("k"),        Value::Null()};
   for (int i = 0; i < 3000; ++i) values.push_back(testing::RandomValue(random));
   for (int i = 0; i < 3000; ++i) values.push_back(Value::Int64(static_cast<int64_t>(random())));
   for (const Value& value : values) {
