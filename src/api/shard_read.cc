@@ -21,9 +21,9 @@ Result<ShardRead> ReadWholeRecords(log::ShardReader& reader, const ShardReadOpti
       EDDY_ASSIGN_OR_RETURN(batch, reader.Read(options.limits));
     }
     bool whole_records = round == 0 && std::all_of(batch.records.begin(), batch.records.end(),
-                                                    [](const log::Record& record) {
-                                                      return record.kind == log::RecordKind::kData;
-                                                    });
+                                                   [](const log::Record& record) {
+                                                     return record.kind == log::RecordKind::kData;
+                                                   });
     if (whole_records) {
       // The common case (no chunked payloads): the batch is the reply, without the reassembler.
       for (const auto& record : batch.records) {

@@ -14,10 +14,11 @@ bool Unsigned(const std::string& lowercase_name) {
 }
 
 void Replace(HeaderList* headers, std::string_view lowercase_name, std::string value) {
-  headers->erase(
-      std::remove_if(headers->begin(), headers->end(),
-                     [&](const auto& header) { return AsciiLower(header.first) == lowercase_name; }),
-      headers->end());
+  headers->erase(std::remove_if(headers->begin(), headers->end(),
+                                [&](const auto& header) {
+                                  return AsciiLower(header.first) == lowercase_name;
+                                }),
+                 headers->end());
   headers->emplace_back(std::string(lowercase_name), std::move(value));
 }
 
@@ -83,8 +84,9 @@ Status SignRequest(const SigningInput& input, HeaderList* headers) {
   auto url = SplitUrl(input.url);
   if (!url.ok()) return url.status();
 
-  bool has_host = std::any_of(headers->begin(), headers->end(),
-                              [](const auto& header) { return AsciiLower(header.first) == "host"; });
+  bool has_host = std::any_of(headers->begin(), headers->end(), [](const auto& header) {
+    return AsciiLower(header.first) == "host";
+  });
   if (!has_host) headers->emplace_back("host", url->host);
   std::string amz_date = AmzDate(input.time);
   Replace(headers, "x-amz-date", amz_date);
@@ -94,10 +96,11 @@ Status SignRequest(const SigningInput& input, HeaderList* headers) {
   if (!input.credentials->session_token.empty()) {
     Replace(headers, "x-amz-security-token", input.credentials->session_token);
   }
-  headers->erase(
-      std::remove_if(headers->begin(), headers->end(),
-                     [](const auto& header) { return AsciiLower(header.first) == "authorization"; }),
-      headers->end());
+  headers->erase(std::remove_if(headers->begin(), headers->end(),
+                                [](const auto& header) {
+                                  return AsciiLower(header.first) == "authorization";
+                                }),
+                 headers->end());
 
   std::vector<std::string> signed_headers;
   for (const auto& [name, value] : *headers) {

@@ -21,9 +21,9 @@ namespace {
 
 using testing::FaultStore;
 using testing::MakeRecord;
+using testing::Payloads;
 using testing::PgPosition;
 using testing::ReadAll;
-using testing::Payloads;
 using testing::Unordered;
 
 TEST(LogStoreTest, AppendAndReadBackInOrder) {

@@ -18,9 +18,9 @@ namespace {
 
 using testing::FaultStore;
 using testing::MakeRecord;
+using testing::Payloads;
 using testing::PgPosition;
 using testing::ReadAll;
-using testing::Payloads;
 using testing::Unordered;
 
 using Clock = std::chrono::steady_clock;

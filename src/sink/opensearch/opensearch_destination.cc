@@ -378,8 +378,9 @@ class OpenSearchDestination final : public consume::Destination {
     auto reply = client->Send(method, settings_.endpoint + path, headers, body);
     clients_.Return(std::move(client));
     if (!reply.ok()) {
-      return net::EndpointError(reply.status(), "opensearch", settings_.endpoint, what,
-                                "start OpenSearch (or Elasticsearch) there or correct the sink URL");
+      return net::EndpointError(
+          reply.status(), "opensearch", settings_.endpoint, what,
+          "start OpenSearch (or Elasticsearch) there or correct the sink URL");
     }
     return std::move(reply).value();
   }

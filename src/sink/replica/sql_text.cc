@@ -40,7 +40,8 @@ void AppendLiteralRow(const TargetDialect& dialect, const TextRow& row, std::str
 }
 
 std::string InsertValues(const TargetDialect& dialect, const TargetTable& table,
-                         const std::vector<std::string>& columns, const std::vector<TextRow>& rows) {
+                         const std::vector<std::string>& columns,
+                         const std::vector<TextRow>& rows) {
   std::string sql = "INSERT INTO " + dialect.QualifiedName(table) + " (" +
                     IdentifierList(dialect, columns, ",") + ") VALUES ";
   for (size_t r = 0; r < rows.size(); ++r) {
