@@ -2,6 +2,8 @@
 retail_trans workload captured from a throwaway PostgreSQL into a 4-shard stream, and the
 count of changes a sink has acknowledged.
 
+serve_until_applied times `eddy serve --sink URL` until the sink has applied every change.
+
 The workload: inserts of 1,000 rows per transaction, then updates of every other row of the
 first 2*updates ids and deletes of the last ids, 1,000 rows per transaction. The issue's size
 is 1,000,000 inserts, 500,000 updates and 200,000 deletes; --scale shrinks it.
@@ -11,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "e2e"))
 from replica_support import ENV, stop_process, wait_for  # noqa: E402
@@ -54,6 +57,28 @@ def delivered(eddy, data_dir, name):
             match = re.search(r"delivered_records=(\d+)", line)
             return int(match.group(1)) if match else 0
     return 0
+
+
+def serve_until_applied(eddy, data_dir, sink, name, total, log_path):
+    """Runs `eddy serve --sink sink` on `data_dir` until sink `name` has acknowledged `total`
+    records, then stops it; returns the seconds from start to the first poll that sees them.
+    Polled every 0.25 s (each poll is an `eddy status` process, which would compete with the
+    measured one at wait_for's 0.05 s)."""
+    started = time.monotonic()
+    run = subprocess.Popen([eddy, "serve", "--data-dir", data_dir, "--api-listen",
+                            "127.0.0.1:0", "--sink", sink],
+                           stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    def applied():
+        if run.poll() is not None:
+            raise AssertionError(f"eddy serve exited ({run.returncode}); see {log_path}")
+        return delivered(eddy, data_dir, name) >= total
+
+    try:
+        wait_for(applied, 1800, f"eddy serve to apply every change; see {log_path}",
+                 interval=0.25)
+        return time.monotonic() - started
+    finally:
+        stop_process(run)
 
 
 def capture_workload(eddy, source, work, workload):

@@ -27,16 +27,14 @@ batched.
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "e2e"))
-from replica_bench import Workload, capture_workload, delivered, parse_args  # noqa: E402
-from replica_support import (ENV, LocalServer, start_localdb, stop_process,  # noqa: E402
-                             wait_for)
+from replica_bench import Workload, capture_workload, parse_args, serve_until_applied  # noqa: E402
+from replica_support import ENV, LocalServer, start_localdb  # noqa: E402
 
 
 class MariadbTarget(LocalServer):
@@ -61,7 +59,7 @@ def main():
     workload = Workload(args.scale)
     total = workload.total
     work = tempfile.mkdtemp(prefix="eddy-replica-mariadb-bench-")
-    source = target = run = None
+    source = target = None
     try:
         source = LocalServer(args.localdb, work)
         target = MariadbTarget(args.localdb, work)
@@ -78,17 +76,8 @@ def main():
                 target.sql(f"CREATE DATABASE {database}")
             sink = (f"{target.sink_url(database)}?name={database}&stream=retail"
                     f"&bulk_load={mode}")
-            started = time.monotonic()
-            run = subprocess.Popen([args.eddy, "serve", "--data-dir", data_dir, "--api-listen",
-                                    "127.0.0.1:0", "--sink", sink],
-                                   stdout=open(work + f"/serve-{mode}.log", "w"),
-                                   stderr=subprocess.STDOUT)
-            wait_for(lambda: run.poll() is None and
-                     delivered(args.eddy, data_dir, database) >= total,
-                     1800, f"eddy to apply every change (bulk_load={mode})")
-            seconds[mode] = time.monotonic() - started
-            stop_process(run)
-            run = None
+            seconds[mode] = serve_until_applied(args.eddy, data_dir, sink, database, total,
+                                                work + f"/serve-{mode}.log")
             got = target.query(f"SELECT count(*), sum(qty), sum(price) FROM "
                                f"{database}.retail_trans").strip()
             if want != got:
@@ -123,9 +112,6 @@ def main():
               f"vs Debezium JDBC sink's ~2,300 events/s: {total / eddy_seconds / 2300:.1f}x")
         return 0
     finally:
-        if run is not None and run.poll() is None:
-            run.send_signal(signal.SIGKILL)
-            run.wait()
         if target:
             target.stop()
         if source:

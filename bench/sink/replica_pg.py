@@ -24,7 +24,6 @@ batched.
 """
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,8 +31,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "e2e"))
 from replica_bench import (RETAIL_TRANS_COLUMNS, Workload, capture_workload,  # noqa: E402
-                           delivered, parse_args)
-from replica_support import ENV, LocalServer, TargetPostgres, stop_process  # noqa: E402
+                           parse_args, serve_until_applied)
+from replica_support import ENV, LocalServer, TargetPostgres  # noqa: E402
 
 
 def main():
@@ -41,7 +40,7 @@ def main():
     workload = Workload(args.scale)
     total = workload.total
     work = tempfile.mkdtemp(prefix="eddy-replica-bench-")
-    source = target = run = None
+    source = target = None
     try:
         source = LocalServer(args.localdb, work)
         target = TargetPostgres(work)
@@ -49,21 +48,8 @@ def main():
         data_dir = capture_workload(args.eddy, source, work, workload)
 
         sink = f"{target.url}?schema=bench&name=bench&stream=retail"
-        started = time.monotonic()
-        run = subprocess.Popen([args.eddy, "serve", "--data-dir", data_dir, "--api-listen",
-                                "127.0.0.1:0", "--sink", sink],
-                               stdout=open(work + "/serve.log", "w"), stderr=subprocess.STDOUT)
-        # Polled every 0.25 s (each poll is an `eddy status` process, which would compete with
-        # the measured one at the shared helper's 0.05 s); the figure is the first poll that
-        # sees every change acknowledged.
-        deadline = time.monotonic() + 1800
-        while delivered(args.eddy, data_dir, "bench") < total:
-            if run.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"eddy serve did not apply every change; see {work}/serve.log")
-            time.sleep(0.25)  # polling a condition with a deadline
-        eddy_seconds = time.monotonic() - started
-        stop_process(run)
-        run = None
+        eddy_seconds = serve_until_applied(args.eddy, data_dir, sink, "bench", total,
+                                           work + "/serve.log")
         want = source.query("SELECT count(*), sum(qty), sum(price) FROM retail_trans")
         got = target.query("SELECT count(*), sum(qty), sum(price) FROM bench.retail_trans")
         if want != got:
@@ -88,9 +74,6 @@ def main():
               f"vs Debezium JDBC sink's ~2,300 events/s: {total / eddy_seconds / 2300:.1f}x")
         return 0
     finally:
-        if run is not None and run.poll() is None:
-            run.send_signal(signal.SIGKILL)
-            run.wait()
         if target:
             target.close()
         if source:

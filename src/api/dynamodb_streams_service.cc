@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "api/kinesis_service.h"
-#include "log/chunking.h"
+#include "api/shard_read.h"
 
 namespace eddy::api {
 namespace {
@@ -334,24 +334,11 @@ std::optional<ApiError> Handler::GetRecords() {
   log::ReadLimits limits;
   limits.max_records = static_cast<size_t>(limit.value_or(1000));
   limits.max_bytes = kMaxRecordsBytes;
-  log::Reassembler reassembler;
-  std::vector<log::Record> records;
-  log::ReadBatch batch;
-  SequenceNumber pending_head;  // head of the chunked payload being reassembled
-  for (int round = 0; round < 64; ++round) {
-    auto read = (*reader)->Read(limits);
-    if (!read.ok()) return StreamsErrorFromStatus(read.status());
-    batch = std::move(read).value();
-    for (auto& record : batch.records) {
-      if (record.kind == log::RecordKind::kChunkedHead) pending_head = record.sequence;
-      auto whole = reassembler.Add(std::move(record));
-      if (!whole.ok()) return StreamsErrorFromStatus(whole.status());
-      if (whole->has_value()) records.push_back(std::move(**whole));
-    }
-    if (!reassembler.pending() || batch.records.empty() || batch.end_of_shard) break;
-  }
-  SequenceNumber resume = batch.next_sequence;
-  if (reassembler.pending()) resume = pending_head;  // re-read the incomplete group next time
+  ShardReadOptions read_options;
+  read_options.limits = limits;
+  auto read = ReadWholeRecords(**reader, read_options);
+  if (!read.ok()) return StreamsErrorFromStatus(read.status());
+  const std::vector<log::Record>& records = read->records;
   out_.BeginObject();
   out_.Key("Records");
   out_.BeginArray();
@@ -362,10 +349,10 @@ std::optional<ApiError> Handler::GetRecords() {
     if (rendered->has_value()) out_.RawValue(**rendered);
   }
   out_.EndArray();
-  if (!(batch.end_of_shard && !reassembler.pending())) {
+  if (!read->read_to_end()) {
     IteratorPosition next = *position;
     next.issued_millis = now;
-    next.next_sequence = resume.value();
+    next.next_sequence = read->resume.value();
     out_.Member("NextShardIterator", context_->iterators.Encode(next));
   }
   out_.EndObject();

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "api/sequence_format.h"
-#include "log/chunking.h"
+#include "api/shard_read.h"
 
 namespace eddy::api {
 namespace {
@@ -762,55 +762,16 @@ std::optional<ApiError> Handler::GetRecords() {
   }
 
   // Read a batch; a chunked payload cut by the batch end is completed by reading on.
-  log::Reassembler reassembler;
-  std::vector<log::Record> records;
-  log::ReadBatch batch;
-  SequenceNumber pending_head;  // head of the chunked payload being reassembled
-  SequenceNumber resume;
-  size_t bytes = 0;
-  for (int round = 0; round < 64; ++round) {
-    auto read = (*reader)->Read(limits);
-    if (!read.ok()) return ApiErrorFromStatus(read.status());
-    batch = std::move(read).value();
-    if (round == 0 && batch.records.empty() && !batch.end_of_shard && get_records_wait_ms_ > 0) {
-      // Opt-in short wait on an empty open shard: woken by the next commit, so a tailing
-      // consumer sees a record without its idle-poll delay.
-      Status waited = (*reader)->WaitForData(std::chrono::steady_clock::now() +
-                                             std::chrono::milliseconds(get_records_wait_ms_));
-      if (!waited.ok()) return ApiErrorFromStatus(waited);
-      read = (*reader)->Read(limits);
-      if (!read.ok()) return ApiErrorFromStatus(read.status());
-      batch = std::move(read).value();
-    }
-    bool whole_records = round == 0 && std::all_of(batch.records.begin(), batch.records.end(),
-                                                    [](const log::Record& record) {
-                                                      return record.kind == log::RecordKind::kData;
-                                                    });
-    if (whole_records) {
-      // The common case (no chunked payloads): the batch is the reply, without the reassembler.
-      for (const auto& record : batch.records) {
-        bytes += record.payload.size() + record.partition_key.size();
-      }
-      records = std::move(batch.records);
-      break;
-    }
-    for (auto& record : batch.records) {
-      if (record.kind == log::RecordKind::kChunkedHead) pending_head = record.sequence;
-      bytes += record.payload.size() + record.partition_key.size();
-      auto whole = reassembler.Add(std::move(record));
-      if (!whole.ok()) return ApiErrorFromStatus(whole.status());
-      if (whole->has_value()) records.push_back(std::move(**whole));
-    }
-    if (!reassembler.pending() || batch.records.empty() || batch.end_of_shard ||
-        bytes >= kMaxGetRecordsBytes * 2) {
-      break;
-    }
-  }
-  resume = batch.next_sequence;
-  if (reassembler.pending()) {
-    // The group did not complete within the caps: the next call starts again at its head.
-    resume = pending_head;
-  }
+  ShardReadOptions read_options;
+  read_options.limits = limits;
+  read_options.max_bytes_read_on = kMaxGetRecordsBytes * 2;
+  read_options.wait_when_empty = std::chrono::milliseconds(get_records_wait_ms_);
+  auto read = ReadWholeRecords(**reader, read_options);
+  if (!read.ok()) return ApiErrorFromStatus(read.status());
+  const std::vector<log::Record>& records = read->records;
+  const log::ReadBatch& batch = read->last_batch;
+  const size_t bytes = read->bytes;
+  const SequenceNumber resume = read->resume;
 
   bool cdc = IsCdcStream(info);
   // Base64 grows payloads by 4/3; about 150 bytes of JSON per record besides.
@@ -858,7 +819,7 @@ std::optional<ApiError> Handler::GetRecords() {
   }
   json.push_back(']');
   out_.MemberInt("MillisBehindLatest", batch.millis_behind_latest);
-  if (batch.end_of_shard && !reassembler.pending()) {
+  if (read->read_to_end()) {
     // KCL: no NextShardIterator exactly when ChildShards lists the children.
     out_.Key("ChildShards");
     out_.BeginArray();

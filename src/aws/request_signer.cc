@@ -7,13 +7,6 @@
 namespace eddy::aws {
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 bool Unsigned(const std::string& lowercase_name) {
   return lowercase_name == "authorization" || lowercase_name == "user-agent" ||
          lowercase_name == "expect" || lowercase_name == "content-length" ||
@@ -21,10 +14,11 @@ bool Unsigned(const std::string& lowercase_name) {
 }
 
 void Replace(HeaderList* headers, std::string_view lowercase_name, std::string value) {
-  headers->erase(
-      std::remove_if(headers->begin(), headers->end(),
-                     [&](const auto& header) { return Lower(header.first) == lowercase_name; }),
-      headers->end());
+  headers->erase(std::remove_if(headers->begin(), headers->end(),
+                                [&](const auto& header) {
+                                  return AsciiLower(header.first) == lowercase_name;
+                                }),
+                 headers->end());
   headers->emplace_back(std::string(lowercase_name), std::move(value));
 }
 
@@ -36,7 +30,7 @@ Result<UrlParts> SplitUrl(std::string_view url) {
   if (scheme_end == std::string_view::npos) {
     return InvalidArgument("URL '" + std::string(url) + "' has no scheme: use http:// or https://");
   }
-  parts.scheme = Lower(url.substr(0, scheme_end));
+  parts.scheme = AsciiLower(url.substr(0, scheme_end));
   if (parts.scheme != "http" && parts.scheme != "https") {
     return InvalidArgument("URL '" + std::string(url) + "' has scheme '" + parts.scheme +
                            "': use http:// or https://");
@@ -58,7 +52,7 @@ Result<UrlParts> SplitUrl(std::string_view url) {
       std::string_view(host).substr(colon) == default_port) {
     host.resize(colon);
   }
-  parts.host = Lower(host);
+  parts.host = AsciiLower(host);
   size_t fragment = rest.find('#');
   if (fragment != std::string_view::npos) rest = rest.substr(0, fragment);
   size_t question = rest.find('?');
@@ -90,8 +84,9 @@ Status SignRequest(const SigningInput& input, HeaderList* headers) {
   auto url = SplitUrl(input.url);
   if (!url.ok()) return url.status();
 
-  bool has_host = std::any_of(headers->begin(), headers->end(),
-                              [](const auto& header) { return Lower(header.first) == "host"; });
+  bool has_host = std::any_of(headers->begin(), headers->end(), [](const auto& header) {
+    return AsciiLower(header.first) == "host";
+  });
   if (!has_host) headers->emplace_back("host", url->host);
   std::string amz_date = AmzDate(input.time);
   Replace(headers, "x-amz-date", amz_date);
@@ -101,14 +96,15 @@ Status SignRequest(const SigningInput& input, HeaderList* headers) {
   if (!input.credentials->session_token.empty()) {
     Replace(headers, "x-amz-security-token", input.credentials->session_token);
   }
-  headers->erase(
-      std::remove_if(headers->begin(), headers->end(),
-                     [](const auto& header) { return Lower(header.first) == "authorization"; }),
-      headers->end());
+  headers->erase(std::remove_if(headers->begin(), headers->end(),
+                                [](const auto& header) {
+                                  return AsciiLower(header.first) == "authorization";
+                                }),
+                 headers->end());
 
   std::vector<std::string> signed_headers;
   for (const auto& [name, value] : *headers) {
-    std::string lower = Lower(name);
+    std::string lower = AsciiLower(name);
     if (!Unsigned(lower)) signed_headers.push_back(std::move(lower));
   }
   std::sort(signed_headers.begin(), signed_headers.end());

@@ -21,14 +21,14 @@ int HexValue(char c) {
   return -1;
 }
 
-std::string Lower(std::string_view text) {
+}  // namespace
+
+std::string AsciiLower(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
-
-}  // namespace
 
 std::string HexEncode(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -151,7 +151,7 @@ std::string CanonicalRequest(const CanonicalRequestParts& parts) {
     std::string values;
     bool first = true;
     for (const auto& [header, value] : headers) {
-      if (Lower(header) != name) continue;
+      if (AsciiLower(header) != name) continue;
       if (!first) values += ',';
       first = false;
       values += CanonicalHeaderValue(value);

@@ -34,6 +34,9 @@ inline constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 // Header lists as HTTP carries them; names in any case (matched case-insensitively).
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// `text` with ASCII letters lowercased (header names, URL scheme and host).
+std::string AsciiLower(std::string_view text);
+
 // Lowercase hex SHA-256 of `bytes` (the payload hash of a signed body).
 std::string Sha256Hex(std::string_view bytes);
 // Raw 32-byte HMAC-SHA256.

@@ -19,8 +19,6 @@ namespace {
 using model::ValueType;
 
 constexpr std::string_view kDebeziumUnavailable = "__debezium_unavailable_value";
-constexpr std::string_view kSourceVersion = "eddy-0.1.0";
-constexpr int64_t kMicrosPerDay = 86400000000;
 // Debezium's MicroDuration counts a month as 365.25 / 12 days = 2629800 seconds.
 constexpr int64_t kMicrosPerAverageMonth = 2629800000000;
 

@@ -8,8 +8,6 @@ namespace eddy::format {
 
 namespace {
 
-constexpr int64_t kMaxSafeInteger = int64_t{1} << 53;  // JSON numbers exact up to 2^53
-
 template <typename Float>
 void WriteFloat(JsonWriter& writer, Float value) {
   if (std::isnan(value)) {

@@ -18,8 +18,6 @@ namespace {
 using encoded_internal::Cursor;
 using encoded_internal::Output;
 
-constexpr int64_t kMaxSafeInteger = int64_t{1} << 53;  // as native.cc
-
 // Reads a row's fields (name, value) and writes {name: value, ...} when `out` is non-null (the
 // key row is only checked). Common value types are written straight from the bytes; the others
 // are decoded by model::DecodeValue (the general decoder, with its checks) and written by

@@ -1,7 +1,9 @@
 // Internal: the concrete renderers and helpers they share. Users call MakeRenderer.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "format/json.h"
 #include "format/renderer.h"
@@ -16,6 +18,12 @@ std::unique_ptr<Renderer> MakeDynamoDbRenderer();
 // The sentinel for a value the source did not send (unchanged TOAST), in native, DMS and
 // DynamoDB output. Debezium output uses Debezium's own "__debezium_unavailable_value".
 inline constexpr std::string_view kUnavailableSentinel = "__eddy_unavailable_value";
+
+// The `source.version` field of Debezium output.
+inline constexpr std::string_view kSourceVersion = "eddy-0.1.0";
+// The largest integer a JSON number carries exactly (2^53): native output writes larger
+// integers as strings.
+inline constexpr int64_t kMaxSafeInteger = int64_t{1} << 53;
 
 // Native value conventions (docs/formats/native.md); DMS reuses them.
 void WriteNativeValue(JsonWriter& writer, const model::Value& value);

@@ -9,9 +9,6 @@ namespace eddy::format {
 
 namespace {
 
-constexpr int64_t kMicrosPerSecond = 1000000;
-constexpr int64_t kMicrosPerDay = 86400 * kMicrosPerSecond;
-
 // `value` in decimal, zero-padded to at least `width` digits (snprintf's "%0*llu" without its
 // cost: these run for every temporal value a renderer writes).
 void AppendPadded(std::string& out, uint64_t value, int width) {

@@ -17,6 +17,10 @@
 
 namespace eddy::format {
 
+// Temporal values count microseconds (model::TimestampValue, TimeValue, IntervalValue).
+inline constexpr int64_t kMicrosPerSecond = 1000000;
+inline constexpr int64_t kMicrosPerDay = 86400 * kMicrosPerSecond;
+
 std::string FormatDate(const model::DateValue& date);
 std::string FormatTime(int64_t micros);
 std::string FormatTimeTz(const model::TimeTzValue& time);

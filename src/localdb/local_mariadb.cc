@@ -15,10 +15,6 @@
 namespace eddy::localdb {
 namespace {
 
-bool PortInUse(const std::string& log_tail) {
-  return log_tail.find("Address already in use") != std::string::npos;
-}
-
 std::string MysqlLiteral(const std::string& text) {
   std::string out = "'";
   for (char c : text) {
@@ -90,13 +86,7 @@ Result<std::unique_ptr<LocalMariadb>> LocalMariadb::Start(const LocalMariadbOpti
                          : ""));
   }
 
-  Status launched = Status::Ok();
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    EDDY_ASSIGN_OR_RETURN(uint16_t port, PickFreePort());
-    launched = server->Launch(port);
-    if (launched.ok() || !PortInUse(launched.message())) break;
-  }
-  EDDY_RETURN_IF_ERROR(launched);
+  EDDY_RETURN_IF_ERROR(LaunchOnFreePort([&](uint16_t port) { return server->Launch(port); }));
   EDDY_RETURN_IF_ERROR(server->Bootstrap());
   logging::Get("localdb")->info(
       "mariadb started port={} dir={} pid={} startup_ms={}", server->port_, dir,
@@ -187,9 +177,8 @@ Status LocalMariadb::Stop() {
 
 std::string LocalMariadb::UrlFor(const std::string& user, const std::string& password,
                                  const std::string& database) const {
-  return "mysql://" + PercentEncodeUrlPart(user) + ":" + PercentEncodeUrlPart(password) +
-         "@127.0.0.1:" + std::to_string(port_) + "/" +
-         PercentEncodeUrlPart(database.empty() ? options_.database : database);
+  return LocalServerUrl("mysql", user, password, port_,
+                        database.empty() ? options_.database : database);
 }
 
 std::string LocalMariadb::Url() const {

@@ -11,14 +11,6 @@
 #include "base/logging.h"
 
 namespace eddy::localdb {
-namespace {
-
-bool PortInUse(const std::string& log_tail) {
-  return log_tail.find("Address already in use") != std::string::npos;
-}
-
-}  // namespace
-
 Result<std::unique_ptr<LocalPostgres>> LocalPostgres::Start(const LocalPostgresOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   std::unique_ptr<LocalPostgres> server(new LocalPostgres());
@@ -73,13 +65,7 @@ Result<std::unique_ptr<LocalPostgres>> LocalPostgres::Start(const LocalPostgresO
   }
 
   // The port is free when picked but may be taken before the server binds: retry then.
-  Status launched = Status::Ok();
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    EDDY_ASSIGN_OR_RETURN(uint16_t port, PickFreePort());
-    launched = server->Launch(port);
-    if (launched.ok() || !PortInUse(launched.message())) break;
-  }
-  EDDY_RETURN_IF_ERROR(launched);
+  EDDY_RETURN_IF_ERROR(LaunchOnFreePort([&](uint16_t port) { return server->Launch(port); }));
 
   if (options.database != "postgres") {
     EDDY_ASSIGN_OR_RETURN(PgSession session, server->Connect("postgres"));
@@ -157,8 +143,8 @@ Status LocalPostgres::Stop() {
 
 std::string LocalPostgres::UrlFor(const std::string& user, const std::string& password,
                                   const std::string& database) const {
-  return "postgresql://" + PercentEncodeUrlPart(user) + ":" + PercentEncodeUrlPart(password) + "@127.0.0.1:" +
-         std::to_string(port_) + "/" + PercentEncodeUrlPart(database.empty() ? options_.database : database);
+  return LocalServerUrl("postgresql", user, password, port_,
+                        database.empty() ? options_.database : database);
 }
 
 std::string LocalPostgres::Url() const {

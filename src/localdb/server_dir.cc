@@ -144,6 +144,18 @@ Result<uint16_t> PickFreePort() {
   return static_cast<uint16_t>(ntohs(address.sin_port));
 }
 
+Status LaunchOnFreePort(const std::function<Status(uint16_t)>& launch) {
+  Status launched = Status::Ok();
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    EDDY_ASSIGN_OR_RETURN(uint16_t port, PickFreePort());
+    launched = launch(port);
+    if (launched.ok() || launched.message().find("Address already in use") == std::string::npos) {
+      break;
+    }
+  }
+  return launched;
+}
+
 std::string StableHash(const std::string& text) {
   uint64_t hash = 0xcbf29ce484222325ull;
   for (unsigned char c : text) {
@@ -235,6 +247,13 @@ std::string PercentEncodeUrlPart(const std::string& text) {
     }
   }
   return out;
+}
+
+std::string LocalServerUrl(const std::string& scheme, const std::string& user,
+                           const std::string& password, uint16_t port,
+                           const std::string& database) {
+  return scheme + "://" + PercentEncodeUrlPart(user) + ":" + PercentEncodeUrlPart(password) +
+         "@127.0.0.1:" + std::to_string(port) + "/" + PercentEncodeUrlPart(database);
 }
 
 Result<std::optional<RunAs>> ServerUser(const std::string& system_user) {

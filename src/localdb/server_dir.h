@@ -43,6 +43,11 @@ class ServerDir {
 // process may take it before the server binds; callers retry on "Address already in use".
 Result<uint16_t> PickFreePort();
 
+// Launches a server on a freshly picked port: `launch(port)`, again on another port (up to five
+// tries in all) when it failed because the port was taken before the server bound it ("Address
+// already in use" in its message). Returns the last attempt's status.
+Status LaunchOnFreePort(const std::function<Status(uint16_t)>& launch);
+
 // The user servers run as: nullopt when we are not root (they run as us); the named system
 // user when we are root, since PostgreSQL refuses to run as root.
 Result<std::optional<RunAs>> ServerUser(const std::string& system_user);
@@ -67,6 +72,11 @@ std::string FileStamp(const std::string& path);
 
 // Percent-encodes everything but RFC 3986 unreserved characters (for URL user, password, db).
 std::string PercentEncodeUrlPart(const std::string& text);
+
+// "<scheme>://user:password@127.0.0.1:<port>/<database>", each part percent-encoded: the URL of
+// a local server reached over TCP.
+std::string LocalServerUrl(const std::string& scheme, const std::string& user,
+                           const std::string& password, uint16_t port, const std::string& database);
 
 // The longest path a unix socket can have (sun_path minus the terminator).
 inline constexpr size_t kMaxUnixSocketPath = 107;

@@ -18,12 +18,7 @@ using testing::FaultStore;
 using testing::MakeRecord;
 using testing::PgPosition;
 using testing::ReadAll;
-
-StreamOptions Unordered(uint32_t shards) {
-  StreamOptions options;
-  options.shard_count = shards;
-  return options;
-}
+using testing::Unordered;
 
 SourcePosition MysqlAt(uint64_t offset) {
   MysqlPosition mysql;

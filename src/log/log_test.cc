@@ -21,20 +21,10 @@ namespace {
 
 using testing::FaultStore;
 using testing::MakeRecord;
+using testing::Payloads;
 using testing::PgPosition;
 using testing::ReadAll;
-
-StreamOptions Unordered(uint32_t shards) {
-  StreamOptions options;
-  options.shard_count = shards;
-  return options;
-}
-
-std::vector<std::string> Payloads(const std::vector<Record>& records) {
-  std::vector<std::string> payloads;
-  for (const auto& record : records) payloads.push_back(record.payload);
-  return payloads;
-}
+using testing::Unordered;
 
 TEST(LogStoreTest, AppendAndReadBackInOrder) {
   FaultStore env;

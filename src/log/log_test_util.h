@@ -29,6 +29,20 @@ inline AppendRecord MakeRecord(std::string key, std::string payload,
   return record;
 }
 
+// Options for a stream of `shards` shards, everything else default.
+inline StreamOptions Unordered(uint32_t shards) {
+  StreamOptions options;
+  options.shard_count = shards;
+  return options;
+}
+
+// The records' payloads, in order.
+inline std::vector<std::string> Payloads(const std::vector<Record>& records) {
+  std::vector<std::string> payloads;
+  for (const auto& record : records) payloads.push_back(record.payload);
+  return payloads;
+}
+
 // Reads a whole shard from `start` to its current end.
 inline std::vector<Record> ReadAll(Stream& stream, uint32_t shard,
                                    StartPosition start = StartPosition::TrimHorizon(),

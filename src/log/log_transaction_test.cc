@@ -18,22 +18,12 @@ namespace {
 
 using testing::FaultStore;
 using testing::MakeRecord;
+using testing::Payloads;
 using testing::PgPosition;
 using testing::ReadAll;
+using testing::Unordered;
 
 using Clock = std::chrono::steady_clock;
-
-StreamOptions Unordered(uint32_t shards) {
-  StreamOptions options;
-  options.shard_count = shards;
-  return options;
-}
-
-std::vector<std::string> Payloads(const std::vector<Record>& records) {
-  std::vector<std::string> payloads;
-  for (const auto& record : records) payloads.push_back(record.payload);
-  return payloads;
-}
 
 // Every payload in every shard, sorted (shard-independent comparison).
 std::multiset<std::string> AllPayloads(Stream& stream) {

@@ -1,14 +1,8 @@
 #include "model/event.h"
 
-namespace eddy::model {
+#include "model/canonical_text.h"
 
-namespace {
-void AppendLengthPrefixed(std::string& out, std::string_view text) {
-  out += std::to_string(text.size());
-  out.push_back(':');
-  out += text;
-}
-}  // namespace
+namespace eddy::model {
 
 std::string TableId::QualifiedName() const {
   return (schema.empty() ? database : schema) + "." + name;

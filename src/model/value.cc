@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "model/canonical_text.h"
+
 namespace eddy::model {
 
 namespace {
@@ -79,12 +81,6 @@ std::string_view KindName(TemporalKind kind) {
     case TemporalKind::kZero: return "zero";
   }
   return "?";
-}
-
-void AppendLengthPrefixed(std::string& out, std::string_view text) {
-  out += std::to_string(text.size());
-  out.push_back(':');
-  out += text;
 }
 
 }  // namespace
@@ -325,6 +321,12 @@ std::string Value::CanonicalText() const {
   };
   std::visit(Visitor{out}, storage_);
   return out;
+}
+
+void AppendLengthPrefixed(std::string& out, std::string_view text) {
+  out += std::to_string(text.size());
+  out.push_back(':');
+  out += text;
 }
 
 const Value* FindField(const Row& row, std::string_view name) {

@@ -49,4 +49,16 @@ Result<HttpClientOptions> MakeClientOptions(std::string_view sink,
   return options;
 }
 
+Status EndpointError(const Status& transport, std::string_view sink, std::string_view endpoint,
+                     std::string_view operation, std::string_view fix) {
+  const ErrorCode code = transport.code() == ErrorCode::kResourceExhausted ? ErrorCode::kUnavailable
+                                                                           : transport.code();
+  std::string message = std::string(sink) + " endpoint " + std::string(endpoint) + " (" +
+                        std::string(operation) + "): " + transport.message();
+  if (code == ErrorCode::kUnavailable || code == ErrorCode::kTimeout) {
+    message += "; " + std::string(fix);
+  }
+  return Status(code, std::move(message));
+}
+
 }  // namespace eddy::net

@@ -8,6 +8,8 @@
 // `Settings` below is a sink's settings struct with members request_timeout and
 // connect_timeout (std::chrono::milliseconds) and ca_file (std::string).
 //
+// EndpointError words a transport error of such a sink's request the same way in every sink.
+//
 // Threads: pure functions apart from the file read; any thread may call them.
 #pragma once
 
@@ -64,5 +66,14 @@ template <typename Settings>
   return MakeClientOptions(sink, settings.request_timeout, settings.connect_timeout,
                            settings.ca_file, fs, cancel);
 }
+
+// A transport error of a sink's request (`transport`, what HttpClient returned: the endpoint not
+// reached, no reply in time, ...) as the sink reports it, with the same code:
+// "<sink> endpoint <endpoint> (<operation>): <message>", then "; <fix>" when the endpoint could
+// not be reached or did not answer in time (kUnavailable, kTimeout). kResourceExhausted (a
+// reply too large, out of memory) becomes kUnavailable, which the runner retries.
+[[nodiscard]] Status EndpointError(const Status& transport, std::string_view sink,
+                                   std::string_view endpoint, std::string_view operation,
+                                   std::string_view fix);
 
 }  // namespace eddy::net

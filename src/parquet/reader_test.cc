@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "parquet/parquet_test_util.h"
 #include "parquet/writer.h"
 
 namespace eddy::parquet {
@@ -14,15 +15,7 @@ using model::Row;
 using model::TableSchema;
 using model::Value;
 using model::ValueType;
-
-Column Col(std::string name, ValueType type, std::string source_type = "", bool nullable = true) {
-  Column column;
-  column.name = std::move(name);
-  column.type = type;
-  column.source_type = std::move(source_type);
-  column.nullable = nullable;
-  return column;
-}
+using testing::Col;
 
 // Every type of the PostgreSQL type matrix the writer gives its own Parquet type.
 TableSchema MatrixSchema() {

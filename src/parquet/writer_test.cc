@@ -17,6 +17,7 @@
 #include "model/event_codec.h"
 #include "model/testing.h"
 #include "parquet/parquet_format.h"
+#include "parquet/parquet_test_util.h"
 #include "parquet/thrift_compact.h"
 
 namespace eddy::parquet {
@@ -29,16 +30,8 @@ using model::Row;
 using model::TableSchema;
 using model::Value;
 using model::ValueType;
+using testing::Col;
 using thrift::Node;
-
-Column Col(std::string name, ValueType type, std::string source_type = "", bool nullable = true) {
-  Column column;
-  column.name = std::move(name);
-  column.type = type;
-  column.source_type = std::move(source_type);
-  column.nullable = nullable;
-  return column;
-}
 
 TableSchema Schema(std::vector<Column> columns) {
   TableSchema schema;

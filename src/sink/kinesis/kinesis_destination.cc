@@ -234,14 +234,8 @@ class KinesisDestination final : public consume::Destination {
     auto reply = client->Post(settings_.endpoint, headers, body);
     clients_.Return(std::move(client));
     if (!reply.ok()) {
-      Status status = reply.status();
-      if (status.code() == ErrorCode::kResourceExhausted) status = Unavailable(status.message());
-      std::string fix =
-          status.code() == ErrorCode::kUnavailable || status.code() == ErrorCode::kTimeout
-              ? "; start the Kinesis endpoint or correct the sink URL"
-              : "";
-      return Status(status.code(), "kinesis endpoint " + settings_.endpoint + " (" +
-                                       std::string(operation) + "): " + status.message() + fix);
+      return net::EndpointError(reply.status(), "kinesis", settings_.endpoint, operation,
+                                "start the Kinesis endpoint or correct the sink URL");
     }
     if (http_status != nullptr) *http_status = reply->status;
     if (reply->status != 200) {

@@ -2,16 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "consume/sink_spec_testing.h"
+
 namespace eddy::sink::objects {
 namespace {
 
 consume::SinkSpec Spec(std::string url, std::map<std::string, std::string> settings = {}) {
-  consume::SinkSpec spec;
-  spec.name = "lake";
-  spec.stream = "orders";
-  spec.url = std::move(url);
-  spec.settings = std::move(settings);
-  return spec;
+  return consume::testing::MakeSpec("lake", std::move(url), std::move(settings));
 }
 
 TEST(ObjectsSettingsTest, FirehoseDefaults) {

@@ -378,14 +378,9 @@ class OpenSearchDestination final : public consume::Destination {
     auto reply = client->Send(method, settings_.endpoint + path, headers, body);
     clients_.Return(std::move(client));
     if (!reply.ok()) {
-      Status status = reply.status();
-      if (status.code() == ErrorCode::kResourceExhausted) status = Unavailable(status.message());
-      std::string fix =
-          status.code() == ErrorCode::kUnavailable || status.code() == ErrorCode::kTimeout
-              ? "; start OpenSearch (or Elasticsearch) there or correct the sink URL"
-              : "";
-      return Status(status.code(), "opensearch endpoint " + settings_.endpoint + " (" +
-                                       std::string(what) + "): " + status.message() + fix);
+      return net::EndpointError(
+          reply.status(), "opensearch", settings_.endpoint, what,
+          "start OpenSearch (or Elasticsearch) there or correct the sink URL");
     }
     return std::move(reply).value();
   }

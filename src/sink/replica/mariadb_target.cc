@@ -578,12 +578,7 @@ std::string MariadbDialect::Upsert(const TargetTable& table,
                                    const std::vector<std::string>& columns,
                                    const std::vector<std::string>& key_columns,
                                    const std::vector<TextRow>& rows) const {
-  std::string sql = "INSERT INTO " + QualifiedName(table) + " (" +
-                    IdentifierList(*this, columns, ",") + ") VALUES ";
-  for (size_t r = 0; r < rows.size(); ++r) {
-    if (r) sql += ',';
-    AppendLiteralRow(*this, rows[r], sql);
-  }
+  std::string sql = InsertValues(*this, table, columns, rows);
   if (key_columns.empty()) return sql;
   std::string sets;
   for (const std::string& column : NonKeyColumns(columns, key_columns)) {
@@ -956,10 +951,7 @@ Result<Target> MakeMariadbTarget(const std::string& url,
 
 Result<std::unique_ptr<consume::Destination>> MakeMariadbDestination(
     const consume::SinkSpec& spec) {
-  std::map<std::string, std::string> settings = consume::DestinationSettings(spec);
-  EDDY_ASSIGN_OR_RETURN(Target target, MakeMariadbTarget(spec.url, settings));
-  EDDY_ASSIGN_OR_RETURN(ReplicaSettings replica, ReplicaSettings::Parse(settings));
-  return MakeReplicaDestination(spec, std::move(replica), std::move(target));
+  return MakeReplicaDestination(spec, &MakeMariadbTarget);
 }
 
 }  // namespace eddy::sink::replica

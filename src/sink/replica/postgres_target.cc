@@ -437,12 +437,7 @@ std::string PostgresDialect::Upsert(const TargetTable& table,
                                     const std::vector<std::string>& columns,
                                     const std::vector<std::string>& key_columns,
                                     const std::vector<TextRow>& rows) const {
-  std::string sql = "INSERT INTO " + QualifiedName(table) + " (" +
-                    IdentifierList(*this, columns, ",") + ") VALUES ";
-  for (size_t r = 0; r < rows.size(); ++r) {
-    if (r) sql += ',';
-    AppendLiteralRow(*this, rows[r], sql);
-  }
+  std::string sql = InsertValues(*this, table, columns, rows);
   if (key_columns.empty()) return sql;
   sql += " ON CONFLICT (" + IdentifierList(*this, key_columns, ",") + ") DO ";
   std::string sets;
@@ -761,10 +756,7 @@ Result<Target> MakePostgresTarget(const std::string& url,
 
 Result<std::unique_ptr<consume::Destination>> MakePostgresDestination(
     const consume::SinkSpec& spec) {
-  std::map<std::string, std::string> settings = consume::DestinationSettings(spec);
-  EDDY_ASSIGN_OR_RETURN(Target target, MakePostgresTarget(spec.url, settings));
-  EDDY_ASSIGN_OR_RETURN(ReplicaSettings replica, ReplicaSettings::Parse(settings));
-  return MakeReplicaDestination(spec, std::move(replica), std::move(target));
+  return MakeReplicaDestination(spec, &MakePostgresTarget);
 }
 
 }  // namespace eddy::sink::replica

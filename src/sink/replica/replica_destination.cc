@@ -9,6 +9,7 @@
 #include "base/logging.h"
 #include "base/setting_parse.h"
 #include "consume/checkpoint_store.h"
+#include "consume/sink_settings.h"
 #include "model/event.h"
 
 namespace eddy::sink::replica {
@@ -774,6 +775,14 @@ Result<std::unique_ptr<consume::Destination>> MakeReplicaDestination(const consu
   }
   return std::unique_ptr<consume::Destination>(
       new ReplicaDestination(spec, std::move(settings), std::move(target)));
+}
+
+Result<std::unique_ptr<consume::Destination>> MakeReplicaDestination(const consume::SinkSpec& spec,
+                                                                     TargetMaker make_target) {
+  std::map<std::string, std::string> settings = consume::DestinationSettings(spec);
+  EDDY_ASSIGN_OR_RETURN(Target target, make_target(spec.url, settings));
+  EDDY_ASSIGN_OR_RETURN(ReplicaSettings replica, ReplicaSettings::Parse(settings));
+  return MakeReplicaDestination(spec, std::move(replica), std::move(target));
 }
 
 }  // namespace eddy::sink::replica

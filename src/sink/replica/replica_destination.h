@@ -71,4 +71,15 @@ Result<std::unique_ptr<consume::Destination>> MakeReplicaDestination(const consu
                                                                      ReplicaSettings settings,
                                                                      Target target);
 
+// An engine's Target from the sink URL and the destination's settings (MakePostgresTarget,
+// MakeMariadbTarget).
+using TargetMaker = Result<Target> (*)(const std::string& url,
+                                       const std::map<std::string, std::string>& settings);
+
+// The DestinationFactory body every engine shares: the spec's destination settings
+// (consume::DestinationSettings) give the engine's Target (`make_target`) and the
+// ReplicaSettings, then MakeReplicaDestination above.
+Result<std::unique_ptr<consume::Destination>> MakeReplicaDestination(const consume::SinkSpec& spec,
+                                                                     TargetMaker make_target);
+
 }  // namespace eddy::sink::replica

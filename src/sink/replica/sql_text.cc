@@ -39,6 +39,18 @@ void AppendLiteralRow(const TargetDialect& dialect, const TextRow& row, std::str
   sql += ')';
 }
 
+std::string InsertValues(const TargetDialect& dialect, const TargetTable& table,
+                         const std::vector<std::string>& columns,
+                         const std::vector<TextRow>& rows) {
+  std::string sql = "INSERT INTO " + dialect.QualifiedName(table) + " (" +
+                    IdentifierList(dialect, columns, ",") + ") VALUES ";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (r) sql += ',';
+    AppendLiteralRow(dialect, rows[r], sql);
+  }
+  return sql;
+}
+
 std::vector<std::string> NonKeyColumns(const std::vector<std::string>& columns,
                                        const std::vector<std::string>& key_columns) {
   std::vector<std::string> out;

@@ -30,6 +30,11 @@ std::string IdentifierList(const TargetDialect& dialect, const std::vector<std::
 // Appends "(v1,v2,...)": each value as dialect.QuoteLiteral, NULL for nullopt.
 void AppendLiteralRow(const TargetDialect& dialect, const TextRow& row, std::string& sql);
 
+// "INSERT INTO t (c1,c2,...) VALUES (v1,v2,...),(...)": `rows` as AppendLiteralRow writes
+// them. An upsert appends its engine's conflict clause.
+std::string InsertValues(const TargetDialect& dialect, const TargetTable& table,
+                         const std::vector<std::string>& columns, const std::vector<TextRow>& rows);
+
 // The names of `columns` that are not among `key_columns`, in order (an upsert's SET list).
 std::vector<std::string> NonKeyColumns(const std::vector<std::string>& columns,
                                        const std::vector<std::string>& key_columns);
