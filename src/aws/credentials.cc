@@ -146,11 +146,10 @@ Result<Credentials> ResolveCredentials(const EnvLookup& env, io::FileSystem& fs)
     return credentials;
   }
   if (id || secret) {
-    return InvalidArgument(std::string(id ? "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY "
-                                            "is not"
-                                          : "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID "
-                                            "is not") +
-                           ": set both, or unset both to use the shared credentials file");
+    return InvalidArgument(id ? "AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not: set "
+                                "both, or unset both to use the shared credentials file"
+                              : "AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not: set "
+                                "both, or unset both to use the shared credentials file");
   }
   std::string profile = Profile(env);
   std::string credentials_path = FilePath(env, "AWS_SHARED_CREDENTIALS_FILE", "credentials");

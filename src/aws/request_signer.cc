@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <utility>
 
 namespace eddy::aws {
 namespace {
@@ -128,10 +129,11 @@ Status SignRequest(const SigningInput& input, HeaderList* headers) {
     if (!names.empty()) names += ';';
     names += name;
   }
-  headers->emplace_back("authorization", std::string(kSigV4Algorithm) +
-                                             " Credential=" + input.credentials->access_key_id +
-                                             "/" + scope + ", SignedHeaders=" + names +
-                                             ", Signature=" + signature);
+  std::string authorization(kSigV4Algorithm);
+  authorization.append(" Credential=").append(input.credentials->access_key_id);
+  authorization.append("/").append(scope).append(", SignedHeaders=").append(names);
+  authorization.append(", Signature=").append(signature);
+  headers->emplace_back("authorization", std::move(authorization));
   return Status::Ok();
 }
 
