@@ -36,6 +36,7 @@
 #include "format/value_text.h"
 #include "io/file_system.h"
 #include "model/event_codec.h"
+#include "parquet/parquet_test_util.h"
 #include "parquet/writer.h"
 
 namespace {
@@ -52,26 +53,16 @@ std::string Flag(int argc, char** argv, const char* name, std::string fallback) 
   return fallback;
 }
 
-model::Column Column(std::string name, ValueType type, std::string source_type,
-                     bool nullable = true) {
-  model::Column column;
-  column.name = std::move(name);
-  column.type = type;
-  column.source_type = std::move(source_type);
-  column.nullable = nullable;
-  return column;
-}
-
 model::TableSchema RetailSchema() {
   model::TableSchema schema;
   schema.table = {"bench", "public", "retail_trans"};
-  schema.columns = {Column("trans_id", ValueType::kInt64, "int8", false),
-                    Column("customer_id", ValueType::kText, "varchar"),
-                    Column("event", ValueType::kText, "varchar"),
-                    Column("sku", ValueType::kText, "varchar"),
-                    Column("device", ValueType::kText, "varchar"),
-                    Column("quantity", ValueType::kInt64, "int4"),
-                    Column("trans_datetime", ValueType::kTimestamp, "timestamp")};
+  schema.columns = {parquet::testing::Col("trans_id", ValueType::kInt64, "int8", false),
+                    parquet::testing::Col("customer_id", ValueType::kText, "varchar"),
+                    parquet::testing::Col("event", ValueType::kText, "varchar"),
+                    parquet::testing::Col("sku", ValueType::kText, "varchar"),
+                    parquet::testing::Col("device", ValueType::kText, "varchar"),
+                    parquet::testing::Col("quantity", ValueType::kInt64, "int4"),
+                    parquet::testing::Col("trans_datetime", ValueType::kTimestamp, "timestamp")};
   schema.primary_key = {"trans_id"};
   return schema;
 }

@@ -1,4 +1,4 @@
-// Helpers shared by the parquet tests.
+// Helpers shared by the parquet tests and bench/parquet/parquet_bench.
 #pragma once
 
 #include <string>
