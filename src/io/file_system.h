@@ -10,6 +10,9 @@
 //   SyncDirectory() of the directory that holds it returns OK;
 // - after a failed Sync() the state of the file is unknown; callers must not retry the sync
 //   and assume the data is safe ("fsyncgate"): eddy stops writing and asks for a reopen.
+// - POSIX: after every 1 MiB appended without a Sync, Append starts the kernel's write-back of
+//   the file without waiting for it (sync_file_range), so a later Sync has little left to
+//   write; it makes nothing durable by itself.
 //
 // Thread safety: FileSystem methods may be called from any thread. A File may be used by
 // several threads for ReadAt concurrently; Append/Truncate/Sync need external serialization.
