@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/byte_appender.h"
 #include "base/status.h"
 #include "log/record.h"
 #include "model/event.h"
@@ -116,10 +117,10 @@ class SnapshotRecordWriter {
   // The same bytes as Add(row) for a row whose values the source can encode in any order
   // (PostgreSQL's split COPY line, a MySQL text row), written straight into the record: no
   // per-row buffer and no copy of it. `encode(column, out)` appends that column's
-  // model::EncodeValue bytes to `out`; it is called for each key column (they come first in
-  // the record), then for every column in order, so a key column's twice. `layout` gives the
-  // table's column names and key (its values are not used). An error of `encode` is returned
-  // as is; the writer then holds a half-made record and the snapshot is to fail.
+  // model::EncodeValue bytes to the ByteAppender `out`; it is called for each key column (they come
+  // first in the record), then for every column in order, so a key column's twice. `layout` gives
+  // the table's column names and key (its values are not used). An error of `encode` is returned as
+  // is; the writer then holds a half-made record and the snapshot is to fail.
   template <typename EncodeColumn>
   [[nodiscard]] Status AddEncoded(const SnapshotRowEncoding& layout, EncodeColumn&& encode,
                                   std::vector<log::AppendRecord>& out);
@@ -153,7 +154,6 @@ Status SnapshotRecordWriter::AddEncoded(const SnapshotRowEncoding& layout, Encod
                                         std::vector<log::AppendRecord>& out) {
   log::AppendRecord& record = Next(out);
   std::string& payload = record.payload;
-  payload += layout.key_count_;
   // Where each key value lies in the payload: the partition key is made from these bytes.
   constexpr size_t kInlineKeys = 4;
   size_t inline_bounds[2 * kInlineKeys];
@@ -163,17 +163,22 @@ Status SnapshotRecordWriter::AddEncoded(const SnapshotRowEncoding& layout, Encod
     more_bounds.resize(2 * layout.key_columns_.size());
     bounds = more_bounds.data();
   }
-  for (size_t k = 0; k < layout.key_columns_.size(); ++k) {
-    const size_t column = layout.key_columns_[k];
-    payload += layout.names_[column];
-    bounds[2 * k] = payload.size();
-    EDDY_RETURN_IF_ERROR(encode(column, payload));
-    bounds[2 * k + 1] = payload.size();
-  }
-  payload += layout.column_count_;
-  for (size_t column = 0; column < layout.names_.size(); ++column) {
-    payload += layout.names_[column];
-    EDDY_RETURN_IF_ERROR(encode(column, payload));
+  {
+    // A row is 25-30 short pieces: appended without a memmove call each (base/byte_appender.h).
+    ByteAppender appender(payload);
+    appender.Append(layout.key_count_);
+    for (size_t k = 0; k < layout.key_columns_.size(); ++k) {
+      const size_t column = layout.key_columns_[k];
+      appender.Append(layout.names_[column]);
+      bounds[2 * k] = appender.size();
+      EDDY_RETURN_IF_ERROR(encode(column, appender));
+      bounds[2 * k + 1] = appender.size();
+    }
+    appender.Append(layout.column_count_);
+    for (size_t column = 0; column < layout.names_.size(); ++column) {
+      appender.Append(layout.names_[column]);
+      EDDY_RETURN_IF_ERROR(encode(column, appender));
+    }
   }
   record.partition_key += layout.table_key_;
   for (size_t k = 0; k < layout.key_columns_.size(); ++k) {

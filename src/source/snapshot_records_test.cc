@@ -46,8 +46,10 @@ enum class How { kFinishBytes, kInPlace, kEncoded };
 void AddRow(SnapshotRowEncoding& encoding, SnapshotRecordWriter& writer, const Row& row,
             std::vector<log::AppendRecord>& out, How how = How::kFinishBytes) {
   if (how == How::kEncoded) {
-    auto encode = [&](size_t column, std::string& bytes) -> Status {
-      model::EncodeValue(row[column].value, bytes);
+    auto encode = [&](size_t column, ByteAppender& bytes) -> Status {
+      std::string value;
+      model::EncodeValue(row[column].value, value);
+      bytes.Append(value);
       return Status::Ok();
     };
     ASSERT_TRUE(writer.AddEncoded(encoding, encode, out).ok());

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "model/event_codec.h"
 #include "source/mysql/schema_history.h"
+#include "source/mysql/snapshot.h"
 
 namespace eddy::source::mysql {
 namespace {
@@ -89,6 +91,56 @@ TEST(ColumnTypeTest, LengthsComeFromTheDeclaredType) {
   EXPECT_EQ(schema.columns[2].length, 5);
   EXPECT_EQ(schema.columns[3].length, std::nullopt);
   EXPECT_EQ(schema.columns[4].length, std::nullopt);
+}
+
+}  // namespace
+}  // namespace eddy::source::mysql
+
+namespace eddy::source::mysql {
+namespace {
+
+// The blocking snapshot's shortcuts (text, integers, DATETIME and TIMESTAMP written without a
+// model::Value) give the bytes model::EncodeValue writes for ParseTextValue's value, and the
+// other types and malformed text take ParseTextValue itself.
+TEST(SnapshotTextColumnTest, EncodeTextColumnWritesWhatParseTextValueEncodesTo) {
+  struct Case {
+    SnapshotColumn column;
+    std::vector<std::string> texts;
+  };
+  const std::vector<Case> cases = {
+      {DescribeSnapshotColumn("v", "varchar", "varchar(16)", "utf8mb4", true, 0, 0, 0, true),
+       {"", "purchase", std::string(200, 'x')}},
+      {DescribeSnapshotColumn("n", "bigint", "bigint(20)", "", true, 19, 0, 0, true),
+       {"0", "-9223372036854775808", "42"}},
+      {DescribeSnapshotColumn("d", "datetime", "datetime(6)", "", true, 0, 0, 6, true),
+       {"2026-01-01 00:00:00", "2026-12-06 12:34:56.789012", "0000-00-00 00:00:00",
+        "1969-12-31 23:59:59.999999", "2026-02-30 10:00:00"}},
+      {DescribeSnapshotColumn("t", "timestamp", "timestamp", "", true, 0, 0, 0, true),
+       {"2026-01-01 00:00:00", "0000-00-00 00:00:00", "1970-01-01 00:00:01"}},
+      {DescribeSnapshotColumn("e", "date", "date", "", true, 0, 0, 0, true), {"2026-12-06"}},
+  };
+  for (const Case& test : cases) {
+    for (const std::string& text : test.texts) {
+      Result<model::Value> parsed = ParseTextValue(test.column, text);
+      ASSERT_TRUE(parsed.ok()) << test.column.name << " " << text << ": "
+                               << parsed.status().ToString();
+      std::string expected = "prefix";
+      model::EncodeValue(*parsed, expected);
+      std::string direct = "prefix";
+      ASSERT_TRUE(EncodeTextColumn(test.column, text.data(), text.size(), direct).ok());
+      EXPECT_EQ(direct, expected) << test.column.name << " " << text;
+    }
+  }
+  std::string null_bytes;
+  ASSERT_TRUE(EncodeTextColumn(cases[0].column, nullptr, 0, null_bytes).ok());
+  std::string expected_null;
+  model::EncodeValue(model::Value::Null(), expected_null);
+  EXPECT_EQ(null_bytes, expected_null);
+  std::string out;
+  const std::string bad = "2026-01-01";
+  Status status = EncodeTextColumn(cases[2].column, bad.data(), bad.size(), out);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("column d"), std::string::npos) << status.ToString();
 }
 
 }  // namespace

@@ -313,6 +313,38 @@ SnapshotColumn DescribeSnapshotColumn(const std::string& name, const std::string
   return column;
 }
 
+namespace {
+// A DATETIME or TIMESTAMP value's text (session time_zone '+00:00'): its kind and micros since
+// 1970; not `representable` for a DATETIME whose date is not a civil one (ParseTextValue keeps
+// its text).
+struct ParsedDatetime {
+  model::TemporalKind kind = model::TemporalKind::kFinite;
+  int64_t micros = 0;
+  bool representable = true;
+};
+Result<ParsedDatetime> ParseDatetime(const SnapshotColumn& column, std::string_view text) {
+  if (text.size() < 19 || text[10] != ' ') {
+    return Corruption("snapshot datetime '" + std::string(text) + "' is malformed");
+  }
+  EDDY_ASSIGN_OR_RETURN(DateParts d, ParseDate(text.substr(0, 10)));
+  EDDY_ASSIGN_OR_RETURN(int64_t clock, ParseClock(text.substr(11)));
+  ParsedDatetime parsed;
+  if (d.year == 0 && d.month == 0 && d.day == 0 && clock == 0) {
+    parsed.kind = model::TemporalKind::kZero;
+    return parsed;
+  }
+  if (column.type != ValueType::kTimestampTz && !IsCivil(d)) {
+    parsed.representable = false;
+    return parsed;
+  }
+  parsed.micros = model::DaysFromCivil(model::CivilDate{d.year, static_cast<int>(d.month),
+                                                        static_cast<int>(d.day)}) *
+                      86400000000LL +
+                  clock;
+  return parsed;
+}
+}  // namespace
+
 Result<Value> ParseTextValue(const SnapshotColumn& column, std::string_view text) {
   switch (column.type) {
     case ValueType::kInt64: {
@@ -356,25 +388,12 @@ Result<Value> ParseTextValue(const SnapshotColumn& column, std::string_view text
     }
     case ValueType::kTimestamp:
     case ValueType::kTimestampTz: {
-      if (text.size() < 19 || text[10] != ' ') {
-        return Corruption("snapshot datetime '" + std::string(text) + "' is malformed");
-      }
-      EDDY_ASSIGN_OR_RETURN(DateParts d, ParseDate(text.substr(0, 10)));
-      EDDY_ASSIGN_OR_RETURN(int64_t clock, ParseClock(text.substr(11)));
-      bool zero = d.year == 0 && d.month == 0 && d.day == 0 && clock == 0;
+      EDDY_ASSIGN_OR_RETURN(ParsedDatetime parsed, ParseDatetime(column, text));
+      if (!parsed.representable) return Value::TypedText("datetime", std::string(text));
       if (column.type == ValueType::kTimestampTz) {
-        if (zero) return Value::TimestampTz(model::TimestampTzValue{model::TemporalKind::kZero, 0});
-        int64_t days = model::DaysFromCivil(
-            model::CivilDate{d.year, static_cast<int>(d.month), static_cast<int>(d.day)});
-        return Value::TimestampTz(
-            model::TimestampTzValue{model::TemporalKind::kFinite, days * 86400000000LL + clock});
+        return Value::TimestampTz(model::TimestampTzValue{parsed.kind, parsed.micros});
       }
-      if (zero) return Value::Timestamp(model::TimestampValue{model::TemporalKind::kZero, 0});
-      if (!IsCivil(d)) return Value::TypedText("datetime", std::string(text));
-      int64_t days = model::DaysFromCivil(
-          model::CivilDate{d.year, static_cast<int>(d.month), static_cast<int>(d.day)});
-      return Value::Timestamp(
-          model::TimestampValue{model::TemporalKind::kFinite, days * 86400000000LL + clock});
+      return Value::Timestamp(model::TimestampValue{parsed.kind, parsed.micros});
     }
     case ValueType::kTime: {
       bool negative = !text.empty() && text[0] == '-';
@@ -418,35 +437,48 @@ bool WholeInteger(std::string_view text, int64_t& number) {
 
 Status EncodeTextColumn(const SnapshotColumn& column, const char* value, unsigned long length,
                         std::string& out) {
+  ByteAppender appender(out);
+  return EncodeTextColumn(column, value, length, appender);
+}
+
+Status EncodeTextColumn(const SnapshotColumn& column, const char* value, unsigned long length,
+                        ByteAppender& out) {
   if (value == nullptr) {
-    model::EncodeValue(Value::Null(), out);
+    out.PutByte(static_cast<uint8_t>(ValueType::kNull));  // model::EncodeValue(Value::Null())
     return Status::Ok();
   }
+  // The most common types are written without a model::Value (and a string copy) in between:
+  // the bytes model::EncodeValue writes for ParseTextValue's value.
   const std::string_view text(value, length);
-  int64_t number = 0;
-  if (column.type == ValueType::kText) {
-    // The most common types written without a model::Value (and a string copy) in between:
-    // the bytes model::EncodeValue writes for ParseTextValue's Value::Text / Value::Int64
-    // (for text, the type byte and the length varint in one append, then the text).
-    char header[11];
-    header[0] = static_cast<char>(ValueType::kText);
-    size_t n = 1;
-    uint64_t size = text.size();
-    while (size >= 0x80) {
-      header[n++] = static_cast<char>((size & 0x7f) | 0x80);
-      size >>= 7;
+  switch (column.type) {
+    case ValueType::kText:
+      out.PutByte(static_cast<uint8_t>(ValueType::kText));
+      out.PutLengthPrefixed(text);
+      return Status::Ok();
+    case ValueType::kInt64: {
+      int64_t number = 0;
+      if (!WholeInteger(text, number)) break;  // the general path has the error
+      out.PutByte(static_cast<uint8_t>(ValueType::kInt64));
+      out.PutVarintSigned64(number);
+      return Status::Ok();
     }
-    header[n++] = static_cast<char>(size);
-    out.append(header, n);
-    out.append(text.data(), text.size());
-  } else if (column.type == ValueType::kInt64 && WholeInteger(text, number)) {
-    PutFixed8(out, static_cast<uint8_t>(ValueType::kInt64));
-    PutVarintSigned64(out, number);
-  } else {
-    Result<Value> parsed = ParseTextValue(column, text);
-    if (!parsed.ok()) return parsed.status().WithContext("column " + column.name);
-    model::EncodeValue(*parsed, out);
+    case ValueType::kTimestamp:
+    case ValueType::kTimestampTz: {
+      Result<ParsedDatetime> parsed = ParseDatetime(column, text);
+      if (!parsed.ok() || !parsed->representable) break;
+      out.PutByte(static_cast<uint8_t>(column.type));
+      out.PutByte(static_cast<uint8_t>(parsed->kind));
+      out.PutVarintSigned64(parsed->micros);
+      return Status::Ok();
+    }
+    default:
+      break;
   }
+  Result<Value> parsed = ParseTextValue(column, text);
+  if (!parsed.ok()) return parsed.status().WithContext("column " + column.name);
+  std::string encoded;
+  model::EncodeValue(*parsed, encoded);
+  out.Append(encoded);
   return Status::Ok();
 }
 
@@ -592,7 +624,7 @@ Result<MysqlPosition> Snapshotter::Run(
       const unsigned long* lengths = mysql_fetch_lengths(result);
       Status encoded = writer.AddEncoded(
           encoding,
-          [&](size_t i, std::string& out) {
+          [&](size_t i, ByteAppender& out) {
             return EncodeTextColumn(columns[i], row[i], lengths[i], out);
           },
           chunk);

@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "base/byte_appender.h"
 #include "base/position.h"
 #include "base/status.h"
 #include "localdb/sql_session.h"
@@ -117,6 +118,8 @@ Result<model::Value> ParseTextValue(const SnapshotColumn& column, std::string_vi
 // records (SnapshotRecordWriter::AddEncoded).
 [[nodiscard]] Status EncodeTextColumn(const SnapshotColumn& column, const char* value,
                                       unsigned long length, std::string& out);
+[[nodiscard]] Status EncodeTextColumn(const SnapshotColumn& column, const char* value,
+                                      unsigned long length, ByteAppender& out);
 
 // One text-protocol row (MYSQL_ROW and mysql_fetch_lengths) into `encoding`, replacing its
 // values: each value ParseTextValue'd and encoded as model::EncodeValue writes it, NULL as a

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <map>
 #include <optional>
 #include <random>
@@ -452,10 +453,25 @@ class PostgresCapture::Runner {
   Status RunOnce() {
     made_progress_ = false;
     EDDY_RETURN_IF_ERROR(file_system_->CreateDirectories(options_.spill_dir));
-    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> sql,
-                          PgConnection::Connect(options_.conninfo, false));
+    // The connections are made at once: each is a round of authentication (SCRAM hashes on
+    // both ends, about 10 ms), part of every start's and every snapshot's time. A first start
+    // of a blocking snapshot (no position in the log yet) also opens the snapshot's reading
+    // connection now; it imports the slot's snapshot once the slot exists (TakeSnapshot), and
+    // is closed unused if no snapshot is taken after all.
+    auto connect = [this] { return PgConnection::Connect(options_.conninfo, false); };
+    std::future<Result<std::unique_ptr<PgConnection>>> sql_connecting =
+        std::async(std::launch::async, connect);
+    std::future<Result<std::unique_ptr<PgConnection>>> reader_connecting;
+    if (!snapshot_taken_ && !DurableEnd().IsValid() &&
+        options_.snapshot_type == SnapshotType::kBlocking &&
+        options_.snapshot_mode != SnapshotMode::kNoData) {
+      reader_connecting = std::async(std::launch::async, connect);
+    }
+    Result<std::unique_ptr<PgConnection>> replication_connected =
+        PgConnection::Connect(options_.conninfo, true);
+    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> sql, sql_connecting.get());
     EDDY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> replication,
-                          PgConnection::Connect(options_.conninfo, true));
+                          std::move(replication_connected));
     EDDY_ASSIGN_OR_RETURN(SystemIdentity identity, replication->IdentifySystem());
     int version = replication->server_version();
     if (version < 100000) {
@@ -591,6 +607,8 @@ class PostgresCapture::Runner {
         EDDY_RETURN_IF_ERROR(
             sql->QueryParams("SELECT pg_drop_replication_slot($1)", {options_.slot_name}).status());
       }
+      // Otherwise the reading connection authenticates while the slot is created.
+      if (!reader_connecting.valid()) reader_connecting = std::async(std::launch::async, connect);
       EDDY_ASSIGN_OR_RETURN(CreatedSlot created,
                             replication->CreateLogicalSlot(options_.slot_name, true));
       Logger()->info(
@@ -598,7 +616,8 @@ class PostgresCapture::Runner {
           "consistent_point={} snapshot={}",
           created.name, created.consistent_point.ToString(), created.snapshot_name);
       SetState(CaptureState::kSnapshot);
-      EDDY_RETURN_IF_ERROR(TakeSnapshot(created));
+      EDDY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> reader, reader_connecting.get());
+      EDDY_RETURN_IF_ERROR(TakeSnapshot(created, std::move(reader)));
       snapshot_taken_ = true;
       durable = DurableEnd();
       if (options_.snapshot_mode == SnapshotMode::kInitialOnly) return Status::Ok();
@@ -609,9 +628,8 @@ class PostgresCapture::Runner {
 
   // ---- snapshot ----
 
-  Status TakeSnapshot(const CreatedSlot& slot) {
-    EDDY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> reader,
-                          PgConnection::Connect(options_.conninfo, false));
+  // `reader`: a fresh connection of the source's (no transaction open yet).
+  Status TakeSnapshot(const CreatedSlot& slot, std::unique_ptr<PgConnection> reader) {
     EDDY_RETURN_IF_ERROR(reader->Execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
     EDDY_RETURN_IF_ERROR(
         reader->Execute("SET TRANSACTION SNAPSHOT " + QuoteLiteral(slot.snapshot_name)));
@@ -894,7 +912,7 @@ class PostgresCapture::Runner {
       }
       return writer.AddEncoded(
           layout,
-          [&](size_t column, std::string& out) {
+          [&](size_t column, ByteAppender& out) {
             return builder.EncodeTextValue(relation, column, values[column], out);
           },
           records);

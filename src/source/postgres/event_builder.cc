@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/byte_appender.h"
 #include "base/bytes.h"
 #include "base/logging.h"
 #include "model/event_codec.h"
@@ -324,44 +325,58 @@ ChangeEvent EventBuilder::OnMessage(const LogicalDecodingMessage& message) {
 
 Status EventBuilder::EncodeTextValue(const RelationInfo& relation, size_t column,
                                      std::optional<std::string_view> text, std::string& out) const {
+  ByteAppender appender(out);
+  return EncodeTextValue(relation, column, text, appender);
+}
+
+Status EventBuilder::EncodeTextValue(const RelationInfo& relation, size_t column,
+                                     std::optional<std::string_view> text,
+                                     ByteAppender& out) const {
   if (!text.has_value()) {
-    model::EncodeValue(Value::Null(), out);
+    out.PutByte(static_cast<uint8_t>(model::ValueType::kNull));  // EncodeValue(Value::Null())
     return Status::Ok();
   }
-  if (relation.types[column].value_type == model::ValueType::kText) {
-    // The most common type, written without the model::Value (and its string copy) in
-    // between: the bytes model::EncodeValue(Value::Text(text)) writes.
-    // The type byte and the length varint in one append, then the text.
-    char header[11];
-    header[0] = static_cast<char>(model::ValueType::kText);
-    size_t n = 1;
-    uint64_t length = text->size();
-    while (length >= 0x80) {
-      header[n++] = static_cast<char>((length & 0x7f) | 0x80);
-      length >>= 7;
-    }
-    header[n++] = static_cast<char>(length);
-    out.append(header, n);
-    out.append(text->data(), text->size());
-    return Status::Ok();
-  }
-  if (relation.types[column].value_type == model::ValueType::kInt64) {
-    // The next most common (keys): model::EncodeValue(Value::Int64(v))'s bytes without the
-    // Value. Text that is not an integer takes the general path for its error.
-    int64_t number = 0;
-    auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), number);
-    if (error == std::errc() && end == text->data() + text->size() && !text->empty()) {
-      PutFixed8(out, static_cast<uint8_t>(model::ValueType::kInt64));
-      PutVarintSigned64(out, number);
+  // The most common types are written without the model::Value (and its string copy) in
+  // between: the bytes model::EncodeValue writes for them.
+  const model::ValueType type = relation.types[column].value_type;
+  switch (type) {
+    case model::ValueType::kText:
+      out.PutByte(static_cast<uint8_t>(type));
+      out.PutLengthPrefixed(*text);
       return Status::Ok();
+    case model::ValueType::kInt64: {
+      // Text that is not an integer takes the general path for its error.
+      int64_t number = 0;
+      auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), number);
+      if (error == std::errc() && end == text->data() + text->size() && !text->empty()) {
+        out.PutByte(static_cast<uint8_t>(type));
+        out.PutVarintSigned64(number);
+        return Status::Ok();
+      }
+      break;
     }
+    case model::ValueType::kTimestamp:
+    case model::ValueType::kTimestampTz:
+      // Finite values; the rest (infinity, out of range, errors) take the general path.
+      if (std::optional<int64_t> micros =
+              ParseFiniteTimestampMicros(*text, type == model::ValueType::kTimestampTz)) {
+        out.PutByte(static_cast<uint8_t>(type));
+        out.PutByte(static_cast<uint8_t>(model::TemporalKind::kFinite));
+        out.PutVarintSigned64(*micros);
+        return Status::Ok();
+      }
+      break;
+    default:
+      break;
   }
   Result<Value> value = DecodeTextValueAs(relation.types[column], *text, types_);
   if (!value.ok()) {
     return value.status().WithContext("table " + relation.schema.table.QualifiedName() +
                                       " column " + relation.schema.columns[column].name);
   }
-  model::EncodeValue(*value, out);
+  std::string encoded;
+  model::EncodeValue(*value, encoded);
+  out.Append(encoded);
   return Status::Ok();
 }
 

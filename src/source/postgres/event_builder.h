@@ -31,6 +31,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/byte_appender.h"
 #include "base/status.h"
 #include "model/event.h"
 #include "model/schema_registry.h"
@@ -98,6 +99,10 @@ class EventBuilder {
   [[nodiscard]] Status EncodeTextValue(const RelationInfo& relation, size_t column,
                                        std::optional<std::string_view> text,
                                        std::string& out) const;
+  // The same, through an appender (SnapshotRecordWriter::AddEncoded's).
+  [[nodiscard]] Status EncodeTextValue(const RelationInfo& relation, size_t column,
+                                       std::optional<std::string_view> text,
+                                       ByteAppender& out) const;
   // The key of `row` for `relation` (empty when the relation has no key).
   static model::Row KeyOf(const RelationInfo& relation, const model::Row& row);
 

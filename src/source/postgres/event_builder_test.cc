@@ -243,6 +243,40 @@ TEST(EventBuilderTest, EncodeTextValueWritesWhatTheDecodedValueEncodesTo) {
   EXPECT_EQ(null_bytes, expected_null);
 }
 
+// Timestamps take the snapshot's shortcut too (finite values; the rest take the general path).
+TEST(EventBuilderTest, EncodeTextValueOfTimestampsWritesWhatTheDecodedValueEncodesTo) {
+  FakeCatalog catalog;
+  EventBuilder builder("shop", &catalog, "");
+  RelationInfo relation = builder.MakeRelation(
+      101, "public", "times",
+      {{false, "at", oid::kTimestamp, -1}, {false, "at_tz", oid::kTimestampTz, -1}},
+      ReplicaIdentity::kDefault);
+  const std::vector<std::pair<std::string_view, std::string_view>> cases = {
+      {"2026-01-01 00:00:00", "2026-01-01 00:00:00+00"},
+      {"2026-12-06 12:34:56.789", "2026-12-06 12:34:56.789012+05:30"},
+      {"1969-12-31 23:59:59.999999", "1969-12-31 23:59:59.999999-08"},
+      {"0044-03-15 12:00:00 BC", "0044-03-15 12:00:00+00 BC"},
+      {"infinity", "-infinity"},
+      {"294277-01-01 00:00:00", "294277-01-01 00:00:00+00"},  // beyond int64 micros: text
+  };
+  for (const auto& [at, at_tz] : cases) {
+    const std::vector<std::optional<std::string_view>> values = {at, at_tz};
+    Result<model::Row> row = builder.RowFromText(relation, values);
+    ASSERT_TRUE(row.ok()) << at << ": " << row.status().ToString();
+    for (size_t column = 0; column < values.size(); ++column) {
+      std::string direct = "prefix";
+      ASSERT_TRUE(builder.EncodeTextValue(relation, column, values[column], direct).ok());
+      std::string expected = "prefix";
+      model::EncodeValue((*row)[column].value, expected);
+      EXPECT_EQ(direct, expected) << *values[column];
+    }
+  }
+  std::string out;
+  Status bad = builder.EncodeTextValue(relation, 0, std::string_view("2026-13-01 00:00:00"), out);
+  EXPECT_EQ(bad.code(), ErrorCode::kCorruption) << bad.ToString();
+  EXPECT_NE(bad.message().find("column at"), std::string::npos) << bad.ToString();
+}
+
 TEST(EventBuilderTest, UnknownRelationAndBadValuesAreErrors) {
   EventBuilder builder("shop", nullptr);
   InsertMessage insert{0, 999, {T("1")}};

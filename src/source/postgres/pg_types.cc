@@ -792,6 +792,13 @@ Result<Value> DecodeTextValue(uint32_t type_oid, std::string_view text,
   return DecodeResolved(ResolveType(type_oid, registry), text, registry, 0);
 }
 
+std::optional<int64_t> ParseFiniteTimestampMicros(std::string_view text, bool with_zone) {
+  Result<ParsedTimestamp> parsed =
+      ParseTimestamp(with_zone ? "timestamptz" : "timestamp", text, with_zone);
+  if (!parsed.ok() || !parsed->fits) return std::nullopt;
+  return parsed->micros;
+}
+
 Result<Value> DecodeTextValueAs(const ResolvedType& type, std::string_view text,
                                 const TypeRegistry& registry) {
   return DecodeResolved(type, text, registry, 0);

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -116,6 +117,12 @@ model::Column DescribeColumn(std::string_view name, uint32_t type_oid, int32_t t
 // pinned settings produce (names the type and shows a prefix of the text).
 Result<model::Value> DecodeTextValue(uint32_t type_oid, std::string_view text,
                                      const TypeRegistry& registry);
+
+// The microseconds since 1970 DecodeTextValue gives a finite timestamp (`with_zone`:
+// timestamptz, UTC) printed as PostgreSQL prints it; nullopt for anything else (infinity,
+// beyond int64, malformed), which DecodeTextValueAs then decodes or names in its error. The
+// snapshot's path for the type without a model::Value in between.
+std::optional<int64_t> ParseFiniteTimestampMicros(std::string_view text, bool with_zone);
 
 // Decodes with a type resolved once (callers cache ResolvedType per column).
 Result<model::Value> DecodeTextValueAs(const ResolvedType& type, std::string_view text,
