@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "model/datetime_text.h"
+
 namespace eddy::model {
 namespace {
 
@@ -22,6 +24,26 @@ TEST(CivilDateTest, EpochAndKnownDates) {
 TEST(CivilDateTest, RoundTripsEveryDayOverAWideRange) {
   for (int64_t days = -3000000; days <= 3000000; days += 7) {
     ASSERT_EQ(DaysFromCivil(CivilFromDays(days)), days) << days;
+  }
+}
+
+TEST(DatetimeTextTest, CommonShapeParsesAndTheRestIsLeftToTheSources) {
+  EXPECT_EQ(ParseDatetimeTextMicros("1970-01-01 00:00:00"), 0);
+  EXPECT_EQ(ParseDatetimeTextMicros("1970-01-02 00:00:01.5"), 86'401'500'000);
+  EXPECT_EQ(ParseDatetimeTextMicros("1969-12-31 23:59:59.999999"), -1);
+  EXPECT_EQ(ParseDatetimeTextMicros("2026-01-01 00:00:00.000120"),
+            DaysFromCivil({2026, 1, 1}) * 86'400'000'000 + 120);
+  // Day 31 of a 30-day month: what the sources' parsers compute for it too.
+  EXPECT_EQ(ParseDatetimeTextMicros("2026-04-31 00:00:00"),
+            DaysFromCivil({2026, 4, 31}) * 86'400'000'000);
+  for (std::string_view other :
+       {"", "infinity", "0000-00-00 00:00:00", "2026-00-01 00:00:00", "2026-01-00 00:00:00",
+        "2026-13-01 00:00:00", "2026-01-32 00:00:00", "2026-01-01 24:00:00", "2026-01-01 23:60:00",
+        "2026-01-01 23:59:60", "2026-01-01 00:00:00.", "2026-01-01 00:00:00.1234567",
+        "2026-01-01 00:00:00+00", "2026-01-01T00:00:00", "12026-01-01 00:00:00",
+        "-026-01-01 00:00:00", "2026-01-01 00:00:00 BC", "2026-01-01 0a:00:00",
+        "2026-01-01 00:00:00.12x"}) {
+    EXPECT_EQ(ParseDatetimeTextMicros(other), std::nullopt) << other;
   }
 }
 

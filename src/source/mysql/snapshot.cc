@@ -16,7 +16,9 @@
 
 #include "base/bytes.h"
 #include "base/clock.h"
+#include "base/integer_text.h"
 #include "base/logging.h"
+#include "model/datetime_text.h"
 #include "model/event.h"
 #include "model/event_codec.h"
 #include "source/mysql/column_type.h"
@@ -323,12 +325,17 @@ struct ParsedDatetime {
   bool representable = true;
 };
 Result<ParsedDatetime> ParseDatetime(const SnapshotColumn& column, std::string_view text) {
+  ParsedDatetime parsed;
+  // The common shape without the general parse below (which gives the same micros for it).
+  if (std::optional<int64_t> micros = model::ParseDatetimeTextMicros(text)) {
+    parsed.micros = *micros;
+    return parsed;
+  }
   if (text.size() < 19 || text[10] != ' ') {
     return Corruption("snapshot datetime '" + std::string(text) + "' is malformed");
   }
   EDDY_ASSIGN_OR_RETURN(DateParts d, ParseDate(text.substr(0, 10)));
   EDDY_ASSIGN_OR_RETURN(int64_t clock, ParseClock(text.substr(11)));
-  ParsedDatetime parsed;
   if (d.year == 0 && d.month == 0 && d.day == 0 && clock == 0) {
     parsed.kind = model::TemporalKind::kZero;
     return parsed;
@@ -429,10 +436,7 @@ Result<Value> ParseTextValue(const SnapshotColumn& column, std::string_view text
 
 namespace {
 // ParseInt's rule without its error: all of `text` is one int64.
-bool WholeInteger(std::string_view text, int64_t& number) {
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-  return error == std::errc() && end == text.data() + text.size();
-}
+bool WholeInteger(std::string_view text, int64_t& number) { return ParseInt64Text(text, number); }
 }  // namespace
 
 Status EncodeTextColumn(const SnapshotColumn& column, const char* value, unsigned long length,

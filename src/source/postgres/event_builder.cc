@@ -1,11 +1,12 @@
 #include "source/postgres/event_builder.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include "base/byte_appender.h"
 #include "base/bytes.h"
+#include "base/integer_text.h"
 #include "base/logging.h"
+#include "model/datetime_text.h"
 #include "model/event_codec.h"
 
 namespace eddy::source::postgres {
@@ -347,8 +348,7 @@ Status EventBuilder::EncodeTextValue(const RelationInfo& relation, size_t column
     case model::ValueType::kInt64: {
       // Text that is not an integer takes the general path for its error.
       int64_t number = 0;
-      auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), number);
-      if (error == std::errc() && end == text->data() + text->size() && !text->empty()) {
+      if (ParseInt64Text(*text, number)) {
         out.PutByte(static_cast<uint8_t>(type));
         out.PutVarintSigned64(number);
         return Status::Ok();
@@ -357,7 +357,16 @@ Status EventBuilder::EncodeTextValue(const RelationInfo& relation, size_t column
     }
     case model::ValueType::kTimestamp:
     case model::ValueType::kTimestampTz:
-      // Finite values; the rest (infinity, out of range, errors) take the general path.
+      // Finite values; the rest (infinity, out of range, errors) take the general path. The
+      // common shape of a timestamp first, without the general parser's cursor.
+      if (type == model::ValueType::kTimestamp) {
+        if (std::optional<int64_t> micros = model::ParseDatetimeTextMicros(*text)) {
+          out.PutByte(static_cast<uint8_t>(type));
+          out.PutByte(static_cast<uint8_t>(model::TemporalKind::kFinite));
+          out.PutVarintSigned64(*micros);
+          return Status::Ok();
+        }
+      }
       if (std::optional<int64_t> micros =
               ParseFiniteTimestampMicros(*text, type == model::ValueType::kTimestampTz)) {
         out.PutByte(static_cast<uint8_t>(type));
