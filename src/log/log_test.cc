@@ -181,6 +181,39 @@ TEST(LogStoreTest, AcknowledgedRecordsSurviveCrash) {
   EXPECT_GT(appended->sequence.value(), 300u);
 }
 
+// Shards load on several threads: a shard that cannot load fails the open with its own error,
+// the same whichever thread loaded it, and the others' records are untouched by the attempt.
+TEST(LogStoreTest, AShardThatCannotLoadFailsTheOpenWithItsError) {
+  FaultStore env;
+  env.Open();
+  auto stream = *env.store->CreateStream("s", Unordered(4));
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(stream->Append(MakeRecord("k" + std::to_string(i), "v" + std::to_string(i))).ok());
+  }
+  stream.reset();
+  env.store.reset();
+  const std::string missing = "/data/streams/s/shardId-000000000002/" + SegmentFileName(1);
+  std::string kept;
+  {
+    auto bytes = env.fs.ReadFile(missing);
+    ASSERT_TRUE(bytes.ok());
+    kept = *bytes;
+  }
+  ASSERT_TRUE(env.fs.Remove(missing).ok());
+  auto opened = LogStore::Open("/data", env.options);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), ErrorCode::kCorruption) << opened.status().ToString();
+  EXPECT_NE(opened.status().message().find("shardId-000000000002"), std::string::npos)
+      << opened.status().ToString();
+  // Put back, the store opens with every record.
+  ASSERT_TRUE(env.fs.WriteFileAtomically(missing, kept).ok());
+  env.Open();
+  stream = env.Get("s");
+  size_t records = 0;
+  for (uint32_t shard = 0; shard < 4; ++shard) records += ReadAll(*stream, shard).size();
+  EXPECT_EQ(records, 200u);
+}
+
 TEST(LogStoreTest, UncommittedTailIsTruncatedOnRecovery) {
   FaultStore env;
   env.Open();

@@ -1,6 +1,9 @@
 // StreamImpl: loading and recovering a stream from disk (the last valid commit record defines
 // what exists), and the read-only refresh that follows a writer in another process.
 #include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
 
 #include "log/segment_scan.h"
 #include "log/stream_state.h"
@@ -177,6 +180,34 @@ Status StreamImpl::LoadShard(Shard& shard, const ShardCommit* commit, bool repai
   return Status::Ok();
 }
 
+Status StreamImpl::LoadShards(const std::vector<ShardLoad>& loads, bool repair) {
+  // Loading a shard scans its active segment's frames (CRC and decode of up to a segment's
+  // bytes), so a stream of several shards loads them on several threads, at most one per core;
+  // each load touches only its own shard and the file system (which any thread may call). The
+  // first error in shard order is returned, as the sequential loop did.
+  const size_t threads =
+      std::min<size_t>(loads.size(), std::max<unsigned>(1, std::thread::hardware_concurrency()));
+  if (threads <= 1) {
+    for (const ShardLoad& load : loads) {
+      EDDY_RETURN_IF_ERROR(LoadShard(*load.shard, load.commit, repair));
+    }
+    return Status::Ok();
+  }
+  std::vector<Status> results(loads.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < loads.size(); i = next++) {
+      results[i] = LoadShard(*loads[i].shard, loads[i].commit, repair);
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (size_t i = 1; i < threads; ++i) helpers.emplace_back(work);
+  work();
+  for (std::thread& helper : helpers) helper.join();
+  for (Status& result : results) EDDY_RETURN_IF_ERROR(std::move(result));
+  return Status::Ok();
+}
+
 Status StreamImpl::ReloadLayoutLocked(const CommitRecord* record) {
   bool repair = !read_only();
   EDDY_ASSIGN_OR_RETURN(std::string meta_bytes,
@@ -187,6 +218,7 @@ Status StreamImpl::ReloadLayoutLocked(const CommitRecord* record) {
     for (const auto& shard : record->shards) commits[shard.shard_index] = &shard;
   }
   std::map<ShardIndex, std::unique_ptr<Shard>> shards;
+  std::vector<ShardLoad> loads;
   for (const auto& shard_meta : meta.shards) {
     auto it = shards_.find(shard_meta.index);
     std::unique_ptr<Shard> shard;
@@ -214,11 +246,11 @@ Status StreamImpl::ReloadLayoutLocked(const CommitRecord* record) {
         }
       }
     } else {
-      EDDY_RETURN_IF_ERROR(
-          LoadShard(*shard, commit == commits.end() ? nullptr : commit->second, repair));
+      loads.push_back({shard.get(), commit == commits.end() ? nullptr : commit->second});
     }
     shards[shard_meta.index] = std::move(shard);
   }
+  EDDY_RETURN_IF_ERROR(LoadShards(loads, repair));
   if (repair) {
     // Shard directories not in the metadata come from a reshard that never committed.
     EDDY_ASSIGN_OR_RETURN(auto names, context_->fs->List(dir_));

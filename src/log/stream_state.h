@@ -289,6 +289,12 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
 
   // Recovery (stream_recovery.cc).
   Status LoadShard(Shard& shard, const ShardCommit* commit, bool repair);
+  // LoadShard of each, on up to one thread per core (each touches only its own shard).
+  struct ShardLoad {
+    Shard* shard;
+    const ShardCommit* commit;
+  };
+  Status LoadShards(const std::vector<ShardLoad>& loads, bool repair);
   Status LoadSealed(Segment& segment, bool repair);
   Status ApplyCommitLocked(const CommitRecord& record);
   Status ReloadLayoutLocked(const CommitRecord* record);
