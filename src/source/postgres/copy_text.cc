@@ -1,6 +1,12 @@
 #include "source/postgres/copy_text.h"
 
+#include <cstdint>
+#include <cstring>
 #include <string>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace eddy::source::postgres {
 namespace {
@@ -75,6 +81,52 @@ Status Unescape(std::string_view field, size_t column, std::string& scratch) {
 
 }  // namespace
 
+namespace {
+
+// Bit i of `tabs` / `backslashes` for byte i of a 16-byte block.
+struct BlockMasks {
+  uint32_t tabs = 0;
+  uint32_t backslashes = 0;
+};
+
+inline BlockMasks ScanBlock(const char* block) {
+  BlockMasks masks;
+#if defined(__SSE2__)
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block));
+  masks.tabs = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('\t'))));
+  masks.backslashes =
+      static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))));
+#else
+  for (uint32_t i = 0; i < 16; ++i) {
+    masks.tabs |= static_cast<uint32_t>(block[i] == '\t') << i;
+    masks.backslashes |= static_cast<uint32_t>(block[i] == '\\') << i;
+  }
+#endif
+  return masks;
+}
+
+// The field [begin, end) of `line` into `values`: a view into the line, NULL for "\\N", or
+// unescaped into `scratch` when it holds a backslash.
+Status AddField(std::string_view line, size_t begin, size_t end, bool escaped, size_t columns,
+                std::vector<std::optional<std::string_view>>& values, std::string& scratch) {
+  if (values.size() == columns) {
+    return Corruption("COPY text row has more than " + std::to_string(columns) + " columns");
+  }
+  std::string_view field = line.substr(begin, end - begin);
+  if (!escaped) {
+    values.emplace_back(field);
+  } else if (field == "\\N") {
+    values.emplace_back(std::nullopt);
+  } else {
+    size_t offset = scratch.size();
+    EDDY_RETURN_IF_ERROR(Unescape(field, values.size(), scratch));
+    values.emplace_back(std::string_view(scratch).substr(offset));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status SplitCopyTextRow(std::string_view line, size_t columns,
                         std::vector<std::optional<std::string_view>>& values,
                         std::string& scratch) {
@@ -82,33 +134,39 @@ Status SplitCopyTextRow(std::string_view line, size_t columns,
   scratch.clear();
   scratch.reserve(line.size());  // unescaping never grows a value: views into it stay valid
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-  // One pass per field finds its end and whether it holds a backslash (fields are short:
-  // a memchr for the tab and another for a backslash cost more than the bytes).
-  const char* p = line.data();
-  const char* const end = p + line.size();
-  while (true) {
-    const char* start = p;
-    bool escaped = false;
-    while (p != end && *p != '\t') {
-      escaped |= *p == '\\';
-      ++p;
-    }
-    std::string_view field(start, static_cast<size_t>(p - start));
-    if (values.size() == columns) {
-      return Corruption("COPY text row has more than " + std::to_string(columns) + " columns");
-    }
-    if (!escaped) {
-      values.emplace_back(field);
-    } else if (field == "\\N") {
-      values.emplace_back(std::nullopt);
+  // The tabs and backslashes of 16 bytes at a time, as bit masks (a byte-at-a-time loop was
+  // most of the split's cost: about 7 instructions a byte). The last block is copied into a
+  // zeroed one first, so no read goes past the line.
+  size_t field_begin = 0;
+  bool escaped = false;  // a backslash in the current field so far
+  for (size_t block = 0; block < line.size(); block += 16) {
+    BlockMasks masks;
+    if (line.size() - block >= 16) {
+      masks = ScanBlock(line.data() + block);
     } else {
-      size_t offset = scratch.size();
-      EDDY_RETURN_IF_ERROR(Unescape(field, values.size(), scratch));
-      values.emplace_back(std::string_view(scratch).substr(offset));
+      char last[16] = {};
+      std::memcpy(last, line.data() + block, line.size() - block);
+      masks = ScanBlock(last);
     }
-    if (p == end) break;
-    ++p;  // the tab
+    uint32_t from = 0;  // the block's first bit in the current field
+    while (masks.tabs != 0) {
+      const uint32_t tab = static_cast<uint32_t>(__builtin_ctz(masks.tabs));
+      const uint32_t field_bits = ((uint32_t{1} << tab) - 1) & ~((uint32_t{1} << from) - 1);
+      escaped |= (masks.backslashes & field_bits) != 0;
+      if (!escaped && values.size() < columns) {
+        values.emplace_back(line.substr(field_begin, block + tab - field_begin));
+      } else {
+        EDDY_RETURN_IF_ERROR(
+            AddField(line, field_begin, block + tab, escaped, columns, values, scratch));
+      }
+      field_begin = block + tab + 1;
+      escaped = false;
+      from = tab + 1;
+      masks.tabs &= masks.tabs - 1;
+    }
+    escaped |= (masks.backslashes >> from) != 0;  // `from` is at most 16
   }
+  EDDY_RETURN_IF_ERROR(AddField(line, field_begin, line.size(), escaped, columns, values, scratch));
   if (values.size() != columns) {
     return Corruption("COPY text row has " + std::to_string(values.size()) + " columns, " +
                       std::to_string(columns) + " expected");
