@@ -94,24 +94,24 @@ class ByteAppender {
   // Up to 16 bytes with two possibly overlapping fixed-size moves (no library call).
   EDDY_APPENDER_INLINE static void CopyShort(char* to, const char* from, size_t n) {
     if (n >= 8) {
-      uint64_t head;
-      uint64_t tail;
-      std::memcpy(&head, from, 8);
-      std::memcpy(&tail, from + n - 8, 8);
-      std::memcpy(to, &head, 8);
-      std::memcpy(to + n - 8, &tail, 8);
+      CopyHeadAndTail<uint64_t>(to, from, n);
     } else if (n >= 4) {
-      uint32_t head;
-      uint32_t tail;
-      std::memcpy(&head, from, 4);
-      std::memcpy(&tail, from + n - 4, 4);
-      std::memcpy(to, &head, 4);
-      std::memcpy(to + n - 4, &tail, 4);
+      CopyHeadAndTail<uint32_t>(to, from, n);
     } else if (n > 0) {
       to[0] = from[0];
       to[n / 2] = from[n / 2];
       to[n - 1] = from[n - 1];
     }
+  }
+  // The first and the last sizeof(Word) of `n` bytes, n in [sizeof(Word), 2 * sizeof(Word)].
+  template <typename Word>
+  EDDY_APPENDER_INLINE static void CopyHeadAndTail(char* to, const char* from, size_t n) {
+    Word head;
+    Word tail;
+    std::memcpy(&head, from, sizeof(Word));
+    std::memcpy(&tail, from + n - sizeof(Word), sizeof(Word));
+    std::memcpy(to, &head, sizeof(Word));
+    std::memcpy(to + n - sizeof(Word), &tail, sizeof(Word));
   }
 
   std::string& out_;
