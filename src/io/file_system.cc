@@ -86,6 +86,8 @@ class PosixFile final : public File {
     return Status::Ok();
   }
 
+  void DropCachedPages() override { (void)::posix_fadvise(fd_, 0, 0, POSIX_FADV_DONTNEED); }
+
   Result<uint64_t> Size() const override {
     struct stat st;
     if (::fstat(fd_, &st) != 0) return ErrnoStatus("stat of", path_, errno);

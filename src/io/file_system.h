@@ -49,6 +49,10 @@ class File {
   virtual Status Sync() = 0;
   virtual Result<uint64_t> Size() const = 0;
   virtual Status Truncate(uint64_t size) = 0;
+  // A hint: the file's bytes will not be read again soon, so the page cache may drop its clean
+  // (synced) pages (POSIX: posix_fadvise DONTNEED). Changes nothing the file holds; dirty pages
+  // stay until written back. A no-op by default.
+  virtual void DropCachedPages() {}
   virtual const std::string& path() const = 0;
 };
 

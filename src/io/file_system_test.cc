@@ -150,6 +150,32 @@ TEST(PosixFileSystemTest, DirectoryWatchWakesOnAWriteInTheDirectory) {
   std::filesystem::remove_all(dir);
 }
 
+// A large append (past the write-back hint's 1 MiB, in pieces) reads back whole after Sync,
+// and after the synced pages are dropped from the page cache (read from disk again).
+TEST(PosixFileSystemTest, LargeAppendsReadBackAfterWriteBackAndDroppedPages) {
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("eddy_io_large_test_" + std::to_string(::getpid()));
+  FileSystem* fs = DefaultFileSystem();
+  ASSERT_TRUE(fs->RemoveTree(dir).ok());
+  ASSERT_TRUE(fs->CreateDirectories(dir).ok());
+  auto file = fs->Open(dir + "/f", OpenMode::kCreateNew);
+  ASSERT_TRUE(file.ok());
+  std::string expected;
+  for (int piece = 0; piece < 40; ++piece) {
+    std::string bytes(100'000 + piece, static_cast<char>('a' + piece % 26));
+    ASSERT_TRUE((*file)->Append(bytes).ok());
+    expected += bytes;
+  }
+  ASSERT_TRUE((*file)->Sync().ok());
+  (*file)->DropCachedPages();
+  std::string actual(expected.size(), '\0');
+  EXPECT_EQ(*(*file)->ReadAt(0, actual.size(), actual.data()), expected.size());
+  EXPECT_EQ(actual, expected);
+  file->reset();
+  EXPECT_EQ(*fs->ReadFile(dir + "/f"), expected);
+  ASSERT_TRUE(fs->RemoveTree(dir).ok());
+}
+
 TEST(PosixFileSystemTest, BasicOperationsAndLock) {
   std::string dir =
       std::filesystem::temp_directory_path() / ("eddy_io_test_" + std::to_string(::getpid()));

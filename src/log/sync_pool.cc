@@ -55,10 +55,14 @@ void SyncPool::HelperLoop() {
   }
 }
 
-std::future<Status> SyncPool::SyncInBackground(io::File& file) {
+std::future<Status> SyncPool::SyncInBackground(io::File& file, bool drop_cached_pages) {
   // One thread per call: a roll happens once per segment_bytes (64 MiB by default), so the
   // thread's start is noise next to the flush it runs.
-  return std::async(std::launch::async, [&file] { return file.Sync(); });
+  return std::async(std::launch::async, [&file, drop_cached_pages] {
+    Status status = file.Sync();
+    if (status.ok() && drop_cached_pages) file.DropCachedPages();
+    return status;
+  });
 }
 
 std::vector<Status> SyncPool::SyncAll(const std::vector<io::File*>& files) {

@@ -40,7 +40,8 @@ class SyncPool {
   // segment rolled away mid-transaction is flushed while the appender fills the next one. The
   // file must stay open and must not be appended to or truncated until the future is ready;
   // the future's destructor waits for the Sync (std::async's future).
-  static std::future<Status> SyncInBackground(io::File& file);
+  // With `drop_cached_pages`, a successful Sync is followed by File::DropCachedPages.
+  static std::future<Status> SyncInBackground(io::File& file, bool drop_cached_pages = false);
 
  private:
   struct Job;
