@@ -4,7 +4,8 @@
 //
 // Why: each std::string::append of a few bytes is a call into memmove (the length is not a
 // constant), about as costly as the bytes themselves; a snapshot row is 25-30 of them. The
-// appender grows the string's size ahead (one resize, which zero-fills the room), writes
+// appender grows the string's size ahead (one resize, which zero-fills the room; at most 4 KiB
+// beyond what is written, and more only as pieces need it), writes
 // pieces of up to 16 bytes with fixed-size moves the compiler inlines, and trims the string to
 // what was written when it finishes (Finish or destruction). Longer pieces still go to memcpy.
 //
@@ -30,7 +31,10 @@ namespace eddy {
 class ByteAppender {
  public:
   explicit ByteAppender(std::string& out) : out_(out), size_(out.size()) {
-    out_.resize(std::max(out_.capacity(), size_ + kMinRoom));
+    // The string's spare capacity, but no more than kMaxRoomAhead: a recycled string that
+    // once held a large value must not cost a zero-fill of all of it on every use.
+    const size_t spare = out_.capacity() - size_;
+    out_.resize(size_ + std::clamp(spare, kMinRoom, kMaxRoomAhead));
   }
   ~ByteAppender() { Finish(); }
   ByteAppender(const ByteAppender&) = delete;
@@ -81,6 +85,7 @@ class ByteAppender {
 
  private:
   static constexpr size_t kMinRoom = 64;
+  static constexpr size_t kMaxRoomAhead = 4096;
 
   // Room for `n` more bytes after what was written.
   EDDY_APPENDER_INLINE char* Room(size_t n) {

@@ -58,6 +58,23 @@ TEST(ByteAppenderTest, WritesWhatTheStringAppendsWrite) {
   }
 }
 
+// A string with a large capacity (a recycled record that held a large value) gets at most
+// 4 KiB of room ahead, and a large piece still fits.
+TEST(ByteAppenderTest, RoomAheadIsBoundedWhateverTheCapacity) {
+  std::string out = "x";
+  out.reserve(8 << 20);
+  {
+    ByteAppender appender(out);
+    EXPECT_LE(out.size(), 1u + 4096u);
+    const std::string big(100'000, 'b');
+    appender.Append(big);
+    appender.PutVarint64(300);
+    EXPECT_EQ(appender.size(), 1u + big.size() + 2u);
+  }
+  EXPECT_EQ(out.size(), 1u + 100'000u + 2u);
+  EXPECT_EQ(out.substr(0, 2), "xb");
+}
+
 TEST(ByteAppenderTest, FinishTrimsAndAppendingAgainMakesRoomAgain) {
   std::string out = "head";
   ByteAppender appender(out);
