@@ -434,11 +434,6 @@ Result<Value> ParseTextValue(const SnapshotColumn& column, std::string_view text
   }
 }
 
-namespace {
-// ParseInt's rule without its error: all of `text` is one int64.
-bool WholeInteger(std::string_view text, int64_t& number) { return ParseInt64Text(text, number); }
-}  // namespace
-
 Status EncodeTextColumn(const SnapshotColumn& column, const char* value, unsigned long length,
                         std::string& out) {
   ByteAppender appender(out);
@@ -461,7 +456,7 @@ Status EncodeTextColumn(const SnapshotColumn& column, const char* value, unsigne
       return Status::Ok();
     case ValueType::kInt64: {
       int64_t number = 0;
-      if (!WholeInteger(text, number)) break;  // the general path has the error
+      if (!ParseInt64Text(text, number)) break;  // the general path has the error
       out.PutByte(static_cast<uint8_t>(ValueType::kInt64));
       out.PutVarintSigned64(number);
       return Status::Ok();

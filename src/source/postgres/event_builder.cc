@@ -6,7 +6,6 @@
 #include "base/bytes.h"
 #include "base/integer_text.h"
 #include "base/logging.h"
-#include "model/datetime_text.h"
 #include "model/event_codec.h"
 
 namespace eddy::source::postgres {
@@ -357,16 +356,7 @@ Status EventBuilder::EncodeTextValue(const RelationInfo& relation, size_t column
     }
     case model::ValueType::kTimestamp:
     case model::ValueType::kTimestampTz:
-      // Finite values; the rest (infinity, out of range, errors) take the general path. The
-      // common shape of a timestamp first, without the general parser's cursor.
-      if (type == model::ValueType::kTimestamp) {
-        if (std::optional<int64_t> micros = model::ParseDatetimeTextMicros(*text)) {
-          out.PutByte(static_cast<uint8_t>(type));
-          out.PutByte(static_cast<uint8_t>(model::TemporalKind::kFinite));
-          out.PutVarintSigned64(*micros);
-          return Status::Ok();
-        }
-      }
+      // Finite values; the rest (infinity, out of range, errors) take the general path.
       if (std::optional<int64_t> micros =
               ParseFiniteTimestampMicros(*text, type == model::ValueType::kTimestampTz)) {
         out.PutByte(static_cast<uint8_t>(type));

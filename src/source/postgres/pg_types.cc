@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "model/datetime_text.h"
+
 namespace eddy::source::postgres {
 namespace {
 
@@ -793,6 +795,10 @@ Result<Value> DecodeTextValue(uint32_t type_oid, std::string_view text,
 }
 
 std::optional<int64_t> ParseFiniteTimestampMicros(std::string_view text, bool with_zone) {
+  // The common shape of a timestamp first, without the cursor below (the same micros for it).
+  if (!with_zone) {
+    if (std::optional<int64_t> micros = model::ParseDatetimeTextMicros(text)) return micros;
+  }
   Result<ParsedTimestamp> parsed =
       ParseTimestamp(with_zone ? "timestamptz" : "timestamp", text, with_zone);
   if (!parsed.ok() || !parsed->fits) return std::nullopt;
