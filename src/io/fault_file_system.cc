@@ -354,7 +354,7 @@ Result<std::unique_ptr<File>> FaultInjectionFileSystem::Open(const std::string& 
     node = it->second;
     if (node->is_directory) return InvalidArgument(path + " is a directory");
     if (mode == OpenMode::kCreateNew) return AlreadyExists("file " + path + " exists");
-    if (mode == OpenMode::kCreateOrTruncate) {
+    if (mode == OpenMode::kCreateOrTruncate || mode == OpenMode::kCreateUncached) {
       node->data.clear();
       state_->Changed(path);
     }

@@ -12,7 +12,8 @@
 //   and assume the data is safe ("fsyncgate"): eddy stops writing and asks for a reopen.
 // - POSIX: after every 1 MiB appended without a Sync, Append starts the kernel's write-back of
 //   the file without waiting for it (sync_file_range), so a later Sync has little left to
-//   write; it makes nothing durable by itself.
+//   write; it makes nothing durable by itself. A file opened kCreateUncached writes past the
+//   page cache instead (below); its bytes are no more durable before Sync than any others.
 //
 // Thread safety: FileSystem methods may be called from any thread. A File may be used by
 // several threads for ReadAt concurrently; Append/Truncate/Sync need external serialization.
@@ -33,7 +34,14 @@ enum class OpenMode : uint8_t {
   kReadOnly = 0,         // existing file, reads only
   kReadWrite = 1,        // existing file, reads and appends
   kCreateNew = 2,        // create; fails with kAlreadyExists when it exists
-  kCreateOrTruncate = 3  // create or truncate to zero length
+  kCreateOrTruncate = 3,  // create or truncate to zero length
+  // kCreateOrTruncate for a file written from start to end in large appends and not read back
+  // soon (a large transaction's log segments). POSIX: the appends bypass the page cache
+  // (O_DIRECT, whole blocks from a buffer of the file's own, up to 1 MiB not yet written)
+  // until the first Sync or Truncate, which writes the rest; from then on the file is a plain
+  // one. ReadAt sees every appended byte but must not run concurrently with the appends while
+  // they bypass the cache. The durability contract is unchanged.
+  kCreateUncached = 4
 };
 
 class File {

@@ -176,6 +176,79 @@ TEST(PosixFileSystemTest, LargeAppendsReadBackAfterWriteBackAndDroppedPages) {
   ASSERT_TRUE(fs->RemoveTree(dir).ok());
 }
 
+// kCreateUncached: appends of every size around the 1 MiB buffer and the 4 KiB block, read
+// back while part is on disk and part pending, then after the Sync that makes the file a plain
+// one, after plain appends, after a Truncate, and through a fresh open. /dev/shm (tmpfs) too
+// where it exists: there O_DIRECT may be refused, and the file must behave the same.
+TEST(PosixFileSystemTest, UncachedFileHoldsEveryAppendedByte) {
+  std::vector<std::string> roots = {std::filesystem::temp_directory_path().string()};
+  if (std::filesystem::is_directory("/dev/shm")) roots.push_back("/dev/shm");
+  for (const std::string& root : roots) {
+    SCOPED_TRACE(root);
+    std::string dir = root + "/eddy_io_uncached_test_" + std::to_string(::getpid());
+    FileSystem* fs = DefaultFileSystem();
+    ASSERT_TRUE(fs->RemoveTree(dir).ok());
+    ASSERT_TRUE(fs->CreateDirectories(dir).ok());
+    auto file = fs->Open(dir + "/f", OpenMode::kCreateUncached);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    std::string expected;
+    auto append = [&](size_t size) {
+      std::string bytes(size, '\0');
+      for (size_t i = 0; i < size; ++i) {
+        bytes[i] = static_cast<char>('a' + (expected.size() + i) * 7 % 26);
+      }
+      ASSERT_TRUE((*file)->Append(bytes).ok());
+      expected += bytes;
+    };
+    auto check = [&](uint64_t offset, size_t size) {
+      std::string actual(size, '\0');
+      auto read = (*file)->ReadAt(offset, size, actual.data());
+      ASSERT_TRUE(read.ok()) << read.status().ToString();
+      size_t want = offset >= expected.size() ? 0 : std::min(size, expected.size() - offset);
+      ASSERT_EQ(*read, want);
+      EXPECT_EQ(actual.substr(0, want), expected.substr(offset, want)) << offset << "+" << size;
+    };
+    append(16);  // a segment header
+    for (size_t size : {4080u, 1u, 4096u, 300'000u, 1'048'576u, 777u, 2'000'000u, 5u}) append(size);
+    EXPECT_EQ(*(*file)->Size(), expected.size());
+    // Before the Sync: blocks on disk, the rest pending, and reads across the boundary.
+    for (uint64_t offset : {0ul, 10ul, 4095ul, 4096ul, 1'000'000ul, expected.size() - 100,
+                            expected.size() - 1, expected.size() - 5000}) {
+      check(offset, 9000);
+    }
+    ASSERT_TRUE((*file)->Sync().ok());
+    EXPECT_EQ(*(*file)->Size(), expected.size());
+    EXPECT_EQ(std::filesystem::file_size(dir + "/f"), expected.size());  // no padding left
+    append(3);  // plain appends from here
+    append(10'000);
+    ASSERT_TRUE((*file)->Sync().ok());
+    check(0, expected.size() + 10);
+    EXPECT_EQ(*fs->ReadFile(dir + "/f"), expected);
+    file->reset();
+    EXPECT_EQ(*fs->ReadFile(dir + "/f"), expected);
+
+    // Truncate while appends still bypass the cache, then appends go on plainly; and a file
+    // closed without a Sync still holds what was appended.
+    file = fs->Open(dir + "/g", OpenMode::kCreateUncached);
+    ASSERT_TRUE(file.ok());
+    expected.clear();
+    append(1'500'000);
+    ASSERT_TRUE((*file)->Truncate(1'234'567).ok());
+    expected.resize(1'234'567);
+    append(42);
+    EXPECT_EQ(*(*file)->Size(), expected.size());
+    file->reset();
+    EXPECT_EQ(*fs->ReadFile(dir + "/g"), expected);
+    file = fs->Open(dir + "/h", OpenMode::kCreateUncached);
+    ASSERT_TRUE(file.ok());
+    expected.clear();
+    append(5000);
+    file->reset();
+    EXPECT_EQ(*fs->ReadFile(dir + "/h"), expected);
+    ASSERT_TRUE(fs->RemoveTree(dir).ok());
+  }
+}
+
 TEST(PosixFileSystemTest, BasicOperationsAndLock) {
   std::string dir =
       std::filesystem::temp_directory_path() / ("eddy_io_test_" + std::to_string(::getpid()));
