@@ -8,8 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -113,6 +118,42 @@ class PosixFile : public File {
   uint64_t appended_since_writeback_ = 0;  // Append and Sync are serialized by the caller
 };
 
+// Copies `n` bytes with non-temporal stores where the CPU has them (SSE2 on x86-64): the
+// destination is a direct-write buffer the device reads next, so its lines need not come into
+// the cache (a plain copy into a buffer just read by the device stalled on each line: 4.7% of
+// a snapshot's samples). Ends with a store fence, so the bytes are visible to the thread and
+// the device that write them out.
+void CopyPastTheCache(char* to, const char* from, size_t n) {
+#if defined(__x86_64__)
+  size_t head = (16 - reinterpret_cast<uintptr_t>(to) % 16) % 16;
+  if (n < head + 64) {
+    std::memcpy(to, from, n);
+    return;
+  }
+  std::memcpy(to, from, head);
+  to += head;
+  from += head;
+  n -= head;
+  while (n >= 64) {
+    __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from));
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from + 16));
+    __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from + 32));
+    __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from + 48));
+    _mm_stream_si128(reinterpret_cast<__m128i*>(to), a);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(to + 16), b);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(to + 32), c);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(to + 48), d);
+    to += 64;
+    from += 64;
+    n -= 64;
+  }
+  _mm_sfence();
+  std::memcpy(to, from, n);
+#else
+  std::memcpy(to, from, n);
+#endif
+}
+
 // OpenMode::kCreateUncached: O_DIRECT writes of whole blocks from aligned buffers of its own,
 // past the page cache. A buffered write of a large file costs the kernel a page-cache page per
 // 4 KiB (allocation, copy, delayed allocation, write-back, and on a VM a host fault for each
@@ -156,7 +197,7 @@ class PosixUncachedFile final : public PosixFile {
     size_ += bytes.size();
     while (!bytes.empty()) {
       size_t take = std::min(kBufferBytes - pending_, bytes.size());
-      std::memcpy(buffers_[active_] + pending_, bytes.data(), take);
+      CopyPastTheCache(buffers_[active_] + pending_, bytes.data(), take);
       pending_ += take;
       bytes.remove_prefix(take);
       if (pending_ >= kFlushBytes) {

@@ -756,16 +756,23 @@ void RowEventEncoder::SetShared(const ChangeEvent& shared) {
 void RowEventEncoder::BeginEvent(Operation op, bool has_before, bool has_after,
                                  uint64_t ordinal_in_transaction, uint32_t mysql_row,
                                  std::string& out) const {
+  ByteAppender appender(out);
+  BeginEvent(op, has_before, has_after, ordinal_in_transaction, mysql_row, appender);
+}
+
+void RowEventEncoder::BeginEvent(Operation op, bool has_before, bool has_after,
+                                 uint64_t ordinal_in_transaction, uint32_t mysql_row,
+                                 ByteAppender& out) const {
   assert(static_cast<uint8_t>(op) <= static_cast<uint8_t>(Operation::kRead));
   uint8_t flags = (has_before ? kEventFlagHasBefore : 0) | (has_after ? kEventFlagHasAfter : 0);
-  PutFixed8(out, 1);
-  PutFixed8(out, static_cast<uint8_t>(op));
-  PutFixed8(out, flags);
-  out += up_to_ordinal_;
-  PutVarint64(out, ordinal_in_transaction);
-  out += after_ordinal_;
-  PutVarint64(out, mysql_row);
-  out += query_;
+  out.PutByte(1);
+  out.PutByte(static_cast<uint8_t>(op));
+  out.PutByte(flags);
+  out.Append(up_to_ordinal_);
+  out.PutVarint64(ordinal_in_transaction);
+  out.Append(after_ordinal_);
+  out.PutVarint64(mysql_row);
+  out.Append(query_);
 }
 
 void AppendRowFieldCount(uint64_t count, std::string& out) { PutVarint64(out, count); }

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/byte_appender.h"
 #include "base/status.h"
 #include "model/event.h"
 
@@ -146,6 +147,9 @@ class RowEventEncoder {
   // Appends the event's fields up to (not including) its key row.
   void BeginEvent(Operation op, bool has_before, bool has_after, uint64_t ordinal_in_transaction,
                   uint32_t mysql_row, std::string& out) const;
+  // The same through an appender (the snapshot's record writer, source/snapshot_records.h).
+  void BeginEvent(Operation op, bool has_before, bool has_after, uint64_t ordinal_in_transaction,
+                  uint32_t mysql_row, ByteAppender& out) const;
 
  private:
   std::string up_to_ordinal_;  // table .. transaction id

@@ -85,9 +85,7 @@ log::AppendRecord& SnapshotRecordWriter::Next(std::vector<log::AppendRecord>& ou
     std::construct_at(&record->position);
   }
   record->payload.reserve(payload_hint_);
-  const uint64_t ordinal = next_ordinal_++;
-  (ordinal == 0 ? first_ : middle_)
-      .BeginEvent(model::Operation::kRead, false, true, ordinal, 0, record->payload);
+  row_ordinal_ = next_ordinal_++;
   return *record;
 }
 
@@ -103,6 +101,7 @@ void SnapshotRecordWriter::Recycle(std::vector<log::AppendRecord>& spent) {
 void SnapshotRecordWriter::Add(std::string_view partition_key, std::string_view rows,
                                std::vector<log::AppendRecord>& out) {
   log::AppendRecord& record = Next(out);
+  BeginRow(record.payload);
   record.partition_key = partition_key;
   record.payload += rows;
   payload_hint_ = record.payload.size() + 32;
@@ -111,6 +110,7 @@ void SnapshotRecordWriter::Add(std::string_view partition_key, std::string_view 
 Status SnapshotRecordWriter::Add(const SnapshotRowEncoding& row,
                                  std::vector<log::AppendRecord>& out) {
   log::AppendRecord& record = Next(out);
+  BeginRow(record.payload);
   // After an error the writer holds a half-made record: the snapshot fails anyway (a value
   // that does not decode is a bug, not input).
   EDDY_RETURN_IF_ERROR(row.AppendPartitionKey(record.partition_key));

@@ -142,8 +142,15 @@ class SnapshotRecordWriter {
   model::RowEventEncoder first_;   // source.snapshot = kFirst
   model::RowEventEncoder middle_;  // source.snapshot = kTrue
   uint64_t next_ordinal_ = 0;
-  // Moves the held record to `out` and starts the next one (its payload up to the rows).
+  uint64_t row_ordinal_ = 0;  // of the record Next started
+  // Moves the held record to `out` and starts the next one (empty, numbered row_ordinal_).
   log::AppendRecord& Next(std::vector<log::AppendRecord>& out);
+  // Appends the started record's fields up to its rows.
+  template <typename Out>
+  void BeginRow(Out& out) const {
+    (row_ordinal_ == 0 ? first_ : middle_)
+        .BeginEvent(model::Operation::kRead, false, true, row_ordinal_, 0, out);
+  }
   std::optional<log::AppendRecord> held_;
   size_t payload_hint_ = 64;
   std::vector<log::AppendRecord> spare_;  // recycled records, their memory kept
@@ -166,6 +173,7 @@ Status SnapshotRecordWriter::AddEncoded(const SnapshotRowEncoding& layout, Encod
   {
     // A row is 25-30 short pieces: appended without a memmove call each (base/byte_appender.h).
     ByteAppender appender(payload);
+    BeginRow(appender);
     appender.Append(layout.key_count_);
     for (size_t k = 0; k < layout.key_columns_.size(); ++k) {
       const size_t column = layout.key_columns_[k];
