@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,19 +178,25 @@ class PosixUncachedFile final : public PosixFile {
   static constexpr size_t kBufferBytes = kFlushBytes + kAlignment;
 
   PosixUncachedFile(std::string path, int fd) : PosixFile(std::move(path), fd) {
+    // Mapped, not malloc'd: page-aligned, and given back to the system when released (freed
+    // 1 MiB blocks stayed in malloc's heap: 1.5 MiB of resident memory per rolled segment).
     for (char*& buffer : buffers_) {
-      void* memory = nullptr;
-      if (::posix_memalign(&memory, kAlignment, kBufferBytes) != 0) break;
+      void* memory = ::mmap(nullptr, kBufferBytes, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (memory == MAP_FAILED) break;
       buffer = static_cast<char*>(memory);
     }
-    if (buffers_[0] == nullptr || buffers_[1] == nullptr) (void)SetBuffered();  // no memory
+    if (buffers_[0] == nullptr || buffers_[1] == nullptr) {
+      ReleaseBuffers();
+      (void)SetBuffered();  // no memory: a plain file
+    }
   }
   ~PosixUncachedFile() override {
     // Bytes appended and never synced are written as a buffered file would have them; errors
     // cannot be reported here (nothing unsynced was promised).
     if (uncached_) (void)LeaveUncached();
     StopWriter();
-    for (char* buffer : buffers_) std::free(buffer);
+    ReleaseBuffers();
   }
 
   Status Append(std::string_view bytes) override {
@@ -327,6 +334,7 @@ class PosixUncachedFile final : public PosixFile {
       buffer_offset_ += pending_;
       pending_ = 0;
     }
+    ReleaseBuffers();
     return SetBuffered();
   }
 
@@ -334,7 +342,18 @@ class PosixUncachedFile final : public PosixFile {
     EDDY_RETURN_IF_ERROR(SetBuffered());
     std::string_view pending(buffers_[active_], pending_);
     pending_ = 0;
-    return PosixFile::Append(pending);
+    Status appended = PosixFile::Append(pending);
+    ReleaseBuffers();
+    return appended;
+  }
+
+  // A plain file needs no buffers: a transaction keeps the segments it rolled away from open
+  // until its commit, and 2 MiB each would add up (a 10,000,000-row snapshot rolls 45).
+  void ReleaseBuffers() {
+    for (char*& buffer : buffers_) {
+      if (buffer != nullptr) ::munmap(buffer, kBufferBytes);
+      buffer = nullptr;
+    }
   }
 
   // Clears O_DIRECT and sets O_APPEND (both may change on an open file; Linux ignores
@@ -388,7 +407,7 @@ class PosixUncachedFile final : public PosixFile {
     writer_.join();
   }
 
-  char* buffers_[2] = {nullptr, nullptr};  // kBufferBytes each, aligned
+  char* buffers_[2] = {nullptr, nullptr};  // kBufferBytes each, mapped (page-aligned)
   int active_ = 0;                         // the buffer being filled
   size_t pending_ = 0;                     // bytes in the active buffer, from buffer_offset_
   uint64_t buffer_offset_ = 0;  // a multiple of kAlignment while uncached: the file before it
