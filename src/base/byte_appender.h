@@ -60,6 +60,18 @@ class ByteAppender {
     size_ += n;
   }
   EDDY_APPENDER_INLINE void Append(std::string_view bytes) { Append(bytes.data(), bytes.size()); }
+  // Appends a copy of the `n` bytes written at `offset` (offset + n <= size()): the room is
+  // made first, so growing the string cannot leave the source behind.
+  EDDY_APPENDER_INLINE void AppendWritten(size_t offset, size_t n) {
+    char* to = Room(n);
+    const char* from = out_.data() + offset;
+    if (n <= 16) {
+      CopyShort(to, from, n);
+    } else {
+      std::memcpy(to, from, n);
+    }
+    size_ += n;
+  }
   EDDY_APPENDER_INLINE void PutByte(uint8_t byte) {
     *Room(1) = static_cast<char>(byte);
     ++size_;

@@ -60,6 +60,29 @@ TEST(ByteAppenderTest, WritesWhatTheStringAppendsWrite) {
 
 // A string with a large capacity (a recycled record that held a large value) gets at most
 // 4 KiB of room ahead, and a large piece still fits.
+// AppendWritten copies bytes written earlier, also when making room moves the string (the
+// source is read after the room is made).
+TEST(ByteAppenderTest, AppendWrittenCopiesEarlierBytesAcrossGrowth) {
+  for (size_t n : {0u, 1u, 3u, 8u, 16u, 17u, 100u}) {
+    std::string out;
+    std::string expected;
+    {
+      ByteAppender appender(out);
+      std::string piece(n, '\0');
+      for (size_t i = 0; i < n; ++i) piece[i] = static_cast<char>('a' + i % 26);
+      appender.Append("head");
+      appender.Append(piece);
+      expected = "head" + piece;
+      for (int round = 0; round < 200; ++round) {  // grows the string many times
+        appender.AppendWritten(4, n);
+        expected += piece;
+      }
+      EXPECT_EQ(appender.written(), expected) << n;
+    }
+    EXPECT_EQ(out, expected) << n;
+  }
+}
+
 TEST(ByteAppenderTest, RoomAheadIsBoundedWhateverTheCapacity) {
   std::string out = "x";
   out.reserve(8 << 20);

@@ -13,6 +13,10 @@ SnapshotRowEncoding::SnapshotRowEncoding(const model::TableId& table,
   for (const std::string& name : column_names) {
     model::AppendFieldName(name, names_.emplace_back());
   }
+  key_index_.assign(column_names.size(), -1);
+  for (size_t k = 0; k < key_columns_.size(); ++k) {
+    if (key_columns_[k] < key_index_.size()) key_index_[key_columns_[k]] = static_cast<int>(k);
+  }
   model::AppendRowFieldCount(key_columns_.size(), key_count_);
   model::AppendRowFieldCount(column_names.size(), column_count_);
   begins_.reserve(column_names.size());

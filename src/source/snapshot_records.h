@@ -93,6 +93,7 @@ class SnapshotRowEncoding {
   std::string table_key_;           // the partition key's table part
   std::vector<std::string> names_;  // length-prefixed column names
   std::vector<size_t> key_columns_;
+  std::vector<int> key_index_;  // per column: its index in key_columns_, or -1
   std::string key_count_;       // the key row's field count
   std::string column_count_;    // the after row's field count
   std::string values_;          // name, value, name, value, ... of the columns so far
@@ -117,8 +118,9 @@ class SnapshotRecordWriter {
   // The same bytes as Add(row) for a row whose values the source can encode in any order
   // (PostgreSQL's split COPY line, a MySQL text row), written straight into the record: no
   // per-row buffer and no copy of it. `encode(column, out)` appends that column's
-  // model::EncodeValue bytes to the ByteAppender `out`; it is called for each key column (they come
-  // first in the record), then for every column in order, so a key column's twice. `layout` gives
+  // model::EncodeValue bytes to the ByteAppender `out`; it is called once per column, the key
+  // columns first (they come first in the record), then the others in order; a key column's
+  // bytes are copied into the after row, not encoded again. `layout` gives
   // the table's column names and key (its values are not used). An error of `encode` is returned as
   // is; the writer then holds a half-made record and the snapshot is to fail.
   template <typename EncodeColumn>
@@ -185,7 +187,12 @@ Status SnapshotRecordWriter::AddEncoded(const SnapshotRowEncoding& layout, Encod
     appender.Append(layout.column_count_);
     for (size_t column = 0; column < layout.names_.size(); ++column) {
       appender.Append(layout.names_[column]);
-      EDDY_RETURN_IF_ERROR(encode(column, appender));
+      const int k = layout.key_index_[column];
+      if (k >= 0) {
+        appender.AppendWritten(bounds[2 * k], bounds[2 * k + 1] - bounds[2 * k]);
+      } else {
+        EDDY_RETURN_IF_ERROR(encode(column, appender));
+      }
     }
   }
   record.partition_key += layout.table_key_;
