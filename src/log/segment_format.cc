@@ -31,23 +31,62 @@ Result<uint32_t> DecodeSegmentHeader(std::string_view bytes) {
   return DecodeFixed32(bytes.data() + 12);
 }
 
-void EncodeFrame(const FrameFields& frame, std::string& out) {
-  size_t start = out.size();
-  out.append(kFrameHeaderBytes, '\0');
-  PutFixed64(out, frame.sequence.value());
-  PutFixed64(out, static_cast<uint64_t>(frame.arrival_nanos));
-  PutFixed8(out, static_cast<uint8_t>(frame.kind));
-  PutLengthPrefixed(out, frame.partition_key);
-  if (frame.position != nullptr) {
-    frame.position->EncodeTo(out);
-  } else {
-    SourcePosition().EncodeTo(out);
+namespace {
+
+// A varint (base/bytes.h's PutVarint64 layout) at `to`; returns the bytes written (at most 10).
+size_t WriteVarint64(char* to, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    to[n++] = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
   }
-  PutLengthPrefixed(out, frame.payload);
-  uint32_t length = static_cast<uint32_t>(out.size() - start - kFrameHeaderBytes);
-  EncodeFixed32(out.data() + start + 4, length);
-  uint32_t crc = crc32c::Value(out.data() + start + 4, out.size() - start - 4);
-  EncodeFixed32(out.data() + start, crc32c::Mask(crc));
+  to[n++] = static_cast<char>(v);
+  return n;
+}
+
+}  // namespace
+
+void EncodeFrame(const FrameFields& frame, std::string& out) {
+  // The position's bytes: the one byte of "none" for most frames (a snapshot's rows, MySQL row
+  // changes), encoded once.
+  static const std::string kNoPosition = [] {
+    std::string bytes;
+    SourcePosition().EncodeTo(bytes);
+    return bytes;
+  }();
+  std::string_view position = kNoPosition;
+  thread_local std::string position_bytes;
+  if (frame.position != nullptr && !frame.position->empty()) {
+    position_bytes.clear();
+    frame.position->EncodeTo(position_bytes);
+    position = position_bytes;
+  }
+  // The frame is written through a pointer into room made once (one resize, not a call per
+  // field; the log's append threads frame every record), then trimmed to what was written.
+  const size_t start = out.size();
+  const size_t most = kFrameHeaderBytes + 8 + 8 + 1 + 10 + frame.partition_key.size() +
+                      position.size() + 10 + frame.payload.size();
+  out.resize(start + most);
+  char* const frame_start = out.data() + start;
+  char* p = frame_start + kFrameHeaderBytes;  // the CRC and length go in last
+  EncodeFixed64(p, frame.sequence.value());
+  EncodeFixed64(p + 8, static_cast<uint64_t>(frame.arrival_nanos));
+  p[16] = static_cast<char>(static_cast<uint8_t>(frame.kind));
+  p += 17;
+  p += WriteVarint64(p, frame.partition_key.size());
+  std::memcpy(p, frame.partition_key.data(), frame.partition_key.size());
+  p += frame.partition_key.size();
+  std::memcpy(p, position.data(), position.size());
+  p += position.size();
+  p += WriteVarint64(p, frame.payload.size());
+  std::memcpy(p, frame.payload.data(), frame.payload.size());
+  p += frame.payload.size();
+  const size_t size = static_cast<size_t>(p - frame_start);
+  out.resize(start + size);
+  char* const framed = out.data() + start;
+  EncodeFixed32(framed + 4, static_cast<uint32_t>(size - kFrameHeaderBytes));
+  uint32_t crc = crc32c::Value(framed + 4, size - 4);
+  EncodeFixed32(framed, crc32c::Mask(crc));
 }
 
 void EncodeFrame(const Record& record, std::string& out) {
