@@ -282,9 +282,7 @@ class PosixUncachedFile final : public PosixFile {
       } while (n < 0 && errno == EINTR);
       if (n < 0 && errno == EINVAL) return FallBackToBuffered();
       if (n < 0) return ErrnoStatus("writing", path_, errno);
-      if (static_cast<size_t>(n) != length) {
-        EDDY_RETURN_IF_ERROR(WriteAt(buffers_[active_] + n, length - n, n));
-      }
+      EDDY_RETURN_IF_ERROR(WriteAt(buffers_[active_] + n, length - n, static_cast<uint64_t>(n)));
     } else {
       EDDY_RETURN_IF_ERROR(WaitForWriter());
       StartWriter();
@@ -338,8 +336,13 @@ class PosixUncachedFile final : public PosixFile {
     return SetBuffered();
   }
 
+  // Only before anything is on disk (buffer_offset_ is 0): a failed direct write may still
+  // have left part of its bytes, so the file is cut back before the plain append.
   Status FallBackToBuffered() {
     EDDY_RETURN_IF_ERROR(SetBuffered());
+    if (::ftruncate(fd_, static_cast<off_t>(buffer_offset_)) != 0) {
+      return ErrnoStatus("truncating", path_, errno);
+    }
     std::string_view pending(buffers_[active_], pending_);
     pending_ = 0;
     Status appended = PosixFile::Append(pending);
