@@ -370,6 +370,9 @@ struct LogStoreOptions {
 
 class LogStore {
  public:
+  // Destroying a read-write store is its clean close: each stream's active segments get an
+  // index of their committed part (a cache, not fsynced), which the next open reads instead of
+  // scanning those frames.
   virtual ~LogStore() = default;
 
   // Opens (creating when read-write and missing) the data directory `path`, recovering every

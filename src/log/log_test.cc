@@ -181,6 +181,152 @@ TEST(LogStoreTest, AcknowledgedRecordsSurviveCrash) {
   EXPECT_GT(appended->sequence.value(), 300u);
 }
 
+// A clean close leaves each active segment an index of its committed part: the next open reads
+// that instead of scanning the segment (a large share of a restart on a big log), and finds
+// every record.
+TEST(LogStoreTest, CleanCloseIndexesTheActiveSegmentsAndTheNextOpenReadsLittle) {
+  FaultStore env;
+  env.options.index_interval_bytes = 512;  // several index entries per segment
+  env.Open();
+  auto stream = *env.store->CreateStream("s", Unordered(2));
+  std::map<uint32_t, std::vector<std::string>> expected;
+  for (int i = 0; i < 400; ++i) {
+    std::string payload(100 + i % 40, static_cast<char>('a' + i % 26));
+    payload += std::to_string(i);
+    auto appended = stream->Append(MakeRecord("k" + std::to_string(i % 13), payload));
+    ASSERT_TRUE(appended.ok());
+    expected[appended->shard_index].push_back(payload);
+  }
+  stream.reset();
+  env.store.reset();  // the clean close
+  uint64_t segment_bytes = 0;
+  for (uint32_t shard = 0; shard < 2; ++shard) {
+    const std::string segment =
+        "/data/streams/s/shardId-00000000000" + std::to_string(shard) + "/" + SegmentFileName(1);
+    segment_bytes += *env.fs.FileSize(segment);
+    auto index = env.fs.ReadFile(SegmentIndexPath(segment));
+    ASSERT_TRUE(index.ok()) << index.status().ToString();
+    auto summary = DecodeIndex(*index);
+    ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+    EXPECT_EQ(summary->record_count, expected[shard].size());
+    EXPECT_EQ(summary->bytes, *env.fs.FileSize(segment));
+  }
+  // Bytes an open reads with the indexes, then without them (the commit journal and the
+  // stream's metadata are read either way): the indexes spare almost all of the segments.
+  uint64_t before = env.fs.bytes_read();
+  env.Open();
+  const uint64_t with_index = env.fs.bytes_read() - before;
+  env.store.reset();  // (writes the same indexes again)
+  for (uint32_t shard = 0; shard < 2; ++shard) {
+    ASSERT_TRUE(env.fs
+                    .Remove(SegmentIndexPath("/data/streams/s/shardId-00000000000" +
+                                             std::to_string(shard) + "/" + SegmentFileName(1)))
+                    .ok());
+  }
+  before = env.fs.bytes_read();
+  env.Open();
+  const uint64_t without_index = env.fs.bytes_read() - before;
+  EXPECT_GE(without_index, with_index + segment_bytes * 9 / 10)
+      << "with the indexes " << with_index << " bytes, without " << without_index;
+  env.store.reset();
+  env.Open();
+  stream = env.Get("s");
+  for (uint32_t shard = 0; shard < 2; ++shard) {
+    EXPECT_EQ(Payloads(ReadAll(*stream, shard)), expected[shard]) << "shard " << shard;
+  }
+  auto info = stream->Describe();  // sequences are the stream's, across its shards
+  EXPECT_EQ(std::max(info.shards[0].last_sequence.value(), info.shards[1].last_sequence.value()),
+            400u);
+  auto appended = stream->Append(MakeRecord("k0", "after"));
+  ASSERT_TRUE(appended.ok());
+  EXPECT_EQ(appended->sequence.value(), 401u);
+}
+
+// An index from an earlier clean close covers a prefix of what is committed now (a crash came
+// before the next close): the prefix comes from it, the rest from a scan.
+TEST(LogStoreTest, AnActiveIndexFromAnEarlierCloseCoversAPrefixAndTheRestIsScanned) {
+  FaultStore env;
+  env.options.index_interval_bytes = 512;
+  env.Open();
+  auto stream = *env.store->CreateStream("s", Unordered(1));
+  std::vector<std::string> expected;
+  auto append = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      expected.push_back("record-" + std::to_string(expected.size()) + std::string(80, 'x'));
+      ASSERT_TRUE(stream->Append(MakeRecord("k", expected.back())).ok());
+    }
+  };
+  append(100);
+  stream.reset();
+  env.store.reset();
+  const std::string index_path = SegmentIndexPath("/data/streams/s/shardId-000000000000/" +
+                                                  SegmentFileName(1));
+  {
+    // Made durable, so that the crash below keeps this one and not the next close's.
+    auto index = env.fs.ReadFile(index_path);
+    ASSERT_TRUE(index.ok());
+    ASSERT_TRUE(env.fs.WriteFileAtomically(index_path, *index).ok());
+  }
+  env.Open();
+  stream = env.Get("s");
+  append(150);
+  stream.reset();
+  env.CrashAndReopen();
+  auto summary = DecodeIndex(*env.fs.ReadFile(index_path));
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->record_count, 100u);  // the prefix's index is what the open found
+  stream = env.Get("s");
+  EXPECT_EQ(Payloads(ReadAll(*stream, 0)), expected);
+  EXPECT_EQ(stream->Describe().shards[0].last_sequence.value(), 250u);
+  auto appended = stream->Append(MakeRecord("k", "after"));
+  ASSERT_TRUE(appended.ok());
+  EXPECT_EQ(appended->sequence.value(), 251u);
+}
+
+// An index that does not describe the segment's committed bytes (torn, past the committed end,
+// ending inside a frame) is ignored: the segment is scanned as without one.
+TEST(LogStoreTest, AnActiveIndexThatDoesNotFitTheSegmentIsIgnored) {
+  FaultStore env;
+  env.options.index_interval_bytes = 512;
+  env.Open();
+  auto stream = *env.store->CreateStream("s", Unordered(1));
+  std::vector<std::string> expected;
+  for (int i = 0; i < 60; ++i) {
+    expected.push_back("r" + std::to_string(i) + std::string(100, 'y'));
+    ASSERT_TRUE(stream->Append(MakeRecord("k", expected.back())).ok());
+  }
+  stream.reset();
+  env.store.reset();
+  const std::string segment = "/data/streams/s/shardId-000000000000/" + SegmentFileName(1);
+  const uint64_t segment_size = *env.fs.FileSize(segment);
+  auto good = DecodeIndex(*env.fs.ReadFile(SegmentIndexPath(segment)));
+  ASSERT_TRUE(good.ok());
+  SegmentSummary beyond = *good;
+  beyond.bytes += 1000;
+  SegmentSummary inside_a_frame = *good;
+  inside_a_frame.bytes -= 7;
+  SegmentSummary wrong_last = *good;
+  wrong_last.last_sequence = SequenceNumber(good->last_sequence.value() - 1);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"torn", EncodeIndex(*good).substr(0, 40)},
+      {"past the committed end", EncodeIndex(beyond)},
+      {"ending inside a frame", EncodeIndex(inside_a_frame)},
+      {"a last record that is not there", EncodeIndex(wrong_last)},
+  };
+  for (const auto& [what, bytes] : cases) {
+    SCOPED_TRACE(what);
+    ASSERT_TRUE(env.fs.WriteFileAtomically(SegmentIndexPath(segment), bytes).ok());
+    const uint64_t before = env.fs.bytes_read();
+    env.Open();
+    EXPECT_GE(env.fs.bytes_read() - before, segment_size - kSegmentHeaderBytes);  // scanned
+    stream = env.Get("s");
+    EXPECT_EQ(Payloads(ReadAll(*stream, 0)), expected);
+    EXPECT_EQ(stream->Describe().shards[0].last_sequence.value(), 60u);
+    stream.reset();
+    env.store.reset();
+  }
+}
+
 // Shards load on several threads: a shard that cannot load fails the open with its own error,
 // the same whichever thread loaded it, and the others' records are untouched by the attempt.
 TEST(LogStoreTest, AShardThatCannotLoadFailsTheOpenWithItsError) {

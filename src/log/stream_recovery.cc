@@ -2,6 +2,7 @@
 // what exists), and the read-only refresh that follows a writer in another process.
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -54,6 +55,56 @@ Status StreamImpl::LoadSealed(Segment& segment, bool repair) {
   return Status::Ok();
 }
 
+StreamImpl::~StreamImpl() { WriteActiveIndexes(); }
+
+void StreamImpl::WriteActiveIndexes() {
+  // Only a writer that knows its committed state: a poisoned stream may hold frames whose
+  // commit failed, a deleted one has no files left, a read-only one is not the writer.
+  if (read_only() || deleted_ || !poisoned_.ok()) return;
+  for (const auto& [index, shard] : shards_) {
+    if (shard->segments.empty()) continue;
+    const Segment& active = *shard->segments.back();
+    if (active.sealed || active.corrupt_offset || active.summary.record_count == 0) continue;
+    // Like a sealed segment's index, a cache: no fsync, a failure ignored (the next open scans).
+    WriteIndexFile(*context_->fs, active.path, active.summary);
+  }
+}
+
+std::optional<SegmentSummary> StreamImpl::ReadActiveIndex(const Segment& segment,
+                                                          const io::File& file,
+                                                          uint64_t committed_end) const {
+  auto bytes = context_->fs->ReadFile(SegmentIndexPath(segment.path));
+  if (!bytes.ok()) return std::nullopt;
+  auto summary = DecodeIndex(*bytes);
+  if (!summary.ok()) return std::nullopt;
+  // A prefix of the committed part, starting at the header with a record at or above the base.
+  // Committed bytes never change, so an index written at an earlier clean close still holds.
+  if (summary->record_count == 0 || summary->entries.empty() ||
+      summary->bytes > committed_end || summary->entries.front().offset != kSegmentHeaderBytes ||
+      summary->first_sequence < segment.base ||
+      summary->entries.front().sequence != summary->first_sequence ||
+      summary->entries.back().offset >= summary->bytes) {
+    return std::nullopt;
+  }
+  // Its last stretch (at most one index interval and a frame) must be whole frames of this
+  // file, from the last entry's record to the index's last record, ending exactly at its end.
+  const IndexEntry last_entry = summary->entries.back();
+  std::optional<SequenceNumber> first_seen;
+  SequenceNumber last_seen;
+  auto scanned = ScanFrames(file, last_entry.offset, summary->bytes, true,
+                            [&](Record& record, uint64_t, size_t) {
+                              if (!first_seen) first_seen = record.sequence;
+                              last_seen = record.sequence;
+                              return true;
+                            });
+  if (!scanned.ok() || scanned->status != FrameStatus::kOk ||
+      scanned->stop_offset != summary->bytes || first_seen != last_entry.sequence ||
+      last_seen != summary->last_sequence) {
+    return std::nullopt;
+  }
+  return std::move(*summary);
+}
+
 Status StreamImpl::LoadShard(Shard& shard, const ShardCommit* commit, bool repair) {
   io::FileSystem* fs = context_->fs;
   EDDY_ASSIGN_OR_RETURN(auto names, fs->List(shard.dir));
@@ -86,6 +137,8 @@ Status StreamImpl::LoadShard(Shard& shard, const ShardCommit* commit, bool repai
       if (repair) {
         EDDY_ASSIGN_OR_RETURN(uint64_t size, fs->FileSize(path));
         Logger()->warn("recovery dropped uncommitted segment file={} bytes={}", path, size);
+        // Its index too (a segment of the same base made later must not find it).
+        fs->Remove(SegmentIndexPath(path)).IgnoreError();
         EDDY_RETURN_IF_ERROR(fs->Remove(path));
         EDDY_RETURN_IF_ERROR(fs->SyncDirectory(shard.dir));
       }
@@ -122,18 +175,37 @@ Status StreamImpl::LoadShard(Shard& shard, const ShardCommit* commit, bool repai
         active->path, size, committed_end);
     committed_end = size;
   }
-  uint64_t from = active->summary.bytes;
   // A describe-only store never reads records: the committed end is all it needs.
   const bool describe_only = read_only() && context_->options.describe_only;
-  if (from < committed_end && !active->corrupt_offset && !describe_only) {
+  // Loaded afresh: the index a clean close left covers a committed prefix, and only the rest
+  // is scanned.
+  bool from_index = false;
+  if (active->summary.record_count == 0 && active->summary.bytes == kSegmentHeaderBytes &&
+      committed_end > kSegmentHeaderBytes && !active->corrupt_offset && !describe_only) {
+    if (auto indexed = ReadActiveIndex(*active, *file, committed_end)) {
+      active->summary = std::move(*indexed);
+      from_index = true;
+    }
+  }
+  if (active->summary.bytes < committed_end && !active->corrupt_offset && !describe_only) {
     uint32_t interval = context_->options.index_interval_bytes;
-    EDDY_ASSIGN_OR_RETURN(ScanOutcome outcome,
-                          ScanFrames(*file, from, committed_end, true,
-                                     [&](Record& record, uint64_t offset, size_t frame_size) {
-                                       AddToSummary(active->summary, record, offset, frame_size,
-                                                    interval);
-                                       return true;
-                                     }));
+    auto scan = [&] {
+      return ScanFrames(*file, active->summary.bytes, committed_end, true,
+                        [&](Record& record, uint64_t offset, size_t frame_size) {
+                          AddToSummary(active->summary, record, offset, frame_size, interval);
+                          return true;
+                        });
+    };
+    EDDY_ASSIGN_OR_RETURN(ScanOutcome outcome, scan());
+    if (outcome.status != FrameStatus::kOk && from_index) {
+      // The rest did not follow the index's end as frames: the index is not this file's.
+      // Scan the segment whole, as without one.
+      Logger()->warn("ignoring an active segment index that does not match file={}",
+                     active->path);
+      active->summary = SegmentSummary();
+      active->summary.bytes = kSegmentHeaderBytes;
+      EDDY_ASSIGN_OR_RETURN(outcome, scan());
+    }
     if (outcome.status != FrameStatus::kOk) {
       active->corrupt_offset = outcome.stop_offset;
       active->corrupt_reason = outcome.error;

@@ -181,6 +181,9 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
  public:
   StreamImpl(std::shared_ptr<StoreContext> context, std::string dir)
       : context_(std::move(context)), dir_(std::move(dir)) {}
+  // A read-write store's clean close: each shard's active segment gets an index of its
+  // committed part (WriteActiveIndexes), so the next open scans only what was committed after.
+  ~StreamImpl() override;
 
   // --- Stream (log_store.h) ---
   const std::string& name() const override { return name_; }
@@ -296,6 +299,12 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   };
   Status LoadShards(const std::vector<ShardLoad>& loads, bool repair);
   Status LoadSealed(Segment& segment, bool repair);
+  // The summary of the committed prefix of an active segment, from the index file a clean close
+  // left (WriteActiveIndexes), once checked against the segment: nullopt when there is none or
+  // it does not describe this file's first bytes up to at most `committed_end`.
+  std::optional<SegmentSummary> ReadActiveIndex(const Segment& segment, const io::File& file,
+                                                uint64_t committed_end) const;
+  void WriteActiveIndexes();
   Status ApplyCommitLocked(const CommitRecord& record);
   Status ReloadLayoutLocked(const CommitRecord* record);
   // Read-only stores: picks up commits made by the writer process. Takes mu_.
