@@ -60,7 +60,9 @@ StreamImpl::~StreamImpl() { WriteActiveIndexes(); }
 void StreamImpl::WriteActiveIndexes() {
   // Only a writer that knows its committed state: a poisoned stream may hold frames whose
   // commit failed, a deleted one has no files left, a read-only one is not the writer.
-  if (read_only() || deleted_ || !poisoned_.ok()) return;
+  if (read_only()) return;
+  std::lock_guard lock(mu_);  // the last owner is closing: nobody else holds it
+  if (deleted_ || !poisoned_.ok()) return;
   for (const auto& [index, shard] : shards_) {
     if (shard->segments.empty()) continue;
     const Segment& active = *shard->segments.back();
