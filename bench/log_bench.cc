@@ -72,6 +72,9 @@ class CountingFileSystem final : public io::FileSystem {
     return base_->SyncDirectory(path);
   }
   Status Rename(const std::string& a, const std::string& b) override { return base_->Rename(a, b); }
+  Status RenameNoReplace(const std::string& a, const std::string& b) override {
+    return base_->RenameNoReplace(a, b);
+  }
   Status Remove(const std::string& p) override { return base_->Remove(p); }
   Status RemoveDirectory(const std::string& p) override { return base_->RemoveDirectory(p); }
   Result<std::vector<std::string>> List(const std::string& p) override { return base_->List(p); }

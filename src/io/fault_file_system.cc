@@ -396,6 +396,23 @@ Status FaultInjectionFileSystem::Rename(const std::string& from, const std::stri
   return Status::Ok();
 }
 
+Status FaultInjectionFileSystem::RenameNoReplace(const std::string& from, const std::string& to) {
+  std::lock_guard lock(state_->mutex);
+  Status fault = state_->Check(FaultOperation::kRename, from);
+  if (!fault.ok()) return fault;
+  EDDY_ASSIGN_OR_RETURN(auto source, state_->Parent(from));
+  EDDY_ASSIGN_OR_RETURN(auto target, state_->Parent(to));
+  auto it = source.first->children.find(source.second);
+  if (it == source.first->children.end()) return NotFound("renaming " + from + ": not found");
+  if (target.first->children.count(target.second) > 0) return AlreadyExists(to + " exists");
+  auto node = it->second;
+  source.first->children.erase(it);
+  target.first->children[target.second] = node;
+  state_->Changed(from);
+  state_->Changed(to);
+  return Status::Ok();
+}
+
 Status FaultInjectionFileSystem::Remove(const std::string& path) {
   std::lock_guard lock(state_->mutex);
   Status fault = state_->Check(FaultOperation::kRemove, path);

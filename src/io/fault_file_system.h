@@ -76,6 +76,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   Result<std::unique_ptr<File>> Open(const std::string& path, OpenMode mode) override;
   Status SyncDirectory(const std::string& path) override;
   Status Rename(const std::string& from, const std::string& to) override;
+  Status RenameNoReplace(const std::string& from, const std::string& to) override;
   Status Remove(const std::string& path) override;
   Status RemoveDirectory(const std::string& path) override;
   Result<std::vector<std::string>> List(const std::string& path) override;

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdint>
 #include <condition_variable>
 #include <cstdlib>
@@ -504,6 +505,25 @@ class PosixFileSystem final : public FileSystem {
     if (::rename(from.c_str(), to.c_str()) != 0) {
       return ErrnoStatus("renaming to " + to + ":", from, errno);
     }
+    return Status::Ok();
+  }
+
+  Status RenameNoReplace(const std::string& from, const std::string& to) override {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+      return Status::Ok();
+    }
+    int error = errno;
+    if (error == EEXIST) return AlreadyExists(to + " exists");
+    if (error != EINVAL && error != ENOSYS && error != ENOTSUP) {
+      return ErrnoStatus("renaming to " + to + ":", from, error);
+    }
+    // A file system without RENAME_NOREPLACE: a hard link is just as exclusive.
+    if (::link(from.c_str(), to.c_str()) != 0) {
+      error = errno;
+      if (error == EEXIST) return AlreadyExists(to + " exists");
+      return ErrnoStatus("linking to " + to + ":", from, error);
+    }
+    if (::unlink(from.c_str()) != 0) return ErrnoStatus("removing", from, errno);
     return Status::Ok();
   }
 

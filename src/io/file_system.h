@@ -93,6 +93,11 @@ class FileSystem {
   virtual Status SyncDirectory(const std::string& path) = 0;
   // Atomically replaces `to` with `from` (rename(2)); durable after SyncDirectory of the parent.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // Atomically gives `from` the name `to` unless `to` exists: kAlreadyExists then, and `from`
+  // stays as it was. Atomic across processes (renameat2 RENAME_NOREPLACE, or link(2) where
+  // the file system refuses that flag): of two callers racing for one name, exactly one wins.
+  // Durable after SyncDirectory of the parent.
+  virtual Status RenameNoReplace(const std::string& from, const std::string& to) = 0;
   virtual Status Remove(const std::string& path) = 0;
   // Removes an empty directory.
   virtual Status RemoveDirectory(const std::string& path) = 0;

@@ -1,6 +1,8 @@
 #include "io/file_system.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <unistd.h>
 
 #include <chrono>
@@ -49,6 +51,19 @@ TEST(FaultFileSystemTest, RenameIsDurableOnlyAfterDirectorySync) {
   fs.SimulateCrash();
   EXPECT_EQ(*fs.ReadFile("/x"), "one");
   EXPECT_FALSE(*fs.Exists("/x.new"));
+}
+
+TEST(FaultFileSystemTest, RenameNoReplaceLeavesAnExistingNameAlone) {
+  FaultInjectionFileSystem fs;
+  ASSERT_TRUE(fs.WriteFileAtomically("/a", "a").ok());
+  ASSERT_TRUE(fs.WriteFileAtomically("/b", "b").ok());
+  EXPECT_EQ(fs.RenameNoReplace("/a", "/b").code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(*fs.ReadFile("/a"), "a");
+  EXPECT_EQ(*fs.ReadFile("/b"), "b");
+  ASSERT_TRUE(fs.RenameNoReplace("/a", "/c").ok());
+  EXPECT_FALSE(*fs.Exists("/a"));
+  EXPECT_EQ(*fs.ReadFile("/c"), "a");
+  EXPECT_EQ(fs.RenameNoReplace("/missing", "/d").code(), ErrorCode::kNotFound);
 }
 
 TEST(FaultFileSystemTest, CapacityGivesShortWriteAndNoSpace) {
@@ -247,6 +262,64 @@ TEST(PosixFileSystemTest, UncachedFileHoldsEveryAppendedByte) {
     EXPECT_EQ(*fs->ReadFile(dir + "/h"), expected);
     ASSERT_TRUE(fs->RemoveTree(dir).ok());
   }
+}
+
+// RenameNoReplace gives a name to one file only: racing threads (as racing processes would)
+// for each of many names, exactly one wins each name, and every loser's file is still there.
+TEST(PosixFileSystemTest, RenameNoReplaceGivesEachNameToExactlyOneRacer) {
+  std::string dir = std::filesystem::temp_directory_path() /
+                    ("eddy_io_noreplace_" + std::to_string(::getpid()));
+  FileSystem* fs = DefaultFileSystem();
+  ASSERT_TRUE(fs->RemoveTree(dir).ok());
+  ASSERT_TRUE(fs->CreateDirectories(dir).ok());
+  ASSERT_TRUE(fs->WriteFileAtomically(dir + "/a", "a").ok());
+  ASSERT_TRUE(fs->WriteFileAtomically(dir + "/b", "b").ok());
+  EXPECT_EQ(fs->RenameNoReplace(dir + "/a", dir + "/b").code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(*fs->ReadFile(dir + "/a"), "a");  // both as they were
+  EXPECT_EQ(*fs->ReadFile(dir + "/b"), "b");
+  ASSERT_TRUE(fs->RenameNoReplace(dir + "/a", dir + "/c").ok());
+  EXPECT_FALSE(*fs->Exists(dir + "/a"));
+  EXPECT_EQ(*fs->ReadFile(dir + "/c"), "a");
+
+  constexpr int kRacers = 4;
+  constexpr int kNames = 200;
+  for (int racer = 0; racer < kRacers; ++racer) {
+    for (int name = 0; name < kNames; ++name) {
+      ASSERT_TRUE(fs->WriteFileAtomically(dir + "/t" + std::to_string(racer) + "-" +
+                                              std::to_string(name),
+                                          std::to_string(racer))
+                      .ok());
+    }
+  }
+  std::vector<std::vector<int>> won(kRacers);
+  std::vector<std::thread> threads;
+  for (int racer = 0; racer < kRacers; ++racer) {
+    threads.emplace_back([&, racer] {
+      for (int name = 0; name < kNames; ++name) {
+        Status renamed = fs->RenameNoReplace(
+            dir + "/t" + std::to_string(racer) + "-" + std::to_string(name),
+            dir + "/n" + std::to_string(name));
+        if (renamed.ok()) won[racer].push_back(name);
+        EXPECT_TRUE(renamed.ok() || renamed.code() == ErrorCode::kAlreadyExists)
+            << renamed.ToString();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int name = 0; name < kNames; ++name) {
+    int winners = 0;
+    for (int racer = 0; racer < kRacers; ++racer) {
+      const bool mine = std::count(won[racer].begin(), won[racer].end(), name) > 0;
+      winners += mine ? 1 : 0;
+      const std::string temp = dir + "/t" + std::to_string(racer) + "-" + std::to_string(name);
+      EXPECT_EQ(*fs->Exists(temp), !mine) << temp;  // a loser keeps its file
+      if (mine) {
+        EXPECT_EQ(*fs->ReadFile(dir + "/n" + std::to_string(name)), std::to_string(racer));
+      }
+    }
+    EXPECT_EQ(winners, 1) << "name " << name;
+  }
+  ASSERT_TRUE(fs->RemoveTree(dir).ok());
 }
 
 TEST(PosixFileSystemTest, BasicOperationsAndLock) {

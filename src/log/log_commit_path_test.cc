@@ -136,6 +136,9 @@ class SyncCountingFileSystem final : public io::FileSystem {
   Status Rename(const std::string& from, const std::string& to) override {
     return base_->Rename(from, to);
   }
+  Status RenameNoReplace(const std::string& from, const std::string& to) override {
+    return base_->RenameNoReplace(from, to);
+  }
   Status Remove(const std::string& path) override { return base_->Remove(path); }
   Status RemoveDirectory(const std::string& path) override { return base_->RemoveDirectory(path); }
   Result<std::vector<std::string>> List(const std::string& path) override {

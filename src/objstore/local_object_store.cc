@@ -3,10 +3,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 
 namespace eddy::objstore {
-
 namespace {
+
+// Temp names are unique per process (and the pid makes them unique across processes): two
+// stores over one directory in one process (two sinks on one warehouse) must not share one.
+uint64_t NextTempNumber() {
+  static std::atomic<uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
 
 Status WithPath(const Status& status, const std::string& what) {
   return Status(status.code(), what + ": " + status.message());
@@ -65,7 +72,7 @@ Status LocalObjectStore::Put(std::string_view key, std::string_view bytes,
   Status made = file_system_->CreateDirectories(directory);
   if (!made.ok()) return WithPath(made, "creating " + directory);
   std::string temp = io::JoinPath(directory, "." + name + ".tmp-" + std::to_string(::getpid()) +
-                                                 "-" + std::to_string(temp_counter_++));
+                                                 "-" + std::to_string(NextTempNumber()));
   {
     EDDY_ASSIGN_OR_RETURN(auto file, file_system_->Open(temp, io::OpenMode::kCreateOrTruncate));
     Status appended = file->Append(bytes);
@@ -75,17 +82,15 @@ Status LocalObjectStore::Put(std::string_view key, std::string_view bytes,
       return WithPath(appended, "writing " + temp);
     }
   }
-  std::unique_lock lock(put_mutex_, std::defer_lock);
-  if (options.if_none_match) {
-    lock.lock();
-    auto exists = file_system_->Exists(path);
-    if (!exists.ok() || *exists) {
-      file_system_->Remove(temp).IgnoreError();  // not published; nothing refers to it
-      if (!exists.ok()) return exists.status();
-      return AlreadyExists("object " + Describe(key) + " exists");
-    }
+  // A conditional put is one atomic step for every process sharing the directory (an Iceberg
+  // commit of a new version by the sink and by `eddy lake compact` at once): a check followed
+  // by a rename would let the second writer replace the first one's committed object.
+  Status renamed = options.if_none_match ? file_system_->RenameNoReplace(temp, path)
+                                         : file_system_->Rename(temp, path);
+  if (renamed.code() == ErrorCode::kAlreadyExists) {
+    file_system_->Remove(temp).IgnoreError();  // not published; nothing refers to it
+    return AlreadyExists("object " + Describe(key) + " exists");
   }
-  Status renamed = file_system_->Rename(temp, path);
   if (!renamed.ok()) {
     file_system_->Remove(temp).IgnoreError();  // not published
     return WithPath(renamed, "renaming " + temp);

@@ -48,8 +48,6 @@ class LocalObjectStore final : public ObjectStore {
 
   std::string root_;  // without a trailing slash
   io::FileSystem* const file_system_;
-  std::atomic<uint64_t> temp_counter_{0};
-  std::mutex put_mutex_;  // serializes if_none_match checks with their writes
 };
 
 }  // namespace eddy::objstore

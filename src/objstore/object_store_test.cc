@@ -1,4 +1,9 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "io/fault_file_system.h"
 #include "objstore/local_object_store.h"
@@ -84,6 +89,43 @@ TEST_F(LocalObjectStoreTest, IfNoneMatchKeepsTheFirstObject) {
   // No temp files stay behind, and none is listed.
   EXPECT_EQ(store_.List("", "", "", 100)->objects.size(), 1u);
   EXPECT_EQ(fs_.List("/lake/k")->size(), 1u);
+}
+
+// Two stores over one directory stand for two processes (the sink and `eddy lake compact`)
+// committing the same Iceberg version: of conditional puts racing for each key exactly one
+// succeeds, and the object is the winner's, never replaced by a loser.
+TEST(LocalObjectStoreRaceTest, ConditionalPutsFromTwoStoresLeaveEachKeyToOneWinner) {
+  const std::string root = std::filesystem::temp_directory_path() /
+                           ("eddy_objstore_race_" + std::to_string(::getpid()));
+  io::FileSystem* fs = io::DefaultFileSystem();
+  ASSERT_TRUE(fs->RemoveTree(root).ok());
+  constexpr int kKeys = 300;
+  LocalObjectStore first(root, fs);
+  LocalObjectStore second(root, fs);
+  std::vector<int> won_by[2];
+  auto race = [&](LocalObjectStore& store, int writer) {
+    PutOptions once;
+    once.if_none_match = true;
+    for (int key = 0; key < kKeys; ++key) {
+      Status put = store.Put("t/metadata/v" + std::to_string(key) + ".metadata.json",
+                             "writer " + std::to_string(writer), once);
+      if (put.ok()) won_by[writer].push_back(key);
+      EXPECT_TRUE(put.ok() || put.code() == ErrorCode::kAlreadyExists) << put.ToString();
+    }
+  };
+  std::thread other([&] { race(second, 1); });
+  race(first, 0);
+  other.join();
+  EXPECT_EQ(won_by[0].size() + won_by[1].size(), static_cast<size_t>(kKeys));
+  for (int writer = 0; writer < 2; ++writer) {
+    for (int key : won_by[writer]) {
+      EXPECT_EQ(*first.Get("t/metadata/v" + std::to_string(key) + ".metadata.json"),
+                "writer " + std::to_string(writer))
+          << "key " << key;
+    }
+  }
+  EXPECT_EQ(first.List("t/", "", "", 1000)->objects.size(), static_cast<size_t>(kKeys));
+  ASSERT_TRUE(fs->RemoveTree(root).ok());
 }
 
 TEST_F(LocalObjectStoreTest, AnObjectIsWholeOrAbsentAfterACrash) {
