@@ -356,6 +356,10 @@ struct LogStoreOptions {
   uint64_t segment_bytes = 64u << 20;         // roll the active segment past this size
   uint64_t commit_journal_bytes = 4u << 20;   // start a new commit journal past this size
   uint32_t index_interval_bytes = 64u << 10;  // one segment index entry per this many bytes
+  // A commit that takes an active segment's committed end this far past the part its index
+  // covers rewrites that index (not fsynced), so the open after a process crash scans at most
+  // about this much of each active segment; a clean close writes it in any case. 0: only then.
+  uint64_t active_index_bytes = 8u << 20;
   // Read-only stores: ShardReader::WaitForData watches the stream directory
   // (io::FileSystem::WatchDirectory: inotify on the POSIX file system, a signal from the
   // in-memory one) and wakes as soon as the writer appends a commit record; it re-checks the
@@ -371,8 +375,9 @@ struct LogStoreOptions {
 class LogStore {
  public:
   // Destroying a read-write store is its clean close: each stream's active segments get an
-  // index of their committed part (a cache, not fsynced), which the next open reads instead of
-  // scanning those frames.
+  // index of their committed part (a cache, not fsynced; commits also rewrite it every
+  // LogStoreOptions::active_index_bytes), which the next open reads instead of scanning those
+  // frames.
   virtual ~LogStore() = default;
 
   // Opens (creating when read-write and missing) the data directory `path`, recovering every

@@ -283,6 +283,53 @@ TEST(LogStoreTest, AnActiveIndexFromAnEarlierCloseCoversAPrefixAndTheRestIsScann
   EXPECT_EQ(appended->sequence.value(), 251u);
 }
 
+// Commits rewrite an active segment's index as it grows (LogStoreOptions::active_index_bytes),
+// so an open after a process crash, with no clean close, scans only what came after it.
+TEST(LogStoreTest, CommitsKeepTheActiveIndexSoAnOpenAfterACrashScansLittle) {
+  FaultStore env;
+  env.options.index_interval_bytes = 512;
+  env.options.active_index_bytes = 4096;
+  env.Open();
+  auto stream = *env.store->CreateStream("s", Unordered(1));
+  std::vector<std::string> expected;
+  for (int i = 0; i < 400; ++i) {
+    expected.push_back("r" + std::to_string(i) + std::string(150, 'z'));
+    ASSERT_TRUE(stream->Append(MakeRecord("k", expected.back())).ok());
+  }
+  const std::string segment = "/data/streams/s/shardId-000000000000/" + SegmentFileName(1);
+  const uint64_t segment_size = *env.fs.FileSize(segment);
+  // What the commits left, while the store is still open.
+  auto index = env.fs.ReadFile(SegmentIndexPath(segment));
+  ASSERT_TRUE(index.ok()) << index.status().ToString();
+  auto summary = DecodeIndex(*index);
+  ASSERT_TRUE(summary.ok());
+  EXPECT_GT(summary->record_count, 300u);
+  EXPECT_LE(summary->bytes, segment_size);
+  EXPECT_GT(summary->bytes + 4096 + 200, segment_size);  // within a stride of the end
+  // A process crash keeps the file system's pages: the index is made durable to stand for
+  // that, and the crash below (which drops what was not synced) forgets the close's rewrite.
+  ASSERT_TRUE(env.fs.WriteFileAtomically(SegmentIndexPath(segment), *index).ok());
+  stream.reset();
+  uint64_t before = env.fs.bytes_read();
+  env.CrashAndReopen();
+  const uint64_t with_index = env.fs.bytes_read() - before;
+  stream = env.Get("s");
+  EXPECT_EQ(Payloads(ReadAll(*stream, 0)), expected);
+  // The same open without an index (the commit journal is read either way) reads the segment.
+  stream.reset();
+  env.store.reset();
+  ASSERT_TRUE(env.fs.Remove(SegmentIndexPath(segment)).ok());
+  before = env.fs.bytes_read();
+  env.Open();
+  const uint64_t without_index = env.fs.bytes_read() - before;
+  EXPECT_GE(without_index, with_index + segment_size * 3 / 4)
+      << "with the index " << with_index << " bytes, without " << without_index;
+  stream = env.Get("s");
+  auto appended = stream->Append(MakeRecord("k", "after"));
+  ASSERT_TRUE(appended.ok());
+  EXPECT_EQ(appended->sequence.value(), 401u);
+}
+
 // An index that does not describe the segment's committed bytes (torn, past the committed end,
 // ending inside a frame) is ignored: the segment is scanned as without one.
 TEST(LogStoreTest, AnActiveIndexThatDoesNotFitTheSegmentIsIgnored) {

@@ -314,6 +314,18 @@ Status StreamImpl::CommitWrites(ShardWrites& writes, SequenceNumber last_sequenc
   }
   cv_.notify_all();
   for (const auto& segment : sealed) WriteIndexFile(*context_->fs, segment->path, segment->summary);
+  // Active segments that grew far enough past their index get it rewritten (the writer owns
+  // their summaries under write_mu_, so no copy is needed): an open after a crash then scans only
+  // the frames committed since.
+  if (const uint64_t stride = context_->options.active_index_bytes; stride > 0) {
+    for (auto& [index, write] : writes) {
+      Segment& active = *write.shard->segments.back();
+      if (active.summary.bytes >= active.indexed_bytes + stride) {
+        WriteIndexFile(*context_->fs, active.path, active.summary);
+        active.indexed_bytes = active.summary.bytes;
+      }
+    }
+  }
   return Status::Ok();
 }
 

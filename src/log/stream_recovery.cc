@@ -66,7 +66,10 @@ void StreamImpl::WriteActiveIndexes() {
   for (const auto& [index, shard] : shards_) {
     if (shard->segments.empty()) continue;
     const Segment& active = *shard->segments.back();
-    if (active.sealed || active.corrupt_offset || active.summary.record_count == 0) continue;
+    if (active.sealed || active.corrupt_offset || active.summary.record_count == 0 ||
+        active.indexed_bytes == active.summary.bytes) {  // none, or written already
+      continue;
+    }
     // Like a sealed segment's index, a cache: no fsync, a failure ignored (the next open scans).
     WriteIndexFile(*context_->fs, active.path, active.summary);
   }
@@ -186,6 +189,7 @@ Status StreamImpl::LoadShard(Shard& shard, const ShardCommit* commit, bool repai
       committed_end > kSegmentHeaderBytes && !active->corrupt_offset && !describe_only) {
     if (auto indexed = ReadActiveIndex(*active, *file, committed_end)) {
       active->summary = std::move(*indexed);
+      active->indexed_bytes = active->summary.bytes;
       from_index = true;
     }
   }

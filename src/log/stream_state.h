@@ -93,6 +93,9 @@ struct Segment {
   std::string path;
   std::shared_ptr<io::File> file;  // read handle, opened lazily (under StreamImpl::mu_)
   SegmentSummary summary;          // summary.bytes: committed end (header included)
+  // Active segment: the committed end its index file covers (0: none written here). Touched
+  // by the writer only, under write_mu_.
+  uint64_t indexed_bytes = 0;
   bool sealed = false;
   std::optional<uint64_t> corrupt_offset;
   std::string corrupt_reason;
