@@ -381,22 +381,15 @@ Status FaultInjectionFileSystem::SyncDirectory(const std::string& path) {
 }
 
 Status FaultInjectionFileSystem::Rename(const std::string& from, const std::string& to) {
-  std::lock_guard lock(state_->mutex);
-  Status fault = state_->Check(FaultOperation::kRename, from);
-  if (!fault.ok()) return fault;
-  EDDY_ASSIGN_OR_RETURN(auto source, state_->Parent(from));
-  EDDY_ASSIGN_OR_RETURN(auto target, state_->Parent(to));
-  auto it = source.first->children.find(source.second);
-  if (it == source.first->children.end()) return NotFound("renaming " + from + ": not found");
-  auto node = it->second;
-  source.first->children.erase(it);
-  target.first->children[target.second] = node;
-  state_->Changed(from);
-  state_->Changed(to);
-  return Status::Ok();
+  return MoveEntry(from, to, /*replace=*/true);
 }
 
 Status FaultInjectionFileSystem::RenameNoReplace(const std::string& from, const std::string& to) {
+  return MoveEntry(from, to, /*replace=*/false);
+}
+
+Status FaultInjectionFileSystem::MoveEntry(const std::string& from, const std::string& to,
+                                           bool replace) {
   std::lock_guard lock(state_->mutex);
   Status fault = state_->Check(FaultOperation::kRename, from);
   if (!fault.ok()) return fault;
@@ -404,7 +397,9 @@ Status FaultInjectionFileSystem::RenameNoReplace(const std::string& from, const 
   EDDY_ASSIGN_OR_RETURN(auto target, state_->Parent(to));
   auto it = source.first->children.find(source.second);
   if (it == source.first->children.end()) return NotFound("renaming " + from + ": not found");
-  if (target.first->children.count(target.second) > 0) return AlreadyExists(to + " exists");
+  if (!replace && target.first->children.count(target.second) > 0) {
+    return AlreadyExists(to + " exists");
+  }
   auto node = it->second;
   source.first->children.erase(it);
   target.first->children[target.second] = node;

@@ -92,6 +92,9 @@ class FaultInjectionFileSystem final : public FileSystem {
   struct State;
 
  private:
+  // Rename and RenameNoReplace (replace = false: kAlreadyExists when `to` exists).
+  Status MoveEntry(const std::string& from, const std::string& to, bool replace);
+
   std::shared_ptr<State> state_;
 };
 
