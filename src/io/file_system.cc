@@ -15,9 +15,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -182,8 +182,8 @@ class PosixUncachedFile final : public PosixFile {
     // Mapped, not malloc'd: page-aligned, and given back to the system when released (freed
     // 1 MiB blocks stayed in malloc's heap: 1.5 MiB of resident memory per rolled segment).
     for (char*& buffer : buffers_) {
-      void* memory = ::mmap(nullptr, kBufferBytes, PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      void* memory =
+          ::mmap(nullptr, kBufferBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (memory == MAP_FAILED) break;
       buffer = static_cast<char*>(memory);
     }

@@ -31,9 +31,9 @@
 namespace eddy::io {
 
 enum class OpenMode : uint8_t {
-  kReadOnly = 0,         // existing file, reads only
-  kReadWrite = 1,        // existing file, reads and appends
-  kCreateNew = 2,        // create; fails with kAlreadyExists when it exists
+  kReadOnly = 0,          // existing file, reads only
+  kReadWrite = 1,         // existing file, reads and appends
+  kCreateNew = 2,         // create; fails with kAlreadyExists when it exists
   kCreateOrTruncate = 3,  // create or truncate to zero length
   // kCreateOrTruncate for a file written from start to end in large appends and not read back
   // soon (a large transaction's log segments). POSIX: the appends bypass the page cache

@@ -1,10 +1,9 @@
 #include "io/file_system.h"
 
 #include <gtest/gtest.h>
-
-#include <algorithm>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -234,7 +233,7 @@ TEST(PosixFileSystemTest, UncachedFileHoldsEveryAppendedByte) {
     ASSERT_TRUE((*file)->Sync().ok());
     EXPECT_EQ(*(*file)->Size(), expected.size());
     EXPECT_EQ(std::filesystem::file_size(dir + "/f"), expected.size());  // no padding left
-    append(3);  // plain appends from here
+    append(3);                                                           // plain appends from here
     append(10'000);
     ASSERT_TRUE((*file)->Sync().ok());
     check(0, expected.size() + 10);
@@ -267,8 +266,8 @@ TEST(PosixFileSystemTest, UncachedFileHoldsEveryAppendedByte) {
 // RenameNoReplace gives a name to one file only: racing threads (as racing processes would)
 // for each of many names, exactly one wins each name, and every loser's file is still there.
 TEST(PosixFileSystemTest, RenameNoReplaceGivesEachNameToExactlyOneRacer) {
-  std::string dir = std::filesystem::temp_directory_path() /
-                    ("eddy_io_noreplace_" + std::to_string(::getpid()));
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("eddy_io_noreplace_" + std::to_string(::getpid()));
   FileSystem* fs = DefaultFileSystem();
   ASSERT_TRUE(fs->RemoveTree(dir).ok());
   ASSERT_TRUE(fs->CreateDirectories(dir).ok());
@@ -285,10 +284,10 @@ TEST(PosixFileSystemTest, RenameNoReplaceGivesEachNameToExactlyOneRacer) {
   constexpr int kNames = 200;
   for (int racer = 0; racer < kRacers; ++racer) {
     for (int name = 0; name < kNames; ++name) {
-      ASSERT_TRUE(fs->WriteFileAtomically(dir + "/t" + std::to_string(racer) + "-" +
-                                              std::to_string(name),
-                                          std::to_string(racer))
-                      .ok());
+      ASSERT_TRUE(
+          fs->WriteFileAtomically(dir + "/t" + std::to_string(racer) + "-" + std::to_string(name),
+                                  std::to_string(racer))
+              .ok());
     }
   }
   std::vector<std::vector<int>> won(kRacers);
@@ -296,9 +295,9 @@ TEST(PosixFileSystemTest, RenameNoReplaceGivesEachNameToExactlyOneRacer) {
   for (int racer = 0; racer < kRacers; ++racer) {
     threads.emplace_back([&, racer] {
       for (int name = 0; name < kNames; ++name) {
-        Status renamed = fs->RenameNoReplace(
-            dir + "/t" + std::to_string(racer) + "-" + std::to_string(name),
-            dir + "/n" + std::to_string(name));
+        Status renamed =
+            fs->RenameNoReplace(dir + "/t" + std::to_string(racer) + "-" + std::to_string(name),
+                                dir + "/n" + std::to_string(name));
         if (renamed.ok()) won[racer].push_back(name);
         EXPECT_TRUE(renamed.ok() || renamed.code() == ErrorCode::kAlreadyExists)
             << renamed.ToString();

@@ -1,7 +1,4 @@
-#include "log/log_store.h"
-
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +10,7 @@
 #include <thread>
 
 #include "log/chunking.h"
+#include "log/log_store.h"
 #include "log/log_test_util.h"
 #include "log/segment_format.h"
 
@@ -259,8 +257,8 @@ TEST(LogStoreTest, AnActiveIndexFromAnEarlierCloseCoversAPrefixAndTheRestIsScann
   append(100);
   stream.reset();
   env.store.reset();
-  const std::string index_path = SegmentIndexPath("/data/streams/s/shardId-000000000000/" +
-                                                  SegmentFileName(1));
+  const std::string index_path =
+      SegmentIndexPath("/data/streams/s/shardId-000000000000/" + SegmentFileName(1));
   {
     // Made durable, so that the crash below keeps this one and not the next close's.
     auto index = env.fs.ReadFile(index_path);
@@ -417,8 +415,7 @@ TEST(LogStoreTest, UncommittedTailIsTruncatedOnRecovery) {
   env.fs.InjectFault(io::FaultOperation::kAppend, IoError("EIO (simulated)"), "commit-");
   env.fs.InjectFault(io::FaultOperation::kTruncate, IoError("EIO (simulated)"), "");
   EXPECT_FALSE(stream->Append(MakeRecord("k", "lost")).ok());
-  EXPECT_EQ(stream->Append(MakeRecord("k", "x")).status().code(),
-            ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(stream->Append(MakeRecord("k", "x")).status().code(), ErrorCode::kFailedPrecondition);
   // A torn frame after it too.
   std::string segment = "/data/streams/s/shardId-000000000000/" + SegmentFileName(1);
   {
@@ -626,8 +623,8 @@ TEST(LogStoreTest, EmptyTransactionAdvancesTheDurablePosition) {
   env.CrashAndReopen();
   stream = env.Get("s");
   EXPECT_EQ(stream->HighestDurablePosition(), PgPosition(100));
-  EXPECT_TRUE(stream->AppendTransaction({MakeRecord("a", "x", PgPosition(90))}, PgPosition(90))
-                  ->duplicate);
+  EXPECT_TRUE(
+      stream->AppendTransaction({MakeRecord("a", "x", PgPosition(90))}, PgPosition(90))->duplicate);
   EXPECT_EQ(ReadAll(*stream, 0).size() + ReadAll(*stream, 1).size(), 0u);
 }
 
@@ -1019,8 +1016,7 @@ TEST(LogStoreTest, OversizedPayloadsAreChunkedAndReassembled) {
   std::string big(3'500'000, '\0');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 + i / 1000);
   auto result = stream->AppendTransaction(
-      {MakeRecord("k", "small1"), MakeRecord("k", big), MakeRecord("k", "small2")},
-      PgPosition(1));
+      {MakeRecord("k", "small1"), MakeRecord("k", big), MakeRecord("k", "small2")}, PgPosition(1));
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   auto raw = ReadAll(*stream, 0);
   ASSERT_EQ(raw.size(), 2u + 4u);  // head + 3 fragments for 3.5 MB at 1 MiB
@@ -1200,16 +1196,17 @@ TEST(LogStoreTest, MissingIndexFilesAreRebuilt) {
   EXPECT_EQ(indexes, segments - 1);
   stream = env.Get("s");
   EXPECT_EQ(ReadAll(*stream, 0).size(), 60u);
-  EXPECT_EQ(ReadAll(*stream, 0, StartPosition::AtSequence(SequenceNumber(33))).front().sequence.value(), 33u);
+  EXPECT_EQ(
+      ReadAll(*stream, 0, StartPosition::AtSequence(SequenceNumber(33))).front().sequence.value(),
+      33u);
 }
-
 
 TEST(LogStoreTest, ReadOnlyWaitWakesOnCommitThroughInotify) {
   // A real directory: inotify watches the real file system. The read-only store's periodic
   // re-check is set far beyond the deadline, so a wait that ends early with data was woken by
   // the directory watch (or found the commit already there at its first check).
-  std::string dir = std::filesystem::temp_directory_path() /
-                    ("eddy_log_inotify_" + std::to_string(::getpid()));
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("eddy_log_inotify_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   auto store = *LogStore::Open(dir);
   auto stream = *store->CreateStream("s", Unordered(1));
@@ -1261,7 +1258,6 @@ TEST(LogStoreTest, ReadOnlyWaitWakesOnCommitThroughInotify) {
   store.reset();
   std::filesystem::remove_all(dir);
 }
-
 
 TEST(LogStoreTest, ManyReadOnlyWaitersShareOneWatchAndAllWake) {
   std::string dir = std::filesystem::temp_directory_path() /

@@ -84,8 +84,8 @@ std::optional<SegmentSummary> StreamImpl::ReadActiveIndex(const Segment& segment
   if (!summary.ok()) return std::nullopt;
   // A prefix of the committed part, starting at the header with a record at or above the base.
   // Committed bytes never change, so an index written at an earlier clean close still holds.
-  if (summary->record_count == 0 || summary->entries.empty() ||
-      summary->bytes > committed_end || summary->entries.front().offset != kSegmentHeaderBytes ||
+  if (summary->record_count == 0 || summary->entries.empty() || summary->bytes > committed_end ||
+      summary->entries.front().offset != kSegmentHeaderBytes ||
       summary->first_sequence < segment.base ||
       summary->entries.front().sequence != summary->first_sequence ||
       summary->entries.back().offset >= summary->bytes) {
@@ -206,8 +206,7 @@ Status StreamImpl::LoadShard(Shard& shard, const ShardCommit* commit, bool repai
     if (outcome.status != FrameStatus::kOk && from_index) {
       // The rest did not follow the index's end as frames: the index is not this file's.
       // Scan the segment whole, as without one.
-      Logger()->warn("ignoring an active segment index that does not match file={}",
-                     active->path);
+      Logger()->warn("ignoring an active segment index that does not match file={}", active->path);
       active->summary = SegmentSummary();
       active->summary.bytes = kSegmentHeaderBytes;
       EDDY_ASSIGN_OR_RETURN(outcome, scan());

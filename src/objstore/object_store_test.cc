@@ -95,8 +95,8 @@ TEST_F(LocalObjectStoreTest, IfNoneMatchKeepsTheFirstObject) {
 // committing the same Iceberg version: of conditional puts racing for each key exactly one
 // succeeds, and the object is the winner's, never replaced by a loser.
 TEST(LocalObjectStoreRaceTest, ConditionalPutsFromTwoStoresLeaveEachKeyToOneWinner) {
-  const std::string root = std::filesystem::temp_directory_path() /
-                           ("eddy_objstore_race_" + std::to_string(::getpid()));
+  const std::string root =
+      std::filesystem::temp_directory_path() / ("eddy_objstore_race_" + std::to_string(::getpid()));
   io::FileSystem* fs = io::DefaultFileSystem();
   ASSERT_TRUE(fs->RemoveTree(root).ok());
   constexpr int kKeys = 300;
