@@ -83,7 +83,7 @@ std::optional<SegmentSummary> StreamImpl::ReadActiveIndex(const Segment& segment
   auto summary = DecodeIndex(*bytes);
   if (!summary.ok()) return std::nullopt;
   // A prefix of the committed part, starting at the header with a record at or above the base.
-  // Committed bytes never change, so an index written at an earlier clean close still holds.
+  // Committed bytes never change, so an index written by an earlier commit or close still holds.
   if (summary->record_count == 0 || summary->entries.empty() || summary->bytes > committed_end ||
       summary->entries.front().offset != kSegmentHeaderBytes ||
       summary->first_sequence < segment.base ||
@@ -182,8 +182,8 @@ Status StreamImpl::LoadShard(Shard& shard, const ShardCommit* commit, bool repai
   }
   // A describe-only store never reads records: the committed end is all it needs.
   const bool describe_only = read_only() && context_->options.describe_only;
-  // Loaded afresh: the index a clean close left covers a committed prefix, and only the rest
-  // is scanned.
+  // Loaded afresh: the index its commits or a clean close left covers a committed prefix, and
+  // only the rest is scanned.
   bool from_index = false;
   if (active->summary.record_count == 0 && active->summary.bytes == kSegmentHeaderBytes &&
       committed_end > kSegmentHeaderBytes && !active->corrupt_offset && !describe_only) {

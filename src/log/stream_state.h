@@ -302,8 +302,9 @@ class StreamImpl final : public Stream, public std::enable_shared_from_this<Stre
   };
   Status LoadShards(const std::vector<ShardLoad>& loads, bool repair);
   Status LoadSealed(Segment& segment, bool repair);
-  // The summary of the committed prefix of an active segment, from the index file a clean close
-  // left (WriteActiveIndexes), once checked against the segment: nullopt when there is none or
+  // The summary of the committed prefix of an active segment, from the index file a commit
+  // (CommitWrites, every LogStoreOptions::active_index_bytes) or a clean close
+  // (WriteActiveIndexes) left, once checked against the segment: nullopt when there is none or
   // it does not describe this file's first bytes up to at most `committed_end`.
   std::optional<SegmentSummary> ReadActiveIndex(const Segment& segment, const io::File& file,
                                                 uint64_t committed_end) const;
