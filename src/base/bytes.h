@@ -81,40 +81,44 @@ class ByteReader {
   // Bytes consumed since construction.
   size_t consumed() const { return consumed_; }
 
+  // Each read's common path is one compare and the loads: the error (a Status with a message)
+  // is built out of line, and a Result holding a value costs no Status. The decoders call
+  // these several times per field of every stored event, so they are inlined.
   Result<uint8_t> ReadFixed8() {
-    EDDY_RETURN_IF_ERROR(Need(1, "1-byte integer"));
+    if (bytes_.empty()) [[unlikely]]
+      return Truncated(1, "1-byte integer");
     return static_cast<uint8_t>(Take(1)[0]);
   }
   Result<uint16_t> ReadFixed16() {
-    EDDY_RETURN_IF_ERROR(Need(2, "2-byte integer"));
+    if (bytes_.size() < 2) [[unlikely]]
+      return Truncated(2, "2-byte integer");
     auto b = Take(2);
     return static_cast<uint16_t>(static_cast<uint8_t>(b[0]) | (static_cast<uint8_t>(b[1]) << 8));
   }
   Result<uint32_t> ReadFixed32() {
-    EDDY_RETURN_IF_ERROR(Need(4, "4-byte integer"));
+    if (bytes_.size() < 4) [[unlikely]]
+      return Truncated(4, "4-byte integer");
     return DecodeFixed32(Take(4).data());
   }
   Result<uint64_t> ReadFixed64() {
-    EDDY_RETURN_IF_ERROR(Need(8, "8-byte integer"));
+    if (bytes_.size() < 8) [[unlikely]]
+      return Truncated(8, "8-byte integer");
     return DecodeFixed64(Take(8).data());
   }
   Result<uint64_t> ReadVarint64() {
-    uint64_t result = 0;
-    for (int shift = 0; shift <= 63; shift += 7) {
-      EDDY_RETURN_IF_ERROR(Need(1, "varint"));
-      uint8_t byte = static_cast<uint8_t>(Take(1)[0]);
-      if (shift == 63 && byte > 1) return Corruption("varint overflows 64 bits");
-      result |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) return result;
+    // Most varints in eddy's encodings (lengths, counts, small integers) are one byte.
+    if (!bytes_.empty() && static_cast<uint8_t>(bytes_[0]) < 0x80) [[likely]] {
+      return static_cast<uint8_t>(Take(1)[0]);
     }
-    return Corruption("varint longer than 10 bytes");
+    return ReadLongVarint64();
   }
   Result<int64_t> ReadVarintSigned64() {
     EDDY_ASSIGN_OR_RETURN(uint64_t raw, ReadVarint64());
     return static_cast<int64_t>((raw >> 1) ^ (~(raw & 1) + 1));
   }
   Result<std::string_view> ReadBytes(size_t count) {
-    EDDY_RETURN_IF_ERROR(Need(count, "byte string"));
+    if (bytes_.size() < count) [[unlikely]]
+      return Truncated(count, "byte string");
     return Take(count);
   }
   // For hot paths that checked remaining() first: takes `count` bytes without building a
@@ -125,23 +129,39 @@ class ByteReader {
   }
   Result<std::string_view> ReadLengthPrefixed() {
     EDDY_ASSIGN_OR_RETURN(uint64_t length, ReadVarint64());
-    if (length > bytes_.size()) {
-      return Corruption("length prefix " + std::to_string(length) + " exceeds the " +
-                        std::to_string(bytes_.size()) + " bytes that remain");
-    }
+    if (length > bytes_.size()) [[unlikely]]
+      return LengthPastEnd(length);
     return Take(static_cast<size_t>(length));
   }
 
  private:
-  // Inlined check; the message is built out of line, so the common path stays a compare.
-  Status Need(size_t count, const char* what) const {
-    if (bytes_.size() >= count) [[likely]] return Status::Ok();
-    return Truncated(count, what);
+  // A varint of two or more bytes (or none left). With ten bytes left (the longest varint)
+  // the loop needs no bounds check per byte; nearer the end it checks each byte.
+  Result<uint64_t> ReadLongVarint64() {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(bytes_.data());
+    const size_t available = bytes_.size() < 10 ? bytes_.size() : 10;
+    uint64_t result = 0;
+    for (size_t i = 0; i < available; ++i) {
+      const uint8_t byte = bytes[i];
+      if (i == 9 && byte > 1) return Corruption("varint overflows 64 bits");
+      result |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
+      if ((byte & 0x80) == 0) {
+        Take(i + 1);
+        return result;
+      }
+    }
+    if (available == 10) return Corruption("varint longer than 10 bytes");
+    Take(available);
+    return Truncated(1, "varint");
   }
   [[gnu::cold, gnu::noinline]] Status Truncated(size_t count, const char* what) const {
     return Corruption(std::string("truncated input: reading ") + what + " needs " +
                       std::to_string(count) + " bytes, " + std::to_string(bytes_.size()) +
                       " remain (at byte " + std::to_string(consumed_) + ")");
+  }
+  [[gnu::cold, gnu::noinline]] Status LengthPastEnd(uint64_t length) const {
+    return Corruption("length prefix " + std::to_string(length) + " exceeds the " +
+                      std::to_string(bytes_.size()) + " bytes that remain");
   }
   std::string_view Take(size_t count) {
     std::string_view taken = bytes_.substr(0, count);

@@ -45,5 +45,46 @@ TEST(BytesTest, ReaderNeverReadsPastTheEnd) {
   EXPECT_FALSE(overflow_reader.ReadVarint64().ok());
 }
 
+// Every varint length, read with exactly its bytes left (the per-byte checked path) and with
+// more after it (the path that checks ten bytes at once); a varint cut short at every length
+// is an error naming the truncation, wherever it ends.
+TEST(BytesTest, VarintsOfEveryLengthReadTheSameNearAndFarFromTheEnd) {
+  for (int bits = 0; bits <= 64; ++bits) {
+    const uint64_t value = bits == 64 ? std::numeric_limits<uint64_t>::max()
+                                      : (bits == 0 ? 0 : (uint64_t{1} << (bits - 1)) | 1);
+    std::string encoded;
+    PutVarint64(encoded, value);
+    SCOPED_TRACE(encoded.size());
+    ByteReader exact(encoded);
+    auto read = exact.ReadVarint64();
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    EXPECT_EQ(*read, value);
+    EXPECT_TRUE(exact.empty());
+    const std::string padded = encoded + std::string(12, '\x7f');
+    ByteReader far(padded);
+    read = far.ReadVarint64();
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    EXPECT_EQ(*read, value);
+    EXPECT_EQ(far.remaining(), 12u);
+    for (size_t cut = 0; cut < encoded.size(); ++cut) {
+      ByteReader truncated(std::string_view(encoded).substr(0, cut));
+      auto failed = truncated.ReadVarint64();
+      ASSERT_FALSE(failed.ok());
+      EXPECT_EQ(failed.status().code(), ErrorCode::kCorruption);
+      EXPECT_NE(failed.status().message().find("truncated input: reading varint"),
+                std::string::npos)
+          << failed.status().ToString();
+    }
+  }
+  // Eleven continuation bytes and a tenth byte over 1: errors with or without bytes after.
+  for (const std::string& bad : {std::string(10, '\xff'), std::string(9, '\xff') + "\x02"}) {
+    ByteReader alone(bad);
+    EXPECT_EQ(alone.ReadVarint64().status().code(), ErrorCode::kCorruption);
+    const std::string more = bad + "\x01\x01";
+    ByteReader followed(more);
+    EXPECT_EQ(followed.ReadVarint64().status().code(), ErrorCode::kCorruption);
+  }
+}
+
 }  // namespace
 }  // namespace eddy
