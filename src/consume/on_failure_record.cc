@@ -86,8 +86,8 @@ std::string BuildOnFailureRecord(const SinkBatch& batch, const OnFailureContext&
   writer.Key(context.dynamodb ? "DDBStreamBatchInfo" : "KinesisBatchInfo");
   writer.BeginObject();
   writer.Member("shardId", first.shard_id);
-  writer.Member("startSequenceNumber", first.sequence_number);
-  writer.Member("endSequenceNumber", last.sequence_number);
+  writer.Member("startSequenceNumber", SequenceNumberText(first));
+  writer.Member("endSequenceNumber", SequenceNumberText(last));
   writer.Member("approximateArrivalOfFirstRecord", Iso8601Millis(first.arrival_nanos));
   writer.Member("approximateArrivalOfLastRecord", Iso8601Millis(last.arrival_nanos));
   writer.MemberInt("batchSize", static_cast<int64_t>(batch.records.size()));

@@ -1,5 +1,6 @@
 #include "consume/sequence_text.h"
 
+#include "consume/sink.h"
 #include "log/kinesis.h"
 
 namespace eddy::consume {
@@ -94,6 +95,12 @@ void SequenceText::Compute(uint64_t sequence, std::string* out) const {
     value /= 10;
   } while (value != 0);
   out->assign(buffer + begin, sizeof(buffer) - begin);
+}
+
+std::string SequenceNumberText(const SinkRecord& record) {
+  if (!record.sequence_number.empty()) return record.sequence_number;
+  return log::FormatSequenceNumber(record.sequence, record.shard_index,
+                                   record.shard_creation_nanos);
 }
 
 }  // namespace eddy::consume

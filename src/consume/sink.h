@@ -55,9 +55,13 @@ enum class SinkState : uint8_t {
 // One whole record (chunk groups reassembled) as a destination receives it.
 struct SinkRecord {
   uint32_t shard_index = 0;
-  std::string shard_id;         // "shardId-000000000003"
-  SequenceNumber sequence;      // the log's sequence number (the chunk head's for a group)
-  std::string sequence_number;  // its Kinesis text form, as the API returns it
+  std::string shard_id;     // "shardId-000000000003"
+  SequenceNumber sequence;  // the log's sequence number (the chunk head's for a group)
+  // Its Kinesis text form, as the API returns it. Empty for a destination that does not read
+  // it (Destination::ReadsSequenceNumberText false) on records the runner did not render:
+  // SequenceNumberText(record) gives the text either way.
+  std::string sequence_number;
+  int64_t shard_creation_nanos = 0;  // of the record's shard (part of the text form)
   std::string partition_key;
   int64_t arrival_nanos = 0;  // when the log accepted it (ApproximateArrivalTimestamp)
   SourcePosition position;    // of the change in the source; empty for plain appends
@@ -83,6 +87,11 @@ struct SinkRecord {
   // stored event (see Destination::UsesRenderedData). Set by the runner.
   uint64_t size_bytes = 0;
 };
+
+// The Kinesis text form of `record`'s sequence number: record.sequence_number, or when that is
+// empty (see there) the text formatted from the record's sequence, shard and shard creation
+// time. For paths that need it for a few records (error messages, on_failure records).
+std::string SequenceNumberText(const SinkRecord& record);
 
 // Where a consumer stands in one shard: the next record to deliver has sequence >= `next`.
 // `finished` once a closed shard was read to its end (its children are then read).
@@ -176,6 +185,13 @@ class Destination {
   // Records the limits give up on are decoded and rendered for on_failure. Called once,
   // before Open, from the starting thread.
   virtual bool RendersEncodedRowChanges() const { return false; }
+  // Whether Deliver reads SinkRecord::sequence_number on every record (Lambda events, a
+  // record's identity in a retried request). A destination that only needs it for the odd
+  // record (an error message, an error output) returns false and calls
+  // SequenceNumberText(record) there: the runner then formats the text only for the records it
+  // renders (a renderer may print it), which spares a large batch one allocation and a
+  // 192-bit decimal per record. Called once, before Open, from the starting thread.
+  virtual bool ReadsSequenceNumberText() const { return true; }
   // Streaming hand-off, for destinations that lay out a large batch themselves (an object's
   // Parquet file): whether the runner hands them each batch's records while it is still
   // gathering the batch (Stage below), so that the destination's work overlaps the runner's

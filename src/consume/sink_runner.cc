@@ -438,6 +438,9 @@ class SinkRunner::Impl {
   // Destination::TakesStoredEvents without rendering: records carry stored_event, not event.
   bool stored_events_ = false;
   bool encoded_rows_ = false;  // Destination::RendersEncodedRowChanges, and no filter
+  // Every record gets its sequence number's text (Destination::ReadsSequenceNumberText, or a
+  // filter, which may match it); else only the records the runner renders.
+  bool sequence_text_ = true;
   // Destination::StagesRecords: lanes hand records over while they gather a batch.
   bool stages_ = false;
   // Destination::CommitsCheckpoint: the checkpoint file is a hint, not saved per batch.
@@ -547,6 +550,7 @@ Status SinkRunner::Impl::Start() {
     encoded_rows_ = destination_->RendersEncodedRowChanges() && !options_.filter &&
                     view_ == format::ViewType::kNewAndOldImages;
   }
+  sequence_text_ = destination_->ReadsSequenceNumberText() || static_cast<bool>(options_.filter);
 
   // The saved state: where to resume, and what the operator asked while eddy was stopped.
   std::optional<ConsumerState> saved;
@@ -902,13 +906,18 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
   record.shard_index = read.shard_index;
   record.shard_id.assign(shard_ids_[read.shard_index]);  // into the recycled record's capacity
   record.sequence = read.record.sequence;
-  sequence_texts_[read.shard_index]->Format(read.record.sequence, &record.sequence_number);
+  record.shard_creation_nanos = read.shard_creation_nanos;
+  if (sequence_text_) {
+    sequence_texts_[read.shard_index]->Format(read.record.sequence, &record.sequence_number);
+  } else {
+    record.sequence_number.clear();  // SequenceNumberText(record) formats it when needed
+  }
   record.partition_key.assign(read.record.partition_key);
   record.arrival_nanos = read.record.arrival_nanos;
   auto position = read.record.DecodePosition();
   if (!position.ok()) {
-    return position.status().WithContext("the source position of record " + record.sequence_number +
-                                         " of " + record.shard_id);
+    return position.status().WithContext("the source position of record " +
+                                         SequenceNumberText(record) + " of " + record.shard_id);
   }
   record.position = std::move(*position);
   if (cdc_ && stored_events_) {
@@ -917,7 +926,7 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
     // ChangeEvent is built.
     auto view = model::ReadStoredEventHeader(read.record.payload);
     if (!view.ok()) {
-      return view.status().WithContext("record " + record.sequence_number + " of " +
+      return view.status().WithContext("record " + SequenceNumberText(record) + " of " +
                                        record.shard_id);
     }
     // Records come in runs of one table: the last schema found, compared in place; anything
@@ -931,7 +940,7 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
     } else {
       auto event = model::DecodeEvent(read.record.payload);
       if (!event.ok()) {
-        return event.status().WithContext("record " + record.sequence_number + " of " +
+        return event.status().WithContext("record " + SequenceNumberText(record) + " of " +
                                           record.shard_id);
       }
       record.table_schema = SchemaOf(*event, state.last_schema);
@@ -966,11 +975,14 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
     // Decoded straight from the segment bytes: the payload is never copied.
     auto event = model::DecodeEvent(read.record.payload);
     if (!event.ok()) {
-      return event.status().WithContext("record " + record.sequence_number + " of " +
+      return event.status().WithContext("record " + SequenceNumberText(record) + " of " +
                                         record.shard_id);
     }
     record.table_schema = SchemaOf(*event, state.last_schema);
     if (render_) {
+      if (record.sequence_number.empty()) {  // a renderer may print it
+        sequence_texts_[read.shard_index]->Format(read.record.sequence, &record.sequence_number);
+      }
       format::RecordContext& context = state.context;
       context.sequence_number.assign(record.sequence_number);
       context.table_schema = record.table_schema.get();
@@ -1563,7 +1575,7 @@ Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, c
     writer.Member("sink", spec_.name);
     writer.Member("stream", spec_.stream);
     writer.Member("shardId", record.shard_id);
-    writer.Member("sequenceNumber", record.sequence_number);
+    writer.Member("sequenceNumber", SequenceNumberText(record));
     writer.Member("partitionKey", record.partition_key);
     writer.Key("approximateArrivalTimestamp");
     writer.Double(static_cast<double>(record.arrival_nanos) / 1e9);
@@ -1606,7 +1618,7 @@ void SinkRunner::Impl::RenderForFailure(SinkRecord& record) const {
   }
   if (record.event == nullptr) return;
   format::RecordContext context;
-  context.sequence_number = record.sequence_number;
+  context.sequence_number = SequenceNumberText(record);
   context.table_schema = record.table_schema.get();
   record.data = renderer_->Render(*record.event, view_, context);
 }

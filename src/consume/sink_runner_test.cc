@@ -106,6 +106,7 @@ class FakeDestination final : public Destination {
     bool takes_stored_events = false;  // Destination::TakesStoredEvents
     bool renders_encoded = false;      // Destination::RendersEncodedRowChanges
     bool stages = false;               // Destination::StagesRecords
+    bool reads_sequence_text = true;   // Destination::ReadsSequenceNumberText
     // Stage calls: the sequences staged since the last `first` slice, the slices' sizes, and
     // every Deliver's check that its batch is exactly what was staged (cleared by Deliver).
     std::vector<uint64_t> staged;
@@ -136,6 +137,11 @@ class FakeDestination final : public Destination {
   bool StagesRecords() const override {
     std::lock_guard lock(shared_->mu);
     return shared_->stages;
+  }
+
+  bool ReadsSequenceNumberText() const override {
+    std::lock_guard lock(shared_->mu);
+    return shared_->reads_sequence_text;
   }
 
   void Stage(size_t /*lane*/, const std::vector<SinkRecord>& records, bool first) override {
@@ -1398,6 +1404,45 @@ TEST_F(SinkRunnerTest, DestinationsRenderingEncodedRowChangesGetTheStoredBytes) 
     EXPECT_EQ(record.stored_event, stored[record.partition_key]);
     EXPECT_EQ(record.size_bytes, stored[record.partition_key].size());
   }
+}
+
+// A destination that does not read the sequence number's text gets it only on the records the
+// runner renders; SequenceNumberText gives the same text for the others, and the on_failure
+// record of one given up on has it.
+TEST_F(SinkRunnerTest, DestinationsThatDoNotReadTheSequenceTextGetItOnlyOnRenderedRecords) {
+  destination_->renders_encoded = true;
+  destination_->reads_sequence_text = false;
+  std::map<std::string, std::string> stored;
+  std::vector<SinkRecord> received = DeliverWithRow5Refused(/*with_truncate=*/true, &stored);
+  ASSERT_EQ(received.size(), 6u);
+  auto truncate = std::find_if(received.begin(), received.end(),
+                               [](const SinkRecord& r) { return r.partition_key == "row-6"; });
+  ASSERT_NE(truncate, received.end());
+  // Rendered by the runner (a renderer may print it): the text is there.
+  ASSERT_FALSE(truncate->sequence_number.empty());
+  SinkRecord without_text = *truncate;
+  without_text.sequence_number.clear();
+  EXPECT_EQ(SequenceNumberText(without_text), truncate->sequence_number);
+  std::set<std::string> texts;
+  for (const auto& record : received) {
+    if (record.partition_key == "row-6") continue;
+    SCOPED_TRACE(record.partition_key);
+    EXPECT_TRUE(record.sequence_number.empty());
+    EXPECT_EQ(record.shard_creation_nanos, truncate->shard_creation_nanos);
+    const std::string text = SequenceNumberText(record);
+    EXPECT_EQ(text.size(), truncate->sequence_number.size());
+    EXPECT_EQ(text.find_first_not_of("0123456789"), std::string::npos) << text;
+    EXPECT_LT(text, truncate->sequence_number);  // appended before it, in one shard
+    texts.insert(text);
+  }
+  EXPECT_EQ(texts.size(), 5u);
+  auto failures = fs_.ReadFile("/data/failures/hook.jsonl");
+  ASSERT_TRUE(failures.ok()) << failures.status().ToString();
+  const size_t at = failures->find("\"sequenceNumber\":\"");
+  ASSERT_NE(at, std::string::npos) << *failures;
+  const std::string failed_text = failures->substr(at + 18, truncate->sequence_number.size());
+  EXPECT_EQ(failed_text.find_first_not_of("0123456789"), std::string::npos) << *failures;
+  EXPECT_FALSE(texts.count(failed_text)) << "row 5 was not delivered";
 }
 
 TEST_F(SinkRunnerTest, DestinationsThatTakeStoredEventsGetTheStoredBytes) {

@@ -86,6 +86,8 @@ class KafkaDestination final : public consume::Destination {
 
   std::optional<consume::BatchingOverride> Batching() const override { return batching_; }
   bool RendersEncodedRowChanges() const override { return mapper_.RendersEncoded(); }
+  // Only records the mapper renders itself and error messages use it (SequenceNumberText).
+  bool ReadsSequenceNumberText() const override { return false; }
 
   ~KafkaDestination() override { DestroyProducer(); }
 

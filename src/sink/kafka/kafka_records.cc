@@ -178,11 +178,11 @@ Status RecordMapper::Map(const consume::SinkRecord& record, MessageArena* arena,
     if (MapEncoded(record, arena, out)) return Status::Ok();
     auto event = model::DecodeEvent(record.stored_event);
     if (!event.ok()) {
-      return event.status().WithContext("record " + record.sequence_number + " of " +
+      return event.status().WithContext("record " + consume::SequenceNumberText(record) + " of " +
                                         record.shard_id);
     }
     format::RecordContext context;
-    context.sequence_number = record.sequence_number;
+    context.sequence_number = consume::SequenceNumberText(record);
     context.table_schema = record.table_schema.get();
     thread_local std::string rendered;
     renderer_->RenderTo(*event, settings_.view_type, context, &rendered);
@@ -342,7 +342,7 @@ void RecordMapper::MapEvent(const consume::SinkRecord& record, const model::Chan
       created.op = model::Operation::kInsert;
       created.before.reset();
       format::RecordContext context;
-      context.sequence_number = record.sequence_number;
+      context.sequence_number = consume::SequenceNumberText(record);
       context.table_schema = record.table_schema.get();
       std::string_view deleted_value =
           arena->Add(renderer_->Render(deleted, settings_.view_type, context));

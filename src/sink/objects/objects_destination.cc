@@ -302,6 +302,8 @@ class ObjectsDestination final : public consume::Destination {
   // Parquet rows are decoded from the stored events straight into the writer's columns
   // (ParquetWriter::AppendStoredEvent): no ChangeEvent per record held for a whole flush.
   bool TakesStoredEvents() const override { return settings_.format == ObjectFormat::kParquet; }
+  // Only an error output record prints it (SequenceNumberText there).
+  bool ReadsSequenceNumberText() const override { return false; }
 
   // Parquet without partition fields: each flush's rows are encoded as the runner gathers them
   // (ParquetFlush), overlapping its reading; the objects are written by Deliver.
@@ -608,7 +610,7 @@ class ObjectsDestination final : public consume::Destination {
                             ? writer->AppendEvent(*record->event)
                             : writer->AppendStoredEvent(record->stored_event);
       if (appended.code() == ErrorCode::kCorruption) {
-        return appended.WithContext("record " + record->sequence_number + " of " +
+        return appended.WithContext("record " + consume::SequenceNumberText(*record) + " of " +
                                     record->shard_id);
       }
       EDDY_RETURN_IF_ERROR(appended);
@@ -663,7 +665,7 @@ class ObjectsDestination final : public consume::Destination {
       }();
       if (native != nullptr) {
         format::RecordContext context;
-        context.sequence_number = record.sequence_number;
+        context.sequence_number = consume::SequenceNumberText(record);
         context.table_schema = record.table_schema.get();
         rendered = native->Render(*event, format::ViewType::kNewAndOldImages, context);
       }
@@ -674,7 +676,7 @@ class ObjectsDestination final : public consume::Destination {
     writer.Member("errorMessage", error.message());
     writer.MemberInt("approximateArrivalTimestamp", record.arrival_nanos / 1'000'000);
     writer.Member("shardId", record.shard_id);
-    writer.Member("sequenceNumber", record.sequence_number);
+    writer.Member("sequenceNumber", consume::SequenceNumberText(record));
     writer.Member("partitionKey", record.partition_key);
     writer.MemberBase64(
         "rawData", rendered.empty() ? std::string_view(record.data) : std::string_view(rendered));
