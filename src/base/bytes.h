@@ -3,6 +3,7 @@
 // builds too (protocol and disk bytes are never trusted).
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -128,20 +129,52 @@ class ByteReader {
     return Take(count);
   }
   Result<std::string_view> ReadLengthPrefixed() {
-    EDDY_ASSIGN_OR_RETURN(uint64_t length, ReadVarint64());
-    if (length > bytes_.size()) [[unlikely]]
-      return LengthPastEnd(length);
-    return Take(static_cast<size_t>(length));
+    // A length under 128 (one byte) with its bytes there: the common case, kept small enough
+    // to inline.
+    if (!bytes_.empty()) [[likely]] {
+      const size_t length = static_cast<uint8_t>(bytes_[0]);
+      if (length < 0x80 && length < bytes_.size()) [[likely]] {
+        Take(1);
+        return Take(length);
+      }
+    }
+    return ReadLongLengthPrefixed();
   }
 
  private:
   // A varint of two or more bytes (or none left). With ten bytes left (the longest varint)
-  // the loop needs no bounds check per byte; nearer the end it checks each byte.
+  // the first eight are decoded together: the stop byte is the first without its top bit, and
+  // the 7-bit groups are packed by three shift-and-mask steps. Nearer the end each byte is
+  // checked.
   Result<uint64_t> ReadLongVarint64() {
     const auto* bytes = reinterpret_cast<const uint8_t*>(bytes_.data());
-    const size_t available = bytes_.size() < 10 ? bytes_.size() : 10;
+    if (bytes_.size() >= 10) {
+      uint64_t word;
+      std::memcpy(&word, bytes, sizeof(word));
+      if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+      const uint64_t stops = ~word & 0x8080808080808080ULL;
+      const size_t length = stops != 0 ? static_cast<size_t>(__builtin_ctzll(stops) / 8 + 1) : 8;
+      uint64_t groups = word & 0x7f7f7f7f7f7f7f7fULL;
+      if (length < 8) groups &= (uint64_t{1} << (8 * length)) - 1;
+      groups = (groups & 0x007f007f007f007fULL) | ((groups & 0x7f007f007f007f00ULL) >> 1);
+      groups = (groups & 0x00003fff00003fffULL) | ((groups & 0x3fff00003fff0000ULL) >> 2);
+      groups = (groups & 0x000000000fffffffULL) | ((groups & 0x0fffffff00000000ULL) >> 4);
+      if (stops != 0) {
+        Take(length);
+        return groups;
+      }
+      // Nine or ten bytes: the ninth holds bits 56..62, the tenth bit 63 (and nothing more).
+      groups |= static_cast<uint64_t>(bytes[8] & 0x7f) << 56;
+      if (bytes[8] < 0x80) {
+        Take(9);
+        return groups;
+      }
+      if (bytes[9] > 1) return Corruption("varint overflows 64 bits");
+      Take(10);
+      return groups | (static_cast<uint64_t>(bytes[9]) << 63);
+    }
     uint64_t result = 0;
-    for (size_t i = 0; i < available; ++i) {
+    for (size_t i = 0; i < bytes_.size(); ++i) {
       const uint8_t byte = bytes[i];
       if (i == 9 && byte > 1) return Corruption("varint overflows 64 bits");
       result |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
@@ -150,9 +183,14 @@ class ByteReader {
         return result;
       }
     }
-    if (available == 10) return Corruption("varint longer than 10 bytes");
-    Take(available);
+    Take(bytes_.size());
     return Truncated(1, "varint");
+  }
+  Result<std::string_view> ReadLongLengthPrefixed() {
+    EDDY_ASSIGN_OR_RETURN(uint64_t length, ReadVarint64());
+    if (length > bytes_.size()) [[unlikely]]
+      return LengthPastEnd(length);
+    return Take(static_cast<size_t>(length));
   }
   [[gnu::cold, gnu::noinline]] Status Truncated(size_t count, const char* what) const {
     return Corruption(std::string("truncated input: reading ") + what + " needs " +

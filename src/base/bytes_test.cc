@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <random>
 
 namespace eddy {
 namespace {
@@ -13,10 +14,10 @@ TEST(BytesTest, FixedAndVarintRoundTrip) {
   PutFixed16(out, 0xbeef);
   PutFixed32(out, 0xdeadbeef);
   PutFixed64(out, 0x0123456789abcdefULL);
-  std::vector<uint64_t> unsigned_values = {0, 1, 127, 128, 300, 1ULL << 35,
-                                           std::numeric_limits<uint64_t>::max()};
-  std::vector<int64_t> signed_values = {0, -1, 1, -64, 64, std::numeric_limits<int64_t>::min(),
-                                        std::numeric_limits<int64_t>::max()};
+  std::vector<uint64_t> unsigned_values = {
+      0, 1, 127, 128, 300, 1ULL << 35, std::numeric_limits<uint64_t>::max()};
+  std::vector<int64_t> signed_values = {
+      0, -1, 1, -64, 64, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
   for (auto v : unsigned_values) PutVarint64(out, v);
   for (auto v : signed_values) PutVarintSigned64(out, v);
   PutLengthPrefixed(out, "hello");
@@ -35,7 +36,9 @@ TEST(BytesTest, FixedAndVarintRoundTrip) {
 TEST(BytesTest, ReaderNeverReadsPastTheEnd) {
   ByteReader empty("");
   EXPECT_EQ(empty.ReadFixed32().status().code(), ErrorCode::kCorruption);
-  ByteReader short_prefix("\x05" "abc");
+  ByteReader short_prefix(
+      "\x05"
+      "abc");
   EXPECT_EQ(short_prefix.ReadLengthPrefixed().status().code(), ErrorCode::kCorruption);
   std::string overlong(11, '\xff');
   ByteReader varint(overlong);
@@ -75,6 +78,23 @@ TEST(BytesTest, VarintsOfEveryLengthReadTheSameNearAndFarFromTheEnd) {
                 std::string::npos)
           << failed.status().ToString();
     }
+  }
+  // Random values of every width, followed by random bytes (which must not be read).
+  std::mt19937_64 random(20261206);
+  for (int i = 0; i < 20'000; ++i) {
+    const int bits = static_cast<int>(random() % 65);
+    const uint64_t value = bits == 0 ? 0 : random() >> (64 - bits);
+    std::string encoded;
+    PutVarint64(encoded, value);
+    const size_t size = encoded.size();
+    for (int pad = static_cast<int>(random() % 12); pad > 0; --pad) {
+      encoded.push_back(static_cast<char>(random()));
+    }
+    ByteReader reader(encoded);
+    auto read = reader.ReadVarint64();
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    ASSERT_EQ(*read, value);
+    ASSERT_EQ(reader.consumed(), size);
   }
   // Eleven continuation bytes and a tenth byte over 1: errors with or without bytes after.
   for (const std::string& bad : {std::string(10, '\xff'), std::string(9, '\xff') + "\x02"}) {
