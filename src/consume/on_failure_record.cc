@@ -85,7 +85,7 @@ std::string BuildOnFailureRecord(const SinkBatch& batch, const OnFailureContext&
   writer.Member("timestamp", Iso8601Millis(context.now_nanos));
   writer.Key(context.dynamodb ? "DDBStreamBatchInfo" : "KinesisBatchInfo");
   writer.BeginObject();
-  writer.Member("shardId", first.shard_id);
+  writer.Member("shardId", ShardIdText(first));
   writer.Member("startSequenceNumber", SequenceNumberText(first));
   writer.Member("endSequenceNumber", SequenceNumberText(last));
   writer.Member("approximateArrivalOfFirstRecord", Iso8601Millis(first.arrival_nanos));

@@ -103,4 +103,9 @@ std::string SequenceNumberText(const SinkRecord& record) {
                                    record.shard_creation_nanos);
 }
 
+std::string ShardIdText(const SinkRecord& record) {
+  if (!record.shard_id.empty()) return record.shard_id;
+  return log::FormatShardId(record.shard_index);
+}
+
 }  // namespace eddy::consume

@@ -55,10 +55,12 @@ enum class SinkState : uint8_t {
 // One whole record (chunk groups reassembled) as a destination receives it.
 struct SinkRecord {
   uint32_t shard_index = 0;
-  std::string shard_id;     // "shardId-000000000003"
+  // "shardId-000000000003"; empty, like sequence_number, for a destination that does not read
+  // it (Destination::ReadsRecordIdText false): ShardIdText(record) gives it either way.
+  std::string shard_id;
   SequenceNumber sequence;  // the log's sequence number (the chunk head's for a group)
   // Its Kinesis text form, as the API returns it. Empty for a destination that does not read
-  // it (Destination::ReadsSequenceNumberText false) on records the runner did not render:
+  // it (Destination::ReadsRecordIdText false) on records the runner did not render:
   // SequenceNumberText(record) gives the text either way.
   std::string sequence_number;
   int64_t shard_creation_nanos = 0;  // of the record's shard (part of the text form)
@@ -92,6 +94,8 @@ struct SinkRecord {
 // empty (see there) the text formatted from the record's sequence, shard and shard creation
 // time. For paths that need it for a few records (error messages, on_failure records).
 std::string SequenceNumberText(const SinkRecord& record);
+// record.shard_id, or when that is empty (see there) the ID formatted from its shard index.
+std::string ShardIdText(const SinkRecord& record);
 
 // Where a consumer stands in one shard: the next record to deliver has sequence >= `next`.
 // `finished` once a closed shard was read to its end (its children are then read).
@@ -185,13 +189,14 @@ class Destination {
   // Records the limits give up on are decoded and rendered for on_failure. Called once,
   // before Open, from the starting thread.
   virtual bool RendersEncodedRowChanges() const { return false; }
-  // Whether Deliver reads SinkRecord::sequence_number on every record (Lambda events, a
-  // record's identity in a retried request). A destination that only needs it for the odd
-  // record (an error message, an error output) returns false and calls
-  // SequenceNumberText(record) there: the runner then formats the text only for the records it
-  // renders (a renderer may print it), which spares a large batch one allocation and a
-  // 192-bit decimal per record. Called once, before Open, from the starting thread.
-  virtual bool ReadsSequenceNumberText() const { return true; }
+  // Whether Deliver reads the record's identity as Kinesis texts, SinkRecord::shard_id and
+  // sequence_number, on every record (Lambda events, a record's identity in a retried
+  // request). A destination that only needs them for the odd record (an error message, an
+  // error output) returns false and calls ShardIdText and SequenceNumberText there: the runner
+  // then leaves shard_id empty and formats sequence_number only for the records it renders (a
+  // renderer may print it), which spares a large batch two allocations and a 192-bit decimal
+  // per record. Called once, before Open, from the starting thread.
+  virtual bool ReadsRecordIdText() const { return true; }
   // Streaming hand-off, for destinations that lay out a large batch themselves (an object's
   // Parquet file): whether the runner hands them each batch's records while it is still
   // gathering the batch (Stage below), so that the destination's work overlaps the runner's

@@ -438,9 +438,9 @@ class SinkRunner::Impl {
   // Destination::TakesStoredEvents without rendering: records carry stored_event, not event.
   bool stored_events_ = false;
   bool encoded_rows_ = false;  // Destination::RendersEncodedRowChanges, and no filter
-  // Every record gets its sequence number's text (Destination::ReadsSequenceNumberText, or a
-  // filter, which may match it); else only the records the runner renders.
-  bool sequence_text_ = true;
+  // Every record gets its shard ID and sequence number as text (Destination::ReadsRecordIdText,
+  // or a filter, which may match them); else only rendered records get the sequence number.
+  bool id_text_ = true;
   // Destination::StagesRecords: lanes hand records over while they gather a batch.
   bool stages_ = false;
   // Destination::CommitsCheckpoint: the checkpoint file is a hint, not saved per batch.
@@ -550,7 +550,7 @@ Status SinkRunner::Impl::Start() {
     encoded_rows_ = destination_->RendersEncodedRowChanges() && !options_.filter &&
                     view_ == format::ViewType::kNewAndOldImages;
   }
-  sequence_text_ = destination_->ReadsSequenceNumberText() || static_cast<bool>(options_.filter);
+  id_text_ = destination_->ReadsRecordIdText() || static_cast<bool>(options_.filter);
 
   // The saved state: where to resume, and what the operator asked while eddy was stopped.
   std::optional<ConsumerState> saved;
@@ -904,20 +904,22 @@ std::shared_ptr<const model::TableSchema> SinkRunner::Impl::SchemaOf(
 Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord& record,
                                           MakeState& state) {
   record.shard_index = read.shard_index;
-  record.shard_id.assign(shard_ids_[read.shard_index]);  // into the recycled record's capacity
   record.sequence = read.record.sequence;
   record.shard_creation_nanos = read.shard_creation_nanos;
-  if (sequence_text_) {
+  if (id_text_) {
+    record.shard_id.assign(shard_ids_[read.shard_index]);  // into the recycled record's capacity
     sequence_texts_[read.shard_index]->Format(read.record.sequence, &record.sequence_number);
   } else {
-    record.sequence_number.clear();  // SequenceNumberText(record) formats it when needed
+    // ShardIdText(record) and SequenceNumberText(record) format them when needed.
+    record.shard_id.clear();
+    record.sequence_number.clear();
   }
   record.partition_key.assign(read.record.partition_key);
   record.arrival_nanos = read.record.arrival_nanos;
   auto position = read.record.DecodePosition();
   if (!position.ok()) {
     return position.status().WithContext("the source position of record " +
-                                         SequenceNumberText(record) + " of " + record.shard_id);
+                                         SequenceNumberText(record) + " of " + ShardIdText(record));
   }
   record.position = std::move(*position);
   if (cdc_ && stored_events_) {
@@ -927,7 +929,7 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
     auto view = model::ReadStoredEventHeader(read.record.payload);
     if (!view.ok()) {
       return view.status().WithContext("record " + SequenceNumberText(record) + " of " +
-                                       record.shard_id);
+                                       ShardIdText(record));
     }
     // Records come in runs of one table: the last schema found, compared in place; anything
     // else (another table or version, a schema change, a truncate) is decoded whole (and so
@@ -941,7 +943,7 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
       auto event = model::DecodeEvent(read.record.payload);
       if (!event.ok()) {
         return event.status().WithContext("record " + SequenceNumberText(record) + " of " +
-                                          record.shard_id);
+                                          ShardIdText(record));
       }
       record.table_schema = SchemaOf(*event, state.last_schema);
     }
@@ -976,7 +978,7 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
     auto event = model::DecodeEvent(read.record.payload);
     if (!event.ok()) {
       return event.status().WithContext("record " + SequenceNumberText(record) + " of " +
-                                        record.shard_id);
+                                        ShardIdText(record));
     }
     record.table_schema = SchemaOf(*event, state.last_schema);
     if (render_) {
@@ -1574,7 +1576,7 @@ Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, c
     writer.Member("error", error.ToString());
     writer.Member("sink", spec_.name);
     writer.Member("stream", spec_.stream);
-    writer.Member("shardId", record.shard_id);
+    writer.Member("shardId", ShardIdText(record));
     writer.Member("sequenceNumber", SequenceNumberText(record));
     writer.Member("partitionKey", record.partition_key);
     writer.Key("approximateArrivalTimestamp");

@@ -106,7 +106,7 @@ class FakeDestination final : public Destination {
     bool takes_stored_events = false;  // Destination::TakesStoredEvents
     bool renders_encoded = false;      // Destination::RendersEncodedRowChanges
     bool stages = false;               // Destination::StagesRecords
-    bool reads_sequence_text = true;   // Destination::ReadsSequenceNumberText
+    bool reads_id_text = true;         // Destination::ReadsRecordIdText
     // Stage calls: the sequences staged since the last `first` slice, the slices' sizes, and
     // every Deliver's check that its batch is exactly what was staged (cleared by Deliver).
     std::vector<uint64_t> staged;
@@ -139,9 +139,9 @@ class FakeDestination final : public Destination {
     return shared_->stages;
   }
 
-  bool ReadsSequenceNumberText() const override {
+  bool ReadsRecordIdText() const override {
     std::lock_guard lock(shared_->mu);
-    return shared_->reads_sequence_text;
+    return shared_->reads_id_text;
   }
 
   void Stage(size_t /*lane*/, const std::vector<SinkRecord>& records, bool first) override {
@@ -1406,12 +1406,13 @@ TEST_F(SinkRunnerTest, DestinationsRenderingEncodedRowChangesGetTheStoredBytes) 
   }
 }
 
-// A destination that does not read the sequence number's text gets it only on the records the
-// runner renders; SequenceNumberText gives the same text for the others, and the on_failure
-// record of one given up on has it.
-TEST_F(SinkRunnerTest, DestinationsThatDoNotReadTheSequenceTextGetItOnlyOnRenderedRecords) {
+// A destination that does not read the record's identity as text gets no shard ID and the
+// sequence number's text only on the records the runner renders; ShardIdText and
+// SequenceNumberText give the same texts for the others, and the on_failure record of one given
+// up on has them.
+TEST_F(SinkRunnerTest, DestinationsThatDoNotReadTheRecordIdTextGetItOnlyWhereRendered) {
   destination_->renders_encoded = true;
-  destination_->reads_sequence_text = false;
+  destination_->reads_id_text = false;
   std::map<std::string, std::string> stored;
   std::vector<SinkRecord> received = DeliverWithRow5Refused(/*with_truncate=*/true, &stored);
   ASSERT_EQ(received.size(), 6u);
@@ -1425,6 +1426,8 @@ TEST_F(SinkRunnerTest, DestinationsThatDoNotReadTheSequenceTextGetItOnlyOnRender
   EXPECT_EQ(SequenceNumberText(without_text), truncate->sequence_number);
   std::set<std::string> texts;
   for (const auto& record : received) {
+    EXPECT_TRUE(record.shard_id.empty());
+    EXPECT_EQ(ShardIdText(record), "shardId-000000000000");  // the stream's one shard
     if (record.partition_key == "row-6") continue;
     SCOPED_TRACE(record.partition_key);
     EXPECT_TRUE(record.sequence_number.empty());
@@ -1443,6 +1446,7 @@ TEST_F(SinkRunnerTest, DestinationsThatDoNotReadTheSequenceTextGetItOnlyOnRender
   const std::string failed_text = failures->substr(at + 18, truncate->sequence_number.size());
   EXPECT_EQ(failed_text.find_first_not_of("0123456789"), std::string::npos) << *failures;
   EXPECT_FALSE(texts.count(failed_text)) << "row 5 was not delivered";
+  EXPECT_NE(failures->find("\"shardId\":\"shardId-000000000000\""), std::string::npos) << *failures;
 }
 
 TEST_F(SinkRunnerTest, DestinationsThatTakeStoredEventsGetTheStoredBytes) {

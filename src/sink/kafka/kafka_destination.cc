@@ -86,8 +86,9 @@ class KafkaDestination final : public consume::Destination {
 
   std::optional<consume::BatchingOverride> Batching() const override { return batching_; }
   bool RendersEncodedRowChanges() const override { return mapper_.RendersEncoded(); }
-  // Only records the mapper renders itself and error messages use it (SequenceNumberText).
-  bool ReadsSequenceNumberText() const override { return false; }
+  // Only records the mapper renders itself and error messages use them (SequenceNumberText,
+  // ShardIdText).
+  bool ReadsRecordIdText() const override { return false; }
 
   ~KafkaDestination() override { DestroyProducer(); }
 

@@ -179,7 +179,7 @@ Status RecordMapper::Map(const consume::SinkRecord& record, MessageArena* arena,
     auto event = model::DecodeEvent(record.stored_event);
     if (!event.ok()) {
       return event.status().WithContext("record " + consume::SequenceNumberText(record) + " of " +
-                                        record.shard_id);
+                                        consume::ShardIdText(record));
     }
     format::RecordContext context;
     context.sequence_number = consume::SequenceNumberText(record);

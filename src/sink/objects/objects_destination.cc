@@ -302,8 +302,8 @@ class ObjectsDestination final : public consume::Destination {
   // Parquet rows are decoded from the stored events straight into the writer's columns
   // (ParquetWriter::AppendStoredEvent): no ChangeEvent per record held for a whole flush.
   bool TakesStoredEvents() const override { return settings_.format == ObjectFormat::kParquet; }
-  // Only an error output record prints it (SequenceNumberText there).
-  bool ReadsSequenceNumberText() const override { return false; }
+  // Only an error output record prints them (ShardIdText and SequenceNumberText there).
+  bool ReadsRecordIdText() const override { return false; }
 
   // Parquet without partition fields: each flush's rows are encoded as the runner gathers them
   // (ParquetFlush), overlapping its reading; the objects are written by Deliver.
@@ -611,7 +611,7 @@ class ObjectsDestination final : public consume::Destination {
                             : writer->AppendStoredEvent(record->stored_event);
       if (appended.code() == ErrorCode::kCorruption) {
         return appended.WithContext("record " + consume::SequenceNumberText(*record) + " of " +
-                                    record->shard_id);
+                                    consume::ShardIdText(*record));
       }
       EDDY_RETURN_IF_ERROR(appended);
     }
@@ -675,7 +675,7 @@ class ObjectsDestination final : public consume::Destination {
     writer.Member("errorCode", code);
     writer.Member("errorMessage", error.message());
     writer.MemberInt("approximateArrivalTimestamp", record.arrival_nanos / 1'000'000);
-    writer.Member("shardId", record.shard_id);
+    writer.Member("shardId", consume::ShardIdText(record));
     writer.Member("sequenceNumber", consume::SequenceNumberText(record));
     writer.Member("partitionKey", record.partition_key);
     writer.MemberBase64(

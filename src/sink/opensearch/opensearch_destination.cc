@@ -118,8 +118,8 @@ class OpenSearchDestination final : public consume::Destination {
         logging::Get("sink")->warn(
             "opensearch sink={} record {} of shard {} not written: {} "
             "(written to {})",
-            sink_name_, consume::SequenceNumberText(record), record.shard_id, built.message(),
-            error_path_);
+            sink_name_, consume::SequenceNumberText(record), consume::ShardIdText(record),
+            built.message(), error_path_);
         continue;
       }
       if (actions.empty()) counters.skipped->Increment();

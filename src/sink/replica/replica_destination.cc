@@ -96,7 +96,7 @@ class ReplicaDestination final : public consume::Destination {
 
   // Every acknowledged batch's checkpoint is in the checkpoint row of its own transaction.
   bool CommitsCheckpoint() const override { return true; }
-  bool ReadsSequenceNumberText() const override { return false; }  // rows only
+  bool ReadsRecordIdText() const override { return false; }  // rows only
 
   Result<std::optional<consume::Checkpoint>> ReadCheckpoint() override {
     std::lock_guard lock(mu_);
