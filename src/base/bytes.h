@@ -86,24 +86,28 @@ class ByteReader {
   // is built out of line, and a Result holding a value costs no Status. The decoders call
   // these several times per field of every stored event, so they are inlined.
   Result<uint8_t> ReadFixed8() {
-    if (bytes_.empty()) [[unlikely]]
+    if (bytes_.empty()) [[unlikely]] {
       return Truncated(1, "1-byte integer");
+    }
     return static_cast<uint8_t>(Take(1)[0]);
   }
   Result<uint16_t> ReadFixed16() {
-    if (bytes_.size() < 2) [[unlikely]]
+    if (bytes_.size() < 2) [[unlikely]] {
       return Truncated(2, "2-byte integer");
+    }
     auto b = Take(2);
     return static_cast<uint16_t>(static_cast<uint8_t>(b[0]) | (static_cast<uint8_t>(b[1]) << 8));
   }
   Result<uint32_t> ReadFixed32() {
-    if (bytes_.size() < 4) [[unlikely]]
+    if (bytes_.size() < 4) [[unlikely]] {
       return Truncated(4, "4-byte integer");
+    }
     return DecodeFixed32(Take(4).data());
   }
   Result<uint64_t> ReadFixed64() {
-    if (bytes_.size() < 8) [[unlikely]]
+    if (bytes_.size() < 8) [[unlikely]] {
       return Truncated(8, "8-byte integer");
+    }
     return DecodeFixed64(Take(8).data());
   }
   Result<uint64_t> ReadVarint64() {
@@ -118,8 +122,9 @@ class ByteReader {
     return static_cast<int64_t>((raw >> 1) ^ (~(raw & 1) + 1));
   }
   Result<std::string_view> ReadBytes(size_t count) {
-    if (bytes_.size() < count) [[unlikely]]
+    if (bytes_.size() < count) [[unlikely]] {
       return Truncated(count, "byte string");
+    }
     return Take(count);
   }
   // For hot paths that checked remaining() first: takes `count` bytes without building a
@@ -188,8 +193,9 @@ class ByteReader {
   }
   Result<std::string_view> ReadLongLengthPrefixed() {
     EDDY_ASSIGN_OR_RETURN(uint64_t length, ReadVarint64());
-    if (length > bytes_.size()) [[unlikely]]
+    if (length > bytes_.size()) [[unlikely]] {
       return LengthPastEnd(length);
+    }
     return Take(static_cast<size_t>(length));
   }
   [[gnu::cold, gnu::noinline]] Status Truncated(size_t count, const char* what) const {
