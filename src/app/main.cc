@@ -4,8 +4,11 @@
 
 #include "app/build_info.h"
 #include "app/commands.h"
+#include "base/allocator_tuning.h"
 
 int main(int argc, char** argv) {
+  // Before any thread starts (base/allocator_tuning.h says why).
+  (void)eddy::TuneAllocator();
   CLI::App app{
       "eddy: change-data-capture from PostgreSQL and MySQL/MariaDB into a durable change log,\n"
       "served through Kinesis- and DynamoDB-Streams-compatible APIs.",
