@@ -593,10 +593,22 @@ bool AppendDebeziumRecord(const EncodedRowChange& change, ViewType view, bool in
     output.Finish();
     return written;
   }
-  // The payload first (into a per-thread buffer), then the schema prefix its shape selects.
   thread_local std::string shape;
-  thread_local std::string payload;
   if (!EnvelopeShape(change, options, table_schema, &shape)) return false;
+  SchemaCache& cache = EnvelopeSchemas();
+  if (const std::string* known = cache.Find(shape); known != nullptr) {
+    // The common case: the shape's prefix is known, and the payload is written right after it.
+    Output output(*out);
+    output.Raw(*known);
+    bool written = WritePayload(change, options, output);
+    output.Char('}');
+    if (!written) output.Truncate(original_size);
+    output.Finish();
+    return written;
+  }
+  // A new shape: the payload first (into a per-thread buffer), then the prefix the general
+  // renderer gives for it, checked against that payload.
+  thread_local std::string payload;
   payload.clear();
   {
     Output output(payload);
@@ -604,21 +616,16 @@ bool AppendDebeziumRecord(const EncodedRowChange& change, ViewType view, bool in
     output.Finish();
     if (!written) return false;
   }
-  SchemaCache& cache = EnvelopeSchemas();
+  auto event = model::DecodeEvent(change.encoded);
+  if (!event.ok()) return false;
+  RecordContext context;
+  context.table_schema = table_schema;
+  std::string full;
+  MakeDebeziumRenderer(true, options)->RenderTo(*event, view, context, &full);
+  auto built = SchemaPrefix(full, payload);
+  if (!built) return false;
+  cache.Put(shape, std::move(*built));
   const std::string* prefix = cache.Find(shape);
-  if (prefix == nullptr) {
-    // Built once per shape by the general renderer, and checked against this payload.
-    auto event = model::DecodeEvent(change.encoded);
-    if (!event.ok()) return false;
-    RecordContext context;
-    context.table_schema = table_schema;
-    std::string full;
-    MakeDebeziumRenderer(true, options)->RenderTo(*event, view, context, &full);
-    auto built = SchemaPrefix(full, payload);
-    if (!built) return false;
-    cache.Put(shape, std::move(*built));
-    prefix = cache.Find(shape);
-  }
   out->reserve(original_size + prefix->size() + payload.size() + 1);
   out->append(*prefix);
   out->append(payload);
