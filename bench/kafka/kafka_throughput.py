@@ -18,8 +18,9 @@ the same rendered records from a file, into the same librdkafka mock cluster, in
    the file with the same partitioner (murmur2_random) and idempotence; seconds of the kcat run.
 Prints records/s of each and the ratio kcat seconds / eddy seconds (> 1: eddy faster), and the
 CPU seconds (user + system) each used: eddy's process until its last record was acknowledged
-(/proc/PID/stat), kcat's (its rusage), and the mock cluster's in each phase. On a machine shared
-with other work the wall-clock ratio moves with the load; the CPU figures move much less.
+(/proc/PID/stat, with its page faults), kcat's (its rusage), and the mock cluster's in each
+phase. On a machine shared with other work the wall-clock ratio moves with the load; the CPU
+figures move much less.
 
 Start-up, apart: eddy's is the time from its process start to its first acknowledged batch less
 that batch's share at the steady rate (loading the binary, opening the log, connecting to
@@ -85,6 +86,16 @@ def cpu_seconds(pid):
     except OSError:
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def minor_faults(pid):
+    """Page faults served without I/O so far (/proc/PID/stat minflt): mostly memory the kernel
+    zeroed for the process, which a process that reuses its buffers keeps low."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[7])
+    except OSError:
+        return -1
 
 
 def children_cpu_seconds():
@@ -192,6 +203,7 @@ def main():
                          f"{name}: every record delivered")
                 done = time.monotonic()
                 eddy_cpu = cpu_seconds(run.pid)
+                eddy_faults = minor_faults(run.pid)
                 mock_cpu = cpu_seconds(cluster.process.pid) - mock_cpu
                 steady = (args.rows - first_count) / max(done - first, 1e-6)
                 # The start-up: to the first acknowledged batch, less that batch at the steady rate.
@@ -204,7 +216,7 @@ def main():
                 run.wait(timeout=60)
                 return {"seconds": done - started, "steady": steady, "startup": startup,
                         "first": first - started, "first_count": first_count, "cpu": eddy_cpu,
-                        "mock_cpu": mock_cpu, "batches": batches, "in_deliver": in_deliver}
+                        "faults": eddy_faults, "mock_cpu": mock_cpu, "batches": batches, "in_deliver": in_deliver}
 
             print(f"{args.rows} records ({size / args.rows:.0f} B each as key+value), batch_size "
                   f"{args.batch_size}, format {args.format}", flush=True)
@@ -232,7 +244,8 @@ def main():
                           f"{args.rows / r['seconds']:10,.0f} records/s  ratio kcat/eddy {ratio:.2f} "
                           f"(target >= 1.0); after the first batch {r['steady']:,.0f} records/s, "
                           f"ratio {steady_ratio:.2f}; start-up {r['startup']:.3f} s (first batch of "
-                          f"{r['first_count']:.0f} acknowledged at {r['first']:.3f} s); CPU {r['cpu']:.2f} s "
+                          f"{r['first_count']:.0f} acknowledged at {r['first']:.3f} s); CPU {r['cpu']:.2f} s, "
+                          f"{r['faults']:,} page faults "
                           f"(mock cluster {r['mock_cpu']:.2f} s), CPU ratio kcat/eddy {cpu_ratio:.2f}; "
                           f"{r['batches']:.0f} batches, {r['in_deliver']:.2f} s in Deliver", flush=True)
                     summary.setdefault((who, exactly_once), []).append(

@@ -2,12 +2,13 @@
 //
 // glibc's malloc serves a block of at least M_MMAP_THRESHOLD bytes with its own mmap (and
 // munmap on free), and returns the free memory at the top of a heap to the kernel once it
-// exceeds M_TRIM_THRESHOLD. Both start low (128 KiB and 128 KiB) and only rise with the first
-// freed mapping. eddy's steady state allocates and frees blocks of one to a few megabytes per
-// batch (librdkafka's produce requests, a batch's SinkRecord vector, a rendering arena), and
-// with the defaults each of them is a fresh mapping whose pages the kernel faults in and zeroes
-// again: for the Kafka sink delivering 1,000,000 records, about 58,000 of its 75,000 page
-// faults (docs/benchmarks.md, "The allocator's thresholds").
+// exceeds M_TRIM_THRESHOLD. Both start low (128 KiB) and rise only once the process frees a
+// large mapping, so they depend on what the process did before. eddy's steady state allocates
+// and frees blocks of one to a few megabytes per batch (librdkafka's produce requests, a
+// batch's SinkRecord vector, a rendering arena); while the thresholds are low, each of them is
+// a fresh mapping whose pages the kernel faults in and zeroes again: `eddy serve` delivering
+// 1,000,000 records to Kafka took 75,000 page faults, 17,000 with the thresholds fixed
+// (docs/benchmarks.md, "glibc malloc's thresholds fixed at start-up").
 //
 // TuneAllocator fixes the mapping threshold at glibc's own ceiling for it (32 MiB) and the trim
 // threshold at 16 MiB: blocks below 32 MiB come from the heap and their memory is reused; at
