@@ -5,7 +5,7 @@ the same rendered records from a file, into the same librdkafka mock cluster, in
     python3 bench/kafka/kafka_throughput.py EDDY LOCALDB KAFKA_MOCK_CLUSTER
         [--rows=200000] [--pad=100] [--batch-size=2000 (0: not set)] [--shards=4]
         [--format=debezium|debezium-schema] [--exactly-once=both|true|false]
-        [--repeat=1] [--baseline=OTHER_EDDY]
+        [--repeat=1] [--baseline=OTHER_EDDY] [--command=run|serve]
 
 1. A throwaway PostgreSQL (eddy-localdb) gets --rows rows; `eddy run` (no sink) captures them
    (the snapshot) into a change log, and stops. --format is the sink's (default debezium, payload
@@ -27,6 +27,9 @@ that batch's share at the steady rate (loading the binary, opening the log, conn
 PostgreSQL and Kafka, the first read); kcat's is the seconds of `kcat -P` sending one record
 (process start, connecting, the producer id). At 100,000 records kcat needs about 0.1-0.2 s and
 eddy's start-up decides the ratio; --rows=1000000 shows the throughput at the seeds' scale.
+
+--command=serve runs the sink with `eddy serve` on the captured log instead of `eddy run` (which
+also connects to PostgreSQL and captures on while it delivers).
 
 --repeat=N runs the eddy phases and kcat N times on the same log (one PostgreSQL, one capture);
 --baseline=OTHER_EDDY runs that binary's phases too, alternating with EDDY in each round (a
@@ -118,6 +121,9 @@ def main():
                         help="which of the sink's modes to run")
     parser.add_argument("--repeat", type=int, default=1, help="rounds on the same log")
     parser.add_argument("--baseline", help="another eddy binary, run alternately in each round")
+    parser.add_argument("--command", default="run", choices=["run", "serve"],
+                        help="the eddy command that runs the sink: `eddy run` (capture and sink "
+                             "in one process) or `eddy serve` on the captured log")
     args = parser.parse_args()
     modes = ("true", "false") if args.exactly_once == "both" else (args.exactly_once,)
     binaries = [("eddy", args.eddy)] + ([("baseline", args.baseline)] if args.baseline else [])
@@ -186,7 +192,11 @@ def main():
                         f"&exactly_once={exactly_once}")
                 if args.batch_size > 0:
                     sink += f"&batch_size={args.batch_size}"
-                command = [binary] + base[1:] + ["--api-listen", f"127.0.0.1:{port}", "--sink", sink]
+                if args.command == "serve":
+                    command = [binary, "serve", "--data-dir", work + "/data", "--api-listen",
+                               f"127.0.0.1:{port}", "--sink", sink + "&stream=t"]
+                else:
+                    command = [binary] + base[1:] + ["--api-listen", f"127.0.0.1:{port}", "--sink", sink]
                 started = time.monotonic()
                 mock_cpu = cpu_seconds(cluster.process.pid)
                 run = subprocess.Popen(command, stdout=open(work + f"/{name}.log", "w"),
