@@ -581,23 +581,52 @@ bool EncodedRowChange::Parse(std::string_view bytes) {
   return Read(reader, this);
 }
 
+namespace {
+
+// The schema prefix for `change`'s shape from this thread's cache, built (by the general
+// renderer, checked against `payload`, the change's payload already written) when the shape
+// is new; null when the change declines. `shape` is the change's EnvelopeShape.
+const std::string* SchemaPrefixFor(const EncodedRowChange& change, ViewType view,
+                                   const RendererOptions& options,
+                                   const model::TableSchema* table_schema, const std::string& shape,
+                                   std::string_view payload) {
+  SchemaCache& cache = EnvelopeSchemas();
+  if (const std::string* known = cache.Find(shape); known != nullptr) return known;
+  auto event = model::DecodeEvent(change.encoded);
+  if (!event.ok()) return nullptr;
+  RecordContext context;
+  context.table_schema = table_schema;
+  std::string full;
+  MakeDebeziumRenderer(true, options)->RenderTo(*event, view, context, &full);
+  auto built = SchemaPrefix(full, payload);
+  if (!built) return nullptr;
+  cache.Put(shape, std::move(*built));
+  return cache.Find(shape);
+}
+
+// Appends the payload to `out`; false (with `out` as it was) when the change declines.
+bool AppendPayload(const EncodedRowChange& change, const RendererOptions& options,
+                   std::string* out) {
+  const size_t original_size = out->size();
+  Output output(*out);
+  bool written = WritePayload(change, options, output);
+  if (!written) output.Truncate(original_size);
+  output.Finish();
+  return written;
+}
+
+}  // namespace
+
 bool AppendDebeziumRecord(const EncodedRowChange& change, ViewType view, bool include_schema,
                           const RendererOptions& options, const model::TableSchema* table_schema,
                           std::string* out) {
   if (view != ViewType::kNewAndOldImages) return false;
-  const size_t original_size = out->size();
-  if (!include_schema) {
-    Output output(*out);
-    bool written = WritePayload(change, options, output);
-    if (!written) output.Truncate(original_size);
-    output.Finish();
-    return written;
-  }
+  if (!include_schema) return AppendPayload(change, options, out);
   thread_local std::string shape;
   if (!EnvelopeShape(change, options, table_schema, &shape)) return false;
-  SchemaCache& cache = EnvelopeSchemas();
-  if (const std::string* known = cache.Find(shape); known != nullptr) {
+  if (const std::string* known = EnvelopeSchemas().Find(shape); known != nullptr) {
     // The common case: the shape's prefix is known, and the payload is written right after it.
+    const size_t original_size = out->size();
     Output output(*out);
     output.Raw(*known);
     bool written = WritePayload(change, options, output);
@@ -606,30 +635,38 @@ bool AppendDebeziumRecord(const EncodedRowChange& change, ViewType view, bool in
     output.Finish();
     return written;
   }
-  // A new shape: the payload first (into a per-thread buffer), then the prefix the general
-  // renderer gives for it, checked against that payload.
+  // A new shape: the payload first (into a per-thread buffer), then its prefix.
   thread_local std::string payload;
   payload.clear();
-  {
-    Output output(payload);
-    bool written = WritePayload(change, options, output);
-    output.Finish();
-    if (!written) return false;
-  }
-  auto event = model::DecodeEvent(change.encoded);
-  if (!event.ok()) return false;
-  RecordContext context;
-  context.table_schema = table_schema;
-  std::string full;
-  MakeDebeziumRenderer(true, options)->RenderTo(*event, view, context, &full);
-  auto built = SchemaPrefix(full, payload);
-  if (!built) return false;
-  cache.Put(shape, std::move(*built));
-  const std::string* prefix = cache.Find(shape);
-  out->reserve(original_size + prefix->size() + payload.size() + 1);
+  if (!AppendPayload(change, options, &payload)) return false;
+  const std::string* prefix = SchemaPrefixFor(change, view, options, table_schema, shape, payload);
+  if (prefix == nullptr) return false;
+  out->reserve(out->size() + prefix->size() + payload.size() + 1);
   out->append(*prefix);
   out->append(payload);
   out->push_back('}');
+  return true;
+}
+
+bool AppendDebeziumRecordParts(const EncodedRowChange& change, ViewType view, bool include_schema,
+                               const RendererOptions& options,
+                               const model::TableSchema* table_schema, std::string* payload,
+                               DebeziumRecordParts* parts) {
+  *parts = DebeziumRecordParts{};
+  if (view != ViewType::kNewAndOldImages) return false;
+  if (!include_schema) return AppendPayload(change, options, payload);
+  thread_local std::string shape;
+  if (!EnvelopeShape(change, options, table_schema, &shape)) return false;
+  const size_t original_size = payload->size();
+  if (!AppendPayload(change, options, payload)) return false;
+  const std::string* prefix = SchemaPrefixFor(change, view, options, table_schema, shape,
+                                              std::string_view(*payload).substr(original_size));
+  if (prefix == nullptr) {
+    payload->resize(original_size);
+    return false;
+  }
+  parts->prefix = *prefix;
+  parts->suffix = "}";
   return true;
 }
 

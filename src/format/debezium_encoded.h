@@ -68,6 +68,21 @@ struct EncodedRowChange {
                                         bool include_schema, const RendererOptions& options,
                                         const model::TableSchema* table_schema, std::string* out);
 
+// AppendDebeziumRecord's bytes as `parts->prefix`, then what this appends to `payload`, then
+// `parts->suffix`: for a caller that copies the record on anyway (the Kafka sink's message
+// arena), which so copies the schema prefix once instead of twice. Without include_schema both
+// views are empty. The views point into this thread's schema cache: valid until the thread's
+// next AppendDebeziumRecord or AppendDebeziumRecordParts. Declines as AppendDebeziumRecord
+// does, leaving `payload` as it was.
+struct DebeziumRecordParts {
+  std::string_view prefix;
+  std::string_view suffix;
+};
+[[nodiscard]] bool AppendDebeziumRecordParts(const EncodedRowChange& change, ViewType view,
+                                             bool include_schema, const RendererOptions& options,
+                                             const model::TableSchema* table_schema,
+                                             std::string* payload, DebeziumRecordParts* parts);
+
 // The key struct of `key_row`'s columns (in its order) with their values in `image_row` (an
 // encoded row of the same event), or with the key row's own values when `image_row` lacks
 // one of them: RenderDebeziumKey's bytes for those fields and `schema_name` (a table's key: no

@@ -57,9 +57,25 @@ bool Compare(std::string_view encoded, const Variant& variant, ViewType view,
         !AppendDebeziumRecord(change, view, variant.format == "debezium-schema", variant.options,
                               table_schema, &out)) {
       EXPECT_EQ(out, "previous\n") << trace;  // declined: nothing appended
+      std::string payload = "previous\n";
+      DebeziumRecordParts parts;
+      EXPECT_FALSE(change.Parse(encoded) &&
+                   AppendDebeziumRecordParts(change, view, variant.format == "debezium-schema",
+                                             variant.options, table_schema, &payload, &parts))
+          << trace;
+      EXPECT_EQ(payload, "previous\n") << trace;
       return false;
     }
     EXPECT_EQ(out, "previous\n" + general) << trace << " round " << round;
+    // In parts (the Kafka sink's way): prefix, payload, suffix are the same bytes.
+    std::string payload = "previous\n";
+    DebeziumRecordParts parts;
+    EXPECT_TRUE(AppendDebeziumRecordParts(change, view, variant.format == "debezium-schema",
+                                          variant.options, table_schema, &payload, &parts))
+        << trace;
+    EXPECT_EQ(std::string(parts.prefix) + payload.substr(9) + std::string(parts.suffix), general)
+        << trace << " parts, round " << round;
+    EXPECT_EQ(payload.substr(0, 9), "previous\n") << trace;
   }
   // The key of the row as the Kafka sink takes it: the image's key columns.
   const bool deleted = event->op == model::Operation::kDelete;

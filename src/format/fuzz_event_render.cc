@@ -56,6 +56,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           record != (*renderer)->Render(*event, eddy::format::ViewType::kNewAndOldImages)) {
         std::abort();
       }
+      // The same bytes in parts (prefix, payload, suffix), or the same decline.
+      std::string payload;
+      eddy::format::DebeziumRecordParts parts;
+      const bool in_parts =
+          eddy::format::AppendDebeziumRecordParts(change, eddy::format::ViewType::kNewAndOldImages,
+                                                  include_schema, {}, nullptr, &payload, &parts);
+      if (in_parts != !record.empty() ||
+          (in_parts && std::string(parts.prefix) + payload + std::string(parts.suffix) != record)) {
+        std::abort();
+      }
       // The key as the Kafka sink takes it: each key column's first field of that name.
       eddy::model::Row fields;
       for (const auto& column : event->key) {
@@ -78,8 +88,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!event.ok()) return 0;
   (void)event->PartitionKey();
   for (const auto& renderer : Renderers()) {
-    for (auto view : {eddy::format::ViewType::kKeysOnly, eddy::format::ViewType::kNewImage,
-                      eddy::format::ViewType::kOldImage, eddy::format::ViewType::kNewAndOldImages}) {
+    for (auto view :
+         {eddy::format::ViewType::kKeysOnly, eddy::format::ViewType::kNewImage,
+          eddy::format::ViewType::kOldImage, eddy::format::ViewType::kNewAndOldImages}) {
       std::string json = renderer->Render(*event, view);
       if (json.empty() && renderer->name() == "dynamodb") continue;
       if (!eddy::format::MinifyJson(json).has_value()) std::abort();
@@ -91,7 +102,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  {"*.c3", eddy::format::MaskKind::kTruncate, 2, ""}};
   static const eddy::format::Shaper shaper = std::move(eddy::format::Shaper::Make(rules)).value();
   if (auto shaped = shaper.Apply(*event)) {
-    if (!eddy::format::MinifyJson(Renderers()[0]->Render(*shaped, eddy::format::ViewType::kNewAndOldImages))) {
+    if (!eddy::format::MinifyJson(
+            Renderers()[0]->Render(*shaped, eddy::format::ViewType::kNewAndOldImages))) {
       std::abort();
     }
   }

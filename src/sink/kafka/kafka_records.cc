@@ -42,23 +42,31 @@ void ReplaceAll(std::string& text, std::string_view what, std::string_view with)
 
 }  // namespace
 
-std::string_view MessageArena::Add(std::string_view bytes) {
-  while (current_ < chunks_.size() &&
-         chunks_[current_].capacity - chunks_[current_].used < bytes.size()) {
+std::string_view MessageArena::Add(std::string_view bytes) { return Add(bytes, {}, {}); }
+
+std::string_view MessageArena::Add(std::string_view first, std::string_view second,
+                                   std::string_view third) {
+  const size_t size = first.size() + second.size() + third.size();
+  while (current_ < chunks_.size() && chunks_[current_].capacity - chunks_[current_].used < size) {
     ++current_;
   }
   if (current_ == chunks_.size()) {
     Chunk chunk;
-    chunk.capacity = std::max(kChunkBytes, bytes.size());
+    chunk.capacity = std::max(kChunkBytes, size);
     chunk.bytes = std::make_unique_for_overwrite<char[]>(chunk.capacity);
     chunks_.push_back(std::move(chunk));
   }
   Chunk& chunk = chunks_[current_];
-  char* at = chunk.bytes.get() + chunk.used;
-  if (!bytes.empty()) std::memcpy(at, bytes.data(), bytes.size());
-  chunk.used += bytes.size();
-  bytes_ += bytes.size();
-  return std::string_view(at, bytes.size());
+  char* const at = chunk.bytes.get() + chunk.used;
+  char* end = at;
+  for (std::string_view part : {first, second, third}) {
+    if (part.empty()) continue;
+    std::memcpy(end, part.data(), part.size());
+    end += part.size();
+  }
+  chunk.used += size;
+  bytes_ += size;
+  return std::string_view(at, size);
 }
 
 void MessageArena::Clear() {
@@ -254,15 +262,17 @@ bool RecordMapper::MapEncoded(const consume::SinkRecord& record, MessageArena* a
       return false;
     }
   }
+  // The value's schema prefix (with schemas) is copied from the cache straight into the arena.
   thread_local std::string value;
   value.clear();
-  if (!format::AppendDebeziumRecord(change, settings_.view_type, include_schema_, options,
-                                    table_schema, &value)) {
+  format::DebeziumRecordParts parts;
+  if (!format::AppendDebeziumRecordParts(change, settings_.view_type, include_schema_, options,
+                                         table_schema, &value, &parts)) {
     return false;
   }
   std::optional<std::string_view> key_view;
   if (!no_key) key_view = arena->Add(key);
-  out->push_back({info.topic, key_view, arena->Add(value), {}});
+  out->push_back({info.topic, key_view, arena->Add(parts.prefix, value, parts.suffix), {}});
   if (deleted && settings_.tombstones_on_delete && key_view) {
     out->push_back({info.topic, key_view, std::nullopt, {}});
   }

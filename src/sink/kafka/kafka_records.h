@@ -50,6 +50,8 @@ struct KafkaHeader {
 class MessageArena {
  public:
   std::string_view Add(std::string_view bytes);
+  // `first`, `second` and `third` one after the other, as one record's bytes.
+  std::string_view Add(std::string_view first, std::string_view second, std::string_view third);
   // Forgets every record's bytes; keeps the memory for the next batch (at most what the
   // largest batch needed, which batch_bytes bounds).
   void Clear();
