@@ -620,31 +620,17 @@ bool AppendPayload(const EncodedRowChange& change, const RendererOptions& option
 bool AppendDebeziumRecord(const EncodedRowChange& change, ViewType view, bool include_schema,
                           const RendererOptions& options, const model::TableSchema* table_schema,
                           std::string* out) {
-  if (view != ViewType::kNewAndOldImages) return false;
-  if (!include_schema) return AppendPayload(change, options, out);
-  thread_local std::string shape;
-  if (!EnvelopeShape(change, options, table_schema, &shape)) return false;
-  if (const std::string* known = EnvelopeSchemas().Find(shape); known != nullptr) {
-    // The common case: the shape's prefix is known, and the payload is written right after it.
-    const size_t original_size = out->size();
-    Output output(*out);
-    output.Raw(*known);
-    bool written = WritePayload(change, options, output);
-    output.Char('}');
-    if (!written) output.Truncate(original_size);
-    output.Finish();
-    return written;
-  }
-  // A new shape: the payload first (into a per-thread buffer), then its prefix.
   thread_local std::string payload;
   payload.clear();
-  if (!AppendPayload(change, options, &payload)) return false;
-  const std::string* prefix = SchemaPrefixFor(change, view, options, table_schema, shape, payload);
-  if (prefix == nullptr) return false;
-  out->reserve(out->size() + prefix->size() + payload.size() + 1);
-  out->append(*prefix);
+  DebeziumRecordParts parts;
+  if (!AppendDebeziumRecordParts(change, view, include_schema, options, table_schema, &payload,
+                                 &parts)) {
+    return false;
+  }
+  out->reserve(out->size() + parts.prefix.size() + payload.size() + parts.suffix.size());
+  out->append(parts.prefix);
   out->append(payload);
-  out->push_back('}');
+  out->append(parts.suffix);
   return true;
 }
 
