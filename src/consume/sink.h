@@ -185,7 +185,11 @@ class Destination {
   // writes Debezium's records and keys straight from the stored bytes). The runner then hands
   // row changes over undecoded and unrendered, with `table_schema` set, when the sink's view
   // type is NEW_AND_OLD_IMAGES (the images as stored); other records (and every record of a
-  // sink with a `filter`, which matches rendered records) come as before.
+  // sink with a `filter`, which matches rendered records) come as before. The runner reads
+  // only a row change's header (model::ReadStoredEventHeader), so the destination decodes the
+  // rest (whole, where its own encoded path declines a change) and so checks it: as with
+  // TakesStoredEvents, stored bytes that do not decode fail Deliver with a non-retriable
+  // Corruption naming the record and how to skip it.
   // Records the limits give up on are decoded and rendered for on_failure. Called once,
   // before Open, from the starting thread.
   virtual bool RendersEncodedRowChanges() const { return false; }

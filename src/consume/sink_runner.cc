@@ -18,7 +18,6 @@
 #include "base/metrics.h"
 #include "consume/outstanding_records.h"
 #include "consume/sequence_text.h"
-#include "format/debezium_encoded.h"
 #include "format/json.h"
 #include "format/renderer.h"
 #include "log/kinesis.h"
@@ -361,6 +360,10 @@ class SinkRunner::Impl {
   // Runs on the control thread and on the helper thread (for disjoint records): it reads only
   // what Dispatch prepared (shard_ids_, sequence_texts_) and `state`, the calling thread's.
   Result<bool> MakeRecord(const ReadRecordView& read, SinkRecord& record, MakeState& state);
+  // The rest of MakeRecord for a record decoded whole: its table schema, its rendering (where
+  // the runner renders), and the event. False: no rendering in the sink's format.
+  bool FinishDecoded(const ReadRecordView& read, SinkRecord& record, MakeState& state,
+                     model::ChangeEvent event);
   // MakeRecord for records[begin, end) into kept[begin, end); outcome[i]: 1 kept, 0 skipped;
   // stops at the first error (returned with its index).
   void MakeRecords(const std::vector<ReadRecordView>& records, size_t begin, size_t end,
@@ -922,30 +925,45 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
                                          SequenceNumberText(record) + " of " + ShardIdText(record));
   }
   record.position = std::move(*position);
-  if (cdc_ && stored_events_) {
-    // The destination decodes rows itself (TakesStoredEvents), and so checks them: only the
-    // header is read here, the payload is copied into the recycled record's buffer, and no
-    // ChangeEvent is built.
+  if (cdc_ && (stored_events_ || encoded_rows_)) {
+    // The destination decodes rows itself (TakesStoredEvents), and so checks them, or renders
+    // row changes from their stored bytes (RendersEncodedRowChanges): only the header is read
+    // here, the payload is copied into the recycled record's buffer, and no ChangeEvent is
+    // built.
     auto view = model::ReadStoredEventHeader(read.record.payload);
     if (!view.ok()) {
       return view.status().WithContext("record " + SequenceNumberText(record) + " of " +
                                        ShardIdText(record));
     }
-    // Records come in runs of one table: the last schema found, compared in place; anything
+    // Records come in runs of one table: the last schema found, compared in place. Anything
     // else (another table or version, a schema change, a truncate) is decoded whole (and so
-    // checked) and looked up from the decoded event as below.
+    // checked) and looked up from the decoded event, but a row change for a destination that
+    // renders it from its stored bytes: that one's schema is looked up from its header.
     const std::shared_ptr<const model::TableSchema>& last = state.last_schema;
-    if (last != nullptr && model::IsRowChange(view->op) && view->schema_version != 0 &&
+    const bool row_change = model::IsRowChange(view->op);
+    if (row_change && view->schema_version != 0 && last != nullptr &&
         last->version == view->schema_version && last->table.name == view->table &&
         last->table.schema == view->schema && last->table.database == view->database) {
       record.table_schema = last;
-    } else {
+    } else if (stored_events_ || !row_change) {
       auto event = model::DecodeEvent(read.record.payload);
       if (!event.ok()) {
         return event.status().WithContext("record " + SequenceNumberText(record) + " of " +
                                           ShardIdText(record));
       }
+      if (!stored_events_) return FinishDecoded(read, record, state, std::move(*event));
       record.table_schema = SchemaOf(*event, state.last_schema);
+    } else {
+      // A row change of another table or version than the record before: its schema from the
+      // header alone (the destination decodes the rest, and falls back to decoding it whole
+      // where its encoded path declines).
+      model::ChangeEvent& header = state.header;
+      header.op = view->op;
+      header.table.database.assign(view->database);
+      header.table.schema.assign(view->schema);
+      header.table.name.assign(view->table);
+      header.schema_version = view->schema_version;
+      record.table_schema = SchemaOf(header, state.last_schema);
     }
     record.data.clear();
     record.stored_event.assign(read.record.payload);
@@ -955,57 +973,44 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
   }
   record.stored_event.clear();
   if (cdc_) {
-    if (encoded_rows_) {
-      // The destination renders row changes from the stored bytes: no ChangeEvent, no
-      // rendering here; the record's table schema still comes from its table and version.
-      format::EncodedRowChange change;
-      if (change.Parse(read.record.payload)) {
-        model::ChangeEvent& header = state.header;
-        header.op = change.op;
-        header.table.database.assign(change.database);
-        header.table.schema.assign(change.schema);
-        header.table.name.assign(change.table);
-        header.schema_version = change.schema_version;
-        record.table_schema = SchemaOf(header, state.last_schema);
-        record.stored_event.assign(read.record.payload);
-        record.event.reset();
-        record.data.clear();
-        record.size_bytes = read.record.payload.size();
-        return true;
-      }
-    }
     // Decoded straight from the segment bytes: the payload is never copied.
     auto event = model::DecodeEvent(read.record.payload);
     if (!event.ok()) {
       return event.status().WithContext("record " + SequenceNumberText(record) + " of " +
                                         ShardIdText(record));
     }
-    record.table_schema = SchemaOf(*event, state.last_schema);
-    if (render_) {
-      if (record.sequence_number.empty()) {  // a renderer may print it
-        sequence_texts_[read.shard_index]->Format(read.record.sequence, &record.sequence_number);
-      }
-      format::RecordContext& context = state.context;
-      context.sequence_number.assign(record.sequence_number);
-      context.table_schema = record.table_schema.get();
-      // Into the recycled record's buffer.
-      renderer_->RenderTo(*event, view_, context, &record.data);
-      if (record.data.empty()) return false;  // no rendering in this format
-      record.size_bytes = record.data.size();
-    } else {
-      // The destination lays out rows itself (UsesRenderedData): batches count stored bytes.
-      record.data.clear();
-      record.size_bytes = read.record.payload.size();
-    }
-    record.event = std::make_shared<const model::ChangeEvent>(std::move(*event));
-  } else {
-    // A plain stream: the record's bytes, as GetRecords returns them in Data (copied into the
-    // recycled record's buffer: destinations own SinkRecord::data).
-    record.data.assign(read.record.payload);
-    record.size_bytes = record.data.size();
-    record.event.reset();
-    record.table_schema.reset();
+    return FinishDecoded(read, record, state, std::move(*event));
   }
+  // A plain stream: the record's bytes, as GetRecords returns them in Data (copied into the
+  // recycled record's buffer: destinations own SinkRecord::data).
+  record.data.assign(read.record.payload);
+  record.size_bytes = record.data.size();
+  record.event.reset();
+  record.table_schema.reset();
+  return true;
+}
+
+bool SinkRunner::Impl::FinishDecoded(const ReadRecordView& read, SinkRecord& record,
+                                     MakeState& state, model::ChangeEvent event) {
+  record.stored_event.clear();
+  record.table_schema = SchemaOf(event, state.last_schema);
+  if (render_) {
+    if (record.sequence_number.empty()) {  // a renderer may print it
+      sequence_texts_[read.shard_index]->Format(read.record.sequence, &record.sequence_number);
+    }
+    format::RecordContext& context = state.context;
+    context.sequence_number.assign(record.sequence_number);
+    context.table_schema = record.table_schema.get();
+    // Into the recycled record's buffer.
+    renderer_->RenderTo(event, view_, context, &record.data);
+    if (record.data.empty()) return false;  // no rendering in this format
+    record.size_bytes = record.data.size();
+  } else {
+    // The destination lays out rows itself (UsesRenderedData): batches count stored bytes.
+    record.data.clear();
+    record.size_bytes = read.record.payload.size();
+  }
+  record.event = std::make_shared<const model::ChangeEvent>(std::move(event));
   return true;
 }
 

@@ -468,7 +468,15 @@ class KafkaDestination final : public consume::Destination {
     for (size_t i = begin; i < end; ++i) {
       if (skip[i]) continue;
       if (Status mapped = mapper_.Map(batch.records[i], arena, messages); !mapped.ok()) {
-        *status = mapped;  // a record that does not decode: permanent
+        // A record that does not decode (the runner reads only the header of a row change
+        // this sink renders from its stored bytes): permanent, nothing after it delivered.
+        *status = mapped.code() == ErrorCode::kCorruption
+                      ? Status(ErrorCode::kCorruption,
+                               mapped.message() +
+                                   "; the log holds a record that does not decode: skip it "
+                                   "with `eddy sink reset --name " +
+                                   settings_.sink_name + " --to SEQUENCE` (the record after it)")
+                      : mapped;
         messages->resize(record_of_message->size());
         return i;
       }
