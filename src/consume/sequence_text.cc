@@ -108,4 +108,11 @@ std::string ShardIdText(const SinkRecord& record) {
   return log::FormatShardId(record.shard_index);
 }
 
+SourcePosition SourcePositionOf(const SinkRecord& record) {
+  if (record.position.empty()) return SourcePosition();
+  std::string_view bytes = record.position;
+  auto decoded = SourcePosition::DecodeFrom(bytes);
+  return decoded.ok() && bytes.empty() ? std::move(*decoded) : SourcePosition();
+}
+
 }  // namespace eddy::consume

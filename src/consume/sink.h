@@ -66,7 +66,10 @@ struct SinkRecord {
   int64_t shard_creation_nanos = 0;  // of the record's shard (part of the text form)
   std::string partition_key;
   int64_t arrival_nanos = 0;  // when the log accepted it (ApproximateArrivalTimestamp)
-  SourcePosition position;    // of the change in the source; empty for plain appends
+  // The change's position in the source as stored (SourcePosition::EncodeTo's bytes, checked
+  // when the log read them); empty when it has none (plain appends, snapshot rows).
+  // SourcePositionOf(record) decodes it: only the runner does, for the last record of a batch.
+  std::string position;
   // The record rendered in the sink's `format` (what GetRecords returns as Data). Records
   // whose format has no rendering (a truncate in `dynamodb`) are never handed over.
   std::string data;
@@ -96,6 +99,9 @@ struct SinkRecord {
 std::string SequenceNumberText(const SinkRecord& record);
 // record.shard_id, or when that is empty (see there) the ID formatted from its shard index.
 std::string ShardIdText(const SinkRecord& record);
+// record.position decoded; an empty position when it has none (or, which the log's checks
+// rule out, its bytes do not decode).
+SourcePosition SourcePositionOf(const SinkRecord& record);
 
 // Where a consumer stands in one shard: the next record to deliver has sequence >= `next`.
 // `finished` once a closed shard was read to its end (its children are then read).

@@ -919,12 +919,13 @@ Result<bool> SinkRunner::Impl::MakeRecord(const ReadRecordView& read, SinkRecord
   }
   record.partition_key.assign(read.record.partition_key);
   record.arrival_nanos = read.record.arrival_nanos;
-  auto position = read.record.DecodePosition();
-  if (!position.ok()) {
-    return position.status().WithContext("the source position of record " +
-                                         SequenceNumberText(record) + " of " + ShardIdText(record));
+  // Kept as stored (the log checked it): decoded only for the last record of a batch.
+  const std::string_view position = read.record.position;
+  if (!position.empty() && static_cast<SourceKind>(position[0]) != SourceKind::kNone) {
+    record.position.assign(position);
+  } else {
+    record.position.clear();
   }
-  record.position = std::move(*position);
   if (cdc_ && (stored_events_ || encoded_rows_)) {
     // The destination decodes rows itself (TakesStoredEvents), and so checks them, or renders
     // row changes from their stored bytes (RendersEncodedRowChanges): only the header is read
@@ -1586,7 +1587,9 @@ Status SinkRunner::Impl::WriteFailures(const std::vector<SinkRecord>& records, c
     writer.Member("partitionKey", record.partition_key);
     writer.Key("approximateArrivalTimestamp");
     writer.Double(static_cast<double>(record.arrival_nanos) / 1e9);
-    if (!record.position.empty()) writer.Member("sourcePosition", record.position.ToString());
+    if (!record.position.empty()) {
+      writer.Member("sourcePosition", SourcePositionOf(record).ToString());
+    }
     // `data` is the record as rendered in the sink's format: one JSON document (null when
     // the format has none for it).
     writer.Key("data");
@@ -1634,6 +1637,7 @@ void SinkRunner::Impl::Acknowledge(const std::vector<SinkRecord>& records, bool 
   uint64_t bytes = 0;
   {
     std::lock_guard lock(mu_);
+    const SinkRecord* positioned = nullptr;  // the last delivered record with a position
     for (const auto& record : records) {
       outstanding_.Remove(record.shard_index, record.sequence.value());
       if (given_up) continue;
@@ -1642,8 +1646,12 @@ void SinkRunner::Impl::Acknowledge(const std::vector<SinkRecord>& records, bool 
           record.arrival_nanos > last_delivered_arrival_nanos_) {
         last_delivered_sequence_ = record.sequence.value();
         last_delivered_arrival_nanos_ = record.arrival_nanos;
-        if (!record.position.empty()) last_delivered_position_ = record.position;
+        if (!record.position.empty()) positioned = &record;
       }
+    }
+    if (positioned != nullptr) {
+      SourcePosition position = SourcePositionOf(*positioned);
+      if (!position.empty()) last_delivered_position_ = std::move(position);
     }
     if (given_up) {
       failed_records_ += records.size();

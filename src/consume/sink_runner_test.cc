@@ -522,6 +522,62 @@ TEST_F(SinkRunnerTest, RetryLimitAndBisectionSingleOutAPoisonRecordForOnFailure)
   EXPECT_EQ(checkpoints_.Load("hook")->failed_records, 1u);
 }
 
+// Records carry their source positions as stored; the sink's last delivered position is the
+// last delivered record's that has one, and a record given up on names its own.
+TEST_F(SinkRunnerTest, RecordsCarryTheirSourcePositionsAndTheLastDeliveredOneIsKept) {
+  std::vector<log::AppendRecord> records;
+  for (int i = 0; i < 8; ++i) {
+    log::AppendRecord record;
+    record.partition_key = "key-" + std::to_string(i);
+    record.payload = "{\"n\":" + std::to_string(i) + "}";
+    if (i != 7) {  // the last one has none (a snapshot row, say)
+      PostgresPosition position;
+      position.commit_end_lsn = Lsn(1000 + 10 * i);
+      position.change_lsn = Lsn(995 + 10 * i);
+      record.position = SourcePosition(position);
+    }
+    records.push_back(std::move(record));
+  }
+  ASSERT_TRUE(stream_->AppendRecords(std::move(records)).ok());
+  destination_->answer = [&](const SinkBatch& batch, uint64_t) {
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+      const SinkRecord& record = batch.records[i];
+      const int n = std::stoi(record.data.substr(5));
+      const SourcePosition position = SourcePositionOf(record);
+      EXPECT_EQ(position.empty(), n == 7) << record.data;
+      if (const PostgresPosition* pg = position.postgres()) {
+        EXPECT_EQ(pg->commit_end_lsn.value(), static_cast<uint64_t>(1000 + 10 * n));
+        EXPECT_EQ(pg->change_lsn.value(), static_cast<uint64_t>(995 + 10 * n));
+      }
+      if (n == 3) return DeliveryOutcome{i, InvalidArgument("function error: bad record"), true};
+    }
+    return DeliveryOutcome{batch.records.size(), Status::Ok(), false};
+  };
+  auto runner = StartRunner({{"batch_size", "10"},
+                             {"maximum_retry_attempts", "0"},
+                             {"bisect_batch_on_function_error", "true"}});
+  ASSERT_TRUE(WaitFor(*runner, [](const SinkStatus& s) {
+    return s.delivered_records == 7 && s.failed_records == 1;
+  }));
+  const SinkStatus status = runner->status();
+  const PostgresPosition* last = status.last_delivered_position.postgres();
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->commit_end_lsn.value(), 1060u);  // record 6's: record 7 has none
+  ASSERT_TRUE(runner->Stop().ok());
+  auto saved = checkpoints_.Load("hook");
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  ASSERT_NE(saved->last_delivered_position.postgres(), nullptr);
+  EXPECT_EQ(saved->last_delivered_position.postgres()->commit_end_lsn.value(), 1060u);
+  auto failures = fs_.ReadFile("/data/failures/hook.jsonl");
+  ASSERT_TRUE(failures.ok()) << failures.status().ToString();
+  PostgresPosition third;
+  third.commit_end_lsn = Lsn(1030);
+  third.change_lsn = Lsn(1025);
+  EXPECT_NE(failures->find("\"sourcePosition\":\"" + SourcePosition(third).ToString() + "\""),
+            std::string::npos)
+      << *failures;
+}
+
 TEST_F(SinkRunnerTest, OnFailureHandlerHearsTheLastStatusAndTheAttempts) {
   Append(4, 1);
   destination_->answer = [&](const SinkBatch&, uint64_t) {
