@@ -45,6 +45,13 @@ constexpr size_t kMarkerIndex = 0xffffffffu;
 
 int TimeoutMs(std::chrono::milliseconds timeout) { return static_cast<int>(timeout.count()); }
 
+// The wall clock in milliseconds since the epoch: a Kafka record's CreateTime.
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 int RemainingMs(SteadyClock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
   return static_cast<int>(std::max<int64_t>(left.count(), 1));
@@ -490,6 +497,9 @@ class KafkaDestination final : public consume::Destination {
   void ProduceFrom(size_t first_message, SteadyClock::time_point deadline, Status* status,
                    size_t* done) {
     for (size_t m = first_message; m < messages_.size(); ++m) {
+      // The records' timestamp (CreateTime), read once per kProduceChunkRecords records, not
+      // by librdkafka once per record.
+      if ((m - first_message) % kProduceChunkRecords == 0) create_time_ms_ = NowMillis();
       if (Status one = Produce(m, deadline); !one.ok()) {
         *status = one;
         *done = record_of_message_[m];
@@ -556,12 +566,13 @@ class KafkaDestination final : public consume::Destination {
     size_t payload_size = payload ? payload->size() : 0;
     int32_t partition = is_checkpoint ? 0 : RD_KAFKA_PARTITION_UA;
     while (true) {
-      rd_kafka_resp_err_t err =
-          rd_kafka_producev(producer_, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
-                            RD_KAFKA_V_MSGFLAGS(flags),
-                            RD_KAFKA_V_KEY((key ? key->data() : nullptr), (key ? key->size() : 0)),
-                            RD_KAFKA_V_VALUE(payload_data, payload_size),
-                            RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(tag), RD_KAFKA_V_END);
+      rd_kafka_resp_err_t err = rd_kafka_producev(
+          producer_, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(partition),
+          RD_KAFKA_V_MSGFLAGS(flags),
+          RD_KAFKA_V_KEY((key ? key->data() : nullptr), (key ? key->size() : 0)),
+          RD_KAFKA_V_VALUE(payload_data, payload_size), RD_KAFKA_V_HEADERS(headers),
+          RD_KAFKA_V_TIMESTAMP(is_checkpoint ? 0 : create_time_ms_), RD_KAFKA_V_OPAQUE(tag),
+          RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && SteadyClock::now() < deadline) {
         rd_kafka_poll(producer_, 10);  // serves delivery reports, which frees queue space
@@ -970,6 +981,7 @@ class KafkaDestination final : public consume::Destination {
   std::string first_error_topic_;
   size_t first_error_index_ = 0;
   bool marker_outstanding_ = false;  // the transaction's first record is not yet reported
+  int64_t create_time_ms_ = 0;       // the timestamp ProduceFrom gives records (0: librdkafka's)
 };
 
 }  // namespace

@@ -50,9 +50,10 @@ consume::SinkBatch Batch(uint64_t first, uint64_t count) {
 
 // Every record of `topic` (all partitions, from the start) as key -> values in partition order,
 // read_committed; waits for `expected` records with a deadline.
-std::map<std::string, std::vector<std::string>> ReadTopic(const std::string& bootstrap,
-                                                          const std::string& topic,
-                                                          size_t expected) {
+// `create_times`: when set, every record's timestamp, or -1 where it is not a CreateTime.
+std::map<std::string, std::vector<std::string>> ReadTopic(
+    const std::string& bootstrap, const std::string& topic, size_t expected,
+    std::vector<int64_t>* create_times = nullptr) {
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error));
@@ -86,6 +87,11 @@ std::map<std::string, std::vector<std::string>> ReadTopic(const std::string& boo
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       std::string key(static_cast<const char*>(message->key), message->key_len);
       by_key[key].emplace_back(static_cast<const char*>(message->payload), message->len);
+      if (create_times != nullptr) {
+        rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+        const int64_t timestamp = rd_kafka_message_timestamp(message, &type);
+        create_times->push_back(type == RD_KAFKA_TIMESTAMP_CREATE_TIME ? timestamp : -1);
+      }
       ++read;
     }
     rd_kafka_message_destroy(message);
@@ -187,12 +193,26 @@ TEST(KafkaDestination, LargeBatchesArriveWholeAndInOrderPerKey) {
     ASSERT_TRUE(destination.ok()) << destination.status().ToString();
     ASSERT_TRUE((*destination)->Open().ok());
     ASSERT_TRUE((*destination)->ReadCheckpoint().ok());
+    auto wall_ms = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+    const int64_t before_ms = wall_ms();
     for (uint64_t first : {uint64_t{1}, uint64_t{5001}}) {
       consume::DeliveryOutcome outcome = (*destination)->Deliver(Batch(first, 5000));
       ASSERT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
       EXPECT_EQ(outcome.acknowledged, 5000u);
     }
-    auto by_key = ReadTopic(cluster.bootstrap(), prefix, 10000);
+    const int64_t after_ms = wall_ms();
+    std::vector<int64_t> create_times;
+    auto by_key = ReadTopic(cluster.bootstrap(), prefix, 10000, &create_times);
+    // Each record's timestamp is its CreateTime: when the sink produced it.
+    ASSERT_EQ(create_times.size(), 10000u);
+    for (int64_t create_time : create_times) {
+      ASSERT_GE(create_time, before_ms);
+      ASSERT_LE(create_time, after_ms);
+    }
     size_t total = 0;
     for (const auto& [key, values] : by_key) {
       ASSERT_EQ(key.rfind("key-", 0), 0u) << key;
