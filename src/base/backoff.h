@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <random>
 
 namespace eddy {
@@ -29,7 +30,13 @@ struct BackoffPolicy {
 
 class Backoff {
  public:
-  explicit Backoff(BackoffPolicy policy = {}, uint64_t seed = std::random_device{}());
+  // Without a seed, the next of this thread's seeds (see NextSeed). A Backoff is made for
+  // every batch a sink delivers, and most never retry: the jitter's generator is seeded on
+  // the first NextDelay.
+  explicit Backoff(BackoffPolicy policy = {}, uint64_t seed = NextSeed());
+  // Distinct seeds from a per-thread sequence drawn once from std::random_device (reading
+  // the device for every Backoff cost a system call or a hardware draw per batch).
+  static uint64_t NextSeed();
 
   // The delay before the next attempt; each call moves one step up.
   std::chrono::milliseconds NextDelay();
@@ -41,7 +48,8 @@ class Backoff {
 
  private:
   BackoffPolicy policy_;
-  std::mt19937_64 random_;
+  uint64_t seed_;
+  std::optional<std::mt19937_64> random_;  // seeded with seed_ on the first NextDelay
   uint32_t attempt_ = 0;
 };
 

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <thread>
+
 namespace eddy {
 namespace {
 
@@ -32,6 +35,23 @@ TEST(BackoffTest, ManyFailuresNeverOverflow) {
     ASSERT_GE(delay, 0);
     ASSERT_LE(delay, 2000);
   }
+}
+
+// Backoffs made without a seed (one per delivered batch) jitter independently: their seeds
+// differ, on one thread and across threads, and one seed gives one sequence of delays.
+TEST(BackoffTest, UnseededBackoffsDrawDistinctSeeds) {
+  std::set<uint64_t> seeds;
+  for (int i = 0; i < 1000; ++i) seeds.insert(Backoff::NextSeed());
+  std::thread other([&] {
+    for (int i = 0; i < 1000; ++i) seeds.insert(Backoff::NextSeed());
+  });
+  other.join();
+  EXPECT_EQ(seeds.size(), 2000u);
+  const BackoffPolicy policy{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000), 2.0,
+                             1.0};
+  Backoff first(policy, 42);
+  Backoff second(policy, 42);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(first.NextDelay(), second.NextDelay());
 }
 
 }  // namespace
