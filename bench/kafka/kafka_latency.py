@@ -27,6 +27,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
 from kafka_cluster import KafkaMockCluster  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from bench_common import librdkafka_cpu_seconds  # noqa: E402
 
 
 def wait_for(condition, seconds, what):
@@ -154,6 +156,10 @@ def main():
             total = 1 + sent * args.rows_per_txn
             wait_for(lambda: len(latencies) >= total, 120, "every row to reach the consumer")
             elapsed = time.monotonic() - start
+            with open(f"/proc/{run.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            eddy_cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            rdk_main_cpu, rdk_cpu = librdkafka_cpu_seconds(run.pid)
             batches = metric(api_port, "eddy_sink_batch_duration_seconds_count")
             in_deliver = metric(api_port, "eddy_sink_batch_duration_seconds_sum")
             # At this rate the one lane is never idle (each batch holds what arrived during the
@@ -162,7 +168,9 @@ def main():
             cycle_ms = 1000 * elapsed / max(batches, 1)
             print(f"{batches:.0f} batches, {total / max(batches, 1):.1f} records each, "
                   f"{1000 * in_deliver / max(batches, 1):.1f} ms each in the destination's Deliver "
-                  f"of a {cycle_ms:.1f} ms cycle per batch")
+                  f"of a {cycle_ms:.1f} ms cycle per batch; eddy's CPU {eddy_cpu:.2f} s in all, of which "
+                  f"librdkafka's threads {rdk_cpu:.2f} s, its main thread {rdk_main_cpu:.2f} s "
+                  f"({1000 * rdk_main_cpu / max(batches, 1):.2f} ms per transaction where exactly once)")
             with lock:
                 measured = sorted(latency for written, latency, _ in latencies if written >= warm_until_us)
                 captured = sorted(part for written, _, part in latencies if written >= warm_until_us)

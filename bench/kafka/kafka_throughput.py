@@ -18,8 +18,9 @@ the same rendered records from a file, into the same librdkafka mock cluster, in
    the file with the same partitioner (murmur2_random) and idempotence; seconds of the kcat run.
 Prints records/s of each and the ratio kcat seconds / eddy seconds (> 1: eddy faster), and the
 CPU seconds (user + system) each used: eddy's process until its last record was acknowledged
-(/proc/PID/stat, with its page faults), kcat's (its rusage), and the mock cluster's in each
-phase. On a machine shared with other work the wall-clock ratio moves with the load; the CPU
+(/proc/PID/stat, with its page faults, and apart the part of librdkafka's threads and of its
+main thread, which in librdkafka 2.0.2 polls through each transaction's 1 ms timer), kcat's
+(its rusage), and the mock cluster's in each phase. On a machine shared with other work the wall-clock ratio moves with the load; the CPU
 figures move much less.
 
 Start-up, apart: eddy's is the time from its process start to its first acknowledged batch less
@@ -50,6 +51,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
 from kafka_cluster import KafkaMockCluster  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from bench_common import librdkafka_cpu_seconds  # noqa: E402
 
 
 def wait_for(condition, seconds, what):
@@ -213,6 +216,7 @@ def main():
                          f"{name}: every record delivered")
                 done = time.monotonic()
                 eddy_cpu = cpu_seconds(run.pid)
+                rdk_main_cpu, rdk_cpu = librdkafka_cpu_seconds(run.pid)
                 eddy_faults = minor_faults(run.pid)
                 mock_cpu = cpu_seconds(cluster.process.pid) - mock_cpu
                 steady = (args.rows - first_count) / max(done - first, 1e-6)
@@ -226,6 +230,7 @@ def main():
                 run.wait(timeout=60)
                 return {"seconds": done - started, "steady": steady, "startup": startup,
                         "first": first - started, "first_count": first_count, "cpu": eddy_cpu,
+                        "rdk_cpu": rdk_cpu, "rdk_main_cpu": rdk_main_cpu,
                         "faults": eddy_faults, "mock_cpu": mock_cpu, "batches": batches, "in_deliver": in_deliver}
 
             print(f"{args.rows} records ({size / args.rows:.0f} B each as key+value), batch_size "
@@ -254,7 +259,8 @@ def main():
                           f"{args.rows / r['seconds']:10,.0f} records/s  ratio kcat/eddy {ratio:.2f} "
                           f"(target >= 1.0); after the first batch {r['steady']:,.0f} records/s, "
                           f"ratio {steady_ratio:.2f}; start-up {r['startup']:.3f} s (first batch of "
-                          f"{r['first_count']:.0f} acknowledged at {r['first']:.3f} s); CPU {r['cpu']:.2f} s, "
+                          f"{r['first_count']:.0f} acknowledged at {r['first']:.3f} s); CPU {r['cpu']:.2f} s "
+                          f"(librdkafka's threads {r['rdk_cpu']:.2f} s, its main thread {r['rdk_main_cpu']:.2f} s), "
                           f"{r['faults']:,} page faults "
                           f"(mock cluster {r['mock_cpu']:.2f} s), CPU ratio kcat/eddy {cpu_ratio:.2f}; "
                           f"{r['batches']:.0f} batches, {r['in_deliver']:.2f} s in Deliver", flush=True)
