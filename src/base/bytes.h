@@ -72,6 +72,54 @@ inline void PutLengthPrefixed(std::string& out, std::string_view bytes) {
   out.append(bytes.data(), bytes.size());
 }
 
+// Decodes the varint at `bytes` (`size` bytes there): returns its length (1..10) with the value
+// in *value, 0 when the bytes end before it does, -1 when it overflows 64 bits. With eight
+// bytes there the first eight are decoded together: the stop byte is the first without its top
+// bit, and the 7-bit groups are packed by three shift-and-mask steps (a row's last value is
+// often a timestamp's eight- or nine-byte varint right before the end). Nearer the end each
+// byte is checked. ByteReader and ByteCursor (base/byte_cursor.h) read varints of two or more
+// bytes with it.
+inline int DecodeLongVarint64(const uint8_t* bytes, size_t size, uint64_t* value) {
+  if (size >= 8) {
+    uint64_t word;
+    std::memcpy(&word, bytes, sizeof(word));
+    if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+    const uint64_t stops = ~word & 0x8080808080808080ULL;
+    const int length = stops != 0 ? __builtin_ctzll(stops) / 8 + 1 : 8;
+    uint64_t groups = word & 0x7f7f7f7f7f7f7f7fULL;
+    if (length < 8) groups &= (uint64_t{1} << (8 * length)) - 1;
+    groups = (groups & 0x007f007f007f007fULL) | ((groups & 0x7f007f007f007f00ULL) >> 1);
+    groups = (groups & 0x00003fff00003fffULL) | ((groups & 0x3fff00003fff0000ULL) >> 2);
+    groups = (groups & 0x000000000fffffffULL) | ((groups & 0x0fffffff00000000ULL) >> 4);
+    if (stops != 0) {
+      *value = groups;
+      return length;
+    }
+    // Nine or ten bytes: the ninth holds bits 56..62, the tenth bit 63 (and nothing more).
+    if (size < 9) return 0;
+    groups |= static_cast<uint64_t>(bytes[8] & 0x7f) << 56;
+    if (bytes[8] < 0x80) {
+      *value = groups;
+      return 9;
+    }
+    if (size < 10) return 0;
+    if (bytes[9] > 1) return -1;
+    *value = groups | (static_cast<uint64_t>(bytes[9]) << 63);
+    return 10;
+  }
+  uint64_t result = 0;
+  for (size_t i = 0; i < size; ++i) {
+    const uint8_t byte = bytes[i];
+    if (i == 9 && byte > 1) return -1;
+    result |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
+    if ((byte & 0x80) == 0) {
+      *value = result;
+      return static_cast<int>(i + 1);
+    }
+  }
+  return 0;
+}
+
 class ByteReader {
  public:
   explicit ByteReader(std::string_view bytes) : bytes_(bytes) {}
@@ -147,47 +195,16 @@ class ByteReader {
   }
 
  private:
-  // A varint of two or more bytes (or none left). With ten bytes left (the longest varint)
-  // the first eight are decoded together: the stop byte is the first without its top bit, and
-  // the 7-bit groups are packed by three shift-and-mask steps. Nearer the end each byte is
-  // checked.
+  // A varint of two or more bytes (or none left): DecodeLongVarint64.
   Result<uint64_t> ReadLongVarint64() {
-    const auto* bytes = reinterpret_cast<const uint8_t*>(bytes_.data());
-    if (bytes_.size() >= 10) {
-      uint64_t word;
-      std::memcpy(&word, bytes, sizeof(word));
-      if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
-      const uint64_t stops = ~word & 0x8080808080808080ULL;
-      const size_t length = stops != 0 ? static_cast<size_t>(__builtin_ctzll(stops) / 8 + 1) : 8;
-      uint64_t groups = word & 0x7f7f7f7f7f7f7f7fULL;
-      if (length < 8) groups &= (uint64_t{1} << (8 * length)) - 1;
-      groups = (groups & 0x007f007f007f007fULL) | ((groups & 0x7f007f007f007f00ULL) >> 1);
-      groups = (groups & 0x00003fff00003fffULL) | ((groups & 0x3fff00003fff0000ULL) >> 2);
-      groups = (groups & 0x000000000fffffffULL) | ((groups & 0x0fffffff00000000ULL) >> 4);
-      if (stops != 0) {
-        Take(length);
-        return groups;
-      }
-      // Nine or ten bytes: the ninth holds bits 56..62, the tenth bit 63 (and nothing more).
-      groups |= static_cast<uint64_t>(bytes[8] & 0x7f) << 56;
-      if (bytes[8] < 0x80) {
-        Take(9);
-        return groups;
-      }
-      if (bytes[9] > 1) return Corruption("varint overflows 64 bits");
-      Take(10);
-      return groups | (static_cast<uint64_t>(bytes[9]) << 63);
+    uint64_t value = 0;
+    const int length =
+        DecodeLongVarint64(reinterpret_cast<const uint8_t*>(bytes_.data()), bytes_.size(), &value);
+    if (length > 0) [[likely]] {
+      Take(static_cast<size_t>(length));
+      return value;
     }
-    uint64_t result = 0;
-    for (size_t i = 0; i < bytes_.size(); ++i) {
-      const uint8_t byte = bytes[i];
-      if (i == 9 && byte > 1) return Corruption("varint overflows 64 bits");
-      result |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
-      if ((byte & 0x80) == 0) {
-        Take(i + 1);
-        return result;
-      }
-    }
+    if (length < 0) return Corruption("varint overflows 64 bits");
     Take(bytes_.size());
     return Truncated(1, "varint");
   }

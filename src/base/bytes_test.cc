@@ -5,6 +5,8 @@
 #include <limits>
 #include <random>
 
+#include "base/byte_cursor.h"
+
 namespace eddy {
 namespace {
 
@@ -103,6 +105,48 @@ TEST(BytesTest, VarintsOfEveryLengthReadTheSameNearAndFarFromTheEnd) {
     const std::string more = bad + "\x01\x01";
     ByteReader followed(more);
     EXPECT_EQ(followed.ReadVarint64().status().code(), ErrorCode::kCorruption);
+  }
+}
+
+// ByteCursor reads what ByteReader reads: the same values and lengths, and false exactly where
+// ByteReader reports an error, for varints of every length cut anywhere, overlong or
+// overflowing, and for length-prefixed strings.
+TEST(BytesTest, CursorAcceptsExactlyWhatTheReaderAccepts) {
+  std::mt19937_64 random(20261207);
+  for (int i = 0; i < 50'000; ++i) {
+    std::string bytes;
+    const int bits = static_cast<int>(random() % 65);
+    PutVarint64(bytes, bits == 0 ? 0 : random() >> (64 - bits));
+    for (int pad = static_cast<int>(random() % 12); pad > 0; --pad) {
+      bytes.push_back(static_cast<char>(random()));
+    }
+    switch (random() % 4) {
+      case 0:  // cut anywhere
+        bytes.resize(random() % (bytes.size() + 1));
+        break;
+      case 1:  // continuation bits set on the first bytes (overlong, overflowing)
+        for (size_t k = 0, n = random() % 11; k < n && k < bytes.size(); ++k) bytes[k] |= 0x80;
+        break;
+      default:
+        break;
+    }
+    ByteReader reader(bytes);
+    ByteCursor cursor(bytes);
+    auto read = reader.ReadVarint64();
+    uint64_t value = 0;
+    ASSERT_EQ(cursor.Varint(&value), read.ok()) << i;
+    if (read.ok()) {
+      ASSERT_EQ(value, *read);
+      ASSERT_EQ(cursor.remaining(), reader.remaining());
+    }
+    ByteReader prefixed_reader(bytes);
+    ByteCursor prefixed_cursor(bytes);
+    auto text = prefixed_reader.ReadLengthPrefixed();
+    std::string_view view;
+    ASSERT_EQ(prefixed_cursor.LengthPrefixed(&view), text.ok()) << i;
+    if (text.ok()) {
+      ASSERT_EQ(view, *text);
+    }
   }
 }
 

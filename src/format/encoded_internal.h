@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/byte_cursor.h"
 #include "base/bytes.h"
 #include "format/json.h"
 #include "format/value_text.h"
@@ -167,65 +168,7 @@ class Output {
   char* end_ = nullptr;   // out_.data() + out_.size()
 };
 
-// A bounds-checked cursor over the encoded event with ByteReader's rules (base/bytes.h: the
-// same varint limits and length checks), answering true/false instead of a Result: the fast
-// path only needs to know whether the bytes decode, since the general decoder reports why
-// they do not.
-class Cursor {
- public:
-  explicit Cursor(std::string_view bytes) : at_(bytes.data()), end_(bytes.data() + bytes.size()) {}
-  bool empty() const { return at_ == end_; }
-  size_t remaining() const { return static_cast<size_t>(end_ - at_); }
-  std::string_view rest() const { return std::string_view(at_, remaining()); }
-  void Skip(size_t bytes) { at_ += bytes; }
-  uint8_t Peek() const { return static_cast<uint8_t>(*at_); }
-
-  bool Byte(uint8_t* value) {
-    if (at_ == end_) return false;
-    *value = static_cast<uint8_t>(*at_++);
-    return true;
-  }
-  bool Fixed32(uint32_t* value) {
-    if (remaining() < 4) return false;
-    *value = DecodeFixed32(at_);
-    at_ += 4;
-    return true;
-  }
-  bool Varint(uint64_t* value) {
-    if (at_ != end_ && static_cast<uint8_t>(*at_) < 0x80) [[likely]] {
-      *value = static_cast<uint8_t>(*at_++);
-      return true;
-    }
-    uint64_t result = 0;
-    for (int shift = 0; shift <= 63; shift += 7) {
-      if (at_ == end_) return false;
-      const auto byte = static_cast<uint8_t>(*at_++);
-      if (shift == 63 && byte > 1) return false;
-      result |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) {
-        *value = result;
-        return true;
-      }
-    }
-    return false;
-  }
-  bool SignedVarint(int64_t* value) {
-    uint64_t raw;
-    if (!Varint(&raw)) return false;
-    *value = static_cast<int64_t>((raw >> 1) ^ (~(raw & 1) + 1));
-    return true;
-  }
-  bool LengthPrefixed(std::string_view* bytes) {
-    uint64_t length;
-    if (!Varint(&length) || length > remaining()) return false;
-    *bytes = std::string_view(at_, static_cast<size_t>(length));
-    at_ += length;
-    return true;
-  }
-
- private:
-  const char* at_;
-  const char* end_;
-};
+// The encoded-event cursor: base/byte_cursor.h's (ByteReader's rules, answering true/false).
+using Cursor = ::eddy::ByteCursor;
 
 }  // namespace eddy::format::encoded_internal
