@@ -1042,19 +1042,33 @@ bool FastWholePosition(std::string_view bytes) {
   return cursor.empty();
 }
 
-bool FastEventView(ByteCursor& cursor, std::vector<FieldView>* image, EventView* event) {
+// ReadEventHeader's checks: the version, operation and flags bytes.
+bool FastEventHeader(ByteCursor& cursor, uint8_t* version, Operation* operation, uint8_t* flags) {
   uint8_t op;
-  if (!cursor.Byte(&event->version) || event->version == 0 ||
-      event->version > kEventEncodingVersion || !cursor.Byte(&op)) {
+  if (!cursor.Byte(version) || *version == 0 || *version > kEventEncodingVersion ||
+      !cursor.Byte(&op)) {
     return false;
   }
-  const Operation last_op = event->version == 1 ? Operation::kMessage : kLastOperation;
+  const Operation last_op = *version == 1 ? Operation::kMessage : kLastOperation;
   if (op < static_cast<uint8_t>(Operation::kInsert) || op > static_cast<uint8_t>(last_op)) {
     return false;
   }
-  event->op = static_cast<Operation>(op);
-  const uint8_t known_flags = event->version == 1 ? kEventFlagsKnownV1 : kEventFlagsKnown;
-  if (!cursor.Byte(&event->flags) || (event->flags & ~known_flags) != 0) return false;
+  *operation = static_cast<Operation>(op);
+  const uint8_t known_flags = *version == 1 ? kEventFlagsKnownV1 : kEventFlagsKnown;
+  return cursor.Byte(flags) && (*flags & ~known_flags) == 0;
+}
+
+// ReadHeader's checks (ReadStoredEventHeader's fast path).
+bool FastStoredEventHeader(std::string_view bytes, StoredEventHeader* header) {
+  ByteCursor cursor(bytes);
+  uint8_t version, flags;
+  return FastEventHeader(cursor, &version, &header->op, &flags) &&
+         cursor.LengthPrefixed(&header->database) && cursor.LengthPrefixed(&header->schema) &&
+         cursor.LengthPrefixed(&header->table) && FastUnsigned32(cursor, &header->schema_version);
+}
+
+bool FastEventView(ByteCursor& cursor, std::vector<FieldView>* image, EventView* event) {
+  if (!FastEventHeader(cursor, &event->version, &event->op, &event->flags)) return false;
   // A schema change carries a table schema: left to ReadEventView.
   if (event->flags & kEventFlagHasSchemaChange) return false;
   if (!cursor.LengthPrefixed(&event->database) || !cursor.LengthPrefixed(&event->schema) ||
@@ -1171,6 +1185,16 @@ Result<EventView> DecodeWholeEventView(ByteReader& reader, std::vector<FieldView
 }  // namespace
 
 Result<StoredEventHeader> ReadStoredEventHeader(std::string_view bytes) {
+  if (StoredEventHeader fast; FastStoredEventHeader(bytes, &fast)) [[likely]] {
+#ifndef NDEBUG
+    ByteReader check(bytes);
+    Result<StoredEventHeader> slow = ReadHeader(check);
+    assert(slow.ok() && slow->op == fast.op && slow->database == fast.database &&
+           slow->schema == fast.schema && slow->table == fast.table &&
+           slow->schema_version == fast.schema_version);
+#endif
+    return fast;
+  }
   ByteReader reader(bytes);
   Result<StoredEventHeader> header = ReadHeader(reader);
   if (!header.ok()) return header.status().WithContext("decoding change event");
