@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "base/byte_cursor.h"
 #include "base/bytes.h"
 
 namespace eddy {
@@ -38,7 +39,8 @@ namespace {
 // Splits "mysql-bin.000042" into ("mysql-bin.", 42); no numeric suffix gives nullopt.
 std::optional<std::pair<std::string_view, uint64_t>> SplitSuffix(std::string_view file) {
   size_t digits = 0;
-  while (digits < file.size() && std::isdigit(static_cast<unsigned char>(file[file.size() - 1 - digits]))) {
+  while (digits < file.size() &&
+         std::isdigit(static_cast<unsigned char>(file[file.size() - 1 - digits]))) {
     ++digits;
   }
   if (digits == 0 || digits > 19) return std::nullopt;
@@ -95,6 +97,34 @@ void SourcePosition::EncodeTo(std::string& out) const {
     PutVarint64(out, my->end.offset);
     PutLengthPrefixed(out, my->gtid.text);
   }
+}
+
+size_t SourcePosition::EncodedSize(std::string_view bytes) {
+  ByteCursor cursor(bytes);
+  uint8_t tag;
+  if (!cursor.Byte(&tag)) return 0;
+  switch (static_cast<SourceKind>(tag)) {
+    case SourceKind::kNone:
+      break;
+    case SourceKind::kPostgres: {
+      uint64_t lsn;
+      if (!cursor.Fixed64(&lsn) || !cursor.Fixed64(&lsn)) return 0;
+      break;
+    }
+    case SourceKind::kMysql: {
+      uint32_t server_id;
+      std::string_view text;
+      uint64_t offset;
+      if (!cursor.Fixed32(&server_id) || !cursor.LengthPrefixed(&text) || !cursor.Varint(&offset) ||
+          !cursor.LengthPrefixed(&text)) {
+        return 0;
+      }
+      break;
+    }
+    default:
+      return 0;
+  }
+  return bytes.size() - cursor.remaining();
 }
 
 Result<SourcePosition> SourcePosition::DecodeFrom(std::string_view& bytes) {

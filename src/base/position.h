@@ -102,6 +102,10 @@ class SourcePosition {
   void EncodeTo(std::string& out) const;
   // Decodes from `bytes`, advancing it past the encoding; bounds-checked.
   static Result<SourcePosition> DecodeFrom(std::string_view& bytes);
+  // The size of the encoding at the start of `bytes`, with DecodeFrom's checks but without
+  // building the position (the fast paths of the log's frame reader and the event decoder);
+  // 0 when DecodeFrom would fail (an encoding is at least one byte).
+  static size_t EncodedSize(std::string_view bytes);
 
   bool operator==(const SourcePosition&) const = default;
 

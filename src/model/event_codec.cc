@@ -1015,31 +1015,7 @@ bool FastRow(ByteCursor& cursor, std::vector<FieldView>* fields, std::string_vie
 
 // DecodeWholePosition's checks, without building the position.
 bool FastWholePosition(std::string_view bytes) {
-  ByteCursor cursor(bytes);
-  uint8_t tag;
-  if (!cursor.Byte(&tag)) return false;
-  switch (static_cast<SourceKind>(tag)) {
-    case SourceKind::kNone:
-      break;
-    case SourceKind::kPostgres: {
-      uint64_t lsn;
-      if (!cursor.Fixed64(&lsn) || !cursor.Fixed64(&lsn)) return false;
-      break;
-    }
-    case SourceKind::kMysql: {
-      uint32_t server_id;
-      std::string_view text;
-      uint64_t offset;
-      if (!cursor.Fixed32(&server_id) || !cursor.LengthPrefixed(&text) || !cursor.Varint(&offset) ||
-          !cursor.LengthPrefixed(&text)) {
-        return false;
-      }
-      break;
-    }
-    default:
-      return false;
-  }
-  return cursor.empty();
+  return !bytes.empty() && SourcePosition::EncodedSize(bytes) == bytes.size();
 }
 
 // ReadEventHeader's checks: the version, operation and flags bytes.
