@@ -115,28 +115,23 @@ size_t FrameSize(const Record& record) {
 
 namespace {
 
-// The size of the encoded source position at the start of `bytes` (SourcePosition::EncodeTo's
-// layout), with DecodeFrom's checks but without building it.
+// The size of the encoded source position at the start of `bytes`, or why it does not decode
+// (SourcePosition::DecodeFrom's message): the error path of ReadBody.
 Result<size_t> EncodedPositionSize(std::string_view bytes) {
-  ByteReader reader(bytes);
-  EDDY_ASSIGN_OR_RETURN(uint8_t tag, reader.ReadFixed8());
-  switch (static_cast<SourceKind>(tag)) {
-    case SourceKind::kNone:
-      break;
-    case SourceKind::kPostgres:
-      EDDY_RETURN_IF_ERROR(reader.ReadFixed64().status());
-      EDDY_RETURN_IF_ERROR(reader.ReadFixed64().status());
-      break;
-    case SourceKind::kMysql:
-      EDDY_RETURN_IF_ERROR(reader.ReadFixed32().status());
-      EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());
-      EDDY_RETURN_IF_ERROR(reader.ReadVarint64().status());
-      EDDY_RETURN_IF_ERROR(reader.ReadLengthPrefixed().status());
-      break;
-    default:
-      return Corruption("unknown source position kind " + std::to_string(tag));
-  }
-  return reader.consumed();
+  std::string_view rest = bytes;
+  EDDY_RETURN_IF_ERROR(SourcePosition::DecodeFrom(rest).status());
+  return bytes.size() - rest.size();
+}
+
+// The fields of a frame body that decoded, into `view`.
+void SetView(RecordView* view, uint64_t sequence, uint64_t arrival, uint8_t kind,
+             std::string_view key, std::string_view position, std::string_view payload) {
+  view->sequence = SequenceNumber(sequence);
+  view->arrival_nanos = static_cast<int64_t>(arrival);
+  view->kind = static_cast<RecordKind>(kind);
+  view->partition_key = key;
+  view->position = position;
+  view->payload = payload;
 }
 
 // A frame body's fields (after the CRC passed), with the checks and messages of each read.
@@ -154,12 +149,7 @@ Status ReadBody(std::string_view body, RecordView* view) {
   ByteReader tail(rest.substr(position_size));
   EDDY_ASSIGN_OR_RETURN(std::string_view payload, tail.ReadLengthPrefixed());
   if (!tail.empty()) return Corruption("trailing bytes after the payload");
-  view->sequence = SequenceNumber(sequence);
-  view->arrival_nanos = static_cast<int64_t>(arrival);
-  view->kind = static_cast<RecordKind>(kind);
-  view->partition_key = key;
-  view->position = rest.substr(0, position_size);
-  view->payload = payload;
+  SetView(view, sequence, arrival, kind, key, rest.substr(0, position_size), payload);
   return Status::Ok();
 }
 
@@ -179,12 +169,7 @@ bool ReadBodyFast(std::string_view body, RecordView* view) {
   if (position_size == 0) return false;
   ByteCursor tail(rest.substr(position_size));
   if (!tail.LengthPrefixed(&payload) || !tail.empty()) return false;
-  view->sequence = SequenceNumber(sequence);
-  view->arrival_nanos = static_cast<int64_t>(arrival);
-  view->kind = static_cast<RecordKind>(kind);
-  view->partition_key = key;
-  view->position = rest.substr(0, position_size);
-  view->payload = payload;
+  SetView(view, sequence, arrival, kind, key, rest.substr(0, position_size), payload);
   return true;
 }
 
