@@ -164,6 +164,18 @@ class MysqlCaptureTest : public ::testing::Test {
            << " error=" << (capture_ ? capture_->progress().last_error : "");
   }
 
+  // WaitForPosition, then until the capture's progress counts what is durable: the log makes an
+  // append visible before the append worker records it in the progress (AppendDone).
+  void WaitForProgress(const BinlogPosition& target, std::chrono::seconds timeout = 60s) {
+    WaitForPosition(target, timeout);
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (capture_->progress().durable < target) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+          << "the progress stayed at " << capture_->progress().durable.ToString();
+      std::this_thread::sleep_for(1ms);  // polling the progress, bounded by deadline
+    }
+  }
+
   std::vector<ChangeEvent> ReadEvents() {
     std::vector<ChangeEvent> events;
     auto reader = stream_->OpenReader(0, log::StartPosition::TrimHorizon());
@@ -903,7 +915,7 @@ TEST_F(MysqlCaptureTest, HugeTransactionFailureIsRetriedOnce) {
   options.large_transaction_bytes = 1u << 20;
   options.append_batch_bytes = 1u << 20;
   StartCapture(options);
-  WaitForPosition(end, 300s);
+  WaitForProgress(end, 300s);
   auto progress = capture_->progress();
   EXPECT_GE(progress.reconnects, 1u);
   EXPECT_EQ(progress.spilled_transactions, 2u);
@@ -1106,7 +1118,7 @@ TEST_F(MysqlCaptureTest, LogFailureInsideAHugeTransactionIsRetriedOnce) {
   options.large_transaction_bytes = 1u << 20;
   options.append_batch_bytes = 1u << 20;
   StartCapture(options);
-  WaitForPosition(end, 300s);
+  WaitForProgress(end, 300s);
   auto progress = capture_->progress();
   EXPECT_GE(progress.reconnects, 1u);
   EXPECT_EQ(progress.transactions, 1u);
