@@ -136,20 +136,30 @@ bool AllDigits(std::string_view text) {
 // (no catalog schema known) every integer is int64, which holds every value.
 std::string_view ConnectIntegerType(const model::Column* column) {
   if (column == nullptr) return "int64";
-  std::string word;
+  // The type name's leading word, lower-cased (ASCII: catalog type names are). It runs for
+  // each integer of each record rendered with schemas, so it allocates nothing; a word longer
+  // than any integer type name is none of them.
+  char buffer[12];
+  size_t length = 0;
   for (char c : column->source_type) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) break;
-    word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    const bool lower = c >= 'a' && c <= 'z';
+    const bool upper = c >= 'A' && c <= 'Z';
+    if (!lower && !upper && !(c >= '0' && c <= '9')) break;
+    if (length == sizeof buffer) return "int64";
+    buffer[length++] = upper ? static_cast<char>(c - 'A' + 'a') : c;
   }
-  bool is_unsigned = column->source_type.find("unsigned") != std::string::npos ||
-                     column->source_type.find("UNSIGNED") != std::string::npos;
+  const std::string_view word(buffer, length);
+  auto is_unsigned = [column] {
+    return column->source_type.find("unsigned") != std::string::npos ||
+           column->source_type.find("UNSIGNED") != std::string::npos;
+  };
   if (word == "tinyint") return "int16";
   if (word == "smallint" || word == "int2" || word == "smallserial" || word == "serial2") {
-    return is_unsigned ? "int32" : "int16";
+    return is_unsigned() ? "int32" : "int16";
   }
   if (word == "mediumint") return "int32";
   if (word == "int" || word == "integer" || word == "int4" || word == "serial" || word == "serial4") {
-    return is_unsigned ? "int64" : "int32";
+    return is_unsigned() ? "int64" : "int32";
   }
   return "int64";
 }

@@ -390,17 +390,27 @@ bool IsSample(const EncodedField& field) {
 class SchemaCache {
  public:
   static constexpr size_t kMaxEntries = 4096;
+  // Records come in runs of one table and shape: the last entry found is compared first,
+  // before the shape is hashed.
   const std::string* Find(const std::string& shape) const {
+    if (last_ != nullptr && last_->first == shape) return &last_->second;
     auto found = entries_.find(shape);
-    return found == entries_.end() ? nullptr : &found->second;
+    if (found == entries_.end()) return nullptr;
+    last_ = &*found;
+    return &found->second;
   }
   void Put(const std::string& shape, std::string prefix) {
-    if (entries_.size() >= kMaxEntries) entries_.clear();
+    if (entries_.size() >= kMaxEntries) {
+      entries_.clear();
+      last_ = nullptr;
+    }
     entries_.emplace(shape, std::move(prefix));
   }
 
  private:
   std::unordered_map<std::string, std::string> entries_;
+  // An entry of `entries_` (node addresses survive rehashing), or null.
+  mutable const std::pair<const std::string, std::string>* last_ = nullptr;
 };
 
 SchemaCache& EnvelopeSchemas() {
