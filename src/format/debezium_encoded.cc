@@ -1,6 +1,8 @@
 #include "format/debezium_encoded.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <memory>
 #include <unordered_map>
 
@@ -351,11 +353,47 @@ bool WritePayload(const EncodedRowChange& change, const RendererOptions& options
 
 // --- the schema part, built by the general renderer once per shape ---
 
+// A shape under construction: the key of a schema cache, written into a thread's reused
+// buffer. The buffer's bytes past size_ are scratch, so an append checks for room once instead
+// of std::string's checks per call, and no byte is zero-filled again (a shape is built for each
+// record rendered with schemas).
+class Shape {
+ public:
+  explicit Shape(std::string& buffer) : buffer_(buffer) {}
+  void Byte(char c) {
+    *Room(1) = c;
+    ++size_;
+  }
+  void Bytes(const void* data, size_t size) {
+    std::memcpy(Room(size), data, size);
+    size_ += size;
+  }
+  // Length-prefixed, so that consecutive texts cannot run together.
+  void Text(std::string_view text) {
+    const size_t size = text.size();
+    char* at = Room(sizeof size + size);
+    std::memcpy(at, &size, sizeof size);
+    std::memcpy(at + sizeof size, text.data(), size);
+    size_ += sizeof size + size;
+  }
+  std::string_view view() const { return std::string_view(buffer_.data(), size_); }
+
+ private:
+  char* Room(size_t bytes) {
+    if (buffer_.size() - size_ < bytes) [[unlikely]] {
+      buffer_.resize(std::max(buffer_.size() * 2, size_ + bytes + 256));
+    }
+    return buffer_.data() + size_;
+  }
+
+  std::string& buffer_;
+  size_t size_ = 0;
+};
+
 // Appends what a value contributes to a schema: its type, and for decimals (precise) the
 // scale, for bit strings the length; false for arrays (their schema follows the elements).
-bool AppendValueShape(const EncodedField& field, const RendererOptions& options,
-                      std::string* shape) {
-  shape->push_back(static_cast<char>(field.type));
+bool AppendValueShape(const EncodedField& field, const RendererOptions& options, Shape& shape) {
+  shape.Byte(static_cast<char>(field.type));
   if (field.type == ValueType::kArray) return false;
   if (field.type == ValueType::kDecimal && options.decimal_handling == DecimalHandling::kPrecise) {
     Cursor reader(field.value);
@@ -364,21 +402,15 @@ bool AppendValueShape(const EncodedField& field, const RendererOptions& options,
     if (!reader.LengthPrefixed(&text)) return false;
     size_t point = text.find('.');
     size_t scale = point == std::string_view::npos ? 0 : text.size() - point - 1;
-    shape->append(reinterpret_cast<const char*>(&scale), sizeof scale);
+    shape.Bytes(&scale, sizeof scale);
   } else if (field.type == ValueType::kBits) {
     std::string_view bytes = field.value;
     auto value = model::DecodeValue(bytes);
     if (!value.ok()) return false;
     size_t length = value->Get<model::BitsValue>().bits.size();
-    shape->append(reinterpret_cast<const char*>(&length), sizeof length);
+    shape.Bytes(&length, sizeof length);
   }
   return true;
-}
-
-void AppendText(std::string_view text, std::string* shape) {
-  size_t size = text.size();
-  shape->append(reinterpret_cast<const char*>(&size), sizeof size);
-  shape->append(text);
 }
 
 bool IsSample(const EncodedField& field) {
@@ -392,23 +424,28 @@ class SchemaCache {
   static constexpr size_t kMaxEntries = 4096;
   // Records come in runs of one table and shape: the last entry found is compared first,
   // before the shape is hashed.
-  const std::string* Find(const std::string& shape) const {
+  const std::string* Find(std::string_view shape) const {
     if (last_ != nullptr && last_->first == shape) return &last_->second;
     auto found = entries_.find(shape);
     if (found == entries_.end()) return nullptr;
     last_ = &*found;
     return &found->second;
   }
-  void Put(const std::string& shape, std::string prefix) {
+  void Put(std::string_view shape, std::string prefix) {
     if (entries_.size() >= kMaxEntries) {
       entries_.clear();
       last_ = nullptr;
     }
-    entries_.emplace(shape, std::move(prefix));
+    entries_.emplace(std::string(shape), std::move(prefix));
   }
 
  private:
-  std::unordered_map<std::string, std::string> entries_;
+  // Looked up by std::string_view (Shape::view) without building a std::string.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>()(text); }
+  };
+  std::unordered_map<std::string, std::string, Hash, std::equal_to<>> entries_;
   // An entry of `entries_` (node addresses survive rehashing), or null.
   mutable const std::pair<const std::string, std::string>* last_ = nullptr;
 };
@@ -431,14 +468,13 @@ char IntegerTypeCode(const model::TableSchema* table_schema, std::string_view co
 
 // The shape of the envelope's schema: what WriteEnvelopeSchema reads of the event.
 bool EnvelopeShape(const EncodedRowChange& change, const RendererOptions& options,
-                   const model::TableSchema* table_schema, std::string* shape) {
-  shape->clear();
-  shape->push_back(static_cast<char>(options.decimal_handling));
-  shape->push_back(change.position.empty() ? 0 : change.position[0]);
-  AppendText(change.server_name, shape);
-  AppendText(change.schema, shape);
-  AppendText(change.database, shape);
-  AppendText(change.table, shape);
+                   const model::TableSchema* table_schema, Shape& shape) {
+  shape.Byte(static_cast<char>(options.decimal_handling));
+  shape.Byte(change.position.empty() ? 0 : change.position[0]);
+  shape.Text(change.server_name);
+  shape.Text(change.schema);
+  shape.Text(change.database);
+  shape.Text(change.table);
   // Columns in image order (after, then before), each with whether it is a key column and
   // the type of its first value that is neither null nor unavailable.
   thread_local std::vector<EncodedField> columns;
@@ -475,19 +511,19 @@ bool EnvelopeShape(const EncodedRowChange& change, const RendererOptions& option
   bool ok = true;
   while (keys.Next(&key, &ok)) key_names.push_back(key.name);
   if (!ok) return false;
-  AppendText({}, shape);  // separates the table from the columns
+  shape.Text({});  // separates the table from the columns
   for (size_t i = 0; i < columns.size(); ++i) {
-    AppendText(columns[i].name, shape);
+    shape.Text(columns[i].name);
     bool is_key = false;
     for (std::string_view name : key_names) is_key = is_key || name == columns[i].name;
-    shape->push_back(is_key ? 1 : 0);
+    shape.Byte(is_key ? 1 : 0);
     if (sampled[i] == 0) {
-      shape->push_back(static_cast<char>(ValueType::kNull));
+      shape.Byte(static_cast<char>(ValueType::kNull));
       continue;
     }
     if (!AppendValueShape(columns[i], options, shape)) return false;
     if (columns[i].type == ValueType::kInt64 || columns[i].type == ValueType::kUint64) {
-      shape->push_back(IntegerTypeCode(table_schema, columns[i].name));
+      shape.Byte(IntegerTypeCode(table_schema, columns[i].name));
     }
   }
   return true;
@@ -598,7 +634,7 @@ namespace {
 // is new; null when the change declines. `shape` is the change's EnvelopeShape.
 const std::string* SchemaPrefixFor(const EncodedRowChange& change, ViewType view,
                                    const RendererOptions& options,
-                                   const model::TableSchema* table_schema, const std::string& shape,
+                                   const model::TableSchema* table_schema, std::string_view shape,
                                    std::string_view payload) {
   SchemaCache& cache = EnvelopeSchemas();
   if (const std::string* known = cache.Find(shape); known != nullptr) return known;
@@ -651,11 +687,12 @@ bool AppendDebeziumRecordParts(const EncodedRowChange& change, ViewType view, bo
   *parts = DebeziumRecordParts{};
   if (view != ViewType::kNewAndOldImages) return false;
   if (!include_schema) return AppendPayload(change, options, payload);
-  thread_local std::string shape;
-  if (!EnvelopeShape(change, options, table_schema, &shape)) return false;
+  thread_local std::string shape_buffer;
+  Shape shape(shape_buffer);
+  if (!EnvelopeShape(change, options, table_schema, shape)) return false;
   const size_t original_size = payload->size();
   if (!AppendPayload(change, options, payload)) return false;
-  const std::string* prefix = SchemaPrefixFor(change, view, options, table_schema, shape,
+  const std::string* prefix = SchemaPrefixFor(change, view, options, table_schema, shape.view(),
                                               std::string_view(*payload).substr(original_size));
   if (prefix == nullptr) {
     payload->resize(original_size);
@@ -725,23 +762,23 @@ bool AppendDebeziumKey(std::string_view key_row, std::string_view image_row,
     out->append(payload);
     return true;
   }
-  thread_local std::string shape;
-  shape.clear();
-  shape.push_back(static_cast<char>(options.decimal_handling));
-  AppendText(schema_name, &shape);
+  thread_local std::string shape_buffer;
+  Shape shape(shape_buffer);
+  shape.Byte(static_cast<char>(options.decimal_handling));
+  shape.Text(schema_name);
   for (const EncodedField& field : fields) {
-    AppendText(field.name, &shape);
+    shape.Text(field.name);
     if (!IsSample(field)) {
-      shape.push_back(static_cast<char>(ValueType::kNull));
+      shape.Byte(static_cast<char>(ValueType::kNull));
       continue;
     }
-    if (!AppendValueShape(field, options, &shape)) return false;
+    if (!AppendValueShape(field, options, shape)) return false;
     if (field.type == ValueType::kInt64 || field.type == ValueType::kUint64) {
-      shape.push_back(IntegerTypeCode(table_schema, field.name));
+      shape.Byte(IntegerTypeCode(table_schema, field.name));
     }
   }
   SchemaCache& cache = KeySchemas();
-  const std::string* prefix = cache.Find(shape);
+  const std::string* prefix = cache.Find(shape.view());
   if (prefix == nullptr) {
     model::Row row;
     for (const EncodedField& field : fields) {
@@ -753,8 +790,8 @@ bool AppendDebeziumKey(std::string_view key_row, std::string_view image_row,
     std::string full = RenderDebeziumKey(row, schema_name, true, 0, options, table_schema);
     auto built = SchemaPrefix(full, payload);
     if (!built) return false;
-    cache.Put(shape, std::move(*built));
-    prefix = cache.Find(shape);
+    cache.Put(shape.view(), std::move(*built));
+    prefix = cache.Find(shape.view());
   }
   out->reserve(out->size() + prefix->size() + payload.size() + 1);
   out->append(*prefix);
