@@ -373,7 +373,7 @@ class Shape {
     const size_t size = text.size();
     char* at = Room(sizeof size + size);
     std::memcpy(at, &size, sizeof size);
-    std::memcpy(at + sizeof size, text.data(), size);
+    if (size != 0) std::memcpy(at + sizeof size, text.data(), size);  // data() may be null
     size_ += sizeof size + size;
   }
   std::string_view view() const { return std::string_view(buffer_.data(), size_); }
