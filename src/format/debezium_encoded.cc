@@ -1,6 +1,7 @@
 #include "format/debezium_encoded.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <memory>
@@ -231,19 +232,62 @@ bool TransactionNumber(std::string_view id, int64_t* number) {
   return true;
 }
 
+// Texts of the record that depend only on a byte the event carries (its connector, snapshot
+// marker, operation; Read checks each byte's range): written once with the same Output calls
+// as the rest of the record, then copied for every record instead of escaped again.
+struct ConstantTexts {
+  // `{"version":V,"connector":C,"name":`, by ConnectorKind.
+  std::array<std::string, static_cast<size_t>(model::ConnectorKind::kMariadb) + 1> source_head;
+  // `,"snapshot":S,"db":`, by SnapshotMarker.
+  std::array<std::string, static_cast<size_t>(model::SnapshotMarker::kIncremental) + 1> snapshot;
+  // `,"op":O,`, by Operation (the row changes Read accepts: kInsert to kRead).
+  std::array<std::string, static_cast<size_t>(model::Operation::kRead) + 1> op;
+};
+
+const ConstantTexts& Constants() {
+  static const ConstantTexts texts = [] {
+    ConstantTexts built;
+    for (size_t kind = 0; kind < built.source_head.size(); ++kind) {
+      Output out(built.source_head[kind]);
+      out.Literal("{\"version\":");
+      out.String(kSourceVersion);
+      out.Literal(",\"connector\":");
+      out.String(model::ConnectorName(static_cast<model::ConnectorKind>(kind)));
+      out.Literal(",\"name\":");
+      out.Finish();
+    }
+    for (size_t marker = 0; marker < built.snapshot.size(); ++marker) {
+      Output out(built.snapshot[marker]);
+      out.Literal(",\"snapshot\":");
+      out.String(SnapshotText(static_cast<uint8_t>(marker)));
+      out.Literal(",\"db\":");
+      out.Finish();
+    }
+    for (size_t op = static_cast<size_t>(model::Operation::kInsert); op < built.op.size(); ++op) {
+      Output out(built.op[op]);
+      out.Literal(",\"op\":");
+      out.String(model::OperationCode(static_cast<model::Operation>(op)));
+      out.Char(',');
+      out.Finish();
+    }
+    return built;
+  }();
+  return texts;
+}
+
 // The `source` block, as DebeziumRenderer::WriteSource writes it.
 bool WriteSource(const EncodedRowChange& change, Output& out) {
-  out.Literal("{\"version\":");
-  out.String(kSourceVersion);
-  out.Literal(",\"connector\":");
-  out.String(model::ConnectorName(static_cast<model::ConnectorKind>(change.connector)));
-  out.Literal(",\"name\":");
+  const ConstantTexts& constants = Constants();
+  // Read checked both bytes; a change built otherwise declines rather than index past them.
+  if (change.connector >= constants.source_head.size() ||
+      change.snapshot >= constants.snapshot.size()) {
+    return false;
+  }
+  out.Raw(constants.source_head[change.connector]);
   out.String(change.server_name);
   out.Char(',');
   WriteTimes(change.commit_ns, out);
-  out.Literal(",\"snapshot\":");
-  out.String(SnapshotText(change.snapshot));
-  out.Literal(",\"db\":");
+  out.Raw(constants.snapshot[change.snapshot]);
   out.String(change.database);
   Cursor position(change.position);
   uint8_t kind = 0;
@@ -343,9 +387,10 @@ bool WritePayload(const EncodedRowChange& change, const RendererOptions& options
   } else {
     out.Literal("null");
   }
-  out.Literal(",\"op\":");
-  out.String(model::OperationCode(change.op));
-  out.Char(',');
+  const size_t op = static_cast<size_t>(change.op);
+  const ConstantTexts& constants = Constants();
+  if (op >= constants.op.size() || constants.op[op].empty()) return false;  // as WriteSource
+  out.Raw(constants.op[op]);
   WriteTimes(change.capture_ns, out);
   out.Char('}');
   return true;
