@@ -22,6 +22,7 @@
 
 #include "api/body_buffers.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 
 namespace eddy::api {
 namespace {
@@ -491,7 +492,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
   if (server->wake_fd_ < 0) {
     return IoError(std::string("eventfd: ") + std::strerror(errno));
   }
-  server->accept_thread_ = std::thread([raw = server.get()] { raw->AcceptLoop(); });
+  server->accept_thread_ = std::thread([raw = server.get()] {
+    NameCurrentThread("http-accept");
+    raw->AcceptLoop();
+  });
   Log()->info("listening address={} port={} protocols={}", server->options_.listen,
               server->port_, server->tls_context_ ? "https(h2,http/1.1)" : "http/1.1,h2c");
   return server;
@@ -573,7 +577,10 @@ void HttpServer::AcceptLoop() {
     }
     Connection& connection = connections_.emplace_back();
     connection.fd = fd;
-    connection.thread = std::thread([this, &connection] { ServeConnection(&connection); });
+    connection.thread = std::thread([this, &connection] {
+      NameCurrentThread("http-conn");
+      ServeConnection(&connection);
+    });
   }
 }
 

@@ -11,14 +11,22 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
+
+#include "base/thread_name.h"
 
 namespace eddy {
 
 class HelperThread {
  public:
-  HelperThread() : thread_([this] { Loop(); }) {}
+  // `name` names the thread (base/thread_name.h): what it helps, for per-thread CPU figures.
+  explicit HelperThread(std::string name = "helper")
+      : thread_([this, name = std::move(name)] {
+          NameCurrentThread(name);
+          Loop();
+        }) {}
   ~HelperThread() {
     {
       std::lock_guard lock(mu_);

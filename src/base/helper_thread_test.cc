@@ -1,8 +1,10 @@
 #include "base/helper_thread.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -37,6 +39,23 @@ TEST(HelperThreadTest, WaitWithoutATaskReturnsAndDestructionJoins) {
     helper.Wait();
   }
   EXPECT_EQ(runs.load(), 1);
+}
+
+// The helper thread carries the name it was given (what top -H and per-thread CPU figures
+// show); a name longer than Linux keeps is cut at 15 bytes, not refused.
+TEST(HelperThreadTest, ThreadCarriesItsNameCutToWhatLinuxKeeps) {
+  auto name_of_helper = [](HelperThread& helper) {
+    char name[32] = {};
+    helper.Run([&] { pthread_getname_np(pthread_self(), name, sizeof(name)); });
+    helper.Wait();
+    return std::string(name);
+  };
+  HelperThread named("kafka-render");
+  EXPECT_EQ(name_of_helper(named), "kafka-render");
+  HelperThread long_named("a-name-longer-than-fifteen-bytes");
+  EXPECT_EQ(name_of_helper(long_named), "a-name-longer-t");
+  HelperThread unnamed;
+  EXPECT_EQ(name_of_helper(unnamed), "helper");
 }
 
 }  // namespace

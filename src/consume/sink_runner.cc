@@ -16,6 +16,7 @@
 #include "base/helper_thread.h"
 #include "base/logging.h"
 #include "base/metrics.h"
+#include "base/thread_name.h"
 #include "consume/outstanding_records.h"
 #include "consume/sequence_text.h"
 #include "format/json.h"
@@ -668,11 +669,19 @@ Status SinkRunner::Impl::Start() {
     std::lock_guard lock(mu_);  // lanes change the state as soon as they run
     started_state = state_;
   }
-  if (std::thread::hardware_concurrency() > 1) helper_ = std::make_unique<HelperThread>();
-  for (size_t i = 0; i < lanes_.size(); ++i) {
-    lanes_[i].thread = std::thread([this, i] { LaneLoop(i); });
+  if (std::thread::hardware_concurrency() > 1) {
+    helper_ = std::make_unique<HelperThread>("sink-records");
   }
-  control_thread_ = std::thread([this] { ControlLoop(); });
+  for (size_t i = 0; i < lanes_.size(); ++i) {
+    lanes_[i].thread = std::thread([this, i] {
+      NameCurrentThread("sink-lane-" + std::to_string(i));
+      LaneLoop(i);
+    });
+  }
+  control_thread_ = std::thread([this] {
+    NameCurrentThread("sink-control");
+    ControlLoop();
+  });
   logger_->info("sink={} stream={} url={} started state={} lanes={}", spec_.name, spec_.stream,
                 shown_url_, SinkStateName(started_state), lanes_.size());
   return ::eddy::Status::Ok();

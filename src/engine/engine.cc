@@ -9,6 +9,7 @@
 #include "api/metrics_endpoint.h"
 #include "api/record_rendering.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "consume/sink_settings.h"
 #include "engine/admin_api.h"
 #include "engine/admin_console.h"
@@ -470,7 +471,10 @@ Result<std::unique_ptr<Engine>> Engine::Start(const EngineConfig& config, SinkSe
   // On error the engine's destructor stops what started.
   EDDY_RETURN_IF_ERROR(engine->StartSinks());
 
-  engine->retention_thread_ = std::thread([raw = engine.get()] { raw->RetentionLoop(); });
+  engine->retention_thread_ = std::thread([raw = engine.get()] {
+    NameCurrentThread("log-retention");
+    raw->RetentionLoop();
+  });
   engine->monitor_->StartSampling();
   return engine;
 }

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "model/event_codec.h"
 
 namespace eddy::engine {
@@ -359,7 +360,12 @@ std::shared_ptr<ShapingStream> MakeShapingStream(std::shared_ptr<log::Stream> in
 }
 
 Heartbeater::Heartbeater(std::vector<Entry> entries) : entries_(std::move(entries)) {
-  if (!entries_.empty()) thread_ = std::thread([this] { Loop(); });
+  if (!entries_.empty()) {
+    thread_ = std::thread([this] {
+      NameCurrentThread("shaping");
+      Loop();
+    });
+  }
 }
 
 Heartbeater::~Heartbeater() { Stop(); }

@@ -23,6 +23,8 @@
 #include <mutex>
 #include <thread>
 
+#include "base/thread_name.h"
+
 namespace eddy::io {
 namespace {
 
@@ -380,6 +382,7 @@ class PosixUncachedFile final : public PosixFile {
   void StartWriter() {
     if (writer_.joinable()) return;
     writer_ = std::thread([this] {
+      NameCurrentThread("file-writer");
       std::unique_lock lock(mu_);
       while (true) {
         cv_.wait(lock, [&] { return busy_ || stopping_; });

@@ -4,6 +4,7 @@
 
 #include "base/logging.h"
 #include "base/metrics.h"
+#include "base/thread_name.h"
 #include "net/http_client.h"
 
 namespace eddy::monitor {
@@ -25,7 +26,10 @@ Result<std::unique_ptr<AlertNotifier>> AlertNotifier::Start(AlertNotifierOptions
                            "\"; write an http:// or https:// URL");
   }
   std::unique_ptr<AlertNotifier> notifier(new AlertNotifier(std::move(options)));
-  notifier->thread_ = std::thread([raw = notifier.get()] { raw->Loop(); });
+  notifier->thread_ = std::thread([raw = notifier.get()] {
+    NameCurrentThread("alert-notify");
+    raw->Loop();
+  });
   return notifier;
 }
 

@@ -256,7 +256,7 @@ class KafkaDestination final : public consume::Destination {
     half.status = Status::Ok();
     half.done = split;
     if (split < count) {
-      if (helper_ == nullptr) helper_ = std::make_unique<HelperThread>();
+      if (helper_ == nullptr) helper_ = std::make_unique<HelperThread>("kafka-render");
       helper_->Run([this, &batch, &skip, split, count, &half] {
         half.done = MapRecords(batch, skip, split, count, &half.arena, &half.messages,
                                &half.record_of_message, &half.status);
@@ -644,7 +644,7 @@ class KafkaDestination final : public consume::Destination {
   // so those calls never run concurrently. Not on a one-core machine (no helper thread).
   void BeginAhead() {
     if (!two_cores_) return;
-    if (helper_ == nullptr) helper_ = std::make_unique<HelperThread>();
+    if (helper_ == nullptr) helper_ = std::make_unique<HelperThread>("kafka-render");
     begun_ahead_ = nullptr;
     helper_->Run([this] { begun_ahead_ = rd_kafka_begin_transaction(producer_); });
     begin_ahead_pending_ = true;

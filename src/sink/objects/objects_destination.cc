@@ -317,7 +317,7 @@ class ObjectsDestination final : public consume::Destination {
     std::lock_guard lock(mutex_);
     StagedSlice& slice = slices_[next_slice_];
     slice.Take(records);
-    if (encoder_thread_ == nullptr) encoder_thread_ = std::make_unique<HelperThread>();
+    if (encoder_thread_ == nullptr) encoder_thread_ = std::make_unique<HelperThread>("objects-encode");
     encoder_thread_->Wait();  // the slice before is encoded: staged_ and the other slice are free
     if (first) staged_ = std::make_unique<ParquetFlush>(settings_, ParquetOptions());
     if (staged_ == nullptr || staged_->unusable()) return;

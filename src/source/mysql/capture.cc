@@ -14,6 +14,7 @@
 #include "base/bytes.h"
 #include "base/clock.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "log/kinesis.h"
 #include "model/event.h"
 #include "model/event_codec.h"
@@ -2159,7 +2160,10 @@ Result<std::unique_ptr<MysqlCapture>> MysqlCapture::Start(MysqlCaptureOptions op
   capture->runner_ =
       std::make_unique<Runner>(std::move(options), std::move(stream), std::move(url));
   Runner* runner = capture->runner_.get();
-  capture->thread_ = std::thread([runner] { runner->Run(); });
+  capture->thread_ = std::thread([runner] {
+    NameCurrentThread("mysql-capture");
+    runner->Run();
+  });
   return capture;
 }
 

@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/integer_text.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "model/datetime_text.h"
 #include "model/event.h"
 #include "model/event_codec.h"
@@ -1010,6 +1011,7 @@ Result<MysqlPosition> Snapshotter::RunParallel(
   std::vector<std::thread> threads;
   for (size_t i = 0; i < workers; ++i) {
     threads.emplace_back([&, i] {
+      NameCurrentThread("mysql-snap-" + std::to_string(i));
       read(&sessions[i]);
       std::lock_guard lock(mu);
       --running;

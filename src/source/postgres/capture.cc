@@ -18,6 +18,7 @@
 #include "base/backoff.h"
 #include "base/clock.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "model/event_codec.h"
 #include "source/capture_metrics.h"
 #include "source/postgres/copy_text.h"
@@ -1026,6 +1027,7 @@ class PostgresCapture::Runner {
     std::vector<std::thread> threads;
     for (size_t i = 0; i < workers; ++i) {
       threads.emplace_back([&] {
+        NameCurrentThread("pg-snapshot");
         Status status = work();
         std::lock_guard lock(mu);
         if (!status.ok() && failure.ok()) {
@@ -1782,6 +1784,7 @@ class PostgresCapture::Runner {
       std::vector<std::thread> threads;
       for (size_t i = 1; i < queries.size(); ++i) {
         threads.emplace_back([this, &queries, i]() {
+          NameCurrentThread("pg-chunk-" + std::to_string(i));
           queries[i].status = ReadChunkRows(*snapshot_workers_[i - 1], queries[i]);
         });
       }
@@ -2622,7 +2625,10 @@ Result<std::unique_ptr<PostgresCapture>> PostgresCapture::Start(
   std::unique_ptr<PostgresCapture> capture(new PostgresCapture());
   capture->runner_ = std::make_unique<Runner>(std::move(options), std::move(stream));
   Runner* runner = capture->runner_.get();
-  capture->thread_ = std::thread([runner] { runner->Run(); });
+  capture->thread_ = std::thread([runner] {
+    NameCurrentThread("pg-capture");
+    runner->Run();
+  });
   return capture;
 }
 
