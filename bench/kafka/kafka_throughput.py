@@ -20,7 +20,9 @@ Prints records/s of each and the ratio kcat seconds / eddy seconds (> 1: eddy fa
 CPU seconds (user + system) each used: eddy's process until its last record was acknowledged
 (/proc/PID/stat, with its page faults, and apart the part of librdkafka's threads and of its
 main thread, which in librdkafka 2.0.2 polls through each transaction's 1 ms timer), kcat's
-(its rusage), and the mock cluster's in each phase. On a machine shared with other work the wall-clock ratio moves with the load; the CPU
+(its rusage), and the mock cluster's in each phase; eddy's CPU by thread (its threads carry
+their role's name: sink-lane-0, kafka-render, sink-control, rdk:broker1, ...), and the share of
+the machine's CPU time left idle during each run (a run bound by CPU leaves little). On a machine shared with other work the wall-clock ratio moves with the load; the CPU
 figures move much less.
 
 Start-up, apart: eddy's is the time from its process start to its first acknowledged batch less
@@ -52,7 +54,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "support"))
 from kafka_cluster import KafkaMockCluster  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from bench_common import librdkafka_cpu_seconds  # noqa: E402
+from bench_common import SystemIdle, format_thread_cpu, librdkafka_cpu_seconds, thread_cpu_seconds  # noqa: E402
 
 
 def wait_for(condition, seconds, what):
@@ -182,11 +184,12 @@ def main():
                 started = time.monotonic()
                 cpu = children_cpu_seconds()
                 mock_cpu = cpu_seconds(cluster.process.pid)
+                idle = SystemIdle()
                 subprocess.run(["kcat", "-P", "-b", cluster.bootstrap, "-t", topic, "-K", "\t",
                                 "-X", "partitioner=murmur2_random", "-X", "enable.idempotence=true",
                                 "-l", path], check=True)
                 return (time.monotonic() - started, children_cpu_seconds() - cpu,
-                        cpu_seconds(cluster.process.pid) - mock_cpu)
+                        cpu_seconds(cluster.process.pid) - mock_cpu, idle.stop())
 
             def run_eddy(binary, name, exactly_once):
                 port = free_port()
@@ -202,6 +205,7 @@ def main():
                     command = [binary] + base[1:] + ["--api-listen", f"127.0.0.1:{port}", "--sink", sink]
                 started = time.monotonic()
                 mock_cpu = cpu_seconds(cluster.process.pid)
+                idle = SystemIdle()
                 run = subprocess.Popen(command, stdout=open(work + f"/{name}.log", "w"),
                                        stderr=subprocess.STDOUT)
                 # From the process's start, and from its first delivered batch (without the
@@ -215,7 +219,9 @@ def main():
                          metric(port, "eddy_sink_delivered_records_total", name) >= args.rows, 600,
                          f"{name}: every record delivered")
                 done = time.monotonic()
+                idle_share = idle.stop()
                 eddy_cpu = cpu_seconds(run.pid)
+                threads = thread_cpu_seconds(run.pid)
                 rdk_main_cpu, rdk_cpu = librdkafka_cpu_seconds(run.pid)
                 eddy_faults = minor_faults(run.pid)
                 mock_cpu = cpu_seconds(cluster.process.pid) - mock_cpu
@@ -231,7 +237,8 @@ def main():
                 return {"seconds": done - started, "steady": steady, "startup": startup,
                         "first": first - started, "first_count": first_count, "cpu": eddy_cpu,
                         "rdk_cpu": rdk_cpu, "rdk_main_cpu": rdk_main_cpu,
-                        "faults": eddy_faults, "mock_cpu": mock_cpu, "batches": batches, "in_deliver": in_deliver}
+                        "faults": eddy_faults, "mock_cpu": mock_cpu, "batches": batches, "in_deliver": in_deliver,
+                        "idle": idle_share, "threads": format_thread_cpu(threads)}
 
             print(f"{args.rows} records ({size / args.rows:.0f} B each as key+value), batch_size "
                   f"{args.batch_size}, format {args.format}", flush=True)
@@ -244,12 +251,12 @@ def main():
                     for exactly_once in modes:
                         name = f"bench-r{round_number}-{label}-eo-{exactly_once}"
                         results.append((label, exactly_once, run_eddy(binary, name, exactly_once)))
-                kcat_seconds, kcat_cpu, kcat_mock_cpu = run_kcat(f"bench-kcat-r{round_number}",
-                                                                 work + "/records.txt")
-                kcat_start, _, _ = run_kcat(f"bench-kcat-one-r{round_number}", work + "/one.txt")
+                kcat_seconds, kcat_cpu, kcat_mock_cpu, kcat_idle = run_kcat(
+                    f"bench-kcat-r{round_number}", work + "/records.txt")
+                kcat_start, _, _, _ = run_kcat(f"bench-kcat-one-r{round_number}", work + "/one.txt")
                 print(f"kcat -P from a file:          {kcat_seconds:7.2f} s  {args.rows / kcat_seconds:10,.0f} "
-                      f"records/s; CPU {kcat_cpu:.2f} s (mock cluster {kcat_mock_cpu:.2f} s); its start-up "
-                      f"(one record) {kcat_start:.3f} s")
+                      f"records/s; CPU {kcat_cpu:.2f} s (mock cluster {kcat_mock_cpu:.2f} s); the machine "
+                      f"{kcat_idle:.0%} idle; its start-up (one record) {kcat_start:.3f} s")
                 for label, exactly_once, r in results:
                     ratio = kcat_seconds / r["seconds"]
                     steady_ratio = r["steady"] / (args.rows / kcat_seconds)
@@ -263,7 +270,8 @@ def main():
                           f"(librdkafka's threads {r['rdk_cpu']:.2f} s, its main thread {r['rdk_main_cpu']:.2f} s), "
                           f"{r['faults']:,} page faults "
                           f"(mock cluster {r['mock_cpu']:.2f} s), CPU ratio kcat/eddy {cpu_ratio:.2f}; "
-                          f"{r['batches']:.0f} batches, {r['in_deliver']:.2f} s in Deliver", flush=True)
+                          f"{r['batches']:.0f} batches, {r['in_deliver']:.2f} s in Deliver; the machine "
+                          f"{r['idle']:.0%} idle; CPU by thread: {r['threads']}", flush=True)
                     summary.setdefault((who, exactly_once), []).append(
                         (ratio, steady_ratio, r["startup"], cpu_ratio))
             if args.repeat > 1:

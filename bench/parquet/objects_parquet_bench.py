@@ -19,7 +19,8 @@ Like with like: DuckDB's rows are already in its table, so eddy's are already in
    row, i.e. until the last object is durable (fsync'd and renamed into place): start-up,
    reading the log, decoding the events, the Parquet encoding and the object writes. Progress
    is eddy_sink_delivered_records_total on /metrics, polled every 10 ms over HTTP. The CPU
-   seconds eddy used are printed too (utime + stime of the process).
+   seconds eddy used are printed too (utime + stime of the process), and the fastest run's CPU
+   by thread (objects-encode, sink-lane-0, sink-control, ...).
 4. DuckDB, timed (bench/parquet/duckdb_copy.mjs), --repeat times: the CSV loaded into a table
    (untimed), then `COPY retail_trans TO 'x.parquet' (FORMAT parquet, COMPRESSION C)` on all
    of DuckDB's threads. It also checks that eddy's files hold exactly the table's rows.
@@ -40,7 +41,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "e2e"))
 from e2e_common import Postgres, free_port, stop_process  # noqa: E402
 from objects_support import delivered_records  # noqa: E402
 sys.path.insert(0, os.path.join(HERE, ".."))
-from bench_common import create_retail_trans  # noqa: E402
+from bench_common import create_retail_trans, format_thread_cpu, thread_cpu_seconds  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -53,8 +54,9 @@ def cpu_seconds(pid):
 
 
 def timed_eddy(argv, sink, rows, log):
-    """(wall seconds, CPU seconds) from the start of `argv` (an eddy command, whose API port
-    serves /metrics) until the sink named `sink` acknowledged `rows` records."""
+    """(wall seconds, CPU seconds, CPU by thread as text) from the start of `argv` (an eddy
+    command, whose API port serves /metrics) until the sink named `sink` acknowledged `rows`
+    records."""
     port = free_port()
     started = time.monotonic()
     process = subprocess.Popen(argv + ["--api-listen", f"127.0.0.1:{port}"],
@@ -66,7 +68,7 @@ def timed_eddy(argv, sink, rows, log):
                 raise AssertionError(f"sink {sink} did not deliver every record; see {log}")
             time.sleep(0.01)  # polling a condition with a deadline
         seconds = time.monotonic() - started
-        return seconds, cpu_seconds(process.pid)
+        return seconds, cpu_seconds(process.pid), format_thread_cpu(thread_cpu_seconds(process.pid))
     finally:
         stop_process(process)
 
@@ -93,7 +95,7 @@ def main():
         data_dir = work + "/data"
         sink_settings = (f"format=parquet&compression={args.compression}"
                          "&buffer_size_mb=128&buffer_interval=0&stream=retail")
-        capture_seconds, capture_cpu = timed_eddy(
+        capture_seconds, capture_cpu, _ = timed_eddy(
             [args.eddy, "run", "--source", db.url, "--data-dir", data_dir, "--stream", "retail",
              "--tables", "public.retail_trans", "--shards", "4",
              "--sink", f"file://{work}/capture?name=capture&{sink_settings}"],
@@ -101,7 +103,7 @@ def main():
         db.stop()
         db = None
 
-        parquet = []  # (wall, cpu) per run
+        parquet = []  # (wall, cpu, cpu by thread) per run
         for run in range(args.repeat):
             parquet.append(timed_eddy(
                 [args.eddy, "serve", "--data-dir", data_dir, "--sink", f"file://{work}/parquet-{run}?name=pq{run}&{sink_settings}"],
@@ -117,7 +119,7 @@ def main():
         assert duck["differences"] == 0, f"eddy's Parquet rows differ from the table's: {duck}"
 
         csv_mb = os.path.getsize(csv) / 1e6
-        walls = [wall for wall, _ in parquet]
+        walls = [wall for wall, _, _ in parquet]
         eddy_best, duck_best = min(walls), min(duck["seconds"])
         eddy_median, duck_median = statistics.median(walls), statistics.median(duck["seconds"])
 
@@ -129,11 +131,13 @@ def main():
               f"{args.compression}, {args.repeat} runs each, load {os.getloadavg()[0]:.1f}")
         print(line("eddy serve --sink file://?format=parquet (log)", eddy_best,
                    f"({duck['eddy_bytes'] / 1e6:.1f} MB, {duck['eddy_files']} files; "
-                   f"CPU {min(cpu for _, cpu in parquet):.2f} s)"))
+                   f"CPU {min(cpu for _, cpu, _ in parquet):.2f} s)"))
         print(line(f"DuckDB COPY TO parquet ({duck['threads']} threads)", duck_best,
                    f"({duck['bytes'] / 1e6:.1f} MB)"))
         print(f"  eddy runs {', '.join(f'{w:.3f}' for w in walls)} s; DuckDB runs "
               f"{', '.join(f'{s:.3f}' for s in duck['seconds'])} s")
+        fastest = min(parquet, key=lambda run: run[0])
+        print(f"  eddy's fastest run, CPU by thread: {fastest[2]}")
         print(f"  ratio DuckDB seconds / eddy seconds: {duck_best / eddy_best:.2f} best, "
               f"{duck_median / eddy_median:.2f} median")
         print(line("from capture: eddy run --source PG --sink ...", capture_seconds,
