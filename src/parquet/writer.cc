@@ -237,6 +237,30 @@ struct Bounds {
   double min_d = 0, max_d = 0;    // float, double (NaN never enters)
   Int128 min_w = 0, max_w = 0;    // decimals
   std::string min_s, max_s;       // byte arrays (unsigned bytewise), bool as 0/1 byte
+  // Order keys of min_s and max_s (OrderKey): most values are placed by them alone.
+  uint64_t min_key = 0, max_key = 0;
+
+  // The first 8 bytes of `v`, big-endian, zero-padded. Of two texts, the one with the smaller
+  // key is the smaller in unsigned bytewise order (at the first differing byte, a text that
+  // ended pads 0, which no byte is below); equal keys say nothing, and the texts decide.
+  static uint64_t OrderKey(std::string_view v) {
+    uint64_t key = 0;
+    if (v.size() >= 8) {
+      std::memcpy(&key, v.data(), 8);
+    } else if (!v.empty()) {
+      std::memcpy(&key, v.data(), v.size());
+    }
+    if constexpr (std::endian::native == std::endian::little) key = __builtin_bswap64(key);
+    return key;
+  }
+  // Whether `a` (whose OrderKey is a_key) sorts before `b` (b_key), unsigned bytewise. Texts of
+  // at most 8 bytes with equal keys differ only in length (the shorter one is the other's
+  // prefix up to zero bytes), so the bytes are compared only when one is longer.
+  static bool Before(std::string_view a, uint64_t a_key, std::string_view b, uint64_t b_key) {
+    if (a_key != b_key) return a_key < b_key;
+    if (a.size() <= 8 && b.size() <= 8) return a.size() < b.size();
+    return a < b;
+  }
 
   void Signed(int64_t v) {
     if (!has) {
@@ -279,14 +303,18 @@ struct Bounds {
     }
   }
   void Bytes(std::string_view v) {
+    const uint64_t key = OrderKey(v);
     if (!has) {
       min_s.assign(v.data(), v.size());
       max_s.assign(v.data(), v.size());
+      min_key = max_key = key;
       has = true;
-    } else if (v < std::string_view(min_s)) {
+    } else if (Before(v, key, min_s, min_key)) {
       min_s.assign(v.data(), v.size());
-    } else if (v > std::string_view(max_s)) {
+      min_key = key;
+    } else if (Before(max_s, max_key, v, key)) {
       max_s.assign(v.data(), v.size());
+      max_key = key;
     }
   }
   void Merge(const Bounds& other) {
@@ -303,8 +331,14 @@ struct Bounds {
     max_d = std::max(max_d, other.max_d);
     min_w = std::min(min_w, other.min_w);
     max_w = std::max(max_w, other.max_w);
-    if (std::string_view(other.min_s) < std::string_view(min_s)) min_s = other.min_s;
-    if (std::string_view(other.max_s) > std::string_view(max_s)) max_s = other.max_s;
+    if (std::string_view(other.min_s) < std::string_view(min_s)) {
+      min_s = other.min_s;
+      min_key = other.min_key;
+    }
+    if (std::string_view(other.max_s) > std::string_view(max_s)) {
+      max_s = other.max_s;
+      max_key = other.max_key;
+    }
   }
 };
 

@@ -342,6 +342,36 @@ TEST(ParquetWriter, StatisticsFollowEachTypesOrderAndSkipNaN) {
   EXPECT_FALSE(summary.columns[8].max_exact);
 }
 
+// Byte-array bounds are the unsigned bytewise minimum and maximum of the column's values, in
+// every page and row group: random values over a few bytes (0x00 and 0xFF among them), of 0 to
+// 20 bytes, so that many share long prefixes, end inside another's first 8 bytes, or differ
+// only past them.
+TEST(ParquetWriter, ByteArrayBoundsAreTheBytewiseMinimumAndMaximumOfRandomValues) {
+  TableSchema schema = Schema({Col("b", ValueType::kBytes, "bytea")});
+  const char alphabet[] = {'\x00', '\x01', 'a', 'b', '\x7F', '\x80', '\xFF'};
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937 random(seed);
+    std::vector<Row> rows;
+    std::string expected_min, expected_max;
+    const size_t count = 1 + random() % 400;
+    for (size_t i = 0; i < count; ++i) {
+      std::string value(random() % 21, 'a');
+      for (char& c : value) c = alphabet[random() % sizeof(alphabet)];
+      if (i == 0 || value < expected_min) expected_min = value;
+      if (i == 0 || value > expected_max) expected_max = value;
+      rows.push_back({{"b", Value::Bytes(value)}});
+    }
+    WriterOptions options;
+    options.row_group_rows = 1 + random() % 100;  // bounds merged across row groups
+    options.page_rows = 1 + random() % 30;
+    FileSummary summary;
+    auto bytes = WriteRows(schema, options, rows, &summary);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    EXPECT_EQ(summary.columns[0].min_value, expected_min) << "seed " << seed;
+    EXPECT_EQ(summary.columns[0].max_value, expected_max) << "seed " << seed;
+  }
+}
+
 TEST(ParquetWriter, StringMaximumThatCannotBeIncrementedIsOmitted) {
   TableSchema schema = Schema({Col("b", ValueType::kBytes, "bytea")});
   WriterOptions options;
