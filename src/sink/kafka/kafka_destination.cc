@@ -35,7 +35,8 @@ constexpr int kAdminTimeoutMs = 3000;
 // Log records mapped before their Kafka records are produced: the unit in which the rendering
 // of a batch overlaps librdkafka sending it.
 constexpr size_t kProduceChunkRecords = 256;
-// Batches of at least this many records are mapped on two threads (see Deliver).
+// Batches of at least this many records are mapped on two threads where there are three cores
+// or more (see Deliver).
 constexpr size_t kHelperMinRecords = 2048;
 // Batches of at least this many records are not followed by the runner's checkpoint save
 // (CommitsCheckpointFromRecords): a trickle's batches (tens of records) keep it.
@@ -246,10 +247,14 @@ class KafkaDestination final : public consume::Destination {
       }
     }
     const size_t count = batch.records.size();
-    // A large batch's second half is mapped on the helper thread while the lane maps and
-    // produces the first (mapping is most of Deliver's own CPU, and the lane is the one thread
-    // every batch goes through); the lane then produces the helper's records, in order.
-    const size_t split = count >= kHelperMinRecords && two_cores_ ? count / 2 : count;
+    // With a core to spare, a large batch's second half is mapped on the helper thread while
+    // the lane maps and produces the first (mapping is most of Deliver's own CPU, and the lane
+    // is the one thread every batch goes through); the lane then produces the helper's
+    // records, in order. Not on two cores: librdkafka's broker thread, which frames, copies
+    // and checksums every record, then got no core while the two mapped, and worked alone
+    // while the lane waited for the acknowledgements (docs/benchmarks.md, "Kafka: where a
+    // transaction's time goes").
+    const size_t split = count >= kHelperMinRecords && spare_core_ ? count / 2 : count;
     HelperHalf& half = helper_half_;
     half.messages.clear();
     half.record_of_message.clear();
@@ -971,6 +976,11 @@ class KafkaDestination final : public consume::Destination {
   bool begin_ahead_pending_ = false;
   rd_kafka_error_t* begun_ahead_ = nullptr;
   const bool two_cores_ = std::thread::hardware_concurrency() > 1;
+  // Whether a large batch is rendered on two threads (render_threads; auto: where there is a
+  // core for the helper's half besides the lane's and librdkafka's broker thread's).
+  const bool spare_core_ =
+      settings_.render_threads == RenderThreads::kTwo ||
+      (settings_.render_threads == RenderThreads::kAuto && std::thread::hardware_concurrency() > 2);
   // The topic of the last message produced (a view into the mapper) and its handle.
   std::string_view last_topic_;
   rd_kafka_topic_t* last_handle_ = nullptr;

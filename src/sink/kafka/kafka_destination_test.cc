@@ -185,11 +185,16 @@ TEST(KafkaDestination, LargeBatchesArriveWholeAndInOrderPerKey) {
   auto started = MockCluster::Start(1);
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   MockCluster& cluster = **started;
-  for (const std::string exactly_once : {"true", "false"}) {
-    SCOPED_TRACE("exactly_once=" + exactly_once);
-    const std::string prefix = "large-" + exactly_once;
+  // Each batch rendered by the lane alone and in two halves (render_threads): the same records.
+  for (const auto& [exactly_once, render_threads] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"true", "1"}, {"false", "1"}, {"true", "2"}, {"false", "2"}}) {
+    SCOPED_TRACE("exactly_once=" + exactly_once + " render_threads=" + render_threads);
+    const std::string prefix = "large-" + exactly_once + "-" + render_threads;
     auto destination = MakeKafkaDestination(
-        Spec(cluster.bootstrap(), {{"exactly_once", exactly_once}, {"topic_prefix", prefix}}));
+        Spec(cluster.bootstrap(), {{"exactly_once", exactly_once},
+                                   {"topic_prefix", prefix},
+                                   {"render_threads", render_threads}}));
     ASSERT_TRUE(destination.ok()) << destination.status().ToString();
     ASSERT_TRUE((*destination)->Open().ok());
     ASSERT_TRUE((*destination)->ReadCheckpoint().ok());
@@ -228,7 +233,7 @@ TEST(KafkaDestination, LargeBatchesArriveWholeAndInOrderPerKey) {
 
     if (exactly_once == "false") {
       consume::SinkBatch bad = Batch(10001, 4000);
-      bad.records[3500].stored_event = "not an encoded event";  // in the helper's half
+      bad.records[3500].stored_event = "not an encoded event";  // in the helper's half, if any
       consume::DeliveryOutcome outcome = (*destination)->Deliver(bad);
       EXPECT_EQ(outcome.acknowledged, 3500u);
       EXPECT_EQ(outcome.failure.code(), ErrorCode::kCorruption) << outcome.failure.ToString();

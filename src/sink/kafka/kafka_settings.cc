@@ -16,15 +16,15 @@ constexpr std::string_view kLibrdkafkaPrefix = "kafka.";
 constexpr size_t kMaxTopicLength = 249;
 
 // The keys this destination owns (besides kafka.NAME), in the order the docs list them.
-constexpr std::array<std::string_view, 15> kOwnKeys = {
+constexpr std::array<std::string_view, 16> kOwnKeys = {
     "topic_prefix",        "topic",
     "message.key.columns", "tombstones_on_delete",
     "exactly_once",        "transactional_id",
     "offsets_topic",       "schema_change_topic",
     "transaction_topic",   "heartbeat_topic",
     "partitions",          "replication_factor",
-    "delivery_timeout",    "format",
-    "skipped.operations"};
+    "delivery_timeout",    "render_threads",
+    "format",              "skipped.operations"};
 
 // librdkafka properties the sink sets itself: overriding them would break what it promises.
 constexpr std::array<std::string_view, 5> kReservedLibrdkafka = {
@@ -258,6 +258,17 @@ Result<KafkaSettings> ParseKafkaSettings(const consume::SinkSpec& spec) {
                        "unit (\"500ms\", \"30s\")");
       }
       settings.delivery_timeout = *parsed;
+    } else if (key == "render_threads") {
+      if (value == "auto") {
+        settings.render_threads = RenderThreads::kAuto;
+      } else if (value == "1") {
+        settings.render_threads = RenderThreads::kOne;
+      } else if (value == "2") {
+        settings.render_threads = RenderThreads::kTwo;
+      } else {
+        return Invalid(key, value,
+                       "use auto (two threads where the machine has three cores or more), 1 or 2");
+      }
     } else if (key == "format") {
       settings.format = value;  // the runner checks the name
     } else if (key == "view_type") {

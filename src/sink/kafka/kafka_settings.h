@@ -30,6 +30,13 @@ struct KeyColumnsRule {
   std::vector<std::string> columns;
 };
 
+// How many threads render a large batch's Kafka records (`render_threads`).
+enum class RenderThreads : uint8_t {
+  kAuto,  // two where the machine has three cores or more, else one
+  kOne,   // the lane alone
+  kTwo,   // the lane and a helper, each half of the batch
+};
+
 struct KafkaSettings {
   // "host:port,host:port" (librdkafka's bootstrap.servers).
   std::string bootstrap_servers;
@@ -59,6 +66,7 @@ struct KafkaSettings {
   // How long one attempt (connect, produce a batch, commit) may take before the batch fails
   // retriably and the sink goes IMPAIRED.
   std::chrono::milliseconds delivery_timeout{30'000};
+  RenderThreads render_threads = RenderThreads::kAuto;
   // `kafka.NAME=VALUE` settings, NAME passed to librdkafka as is, in name order.
   std::vector<std::pair<std::string, std::string>> librdkafka;
   // The runner's `format` (default debezium-schema for this sink) and view type.

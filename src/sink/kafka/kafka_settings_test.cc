@@ -29,6 +29,7 @@ TEST(KafkaSettings, Defaults) {
   EXPECT_EQ(settings->format, "debezium-schema");
   EXPECT_FALSE(settings->partitions.has_value());
   EXPECT_EQ(settings->skipped_operations, "t");  // Debezium's default
+  EXPECT_EQ(settings->render_threads, RenderThreads::kAuto);
 }
 
 TEST(KafkaSettings, EverySetting) {
@@ -41,6 +42,7 @@ TEST(KafkaSettings, EverySetting) {
                                {"partitions", "6"},
                                {"replication_factor", "3"},
                                {"delivery_timeout", "5s"},
+                               {"render_threads", "2"},
                                {"kafka.compression.type", "lz4"},
                                {"batch_size", "500"},
                                {"format", "debezium"},
@@ -56,6 +58,7 @@ TEST(KafkaSettings, EverySetting) {
   EXPECT_EQ(settings->partitions, 6);
   EXPECT_EQ(settings->replication_factor, 3);
   EXPECT_EQ(settings->delivery_timeout.count(), 5000);
+  EXPECT_EQ(settings->render_threads, RenderThreads::kTwo);
   ASSERT_EQ(settings->librdkafka.size(), 1u);
   EXPECT_EQ(settings->librdkafka[0].first, "compression.type");
   EXPECT_EQ(settings->format, "debezium");
@@ -95,6 +98,8 @@ TEST(KafkaSettings, BadInputIsNamed) {
               "c, u, d, t, or none");
   ExpectError(Spec("kafka://k:1", {{"topic_prefix", "p"}, {"delivery_timeout", "1ms"}}),
               "delivery_timeout");
+  ExpectError(Spec("kafka://k:1", {{"topic_prefix", "p"}, {"render_threads", "3"}}),
+              "use auto (two threads where the machine has three cores or more), 1 or 2");
 }
 
 TEST(KafkaSettings, SanitizesTopicNamesAsDebezium) {
