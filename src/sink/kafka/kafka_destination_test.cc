@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -49,11 +50,12 @@ consume::SinkBatch Batch(uint64_t first, uint64_t count) {
 }
 
 // Every record of `topic` (all partitions, from the start) as key -> values in partition order,
-// read_committed; waits for `expected` records with a deadline.
+// read_committed; waits for `expected` records with a deadline (`wait`).
 // `create_times`: when set, every record's timestamp, or -1 where it is not a CreateTime.
 std::map<std::string, std::vector<std::string>> ReadTopic(
     const std::string& bootstrap, const std::string& topic, size_t expected,
-    std::vector<int64_t>* create_times = nullptr) {
+    std::vector<int64_t>* create_times = nullptr,
+    std::chrono::seconds wait = std::chrono::seconds(30)) {
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), error, sizeof(error));
@@ -80,7 +82,7 @@ std::map<std::string, std::vector<std::string>> ReadTopic(
   rd_kafka_assign(consumer, list);
   rd_kafka_topic_partition_list_destroy(list);
   size_t read = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto deadline = std::chrono::steady_clock::now() + wait;
   while (read < expected && std::chrono::steady_clock::now() < deadline) {
     rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 100);
     if (message == nullptr) continue;
@@ -259,6 +261,39 @@ TEST(KafkaDestination, LargeBatchesArriveWholeAndInOrderPerKey) {
     }
     ASSERT_TRUE((*destination)->Close().ok());
   }
+}
+
+// Records go to librdkafka in runs (one rd_kafka_produce_batch call each), but one that
+// librdkafka refuses for its size stops the batch there: nothing after it goes out, as when
+// every record was produced alone, whatever the user's kafka.message.max.bytes.
+TEST(KafkaDestination, ARecordTooLargeStopsTheBatchAndNothingAfterItGoesOut) {
+  auto started = MockCluster::Start(1);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  MockCluster& cluster = **started;
+  auto destination = MakeKafkaDestination(Spec(
+      cluster.bootstrap(),
+      {{"exactly_once", "false"}, {"topic_prefix", "size"}, {"kafka.message.max.bytes", "2000"}}));
+  ASSERT_TRUE(destination.ok()) << destination.status().ToString();
+  ASSERT_TRUE((*destination)->Open().ok());
+  consume::SinkBatch batch = Batch(1, 10);
+  batch.records[3].data = "{\"n\":\"" + std::string(3000, 'x') + "\"}";
+  consume::DeliveryOutcome outcome = (*destination)->Deliver(batch);
+  EXPECT_EQ(outcome.acknowledged, 3u);
+  EXPECT_EQ(outcome.failure.code(), ErrorCode::kFailedPrecondition) << outcome.failure.ToString();
+  EXPECT_NE(outcome.failure.message().find("max.message.bytes"), std::string::npos)
+      << outcome.failure.ToString();
+  // The next batch goes out; the topic then holds records 1-3 and 100, nothing else.
+  outcome = (*destination)->Deliver(Batch(100, 1));
+  ASSERT_TRUE(outcome.failure.ok()) << outcome.failure.ToString();
+  auto by_key = ReadTopic(cluster.bootstrap(), "size", 5, nullptr, std::chrono::seconds(3));
+  std::vector<std::string> values;
+  for (const auto& [key, key_values] : by_key) {
+    values.insert(values.end(), key_values.begin(), key_values.end());
+  }
+  std::sort(values.begin(), values.end());
+  EXPECT_EQ(values, (std::vector<std::string>{"{\"n\":100}", "{\"n\":1}", "{\"n\":2}",
+                                              "{\"n\":3}"}));  // in byte order
+  ASSERT_TRUE((*destination)->Close().ok());
 }
 
 TEST(KafkaDestination, BatchesUpToTheRunnersLimitUnlessBatchSizeIsSet) {
