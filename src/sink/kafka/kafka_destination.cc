@@ -468,6 +468,11 @@ class KafkaDestination final : public consume::Destination {
   }
 
   Status ProduceError(rd_kafka_resp_err_t err, const std::string& topic) const {
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {  // Produce and ProduceRun wait for room first
+      return Unavailable("librdkafka's queue stayed full for delivery_timeout (" +
+                         std::to_string(settings_.delivery_timeout.count()) +
+                         " ms): the brokers do not keep up or are down");
+    }
     std::string what = "producing to topic '" + topic + "': " + rd_kafka_err2str(err);
     if (IsUnknownTopic(err)) {
       return FailedPrecondition(what +
@@ -611,11 +616,6 @@ class KafkaDestination final : public consume::Destination {
         continue;
       }
       *failed = next;
-      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        return Unavailable("librdkafka's queue stayed full for delivery_timeout (" +
-                           std::to_string(settings_.delivery_timeout.count()) +
-                           " ms): the brokers do not keep up or are down");
-      }
       return ProduceError(err, rd_kafka_topic_name(last_handle_));
     }
     return Status::Ok();
@@ -692,11 +692,6 @@ class KafkaDestination final : public consume::Destination {
       --outstanding_;  // not produced: no report comes
       if (is_marker) marker_outstanding_ = false;
       if (headers != nullptr) rd_kafka_headers_destroy(headers);
-      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-        return Unavailable("librdkafka's queue stayed full for delivery_timeout (" +
-                           std::to_string(settings_.delivery_timeout.count()) +
-                           " ms): the brokers do not keep up or are down");
-      }
       return ProduceError(err, rd_kafka_topic_name(topic));
     }
   }
