@@ -276,6 +276,48 @@ const ConstantTexts& Constants() {
 }
 
 // The `source` block, as DebeziumRenderer::WriteSource writes it.
+// A number's decimal text as last formatted in one slot of this thread: the records of one
+// source transaction (and of one snapshot) share their commit position and transaction ID, so
+// those are formatted once per run of records instead of once per record.
+struct NumberText {
+  uint64_t value = 0;
+  size_t size = 0;  // 0: empty
+  char text[24];
+};
+
+std::string_view TextOf(NumberText& slot, uint64_t value) {
+  if (slot.size == 0 || slot.value != value) {
+    slot.value = value;
+    slot.size = static_cast<size_t>(
+        std::to_chars(slot.text, slot.text + sizeof slot.text, value).ptr - slot.text);
+  }
+  return std::string_view(slot.text, slot.size);
+}
+
+// `"txId":` as Debezium's PostgreSQL connector writes it (the number, or null when the ID is
+// not one), kept for the last ID this thread wrote.
+void WriteTransactionNumber(std::string_view id, Output& out) {
+  struct Last {
+    std::string id;
+    bool set = false;
+    bool numeric = false;
+    NumberText number;
+  };
+  thread_local Last last;
+  if (!last.set || last.id != id) {
+    int64_t transaction = 0;
+    last.numeric = TransactionNumber(id, &transaction);
+    if (last.numeric) (void)TextOf(last.number, static_cast<uint64_t>(transaction));
+    last.id.assign(id);
+    last.set = true;
+  }
+  if (last.numeric) {
+    out.Raw(std::string_view(last.number.text, last.number.size));
+  } else {
+    out.Literal("null");
+  }
+}
+
 bool WriteSource(const EncodedRowChange& change, Output& out) {
   const ConstantTexts& constants = Constants();
   // Read checked both bytes; a change built otherwise declines rather than index past them.
@@ -299,23 +341,24 @@ bool WriteSource(const EncodedRowChange& change, Output& out) {
     std::string_view rest = position.rest();
     commit_end = DecodeFixed64(rest.data());
     change_lsn = DecodeFixed64(rest.data() + 8);
+    thread_local NumberText commit_end_text;
+    char lsn_text[24];
+    const std::string_view lsn(
+        lsn_text,
+        static_cast<size_t>(std::to_chars(lsn_text, lsn_text + sizeof lsn_text, change_lsn).ptr -
+                            lsn_text));
     out.Literal(",\"sequence\":\"[\\\"");
-    out.Number(commit_end);
+    out.Raw(TextOf(commit_end_text, commit_end));
     out.Literal("\\\",\\\"");
-    out.Number(change_lsn);
+    out.Raw(lsn);
     out.Literal("\\\"]\",\"schema\":");
     out.String(change.schema);
     out.Literal(",\"table\":");
     out.String(change.table);
     out.Literal(",\"txId\":");
-    int64_t transaction = 0;
-    if (TransactionNumber(change.transaction_id, &transaction)) {
-      out.Number(transaction);
-    } else {
-      out.Literal("null");
-    }
+    WriteTransactionNumber(change.transaction_id, out);
     out.Literal(",\"lsn\":");
-    out.Number(change_lsn);
+    out.Raw(lsn);
     out.Literal(",\"xmin\":null}");
     return true;
   }

@@ -268,6 +268,54 @@ TEST(DebeziumEncodedTest, RandomEventsRenderAsTheDebeziumRenderer) {
   EXPECT_GT(rendered, 300) << "seed=" << seed;
 }
 
+// The fast path keeps the last commit position's and transaction ID's text per thread and
+// checks strings 16 bytes at a time: records one after another whose IDs, positions and strings
+// change, repeat and come back must each render as the general renderer writes them.
+TEST(DebeziumEncodedTest, RunsOfRecordsWithChangingTransactionsPositionsAndStrings) {
+  const std::vector<std::string> ids = {
+      "771", "771", "7", "0", "007", "", "12a", "771", "123456789012345678", "1234567890123456789",
+      "42"};
+  const std::vector<uint64_t> commit_ends = {1000, 1000, 99, 1ULL << 40, 99, 1000};
+  // Every length from 0 to 40, with one byte that needs escaping (or a plain one) moved
+  // through every place.
+  std::vector<std::string> texts;
+  for (size_t length = 0; length <= 40; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (char c : {'\0', '\x1f', '"', '\\', '\x7f', '\x80', 'z'}) {
+        std::string text(length, 'a');
+        text[at] = c;
+        texts.push_back(text);
+      }
+    }
+    texts.push_back(std::string(length, '~'));
+  }
+  texts.push_back("caf\xc3\xa9 and more than sixteen bytes");  // valid UTF-8 past 16 bytes
+  const Variant payload_only{"debezium", RendererOptions{}};
+  const Variant with_schema{"debezium-schema", RendererOptions{}};
+  for (size_t i = 0; i < texts.size(); ++i) {
+    model::ChangeEvent event;
+    event.op = i % 2 == 0 ? model::Operation::kInsert : model::Operation::kRead;
+    event.table = model::TableId{"db", "public", "t"};
+    event.schema_version = 1;
+    event.commit_time_ns = 1700000000123456789;
+    event.capture_time_ns = 1700000000223456789;
+    event.source.server_name = "srv";
+    event.transaction_id = ids[i % ids.size()];
+    event.position = SourcePosition(
+        PostgresPosition{Lsn(commit_ends[i % commit_ends.size()]), Lsn(900 + (i % 3) * 1000000)});
+    event.source.connector = model::ConnectorKind::kPostgres;
+    event.after = model::Row{model::Field{"id", Value::Int64(static_cast<int64_t>(i))},
+                             model::Field{"text", Value::Text(texts[i])}};
+    event.key = {model::Field{"id", Value::Int64(static_cast<int64_t>(i))}};
+    std::string encoded;
+    model::EncodeEvent(event, encoded);
+    const std::string trace = "record " + std::to_string(i);
+    EXPECT_TRUE(Compare(encoded, payload_only, ViewType::kNewAndOldImages, nullptr, trace));
+    EXPECT_TRUE(Compare(encoded, with_schema, ViewType::kNewAndOldImages, nullptr, trace));
+    if (::testing::Test::HasFailure()) break;
+  }
+}
+
 TEST(DebeziumEncodedTest, TruncatedOrCorruptBytesAreDeclined) {
   auto samples = testing::SampleEvents();
   std::string encoded;
