@@ -754,17 +754,44 @@ bool AppendPayload(const EncodedRowChange& change, const RendererOptions& option
 bool AppendDebeziumRecord(const EncodedRowChange& change, ViewType view, bool include_schema,
                           const RendererOptions& options, const model::TableSchema* table_schema,
                           std::string* out) {
-  thread_local std::string payload;
-  payload.clear();
   DebeziumRecordParts parts;
-  if (!AppendDebeziumRecordParts(change, view, include_schema, options, table_schema, &payload,
-                                 &parts)) {
+  if (!RenderDebeziumRecordParts(change, view, include_schema, options, table_schema, &parts)) {
     return false;
   }
-  out->reserve(out->size() + parts.prefix.size() + payload.size() + parts.suffix.size());
+  out->reserve(out->size() + parts.prefix.size() + parts.payload.size() + parts.suffix.size());
   out->append(parts.prefix);
-  out->append(payload);
+  out->append(parts.payload);
   out->append(parts.suffix);
+  return true;
+}
+
+bool RenderDebeziumRecordParts(const EncodedRowChange& change, ViewType view, bool include_schema,
+                               const RendererOptions& options,
+                               const model::TableSchema* table_schema, DebeziumRecordParts* parts) {
+  *parts = DebeziumRecordParts{};
+  if (view != ViewType::kNewAndOldImages) return false;
+  thread_local std::string scratch;
+  std::string_view payload;  // in `scratch`
+  std::string_view shape_view;
+  thread_local std::string shape_buffer;
+  Shape shape(shape_buffer);
+  if (include_schema) {
+    if (!EnvelopeShape(change, options, table_schema, shape)) return false;
+    shape_view = shape.view();
+  }
+  {
+    Output output(scratch, Output::kScratch);
+    if (!WritePayload(change, options, output)) return false;
+    payload = output.View();
+  }
+  if (include_schema) {
+    const std::string* prefix =
+        SchemaPrefixFor(change, view, options, table_schema, shape_view, payload);
+    if (prefix == nullptr) return false;
+    parts->prefix = *prefix;
+    parts->suffix = "}";
+  }
+  parts->payload = payload;
   return true;
 }
 
@@ -833,10 +860,10 @@ bool AppendDebeziumKey(std::string_view key_row, std::string_view image_row,
     *empty = true;
     return true;
   }
-  thread_local std::string payload;
-  payload.clear();
+  thread_local std::string scratch;
+  std::string_view payload;  // in `scratch`
   {
-    Output output(payload);
+    Output output(scratch, Output::kScratch);
     output.Char('{');
     for (size_t i = 0; i < fields.size(); ++i) {
       if (i > 0) output.Char(',');
@@ -844,7 +871,7 @@ bool AppendDebeziumKey(std::string_view key_row, std::string_view image_row,
       if (!WriteValue(fields[i], options, output)) return false;
     }
     output.Char('}');
-    output.Finish();
+    payload = output.View();
   }
   if (!include_schema) {
     out->append(payload);

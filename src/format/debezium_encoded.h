@@ -77,11 +77,21 @@ struct EncodedRowChange {
 struct DebeziumRecordParts {
   std::string_view prefix;
   std::string_view suffix;
+  std::string_view payload;  // set by RenderDebeziumRecordParts only
 };
 [[nodiscard]] bool AppendDebeziumRecordParts(const EncodedRowChange& change, ViewType view,
                                              bool include_schema, const RendererOptions& options,
                                              const model::TableSchema* table_schema,
                                              std::string* payload, DebeziumRecordParts* parts);
+// AppendDebeziumRecordParts with the payload written into a buffer of this thread's instead of
+// a caller's string: `parts->payload` views it, valid (as the other two views) until the
+// thread's next call of a function of this header. For a caller that copies the record on at
+// once (the Kafka sink's message arena): the buffer keeps its size from record to record, so
+// no record pays for growing (and zero-filling) a string emptied for it.
+[[nodiscard]] bool RenderDebeziumRecordParts(const EncodedRowChange& change, ViewType view,
+                                             bool include_schema, const RendererOptions& options,
+                                             const model::TableSchema* table_schema,
+                                             DebeziumRecordParts* parts);
 
 // The key struct of `key_row`'s columns (in its order) with their values in `image_row` (an
 // encoded row of the same event), or with the key row's own values when `image_row` lacks

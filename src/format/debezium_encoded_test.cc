@@ -64,6 +64,11 @@ bool Compare(std::string_view encoded, const Variant& variant, ViewType view,
                                              variant.options, table_schema, &payload, &parts))
           << trace;
       EXPECT_EQ(payload, "previous\n") << trace;
+      DebeziumRecordParts rendered;
+      EXPECT_FALSE(change.Parse(encoded) &&
+                   RenderDebeziumRecordParts(change, view, variant.format == "debezium-schema",
+                                             variant.options, table_schema, &rendered))
+          << trace;
       return false;
     }
     EXPECT_EQ(out, "previous\n" + general) << trace << " round " << round;
@@ -76,6 +81,15 @@ bool Compare(std::string_view encoded, const Variant& variant, ViewType view,
     EXPECT_EQ(std::string(parts.prefix) + payload.substr(9) + std::string(parts.suffix), general)
         << trace << " parts, round " << round;
     EXPECT_EQ(payload.substr(0, 9), "previous\n") << trace;
+    // Into the renderer's own buffer.
+    DebeziumRecordParts rendered;
+    EXPECT_TRUE(RenderDebeziumRecordParts(change, view, variant.format == "debezium-schema",
+                                          variant.options, table_schema, &rendered))
+        << trace;
+    EXPECT_EQ(
+        std::string(rendered.prefix) + std::string(rendered.payload) + std::string(rendered.suffix),
+        general)
+        << trace << " rendered parts, round " << round;
   }
   // The key of the row as the Kafka sink takes it: the image's key columns.
   const bool deleted = event->op == model::Operation::kDelete;

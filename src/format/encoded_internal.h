@@ -22,10 +22,21 @@ namespace eddy::format::encoded_internal {
 // writing) so each small write is a bounds compare and a copy. Finish() trims it to what was
 // written. Strings that need escaping go through json.cc's AppendJsonString, so the escaping
 // rules stay in one place.
+//
+// A scratch Output (kScratch) writes from the start of a buffer kept across records (a
+// thread_local string) and takes the string's whole size as room, never trimming it: the
+// buffer grows, with std::string's zero fill, only past the largest record it held, where a
+// string emptied for every record is filled again for every record. View() is what was
+// written; Finish() is not called.
 class Output {
  public:
+  struct ScratchTag {};
+  static constexpr ScratchTag kScratch{};
+
   explicit Output(std::string& out) : out_(out) { Reset(out.size()); }
+  Output(std::string& scratch, ScratchTag) : out_(scratch) { Reset(0); }
   size_t size() const { return static_cast<size_t>(at_ - base_); }
+  std::string_view View() const { return std::string_view(base_, size()); }
   void Finish() { out_.resize(size()); }
   void Truncate(size_t size) { at_ = base_ + size; }
 

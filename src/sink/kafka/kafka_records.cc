@@ -262,17 +262,16 @@ bool RecordMapper::MapEncoded(const consume::SinkRecord& record, MessageArena* a
       return false;
     }
   }
-  // The value's schema prefix (with schemas) is copied from the cache straight into the arena.
-  thread_local std::string value;
-  value.clear();
+  // The value's schema prefix (with schemas) is copied from the cache straight into the arena,
+  // its payload from the renderer's buffer.
   format::DebeziumRecordParts parts;
-  if (!format::AppendDebeziumRecordParts(change, settings_.view_type, include_schema_, options,
-                                         table_schema, &value, &parts)) {
+  if (!format::RenderDebeziumRecordParts(change, settings_.view_type, include_schema_, options,
+                                         table_schema, &parts)) {
     return false;
   }
   std::optional<std::string_view> key_view;
   if (!no_key) key_view = arena->Add(key);
-  out->push_back({info.topic, key_view, arena->Add(parts.prefix, value, parts.suffix), {}});
+  out->push_back({info.topic, key_view, arena->Add(parts.prefix, parts.payload, parts.suffix), {}});
   if (deleted && settings_.tombstones_on_delete && key_view) {
     out->push_back({info.topic, key_view, std::nullopt, {}});
   }
