@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <unordered_map>
 
 #include "format/debezium_key.h"
@@ -87,16 +88,48 @@ class RowReader {
   uint64_t left_ = 0;
 };
 
-// Skips a whole row; false when it does not decode.
-bool SkipRow(Cursor& reader, std::string_view* row) {
+// Which of a change's rows.
+enum class RowSlot : uint8_t { kKey = 0, kBefore = 1, kAfter = 2 };
+
+// The fields of the rows the last EncodedRowChange::Parse on this thread read (its key row and
+// images), so that the writers after it read each row's fields once: Parse walks every field
+// anyway, to find where each row ends. A change carries the number of the Parse that filled
+// this (EncodedRowChange::parse_number); a change from an earlier Parse (or one built by hand)
+// finds the number changed and reads its rows again.
+// Only changes of up to kMaxKeptFields fields in all are kept (a wider one reads its rows again):
+// a fixed array is filled with a store per field.
+struct ParsedRows {
+  static constexpr uint32_t kMaxKeptFields = 64;
+  uint64_t parse_number = 0;
+  uint32_t count = 0;     // fields kept
+  bool overflow = false;  // more than kMaxKeptFields: none are usable
+  std::array<EncodedField, kMaxKeptFields> fields;
+  std::array<std::pair<uint32_t, uint32_t>, 3> rows{};  // [begin, end) in fields, by RowSlot
+};
+
+ParsedRows& Parsed() {
+  thread_local ParsedRows parsed;
+  return parsed;
+}
+
+// Skips a whole row, keeping its fields in `*parsed` as the row in `slot`; false when it does
+// not decode.
+bool SkipRow(Cursor& reader, std::string_view* row, RowSlot slot, ParsedRows* parsed) {
   std::string_view rest = reader.rest();
   RowReader rows;
   if (!rows.Open(rest)) return false;
+  const uint32_t begin = parsed->count;
   EncodedField field;
   bool ok = true;
   while (rows.Next(&field, &ok)) {
+    if (parsed->count < ParsedRows::kMaxKeptFields) {
+      parsed->fields[parsed->count++] = field;
+    } else {
+      parsed->overflow = true;
+    }
   }
   if (!ok) return false;
+  parsed->rows[static_cast<size_t>(slot)] = {begin, parsed->count};
   // The row ends where the last field's value ends (or right after the count).
   size_t consumed;
   if (field.value.empty()) {
@@ -110,6 +143,33 @@ bool SkipRow(Cursor& reader, std::string_view* row) {
   }
   *row = rest.substr(0, consumed);
   reader.Skip(consumed);
+  return true;
+}
+
+// The fields of `row`, `change`'s row in `slot` (which may be absent: a change without its
+// before image), into `*fields`: those its Parse kept when it was this thread's last, else read
+// again, into `scratch`. False when the row does not decode.
+bool RowFields(const EncodedRowChange& change, RowSlot slot, std::vector<EncodedField>& scratch,
+               std::span<const EncodedField>* fields) {
+  const ParsedRows& parsed = Parsed();
+  if (change.parse_number != 0 && change.parse_number == parsed.parse_number) {
+    const auto [begin, end] = parsed.rows[static_cast<size_t>(slot)];
+    *fields = std::span<const EncodedField>(parsed.fields.data() + begin, end - begin);
+    return true;
+  }
+  const std::optional<std::string_view> row = slot == RowSlot::kKey      ? change.key_row
+                                              : slot == RowSlot::kBefore ? change.before_row
+                                                                         : change.after_row;
+  scratch.clear();
+  if (row) {
+    RowReader rows;
+    if (!rows.Open(*row)) return false;
+    EncodedField field;
+    bool ok = true;
+    while (rows.Next(&field, &ok)) scratch.push_back(field);
+    if (!ok) return false;
+  }
+  *fields = scratch;
   return true;
 }
 
@@ -155,22 +215,25 @@ bool WriteValue(const EncodedField& field, const RendererOptions& options, Outpu
   }
 }
 
-bool WriteImage(std::string_view row, const RendererOptions& options, Output& out) {
-  RowReader rows;
-  if (!rows.Open(row)) return false;
+bool WriteImage(std::span<const EncodedField> fields, const RendererOptions& options, Output& out) {
   out.Char('{');
-  EncodedField field;
-  bool ok = true;
   bool first = true;
-  while (rows.Next(&field, &ok)) {
+  for (const EncodedField& field : fields) {
     if (!first) out.Char(',');
     first = false;
     out.Key(field.name);
     if (!WriteValue(field, options, out)) return false;
   }
-  if (!ok) return false;
   out.Char('}');
   return true;
+}
+
+// `change`'s image in `slot` (present), or false.
+bool WriteImageOf(const EncodedRowChange& change, RowSlot slot, const RendererOptions& options,
+                  Output& out) {
+  thread_local std::vector<EncodedField> scratch;
+  std::span<const EncodedField> fields;
+  return RowFields(change, slot, scratch, &fields) && WriteImage(fields, options, out);
 }
 
 // `"ts_ms":..,"ts_us":..,"ts_ns":..` of `nanos`. A source transaction's events share their
@@ -406,13 +469,13 @@ bool WriteSource(const EncodedRowChange& change, Output& out) {
 bool WritePayload(const EncodedRowChange& change, const RendererOptions& options, Output& out) {
   out.Literal("{\"before\":");
   if (change.before_row) {
-    if (!WriteImage(*change.before_row, options, out)) return false;
+    if (!WriteImageOf(change, RowSlot::kBefore, options, out)) return false;
   } else {
     out.Literal("null");
   }
   out.Literal(",\"after\":");
   if (change.after_row) {
-    if (!WriteImage(*change.after_row, options, out)) return false;
+    if (!WriteImageOf(change, RowSlot::kAfter, options, out)) return false;
   } else {
     out.Literal("null");
   }
@@ -569,13 +632,11 @@ bool EnvelopeShape(const EncodedRowChange& change, const RendererOptions& option
   thread_local std::vector<uint8_t> sampled;  // columns[i] holds a sample
   columns.clear();
   sampled.clear();
-  for (const std::optional<std::string_view>* image : {&change.after_row, &change.before_row}) {
-    if (!*image) continue;
-    RowReader rows;
-    if (!rows.Open(**image)) return false;
-    EncodedField field;
-    bool ok = true;
-    while (rows.Next(&field, &ok)) {
+  thread_local std::vector<EncodedField> scratch;
+  for (RowSlot slot : {RowSlot::kAfter, RowSlot::kBefore}) {
+    std::span<const EncodedField> fields;
+    if (!RowFields(change, slot, scratch, &fields)) return false;
+    for (const EncodedField& field : fields) {
       size_t i = 0;
       for (; i < columns.size(); ++i) {
         if (columns[i].name == field.name) break;
@@ -589,21 +650,14 @@ bool EnvelopeShape(const EncodedRowChange& change, const RendererOptions& option
         sampled[i] = 1;
       }
     }
-    if (!ok) return false;
   }
-  RowReader keys;
-  if (!keys.Open(change.key_row)) return false;
-  thread_local std::vector<std::string_view> key_names;
-  key_names.clear();
-  EncodedField key;
-  bool ok = true;
-  while (keys.Next(&key, &ok)) key_names.push_back(key.name);
-  if (!ok) return false;
+  std::span<const EncodedField> keys;
+  if (!RowFields(change, RowSlot::kKey, scratch, &keys)) return false;
   shape.Text({});  // separates the table from the columns
   for (size_t i = 0; i < columns.size(); ++i) {
     shape.Text(columns[i].name);
     bool is_key = false;
-    for (std::string_view name : key_names) is_key = is_key || name == columns[i].name;
+    for (const EncodedField& key : keys) is_key = is_key || key.name == columns[i].name;
     shape.Byte(is_key ? 1 : 0);
     if (sampled[i] == 0) {
       shape.Byte(static_cast<char>(ValueType::kNull));
@@ -632,7 +686,7 @@ std::optional<std::string> SchemaPrefix(std::string_view full, std::string_view 
   return std::string(prefix);
 }
 
-bool Read(Cursor& reader, EncodedRowChange* change) {
+bool Read(Cursor& reader, EncodedRowChange* change, ParsedRows* parsed) {
   uint8_t version;
   if (!reader.Byte(&version) || version == 0 || version > model::kEventEncodingVersion) {
     return false;
@@ -686,17 +740,19 @@ bool Read(Cursor& reader, EncodedRowChange* change) {
   } else if (kind != static_cast<uint8_t>(SourceKind::kNone) || !position.empty()) {
     return false;
   }
-  if (!SkipRow(reader, &change->key_row)) return false;
+  if (!SkipRow(reader, &change->key_row, RowSlot::kKey, parsed)) return false;
   change->before_row.reset();
   change->after_row.reset();
+  parsed->rows[static_cast<size_t>(RowSlot::kBefore)] = {};
+  parsed->rows[static_cast<size_t>(RowSlot::kAfter)] = {};
   if (flags & model::kEventFlagHasBefore) {
     std::string_view row;
-    if (!SkipRow(reader, &row)) return false;
+    if (!SkipRow(reader, &row, RowSlot::kBefore, parsed)) return false;
     change->before_row = row;
   }
   if (flags & model::kEventFlagHasAfter) {
     std::string_view row;
-    if (!SkipRow(reader, &row)) return false;
+    if (!SkipRow(reader, &row, RowSlot::kAfter, parsed)) return false;
     change->after_row = row;
   }
   change->has_transaction_order = (flags & model::kEventFlagHasTransactionOrder) != 0;
@@ -711,8 +767,16 @@ bool Read(Cursor& reader, EncodedRowChange* change) {
 
 bool EncodedRowChange::Parse(std::string_view bytes) {
   encoded = bytes;
+  ParsedRows& parsed = Parsed();
+  // A new number: the fields kept for the change parsed before are gone.
+  ++parsed.parse_number;
+  parsed.count = 0;
+  parsed.overflow = false;
+  parse_number = 0;
   Cursor reader(bytes);
-  return Read(reader, this);
+  if (!Read(reader, this, &parsed)) return false;
+  if (!parsed.overflow) parse_number = parsed.parse_number;
+  return true;
 }
 
 namespace {
@@ -818,43 +882,40 @@ bool AppendDebeziumRecordParts(const EncodedRowChange& change, ViewType view, bo
   return true;
 }
 
-bool AppendDebeziumKey(std::string_view key_row, std::string_view image_row,
-                       std::string_view schema_name, bool include_schema,
-                       const RendererOptions& options, const model::TableSchema* table_schema,
-                       std::string* out, bool* empty) {
+namespace {
+
+// Appends `row`'s fields to `*fields` (cleared first); false when the row does not decode.
+bool SplitRow(std::string_view row, std::vector<EncodedField>* fields) {
+  fields->clear();
+  RowReader rows;
+  if (!rows.Open(row)) return false;
+  EncodedField field;
+  bool ok = true;
+  while (rows.Next(&field, &ok)) fields->push_back(field);
+  return ok;
+}
+
+// AppendDebeziumKey from the rows' fields: `keys` (the key row's) valued from `image` where it
+// has them all, else with their own values.
+bool WriteKey(std::span<const EncodedField> keys, std::span<const EncodedField> image,
+              std::string_view schema_name, bool include_schema, const RendererOptions& options,
+              const model::TableSchema* table_schema, std::string* out, bool* empty) {
   *empty = false;
-  // The key's columns, valued from the image where it has them all.
   thread_local std::vector<EncodedField> fields;
   fields.clear();
-  RowReader keys;
-  if (!keys.Open(key_row)) return false;
-  EncodedField key;
-  bool ok = true;
-  bool from_image = true;
-  while (keys.Next(&key, &ok)) {
-    fields.push_back(key);
-    if (!from_image) continue;
-    RowReader image;
-    if (!image.Open(image_row)) return false;
-    EncodedField field;
-    bool found = false;
-    bool image_ok = true;
-    while (image.Next(&field, &image_ok)) {
+  for (const EncodedField& key : keys) {
+    const EncodedField* found = nullptr;
+    for (const EncodedField& field : image) {
       if (field.name == key.name) {
-        fields.back() = field;
-        found = true;
+        found = &field;
         break;
       }
     }
-    if (!image_ok) return false;
-    from_image = found;
-  }
-  if (!ok) return false;
-  if (!from_image) {  // the key row's own values
-    fields.clear();
-    if (!keys.Open(key_row)) return false;
-    while (keys.Next(&key, &ok)) fields.push_back(key);
-    if (!ok) return false;
+    if (found == nullptr) {  // the key row's own values
+      fields.assign(keys.begin(), keys.end());
+      break;
+    }
+    fields.push_back(*found);
   }
   if (fields.empty()) {
     *empty = true;
@@ -913,6 +974,36 @@ bool AppendDebeziumKey(std::string_view key_row, std::string_view image_row,
   out->append(payload);
   out->push_back('}');
   return true;
+}
+
+}  // namespace
+
+bool AppendDebeziumKey(std::string_view key_row, std::string_view image_row,
+                       std::string_view schema_name, bool include_schema,
+                       const RendererOptions& options, const model::TableSchema* table_schema,
+                       std::string* out, bool* empty) {
+  thread_local std::vector<EncodedField> keys;
+  thread_local std::vector<EncodedField> image;
+  if (!SplitRow(key_row, &keys) || !SplitRow(image_row, &image)) return false;
+  return WriteKey(keys, image, schema_name, include_schema, options, table_schema, out, empty);
+}
+
+bool AppendDebeziumChangeKey(const EncodedRowChange& change, bool from_before,
+                             std::string_view schema_name, bool include_schema,
+                             const RendererOptions& options, const model::TableSchema* table_schema,
+                             std::string* out, bool* empty) {
+  thread_local std::vector<EncodedField> key_scratch;
+  thread_local std::vector<EncodedField> image_scratch;
+  std::span<const EncodedField> keys;
+  if (!RowFields(change, RowSlot::kKey, key_scratch, &keys)) return false;
+  std::span<const EncodedField> image = keys;  // no image: the key row's own values
+  if (from_before ? change.before_row.has_value() : change.after_row.has_value()) {
+    if (!RowFields(change, from_before ? RowSlot::kBefore : RowSlot::kAfter, image_scratch,
+                   &image)) {
+      return false;
+    }
+  }
+  return WriteKey(keys, image, schema_name, include_schema, options, table_schema, out, empty);
 }
 
 }  // namespace eddy::format

@@ -62,6 +62,11 @@ struct EncodedRowChange {
   bool has_transaction_order = false;
   uint64_t total_order = 0;
   uint64_t data_collection_order = 0;
+
+  // Which Parse on this thread this change is of: the renderers below take the rows' fields
+  // Parse read from where it kept them (per thread, until its next Parse) instead of reading
+  // them again. 0 (or a number of an earlier Parse): they read the rows again.
+  uint64_t parse_number = 0;
 };
 
 [[nodiscard]] bool AppendDebeziumRecord(const EncodedRowChange& change, ViewType view,
@@ -102,5 +107,13 @@ struct DebeziumRecordParts {
                                      const RendererOptions& options,
                                      const model::TableSchema* table_schema, std::string* out,
                                      bool* empty);
+// AppendDebeziumKey of `change`'s key row valued from its before image (`from_before`) or its
+// after image; a change without that image gets its key row's own values. Takes the rows'
+// fields from the change's Parse where this thread's last Parse was of it.
+[[nodiscard]] bool AppendDebeziumChangeKey(const EncodedRowChange& change, bool from_before,
+                                           std::string_view schema_name, bool include_schema,
+                                           const RendererOptions& options,
+                                           const model::TableSchema* table_schema, std::string* out,
+                                           bool* empty);
 
 }  // namespace eddy::format

@@ -130,7 +130,58 @@ bool Compare(std::string_view encoded, const Variant& variant, ViewType view,
                                        variant.options, table_schema))
         << trace << " key round " << round;
   }
+  // The same key from the change itself (the rows' fields its Parse kept).
+  {
+    std::string raw;
+    bool raw_empty = false;
+    const bool raw_rendered = AppendDebeziumKey(
+        change.key_row, image_row ? *image_row : change.key_row, "p.s.t.Key",
+        variant.format == "debezium-schema", variant.options, table_schema, &raw, &raw_empty);
+    std::string of_change;
+    bool change_empty = false;
+    EXPECT_EQ(
+        AppendDebeziumChangeKey(change, deleted, "p.s.t.Key", variant.format == "debezium-schema",
+                                variant.options, table_schema, &of_change, &change_empty),
+        raw_rendered)
+        << trace;
+    EXPECT_EQ(of_change, raw) << trace;
+    EXPECT_EQ(change_empty, raw_empty) << trace;
+  }
   return true;
+}
+
+// For a change whose Parse is no longer this thread's last, the renderers read its rows again
+// instead of taking the fields kept for the change parsed after it: the same bytes as right
+// after its own Parse.
+void CompareStale(const std::string& encoded, const std::string& other_encoded,
+                  const Variant& variant, const std::string& trace) {
+  const bool schema = variant.format == "debezium-schema";
+  EncodedRowChange change;
+  if (!change.Parse(encoded)) return;
+  const bool deleted = change.op == model::Operation::kDelete;
+  std::string fresh;
+  const bool fresh_rendered = AppendDebeziumRecord(change, ViewType::kNewAndOldImages, schema,
+                                                   variant.options, nullptr, &fresh);
+  std::string fresh_key;
+  bool fresh_empty = false;
+  const bool fresh_key_rendered = AppendDebeziumChangeKey(
+      change, deleted, "p.s.t.Key", schema, variant.options, nullptr, &fresh_key, &fresh_empty);
+  EncodedRowChange other;
+  (void)other.Parse(other_encoded);  // a Parse that fails replaces the kept fields as well
+  std::string stale;
+  EXPECT_EQ(AppendDebeziumRecord(change, ViewType::kNewAndOldImages, schema, variant.options,
+                                 nullptr, &stale),
+            fresh_rendered)
+      << trace;
+  EXPECT_EQ(stale, fresh) << trace << " (rendered after another change's Parse)";
+  std::string stale_key;
+  bool stale_empty = false;
+  EXPECT_EQ(AppendDebeziumChangeKey(change, deleted, "p.s.t.Key", schema, variant.options, nullptr,
+                                    &stale_key, &stale_empty),
+            fresh_key_rendered)
+      << trace;
+  EXPECT_EQ(stale_key, fresh_key) << trace << " (key after another change's Parse)";
+  EXPECT_EQ(stale_empty, fresh_empty) << trace;
 }
 
 TEST(DebeziumEncodedTest, SampleEventsRenderAsTheDebeziumRenderer) {
@@ -267,6 +318,7 @@ TEST(DebeziumEncodedTest, RandomEventsRenderAsTheDebeziumRenderer) {
   uint64_t seed = model::testing::TestSeed();
   std::mt19937_64 random(seed);
   int rendered = 0;
+  std::string previous;
   for (int i = 0; i < 2000; ++i) {
     model::ChangeEvent event = model::testing::RandomEvent(random);
     std::string encoded;
@@ -276,7 +328,12 @@ TEST(DebeziumEncodedTest, RandomEventsRenderAsTheDebeziumRenderer) {
                   "seed=" + std::to_string(seed) + " i=" + std::to_string(i))) {
         ++rendered;
       }
+      if (!previous.empty()) {
+        CompareStale(previous, encoded, variant,
+                     "stale, seed=" + std::to_string(seed) + " i=" + std::to_string(i));
+      }
     }
+    previous = encoded;
     if (::testing::Test::HasFailure()) break;
   }
   EXPECT_GT(rendered, 300) << "seed=" << seed;
@@ -306,6 +363,7 @@ TEST(DebeziumEncodedTest, RunsOfRecordsWithChangingTransactionsPositionsAndStrin
   texts.push_back("caf\xc3\xa9 and more than sixteen bytes");  // valid UTF-8 past 16 bytes
   const Variant payload_only{"debezium", RendererOptions{}};
   const Variant with_schema{"debezium-schema", RendererOptions{}};
+  std::string previous;
   for (size_t i = 0; i < texts.size(); ++i) {
     model::ChangeEvent event;
     event.op = i % 2 == 0 ? model::Operation::kInsert : model::Operation::kRead;
@@ -326,7 +384,36 @@ TEST(DebeziumEncodedTest, RunsOfRecordsWithChangingTransactionsPositionsAndStrin
     const std::string trace = "record " + std::to_string(i);
     EXPECT_TRUE(Compare(encoded, payload_only, ViewType::kNewAndOldImages, nullptr, trace));
     EXPECT_TRUE(Compare(encoded, with_schema, ViewType::kNewAndOldImages, nullptr, trace));
+    if (!previous.empty()) {
+      CompareStale(previous, encoded, payload_only, trace);
+      CompareStale(previous, encoded, with_schema, trace);
+    }
+    previous = encoded;
     if (::testing::Test::HasFailure()) break;
+  }
+  // Rows too wide for the fields Parse keeps: read again, the same bytes.
+  for (size_t width : {63, 64, 65, 130}) {
+    model::ChangeEvent event;
+    event.op = model::Operation::kUpdate;
+    event.table = model::TableId{"db", "public", "wide"};
+    event.source.server_name = "srv";
+    event.source.connector = model::ConnectorKind::kPostgres;
+    event.transaction_id = "5";
+    event.position = SourcePosition(PostgresPosition{Lsn(2000), Lsn(1900)});
+    event.key = {model::Field{"c0", Value::Int64(1)}};
+    model::Row row;
+    for (size_t c = 0; c < width; ++c) {
+      row.push_back(model::Field{"c" + std::to_string(c), Value::Int64(static_cast<int64_t>(c))});
+    }
+    event.after = row;
+    row.back().value = Value::Text("old");
+    event.before = row;
+    std::string encoded;
+    model::EncodeEvent(event, encoded);
+    const std::string trace = "width " + std::to_string(width);
+    EXPECT_TRUE(Compare(encoded, payload_only, ViewType::kNewAndOldImages, nullptr, trace));
+    EXPECT_TRUE(Compare(encoded, with_schema, ViewType::kNewAndOldImages, nullptr, trace));
+    CompareStale(encoded, previous, payload_only, trace);
   }
 }
 

@@ -66,6 +66,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           (in_parts && std::string(parts.prefix) + payload + std::string(parts.suffix) != record)) {
         std::abort();
       }
+      // Into the renderer's own buffer: the same bytes, or the same decline.
+      eddy::format::DebeziumRecordParts rendered;
+      const bool rendered_parts = eddy::format::RenderDebeziumRecordParts(
+          change, eddy::format::ViewType::kNewAndOldImages, include_schema, {}, nullptr, &rendered);
+      if (rendered_parts != in_parts ||
+          (rendered_parts && std::string(rendered.prefix) + std::string(rendered.payload) +
+                                     std::string(rendered.suffix) !=
+                                 record)) {
+        std::abort();
+      }
+      // The key from the change (the rows' fields its Parse kept) as from its rows' bytes.
+      {
+        const bool deleted = change.op == eddy::model::Operation::kDelete;
+        const auto& image = deleted ? change.before_row : change.after_row;
+        std::string from_rows;
+        std::string from_change;
+        bool rows_empty = false;
+        bool change_empty = false;
+        const bool rows_ok = eddy::format::AppendDebeziumKey(
+            change.key_row, image ? *image : change.key_row, "p.s.t.Key", include_schema, {},
+            nullptr, &from_rows, &rows_empty);
+        const bool change_ok = eddy::format::AppendDebeziumChangeKey(
+            change, deleted, "p.s.t.Key", include_schema, {}, nullptr, &from_change, &change_empty);
+        if (rows_ok != change_ok || from_rows != from_change || rows_empty != change_empty) {
+          std::abort();
+        }
+      }
       // The key as the Kafka sink takes it: each key column's first field of that name.
       eddy::model::Row fields;
       for (const auto& column : event->key) {

@@ -242,13 +242,11 @@ bool RecordMapper::MapEncoded(const consume::SinkRecord& record, MessageArena* a
   const model::TableSchema* table_schema = record.table_schema.get();
   const format::RendererOptions options;
   const bool deleted = change.op == model::Operation::kDelete;
-  const std::optional<std::string_view>& image = deleted ? change.before_row : change.after_row;
   thread_local std::string key;
   key.clear();
   bool no_key = false;
-  if (!format::AppendDebeziumKey(change.key_row, image ? *image : change.key_row,
-                                 info.key_schema_name, include_schema_, options, table_schema, &key,
-                                 &no_key)) {
+  if (!format::AppendDebeziumChangeKey(change, /*from_before=*/deleted, info.key_schema_name,
+                                       include_schema_, options, table_schema, &key, &no_key)) {
     return false;
   }
   if (change.op == model::Operation::kUpdate && change.before_row && change.after_row && !no_key) {
@@ -256,8 +254,9 @@ bool RecordMapper::MapEncoded(const consume::SinkRecord& record, MessageArena* a
     thread_local std::string old_key;
     old_key.clear();
     bool no_old_key = false;
-    if (!format::AppendDebeziumKey(change.key_row, *change.before_row, info.key_schema_name,
-                                   include_schema_, options, table_schema, &old_key, &no_old_key) ||
+    if (!format::AppendDebeziumChangeKey(change, /*from_before=*/true, info.key_schema_name,
+                                         include_schema_, options, table_schema, &old_key,
+                                         &no_old_key) ||
         no_old_key || old_key != key) {
       return false;
     }
