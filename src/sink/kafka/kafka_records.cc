@@ -42,38 +42,27 @@ void ReplaceAll(std::string& text, std::string_view what, std::string_view with)
 
 }  // namespace
 
-std::string_view MessageArena::Add(std::string_view bytes) { return Add(bytes, {}, {}); }
-
-std::string_view MessageArena::Add(std::string_view first, std::string_view second,
-                                   std::string_view third) {
-  const size_t size = first.size() + second.size() + third.size();
-  while (current_ < chunks_.size() && chunks_[current_].capacity - chunks_[current_].used < size) {
-    ++current_;
-  }
-  if (current_ == chunks_.size()) {
+void MessageArena::NextChunk(size_t size) {
+  // The chunk being filled is left with its unused end: a record's bytes are never split.
+  size_t next = current_ == chunks_.size() ? 0 : current_ + 1;
+  while (next < chunks_.size() && chunks_[next].capacity < size) ++next;
+  if (next == chunks_.size()) {
     Chunk chunk;
     chunk.capacity = std::max(kChunkBytes, size);
     chunk.bytes = std::make_unique_for_overwrite<char[]>(chunk.capacity);
     chunks_.push_back(std::move(chunk));
   }
-  Chunk& chunk = chunks_[current_];
-  char* const at = chunk.bytes.get() + chunk.used;
-  char* end = at;
-  for (std::string_view part : {first, second, third}) {
-    if (part.empty()) continue;
-    std::memcpy(end, part.data(), part.size());
-    end += part.size();
-  }
-  chunk.used += size;
-  bytes_ += size;
-  return std::string_view(at, size);
+  current_ = next;
+  at_ = chunks_[next].bytes.get();
+  end_ = at_ + chunks_[next].capacity;
 }
 
 void MessageArena::Clear() {
   // The chunks are kept (their pages stay mapped): the next batch, of about the same size,
   // fills them again without allocating.
-  for (Chunk& chunk : chunks_) chunk.used = 0;
-  current_ = 0;
+  current_ = chunks_.size();
+  at_ = nullptr;
+  end_ = nullptr;
   bytes_ = 0;
 }
 

@@ -22,10 +22,12 @@
 // thread.
 #pragma once
 
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -49,9 +51,34 @@ struct KafkaHeader {
 // reported delivered or failed). Not thread-safe: one per batch.
 class MessageArena {
  public:
-  std::string_view Add(std::string_view bytes);
+  MessageArena() = default;
+  MessageArena(MessageArena&& other) noexcept { *this = std::move(other); }
+  MessageArena& operator=(MessageArena&& other) noexcept {
+    chunks_ = std::move(other.chunks_);
+    current_ = std::exchange(other.current_, 0);
+    bytes_ = std::exchange(other.bytes_, 0);
+    at_ = std::exchange(other.at_, nullptr);
+    end_ = std::exchange(other.end_, nullptr);
+    return *this;
+  }
+
+  std::string_view Add(std::string_view bytes) { return Add(bytes, {}, {}); }
   // `first`, `second` and `third` one after the other, as one record's bytes.
-  std::string_view Add(std::string_view first, std::string_view second, std::string_view third);
+  std::string_view Add(std::string_view first, std::string_view second, std::string_view third) {
+    const size_t size = first.size() + second.size() + third.size();
+    if (static_cast<size_t>(end_ - at_) < size) [[unlikely]]
+      NextChunk(size);
+    char* const at = at_;
+    char* end = at;
+    for (std::string_view part : {first, second, third}) {
+      if (part.empty()) continue;
+      std::memcpy(end, part.data(), part.size());
+      end += part.size();
+    }
+    at_ = end;
+    bytes_ += size;
+    return std::string_view(at, size);
+  }
   // Forgets every record's bytes; keeps the memory for the next batch (at most what the
   // largest batch needed, which batch_bytes bounds).
   void Clear();
@@ -62,11 +89,15 @@ class MessageArena {
   struct Chunk {
     std::unique_ptr<char[]> bytes;  // never reallocated: views into it stay valid
     size_t capacity = 0;
-    size_t used = 0;
   };
+  // Makes the next chunk with room for `size` bytes the one being filled.
+  void NextChunk(size_t size);
+
   std::vector<Chunk> chunks_;
-  size_t current_ = 0;  // the chunk being filled
+  size_t current_ = 0;  // the chunk being filled (== chunks_.size(): none yet)
   size_t bytes_ = 0;
+  char* at_ = nullptr;   // where the next record goes in chunks_[current_]
+  char* end_ = nullptr;  // the end of chunks_[current_]
 };
 
 // One Kafka record. `topic` views into the mapper (valid while it lives); `key` and `value`

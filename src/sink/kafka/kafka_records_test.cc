@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <random>
 
 #include "model/event_codec.h"
 
@@ -38,6 +39,50 @@ const consume::SinkRecord& Record(model::ChangeEvent event, std::string data = "
 MessageArena& Arena() {
   static MessageArena arena;
   return arena;
+}
+
+// Views the arena returned stay valid and unchanged while it lives: across chunk boundaries,
+// for records larger than a chunk, after the arena moved, and after Clear (which reuses the
+// chunks for new records, not for the views taken before it).
+TEST(MessageArenaTest, ViewsStayValidAcrossChunksMovesAndClear) {
+  std::mt19937_64 random(7);
+  auto text = [&](size_t size) {
+    std::string bytes(size, '\0');
+    for (char& c : bytes) c = static_cast<char>('a' + random() % 26);
+    return bytes;
+  };
+  for (int round = 0; round < 2; ++round) {
+    MessageArena arena;
+    std::vector<std::pair<std::string_view, std::string>> added;
+    size_t expected_bytes = 0;
+    for (int i = 0; i < 3000; ++i) {
+      // Mostly small records, some near and above a chunk (1 MiB), some empty parts.
+      const size_t size = i % 500 == 7  ? (size_t{1} << 20) + random() % 4096
+                          : i % 97 == 3 ? (size_t{1} << 20) - random() % 64
+                                        : random() % 2000;
+      std::string first = text(size / 3);
+      std::string second = i % 5 == 0 ? std::string() : text(size / 3);
+      std::string third = text(size - size / 3 - second.size());
+      std::string_view view =
+          i % 2 == 0 ? arena.Add(first + second + third) : arena.Add(first, second, third);
+      added.emplace_back(view, first + second + third);
+      expected_bytes += first.size() + second.size() + third.size();
+    }
+    EXPECT_EQ(arena.bytes(), expected_bytes);
+    MessageArena moved = std::move(arena);
+    for (const auto& [view, bytes] : added) ASSERT_EQ(view, bytes);
+    // The moved-from arena is empty and usable.
+    EXPECT_EQ(arena.bytes(), 0u);  // NOLINT(bugprone-use-after-move): documented as empty
+    EXPECT_EQ(arena.Add("after the move"), "after the move");
+    if (round == 1) {
+      moved.Clear();
+      EXPECT_EQ(moved.bytes(), 0u);
+      for (int i = 0; i < 1000; ++i) {
+        std::string bytes = text(random() % 3000);
+        ASSERT_EQ(moved.Add(bytes), bytes);
+      }
+    }
+  }
 }
 
 model::ChangeEvent PostgresEvent(model::Operation op) {
