@@ -171,21 +171,21 @@ class StreamReaderImpl final : public StreamReader {
     while (count < options_.max_records) {
       EDDY_RETURN_IF_ERROR(RefillEmpty());
       ShardCursor* best = nullptr;
-      for (auto& [index, cursor] : cursors_) {
-        if (cursor.Empty() || Blocked(cursor)) continue;
-        SequenceNumber front = cursor.Front().record.sequence;
+      for (ShardCursor* cursor : by_index_) {
+        if (cursor->Empty() || Blocked(*cursor)) continue;
+        SequenceNumber front = cursor->Front().record.sequence;
         // Records committed after the call began wait for the next call: up to `bound_`,
         // every shard's records are known, so the merge is exact.
         if (front.value() > bound_) continue;
-        if (best == nullptr || front < best->Front().record.sequence) best = &cursor;
+        if (best == nullptr || front < best->Front().record.sequence) best = cursor;
       }
       if (best == nullptr) break;
       // Takes the run of `best`'s records that stay below every other shard's next record:
       // the merge order without comparing shards again for each record.
       uint64_t limit = bound_;
-      for (auto& [index, cursor] : cursors_) {
-        if (&cursor == best || cursor.Empty() || Blocked(cursor)) continue;
-        limit = std::min(limit, cursor.Front().record.sequence.value() - 1);
+      for (ShardCursor* cursor : by_index_) {
+        if (cursor == best || cursor->Empty() || Blocked(*cursor)) continue;
+        limit = std::min(limit, cursor->Front().record.sequence.value() - 1);
       }
       bool stop = false;
       while (!best->Empty() && count < options_.max_records) {
@@ -281,6 +281,7 @@ class StreamReaderImpl final : public StreamReader {
     cursor.index = shard.index;
     cursor.creation_nanos = shard.creation_nanos;
     cursor.parents = ParentsOf(shard);
+    IndexCursors();
     return cursor;
   }
 
@@ -372,19 +373,26 @@ class StreamReaderImpl final : public StreamReader {
         ++it;
       }
     }
+    IndexCursors();
     return Status::Ok();
+  }
+
+  // by_index_ after cursors_ changed.
+  void IndexCursors() {
+    by_index_.clear();
+    for (auto& [index, cursor] : cursors_) by_index_.push_back(&cursor);
   }
 
   // Reads ahead in every readable shard that has nothing buffered. Cursors are visited by
   // index, and children have higher indexes than their parents, so a parent that finishes
   // here unblocks its children within the same pass.
   Status RefillEmpty() {
-    for (auto& [index, cursor] : cursors_) {
-      if (cursor.reader == nullptr || cursor.read_to_end || cursor.caught_up || !cursor.Empty() ||
-          Blocked(cursor)) {
+    for (ShardCursor* cursor : by_index_) {
+      if (cursor->reader == nullptr || cursor->read_to_end || cursor->caught_up ||
+          !cursor->Empty() || Blocked(*cursor)) {
         continue;
       }
-      EDDY_RETURN_IF_ERROR(Refill(cursor));
+      EDDY_RETURN_IF_ERROR(Refill(*cursor));
     }
     return Status::Ok();
   }
@@ -467,6 +475,9 @@ class StreamReaderImpl final : public StreamReader {
   std::shared_ptr<log::Stream> stream_;
   StreamReaderOptions options_;
   std::map<uint32_t, ShardCursor> cursors_;
+  // cursors_'s cursors in index order (map nodes do not move): the merge visits every shard
+  // for each run of records it takes, which a vector does without a tree walk per step.
+  std::vector<ShardCursor*> by_index_;
   uint64_t bound_ = 0;          // highest sequence committed when the current Next began
   uint64_t seen_commit_ = 0;    // the stream's commit number when the last Next began
   uint64_t last_returned_ = 0;  // highest sequence Next has returned
