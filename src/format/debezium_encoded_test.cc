@@ -367,15 +367,28 @@ TEST(DebeziumEncodedTest, RunsOfRecordsWithChangingTransactionsPositionsAndStrin
   for (size_t i = 0; i < texts.size(); ++i) {
     model::ChangeEvent event;
     event.op = i % 2 == 0 ? model::Operation::kInsert : model::Operation::kRead;
-    event.table = model::TableId{"db", "public", "t"};
+    // Names that repeat for runs of records, change, and come back (some need escaping).
+    const std::vector<std::string> names = {
+        "t", "t", "t\"q", "s\\", "t", "d\n", "long name over 16 bytes"};
+    event.table = model::TableId{names[(i / 3) % names.size()], names[(i / 5) % names.size()],
+                                 names[(i / 2) % names.size()]};
     event.schema_version = 1;
     event.commit_time_ns = 1700000000123456789;
     event.capture_time_ns = 1700000000223456789;
-    event.source.server_name = "srv";
+    event.source.server_name = i % 7 < 4 ? "srv" : "srv\t2";
     event.transaction_id = ids[i % ids.size()];
     event.position = SourcePosition(
         PostgresPosition{Lsn(commit_ends[i % commit_ends.size()]), Lsn(900 + (i % 3) * 1000000)});
     event.source.connector = model::ConnectorKind::kPostgres;
+    if (i % 4 == 3) {  // a MariaDB record among them: its source block names only the table
+      MysqlPosition my;
+      my.server_id = 7;
+      my.end.file = "binlog.000002";
+      my.end.offset = 4096 + i;
+      event.position = SourcePosition(std::move(my));
+      event.source.connector = model::ConnectorKind::kMariadb;
+      event.table.schema.clear();
+    }
     event.after = model::Row{model::Field{"id", Value::Int64(static_cast<int64_t>(i))},
                              model::Field{"text", Value::Text(texts[i])}};
     event.key = {model::Field{"id", Value::Int64(static_cast<int64_t>(i))}};
