@@ -88,6 +88,17 @@ class RowReader {
   uint64_t left_ = 0;
 };
 
+// Appends `row`'s fields to `*fields` (cleared first); false when the row does not decode.
+bool SplitRow(std::string_view row, std::vector<EncodedField>* fields) {
+  fields->clear();
+  RowReader rows;
+  if (!rows.Open(row)) return false;
+  EncodedField field;
+  bool ok = true;
+  while (rows.Next(&field, &ok)) fields->push_back(field);
+  return ok;
+}
+
 // Which of a change's rows.
 enum class RowSlot : uint8_t { kKey = 0, kBefore = 1, kAfter = 2 };
 
@@ -161,14 +172,7 @@ bool RowFields(const EncodedRowChange& change, RowSlot slot, std::vector<Encoded
                                               : slot == RowSlot::kBefore ? change.before_row
                                                                          : change.after_row;
   scratch.clear();
-  if (row) {
-    RowReader rows;
-    if (!rows.Open(*row)) return false;
-    EncodedField field;
-    bool ok = true;
-    while (rows.Next(&field, &ok)) scratch.push_back(field);
-    if (!ok) return false;
-  }
+  if (row && !SplitRow(*row, &scratch)) return false;
   *fields = scratch;
   return true;
 }
@@ -338,7 +342,6 @@ const ConstantTexts& Constants() {
   return texts;
 }
 
-// The `source` block, as DebeziumRenderer::WriteSource writes it.
 // A number's decimal text as last formatted in one slot of this thread: the records of one
 // source transaction (and of one snapshot) share their commit position and transaction ID, so
 // those are formatted once per run of records instead of once per record.
@@ -381,6 +384,7 @@ void WriteTransactionNumber(std::string_view id, Output& out) {
   }
 }
 
+// The `source` block, as DebeziumRenderer::WriteSource writes it.
 bool WriteSource(const EncodedRowChange& change, Output& out) {
   const ConstantTexts& constants = Constants();
   // Read checked both bytes; a change built otherwise declines rather than index past them.
@@ -883,17 +887,6 @@ bool AppendDebeziumRecordParts(const EncodedRowChange& change, ViewType view, bo
 }
 
 namespace {
-
-// Appends `row`'s fields to `*fields` (cleared first); false when the row does not decode.
-bool SplitRow(std::string_view row, std::vector<EncodedField>* fields) {
-  fields->clear();
-  RowReader rows;
-  if (!rows.Open(row)) return false;
-  EncodedField field;
-  bool ok = true;
-  while (rows.Next(&field, &ok)) fields->push_back(field);
-  return ok;
-}
 
 // AppendDebeziumKey from the rows' fields: `keys` (the key row's) valued from `image` where it
 // has them all, else with their own values.
